@@ -1,0 +1,73 @@
+/*
+ * gw_ledger.h - the points ledger in Redis. One commit is one Lua script that validates before its
+ * first write: dedup by ref, enrol on first event, tier multiplier, fractional remainder, daily
+ * cap, credit into a lot dated by the event's local day, history entry with the rule, and the
+ * ref's record for later reversal. REVERSAL takes back exactly what orig earned.
+ *
+ * Keys (hash tag = MSISDN, so one subscriber's keys share a Redis Cluster slot and every script
+ * runs unchanged on a cluster):
+ *   lg:{MSISDN}:w   hash  wallet: bal, life, rem, tier, since, cday, cpts, lots "l:YYYYMMDD"
+ *   lg:{MSISDN}:r   hash  refs committed within the retention window: ref -> "at,points,day,state"
+ *   lg:{MSISDN}:h   list  history, newest first, capped
+ *   lg:dlq          stream dead letters: raw text (escaped), reason, source, time
+ * See README "Data model" for the sizes measured at 20 million subscribers.
+ */
+#ifndef GW_LEDGER_H
+#define GW_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gw_event.h"
+#include "gw_loyalty.h"
+
+struct gw_redis;
+
+struct gw_ledger_config {
+    uint32_t history_len;        /* entries kept per subscriber (default 50) */
+    uint32_t ref_retention_days; /* >= events max age + 1 day, so every accepted redelivery is
+                                    caught (default 31) */
+    uint32_t dlq_maxlen;         /* dead letters kept (approximate trim, default 100000) */
+};
+void gw_ledger_config_defaults(struct gw_ledger_config *cfg);
+
+enum gw_commit_outcome {
+    GW_COMMIT_CREDITED = 0,   /* points (possibly 0 after cap/remainder) credited and recorded */
+    GW_COMMIT_DUPLICATE,      /* ref already committed: no second effect */
+    GW_COMMIT_REVERSED,       /* REVERSAL took back what orig earned */
+    GW_COMMIT_REVERSAL_NOOP,  /* REVERSAL of an unknown or already reversed orig: recorded only */
+};
+
+struct gw_commit_result {
+    enum gw_commit_outcome outcome;
+    int64_t points;   /* credited (or taken back, as a positive number) */
+    int64_t balance;  /* after the commit */
+    int64_t capped;   /* points forfeited to the daily cap */
+    char tier[32];
+    int enrolled;     /* 1 if this event enrolled the subscriber */
+};
+
+/* err 0 with res, or err < 0 (the gw_redis errors, or -EPROTO for an unexpected reply) with
+ * res NULL. Exactly once per accepted call, from the loop. */
+typedef void (*gw_ledger_cb)(void *arg, int err, const struct gw_commit_result *res);
+typedef void (*gw_ledger_done_cb)(void *arg, int err);
+
+struct gw_ledger;
+
+/* redis must outlive the ledger; cfg and table are copied (the table can be swapped later). */
+struct gw_ledger *gw_ledger_new(struct gw_redis *redis, const struct gw_ledger_config *cfg,
+                                const struct gw_loyalty *table);
+void gw_ledger_free(struct gw_ledger *l);
+void gw_ledger_set_table(struct gw_ledger *l, const struct gw_loyalty *table);
+
+/* Commits a validated event with what it earns (earn ignored for REVERSAL). now: unix seconds.
+ * Returns 0 (cb fires once) or < 0 (cb never fires). */
+int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struct gw_earn *earn,
+                     int64_t now, gw_ledger_cb cb, void *arg);
+
+/* Appends a dead letter: the raw bytes (stored escaped and capped at 2 KiB), the reason, the
+ * source ("smpp{SMSC1}" ...), the time. cb(arg, 0) once Redis has it. */
+int gw_ledger_deadletter(struct gw_ledger *l, const char *source, const void *raw, size_t len,
+                         const char *reason, int64_t now, gw_ledger_done_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * gw_loyalty.h - the loyalty table marketing controls, and the pure function that says how many
+ * points an event earns and which rule produced them. No I/O: the parts that depend on the
+ * subscriber's state (tier multiplier, fractional remainder, daily cap) are applied atomically in
+ * Redis by the ledger, from the numbers and rule text computed here.
+ *
+ * Arithmetic is integer only: amounts in thousandths of a currency unit, points in thousandths
+ * ("milli-points"), multipliers in percent. Earned milli-points are floored once, at the end.
+ */
+#ifndef GW_LOYALTY_H
+#define GW_LOYALTY_H
+
+#include <stdint.h>
+
+#include "gw_event.h"
+
+#define GW_NAME_MAX 32
+#define GW_MAX_SEASONS 32
+#define GW_MAX_PROMOS 32
+#define GW_MAX_TIERS 8
+
+/* `points` points for every `per` currency units (1 per 10 MAD: points=1, per=10). */
+struct gw_rate {
+    int64_t points; /* 0 = this kind earns nothing */
+    int64_t per;    /* > 0 */
+};
+
+/* A multiplier over a time range [from, to) in unix seconds, for some event kinds. */
+struct gw_window {
+    char name[GW_NAME_MAX];
+    int64_t from, to;
+    int32_t pct;        /* 150 = x1.5 */
+    uint32_t kinds;     /* bit per enum gw_event_kind; 0 = all earning kinds */
+    char channel[16];   /* promotions only: limit to one TOPUP channel, "" = any */
+};
+
+struct gw_tier {
+    char name[GW_NAME_MAX];
+    int64_t min_points; /* lifetime points needed */
+    int32_t pct;        /* earning multiplier for members of this tier */
+};
+
+struct gw_loyalty {
+    struct gw_rate rate[GW_EV__COUNT];   /* REVERSAL's entry is unused */
+    struct gw_window seasons[GW_MAX_SEASONS];
+    unsigned n_seasons;
+    struct gw_window promos[GW_MAX_PROMOS];
+    unsigned n_promos;
+    struct gw_tier tiers[GW_MAX_TIERS];  /* ascending min_points; tiers[0].min_points == 0 */
+    unsigned n_tiers;
+    int64_t daily_cap;                   /* points per subscriber per local day; 0 = no cap */
+    char timezone[64];                   /* IANA zone for local days and date-only ranges */
+};
+
+struct gw_earn {
+    int64_t milli;   /* milli-points before the tier multiplier, remainder and cap */
+    int32_t season_pct, promo_pct; /* 100 when none applied */
+    char rule[160];  /* why: "TOPUP 1/10 MAD; season summer x150%; promo weekend x200%" */
+};
+
+/* A table with the spec's sensible defaults: TOPUP 1 per 10, BILL 1 per 20, USAGE 1 per 50,
+ * no seasons or promotions, one tier "standard" at 100%, no cap, zone "UTC". */
+void gw_loyalty_default(struct gw_loyalty *t);
+
+/* Computes what ev earns by its event time. REVERSAL earns 0 with rule "reversal". Seasons: the
+ * first matching window applies; promotions: the best matching window applies (they do not
+ * stack); season and promotion multiply. Returns 0, or -ERANGE if the result would overflow. */
+int gw_loyalty_earn(const struct gw_loyalty *t, const struct gw_event *ev, struct gw_earn *out);
+
+/* Local calendar day of unix time t in the table's zone, as YYYYMMDD (for the daily cap and lots).
+ * The process TZ is set from the table at start-up (gw_config_apply_timezone). */
+int32_t gw_local_day(int64_t t);
+
+#endif
