@@ -1,0 +1,509 @@
+/*
+ * ussd_page.c - cuts one USSD menu screen (body + options) into pages that each fit the screen
+ * limit, with "00 More" / "0 Back" navigation lines counted in that limit (see ussd.h for the
+ * contract). Pure logic: no I/O, no clock.
+ *
+ * Ownership: ussd_pages_new() copies and sanitises its input (invalid UTF-8 -> U+FFFD) into
+ * scratch buffers freed before it returns; struct ussd_pages owns an array of page texts, all
+ * released by ussd_pages_free().
+ *
+ * Layout is greedy, one page at a time: first try to put everything left on a page that needs no
+ * "00 More" (the last page); if it does not fit, fill a page whose budget leaves room for both
+ * navigation lines. Lengths are counted in the units of the chosen coding (GSM-7 septets with
+ * escapes counting two, or UCS-2 16-bit units), never in bytes or code points.
+ */
+#include "ussd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RLM 0x200Fu /* U+200F RIGHT-TO-LEFT MARK */
+
+void ussd_page_config_defaults(struct ussd_page_config *cfg)
+{
+    if (!cfg)
+        return;
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->gsm7_limit = USSD_SCREEN_GSM7_DEFAULT;
+    cfg->ucs2_limit = USSD_SCREEN_UCS2_DEFAULT;
+    cfg->more_label = "00 More";
+    cfg->back_label = "0 Back";
+    cfg->bidi_marks = false;
+    smpp_text_opts_defaults(&cfg->text);
+}
+
+/* ---------------------------------------------------------------- result */
+
+struct page_rec {
+    char *text;
+    size_t len;
+    size_t units;
+    bool back, more;
+};
+
+struct ussd_pages {
+    enum smpp_text_coding coding;
+    uint8_t data_coding;
+    struct smpp_text_opts opts;
+    size_t n, cap;
+    struct page_rec *page;
+};
+
+/* ---------------------------------------------------------------- growable text buffer */
+
+struct sbuf {
+    char *p;
+    size_t len, cap;
+};
+
+static int sbuf_put(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->cap - b->len < n + 1) {
+        size_t ncap = b->cap ? b->cap : 64;
+        while (ncap - b->len < n + 1) {
+            if (ncap > SIZE_MAX / 2)
+                return -ENOMEM;
+            ncap *= 2;
+        }
+        char *np = realloc(b->p, ncap);
+        if (!np)
+            return -ENOMEM;
+        b->p = np;
+        b->cap = ncap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+static int sbuf_put_cp(struct sbuf *b, uint32_t cp)
+{
+    char tmp[4];
+    return sbuf_put(b, tmp, smpp_text_utf8_put(cp, tmp));
+}
+
+/* Copies untrusted UTF-8 into a fresh NUL-terminated buffer of valid UTF-8 (U+FFFD for every
+ * invalid subpart), so that page texts are valid and their counted length is what is sent. */
+static int sanitize(const char *s, size_t len, struct sbuf *out)
+{
+    size_t i = 0, adv;
+    int rc = sbuf_put(out, "", 0);
+
+    while (rc == 0 && i < len) {
+        uint32_t cp = smpp_text_utf8_next(s + i, len - i, &adv);
+        if (cp == SMPP_TEXT_REPLACEMENT || cp == 0)
+            rc = sbuf_put_cp(out, SMPP_TEXT_REPLACEMENT);
+        else
+            rc = sbuf_put(out, s + i, adv); /* valid: copy the bytes as they are */
+        i += adv;
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- layout context */
+
+struct line {
+    const char *s; /* valid UTF-8 (sanitised) */
+    size_t len;
+    bool option;
+};
+
+struct layout {
+    enum smpp_text_coding coding;
+    const struct smpp_text_opts *opts;
+    size_t pre;   /* units of the per-line prefix (RLM) or 0 */
+    size_t fresh; /* content budget of any page with both navigation lines */
+    struct line *line;
+    size_t nline;
+};
+
+/* Position in the content: line index, byte offset inside it. */
+struct cursor {
+    size_t li, off;
+};
+
+/* Units of s[0..len) in the layout's coding; every character fits (coding chosen for it). */
+static size_t cost(const struct layout *lo, const char *s, size_t len)
+{
+    ssize_t n = smpp_text_units(lo->coding, s, len, lo->opts);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+/* One page being built: text, counted units, number of lines. */
+struct page_build {
+    struct sbuf text;
+    size_t units;
+    size_t nlines;
+};
+
+static int page_add_line(const struct layout *lo, struct page_build *pb, const char *s, size_t len)
+{
+    int rc = 0;
+
+    if (pb->nlines > 0) {
+        rc = sbuf_put(&pb->text, "\n", 1);
+        pb->units += 1;
+    }
+    if (rc == 0 && lo->pre) {
+        rc = sbuf_put_cp(&pb->text, RLM);
+        pb->units += lo->pre;
+    }
+    if (rc == 0)
+        rc = sbuf_put(&pb->text, s, len);
+    pb->units += cost(lo, s, len);
+    pb->nlines++;
+    return rc;
+}
+
+/*
+ * Within rest[0..len), finds the longest prefix that ends before a space (a word boundary) and
+ * costs <= avail. Returns its length in bytes (0 if none) and sets *first_word to the cost of the
+ * first word (up to the first space).
+ */
+static size_t word_prefix(const struct layout *lo, const char *rest, size_t len, size_t avail,
+                          size_t *first_word)
+{
+    size_t i = 0, adv, used = 0, best = 0;
+    bool first_done = false;
+
+    *first_word = 0;
+    while (i < len) {
+        uint32_t cp = smpp_text_utf8_next(rest + i, len - i, &adv);
+        if (cp == ' ' && i > 0 && rest[i - 1] != ' ') {
+            if (used <= avail)
+                best = i;
+            first_done = true;
+        }
+        used += (size_t)smpp_text_char_cost(lo->coding, cp, lo->opts);
+        if (!first_done)
+            *first_word = used;
+        if (used > avail && first_done)
+            break; /* no longer prefix can fit; first_word is already known */
+        i += adv;
+    }
+    if (i >= len && used <= avail)
+        best = len;
+    return best;
+}
+
+/* Longest prefix of rest[0..len) on a character boundary with cost <= avail. */
+static size_t char_prefix(const struct layout *lo, const char *rest, size_t len, size_t avail)
+{
+    size_t i = 0, adv, used = 0;
+
+    while (i < len) {
+        uint32_t cp = smpp_text_utf8_next(rest + i, len - i, &adv);
+        size_t c = (size_t)smpp_text_char_cost(lo->coding, cp, lo->opts);
+        if (used + c > avail)
+            break;
+        used += c;
+        i += adv;
+    }
+    return i;
+}
+
+/*
+ * Fills one page with content from *cur, within budget units (navigation excluded). On return
+ * *cur is advanced past what was placed. Returns 0 or -ENOMEM.
+ */
+static int fill_page(const struct layout *lo, struct cursor *cur, size_t budget,
+                     struct page_build *pb)
+{
+    int rc = 0;
+
+    while (rc == 0 && cur->li < lo->nline) {
+        const struct line *ln = &lo->line[cur->li];
+        const char *rest = ln->s + cur->off;
+        size_t rlen = ln->len - cur->off;
+        size_t need = (pb->nlines > 0 ? 1 : 0) + lo->pre;
+        size_t whole = cost(lo, rest, rlen);
+        size_t avail, take, first_word;
+
+        if (pb->units + need > budget)
+            break; /* not even a separator fits */
+        avail = budget - pb->units - need;
+        if (whole <= avail) {
+            rc = page_add_line(lo, pb, rest, rlen);
+            cur->li++;
+            cur->off = 0;
+            continue;
+        }
+        /* An option that fits a page is never cut: it moves to the next page. */
+        if (ln->option && cur->off == 0 && lo->pre + whole <= lo->fresh && pb->nlines > 0)
+            break;
+        take = word_prefix(lo, rest, rlen, avail, &first_word);
+        if (take == 0) {
+            /* The first word does not fit here. Hard-split it only when it would not fit a whole
+             * page either (or this page is empty and nothing else can go on it). */
+            if (lo->pre + first_word <= lo->fresh && pb->nlines > 0)
+                break;
+            take = char_prefix(lo, rest, rlen, avail);
+            if (take == 0)
+                break; /* not one character fits: next page (or the caller's no-progress) */
+        }
+        rc = page_add_line(lo, pb, rest, take);
+        cur->off += take;
+        while (cur->off < ln->len && ln->s[cur->off] == ' ')
+            cur->off++; /* the space(s) at a break are not shown */
+        if (cur->off >= ln->len) {
+            cur->li++;
+            cur->off = 0;
+        }
+        break; /* a split line fills the page */
+    }
+    return rc;
+}
+
+static bool at_end(const struct layout *lo, const struct cursor *cur)
+{
+    return cur->li >= lo->nline;
+}
+
+/* ---------------------------------------------------------------- pages */
+
+void ussd_pages_free(struct ussd_pages *pages)
+{
+    if (!pages)
+        return;
+    for (size_t i = 0; i < pages->n; i++)
+        free(pages->page[i].text);
+    free(pages->page);
+    free(pages);
+}
+
+size_t ussd_pages_count(const struct ussd_pages *pages)
+{
+    return pages ? pages->n : 0;
+}
+
+int ussd_pages_get(const struct ussd_pages *pages, size_t i, struct ussd_page *page)
+{
+    if (!pages || !page || i >= pages->n)
+        return -ERANGE;
+    const struct page_rec *r = &pages->page[i];
+    page->text = r->text;
+    page->text_len = r->len;
+    page->coding = pages->coding;
+    page->data_coding = pages->data_coding;
+    page->units = r->units;
+    /* unpacked GSM-7: one octet per septet; UCS-2: two octets per 16-bit unit */
+    page->encoded_len = pages->coding == SMPP_TEXT_UCS2 ? 2 * r->units : r->units;
+    page->has_back = r->back;
+    page->has_more = r->more;
+    return 0;
+}
+
+int ussd_pages_encode(const struct ussd_pages *pages, size_t i, uint8_t *out, size_t cap,
+                      size_t *len)
+{
+    if (!pages || i >= pages->n)
+        return -ERANGE;
+    return smpp_text_encode(pages->page[i].text, pages->page[i].len, pages->coding, &pages->opts,
+                            out, cap, len);
+}
+
+static int pages_push(struct ussd_pages *pg, struct page_build *pb, bool back, bool more)
+{
+    if (pg->n == pg->cap) {
+        size_t ncap = pg->cap ? pg->cap * 2 : 4;
+        struct page_rec *np = realloc(pg->page, ncap * sizeof(*np));
+        if (!np)
+            return -ENOMEM;
+        pg->page = np;
+        pg->cap = ncap;
+    }
+    if (!pb->text.p && sbuf_put(&pb->text, "", 0) < 0)
+        return -ENOMEM;
+    pg->page[pg->n].text = pb->text.p; /* ownership moves to pg */
+    pg->page[pg->n].len = pb->text.len;
+    pg->page[pg->n].units = pb->units;
+    pg->page[pg->n].back = back;
+    pg->page[pg->n].more = more;
+    pg->n++;
+    memset(pb, 0, sizeof(*pb));
+    return 0;
+}
+
+static bool all_gsm7(const struct line *line, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (smpp_text_gsm7_len(line[i].s, line[i].len) < 0)
+            return false;
+    return true;
+}
+
+/* The whole content as one page, in units, when it fits GSM-7 (for the coding decision). */
+static size_t total_cost(const struct layout *lo)
+{
+    size_t t = 0;
+    for (size_t i = 0; i < lo->nline; i++)
+        t += (i > 0 ? 1 : 0) + lo->pre + cost(lo, lo->line[i].s, lo->line[i].len);
+    return t;
+}
+
+/* Lays out every page of lo with navigation lines nav[0] (back) and nav[1] (more). */
+static int paginate(const struct layout *lo, size_t limit, const struct line *back,
+                    const struct line *more, struct ussd_pages *pg)
+{
+    struct cursor cur = {0, 0};
+    struct page_build pb = {{NULL, 0, 0}, 0, 0};
+    size_t back_c = 1 + lo->pre + cost(lo, back->s, back->len);
+    size_t more_c = 1 + lo->pre + cost(lo, more->s, more->len);
+    int rc = 0;
+
+    for (size_t p = 0; rc == 0 && (p == 0 || !at_end(lo, &cur)); p++) {
+        bool has_back = p > 0;
+        size_t nav_back = has_back ? back_c : 0;
+        struct cursor try = cur;
+        bool has_more = false;
+
+        if (nav_back >= limit) {
+            rc = -EINVAL;
+            break;
+        }
+        rc = fill_page(lo, &try, limit - nav_back, &pb);
+        if (rc == 0 && !at_end(lo, &try)) {
+            /* Not the last page: start again with room for "00 More" as well. */
+            free(pb.text.p);
+            memset(&pb, 0, sizeof(pb));
+            has_more = true;
+            if (nav_back + more_c >= limit) {
+                rc = -EINVAL;
+                break;
+            }
+            try = cur;
+            rc = fill_page(lo, &try, limit - nav_back - more_c, &pb);
+            if (rc == 0 && pb.nlines == 0)
+                rc = -EINVAL; /* no progress: the limit cannot hold one character */
+        }
+        if (rc == 0 && has_back)
+            rc = page_add_line(lo, &pb, back->s, back->len);
+        if (rc == 0 && has_more)
+            rc = page_add_line(lo, &pb, more->s, more->len);
+        if (rc == 0)
+            rc = pages_push(pg, &pb, has_back, has_more);
+        cur = try;
+    }
+    free(pb.text.p);
+    return rc;
+}
+
+int ussd_pages_new(const struct ussd_page_config *cfg, const char *body, const char *const *options,
+                   size_t n_options, struct ussd_pages **out)
+{
+    struct sbuf body_s = {NULL, 0, 0}, back_s = {NULL, 0, 0}, more_s = {NULL, 0, 0};
+    struct sbuf *opt_s = NULL;
+    struct line *lines = NULL;
+    struct ussd_pages *pg = NULL;
+    struct layout lo;
+    struct line back, more;
+    size_t nlines = 0, body_lines = 0, limit;
+    int rc = 0;
+
+    if (out)
+        *out = NULL;
+    if (!cfg || !out || (n_options && !options) || !cfg->more_label || !cfg->back_label ||
+        cfg->gsm7_limit == 0 || cfg->ucs2_limit == 0 || cfg->gsm7_limit > USSD_SCREEN_MAX ||
+        cfg->ucs2_limit > USSD_SCREEN_MAX)
+        return -EINVAL;
+    for (size_t i = 0; i < n_options; i++)
+        if (!options[i])
+            return -EINVAL;
+    if (n_options > SIZE_MAX / sizeof(*lines) - 1)
+        return -EINVAL;
+
+    /* Sanitised copies: body, labels, options. */
+    if (body)
+        rc = sanitize(body, strlen(body), &body_s);
+    else
+        rc = sbuf_put(&body_s, "", 0);
+    if (rc == 0)
+        rc = sanitize(cfg->back_label, strlen(cfg->back_label), &back_s);
+    if (rc == 0)
+        rc = sanitize(cfg->more_label, strlen(cfg->more_label), &more_s);
+    if (rc < 0)
+        goto out;
+    opt_s = calloc(n_options ? n_options : 1, sizeof(*opt_s));
+    if (!opt_s) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; rc == 0 && i < n_options; i++)
+        rc = sanitize(options[i], strlen(options[i]), &opt_s[i]);
+    if (rc < 0)
+        goto out;
+
+    /* Lines: body split at "\n" (a final "\n" ignored), then one line per option. */
+    if (body_s.len > 0) {
+        body_lines = 1;
+        for (size_t i = 0; i + 1 < body_s.len; i++)
+            body_lines += body_s.p[i] == '\n';
+    }
+    lines = calloc(body_lines + n_options + 1, sizeof(*lines));
+    if (!lines) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    if (body_s.len > 0) {
+        size_t start = 0, end = body_s.len;
+        if (body_s.p[end - 1] == '\n')
+            end--;
+        for (size_t i = 0; i <= end; i++) {
+            if (i == end || body_s.p[i] == '\n') {
+                lines[nlines++] = (struct line){body_s.p + start, i - start, false};
+                start = i + 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < n_options; i++)
+        lines[nlines++] = (struct line){opt_s[i].p, opt_s[i].len, true};
+    back = (struct line){back_s.p, back_s.len, false};
+    more = (struct line){more_s.p, more_s.len, false};
+
+    pg = calloc(1, sizeof(*pg));
+    if (!pg) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    pg->opts = cfg->text;
+
+    /* Coding for the whole screen (spec "Text"): GSM-7 when everything shown fits it. The
+     * navigation lines count only when shown, i.e. when the content needs more than one page. */
+    memset(&lo, 0, sizeof(lo));
+    lo.opts = &pg->opts;
+    lo.line = lines;
+    lo.nline = nlines;
+    lo.coding = SMPP_TEXT_UCS2;
+    if (all_gsm7(lines, nlines)) {
+        lo.coding = SMPP_TEXT_GSM7;
+        if ((!all_gsm7(&back, 1) || !all_gsm7(&more, 1)) && total_cost(&lo) > cfg->gsm7_limit)
+            lo.coding = SMPP_TEXT_UCS2;
+    }
+    limit = lo.coding == SMPP_TEXT_GSM7 ? cfg->gsm7_limit : cfg->ucs2_limit;
+    lo.pre = (cfg->bidi_marks && lo.coding == SMPP_TEXT_UCS2) ? 1 : 0;
+    {
+        size_t nav = 2 + 2 * lo.pre + cost(&lo, back.s, back.len) + cost(&lo, more.s, more.len);
+        lo.fresh = nav < limit ? limit - nav : 0;
+    }
+    pg->coding = lo.coding;
+    pg->data_coding = smpp_text_data_coding(lo.coding, &pg->opts);
+
+    rc = paginate(&lo, limit, &back, &more, pg);
+
+out:
+    if (rc < 0) {
+        ussd_pages_free(pg);
+        pg = NULL;
+    }
+    for (size_t i = 0; opt_s && i < n_options; i++)
+        free(opt_s[i].p);
+    free(opt_s);
+    free(lines);
+    free(body_s.p);
+    free(back_s.p);
+    free(more_s.p);
+    *out = pg;
+    return rc;
+}
