@@ -43,7 +43,11 @@ struct gw_config {
 void gw_config_defaults(struct gw_config *cfg);
 
 /* Loads path over the defaults. Returns 0, or -EINVAL / -ENOENT with one line in err naming the
- * file, the key path and the problem ("loyaltygw.json: smpp.window: 0 is below the minimum 1"). */
+ * file, the key path and the problem ("loyaltygw.json: smpp.window: 0 is below the minimum 1").
+ * Starts from gw_config_defaults() itself; cfg is written only on success. Keys starting with
+ * "//" are comments, ignored at any level. A "loyalty" string names a file relative to path's
+ * folder. Dates in the loyalty table are converted under its timezone (TZ switched for the call
+ * and restored: call while the process has one thread). */
 int gw_config_load(const char *path, struct gw_config *cfg, char *err, size_t errlen);
 
 /* Cross-key checks (retention >= max age + 1 day, tiers ascending, ...). Same error style. */

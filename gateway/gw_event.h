@@ -8,6 +8,7 @@
 #ifndef GW_EVENT_H
 #define GW_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,7 +66,10 @@ void gw_event_limits_default(struct gw_event_limits *lim);
 /*
  * Parses and validates one event text (untrusted, any bytes, not NUL-terminated) at time now
  * (unix seconds). Returns 0 and fills ev, or -EINVAL and writes a one-line reason that names the
- * offending key ("amount: more than 3 fraction digits") into err (always NUL-terminated).
+ * offending key ("amount: more than 3 fraction digits") into err (always NUL-terminated; err may
+ * be NULL with errlen 0). On error ev's content is unspecified. Runs of spaces separate tokens
+ * and a trailing CR/LF is ignored; any other control byte (tab included), NUL or non-ASCII byte
+ * rejects the text. Any key given twice is rejected, known or not.
  */
 int gw_event_parse(const struct gw_event_format *fmt, const struct gw_event_limits *lim,
                    const void *text, size_t len, int64_t now, struct gw_event *ev, char *err,
@@ -77,5 +81,28 @@ const char *gw_event_kind_name(enum gw_event_kind kind);
 /* Parses an RFC 3339 time ("2026-11-25T10:15:00Z", "...+01:00", optional fraction) into unix
  * seconds. Returns 0 or -EINVAL. */
 int gw_parse_rfc3339(const char *s, size_t len, int64_t *out);
+
+/* Additions for the config loader and tests (same rules the parser applies). */
+
+/* Canonical kind from its spec name ("TOPUP" ...), or -EINVAL. Not the carrier's vocabulary. */
+int gw_event_kind_from_name(const char *name);
+
+/* true if name is a TOPUP channel of the spec: voucher, card, bank, wallet, transfer. */
+bool gw_event_channel_known(const char *name);
+
+/* Checks a format: every name 1..15 characters; kind names printable ASCII without '=' or space;
+ * key names of [a-z0-9_]; no two kinds and no two keys share a name. Returns 0, or -EINVAL with
+ * a reason naming the entry ("key_names.orig: same name as ref") in err. */
+int gw_event_format_check(const struct gw_event_format *fmt, char *err, size_t errlen);
+
+/* Parses a decimal amount ("50", "50.5", "0.005"; at most 3 fraction digits, no sign, no exponent)
+ * into thousandths without floating point. Returns 0; -EINVAL (syntax, or zero) or -ERANGE (above
+ * max_milli) with *reason static text ("more than 3 fraction digits"). */
+int gw_parse_amount_milli(const char *s, size_t len, int64_t max_milli, int64_t *out,
+                          const char **reason);
+
+/* Writes thousandths as a decimal without trailing zeros (100000000 -> "100000", 5 -> "0.005")
+ * into buf (always NUL-terminated). Returns buf. */
+const char *gw_milli_to_text(int64_t milli, char *buf, size_t len);
 
 #endif

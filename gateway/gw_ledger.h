@@ -8,7 +8,8 @@
  * runs unchanged on a cluster):
  *   lg:{MSISDN}:w   hash  wallet: bal, life, rem, tier, since, cday, cpts, lots "l:YYYYMMDD"
  *   lg:{MSISDN}:r   hash  refs committed within the retention window: ref -> "at,points,day,state"
- *   lg:{MSISDN}:h   list  history, newest first, capped
+ *   lg:{MSISDN}:h   list  history, newest first, capped: "at|KIND|ref|+points|balance|note", the
+ *                         note (last, may hold '|') = the rule text plus tier, cap and enrolment
  *   lg:dlq          stream dead letters: raw text (escaped), reason, source, time
  * See README "Data model" for the sizes measured at 20 million subscribers.
  */
@@ -47,8 +48,9 @@ struct gw_commit_result {
     int enrolled;     /* 1 if this event enrolled the subscriber */
 };
 
-/* err 0 with res, or err < 0 (the gw_redis errors, or -EPROTO for an unexpected reply) with
- * res NULL. Exactly once per accepted call, from the loop. */
+/* err 0 with res, or err < 0 (the gw_redis errors, -EINVAL when the script refused the
+ * arguments - nothing was written -, or -EPROTO for an error or unexpected reply) with res NULL.
+ * Exactly once per accepted call, from the loop. */
 typedef void (*gw_ledger_cb)(void *arg, int err, const struct gw_commit_result *res);
 typedef void (*gw_ledger_done_cb)(void *arg, int err);
 
@@ -66,7 +68,8 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
                      int64_t now, gw_ledger_cb cb, void *arg);
 
 /* Appends a dead letter: the raw bytes (stored escaped and capped at 2 KiB), the reason, the
- * source ("smpp{SMSC1}" ...), the time. cb(arg, 0) once Redis has it. */
+ * source ("smpp{SMSC1}" ...), the time (now: unix seconds as for commits; stored as "at" in unix
+ * ms). cb(arg, 0) once Redis has it (cb may be NULL). Returns 0 or < 0 (cb never fires). */
 int gw_ledger_deadletter(struct gw_ledger *l, const char *source, const void *raw, size_t len,
                          const char *reason, int64_t now, gw_ledger_done_cb cb, void *arg);
 

@@ -19,6 +19,12 @@
 #define GW_MAX_PROMOS 32
 #define GW_MAX_TIERS 8
 
+/* The most one event may earn, in milli-points before the tier multiplier (10^8 points). The
+ * ledger's Lua multiplies it by the tier percent (<= 10000): the product stays below 2^53, where
+ * Lua's doubles are exact. gw_loyalty_earn refuses more (-ERANGE) and gw_config_validate refuses
+ * a table whose largest event could. */
+#define GW_EARN_MILLI_MAX INT64_C(100000000000)
+
 /* `points` points for every `per` currency units (1 per 10 MAD: points=1, per=10). */
 struct gw_rate {
     int64_t points; /* 0 = this kind earns nothing */
@@ -64,7 +70,8 @@ void gw_loyalty_default(struct gw_loyalty *t);
 
 /* Computes what ev earns by its event time. REVERSAL earns 0 with rule "reversal". Seasons: the
  * first matching window applies; promotions: the best matching window applies (they do not
- * stack); season and promotion multiply. Returns 0, or -ERANGE if the result would overflow. */
+ * stack); season and promotion multiply. Returns 0, or -ERANGE if the result would overflow or
+ * exceed GW_EARN_MILLI_MAX, or -EINVAL for a table the validator would refuse (per <= 0, ...). */
 int gw_loyalty_earn(const struct gw_loyalty *t, const struct gw_event *ev, struct gw_earn *out);
 
 /* Local calendar day of unix time t in the table's zone, as YYYYMMDD (for the daily cap and lots).

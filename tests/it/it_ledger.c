@@ -1,0 +1,1102 @@
+/*
+ * it_ledger.c - integration driver for gw_redis + gw_ledger against a real redis-server
+ * (started by test_ledger.sh). cmocka cases drive the libevent loop until each callback fired.
+ *
+ * Redis address: env LGW_REDIS_SOCK (unix socket) or LGW_REDIS_PORT (127.0.0.1), or argv[1]
+ * (a path starting with '/' is a socket, else a port). LGW_TMP: a directory where the kill/restart
+ * case runs its own redis-server (pid in LGW_TMP/kill-redis.pid so the script can always stop it).
+ * LGW_BENCH_SUBS: subscribers in the memory/throughput measurement (default 100000; 0 skips).
+ *
+ * Ownership: one event_base, one client and one ledger for the whole run (group setup/teardown);
+ * cases that need other settings create and free their own client.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+
+#include "gw_core.h"
+#include "gw_ledger.h"
+#include "gw_redis.h"
+
+extern char **environ;
+extern const char gw_lua_commit[];
+extern const size_t gw_lua_commit_len;
+
+#define T0 INT64_C(1795600800) /* 2026-11-25T10:00:00Z */
+#define DAY INT64_C(86400)
+
+static struct {
+    struct event_base *base;
+    struct event *tick;
+    struct gw_redis_config rcfg;
+    struct gw_redis *redis;
+    struct gw_ledger *ledger;
+    struct gw_ledger_config lcfg;
+    struct gw_loyalty tbl;
+    const char *tmp;
+} T;
+
+/* ---------------------------------------------------------------- loop helpers */
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+}
+
+static bool wait_for(const bool *flag, int timeout_ms)
+{
+    int64_t end = gw_clock_mono_ms() + timeout_ms;
+    while (!*flag && gw_clock_mono_ms() < end)
+        event_base_loop(T.base, EVLOOP_ONCE);
+    return *flag;
+}
+
+static void run_for(int ms)
+{
+    bool never = false;
+    (void)wait_for(&never, ms);
+}
+
+static bool wait_connected(struct gw_redis *r, int timeout_ms)
+{
+    int64_t end = gw_clock_mono_ms() + timeout_ms;
+    while (!gw_redis_is_connected(r) && gw_clock_mono_ms() < end)
+        event_base_loop(T.base, EVLOOP_ONCE);
+    return gw_redis_is_connected(r);
+}
+
+/* ---------------------------------------------------------------- redis helpers */
+
+struct rcap {
+    bool done;
+    int calls;
+    int err;
+    int type;
+    long long integer;
+    size_t elements;
+    char str[16384]; /* strings; array elements joined by '\n' */
+};
+
+static void rcap_cb(void *arg, int err, const struct redisReply *r)
+{
+    struct rcap *c = arg;
+    c->calls++;
+    c->done = true;
+    c->err = err;
+    if (!r)
+        return;
+    c->type = r->type;
+    c->integer = r->integer;
+    c->elements = r->elements;
+    if (r->type == REDIS_REPLY_ARRAY) {
+        size_t off = 0;
+        for (size_t i = 0; i < r->elements && off + 1 < sizeof(c->str); i++) {
+            const redisReply *e = r->element[i];
+            int n = e->type == REDIS_REPLY_INTEGER
+                        ? snprintf(c->str + off, sizeof(c->str) - off, "%s%lld", i ? "\n" : "",
+                                   e->integer)
+                        : snprintf(c->str + off, sizeof(c->str) - off, "%s%.*s", i ? "\n" : "",
+                                   (int)e->len, e->str ? e->str : "");
+            if (n < 0)
+                break;
+            off += (size_t)n;
+            if (off >= sizeof(c->str))
+                off = sizeof(c->str) - 1;
+        }
+    } else if (r->str) {
+        snprintf(c->str, sizeof(c->str), "%.*s", (int)r->len, r->str);
+    }
+}
+
+#define RCMD(cap, ...)                                                                             \
+    do {                                                                                           \
+        memset((cap), 0, sizeof(*(cap)));                                                          \
+        assert_int_equal(gw_redis_commandf(T.redis, rcap_cb, (cap), __VA_ARGS__), 0);              \
+        assert_true(wait_for(&(cap)->done, 5000));                                                 \
+        assert_int_equal((cap)->err, 0);                                                           \
+    } while (0)
+
+static struct rcap cap;
+
+static const char *hget(const char *msisdn, char k, const char *field)
+{
+    char key[40];
+    snprintf(key, sizeof(key), "lg:{%s}:%c", msisdn, k);
+    RCMD(&cap, "HGET %s %s", key, field);
+    return cap.type == REDIS_REPLY_NIL ? NULL : cap.str;
+}
+
+static long long hget_ll(const char *msisdn, const char *field)
+{
+    const char *v = hget(msisdn, 'w', field);
+    assert_non_null(v);
+    return strtoll(v, NULL, 10);
+}
+
+static long long key_int(const char *cmd, const char *msisdn, char k)
+{
+    char key[40];
+    snprintf(key, sizeof(key), "lg:{%s}:%c", msisdn, k);
+    RCMD(&cap, "%s %s", cmd, key);
+    assert_int_equal(cap.type, REDIS_REPLY_INTEGER);
+    return cap.integer;
+}
+
+/* History entries, newest first, joined by '\n' (into cap.str). */
+static const char *history(const char *msisdn)
+{
+    char key[40];
+    snprintf(key, sizeof(key), "lg:{%s}:h", msisdn);
+    RCMD(&cap, "LRANGE %s 0 -1", key);
+    return cap.str;
+}
+
+static int hash_fields_with_prefix(const char *msisdn, const char *prefix)
+{
+    char key[40];
+    int n = 0;
+    snprintf(key, sizeof(key), "lg:{%s}:w", msisdn);
+    RCMD(&cap, "HKEYS %s", key);
+    for (char *p = cap.str; *p;) {
+        if (strncmp(p, prefix, strlen(prefix)) == 0)
+            n++;
+        char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return n;
+}
+
+/* ---------------------------------------------------------------- commit helpers */
+
+struct cwait {
+    bool done;
+    int calls;
+    int err;
+    struct gw_commit_result res;
+};
+
+static void commit_cb(void *arg, int err, const struct gw_commit_result *res)
+{
+    struct cwait *w = arg;
+    w->calls++;
+    w->done = true;
+    w->err = err;
+    if (res)
+        w->res = *res;
+}
+
+static void fill_event(struct gw_event *ev, struct gw_earn *earn, enum gw_event_kind kind,
+                       const char *msisdn, const char *ref, int64_t at, int64_t milli,
+                       const char *orig)
+{
+    memset(ev, 0, sizeof(*ev));
+    memset(earn, 0, sizeof(*earn));
+    ev->kind = kind;
+    snprintf(ev->ref, sizeof(ev->ref), "%s", ref);
+    snprintf(ev->msisdn, sizeof(ev->msisdn), "%s", msisdn);
+    ev->at = at;
+    if (orig)
+        snprintf(ev->orig, sizeof(ev->orig), "%s", orig);
+    earn->milli = milli;
+    earn->season_pct = earn->promo_pct = 100;
+    snprintf(earn->rule, sizeof(earn->rule), "%s",
+             kind == GW_EV_REVERSAL ? "reversal" : "TOPUP 1/10 MAD");
+}
+
+/* Commits through ledger l at now = at + 60 and waits; returns the callback's err. */
+static int commit_on(struct gw_ledger *l, enum gw_event_kind kind, const char *msisdn,
+                     const char *ref, int64_t at, int64_t milli, const char *orig,
+                     struct gw_commit_result *out)
+{
+    struct gw_event ev;
+    struct gw_earn earn;
+    struct cwait w = {0};
+    fill_event(&ev, &earn, kind, msisdn, ref, at, milli, orig);
+    int rc = gw_ledger_commit(l, &ev, &earn, at + 60, commit_cb, &w);
+    if (rc < 0)
+        return rc;
+    assert_true(wait_for(&w.done, 5000));
+    assert_int_equal(w.calls, 1);
+    if (out)
+        *out = w.res;
+    return w.err;
+}
+
+static struct gw_commit_result commit_ok(enum gw_event_kind kind, const char *msisdn,
+                                         const char *ref, int64_t at, int64_t milli,
+                                         const char *orig)
+{
+    struct gw_commit_result res;
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(commit_on(T.ledger, kind, msisdn, ref, at, milli, orig, &res), 0);
+    return res;
+}
+
+static void table_default(struct gw_loyalty *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->n_tiers = 1;
+    snprintf(t->tiers[0].name, sizeof(t->tiers[0].name), "%s", "standard");
+    t->tiers[0].pct = 100;
+    snprintf(t->timezone, sizeof(t->timezone), "%s", "UTC");
+}
+
+/* ---------------------------------------------------------------- fixtures */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    const char *sock = getenv("LGW_REDIS_SOCK");
+    const char *port = getenv("LGW_REDIS_PORT");
+
+    T.base = event_base_new();
+    T.tick = event_new(T.base, -1, EV_PERSIST, tick_cb, NULL);
+    struct timeval tv = {0, 10000};
+    event_add(T.tick, &tv);
+    gw_redis_config_defaults(&T.rcfg);
+    if (sock && *sock)
+        snprintf(T.rcfg.unix_socket, sizeof(T.rcfg.unix_socket), "%s", sock);
+    else if (port && *port)
+        T.rcfg.port = (uint16_t)atoi(port);
+    T.rcfg.request_timeout_ms = 5000;
+    T.redis = gw_redis_new(T.base, &T.rcfg);
+    gw_ledger_config_defaults(&T.lcfg);
+    table_default(&T.tbl);
+    T.ledger = gw_ledger_new(T.redis, &T.lcfg, &T.tbl);
+    if (!T.redis || !T.ledger)
+        return -1;
+    gw_redis_start(T.redis);
+    return wait_connected(T.redis, 5000) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    gw_ledger_free(T.ledger);
+    gw_redis_free(T.redis);
+    event_free(T.tick);
+    event_base_free(T.base);
+    return 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    RCMD(&cap, "FLUSHALL");
+    table_default(&T.tbl);
+    gw_ledger_set_table(T.ledger, &T.tbl);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- cases */
+
+static void test_ledger__topup__credits_balance_history_lot(void **state)
+{
+    (void)state;
+    const char *m = "212600000001";
+    struct gw_commit_result r =
+        commit_ok(GW_EV_TOPUP, m, "R-1", T0, 5000, NULL); /* 50 MAD at 1/10 */
+
+    assert_int_equal(r.outcome, GW_COMMIT_CREDITED);
+    assert_int_equal(r.points, 5);
+    assert_int_equal(r.balance, 5);
+    assert_int_equal(r.capped, 0);
+    assert_int_equal(r.enrolled, 1);
+    assert_string_equal(r.tier, "standard");
+    assert_int_equal(hget_ll(m, "bal"), 5);
+    assert_int_equal(hget_ll(m, "life"), 5);
+    assert_int_equal(hget_ll(m, "rem"), 0);
+    assert_int_equal(hget_ll(m, "since"), T0 + 60);
+    assert_int_equal(hget_ll(m, "l:20261125"), 5);
+    assert_string_equal(hget(m, 'r', "R-1"), "1795600800,5,20261125,c");
+    assert_string_equal(history(m), "1795600800|TOPUP|R-1|+5|5|TOPUP 1/10 MAD; enrolled");
+    assert_true(key_int("TTL", m, 'r') > 30 * DAY);
+}
+
+static void test_ledger__duplicate_ref__credits_once(void **state)
+{
+    (void)state;
+    const char *m = "212600000002";
+    commit_ok(GW_EV_TOPUP, m, "DUP-1", T0, 5000, NULL);
+    struct gw_commit_result r = commit_ok(GW_EV_TOPUP, m, "DUP-1", T0, 5000, NULL);
+
+    assert_int_equal(r.outcome, GW_COMMIT_DUPLICATE);
+    assert_int_equal(r.points, 5);
+    assert_int_equal(r.balance, 5);
+    assert_int_equal(r.enrolled, 0);
+    assert_int_equal(hget_ll(m, "bal"), 5);
+    assert_int_equal(hget_ll(m, "l:20261125"), 5);
+    assert_int_equal(key_int("LLEN", m, 'h'), 1);
+}
+
+static void test_ledger__two_small_topups__remainder_makes_one_point(void **state)
+{
+    (void)state;
+    const char *m = "212600000003";
+    struct gw_commit_result a =
+        commit_ok(GW_EV_TOPUP, m, "SM-1", T0, 500, NULL); /* 5 MAD at 1/10 */
+    assert_int_equal(a.points, 0);
+    assert_int_equal(hget_ll(m, "rem"), 500);
+    struct gw_commit_result b = commit_ok(GW_EV_TOPUP, m, "SM-2", T0 + 10, 500, NULL);
+    assert_int_equal(b.points, 1);
+    assert_int_equal(b.balance, 1);
+    assert_int_equal(hget_ll(m, "rem"), 0);
+    assert_int_equal(hget_ll(m, "l:20261125"), 1);
+}
+
+static void test_ledger__daily_cap__forfeits_then_next_day_resets(void **state)
+{
+    (void)state;
+    const char *m = "212600000004";
+    T.tbl.daily_cap = 10;
+    gw_ledger_set_table(T.ledger, &T.tbl);
+
+    struct gw_commit_result a = commit_ok(GW_EV_TOPUP, m, "CAP-1", T0, 15000, NULL);
+    assert_int_equal(a.points, 10);
+    assert_int_equal(a.capped, 5);
+    assert_non_null(strstr(history(m), "daily cap: 5 forfeited"));
+    struct gw_commit_result b = commit_ok(GW_EV_TOPUP, m, "CAP-2", T0 + 3600, 3000, NULL);
+    assert_int_equal(b.points, 0);
+    assert_int_equal(b.capped, 3);
+    assert_int_equal(b.balance, 10);
+    assert_string_equal(hget(m, 'r', "CAP-2"), "1795604400,0,20261125,c");
+
+    /* 2026-11-26T01:00Z: the next local (UTC) day has a fresh cap. */
+    int64_t next = T0 + 15 * 3600;
+    struct gw_commit_result c = commit_ok(GW_EV_TOPUP, m, "CAP-3", next, 4000, NULL);
+    assert_int_equal(c.points, 4);
+    assert_int_equal(c.capped, 0);
+    assert_int_equal(hget_ll(m, "cday"), 20261126);
+    assert_int_equal(hget_ll(m, "cpts"), 4);
+    assert_int_equal(hget_ll(m, "l:20261126"), 4);
+
+    /* A late event for the previous day still meets that day's (full) cap. */
+    struct gw_commit_result d = commit_ok(GW_EV_TOPUP, m, "CAP-4", T0 + 7200, 2000, NULL);
+    assert_int_equal(d.points, 0);
+    assert_int_equal(d.capped, 2);
+    assert_int_equal(hget_ll(m, "cday"), 20261126);
+    assert_int_equal(hget_ll(m, "bal"), 14);
+}
+
+static void test_ledger__tier_upgrade__multiplier_applies_to_later_events(void **state)
+{
+    (void)state;
+    const char *m = "212600000005";
+    T.tbl.n_tiers = 2;
+    snprintf(T.tbl.tiers[1].name, sizeof(T.tbl.tiers[1].name), "%s", "gold");
+    T.tbl.tiers[1].min_points = 100;
+    T.tbl.tiers[1].pct = 150;
+    gw_ledger_set_table(T.ledger, &T.tbl);
+
+    struct gw_commit_result a = commit_ok(GW_EV_TOPUP, m, "TIER-1", T0, 100000, NULL);
+    assert_int_equal(a.points, 100); /* earned at the standard rate */
+    assert_string_equal(a.tier, "gold");
+    assert_string_equal(hget(m, 'w', "tier"), "gold");
+    assert_non_null(strstr(history(m), "tier standard -> gold"));
+    struct gw_commit_result b = commit_ok(GW_EV_TOPUP, m, "TIER-2", T0 + 60, 10000, NULL);
+    assert_int_equal(b.points, 15);
+    assert_int_equal(b.balance, 115);
+    assert_non_null(strstr(history(m), "tier gold x150%"));
+}
+
+static void test_ledger__reversal__takes_back_exactly_and_marks(void **state)
+{
+    (void)state;
+    const char *m = "212600000006";
+    commit_ok(GW_EV_TOPUP, m, "RV-1", T0, 7000, NULL);
+    commit_ok(GW_EV_TOPUP, m, "RV-2", T0 + DAY, 3000, NULL);
+    struct gw_commit_result r = commit_ok(GW_EV_REVERSAL, m, "RV-X", T0 + DAY + 60, 0, "RV-1");
+
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSED);
+    assert_int_equal(r.points, 7);
+    assert_int_equal(r.balance, 3);
+    assert_int_equal(hget_ll(m, "life"), 3);
+    assert_null(hget(m, 'w', "l:20261125"));
+    assert_int_equal(hget_ll(m, "l:20261126"), 3);
+    assert_string_equal(hget(m, 'r', "RV-1"), "1795600800,7,20261125,r");
+    assert_string_equal(hget(m, 'r', "RV-X"), "1795687260,7,20261125,x");
+    assert_true(strncmp(history(m), "1795687260|REVERSAL|RV-X|-7|3|reversal of RV-1", 46) == 0);
+
+    /* Redelivery of the reversal itself. */
+    struct gw_commit_result d = commit_ok(GW_EV_REVERSAL, m, "RV-X", T0 + DAY + 60, 0, "RV-1");
+    assert_int_equal(d.outcome, GW_COMMIT_DUPLICATE);
+    assert_int_equal(d.points, 7);
+    assert_int_equal(hget_ll(m, "bal"), 3);
+}
+
+static void test_ledger__reversal_of_unknown__noop_recorded(void **state)
+{
+    (void)state;
+    const char *m = "212600000007";
+    struct gw_commit_result r = commit_ok(GW_EV_REVERSAL, m, "UNK-X", T0, 0, "NEVER-SEEN");
+
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSAL_NOOP);
+    assert_int_equal(r.points, 0);
+    assert_int_equal(r.balance, 0);
+    assert_string_equal(hget(m, 'r', "UNK-X"), "1795600800,0,20261125,x");
+    assert_non_null(strstr(history(m), "reversal of NEVER-SEEN: unknown, no effect"));
+    assert_int_equal(key_int("EXISTS", m, 'w'), 0);
+}
+
+static void test_ledger__double_reversal__second_is_noop(void **state)
+{
+    (void)state;
+    const char *m = "212600000008";
+    commit_ok(GW_EV_TOPUP, m, "DR-1", T0, 20000, NULL);
+    assert_int_equal(commit_ok(GW_EV_REVERSAL, m, "DR-X1", T0 + 60, 0, "DR-1").outcome,
+                     GW_COMMIT_REVERSED);
+    struct gw_commit_result r = commit_ok(GW_EV_REVERSAL, m, "DR-X2", T0 + 120, 0, "DR-1");
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSAL_NOOP);
+    assert_int_equal(r.balance, 0);
+    assert_int_equal(hget_ll(m, "bal"), 0);
+    assert_non_null(strstr(history(m), "already reversed"));
+    assert_int_equal(key_int("LLEN", m, 'h'), 3);
+}
+
+static void test_ledger__reversal_after_redemption__balance_negative_no_negative_lot(void **state)
+{
+    (void)state;
+    const char *m = "212600000009";
+    commit_ok(GW_EV_TOPUP, m, "NEG-1", T0, 10000, NULL);      /* 10, lot 20261125 */
+    commit_ok(GW_EV_TOPUP, m, "NEG-2", T0 + DAY, 5000, NULL); /* 5, lot 20261126 */
+    /* A redemption of 12 (another module's job) spent the oldest lot and 2 of the next. */
+    RCMD(&cap, "HSET lg:{%s}:w bal 3 l:20261126 3", m);
+    RCMD(&cap, "HDEL lg:{%s}:w l:20261125", m);
+
+    struct gw_commit_result r = commit_ok(GW_EV_REVERSAL, m, "NEG-X", T0 + DAY + 60, 0, "NEG-1");
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSED);
+    assert_int_equal(r.points, 10);
+    assert_int_equal(r.balance, -7);
+    assert_int_equal(hget_ll(m, "bal"), -7);
+    assert_int_equal(hash_fields_with_prefix(m, "l:"), 0);
+}
+
+static void test_ledger__script_flush__noscript_falls_back_to_eval(void **state)
+{
+    (void)state;
+    const char *m = "212600000010";
+    struct gw_redis_stats before, after;
+
+    gw_redis_get_stats(T.redis, &before);
+    RCMD(&cap, "SCRIPT FLUSH");
+    struct gw_commit_result r = commit_ok(GW_EV_TOPUP, m, "NS-1", T0, 3000, NULL);
+    assert_int_equal(r.outcome, GW_COMMIT_CREDITED);
+    assert_int_equal(r.points, 3);
+    gw_redis_get_stats(T.redis, &after);
+    assert_int_equal(after.noscript_fallbacks, before.noscript_fallbacks + 1);
+    /* EVAL put the script back: the next commit goes through EVALSHA. */
+    commit_ok(GW_EV_TOPUP, m, "NS-2", T0 + 1, 3000, NULL);
+    gw_redis_get_stats(T.redis, &after);
+    assert_int_equal(after.noscript_fallbacks, before.noscript_fallbacks + 1);
+    assert_int_equal(hget_ll(m, "bal"), 6);
+}
+
+/* The valid argument list of the commit script, for a subscriber; cases break one entry. */
+#define NARGS 19
+static void base_args(const char *m, char keys[3][40], const char *argv[NARGS])
+{
+    for (int k = 0; k < 3; k++)
+        snprintf(keys[k], 40, "lg:{%s}:%c", m, "wrh"[k]);
+    const char *v[NARGS] = {keys[0], keys[1],      keys[2],      "E",        "VAL-1",
+                            "TOPUP", "1795600860", "1795600800", "20261125", "5000",
+                            "0",     "2678400",    "50",         "rule",     "",
+                            "1",     "standard",   "0",          "100"};
+    memcpy(argv, v, sizeof(v));
+}
+
+static void run_script(int id, int argc, const char **argv, struct rcap *out)
+{
+    memset(out, 0, sizeof(*out));
+    assert_int_equal(gw_redis_script_run(T.redis, id, 3, argc, argv, NULL, rcap_cb, out), 0);
+    assert_true(wait_for(&out->done, 5000));
+    assert_int_equal(out->err, 0);
+}
+
+static void test_ledger__malformed_args__error_and_no_write(void **state)
+{
+    (void)state;
+    const char *m = "212600000011";
+    char keys[3][40];
+    const char *argv[NARGS + 3];
+    char otherkey[40];
+    int id = gw_redis_script_add(T.redis, gw_lua_commit, gw_lua_commit_len);
+    assert_true(id >= 0);
+    snprintf(otherkey, sizeof(otherkey), "lg:{%s}:r", "212600000099");
+
+    static const struct {
+        int index;
+        const char *value;
+    } bad[] = {
+        {1, NULL},          {2, NULL},      {3, "X"},    {4, "bad,ref"},    {4, ""},
+        {5, "topup"},       {6, "1.5"},     {6, "0x10"}, {7, "1e9"},        {7, " 1795600800"},
+        {8, "20261340"},    {8, "2026112"}, {9, "-1"},   {9, "5000.5"},     {9, "999999999999999"},
+        {10, "-5"},         {11, "0"},      {12, "0"},   {14, "NOT-EMPTY"}, {15, "3"},
+        {15, "0"},          {16, "st|d"},   {17, "1"},   {18, "1e2"},       {18, "100000"},
+        {13, "two\nlines"},
+    };
+    /* The error each broken argument must produce (it names the argument). */
+    static const char *const what[NARGS] = {
+        "keys", "keys",  "keys",      "op",         "ref",         "kind",        "now",
+        "at",   "day",   "milli",     "cap",        "retention",   "history_len", "rule",
+        "orig", "tiers", "tier name", "tier order", "tier numbers"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        base_args(m, keys, argv);
+        if (bad[i].index == 1)
+            argv[1] = otherkey; /* a key of another subscriber */
+        else if (bad[i].index == 2)
+            argv[2] = "lg:{212600000011}:x";
+        else
+            argv[bad[i].index] = bad[i].value;
+        run_script(id, NARGS, argv, &cap);
+        char want[40];
+        snprintf(want, sizeof(want), "LGWARG %s", what[bad[i].index]);
+        if (cap.type != REDIS_REPLY_ERROR || strcmp(cap.str, want) != 0)
+            fail_msg("case %zu (arg %d = %s): expected '%s', got type %d '%s'", i, bad[i].index,
+                     bad[i].value ? bad[i].value : "(key)", want, cap.type, cap.str);
+    }
+    /* Too few and too many arguments for the tier count. */
+    base_args(m, keys, argv);
+    run_script(id, NARGS - 1, argv, &cap);
+    assert_int_equal(cap.type, REDIS_REPLY_ERROR);
+    argv[NARGS] = "gold";
+    argv[NARGS + 1] = "100";
+    argv[NARGS + 2] = "150";
+    run_script(id, NARGS + 2, argv, &cap);
+    assert_int_equal(cap.type, REDIS_REPLY_ERROR);
+    /* A reversal must carry an orig; an earn must not. */
+    base_args(m, keys, argv);
+    argv[3] = "R";
+    argv[9] = "0";
+    run_script(id, NARGS, argv, &cap);
+    assert_int_equal(cap.type, REDIS_REPLY_ERROR);
+
+    RCMD(&cap, "EXISTS lg:{%s}:w lg:{%s}:r lg:{%s}:h", m, m, m);
+    assert_int_equal(cap.integer, 0);
+
+    /* The unbroken list works: the cases above failed for their one bad argument. */
+    base_args(m, keys, argv);
+    run_script(id, NARGS, argv, &cap);
+    if (cap.type != REDIS_REPLY_ARRAY)
+        fail_msg("valid arguments refused: %s", cap.str);
+    assert_int_equal(hget_ll(m, "bal"), 5);
+
+    /* Through the ledger: a bad table is refused by the script (-EINVAL), nothing written; a bad
+     * event is refused before sending. */
+    const char *m2 = "212600000012";
+    T.tbl.tiers[0].min_points = 5;
+    gw_ledger_set_table(T.ledger, &T.tbl);
+    assert_int_equal(commit_on(T.ledger, GW_EV_TOPUP, m2, "VAL-2", T0, 5000, NULL, NULL), -EINVAL);
+    RCMD(&cap, "EXISTS lg:{%s}:w lg:{%s}:r lg:{%s}:h", m2, m2, m2);
+    assert_int_equal(cap.integer, 0);
+    table_default(&T.tbl);
+    gw_ledger_set_table(T.ledger, &T.tbl);
+    assert_int_equal(
+        commit_on(T.ledger, GW_EV_TOPUP, "21260000abcd", "VAL-3", T0, 5000, NULL, NULL), -EINVAL);
+    assert_int_equal(commit_on(T.ledger, GW_EV_TOPUP, m2, "bad ref", T0, 5000, NULL, NULL),
+                     -EINVAL);
+    assert_int_equal(commit_on(T.ledger, GW_EV_REVERSAL, m2, "VAL-4", T0, 0, "", NULL), -EINVAL);
+}
+
+/* A client with a 200 ms deadline against a paused Redis. */
+static void test_redis__paused_server__deadline_then_late_reply_dropped(void **state)
+{
+    (void)state;
+    const char *m = "212600000013";
+    struct gw_redis_config cfg = T.rcfg;
+    cfg.request_timeout_ms = 200;
+    struct gw_redis *r2 = gw_redis_new(T.base, &cfg);
+    struct gw_ledger *l2 = gw_ledger_new(r2, &T.lcfg, &T.tbl);
+    assert_non_null(l2);
+    gw_redis_start(r2);
+    assert_true(wait_connected(r2, 5000));
+
+    RCMD(&cap, "CLIENT PAUSE 1200 ALL");
+    int64_t t0 = gw_clock_mono_ms();
+    struct gw_commit_result res;
+    assert_int_equal(commit_on(l2, GW_EV_TOPUP, m, "SLOW-1", T0, 10000, NULL, &res), -ETIMEDOUT);
+    int64_t took = gw_clock_mono_ms() - t0;
+    assert_true(took >= 190 && took < 1000);
+
+    struct gw_redis_stats st;
+    int64_t end = gw_clock_mono_ms() + 3000;
+    do {
+        run_for(20);
+        gw_redis_get_stats(r2, &st);
+    } while (st.late_replies == 0 && gw_clock_mono_ms() < end);
+    assert_int_equal(st.timeouts, 1);
+    assert_int_equal(st.late_replies, 1);
+    assert_int_equal(st.pending, 0);
+    /* The late commit did happen: the SMSC's redelivery is absorbed as a duplicate. */
+    assert_int_equal(commit_ok(GW_EV_TOPUP, m, "SLOW-1", T0, 10000, NULL).outcome,
+                     GW_COMMIT_DUPLICATE);
+    gw_ledger_free(l2);
+    gw_redis_free(r2);
+}
+
+struct count_arg {
+    int calls;
+    int err;
+};
+
+static void count_cb(void *arg, int err, const struct redisReply *reply)
+{
+    struct count_arg *c = arg;
+    (void)reply;
+    c->calls++;
+    c->err = err;
+}
+
+static void test_redis__free_with_pending__cancels_each_once(void **state)
+{
+    (void)state;
+    struct gw_redis_config cfg = T.rcfg;
+    cfg.max_pending = 8;
+    struct gw_redis *r3 = gw_redis_new(T.base, &cfg);
+    struct count_arg c[9];
+    memset(c, 0, sizeof(c));
+
+    assert_int_equal(gw_redis_commandf(r3, count_cb, &c[0], "PING"), -ENOTCONN);
+    gw_redis_start(r3);
+    assert_true(wait_connected(r3, 5000));
+    RCMD(&cap, "CLIENT PAUSE 400 ALL");
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(gw_redis_commandf(r3, count_cb, &c[i], "PING"), 0);
+    assert_int_equal(gw_redis_commandf(r3, count_cb, &c[8], "PING"), -ENOBUFS);
+    for (int i = 0; i < 9; i++)
+        assert_int_equal(c[i].calls, 0); /* never inside the request call */
+    gw_redis_free(r3);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(c[i].calls, 1);
+        assert_int_equal(c[i].err, -ECANCELED);
+    }
+    assert_int_equal(c[8].calls, 0);
+    run_for(500);
+}
+
+/* A peer that accepts TCP (the kernel does, from the listen backlog) but never answers: the link
+ * must not count as up before SCRIPT LOAD answered, the connect deadline drops it (a context
+ * freed from the deferred callback) and the back-off retries; requests are refused meanwhile. */
+static void test_redis__silent_peer__connect_deadline_and_retries(void **state)
+{
+    (void)state;
+    struct gw_redis_config cfg;
+    struct count_arg c = {0};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t slen = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 64), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &slen), 0);
+
+    gw_redis_config_defaults(&cfg);
+    cfg.port = ntohs(sa.sin_port);
+    cfg.connect_timeout_ms = 100;
+    cfg.reconnect_min_ms = 20;
+    cfg.reconnect_max_ms = 80;
+    struct gw_redis *r = gw_redis_new(T.base, &cfg);
+    assert_true(gw_redis_script_add(r, gw_lua_commit, gw_lua_commit_len) >= 0);
+    gw_redis_start(r);
+    run_for(700);
+    assert_false(gw_redis_is_connected(r));
+    assert_int_equal(gw_redis_commandf(r, count_cb, &c, "PING"), -ENOTCONN);
+    struct gw_redis_stats st;
+    gw_redis_get_stats(r, &st);
+    assert_int_equal(st.connects, 0);
+    assert_int_equal(st.not_connected, 1);
+    gw_redis_free(r);
+    assert_int_equal(c.calls, 0);
+    close(fd);
+}
+
+static pid_t spawn_redis(const char *sock, const char *log)
+{
+    char *args[] = {
+        "redis-server", "--port", "0",           "--unixsocket", (char *)sock, "--save",    "",
+        "--appendonly", "no",     "--daemonize", "no",           "--logfile",  (char *)log, NULL};
+    pid_t pid;
+    if (posix_spawnp(&pid, "redis-server", NULL, NULL, args, environ) != 0)
+        return -1;
+    char pidfile[512];
+    snprintf(pidfile, sizeof(pidfile), "%s/kill-redis.pid", T.tmp);
+    FILE *f = fopen(pidfile, "w");
+    if (f) {
+        fprintf(f, "%d\n", (int)pid);
+        fclose(f);
+    }
+    return pid;
+}
+
+static int ups, downs;
+static void on_state(void *arg, bool up)
+{
+    (void)arg;
+    if (up)
+        ups++;
+    else
+        downs++;
+}
+
+static void test_redis__server_killed__pending_fail_then_reconnects(void **state)
+{
+    (void)state;
+    char sock[100], log[256];
+    if (!T.tmp)
+        skip();
+    snprintf(sock, sizeof(sock), "%s/kill.sock", T.tmp);
+    snprintf(log, sizeof(log), "%s/kill-redis.log", T.tmp);
+    pid_t pid = spawn_redis(sock, log);
+    assert_true(pid > 0);
+
+    struct gw_redis_config cfg = T.rcfg;
+    snprintf(cfg.unix_socket, sizeof(cfg.unix_socket), "%s", sock);
+    cfg.request_timeout_ms = 5000;
+    cfg.reconnect_min_ms = 50;
+    cfg.reconnect_max_ms = 200;
+    struct gw_redis *r4 = gw_redis_new(T.base, &cfg);
+    struct gw_ledger *l4 = gw_ledger_new(r4, &T.lcfg, &T.tbl);
+    gw_redis_on_state(r4, on_state, NULL);
+    gw_redis_start(r4); /* redis may not listen yet: the client retries */
+    assert_true(wait_connected(r4, 5000));
+    assert_int_equal(ups, 1);
+
+    /* Pause it so the commits are surely pending when it dies. */
+    struct rcap pc = {0};
+    assert_int_equal(gw_redis_commandf(r4, rcap_cb, &pc, "CLIENT PAUSE 10000 ALL"), 0);
+    assert_true(wait_for(&pc.done, 5000));
+    struct gw_event ev;
+    struct gw_earn earn;
+    struct cwait w[50];
+    memset(w, 0, sizeof(w));
+    for (int i = 0; i < 50; i++) {
+        char ref[32];
+        snprintf(ref, sizeof(ref), "KILL-%d", i);
+        fill_event(&ev, &earn, GW_EV_TOPUP, "212600000014", ref, T0, 10000, NULL);
+        assert_int_equal(gw_ledger_commit(l4, &ev, &earn, T0 + 60, commit_cb, &w[i]), 0);
+    }
+    run_for(50);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    bool all = false;
+    int64_t end = gw_clock_mono_ms() + 3000;
+    while (!all && gw_clock_mono_ms() < end) {
+        run_for(10);
+        all = true;
+        for (int i = 0; i < 50; i++)
+            all = all && w[i].done;
+    }
+    assert_true(all);
+    for (int i = 0; i < 50; i++) {
+        assert_int_equal(w[i].calls, 1);
+        assert_int_equal(w[i].err, -ENOTCONN);
+    }
+    assert_int_equal(downs, 1);
+    assert_false(gw_redis_is_connected(r4));
+    fill_event(&ev, &earn, GW_EV_TOPUP, "212600000014", "KILL-X", T0, 10000, NULL);
+    assert_int_equal(gw_ledger_commit(l4, &ev, &earn, T0 + 60, commit_cb, &w[0]), -ENOTCONN);
+
+    run_for(400); /* a few failed attempts: back-off in progress */
+    pid = spawn_redis(sock, log);
+    assert_true(pid > 0);
+    assert_true(wait_connected(r4, 5000));
+    assert_int_equal(ups, 2);
+    struct gw_commit_result res;
+    assert_int_equal(commit_on(l4, GW_EV_TOPUP, "212600000014", "KILL-0", T0, 10000, NULL, &res),
+                     0);
+    assert_int_equal(res.outcome, GW_COMMIT_CREDITED);
+    assert_int_equal(res.points, 10);
+    struct gw_redis_stats st;
+    gw_redis_get_stats(r4, &st);
+    assert_int_equal(st.connects, 2);
+    assert_int_equal(st.disconnects, 1);
+    assert_int_equal(st.pending, 0);
+
+    gw_ledger_free(l4);
+    gw_redis_free(r4);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+struct flood {
+    int done, errors;
+    int64_t points;
+};
+
+static void flood_cb(void *arg, int err, const struct gw_commit_result *res)
+{
+    struct flood *f = arg;
+    f->done++;
+    if (err || res->outcome != GW_COMMIT_CREDITED)
+        f->errors++;
+    else
+        f->points += res->points;
+}
+
+static void test_ledger__1000_pipelined_commits__exact_sums(void **state)
+{
+    (void)state;
+    struct flood f = {0};
+    struct gw_event ev;
+    struct gw_earn earn;
+
+    for (int i = 0; i < 1000; i++) {
+        char m[16], ref[32];
+        snprintf(m, sizeof(m), "2126100%05d", i % 100);
+        snprintf(ref, sizeof(ref), "P-%d", i);
+        fill_event(&ev, &earn, GW_EV_TOPUP, m, ref, T0 + i, 10000 + (i % 7) * 1000, NULL);
+        assert_int_equal(gw_ledger_commit(T.ledger, &ev, &earn, T0 + 2000, flood_cb, &f), 0);
+    }
+    struct gw_redis_stats st;
+    gw_redis_get_stats(T.redis, &st);
+    assert_int_equal(st.pending, 1000);
+    int64_t end = gw_clock_mono_ms() + 20000;
+    while (f.done < 1000 && gw_clock_mono_ms() < end)
+        run_for(10);
+    assert_int_equal(f.done, 1000);
+    assert_int_equal(f.errors, 0);
+    int64_t expect = 0;
+    for (int i = 0; i < 1000; i++)
+        expect += 10 + i % 7;
+    assert_int_equal(f.points, expect);
+    int64_t sum = 0;
+    for (int s = 0; s < 100; s++) {
+        char m[16];
+        snprintf(m, sizeof(m), "2126100%05d", s);
+        sum += hget_ll(m, "bal");
+    }
+    assert_int_equal(sum, expect);
+}
+
+static void test_ledger__many_refs__pruned_to_retention(void **state)
+{
+    (void)state;
+    const char *m = "212600000015";
+    struct gw_ledger_config lc = T.lcfg;
+    lc.history_len = 20;
+    struct gw_ledger *l = gw_ledger_new(T.redis, &lc, &T.tbl);
+    long long max_hlen = 0;
+
+    /* One event every 2 days for 80 days, committed when it happens. */
+    for (int i = 0; i < 40; i++) {
+        char ref[32];
+        snprintf(ref, sizeof(ref), "PR-%d", i);
+        assert_int_equal(commit_on(l, GW_EV_TOPUP, m, ref, T0 + i * 2 * DAY, 1000, NULL, NULL), 0);
+        long long h = key_int("HLEN", m, 'r');
+        if (h > max_hlen)
+            max_hlen = h;
+    }
+    assert_true(max_hlen <= 17);
+    assert_int_equal(key_int("LLEN", m, 'h'), 20);
+    assert_null(hget(m, 'r', "PR-0"));
+    assert_non_null(hget(m, 'r', "PR-39"));
+    assert_int_equal(hget_ll(m, "bal"), 40);
+    gw_ledger_free(l);
+}
+
+/* ---------------------------------------------------------------- measurement */
+
+static long long used_memory(void)
+{
+    RCMD(&cap, "INFO memory");
+    const char *p = strstr(cap.str, "used_memory:");
+    return p ? strtoll(p + 12, NULL, 10) : -1;
+}
+
+struct bench {
+    int next, total, done, errors, subs;
+};
+
+static void bench_issue(struct bench *b);
+
+static void bench_cb(void *arg, int err, const struct gw_commit_result *res)
+{
+    struct bench *b = arg;
+    (void)res;
+    b->done++;
+    if (err)
+        b->errors++;
+    bench_issue(b);
+}
+
+static void bench_issue(struct bench *b)
+{
+    if (b->next >= b->total)
+        return;
+    int i = b->next++;
+    int sub = i % b->subs, k = i / b->subs;
+    char m[16], ref[40];
+    struct gw_event ev;
+    struct gw_earn earn;
+    snprintf(m, sizeof(m), "2126%08d", sub);
+    snprintf(ref, sizeof(ref), "OCS-20261125-%07d-%d", sub, k);
+    fill_event(&ev, &earn, GW_EV_TOPUP, m, ref, T0 + k * 3600, 50000, NULL);
+    if (gw_ledger_commit(T.ledger, &ev, &earn, T0 + k * 3600 + 60, bench_cb, b) < 0) {
+        b->errors++;
+        b->done = b->total; /* stop: the assertion reports it */
+    }
+}
+
+static void test_measure__memory_and_throughput(void **state)
+{
+    (void)state;
+    const char *env = getenv("LGW_BENCH_SUBS");
+    int subs = env ? atoi(env) : 100000;
+    if (subs <= 0)
+        skip();
+    struct bench b = {.total = subs * 3, .subs = subs};
+    long long before = used_memory();
+    int64_t t0 = gw_clock_mono_ms();
+    for (int i = 0; i < 256; i++)
+        bench_issue(&b);
+    while (b.done < b.total && gw_clock_mono_ms() - t0 < 600000)
+        event_base_loop(T.base, EVLOOP_ONCE);
+    int64_t ms = gw_clock_mono_ms() - t0;
+    long long after = used_memory();
+    assert_int_equal(b.errors, 0);
+    RCMD(&cap, "MEMORY USAGE lg:{212600000000}:w");
+    long long mw = cap.integer;
+    RCMD(&cap, "MEMORY USAGE lg:{212600000000}:r");
+    long long mr = cap.integer;
+    RCMD(&cap, "MEMORY USAGE lg:{212600000000}:h");
+    long long mh = cap.integer;
+    printf("MEASURE subscribers=%d events=%d in_flight=256 elapsed_ms=%" PRId64
+           " commits_per_s=%.0f\n",
+           subs, b.total, ms, ms > 0 ? b.total * 1000.0 / (double)ms : 0.0);
+    printf("MEASURE used_memory_delta=%lld bytes_per_subscriber=%.0f (3 events each; "
+           "MEMORY USAGE wallet=%lld refs=%lld history=%lld)\n",
+           after - before, (double)(after - before) / subs, mw, mr, mh);
+}
+
+struct done_wait {
+    bool done;
+    int err;
+};
+
+static void done_cb(void *arg, int err)
+{
+    struct done_wait *w = arg;
+    w->done = true;
+    w->err = err;
+}
+
+static void test_ledger__deadletter__escaped_capped_in_stream(void **state)
+{
+    (void)state;
+    char raw[3000];
+    struct done_wait w = {0};
+    memset(raw, 'A', sizeof(raw));
+    memcpy(raw,
+           "TOPUP\n\x01"
+           "bad",
+           10);
+
+    assert_int_equal(gw_ledger_deadletter(T.ledger, "smpp{SIM}", raw, sizeof(raw),
+                                          "amount: more than 3 fraction digits", T0, done_cb, &w),
+                     0);
+    assert_true(wait_for(&w.done, 5000));
+    assert_int_equal(w.err, 0);
+    RCMD(&cap, "XLEN lg:dlq");
+    assert_int_equal(cap.integer, 1);
+    /* XRANGE nests arrays: let Redis flatten the one entry's fields for us. */
+    RCMD(&cap, "EVAL %s 0",
+         "local e = redis.call('XRANGE', 'lg:dlq', '-', '+')[1][2] "
+         "local t = {} for i = 1, #e, 2 do t[e[i]] = e[i + 1] end "
+         "return {t.raw, t.reason, t.source, t.at, tostring(#t.raw)}");
+    const char *p = cap.str;
+    assert_true(strncmp(p, "TOPUP\\x0a\\x01badAAA", 19) == 0);
+    char *nl = strchr(p, '\n');
+    assert_non_null(nl);
+    assert_true(nl - p <= 2047);
+    assert_true(strncmp(nl - 3, "...", 3) == 0);
+    assert_non_null(strstr(cap.str, "\namount: more than 3 fraction digits\nsmpp{SIM}\n"
+                                    "1795600800000\n"));
+}
+
+static void ping_cb(void *arg, int err, const struct redisReply *reply)
+{
+    int *left = arg;
+    (void)reply;
+    if (err == 0)
+        (*left)--;
+}
+
+/* The client's own cost with many requests in flight: each carries a deadline timer. */
+static void test_measure__50k_pings_in_flight(void **state)
+{
+    (void)state;
+    enum { N = 50000 };
+    int left = N;
+    int64_t t0 = gw_clock_mono_ms();
+    for (int i = 0; i < N; i++)
+        assert_int_equal(gw_redis_commandf(T.redis, ping_cb, &left, "PING"), 0);
+    int64_t t1 = gw_clock_mono_ms();
+    while (left > 0 && gw_clock_mono_ms() - t0 < 60000)
+        event_base_loop(T.base, EVLOOP_ONCE);
+    int64_t t2 = gw_clock_mono_ms();
+    assert_int_equal(left, 0);
+    printf("MEASURE pings=%d submit_ms=%" PRId64 " all_answered_ms=%" PRId64 " per_s=%.0f\n", N,
+           t1 - t0, t2 - t0, t2 > t0 ? N * 1000.0 / (double)(t2 - t0) : 0.0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && argv[1][0] == '/')
+        setenv("LGW_REDIS_SOCK", argv[1], 1);
+    else if (argc > 1)
+        setenv("LGW_REDIS_PORT", argv[1], 1);
+    /* Local days in these cases are UTC days (gw_local_day follows the process TZ). */
+    setenv("TZ", "UTC", 1);
+    tzset();
+    T.tmp = getenv("LGW_TMP");
+    gw_log_set_level(GW_LOG_ERROR);
+    if (getenv("LGW_VERBOSE"))
+        gw_log_set_level(GW_LOG_DEBUG);
+
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_ledger__topup__credits_balance_history_lot, setup),
+        cmocka_unit_test_setup(test_ledger__duplicate_ref__credits_once, setup),
+        cmocka_unit_test_setup(test_ledger__two_small_topups__remainder_makes_one_point, setup),
+        cmocka_unit_test_setup(test_ledger__daily_cap__forfeits_then_next_day_resets, setup),
+        cmocka_unit_test_setup(test_ledger__tier_upgrade__multiplier_applies_to_later_events,
+                               setup),
+        cmocka_unit_test_setup(test_ledger__reversal__takes_back_exactly_and_marks, setup),
+        cmocka_unit_test_setup(test_ledger__reversal_of_unknown__noop_recorded, setup),
+        cmocka_unit_test_setup(test_ledger__double_reversal__second_is_noop, setup),
+        cmocka_unit_test_setup(
+            test_ledger__reversal_after_redemption__balance_negative_no_negative_lot, setup),
+        cmocka_unit_test_setup(test_ledger__script_flush__noscript_falls_back_to_eval, setup),
+        cmocka_unit_test_setup(test_ledger__malformed_args__error_and_no_write, setup),
+        cmocka_unit_test_setup(test_redis__paused_server__deadline_then_late_reply_dropped, setup),
+        cmocka_unit_test_setup(test_redis__free_with_pending__cancels_each_once, setup),
+        cmocka_unit_test_setup(test_redis__silent_peer__connect_deadline_and_retries, setup),
+        cmocka_unit_test_setup(test_redis__server_killed__pending_fail_then_reconnects, setup),
+        cmocka_unit_test_setup(test_ledger__1000_pipelined_commits__exact_sums, setup),
+        cmocka_unit_test_setup(test_ledger__many_refs__pruned_to_retention, setup),
+        cmocka_unit_test_setup(test_ledger__deadletter__escaped_capped_in_stream, setup),
+        cmocka_unit_test_setup(test_measure__memory_and_throughput, setup),
+        cmocka_unit_test_setup(test_measure__50k_pings_in_flight, setup),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

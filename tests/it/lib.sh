@@ -1,0 +1,136 @@
+# tests/it/lib.sh - shared by the integration tests: a private redis-server on a unix socket in a
+# temp dir, the SMSC simulator on a free loopback port, the gateway with a generated config, and
+# assertions. Everything started here is stopped by the EXIT trap, pass or fail.
+#   LGW_BIN  build directory (ctest sets it), LGW_SRC  source directory
+#   LGW_VALGRIND=1  run the gateway under valgrind (leaks and errors fail the test)
+set -euo pipefail
+
+LGW_BIN="${LGW_BIN:?LGW_BIN (the build directory) is required}"
+LGW_SRC="${LGW_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+T="$(mktemp -d /tmp/lgw-it.XXXXXX)"
+PIDS=()
+FAILS=0
+GW_PID=""
+
+lgw_cleanup() {
+  local rc=$?
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ $rc -ne 0 ] || [ $FAILS -ne 0 ]; then
+    echo "--- logs kept in $T" >&2
+    for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f (tail)" >&2; tail -n 40 "$f" >&2; }; done
+  else
+    rm -rf "$T"
+  fi
+}
+trap lgw_cleanup EXIT
+
+note() { echo "# $*"; }
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+assert_eq() { # expected actual message
+  if [ "$1" == "$2" ]; then echo "ok - $3"; else fail "$3: expected '$1', got '$2'"; fi
+}
+assert_ge() {
+  if [ "$2" -ge "$1" ]; then echo "ok - $3"; else fail "$3: expected >= $1, got $2"; fi
+}
+finish() {
+  if [ $FAILS -ne 0 ]; then echo "$FAILS assertion(s) failed" >&2; exit 1; fi
+  echo "all assertions passed"
+}
+
+wait_for() { # seconds command...
+  local t=$(( $1 * 10 )); shift
+  while ! "$@" >/dev/null 2>&1; do
+    t=$((t - 1)); [ $t -gt 0 ] || return 1
+    sleep 0.1
+  done
+}
+
+# ------------------------------------------------------------------ redis
+REDIS_SOCK="$T/redis.sock"
+rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
+
+start_redis() { # [extra redis-server args...]
+  redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --dir "$T" \
+    --save '' --appendonly no --daemonize no --logfile "$T/redis.log" "$@" &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  wait_for 10 rcli ping || { echo "redis did not start" >&2; exit 1; }
+}
+stop_redis() {
+  kill "$REDIS_PID" 2>/dev/null || true
+  wait "$REDIS_PID" 2>/dev/null || true
+}
+
+# ------------------------------------------------------------------ simulator
+SIM="$LGW_BIN/smpp/smsc-sim"
+start_sim() { # name args... ; sets SIM_PORT, SIM_PID_<name>
+  local name=$1; shift
+  rm -f "$T/$name.port"
+  "$SIM" --listen 127.0.0.1:0 --port-file "$T/$name.port" --summary "$T/$name.json" \
+    "$@" >"$T/$name.out" 2>"$T/$name.log" &
+  local pid=$!
+  PIDS+=("$pid")
+  eval "SIM_PID_$name=$pid"
+  wait_for 10 test -s "$T/$name.port" || { echo "simulator did not start" >&2; exit 1; }
+  SIM_PORT=$(cat "$T/$name.port")
+}
+wait_sim() { # name timeout_s: waits for the simulator to exit by itself
+  local name=$1 t=$(( $2 * 10 )) pid
+  pid=$(eval echo "\$SIM_PID_$name")
+  while kill -0 "$pid" 2>/dev/null; do
+    t=$((t - 1)); [ $t -gt 0 ] || { fail "simulator $name still running after $2 s"; kill "$pid"; break; }
+    sleep 0.1
+  done
+  wait "$pid" 2>/dev/null || true
+}
+sim_json() { jq -r "$2" "$T/$1.json"; } # name jq-filter
+
+# ------------------------------------------------------------------ gateway
+write_config() { # port [extra jq assignments]
+  local port=$1; shift
+  jq -n --arg sock "$REDIS_SOCK" --argjson port "$port" --arg stats "$T/gw-stats.json" '{
+      smpp: {name: "SIM", host: "127.0.0.1", port: $port, system_id: "loyalty", password: "secret",
+             enquire_link_ms: 2000, response_timeout_ms: 2000, reconnect_min_ms: 100,
+             reconnect_max_ms: 500, drain_timeout_ms: 2000},
+      redis: {unix_socket: $sock, request_timeout_ms: 500, reconnect_min_ms: 50, reconnect_max_ms: 300},
+      events: {senders: ["LOYALTY"], country_prefixes: ["212"], currency: "MAD"},
+      ledger: {history_len: 20},
+      loyalty: {timezone: "Africa/Casablanca",
+                rates: {TOPUP: {points: 1, per: 10}, BILL: {points: 1, per: 20}, USAGE: {points: 1, per: 50}},
+                tiers: [{name: "standard", min_points: 0, multiplier_pct: 100},
+                        {name: "gold", min_points: 1000, multiplier_pct: 125}]},
+      log: {level: "info"},
+      metrics: {stats_file: $stats, interval_s: 1}
+    }' "$@" >"$T/gw.json"
+}
+
+start_gw() {
+  local pre=()
+  if [ "${LGW_VALGRIND:-0}" = 1 ]; then
+    pre=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
+         --show-leak-kinds=definite,indirect --log-file="$T/valgrind.log")
+  fi
+  "${pre[@]+"${pre[@]}"}" "$LGW_BIN/gateway/loyaltygw" --config "$T/gw.json" >"$T/gw.out" 2>>"$T/gw.log" &
+  GW_PID=$!
+  PIDS+=("$GW_PID")
+}
+# Stops the gateway with SIGTERM and checks that it exits cleanly (0) within 15 s.
+stop_gw() {
+  kill -TERM "$GW_PID" 2>/dev/null || true
+  local t=150
+  while kill -0 "$GW_PID" 2>/dev/null; do
+    t=$((t - 1)); [ $t -gt 0 ] || { fail "gateway did not exit after SIGTERM"; kill -9 "$GW_PID"; break; }
+    sleep 0.1
+  done
+  local rc=0
+  wait "$GW_PID" 2>/dev/null || rc=$?
+  assert_eq 0 "$rc" "gateway exits 0 after SIGTERM"
+  if [ "${LGW_VALGRIND:-0}" = 1 ] && [ -s "$T/valgrind.log" ]; then
+    fail "valgrind reported: $(head -c 2000 "$T/valgrind.log")"
+  fi
+}
+gw_stat() { jq -r "$1" "$T/gw-stats.json"; }
+
+# ------------------------------------------------------------------ ledger reads
+balance() { rcli hget "lg:{$1}:w" bal; }

@@ -1,0 +1,339 @@
+/*
+ * test_loyalty.c - what an event earns (gateway/gw_loyalty.c): rates, the single final floor,
+ * seasons by event time at their edges, the best promotion without stacking, channel promotions,
+ * overflow, and the rule text written to the subscriber's history.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gw_loyalty.h"
+
+#define T0 INT64_C(1795601700) /* 2026-11-25T10:15:00Z */
+
+static struct gw_loyalty tab;
+static struct gw_event ev;
+static struct gw_earn earn;
+
+static int setup(void **state)
+{
+    (void)state;
+    gw_loyalty_default(&tab);
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = GW_EV_TOPUP;
+    snprintf(ev.ref, sizeof(ev.ref), "R1");
+    snprintf(ev.msisdn, sizeof(ev.msisdn), "212612345678");
+    snprintf(ev.currency, sizeof(ev.currency), "MAD");
+    ev.amount_milli = 50000; /* 50 MAD */
+    ev.at = T0;
+    return 0;
+}
+
+static struct gw_window *add_window(struct gw_window *arr, unsigned *n, const char *name,
+                                    int64_t from, int64_t to, int32_t pct, uint32_t kinds,
+                                    const char *channel)
+{
+    struct gw_window *w = &arr[(*n)++];
+
+    memset(w, 0, sizeof(*w));
+    snprintf(w->name, sizeof(w->name), "%s", name);
+    w->from = from;
+    w->to = to;
+    w->pct = pct;
+    w->kinds = kinds;
+    snprintf(w->channel, sizeof(w->channel), "%s", channel ? channel : "");
+    return w;
+}
+
+#define SEASON(name, from, to, pct, kinds)                                                         \
+    add_window(tab.seasons, &tab.n_seasons, name, from, to, pct, kinds, NULL)
+#define PROMO(name, from, to, pct, kinds, channel)                                                 \
+    add_window(tab.promos, &tab.n_promos, name, from, to, pct, kinds, channel)
+#define KIND(k) (UINT32_C(1) << (k))
+
+static int64_t earned(void)
+{
+    assert_int_equal(gw_loyalty_earn(&tab, &ev, &earn), 0);
+    return earn.milli;
+}
+
+static void test_loyalty__default_rates__per_kind(void **state)
+{
+    (void)state;
+    assert_int_equal(earned(), 5000); /* 50 MAD at 1 per 10 = 5 points */
+    assert_string_equal(earn.rule, "TOPUP 1pt/10MAD");
+    assert_int_equal(earn.season_pct, 100);
+    assert_int_equal(earn.promo_pct, 100);
+    ev.kind = GW_EV_BILL;
+    assert_int_equal(earned(), 2500); /* 1 per 20 */
+    assert_string_equal(earn.rule, "BILL 1pt/20MAD");
+    ev.kind = GW_EV_USAGE;
+    assert_int_equal(earned(), 1000); /* 1 per 50 */
+}
+
+static void test_loyalty__fractions_kept_in_milli_points(void **state)
+{
+    (void)state;
+    ev.amount_milli = 12345; /* 12.345 MAD -> 1.2345 points -> 1234 milli (floored) */
+    assert_int_equal(earned(), 1234);
+    ev.amount_milli = 9; /* 0.009 MAD -> 0.0009 points -> 0 */
+    assert_int_equal(earned(), 0);
+}
+
+static void test_loyalty__floor_once_at_the_end(void **state)
+{
+    (void)state;
+    /* 0.007 MAD at 1/10 = 0.7 milli; x150% = 1.05 -> 1. Flooring before the multiplier would
+     * give 0 x 1.5 = 0. */
+    ev.amount_milli = 7;
+    SEASON("high", T0 - 10, T0 + 10, 150, 0);
+    assert_int_equal(earned(), 1);
+    /* 0.013 at 1/10 = 1.3; x150% = 1.95; x110% promo = 2.145 -> 2 (stepwise: 1 -> 1 -> 1) */
+    ev.amount_milli = 13;
+    PROMO("p", T0 - 10, T0 + 10, 110, 0, NULL);
+    assert_int_equal(earned(), 2);
+}
+
+static void test_loyalty__points_and_per_other_than_one(void **state)
+{
+    (void)state;
+    tab.rate[GW_EV_TOPUP] = (struct gw_rate){.points = 3, .per = 7};
+    ev.amount_milli = 100000; /* 100 MAD * 3 / 7 = 42.857 points */
+    assert_int_equal(earned(), 42857);
+    assert_string_equal(earn.rule, "TOPUP 3pt/7MAD");
+}
+
+static void test_loyalty__kind_without_points__earns_zero(void **state)
+{
+    (void)state;
+    tab.rate[GW_EV_USAGE].points = 0;
+    ev.kind = GW_EV_USAGE;
+    assert_int_equal(earned(), 0);
+    assert_string_equal(earn.rule, "USAGE 0pt/50MAD");
+}
+
+static void test_loyalty__reversal__earns_nothing_here(void **state)
+{
+    (void)state;
+    ev.kind = GW_EV_REVERSAL;
+    ev.amount_milli = 0;
+    SEASON("high", T0 - 10, T0 + 10, 150, 0);
+    assert_int_equal(earned(), 0);
+    assert_string_equal(earn.rule, "reversal");
+    assert_int_equal(earn.season_pct, 100);
+}
+
+static void test_loyalty__season_edges__from_inclusive_to_exclusive(void **state)
+{
+    const int64_t from = T0, to = T0 + 86400;
+
+    (void)state;
+    SEASON("high", from, to, 150, 0);
+    ev.at = from - 1;
+    assert_int_equal(earned(), 5000);
+    ev.at = from;
+    assert_int_equal(earned(), 7500);
+    assert_int_equal(earn.season_pct, 150);
+    ev.at = to - 1;
+    assert_int_equal(earned(), 7500);
+    ev.at = to;
+    assert_int_equal(earned(), 5000);
+    assert_int_equal(earn.season_pct, 100);
+}
+
+static void test_loyalty__season_by_event_time_not_arrival(void **state)
+{
+    (void)state;
+    /* an event that happened inside the season earns the season rate whenever it arrives: the
+     * function has no notion of "now" at all */
+    SEASON("summer", T0 - 3600, T0 + 1, 150, 0);
+    ev.at = T0;
+    assert_int_equal(earned(), 7500);
+}
+
+static void test_loyalty__season_for_other_kinds__ignored(void **state)
+{
+    (void)state;
+    SEASON("data", T0 - 10, T0 + 10, 200, KIND(GW_EV_USAGE));
+    assert_int_equal(earned(), 5000);
+    ev.kind = GW_EV_USAGE;
+    assert_int_equal(earned(), 2000);
+}
+
+static void test_loyalty__first_matching_season__wins(void **state)
+{
+    (void)state;
+    SEASON("bill-only", T0 - 10, T0 + 10, 300, KIND(GW_EV_BILL));
+    SEASON("first", T0 - 10, T0 + 10, 120, 0);
+    SEASON("second", T0 - 10, T0 + 10, 200, 0);
+    assert_int_equal(earned(), 6000);
+    assert_string_equal(earn.rule, "TOPUP 1pt/10MAD; season first x120%");
+}
+
+static void test_loyalty__best_promo__not_stacked(void **state)
+{
+    (void)state;
+    PROMO("small", T0 - 10, T0 + 10, 150, 0, NULL);
+    PROMO("weekend", T0 - 10, T0 + 10, 200, 0, NULL);
+    PROMO("medium", T0 - 10, T0 + 10, 180, 0, NULL);
+    PROMO("expired", T0 - 20, T0 - 10, 500, 0, NULL);
+    assert_int_equal(earned(), 10000); /* x2, not x1.5 x2 x1.8 */
+    assert_int_equal(earn.promo_pct, 200);
+    assert_string_equal(earn.rule, "TOPUP 1pt/10MAD; promo weekend x200%");
+}
+
+static void test_loyalty__season_and_promo__multiply(void **state)
+{
+    (void)state;
+    SEASON("high", T0 - 10, T0 + 10, 150, 0);
+    PROMO("weekend", T0 - 10, T0 + 10, 200, 0, NULL);
+    assert_int_equal(earned(), 15000);
+    assert_string_equal(earn.rule, "TOPUP 1pt/10MAD; season high x150%; promo weekend x200%");
+}
+
+static void test_loyalty__channel_promo__only_that_channel(void **state)
+{
+    (void)state;
+    PROMO("voucher-boost", T0 - 10, T0 + 10, 120, 0, "voucher");
+    snprintf(ev.channel, sizeof(ev.channel), "voucher");
+    assert_int_equal(earned(), 6000);
+    assert_string_equal(earn.rule, "TOPUP 1pt/10MAD; promo voucher-boost x120%");
+    snprintf(ev.channel, sizeof(ev.channel), "card");
+    assert_int_equal(earned(), 5000);
+    ev.channel[0] = '\0';
+    assert_int_equal(earned(), 5000);
+    ev.kind = GW_EV_BILL; /* no channel on a bill */
+    assert_int_equal(earned(), 2500);
+}
+
+static void test_loyalty__channel_promo_beaten_by_general_one(void **state)
+{
+    (void)state;
+    PROMO("voucher-boost", T0 - 10, T0 + 10, 120, 0, "voucher");
+    PROMO("weekend", T0 - 10, T0 + 10, 200, 0, NULL);
+    snprintf(ev.channel, sizeof(ev.channel), "voucher");
+    assert_int_equal(earned(), 10000);
+    assert_string_equal(earn.rule, "TOPUP 1pt/10MAD; promo weekend x200%");
+}
+
+static void test_loyalty__overflow__erange(void **state)
+{
+    (void)state;
+    ev.amount_milli = INT64_MAX;
+    tab.rate[GW_EV_TOPUP] = (struct gw_rate){.points = INT64_MAX, .per = 1};
+    SEASON("s", T0 - 10, T0 + 10, 10000, 0);
+    PROMO("p", T0 - 10, T0 + 10, 10000, 0, NULL);
+    assert_int_equal(gw_loyalty_earn(&tab, &ev, &earn), -ERANGE);
+}
+
+static void test_loyalty__above_earn_max__erange(void **state)
+{
+    (void)state;
+    /* exactly GW_EARN_MILLI_MAX is accepted; one more is refused (the ledger multiplies it by the
+     * tier percent in Lua doubles) */
+    tab.rate[GW_EV_TOPUP] = (struct gw_rate){.points = 1, .per = 1};
+    ev.amount_milli = GW_EARN_MILLI_MAX;
+    assert_int_equal(earned(), GW_EARN_MILLI_MAX);
+    ev.amount_milli++;
+    assert_int_equal(gw_loyalty_earn(&tab, &ev, &earn), -ERANGE);
+    /* a big event that fits alone but not with a x100 multiplier */
+    ev.amount_milli = GW_EARN_MILLI_MAX / 10;
+    SEASON("s", T0 - 10, T0 + 10, 10000, 0);
+    assert_int_equal(gw_loyalty_earn(&tab, &ev, &earn), -ERANGE);
+}
+
+static void test_loyalty__invalid_rate__einval(void **state)
+{
+    (void)state;
+    tab.rate[GW_EV_TOPUP].per = 0;
+    assert_int_equal(gw_loyalty_earn(&tab, &ev, &earn), -EINVAL);
+}
+
+static void test_loyalty__long_names__rule_truncated_safely(void **state)
+{
+    char name[GW_NAME_MAX];
+
+    (void)state;
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    SEASON(name, T0 - 10, T0 + 10, 10000, 0);
+    PROMO(name, T0 - 10, T0 + 10, 10000, 0, NULL);
+    tab.rate[GW_EV_TOPUP] = (struct gw_rate){.points = 1000000, .per = 1000000000};
+    assert_int_equal(gw_loyalty_earn(&tab, &ev, &earn), 0);
+    assert_true(strlen(earn.rule) < sizeof(earn.rule));
+    assert_non_null(strstr(earn.rule, "; promo nnnn"));
+}
+
+static void test_loyalty__local_day__in_process_zone(void **state)
+{
+    const char *old = getenv("TZ");
+    char *saved = old ? strdup(old) : NULL;
+
+    (void)state;
+    setenv("TZ", "Africa/Casablanca", 1);
+    tzset();
+    /* 2026-07-01T23:30Z is 00:30 on 2 July in Casablanca (+01) */
+    assert_int_equal(gw_local_day(INT64_C(1782948600)), 20260702);
+    /* in Ramadan 2027 Morocco runs at +00: 2027-02-20T23:30Z is still the 20th */
+    assert_int_equal(gw_local_day(INT64_C(1803166200)), 20270220);
+    setenv("TZ", "UTC", 1);
+    tzset();
+    assert_int_equal(gw_local_day(INT64_C(1782948600)), 20260701);
+    if (saved)
+        setenv("TZ", saved, 1);
+    else
+        unsetenv("TZ");
+    tzset();
+    free(saved);
+}
+
+static void test_loyalty__defaults(void **state)
+{
+    (void)state;
+    assert_int_equal(tab.n_tiers, 1);
+    assert_string_equal(tab.tiers[0].name, "standard");
+    assert_int_equal(tab.tiers[0].min_points, 0);
+    assert_int_equal(tab.tiers[0].pct, 100);
+    assert_int_equal(tab.n_seasons, 0);
+    assert_int_equal(tab.n_promos, 0);
+    assert_int_equal(tab.daily_cap, 0);
+    assert_string_equal(tab.timezone, "UTC");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup(name, setup)
+        T(test_loyalty__default_rates__per_kind),
+        T(test_loyalty__fractions_kept_in_milli_points),
+        T(test_loyalty__floor_once_at_the_end),
+        T(test_loyalty__points_and_per_other_than_one),
+        T(test_loyalty__kind_without_points__earns_zero),
+        T(test_loyalty__reversal__earns_nothing_here),
+        T(test_loyalty__season_edges__from_inclusive_to_exclusive),
+        T(test_loyalty__season_by_event_time_not_arrival),
+        T(test_loyalty__season_for_other_kinds__ignored),
+        T(test_loyalty__first_matching_season__wins),
+        T(test_loyalty__best_promo__not_stacked),
+        T(test_loyalty__season_and_promo__multiply),
+        T(test_loyalty__channel_promo__only_that_channel),
+        T(test_loyalty__channel_promo_beaten_by_general_one),
+        T(test_loyalty__overflow__erange),
+        T(test_loyalty__above_earn_max__erange),
+        T(test_loyalty__invalid_rate__einval),
+        T(test_loyalty__long_names__rule_truncated_safely),
+        T(test_loyalty__local_day__in_process_zone),
+        T(test_loyalty__defaults),
+#undef T
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
