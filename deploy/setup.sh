@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the gateway needs to build, test and run on a fresh Debian 12 machine, and only what
+# is missing (dpkg -s first), so running it again costs a second. Needs root or sudo.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config          # toolchain
+  libsmpp34-dev libhiredis-dev libevent-dev libcurl4-openssl-dev libjansson-dev
+  libcmocka-dev                             # unit tests
+  redis-server redis-tools                  # the store, and redis-cli for tests and the demo
+  jq valgrind procps iproute2               # integration tests read JSON summaries; leak checks
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# An apt cache older than a day may point at package versions the mirror no longer has.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)" ]; then
+  $SUDO apt-get update -q >&2 || echo "setup: apt-get update failed; trying the cached lists" >&2
+fi
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what is missing, builds warning-free, runs the
+# cmocka unit tests and the integration tests (each starts its own redis-server on a unix socket in
+# a temp dir, the SMSC simulator and the gateway, and stops them).
+#   deploy/test.sh              plain build   (build-test/)
+#   deploy/test.sh --sanitize   ASan + UBSan  (build-asan/)
+#   deploy/test.sh --valgrind   plain build, integration path under valgrind (build-test/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+deploy/setup.sh
+
+mode="${1:-plain}"
+case "$mode" in
+  plain|--plain)   dir=build-test; flags=(); env=() ;;
+  --sanitize)      dir=build-asan; flags=(-DLGW_SANITIZE=ON)
+                   env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1) ;;
+  --valgrind)      dir=build-test; flags=(); env=(LGW_VALGRIND=1) ;;
+  *) echo "usage: $0 [--sanitize|--valgrind]" >&2; exit 2 ;;
+esac
+
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug "${flags[@]}" >/dev/null
+cmake --build "$dir" -j"$(nproc)"
+if [ "$mode" = "--valgrind" ]; then
+  env "${env[@]}" ctest --test-dir "$dir" --output-on-failure -L it
+else
+  env "${env[@]+"${env[@]}"}" ctest --test-dir "$dir" --output-on-failure -j2
+fi

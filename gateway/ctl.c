@@ -1,0 +1,226 @@
+/*
+ * ctl.c - loyaltyctl, the operator's command line over the same Redis data the gateway writes.
+ * Read-only for now: a subscriber's wallet, lots and history; the top subscribers; dead letters.
+ * Synchronous hiredis is right here: one operator, one question at a time, off the daemon's loop.
+ *
+ *   loyaltyctl [--socket PATH | --host H --port P] show MSISDN
+ *   loyaltyctl [...] top [N]          (scans wallets: for the demo and small pilots; at carrier
+ *                                      scale reports come from the staff console's aggregates)
+ *   loyaltyctl [...] dlq [N]          newest N dead letters
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gw_ledger.h"
+
+struct top_entry {
+    char msisdn[GW_MSISDN_MAX + 1];
+    long long bal;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: loyaltyctl [--socket PATH | --host HOST --port PORT] COMMAND\n"
+                 "  show MSISDN   wallet, lots and history of one subscriber\n"
+                 "  top [N]       the N subscribers with the most points (default 10)\n"
+                 "  dlq [N]       the newest N dead letters (default 10)\n");
+}
+
+static bool valid_msisdn(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n < 8 || n > GW_MSISDN_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    }
+    return true;
+}
+
+static int cmd_show(redisContext *c, const char *msisdn)
+{
+    redisReply *w, *h;
+
+    if (!valid_msisdn(msisdn)) {
+        fprintf(stderr, "loyaltyctl: \"%s\" is not an MSISDN (8-15 digits)\n", msisdn);
+        return 2;
+    }
+    w = redisCommand(c, "HGETALL lg:{%s}:w", msisdn);
+    h = redisCommand(c, "LRANGE lg:{%s}:h 0 -1", msisdn);
+    if (!w || !h || w->type != REDIS_REPLY_ARRAY || h->type != REDIS_REPLY_ARRAY) {
+        fprintf(stderr, "loyaltyctl: Redis: %s\n", c->errstr[0] ? c->errstr : "unexpected reply");
+        freeReplyObject(w);
+        freeReplyObject(h);
+        return 1;
+    }
+    if (w->elements == 0) {
+        printf("%s: not enrolled (no event seen)\n", msisdn);
+    } else {
+        printf("subscriber %s\n", msisdn);
+        for (size_t i = 0; i + 1 < w->elements; i += 2) {
+            const char *k = w->element[i]->str, *v = w->element[i + 1]->str;
+            if (strncmp(k, "l:", 2) == 0)
+                printf("  lot %-10s %s points\n", k + 2, v);
+            else
+                printf("  %-14s %s\n", k, v);
+        }
+    }
+    if (h->elements > 0)
+        printf("history (newest first):\n");
+    for (size_t i = 0; i < h->elements; i++)
+        printf("  %s\n", h->element[i]->str);
+    freeReplyObject(w);
+    freeReplyObject(h);
+    return 0;
+}
+
+static int cmp_top(const void *a, const void *b)
+{
+    const struct top_entry *x = a, *y = b;
+
+    if (x->bal != y->bal)
+        return x->bal < y->bal ? 1 : -1;
+    return strcmp(x->msisdn, y->msisdn);
+}
+
+static int cmd_top(redisContext *c, long n)
+{
+    struct top_entry *all = NULL;
+    size_t len = 0, cap = 0;
+    char cursor[32] = "0";
+    int rc = 1;
+
+    do {
+        redisReply *r = redisCommand(c, "SCAN %s MATCH lg:{*}:w COUNT 1000", cursor);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            fprintf(stderr, "loyaltyctl: Redis: %s\n", c->errstr[0] ? c->errstr : "bad SCAN");
+            freeReplyObject(r);
+            goto out;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            const char *key = r->element[1]->element[i]->str;
+            const char *open = strchr(key, '{'), *close = open ? strchr(open, '}') : NULL;
+            if (!open || !close || (size_t)(close - open - 1) > GW_MSISDN_MAX)
+                continue;
+            redisReply *b = redisCommand(c, "HGET %s bal", key);
+            if (len == cap) {
+                size_t ncap = cap ? cap * 2 : 256;
+                struct top_entry *grown = realloc(all, ncap * sizeof(*all));
+                if (!grown) {
+                    freeReplyObject(b);
+                    freeReplyObject(r);
+                    goto out;
+                }
+                all = grown;
+                cap = ncap;
+            }
+            memcpy(all[len].msisdn, open + 1, (size_t)(close - open - 1));
+            all[len].msisdn[close - open - 1] = '\0';
+            all[len].bal = (b && b->type == REDIS_REPLY_STRING) ? atoll(b->str) : 0;
+            len++;
+            freeReplyObject(b);
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+
+    qsort(all, len, sizeof(*all), cmp_top);
+    printf("%-4s %-16s %10s\n", "#", "subscriber", "points");
+    for (size_t i = 0; i < len && (long)i < n; i++)
+        printf("%-4zu %-16s %10lld\n", i + 1, all[i].msisdn, all[i].bal);
+    printf("(%zu subscribers enrolled)\n", len);
+    rc = 0;
+out:
+    free(all);
+    return rc;
+}
+
+static int cmd_dlq(redisContext *c, long n)
+{
+    redisReply *r = redisCommand(c, "XREVRANGE lg:dlq + - COUNT %ld", n);
+
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        fprintf(stderr, "loyaltyctl: Redis: %s\n", c->errstr[0] ? c->errstr : "bad XREVRANGE");
+        freeReplyObject(r);
+        return 1;
+    }
+    printf("%zu dead letter(s), newest first:\n", r->elements);
+    for (size_t i = 0; i < r->elements; i++) {
+        redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+            continue;
+        printf("- id %s\n", e->element[0]->str);
+        redisReply *f = e->element[1];
+        for (size_t j = 0; j + 1 < f->elements; j += 2)
+            printf("    %-7s %s\n", f->element[j]->str, f->element[j + 1]->str);
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"socket", required_argument, NULL, 's'}, {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *sock = NULL, *host = "127.0.0.1";
+    int port = 6379, c, rc;
+    struct timeval tv = {.tv_sec = 2};
+    redisContext *ctx;
+
+    while ((c = getopt_long(argc, argv, "s:H:p:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            sock = optarg;
+            break;
+        case 'H':
+            host = optarg;
+            break;
+        case 'p':
+            port = atoi(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    ctx = sock ? redisConnectUnixWithTimeout(sock, tv) : redisConnectWithTimeout(host, port, tv);
+    if (!ctx || ctx->err) {
+        fprintf(stderr, "loyaltyctl: cannot reach Redis: %s\n", ctx ? ctx->errstr : "no memory");
+        redisFree(ctx);
+        return 1;
+    }
+    redisSetTimeout(ctx, tv);
+    const char *cmd = argv[optind];
+    long n = (optind + 1 < argc) ? strtol(argv[optind + 1], NULL, 10) : 10;
+    if (n <= 0 || n > 100000)
+        n = 10;
+    if (strcmp(cmd, "show") == 0 && optind + 1 < argc)
+        rc = cmd_show(ctx, argv[optind + 1]);
+    else if (strcmp(cmd, "top") == 0)
+        rc = cmd_top(ctx, n);
+    else if (strcmp(cmd, "dlq") == 0)
+        rc = cmd_dlq(ctx, n);
+    else {
+        usage(stderr);
+        rc = 2;
+    }
+    redisFree(ctx);
+    return rc;
+}

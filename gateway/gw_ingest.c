@@ -1,0 +1,277 @@
+/*
+ * gw_ingest.c - deliver_sm -> event -> ledger commit -> deliver_sm_resp (see gw_ingest.h).
+ *
+ * Ownership: every event in flight has one struct ingest_req, malloc'd when the deliver_sm
+ * arrives and freed in the one callback that answers it (ledger commit or dead letter). The
+ * request remembers the link's opaque token, never the PDU: if the link dropped meanwhile,
+ * smpp_esme_respond() returns -ENOTCONN, nothing is sent and the SMSC redelivers; the ref makes
+ * that redelivery harmless.
+ */
+#include "gw_ingest.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_core.h"
+
+struct gw_ingest {
+    const struct gw_config *cfg;
+    struct gw_ledger *ledger;
+    struct gw_loyalty table;
+    struct gw_ingest_stats stats;
+};
+
+struct ingest_req {
+    struct gw_ingest *g;
+    struct smpp_esme *e;
+    uint64_t token;
+    enum gw_event_kind kind;
+    char msisdn[GW_MSISDN_MAX + 1];
+    char ref[GW_REF_MAX + 1];
+    char reason[160];
+};
+
+struct gw_ingest *gw_ingest_new(const struct gw_config *cfg, struct gw_ledger *ledger)
+{
+    struct gw_ingest *g = calloc(1, sizeof(*g));
+
+    if (!g)
+        return NULL;
+    g->cfg = cfg;
+    g->ledger = ledger;
+    g->table = cfg->loyalty;
+    return g;
+}
+
+void gw_ingest_free(struct gw_ingest *g)
+{
+    free(g);
+}
+
+void gw_ingest_set_table(struct gw_ingest *g, const struct gw_loyalty *table)
+{
+    g->table = *table;
+}
+
+void gw_ingest_get_stats(const struct gw_ingest *g, struct gw_ingest_stats *out)
+{
+    *out = g->stats;
+}
+
+void gw_ingest_stats_json(const struct gw_ingest_stats *s, FILE *out)
+{
+    fputc('{', out);
+#define GW_X_JSON(name, help) fprintf(out, "\"%s\":%llu,", #name, (unsigned long long)s->name);
+    GW_INGEST_COUNTERS(GW_X_JSON)
+#undef GW_X_JSON
+    fprintf(out, "\"in_flight\":%u}", s->in_flight);
+}
+
+static void respond(struct gw_ingest *g, struct smpp_esme *e, uint64_t token, uint32_t status)
+{
+    if (smpp_esme_respond(e, token, status) == -ENOTCONN) {
+        /* The link that brought the PDU is gone; the SMSC redelivers and the ref dedups it. */
+        g->stats.late_responses++;
+    }
+}
+
+static void req_finish(struct ingest_req *req, uint32_t status)
+{
+    struct gw_ingest *g = req->g;
+
+    if (status == SMPP_RX_T_APPN)
+        g->stats.temp_failed++;
+    respond(g, req->e, req->token, status);
+    g->stats.in_flight--;
+    free(req);
+}
+
+static bool is_event_sender(const struct gw_config *cfg, const char *src)
+{
+    for (unsigned i = 0; i < cfg->events.n_senders; i++) {
+        if (strcmp(src, cfg->events.senders[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* ---------------------------------------------------------------- dead letters */
+
+static void deadletter_done(void *arg, int err)
+{
+    struct ingest_req *req = arg;
+    struct gw_ingest *g = req->g;
+
+    if (err < 0) {
+        /* Losing nothing beats answering fast: the SMSC keeps the event and offers it again. */
+        g->stats.deadletter_failed++;
+        gw_log(GW_LOG_ERROR, "ingest", "dead letter not stored (%s): answering ESME_RX_T_APPN",
+               strerror(-err));
+        req_finish(req, SMPP_RX_T_APPN);
+        return;
+    }
+    g->stats.deadletters++;
+    g->stats.rejected++;
+    req_finish(req, SMPP_RX_P_APPN);
+}
+
+/* Rejects the event: dead letter first, answer after. Takes ownership of req. */
+static void reject_event(struct ingest_req *req, const struct smpp_sm *sm, const char *source)
+{
+    struct gw_ingest *g = req->g;
+
+    /* The raw text carries a full MSISDN: it goes to the dead letter, never to the log. */
+    gw_log(GW_LOG_NOTICE, "ingest", "event rejected (%u bytes): %s", (unsigned)sm->text_len,
+           req->reason);
+    int rc = gw_ledger_deadletter(g->ledger, source, sm->text, sm->text_len, req->reason,
+                                  gw_clock_now_ms() / 1000, deadletter_done, req);
+    if (rc < 0) {
+        g->stats.deadletter_failed++;
+        req_finish(req, SMPP_RX_T_APPN);
+    }
+}
+
+static void pdu_deadletter_done(void *arg, int err)
+{
+    struct gw_ingest *g = arg;
+
+    if (err < 0)
+        g->stats.deadletter_failed++;
+    else
+        g->stats.deadletters++;
+}
+
+void gw_ingest_on_rejected(void *arg, const uint8_t *pdu, size_t len, uint32_t status,
+                           const char *reason)
+{
+    struct gw_ingest *g = arg;
+    char why[160];
+
+    /* The link already answered (or closed); keeping the PDU for staff is best effort. */
+    g->stats.pdu_rejected++;
+    snprintf(why, sizeof(why), "pdu refused with %s: %s", smpp_status_name(status), reason);
+    if (gw_ledger_deadletter(g->ledger, "smpp-pdu", pdu, len, why, gw_clock_now_ms() / 1000,
+                             pdu_deadletter_done, g) < 0)
+        g->stats.deadletter_failed++;
+}
+
+/* ---------------------------------------------------------------- commits */
+
+static void commit_done(void *arg, int err, const struct gw_commit_result *res)
+{
+    struct ingest_req *req = arg;
+    struct gw_ingest *g = req->g;
+    char mask[GW_MASK_LEN];
+
+    if (err < 0) {
+        gw_log(GW_LOG_NOTICE, "ingest", "event{%s} %s ref=%s not committed (%s): ESME_RX_T_APPN",
+               gw_mask_msisdn(req->msisdn, mask), gw_event_kind_name(req->kind), req->ref,
+               strerror(-err));
+        req_finish(req, SMPP_RX_T_APPN);
+        return;
+    }
+    if (res->enrolled)
+        g->stats.enrolled++;
+    g->stats.points_capped += (uint64_t)res->capped;
+    switch (res->outcome) {
+    case GW_COMMIT_CREDITED:
+        g->stats.credited++;
+        g->stats.points_credited += (uint64_t)res->points;
+        GW_LOGD("ingest", "event{%s} %s ref=%s +%lld pts, balance %lld, tier %s",
+                gw_mask_msisdn(req->msisdn, mask), gw_event_kind_name(req->kind), req->ref,
+                (long long)res->points, (long long)res->balance, res->tier);
+        break;
+    case GW_COMMIT_DUPLICATE:
+        g->stats.duplicates++;
+        gw_log(GW_LOG_INFO, "ingest", "event{%s} %s ref=%s duplicate: no second effect",
+               gw_mask_msisdn(req->msisdn, mask), gw_event_kind_name(req->kind), req->ref);
+        break;
+    case GW_COMMIT_REVERSED:
+        g->stats.reversed++;
+        g->stats.points_reversed += (uint64_t)res->points;
+        gw_log(GW_LOG_NOTICE, "ingest", "event{%s} REVERSAL ref=%s took back %lld pts, balance %lld",
+               gw_mask_msisdn(req->msisdn, mask), req->ref, (long long)res->points,
+               (long long)res->balance);
+        break;
+    case GW_COMMIT_REVERSAL_NOOP:
+        g->stats.reversal_noop++;
+        gw_log(GW_LOG_NOTICE, "ingest",
+               "event{%s} REVERSAL ref=%s: original unknown or already reversed, recorded only",
+               gw_mask_msisdn(req->msisdn, mask), req->ref);
+        break;
+    }
+    req_finish(req, SMPP_ROK);
+}
+
+static void handle_event(struct gw_ingest *g, struct smpp_esme *e, uint64_t token,
+                         const struct smpp_sm *sm)
+{
+    struct ingest_req *req = calloc(1, sizeof(*req));
+    struct gw_event ev;
+    struct gw_earn earn;
+    int64_t now = gw_clock_now_ms() / 1000;
+
+    g->stats.events_in++;
+    if (!req) {
+        g->stats.temp_failed++;
+        respond(g, e, token, SMPP_RX_T_APPN);
+        return;
+    }
+    req->g = g;
+    req->e = e;
+    req->token = token;
+    g->stats.in_flight++;
+
+    /* The contract allows data_coding 0 (SMSC default) and 1 (IA5/ASCII); the event grammar is
+     * plain ASCII in both, so the bytes are parsed as they come. */
+    if (sm->data_coding != 0 && sm->data_coding != 1) {
+        snprintf(req->reason, sizeof(req->reason), "data_coding %u: events use 0 or 1",
+                 sm->data_coding);
+        reject_event(req, sm, "events");
+        return;
+    }
+    if (gw_event_parse(&g->cfg->events.format, &g->cfg->events.limits, sm->text, sm->text_len,
+                       now, &ev, req->reason, sizeof(req->reason)) < 0) {
+        reject_event(req, sm, "events");
+        return;
+    }
+    req->kind = ev.kind;
+    snprintf(req->msisdn, sizeof(req->msisdn), "%s", ev.msisdn);
+    snprintf(req->ref, sizeof(req->ref), "%s", ev.ref);
+    if (gw_loyalty_earn(&g->table, &ev, &earn) < 0) {
+        snprintf(req->reason, sizeof(req->reason), "amount: earns more points than can be kept");
+        reject_event(req, sm, "events");
+        return;
+    }
+    if (gw_ledger_commit(g->ledger, &ev, &earn, now, commit_done, req) < 0) {
+        /* Not connected or too much in flight: the SMSC will offer it again. */
+        req_finish(req, SMPP_RX_T_APPN);
+    }
+}
+
+void gw_ingest_on_deliver(void *arg, struct smpp_esme *e, uint64_t token, uint32_t cmd_id,
+                          const struct smpp_sm *sm)
+{
+    struct gw_ingest *g = arg;
+
+    (void)cmd_id;
+    /* A receipt is never an event, whoever it claims to come from. */
+    if ((sm->esm_class & SMPP_ESM_TYPE_MASK) == SMPP_ESM_TYPE_DELIVERY_RECEIPT) {
+        g->stats.receipts++;
+        respond(g, e, token, SMPP_ROK);
+        return;
+    }
+    if (is_event_sender(g->cfg, sm->src_addr)) {
+        handle_event(g, e, token, sm);
+        return;
+    }
+    if (sm->has_ussd_op || strcmp(sm->service_type, "USSD") == 0) {
+        /* USSD is answered ROK at once, never with a temporary error (../shared/spec/ussd.md). */
+        g->stats.ussd_in++;
+        respond(g, e, token, SMPP_ROK);
+        return;
+    }
+    g->stats.mo_sms++;
+    respond(g, e, token, SMPP_ROK);
+}

@@ -1,0 +1,72 @@
+/*
+ * gw_ingest.h - from deliver_sm to points: tells carrier events from subscriber traffic
+ * (../shared/spec/events.md "Telling events from subscriber traffic"), parses and validates the
+ * event, computes what it earns, commits it through the ledger, and only then answers the SMSC:
+ *   ESME_ROK        committed, or a duplicate of a committed ref
+ *   ESME_RX_T_APPN  the store is down, slow or we are stopping: the SMSC redelivers later
+ *   ESME_RX_P_APPN  malformed or rejected, once the dead letter is safely in Redis
+ * A dead letter that cannot be written is answered ESME_RX_T_APPN too: nothing is lost.
+ *
+ * Subscriber traffic (USSD, MO SMS) and delivery receipts are acknowledged and counted; they are
+ * handed to an optional hook for the USSD layer.
+ */
+#ifndef GW_INGEST_H
+#define GW_INGEST_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gw_config.h"
+#include "gw_ledger.h"
+#include "smpp.h"
+
+/* Counters, exposed as metrics (the stats file) and in the exit summary. */
+#define GW_INGEST_COUNTERS(X)                                                                      \
+    X(events_in, "event deliver_sm received")                                                      \
+    X(credited, "events committed with an effect")                                                 \
+    X(duplicates, "events whose ref was already committed")                                        \
+    X(reversed, "reversals that took points back")                                                \
+    X(reversal_noop, "reversals of unknown or already reversed events")                            \
+    X(rejected, "malformed or refused events (ESME_RX_P_APPN)")                                     \
+    X(temp_failed, "events answered ESME_RX_T_APPN")                                               \
+    X(deadletters, "dead letters written")                                                         \
+    X(deadletter_failed, "dead letters Redis did not take")                                        \
+    X(points_credited, "points credited")                                                          \
+    X(points_reversed, "points taken back")                                                        \
+    X(points_capped, "points forfeited to the daily cap")                                          \
+    X(enrolled, "subscribers enrolled")                                                            \
+    X(receipts, "delivery receipts")                                                               \
+    X(ussd_in, "USSD deliver_sm")                                                                  \
+    X(mo_sms, "mobile-originated SMS")                                                             \
+    X(pdu_rejected, "PDUs refused by the pre-scan or codec")                                       \
+    X(late_responses, "answers for a link that had dropped")
+
+struct gw_ingest_stats {
+#define GW_X_FIELD(name, help) uint64_t name;
+    GW_INGEST_COUNTERS(GW_X_FIELD)
+#undef GW_X_FIELD
+    uint32_t in_flight;
+};
+
+struct gw_ingest;
+
+/* cfg and ledger must outlive the ingest. NULL on ENOMEM. */
+struct gw_ingest *gw_ingest_new(const struct gw_config *cfg, struct gw_ledger *ledger);
+/* In-flight commits keep their memory until their callbacks fire: free only after the ledger's
+ * Redis client was freed (which fails them all). NULL is a no-op. */
+void gw_ingest_free(struct gw_ingest *g);
+
+/* The smpp_esme_ops hooks; arg is the struct gw_ingest. */
+void gw_ingest_on_deliver(void *arg, struct smpp_esme *e, uint64_t token, uint32_t cmd_id,
+                          const struct smpp_sm *sm);
+void gw_ingest_on_rejected(void *arg, const uint8_t *pdu, size_t len, uint32_t status,
+                           const char *reason);
+
+/* Swaps the loyalty table (after a reload). The table is copied. */
+void gw_ingest_set_table(struct gw_ingest *g, const struct gw_loyalty *table);
+
+void gw_ingest_get_stats(const struct gw_ingest *g, struct gw_ingest_stats *out);
+/* Writes the counters as one JSON object (no trailing newline). */
+void gw_ingest_stats_json(const struct gw_ingest_stats *s, FILE *out);
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * main.c - loyaltygw, the daemon: one libevent loop that owns the SMPP link (smpp_esme), the
+ * Redis client (gw_redis), the ledger and the ingestion glue, wired here through small ops structs
+ * so that each module is tested alone.
+ *
+ *   loyaltygw [--config FILE] [--check-config] [--print-config] [--stats-file FILE]
+ *
+ * Signals: SIGTERM/SIGINT stop gracefully (answer what is in flight, unbind, exit 0; a second one
+ * exits at once); SIGHUP reloads the loyalty table from the config file (the old table stays if the
+ * new one is invalid); SIGUSR1 logs the counters.
+ *
+ * Start-up order matters: the SMPP bind waits for the first Redis connection (or 3 s), so a cold
+ * start does not answer a burst of events ESME_RX_T_APPN just because Redis was a moment late.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gw_config.h"
+#include "gw_core.h"
+#include "gw_ingest.h"
+#include "gw_ledger.h"
+#include "gw_redis.h"
+#include "smpp.h"
+
+#define LGW_VERSION "0.1.0"
+
+struct app {
+    struct gw_config cfg;
+    const char *config_path;
+    const char *stats_path;
+    struct event_base *base;
+    struct gw_redis *redis;
+    struct gw_ledger *ledger;
+    struct gw_ingest *ingest;
+    struct smpp_esme *esme;
+    struct event *ev_term, *ev_int, *ev_hup, *ev_usr1;
+    struct event *ev_metrics, *ev_start;
+    bool esme_started;
+    bool stopping;
+    int exit_code;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: loyaltygw [--config FILE] [--check-config] [--print-config]\n"
+            "                 [--stats-file FILE] [--version]\n"
+            "  --config FILE     JSON configuration (default: built-in local defaults)\n"
+            "  --check-config    validate the configuration and exit (0 valid, 1 invalid)\n"
+            "  --print-config    print the effective configuration as JSON and exit\n"
+            "  --stats-file FILE write the counters as JSON there (overrides metrics.stats_file)\n");
+}
+
+static void write_stats(struct app *a)
+{
+    struct gw_ingest_stats is;
+    struct smpp_esme_stats ss;
+    struct gw_redis_stats rs;
+    const char *path = a->stats_path ? a->stats_path : a->cfg.metrics.stats_file;
+    char tmp[512];
+    FILE *f;
+
+    if (!path || !*path)
+        return;
+    gw_ingest_get_stats(a->ingest, &is);
+    smpp_esme_get_stats(a->esme, &ss);
+    gw_redis_get_stats(a->redis, &rs);
+    /* Write then rename: a reader never sees half a file. */
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (!f) {
+        gw_log(GW_LOG_ERROR, "metrics", "cannot write %s: %s", tmp, strerror(errno));
+        return;
+    }
+    fprintf(f, "{\"ingest\":");
+    gw_ingest_stats_json(&is, f);
+    fprintf(f,
+            ",\"smpp\":{\"bound\":%s,\"connects\":%llu,\"binds_ok\":%llu,\"bind_failures\":%llu,"
+            "\"disconnects\":%llu,\"pdus_in\":%llu,\"pdus_out\":%llu,\"deliver_in\":%llu,"
+            "\"receipts_in\":%llu,\"rejected_prescan\":%llu,\"rejected_decode\":%llu,"
+            "\"generic_nacks_sent\":%llu,\"unknown_cmds\":%llu,\"enquire_sent\":%llu,"
+            "\"response_timeouts\":%llu,\"submits_ok\":%llu,\"submits_failed\":%llu,"
+            "\"throttled\":%llu,\"pending_responses\":%u}",
+            smpp_esme_is_bound(a->esme) ? "true" : "false", (unsigned long long)ss.connects,
+            (unsigned long long)ss.binds_ok, (unsigned long long)ss.bind_failures,
+            (unsigned long long)ss.disconnects, (unsigned long long)ss.pdus_in,
+            (unsigned long long)ss.pdus_out, (unsigned long long)ss.deliver_in,
+            (unsigned long long)ss.receipts_in, (unsigned long long)ss.rejected_prescan,
+            (unsigned long long)ss.rejected_decode, (unsigned long long)ss.generic_nacks_sent,
+            (unsigned long long)ss.unknown_cmds, (unsigned long long)ss.enquire_sent,
+            (unsigned long long)ss.response_timeouts, (unsigned long long)ss.submits_ok,
+            (unsigned long long)ss.submits_failed, (unsigned long long)ss.throttled,
+            smpp_esme_pending_responses(a->esme));
+    fprintf(f,
+            ",\"redis\":{\"connected\":%s,\"requests\":%llu,\"replies\":%llu,\"errors_reply\":%llu,"
+            "\"timeouts\":%llu,\"not_connected\":%llu,\"late_replies\":%llu,\"connects\":%llu,"
+            "\"disconnects\":%llu,\"noscript_fallbacks\":%llu,\"pending\":%u}}\n",
+            gw_redis_is_connected(a->redis) ? "true" : "false", (unsigned long long)rs.requests,
+            (unsigned long long)rs.replies, (unsigned long long)rs.errors_reply,
+            (unsigned long long)rs.timeouts, (unsigned long long)rs.not_connected,
+            (unsigned long long)rs.late_replies, (unsigned long long)rs.connects,
+            (unsigned long long)rs.disconnects, (unsigned long long)rs.noscript_fallbacks,
+            rs.pending);
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        gw_log(GW_LOG_ERROR, "metrics", "cannot write %s: %s", path, strerror(errno));
+}
+
+static void log_summary(struct app *a)
+{
+    struct gw_ingest_stats s;
+
+    gw_ingest_get_stats(a->ingest, &s);
+    gw_log(GW_LOG_NOTICE, "metrics",
+           "events=%llu credited=%llu duplicates=%llu reversed=%llu reversal_noop=%llu "
+           "rejected=%llu temp_failed=%llu points=%llu receipts=%llu ussd=%llu pdu_rejected=%llu",
+           (unsigned long long)s.events_in, (unsigned long long)s.credited,
+           (unsigned long long)s.duplicates, (unsigned long long)s.reversed,
+           (unsigned long long)s.reversal_noop, (unsigned long long)s.rejected,
+           (unsigned long long)s.temp_failed, (unsigned long long)s.points_credited,
+           (unsigned long long)s.receipts, (unsigned long long)s.ussd_in,
+           (unsigned long long)s.pdu_rejected);
+}
+
+static void on_metrics(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    write_stats(arg);
+}
+
+static void start_esme(struct app *a, const char *why)
+{
+    if (a->esme_started || a->stopping)
+        return;
+    a->esme_started = true;
+    gw_log(GW_LOG_INFO, "main", "starting the SMPP link (%s)", why);
+    smpp_esme_start(a->esme);
+}
+
+static void on_start_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    start_esme(arg, "Redis not up after 3 s; events get ESME_RX_T_APPN until it is");
+}
+
+static void on_redis_state(void *arg, bool up)
+{
+    struct app *a = arg;
+
+    gw_log(up ? GW_LOG_INFO : GW_LOG_ERROR, "redis", "%s", up ? "connected" : "connection lost");
+    if (up)
+        start_esme(a, "Redis connected");
+}
+
+static void on_esme_stopped(void *arg)
+{
+    struct app *a = arg;
+
+    gw_log(GW_LOG_NOTICE, "main", "SMPP link closed; exiting");
+    event_base_loopexit(a->base, NULL);
+}
+
+static void on_term(evutil_socket_t sig, short what, void *arg)
+{
+    struct app *a = arg;
+
+    (void)what;
+    if (a->stopping) {
+        gw_log(GW_LOG_NOTICE, "main", "signal %d again: exiting now", (int)sig);
+        event_base_loopbreak(a->base);
+        return;
+    }
+    a->stopping = true;
+    gw_log(GW_LOG_NOTICE, "main", "signal %d: draining, unbinding and exiting", (int)sig);
+    smpp_esme_stop(a->esme, on_esme_stopped, a);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    struct app *a = arg;
+    struct gw_config *fresh;
+    char err[512];
+
+    (void)sig;
+    (void)what;
+    if (!a->config_path) {
+        gw_log(GW_LOG_NOTICE, "config", "SIGHUP: no config file to reload (built-in defaults)");
+        return;
+    }
+    fresh = malloc(sizeof(*fresh));
+    if (!fresh)
+        return;
+    gw_config_defaults(fresh);
+    if (gw_config_load(a->config_path, fresh, err, sizeof(err)) < 0 ||
+        gw_config_validate(fresh, err, sizeof(err)) < 0) {
+        gw_log(GW_LOG_ERROR, "config", "reload refused, keeping the current loyalty table: %s",
+               err);
+        free(fresh);
+        return;
+    }
+    if (strcmp(fresh->loyalty.timezone, a->cfg.loyalty.timezone) != 0)
+        gw_log(GW_LOG_NOTICE, "config", "timezone changes need a restart; keeping %s",
+               a->cfg.loyalty.timezone);
+    else {
+        a->cfg.loyalty = fresh->loyalty;
+        gw_ingest_set_table(a->ingest, &a->cfg.loyalty);
+        gw_ledger_set_table(a->ledger, &a->cfg.loyalty);
+        gw_log(GW_LOG_NOTICE, "config", "loyalty table reloaded from %s", a->config_path);
+    }
+    free(fresh);
+}
+
+static void on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    log_summary(arg);
+    write_stats(arg);
+}
+
+static int load_config(struct app *a, bool quiet)
+{
+    char err[512];
+
+    gw_config_defaults(&a->cfg);
+    if (a->config_path && gw_config_load(a->config_path, &a->cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "loyaltygw: %s\n", err);
+        return -1;
+    }
+    if (gw_config_validate(&a->cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "loyaltygw: %s\n", err);
+        return -1;
+    }
+    if (gw_config_apply_timezone(&a->cfg) < 0) {
+        fprintf(stderr, "loyaltygw: loyalty.timezone: unknown zone \"%s\"\n",
+                a->cfg.loyalty.timezone);
+        return -1;
+    }
+    (void)quiet;
+    return 0;
+}
+
+static int run(struct app *a)
+{
+    static const struct smpp_esme_ops esme_ops = {
+        .deliver = gw_ingest_on_deliver,
+        .rejected = gw_ingest_on_rejected,
+    };
+    struct timeval tv;
+
+    a->base = event_base_new();
+    if (!a->base)
+        return -ENOMEM;
+    a->redis = gw_redis_new(a->base, &a->cfg.redis);
+    if (!a->redis)
+        return -ENOMEM;
+    a->ledger = gw_ledger_new(a->redis, &a->cfg.ledger, &a->cfg.loyalty);
+    if (!a->ledger)
+        return -ENOMEM;
+    a->ingest = gw_ingest_new(&a->cfg, a->ledger);
+    if (!a->ingest)
+        return -ENOMEM;
+    a->esme = smpp_esme_new(a->base, &a->cfg.smpp, &esme_ops, a->ingest);
+    if (!a->esme)
+        return -ENOMEM;
+
+    a->ev_term = evsignal_new(a->base, SIGTERM, on_term, a);
+    a->ev_int = evsignal_new(a->base, SIGINT, on_term, a);
+    a->ev_hup = evsignal_new(a->base, SIGHUP, on_hup, a);
+    a->ev_usr1 = evsignal_new(a->base, SIGUSR1, on_usr1, a);
+    a->ev_metrics = event_new(a->base, -1, EV_PERSIST, on_metrics, a);
+    a->ev_start = evtimer_new(a->base, on_start_timeout, a);
+    if (!a->ev_term || !a->ev_int || !a->ev_hup || !a->ev_usr1 || !a->ev_metrics || !a->ev_start)
+        return -ENOMEM;
+    event_add(a->ev_term, NULL);
+    event_add(a->ev_int, NULL);
+    event_add(a->ev_hup, NULL);
+    event_add(a->ev_usr1, NULL);
+    tv = (struct timeval){.tv_sec = a->cfg.metrics.interval_s ? a->cfg.metrics.interval_s : 10};
+    event_add(a->ev_metrics, &tv);
+    tv = (struct timeval){.tv_sec = 3};
+    evtimer_add(a->ev_start, &tv);
+
+    gw_redis_on_state(a->redis, on_redis_state, a);
+    gw_redis_start(a->redis);
+    gw_log(GW_LOG_NOTICE, "main",
+           "loyaltygw %s: SMSC %s:%u as \"%s\", Redis %s%s%u, zone %s", LGW_VERSION,
+           a->cfg.smpp.host, a->cfg.smpp.port, a->cfg.smpp.bind.system_id,
+           a->cfg.redis.unix_socket[0] ? a->cfg.redis.unix_socket : a->cfg.redis.host,
+           a->cfg.redis.unix_socket[0] ? "" : ":",
+           a->cfg.redis.unix_socket[0] ? 0u : a->cfg.redis.port, a->cfg.loyalty.timezone);
+    event_base_dispatch(a->base);
+    log_summary(a);
+    write_stats(a);
+    return 0;
+}
+
+static void teardown(struct app *a)
+{
+    struct event *evs[] = {a->ev_term, a->ev_int, a->ev_hup, a->ev_usr1, a->ev_metrics,
+                           a->ev_start};
+
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+        if (evs[i])
+            event_free(evs[i]);
+    }
+    /* Redis first: it fails what is still pending, and those callbacks answer through the link
+     * (a no-op now that it is closed) before the link and the ingest go away. */
+    gw_redis_free(a->redis);
+    smpp_esme_free(a->esme);
+    gw_ledger_free(a->ledger);
+    gw_ingest_free(a->ingest);
+    if (a->base)
+        event_base_free(a->base);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 'k'},
+        {"print-config", no_argument, NULL, 'p'},
+        {"stats-file", required_argument, NULL, 's'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct app *a = calloc(1, sizeof(*a));
+    bool check = false, print = false;
+    enum gw_log_level level;
+    int c, rc;
+
+    if (!a)
+        return 1;
+    while ((c = getopt_long(argc, argv, "c:kps:Vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            a->config_path = optarg;
+            break;
+        case 'k':
+            check = true;
+            break;
+        case 'p':
+            print = true;
+            break;
+        case 's':
+            a->stats_path = optarg;
+            break;
+        case 'V':
+            printf("loyaltygw %s\n", LGW_VERSION);
+            free(a);
+            return 0;
+        case 'h':
+            usage(stdout);
+            free(a);
+            return 0;
+        default:
+            usage(stderr);
+            free(a);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "loyaltygw: unexpected argument \"%s\"\n", argv[optind]);
+        usage(stderr);
+        free(a);
+        return 2;
+    }
+    if (load_config(a, check) < 0) {
+        free(a);
+        return 1;
+    }
+    if (check) {
+        printf("%s: configuration valid\n", a->config_path ? a->config_path : "(built-in)");
+        free(a);
+        return 0;
+    }
+    if (print) {
+        gw_config_print(&a->cfg, stdout);
+        free(a);
+        return 0;
+    }
+    if (gw_log_level_parse(a->cfg.log.level, &level) == 0)
+        gw_log_set_level(level);
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = run(a);
+    if (rc < 0) {
+        fprintf(stderr, "loyaltygw: start-up failed: %s\n", strerror(-rc));
+        a->exit_code = 1;
+    }
+    teardown(a);
+    rc = a->exit_code;
+    free(a);
+    return rc;
+}
