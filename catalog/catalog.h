@@ -1,0 +1,415 @@
+/*
+ * catalog.h - the gift catalogue and the gift-day calendar of the loyalty gateway (prefix cat_).
+ * Pure logic: no Redis, no HTTP, no SMPP or USSD. Redemption and fulfilment will build on it.
+ *
+ * Three parts:
+ *   - Time zones (cat_tz.c): the IANA zone of the calendar, read from its compiled TZif file
+ *     (RFC 8536) and its POSIX TZ footer, so local<->UTC conversion is correct across DST and
+ *     Morocco's Ramadan changes without touching the process TZ (library code must not: the
+ *     gateway's other modules read local days through it).
+ *   - The gift-day calendar (cat_calendar.c): weekly windows in local time, cancelled dates,
+ *     special windows and an earlier opening for premium tiers; "is it open now?" and "when does
+ *     it next open?" from the caller's clock.
+ *   - The catalogue (cat_catalog.c, cat_voucher.c): the JSON file staff edit, validated with errors
+ *     that name the JSON path; immutable refcounted versions behind an atomic switch so that a
+ *     redemption in flight keeps the price it was shown; the price-integrity check; per-item kill
+ *     switches; voucher code pools from CSV.
+ *
+ * Dates are local calendar dates as YYYYMMDD integers (20261125), like gw_local_day(). Instants are
+ * unix seconds (int64_t, UTC). Everything runs on the gateway's one event-loop thread: nothing here
+ * locks, and refcounts are plain integers.
+ */
+#ifndef CATALOG_H
+#define CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CAT_ZONEINFO_DIR "/usr/share/zoneinfo"
+#define CAT_NAME_MAX 32 /* tier names, pool names, causes, special-window names, with the NUL */
+#define CAT_ID_MAX 32   /* item ids and catalogue versions, with the NUL */
+
+/* ================================================================ time zones (cat_tz.c) */
+
+/* A loaded zone: its transition table and footer rule. Immutable after loading; owned by whoever
+ * loaded it and released with cat_tz_free(). */
+struct cat_tz;
+
+/*
+ * Loads zone `name` ("Africa/Casablanca") from CAT_ZONEINFO_DIR (cat_tz_load) or from `dir`
+ * (cat_tz_load_dir, for tests). The name must be an IANA name, not a path: letters, digits and
+ * "/_+-", no "..", no leading "/". The file must be a regular TZif file of version 1, 2, 3 or 4
+ * without leap-second records (the "right/" zones count TAI seconds and would be off by ~27 s).
+ * On success *out owns a new zone. Returns 0, -EINVAL (bad name), -ENOENT (no such zone),
+ * -EBADMSG (not TZif, or corrupt), -ENOTSUP (leap seconds), -ENOMEM or another -errno from open().
+ */
+int cat_tz_load(const char *name, struct cat_tz **out);
+int cat_tz_load_dir(const char *dir, const char *name, struct cat_tz **out);
+/* The same from a TZif image in memory (tests build small ones); `name` is only remembered. */
+int cat_tz_parse(const void *data, size_t len, const char *name, struct cat_tz **out);
+void cat_tz_free(struct cat_tz *tz); /* NULL is a no-op */
+const char *cat_tz_name(const struct cat_tz *tz);
+
+/* Seconds east of UTC in force at instant t (3600 for Casablanca outside Ramadan). Before the
+ * first transition: the file's first type (RFC 8536 s3.2); after the last one: the footer rule. */
+int32_t cat_tz_utc_offset(const struct cat_tz *tz, int64_t t);
+
+struct cat_tm {
+    int year, mon, day; /* mon 1..12, day 1..31 */
+    int hour, min, sec; /* 0..23, 0..59, 0..59 */
+    int wday;           /* 0 = Sunday .. 6 = Saturday */
+    int32_t utc_offset; /* seconds east of UTC */
+};
+/* Breaks instant t down into local time. Returns 0, or -ERANGE outside years 1..9999. */
+int cat_tz_localtime(const struct cat_tz *tz, int64_t t, struct cat_tm *out);
+/* The local date of t as YYYYMMDD (0 when out of range). */
+int32_t cat_tz_local_date(const struct cat_tz *tz, int64_t t);
+
+/*
+ * Local wall-clock time -> instant. A local time can be ambiguous:
+ *   - it may occur twice (fall-back overlap: Casablanca 2026-02-15 02:00-02:59:59 happens once at
+ *     +01 and again at +00): `pick` chooses CAT_TZ_EARLIER or CAT_TZ_LATER of the two instants;
+ *   - it may not exist (spring-forward gap: Paris 2026-03-29 02:00-02:59:59): the result is the
+ *     first valid instant after the gap, i.e. the transition itself, whatever `pick` says. So a
+ *     window starting at 02:30 in a gap opens when the clock jumps, and a half-open end in a gap
+ *     closes it at the same moment.
+ * `fold` (may be NULL) tells which case applied. Fields are validated (mon 1..12, day within the
+ * month, 00:00:00..23:59:59, years 1..9999). Returns 0, -EINVAL (bad fields) or -ERANGE (the zone
+ * changes offset twice within two days around that time, which no real zone does).
+ */
+enum cat_tz_pick { CAT_TZ_EARLIER = 0, CAT_TZ_LATER = 1 };
+enum cat_tz_fold { CAT_TZ_UNIQUE = 0, CAT_TZ_GAP, CAT_TZ_OVERLAP };
+int cat_tz_local_to_utc(const struct cat_tz *tz, int year, int mon, int day, int hour, int min,
+                        int sec, enum cat_tz_pick pick, int64_t *out, enum cat_tz_fold *fold);
+
+/* "2026-12-02 00:00" in the zone, for "opens on ..." messages. Always NUL-terminates; returns
+ * buf. len >= 17 holds the whole text. */
+const char *cat_tz_format_local(const struct cat_tz *tz, int64_t t, char *buf, size_t len);
+
+/* ================================================================ gift-day calendar */
+
+#define CAT_CAL_MAX_WEEKLY 16
+#define CAT_CAL_MAX_CANCELLED 128
+#define CAT_CAL_MAX_SPECIAL 64
+#define CAT_CAL_MAX_PREMIUM_TIERS 8
+#define CAT_CAL_MAX_EARLY_MIN 1440  /* a premium opening at most one day earlier */
+#define CAT_CAL_MAX_SPECIAL_DAYS 31 /* a special window lasts at most this many days */
+#define CAT_CAL_SEARCH_DAYS 400     /* cat_calendar_next_open looks this far ahead */
+
+/*
+ * Window times are local wall-clock times with an INCLUSIVE end: a window "00:00" to "23:59:59"
+ * includes the second 23:59:59 and closes at the next second. An end written as "HH:MM" means the
+ * whole minute ("23:59" == "23:59:59"), so the issue's "Wednesday 00:00-23:59" is the whole day.
+ * Internally every window is converted to a half-open UTC interval [start, end + 1 s).
+ * Conversion (cat_tz_local_to_utc): a start in an overlap takes the earlier instant, an end the
+ * later one (the window covers the repeated hour); a start or end in a gap moves to the first
+ * valid instant after it. A window that falls entirely inside a gap is empty and never opens.
+ */
+struct cat_weekly_rule {
+    int weekday;       /* 0 = Sunday .. 6 = Saturday */
+    int32_t start_sec; /* local seconds after midnight of the first second, 0..86399 */
+    int32_t end_sec;   /* local seconds after midnight of the last second, 0..86399; an end before
+                        * the start runs into the next day (22:00-01:59:59) */
+};
+
+struct cat_special_window {
+    char name[CAT_NAME_MAX]; /* "new-year-eve", for logs */
+    int32_t start_date;      /* YYYYMMDD local */
+    int32_t start_sec;       /* local seconds after midnight */
+    int32_t end_date;        /* YYYYMMDD local, >= start_date */
+    int32_t end_sec;         /* last second, inclusive; the end must not be before the start */
+};
+
+/* The calendar as staff configure it (deploy/giftdays.json). Plain data, copied by
+ * cat_calendar_new(). */
+struct cat_calendar_config {
+    char timezone[64]; /* IANA name */
+    struct cat_weekly_rule weekly[CAT_CAL_MAX_WEEKLY];
+    unsigned n_weekly;
+    /* A weekly window configured on a cancelled local date (its rule's day) does not open.
+     * Special windows are never cancelled by this list: they are explicit. */
+    int32_t cancelled[CAT_CAL_MAX_CANCELLED]; /* YYYYMMDD */
+    unsigned n_cancelled;
+    struct cat_special_window special[CAT_CAL_MAX_SPECIAL];
+    unsigned n_special;
+    /* Members of these tiers see every window (weekly and special) open premium_early_min minutes
+     * earlier, counted in real elapsed time; the end does not move. */
+    char premium_tiers[CAT_CAL_MAX_PREMIUM_TIERS][CAT_NAME_MAX];
+    unsigned n_premium_tiers;
+    int32_t premium_early_min; /* 0..CAT_CAL_MAX_EARLY_MIN */
+};
+
+/* Defaults: zone "UTC", one weekly rule Wednesday 00:00:00-23:59:59, nothing cancelled, no special
+ * windows, no premium opening. */
+void cat_calendar_config_defaults(struct cat_calendar_config *cfg);
+
+/*
+ * Parses and validates giftdays JSON text into cfg (which is first reset to the defaults):
+ *   { "timezone": "Africa/Casablanca",
+ *     "weekly": [ { "day": "wednesday", "start": "00:00", "end": "23:59:59" } ],
+ *     "cancelled": [ "2026-12-09" ],
+ *     "special": [ { "name": "new-year-eve", "start": "2026-12-31T18:00",
+ *                    "end": "2026-12-31T23:59:59" } ],
+ *     "premium": { "tiers": [ "gold" ], "early_minutes": 60 } }
+ * "timezone" is required; "weekly" absent keeps the Wednesday default, [] means none. Keys starting
+ * with "//" are comments; any other unknown key is an error. On error, err gets one line naming the
+ * JSON path ("weekly[0].end: ...") or the line and column of a syntax error. The zone is not
+ * opened here (cat_calendar_new does). Returns 0 or -EINVAL.
+ */
+int cat_calendar_config_parse(const char *text, size_t len, struct cat_calendar_config *cfg,
+                              char *err, size_t errlen);
+
+/* The calendar ready to answer: a copy of the config plus its loaded zone. */
+struct cat_calendar;
+
+/* Validates cfg (bounds, special windows ordered and short enough) and loads its zone from
+ * zoneinfo_dir (NULL = CAT_ZONEINFO_DIR). On success *out owns a new calendar. Returns 0, -EINVAL
+ * with err set, or an error of cat_tz_load_dir (err set too). */
+int cat_calendar_new(const struct cat_calendar_config *cfg, const char *zoneinfo_dir,
+                     struct cat_calendar **out, char *err, size_t errlen);
+/* Reads the file at path, then cat_calendar_config_parse + cat_calendar_new. Errors are prefixed
+ * with the path. Returns 0, -ENOENT, -EINVAL, -ENOMEM or a zone error. */
+int cat_calendar_load_file(const char *path, struct cat_calendar **out, char *err, size_t errlen);
+void cat_calendar_free(struct cat_calendar *cal); /* NULL is a no-op */
+const struct cat_tz *cat_calendar_tz(const struct cat_calendar *cal);
+const struct cat_calendar_config *cat_calendar_config(const struct cat_calendar *cal);
+/* true if tier (may be NULL) is one of the configured premium tiers. */
+bool cat_calendar_is_premium(const struct cat_calendar *cal, const char *tier);
+
+/* One opening, as seen by one tier. */
+struct cat_gift_window {
+    int64_t start;         /* UTC, first second open for this tier (premium: earlier) */
+    int64_t end;           /* UTC, first second closed again: the window is [start, end) */
+    int64_t regular_start; /* UTC, the opening for non-premium tiers */
+    /* The gift day this window belongs to, YYYYMMDD: the local date it is configured on (a
+     * weekly rule's day, a special window's start date). Stock and per-subscriber limits count
+     * per gift day, so every window of one date shares them. */
+    int32_t gift_day;
+    bool special;            /* a special window rather than a weekly one */
+    char name[CAT_NAME_MAX]; /* special window name, or "weekly" */
+};
+
+/*
+ * Is the calendar open at `now` for `tier` (NULL = not premium)? Returns 1 and fills *window
+ * (may be NULL) with the window containing now - when windows overlap, the one that started
+ * first - or 0 when closed (window untouched), or -ERANGE (now outside years 1..9999).
+ */
+int cat_calendar_is_open(const struct cat_calendar *cal, int64_t now, const char *tier,
+                         struct cat_gift_window *window);
+
+/*
+ * The first window for `tier` that starts strictly after `now`, searching CAT_CAL_SEARCH_DAYS local
+ * days ahead; meant for "closed, next opening on ..." (when open, it is the next window that starts
+ * after now, possibly right after the current one). Fills *start and *end (may be NULL), and
+ * *window when not NULL. Returns 0, -ENOENT when nothing opens within the horizon (special windows
+ * are always considered), or -ERANGE (now outside years 1..9999).
+ */
+int cat_calendar_next_open(const struct cat_calendar *cal, int64_t now, const char *tier,
+                           int64_t *start, int64_t *end, struct cat_gift_window *window);
+
+/* Both answers from one clock reading, for the menu. */
+struct cat_gift_status {
+    bool open;
+    struct cat_gift_window current; /* when open */
+    bool has_next;
+    struct cat_gift_window next; /* next opening after now, when one exists within the horizon */
+};
+int cat_calendar_status(const struct cat_calendar *cal, int64_t now, const char *tier,
+                        struct cat_gift_status *st);
+
+/* ================================================================ catalogue */
+
+#define CAT_MAX_ITEMS 512
+#define CAT_NAME_CHARS_MAX 60             /* characters (code points) of an item name */
+#define CAT_DESC_CHARS_MAX 240            /* characters of an item description */
+#define CAT_POINTS_MAX (INT64_C(1) << 53) /* points stay exact in Lua doubles (gw_loyalty.c) */
+
+enum cat_lang { CAT_LANG_AR = 0, CAT_LANG_FR, CAT_LANG_EN, CAT_LANG_FA, CAT_LANG__COUNT };
+enum cat_category {
+    CAT_CATEGORY_DATA = 0,
+    CAT_CATEGORY_VOICE,
+    CAT_CATEGORY_SMS,
+    CAT_CATEGORY_VOUCHER, /* a partner voucher */
+    CAT_CATEGORY_CHARITY, /* a donation */
+    CAT_CATEGORY__COUNT
+};
+enum cat_fulfil_type { CAT_FULFIL_PROVISIONING = 0, CAT_FULFIL_VOUCHER, CAT_FULFIL_CHARITY };
+
+/* "ar", "fr", "en", "fa"; "data", "voice", "sms", "voucher", "charity"; "provisioning", ... */
+const char *cat_lang_name(enum cat_lang lang);
+const char *cat_category_name(enum cat_category cat);
+const char *cat_fulfil_type_name(enum cat_fulfil_type type);
+
+struct cat_fulfil {
+    enum cat_fulfil_type type;
+    /* provisioning: what the provisioning API is asked for */
+    char kind[16];            /* "data", "voice", "sms" - the item's category */
+    int64_t quantity;         /* > 0 */
+    char unit[8];             /* data: "MB" | "GB"; voice: "min" | "sec"; sms: "sms" */
+    char pool[CAT_NAME_MAX];  /* voucher: the code pool ("JUMIA100") */
+    char cause[CAT_NAME_MAX]; /* charity: the ledger's cause ("FOOD_BANK") */
+};
+
+/* One gift. Strings are owned by the catalogue version and live as long as it does. */
+struct cat_item {
+    char id[CAT_ID_MAX]; /* "DATA_1GB": letters, digits, "_", "-", "." */
+    enum cat_category category;
+    const char *name[CAT_LANG__COUNT]; /* UTF-8, no control characters */
+    const char *description[CAT_LANG__COUNT];
+    int64_t price;                /* points, 1..CAT_POINTS_MAX */
+    char tier[CAT_NAME_MAX];      /* lowest loyalty tier that may redeem it */
+    int64_t stock_per_day;        /* units per gift day; 0 = unlimited (key absent) */
+    int64_t limit_per_day;        /* per subscriber per gift day; 0 = unlimited */
+    int32_t valid_from, valid_to; /* local dates, inclusive; 0 = open-ended */
+    bool enabled;                 /* false: listed nowhere, never redeemable */
+    struct cat_fulfil fulfil;
+};
+
+/* Options for loading. tiers: when n_tiers > 0, an item's "tier" must be one of them (the loyalty
+ * table's tier names, lowest first). */
+struct cat_load_opts {
+    const char *const *tiers;
+    unsigned n_tiers;
+};
+
+/*
+ * One immutable version of the catalogue, refcounted. cat_catalog_parse/_load_file return it with
+ * one reference owned by the caller; cat_catalog_ref adds one, cat_catalog_unref drops one and
+ * frees the version with the last.
+ */
+struct cat_catalog;
+
+/*
+ * Parses and validates catalogue JSON:
+ *   { "version": "2026-11-25.1", "items": [ { "id": "DATA_1GB", "category": "data",
+ *     "names": {"ar":..,"fr":..,"en":..,"fa":..}, "descriptions": {...}, "price": 500,
+ *     "tier": "standard", "stock_per_day": 1000, "limit_per_day": 1, "valid_from": "2026-11-01",
+ *     "valid_to": "2027-12-31", "enabled": true,
+ *     "fulfil": {"type":"provisioning","kind":"data","quantity":1024,"unit":"MB"}
+ *             | {"type":"voucher","pool":"JUMIA100"} | {"type":"charity","cause":"FOOD_BANK"} } ] }
+ * Required per item: id, category, names, descriptions, price, tier, fulfil; the four languages in
+ * both names and descriptions. The fulfilment must fit the category (data/voice/sms provision
+ * the same kind; voucher -> voucher; charity -> charity). Ids are unique. Keys starting with "//"
+ * are comments; other unknown keys, and duplicate keys, are errors. err gets one line: the JSON
+ * path and the reason ("items[3].price: must be a positive integer"), or "line:column: ..." for
+ * a syntax error. Returns 0 with *out set, -EINVAL, or -ENOMEM.
+ */
+int cat_catalog_parse(const char *text, size_t len, const struct cat_load_opts *opts,
+                      struct cat_catalog **out, char *err, size_t errlen);
+/* The same from a file; errors start with "<path>: " (syntax errors "<path>:line:col: "). */
+int cat_catalog_load_file(const char *path, const struct cat_load_opts *opts,
+                          struct cat_catalog **out, char *err, size_t errlen);
+
+struct cat_catalog *cat_catalog_ref(struct cat_catalog *c); /* returns c */
+void cat_catalog_unref(struct cat_catalog *c);              /* NULL is a no-op */
+const char *cat_catalog_version(const struct cat_catalog *c);
+size_t cat_catalog_count(const struct cat_catalog *c);
+/* Items in file order; NULL past the end. */
+const struct cat_item *cat_catalog_item_at(const struct cat_catalog *c, size_t i);
+/* The item with that id, or NULL. */
+const struct cat_item *cat_catalog_find(const struct cat_catalog *c, const char *id);
+/* true if both versions hold the same items with the same fields (the version string aside). */
+bool cat_catalog_same_items(const struct cat_catalog *a, const struct cat_catalog *b);
+
+/*
+ * The store: the current version, older versions still referenced by redemptions in flight, and
+ * the per-item kill switches. Owned by the gateway; cat_store_free() detaches the versions that are
+ * still referenced (they are freed by their last unref).
+ */
+struct cat_store;
+struct cat_store *cat_store_new(void);    /* NULL on ENOMEM */
+void cat_store_free(struct cat_store *s); /* NULL is a no-op */
+
+/*
+ * The atomic switch: makes `next` current, taking over the caller's reference. The previous current
+ * version loses the store's reference and lives on while redemptions hold theirs. A version
+ * string names one content: a version equal to one still alive must have the same items.
+ * Returns 0; -EALREADY when next is the same version with the same items as the current one (it is
+ * not swapped and the reference is dropped: a reload of an unchanged file); -EEXIST when that
+ * version string is alive with different items (the reference is dropped; bump "version").
+ * Logs the switch at notice.
+ */
+int cat_catalog_swap(struct cat_store *s, struct cat_catalog *next);
+/* A new reference to the current version (the one a menu shows), or NULL when none was loaded.
+ * The caller keeps it for the whole redemption and unrefs it at the end. */
+struct cat_catalog *cat_store_current(struct cat_store *s);
+/* A new reference to a live version by its string, or NULL when no longer alive. */
+struct cat_catalog *cat_store_find_version(struct cat_store *s, const char *version);
+/* Number of versions alive (the current one included), for metrics and tests. */
+unsigned cat_store_versions_alive(const struct cat_store *s);
+
+/*
+ * The price-integrity guard: the debit for item_id must equal its price in the version that was
+ * shown. Returns 0 when it does; -ENOENT when the item is not in that version (or the version is no
+ * longer alive, cat_store_price_check); -EPERM when the amounts differ. Every refusal is logged at
+ * error level under category "catalog" as an alert ("price integrity").
+ */
+int cat_price_check(const struct cat_catalog *shown, const char *item_id, int64_t debit);
+int cat_store_price_check(struct cat_store *s, const char *version, const char *item_id,
+                          int64_t debit);
+
+/* Per-item kill switch, by id, held by the store so that it survives catalogue swaps until
+ * revived. Killing an id not in the current catalogue is allowed (it may come back in a new
+ * version). Returns 0, -EINVAL (bad id) or -ENOSPC (CAT_MAX_ITEMS ids killed). Logged at notice. */
+int cat_item_kill(struct cat_store *s, const char *item_id);
+int cat_item_revive(struct cat_store *s, const char *item_id); /* 0 or -ENOENT (not killed) */
+bool cat_item_killed(const struct cat_store *s, const char *item_id);
+
+/* Why an item may not be redeemed: data for the menu, not an error. */
+enum cat_item_state {
+    CAT_ITEM_OK = 0,
+    CAT_ITEM_UNKNOWN,  /* no such id in that version */
+    CAT_ITEM_DISABLED, /* "enabled": false in the file */
+    CAT_ITEM_KILLED,   /* the kill switch is on */
+    CAT_ITEM_NOT_YET,  /* today is before valid_from */
+    CAT_ITEM_EXPIRED,  /* today is after valid_to */
+};
+const char *cat_item_state_name(enum cat_item_state st);
+/* Whether item_id of version c may be redeemed on local date `today` (YYYYMMDD). s may be NULL
+ * (no kill switches). */
+enum cat_item_state cat_item_check(const struct cat_store *s, const struct cat_catalog *c,
+                                   const char *item_id, int32_t today);
+
+/* Tier order check: true if tier `have` is at or above `required` in `tiers` (lowest first).
+ * Unknown names are never allowed. */
+bool cat_tier_meets(const char *required, const char *have, const char *const *tiers,
+                    unsigned n_tiers);
+
+/* ================================================================ voucher pools (cat_voucher.c) */
+
+#define CAT_VOUCHER_CODE_MIN 4
+#define CAT_VOUCHER_CODE_MAX 64
+#define CAT_VOUCHER_MAX_CODES 1000000
+
+struct cat_voucher {
+    char code[CAT_VOUCHER_CODE_MAX + 1]; /* letters, digits and "-" */
+    int32_t expiry;                      /* YYYYMMDD last valid local date; 0 = none */
+};
+
+/* The codes of one pool, in file order: the list the redemption module pushes to Redis, where each
+ * code is popped once. Owned by the caller, released with cat_voucher_pool_free(). */
+struct cat_voucher_pool {
+    char name[CAT_NAME_MAX];
+    struct cat_voucher *codes;
+    size_t n_codes;
+};
+
+/*
+ * Parses a pool CSV: one code per line, "code" or "code,expiry" (expiry YYYY-MM-DD). An optional
+ * first line "code" or "code,expiry" is a header; blank lines and lines starting with "#" are
+ * skipped; CRLF and a UTF-8 BOM are accepted. Codes are 4..64 of [A-Za-z0-9-]; a code may appear
+ * once (case-sensitive). With today != 0 (YYYYMMDD), a code already expired is an error. The pool
+ * must hold at least one code; "code," (empty expiry) means no expiry. err gets "line N: reason"
+ * for the first bad line (duplicates: "line 7: duplicate code (first on line 3)"); codes are never
+ * quoted in messages, they are worth money. Returns 0 with *out set, -EINVAL, -E2BIG
+ * (more than CAT_VOUCHER_MAX_CODES) or -ENOMEM.
+ */
+int cat_voucher_pool_parse(const char *text, size_t len, const char *pool_name, int32_t today,
+                           struct cat_voucher_pool **out, char *err, size_t errlen);
+/* The same from a file; errors start with "<path>: ". */
+int cat_voucher_pool_load_file(const char *path, const char *pool_name, int32_t today,
+                               struct cat_voucher_pool **out, char *err, size_t errlen);
+void cat_voucher_pool_free(struct cat_voucher_pool *p); /* NULL is a no-op */
+
+#endif
