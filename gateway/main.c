@@ -290,12 +290,14 @@ static int run(struct app *a)
 
     gw_redis_on_state(a->redis, on_redis_state, a);
     gw_redis_start(a->redis);
-    gw_log(GW_LOG_NOTICE, "main",
-           "loyaltygw %s: SMSC %s:%u as \"%s\", Redis %s%s%u, zone %s", LGW_VERSION,
-           a->cfg.smpp.host, a->cfg.smpp.port, a->cfg.smpp.bind.system_id,
-           a->cfg.redis.unix_socket[0] ? a->cfg.redis.unix_socket : a->cfg.redis.host,
-           a->cfg.redis.unix_socket[0] ? "" : ":",
-           a->cfg.redis.unix_socket[0] ? 0u : a->cfg.redis.port, a->cfg.loyalty.timezone);
+    char redis_at[300];
+    if (a->cfg.redis.unix_socket[0])
+        snprintf(redis_at, sizeof(redis_at), "unix:%s", a->cfg.redis.unix_socket);
+    else
+        snprintf(redis_at, sizeof(redis_at), "%s:%u", a->cfg.redis.host, a->cfg.redis.port);
+    gw_log(GW_LOG_NOTICE, "main", "loyaltygw %s: SMSC %s:%u as \"%s\", Redis %s, zone %s",
+           LGW_VERSION, a->cfg.smpp.host, a->cfg.smpp.port, a->cfg.smpp.bind.system_id, redis_at,
+           a->cfg.loyalty.timezone);
     event_base_dispatch(a->base);
     log_summary(a);
     write_stats(a);

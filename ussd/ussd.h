@@ -1,6 +1,14 @@
 /*
  * ussd.h - the USSD layer of the loyalty gateway: sessions, menus, pagination, languages. It
- * knows no PDU: text goes in and out as UTF-8 plus the coding chosen for the wire (smpp_text.h).
+ * knows no PDU: text goes in and out as UTF-8 plus the coding chosen for the wire (smpp_text.h),
+ * and the few protocol numbers (ussd_service_op, its_session_info) go in and out as integers.
+ *
+ * Parts, each pure logic without sockets, Redis or a clock of its own:
+ *   ussd_page.c     pagination of one screen (below)
+ *   ussd_menu.c     the menu file marketing edits (deploy/ussd-menus.json): load, validate, reload
+ *   ussd_engine.c   the dialogue engine: (menus, state, input) -> (next state, screen, effect)
+ *   ussd_session.c  the session FSM (gw_fsm table), session keys, state (de)serialisation
+ *   ussd_config.c   per-carrier settings marked (config) in shared/spec/ussd.md
  *
  * Pagination (ussd_page.c): a menu screen - a body text and a list of options - is cut into
  * pages that each fit one USSD screen (182 GSM-7 characters or 80 UCS-2 characters by default,
@@ -34,10 +42,18 @@ struct ussd_page_config {
      * (GSM-7 cannot carry them and has no right-to-left letters). Default false. */
     bool bidi_marks;
     struct smpp_text_opts text; /* data_coding values and UCS-2 non-BMP handling */
+    /* Optional UTF-8 line shown at the top of every page and counted in its limit (the
+     * dialogue engine's short error line, so that a re-shown page keeps its error on top
+     * whichever page it is). NULL or "" for none (default). It takes part in the coding choice
+     * like any content line. */
+    const char *header;
+    /* The back line ends the first page too (a sub-menu whose "0" returns to the parent node);
+     * every page then has has_back set. Default false: the first page has no back line. */
+    bool first_back;
 };
 
 /* Defaults: 182 / 80, "00 More", "0 Back" (static English strings), no bidi marks,
- * smpp_text_opts_defaults(). */
+ * smpp_text_opts_defaults(), no header, no back line on the first page. */
 void ussd_page_config_defaults(struct ussd_page_config *cfg);
 
 /* One page as returned by ussd_pages_get(); pointers stay valid until ussd_pages_free(). */
@@ -48,7 +64,8 @@ struct ussd_page {
     uint8_t data_coding;          /* smpp_text_data_coding(coding, &cfg->text) */
     size_t units;                 /* length counted against the limit: septets or UCS-2 units */
     size_t encoded_len;           /* octets of smpp_text_encode(text) in coding */
-    bool has_back;                /* the page ends with the back line (every page but the first) */
+    bool has_back;                /* the page ends with the back line (every page but the first,
+                                   * and the first too with cfg->first_back) */
     bool has_more;                /* the page ends with the more line (every page but the last) */
 };
 
@@ -64,8 +81,9 @@ struct ussd_pages;
  * Coding: GSM-7 when every character of body, options and the navigation lines actually shown
  * fits the GSM alphabet, else UCS-2 for the whole screen, whose limit is then ucs2_limit.
  *
- * Layout: lines are body lines then options, in order; each page is its content lines followed
- * by "0 Back" (all pages but the first) and "00 More" (all pages but the last), and its length
+ * Layout: lines are body lines then options, in order; each page is the header (cfg->header,
+ * if any), its content lines, then "0 Back" (all pages but the first; the first too with
+ * cfg->first_back) and "00 More" (all pages but the last), and its length
  * including the "\n" separators and the navigation lines is <= the limit. Options are never cut
  * when they fit on a page: an option that does not fit the rest of a page moves to the next.
  * Body text is broken at spaces (the space at a break is dropped); a word is hard-split, on a
@@ -75,7 +93,7 @@ struct ussd_pages;
  * Text is never reordered or reversed (right-to-left scripts stay in logical order).
  *
  * Returns 0 and *out (free with ussd_pages_free()); -EINVAL for bad arguments, a limit of 0 or
- * above USSD_SCREEN_MAX, or navigation lines that leave no room for content; -ENOMEM.
+ * above USSD_SCREEN_MAX, or header and navigation lines that leave no room for content; -ENOMEM.
  */
 int ussd_pages_new(const struct ussd_page_config *cfg, const char *body, const char *const *options,
                    size_t n_options, struct ussd_pages **out);
@@ -92,5 +110,389 @@ int ussd_pages_encode(const struct ussd_pages *pages, size_t i, uint8_t *out, si
 
 /* Frees all pages and their texts. NULL is a no-op. */
 void ussd_pages_free(struct ussd_pages *pages);
+
+/* ---------------------------------------------------------------- carrier configuration */
+
+/* ussd_service_op values (shared/spec/ussd.md "A dialogue"). */
+#define USSD_OP_PSSR_INDICATION 1 /* subscriber opens: *555# */
+#define USSD_OP_USSR_REQUEST 2    /* we send a menu that expects an answer */
+#define USSD_OP_PSSR_RESPONSE 17  /* we end the dialogue */
+#define USSD_OP_USSR_CONFIRM 18   /* the subscriber's answer */
+
+#define USSD_SERVICE_CODE_MAX 16
+
+/* How destination_addr / source_addr spell the service code (config). */
+enum ussd_dest_form {
+    USSD_DEST_CODE = 0, /* "555" (default) */
+    USSD_DEST_STAR_HASH /* "*555#" */
+};
+
+/* How the last screen ends the dialogue (config). */
+enum ussd_end_method {
+    USSD_END_OP = 0, /* ussd_service_op 17, its_session_info end bit clear */
+    USSD_END_BIT,    /* ussd_service_op 2, end bit set */
+    USSD_END_BOTH    /* ussd_service_op 17 and end bit set (default) */
+};
+
+/* What a session is keyed by (config): MSISDN plus the its_session_info session number (default),
+ * MSISDN plus user_message_reference, or MSISDN alone. When the chosen TLV is absent from a PDU
+ * the key falls back to MSISDN alone (spec: "by MSISDN alone otherwise"). */
+enum ussd_key_mode { USSD_KEY_SESSION_INFO = 0, USSD_KEY_UMR, USSD_KEY_MSISDN };
+
+struct ussd_config {
+    char service_code[USSD_SERVICE_CODE_MAX]; /* digits dialled after '*': "555" */
+    enum ussd_dest_form dest_form;            /* USSD_DEST_CODE */
+    enum ussd_end_method end_method;          /* USSD_END_BOTH */
+    int abort_op;                             /* vendor abort ussd_service_op (0x81); -1 = none */
+    enum ussd_key_mode key_mode;              /* USSD_KEY_SESSION_INFO */
+    uint32_t t_answer_ms;                     /* per-answer timeout, T_ANSWER (60000) */
+    uint32_t t_total_ms;                      /* whole-dialogue timeout, T_TOTAL (180000) */
+    uint32_t t_end_ms;          /* wait for the last screen to be sent, T_END (10000) */
+    unsigned gsm7_limit;        /* characters per screen, GSM-7 (182; a carrier may want less) */
+    unsigned ucs2_limit;        /* characters per screen, UCS-2 (80) */
+    bool bidi_marks;            /* U+200F on each line of right-to-left languages (false) */
+    struct smpp_text_opts text; /* data_coding values (0 / 8; some gateways want 1 or 0xF0) */
+};
+
+/* The defaults of shared/spec/ussd.md. */
+void ussd_config_defaults(struct ussd_config *cfg);
+
+/* Checks ranges (service code 1..15 digits, abort_op -1..255, timeouts 1 s..1 h with
+ * t_answer <= t_total, limits 20..USSD_SCREEN_MAX). Returns 0 or -EINVAL with a message naming
+ * the field in err (may be NULL). */
+int ussd_config_check(const struct ussd_config *cfg, char *err, size_t errlen);
+
+/* The service address as the carrier spells it ("555" or "*555#"), NUL-terminated in out.
+ * Returns 0, -ENOSPC or -EINVAL. */
+int ussd_config_service_addr(const struct ussd_config *cfg, char *out, size_t cap);
+
+/* What an inbound deliver_sm means for a dialogue. */
+enum ussd_inbound {
+    USSD_IN_OPEN = 0, /* PSSR indication: a new dialogue */
+    USSD_IN_ANSWER,   /* USSR confirm: the subscriber's answer */
+    USSD_IN_ABORT,    /* end bit set, or the vendor abort op */
+    USSD_IN_UNKNOWN   /* anything else: answer ESME_ROK, log, drop */
+};
+
+/* Classifies an inbound PDU: op is ussd_service_op or -1 when absent; has_sinfo/sinfo the
+ * its_session_info TLV (session number in the high octet, seq<<1 | end in the low octet). An end
+ * bit wins over the op: the network closed the dialogue whatever it says. */
+enum ussd_inbound ussd_inbound_classify(const struct ussd_config *cfg, int op, bool has_sinfo,
+                                        uint16_t sinfo);
+
+/* TLVs of an outbound submit_sm for one screen. */
+struct ussd_outbound {
+    uint8_t op;     /* ussd_service_op */
+    bool has_sinfo; /* echo its_session_info */
+    uint16_t sinfo; /* the inbound value with the end bit set or cleared */
+};
+
+/* Fills *out for a screen that continues (end false) or ends the dialogue, per cfg->end_method;
+ * its_session_info is echoed only when the inbound PDU had it. */
+void ussd_outbound_fields(const struct ussd_config *cfg, bool end, bool has_sinfo,
+                          uint16_t sinfo_in, struct ussd_outbound *out);
+
+/* ---------------------------------------------------------------- menus (ussd_menu.c) */
+
+#define USSD_LANG_MAX 8                  /* "fr" + NUL, room for 3-letter codes */
+#define USSD_NODE_ID_MAX 32              /* node ids: [a-z0-9_], 1..31 characters */
+#define USSD_LANGS_MAX 8                 /* languages in one menu file */
+#define USSD_NODES_MAX 128               /* nodes in one menu file */
+#define USSD_OPTIONS_MAX 20              /* static options of one menu node */
+#define USSD_MENU_FILE_MAX (1024 * 1024) /* bytes of a menu file */
+
+/* A validated menu file: the tree, every text in every language, the shortcuts. Immutable once
+ * loaded; owned by whoever loaded it; freed by ussd_menus_free(). The dialogue state refers to
+ * nodes by id, never by pointer, so a reload between two answers is safe. */
+struct ussd_menus;
+
+/*
+ * Loads and validates a menu file (format: deploy/ussd-menus.json, whose "//" keys document it).
+ * Returns 0 and *out; -ENOENT when the file cannot be opened; -EINVAL when it is invalid, with
+ * err holding one line naming where: "<file>:<line>:<col>: <jansson message>" for a syntax error,
+ * "<file>: <json path>: <problem>" for a semantic one (for instance
+ * "menus.fr.points.text: unknown placeholder {pointz}"); -ENOMEM. err may be NULL.
+ */
+int ussd_menus_load(const char *path, struct ussd_menus **out, char *err, size_t errlen);
+
+/* The same from a buffer (not NUL-terminated necessarily); name is used in messages. */
+int ussd_menus_load_buffer(const char *buf, size_t len, const char *name, struct ussd_menus **out,
+                           char *err, size_t errlen);
+
+/*
+ * Atomic reload: loads path into a fresh object; only when it is valid is *cur freed and replaced.
+ * On error *cur is untouched and still in use (err says why). Call it from the loop thread,
+ * between dialogue steps (the engine keeps no pointer into menus across calls).
+ */
+int ussd_menus_reload(struct ussd_menus **cur, const char *path, char *err, size_t errlen);
+
+void ussd_menus_free(struct ussd_menus *menus);
+
+/* Language codes in file order, the default one, and whether code is one of them. */
+size_t ussd_menus_lang_count(const struct ussd_menus *menus);
+const char *ussd_menus_lang_code(const struct ussd_menus *menus, size_t i);
+const char *ussd_menus_default_lang(const struct ussd_menus *menus);
+bool ussd_menus_has_lang(const struct ussd_menus *menus, const char *code);
+/* Whether node id exists (for tests and the session restore path). */
+bool ussd_menus_has_node(const struct ussd_menus *menus, const char *id);
+
+/* ---------------------------------------------------------------- providers */
+
+#define USSD_NAME_MAX 64         /* bytes of a category or item name, NUL included */
+#define USSD_VALUE_MAX 64        /* bytes of a short text value (a date, a tier name) */
+#define USSD_HISTORY_MAX 5       /* movements on the history screen */
+#define USSD_HISTORY_LINE_MAX 96 /* bytes of one formatted movement, NUL included */
+#define USSD_LIST_MAX 99         /* categories, or items of one category, offered in a menu */
+#define USSD_ITEM_ID_MAX 999     /* *555*2*<n>#: n is 1..999 */
+
+/*
+ * The subscriber as the dialogue sees it, provided by the caller (the transport reads the wallet
+ * from Redis before it runs the engine, so these getters only copy prefetched data). Every getter
+ * is synchronous, returns 0 or a negative errno (the screen then says "service unavailable"),
+ * writes NUL-terminated UTF-8 within cap, and may be NULL when the data does not exist. lang is
+ * the dialogue's language code: texts (dates, tier, history reasons) come localised.
+ */
+struct ussd_subscriber_ops {
+    int (*balance)(void *arg, int64_t *points);
+    /* The next points to expire and when (local date as text); *points 0 = nothing expires. */
+    int (*expiring)(void *arg, const char *lang, int64_t *points, char *date, size_t cap);
+    int (*tier)(void *arg, const char *lang, char *out, size_t cap);
+    /* Up to max (5) most recent movements, newest first, each one formatted line with its
+     * reason ("12/05 +50 Recharge"); *n receives how many. */
+    int (*history)(void *arg, const char *lang, char lines[][USSD_HISTORY_LINE_MAX], size_t max,
+                   size_t *n);
+    /* The saved language preference ("" for none). */
+    int (*language)(void *arg, char *out, size_t cap);
+};
+
+struct ussd_category {
+    uint32_t id;
+    char name[USSD_NAME_MAX]; /* in the requested language */
+};
+
+struct ussd_item {
+    uint32_t id; /* 1..999: what *555*2*<id># dials */
+    uint32_t category_id;
+    char name[USSD_NAME_MAX]; /* in the requested language */
+    int64_t price;            /* points */
+    int64_t stock;            /* units left; 0 = out of stock */
+};
+
+/*
+ * The gift catalogue, plugged in by the catalogue module (catalog/, cat_*) through main.c; tests
+ * use a fake. Synchronous like the subscriber ops; 0 or a negative errno; lists are in display
+ * order and at most max long.
+ */
+struct ussd_catalog_ops {
+    int (*categories)(void *arg, const char *lang, struct ussd_category *out, size_t max,
+                      size_t *n);
+    int (*items)(void *arg, const char *lang, uint32_t category_id, struct ussd_item *out,
+                 size_t max, size_t *n);
+    /* One item by id; -ENOENT when there is none. */
+    int (*item)(void *arg, const char *lang, uint32_t item_id, struct ussd_item *out);
+    /* Whether redeeming is open now (a gift day); when it is not, the next opening in local time
+     * as text ("Sat 14/12 09:00", "" when none is planned). */
+    int (*redeem_window)(void *arg, const char *lang, bool *open, char *next, size_t cap);
+};
+
+/* ---------------------------------------------------------------- dialogue engine */
+
+#define USSD_DIALLED_MAX 40 /* bytes kept of the dialled string */
+#define USSD_INPUT_MAX 32   /* an answer longer than this is invalid, whatever it holds */
+#define USSD_TEXT_MAX (4 * USSD_SCREEN_MAX + 4) /* bytes of one screen in UTF-8 */
+
+/* Where a dialogue stands. Plain data: serialised between answers (ussd_record_format()). */
+struct ussd_state {
+    char node[USSD_NODE_ID_MAX];    /* current node id */
+    uint32_t page;                  /* page shown, 0-based */
+    char lang[USSD_LANG_MAX];       /* language of the dialogue */
+    uint32_t category;              /* category chosen (items node), 0 = none */
+    uint32_t item;                  /* item shown or pending confirmation, 0 = none */
+    bool error;                     /* the screen shown carries the error line */
+    char dialled[USSD_DIALLED_MAX]; /* the dialled string, sanitised ([0-9*#] only) */
+};
+
+/* A side effect the transport carries out after sending the screen (returned, never called). */
+enum ussd_effect {
+    USSD_EFFECT_NONE = 0,
+    USSD_EFFECT_SET_LANGUAGE, /* save effect_lang as the subscriber's language */
+    USSD_EFFECT_REDEEM        /* redeem effect_item (the subscriber confirmed) */
+};
+
+/* One step's output. Caller-owned, no pointers inside. */
+struct ussd_reply {
+    char text[USSD_TEXT_MAX]; /* UTF-8 page, lines separated by "\n" */
+    size_t text_len;
+    enum smpp_text_coding coding; /* GSM-7 or UCS-2 for the whole screen */
+    uint8_t data_coding;          /* the octet to send */
+    size_t units;                 /* septets or UCS-2 units (<= the screen limit) */
+    bool end;                     /* last screen: PSSR response / end bit (ussd_outbound_fields) */
+    bool confirm;                 /* a confirmation screen (session state CONFIRM) */
+    bool error;                   /* the screen carries the error line */
+    enum ussd_effect effect;
+    char effect_lang[USSD_LANG_MAX];
+    uint32_t effect_item;
+};
+
+/* Everything one step needs; all borrowed for the duration of the call. */
+struct ussd_env {
+    const struct ussd_config *cfg;
+    const struct ussd_menus *menus;
+    const struct ussd_subscriber_ops *sub; /* may be NULL: no subscriber data */
+    void *sub_arg;
+    const struct ussd_catalog_ops *cat; /* may be NULL: the catalogue is "unavailable" */
+    void *cat_arg;
+};
+
+/*
+ * A new dialogue (PSSR indication). dialled[0..len) is the untrusted dialled string: "*555#"
+ * opens the root menu, "*555*<s>#" a shortcut from the menu file ("*555*1#": my points),
+ * "*555*<s>*<n>#" item n (1..999, no leading zero) when shortcut s opens an item node. Anything
+ * else opens the root menu with the error line. The language is the subscriber's saved one when
+ * the menu file has it, else the file's default. *st is overwritten.
+ * Returns 0 and fills *out (and *st); -EINVAL for NULL arguments; -ENOMEM. On error *st is
+ * unchanged and *out is not meaningful.
+ */
+int ussd_engine_open(const struct ussd_env *env, const char *dialled, size_t len,
+                     struct ussd_state *st, struct ussd_reply *out);
+
+/*
+ * The subscriber's answer (USSR confirm) to the screen described by *st. input[0..len) is
+ * untrusted (any bytes, NULs included): spaces around it and one trailing '#' are ignored;
+ * "00" is the next page, "0" the previous page or, on the first page, the parent node; a number
+ * picks an option. Anything else - or a number without an option - re-shows the same page with
+ * the error line on top; a dialogue never ends because of bad input.
+ * Returns 0 with *st advanced and *out filled; -EINVAL; -ENOMEM (then *st is unchanged).
+ */
+int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len,
+                       struct ussd_state *st, struct ussd_reply *out);
+
+/* ---------------------------------------------------------------- sessions (ussd_session.c) */
+
+/* Session FSM states and events (the gw_fsm table in ussd_session.c). */
+enum ussd_session_state {
+    USSD_ST_NEW = 0, /* created, nothing received yet */
+    USSD_ST_MENU,    /* a menu is shown, waiting for an answer */
+    USSD_ST_CONFIRM, /* a confirmation is shown, waiting for yes/no */
+    USSD_ST_ENDING,  /* the last screen is out, waiting for the transport to report it sent */
+    USSD_ST_ENDED,   /* over: the transport deletes the stored state and frees the session */
+    USSD_ST__COUNT
+};
+
+enum ussd_session_event {
+    USSD_EV_OPEN = 0, /* PSSR indication */
+    USSD_EV_ANSWER,   /* USSR confirm */
+    USSD_EV_ABORT,    /* end bit or vendor abort op from the network */
+    USSD_EV_SENT,     /* the transport sent the last screen (submit_sm_resp) */
+    USSD_EV_T_ANSWER, /* timer T_ANSWER expired */
+    USSD_EV_T_TOTAL,  /* timer T_TOTAL expired */
+    USSD_EV_T_END,    /* timer T_END expired */
+    USSD_EV__COUNT
+};
+
+/* Named timers (one armed at a time: the one that expires first). */
+enum ussd_timer { USSD_T_ANSWER = 0, USSD_T_TOTAL, USSD_T_END, USSD_T__COUNT };
+
+/* Why a session ended, given to the ended callback. */
+enum ussd_end_reason {
+    USSD_ENDED_COMPLETED = 0, /* last screen sent (or T_END passed) */
+    USSD_ENDED_ABORTED,       /* the network or subscriber aborted */
+    USSD_ENDED_T_ANSWER,
+    USSD_ENDED_T_TOTAL
+};
+
+const char *ussd_end_reason_name(enum ussd_end_reason reason);
+
+#define USSD_KEY_MAX 48 /* "ussd:" + MSISDN (<= 20) + ":s255" / ":u65535" + NUL */
+
+/*
+ * Builds the session key of shared/spec/ussd.md "A dialogue": "ussd:<msisdn>:s<n>" with n the
+ * session number of its_session_info (high octet; the end bit lives in the low octet and never
+ * matters), "ussd:<msisdn>:u<umr>" with user_message_reference, or "ussd:<msisdn>", per
+ * cfg->key_mode and what the PDU carries. msisdn is untrusted: 1..20 digits with an optional
+ * leading '+' (dropped). Returns 0, -EINVAL (bad MSISDN) or -ENOSPC.
+ */
+int ussd_session_key(const struct ussd_config *cfg, const char *msisdn, bool has_sinfo,
+                     uint16_t sinfo, bool has_umr, uint16_t umr, char *out, size_t cap);
+
+/* What is stored between answers (Redis, with a TTL of t_total): FSM state, dialogue state, when
+ * the dialogue started and when its last screen was sent (wall-clock ms, gw_clock_now_ms(), so
+ * that any process can enforce T_TOTAL and T_ANSWER). */
+struct ussd_record {
+    enum ussd_session_state fsm_state;
+    struct ussd_state st;
+    int64_t started_ms;
+    int64_t last_ms;
+};
+
+#define USSD_RECORD_MAX 256 /* bytes of a formatted record, NUL included */
+
+/* Formats rec as one compact line: "v=1;s=MENU;n=main;p=0;l=fr;c=0;i=0;e=0;t=...;a=...;d=*555#".
+ * Returns the length (< cap) or -ENOSPC / -EINVAL. */
+int ussd_record_format(const struct ussd_record *rec, char *out, size_t cap);
+
+/* Parses untrusted stored text (any bytes) back. Unknown keys are skipped (a newer writer);
+ * every known key must be well formed and present at most once; v, s, n, l, t, a are required.
+ * Returns 0 or -EINVAL (and *rec is zeroed). */
+int ussd_record_parse(const char *in, size_t len, struct ussd_record *rec);
+
+struct ussd_session;
+struct event_base;
+struct gw_fsm_inst;
+
+/* Called once when the session enters ENDED, from inside a session call or a timer: do not free
+ * the session inside it (defer, STYLE.md); delete the stored record. On ABORTED or a timeout the
+ * network is told nothing by the session; a transport that wants to release the dialogue sends
+ * its own last message. */
+struct ussd_session_cbs {
+    void (*ended)(void *arg, struct ussd_session *s, enum ussd_end_reason reason);
+    void *arg;
+};
+
+/*
+ * A session in state NEW. key (ussd_session_key()) names it in logs as ussd(<masked key>){STATE};
+ * msisdn is masked to its last 4 digits there. base arms the named timers (NULL: never armed,
+ * for unit tests that fire them by hand with ussd_session_fsm()/gw_fsm_timer_fire()). cfg and cbs
+ * are borrowed and must outlive the session. Returns NULL on bad arguments or no memory.
+ */
+struct ussd_session *ussd_session_new(const struct ussd_config *cfg, struct event_base *base,
+                                      const char *key, const char *msisdn,
+                                      const struct ussd_session_cbs *cbs);
+
+/* A session rebuilt from a stored record (another process sent the previous screen). The FSM
+ * starts in rec->fsm_state without a transition (logged as "restored"); the timer is re-armed
+ * for what remains of T_ANSWER / T_TOTAL. A record already past a deadline is restored and
+ * expires on the caller's next step. Returns NULL on bad arguments or no memory. */
+struct ussd_session *ussd_session_restore(const struct ussd_config *cfg, struct event_base *base,
+                                          const char *key, const char *msisdn,
+                                          const struct ussd_session_cbs *cbs,
+                                          const struct ussd_record *rec);
+
+/* Frees the session and disarms its timer. NULL is a no-op. Never from inside its callback. */
+void ussd_session_free(struct ussd_session *s);
+
+/*
+ * Session steps. Each returns 0 with *out filled with the screen to send (open/answer), -ESRCH
+ * when the session takes no such input in its state (late answer after the end, answer before
+ * open: nothing to send), -ETIMEDOUT when T_TOTAL or T_ANSWER had already passed (the session
+ * is then ENDED), -EINVAL/-ENOMEM. A repeated OPEN restarts the dialogue.
+ */
+int ussd_session_open(struct ussd_session *s, const struct ussd_env *env, const char *dialled,
+                      size_t len, struct ussd_reply *out);
+int ussd_session_answer(struct ussd_session *s, const struct ussd_env *env, const char *input,
+                        size_t len, struct ussd_reply *out);
+/* The network aborted (end bit or abort op). Returns 0 or -ESRCH when already ended. */
+int ussd_session_abort(struct ussd_session *s);
+/* The last screen was sent (submit_sm_resp): ENDING -> ENDED. Returns 0 or -ESRCH. */
+int ussd_session_sent(struct ussd_session *s);
+
+enum ussd_session_state ussd_session_get_state(const struct ussd_session *s);
+const char *ussd_session_state_name(enum ussd_session_state state);
+const struct ussd_state *ussd_session_dialogue(const struct ussd_session *s);
+const char *ussd_session_get_key(const struct ussd_session *s);
+/* The record to store after a step (its TTL: the rest of t_total). */
+void ussd_session_record(const struct ussd_session *s, struct ussd_record *rec);
+/* The embedded FSM instance, for tests (gw_fsm_timer_fire) and logs. */
+struct gw_fsm_inst *ussd_session_fsm(struct ussd_session *s);
 
 #endif

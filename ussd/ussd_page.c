@@ -31,6 +31,8 @@ void ussd_page_config_defaults(struct ussd_page_config *cfg)
     cfg->back_label = "0 Back";
     cfg->bidi_marks = false;
     smpp_text_opts_defaults(&cfg->text);
+    cfg->header = NULL;
+    cfg->first_back = false;
 }
 
 /* ---------------------------------------------------------------- result */
@@ -114,9 +116,11 @@ struct layout {
     enum smpp_text_coding coding;
     const struct smpp_text_opts *opts;
     size_t pre;   /* units of the per-line prefix (RLM) or 0 */
-    size_t fresh; /* content budget of any page with both navigation lines */
+    size_t fresh; /* content budget of any page with both navigation lines (and the header) */
     struct line *line;
     size_t nline;
+    const struct line *header; /* shown on top of every page, or NULL */
+    bool first_back;           /* the first page ends with the back line too */
 };
 
 /* Position in the content: line index, byte offset inside it. */
@@ -131,11 +135,13 @@ static size_t cost(const struct layout *lo, const char *s, size_t len)
     return n < 0 ? 0 : (size_t)n;
 }
 
-/* One page being built: text, counted units, number of lines. */
+/* One page being built: text, counted units, number of lines (fixed: the header lines, which
+ * do not count as content when deciding whether the page is still empty). */
 struct page_build {
     struct sbuf text;
     size_t units;
     size_t nlines;
+    size_t fixed;
 };
 
 static int page_add_line(const struct layout *lo, struct page_build *pb, const char *s, size_t len)
@@ -231,13 +237,13 @@ static int fill_page(const struct layout *lo, struct cursor *cur, size_t budget,
             continue;
         }
         /* An option that fits a page is never cut: it moves to the next page. */
-        if (ln->option && cur->off == 0 && lo->pre + whole <= lo->fresh && pb->nlines > 0)
+        if (ln->option && cur->off == 0 && lo->pre + whole <= lo->fresh && pb->nlines > pb->fixed)
             break;
         take = word_prefix(lo, rest, rlen, avail, &first_word);
         if (take == 0) {
             /* The first word does not fit here. Hard-split it only when it would not fit a whole
              * page either (or this page is empty and nothing else can go on it). */
-            if (lo->pre + first_word <= lo->fresh && pb->nlines > 0)
+            if (lo->pre + first_word <= lo->fresh && pb->nlines > pb->fixed)
                 break;
             take = char_prefix(lo, rest, rlen, avail);
             if (take == 0)
@@ -343,18 +349,30 @@ static size_t total_cost(const struct layout *lo)
     return t;
 }
 
+/* Starts a page: the header line, if any, comes first on every page. */
+static int page_start(const struct layout *lo, struct page_build *pb)
+{
+    int rc = 0;
+
+    if (lo->header) {
+        rc = page_add_line(lo, pb, lo->header->s, lo->header->len);
+        pb->fixed = pb->nlines;
+    }
+    return rc;
+}
+
 /* Lays out every page of lo with navigation lines nav[0] (back) and nav[1] (more). */
 static int paginate(const struct layout *lo, size_t limit, const struct line *back,
                     const struct line *more, struct ussd_pages *pg)
 {
     struct cursor cur = {0, 0};
-    struct page_build pb = {{NULL, 0, 0}, 0, 0};
+    struct page_build pb = {{NULL, 0, 0}, 0, 0, 0};
     size_t back_c = 1 + lo->pre + cost(lo, back->s, back->len);
     size_t more_c = 1 + lo->pre + cost(lo, more->s, more->len);
     int rc = 0;
 
     for (size_t p = 0; rc == 0 && (p == 0 || !at_end(lo, &cur)); p++) {
-        bool has_back = p > 0;
+        bool has_back = p > 0 || lo->first_back;
         size_t nav_back = has_back ? back_c : 0;
         struct cursor try = cur;
         bool has_more = false;
@@ -363,7 +381,9 @@ static int paginate(const struct layout *lo, size_t limit, const struct line *ba
             rc = -EINVAL;
             break;
         }
-        rc = fill_page(lo, &try, limit - nav_back, &pb);
+        rc = page_start(lo, &pb);
+        if (rc == 0)
+            rc = fill_page(lo, &try, limit - nav_back, &pb);
         if (rc == 0 && !at_end(lo, &try)) {
             /* Not the last page: start again with room for "00 More" as well. */
             free(pb.text.p);
@@ -374,14 +394,18 @@ static int paginate(const struct layout *lo, size_t limit, const struct line *ba
                 break;
             }
             try = cur;
-            rc = fill_page(lo, &try, limit - nav_back - more_c, &pb);
-            if (rc == 0 && pb.nlines == 0)
+            rc = page_start(lo, &pb);
+            if (rc == 0)
+                rc = fill_page(lo, &try, limit - nav_back - more_c, &pb);
+            if (rc == 0 && pb.nlines == pb.fixed)
                 rc = -EINVAL; /* no progress: the limit cannot hold one character */
         }
         if (rc == 0 && has_back)
             rc = page_add_line(lo, &pb, back->s, back->len);
         if (rc == 0 && has_more)
             rc = page_add_line(lo, &pb, more->s, more->len);
+        if (rc == 0 && pb.units > limit)
+            rc = -EINVAL; /* the header and navigation lines alone overflow the page */
         if (rc == 0)
             rc = pages_push(pg, &pb, has_back, has_more);
         cur = try;
@@ -394,11 +418,12 @@ int ussd_pages_new(const struct ussd_page_config *cfg, const char *body, const c
                    size_t n_options, struct ussd_pages **out)
 {
     struct sbuf body_s = {NULL, 0, 0}, back_s = {NULL, 0, 0}, more_s = {NULL, 0, 0};
+    struct sbuf head_s = {NULL, 0, 0};
     struct sbuf *opt_s = NULL;
     struct line *lines = NULL;
     struct ussd_pages *pg = NULL;
     struct layout lo;
-    struct line back, more;
+    struct line back, more, head;
     size_t nlines = 0, body_lines = 0, limit;
     int rc = 0;
 
@@ -423,6 +448,8 @@ int ussd_pages_new(const struct ussd_page_config *cfg, const char *body, const c
         rc = sanitize(cfg->back_label, strlen(cfg->back_label), &back_s);
     if (rc == 0)
         rc = sanitize(cfg->more_label, strlen(cfg->more_label), &more_s);
+    if (rc == 0 && cfg->header)
+        rc = sanitize(cfg->header, strnlen(cfg->header, 4 * USSD_SCREEN_MAX), &head_s);
     if (rc < 0)
         goto out;
     opt_s = calloc(n_options ? n_options : 1, sizeof(*opt_s));
@@ -461,6 +488,13 @@ int ussd_pages_new(const struct ussd_page_config *cfg, const char *body, const c
         lines[nlines++] = (struct line){opt_s[i].p, opt_s[i].len, true};
     back = (struct line){back_s.p, back_s.len, false};
     more = (struct line){more_s.p, more_s.len, false};
+    head = (struct line){head_s.p, head_s.len, false};
+    /* a header is one line: anything after a "\n" in it is not shown */
+    if (head_s.len > 0) {
+        char *nl = memchr(head_s.p, '\n', head_s.len);
+        if (nl)
+            head.len = (size_t)(nl - head_s.p);
+    }
 
     pg = calloc(1, sizeof(*pg));
     if (!pg) {
@@ -475,16 +509,29 @@ int ussd_pages_new(const struct ussd_page_config *cfg, const char *body, const c
     lo.opts = &pg->opts;
     lo.line = lines;
     lo.nline = nlines;
+    lo.header = head.len > 0 ? &head : NULL;
+    lo.first_back = cfg->first_back;
     lo.coding = SMPP_TEXT_UCS2;
-    if (all_gsm7(lines, nlines)) {
+    /* The header, and the back line with first_back, are shown on every page. */
+    if (all_gsm7(lines, nlines) && (!lo.header || all_gsm7(&head, 1)) &&
+        (!lo.first_back || all_gsm7(&back, 1))) {
         lo.coding = SMPP_TEXT_GSM7;
-        if ((!all_gsm7(&back, 1) || !all_gsm7(&more, 1)) && total_cost(&lo) > cfg->gsm7_limit)
-            lo.coding = SMPP_TEXT_UCS2;
+        if (!all_gsm7(&back, 1) || !all_gsm7(&more, 1)) {
+            size_t one = total_cost(&lo);
+            if (lo.header)
+                one += (nlines > 0 ? 1 : 0) + cost(&lo, head.s, head.len);
+            if (lo.first_back)
+                one += 1 + cost(&lo, back.s, back.len);
+            if (one > cfg->gsm7_limit)
+                lo.coding = SMPP_TEXT_UCS2;
+        }
     }
     limit = lo.coding == SMPP_TEXT_GSM7 ? cfg->gsm7_limit : cfg->ucs2_limit;
     lo.pre = (cfg->bidi_marks && lo.coding == SMPP_TEXT_UCS2) ? 1 : 0;
     {
         size_t nav = 2 + 2 * lo.pre + cost(&lo, back.s, back.len) + cost(&lo, more.s, more.len);
+        if (lo.header)
+            nav += lo.pre + cost(&lo, head.s, head.len) + 1;
         lo.fresh = nav < limit ? limit - nav : 0;
     }
     pg->coding = lo.coding;
@@ -504,6 +551,7 @@ out:
     free(body_s.p);
     free(back_s.p);
     free(more_s.p);
+    free(head_s.p);
     *out = pg;
     return rc;
 }

@@ -1,0 +1,856 @@
+/*
+ * ussd_menu.c - the menu file marketing edits (deploy/ussd-menus.json): loaded with jansson and
+ * validated completely before anything uses it, at start-up and on every reload.
+ *
+ * A syntax error is reported with jansson's line and column; a semantic error with the JSON path
+ * of the offending value ("menus.fr.points.text: unknown placeholder {pointz}"), so marketing can
+ * fix the file without reading C. Only the first problem is reported.
+ *
+ * What is checked: known keys only (keys starting with "//" are comments); every language has
+ * its labels and a text for every node, and no text for a node that does not exist; node kinds
+ * get the texts and links they need; links (options, next, back, root, shortcuts) point to
+ * existing nodes; option and next links never loop (a loop is allowed only through "back", the
+ * way up); placeholders come from the known set; labels are one short line.
+ *
+ * Ownership: struct ussd_menus (ussd_priv.h) owns the JSON document and the index arrays built
+ * over it; ussd_menus_free() releases both. ussd_menus_reload() builds a complete new object and
+ * swaps it in only when it is valid.
+ */
+#include "ussd_priv.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LABEL_CHARS_MAX 40 /* a label is one short line: room is left for the menu itself */
+#define PATH_MAX_LEN 160
+
+const char *const menu_ph_names[PH__COUNT] = {
+    [PH_POINTS] = "points",
+    [PH_EXPIRING_POINTS] = "expiring_points",
+    [PH_EXPIRING_DATE] = "expiring_date",
+    [PH_TIER] = "tier",
+    [PH_HISTORY] = "history",
+    [PH_NEXT_GIFTDAY] = "next_giftday",
+    [PH_ITEM_ID] = "item_id",
+    [PH_ITEM_NAME] = "item_name",
+    [PH_ITEM_PRICE] = "item_price",
+    [PH_ITEM_STOCK] = "item_stock",
+    [PH_CATEGORY_NAME] = "category_name",
+};
+
+const char *const menu_kind_names[MENU_KIND__COUNT] = {
+    [MENU_KIND_MENU] = "menu",         [MENU_KIND_INFO] = "info",
+    [MENU_KIND_LANGUAGE] = "language", [MENU_KIND_CATEGORIES] = "categories",
+    [MENU_KIND_ITEMS] = "items",       [MENU_KIND_ITEM] = "item",
+    [MENU_KIND_CONFIRM] = "confirm",
+};
+
+int menu_ph_find(const char *name, size_t len)
+{
+    for (int i = 0; i < PH__COUNT; i++)
+        if (strlen(menu_ph_names[i]) == len && memcmp(menu_ph_names[i], name, len) == 0)
+            return i;
+    return -1;
+}
+
+int menu_node_find(const struct ussd_menus *m, const char *id)
+{
+    if (!m || !id)
+        return -1;
+    for (size_t i = 0; i < m->nnode; i++)
+        if (strcmp(m->node[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+int menu_lang_find(const struct ussd_menus *m, const char *code)
+{
+    if (!m || !code)
+        return -1;
+    for (size_t i = 0; i < m->nlang; i++)
+        if (strcmp(m->lang[i].code, code) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* ---------------------------------------------------------------- errors */
+
+struct lctx {
+    const char *name; /* file name for messages */
+    char *err;
+    size_t errlen;
+    struct ussd_menus *m;
+};
+
+static int fail(struct lctx *c, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct lctx *c, const char *path, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    if (!c->err || c->errlen == 0)
+        return -EINVAL;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(c->err, c->errlen, "%s: %s: %s", c->name, path, msg);
+    return -EINVAL;
+}
+
+static bool is_comment(const char *key)
+{
+    return key[0] == '/' && key[1] == '/';
+}
+
+/* Fails on the first key of obj that is neither a comment nor in allowed (NULL-terminated). */
+static int only_keys(struct lctx *c, const char *path, json_t *obj, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach (obj, key, v) {
+        bool ok = is_comment(key);
+        for (size_t i = 0; !ok && allowed[i]; i++)
+            ok = strcmp(key, allowed[i]) == 0;
+        if (!ok)
+            return fail(c, path, "unknown key \"%s\"", key);
+    }
+    return 0;
+}
+
+static bool valid_id(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n >= USSD_NODE_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+static bool valid_lang(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n < 2 || n > 3)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 'a' || s[i] > 'z')
+            return false;
+    return true;
+}
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0, len = strlen(s), adv;
+
+    for (size_t i = 0; i < len; i += adv, n++)
+        (void)smpp_text_utf8_next(s + i, len - i, &adv);
+    return n;
+}
+
+/*
+ * A text marketing wrote: no control character but "\n" (only where multi_line), placeholders
+ * from the known set, balanced braces.
+ */
+static int check_text(struct lctx *c, const char *path, const char *s, bool multi_line,
+                      bool placeholders)
+{
+    for (size_t i = 0; s[i]; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '\n' && !multi_line)
+            return fail(c, path, "must be one line");
+        if ((ch < 0x20 && ch != '\n') || ch == 0x7f)
+            return fail(c, path, "control character at offset %zu", i);
+        if (ch == '}')
+            return fail(c, path, "'}' without '{' at offset %zu", i);
+        if (ch != '{')
+            continue;
+        const char *end = strchr(s + i + 1, '}');
+        const char *open = strchr(s + i + 1, '{');
+        if (!end || (open && open < end))
+            return fail(c, path, "unterminated placeholder at offset %zu", i);
+        size_t len = (size_t)(end - (s + i + 1));
+        if (!placeholders)
+            return fail(c, path, "placeholders are not allowed here");
+        if (menu_ph_find(s + i + 1, len) < 0)
+            return fail(c, path, "unknown placeholder {%.*s}", (int)(len > 40 ? 40 : len),
+                        s + i + 1);
+        i += len + 1;
+    }
+    return 0;
+}
+
+static int get_string(struct lctx *c, const char *path, json_t *v, const char **out)
+{
+    *out = NULL;
+    if (!json_is_string(v))
+        return fail(c, path, "expected a string");
+    *out = json_string_value(v);
+    return 0;
+}
+
+/* A label or option line: one line, 1..LABEL_CHARS_MAX characters. */
+static int get_label(struct lctx *c, const char *path, json_t *v, bool placeholders,
+                     const char **out)
+{
+    int rc = get_string(c, path, v, out);
+
+    if (rc < 0)
+        return rc;
+    if ((*out)[0] == '\0')
+        return fail(c, path, "must not be empty");
+    if (!placeholders && utf8_chars(*out) > LABEL_CHARS_MAX)
+        return fail(c, path, "longer than %d characters", LABEL_CHARS_MAX);
+    return check_text(c, path, *out, false, placeholders);
+}
+
+/* ---------------------------------------------------------------- languages */
+
+static int load_languages(struct lctx *c, json_t *root)
+{
+    static const char *const keys[] = {"code", "name", "rtl", NULL};
+    struct ussd_menus *m = c->m;
+    json_t *arr = json_object_get(root, "languages");
+    char path[PATH_MAX_LEN];
+    size_t i;
+    json_t *v;
+    int rc;
+
+    if (!arr)
+        return fail(c, "languages", "missing");
+    if (!json_is_array(arr) || json_array_size(arr) == 0 || json_array_size(arr) > USSD_LANGS_MAX)
+        return fail(c, "languages", "expected an array of 1..%d languages", USSD_LANGS_MAX);
+    m->lang = calloc(json_array_size(arr), sizeof(*m->lang));
+    if (!m->lang)
+        return -ENOMEM;
+    json_array_foreach (arr, i, v) {
+        struct menu_lang *l = &m->lang[i];
+        snprintf(path, sizeof(path), "languages[%zu]", i);
+        if (!json_is_object(v))
+            return fail(c, path, "expected an object");
+        if ((rc = only_keys(c, path, v, keys)) < 0)
+            return rc;
+        snprintf(path, sizeof(path), "languages[%zu].code", i);
+        if ((rc = get_string(c, path, json_object_get(v, "code"), &l->code)) < 0)
+            return rc;
+        if (!valid_lang(l->code))
+            return fail(c, path, "\"%s\" is not a 2- or 3-letter lowercase code", l->code);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(m->lang[k].code, l->code) == 0)
+                return fail(c, path, "\"%s\" is listed twice", l->code);
+        snprintf(path, sizeof(path), "languages[%zu].name", i);
+        if ((rc = get_label(c, path, json_object_get(v, "name"), false, &l->name)) < 0)
+            return rc;
+        json_t *rtl = json_object_get(v, "rtl");
+        if (rtl && !json_is_boolean(rtl)) {
+            snprintf(path, sizeof(path), "languages[%zu].rtl", i);
+            return fail(c, path, "expected true or false");
+        }
+        l->rtl = rtl && json_is_true(rtl);
+        m->nlang = i + 1;
+    }
+
+    json_t *def = json_object_get(root, "default_language");
+    const char *code = NULL;
+    if (!def)
+        return fail(c, "default_language", "missing");
+    if ((rc = get_string(c, "default_language", def, &code)) < 0)
+        return rc;
+    int li = menu_lang_find(m, code);
+    if (li < 0)
+        return fail(c, "default_language", "\"%s\" is not in languages", code);
+    m->default_lang = (size_t)li;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- nodes */
+
+static int parse_kind(const char *s)
+{
+    for (int k = 0; k < MENU_KIND__COUNT; k++)
+        if (strcmp(s, menu_kind_names[k]) == 0)
+            return k;
+    return -1;
+}
+
+/* Resolves a node reference at path; *out = index. */
+static int node_ref(struct lctx *c, const char *path, json_t *v, int *out)
+{
+    const char *id = NULL;
+    int rc = get_string(c, path, v, &id);
+
+    if (rc < 0)
+        return rc;
+    *out = menu_node_find(c->m, id);
+    if (*out < 0)
+        return fail(c, path, "unknown node \"%s\"", id);
+    return 0;
+}
+
+/* The kind a "next" link of a node of kind k must reach, or -1 for any. */
+static int next_kind(enum menu_kind k)
+{
+    switch (k) {
+    case MENU_KIND_CATEGORIES:
+        return MENU_KIND_ITEMS;
+    case MENU_KIND_ITEMS:
+        return MENU_KIND_ITEM;
+    case MENU_KIND_ITEM:
+        return MENU_KIND_CONFIRM;
+    default:
+        return -1;
+    }
+}
+
+static int load_node_links(struct lctx *c, size_t idx, json_t *v)
+{
+    static const char *const keys[] = {"type", "options", "next", "back", "end", NULL};
+    struct menu_node *n = &c->m->node[idx];
+    char path[PATH_MAX_LEN];
+    json_t *opts = json_object_get(v, "options");
+    json_t *next = json_object_get(v, "next");
+    json_t *back = json_object_get(v, "back");
+    json_t *end = json_object_get(v, "end");
+    int rc;
+
+    snprintf(path, sizeof(path), "nodes.%s", n->id);
+    if ((rc = only_keys(c, path, v, keys)) < 0)
+        return rc;
+    if (n->kind == MENU_KIND_MENU) {
+        snprintf(path, sizeof(path), "nodes.%s.options", n->id);
+        if (!opts)
+            return fail(c, path, "missing (a menu needs options)");
+        if (!json_is_array(opts) || json_array_size(opts) == 0 ||
+            json_array_size(opts) > USSD_OPTIONS_MAX)
+            return fail(c, path, "expected an array of 1..%d node ids", USSD_OPTIONS_MAX);
+        n->nopt = json_array_size(opts);
+        n->opt = calloc(n->nopt, sizeof(*n->opt));
+        if (!n->opt)
+            return -ENOMEM;
+        for (size_t i = 0; i < n->nopt; i++) {
+            /* options are numbered as the subscriber types them: 1, 2, ... */
+            snprintf(path, sizeof(path), "nodes.%s.options[%zu]", n->id, i + 1);
+            if ((rc = node_ref(c, path, json_array_get(opts, i), &n->opt[i])) < 0)
+                return rc;
+        }
+    } else if (opts) {
+        snprintf(path, sizeof(path), "nodes.%s.options", n->id);
+        return fail(c, path, "only a \"menu\" node has static options");
+    }
+
+    n->next = -1;
+    bool needs_next = n->kind != MENU_KIND_MENU && n->kind != MENU_KIND_INFO;
+    snprintf(path, sizeof(path), "nodes.%s.next", n->id);
+    if (needs_next && !next)
+        return fail(c, path, "missing (a \"%s\" node leads somewhere)", menu_kind_names[n->kind]);
+    if (!needs_next && next)
+        return fail(c, path, "a \"%s\" node has no \"next\"", menu_kind_names[n->kind]);
+    if (next) {
+        if ((rc = node_ref(c, path, next, &n->next)) < 0)
+            return rc;
+        int want = next_kind(n->kind);
+        enum menu_kind got = c->m->node[n->next].kind;
+        if (want >= 0 && (int)got != want)
+            return fail(c, path, "must lead to a node of type \"%s\" (\"%s\" is \"%s\")",
+                        menu_kind_names[want], c->m->node[n->next].id, menu_kind_names[got]);
+    }
+
+    n->back = -1;
+    if (back) {
+        snprintf(path, sizeof(path), "nodes.%s.back", n->id);
+        if ((rc = node_ref(c, path, back, &n->back)) < 0)
+            return rc;
+    }
+    if (end) {
+        snprintf(path, sizeof(path), "nodes.%s.end", n->id);
+        if (!json_is_boolean(end))
+            return fail(c, path, "expected true or false");
+        if (json_is_true(end) && n->kind != MENU_KIND_INFO)
+            return fail(c, path, "only an \"info\" node can end the dialogue");
+        n->end = json_is_true(end);
+    }
+    return 0;
+}
+
+/* Depth-first search over option and next links; back links are the way up and may loop. */
+static int dag_visit(struct lctx *c, size_t i, unsigned char *color)
+{
+    const struct menu_node *n = &c->m->node[i];
+    char path[PATH_MAX_LEN];
+    int rc;
+
+    color[i] = 1;
+    for (size_t k = 0; k <= n->nopt; k++) {
+        int to = k < n->nopt ? n->opt[k] : n->next;
+        if (k < n->nopt)
+            snprintf(path, sizeof(path), "nodes.%s.options[%zu]", n->id, k + 1);
+        else
+            snprintf(path, sizeof(path), "nodes.%s.next", n->id);
+        if (to < 0)
+            continue;
+        if (color[to] == 1)
+            return fail(c, path,
+                        "\"%s\" leads back to an earlier node (a loop is allowed only "
+                        "through \"back\")",
+                        c->m->node[to].id);
+        if (color[to] == 0 && (rc = dag_visit(c, (size_t)to, color)) < 0)
+            return rc;
+    }
+    color[i] = 2;
+    return 0;
+}
+
+static int load_nodes(struct lctx *c, json_t *root)
+{
+    struct ussd_menus *m = c->m;
+    json_t *nodes = json_object_get(root, "nodes");
+    char path[PATH_MAX_LEN];
+    const char *key;
+    json_t *v;
+    size_t i = 0;
+    int rc;
+
+    if (!nodes)
+        return fail(c, "nodes", "missing");
+    if (!json_is_object(nodes) || json_object_size(nodes) == 0 ||
+        json_object_size(nodes) > USSD_NODES_MAX)
+        return fail(c, "nodes", "expected an object of 1..%d nodes", USSD_NODES_MAX);
+    m->node = calloc(json_object_size(nodes), sizeof(*m->node));
+    if (!m->node)
+        return -ENOMEM;
+    /* pass 1: ids and kinds, so that links may point forward */
+    json_object_foreach (nodes, key, v) {
+        if (is_comment(key))
+            continue;
+        struct menu_node *n = &m->node[i];
+        const char *type = NULL;
+        snprintf(path, sizeof(path), "nodes.%s", key);
+        if (!valid_id(key))
+            return fail(c, path, "a node id is 1..%d characters of a-z, 0-9, _",
+                        USSD_NODE_ID_MAX - 1);
+        if (!json_is_object(v))
+            return fail(c, path, "expected an object");
+        snprintf(path, sizeof(path), "nodes.%s.type", key);
+        json_t *t = json_object_get(v, "type");
+        if (!t)
+            return fail(c, path, "missing");
+        if ((rc = get_string(c, path, t, &type)) < 0)
+            return rc;
+        int k = parse_kind(type);
+        if (k < 0)
+            return fail(c, path,
+                        "unknown type \"%s\" (menu, info, language, categories, items, "
+                        "item, confirm)",
+                        type);
+        n->id = key;
+        n->kind = (enum menu_kind)k;
+        n->back = n->next = -1;
+        m->nnode = ++i;
+    }
+    if (m->nnode == 0)
+        return fail(c, "nodes", "no node");
+    /* pass 2: links */
+    i = 0;
+    json_object_foreach (nodes, key, v) {
+        if (is_comment(key))
+            continue;
+        if ((rc = load_node_links(c, i++, v)) < 0)
+            return rc;
+    }
+    unsigned char *color = calloc(m->nnode, 1);
+    if (!color)
+        return -ENOMEM;
+    rc = 0;
+    for (i = 0; rc == 0 && i < m->nnode; i++)
+        if (color[i] == 0)
+            rc = dag_visit(c, i, color);
+    free(color);
+    if (rc < 0)
+        return rc;
+
+    json_t *r = json_object_get(root, "root");
+    int ri;
+    if (!r)
+        return fail(c, "root", "missing");
+    if ((rc = node_ref(c, "root", r, &ri)) < 0)
+        return rc;
+    if (m->node[ri].kind == MENU_KIND_ITEMS || m->node[ri].kind == MENU_KIND_ITEM ||
+        m->node[ri].kind == MENU_KIND_CONFIRM || m->node[ri].end)
+        return fail(c, "root", "\"%s\" cannot start a dialogue", m->node[ri].id);
+    m->root = (size_t)ri;
+    return 0;
+}
+
+static int load_shortcuts(struct lctx *c, json_t *root)
+{
+    struct ussd_menus *m = c->m;
+    json_t *sc = json_object_get(root, "shortcuts");
+    char path[PATH_MAX_LEN];
+    const char *key;
+    json_t *v;
+    int rc;
+
+    if (!sc)
+        return 0;
+    if (!json_is_object(sc))
+        return fail(c, "shortcuts", "expected an object {\"1\": \"node\"}");
+    m->sc = calloc(json_object_size(sc) + 1, sizeof(*m->sc));
+    if (!m->sc)
+        return -ENOMEM;
+    json_object_foreach (sc, key, v) {
+        if (is_comment(key))
+            continue;
+        snprintf(path, sizeof(path), "shortcuts.%s", key);
+        size_t n = strlen(key);
+        bool digits = n >= 1 && n <= 2 && key[0] != '0';
+        for (size_t k = 0; digits && k < n; k++)
+            digits = key[k] >= '0' && key[k] <= '9';
+        if (!digits)
+            return fail(c, path, "a shortcut is 1..99 without leading zero");
+        int ni;
+        if ((rc = node_ref(c, path, v, &ni)) < 0)
+            return rc;
+        enum menu_kind k = m->node[ni].kind;
+        /* items need a chosen category and confirm a chosen item: no context on a shortcut */
+        if (k == MENU_KIND_ITEMS || k == MENU_KIND_CONFIRM)
+            return fail(c, path, "a \"%s\" node cannot be opened by a shortcut",
+                        menu_kind_names[k]);
+        m->sc[m->nsc].code = key;
+        m->sc[m->nsc].node = ni;
+        m->nsc++;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- labels and texts */
+
+static int load_labels(struct lctx *c, json_t *root)
+{
+    static const char *const keys[] = {"more",        "back",       "invalid",
+                                       "unavailable", "no_history", NULL};
+    struct ussd_menus *m = c->m;
+    json_t *labels = json_object_get(root, "labels");
+    char path[PATH_MAX_LEN];
+    const char *key;
+    json_t *v;
+    int rc;
+
+    if (!labels)
+        return fail(c, "labels", "missing");
+    if (!json_is_object(labels))
+        return fail(c, "labels", "expected an object per language");
+    json_object_foreach (labels, key, v) {
+        if (!is_comment(key) && menu_lang_find(m, key) < 0) {
+            snprintf(path, sizeof(path), "labels.%s", key);
+            return fail(c, path, "\"%s\" is not in languages", key);
+        }
+    }
+    for (size_t i = 0; i < m->nlang; i++) {
+        struct menu_lang *l = &m->lang[i];
+        const char **dst[] = {&l->more, &l->back, &l->invalid, &l->unavailable, &l->no_history};
+        json_t *o = json_object_get(labels, l->code);
+        snprintf(path, sizeof(path), "labels.%s", l->code);
+        if (!o)
+            return fail(c, path, "missing (every language needs its labels)");
+        if (!json_is_object(o))
+            return fail(c, path, "expected an object");
+        if ((rc = only_keys(c, path, o, keys)) < 0)
+            return rc;
+        for (size_t k = 0; keys[k]; k++) {
+            snprintf(path, sizeof(path), "labels.%s.%s", l->code, keys[k]);
+            json_t *s = json_object_get(o, keys[k]);
+            if (!s)
+                return fail(c, path, "missing");
+            if ((rc = get_label(c, path, s, false, dst[k])) < 0)
+                return rc;
+        }
+        /* "0" and "00" are what the subscriber types: the labels must say so */
+        snprintf(path, sizeof(path), "labels.%s.back", l->code);
+        if (strncmp(l->back, "0 ", 2) != 0)
+            return fail(c, path, "must start with \"0 \"");
+        snprintf(path, sizeof(path), "labels.%s.more", l->code);
+        if (strncmp(l->more, "00 ", 3) != 0)
+            return fail(c, path, "must start with \"00 \"");
+    }
+    return 0;
+}
+
+static int load_node_text(struct lctx *c, const struct menu_lang *l, struct menu_node *n,
+                          struct menu_text *t, json_t *o)
+{
+    static const char *const keys[MENU_KIND__COUNT][5] = {
+        [MENU_KIND_MENU] = {"text", "options", NULL},
+        [MENU_KIND_INFO] = {"text", NULL},
+        [MENU_KIND_LANGUAGE] = {"text", NULL},
+        [MENU_KIND_CATEGORIES] = {"text", NULL},
+        [MENU_KIND_ITEMS] = {"text", "option", NULL},
+        [MENU_KIND_ITEM] = {"text", "redeem", "closed", "no_stock", NULL},
+        [MENU_KIND_CONFIRM] = {"text", "yes", "no", NULL},
+    };
+    char path[PATH_MAX_LEN];
+    json_t *v;
+    int rc;
+
+    snprintf(path, sizeof(path), "menus.%s.%s", l->code, n->id);
+    if (!json_is_object(o))
+        return fail(c, path, "expected an object");
+    if ((rc = only_keys(c, path, o, keys[n->kind])) < 0)
+        return rc;
+    snprintf(path, sizeof(path), "menus.%s.%s.text", l->code, n->id);
+    if (!(v = json_object_get(o, "text")))
+        return fail(c, path, "missing");
+    if ((rc = get_string(c, path, v, &t->text)) < 0 ||
+        (rc = check_text(c, path, t->text, true, true)) < 0)
+        return rc;
+
+    if (n->kind == MENU_KIND_MENU) {
+        json_t *opts = json_object_get(o, "options");
+        snprintf(path, sizeof(path), "menus.%s.%s.options", l->code, n->id);
+        if (!opts)
+            return fail(c, path, "missing");
+        if (!json_is_array(opts) || json_array_size(opts) != n->nopt)
+            return fail(c, path, "expected %zu labels, one per option of nodes.%s", n->nopt, n->id);
+        t->opt = calloc(n->nopt, sizeof(*t->opt));
+        if (!t->opt)
+            return -ENOMEM;
+        for (size_t i = 0; i < n->nopt; i++) {
+            snprintf(path, sizeof(path), "menus.%s.%s.options[%zu]", l->code, n->id, i + 1);
+            if ((rc = get_label(c, path, json_array_get(opts, i), true, &t->opt[i])) < 0)
+                return rc;
+        }
+    }
+    /* the other texts of the kind: each required, one line, placeholders allowed */
+    struct text_slot {
+        const char *key;
+        const char **dst;
+    } more[3];
+    size_t nmore = 0;
+    if (n->kind == MENU_KIND_ITEMS) {
+        more[nmore++] = (struct text_slot){"option", &t->option};
+    } else if (n->kind == MENU_KIND_ITEM) {
+        more[nmore++] = (struct text_slot){"redeem", &t->redeem};
+        more[nmore++] = (struct text_slot){"closed", &t->closed};
+        more[nmore++] = (struct text_slot){"no_stock", &t->no_stock};
+    } else if (n->kind == MENU_KIND_CONFIRM) {
+        more[nmore++] = (struct text_slot){"yes", &t->yes};
+        more[nmore++] = (struct text_slot){"no", &t->no};
+    }
+    for (size_t i = 0; i < nmore; i++) {
+        snprintf(path, sizeof(path), "menus.%s.%s.%s", l->code, n->id, more[i].key);
+        if (!(v = json_object_get(o, more[i].key)))
+            return fail(c, path, "missing");
+        if ((rc = get_label(c, path, v, true, more[i].dst)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int load_menus(struct lctx *c, json_t *root)
+{
+    struct ussd_menus *m = c->m;
+    json_t *menus = json_object_get(root, "menus");
+    char path[PATH_MAX_LEN];
+    const char *key;
+    json_t *v;
+    int rc;
+
+    if (!menus)
+        return fail(c, "menus", "missing");
+    if (!json_is_object(menus))
+        return fail(c, "menus", "expected an object per language");
+    json_object_foreach (menus, key, v) {
+        if (!is_comment(key) && menu_lang_find(m, key) < 0) {
+            snprintf(path, sizeof(path), "menus.%s", key);
+            return fail(c, path, "\"%s\" is not in languages", key);
+        }
+    }
+    for (size_t i = 0; i < m->nnode; i++) {
+        m->node[i].txt = calloc(m->nlang, sizeof(*m->node[i].txt));
+        if (!m->node[i].txt)
+            return -ENOMEM;
+    }
+    for (size_t li = 0; li < m->nlang; li++) {
+        const struct menu_lang *l = &m->lang[li];
+        json_t *o = json_object_get(menus, l->code);
+        snprintf(path, sizeof(path), "menus.%s", l->code);
+        if (!o)
+            return fail(c, path, "missing (every language needs every node)");
+        if (!json_is_object(o))
+            return fail(c, path, "expected an object of node texts");
+        json_object_foreach (o, key, v) {
+            if (!is_comment(key) && menu_node_find(m, key) < 0) {
+                snprintf(path, sizeof(path), "menus.%s.%s", l->code, key);
+                return fail(c, path, "no such node in \"nodes\"");
+            }
+        }
+        for (size_t ni = 0; ni < m->nnode; ni++) {
+            struct menu_node *n = &m->node[ni];
+            json_t *t = json_object_get(o, n->id);
+            if (!t) {
+                snprintf(path, sizeof(path), "menus.%s.%s", l->code, n->id);
+                return fail(c, path, "missing (every node needs a text in every language)");
+            }
+            if ((rc = load_node_text(c, l, n, &n->txt[li], t)) < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- load */
+
+void ussd_menus_free(struct ussd_menus *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; m->node && i < m->nnode; i++) {
+        for (size_t l = 0; m->node[i].txt && l < m->nlang; l++)
+            free(m->node[i].txt[l].opt);
+        free(m->node[i].txt);
+        free(m->node[i].opt);
+    }
+    free(m->node);
+    free(m->lang);
+    free(m->sc);
+    json_decref(m->doc);
+    free(m);
+}
+
+/* Takes ownership of doc (a parsed file) and validates it into *out. */
+static int build(json_t *doc, const char *name, struct ussd_menus **out, char *err, size_t errlen)
+{
+    static const char *const top[] = {"version", "languages", "default_language",
+                                      "root",    "shortcuts", "nodes",
+                                      "labels",  "menus",     NULL};
+    struct lctx c = {name, err, errlen, NULL};
+    int rc;
+
+    c.m = calloc(1, sizeof(*c.m));
+    if (!c.m) {
+        json_decref(doc);
+        return -ENOMEM;
+    }
+    c.m->doc = doc;
+    if (!json_is_object(doc)) {
+        rc = fail(&c, "(top)", "expected an object");
+        goto out;
+    }
+    json_t *ver = json_object_get(doc, "version");
+    if (!ver || !json_is_integer(ver) || json_integer_value(ver) != 1) {
+        rc = fail(&c, "version", "expected 1");
+        goto out;
+    }
+    if ((rc = only_keys(&c, "(top)", doc, top)) < 0 || (rc = load_languages(&c, doc)) < 0 ||
+        (rc = load_nodes(&c, doc)) < 0 || (rc = load_shortcuts(&c, doc)) < 0 ||
+        (rc = load_labels(&c, doc)) < 0 || (rc = load_menus(&c, doc)) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc == -ENOMEM && err && errlen)
+        snprintf(err, errlen, "%s: out of memory", name);
+    if (rc < 0) {
+        ussd_menus_free(c.m);
+        c.m = NULL;
+    }
+    *out = c.m;
+    return rc;
+}
+
+static int syntax_error(const json_error_t *jerr, const char *name, char *err, size_t errlen)
+{
+    int rc = json_error_code(jerr) == json_error_cannot_open_file ? -ENOENT : -EINVAL;
+
+    if (err && errlen) {
+        if (rc == -ENOENT)
+            snprintf(err, errlen, "%s: %s", name, jerr->text);
+        else
+            snprintf(err, errlen, "%s:%d:%d: %s", name, jerr->line, jerr->column, jerr->text);
+    }
+    return rc;
+}
+
+int ussd_menus_load_buffer(const char *buf, size_t len, const char *name, struct ussd_menus **out,
+                           char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *doc;
+
+    if (out)
+        *out = NULL;
+    if (!buf || !out)
+        return -EINVAL;
+    if (!name)
+        name = "(buffer)";
+    if (len > USSD_MENU_FILE_MAX) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: larger than %d bytes", name, USSD_MENU_FILE_MAX);
+        return -EINVAL;
+    }
+    doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc)
+        return syntax_error(&jerr, name, err, errlen);
+    return build(doc, name, out, err, errlen);
+}
+
+int ussd_menus_load(const char *path, struct ussd_menus **out, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *doc;
+
+    if (out)
+        *out = NULL;
+    if (!path || !out)
+        return -EINVAL;
+    doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc)
+        return syntax_error(&jerr, path, err, errlen);
+    return build(doc, path, out, err, errlen);
+}
+
+int ussd_menus_reload(struct ussd_menus **cur, const char *path, char *err, size_t errlen)
+{
+    struct ussd_menus *fresh = NULL;
+    int rc;
+
+    if (!cur)
+        return -EINVAL;
+    rc = ussd_menus_load(path, &fresh, err, errlen);
+    if (rc < 0)
+        return rc; /* the old menus stay in use */
+    ussd_menus_free(*cur);
+    *cur = fresh;
+    return 0;
+}
+
+size_t ussd_menus_lang_count(const struct ussd_menus *m)
+{
+    return m ? m->nlang : 0;
+}
+
+const char *ussd_menus_lang_code(const struct ussd_menus *m, size_t i)
+{
+    return (m && i < m->nlang) ? m->lang[i].code : NULL;
+}
+
+const char *ussd_menus_default_lang(const struct ussd_menus *m)
+{
+    return m ? m->lang[m->default_lang].code : NULL;
+}
+
+bool ussd_menus_has_lang(const struct ussd_menus *m, const char *code)
+{
+    return menu_lang_find(m, code) >= 0;
+}
+
+bool ussd_menus_has_node(const struct ussd_menus *m, const char *id)
+{
+    return menu_node_find(m, id) >= 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * ussd_priv.h - private to the ussd library: the in-memory form of a validated menu file, shared
+ * by the loader (ussd_menu.c) and the dialogue engine (ussd_engine.c).
+ *
+ * Ownership: struct ussd_menus owns the parsed JSON document (doc); every `const char *` text
+ * below points into it and lives exactly as long as the menus object. Arrays are owned by the
+ * object and freed by ussd_menus_free().
+ */
+#ifndef USSD_PRIV_H
+#define USSD_PRIV_H
+
+#include "ussd.h"
+
+#include <jansson.h>
+
+/* Node kinds. The tree (nodes.*) is the same for every language; texts (menus.<lang>.*) differ. */
+enum menu_kind {
+    MENU_KIND_MENU = 0,   /* static options, each leading to a node */
+    MENU_KIND_INFO,       /* a text with placeholders (my points, history, help, done screens) */
+    MENU_KIND_LANGUAGE,   /* options are the file's languages; choosing one saves it */
+    MENU_KIND_CATEGORIES, /* options are the catalogue's categories */
+    MENU_KIND_ITEMS,      /* options are the items of the chosen category */
+    MENU_KIND_ITEM,       /* one item; "1 Redeem" when redeeming is open and it is in stock */
+    MENU_KIND_CONFIRM,    /* "1 Yes" / "2 No" before a redemption */
+    MENU_KIND__COUNT
+};
+
+/* Placeholders a text may use ({points} ...). */
+enum menu_ph {
+    PH_POINTS = 0,
+    PH_EXPIRING_POINTS,
+    PH_EXPIRING_DATE,
+    PH_TIER,
+    PH_HISTORY,
+    PH_NEXT_GIFTDAY,
+    PH_ITEM_ID,
+    PH_ITEM_NAME,
+    PH_ITEM_PRICE,
+    PH_ITEM_STOCK,
+    PH_CATEGORY_NAME,
+    PH__COUNT
+};
+
+extern const char *const menu_ph_names[PH__COUNT];
+extern const char *const menu_kind_names[MENU_KIND__COUNT];
+
+/* Finds a placeholder by name[0..len); -1 when unknown. */
+int menu_ph_find(const char *name, size_t len);
+
+/* One node's texts in one language. NULL where the kind has no such text. */
+struct menu_text {
+    const char *text;     /* body (all kinds) */
+    const char **opt;     /* MENU: one label per static option (node->nopt) */
+    const char *option;   /* ITEMS: the line template of one item */
+    const char *redeem;   /* ITEM: the redeem option label */
+    const char *closed;   /* ITEM: line shown when redeeming is closed */
+    const char *no_stock; /* ITEM: line shown when the item is out of stock */
+    const char *yes, *no; /* CONFIRM: option labels */
+};
+
+struct menu_node {
+    const char *id;
+    enum menu_kind kind;
+    bool end; /* a final screen: the dialogue ends on its last page */
+    int back; /* node index "0" returns to on the first page, -1 none */
+    int next; /* node index an option leads to (LANGUAGE, CATEGORIES, ITEMS, ITEM, CONFIRM) */
+    int *opt; /* MENU: node index of each option */
+    size_t nopt;
+    struct menu_text *txt; /* one per language, in language order */
+};
+
+struct menu_lang {
+    const char *code; /* "fr" */
+    const char *name; /* in its own language: "Français" */
+    bool rtl;         /* right-to-left script (bidi marks when configured) */
+    const char *more, *back, *invalid, *unavailable, *no_history; /* labels */
+};
+
+struct menu_shortcut {
+    const char *code; /* digits after the service code: "1" in *555*1# */
+    int node;
+};
+
+struct ussd_menus {
+    json_t *doc;
+    struct menu_lang *lang;
+    size_t nlang;
+    size_t default_lang;
+    struct menu_node *node;
+    size_t nnode;
+    size_t root;
+    struct menu_shortcut *sc;
+    size_t nsc;
+};
+
+/* Node index by id, -1 when none. */
+int menu_node_find(const struct ussd_menus *m, const char *id);
+/* Language index by code, -1 when none. */
+int menu_lang_find(const struct ussd_menus *m, const char *code);
+
+#endif
