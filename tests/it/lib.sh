@@ -111,9 +111,15 @@ start_gw() {
     pre=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
          --show-leak-kinds=definite,indirect --log-file="$T/valgrind.log")
   fi
+  local started
+  started=$(grep -c 'NOTICE main .*loyaltygw .*: SMSC' "$T/gw.log" 2>/dev/null || true)
   "${pre[@]+"${pre[@]}"}" "$LGW_BIN/gateway/loyaltygw" --config "$T/gw.json" >"$T/gw.out" 2>>"$T/gw.log" &
   GW_PID=$!
   PIDS+=("$GW_PID")
+  # The start-up line is logged once the signal handlers are in place (slow under valgrind):
+  # a SIGTERM before that would kill the process instead of draining it.
+  wait_for 60 test "$(grep -c 'NOTICE main .*loyaltygw .*: SMSC' "$T/gw.log" 2>/dev/null)" -gt "${started:-0}" ||
+    fail "the gateway did not start"
 }
 # Stops the gateway with SIGTERM and checks that it exits cleanly (0) within 15 s.
 stop_gw() {

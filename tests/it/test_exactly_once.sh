@@ -8,7 +8,8 @@ source "$(dirname "$0")/lib.sh"
 
 N=3000; SUBS=300
 # Under valgrind the gateway runs ~30x slower: fewer events, same faults.
-if [ "${LGW_VALGRIND:-0}" = 1 ]; then N=600; SUBS=100; fi
+RATE=1000
+if [ "${LGW_VALGRIND:-0}" = 1 ]; then N=600; SUBS=100; RATE=150; fi
 GEN=(--generate $N --subscribers $SUBS --seed 42 --ref-prefix EO --at now)
 
 dump_wallets() { # -> file: "key balance life" sorted
@@ -31,7 +32,7 @@ run() { # name sim-args...
   rcli flushall >/dev/null
   rm -f "$T/gw-stats.json"
   # --rate spreads the run over a few seconds so the faults below land mid-stream.
-  start_sim "$name" "${GEN[@]}" --rate 1000 --window 20 --redeliver-ms 100 --max-attempts 1000 \
+  start_sim "$name" "${GEN[@]}" --rate $RATE --window 20 --redeliver-ms 100 --max-attempts 1000 \
     --resp-timeout-ms 1500 --exit-when-done --timeout-s 150 "$@"
   write_config "$SIM_PORT"
   start_gw
