@@ -62,6 +62,63 @@ stop_redis() {
   wait "$REDIS_PID" 2>/dev/null || true
 }
 
+# A real 3-master Redis Cluster on loopback TCP (no replicas), each master in $T/cluster-<i>.
+# Exports CLUSTER_NODES (JSON array of "127.0.0.1:port", what redis.cluster_nodes takes),
+# CLUSTER_PORTS and CLUSTER_PIDS (bash arrays); ccli = redis-cli in cluster mode (follows MOVED).
+# node-timeout 1 s and full coverage off: a killed master is detected quickly and the others keep
+# serving their own slots (the client's behaviour under a lost master is what the tests look at).
+CLUSTER_NODES=""
+CLUSTER_PORTS=()
+CLUSTER_PIDS=()
+ccli() { redis-cli -c -p "${CLUSTER_PORTS[0]}" "$@"; }
+cluster_free_port() { # a port P with P and its bus port P+10000 not listening
+  local p q used
+  used=" $(ss -Htln 2>/dev/null | awk '{n=split($4,a,":"); printf "%s ", a[n]}') "
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 30000))
+    case "$used" in *" $p "*|*" $((p + 10000)) "*) continue ;; esac
+    for q in "${CLUSTER_PORTS[@]}"; do # nor another master's port or bus port
+      case $p in "$q"|"$((q + 10000))"|"$((q - 10000))") continue 2 ;; esac
+    done
+    echo "$p"; return 0
+  done
+  return 1
+}
+start_cluster_node() { # index port: (re)starts master <index> on port, in its own directory
+  local i=$1 p=$2 d="$T/cluster-$1"
+  mkdir -p "$d"
+  redis-server --port "$p" --bind 127.0.0.1 --dir "$d" --cluster-enabled yes \
+    --cluster-config-file "$d/nodes.conf" --cluster-node-timeout 1000 \
+    --cluster-require-full-coverage no --save '' --appendonly no --daemonize no \
+    --logfile "$T/cluster-$i.log" &
+  CLUSTER_PIDS[$i]=$!
+  PIDS+=("$!")
+  wait_for 10 redis-cli -p "$p" ping
+}
+start_redis_cluster() {
+  local i p addrs=() ok
+  for i in 0 1 2; do
+    ok=0
+    for _ in 1 2 3; do # a port taken between the check and the bind: try another
+      p=$(cluster_free_port) || break
+      CLUSTER_PORTS[$i]=$p
+      if start_cluster_node "$i" "$p"; then ok=1; break; fi
+      kill "${CLUSTER_PIDS[$i]}" 2>/dev/null || true
+    done
+    [ $ok = 1 ] || { echo "cluster node $i did not start" >&2; exit 1; }
+    addrs+=("127.0.0.1:$p")
+  done
+  redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes \
+    >"$T/cluster-create.log" 2>&1 || { echo "cluster create failed" >&2; exit 1; }
+  for p in "${CLUSTER_PORTS[@]}"; do
+    wait_for 30 sh -c "redis-cli -p $p cluster info | grep -q 'cluster_state:ok' &&
+      [ \$(redis-cli -p $p cluster slots | grep -c .) -gt 0 ]" ||
+      { echo "cluster did not reach cluster_state:ok" >&2; exit 1; }
+  done
+  CLUSTER_NODES=$(printf '%s\n' "${addrs[@]}" | jq -R . | jq -cs .)
+  export CLUSTER_NODES
+}
+
 # ------------------------------------------------------------------ simulator
 SIM="$LGW_BIN/smpp/smsc-sim"
 start_sim() { # name args... ; sets SIM_PORT, SIM_PID_<name>
@@ -103,24 +160,29 @@ write_config() { # port [extra jq assignments]
       log: {level: "info"},
       metrics: {stats_file: $stats, interval_s: 1}
     }' "$@" >"$T/gw.json"
+  if [ -n "${CLUSTER_NODES:-}" ]; then # start_redis_cluster ran: the gateway uses the cluster
+    jq --argjson cn "$CLUSTER_NODES" '.redis |= (del(.unix_socket) + {cluster_nodes: $cn})' \
+      "$T/gw.json" >"$T/gw.json.tmp" && mv "$T/gw.json.tmp" "$T/gw.json"
+  fi
 }
 
 start_gw() {
   local pre=()
+  local GW_STARTS
   if [ "${LGW_VALGRIND:-0}" = 1 ]; then
     pre=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
          --show-leak-kinds=definite,indirect --log-file="$T/valgrind.log")
   fi
-  local started
-  started=$(grep -c 'NOTICE main .*loyaltygw .*: SMSC' "$T/gw.log" 2>/dev/null || true)
+  GW_STARTS=$(gw_starts)
   "${pre[@]+"${pre[@]}"}" "$LGW_BIN/gateway/loyaltygw" --config "$T/gw.json" >"$T/gw.out" 2>>"$T/gw.log" &
   GW_PID=$!
   PIDS+=("$GW_PID")
   # The start-up line is logged once the signal handlers are in place (slow under valgrind):
   # a SIGTERM before that would kill the process instead of draining it.
-  wait_for 60 test "$(grep -c 'NOTICE main .*loyaltygw .*: SMSC' "$T/gw.log" 2>/dev/null)" -gt "${started:-0}" ||
-    fail "the gateway did not start"
+  wait_for 60 gw_started || fail "the gateway did not start"
 }
+gw_starts() { grep -c 'NOTICE main .*loyaltygw .*: SMSC' "$T/gw.log" 2>/dev/null || true; }
+gw_started() { [ "$(gw_starts)" -gt "${GW_STARTS:-0}" ]; }
 # Stops the gateway with SIGTERM and checks that it exits cleanly (0) within 15 s.
 stop_gw() {
   kill -TERM "$GW_PID" 2>/dev/null || true
