@@ -50,7 +50,7 @@ run_one() { # fsync window
   fi
   kill -TERM $gpid; wait $gpid 2>/dev/null || true
   kill $rpid; wait $rpid 2>/dev/null || true
-  rm -f "$T"/appendonly* "$T"/*.rdb; rm -rf "$T/appendonlydir"
+  rm -rf "$T"/appendonly* "$T"/*.rdb
 }
 
 MEMLINE=""
