@@ -9,6 +9,7 @@ PACKAGES=(
   libcmocka-dev                             # unit tests
   redis-server redis-tools                  # the store, and redis-cli for tests and the demo
   jq valgrind procps iproute2               # integration tests read JSON summaries; leak checks
+  libcrypt-dev curl                         # loyalty-admin's yescrypt hashes; its API tests
 )
 
 missing=()

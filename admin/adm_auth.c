@@ -1,0 +1,236 @@
+/*
+ * adm_auth.c - staff accounts and sessions: password hashes with crypt(3) yescrypt (libxcrypt's
+ * crypt_gensalt_ra + crypt_r), login with a per-IP rate limit, sessions as random tokens kept in
+ * Redis with a TTL, logout and "who am I". Owner: the staff-console engineer.
+ *
+ * Tokens are 32 random bytes (getrandom). The session key holds only the user name: the role is
+ * read from the account on every request (adm_server.c), so removing an account or changing its
+ * role takes effect at once.
+ */
+#include <crypt.h>
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adm_priv.h"
+#include "gw_core.h"
+
+#define RATE_WINDOW_S 60
+
+static bool password_ok(const char *pw)
+{
+    size_t n = pw ? strlen(pw) : 0;
+
+    if (n < ADM_PASSWORD_MIN || n > ADM_PASSWORD_MAX)
+        return false;
+    return strchr(pw, '\n') == NULL && strchr(pw, '\r') == NULL;
+}
+
+int adm_password_hash(const char *password, char *out, size_t outlen)
+{
+    struct crypt_data *cd;
+    char *salt;
+    const char *h;
+    int rc = 0;
+
+    if (!password_ok(password))
+        return -EINVAL;
+    /* "$y$" = yescrypt, Debian 12's default for /etc/shadow; count 0 = libxcrypt's default cost.
+     * NULL random bytes: libxcrypt draws the salt from the kernel itself. */
+    salt = crypt_gensalt_ra("$y$", 0, NULL, 0);
+    if (!salt)
+        return errno == EINVAL ? -ENOSYS : -ENOMEM;
+    cd = calloc(1, sizeof(*cd));
+    if (!cd) {
+        free(salt);
+        return -ENOMEM;
+    }
+    h = crypt_r(password, salt, cd);
+    if (!h || h[0] != '$') {
+        rc = -ENOSYS;
+    } else if (strlen(h) >= outlen) {
+        rc = -ENOSPC;
+    } else {
+        memcpy(out, h, strlen(h) + 1);
+    }
+    explicit_bzero(cd, sizeof(*cd));
+    free(cd);
+    free(salt);
+    return rc;
+}
+
+static bool hash_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = (unsigned char)(la != lb);
+
+    /* Constant time over the stored hash's length. */
+    for (size_t i = 0; i < lb; i++)
+        diff |= (unsigned char)(a[i < la ? i : 0] ^ b[i]);
+    return diff == 0;
+}
+
+bool adm_password_verify(const char *password, const char *hash)
+{
+    struct crypt_data *cd;
+    const char *h;
+    bool ok;
+
+    if (!password || !hash || hash[0] != '$' || strlen(password) > ADM_PASSWORD_MAX)
+        return false;
+    cd = calloc(1, sizeof(*cd));
+    if (!cd)
+        return false;
+    h = crypt_r(password, hash, cd);
+    ok = h && h[0] == '$' && hash_equal(h, hash);
+    explicit_bzero(cd, sizeof(*cd));
+    free(cd);
+    return ok;
+}
+
+/* ---------------------------------------------------------------- POST /api/login */
+
+static void login_session_set(struct adm_req *r, const struct redisReply *reply)
+{
+    json_t *o;
+
+    if (reply->type != REDIS_REPLY_STATUS) {
+        GW_LOGE(ADM_LOG, "session not stored: %.200s", adm_reply_err_text(reply));
+        adm_reply_error(r, 503, NULL, "the session could not be stored");
+        return;
+    }
+    gw_log(GW_LOG_NOTICE, ADM_LOG, "login %s (%s) from %s", r->user, adm_role_name(r->role), r->ip);
+    o = json_pack("{s:s, s:s, s:s, s:I}", "token", r->token, "user", r->user, "role",
+                  adm_role_name(r->role), "expires_in", (json_int_t)r->srv->cfg.session_ttl_s);
+    adm_reply_json(r, 200, o);
+}
+
+static void login_user(struct adm_req *r, const struct redisReply *reply)
+{
+    const char *hash = NULL, *role = NULL;
+    const char *pw = json_string_value(json_object_get(r->body, "password"));
+    char key[sizeof(ADM_KEY_SESS) + sizeof(r->token)], ttl[16];
+
+    if (reply->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+            const struct redisReply *k = reply->element[i], *v = reply->element[i + 1];
+            if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+                continue;
+            if (strcmp(k->str, "hash") == 0)
+                hash = v->str;
+            else if (strcmp(k->str, "role") == 0)
+                role = v->str;
+        }
+    }
+    /* An unknown user costs the same yescrypt run as a known one (the dummy hash). */
+    bool ok = adm_password_verify(pw, hash ? hash : r->srv->dummy_hash) && hash && role &&
+              adm_role_parse(role);
+    if (!ok) {
+        gw_log(GW_LOG_NOTICE, ADM_LOG, "login refused for %s from %s", r->user, r->ip);
+        r->user[0] = '\0';
+        adm_reply_error(r, 401, NULL, "wrong user name or password");
+        return;
+    }
+    r->role = adm_role_parse(role);
+    if (adm_token_new(r->token, sizeof(r->token)) < 0) {
+        adm_reply_error(r, 503, NULL, "no randomness for a token");
+        return;
+    }
+    snprintf(key, sizeof(key), ADM_KEY_SESS "%s", r->token);
+    snprintf(ttl, sizeof(ttl), "%" PRIu32, r->srv->cfg.session_ttl_s);
+    const char *argv[] = {"SET", key, r->user, "EX", ttl};
+    adm_redis(r, login_session_set, 5, argv);
+}
+
+static void login_rate(struct adm_req *r, const struct redisReply *reply)
+{
+    char key[sizeof(ADM_KEY_USER) + ADM_USER_MAX];
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_INTEGER) {
+        GW_LOGE(ADM_LOG, "login rate limit: %.200s", adm_reply_err_text(reply));
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    if (reply->element[0]->integer > (long long)r->srv->cfg.login_per_min) {
+        char retry[24];
+        long long ttl = reply->element[1]->type == REDIS_REPLY_INTEGER ? reply->element[1]->integer
+                                                                       : RATE_WINDOW_S;
+        snprintf(retry, sizeof(retry), "%lld", ttl > 0 ? ttl : 1);
+        evhttp_add_header(evhttp_request_get_output_headers(r->http), "Retry-After", retry);
+        gw_log(GW_LOG_NOTICE, ADM_LOG, "login rate limit reached for %s", r->ip);
+        r->user[0] = '\0';
+        adm_reply_error(r, 429, NULL, "too many login attempts; retry in %s s", retry);
+        return;
+    }
+    snprintf(key, sizeof(key), ADM_KEY_USER "%s", r->user);
+    const char *argv[] = {"HGETALL", key};
+    adm_redis(r, login_user, 2, argv);
+}
+
+void adm_h_login(struct adm_req *r)
+{
+    json_t *u = json_object_get(r->body, "user"), *p = json_object_get(r->body, "password");
+    char key[sizeof(ADM_KEY_RATE) + INET6_ADDRSTRLEN], window[8];
+
+    if (!r->body) {
+        adm_reply_error(r, 400, "body", "send {\"user\": ..., \"password\": ...}");
+        return;
+    }
+    if (!json_is_string(u) || !adm_user_name_valid(json_string_value(u))) {
+        adm_reply_error(r, 400, "user", "user must be a user name");
+        return;
+    }
+    if (!json_is_string(p) || json_string_length(p) == 0 ||
+        json_string_length(p) > ADM_PASSWORD_MAX) {
+        adm_reply_error(r, 400, "password", "password must be a non-empty string");
+        return;
+    }
+    snprintf(r->user, sizeof(r->user), "%s", json_string_value(u));
+    snprintf(key, sizeof(key), ADM_KEY_RATE "%s", r->ip);
+    snprintf(window, sizeof(window), "%d", RATE_WINDOW_S);
+    const char *argv[] = {key, window};
+    adm_script(r, login_rate, ADM_S_LOGIN_RL, 1, 2, argv);
+}
+
+/* ---------------------------------------------------------------- logout, me */
+
+static void logout_done(struct adm_req *r, const struct redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_INTEGER) {
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    gw_log(GW_LOG_INFO, ADM_LOG, "logout %s", r->user);
+    adm_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+void adm_h_logout(struct adm_req *r)
+{
+    char key[sizeof(ADM_KEY_SESS) + sizeof(r->token)];
+
+    snprintf(key, sizeof(key), ADM_KEY_SESS "%s", r->token);
+    const char *argv[] = {"DEL", key};
+    adm_redis(r, logout_done, 2, argv);
+}
+
+static void me_ttl(struct adm_req *r, const struct redisReply *reply)
+{
+    long long ttl = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
+
+    adm_reply_json(r, 200,
+                   json_pack("{s:s, s:s, s:I}", "user", r->user, "role", adm_role_name(r->role),
+                             "expires_in", (json_int_t)(ttl > 0 ? ttl : 0)));
+}
+
+void adm_h_me(struct adm_req *r)
+{
+    char key[sizeof(ADM_KEY_SESS) + sizeof(r->token)];
+
+    snprintf(key, sizeof(key), ADM_KEY_SESS "%s", r->token);
+    const char *argv[] = {"TTL", key};
+    adm_redis(r, me_ttl, 2, argv);
+}

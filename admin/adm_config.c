@@ -1,0 +1,508 @@
+/*
+ * adm_config.c - marketing's configuration documents in Redis: the gift-day calendar
+ * (cfg:{adm}:giftdays) and the catalogue (cfg:{adm}:catalog). Each is a hash {doc, version, at,
+ * by}: the JSON text staff edit, a version counter for optimistic concurrency, and who changed it
+ * when. Owner: the staff-console engineer.
+ *
+ * A write is validated with the catalog library (cat_calendar_config_parse + cat_calendar_new,
+ * cat_catalog_parse with the loyalty table's tiers) before anything is written, then cfg_put.lua
+ * compares the editor's base version with the stored one and writes the document, the new
+ * version and the audit record in one script. A stale base version is 409 and changes nothing.
+ * Gateways read their files today; they will load these documents (and watch the version) later.
+ */
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "adm_priv.h"
+#include "catalog.h"
+#include "gw_core.h"
+#include "gw_loyalty.h"
+
+#define PREVIEW_OPENINGS 8
+#define STOCK_MAX 1000000000LL
+#define LIMIT_MAX 1000000LL
+
+/* ---------------------------------------------------------------- shared */
+
+struct stored_doc {
+    const char *doc; /* NULL when none is stored */
+    int64_t version, at;
+    const char *by;
+};
+
+/* HMGET doc version at by -> stored_doc (pointers into reply). false on an unexpected reply. */
+static bool read_stored(const struct redisReply *reply, struct stored_doc *d)
+{
+    memset(d, 0, sizeof(*d));
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4)
+        return false;
+    const struct redisReply *const *e = (const struct redisReply *const *)reply->element;
+    if (e[0]->type == REDIS_REPLY_STRING)
+        d->doc = e[0]->str;
+    if (e[1]->type == REDIS_REPLY_STRING)
+        d->version = strtoll(e[1]->str, NULL, 10);
+    if (e[2]->type == REDIS_REPLY_STRING)
+        d->at = strtoll(e[2]->str, NULL, 10);
+    if (e[3]->type == REDIS_REPLY_STRING)
+        d->by = e[3]->str;
+    return true;
+}
+
+static void hmget_doc(struct adm_req *r, const char *key, adm_step step)
+{
+    const char *argv[] = {"HMGET", key, "doc", "version", "at", "by"};
+    adm_redis(r, step, 6, argv);
+}
+
+/* A catalog-library error "items[3].price: reason" -> 422 with field "document.items[3].price". */
+static void reply_invalid(struct adm_req *r, const char *err)
+{
+    char field[128];
+    const char *colon = strstr(err, ": ");
+
+    if (colon && (size_t)(colon - err) < sizeof(field) - 10)
+        snprintf(field, sizeof(field), "document.%.*s", (int)(colon - err), err);
+    else
+        snprintf(field, sizeof(field), "document");
+    adm_reply_error(r, 422, field, "%s", err);
+}
+
+static void reply_doc(struct adm_req *r, const struct redisReply *reply)
+{
+    struct stored_doc d;
+    json_t *doc = NULL;
+
+    if (!read_stored(reply, &d)) {
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    if (d.doc) {
+        doc = json_loads(d.doc, 0, NULL);
+        if (!doc) {
+            GW_LOGE(ADM_LOG, "stored document is not JSON");
+            adm_reply_error(r, 500, NULL, "the stored document is not JSON");
+            return;
+        }
+    }
+    adm_reply_json(r, 200,
+                   json_pack("{s:I, s:o, s:I, s:s}", "version", (json_int_t)d.version, "document",
+                             doc ? doc : json_null(), "updated_at", (json_int_t)d.at, "updated_by",
+                             d.by ? d.by : ""));
+}
+
+/* {"version": N, "document": {...}}: checks the shape, keeps the document's text in r->text and
+ * the base version in r->n1. false when it replied. */
+static bool read_put_body(struct adm_req *r)
+{
+    static const char *const keys[] = {"version", "document", NULL};
+    json_t *v, *doc;
+
+    if (!r->body) {
+        adm_reply_error(r, 400, "body", "send {\"version\": N, \"document\": {...}}");
+        return false;
+    }
+    if (!adm_body_keys_ok(r, keys))
+        return false;
+    v = json_object_get(r->body, "version");
+    doc = json_object_get(r->body, "document");
+    if (!json_is_integer(v) || json_integer_value(v) < 0) {
+        adm_reply_error(r, 400, "version",
+                        "version must be the version you started from (0 when none is stored)");
+        return false;
+    }
+    if (!json_is_object(doc)) {
+        adm_reply_error(r, 400, "document", "document must be a JSON object");
+        return false;
+    }
+    r->n1 = json_integer_value(v);
+    r->text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!r->text) {
+        adm_reply_error(r, 500, NULL, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+static void reply_stale(struct adm_req *r, int64_t current)
+{
+    json_t *o = json_pack("{s:s, s:s, s:I}", "error",
+                          "the document changed since you loaded it: reload and edit again",
+                          "field", "version", "current_version", (json_int_t)current);
+    adm_reply_json(r, 409, o);
+}
+
+static void put_done(struct adm_req *r, const struct redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+        reply->element[0]->type != REDIS_REPLY_INTEGER ||
+        reply->element[1]->type != REDIS_REPLY_INTEGER) {
+        GW_LOGE(ADM_LOG, "cfg_put: %.200s", adm_reply_err_text(reply));
+        adm_reply_error(r, 500, NULL, "the store refused the change");
+        return;
+    }
+    if (reply->element[0]->integer == 1) {
+        reply_stale(r, reply->element[1]->integer);
+        return;
+    }
+    gw_log(GW_LOG_NOTICE, ADM_LOG, "%s by %s -> version %lld", r->route->what, r->user,
+           reply->element[1]->integer);
+    adm_reply_json(r, 200, json_pack("{s:I}", "version", (json_int_t)reply->element[1]->integer));
+}
+
+/* Writes r->text as the new document under base version r->n1, with the audit record. */
+static void put_write(struct adm_req *r, const char *key, const char *target, const char *before,
+                      const char *after)
+{
+    char base[24], now[24];
+
+    snprintf(base, sizeof(base), "%" PRId64, r->n1);
+    snprintf(now, sizeof(now), "%" PRId64, adm_now_ms());
+    const char *argv[] = {key, ADM_KEY_AUDIT,  base,   r->text, r->user, adm_role_name(r->role),
+                          now, r->route->what, target, before,  after,   r->ip};
+    adm_script(r, put_done, ADM_S_CFG_PUT, 2, 12, argv);
+}
+
+static const char *zoneinfo(const struct adm_req *r)
+{
+    return r->srv->cfg.zoneinfo_dir[0] ? r->srv->cfg.zoneinfo_dir : NULL;
+}
+
+/* ---------------------------------------------------------------- gift days */
+
+void adm_h_giftdays_get(struct adm_req *r)
+{
+    hmget_doc(r, ADM_KEY_GIFTDAYS, reply_doc);
+}
+
+static void giftdays_put_current(struct adm_req *r, const struct redisReply *reply)
+{
+    struct stored_doc d;
+
+    if (!read_stored(reply, &d)) {
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    if (d.version != r->n1) {
+        reply_stale(r, d.version);
+        return;
+    }
+    /* cfg_put.lua checks the version again, atomically: this early answer only saves a write. */
+    put_write(r, ADM_KEY_GIFTDAYS, "giftdays", d.doc ? d.doc : "null", r->text);
+}
+
+void adm_h_giftdays_put(struct adm_req *r)
+{
+    struct cat_calendar_config *cfg;
+    struct cat_calendar *cal = NULL;
+    char err[256];
+    int rc;
+
+    if (!read_put_body(r))
+        return;
+    cfg = malloc(sizeof(*cfg));
+    if (!cfg) {
+        adm_reply_error(r, 500, NULL, "out of memory");
+        return;
+    }
+    rc = cat_calendar_config_parse(r->text, strlen(r->text), cfg, err, sizeof(err));
+    if (rc == 0)
+        rc = cat_calendar_new(cfg, zoneinfo(r), &cal, err, sizeof(err));
+    cat_calendar_free(cal);
+    free(cfg);
+    if (rc < 0) {
+        reply_invalid(r, err);
+        return;
+    }
+    hmget_doc(r, ADM_KEY_GIFTDAYS, giftdays_put_current);
+}
+
+static void iso_utc(int64_t t, char *buf, size_t len)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+
+    if (!gmtime_r(&tt, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, len, "?");
+}
+
+static void preview_doc(struct adm_req *r, const struct redisReply *reply)
+{
+    struct cat_calendar_config *cfg;
+    struct cat_calendar *cal = NULL;
+    const char *tier = adm_query(r, "tier");
+    char err[256];
+    int rc;
+
+    if (reply->type == REDIS_REPLY_NIL) {
+        adm_reply_error(r, 404, NULL, "no gift-day calendar is stored yet: PUT /api/giftdays");
+        return;
+    }
+    if (reply->type != REDIS_REPLY_STRING) {
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    cfg = malloc(sizeof(*cfg));
+    if (!cfg) {
+        adm_reply_error(r, 500, NULL, "out of memory");
+        return;
+    }
+    rc = cat_calendar_config_parse(reply->str, reply->len, cfg, err, sizeof(err));
+    if (rc == 0)
+        rc = cat_calendar_new(cfg, zoneinfo(r), &cal, err, sizeof(err));
+    free(cfg);
+    if (rc < 0) {
+        GW_LOGE(ADM_LOG, "stored calendar invalid: %s", err);
+        adm_reply_error(r, 500, NULL, "the stored calendar is invalid: %s", err);
+        return;
+    }
+    const struct cat_tz *tz = cat_calendar_tz(cal);
+    json_t *list = json_array();
+    int64_t t = adm_now_ms() / 1000;
+    for (int i = 0; i < PREVIEW_OPENINGS; i++) {
+        struct cat_gift_window w;
+        int64_t start, end;
+        char ls[32], le[32], us[32], ue[32], day[16];
+        if (cat_calendar_next_open(cal, t, tier, &start, &end, &w) < 0)
+            break;
+        cat_tz_format_local(tz, start, ls, sizeof(ls));
+        cat_tz_format_local(tz, end, le, sizeof(le));
+        iso_utc(start, us, sizeof(us));
+        iso_utc(end, ue, sizeof(ue));
+        snprintf(day, sizeof(day), "%04d-%02d-%02d", (int)(w.gift_day / 10000),
+                 (int)(w.gift_day / 100 % 100), (int)(w.gift_day % 100));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "gift_day", day,
+                                        "opens_local", ls, "closes_local", le, "opens", us,
+                                        "closes", ue, "name", w.name, "special", w.special));
+        t = start;
+    }
+    json_t *o = json_pack("{s:s, s:s, s:o}", "timezone", cat_tz_name(tz), "tier", tier ? tier : "",
+                          "openings", list);
+    cat_calendar_free(cal);
+    adm_reply_json(r, 200, o);
+}
+
+void adm_h_giftdays_preview(struct adm_req *r)
+{
+    const char *tier = adm_query(r, "tier");
+
+    if (tier && (strlen(tier) == 0 || strlen(tier) >= CAT_NAME_MAX ||
+                 strspn(tier, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+                     strlen(tier))) {
+        adm_reply_error(r, 400, "tier", "tier must be a tier name");
+        return;
+    }
+    const char *argv[] = {"HGET", ADM_KEY_GIFTDAYS, "doc"};
+    adm_redis(r, preview_doc, 3, argv);
+}
+
+/* ---------------------------------------------------------------- catalogue */
+
+static int catalog_parse(struct adm_req *r, const char *text, struct cat_catalog **out, char *err,
+                         size_t errlen)
+{
+    const char *tiers[ADM_MAX_TIERS];
+    struct cat_load_opts opts = {.tiers = tiers, .n_tiers = r->srv->cfg.n_tiers};
+
+    for (unsigned i = 0; i < r->srv->cfg.n_tiers; i++)
+        tiers[i] = r->srv->cfg.tiers[i];
+    return cat_catalog_parse(text, strlen(text), &opts, out, err, errlen);
+}
+
+void adm_h_catalog_get(struct adm_req *r)
+{
+    hmget_doc(r, ADM_KEY_CATALOG, reply_doc);
+}
+
+static void catalog_put_current(struct adm_req *r, const struct redisReply *reply)
+{
+    struct stored_doc d;
+    struct cat_catalog *cur = NULL, *next = NULL;
+    char err[256];
+
+    if (!read_stored(reply, &d)) {
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    if (d.version != r->n1) {
+        reply_stale(r, d.version);
+        return;
+    }
+    /* A version string names one content (cat_catalog_swap refuses a reused one with other
+     * items): catch it here, where staff can fix it, not in every gateway later. */
+    if (d.doc && catalog_parse(r, d.doc, &cur, err, sizeof(err)) == 0 &&
+        catalog_parse(r, r->text, &next, err, sizeof(err)) == 0 &&
+        strcmp(cat_catalog_version(cur), cat_catalog_version(next)) == 0 &&
+        !cat_catalog_same_items(cur, next)) {
+        cat_catalog_unref(cur);
+        cat_catalog_unref(next);
+        adm_reply_error(r, 422, "document.version",
+                        "the items changed: give the catalogue a new version string");
+        return;
+    }
+    cat_catalog_unref(cur);
+    cat_catalog_unref(next);
+    put_write(r, ADM_KEY_CATALOG, "catalog", d.doc ? d.doc : "null", r->text);
+}
+
+void adm_h_catalog_put(struct adm_req *r)
+{
+    struct cat_catalog *c = NULL;
+    char err[256];
+
+    if (!read_put_body(r))
+        return;
+    if (catalog_parse(r, r->text, &c, err, sizeof(err)) < 0) {
+        reply_invalid(r, err);
+        return;
+    }
+    cat_catalog_unref(c);
+    hmget_doc(r, ADM_KEY_CATALOG, catalog_put_current);
+}
+
+static void item_patch_current(struct adm_req *r, const struct redisReply *reply)
+{
+    struct stored_doc d;
+    struct cat_catalog *c = NULL;
+    json_t *doc, *items, *item = NULL;
+    char err[256], ver[64];
+    size_t i;
+
+    if (!read_stored(reply, &d)) {
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    if (!d.doc) {
+        adm_reply_error(r, 404, NULL, "no catalogue is stored yet: PUT /api/catalog");
+        return;
+    }
+    if (r->n1 >= 0 && d.version != r->n1) {
+        reply_stale(r, d.version);
+        return;
+    }
+    doc = json_loads(d.doc, 0, NULL);
+    r->j2 = doc;
+    items = json_object_get(doc, "items");
+    json_array_foreach (items, i, item) {
+        const char *id = json_string_value(json_object_get(item, "id"));
+        if (id && strcmp(id, r->arg) == 0)
+            break;
+        item = NULL;
+    }
+    if (!item) {
+        adm_reply_error(r, 404, "id", "no item with this id in the catalogue");
+        return;
+    }
+    char *before = json_dumps(item, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    /* The changes, checked in adm_h_catalog_item_patch. 0 = unlimited = the key absent. */
+    json_t *v;
+    if ((v = json_object_get(r->body, "stock_per_day"))) {
+        if (json_integer_value(v) == 0)
+            json_object_del(item, "stock_per_day");
+        else
+            json_object_set(item, "stock_per_day", v);
+    }
+    if ((v = json_object_get(r->body, "limit_per_day"))) {
+        if (json_integer_value(v) == 0)
+            json_object_del(item, "limit_per_day");
+        else
+            json_object_set(item, "limit_per_day", v);
+    }
+    if ((v = json_object_get(r->body, "enabled")))
+        json_object_set_new(item, "enabled", json_boolean(json_is_true(v)));
+    if ((v = json_object_get(r->body, "kill")))
+        json_object_set_new(item, "enabled", json_boolean(!json_is_true(v)));
+    char *after = json_dumps(item, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    /* The items changed, so the catalogue needs a new version string (cat_catalog_swap): the
+     * local date and the next document version, e.g. "2026-11-25.a7". */
+    int32_t day = gw_local_day(adm_now_ms() / 1000);
+    snprintf(ver, sizeof(ver), "%04d-%02d-%02d.a%" PRId64, (int)(day / 10000),
+             (int)(day / 100 % 100), (int)(day % 100), d.version + 1);
+    json_object_set_new(doc, "version", json_string(ver));
+    free(r->text);
+    r->text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!before || !after || !r->text) {
+        free(before);
+        free(after);
+        adm_reply_error(r, 500, NULL, "out of memory");
+        return;
+    }
+    if (catalog_parse(r, r->text, &c, err, sizeof(err)) < 0) {
+        free(before);
+        free(after);
+        reply_invalid(r, err);
+        return;
+    }
+    cat_catalog_unref(c);
+    r->n1 = d.version;
+    put_write(r, ADM_KEY_CATALOG, r->arg, before, after);
+    free(before);
+    free(after);
+}
+
+void adm_h_catalog_item_patch(struct adm_req *r)
+{
+    static const char *const keys[] = {"version", "stock_per_day", "limit_per_day",
+                                       "enabled", "kill",          NULL};
+    json_t *v;
+    int changes = 0;
+
+    if (!r->body) {
+        adm_reply_error(
+            r, 400, "body",
+            "send {\"version\": N, \"stock_per_day\"|\"limit_per_day\"|\"enabled\": ...}");
+        return;
+    }
+    if (!adm_body_keys_ok(r, keys))
+        return;
+    r->n1 = -1; /* no base version given: the one read just before the write */
+    if ((v = json_object_get(r->body, "version"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0) {
+            adm_reply_error(r, 400, "version", "version must be the version you started from");
+            return;
+        }
+        r->n1 = json_integer_value(v);
+    }
+    if ((v = json_object_get(r->body, "stock_per_day"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > STOCK_MAX) {
+            adm_reply_error(r, 400, "stock_per_day",
+                            "stock_per_day must be an integer from 0 (unlimited) to %lld",
+                            STOCK_MAX);
+            return;
+        }
+        changes++;
+    }
+    if ((v = json_object_get(r->body, "limit_per_day"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > LIMIT_MAX) {
+            adm_reply_error(r, 400, "limit_per_day",
+                            "limit_per_day must be an integer from 0 (unlimited) to %lld",
+                            LIMIT_MAX);
+            return;
+        }
+        changes++;
+    }
+    json_t *en = json_object_get(r->body, "enabled"), *kill = json_object_get(r->body, "kill");
+    if (en && !json_is_boolean(en)) {
+        adm_reply_error(r, 400, "enabled", "enabled must be true or false");
+        return;
+    }
+    if (kill && !json_is_boolean(kill)) {
+        adm_reply_error(r, 400, "kill", "kill must be true or false");
+        return;
+    }
+    if (en && kill && json_is_true(en) == json_is_true(kill)) {
+        adm_reply_error(r, 400, "kill", "kill and enabled contradict each other");
+        return;
+    }
+    changes += (en != NULL) + (kill != NULL);
+    if (changes == 0) {
+        adm_reply_error(r, 400, "body", "nothing to change");
+        return;
+    }
+    hmget_doc(r, ADM_KEY_CATALOG, item_patch_current);
+}

@@ -1,0 +1,140 @@
+/*
+ * adm_priv.h - inside the admin library: the server, one request, the reply helpers and the
+ * handlers. Owner: the staff-console engineer.
+ *
+ * Request life: adm_server.c creates a struct adm_req per HTTP request, authenticates it, checks
+ * the role against the route, and calls the route's handler. A handler either replies at once or
+ * issues ONE Redis request at a time with adm_redis()/adm_script(), naming the step to run with
+ * the reply. Every path ends in exactly one adm_reply_*(), which sends the answer and frees the
+ * request: a Redis failure (timeout, disconnect, shutdown) is answered 503 by adm_redis itself.
+ * Handlers never keep a pointer to the request after replying.
+ */
+#ifndef ADM_PRIV_H
+#define ADM_PRIV_H
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+
+#include "admin.h"
+
+struct redisReply;
+struct crypt_data;
+
+#define ADM_LOG "admin"
+/* The audit stream and the configuration documents share the hash tag {adm}: a document and its
+ * audit record are written by one script, which Redis Cluster allows only within one slot. The
+ * "adm:" / "cfg:" prefixes stay first so that ACL key patterns (~cfg:*) still work. */
+#define ADM_KEY_AUDIT "adm:{adm}:audit"
+#define ADM_KEY_USER "adm:user:"
+#define ADM_KEY_SESS "adm:sess:"
+#define ADM_KEY_RATE "adm:rl:login:"
+#define ADM_KEY_GIFTDAYS "cfg:{adm}:giftdays"
+#define ADM_KEY_CATALOG "cfg:{adm}:catalog"
+#define ADM_DLQ_KEY "lg:dlq"
+
+enum adm_script { ADM_S_ADJUST = 0, ADM_S_BLOCK, ADM_S_CFG_PUT, ADM_S_LOGIN_RL, ADM_S__COUNT };
+
+struct adm_server {
+    struct event_base *base;
+    struct gw_redis *redis;
+    struct adm_config cfg;
+    struct evhttp *http;
+    struct evhttp_bound_socket *sock;
+    uint16_t port;
+    int script[ADM_S__COUNT];
+    unsigned in_flight;
+    struct crypt_data *crypt; /* crypt_r's scratch (32 KiB): one, the loop is single-threaded */
+    char dummy_hash[128];     /* verified against for unknown users: same cost, no user probing */
+};
+
+struct adm_req;
+typedef void (*adm_step)(struct adm_req *r, const struct redisReply *reply);
+typedef void (*adm_handler)(struct adm_req *r);
+
+struct adm_route {
+    enum evhttp_cmd_type method;
+    const char *pattern; /* "/api/subscribers/ * /adjust" without spaces: '*' = one segment */
+    unsigned roles;      /* 0 = public (login) */
+    adm_handler fn;
+    const char *what; /* audit name of the change, NULL for reads */
+};
+
+struct adm_req {
+    struct adm_server *srv;
+    struct evhttp_request *http;
+    const struct adm_route *route;
+    char arg[64];           /* the path's '*' segment: an MSISDN or an item id */
+    struct evkeyvalq query; /* the query string */
+    json_t *body;           /* the JSON body (object) for POST/PUT/PATCH, owned */
+    char token[2 * ADM_TOKEN_BYTES + 1];
+    char user[ADM_USER_MAX + 1];
+    enum adm_role role;
+    char ip[INET6_ADDRSTRLEN];
+    bool csv;      /* ?format=csv */
+    adm_step next; /* the step waiting for the Redis reply */
+    /* Scratch for multi-step handlers; freed with the request. */
+    json_t *j1, *j2;
+    char *text;
+    int64_t n1, n2;
+    char s1[256];
+};
+
+/* ---------------------------------------------------------------- adm_server.c */
+/* Replies and frees r. obj is stolen (may be NULL for an empty object). */
+void adm_reply_json(struct adm_req *r, int status, json_t *obj);
+/* {"error": msg, "field": field} (field omitted when NULL), and frees r. */
+void adm_reply_error(struct adm_req *r, int status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* CSV body (stolen), as an attachment named filename, and frees r. */
+void adm_reply_csv(struct adm_req *r, struct evbuffer *csv, const char *filename);
+/* Sends one command; step runs with the reply (never an error of the transport: those are
+ * answered 503 here). On a send failure r is answered 503 too. Either way the caller must not
+ * touch r after this returns. */
+void adm_redis(struct adm_req *r, adm_step step, int argc, const char **argv);
+/* Same, with binary-safe lengths (NULL = strlen). */
+void adm_redis_len(struct adm_req *r, adm_step step, int argc, const char **argv,
+                   const size_t *argvlen);
+void adm_script(struct adm_req *r, adm_step step, enum adm_script s, int nkeys, int argc,
+                const char **argv);
+/* A query parameter or NULL. */
+const char *adm_query(struct adm_req *r, const char *name);
+/* Reads ?count=&before= for stream pages: count in 1..page_max (default 50), before a stream id.
+ * Replies 400 and returns -EINVAL when invalid. */
+int adm_page_args(struct adm_req *r, long *count, const char **before);
+bool adm_stream_id_valid(const char *s);
+/* Refuses (400, naming the key, returns false and replies) a body key not in allowed (NULL-ended);
+ * keys starting with "//" are comments, as in every JSON file of the project. */
+bool adm_body_keys_ok(struct adm_req *r, const char *const *allowed);
+/* The text of an error reply when a Redis reply is an error (for logs). */
+const char *adm_reply_err_text(const struct redisReply *reply);
+/* Unix ms from the one clock the admin uses (gw_clock). */
+int64_t adm_now_ms(void);
+/* Appends an audit record with XADD (subscriber changes: their script runs on the subscriber's
+ * slot, the audit stream lives elsewhere). before/after are JSON texts. step gets the reply. */
+void adm_audit_append(struct adm_req *r, adm_step step, const char *what, const char *target,
+                      const char *before, const char *after, const char *req_id);
+
+/* ---------------------------------------------------------------- handlers */
+void adm_h_login(struct adm_req *r); /* adm_auth.c */
+void adm_h_logout(struct adm_req *r);
+void adm_h_me(struct adm_req *r);
+void adm_h_sub_get(struct adm_req *r); /* adm_subscriber.c */
+void adm_h_sub_adjust(struct adm_req *r);
+void adm_h_sub_block(struct adm_req *r);
+void adm_h_sub_unblock(struct adm_req *r);
+void adm_h_giftdays_get(struct adm_req *r); /* adm_config.c */
+void adm_h_giftdays_put(struct adm_req *r);
+void adm_h_giftdays_preview(struct adm_req *r);
+void adm_h_catalog_get(struct adm_req *r);
+void adm_h_catalog_put(struct adm_req *r);
+void adm_h_catalog_item_patch(struct adm_req *r);
+void adm_h_deadletters(struct adm_req *r); /* adm_lists.c */
+void adm_h_audit(struct adm_req *r);
+
+/* Embedded Lua (the scripts in admin/lua, built by lgw_embed_text). */
+extern const char adm_lua_adjust[], adm_lua_block[], adm_lua_cfg_put[], adm_lua_login_rl[];
+
+#endif

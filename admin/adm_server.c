@@ -1,0 +1,722 @@
+/*
+ * adm_server.c - the admin HTTP server: libevent's evhttp on the admin's own loop, the route
+ * table (method, path pattern, roles allowed), bearer-token authentication against sessions in
+ * Redis, the body limit, JSON parsing, the security headers and the one-reply-per-request helpers.
+ * Owner: the staff-console engineer.
+ *
+ * Order of checks for every request, cheapest and least revealing first: route (404/405), body
+ * size (413), token and session (401), role (403), query string and JSON body (400), then the
+ * handler, which validates its own fields (400/422) before it changes anything.
+ *
+ * Ownership: the server owns its struct adm_req objects; each is freed by its single reply
+ * (adm_reply_*). libevent owns the evhttp_request: a reply sent after the client went away is
+ * fine (evhttp frees a detached request in evhttp_send_reply).
+ */
+#include <crypt.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include "adm_priv.h"
+#include "gw_core.h"
+#include "gw_redis.h"
+
+extern const size_t adm_lua_adjust_len, adm_lua_block_len, adm_lua_cfg_put_len,
+    adm_lua_login_rl_len;
+
+/* Bodies larger than this are cut by libevent itself (its own 413 page) before they are buffered;
+ * between cfg.max_body and this, the server answers a JSON 413. */
+#define ADM_HARD_BODY_FACTOR 4
+#define ADM_HARD_BODY_MIN (1024 * 1024)
+
+/* Routes: public (roles 0) only for login. Reads are open to every role except subscriber data
+ * (care and auditors: privacy) and the audit trail (auditors: separation of duties). */
+static const struct adm_route routes[] = {
+    {EVHTTP_REQ_POST, "/api/login", 0, adm_h_login, NULL},
+    {EVHTTP_REQ_POST, "/api/logout", ADM_ROLES_ALL, adm_h_logout, NULL},
+    {EVHTTP_REQ_GET, "/api/me", ADM_ROLES_ALL, adm_h_me, NULL},
+    {EVHTTP_REQ_GET, "/api/subscribers/*", ADM_ROLE_CARE | ADM_ROLE_AUDITOR, adm_h_sub_get, NULL},
+    {EVHTTP_REQ_POST, "/api/subscribers/*/adjust", ADM_ROLE_CARE, adm_h_sub_adjust,
+     "subscriber.adjust"},
+    {EVHTTP_REQ_POST, "/api/subscribers/*/block", ADM_ROLE_CARE, adm_h_sub_block,
+     "subscriber.block"},
+    {EVHTTP_REQ_POST, "/api/subscribers/*/unblock", ADM_ROLE_CARE, adm_h_sub_unblock,
+     "subscriber.unblock"},
+    {EVHTTP_REQ_GET, "/api/deadletters", ADM_ROLES_ALL, adm_h_deadletters, NULL},
+    {EVHTTP_REQ_GET, "/api/giftdays", ADM_ROLES_ALL, adm_h_giftdays_get, NULL},
+    {EVHTTP_REQ_PUT, "/api/giftdays", ADM_ROLE_MARKETING, adm_h_giftdays_put, "giftdays.put"},
+    {EVHTTP_REQ_GET, "/api/giftdays/preview", ADM_ROLES_ALL, adm_h_giftdays_preview, NULL},
+    {EVHTTP_REQ_GET, "/api/catalog", ADM_ROLES_ALL, adm_h_catalog_get, NULL},
+    {EVHTTP_REQ_PUT, "/api/catalog", ADM_ROLE_MARKETING, adm_h_catalog_put, "catalog.put"},
+    {EVHTTP_REQ_PATCH, "/api/catalog/items/*", ADM_ROLE_MARKETING, adm_h_catalog_item_patch,
+     "catalog.item.patch"},
+    {EVHTTP_REQ_GET, "/api/audit", ADM_ROLE_AUDITOR, adm_h_audit, NULL},
+};
+
+void adm_config_defaults(struct adm_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->listen_host, sizeof(cfg->listen_host), "127.0.0.1");
+    cfg->listen_port = 8081;
+    cfg->session_ttl_s = 3600;
+    cfg->login_per_min = 10;
+    cfg->max_body = 64 * 1024;
+    cfg->history_len = 50;
+    cfg->ref_retention_days = 31;
+    cfg->page_max = 500;
+    snprintf(cfg->tiers[0], sizeof(cfg->tiers[0]), "standard");
+    cfg->n_tiers = 1;
+}
+
+enum adm_role adm_role_parse(const char *name)
+{
+    if (!name)
+        return 0;
+    if (strcmp(name, "marketing") == 0)
+        return ADM_ROLE_MARKETING;
+    if (strcmp(name, "care") == 0)
+        return ADM_ROLE_CARE;
+    if (strcmp(name, "auditor") == 0)
+        return ADM_ROLE_AUDITOR;
+    return 0;
+}
+
+const char *adm_role_name(enum adm_role role)
+{
+    switch (role) {
+    case ADM_ROLE_MARKETING:
+        return "marketing";
+    case ADM_ROLE_CARE:
+        return "care";
+    case ADM_ROLE_AUDITOR:
+        return "auditor";
+    }
+    return "?";
+}
+
+int64_t adm_now_ms(void)
+{
+    return gw_clock_now_ms();
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    }
+    return "Status";
+}
+
+/* The console is served by this process later (issue 5 part 2): the API answers are data that no
+ * browser should sniff, frame, cache or leak through a referrer. */
+static void add_security_headers(struct evkeyvalq *h)
+{
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    evhttp_add_header(h, "X-Frame-Options", "DENY");
+    evhttp_add_header(h, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+}
+
+static void req_free(struct adm_req *r)
+{
+    if (!r)
+        return;
+    evhttp_clear_headers(&r->query);
+    json_decref(r->body);
+    json_decref(r->j1);
+    json_decref(r->j2);
+    free(r->text);
+    r->srv->in_flight--;
+    free(r);
+}
+
+static void log_request(struct adm_req *r, int status)
+{
+    char masked[GW_MASK_LEN];
+    const char *arg = r->arg;
+
+    /* MSISDNs appear in paths: logs show their last four digits only (STYLE.md). */
+    if (adm_msisdn_valid(r->arg))
+        arg = gw_mask_msisdn(r->arg, masked);
+    gw_log(status >= 500 ? GW_LOG_ERROR : GW_LOG_INFO, ADM_LOG, "%s %s %s%s%s -> %d", r->ip,
+           r->user[0] ? r->user : "-", r->route ? r->route->pattern : "?", arg[0] ? " " : "", arg,
+           status);
+}
+
+static void send_buffer(struct adm_req *r, int status, const char *ctype, struct evbuffer *body)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->http);
+
+    evhttp_add_header(h, "Content-Type", ctype);
+    add_security_headers(h);
+    log_request(r, status);
+    evhttp_send_reply(r->http, status, status_text(status), body);
+    req_free(r);
+}
+
+void adm_reply_json(struct adm_req *r, int status, json_t *obj)
+{
+    struct evbuffer *buf = evbuffer_new();
+    char *text;
+
+    if (!obj)
+        obj = json_object();
+    /* UTF-8 stays as it is (names are Arabic and Persian); the output is ASCII-safe JSON. */
+    text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(obj);
+    if (!buf || !text) {
+        free(text);
+        if (buf)
+            evbuffer_free(buf);
+        evhttp_send_error(r->http, 500, NULL);
+        req_free(r);
+        return;
+    }
+    evbuffer_add(buf, text, strlen(text));
+    evbuffer_add(buf, "\n", 1);
+    free(text);
+    send_buffer(r, status, "application/json; charset=utf-8", buf);
+    evbuffer_free(buf);
+}
+
+void adm_reply_error(struct adm_req *r, int status, const char *field, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    json_t *o;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    o = json_object();
+    json_object_set_new(o, "error", json_string(msg));
+    if (field)
+        json_object_set_new(o, "field", json_string(field));
+    if (status == 401)
+        evhttp_add_header(evhttp_request_get_output_headers(r->http), "WWW-Authenticate", "Bearer");
+    adm_reply_json(r, status, o);
+}
+
+void adm_reply_csv(struct adm_req *r, struct evbuffer *csv, const char *filename)
+{
+    char disp[128];
+
+    snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", filename);
+    evhttp_add_header(evhttp_request_get_output_headers(r->http), "Content-Disposition", disp);
+    send_buffer(r, 200, "text/csv; charset=utf-8", csv);
+    evbuffer_free(csv);
+}
+
+/* ---------------------------------------------------------------- Redis */
+
+const char *adm_reply_err_text(const struct redisReply *reply)
+{
+    return reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply";
+}
+
+static void on_redis_reply(void *arg, int err, const struct redisReply *reply)
+{
+    struct adm_req *r = arg;
+    adm_step step = r->next;
+
+    r->next = NULL;
+    if (err < 0) {
+        adm_reply_error(r, 503, NULL,
+                        "the store did not answer (%s); retry: changes are "
+                        "idempotent (request id, version)",
+                        strerror(-err));
+        return;
+    }
+    step(r, reply);
+}
+
+void adm_redis_len(struct adm_req *r, adm_step step, int argc, const char **argv,
+                   const size_t *argvlen)
+{
+    size_t lens[32];
+    int rc;
+
+    if (argc > 32) {
+        adm_reply_error(r, 500, NULL, "internal error");
+        return;
+    }
+    for (int i = 0; i < argc; i++)
+        lens[i] = argvlen ? argvlen[i] : strlen(argv[i]);
+    r->next = step;
+    rc = gw_redis_command(r->srv->redis, argc, argv, lens, on_redis_reply, r);
+    if (rc < 0) {
+        r->next = NULL;
+        adm_reply_error(r, 503, NULL, "the store is unavailable (%s)", strerror(-rc));
+    }
+}
+
+void adm_redis(struct adm_req *r, adm_step step, int argc, const char **argv)
+{
+    adm_redis_len(r, step, argc, argv, NULL);
+}
+
+void adm_script(struct adm_req *r, adm_step step, enum adm_script s, int nkeys, int argc,
+                const char **argv)
+{
+    size_t lens[32];
+    int rc;
+
+    if (argc > 32) {
+        adm_reply_error(r, 500, NULL, "internal error");
+        return;
+    }
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    r->next = step;
+    rc = gw_redis_script_run(r->srv->redis, r->srv->script[s], nkeys, argc, argv, lens,
+                             on_redis_reply, r);
+    if (rc < 0) {
+        r->next = NULL;
+        adm_reply_error(r, 503, NULL, "the store is unavailable (%s)", strerror(-rc));
+    }
+}
+
+void adm_audit_append(struct adm_req *r, adm_step step, const char *what, const char *target,
+                      const char *before, const char *after, const char *req_id)
+{
+    char at[24];
+
+    snprintf(at, sizeof(at), "%" PRId64, adm_now_ms());
+    const char *argv[] = {"XADD",
+                          ADM_KEY_AUDIT,
+                          "*",
+                          "at",
+                          at,
+                          "who",
+                          r->user,
+                          "role",
+                          adm_role_name(r->role),
+                          "ip",
+                          r->ip,
+                          "what",
+                          what,
+                          "target",
+                          target,
+                          "before",
+                          before,
+                          "after",
+                          after,
+                          "req",
+                          req_id ? req_id : ""};
+    adm_redis(r, step, (int)(sizeof(argv) / sizeof(argv[0])), argv);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+const char *adm_query(struct adm_req *r, const char *name)
+{
+    return evhttp_find_header(&r->query, name);
+}
+
+bool adm_stream_id_valid(const char *s)
+{
+    size_t i = 0, digits = 0;
+
+    if (!s)
+        return false;
+    while (s[i] >= '0' && s[i] <= '9' && digits < 20) {
+        i++;
+        digits++;
+    }
+    if (digits == 0 || s[i] != '-')
+        return false;
+    i++;
+    digits = 0;
+    while (s[i] >= '0' && s[i] <= '9' && digits < 20) {
+        i++;
+        digits++;
+    }
+    return digits > 0 && s[i] == '\0';
+}
+
+int adm_page_args(struct adm_req *r, long *count, const char **before)
+{
+    const char *c = adm_query(r, "count"), *b = adm_query(r, "before");
+    char *end;
+
+    *count = 50;
+    *before = NULL;
+    if (c) {
+        errno = 0;
+        long v = strtol(c, &end, 10);
+        if (errno || end == c || *end || v < 1 || v > (long)r->srv->cfg.page_max) {
+            adm_reply_error(r, 400, "count", "count must be an integer from 1 to %u",
+                            r->srv->cfg.page_max);
+            return -EINVAL;
+        }
+        *count = v;
+    }
+    if (b) {
+        if (!adm_stream_id_valid(b)) {
+            adm_reply_error(r, 400, "before", "before must be an id from a previous page");
+            return -EINVAL;
+        }
+        *before = b;
+    }
+    return 0;
+}
+
+bool adm_body_keys_ok(struct adm_req *r, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach (r->body, key, v) {
+        bool known = strncmp(key, "//", 2) == 0;
+        for (size_t i = 0; !known && allowed[i]; i++)
+            known = strcmp(key, allowed[i]) == 0;
+        if (!known) {
+            char field[64];
+            gw_escape(key, strlen(key), field, sizeof(field));
+            adm_reply_error(r, 400, field, "unknown key");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------- routing */
+
+static bool seg_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+}
+
+/* Matches path against pattern; '*' takes one segment of [A-Za-z0-9._-] (no percent-escapes:
+ * no identifier we serve needs one), copied into arg. */
+static bool route_match(const char *pattern, const char *path, char *arg, size_t arglen)
+{
+    const char *p = pattern, *s = path;
+
+    while (*p && *s) {
+        if (*p == '*') {
+            size_t n = 0;
+            while (s[n] && s[n] != '/') {
+                if (!seg_char_ok(s[n]))
+                    return false;
+                n++;
+            }
+            if (n == 0 || n >= arglen)
+                return false;
+            memcpy(arg, s, n);
+            arg[n] = '\0';
+            p++;
+            s += n;
+            continue;
+        }
+        if (*p != *s)
+            return false;
+        p++;
+        s++;
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+static bool method_has_body(enum evhttp_cmd_type m)
+{
+    return m == EVHTTP_REQ_POST || m == EVHTTP_REQ_PUT || m == EVHTTP_REQ_PATCH;
+}
+
+/* Query string and JSON body, once the caller is known to be allowed. */
+static void dispatch(struct adm_req *r)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->http);
+    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->http);
+    size_t len = evbuffer_get_length(in);
+
+    if (q && evhttp_parse_query_str(q, &r->query) < 0) {
+        adm_reply_error(r, 400, "query", "malformed query string");
+        return;
+    }
+    const char *fmt = adm_query(r, "format");
+    if (fmt) {
+        if (strcmp(fmt, "csv") == 0) {
+            r->csv = true;
+        } else if (strcmp(fmt, "json") != 0) {
+            adm_reply_error(r, 400, "format", "format must be json or csv");
+            return;
+        }
+    }
+    if (method_has_body(r->route->method) && len > 0) {
+        const char *ct =
+            evhttp_find_header(evhttp_request_get_input_headers(r->http), "Content-Type");
+        json_error_t jerr;
+        const char *data = (const char *)evbuffer_pullup(in, -1);
+
+        if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+            adm_reply_error(r, 415, "Content-Type", "the body must be application/json");
+            return;
+        }
+        if (!data) {
+            adm_reply_error(r, 500, NULL, "out of memory");
+            return;
+        }
+        /* Duplicate keys are refused: with two "points" keys, which one was meant is a guess. */
+        r->body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!r->body) {
+            adm_reply_error(r, 400, "body", "malformed JSON at line %d column %d: %s", jerr.line,
+                            jerr.column, jerr.text);
+            return;
+        }
+        if (!json_is_object(r->body)) {
+            adm_reply_error(r, 400, "body", "the body must be a JSON object");
+            return;
+        }
+    }
+    r->route->fn(r);
+}
+
+static void step_role(struct adm_req *r, const struct redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_STRING) {
+        /* The account was removed (or never had a role) after the session began. */
+        adm_reply_error(r, 401, "Authorization", "invalid or expired session");
+        return;
+    }
+    r->role = adm_role_parse(reply->str);
+    if (!r->role) {
+        adm_reply_error(r, 401, "Authorization", "the account has no valid role");
+        return;
+    }
+    if (!(r->route->roles & (unsigned)r->role)) {
+        adm_reply_error(r, 403, NULL, "the %s role may not do this", adm_role_name(r->role));
+        return;
+    }
+    dispatch(r);
+}
+
+static void step_session(struct adm_req *r, const struct redisReply *reply)
+{
+    char key[sizeof(ADM_KEY_USER) + ADM_USER_MAX];
+
+    if (reply->type != REDIS_REPLY_STRING || !adm_user_name_valid(reply->str)) {
+        adm_reply_error(r, 401, "Authorization", "invalid or expired session");
+        return;
+    }
+    snprintf(r->user, sizeof(r->user), "%s", reply->str);
+    snprintf(key, sizeof(key), ADM_KEY_USER "%s", r->user);
+    /* The role is read on every request, so a changed or removed account takes effect at once
+     * instead of when the session expires. */
+    const char *argv[] = {"HGET", key, "role"};
+    adm_redis(r, step_role, 3, argv);
+}
+
+static void authenticate(struct adm_req *r)
+{
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->http), "Authorization");
+    char key[sizeof(ADM_KEY_SESS) + sizeof(r->token)];
+
+    if (!h) {
+        adm_reply_error(r, 401, "Authorization", "log in first: Authorization: Bearer <token>");
+        return;
+    }
+    if (strncasecmp(h, "Bearer ", 7) != 0 || !adm_token_valid(h + 7)) {
+        adm_reply_error(r, 401, "Authorization", "malformed bearer token");
+        return;
+    }
+    snprintf(r->token, sizeof(r->token), "%s", h + 7);
+    snprintf(key, sizeof(key), ADM_KEY_SESS "%s", r->token);
+    const char *argv[] = {"GET", key};
+    adm_redis(r, step_session, 2, argv);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct adm_server *s = arg;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    struct adm_req *r = calloc(1, sizeof(*r));
+    bool path_known = false;
+    char *peer = NULL;
+    ev_uint16_t peer_port = 0;
+
+    if (!r) {
+        evhttp_send_error(req, 503, NULL);
+        return;
+    }
+    r->srv = s;
+    r->http = req;
+    TAILQ_INIT(&r->query);
+    s->in_flight++;
+    evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer, &peer_port);
+    snprintf(r->ip, sizeof(r->ip), "%s", peer ? peer : "?");
+
+    for (size_t i = 0; path && i < sizeof(routes) / sizeof(routes[0]); i++) {
+        char arg_buf[sizeof(r->arg)] = "";
+        if (!route_match(routes[i].pattern, path, arg_buf, sizeof(arg_buf)))
+            continue;
+        path_known = true;
+        if (routes[i].method == method) {
+            r->route = &routes[i];
+            memcpy(r->arg, arg_buf, sizeof(r->arg));
+            break;
+        }
+    }
+    if (!r->route) {
+        if (path_known)
+            adm_reply_error(r, 405, NULL, "method not allowed here");
+        else
+            adm_reply_error(r, 404, NULL, "no such endpoint");
+        return;
+    }
+    if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > s->cfg.max_body) {
+        adm_reply_error(r, 413, "body", "the body is larger than %u bytes", s->cfg.max_body);
+        return;
+    }
+    if (r->route->roles == 0)
+        dispatch(r);
+    else
+        authenticate(r);
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+struct adm_server *adm_server_new(struct event_base *base, struct gw_redis *redis,
+                                  const struct adm_config *cfg, char *err, size_t errlen)
+{
+    struct adm_server *s = calloc(1, sizeof(*s));
+    static const struct {
+        const char *body;
+        const size_t *len;
+    } scripts[ADM_S__COUNT] = {
+        [ADM_S_ADJUST] = {adm_lua_adjust, &adm_lua_adjust_len},
+        [ADM_S_BLOCK] = {adm_lua_block, &adm_lua_block_len},
+        [ADM_S_CFG_PUT] = {adm_lua_cfg_put, &adm_lua_cfg_put_len},
+        [ADM_S_LOGIN_RL] = {adm_lua_login_rl, &adm_lua_login_rl_len},
+    };
+    char dummy_pw[2 * ADM_TOKEN_BYTES + 1];
+
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->base = base;
+    s->redis = redis;
+    s->cfg = *cfg;
+    snprintf(err, errlen, "out of memory");
+    s->crypt = calloc(1, sizeof(*s->crypt));
+    if (!s->crypt)
+        goto fail;
+    for (int i = 0; i < ADM_S__COUNT; i++) {
+        s->script[i] = gw_redis_script_add(redis, scripts[i].body, *scripts[i].len);
+        if (s->script[i] < 0)
+            goto fail;
+    }
+    /* Unknown users are checked against this hash of a random password: the answer takes as
+     * long as for a real user, so timing does not reveal which names exist. */
+    if (adm_token_new(dummy_pw, sizeof(dummy_pw)) < 0 ||
+        adm_password_hash(dummy_pw, s->dummy_hash, sizeof(s->dummy_hash)) < 0) {
+        snprintf(err, errlen, "cannot create a yescrypt hash (libcrypt without yescrypt?)");
+        goto fail;
+    }
+    snprintf(err, errlen, "out of memory");
+    s->http = evhttp_new(base);
+    if (!s->http)
+        goto fail;
+    {
+        ev_ssize_t hard = (ev_ssize_t)cfg->max_body * ADM_HARD_BODY_FACTOR;
+        evhttp_set_max_body_size(s->http, hard < ADM_HARD_BODY_MIN ? ADM_HARD_BODY_MIN : hard);
+    }
+    evhttp_set_max_headers_size(s->http, 16 * 1024);
+    evhttp_set_timeout(s->http, 30); /* a client that stalls mid-request is dropped */
+    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_OPTIONS);
+    evhttp_set_gencb(s->http, on_request, s);
+    s->sock = evhttp_bind_socket_with_handle(s->http, cfg->listen_host, cfg->listen_port);
+    if (!s->sock) {
+        snprintf(err, errlen, "cannot listen on %s:%u: %s", cfg->listen_host, cfg->listen_port,
+                 strerror(errno));
+        goto fail;
+    }
+    {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        evutil_socket_t fd = evhttp_bound_socket_get_fd(s->sock);
+        if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+            if (ss.ss_family == AF_INET)
+                s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+            else if (ss.ss_family == AF_INET6)
+                s->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        }
+    }
+    return s;
+fail:
+    adm_server_free(s);
+    return NULL;
+}
+
+uint16_t adm_server_port(const struct adm_server *s)
+{
+    return s->port;
+}
+
+void adm_server_stop_listening(struct adm_server *s)
+{
+    if (s && s->sock) {
+        evhttp_del_accept_socket(s->http, s->sock);
+        s->sock = NULL;
+    }
+}
+
+unsigned adm_server_in_flight(const struct adm_server *s)
+{
+    return s->in_flight;
+}
+
+void adm_server_free(struct adm_server *s)
+{
+    if (!s)
+        return;
+    if (s->http)
+        evhttp_free(s->http);
+    free(s->crypt);
+    free(s);
+}

@@ -1,0 +1,411 @@
+/*
+ * adm_subscriber.c - customer care's endpoints on one subscriber: the wallet with its lots, tier
+ * and history (the rule behind each credit is the history note commit.lua wrote), a points
+ * adjustment with a mandatory reason (adjust.lua, idempotent by the client's request id), and
+ * block/unblock (block.lua: wallet field "blocked", which redemption honours).
+ * Owner: the staff-console engineer.
+ *
+ * The change runs on the subscriber's slot; its audit record goes to adm:{adm}:audit afterwards (a
+ * different slot on Redis Cluster, so not in the same script). If that second write fails the
+ * client gets 503 and retries with the same request id: the script answers "replay" without a
+ * second effect and the audit record is written then (marked "replay").
+ */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adm_priv.h"
+#include "gw_core.h"
+#include "gw_loyalty.h"
+
+#define ADJUST_MAX 1000000000LL /* points per adjustment (adjust.lua's bound) */
+#define REASON_MAX 200
+
+static void wallet_keys(const char *msisdn, char *w, char *rf, char *h, size_t len)
+{
+    snprintf(w, len, "lg:{%s}:w", msisdn);
+    if (rf)
+        snprintf(rf, len, "lg:{%s}:r", msisdn);
+    snprintf(h, len, "lg:{%s}:h", msisdn);
+}
+
+static bool check_msisdn(struct adm_req *r)
+{
+    if (!adm_msisdn_valid(r->arg)) {
+        adm_reply_error(r, 400, "msisdn", "an MSISDN is 8 to 15 digits, country code first");
+        return false;
+    }
+    return true;
+}
+
+/* A reason staff type: 1..200 bytes of valid UTF-8 without control characters (it is stored in a
+ * '|'-separated history line and shown in terminals). */
+static bool reason_ok(const char *s, bool required)
+{
+    size_t n = strlen(s);
+
+    if (n > REASON_MAX || (required && n < 3))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            return false;
+    }
+    return true; /* jansson only hands out valid UTF-8 */
+}
+
+/* ---------------------------------------------------------------- GET /api/subscribers/{m} */
+
+static int64_t num(const char *s)
+{
+    return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static int cmp_lot(const void *a, const void *b)
+{
+    const char *x = json_string_value(json_object_get(*(json_t *const *)a, "date"));
+    const char *y = json_string_value(json_object_get(*(json_t *const *)b, "date"));
+    return strcmp(x ? x : "", y ? y : "");
+}
+
+static void sub_history(struct adm_req *r, const struct redisReply *reply)
+{
+    json_t *hist = json_array();
+    struct evbuffer *csv = r->csv ? evbuffer_new() : NULL;
+
+    if (reply->type != REDIS_REPLY_ARRAY || (r->csv && !csv)) {
+        json_decref(hist);
+        if (csv)
+            evbuffer_free(csv);
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    if (csv)
+        evbuffer_add_printf(csv, "at,kind,ref,points,balance,rule\r\n");
+    for (size_t i = 0; i < reply->elements; i++) {
+        const struct redisReply *e = reply->element[i];
+        struct adm_history_entry h;
+        char *line;
+
+        if (e->type != REDIS_REPLY_STRING || !(line = strndup(e->str, e->len)))
+            continue;
+        if (adm_history_parse(line, &h) == 0) {
+            if (csv) {
+                adm_csv_int(csv, h.at);
+                evbuffer_add(csv, ",", 1);
+                adm_csv_text(csv, h.kind);
+                evbuffer_add(csv, ",", 1);
+                adm_csv_text(csv, h.ref);
+                evbuffer_add(csv, ",", 1);
+                adm_csv_int(csv, h.points);
+                evbuffer_add(csv, ",", 1);
+                adm_csv_int(csv, h.balance);
+                evbuffer_add(csv, ",", 1);
+                adm_csv_text(csv, h.note);
+                evbuffer_add(csv, "\r\n", 2);
+            } else {
+                json_array_append_new(
+                    hist, json_pack("{s:I, s:s, s:s, s:I, s:I, s:s}", "at", (json_int_t)h.at,
+                                    "kind", h.kind, "ref", h.ref, "points", (json_int_t)h.points,
+                                    "balance", (json_int_t)h.balance, "rule", h.note));
+            }
+        }
+        free(line);
+    }
+    if (csv) {
+        char name[96];
+        json_decref(hist);
+        snprintf(name, sizeof(name), "history-%s.csv", r->arg);
+        adm_reply_csv(r, csv, name);
+        return;
+    }
+    json_object_set_new(r->j1, "history", hist);
+    json_t *o = r->j1;
+    r->j1 = NULL;
+    adm_reply_json(r, 200, o);
+}
+
+static void sub_wallet(struct adm_req *r, const struct redisReply *reply)
+{
+    char w[48], h[48];
+    const char *bal = NULL, *life = NULL, *tier = NULL, *since = NULL, *blocked = NULL;
+    json_t *lots = json_array();
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        json_decref(lots);
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    if (reply->elements == 0) {
+        json_decref(lots);
+        adm_reply_error(r, 404, "msisdn", "subscriber not enrolled (no event seen)");
+        return;
+    }
+    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+        const char *k = reply->element[i]->str, *v = reply->element[i + 1]->str;
+        if (!k || !v)
+            continue;
+        if (strcmp(k, "bal") == 0)
+            bal = v;
+        else if (strcmp(k, "life") == 0)
+            life = v;
+        else if (strcmp(k, "tier") == 0)
+            tier = v;
+        else if (strcmp(k, "since") == 0)
+            since = v;
+        else if (strcmp(k, "blocked") == 0)
+            blocked = v;
+        else if (strncmp(k, "l:", 2) == 0 && strlen(k) == 10) {
+            char date[11];
+            /* l:YYYYMMDD -> "YYYY-MM-DD", the local day the points were earned */
+            snprintf(date, sizeof(date), "%.4s-%.2s-%.2s", k + 2, k + 6, k + 8);
+            json_array_append_new(
+                lots, json_pack("{s:s, s:I}", "date", date, "points", (json_int_t)num(v)));
+        }
+    }
+    if (json_array_size(lots) > 1) {
+        size_t n = json_array_size(lots);
+        json_t **v = malloc(n * sizeof(*v));
+        if (v) {
+            for (size_t i = 0; i < n; i++)
+                v[i] = json_incref(json_array_get(lots, i));
+            qsort(v, n, sizeof(*v), cmp_lot);
+            json_array_clear(lots);
+            for (size_t i = 0; i < n; i++)
+                json_array_append_new(lots, v[i]);
+            free(v);
+        }
+    }
+    r->j1 = json_pack("{s:s, s:b, s:I, s:I, s:s, s:I, s:b, s:o}", "msisdn", r->arg, "enrolled", 1,
+                      "balance", (json_int_t)num(bal), "lifetime", (json_int_t)num(life), "tier",
+                      tier ? tier : "", "since", (json_int_t)num(since), "blocked",
+                      blocked && strcmp(blocked, "1") == 0, "lots", lots);
+    wallet_keys(r->arg, w, NULL, h, sizeof(w));
+    const char *argv[] = {"LRANGE", h, "0", "-1"};
+    adm_redis(r, sub_history, 4, argv);
+}
+
+void adm_h_sub_get(struct adm_req *r)
+{
+    char w[48], h[48];
+
+    if (!check_msisdn(r))
+        return;
+    wallet_keys(r->arg, w, NULL, h, sizeof(w));
+    const char *argv[] = {"HGETALL", w};
+    adm_redis(r, sub_wallet, 2, argv);
+}
+
+/* ---------------------------------------------------------------- adjust */
+
+static void adjust_audited(struct adm_req *r, const struct redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_STRING) {
+        GW_LOGE(ADM_LOG, "audit record not written: %.200s", adm_reply_err_text(reply));
+        adm_reply_error(r, 503, NULL,
+                        "the adjustment is applied but its audit record is not: retry with the "
+                        "same request_id");
+        return;
+    }
+    json_t *o = r->j1;
+    r->j1 = NULL;
+    adm_reply_json(r, 200, o);
+}
+
+static void adjust_done(struct adm_req *r, const struct redisReply *reply)
+{
+    const char *rid = json_string_value(json_object_get(r->body, "request_id"));
+    const char *reason = json_string_value(json_object_get(r->body, "reason"));
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        if (strncmp(reply->str, "LGWNOWALLET ", 12) == 0) {
+            adm_reply_error(r, 404, "msisdn", "subscriber not enrolled (no event seen)");
+        } else if (strncmp(reply->str, "LGWFUNDS ", 9) == 0) {
+            adm_reply_error(r, 422, "points", "the balance (%s) cannot go below zero",
+                            reply->str + 9);
+        } else if (strncmp(reply->str, "LGWREUSED ", 10) == 0) {
+            adm_reply_error(r, 409, "request_id",
+                            "this request_id was used for a different adjustment");
+        } else {
+            GW_LOGE(ADM_LOG, "adjust refused: %.200s", reply->str);
+            adm_reply_error(r, 500, NULL, "the store refused the adjustment: %.100s", reply->str);
+        }
+        return;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    for (size_t i = 0; i < 4; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_INTEGER) {
+            adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+            return;
+        }
+    }
+    bool replay = reply->element[0]->integer == 1;
+    long long pts = reply->element[1]->integer, before = reply->element[2]->integer,
+              after = reply->element[3]->integer;
+    r->j1 = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "status", replay ? "duplicate" : "applied",
+                      "msisdn", r->arg, "points", (json_int_t)pts, "balance_before",
+                      (json_int_t)before, "balance", (json_int_t)after, "request_id", rid);
+    json_t *jb = json_pack("{s:I}", "balance", (json_int_t)before);
+    json_t *ja = json_pack("{s:I, s:I, s:s, s:b}", "balance", (json_int_t)after, "points",
+                           (json_int_t)pts, "reason", reason, "replay", replay);
+    char *sb = json_dumps(jb, JSON_COMPACT), *sa = json_dumps(ja, JSON_COMPACT);
+    json_decref(jb);
+    json_decref(ja);
+    if (!sb || !sa) {
+        free(sb);
+        free(sa);
+        adm_reply_error(r, 500, NULL, "out of memory");
+        return;
+    }
+    char masked[GW_MASK_LEN];
+    gw_log(GW_LOG_NOTICE, ADM_LOG, "adjust %s by %s: %+lld points%s",
+           gw_mask_msisdn(r->arg, masked), r->user, pts, replay ? " (replay)" : "");
+    /* adm_audit_append copies its arguments into the command before it returns. */
+    adm_audit_append(r, adjust_audited, "subscriber.adjust", r->arg, sb, sa, rid);
+    free(sb);
+    free(sa);
+}
+
+void adm_h_sub_adjust(struct adm_req *r)
+{
+    static const char *const keys[] = {"points", "reason", "request_id", NULL};
+    json_t *p, *reason, *rid;
+    char w[48], rf[48], h[48], pts[24], now_s[24], day[16], ret[16], hlen[16];
+
+    if (!check_msisdn(r))
+        return;
+    if (!r->body) {
+        adm_reply_error(r, 400, "body",
+                        "send {\"points\": ..., \"reason\": ..., \"request_id\": ...}");
+        return;
+    }
+    if (!adm_body_keys_ok(r, keys))
+        return;
+    p = json_object_get(r->body, "points");
+    reason = json_object_get(r->body, "reason");
+    rid = json_object_get(r->body, "request_id");
+    if (!json_is_integer(p) || json_integer_value(p) == 0 || json_integer_value(p) > ADJUST_MAX ||
+        json_integer_value(p) < -ADJUST_MAX) {
+        adm_reply_error(r, 400, "points", "points must be a non-zero integer within +-%lld",
+                        ADJUST_MAX);
+        return;
+    }
+    if (!json_is_string(reason) || !reason_ok(json_string_value(reason), true)) {
+        adm_reply_error(r, 400, "reason",
+                        "a reason is required: 3 to %d characters, no control characters",
+                        REASON_MAX);
+        return;
+    }
+    if (!json_is_string(rid) || !adm_request_id_valid(json_string_value(rid))) {
+        adm_reply_error(r, 400, "request_id",
+                        "request_id must be 1-64 of A-Z a-z 0-9 . _ : - (one per adjustment)");
+        return;
+    }
+    int64_t now = adm_now_ms() / 1000;
+    wallet_keys(r->arg, w, rf, h, sizeof(w));
+    snprintf(pts, sizeof(pts), "%" JSON_INTEGER_FORMAT, json_integer_value(p));
+    snprintf(now_s, sizeof(now_s), "%" PRId64, now);
+    /* The lot of a credit is today's local day in the loyalty table's zone (the process TZ, set
+     * from the gateway's configuration at start-up), as for earned points. */
+    snprintf(day, sizeof(day), "%08" PRId32, gw_local_day(now));
+    snprintf(ret, sizeof(ret), "%" PRIu32, r->srv->cfg.ref_retention_days * 86400u);
+    snprintf(hlen, sizeof(hlen), "%" PRIu32, r->srv->cfg.history_len);
+    const char *argv[] = {
+        w,   rf,  h,   json_string_value(rid), pts, r->user, json_string_value(reason), now_s,
+        day, ret, hlen};
+    adm_script(r, adjust_done, ADM_S_ADJUST, 3, 11, argv);
+}
+
+/* ---------------------------------------------------------------- block / unblock */
+
+static void block_audited(struct adm_req *r, const struct redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_STRING) {
+        GW_LOGE(ADM_LOG, "audit record not written: %.200s", adm_reply_err_text(reply));
+        adm_reply_error(r, 503, NULL, "the change is applied but its audit record is not");
+        return;
+    }
+    json_t *o = r->j1;
+    r->j1 = NULL;
+    adm_reply_json(r, 200, o);
+}
+
+static void block_done(struct adm_req *r, const struct redisReply *reply)
+{
+    const char *reason = json_string_value(json_object_get(r->body, "reason"));
+
+    if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "LGWNOWALLET ", 12) == 0) {
+        adm_reply_error(r, 404, "msisdn", "subscriber not enrolled (no event seen)");
+        return;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+        reply->element[0]->type != REDIS_REPLY_INTEGER ||
+        reply->element[1]->type != REDIS_REPLY_INTEGER) {
+        GW_LOGE(ADM_LOG, "block refused: %.200s", adm_reply_err_text(reply));
+        adm_reply_error(r, 500, NULL, "the store refused the change");
+        return;
+    }
+    long long before = reply->element[0]->integer, after = reply->element[1]->integer;
+    r->j1 = json_pack("{s:s, s:b, s:b}", "msisdn", r->arg, "blocked", after == 1, "changed",
+                      before != after);
+    if (before == after) {
+        json_t *o = r->j1;
+        r->j1 = NULL;
+        adm_reply_json(r, 200, o); /* nothing changed: nothing to record */
+        return;
+    }
+    char masked[GW_MASK_LEN];
+    gw_log(GW_LOG_NOTICE, ADM_LOG, "%s %s by %s", after ? "block" : "unblock",
+           gw_mask_msisdn(r->arg, masked), r->user);
+    char b[32], a[320];
+    json_t *ja = json_pack("{s:b, s:s}", "blocked", after == 1, "reason", reason ? reason : "");
+    char *sa = json_dumps(ja, JSON_COMPACT);
+    json_decref(ja);
+    snprintf(b, sizeof(b), "{\"blocked\":%s}", before ? "true" : "false");
+    snprintf(a, sizeof(a), "%s", sa ? sa : "{}");
+    free(sa);
+    adm_audit_append(r, block_audited, r->route->what, r->arg, b, a, NULL);
+}
+
+static void block_set(struct adm_req *r, bool block)
+{
+    static const char *const keys[] = {"reason", NULL};
+    const char *reason = "";
+    char w[48], h[48], now_s[24], hlen[16];
+
+    if (!check_msisdn(r))
+        return;
+    if (r->body) {
+        if (!adm_body_keys_ok(r, keys))
+            return;
+        json_t *jr = json_object_get(r->body, "reason");
+        if (jr && (!json_is_string(jr) || !reason_ok(json_string_value(jr), false))) {
+            adm_reply_error(r, 400, "reason", "reason: up to %d characters, no control characters",
+                            REASON_MAX);
+            return;
+        }
+        reason = jr ? json_string_value(jr) : "";
+    }
+    wallet_keys(r->arg, w, NULL, h, sizeof(w));
+    snprintf(now_s, sizeof(now_s), "%" PRId64, adm_now_ms() / 1000);
+    snprintf(hlen, sizeof(hlen), "%" PRIu32, r->srv->cfg.history_len);
+    const char *argv[] = {w, h, block ? "1" : "0", r->user, reason, now_s, hlen};
+    adm_script(r, block_done, ADM_S_BLOCK, 2, 7, argv);
+}
+
+void adm_h_sub_block(struct adm_req *r)
+{
+    block_set(r, true);
+}
+
+void adm_h_sub_unblock(struct adm_req *r)
+{
+    block_set(r, false);
+}

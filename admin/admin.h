@@ -1,0 +1,124 @@
+/*
+ * admin.h - the staff console's back end (prefix adm_, issue 5): an HTTP/JSON API on its own port
+ * and its own event loop, in its own process (loyalty-admin), so a slow report never delays a USSD
+ * screen or a recharge. It shares Redis with the gateways: it reads wallets, history and dead
+ * letters the gateways write, and it changes configuration by writing versioned documents
+ * (cfg:{adm}:giftdays, cfg:{adm}:catalog) that the gateways will pick up (they still read their
+ * files today).
+ *
+ * Owner: the staff-console engineer. Main struct: struct adm_server (one evhttp server, one Redis
+ * client it borrows, the Lua scripts it registers). Every request is one struct adm_req that lives
+ * until its single reply (adm_priv.h).
+ *
+ * Redis keys it owns (README "Staff console"):
+ *   adm:user:<name>    hash   hash (crypt(3) yescrypt), role, created (unix ms)
+ *   adm:sess:<token>   string the user name; TTL = the session lifetime
+ *   adm:rl:login:<ip>  string login attempts in the current minute (per-IP rate limit)
+ *   adm:{adm}:audit    stream append-only: at, who, role, ip, what, target, before, after, req
+ *   cfg:{adm}:giftdays hash   doc (JSON text), version (counter), at, by
+ *   cfg:{adm}:catalog  hash   the same for the catalogue
+ * (one hash tag, {adm}: a document and its audit record are written by one script, and Redis
+ * Cluster runs a script only within one slot).
+ * and adds to the subscriber's ledger keys (gw_ledger.h): wallet field "blocked", history entries
+ * ADJUST/BLOCK/UNBLOCK, and per-request records "~adm:<request id>" in lg:{M}:r.
+ */
+#ifndef ADMIN_H
+#define ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct gw_redis;
+
+#define ADM_USER_MAX 32     /* staff user names: [a-z0-9._-], 1..32 */
+#define ADM_TOKEN_BYTES 32  /* random bytes of a session token (64 hex characters) */
+#define ADM_PASSWORD_MIN 10 /* characters of a staff password */
+#define ADM_PASSWORD_MAX 256
+#define ADM_MAX_TIERS 8
+
+/* Roles are bits so that a route lists who may call it. */
+enum adm_role {
+    ADM_ROLE_MARKETING = 1 << 0, /* calendar, catalogue, stock, campaigns, reports */
+    ADM_ROLE_CARE = 1 << 1,      /* subscriber lookup, history, adjust, block/unblock */
+    ADM_ROLE_AUDITOR = 1 << 2,   /* reads everything, changes nothing, reads the audit trail */
+};
+#define ADM_ROLES_ALL (ADM_ROLE_MARKETING | ADM_ROLE_CARE | ADM_ROLE_AUDITOR)
+
+/* "marketing" | "care" | "auditor" -> role; 0 when unknown. */
+enum adm_role adm_role_parse(const char *name);
+const char *adm_role_name(enum adm_role role); /* "?" when not exactly one role */
+
+struct adm_config {
+    char listen_host[64];          /* default "127.0.0.1" */
+    uint16_t listen_port;          /* default 8081; 0 = any free port (tests) */
+    uint32_t session_ttl_s;        /* default 3600 */
+    uint32_t login_per_min;        /* login attempts per client IP per minute, default 10 */
+    uint32_t max_body;             /* request body limit in bytes, default 65536 (then 413) */
+    uint32_t history_len;          /* the gateway's ledger.history_len (entries kept) */
+    uint32_t ref_retention_days;   /* the gateway's ledger.ref_retention_days (request ids) */
+    uint32_t page_max;             /* largest page of a list endpoint, default 500 */
+    char tiers[ADM_MAX_TIERS][32]; /* the loyalty table's tier names, lowest first */
+    unsigned n_tiers;
+    char zoneinfo_dir[256]; /* "" = /usr/share/zoneinfo */
+};
+void adm_config_defaults(struct adm_config *cfg);
+
+struct adm_server;
+
+/* Creates the server on base, binds cfg's address and registers its Lua scripts on redis (which
+ * must outlive the server and is started by the caller). cfg is copied. Returns NULL with err set
+ * (bind failure, ENOMEM). */
+struct adm_server *adm_server_new(struct event_base *base, struct gw_redis *redis,
+                                  const struct adm_config *cfg, char *err, size_t errlen);
+/* The port actually bound (useful with listen_port 0). */
+uint16_t adm_server_port(const struct adm_server *s);
+/* Stops accepting connections; requests in flight still get their answer. */
+void adm_server_stop_listening(struct adm_server *s);
+/* Requests waiting for Redis. */
+unsigned adm_server_in_flight(const struct adm_server *s);
+/* Frees the server. Call after gw_redis_free() (which answers every request still waiting for
+ * Redis with 503 through its callbacks) or once adm_server_in_flight() is 0. NULL is a no-op. */
+void adm_server_free(struct adm_server *s);
+
+/* ---------------------------------------------------------------- helpers (unit-tested) */
+
+/* Hashes password with crypt(3) yescrypt ("$y$", libcrypt's default cost) and a fresh salt.
+ * Writes the hash (NUL-terminated) into out. Returns 0, -EINVAL (password outside
+ * ADM_PASSWORD_MIN..MAX or with a NUL/newline), -ENOSPC (out too small), -ENOSYS (no yescrypt). */
+int adm_password_hash(const char *password, char *out, size_t outlen);
+/* true when password matches hash (compared in constant time). A hash that is not a crypt
+ * string never matches. */
+bool adm_password_verify(const char *password, const char *hash);
+
+/* A new session token: ADM_TOKEN_BYTES from getrandom(2), as lowercase hex (out >= 65 bytes).
+ * Returns 0 or -errno. */
+int adm_token_new(char *out, size_t outlen);
+/* true when s looks like a token (64 lowercase hex characters): checked before any key is built
+ * from it. */
+bool adm_token_valid(const char *s);
+/* Staff user names: 1..ADM_USER_MAX of [a-z0-9._-], starting with a letter or digit. */
+bool adm_user_name_valid(const char *s);
+/* MSISDN in a path: 8..15 digits (the ledger's limit). */
+bool adm_msisdn_valid(const char *s);
+/* Client request ids (idempotency keys): 1..64 of [A-Za-z0-9._:-]. */
+bool adm_request_id_valid(const char *s);
+
+/* One history entry of lg:{M}:h, "at|KIND|ref|points|balance|note" (the note may hold '|').
+ * Pointers in out point into buf, which is modified. Returns 0 or -EINVAL. */
+struct adm_history_entry {
+    int64_t at;
+    const char *kind, *ref, *note;
+    int64_t points, balance;
+};
+int adm_history_parse(char *buf, struct adm_history_entry *out);
+
+/* Appends one CSV cell (RFC 4180 quoting) to buf (an evbuffer). Text cells that a spreadsheet
+ * would run as a formula (starting with = + - @ tab or CR) get a leading apostrophe: dead
+ * letters carry subscribers' own SMS text. */
+struct evbuffer;
+int adm_csv_text(struct evbuffer *buf, const char *text);
+int adm_csv_int(struct evbuffer *buf, int64_t v);
+
+#endif

@@ -1,0 +1,122 @@
+-- adjust.lua - a care agent's points adjustment (admin/adm_subscriber.c builds the arguments):
+-- one script on the subscriber's slot, idempotent by the client's request id, validated before
+-- its first write (Redis does not roll back a script that fails after writing).
+-- Owner: the staff-console engineer.
+--
+-- KEYS  1 lg:{M}:w wallet   2 lg:{M}:r refs   3 lg:{M}:h history   (gw_ledger.h)
+-- ARGV  1 request id   2 points (signed, not 0)   3 staff user   4 reason   5 now (unix s)
+--       6 today YYYYMMDD (local; Lua has no time zones)   7 ref retention (s)   8 history length
+-- Reply {outcome, points, before, after}: 0 applied, 1 replay of that request id (nothing
+-- written; before = after = the balance now). Errors (nothing written): "LGWARG <what>",
+-- "LGWDATA <what>", "LGWNOWALLET not enrolled", "LGWFUNDS <balance>" (a debit below zero),
+-- "LGWREUSED request id" (the request id was used for a different adjustment).
+--
+-- The request id is recorded in the refs hash as "~adm:<id>" -> "now,points,day,x": "~" is not a
+-- valid event ref, so no carrier ref collides, and state "x" means no REVERSAL can take it back.
+-- commit.lua prunes it with the other refs after the retention window.
+-- Adjustments move the balance and the lots, not the lifetime points: a goodwill gesture does
+-- not promote anyone to a tier. A credit goes into today's lot; a debit empties the oldest lots
+-- first (the ones that expire first), so the subscriber keeps the longest-lived points.
+
+local function bad(what) return redis.error_reply('LGWARG ' .. what) end
+local function d(n) return string.format('%d', n) end
+
+local function int_arg(s, lo, hi)
+    if type(s) ~= 'string' or #s == 0 or #s > 16 or not s:find('^%-?%d+$') then return nil end
+    local n = tonumber(s)
+    if n == nil or n ~= math.floor(n) or n < lo or n > hi then return nil end
+    return n
+end
+
+local function int_field(v, dflt)
+    if v == false or v == nil then return dflt end
+    return int_arg(v, -1e15, 1e15)
+end
+
+if #KEYS ~= 3 then return bad('keys') end
+local msisdn = KEYS[1]:match('^lg:{(%d+)}:w$')
+if not msisdn or #msisdn > 15 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:r'
+    or KEYS[3] ~= 'lg:{' .. msisdn .. '}:h' then
+    return bad('keys')
+end
+local KW, KR, KH = KEYS[1], KEYS[2], KEYS[3]
+
+local reqid = ARGV[1]
+if type(reqid) ~= 'string' or #reqid < 1 or #reqid > 64 or not reqid:find('^[%w%._:%-]+$') then
+    return bad('request id')
+end
+local points = int_arg(ARGV[2], -1e9, 1e9)
+if not points or points == 0 then return bad('points') end
+local staff = ARGV[3]
+if type(staff) ~= 'string' or #staff < 1 or #staff > 32 or not staff:find('^[%w%._%-]+$') then
+    return bad('staff')
+end
+local reason = ARGV[4]
+if type(reason) ~= 'string' or #reason < 1 or #reason > 200 or reason:find('[%c]') then
+    return bad('reason')
+end
+local now = int_arg(ARGV[5], 0, 1e11)
+if not now then return bad('now') end
+local day = ARGV[6]
+if type(day) ~= 'string' or not day:find('^%d%d%d%d%d%d%d%d$') then return bad('day') end
+local retention = int_arg(ARGV[7], 1, 400 * 86400)
+if not retention then return bad('retention') end
+local hlen = int_arg(ARGV[8], 1, 10000)
+if not hlen then return bad('history_len') end
+
+local field = '~adm:' .. reqid
+local rec = redis.call('HGET', KR, field)
+local bal = int_field(redis.call('HGET', KW, 'bal'), nil)
+if rec then
+    local p0 = rec:match('^%-?%d+,(%-?%d+),%d+,x$')
+    if not p0 then return redis.error_reply('LGWDATA request record') end
+    if tonumber(p0) ~= points then return redis.error_reply('LGWREUSED request id') end
+    return {1, points, bal or 0, bal or 0}
+end
+if redis.call('EXISTS', KW) == 0 then return redis.error_reply('LGWNOWALLET not enrolled') end
+if not bal then return redis.error_reply('LGWDATA wallet') end
+if bal + points < 0 then return redis.error_reply('LGWFUNDS ' .. d(bal)) end
+
+-- Lots, read before the first write.
+local lots = {}
+if points < 0 then
+    local all = redis.call('HGETALL', KW)
+    for i = 1, #all, 2 do
+        local ld = all[i]:match('^l:(%d+)$')
+        if ld then
+            local v = int_field(all[i + 1], 0)
+            if not v then return redis.error_reply('LGWDATA lot') end
+            lots[#lots + 1] = {day = ld, v = v}
+        end
+    end
+    table.sort(lots, function(a, b) return a.day < b.day end)
+end
+
+-- Writes.
+local before = bal
+bal = bal + points
+if points > 0 then
+    redis.call('HINCRBY', KW, 'l:' .. day, points)
+else
+    local take = -points
+    for _, lot in ipairs(lots) do
+        if take == 0 then break end
+        if lot.v > 0 then
+            local t = math.min(lot.v, take)
+            take = take - t
+            if lot.v - t == 0 then
+                redis.call('HDEL', KW, 'l:' .. lot.day)
+            else
+                redis.call('HSET', KW, 'l:' .. lot.day, d(lot.v - t))
+            end
+        end
+    end
+end
+redis.call('HSET', KW, 'bal', d(bal))
+redis.call('HSET', KR, field, d(now) .. ',' .. d(points) .. ',' .. day .. ',x')
+redis.call('EXPIREAT', KR, now + retention)
+local sign = points > 0 and '+' or ''
+redis.call('LPUSH', KH, d(now) .. '|ADJUST|' .. field .. '|' .. sign .. d(points) .. '|' .. d(bal)
+    .. '|adjust by ' .. staff .. ': ' .. reason)
+redis.call('LTRIM', KH, 0, hlen - 1)
+return {0, points, before, bal}

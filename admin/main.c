@@ -1,0 +1,369 @@
+/*
+ * main.c - loyalty-admin, the staff console's server (issue 5): its own process, its own libevent
+ * loop and its own port, so that a slow report or a login's yescrypt run never delays a USSD
+ * screen or a recharge in loyaltygw. It reads the gateway's configuration file for what they share
+ * (the Redis address, the loyalty table's tiers and zone, the ledger's history length and
+ * retention) so both always talk to the same store with the same rules.
+ * Owner: the staff-console engineer.
+ *
+ *   loyalty-admin [--config FILE] [--listen HOST:PORT] [--port-file FILE] [--session-ttl S]
+ *                 [--login-per-min N] [--max-body BYTES]
+ *   loyalty-admin [--config FILE] --add-user NAME --role marketing|care|auditor  < password
+ *
+ * Signals: SIGTERM/SIGINT stop accepting, let requests in flight finish (at most 5 s), exit 0.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "gw_config.h"
+#include "gw_core.h"
+#include "gw_redis.h"
+
+#define DRAIN_MAX_MS 5000
+
+struct app {
+    struct event_base *base;
+    struct gw_redis *redis;
+    struct adm_server *srv;
+    struct event *ev_term, *ev_int, *ev_drain;
+    int64_t drain_deadline;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: loyalty-admin [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
+            "                     [--session-ttl S] [--login-per-min N] [--max-body BYTES]\n"
+            "       loyalty-admin [--config FILE] --add-user NAME --role ROLE   < password\n"
+            "  --config FILE        the gateway's configuration (Redis, tiers, zone, ledger)\n"
+            "  --listen HOST:PORT   admin API address (default 127.0.0.1:8081; port 0 = any)\n"
+            "  --port-file FILE     write the bound port there once listening\n"
+            "  --session-ttl S      session lifetime, 60..86400 (default 3600)\n"
+            "  --login-per-min N    login attempts per client IP per minute, 1..1000 (default 10)\n"
+            "  --max-body BYTES     request body limit, 1024..4194304 (default 65536)\n"
+            "  --add-user NAME      create or reset a staff account; the password (>= %d\n"
+            "                       characters) is read from the first line of stdin\n"
+            "  --role ROLE          marketing | care | auditor\n",
+            ADM_PASSWORD_MIN);
+}
+
+/* Numeric options, declared once with their bounds. */
+static int parse_bounded(const char *opt, const char *val, unsigned long lo, unsigned long hi,
+                         uint32_t *out)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(val, &end, 10);
+    if (errno || end == val || *end || v < lo || v > hi || val[0] == '-') {
+        fprintf(stderr, "loyalty-admin: %s: %s is not within %lu..%lu\n", opt, val, lo, hi);
+        return -EINVAL;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int parse_listen(const char *val, struct adm_config *cfg)
+{
+    const char *colon = strrchr(val, ':');
+    uint32_t port;
+
+    if (!colon || colon == val || (size_t)(colon - val) >= sizeof(cfg->listen_host)) {
+        fprintf(stderr, "loyalty-admin: --listen: expected HOST:PORT, got %s\n", val);
+        return -EINVAL;
+    }
+    if (parse_bounded("--listen", colon + 1, 0, 65535, &port) < 0)
+        return -EINVAL;
+    snprintf(cfg->listen_host, sizeof(cfg->listen_host), "%.*s", (int)(colon - val), val);
+    cfg->listen_port = (uint16_t)port;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- --add-user */
+
+static int add_user(const struct gw_config *gcfg, const char *name, const char *role_name)
+{
+    enum adm_role role = adm_role_parse(role_name);
+    struct timeval tv = {2, 0};
+    redisContext *c = NULL;
+    redisReply *old = NULL, *rep = NULL;
+    char *line = NULL, hash[256], key[64], created[24], at[24], before[64], after[64], who[64];
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 1;
+
+    if (!adm_user_name_valid(name)) {
+        fprintf(stderr, "loyalty-admin: user names are 1-%d of a-z 0-9 . _ -\n", ADM_USER_MAX);
+        return 2;
+    }
+    if (!role) {
+        fprintf(stderr, "loyalty-admin: --role must be marketing, care or auditor\n");
+        return 2;
+    }
+    n = getline(&line, &cap, stdin);
+    if (n < 0) {
+        fprintf(stderr, "loyalty-admin: no password on stdin\n");
+        goto out;
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    int hr = adm_password_hash(line, hash, sizeof(hash));
+    explicit_bzero(line, cap);
+    if (hr == -EINVAL) {
+        fprintf(stderr, "loyalty-admin: the password must be %d to %d characters on one line\n",
+                ADM_PASSWORD_MIN, ADM_PASSWORD_MAX);
+        goto out;
+    }
+    if (hr < 0) {
+        fprintf(stderr, "loyalty-admin: cannot hash the password: %s\n", strerror(-hr));
+        goto out;
+    }
+    c = gcfg->redis.unix_socket[0]
+            ? redisConnectUnixWithTimeout(gcfg->redis.unix_socket, tv)
+            : redisConnectWithTimeout(gcfg->redis.host, gcfg->redis.port, tv);
+    if (!c || c->err) {
+        fprintf(stderr, "loyalty-admin: Redis: %s\n", c ? c->errstr : "out of memory");
+        goto out;
+    }
+    redisSetTimeout(c, tv); /* every request has a deadline, here too */
+    snprintf(key, sizeof(key), "adm:user:%s", name);
+    old = redisCommand(c, "HGET %s role", key);
+    if (!old || (old->type != REDIS_REPLY_STRING && old->type != REDIS_REPLY_NIL)) {
+        fprintf(stderr, "loyalty-admin: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
+        goto out;
+    }
+    snprintf(created, sizeof(created), "%" PRId64, gw_clock_now_ms());
+    rep = redisCommand(c, "HSET %s hash %s role %s created %s", key, hash, adm_role_name(role),
+                       created);
+    if (!rep || rep->type != REDIS_REPLY_INTEGER) {
+        fprintf(stderr, "loyalty-admin: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
+        goto out;
+    }
+    freeReplyObject(rep);
+    /* The record says who ran the command on this machine; never the hash. */
+    struct passwd *pw = getpwuid(geteuid());
+    snprintf(who, sizeof(who), "cli:%.50s", pw ? pw->pw_name : "?");
+    if (old->type == REDIS_REPLY_STRING)
+        snprintf(before, sizeof(before), "{\"role\":\"%.20s\"}", old->str);
+    else
+        snprintf(before, sizeof(before), "null");
+    snprintf(after, sizeof(after), "{\"role\":\"%s\",\"password\":\"set\"}", adm_role_name(role));
+    snprintf(at, sizeof(at), "%" PRId64, gw_clock_now_ms());
+    rep = redisCommand(
+        c,
+        "XADD adm:{adm}:audit * at %s who %s role %s ip %s what %s target %s before %s "
+        "after %s req %s",
+        at, who, "cli", "local", old->type == REDIS_REPLY_STRING ? "user.update" : "user.add", name,
+        before, after, "");
+    if (!rep || rep->type != REDIS_REPLY_STRING) {
+        fprintf(stderr, "loyalty-admin: the audit record was not written: %s\n",
+                c->errstr[0] ? c->errstr : "bad reply");
+        goto out;
+    }
+    printf("user %s (%s) saved\n", name, adm_role_name(role));
+    rc = 0;
+out:
+    freeReplyObject(rep);
+    freeReplyObject(old);
+    if (c)
+        redisFree(c);
+    free(line);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the server */
+
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+    struct app *a = arg;
+    struct timeval tv = {0, 50 * 1000};
+
+    (void)fd;
+    (void)what;
+    if (adm_server_in_flight(a->srv) == 0 || gw_clock_mono_ms() >= a->drain_deadline) {
+        event_base_loopexit(a->base, NULL);
+        return;
+    }
+    evtimer_add(a->ev_drain, &tv);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct app *a = arg;
+
+    (void)what;
+    if (a->drain_deadline) {
+        event_base_loopbreak(a->base); /* a second signal: now */
+        return;
+    }
+    gw_log(GW_LOG_NOTICE, "main", "signal %d: stop accepting, finishing %u request(s)", (int)sig,
+           adm_server_in_flight(a->srv));
+    adm_server_stop_listening(a->srv);
+    a->drain_deadline = gw_clock_mono_ms() + DRAIN_MAX_MS;
+    on_drain(-1, 0, a);
+}
+
+static int write_port_file(const char *path, uint16_t port)
+{
+    char tmp[512];
+    FILE *f;
+
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (!f)
+        return -errno;
+    fprintf(f, "%u\n", port);
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        return -errno;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"listen", required_argument, NULL, 'l'},
+                                         {"port-file", required_argument, NULL, 'P'},
+                                         {"session-ttl", required_argument, NULL, 't'},
+                                         {"login-per-min", required_argument, NULL, 'r'},
+                                         {"max-body", required_argument, NULL, 'b'},
+                                         {"add-user", required_argument, NULL, 'u'},
+                                         {"role", required_argument, NULL, 'R'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct gw_config *gcfg = malloc(sizeof(*gcfg));
+    struct adm_config cfg;
+    struct app a = {0};
+    const char *config_path = NULL, *port_file = NULL, *new_user = NULL, *role = NULL;
+    char err[512];
+    int c, rc = 1;
+
+    if (!gcfg)
+        return 1;
+    adm_config_defaults(&cfg);
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'l':
+            bad = parse_listen(optarg, &cfg);
+            break;
+        case 'P':
+            port_file = optarg;
+            break;
+        case 't':
+            bad = parse_bounded("--session-ttl", optarg, 60, 86400, &cfg.session_ttl_s);
+            break;
+        case 'r':
+            bad = parse_bounded("--login-per-min", optarg, 1, 1000, &cfg.login_per_min);
+            break;
+        case 'b':
+            bad = parse_bounded("--max-body", optarg, 1024, 4194304, &cfg.max_body);
+            break;
+        case 'u':
+            new_user = optarg;
+            break;
+        case 'R':
+            role = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            free(gcfg);
+            return 0;
+        default:
+            usage(stderr);
+            free(gcfg);
+            return 2;
+        }
+        if (bad) {
+            free(gcfg);
+            return 2;
+        }
+    }
+    if (optind != argc || (role && !new_user)) {
+        usage(stderr);
+        free(gcfg);
+        return 2;
+    }
+    if (config_path) {
+        if (gw_config_load(config_path, gcfg, err, sizeof(err)) < 0) {
+            fprintf(stderr, "loyalty-admin: %s\n", err);
+            goto out;
+        }
+    } else {
+        gw_config_defaults(gcfg);
+    }
+    enum gw_log_level lvl;
+    if (gw_log_level_parse(gcfg->log.level, &lvl) == 0)
+        gw_log_set_level(lvl);
+    /* Local days (the lot of a credit) are counted in the loyalty table's zone, as in loyaltygw. */
+    if (gw_config_apply_timezone(gcfg) < 0) {
+        fprintf(stderr, "loyalty-admin: unknown time zone %s\n", gcfg->loyalty.timezone);
+        goto out;
+    }
+    if (new_user) {
+        rc = add_user(gcfg, new_user, role ? role : "");
+        goto out;
+    }
+    cfg.history_len = gcfg->ledger.history_len;
+    cfg.ref_retention_days = gcfg->ledger.ref_retention_days;
+    cfg.n_tiers = gcfg->loyalty.n_tiers < ADM_MAX_TIERS ? gcfg->loyalty.n_tiers : ADM_MAX_TIERS;
+    for (unsigned i = 0; i < cfg.n_tiers; i++)
+        snprintf(cfg.tiers[i], sizeof(cfg.tiers[i]), "%s", gcfg->loyalty.tiers[i].name);
+
+    signal(SIGPIPE, SIG_IGN);
+    a.base = event_base_new();
+    if (!a.base)
+        goto out;
+    a.redis = gw_redis_new(a.base, &gcfg->redis);
+    if (!a.redis)
+        goto out;
+    a.srv = adm_server_new(a.base, a.redis, &cfg, err, sizeof(err));
+    if (!a.srv) {
+        fprintf(stderr, "loyalty-admin: %s\n", err);
+        goto out;
+    }
+    gw_redis_start(a.redis);
+    a.ev_term = evsignal_new(a.base, SIGTERM, on_signal, &a);
+    a.ev_int = evsignal_new(a.base, SIGINT, on_signal, &a);
+    a.ev_drain = evtimer_new(a.base, on_drain, &a);
+    if (!a.ev_term || !a.ev_int || !a.ev_drain || evsignal_add(a.ev_term, NULL) < 0 ||
+        evsignal_add(a.ev_int, NULL) < 0)
+        goto out;
+    if (port_file && write_port_file(port_file, adm_server_port(a.srv)) < 0) {
+        fprintf(stderr, "loyalty-admin: cannot write %s\n", port_file);
+        goto out;
+    }
+    gw_log(GW_LOG_NOTICE, "main", "loyalty-admin listening on %s:%u (Redis %s)", cfg.listen_host,
+           adm_server_port(a.srv),
+           gcfg->redis.unix_socket[0] ? gcfg->redis.unix_socket : gcfg->redis.host);
+    event_base_dispatch(a.base);
+    gw_log(GW_LOG_NOTICE, "main", "loyalty-admin stopped");
+    rc = 0;
+out:
+    if (a.ev_term)
+        event_free(a.ev_term);
+    if (a.ev_int)
+        event_free(a.ev_int);
+    if (a.ev_drain)
+        event_free(a.ev_drain);
+    /* Redis first: it answers every request still waiting (503) while the HTTP server exists. */
+    gw_redis_free(a.redis);
+    adm_server_free(a.srv);
+    if (a.base)
+        event_base_free(a.base);
+    free(gcfg);
+    return rc;
+}

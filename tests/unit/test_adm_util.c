@@ -1,0 +1,155 @@
+/*
+ * test_adm_util.c - the admin API's pure helpers (admin/adm_util.c, adm_auth.c): yescrypt password
+ * hashes and their verification, session tokens, the validators that run before any Redis key is
+ * built from client input, the history-line parser (the note may hold '|'), CSV cells with quoting
+ * and the spreadsheet-formula guard, and role names. Owner: the staff-console engineer.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+
+static void test_password__hash_then_verify__matches_only_itself(void **state)
+{
+    char h1[256], h2[256];
+
+    (void)state;
+    assert_int_equal(0, adm_password_hash("correct horse battery", h1, sizeof(h1)));
+    assert_int_equal(0, strncmp(h1, "$y$", 3));
+    assert_true(adm_password_verify("correct horse battery", h1));
+    assert_false(adm_password_verify("correct horse batterz", h1));
+    assert_false(adm_password_verify("", h1));
+    /* a fresh salt each time */
+    assert_int_equal(0, adm_password_hash("correct horse battery", h2, sizeof(h2)));
+    assert_string_not_equal(h1, h2);
+}
+
+static void test_password__weak_or_odd__refused(void **state)
+{
+    char h[256];
+
+    (void)state;
+    assert_int_equal(-EINVAL, adm_password_hash("short", h, sizeof(h)));
+    assert_int_equal(-EINVAL, adm_password_hash("two\nlines-password", h, sizeof(h)));
+    assert_int_equal(-ENOSPC, adm_password_hash("long-enough-pass", h, 10));
+    assert_false(adm_password_verify("anything-at-all", "not a hash"));
+    assert_false(adm_password_verify("anything-at-all", "!"));
+    assert_false(adm_password_verify("anything-at-all", ""));
+}
+
+static void test_token__64_hex__and_distinct(void **state)
+{
+    char a[65], b[65];
+
+    (void)state;
+    assert_int_equal(0, adm_token_new(a, sizeof(a)));
+    assert_int_equal(0, adm_token_new(b, sizeof(b)));
+    assert_int_equal(64, strlen(a));
+    assert_true(adm_token_valid(a));
+    assert_string_not_equal(a, b);
+    assert_int_equal(-ENOSPC, adm_token_new(a, 64));
+    assert_false(adm_token_valid("abc"));
+    a[10] = 'G';
+    assert_false(adm_token_valid(a));
+    assert_false(adm_token_valid(NULL));
+}
+
+static void test_validators__client_input(void **state)
+{
+    (void)state;
+    assert_true(adm_user_name_valid("mia"));
+    assert_true(adm_user_name_valid("care.agent-7"));
+    assert_false(adm_user_name_valid(""));
+    assert_false(adm_user_name_valid(".hidden"));
+    assert_false(adm_user_name_valid("Mia"));
+    assert_false(adm_user_name_valid("a:b"));
+    assert_false(adm_user_name_valid("abcdefghijabcdefghijabcdefghijabc")); /* 33 */
+    assert_true(adm_msisdn_valid("212612345678"));
+    assert_false(adm_msisdn_valid("1234567"));
+    assert_false(adm_msisdn_valid("2126123456789012"));
+    assert_false(adm_msisdn_valid("21261234567a"));
+    assert_true(adm_request_id_valid("case-1:2026.11"));
+    assert_false(adm_request_id_valid(""));
+    assert_false(adm_request_id_valid("a|b"));
+    assert_false(adm_request_id_valid("a b"));
+    assert_int_equal(ADM_ROLE_CARE, adm_role_parse("care"));
+    assert_int_equal(0, adm_role_parse("root"));
+    assert_string_equal("auditor", adm_role_name(ADM_ROLE_AUDITOR));
+}
+
+static void test_history__note_with_bars__kept_whole(void **state)
+{
+    char line[] = "1764000000|TOPUP|OCS-1|+5|18|TOPUP 1/10 MAD; promo a|b";
+    char adj[] = "1764000100|ADJUST|~adm:c1|-30|38|adjust by carl: x";
+    char bad[] = "1764000000|TOPUP|OCS-1|five|18|note";
+    struct adm_history_entry h;
+
+    (void)state;
+    assert_int_equal(0, adm_history_parse(line, &h));
+    assert_int_equal(1764000000, h.at);
+    assert_string_equal("TOPUP", h.kind);
+    assert_string_equal("OCS-1", h.ref);
+    assert_int_equal(5, h.points);
+    assert_int_equal(18, h.balance);
+    assert_string_equal("TOPUP 1/10 MAD; promo a|b", h.note);
+    assert_int_equal(0, adm_history_parse(adj, &h));
+    assert_int_equal(-30, h.points);
+    assert_int_equal(-EINVAL, adm_history_parse(bad, &h));
+}
+
+static char *csv_of(const char *cell)
+{
+    struct evbuffer *b = evbuffer_new();
+    size_t n;
+    char *s;
+
+    adm_csv_text(b, cell);
+    n = evbuffer_get_length(b);
+    s = calloc(1, n + 1);
+    evbuffer_remove(b, s, n);
+    evbuffer_free(b);
+    return s;
+}
+
+static void test_csv__quotes_and_formula_guard(void **state)
+{
+    char *s;
+
+    (void)state;
+    s = csv_of("plain");
+    assert_string_equal("\"plain\"", s);
+    free(s);
+    s = csv_of("say \"hi\", ok");
+    assert_string_equal("\"say \"\"hi\"\", ok\"", s);
+    free(s);
+    s = csv_of("=HYPERLINK(\"x\")");
+    assert_string_equal("\"'=HYPERLINK(\"\"x\"\")\"", s);
+    free(s);
+    s = csv_of("@SUM(A1)");
+    assert_string_equal("\"'@SUM(A1)\"", s);
+    free(s);
+    s = csv_of(NULL);
+    assert_string_equal("\"\"", s);
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_password__hash_then_verify__matches_only_itself),
+        cmocka_unit_test(test_password__weak_or_odd__refused),
+        cmocka_unit_test(test_token__64_hex__and_distinct),
+        cmocka_unit_test(test_validators__client_input),
+        cmocka_unit_test(test_history__note_with_bars__kept_whole),
+        cmocka_unit_test(test_csv__quotes_and_formula_guard),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
