@@ -25,12 +25,16 @@
 #define ADJUST_MAX 1000000000LL /* points per adjustment (adjust.lua's bound) */
 #define REASON_MAX 200
 
+/* The MSISDN was validated (8-15 digits) before: the keys always fit. A key that would not is
+ * emptied rather than truncated, so it can never name another subscriber's data. */
 static void wallet_keys(const char *msisdn, char *w, char *rf, char *h, size_t len)
 {
-    snprintf(w, len, "lg:{%s}:w", msisdn);
-    if (rf)
-        snprintf(rf, len, "lg:{%s}:r", msisdn);
-    snprintf(h, len, "lg:{%s}:h", msisdn);
+    if (snprintf(w, len, "lg:{%s}:w", msisdn) >= (int)len)
+        w[0] = '\0';
+    if (rf && snprintf(rf, len, "lg:{%s}:r", msisdn) >= (int)len)
+        rf[0] = '\0';
+    if (snprintf(h, len, "lg:{%s}:h", msisdn) >= (int)len)
+        h[0] = '\0';
 }
 
 static bool check_msisdn(struct adm_req *r)

@@ -1,6 +1,7 @@
 /*
  * catalog.h - the gift catalogue and the gift-day calendar of the loyalty gateway (prefix cat_).
- * Pure logic: no Redis, no HTTP, no SMPP or USSD. Redemption and fulfilment will build on it.
+ * The pure-logic parts know no Redis, HTTP, SMPP or USSD; redemption (cat_redeem.c) keeps its
+ * state in Redis through gw_redis.
  *
  * Three parts:
  *   - Time zones (cat_tz.c): the IANA zone of the calendar, read from its compiled TZif file
@@ -411,5 +412,181 @@ int cat_voucher_pool_parse(const char *text, size_t len, const char *pool_name, 
 int cat_voucher_pool_load_file(const char *path, const char *pool_name, int32_t today,
                                struct cat_voucher_pool **out, char *err, size_t errlen);
 void cat_voucher_pool_free(struct cat_voucher_pool *p); /* NULL is a no-op */
+
+/* ================================================================ redemption (cat_redeem.c) */
+
+/*
+ * Redemption: reserve -> debit -> confirm -> queue, designed for Redis Cluster where a
+ * subscriber's keys (hash tag {MSISDN}) and an item's stock keys (hash tag {ITEM}) live on
+ * different shards, so no script touches both (see cat_redeem.c for the keys and the proof
+ * sketch). Every step is one Lua script, idempotent by the redemption id (rid):
+ *   1. reserve (item slot)   kill switch, stock of the gift day > 0; records rid and takes one unit
+ *   2. debit   (subscriber)  tombstone? blocked? negative balance? tier, per-day limit, balance;
+ *                            spends the oldest lots first; writes the record (state "paid") and
+ *                            a history entry
+ *   3. confirm (item slot)   reservation -> confirmed; then XADD to CAT_FULFIL_STREAM and both
+ *                            sides marked "queued"
+ * A refused debit releases the reservation (stock back). The sweeper (cat_redeem_sweep) settles
+ * reservations older than the reservation timeout: a subscriber-slot script either finds the
+ * record paid (-> confirm + queue) or writes a tombstone that makes any late debit refuse (->
+ * release). Stock, points and voucher codes are therefore never lost nor granted twice, whatever
+ * step a crash interrupts.
+ *
+ * The rid names everything: "<msisdn>:<item id>:<gift day>:<tag>" (tag [A-Za-z0-9_-]{1,32}), so
+ * every transition can find both slots from the rid alone.
+ *
+ * Fulfilment stream CAT_FULFIL_STREAM (a plain XADD, MAXLEN ~): one entry per granted redemption
+ * with fields
+ *   rid, msisdn, to (beneficiary MSISDN or ""), item, version, price, day (gift day YYYYMMDD),
+ *   type ("provisioning" | "voucher" | "charity"), kind, quantity, unit (provisioning),
+ *   code (voucher: the code handed out), cause (charity), at (unix s)
+ * Delivery is AT LEAST ONCE: after a crash between XADD and "queued", the sweeper queues the rid
+ * again. The worker must be idempotent by rid (it is the provisioning Idempotency-Key, and the
+ * transitions below are idempotent).
+ *
+ * Record states (subscriber slot): paid -> queued -> fulfilled | refunded.
+ */
+#define CAT_RID_MAX 96            /* bytes of a rid, NUL included */
+#define CAT_REF_MAX 65            /* a provisioning reference: [A-Za-z0-9._:-]{1,64} + NUL */
+#define CAT_REASON_MAX 121        /* a refund reason: printable, '|' replaced, 120 bytes + NUL */
+#define CAT_FULFIL_STREAM "cat:fulfil"
+
+struct gw_redis;
+struct event_base;
+
+struct cat_redeem_config {
+    uint32_t reservation_timeout_s; /* a reservation older than this is swept (default 30) */
+    uint32_t sweep_interval_ms;     /* cat_redeem_start_sweeper period (default 1000) */
+    uint32_t history_len;           /* history entries kept per subscriber (default 50) */
+    uint32_t record_retention_days; /* redemption records kept (default 90) */
+    uint32_t stream_maxlen;         /* approximate MAXLEN of the stream (default 1000000) */
+    /* Tiers that may send a gift to another number (premium gifting). */
+    char gift_tiers[CAT_CAL_MAX_PREMIUM_TIERS][CAT_NAME_MAX];
+    unsigned n_gift_tiers;
+    /* The loyalty tiers, lowest first (the order cat_tier_meets uses). */
+    char tiers[8][CAT_NAME_MAX];
+    unsigned n_tiers;
+};
+void cat_redeem_config_defaults(struct cat_redeem_config *cfg); /* gift tiers: "gold" */
+
+struct cat_redeem;
+
+/* base, redis, store and cal are borrowed and must outlive the module (cal may be swapped with
+ * cat_redeem_set_calendar, e.g. on SIGHUP). cfg is copied. Registers the scripts with redis.
+ * NULL on bad arguments or ENOMEM. */
+struct cat_redeem *cat_redeem_new(struct event_base *base, struct gw_redis *redis,
+                                  struct cat_store *store, const struct cat_calendar *cal,
+                                  const struct cat_redeem_config *cfg);
+void cat_redeem_set_calendar(struct cat_redeem *r, const struct cat_calendar *cal);
+void cat_redeem_set_config(struct cat_redeem *r, const struct cat_redeem_config *cfg);
+/* Stops the sweeper timer. Requests in flight are not touched: their contexts hold no pointer to
+ * the module (free gw_redis first, as main.c does, to fail them). NULL is a no-op. */
+void cat_redeem_free(struct cat_redeem *r);
+
+/* Builds a rid "<msisdn>:<item>:<day>:<tag>" where tag is 16 hex digits of a hash of `source`
+ * (the USSD session key plus its start time: one confirm screen = one rid, so a repeated PDU or
+ * a retry never redeems twice). Returns 0, -EINVAL (bad msisdn/item/day) or -ENOSPC. */
+int cat_redeem_rid(const char *msisdn, const char *item_id, int32_t gift_day, const char *source,
+                   char *out, size_t cap);
+
+enum cat_redeem_outcome {
+    CAT_REDEEM_GRANTED = 0,    /* debited, stock taken, queued for fulfilment */
+    CAT_REDEEM_DUPLICATE,      /* this rid was already granted: nothing new happened */
+    CAT_REDEEM_CLOSED,         /* not a gift day now (result.next_open says when) */
+    CAT_REDEEM_UNAVAILABLE,    /* unknown, disabled, killed, not yet valid or expired */
+    CAT_REDEEM_PRICE_MISMATCH, /* price integrity: not the price of the version shown (alerted) */
+    CAT_REDEEM_OUT_OF_STOCK,
+    CAT_REDEEM_BLOCKED,        /* wallet field blocked=1 */
+    CAT_REDEEM_NEGATIVE,       /* the balance is negative (a reversal took back spent points) */
+    CAT_REDEEM_TIER,           /* tier below the item's */
+    CAT_REDEEM_LIMIT,          /* per-subscriber limit of the gift day reached */
+    CAT_REDEEM_BALANCE,        /* balance < price */
+    CAT_REDEEM_GIFT_REFUSED,   /* gifting needs a gift tier, or the beneficiary is invalid/self */
+    CAT_REDEEM_NO_CODE,        /* the voucher pool is empty */
+    CAT_REDEEM_ABANDONED,      /* the sweeper already settled this rid (tombstone) */
+    CAT_REDEEM__COUNT
+};
+const char *cat_redeem_outcome_name(enum cat_redeem_outcome o); /* "granted", "out_of_stock" */
+
+struct cat_redeem_result {
+    enum cat_redeem_outcome outcome;
+    char rid[CAT_RID_MAX];
+    int64_t price;                        /* charged (GRANTED/DUPLICATE) */
+    int64_t balance;                      /* after the debit; -1 when not read */
+    int32_t gift_day;                     /* YYYYMMDD, 0 when closed */
+    int64_t next_open;                    /* CLOSED: unix s of the next opening, 0 = none */
+    char code[CAT_VOUCHER_CODE_MAX + 1];  /* voucher handed out, "" otherwise */
+};
+
+/* err 0 with res, or err < 0 with res NULL: -ETIMEDOUT / -ENOTCONN (gw_redis), -EPROTO (bad
+ * reply). After an error the redemption may be half-way: retrying with the same rid is safe,
+ * and the sweeper settles it anyway. */
+typedef void (*cat_redeem_cb)(void *arg, int err, const struct cat_redeem_result *res);
+
+struct cat_redeem_request {
+    const char *msisdn;       /* the subscriber, digits */
+    const char *beneficiary;  /* premium gifting: another MSISDN; NULL or "" = self */
+    const char *version;      /* catalogue version the confirm screen showed */
+    const char *item_id;
+    int64_t price;            /* the price that screen showed */
+    const char *rid_source;   /* for cat_redeem_rid (USSD session key + start); or NULL ... */
+    const char *rid;          /* ... a ready rid from cat_redeem_rid (wins when non-NULL) */
+    int64_t now;              /* unix s: the one clock of the decision (window, gift day, lots) */
+};
+
+/* Redeems. Checks in C first (version alive, cat_price_check, cat_item_check, calendar), then
+ * runs the steps. Returns 0 (cb fires exactly once, from the loop) or < 0 (-EINVAL bad request,
+ * -ENOMEM, or a gw_redis error; cb never fires). */
+int cat_redeem_confirm(struct cat_redeem *r, const struct cat_redeem_request *req,
+                       cat_redeem_cb cb, void *arg);
+
+/* --- store transitions for the fulfilment worker (each idempotent, async contract as above) */
+enum cat_transition {
+    CAT_TR_DONE = 0,  /* applied now */
+    CAT_TR_ALREADY,   /* already in that state: nothing changed (a retry) */
+    CAT_TR_CONFLICT,  /* refused: fulfilled cannot be refunded and refunded cannot be fulfilled */
+    CAT_TR_UNKNOWN    /* no such paid redemption (never paid, tombstone, or aged out) */
+};
+const char *cat_transition_name(enum cat_transition t);
+/* err 0 with t, or err < 0 (t meaningless). */
+typedef void (*cat_transition_cb)(void *arg, int err, enum cat_transition t);
+
+/* Marks rid fulfilled with the provisioning reference ([A-Za-z0-9._:-]{1,64}, or NULL/"" when
+ * there is none, e.g. vouchers). Returns 0 (cb once) or -EINVAL/-ENOMEM/gw_redis error. */
+int cat_redeem_mark_fulfilled(struct cat_redeem *r, const char *rid, const char *reference,
+                              int64_t now, cat_transition_cb cb, void *arg);
+/* Permanent failure: gives the points back (a new lot dated today's local date, a history
+ * entry), gives the unit back to the gift day's stock and records the reason (untrusted text is
+ * fine: cut to CAT_REASON_MAX-1 bytes, control characters and '|' replaced). Two slots, two
+ * scripts: cb reports CAT_TR_DONE when the points were given back by this call, ALREADY when an
+ * earlier call did (the restock is completed either way). Returns as above. */
+int cat_redeem_refund(struct cat_redeem *r, const char *rid, const char *reason, int64_t now,
+                      cat_transition_cb cb, void *arg);
+/* Charity: adds the redemption's points to the cause's totals (hash cat:{cause:<CAUSE>} fields
+ * total, count), once per rid. Returns as above. */
+int cat_redeem_charity_add(struct cat_redeem *r, const char *rid, const char *cause,
+                           int64_t points, int64_t now, cat_transition_cb cb, void *arg);
+
+/* --- sweeper */
+struct cat_sweep_stats {
+    uint64_t scanned, confirmed, released, requeued, errors;
+};
+/* One pass over the items of the current catalogue: reservations older than the timeout at
+ * `now` are settled (see above). cb(arg, err, stats) once the pass is over (err < 0 only when
+ * nothing could be asked). Returns 0 or < 0 (cb never fires; -EBUSY when a pass is running). */
+int cat_redeem_sweep(struct cat_redeem *r, int64_t now,
+                     void (*cb)(void *arg, int err, const struct cat_sweep_stats *st), void *arg);
+/* A timer running cat_redeem_sweep every sweep_interval_ms (one pass at a time) with the
+ * gateway's clock. Returns 0 or -ENOMEM. */
+int cat_redeem_start_sweeper(struct cat_redeem *r);
+void cat_redeem_get_sweep_stats(const struct cat_redeem *r, struct cat_sweep_stats *out);
+
+/* --- voucher pools in Redis: cat:{pool:<NAME>}:q (list of codes not yet handed out),
+ * :all (every code ever loaded, so a reload never re-adds a code already given), :given (hash
+ * rid -> code). A code is claimed by a rid once (idempotent), before the debit, and the record
+ * keeps it; a refused debit or a swept reservation gives it back (it was never shown). */
+/* Pushes the pool's codes that were never loaded before; cb(arg, err, added). */
+int cat_redeem_pool_load(struct cat_redeem *r, const struct cat_voucher_pool *pool,
+                         void (*cb)(void *arg, int err, size_t added), void *arg);
 
 #endif

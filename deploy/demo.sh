@@ -39,7 +39,8 @@ SIM_PID=$!
 PIDS+=($SIM_PID)
 for _ in $(seq 50); do [ -s "$T/sim.port" ] && break; sleep 0.1; done
 
-cp "$SRC/deploy/loyalty-table.json" "$T/"
+cp "$SRC"/deploy/*.json "$T/" # the files loyaltygw.json names: loyalty table, USSD menus, catalogue
+cp "$SRC"/deploy/*.csv "$T/" 2>/dev/null || true
 jq --argjson port "$(cat "$T/sim.port")" --arg sock "$T/redis.sock" --arg stats "$T/stats.json" \
   '.smpp.port = $port | .redis.unix_socket = $sock | .metrics.stats_file = $stats
    | .metrics.interval_s = 1' "$SRC/deploy/loyaltygw.json" >"$T/loyaltygw.json"
@@ -71,3 +72,27 @@ echo
 echo "== gateway log (notable events)"
 grep -v ' DEBUG ' "$T/gw.log" | tail -n 25
 kill -TERM $GW_PID; wait $GW_PID || true
+
+# The USSD menu on a handset (issue 3; deploy/phone.sh is the interactive version): a scripted call
+# by the subscriber above, through a second gateway on the same Redis, so the points of the day
+# show. Skipped when this gateway build has no USSD configuration.
+if [ -n "$("$B/gateway/loyaltygw" --print-config --config "$SRC/deploy/loyaltygw.json" 2>/dev/null |
+           jq -r '.ussd.menus_file // empty' 2>/dev/null)" ]; then
+  echo
+  echo "== dial the USSD menu: 212612345678 dials *555#, then answers 1"
+  printf '*555#\n1\n' >"$T/call.txt"
+  "$B/smpp/smsc-sim" --listen 127.0.0.1:0 --port-file "$T/phone.port" --phone 212612345678 \
+    --script "$T/call.txt" --ussd-code-addr "$(jq -r '.ussd.service_code // "555"' "$T/loyaltygw.json")" \
+    --timeout-s 30 --log-level notice 2>"$T/phone.log" &
+  PHONE_PID=$!
+  PIDS+=($PHONE_PID)
+  for _ in $(seq 50); do [ -s "$T/phone.port" ] && break; sleep 0.1; done
+  jq --argjson port "$(cat "$T/phone.port")" '.smpp.port = $port | .smpp.reconnect_min_ms = 200
+     | .log.level = "notice" | .metrics.stats_file = ""' "$T/loyaltygw.json" >"$T/phone-gw.json"
+  "$B/gateway/loyaltygw" --config "$T/phone-gw.json" 2>"$T/phone-gw.log" &
+  PHONE_GW_PID=$!
+  PIDS+=($PHONE_GW_PID)
+  wait $PHONE_PID || echo "(the phone call did not finish: see the gateway log)"
+  kill -TERM $PHONE_GW_PID; wait $PHONE_GW_PID || true
+  echo "(your turn: deploy/phone.sh)"
+fi

@@ -10,6 +10,7 @@ PACKAGES=(
   redis-server redis-tools                  # the store, and redis-cli for tests and the demo
   jq valgrind procps iproute2               # integration tests read JSON summaries; leak checks
   libcrypt-dev curl                         # loyalty-admin's yescrypt hashes; its API tests
+  chromium                                  # the console's browser tests (playwright-core, npm)
 )
 
 missing=()

@@ -560,6 +560,47 @@ static json_t *dump_prefixes(const void *base)
     return a;
 }
 
+/* ---------------------------------------------------------------- redis.cluster_nodes */
+
+/* Seeds of a Redis Cluster, "host:port" each; [] (the default) = the single Redis of redis.host /
+ * redis.port / redis.unix_socket. */
+static int load_cluster_nodes(struct load_ctx *c, const struct key_def *k, json_t *v,
+                              const char *path, void *base)
+{
+    struct gw_redis_config *rc = &((struct gw_config *)base)->redis;
+    size_t i;
+    json_t *e;
+
+    (void)k;
+    if (!json_is_array(v) || json_array_size(v) > GW_REDIS_MAX_SEEDS)
+        return fail(c, path, "expected an array of at most %d \"host:port\" strings",
+                    GW_REDIS_MAX_SEEDS);
+    json_array_foreach(v, i, e)
+    {
+        char p[PATH_LEN], host[256];
+        uint16_t port;
+        const char *s = json_string_value(e);
+
+        snprintf(p, sizeof(p), "%s[%zu]", path, i);
+        if (!s || strlen(s) >= GW_REDIS_ADDR_LEN ||
+            gw_redis_parse_addr(s, host, sizeof(host), &port) < 0)
+            return fail(c, p, "expected \"host:port\" (port 1 to 65535)");
+        snprintf(rc->cluster_nodes[i], sizeof(rc->cluster_nodes[i]), "%s", s);
+    }
+    rc->n_cluster_nodes = (unsigned)json_array_size(v);
+    return 0;
+}
+
+static json_t *dump_cluster_nodes(const void *base)
+{
+    const struct gw_redis_config *rc = &((const struct gw_config *)base)->redis;
+    json_t *a = json_array();
+
+    for (unsigned i = 0; i < rc->n_cluster_nodes && i < GW_REDIS_MAX_SEEDS; i++)
+        json_array_append_new(a, json_string(rc->cluster_nodes[i]));
+    return a;
+}
+
 /* Money is never a binary float (spec "Field rules"): a decimal string, or a JSON integer. */
 static int load_max_amount(struct load_ctx *c, const struct key_def *k, json_t *v, const char *path,
                            void *base)
@@ -1029,6 +1070,134 @@ static json_t *dump_rates(const void *base)
     return o;
 }
 
+/* ---------------------------------------------------------------- ussd.* and sms.* specials */
+
+static const char *check_service_code(const char *s)
+{
+    size_t n = strlen(s);
+
+    return n >= 1 && n < USSD_SERVICE_CODE_MAX && strspn(s, "0123456789") == n
+               ? NULL
+               : "the digits dialled after '*' (\"555\"), 1 to 15 of them";
+}
+
+/* "ussd-menus.json" is relative to the main config file's folder, like "loyalty": "x.json" */
+static int load_menus_file(struct load_ctx *c, const struct key_def *k, json_t *v,
+                           const char *path, void *base)
+{
+    struct gw_config *cfg = base;
+    const char *s = json_string_value(v);
+    int n;
+
+    (void)k;
+    if (!s || strlen(s) != json_string_length(v) || !is_printable(s))
+        return fail(c, path, "expected a file name (\"\" = USSD off)");
+    if (s[0] == '\0' || s[0] == '/' || c->dir[0] == '\0')
+        n = snprintf(cfg->ussd_menus_file, sizeof(cfg->ussd_menus_file), "%s", s);
+    else
+        n = snprintf(cfg->ussd_menus_file, sizeof(cfg->ussd_menus_file), "%s/%s", c->dir, s);
+    if (n < 0 || (size_t)n >= sizeof(cfg->ussd_menus_file))
+        return fail(c, path, "file name too long");
+    return 0;
+}
+
+static json_t *dump_menus_file(const void *base)
+{
+    return json_string(((const struct gw_config *)base)->ussd_menus_file);
+}
+
+/* Keywords are UTF-8 ("رصيد"): one line, no control characters, compared trimmed. */
+static int load_sms_keywords(struct load_ctx *c, const struct key_def *k, json_t *v,
+                             const char *path, void *base)
+{
+    struct gw_config *cfg = base;
+    size_t i;
+    json_t *e;
+
+    (void)k;
+    if (!json_is_array(v) || json_array_size(v) > GW_SMS_KEYWORDS_MAX)
+        return fail(c, path, "expected an array of 0 to %d strings", GW_SMS_KEYWORDS_MAX);
+    json_array_foreach(v, i, e)
+    {
+        char p[PATH_LEN];
+        const char *s = json_string_value(e);
+        size_t len = s ? json_string_length(e) : 0;
+        bool ok = s && len > 0 && len < GW_SMS_KEYWORD_MAX && strlen(s) == len &&
+                  s[0] != ' ' && s[len - 1] != ' ';
+
+        for (size_t j = 0; ok && j < len; j++)
+            ok = (unsigned char)s[j] >= 0x20 && s[j] != 0x7f;
+        snprintf(p, sizeof(p), "%s[%zu]", path, i);
+        if (!ok)
+            return fail(c, p, "expected a word of 1 to %d bytes without control characters or "
+                              "spaces around it", GW_SMS_KEYWORD_MAX - 1);
+        memcpy(cfg->sms.keywords[i], s, len + 1);
+    }
+    cfg->sms.n_keywords = (unsigned)json_array_size(v);
+    return 0;
+}
+
+static json_t *dump_sms_keywords(const void *base)
+{
+    const struct gw_config *cfg = base;
+    json_t *a = json_array();
+
+    for (unsigned i = 0; i < cfg->sms.n_keywords && i < GW_SMS_KEYWORDS_MAX; i++)
+        json_array_append_new(a, json_string(cfg->sms.keywords[i]));
+    return a;
+}
+
+static const char *const ussd_dest_forms[] = {"code", "star_hash", NULL};
+static const char *const ussd_end_methods[] = {"op", "bit", "both", NULL};
+static const char *const ussd_key_modes[] = {"session_info", "umr", "msisdn", NULL};
+_Static_assert(USSD_DEST_CODE == 0 && USSD_DEST_STAR_HASH == 1, "ussd_dest_forms[]");
+_Static_assert(USSD_END_OP == 0 && USSD_END_BIT == 1 && USSD_END_BOTH == 2, "ussd_end_methods[]");
+_Static_assert(USSD_KEY_SESSION_INFO == 0 && USSD_KEY_UMR == 1 && USSD_KEY_MSISDN == 2,
+               "ussd_key_modes[]");
+
+/* ---------------------------------------------------------------- provisioning.* checks */
+
+static const char *check_base_url(const char *s)
+{
+    if (s[0] == '\0')
+        return NULL; /* cross-checked in validate: required when provisioning.enabled */
+    if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+        return "an http:// or https:// URL";
+    if (strchr(s, ' ') || strchr(s, '?') || strchr(s, '#'))
+        return "a base URL without spaces, query or fragment (\"/v1/grants\" is appended)";
+    return NULL;
+}
+
+/* consumer group and consumer names end up in Redis commands and log lines */
+static const char *check_worker_name(const char *s)
+{
+    for (; *s; s++) {
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-' || *s == '.' || *s == ':'))
+            return "letters, digits, '_', '-', '.' and ':' only";
+    }
+    return NULL;
+}
+
+static const char *check_sms_lang(const char *s)
+{
+    return strcmp(s, "en") == 0 || strcmp(s, "fr") == 0 ? NULL : "one of en, fr";
+}
+
+/* ---------------------------------------------------------------- catalog.* checks */
+
+/* "gold,platinum": tier names separated by commas, no spaces (split by wire_catalog.c) */
+static const char *check_tier_list(const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        bool ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                  *p == '_' || *p == '-' || (*p == ',' && p != s && p[1] && p[1] != ',');
+        if (!ok)
+            return "tier names separated by commas (\"gold,platinum\")";
+    }
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- the table of keys */
 
 static const char *const bind_modes[] = {"trx", "tx_rx", NULL};
@@ -1071,6 +1240,7 @@ static const struct key_def keys[] = {
     K_UINT("redis.reconnect_min_ms", S_, redis.reconnect_min_ms, 10, 3600000, NULL),
     K_UINT("redis.reconnect_max_ms", S_, redis.reconnect_max_ms, 10, 3600000, NULL),
     K_UINT("redis.max_pending", S_, redis.max_pending, 1, 10000000, NULL),
+    K_SPECIAL("redis.cluster_nodes", load_cluster_nodes, dump_cluster_nodes),
 
     /* events: the carrier contract's knobs (gw_event_limits_default, gw_event_format_default) */
     K_SPECIAL("events.senders", load_senders, dump_senders),
@@ -1097,6 +1267,56 @@ static const struct key_def keys[] = {
     K_SPECIAL("loyalty.promotions", load_promos, dump_promos),
     K_SPECIAL("loyalty.tiers", load_tiers, dump_tiers),
     K_INT("loyalty.daily_cap", S_, loyalty.daily_cap, 0, 1000000000, NULL),
+    K_UINT("loyalty.points_validity_months", S_, loyalty.points_validity_months, 0, 120, "0"),
+
+    /* ussd: the carrier's variations of shared/spec/ussd.md (ussd_config_defaults) */
+    K_STR("ussd.service_code", S_, ussd.service_code, 1, check_service_code, NULL),
+    {.name = "ussd.dest_form", .type = KT_ENUM, C_(ussd.dest_form), .names = ussd_dest_forms},
+    {.name = "ussd.end_method", .type = KT_ENUM, C_(ussd.end_method), .names = ussd_end_methods},
+    K_INT("ussd.abort_op", S_, ussd.abort_op, -1, 255, NULL),
+    {.name = "ussd.key_mode", .type = KT_ENUM, C_(ussd.key_mode), .names = ussd_key_modes},
+    K_UINT("ussd.t_answer_ms", S_, ussd.t_answer_ms, 1000, 3600000, NULL),
+    K_UINT("ussd.t_total_ms", S_, ussd.t_total_ms, 1000, 3600000, NULL),
+    K_UINT("ussd.t_end_ms", S_, ussd.t_end_ms, 1000, 3600000, NULL),
+    K_UINT("ussd.gsm7_limit", S_, ussd.gsm7_limit, 20, USSD_SCREEN_MAX, NULL),
+    K_UINT("ussd.ucs2_limit", S_, ussd.ucs2_limit, 20, USSD_SCREEN_MAX, NULL),
+    {.name = "ussd.bidi_marks", .type = KT_BOOL, C_(ussd.bidi_marks)},
+    K_UINT("ussd.dcs_gsm7", S_, ussd.text.dcs_gsm7, 0, 255, NULL),
+    K_UINT("ussd.dcs_ucs2", S_, ussd.text.dcs_ucs2, 0, 255, NULL),
+    {.name = "ussd.ucs2_surrogates", .type = KT_BOOL, C_(ussd.text.ucs2_surrogates)},
+    {.name = "ussd.menus_file", .type = KT_SPECIAL, .load = load_menus_file,
+     .dump = dump_menus_file, .def = "\"\""},
+
+    /* sms: balance by SMS for MO keywords sent to the short code (gw_sms.h) */
+    K_STR("sms.short_code", S_, sms.short_code, 1, NULL, "\"555\""),
+    {.name = "sms.keywords", .type = KT_SPECIAL, .load = load_sms_keywords,
+     .dump = dump_sms_keywords, .def = "[\"BAL\", \"SOLDE\", \"رصيد\", \"امتیاز\"]"},
+
+    /* provisioning: the carrier's grant API and the fulfilment worker (catalog/cat_fulfil.h) */
+    {.name = "provisioning.enabled", .type = KT_BOOL, C_(provisioning.enabled), .def = "false"},
+    K_STR("provisioning.base_url", S_, provisioning.base_url, 0, check_base_url, "\"\""),
+    {.name = "provisioning.token", .type = KT_STRING, C_(provisioning.token), .def = "\"\"",
+     .flags = KF_SECRET},
+    K_UINT("provisioning.connect_timeout_ms", S_, provisioning.connect_timeout_ms, 10, 600000,
+           "2000"),
+    K_UINT("provisioning.timeout_ms", S_, provisioning.timeout_ms, 10, 600000, "5000"),
+    K_UINT("provisioning.retry_min_ms", S_, provisioning.retry_min_ms, 10, 3600000, "2000"),
+    K_UINT("provisioning.retry_max_ms", S_, provisioning.retry_max_ms, 10, 86400000, "300000"),
+    K_UINT("provisioning.retry_deadline_s", S_, provisioning.retry_deadline_s, 1, 2592000,
+           "21600"),
+    K_UINT("provisioning.claim_idle_ms", S_, provisioning.claim_idle_ms, 100, 86400000, "60000"),
+    K_UINT("provisioning.max_in_flight", S_, provisioning.max_in_flight, 1, 10000, "32"),
+    K_STR("provisioning.group", S_, provisioning.group, 1, check_worker_name, "\"fulfil\""),
+    K_STR("provisioning.consumer", S_, provisioning.consumer, 0, check_worker_name, "\"\""),
+    K_STR("provisioning.sms_lang", S_, provisioning.sms_lang, 2, check_sms_lang, "\"en\""),
+
+    /* catalog: the gift catalogue, gift days and redemption (gateway/wire_catalog.c) */
+    K_STR("catalog.file", S_, catalog.file, 0, NULL, "\"\""),
+    K_STR("catalog.giftdays_file", S_, catalog.giftdays_file, 0, NULL, "\"\""),
+    K_STR("catalog.vouchers_dir", S_, catalog.vouchers_dir, 0, NULL, "\"\""),
+    K_UINT("catalog.reservation_timeout_s", S_, catalog.reservation_timeout_s, 5, 86400, "30"),
+    K_UINT("catalog.sweep_interval_ms", S_, catalog.sweep_interval_ms, 100, 600000, "1000"),
+    K_STR("catalog.gift_tiers", S_, catalog.gift_tiers, 0, check_tier_list, "\"gold\""),
 
     K_STR("log.level", S_, log.level, 1, check_level, "\"info\""),
     K_STR("metrics.stats_file", S_, metrics.stats_file, 0, NULL, "\"\""),
@@ -1142,6 +1362,7 @@ void gw_config_defaults(struct gw_config *cfg)
     snprintf(cfg->events.senders[0], sizeof(cfg->events.senders[0]), "LOYALTY");
     cfg->events.n_senders = 1;
     gw_loyalty_default(&cfg->loyalty);
+    ussd_config_defaults(&cfg->ussd);
     c.err = err;
     c.errlen = sizeof(err);
     for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
@@ -1349,6 +1570,25 @@ int gw_config_validate(const struct gw_config *cfg, char *err, size_t errlen)
                     cfg->redis.reconnect_min_ms, cfg->redis.reconnect_max_ms);
     if (cfg->redis.host[0] == '\0' && cfg->redis.unix_socket[0] == '\0')
         return fail(&c, "redis.host", "set redis.host or redis.unix_socket");
+    /* provisioning: a worker needs somewhere to call; a claim must not steal an entry whose
+     * call may still be running in a live worker */
+    if (cfg->provisioning.enabled && cfg->provisioning.base_url[0] == '\0')
+        return fail(&c, "provisioning.base_url", "required when provisioning.enabled is true");
+    if (cfg->provisioning.retry_min_ms > cfg->provisioning.retry_max_ms)
+        return fail(&c, "provisioning.retry_min_ms",
+                    "%" PRIu32 " is above provisioning.retry_max_ms %" PRIu32,
+                    cfg->provisioning.retry_min_ms, cfg->provisioning.retry_max_ms);
+    if ((uint64_t)cfg->provisioning.claim_idle_ms < 2 * (uint64_t)cfg->provisioning.timeout_ms)
+        return fail(&c, "provisioning.claim_idle_ms",
+                    "%" PRIu32 " is below twice provisioning.timeout_ms (%" PRIu32 ")",
+                    cfg->provisioning.claim_idle_ms, cfg->provisioning.timeout_ms);
+    {
+        char uerr[160];
+
+        /* the ussd library names the field ("t_answer_ms > t_total_ms") */
+        if (ussd_config_check(&cfg->ussd, uerr, sizeof(uerr)) < 0)
+            return fail(&c, "ussd", "%s", uerr);
+    }
     /* 5. the loyalty table */
     for (int k = 0; k < GW_EV__COUNT; k++) {
         char p[PATH_LEN];

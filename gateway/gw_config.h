@@ -16,8 +16,11 @@
 #include "gw_loyalty.h"
 #include "gw_redis.h"
 #include "smpp.h"
+#include "ussd.h"
 
 #define GW_MAX_SENDERS 8
+#define GW_SMS_KEYWORDS_MAX 8  /* MO SMS keywords that ask for the balance */
+#define GW_SMS_KEYWORD_MAX 48  /* bytes of one keyword (UTF-8), NUL included */
 
 struct gw_config {
     struct smpp_esme_config smpp;
@@ -30,6 +33,44 @@ struct gw_config {
     } events;
     struct gw_ledger_config ledger;
     struct gw_loyalty loyalty;
+    /* USSD (issue 3): the carrier's variations (ussd.h) and the menu file. menus_file is
+     * resolved against the config file's folder at load; "" = USSD off (answered ROK, dropped). */
+    struct ussd_config ussd;
+    char ussd_menus_file[512];
+    /* SMS side: MO keywords sent to short_code get the balance by SMS (gw_sms.h) */
+    struct {
+        char short_code[21];
+        char keywords[GW_SMS_KEYWORDS_MAX][GW_SMS_KEYWORD_MAX];
+        unsigned n_keywords;
+    } sms;
+    /* Gift fulfilment (issue 4): the carrier's provisioning API (shared/spec/provisioning.md) and
+     * the worker on the fulfilment stream (catalog/cat_fulfil.h). */
+    struct {
+        bool enabled;                /* run the worker inside loyaltygw (default false) */
+        char base_url[256];          /* "http://127.0.0.1:8080": POST {base_url}/v1/grants */
+        char token[256];             /* Authorization: Bearer (secret) */
+        uint32_t connect_timeout_ms; /* default 2000 */
+        uint32_t timeout_ms;         /* deadline of one call, default 5000 */
+        uint32_t retry_min_ms;       /* first back-off after a temporary failure, default 2000 */
+        uint32_t retry_max_ms;       /* back-off ceiling, default 300000 */
+        uint32_t retry_deadline_s;   /* temporary failures for this long become permanent */
+        uint32_t claim_idle_ms;      /* entries idle this long in another consumer are taken */
+        uint32_t max_in_flight;      /* provisioning calls at once, default 32 */
+        char group[64];              /* consumer group on the stream, default "fulfil" */
+        char consumer[64];           /* this worker's name in the group ("" = host name) */
+        char sms_lang[4];            /* language of the confirmation/apology SMS: en | fr */
+    } provisioning;
+    /* Catalogue, gift days and redemption (issue 4: catalog/catalog.h, gateway/wire_catalog.c).
+     * File names are relative to the config file's folder (resolved by wire_catalog.c);
+     * file "" = no catalogue (the gift menus say "unavailable"). */
+    struct {
+        char file[512];                 /* the catalogue JSON (deploy/catalog.json) */
+        char giftdays_file[512];        /* the gift-day calendar (deploy/giftdays.json) */
+        char vouchers_dir[512];         /* <POOL>.csv per voucher pool; "" = none */
+        uint32_t reservation_timeout_s; /* the sweeper settles older reservations (30) */
+        uint32_t sweep_interval_ms;     /* sweeper period (1000) */
+        char gift_tiers[128];           /* tiers that may gift to another number: "gold,platinum" */
+    } catalog;
     struct {
         char level[16];
     } log;

@@ -20,6 +20,7 @@ struct gw_ingest {
     struct gw_ledger *ledger;
     struct gw_loyalty table;
     struct gw_ingest_stats stats;
+    struct gw_ingest_hooks hooks;
 };
 
 struct ingest_req {
@@ -47,6 +48,11 @@ struct gw_ingest *gw_ingest_new(const struct gw_config *cfg, struct gw_ledger *l
 void gw_ingest_free(struct gw_ingest *g)
 {
     free(g);
+}
+
+void gw_ingest_set_hooks(struct gw_ingest *g, const struct gw_ingest_hooks *hooks)
+{
+    g->hooks = *hooks;
 }
 
 void gw_ingest_set_table(struct gw_ingest *g, const struct gw_loyalty *table)
@@ -270,8 +276,12 @@ void gw_ingest_on_deliver(void *arg, struct smpp_esme *e, uint64_t token, uint32
         /* USSD is answered ROK at once, never with a temporary error (../shared/spec/ussd.md). */
         g->stats.ussd_in++;
         respond(g, e, token, SMPP_ROK);
+        if (g->hooks.ussd)
+            g->hooks.ussd(g->hooks.ussd_arg, e, sm);
         return;
     }
     g->stats.mo_sms++;
     respond(g, e, token, SMPP_ROK);
+    if (g->hooks.mo_sms)
+        g->hooks.mo_sms(g->hooks.mo_sms_arg, e, sm);
 }

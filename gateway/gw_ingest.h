@@ -7,8 +7,9 @@
  *   ESME_RX_P_APPN  malformed or rejected, once the dead letter is safely in Redis
  * A dead letter that cannot be written is answered ESME_RX_T_APPN too: nothing is lost.
  *
- * Subscriber traffic (USSD, MO SMS) and delivery receipts are acknowledged and counted; they are
- * handed to an optional hook for the USSD layer.
+ * Subscriber traffic (USSD, MO SMS) and delivery receipts are acknowledged ESME_ROK at once and
+ * counted; USSD and MO SMS are then handed to the hooks of struct gw_ingest_hooks (main.c wires
+ * gw_ussd and gw_sms there). USSD is never answered ESME_RX_T_APPN: that only kills the dialogue.
  */
 #ifndef GW_INGEST_H
 #define GW_INGEST_H
@@ -61,6 +62,17 @@ void gw_ingest_on_deliver(void *arg, struct smpp_esme *e, uint64_t token, uint32
                           const struct smpp_sm *sm);
 void gw_ingest_on_rejected(void *arg, const uint8_t *pdu, size_t len, uint32_t status,
                            const char *reason);
+
+/* Where subscriber traffic goes once it was answered ESME_ROK. Either hook may be NULL (the PDU
+ * is then only counted). sm is valid only during the call; e is the link it came from. */
+struct gw_ingest_hooks {
+    void (*ussd)(void *arg, struct smpp_esme *e, const struct smpp_sm *sm);
+    void *ussd_arg;
+    void (*mo_sms)(void *arg, struct smpp_esme *e, const struct smpp_sm *sm);
+    void *mo_sms_arg;
+};
+/* Sets the hooks (copied). */
+void gw_ingest_set_hooks(struct gw_ingest *g, const struct gw_ingest_hooks *hooks);
 
 /* Swaps the loyalty table (after a reload). The table is copied. */
 void gw_ingest_set_table(struct gw_ingest *g, const struct gw_loyalty *table);

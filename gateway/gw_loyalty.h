@@ -56,6 +56,9 @@ struct gw_loyalty {
     unsigned n_tiers;
     int64_t daily_cap;                   /* points per subscriber per local day; 0 = no cap */
     char timezone[64];                   /* IANA zone for local days and date-only ranges */
+    /* Points earned on local day D expire on D + this many months (clamped to the month's last
+     * day); 0 = points never expire. Read by the USSD/SMS balance ("expiring next"). */
+    uint32_t points_validity_months;
 };
 
 struct gw_earn {

@@ -11,6 +11,20 @@
  *              dropped before the answer), -ECANCELED (gw_redis_free)
  * The reply is owned by the client and valid only during the callback. A late reply, after its
  * deadline fired, is logged and dropped.
+ *
+ * Redis Cluster (cfg.n_cluster_nodes > 0; hiredis 0.14 has no cluster support, so it lives here):
+ * the seeds give the slot map (CLUSTER SLOTS, at connect and again after MOVED or a lost node);
+ * there is one single-node client per master on the same loop, each with its own reconnect,
+ * back-off and script loading. A request goes to the master of its key's hash slot (CRC16 XMODEM
+ * of the key or of its {hash tag}, mod 16384). MOVED updates the map and re-sends to the right
+ * master; ASK re-sends there preceded by ASKING; TRYAGAIN and CLUSTERDOWN re-send after a short
+ * delay (20 ms, doubling to 320 ms); all within the request's original deadline (then
+ * -ETIMEDOUT), the callback still exactly once, at most 16 MOVED/ASK (then that error is the
+ * reply); a target master still connecting is waited for, within the deadline. Those replies
+ * mean "not executed", so re-sending is safe; a link lost with a request on it is -ENOTCONN, never
+ * re-sent (the command may have run). Keys of one script or command in different slots get
+ * Redis's CROSSSLOT error reply. gw_redis_is_connected() and gw_redis_on_state() are about the
+ * whole: up when every slot has a connected master.
  */
 #ifndef GW_REDIS_H
 #define GW_REDIS_H
@@ -22,6 +36,10 @@
 struct event_base;
 struct redisReply;
 
+#define GW_REDIS_MAX_SEEDS 16
+#define GW_REDIS_ADDR_LEN 264 /* "host:port": a 255-byte host name, ':', 5 digits, NUL */
+#define GW_REDIS_SLOTS 16384
+
 struct gw_redis_config {
     char host[256];         /* default "127.0.0.1"; ignored when unix_socket is set */
     uint16_t port;          /* default 6379 */
@@ -31,6 +49,11 @@ struct gw_redis_config {
     uint32_t reconnect_min_ms;    /* default 100, doubled per failure with jitter */
     uint32_t reconnect_max_ms;    /* default 5000 */
     uint32_t max_pending;         /* requests in flight before -ENOBUFS (default 100000) */
+    /* Redis Cluster seeds, "host:port" (IPv6 as "[addr]:port" or "addr:port", the last ':'
+     * splits); n_cluster_nodes == 0: the single Redis above. When set, host/port/unix_socket are
+     * ignored, and max_pending and the timeouts apply to the cluster as a whole and per master. */
+    char cluster_nodes[GW_REDIS_MAX_SEEDS][GW_REDIS_ADDR_LEN];
+    unsigned n_cluster_nodes;
 };
 void gw_redis_config_defaults(struct gw_redis_config *cfg);
 
@@ -38,6 +61,10 @@ struct gw_redis_stats {
     uint64_t requests, replies, errors_reply, timeouts, not_connected, late_replies;
     uint64_t connects, disconnects, noscript_fallbacks;
     uint32_t pending;
+    /* Cluster mode only (0 otherwise); connects, disconnects, noscript_fallbacks and late_replies
+     * are summed over the masters' links, the rest are counted once per request. */
+    uint64_t moved, asked, retried_busy, slot_map_loads; /* retried_busy: TRYAGAIN/CLUSTERDOWN */
+    uint32_t nodes, nodes_up;
 };
 
 typedef void (*gw_redis_cb)(void *arg, int err, const struct redisReply *reply);
@@ -58,12 +85,30 @@ int gw_redis_command(struct gw_redis *r, int argc, const char **argv, const size
                      gw_redis_cb cb, void *arg);
 /* Convenience for tests and tools: printf-style like redisAsyncCommand. */
 int gw_redis_commandf(struct gw_redis *r, gw_redis_cb cb, void *arg, const char *fmt, ...);
+/* In cluster mode gw_redis_command and gw_redis_commandf route by the command's first key: argv[1]
+ * for ordinary commands (GET, SET, H*, L*, X ADD/LEN/RANGE/TRIM, INCR, EXPIRE, DEL k, ...), argv[2]
+ * for MEMORY USAGE / OBJECT / XINFO / XGROUP, the first declared key of EVAL/EVALSHA/FCALL, and
+ * any connected master for keyless commands (PING, INFO, TIME, CLUSTER, SCRIPT, CONFIG, CLIENT,
+ * FLUSHALL, DBSIZE, KEYS, SCAN, ...; these then reach ONE master only). Commands whose first key
+ * is elsewhere (XREAD ... STREAMS k, BITOP op dest, ...) must use gw_redis_command_key.
+ * gw_redis_command_key: the same as gw_redis_command, routed by key (keylen bytes, binary-safe);
+ * with a single Redis the key is only validated. Same contract and errors. */
+int gw_redis_command_key(struct gw_redis *r, const char *key, size_t keylen, int argc,
+                         const char **argv, const size_t *argvlen, gw_redis_cb cb, void *arg);
+
+/* The Redis Cluster hash slot of a key (0..16383): CRC16-XMODEM of the key, or of the part between
+ * the first '{' and the first '}' after it when that part is not empty. */
+unsigned gw_redis_key_slot(const char *key, size_t len);
+/* Parses a seed "host:port" ("[v6]:port" accepted) into host (NUL-terminated) and port (1..65535).
+ * Returns 0 or -EINVAL. */
+int gw_redis_parse_addr(const char *s, char *host, size_t hostlen, uint16_t *port);
 
 /* Registers a Lua script (body is copied) and returns its id (>= 0) or -ENOMEM. The client
  * SCRIPT LOADs it on every (re)connect. */
 int gw_redis_script_add(struct gw_redis *r, const char *body, size_t len);
 /* Runs a registered script with EVALSHA; on NOSCRIPT it retries once with EVAL, transparently,
- * under the same deadline. argv holds the keys first (nkeys of them), then the arguments. */
+ * under the same deadline. argv holds the keys first (nkeys of them), then the arguments.
+ * Cluster mode: routed by the first key (any master when nkeys == 0). */
 int gw_redis_script_run(struct gw_redis *r, int script_id, int nkeys, int argc,
                         const char **argv, const size_t *argvlen, gw_redis_cb cb, void *arg);
 

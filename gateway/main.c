@@ -26,7 +26,11 @@
 #include "gw_ingest.h"
 #include "gw_ledger.h"
 #include "gw_redis.h"
+#include "gw_sms.h"
+#include "gw_ussd.h"
 #include "smpp.h"
+#include "wire_catalog.h"
+#include "wire_fulfil.h"
 
 #define LGW_VERSION "0.1.0"
 
@@ -39,6 +43,11 @@ struct app {
     struct gw_ledger *ledger;
     struct gw_ingest *ingest;
     struct smpp_esme *esme;
+    struct ussd_menus *menus; /* USSD menu file (NULL: USSD off); swapped by SIGHUP */
+    struct gw_ussd *ussd;
+    struct gw_sms *sms;
+    struct wire_catalog *catalog; /* catalogue, gift days, redemption (NULL: catalog.file "") */
+    struct wire_fulfil *fulfil;   /* gift fulfilment worker (NULL: provisioning.enabled false) */
     struct event *ev_term, *ev_int, *ev_hup, *ev_usr1;
     struct event *ev_metrics, *ev_start;
     bool esme_started;
@@ -100,13 +109,30 @@ static void write_stats(struct app *a)
     fprintf(f,
             ",\"redis\":{\"connected\":%s,\"requests\":%llu,\"replies\":%llu,\"errors_reply\":%llu,"
             "\"timeouts\":%llu,\"not_connected\":%llu,\"late_replies\":%llu,\"connects\":%llu,"
-            "\"disconnects\":%llu,\"noscript_fallbacks\":%llu,\"pending\":%u}}\n",
+            "\"disconnects\":%llu,\"noscript_fallbacks\":%llu,\"pending\":%u}",
             gw_redis_is_connected(a->redis) ? "true" : "false", (unsigned long long)rs.requests,
             (unsigned long long)rs.replies, (unsigned long long)rs.errors_reply,
             (unsigned long long)rs.timeouts, (unsigned long long)rs.not_connected,
             (unsigned long long)rs.late_replies, (unsigned long long)rs.connects,
             (unsigned long long)rs.disconnects, (unsigned long long)rs.noscript_fallbacks,
             rs.pending);
+    if (a->ussd) {
+        struct gw_ussd_stats us;
+        gw_ussd_get_stats(a->ussd, &us);
+        fprintf(f, ",\"ussd\":");
+        gw_ussd_stats_json(&us, f);
+    }
+    if (a->fulfil) {
+        fprintf(f, ",\"fulfil\":");
+        wire_fulfil_stats_json(a->fulfil, f);
+    }
+    if (a->sms) {
+        struct gw_sms_stats ms;
+        gw_sms_get_stats(a->sms, &ms);
+        fprintf(f, ",\"sms\":");
+        gw_sms_stats_json(&ms, f);
+    }
+    fprintf(f, "}\n");
     if (fclose(f) != 0 || rename(tmp, path) != 0)
         gw_log(GW_LOG_ERROR, "metrics", "cannot write %s: %s", path, strerror(errno));
 }
@@ -179,6 +205,7 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
     }
     a->stopping = true;
     gw_log(GW_LOG_NOTICE, "main", "signal %d: draining, unbinding and exiting", (int)sig);
+    wire_fulfil_stop(a->fulfil); /* no new grant calls; what is not acked resumes next start */
     smpp_esme_stop(a->esme, on_esme_stopped, a);
 }
 
@@ -213,6 +240,23 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
         gw_ingest_set_table(a->ingest, &a->cfg.loyalty);
         gw_ledger_set_table(a->ledger, &a->cfg.loyalty);
         gw_log(GW_LOG_NOTICE, "config", "loyalty table reloaded from %s", a->config_path);
+    }
+    /* the USSD menu file too: ussd_menus_reload keeps the old menus when the new file is bad */
+    if (a->menus && a->cfg.ussd_menus_file[0]) {
+        if (ussd_menus_reload(&a->menus, a->cfg.ussd_menus_file, err, sizeof(err)) < 0)
+            gw_log(GW_LOG_ERROR, "config", "menu reload refused, keeping the current menus: %s",
+                   err);
+        else
+            gw_log(GW_LOG_NOTICE, "config", "USSD menus reloaded from %s",
+                   a->cfg.ussd_menus_file);
+    }
+    /* the catalogue and gift days: an atomic version switch, the old ones stay on error */
+    if (a->catalog) {
+        if (wire_catalog_reload(a->catalog, fresh, a->config_path, err, sizeof(err)) < 0)
+            gw_log(GW_LOG_ERROR, "config", "catalogue reload refused, keeping the current one: %s",
+                   err);
+        else
+            gw_log(GW_LOG_NOTICE, "config", "catalogue and gift days reloaded");
     }
     free(fresh);
 }
@@ -270,6 +314,52 @@ static int run(struct app *a)
     a->esme = smpp_esme_new(a->base, &a->cfg.smpp, &esme_ops, a->ingest);
     if (!a->esme)
         return -ENOMEM;
+    if (a->cfg.ussd_menus_file[0]) {
+        /* USSD and the SMS keywords (issue 3): subscriber traffic leaves gw_ingest through hooks */
+        char err[512];
+        int rc = ussd_menus_load(a->cfg.ussd_menus_file, &a->menus, err, sizeof(err));
+        if (rc < 0) {
+            gw_log(GW_LOG_ERROR, "config", "ussd.menus_file: %s", err);
+            return rc;
+        }
+        a->ussd = gw_ussd_new(a->base, &a->cfg, a->redis, &a->menus);
+        a->sms = gw_sms_new(a->esme, &a->cfg, a->redis, &a->menus);
+        if (!a->ussd || !a->sms)
+            return -ENOMEM;
+        gw_ingest_set_hooks(a->ingest, &(struct gw_ingest_hooks){
+                                           .ussd = gw_ussd_on_deliver,
+                                           .ussd_arg = a->ussd,
+                                           .mo_sms = gw_sms_on_mo,
+                                           .mo_sms_arg = a->sms,
+                                       });
+    }
+    if (a->cfg.catalog.file[0]) {
+        /* Catalogue, gift days and redemption (issue 4): the gift menus and the redeem hook */
+        char err[512];
+        a->catalog = wire_catalog_new(a->base, a->redis, &a->cfg, a->config_path, err,
+                                      sizeof(err));
+        if (!a->catalog) {
+            gw_log(GW_LOG_ERROR, "config", "catalog: %s", err);
+            return -EINVAL;
+        }
+        if (a->ussd) {
+            struct gw_ussd_ops ops;
+            wire_catalog_redeem_ops(a->catalog, &ops);
+            gw_ussd_set_catalog(a->ussd, &wire_catalog_ussd_ops, a->catalog);
+            gw_ussd_set_ops(a->ussd, &ops);
+        }
+    }
+    if (a->cfg.provisioning.enabled) {
+        /* Gift fulfilment (issue 4 part 4): the worker on the redemption stream */
+        char err[256];
+        a->fulfil = wire_fulfil_new(a->base, a->redis, &a->cfg,
+                                    a->catalog ? wire_catalog_redeem(a->catalog) : NULL, a->sms,
+                                    NULL, err, sizeof(err));
+        if (!a->fulfil) {
+            gw_log(GW_LOG_ERROR, "config", "%s", err);
+            return -EINVAL;
+        }
+    }
 
     a->ev_term = evsignal_new(a->base, SIGTERM, on_term, a);
     a->ev_int = evsignal_new(a->base, SIGINT, on_term, a);
@@ -291,7 +381,10 @@ static int run(struct app *a)
     gw_redis_on_state(a->redis, on_redis_state, a);
     gw_redis_start(a->redis);
     char redis_at[300];
-    if (a->cfg.redis.unix_socket[0])
+    if (a->cfg.redis.n_cluster_nodes > 0)
+        snprintf(redis_at, sizeof(redis_at), "cluster:%s (%u seed(s))",
+                 a->cfg.redis.cluster_nodes[0], a->cfg.redis.n_cluster_nodes);
+    else if (a->cfg.redis.unix_socket[0])
         snprintf(redis_at, sizeof(redis_at), "unix:%s", a->cfg.redis.unix_socket);
     else
         snprintf(redis_at, sizeof(redis_at), "%s:%u", a->cfg.redis.host, a->cfg.redis.port);
@@ -314,9 +407,18 @@ static void teardown(struct app *a)
             event_free(evs[i]);
     }
     /* Redis first: it fails what is still pending, and those callbacks answer through the link
-     * (a no-op now that it is closed) before the link and the ingest go away. */
+     * (a no-op now that it is closed) before the link and the ingest go away. USSD and SMS stop
+     * asking Redis first, and outlive the link, whose free fails their pending submits. */
+    gw_ussd_detach(a->ussd);
+    gw_sms_detach(a->sms);
+    wire_fulfil_stop(a->fulfil);
     gw_redis_free(a->redis);
+    wire_fulfil_free(a->fulfil); /* after Redis, before the catalogue its store ops point into */
+    wire_catalog_free(a->catalog); /* after Redis: its redemptions in flight ended first */
     smpp_esme_free(a->esme);
+    gw_ussd_free(a->ussd);
+    gw_sms_free(a->sms);
+    ussd_menus_free(a->menus);
     gw_ledger_free(a->ledger);
     gw_ingest_free(a->ingest);
     if (a->base)

@@ -235,6 +235,11 @@ const char *ussd_menus_default_lang(const struct ussd_menus *menus);
 bool ussd_menus_has_lang(const struct ussd_menus *menus, const char *code);
 /* Whether node id exists (for tests and the session restore path). */
 bool ussd_menus_has_node(const struct ussd_menus *menus, const char *id);
+/* A label of "labels.<lang>" by name ("more", "back", "invalid", "unavailable", "no_history"),
+ * in lang or, when the file has no such language, the default one. NULL for an unknown name.
+ * Valid until the menus are freed. The transport uses "unavailable" when it cannot even run a
+ * step (the store is down). */
+const char *ussd_menus_label(const struct ussd_menus *menus, const char *lang, const char *name);
 
 /* ---------------------------------------------------------------- providers */
 
@@ -366,6 +371,25 @@ int ussd_engine_open(const struct ussd_env *env, const char *dialled, size_t len
  */
 int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len,
                        struct ussd_state *st, struct ussd_reply *out);
+
+/*
+ * Renders again the screen *st describes (its node and page, without the error line), for a
+ * transport that must answer with the current screen without advancing the dialogue (an answer
+ * that lost a race with another process). Returns 0 and fills *out; -EINVAL; -ENOMEM. A node the
+ * menus no longer have gives the root menu.
+ */
+int ussd_engine_show(const struct ussd_env *env, const struct ussd_state *st,
+                     struct ussd_reply *out);
+
+/*
+ * Expands the SMS text `name` ("balance") of the menu file's optional "sms" section in language
+ * lang (the default language when the file does not have lang) with the subscriber placeholders
+ * of env->sub, into out[0..cap) (UTF-8, NUL-terminated) and *len. Lines whose placeholder has no
+ * value are left out, as on screens. Returns 0; -ENOENT when the file has no such text; -EAGAIN
+ * when a provider failed; -ENOSPC when out is too small; -EINVAL; -ENOMEM.
+ */
+int ussd_engine_text(const struct ussd_env *env, const char *lang, const char *name, char *out,
+                     size_t cap, size_t *len);
 
 /* ---------------------------------------------------------------- sessions (ussd_session.c) */
 

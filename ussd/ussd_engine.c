@@ -923,3 +923,67 @@ done:
     step_free(&s);
     return rc;
 }
+
+/* ---------------------------------------------------------------- transport helpers */
+
+int ussd_engine_show(const struct ussd_env *env, const struct ussd_state *st,
+                     struct ussd_reply *out)
+{
+    struct step s;
+    int cur, rc;
+
+    if (!out || !st)
+        return -EINVAL;
+    if ((rc = step_begin(&s, env, st)) < 0)
+        return rc;
+    s.st.error = false;
+    cur = menu_node_find(s.m, s.st.node);
+    if (cur < 0) {
+        s.st.page = 0;
+        s.st.item = s.st.category = 0;
+        cur = (int)s.m->root;
+    }
+    rc = show(&s, (size_t)cur, NULL, -1, NULL, out);
+    step_free(&s);
+    return rc;
+}
+
+int ussd_engine_text(const struct ussd_env *env, const char *lang, const char *name, char *out,
+                     size_t cap, size_t *len)
+{
+    struct ussd_state st;
+    struct step s;
+    struct tbuf t = {0};
+    const char *tpl;
+    int rc;
+
+    if (!name || !out || cap == 0 || !len)
+        return -EINVAL;
+    memset(&st, 0, sizeof(st));
+    snprintf(st.lang, sizeof(st.lang), "%s", lang ? lang : "");
+    if ((rc = step_begin(&s, env, &st)) < 0)
+        return rc;
+    tpl = strcmp(name, "balance") == 0 ? s.m->lang[s.li].sms_balance : NULL;
+    if (!tpl) {
+        rc = -ENOENT;
+        goto out;
+    }
+    rc = expand(&s, tpl, &t);
+    if (rc == E_UNAVAILABLE) {
+        rc = -EAGAIN;
+        goto out;
+    }
+    if (rc < 0)
+        goto out;
+    if (t.len >= cap) {
+        rc = -ENOSPC;
+        goto out;
+    }
+    memcpy(out, t.p ? t.p : "", t.len);
+    out[t.len] = '\0';
+    *len = t.len;
+out:
+    tb_free(&t);
+    step_free(&s);
+    return rc;
+}

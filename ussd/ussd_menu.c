@@ -705,6 +705,50 @@ static int load_menus(struct lctx *c, json_t *root)
     return 0;
 }
 
+/* Optional "sms": {"<lang>": {"balance": "..."}}: texts of the SMS side (gw_sms.c), multi-line,
+ * with placeholders. When the section is there every language must have every text. */
+static int load_sms(struct lctx *c, json_t *root)
+{
+    static const char *const keys[] = {"balance", NULL};
+    struct ussd_menus *m = c->m;
+    json_t *sms = json_object_get(root, "sms");
+    char path[PATH_MAX_LEN];
+    const char *key;
+    json_t *v;
+    int rc;
+
+    if (!sms)
+        return 0;
+    if (!json_is_object(sms))
+        return fail(c, "sms", "expected an object per language");
+    json_object_foreach (sms, key, v) {
+        if (!is_comment(key) && menu_lang_find(m, key) < 0) {
+            snprintf(path, sizeof(path), "sms.%s", key);
+            return fail(c, path, "\"%s\" is not in languages", key);
+        }
+    }
+    for (size_t i = 0; i < m->nlang; i++) {
+        struct menu_lang *l = &m->lang[i];
+        json_t *o = json_object_get(sms, l->code);
+        snprintf(path, sizeof(path), "sms.%s", l->code);
+        if (!o)
+            return fail(c, path, "missing (every language needs its SMS texts)");
+        if (!json_is_object(o))
+            return fail(c, path, "expected an object");
+        if ((rc = only_keys(c, path, o, keys)) < 0)
+            return rc;
+        snprintf(path, sizeof(path), "sms.%s.balance", l->code);
+        if (!(v = json_object_get(o, "balance")))
+            return fail(c, path, "missing");
+        if ((rc = get_string(c, path, v, &l->sms_balance)) < 0 ||
+            (rc = check_text(c, path, l->sms_balance, true, true)) < 0)
+            return rc;
+        if (l->sms_balance[0] == '\0')
+            return fail(c, path, "must not be empty");
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- load */
 
 void ussd_menus_free(struct ussd_menus *m)
@@ -729,7 +773,8 @@ static int build(json_t *doc, const char *name, struct ussd_menus **out, char *e
 {
     static const char *const top[] = {"version", "languages", "default_language",
                                       "root",    "shortcuts", "nodes",
-                                      "labels",  "menus",     NULL};
+                                      "labels",  "menus",     "sms",
+                                      NULL};
     struct lctx c = {name, err, errlen, NULL};
     int rc;
 
@@ -750,7 +795,8 @@ static int build(json_t *doc, const char *name, struct ussd_menus **out, char *e
     }
     if ((rc = only_keys(&c, "(top)", doc, top)) < 0 || (rc = load_languages(&c, doc)) < 0 ||
         (rc = load_nodes(&c, doc)) < 0 || (rc = load_shortcuts(&c, doc)) < 0 ||
-        (rc = load_labels(&c, doc)) < 0 || (rc = load_menus(&c, doc)) < 0)
+        (rc = load_labels(&c, doc)) < 0 || (rc = load_menus(&c, doc)) < 0 ||
+        (rc = load_sms(&c, doc)) < 0)
         goto out;
     rc = 0;
 out:
@@ -853,4 +899,26 @@ bool ussd_menus_has_lang(const struct ussd_menus *m, const char *code)
 bool ussd_menus_has_node(const struct ussd_menus *m, const char *id)
 {
     return menu_node_find(m, id) >= 0;
+}
+
+const char *ussd_menus_label(const struct ussd_menus *m, const char *lang, const char *name)
+{
+    int li;
+    const struct menu_lang *l;
+
+    if (!m || !name)
+        return NULL;
+    li = menu_lang_find(m, lang);
+    l = &m->lang[li >= 0 ? (size_t)li : m->default_lang];
+    if (strcmp(name, "more") == 0)
+        return l->more;
+    if (strcmp(name, "back") == 0)
+        return l->back;
+    if (strcmp(name, "invalid") == 0)
+        return l->invalid;
+    if (strcmp(name, "unavailable") == 0)
+        return l->unavailable;
+    if (strcmp(name, "no_history") == 0)
+        return l->no_history;
+    return NULL;
 }

@@ -74,6 +74,7 @@ struct menu_lang {
     const char *name; /* in its own language: "Français" */
     bool rtl;         /* right-to-left script (bidi marks when configured) */
     const char *more, *back, *invalid, *unavailable, *no_history; /* labels */
+    const char *sms_balance; /* "sms.<lang>.balance" (optional section), NULL when absent */
 };
 
 struct menu_shortcut {

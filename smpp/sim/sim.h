@@ -13,8 +13,12 @@
  *   sim_session.c one SMPP session per connection (a gw_fsm each): framing, pre-scan, bind,
  *                 submits and --record, answers to our deliver_sm (shares sim_link.h with
  *                 sim_server.c)
- *   sim_ussd.c    the --ussd dialogue driver
- *   sim_summary.c the JSON and human summaries
+ *   sim_ussd.c    the --ussd dialogue driver, and the subscriber's deliver_sm every USSD mode
+ *                 sends (sim_ussd_build)
+ *   sim_load.c    --ussd-load: N dialogues by N subscribers, C at a time, hop latency
+ *   sim_phone.c   --phone: a handset in the terminal (interactive, or a script of lines)
+ *   sim_sms.c     user data headers and the reassembly of concatenated SMS (pure)
+ *   sim_summary.c the JSON and human summaries, latency percentiles
  *
  * Ownership: struct sim owns everything (events, sessions, inject items, the record file); a
  * session is unlinked when it closes and freed later from the cron ("graveyard"), never inside
@@ -30,6 +34,8 @@
 
 #include "gw_core.h"
 #include "smpp.h"
+
+struct event;
 
 /* ---------------------------------------------------------------- configuration */
 
@@ -68,7 +74,28 @@ struct sim_config {
     uint32_t ussd_timeout_ms;
     uint32_t linger_ms; /* --exit-when-done: wait this long for trailing submits before unbind */
     const char *log_level;
+    const char *ussd_code_addr; /* destination_addr of USSD deliver_sm; NULL: the dialled code */
+    uint32_t ussd_abort_op;     /* ussd_service_op of an abort; 0: the end bit alone */
+    const char *route;          /* first | rr | alternate */
+    const char *phone_msisdn;
+    const char *phone_script;
+    uint32_t load_n;
+    uint32_t load_concurrency;
+    uint64_t load_msisdn_base;
+    uint32_t wait_binds;  /* deliver nothing before this many receivers are bound */
+    double load_rate;     /* hops per second, 0 = unlimited */
+    uint32_t load_window; /* USSD deliver_sm per session awaiting deliver_sm_resp */
 };
+
+/* --route: which bound receiver gets the next deliver_sm. */
+enum sim_route {
+    SIM_ROUTE_RR = 0,    /* round robin over every deliver_sm (events and USSD) */
+    SIM_ROUTE_FIRST,     /* always the oldest bind with room */
+    SIM_ROUTE_ALTERNATE, /* USSD: never the bind that took the dialogue's previous deliver_sm
+                          * when another has room; events: round robin */
+};
+/* Parses a --route value; -EINVAL when unknown. */
+int sim_route_parse(const char *name, enum sim_route *out);
 
 /* ---------------------------------------------------------------- events (sim_events.c) */
 
@@ -173,6 +200,61 @@ size_t sim_text_to_utf8(uint8_t data_coding, const uint8_t *in, size_t len, char
  * the extension table escaped, anything else outside the alphabet becomes '?'). Returns the
  * output length, or -ENOSPC. */
 int sim_ascii_to_gsm(const char *in, uint8_t *out, size_t cap);
+/* Encodes what a subscriber typed (UTF-8, untrusted: invalid bytes become U+FFFD) as a handset
+ * does: GSM 03.38 (data_coding 0, unpacked, extension characters as 0x1B + septet) when every
+ * character is in the default alphabet, else UCS-2BE (data_coding 8; characters beyond the BMP
+ * as surrogate pairs). Persian or Arabic-Indic digits are not in GSM 03.38, so they go as
+ * UCS-2. Writes out[cap], *out_len and *data_coding. Returns 0, -ENOSPC (nothing written that
+ * the caller may use) or -EINVAL. */
+int sim_utf8_to_wire(const char *utf8, size_t len, uint8_t *out, size_t cap, size_t *out_len,
+                     uint8_t *data_coding);
+
+/* ---------------------------------------------------------------- SMS (sim_sms.c) */
+
+/* What a user data header says (3GPP TS 23.040 9.2.3.24). */
+struct sim_udh {
+    size_t len;    /* octets of the header, UDHL included: the text starts there */
+    bool concat;   /* a valid concatenation IE (0x00 8-bit or 0x08 16-bit reference) */
+    uint16_t ref;  /* concatenation reference */
+    uint8_t total; /* parts in the message, 1..255 */
+    uint8_t seq;   /* this part, 1..total */
+};
+
+/* Parses the UDH at data[0..len) of a short message sent with esm_class UDHI. Returns 0, or
+ * -EBADMSG when UDHL or an information element runs past the data. A concatenation IE with
+ * total 0, seq 0 or seq > total is ignored, as 23.040 asks of a receiver (concat stays false). */
+int sim_udh_parse(const uint8_t *data, size_t len, struct sim_udh *out);
+
+#define SIM_CONCAT_SLOTS 16
+#define SIM_CONCAT_MAX_OUT (255 * 160) /* the longest reassembled text, in octets */
+
+/* One message being reassembled; parts are owned (malloc). */
+struct sim_concat_msg {
+    bool used;
+    char from[21];
+    uint16_t ref;
+    uint8_t total, have, data_coding;
+    uint64_t stamp; /* insertion order, to drop the oldest when every slot is busy */
+    uint16_t len[255];
+    uint8_t *part[255];
+};
+
+/* Up to SIM_CONCAT_SLOTS messages in reassembly at once. Zero it to initialise. */
+struct sim_concat {
+    struct sim_concat_msg slot[SIM_CONCAT_SLOTS];
+    uint64_t clock;
+    uint64_t dropped; /* incomplete messages pushed out by newer ones */
+};
+
+/* Adds part u->seq of message (from, u->ref, u->total) whose text (after the UDH) is
+ * text[0..len). A repeated part replaces the earlier copy. When the part completes the message
+ * the parts are joined in order into out[cap] (*out_len octets, *data_coding of the first part)
+ * and the slot is freed: returns 1. Returns 0 while parts are missing, -ENOMEM, -EINVAL (u not a
+ * concatenation) or -ENOSPC (out too small; the message is dropped). */
+int sim_concat_add(struct sim_concat *c, const char *from, const struct sim_udh *u,
+                   uint8_t data_coding, const uint8_t *text, size_t len, uint8_t *out, size_t cap,
+                   size_t *out_len, uint8_t *out_dc);
+void sim_concat_free(struct sim_concat *c);
 
 /* ---------------------------------------------------------------- USSD (sim_ussd.c) */
 
@@ -203,7 +285,19 @@ struct sim_ussd {
     uint8_t screen_ops[SIM_USSD_MAX_SCREENS];
     size_t n_screens;
     uint32_t sent;
+    uint32_t last_session; /* the bind that took our previous deliver_sm (--route alternate) */
 };
+
+/* The subscriber's USSD deliver_sm, shared by --ussd, --ussd-load and --phone
+ * (../shared/spec/ussd.md "A dialogue"): service_type USSD, source_addr msisdn (international),
+ * destination_addr code_addr, ussd_service_op op, its_session_info (session_no << 8 |
+ * (seq & 0x7F) << 1 | end), text encoded by sim_utf8_to_wire(). Returns 0, or -EINVAL (an
+ * address too long) / -ENOSPC (text too long). */
+int sim_ussd_build(struct smpp_sm *sm, const char *msisdn, const char *code_addr, uint8_t op,
+                   const char *text, uint8_t session_no, uint8_t seq, bool end);
+/* Splits "1,2,0" into at most max items in place (an empty item is an empty answer, "" is no
+ * item). Returns the count, or -E2BIG. */
+int sim_ussd_split_inputs(char *buf, const char **items, size_t max);
 
 struct sim;
 /* Parses the --ussd options. Returns 0 or -EINVAL (message on stderr). */
@@ -221,6 +315,141 @@ void sim_ussd_on_lost(struct sim *sim, const char *why);
 /* From the cron: ends the dialogue when no screen came in time. */
 void sim_ussd_cron(struct sim *sim, int64_t now_ms);
 bool sim_ussd_finished(const struct sim_ussd *u);
+
+/* ---------------------------------------------------------------- --ussd-load (sim_load.c) */
+
+/* How a dialogue ended; the names are those of the --record lines and the summary. */
+enum sim_dlg_end {
+    SIM_END_NONE = 0,
+    SIM_END_PSSR,    /* "pssr": the gateway's PSSR response (op 17) */
+    SIM_END_ENDBIT,  /* "endbit": a screen with the end bit of its_session_info */
+    SIM_END_INPUTS,  /* "inputs_exhausted": a USSR request after the last input: we release */
+    SIM_END_ABORT,   /* "abort": an input "!abort" (the subscriber aborts) */
+    SIM_END_TIMEOUT, /* "timeout": no screen within --ussd-timeout-ms */
+    SIM_END_REFUSED, /* "refused": a deliver_sm answered other than ESME_ROK */
+    SIM_END_LOST,    /* "lost": a deliver_sm unanswered or its link dropped */
+    SIM_END__N
+};
+const char *sim_dlg_end_name(enum sim_dlg_end e);
+
+enum sim_dlg_state { SIM_DLG_NEW = 0, SIM_DLG_OPEN, SIM_DLG_DONE };
+
+/* One dialogue of the load, by MSISDN base + index. */
+struct sim_dlg {
+    uint8_t state;      /* enum sim_dlg_state */
+    uint8_t end;        /* enum sim_dlg_end */
+    uint8_t session_no; /* its_session_info high byte, never 0 */
+    uint8_t seq;        /* our next message counter */
+    uint8_t next_input;
+    uint8_t out_op; /* the queued message */
+    bool out_end;   /* ... its end bit */
+    bool out_hop;   /* ... expects a screen (a dial or an answer; not a release/abort) */
+    bool queued;    /* in the send queue */
+    bool waiting;   /* sent, a screen is expected */
+    uint16_t n_screens;
+    const char *out_text; /* the code, an input, or "" */
+    uint32_t qnext;       /* send queue link */
+    uint32_t last_session;
+    int64_t sent_us;     /* when the deliver_sm that expects a screen was written */
+    int64_t deadline_ms; /* waiting: no screen by then -> timeout */
+    char **screens;      /* --record only: owned UTF-8 screens */
+};
+
+#define SIM_LOAD_MAX 2000000
+
+struct sim_load {
+    bool on;
+    uint32_t n, conc, window;
+    uint64_t base;
+    const char *code, *code_addr;
+    char inputs_buf[512];
+    const char *inputs[SIM_USSD_MAX_INPUTS];
+    size_t n_inputs;
+    uint8_t abort_op;
+    bool record;
+    struct sim_dlg *d;                     /* n entries, owned */
+    uint32_t next_new, open, open_max, lo; /* lo: below it every dialogue is done and sent */
+    uint32_t q_head, q_tail;
+    struct smpp_bucket bucket;
+    uint8_t next_session_no;
+    uint64_t ends[SIM_END__N];
+    uint64_t hops, stray, deliver_sent;
+    uint32_t *lat_us; /* hop latency samples, microseconds */
+    size_t lat_n, lat_cap;
+    int64_t first_us, last_us;       /* first hop deliver_sm sent, last screen received */
+    uint64_t open_sum, open_samples; /* open dialogues sampled by the cron while hops flow */
+    int64_t next_scan_ms;
+};
+
+/* Reads the --ussd-load options from cfg. Returns 0 (off when cfg->load_n is 0) or -EINVAL /
+ * -ENOMEM (message on stderr). */
+int sim_load_init(struct sim_load *l, const struct sim_config *cfg);
+void sim_load_cleanup(struct sim_load *l);
+/* Opens dialogues up to the concurrency and sends what the rate and the windows allow. */
+void sim_load_pump(struct sim *sim);
+void sim_load_on_resp(struct sim *sim, uint32_t idx, uint32_t status);
+void sim_load_on_lost(struct sim *sim, uint32_t idx, const char *why);
+/* A submit_sm/data_sm answered ESME_ROK: a screen for one of the dialogues, or stray. */
+void sim_load_on_submit(struct sim *sim, const struct smpp_sm *sm);
+void sim_load_cron(struct sim *sim, int64_t now_ms);
+bool sim_load_finished(const struct sim_load *l);
+/* Hop latency and rate, for the summary. */
+struct sim_lat {
+    size_t n;
+    double p50, p99, max; /* milliseconds */
+};
+/* Sorts v[n] in place and fills out (milliseconds from microsecond samples). */
+void sim_lat_compute(uint32_t *v, size_t n, struct sim_lat *out);
+/* count / (last_us - first_us) per second; 0 when the window is empty. */
+double sim_rate_per_s(uint64_t count, int64_t first_us, int64_t last_us);
+/* Appends one sample to a growable array; -ENOMEM drops it. */
+int sim_u32_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x);
+
+/* ---------------------------------------------------------------- --phone (sim_phone.c) */
+
+#define SIM_PHONE_LINE_MAX 512
+#define SIM_PHONE_OUTQ 4
+
+struct sim_phone {
+    bool on;
+    bool tty;  /* stdin is a terminal: prompts; else a script: echo each line */
+    bool eof;  /* no more lines will come */
+    bool done; /* quit / end of script: finishing */
+    const char *msisdn, *code_addr;
+    uint8_t abort_op;
+    struct event *ev_stdin;
+    char part[SIM_PHONE_LINE_MAX + 1]; /* a line being read from stdin */
+    size_t part_len;
+    bool part_overflow;
+    char **lines; /* owned; lines not yet processed start at next_line */
+    size_t n_lines, cap_lines, next_line;
+    bool open;    /* a dialogue is open */
+    bool waiting; /* ... and a screen is expected */
+    uint8_t session_no, seq;
+    uint32_t last_session;
+    int64_t deadline_ms;
+    char dialled[SIM_PHONE_LINE_MAX + 1]; /* the open dialogue's code: its destination_addr
+                                           * unless --ussd-code-addr */
+    struct smpp_sm *outq[SIM_PHONE_OUTQ]; /* owned; deliver_sm waiting for a bind with room */
+    bool out_hop[SIM_PHONE_OUTQ];
+    size_t out_head, out_n;
+    struct sim_concat concat;
+    uint64_t dialogues, screens, sms, sms_parts, ignored;
+};
+
+/* Validates the --phone options and reads --script. Returns 0 (off without --phone), -EINVAL or
+ * -ENOMEM (message on stderr). */
+int sim_phone_init(struct sim_phone *p, const struct sim_config *cfg);
+/* Starts reading stdin (when no --script) on sim->base. Returns 0 or a negative errno. */
+int sim_phone_start(struct sim *sim);
+void sim_phone_cleanup(struct sim_phone *p);
+void sim_phone_pump(struct sim *sim);
+void sim_phone_on_resp(struct sim *sim, uint32_t status);
+void sim_phone_on_lost(struct sim *sim, const char *why);
+/* A submit_sm/data_sm to the phone's MSISDN answered ESME_ROK: a screen or an SMS. */
+void sim_phone_on_submit(struct sim *sim, const struct smpp_sm *sm);
+void sim_phone_cron(struct sim *sim, int64_t now_ms);
+bool sim_phone_finished(const struct sim_phone *p);
 
 /* ---------------------------------------------------------------- the simulator */
 
@@ -260,7 +489,8 @@ struct sim {
     struct event *cron;
     struct event *pump_timer;
     struct smpp_bucket bucket;
-    bool pumping; /* re-entrancy guard of the delivery pump */
+    bool pumping;       /* re-entrancy guard of the delivery pump */
+    bool binds_reached; /* --wait-binds was met once (later drops do not stop delivery) */
 
     struct sim_stats st;
     uint32_t *lat_us; /* deliver_sm sent -> response, microseconds */
@@ -275,6 +505,9 @@ struct sim {
     uint32_t inject_last_session;
 
     struct sim_ussd ussd;
+    struct sim_load load;
+    struct sim_phone phone;
+    enum sim_route route;
     FILE *record;
     uint64_t message_ids;
     bool dropped_once;
@@ -298,6 +531,17 @@ bool sim_all_final(const struct sim *sim);
 /* Sends a deliver_sm for the USSD driver on a receiver session with room (not rate limited).
  * Returns 0, or -EAGAIN when no session can take it now. */
 int sim_send_ussd(struct sim *sim, const struct smpp_sm *sm);
+/* Where a USSD deliver_sm comes from, so its answer finds its dialogue. */
+enum sim_ussd_src { SIM_SRC_USSD = 0, SIM_SRC_LOAD, SIM_SRC_PHONE };
+/* True when some bound receiver has a free USSD window slot now. */
+bool sim_ussd_has_room(struct sim *sim);
+/* Sends sm as deliver_sm on the receiver --route picks (prev: the bind of the dialogue's
+ * previous deliver_sm, 0 for none); its answer goes to src (idx: the load dialogue). Sets
+ * *session to the bind used and *sent_us to the time it was written. Returns 0, -EAGAIN (no
+ * bind has room) or another negative errno. */
+int sim_send_ussd_from(struct sim *sim, const struct smpp_sm *sm, enum sim_ussd_src src,
+                       uint32_t idx, uint32_t prev, uint32_t *session, int64_t *sent_us);
+int64_t sim_now_us(void);
 int64_t sim_now_ms(void);
 
 /* sim_summary.c */

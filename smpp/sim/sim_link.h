@@ -19,7 +19,8 @@ enum sim_pending_kind { PK_EVENT = 1, PK_USSD };
 struct sim_pending {
     uint32_t seq;
     uint8_t kind;
-    uint32_t ev; /* PK_EVENT: index in sim->events */
+    uint8_t src; /* PK_USSD: enum sim_ussd_src */
+    uint32_t ev; /* PK_EVENT: index in sim->events; PK_USSD from the load: the dialogue */
     int64_t sent_us, sent_ms;
 };
 
@@ -32,7 +33,8 @@ struct sim_session {
     char peer[96];
     char system_id[16];
     uint32_t seq;
-    struct sim_pending *win; /* window slots: cfg->window for events + 1 for USSD */
+    struct sim_pending *win; /* window slots: cfg->window for events + 1 for USSD (+ the
+                              * --ussd-window with --ussd-load) */
     uint32_t win_cap, win_used, win_events;
     int64_t last_rx_ms;
     bool enquire_out;

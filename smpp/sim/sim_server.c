@@ -5,6 +5,10 @@
  * timer (as Redis' serverCron: redelivery, timeouts, enquire_link, the end), the listener, and
  * the orderly end (--exit-when-done: unbind everyone, bounded wait).
  *
+ * USSD deliver_sm of every mode (--ussd, --ussd-load, --phone) go out through
+ * sim_send_ussd_from(), which applies --route (first | rr | alternate) so that tests with two
+ * ESMEs bound can send consecutive deliver_sm of one dialogue to different binds.
+ *
  * Ownership: struct sim owns the sessions (sim_session.c creates and closes them); closed
  * sessions wait in the graveyard until the cron frees them, so no callback runs on freed memory.
  */
@@ -41,6 +45,24 @@ static int64_t now_us(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t sim_now_us(void)
+{
+    return now_us();
+}
+
+int sim_route_parse(const char *name, enum sim_route *out)
+{
+    if (strcmp(name, "rr") == 0)
+        *out = SIM_ROUTE_RR;
+    else if (strcmp(name, "first") == 0)
+        *out = SIM_ROUTE_FIRST;
+    else if (strcmp(name, "alternate") == 0)
+        *out = SIM_ROUTE_ALTERNATE;
+    else
+        return -EINVAL;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- event queues */
@@ -153,6 +175,7 @@ static void pending_add(struct sim_session *s, uint32_t seq, uint8_t kind, uint3
 
     p->seq = seq;
     p->kind = kind;
+    p->src = SIM_SRC_USSD;
     p->ev = ev;
     p->sent_us = now_us();
     p->sent_ms = sim_now_ms();
@@ -164,7 +187,12 @@ static void pending_add(struct sim_session *s, uint32_t seq, uint8_t kind, uint3
 void sim_deliver_answered(struct sim *sim, const struct sim_pending *p, uint32_t status)
 {
     if (p->kind == PK_USSD) {
-        sim_ussd_on_resp(sim, status);
+        if (p->src == SIM_SRC_LOAD)
+            sim_load_on_resp(sim, p->ev, status);
+        else if (p->src == SIM_SRC_PHONE)
+            sim_phone_on_resp(sim, status);
+        else
+            sim_ussd_on_resp(sim, status);
         return;
     }
     latency_add(sim, now_us() - p->sent_us);
@@ -198,7 +226,12 @@ void sim_deliver_answered(struct sim *sim, const struct sim_pending *p, uint32_t
 void sim_deliver_lost(struct sim *sim, const struct sim_pending *p, const char *why)
 {
     if (p->kind == PK_USSD) {
-        sim_ussd_on_lost(sim, why);
+        if (p->src == SIM_SRC_LOAD)
+            sim_load_on_lost(sim, p->ev, why);
+        else if (p->src == SIM_SRC_PHONE)
+            sim_phone_on_lost(sim, why);
+        else
+            sim_ussd_on_lost(sim, why);
         return;
     }
     sim->st.unanswered++;
@@ -343,12 +376,47 @@ static struct sim_session *pick_session(struct sim *sim, bool ussd)
         if (s->id > sim->rr_last && (!after || s->id < after->id))
             after = s;
     }
+    if (sim->route == SIM_ROUTE_FIRST)
+        return first;
     return after ? after : first;
 }
 
-int sim_send_ussd(struct sim *sim, const struct smpp_sm *sm_in)
+/* The receiver for a USSD deliver_sm under --route. A bind has room while its window (events
+ * take at most cfg->window slots) has a free slot. rr and alternate take binds in round-robin
+ * order after the last one served; alternate skips prev (the dialogue's previous bind) when
+ * another bind has room, so two gateway processes see consecutive messages of one dialogue. */
+static struct sim_session *pick_ussd(struct sim *sim, uint32_t prev)
 {
-    struct sim_session *s = pick_session(sim, true);
+    struct sim_session *s, *best = NULL;
+    uint64_t best_key = UINT64_MAX;
+
+    for (s = sim->sessions; s; s = s->next) {
+        uint64_t key;
+        if (s->closed || s->draining || !sim_session_is_receiver(s) || s->win_used >= s->win_cap)
+            continue;
+        if (sim->route == SIM_ROUTE_FIRST)
+            key = s->id;
+        else
+            key = (uint64_t)(s->id > sim->rr_last ? 0 : 1) << 32 | s->id;
+        if (sim->route == SIM_ROUTE_ALTERNATE && prev && s->id == prev)
+            key |= (uint64_t)1 << 40;
+        if (key < best_key) {
+            best_key = key;
+            best = s;
+        }
+    }
+    return best;
+}
+
+bool sim_ussd_has_room(struct sim *sim)
+{
+    return pick_ussd(sim, 0) != NULL;
+}
+
+int sim_send_ussd_from(struct sim *sim, const struct smpp_sm *sm_in, enum sim_ussd_src src,
+                       uint32_t idx, uint32_t prev, uint32_t *session, int64_t *sent_us)
+{
+    struct sim_session *s = pick_ussd(sim, prev);
     struct smpp_sm sm;
     uint8_t buf[SMPP_PDU_MAX_DEFAULT];
     size_t len;
@@ -365,8 +433,23 @@ int sim_send_ussd(struct sim *sim, const struct smpp_sm *sm_in)
         GW_LOGE(CAT, "ussd: cannot send deliver_sm: %s", strerror(-rc));
         return rc;
     }
-    pending_add(s, seq, PK_USSD, 0);
+    pending_add(s, seq, PK_USSD, idx);
+    s->win[s->win_used - 1].src = (uint8_t)src;
+    if (sim->route != SIM_ROUTE_FIRST)
+        sim->rr_last = s->id;
+    if (session)
+        *session = s->id;
+    if (sent_us)
+        *sent_us = s->win[s->win_used - 1].sent_us;
+    GW_LOGD(CAT, "smsc(%" PRIu32 ") -> deliver_sm seq=%" PRIu32 " ussd op=%u session=%u", s->id,
+            seq, sm.ussd_op, sm.its_session >> 8);
     return 0;
+}
+
+int sim_send_ussd(struct sim *sim, const struct smpp_sm *sm)
+{
+    return sim_send_ussd_from(sim, sm, SIM_SRC_USSD, 0, sim->ussd.last_session,
+                              &sim->ussd.last_session, NULL);
 }
 
 static void on_pump_timer(evutil_socket_t fd, short what, void *arg);
@@ -381,7 +464,18 @@ void sim_pump(struct sim *sim)
     inject_kick(sim);
     if (!inject_done(sim) || sim_now_ms() < sim->inject_settle_ms)
         goto out;
+    if (sim->cfg->wait_binds > 1) {
+        /* --wait-binds: a test with two gateways wants both bound before the first message */
+        uint32_t n = 0;
+        for (struct sim_session *s = sim->sessions; s; s = s->next)
+            n += !s->closed && !s->draining && sim_session_is_receiver(s);
+        if (n < sim->cfg->wait_binds && !sim->binds_reached)
+            goto out;
+        sim->binds_reached = true;
+    }
     sim_ussd_pump(sim);
+    sim_load_pump(sim);
+    sim_phone_pump(sim);
     while (have_event(sim)) {
         struct sim_session *s = pick_session(sim, false);
         int64_t wait;
@@ -412,7 +506,8 @@ static void on_pump_timer(evutil_socket_t fd, short what, void *arg)
 
 bool sim_all_final(const struct sim *sim)
 {
-    return sim->n_final == sim->events.n && inject_done(sim) && sim_ussd_finished(&sim->ussd);
+    return sim->n_final == sim->events.n && inject_done(sim) && sim_ussd_finished(&sim->ussd) &&
+           sim_load_finished(&sim->load) && sim_phone_finished(&sim->phone);
 }
 
 void sim_stop(struct sim *sim, int exit_code)
@@ -516,6 +611,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     }
     cron_timeouts(sim, now);
     sim_ussd_cron(sim, now);
+    sim_load_cron(sim, now);
+    sim_phone_cron(sim, now);
     sim_pump(sim);
 
     if (cfg->timeout_s && now - sim->start_ms >= (int64_t)cfg->timeout_s * 1000) {
@@ -637,11 +734,15 @@ int sim_start(struct sim *sim)
     sim->pump_timer = evtimer_new(sim->base, on_pump_timer, sim);
     if (!sim->cron || !sim->pump_timer || event_add(sim->cron, &tv) < 0)
         return -ENOMEM;
-    if (strchr(nhost, ':'))
-        printf("listening on [%s]:%u\n", nhost, (unsigned)sim->listen_port);
-    else
-        printf("listening on %s:%u\n", nhost, (unsigned)sim->listen_port);
-    fflush(stdout);
+    {
+        /* the phone's stdout is the handset's screen: keep it for the subscriber */
+        FILE *o = sim->phone.on ? stderr : stdout;
+        if (strchr(nhost, ':'))
+            fprintf(o, "listening on [%s]:%u\n", nhost, (unsigned)sim->listen_port);
+        else
+            fprintf(o, "listening on %s:%u\n", nhost, (unsigned)sim->listen_port);
+        fflush(o);
+    }
     if (cfg->port_file) {
         rc = write_port_file(cfg->port_file, sim->listen_port);
         if (rc < 0) {
@@ -651,7 +752,10 @@ int sim_start(struct sim *sim)
     }
     GW_LOGI(CAT, "%zu events, %zu PDUs to inject, window %" PRIu32 ", rate %g/s", sim->events.n,
             sim->n_inject, cfg->window, cfg->rate);
-    return 0;
+    if (sim->load.on)
+        smpp_bucket_init(&sim->load.bucket, cfg->load_rate,
+                         cfg->load_rate > 100 ? cfg->load_rate / 100 : 1, sim->start_ms);
+    return sim_phone_start(sim);
 }
 
 void sim_cleanup(struct sim *sim)
@@ -682,6 +786,8 @@ void sim_cleanup(struct sim *sim)
     sim->inject = NULL;
     sim->n_inject = 0;
     sim_ussd_cleanup(&sim->ussd);
+    sim_load_cleanup(&sim->load);
+    sim_phone_cleanup(&sim->phone);
     free(sim->lat_us);
     sim->lat_us = NULL;
     sim->lat_n = sim->lat_cap = 0;

@@ -357,10 +357,17 @@ static void on_submit(struct sim_session *s, const struct smpp_header *h, const 
         snprintf(msgid, sizeof(msgid), "%016" PRIx64, ++sim->message_ids);
     }
     send_resp(s, resp, status, h->seq, msgid);
-    record_submit(sim, s, h, &sm, status, msgid);
-    if (status == SMPP_ROK && sim->ussd.state != SIM_USSD_OFF &&
-        strcmp(sm.dst_addr, sim->ussd.msisdn) == 0)
+    /* --ussd-load writes one --record line per dialogue instead (sim_load.c) */
+    if (!sim->load.on)
+        record_submit(sim, s, h, &sm, status, msgid);
+    if (status != SMPP_ROK)
+        return; /* throttled: the gateway sends it again */
+    if (sim->ussd.state != SIM_USSD_OFF && strcmp(sm.dst_addr, sim->ussd.msisdn) == 0)
         sim_ussd_on_submit(sim, &sm);
+    if (sim->load.on)
+        sim_load_on_submit(sim, &sm);
+    if (sim->phone.on && strcmp(sm.dst_addr, sim->phone.msisdn) == 0)
+        sim_phone_on_submit(sim, &sm);
 }
 
 static void on_answer(struct sim_session *s, const struct smpp_header *h)
@@ -528,7 +535,7 @@ void sim_session_accept(struct evconnlistener *l, evutil_socket_t fd, struct soc
     (void)l;
     if (!s)
         goto fail;
-    s->win_cap = sim->cfg->window + 1;
+    s->win_cap = sim->cfg->window + 1 + (sim->load.on ? sim->load.window : 0);
     s->win = calloc(s->win_cap, sizeof(*s->win));
     if (!s->win)
         goto fail;

@@ -1,7 +1,8 @@
 /*
  * sim_summary.c - what smsc-sim reports at exit: the --summary JSON (the contract the lead's
- * integration tests and benchmarks read) and the human summary on stdout. Reads struct sim,
- * changes nothing; the JSON object returned belongs to the caller.
+ * integration tests and benchmarks read) and the human summary on stdout, and the latency maths
+ * behind them (nearest-rank percentiles, rates over a window). Reads struct sim, changes
+ * nothing; the JSON object returned belongs to the caller.
  */
 #include "sim.h"
 
@@ -31,27 +32,124 @@ uint32_t sim_percentile(const uint32_t *sorted, size_t n, unsigned p)
     return sorted[rank ? rank - 1 : 0];
 }
 
-struct lat {
-    double p50, p99, max;
-};
-
-static struct lat latency(const struct sim *sim)
+void sim_lat_compute(uint32_t *v, size_t n, struct sim_lat *out)
 {
-    struct lat l = {0, 0, 0};
-    uint32_t *v;
+    memset(out, 0, sizeof(*out));
+    out->n = n;
+    if (n == 0)
+        return;
+    qsort(v, n, sizeof(*v), cmp_u32);
+    out->p50 = sim_percentile(v, n, 50) / 1000.0;
+    out->p99 = sim_percentile(v, n, 99) / 1000.0;
+    out->max = v[n - 1] / 1000.0;
+}
 
-    if (sim->lat_n == 0)
+double sim_rate_per_s(uint64_t count, int64_t first_us, int64_t last_us)
+{
+    if (count == 0 || last_us <= first_us)
+        return 0;
+    return (double)count * 1e6 / (double)(last_us - first_us);
+}
+
+int sim_u32_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 1024;
+        uint32_t *nv = realloc(*v, ncap * sizeof(*nv));
+        if (!nv)
+            return -ENOMEM;
+        *v = nv;
+        *cap = ncap;
+    }
+    (*v)[(*n)++] = x;
+    return 0;
+}
+
+const char *sim_dlg_end_name(enum sim_dlg_end e)
+{
+    static const char *const names[SIM_END__N] = {
+        [SIM_END_NONE] = "open",       [SIM_END_PSSR] = "pssr",
+        [SIM_END_ENDBIT] = "endbit",   [SIM_END_INPUTS] = "inputs_exhausted",
+        [SIM_END_ABORT] = "abort",     [SIM_END_TIMEOUT] = "timeout",
+        [SIM_END_REFUSED] = "refused", [SIM_END_LOST] = "lost",
+    };
+
+    return (unsigned)e < SIM_END__N ? names[e] : "?";
+}
+
+/* Percentiles of a copy of v[n] (the summary is printed and written from the same samples). */
+static struct sim_lat lat_of(const uint32_t *v, size_t n)
+{
+    struct sim_lat l;
+    uint32_t *c;
+
+    memset(&l, 0, sizeof(l));
+    if (n == 0)
         return l;
-    v = malloc(sim->lat_n * sizeof(*v));
-    if (!v)
+    c = malloc(n * sizeof(*c));
+    if (!c)
         return l;
-    memcpy(v, sim->lat_us, sim->lat_n * sizeof(*v));
-    qsort(v, sim->lat_n, sizeof(*v), cmp_u32);
-    l.p50 = sim_percentile(v, sim->lat_n, 50) / 1000.0;
-    l.p99 = sim_percentile(v, sim->lat_n, 99) / 1000.0;
-    l.max = v[sim->lat_n - 1] / 1000.0;
-    free(v);
+    memcpy(c, v, n * sizeof(*c));
+    sim_lat_compute(c, n, &l);
+    free(c);
     return l;
+}
+
+static struct sim_lat latency(const struct sim *sim)
+{
+    return lat_of(sim->lat_us, sim->lat_n);
+}
+
+/* Dialogues that ended well: the gateway closed them, or our script did. */
+static uint64_t load_ok(const struct sim_load *l)
+{
+    return l->ends[SIM_END_PSSR] + l->ends[SIM_END_ENDBIT] + l->ends[SIM_END_INPUTS] +
+           l->ends[SIM_END_ABORT];
+}
+
+static uint64_t load_failed(const struct sim_load *l)
+{
+    return l->ends[SIM_END_REFUSED] + l->ends[SIM_END_LOST];
+}
+
+static json_t *load_json(const struct sim_load *l)
+{
+    struct sim_lat hl = lat_of(l->lat_us, l->lat_n);
+    json_t *o = json_object(), *ends = json_object();
+    int rc = 0;
+
+    if (!o || !ends) {
+        json_decref(o);
+        json_decref(ends);
+        return NULL;
+    }
+    for (int e = SIM_END_PSSR; e < SIM_END__N; e++)
+        rc |= json_object_set_new(ends, sim_dlg_end_name(e), json_integer((json_int_t)l->ends[e]));
+    rc |= json_object_set_new(o, "dialogues", json_integer(l->n));
+    rc |= json_object_set_new(o, "started", json_integer(l->next_new));
+    rc |= json_object_set_new(o, "ok", json_integer((json_int_t)load_ok(l)));
+    rc |= json_object_set_new(o, "failed", json_integer((json_int_t)load_failed(l)));
+    rc |= json_object_set_new(o, "timeouts", json_integer((json_int_t)l->ends[SIM_END_TIMEOUT]));
+    rc |= json_object_set_new(o, "ended", ends);
+    rc |= json_object_set_new(o, "hops", json_integer((json_int_t)l->hops));
+    rc |= json_object_set_new(o, "deliver_sm_sent", json_integer((json_int_t)l->deliver_sent));
+    rc |= json_object_set_new(o, "stray_submits", json_integer((json_int_t)l->stray));
+    rc |= json_object_set_new(o, "open_max", json_integer(l->open_max));
+    rc |= json_object_set_new(
+        o, "open_avg", json_real(l->open_samples ? (double)l->open_sum / l->open_samples : 0));
+    rc |= json_object_set_new(
+        o, "hop_window_ms",
+        json_integer(l->last_us > l->first_us ? (l->last_us - l->first_us) / 1000 : 0));
+    rc |= json_object_set_new(o, "hops_per_s",
+                              json_real(sim_rate_per_s(l->hops, l->first_us, l->last_us)));
+    rc |= json_object_set_new(
+        o, "hop_latency_ms",
+        json_pack("{s:f, s:f, s:f}", "p50", hl.p50, "p99", hl.p99, "max", hl.max));
+    if (rc) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 static const char *inject_result_name(uint8_t r)
@@ -86,7 +184,7 @@ static uint64_t unfinished(const struct sim *sim)
 json_t *sim_summary_json(const struct sim *sim, int64_t elapsed_ms)
 {
     const struct sim_stats *st = &sim->st;
-    struct lat l = latency(sim);
+    struct sim_lat l = latency(sim);
     json_t *o = json_object(), *inj = json_array();
     int rc = 0;
 
@@ -172,6 +270,15 @@ json_t *sim_summary_json(const struct sim *sim, int64_t elapsed_ms)
         rc |= json_object_set_new(u, "screens", screens);
         rc |= json_object_set_new(o, "ussd", u);
     }
+    if (sim->load.on)
+        rc |= json_object_set_new(o, "ussd_load", load_json(&sim->load));
+    if (sim->phone.on)
+        rc |= json_object_set_new(
+            o, "phone",
+            json_pack("{s:I, s:I, s:I, s:I, s:I}", "dialogues", (json_int_t)sim->phone.dialogues,
+                      "screens", (json_int_t)sim->phone.screens, "sms", (json_int_t)sim->phone.sms,
+                      "sms_parts", (json_int_t)sim->phone.sms_parts, "ignored",
+                      (json_int_t)sim->phone.ignored));
     rc |= json_object_set_new(o, "elapsed_ms", json_integer(elapsed_ms));
     rc |= json_object_set_new(o, "delivery_ms", json_integer(delivery_ms(sim)));
     rc |= json_object_set_new(
@@ -200,7 +307,7 @@ int sim_summary_write(const struct sim *sim, const char *path, int64_t elapsed_m
 void sim_summary_print(const struct sim *sim, FILE *out, int64_t elapsed_ms)
 {
     const struct sim_stats *st = &sim->st;
-    struct lat l = latency(sim);
+    struct sim_lat l = latency(sim);
     double secs = elapsed_ms > 0 ? elapsed_ms / 1000.0 : 0;
 
     fprintf(out, "--- smsc-sim summary (%.3f s) ---\n", secs);
@@ -242,5 +349,20 @@ void sim_summary_print(const struct sim *sim, FILE *out, int64_t elapsed_ms)
     if (sim->ussd.state != SIM_USSD_OFF)
         fprintf(out, "ussd        %zu screens, ended: %s\n", sim->ussd.n_screens,
                 sim->ussd.end_reason ? sim->ussd.end_reason : "no");
+    if (sim->load.on) {
+        const struct sim_load *ld = &sim->load;
+        struct sim_lat hl = lat_of(ld->lat_us, ld->lat_n);
+        fprintf(out,
+                "ussd load   %" PRIu32 " dialogues (started %" PRIu32 "): ok %" PRIu64
+                ", failed %" PRIu64 ", timeouts %" PRIu64 "; open max %" PRIu32 ", avg %.0f\n",
+                ld->n, ld->next_new, load_ok(ld), load_failed(ld), ld->ends[SIM_END_TIMEOUT],
+                ld->open_max, ld->open_samples ? (double)ld->open_sum / ld->open_samples : 0);
+        fprintf(out,
+                "ussd hops   %" PRIu64 " (%.1f/s over %.3f s), stray submits %" PRIu64
+                "; hop latency ms p50 %.3f, p99 %.3f, max %.3f\n",
+                ld->hops, sim_rate_per_s(ld->hops, ld->first_us, ld->last_us),
+                ld->last_us > ld->first_us ? (ld->last_us - ld->first_us) / 1e6 : 0.0, ld->stray,
+                hl.p50, hl.p99, hl.max);
+    }
     fflush(out);
 }

@@ -206,3 +206,107 @@ int sim_ascii_to_gsm(const char *in, uint8_t *out, size_t cap)
     }
     return (int)n;
 }
+
+/* One code point from untrusted UTF-8 at s[0..len) (len > 0): *adv bytes consumed. Invalid,
+ * overlong, surrogate, out-of-range or truncated sequences give U+FFFD and consume one byte, so
+ * the next call resynchronises. */
+static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *adv)
+{
+    uint32_t cp, min;
+    size_t n;
+
+    *adv = 1;
+    if (s[0] < 0x80)
+        return s[0];
+    if ((s[0] & 0xE0) == 0xC0) {
+        n = 2;
+        cp = s[0] & 0x1F;
+        min = 0x80;
+    } else if ((s[0] & 0xF0) == 0xE0) {
+        n = 3;
+        cp = s[0] & 0x0F;
+        min = 0x800;
+    } else if ((s[0] & 0xF8) == 0xF0) {
+        n = 4;
+        cp = s[0] & 0x07;
+        min = 0x10000;
+    } else {
+        return REPLACEMENT;
+    }
+    if (n > len)
+        return REPLACEMENT;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return REPLACEMENT;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return REPLACEMENT;
+    *adv = n;
+    return cp;
+}
+
+/* GSM 03.38 octets of cp into enc (1 or 2), 0 when it is not in the default alphabet. */
+static size_t gsm_encode_cp(uint32_t cp, uint8_t enc[2])
+{
+    if (cp == 0x1B || cp >= 0x10000)
+        return 0; /* the escape septet is not a character */
+    for (uint8_t s = 0; s < 128; s++) {
+        if (gsm_basic[s] == cp && s != 0x1B) {
+            enc[0] = s;
+            return 1;
+        }
+    }
+    for (size_t i = 0; i < sizeof(gsm_ext) / sizeof(gsm_ext[0]); i++) {
+        if (gsm_ext[i].ucs == cp) {
+            enc[0] = 0x1B;
+            enc[1] = gsm_ext[i].septet;
+            return 2;
+        }
+    }
+    return 0;
+}
+
+int sim_utf8_to_wire(const char *utf8, size_t len, uint8_t *out, size_t cap, size_t *out_len,
+                     uint8_t *data_coding)
+{
+    const unsigned char *s = (const unsigned char *)utf8;
+    bool gsm = true;
+    size_t i, adv, n = 0;
+
+    if (!utf8 || !out || !out_len || !data_coding)
+        return -EINVAL;
+    /* a handset picks the coding for the whole text: GSM-7 only when every character fits */
+    for (i = 0; i < len && gsm; i += adv) {
+        uint8_t enc[2];
+        if (gsm_encode_cp(utf8_next(s + i, len - i, &adv), enc) == 0)
+            gsm = false;
+    }
+    for (i = 0; i < len; i += adv) {
+        uint32_t cp = utf8_next(s + i, len - i, &adv);
+        uint8_t enc[4];
+        size_t k;
+
+        if (gsm) {
+            k = gsm_encode_cp(cp, enc);
+        } else if (cp >= 0x10000) {
+            uint32_t v = cp - 0x10000, hi = 0xD800 | v >> 10, lo = 0xDC00 | (v & 0x3FF);
+            enc[0] = (uint8_t)(hi >> 8);
+            enc[1] = (uint8_t)hi;
+            enc[2] = (uint8_t)(lo >> 8);
+            enc[3] = (uint8_t)lo;
+            k = 4;
+        } else {
+            enc[0] = (uint8_t)(cp >> 8);
+            enc[1] = (uint8_t)cp;
+            k = 2;
+        }
+        if (n + k > cap)
+            return -ENOSPC;
+        memcpy(out + n, enc, k);
+        n += k;
+    }
+    *out_len = n;
+    *data_coding = gsm ? 0 : 8;
+    return 0;
+}

@@ -7,6 +7,9 @@
  * out (then we release the dialogue: op 18 with the end bit, empty text).
  *
  * State lives in sim->ussd (struct sim_ussd); it owns the pending deliver_sm and the screens.
+ *
+ * Also here, for every USSD mode (--ussd, --ussd-load, --phone): sim_ussd_build(), the
+ * subscriber's deliver_sm, and the --ussd-inputs splitter.
  */
 #include "sim.h"
 
@@ -17,10 +20,54 @@
 
 #define CAT "ussd"
 
+int sim_ussd_split_inputs(char *buf, const char **items, size_t max)
+{
+    size_t n = 0;
+
+    /* "1,2,0" -> {"1", "2", "0"}; an empty item is an empty answer; "" means no inputs */
+    for (char *p = buf; *buf;) {
+        char *comma = strchr(p, ',');
+        if (n == max)
+            return -E2BIG;
+        items[n++] = p;
+        if (!comma)
+            break;
+        *comma = '\0';
+        p = comma + 1;
+    }
+    return (int)n;
+}
+
+int sim_ussd_build(struct smpp_sm *sm, const char *msisdn, const char *code_addr, uint8_t op,
+                   const char *text, uint8_t session_no, uint8_t seq, bool end)
+{
+    size_t n = 0;
+    int rc;
+
+    memset(sm, 0, sizeof(*sm));
+    if (strlen(msisdn) >= sizeof(sm->src_addr) || strlen(code_addr) >= sizeof(sm->dst_addr))
+        return -EINVAL;
+    snprintf(sm->service_type, sizeof(sm->service_type), "USSD");
+    snprintf(sm->src_addr, sizeof(sm->src_addr), "%s", msisdn);
+    snprintf(sm->dst_addr, sizeof(sm->dst_addr), "%s", code_addr);
+    sm->src_ton = 1; /* international */
+    sm->src_npi = 1;
+    rc = sim_utf8_to_wire(text, strlen(text), sm->text, SMPP_TEXT_MAX, &n, &sm->data_coding);
+    if (rc < 0)
+        return rc;
+    sm->text_len = (uint16_t)n;
+    sm->text[n] = 0;
+    sm->has_ussd_op = true;
+    sm->ussd_op = op;
+    sm->has_its_session = true;
+    sm->its_session = (uint16_t)(session_no << 8 | (seq & 0x7F) << 1 | (end ? 1 : 0));
+    return 0;
+}
+
 int sim_ussd_init(struct sim_ussd *u, const char *msisdn, const char *code, const char *inputs)
 {
     size_t n;
-    char *p;
+    int n_in;
 
     memset(u, 0, sizeof(*u));
     if (!msisdn)
@@ -42,20 +89,13 @@ int sim_ussd_init(struct sim_ussd *u, const char *msisdn, const char *code, cons
     if (!u->out)
         return -ENOMEM;
     snprintf(u->inputs_buf, sizeof(u->inputs_buf), "%s", inputs ? inputs : "");
-    /* "1,2,0" -> {"1", "2", "0"}; an empty item is an empty answer; "" means no inputs */
-    for (p = u->inputs_buf; *u->inputs_buf;) {
-        char *comma = strchr(p, ',');
-        if (u->n_inputs == SIM_USSD_MAX_INPUTS) {
-            fprintf(stderr, "smsc-sim: at most %d --ussd-inputs\n", SIM_USSD_MAX_INPUTS);
-            sim_ussd_cleanup(u);
-            return -EINVAL;
-        }
-        u->inputs[u->n_inputs++] = p;
-        if (!comma)
-            break;
-        *comma = '\0';
-        p = comma + 1;
+    n_in = sim_ussd_split_inputs(u->inputs_buf, u->inputs, SIM_USSD_MAX_INPUTS);
+    if (n_in < 0) {
+        fprintf(stderr, "smsc-sim: at most %d --ussd-inputs\n", SIM_USSD_MAX_INPUTS);
+        sim_ussd_cleanup(u);
+        return -EINVAL;
     }
+    u->n_inputs = (size_t)n_in;
     u->msisdn = msisdn;
     u->code = code;
     u->session_no = 1;
@@ -99,8 +139,13 @@ static void ussd_flush(struct sim *sim)
     u->out_pending = false;
     u->sent++;
     end = u->out->its_session & 1;
-    printf("ussd >>> [op=%u session=%u%s] %s\n", u->out->ussd_op, u->out->its_session >> 8,
-           end ? " end" : "", (const char *)u->out->text);
+    {
+        char shown[4 * SMPP_TEXT_MAX + 1];
+        sim_text_to_utf8(u->out->data_coding, u->out->text, u->out->text_len, shown, sizeof(shown),
+                         NULL);
+        printf("ussd >>> [op=%u session=%u%s] %s\n", u->out->ussd_op, u->out->its_session >> 8,
+               end ? " end" : "", shown);
+    }
     fflush(stdout);
     if (u->state == SIM_USSD_WAITING)
         u->deadline_ms = sim_now_ms() + sim->cfg->ussd_timeout_ms;
@@ -111,22 +156,12 @@ static void ussd_queue(struct sim *sim, uint8_t op, const char *text, bool end)
 {
     struct sim_ussd *u = &sim->ussd;
     struct smpp_sm *sm = u->out;
-    int n;
+    const char *addr = sim->cfg->ussd_code_addr ? sim->cfg->ussd_code_addr : u->code;
 
-    memset(sm, 0, sizeof(*sm));
-    snprintf(sm->service_type, sizeof(sm->service_type), "USSD");
-    snprintf(sm->src_addr, sizeof(sm->src_addr), "%s", u->msisdn);
-    snprintf(sm->dst_addr, sizeof(sm->dst_addr), "%s", u->code);
-    sm->src_ton = 1; /* international */
-    sm->src_npi = 1;
-    sm->data_coding = 0;
-    n = sim_ascii_to_gsm(text, sm->text, SMPP_TEXT_MAX);
-    sm->text_len = n > 0 ? (uint16_t)n : 0;
-    sm->text[sm->text_len] = 0;
-    sm->has_ussd_op = true;
-    sm->ussd_op = op;
-    sm->has_its_session = true;
-    sm->its_session = (uint16_t)(u->session_no << 8 | (u->seq & 0x7F) << 1 | (end ? 1 : 0));
+    if (sim_ussd_build(sm, u->msisdn, addr, op, text, u->session_no, u->seq, end) < 0) {
+        /* an input too long for one deliver_sm: send it empty rather than cut */
+        sim_ussd_build(sm, u->msisdn, addr, op, "", u->session_no, u->seq, end);
+    }
     u->seq++;
     u->out_pending = true;
     u->deadline_ms = 0; /* armed once it is really sent */

@@ -2,7 +2,8 @@
  * smsc_sim.c - smsc-sim: the carrier's SMSC, played by us for the integration tests, the demo
  * and the benchmarks. It listens, accepts binds from the gateway (our ESME), delivers carrier
  * events as deliver_sm with a window, a rate and redelivery, records what the gateway submits,
- * injects raw PDUs, plays a USSD dialogue, and summarises everything at exit.
+ * injects raw PDUs, plays a USSD dialogue, a USSD load of many subscribers (--ussd-load) or a
+ * handset for a person (--phone), and summarises everything at exit.
  *
  * This file: the option table (every option declared once, with type, bounds and default, as
  * Redis' config.c does), main(), signals and exit codes:
@@ -86,6 +87,36 @@ static const struct sim_option options[] = {
     {"ussd-inputs", OPT_STR, O(ussd_inputs), "", 0, 0, "A,B,..", "answers to the menus, in order"},
     {"ussd-timeout-ms", OPT_U32, O(ussd_timeout_ms), "10000", 1, 3600000, "T",
      "end the dialogue when no screen comes within T"},
+    {"ussd-code-addr", OPT_STR, O(ussd_code_addr), NULL, 0, 0, "ADDR",
+     "destination_addr of USSD deliver_sm (default: the dialled code, e.g. '*555#')"},
+    {"ussd-abort-op", OPT_U32, O(ussd_abort_op), "129", 0, 255, "OP",
+     "ussd_service_op of a subscriber abort ('!abort'), sent with the end bit; 0: the end bit"
+     " alone (op 18)"},
+    {"ussd-load", OPT_U32, O(load_n), "0", 0, SIM_LOAD_MAX, "N",
+     "play N USSD dialogues by N subscribers (--ussd-msisdn-base + i): dial --ussd-code, answer"
+     " each USSR request with the next --ussd-inputs item ('!abort' aborts); hop latency in the"
+     " summary; --record gets one JSON line per dialogue (msisdn, session, screens, ended)"},
+    {"ussd-concurrency", OPT_U32, O(load_concurrency), "100", 1, SIM_LOAD_MAX, "C",
+     "with --ussd-load: at most C dialogues open at a time"},
+    {"ussd-msisdn-base", OPT_U64, O(load_msisdn_base), "212690000000", 1, 1e19, "MSISDN",
+     "with --ussd-load: the first subscriber"},
+    {"ussd-rate", OPT_DBL, O(load_rate), "0", 0, 1e7, "R",
+     "with --ussd-load: hops (dials and answers) per second, 0 = unlimited"},
+    {"ussd-window", OPT_U32, O(load_window), "200", 1, 100000, "W",
+     "with --ussd-load: USSD deliver_sm per bind awaiting deliver_sm_resp"},
+    {"route", OPT_STR, O(route), "rr", 0, 0, "first|rr|alternate",
+     "which bound receiver gets a deliver_sm: first = always the oldest bind with room; rr ="
+     " round robin over every deliver_sm; alternate = as rr, but a USSD dialogue's next"
+     " deliver_sm never goes to the bind that took its previous one while another bind has"
+     " room (continuation across two gateways)"},
+    {"wait-binds", OPT_U32, O(wait_binds), "1", 1, 1000, "K",
+     "send no deliver_sm (events or USSD) before K receivers are bound at once"},
+    {"phone", OPT_STR, O(phone_msisdn), NULL, 0, 0, "MSISDN",
+     "be a handset: read lines from stdin ('*555#' dials, other lines answer, '!abort',"
+     " 'quit'), print every screen and SMS sent to MSISDN; without a terminal on stdin the"
+     " lines run as a script and smsc-sim exits 0 when they are done"},
+    {"script", OPT_STR, O(phone_script), NULL, 0, 0, "FILE",
+     "with --phone: run the lines of FILE ('#' lines are comments) instead of stdin"},
     {"log-level", OPT_STR, O(log_level), "info", 0, 0, "LEVEL", "debug|info|notice|error"},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -97,9 +128,23 @@ static void usage(FILE *out)
         const struct sim_option *o = &options[i];
         char left[64];
         snprintf(left, sizeof(left), "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-        fprintf(out, "  %-30s %s", left, o->help);
-        if (o->def && *o->def && o->type != OPT_FLAG)
-            fprintf(out, " [%s]", o->def);
+        char text[640];
+        size_t col = 33;
+        snprintf(text, sizeof(text), "%s%s%s%s", o->help,
+                 o->def && *o->def && o->type != OPT_FLAG ? " [" : "",
+                 o->def && *o->def && o->type != OPT_FLAG ? o->def : "",
+                 o->def && *o->def && o->type != OPT_FLAG ? "]" : "");
+        fprintf(out, "  %-30s", left);
+        /* wrap at 100 columns under the description column */
+        for (char *w = strtok(text, " "); w; w = strtok(NULL, " ")) {
+            size_t wl = strlen(w);
+            if (col > 33 && col + 1 + wl > 100) {
+                fprintf(out, "\n%32s", "");
+                col = 33;
+            }
+            fprintf(out, " %s", w);
+            col += 1 + wl;
+        }
         fputc('\n', out);
     }
 }
@@ -182,6 +227,16 @@ static int parse_args(int argc, char **argv, struct sim_config *cfg)
         fprintf(stderr, "smsc-sim: --source/--dest: at most 20 characters\n");
         return -EINVAL;
     }
+    {
+        enum sim_route r;
+        if (sim_route_parse(cfg->route, &r) < 0) {
+            fprintf(stderr, "smsc-sim: --route: first, rr or alternate\n");
+            return -EINVAL;
+        }
+    }
+    /* the load and a script end by themselves: exit once they are done, as with events */
+    if (cfg->load_n || cfg->phone_msisdn)
+        cfg->exit_when_done = true;
     return 0;
 }
 
@@ -260,8 +315,10 @@ int main(int argc, char **argv)
     gw_log_set_level(level);
     signal(SIGPIPE, SIG_IGN);
     sim.cfg = &cfg;
+    sim_route_parse(cfg.route, &sim.route);
     if (load_inputs(&sim, &cfg) < 0 ||
-        sim_ussd_init(&sim.ussd, cfg.ussd_msisdn, cfg.ussd_code, cfg.ussd_inputs) < 0) {
+        sim_ussd_init(&sim.ussd, cfg.ussd_msisdn, cfg.ussd_code, cfg.ussd_inputs) < 0 ||
+        sim_load_init(&sim.load, &cfg) < 0 || sim_phone_init(&sim.phone, &cfg) < 0) {
         exit_code = 2;
         goto out;
     }
@@ -277,7 +334,8 @@ int main(int argc, char **argv)
     event_base_dispatch(sim.base);
     exit_code = sim.stopped ? sim.exit_code : 0;
     elapsed = sim_now_ms() - sim.start_ms;
-    sim_summary_print(&sim, stdout, elapsed);
+    if (!sim.phone.on) /* the phone's stdout is the handset's screen */
+        sim_summary_print(&sim, stdout, elapsed);
     if (cfg.summary && sim_summary_write(&sim, cfg.summary, elapsed) < 0) {
         fprintf(stderr, "smsc-sim: cannot write --summary %s\n", cfg.summary);
         exit_code = exit_code ? exit_code : 1;

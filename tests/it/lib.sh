@@ -144,8 +144,8 @@ wait_sim() { # name timeout_s: waits for the simulator to exit by itself
 sim_json() { jq -r "$2" "$T/$1.json"; } # name jq-filter
 
 # ------------------------------------------------------------------ gateway
-write_config() { # port [extra jq assignments]
-  local port=$1; shift
+write_config() { # port [jq filter applied to the result, e.g. '.ledger.history_len = 5']
+  local port=$1 extra=${2:-.}
   jq -n --arg sock "$REDIS_SOCK" --argjson port "$port" --arg stats "$T/gw-stats.json" '{
       smpp: {name: "SIM", host: "127.0.0.1", port: $port, system_id: "loyalty", password: "secret",
              enquire_link_ms: 2000, response_timeout_ms: 2000, reconnect_min_ms: 100,
@@ -159,7 +159,7 @@ write_config() { # port [extra jq assignments]
                         {name: "gold", min_points: 1000, multiplier_pct: 125}]},
       log: {level: "info"},
       metrics: {stats_file: $stats, interval_s: 1}
-    }' "$@" >"$T/gw.json"
+    } | '"$extra" >"$T/gw.json"
   if [ -n "${CLUSTER_NODES:-}" ]; then # start_redis_cluster ran: the gateway uses the cluster
     jq --argjson cn "$CLUSTER_NODES" '.redis |= (del(.unix_socket) + {cluster_nodes: $cn})' \
       "$T/gw.json" >"$T/gw.json.tmp" && mv "$T/gw.json.tmp" "$T/gw.json"

@@ -193,6 +193,7 @@ static void test_config__print__masks_password_and_loads_back(void **state)
     fclose(f);
     assert_non_null(strstr(text, "\"password\": \"***\""));
     assert_null(strstr(text, "secret"));
+    assert_null(strstr(text, "change-me")); /* provisioning.token */
     assert_non_null(strstr(text, "\"max_amount\": \"100000\""));
     assert_non_null(strstr(text, "\"from\": \"2026-06-30T23:00:00Z\""));
 
@@ -200,6 +201,9 @@ static void test_config__print__masks_password_and_loads_back(void **state)
     free(text);
     assert_int_equal(gw_config_load(path, &again, err, sizeof(err)), 0);
     snprintf(again.smpp.bind.password, sizeof(again.smpp.bind.password), "secret");
+    /* the provisioning token is a secret too: printed masked (checked above) */
+    snprintf(again.provisioning.token, sizeof(again.provisioning.token), "%s",
+             cfg.provisioning.token);
     assert_memory_equal(&again, &cfg, sizeof(cfg));
 }
 

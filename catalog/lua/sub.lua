@@ -1,0 +1,263 @@
+-- sub.lua - the subscriber side of a redemption (catalog/cat_redeem.c builds the arguments).
+-- Every key carries the MSISDN as hash tag, like the ledger's (gateway/lua/commit.lua), so this
+-- script touches one Redis Cluster slot and never an item's stock. Idempotent by rid; everything
+-- is validated and read before the first write.
+--
+-- KEYS 1 lg:{M}:w  wallet (bal, tier, blocked, lots l:YYYYMMDD)   2 lg:{M}:h  history list
+--      3 lg:{M}:g  gifts: rid -> record, "n:<item>:<day>" -> redemptions of that gift day
+-- Record "state|ts|item|price|day|version|to|code|ref|reason" (no field may hold '|': the C side
+-- replaces it in the reason, the others are validated). States: P paid, Q queued, F fulfilled,
+-- R refunded, T tombstone (the sweeper gave up on the rid: a late debit must refuse).
+-- ARGV 1 op  DEBIT | SWEEP | QUEUED | FULFIL | REFUND | GET
+--      2 rid "<msisdn>:<item>:<day>:<tag>"   3 now (unix s)   4 history length
+--      5 retention of the records (s)
+--   DEBIT  6 price  7 version  8 limit per gift day (0 none)  9 beneficiary ("" self)
+--          10 voucher code ("" none)  11 N allowed tiers, then N names;
+--          then W window tiers (0 = every tier may redeem now), then W names;
+--          then G gifting tiers, then G names
+--   FULFIL 6 reference ("" none)
+--   REFUND 6 reason   7 today YYYYMMDD (the lot the points come back in)
+-- Replies {status, ...}; bad arguments -> error "LGWARG <what>", nothing written.
+
+local function bad(what) return redis.error_reply('LGWARG ' .. what) end
+local function corrupt(what) return redis.error_reply('LGWDATA ' .. what) end
+local function d(n) return string.format('%d', n) end
+
+local function int_arg(s, lo, hi)
+    if type(s) ~= 'string' or #s == 0 or #s > 16 or not s:find('^%-?%d+$') then return nil end
+    local n = tonumber(s)
+    if n == nil or n < lo or n > hi then return nil end
+    return n
+end
+local function int_field(v, dflt)
+    if v == false or v == nil then return dflt end
+    return int_arg(v, -1e15, 1e15)
+end
+
+if #KEYS ~= 3 then return bad('keys') end
+local op, rid = ARGV[1], ARGV[2]
+local msisdn, item, day
+if type(rid) == 'string' and #rid <= 95 then
+    msisdn, item, day = rid:match('^(%d+):([%w_%.%-]+):(%d%d%d%d%d%d%d%d):[%w_%-]+$')
+end
+if not msisdn or #msisdn > 15 then return bad('rid') end
+local pfx = 'lg:{' .. msisdn .. '}:'
+if KEYS[1] ~= pfx .. 'w' or KEYS[2] ~= pfx .. 'h' or KEYS[3] ~= pfx .. 'g' then
+    return bad('keys')
+end
+local KW, KH, KG = KEYS[1], KEYS[2], KEYS[3]
+local now = int_arg(ARGV[3], 0, 1e11)
+if not now then return bad('now') end
+local hlen = int_arg(ARGV[4], 1, 10000)
+if not hlen then return bad('history_len') end
+local retention = int_arg(ARGV[5], 3600, 400 * 86400)
+if not retention then return bad('retention') end
+
+local FIELDS = {'st', 'ts', 'item', 'price', 'day', 'ver', 'to', 'code', 'ref', 'reason'}
+local function parse(v)
+    local r, i = {}, 1
+    for part in (v .. '|'):gmatch('([^|]*)|') do
+        if i <= #FIELDS then r[FIELDS[i]] = part end
+        i = i + 1
+    end
+    if i - 1 ~= #FIELDS or not r.st:find('^[PQFRT]$') or not int_arg(r.price, 0, 1e16) then
+        return nil
+    end
+    return r
+end
+local function fmt(r)
+    local out = {}
+    for i, f in ipairs(FIELDS) do out[i] = r[f] end
+    return table.concat(out, '|')
+end
+
+local cur = redis.call('HGET', KG, rid)
+local rec = nil
+if cur then
+    rec = parse(cur)
+    if not rec then return corrupt('record') end
+end
+
+local function history(kind, signed, bal, note)
+    redis.call('LPUSH', KH, d(now) .. '|' .. kind .. '|' .. rid .. '|' .. signed .. '|' .. d(bal)
+        .. '|' .. note)
+    redis.call('LTRIM', KH, 0, hlen - 1)
+end
+
+-- Records older than the retention and limit counters of past gift days are pruned once the
+-- hash grows; the EXPIRE drops a quiet subscriber's hash altogether.
+local function prune()
+    if redis.call('HLEN', KG) > 32 then
+        local all = redis.call('HGETALL', KG)
+        local old = {}
+        for i = 1, #all, 2 do
+            local k, v = all[i], all[i + 1]
+            local cday = k:match('^n:[^:]+:(%d+)$')
+            if cday then
+                if cday < day then old[#old + 1] = k end
+            else
+                local r = parse(v)
+                if r == nil or (tonumber(r.ts) or 0) < now - retention then old[#old + 1] = k end
+            end
+        end
+        for i = 1, #old, 500 do
+            redis.call('HDEL', KG, unpack(old, i, math.min(i + 499, #old)))
+        end
+    end
+    redis.call('EXPIRE', KG, retention)
+end
+
+local function name_list(at)
+    local n = int_arg(ARGV[at], 0, 16)
+    if not n then return nil end
+    local set = {}
+    for i = 1, n do
+        local s = ARGV[at + i]
+        if type(s) ~= 'string' or #s < 1 or #s > 31 then return nil end
+        set[s] = true
+    end
+    return set, n, at + n + 1
+end
+
+if op == 'GET' then
+    if not rec then return {'none'} end
+    return {'rec', cur}
+end
+
+if op == 'DEBIT' then
+    local price = int_arg(ARGV[6], 1, 9007199254740992)
+    if not price then return bad('price') end
+    local ver = ARGV[7]
+    if type(ver) ~= 'string' or #ver < 1 or #ver > 31 or not ver:find('^[%w_%.%-]+$') then
+        return bad('version')
+    end
+    local limit = int_arg(ARGV[8], 0, 1e9)
+    if not limit then return bad('limit') end
+    local to = ARGV[9]
+    if type(to) ~= 'string' or not to:find('^%d*$') or #to > 15 then return bad('to') end
+    local code = ARGV[10]
+    if type(code) ~= 'string' or #code > 64 or not code:find('^[%w%-]*$') then
+        return bad('code')
+    end
+    local allowed, na, nxt = name_list(11)
+    if not allowed then return bad('tiers') end
+    local window, nw
+    window, nw, nxt = name_list(nxt)
+    if not window then return bad('window tiers') end
+    local gift, ng
+    gift, ng, nxt = name_list(nxt)
+    if not gift or #ARGV ~= nxt - 1 then return bad('gift tiers') end
+
+    if rec then
+        if rec.st == 'T' then return {'abandoned'} end
+        local b = int_field(redis.call('HGET', KW, 'bal'), 0) or 0
+        return {'dup', tonumber(rec.price), b, rec.code}
+    end
+    local w = redis.call('HMGET', KW, 'bal', 'tier', 'blocked')
+    local bal = int_field(w[1], 0)
+    if not bal then return corrupt('wallet') end
+    local tier = w[2] or ''
+    if w[3] == '1' then return {'blocked', bal} end
+    if bal < 0 then return {'negative', bal} end
+    if not allowed[tier] then return {'tier', bal} end
+    if nw > 0 and not window[tier] then return {'closed', bal} end
+    if to ~= '' and (not gift[tier] or to == msisdn) then return {'gift', bal} end
+    local ckey = 'n:' .. item .. ':' .. day
+    local count = int_field(redis.call('HGET', KG, ckey), 0) or 0
+    if limit > 0 and count >= limit then return {'limit', bal} end
+    if bal < price then return {'balance', bal} end
+
+    -- Spend the oldest lots first (the ones that expire first). A lot table that holds less
+    -- than the balance (never expected) just ends empty: the balance is the truth.
+    local lots = {}
+    local all = redis.call('HGETALL', KW)
+    for i = 1, #all, 2 do
+        local ld = all[i]:match('^l:(%d+)$')
+        if ld then
+            local v = int_field(all[i + 1], 0)
+            if not v then return corrupt('lot') end
+            lots[#lots + 1] = {day = ld, v = v}
+        end
+    end
+    table.sort(lots, function(a, b) return a.day < b.day end)
+    local take = price
+    for _, lot in ipairs(lots) do
+        if take <= 0 then break end
+        if lot.v > 0 then
+            local t = math.min(lot.v, take)
+            take = take - t
+            if lot.v - t <= 0 then
+                redis.call('HDEL', KW, 'l:' .. lot.day)
+            else
+                redis.call('HSET', KW, 'l:' .. lot.day, d(lot.v - t))
+            end
+        end
+    end
+    bal = bal - price
+    redis.call('HSET', KW, 'bal', d(bal))
+    redis.call('HSET', KG, rid, fmt({st = 'P', ts = d(now), item = item, price = d(price),
+        day = day, ver = ver, to = to, code = code, ref = '', reason = ''}))
+    redis.call('HINCRBY', KG, ckey, 1)
+    local note = 'gift ' .. item .. ' (catalogue ' .. ver .. ')'
+    if to ~= '' then note = note .. ' for ...' .. to:sub(-4) end
+    history('REDEEM', '-' .. d(price), bal, note)
+    prune()
+    return {'paid', bal}
+end
+
+if op == 'SWEEP' then
+    if rec then
+        if rec.st == 'T' then return {'tomb'} end
+        return {'paid', rec.st, rec.price, rec.ver, rec.to, rec.code}
+    end
+    redis.call('HSET', KG, rid, fmt({st = 'T', ts = d(now), item = item, price = '0', day = day,
+        ver = '', to = '', code = '', ref = '', reason = 'abandoned'}))
+    redis.call('EXPIRE', KG, retention)
+    return {'tomb'}
+end
+
+if op == 'QUEUED' then
+    if not rec or rec.st == 'T' then return {'unknown'} end
+    if rec.st == 'P' then
+        rec.st = 'Q'
+        redis.call('HSET', KG, rid, fmt(rec))
+        return {'ok'}
+    end
+    return {'already', rec.st}
+end
+
+if op == 'FULFIL' then
+    local ref = ARGV[6]
+    if type(ref) ~= 'string' or #ref > 64 or not ref:find('^[%w%._:%-]*$') then
+        return bad('reference')
+    end
+    if not rec or rec.st == 'T' then return {'unknown'} end
+    if rec.st == 'F' then return {'already'} end
+    if rec.st == 'R' then return {'conflict'} end
+    rec.st, rec.ref = 'F', ref
+    redis.call('HSET', KG, rid, fmt(rec))
+    return {'ok'}
+end
+
+if op == 'REFUND' then
+    local reason, today = ARGV[6], ARGV[7]
+    if type(reason) ~= 'string' or #reason > 120 or reason:find('[|%c]') then
+        return bad('reason')
+    end
+    if type(today) ~= 'string' or not today:find('^%d%d%d%d%d%d%d%d$') then return bad('today') end
+    if not rec or rec.st == 'T' then return {'unknown'} end
+    if rec.st == 'R' then return {'already', rec.price} end
+    if rec.st == 'F' then return {'conflict'} end
+    local price = tonumber(rec.price)
+    local bal = int_field(redis.call('HGET', KW, 'bal'), 0)
+    if not bal then return corrupt('wallet') end
+    bal = bal + price
+    redis.call('HSET', KW, 'bal', d(bal))
+    redis.call('HINCRBY', KW, 'l:' .. today, price)
+    rec.st, rec.reason = 'R', reason
+    redis.call('HSET', KG, rid, fmt(rec))
+    history('REFUND', '+' .. rec.price, bal, 'refund ' .. item .. ': ' .. reason)
+    return {'ok', rec.price, bal}
+end
+
+return bad('op')

@@ -1,0 +1,79 @@
+/*
+ * gw_sms.h - the SMS side of the gateway (shared/spec/ussd.md "SMS"): sending a UTF-8 text to a
+ * subscriber as plain submit_sm (no USSD TLVs), split with UDH concatenation when longer than one
+ * segment (esm_class 0x40, 153 GSM-7 / 67 UCS-2 characters a part, never splitting an escape or
+ * surrogate pair), through smpp_esme_submit, which applies the TPS bucket and the throttling
+ * back-off. Any module may send through it (fulfilment confirmations, reminders).
+ * Owner: the USSD-wiring engineer (issue 3).
+ *
+ * Mobile-originated keywords: an MO SMS to sms.short_code whose text, trimmed and compared
+ * case-insensitively for Latin letters, is one of sms.keywords (BAL, SOLDE, رصيد, امتیاز) is
+ * answered with the balance SMS ("sms.<lang>.balance" of the menu file) in the subscriber's saved
+ * language (the default language of the menu file otherwise).
+ *
+ * Ownership: gw_sms_new() borrows esme, cfg, redis and the owner's menus pointer; each send owns
+ * a small context freed when its last part is answered. Teardown: gw_sms_detach() before
+ * gw_redis_free(), smpp_esme_free() (fails pending parts) before gw_sms_free().
+ */
+#ifndef GW_SMS_H
+#define GW_SMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gw_config.h"
+#include "smpp.h"
+#include "ussd.h"
+
+struct gw_redis;
+struct gw_sms;
+
+#define GW_SMS_MAX_PARTS 8 /* a longer text is refused: nobody reads a 9-part SMS */
+
+#define GW_SMS_COUNTERS(X)                                                                         \
+    X(sent, "SMS accepted by the SMSC (all parts)")                                                \
+    X(failed, "SMS with a part refused, timed out or not queued")                                  \
+    X(parts, "submit_sm parts sent")                                                               \
+    X(mo_in, "MO SMS handed over")                                                                 \
+    X(mo_keyword, "MO SMS that asked for the balance")                                             \
+    X(mo_ignored, "MO SMS that were no keyword or not for the short code")                         \
+    X(mo_failed, "balance requests answered nothing because Redis or the menu file failed")
+
+struct gw_sms_stats {
+#define GW_X_FIELD(name, help) uint64_t name;
+    GW_SMS_COUNTERS(GW_X_FIELD)
+#undef GW_X_FIELD
+};
+
+/* err 0 when every part was accepted (SMPP_ROK), else the first failure: a negative errno of
+ * smpp_submit_cb, or -EPROTO when the SMSC answered a part with an error status. */
+typedef void (*gw_sms_cb)(void *arg, int err);
+
+/* esme, cfg (sms, ussd.text, loyalty), redis and *menus are borrowed. NULL on ENOMEM. */
+struct gw_sms *gw_sms_new(struct smpp_esme *esme, const struct gw_config *cfg,
+                          struct gw_redis *redis, struct ussd_menus *const *menus);
+
+/*
+ * Sends utf8[0..len) (untrusted UTF-8 is fine: invalid bytes become U+FFFD) to the MSISDN `to`
+ * (1..20 digits, optional '+') from sms.short_code. Returns 0 (cb, which may be NULL, fires
+ * exactly once, later, when every part was answered) or < 0: -EINVAL (bad address or empty
+ * text), -E2BIG (more than GW_SMS_MAX_PARTS parts), or the smpp_esme_submit error of the first
+ * part (cb never fires).
+ */
+int gw_sms_send(struct gw_sms *s, const char *to, const char *utf8, size_t len, gw_sms_cb cb,
+                void *arg);
+
+/* The gw_ingest hook for a mobile-originated SMS (already answered ESME_ROK). arg: gw_sms. */
+void gw_sms_on_mo(void *arg, struct smpp_esme *e, const struct smpp_sm *sm);
+
+/* Whether text[0..len) is one of the configured keywords (trimmed, ASCII case folded). */
+int gw_sms_is_keyword(const struct gw_config *cfg, const char *text, size_t len);
+
+/* Stops issuing Redis requests (teardown: before gw_redis_free). */
+void gw_sms_detach(struct gw_sms *s);
+void gw_sms_get_stats(const struct gw_sms *s, struct gw_sms_stats *out);
+void gw_sms_stats_json(const struct gw_sms_stats *st, FILE *out);
+void gw_sms_free(struct gw_sms *s);
+
+#endif

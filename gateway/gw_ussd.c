@@ -1,0 +1,904 @@
+/*
+ * gw_ussd.c - USSD dialogues over SMPP and Redis (see gw_ussd.h for the step). Owner: the
+ * USSD-wiring engineer (issue 3).
+ *
+ * Objects:
+ *   struct step   one deliver_sm being handled: malloc'd when it arrives, freed when its screen
+ *                 is handed to the link (or when nothing is to be sent). Redis callbacks find it
+ *                 through their arg; gw_redis guarantees each fires exactly once, and teardown
+ *                 frees the Redis client first (gw_ussd.h), so no callback outlives it.
+ *   struct live   a dialogue whose last screen this process sent: it owns the ussd_session (the
+ *                 FSM with its named timers T_ANSWER / T_TOTAL / T_END) and the record version it
+ *                 stored. Found by session key in a small hash table. When the FSM ends (timer,
+ *                 abort, last screen sent) the entry leaves the table for the graveyard and is
+ *                 freed from a deferred event, never inside the session's own callback.
+ *
+ * Statelessness across processes: every step reads the stored record again and rebuilds the
+ * session from it (ussd_session_restore), so it does not matter which process sent the previous
+ * screen; a process's live entry only arms the expiry timers for the screen it sent. A timer that
+ * fires after another process has moved the dialogue on finds a newer version and deletes
+ * nothing (the compare-and-set below).
+ *
+ * Concurrency: two answers of one dialogue handled at once (two processes, or two PDUs in one)
+ * both read version g and both compute a next screen; the store is a compare-and-set script
+ * (CAS_LUA) that writes only when the stored version is still g, and stores g + 1. The winner
+ * sends its screen and carries out its effect (language, redemption: so an effect happens once);
+ * the loser gets the winner's record back from the same script and answers with the screen that
+ * record describes (ussd_engine_show), without an effect - the subscriber sees the current screen
+ * and can type again. If the winner ended the dialogue, the loser sends nothing.
+ *
+ * Stored value: "g=<version>;" + ussd_record_format() ("v=1;s=MENU;n=main;..."), TTL = what
+ * remains of T_TOTAL (SET PX). The record parser skips the unknown "g" key, so the value is also
+ * a valid record for tools.
+ *
+ * Language of a subscriber without a wallet (never recharged): HSET lg:{M}:w lang <code> creates
+ * a wallet hash holding only "lang". That does not enrol anyone: enrolment is decided by the
+ * absence of "bal" in lua/commit.lua, and every reader here treats a wallet without "bal" as not
+ * enrolled (balance 0). One key per subscriber, no second place to look.
+ */
+#include "gw_ussd.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "gw_core.h"
+#include "gw_redis.h"
+#include "gw_wallet.h"
+
+#define LOG_CAT "ussd"
+#define LIVE_BUCKETS 4096u /* power of two */
+#define INPUT_MAX 512      /* bytes of decoded inbound text kept (answers are a few digits) */
+#define VALUE_MAX (USSD_RECORD_MAX + 32)
+
+/* KEYS[1] session key. ARGV[1] expected version (0 = no record), ARGV[2] "set" or "del",
+ * ARGV[3] value, ARGV[4] TTL ms. Reply {1} when written, {0, current value or ""} when the
+ * stored version differs (someone else moved the dialogue on). */
+static const char CAS_LUA[] =
+    "local cur = redis.call('GET', KEYS[1])\n"
+    "local ver = 0\n"
+    "if cur then ver = tonumber(string.match(cur, '^g=(%d+);')) or -1 end\n"
+    "if ver ~= tonumber(ARGV[1]) then return {0, cur or ''} end\n"
+    "if ARGV[2] == 'del' then redis.call('DEL', KEYS[1])\n"
+    "else redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4]) end\n"
+    "return {1, ''}\n";
+
+struct live {
+    struct live *next;
+    struct gw_ussd *u;
+    char key[USSD_KEY_MAX];
+    struct ussd_session *s;
+    uint64_t id;      /* unique per entry: submit results find it by (key, id) */
+    uint64_t version; /* record version this process stored */
+    bool deleted;     /* the record is gone already (last screen): nothing to delete at the end */
+};
+
+struct step {
+    struct gw_ussd *u;
+    struct step *prev, *next; /* in-flight list */
+    struct smpp_esme *e;
+    enum ussd_inbound kind;
+    char addr[21]; /* source_addr as received: the destination of our screens */
+    uint8_t ton, npi;
+    char msisdn[21]; /* digits only */
+    char key[USSD_KEY_MAX];
+    char wkey[40], hkey[40]; /* lg:{M}:w, lg:{M}:h */
+    bool has_sinfo, has_umr;
+    uint16_t sinfo, umr;
+    char input[INPUT_MAX];
+    size_t input_len;
+    int pending; /* Redis replies still awaited */
+    int err;     /* first Redis failure */
+    bool have_rec;
+    char rec[VALUE_MAX];
+    size_t rec_len;
+    struct gw_wallet_view wallet;
+    struct ussd_session *s; /* the session of this step until it becomes live (or is freed) */
+    uint64_t version;       /* record version read */
+    uint64_t live_id;
+    struct ussd_reply reply;
+};
+
+/* What a submit's callback needs: found again by key + id, never by a pointer into a session. */
+struct submit_ctx {
+    struct gw_ussd *u;
+    char key[USSD_KEY_MAX];
+    uint64_t live_id; /* 0: no live entry cares (a screen that ends nothing) */
+    bool end;
+};
+
+struct gw_ussd {
+    struct event_base *base;
+    const struct gw_config *cfg;
+    struct gw_redis *redis; /* NULL once detached */
+    struct ussd_menus *const *menus;
+    const struct ussd_catalog_ops *cat;
+    void *cat_arg;
+    struct gw_ussd_ops ops;
+    int cas_script;
+    struct gw_ussd_stats stats;
+    struct live *table[LIVE_BUCKETS];
+    struct live *graveyard;
+    struct event *reap;
+    struct step *steps;
+    uint64_t next_live_id;
+    struct ussd_session_cbs cbs;
+};
+
+/* ---------------------------------------------------------------- small helpers */
+
+static uint32_t key_hash(const char *k)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (; *k; k++)
+        h = (h ^ (uint8_t)*k) * 16777619u;
+    return h & (LIVE_BUCKETS - 1);
+}
+
+static struct live *live_find(struct gw_ussd *u, const char *key)
+{
+    for (struct live *l = u->table[key_hash(key)]; l; l = l->next)
+        if (strcmp(l->key, key) == 0)
+            return l;
+    return NULL;
+}
+
+static void live_unlink(struct gw_ussd *u, struct live *l)
+{
+    struct live **pp = &u->table[key_hash(l->key)];
+
+    for (; *pp; pp = &(*pp)->next) {
+        if (*pp == l) {
+            *pp = l->next;
+            u->stats.live--;
+            return;
+        }
+    }
+}
+
+/* Moves l to the graveyard; the deferred reap frees it (we may be inside its session's call). */
+static void live_bury(struct gw_ussd *u, struct live *l)
+{
+    live_unlink(u, l);
+    l->next = u->graveyard;
+    u->graveyard = l;
+    event_active(u->reap, EV_TIMEOUT, 0);
+}
+
+static void on_reap(evutil_socket_t fd, short what, void *arg)
+{
+    struct gw_ussd *u = arg;
+
+    (void)fd;
+    (void)what;
+    while (u->graveyard) {
+        struct live *l = u->graveyard;
+        u->graveyard = l->next;
+        ussd_session_free(l->s);
+        free(l);
+    }
+}
+
+/* "…5678:s12" for log lines that have no session object. */
+static const char *log_id(const char *key, const char *msisdn, char *out, size_t cap)
+{
+    char mask[GW_MASK_LEN];
+    const char *p = strncmp(key, "ussd:", 5) == 0 ? key + 5 : key;
+    const char *suffix = strchr(p, ':');
+
+    snprintf(out, cap, "%s%s", gw_mask_msisdn(msisdn, mask), suffix ? suffix : "");
+    return out;
+}
+
+static void step_free(struct step *st)
+{
+    struct gw_ussd *u = st->u;
+
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        u->steps = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    u->stats.in_flight--;
+    ussd_session_free(st->s);
+    free(st);
+}
+
+static struct ussd_env env_of(struct step *st)
+{
+    struct gw_ussd *u = st->u;
+    struct ussd_env env = {
+        .cfg = &u->cfg->ussd,
+        .menus = *u->menus,
+        .sub = &gw_wallet_ussd_ops,
+        .sub_arg = &st->wallet,
+        .cat = u->cat,
+        .cat_arg = u->cat_arg,
+    };
+    return env;
+}
+
+/* A plain last screen: text in lang's best coding, ending the dialogue. */
+static void reply_text(struct gw_ussd *u, const char *text, struct ussd_reply *r)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->text, sizeof(r->text), "%s", text ? text : "");
+    r->text_len = strlen(r->text);
+    r->coding = smpp_text_choose(r->text, r->text_len, &u->cfg->ussd.text, &r->data_coding);
+    r->end = true;
+    r->error = true;
+}
+
+static void reply_unavailable(struct gw_ussd *u, const char *lang, struct ussd_reply *r)
+{
+    reply_text(u, ussd_menus_label(*u->menus, lang, "unavailable"), r);
+}
+
+/* ---------------------------------------------------------------- sending screens */
+
+static void submit_done(void *arg, int err, uint32_t status, const char *message_id)
+{
+    struct submit_ctx *c = arg;
+    struct gw_ussd *u = c->u;
+    struct live *l;
+
+    (void)message_id;
+    if (err < 0 || status != SMPP_ROK) {
+        u->stats.screens_failed++;
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "screen not delivered (%s, %s)",
+               err < 0 ? strerror(-err) : "SMSC refused", smpp_status_name(status));
+    }
+    /* The last screen is out (or will never be): the FSM goes ENDING -> ENDED; a failed send
+     * still ends it, there is nothing left to retry in a USSD dialogue. */
+    if (c->end && c->live_id && (l = live_find(u, c->key)) != NULL && l->id == c->live_id)
+        ussd_session_sent(l->s);
+    free(c);
+}
+
+/* Sends r to the subscriber of st. live_id names the live entry the screen belongs to. */
+static void send_screen(struct step *st, const struct ussd_reply *r, uint64_t live_id)
+{
+    struct gw_ussd *u = st->u;
+    const struct ussd_config *cfg = &u->cfg->ussd;
+    struct ussd_outbound ob;
+    struct smpp_sm *sm;
+    struct submit_ctx *c;
+    size_t n = 0;
+    int rc;
+
+    sm = calloc(1, sizeof(*sm));
+    c = calloc(1, sizeof(*c));
+    if (!sm || !c)
+        goto fail;
+    snprintf(sm->service_type, sizeof(sm->service_type), "USSD");
+    if (ussd_config_service_addr(cfg, sm->src_addr, sizeof(sm->src_addr)) < 0)
+        goto fail;
+    memcpy(sm->dst_addr, st->addr, sizeof(sm->dst_addr));
+    sm->dst_ton = st->ton;
+    sm->dst_npi = st->npi;
+    sm->data_coding = r->data_coding;
+    rc = smpp_text_encode(r->text, r->text_len, r->coding, &cfg->text, sm->text, SMPP_TEXT_MAX, &n);
+    if (rc < 0) {
+        gw_log(GW_LOG_ERROR, LOG_CAT, "screen of %zu bytes cannot be encoded: %s", r->text_len,
+               strerror(-rc));
+        goto fail;
+    }
+    sm->text_len = (uint16_t)n;
+    sm->use_payload = n > 254; /* a carrier limit above 127 UCS-2 characters */
+    ussd_outbound_fields(cfg, r->end, st->has_sinfo, st->sinfo, &ob);
+    sm->has_ussd_op = true;
+    sm->ussd_op = ob.op;
+    sm->has_its_session = ob.has_sinfo;
+    sm->its_session = ob.sinfo;
+    sm->has_umr = st->has_umr; /* echoed: some gateways match the dialogue by it */
+    sm->umr = st->umr;
+    c->u = u;
+    snprintf(c->key, sizeof(c->key), "%s", st->key);
+    c->live_id = live_id;
+    c->end = r->end;
+    rc = smpp_esme_submit(st->e, sm, submit_done, c);
+    free(sm);
+    if (rc < 0) {
+        u->stats.screens_failed++;
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "screen not queued: %s", strerror(-rc));
+        free(c);
+        return;
+    }
+    u->stats.screens++;
+    return;
+fail:
+    u->stats.screens_failed++;
+    free(sm);
+    free(c);
+}
+
+/* ---------------------------------------------------------------- Redis plumbing */
+
+static void ignore_reply(void *arg, int err, const redisReply *reply)
+{
+    const char *what = arg;
+
+    if (err < 0)
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "%s failed: %s", what, strerror(-err));
+    else if (reply->type == REDIS_REPLY_ERROR)
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "%s refused: %.200s", what, reply->str);
+}
+
+/* CAS delete of a finished dialogue's record, best effort (the TTL removes it anyway). */
+static void delete_record(struct gw_ussd *u, const char *key, uint64_t version)
+{
+    char ver[24];
+    const char *argv[] = {key, ver, "del", "", "0"};
+    size_t lens[5];
+
+    if (!u->redis)
+        return;
+    snprintf(ver, sizeof(ver), "%" PRIu64, version);
+    for (int i = 0; i < 5; i++)
+        lens[i] = strlen(argv[i]);
+    if (gw_redis_script_run(u->redis, u->cas_script, 1, 5, argv, lens, ignore_reply,
+                            (void *)"delete session") < 0)
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "delete session: Redis not available");
+}
+
+/* ---------------------------------------------------------------- session end */
+
+static void on_session_ended(void *arg, struct ussd_session *s, enum ussd_end_reason reason)
+{
+    struct gw_ussd *u = arg;
+    const char *key = ussd_session_get_key(s);
+    struct live *l = key ? live_find(u, key) : NULL;
+
+    if (reason == USSD_ENDED_T_ANSWER || reason == USSD_ENDED_T_TOTAL)
+        u->stats.expired++;
+    else if (reason == USSD_ENDED_COMPLETED)
+        u->stats.ended++;
+    if (!l || l->s != s)
+        return; /* a step's own session (not live yet): the step decides */
+    gw_fsm_log(ussd_session_fsm(s), GW_LOG_INFO, "dialogue over (%s)",
+               ussd_end_reason_name(reason));
+    if (!l->deleted)
+        delete_record(u, l->key, l->version);
+    live_bury(u, l);
+}
+
+/* Makes st's session the live one for its key (replacing an older one of this process). */
+static uint64_t make_live(struct step *st, uint64_t version, bool deleted)
+{
+    struct gw_ussd *u = st->u;
+    struct live *l = live_find(u, st->key);
+
+    if (ussd_session_get_state(st->s) == USSD_ST_ENDED)
+        return 0; /* ended while the store was in flight: nothing to watch */
+    if (!l) {
+        l = calloc(1, sizeof(*l));
+        if (!l)
+            return 0; /* no timers then: the Redis TTL still removes the record */
+        l->u = u;
+        snprintf(l->key, sizeof(l->key), "%s", st->key);
+        uint32_t h = key_hash(l->key);
+        l->next = u->table[h];
+        u->table[h] = l;
+        u->stats.live++;
+    } else {
+        ussd_session_free(l->s); /* its timers belong to a screen that is no longer current */
+    }
+    l->s = st->s;
+    st->s = NULL;
+    l->id = ++u->next_live_id;
+    l->version = version;
+    l->deleted = deleted;
+    return l->id;
+}
+
+/*
+ * Ends st's dialogue with the "unavailable" last screen and drops what is stored of it: the
+ * network considers the dialogue over once it sees the end, so the record (whatever its version)
+ * and any local timers are removed - best effort, the TTL removes the record anyway when Redis
+ * is what failed. Frees st.
+ */
+static void end_unavailable(struct step *st, const char *lang)
+{
+    struct gw_ussd *u = st->u;
+    struct live *l = live_find(u, st->key);
+
+    reply_unavailable(u, lang, &st->reply);
+    send_screen(st, &st->reply, 0);
+    if (l) {
+        l->deleted = true;
+        ussd_session_abort(l->s);
+    }
+    if (u->redis) {
+        const char *argv[] = {"DEL", st->key};
+        size_t lens[] = {3, strlen(st->key)};
+        (void)gw_redis_command(u->redis, 2, argv, lens, ignore_reply, (void *)"drop session");
+    }
+    step_free(st);
+}
+
+/* ---------------------------------------------------------------- effects */
+
+struct redeem_ctx {
+    struct gw_ussd *u;
+    struct step *st;
+};
+
+static void redeem_done(void *cb_arg, int err, const char *text)
+{
+    struct redeem_ctx *rc = cb_arg;
+    struct step *st = rc->st;
+    struct gw_ussd *u = rc->u;
+    struct ussd_reply *r = &st->reply;
+    char lang[USSD_LANG_MAX];
+
+    free(rc);
+    snprintf(lang, sizeof(lang), "%s", st->wallet.lang);
+    if (text) {
+        bool end = r->end;
+        reply_text(u, text, r);
+        r->end = end;
+    } else if (err < 0) {
+        reply_unavailable(u, lang, r);
+    }
+    send_screen(st, r, st->live_id);
+    step_free(st);
+}
+
+/* Carries out the reply's effect after the store won. Returns true when the step continues
+ * asynchronously (the screen is sent later). */
+static bool run_effect(struct step *st, const char *lang)
+{
+    struct gw_ussd *u = st->u;
+    struct ussd_reply *r = &st->reply;
+
+    if (r->effect == USSD_EFFECT_SET_LANGUAGE && u->redis) {
+        const char *argv[] = {"HSET", st->wkey, "lang", r->effect_lang};
+        size_t lens[4];
+        for (int i = 0; i < 4; i++)
+            lens[i] = strlen(argv[i]);
+        if (gw_redis_command(u->redis, 4, argv, lens, ignore_reply, (void *)"save language") == 0)
+            u->stats.lang_saved++;
+        return false;
+    }
+    if (r->effect != USSD_EFFECT_REDEEM)
+        return false;
+    if (!u->ops.redeem) {
+        /* the catalogue's redemption is not wired yet: say so rather than pretend */
+        bool end = r->end;
+        reply_unavailable(u, lang, r);
+        r->end = end;
+        return false;
+    }
+    struct redeem_ctx *rc = calloc(1, sizeof(*rc));
+    struct gw_ussd_redeem_req req = {
+        .msisdn = st->msisdn,
+        .session_key = st->key,
+        .item_id = r->effect_item,
+        .lang = lang,
+    };
+    if (!rc)
+        goto unavailable;
+    rc->u = u;
+    rc->st = st;
+    u->stats.redeem_requested++;
+    if (u->ops.redeem(u->ops.arg, &req, redeem_done, rc) == 0)
+        return true;
+    free(rc);
+unavailable : {
+    bool end = r->end;
+    reply_unavailable(u, lang, r);
+    r->end = end;
+}
+    return false;
+}
+
+/* ---------------------------------------------------------------- the store (CAS) */
+
+static int parse_value(const char *v, size_t len, uint64_t *version, struct ussd_record *rec)
+{
+    uint64_t g = 0;
+    size_t i = 2;
+
+    if (len < 4 || memcmp(v, "g=", 2) != 0)
+        return -EINVAL;
+    for (; i < len && i < 22 && v[i] >= '0' && v[i] <= '9'; i++)
+        g = g * 10 + (uint64_t)(v[i] - '0');
+    if (i == 2 || i >= len || v[i] != ';')
+        return -EINVAL;
+    *version = g;
+    return ussd_record_parse(v + i + 1, len - i - 1, rec);
+}
+
+static void store_done(void *arg, int err, const redisReply *reply)
+{
+    struct step *st = arg;
+    struct gw_ussd *u = st->u;
+    struct ussd_reply *r = &st->reply;
+    char lang[USSD_LANG_MAX];
+
+    snprintf(lang, sizeof(lang), "%s", ussd_session_dialogue(st->s)->lang);
+    if (err < 0 || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+        reply->element[0]->type != REDIS_REPLY_INTEGER) {
+        /* the store failed: the screen cannot be continued by anyone, so end it politely */
+        u->stats.store_failed++;
+        gw_fsm_log(ussd_session_fsm(st->s), GW_LOG_NOTICE, "session not stored (%s)",
+                   err < 0 ? strerror(-err) : "unexpected reply");
+        end_unavailable(st, lang);
+        return;
+    }
+    if (reply->element[0]->integer != 1) {
+        /* lost the race: answer with the screen the winner stored */
+        struct ussd_record rec;
+        uint64_t g;
+        const redisReply *cur = reply->elements > 1 ? reply->element[1] : NULL;
+
+        u->stats.cas_lost++;
+        if (cur && cur->type == REDIS_REPLY_STRING &&
+            parse_value(cur->str, cur->len, &g, &rec) == 0 &&
+            (rec.fsm_state == USSD_ST_MENU || rec.fsm_state == USSD_ST_CONFIRM)) {
+            struct ussd_env env = env_of(st);
+            gw_fsm_log(ussd_session_fsm(st->s), GW_LOG_NOTICE,
+                       "another answer moved the dialogue on (v%" PRIu64 "): current screen", g);
+            if (ussd_engine_show(&env, &rec.st, r) == 0)
+                send_screen(st, r, 0);
+        } else {
+            gw_fsm_log(ussd_session_fsm(st->s), GW_LOG_NOTICE,
+                       "another answer ended the dialogue: nothing to send");
+        }
+        step_free(st);
+        return;
+    }
+    st->live_id = make_live(st, st->version + 1, r->end);
+    if (run_effect(st, lang))
+        return; /* the redeem hook sends the screen */
+    send_screen(st, r, st->live_id);
+    step_free(st);
+}
+
+/* Stores the step's session (or deletes the record when the screen ends the dialogue). */
+static void store(struct step *st)
+{
+    struct gw_ussd *u = st->u;
+    struct ussd_record rec;
+    char value[VALUE_MAX], ver[24], ttl[24];
+    const char *argv[5];
+    size_t lens[5];
+    int64_t left;
+    int n, w;
+
+    ussd_session_record(st->s, &rec);
+    left = rec.started_ms + (int64_t)u->cfg->ussd.t_total_ms - gw_clock_now_ms();
+    if (left < 1)
+        left = 1;
+    n = snprintf(value, sizeof(value), "g=%" PRIu64 ";", st->version + 1);
+    w = ussd_record_format(&rec, value + n, sizeof(value) - (size_t)n);
+    if (w < 0) {
+        end_unavailable(st, rec.st.lang);
+        return;
+    }
+    snprintf(ver, sizeof(ver), "%" PRIu64, st->version);
+    snprintf(ttl, sizeof(ttl), "%" PRId64, left);
+    argv[0] = st->key;
+    argv[1] = ver;
+    argv[2] = st->reply.end ? "del" : "set";
+    argv[3] = value;
+    argv[4] = ttl;
+    for (int i = 0; i < 5; i++)
+        lens[i] = strlen(argv[i]);
+    if (!u->redis ||
+        gw_redis_script_run(u->redis, u->cas_script, 1, 5, argv, lens, store_done, st) < 0) {
+        u->stats.store_failed++;
+        end_unavailable(st, rec.st.lang);
+    }
+}
+
+/* ---------------------------------------------------------------- one step */
+
+static void run_step(struct step *st)
+{
+    struct gw_ussd *u = st->u;
+    struct ussd_env env = env_of(st);
+    struct ussd_record rec;
+    char id[64];
+    int rc;
+
+    memset(&rec, 0, sizeof(rec));
+    if (st->err < 0) {
+        /* Redis down or slow: never leave the subscriber with a hanging dialogue */
+        u->stats.store_failed++;
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "ussd(%s){-} store unavailable (%s): last screen",
+               log_id(st->key, st->msisdn, id, sizeof(id)), strerror(-st->err));
+        end_unavailable(st, st->wallet.lang);
+        return;
+    }
+    if (st->have_rec && parse_value(st->rec, st->rec_len, &st->version, &rec) < 0) {
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "ussd(%s){-} stored session unreadable: ignored",
+               log_id(st->key, st->msisdn, id, sizeof(id)));
+        st->have_rec = false; /* st->version stays as parsed (or 0): the CAS overwrites it */
+    }
+    if (st->kind == USSD_IN_OPEN) {
+        u->stats.opened++;
+        st->s = ussd_session_new(&u->cfg->ussd, u->base, st->key, st->msisdn, &u->cbs);
+        rc = st->s ? ussd_session_open(st->s, &env, st->input, st->input_len, &st->reply) : -ENOMEM;
+    } else {
+        u->stats.answers++;
+        if (!st->have_rec) {
+            /* expired, ended, or never opened: close the dialogue instead of leaving it open */
+            u->stats.no_session++;
+            gw_log(GW_LOG_INFO, LOG_CAT, "ussd(%s){-} answer without a session: last screen",
+                   log_id(st->key, st->msisdn, id, sizeof(id)));
+            end_unavailable(st, st->wallet.lang);
+            return;
+        }
+        st->s = ussd_session_restore(&u->cfg->ussd, u->base, st->key, st->msisdn, &u->cbs, &rec);
+        rc = st->s ? ussd_session_answer(st->s, &env, st->input, st->input_len, &st->reply)
+                   : -ENOMEM;
+    }
+    if (rc == -ETIMEDOUT) {
+        u->stats.no_session++;
+        end_unavailable(st, rec.st.lang);
+        return;
+    }
+    if (rc == -ESRCH) {
+        step_free(st); /* nothing to show in the session's state (logged by the FSM) */
+        return;
+    }
+    if (rc < 0) {
+        end_unavailable(st, st->wallet.lang);
+        return;
+    }
+    store(st);
+}
+
+static void read_done(struct step *st)
+{
+    if (--st->pending == 0)
+        run_step(st);
+}
+
+static void on_get(void *arg, int err, const redisReply *reply)
+{
+    struct step *st = arg;
+
+    if (err < 0 || reply->type == REDIS_REPLY_ERROR) {
+        st->err = err < 0 ? err : -EPROTO;
+    } else if (reply->type == REDIS_REPLY_STRING && reply->len < VALUE_MAX) {
+        memcpy(st->rec, reply->str, reply->len);
+        st->rec[reply->len] = '\0';
+        st->rec_len = reply->len;
+        st->have_rec = true;
+    }
+    read_done(st);
+}
+
+static void on_wallet(void *arg, int err, const redisReply *reply)
+{
+    struct step *st = arg;
+    struct gw_wallet_view h;
+
+    if (err < 0 || reply->type == REDIS_REPLY_ERROR) {
+        st->err = err < 0 ? err : -EPROTO;
+    } else {
+        /* keep the history the LRANGE may have parsed already */
+        memcpy(&h, &st->wallet, sizeof(h));
+        gw_wallet_view_parse(&st->wallet, reply, NULL, st->u->cfg->loyalty.points_validity_months,
+                             gw_local_day(gw_clock_now_ms() / 1000));
+        st->wallet.n_history = h.n_history;
+        memcpy(st->wallet.history, h.history, sizeof(h.history));
+    }
+    read_done(st);
+}
+
+static void on_history(void *arg, int err, const redisReply *reply)
+{
+    struct step *st = arg;
+    struct gw_wallet_view h;
+
+    if (err < 0 || reply->type == REDIS_REPLY_ERROR) {
+        st->err = err < 0 ? err : -EPROTO;
+    } else {
+        gw_wallet_view_parse(&h, NULL, reply, 0, 0);
+        st->wallet.n_history = h.n_history;
+        memcpy(st->wallet.history, h.history, sizeof(h.history));
+    }
+    read_done(st);
+}
+
+/* Sends one read; a read that cannot be sent counts as failed at once. */
+static void read_one(struct step *st, int argc, const char **argv, gw_redis_cb cb)
+{
+    size_t lens[4];
+    int rc;
+
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    st->pending++;
+    rc = st->u->redis ? gw_redis_command(st->u->redis, argc, argv, lens, cb, st) : -ENOTCONN;
+    if (rc < 0) {
+        st->err = rc;
+        st->pending--;
+    }
+}
+
+/* ---------------------------------------------------------------- inbound */
+
+static void on_abort(struct gw_ussd *u, const char *key, const char *msisdn)
+{
+    struct live *l = live_find(u, key);
+    char id[64];
+
+    u->stats.aborts++;
+    if (l) {
+        l->deleted = true; /* deleted below, whatever its version: the network ended it */
+        ussd_session_abort(l->s);
+    } else {
+        gw_log(GW_LOG_INFO, LOG_CAT, "ussd(%s){-} aborted by the network",
+               log_id(key, msisdn, id, sizeof(id)));
+    }
+    if (u->redis) {
+        const char *argv[] = {"DEL", key};
+        size_t lens[] = {3, strlen(key)};
+        if (gw_redis_command(u->redis, 2, argv, lens, ignore_reply, (void *)"abort") < 0)
+            gw_log(GW_LOG_NOTICE, LOG_CAT, "abort: Redis not available; the TTL removes it");
+    }
+}
+
+void gw_ussd_on_deliver(void *arg, struct smpp_esme *e, const struct smpp_sm *sm)
+{
+    struct gw_ussd *u = arg;
+    const struct ussd_config *cfg = &u->cfg->ussd;
+    char key[USSD_KEY_MAX], mask[GW_MASK_LEN];
+    const char *digits;
+    enum ussd_inbound kind;
+    struct step *st;
+    int op = sm->has_ussd_op ? sm->ussd_op : -1;
+
+    u->stats.in++;
+    if (!*u->menus)
+        return;
+    if (ussd_session_key(cfg, sm->src_addr, sm->has_its_session, sm->its_session, sm->has_umr,
+                         sm->umr, key, sizeof(key)) < 0) {
+        u->stats.bad_msisdn++;
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "USSD from a source_addr that is no MSISDN (%s): dropped",
+               gw_mask_msisdn(sm->src_addr, mask));
+        return;
+    }
+    digits = sm->src_addr[0] == '+' ? sm->src_addr + 1 : sm->src_addr;
+    kind = ussd_inbound_classify(cfg, op, sm->has_its_session, sm->its_session);
+    if (kind == USSD_IN_UNKNOWN) {
+        u->stats.unknown++;
+        gw_log(GW_LOG_INFO, LOG_CAT, "USSD op %d from %s not handled: dropped", op,
+               gw_mask_msisdn(digits, mask));
+        return;
+    }
+    if (kind == USSD_IN_ABORT) {
+        on_abort(u, key, digits);
+        return;
+    }
+    st = calloc(1, sizeof(*st));
+    if (!st) {
+        gw_log(GW_LOG_ERROR, LOG_CAT, "out of memory: USSD step dropped");
+        return;
+    }
+    st->u = u;
+    st->e = e;
+    st->kind = kind;
+    memcpy(st->addr, sm->src_addr, sizeof(st->addr));
+    st->ton = sm->src_ton;
+    st->npi = sm->src_npi;
+    snprintf(st->msisdn, sizeof(st->msisdn), "%s", digits);
+    snprintf(st->key, sizeof(st->key), "%s", key);
+    snprintf(st->wkey, sizeof(st->wkey), "lg:{%s}:w", st->msisdn);
+    snprintf(st->hkey, sizeof(st->hkey), "lg:{%s}:h", st->msisdn);
+    st->has_sinfo = sm->has_its_session;
+    st->sinfo = sm->its_session;
+    st->has_umr = sm->has_umr;
+    st->umr = sm->umr;
+    /* untrusted text in any coding -> UTF-8; a truncated answer is simply an invalid one */
+    if (smpp_text_decode(sm->text, sm->text_len, sm->data_coding, &cfg->text, st->input,
+                         sizeof(st->input), &st->input_len) < 0 &&
+        st->input_len == 0)
+        st->input[0] = '\0';
+    st->next = u->steps;
+    if (u->steps)
+        u->steps->prev = st;
+    u->steps = st;
+    u->stats.in_flight++;
+
+    /* one round trip: session record, wallet and the last movements together */
+    const char *get[] = {"GET", st->key};
+    const char *hall[] = {"HGETALL", st->wkey};
+    const char *lr[] = {"LRANGE", st->hkey, "0", "4"};
+    st->pending = 1; /* held until all three are sent, so none can finish the step early */
+    read_one(st, 2, get, on_get);
+    read_one(st, 2, hall, on_wallet);
+    read_one(st, 4, lr, on_history);
+    read_done(st);
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+struct gw_ussd *gw_ussd_new(struct event_base *base, const struct gw_config *cfg,
+                            struct gw_redis *redis, struct ussd_menus *const *menus)
+{
+    struct gw_ussd *u;
+
+    if (!base || !cfg || !redis || !menus)
+        return NULL;
+    u = calloc(1, sizeof(*u));
+    if (!u)
+        return NULL;
+    u->base = base;
+    u->cfg = cfg;
+    u->redis = redis;
+    u->menus = menus;
+    u->cbs.ended = on_session_ended;
+    u->cbs.arg = u;
+    u->reap = event_new(base, -1, 0, on_reap, u);
+    u->cas_script = gw_redis_script_add(redis, CAS_LUA, sizeof(CAS_LUA) - 1);
+    if (!u->reap || u->cas_script < 0) {
+        gw_ussd_free(u);
+        return NULL;
+    }
+    return u;
+}
+
+void gw_ussd_set_catalog(struct gw_ussd *u, const struct ussd_catalog_ops *ops, void *arg)
+{
+    u->cat = ops;
+    u->cat_arg = arg;
+}
+
+void gw_ussd_set_ops(struct gw_ussd *u, const struct gw_ussd_ops *ops)
+{
+    u->ops = *ops;
+}
+
+void gw_ussd_detach(struct gw_ussd *u)
+{
+    if (u)
+        u->redis = NULL;
+}
+
+void gw_ussd_get_stats(const struct gw_ussd *u, struct gw_ussd_stats *out)
+{
+    *out = u->stats;
+}
+
+void gw_ussd_stats_json(const struct gw_ussd_stats *s, FILE *out)
+{
+    fputc('{', out);
+#define GW_X_JSON(name, help) fprintf(out, "\"%s\":%llu,", #name, (unsigned long long)s->name);
+    GW_USSD_COUNTERS(GW_X_JSON)
+#undef GW_X_JSON
+    fprintf(out, "\"live\":%u,\"in_flight\":%u}", s->live, s->in_flight);
+}
+
+void gw_ussd_free(struct gw_ussd *u)
+{
+    if (!u)
+        return;
+    while (u->steps)
+        step_free(u->steps);
+    for (size_t i = 0; i < LIVE_BUCKETS; i++) {
+        while (u->table[i]) {
+            struct live *l = u->table[i];
+            u->table[i] = l->next;
+            /* detach first: freeing a session never calls back, but be explicit about it */
+            ussd_session_free(l->s);
+            free(l);
+        }
+    }
+    if (u->reap) {
+        on_reap(-1, 0, u);
+        event_free(u->reap);
+    }
+    free(u);
+}

@@ -1,0 +1,125 @@
+/*
+ * gw_ussd.h - USSD dialogues over the real transport: the glue between the SMPP link (smpp.h),
+ * Redis (gw_redis.h) and the pure USSD layer (ussd.h: menus, engine, session FSM, paginator).
+ * Owner: the USSD-wiring engineer (issue 3). The catalogue module plugs in through
+ * struct gw_ussd_ops (redeem) and struct ussd_catalog_ops (browse), both wired in main.c.
+ *
+ * One deliver_sm, one step (shared/spec/ussd.md "A dialogue"):
+ *   1. gw_ingest answers ESME_ROK at once (never T_APPN for USSD) and calls gw_ussd_on_deliver;
+ *   2. classify (open / answer / abort), build the session key, and read in ONE round trip:
+ *      the session record (GET ussd:<msisdn>:s<n>), the wallet (HGETALL lg:{M}:w) and the last
+ *      movements (LRANGE lg:{M}:h 0 4), each with the Redis client's deadline;
+ *   3. run the session FSM (ussd_session_open/answer) over the engine;
+ *   4. store the record back with a compare-and-set on its version (a tiny Lua script, see
+ *      gw_ussd.c "Concurrency"), TTL = what remains of the dialogue (PX), so ANY gateway process
+ *      bound to the same SMSC continues the dialogue; the last screen deletes it;
+ *   5. send the screen with smpp_esme_submit (service_type USSD, ussd_service_op and
+ *      its_session_info per ussd_outbound_fields, source = the service code);
+ *   6. carry out the effect: SET_LANGUAGE (HSET lang in the wallet) or REDEEM (the hook below).
+ * When Redis is down or slow the subscriber gets the menu file's "unavailable" text as a last
+ * screen: the dialogue ends cleanly instead of hanging.
+ *
+ * Ownership: gw_ussd_new() borrows everything it is given (they must outlive it, menus through
+ * the owner's pointer so that a SIGHUP reload is seen at the next step); gw_ussd_free() releases
+ * the live sessions and in-flight steps. Teardown order: gw_ussd_detach() (no new Redis
+ * requests), gw_redis_free(), smpp_esme_free(), gw_ussd_free().
+ */
+#ifndef GW_USSD_H
+#define GW_USSD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gw_config.h"
+#include "smpp.h"
+#include "ussd.h"
+
+struct event_base;
+struct gw_redis;
+struct gw_ussd;
+
+/* ---------------------------------------------------------------- redemption hook */
+
+/* What the subscriber confirmed on the confirmation screen. Valid only during the hook call:
+ * copy what you keep. */
+struct gw_ussd_redeem_req {
+    const char *msisdn;      /* digits only, no '+' */
+    const char *session_key; /* "ussd:<msisdn>:s<n>": stable for one dialogue, so a retried
+                              * confirmation of the same dialogue can derive the same rid */
+    uint32_t item_id;        /* 1..999, the catalogue item number */
+    const char *lang;        /* dialogue language ("fr"), for a text the hook returns */
+};
+
+/*
+ * Result of a redemption: err 0 = done, the menu's "redeemed" screen is sent; err < 0 = failed
+ * (store down, timeout): the "unavailable" text is sent. text (UTF-8, may be NULL) replaces the
+ * screen in either case - a refusal the subscriber should read ("Not enough points"); it is
+ * copied during the call. Must be called exactly once for every hook call that returned 0.
+ */
+typedef void (*gw_ussd_redeem_cb)(void *cb_arg, int err, const char *text);
+
+struct gw_ussd_ops {
+    /* Starts a redemption. Returns 0 (done fires exactly once, later, never from inside this
+     * call) or < 0 (done never fires; the subscriber reads "unavailable"). NULL hook: redeeming
+     * is not wired yet, the subscriber reads "unavailable". */
+    int (*redeem)(void *arg, const struct gw_ussd_redeem_req *req, gw_ussd_redeem_cb done,
+                  void *cb_arg);
+    void *arg;
+};
+
+/* ---------------------------------------------------------------- the module */
+
+#define GW_USSD_COUNTERS(X)                                                                        \
+    X(in, "USSD deliver_sm handed over")                                                           \
+    X(opened, "dialogues opened (PSSR indication)")                                                \
+    X(answers, "answers (USSR confirm)")                                                           \
+    X(aborts, "aborts from the network (end bit or vendor op)")                                    \
+    X(unknown, "USSD PDUs with an op we do not handle")                                            \
+    X(bad_msisdn, "USSD PDUs whose source_addr is not an MSISDN")                                  \
+    X(screens, "screens submitted")                                                                \
+    X(screens_failed, "screens the SMSC refused or that timed out")                                \
+    X(ended, "dialogues ended by their last screen")                                               \
+    X(expired, "dialogues expired (T_ANSWER / T_TOTAL)")                                           \
+    X(no_session, "answers without a stored session (expired or unknown)")                         \
+    X(cas_lost, "answers that lost a concurrent update (re-shown the current screen)")             \
+    X(store_failed, "steps answered 'unavailable' because Redis failed")                           \
+    X(lang_saved, "language preferences saved")                                                    \
+    X(redeem_requested, "redemptions handed to the redeem hook")
+
+struct gw_ussd_stats {
+#define GW_X_FIELD(name, help) uint64_t name;
+    GW_USSD_COUNTERS(GW_X_FIELD)
+#undef GW_X_FIELD
+    uint32_t live;      /* sessions with a timer in this process */
+    uint32_t in_flight; /* steps waiting for Redis or the redeem hook */
+};
+
+/*
+ * Creates the module. cfg (its ussd and loyalty parts), redis and *menus are borrowed; menus is
+ * the address of the owner's pointer (reloads swap it). Returns NULL on ENOMEM.
+ */
+struct gw_ussd *gw_ussd_new(struct event_base *base, const struct gw_config *cfg,
+                            struct gw_redis *redis, struct ussd_menus *const *menus);
+
+/* The catalogue provider for the gift menus (NULL: "unavailable" screens). ops is borrowed. */
+void gw_ussd_set_catalog(struct gw_ussd *u, const struct ussd_catalog_ops *ops, void *arg);
+/* The redemption hook. ops is copied. */
+void gw_ussd_set_ops(struct gw_ussd *u, const struct gw_ussd_ops *ops);
+
+/* The gw_ingest hook for a USSD deliver_sm that was already answered ESME_ROK. sm is read during
+ * the call only; replies go out through e. arg is the struct gw_ussd. */
+void gw_ussd_on_deliver(void *arg, struct smpp_esme *e, const struct smpp_sm *sm);
+
+/* Stops issuing Redis requests (teardown: call before gw_redis_free). */
+void gw_ussd_detach(struct gw_ussd *u);
+
+void gw_ussd_get_stats(const struct gw_ussd *u, struct gw_ussd_stats *out);
+/* Writes the counters as one JSON object (no trailing newline). */
+void gw_ussd_stats_json(const struct gw_ussd_stats *s, FILE *out);
+
+/* Frees live sessions (their timers) and in-flight steps (their late callbacks are then dropped
+ * by the Redis client's own cancellation, which must have happened: see the teardown order).
+ * NULL is a no-op. */
+void gw_ussd_free(struct gw_ussd *u);
+
+#endif

@@ -1,0 +1,280 @@
+/*
+ * gw_wallet.c - the wallet view behind the USSD "my points" and "history" screens and the balance
+ * SMS (see gw_wallet.h). Owner: the USSD-wiring engineer (issue 3).
+ *
+ * Redis replies are untrusted (another writer, a manual HSET): numbers are parsed strictly and a
+ * field that does not parse is ignored rather than shown; texts keep only characters that cannot
+ * break a screen line. Nothing here allocates.
+ */
+#include "gw_wallet.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+/* ---------------------------------------------------------------- parsing helpers */
+
+/* Strict signed decimal of at most 18 digits (no overflow possible). */
+static bool parse_i64(const char *s, size_t n, int64_t *out)
+{
+    bool neg = false;
+    int64_t v = 0;
+    size_t i = 0;
+
+    if (n > 0 && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i == n || n - i > 18)
+        return false;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = neg ? -v : v;
+    return true;
+}
+
+static bool is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int month_days(int y, int m)
+{
+    static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : d[m - 1];
+}
+
+static bool day_valid(int32_t day)
+{
+    int y = day / 10000, m = day / 100 % 100, d = day % 100;
+
+    return y >= 1970 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= month_days(y, m);
+}
+
+int32_t gw_wallet_add_months(int32_t day, uint32_t months)
+{
+    int y, m, d;
+
+    if (!day_valid(day) || months > 1200)
+        return 0;
+    y = day / 10000;
+    m = day / 100 % 100 - 1 + (int)months;
+    d = day % 100;
+    y += m / 12;
+    m = m % 12 + 1;
+    if (y > 9999)
+        return 0;
+    if (d > month_days(y, m))
+        d = month_days(y, m); /* 31 Jan + 1 month: the last day of February */
+    return y * 10000 + m * 100 + d;
+}
+
+static void copy_clean(char *dst, size_t cap, const char *src, size_t n, const char *allowed)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n && k + 1 < cap; i++) {
+        if (strchr(allowed, src[i]) && src[i] != '\0')
+            dst[k++] = src[i];
+    }
+    dst[k] = '\0';
+}
+
+/* ---------------------------------------------------------------- the view */
+
+void gw_wallet_view_parse(struct gw_wallet_view *v, const struct redisReply *hgetall,
+                          const struct redisReply *lrange, uint32_t validity_months, int32_t today)
+{
+    memset(v, 0, sizeof(*v));
+    if (hgetall && hgetall->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i + 1 < hgetall->elements; i += 2) {
+            const redisReply *k = hgetall->element[i], *val = hgetall->element[i + 1];
+            int64_t n;
+
+            if (k->type != REDIS_REPLY_STRING || val->type != REDIS_REPLY_STRING)
+                continue;
+            if (k->len == 3 && memcmp(k->str, "bal", 3) == 0) {
+                if (parse_i64(val->str, val->len, &n)) {
+                    v->balance = n;
+                    v->exists = true;
+                }
+            } else if (k->len == 4 && memcmp(k->str, "tier", 4) == 0) {
+                /* tier names come from the loyalty table: letters, digits, a few marks */
+                copy_clean(v->tier, sizeof(v->tier), val->str, val->len,
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-+.");
+            } else if (k->len == 4 && memcmp(k->str, "lang", 4) == 0) {
+                if (val->len >= 2 && val->len <= 3)
+                    copy_clean(v->lang, sizeof(v->lang), val->str, val->len,
+                               "abcdefghijklmnopqrstuvwxyz");
+            } else if (validity_months > 0 && k->len == 10 && memcmp(k->str, "l:", 2) == 0) {
+                int64_t lot_day, pts;
+                int32_t exp;
+
+                if (!parse_i64(k->str + 2, 8, &lot_day) || lot_day < 0 ||
+                    !day_valid((int32_t)lot_day) || !parse_i64(val->str, val->len, &pts))
+                    continue;
+                exp = gw_wallet_add_months((int32_t)lot_day, validity_months);
+                if (pts <= 0 || exp == 0 || exp < today)
+                    continue;
+                if (v->expiring_day == 0 || exp < v->expiring_day) {
+                    v->expiring_day = exp;
+                    v->expiring_points = pts;
+                } else if (exp == v->expiring_day) {
+                    v->expiring_points += pts;
+                }
+            }
+        }
+    }
+    if (lrange && lrange->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i < lrange->elements && v->n_history < USSD_HISTORY_MAX; i++) {
+            const redisReply *e = lrange->element[i];
+            if (e->type != REDIS_REPLY_STRING)
+                continue;
+            size_t n = e->len < GW_WALLET_HISTORY_RAW - 1 ? e->len : GW_WALLET_HISTORY_RAW - 1;
+            memcpy(v->history[v->n_history], e->str, n);
+            v->history[v->n_history][n] = '\0';
+            v->n_history++;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- history lines */
+
+struct reason {
+    const char *kind;
+    const char *text[4]; /* ar, fr, en, fa */
+};
+
+/* The reasons of the ledger's kinds and of a redemption, in the four launch languages. A kind
+ * the table does not know is shown as the ledger wrote it. */
+static const struct reason reasons[] = {
+    {"TOPUP", {"تعبئة", "Recharge", "Top-up", "شارژ"}},
+    {"BILL", {"فاتورة", "Facture", "Bill", "قبض"}},
+    {"USAGE", {"استهلاك", "Consommation", "Usage", "مصرف"}},
+    {"REVERSAL", {"إلغاء", "Annulation", "Reversal", "ابطال"}},
+    {"REDEEM", {"هدية", "Cadeau", "Gift", "هدیه"}},
+    {"REFUND", {"استرجاع", "Remboursement", "Refund", "بازپرداخت"}},
+};
+
+static int lang_index(const char *lang)
+{
+    static const char *const codes[4] = {"ar", "fr", "en", "fa"};
+
+    for (int i = 0; i < 4; i++)
+        if (lang && strcmp(lang, codes[i]) == 0)
+            return i;
+    return -1;
+}
+
+int gw_wallet_history_line(const char *raw, const char *lang, char *out, size_t cap)
+{
+    const char *f[5];
+    size_t fl[5];
+    const char *p = raw;
+    char kind[24], pts[24];
+    const char *why;
+    int64_t at;
+    struct tm tm;
+    time_t t;
+    int li = lang_index(lang);
+
+    if (!raw || !out || cap == 0)
+        return -EINVAL;
+    /* at|KIND|ref|points|balance|note: the first five fields never hold '|' */
+    for (int i = 0; i < 5; i++) {
+        const char *bar = strchr(p, '|');
+        if (!bar)
+            return -EINVAL;
+        f[i] = p;
+        fl[i] = (size_t)(bar - p);
+        p = bar + 1;
+    }
+    if (!parse_i64(f[0], fl[0], &at) || at < 0 || at > INT64_C(253402300799))
+        return -EINVAL;
+    copy_clean(kind, sizeof(kind), f[1], fl[1], "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+    copy_clean(pts, sizeof(pts), f[3], fl[3], "+-0123456789");
+    if (!kind[0] || !pts[0])
+        return -EINVAL;
+    why = kind;
+    for (size_t i = 0; li >= 0 && i < sizeof(reasons) / sizeof(reasons[0]); i++)
+        if (strcmp(kind, reasons[i].kind) == 0)
+            why = reasons[i].text[li];
+    t = (time_t)at;
+    if (!localtime_r(&t, &tm))
+        return -EINVAL;
+    if ((size_t)snprintf(out, cap, "%02d/%02d %s %s", tm.tm_mday, tm.tm_mon + 1, pts, why) >= cap)
+        return -ENOSPC;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the engine's getters */
+
+static int op_balance(void *arg, int64_t *points)
+{
+    const struct gw_wallet_view *v = arg;
+
+    *points = v->balance;
+    return 0;
+}
+
+static int op_expiring(void *arg, const char *lang, int64_t *points, char *date, size_t cap)
+{
+    const struct gw_wallet_view *v = arg;
+    int32_t d = v->expiring_day;
+
+    (void)lang;
+    *points = v->expiring_points;
+    if (v->expiring_points <= 0 || d == 0) {
+        *points = 0;
+        return 0;
+    }
+    /* dd/mm/yyyy reads the same in the four launch languages */
+    snprintf(date, cap, "%02d/%02d/%04d", (int)(d % 100), (int)(d / 100 % 100), (int)(d / 10000));
+    return 0;
+}
+
+static int op_tier(void *arg, const char *lang, char *out, size_t cap)
+{
+    const struct gw_wallet_view *v = arg;
+
+    (void)lang;
+    snprintf(out, cap, "%s", v->tier);
+    return 0;
+}
+
+static int op_history(void *arg, const char *lang, char lines[][USSD_HISTORY_LINE_MAX], size_t max,
+                      size_t *n)
+{
+    const struct gw_wallet_view *v = arg;
+    size_t k = 0;
+
+    for (size_t i = 0; i < v->n_history && k < max; i++) {
+        if (gw_wallet_history_line(v->history[i], lang, lines[k], USSD_HISTORY_LINE_MAX) == 0)
+            k++;
+    }
+    *n = k;
+    return 0;
+}
+
+static int op_language(void *arg, char *out, size_t cap)
+{
+    const struct gw_wallet_view *v = arg;
+
+    snprintf(out, cap, "%s", v->lang);
+    return 0;
+}
+
+const struct ussd_subscriber_ops gw_wallet_ussd_ops = {
+    .balance = op_balance,
+    .expiring = op_expiring,
+    .tier = op_tier,
+    .history = op_history,
+    .language = op_language,
+};

@@ -1,0 +1,197 @@
+/*
+ * wire_fulfil.c - gift fulfilment inside loyaltygw (see wire_fulfil.h; owned by the fulfilment
+ * engineer): configuration mapping, and the ops that bind the worker to cat_redeem and gw_sms.
+ */
+#include "wire_fulfil.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cat_fulfil.h"
+#include "catalog.h"
+#include "gw_core.h"
+#include "gw_http.h"
+#include "gw_sms.h"
+
+struct wire_fulfil {
+    struct gw_http *http;
+    struct cat_prov_http *prov;
+    struct cat_fulfil_worker *worker;
+    struct cat_redeem *redeem;
+    struct gw_sms *sms;
+};
+
+/* ---------------------------------------------------------------- store ops -> cat_redeem */
+
+static int st_mark(void *ctx, const char *rid, const char *reference, int64_t now,
+                   cat_transition_cb cb, void *arg)
+{
+    return cat_redeem_mark_fulfilled(ctx, rid, reference, now, cb, arg);
+}
+
+static int st_refund(void *ctx, const char *rid, const char *reason, int64_t now,
+                     cat_transition_cb cb, void *arg)
+{
+    return cat_redeem_refund(ctx, rid, reason, now, cb, arg);
+}
+
+static int st_charity(void *ctx, const char *rid, const char *cause, int64_t points, int64_t now,
+                      cat_transition_cb cb, void *arg)
+{
+    return cat_redeem_charity_add(ctx, rid, cause, points, now, cb, arg);
+}
+
+static const struct cat_fulfil_store_ops redeem_store_ops = {
+    .mark_fulfilled = st_mark,
+    .refund = st_refund,
+    .charity_add = st_charity,
+};
+
+/* ---------------------------------------------------------------- SMS hook -> gw_sms */
+
+static int send_sms(void *arg, const char *to, const char *text)
+{
+    /* fire and forget: gw_sms counts failures, and a lost confirmation does not undo a grant */
+    return gw_sms_send(arg, to, text, strlen(text), NULL, NULL);
+}
+
+/* ---------------------------------------------------------------- life */
+
+/* The consumer name must be stable across restarts of one gateway (its own pending entries are
+ * resumed at start) and distinct between gateways: the host name by default. */
+static void consumer_name(const struct gw_config *cfg, char *out, size_t cap)
+{
+    char host[64] = "";
+
+    if (cfg->provisioning.consumer[0]) {
+        snprintf(out, cap, "%s", cfg->provisioning.consumer);
+        return;
+    }
+    if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+        snprintf(host, sizeof(host), "loyaltygw");
+    host[sizeof(host) - 1] = '\0';
+    for (char *p = host; *p; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '.' || *p == '_'))
+            *p = '_';
+    }
+    snprintf(out, cap, "%s", host);
+}
+
+struct wire_fulfil *wire_fulfil_new(struct event_base *base, struct gw_redis *redis,
+                                    const struct gw_config *cfg, struct cat_redeem *redeem,
+                                    struct gw_sms *sms, struct cat_store *catalog, char *err,
+                                    size_t errlen)
+{
+    const __typeof__(cfg->provisioning) *p = &cfg->provisioning;
+    struct cat_prov_http_config pc;
+    struct cat_fulfil_config fc;
+    struct cat_fulfil_deps deps;
+    struct gw_http_config hc;
+    struct wire_fulfil *w;
+
+    if (!redeem) {
+        snprintf(err, errlen, "provisioning.enabled needs the catalogue (catalog.file)");
+        return NULL;
+    }
+    w = calloc(1, sizeof(*w));
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    w->redeem = redeem;
+    w->sms = sms;
+    gw_http_config_defaults(&hc);
+    /* one connection per call in flight at most: the provider sees our concurrency limit */
+    hc.max_connections = p->max_in_flight;
+    w->http = gw_http_new(base, &hc);
+    cat_prov_http_config_defaults(&pc);
+    snprintf(pc.base_url, sizeof(pc.base_url), "%s", p->base_url);
+    snprintf(pc.token, sizeof(pc.token), "%s", p->token);
+    pc.timeout_ms = p->timeout_ms;
+    pc.connect_timeout_ms = p->connect_timeout_ms;
+    w->prov = w->http ? cat_prov_http_new(w->http, &pc) : NULL;
+    if (!w->prov) {
+        snprintf(err, errlen, "provisioning.base_url: cannot use \"%s\"", p->base_url);
+        goto fail;
+    }
+    cat_fulfil_config_defaults(&fc);
+    snprintf(fc.group, sizeof(fc.group), "%s", p->group);
+    consumer_name(cfg, fc.consumer, sizeof(fc.consumer));
+    fc.retry_min_ms = p->retry_min_ms;
+    fc.retry_max_ms = p->retry_max_ms;
+    fc.retry_deadline_s = p->retry_deadline_s;
+    fc.claim_idle_ms = p->claim_idle_ms;
+    fc.max_in_flight = p->max_in_flight;
+    fc.sms_lang = strcmp(p->sms_lang, "fr") == 0 ? CAT_SMS_FR : CAT_SMS_EN;
+    deps = (struct cat_fulfil_deps){
+        .redis = redis,
+        .prov = &cat_prov_http_ops,
+        .prov_impl = w->prov,
+        .store = &redeem_store_ops,
+        .store_ctx = redeem,
+        .send_sms = sms ? send_sms : NULL,
+        .sms_arg = sms,
+        .catalog = catalog,
+    };
+    w->worker = cat_fulfil_worker_new(base, &fc, &deps);
+    if (!w->worker) {
+        snprintf(err, errlen, "provisioning: invalid worker settings");
+        goto fail;
+    }
+    if (!sms)
+        gw_log(GW_LOG_NOTICE, "fulfil",
+               "no SMS sender (ussd.menus_file \"\"): fulfilment "
+               "sends no confirmation or apology SMS");
+    cat_fulfil_worker_start(w->worker);
+    gw_log(GW_LOG_NOTICE, "fulfil",
+           "fulfilment worker %s: POST %s/v1/grants, deadline %" PRIu32 " ms, retries for %" PRIu32
+           " s",
+           fc.consumer, p->base_url, p->timeout_ms, p->retry_deadline_s);
+    return w;
+fail:
+    wire_fulfil_free(w);
+    return NULL;
+}
+
+void wire_fulfil_stop(struct wire_fulfil *w)
+{
+    if (w)
+        cat_fulfil_worker_stop(w->worker);
+}
+
+void wire_fulfil_free(struct wire_fulfil *w)
+{
+    if (!w)
+        return;
+    /* the worker stops first, then the client fails its calls (the callbacks only count), then
+     * the adapter and the worker go */
+    cat_fulfil_worker_stop(w->worker);
+    gw_http_free(w->http);
+    cat_prov_http_free(w->prov);
+    cat_fulfil_worker_free(w->worker);
+    free(w);
+}
+
+void wire_fulfil_stats_json(const struct wire_fulfil *w, FILE *out)
+{
+    struct cat_fulfil_stats s;
+    struct gw_http_stats h;
+
+    cat_fulfil_worker_get_stats(w ? w->worker : NULL, &s);
+    gw_http_get_stats(w ? w->http : NULL, &h);
+    fprintf(out,
+            "{\"read\":%" PRIu64 ",\"claimed\":%" PRIu64 ",\"granted\":%" PRIu64
+            ",\"already\":%" PRIu64 ",\"refunded\":%" PRIu64 ",\"permanent\":%" PRIu64
+            ",\"temporary\":%" PRIu64 ",\"gave_up\":%" PRIu64 ",\"conflicts\":%" PRIu64
+            ",\"unknown\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"acked\":%" PRIu64
+            ",\"sms_sent\":%" PRIu64 ",\"sms_failed\":%" PRIu64 ",\"held\":%" PRIu32
+            ",\"in_flight\":%" PRIu32 ",\"http_requests\":%" PRIu64 ",\"http_timeouts\":%" PRIu64
+            ",\"http_refused\":%" PRIu64 "}",
+            s.read, s.claimed, s.granted, s.already, s.refunded, s.permanent, s.temporary,
+            s.gave_up, s.conflicts, s.unknown, s.malformed, s.acked, s.sms_sent, s.sms_failed,
+            s.held, s.in_flight, h.requests, h.timeouts, h.refused);
+}

@@ -1,0 +1,42 @@
+/*
+ * wire_fulfil.h - the adapter that runs gift fulfilment inside loyaltygw (owned by the fulfilment
+ * engineer; part of the loyaltygw program only, like every wire_*.c). It owns the HTTP client
+ * (gw_http), the provisioning adapter (cat_prov_http, from the "provisioning" config section)
+ * and the worker (cat_fulfil_worker), and binds the worker's ops to the redemption store
+ * (cat_redeem_mark_fulfilled / _refund / _charity_add) and to the SMS sender (gw_sms_send).
+ *
+ * Decision: the worker runs inside loyaltygw (provisioning.enabled), not as a process of its own.
+ * It is asynchronous on the same loop (no call blocks the SMPP link), and several gateways share
+ * the consumer group: each needs a distinct provisioning.consumer (default: the host name), and
+ * entries of a gateway that died are taken over after provisioning.claim_idle_ms.
+ */
+#ifndef WIRE_FULFIL_H
+#define WIRE_FULFIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "gw_config.h"
+
+struct event_base;
+struct gw_redis;
+struct gw_sms;
+struct cat_redeem;
+struct cat_store;
+struct wire_fulfil;
+
+/* Builds and starts the worker. redeem is required (the store transitions); sms and catalog may be
+ * NULL (no SMS; items named by id). All borrowed. NULL with err set on a bad configuration. */
+struct wire_fulfil *wire_fulfil_new(struct event_base *base, struct gw_redis *redis,
+                                    const struct gw_config *cfg, struct cat_redeem *redeem,
+                                    struct gw_sms *sms, struct cat_store *catalog, char *err,
+                                    size_t errlen);
+/* Stops taking work (SIGTERM, and before gw_redis_free). NULL is a no-op. */
+void wire_fulfil_stop(struct wire_fulfil *w);
+/* After gw_redis_free: frees the HTTP client (cancelling calls in flight: their entries stay
+ * pending for the next start), the adapter and the worker. NULL is a no-op. */
+void wire_fulfil_free(struct wire_fulfil *w);
+/* The worker's and the HTTP client's counters as one JSON object. */
+void wire_fulfil_stats_json(const struct wire_fulfil *w, FILE *out);
+
+#endif

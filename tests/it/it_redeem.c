@@ -1,0 +1,1007 @@
+/*
+ * it_redeem.c - integration driver for redemption (catalog/cat_redeem.c) against a real
+ * redis-server, or a real 3-master Redis Cluster (started by test_redeem.sh). Owned by the
+ * redemption engineer (issue 4). cmocka cases drive the libevent loop until the callbacks fired.
+ *
+ * Redis: env LGW_REDIS_SOCK (unix socket) or LGW_REDIS_CLUSTER ("host:port,host:port,...").
+ * Every case uses its own subscribers and items, so cases never flush (FLUSHALL reaches one
+ * master only on a cluster) and the same cases run unchanged on both.
+ *
+ * Ownership: one event_base, one client, one store/calendar/redemption module for the run.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+
+#include "catalog.h"
+#include "gw_core.h"
+#include "gw_redis.h"
+
+extern const char cat_lua_item[];
+extern const size_t cat_lua_item_len;
+extern const char cat_lua_sub[];
+extern const size_t cat_lua_sub_len;
+
+#define T0 INT64_C(1795600800) /* 2026-11-25T10:00:00Z: Wednesday 11:00 in Casablanca */
+#define DAYSTR "20261125"
+#define DAY INT64_C(86400)
+
+static struct {
+    struct event_base *base;
+    struct event *tick;
+    struct gw_redis *redis;
+    struct cat_store *store;
+    struct cat_calendar *cal;
+    struct cat_redeem *rd;
+    struct cat_redeem_config cfg;
+    int s_item, s_sub;
+    bool cluster;
+} T;
+
+/* ---------------------------------------------------------------- loop and redis helpers */
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+}
+
+static bool wait_count(const int *n, int target, int timeout_ms)
+{
+    int64_t end = gw_clock_mono_ms() + timeout_ms;
+    while (*n < target && gw_clock_mono_ms() < end)
+        event_base_loop(T.base, EVLOOP_ONCE);
+    return *n >= target;
+}
+
+struct rcap {
+    int done;
+    int err;
+    int type;
+    long long integer;
+    size_t elements;
+    char str[8192]; /* strings; array elements (one level) joined by '\n' */
+};
+
+static void rcap_cb(void *arg, int err, const struct redisReply *r)
+{
+    struct rcap *c = arg;
+    c->done++;
+    c->err = err;
+    if (!r)
+        return;
+    c->type = r->type;
+    c->integer = r->integer;
+    c->elements = r->elements;
+    c->str[0] = '\0';
+    if (r->type == REDIS_REPLY_ARRAY) {
+        size_t off = 0;
+        for (size_t i = 0; i < r->elements && off + 1 < sizeof(c->str); i++) {
+            const redisReply *e = r->element[i];
+            int n = e->type == REDIS_REPLY_INTEGER
+                        ? snprintf(c->str + off, sizeof(c->str) - off, "%s%lld", i ? "\n" : "",
+                                   e->integer)
+                        : snprintf(c->str + off, sizeof(c->str) - off, "%s%.*s", i ? "\n" : "",
+                                   (int)e->len, e->str ? e->str : "");
+            if (n < 0)
+                break;
+            off += (size_t)n;
+            if (off >= sizeof(c->str))
+                off = sizeof(c->str) - 1;
+        }
+    } else if (r->str) {
+        snprintf(c->str, sizeof(c->str), "%.*s", (int)r->len, r->str);
+    }
+}
+
+static struct rcap cap;
+
+#define RCMD(...)                                                                                  \
+    do {                                                                                           \
+        memset(&cap, 0, sizeof(cap));                                                              \
+        assert_int_equal(gw_redis_commandf(T.redis, rcap_cb, &cap, __VA_ARGS__), 0);               \
+        assert_true(wait_count(&cap.done, 1, 10000));                                              \
+        assert_int_equal(cap.err, 0);                                                              \
+    } while (0)
+
+static long long get_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static long long get_int(const char *fmt, ...)
+{
+    char key[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(key, sizeof(key), fmt, ap);
+    va_end(ap);
+    RCMD("GET %s", key);
+    return cap.type == REDIS_REPLY_NIL ? -1 : strtoll(cap.str, NULL, 10);
+}
+
+static long long bal(const char *m)
+{
+    char key[40];
+    snprintf(key, sizeof(key), "lg:{%s}:w", m);
+    RCMD("HGET %s bal", key);
+    return cap.type == REDIS_REPLY_NIL ? -1 : strtoll(cap.str, NULL, 10);
+}
+
+/* The whole wallet as "field=value;..." sorted by Redis's order (stable for one hash). */
+static void wallet_dump(const char *m, char *out, size_t cap_)
+{
+    char key[40];
+    snprintf(key, sizeof(key), "lg:{%s}:w", m);
+    RCMD("HGETALL %s", key);
+    /* A wallet dump longer than out would compare wrongly: fail loudly instead. */
+    assert_true(snprintf(out, cap_, "%s", cap.str) < (int)cap_);
+}
+
+static const char *record(const char *m, const char *rid)
+{
+    char key[40];
+    snprintf(key, sizeof(key), "lg:{%s}:g", m);
+    RCMD("HGET %s %s", key, rid);
+    return cap.type == REDIS_REPLY_NIL ? NULL : cap.str;
+}
+
+static void seed_wallet(const char *m, long long points, const char *tier)
+{
+    char key[40];
+    snprintf(key, sizeof(key), "lg:{%s}:w", m);
+    /* two lots: the older must be spent first */
+    RCMD("HSET %s bal %lld life %lld tier %s l:20261001 %lld l:20261101 %lld", key, points, points,
+         tier, points / 2, points - points / 2);
+}
+
+/* Stream entries for one item: count, and the set of rids joined by '\n' in *rids (may be NULL). */
+struct xcount {
+    int done;
+    int n;
+    const char *item;
+    char *codes; /* "code\n" per entry, when not NULL */
+    size_t codes_cap;
+};
+
+static void xcount_cb(void *arg, int err, const struct redisReply *r)
+{
+    struct xcount *x = arg;
+    x->done = 1;
+    if (err < 0 || !r || r->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+            continue;
+        const redisReply *f = e->element[1];
+        const char *item = NULL, *code = NULL;
+        size_t ilen = 0, clen = 0;
+        for (size_t k = 0; k + 1 < f->elements; k += 2) {
+            if (strcmp(f->element[k]->str, "item") == 0) {
+                item = f->element[k + 1]->str;
+                ilen = f->element[k + 1]->len;
+            } else if (strcmp(f->element[k]->str, "code") == 0) {
+                code = f->element[k + 1]->str;
+                clen = f->element[k + 1]->len;
+            }
+        }
+        if (item && ilen == strlen(x->item) && memcmp(item, x->item, ilen) == 0) {
+            x->n++;
+            if (x->codes && code) {
+                size_t off = strlen(x->codes);
+                snprintf(x->codes + off, x->codes_cap - off, "%.*s\n", (int)clen, code);
+            }
+        }
+    }
+}
+
+static int stream_count(const char *item, char *codes, size_t codes_cap)
+{
+    struct xcount x = {.item = item, .codes = codes, .codes_cap = codes_cap};
+    if (codes)
+        codes[0] = '\0';
+    assert_int_equal(gw_redis_commandf(T.redis, xcount_cb, &x, "XRANGE %s - +", CAT_FULFIL_STREAM),
+                     0);
+    assert_true(wait_count(&x.done, 1, 10000));
+    return x.n;
+}
+
+/* ---------------------------------------------------------------- redemption helpers */
+
+struct rres {
+    int done;
+    int err;
+    struct cat_redeem_result res;
+};
+
+static void rres_cb(void *arg, int err, const struct cat_redeem_result *res)
+{
+    struct rres *r = arg;
+    r->done++;
+    r->err = err;
+    if (res)
+        r->res = *res;
+}
+
+static int redeem_start(const char *m, const char *item, const char *to, const char *source,
+                        int64_t now, struct rres *out)
+{
+    struct cat_catalog *c = cat_store_current(T.store);
+    const struct cat_item *it = cat_catalog_find(c, item);
+    struct cat_redeem_request rq = {
+        .msisdn = m,
+        .beneficiary = to,
+        .version = cat_catalog_version(c),
+        .item_id = item,
+        .price = it ? it->price : 1,
+        .rid_source = source,
+        .now = now,
+    };
+    memset(out, 0, sizeof(*out));
+    int rc = cat_redeem_confirm(T.rd, &rq, rres_cb, out);
+    cat_catalog_unref(c);
+    return rc;
+}
+
+static struct cat_redeem_result redeem(const char *m, const char *item, const char *to,
+                                       const char *source, int64_t now)
+{
+    static struct rres r;
+    assert_int_equal(redeem_start(m, item, to, source, now, &r), 0);
+    assert_true(wait_count(&r.done, 1, 10000));
+    assert_int_equal(r.done, 1);
+    assert_int_equal(r.err, 0);
+    return r.res;
+}
+
+struct tres {
+    int done;
+    int err;
+    enum cat_transition t;
+};
+
+static void tres_cb(void *arg, int err, enum cat_transition t)
+{
+    struct tres *r = arg;
+    r->done++;
+    r->err = err;
+    r->t = t;
+}
+
+static enum cat_transition wait_tr(struct tres *r)
+{
+    assert_true(wait_count(&r->done, 1, 10000));
+    assert_int_equal(r->done, 1);
+    assert_int_equal(r->err, 0);
+    return r->t;
+}
+
+/* Runs one of the scripts by hand (the "crash" cases stop a redemption half-way). */
+static void script(int id, int nkeys, int argc, const char **argv)
+{
+    size_t len[64];
+    assert_true(argc <= 64);
+    for (int i = 0; i < argc; i++)
+        len[i] = strlen(argv[i]);
+    memset(&cap, 0, sizeof(cap));
+    assert_int_equal(gw_redis_script_run(T.redis, id, nkeys, argc, argv, len, rcap_cb, &cap), 0);
+    assert_true(wait_count(&cap.done, 1, 10000));
+    assert_int_equal(cap.err, 0);
+}
+
+/* ---------------------------------------------------------------- the catalogue */
+
+static int item_json(char *out, size_t cap_, const char *id, const char *category, int64_t price,
+                     const char *tier, int64_t stock, int64_t limit, const char *fulfil)
+{
+    char st[48] = "", li[48] = ""; /* 0 = no limit: the key is left out */
+    if (stock)
+        snprintf(st, sizeof(st), "\"stock_per_day\":%" PRId64 ",", stock);
+    if (limit)
+        snprintf(li, sizeof(li), "\"limit_per_day\":%" PRId64 ",", limit);
+    return snprintf(out, cap_,
+                    "{\"id\":\"%s\",\"category\":\"%s\","
+                    "\"names\":{\"ar\":\"%s\",\"fr\":\"%s\",\"en\":\"%s\",\"fa\":\"%s\"},"
+                    "\"descriptions\":{\"ar\":\"d\",\"fr\":\"d\",\"en\":\"d\",\"fa\":\"d\"},"
+                    "\"price\":%" PRId64 ",\"tier\":\"%s\",%s%s\"fulfil\":%s}",
+                    id, category, id, id, id, id, price, tier, st, li, fulfil);
+}
+
+static const char *DATA = "{\"type\":\"provisioning\",\"kind\":\"data\",\"quantity\":1,"
+                          "\"unit\":\"GB\"}";
+
+static int build_catalog(const char *version, int64_t rush_price)
+{
+    static char text[16384];
+    char it[1024];
+    size_t off = 0;
+    struct {
+        const char *id, *cat, *tier;
+        int64_t price, stock, limit;
+        const char *fulfil;
+    } items[] = {
+        {"RUSH", "data", "standard", rush_price, 100, 1, DATA},
+        {"RETRY", "data", "standard", 30, 10, 0, DATA},
+        {"GOLDONLY", "data", "gold", 10, 10, 0, DATA},
+        {"LIM", "data", "standard", 10, 0, 1, DATA},
+        {"PLAIN", "data", "standard", 10, 5, 0, DATA},
+        {"KILLME", "data", "standard", 10, 5, 0, DATA},
+        {"SWEEP1", "data", "standard", 20, 10, 0, DATA},
+        {"REF", "data", "standard", 40, 10, 0, DATA},
+        {"VOUCH", "voucher", "standard", 5, 0, 0, "{\"type\":\"voucher\",\"pool\":\"PVTEST\"}"},
+        {"GIFT", "data", "standard", 10, 0, 0, DATA},
+        {"CHAR", "charity", "standard", 25, 0, 0, "{\"type\":\"charity\",\"cause\":\"FOOD_BANK\"}"},
+    };
+    off += (size_t)snprintf(text + off, sizeof(text) - off, "{\"version\":\"%s\",\"items\":[",
+                            version);
+    for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+        item_json(it, sizeof(it), items[i].id, items[i].cat, items[i].price, items[i].tier,
+                  items[i].stock, items[i].limit, items[i].fulfil);
+        off += (size_t)snprintf(text + off, sizeof(text) - off, "%s%s", i ? "," : "", it);
+    }
+    off += (size_t)snprintf(text + off, sizeof(text) - off, "]}");
+    static const char *const tiers[] = {"standard", "silver", "gold"};
+    struct cat_load_opts opts = {.tiers = tiers, .n_tiers = 3};
+    struct cat_catalog *c = NULL;
+    char err[256];
+    int rc = cat_catalog_parse(text, off, &opts, &c, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "catalogue: %s\n", err);
+        return rc;
+    }
+    rc = cat_catalog_swap(T.store, c);
+    return rc == -EALREADY ? 0 : rc;
+}
+
+/* ---------------------------------------------------------------- fixtures */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    const char *sock = getenv("LGW_REDIS_SOCK");
+    const char *cluster = getenv("LGW_REDIS_CLUSTER");
+    struct gw_redis_config rcfg;
+    char err[256];
+
+    T.base = event_base_new();
+    T.tick = event_new(T.base, -1, EV_PERSIST, tick_cb, NULL);
+    struct timeval tv = {0, 10000};
+    event_add(T.tick, &tv);
+    gw_redis_config_defaults(&rcfg);
+    if (cluster && *cluster) {
+        T.cluster = true;
+        const char *p = cluster;
+        while (*p && rcfg.n_cluster_nodes < GW_REDIS_MAX_SEEDS) {
+            size_t n = strcspn(p, ",");
+            snprintf(rcfg.cluster_nodes[rcfg.n_cluster_nodes++], GW_REDIS_ADDR_LEN, "%.*s", (int)n,
+                     p);
+            p += n + (p[n] == ',');
+        }
+    } else if (sock && *sock) {
+        snprintf(rcfg.unix_socket, sizeof(rcfg.unix_socket), "%s", sock);
+    }
+    rcfg.request_timeout_ms = 10000;
+    T.redis = gw_redis_new(T.base, &rcfg);
+    T.store = cat_store_new();
+    if (!T.redis || !T.store || build_catalog("it.1", 50) < 0)
+        return -1;
+    static const char giftdays[] =
+        "{\"timezone\":\"Africa/"
+        "Casablanca\",\"weekly\":[{\"day\":\"wednesday\",\"start\":\"00:00\","
+        "\"end\":\"23:59:59\"}],\"premium\":{\"tiers\":[\"gold\"],\"early_minutes\":60}}";
+    struct cat_calendar_config cc;
+    if (cat_calendar_config_parse(giftdays, strlen(giftdays), &cc, err, sizeof(err)) < 0 ||
+        cat_calendar_new(&cc, NULL, &T.cal, err, sizeof(err)) < 0) {
+        fprintf(stderr, "calendar: %s\n", err);
+        return -1;
+    }
+    cat_redeem_config_defaults(&T.cfg);
+    T.cfg.n_tiers = 3;
+    snprintf(T.cfg.tiers[0], CAT_NAME_MAX, "standard");
+    snprintf(T.cfg.tiers[1], CAT_NAME_MAX, "silver");
+    snprintf(T.cfg.tiers[2], CAT_NAME_MAX, "gold");
+    T.rd = cat_redeem_new(T.base, T.redis, T.store, T.cal, &T.cfg);
+    T.s_item = gw_redis_script_add(T.redis, cat_lua_item, cat_lua_item_len);
+    T.s_sub = gw_redis_script_add(T.redis, cat_lua_sub, cat_lua_sub_len);
+    if (!T.rd || T.s_item < 0 || T.s_sub < 0)
+        return -1;
+    gw_redis_start(T.redis);
+    int64_t end = gw_clock_mono_ms() + 10000;
+    while (!gw_redis_is_connected(T.redis) && gw_clock_mono_ms() < end)
+        event_base_loop(T.base, EVLOOP_ONCE);
+    return gw_redis_is_connected(T.redis) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    gw_redis_free(T.redis);
+    cat_redeem_free(T.rd);
+    cat_calendar_free(T.cal);
+    cat_store_free(T.store);
+    event_free(T.tick);
+    event_base_free(T.base);
+    return 0;
+}
+
+struct sweep_res {
+    int done;
+    int err;
+    struct cat_sweep_stats st;
+};
+
+static void sweep_cb(void *arg, int err, const struct cat_sweep_stats *st)
+{
+    struct sweep_res *s = arg;
+    s->done++;
+    s->err = err;
+    s->st = *st;
+}
+
+/* ---------------------------------------------------------------- cases */
+
+/* 3,000 simultaneous redemptions by 1,000 subscribers (3 sessions each) of an item with stock
+ * 100 and a limit of 1 per subscriber per gift day. */
+static void test_redeem__rush_3000_by_1000__exactly_stock_granted(void **state)
+{
+    (void)state;
+    enum { SUBS = 1000, TRIES = 3, N = SUBS * TRIES, PRICE = 50, INITIAL = 1000 };
+    static struct rres r[N];
+    char m[16], src[48];
+    int granted = 0, out = 0, limit = 0, done = 0;
+
+    for (int s = 0; s < SUBS; s++) {
+        snprintf(m, sizeof(m), "2126100%05d", s);
+        seed_wallet(m, INITIAL, "standard");
+    }
+    /* a subscriber's three sessions arrive together (three phones, or a retrying SMSC) */
+    for (int s = 0; s < SUBS; s++) {
+        for (int k = 0; k < TRIES; k++) {
+            snprintf(m, sizeof(m), "2126100%05d", s);
+            snprintf(src, sizeof(src), "ussd:%s:s%d", m, k);
+            assert_int_equal(redeem_start(m, "RUSH", NULL, src, T0, &r[k * SUBS + s]), 0);
+        }
+    }
+    int64_t end = gw_clock_mono_ms() + 60000;
+    while (gw_clock_mono_ms() < end) {
+        done = 0;
+        for (int i = 0; i < N; i++)
+            done += r[i].done;
+        if (done == N)
+            break;
+        event_base_loop(T.base, EVLOOP_ONCE);
+    }
+    assert_int_equal(done, N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(r[i].done, 1);
+        assert_int_equal(r[i].err, 0);
+        if (r[i].res.outcome == CAT_REDEEM_GRANTED)
+            granted++;
+        else if (r[i].res.outcome == CAT_REDEEM_OUT_OF_STOCK)
+            out++;
+        else if (r[i].res.outcome == CAT_REDEEM_LIMIT)
+            limit++;
+        else
+            fail_msg("unexpected outcome %s", cat_redeem_outcome_name(r[i].res.outcome));
+    }
+    printf("# rush: granted %d, out of stock %d, limit %d\n", granted, out, limit);
+    assert_int_equal(granted, 100);
+    assert_int_equal(granted + out + limit, N);
+    assert_int_equal(get_int("cat:{RUSH}:s:" DAYSTR), 0);
+    long long sum = 0;
+    int charged = 0;
+    for (int s = 0; s < SUBS; s++) {
+        snprintf(m, sizeof(m), "2126100%05d", s);
+        long long b = bal(m);
+        assert_true(b == INITIAL || b == INITIAL - PRICE); /* never charged twice */
+        charged += b != INITIAL;
+        sum += b;
+    }
+    assert_int_equal(charged, 100);
+    assert_int_equal(sum, (long long)SUBS * INITIAL - 100LL * PRICE);
+    assert_int_equal(stream_count("RUSH", NULL, 0), 100);
+    RCMD("ZCARD cat:{RUSH}:z"); /* nothing pending: every reservation queued or released */
+    assert_int_equal(cap.integer, 0);
+    /* every granted record is queued */
+    for (int i = 0; i < N; i++) {
+        if (r[i].res.outcome != CAT_REDEEM_GRANTED)
+            continue;
+        char mm[16];
+        snprintf(mm, sizeof(mm), "%.12s", r[i].res.rid);
+        const char *rec = record(mm, r[i].res.rid);
+        assert_non_null(rec);
+        assert_true(rec[0] == 'Q');
+    }
+}
+
+static void test_redeem__same_confirm_retried__redeems_once(void **state)
+{
+    (void)state;
+    const char *m = "212620000001";
+    struct rres a, b;
+
+    seed_wallet(m, 100, "standard");
+    /* two copies at once (a repeated PDU), then one more later (a timeout retry) */
+    assert_int_equal(redeem_start(m, "RETRY", NULL, "ussd:212620000001:s7", T0, &a), 0);
+    assert_int_equal(redeem_start(m, "RETRY", NULL, "ussd:212620000001:s7", T0, &b), 0);
+    assert_true(wait_count(&a.done, 1, 10000) && wait_count(&b.done, 1, 10000));
+    assert_int_equal(a.err, 0);
+    assert_int_equal(b.err, 0);
+    int granted = (a.res.outcome == CAT_REDEEM_GRANTED) + (b.res.outcome == CAT_REDEEM_GRANTED);
+    int dups = (a.res.outcome == CAT_REDEEM_DUPLICATE) + (b.res.outcome == CAT_REDEEM_DUPLICATE);
+    assert_int_equal(granted, 1);
+    assert_int_equal(dups, 1);
+    struct cat_redeem_result c = redeem(m, "RETRY", NULL, "ussd:212620000001:s7", T0 + 5);
+    assert_int_equal(c.outcome, CAT_REDEEM_DUPLICATE);
+    assert_string_equal(c.rid, a.res.rid);
+    assert_int_equal(bal(m), 70);
+    assert_int_equal(get_int("cat:{RETRY}:s:" DAYSTR), 9);
+    assert_int_equal(stream_count("RETRY", NULL, 0), 1);
+    /* oldest lot spent first: l:20261001 held 50, now 20; l:20261101 untouched */
+    char key[40];
+    snprintf(key, sizeof(key), "lg:{%s}:w", m);
+    RCMD("HMGET %s l:20261001 l:20261101", key);
+    assert_string_equal(cap.str, "20\n50");
+    snprintf(key, sizeof(key), "lg:{%s}:h", m);
+    RCMD("LINDEX %s 0", key);
+    assert_non_null(strstr(cap.str, "|REDEEM|"));
+    assert_non_null(strstr(cap.str, "|-30|70|gift RETRY (catalogue it.1)"));
+}
+
+/* Units left today: an absent key is the untouched daily stock (the first reserve creates it). */
+static long long eff_stock(const char *item)
+{
+    long long v = get_int("cat:{%s}:s:" DAYSTR, item);
+    if (v < 0) {
+        struct cat_catalog *c = cat_store_current(T.store);
+        v = cat_catalog_find(c, item)->stock_per_day;
+        cat_catalog_unref(c);
+    }
+    return v;
+}
+
+/* A refusal must leave the wallet, the stock and the stream exactly as they were. */
+static void expect_refused_to(const char *m, const char *item, const char *to, int64_t now,
+                              enum cat_redeem_outcome want)
+{
+    char before[2048], after[2048], src[64];
+    long long stock0 = eff_stock(item);
+    int xs0 = stream_count(item, NULL, 0);
+
+    wallet_dump(m, before, sizeof(before));
+    snprintf(src, sizeof(src), "refuse:%s:%s:%" PRId64, m, item, now);
+    struct cat_redeem_result r = redeem(m, item, to, src, now);
+    if (r.outcome != want)
+        fail_msg("%s on %s: expected %s, got %s", m, item, cat_redeem_outcome_name(want),
+                 cat_redeem_outcome_name(r.outcome));
+    wallet_dump(m, after, sizeof(after));
+    assert_string_equal(before, after);
+    assert_int_equal(eff_stock(item), stock0);
+    assert_int_equal(stream_count(item, NULL, 0), xs0);
+    RCMD("ZCARD cat:{%s}:z", item);
+    assert_int_equal(cap.integer, 0);
+}
+
+static void expect_refused(const char *m, const char *item, int64_t now,
+                           enum cat_redeem_outcome want)
+{
+    expect_refused_to(m, item, NULL, now, want);
+}
+
+static void test_redeem__refusals__no_side_effects(void **state)
+{
+    (void)state;
+    const char *rich = "212630000001", *poor = "212630000002", *blocked = "212630000003",
+               *neg = "212630000004", *lim = "212630000005";
+
+    seed_wallet(rich, 1000, "standard");
+    seed_wallet(poor, 5, "standard");
+    seed_wallet(blocked, 1000, "standard");
+    RCMD("HSET lg:{%s}:w blocked 1", blocked);
+    seed_wallet(neg, 1000, "standard");
+    RCMD("HSET lg:{%s}:w bal -5", neg);
+    seed_wallet(lim, 1000, "standard");
+
+    /* take one unit of PLAIN so its stock key exists and must stay at 4 */
+    assert_int_equal(redeem(rich, "PLAIN", NULL, "first", T0).outcome, CAT_REDEEM_GRANTED);
+
+    assert_int_equal(cat_item_kill(T.store, "KILLME"), 0);
+    expect_refused(rich, "KILLME", T0, CAT_REDEEM_UNAVAILABLE);
+    assert_int_equal(cat_item_revive(T.store, "KILLME"), 0);
+    /* the kill switch shared in Redis, seen by the reserve script */
+    RCMD("SET cat:{PLAIN}:k 1");
+    expect_refused(rich, "PLAIN", T0, CAT_REDEEM_UNAVAILABLE);
+    RCMD("DEL cat:{PLAIN}:k");
+    struct cat_redeem_result closed = redeem(rich, "PLAIN", NULL, "thu", T0 + DAY);
+    assert_int_equal(closed.outcome, CAT_REDEEM_CLOSED);
+    assert_int_equal(closed.next_open, T0 + 7 * DAY - 11 * 3600); /* next Wed 00:00 +01 */
+    expect_refused(poor, "PLAIN", T0, CAT_REDEEM_BALANCE);
+    expect_refused(rich, "GOLDONLY", T0, CAT_REDEEM_TIER);
+    expect_refused(blocked, "PLAIN", T0, CAT_REDEEM_BLOCKED);
+    expect_refused(neg, "PLAIN", T0, CAT_REDEEM_NEGATIVE);
+    assert_int_equal(redeem(lim, "LIM", NULL, "one", T0).outcome, CAT_REDEEM_GRANTED);
+    expect_refused(lim, "LIM", T0, CAT_REDEEM_LIMIT);
+
+    /* price integrity: a price that is not the one of the version shown */
+    struct cat_catalog *c = cat_store_current(T.store);
+    struct cat_redeem_request rq = {.msisdn = rich,
+                                    .version = cat_catalog_version(c),
+                                    .item_id = "PLAIN",
+                                    .price = 1,
+                                    .rid_source = "cheap",
+                                    .now = T0};
+    static struct rres pr;
+    memset(&pr, 0, sizeof(pr));
+    assert_int_equal(cat_redeem_confirm(T.rd, &rq, rres_cb, &pr), 0);
+    cat_catalog_unref(c);
+    assert_true(wait_count(&pr.done, 1, 5000));
+    assert_int_equal(pr.res.outcome, CAT_REDEEM_PRICE_MISMATCH);
+    assert_int_equal(get_int("cat:{PLAIN}:s:" DAYSTR), 4);
+
+    /* premium early opening: Tuesday 23:30 local is open for gold only */
+    int64_t early = T0 - 11 * 3600 - 1800;
+    const char *gold = "212630000006";
+    seed_wallet(gold, 1000, "gold");
+    expect_refused(rich, "PLAIN", early, CAT_REDEEM_CLOSED);
+    assert_int_equal(redeem(gold, "PLAIN", NULL, "early", early).outcome, CAT_REDEEM_GRANTED);
+}
+
+static void test_redeem__version_in_flight__keeps_shown_price(void **state)
+{
+    (void)state;
+    const char *m = "212635000001";
+    seed_wallet(m, 1000, "standard");
+    struct cat_catalog *shown = cat_store_current(T.store); /* the menu's reference */
+    assert_int_equal(build_catalog("it.2", 60), 0);         /* RUSH now costs 60 */
+    struct cat_redeem_request rq = {.msisdn = m,
+                                    .version = cat_catalog_version(shown),
+                                    .item_id = "REF",
+                                    .price = 40,
+                                    .rid_source = "v1",
+                                    .now = T0};
+    static struct rres r;
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(cat_redeem_confirm(T.rd, &rq, rres_cb, &r), 0);
+    assert_true(wait_count(&r.done, 1, 5000));
+    assert_int_equal(r.res.outcome, CAT_REDEEM_GRANTED);
+    assert_int_equal(bal(m), 960);
+    cat_catalog_unref(shown);
+    assert_int_equal(build_catalog("it.1", 50), 0); /* back (it.1 is no longer alive) */
+}
+
+static void test_redeem__sweeper__abandoned_after_reserve_released(void **state)
+{
+    (void)state;
+    const char *m = "212640000001";
+    char rid[CAT_RID_MAX];
+    seed_wallet(m, 100, "standard");
+    assert_int_equal(cat_redeem_rid(m, "SWEEP1", 20261125, "crash-1", rid, sizeof(rid)), 0);
+    /* the gateway reserved, then died */
+    const char *a[] = {"cat:{SWEEP1}:s:" DAYSTR,
+                       "cat:{SWEEP1}:r:" DAYSTR,
+                       "cat:{SWEEP1}:z",
+                       "cat:{SWEEP1}:k",
+                       "cat:{SWEEP1}:n:" DAYSTR,
+                       "RESERVE",
+                       rid,
+                       "1795600800",
+                       "10",
+                       "20",
+                       "it.1",
+                       "691200",
+                       "0"};
+    script(T.s_item, 5, 13, a);
+    assert_string_equal(cap.str, "ok\n9");
+
+    static struct sweep_res sw;
+    memset(&sw, 0, sizeof(sw));
+    /* not yet old enough: untouched */
+    assert_int_equal(cat_redeem_sweep(T.rd, T0 + 5, NULL, NULL), 0);
+    for (int i = 0; i < 20; i++)
+        event_base_loop(T.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    int64_t end = gw_clock_mono_ms() + 2000;
+    while (gw_clock_mono_ms() < end)
+        event_base_loop(T.base, EVLOOP_ONCE);
+    assert_int_equal(get_int("cat:{SWEEP1}:s:" DAYSTR), 9);
+    assert_int_equal(cat_redeem_sweep(T.rd, T0 + 31, sweep_cb, &sw), 0);
+    assert_true(wait_count(&sw.done, 1, 10000));
+    assert_int_equal(sw.err, 0);
+    assert_int_equal(sw.st.released, 1);
+    assert_int_equal(get_int("cat:{SWEEP1}:s:" DAYSTR), 10);
+    const char *rec = record(m, rid);
+    assert_non_null(rec);
+    assert_true(rec[0] == 'T');
+    /* the late debit of the crashed gateway now refuses: no points taken for a released unit */
+    const char *d[] = {"lg:{212640000001}:w",
+                       "lg:{212640000001}:h",
+                       "lg:{212640000001}:g",
+                       "DEBIT",
+                       rid,
+                       "1795600900",
+                       "50",
+                       "7776000",
+                       "20",
+                       "it.1",
+                       "0",
+                       "",
+                       "",
+                       "1",
+                       "standard",
+                       "0",
+                       "0"};
+    script(T.s_sub, 3, 17, d);
+    assert_string_equal(cap.str, "abandoned");
+    assert_int_equal(bal(m), 100);
+}
+
+static struct sweep_res sw2;
+
+static void test_redeem__sweeper__abandoned_after_debit_confirmed_and_queued(void **state)
+{
+    (void)state;
+    const char *m = "212640000002";
+    char rid[CAT_RID_MAX];
+    seed_wallet(m, 100, "standard");
+    assert_int_equal(cat_redeem_rid(m, "SWEEP1", 20261125, "crash-2", rid, sizeof(rid)), 0);
+    const char *a[] = {"cat:{SWEEP1}:s:" DAYSTR,
+                       "cat:{SWEEP1}:r:" DAYSTR,
+                       "cat:{SWEEP1}:z",
+                       "cat:{SWEEP1}:k",
+                       "cat:{SWEEP1}:n:" DAYSTR,
+                       "RESERVE",
+                       rid,
+                       "1795600800",
+                       "10",
+                       "20",
+                       "it.1",
+                       "691200",
+                       "0"};
+    script(T.s_item, 5, 13, a);
+    const char *d[] = {"lg:{212640000002}:w",
+                       "lg:{212640000002}:h",
+                       "lg:{212640000002}:g",
+                       "DEBIT",
+                       rid,
+                       "1795600800",
+                       "50",
+                       "7776000",
+                       "20",
+                       "it.1",
+                       "0",
+                       "",
+                       "",
+                       "1",
+                       "standard",
+                       "0",
+                       "0"};
+    script(T.s_sub, 3, 17, d);
+    assert_string_equal(cap.str, "paid\n80");
+    long long stock = get_int("cat:{SWEEP1}:s:" DAYSTR);
+    int xs = stream_count("SWEEP1", NULL, 0);
+
+    memset(&sw2, 0, sizeof(sw2));
+    assert_int_equal(cat_redeem_sweep(T.rd, T0 + 31, sweep_cb, &sw2), 0);
+    assert_true(wait_count(&sw2.done, 1, 10000));
+    assert_int_equal(sw2.st.confirmed, 1);
+    assert_int_equal(get_int("cat:{SWEEP1}:s:" DAYSTR), stock); /* the unit stays taken */
+    assert_int_equal(stream_count("SWEEP1", NULL, 0), xs + 1);
+    const char *rec = record(m, rid);
+    assert_non_null(rec);
+    assert_true(rec[0] == 'Q');
+    assert_int_equal(bal(m), 80);
+    RCMD("HGET cat:{SWEEP1}:r:" DAYSTR " %s", rid);
+    assert_true(cap.str[0] == 'q');
+    /* the gateway comes back and retries the confirm: nothing more happens */
+    struct cat_redeem_result r = redeem(m, "SWEEP1", NULL, "crash-2", T0 + 40);
+    assert_int_equal(r.outcome, CAT_REDEEM_DUPLICATE);
+    assert_int_equal(bal(m), 80);
+    assert_int_equal(stream_count("SWEEP1", NULL, 0), xs + 1);
+}
+
+static void test_redeem__refund__restores_points_and_stock_once(void **state)
+{
+    (void)state;
+    const char *m = "212650000001";
+    seed_wallet(m, 100, "standard");
+    struct cat_redeem_result g = redeem(m, "REF", NULL, "refund-me", T0);
+    assert_int_equal(g.outcome, CAT_REDEEM_GRANTED);
+    assert_int_equal(bal(m), 60);
+    long long stock = get_int("cat:{REF}:s:" DAYSTR);
+
+    static struct tres t;
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(
+        cat_redeem_refund(T.rd, g.rid, "http 422: unknown|msisdn\n", T0 + 60, tres_cb, &t), 0);
+    assert_int_equal(wait_tr(&t), CAT_TR_DONE);
+    assert_int_equal(bal(m), 100);
+    assert_int_equal(get_int("cat:{REF}:s:" DAYSTR), stock + 1);
+    RCMD("HGET lg:{%s}:w l:" DAYSTR, m); /* the points come back in a lot dated today */
+    assert_string_equal(cap.str, "40");
+    const char *rec = record(m, g.rid);
+    assert_non_null(rec);
+    assert_true(rec[0] == 'R');
+    assert_non_null(strstr(rec, "http 422: unknown?msisdn?"));
+    RCMD("LINDEX lg:{%s}:h 0", m);
+    assert_non_null(strstr(cap.str, "|REFUND|"));
+    assert_non_null(strstr(cap.str, "|+40|100|refund REF: "));
+
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(cat_redeem_refund(T.rd, g.rid, "again", T0 + 61, tres_cb, &t), 0);
+    assert_int_equal(wait_tr(&t), CAT_TR_ALREADY);
+    assert_int_equal(bal(m), 100);
+    assert_int_equal(get_int("cat:{REF}:s:" DAYSTR), stock + 1);
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(cat_redeem_mark_fulfilled(T.rd, g.rid, "X1", T0 + 62, tres_cb, &t), 0);
+    assert_int_equal(wait_tr(&t), CAT_TR_CONFLICT);
+
+    /* fulfilled: done once, then already; a refund after it is refused */
+    struct cat_redeem_result g2 = redeem(m, "REF", NULL, "fulfil-me", T0);
+    assert_int_equal(g2.outcome, CAT_REDEEM_GRANTED);
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(cat_redeem_mark_fulfilled(T.rd, g2.rid, "PRV-77", T0 + 70, tres_cb, &t), 0);
+    assert_int_equal(wait_tr(&t), CAT_TR_DONE);
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(cat_redeem_mark_fulfilled(T.rd, g2.rid, "PRV-77", T0 + 71, tres_cb, &t), 0);
+    assert_int_equal(wait_tr(&t), CAT_TR_ALREADY);
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(cat_redeem_refund(T.rd, g2.rid, "late", T0 + 72, tres_cb, &t), 0);
+    assert_int_equal(wait_tr(&t), CAT_TR_CONFLICT);
+    assert_int_equal(bal(m), 60);
+    rec = record(m, g2.rid);
+    assert_true(rec[0] == 'F');
+    assert_non_null(strstr(rec, "|PRV-77|"));
+    /* a bad reference never reaches Redis */
+    assert_int_equal(cat_redeem_mark_fulfilled(T.rd, g2.rid, "a b", T0, tres_cb, &t), -EINVAL);
+    /* unknown rid */
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(cat_redeem_refund(T.rd, "212650000009:REF:20261125:abc", "x", T0, tres_cb, &t),
+                     0);
+    assert_int_equal(wait_tr(&t), CAT_TR_UNKNOWN);
+}
+
+struct lres {
+    int done;
+    int err;
+    size_t added;
+};
+
+static void lres_cb(void *arg, int err, size_t added)
+{
+    struct lres *l = arg;
+    l->done++;
+    l->err = err;
+    l->added = added;
+}
+
+static void test_redeem__voucher_codes__each_handed_out_once_under_concurrency(void **state)
+{
+    (void)state;
+    enum { CODES = 50, SUBS = 200 };
+    char csv[CODES * 24], m[32], src[32];
+    size_t off = 0;
+    for (int i = 0; i < CODES; i++)
+        off += (size_t)snprintf(csv + off, sizeof(csv) - off, "CODE-%04d\n", i);
+    struct cat_voucher_pool *p = NULL;
+    char err[128];
+    assert_int_equal(cat_voucher_pool_parse(csv, off, "PVTEST", 0, &p, err, sizeof(err)), 0);
+    static struct lres l;
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(cat_redeem_pool_load(T.rd, p, lres_cb, &l), 0);
+    assert_true(wait_count(&l.done, 1, 10000));
+    assert_int_equal(l.err, 0);
+    assert_int_equal(l.added, CODES);
+    memset(&l, 0, sizeof(l)); /* a reload adds nothing */
+    assert_int_equal(cat_redeem_pool_load(T.rd, p, lres_cb, &l), 0);
+    assert_true(wait_count(&l.done, 1, 10000));
+    assert_int_equal(l.added, 0);
+    cat_voucher_pool_free(p);
+
+    static struct rres r[SUBS];
+    for (int s = 0; s < SUBS; s++) {
+        snprintf(m, sizeof(m), "2126600%05d", s);
+        seed_wallet(m, s < 10 ? 2 : 100, "standard"); /* the first 10 cannot pay */
+    }
+    for (int s = 0; s < SUBS; s++) {
+        snprintf(m, sizeof(m), "2126600%05d", s);
+        snprintf(src, sizeof(src), "v%d", s);
+        assert_int_equal(redeem_start(m, "VOUCH", NULL, src, T0, &r[s]), 0);
+    }
+    int granted = 0, none = 0, poor = 0;
+    for (int s = 0; s < SUBS; s++) {
+        assert_true(wait_count(&r[s].done, 1, 30000));
+        assert_int_equal(r[s].err, 0);
+        if (r[s].res.outcome == CAT_REDEEM_GRANTED) {
+            granted++;
+            assert_true(strncmp(r[s].res.code, "CODE-", 5) == 0);
+            for (int o = 0; o < s; o++)
+                if (r[o].res.outcome == CAT_REDEEM_GRANTED)
+                    assert_string_not_equal(r[o].res.code, r[s].res.code);
+        } else if (r[s].res.outcome == CAT_REDEEM_NO_CODE)
+            none++;
+        else if (r[s].res.outcome == CAT_REDEEM_BALANCE)
+            poor++;
+        else
+            fail_msg("unexpected %s", cat_redeem_outcome_name(r[s].res.outcome));
+    }
+    printf("# vouchers: granted %d, no code %d, balance %d\n", granted, none, poor);
+    assert_int_equal(poor, 10);
+    assert_int_equal(granted + none + poor, SUBS);
+    /* A code claimed for a debit that then refused went back to the queue (it was never
+     * shown); the others that asked meanwhile found the queue empty. So: every code is either
+     * handed out with a grant or back in the queue, never both, never twice. */
+    RCMD("LLEN cat:{pool:PVTEST}:q");
+    long long left = cap.integer;
+    assert_int_equal(granted + left, CODES);
+    assert_true(granted >= CODES - 10);
+    RCMD("HLEN cat:{pool:PVTEST}:given");
+    assert_int_equal(cap.integer, granted);
+    static char codes[CODES * 16];
+    assert_int_equal(stream_count("VOUCH", codes, sizeof(codes)), granted);
+    /* the codes left are handed out to the next ones */
+    for (long long i = 0; i < left; i++) {
+        snprintf(m, sizeof(m), "2126600%05d", 100 + (int)i);
+        snprintf(src, sizeof(src), "again%lld", i);
+        assert_int_equal(redeem(m, "VOUCH", NULL, src, T0).outcome, CAT_REDEEM_GRANTED);
+    }
+    assert_int_equal(stream_count("VOUCH", codes, sizeof(codes)), CODES);
+    assert_int_equal(redeem(m, "VOUCH", NULL, "one-more", T0).outcome, CAT_REDEEM_NO_CODE);
+}
+
+static void test_redeem__gifting__premium_only_and_recorded(void **state)
+{
+    (void)state;
+    const char *gold = "212670000001", *std = "212670000002";
+    seed_wallet(gold, 100, "gold");
+    seed_wallet(std, 100, "standard");
+    struct cat_redeem_result r = redeem(gold, "GIFT", "212670000099", "g1", T0);
+    assert_int_equal(r.outcome, CAT_REDEEM_GRANTED);
+    const char *rec = record(gold, r.rid);
+    assert_non_null(strstr(rec, "|212670000099|"));
+    expect_refused_to(std, "GIFT", "212670000099", T0, CAT_REDEEM_GIFT_REFUSED);
+    expect_refused_to(gold, "GIFT", gold, T0, CAT_REDEEM_GIFT_REFUSED);     /* to oneself */
+    expect_refused_to(gold, "GIFT", "21267x", T0, CAT_REDEEM_GIFT_REFUSED); /* not a number */
+}
+
+static void test_redeem__charity__total_counted_once(void **state)
+{
+    (void)state;
+    const char *m = "212680000001";
+    seed_wallet(m, 100, "standard");
+    struct cat_redeem_result r = redeem(m, "CHAR", NULL, "c1", T0);
+    assert_int_equal(r.outcome, CAT_REDEEM_GRANTED);
+    static struct tres t;
+    for (int i = 0; i < 2; i++) {
+        memset(&t, 0, sizeof(t));
+        assert_int_equal(cat_redeem_charity_add(T.rd, r.rid, "FOOD_BANK", 25, T0, tres_cb, &t), 0);
+        assert_int_equal(wait_tr(&t), i == 0 ? CAT_TR_DONE : CAT_TR_ALREADY);
+    }
+    RCMD("HGET cat:{cause:FOOD_BANK} total");
+    assert_string_equal(cap.str, "25");
+}
+
+int main(void)
+{
+    gw_log_set_level(GW_LOG_ERROR);
+    if (getenv("LGW_VERBOSE"))
+        gw_log_set_level(GW_LOG_DEBUG);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_redeem__rush_3000_by_1000__exactly_stock_granted),
+        cmocka_unit_test(test_redeem__same_confirm_retried__redeems_once),
+        cmocka_unit_test(test_redeem__refusals__no_side_effects),
+        cmocka_unit_test(test_redeem__version_in_flight__keeps_shown_price),
+        cmocka_unit_test(test_redeem__sweeper__abandoned_after_reserve_released),
+        cmocka_unit_test(test_redeem__sweeper__abandoned_after_debit_confirmed_and_queued),
+        cmocka_unit_test(test_redeem__refund__restores_points_and_stock_once),
+        cmocka_unit_test(test_redeem__voucher_codes__each_handed_out_once_under_concurrency),
+        cmocka_unit_test(test_redeem__gifting__premium_only_and_recorded),
+        cmocka_unit_test(test_redeem__charity__total_counted_once),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
