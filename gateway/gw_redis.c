@@ -108,8 +108,7 @@ struct gw_redis {
     redisAsyncContext *ac_dying; /* dropped by us, freed by ev_down */
     bool started, up, closing, down_pending, notify_down;
     uint32_t loads_pending; /* initial SCRIPT LOADs not yet answered on this link */
-    unsigned failures;      /* consecutive failed attempts: the back-off exponent */
-    uint64_t rng;
+    struct gw_backoff backoff; /* reconnect back-off (gwcore), reset once the link is up */
 
     struct event *ev_connect_to, *ev_retry, *ev_down;
     const struct timeval *req_tv; /* the common-timeout deadline (or req_tv_plain) */
@@ -160,16 +159,6 @@ static struct timeval ms_to_tv(uint32_t ms)
     return tv;
 }
 
-/* xorshift64: jitter only needs to de-synchronise gateways restarting together. */
-static uint32_t rng_next(struct gw_redis *r)
-{
-    uint64_t x = r->rng;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    r->rng = x;
-    return (uint32_t)(x >> 32);
-}
 
 /* ---------------------------------------------------------------- request slots */
 
@@ -332,14 +321,7 @@ static void schedule_retry(struct gw_redis *r)
 {
     if (r->closing || !r->started)
         return;
-    uint64_t delay = r->cfg.reconnect_min_ms ? r->cfg.reconnect_min_ms : 1;
-    unsigned shift = r->failures < 20 ? r->failures : 20;
-    delay <<= shift;
-    if (delay > r->cfg.reconnect_max_ms)
-        delay = r->cfg.reconnect_max_ms;
-    /* Jitter in [delay/2, delay]: a fleet restarted together must not reconnect in lock-step. */
-    delay = delay / 2 + rng_next(r) % (delay / 2 + 1);
-    r->failures++;
+    uint64_t delay = gw_backoff_next(&r->backoff);
     struct timeval tv = ms_to_tv((uint32_t)delay);
     evtimer_add(r->ev_retry, &tv);
     GW_LOGD(LOG_CAT, "%s reconnect in %" PRIu64 " ms", r->name, delay);
@@ -374,7 +356,7 @@ static void link_ready(struct gw_redis *r)
 {
     evtimer_del(r->ev_connect_to);
     r->up = true;
-    r->failures = 0;
+    gw_backoff_reset(&r->backoff);
     r->st.connects++;
     GW_LOGI(LOG_CAT, "%s up (%d script(s) loaded)", r->name, r->n_scripts);
     if (r->state_fn)
@@ -850,11 +832,7 @@ struct gw_redis *gw_redis_new(struct event_base *base, const struct gw_redis_con
         snprintf(r->name, sizeof(r->name), "redis{%s}", r->cfg.unix_socket);
     else
         snprintf(r->name, sizeof(r->name), "redis{%.100s:%u}", r->cfg.host, (unsigned)r->cfg.port);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    r->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)r;
-    if (r->rng == 0)
-        r->rng = 0x9e3779b97f4a7c15ull;
+    gw_backoff_init(&r->backoff, r->cfg.reconnect_min_ms, r->cfg.reconnect_max_ms, 0);
 
     r->ev_connect_to = evtimer_new(base, connect_timeout_cb, r);
     r->ev_retry = evtimer_new(base, retry_cb, r);

@@ -144,34 +144,6 @@ void esme_defer(struct smpp_esme *e)
         event_active(e->ev_defer, EV_TIMEOUT, 0);
 }
 
-static uint64_t rng_next(struct smpp_esme *e)
-{
-    /* xorshift64: jitter only needs to differ between processes, not to be unpredictable. */
-    uint64_t x = e->rng;
-
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    e->rng = x;
-    return x;
-}
-
-/* Exponential back-off with full jitter: uniform in [min, min(max, min * 2^(attempts+1))], so
- * that many gateways cut off by one SMSC restart do not all come back in the same millisecond. */
-static uint32_t backoff_ms(struct smpp_esme *e)
-{
-    uint64_t lo = e->cfg.reconnect_min_ms, cap = lo;
-    uint32_t n = e->attempts < 30 ? e->attempts + 1 : 30;
-
-    for (uint32_t i = 0; i < n && cap < e->cfg.reconnect_max_ms; i++)
-        cap *= 2;
-    if (cap > e->cfg.reconnect_max_ms)
-        cap = e->cfg.reconnect_max_ms;
-    if (cap <= lo)
-        return (uint32_t)lo;
-    return (uint32_t)(lo + rng_next(e) % (cap - lo + 1));
-}
-
 int esme_sess_send(struct esme_sess *s, const uint8_t *pdu, size_t len)
 {
     if (!s->bev)
@@ -335,10 +307,8 @@ static int sess_open(struct esme_sess *s, const struct sockaddr *sa, socklen_t s
 
 static void go_disconnected(struct smpp_esme *e)
 {
-    uint32_t delay = backoff_ms(e);
+    uint32_t delay = gw_backoff_next(&e->backoff);
 
-    if (e->attempts < UINT32_MAX)
-        e->attempts++;
     gw_fsm_state_chg(&e->fi, ST_DISCONNECTED, delay, T_RECONNECT);
 }
 
@@ -585,7 +555,7 @@ static void st_binding_action(struct gw_fsm_inst *fi, uint32_t ev, void *data)
     case E_BIND_OK:
         if (!all(e, false))
             break;
-        e->attempts = 0;
+        gw_backoff_reset(&e->backoff);
         e->st.binds_ok++;
         gw_fsm_state_chg(fi, ST_BOUND, e->cfg.enquire_link_ms, T_ENQUIRE);
         report_bound(e);
@@ -1032,9 +1002,7 @@ struct smpp_esme *smpp_esme_new(struct event_base *base, const struct smpp_esme_
     e->ops = *ops;
     e->arg = arg;
     e->next_seq = 1;
-    e->rng = ((uint64_t)(uintptr_t)e << 17) ^ (uint64_t)gw_clock_now_ms() ^ (uint64_t)getpid();
-    if (e->rng == 0)
-        e->rng = 0x9E3779B97F4A7C15ull;
+    gw_backoff_init(&e->backoff, e->cfg.reconnect_min_ms, e->cfg.reconnect_max_ms, 0);
     if (e->cfg.mode == SMPP_BIND_TX_RX) {
         e->nsess = 2;
         e->sess[0].bind_cmd = SMPP_BIND_TRANSMITTER;
@@ -1072,7 +1040,7 @@ int smpp_esme_start(struct smpp_esme *e)
         return e->stopping ? -EBUSY : 0;
     /* A done() still pending from an earlier stop keeps its place and fires. */
     e->stopping = false;
-    e->attempts = 0;
+    gw_backoff_reset(&e->backoff);
     gw_fsm_dispatch(&e->fi, E_START, NULL);
     return 0;
 }

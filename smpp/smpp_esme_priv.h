@@ -123,8 +123,7 @@ struct smpp_esme {
     struct bufferevent *grave[ESME_GRAVE_MAX];
     unsigned ngrave;
 
-    uint32_t attempts; /* consecutive failures, for back-off; reset on bind */
-    uint64_t rng;
+    struct gw_backoff backoff; /* reconnect back-off; reset on bind */
     bool stopping; /* smpp_esme_stop() called and no start since */
     bool freeing;
     bool bound_reported;

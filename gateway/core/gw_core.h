@@ -67,6 +67,26 @@ int64_t gw_clock_mono_ms(void);
 typedef int64_t (*gw_clock_fn)(void *arg);
 void gw_clock_set(gw_clock_fn fn, void *arg); /* NULL restores the real clock */
 
+/* ---------------------------------------------------------------- reconnect back-off */
+
+/* Exponential back-off with full jitter, shared by every link that reconnects (SMPP, Redis):
+ * after n consecutive failures the delay is uniform in [min, min(max, min * 2^(n+1))], so a fleet
+ * of gateways cut off by one SMSC or Redis restart does not come back in the same millisecond.
+ * The generator is xorshift64: it only needs to differ between processes, not to be secret. */
+struct gw_backoff {
+    uint32_t min_ms, max_ms;
+    uint32_t failures; /* consecutive failures so far */
+    uint64_t rng;
+};
+/* seed 0 picks one from the clock, the pid and the object's address. */
+void gw_backoff_init(struct gw_backoff *b, uint32_t min_ms, uint32_t max_ms, uint64_t seed);
+/* The delay before the next try; counts one more failure. */
+uint32_t gw_backoff_next(struct gw_backoff *b);
+/* A success: the next failure starts again from min_ms. */
+void gw_backoff_reset(struct gw_backoff *b);
+/* xorshift64 step for small jitter needs; *state must not be 0. */
+uint64_t gw_rng_next(uint64_t *state);
+
 /* ---------------------------------------------------------------- FSM helper */
 
 struct gw_fsm_inst;
