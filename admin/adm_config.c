@@ -8,7 +8,8 @@
  * cat_catalog_parse with the loyalty table's tiers) before anything is written, then cfg_put.lua
  * compares the editor's base version with the stored one and writes the document, the new
  * version and the audit record in one script. A stale base version is 409 and changes nothing.
- * Gateways read their files today; they will load these documents (and watch the version) later.
+ * Gateways load these documents (gateway/wire_cfgdocs.c watches the version field); stopping an
+ * item also sets the shared kill switch cat:{ITEM}:k (see kill_key_write).
  */
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -136,6 +137,51 @@ static void reply_stale(struct adm_req *r, int64_t current)
     adm_reply_json(r, 409, o);
 }
 
+/*
+ * The kill switch shared by every gateway: cat:{ITEM}:k (exists = killed), which the reserve step
+ * (catalog/lua/item.lua) checks on the item's own slot, so a stop takes effect on every gateway at
+ * once, before any of them reloads the catalogue. A PATCH with "kill" first writes the document
+ * and its audit record (cfg_put.lua: the record's "after" carries "kill"), then sets or deletes
+ * the key with one single-key command on the item's slot: the audit slot {adm} and the item's
+ * slot differ on a cluster, so the two cannot be one script. If the key write fails the client
+ * gets 503 and sends the same request again (the key write is idempotent; the document gets one
+ * more version with the same items). Only "kill" touches the key: "enabled" edits the document.
+ */
+enum { KILL_NONE = 0, KILL_SET = 1, KILL_CLEAR = 2 }; /* r->n2 of a PATCH */
+
+static void kill_key_done(struct adm_req *r, const struct redisReply *reply)
+{
+    if (reply->type == REDIS_REPLY_ERROR) {
+        GW_LOGE(ADM_LOG, "kill switch of %s: %.200s", r->arg, adm_reply_err_text(reply));
+        adm_reply_error(r, 503, "kill",
+                        "the catalogue changed (version %" PRId64 ") but the shared kill switch "
+                        "could not be %s: send the same request again",
+                        r->n1, r->n2 == KILL_SET ? "set" : "cleared");
+        return;
+    }
+    gw_log(GW_LOG_NOTICE, ADM_LOG, "kill switch of %s %s by %s", r->arg,
+           r->n2 == KILL_SET ? "set" : "cleared", r->user);
+    adm_reply_json(
+        r, 200, json_pack("{s:I, s:b}", "version", (json_int_t)r->n1, "kill", r->n2 == KILL_SET));
+}
+
+static void kill_key_write(struct adm_req *r, int64_t version)
+{
+    char key[sizeof(r->arg) + 16], val[ADM_USER_MAX + 32];
+
+    r->n1 = version;
+    /* r->arg matched an item id of the stored (validated) catalogue: [A-Za-z0-9_.-], < 32 */
+    snprintf(key, sizeof(key), "cat:{%s}:k", r->arg);
+    snprintf(val, sizeof(val), "%s@%" PRId64, r->user, adm_now_ms());
+    if (r->n2 == KILL_SET) {
+        const char *argv[] = {"SET", key, val};
+        adm_redis(r, kill_key_done, 3, argv);
+    } else {
+        const char *argv[] = {"DEL", key};
+        adm_redis(r, kill_key_done, 2, argv);
+    }
+}
+
 static void put_done(struct adm_req *r, const struct redisReply *reply)
 {
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
@@ -151,6 +197,10 @@ static void put_done(struct adm_req *r, const struct redisReply *reply)
     }
     gw_log(GW_LOG_NOTICE, ADM_LOG, "%s by %s -> version %lld", r->route->what, r->user,
            reply->element[1]->integer);
+    if (r->n2 != KILL_NONE) {
+        kill_key_write(r, reply->element[1]->integer);
+        return;
+    }
     adm_reply_json(r, 200, json_pack("{s:I}", "version", (json_int_t)reply->element[1]->integer));
 }
 
@@ -417,7 +467,13 @@ static void item_patch_current(struct adm_req *r, const struct redisReply *reply
         json_object_set_new(item, "enabled", json_boolean(json_is_true(v)));
     if ((v = json_object_get(r->body, "kill")))
         json_object_set_new(item, "enabled", json_boolean(!json_is_true(v)));
-    char *after = json_dumps(item, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    /* the audit record's "after": the item, plus the kill switch when this request moves it */
+    json_t *rec = json_deep_copy(item);
+    if (rec && v)
+        json_object_set_new(rec, "kill", json_boolean(json_is_true(v)));
+    r->n2 = v ? (json_is_true(v) ? KILL_SET : KILL_CLEAR) : KILL_NONE;
+    char *after = rec ? json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(rec);
     /* The items changed, so the catalogue needs a new version string (cat_catalog_swap): the
      * local date and the next document version, e.g. "2026-11-25.a7". */
     int32_t day = gw_local_day(adm_now_ms() / 1000);

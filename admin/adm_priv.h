@@ -35,7 +35,14 @@ struct crypt_data;
 #define ADM_KEY_CATALOG "cfg:{adm}:catalog"
 #define ADM_DLQ_KEY "lg:dlq"
 
-enum adm_script { ADM_S_ADJUST = 0, ADM_S_BLOCK, ADM_S_CFG_PUT, ADM_S_LOGIN_RL, ADM_S__COUNT };
+enum adm_script {
+    ADM_S_ADJUST = 0,
+    ADM_S_BLOCK,
+    ADM_S_CFG_PUT,
+    ADM_S_LOGIN_RL,
+    ADM_S_BOARD_ITEM,
+    ADM_S__COUNT
+};
 
 struct adm_server {
     struct event_base *base;
@@ -48,6 +55,7 @@ struct adm_server {
     unsigned in_flight;
     struct crypt_data *crypt; /* crypt_r's scratch (32 KiB): one, the loop is single-threaded */
     char dummy_hash[128];     /* verified against for unknown users: same cost, no user probing */
+    int static_fd;            /* the web console's directory (cfg.static_dir), or -1 */
 };
 
 struct adm_req;
@@ -133,8 +141,25 @@ void adm_h_catalog_put(struct adm_req *r);
 void adm_h_catalog_item_patch(struct adm_req *r);
 void adm_h_deadletters(struct adm_req *r); /* adm_lists.c */
 void adm_h_audit(struct adm_req *r);
+void adm_h_board(struct adm_req *r);   /* adm_board.c */
+void adm_h_reports(struct adm_req *r); /* adm_reports.c */
+void adm_h_campaign_create(struct adm_req *r); /* adm_campaign.c: the reminder broadcast */
+void adm_h_campaign_list(struct adm_req *r);
+void adm_h_campaign_get(struct adm_req *r);
+void adm_h_campaign_cancel(struct adm_req *r);
+void adm_h_sub_optin(struct adm_req *r);
+void adm_h_sub_optout(struct adm_req *r);
+
+/* ---------------------------------------------------------------- adm_static.c */
+/* Opens cfg.static_dir into s->static_fd. 0 or -errno. */
+int adm_static_open_dir(struct adm_server *s, const char *dir);
+/* true when this request is for a console file (GET/HEAD outside /api/, a directory is set). */
+bool adm_static_wants(const struct adm_server *s, enum evhttp_cmd_type method, const char *path);
+/* Answers req with the file (200), or 404; no session needed (the files hold no data). */
+void adm_static_serve(struct adm_server *s, struct evhttp_request *req, const char *path);
 
 /* Embedded Lua (the scripts in admin/lua, built by lgw_embed_text). */
-extern const char adm_lua_adjust[], adm_lua_block[], adm_lua_cfg_put[], adm_lua_login_rl[];
+extern const char adm_lua_adjust[], adm_lua_block[], adm_lua_cfg_put[], adm_lua_login_rl[],
+    adm_lua_board_item[];
 
 #endif

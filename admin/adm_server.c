@@ -25,13 +25,14 @@
 #include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "adm_priv.h"
 #include "gw_core.h"
 #include "gw_redis.h"
 
 extern const size_t adm_lua_adjust_len, adm_lua_block_len, adm_lua_cfg_put_len,
-    adm_lua_login_rl_len;
+    adm_lua_login_rl_len, adm_lua_board_item_len;
 
 /* Bodies larger than this are cut by libevent itself (its own 413 page) before they are buffered;
  * between cfg.max_body and this, the server answers a JSON 413. */
@@ -60,6 +61,23 @@ static const struct adm_route routes[] = {
     {EVHTTP_REQ_PATCH, "/api/catalog/items/*", ADM_ROLE_MARKETING, adm_h_catalog_item_patch,
      "catalog.item.patch"},
     {EVHTTP_REQ_GET, "/api/audit", ADM_ROLE_AUDITOR, adm_h_audit, NULL},
+    /* The console's live gift-day board and reports (adm_board.c, adm_reports.c): no subscriber
+     * identity in either, so marketing reads them; the wallet scan is not for care. */
+    {EVHTTP_REQ_GET, "/api/board", ADM_ROLES_ALL, adm_h_board, NULL},
+    {EVHTTP_REQ_GET, "/api/reports/wallets", ADM_ROLE_MARKETING | ADM_ROLE_AUDITOR, adm_h_reports,
+     NULL},
+    /* The reminder broadcast (adm_campaign.c): campaigns are marketing's; the figures hold no
+     * subscriber identity. Opt-in is a subscriber's choice that care records. */
+    {EVHTTP_REQ_POST, "/api/campaigns", ADM_ROLE_MARKETING, adm_h_campaign_create,
+     "campaign.create"},
+    {EVHTTP_REQ_GET, "/api/campaigns", ADM_ROLES_ALL, adm_h_campaign_list, NULL},
+    {EVHTTP_REQ_GET, "/api/campaigns/*", ADM_ROLES_ALL, adm_h_campaign_get, NULL},
+    {EVHTTP_REQ_POST, "/api/campaigns/*/cancel", ADM_ROLE_MARKETING, adm_h_campaign_cancel,
+     "campaign.cancel"},
+    {EVHTTP_REQ_POST, "/api/subscribers/*/optin", ADM_ROLE_CARE, adm_h_sub_optin,
+     "subscriber.optin"},
+    {EVHTTP_REQ_POST, "/api/subscribers/*/optout", ADM_ROLE_CARE, adm_h_sub_optout,
+     "subscriber.optout"},
 };
 
 void adm_config_defaults(struct adm_config *cfg)
@@ -572,11 +590,17 @@ static void on_request(struct evhttp_request *req, void *arg)
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     enum evhttp_cmd_type method = evhttp_request_get_command(req);
-    struct adm_req *r = calloc(1, sizeof(*r));
+    struct adm_req *r;
     bool path_known = false;
     char *peer = NULL;
     ev_uint16_t peer_port = 0;
 
+    /* The console's pages, scripts and dictionaries: no session, no Redis (adm_static.c). */
+    if (adm_static_wants(s, method, path)) {
+        adm_static_serve(s, req, path);
+        return;
+    }
+    r = calloc(1, sizeof(*r));
     if (!r) {
         evhttp_send_error(req, 503, NULL);
         return;
@@ -630,6 +654,7 @@ struct adm_server *adm_server_new(struct event_base *base, struct gw_redis *redi
         [ADM_S_BLOCK] = {adm_lua_block, &adm_lua_block_len},
         [ADM_S_CFG_PUT] = {adm_lua_cfg_put, &adm_lua_cfg_put_len},
         [ADM_S_LOGIN_RL] = {adm_lua_login_rl, &adm_lua_login_rl_len},
+        [ADM_S_BOARD_ITEM] = {adm_lua_board_item, &adm_lua_board_item_len},
     };
     char dummy_pw[2 * ADM_TOKEN_BYTES + 1];
 
@@ -640,6 +665,11 @@ struct adm_server *adm_server_new(struct event_base *base, struct gw_redis *redi
     s->base = base;
     s->redis = redis;
     s->cfg = *cfg;
+    s->static_fd = -1;
+    if (cfg->static_dir[0] && adm_static_open_dir(s, cfg->static_dir) < 0) {
+        snprintf(err, errlen, "--static %s: %s", cfg->static_dir, strerror(errno));
+        goto fail;
+    }
     snprintf(err, errlen, "out of memory");
     s->crypt = calloc(1, sizeof(*s->crypt));
     if (!s->crypt)
@@ -717,6 +747,8 @@ void adm_server_free(struct adm_server *s)
         return;
     if (s->http)
         evhttp_free(s->http);
+    if (s->static_fd >= 0)
+        close(s->static_fd);
     free(s->crypt);
     free(s);
 }

@@ -21,6 +21,7 @@
 #include "adm_priv.h"
 #include "gw_core.h"
 #include "gw_loyalty.h"
+#include "gw_wallet.h"
 
 #define ADJUST_MAX 1000000000LL /* points per adjustment (adjust.lua's bound) */
 #define REASON_MAX 200
@@ -76,6 +77,87 @@ static int cmp_lot(const void *a, const void *b)
     return strcmp(x ? x : "", y ? y : "");
 }
 
+/* The redemption records the redemption engine keeps per subscriber (catalog/lua/sub.lua, hash
+ * lg:{M}:g): rid -> "state|ts|item|price|day|version|to|code|ref|reason", state P paid, Q queued,
+ * F fulfilled, R refunded, T tombstone (abandoned before the debit). Other fields of the hash
+ * ("n:<item>:<day>" counters) are skipped. Newest first, at most REDEMPTIONS_MAX. */
+#define REDEMPTIONS_MAX 200
+static int cmp_at_desc(const void *a, const void *b)
+{
+    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "at"));
+    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "at"));
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static const char *redemption_state(char c)
+{
+    switch (c) {
+    case 'P':
+        return "paid";
+    case 'Q':
+        return "queued";
+    case 'F':
+        return "fulfilled";
+    case 'R':
+        return "refunded";
+    case 'T':
+        return "abandoned";
+    }
+    return "unknown";
+}
+
+static void sub_redemptions(struct adm_req *r, const struct redisReply *reply)
+{
+    json_t *list = json_array();
+    size_t n = 0;
+
+    for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements; i += 2) {
+        const struct redisReply *k = reply->element[i], *v = reply->element[i + 1];
+        char *f[10] = {0}, *line, *p;
+        int nf = 0;
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+            strncmp(k->str, "n:", 2) == 0 || !(line = strndup(v->str, v->len)))
+            continue;
+        for (p = line; nf < 10; nf++) {
+            f[nf] = p;
+            p = strchr(p, '|');
+            if (!p)
+                break;
+            *p++ = '\0';
+        }
+        if (nf == 9 && strlen(f[0]) == 1) {
+            json_t *o = json_pack(
+                "{s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:b}", "rid", k->str, "state",
+                redemption_state(f[0][0]), "at", (json_int_t)strtoll(f[1], NULL, 10), "item", f[2],
+                "price", (json_int_t)strtoll(f[3], NULL, 10), "gift_day", f[4], "beneficiary", f[6],
+                "reference", f[8], "reason", f[9], "voucher", f[7][0] != '\0');
+            if (o) {
+                json_array_append_new(list, o);
+                n++;
+            }
+        }
+        free(line);
+    }
+    if (n > 1) {
+        json_t **v = malloc(n * sizeof(*v));
+        if (v) {
+            for (size_t i = 0; i < n; i++)
+                v[i] = json_incref(json_array_get(list, i));
+            qsort(v, n, sizeof(*v), cmp_at_desc);
+            json_array_clear(list);
+            for (size_t i = 0; i < n && i < REDEMPTIONS_MAX; i++)
+                json_array_append(list, v[i]);
+            for (size_t i = 0; i < n; i++)
+                json_decref(v[i]);
+            free(v);
+        }
+    }
+    json_object_set_new(r->j1, "redemptions", list);
+    json_t *o = r->j1;
+    r->j1 = NULL;
+    adm_reply_json(r, 200, o);
+}
+
 static void sub_history(struct adm_req *r, const struct redisReply *reply)
 {
     json_t *hist = json_array();
@@ -128,9 +210,10 @@ static void sub_history(struct adm_req *r, const struct redisReply *reply)
         return;
     }
     json_object_set_new(r->j1, "history", hist);
-    json_t *o = r->j1;
-    r->j1 = NULL;
-    adm_reply_json(r, 200, o);
+    char g[96];
+    snprintf(g, sizeof(g), "lg:{%s}:g", r->arg);
+    const char *argv[] = {"HGETALL", g};
+    adm_redis(r, sub_redemptions, 2, argv);
 }
 
 static void sub_wallet(struct adm_req *r, const struct redisReply *reply)
@@ -167,8 +250,17 @@ static void sub_wallet(struct adm_req *r, const struct redisReply *reply)
             char date[11];
             /* l:YYYYMMDD -> "YYYY-MM-DD", the local day the points were earned */
             snprintf(date, sizeof(date), "%.4s-%.2s-%.2s", k + 2, k + 6, k + 8);
-            json_array_append_new(
-                lots, json_pack("{s:s, s:I}", "date", date, "points", (json_int_t)num(v)));
+            /* Expiry: earning day + loyalty.points_validity_months (gw_wallet.h); 0 = never. */
+            int32_t earned = (int32_t)strtol(k + 2, NULL, 10), exp = 0;
+            char expires[16] = "";
+            if (r->srv->cfg.points_validity_months)
+                exp = gw_wallet_add_months(earned, r->srv->cfg.points_validity_months);
+            if (exp > 0)
+                snprintf(expires, sizeof(expires), "%04d-%02d-%02d", (int)(exp / 10000),
+                         (int)(exp / 100 % 100), (int)(exp % 100));
+            json_array_append_new(lots, json_pack("{s:s, s:I, s:o}", "date", date, "points",
+                                                  (json_int_t)num(v), "expires",
+                                                  expires[0] ? json_string(expires) : json_null()));
         }
     }
     if (json_array_size(lots) > 1) {

@@ -51,17 +51,21 @@ enum adm_role adm_role_parse(const char *name);
 const char *adm_role_name(enum adm_role role); /* "?" when not exactly one role */
 
 struct adm_config {
-    char listen_host[64];          /* default "127.0.0.1" */
-    uint16_t listen_port;          /* default 8081; 0 = any free port (tests) */
-    uint32_t session_ttl_s;        /* default 3600 */
-    uint32_t login_per_min;        /* login attempts per client IP per minute, default 10 */
-    uint32_t max_body;             /* request body limit in bytes, default 65536 (then 413) */
-    uint32_t history_len;          /* the gateway's ledger.history_len (entries kept) */
-    uint32_t ref_retention_days;   /* the gateway's ledger.ref_retention_days (request ids) */
-    uint32_t page_max;             /* largest page of a list endpoint, default 500 */
-    char tiers[ADM_MAX_TIERS][32]; /* the loyalty table's tier names, lowest first */
+    char listen_host[64];            /* default "127.0.0.1" */
+    uint16_t listen_port;            /* default 8081; 0 = any free port (tests) */
+    uint32_t session_ttl_s;          /* default 3600 */
+    uint32_t login_per_min;          /* login attempts per client IP per minute, default 10 */
+    uint32_t max_body;               /* request body limit in bytes, default 65536 (then 413) */
+    uint32_t history_len;            /* the gateway's ledger.history_len (entries kept) */
+    uint32_t ref_retention_days;     /* the gateway's ledger.ref_retention_days (request ids) */
+    uint32_t page_max;               /* largest page of a list endpoint, default 500 */
+    uint32_t points_validity_months; /* loyalty.points_validity_months: lot expiry, 0 = never */
+    char tiers[ADM_MAX_TIERS][32];   /* the loyalty table's tier names, lowest first */
     unsigned n_tiers;
     char zoneinfo_dir[256]; /* "" = /usr/share/zoneinfo */
+    /* The web console's files (admin/web), served read-only at "/" with a page CSP; "" = the
+     * process serves the API only (README "Staff console", "Web console"). */
+    char static_dir[512];
 };
 void adm_config_defaults(struct adm_config *cfg);
 
@@ -120,5 +124,13 @@ int adm_history_parse(char *buf, struct adm_history_entry *out);
 struct evbuffer;
 int adm_csv_text(struct evbuffer *buf, const char *text);
 int adm_csv_int(struct evbuffer *buf, int64_t v);
+
+/* The web console's static files (adm_static.c). Maps a URL path (raw, as received) to a file
+ * name relative to the static directory: "/" -> "index.html"; otherwise 1..ADM_STATIC_DEPTH
+ * segments of [A-Za-z0-9._-], none empty nor starting with '.', (so no "..", no hidden files,
+ * no percent-escapes, no backslashes), ending in a known extension. Writes the name into rel and
+ * the content type into *ctype (a static string). Returns 0, or -ENOENT for anything else. */
+#define ADM_STATIC_DEPTH 4
+int adm_static_resolve(const char *url_path, char *rel, size_t rellen, const char **ctype);
 
 #endif

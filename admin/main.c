@@ -7,7 +7,7 @@
  * Owner: the staff-console engineer.
  *
  *   loyalty-admin [--config FILE] [--listen HOST:PORT] [--port-file FILE] [--session-ttl S]
- *                 [--login-per-min N] [--max-body BYTES]
+ *                 [--login-per-min N] [--max-body BYTES] [--static DIR]
  *   loyalty-admin [--config FILE] --add-user NAME --role marketing|care|auditor  < password
  *
  * Signals: SIGTERM/SIGINT stop accepting, let requests in flight finish (at most 5 s), exit 0.
@@ -44,6 +44,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: loyalty-admin [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
             "                     [--session-ttl S] [--login-per-min N] [--max-body BYTES]\n"
+            "                     [--static DIR]\n"
             "       loyalty-admin [--config FILE] --add-user NAME --role ROLE   < password\n"
             "  --config FILE        the gateway's configuration (Redis, tiers, zone, ledger)\n"
             "  --listen HOST:PORT   admin API address (default 127.0.0.1:8081; port 0 = any)\n"
@@ -51,6 +52,7 @@ static void usage(FILE *out)
             "  --session-ttl S      session lifetime, 60..86400 (default 3600)\n"
             "  --login-per-min N    login attempts per client IP per minute, 1..1000 (default 10)\n"
             "  --max-body BYTES     request body limit, 1024..4194304 (default 65536)\n"
+            "  --static DIR         serve the web console's files from DIR (admin/web) at /\n"
             "  --add-user NAME      create or reset a staff account; the password (>= %d\n"
             "                       characters) is read from the first line of stdin\n"
             "  --role ROLE          marketing | care | auditor\n",
@@ -239,6 +241,7 @@ int main(int argc, char **argv)
                                          {"max-body", required_argument, NULL, 'b'},
                                          {"add-user", required_argument, NULL, 'u'},
                                          {"role", required_argument, NULL, 'R'},
+                                         {"static", required_argument, NULL, 's'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct gw_config *gcfg = malloc(sizeof(*gcfg));
@@ -277,6 +280,14 @@ int main(int argc, char **argv)
             break;
         case 'R':
             role = optarg;
+            break;
+        case 's':
+            if (strlen(optarg) >= sizeof(cfg.static_dir)) {
+                fprintf(stderr, "loyalty-admin: --static: path too long\n");
+                bad = -EINVAL;
+            } else {
+                snprintf(cfg.static_dir, sizeof(cfg.static_dir), "%s", optarg);
+            }
             break;
         case 'h':
             usage(stdout);
@@ -319,6 +330,7 @@ int main(int argc, char **argv)
     }
     cfg.history_len = gcfg->ledger.history_len;
     cfg.ref_retention_days = gcfg->ledger.ref_retention_days;
+    cfg.points_validity_months = gcfg->loyalty.points_validity_months;
     cfg.n_tiers = gcfg->loyalty.n_tiers < ADM_MAX_TIERS ? gcfg->loyalty.n_tiers : ADM_MAX_TIERS;
     for (unsigned i = 0; i < cfg.n_tiers; i++)
         snprintf(cfg.tiers[i], sizeof(cfg.tiers[i]), "%s", gcfg->loyalty.tiers[i].name);

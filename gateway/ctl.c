@@ -7,6 +7,11 @@
  *   loyaltyctl [...] top [N]          (scans wallets: for the demo and small pilots; at carrier
  *                                      scale reports come from the staff console's aggregates)
  *   loyaltyctl [...] dlq [N]          newest N dead letters
+ *   loyaltyctl [...] optin|optout MSISDN   the reminder broadcast's audience (gw_broadcast.h),
+ *                                      recorded in the staff audit trail as cli:<unix user>
+ *   loyaltyctl [...] campaign [ID]     a campaign's progress, or the newest 20 campaigns
+ *   loyaltyctl [--api URL] login|adjust|block|giftdays|catalog|item|audit|...   staff
+ *                                      operations through loyalty-admin's API (ctl_api.c)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,7 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "ctl_api.h"
+#include "gw_broadcast.h"
 #include "gw_ledger.h"
 
 struct top_entry {
@@ -28,7 +36,11 @@ static void usage(FILE *out)
     fprintf(out, "usage: loyaltyctl [--socket PATH | --host HOST --port PORT] COMMAND\n"
                  "  show MSISDN   wallet, lots and history of one subscriber\n"
                  "  top [N]       the N subscribers with the most points (default 10)\n"
-                 "  dlq [N]       the newest N dead letters (default 10)\n");
+                 "  dlq [N]       the newest N dead letters (default 10)\n"
+                 "  optin MSISDN  add a subscriber to the reminder broadcast's audience\n"
+                 "  optout MSISDN remove one\n"
+                 "  campaign [ID] a reminder campaign's progress (no ID: the newest 20)\n");
+    ctl_api_usage(out); /* the staff operations, through loyalty-admin (ctl_api.c) */
 }
 
 static bool valid_msisdn(const char *s)
@@ -165,6 +177,89 @@ static int cmd_dlq(redisContext *c, long n)
     return 0;
 }
 
+/* Opt-in is membership of bc:{bc}:optin (README "Reminder broadcast"); the change goes to the
+ * staff audit trail like loyalty-admin --add-user does, as cli:<unix user>. */
+static int cmd_optin(redisContext *c, const char *msisdn, bool in)
+{
+    const char *user = getenv("USER");
+    char who[64], at[24];
+    redisReply *r, *a;
+
+    if (!valid_msisdn(msisdn)) {
+        fprintf(stderr, "loyaltyctl: \"%s\" is not an MSISDN (8-15 digits)\n", msisdn);
+        return 2;
+    }
+    r = redisCommand(c, in ? "SADD %s %s" : "SREM %s %s", GW_BC_KEY_OPTIN, msisdn);
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+        fprintf(stderr, "loyaltyctl: Redis: %s\n", c->errstr[0] ? c->errstr : "unexpected reply");
+        freeReplyObject(r);
+        return 1;
+    }
+    bool changed = r->integer == 1;
+    freeReplyObject(r);
+    printf("%s: %s%s\n", msisdn, in ? "opted in" : "opted out", changed ? "" : " (already)");
+    if (!changed)
+        return 0;
+    snprintf(who, sizeof(who), "cli:%.40s", user && *user ? user : "?");
+    snprintf(at, sizeof(at), "%lld", (long long)time(NULL) * 1000);
+    a = redisCommand(c, "XADD adm:{adm}:audit * at %s who %s role cli ip - what %s target %s "
+                        "before %s after %s req %s",
+                     at, who, in ? "subscriber.optin" : "subscriber.optout", msisdn,
+                     in ? "{\"optin\":false}" : "{\"optin\":true}",
+                     in ? "{\"optin\":true}" : "{\"optin\":false}", "");
+    if (!a || a->type != REDIS_REPLY_STRING) {
+        fprintf(stderr, "loyaltyctl: the change is made but its audit record is not: %s\n",
+                c->errstr[0] ? c->errstr : "unexpected reply");
+        freeReplyObject(a);
+        return 1;
+    }
+    freeReplyObject(a);
+    return 0;
+}
+
+static int cmd_campaign(redisContext *c, const char *id)
+{
+    redisReply *r;
+
+    if (!id) {
+        r = redisCommand(c, "ZREVRANGE %s 0 19", GW_BC_KEY_ALL);
+        if (!r || r->type != REDIS_REPLY_ARRAY) {
+            fprintf(stderr, "loyaltyctl: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
+            freeReplyObject(r);
+            return 1;
+        }
+        printf("%zu campaign(s), newest first:\n", r->elements);
+        for (size_t i = 0; i < r->elements; i++)
+            printf("  %s\n", r->element[i]->str);
+        freeReplyObject(r);
+        return 0;
+    }
+    if (!gw_campaign_id_valid(id)) {
+        fprintf(stderr, "loyaltyctl: \"%s\" is not a campaign id\n", id);
+        return 2;
+    }
+    r = redisCommand(c, "HMGET %s%s state send_at total sent failed skipped unknown rate "
+                        "updated_ms",
+                     GW_BC_KEY_CAMPAIGN, id);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 9) {
+        fprintf(stderr, "loyaltyctl: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
+        freeReplyObject(r);
+        return 1;
+    }
+    if (r->element[0]->type != REDIS_REPLY_STRING) {
+        printf("%s: no such campaign\n", id);
+        freeReplyObject(r);
+        return 1;
+    }
+#define F(i) (r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "-")
+    printf("campaign %s: %s, send_at %s\n  total %s  sent %s  failed %s  skipped %s  unknown %s"
+           "  rate %s/s\n",
+           id, F(0), F(1), F(2), F(3), F(4), F(5), F(6), F(7));
+#undef F
+    freeReplyObject(r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -177,6 +272,9 @@ int main(int argc, char **argv)
     struct timeval tv = {.tv_sec = 2};
     redisContext *ctx;
 
+    /* Changes go through loyalty-admin's API, where each rule lives once and is audited */
+    if (ctl_api_is_command(argc, argv))
+        return ctl_api_main(argc, argv);
     while ((c = getopt_long(argc, argv, "s:H:p:h", opts, NULL)) != -1) {
         switch (c) {
         case 's':
@@ -217,6 +315,10 @@ int main(int argc, char **argv)
         rc = cmd_top(ctx, n);
     else if (strcmp(cmd, "dlq") == 0)
         rc = cmd_dlq(ctx, n);
+    else if ((strcmp(cmd, "optin") == 0 || strcmp(cmd, "optout") == 0) && optind + 1 < argc)
+        rc = cmd_optin(ctx, argv[optind + 1], strcmp(cmd, "optin") == 0);
+    else if (strcmp(cmd, "campaign") == 0)
+        rc = cmd_campaign(ctx, optind + 1 < argc ? argv[optind + 1] : NULL);
     else {
         usage(stderr);
         rc = 2;

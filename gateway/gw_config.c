@@ -1317,6 +1317,21 @@ static const struct key_def keys[] = {
     K_UINT("catalog.reservation_timeout_s", S_, catalog.reservation_timeout_s, 5, 86400, "30"),
     K_UINT("catalog.sweep_interval_ms", S_, catalog.sweep_interval_ms, 100, 600000, "1000"),
     K_STR("catalog.gift_tiers", S_, catalog.gift_tiers, 0, check_tier_list, "\"gold\""),
+    /* the staff console's documents in Redis (gateway/wire_cfgdocs.c; README "Staff console") */
+    {.name = "catalog.follow_redis_docs", .type = KT_BOOL, C_(catalog.follow_redis_docs),
+     .def = "true"},
+    K_UINT("catalog.docs_poll_ms", S_, catalog.docs_poll_ms, 100, 3600000, "2000"),
+
+    /* broadcast: the gift-day reminder (gw_broadcast.h; README "Reminder broadcast") */
+    {.name = "broadcast.enabled", .type = KT_BOOL, C_(broadcast.enabled), .def = "false"},
+    K_UINT("broadcast.poll_ms", S_, broadcast.poll_ms, 100, 600000, "1000"),
+    K_UINT("broadcast.lease_ms", S_, broadcast.lease_ms, 3000, 600000, "15000"),
+    K_UINT("broadcast.max_in_flight", S_, broadcast.max_in_flight, 1, 1000, "8"),
+    K_UINT("broadcast.build_batch", S_, broadcast.build_batch, 10, 100000, "1000"),
+    K_UINT("broadcast.progress_log_s", S_, broadcast.progress_log_s, 0, 3600, "10"),
+    K_UINT("broadcast.keep_days", S_, broadcast.keep_days, 1, 3650, "30"),
+    {.name = "broadcast.resend_unknown", .type = KT_BOOL, C_(broadcast.resend_unknown),
+     .def = "false"},
 
     K_STR("log.level", S_, log.level, 1, check_level, "\"info\""),
     K_STR("metrics.stats_file", S_, metrics.stats_file, 0, NULL, "\"\""),
@@ -1582,6 +1597,10 @@ int gw_config_validate(const struct gw_config *cfg, char *err, size_t errlen)
         return fail(&c, "provisioning.claim_idle_ms",
                     "%" PRIu32 " is below twice provisioning.timeout_ms (%" PRIu32 ")",
                     cfg->provisioning.claim_idle_ms, cfg->provisioning.timeout_ms);
+    /* broadcast: reminders never hold more of the window than it has (USSD needs the rest) */
+    if (cfg->broadcast.enabled && cfg->broadcast.max_in_flight > cfg->smpp.window)
+        return fail(&c, "broadcast.max_in_flight", "%" PRIu32 " is above smpp.window %" PRIu32,
+                    cfg->broadcast.max_in_flight, cfg->smpp.window);
     {
         char uerr[160];
 

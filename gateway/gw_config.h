@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 
+#include "gw_broadcast.h"
 #include "gw_event.h"
 #include "gw_ledger.h"
 #include "gw_loyalty.h"
@@ -70,7 +71,13 @@ struct gw_config {
         uint32_t reservation_timeout_s; /* the sweeper settles older reservations (30) */
         uint32_t sweep_interval_ms;     /* sweeper period (1000) */
         char gift_tiers[128];           /* tiers that may gift to another number: "gold,platinum" */
+        /* The staff console's documents cfg:{adm}:catalog / cfg:{adm}:giftdays win over the files
+         * once stored (gateway/wire_cfgdocs.c); their version is polled every docs_poll_ms. */
+        bool follow_redis_docs; /* default true */
+        uint32_t docs_poll_ms;  /* default 2000 */
     } catalog;
+    /* The gift-day reminder broadcast (gw_broadcast.h; needs ussd.menus_file for the SMS side) */
+    struct gw_broadcast_config broadcast;
     struct {
         char level[16];
     } log;

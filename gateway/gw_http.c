@@ -347,9 +347,9 @@ static void on_socket(evutil_socket_t fd, short what, void *arg)
     int running = 0;
 
     curl_multi_socket_action(h->multi, fd, action, &running);
+    /* The timer is left to curl (timer_fn(-1) disarms it): a callback run by check_done() may
+     * start a request, and curl asks for a timer for it even when `running` said 0 here. */
     check_done(h);
-    if (running <= 0)
-        evtimer_del(h->timer);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)

@@ -27,6 +27,17 @@
  * record describes (ussd_engine_show), without an effect - the subscriber sees the current screen
  * and can type again. If the winner ended the dialogue, the loser sends nothing.
  *
+ * Redemption (the REDEEM effect) runs BEFORE the store, not after it like the other effects: an
+ * answer to a confirmation screen is first run through the engine on a copy of the state to
+ * learn whether it confirms (USSD_EFFECT_REDEEM); if it does, the redeem hook runs, and the step
+ * is then computed for real with the outcome in ussd_env.outcome, so the screen the subscriber
+ * gets - "redeemed", or the refusal with its reason ("outcomes" of the menu file) - is a node of
+ * the menu file like any other (placeholders, languages, pagination). Two copies of one confirm
+ * PDU handled at once both call the hook, with the same redemption id (session key + the
+ * dialogue's start time; the catalogue adds item and gift day): the redemption module grants it
+ * once and reports the other as a duplicate ("granted"), then the compare-and-set lets one
+ * screen out.
+ *
  * Stored value: "g=<version>;" + ussd_record_format() ("v=1;s=MENU;n=main;..."), TTL = what
  * remains of T_TOTAL (SET PX). The record parser skips the unknown "g" key, so the value is also
  * a valid record for tools.
@@ -102,6 +113,8 @@ struct step {
     uint64_t version;       /* record version read */
     uint64_t live_id;
     struct ussd_reply reply;
+    bool redeemed;    /* the redeem hook answered: the step runs again with the outcome */
+    char outcome[24]; /* its outcome ("granted", "out_of_stock", ...) */
 };
 
 /* What a submit's callback needs: found again by key + id, never by a pointer into a session. */
@@ -120,6 +133,12 @@ struct gw_ussd {
     const struct ussd_catalog_ops *cat;
     void *cat_arg;
     struct gw_ussd_ops ops;
+    /* premium gifting (ussd_env): the country prefixes a beneficiary's number must start with
+     * (events.country_prefixes) and the tiers that may gift (catalog.gift_tiers) */
+    const char *prefixes[GW_MAX_PREFIXES];
+    size_t n_prefixes;
+    char gift_tiers[GW_MAX_TIERS][32];
+    size_t n_gift_tiers;
     int cas_script;
     struct gw_ussd_stats stats;
     struct live *table[LIVE_BUCKETS];
@@ -211,6 +230,17 @@ static void step_free(struct step *st)
     free(st);
 }
 
+/* Whether the subscriber's tier may send gifts to another number (catalog.gift_tiers). */
+static bool may_gift(const struct gw_ussd *u, const struct gw_wallet_view *w)
+{
+    if (!w->exists || !w->tier[0])
+        return false;
+    for (size_t i = 0; i < u->n_gift_tiers; i++)
+        if (strcmp(u->gift_tiers[i], w->tier) == 0)
+            return true;
+    return false;
+}
+
 static struct ussd_env env_of(struct step *st)
 {
     struct gw_ussd *u = st->u;
@@ -221,6 +251,11 @@ static struct ussd_env env_of(struct step *st)
         .sub_arg = &st->wallet,
         .cat = u->cat,
         .cat_arg = u->cat_arg,
+        .msisdn = st->msisdn,
+        .may_gift = u->ops.redeem && may_gift(u, &st->wallet),
+        .prefixes = u->prefixes,
+        .n_prefixes = u->n_prefixes,
+        .outcome = st->redeemed ? st->outcome : NULL,
     };
     return env;
 }
@@ -425,35 +460,85 @@ static void end_unavailable(struct step *st, const char *lang)
 
 /* ---------------------------------------------------------------- effects */
 
+static void run_step(struct step *st);
+
 struct redeem_ctx {
     struct gw_ussd *u;
     struct step *st;
 };
 
-static void redeem_done(void *cb_arg, int err, const char *text)
+/* The hook's answer: run the step again, this time with the outcome (see "Redemption" above). */
+static void redeem_done(void *cb_arg, int err, const char *outcome)
 {
     struct redeem_ctx *rc = cb_arg;
     struct step *st = rc->st;
     struct gw_ussd *u = rc->u;
-    struct ussd_reply *r = &st->reply;
-    char lang[USSD_LANG_MAX];
+    char id[64];
 
     free(rc);
-    snprintf(lang, sizeof(lang), "%s", st->wallet.lang);
-    if (text) {
-        bool end = r->end;
-        reply_text(u, text, r);
-        r->end = end;
-    } else if (err < 0) {
-        reply_unavailable(u, lang, r);
+    if (err < 0 || !ussd_outcome_known(outcome)) {
+        /* the store failed or timed out: the redemption may be half-way (its sweeper settles
+         * it); the subscriber is told the service is unavailable and the dialogue ends */
+        u->stats.redeem_failed++;
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "ussd(%s){CONFIRM} redemption failed (%s): last screen",
+               log_id(st->key, st->msisdn, id, sizeof(id)),
+               err < 0 ? strerror(-err) : "unknown outcome");
+        end_unavailable(st, st->wallet.lang);
+        return;
     }
-    send_screen(st, r, st->live_id);
-    step_free(st);
+    if (strcmp(outcome, USSD_OUTCOME_GRANTED) == 0)
+        u->stats.redeem_granted++;
+    else
+        u->stats.redeem_refused++;
+    snprintf(st->outcome, sizeof(st->outcome), "%s", outcome);
+    st->redeemed = true;
+    run_step(st);
 }
 
-/* Carries out the reply's effect after the store won. Returns true when the step continues
- * asynchronously (the screen is sent later). */
-static bool run_effect(struct step *st, const char *lang)
+/*
+ * First pass of an answer to a confirmation screen: does it confirm? If so, hands the
+ * redemption to the hook and returns true (the step continues in redeem_done). A dialogue past
+ * its deadlines is left to the real pass, which ends it without redeeming.
+ */
+static bool start_redeem(struct step *st, const struct ussd_env *env, const struct ussd_record *rec)
+{
+    struct gw_ussd *u = st->u;
+    const struct ussd_config *cfg = &u->cfg->ussd;
+    struct ussd_state copy = rec->st;
+    struct ussd_reply *probe = &st->reply; /* scratch: the real pass overwrites it */
+    int64_t now = gw_clock_now_ms();
+
+    if (now - rec->started_ms >= (int64_t)cfg->t_total_ms ||
+        now - rec->last_ms >= (int64_t)cfg->t_answer_ms)
+        return false;
+    if (ussd_engine_answer(env, st->input, st->input_len, &copy, probe) < 0 ||
+        probe->effect != USSD_EFFECT_REDEEM)
+        return false;
+    struct redeem_ctx *rc = calloc(1, sizeof(*rc));
+    if (!rc)
+        return false; /* the real pass then reads "unavailable" (run_effect) */
+    struct gw_ussd_redeem_req req = {
+        .msisdn = st->msisdn,
+        .session_key = st->key,
+        .started_ms = rec->started_ms,
+        .item_id = probe->effect_item,
+        .version = probe->effect_version,
+        .item_ref = probe->effect_ref,
+        .price = probe->effect_price,
+        .beneficiary = probe->effect_to,
+        .lang = copy.lang,
+    };
+    rc->u = u;
+    rc->st = st;
+    u->stats.redeem_requested++;
+    if (u->ops.redeem(u->ops.arg, &req, redeem_done, rc) == 0)
+        return true;
+    free(rc);
+    return false;
+}
+
+/* Carries out the reply's effect after the store won. */
+static void run_effect(struct step *st, const char *lang)
 {
     struct gw_ussd *u = st->u;
     struct ussd_reply *r = &st->reply;
@@ -465,38 +550,15 @@ static bool run_effect(struct step *st, const char *lang)
             lens[i] = strlen(argv[i]);
         if (gw_redis_command(u->redis, 4, argv, lens, ignore_reply, (void *)"save language") == 0)
             u->stats.lang_saved++;
-        return false;
+        return;
     }
-    if (r->effect != USSD_EFFECT_REDEEM)
-        return false;
-    if (!u->ops.redeem) {
-        /* the catalogue's redemption is not wired yet: say so rather than pretend */
+    if (r->effect == USSD_EFFECT_REDEEM) {
+        /* a confirmation that did not go through the hook (none wired, or it could not start):
+         * say so rather than pretend */
         bool end = r->end;
         reply_unavailable(u, lang, r);
         r->end = end;
-        return false;
     }
-    struct redeem_ctx *rc = calloc(1, sizeof(*rc));
-    struct gw_ussd_redeem_req req = {
-        .msisdn = st->msisdn,
-        .session_key = st->key,
-        .item_id = r->effect_item,
-        .lang = lang,
-    };
-    if (!rc)
-        goto unavailable;
-    rc->u = u;
-    rc->st = st;
-    u->stats.redeem_requested++;
-    if (u->ops.redeem(u->ops.arg, &req, redeem_done, rc) == 0)
-        return true;
-    free(rc);
-unavailable : {
-    bool end = r->end;
-    reply_unavailable(u, lang, r);
-    r->end = end;
-}
-    return false;
 }
 
 /* ---------------------------------------------------------------- the store (CAS) */
@@ -556,8 +618,7 @@ static void store_done(void *arg, int err, const redisReply *reply)
         return;
     }
     st->live_id = make_live(st, st->version + 1, r->end);
-    if (run_effect(st, lang))
-        return; /* the redeem hook sends the screen */
+    run_effect(st, lang);
     send_screen(st, r, st->live_id);
     step_free(st);
 }
@@ -637,6 +698,9 @@ static void run_step(struct step *st)
             end_unavailable(st, st->wallet.lang);
             return;
         }
+        if (!st->redeemed && rec.fsm_state == USSD_ST_CONFIRM && u->ops.redeem &&
+            start_redeem(st, &env, &rec))
+            return; /* redeem_done runs this step again with the outcome */
         st->s = ussd_session_restore(&u->cfg->ussd, u->base, st->key, st->msisdn, &u->cbs, &rec);
         rc = st->s ? ussd_session_answer(st->s, &env, st->input, st->input_len, &st->reply)
                    : -ENOMEM;
@@ -841,6 +905,19 @@ struct gw_ussd *gw_ussd_new(struct event_base *base, const struct gw_config *cfg
     u->menus = menus;
     u->cbs.ended = on_session_ended;
     u->cbs.arg = u;
+    for (unsigned i = 0; i < cfg->events.limits.n_prefixes && i < GW_MAX_PREFIXES; i++)
+        u->prefixes[u->n_prefixes++] = cfg->events.limits.country_prefixes[i];
+    /* "gold,platinum" (validated by gw_config.c) */
+    for (const char *p = cfg->catalog.gift_tiers; *p && u->n_gift_tiers < GW_MAX_TIERS;) {
+        size_t n = strcspn(p, ",");
+        if (n > 0 && n < sizeof(u->gift_tiers[0])) {
+            memcpy(u->gift_tiers[u->n_gift_tiers], p, n);
+            u->gift_tiers[u->n_gift_tiers++][n] = '\0';
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
     u->reap = event_new(base, -1, 0, on_reap, u);
     u->cas_script = gw_redis_script_add(redis, CAS_LUA, sizeof(CAS_LUA) - 1);
     if (!u->reap || u->cas_script < 0) {

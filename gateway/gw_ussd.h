@@ -15,7 +15,9 @@
  *      bound to the same SMSC continues the dialogue; the last screen deletes it;
  *   5. send the screen with smpp_esme_submit (service_type USSD, ussd_service_op and
  *      its_session_info per ussd_outbound_fields, source = the service code);
- *   6. carry out the effect: SET_LANGUAGE (HSET lang in the wallet) or REDEEM (the hook below).
+ *   6. carry out the effect: SET_LANGUAGE (HSET lang in the wallet). REDEEM is different: an
+ *      answer that confirms a redemption runs the hook (below) BEFORE step 3, and the step then
+ *      runs with the outcome, so the screen ("redeemed" or the refusal) comes from the menus.
  * When Redis is down or slow the subscriber gets the menu file's "unavailable" text as a last
  * screen: the dialogue ends cleanly instead of hanging.
  *
@@ -44,19 +46,28 @@ struct gw_ussd;
  * copy what you keep. */
 struct gw_ussd_redeem_req {
     const char *msisdn;      /* digits only, no '+' */
-    const char *session_key; /* "ussd:<msisdn>:s<n>": stable for one dialogue, so a retried
-                              * confirmation of the same dialogue can derive the same rid */
+    const char *session_key; /* "ussd:<msisdn>:s<n>" (or :u<umr>, or none) */
+    int64_t started_ms;      /* when the dialogue opened (wall clock ms, the stored record's t):
+                              * with the key it names ONE dialogue - a repeated confirm PDU or a
+                              * retry derives the same redemption id, while a new dialogue the
+                              * same day that reuses the session number derives a new one */
     uint32_t item_id;        /* 1..999, the catalogue item number */
-    const char *lang;        /* dialogue language ("fr"), for a text the hook returns */
+    const char *version;     /* catalogue version the confirmation screen showed ("" unknown) */
+    const char *item_ref;    /* the item's id in that version ("" unknown) */
+    int64_t price;           /* the price that screen showed (0 unknown) */
+    const char *beneficiary; /* premium gifting: the relative's MSISDN (validated digits), or ""
+                              * when the subscriber redeems for themself */
+    const char *lang;        /* dialogue language ("fr") */
 };
 
 /*
- * Result of a redemption: err 0 = done, the menu's "redeemed" screen is sent; err < 0 = failed
- * (store down, timeout): the "unavailable" text is sent. text (UTF-8, may be NULL) replaces the
- * screen in either case - a refusal the subscriber should read ("Not enough points"); it is
- * copied during the call. Must be called exactly once for every hook call that returned 0.
+ * Result of a redemption: err 0 with outcome "granted" (USSD_OUTCOME_GRANTED) or one of the
+ * USSD_OUTCOMES names of ussd.h ("out_of_stock", "closed", ...): the menu file's screen for it
+ * is sent (the confirm node's "next", or "outcomes.<name>"). err < 0 = failed (store down,
+ * timeout; the redemption may be half-way, its sweeper settles it): the "unavailable" text is
+ * sent and outcome is NULL. Must be called exactly once for every hook call that returned 0.
  */
-typedef void (*gw_ussd_redeem_cb)(void *cb_arg, int err, const char *text);
+typedef void (*gw_ussd_redeem_cb)(void *cb_arg, int err, const char *outcome);
 
 struct gw_ussd_ops {
     /* Starts a redemption. Returns 0 (done fires exactly once, later, never from inside this
@@ -84,7 +95,10 @@ struct gw_ussd_ops {
     X(cas_lost, "answers that lost a concurrent update (re-shown the current screen)")             \
     X(store_failed, "steps answered 'unavailable' because Redis failed")                           \
     X(lang_saved, "language preferences saved")                                                    \
-    X(redeem_requested, "redemptions handed to the redeem hook")
+    X(redeem_requested, "redemptions handed to the redeem hook")                                   \
+    X(redeem_granted, "redemptions granted (or found granted already: a repeated confirmation)")   \
+    X(redeem_refused, "redemptions refused with a reason shown to the subscriber")                 \
+    X(redeem_failed, "redemptions that failed (store down or slow): 'unavailable' shown")
 
 struct gw_ussd_stats {
 #define GW_X_FIELD(name, help) uint64_t name;

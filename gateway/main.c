@@ -29,7 +29,9 @@
 #include "gw_sms.h"
 #include "gw_ussd.h"
 #include "smpp.h"
+#include "wire_broadcast.h"
 #include "wire_catalog.h"
+#include "wire_cfgdocs.h"
 #include "wire_fulfil.h"
 
 #define LGW_VERSION "0.1.0"
@@ -48,6 +50,8 @@ struct app {
     struct gw_sms *sms;
     struct wire_catalog *catalog; /* catalogue, gift days, redemption (NULL: catalog.file "") */
     struct wire_fulfil *fulfil;   /* gift fulfilment worker (NULL: provisioning.enabled false) */
+    struct wire_broadcast *bcast; /* reminder broadcast (NULL: broadcast.enabled false) */
+    struct wire_cfgdocs *cfgdocs; /* the console's documents and kill switches (with catalog) */
     struct event *ev_term, *ev_int, *ev_hup, *ev_usr1;
     struct event *ev_metrics, *ev_start;
     bool esme_started;
@@ -132,6 +136,12 @@ static void write_stats(struct app *a)
         fprintf(f, ",\"sms\":");
         gw_sms_stats_json(&ms, f);
     }
+    if (a->bcast) {
+        struct gw_broadcast_stats bs;
+        gw_broadcast_get_stats(wire_broadcast_runner(a->bcast), &bs);
+        fprintf(f, ",\"broadcast\":");
+        gw_broadcast_stats_json(&bs, f);
+    }
     fprintf(f, "}\n");
     if (fclose(f) != 0 || rename(tmp, path) != 0)
         gw_log(GW_LOG_ERROR, "metrics", "cannot write %s: %s", path, strerror(errno));
@@ -185,10 +195,24 @@ static void on_redis_state(void *arg, bool up)
         start_esme(a, "Redis connected");
 }
 
+static void on_bcast_stopped(void *arg)
+{
+    struct app *a = arg;
+
+    gw_log(GW_LOG_NOTICE, "main", "SMPP link closed, broadcast outcomes recorded; exiting");
+    event_base_loopexit(a->base, NULL);
+}
+
 static void on_esme_stopped(void *arg)
 {
     struct app *a = arg;
 
+    /* The reminders answered during the drain are recorded in Redis before we exit: a mark
+     * lost here would make that recipient "unknown" on the next run (gw_broadcast.h). */
+    if (a->bcast) {
+        gw_broadcast_stop(wire_broadcast_runner(a->bcast), on_bcast_stopped, a);
+        return;
+    }
     gw_log(GW_LOG_NOTICE, "main", "SMPP link closed; exiting");
     event_base_loopexit(a->base, NULL);
 }
@@ -206,6 +230,8 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
     a->stopping = true;
     gw_log(GW_LOG_NOTICE, "main", "signal %d: draining, unbinding and exiting", (int)sig);
     wire_fulfil_stop(a->fulfil); /* no new grant calls; what is not acked resumes next start */
+    /* no new reminders; the link's cancellations are then given back as unsent */
+    gw_broadcast_stop(wire_broadcast_runner(a->bcast), NULL, NULL);
     smpp_esme_stop(a->esme, on_esme_stopped, a);
 }
 
@@ -257,6 +283,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
                    err);
         else
             gw_log(GW_LOG_NOTICE, "config", "catalogue and gift days reloaded");
+        /* documents stored by the staff console take precedence over the files: re-apply */
+        wire_cfgdocs_resync(a->cfgdocs);
     }
     free(fresh);
 }
@@ -348,14 +376,30 @@ static int run(struct app *a)
             gw_ussd_set_catalog(a->ussd, &wire_catalog_ussd_ops, a->catalog);
             gw_ussd_set_ops(a->ussd, &ops);
         }
+        /* the staff console's catalogue and calendar documents, and the kill switches */
+        a->cfgdocs = wire_cfgdocs_new(a->base, a->redis, a->catalog, &a->cfg);
+        if (!a->cfgdocs)
+            return -ENOMEM;
     }
     if (a->cfg.provisioning.enabled) {
         /* Gift fulfilment (issue 4 part 4): the worker on the redemption stream */
         char err[256];
         a->fulfil = wire_fulfil_new(a->base, a->redis, &a->cfg,
                                     a->catalog ? wire_catalog_redeem(a->catalog) : NULL, a->sms,
-                                    NULL, err, sizeof(err));
+                                    a->catalog ? wire_catalog_store(a->catalog) : NULL, err,
+                                    sizeof(err));
         if (!a->fulfil) {
+            gw_log(GW_LOG_ERROR, "config", "%s", err);
+            return -EINVAL;
+        }
+    }
+
+    if (a->cfg.broadcast.enabled) {
+        /* The gift-day reminder broadcast (issue 5 part 4): runs campaigns through gw_sms */
+        char err[256];
+        a->bcast = wire_broadcast_new(a->base, a->redis, a->sms, &a->cfg, a->config_path, err,
+                                      sizeof(err));
+        if (!a->bcast) {
             gw_log(GW_LOG_ERROR, "config", "%s", err);
             return -EINVAL;
         }
@@ -411,13 +455,16 @@ static void teardown(struct app *a)
      * asking Redis first, and outlive the link, whose free fails their pending submits. */
     gw_ussd_detach(a->ussd);
     gw_sms_detach(a->sms);
+    gw_broadcast_detach(wire_broadcast_runner(a->bcast));
     wire_fulfil_stop(a->fulfil);
     gw_redis_free(a->redis);
     wire_fulfil_free(a->fulfil); /* after Redis, before the catalogue its store ops point into */
+    wire_cfgdocs_free(a->cfgdocs); /* after Redis (its rounds ended), before the catalogue */
     wire_catalog_free(a->catalog); /* after Redis: its redemptions in flight ended first */
     smpp_esme_free(a->esme);
     gw_ussd_free(a->ussd);
     gw_sms_free(a->sms);
+    wire_broadcast_free(a->bcast); /* after the link: its failed submits call back into it */
     ussd_menus_free(a->menus);
     gw_ledger_free(a->ledger);
     gw_ingest_free(a->ingest);

@@ -360,9 +360,59 @@ int wire_catalog_reload(struct wire_catalog *w, const struct gw_config *cfg,
     return 0;
 }
 
+/* The staff console's documents (wire_cfgdocs.c): the same validation and the same switch as a
+ * file reload, from text read out of Redis. */
+int wire_catalog_swap_from_buffer(struct wire_catalog *w, const struct gw_config *cfg,
+                                  const char *text, size_t len, char *err, size_t errlen)
+{
+    const char *tiers[GW_MAX_TIERS];
+    struct cat_load_opts opts = {.tiers = tiers, .n_tiers = cfg->loyalty.n_tiers};
+    struct cat_catalog *cat = NULL;
+    int e;
+
+    for (unsigned i = 0; i < cfg->loyalty.n_tiers && i < GW_MAX_TIERS; i++)
+        tiers[i] = cfg->loyalty.tiers[i].name;
+    if ((e = cat_catalog_parse(text, len, &opts, &cat, err, errlen)) < 0)
+        return e;
+    e = cat_catalog_swap(w->store, cat); /* takes the reference */
+    if (e == -EEXIST) {
+        snprintf(err, errlen, "version already used with other items: bump \"version\"");
+        return e;
+    }
+    w->pools_loaded = false; /* the document may name new pools */
+    return e == -EALREADY ? 0 : e;
+}
+
+int wire_catalog_set_calendar_from_buffer(struct wire_catalog *w, const char *text, size_t len,
+                                          char *err, size_t errlen)
+{
+    struct cat_calendar_config *cc = malloc(sizeof(*cc)); /* ~10 KiB: not on the stack */
+    struct cat_calendar *cal = NULL;
+    int e;
+
+    if (!cc)
+        return -ENOMEM;
+    e = cat_calendar_config_parse(text, len, cc, err, errlen);
+    if (e == 0)
+        e = cat_calendar_new(cc, NULL, &cal, err, errlen);
+    free(cc);
+    if (e < 0)
+        return e;
+    /* as in wire_catalog_reload: plain data, swapped between two loop callbacks */
+    cat_redeem_set_calendar(w->redeem, cal);
+    cat_calendar_free(w->cal);
+    w->cal = cal;
+    return 0;
+}
+
 struct cat_redeem *wire_catalog_redeem(struct wire_catalog *w)
 {
     return w ? w->redeem : NULL;
+}
+
+struct cat_store *wire_catalog_store(struct wire_catalog *w)
+{
+    return w ? w->store : NULL;
 }
 
 void wire_catalog_free(struct wire_catalog *w)
@@ -414,6 +464,10 @@ static void fill_item(const struct wire_catalog *w, const struct cat_catalog *c,
     out->stock = cached_stock(w, c, i, it);
     if (out->stock < 0)
         out->stock = 0;
+    /* what the confirmation screen will name: the exact version and item (ids and versions are
+     * validated [A-Za-z0-9_.-] by the catalogue loader, so they fit the session record) */
+    snprintf(out->version, sizeof(out->version), "%s", cat_catalog_version(c));
+    snprintf(out->ref, sizeof(out->ref), "%s", it->id);
 }
 
 static int op_categories(void *arg, const char *lang, struct ussd_category *out, size_t max,
@@ -527,113 +581,160 @@ const struct ussd_catalog_ops wire_catalog_ussd_ops = {
 
 /* ---------------------------------------------------------------- the redeem hook */
 
-/* What the subscriber reads after a refusal, per language (NULL text: the menu's own screen). */
-static const char *const refusal_text[CAT_REDEEM__COUNT][CAT_LANG__COUNT] = {
-    [CAT_REDEEM_CLOSED] = {"الهدايا متاحة فقط في أيام الهدايا. الموعد القادم: %s",
-                           "Les cadeaux s'obtiennent les jours cadeaux. Prochaine ouverture : %s",
-                           "Gifts can be redeemed on gift days only. Next opening: %s",
-                           "هدایا فقط در روزهای هدیه قابل دریافت است. بازگشایی بعدی: %s"},
-    [CAT_REDEEM_UNAVAILABLE] = {"هذه الهدية غير متاحة حاليا.", "Ce cadeau n'est pas disponible.",
-                                "This gift is not available.", "این هدیه در دسترس نیست."},
-    [CAT_REDEEM_PRICE_MISMATCH] = {"تغير العرض. يرجى المحاولة مجددا.",
-                                   "L'offre a changé. Veuillez réessayer.",
-                                   "The offer has changed. Please try again.",
-                                   "پیشنهاد تغییر کرده است. دوباره تلاش کنید."},
-    [CAT_REDEEM_OUT_OF_STOCK] = {"نفدت الكمية لهذا اليوم.", "Stock épuisé pour aujourd'hui.",
-                                 "Out of stock for today.", "موجودی امروز تمام شده است."},
-    [CAT_REDEEM_BLOCKED] = {"حسابك موقوف. اتصل بخدمة العملاء.",
-                            "Votre compte est bloqué. Contactez le service client.",
-                            "Your account is blocked. Please call customer care.",
-                            "حساب شما مسدود است. با پشتیبانی تماس بگیرید."},
-    [CAT_REDEEM_NEGATIVE] = {"رصيد نقاطك سالب.", "Votre solde de points est négatif.",
-                             "Your points balance is negative.", "موجودی امتیاز شما منفی است."},
-    [CAT_REDEEM_TIER] = {"هذه الهدية مخصصة لفئة أعلى.",
-                         "Ce cadeau est réservé à un niveau supérieur.",
-                         "This gift needs a higher tier.", "این هدیه برای سطح بالاتری است."},
-    [CAT_REDEEM_LIMIT] = {"لقد بلغت الحد المسموح اليوم.", "Limite atteinte pour aujourd'hui.",
-                          "You reached today's limit for this gift.",
-                          "به سقف امروز برای این هدیه رسیده‌اید."},
-    [CAT_REDEEM_BALANCE] = {"نقاطك غير كافية.", "Points insuffisants.", "Not enough points.",
-                            "امتیاز کافی ندارید."},
-    [CAT_REDEEM_GIFT_REFUSED] = {"لا يمكن إرسال هذه الهدية.", "Ce cadeau ne peut pas être offert.",
-                                 "This gift cannot be sent.", "این هدیه قابل ارسال نیست."},
-    [CAT_REDEEM_NO_CODE] = {"نفدت القسائم.", "Plus de bons disponibles.", "No vouchers left.",
-                            "کارت هدیه‌ای باقی نمانده است."},
-    [CAT_REDEEM_ABANDONED] = {"انتهت مهلة الطلب. يرجى المحاولة مجددا.",
-                              "Demande expirée. Veuillez réessayer.",
-                              "Your request expired. Please try again.",
-                              "درخواست منقضی شد. دوباره تلاش کنید."},
-};
+/* The menu file's outcome names (ussd.h USSD_OUTCOMES) for the redemption module's outcomes: the
+ * texts themselves are marketing's, in deploy/ussd-menus.json. */
+static const char *outcome_name(enum cat_redeem_outcome o)
+{
+    switch (o) {
+    case CAT_REDEEM_GRANTED:
+    case CAT_REDEEM_DUPLICATE: /* a repeated confirmation: what the first one got */
+        return USSD_OUTCOME_GRANTED;
+    case CAT_REDEEM_CLOSED:
+        return "closed";
+    case CAT_REDEEM_OUT_OF_STOCK:
+    case CAT_REDEEM_NO_CODE: /* the voucher pool is empty: out of stock for the subscriber */
+        return "out_of_stock";
+    case CAT_REDEEM_BALANCE:
+    case CAT_REDEEM_NEGATIVE:
+        return "balance";
+    case CAT_REDEEM_LIMIT:
+        return "limit";
+    case CAT_REDEEM_TIER:
+        return "tier";
+    case CAT_REDEEM_BLOCKED:
+        return "blocked";
+    case CAT_REDEEM_PRICE_MISMATCH:
+        return "price_changed";
+    case CAT_REDEEM_GIFT_REFUSED:
+        return "gift_refused";
+    case CAT_REDEEM_ABANDONED:
+        return "expired";
+    case CAT_REDEEM_UNAVAILABLE:
+    case CAT_REDEEM__COUNT:
+        break;
+    }
+    return "unavailable";
+}
+
+#define REDEEM_TRIES 2 /* a confirm step that timed out is retried once with the same rid */
 
 struct hook_ctx {
+    struct wire_catalog *w; /* used only to retry after -ETIMEDOUT: the module is alive then
+                             * (teardown fails requests with -ECANCELED, never -ETIMEDOUT) */
     gw_ussd_redeem_cb done;
     void *cb_arg;
-    enum cat_lang lang;
-    char next[48]; /* the next opening, formatted before the call (w is not reachable later) */
+    unsigned tries;
+    char msisdn[CAT_RID_MAX];
+    char to[CAT_RID_MAX];
+    char version[CAT_ID_MAX];
+    char item[CAT_ID_MAX];
+    int64_t price;
+    char rid[CAT_RID_MAX];
+    int64_t now;
 };
+
+static int redeem_start(struct hook_ctx *h);
 
 static void on_redeemed(void *arg, int err, const struct cat_redeem_result *res)
 {
     struct hook_ctx *h = arg;
-    char text[320];
-    const char *t = NULL;
+    char mask[GW_MASK_LEN];
 
-    if (err == 0 && res->outcome != CAT_REDEEM_GRANTED && res->outcome != CAT_REDEEM_DUPLICATE) {
-        const char *fmt = refusal_text[res->outcome][h->lang];
-        if (fmt && res->outcome == CAT_REDEEM_CLOSED) {
-            /* The format holds one %s, our own constant text. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-            snprintf(text, sizeof(text), fmt, h->next[0] ? h->next : "-");
-#pragma GCC diagnostic pop
-            t = text;
-        } else
-            t = fmt;
-    }
+    /* Redis did not answer in time: the steps are idempotent by rid, so asking again settles
+     * whatever was half-done (or finds it done) - a timeout retry never redeems twice. */
+    if (err == -ETIMEDOUT && h->tries < REDEEM_TRIES && redeem_start(h) == 0)
+        return;
+    if (err == 0)
+        GW_LOGI(LOG_CAT, "redeem{%s} %s%s: %s", gw_mask_msisdn(h->msisdn, mask), h->item,
+                h->to[0] ? " as a gift" : "", cat_redeem_outcome_name(res->outcome));
     gw_ussd_redeem_cb done = h->done;
     void *cb_arg = h->cb_arg;
+    const char *outcome = err == 0 ? outcome_name(res->outcome) : NULL;
     free(h);
-    done(cb_arg, err, t);
+    done(cb_arg, err, outcome);
 }
 
+static int redeem_start(struct hook_ctx *h)
+{
+    struct cat_redeem_request rq = {
+        .msisdn = h->msisdn,
+        .beneficiary = h->to,
+        .version = h->version,
+        .item_id = h->item,
+        .price = h->price,
+        .rid = h->rid,
+        .now = h->now,
+    };
+    h->tries++;
+    return cat_redeem_confirm(h->w->redeem, &rq, on_redeemed, h);
+}
+
+/*
+ * The redemption the confirmation screen asked for. Which catalogue version: the one the screen
+ * showed when this process still has it (a redemption in flight keeps its version); else - the
+ * catalogue was reloaded between the screens - the current one, with the price the screen
+ * showed: cat_redeem_confirm's price-integrity guard then refuses (and alerts) when the reload
+ * changed the price, so nobody is charged a price they did not read. A screen that named no
+ * version or price (a session stored by an older gateway) is refused the same way.
+ *
+ * The rid is derived once, here, from the session key + the dialogue's start + item + gift day
+ * (cat_redeem_rid): a repeated confirmation, a retry or a second gateway derive the same one.
+ */
 static int hook_redeem(void *arg, const struct gw_ussd_redeem_req *req, gw_ussd_redeem_cb done,
                        void *cb_arg)
 {
     struct wire_catalog *w = arg;
-    struct cat_catalog *c;
-    struct cat_gift_status st;
-    int64_t now = now_s();
-    int rc;
+    struct cat_catalog *c = NULL;
+    const struct cat_item *it = NULL;
+    char source[USSD_KEY_MAX + 24];
+    int rc = -ENOENT;
 
-    if (!w || !req || !done || !(c = cat_store_current(w->store)))
-        return -ENOENT;
-    if (req->item_id < 1 || req->item_id > cat_catalog_count(c)) {
-        cat_catalog_unref(c);
-        return -ENOENT;
-    }
-    const struct cat_item *it = cat_catalog_item_at(c, req->item_id - 1);
+    if (!w || !req || !done || !req->msisdn || !req->session_key)
+        return -EINVAL;
     struct hook_ctx *h = calloc(1, sizeof(*h));
-    if (!h) {
-        cat_catalog_unref(c);
+    if (!h)
         return -ENOMEM;
-    }
+    h->w = w;
     h->done = done;
     h->cb_arg = cb_arg;
-    h->lang = lang_of(req->lang);
-    if (cat_calendar_status(w->cal, now, NULL, &st) == 0 && !st.open && st.has_next)
-        format_opening(w, st.next.start, h->lang, h->next, sizeof(h->next));
-    /* The confirm screen showed the current version's price moments ago; the hook does not
-     * carry the version, so the current one is what the subscriber saw unless a reload landed
-     * in between - then cat_price_check still guards against a changed price. */
-    struct cat_redeem_request rq = {
-        .msisdn = req->msisdn,
-        .version = cat_catalog_version(c),
-        .item_id = it->id,
-        .price = it->price,
-        .rid_source = req->session_key,
-        .now = now,
-    };
-    rc = cat_redeem_confirm(w->redeem, &rq, on_redeemed, h);
+    h->now = now_s();
+    if (req->version && req->version[0])
+        c = cat_store_find_version(w->store, req->version);
+    if (!c)
+        c = cat_store_current(w->store);
+    if (!c)
+        goto fail;
+    if (req->item_ref && req->item_ref[0])
+        it = cat_catalog_find(c, req->item_ref);
+    else if (req->item_id >= 1 && req->item_id <= cat_catalog_count(c))
+        it = cat_catalog_item_at(c, req->item_id - 1);
+    if (!it) {
+        /* the item left the catalogue between the screens: cat_redeem_confirm says unavailable */
+        snprintf(h->item, sizeof(h->item), "%s",
+                 req->item_ref && req->item_ref[0] ? req->item_ref : "GONE");
+    } else
+        snprintf(h->item, sizeof(h->item), "%s", it->id);
+    snprintf(h->msisdn, sizeof(h->msisdn), "%s", req->msisdn);
+    snprintf(h->to, sizeof(h->to), "%s", req->beneficiary ? req->beneficiary : "");
+    snprintf(h->version, sizeof(h->version), "%s", cat_catalog_version(c));
+    h->price = req->price > 0 ? req->price : 0;
+    if (h->price == 0) {
+        /* no price shown is known: let the guard refuse, as a changed price */
+        h->price = it ? it->price + 1 : 1;
+    }
+    snprintf(source, sizeof(source), "%s@%" PRId64, req->session_key, req->started_ms);
+    /* The gift day exactly as cat_redeem_confirm finds it (the window open now, for everyone or
+     * for the premium tiers' earlier opening; else today), so the rid it checks is the one its
+     * own derivation would give - and a retry keeps it even across midnight. */
+    struct cat_gift_window win = {0};
+    const struct cat_calendar_config *cc = cat_calendar_config(w->cal);
+    if (cat_calendar_is_open(w->cal, h->now, NULL, &win) == 0 && cc->n_premium_tiers > 0)
+        (void)cat_calendar_is_open(w->cal, h->now, cc->premium_tiers[0], &win);
+    int32_t day = win.gift_day ? win.gift_day : cat_tz_local_date(cat_calendar_tz(w->cal), h->now);
+    rc = cat_redeem_rid(h->msisdn, h->item, day, source, h->rid, sizeof(h->rid));
+    if (rc == 0)
+        rc = redeem_start(h);
+fail:
     cat_catalog_unref(c);
     if (rc < 0)
         free(h);

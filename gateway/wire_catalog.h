@@ -42,12 +42,23 @@ struct wire_catalog *wire_catalog_new(struct event_base *base, struct gw_redis *
 int wire_catalog_reload(struct wire_catalog *w, const struct gw_config *cfg,
                         const char *config_path, char *err, size_t errlen);
 
+/* The staff console's documents (wire_cfgdocs.c), from text read out of Redis: the catalogue
+ * (validated with the loyalty table's tiers, then the same atomic switch as a reload; 0 also when
+ * it equals the current one) and the gift-day calendar. On error nothing changes and err says
+ * why. Returns 0 or < 0 (-EINVAL invalid, -EEXIST version reused with other items, -ENOMEM). */
+int wire_catalog_swap_from_buffer(struct wire_catalog *w, const struct gw_config *cfg,
+                                  const char *text, size_t len, char *err, size_t errlen);
+int wire_catalog_set_calendar_from_buffer(struct wire_catalog *w, const char *text, size_t len,
+                                          char *err, size_t errlen);
+
 /* The USSD catalogue provider and the redemption hook, with w as their arg. */
 extern const struct ussd_catalog_ops wire_catalog_ussd_ops;
 void wire_catalog_redeem_ops(struct wire_catalog *w, struct gw_ussd_ops *out);
 
 /* The redemption module (for the fulfilment worker's store ops). */
 struct cat_redeem *wire_catalog_redeem(struct wire_catalog *w);
+/* The catalogue store (the fulfilment worker names items in its SMS from it). NULL for NULL. */
+struct cat_store *wire_catalog_store(struct wire_catalog *w);
 
 /* Free after gw_redis_free (in-flight redemptions end with -ECANCELED first). NULL: no-op. */
 void wire_catalog_free(struct wire_catalog *w);

@@ -275,12 +275,20 @@ struct ussd_category {
     char name[USSD_NAME_MAX]; /* in the requested language */
 };
 
+#define USSD_REF_MAX 32    /* bytes of a provider reference (catalogue version, item id) */
+#define USSD_MSISDN_MAX 16 /* bytes of an MSISDN in digits (<= 15), NUL included */
+
 struct ussd_item {
     uint32_t id; /* 1..999: what *555*2*<id># dials */
     uint32_t category_id;
     char name[USSD_NAME_MAX]; /* in the requested language */
     int64_t price;            /* points */
     int64_t stock;            /* units left; 0 = out of stock */
+    /* Opaque to the USSD layer, echoed in the redemption request so that the provider can tell
+     * exactly what the confirmation screen showed, even after a catalogue reload between screens:
+     * the catalogue version the item was read from and the item's own id in it ("" = none). */
+    char version[USSD_REF_MAX];
+    char ref[USSD_REF_MAX];
 };
 
 /*
@@ -315,6 +323,15 @@ struct ussd_state {
     uint32_t item;                  /* item shown or pending confirmation, 0 = none */
     bool error;                     /* the screen shown carries the error line */
     char dialled[USSD_DIALLED_MAX]; /* the dialled string, sanitised ([0-9*#] only) */
+    /* What the last confirmation screen showed (set when a "confirm" node is rendered): the
+     * provider's version and reference of the item and its price. The redemption charges this
+     * price and names this version, so the price-integrity guard compares the debit with what
+     * the subscriber read, even when the catalogue was reloaded between the screens. */
+    char version[USSD_REF_MAX];
+    char ref[USSD_REF_MAX];
+    int64_t price;
+    /* Premium gifting: the beneficiary's MSISDN (digits) typed on a "gift" node, "" = self. */
+    char to[USSD_MSISDN_MAX];
 };
 
 /* A side effect the transport carries out after sending the screen (returned, never called). */
@@ -337,7 +354,32 @@ struct ussd_reply {
     enum ussd_effect effect;
     char effect_lang[USSD_LANG_MAX];
     uint32_t effect_item;
+    /* USSD_EFFECT_REDEEM: what the confirmation screen showed (struct ussd_state above) */
+    char effect_version[USSD_REF_MAX];
+    char effect_ref[USSD_REF_MAX];
+    int64_t effect_price;
+    char effect_to[USSD_MSISDN_MAX]; /* beneficiary, "" = the subscriber */
 };
+
+/*
+ * Outcomes of a redemption the menu file maps to screens ("outcomes": {"<name>": "<node>"}),
+ * besides "granted" (the confirm node's "next"). The transport reports one of these names in
+ * ussd_env.outcome; the names are the file's vocabulary, not the catalogue module's.
+ */
+#define USSD_OUTCOMES(X)                                                                           \
+    X(closed)        /* not a gift day now: {next_giftday} says when */                            \
+    X(out_of_stock)  /* no stock left today (or no voucher code) */                                \
+    X(balance)       /* not enough points */                                                       \
+    X(limit)         /* the per-subscriber limit of the gift day is reached */                     \
+    X(tier)          /* the item needs a higher tier */                                            \
+    X(blocked)       /* the account is blocked */                                                  \
+    X(unavailable)   /* the item is unknown, disabled, stopped or out of its validity */           \
+    X(price_changed) /* the price-integrity guard refused: not the price shown */                  \
+    X(gift_refused)  /* gifting refused (tier, beneficiary) */                                     \
+    X(expired)       /* the reservation was settled as abandoned meanwhile */
+#define USSD_OUTCOME_GRANTED "granted"
+/* true if name is "granted" or one of USSD_OUTCOMES. */
+bool ussd_outcome_known(const char *name);
 
 /* Everything one step needs; all borrowed for the duration of the call. */
 struct ussd_env {
@@ -347,6 +389,17 @@ struct ussd_env {
     void *sub_arg;
     const struct ussd_catalog_ops *cat; /* may be NULL: the catalogue is "unavailable" */
     void *cat_arg;
+    /* Premium gifting (issue 4): the subscriber's MSISDN (digits; a beneficiary must differ),
+     * whether their tier may send gifts (the item screen then offers the "gift" node), and the
+     * country prefixes a beneficiary's number must start with. NULL / false / 0: no gifting. */
+    const char *msisdn;
+    bool may_gift;
+    const char *const *prefixes;
+    size_t n_prefixes;
+    /* NULL on a first pass. The transport runs a confirmation answer twice: once to learn the
+     * effect (USSD_EFFECT_REDEEM), then - with the redemption's outcome here ("granted" or a
+     * USSD_OUTCOMES name) - to produce the screen that says what happened, without an effect. */
+    const char *outcome;
 };
 
 /*
@@ -449,9 +502,10 @@ struct ussd_record {
     int64_t last_ms;
 };
 
-#define USSD_RECORD_MAX 256 /* bytes of a formatted record, NUL included */
+#define USSD_RECORD_MAX 384 /* bytes of a formatted record, NUL included */
 
-/* Formats rec as one compact line: "v=1;s=MENU;n=main;p=0;l=fr;c=0;i=0;e=0;t=...;a=...;d=*555#".
+/* Formats rec as one compact line: "v=1;s=MENU;n=main;p=0;l=fr;c=0;i=0;e=0;t=...;a=...;d=*555#",
+ * plus, when set, w=<version>;r=<item ref>;m=<price shown>;b=<beneficiary>.
  * Returns the length (< cap) or -ENOSPC / -EINVAL. */
 int ussd_record_format(const struct ussd_record *rec, char *out, size_t cap);
 

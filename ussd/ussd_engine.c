@@ -278,6 +278,8 @@ static int ph_value(struct step *s, int ph, struct tbuf *b)
         return s->cur_item ? put_int(b, s->cur_item->price) : 1;
     case PH_ITEM_STOCK:
         return s->cur_item ? put_int(b, s->cur_item->stock < 0 ? 0 : s->cur_item->stock) : 1;
+    case PH_BENEFICIARY:
+        return s->st.to[0] ? tb_value(b, s->st.to, sizeof(s->st.to)) : 1;
     case PH_CATEGORY_NAME:
         if (s->st.category == 0)
             return 1;
@@ -418,6 +420,13 @@ static bool item_redeemable(const struct step *s)
     return s->open && s->item.stock > 0;
 }
 
+/* Whether the ITEM screen n also offers "2 Send as a gift": a premium subscriber (the transport
+ * says so from their tier) on an item node with a gift link, when redeeming is possible. */
+static bool item_giftable(const struct step *s, const struct menu_node *n)
+{
+    return n->kind == MENU_KIND_ITEM && n->gift >= 0 && s->env->may_gift && item_redeemable(s);
+}
+
 /* Builds body and options of node ni in the step's language and state. */
 static int build_screen(struct step *s, size_t ni, struct screen *sc)
 {
@@ -426,7 +435,7 @@ static int build_screen(struct step *s, size_t ni, struct screen *sc)
     int rc = 0;
 
     s->cur_item = NULL;
-    if (n->kind == MENU_KIND_ITEM || n->kind == MENU_KIND_CONFIRM ||
+    if (n->kind == MENU_KIND_ITEM || n->kind == MENU_KIND_CONFIRM || n->kind == MENU_KIND_GIFT ||
         (n->kind == MENU_KIND_INFO && s->st.item != 0)) {
         rc = fetch_item(s);
         if (rc == 0)
@@ -474,12 +483,19 @@ static int build_screen(struct step *s, size_t ni, struct screen *sc)
             rc = body_line(s, sc, t->no_stock);
         else
             rc = screen_opt_tpl(s, sc, 1, t->redeem);
+        if (rc == 0 && item_giftable(s, n))
+            rc = screen_opt_tpl(s, sc, 2, t->gift);
         break;
     case MENU_KIND_CONFIRM:
+        /* what this screen shows is what the redemption will charge and name (ussd_state) */
+        snprintf(s->st.version, sizeof(s->st.version), "%s", s->item.version);
+        snprintf(s->st.ref, sizeof(s->st.ref), "%s", s->item.ref);
+        s->st.price = s->item.price;
         rc = screen_opt_tpl(s, sc, 1, t->yes);
         if (rc == 0)
             rc = screen_opt_tpl(s, sc, 2, t->no);
         break;
+    case MENU_KIND_GIFT:
     case MENU_KIND_INFO:
     case MENU_KIND__COUNT:
         break;
@@ -554,6 +570,19 @@ out:
     return rc;
 }
 
+/* A bare last screen holding text (a label): the dialogue ends with it. */
+static void last_screen(const struct step *s, const char *text, struct ussd_reply *out)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->text, sizeof(out->text), "%s", text);
+    out->text_len = strlen(out->text);
+    out->coding = smpp_text_choose(out->text, out->text_len, &s->env->cfg->text, &out->data_coding);
+    ssize_t u = smpp_text_units(out->coding, out->text, out->text_len, &s->env->cfg->text);
+    out->units = u < 0 ? 0 : (size_t)u;
+    out->end = true;
+    out->error = true;
+}
+
 /* Shows node ni, page 0 (or st.page when keep_page), or the fallback (node fb with the
  * unavailable line, then the root, then a bare "unavailable" last screen) when a provider
  * fails. Returns 0 or -ENOMEM / -EINVAL. */
@@ -582,14 +611,7 @@ static int show(struct step *s, size_t ni, const char *header, int fb,
     if (rc != E_UNAVAILABLE)
         return rc;
     /* even the root needs a provider that is down: say so and end the dialogue */
-    memset(out, 0, sizeof(*out));
-    snprintf(out->text, sizeof(out->text), "%s", unavailable);
-    out->text_len = strlen(out->text);
-    out->coding = smpp_text_choose(out->text, out->text_len, &s->env->cfg->text, &out->data_coding);
-    ssize_t u = smpp_text_units(out->coding, out->text, out->text_len, &s->env->cfg->text);
-    out->units = u < 0 ? 0 : (size_t)u;
-    out->end = true;
-    out->error = true;
+    last_screen(s, unavailable, out);
     return 0;
 }
 
@@ -769,6 +791,71 @@ static enum answer_kind parse_answer(const char *in, size_t len, uint32_t *num)
     return parse_num(ascii + b, e - b, 3, USSD_ITEM_ID_MAX, num) ? ANS_NUMBER : ANS_INVALID;
 }
 
+/*
+ * Reads a beneficiary's number typed on a gift screen (untrusted): ASCII, Arabic-Indic or Persian
+ * digits; spaces, '-' and '.' between them ignored; an optional leading "+" or "00" and one final
+ * '#'. The number must be 8..15 digits in international form, starting with one of the country
+ * prefixes, and not the subscriber's own. Returns 0 with out (digits), -EINVAL when it is no such
+ * number, -EEXIST when it is the subscriber's own.
+ */
+static int parse_beneficiary(const struct ussd_env *env, const char *in, size_t len, char *out,
+                             size_t cap)
+{
+    char d[USSD_INPUT_MAX + 1];
+    size_t n = 0, adv, start = 0;
+    bool plus = false;
+
+    if (!in || len > USSD_INPUT_MAX || cap < USSD_MSISDN_MAX || env->n_prefixes == 0)
+        return -EINVAL;
+    for (size_t i = 0; i < len; i += adv) {
+        uint32_t cp = smpp_text_utf8_next(in + i, len - i, &adv);
+        if (cp >= 0x0660 && cp <= 0x0669)
+            cp = '0' + (cp - 0x0660);
+        else if (cp >= 0x06F0 && cp <= 0x06F9)
+            cp = '0' + (cp - 0x06F0);
+        if (cp == ' ' || cp == '-' || cp == '.' || cp == '\t' || cp == '\r' || cp == '\n')
+            continue;
+        if (cp == '+' && n == 0 && !plus) {
+            plus = true;
+            continue;
+        }
+        if (cp == '#' && i + adv == len)
+            break;
+        if (cp < '0' || cp > '9')
+            return -EINVAL;
+        d[n++] = (char)cp;
+    }
+    d[n] = '\0';
+    if (!plus && n > 2 && d[0] == '0' && d[1] == '0')
+        start = 2; /* "00212..." is the international form typed without "+" */
+    n -= start;
+    if (n < 8 || n > 15)
+        return -EINVAL;
+    bool prefixed = false;
+    for (size_t i = 0; i < env->n_prefixes && !prefixed; i++) {
+        const char *p = env->prefixes[i];
+        size_t pl = p ? strlen(p) : 0;
+        prefixed = pl > 0 && pl < n && memcmp(d + start, p, pl) == 0;
+    }
+    if (!prefixed)
+        return -EINVAL;
+    if (env->msisdn &&
+        strcmp(env->msisdn[0] == '+' ? env->msisdn + 1 : env->msisdn, d + start) == 0)
+        return -EEXIST;
+    memcpy(out, d + start, n + 1);
+    return 0;
+}
+
+/* Where a confirmation leads once the redemption's outcome is known (second pass): "granted"
+ * to the node's next, a refusal to its screen from "outcomes"; -1 when the file maps none. */
+static int outcome_target(const struct step *s, const struct menu_node *n)
+{
+    if (strcmp(s->env->outcome, USSD_OUTCOME_GRANTED) == 0)
+        return n->next;
+    int k = menu_outcome_find(s->env->outcome);
+    return k >= 0 && s->m->has_outcomes ? s->m->outcome[k] : -1;
+}
+
 int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len,
                        struct ussd_state *st, struct ussd_reply *out)
 {
@@ -833,7 +920,19 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
                   NULL, out);
         goto done;
     }
-    if (kind == ANS_BACK) {
+    if (n->kind == MENU_KIND_GIFT && kind != ANS_BACK && kind != ANS_NEXT) {
+        /* the beneficiary's number: a refused one re-shows the screen with its own error line */
+        char to[USSD_MSISDN_MAX];
+        int g = parse_beneficiary(s.env, input, len, to, sizeof(to));
+        if (g < 0) {
+            const struct menu_text *t = &n->txt[s.li];
+            s.st = before;
+            rc = show(&s, (size_t)cur, g == -EEXIST ? t->own_number : t->bad_number, -1, NULL, out);
+            goto done;
+        }
+        snprintf(s.st.to, sizeof(s.st.to), "%s", to);
+        target = n->next;
+    } else if (kind == ANS_BACK) {
         target = n->back;
     } else if (kind == ANS_NUMBER && !n->end) {
         switch (n->kind) {
@@ -868,12 +967,25 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
             rc = fetch_item(&s);
             if (rc == 0)
                 rc = fetch_window(&s);
-            if (rc == 0 && num == 1 && item_redeemable(&s))
+            if (rc == 0 && num == 1 && item_redeemable(&s)) {
+                s.st.to[0] = '\0'; /* for oneself */
                 target = n->next;
+            } else if (rc == 0 && num == 2 && item_giftable(&s, n)) {
+                s.st.to[0] = '\0'; /* asked on the gift screen */
+                target = n->gift;
+            }
             break;
         case MENU_KIND_CONFIRM:
             if (num == 2) {
                 target = n->back >= 0 ? n->back : (int)s.m->root;
+            } else if (num == 1 && s.env->outcome) {
+                /* second pass: the redemption ran, the screen says what happened */
+                target = outcome_target(&s, n);
+                if (target < 0) {
+                    last_screen(&s, s.m->lang[s.li].unavailable, out);
+                    rc = 0;
+                    goto done;
+                }
             } else if (num == 1) {
                 /* check again: the gift day may have closed or the stock run out meanwhile;
                  * the catalogue module makes the final, atomic check when it redeems */
@@ -883,12 +995,18 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
                 if (rc == 0 && item_redeemable(&s)) {
                     effect = USSD_EFFECT_REDEEM;
                     target = n->next;
+                } else if (rc == -ENOENT && s.m->has_outcomes) {
+                    /* the item was stopped or withdrawn since the confirmation screen: there is
+                     * no item screen to go back to, so say so with the file's refusal screen */
+                    rc = 0;
+                    target = s.m->outcome[menu_outcome_find("unavailable")];
                 } else if (rc == 0 || rc == -ENOENT) {
                     rc = 0;
                     target = n->back >= 0 ? n->back : (int)s.m->root;
                 }
             }
             break;
+        case MENU_KIND_GIFT: /* handled above */
         case MENU_KIND_INFO:
         case MENU_KIND__COUNT:
             break;
@@ -914,8 +1032,13 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
         out->effect = effect;
         if (effect == USSD_EFFECT_SET_LANGUAGE)
             snprintf(out->effect_lang, sizeof(out->effect_lang), "%s", s.st.lang);
-        else
+        else {
             out->effect_item = s.st.item;
+            snprintf(out->effect_version, sizeof(out->effect_version), "%s", s.st.version);
+            snprintf(out->effect_ref, sizeof(out->effect_ref), "%s", s.st.ref);
+            out->effect_price = s.st.price;
+            snprintf(out->effect_to, sizeof(out->effect_to), "%s", s.st.to);
+        }
     }
 done:
     if (rc == 0)

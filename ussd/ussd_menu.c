@@ -39,14 +39,36 @@ const char *const menu_ph_names[PH__COUNT] = {
     [PH_ITEM_PRICE] = "item_price",
     [PH_ITEM_STOCK] = "item_stock",
     [PH_CATEGORY_NAME] = "category_name",
+    [PH_BENEFICIARY] = "beneficiary",
 };
 
 const char *const menu_kind_names[MENU_KIND__COUNT] = {
     [MENU_KIND_MENU] = "menu",         [MENU_KIND_INFO] = "info",
     [MENU_KIND_LANGUAGE] = "language", [MENU_KIND_CATEGORIES] = "categories",
     [MENU_KIND_ITEMS] = "items",       [MENU_KIND_ITEM] = "item",
-    [MENU_KIND_CONFIRM] = "confirm",
+    [MENU_KIND_CONFIRM] = "confirm",   [MENU_KIND_GIFT] = "gift",
 };
+
+#define X_NAME(n) #n,
+const char *const menu_outcome_names[] = {USSD_OUTCOMES(X_NAME)};
+#undef X_NAME
+const size_t menu_outcome_count = sizeof(menu_outcome_names) / sizeof(menu_outcome_names[0]);
+_Static_assert(sizeof(menu_outcome_names) / sizeof(menu_outcome_names[0]) <=
+                   sizeof(((struct ussd_menus *)0)->outcome) / sizeof(int),
+               "struct ussd_menus.outcome holds every outcome");
+
+int menu_outcome_find(const char *name)
+{
+    for (size_t i = 0; name && i < menu_outcome_count; i++)
+        if (strcmp(name, menu_outcome_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool ussd_outcome_known(const char *name)
+{
+    return name && (strcmp(name, USSD_OUTCOME_GRANTED) == 0 || menu_outcome_find(name) >= 0);
+}
 
 int menu_ph_find(const char *name, size_t len)
 {
@@ -304,6 +326,7 @@ static int next_kind(enum menu_kind k)
     case MENU_KIND_ITEMS:
         return MENU_KIND_ITEM;
     case MENU_KIND_ITEM:
+    case MENU_KIND_GIFT:
         return MENU_KIND_CONFIRM;
     default:
         return -1;
@@ -312,9 +335,10 @@ static int next_kind(enum menu_kind k)
 
 static int load_node_links(struct lctx *c, size_t idx, json_t *v)
 {
-    static const char *const keys[] = {"type", "options", "next", "back", "end", NULL};
+    static const char *const keys[] = {"type", "options", "next", "back", "end", "gift", NULL};
     struct menu_node *n = &c->m->node[idx];
     char path[PATH_MAX_LEN];
+    json_t *gift = json_object_get(v, "gift");
     json_t *opts = json_object_get(v, "options");
     json_t *next = json_object_get(v, "next");
     json_t *back = json_object_get(v, "back");
@@ -363,6 +387,19 @@ static int load_node_links(struct lctx *c, size_t idx, json_t *v)
                         menu_kind_names[want], c->m->node[n->next].id, menu_kind_names[got]);
     }
 
+    /* premium gifting: an item node may offer "send as a gift", which leads to a gift node */
+    n->gift = -1;
+    if (gift) {
+        snprintf(path, sizeof(path), "nodes.%s.gift", n->id);
+        if (n->kind != MENU_KIND_ITEM)
+            return fail(c, path, "only an \"item\" node offers gifting");
+        if ((rc = node_ref(c, path, gift, &n->gift)) < 0)
+            return rc;
+        if (c->m->node[n->gift].kind != MENU_KIND_GIFT)
+            return fail(c, path, "must lead to a node of type \"gift\" (\"%s\" is \"%s\")",
+                        c->m->node[n->gift].id, menu_kind_names[c->m->node[n->gift].kind]);
+    }
+
     n->back = -1;
     if (back) {
         snprintf(path, sizeof(path), "nodes.%s.back", n->id);
@@ -388,12 +425,14 @@ static int dag_visit(struct lctx *c, size_t i, unsigned char *color)
     int rc;
 
     color[i] = 1;
-    for (size_t k = 0; k <= n->nopt; k++) {
-        int to = k < n->nopt ? n->opt[k] : n->next;
+    for (size_t k = 0; k <= n->nopt + 1; k++) {
+        int to = k < n->nopt ? n->opt[k] : k == n->nopt ? n->next : n->gift;
         if (k < n->nopt)
             snprintf(path, sizeof(path), "nodes.%s.options[%zu]", n->id, k + 1);
-        else
+        else if (k == n->nopt)
             snprintf(path, sizeof(path), "nodes.%s.next", n->id);
+        else
+            snprintf(path, sizeof(path), "nodes.%s.gift", n->id);
         if (to < 0)
             continue;
         if (color[to] == 1)
@@ -448,11 +487,11 @@ static int load_nodes(struct lctx *c, json_t *root)
         if (k < 0)
             return fail(c, path,
                         "unknown type \"%s\" (menu, info, language, categories, items, "
-                        "item, confirm)",
+                        "item, confirm, gift)",
                         type);
         n->id = key;
         n->kind = (enum menu_kind)k;
-        n->back = n->next = -1;
+        n->back = n->next = n->gift = -1;
         m->nnode = ++i;
     }
     if (m->nnode == 0)
@@ -483,7 +522,8 @@ static int load_nodes(struct lctx *c, json_t *root)
     if ((rc = node_ref(c, "root", r, &ri)) < 0)
         return rc;
     if (m->node[ri].kind == MENU_KIND_ITEMS || m->node[ri].kind == MENU_KIND_ITEM ||
-        m->node[ri].kind == MENU_KIND_CONFIRM || m->node[ri].end)
+        m->node[ri].kind == MENU_KIND_CONFIRM || m->node[ri].kind == MENU_KIND_GIFT ||
+        m->node[ri].end)
         return fail(c, "root", "\"%s\" cannot start a dialogue", m->node[ri].id);
     m->root = (size_t)ri;
     return 0;
@@ -519,14 +559,59 @@ static int load_shortcuts(struct lctx *c, json_t *root)
         if ((rc = node_ref(c, path, v, &ni)) < 0)
             return rc;
         enum menu_kind k = m->node[ni].kind;
-        /* items need a chosen category and confirm a chosen item: no context on a shortcut */
-        if (k == MENU_KIND_ITEMS || k == MENU_KIND_CONFIRM)
+        /* items need a chosen category, confirm and gift a chosen item: no context on a
+         * shortcut */
+        if (k == MENU_KIND_ITEMS || k == MENU_KIND_CONFIRM || k == MENU_KIND_GIFT)
             return fail(c, path, "a \"%s\" node cannot be opened by a shortcut",
                         menu_kind_names[k]);
         m->sc[m->nsc].code = key;
         m->sc[m->nsc].node = ni;
         m->nsc++;
     }
+    return 0;
+}
+
+/* Optional "outcomes": {"closed": "refused_closed", ...}: the screen of each refused
+ * redemption. When present every outcome of USSD_OUTCOMES is mapped (a refusal must never fall
+ * through to a generic text by accident), each to an "info" node that ends the dialogue. */
+static int load_outcomes(struct lctx *c, json_t *root)
+{
+    struct ussd_menus *m = c->m;
+    json_t *oc = json_object_get(root, "outcomes");
+    char path[PATH_MAX_LEN];
+    const char *key;
+    json_t *v;
+    int rc;
+
+    if (!oc)
+        return 0;
+    if (!json_is_object(oc))
+        return fail(c, "outcomes", "expected an object {\"out_of_stock\": \"node\"}");
+    for (size_t i = 0; i < sizeof(m->outcome) / sizeof(m->outcome[0]); i++)
+        m->outcome[i] = -1;
+    json_object_foreach (oc, key, v) {
+        if (is_comment(key))
+            continue;
+        snprintf(path, sizeof(path), "outcomes.%s", key);
+        int k = menu_outcome_find(key);
+        if (k < 0)
+            return fail(c, path,
+                        "unknown outcome (closed, out_of_stock, balance, limit, tier, "
+                        "blocked, unavailable, price_changed, gift_refused, expired)");
+        int ni;
+        if ((rc = node_ref(c, path, v, &ni)) < 0)
+            return rc;
+        if (m->node[ni].kind != MENU_KIND_INFO || !m->node[ni].end)
+            return fail(c, path, "must be an \"info\" node with \"end\": true");
+        m->outcome[k] = ni;
+    }
+    for (size_t k = 0; k < menu_outcome_count; k++) {
+        if (m->outcome[k] < 0) {
+            snprintf(path, sizeof(path), "outcomes.%s", menu_outcome_names[k]);
+            return fail(c, path, "missing (every outcome needs its screen)");
+        }
+    }
+    m->has_outcomes = true;
     return 0;
 }
 
@@ -586,14 +671,15 @@ static int load_labels(struct lctx *c, json_t *root)
 static int load_node_text(struct lctx *c, const struct menu_lang *l, struct menu_node *n,
                           struct menu_text *t, json_t *o)
 {
-    static const char *const keys[MENU_KIND__COUNT][5] = {
+    static const char *const keys[MENU_KIND__COUNT][6] = {
         [MENU_KIND_MENU] = {"text", "options", NULL},
         [MENU_KIND_INFO] = {"text", NULL},
         [MENU_KIND_LANGUAGE] = {"text", NULL},
         [MENU_KIND_CATEGORIES] = {"text", NULL},
         [MENU_KIND_ITEMS] = {"text", "option", NULL},
-        [MENU_KIND_ITEM] = {"text", "redeem", "closed", "no_stock", NULL},
+        [MENU_KIND_ITEM] = {"text", "redeem", "closed", "no_stock", "gift", NULL},
         [MENU_KIND_CONFIRM] = {"text", "yes", "no", NULL},
+        [MENU_KIND_GIFT] = {"text", "bad_number", "own_number", NULL},
     };
     char path[PATH_MAX_LEN];
     json_t *v;
@@ -604,6 +690,10 @@ static int load_node_text(struct lctx *c, const struct menu_lang *l, struct menu
         return fail(c, path, "expected an object");
     if ((rc = only_keys(c, path, o, keys[n->kind])) < 0)
         return rc;
+    if (n->kind == MENU_KIND_ITEM && n->gift < 0 && json_object_get(o, "gift")) {
+        snprintf(path, sizeof(path), "menus.%s.%s.gift", l->code, n->id);
+        return fail(c, path, "nodes.%s has no \"gift\" link", n->id);
+    }
     snprintf(path, sizeof(path), "menus.%s.%s.text", l->code, n->id);
     if (!(v = json_object_get(o, "text")))
         return fail(c, path, "missing");
@@ -631,7 +721,7 @@ static int load_node_text(struct lctx *c, const struct menu_lang *l, struct menu
     struct text_slot {
         const char *key;
         const char **dst;
-    } more[3];
+    } more[4];
     size_t nmore = 0;
     if (n->kind == MENU_KIND_ITEMS) {
         more[nmore++] = (struct text_slot){"option", &t->option};
@@ -639,6 +729,11 @@ static int load_node_text(struct lctx *c, const struct menu_lang *l, struct menu
         more[nmore++] = (struct text_slot){"redeem", &t->redeem};
         more[nmore++] = (struct text_slot){"closed", &t->closed};
         more[nmore++] = (struct text_slot){"no_stock", &t->no_stock};
+        if (n->gift >= 0)
+            more[nmore++] = (struct text_slot){"gift", &t->gift};
+    } else if (n->kind == MENU_KIND_GIFT) {
+        more[nmore++] = (struct text_slot){"bad_number", &t->bad_number};
+        more[nmore++] = (struct text_slot){"own_number", &t->own_number};
     } else if (n->kind == MENU_KIND_CONFIRM) {
         more[nmore++] = (struct text_slot){"yes", &t->yes};
         more[nmore++] = (struct text_slot){"no", &t->no};
@@ -771,10 +866,9 @@ void ussd_menus_free(struct ussd_menus *m)
 /* Takes ownership of doc (a parsed file) and validates it into *out. */
 static int build(json_t *doc, const char *name, struct ussd_menus **out, char *err, size_t errlen)
 {
-    static const char *const top[] = {"version", "languages", "default_language",
-                                      "root",    "shortcuts", "nodes",
-                                      "labels",  "menus",     "sms",
-                                      NULL};
+    static const char *const top[] = {
+        "version", "languages", "default_language", "root", "shortcuts", "nodes", "labels",
+        "menus",   "sms",       "outcomes",         NULL};
     struct lctx c = {name, err, errlen, NULL};
     int rc;
 
@@ -795,8 +889,8 @@ static int build(json_t *doc, const char *name, struct ussd_menus **out, char *e
     }
     if ((rc = only_keys(&c, "(top)", doc, top)) < 0 || (rc = load_languages(&c, doc)) < 0 ||
         (rc = load_nodes(&c, doc)) < 0 || (rc = load_shortcuts(&c, doc)) < 0 ||
-        (rc = load_labels(&c, doc)) < 0 || (rc = load_menus(&c, doc)) < 0 ||
-        (rc = load_sms(&c, doc)) < 0)
+        (rc = load_outcomes(&c, doc)) < 0 || (rc = load_labels(&c, doc)) < 0 ||
+        (rc = load_menus(&c, doc)) < 0 || (rc = load_sms(&c, doc)) < 0)
         goto out;
     rc = 0;
 out:

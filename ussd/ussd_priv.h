@@ -22,6 +22,7 @@ enum menu_kind {
     MENU_KIND_ITEMS,      /* options are the items of the chosen category */
     MENU_KIND_ITEM,       /* one item; "1 Redeem" when redeeming is open and it is in stock */
     MENU_KIND_CONFIRM,    /* "1 Yes" / "2 No" before a redemption */
+    MENU_KIND_GIFT,       /* premium gifting: asks for the beneficiary's number, then "next" */
     MENU_KIND__COUNT
 };
 
@@ -38,6 +39,7 @@ enum menu_ph {
     PH_ITEM_PRICE,
     PH_ITEM_STOCK,
     PH_CATEGORY_NAME,
+    PH_BENEFICIARY,
     PH__COUNT
 };
 
@@ -56,6 +58,8 @@ struct menu_text {
     const char *closed;   /* ITEM: line shown when redeeming is closed */
     const char *no_stock; /* ITEM: line shown when the item is out of stock */
     const char *yes, *no; /* CONFIRM: option labels */
+    const char *gift;     /* ITEM with a "gift" link: the "send as a gift" option label */
+    const char *bad_number, *own_number; /* GIFT: error lines for a refused number */
 };
 
 struct menu_node {
@@ -63,7 +67,8 @@ struct menu_node {
     enum menu_kind kind;
     bool end; /* a final screen: the dialogue ends on its last page */
     int back; /* node index "0" returns to on the first page, -1 none */
-    int next; /* node index an option leads to (LANGUAGE, CATEGORIES, ITEMS, ITEM, CONFIRM) */
+    int next; /* node index an option leads to (LANGUAGE, CATEGORIES, ITEMS, ITEM, CONFIRM, GIFT) */
+    int gift; /* ITEM: the "gift" node option 2 leads to (premium subscribers), -1 none */
     int *opt; /* MENU: node index of each option */
     size_t nopt;
     struct menu_text *txt; /* one per language, in language order */
@@ -92,7 +97,16 @@ struct ussd_menus {
     size_t root;
     struct menu_shortcut *sc;
     size_t nsc;
+    /* "outcomes": node index per USSD_OUTCOMES name, in that order; has_outcomes false when the
+     * file has no such section (every refusal then reads "unavailable"). */
+    bool has_outcomes;
+    int outcome[16];
 };
+
+/* Index of name in USSD_OUTCOMES order, -1 when unknown ("granted" included). */
+int menu_outcome_find(const char *name);
+extern const char *const menu_outcome_names[];
+extern const size_t menu_outcome_count;
 
 /* Node index by id, -1 when none. */
 int menu_node_find(const struct ussd_menus *m, const char *id);

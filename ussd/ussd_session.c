@@ -484,6 +484,26 @@ int ussd_session_key(const struct ussd_config *cfg, const char *msisdn, bool has
 
 /* ---------------------------------------------------------------- stored record */
 
+/* Characters of a provider reference (catalogue version, item id) kept in a record: never the
+ * record's own separators. */
+#define REF_CHARSET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
+#define DIGITS "0123456789"
+
+static bool charset(const char *p, size_t n, const char *allowed);
+
+/* Appends ";k=value" when value is non-empty and made of allowed characters (a value that is
+ * not is left out: the confirmation then names no version, which the redeem hook refuses). */
+static int put_opt(char *out, size_t cap, int w, char k, const char *value, size_t max,
+                   const char *allowed)
+{
+    size_t n = strnlen(value, max);
+
+    if (n == 0 || n >= max || !charset(value, n, allowed))
+        return w;
+    int a = snprintf(out + w, cap - (size_t)w, ";%c=%.*s", k, (int)n, value);
+    return (a < 0 || (size_t)a >= cap - (size_t)w) ? -1 : w + a;
+}
+
 int ussd_record_format(const struct ussd_record *rec, char *out, size_t cap)
 {
     int w;
@@ -498,7 +518,17 @@ int ussd_record_format(const struct ussd_record *rec, char *out, size_t cap)
                  rec->last_ms, rec->st.dialled);
     if (w < 0 || (size_t)w >= cap)
         return -ENOSPC;
-    return w;
+    /* what the last confirmation screen showed, and the beneficiary: only when set */
+    w = put_opt(out, cap, w, 'w', rec->st.version, sizeof(rec->st.version), REF_CHARSET);
+    if (w >= 0)
+        w = put_opt(out, cap, w, 'r', rec->st.ref, sizeof(rec->st.ref), REF_CHARSET);
+    if (w >= 0 && rec->st.price > 0) {
+        int a = snprintf(out + w, cap - (size_t)w, ";m=%" PRId64, rec->st.price);
+        w = (a < 0 || (size_t)a >= cap - (size_t)w) ? -1 : w + a;
+    }
+    if (w >= 0)
+        w = put_opt(out, cap, w, 'b', rec->st.to, sizeof(rec->st.to), DIGITS);
+    return w < 0 ? -ENOSPC : w;
 }
 
 static bool parse_u64(const char *p, size_t n, uint64_t max, uint64_t *out)
@@ -529,7 +559,7 @@ static bool charset(const char *p, size_t n, const char *allowed)
 
 int ussd_record_parse(const char *in, size_t len, struct ussd_record *rec)
 {
-    static const char keys[] = "vsnltapcied"; /* one bit each, to refuse duplicates */
+    static const char keys[] = "vsnltapciedwrmb"; /* one bit each, to refuse duplicates */
     const char *p, *end;
     unsigned seen = 0;
     struct ussd_record r;
@@ -615,6 +645,24 @@ int ussd_record_parse(const char *in, size_t len, struct ussd_record *rec)
                 if (vl >= sizeof(r.st.dialled) || !charset(val, vl, "0123456789*#"))
                     return -EINVAL;
                 memcpy(r.st.dialled, val, vl);
+                break;
+            case 'w':
+            case 'r': {
+                char *dst = p[0] == 'w' ? r.st.version : r.st.ref;
+                if (vl == 0 || vl >= USSD_REF_MAX || !charset(val, vl, REF_CHARSET))
+                    return -EINVAL;
+                memcpy(dst, val, vl);
+                break;
+            }
+            case 'm':
+                if (!parse_u64(val, vl, INT64_MAX, &v) || v == 0)
+                    return -EINVAL;
+                r.st.price = (int64_t)v;
+                break;
+            case 'b':
+                if (vl == 0 || vl >= sizeof(r.st.to) || !charset(val, vl, DIGITS))
+                    return -EINVAL;
+                memcpy(r.st.to, val, vl);
                 break;
             }
         } else if (kl > 16 || !charset(p, kl, "abcdefghijklmnopqrstuvwxyz_")) {

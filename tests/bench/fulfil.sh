@@ -25,7 +25,7 @@ done | rcli >/dev/null
 t0=$(date +%s%N)
 "$LGW_BIN/tests/it_fulfil" worker --redis "$REDIS_SOCK" --url "$URL" --token tok \
   --sms "$T/sms.txt" --stats "$T/stats.json" --in-flight "$INF" --until-idle --max-s 600 \
-  >"$T/worker.log" 2>&1
+  >"$T/worker.log" 2>&1 || { echo "worker exited $?" >&2; tail -5 "$T/worker.log" >&2; exit 1; }
 t1=$(date +%s%N)
 ms=$(( (t1 - t0) / 1000000 ))
 granted=$(jq .granted "$T/stats.json")

@@ -306,6 +306,42 @@ static void test_http__200_at_once__each_answered_once(void **state)
     }
 }
 
+/* Each answer starts the next request from inside its callback, with nothing else in flight: the
+ * new request must not wait for a timer the client dropped when the previous one finished. */
+struct chain {
+    int done, err;
+};
+
+static void chain_cb(void *arg, int err, const struct gw_http_response *resp)
+{
+    struct chain *c = arg;
+
+    (void)resp;
+    if (err)
+        c->err = err;
+    if (++c->done < 20 && !err) {
+        char url[512];
+        struct gw_http_request req = {.url = url, .timeout_ms = 2000};
+
+        snprintf(url, sizeof(url), "%s/test/status?code=200", H.url);
+        if (gw_http_request(H.http, &req, chain_cb, c) < 0)
+            c->err = -EIO;
+    }
+}
+
+static void test_http__request_from_inside_a_callback__chain_completes(void **state)
+{
+    struct chain c = {0};
+    char url[512];
+    struct gw_http_request req = {.url = url, .timeout_ms = 2000};
+
+    (void)state;
+    snprintf(url, sizeof(url), "%s/test/status?code=200", H.url);
+    assert_int_equal(gw_http_request(H.http, &req, chain_cb, &c), 0);
+    assert_true(run_until(&c.done, 20, 10000));
+    assert_int_equal(c.err, 0);
+}
+
 static int run_http(const char *url)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +364,9 @@ static int run_http(const char *url)
             test_http__bad_requests__refused_and_callback_never_runs, http_setup, http_teardown),
         cmocka_unit_test_setup_teardown(test_http__200_at_once__each_answered_once, http_setup,
                                         http_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_http__request_from_inside_a_callback__chain_completes, http_setup,
+            http_teardown),
     };
     int rc;
 

@@ -210,7 +210,8 @@ static int setup(void **state)
     x->f.balance = 1250;
     x->f.expiring = 300;
     x->f.open = true;
-    x->env = (struct ussd_env){&x->cfg, x->menus, &fake_sub, &x->f, &fake_cat, &x->f};
+    x->env = (struct ussd_env){.cfg = &x->cfg, .menus = x->menus, .sub = &fake_sub, .sub_arg = &x->f,
+                                .cat = &fake_cat, .cat_arg = &x->f};
     *state = x;
     return 0;
 }

@@ -113,7 +113,7 @@ static int setup(void **state)
     assert_non_null(x);
     ussd_config_defaults(&x->cfg);
     assert_int_equal(ussd_menus_load(SHIPPED, &x->menus, err, sizeof(err)), 0);
-    x->env = (struct ussd_env){&x->cfg, x->menus, &fake_sub, NULL, &fake_cat, NULL};
+    x->env = (struct ussd_env){.cfg = &x->cfg, .menus = x->menus, .sub = &fake_sub, .cat = &fake_cat};
     x->now = 1700000000000;
     x->cbs = (struct ussd_session_cbs){on_ended, x};
     gw_clock_set(fake_clock, x);

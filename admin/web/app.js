@@ -1,0 +1,925 @@
+/*
+ * app.js - the staff console (issue 5): login, gift-day calendar, catalogue, subscriber care, dead
+ * letters, audit trail, live gift-day board and reports, in English, French and Arabic (right to
+ * left). Plain JavaScript, no build step, no library: it talks to the loyalty-admin API on the
+ * same origin with the session token (sessionStorage: gone with the tab). Owner: the
+ * staff-console engineer.
+ *
+ * Rules kept throughout:
+ *  - data from the API is untrusted (dead letters hold subscribers' own text): every value goes
+ *    into the page with textContent / attributes, never innerHTML;
+ *  - the CSP allows only this origin's scripts and styles: no inline script or style attribute
+ *    (charts are SVG built with DOM attributes);
+ *  - every table can be exported as CSV from the rows shown (RFC 4180, cells a spreadsheet would
+ *    run as formulas get a leading apostrophe, like the API's own CSV);
+ *  - every control is a native element with a label, so the keyboard and screen readers work;
+ *  - UI strings come from i18n/<lang>.json; English is the fallback for a missing key.
+ */
+'use strict';
+
+(function () {
+  const LANGS = ['en', 'fr', 'ar'];
+  const RTL = new Set(['ar']);
+  const LOCALE = { en: 'en-GB', fr: 'fr-FR', ar: 'ar-MA' };
+  const BOARD_REFRESH_MS = 5000;
+  const REPORT_PAGE = 2000;
+  const REPORT_MAX_PAGES = 100;
+  const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+  const CATEGORIES = ['data', 'voice', 'sms', 'voucher', 'charity'];
+  const ITEM_LANGS = ['ar', 'fr', 'en', 'fa'];
+
+  // Pages: which roles see them (the API enforces the same; this only hides what would be 403).
+  const PAGES = [
+    { id: 'giftdays', roles: ['marketing', 'care', 'auditor'] },
+    { id: 'catalog', roles: ['marketing', 'care', 'auditor'] },
+    { id: 'board', roles: ['marketing', 'care', 'auditor'] },
+    { id: 'subscriber', roles: ['care', 'auditor'] },
+    { id: 'deadletters', roles: ['marketing', 'care', 'auditor'] },
+    { id: 'reports', roles: ['marketing', 'auditor'] },
+    { id: 'audit', roles: ['auditor'] },
+  ];
+  const HOME = { marketing: 'giftdays', care: 'subscriber', auditor: 'board' };
+
+  const S = {
+    lang: 'en',
+    dict: {},
+    fallback: {},
+    token: sessionStorage.getItem('lgw.token') || '',
+    user: sessionStorage.getItem('lgw.user') || '',
+    role: sessionStorage.getItem('lgw.role') || '',
+    view: 0, // increases on every navigation: async work of an old view drops its results
+    timer: null,
+  };
+
+  // ------------------------------------------------------------------ strings
+  function t(key, vars) {
+    let s = S.dict[key];
+    if (s === undefined) s = S.fallback[key];
+    if (s === undefined) s = key;
+    if (vars) {
+      s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined ? String(vars[k]) : m));
+    }
+    return s;
+  }
+
+  async function loadDict(lang) {
+    const res = await fetch('i18n/' + lang + '.json', { cache: 'no-cache' });
+    if (!res.ok) throw new Error('i18n/' + lang + '.json: ' + res.status);
+    return res.json();
+  }
+
+  async function setLang(lang) {
+    if (!LANGS.includes(lang)) lang = 'en';
+    if (!Object.keys(S.fallback).length) S.fallback = await loadDict('en');
+    S.dict = lang === 'en' ? S.fallback : await loadDict(lang);
+    S.lang = lang;
+    localStorage.setItem('lgw.lang', lang);
+    document.documentElement.lang = lang;
+    document.documentElement.dir = RTL.has(lang) ? 'rtl' : 'ltr';
+    document.getElementById('lang').value = lang;
+    document.querySelectorAll('[data-i18n]').forEach((el) => {
+      el.textContent = t(el.getAttribute('data-i18n'));
+    });
+    document.querySelectorAll('[data-i18n-aria]').forEach((el) => {
+      el.setAttribute('aria-label', t(el.getAttribute('data-i18n-aria')));
+    });
+    document.title = t('app.title');
+  }
+
+  // ------------------------------------------------------------------ formatting
+  function fmtNum(n) {
+    if (n === null || n === undefined || n === '') return '';
+    return new Intl.NumberFormat(LOCALE[S.lang]).format(n);
+  }
+  function fmtPct(x) {
+    return new Intl.NumberFormat(LOCALE[S.lang], { style: 'percent', maximumFractionDigits: 1 }).format(x);
+  }
+  function fmtTime(unixSeconds) {
+    if (!unixSeconds) return '';
+    return new Intl.DateTimeFormat(LOCALE[S.lang], { dateStyle: 'medium', timeStyle: 'medium' })
+      .format(new Date(unixSeconds * 1000));
+  }
+  function fmtTimeMs(ms) { return ms ? fmtTime(ms / 1000) : ''; }
+  function todayIso() {
+    const d = new Date();
+    const p = (n) => String(n).padStart(2, '0');
+    return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate());
+  }
+
+  // ------------------------------------------------------------------ DOM helpers
+  // h('tag', {attr: v, class: c, on: {click: fn}}, children...): text children become text nodes.
+  function h(tag, attrs, ...kids) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'on') for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+      else if (k === 'text') el.textContent = v;
+      else if (k === 'value') el.value = v;
+      else if (k === 'checked') el.checked = !!v;
+      else el.setAttribute(k, v === true ? '' : String(v));
+    }
+    append(el, kids);
+    return el;
+  }
+  function append(el, kids) {
+    for (const k of kids.flat()) {
+      if (k === null || k === undefined || k === false) continue;
+      el.appendChild(typeof k === 'string' || typeof k === 'number' ? document.createTextNode(String(k)) : k);
+    }
+    return el;
+  }
+  let uid = 0;
+  function nextId(p) { uid += 1; return (p || 'f') + uid; }
+  // A labelled input: field('key', inputElement)
+  function field(labelKey, input, hintKey) {
+    if (!input.id) input.id = nextId('in');
+    const kids = [h('label', { for: input.id, text: t(labelKey) }), input];
+    if (hintKey) {
+      const hid = nextId('hint');
+      input.setAttribute('aria-describedby', hid);
+      kids.push(h('span', { id: hid, class: 'note', text: t(hintKey) }));
+    }
+    return h('div', { class: 'field' }, kids);
+  }
+
+  function say(msg) {
+    document.getElementById('alert').textContent = '';
+    document.getElementById('status').textContent = msg || '';
+  }
+  function alarm(msg) {
+    document.getElementById('status').textContent = '';
+    document.getElementById('alert').textContent = msg || '';
+  }
+  function apiError(r) {
+    const d = r.data || {};
+    let msg = t('error.http', { status: r.status }) + (d.error ? ': ' + d.error : '');
+    if (d.field) msg += ' (' + t('error.field') + ' ' + d.field + ')';
+    alarm(msg);
+  }
+
+  // ------------------------------------------------------------------ API
+  async function api(method, path, body) {
+    const opt = { method, headers: {}, cache: 'no-store' };
+    if (S.token) opt.headers.Authorization = 'Bearer ' + S.token;
+    if (body !== undefined) {
+      opt.headers['Content-Type'] = 'application/json';
+      opt.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(path, opt);
+    } catch (e) {
+      return { status: 0, ok: false, data: { error: t('error.network') } };
+    }
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    if (res.status === 401 && path !== '/api/login') {
+      clearSession();
+      go('login');
+      alarm(t('error.session'));
+    }
+    return { status: res.status, ok: res.ok, data };
+  }
+
+  // A request id for a change that may be retried (adjust): one per form, renewed after success.
+  function requestId() {
+    const b = new Uint8Array(12);
+    crypto.getRandomValues(b);
+    return 'web-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+
+  // ------------------------------------------------------------------ CSV and tables
+  function csvCell(v) {
+    let s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = "'" + s;
+    return '"' + s.replace(/"/g, '""') + '"';
+  }
+  function toCsv(cols, rows) {
+    const lines = [cols.map((c) => csvCell(c.key)).join(',')];
+    for (const r of rows) lines.push(cols.map((c) => csvCell(c.raw ? c.raw(r) : r[c.key])).join(','));
+    return lines.join('\r\n') + '\r\n';
+  }
+  function download(name, text) {
+    const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+    const a = h('a', { href: url, download: name });
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+  // cols: [{key, label (i18n key), num, fmt(row) -> string|Node, raw(row) -> csv value}]
+  function dataTable(captionKey, cols, rows, csvName, emptyKey) {
+    const cap = h('caption', { text: t(captionKey) });
+    const head = h('tr', {}, cols.map((c) => h('th', { scope: 'col', class: c.num ? 'num' : null, text: t(c.label) })));
+    const body = h('tbody', {});
+    for (const r of rows) {
+      body.appendChild(h('tr', {}, cols.map((c) => {
+        const v = c.fmt ? c.fmt(r) : r[c.key];
+        return h('td', { class: c.num ? 'num' : null }, v === null || v === undefined ? '' : (v instanceof Node ? v : String(v)));
+      })));
+    }
+    if (!rows.length) {
+      body.appendChild(h('tr', {}, h('td', { colspan: cols.length, class: 'note', text: t(emptyKey || 'table.empty') })));
+    }
+    const btn = h('button', {
+      type: 'button', class: 'secondary', 'data-csv': csvName,
+      on: { click: () => download(csvName, toCsv(cols, rows)) },
+    }, t('csv.export'));
+    return h('div', { class: 'table-wrap' },
+      h('div', { class: 'table-tools' }, btn),
+      h('table', {}, cap, h('thead', {}, head), body));
+  }
+
+  // ------------------------------------------------------------------ charts (SVG, no library)
+  const SVGNS = 'http://www.w3.org/2000/svg';
+  function s(tag, attrs, ...kids) {
+    const el = document.createElementNS(SVGNS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+    for (const k of kids) el.appendChild(typeof k === 'string' ? document.createTextNode(k) : k);
+    return el;
+  }
+  // Grouped bars: labels[], series [{cls, name, values[]}]. The figure's caption names it; the
+  // numbers are in the table next to it (and in its CSV), so the chart is not the only source.
+  function barChart(titleKey, labels, series) {
+    const W = 720, H = 240, L = 56, B = 40, T = 12;
+    const max = Math.max(1, ...series.flatMap((x) => x.values));
+    const n = Math.max(1, labels.length);
+    const slot = (W - L - 8) / n;
+    const bw = Math.min(48, Math.max(2, (slot * 0.8) / series.length));
+    const cid = nextId('chart');
+    const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': cid, dir: 'ltr' });
+    svg.appendChild(s('line', { class: 'axis', x1: L, y1: H - B, x2: W - 4, y2: H - B }));
+    svg.appendChild(s('line', { class: 'axis', x1: L, y1: T, x2: L, y2: H - B }));
+    svg.appendChild(s('text', { x: L - 4, y: T + 8, 'text-anchor': 'end' }, String(max)));
+    svg.appendChild(s('text', { x: L - 4, y: H - B, 'text-anchor': 'end' }, '0'));
+    labels.forEach((lab, i) => {
+      series.forEach((ser, j) => {
+        const v = ser.values[i] || 0;
+        const bh = ((H - B - T) * v) / max;
+        const rect = s('rect', { class: ser.cls, x: L + i * slot + slot * 0.1 + j * bw, y: H - B - bh, width: bw, height: Math.max(0, bh) });
+        rect.appendChild(s('title', {}, `${lab} ${ser.name}: ${v}`));
+        svg.appendChild(rect);
+      });
+      if (n <= 16 || i % Math.ceil(n / 16) === 0) {
+        svg.appendChild(s('text', { x: L + i * slot + slot / 2, y: H - B + 14, 'text-anchor': 'middle' }, String(lab)));
+      }
+    });
+    const legend = series.length > 1
+      ? h('ul', { class: 'legend' }, series.map((x) => h('li', {}, h('span', { class: 'swatch ' + x.cls }), x.name)))
+      : null;
+    return h('figure', {}, h('figcaption', { id: cid, text: t(titleKey) }), legend, svg);
+  }
+
+  // ------------------------------------------------------------------ session, navigation
+  function clearSession() {
+    S.token = S.user = S.role = '';
+    sessionStorage.removeItem('lgw.token');
+    sessionStorage.removeItem('lgw.user');
+    sessionStorage.removeItem('lgw.role');
+  }
+  function allowed(page) {
+    const p = PAGES.find((x) => x.id === page);
+    return p && p.roles.includes(S.role);
+  }
+  function go(page, arg) {
+    const target = '#/' + page + (arg ? '/' + encodeURIComponent(arg) : '');
+    if (location.hash === target) route();
+    else location.hash = target;
+  }
+  function drawChrome(page) {
+    const nav = document.getElementById('nav');
+    const list = document.getElementById('nav-list');
+    const logged = !!S.token;
+    nav.hidden = !logged;
+    document.getElementById('logout').hidden = !logged;
+    document.getElementById('who').textContent = logged ? t('who', { user: S.user, role: t('role.' + S.role) }) : '';
+    list.textContent = '';
+    if (!logged) return;
+    for (const p of PAGES) {
+      if (!p.roles.includes(S.role)) continue;
+      list.appendChild(h('li', {}, h('a', { href: '#/' + p.id, 'aria-current': p.id === page ? 'page' : null, 'data-page': p.id, text: t('nav.' + p.id) })));
+    }
+  }
+
+  const VIEWS = {};
+  async function route() {
+    const m = location.hash.match(/^#\/([a-z]+)(?:\/(.*))?$/);
+    let page = m ? m[1] : '';
+    const arg = m && m[2] ? decodeURIComponent(m[2]) : '';
+    if (S.timer) { clearTimeout(S.timer); S.timer = null; }
+    S.view += 1;
+    if (!S.token) page = 'login';
+    else if (page === 'login' || !allowed(page)) page = HOME[S.role] || 'board';
+    drawChrome(page);
+    say('');
+    const main = document.getElementById('main');
+    main.textContent = '';
+    main.setAttribute('data-page', page);
+    await VIEWS[page](main, arg, S.view);
+    const h1 = main.querySelector('h1');
+    if (h1) { h1.setAttribute('tabindex', '-1'); h1.focus(); }
+  }
+  const live = (view) => view === S.view; // false once the user navigated away
+
+  // ------------------------------------------------------------------ login
+  VIEWS.login = async function (main) {
+    const user = h('input', { name: 'user', autocomplete: 'username', required: true, maxlength: 32 });
+    const pw = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true, maxlength: 256 });
+    const form = h('form', { class: 'login', novalidate: true },
+      h('h1', { text: t('login.title') }),
+      field('login.user', user), field('login.password', pw),
+      h('button', { type: 'submit', text: t('login.submit') }));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      if (!user.value || !pw.value) { alarm(t('login.missing')); return; }
+      const r = await api('POST', '/api/login', { user: user.value.trim(), password: pw.value });
+      pw.value = '';
+      if (!r.ok) {
+        alarm(r.status === 429 ? t('login.ratelimited') : r.status === 401 ? t('login.wrong') : (r.data && r.data.error) || t('error.http', { status: r.status }));
+        return;
+      }
+      S.token = r.data.token; S.user = r.data.user; S.role = r.data.role;
+      sessionStorage.setItem('lgw.token', S.token);
+      sessionStorage.setItem('lgw.user', S.user);
+      sessionStorage.setItem('lgw.role', S.role);
+      go(HOME[S.role] || 'board');
+    });
+    main.appendChild(form);
+  };
+
+  // ------------------------------------------------------------------ gift days
+  const DEFAULT_CALENDAR = {
+    timezone: 'Africa/Casablanca',
+    weekly: [{ day: 'wednesday', start: '00:00', end: '23:59:59' }],
+    cancelled: [], special: [],
+  };
+
+  VIEWS.giftdays = async function (main, arg, view) {
+    const canEdit = S.role === 'marketing';
+    main.appendChild(h('h1', { text: t('giftdays.title') }));
+    const r = await api('GET', '/api/giftdays');
+    if (!live(view)) return;
+    if (!r.ok) { apiError(r); return; }
+    const version = r.data.version;
+    const doc = r.data.document || JSON.parse(JSON.stringify(DEFAULT_CALENDAR));
+    main.appendChild(h('p', { class: 'note', text: version
+      ? t('doc.version', { version, by: r.data.updated_by || '-', at: fmtTimeMs(r.data.updated_at) })
+      : t('giftdays.none') }));
+
+    const form = h('form', { id: 'giftdays-form', novalidate: true });
+    const fs = (key, ...kids) => h('fieldset', { disabled: !canEdit || null }, h('legend', { text: t(key) }), kids);
+
+    const tz = h('input', { name: 'timezone', value: doc.timezone || '', required: true });
+    form.appendChild(fs('giftdays.zone', field('giftdays.timezone', tz, 'giftdays.timezone.hint')));
+
+    // weekly rules
+    const weeklyBody = h('div', { id: 'weekly-rows' });
+    const addWeekly = (w) => {
+      const day = h('select', { name: 'day' }, WEEKDAYS.map((d) => h('option', { value: d, text: t('day.' + d) })));
+      day.value = w.day || 'wednesday';
+      const start = h('input', { name: 'start', type: 'time', step: 1, value: w.start || '00:00' });
+      const end = h('input', { name: 'end', type: 'time', step: 1, value: w.end || '23:59:59' });
+      const row = h('div', { class: 'row weekly-row' }, field('giftdays.day', day), field('giftdays.start', start), field('giftdays.end', end),
+        h('button', { type: 'button', class: 'secondary', on: { click: () => row.remove() }, text: t('remove') }));
+      row._orig = w;
+      weeklyBody.appendChild(row);
+    };
+    (doc.weekly || []).forEach(addWeekly);
+    form.appendChild(fs('giftdays.weekly', weeklyBody,
+      h('button', { type: 'button', class: 'secondary', on: { click: () => addWeekly({}) }, text: t('giftdays.addweekly') })));
+
+    // cancelled dates
+    const cancelBody = h('div', { id: 'cancelled-rows' });
+    const addCancel = (d) => {
+      const inp = h('input', { name: 'cancelled', type: 'date', value: d || '' });
+      const row = h('div', { class: 'row cancel-row' }, field('giftdays.cancelled.date', inp),
+        h('button', { type: 'button', class: 'secondary', on: { click: () => row.remove() }, text: t('remove') }));
+      cancelBody.appendChild(row);
+    };
+    (doc.cancelled || []).forEach(addCancel);
+    form.appendChild(fs('giftdays.cancelled', cancelBody,
+      h('button', { type: 'button', class: 'secondary', on: { click: () => addCancel('') }, text: t('giftdays.addcancel') })));
+
+    // special days
+    const specialBody = h('div', { id: 'special-rows' });
+    const addSpecial = (w) => {
+      const name = h('input', { name: 'special-name', value: w.name || '', maxlength: 40 });
+      const start = h('input', { name: 'special-start', type: 'datetime-local', step: 1, value: w.start || '' });
+      const end = h('input', { name: 'special-end', type: 'datetime-local', step: 1, value: w.end || '' });
+      const row = h('div', { class: 'row special-row' }, field('giftdays.special.name', name), field('giftdays.start', start), field('giftdays.end', end),
+        h('button', { type: 'button', class: 'secondary', on: { click: () => row.remove() }, text: t('remove') }));
+      row._orig = w;
+      specialBody.appendChild(row);
+    };
+    (doc.special || []).forEach(addSpecial);
+    form.appendChild(fs('giftdays.special', specialBody,
+      h('button', { type: 'button', class: 'secondary', id: 'add-special', on: { click: () => addSpecial({}) }, text: t('giftdays.addspecial') })));
+
+    // premium early opening
+    const prem = doc.premium || { tiers: [], early_minutes: 0 };
+    const ptiers = h('input', { name: 'premium-tiers', value: (prem.tiers || []).join(', ') });
+    const pmin = h('input', { name: 'premium-minutes', type: 'number', min: 0, max: 1440, value: prem.early_minutes || 0 });
+    form.appendChild(fs('giftdays.premium', h('div', { class: 'row' }, field('giftdays.premium.tiers', ptiers, 'giftdays.premium.tiers.hint'), field('giftdays.premium.minutes', pmin))));
+
+    const build = () => {
+      // Start from the stored document so comments ("//" keys) and unknown-to-us keys survive.
+      const out = Object.assign({}, doc);
+      out.timezone = tz.value.trim();
+      out.weekly = Array.from(weeklyBody.querySelectorAll('.weekly-row')).map((row) => {
+        const [day, start, end] = row.querySelectorAll('select, input');
+        return Object.assign({}, row._orig, { day: day.value, start: start.value, end: end.value });
+      });
+      out.cancelled = Array.from(cancelBody.querySelectorAll('input')).map((i) => i.value).filter(Boolean);
+      out.special = Array.from(specialBody.querySelectorAll('.special-row')).map((row) => {
+        const [name, start, end] = row.querySelectorAll('input');
+        return Object.assign({}, row._orig, { name: name.value.trim(), start: start.value, end: end.value });
+      });
+      const tiers = ptiers.value.split(',').map((x) => x.trim()).filter(Boolean);
+      out.premium = Object.assign({}, doc.premium || {}, { tiers, early_minutes: Number(pmin.value) || 0 });
+      // The calendar refuses an empty premium list: no tiers means no early opening at all.
+      if (!tiers.length) delete out.premium;
+      return out;
+    };
+    if (canEdit) {
+      form.appendChild(h('button', { type: 'submit', id: 'save-giftdays', text: t('save') }));
+      form.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        const res = await api('PUT', '/api/giftdays', { version, document: build() });
+        if (!res.ok) {
+          if (res.status === 409) alarm(t('doc.stale'));
+          else apiError(res);
+          return;
+        }
+        await route();
+        say(t('giftdays.saved', { version: res.data.version }));
+      });
+    } else {
+      form.appendChild(h('p', { class: 'note', text: t('readonly') }));
+    }
+    main.appendChild(form);
+
+    // preview of the next 8 openings
+    const sec = h('section', { 'aria-labelledby': 'preview-h' }, h('h2', { id: 'preview-h', text: t('giftdays.preview') }));
+    const tierSel = h('select', { id: 'preview-tier' }, h('option', { value: '', text: t('giftdays.preview.regular') }),
+      (prem.tiers || []).map((x) => h('option', { value: x, text: x })));
+    const out = h('div', { id: 'preview' });
+    const load = async () => {
+      const q = tierSel.value ? '?tier=' + encodeURIComponent(tierSel.value) : '';
+      const p = await api('GET', '/api/giftdays/preview' + q);
+      if (!live(view)) return;
+      out.textContent = '';
+      if (p.status === 404) { out.appendChild(h('p', { class: 'note', text: t('giftdays.preview.none') })); return; }
+      if (!p.ok) { apiError(p); return; }
+      out.appendChild(h('p', { class: 'note', text: t('giftdays.preview.zone', { zone: p.data.timezone }) }));
+      out.appendChild(dataTable('giftdays.preview.caption', [
+        { key: 'gift_day', label: 'col.giftday' },
+        { key: 'name', label: 'col.name', fmt: (o) => (o.special ? o.name : t('giftdays.weeklyname')) },
+        { key: 'opens_local', label: 'col.opens' },
+        { key: 'closes_local', label: 'col.closes' },
+        { key: 'opens', label: 'col.opensutc' },
+      ], p.data.openings || [], 'gift-day-preview.csv'));
+    };
+    tierSel.addEventListener('change', load);
+    sec.appendChild(field('giftdays.preview.tier', tierSel));
+    sec.appendChild(out);
+    main.appendChild(sec);
+    await load();
+  };
+
+  // ------------------------------------------------------------------ catalogue
+  function itemName(it) {
+    const n = it.names || {};
+    return n[S.lang] || n.en || n.fr || n.ar || it.id;
+  }
+
+  VIEWS.catalog = async function (main, arg, view) {
+    const canEdit = S.role === 'marketing';
+    main.appendChild(h('h1', { text: t('catalog.title') }));
+    const r = await api('GET', '/api/catalog');
+    if (!live(view)) return;
+    if (!r.ok) { apiError(r); return; }
+    const version = r.data.version;
+    const doc = r.data.document || { version: '', items: [] };
+    main.appendChild(h('p', { class: 'note', text: version
+      ? t('catalog.version', { name: doc.version || '', version, by: r.data.updated_by || '-', at: fmtTimeMs(r.data.updated_at) })
+      : t('catalog.none') }));
+
+    const items = doc.items || [];
+    const patch = async (id, body) => {
+      const res = await api('PATCH', '/api/catalog/items/' + encodeURIComponent(id), Object.assign({ version }, body));
+      if (!res.ok) { if (res.status === 409) alarm(t('doc.stale')); else apiError(res); return; }
+      await route();
+      say(t('catalog.saved', { id, version: res.data.version }));
+    };
+    const cols = [
+      { key: 'id', label: 'col.id' },
+      { key: 'name', label: 'col.name', fmt: itemName, raw: itemName },
+      { key: 'category', label: 'col.category', fmt: (it) => t('cat.' + it.category) },
+      { key: 'price', label: 'col.price', num: true, fmt: (it) => fmtNum(it.price) },
+      { key: 'tier', label: 'col.tier' },
+      {
+        key: 'stock_per_day', label: 'col.stock', num: true,
+        fmt: (it) => canEdit
+          ? h('input', { type: 'number', min: 0, 'aria-label': t('col.stock') + ' ' + it.id, 'data-stock': it.id, value: it.stock_per_day || 0 })
+          : (it.stock_per_day ? fmtNum(it.stock_per_day) : t('unlimited')),
+      },
+      {
+        key: 'limit_per_day', label: 'col.limit', num: true,
+        fmt: (it) => canEdit
+          ? h('input', { type: 'number', min: 0, 'aria-label': t('col.limit') + ' ' + it.id, 'data-limit': it.id, value: it.limit_per_day || 0 })
+          : (it.limit_per_day ? fmtNum(it.limit_per_day) : t('unlimited')),
+      },
+      {
+        key: 'enabled', label: 'col.state', raw: (it) => (it.enabled === false ? 'off' : 'on'),
+        fmt: (it) => h('span', { class: 'badge ' + (it.enabled === false ? 'bad' : 'good'), text: it.enabled === false ? t('catalog.off') : t('catalog.on') }),
+      },
+    ];
+    if (canEdit) {
+      cols.push({
+        key: 'actions', label: 'col.actions', raw: () => '',
+        fmt: (it) => h('span', { class: 'row' },
+          h('button', { type: 'button', 'data-save': it.id, text: t('save'), on: { click: () => {
+            const st = Number(document.querySelector(`[data-stock="${it.id}"]`).value);
+            const li = Number(document.querySelector(`[data-limit="${it.id}"]`).value);
+            patch(it.id, { stock_per_day: st, limit_per_day: li });
+          } } }),
+          it.enabled === false
+            ? h('button', { type: 'button', class: 'secondary', 'data-revive': it.id, text: t('catalog.revive'), on: { click: () => patch(it.id, { kill: false }) } })
+            : h('button', { type: 'button', class: 'danger', 'data-kill': it.id, text: t('catalog.kill'), on: { click: () => {
+              if (confirm(t('catalog.kill.confirm', { id: it.id }))) patch(it.id, { kill: true });
+            } } })),
+      });
+    }
+    main.appendChild(dataTable('catalog.items', cols, items, 'catalogue.csv'));
+    if (canEdit) main.appendChild(itemForm(doc, version));
+  };
+
+  function itemForm(doc, version) {
+    const f = {};
+    const inp = (name, attrs) => (f[name] = h('input', Object.assign({ name }, attrs || {})));
+    const form = h('form', { id: 'item-form', novalidate: true }, h('h2', { text: t('catalog.add') }));
+    const cat = (f.category = h('select', { name: 'category' }, CATEGORIES.map((c) => h('option', { value: c, text: t('cat.' + c) }))));
+    form.appendChild(h('fieldset', {}, h('legend', { text: t('catalog.item') }), h('div', { class: 'row' },
+      field('col.id', inp('id', { required: true, maxlength: 31, pattern: '[A-Za-z0-9_.-]+' }), 'catalog.id.hint'),
+      field('col.category', cat),
+      field('col.price', inp('price', { type: 'number', min: 1, required: true })),
+      field('col.tier', inp('tier', { value: 'standard', required: true })),
+      field('col.stock', inp('stock', { type: 'number', min: 0, value: 0 }), 'catalog.zero.hint'),
+      field('col.limit', inp('limit', { type: 'number', min: 0, value: 1 })),
+      field('catalog.from', inp('valid_from', { type: 'date', value: todayIso() })),
+      field('catalog.to', inp('valid_to', { type: 'date' })))));
+    form.appendChild(h('fieldset', {}, h('legend', { text: t('catalog.names') }), h('div', { class: 'row' },
+      ITEM_LANGS.map((l) => field('catalog.name.' + l, inp('name_' + l, { required: true, maxlength: 60, dir: l === 'ar' || l === 'fa' ? 'rtl' : 'ltr' }))))));
+    form.appendChild(h('fieldset', {}, h('legend', { text: t('catalog.descriptions') }), h('div', { class: 'row' },
+      ITEM_LANGS.map((l) => field('catalog.desc.' + l, inp('desc_' + l, { required: true, maxlength: 240, dir: l === 'ar' || l === 'fa' ? 'rtl' : 'ltr' }))))));
+    const ftype = (f.ftype = h('select', { name: 'ftype' }, ['provisioning', 'voucher', 'charity'].map((x) => h('option', { value: x, text: t('fulfil.' + x) }))));
+    form.appendChild(h('fieldset', {}, h('legend', { text: t('catalog.fulfil') }), h('div', { class: 'row' },
+      field('catalog.fulfil.type', ftype),
+      field('catalog.fulfil.kind', inp('kind', { value: 'data' }), 'catalog.fulfil.kind.hint'),
+      field('catalog.fulfil.quantity', inp('quantity', { type: 'number', min: 1, value: 1 })),
+      field('catalog.fulfil.unit', inp('unit', { value: 'MB' })),
+      field('catalog.fulfil.pool', inp('pool', {})),
+      field('catalog.fulfil.cause', inp('cause', {})))));
+    const today = todayIso();
+    const ver = inp('catversion', { value: today + '.w' + (version + 1), maxlength: 31 });
+    form.appendChild(field('catalog.newversion', ver, 'catalog.newversion.hint'));
+    form.appendChild(h('button', { type: 'submit', id: 'add-item', text: t('catalog.addbutton') }));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const names = {}, descs = {};
+      ITEM_LANGS.forEach((l) => { names[l] = f['name_' + l].value.trim(); descs[l] = f['desc_' + l].value.trim(); });
+      const item = {
+        id: f.id.value.trim(), category: cat.value, names, descriptions: descs,
+        price: Number(f.price.value), tier: f.tier.value.trim(),
+      };
+      if (Number(f.stock.value) > 0) item.stock_per_day = Number(f.stock.value);
+      if (Number(f.limit.value) > 0) item.limit_per_day = Number(f.limit.value);
+      if (f.valid_from.value) item.valid_from = f.valid_from.value;
+      if (f.valid_to.value) item.valid_to = f.valid_to.value;
+      item.enabled = true;
+      if (ftype.value === 'provisioning') {
+        item.fulfil = { type: 'provisioning', kind: f.kind.value.trim(), quantity: Number(f.quantity.value), unit: f.unit.value.trim() };
+      } else if (ftype.value === 'voucher') {
+        item.fulfil = { type: 'voucher', pool: f.pool.value.trim() };
+      } else {
+        item.fulfil = { type: 'charity', cause: f.cause.value.trim() };
+      }
+      if ((doc.items || []).some((x) => x.id === item.id)) { alarm(t('catalog.exists', { id: item.id })); return; }
+      const next = Object.assign({}, doc, { version: ver.value.trim(), items: (doc.items || []).concat([item]) });
+      const res = await api('PUT', '/api/catalog', { version, document: next });
+      if (!res.ok) { if (res.status === 409) alarm(t('doc.stale')); else apiError(res); return; }
+      await route();
+      say(t('catalog.added', { id: item.id, version: res.data.version }));
+    });
+    return form;
+  }
+
+  // ------------------------------------------------------------------ subscriber
+  VIEWS.subscriber = async function (main, arg, view) {
+    const canEdit = S.role === 'care';
+    main.appendChild(h('h1', { text: t('subscriber.title') }));
+    const msisdn = h('input', { name: 'msisdn', inputmode: 'numeric', pattern: '[0-9]{8,15}', value: arg || '', required: true, dir: 'ltr' });
+    const search = h('form', { class: 'row', role: 'search', novalidate: true },
+      field('subscriber.msisdn', msisdn, 'subscriber.msisdn.hint'),
+      h('button', { type: 'submit', text: t('subscriber.open') }));
+    search.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const v = msisdn.value.replace(/[\s+]/g, '');
+      if (!/^[0-9]{8,15}$/.test(v)) { alarm(t('subscriber.bad')); return; }
+      go('subscriber', v);
+    });
+    main.appendChild(search);
+    if (!arg) return;
+    const r = await api('GET', '/api/subscribers/' + encodeURIComponent(arg));
+    if (!live(view)) return;
+    if (r.status === 404) { alarm(t('subscriber.notfound')); return; }
+    if (!r.ok) { apiError(r); return; }
+    const d = r.data;
+    const card = (k, v, id) => h('li', { class: 'card' }, h('span', { class: 'k', text: t(k) }), h('span', { class: 'v', id, text: v }));
+    main.appendChild(h('h2', { text: t('subscriber.wallet', { msisdn: d.msisdn }) }));
+    main.appendChild(h('ul', { class: 'cards' },
+      card('subscriber.balance', fmtNum(d.balance), 'sub-balance'),
+      card('subscriber.lifetime', fmtNum(d.lifetime)),
+      card('subscriber.tier', d.tier || '-', 'sub-tier'),
+      card('subscriber.state', d.blocked ? t('subscriber.blocked') : t('subscriber.active'), 'sub-state'),
+      card('subscriber.since', d.since ? fmtTime(d.since) : '-')));
+    main.appendChild(dataTable('subscriber.lots', [
+      { key: 'date', label: 'col.earned' },
+      { key: 'points', label: 'col.points', num: true, fmt: (o) => fmtNum(o.points) },
+      { key: 'expires', label: 'col.expires', fmt: (o) => o.expires || t('never') },
+    ], d.lots || [], 'lots-' + d.msisdn + '.csv'));
+
+    if (canEdit) main.appendChild(careForms(d));
+
+    main.appendChild(dataTable('subscriber.history', [
+      { key: 'at', label: 'col.when', fmt: (o) => fmtTime(o.at) },
+      { key: 'kind', label: 'col.kind' },
+      { key: 'points', label: 'col.points', num: true, fmt: (o) => fmtNum(o.points) },
+      { key: 'balance', label: 'col.balance', num: true, fmt: (o) => fmtNum(o.balance) },
+      { key: 'rule', label: 'col.rule' },
+      { key: 'ref', label: 'col.ref' },
+    ], d.history || [], 'history-' + d.msisdn + '.csv'));
+    main.appendChild(dataTable('subscriber.redemptions', [
+      { key: 'at', label: 'col.when', fmt: (o) => fmtTime(o.at) },
+      { key: 'item', label: 'col.item' },
+      { key: 'price', label: 'col.price', num: true, fmt: (o) => fmtNum(o.price) },
+      { key: 'gift_day', label: 'col.giftday' },
+      { key: 'state', label: 'col.fulfilment', fmt: (o) => t('rstate.' + o.state) },
+      { key: 'reference', label: 'col.reference' },
+      { key: 'reason', label: 'col.reason' },
+    ], d.redemptions || [], 'redemptions-' + d.msisdn + '.csv', 'subscriber.noredemptions'));
+  };
+
+  function careForms(d) {
+    const wrap = h('div', {});
+    let rid = requestId();
+    const pts = h('input', { name: 'points', type: 'number', step: 1, required: true });
+    const reason = h('textarea', { name: 'reason', rows: 2, cols: 40, required: true, maxlength: 200 });
+    const adj = h('form', { id: 'adjust-form', novalidate: true },
+      h('fieldset', {}, h('legend', { text: t('adjust.title') }),
+        h('div', { class: 'row' }, field('adjust.points', pts, 'adjust.points.hint'), field('adjust.reason', reason, 'adjust.reason.hint')),
+        h('button', { type: 'submit', text: t('adjust.submit') })));
+    adj.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const p = Number(pts.value);
+      if (!Number.isInteger(p) || p === 0) { alarm(t('adjust.badpoints')); pts.focus(); return; }
+      if (reason.value.trim().length < 3) { alarm(t('adjust.needreason')); reason.focus(); return; }
+      const res = await api('POST', '/api/subscribers/' + d.msisdn + '/adjust', { points: p, reason: reason.value.trim(), request_id: rid });
+      if (!res.ok) { apiError(res); return; } // the same request id on retry: never twice
+      rid = requestId();
+      await route();
+      say(t('adjust.done', { points: fmtNum(res.data.points), balance: fmtNum(res.data.balance) }));
+    });
+    wrap.appendChild(adj);
+    const why = h('input', { name: 'block-reason', maxlength: 200 });
+    const blk = h('form', { id: 'block-form', novalidate: true },
+      h('fieldset', {}, h('legend', { text: d.blocked ? t('unblock.title') : t('block.title') }),
+        field('block.reason', why),
+        h('button', { type: 'submit', class: d.blocked ? null : 'danger', text: d.blocked ? t('unblock.submit') : t('block.submit') })));
+    blk.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const body = why.value.trim() ? { reason: why.value.trim() } : {};
+      const res = await api('POST', '/api/subscribers/' + d.msisdn + (d.blocked ? '/unblock' : '/block'), body);
+      if (!res.ok) { apiError(res); return; }
+      await route();
+      say(d.blocked ? t('unblock.done') : t('block.done'));
+    });
+    wrap.appendChild(blk);
+    return wrap;
+  }
+
+  // ------------------------------------------------------------------ dead letters, audit
+  function streamView(titleKey, path, cols, csvName) {
+    return async function (main, arg, view) {
+      main.appendChild(h('h1', { text: t(titleKey) }));
+      const holder = h('div', {});
+      main.appendChild(holder);
+      const pages = [];
+      const load = async (before) => {
+        const r = await api('GET', path + '?count=50' + (before ? '&before=' + encodeURIComponent(before) : ''));
+        if (!live(view)) return;
+        if (!r.ok) { apiError(r); return; }
+        pages.push(r.data.items || []);
+        holder.textContent = '';
+        holder.appendChild(dataTable(titleKey + '.caption', cols, pages.flat(), csvName));
+        if (r.data.next) {
+          holder.appendChild(h('button', { type: 'button', class: 'secondary', text: t('more'), on: { click: () => load(r.data.next) } }));
+        }
+      };
+      await load(null);
+    };
+  }
+  VIEWS.deadletters = streamView('deadletters.title', '/api/deadletters', [
+    { key: 'id', label: 'col.id' },
+    { key: 'at', label: 'col.when', fmt: (o) => fmtTimeMs(o.at) },
+    { key: 'source', label: 'col.source' },
+    { key: 'reason', label: 'col.reason' },
+    { key: 'raw', label: 'col.raw' },
+  ], 'deadletters.csv');
+  VIEWS.audit = streamView('audit.title', '/api/audit', [
+    { key: 'at', label: 'col.when', fmt: (o) => fmtTimeMs(o.at) },
+    { key: 'who', label: 'col.who' },
+    { key: 'role', label: 'col.role' },
+    { key: 'what', label: 'col.what' },
+    { key: 'target', label: 'col.target' },
+    { key: 'before', label: 'col.before', fmt: (o) => JSON.stringify(o.before) },
+    { key: 'after', label: 'col.after', fmt: (o) => JSON.stringify(o.after) },
+    { key: 'ip', label: 'col.ip' },
+  ], 'audit.csv');
+
+  // ------------------------------------------------------------------ live board
+  VIEWS.board = async function (main, arg, view) {
+    main.appendChild(h('h1', { text: t('board.title') }));
+    const day = h('input', { type: 'date', id: 'board-day', value: arg || '' });
+    const ctl = h('form', { class: 'row', novalidate: true }, field('board.day', day, 'board.day.hint'),
+      h('button', { type: 'submit', text: t('board.show') }));
+    ctl.addEventListener('submit', (ev) => { ev.preventDefault(); go('board', day.value); });
+    main.appendChild(ctl);
+    const stamp = h('p', { class: 'note', id: 'board-updated', 'aria-live': 'off' });
+    const body = h('div', { id: 'board-body' });
+    main.appendChild(stamp);
+    main.appendChild(body);
+    const tick = async () => {
+      const r = await api('GET', '/api/board' + (arg ? '?day=' + encodeURIComponent(arg) : ''));
+      if (!live(view)) return;
+      if (!r.ok) { apiError(r); } else { drawBoard(body, r.data); stamp.textContent = t('board.updated', { at: fmtTimeMs(Date.now()), every: BOARD_REFRESH_MS / 1000 }); }
+      // Refresh while the board is shown; paused while the tab is hidden (no load for nobody).
+      S.timer = setTimeout(function again() {
+        if (!live(view)) return;
+        if (document.hidden) { S.timer = setTimeout(again, BOARD_REFRESH_MS); return; }
+        tick();
+      }, BOARD_REFRESH_MS);
+    };
+    await tick();
+  };
+
+  function drawBoard(body, b) {
+    body.textContent = '';
+    const total = (b.per_minute || []).reduce((a, x) => a + x.count, 0);
+    const last = (b.per_minute || []).slice(-1)[0];
+    const card = (k, v, id) => h('li', { class: 'card' }, h('span', { class: 'k', text: t(k) }), h('span', { class: 'v', id, text: v }));
+    body.appendChild(h('ul', { class: 'cards' },
+      card('board.giftday', b.day + (b.open_now ? ' · ' + t('board.open') : ' · ' + t('board.closed')), 'board-giftday'),
+      card('board.lastminute', last ? fmtNum(last.count) : '0', 'board-rate'),
+      card('board.total15', fmtNum(total)),
+      card('board.pending', fmtNum(b.fulfilment.pending || 0), 'board-pending'),
+      card('board.refunded', fmtNum(b.fulfilment.refunded || 0), 'board-refunded')));
+    if (b.catalog !== 'stored') body.appendChild(h('p', { class: 'na', text: t('board.nocatalog') }));
+    if (!b.fulfilment.stream_exists) body.appendChild(h('p', { class: 'na', text: t('board.nostream') }));
+    if (b.per_minute_capped) body.appendChild(h('p', { class: 'na', text: t('board.capped') }));
+    const labels = (b.per_minute || []).map((x) => new Intl.DateTimeFormat(LOCALE[S.lang], { hour: '2-digit', minute: '2-digit' }).format(new Date(x.minute)));
+    body.appendChild(barChart('board.chart', labels, [{ cls: 'bar', name: t('board.redemptions'), values: (b.per_minute || []).map((x) => x.count) }]));
+    const rows = b.items || [];
+    body.appendChild(dataTable('board.items', [
+      { key: 'id', label: 'col.id' },
+      { key: 'name', label: 'col.name', fmt: itemName, raw: itemName },
+      { key: 'stock_per_day', label: 'col.stock', num: true, fmt: (o) => (o.stock_per_day ? fmtNum(o.stock_per_day) : t('unlimited')) },
+      { key: 'left', label: 'col.left', num: true, fmt: (o) => (o.left === null ? t('unlimited') : fmtNum(o.left)) },
+      { key: 'paid', label: 'col.paid', num: true, raw: (o) => o.paid + o.queued, fmt: (o) => fmtNum(o.paid + o.queued) },
+      { key: 'reserved', label: 'col.reserved', num: true, fmt: (o) => fmtNum(o.reserved) },
+      { key: 'released', label: 'col.released', num: true, fmt: (o) => fmtNum(o.released) },
+      { key: 'refunded', label: 'col.refundedfail', num: true, fmt: (o) => fmtNum(o.refunded) },
+      { key: 'killed', label: 'col.state', raw: (o) => (o.killed || !o.enabled ? 'off' : 'on'),
+        fmt: (o) => h('span', { class: 'badge ' + (o.killed || !o.enabled ? 'bad' : 'good'), text: o.killed || !o.enabled ? t('catalog.off') : t('catalog.on') }) },
+    ], rows, 'board-' + b.day + '.csv', 'board.noitems'));
+    if ((b.fulfilment.groups || []).length) {
+      body.appendChild(dataTable('board.groups', [
+        { key: 'group', label: 'col.group' },
+        { key: 'consumers', label: 'col.consumers', num: true },
+        { key: 'pending', label: 'col.pending', num: true },
+      ], b.fulfilment.groups, 'fulfilment-groups.csv'));
+    }
+    body.appendChild(h('p', { class: 'note', text: t('board.explain') }));
+  }
+
+  // ------------------------------------------------------------------ reports
+  VIEWS.reports = async function (main, arg, view) {
+    main.appendChild(h('h1', { text: t('reports.title') }));
+    main.appendChild(h('p', { class: 'note', text: t('reports.scale') }));
+    const progress = h('p', { id: 'reports-progress', role: 'status' });
+    const out = h('div', { id: 'reports-body' });
+    main.appendChild(h('button', { type: 'button', id: 'reports-run', text: t('reports.run'), on: { click: () => run() } }));
+    main.appendChild(progress);
+    main.appendChild(out);
+    const run = async () => {
+      const acc = { wallets: 0, liability: 0, lifetime: 0, balances: [], days: {}, items: {}, dlq: 0, hl: 0, done: false };
+      let cursor = '0';
+      for (let i = 0; i < REPORT_MAX_PAGES; i++) {
+        const r = await api('GET', '/api/reports/wallets?count=' + REPORT_PAGE + '&cursor=' + cursor);
+        if (!live(view)) return;
+        if (!r.ok) { apiError(r); return; }
+        const p = r.data;
+        acc.wallets += p.wallets; acc.liability += p.liability; acc.lifetime += p.lifetime;
+        acc.balances.push(...p.balances);
+        acc.dlq = p.dlq_waiting; acc.hl = p.history_len;
+        for (const [d, v] of Object.entries(p.days)) {
+          const a = (acc.days[d] = acc.days[d] || { issued: 0, redeemed: 0, refunded: 0, reversed: 0 });
+          for (const k of Object.keys(a)) a[k] += v[k] || 0;
+        }
+        for (const [id, v] of Object.entries(p.items)) {
+          const a = (acc.items[id] = acc.items[id] || { count: 0, points: 0 });
+          a.count += v.count || 0; a.points += v.points || 0;
+        }
+        progress.textContent = t('reports.progress', { n: fmtNum(acc.wallets) });
+        cursor = p.cursor;
+        if (p.done) { acc.done = true; break; }
+      }
+      drawReports(out, acc);
+      progress.textContent = acc.done ? t('reports.complete', { n: fmtNum(acc.wallets) }) : t('reports.partial', { n: fmtNum(acc.wallets) });
+    };
+    await run();
+  };
+
+  // Share of all points held by the top 20% of wallets by balance.
+  function topShare(balances) {
+    const sorted = balances.slice().sort((a, b) => b - a);
+    const total = sorted.reduce((a, x) => a + x, 0);
+    const k = Math.ceil(sorted.length * 0.2);
+    const top = sorted.slice(0, k).reduce((a, x) => a + x, 0);
+    return total > 0 ? top / total : 0;
+  }
+
+  function drawReports(out, acc) {
+    out.textContent = '';
+    const card = (k, v, id) => h('li', { class: 'card' }, h('span', { class: 'k', text: t(k) }), h('span', { class: 'v', id, text: v }));
+    out.appendChild(h('ul', { class: 'cards' },
+      card('reports.wallets', fmtNum(acc.wallets), 'rep-wallets'),
+      card('reports.liability', fmtNum(acc.liability), 'rep-liability'),
+      card('reports.top20', fmtPct(topShare(acc.balances)), 'rep-top20'),
+      card('reports.dlq', fmtNum(acc.dlq), 'rep-dlq')));
+    const days = Object.keys(acc.days).sort().slice(-31);
+    const rows = days.map((d) => Object.assign({ day: d }, acc.days[d]));
+    out.appendChild(barChart('reports.perday', days.map((d) => d.slice(5)), [
+      { cls: 'issued', name: t('reports.issued'), values: rows.map((x) => x.issued) },
+      { cls: 'redeemed', name: t('reports.redeemed'), values: rows.map((x) => x.redeemed) },
+    ]));
+    out.appendChild(h('p', { class: 'note', text: t('reports.historynote', { n: acc.hl }) }));
+    out.appendChild(dataTable('reports.perday.table', [
+      { key: 'day', label: 'col.day' },
+      { key: 'issued', label: 'reports.issued', num: true, fmt: (o) => fmtNum(o.issued) },
+      { key: 'redeemed', label: 'reports.redeemed', num: true, fmt: (o) => fmtNum(o.redeemed) },
+      { key: 'refunded', label: 'reports.refunded', num: true, fmt: (o) => fmtNum(o.refunded) },
+      { key: 'reversed', label: 'reports.reversed', num: true, fmt: (o) => fmtNum(o.reversed) },
+    ], rows, 'points-per-day.csv'));
+    const items = Object.entries(acc.items).map(([id, v]) => ({ id, count: v.count, points: v.points }))
+      .sort((a, b) => b.count - a.count).slice(0, 10);
+    if (items.length) {
+      out.appendChild(barChart('reports.topitems', items.map((x) => x.id), [{ cls: 'bar', name: t('reports.redemptions'), values: items.map((x) => x.count) }]));
+    }
+    out.appendChild(dataTable('reports.topitems.table', [
+      { key: 'id', label: 'col.item' },
+      { key: 'count', label: 'reports.redemptions', num: true, fmt: (o) => fmtNum(o.count) },
+      { key: 'points', label: 'col.points', num: true, fmt: (o) => fmtNum(o.points) },
+    ], items, 'top-items.csv', 'reports.noitems'));
+    out.appendChild(dataTable('reports.summary.table', [
+      { key: 'k', label: 'col.measure', fmt: (o) => t(o.k), raw: (o) => o.k },
+      { key: 'v', label: 'col.value', num: true },
+    ], [
+      { k: 'reports.wallets', v: acc.wallets },
+      { k: 'reports.liability', v: acc.liability },
+      { k: 'reports.lifetime', v: acc.lifetime },
+      { k: 'reports.top20', v: topShare(acc.balances).toFixed(4) },
+      { k: 'reports.dlq', v: acc.dlq },
+    ], 'report-summary.csv'));
+  }
+
+  // ------------------------------------------------------------------ start
+  async function start() {
+    const saved = localStorage.getItem('lgw.lang');
+    const guess = (navigator.language || 'en').slice(0, 2);
+    await setLang(saved || (LANGS.includes(guess) ? guess : 'en'));
+    document.getElementById('lang').addEventListener('change', async (ev) => {
+      await setLang(ev.target.value);
+      await route(); // redraw the current view in the new language
+    });
+    document.getElementById('logout').addEventListener('click', async () => {
+      await api('POST', '/api/logout');
+      clearSession();
+      go('login');
+    });
+    window.addEventListener('hashchange', route);
+    await route();
+    document.body.setAttribute('data-ready', '1');
+  }
+  start();
+})();

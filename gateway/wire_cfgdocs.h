@@ -1,0 +1,53 @@
+/*
+ * wire_cfgdocs.h - loyaltygw follows the staff console (issue 5): marketing's catalogue and
+ * gift-day calendar, stored by loyalty-admin as versioned documents in Redis (cfg:{adm}:catalog,
+ * cfg:{adm}:giftdays: hashes {doc, version, at, by}, admin/adm_config.c), and the per-item kill
+ * switches cat:{ITEM}:k it sets. Part of the loyaltygw program only (wire_*.c). Owner: the
+ * staff-console engineer.
+ *
+ * Every catalog.docs_poll_ms (and at start-up, as soon as Redis answers) one round:
+ *   - HGET <doc> version for each document (cheap: the document itself is read only when its
+ *     version differs from the one loaded); a different version is read with HMGET doc version,
+ *     validated by the catalog library through wire_catalog (cat_catalog_parse with the loyalty
+ *     table's tiers / cat_calendar_config_parse + cat_calendar_new) and switched in atomically.
+ *     An invalid document is logged once with the library's reason and never loaded: the
+ *     previous catalogue / calendar stays. No document stored (version absent): the files of
+ *     catalog.file / catalog.giftdays_file stay in force - they are the bootstrap.
+ *     (catalog.follow_redis_docs false: this part is off, the files rule.)
+ *   - EXISTS cat:{ITEM}:k for every item of the current catalogue, mirrored into the store's
+ *     in-memory kill switches (cat_item_kill / cat_item_revive), so the menus hide a stopped item
+ *     within one poll. The reserve script checks the key itself, so redemptions of a stopped item
+ *     are refused at once on every gateway, whatever the mirror says.
+ * One round at a time; each request has gw_redis's deadline; a failed round is simply retried at
+ * the next tick.
+ *
+ * Ownership: struct wire_cfgdocs owns its timer and, per round, a struct that its requests share
+ * (freed by the last callback). Free it after gw_redis_free (which ends the requests in flight
+ * with -ECANCELED; their callbacks then touch nothing but the round) and before the wire_catalog
+ * it feeds.
+ */
+#ifndef WIRE_CFGDOCS_H
+#define WIRE_CFGDOCS_H
+
+struct event_base;
+struct gw_config;
+struct gw_redis;
+struct wire_catalog;
+struct wire_cfgdocs;
+
+#define WIRE_CFGDOCS_KEY_CATALOG "cfg:{adm}:catalog"
+#define WIRE_CFGDOCS_KEY_GIFTDAYS "cfg:{adm}:giftdays"
+
+/* base, redis, cat and cfg are borrowed and must outlive the module (cfg is read at each load:
+ * the loyalty tiers, which SIGHUP may change). Starts polling. NULL on ENOMEM or bad args. */
+struct wire_cfgdocs *wire_cfgdocs_new(struct event_base *base, struct gw_redis *redis,
+                                      struct wire_catalog *cat, const struct gw_config *cfg);
+
+/* After a SIGHUP reloaded the files: forget what was loaded so that the stored documents are
+ * read and applied again at once (they take precedence over the files). */
+void wire_cfgdocs_resync(struct wire_cfgdocs *d);
+
+/* NULL is a no-op. See the ownership note above for the order. */
+void wire_cfgdocs_free(struct wire_cfgdocs *d);
+
+#endif
