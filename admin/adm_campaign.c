@@ -5,10 +5,12 @@
  * progress the runner publishes, through the same script (gateway/lua/broadcast.lua).
  * Owner: the broadcast engineer.
  *
- *   POST /api/campaigns {id, texts: {lang: text}, default_lang?, send_at, request_id?}  marketing
+ *   POST /api/campaigns {id, texts: {lang: text}, default_lang?, send_at, zone?}  marketing
  *        send_at: "next_opening" | "now" | unix seconds | "YYYY-MM-DDTHH:MM[:SS](Z|+HH:MM)"
- *   GET  /api/campaigns                 the newest 50 ids with their state and figures   all
- *   GET  /api/campaigns/{id}            definition and progress                          all
+ *                 | "YYYY-MM-DDTHH:MM[:SS]" with zone (IANA): a local time in that zone
+ *   GET  /api/campaigns[?zone=IANA]     the newest 50 ids with their state and figures   all
+ *   GET  /api/campaigns/{id}[?zone=]    definition and progress                          all
+ *        with zone: send_at_local "YYYY-MM-DD HH:MM" in that zone
  *   POST /api/campaigns/{id}/cancel                                                      marketing
  *   POST /api/subscribers/{msisdn}/optin, /optout                                         care
  *
@@ -17,6 +19,11 @@
  * script's "create" op on slot {bc}; the audit record goes to adm:{adm}:audit right after (like
  * subscriber changes). Re-sending the same definition (a retry after a 503) answers 200 and
  * writes the record again, marked "replay"; another definition under the same id is 409.
+ *
+ * Local times (the console's "at a chosen time", in the programme's zone) are converted here with
+ * the system's tzdata through the catalog library, the rules the gateways and the calendar use:
+ * a browser's own zone database can disagree (Chromium 156's ICU puts Casablanca at +00 in
+ * December 2026 where tzdata 2025c says +01), and an hour off is a reminder at the wrong time.
  */
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -27,6 +34,7 @@
 #include <time.h>
 
 #include "adm_priv.h"
+#include "catalog.h"
 #include "gw_broadcast.h"
 #include "gw_core.h"
 
@@ -97,6 +105,66 @@ static int parse_time(const char *s, int64_t *out)
     return 0;
 }
 
+/* The zone named by the request (cfg.zoneinfo_dir, else the system's). NULL when the name is
+ * not an installed IANA zone. The caller frees it with cat_tz_free. */
+static struct cat_tz *load_zone(struct adm_req *r, const char *name)
+{
+    struct cat_tz *tz = NULL;
+    int rc = r->srv->cfg.zoneinfo_dir[0] ? cat_tz_load_dir(r->srv->cfg.zoneinfo_dir, name, &tz)
+                                         : cat_tz_load(name, &tz);
+    return rc < 0 ? NULL : tz;
+}
+
+/* "2026-12-05T09:30[:SS]" (no offset) in zone -> unix s. 0, -EINVAL (not that form, or a
+ * field out of range) or -ENOENT (the clocks skip that time there: a spring-forward gap). A
+ * time that happens twice (fall-back overlap) is the earlier instant. */
+static int parse_local(const char *s, const struct cat_tz *tz, int64_t *out)
+{
+    int y, mo, d, h, mi, sec = 0, n = 0;
+    enum cat_tz_fold fold;
+    const char *p;
+
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5 || n != 16)
+        return -EINVAL;
+    p = s + n;
+    if (*p == ':') {
+        if (sscanf(p, ":%2d%n", &sec, &n) != 1 || n != 3)
+            return -EINVAL;
+        p += n;
+    }
+    if (*p != '\0' || y < 2000 || y > 2100)
+        return -EINVAL;
+    if (cat_tz_local_to_utc(tz, y, mo, d, h, mi, sec, CAT_TZ_EARLIER, out, &fold) < 0)
+        return -EINVAL;
+    return fold == CAT_TZ_GAP ? -ENOENT : 0;
+}
+
+/* ?zone=: send_at_local for o, or a 400 answered (then false). */
+static bool add_local(struct adm_req *r, json_t *campaigns, json_t *one)
+{
+    const char *zone = adm_query(r, "zone");
+    struct cat_tz *tz;
+    char buf[32];
+
+    if (!zone)
+        return true;
+    tz = load_zone(r, zone);
+    if (!tz) {
+        adm_reply_error(r, 400, "zone", "zone: not an installed IANA time zone");
+        return false;
+    }
+    for (size_t i = 0; i < (campaigns ? json_array_size(campaigns) : 1); i++) {
+        json_t *o = campaigns ? json_array_get(campaigns, i) : one;
+        json_t *at = json_object_get(o, "send_at");
+        if (json_is_integer(at))
+            json_object_set_new(
+                o, "send_at_local",
+                json_string(cat_tz_format_local(tz, json_integer_value(at), buf, sizeof(buf))));
+    }
+    cat_tz_free(tz);
+    return true;
+}
+
 /* ---------------------------------------------------------------- create */
 
 static void create_audited(struct adm_req *r, const struct redisReply *reply)
@@ -150,8 +218,8 @@ static void create_done(struct adm_req *r, const struct redisReply *reply)
 
 void adm_h_campaign_create(struct adm_req *r)
 {
-    static const char *const keys[] = {"id", "texts", "default_lang", "send_at", NULL};
-    json_t *jid, *jtexts, *jdl, *jat, *info, *v;
+    static const char *const keys[] = {"id", "texts", "default_lang", "send_at", "zone", NULL};
+    json_t *jid, *jtexts, *jdl, *jat, *jzone, *info, *v;
     const char *id, *dl = NULL, *lang, *why = NULL;
     char send_at[24] = "", now_ms[24];
     int64_t now = adm_now_ms() / 1000, at = 0;
@@ -215,8 +283,28 @@ void adm_h_campaign_create(struct adm_req *r)
         return;
     }
     jat = json_object_get(r->body, "send_at");
+    jzone = json_object_get(r->body, "zone");
     const char *when = "at";
-    if (json_is_string(jat) && strcmp(json_string_value(jat), "next_opening") == 0) {
+    if (jzone) {
+        /* a local wall-clock time in the named zone, converted with the system's tzdata */
+        struct cat_tz *tz = json_is_string(jzone) ? load_zone(r, json_string_value(jzone)) : NULL;
+        bool known = tz != NULL;
+        int rc = tz && json_is_string(jat) ? parse_local(json_string_value(jat), tz, &at) : -EINVAL;
+        cat_tz_free(tz);
+        if (!known || rc < 0) {
+            json_decref(info);
+            if (!known)
+                adm_reply_error(r, 400, "zone", "zone: not an installed IANA time zone");
+            else if (rc == -ENOENT)
+                adm_reply_error(r, 400, "send_at",
+                                "send_at: %.32s does not exist in %.64s (the clocks skip it)",
+                                json_string_value(jat), json_string_value(jzone));
+            else
+                adm_reply_error(r, 400, "send_at",
+                                "send_at: \"YYYY-MM-DDTHH:MM[:SS]\", a local time, with zone");
+            return;
+        }
+    } else if (json_is_string(jat) && strcmp(json_string_value(jat), "next_opening") == 0) {
         when = "next_opening";
     } else if (json_is_string(jat) && strcmp(json_string_value(jat), "now") == 0) {
         at = now;
@@ -313,7 +401,12 @@ static void got_campaign(struct adm_req *r, const struct redisReply *reply)
         adm_reply_error(r, 404, "id", "no campaign \"%s\"", r->arg);
         return;
     }
-    adm_reply_json(r, 200, campaign_json(reply));
+    json_t *o = campaign_json(reply);
+    if (!add_local(r, NULL, o)) {
+        json_decref(o);
+        return;
+    }
+    adm_reply_json(r, 200, o);
 }
 
 void adm_h_campaign_get(struct adm_req *r)
@@ -345,6 +438,8 @@ static void list_next(struct adm_req *r)
     char key[GW_BC_KEY_MAX];
 
     if (r->n2 >= (int64_t)json_array_size(r->j2)) {
+        if (!add_local(r, json_object_get(r->j1, "campaigns"), NULL))
+            return;
         json_t *o = r->j1;
         r->j1 = NULL;
         adm_reply_json(r, 200, o);

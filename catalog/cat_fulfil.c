@@ -18,8 +18,10 @@
  *     |  \--(T marker)--> WAIT (until next_ms)              |--permanent-----> FINAL
  *     |--(no marker, voucher/charity)--> FINAL              |--temporary-----> SCHED --> WAIT
  *     \--(F/R marker: decided before a crash)--> CHARITY | TRANSITION    (past the deadline: FINAL)
- *   FINAL (SET F|R marker) --> [CHARITY] --> TRANSITION (mark fulfilled | refund; SMS on DONE)
+ *   FINAL (SET F|R marker) --> [CHARITY] --> TRANSITION (mark fulfilled | refund)
+ *     --(DONE, with an SMS sender)--> LANG (HGET lang of each recipient; then the SMS)
  *     --> ACK (XACK) --> freed
+ *   LANG never retries: a recipient whose language cannot be read gets the default language.
  *
  * Callbacks find their job through the pointer they were given: a job is never freed while a
  * request of its own is outstanding, and the worker outlives the clients (cat_fulfil.h's order:
@@ -48,6 +50,8 @@
 #define MSISDN_MAX 21
 #define STORE_RETRY_MIN_MS 200u
 #define BATCH_MAX 256u
+#define LANG_MAX 8         /* a language code as the USSD menu saves it: 2-3 letters + NUL */
+#define SMS_TEXT_MAX 1024u /* bytes of one SMS text: 8 UCS-2 parts are ~536 characters */
 
 enum job_state {
     J_MARKER = 0,
@@ -57,10 +61,11 @@ enum job_state {
     J_FINAL,
     J_CHARITY,
     J_TRANSITION,
+    J_LANG,
     J_ACK,
 };
-static const char *const job_state_names[] = {"MARKER", "WAIT",    "CALL",       "SCHED",
-                                              "FINAL",  "CHARITY", "TRANSITION", "ACK"};
+static const char *const job_state_names[] = {"MARKER",  "WAIT",       "CALL", "SCHED", "FINAL",
+                                              "CHARITY", "TRANSITION", "LANG", "ACK"};
 
 enum job_decision { D_NONE = 0, D_FULFIL, D_REFUND };
 
@@ -94,6 +99,9 @@ struct job {
     unsigned store_tries; /* consecutive failures of the current state's request */
     char reference[CAT_REF_MAX];
     char reason[CAT_REASON_MAX];
+    /* J_LANG: the recipients' saved languages ("" = the default), read one after the other */
+    unsigned lang_step; /* 0: the subscriber's, 1: the beneficiary's, 2: done */
+    char lang_sub[LANG_MAX], lang_to[LANG_MAX];
 };
 
 struct cat_fulfil_worker {
@@ -171,6 +179,25 @@ int64_t cat_fulfil_next_attempt(const struct cat_fulfil_config *cfg, unsigned at
         return -1;
     next = now_ms + cat_fulfil_backoff_ms(cfg->retry_min_ms, cfg->retry_max_ms, attempts, rng);
     return next > deadline ? deadline : next;
+}
+
+const char *cat_fulfil_sms_kind_name(enum cat_sms_kind kind)
+{
+    switch (kind) {
+    case CAT_SMS_CONFIRM:
+        return "confirm";
+    case CAT_SMS_SENT_TO:
+        return "gift_sent";
+    case CAT_SMS_GIFT_FROM:
+        return "gift_received";
+    case CAT_SMS_VOUCHER:
+        return "voucher";
+    case CAT_SMS_CHARITY:
+        return "charity";
+    case CAT_SMS_APOLOGY:
+        return "apology";
+    }
+    return "";
 }
 
 size_t cat_fulfil_sms_text(enum cat_sms_lang lang, enum cat_sms_kind kind, const char *name,
@@ -500,76 +527,204 @@ static void job_parse(struct job *j, const redisReply *fields)
 
 /* ---------------------------------------------------------------- SMS */
 
-static void item_name(struct job *j, char *out, size_t cap)
+/* The catalogue version the redemption was shown (its names), else the current one; a reference
+ * the caller drops with cat_catalog_unref(). NULL without a catalogue. */
+static struct cat_catalog *job_catalog(const struct job *j)
 {
     struct cat_store *s = j->w->deps.catalog;
-    enum cat_lang lang = j->w->cfg.sms_lang == CAT_SMS_FR ? CAT_LANG_FR : CAT_LANG_EN;
     struct cat_catalog *c = NULL;
-    const struct cat_item *it;
 
-    snprintf(out, cap, "%s", j->item);
     if (!s)
-        return;
+        return NULL;
     if (j->version[0])
         c = cat_store_find_version(s, j->version);
-    if (!c)
-        c = cat_store_current(s);
-    if (!c)
-        return;
-    it = cat_catalog_find(c, j->item);
-    if (it && it->name[lang] && it->name[lang][0])
-        snprintf(out, cap, "%s", it->name[lang]);
-    cat_catalog_unref(c);
+    return c ? c : cat_store_current(s);
 }
 
-static void sms(struct job *j, const char *to, enum cat_sms_kind kind, const char *name,
-                const char *other)
+/* The built-in text (English or French): the recipient's language when it is one of the two,
+ * else the configured one. */
+static size_t builtin_text(const struct cat_fulfil_worker *w, const char *lang,
+                           const struct cat_sms_fields *f, char *out, size_t cap)
+{
+    enum cat_sms_lang bl = strcmp(lang, "fr") == 0   ? CAT_SMS_FR
+                           : strcmp(lang, "en") == 0 ? CAT_SMS_EN
+                                                     : w->cfg.sms_lang;
+    const char *name = f->name[bl == CAT_SMS_FR ? CAT_LANG_FR : CAT_LANG_EN];
+    const char *other = "";
+
+    switch (f->kind) {
+    case CAT_SMS_CONFIRM:
+        other = f->reference;
+        break;
+    case CAT_SMS_SENT_TO:
+        other = f->beneficiary;
+        break;
+    case CAT_SMS_GIFT_FROM:
+        other = f->sender;
+        break;
+    case CAT_SMS_VOUCHER:
+        other = f->code;
+        break;
+    case CAT_SMS_CHARITY:
+        other = f->cause;
+        break;
+    case CAT_SMS_APOLOGY:
+        break;
+    }
+    return cat_fulfil_sms_text(bl, f->kind, name, other, f->points, out, cap);
+}
+
+/* One SMS to `to`, whose saved language is lang ("" for the default). c: the catalogue for the
+ * item's names, or NULL. */
+static void sms(struct job *j, struct cat_catalog *c, const char *to, const char *lang,
+                enum cat_sms_kind kind)
 {
     struct cat_fulfil_worker *w = j->w;
-    char text[480];
+    const struct cat_item *it = c ? cat_catalog_find(c, j->item) : NULL;
+    struct cat_sms_fields f = {
+        .kind = kind,
+        .item = j->item,
+        .reference = kind == CAT_SMS_CONFIRM ? j->reference : "",
+        .beneficiary = kind == CAT_SMS_SENT_TO ? j->to : "",
+        .sender = kind == CAT_SMS_GIFT_FROM ? j->msisdn : "",
+        .code = kind == CAT_SMS_VOUCHER ? j->code : "",
+        .cause = kind == CAT_SMS_CHARITY ? j->cause : "",
+        .points = j->price,
+    };
+    char text[SMS_TEXT_MAX];
     char mask[GW_MASK_LEN];
+    int n = -ENOENT;
 
     if (!w->deps.send_sms || !to || !to[0])
         return;
-    cat_fulfil_sms_text(w->cfg.sms_lang, kind, name, other, j->price, text, sizeof(text));
+    for (int l = 0; l < CAT_LANG__COUNT; l++)
+        f.name[l] = it && it->name[l] && it->name[l][0] ? it->name[l] : j->item;
+    if (w->deps.sms_text)
+        n = w->deps.sms_text(w->deps.sms_text_arg, lang, &f, text, sizeof(text));
+    if (n <= 0) {
+        if (w->deps.sms_text)
+            jlog(j, GW_LOG_DEBUG, "no %s text for lang \"%s\" (%d): built-in text",
+                 cat_fulfil_sms_kind_name(kind), lang, n);
+        builtin_text(w, lang, &f, text, sizeof(text));
+    }
     if (w->deps.send_sms(w->deps.sms_arg, to, text) == 0) {
         w->st.sms_sent++;
+        jlog(j, GW_LOG_DEBUG, "%s SMS to %s (lang \"%s\")", cat_fulfil_sms_kind_name(kind),
+             gw_mask_msisdn(to, mask), lang);
     } else {
         w->st.sms_failed++;
         jlog(j, GW_LOG_ERROR, "SMS to %s not accepted", gw_mask_msisdn(to, mask));
     }
 }
 
-/* The transition was applied by this call: tell the people concerned. */
+/* A gift to someone else: the beneficiary gets SMS of their own. */
+static bool job_is_gift(const struct job *j)
+{
+    return j->to[0] && strcmp(j->to, j->msisdn) != 0 && j->decision == D_FULFIL &&
+           j->type != CAT_FULFIL_CHARITY;
+}
+
+/* The transition was applied by this call: tell the people concerned, each in their language. */
 static void send_outcome_sms(struct job *j)
 {
-    char name[CAT_NAME_CHARS_MAX * 4 + 1];
-    bool gift = j->to[0] && strcmp(j->to, j->msisdn) != 0;
+    struct cat_catalog *c = job_catalog(j);
+    bool gift = job_is_gift(j);
 
-    item_name(j, name, sizeof(name));
     if (j->decision == D_REFUND) {
-        sms(j, j->msisdn, CAT_SMS_APOLOGY, name, NULL);
-        return;
+        sms(j, c, j->msisdn, j->lang_sub, CAT_SMS_APOLOGY);
+        goto out;
     }
     switch (j->type) {
     case CAT_FULFIL_PROVISIONING:
         if (gift) {
-            sms(j, j->msisdn, CAT_SMS_SENT_TO, name, j->to);
-            sms(j, j->to, CAT_SMS_GIFT_FROM, name, j->msisdn);
+            sms(j, c, j->msisdn, j->lang_sub, CAT_SMS_SENT_TO);
+            sms(j, c, j->to, j->lang_to, CAT_SMS_GIFT_FROM);
         } else
-            sms(j, j->msisdn, CAT_SMS_CONFIRM, name, j->reference);
+            sms(j, c, j->msisdn, j->lang_sub, CAT_SMS_CONFIRM);
         break;
     case CAT_FULFIL_VOUCHER:
         if (gift) {
-            sms(j, j->msisdn, CAT_SMS_SENT_TO, name, j->to);
-            sms(j, j->to, CAT_SMS_GIFT_FROM, name, j->msisdn);
-        }
-        sms(j, gift ? j->to : j->msisdn, CAT_SMS_VOUCHER, name, j->code);
+            sms(j, c, j->msisdn, j->lang_sub, CAT_SMS_SENT_TO);
+            sms(j, c, j->to, j->lang_to, CAT_SMS_GIFT_FROM);
+            sms(j, c, j->to, j->lang_to, CAT_SMS_VOUCHER);
+        } else
+            sms(j, c, j->msisdn, j->lang_sub, CAT_SMS_VOUCHER);
         break;
     case CAT_FULFIL_CHARITY:
-        sms(j, j->msisdn, CAT_SMS_CHARITY, name, j->cause);
+        sms(j, c, j->msisdn, j->lang_sub, CAT_SMS_CHARITY);
         break;
     }
+out:
+    if (c)
+        cat_catalog_unref(c);
+}
+
+/* A saved language from the wallet (untrusted): 2-3 lowercase letters, else "" (the default). */
+static void parse_lang(const redisReply *r, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!r || r->type != REDIS_REPLY_STRING || r->len < 2 || r->len > 3 || r->len >= cap)
+        return;
+    for (size_t i = 0; i < r->len; i++)
+        if (r->str[i] < 'a' || r->str[i] > 'z')
+            return;
+    memcpy(out, r->str, r->len);
+    out[r->len] = '\0';
+}
+
+static void on_lang(void *arg, int err, const redisReply *reply)
+{
+    struct job *j = arg;
+    char *dst = j->lang_step == 0 ? j->lang_sub : j->lang_to;
+
+    j->busy = false;
+    if (j->w->stopping)
+        return;
+    if (err < 0 || reply->type == REDIS_REPLY_ERROR) {
+        j->w->st.lang_fallbacks++;
+        jlog(j, GW_LOG_NOTICE, "language of the %s not read (%s): default language",
+             j->lang_step == 0 ? "subscriber" : "beneficiary",
+             err < 0 ? strerror(-err) : "error reply");
+        dst[0] = '\0';
+    } else
+        parse_lang(reply, dst, LANG_MAX);
+    j->lang_step++;
+    job_run(j);
+}
+
+/* J_LANG: reads the next recipient's language, or sends the SMS when all are known. */
+static void job_lang(struct job *j)
+{
+    const char *who = NULL;
+    char key[MSISDN_MAX + 8];
+    const char *argv[3] = {"HGET", key, "lang"};
+    size_t argvlen[3];
+    int rc;
+
+    if (j->lang_step == 0)
+        who = j->msisdn;
+    else if (j->lang_step == 1 && job_is_gift(j))
+        who = j->to;
+    if (!who) {
+        send_outcome_sms(j);
+        job_set(j, J_ACK);
+        job_run(j);
+        return;
+    }
+    /* the wallet key of gateway/gw_ledger.h (the hash tag keeps it on the subscriber's slot) */
+    snprintf(key, sizeof(key), "lg:{%s}:w", who);
+    for (int i = 0; i < 3; i++)
+        argvlen[i] = strlen(argv[i]);
+    rc = gw_redis_command(j->w->deps.redis, 3, argv, argvlen, on_lang, j);
+    if (rc < 0) {
+        /* not connected, queue full: the default language rather than a delay for an SMS */
+        j->w->st.lang_fallbacks++;
+        (j->lang_step == 0 ? j->lang_sub : j->lang_to)[0] = '\0';
+        j->lang_step++;
+        job_run(j);
+        return;
+    }
+    j->busy = true;
 }
 
 /* ---------------------------------------------------------------- job steps */
@@ -617,7 +772,13 @@ static void after_transition(struct job *j, enum cat_transition t)
             w->st.granted++;
         else
             w->st.refunded++;
-        send_outcome_sms(j);
+        if (w->deps.send_sms) {
+            /* the SMS wait for the recipients' languages (J_LANG), then the entry is acked */
+            j->lang_step = 0;
+            job_set(j, J_LANG);
+            job_run(j);
+            return;
+        }
         break;
     case CAT_TR_ALREADY:
         jlog(j, GW_LOG_INFO, "already %s (a repeat): no SMS", fulfil ? "fulfilled" : "refunded");
@@ -966,6 +1127,9 @@ static void job_run(struct job *j)
             rc = w->deps.store->refund(w->deps.store_ctx, j->rid, j->reason, now / 1000,
                                        on_transition, j);
         break;
+    case J_LANG:
+        job_lang(j);
+        return;
     case J_ACK: {
         const char *argv[4] = {"XACK", w->cfg.stream, w->cfg.group, j->id};
         size_t argvlen[4];

@@ -30,7 +30,17 @@
  *     (XAUTOCLAIM) entries idle that long in any consumer (one that died mid-call).
  * The SMS go out when the store transition is applied by this call (CAT_TR_DONE), never on a
  * repeat (CAT_TR_ALREADY): a redemption queued twice, or replayed after a crash, does not text
- * twice; a crash in the microseconds between the commit and the SMS hook loses that SMS.
+ * twice; a crash (or a stop) between the commit and the SMS hook loses that SMS.
+ *
+ * SMS language: each recipient is written to in their own language. Before sending, the job reads
+ * the recipient's saved language with one HGET lg:{MSISDN}:w lang (the field the USSD language
+ * menu saves; the relative's own wallet for a gift), within the Redis client's deadline, one
+ * recipient after the other (a job has one request outstanding). No field, a malformed one, an
+ * error or a timeout: "" (the default language). The text comes from the sms_text hook (loyaltygw:
+ * the menu file's "sms" section, gateway/wire_fulfil.c) with the item's names in the four
+ * catalogue languages; without the hook, or when it has no text, from the built-in English and
+ * French texts (cat_fulfil_sms_text) in the recipient's language when it is en or fr, else in
+ * cfg.sms_lang.
  *
  * Threading: everything runs on the caller's libevent loop; nothing locks.
  */
@@ -130,7 +140,41 @@ struct cat_fulfil_store_ops {
  * when accepted, < 0 when not (logged and counted; the fulfilment itself is not undone). */
 typedef int (*cat_fulfil_send_sms_fn)(void *arg, const char *to, const char *text);
 
+/* The built-in texts' languages (the fallback when the sms_text hook has no text). */
 enum cat_sms_lang { CAT_SMS_EN = 0, CAT_SMS_FR };
+
+enum cat_sms_kind {
+    CAT_SMS_CONFIRM = 0, /* to the subscriber: delivered (reference when there is one) */
+    CAT_SMS_SENT_TO,     /* to the subscriber who gifted: delivered to <beneficiary> */
+    CAT_SMS_GIFT_FROM,   /* to the beneficiary: <msisdn> sent you <item> */
+    CAT_SMS_VOUCHER,     /* to whoever receives a voucher: the code */
+    CAT_SMS_CHARITY,     /* thank-you for a donation */
+    CAT_SMS_APOLOGY,     /* refunded */
+};
+/* The text's name in the menu file's "sms" section (ussd.h USSD_GIFT_SMS): "confirm",
+ * "gift_sent", "gift_received", "voucher", "charity", "apology"; "" for an unknown kind. */
+const char *cat_fulfil_sms_kind_name(enum cat_sms_kind kind);
+
+/* What one SMS says, for the sms_text hook. Strings are borrowed for the call; "" when the kind
+ * does not use them. */
+struct cat_sms_fields {
+    enum cat_sms_kind kind;
+    const char *item;                  /* catalogue item id */
+    const char *name[CAT_LANG__COUNT]; /* the item's name per catalogue language (enum cat_lang
+                                        * order); the id where the catalogue has none */
+    const char *reference;             /* CONFIRM: the provider's reference */
+    const char *beneficiary;           /* SENT_TO: the relative's MSISDN */
+    const char *sender;                /* GIFT_FROM: the gifting subscriber's MSISDN */
+    const char *code;                  /* VOUCHER: the voucher code */
+    const char *cause;                 /* CHARITY: the cause id */
+    int64_t points;                    /* CHARITY, APOLOGY: the price in points */
+};
+
+/* Builds the text of one SMS for a recipient whose saved language is lang ("" when none or
+ * unknown: the hook's default) into out[0..cap) (UTF-8, NUL-terminated). Synchronous. Returns the
+ * length, or < 0 (-ENOENT: no such text, -ENOSPC, ...): the worker then uses its built-in text. */
+typedef int (*cat_fulfil_sms_text_fn)(void *arg, const char *lang, const struct cat_sms_fields *f,
+                                      char *out, size_t cap);
 
 struct cat_fulfil_config {
     char stream[64];             /* default CAT_FULFIL_STREAM */
@@ -145,7 +189,7 @@ struct cat_fulfil_config {
     uint32_t poll_ms;            /* stream poll period when idle (default 100) */
     uint32_t store_retry_max_ms; /* back-off ceiling when Redis/the store fails (default 10000) */
     uint32_t marker_ttl_s;       /* markers kept after the decision (default 90 days) */
-    enum cat_sms_lang sms_lang;
+    enum cat_sms_lang sms_lang;  /* built-in texts: language of a recipient not in en/fr */
 };
 void cat_fulfil_config_defaults(struct cat_fulfil_config *cfg);
 
@@ -156,8 +200,10 @@ struct cat_fulfil_deps {
     void *prov_impl;
     const struct cat_fulfil_store_ops *store;
     void *store_ctx;
-    cat_fulfil_send_sms_fn send_sms; /* may be NULL: no SMS */
+    cat_fulfil_send_sms_fn send_sms; /* may be NULL: no SMS (and no language lookup) */
     void *sms_arg;
+    cat_fulfil_sms_text_fn sms_text; /* may be NULL: the built-in texts */
+    void *sms_text_arg;
     struct cat_store *catalog; /* may be NULL: SMS name items by id */
 };
 
@@ -165,6 +211,7 @@ struct cat_fulfil_stats {
     uint64_t read, claimed, granted, already, refunded, permanent, temporary, gave_up;
     uint64_t voucher, charity, conflicts, unknown, malformed, acked, sms_sent, sms_failed;
     uint64_t store_errors, redis_errors;
+    uint64_t lang_fallbacks; /* recipients whose language could not be read: default language */
     uint32_t held, in_flight;
 };
 
@@ -198,16 +245,8 @@ uint32_t cat_fulfil_backoff_ms(uint32_t min_ms, uint32_t max_ms, unsigned attemp
 int64_t cat_fulfil_next_attempt(const struct cat_fulfil_config *cfg, unsigned attempts,
                                 int64_t first_ms, int64_t now_ms, uint64_t *rng);
 
-enum cat_sms_kind {
-    CAT_SMS_CONFIRM = 0, /* to the subscriber: delivered (reference when there is one) */
-    CAT_SMS_SENT_TO,     /* to the subscriber who gifted: delivered to <beneficiary> */
-    CAT_SMS_GIFT_FROM,   /* to the beneficiary: <msisdn> sent you <item> */
-    CAT_SMS_VOUCHER,     /* to whoever receives a voucher: the code */
-    CAT_SMS_CHARITY,     /* thank-you for a donation */
-    CAT_SMS_APOLOGY,     /* refunded */
-};
-/* Builds one SMS text (UTF-8) into out (always NUL-terminated; truncated when too small). name:
- * the item's name; other: reference, beneficiary, sender, code or cause depending on kind;
+/* Builds one built-in SMS text (UTF-8) into out (always NUL-terminated; truncated when too small).
+ * name: the item's name; other: reference, beneficiary, sender, code or cause depending on kind;
  * points: the price (charity, apology). Returns the length written. */
 size_t cat_fulfil_sms_text(enum cat_sms_lang lang, enum cat_sms_kind kind, const char *name,
                            const char *other, int64_t points, char *out, size_t outlen);

@@ -59,7 +59,8 @@ struct gw_config {
         uint32_t max_in_flight;      /* provisioning calls at once, default 32 */
         char group[64];              /* consumer group on the stream, default "fulfil" */
         char consumer[64];           /* this worker's name in the group ("" = host name) */
-        char sms_lang[4];            /* language of the confirmation/apology SMS: en | fr */
+        char sms_lang[4]; /* en | fr: the built-in SMS texts' language for a recipient whose
+                           * language they lack (used when the menu file has no gift texts) */
     } provisioning;
     /* Catalogue, gift days and redemption (issue 4: catalog/catalog.h, gateway/wire_catalog.c).
      * File names are relative to the config file's folder (resolved by wire_catalog.c);

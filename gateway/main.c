@@ -386,8 +386,8 @@ static int run(struct app *a)
         char err[256];
         a->fulfil = wire_fulfil_new(a->base, a->redis, &a->cfg,
                                     a->catalog ? wire_catalog_redeem(a->catalog) : NULL, a->sms,
-                                    a->catalog ? wire_catalog_store(a->catalog) : NULL, err,
-                                    sizeof(err));
+                                    &a->menus, a->catalog ? wire_catalog_store(a->catalog) : NULL,
+                                    err, sizeof(err));
         if (!a->fulfil) {
             gw_log(GW_LOG_ERROR, "config", "%s", err);
             return -EINVAL;

@@ -15,6 +15,7 @@
 #include "gw_core.h"
 #include "gw_http.h"
 #include "gw_sms.h"
+#include "ussd.h"
 
 struct wire_fulfil {
     struct gw_http *http;
@@ -22,6 +23,7 @@ struct wire_fulfil {
     struct cat_fulfil_worker *worker;
     struct cat_redeem *redeem;
     struct gw_sms *sms;
+    struct ussd_menus *const *menus; /* the owner's pointer: NULL or *menus NULL = no texts */
 };
 
 /* ---------------------------------------------------------------- store ops -> cat_redeem */
@@ -58,6 +60,55 @@ static int send_sms(void *arg, const char *to, const char *text)
     return gw_sms_send(arg, to, text, strlen(text), NULL, NULL);
 }
 
+/* ---------------------------------------------------------------- texts -> the menu file */
+
+/* The catalogue language of a menu language code; -1 when the catalogue has no such language. */
+static int cat_lang_of(const char *code)
+{
+    for (int l = 0; code && l < CAT_LANG__COUNT; l++)
+        if (strcmp(cat_lang_name((enum cat_lang)l), code) == 0)
+            return l;
+    return -1;
+}
+
+/*
+ * The worker's sms_text hook: the gift text of the menu file in the recipient's language (the
+ * file's default when lang is "" or not in the file), the item named in that language. A menu
+ * language the catalogue lacks names the item in the file's default language, else in English.
+ */
+static int sms_text(void *arg, const char *lang, const struct cat_sms_fields *f, char *out,
+                    size_t cap)
+{
+    struct wire_fulfil *w = arg;
+    const struct ussd_menus *m = w->menus ? *w->menus : NULL;
+    const char *code;
+    char price[24];
+    size_t len;
+    int cl, rc;
+
+    if (!m || !ussd_menus_has_gift_sms(m))
+        return -ENOENT;
+    code = ussd_menus_sms_lang(m, lang);
+    cl = cat_lang_of(code);
+    if (cl < 0)
+        cl = cat_lang_of(ussd_menus_default_lang(m));
+    if (cl < 0)
+        cl = CAT_LANG_EN;
+    snprintf(price, sizeof(price), "%" PRId64, f->points);
+    const struct ussd_sms_var vars[] = {
+        {"item_name", f->name[cl]},  {"item_price", price},
+        {"reference", f->reference}, {"beneficiary", f->beneficiary},
+        {"sender", f->sender},       {"voucher_code", f->code},
+        {"cause", f->cause},
+    };
+    rc = ussd_menus_sms_text(m, code, cat_fulfil_sms_kind_name(f->kind), vars,
+                             sizeof(vars) / sizeof(vars[0]), out, cap, &len);
+    if (rc < 0)
+        return rc;
+    /* every line left out (a text made of placeholders without values): the built-in one */
+    return len > 0 && len <= INT32_MAX ? (int)len : -ENOENT;
+}
+
 /* ---------------------------------------------------------------- life */
 
 /* The consumer name must be stable across restarts of one gateway (its own pending entries are
@@ -83,8 +134,8 @@ static void consumer_name(const struct gw_config *cfg, char *out, size_t cap)
 
 struct wire_fulfil *wire_fulfil_new(struct event_base *base, struct gw_redis *redis,
                                     const struct gw_config *cfg, struct cat_redeem *redeem,
-                                    struct gw_sms *sms, struct cat_store *catalog, char *err,
-                                    size_t errlen)
+                                    struct gw_sms *sms, struct ussd_menus *const *menus,
+                                    struct cat_store *catalog, char *err, size_t errlen)
 {
     const __typeof__(cfg->provisioning) *p = &cfg->provisioning;
     struct cat_prov_http_config pc;
@@ -104,6 +155,7 @@ struct wire_fulfil *wire_fulfil_new(struct event_base *base, struct gw_redis *re
     }
     w->redeem = redeem;
     w->sms = sms;
+    w->menus = menus;
     gw_http_config_defaults(&hc);
     /* one connection per call in flight at most: the provider sees our concurrency limit */
     hc.max_connections = p->max_in_flight;
@@ -135,6 +187,8 @@ struct wire_fulfil *wire_fulfil_new(struct event_base *base, struct gw_redis *re
         .store_ctx = redeem,
         .send_sms = sms ? send_sms : NULL,
         .sms_arg = sms,
+        .sms_text = sms_text,
+        .sms_text_arg = w,
         .catalog = catalog,
     };
     w->worker = cat_fulfil_worker_new(base, &fc, &deps);
@@ -190,8 +244,8 @@ void wire_fulfil_stats_json(const struct wire_fulfil *w, FILE *out)
             ",\"unknown\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"acked\":%" PRIu64
             ",\"sms_sent\":%" PRIu64 ",\"sms_failed\":%" PRIu64 ",\"held\":%" PRIu32
             ",\"in_flight\":%" PRIu32 ",\"http_requests\":%" PRIu64 ",\"http_timeouts\":%" PRIu64
-            ",\"http_refused\":%" PRIu64 "}",
+            ",\"http_refused\":%" PRIu64 ",\"lang_fallbacks\":%" PRIu64 "}",
             s.read, s.claimed, s.granted, s.already, s.refunded, s.permanent, s.temporary,
             s.gave_up, s.conflicts, s.unknown, s.malformed, s.acked, s.sms_sent, s.sms_failed,
-            s.held, s.in_flight, h.requests, h.timeouts, h.refused);
+            s.held, s.in_flight, h.requests, h.timeouts, h.refused, s.lang_fallbacks);
 }

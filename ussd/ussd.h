@@ -444,6 +444,53 @@ int ussd_engine_show(const struct ussd_env *env, const struct ussd_state *st,
 int ussd_engine_text(const struct ussd_env *env, const char *lang, const char *name, char *out,
                      size_t cap, size_t *len);
 
+/* ---------------------------------------------------------------- gift SMS texts (ussd_sms.c) */
+
+/*
+ * The texts the fulfilment worker sends (issue 4), in the menu file's "sms" section next to
+ * "balance", so marketing edits every subscriber-facing text in one file. Optional as a set:
+ * a file has all of them in every language, or none (then the worker's built-in English/French
+ * texts are used). Each text has its own placeholders (other placeholders are refused at load,
+ * naming the key):
+ *   confirm        {item_name} {reference}        delivered to the subscriber
+ *   gift_sent      {item_name} {beneficiary}      to a subscriber whose gift reached a relative
+ *   gift_received  {item_name} {sender}           to the relative: who sent it
+ *   voucher        {item_name} {voucher_code}     the voucher's code
+ *   charity        {item_name} {item_price} {cause}  thank-you for a donation (points given)
+ *   apology        {item_name} {item_price}       not delivered, points refunded
+ */
+#define USSD_GIFT_SMS(X)                                                                           \
+    X(confirm, "item_name", "reference", NULL)                                                     \
+    X(gift_sent, "item_name", "beneficiary", NULL)                                                 \
+    X(gift_received, "item_name", "sender", NULL)                                                  \
+    X(voucher, "item_name", "voucher_code", NULL)                                                  \
+    X(charity, "item_name", "item_price", "cause")                                                 \
+    X(apology, "item_name", "item_price", NULL)
+
+/* A placeholder's value for ussd_menus_sms_text(). */
+struct ussd_sms_var {
+    const char *name;  /* without braces: "item_name" */
+    const char *value; /* untrusted UTF-8; NULL or "": the lines using it are left out */
+};
+
+/* Whether the file has the gift texts (the whole set). */
+bool ussd_menus_has_gift_sms(const struct ussd_menus *menus);
+
+/* The language an SMS to a subscriber whose saved language is lang ("" or NULL: none) is written
+ * in: lang when the file has it, else the file's default. Valid until the menus are freed. */
+const char *ussd_menus_sms_lang(const struct ussd_menus *menus, const char *lang);
+
+/*
+ * Expands the gift text `name` ("confirm", see USSD_GIFT_SMS) in ussd_menus_sms_lang(lang) with
+ * vars[0..nvars) into out[0..cap) (UTF-8, NUL-terminated) and *len. A line holding a placeholder
+ * without a value is left out (as on screens); control characters of a value become spaces, so a
+ * value cannot add lines. Returns 0; -ENOENT when the file has no gift texts or no such name;
+ * -ENOSPC when out is too small (out then holds nothing); -EINVAL.
+ */
+int ussd_menus_sms_text(const struct ussd_menus *menus, const char *lang, const char *name,
+                        const struct ussd_sms_var *vars, size_t nvars, char *out, size_t cap,
+                        size_t *len);
+
 /* ---------------------------------------------------------------- sessions (ussd_session.c) */
 
 /* Session FSM states and events (the gw_fsm table in ussd_session.c). */

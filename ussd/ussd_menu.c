@@ -178,12 +178,21 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
+static bool in_list(const char *const *list, const char *name, size_t len)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strlen(list[i]) == len && memcmp(list[i], name, len) == 0)
+            return true;
+    return false;
+}
+
 /*
  * A text marketing wrote: no control character but "\n" (only where multi_line), placeholders
- * from the known set, balanced braces.
+ * from the known set (the screens' set, or `only` when not NULL: a gift SMS text has its own),
+ * balanced braces.
  */
-static int check_text(struct lctx *c, const char *path, const char *s, bool multi_line,
-                      bool placeholders)
+static int check_text_in(struct lctx *c, const char *path, const char *s, bool multi_line,
+                         bool placeholders, const char *const *only)
 {
     for (size_t i = 0; s[i]; i++) {
         unsigned char ch = (unsigned char)s[i];
@@ -202,12 +211,18 @@ static int check_text(struct lctx *c, const char *path, const char *s, bool mult
         size_t len = (size_t)(end - (s + i + 1));
         if (!placeholders)
             return fail(c, path, "placeholders are not allowed here");
-        if (menu_ph_find(s + i + 1, len) < 0)
+        if (only ? !in_list(only, s + i + 1, len) : menu_ph_find(s + i + 1, len) < 0)
             return fail(c, path, "unknown placeholder {%.*s}", (int)(len > 40 ? 40 : len),
                         s + i + 1);
         i += len + 1;
     }
     return 0;
+}
+
+static int check_text(struct lctx *c, const char *path, const char *s, bool multi_line,
+                      bool placeholders)
+{
+    return check_text_in(c, path, s, multi_line, placeholders, NULL);
 }
 
 static int get_string(struct lctx *c, const char *path, json_t *v, const char **out)
@@ -800,11 +815,37 @@ static int load_menus(struct lctx *c, json_t *root)
     return 0;
 }
 
-/* Optional "sms": {"<lang>": {"balance": "..."}}: texts of the SMS side (gw_sms.c), multi-line,
- * with placeholders. When the section is there every language must have every text. */
+/* The gift SMS texts of one language (ussd.h USSD_GIFT_SMS): all or none per file, each with its
+ * own placeholders. `want` is whether the file has them (any gift text in any language). */
+static int load_gift_sms(struct lctx *c, struct menu_lang *l, json_t *o, bool want)
+{
+    char path[PATH_MAX_LEN];
+    int rc;
+
+    for (size_t k = 0; k < MENU_GIFT_SMS__COUNT; k++) {
+        const struct menu_gift_sms_def *d = &menu_gift_sms_defs[k];
+        json_t *v = json_object_get(o, d->name);
+
+        snprintf(path, sizeof(path), "sms.%s.%s", l->code, d->name);
+        if (!v && want)
+            return fail(c, path, "missing (the gift texts come as a set, in every language)");
+        if (!v)
+            continue;
+        if ((rc = get_string(c, path, v, &l->sms_gift[k])) < 0 ||
+            (rc = check_text_in(c, path, l->sms_gift[k], true, true, d->placeholders)) < 0)
+            return rc;
+        if (l->sms_gift[k][0] == '\0')
+            return fail(c, path, "must not be empty");
+    }
+    return 0;
+}
+
+/* Optional "sms": {"<lang>": {"balance": "...", "confirm": "...", ...}}: texts of the SMS side
+ * (gw_sms.c, and the fulfilment worker's through gateway/wire_fulfil.c), multi-line, with
+ * placeholders. When the section is there every language must have every text. */
 static int load_sms(struct lctx *c, json_t *root)
 {
-    static const char *const keys[] = {"balance", NULL};
+    const char *keys[2 + MENU_GIFT_SMS__COUNT] = {"balance", NULL};
     struct ussd_menus *m = c->m;
     json_t *sms = json_object_get(root, "sms");
     char path[PATH_MAX_LEN];
@@ -821,6 +862,14 @@ static int load_sms(struct lctx *c, json_t *root)
             snprintf(path, sizeof(path), "sms.%s", key);
             return fail(c, path, "\"%s\" is not in languages", key);
         }
+    }
+    for (size_t k = 0; k < MENU_GIFT_SMS__COUNT; k++)
+        keys[1 + k] = menu_gift_sms_defs[k].name;
+    /* one gift text anywhere means the file has them: then every language needs every one */
+    json_object_foreach (sms, key, v) {
+        for (size_t k = 0; json_is_object(v) && k < MENU_GIFT_SMS__COUNT; k++)
+            if (json_object_get(v, menu_gift_sms_defs[k].name))
+                m->has_gift_sms = true;
     }
     for (size_t i = 0; i < m->nlang; i++) {
         struct menu_lang *l = &m->lang[i];
@@ -840,6 +889,8 @@ static int load_sms(struct lctx *c, json_t *root)
             return rc;
         if (l->sms_balance[0] == '\0')
             return fail(c, path, "must not be empty");
+        if ((rc = load_gift_sms(c, l, o, m->has_gift_sms)) < 0)
+            return rc;
     }
     return 0;
 }

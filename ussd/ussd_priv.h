@@ -49,6 +49,16 @@ extern const char *const menu_kind_names[MENU_KIND__COUNT];
 /* Finds a placeholder by name[0..len); -1 when unknown. */
 int menu_ph_find(const char *name, size_t len);
 
+/* The gift SMS texts of ussd.h's USSD_GIFT_SMS, in that order (ussd_sms.c). */
+#define MENU_GIFT_SMS_ENUM(name, a, b, c) MENU_GIFT_SMS_##name,
+enum menu_gift_sms { USSD_GIFT_SMS(MENU_GIFT_SMS_ENUM) MENU_GIFT_SMS__COUNT };
+#undef MENU_GIFT_SMS_ENUM
+struct menu_gift_sms_def {
+    const char *name;            /* "confirm": the key under sms.<lang> */
+    const char *placeholders[4]; /* the ones this text may use, NULL-terminated */
+};
+extern const struct menu_gift_sms_def menu_gift_sms_defs[MENU_GIFT_SMS__COUNT];
+
 /* One node's texts in one language. NULL where the kind has no such text. */
 struct menu_text {
     const char *text;     /* body (all kinds) */
@@ -80,6 +90,7 @@ struct menu_lang {
     bool rtl;         /* right-to-left script (bidi marks when configured) */
     const char *more, *back, *invalid, *unavailable, *no_history; /* labels */
     const char *sms_balance; /* "sms.<lang>.balance" (optional section), NULL when absent */
+    const char *sms_gift[MENU_GIFT_SMS__COUNT]; /* "sms.<lang>.confirm" ...: NULL when absent */
 };
 
 struct menu_shortcut {
@@ -100,6 +111,8 @@ struct ussd_menus {
     /* "outcomes": node index per USSD_OUTCOMES name, in that order; has_outcomes false when the
      * file has no such section (every refusal then reads "unavailable"). */
     bool has_outcomes;
+    /* the gift SMS texts (sms.<lang>.confirm ...) are in the file, for every language */
+    bool has_gift_sms;
     int outcome[16];
 };
 

@@ -1,7 +1,7 @@
 /*
  * app.js - the staff console (issue 5): login, gift-day calendar, catalogue, subscriber care, dead
- * letters, audit trail, live gift-day board and reports, in English, French and Arabic (right to
- * left). Plain JavaScript, no build step, no library: it talks to the loyalty-admin API on the
+ * letters, audit trail, live gift-day board, reminder broadcasts (campaigns with their live
+ * progress) and reports, in English, French and Arabic (right to left). Plain JavaScript, no build step, no library: it talks to the loyalty-admin API on the
  * same origin with the session token (sessionStorage: gone with the tab). Owner: the
  * staff-console engineer.
  *
@@ -22,6 +22,8 @@
   const RTL = new Set(['ar']);
   const LOCALE = { en: 'en-GB', fr: 'fr-FR', ar: 'ar-MA' };
   const BOARD_REFRESH_MS = 5000;
+  // The runner publishes a campaign's figures every second; every 2 s is live enough to watch.
+  const CAMPAIGN_REFRESH_MS = 2000;
   const REPORT_PAGE = 2000;
   const REPORT_MAX_PAGES = 100;
   const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
@@ -33,6 +35,7 @@
     { id: 'giftdays', roles: ['marketing', 'care', 'auditor'] },
     { id: 'catalog', roles: ['marketing', 'care', 'auditor'] },
     { id: 'board', roles: ['marketing', 'care', 'auditor'] },
+    { id: 'campaigns', roles: ['marketing', 'care', 'auditor'] },
     { id: 'subscriber', roles: ['care', 'auditor'] },
     { id: 'deadletters', roles: ['marketing', 'care', 'auditor'] },
     { id: 'reports', roles: ['marketing', 'auditor'] },
@@ -810,6 +813,291 @@
       ], b.fulfilment.groups, 'fulfilment-groups.csv'));
     }
     body.appendChild(h('p', { class: 'note', text: t('board.explain') }));
+  }
+
+  // ------------------------------------------------------------------ reminder broadcasts
+  // The SMS cost of a campaign text, counted as the API counts it (gw_campaign_text_check:
+  // smpp/smpp_text.c with the default options), so marketing sees the cost while typing:
+  // GSM 03.38 when every character is in its alphabet (extension characters cost two septets),
+  // else UCS-2, where a character outside the BMP (an emoji) goes out as '?' (one unit);
+  // 160 septets / 70 units fit one SMS, longer texts go in parts of 153 / 67 and a character is
+  // never split across two parts; at most 8 parts and 1400 bytes of UTF-8. The API's answer on
+  // creation is the authority; this counter only has to agree with it.
+  // The basic table in septet order (TS 23.038 6.2.1) without 0x1B, the escape.
+  const GSM7_BASIC = new Set(Array.from('@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
+    '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà'));
+  const GSM7_EXT = new Set(Array.from('\f^{}\\[~]|€')); // 6.2.1.1: escape + septet
+  const SMS_LIMITS = { 'GSM-7': { single: 160, part: 153 }, 'UCS-2': { single: 70, part: 67 } };
+  const CAMPAIGN_MAX_PARTS = 8;
+  const CAMPAIGN_MAX_BYTES = 1400;
+  const CAMPAIGN_LANGS = ITEM_LANGS; // the languages of the USSD menus, i.e. of the wallets
+  const RUNNING = new Set(['scheduled', 'building', 'sending']);
+
+  function smsCost(text) {
+    const chars = Array.from(text); // code points (a lone surrogate stays one, not GSM: UCS-2)
+    const r = { coding: 'GSM-7', units: 0, parts: 0, bytes: new TextEncoder().encode(text).length, odd: [], ext: false, astral: false, why: '' };
+    for (const ch of chars) {
+      const cp = ch.codePointAt(0);
+      if ((cp < 0x20 && cp !== 0x0a && cp !== 0x0d) || cp === 0x7f) r.why = 'campaigns.why.control';
+      if (GSM7_EXT.has(ch)) r.ext = true;
+      else if (!GSM7_BASIC.has(ch)) { r.coding = 'UCS-2'; if (r.odd.length < 4 && !r.odd.includes(ch)) r.odd.push(ch); }
+      if (cp > 0xffff) r.astral = true;
+    }
+    const gsm = r.coding === 'GSM-7';
+    const costs = chars.map((ch) => (gsm && GSM7_EXT.has(ch) ? 2 : 1));
+    r.units = costs.reduce((a, x) => a + x, 0);
+    const lim = SMS_LIMITS[r.coding];
+    if (r.units > 0 && r.units <= lim.single) r.parts = 1;
+    else if (r.units > lim.single) {
+      let used = 0;
+      for (const c of costs) {
+        if (r.parts === 0 || used + c > lim.part) { r.parts += 1; used = 0; }
+        used += c;
+      }
+    }
+    if (!r.why && r.bytes > CAMPAIGN_MAX_BYTES) r.why = 'campaigns.why.bytes';
+    if (!r.why && r.parts > CAMPAIGN_MAX_PARTS) r.why = 'campaigns.why.parts';
+    return r;
+  }
+
+  function drawCount(el, text) {
+    const c = smsCost(text);
+    el.textContent = '';
+    el.className = 'counter' + (c.why ? ' bad' : '');
+    el.setAttribute('data-coding', text ? c.coding : '');
+    el.setAttribute('data-units', String(c.units));
+    el.setAttribute('data-parts', String(c.parts));
+    if (!text) { el.textContent = t('campaigns.count.empty'); return c; }
+    const lim = SMS_LIMITS[c.coding];
+    const lines = [c.parts <= 1
+      ? t('campaigns.count.one', { coding: c.coding, units: fmtNum(c.units), max: fmtNum(lim.single) })
+      : t('campaigns.count.many', { coding: c.coding, units: fmtNum(c.units), parts: fmtNum(c.parts), per: fmtNum(lim.part) })];
+    // A Latin text pushed into UCS-2 by one typographic quote costs twice as many SMS: say which.
+    if (c.coding === 'UCS-2' && c.odd.length && c.odd.length <= 3) lines.push(t('campaigns.count.because', { chars: c.odd.join(' ') }));
+    if (c.coding === 'GSM-7' && c.ext) lines.push(t('campaigns.count.ext'));
+    if (c.astral) lines.push(t('campaigns.count.astral'));
+    if (c.why) lines.push(t(c.why, { max: CAMPAIGN_MAX_PARTS, bytes: CAMPAIGN_MAX_BYTES }));
+    el.textContent = lines.join(' ');
+    return c;
+  }
+
+  // Times of campaigns are the programme's local times: the stored calendar's zone (else the
+  // browser's). The API converts them both ways (send_at + zone on creation, ?zone= on reads)
+  // with the system's tzdata, the rules of the gateways and the calendar: the browser's own zone
+  // data may disagree (Chromium's ICU and tzdata differ on Casablanca), so Intl is not used for it.
+  function zoneOk(z) {
+    return typeof z === 'string' && /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/.test(z);
+  }
+  function fmtRate(x) {
+    return t('campaigns.rate', { n: new Intl.NumberFormat(LOCALE[S.lang], { maximumFractionDigits: 1 }).format(x || 0) });
+  }
+
+  VIEWS.campaigns = async function (main, arg, view) {
+    const canEdit = S.role === 'marketing';
+    main.appendChild(h('h1', { text: t('campaigns.title') }));
+    main.appendChild(h('p', { class: 'note', text: t('campaigns.explain') }));
+    let zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zoneOk(zone)) zone = 'UTC';
+    const cal = await api('GET', '/api/giftdays');
+    if (!live(view)) return;
+    const calZone = cal.ok && cal.data && cal.data.document ? cal.data.document.timezone : '';
+    if (zoneOk(calZone)) zone = calZone;
+
+    const stamp = h('p', { class: 'note', id: 'campaigns-updated', 'aria-live': 'off' });
+    const body = h('div', { id: 'campaigns-body' });
+    main.appendChild(h('section', { 'aria-labelledby': 'campaigns-list-h' },
+      h('h2', { id: 'campaigns-list-h', text: t('campaigns.list') }),
+      h('p', { class: 'note', text: t('campaigns.zone', { zone }) }), stamp, body));
+    const shown = { key: '', rows: null };
+    let gen = 0;
+    const tick = async () => {
+      const my = ++gen; // a refresh asked for (after a cancel) supersedes the one in flight
+      const r = await api('GET', '/api/campaigns?zone=' + encodeURIComponent(zone));
+      if (!live(view) || my !== gen) return;
+      if (!r.ok) apiError(r);
+      else {
+        drawCampaigns(body, (r.data && r.data.campaigns) || [], shown, { canEdit, zone, refresh: tick });
+        stamp.textContent = t('board.updated', { at: fmtTimeMs(Date.now()), every: CAMPAIGN_REFRESH_MS / 1000 });
+      }
+      // Refresh while the page is shown; paused while the tab is hidden (like the board).
+      if (S.timer) clearTimeout(S.timer);
+      S.timer = setTimeout(function again() {
+        if (!live(view)) return;
+        if (document.hidden) { S.timer = setTimeout(again, CAMPAIGN_REFRESH_MS); return; }
+        tick();
+      }, CAMPAIGN_REFRESH_MS);
+    };
+    if (canEdit) main.appendChild(campaignForm(zone));
+    else main.appendChild(h('p', { class: 'note', text: t('campaigns.readonly') }));
+    await tick();
+  };
+
+  // The figures that move while a campaign runs: updated in place between two redraws, so a
+  // keyboard user's focus (on a Cancel button) and a screen reader's position survive a refresh.
+  const LIVE_CELLS = {
+    total: (c) => fmtNum(c.total || 0),
+    sent: (c) => fmtNum(c.sent || 0),
+    failed: (c) => fmtNum(c.failed || 0),
+    unknown: (c) => fmtNum(c.unknown || 0),
+    skipped: (c) => fmtNum(c.skipped || 0),
+    rate: (c) => fmtRate(c.rate),
+    progress_pct: (c) => fmtPct((c.progress_pct || 0) / 100),
+  };
+  function liveCell(key, c) {
+    const span = h('span', { 'data-cell': key, 'data-id': c.id, 'data-value': String(c[key] || 0), text: LIVE_CELLS[key](c) });
+    if (key !== 'progress_pct') return span;
+    const bar = h('progress', { max: 100, value: c.progress_pct || 0, 'aria-hidden': 'true', 'data-bar': c.id });
+    return h('span', { class: 'progress' }, bar, span);
+  }
+
+  function drawCampaigns(body, list, shown, o) {
+    // Same campaigns in the same states: only the figures changed.
+    const key = S.lang + '|' + list.map((c) => [c.id, c.state, c.send_at || ''].join(':')).join('|');
+    if (shown.rows && shown.key === key) {
+      shown.rows.splice(0, shown.rows.length, ...list); // the CSV button exports these rows
+      const byId = new Map(list.map((c) => [c.id, c]));
+      body.querySelectorAll('[data-cell]').forEach((el) => {
+        const c = byId.get(el.getAttribute('data-id'));
+        const k = el.getAttribute('data-cell');
+        if (!c) return;
+        el.textContent = LIVE_CELLS[k](c);
+        el.setAttribute('data-value', String(c[k] || 0));
+      });
+      body.querySelectorAll('progress[data-bar]').forEach((el) => {
+        const c = byId.get(el.getAttribute('data-bar'));
+        if (c) el.value = c.progress_pct || 0;
+      });
+      return;
+    }
+    shown.key = key;
+    shown.rows = list.slice();
+    const stateBadge = (c) => h('span', {
+      class: 'badge ' + (c.state === 'done' ? 'good' : c.state === 'cancelled' ? 'bad' : c.state === 'sending' ? 'live' : 'wait'),
+      'data-state': c.id, text: t('bcstate.' + c.state),
+    });
+    const when = (c) => {
+      if (c.when === 'next_opening' && !c.send_at) return t('campaigns.nextopening.pending');
+      return (c.send_at_local || '') + (c.when === 'next_opening' ? ' · ' + t('campaigns.nextopening.short') : '');
+    };
+    const langs = (c) => Object.keys(c.texts || {}).map((l) => (l === c.default_lang ? t('campaigns.deflang', { lang: l }) : l)).join(', ');
+    const cols = [
+      { key: 'id', label: 'col.id' },
+      { key: 'state', label: 'col.state', fmt: stateBadge },
+      { key: 'send_at', label: 'campaigns.col.sendat', fmt: when,
+        raw: (c) => (c.send_at ? new Date(c.send_at * 1000).toISOString() : c.when) },
+      { key: 'texts', label: 'campaigns.col.texts', fmt: langs },
+    ];
+    cols.push(...['total', 'sent', 'failed', 'unknown', 'skipped', 'rate'].map((k) => ({
+      key: k, label: 'campaigns.col.' + k, num: true, fmt: (c) => liveCell(k, c),
+    })));
+    cols.push({ key: 'progress_pct', label: 'campaigns.col.progress', num: true, fmt: (c) => liveCell('progress_pct', c),
+      raw: (c) => Number(c.progress_pct || 0).toFixed(1) });
+    cols.push({ key: 'by', label: 'campaigns.col.by' });
+    cols.push({ key: 'created_ms', label: 'campaigns.col.created', fmt: (c) => fmtTimeMs(c.created_ms) });
+    if (o.canEdit) {
+      cols.push({
+        key: 'actions', label: 'col.actions', raw: () => '',
+        fmt: (c) => (RUNNING.has(c.state)
+          ? h('button', { type: 'button', class: 'danger', 'data-cancel': c.id, text: t('campaigns.cancel'),
+            'aria-label': t('campaigns.cancel.label', { id: c.id }), on: { click: () => cancelCampaign(c.id, o.refresh) } })
+          : ''),
+      });
+    }
+    body.textContent = '';
+    body.appendChild(dataTable('campaigns.caption', cols, shown.rows, 'campaigns.csv', 'campaigns.none'));
+  }
+
+  async function cancelCampaign(id, refresh) {
+    if (!confirm(t('campaigns.cancel.confirm', { id }))) return;
+    const res = await api('POST', '/api/campaigns/' + encodeURIComponent(id) + '/cancel', {});
+    if (!res.ok) {
+      if (res.status === 409) alarm(t('campaigns.cancel.late', { id }));
+      else apiError(res);
+    } else {
+      say(t('campaigns.cancelled', { id }));
+    }
+    await refresh();
+  }
+
+  function campaignForm(zone) {
+    const form = h('form', { id: 'campaign-form', novalidate: true }, h('h2', { text: t('campaigns.new') }));
+    const cid = h('input', { name: 'id', required: true, maxlength: 32, pattern: '[a-z0-9][a-z0-9_-]*', value: 'giftday-' + todayIso(), dir: 'ltr', autocomplete: 'off' });
+    form.appendChild(field('campaigns.id', cid, 'campaigns.id.hint'));
+
+    const texts = {};
+    const tfs = h('fieldset', {}, h('legend', { text: t('campaigns.texts') }), h('p', { class: 'note', text: t('campaigns.texts.hint') }));
+    const dl = h('select', { name: 'default_lang' }, CAMPAIGN_LANGS.map((l) => h('option', { value: l, text: t('language.' + l) })));
+    dl.value = 'fr';
+    for (const l of CAMPAIGN_LANGS) {
+      const ta = h('textarea', { id: nextId('text'), name: 'text_' + l, rows: 3, cols: 60, lang: l, dir: l === 'ar' || l === 'fa' ? 'rtl' : 'ltr', maxlength: 2000 });
+      const cnt = h('p', { class: 'counter', id: nextId('count'), 'data-counter': l });
+      ta.setAttribute('aria-describedby', cnt.id);
+      // Counted on every keystroke (and paste): the cost is seen before the text is finished.
+      ta.addEventListener('input', () => drawCount(cnt, ta.value.trim()));
+      drawCount(cnt, '');
+      texts[l] = ta;
+      tfs.appendChild(h('div', { class: 'field text-field' }, h('label', { for: ta.id, text: t('campaigns.text', { lang: t('language.' + l) }) }), ta, cnt));
+    }
+    tfs.appendChild(field('campaigns.default', dl, 'campaigns.default.hint'));
+    form.appendChild(tfs);
+
+    // When: the next gift-day opening (resolved by a gateway from its calendar), now, or a local time.
+    const wfs = h('fieldset', { class: 'choices' }, h('legend', { text: t('campaigns.when') }));
+    const radios = {};
+    for (const w of ['next_opening', 'now', 'at']) {
+      radios[w] = h('input', { type: 'radio', name: 'when', value: w, id: nextId('when'), checked: w === 'next_opening' });
+      wfs.appendChild(h('div', { class: 'choice' }, radios[w], h('label', { for: radios[w].id, text: t('campaigns.when.' + w) })));
+    }
+    const at = h('input', { type: 'datetime-local', name: 'at', disabled: true });
+    Object.values(radios).forEach((r) => r.addEventListener('change', () => { at.disabled = !radios.at.checked; }));
+    wfs.appendChild(field('campaigns.at', at, null));
+    wfs.appendChild(h('p', { class: 'note', text: t('campaigns.zone', { zone }) }));
+    form.appendChild(wfs);
+    form.appendChild(h('button', { type: 'submit', id: 'create-campaign', text: t('campaigns.create') }));
+
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const id = cid.value.trim();
+      if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(id)) { alarm(t('campaigns.badid')); cid.focus(); return; }
+      const body = { id, texts: {} };
+      for (const l of CAMPAIGN_LANGS) {
+        const v = texts[l].value.trim();
+        if (!v) continue;
+        const c = smsCost(v);
+        if (c.why) { alarm(t('campaigns.badtext', { lang: t('language.' + l), why: t(c.why, { max: CAMPAIGN_MAX_PARTS, bytes: CAMPAIGN_MAX_BYTES }) })); texts[l].focus(); return; }
+        body.texts[l] = v;
+      }
+      const langs = Object.keys(body.texts);
+      if (!langs.length) { alarm(t('campaigns.notext')); texts[CAMPAIGN_LANGS[0]].focus(); return; }
+      if (langs.length === 1) body.default_lang = langs[0];
+      else if (body.texts[dl.value]) body.default_lang = dl.value;
+      else { alarm(t('campaigns.baddefault')); dl.focus(); return; }
+      let whenText;
+      if (radios.now.checked) { body.send_at = 'now'; whenText = t('campaigns.when.now'); }
+      else if (radios.at.checked) {
+        if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(at.value)) { alarm(t('campaigns.badtime', { zone })); at.focus(); return; }
+        // A wall-clock time in the programme's zone: the API turns it into an instant (tzdata).
+        body.send_at = at.value;
+        body.zone = zone;
+        whenText = at.value.replace('T', ' ') + ' (' + zone + ')';
+      } else { body.send_at = 'next_opening'; whenText = t('campaigns.when.next_opening'); }
+      if (!confirm(t('campaigns.confirm', { id, when: whenText }))) return;
+      // The id makes a retry safe: the same body again is answered 200 (a replay), never twice.
+      const res = await api('POST', '/api/campaigns', body);
+      if (!res.ok) {
+        const d = res.data || {};
+        if (res.status === 409) alarm(t('campaigns.exists', { id }));
+        else if (res.status === 400 && d.field === 'send_at' && radios.at.checked) {
+          alarm(t(/skip/.test(d.error || '') ? 'campaigns.badtime' : 'campaigns.past', { zone }));
+          at.focus();
+        } else apiError(res);
+        return;
+      }
+      const info = Object.entries(res.data.texts || {}).map(([l, x]) => t('campaigns.textinfo', { lang: l, coding: x.coding, units: fmtNum(x.units), parts: fmtNum(x.parts) })).join('; ');
+      await route();
+      say(t(res.status === 201 ? 'campaigns.created' : 'campaigns.replayed', { id, info }));
+    });
+    return form;
   }
 
   // ------------------------------------------------------------------ reports

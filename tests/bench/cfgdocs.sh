@@ -27,7 +27,7 @@ redis-server --port 0 --unixsocket "$T/redis.sock" --dir "$T" --save '' --append
 PIDS+=($!)
 for _ in $(seq 50); do rcli ping >/dev/null 2>&1 && break; sleep 0.1; done
 
-BIG=$(jq -c '.items[0] as $it | .items = [range(512) | ($it | .id = "ITEM_\(.)")]' "$SRC/deploy/catalog.json")
+BIG=$(jq -c '.items[0] as $it | .items = [range(512) as $i | $it | .id = "ITEM_\($i)"]' "$SRC/deploy/catalog.json")
 SMALL=$(jq -c . "$SRC/deploy/catalog.json")
 
 run_gw() { # poll_ms
@@ -56,7 +56,10 @@ propagate() { # label doc-json
     jq -c --arg v "bench-$v" '.version = $v' <<<"$2" | rcli -x hset 'cfg:{adm}:catalog' doc >/dev/null
     t0=$(now_ms)
     rcli hset 'cfg:{adm}:catalog' version $v >/dev/null
-    while ! grep -q "cfg:{adm}:catalog version $v:" "$T/gw.log"; do sleep 0.005; done
+    while ! grep -q "cfg:{adm}:catalog version $v:" "$T/gw.log"; do
+      [ $(( $(now_ms) - t0 )) -lt 30000 ] || { echo "version $v never loaded:" >&2; tail -3 "$T/gw.log" >&2; exit 1; }
+      sleep 0.005
+    done
     echo $(( $(now_ms) - t0 )) >>"$T/lat"
   done
   echo "  $1: $(pct <"$T/lat")"

@@ -2,9 +2,12 @@
 # The staff console in headless Chromium (issue 5 part 2): a real redis-server, the SMSC simulator
 # and the gateway replay a sample day; loyalty-admin serves admin/web; tests/browser/console.test.js
 # (playwright-core driving Debian's /usr/bin/chromium) logs in, schedules a special gift day, adds
-# an item to the catalogue, watches the live board and the reports, opens a subscriber and adjusts
+# an item to the catalogue, watches the live board and the reports, creates reminder campaigns
+# (live SMS segment counter, "now" / a chosen local time / the next opening, cancel) and watches
+# one go out through the gateway and the simulator until sent = N, opens a subscriber and adjusts
 # points, switches to French and Arabic (dir=rtl), and reads the audit trail. Screenshots of every
-# page are kept in $LGW_BIN/artifacts/console/. The store is checked from here too (redis-cli).
+# page are kept in $LGW_BIN/artifacts/console/. The store and the simulator's record are checked
+# from here too.
 # Owner: the staff-console engineer.
 source "$(dirname "$0")/lib.sh"
 ADM="$LGW_BIN/admin/loyalty-admin"
@@ -38,6 +41,20 @@ wait_sim sim 60
 stop_gw
 assert_eq 18 "$(balance $M)" "the sample day gave $M 18 points"
 
+# ------------------------------------------------------------------ a gateway that sends reminders
+# The gateway again, now with the reminder broadcast on (it needs the menu file for the SMS side),
+# bound to a simulator that records every submit_sm; a 2 SMS/s link so the page sees the figures
+# move; a calendar file whose next regular opening is a known instant ("next opening" campaigns).
+cat >"$T/giftdays.json" <<'EOF'
+{"timezone": "UTC", "weekly": [],
+ "special": [{"name": "launch", "start": "2030-01-02T10:00", "end": "2030-01-02T22:00"}]}
+EOF
+NEXT_EPOCH=$(date -u -d 2030-01-02T10:00:00Z +%s)
+start_sim bsim --record "$T/bc.rec" --timeout-s 900
+write_config "$SIM_PORT" '.smpp.tps = 2 | .broadcast = {enabled: true, poll_ms: 300, max_in_flight: 2} |
+  .ussd = {menus_file: "'"$LGW_SRC"'/deploy/ussd-menus.json"} | .catalog.giftdays_file = "'"$T"'/giftdays.json"'
+start_gw
+
 echo 'marketing-secret-1' | "$ADM" --config "$T/gw.json" --add-user mia --role marketing >/dev/null
 echo 'care-secret-2222' | "$ADM" --config "$T/gw.json" --add-user carl --role care >/dev/null
 echo 'auditor-secret-33' | "$ADM" --config "$T/gw.json" --add-user ada --role auditor >/dev/null
@@ -56,11 +73,32 @@ URL="http://127.0.0.1:$(cat "$T/adm.port")"
 wait_for 30 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $(printf 'a%.0s' $(seq 64))' $URL/api/me)\" = 401 ]" ||
   fail "loyalty-admin does not answer"
 
+# ------------------------------------------------------------------ opt-in, through the API (care)
+OPTED=(212612345678 212661000001 212700111222 212661000002 212655443322 212661000003)
+AR_SUB=212661000001 # chose Arabic on USSD: gets the Arabic text
+rcli hset "lg:{$AR_SUB}:w" lang ar >/dev/null
+CARL=$(curl -s -H 'Content-Type: application/json' -d '{"user":"carl","password":"care-secret-2222"}' \
+  "$URL/api/login" | jq -r .token)
+for s in "${OPTED[@]}"; do
+  code=$(curl -s -o "$T/optin.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $CARL" \
+    -H 'Content-Type: application/json' -d '{}' "$URL/api/subscribers/$s/optin")
+  [ "$code $(jq -r .optin "$T/optin.json")" = "200 true" ] || fail "opt-in of $s: $code $(cat "$T/optin.json")"
+done
+assert_eq "${#OPTED[@]}" "$(rcli scard 'bc:{bc}:optin')" "care opted ${#OPTED[@]} subscribers in through the API"
+BC_FR="Journée cadeaux aujourd'hui ! Composez *555*2# pour choisir votre cadeau."
+BC_AR='يوم الهدايا اليوم! اطلب *555*2# لاختيار هديتك.'
+# A local time in the calendar's zone (the console's template calendar: Africa/Casablanca) and
+# its instant by the system's tzdata, to check the page's own conversion (Intl) against.
+LATER_DAY=$(date -d '+10 days' +%F)
+LATER_LOCAL="${LATER_DAY}T09:30"
+LATER_EPOCH=$(TZ=Africa/Casablanca date -d "$LATER_DAY 09:30" +%s)
+
 # ------------------------------------------------------------------ the browser
 rm -rf "$ART"
 mkdir -p "$ART"
 set +e
-CONSOLE_URL="$URL" ARTIFACTS="$ART" MSISDN="$M" NODE_PATH="$DEPS/node_modules" \
+BC_N=${#OPTED[@]} BC_FR="$BC_FR" BC_AR="$BC_AR" LATER_LOCAL="$LATER_LOCAL" LATER_EPOCH="$LATER_EPOCH" \
+  NEXT_EPOCH="$NEXT_EPOCH" CONSOLE_URL="$URL" ARTIFACTS="$ART" MSISDN="$M" NODE_PATH="$DEPS/node_modules" \
   USERS='{"marketing":["mia","marketing-secret-1"],"care":["carl","care-secret-2222"],"auditor":["ada","auditor-secret-33"]}' \
   timeout 300 node "$LGW_SRC/tests/browser/console.test.js" 2>&1 | tee "$T/browser.log"
 rc=${PIPESTATUS[0]}
@@ -74,17 +112,53 @@ case "$(rcli hget 'cfg:{adm}:giftdays' doc)" in *web-launch*) echo "ok - the spe
 case "$(rcli hget 'cfg:{adm}:catalog' doc)" in *WEB_2GB*) echo "ok - the new item is in the stored catalogue" ;;
   *) fail "catalogue: $(rcli hget 'cfg:{adm}:catalog' doc | head -c 300)" ;; esac
 whats=$(rcli xrange 'adm:{adm}:audit' - + | grep -A1 '^what$' | grep -v '^what$' | grep -v '^--' | sort -u | tr '\n' ' ')
-for w in giftdays.put catalog.put catalog.item.patch subscriber.adjust; do
+for w in giftdays.put catalog.put catalog.item.patch subscriber.adjust subscriber.optin campaign.create campaign.cancel; do
   case " $whats" in *" $w "*) echo "ok - audit record: $w" ;; *) fail "no audit record $w in: $whats" ;; esac
 done
 n=0
-for p in 01-login 02-giftdays 03-catalog 04-board 05-reports 06-deadletters 07-subscriber 08-subscriber-ar 09-audit; do
+for p in 01-login 02-giftdays 03-catalog 04-board 05-reports 06-deadletters 07-subscriber 08-subscriber-ar 09-audit \
+         10-campaigns 11-campaigns-ar; do
   [ -s "$ART/$p.png" ] && n=$((n + 1)) || fail "no screenshot $p.png"
 done
-assert_eq 9 "$n" "a screenshot of each page in $ART"
+assert_eq 11 "$n" "a screenshot of each page in $ART"
+
+# ------------------------------------------------------------------ what the SMSC got
+# The campaign made in the browser: each opted-in subscriber once, in their language; the
+# campaign cancelled and the one for 2030 sent nothing.
+stop_gw
+jq -c 'select(.service_type == "" and .status == "ESME_ROK") | [.dst, .data_coding, .text]' "$T/bc.rec" >"$T/bc-ok.jsonl"
+assert_eq "${#OPTED[@]}" "$(wc -l <"$T/bc-ok.jsonl")" "the SMSC accepted ${#OPTED[@]} reminders"
+assert_eq "$(printf '%s\n' "${OPTED[@]}" | sort | tr '\n' ' ')" "$(jq -r '.[0]' "$T/bc-ok.jsonl" | sort | tr '\n' ' ')" \
+  "one reminder to each opted-in subscriber, nobody else"
+assert_eq "$AR_SUB 8" "$(jq -r --arg t "$BC_AR" 'select(.[2] == $t) | "\(.[0]) \(.[1])"' "$T/bc-ok.jsonl")" \
+  "the Arabic text (UCS-2) to the subscriber whose language is Arabic"
+assert_eq "$((${#OPTED[@]} - 1))" "$(jq -r --arg t "$BC_FR" 'select(.[2] == $t and .[1] == 0) | .[0]' "$T/bc-ok.jsonl" | wc -l)" \
+  "the French text (default, GSM-7) to the others"
 # The USSD menu still comes from deploy/catalog.json: the gateway does not load cfg:{adm}:catalog
 # yet (README "Staff console"), so an item added here is not in the simulator's menu until then.
 note "gap: the new item reaches the USSD menu once the gateway loads the catalogue document from Redis"
+
+# ------------------------------------------------------------------ local times, through the API
+# The page sends a wall-clock time with the calendar's zone; the API converts it with tzdata.
+MIA=$(curl -s -H 'Content-Type: application/json' -d '{"user":"mia","password":"marketing-secret-1"}' \
+  "$URL/api/login" | jq -r .token)
+bc_post() { # body: the answer's status and field
+  curl -s -o "$T/bc.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $MIA" \
+    -H 'Content-Type: application/json' --data-binary "$1" "$URL/api/campaigns"
+  echo " $(jq -r '.field // ""' "$T/bc.json")"
+}
+assert_eq "400 send_at" "$(bc_post '{"id":"gap","texts":{"fr":"x"},"send_at":"2027-03-28T02:30","zone":"Europe/Paris"}')" \
+  "a local time the clocks skip (Paris, 2027-03-28 02:30) is refused"
+assert_eq "400 zone" "$(bc_post '{"id":"gap","texts":{"fr":"x"},"send_at":"2027-03-28T09:30","zone":"Mars/Olympus"}')" \
+  "an unknown zone is refused"
+assert_eq "400 send_at" "$(bc_post '{"id":"gap","texts":{"fr":"x"},"send_at":"now","zone":"UTC"}')" \
+  "a zone goes with a local time only"
+assert_eq 0 "$(rcli exists 'bc:{bc}:c:gap')" "the refused requests created nothing"
+code=$(curl -s -o "$T/bc.json" -w '%{http_code}' -H "Authorization: Bearer $MIA" "$URL/api/campaigns?zone=UTC")
+assert_eq "200 $(date -u -d "@$LATER_EPOCH" '+%F %H:%M')" "$code $(jq -r '.campaigns[] | select(.id == "web-later") | .send_at_local' "$T/bc.json")" \
+  "?zone= gives each campaign's send_at in that zone"
+code=$(curl -s -o "$T/bc.json" -w '%{http_code}' -H "Authorization: Bearer $MIA" "$URL/api/campaigns/web-later?zone=No/Such")
+assert_eq "400 zone" "$code $(jq -r .field "$T/bc.json")" "?zone= with an unknown zone: 400"
 
 kill -TERM "$ADM_PID"
 rc=0; wait "$ADM_PID" || rc=$?

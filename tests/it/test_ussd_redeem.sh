@@ -15,7 +15,11 @@
 #   - *555*2*<n># straight to an item;
 #   - the calendar closed (SIGHUP with a calendar whose next window is in two days): the item
 #     screen shows the next opening in local time and offers no redemption, also for a dialogue
-#     whose confirmation screen was shown before the close.
+#     whose confirmation screen was shown before the close;
+#   - the gift SMS in each recipient's saved language (the menu file's "sms" texts): an Arabic
+#     subscriber's confirmation in Arabic (UCS-2, data_coding 8), a French one's in French
+#     (GSM-7), an Arabic gold subscriber's gift to a relative whose wallet says Persian, and a
+#     relative without a wallet in the menu file's default language (French).
 # Owner: the USSD redemption engineer.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
@@ -74,10 +78,11 @@ ussd_config '.loyalty.tiers = [{name: "standard", min_points: 0, multiplier_pct:
                      token: "'"$TOKEN"'", timeout_ms: 2000, retry_min_ms: 100, consumer: "gw-1"}'
 
 TODAY=$(TZ=$TZNAME date +%Y%m%d)
-sub() { # MSISDN BALANCE TIER: an enrolled subscriber whose points were all earned today, in English
+sub() { # MSISDN BALANCE TIER [LANG]: an enrolled subscriber whose points were all earned today,
+        # in English unless LANG
   rcli del "lg:{$1}:w" "lg:{$1}:h" "lg:{$1}:g" >/dev/null
   rcli hset "lg:{$1}:w" bal "$2" life "$2" rem 0 tier "$3" since 1767225600 "l:$TODAY" "$2" \
-    lang en >/dev/null
+    lang "${4:-en}" >/dev/null
 }
 A=212612100001 # standard, browses and redeems
 D=212612100002 # standard, sends the confirmation twice
@@ -87,8 +92,14 @@ S=212612100005 # standard, *555*2*4#
 P=212612100006 # 100 points only
 Q=212612100007 # a price change between the screens
 C=212612100008 # the calendar closes
+AR=212612100009 # standard, saved language Arabic
+FR=212612100010 # standard, saved language French
+GA=212612100011 # gold, Arabic: gifts to RF
+RF=212698100012 # a relative whose wallet holds only a language: Persian
 sub $A 1000 standard; sub $D 1000 standard; sub $G 6000 gold; sub $S 1000 standard
 sub $P 100 standard; sub $Q 1000 standard; sub $C 1000 standard
+sub $AR 1000 standard ar; sub $FR 1000 standard fr; sub $GA 6000 gold ar
+rcli hset "lg:{$RF}:w" lang fa >/dev/null
 start_gw
 
 stock() { rcli get "cat:{$1}:s:$GIFT_DAY"; }
@@ -165,8 +176,8 @@ assert_eq 5500 "$(balance $G)" "the sender pays"
 assert_eq "" "$(balance $R)" "the relative's wallet is untouched"
 assert_eq "$R" "$(field_of $G to)" "the beneficiary is recorded in the fulfilment stream"
 wait_for 10 sh -c "jq -e 'select(.dst == \"$R\")' '$T/gift.rec'" || fail "no SMS to the relative"
-assert_eq "$G sent you a gift: 1 GB data. Enjoy!" "$(sms_to gift $R)" \
-  "the relative is told by SMS who sent it (the sender's number)"
+assert_eq "Le $G vous a offert un cadeau : 1 Go Internet. Profitez-en !" "$(sms_to gift $R)" \
+  "the relative (no wallet: the menu file's default language) is told by SMS who sent it"
 assert_eq "Your gift 1 GB data has been delivered to $R." "$(sms_to gift $G)" "the sender's SMS"
 assert_eq 1 "$(jq -s --arg r "$R" '[.[] | select(.granted and .msisdn != null)] | map(select(.item == "DATA_1GB")) | length >= 1' "$T/grants.jsonl" | grep -c true)" \
   "the provisioning API was called"
@@ -227,8 +238,42 @@ expect_screens closed "closed: the item shows the next opening and '1' is not an
   "$(menu $'Invalid choice\n100 SMS (code 4)\nPrice: 300 points\nIn stock: 2000\nNext gift day: '"$NEXT_TEXT"$'\n0 Back')"
 assert_eq 1000 "$(balance $C)" "nothing redeemed while closed"
 
+# ---------------------------------------------------------------- 6. each in their language
+note "the gift day opens again: SMS in each recipient's saved language"
+open_calendar
+reload_gw
+sms_rec() { # RECORD MSISDN: {text, dc} of the plain SMS submitted to MSISDN
+  jq -c --arg m "$2" 'select(.service_type != "USSD" and .dst == $m) | {text, dc: .data_coding}' \
+    "$T/$1.rec"
+}
+has_sms() { # RECORD MSISDN: an SMS to MSISDN is in the record (jq -s: -e alone looks at the last line)
+  jq -s -e --arg m "$2" 'any(.[]; .service_type != "USSD" and .dst == $m)' "$T/$1.rec"
+}
+ref_of() { # MSISDN: the provider's reference of that subscriber's redemption (its decision marker)
+  rcli get "cat:fulfil:m:$(field_of "$1" rid)" | sed -n 's/^F //p'
+}
+phone lang_ar $AR '*555*2*1#\n1\n1' --linger-ms 3000
+wait_for 10 has_sms lang_ar $AR ||
+  fail "no confirmation SMS to the Arabic subscriber"
+assert_eq "$(jq -n -c --arg t "تم تسليم هديتك 1 جيغا إنترنت."$'\n'"المرجع: $(ref_of $AR)" '{text: $t, dc: 8}')" \
+  "$(sms_rec lang_ar $AR)" "an Arabic subscriber's confirmation: Arabic text, UCS-2 (data_coding 8)"
+phone lang_fr $FR '*555*2*1#\n1\n1' --linger-ms 3000
+wait_for 10 has_sms lang_fr $FR ||
+  fail "no confirmation SMS to the French subscriber"
+assert_eq "$(jq -n -c --arg t "Votre cadeau 1 Go Internet a été livré."$'\n'"Réf : $(ref_of $FR)" '{text: $t, dc: 0}')" \
+  "$(sms_rec lang_fr $FR)" "a French subscriber's confirmation: French text, GSM-7 (data_coding 0)"
+phone lang_gift $GA "*555*2*4#\n2\n$RF\n1" --linger-ms 3000
+wait_for 10 has_sms lang_gift $RF || fail "no SMS to the Persian relative"
+wait_for 10 has_sms lang_gift $GA ||
+  fail "no SMS to the Arabic sender"
+assert_eq "$(jq -n -c --arg t "تم تسليم هديتك 100 رسالة قصيرة إلى $RF." '{text: $t, dc: 8}')" \
+  "$(sms_rec lang_gift $GA)" "the Arabic sender is told in Arabic"
+assert_eq "$(jq -n -c --arg t "$GA به شما هدیه‌ای فرستاد: ۱۰۰ پیامک. لذت ببرید!" '{text: $t, dc: 8}')" \
+  "$(sms_rec lang_gift $RF)" "the relative is told in the language of their own wallet (Persian)"
+
 wait_for 5 test -s "$T/gw-stats.json"
 sleep 1.2
+assert_eq 0 "$(gw_stat .fulfil.lang_fallbacks)" "every recipient's language was read"
 note "gateway counters: $(gw_stat '.ussd | {redeem_requested, redeem_granted, redeem_refused, redeem_failed}' | jq -c .)"
 assert_eq 0 "$(gw_stat .ussd.redeem_failed)" "no redemption failed"
 stop_gw
