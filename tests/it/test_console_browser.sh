@@ -134,9 +134,28 @@ assert_eq "$AR_SUB 8" "$(jq -r --arg t "$BC_AR" 'select(.[2] == $t) | "\(.[0]) \
   "the Arabic text (UCS-2) to the subscriber whose language is Arabic"
 assert_eq "$((${#OPTED[@]} - 1))" "$(jq -r --arg t "$BC_FR" 'select(.[2] == $t and .[1] == 0) | .[0]' "$T/bc-ok.jsonl" | wc -l)" \
   "the French text (default, GSM-7) to the others"
-# The USSD menu still comes from deploy/catalog.json: the gateway does not load cfg:{adm}:catalog
-# yet (README "Staff console"), so an item added here is not in the simulator's menu until then.
-note "gap: the new item reaches the USSD menu once the gateway loads the catalogue document from Redis"
+# ------------------------------------------------------------------ the new item on a handset
+# The item added in the browser is in the catalogue document in Redis; a gateway with a catalogue
+# follows that document (wire_cfgdocs), so a subscriber dialling *555# through the simulator sees
+# it in the Data category.
+source "$(dirname "$0")/ussd_helpers.sh"
+pick_port
+write_config "$SMSC_PORT" '.ussd = {menus_file: "'"$LGW_SRC"'/deploy/ussd-menus.json"}
+  | .loyalty.tiers = [{name: "standard", min_points: 0, multiplier_pct: 100},
+                      {name: "silver", min_points: 1000, multiplier_pct: 110},
+                      {name: "gold", min_points: 5000, multiplier_pct: 125}]
+  | .catalog = {file: "'"$LGW_SRC"'/deploy/catalog.json", giftdays_file: "'"$T"'/giftdays.json",
+                docs_poll_ms: 300}'
+start_gw
+wait_for 20 grep -q 'catalogue from cfg:{adm}:catalog' "$T/gw.log" ||
+  fail "the gateway did not load the console's catalogue document"
+phone handset "$M" '*555#\n3\n1'
+data_screen=$(screens_json handset | jq -r '.[2].text')
+case "$data_screen" in
+  *"2 Go Internet - 750 pts"*) echo "ok - the item added in the browser is on the handset's Data screen" ;;
+  *) fail "the handset's Data screen lacks the new item: $data_screen" ;;
+esac
+stop_gw
 
 # ------------------------------------------------------------------ local times, through the API
 # The page sends a wall-clock time with the calendar's zone; the API converts it with tzdata.

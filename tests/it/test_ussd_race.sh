@@ -13,16 +13,18 @@ pick_port
 ussd_config
 wallet 212644000001 999 en
 
-# deliver_sm hex: src, text, ussd_service_op, its_session_info, sequence number
+# deliver_sm hex: src, text, ussd_service_op, its_session_info, sequence number (bash + od only:
+# CI has Debian packages, not necessarily python)
+hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 pdu() {
-  python3 - "$@" <<'EOF'
-import struct, sys
-src, text, op, sinfo, seq = sys.argv[1], sys.argv[2].encode(), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-body = b"USSD\0" + bytes([1, 1]) + src.encode() + b"\0" + bytes([0, 0]) + b"*555#\0"
-body += bytes([0, 0, 0]) + b"\0\0" + bytes([0, 0, 0, 0, len(text)]) + text
-body += struct.pack(">HHB", 0x0501, 1, op) + struct.pack(">HHH", 0x1383, 2, sinfo)
-print((struct.pack(">IIII", 16 + len(body), 5, 0, seq) + body).hex())
-EOF
+  local t body
+  t=$(hex "$2")
+  # service_type USSD, src 1/1, dst 0/0 *555#, esm/pid/prio, schedule "", validity "",
+  # registered/replace/data_coding/default id, sm_length, text, ussd_service_op, its_session_info
+  body="$(hex USSD)000101$(hex "$1")000000$(hex '*555#')00000000000000000000"
+  body+="$(printf '%02x' $((${#t} / 2)))$t"
+  body+="05010001$(printf '%02x' "$3")13830002$(printf '%04x' "$4")"
+  printf '%08x%08x%08x%08x%s\n' $((16 + ${#body} / 2)) 5 0 "$5" "$body"
 }
 M=212644000001
 {

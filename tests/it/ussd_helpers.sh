@@ -11,8 +11,17 @@ MENUS="$LGW_SRC/deploy/ussd-menus.json"
 SMSC_PORT=""
 
 # Picks a free loopback port for the simulators of this test.
-pick_port() {
-  SMSC_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+pick_port() { # a loopback TCP port nobody listens on (ss from iproute2; no python on CI)
+  local used p
+  used=" $(ss -Htln 2>/dev/null | awk '{n=split($4,a,":"); printf "%s ", a[n]}') "
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 30000))
+    case "$used" in *" $p "*) continue ;; esac
+    SMSC_PORT=$p
+    return 0
+  done
+  echo "no free port" >&2
+  return 1
 }
 
 # write_config, then the USSD parts: the shipped menu file, points valid 12 months, plus an
