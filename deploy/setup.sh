@@ -17,6 +17,9 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+# The browser tests install playwright-core with npm (tests/browser). A Node.js from elsewhere on
+# the PATH will do; a fresh Debian 12 has none, and Debian's npm brings its nodejs.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -23,7 +23,7 @@ esac
 cmake -S . -B "$dir" "${flags[@]}" >/dev/null
 cmake --build "$dir" -j"$(nproc)"
 if [ "$mode" = "--valgrind" ]; then
-  env "${env[@]}" ctest --test-dir "$dir" --output-on-failure -L it
+  env "${env[@]}" ctest --test-dir "$dir" --output-on-failure -L '^it$'
 else
   env "${env[@]+"${env[@]}"}" ctest --test-dir "$dir" --output-on-failure -j2
 fi

@@ -82,6 +82,7 @@ struct gw_broadcast {
     bool fetching, abandon, pass_wait;
     uint32_t in_flight; /* jobs */
     uint64_t sent_hist[RATE_SPAN + 1];
+    int64_t tick_ms[RATE_SPAN + 1]; /* the monotonic time of each sent_hist entry */
     uint32_t ticks;
     char resolve_failed[GW_BC_ID_MAX + 1]; /* logged once */
     /* stop */
@@ -463,6 +464,7 @@ static void on_loaded(struct gw_broadcast *b, void *ctx, int err, const redisRep
     b->st.campaigns_run++;
     b->ticks = 0;
     memset(b->sent_hist, 0, sizeof(b->sent_hist));
+    memset(b->tick_ms, 0, sizeof(b->tick_ms));
     struct timeval tv = {.tv_sec = 1};
     event_add(b->ev_tick, &tv);
     if (strcmp(state, "sending") == 0) {
@@ -922,6 +924,17 @@ static void job_start(struct gw_broadcast *b, int64_t idx, struct bc_ent *e)
 
 /* ---------------------------------------------------------------- the 1 s tick */
 
+/* Sends per second over the last RATE_SPAN ticks, divided by the time they really spanned: a tick
+ * that fires late on a busy machine must not turn into a rate above the link's TPS. */
+static double sent_rate(const struct gw_broadcast *b)
+{
+    uint32_t span = b->ticks < RATE_SPAN ? b->ticks : RATE_SPAN;
+    if (span == 0 || b->tick_ms[span] == 0)
+        return 0;
+    int64_t ms = b->tick_ms[0] - b->tick_ms[span];
+    return ms > 0 ? (double)(b->sent_hist[0] - b->sent_hist[span]) * 1000.0 / (double)ms : 0;
+}
+
 static void on_progress(struct gw_broadcast *b, void *ctx, int err, const redisReply *r)
 {
     uint32_t gen = (uint32_t)(uintptr_t)ctx;
@@ -947,7 +960,7 @@ static void on_progress(struct gw_broadcast *b, void *ctx, int err, const redisR
                 "%.1f/s",
                 b->id, reply_str(r->element[3]), reply_str(r->element[2]), reply_str(r->element[4]),
                 reply_str(r->element[5]), reply_str(r->element[6]),
-                (double)(b->sent_hist[0] - b->sent_hist[RATE_SPAN]) / RATE_SPAN);
+                sent_rate(b));
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -961,9 +974,10 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         return;
     b->ticks++;
     memmove(b->sent_hist + 1, b->sent_hist, RATE_SPAN * sizeof(b->sent_hist[0]));
+    memmove(b->tick_ms + 1, b->tick_ms, RATE_SPAN * sizeof(b->tick_ms[0]));
     b->sent_hist[0] = b->st.sent;
-    uint32_t span = b->ticks < RATE_SPAN ? b->ticks : RATE_SPAN;
-    double r = span ? (double)(b->sent_hist[0] - b->sent_hist[span]) / span : 0;
+    b->tick_ms[0] = gw_clock_mono_ms();
+    double r = sent_rate(b);
     snprintf(cursor, sizeof(cursor), "%" PRId64, b->state == BC_SENDING ? b->base_idx : 0);
     snprintf(rate, sizeof(rate), "%.1f", r);
     snprintf(now, sizeof(now), "%" PRId64, gw_clock_now_ms());

@@ -204,6 +204,20 @@ void smpp_bucket_init(struct smpp_bucket *b, double rate, double burst, int64_t 
 /* Takes one token if available: returns 0, else the milliseconds until one will be (> 0). */
 int64_t smpp_bucket_take(struct smpp_bucket *b, int64_t now_ms);
 
+/* The busiest one-second window of submits, measured where the pace is decided: the link's
+ * monotonic clock at the moment a token is taken and the PDU written, not when a peer happens to
+ * read it (a peer that reads late sees a late burst the link never sent). Sliding window over the
+ * last SMPP_PACE_SLOTS sends: a figure of SMPP_PACE_SLOTS means "at least that many". A plain
+ * value owned by its caller, like the bucket. */
+#define SMPP_PACE_SLOTS 1024
+struct smpp_pace {
+    int64_t t[SMPP_PACE_SLOTS]; /* send times (ms), a ring */
+    uint32_t head, n;           /* oldest entry, entries within the last second */
+    uint32_t peak;              /* most sends within any 1000 ms so far */
+};
+/* Records one send at now_ms (non-decreasing; a clock step back counts as now). */
+void smpp_pace_note(struct smpp_pace *p, int64_t now_ms);
+
 /* ---------------------------------------------------------------- the ESME link */
 
 enum smpp_bind_mode { SMPP_BIND_TRX = 0, SMPP_BIND_TX_RX = 1 };
@@ -257,6 +271,7 @@ struct smpp_esme_stats {
     uint64_t enquire_sent, enquire_in, response_timeouts;
     uint64_t submits_ok, submits_failed, throttled;
     uint32_t window_used, queue_len;
+    uint32_t submit_peak_1s; /* most submit_sm written in any 1000 ms (struct smpp_pace) */
 };
 
 /* Creates a stopped ESME. cfg and ops are copied. Returns NULL on allocation failure. */

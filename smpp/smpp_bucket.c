@@ -51,3 +51,26 @@ int64_t smpp_bucket_take(struct smpp_bucket *b, int64_t now_ms)
         wait = BUCKET_WAIT_MAX_MS;
     return wait < 1 ? 1 : (int64_t)wait;
 }
+
+void smpp_pace_note(struct smpp_pace *p, int64_t now_ms)
+{
+    uint32_t tail;
+
+    /* Drop what left the window (t <= now - 1000). A full ring drops its oldest too: the peak then
+     * saturates at SMPP_PACE_SLOTS, which the header documents. */
+    while (p->n > 0 && (p->t[p->head] <= now_ms - 1000 || p->n == SMPP_PACE_SLOTS)) {
+        p->head = (p->head + 1) % SMPP_PACE_SLOTS;
+        p->n--;
+    }
+    tail = (p->head + p->n) % SMPP_PACE_SLOTS;
+    /* A clock that steps back must not make the ring unordered. */
+    if (p->n > 0) {
+        int64_t last = p->t[(tail + SMPP_PACE_SLOTS - 1) % SMPP_PACE_SLOTS];
+        if (now_ms < last)
+            now_ms = last;
+    }
+    p->t[tail] = now_ms;
+    p->n++;
+    if (p->n > p->peak)
+        p->peak = p->n;
+}

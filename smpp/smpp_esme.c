@@ -1107,6 +1107,7 @@ void smpp_esme_get_stats(const struct smpp_esme *e, struct smpp_esme_stats *out)
     *out = e->st;
     out->window_used = e->window.n;
     out->queue_len = e->queue.n;
+    out->submit_peak_1s = e->pace.peak;
 }
 
 void smpp_esme_free(struct smpp_esme *e)

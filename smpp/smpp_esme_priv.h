@@ -112,6 +112,7 @@ struct smpp_esme {
     uint32_t npend, cap_pend;
 
     struct smpp_bucket bucket;
+    struct smpp_pace pace; /* the busiest second of sends (stats) */
     int64_t throttle_until_ms;
 
     struct event *ev_window; /* earliest submit deadline */

@@ -162,6 +162,7 @@ void esme_pump(struct smpp_esme *e)
             pump_arm(e, wait);
             break;
         }
+        smpp_pace_note(&e->pace, now);
         s = esme_list_pop(&e->queue);
         s->seq = esme_next_seq(e);
         put_be32(s->pdu + 12, s->seq);

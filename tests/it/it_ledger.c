@@ -40,8 +40,41 @@ extern char **environ;
 extern const char gw_lua_commit[];
 extern const size_t gw_lua_commit_len;
 
-#define T0 INT64_C(1795600800) /* 2026-11-25T10:00:00Z */
 #define DAY INT64_C(86400)
+
+/* The test's "now": two days before the real clock's day, 10:00 UTC. Redis counts key expiries
+ * against its own (real) clock, so every time the scripts see is near it; the two days leave room
+ * for cases that commit at T0 + DAY + a few hours without going past the real now. Day strings
+ * and stored records are computed from it (ymd(), fmt()), never written as dates. */
+static int64_t T0;
+
+/* "YYYYMMDD" of a UTC time (the test configuration's zone is UTC). Rotating static buffers, so a
+ * few may appear in one expression. */
+static const char *ymd(int64_t t)
+{
+    static char buf[8][16];
+    static unsigned n;
+    char *b = buf[n++ % 8];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(b, 16, "%Y%m%d", &tm);
+    return b;
+}
+
+/* printf into a rotating static buffer: expected fields and keys built from T0. */
+static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static const char *fmt(const char *f, ...)
+{
+    static char buf[8][128];
+    static unsigned n;
+    char *b = buf[n++ % 8];
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(b, 128, f, ap);
+    va_end(ap);
+    return b;
+}
 
 static struct {
     struct event_base *base;
@@ -271,6 +304,7 @@ static int group_setup(void **state)
     const char *sock = getenv("LGW_REDIS_SOCK");
     const char *port = getenv("LGW_REDIS_PORT");
 
+    T0 = ((int64_t)time(NULL) / DAY - 2) * DAY + 10 * 3600;
     T.base = event_base_new();
     T.tick = event_new(T.base, -1, EV_PERSIST, tick_cb, NULL);
     struct timeval tv = {0, 10000};
@@ -329,10 +363,13 @@ static void test_ledger__topup__credits_balance_history_lot(void **state)
     assert_int_equal(hget_ll(m, "life"), 5);
     assert_int_equal(hget_ll(m, "rem"), 0);
     assert_int_equal(hget_ll(m, "since"), T0 + 60);
-    assert_int_equal(hget_ll(m, "l:20261125"), 5);
-    assert_string_equal(hget(m, 'r', "R-1"), "1795600800,5,20261125,c");
-    assert_string_equal(history(m), "1795600800|TOPUP|R-1|+5|5|TOPUP 1/10 MAD; enrolled");
-    assert_true(key_int("TTL", m, 'r') > 30 * DAY);
+    assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0))), 5);
+    assert_string_equal(hget(m, 'r', "R-1"), fmt("%" PRId64 ",5,%s,c", T0, ymd(T0)));
+    assert_string_equal(history(m), fmt("%" PRId64 "|TOPUP|R-1|+5|5|TOPUP 1/10 MAD; enrolled", T0));
+    /* The refs expire at the script's now + retention; Redis counts down on its real clock. */
+    long long want_ttl = T0 + 60 + (int64_t)T.lcfg.ref_retention_days * DAY - (int64_t)time(NULL);
+    long long ttl = key_int("TTL", m, 'r');
+    assert_true(ttl > 0 && ttl <= want_ttl + 2 && ttl >= want_ttl - 30);
 }
 
 static void test_ledger__duplicate_ref__credits_once(void **state)
@@ -347,7 +384,7 @@ static void test_ledger__duplicate_ref__credits_once(void **state)
     assert_int_equal(r.balance, 5);
     assert_int_equal(r.enrolled, 0);
     assert_int_equal(hget_ll(m, "bal"), 5);
-    assert_int_equal(hget_ll(m, "l:20261125"), 5);
+    assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0))), 5);
     assert_int_equal(key_int("LLEN", m, 'h'), 1);
 }
 
@@ -363,7 +400,7 @@ static void test_ledger__two_small_topups__remainder_makes_one_point(void **stat
     assert_int_equal(b.points, 1);
     assert_int_equal(b.balance, 1);
     assert_int_equal(hget_ll(m, "rem"), 0);
-    assert_int_equal(hget_ll(m, "l:20261125"), 1);
+    assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0))), 1);
 }
 
 static void test_ledger__daily_cap__forfeits_then_next_day_resets(void **state)
@@ -381,22 +418,22 @@ static void test_ledger__daily_cap__forfeits_then_next_day_resets(void **state)
     assert_int_equal(b.points, 0);
     assert_int_equal(b.capped, 3);
     assert_int_equal(b.balance, 10);
-    assert_string_equal(hget(m, 'r', "CAP-2"), "1795604400,0,20261125,c");
+    assert_string_equal(hget(m, 'r', "CAP-2"), fmt("%" PRId64 ",0,%s,c", T0 + 3600, ymd(T0)));
 
-    /* 2026-11-26T01:00Z: the next local (UTC) day has a fresh cap. */
+    /* T0 + 15 h is 01:00 the next UTC day: the next local (UTC) day has a fresh cap. */
     int64_t next = T0 + 15 * 3600;
     struct gw_commit_result c = commit_ok(GW_EV_TOPUP, m, "CAP-3", next, 4000, NULL);
     assert_int_equal(c.points, 4);
     assert_int_equal(c.capped, 0);
-    assert_int_equal(hget_ll(m, "cday"), 20261126);
+    assert_int_equal(hget_ll(m, "cday"), atoll(ymd(T0 + DAY)));
     assert_int_equal(hget_ll(m, "cpts"), 4);
-    assert_int_equal(hget_ll(m, "l:20261126"), 4);
+    assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0 + DAY))), 4);
 
     /* A late event for the previous day still meets that day's (full) cap. */
     struct gw_commit_result d = commit_ok(GW_EV_TOPUP, m, "CAP-4", T0 + 7200, 2000, NULL);
     assert_int_equal(d.points, 0);
     assert_int_equal(d.capped, 2);
-    assert_int_equal(hget_ll(m, "cday"), 20261126);
+    assert_int_equal(hget_ll(m, "cday"), atoll(ymd(T0 + DAY)));
     assert_int_equal(hget_ll(m, "bal"), 14);
 }
 
@@ -433,11 +470,12 @@ static void test_ledger__reversal__takes_back_exactly_and_marks(void **state)
     assert_int_equal(r.points, 7);
     assert_int_equal(r.balance, 3);
     assert_int_equal(hget_ll(m, "life"), 3);
-    assert_null(hget(m, 'w', "l:20261125"));
-    assert_int_equal(hget_ll(m, "l:20261126"), 3);
-    assert_string_equal(hget(m, 'r', "RV-1"), "1795600800,7,20261125,r");
-    assert_string_equal(hget(m, 'r', "RV-X"), "1795687260,7,20261125,x");
-    assert_true(strncmp(history(m), "1795687260|REVERSAL|RV-X|-7|3|reversal of RV-1", 46) == 0);
+    assert_null(hget(m, 'w', fmt("l:%s", ymd(T0))));
+    assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0 + DAY))), 3);
+    assert_string_equal(hget(m, 'r', "RV-1"), fmt("%" PRId64 ",7,%s,r", T0, ymd(T0)));
+    assert_string_equal(hget(m, 'r', "RV-X"), fmt("%" PRId64 ",7,%s,x", T0 + DAY + 60, ymd(T0)));
+    const char *want = fmt("%" PRId64 "|REVERSAL|RV-X|-7|3|reversal of RV-1", T0 + DAY + 60);
+    assert_true(strncmp(history(m), want, strlen(want)) == 0);
 
     /* Redelivery of the reversal itself. */
     struct gw_commit_result d = commit_ok(GW_EV_REVERSAL, m, "RV-X", T0 + DAY + 60, 0, "RV-1");
@@ -455,7 +493,7 @@ static void test_ledger__reversal_of_unknown__noop_recorded(void **state)
     assert_int_equal(r.outcome, GW_COMMIT_REVERSAL_NOOP);
     assert_int_equal(r.points, 0);
     assert_int_equal(r.balance, 0);
-    assert_string_equal(hget(m, 'r', "UNK-X"), "1795600800,0,20261125,x");
+    assert_string_equal(hget(m, 'r', "UNK-X"), fmt("%" PRId64 ",0,%s,x", T0, ymd(T0)));
     assert_non_null(strstr(history(m), "reversal of NEVER-SEEN: unknown, no effect"));
     assert_int_equal(key_int("EXISTS", m, 'w'), 0);
 }
@@ -479,11 +517,11 @@ static void test_ledger__reversal_after_redemption__balance_negative_no_negative
 {
     (void)state;
     const char *m = "212600000009";
-    commit_ok(GW_EV_TOPUP, m, "NEG-1", T0, 10000, NULL);      /* 10, lot 20261125 */
-    commit_ok(GW_EV_TOPUP, m, "NEG-2", T0 + DAY, 5000, NULL); /* 5, lot 20261126 */
+    commit_ok(GW_EV_TOPUP, m, "NEG-1", T0, 10000, NULL);      /* 10, lot of day T0 */
+    commit_ok(GW_EV_TOPUP, m, "NEG-2", T0 + DAY, 5000, NULL); /* 5, lot of day T0 + 1 */
     /* A redemption of 12 (another module's job) spent the oldest lot and 2 of the next. */
-    RCMD(&cap, "HSET lg:{%s}:w bal 3 l:20261126 3", m);
-    RCMD(&cap, "HDEL lg:{%s}:w l:20261125", m);
+    RCMD(&cap, "HSET lg:{%s}:w bal 3 l:%s 3", m, ymd(T0 + DAY));
+    RCMD(&cap, "HDEL lg:{%s}:w l:%s", m, ymd(T0));
 
     struct gw_commit_result r = commit_ok(GW_EV_REVERSAL, m, "NEG-X", T0 + DAY + 60, 0, "NEG-1");
     assert_int_equal(r.outcome, GW_COMMIT_REVERSED);
@@ -519,8 +557,12 @@ static void base_args(const char *m, char keys[3][40], const char *argv[NARGS])
 {
     for (int k = 0; k < 3; k++)
         snprintf(keys[k], 40, "lg:{%s}:%c", m, "wrh"[k]);
-    const char *v[NARGS] = {keys[0], keys[1],      keys[2],      "E",        "VAL-1",
-                            "TOPUP", "1795600860", "1795600800", "20261125", "5000",
+    static char now[24], at[24], day[16];
+    snprintf(now, sizeof(now), "%" PRId64, T0 + 60);
+    snprintf(at, sizeof(at), "%" PRId64, T0);
+    snprintf(day, sizeof(day), "%s", ymd(T0));
+    const char *v[NARGS] = {keys[0], keys[1], keys[2], "E",    "VAL-1",
+                            "TOPUP", now,     at,      day,    "5000",
                             "0",     "2678400",    "50",         "rule",     "",
                             "1",     "standard",   "0",          "100"};
     memcpy(argv, v, sizeof(v));
@@ -950,7 +992,7 @@ static void bench_issue(struct bench *b)
     struct gw_event ev;
     struct gw_earn earn;
     snprintf(m, sizeof(m), "2126%08d", sub);
-    snprintf(ref, sizeof(ref), "OCS-20261125-%07d-%d", sub, k);
+    snprintf(ref, sizeof(ref), "OCS-%s-%07d-%d", ymd(T0), sub, k);
     fill_event(&ev, &earn, GW_EV_TOPUP, m, ref, T0 + k * 3600, 50000, NULL);
     if (gw_ledger_commit(T.ledger, &ev, &earn, T0 + k * 3600 + 60, bench_cb, b) < 0) {
         b->errors++;
@@ -1030,8 +1072,9 @@ static void test_ledger__deadletter__escaped_capped_in_stream(void **state)
     assert_non_null(nl);
     assert_true(nl - p <= 2047);
     assert_true(strncmp(nl - 3, "...", 3) == 0);
-    assert_non_null(strstr(cap.str, "\namount: more than 3 fraction digits\nsmpp{SIM}\n"
-                                    "1795600800000\n"));
+    assert_non_null(strstr(cap.str, fmt("\namount: more than 3 fraction digits\nsmpp{SIM}\n"
+                                        "%" PRId64 "000\n",
+                                        T0)));
 }
 
 static void ping_cb(void *arg, int err, const struct redisReply *reply)

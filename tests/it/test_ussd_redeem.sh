@@ -56,7 +56,15 @@ closed_calendar() {
     '{timezone: $tz, weekly: [], special: [{name: "test-later", start: $s, end: $e}]}' >"$GIFTDAYS"
 }
 open_calendar
-cp "$LGW_SRC/deploy/catalog.json" "$CAT"
+# The shipped catalogue has no validity dates; the voucher is made "not yet valid" here, a month
+# from today (local), so the Vouchers category stays hidden on any day the test runs.
+VOUCHER_FROM=$(TZ=$TZNAME date -d '+30 days' +%Y-%m-%d)
+test_catalog() { # [jq filter] -> the catalogue the gateway reads
+  jq --arg from "$VOUCHER_FROM" \
+    '(.items[] | select(.id == "VOUCHER_MARJANE_100")) |= (.valid_from = $from) | '"${1:-.}" \
+    "$LGW_SRC/deploy/catalog.json" >"$CAT"
+}
+test_catalog
 
 reload_gw() { # SIGHUP, then wait for the catalogue reload line
   local n
@@ -207,7 +215,7 @@ rm -f "$T/go-price"
 dup price $Q 9 500 '*555*2*3#' 1 "wait:$T/go-price" 1 &
 DUP_PID=$!
 wait_for 20 sh -c "[ \$(grep -c '\"kind\":\"screen\"' '$T/price.out') -ge 2 ]" || fail "no confirmation screen"
-jq '.version = "2026-11-25.2" | .items[2].price = 900' "$LGW_SRC/deploy/catalog.json" >"$CAT"
+test_catalog '.version = "2026-11-25.2" | .items[2].price = 900'
 reload_gw
 touch "$T/go-price"
 wait "$DUP_PID" || fail "it_ussd_dup price failed"
