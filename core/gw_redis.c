@@ -108,7 +108,7 @@ struct gw_redis {
     redisAsyncContext *ac_dying; /* dropped by us, freed by ev_down */
     bool started, up, closing, down_pending, notify_down;
     uint32_t loads_pending; /* initial SCRIPT LOADs not yet answered on this link */
-    struct gw_backoff backoff; /* reconnect back-off (gwcore), reset once the link is up */
+    struct gw_backoff backoff; /* reconnect back-off (core), reset once the link is up */
 
     struct event *ev_connect_to, *ev_retry, *ev_down;
     const struct timeval *req_tv; /* the common-timeout deadline (or req_tv_plain) */
