@@ -146,11 +146,17 @@ sim_json() { jq -r "$2" "$T/$1.json"; } # name jq-filter
 # ------------------------------------------------------------------ gateway
 write_config() { # port [jq filter applied to the result, e.g. '.ledger.history_len = 5']
   local port=$1 extra=${2:-.}
-  jq -n --arg sock "$REDIS_SOCK" --argjson port "$port" --arg stats "$T/gw-stats.json" '{
+  # Redis deadlines: short, so fault cases answer T_APPN quickly; under valgrind (20-50x slower,
+  # and loyalty-admin runs a yescrypt of seconds in its loop there) a request queued behind such a
+  # stretch would miss a 500 ms deadline with nothing wrong, so the valgrind stage allows 5 s.
+  local rto=500
+  [ "${LGW_VALGRIND:-0}" = 1 ] && rto=5000
+  jq -n --arg sock "$REDIS_SOCK" --argjson port "$port" --arg stats "$T/gw-stats.json" \
+    --argjson rto "$rto" '{
       smpp: {name: "SIM", host: "127.0.0.1", port: $port, system_id: "loyalty", password: "secret",
              enquire_link_ms: 2000, response_timeout_ms: 2000, reconnect_min_ms: 100,
              reconnect_max_ms: 500, drain_timeout_ms: 2000},
-      redis: {unix_socket: $sock, request_timeout_ms: 500, reconnect_min_ms: 50, reconnect_max_ms: 300},
+      redis: {unix_socket: $sock, request_timeout_ms: $rto, reconnect_min_ms: 50, reconnect_max_ms: 300},
       events: {senders: ["LOYALTY"], country_prefixes: ["212"], currency: "MAD"},
       ledger: {history_len: 20},
       loyalty: {timezone: "Africa/Casablanca",
