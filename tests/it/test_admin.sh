@@ -248,8 +248,8 @@ api GET /api/giftdays "$AUD"
 expect 200 .document.timezone Africa/Casablanca "GET the calendar"
 assert_eq mia "$(j .updated_by)" "who changed it"
 # two editors from version 1 at the same time
-GD2=$(jq -c '.cancelled += ["2027-01-06"]' <<<"$GD")
-GD3=$(jq -c '.cancelled += ["2027-01-13"]' <<<"$GD")
+GD2=$(jq -c --arg d "$(date -d '+30 days' +%F)" '.cancelled += [$d]' <<<"$GD")
+GD3=$(jq -c --arg d "$(date -d '+37 days' +%F)" '.cancelled += [$d]' <<<"$GD")
 curl -s -o "$T/c1.json" -w '%{http_code}\n' -X PUT -H "Authorization: Bearer $MKT" -H 'Content-Type: application/json' \
   --data-binary "{\"version\":1,\"document\":$GD2}" "$URL/api/giftdays" >"$T/c1.code" &
 c1=$!

@@ -19,6 +19,8 @@
 
 #include "catalog.h"
 
+#include "../test_clock.h"
+
 #define DEPLOY LGW_VECTORS "/../../deploy"
 #define WED 3
 #define SUN 0
@@ -404,28 +406,77 @@ static void test_calendar__nothing_configured__no_next_opening(void **state)
 
 /* ---------------------------------------------------------------- giftdays JSON */
 
+/* Local wall-clock time of the local date `days` after that of t, in the calendar's zone. */
+static int64_t local_days_after(int64_t t, int days, int h, int m)
+{
+    int64_t out = tc_local_at(cat_calendar_tz(cal), t, days, h, m);
+
+    assert_true(out > 0);
+    return out;
+}
+
+/* The shipped file holds no dates (it would go stale): its weekly rule and premium opening are
+ * checked as shipped; a cancelled Wednesday and a special evening are then added to its config
+ * relative to the real clock's now, the way staff would add them. */
 static void test_calendar__shipped_giftdays__loads_and_behaves(void **state)
 {
-    const struct cat_calendar_config *c;
-    int64_t s;
+    struct cat_calendar_config c;
+    struct cat_tm tm;
+    int64_t s, now = (int64_t)time(NULL);
 
     (void)state;
     if (cat_calendar_load_file(DEPLOY "/giftdays.json", &cal, err, sizeof(err)) != 0)
         fail_msg("%s", err);
-    c = cat_calendar_config(cal);
+    c = *cat_calendar_config(cal);
     assert_string_equal(cat_tz_name(cat_calendar_tz(cal)), "Africa/Casablanca");
-    assert_int_equal(c->n_weekly, 1);
-    assert_int_equal(c->weekly[0].weekday, WED);
-    assert_int_equal(c->weekly[0].end_sec, 86399);
-    /* the cancelled Wednesday 2026-12-09 */
-    assert_false(open_at(utc(2026, 12, 9, 12, 0, 0), NULL));
-    assert_int_equal(cat_calendar_next_open(cal, utc(2026, 12, 3, 12, 0, 0), NULL, &s, NULL, NULL),
+    assert_int_equal(c.n_weekly, 1);
+    assert_int_equal(c.weekly[0].weekday, WED);
+    assert_int_equal(c.weekly[0].start_sec, 0);
+    assert_int_equal(c.weekly[0].end_sec, 86399);
+    assert_int_equal(c.n_cancelled, 0);
+    assert_int_equal(c.n_special, 0);
+    assert_true(cat_calendar_is_premium(cal, "gold"));
+    assert_int_equal(c.premium_early_min, 60);
+
+    /* the Wednesday 1..7 days after today (local), and the one after it */
+    assert_int_equal(cat_tz_localtime(cat_calendar_tz(cal), now, &tm), 0);
+    int ahead = (WED - tm.wday + 7) % 7;
+    ahead = ahead ? ahead : 7;
+    int64_t wed_noon = local_days_after(now, ahead, 12, 0);
+    int64_t next_wed = local_days_after(now, ahead + 7, 0, 0);
+    /* as shipped: that Wednesday opens at its local midnight, gold an hour earlier */
+    assert_true(open_at(wed_noon, NULL));
+    assert_int_equal(cat_calendar_next_open(cal, wed_noon - 2 * 86400, NULL, &s, NULL, NULL), 0);
+    assert_int_equal(s, local_days_after(now, ahead, 0, 0));
+    assert_int_equal(cat_calendar_next_open(cal, wed_noon - 2 * 86400, "gold", &s, NULL, NULL),
                      0);
-    assert_int_equal(s, utc(2026, 12, 15, 23, 0, 0));
-    /* new-year eve, gold an hour early */
-    assert_true(open_at(utc(2026, 12, 31, 17, 0, 0), NULL));
-    assert_false(open_at(utc(2026, 12, 31, 16, 30, 0), NULL));
-    assert_true(open_at(utc(2026, 12, 31, 16, 30, 0), "gold"));
+    assert_int_equal(s, local_days_after(now, ahead, 0, 0) - 3600);
+
+    /* cancel it; add a special evening on the Friday after it, 18:00-23:59:59 */
+    c.cancelled[0] = cat_tz_local_date(cat_calendar_tz(cal), wed_noon);
+    c.n_cancelled = 1;
+    int64_t fri_18 = local_days_after(now, ahead + 2, 18, 0);
+    int32_t fri = cat_tz_local_date(cat_calendar_tz(cal), fri_18);
+    c.special[0] = (struct cat_special_window){.name = "evening",
+                                               .start_date = fri,
+                                               .start_sec = HMS(18, 0, 0),
+                                               .end_date = fri,
+                                               .end_sec = HMS(23, 59, 59)};
+    c.n_special = 1;
+    cat_calendar_free(cal);
+    cal = NULL;
+    if (cat_calendar_new(&c, NULL, &cal, err, sizeof(err)) != 0)
+        fail_msg("cat_calendar_new: %s", err);
+    assert_false(open_at(wed_noon, NULL));
+    assert_int_equal(cat_calendar_next_open(cal, wed_noon - 2 * 86400, NULL, &s, NULL, NULL), 0);
+    assert_int_equal(s, fri_18);
+    assert_int_equal(cat_calendar_next_open(cal, fri_18 + 3600, NULL, &s, NULL, NULL), 0);
+    assert_int_equal(s, next_wed);
+    /* the special evening, gold an hour early */
+    assert_true(open_at(fri_18, NULL));
+    assert_false(open_at(fri_18 - 1800, NULL));
+    assert_true(open_at(fri_18 - 1800, "gold"));
+    assert_false(open_at(local_days_after(now, ahead + 3, 0, 0), NULL));
 }
 
 static void expect_config_error(const char *json, const char *want)
