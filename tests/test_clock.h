@@ -9,8 +9,23 @@
 #define LGW_TEST_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "catalog.h"
+
+/* Civil fields read as UTC -> unix seconds (timegm: out-of-range fields normalise, e.g. day 0 is
+ * the last of the previous month). For fixed instants a test is about, and for sweeps. */
+static inline int64_t tc_civil(int y, int mo, int d, int h, int mi, int s)
+{
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
+
+    return (int64_t)timegm(&tm);
+}
 
 /* The instant of local wall-clock time h:m:00 on the local date `days` after that of t (negative:
  * before). Moves by whole days from local noon, so a clock change on the way shifts nothing; a

@@ -123,7 +123,6 @@ static void test_config__deploy_files__load_and_validate(void **state)
     assert_int_equal(t->tiers[2].min_points, 5000);
     assert_int_equal(t->tiers[2].pct, 125);
     assert_int_equal(t->daily_cap, 500);
-
 }
 
 /* The spec's example event, dated now, under the shipped table: 5 points; with a voucher promotion
@@ -430,6 +429,24 @@ static void test_config__local_time_and_rfc3339_bounds(void **state)
     assert_int_equal(cfg.loyalty.seasons[0].to, INT64_C(1795996800));
 }
 
+/* Regression (found by test_date_sweeps): a local time the clocks skip was read by mktime() as
+ * the hour before the jump. Casablanca leaves Ramadan's +00 on 2026-03-22 at 02:00 -> 03:00:
+ * "02:30" does not exist there and starts at the jump, 02:00Z, as in the gift-day calendar. A
+ * repeated time (Ramadan starts 2026-02-15, 03:00 -> 02:00) is its earlier instant as a start and
+ * its later one as an end. The instants are the point of this case. */
+static void test_config__local_time_in_gap_or_overlap__calendar_policy(void **state)
+{
+    (void)state;
+    assert_int_equal(
+        load_text(WINDOW_JSON("Africa/Casablanca", "2026-03-22T02:30", "2026-03-22T02:45")), 0);
+    assert_int_equal(cfg.loyalty.seasons[0].from, INT64_C(1774144800));
+    assert_int_equal(cfg.loyalty.seasons[0].to, INT64_C(1774144800));
+    assert_int_equal(
+        load_text(WINDOW_JSON("Africa/Casablanca", "2026-02-15T02:30", "2026-02-15T02:30")), 0);
+    assert_int_equal(cfg.loyalty.seasons[0].from, INT64_C(1771119000)); /* 01:30Z, at +01 */
+    assert_int_equal(cfg.loyalty.seasons[0].to, INT64_C(1771122600));   /* 02:30Z, at +00 */
+}
+
 static void test_config__bad_dates__rejected(void **state)
 {
     (void)state;
@@ -600,6 +617,7 @@ int main(void)
         T(test_config__error_in_loyalty_file__names_that_file),
         T(test_config__date_only_range__whole_local_days_in_casablanca),
         T(test_config__local_time_and_rfc3339_bounds),
+        T(test_config__local_time_in_gap_or_overlap__calendar_policy),
         T(test_config__bad_dates__rejected),
         T(test_config__timezone_checks),
         T(test_config__apply_timezone__sets_local_days),
