@@ -30,7 +30,8 @@
 #include "../test_clock.h"
 
 /* The rush's "now": the last Wednesday before today, 00:00 in Casablanca, by the real clock (Redis
- * counts expiries on it); the lots are 60 and 30 days older. Set in main from the calendar's zone. */
+ * counts expiries on it); the lots are 60 and 30 days older. Set in main from the calendar's zone.
+ */
 static int64_t T0;
 static int32_t LOT_OLD, LOT_NEW;
 #define N_ORD 10

@@ -41,12 +41,12 @@ extern const size_t cat_lua_sub_len;
  * Local days and offsets come from the calendar's own zone (UTC+1, UTC+0 in Ramadan), never a
  * fixed +1. Set by it_clock_init() from setup; every day string below is computed from T0. */
 static int64_t T0;
-static int32_t DAYNUM;                 /* T0's local date, YYYYMMDD: the gift day */
-static char DAYSTR[16];                /* the same as text */
-static char LOT_OLD[24], LOT_NEW[24];  /* "l:YYYYMMDD" lots 60 and 30 days before T0 */
-static char T0S[24], T0S100[24];       /* T0 and T0 + 100 as decimal text for the scripts */
-static int64_t NEXT_WED_0000;          /* the Wednesday after T0's, 00:00 local */
-static int64_t TUE_2330;               /* the evening before T0's Wednesday, 23:30 local */
+static int32_t DAYNUM;                /* T0's local date, YYYYMMDD: the gift day */
+static char DAYSTR[16];               /* the same as text */
+static char LOT_OLD[24], LOT_NEW[24]; /* "l:YYYYMMDD" lots 60 and 30 days before T0 */
+static char T0S[24], T0S100[24];      /* T0 and T0 + 100 as decimal text for the scripts */
+static int64_t NEXT_WED_0000;         /* the Wednesday after T0's, 00:00 local */
+static int64_t TUE_2330;              /* the evening before T0's Wednesday, 23:30 local */
 
 static struct {
     struct event_base *base;
