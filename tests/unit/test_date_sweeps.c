@@ -13,9 +13,9 @@
  * event day, daily cap day and lots, through the process TZ), the gift-day calendar (weekly windows
  * with cancelled dates, a window on the clock-change hour, one past midnight, special windows,
  * premium early opening, the next opening and its regular start that the broadcast sends at),
- * catalogue validity (cat_item_check at local-midnight edges), voucher expiry, loyalty seasons and
- * promotions by event time (gw_config + gw_loyalty_earn), and the console's send times
- * (adm_time_parse, adm_time_parse_local).
+ * catalogue validity (cat_item_check at local-midnight edges), voucher expiry, points expiry
+ * (gw_wallet_add_months), loyalty seasons and promotions by event time (gw_config +
+ * gw_loyalty_earn), and the console's send times (adm_time_parse, adm_time_parse_local).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +37,7 @@
 #include "../test_clock.h"
 #include "gw_config.h"
 #include "gw_loyalty.h"
+#include "gw_wallet.h"
 
 #define DAY INT64_C(86400)
 #define FIRST_YEAR 2026
@@ -552,6 +553,32 @@ static void test_sweep__vouchers__expiry_day_inclusive(void **state)
     }
 }
 
+/* ---------------------------------------------------------------- points expiry */
+
+/* Points earned on day D expire on D + N months clamped to the month's last day (gw_wallet.h), for
+ * every day of the sweep and N = 1..24: the oracle is timegm on the first of the target month. */
+static void test_sweep__points_expiry__months_clamped_to_month_end(void **state)
+{
+    (void)state;
+    for (int64_t dn = first_day(); dn <= last_day(); dn++) {
+        int y, mo, d;
+
+        day_fields(dn, &y, &mo, &d, NULL);
+        for (uint32_t n = 0; n <= 24; n++) {
+            int ty, tmo, td, last;
+            int64_t first = civil(y, mo + (int)n, 1, 0, 0, 0) / DAY;
+
+            day_fields(first, &ty, &tmo, &td, NULL);
+            day_fields(civil(ty, tmo + 1, 1, 0, 0, 0) / DAY - 1, &ty, &tmo, &last, NULL);
+            int32_t want = ty * 10000 + tmo * 100 + (d < last ? d : last);
+            if (gw_wallet_add_months(ymd_of_day(dn), n) != want)
+                fail_msg("%" PRId32 " + %u months: %" PRId32 ", expected %" PRId32, ymd_of_day(dn),
+                         n, gw_wallet_add_months(ymd_of_day(dn), n), want);
+        }
+    }
+    assert_int_equal(gw_wallet_add_months(20270229, 1), 0); /* no such day */
+}
+
 /* ---------------------------------------------------------------- loyalty seasons, promotions */
 
 static char cfg_path[64];
@@ -709,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_sweep__calendar__every_day_windows_and_next_opening),
         cmocka_unit_test(test_sweep__catalogue__item_valid_on_its_day_only),
         cmocka_unit_test(test_sweep__vouchers__expiry_day_inclusive),
+        cmocka_unit_test(test_sweep__points_expiry__months_clamped_to_month_end),
         cmocka_unit_test(test_sweep__loyalty__seasons_and_promotions_by_event_time),
         cmocka_unit_test(test_sweep__console__local_send_time),
     };
