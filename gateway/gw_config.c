@@ -9,9 +9,11 @@
  * Defaults: a row's `def` is JSON text applied by gw_config_defaults(); NULL means the value comes
  * from the owning module's _defaults() (smpp, redis, ledger, events, loyalty), which run first.
  *
- * Local dates in the loyalty table ("2026-07-01") are converted with mktime() under the table's
- * zone: TZ is switched for the conversion and restored. That is only safe while the process has
- * one thread, which is true when the config is loaded (start-up, and reload from the loop).
+ * Local dates in the loyalty table ("2026-07-01") are converted with the catalog's zone reader
+ * (cat_tz_local_to_utc), the code the gift-day calendar and the console use, with the calendar's
+ * policy (catalog.h): a "from" in a repeated hour is its earlier instant, a "to" its later one; a
+ * time the clocks skip moves to the jump. (mktime() under a switched TZ used to do this: it read a
+ * skipped 02:30 as 01:30, before the jump - found by tests/unit/test_date_sweeps.c.)
  *
  * Ownership: gw_config_load() fills the caller's struct only on success (it works on a heap
  * copy); nothing returned points into jansson objects.
@@ -33,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "gw_core.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
@@ -734,39 +737,26 @@ static const char *table_zone(const struct load_ctx *c)
 }
 
 /*
- * Local civil time -> unix seconds in zone, via mktime under a temporary TZ (see the file
- * comment). add_days is applied before normalisation, so "to" + 1 day crosses month ends.
+ * Local civil time -> unix seconds in zone (see the file comment for the policy). add_days is
+ * applied to the date first (civil arithmetic), so "to" + 1 day crosses month and year ends.
  */
 static int local_to_unix(const char *zone, int y, int mo, int d, int h, int mi, int s, int add_days,
-                         int64_t *out)
+                         bool is_end, int64_t *out)
 {
-    const char *old = getenv("TZ");
-    char *saved = old ? strdup(old) : NULL;
-    struct tm tm = {.tm_year = y - 1900,
-                    .tm_mon = mo - 1,
-                    .tm_mday = d + add_days,
-                    .tm_hour = h,
-                    .tm_min = mi,
-                    .tm_sec = s,
-                    .tm_isdst = -1};
-    time_t t;
-    int rc = 0;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d + add_days, .tm_hour = 12};
+    struct cat_tz *tz = NULL;
+    time_t day;
+    int rc;
 
-    if (old && !saved)
-        return -ENOMEM;
-    setenv("TZ", zone, 1);
-    tzset();
-    errno = 0;
-    t = mktime(&tm);
-    if (t == (time_t)-1 && errno)
-        rc = -EINVAL;
-    if (saved)
-        setenv("TZ", saved, 1);
-    else
-        unsetenv("TZ");
-    tzset();
-    free(saved);
-    *out = (int64_t)t;
+    day = timegm(&tm); /* normalises the date moved by add_days */
+    if (day == (time_t)-1 || !gmtime_r(&day, &tm))
+        return -EINVAL;
+    rc = cat_tz_load(zone, &tz);
+    if (rc < 0)
+        return rc;
+    rc = cat_tz_local_to_utc(tz, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, h, mi, s,
+                             is_end ? CAT_TZ_LATER : CAT_TZ_EARLIER, out, NULL);
+    cat_tz_free(tz);
     return rc;
 }
 
@@ -818,7 +808,7 @@ static int parse_bound(struct load_ctx *c, json_t *v, const char *path, bool is_
     snprintf(probe, sizeof(probe), "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, sec);
     if (y < 1970 || gw_parse_rfc3339(probe, strlen(probe), &dummy) < 0)
         goto bad;
-    if (local_to_unix(table_zone(c), y, mo, d, h, mi, sec, is_end && len == 10, out) < 0)
+    if (local_to_unix(table_zone(c), y, mo, d, h, mi, sec, is_end && len == 10, is_end, out) < 0)
         goto bad;
     return 0;
 rfc3339:
