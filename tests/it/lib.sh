@@ -46,6 +46,13 @@ wait_for() { # seconds command...
   done
 }
 
+# HTTP status of GET $URL$1 (the body in $T/body); wait_http PATH CODE SECONDS waits for it.
+http_code() { curl -s -o "$T/body" -w '%{http_code}' "$URL$1"; }
+wait_http() {
+  local t=$(( $3 * 10 ))
+  while [ "$(http_code "$1")" != "$2" ]; do t=$((t - 1)); [ $t -gt 0 ] || return 1; sleep 0.1; done
+}
+
 # ------------------------------------------------------------------ redis
 REDIS_SOCK="$T/redis.sock"
 rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
