@@ -223,13 +223,14 @@ static void send_buffer(struct adm_req *r, int status, const char *ctype, struct
 
 void adm_reply_json(struct adm_req *r, int status, json_t *obj)
 {
-    struct evbuffer *buf = evbuffer_new();
+    struct evbuffer *buf;
     char *text;
 
     if (r->prom) { /* GET /metrics ran the board: the exposition instead of JSON */
         adm_metrics_reply(r, status, obj);
         return;
     }
+    buf = evbuffer_new();
     if (!obj)
         obj = json_object();
     /* UTF-8 stays as it is (names are Arabic and Persian); the output is ASCII-safe JSON. */

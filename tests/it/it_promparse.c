@@ -142,7 +142,7 @@ static void current_family_switch(struct family *f, const char *line)
 
 static void sample(char *line)
 {
-    char name[256], labels[LINE_MAX_LEN] = "", le[64] = "", key[LINE_MAX_LEN];
+    char name[256], labels[LINE_MAX_LEN] = "", le[64] = "", key[LINE_MAX_LEN + 300];
     char nole[LINE_MAX_LEN] = ""; /* the labels without le: one histogram's identity */
     size_t nlo = 0;
     char seen[32][128];
