@@ -139,7 +139,8 @@ static const struct {
     {"log.format", "`text`: `<time> <LEVEL> <category> <message>`; `json`: one JSON object per "
                    "line with ts, level, cat, msg."},
     {"log.output", "`stderr` (under systemd: the journal), `syslog` (facility daemon) or "
-                   "`journal` (native, with PRIORITY and LGW_CATEGORY fields)."},
+                   "`journal` (journald's native protocol, with PRIORITY and LGW_CATEGORY fields; "
+                   "needs journald)."},
     {"metrics.stats_file", "Counters written there as JSON every interval (\"\" = off)."},
     {"metrics.interval_s", "Period of the stats file."},
     {"metrics.listen", "host:port of GET /metrics (Prometheus), /health and /ready; \"\" = off. "
