@@ -265,8 +265,10 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     }
     gw_service_notify(GW_SERVICE_RELOADING, "reloading");
     fresh = malloc(sizeof(*fresh));
-    if (!fresh)
+    if (!fresh) {
+        gw_service_notify(GW_SERVICE_READY, "reload failed: out of memory");
         return;
+    }
     gw_config_defaults(fresh);
     if (gw_config_load(a->config_path, fresh, err, sizeof(err)) < 0 ||
         gw_config_validate(fresh, err, sizeof(err)) < 0) {

@@ -82,8 +82,12 @@ fi
 
 note "a real dpkg -i in a throwaway root (overlay of / in a private mount namespace)"
 M="$T/ov/merged"; mkdir -p "$T/ov/upper" "$T/ov/work" "$M"
+missing_deps=""
+for d in redis-server tzdata adduser; do dpkg -s "$d" >/dev/null 2>&1 || missing_deps="$missing_deps $d"; done
 if [ "$(id -u)" != 0 ]; then
   echo "SKIP: not root; the real dpkg -i is not run (dpkg-deb checks above only)"
+elif [ -n "$missing_deps" ]; then
+  echo "SKIP: this machine lacks the package's dependencies ($missing_deps); the real dpkg -i is not run"
 elif ! unshare -m sh -c "mount -t overlay overlay -o lowerdir=/,upperdir=$T/ov/upper,workdir=$T/ov/work $M" 2>"$T/ov.err"; then
   echo "SKIP: cannot mount an overlay of / here ($(head -c 200 "$T/ov.err")); the real dpkg -i is not run"
 else
