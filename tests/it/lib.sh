@@ -46,6 +46,13 @@ wait_for() { # seconds command...
   done
 }
 
+# HTTP status of GET $URL$1 (the body in $T/body); wait_http PATH CODE SECONDS waits for it.
+http_code() { curl -s -o "$T/body" -w '%{http_code}' "$URL$1"; }
+wait_http() {
+  local t=$(( $3 * 10 ))
+  while [ "$(http_code "$1")" != "$2" ]; do t=$((t - 1)); [ $t -gt 0 ] || return 1; sleep 0.1; done
+}
+
 # ------------------------------------------------------------------ redis
 REDIS_SOCK="$T/redis.sock"
 rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
@@ -75,7 +82,7 @@ cluster_free_port() { # a port P with P and its bus port P+10000 not listening
   local p q used
   used=" $(ss -Htln 2>/dev/null | awk '{n=split($4,a,":"); printf "%s ", a[n]}') "
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((12000 + RANDOM % 10000)) # P and P+10000 below the ephemeral range (32768-...)
     case "$used" in *" $p "*|*" $((p + 10000)) "*) continue ;; esac
     for q in "${CLUSTER_PORTS[@]}"; do # nor another master's port or bus port
       case $p in "$q"|"$((q + 10000))"|"$((q - 10000))") continue 2 ;; esac

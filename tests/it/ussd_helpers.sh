@@ -15,7 +15,9 @@ pick_port() { # a loopback TCP port nobody listens on (ss from iproute2; no pyth
   local used p
   used=" $(ss -Htln 2>/dev/null | awk '{n=split($4,a,":"); printf "%s ", a[n]}') "
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 30000))
+    # below the kernel's ephemeral range (32768-60999 on Debian): no outgoing connection and no
+    # port-0 listener of a parallel test can take the port between this check and the bind
+    p=$((20000 + RANDOM % 12000))
     case "$used" in *" $p "*) continue ;; esac
     SMSC_PORT=$p
     return 0
