@@ -41,6 +41,7 @@ enum adm_script {
     ADM_S_CFG_PUT,
     ADM_S_LOGIN_RL,
     ADM_S_BOARD_ITEM,
+    ADM_S_STOCK_MOVE,
     ADM_S__COUNT
 };
 
@@ -56,7 +57,11 @@ struct adm_server {
     struct crypt_data *crypt; /* crypt_r's scratch (32 KiB): one, the loop is single-threaded */
     char dummy_hash[128];     /* verified against for unknown users: same cost, no user probing */
     int static_fd;            /* the web console's directory (cfg.static_dir), or -1 */
+    struct adm_seed *seed;    /* files waiting to seed an empty store (adm_seed.c), or NULL */
 };
+
+/* adm_seed.c: frees the seeds (a reply still in flight finds them gone by its generation). */
+void adm_seed_free(struct adm_server *s);
 
 struct adm_req;
 typedef void (*adm_step)(struct adm_req *r, const struct redisReply *reply);
@@ -125,6 +130,20 @@ int64_t adm_now_ms(void);
 void adm_audit_append(struct adm_req *r, adm_step step, const char *what, const char *target,
                       const char *before, const char *after, const char *req_id);
 
+/* ---------------------------------------------------------------- adm_config.c */
+/* Validates a document's text with the library its readers use (the calendar: parse + zone; the
+ * catalogue: parse with the loyalty table's tiers). Returns 0, or -EINVAL / -ENOMEM / a zone
+ * error with err set to "path: reason". */
+int adm_doc_check(const struct adm_server *srv, enum adm_doc doc, const char *text, size_t len,
+                  char *err, size_t errlen);
+
+/* adm_board.c: the gift day under way - the window open now in the calendar (reply: HGET of the
+ * stored calendar's text, nil when none; a premium tier's early opening counts), else today in
+ * the calendar's zone, else in the loyalty table's. *open says which; zone gets the calendar's
+ * zone name ("" when none). Shared by the board and the stock change, so both mean one day. */
+int32_t adm_gift_day_now(const struct adm_server *srv, const struct redisReply *reply,
+                         bool *open, char *zone, size_t zonelen);
+
 /* ---------------------------------------------------------------- handlers */
 void adm_h_login(struct adm_req *r); /* adm_auth.c */
 void adm_h_logout(struct adm_req *r);
@@ -160,6 +179,6 @@ void adm_static_serve(struct adm_server *s, struct evhttp_request *req, const ch
 
 /* Embedded Lua (the scripts in admin/lua, built by lgw_embed_text). */
 extern const char adm_lua_adjust[], adm_lua_block[], adm_lua_cfg_put[], adm_lua_login_rl[],
-    adm_lua_board_item[];
+    adm_lua_board_item[], adm_lua_stock_move[];
 
 #endif

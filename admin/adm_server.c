@@ -32,7 +32,7 @@
 #include "gw_redis.h"
 
 extern const size_t adm_lua_adjust_len, adm_lua_block_len, adm_lua_cfg_put_len,
-    adm_lua_login_rl_len, adm_lua_board_item_len;
+    adm_lua_login_rl_len, adm_lua_board_item_len, adm_lua_stock_move_len;
 
 /* Bodies larger than this are cut by libevent itself (its own 413 page) before they are buffered;
  * between cfg.max_body and this, the server answers a JSON 413. */
@@ -655,6 +655,7 @@ struct adm_server *adm_server_new(struct event_base *base, struct gw_redis *redi
         [ADM_S_CFG_PUT] = {adm_lua_cfg_put, &adm_lua_cfg_put_len},
         [ADM_S_LOGIN_RL] = {adm_lua_login_rl, &adm_lua_login_rl_len},
         [ADM_S_BOARD_ITEM] = {adm_lua_board_item, &adm_lua_board_item_len},
+        [ADM_S_STOCK_MOVE] = {adm_lua_stock_move, &adm_lua_stock_move_len},
     };
     char dummy_pw[2 * ADM_TOKEN_BYTES + 1];
 
@@ -749,6 +750,7 @@ void adm_server_free(struct adm_server *s)
         evhttp_free(s->http);
     if (s->static_fd >= 0)
         close(s->static_fd);
+    adm_seed_free(s);
     free(s->crypt);
     free(s);
 }

@@ -86,6 +86,21 @@ unsigned adm_server_in_flight(const struct adm_server *s);
  * Redis with 503 through its callbacks) or once adm_server_in_flight() is 0. NULL is a no-op. */
 void adm_server_free(struct adm_server *s);
 
+/* The versioned documents of cfg:{adm}:* that files can seed (adm_seed.c). */
+enum adm_doc { ADM_DOC_GIFTDAYS = 0, ADM_DOC_CATALOG, ADM_DOC__COUNT };
+
+/*
+ * The files only seed an empty store: path (the gateway's catalog.giftdays_file / catalog.file,
+ * resolved; "" = none) is read and validated now, like a PUT; once Redis answers, it becomes
+ * version 1 of its document if none is stored yet (cfg_put.lua with base version 0, audited as
+ * "<doc>.seed" by "seed"), and a stored document is never touched. A transport failure is tried
+ * again every second. Returns 0, or -errno with err set (unreadable, too big or invalid file).
+ */
+int adm_server_seed(struct adm_server *s, enum adm_doc doc, const char *path, char *err,
+                    size_t errlen);
+/* true once every seed asked for was answered by the store (written or already stored). */
+bool adm_server_seeded(const struct adm_server *s);
+
 /* ---------------------------------------------------------------- helpers (unit-tested) */
 
 /* Hashes password with crypt(3) yescrypt ("$y$", libcrypt's default cost) and a fresh salt.

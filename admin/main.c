@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -231,6 +232,42 @@ static int write_port_file(const char *path, uint16_t port)
     return 0;
 }
 
+/* The gateway's files seed an empty store (adm_seed.c): a path relative to the configuration
+ * file, as the gateway resolves it. Waits up to SEED_WAIT_MS for Redis so that the console
+ * serves the seeded documents from its first request; after that the seed goes on by itself. */
+#define SEED_WAIT_MS 5000
+static int seed_from_files(struct app *a, const struct gw_config *gcfg, const char *config_path)
+{
+    const char *file[ADM_DOC__COUNT] = {[ADM_DOC_GIFTDAYS] = gcfg->catalog.giftdays_file,
+                                        [ADM_DOC_CATALOG] = gcfg->catalog.file};
+    char dir[512] = ".", tmp[512], path[1024], err[512];
+
+    if (config_path) {
+        snprintf(tmp, sizeof(tmp), "%s", config_path);
+        snprintf(dir, sizeof(dir), "%s", dirname(tmp));
+    }
+    for (int k = 0; k < ADM_DOC__COUNT; k++) {
+        if (!file[k][0])
+            continue;
+        int n = file[k][0] == '/' ? snprintf(path, sizeof(path), "%s", file[k])
+                                  : snprintf(path, sizeof(path), "%s/%s", dir, file[k]);
+        if (n < 0 || (size_t)n >= sizeof(path)) {
+            fprintf(stderr, "loyalty-admin: %s: path too long\n", file[k]);
+            return -ENAMETOOLONG;
+        }
+        if (adm_server_seed(a->srv, (enum adm_doc)k, path, err, sizeof(err)) < 0) {
+            fprintf(stderr, "loyalty-admin: cannot seed the store: %s\n", err);
+            return -EINVAL;
+        }
+    }
+    int64_t until = gw_clock_mono_ms() + SEED_WAIT_MS;
+    while (!adm_server_seeded(a->srv) && gw_clock_mono_ms() < until)
+        event_base_loop(a->base, EVLOOP_ONCE);
+    if (!adm_server_seeded(a->srv))
+        gw_log(GW_LOG_ERROR, "main", "the store is not seeded yet (Redis?): still trying");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -348,6 +385,8 @@ int main(int argc, char **argv)
         goto out;
     }
     gw_redis_start(a.redis);
+    if (seed_from_files(&a, gcfg, config_path) < 0)
+        goto out;
     a.ev_term = evsignal_new(a.base, SIGTERM, on_signal, &a);
     a.ev_int = evsignal_new(a.base, SIGINT, on_signal, &a);
     a.ev_drain = evtimer_new(a.base, on_drain, &a);

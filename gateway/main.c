@@ -376,10 +376,6 @@ static int run(struct app *a)
             gw_ussd_set_catalog(a->ussd, &wire_catalog_ussd_ops, a->catalog);
             gw_ussd_set_ops(a->ussd, &ops);
         }
-        /* the staff console's catalogue and calendar documents, and the kill switches */
-        a->cfgdocs = wire_cfgdocs_new(a->base, a->redis, a->catalog, &a->cfg);
-        if (!a->cfgdocs)
-            return -ENOMEM;
     }
     if (a->cfg.provisioning.enabled) {
         /* Gift fulfilment (issue 4 part 4): the worker on the redemption stream */
@@ -403,6 +399,15 @@ static int run(struct app *a)
             gw_log(GW_LOG_ERROR, "config", "%s", err);
             return -EINVAL;
         }
+    }
+    if (a->catalog || a->bcast) {
+        /* the staff console's catalogue and calendar documents, and the kill switches: the
+         * redemption and the broadcast's "next opening" read the same stored calendar */
+        a->cfgdocs = wire_cfgdocs_new(a->base, a->redis, a->catalog, &a->cfg);
+        if (!a->cfgdocs)
+            return -ENOMEM;
+        if (a->bcast)
+            wire_cfgdocs_on_calendar(a->cfgdocs, wire_broadcast_set_calendar, a->bcast);
     }
 
     a->ev_term = evsignal_new(a->base, SIGTERM, on_term, a);

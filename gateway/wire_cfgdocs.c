@@ -46,6 +46,8 @@ struct wire_cfgdocs {
     const struct gw_config *cfg;
     struct event *ev_poll;
     struct doc_state doc[DOC__COUNT];
+    wire_cfgdocs_calendar_fn on_calendar; /* another reader of the calendar, or NULL */
+    void *on_calendar_arg;
     bool busy;       /* a round is in flight */
     bool started;    /* a round completed without a transport error */
     bool again;      /* resync during a round: the next one follows at once */
@@ -123,8 +125,12 @@ static void apply_doc(struct wire_cfgdocs *d, enum doc_kind k, int64_t version, 
 
     if (k == DOC_CATALOG)
         rc = wire_catalog_swap_from_buffer(d->cat, d->cfg, text, len, err, sizeof(err));
-    else
-        rc = wire_catalog_set_calendar_from_buffer(d->cat, text, len, err, sizeof(err));
+    else {
+        rc = d->cat ? wire_catalog_set_calendar_from_buffer(d->cat, text, len, err, sizeof(err))
+                    : 0;
+        if (rc == 0 && d->on_calendar)
+            rc = d->on_calendar(d->on_calendar_arg, text, len, err, sizeof(err));
+    }
     if (rc < 0) {
         if (rc == -ENOMEM)
             return; /* not the document's fault: tried again next round */
@@ -234,6 +240,8 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
     d->busy = true;
     d->again = false;
     for (int k = 0; d->cfg->catalog.follow_redis_docs && k < DOC__COUNT; k++) {
+        if (k == DOC_CATALOG && !d->cat)
+            continue; /* no catalogue here: the calendar only */
         struct doc_req *q = malloc(sizeof(*q));
         if (!q) {
             rd->failed = true;
@@ -249,7 +257,7 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
             free(q);
         }
     }
-    struct cat_catalog *c = cat_store_current(wire_catalog_store(d->cat));
+    struct cat_catalog *c = d->cat ? cat_store_current(wire_catalog_store(d->cat)) : NULL;
     for (size_t i = 0; c && i < cat_catalog_count(c); i++) {
         const struct cat_item *it = cat_catalog_item_at(c, i);
         struct kill_req *q = malloc(sizeof(*q));
@@ -280,7 +288,7 @@ struct wire_cfgdocs *wire_cfgdocs_new(struct event_base *base, struct gw_redis *
 {
     struct wire_cfgdocs *d;
 
-    if (!base || !redis || !cat || !cfg)
+    if (!base || !redis || !cfg)
         return NULL;
     d = calloc(1, sizeof(*d));
     if (!d)
@@ -301,6 +309,16 @@ struct wire_cfgdocs *wire_cfgdocs_new(struct event_base *base, struct gw_redis *
                                            : "documents not followed (files rule)",
             cfg->catalog.docs_poll_ms);
     return d;
+}
+
+void wire_cfgdocs_on_calendar(struct wire_cfgdocs *d, wire_cfgdocs_calendar_fn fn, void *arg)
+{
+    if (!d)
+        return;
+    d->on_calendar = fn;
+    d->on_calendar_arg = arg;
+    /* the calendar in force now goes to the new reader too: read it again */
+    d->doc[DOC_GIFTDAYS] = (struct doc_state){0};
 }
 
 void wire_cfgdocs_resync(struct wire_cfgdocs *d)

@@ -29,6 +29,8 @@
 #ifndef WIRE_CFGDOCS_H
 #define WIRE_CFGDOCS_H
 
+#include <stddef.h>
+
 struct event_base;
 struct gw_config;
 struct gw_redis;
@@ -39,9 +41,19 @@ struct wire_cfgdocs;
 #define WIRE_CFGDOCS_KEY_GIFTDAYS "cfg:{adm}:giftdays"
 
 /* base, redis, cat and cfg are borrowed and must outlive the module (cfg is read at each load:
- * the loyalty tiers, which SIGHUP may change). Starts polling. NULL on ENOMEM or bad args. */
+ * the loyalty tiers, which SIGHUP may change). cat may be NULL (a gateway without a catalogue that
+ * still needs the calendar, for the reminder broadcast): then only the calendar is followed, for
+ * the hook below. Starts polling. NULL on ENOMEM or bad args. */
 struct wire_cfgdocs *wire_cfgdocs_new(struct event_base *base, struct gw_redis *redis,
                                       struct wire_catalog *cat, const struct gw_config *cfg);
+
+/* Another reader of the stored calendar (the reminder broadcast's "next opening"), called with
+ * each new version's text after the catalogue side took it (or alone when there is no
+ * catalogue); returns 0 or a negative errno with err set (the version is then refused, logged
+ * once). One hook; fn NULL removes it. arg is borrowed and must outlive the module. */
+typedef int (*wire_cfgdocs_calendar_fn)(void *arg, const char *text, size_t len, char *err,
+                                        size_t errlen);
+void wire_cfgdocs_on_calendar(struct wire_cfgdocs *d, wire_cfgdocs_calendar_fn fn, void *arg);
 
 /* After a SIGHUP reloaded the files: forget what was loaded so that the stored documents are
  * read and applied again at once (they take precedence over the files). */

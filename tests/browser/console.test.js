@@ -113,16 +113,20 @@ async function main() {
     ok(!navPages.includes('subscriber') && navPages.includes('reports'), 'marketing sees no subscriber page', navPages.join(','));
 
     // ---------------------------------------------------------------- gift days: schedule a special day
-    const special = new Date(Date.now() + 3 * 86400 * 1000);
-    const sday = isoDay(special);
+    // The calendar in force (the gateway's file, seeded into the store) is what the page shows.
+    const calNote = await page.textContent('main[data-page="giftdays"] p.note');
+    ok(/1/.test(calNote) && calNote.includes('seed'), 'the page shows the calendar in force: version 1, set by the seed', calNote);
+    ok((await page.$$eval('.special-row input[name="special-name"]', (es) => es.map((e) => e.value))).includes('launch'),
+      "the file's special window is in the form");
+    const sday = process.env.SPECIAL_DAY || isoDay(new Date(Date.now() + 3 * 86400 * 1000));
     await page.click('#add-special');
     const row = page.locator('.special-row').last();
     await row.locator('input[name="special-name"]').fill('web-launch');
     await row.locator('input[name="special-start"]').fill(sday + 'T18:00');
     await row.locator('input[name="special-end"]').fill(sday + 'T21:30');
     await page.click('#save-giftdays');
-    await page.waitForFunction(() => /version 1/.test(document.getElementById('status').textContent));
-    ok(true, 'the calendar with a special day is saved (version 1)');
+    await page.waitForFunction(() => /version 2/.test(document.getElementById('status').textContent));
+    ok(true, 'the calendar with a special day is saved (version 2)');
     await page.waitForSelector('#preview table');
     const preview = await page.textContent('#preview table');
     ok(preview.includes('web-launch') && preview.includes(sday), 'the preview lists the special day among the next 8 openings', preview.slice(0, 300));
@@ -130,6 +134,8 @@ async function main() {
     ok(nrows === 8, 'the preview shows 8 openings', nrows);
     const cal = await api(page, 'GET', '/api/giftdays');
     ok(cal.body.document.special.some((s) => s.name === 'web-launch' && s.start.startsWith(sday + 'T18:00')), 'the special day is in the stored calendar');
+    ok(cal.body.document.special.some((s) => s.name === 'launch') && cal.body.document.timezone === 'Africa/Casablanca',
+      "the first save keeps what was in force (the file's window and zone)", JSON.stringify(cal.body.document).slice(0, 300));
     await shot(page, '02-giftdays');
 
     // ---------------------------------------------------------------- catalogue: add an item
