@@ -21,6 +21,7 @@
 
 #include "adm_priv.h"
 #include "catalog.h"
+#include "gw_config.h"
 #include "gw_core.h"
 #include "gw_loyalty.h"
 
@@ -73,6 +74,46 @@ static void reply_invalid(struct adm_req *r, const char *err)
     adm_reply_error(r, 422, field, "%s", err);
 }
 
+/*
+ * What each running gateway uses: cfg:{adm}:seen (gateway/wire_cfgdocs.c), one field per gateway
+ * process "<host>/<pid>" -> "<unix ms> catalog=V giftdays=V loyalty=V", rewritten at every poll.
+ * A field older than three polls (catalog.docs_poll_ms) and a second is a gateway that stopped:
+ * not shown. r->s1 names the document ("catalog", "giftdays", "loyalty"); r->j1 is the answer
+ * being built.
+ */
+static int64_t seen_max_age_ms(const struct adm_server *srv)
+{
+    return (srv->gw ? 3 * (int64_t)srv->gw->catalog.docs_poll_ms : 6000) + 1000;
+}
+
+static void reply_seen(struct adm_req *r, const struct redisReply *reply)
+{
+    json_t *list = json_array();
+    json_int_t stored = json_integer_value(json_object_get(r->j1, "version"));
+    bool all = true;
+    char pat[40];
+    int64_t now = adm_now_ms();
+
+    snprintf(pat, sizeof(pat), " %.30s=", r->s1);
+    for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements; i += 2) {
+        const struct redisReply *k = reply->element[i], *v = reply->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || k->len > 96)
+            continue;
+        long long at = strtoll(v->str, NULL, 10), ver;
+        const char *p = strstr(v->str, pat);
+        if (!p || at <= 0 || now - at > seen_max_age_ms(r->srv) || sscanf(p + strlen(pat), "%lld", &ver) != 1)
+            continue;
+        all = all && ver == stored;
+        json_array_append_new(list, json_pack("{s:s%, s:I, s:I}", "id", k->str, k->len, "version",
+                                              (json_int_t)ver, "seen_at", (json_int_t)at));
+    }
+    json_object_set_new(r->j1, "gateways", list);
+    json_object_set_new(r->j1, "in_force_everywhere", json_boolean(all && json_array_size(list)));
+    json_t *o = r->j1;
+    r->j1 = NULL;
+    adm_reply_json(r, 200, o);
+}
+
 static void reply_doc(struct adm_req *r, const struct redisReply *reply)
 {
     struct stored_doc d;
@@ -90,10 +131,18 @@ static void reply_doc(struct adm_req *r, const struct redisReply *reply)
             return;
         }
     }
-    adm_reply_json(r, 200,
-                   json_pack("{s:I, s:o, s:I, s:s}", "version", (json_int_t)d.version, "document",
-                             doc ? doc : json_null(), "updated_at", (json_int_t)d.at, "updated_by",
-                             d.by ? d.by : ""));
+    r->j1 = json_pack("{s:I, s:o, s:I, s:s}", "version", (json_int_t)d.version, "document",
+                      doc ? doc : json_null(), "updated_at", (json_int_t)d.at, "updated_by",
+                      d.by ? d.by : "");
+    const char *argv[] = {"HGETALL", ADM_KEY_SEEN};
+    adm_redis(r, reply_seen, 2, argv);
+}
+
+/* GET of a document with the versions the running gateways use. */
+static void doc_get(struct adm_req *r, const char *key, const char *name)
+{
+    snprintf(r->s1, sizeof(r->s1), "%s", name);
+    hmget_doc(r, key, reply_doc);
 }
 
 /* {"version": N, "document": {...}}: checks the shape, keeps the document's text in r->text and
@@ -339,6 +388,38 @@ static int catalog_parse_srv(const struct adm_server *srv, const char *text, siz
     return cat_catalog_parse(text, len, &opts, out, err, errlen);
 }
 
+/* The loyalty table with the gateway's own parser and checks (gw_config_loyalty_parse: the same
+ * code that reads the file at start and on SIGHUP), against the gateway's other sections. The zone
+ * cannot change here: the gateways count days, caps and lots in the zone they started with. */
+static int loyalty_check(const struct adm_server *srv, const char *text, size_t len, char *err,
+                         size_t errlen)
+{
+    struct gw_loyalty *t;
+    int rc;
+
+    if (!srv->gw) {
+        snprintf(err, errlen, "loyalty: the gateway's configuration is not known to this console");
+        return -EINVAL;
+    }
+    if (!(t = malloc(sizeof(*t)))) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    rc = gw_config_loyalty_parse("", text, len, srv->gw, t, err, errlen);
+    if (rc == 0 && strcmp(t->timezone, srv->gw->loyalty.timezone) != 0) {
+        snprintf(err, errlen,
+                 "timezone: the gateways count days in %s; another zone needs a new configuration "
+                 "file and a restart",
+                 srv->gw->loyalty.timezone);
+        rc = -EINVAL;
+    }
+    free(t);
+    /* the parser names paths from the configuration's root: "loyalty.tiers[1]..." */
+    if (rc < 0 && strncmp(err, "loyalty.", 8) == 0)
+        memmove(err, err + 8, strlen(err + 8) + 1);
+    return rc;
+}
+
 int adm_doc_check(const struct adm_server *srv, enum adm_doc doc, const char *text, size_t len,
                   char *err, size_t errlen)
 {
@@ -364,6 +445,8 @@ int adm_doc_check(const struct adm_server *srv, enum adm_doc doc, const char *te
         rc = catalog_parse_srv(srv, text, len, &c, err, errlen);
         cat_catalog_unref(c);
         return rc;
+    case ADM_DOC_LOYALTY:
+        return loyalty_check(srv, text, len, err, errlen);
     default:
         snprintf(err, errlen, "unknown document");
         return -EINVAL;
@@ -374,10 +457,25 @@ int adm_doc_check(const struct adm_server *srv, enum adm_doc doc, const char *te
 
 void adm_h_giftdays_get(struct adm_req *r)
 {
-    hmget_doc(r, ADM_KEY_GIFTDAYS, reply_doc);
+    doc_get(r, ADM_KEY_GIFTDAYS, "giftdays");
 }
 
-static void giftdays_put_current(struct adm_req *r, const struct redisReply *reply)
+/* ---------------------------------------------------------------- the loyalty table */
+
+void adm_h_loyalty_get(struct adm_req *r)
+{
+    doc_get(r, ADM_KEY_LOYALTY, "loyalty");
+}
+
+/*
+ * PUT of a whole document (calendar, loyalty table): checked with its readers' library, then
+ * written under the editor's base version. r->n2 holds the enum adm_doc between the steps.
+ */
+static const char *const put_key[ADM_DOC__COUNT] = {ADM_KEY_GIFTDAYS, ADM_KEY_CATALOG,
+                                                    ADM_KEY_LOYALTY};
+static const char *const put_target[ADM_DOC__COUNT] = {"giftdays", "catalog", "loyalty"};
+
+static void doc_put_current(struct adm_req *r, const struct redisReply *reply)
 {
     struct stored_doc d;
 
@@ -389,18 +487,20 @@ static void giftdays_put_current(struct adm_req *r, const struct redisReply *rep
         reply_stale(r, d.version);
         return;
     }
+    enum adm_doc k = (enum adm_doc)r->n2;
+    r->n2 = KILL_NONE; /* put_done reads r->n2 as a PATCH's kill switch */
     /* cfg_put.lua checks the version again, atomically: this early answer only saves a write. */
-    put_write(r, ADM_KEY_GIFTDAYS, "giftdays", d.doc ? d.doc : "null", r->text);
+    put_write(r, put_key[k], put_target[k], d.doc ? d.doc : "null", r->text);
 }
 
-void adm_h_giftdays_put(struct adm_req *r)
+static void doc_put(struct adm_req *r, enum adm_doc doc)
 {
     char err[256];
     int rc;
 
     if (!read_put_body(r))
         return;
-    rc = adm_doc_check(r->srv, ADM_DOC_GIFTDAYS, r->text, strlen(r->text), err, sizeof(err));
+    rc = adm_doc_check(r->srv, doc, r->text, strlen(r->text), err, sizeof(err));
     if (rc == -ENOMEM) {
         adm_reply_error(r, 500, NULL, "out of memory");
         return;
@@ -409,7 +509,18 @@ void adm_h_giftdays_put(struct adm_req *r)
         reply_invalid(r, err);
         return;
     }
-    hmget_doc(r, ADM_KEY_GIFTDAYS, giftdays_put_current);
+    r->n2 = doc;
+    hmget_doc(r, put_key[doc], doc_put_current);
+}
+
+void adm_h_loyalty_put(struct adm_req *r)
+{
+    doc_put(r, ADM_DOC_LOYALTY);
+}
+
+void adm_h_giftdays_put(struct adm_req *r)
+{
+    doc_put(r, ADM_DOC_GIFTDAYS);
 }
 
 static void iso_utc(int64_t t, char *buf, size_t len)
@@ -512,7 +623,7 @@ static int catalog_parse(struct adm_req *r, const char *text, struct cat_catalog
 
 void adm_h_catalog_get(struct adm_req *r)
 {
-    hmget_doc(r, ADM_KEY_CATALOG, reply_doc);
+    doc_get(r, ADM_KEY_CATALOG, "catalog");
 }
 
 static void catalog_put_current(struct adm_req *r, const struct redisReply *reply)

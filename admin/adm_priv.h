@@ -33,6 +33,8 @@ struct crypt_data;
 #define ADM_KEY_RATE "adm:rl:login:"
 #define ADM_KEY_GIFTDAYS "cfg:{adm}:giftdays"
 #define ADM_KEY_CATALOG "cfg:{adm}:catalog"
+#define ADM_KEY_LOYALTY "cfg:{adm}:loyalty"
+#define ADM_KEY_SEEN "cfg:{adm}:seen" /* the versions each running gateway uses (wire_cfgdocs) */
 #define ADM_DLQ_KEY "lg:dlq"
 
 enum adm_script {
@@ -58,6 +60,7 @@ struct adm_server {
     char dummy_hash[128];     /* verified against for unknown users: same cost, no user probing */
     int static_fd;            /* the web console's directory (cfg.static_dir), or -1 */
     struct adm_seed *seed;    /* files waiting to seed an empty store (adm_seed.c), or NULL */
+    const struct gw_config *gw; /* the gateway's configuration (the loyalty table's checks) */
 };
 
 /* adm_seed.c: frees the seeds (a reply still in flight finds them gone by its generation). */
@@ -157,6 +160,8 @@ void adm_h_giftdays_put(struct adm_req *r);
 void adm_h_giftdays_preview(struct adm_req *r);
 void adm_h_catalog_get(struct adm_req *r);
 void adm_h_catalog_put(struct adm_req *r);
+void adm_h_loyalty_get(struct adm_req *r);
+void adm_h_loyalty_put(struct adm_req *r);
 void adm_h_catalog_item_patch(struct adm_req *r);
 void adm_h_deadletters(struct adm_req *r); /* adm_lists.c */
 void adm_h_audit(struct adm_req *r);

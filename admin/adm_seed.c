@@ -32,8 +32,10 @@
 #define SEED_RETRY_MS 1000
 #define SEED_FILE_MAX (4u << 20) /* a catalogue of CAT_MAX_ITEMS items is well below */
 
-static const char *const doc_key[ADM_DOC__COUNT] = {ADM_KEY_GIFTDAYS, ADM_KEY_CATALOG};
-static const char *const doc_what[ADM_DOC__COUNT] = {"giftdays.seed", "catalog.seed"};
+static const char *const doc_key[ADM_DOC__COUNT] = {ADM_KEY_GIFTDAYS, ADM_KEY_CATALOG,
+                                                    ADM_KEY_LOYALTY};
+static const char *const doc_what[ADM_DOC__COUNT] = {"giftdays.seed", "catalog.seed",
+                                                     "loyalty.seed"};
 
 struct seed_doc {
     char *text; /* the validated file; NULL = nothing to seed (or done) */
@@ -180,6 +182,9 @@ static void seed_try(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+static int seed_take(struct adm_server *s, enum adm_doc doc, const char *name, char *text,
+                     char *err, size_t errlen);
+
 int adm_server_seed(struct adm_server *s, enum adm_doc doc, const char *path, char *err,
                     size_t errlen)
 {
@@ -192,18 +197,44 @@ int adm_server_seed(struct adm_server *s, enum adm_doc doc, const char *path, ch
     }
     if (!path[0])
         return 0;
+    if ((rc = read_file(path, &text, err, errlen)) < 0)
+        return rc;
+    return seed_take(s, doc, path, text, err, errlen);
+}
+
+int adm_server_seed_text(struct adm_server *s, enum adm_doc doc, const char *name,
+                         const char *text, char *err, size_t errlen)
+{
+    char *copy;
+
+    if (!s || doc < 0 || doc >= ADM_DOC__COUNT || !name || !text) {
+        snprintf(err, errlen, "bad arguments");
+        return -EINVAL;
+    }
+    if (!(copy = strdup(text))) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    return seed_take(s, doc, name, copy, err, errlen);
+}
+
+/* Takes text (malloc'd) whatever happens. */
+static int seed_take(struct adm_server *s, enum adm_doc doc, const char *path, char *text,
+                     char *err, size_t errlen)
+{
+    int rc;
+
     if (!s->seed) {
         s->seed = calloc(1, sizeof(*s->seed));
         if (!s->seed || !(s->seed->ev_try = evtimer_new(s->base, seed_try, s->seed))) {
             free(s->seed);
             s->seed = NULL;
+            free(text);
             snprintf(err, errlen, "out of memory");
             return -ENOMEM;
         }
         s->seed->srv = s;
     }
-    if ((rc = read_file(path, &text, err, errlen)) < 0)
-        return rc;
     char why[256];
     if ((rc = adm_doc_check(s, doc, text, strlen(text), why, sizeof(why))) < 0) {
         snprintf(err, errlen, "%s: %s", path, why);

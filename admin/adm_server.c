@@ -56,6 +56,8 @@ static const struct adm_route routes[] = {
     {EVHTTP_REQ_GET, "/api/giftdays", ADM_ROLES_ALL, adm_h_giftdays_get, NULL},
     {EVHTTP_REQ_PUT, "/api/giftdays", ADM_ROLE_MARKETING, adm_h_giftdays_put, "giftdays.put"},
     {EVHTTP_REQ_GET, "/api/giftdays/preview", ADM_ROLES_ALL, adm_h_giftdays_preview, NULL},
+    {EVHTTP_REQ_GET, "/api/loyalty", ADM_ROLES_ALL, adm_h_loyalty_get, NULL},
+    {EVHTTP_REQ_PUT, "/api/loyalty", ADM_ROLE_MARKETING, adm_h_loyalty_put, "loyalty.put"},
     {EVHTTP_REQ_GET, "/api/catalog", ADM_ROLES_ALL, adm_h_catalog_get, NULL},
     {EVHTTP_REQ_PUT, "/api/catalog", ADM_ROLE_MARKETING, adm_h_catalog_put, "catalog.put"},
     {EVHTTP_REQ_PATCH, "/api/catalog/items/*", ADM_ROLE_MARKETING, adm_h_catalog_item_patch,
@@ -740,6 +742,12 @@ void adm_server_stop_listening(struct adm_server *s)
 unsigned adm_server_in_flight(const struct adm_server *s)
 {
     return s->in_flight;
+}
+
+void adm_server_set_gateway_config(struct adm_server *s, const struct gw_config *gcfg)
+{
+    if (s)
+        s->gw = gcfg;
 }
 
 void adm_server_free(struct adm_server *s)

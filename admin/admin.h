@@ -66,6 +66,10 @@ struct adm_config {
     /* The web console's files (admin/web), served read-only at "/" with a page CSP; "" = the
      * process serves the API only (README "Staff console", "Web console"). */
     char static_dir[512];
+    /* Reports: the liability in money. currency = the gateway's events.currency; point_value_micro
+     * = millionths of a currency unit one point is worth (--point-value), 0 = not set. */
+    char currency[4];
+    uint32_t point_value_micro;
 };
 void adm_config_defaults(struct adm_config *cfg);
 
@@ -87,7 +91,12 @@ unsigned adm_server_in_flight(const struct adm_server *s);
 void adm_server_free(struct adm_server *s);
 
 /* The versioned documents of cfg:{adm}:* that files can seed (adm_seed.c). */
-enum adm_doc { ADM_DOC_GIFTDAYS = 0, ADM_DOC_CATALOG, ADM_DOC__COUNT };
+enum adm_doc { ADM_DOC_GIFTDAYS = 0, ADM_DOC_CATALOG, ADM_DOC_LOYALTY, ADM_DOC__COUNT };
+
+struct gw_config;
+/* The gateway's configuration the loyalty table document is checked against (its other sections,
+ * its zone). Borrowed: it must outlive the server. */
+void adm_server_set_gateway_config(struct adm_server *s, const struct gw_config *gcfg);
 
 /*
  * The files only seed an empty store: path (the gateway's catalog.giftdays_file / catalog.file,
@@ -98,6 +107,10 @@ enum adm_doc { ADM_DOC_GIFTDAYS = 0, ADM_DOC_CATALOG, ADM_DOC__COUNT };
  */
 int adm_server_seed(struct adm_server *s, enum adm_doc doc, const char *path, char *err,
                     size_t errlen);
+/* The same from a text in memory (the loyalty table written inline in the configuration file);
+ * name says where it came from, in the audit record. The text is copied. */
+int adm_server_seed_text(struct adm_server *s, enum adm_doc doc, const char *name,
+                         const char *text, char *err, size_t errlen);
 /* true once every seed asked for was answered by the store (written or already stored). */
 bool adm_server_seeded(const struct adm_server *s);
 

@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <libgen.h>
 #include <pwd.h>
 #include <signal.h>
@@ -45,7 +46,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: loyalty-admin [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
             "                     [--session-ttl S] [--login-per-min N] [--max-body BYTES]\n"
-            "                     [--static DIR]\n"
+            "                     [--static DIR] [--point-value DECIMAL]\n"
             "       loyalty-admin [--config FILE] --add-user NAME --role ROLE   < password\n"
             "  --config FILE        the gateway's configuration (Redis, tiers, zone, ledger)\n"
             "  --listen HOST:PORT   admin API address (default 127.0.0.1:8081; port 0 = any)\n"
@@ -54,10 +55,43 @@ static void usage(FILE *out)
             "  --login-per-min N    login attempts per client IP per minute, 1..1000 (default 10)\n"
             "  --max-body BYTES     request body limit, 1024..4194304 (default 65536)\n"
             "  --static DIR         serve the web console's files from DIR (admin/web) at /\n"
+            "  --point-value DEC    what one point is worth in events.currency, 0..1000 with up\n"
+            "                       to 6 decimals (e.g. 0.05): reports show the liability in money\n"
             "  --add-user NAME      create or reset a staff account; the password (>= %d\n"
             "                       characters) is read from the first line of stdin\n"
             "  --role ROLE          marketing | care | auditor\n",
             ADM_PASSWORD_MIN);
+}
+
+/* "0.05" -> 50000 millionths; digits, an optional point and at most 6 decimals, 0..1000. */
+static int parse_point_value(const char *val, uint32_t *out)
+{
+    uint64_t whole = 0, frac = 0;
+    int nd = 0;
+    const char *p = val;
+
+    for (; *p >= '0' && *p <= '9' && whole <= 1000; p++)
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    if (p == val && *p != '.')
+        goto bad;
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9' && nd < 6; p++, nd++)
+            frac = frac * 10 + (uint64_t)(*p - '0');
+        if (nd == 0)
+            goto bad;
+    }
+    if (*p != '\0' || whole > 1000)
+        goto bad;
+    for (; nd < 6; nd++)
+        frac *= 10;
+    if (whole * 1000000 + frac > 1000000000ULL)
+        goto bad;
+    *out = (uint32_t)(whole * 1000000 + frac);
+    return 0;
+bad:
+    fprintf(stderr, "loyalty-admin: --point-value: expected 0..1000 with up to 6 decimals, got %s\n",
+            val);
+    return -EINVAL;
 }
 
 /* Numeric options, declared once with their bounds. */
@@ -247,7 +281,7 @@ static int seed_from_files(struct app *a, const struct gw_config *gcfg, const ch
         snprintf(dir, sizeof(dir), "%s", dirname(tmp));
     }
     for (int k = 0; k < ADM_DOC__COUNT; k++) {
-        if (!file[k][0])
+        if (!file[k] || !file[k][0]) /* the loyalty table: below */
             continue;
         int n = file[k][0] == '/' ? snprintf(path, sizeof(path), "%s", file[k])
                                   : snprintf(path, sizeof(path), "%s/%s", dir, file[k]);
@@ -258,6 +292,32 @@ static int seed_from_files(struct app *a, const struct gw_config *gcfg, const ch
         if (adm_server_seed(a->srv, (enum adm_doc)k, path, err, sizeof(err)) < 0) {
             fprintf(stderr, "loyalty-admin: cannot seed the store: %s\n", err);
             return -EINVAL;
+        }
+    }
+    /* the loyalty table: its own file ("loyalty": "loyalty-table.json") or written inline */
+    if (config_path) {
+        json_error_t jerr;
+        json_t *root = json_load_file(config_path, 0, &jerr), *lt = json_object_get(root, "loyalty");
+        int rc = 0;
+        if (json_is_string(lt)) {
+            const char *f = json_string_value(lt);
+            int n = f[0] == '/' ? snprintf(path, sizeof(path), "%s", f)
+                                : snprintf(path, sizeof(path), "%s/%s", dir, f);
+            rc = n < 0 || (size_t)n >= sizeof(path)
+                     ? -ENAMETOOLONG
+                     : adm_server_seed(a->srv, ADM_DOC_LOYALTY, path, err, sizeof(err));
+        } else if (json_is_object(lt)) {
+            char *text = json_dumps(lt, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            snprintf(path, sizeof(path), "%s#loyalty", config_path);
+            rc = text ? adm_server_seed_text(a->srv, ADM_DOC_LOYALTY, path, text, err, sizeof(err))
+                      : -ENOMEM;
+            free(text);
+        }
+        json_decref(root);
+        if (rc < 0) {
+            fprintf(stderr, "loyalty-admin: cannot seed the loyalty table: %s\n",
+                    rc == -ENAMETOOLONG ? "path too long" : err);
+            return rc;
         }
     }
     int64_t until = gw_clock_mono_ms() + SEED_WAIT_MS;
@@ -279,6 +339,7 @@ int main(int argc, char **argv)
                                          {"add-user", required_argument, NULL, 'u'},
                                          {"role", required_argument, NULL, 'R'},
                                          {"static", required_argument, NULL, 's'},
+                                         {"point-value", required_argument, NULL, 'v'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct gw_config *gcfg = malloc(sizeof(*gcfg));
@@ -326,6 +387,9 @@ int main(int argc, char **argv)
                 snprintf(cfg.static_dir, sizeof(cfg.static_dir), "%s", optarg);
             }
             break;
+        case 'v':
+            bad = parse_point_value(optarg, &cfg.point_value_micro);
+            break;
         case 'h':
             usage(stdout);
             free(gcfg);
@@ -368,6 +432,7 @@ int main(int argc, char **argv)
     cfg.history_len = gcfg->ledger.history_len;
     cfg.ref_retention_days = gcfg->ledger.ref_retention_days;
     cfg.points_validity_months = gcfg->loyalty.points_validity_months;
+    snprintf(cfg.currency, sizeof(cfg.currency), "%s", gcfg->events.limits.currency);
     cfg.n_tiers = gcfg->loyalty.n_tiers < ADM_MAX_TIERS ? gcfg->loyalty.n_tiers : ADM_MAX_TIERS;
     for (unsigned i = 0; i < cfg.n_tiers; i++)
         snprintf(cfg.tiers[i], sizeof(cfg.tiers[i]), "%s", gcfg->loyalty.tiers[i].name);
@@ -385,6 +450,7 @@ int main(int argc, char **argv)
         goto out;
     }
     gw_redis_start(a.redis);
+    adm_server_set_gateway_config(a.srv, gcfg);
     if (seed_from_files(&a, gcfg, config_path) < 0)
         goto out;
     a.ev_term = evsignal_new(a.base, SIGTERM, on_signal, &a);

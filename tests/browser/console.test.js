@@ -12,9 +12,8 @@
  * A page error or a console error (a CSP violation among them) fails the run.
  */
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch, watchedPage } = require('./chromium.js');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 
 const URL = process.env.CONSOLE_URL;
@@ -73,28 +72,8 @@ async function api(page, method, p) {
 
 async function main() {
   fs.mkdirSync(ART, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'lgw-chromium-'));
-  // A fresh, empty profile per run (playwright's persistent context is how --user-data-dir is
-  // passed); the flags keep Chromium off the network it cannot reach here.
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-GB',
-    acceptDownloads: true,
-  });
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
-  // 4xx answers the test provokes (a wrong password, no calendar yet) are logged by Chromium as
-  // "Failed to load resource": expected. Anything else at error level (a script error, a CSP
-  // violation "Refused to ...") fails the run.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push('console: ' + m.text());
-  });
-  page.setDefaultTimeout(15000);
+  const browser = await launch({ acceptDownloads: true });
+  const { page, errors } = await watchedPage(browser.ctx);
 
   try {
     // ---------------------------------------------------------------- login (marketing)
@@ -191,7 +170,7 @@ async function main() {
     await page.waitForSelector('#rep-wallets');
     await page.waitForFunction(() => /Done/.test(document.getElementById('reports-progress').textContent));
     ok(Number((await page.textContent('#rep-wallets')).replace(/\D/g, '')) > 0, 'the reports count the wallets');
-    ok((await page.$$('#reports-body svg.chart')).length >= 1, 'the reports draw the points-per-day chart');
+    ok((await page.$$('#reports-body figure[data-chart="perday"] canvas')).length === 1, 'the reports draw the points-per-day chart');
     await shot(page, '05-reports');
     await page.click('#nav a[data-page="deadletters"]');
     await page.waitForSelector('main[data-page="deadletters"] table tbody tr');
@@ -415,8 +394,7 @@ async function main() {
     try { await shot(page, 'zz-failure'); } catch (e2) { /* the browser may be gone */ }
   }
   ok(errors.length === 0, 'no page error, no console error (CSP included)', errors.join(' | '));
-  await ctx.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await browser.close();
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }

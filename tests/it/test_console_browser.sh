@@ -10,25 +10,12 @@
 # from here too.
 # Owner: the staff-console engineer.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/browser_helpers.sh"
 ADM="$LGW_BIN/admin/loyalty-admin"
 M=212612345678
 ART="$LGW_BIN/artifacts/console"
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "SKIP: /usr/bin/chromium is not installed (deploy/setup.sh installs Debian's chromium)"
-  exit 0
-fi
-command -v npm >/dev/null || { fail "npm is missing: playwright-core cannot be installed"; finish; }
-
-# playwright-core from the lock file, into the build directory (the source tree stays clean);
-# reinstalled only when the lock file changes.
-DEPS="$LGW_BIN/browser-deps"
-mkdir -p "$DEPS"
-if ! cmp -s "$LGW_SRC/tests/browser/package-lock.json" "$DEPS/package-lock.json" ||
-   [ ! -d "$DEPS/node_modules/playwright-core" ]; then
-  cp "$LGW_SRC/tests/browser/package.json" "$LGW_SRC/tests/browser/package-lock.json" "$DEPS/"
-  (cd "$DEPS" && npm ci --no-audit --no-fund >"$T/npm.log" 2>&1) || { cat "$T/npm.log" >&2; fail "npm ci failed"; finish; }
-fi
+browser_deps
 
 # ------------------------------------------------------------------ data from the real gateway
 DAY=$(date -u -d yesterday +%F)

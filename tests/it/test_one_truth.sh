@@ -11,7 +11,10 @@
 #   - a stock change reaches the gift day under way: "left" moves by the difference, down to 0,
 #     once per change, audited, and the next redemption on a handset takes from the moved figure
 #     (was: "stock/day 40, left 970");
-#   - "send at the next opening" of a reminder reads the stored calendar, not the file.
+#   - "send at the next opening" of a reminder reads the stored calendar, not the file;
+#   - the loyalty table is a stored document too: seeded from the configuration, checked by the
+#     gateway's own parser (422 naming the key), versioned, audited, and taken by the running
+#     gateway without a file or a SIGHUP (a top-up earns by the new rate).
 # Owner: the staff-console engineer.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
@@ -79,7 +82,7 @@ assert_eq "200 1 $CANCELLED new-year-eve gold 60" \
   "$CODE $(j .version) $(j '.document.cancelled[0]') $(j '.document.special[1].name') $(j '.document.premium.tiers[0]') $(j .document.premium.early_minutes)" \
   "GET /api/giftdays: the gateway's calendar file, version 1"
 api GET "/api/audit?count=10" "$AUD"
-assert_eq "catalog.seed giftdays.seed" "$(j '[.items[] | select(.who == "seed") | .what] | sort | join(" ")')" \
+assert_eq "catalog.seed giftdays.seed loyalty.seed" "$(j '[.items[] | select(.who == "seed") | .what] | sort | join(" ")')" \
   "each seed is in the audit trail"
 assert_eq "$T/giftdays.json" "$(j '[.items[] | select(.what == "giftdays.seed")][0].after.seeded_from')" \
   "the record names the file"
@@ -178,6 +181,37 @@ wait_logged 'catalogue from cfg:{adm}:catalog version 7' 1 "the gateway takes th
 phone r2 $B2 '*555*2*1#\n1\n1'
 assert_eq 4500 "$(balance $B2)" "a handset redeems DATA_1GB"
 assert_eq 1 "$(rcli get "cat:{DATA_1GB}:s:$GIFT_DAY")" "from the moved figure: 1 left"
+
+# ---------------------------------------------------------------- the loyalty table
+note "the loyalty table is a stored document too: edited in the console, taken without a file or a SIGHUP"
+api GET /api/loyalty "$MKT"
+assert_eq "200 1 seed 10 gold" "$CODE $(j .version) $(j .updated_by) $(j .document.rates.TOPUP.per) $(j '.document.tiers[2].name')"   "GET /api/loyalty: the configuration's table, seeded as version 1"
+wait_logged 'loyalty table from cfg:{adm}:loyalty version 1' 1 "the gateway follows the stored table"
+TABLE=$(jq -c .document "$T/r.json")
+api PUT /api/loyalty "$MKT" "{\"version\":1,\"document\":$(jq -c '.tiers[0].min_points = 5' <<<"$TABLE")}"
+assert_eq "422 document.tiers[0].min_points" "$CODE $(j .field)" "the gateway's own checks refuse a first tier above 0 points"
+api PUT /api/loyalty "$MKT" "{\"version\":1,\"document\":$(jq -c '.timezone = "Europe/Paris"' <<<"$TABLE")}"
+assert_eq "422 document.timezone" "$CODE $(j .field)" "another zone needs a restart: refused"
+api PUT /api/loyalty "$MKT" "{\"version\":1,\"document\":$(jq -c '.rates.TOPUP.points = 3' <<<"$TABLE")}"
+assert_eq "200 2" "$CODE $(j .version)" "three points per 10 MAD of top-up: version 2"
+wait_logged 'loyalty table from cfg:{adm}:loyalty version 2' 1 "the running gateway takes version 2"
+api GET "/api/audit?count=5" "$AUD"
+assert_eq "loyalty.put 1 3" "$(j '[.items[] | select(.what == "loyalty.put")][0] | "\(.what) \(.before.rates.TOPUP.points) \(.after.rates.TOPUP.points)"')" \
+  "the change is audited with the table before and after"
+note "the console shows which version each running gateway uses"
+wait_for 10 sh -c "curl -s -H 'Authorization: Bearer $MKT' $URL/api/loyalty | jq -e '.in_force_everywhere' >/dev/null" ||
+  fail "the console never saw the gateway on version 2"
+api GET /api/loyalty "$MKT"
+assert_eq "1 2 true" "$(j '.gateways | length') $(j '.gateways[0].version') $(j .in_force_everywhere)" \
+  "GET /api/loyalty: one running gateway, on version 2"
+api GET /api/catalog "$MKT"
+assert_eq "7 true" "$(j '.gateways[0].version') $(j .in_force_everywhere)" "GET /api/catalog: the gateway uses the stored version 7"
+B3=212612300003
+printf 'TOPUP ref=T12-LOY-1 msisdn=%s amount=100.00 currency=MAD at=%s channel=card\n' $B3 \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$T/topup.events"
+start_sim ev --listen "127.0.0.1:$SMSC_PORT" --events "$T/topup.events" --exit-when-done --timeout-s 30
+wait_sim ev 40
+assert_eq 30 "$(balance $B3)" "a 100 MAD top-up earns 30 points by the stored table (10 by the file's)"
 
 stop_gw
 stop_admin
