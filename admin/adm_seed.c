@@ -141,7 +141,7 @@ static void on_seeded(void *arg, int err, const struct redisReply *reply)
 static void seed_try(evutil_socket_t fd, short what, void *arg)
 {
     struct adm_seed *sd = arg;
-    char now[24], after[1200];
+    char now[24];
 
     (void)fd;
     (void)what;
@@ -163,10 +163,13 @@ static void seed_try(evutil_socket_t fd, short what, void *arg)
         /* the record names the file; the text itself is the document's version 1 */
         json_t *a = json_pack("{s:s, s:I}", "seeded_from", d->path, "bytes",
                               (json_int_t)strlen(d->text));
-        char *at = a ? json_dumps(a, JSON_COMPACT) : NULL;
+        char *after = a ? json_dumps(a, JSON_COMPACT) : NULL;
         json_decref(a);
-        snprintf(after, sizeof(after), "%s", at ? at : "{}");
-        free(at);
+        if (!after) {
+            free(q);
+            schedule(sd, SEED_RETRY_MS);
+            continue;
+        }
         const char *argv[] = {doc_key[k], ADM_KEY_AUDIT, "0",    d->text, "seed", "system",
                               now,        doc_what[k],   d->path, "null",  after,  "local"};
         size_t lens[12];
@@ -179,6 +182,7 @@ static void seed_try(evutil_socket_t fd, short what, void *arg)
             free(q);
             schedule(sd, SEED_RETRY_MS);
         }
+        free(after); /* the client copied the arguments */
     }
 }
 
