@@ -657,18 +657,53 @@ static void catalog_put_current(struct adm_req *r, const struct redisReply *repl
     put_write(r, ADM_KEY_CATALOG, "catalog", d.doc ? d.doc : "null", r->text);
 }
 
-void adm_h_catalog_put(struct adm_req *r)
+/*
+ * The tiers a catalogue is checked against are those every gateway uses: the stored loyalty
+ * table's once one is stored (read just before each catalogue write, so another console's edit
+ * counts too), else the configuration's. reply: HGET cfg:{adm}:loyalty doc.
+ */
+void adm_tiers_refresh(struct adm_server *srv, const struct redisReply *reply)
+{
+    struct gw_loyalty *t;
+    char err[256];
+
+    if (reply->type != REDIS_REPLY_STRING || !srv->gw || !(t = malloc(sizeof(*t))))
+        return;
+    if (gw_config_loyalty_parse("", reply->str, reply->len, srv->gw, t, err, sizeof(err)) == 0) {
+        srv->cfg.n_tiers = t->n_tiers < ADM_MAX_TIERS ? t->n_tiers : ADM_MAX_TIERS;
+        for (unsigned i = 0; i < srv->cfg.n_tiers; i++)
+            snprintf(srv->cfg.tiers[i], sizeof(srv->cfg.tiers[i]), "%s", t->tiers[i].name);
+    } else
+        GW_LOGE(ADM_LOG, "stored loyalty table unreadable, tiers unchanged: %s", err);
+    free(t);
+}
+
+static void loyalty_doc_then(struct adm_req *r, adm_step step)
+{
+    const char *argv[] = {"HGET", ADM_KEY_LOYALTY, "doc"};
+    adm_redis(r, step, 3, argv);
+}
+
+static void catalog_put_tiers(struct adm_req *r, const struct redisReply *reply)
 {
     char err[256];
 
-    if (!read_put_body(r))
-        return;
+    adm_tiers_refresh(r->srv, reply);
     if (adm_doc_check(r->srv, ADM_DOC_CATALOG, r->text, strlen(r->text), err, sizeof(err)) < 0) {
         reply_invalid(r, err);
         return;
     }
     hmget_doc(r, ADM_KEY_CATALOG, catalog_put_current);
 }
+
+void adm_h_catalog_put(struct adm_req *r)
+{
+    if (!read_put_body(r))
+        return;
+    loyalty_doc_then(r, catalog_put_tiers);
+}
+
+
 
 static void item_patch_current(struct adm_req *r, const struct redisReply *reply)
 {
@@ -761,6 +796,12 @@ static void item_patch_current(struct adm_req *r, const struct redisReply *reply
     free(after);
 }
 
+static void item_patch_tiers(struct adm_req *r, const struct redisReply *reply)
+{
+    adm_tiers_refresh(r->srv, reply);
+    hmget_doc(r, ADM_KEY_CATALOG, item_patch_current);
+}
+
 void adm_h_catalog_item_patch(struct adm_req *r)
 {
     static const char *const keys[] = {"version", "stock_per_day", "limit_per_day",
@@ -820,5 +861,5 @@ void adm_h_catalog_item_patch(struct adm_req *r)
         adm_reply_error(r, 400, "body", "nothing to change");
         return;
     }
-    hmget_doc(r, ADM_KEY_CATALOG, item_patch_current);
+    loyalty_doc_then(r, item_patch_tiers);
 }

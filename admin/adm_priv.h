@@ -147,6 +147,10 @@ int adm_doc_check(const struct adm_server *srv, enum adm_doc doc, const char *te
 int32_t adm_gift_day_now(const struct adm_server *srv, const struct redisReply *reply,
                          bool *open, char *zone, size_t zonelen);
 
+/* The tier names every gateway uses into srv->cfg.tiers: reply is HGET cfg:{adm}:loyalty doc; a
+ * stored table parsed with the gateway's parser gives them, else the configuration's stay. */
+void adm_tiers_refresh(struct adm_server *srv, const struct redisReply *reply);
+
 /* ---------------------------------------------------------------- handlers */
 void adm_h_login(struct adm_req *r); /* adm_auth.c */
 void adm_h_logout(struct adm_req *r);

@@ -206,6 +206,14 @@ static void rep_dlq(struct adm_req *r, const struct redisReply *reply)
     rep_scan(r);
 }
 
+/* members per tier count the tiers of the table in force (the stored one) */
+static void rep_tiers(struct adm_req *r, const struct redisReply *reply)
+{
+    adm_tiers_refresh(r->srv, reply);
+    const char *argv[] = {"XLEN", ADM_DLQ_KEY};
+    adm_redis(r, rep_dlq, 2, argv);
+}
+
 void adm_h_reports(struct adm_req *r)
 {
     const char *c = adm_query(r, "cursor"), *n = adm_query(r, "count");
@@ -238,6 +246,6 @@ void adm_h_reports(struct adm_req *r)
         adm_reply_error(r, 500, NULL, "out of memory");
         return;
     }
-    const char *argv[] = {"XLEN", ADM_DLQ_KEY};
-    adm_redis(r, rep_dlq, 2, argv);
+    const char *argv[] = {"HGET", ADM_KEY_LOYALTY, "doc"};
+    adm_redis(r, rep_tiers, 3, argv);
 }

@@ -29,12 +29,15 @@
 #define LOG_CAT "cfgdocs"
 #define START_RETRY_MS 100 /* until the first round worked: Redis is usually a moment late */
 
-enum doc_kind { DOC_CATALOG = 0, DOC_GIFTDAYS, DOC_LOYALTY, DOC__COUNT };
+/* The loyalty table first: a catalogue is checked against its tiers, and the requests of a round
+ * are answered in the order sent (one connection; on a cluster the {adm} slot is one node), so a
+ * table and a catalogue that uses its new tier, read in the same round, load in that order. */
+enum doc_kind { DOC_LOYALTY = 0, DOC_CATALOG, DOC_GIFTDAYS, DOC__COUNT };
 
 static const char *const doc_key[DOC__COUNT] = {
-    WIRE_CFGDOCS_KEY_CATALOG, WIRE_CFGDOCS_KEY_GIFTDAYS, WIRE_CFGDOCS_KEY_LOYALTY};
-static const char *const doc_name[DOC__COUNT] = {"catalogue", "gift-day calendar",
-                                                 "loyalty table"};
+    WIRE_CFGDOCS_KEY_LOYALTY, WIRE_CFGDOCS_KEY_CATALOG, WIRE_CFGDOCS_KEY_GIFTDAYS};
+static const char *const doc_name[DOC__COUNT] = {"loyalty table", "catalogue",
+                                                 "gift-day calendar"};
 
 struct doc_state {
     int64_t loaded;  /* version in force; 0 = none loaded (the file rules) */
@@ -148,6 +151,9 @@ static void apply_doc(struct wire_cfgdocs *d, enum doc_kind k, int64_t version, 
     }
     d->doc[k].loaded = version;
     d->doc[k].refused = 0;
+    /* a catalogue refused for a tier the new table has is worth reading again */
+    if (k == DOC_LOYALTY)
+        d->doc[DOC_CATALOG].refused = 0;
     if (k == DOC_CATALOG) {
         struct cat_catalog *c = cat_store_current(wire_catalog_store(d->cat));
         GW_LOGN(LOG_CAT, "catalogue from %s version %" PRId64 ": \"%s\", %zu items", doc_key[k],

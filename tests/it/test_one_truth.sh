@@ -213,6 +213,20 @@ start_sim ev --listen "127.0.0.1:$SMSC_PORT" --events "$T/topup.events" --exit-w
 wait_sim ev 40
 assert_eq 30 "$(balance $B3)" "a 100 MAD top-up earns 30 points by the stored table (10 by the file's)"
 
+note "a tier added in the stored table is one the catalogue may use, for the console and the gateways alike"
+api GET /api/loyalty "$MKT"
+TABLE3=$(jq -c '.document | .tiers += [{name: "platinum", min_points: 20000, multiplier_pct: 150}]' "$T/r.json")
+api PUT /api/loyalty "$MKT" "{\"version\":2,\"document\":$TABLE3}"
+assert_eq "200 3" "$CODE $(j .version)" "the table gets a fourth tier: version 3"
+api GET /api/catalog "$MKT"
+CAT8=$(jq -c '.document | .version = "with-platinum" | .items[0].tier = "platinum"' "$T/r.json")
+api PUT /api/catalog "$MKT" "{\"version\":7,\"document\":$CAT8}"
+assert_eq "200 8" "$CODE $(j .version)" "a catalogue item for platinum members is accepted (the stored table's tiers)"
+wait_logged 'catalogue from cfg:{adm}:catalog version 8: "with-platinum"' 1 "and the gateway loads it"
+CAT9=$(jq -c '.version = "with-diamond" | .items[0].tier = "diamond"' <<<"$CAT8")
+api PUT /api/catalog "$MKT" "{\"version\":8,\"document\":$CAT9}"
+assert_eq "422 document.items[0].tier" "$CODE $(j .field)" "a tier no table has is refused"
+
 stop_gw
 stop_admin
 finish
