@@ -24,6 +24,7 @@
 #include "gw_config.h"
 #include "gw_core.h"
 #include "gw_loyalty.h"
+#include "ussd.h"
 
 #define PREVIEW_OPENINGS 8
 #define STOCK_MAX 1000000000LL
@@ -447,6 +448,15 @@ int adm_doc_check(const struct adm_server *srv, enum adm_doc doc, const char *te
         return rc;
     case ADM_DOC_LOYALTY:
         return loyalty_check(srv, text, len, err, errlen);
+    case ADM_DOC_MENUS: {
+        /* the gateway's own loader (ussd/ussd_menu.c): errors "menus.fr.points.text: ..." */
+        struct ussd_menus *m = NULL;
+        rc = ussd_menus_load_buffer(text, len, "", &m, err, errlen);
+        ussd_menus_free(m);
+        if (rc < 0 && strncmp(err, ": ", 2) == 0)
+            memmove(err, err + 2, strlen(err + 2) + 1);
+        return rc;
+    }
     default:
         snprintf(err, errlen, "unknown document");
         return -EINVAL;
@@ -472,8 +482,8 @@ void adm_h_loyalty_get(struct adm_req *r)
  * written under the editor's base version. r->n2 holds the enum adm_doc between the steps.
  */
 static const char *const put_key[ADM_DOC__COUNT] = {ADM_KEY_GIFTDAYS, ADM_KEY_CATALOG,
-                                                    ADM_KEY_LOYALTY};
-static const char *const put_target[ADM_DOC__COUNT] = {"giftdays", "catalog", "loyalty"};
+                                                    ADM_KEY_LOYALTY, ADM_KEY_MENUS};
+static const char *const put_target[ADM_DOC__COUNT] = {"giftdays", "catalog", "loyalty", "menus"};
 
 static void doc_put_current(struct adm_req *r, const struct redisReply *reply)
 {
@@ -516,6 +526,16 @@ static void doc_put(struct adm_req *r, enum adm_doc doc)
 void adm_h_loyalty_put(struct adm_req *r)
 {
     doc_put(r, ADM_DOC_LOYALTY);
+}
+
+void adm_h_menus_get(struct adm_req *r)
+{
+    doc_get(r, ADM_KEY_MENUS, "menus");
+}
+
+void adm_h_menus_put(struct adm_req *r)
+{
+    doc_put(r, ADM_DOC_MENUS);
 }
 
 void adm_h_giftdays_put(struct adm_req *r)

@@ -34,6 +34,7 @@ struct crypt_data;
 #define ADM_KEY_GIFTDAYS "cfg:{adm}:giftdays"
 #define ADM_KEY_CATALOG "cfg:{adm}:catalog"
 #define ADM_KEY_LOYALTY "cfg:{adm}:loyalty"
+#define ADM_KEY_MENUS "cfg:{adm}:menus"
 #define ADM_KEY_SEEN "cfg:{adm}:seen" /* the versions each running gateway uses (wire_cfgdocs) */
 #define ADM_DLQ_KEY "lg:dlq"
 
@@ -166,6 +167,8 @@ void adm_h_catalog_get(struct adm_req *r);
 void adm_h_catalog_put(struct adm_req *r);
 void adm_h_loyalty_get(struct adm_req *r);
 void adm_h_loyalty_put(struct adm_req *r);
+void adm_h_menus_get(struct adm_req *r);
+void adm_h_menus_put(struct adm_req *r);
 void adm_h_catalog_item_patch(struct adm_req *r);
 void adm_h_deadletters(struct adm_req *r); /* adm_lists.c */
 void adm_h_audit(struct adm_req *r);

@@ -56,6 +56,8 @@ static const struct adm_route routes[] = {
     {EVHTTP_REQ_GET, "/api/giftdays", ADM_ROLES_ALL, adm_h_giftdays_get, NULL},
     {EVHTTP_REQ_PUT, "/api/giftdays", ADM_ROLE_MARKETING, adm_h_giftdays_put, "giftdays.put"},
     {EVHTTP_REQ_GET, "/api/giftdays/preview", ADM_ROLES_ALL, adm_h_giftdays_preview, NULL},
+    {EVHTTP_REQ_GET, "/api/menus", ADM_ROLES_ALL, adm_h_menus_get, NULL},
+    {EVHTTP_REQ_PUT, "/api/menus", ADM_ROLE_MARKETING, adm_h_menus_put, "menus.put"},
     {EVHTTP_REQ_GET, "/api/loyalty", ADM_ROLES_ALL, adm_h_loyalty_get, NULL},
     {EVHTTP_REQ_PUT, "/api/loyalty", ADM_ROLE_MARKETING, adm_h_loyalty_put, "loyalty.put"},
     {EVHTTP_REQ_GET, "/api/catalog", ADM_ROLES_ALL, adm_h_catalog_get, NULL},

@@ -91,7 +91,13 @@ unsigned adm_server_in_flight(const struct adm_server *s);
 void adm_server_free(struct adm_server *s);
 
 /* The versioned documents of cfg:{adm}:* that files can seed (adm_seed.c). */
-enum adm_doc { ADM_DOC_GIFTDAYS = 0, ADM_DOC_CATALOG, ADM_DOC_LOYALTY, ADM_DOC__COUNT };
+enum adm_doc {
+    ADM_DOC_GIFTDAYS = 0,
+    ADM_DOC_CATALOG,
+    ADM_DOC_LOYALTY,
+    ADM_DOC_MENUS, /* the USSD menus and SMS texts (ussd.menus_file) */
+    ADM_DOC__COUNT
+};
 
 struct gw_config;
 /* The gateway's configuration the loyalty table document is checked against (its other sections,

@@ -273,7 +273,8 @@ static int write_port_file(const char *path, uint16_t port)
 static int seed_from_files(struct app *a, const struct gw_config *gcfg, const char *config_path)
 {
     const char *file[ADM_DOC__COUNT] = {[ADM_DOC_GIFTDAYS] = gcfg->catalog.giftdays_file,
-                                        [ADM_DOC_CATALOG] = gcfg->catalog.file};
+                                        [ADM_DOC_CATALOG] = gcfg->catalog.file,
+                                        [ADM_DOC_MENUS] = gcfg->ussd_menus_file};
     char dir[512] = ".", tmp[512], path[1024], err[512];
 
     if (config_path) {

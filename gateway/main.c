@@ -317,6 +317,21 @@ static int apply_stored_loyalty(void *arg, const char *text, size_t len, char *e
     return rc;
 }
 
+/* A version of the USSD menus and SMS texts stored by the staff console: the USSD layer's own
+ * loader, then swapped in as SIGHUP's reload does (dialogues refer to nodes by id). */
+static int apply_stored_menus(void *arg, const char *text, size_t len, char *err, size_t errlen)
+{
+    struct app *a = arg;
+    struct ussd_menus *fresh = NULL;
+    int rc = ussd_menus_load_buffer(text, len, WIRE_CFGDOCS_KEY_MENUS, &fresh, err, errlen);
+
+    if (rc < 0)
+        return rc;
+    ussd_menus_free(a->menus);
+    a->menus = fresh;
+    return 0;
+}
+
 static void on_usr1(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig;
@@ -435,6 +450,8 @@ static int run(struct app *a)
     if (!a->cfgdocs)
         return -ENOMEM;
     wire_cfgdocs_on_loyalty(a->cfgdocs, apply_stored_loyalty, a);
+    if (a->menus)
+        wire_cfgdocs_on_menus(a->cfgdocs, apply_stored_menus, a);
     if (a->bcast)
         wire_cfgdocs_on_calendar(a->cfgdocs, wire_broadcast_set_calendar, a->bcast);
 

@@ -41,7 +41,8 @@ struct wire_cfgdocs;
 #define WIRE_CFGDOCS_KEY_CATALOG "cfg:{adm}:catalog"
 #define WIRE_CFGDOCS_KEY_GIFTDAYS "cfg:{adm}:giftdays"
 #define WIRE_CFGDOCS_KEY_LOYALTY "cfg:{adm}:loyalty"
-/* hash: "<host>/<pid>" -> "<unix ms> catalog=V giftdays=V loyalty=V", the versions each running
+#define WIRE_CFGDOCS_KEY_MENUS "cfg:{adm}:menus"
+/* hash: "<host>/<pid>" -> "<unix ms> catalog=V giftdays=V loyalty=V menus=V", the versions each running
  * gateway uses (0 = its file's), rewritten every round: the console shows them */
 #define WIRE_CFGDOCS_KEY_SEEN "cfg:{adm}:seen"
 
@@ -66,6 +67,9 @@ void wire_cfgdocs_on_calendar(struct wire_cfgdocs *d, wire_cfgdocs_calendar_fn f
  * force stays). Same shape and contract as the calendar hook. */
 typedef wire_cfgdocs_calendar_fn wire_cfgdocs_doc_fn;
 void wire_cfgdocs_on_loyalty(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, void *arg);
+/* The USSD menus and SMS texts (cfg:{adm}:menus, the format of ussd.menus_file): the same, for a
+ * gateway with USSD on. */
+void wire_cfgdocs_on_menus(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, void *arg);
 
 /* After a SIGHUP reloaded the files: forget what was loaded so that the stored documents are
  * read and applied again at once (they take precedence over the files). */

@@ -35,6 +35,7 @@
     { id: 'giftdays', roles: ['marketing', 'care', 'auditor'] },
     { id: 'catalog', roles: ['marketing', 'care', 'auditor'] },
     { id: 'loyalty', roles: ['marketing', 'care', 'auditor'] },
+    { id: 'menus', roles: ['marketing', 'care', 'auditor'] },
     { id: 'board', roles: ['marketing', 'care', 'auditor'] },
     { id: 'campaigns', roles: ['marketing', 'care', 'auditor'] },
     { id: 'subscriber', roles: ['care', 'auditor'] },
@@ -1166,51 +1167,70 @@
   // The stored document cfg:{adm}:loyalty (issue 12): what every gateway earns by. A summary
   // (tiers by their names in the viewer's language, rates, cap) and the document itself as JSON,
   // which marketing edits; the API checks it with the gateway's own parser (422 names the key).
-  VIEWS.loyalty = async function (main, arg, view) {
+  // A stored document edited as JSON (the loyalty table, the USSD menus): "In force" with its
+  // version and the gateways', an optional summary, the document in a left-to-right editor, Save
+  // with the version it started from (409: someone else saved first).
+  async function docEditor(main, view, o) {
     const canEdit = S.role === 'marketing';
-    main.appendChild(h('h1', { text: t('loyalty.title') }));
-    const r = await api('GET', '/api/loyalty');
+    main.appendChild(h('h1', { text: t(o.id + '.title') }));
+    const r = await api('GET', o.path);
     if (!live(view)) return;
     if (!r.ok) { apiError(r); return; }
     const version = r.data.version;
     const doc = r.data.document;
-    main.appendChild(h('p', { class: 'note', id: 'loyalty-version', text: version
+    main.appendChild(h('p', { class: 'note', id: o.id + '-version', text: version
       ? t('doc.version', { version, by: r.data.updated_by || '-', at: fmtTimeMs(r.data.updated_at) })
-      : t('loyalty.none') }));
+      : t(o.id + '.none') }));
     main.appendChild(gatewaysNote(r.data));
-    if (doc) {
-      main.appendChild(dataTable('loyalty.tiers', [
-        { key: 'name', label: 'chart.axis.tier', fmt: (o) => tierName(o.name), raw: (o) => o.name },
-        { key: 'min_points', label: 'loyalty.minpoints', num: true, fmt: (o) => fmtNum(o.min_points || 0) },
-        { key: 'multiplier_pct', label: 'loyalty.multiplier', num: true, fmt: (o) => fmtNum(o.multiplier_pct || 100) + ' %' },
-      ], doc.tiers || [], 'loyalty-tiers.csv'));
-      main.appendChild(dataTable('loyalty.rates', [
-        { key: 'kind', label: 'loyalty.kind' },
-        { key: 'rule', label: 'loyalty.rule', fmt: (o) => t('loyalty.rate', { points: fmtNum(o.points), per: fmtNum(o.per) }), raw: (o) => o.points + '/' + o.per },
-      ], Object.entries(doc.rates || {}).map(([kind, v]) => ({ kind, points: v.points, per: v.per })), 'loyalty-rates.csv'));
-      main.appendChild(h('p', {}, t('loyalty.cap', { cap: doc.daily_cap ? fmtNum(doc.daily_cap) : t('unlimited'), zone: doc.timezone || '' })));
-    }
-    const ta = h('textarea', { id: 'loyalty-doc', name: 'document', rows: 24, cols: 90, dir: 'ltr', spellcheck: 'false', readonly: !canEdit || null });
+    if (doc && o.summary) o.summary(main, doc);
+    const ta = h('textarea', { id: o.id + '-doc', name: 'document', rows: 24, cols: 90, dir: 'ltr', spellcheck: 'false', readonly: !canEdit || null });
     ta.value = JSON.stringify(doc || {}, null, 2);
-    const form = h('form', { id: 'loyalty-form', novalidate: true }, field('loyalty.document', ta, 'loyalty.document.hint'));
+    const form = h('form', { id: o.id + '-form', novalidate: true }, field(o.id + '.document', ta, o.id + '.document.hint'));
     if (canEdit) {
-      form.appendChild(h('button', { type: 'submit', id: 'save-loyalty', text: t('save') }));
+      form.appendChild(h('button', { type: 'submit', id: 'save-' + o.id, text: t('save') }));
       form.addEventListener('submit', async (ev) => {
         ev.preventDefault();
         let next;
-        try { next = JSON.parse(ta.value); } catch (e) { alarm(t('loyalty.notjson', { why: e.message })); ta.focus(); return; }
-        const res = await api('PUT', '/api/loyalty', { version, document: next });
+        try { next = JSON.parse(ta.value); } catch (e) { alarm(t('doc.notjson', { why: e.message })); ta.focus(); return; }
+        const res = await api('PUT', o.path, { version, document: next });
         if (!res.ok) {
           if (res.status === 409) alarm(t('doc.stale'));
           else apiError(res);
           return;
         }
         await route();
-        say(t('loyalty.saved', { version: res.data.version }));
+        say(t(o.id + '.saved', { version: res.data.version }));
       });
     }
     main.appendChild(form);
-  };
+  }
+
+  // The loyalty table (cfg:{adm}:loyalty, issue 12): what every gateway earns by; summarised
+  // (tiers by their names in the viewer's language, rates, cap), checked by the gateway's parser.
+  VIEWS.loyalty = (main, arg, view) => docEditor(main, view, {
+    id: 'loyalty', path: '/api/loyalty',
+    summary(m, doc) {
+      m.appendChild(dataTable('loyalty.tiers', [
+        { key: 'name', label: 'chart.axis.tier', fmt: (o) => tierName(o.name), raw: (o) => o.name },
+        { key: 'min_points', label: 'loyalty.minpoints', num: true, fmt: (o) => fmtNum(o.min_points || 0) },
+        { key: 'multiplier_pct', label: 'loyalty.multiplier', num: true, fmt: (o) => fmtNum(o.multiplier_pct || 100) + ' %' },
+      ], doc.tiers || [], 'loyalty-tiers.csv'));
+      m.appendChild(dataTable('loyalty.rates', [
+        { key: 'kind', label: 'loyalty.kind' },
+        { key: 'rule', label: 'loyalty.rule', fmt: (o) => t('loyalty.rate', { points: fmtNum(o.points), per: fmtNum(o.per) }), raw: (o) => o.points + '/' + o.per },
+      ], Object.entries(doc.rates || {}).map(([kind, v]) => ({ kind, points: v.points, per: v.per })), 'loyalty-rates.csv'));
+      m.appendChild(h('p', {}, t('loyalty.cap', { cap: doc.daily_cap ? fmtNum(doc.daily_cap) : t('unlimited'), zone: doc.timezone || '' })));
+    },
+  });
+
+  // The USSD menus and SMS texts (cfg:{adm}:menus, the format of ussd.menus_file), checked by
+  // the USSD layer's own loader; the gateways swap them in between two screens.
+  VIEWS.menus = (main, arg, view) => docEditor(main, view, {
+    id: 'menus', path: '/api/menus',
+    summary(m, doc) {
+      m.appendChild(h('p', {}, t('menus.langs', { langs: Object.keys(doc.menus || {}).join(', '), def: doc.default_language || '' })));
+    },
+  });
 
   // ------------------------------------------------------------------ reports
   // The page draws a ReportData, whatever its source:

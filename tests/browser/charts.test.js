@@ -219,6 +219,13 @@ async function runLang(ctx, lang) {
   }
   await shot(page, 'loyalty-' + lang);
 
+  // ------------------------------------------------------------ the USSD menus page
+  await page.click('#nav a[data-page="menus"]');
+  await page.waitForSelector('#menus-form textarea');
+  const menus = JSON.parse(await page.inputValue('#menus-doc'));
+  ok(menus.menus && menus.menus.en && menus.menus.ar && (await page.textContent('#menus-version')).includes('seed'),
+    `${lang}: the USSD menus page shows the stored menus (seeded from the gateway's file)`);
+
   // ------------------------------------------------------------ Latin values in Arabic sentences
   if (rtl) {
     await page.click('#nav a[data-page="catalog"]');

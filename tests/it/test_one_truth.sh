@@ -14,7 +14,8 @@
 #   - "send at the next opening" of a reminder reads the stored calendar, not the file;
 #   - the loyalty table is a stored document too: seeded from the configuration, checked by the
 #     gateway's own parser (422 naming the key), versioned, audited, and taken by the running
-#     gateway without a file or a SIGHUP (a top-up earns by the new rate).
+#     gateway without a file or a SIGHUP (a top-up earns by the new rate); the same for the USSD
+#     menus (a handset sees the new title).
 # Owner: the staff-console engineer.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
@@ -82,7 +83,7 @@ assert_eq "200 1 $CANCELLED new-year-eve gold 60" \
   "$CODE $(j .version) $(j '.document.cancelled[0]') $(j '.document.special[1].name') $(j '.document.premium.tiers[0]') $(j .document.premium.early_minutes)" \
   "GET /api/giftdays: the gateway's calendar file, version 1"
 api GET "/api/audit?count=10" "$AUD"
-assert_eq "catalog.seed giftdays.seed loyalty.seed" "$(j '[.items[] | select(.who == "seed") | .what] | sort | join(" ")')" \
+assert_eq "catalog.seed giftdays.seed loyalty.seed menus.seed" "$(j '[.items[] | select(.who == "seed") | .what] | sort | join(" ")')" \
   "each seed is in the audit trail"
 assert_eq "$T/giftdays.json" "$(j '[.items[] | select(.what == "giftdays.seed")][0].after.seeded_from')" \
   "the record names the file"
@@ -226,6 +227,21 @@ wait_logged 'catalogue from cfg:{adm}:catalog version 8: "with-platinum"' 1 "and
 CAT9=$(jq -c '.version = "with-diamond" | .items[0].tier = "diamond"' <<<"$CAT8")
 api PUT /api/catalog "$MKT" "{\"version\":8,\"document\":$CAT9}"
 assert_eq "422 document.items[0].tier" "$CODE $(j .field)" "a tier no table has is refused"
+
+# ---------------------------------------------------------------- the USSD menus
+note "the USSD menus and SMS texts are a stored document too"
+api GET /api/menus "$MKT"
+assert_eq "200 1 seed Loyalty Club" "$CODE $(j .version) $(j .updated_by) $(j .document.menus.en.main.text)" \
+  "GET /api/menus: the gateway's menu file, seeded as version 1"
+MENUS2=$(jq -c '.document | .menus.en.main.text = "Loyalty Club: gift day today"' "$T/r.json")
+api PUT /api/menus "$MKT" "{\"version\":1,\"document\":$(jq -c '.menus.en.points.text += " {pointz}"' <<<"$MENUS2")}"
+assert_eq "422 document.menus.en.points.text" "$CODE $(j .field)" "the USSD layer's own loader refuses an unknown placeholder"
+api PUT /api/menus "$MKT" "{\"version\":1,\"document\":$MENUS2}"
+assert_eq "200 2" "$CODE $(j .version)" "a new main-menu title: version 2"
+wait_logged 'USSD menus from cfg:{adm}:menus version 2' 1 "the running gateway takes it"
+phone m $B2 '*555#'
+assert_eq "Loyalty Club: gift day today" "$(screens_json m | jq -r '.[0].text' | head -1)" \
+  "a handset sees the new title, without a file or a SIGHUP"
 
 stop_gw
 stop_admin
