@@ -210,6 +210,10 @@ static void rep_dlq(struct adm_req *r, const struct redisReply *reply)
 static void rep_tiers(struct adm_req *r, const struct redisReply *reply)
 {
     adm_tiers_refresh(r->srv, reply);
+    json_t *order = json_array(); /* the table's tiers, lowest first: the page's order */
+    for (unsigned i = 0; i < r->srv->cfg.n_tiers; i++)
+        json_array_append_new(order, json_string(r->srv->cfg.tiers[i]));
+    json_object_set_new(r->j1, "tier_order", order);
     const char *argv[] = {"XLEN", ADM_DLQ_KEY};
     adm_redis(r, rep_dlq, 2, argv);
 }

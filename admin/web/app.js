@@ -1235,8 +1235,8 @@
   // ------------------------------------------------------------------ reports
   // The page draws a ReportData, whatever its source:
   //   {wallets, liability, lifetime, balances[], days: {YYYY-MM-DD: {issued, redeemed, refunded,
-  //    reversed}}, items: {id: {count, points}}, tiers: {name: members}, dlq, hl, currency,
-  //    point_value_micro, complete}
+  //    reversed}}, items: {id: {count, points}}, tiers: {name: members}, tier_order [names, lowest
+  //    first], dlq, hl, currency, point_value_micro, complete}
   // Today's one source walks the wallets (/api/reports/wallets, pilot scale). When the ledger
   // writes daily aggregates (the ledger issue), a source that reads them returns the same shape
   // and REPORT_SOURCE names it: drawReports does not change.
@@ -1263,6 +1263,7 @@
           a.count += v.count || 0; a.points += v.points || 0;
         }
         for (const [name, n] of Object.entries(p.tiers || {})) acc.tiers[name] = (acc.tiers[name] || 0) + n;
+        acc.tier_order = p.tier_order || [];
         onPage(acc.wallets);
         cursor = p.cursor;
         if (p.done) { acc.complete = true; break; }
@@ -1371,7 +1372,10 @@
       { key: 'count', label: 'reports.redemptions', num: true, fmt: (o) => fmtNum(o.count) },
       { key: 'points', label: 'col.points', num: true, fmt: (o) => fmtNum(o.points) },
     ], items, 'top-items.csv', 'reports.noitems'));
-    const tiers = Object.entries(acc.tiers).map(([name, n]) => ({ name, label: tierName(name), members: n }));
+    // in the table's order, lowest tier first; members without a tier last
+    const rank = (name) => { const i = (acc.tier_order || []).indexOf(name); return i < 0 ? 1e9 : i; };
+    const tiers = Object.entries(acc.tiers).map(([name, n]) => ({ name, label: tierName(name), members: n }))
+      .sort((a, b) => rank(a.name) - rank(b.name));
     if (tiers.length) {
       chart(out, {
         id: 'tiers', title: t('reports.tiers'), short: true, labels: tiers.map((x) => x.label),

@@ -162,6 +162,8 @@ async function runLang(ctx, lang) {
   const gold = tiers.datasets[0].data[tiers.labels.indexOf(tr('tier.gold'))];
   const silver = tiers.datasets[0].data[tiers.labels.indexOf(tr('tier.silver'))];
   ok(gold === 1 && silver === 2, `${lang}: members per tier: 1 gold, 2 silver`, `${gold} ${silver}`);
+  ok(JSON.stringify(tiers.labels) === JSON.stringify([tr('tier.standard'), tr('tier.silver'), tr('tier.gold')]),
+    `${lang}: tiers in the table's order, lowest first`, tiers.labels.join(','));
   // tooltips
   const tip = await hoverBiggest(page, 'topitems');
   ok(tip.lines.some((l) => l.includes(want[0])) && tip.lines.some((l) => l.includes(tr('reports.redemptions')) && digits(l) === String(tip.value)),
