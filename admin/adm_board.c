@@ -210,8 +210,8 @@ static void board_rate(struct adm_req *r, const struct redisReply *reply)
     adm_redis(r, board_groups, 3, argv);
 }
 
-int32_t adm_gift_day_now(const struct adm_server *srv, const struct redisReply *reply,
-                          bool *open, char *zone, size_t zonelen)
+int32_t adm_gift_day_now(const struct adm_server *srv, const struct redisReply *reply, bool *open,
+                         char *zone, size_t zonelen)
 {
     int64_t now = adm_now_ms() / 1000;
     int32_t day = 0;

@@ -102,7 +102,8 @@ static void reply_seen(struct adm_req *r, const struct redisReply *reply)
             continue;
         long long at = strtoll(v->str, NULL, 10), ver;
         const char *p = strstr(v->str, pat);
-        if (!p || at <= 0 || now - at > seen_max_age_ms(r->srv) || sscanf(p + strlen(pat), "%lld", &ver) != 1)
+        if (!p || at <= 0 || now - at > seen_max_age_ms(r->srv) ||
+            sscanf(p + strlen(pat), "%lld", &ver) != 1)
             continue;
         all = all && ver == stored;
         json_array_append_new(list, json_pack("{s:s%, s:I, s:I}", "id", k->str, k->len, "version",
@@ -319,8 +320,10 @@ static void stock_day(struct adm_req *r, const struct redisReply *reply)
     /* r->arg is an item id of the stored, validated catalogue: [A-Za-z0-9_.-], < 32 */
     snprintf(ks, sizeof(ks), "cat:{%s}:s:%08d", r->arg, (int)d);
     snprintf(kb, sizeof(kb), "cat:{%s}:b:%08d", r->arg, (int)d);
-    snprintf(old, sizeof(old), "%lld", (long long)json_integer_value(json_object_get(r->j1, "old")));
-    snprintf(new, sizeof(new), "%lld", (long long)json_integer_value(json_object_get(r->j1, "new")));
+    snprintf(old, sizeof(old), "%lld",
+             (long long)json_integer_value(json_object_get(r->j1, "old")));
+    snprintf(new, sizeof(new), "%lld",
+             (long long)json_integer_value(json_object_get(r->j1, "new")));
     const char *argv[] = {ks, kb, old, new};
     adm_script(r, stock_moved, ADM_S_STOCK_MOVE, 2, 4, argv);
 }
@@ -722,8 +725,6 @@ void adm_h_catalog_put(struct adm_req *r)
         return;
     loyalty_doc_then(r, catalog_put_tiers);
 }
-
-
 
 static void item_patch_current(struct adm_req *r, const struct redisReply *reply)
 {

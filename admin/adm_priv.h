@@ -145,8 +145,8 @@ int adm_doc_check(const struct adm_server *srv, enum adm_doc doc, const char *te
  * stored calendar's text, nil when none; a premium tier's early opening counts), else today in
  * the calendar's zone, else in the loyalty table's. *open says which; zone gets the calendar's
  * zone name ("" when none). Shared by the board and the stock change, so both mean one day. */
-int32_t adm_gift_day_now(const struct adm_server *srv, const struct redisReply *reply,
-                         bool *open, char *zone, size_t zonelen);
+int32_t adm_gift_day_now(const struct adm_server *srv, const struct redisReply *reply, bool *open,
+                         char *zone, size_t zonelen);
 
 /* The tier names every gateway uses into srv->cfg.tiers: reply is HGET cfg:{adm}:loyalty doc; a
  * stored table parsed with the gateway's parser gives them, else the configuration's stay. */

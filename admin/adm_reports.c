@@ -240,12 +240,11 @@ void adm_h_reports(struct adm_req *r)
     snprintf(r->s1, sizeof(r->s1), "%s", c ? c : "0");
     r->n2 = 0;
     r->j2 = json_array();
-    r->j1 =
-        json_pack("{s:I, s:I, s:I, s:I, s:[], s:{}, s:{}, s:{}, s:I, s:s, s:I}", "count",
-                  (json_int_t)count, "wallets", (json_int_t)0, "liability", (json_int_t)0,
-                  "lifetime", (json_int_t)0, "balances", "days", "items", "tiers", "history_len",
-                  (json_int_t)r->srv->cfg.history_len, "currency", r->srv->cfg.currency,
-                  "point_value_micro", (json_int_t)r->srv->cfg.point_value_micro);
+    r->j1 = json_pack(
+        "{s:I, s:I, s:I, s:I, s:[], s:{}, s:{}, s:{}, s:I, s:s, s:I}", "count", (json_int_t)count,
+        "wallets", (json_int_t)0, "liability", (json_int_t)0, "lifetime", (json_int_t)0, "balances",
+        "days", "items", "tiers", "history_len", (json_int_t)r->srv->cfg.history_len, "currency",
+        r->srv->cfg.currency, "point_value_micro", (json_int_t)r->srv->cfg.point_value_micro);
     if (!r->j1 || !r->j2) {
         adm_reply_error(r, 500, NULL, "out of memory");
         return;

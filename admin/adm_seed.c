@@ -124,8 +124,8 @@ static void on_seeded(void *arg, int err, const struct redisReply *reply)
         reply->element[0]->type == REDIS_REPLY_INTEGER &&
         reply->element[1]->type == REDIS_REPLY_INTEGER) {
         if (reply->element[0]->integer == 0)
-            gw_log(GW_LOG_NOTICE, ADM_LOG, "%s seeded from %s: version %lld", doc_key[k],
-                   d->path, reply->element[1]->integer);
+            gw_log(GW_LOG_NOTICE, ADM_LOG, "%s seeded from %s: version %lld", doc_key[k], d->path,
+                   reply->element[1]->integer);
         else
             gw_log(GW_LOG_INFO, ADM_LOG, "%s already stored (version %lld): %s not used",
                    doc_key[k], reply->element[1]->integer, d->path);
@@ -161,8 +161,8 @@ static void seed_try(evutil_socket_t fd, short what, void *arg)
         }
         *q = (struct seed_req){.seed = sd, .doc = (enum adm_doc)k};
         /* the record names the file; the text itself is the document's version 1 */
-        json_t *a = json_pack("{s:s, s:I}", "seeded_from", d->path, "bytes",
-                              (json_int_t)strlen(d->text));
+        json_t *a =
+            json_pack("{s:s, s:I}", "seeded_from", d->path, "bytes", (json_int_t)strlen(d->text));
         char *after = a ? json_dumps(a, JSON_COMPACT) : NULL;
         json_decref(a);
         if (!after) {
@@ -170,14 +170,14 @@ static void seed_try(evutil_socket_t fd, short what, void *arg)
             schedule(sd, SEED_RETRY_MS);
             continue;
         }
-        const char *argv[] = {doc_key[k], ADM_KEY_AUDIT, "0",    d->text, "seed", "system",
+        const char *argv[] = {doc_key[k], ADM_KEY_AUDIT, "0",     d->text, "seed", "system",
                               now,        doc_what[k],   d->path, "null",  after,  "local"};
         size_t lens[12];
         for (int i = 0; i < 12; i++)
             lens[i] = strlen(argv[i]);
         d->in_flight = true;
-        if (gw_redis_script_run(sd->srv->redis, sd->srv->script[ADM_S_CFG_PUT], 2, 12, argv,
-                                lens, on_seeded, q) < 0) {
+        if (gw_redis_script_run(sd->srv->redis, sd->srv->script[ADM_S_CFG_PUT], 2, 12, argv, lens,
+                                on_seeded, q) < 0) {
             d->in_flight = false;
             free(q);
             schedule(sd, SEED_RETRY_MS);
@@ -206,8 +206,8 @@ int adm_server_seed(struct adm_server *s, enum adm_doc doc, const char *path, ch
     return seed_take(s, doc, path, text, err, errlen);
 }
 
-int adm_server_seed_text(struct adm_server *s, enum adm_doc doc, const char *name,
-                         const char *text, char *err, size_t errlen)
+int adm_server_seed_text(struct adm_server *s, enum adm_doc doc, const char *name, const char *text,
+                         char *err, size_t errlen)
 {
     char *copy;
 

@@ -115,8 +115,8 @@ int adm_server_seed(struct adm_server *s, enum adm_doc doc, const char *path, ch
                     size_t errlen);
 /* The same from a text in memory (the loyalty table written inline in the configuration file);
  * name says where it came from, in the audit record. The text is copied. */
-int adm_server_seed_text(struct adm_server *s, enum adm_doc doc, const char *name,
-                         const char *text, char *err, size_t errlen);
+int adm_server_seed_text(struct adm_server *s, enum adm_doc doc, const char *name, const char *text,
+                         char *err, size_t errlen);
 /* true once every seed asked for was answered by the store (written or already stored). */
 bool adm_server_seeded(const struct adm_server *s);
 

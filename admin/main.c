@@ -43,24 +43,25 @@ struct app {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: loyalty-admin [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
-            "                     [--session-ttl S] [--login-per-min N] [--max-body BYTES]\n"
-            "                     [--static DIR] [--point-value DECIMAL]\n"
-            "       loyalty-admin [--config FILE] --add-user NAME --role ROLE   < password\n"
-            "  --config FILE        the gateway's configuration (Redis, tiers, zone, ledger)\n"
-            "  --listen HOST:PORT   admin API address (default 127.0.0.1:8081; port 0 = any)\n"
-            "  --port-file FILE     write the bound port there once listening\n"
-            "  --session-ttl S      session lifetime, 60..86400 (default 3600)\n"
-            "  --login-per-min N    login attempts per client IP per minute, 1..1000 (default 10)\n"
-            "  --max-body BYTES     request body limit, 1024..4194304 (default 65536)\n"
-            "  --static DIR         serve the web console's files from DIR (admin/web) at /\n"
-            "  --point-value DEC    what one point is worth in events.currency, 0..1000 with up\n"
-            "                       to 6 decimals (e.g. 0.05): reports show the liability in money\n"
-            "  --add-user NAME      create or reset a staff account; the password (>= %d\n"
-            "                       characters) is read from the first line of stdin\n"
-            "  --role ROLE          marketing | care | auditor\n",
-            ADM_PASSWORD_MIN);
+    fprintf(
+        out,
+        "usage: loyalty-admin [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
+        "                     [--session-ttl S] [--login-per-min N] [--max-body BYTES]\n"
+        "                     [--static DIR] [--point-value DECIMAL]\n"
+        "       loyalty-admin [--config FILE] --add-user NAME --role ROLE   < password\n"
+        "  --config FILE        the gateway's configuration (Redis, tiers, zone, ledger)\n"
+        "  --listen HOST:PORT   admin API address (default 127.0.0.1:8081; port 0 = any)\n"
+        "  --port-file FILE     write the bound port there once listening\n"
+        "  --session-ttl S      session lifetime, 60..86400 (default 3600)\n"
+        "  --login-per-min N    login attempts per client IP per minute, 1..1000 (default 10)\n"
+        "  --max-body BYTES     request body limit, 1024..4194304 (default 65536)\n"
+        "  --static DIR         serve the web console's files from DIR (admin/web) at /\n"
+        "  --point-value DEC    what one point is worth in events.currency, 0..1000 with up\n"
+        "                       to 6 decimals (e.g. 0.05): reports show the liability in money\n"
+        "  --add-user NAME      create or reset a staff account; the password (>= %d\n"
+        "                       characters) is read from the first line of stdin\n"
+        "  --role ROLE          marketing | care | auditor\n",
+        ADM_PASSWORD_MIN);
 }
 
 /* "0.05" -> 50000 millionths; digits, an optional point and at most 6 decimals, 0..1000. */
@@ -89,8 +90,8 @@ static int parse_point_value(const char *val, uint32_t *out)
     *out = (uint32_t)(whole * 1000000 + frac);
     return 0;
 bad:
-    fprintf(stderr, "loyalty-admin: --point-value: expected 0..1000 with up to 6 decimals, got %s\n",
-            val);
+    fprintf(stderr,
+            "loyalty-admin: --point-value: expected 0..1000 with up to 6 decimals, got %s\n", val);
     return -EINVAL;
 }
 
@@ -298,7 +299,8 @@ static int seed_from_files(struct app *a, const struct gw_config *gcfg, const ch
     /* the loyalty table: its own file ("loyalty": "loyalty-table.json") or written inline */
     if (config_path) {
         json_error_t jerr;
-        json_t *root = json_load_file(config_path, 0, &jerr), *lt = json_object_get(root, "loyalty");
+        json_t *root = json_load_file(config_path, 0, &jerr),
+               *lt = json_object_get(root, "loyalty");
         int rc = 0;
         if (json_is_string(lt)) {
             const char *f = json_string_value(lt);

@@ -36,8 +36,8 @@
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
 static const char *const api_commands[] = {
-    "login",    "logout",  "whoami", "subscriber",  "adjust", "block", "unblock",
-    "giftdays", "catalog", "loyalty", "item", "deadletters", "audit", NULL,
+    "login",    "logout",  "whoami",  "subscriber", "adjust",      "block", "unblock",
+    "giftdays", "catalog", "loyalty", "item",       "deadletters", "audit", NULL,
 };
 
 void ctl_api_usage(FILE *out)

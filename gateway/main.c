@@ -291,8 +291,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 
 /* A version of the loyalty table stored by the staff console (wire_cfgdocs): the gateway's own
  * parser and checks, then switched in as SIGHUP does. The zone cannot change without a restart. */
-static int apply_stored_loyalty(void *arg, const char *text, size_t len, char *err,
-                                size_t errlen)
+static int apply_stored_loyalty(void *arg, const char *text, size_t len, char *err, size_t errlen)
 {
     struct app *a = arg;
     struct gw_loyalty *t = malloc(sizeof(*t));
@@ -304,8 +303,8 @@ static int apply_stored_loyalty(void *arg, const char *text, size_t len, char *e
     }
     rc = gw_config_loyalty_parse(WIRE_CFGDOCS_KEY_LOYALTY, text, len, &a->cfg, t, err, errlen);
     if (rc == 0 && strcmp(t->timezone, a->cfg.loyalty.timezone) != 0) {
-        snprintf(err, errlen, "timezone %s: a zone change needs a restart; keeping %s",
-                 t->timezone, a->cfg.loyalty.timezone);
+        snprintf(err, errlen, "timezone %s: a zone change needs a restart; keeping %s", t->timezone,
+                 a->cfg.loyalty.timezone);
         rc = -EINVAL;
     }
     if (rc == 0) {

@@ -52,8 +52,7 @@ static int next_open(void *arg, int64_t after_s, int64_t *start_s)
     return rc;
 }
 
-int wire_broadcast_set_calendar(void *arg, const char *text, size_t len, char *err,
-                                size_t errlen)
+int wire_broadcast_set_calendar(void *arg, const char *text, size_t len, char *err, size_t errlen)
 {
     struct wire_broadcast *w = arg;
     struct cat_calendar_config *cc = malloc(sizeof(*cc)); /* ~10 KiB: not on the stack */

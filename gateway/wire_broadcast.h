@@ -32,8 +32,7 @@ struct wire_broadcast *wire_broadcast_new(struct event_base *base, struct gw_red
 /* A new version of the stored calendar (a wire_cfgdocs_calendar_fn; arg is the wire_broadcast):
  * validated, then used for every "next opening" from now on. Returns 0 or a negative errno with
  * err set (the previous calendar stays). */
-int wire_broadcast_set_calendar(void *arg, const char *text, size_t len, char *err,
-                                size_t errlen);
+int wire_broadcast_set_calendar(void *arg, const char *text, size_t len, char *err, size_t errlen);
 /* The runner (for stop, detach and stats). NULL-safe: NULL for NULL. */
 struct gw_broadcast *wire_broadcast_runner(struct wire_broadcast *w);
 /* After smpp_esme_free. NULL is a no-op. */

@@ -140,8 +140,8 @@ static void apply_doc(struct wire_cfgdocs *d, enum doc_kind k, int64_t version, 
     else if (k == DOC_MENUS)
         rc = d->on_menus(d->on_menus_arg, text, len, err, sizeof(err));
     else {
-        rc = d->cat ? wire_catalog_set_calendar_from_buffer(d->cat, text, len, err, sizeof(err))
-                    : 0;
+        rc =
+            d->cat ? wire_catalog_set_calendar_from_buffer(d->cat, text, len, err, sizeof(err)) : 0;
         if (rc == 0 && d->on_calendar)
             rc = d->on_calendar(d->on_calendar_arg, text, len, err, sizeof(err));
     }

@@ -42,8 +42,8 @@ struct wire_cfgdocs;
 #define WIRE_CFGDOCS_KEY_GIFTDAYS "cfg:{adm}:giftdays"
 #define WIRE_CFGDOCS_KEY_LOYALTY "cfg:{adm}:loyalty"
 #define WIRE_CFGDOCS_KEY_MENUS "cfg:{adm}:menus"
-/* hash: "<host>/<pid>" -> "<unix ms> catalog=V giftdays=V loyalty=V menus=V", the versions each running
- * gateway uses (0 = its file's), rewritten every round: the console shows them */
+/* hash: "<host>/<pid>" -> "<unix ms> catalog=V giftdays=V loyalty=V menus=V", the versions each
+ * running gateway uses (0 = its file's), rewritten every round: the console shows them */
 #define WIRE_CFGDOCS_KEY_SEEN "cfg:{adm}:seen"
 
 /* base, redis, cat and cfg are borrowed and must outlive the module (cfg is read at each load:

@@ -594,10 +594,12 @@ static void test_config__loyalty_document__parsed_and_checked(void **state)
     assert_int_equal(t.daily_cap, 500);
 
     const char *two = "{\"rates\": {\"TOPUP\": {\"points\": 3, \"per\": 10}}}";
-    assert_int_equal(gw_config_loyalty_parse("doc", two, strlen(two), &cfg, &t, err, sizeof(err)), 0);
+    assert_int_equal(gw_config_loyalty_parse("doc", two, strlen(two), &cfg, &t, err, sizeof(err)),
+                     0);
     assert_int_equal(t.n_tiers, cfg.loyalty.n_tiers); /* absent: the defaults */
 
-    const char *bad = "{\"tiers\": [{\"name\": \"a\", \"min_points\": 5, \"multiplier_pct\": 100}]}";
+    const char *bad =
+        "{\"tiers\": [{\"name\": \"a\", \"min_points\": 5, \"multiplier_pct\": 100}]}";
     t.n_tiers = 99;
     assert_int_equal(gw_config_loyalty_parse("doc", bad, strlen(bad), &cfg, &t, err, sizeof(err)),
                      -EINVAL);
