@@ -32,7 +32,7 @@
 #include "gw_redis.h"
 
 extern const size_t adm_lua_adjust_len, adm_lua_block_len, adm_lua_cfg_put_len,
-    adm_lua_login_rl_len, adm_lua_board_item_len;
+    adm_lua_login_rl_len, adm_lua_board_item_len, adm_lua_stock_move_len;
 
 /* Bodies larger than this are cut by libevent itself (its own 413 page) before they are buffered;
  * between cfg.max_body and this, the server answers a JSON 413. */
@@ -61,6 +61,10 @@ static const struct adm_route routes[] = {
     {EVHTTP_REQ_GET, "/api/giftdays", ADM_ROLES_ALL, adm_h_giftdays_get, NULL},
     {EVHTTP_REQ_PUT, "/api/giftdays", ADM_ROLE_MARKETING, adm_h_giftdays_put, "giftdays.put"},
     {EVHTTP_REQ_GET, "/api/giftdays/preview", ADM_ROLES_ALL, adm_h_giftdays_preview, NULL},
+    {EVHTTP_REQ_GET, "/api/menus", ADM_ROLES_ALL, adm_h_menus_get, NULL},
+    {EVHTTP_REQ_PUT, "/api/menus", ADM_ROLE_MARKETING, adm_h_menus_put, "menus.put"},
+    {EVHTTP_REQ_GET, "/api/loyalty", ADM_ROLES_ALL, adm_h_loyalty_get, NULL},
+    {EVHTTP_REQ_PUT, "/api/loyalty", ADM_ROLE_MARKETING, adm_h_loyalty_put, "loyalty.put"},
     {EVHTTP_REQ_GET, "/api/catalog", ADM_ROLES_ALL, adm_h_catalog_get, NULL},
     {EVHTTP_REQ_PUT, "/api/catalog", ADM_ROLE_MARKETING, adm_h_catalog_put, "catalog.put"},
     {EVHTTP_REQ_PATCH, "/api/catalog/items/*", ADM_ROLE_MARKETING, adm_h_catalog_item_patch,
@@ -675,6 +679,7 @@ struct adm_server *adm_server_new(struct event_base *base, struct gw_redis *redi
         [ADM_S_CFG_PUT] = {adm_lua_cfg_put, &adm_lua_cfg_put_len},
         [ADM_S_LOGIN_RL] = {adm_lua_login_rl, &adm_lua_login_rl_len},
         [ADM_S_BOARD_ITEM] = {adm_lua_board_item, &adm_lua_board_item_len},
+        [ADM_S_STOCK_MOVE] = {adm_lua_stock_move, &adm_lua_stock_move_len},
     };
     char dummy_pw[2 * ADM_TOKEN_BYTES + 1];
 
@@ -761,6 +766,12 @@ unsigned adm_server_in_flight(const struct adm_server *s)
     return s->in_flight;
 }
 
+void adm_server_set_gateway_config(struct adm_server *s, const struct gw_config *gcfg)
+{
+    if (s)
+        s->gw = gcfg;
+}
+
 void adm_server_free(struct adm_server *s)
 {
     if (!s)
@@ -769,6 +780,7 @@ void adm_server_free(struct adm_server *s)
         evhttp_free(s->http);
     if (s->static_fd >= 0)
         close(s->static_fd);
+    adm_seed_free(s);
     free(s->crypt);
     free(s);
 }

@@ -66,6 +66,10 @@ struct adm_config {
     /* The web console's files (admin/web), served read-only at "/" with a page CSP; "" = the
      * process serves the API only (README "Staff console", "Web console"). */
     char static_dir[512];
+    /* Reports: the liability in money. currency = the gateway's events.currency; point_value_micro
+     * = millionths of a currency unit one point is worth (--point-value), 0 = not set. */
+    char currency[4];
+    uint32_t point_value_micro;
 };
 void adm_config_defaults(struct adm_config *cfg);
 
@@ -85,6 +89,36 @@ unsigned adm_server_in_flight(const struct adm_server *s);
 /* Frees the server. Call after gw_redis_free() (which answers every request still waiting for
  * Redis with 503 through its callbacks) or once adm_server_in_flight() is 0. NULL is a no-op. */
 void adm_server_free(struct adm_server *s);
+
+/* The versioned documents of cfg:{adm}:* that files can seed (adm_seed.c). */
+enum adm_doc {
+    ADM_DOC_GIFTDAYS = 0,
+    ADM_DOC_CATALOG,
+    ADM_DOC_LOYALTY,
+    ADM_DOC_MENUS, /* the USSD menus and SMS texts (ussd.menus_file) */
+    ADM_DOC__COUNT
+};
+
+struct gw_config;
+/* The gateway's configuration the loyalty table document is checked against (its other sections,
+ * its zone). Borrowed: it must outlive the server. */
+void adm_server_set_gateway_config(struct adm_server *s, const struct gw_config *gcfg);
+
+/*
+ * The files only seed an empty store: path (the gateway's catalog.giftdays_file / catalog.file,
+ * resolved; "" = none) is read and validated now, like a PUT; once Redis answers, it becomes
+ * version 1 of its document if none is stored yet (cfg_put.lua with base version 0, audited as
+ * "<doc>.seed" by "seed"), and a stored document is never touched. A transport failure is tried
+ * again every second. Returns 0, or -errno with err set (unreadable, too big or invalid file).
+ */
+int adm_server_seed(struct adm_server *s, enum adm_doc doc, const char *path, char *err,
+                    size_t errlen);
+/* The same from a text in memory (the loyalty table written inline in the configuration file);
+ * name says where it came from, in the audit record. The text is copied. */
+int adm_server_seed_text(struct adm_server *s, enum adm_doc doc, const char *name, const char *text,
+                         char *err, size_t errlen);
+/* true once every seed asked for was answered by the store (written or already stored). */
+bool adm_server_seeded(const struct adm_server *s);
 
 /* ---------------------------------------------------------------- helpers (unit-tested) */
 

@@ -17,6 +17,8 @@
 #include <getopt.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <jansson.h>
+#include <libgen.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,22 +43,56 @@ struct app {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: loyalty-admin [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
-            "                     [--session-ttl S] [--login-per-min N] [--max-body BYTES]\n"
-            "                     [--static DIR]\n"
-            "       loyalty-admin [--config FILE] --add-user NAME --role ROLE   < password\n"
-            "  --config FILE        the gateway's configuration (Redis, tiers, zone, ledger)\n"
-            "  --listen HOST:PORT   admin API address (default 127.0.0.1:8081; port 0 = any)\n"
-            "  --port-file FILE     write the bound port there once listening\n"
-            "  --session-ttl S      session lifetime, 60..86400 (default 3600)\n"
-            "  --login-per-min N    login attempts per client IP per minute, 1..1000 (default 10)\n"
-            "  --max-body BYTES     request body limit, 1024..4194304 (default 65536)\n"
-            "  --static DIR         serve the web console's files from DIR (admin/web) at /\n"
-            "  --add-user NAME      create or reset a staff account; the password (>= %d\n"
-            "                       characters) is read from the first line of stdin\n"
-            "  --role ROLE          marketing | care | auditor\n",
-            ADM_PASSWORD_MIN);
+    fprintf(
+        out,
+        "usage: loyalty-admin [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
+        "                     [--session-ttl S] [--login-per-min N] [--max-body BYTES]\n"
+        "                     [--static DIR] [--point-value DECIMAL]\n"
+        "       loyalty-admin [--config FILE] --add-user NAME --role ROLE   < password\n"
+        "  --config FILE        the gateway's configuration (Redis, tiers, zone, ledger)\n"
+        "  --listen HOST:PORT   admin API address (default 127.0.0.1:8081; port 0 = any)\n"
+        "  --port-file FILE     write the bound port there once listening\n"
+        "  --session-ttl S      session lifetime, 60..86400 (default 3600)\n"
+        "  --login-per-min N    login attempts per client IP per minute, 1..1000 (default 10)\n"
+        "  --max-body BYTES     request body limit, 1024..4194304 (default 65536)\n"
+        "  --static DIR         serve the web console's files from DIR (admin/web) at /\n"
+        "  --point-value DEC    what one point is worth in events.currency, 0..1000 with up\n"
+        "                       to 6 decimals (e.g. 0.05): reports show the liability in money\n"
+        "  --add-user NAME      create or reset a staff account; the password (>= %d\n"
+        "                       characters) is read from the first line of stdin\n"
+        "  --role ROLE          marketing | care | auditor\n",
+        ADM_PASSWORD_MIN);
+}
+
+/* "0.05" -> 50000 millionths; digits, an optional point and at most 6 decimals, 0..1000. */
+static int parse_point_value(const char *val, uint32_t *out)
+{
+    uint64_t whole = 0, frac = 0;
+    int nd = 0;
+    const char *p = val;
+
+    for (; *p >= '0' && *p <= '9' && whole <= 1000; p++)
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    if (p == val && *p != '.')
+        goto bad;
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9' && nd < 6; p++, nd++)
+            frac = frac * 10 + (uint64_t)(*p - '0');
+        if (nd == 0)
+            goto bad;
+    }
+    if (*p != '\0' || whole > 1000)
+        goto bad;
+    for (; nd < 6; nd++)
+        frac *= 10;
+    if (whole * 1000000 + frac > 1000000000ULL)
+        goto bad;
+    *out = (uint32_t)(whole * 1000000 + frac);
+    return 0;
+bad:
+    fprintf(stderr,
+            "loyalty-admin: --point-value: expected 0..1000 with up to 6 decimals, got %s\n", val);
+    return -EINVAL;
 }
 
 /* Numeric options, declared once with their bounds. */
@@ -232,6 +268,70 @@ static int write_port_file(const char *path, uint16_t port)
     return 0;
 }
 
+/* The gateway's files seed an empty store (adm_seed.c): a path relative to the configuration
+ * file, as the gateway resolves it. Waits up to SEED_WAIT_MS for Redis so that the console
+ * serves the seeded documents from its first request; after that the seed goes on by itself. */
+#define SEED_WAIT_MS 5000
+static int seed_from_files(struct app *a, const struct gw_config *gcfg, const char *config_path)
+{
+    const char *file[ADM_DOC__COUNT] = {[ADM_DOC_GIFTDAYS] = gcfg->catalog.giftdays_file,
+                                        [ADM_DOC_CATALOG] = gcfg->catalog.file,
+                                        [ADM_DOC_MENUS] = gcfg->ussd_menus_file};
+    char dir[512] = ".", tmp[512], path[1024], err[512];
+
+    if (config_path) {
+        snprintf(tmp, sizeof(tmp), "%s", config_path);
+        snprintf(dir, sizeof(dir), "%s", dirname(tmp));
+    }
+    for (int k = 0; k < ADM_DOC__COUNT; k++) {
+        if (!file[k] || !file[k][0]) /* the loyalty table: below */
+            continue;
+        int n = file[k][0] == '/' ? snprintf(path, sizeof(path), "%s", file[k])
+                                  : snprintf(path, sizeof(path), "%s/%s", dir, file[k]);
+        if (n < 0 || (size_t)n >= sizeof(path)) {
+            fprintf(stderr, "loyalty-admin: %s: path too long\n", file[k]);
+            return -ENAMETOOLONG;
+        }
+        if (adm_server_seed(a->srv, (enum adm_doc)k, path, err, sizeof(err)) < 0) {
+            fprintf(stderr, "loyalty-admin: cannot seed the store: %s\n", err);
+            return -EINVAL;
+        }
+    }
+    /* the loyalty table: its own file ("loyalty": "loyalty-table.json") or written inline */
+    if (config_path) {
+        json_error_t jerr;
+        json_t *root = json_load_file(config_path, 0, &jerr),
+               *lt = json_object_get(root, "loyalty");
+        int rc = 0;
+        if (json_is_string(lt)) {
+            const char *f = json_string_value(lt);
+            int n = f[0] == '/' ? snprintf(path, sizeof(path), "%s", f)
+                                : snprintf(path, sizeof(path), "%s/%s", dir, f);
+            rc = n < 0 || (size_t)n >= sizeof(path)
+                     ? -ENAMETOOLONG
+                     : adm_server_seed(a->srv, ADM_DOC_LOYALTY, path, err, sizeof(err));
+        } else if (json_is_object(lt)) {
+            char *text = json_dumps(lt, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            snprintf(path, sizeof(path), "%s#loyalty", config_path);
+            rc = text ? adm_server_seed_text(a->srv, ADM_DOC_LOYALTY, path, text, err, sizeof(err))
+                      : -ENOMEM;
+            free(text);
+        }
+        json_decref(root);
+        if (rc < 0) {
+            fprintf(stderr, "loyalty-admin: cannot seed the loyalty table: %s\n",
+                    rc == -ENAMETOOLONG ? "path too long" : err);
+            return rc;
+        }
+    }
+    int64_t until = gw_clock_mono_ms() + SEED_WAIT_MS;
+    while (!adm_server_seeded(a->srv) && gw_clock_mono_ms() < until)
+        event_base_loop(a->base, EVLOOP_ONCE);
+    if (!adm_server_seeded(a->srv))
+        gw_log(GW_LOG_ERROR, "main", "the store is not seeded yet (Redis?): still trying");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -243,6 +343,7 @@ int main(int argc, char **argv)
                                          {"add-user", required_argument, NULL, 'u'},
                                          {"role", required_argument, NULL, 'R'},
                                          {"static", required_argument, NULL, 's'},
+                                         {"point-value", required_argument, NULL, 'v'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct gw_config *gcfg = malloc(sizeof(*gcfg));
@@ -290,6 +391,9 @@ int main(int argc, char **argv)
                 snprintf(cfg.static_dir, sizeof(cfg.static_dir), "%s", optarg);
             }
             break;
+        case 'v':
+            bad = parse_point_value(optarg, &cfg.point_value_micro);
+            break;
         case 'h':
             usage(stdout);
             free(gcfg);
@@ -333,6 +437,7 @@ int main(int argc, char **argv)
     cfg.history_len = gcfg->ledger.history_len;
     cfg.ref_retention_days = gcfg->ledger.ref_retention_days;
     cfg.points_validity_months = gcfg->loyalty.points_validity_months;
+    snprintf(cfg.currency, sizeof(cfg.currency), "%s", gcfg->events.limits.currency);
     cfg.n_tiers = gcfg->loyalty.n_tiers < ADM_MAX_TIERS ? gcfg->loyalty.n_tiers : ADM_MAX_TIERS;
     for (unsigned i = 0; i < cfg.n_tiers; i++)
         snprintf(cfg.tiers[i], sizeof(cfg.tiers[i]), "%s", gcfg->loyalty.tiers[i].name);
@@ -350,6 +455,9 @@ int main(int argc, char **argv)
         goto out;
     }
     gw_redis_start(a.redis);
+    adm_server_set_gateway_config(a.srv, gcfg);
+    if (seed_from_files(&a, gcfg, config_path) < 0)
+        goto out;
     a.ev_term = evsignal_new(a.base, SIGTERM, on_signal, &a);
     a.ev_int = evsignal_new(a.base, SIGINT, on_signal, &a);
     a.ev_drain = evtimer_new(a.base, on_drain, &a);

@@ -36,8 +36,8 @@
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
 static const char *const api_commands[] = {
-    "login",    "logout",  "whoami", "subscriber",  "adjust", "block", "unblock",
-    "giftdays", "catalog", "item",   "deadletters", "audit",  NULL,
+    "login",    "logout",  "whoami",  "subscriber", "adjust",      "block", "unblock",
+    "giftdays", "catalog", "loyalty", "item",       "deadletters", "audit", NULL,
 };
 
 void ctl_api_usage(FILE *out)
@@ -53,6 +53,7 @@ void ctl_api_usage(FILE *out)
             "  block MSISDN [--reason TEXT] | unblock MSISDN [--reason TEXT]\n"
             "  giftdays get | put FILE [--version N] | preview [--tier T]\n"
             "  catalog get | put FILE [--version N]\n"
+            "  loyalty get | put FILE [--version N]   the loyalty table (the gateways take it)\n"
             "  item ID stock N | limit N | kill | resume   [--version N]\n"
             "  deadletters [--count N] [--before ID] [--csv]\n"
             "  audit [--count N] [--before ID] [--csv]\n"
@@ -549,7 +550,9 @@ static int put_document(const struct opts *o, const char *path, const char *file
 
 static int cmd_document(const struct opts *o, int argc, char **argv, const char *cmd)
 {
-    const char *path = strcmp(cmd, "giftdays") == 0 ? "/api/giftdays" : "/api/catalog";
+    const char *path = strcmp(cmd, "giftdays") == 0  ? "/api/giftdays"
+                       : strcmp(cmd, "loyalty") == 0 ? "/api/loyalty"
+                                                     : "/api/catalog";
 
     if (argc == 1 && strcmp(argv[0], "get") == 0)
         return call(o, "GET", path, NULL);
@@ -680,7 +683,8 @@ int ctl_api_main(int argc, char **argv)
     else if (strcmp(cmd, "subscriber") == 0 || strcmp(cmd, "adjust") == 0 ||
              strcmp(cmd, "block") == 0 || strcmp(cmd, "unblock") == 0)
         rc = cmd_subscriber(&o, n, args, cmd);
-    else if (strcmp(cmd, "giftdays") == 0 || strcmp(cmd, "catalog") == 0)
+    else if (strcmp(cmd, "giftdays") == 0 || strcmp(cmd, "catalog") == 0 ||
+             strcmp(cmd, "loyalty") == 0)
         rc = cmd_document(&o, n, args, cmd);
     else if (strcmp(cmd, "item") == 0)
         rc = cmd_item(&o, n, args);

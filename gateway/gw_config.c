@@ -1535,6 +1535,46 @@ out:
     return rc;
 }
 
+int gw_config_loyalty_parse(const char *name, const char *text, size_t len,
+                            const struct gw_config *base, struct gw_loyalty *out, char *err,
+                            size_t errlen)
+{
+    struct load_ctx c = {.file = name, .err = err, .errlen = errlen};
+    struct gw_config *tmp = malloc(sizeof(*tmp)), *def = malloc(sizeof(*def));
+    json_error_t jerr;
+    json_t *root = NULL;
+    int rc = -ENOMEM;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (!tmp || !def) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: out of memory", name);
+        goto out;
+    }
+    gw_config_defaults(def);
+    memcpy(tmp, base, sizeof(*tmp));
+    tmp->loyalty = def->loyalty; /* the document is the whole table: absent keys = defaults */
+    c.cfg = tmp;
+    snprintf(c.dir, sizeof(c.dir), ".");
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s:%d:%d: %s", name, jerr.line, jerr.column, jerr.text);
+        rc = -EINVAL;
+        goto out;
+    }
+    if ((rc = load_loyalty_object(&c, root)) < 0 || (rc = gw_config_validate(tmp, err, errlen)) < 0)
+        goto out;
+    *out = tmp->loyalty;
+    rc = 0;
+out:
+    json_decref(root);
+    free(tmp);
+    free(def);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- cross-key validation */
 
 static int validate_window(struct load_ctx *c, const struct gw_window *w, const char *what,

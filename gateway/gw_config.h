@@ -106,6 +106,15 @@ void gw_config_defaults(struct gw_config *cfg);
  * and restored: call while the process has one thread). */
 int gw_config_load(const char *path, struct gw_config *cfg, char *err, size_t errlen);
 
+/* The loyalty table alone, from a JSON text (the staff console's stored document
+ * cfg:{adm}:loyalty, issue 12): parsed like the "loyalty" object of the configuration file over
+ * its defaults, then checked with gw_config_validate together with base's other sections.
+ * *out is written only on success. Returns 0, or -EINVAL / -ENOMEM with one line in err
+ * ("loyalty.tiers[1].min_points: ...", name = the document's name in messages). */
+int gw_config_loyalty_parse(const char *name, const char *text, size_t len,
+                            const struct gw_config *base, struct gw_loyalty *out, char *err,
+                            size_t errlen);
+
 /* Cross-key checks (retention >= max age + 1 day, tiers ascending, ...). Same error style. */
 int gw_config_validate(const struct gw_config *cfg, char *err, size_t errlen);
 

@@ -215,3 +215,15 @@ gw_stat() { jq -r "$1" "$T/gw-stats.json"; }
 
 # ------------------------------------------------------------------ ledger reads
 balance() { rcli hget "lg:{$1}:w" bal; }
+
+# sample_day [jq filter for the config]: the shipped sample day (deploy/sample-day.events, dated
+# yesterday) replayed over SMPP through a gateway on a fresh simulator; Redis stays up, the
+# gateway is stopped again.
+sample_day() {
+  sed "s/DAY/$(date -u -d yesterday +%F)/g" "$LGW_SRC/deploy/sample-day.events" >"$T/day.events"
+  start_sim sim --events "$T/day.events" --window 5 --exit-when-done --timeout-s 60
+  write_config "$SIM_PORT" "${1:-.}"
+  start_gw
+  wait_sim sim 60
+  stop_gw
+}

@@ -595,6 +595,51 @@ static void test_config__validate__redis_needs_an_address(void **state)
     assert_int_equal(validate(), 0);
 }
 
+/* The loyalty table alone (the staff console's stored document): the deploy table loads over
+ * the defaults, absent keys keep theirs, and the gateway's checks name the key. */
+static void test_config__loyalty_document__parsed_and_checked(void **state)
+{
+    static char text[64 * 1024];
+    struct gw_loyalty t;
+    FILE *f = fopen(DEPLOY_DIR "/loyalty-table.json", "r");
+    size_t n;
+
+    (void)state;
+    assert_non_null(f);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_int_equal(gw_config_loyalty_parse("doc", text, n, &cfg, &t, err, sizeof(err)), 0);
+    assert_int_equal(t.n_tiers, 3);
+    assert_string_equal(t.tiers[2].name, "gold");
+    assert_int_equal(t.daily_cap, 500);
+
+    const char *two = "{\"rates\": {\"TOPUP\": {\"points\": 3, \"per\": 10}}}";
+    assert_int_equal(gw_config_loyalty_parse("doc", two, strlen(two), &cfg, &t, err, sizeof(err)),
+                     0);
+    assert_int_equal(t.n_tiers, cfg.loyalty.n_tiers); /* absent: the defaults */
+
+    const char *bad =
+        "{\"tiers\": [{\"name\": \"a\", \"min_points\": 5, \"multiplier_pct\": 100}]}";
+    t.n_tiers = 99;
+    assert_int_equal(gw_config_loyalty_parse("doc", bad, strlen(bad), &cfg, &t, err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "loyalty.tiers[0].min_points"));
+    assert_int_equal(t.n_tiers, 99); /* untouched on error */
+
+    const char *unknown = "{\"ratez\": {}}";
+    assert_int_equal(
+        gw_config_loyalty_parse("doc", unknown, strlen(unknown), &cfg, &t, err, sizeof(err)),
+        -EINVAL);
+    assert_non_null(strstr(err, "ratez"));
+
+    const char *broken = "{\"rates\": ";
+    assert_int_equal(
+        gw_config_loyalty_parse("doc", broken, strlen(broken), &cfg, &t, err, sizeof(err)),
+        -EINVAL);
+    assert_non_null(strstr(err, "doc:1:"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -629,6 +674,7 @@ int main(void)
         T(test_config__validate__module_default_out_of_bounds),
         T(test_config__validate__earning_beyond_ledger_bound),
         T(test_config__validate__redis_needs_an_address),
+        T(test_config__loyalty_document__parsed_and_checked),
 #undef T
     };
 
