@@ -37,7 +37,7 @@ ussd_config '.loyalty.tiers = [{name: "standard", min_points: 0, multiplier_pct:
   | .catalog = {file: "'"$LGW_SRC/deploy/catalog.json"'", giftdays_file: "'"$T/giftdays.json"'"}'
 TODAY=$(TZ=$TZNAME date +%Y%m%d)
 sub() { # MSISDN BALANCE TIER
-  rcli hset "lg:{$1}:w" bal "$2" life "$2" rem 0 tier "$3" since 1767225600 "l:$TODAY" "$2" lang en >/dev/null
+  rcli hset "lg:{$1}:w" bal "$2" life "$2" rem 0 tier "$3" since "$(date -d "-1 year" +%s)" "l:$TODAY" "$2" lang en >/dev/null
 }
 sub 212612400001 6000 gold
 sub 212612400002 3000 silver

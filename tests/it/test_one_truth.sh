@@ -52,7 +52,7 @@ ussd_config '.loyalty.tiers = [{name: "standard", min_points: 0, multiplier_pct:
   | .catalog = {file: "'"$T/catalog.json"'", giftdays_file: "'"$T/giftdays.json"'",
                 docs_poll_ms: '"$POLL_MS"'}'
 sub() { # MSISDN BALANCE: an enrolled standard subscriber, in English
-  rcli hset "lg:{$1}:w" bal "$2" life "$2" rem 0 tier standard since 1767225600 "l:$TODAY" "$2" \
+  rcli hset "lg:{$1}:w" bal "$2" life "$2" rem 0 tier standard since "$(date -d "-1 year" +%s)" "l:$TODAY" "$2" \
     lang en >/dev/null
 }
 B1=212612300001
@@ -76,7 +76,7 @@ AUD=$(login ada auditor-secret-33)
 
 note "the files seed the empty store: what the gateways use is what the console shows"
 api GET /api/catalog "$MKT"
-assert_eq "200 1 2026-11-25.1 6 seed" "$CODE $(j .version) $(j .document.version) $(j '.document.items | length') $(j .updated_by)" \
+assert_eq "200 1 sample.1 6 seed" "$CODE $(j .version) $(j .document.version) $(j '.document.items | length') $(j .updated_by)" \
   "GET /api/catalog: the gateway's catalogue file, version 1, set by the seed"
 api GET /api/giftdays "$MKT"
 assert_eq "200 1 $CANCELLED new-year-eve gold 60" \
@@ -87,7 +87,7 @@ assert_eq "catalog.seed giftdays.seed loyalty.seed menus.seed" "$(j '[.items[] |
   "each seed is in the audit trail"
 assert_eq "$T/giftdays.json" "$(j '[.items[] | select(.what == "giftdays.seed")][0].after.seeded_from')" \
   "the record names the file"
-wait_logged 'catalogue from cfg:{adm}:catalog version 1: "2026-11-25.1", 6 items' 1 \
+wait_logged 'catalogue from cfg:{adm}:catalog version 1: "sample.1", 6 items' 1 \
   "the gateway takes the stored catalogue (the same text as its file)"
 wait_logged 'gift-day calendar from cfg:{adm}:giftdays version 1' 1 "and the stored calendar"
 
