@@ -13,7 +13,10 @@
  * that arrives after its slot was released (deadline fired, link failed) no longer matches and is
  * dropped and counted.
  *
- * Link life: connect_start -> (hiredis connect) -> SCRIPT LOAD of every script -> up. Losing the
+ * Link life: connect_start -> [Sentinel: ask a sentinel where the primary is] -> (hiredis connect)
+ * -> AUTH (when a password is set) -> [Sentinel: ROLE must say master] -> SCRIPT LOAD of every
+ * script -> up. All of these are pipelined at once; the link is up when each has answered well
+ * (gates_pending reaches 0), and any bad answer drops the link. Losing the
  * link, by hiredis noticing or by us dropping it (connect timeout, too many unanswered requests),
  * only records the fact and activates ev_down; ev_down frees a dropped context, fails every pending
  * request with -ENOTCONN (each exactly once, outside hiredis's call stack), tells the owner and
@@ -107,7 +110,9 @@ struct gw_redis {
     redisAsyncContext *ac;       /* the live (or connecting) link; NULL when down */
     redisAsyncContext *ac_dying; /* dropped by us, freed by ev_down */
     bool started, up, closing, down_pending, notify_down;
-    uint32_t loads_pending; /* initial SCRIPT LOADs not yet answered on this link */
+    bool auth_refused;      /* the latest AUTH was refused (cleared once up) */
+    bool reconnect_now;     /* +switch-master: the next reconnect skips the back-off */
+    uint32_t gates_pending; /* AUTH, ROLE and initial SCRIPT LOADs not yet answered */
     struct gw_backoff backoff; /* reconnect back-off (core), reset once the link is up */
 
     struct event *ev_connect_to, *ev_retry, *ev_down;
@@ -127,6 +132,18 @@ struct gw_redis {
     void *state_arg;
 
     struct gw_redis_stats st;
+
+    /* Redis Sentinel (cfg.n_sentinels > 0): the primary learnt from the sentinels, the query in
+     * flight (sq_ac, bounded by ev_sq_to; an answered one waits in sq_done for ev_sq_free, as
+     * contexts are never freed in their own callbacks) and the +switch-master subscription. */
+    char cur_host[256];
+    uint16_t cur_port;
+    redisAsyncContext *sq_ac, *sq_done;
+    unsigned sq_index, sq_tries;
+    struct event *ev_sq_to, *ev_sq_free;
+    redisAsyncContext *sub_ac;
+    unsigned sub_index;
+    struct event *ev_sub_retry;
 };
 
 static void connect_start(struct gw_redis *r);
@@ -140,6 +157,9 @@ static int32_t cluster_route_cmd(const char *cmd, size_t len);
 static void cluster_stats(const struct gw_redis *r, struct gw_redis_stats *out);
 static void cluster_script_added(struct gw_redis *r, int id);
 static void cluster_learn_sha(struct gw_redis *r, int id);
+static int sentinel_init(struct gw_redis *r);
+static void sentinel_free(struct gw_redis *r);
+static void sub_start(struct gw_redis *r);
 
 void gw_redis_config_defaults(struct gw_redis_config *cfg)
 {
@@ -321,6 +341,14 @@ static void schedule_retry(struct gw_redis *r)
 {
     if (r->closing || !r->started)
         return;
+    if (r->reconnect_now) {
+        /* Sentinel announced the new primary: connect to it now, not after a back-off. */
+        r->reconnect_now = false;
+        gw_backoff_reset(&r->backoff);
+        struct timeval zero = {0, 0};
+        evtimer_add(r->ev_retry, &zero);
+        return;
+    }
     uint64_t delay = gw_backoff_next(&r->backoff);
     struct timeval tv = ms_to_tv((uint32_t)delay);
     evtimer_add(r->ev_retry, &tv);
@@ -356,11 +384,77 @@ static void link_ready(struct gw_redis *r)
 {
     evtimer_del(r->ev_connect_to);
     r->up = true;
+    r->auth_refused = false;
     gw_backoff_reset(&r->backoff);
     r->st.connects++;
-    GW_LOGI(LOG_CAT, "%s up (%d script(s) loaded)", r->name, r->n_scripts);
+    if (r->cfg.n_sentinels > 0)
+        GW_LOGN(LOG_CAT, "%s up: primary %s:%u (%d script(s) loaded)", r->name, r->cur_host,
+                (unsigned)r->cur_port, r->n_scripts);
+    else
+        GW_LOGI(LOG_CAT, "%s up (%d script(s) loaded)", r->name, r->n_scripts);
     if (r->state_fn)
         r->state_fn(r->state_arg, true);
+}
+
+/* One of the answers the link waits for before it is up (AUTH, ROLE, an initial SCRIPT LOAD). */
+static void gate_done(struct gw_redis *r)
+{
+    if (r->gates_pending > 0 && --r->gates_pending == 0 && !r->up)
+        link_ready(r);
+}
+
+static void auth_cb(redisAsyncContext *ac, void *reply_, void *privdata)
+{
+    struct gw_redis *r = ac->data;
+    redisReply *reply = reply_;
+    (void)privdata;
+
+    if (r->closing || ac != r->ac || !reply)
+        return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        /* The reply names no secret ("WRONGPASS invalid username-password pair ..."). */
+        r->auth_refused = true;
+        r->st.auth_failures++;
+        GW_LOGE(LOG_CAT, "%s authentication refused for user \"%s\": %.200s", r->name,
+                r->cfg.username[0] ? r->cfg.username : "default", reply->str);
+        drop_link(r, "authentication refused");
+        return;
+    }
+    gate_done(r);
+}
+
+static bool is_error_word(const redisReply *reply, const char *word)
+{
+    size_t n = strlen(word);
+    return reply->type == REDIS_REPLY_ERROR && reply->len >= n && strncmp(reply->str, word, n) == 0 &&
+           (reply->len == n || reply->str[n] == ' ');
+}
+
+/* Sentinel mode: ROLE must say "master" before anything is sent (a sentinel may still name the
+ * old primary, now a replica, during a failover). */
+static void role_cb(redisAsyncContext *ac, void *reply_, void *privdata)
+{
+    struct gw_redis *r = ac->data;
+    redisReply *reply = reply_;
+    const char *role = "unexpected ROLE reply";
+    (void)privdata;
+
+    if (r->closing || ac != r->ac || !reply)
+        return;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+        reply->element[0]->type == REDIS_REPLY_STRING) {
+        role = reply->element[0]->str;
+        if (strcmp(role, "master") == 0) {
+            gate_done(r);
+            return;
+        }
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+        role = reply->str;
+    }
+    r->st.not_primary++;
+    GW_LOGN(LOG_CAT, "%s %s:%u is not a primary (%.100s)", r->name, r->cur_host,
+            (unsigned)r->cur_port, role);
+    drop_link(r, "not a primary");
 }
 
 /* privdata of a SCRIPT LOAD: script id << 1 | 1 when it gates the link becoming ready. */
@@ -385,8 +479,8 @@ static void load_cb(redisAsyncContext *ac, void *reply_, void *privdata)
         GW_LOGE(LOG_CAT, "%s SCRIPT LOAD of script %d failed: %.200s", r->name, id,
                 reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
     }
-    if (initial && r->loads_pending > 0 && --r->loads_pending == 0 && !r->up)
-        link_ready(r);
+    if (initial)
+        gate_done(r);
 }
 
 static int send_load(struct gw_redis *r, int id, bool initial)
@@ -410,16 +504,35 @@ static void on_connect(const redisAsyncContext *cac, int status)
         link_down(r);
         return;
     }
-    /* Scripts first: the link counts as up only once EVALSHA can work on it. */
-    r->loads_pending = 0;
+    /* AUTH first, then (Sentinel) ROLE, then the scripts: the link counts as up only once all
+     * have answered well, so EVALSHA works on it and it is a primary we may write to. */
+    r->gates_pending = 0;
+    if (r->cfg.password[0]) {
+        int rc = r->cfg.username[0]
+                     ? redisAsyncCommand(r->ac, auth_cb, NULL, "AUTH %s %s", r->cfg.username,
+                                         r->cfg.password)
+                     : redisAsyncCommand(r->ac, auth_cb, NULL, "AUTH %s", r->cfg.password);
+        if (rc != REDIS_OK) {
+            drop_link(r, "cannot queue AUTH");
+            return;
+        }
+        r->gates_pending++;
+    }
+    if (r->cfg.n_sentinels > 0) {
+        if (redisAsyncCommand(r->ac, role_cb, NULL, "ROLE") != REDIS_OK) {
+            drop_link(r, "cannot queue ROLE");
+            return;
+        }
+        r->gates_pending++;
+    }
     for (int i = 0; i < r->n_scripts; i++) {
         if (send_load(r, i, true) < 0) {
             drop_link(r, "cannot queue SCRIPT LOAD");
             return;
         }
-        r->loads_pending++;
+        r->gates_pending++;
     }
-    if (r->loads_pending == 0)
+    if (r->gates_pending == 0)
         link_ready(r);
 }
 
@@ -455,16 +568,29 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
     connect_start(arg);
 }
 
+static void sentinel_ask(struct gw_redis *r);
+static void connect_attach(struct gw_redis *r, redisAsyncContext *ac);
+
 static void connect_start(struct gw_redis *r)
 {
     redisAsyncContext *ac;
 
-    if (r->closing || r->ac)
+    if (r->closing || r->ac || r->sq_ac)
         return;
+    if (r->cfg.n_sentinels > 0) {
+        sentinel_ask(r); /* connects once a sentinel named the primary */
+        return;
+    }
     if (r->cfg.unix_socket[0])
         ac = redisAsyncConnectUnix(r->cfg.unix_socket);
     else
         ac = redisAsyncConnect(r->cfg.host, r->cfg.port);
+    connect_attach(r, ac);
+}
+
+/* Attaches a fresh connecting context to the loop as the link (or schedules a retry). */
+static void connect_attach(struct gw_redis *r, redisAsyncContext *ac)
+{
     if (!ac || ac->err) {
         GW_LOGN(LOG_CAT, "%s connect failed: %s", r->name, ac ? ac->errstr : "out of memory");
         if (ac)
@@ -600,6 +726,15 @@ static void reply_cb(redisAsyncContext *ac, void *reply_, void *privdata)
     r->st.replies++;
     if (reply->type == REDIS_REPLY_ERROR)
         r->st.errors_reply++;
+    if (r->cfg.n_sentinels > 0 && ac == r->ac &&
+        (is_error_word(reply, "READONLY") || is_error_word(reply, "LOADING") ||
+         is_error_word(reply, "MASTERDOWN"))) {
+        /* Not executed there: the primary moved (or is not ready). Drop the link first, so the
+         * caller's callback cannot send more to it, then ask the sentinels again. */
+        if (is_error_word(reply, "READONLY"))
+            r->st.not_primary++;
+        drop_link(r, "the node no longer accepts writes (READONLY/LOADING/MASTERDOWN)");
+    }
     req_finish(r, q, 0, reply);
 }
 
@@ -825,9 +960,25 @@ struct gw_redis *gw_redis_new(struct event_base *base, const struct gw_redis_con
         r->cfg.n_cluster_nodes = GW_REDIS_MAX_SEEDS;
     for (unsigned i = 0; i < r->cfg.n_cluster_nodes; i++)
         r->cfg.cluster_nodes[i][GW_REDIS_ADDR_LEN - 1] = '\0';
+    if (r->cfg.n_sentinels > GW_REDIS_MAX_SEEDS)
+        r->cfg.n_sentinels = GW_REDIS_MAX_SEEDS;
+    if (r->cfg.n_cluster_nodes > 0)
+        r->cfg.n_sentinels = 0; /* the config refuses both; Cluster has its own failover */
+    for (unsigned i = 0; i < r->cfg.n_sentinels; i++)
+        r->cfg.sentinels[i][GW_REDIS_ADDR_LEN - 1] = '\0';
+    r->cfg.username[sizeof(r->cfg.username) - 1] = '\0';
+    r->cfg.password[sizeof(r->cfg.password) - 1] = '\0';
+    r->cfg.master_name[sizeof(r->cfg.master_name) - 1] = '\0';
+    if (r->cfg.n_sentinels > 0 && !r->cfg.master_name[0]) {
+        GW_LOGE(LOG_CAT, "redis: sentinels given without a master name");
+        free(r);
+        return NULL;
+    }
     if (r->cfg.n_cluster_nodes > 0)
         snprintf(r->name, sizeof(r->name), "redis-cluster{%.100s%s}", r->cfg.cluster_nodes[0],
                  r->cfg.n_cluster_nodes > 1 ? ",..." : "");
+    else if (r->cfg.n_sentinels > 0)
+        snprintf(r->name, sizeof(r->name), "redis{sentinel:%s}", r->cfg.master_name);
     else if (r->cfg.unix_socket[0])
         snprintf(r->name, sizeof(r->name), "redis{%s}", r->cfg.unix_socket);
     else
@@ -845,6 +996,10 @@ struct gw_redis *gw_redis_new(struct event_base *base, const struct gw_redis_con
     r->req_tv = event_base_init_common_timeout(base, &r->req_tv_plain);
     if (!r->req_tv)
         r->req_tv = &r->req_tv_plain;
+    if (r->cfg.n_sentinels > 0 && sentinel_init(r) < 0) {
+        gw_redis_free(r);
+        return NULL;
+    }
     if (r->cfg.n_cluster_nodes > 0 && cluster_init(r) < 0) {
         gw_redis_free(r);
         return NULL;
@@ -859,10 +1014,13 @@ int gw_redis_start(struct gw_redis *r)
     if (r->started)
         return 0;
     r->started = true;
-    if (r->cl)
+    if (r->cl) {
         cluster_start(r);
-    else
+    } else {
+        if (r->cfg.n_sentinels > 0)
+            sub_start(r);
         connect_start(r);
+    }
     return 0;
 }
 
@@ -898,6 +1056,7 @@ void gw_redis_free(struct gw_redis *r)
         event_free(r->ev_down);
     r->ev_retry = r->ev_connect_to = r->ev_down = NULL;
     fail_all(r, -ECANCELED);
+    sentinel_free(r);
     /* The masters' links: their pending attempts report to us and find nothing (closing). */
     cluster_free(r);
     /* Not inside a hiredis callback (documented), so freeing the contexts here is safe; their
@@ -925,6 +1084,269 @@ void gw_redis_free(struct gw_redis *r)
         free(r->scripts[i].body);
     free(r->scripts);
     free(r);
+}
+
+/* ================================================================ Redis Sentinel
+ * Where the primary is: asked of the sentinels in turn (the one that answered last first) before
+ * every connect; followed between connects through a SUBSCRIBE +switch-master on one sentinel. */
+
+#define SUB_RETRY_MS 1000u /* a lost subscription is re-made on the next sentinel after this */
+
+static void sq_next(struct gw_redis *r)
+{
+    r->sq_index++;
+    r->sq_tries++;
+    sentinel_ask(r);
+}
+
+/* The answered query context is freed here, outside its own callbacks. */
+static void sq_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct gw_redis *r = arg;
+    (void)fd;
+    (void)what;
+    if (r->sq_done) {
+        redisAsyncContext *ac = r->sq_done;
+        r->sq_done = NULL;
+        redisAsyncFree(ac);
+    }
+}
+
+static void sq_retire(struct gw_redis *r, redisAsyncContext *ac)
+{
+    evtimer_del(r->ev_sq_to);
+    r->sq_ac = NULL;
+    if (r->sq_done) /* cannot happen (one query at a time); never leak one anyway */
+        redisAsyncFree(r->sq_done);
+    r->sq_done = ac;
+    event_active(r->ev_sq_free, EV_TIMEOUT, 1);
+}
+
+static void sq_reply(redisAsyncContext *ac, void *reply_, void *privdata)
+{
+    struct gw_redis *r = ac->data;
+    redisReply *reply = reply_;
+    const char *who = r->cfg.sentinels[r->sq_index % r->cfg.n_sentinels];
+    (void)privdata;
+
+    if (r->closing || ac != r->sq_ac)
+        return;
+    if (!reply) { /* connect failed or the link dropped: hiredis frees the context itself */
+        evtimer_del(r->ev_sq_to);
+        r->sq_ac = NULL;
+        GW_LOGN(LOG_CAT, "%s sentinel %.100s unreachable: %.100s", r->name, who,
+                ac->errstr[0] ? ac->errstr : "closed");
+        sq_next(r);
+        return;
+    }
+    sq_retire(r, ac);
+    char *end = NULL;
+    unsigned long port = 0;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+        reply->element[0]->type == REDIS_REPLY_STRING &&
+        reply->element[1]->type == REDIS_REPLY_STRING &&
+        reply->element[0]->len < sizeof(r->cur_host) && reply->element[0]->len > 0) {
+        errno = 0;
+        port = strtoul(reply->element[1]->str, &end, 10);
+    }
+    if (!end || *end || errno || port == 0 || port > 65535) {
+        GW_LOGN(LOG_CAT, "%s sentinel %.100s does not name master \"%s\": %.100s", r->name, who,
+                r->cfg.master_name,
+                reply->type == REDIS_REPLY_ERROR ? reply->str
+                : reply->type == REDIS_REPLY_NIL ? "unknown master"
+                                                 : "unexpected reply");
+        sq_next(r);
+        return;
+    }
+    r->st.sentinel_asks++;
+    r->sq_tries = 0;
+    snprintf(r->cur_host, sizeof(r->cur_host), "%s", reply->element[0]->str);
+    r->cur_port = (uint16_t)port;
+    GW_LOGD(LOG_CAT, "%s sentinel %.100s: primary at %s:%u", r->name, who, r->cur_host,
+            (unsigned)r->cur_port);
+    connect_attach(r, redisAsyncConnect(r->cur_host, r->cur_port));
+}
+
+static void sq_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct gw_redis *r = arg;
+    (void)fd;
+    (void)what;
+    if (!r->sq_ac)
+        return;
+    redisAsyncContext *ac = r->sq_ac;
+    r->sq_ac = NULL; /* its callback, run by the free, finds nothing */
+    GW_LOGN(LOG_CAT, "%s sentinel %.100s did not answer in time", r->name,
+            r->cfg.sentinels[r->sq_index % r->cfg.n_sentinels]);
+    redisAsyncFree(ac); /* a timer callback, not one of its own: safe */
+    sq_next(r);
+}
+
+static redisAsyncContext *sentinel_connect(struct gw_redis *r, unsigned index)
+{
+    char host[256];
+    uint16_t port;
+    const char *addr = r->cfg.sentinels[index % r->cfg.n_sentinels];
+
+    if (gw_redis_parse_addr(addr, host, sizeof(host), &port) < 0)
+        return NULL;
+    redisAsyncContext *ac = redisAsyncConnect(host, port);
+    if (!ac || ac->err || redisLibeventAttach(ac, r->base) != REDIS_OK) {
+        if (ac)
+            redisAsyncFree(ac);
+        return NULL;
+    }
+    ac->data = r;
+    return ac;
+}
+
+static void sentinel_ask(struct gw_redis *r)
+{
+    if (r->closing || r->sq_ac || r->ac)
+        return;
+    if (r->sq_tries >= r->cfg.n_sentinels) {
+        /* Every sentinel asked, none knew: wait the back-off, then go round again. */
+        r->sq_tries = 0;
+        GW_LOGE(LOG_CAT, "%s no sentinel named a primary for \"%s\"", r->name, r->cfg.master_name);
+        schedule_retry(r);
+        return;
+    }
+    redisAsyncContext *ac = sentinel_connect(r, r->sq_index);
+    if (!ac || redisAsyncCommand(ac, sq_reply, NULL, "SENTINEL get-master-addr-by-name %s",
+                                 r->cfg.master_name) != REDIS_OK) {
+        if (ac)
+            redisAsyncFree(ac); /* nothing of it ran yet */
+        r->sq_index++;
+        r->sq_tries++;
+        /* Deferred to the loop: a row of unusable sentinels must not recurse. */
+        struct timeval zero = {0, 0};
+        evtimer_add(r->ev_retry, &zero);
+        return;
+    }
+    r->sq_ac = ac;
+    struct timeval tv = ms_to_tv(r->cfg.connect_timeout_ms);
+    evtimer_add(r->ev_sq_to, &tv);
+}
+
+static void sub_start(struct gw_redis *r);
+
+static void sub_lost(struct gw_redis *r, const redisAsyncContext *ac)
+{
+    if (r->closing || ac != r->sub_ac)
+        return;
+    r->sub_ac = NULL; /* hiredis frees it after this callback */
+    r->sub_index++;
+    struct timeval tv = ms_to_tv(SUB_RETRY_MS);
+    evtimer_add(r->ev_sub_retry, &tv);
+}
+
+static void sub_disconnect(const redisAsyncContext *ac, int status)
+{
+    (void)status;
+    sub_lost(ac->data, ac);
+}
+
+/* "+switch-master" payload: "<master name> <old ip> <old port> <new ip> <new port>". */
+static void sub_msg(redisAsyncContext *ac, void *reply_, void *privdata)
+{
+    struct gw_redis *r = ac->data;
+    redisReply *reply = reply_;
+    char name[64], old_ip[64], new_ip[64];
+    unsigned old_port, new_port;
+    (void)privdata;
+
+    if (!reply) {
+        sub_lost(r, ac);
+        return;
+    }
+    if (r->closing || ac != r->sub_ac || reply->type != REDIS_REPLY_ARRAY ||
+        reply->elements != 3 || reply->element[0]->type != REDIS_REPLY_STRING ||
+        strcmp(reply->element[0]->str, "message") != 0 ||
+        reply->element[2]->type != REDIS_REPLY_STRING || reply->element[2]->len > 300)
+        return; /* the subscribe confirmation, or noise */
+    if (sscanf(reply->element[2]->str, "%63s %63s %u %63s %u", name, old_ip, &old_port, new_ip,
+               &new_port) != 5 ||
+        strcmp(name, r->cfg.master_name) != 0 || new_port == 0 || new_port > 65535)
+        return;
+    r->st.switch_master++;
+    GW_LOGN(LOG_CAT, "%s sentinel: +switch-master %s:%u -> %s:%u", r->name, old_ip, old_port,
+            new_ip, new_port);
+    if (r->ac && r->up && strcmp(r->cur_host, new_ip) == 0 && r->cur_port == new_port)
+        return; /* already there */
+    r->reconnect_now = true;
+    if (r->ac) {
+        drop_link(r, "the primary moved (+switch-master)");
+    } else if (!r->sq_ac && evtimer_pending(r->ev_retry, NULL)) {
+        /* Waiting out a back-off after failed connects to the dead primary: go now. */
+        evtimer_del(r->ev_retry);
+        r->reconnect_now = false;
+        gw_backoff_reset(&r->backoff);
+        struct timeval zero = {0, 0};
+        evtimer_add(r->ev_retry, &zero);
+    }
+}
+
+static void sub_start(struct gw_redis *r)
+{
+    if (r->closing || r->sub_ac)
+        return;
+    redisAsyncContext *ac = sentinel_connect(r, r->sub_index);
+    if (!ac) {
+        r->sub_index++;
+        struct timeval tv = ms_to_tv(SUB_RETRY_MS);
+        evtimer_add(r->ev_sub_retry, &tv);
+        return;
+    }
+    redisAsyncSetDisconnectCallback(ac, sub_disconnect);
+    if (redisAsyncCommand(ac, sub_msg, NULL, "SUBSCRIBE +switch-master") != REDIS_OK) {
+        redisAsyncFree(ac);
+        r->sub_index++;
+        struct timeval tv = ms_to_tv(SUB_RETRY_MS);
+        evtimer_add(r->ev_sub_retry, &tv);
+        return;
+    }
+    r->sub_ac = ac;
+}
+
+static void sub_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sub_start(arg);
+}
+
+static int sentinel_init(struct gw_redis *r)
+{
+    r->ev_sq_to = evtimer_new(r->base, sq_timeout_cb, r);
+    r->ev_sq_free = event_new(r->base, -1, 0, sq_free_cb, r);
+    r->ev_sub_retry = evtimer_new(r->base, sub_retry_cb, r);
+    return r->ev_sq_to && r->ev_sq_free && r->ev_sub_retry ? 0 : -ENOMEM;
+}
+
+/* Called from gw_redis_free (never inside one of these contexts' callbacks). */
+static void sentinel_free(struct gw_redis *r)
+{
+    redisAsyncContext *ac;
+
+    if (r->ev_sq_to)
+        event_free(r->ev_sq_to);
+    if (r->ev_sq_free)
+        event_free(r->ev_sq_free);
+    if (r->ev_sub_retry)
+        event_free(r->ev_sub_retry);
+    r->ev_sq_to = r->ev_sq_free = r->ev_sub_retry = NULL;
+    if ((ac = r->sq_ac) != NULL) {
+        r->sq_ac = NULL;
+        redisAsyncFree(ac);
+    }
+    if ((ac = r->sq_done) != NULL) {
+        r->sq_done = NULL;
+        redisAsyncFree(ac);
+    }
+    if ((ac = r->sub_ac) != NULL) {
+        r->sub_ac = NULL;
+        redisAsyncFree(ac);
+    }
 }
 
 /* ================================================================ Redis Cluster
@@ -1096,6 +1518,7 @@ static struct gw_cnode *node_add(struct gw_redis *r, const char *host, uint16_t 
         return NULL;
     struct gw_redis_config lc = r->cfg;
     lc.n_cluster_nodes = 0;
+    lc.n_sentinels = 0;
     lc.unix_socket[0] = '\0';
     snprintf(lc.host, sizeof(lc.host), "%s", host);
     lc.port = port;
@@ -1146,6 +1569,7 @@ static void add_link_stats(struct gw_redis_stats *to, const struct gw_redis_stat
     to->disconnects += from->disconnects;
     to->noscript_fallbacks += from->noscript_fallbacks;
     to->late_replies += from->late_replies;
+    to->auth_failures += from->auth_failures;
 }
 
 static void reap_cb(evutil_socket_t fd, short what, void *arg)
@@ -1767,4 +2191,17 @@ static void cluster_free(struct gw_redis *r)
     free(cl->nodes);
     free(cl);
     r->cl = NULL;
+}
+
+bool gw_redis_auth_refused(const struct gw_redis *r)
+{
+    if (!r)
+        return false;
+    if (r->cl) {
+        for (uint32_t i = 0; i < r->cl->n_nodes; i++) {
+            if (r->cl->nodes[i] && r->cl->nodes[i]->link->auth_refused)
+                return true;
+        }
+    }
+    return r->auth_refused;
 }

@@ -76,6 +76,9 @@ static const struct option long_opts[] = {
     {"socket", required_argument, NULL, 's'},
     {"host", required_argument, NULL, 'H'},
     {"port", required_argument, NULL, 'p'},
+    {"config", required_argument, NULL, 'K'},
+    {"user", required_argument, NULL, 'U'},
+    {"password-file", required_argument, NULL, 'W'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -648,6 +651,9 @@ int ctl_api_main(int argc, char **argv)
         case 's':
         case 'H':
         case 'p':
+        case 'K':
+        case 'U':
+        case 'W':
             break; /* Redis options: not used by API commands */
         case 'h':
             ctl_api_usage(stdout);
