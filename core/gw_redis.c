@@ -78,6 +78,10 @@ struct gw_redis_req {
     uint32_t gen; /* bumped on release: an old id never matches again */
     bool busy;
     bool retried;                     /* the one EVAL retry was sent */
+    bool wait;                        /* a WAIT follows the command (cfg.wait_replicas) */
+    uint8_t owed;                     /* replies hiredis still owes this request */
+    uint8_t skip;                     /* WAIT replies to ignore (the one after a NOSCRIPT) */
+    redisReply *held;                 /* the command's reply, kept until WAIT answers */
     struct gw_redis_req *prev, *next; /* pending list when busy, free list (next) when not */
     /* Cluster mode. On a link's request: tcb (instead of cb) reports to the cluster client with
      * tag, the cluster request's id; asking: ASKING precedes the command (and its EVAL retry). */
@@ -111,6 +115,8 @@ struct gw_redis {
     redisAsyncContext *ac_dying; /* dropped by us, freed by ev_down */
     bool started, up, closing, down_pending, notify_down;
     bool auth_refused;      /* the latest AUTH was refused (cleared once up) */
+    bool wrote_since_up;    /* Sentinel: a script answered on this link (logged once) */
+    int64_t up_ms;          /* when the link came up (monotonic) */
     bool reconnect_now;     /* +switch-master: the next reconnect skips the back-off */
     uint32_t gates_pending; /* AUTH, ROLE and initial SCRIPT LOADs not yet answered */
     struct gw_backoff backoff; /* reconnect back-off (core), reset once the link is up */
@@ -148,6 +154,10 @@ struct gw_redis {
 
 static void connect_start(struct gw_redis *r);
 static void reply_cb(redisAsyncContext *ac, void *reply, void *privdata);
+static int submit_wait(struct gw_redis *r, char *cmd, size_t len, int script_id, bool asking,
+                       bool wait, void (*tcb)(void *, uint64_t, int, const redisReply *),
+                       uint64_t tag, gw_redis_cb cb, void *arg);
+static void drop_link(struct gw_redis *r, const char *why);
 static int cluster_init(struct gw_redis *r);
 static void cluster_free(struct gw_redis *r);
 static void cluster_start(struct gw_redis *r);
@@ -231,6 +241,10 @@ static struct gw_redis_req *req_alloc(struct gw_redis *r)
     r->free_list = q->next;
     q->busy = true;
     q->retried = false;
+    q->wait = false;
+    q->owed = 0;
+    q->skip = 0;
+    q->held = NULL;
     q->asking = false;
     q->tcb = NULL;
     q->tag = 0;
@@ -258,6 +272,10 @@ static void req_release(struct gw_redis *r, struct gw_redis_req *q)
         evtimer_del(q->retry);
     free(q->cmd);
     q->cmd = NULL;
+    if (q->held) {
+        freeReplyObject(q->held);
+        q->held = NULL;
+    }
     if (q->prev)
         q->prev->next = q->next;
     else
@@ -292,6 +310,13 @@ static struct gw_redis_req *req_find(struct gw_redis *r, uint64_t id)
 /* Completes q: releases the slot first, so the callback may issue new requests freely. */
 static void req_finish(struct gw_redis *r, struct gw_redis_req *q, int err, const redisReply *reply)
 {
+    if (r->cfg.n_sentinels > 0 && !r->wrote_since_up && r->up && err == 0 && q->script_id >= 0 &&
+        reply && reply->type != REDIS_REPLY_ERROR) {
+        /* After a failover: the moment writes go through again, for the operator's timeline. */
+        r->wrote_since_up = true;
+        GW_LOGN(LOG_CAT, "%s first write answered by primary %s:%u, %" PRId64 " ms after it was up",
+                r->name, r->cur_host, (unsigned)r->cur_port, gw_clock_mono_ms() - r->up_ms);
+    }
     gw_redis_cb cb = q->cb;
     void (*tcb)(void *, uint64_t, int, const redisReply *) = q->tcb;
     uint64_t tag = q->tag;
@@ -385,6 +410,8 @@ static void link_ready(struct gw_redis *r)
     evtimer_del(r->ev_connect_to);
     r->up = true;
     r->auth_refused = false;
+    r->wrote_since_up = false;
+    r->up_ms = gw_clock_mono_ms();
     gw_backoff_reset(&r->backoff);
     r->st.connects++;
     if (r->cfg.n_sentinels > 0)
@@ -622,7 +649,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 
     r->st.timeouts++;
     if (r->ac)
-        r->orphans++; /* hiredis still owes this callback a reply */
+        r->orphans += q->owed ? q->owed : 1; /* hiredis still owes these replies */
     GW_LOGD(LOG_CAT, "%s request %" PRIu64 " timed out", r->name, req_id(q));
     req_finish(r, q, -ETIMEDOUT, NULL);
     /* Redis that stopped answering but kept the socket open would grow hiredis's queue forever. */
@@ -650,6 +677,52 @@ static const char *skip_bulk(const char *p, const char *end)
     if ((unsigned long long)(end - p) < n + 2)
         return NULL;
     return p + n + 2;
+}
+
+static int send_wait(struct gw_redis *r, redisAsyncContext *ac, struct gw_redis_req *q)
+{
+    uint32_t to = r->cfg.wait_timeout_ms ? r->cfg.wait_timeout_ms
+                                         : (r->cfg.request_timeout_ms / 2 ? r->cfg.request_timeout_ms / 2 : 1);
+    if (redisAsyncCommand(ac, reply_cb, (void *)(uintptr_t)req_id(q), "WAIT %u %u",
+                          (unsigned)r->cfg.wait_replicas, (unsigned)to) != REDIS_OK)
+        return -ENOTCONN;
+    q->owed++;
+    return 0;
+}
+
+/* A deep copy of a hiredis reply (freed with freeReplyObject, which uses free()). */
+static redisReply *reply_dup(const redisReply *src)
+{
+    redisReply *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    d->type = src->type;
+    d->integer = src->integer;
+    if (src->str) {
+        d->str = malloc(src->len + 1);
+        if (!d->str)
+            goto fail;
+        memcpy(d->str, src->str, src->len);
+        d->str[src->len] = '\0';
+        d->len = src->len;
+    }
+    if (src->element && src->elements > 0) {
+        d->element = calloc(src->elements, sizeof(*d->element));
+        if (!d->element)
+            goto fail;
+        d->elements = src->elements;
+        for (size_t i = 0; i < src->elements; i++) {
+            if (!src->element[i])
+                continue;
+            d->element[i] = reply_dup(src->element[i]);
+            if (!d->element[i])
+                goto fail;
+        }
+    }
+    return d;
+fail:
+    freeReplyObject(d);
+    return NULL;
 }
 
 /* Sends q's EVALSHA again as EVAL: the same arguments after the SHA, the body in its place. */
@@ -689,7 +762,16 @@ static int send_eval_retry(struct gw_redis *r, redisAsyncContext *ac, struct gw_
     memcpy(w, tail, tail_len);
     int rc = redisAsyncFormattedCommand(ac, reply_cb, (void *)(uintptr_t)req_id(q), buf, total);
     free(buf);
-    return rc == REDIS_OK ? 0 : -ENOTCONN;
+    if (rc != REDIS_OK)
+        return -ENOTCONN;
+    q->owed++;
+    if (q->wait) {
+        /* The WAIT queued behind the EVALSHA answers before the EVAL: skip it, wait again. */
+        if (send_wait(r, ac, q) < 0)
+            return -ENOTCONN;
+        q->skip++;
+    }
+    return 0;
 }
 
 static void reply_cb(redisAsyncContext *ac, void *reply_, void *privdata)
@@ -712,6 +794,48 @@ static void reply_cb(redisAsyncContext *ac, void *reply_, void *privdata)
         /* hiredis is tearing the link down; ev_down fails q (and the others) exactly once. */
         link_lost(r, ac);
         return;
+    }
+    if (q->owed > 0)
+        q->owed--;
+    if (q->wait) {
+        if (q->skip > 0 && reply->type == REDIS_REPLY_INTEGER && !q->held) {
+            q->skip--; /* the WAIT behind a NOSCRIPT'd EVALSHA */
+            return;
+        }
+        if (q->held) {
+            /* WAIT's answer: the number of replicas that have every write made so far on this
+             * connection, our command's included. */
+            redisReply *held = q->held;
+            bool enough = reply->type == REDIS_REPLY_INTEGER &&
+                          reply->integer >= (long long)r->cfg.wait_replicas;
+            if (!enough && held->type != REDIS_REPLY_ERROR) {
+                r->st.wait_short++;
+                GW_LOGN(LOG_CAT, "%s WAIT %u: %lld replica(s) in time; not acknowledged",
+                        r->name, (unsigned)r->cfg.wait_replicas,
+                        reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1LL);
+                req_finish(r, q, -ETIMEDOUT, NULL);
+                return;
+            }
+            q->held = NULL; /* req_finish must not free it before the callback */
+            r->st.replies++;
+            if (held->type == REDIS_REPLY_ERROR)
+                r->st.errors_reply++;
+            req_finish(r, q, 0, held);
+            freeReplyObject(held);
+            return;
+        }
+        if (!(q->script_id >= 0 && !q->retried && q->cmd && is_noscript(reply))) {
+            q->held = reply_dup(reply);
+            if (!q->held) {
+                req_finish(r, q, -ENOMEM, NULL);
+                return;
+            }
+            if (r->cfg.n_sentinels > 0 &&
+                (is_error_word(reply, "READONLY") || is_error_word(reply, "LOADING") ||
+                 is_error_word(reply, "MASTERDOWN")))
+                drop_link(r, "the node no longer accepts writes (READONLY/LOADING/MASTERDOWN)");
+            return; /* the command's answer: handed over when WAIT answers */
+        }
     }
     if (q->script_id >= 0 && !q->retried && q->cmd && is_noscript(reply)) {
         /* SCRIPT FLUSH or a restart lost the script: EVAL once, under the same deadline. EVAL
@@ -745,6 +869,14 @@ static int submit_ex(struct gw_redis *r, char *cmd, size_t len, int script_id, b
                      void (*tcb)(void *, uint64_t, int, const redisReply *), uint64_t tag,
                      gw_redis_cb cb, void *arg)
 {
+    return submit_wait(r, cmd, len, script_id, asking, false, tcb, tag, cb, arg);
+}
+
+/* submit_ex, and with wait (cfg.wait_replicas > 0) a WAIT behind the command. */
+static int submit_wait(struct gw_redis *r, char *cmd, size_t len, int script_id, bool asking,
+                       bool wait, void (*tcb)(void *, uint64_t, int, const redisReply *),
+                       uint64_t tag, gw_redis_cb cb, void *arg)
+{
     int rc;
 
     if (r->closing) {
@@ -772,6 +904,14 @@ static int submit_ex(struct gw_redis *r, char *cmd, size_t len, int script_id, b
         r->st.not_connected++;
         rc = -ENOTCONN;
         goto fail;
+    }
+    q->owed = 1;
+    if (wait) {
+        q->wait = true;
+        if (send_wait(r, r->ac, q) < 0) {
+            /* The command is queued: the link is broken past repair, fail it with the others. */
+            drop_link(r, "cannot queue WAIT");
+        }
     }
     q->cb = cb;
     q->tcb = tcb;
@@ -930,7 +1070,8 @@ int gw_redis_script_run(struct gw_redis *r, int script_id, int nkeys, int argc, 
                             nkeys > 0 ? (int32_t)gw_redis_key_slot(v[3], l[3]) : -1,
                             sha ? script_id : -1, cb, arg);
     else
-        rc = submit_ex(r, cmd, (size_t)len, sha ? script_id : -1, false, NULL, 0, cb, arg);
+        rc = submit_wait(r, cmd, (size_t)len, sha ? script_id : -1, false,
+                         r->cfg.wait_replicas > 0, NULL, 0, cb, arg);
 out:
     if (v != sv)
         free(v);

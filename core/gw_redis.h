@@ -76,6 +76,14 @@ struct gw_redis_config {
     char sentinels[GW_REDIS_MAX_SEEDS][GW_REDIS_ADDR_LEN];
     unsigned n_sentinels;
     char master_name[64];
+    /* Durability across a failover (single Redis or Sentinel mode; 0 = off): every script run
+     * (gw_redis_script_run: the ledger's writes) is followed on its connection by WAIT
+     * wait_replicas wait_timeout_ms, and its reply is handed over only once that many replicas
+     * have it. Fewer in time: the caller gets -ETIMEDOUT (the write may exist on the primary
+     * alone; callers treat it as "maybe done" and retry idempotently), never an acknowledgement
+     * a failover could take back. wait_timeout_ms 0 = half of request_timeout_ms. */
+    uint32_t wait_replicas;
+    uint32_t wait_timeout_ms;
 };
 void gw_redis_config_defaults(struct gw_redis_config *cfg);
 
@@ -86,6 +94,7 @@ struct gw_redis_stats {
     uint64_t not_primary;     /* Sentinel mode: links dropped for ROLE != master or READONLY */
     uint64_t sentinel_asks;   /* Sentinel mode: GET-MASTER-ADDR-BY-NAME answered */
     uint64_t switch_master;   /* Sentinel mode: +switch-master events for our master */
+    uint64_t wait_short;      /* wait_replicas: WAIT answered with fewer replicas in time */
     uint32_t pending;
     /* Cluster mode only (0 otherwise); connects, disconnects, noscript_fallbacks and late_replies
      * are summed over the masters' links, the rest are counted once per request. */

@@ -1313,6 +1313,9 @@ static const struct key_def keys[] = {
     /* Redis Sentinel: where to ask for the primary of master_name (deploy/sentinel.conf) */
     K_SPECIAL("redis.sentinels", load_sentinels, dump_sentinels),
     K_STR("redis.master_name", S_, redis.master_name, 0, NULL, NULL),
+    /* acknowledge a commit only once this many replicas have it (WAIT): 0 lost at a failover */
+    K_UINT("redis.wait_replicas", S_, redis.wait_replicas, 0, 16, NULL),
+    K_UINT("redis.wait_timeout_ms", S_, redis.wait_timeout_ms, 0, 600000, NULL),
 
     /* events: the carrier contract's knobs (gw_event_limits_default, gw_event_format_default) */
     K_SPECIAL("events.senders", load_senders, dump_senders),
@@ -1664,6 +1667,11 @@ int gw_config_validate(const struct gw_config *cfg, char *err, size_t errlen)
         return fail(&c, "redis.master_name", "required with redis.sentinels");
     if (cfg->redis.n_sentinels > 0 && cfg->redis.n_cluster_nodes > 0)
         return fail(&c, "redis.sentinels", "not with redis.cluster_nodes (Cluster fails over itself)");
+    if (cfg->redis.wait_replicas > 0 && cfg->redis.n_cluster_nodes > 0)
+        return fail(&c, "redis.wait_replicas", "not with redis.cluster_nodes");
+    if (cfg->redis.wait_replicas > 0 && cfg->redis.wait_timeout_ms >= cfg->redis.request_timeout_ms)
+        return fail(&c, "redis.wait_timeout_ms", "%" PRIu32 " is not below redis.request_timeout_ms",
+                    cfg->redis.wait_timeout_ms);
     if (cfg->redis.username[0] && cfg->redis.password[0] == '\0')
         return fail(&c, "redis.username",
                     "needs a password: redis.password_file or LGW_REDIS_PASSWORD");
