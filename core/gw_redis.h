@@ -159,6 +159,9 @@ bool gw_redis_auth_refused(const struct gw_redis *r);
  * NULL with a message in err (never containing the password). Not for Cluster mode (NULL). */
 struct redisContext *gw_redis_connect_sync(const struct gw_redis_config *cfg, uint32_t timeout_ms,
                                            char *err, size_t errlen);
+/* Tools and test drivers: the ACL user and password from LGW_REDIS_USER and LGW_REDIS_PASSWORD
+ * when set (the daemons read theirs through gw_config). */
+void gw_redis_config_env(struct gw_redis_config *cfg);
 /* Reads a password file into out: the first line, without its end of line; -EINVAL when the
  * line is empty or does not fit (outlen - 1 bytes), -errno when unreadable. */
 int gw_redis_read_password_file(const char *path, char *out, size_t outlen);

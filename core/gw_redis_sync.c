@@ -42,6 +42,16 @@ int gw_redis_read_password_file(const char *path, char *out, size_t outlen)
     return rc;
 }
 
+void gw_redis_config_env(struct gw_redis_config *cfg)
+{
+    const char *u = getenv("LGW_REDIS_USER"), *p = getenv("LGW_REDIS_PASSWORD");
+
+    if (u && u[0])
+        snprintf(cfg->username, sizeof(cfg->username), "%s", u);
+    if (p && p[0])
+        snprintf(cfg->password, sizeof(cfg->password), "%s", p);
+}
+
 static redisContext *connect_tv(const char *host, uint16_t port, const char *sock,
                                 struct timeval tv, char *err, size_t errlen)
 {

@@ -65,7 +65,12 @@ acl_as() { # user redis-cli-args...
 rcli() {
   if [ "$REDIS_ACL" = 1 ]; then acl_as operator "$@"; else redis-cli -s "$REDIS_SOCK" "$@"; fi
 }
-[ "${LGW_IT_ACL:-0}" = 1 ] && redis_acl_on
+if [ "${LGW_IT_ACL:-0}" = 1 ]; then # a whole test under the ACL: its C drivers as loyaltygw too
+  redis_acl_on
+  export LGW_REDIS_USER=loyaltygw
+  LGW_REDIS_PASSWORD="$(cat "$REDIS_PASSDIR/redis-loyaltygw.pass")"
+  export LGW_REDIS_PASSWORD
+fi
 
 start_redis() { # [extra redis-server args...]
   local acl=()

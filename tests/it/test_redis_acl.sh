@@ -25,6 +25,20 @@ case "$(redis-cli -s "$REDIS_SOCK" get x 2>&1)" in
   *) fail "unauthenticated GET: $(redis-cli -s "$REDIS_SOCK" get x 2>&1)" ;;
 esac
 
+# the shipped redis.conf loads the made ACL file (paths moved into the test's directory)
+mkdir -p "$T/conf"
+redis-server "$LGW_SRC/deploy/redis.conf" --aclfile "$T/users.acl" --port 0 --unixsocket "$T/conf.sock" \
+  --dir "$T/conf" --appendonly no --daemonize no --logfile "$T/conf-redis.log" &
+CONF_PID=$!
+PIDS+=("$CONF_PID")
+wait_for 10 sh -c "REDISCLI_AUTH=\$(cat '$REDIS_PASSDIR/redis-operator.pass') redis-cli --no-auth-warning -s '$T/conf.sock' --user operator ping | grep -q PONG" &&
+  echo "ok - deploy/redis.conf starts with the made ACL file" || fail "deploy/redis.conf with the ACL file did not start"
+case "$(redis-cli -s "$T/conf.sock" get x 2>&1)" in
+  *NOAUTH*|*NOPERM*) echo "ok - deploy/redis.conf: the default user is off" ;;
+  *) fail "deploy/redis.conf: unauthenticated GET answered" ;;
+esac
+kill "$CONF_PID"; wait "$CONF_PID" 2>/dev/null || true
+
 # ------------------------------------------------------------------ the gateway as loyaltygw
 DAY=$(date -u -d yesterday +%F)
 sed "s/DAY/$DAY/g" "$LGW_SRC/deploy/sample-day.events" >"$T/day.events"
