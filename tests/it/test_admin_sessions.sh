@@ -99,4 +99,19 @@ assert_eq 1 "$rc" "--disable-user of an unknown account fails"
 add_user carl care care-secret-NEW-2
 T6=$(adm_login carl care-secret-NEW-2)
 assert_eq 200 "$(me "$T6")" "a reset enables the account again"
+
+# ------------------------------------------------------------------ the same from loyaltyctl
+CTL="$LGW_BIN/gateway/loyaltyctl"
+mkdir -p "$T/home-ana"
+ctl() { env -u LOYALTYCTL_TOKEN -u XDG_CONFIG_HOME HOME="$T/home-ana" "$CTL" --api "$URL" "$@"; }
+ctl login ana <<<'admin-secret-555' >/dev/null || fail "loyaltyctl login ana"
+ctl sessions carl >"$T/ctl-s.json" || fail "loyaltyctl sessions carl"
+assert_eq "$(sha "$T6")" "$(jq -r '.sessions[0].id' "$T/ctl-s.json")" "loyaltyctl sessions lists carl's session"
+ctl sessions carl revoke "$(sha "$T6")" >/dev/null || fail "loyaltyctl sessions carl revoke ID"
+assert_eq 401 "$(me "$T6")" "loyaltyctl revoked it"
+T7=$(adm_login carl care-secret-NEW-2)
+ctl sessions carl revoke >/dev/null || fail "loyaltyctl sessions carl revoke"
+assert_eq 401 "$(me "$T7")" "loyaltyctl revoked all of carl's sessions"
+rc=0; ctl sessions carl revoke nothex >/dev/null 2>&1 || rc=$?
+assert_eq 2 "$rc" "loyaltyctl: a malformed session id is a usage error"
 finish

@@ -10,11 +10,12 @@
 # ESME_RX_T_APPN (or not at all) and redelivered, and every wallet equal to the control run:
 # nothing lost, nothing counted twice. Printed, not asserted (a figure for tests/bench/RESULTS.md):
 # the time from the kill to the gateway's link to the new primary and to its first acknowledged
-# commit there (MEASURE lines).
+# commit there (MEASURE lines). First, a misconfigured sentinel that names the replica as a primary
+# is refused by the clients' ROLE check: nothing is written to a replica.
 #   LGW_FAILOVER_EVENTS  events per run (default 20000)
 source "$(dirname "$0")/lib.sh"
 
-N=${LGW_FAILOVER_EVENTS:-20000}; SUBS=2000; RATE=2000
+N=${LGW_FAILOVER_EVENTS:-20000}; SUBS=$((N / 10)); RATE=2000
 if [ "${LGW_VALGRIND:-0}" = 1 ]; then N=3000; SUBS=300; RATE=300; fi
 GEN=(--generate "$N" --subscribers $SUBS --seed 7 --ref-prefix FO --at now)
 MASTER=loyalty
@@ -98,6 +99,49 @@ for p in "${S_PORTS[@]}"; do
 done
 assert_eq "$P_A" "$(primary)" "the sentinels name the first node primary"
 SENTINELS=$(printf '"127.0.0.1:%s"\n' "${S_PORTS[@]}" | jq -cs .)
+
+# ------------------------------------------------------------------ never write to a replica
+# A fourth sentinel, misconfigured, names the replica as primary "liar": the clients check ROLE
+# and refuse it. loyaltyctl (the blocking client) says so; the gateway's link never comes up and
+# nothing reaches the replica but the connection's own handshake (no EVALSHA, no write).
+start_sentinel_liar() {
+  local p try
+  for try in 1 2 3; do
+    free_port p
+    mkdir -p "$T/liar"
+    printf 'port %s\nbind 127.0.0.1\ndir %s\nlogfile %s\nsentinel monitor liar 127.0.0.1 %s 1\n' \
+      "$p" "$T/liar" "$T/sentinel-liar.log" "$P_B" >"$T/liar/sentinel.conf"
+    redis-server "$T/liar/sentinel.conf" --sentinel &
+    LIAR_PID=$!
+    PIDS+=("$LIAR_PID")
+    if wait_for 10 redis-cli -p "$p" ping; then LIAR_PORT=$p; return 0; fi
+    kill "$LIAR_PID" 2>/dev/null || true
+  done
+  echo "the liar sentinel did not start" >&2; exit 1
+}
+start_sentinel_liar
+wait_for 10 sh -c "redis-cli -p $LIAR_PORT sentinel get-master-addr-by-name liar | grep -qx $P_B" ||
+  fail "the liar sentinel does not name the replica"
+jq -n --arg s "127.0.0.1:$LIAR_PORT" '{redis: {sentinels: [$s], master_name: "liar"}}' >"$T/liar.json"
+rc=0
+"$LGW_BIN/gateway/loyaltyctl" --config "$T/liar.json" dlq >"$T/liar-ctl.out" 2>&1 || rc=$?
+assert_eq 1 "$rc" "loyaltyctl refuses a primary that is a replica"
+grep -q "is not a primary" "$T/liar-ctl.out" && echo "ok - loyaltyctl says the named node is not a primary" ||
+  fail "loyaltyctl: $(cat "$T/liar-ctl.out")"
+start_sim liar --generate 50 --subscribers 10 --seed 3 --ref-prefix LI --at now --window 5 --timeout-s 30
+write_config "$SIM_PORT" ".redis |= (del(.unix_socket) + {sentinels: [\"127.0.0.1:$LIAR_PORT\"],
+  master_name: \"liar\", connect_timeout_ms: 300})"
+start_gw
+wait_for 10 grep -q "is not a primary" "$T/gw.log" && echo "ok - the gateway refuses the replica (ROLE)" ||
+  fail "the gateway did not check ROLE"
+sleep 1
+assert_eq 0 "$(redis-cli -p "$P_B" info commandstats | grep -c 'cmdstat_evalsha\|cmdstat_eval:')" \
+  "no script ran on the replica"
+assert_eq false "$(jq -r .redis.connected "$T/gw-stats.json" 2>/dev/null || echo false)" \
+  "the gateway counts itself not connected to Redis"
+stop_gw
+kill "$(eval echo "\$SIM_PID_liar")" 2>/dev/null || true
+kill "$LIAR_PID" 2>/dev/null || true
 
 dump_wallets() { # -> file: "key balance life" sorted, from the current primary
   local port; port=$(primary)
