@@ -22,6 +22,9 @@
  * request with -ENOTCONN (each exactly once, outside hiredis's call stack), tells the owner and
  * arms the back-off timer.
  *
+ * Sentinel mode: where the primary is, and following it, lives in gw_redis_sentinel.c; the link
+ * here only checks ROLE in its handshake and drops itself on READONLY/LOADING/MASTERDOWN.
+ *
  * Cluster mode (struct gw_cluster, at the end of this file): the client the caller holds owns no
  * hiredis context. It owns one single-node struct gw_redis per master ("link", exactly the code
  * above, so reconnect, back-off, scripts and deadlines behave as for one Redis), the slot map, and
@@ -48,8 +51,8 @@
 #include <hiredis/hiredis.h>
 
 #include "gw_core.h"
+#include "gw_redis_priv.h"
 
-#define LOG_CAT "redis"
 #define CHUNK_SLOTS 256u
 #define SLOT_INDEX_MAX 0x7fffffffu
 #define ARGV_STACK 48
@@ -103,61 +106,12 @@ struct gw_redis_script {
     char sha[41]; /* "" until SCRIPT LOAD answered: calls then go as EVAL */
 };
 
-struct gw_cluster;
-
-struct gw_redis {
-    struct event_base *base;
-    struct gw_redis_config cfg;
-    struct gw_cluster *cl; /* NULL: a single Redis (everything below applies to it) */
-    char name[140];        /* "redis{host:port}" or "redis{/path}" for logs */
-
-    redisAsyncContext *ac;       /* the live (or connecting) link; NULL when down */
-    redisAsyncContext *ac_dying; /* dropped by us, freed by ev_down */
-    bool started, up, closing, down_pending, notify_down;
-    bool auth_refused;      /* the latest AUTH was refused (cleared once up) */
-    bool wrote_since_up;    /* Sentinel: a script answered on this link (logged once) */
-    int64_t up_ms;          /* when the link came up (monotonic) */
-    bool reconnect_now;     /* +switch-master: the next reconnect skips the back-off */
-    uint32_t gates_pending; /* AUTH, ROLE and initial SCRIPT LOADs not yet answered */
-    struct gw_backoff backoff; /* reconnect back-off (core), reset once the link is up */
-
-    struct event *ev_connect_to, *ev_retry, *ev_down;
-    const struct timeval *req_tv; /* the common-timeout deadline (or req_tv_plain) */
-    struct timeval req_tv_plain;
-
-    struct gw_redis_req **chunks;
-    uint32_t n_chunks;
-    struct gw_redis_req *free_list;
-    struct gw_redis_req *pend_head, *pend_tail;
-    uint32_t orphans; /* timed out on the live link, reply still owed by Redis */
-
-    struct gw_redis_script *scripts;
-    int n_scripts;
-
-    void (*state_fn)(void *arg, bool up);
-    void *state_arg;
-
-    struct gw_redis_stats st;
-
-    /* Redis Sentinel (cfg.n_sentinels > 0): the primary learnt from the sentinels, the query in
-     * flight (sq_ac, bounded by ev_sq_to; an answered one waits in sq_done for ev_sq_free, as
-     * contexts are never freed in their own callbacks) and the +switch-master subscription. */
-    char cur_host[256];
-    uint16_t cur_port;
-    redisAsyncContext *sq_ac, *sq_done;
-    unsigned sq_index, sq_tries;
-    struct event *ev_sq_to, *ev_sq_free;
-    redisAsyncContext *sub_ac;
-    unsigned sub_index;
-    struct event *ev_sub_retry;
-};
 
 static void connect_start(struct gw_redis *r);
 static void reply_cb(redisAsyncContext *ac, void *reply, void *privdata);
 static int submit_wait(struct gw_redis *r, char *cmd, size_t len, int script_id, bool asking,
                        bool wait, void (*tcb)(void *, uint64_t, int, const redisReply *),
                        uint64_t tag, gw_redis_cb cb, void *arg);
-static void drop_link(struct gw_redis *r, const char *why);
 static int cluster_init(struct gw_redis *r);
 static void cluster_free(struct gw_redis *r);
 static void cluster_start(struct gw_redis *r);
@@ -167,9 +121,6 @@ static int32_t cluster_route_cmd(const char *cmd, size_t len);
 static void cluster_stats(const struct gw_redis *r, struct gw_redis_stats *out);
 static void cluster_script_added(struct gw_redis *r, int id);
 static void cluster_learn_sha(struct gw_redis *r, int id);
-static int sentinel_init(struct gw_redis *r);
-static void sentinel_free(struct gw_redis *r);
-static void sub_start(struct gw_redis *r);
 
 void gw_redis_config_defaults(struct gw_redis_config *cfg)
 {
@@ -181,12 +132,6 @@ void gw_redis_config_defaults(struct gw_redis_config *cfg)
     cfg->reconnect_min_ms = 100;
     cfg->reconnect_max_ms = 5000;
     cfg->max_pending = 100000;
-}
-
-static struct timeval ms_to_tv(uint32_t ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-    return tv;
 }
 
 
@@ -352,7 +297,7 @@ static void link_down(struct gw_redis *r)
 
 /* Drops the live link on purpose. The context is freed later by ev_down: we may be inside one of
  * its callbacks, where freeing it is the adapter's use-after-free (libraries.md). */
-static void drop_link(struct gw_redis *r, const char *why)
+void gwr_drop_link(struct gw_redis *r, const char *why)
 {
     if (!r->ac)
         return;
@@ -362,7 +307,7 @@ static void drop_link(struct gw_redis *r, const char *why)
     link_down(r);
 }
 
-static void schedule_retry(struct gw_redis *r)
+void gwr_schedule_retry(struct gw_redis *r)
 {
     if (r->closing || !r->started)
         return;
@@ -402,7 +347,7 @@ static void down_cb(evutil_socket_t fd, short what, void *arg)
         if (r->state_fn)
             r->state_fn(r->state_arg, false);
     }
-    schedule_retry(r);
+    gwr_schedule_retry(r);
 }
 
 static void link_ready(struct gw_redis *r)
@@ -444,7 +389,7 @@ static void auth_cb(redisAsyncContext *ac, void *reply_, void *privdata)
         r->st.auth_failures++;
         GW_LOGE(LOG_CAT, "%s authentication refused for user \"%s\": %.200s", r->name,
                 r->cfg.username[0] ? r->cfg.username : "default", reply->str);
-        drop_link(r, "authentication refused");
+        gwr_drop_link(r, "authentication refused");
         return;
     }
     gate_done(r);
@@ -481,7 +426,7 @@ static void role_cb(redisAsyncContext *ac, void *reply_, void *privdata)
     r->st.not_primary++;
     GW_LOGN(LOG_CAT, "%s %s:%u is not a primary (%.100s)", r->name, r->cur_host,
             (unsigned)r->cur_port, role);
-    drop_link(r, "not a primary");
+    gwr_drop_link(r, "not a primary");
 }
 
 /* privdata of a SCRIPT LOAD: script id << 1 | 1 when it gates the link becoming ready. */
@@ -499,7 +444,7 @@ static void load_cb(redisAsyncContext *ac, void *reply_, void *privdata)
         memcpy(r->scripts[id].sha, reply->str, 40);
         r->scripts[id].sha[40] = '\0';
     } else if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "LOADING", 7) == 0) {
-        drop_link(r, "Redis is loading its dataset");
+        gwr_drop_link(r, "Redis is loading its dataset");
         return;
     } else {
         /* A broken script is a deployment bug: its calls will go as EVAL and carry the error. */
@@ -540,21 +485,21 @@ static void on_connect(const redisAsyncContext *cac, int status)
                                          r->cfg.password)
                      : redisAsyncCommand(r->ac, auth_cb, NULL, "AUTH %s", r->cfg.password);
         if (rc != REDIS_OK) {
-            drop_link(r, "cannot queue AUTH");
+            gwr_drop_link(r, "cannot queue AUTH");
             return;
         }
         r->gates_pending++;
     }
     if (r->cfg.n_sentinels > 0) {
         if (redisAsyncCommand(r->ac, role_cb, NULL, "ROLE") != REDIS_OK) {
-            drop_link(r, "cannot queue ROLE");
+            gwr_drop_link(r, "cannot queue ROLE");
             return;
         }
         r->gates_pending++;
     }
     for (int i = 0; i < r->n_scripts; i++) {
         if (send_load(r, i, true) < 0) {
-            drop_link(r, "cannot queue SCRIPT LOAD");
+            gwr_drop_link(r, "cannot queue SCRIPT LOAD");
             return;
         }
         r->gates_pending++;
@@ -585,7 +530,7 @@ static void connect_timeout_cb(evutil_socket_t fd, short what, void *arg)
     struct gw_redis *r = arg;
     (void)fd;
     (void)what;
-    drop_link(r, "connect timed out");
+    gwr_drop_link(r, "connect timed out");
 }
 
 static void retry_cb(evutil_socket_t fd, short what, void *arg)
@@ -595,8 +540,6 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
     connect_start(arg);
 }
 
-static void sentinel_ask(struct gw_redis *r);
-static void connect_attach(struct gw_redis *r, redisAsyncContext *ac);
 
 static void connect_start(struct gw_redis *r)
 {
@@ -605,30 +548,30 @@ static void connect_start(struct gw_redis *r)
     if (r->closing || r->ac || r->sq_ac)
         return;
     if (r->cfg.n_sentinels > 0) {
-        sentinel_ask(r); /* connects once a sentinel named the primary */
+        gwr_sentinel_ask(r); /* connects once a sentinel named the primary */
         return;
     }
     if (r->cfg.unix_socket[0])
         ac = redisAsyncConnectUnix(r->cfg.unix_socket);
     else
         ac = redisAsyncConnect(r->cfg.host, r->cfg.port);
-    connect_attach(r, ac);
+    gwr_connect_attach(r, ac);
 }
 
 /* Attaches a fresh connecting context to the loop as the link (or schedules a retry). */
-static void connect_attach(struct gw_redis *r, redisAsyncContext *ac)
+void gwr_connect_attach(struct gw_redis *r, redisAsyncContext *ac)
 {
     if (!ac || ac->err) {
         GW_LOGN(LOG_CAT, "%s connect failed: %s", r->name, ac ? ac->errstr : "out of memory");
         if (ac)
             redisAsyncFree(ac); /* never attached, no callbacks: safe here */
-        schedule_retry(r);
+        gwr_schedule_retry(r);
         return;
     }
     ac->data = r;
     if (redisLibeventAttach(ac, r->base) != REDIS_OK) {
         redisAsyncFree(ac);
-        schedule_retry(r);
+        gwr_schedule_retry(r);
         return;
     }
     redisAsyncSetConnectCallback(ac, on_connect);
@@ -654,7 +597,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
     req_finish(r, q, -ETIMEDOUT, NULL);
     /* Redis that stopped answering but kept the socket open would grow hiredis's queue forever. */
     if (r->ac && r->orphans > r->cfg.max_pending)
-        drop_link(r, "too many unanswered requests");
+        gwr_drop_link(r, "too many unanswered requests");
 }
 
 static bool is_noscript(const redisReply *reply)
@@ -833,7 +776,7 @@ static void reply_cb(redisAsyncContext *ac, void *reply_, void *privdata)
             if (r->cfg.n_sentinels > 0 &&
                 (is_error_word(reply, "READONLY") || is_error_word(reply, "LOADING") ||
                  is_error_word(reply, "MASTERDOWN")))
-                drop_link(r, "the node no longer accepts writes (READONLY/LOADING/MASTERDOWN)");
+                gwr_drop_link(r, "the node no longer accepts writes (READONLY/LOADING/MASTERDOWN)");
             return; /* the command's answer: handed over when WAIT answers */
         }
     }
@@ -857,7 +800,7 @@ static void reply_cb(redisAsyncContext *ac, void *reply_, void *privdata)
          * caller's callback cannot send more to it, then ask the sentinels again. */
         if (is_error_word(reply, "READONLY"))
             r->st.not_primary++;
-        drop_link(r, "the node no longer accepts writes (READONLY/LOADING/MASTERDOWN)");
+        gwr_drop_link(r, "the node no longer accepts writes (READONLY/LOADING/MASTERDOWN)");
     }
     req_finish(r, q, 0, reply);
 }
@@ -910,7 +853,7 @@ static int submit_wait(struct gw_redis *r, char *cmd, size_t len, int script_id,
         q->wait = true;
         if (send_wait(r, r->ac, q) < 0) {
             /* The command is queued: the link is broken past repair, fail it with the others. */
-            drop_link(r, "cannot queue WAIT");
+            gwr_drop_link(r, "cannot queue WAIT");
         }
     }
     q->cb = cb;
@@ -1137,7 +1080,7 @@ struct gw_redis *gw_redis_new(struct event_base *base, const struct gw_redis_con
     r->req_tv = event_base_init_common_timeout(base, &r->req_tv_plain);
     if (!r->req_tv)
         r->req_tv = &r->req_tv_plain;
-    if (r->cfg.n_sentinels > 0 && sentinel_init(r) < 0) {
+    if (r->cfg.n_sentinels > 0 && gwr_sentinel_init(r) < 0) {
         gw_redis_free(r);
         return NULL;
     }
@@ -1159,7 +1102,7 @@ int gw_redis_start(struct gw_redis *r)
         cluster_start(r);
     } else {
         if (r->cfg.n_sentinels > 0)
-            sub_start(r);
+            gwr_sentinel_subscribe(r);
         connect_start(r);
     }
     return 0;
@@ -1197,7 +1140,7 @@ void gw_redis_free(struct gw_redis *r)
         event_free(r->ev_down);
     r->ev_retry = r->ev_connect_to = r->ev_down = NULL;
     fail_all(r, -ECANCELED);
-    sentinel_free(r);
+    gwr_sentinel_free(r);
     /* The masters' links: their pending attempts report to us and find nothing (closing). */
     cluster_free(r);
     /* Not inside a hiredis callback (documented), so freeing the contexts here is safe; their
@@ -1225,269 +1168,6 @@ void gw_redis_free(struct gw_redis *r)
         free(r->scripts[i].body);
     free(r->scripts);
     free(r);
-}
-
-/* ================================================================ Redis Sentinel
- * Where the primary is: asked of the sentinels in turn (the one that answered last first) before
- * every connect; followed between connects through a SUBSCRIBE +switch-master on one sentinel. */
-
-#define SUB_RETRY_MS 1000u /* a lost subscription is re-made on the next sentinel after this */
-
-static void sq_next(struct gw_redis *r)
-{
-    r->sq_index++;
-    r->sq_tries++;
-    sentinel_ask(r);
-}
-
-/* The answered query context is freed here, outside its own callbacks. */
-static void sq_free_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct gw_redis *r = arg;
-    (void)fd;
-    (void)what;
-    if (r->sq_done) {
-        redisAsyncContext *ac = r->sq_done;
-        r->sq_done = NULL;
-        redisAsyncFree(ac);
-    }
-}
-
-static void sq_retire(struct gw_redis *r, redisAsyncContext *ac)
-{
-    evtimer_del(r->ev_sq_to);
-    r->sq_ac = NULL;
-    if (r->sq_done) /* cannot happen (one query at a time); never leak one anyway */
-        redisAsyncFree(r->sq_done);
-    r->sq_done = ac;
-    event_active(r->ev_sq_free, EV_TIMEOUT, 1);
-}
-
-static void sq_reply(redisAsyncContext *ac, void *reply_, void *privdata)
-{
-    struct gw_redis *r = ac->data;
-    redisReply *reply = reply_;
-    const char *who = r->cfg.sentinels[r->sq_index % r->cfg.n_sentinels];
-    (void)privdata;
-
-    if (r->closing || ac != r->sq_ac)
-        return;
-    if (!reply) { /* connect failed or the link dropped: hiredis frees the context itself */
-        evtimer_del(r->ev_sq_to);
-        r->sq_ac = NULL;
-        GW_LOGN(LOG_CAT, "%s sentinel %.100s unreachable: %.100s", r->name, who,
-                ac->errstr[0] ? ac->errstr : "closed");
-        sq_next(r);
-        return;
-    }
-    sq_retire(r, ac);
-    char *end = NULL;
-    unsigned long port = 0;
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-        reply->element[0]->type == REDIS_REPLY_STRING &&
-        reply->element[1]->type == REDIS_REPLY_STRING &&
-        reply->element[0]->len < sizeof(r->cur_host) && reply->element[0]->len > 0) {
-        errno = 0;
-        port = strtoul(reply->element[1]->str, &end, 10);
-    }
-    if (!end || *end || errno || port == 0 || port > 65535) {
-        GW_LOGN(LOG_CAT, "%s sentinel %.100s does not name master \"%s\": %.100s", r->name, who,
-                r->cfg.master_name,
-                reply->type == REDIS_REPLY_ERROR ? reply->str
-                : reply->type == REDIS_REPLY_NIL ? "unknown master"
-                                                 : "unexpected reply");
-        sq_next(r);
-        return;
-    }
-    r->st.sentinel_asks++;
-    r->sq_tries = 0;
-    snprintf(r->cur_host, sizeof(r->cur_host), "%s", reply->element[0]->str);
-    r->cur_port = (uint16_t)port;
-    GW_LOGD(LOG_CAT, "%s sentinel %.100s: primary at %s:%u", r->name, who, r->cur_host,
-            (unsigned)r->cur_port);
-    connect_attach(r, redisAsyncConnect(r->cur_host, r->cur_port));
-}
-
-static void sq_timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct gw_redis *r = arg;
-    (void)fd;
-    (void)what;
-    if (!r->sq_ac)
-        return;
-    redisAsyncContext *ac = r->sq_ac;
-    r->sq_ac = NULL; /* its callback, run by the free, finds nothing */
-    GW_LOGN(LOG_CAT, "%s sentinel %.100s did not answer in time", r->name,
-            r->cfg.sentinels[r->sq_index % r->cfg.n_sentinels]);
-    redisAsyncFree(ac); /* a timer callback, not one of its own: safe */
-    sq_next(r);
-}
-
-static redisAsyncContext *sentinel_connect(struct gw_redis *r, unsigned index)
-{
-    char host[256];
-    uint16_t port;
-    const char *addr = r->cfg.sentinels[index % r->cfg.n_sentinels];
-
-    if (gw_redis_parse_addr(addr, host, sizeof(host), &port) < 0)
-        return NULL;
-    redisAsyncContext *ac = redisAsyncConnect(host, port);
-    if (!ac || ac->err || redisLibeventAttach(ac, r->base) != REDIS_OK) {
-        if (ac)
-            redisAsyncFree(ac);
-        return NULL;
-    }
-    ac->data = r;
-    return ac;
-}
-
-static void sentinel_ask(struct gw_redis *r)
-{
-    if (r->closing || r->sq_ac || r->ac)
-        return;
-    if (r->sq_tries >= r->cfg.n_sentinels) {
-        /* Every sentinel asked, none knew: wait the back-off, then go round again. */
-        r->sq_tries = 0;
-        GW_LOGE(LOG_CAT, "%s no sentinel named a primary for \"%s\"", r->name, r->cfg.master_name);
-        schedule_retry(r);
-        return;
-    }
-    redisAsyncContext *ac = sentinel_connect(r, r->sq_index);
-    if (!ac || redisAsyncCommand(ac, sq_reply, NULL, "SENTINEL get-master-addr-by-name %s",
-                                 r->cfg.master_name) != REDIS_OK) {
-        if (ac)
-            redisAsyncFree(ac); /* nothing of it ran yet */
-        r->sq_index++;
-        r->sq_tries++;
-        /* Deferred to the loop: a row of unusable sentinels must not recurse. */
-        struct timeval zero = {0, 0};
-        evtimer_add(r->ev_retry, &zero);
-        return;
-    }
-    r->sq_ac = ac;
-    struct timeval tv = ms_to_tv(r->cfg.connect_timeout_ms);
-    evtimer_add(r->ev_sq_to, &tv);
-}
-
-static void sub_start(struct gw_redis *r);
-
-static void sub_lost(struct gw_redis *r, const redisAsyncContext *ac)
-{
-    if (r->closing || ac != r->sub_ac)
-        return;
-    r->sub_ac = NULL; /* hiredis frees it after this callback */
-    r->sub_index++;
-    struct timeval tv = ms_to_tv(SUB_RETRY_MS);
-    evtimer_add(r->ev_sub_retry, &tv);
-}
-
-static void sub_disconnect(const redisAsyncContext *ac, int status)
-{
-    (void)status;
-    sub_lost(ac->data, ac);
-}
-
-/* "+switch-master" payload: "<master name> <old ip> <old port> <new ip> <new port>". */
-static void sub_msg(redisAsyncContext *ac, void *reply_, void *privdata)
-{
-    struct gw_redis *r = ac->data;
-    redisReply *reply = reply_;
-    char name[64], old_ip[64], new_ip[64];
-    unsigned old_port, new_port;
-    (void)privdata;
-
-    if (!reply) {
-        sub_lost(r, ac);
-        return;
-    }
-    if (r->closing || ac != r->sub_ac || reply->type != REDIS_REPLY_ARRAY ||
-        reply->elements != 3 || reply->element[0]->type != REDIS_REPLY_STRING ||
-        strcmp(reply->element[0]->str, "message") != 0 ||
-        reply->element[2]->type != REDIS_REPLY_STRING || reply->element[2]->len > 300)
-        return; /* the subscribe confirmation, or noise */
-    if (sscanf(reply->element[2]->str, "%63s %63s %u %63s %u", name, old_ip, &old_port, new_ip,
-               &new_port) != 5 ||
-        strcmp(name, r->cfg.master_name) != 0 || new_port == 0 || new_port > 65535)
-        return;
-    r->st.switch_master++;
-    GW_LOGN(LOG_CAT, "%s sentinel: +switch-master %s:%u -> %s:%u", r->name, old_ip, old_port,
-            new_ip, new_port);
-    if (r->ac && r->up && strcmp(r->cur_host, new_ip) == 0 && r->cur_port == new_port)
-        return; /* already there */
-    r->reconnect_now = true;
-    if (r->ac) {
-        drop_link(r, "the primary moved (+switch-master)");
-    } else if (!r->sq_ac && evtimer_pending(r->ev_retry, NULL)) {
-        /* Waiting out a back-off after failed connects to the dead primary: go now. */
-        evtimer_del(r->ev_retry);
-        r->reconnect_now = false;
-        gw_backoff_reset(&r->backoff);
-        struct timeval zero = {0, 0};
-        evtimer_add(r->ev_retry, &zero);
-    }
-}
-
-static void sub_start(struct gw_redis *r)
-{
-    if (r->closing || r->sub_ac)
-        return;
-    redisAsyncContext *ac = sentinel_connect(r, r->sub_index);
-    if (!ac) {
-        r->sub_index++;
-        struct timeval tv = ms_to_tv(SUB_RETRY_MS);
-        evtimer_add(r->ev_sub_retry, &tv);
-        return;
-    }
-    redisAsyncSetDisconnectCallback(ac, sub_disconnect);
-    if (redisAsyncCommand(ac, sub_msg, NULL, "SUBSCRIBE +switch-master") != REDIS_OK) {
-        redisAsyncFree(ac);
-        r->sub_index++;
-        struct timeval tv = ms_to_tv(SUB_RETRY_MS);
-        evtimer_add(r->ev_sub_retry, &tv);
-        return;
-    }
-    r->sub_ac = ac;
-}
-
-static void sub_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    sub_start(arg);
-}
-
-static int sentinel_init(struct gw_redis *r)
-{
-    r->ev_sq_to = evtimer_new(r->base, sq_timeout_cb, r);
-    r->ev_sq_free = event_new(r->base, -1, 0, sq_free_cb, r);
-    r->ev_sub_retry = evtimer_new(r->base, sub_retry_cb, r);
-    return r->ev_sq_to && r->ev_sq_free && r->ev_sub_retry ? 0 : -ENOMEM;
-}
-
-/* Called from gw_redis_free (never inside one of these contexts' callbacks). */
-static void sentinel_free(struct gw_redis *r)
-{
-    redisAsyncContext *ac;
-
-    if (r->ev_sq_to)
-        event_free(r->ev_sq_to);
-    if (r->ev_sq_free)
-        event_free(r->ev_sq_free);
-    if (r->ev_sub_retry)
-        event_free(r->ev_sub_retry);
-    r->ev_sq_to = r->ev_sq_free = r->ev_sub_retry = NULL;
-    if ((ac = r->sq_ac) != NULL) {
-        r->sq_ac = NULL;
-        redisAsyncFree(ac);
-    }
-    if ((ac = r->sq_done) != NULL) {
-        r->sq_done = NULL;
-        redisAsyncFree(ac);
-    }
-    if ((ac = r->sub_ac) != NULL) {
-        r->sub_ac = NULL;
-        redisAsyncFree(ac);
-    }
 }
 
 /* ================================================================ Redis Cluster
