@@ -311,7 +311,7 @@ static void stock_moved(struct adm_req *r, const struct redisReply *reply)
 static void stock_day(struct adm_req *r, const struct redisReply *reply)
 {
     bool open;
-    char ks[96], kb[96], old[24], new[24], day[16];
+    char ks[128], kb[128], old[24], new[24], day[16];
     int32_t d = adm_gift_day_now(r->srv, reply, &open, NULL, 0);
 
     snprintf(day, sizeof(day), "%04d-%02d-%02d", (int)(d / 10000), (int)(d / 100 % 100),

@@ -29,7 +29,8 @@ struct crypt_data;
  * "adm:" / "cfg:" prefixes stay first so that ACL key patterns (~cfg:*) still work. */
 #define ADM_KEY_AUDIT "adm:{adm}:audit"
 #define ADM_KEY_USER "adm:user:"
-#define ADM_KEY_SESS "adm:sess:"
+#define ADM_KEY_SESS "adm:sess:" /* + session id, the SHA-256 of the token (never the token) */
+#define ADM_KEY_USESS "adm:usess:" /* + user: that user's sessions (listing, revoking) */
 #define ADM_KEY_RATE "adm:rl:login:"
 #define ADM_KEY_GIFTDAYS "cfg:{adm}:giftdays"
 #define ADM_KEY_CATALOG "cfg:{adm}:catalog"
@@ -86,10 +87,11 @@ struct adm_req {
     struct adm_server *srv;
     struct evhttp_request *http;
     const struct adm_route *route;
-    char arg[64];           /* the path's '*' segment: an MSISDN or an item id */
+    char arg[80];           /* the path's '*' segment: an MSISDN, an item id, a session id */
     struct evkeyvalq query; /* the query string */
     json_t *body;           /* the JSON body (object) for POST/PUT/PATCH, owned */
     char token[2 * ADM_TOKEN_BYTES + 1];
+    char sid[2 * ADM_TOKEN_BYTES + 1]; /* adm_session_id(token): the key in Redis */
     char user[ADM_USER_MAX + 1];
     enum adm_role role;
     char ip[INET6_ADDRSTRLEN];
@@ -194,6 +196,12 @@ void adm_h_campaign_get(struct adm_req *r);
 void adm_h_campaign_cancel(struct adm_req *r);
 void adm_h_sub_optin(struct adm_req *r);
 void adm_h_sub_optout(struct adm_req *r);
+void adm_h_sessions_list(struct adm_req *r); /* adm_sessions.c */
+void adm_h_sessions_revoke_user(struct adm_req *r);
+void adm_h_session_revoke(struct adm_req *r);
+/* Records a new session (login): adm:sess:<r->sid> = "<gen> <user>" with the TTL, and its entry
+ * in the user's index; then replies with the token. gen: the account's sgen. */
+void adm_session_store(struct adm_req *r, long long gen);
 
 /* ---------------------------------------------------------------- adm_static.c */
 /* Opens cfg.static_dir into s->static_fd. 0 or -errno. */

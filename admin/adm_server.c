@@ -48,8 +48,14 @@ static const struct adm_route routes[] = {
     {EVHTTP_REQ_GET, "/metrics", 0, adm_h_metrics, NULL},
     {EVHTTP_REQ_GET, "/health", 0, adm_h_health, NULL},
     {EVHTTP_REQ_GET, "/ready", 0, adm_h_ready, NULL},
-    {EVHTTP_REQ_POST, "/api/logout", ADM_ROLES_ALL, adm_h_logout, NULL},
-    {EVHTTP_REQ_GET, "/api/me", ADM_ROLES_ALL, adm_h_me, NULL},
+    {EVHTTP_REQ_POST, "/api/logout", ADM_ROLES_ALL | ADM_ROLE_ADMIN, adm_h_logout, NULL},
+    {EVHTTP_REQ_GET, "/api/me", ADM_ROLES_ALL | ADM_ROLE_ADMIN, adm_h_me, NULL},
+    /* Staff sessions (adm_sessions.c): the admin role only, which sees no subscriber data. */
+    {EVHTTP_REQ_GET, "/api/users/*/sessions", ADM_ROLE_ADMIN, adm_h_sessions_list, NULL},
+    {EVHTTP_REQ_POST, "/api/users/*/sessions/revoke", ADM_ROLE_ADMIN, adm_h_sessions_revoke_user,
+     "sessions.revoke"},
+    {EVHTTP_REQ_POST, "/api/sessions/*/revoke", ADM_ROLE_ADMIN, adm_h_session_revoke,
+     "session.revoke"},
     {EVHTTP_REQ_GET, "/api/subscribers/*", ADM_ROLE_CARE | ADM_ROLE_AUDITOR, adm_h_sub_get, NULL},
     {EVHTTP_REQ_POST, "/api/subscribers/*/adjust", ADM_ROLE_CARE, adm_h_sub_adjust,
      "subscriber.adjust"},
@@ -114,6 +120,8 @@ enum adm_role adm_role_parse(const char *name)
         return ADM_ROLE_CARE;
     if (strcmp(name, "auditor") == 0)
         return ADM_ROLE_AUDITOR;
+    if (strcmp(name, "admin") == 0)
+        return ADM_ROLE_ADMIN;
     return 0;
 }
 
@@ -126,6 +134,8 @@ const char *adm_role_name(enum adm_role role)
         return "care";
     case ADM_ROLE_AUDITOR:
         return "auditor";
+    case ADM_ROLE_ADMIN:
+        return "admin";
     }
     return "?";
 }
@@ -554,14 +564,28 @@ static void dispatch(struct adm_req *r)
     r->route->fn(r);
 }
 
+/* HMGET adm:user:<name> role sgen disabled */
 static void step_role(struct adm_req *r, const struct redisReply *reply)
 {
-    if (reply->type != REDIS_REPLY_STRING) {
+    const struct redisReply *role, *sgen, *disabled;
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+        reply->element[0]->type != REDIS_REPLY_STRING) {
         /* The account was removed (or never had a role) after the session began. */
         adm_reply_error(r, 401, "Authorization", "invalid or expired session");
         return;
     }
-    r->role = adm_role_parse(reply->str);
+    role = reply->element[0];
+    sgen = reply->element[1];
+    disabled = reply->element[2];
+    /* A password reset, a disable or "revoke all" bumped sgen: sessions made before are over. */
+    if (disabled->type == REDIS_REPLY_STRING ||
+        (sgen->type == REDIS_REPLY_STRING ? strtoll(sgen->str, NULL, 10) : 0) != r->n2) {
+        adm_reply_error(r, 401, "Authorization", "invalid or expired session");
+        return;
+    }
+    r->n2 = 0;
+    r->role = adm_role_parse(role->str);
     if (!r->role) {
         adm_reply_error(r, 401, "Authorization", "the account has no valid role");
         return;
@@ -573,20 +597,32 @@ static void step_role(struct adm_req *r, const struct redisReply *reply)
     dispatch(r);
 }
 
+/* GET adm:sess:<sid>: "<sgen> <user>" */
 static void step_session(struct adm_req *r, const struct redisReply *reply)
 {
     char key[sizeof(ADM_KEY_USER) + ADM_USER_MAX];
+    const char *sp;
+    char *end;
+    long long gen;
 
-    if (reply->type != REDIS_REPLY_STRING || !adm_user_name_valid(reply->str)) {
+    if (reply->type != REDIS_REPLY_STRING || !(sp = strchr(reply->str, ' ')) ||
+        !adm_user_name_valid(sp + 1)) {
         adm_reply_error(r, 401, "Authorization", "invalid or expired session");
         return;
     }
-    snprintf(r->user, sizeof(r->user), "%s", reply->str);
+    errno = 0;
+    gen = strtoll(reply->str, &end, 10);
+    if (errno || end != sp || gen < 0) {
+        adm_reply_error(r, 401, "Authorization", "invalid or expired session");
+        return;
+    }
+    r->n2 = gen; /* checked against the account's sgen in step_role */
+    snprintf(r->user, sizeof(r->user), "%s", sp + 1);
     snprintf(key, sizeof(key), ADM_KEY_USER "%s", r->user);
-    /* The role is read on every request, so a changed or removed account takes effect at once
-     * instead of when the session expires. */
-    const char *argv[] = {"HGET", key, "role"};
-    adm_redis(r, step_role, 3, argv);
+    /* The role, the session generation and the disabled flag are read on every request, so a
+     * changed, reset, disabled or removed account takes effect at once. */
+    const char *argv[] = {"HMGET", key, "role", "sgen", "disabled"};
+    adm_redis(r, step_role, 5, argv);
 }
 
 static void authenticate(struct adm_req *r)
@@ -603,7 +639,11 @@ static void authenticate(struct adm_req *r)
         return;
     }
     snprintf(r->token, sizeof(r->token), "%s", h + 7);
-    snprintf(key, sizeof(key), ADM_KEY_SESS "%s", r->token);
+    if (adm_session_id(r->token, r->sid, sizeof(r->sid)) < 0) {
+        adm_reply_error(r, 500, NULL, "internal error");
+        return;
+    }
+    snprintf(key, sizeof(key), ADM_KEY_SESS "%s", r->sid);
     const char *argv[] = {"GET", key};
     adm_redis(r, step_session, 2, argv);
 }

@@ -11,8 +11,14 @@
  * until its single reply (adm_priv.h).
  *
  * Redis keys it owns (README "Staff console"):
- *   adm:user:<name>    hash   hash (crypt(3) yescrypt), role, created (unix ms)
- *   adm:sess:<token>   string the user name; TTL = the session lifetime
+ *   adm:user:<name>    hash   hash (crypt(3) yescrypt), role, created (unix ms), sgen (session
+ *                             generation: bumped by a password reset, a disable or "revoke all",
+ *                             which ends every session made before), disabled ("1" when set)
+ *   adm:sess:<sid>     string "<sgen> <user name>"; TTL = the session lifetime. sid is the
+ *                             SHA-256 (hex) of the bearer token: Redis never holds a token, so a
+ *                             leaked dump or key listing gives no session
+ *   adm:usess:<name>   hash   the user's sessions: sid -> "<created ms> <expires ms> <ip>"
+ *                             (listing and revoking; entries past their expiry are skipped)
  *   adm:rl:login:<ip>  string login attempts in the current minute (per-IP rate limit)
  *   adm:{adm}:audit    stream append-only: at, who, role, ip, what, target, before, after, req
  *   cfg:{adm}:giftdays hash   doc (JSON text), version (counter), at, by
@@ -43,10 +49,11 @@ enum adm_role {
     ADM_ROLE_MARKETING = 1 << 0, /* calendar, catalogue, stock, campaigns, reports */
     ADM_ROLE_CARE = 1 << 1,      /* subscriber lookup, history, adjust, block/unblock */
     ADM_ROLE_AUDITOR = 1 << 2,   /* reads everything, changes nothing, reads the audit trail */
+    ADM_ROLE_ADMIN = 1 << 3,     /* staff sessions: lists and revokes them; no subscriber data */
 };
 #define ADM_ROLES_ALL (ADM_ROLE_MARKETING | ADM_ROLE_CARE | ADM_ROLE_AUDITOR)
 
-/* "marketing" | "care" | "auditor" -> role; 0 when unknown. */
+/* "marketing" | "care" | "auditor" | "admin" -> role; 0 when unknown. */
 enum adm_role adm_role_parse(const char *name);
 const char *adm_role_name(enum adm_role role); /* "?" when not exactly one role */
 
@@ -134,8 +141,12 @@ bool adm_password_verify(const char *password, const char *hash);
  * Returns 0 or -errno. */
 int adm_token_new(char *out, size_t outlen);
 /* true when s looks like a token (64 lowercase hex characters): checked before any key is built
- * from it. */
+ * from it. Session ids (adm_session_id) have the same shape. */
 bool adm_token_valid(const char *s);
+/* The session id of a token: SHA-256 of its 64 characters, as lowercase hex (out >= 65 bytes).
+ * Only the id is stored in Redis (adm:sess:<id>). Returns 0, -EINVAL (not a token), -ENOSPC,
+ * -ENOMEM. */
+int adm_session_id(const char *token, char *out, size_t outlen);
 /* Staff user names: 1..ADM_USER_MAX of [a-z0-9._-], starting with a letter or digit. */
 bool adm_user_name_valid(const char *s);
 /* MSISDN in a path: 8..15 digits (the ledger's limit). */

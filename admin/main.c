@@ -60,7 +60,11 @@ static void usage(FILE *out)
         "                       to 6 decimals (e.g. 0.05): reports show the liability in money\n"
         "  --add-user NAME      create or reset a staff account; the password (>= %d\n"
         "                       characters) is read from the first line of stdin\n"
-        "  --role ROLE          marketing | care | auditor\n",
+        "  --role ROLE          marketing | care | auditor | admin (staff sessions)\n"
+        "  --disable-user NAME  the account can no longer log in; its sessions end now\n"
+        "  --redis-user NAME    Redis ACL user (default: redis.username of the config)\n"
+        "  --redis-password-file FILE  its password (default: redis.password_file or\n"
+        "                       LGW_REDIS_PASSWORD); never on the command line\n",
         ADM_PASSWORD_MIN);
 }
 
@@ -137,6 +141,7 @@ static int add_user(const struct gw_config *gcfg, const char *name, const char *
     redisContext *c = NULL;
     redisReply *old = NULL, *rep = NULL;
     char *line = NULL, hash[256], key[64], created[24], at[24], before[64], after[64], who[64];
+    char cerr[320];
     size_t cap = 0;
     ssize_t n;
     int rc = 1;
@@ -146,7 +151,7 @@ static int add_user(const struct gw_config *gcfg, const char *name, const char *
         return 2;
     }
     if (!role) {
-        fprintf(stderr, "loyalty-admin: --role must be marketing, care or auditor\n");
+        fprintf(stderr, "loyalty-admin: --role must be marketing, care, auditor or admin\n");
         return 2;
     }
     n = getline(&line, &cap, stdin);
@@ -167,14 +172,12 @@ static int add_user(const struct gw_config *gcfg, const char *name, const char *
         fprintf(stderr, "loyalty-admin: cannot hash the password: %s\n", strerror(-hr));
         goto out;
     }
-    c = gcfg->redis.unix_socket[0]
-            ? redisConnectUnixWithTimeout(gcfg->redis.unix_socket, tv)
-            : redisConnectWithTimeout(gcfg->redis.host, gcfg->redis.port, tv);
-    if (!c || c->err) {
-        fprintf(stderr, "loyalty-admin: Redis: %s\n", c ? c->errstr : "out of memory");
+    /* the same address, user and password as the server (unix socket, host, or Sentinel) */
+    c = gw_redis_connect_sync(&gcfg->redis, (uint32_t)(tv.tv_sec * 1000), cerr, sizeof(cerr));
+    if (!c) {
+        fprintf(stderr, "loyalty-admin: %s\n", cerr);
         goto out;
     }
-    redisSetTimeout(c, tv); /* every request has a deadline, here too */
     snprintf(key, sizeof(key), "adm:user:%s", name);
     old = redisCommand(c, "HGET %s role", key);
     if (!old || (old->type != REDIS_REPLY_STRING && old->type != REDIS_REPLY_NIL)) {
@@ -184,6 +187,21 @@ static int add_user(const struct gw_config *gcfg, const char *name, const char *
     snprintf(created, sizeof(created), "%" PRId64, gw_clock_now_ms());
     rep = redisCommand(c, "HSET %s hash %s role %s created %s", key, hash, adm_role_name(role),
                        created);
+    if (!rep || rep->type != REDIS_REPLY_INTEGER) {
+        fprintf(stderr, "loyalty-admin: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
+        goto out;
+    }
+    freeReplyObject(rep);
+    /* A reset ends every session the account had (a new session generation), and re-enables it. */
+    rep = redisCommand(c, "HINCRBY %s sgen 1", key);
+    if (!rep || rep->type != REDIS_REPLY_INTEGER) {
+        fprintf(stderr, "loyalty-admin: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
+        goto out;
+    }
+    freeReplyObject(rep);
+    rep = redisCommand(c, "HDEL %s disabled", key);
+    freeReplyObject(rep);
+    rep = redisCommand(c, "DEL adm:usess:%s", name);
     if (!rep || rep->type != REDIS_REPLY_INTEGER) {
         fprintf(stderr, "loyalty-admin: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
         goto out;
@@ -217,6 +235,67 @@ out:
     if (c)
         redisFree(c);
     free(line);
+    return rc;
+}
+
+/* --disable-user: the account can no longer log in, and its sessions end at once (a new session
+ * generation, adm_sessions.c); --add-user with a new password enables it again. Audited. */
+static int disable_user(const struct gw_config *gcfg, const char *name)
+{
+    redisContext *c = NULL;
+    redisReply *rep = NULL;
+    char cerr[320], key[64], at[24], who[64];
+    int rc = 1;
+
+    if (!adm_user_name_valid(name)) {
+        fprintf(stderr, "loyalty-admin: user names are 1-%d of a-z 0-9 . _ -\n", ADM_USER_MAX);
+        return 2;
+    }
+    c = gw_redis_connect_sync(&gcfg->redis, 2000, cerr, sizeof(cerr));
+    if (!c) {
+        fprintf(stderr, "loyalty-admin: %s\n", cerr);
+        return 1;
+    }
+    snprintf(key, sizeof(key), "adm:user:%s", name);
+    rep = redisCommand(c, "HEXISTS %s role", key);
+    if (!rep || rep->type != REDIS_REPLY_INTEGER) {
+        fprintf(stderr, "loyalty-admin: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
+        goto out;
+    }
+    if (rep->integer != 1) {
+        fprintf(stderr, "loyalty-admin: no user %s\n", name);
+        goto out;
+    }
+    const char *cmds[] = {"HSET %s disabled 1", "HINCRBY %s sgen 1"};
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        freeReplyObject(rep);
+        rep = redisCommand(c, cmds[i], key);
+        if (!rep || rep->type != REDIS_REPLY_INTEGER) {
+            fprintf(stderr, "loyalty-admin: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
+            goto out;
+        }
+    }
+    freeReplyObject(rep);
+    rep = redisCommand(c, "DEL adm:usess:%s", name);
+    freeReplyObject(rep);
+    struct passwd *pw = getpwuid(geteuid());
+    snprintf(who, sizeof(who), "cli:%.50s", pw ? pw->pw_name : "?");
+    snprintf(at, sizeof(at), "%" PRId64, gw_clock_now_ms());
+    rep = redisCommand(c,
+                       "XADD adm:{adm}:audit * at %s who %s role %s ip %s what %s target %s "
+                       "before %s after %s req %s",
+                       at, who, "cli", "local", "user.disable", name, "{\"disabled\":false}",
+                       "{\"disabled\":true}", "");
+    if (!rep || rep->type != REDIS_REPLY_STRING) {
+        fprintf(stderr, "loyalty-admin: the audit record was not written: %s\n",
+                c->errstr[0] ? c->errstr : "bad reply");
+        goto out;
+    }
+    printf("user %s disabled; its sessions are ended\n", name);
+    rc = 0;
+out:
+    freeReplyObject(rep);
+    redisFree(c);
     return rc;
 }
 
@@ -344,12 +423,16 @@ int main(int argc, char **argv)
                                          {"role", required_argument, NULL, 'R'},
                                          {"static", required_argument, NULL, 's'},
                                          {"point-value", required_argument, NULL, 'v'},
+                                         {"disable-user", required_argument, NULL, 'D'},
+                                         {"redis-user", required_argument, NULL, 'U'},
+                                         {"redis-password-file", required_argument, NULL, 'W'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct gw_config *gcfg = malloc(sizeof(*gcfg));
     struct adm_config cfg;
     struct app a = {0};
     const char *config_path = NULL, *port_file = NULL, *new_user = NULL, *role = NULL;
+    const char *off_user = NULL, *redis_user = NULL, *redis_pwfile = NULL;
     char err[512];
     int c, rc = 1;
 
@@ -382,6 +465,15 @@ int main(int argc, char **argv)
             break;
         case 'R':
             role = optarg;
+            break;
+        case 'D':
+            off_user = optarg;
+            break;
+        case 'U':
+            redis_user = optarg;
+            break;
+        case 'W':
+            redis_pwfile = optarg;
             break;
         case 's':
             if (strlen(optarg) >= sizeof(cfg.static_dir)) {
@@ -421,6 +513,23 @@ int main(int argc, char **argv)
     } else {
         gw_config_defaults(gcfg);
     }
+    /* Its own Redis user (deploy/redis-users.acl.in: loyalty-admin), not the gateway's */
+    if (redis_user) {
+        if (strlen(redis_user) >= sizeof(gcfg->redis.username)) {
+            fprintf(stderr, "loyalty-admin: --redis-user: too long\n");
+            goto out;
+        }
+        snprintf(gcfg->redis.username, sizeof(gcfg->redis.username), "%s", redis_user);
+    }
+    if (redis_pwfile) {
+        int prc = gw_redis_read_password_file(redis_pwfile, gcfg->redis.password,
+                                              sizeof(gcfg->redis.password));
+        if (prc < 0) {
+            fprintf(stderr, "loyalty-admin: --redis-password-file %s: %s\n", redis_pwfile,
+                    prc == -EINVAL ? "the first line must hold the password" : strerror(-prc));
+            goto out;
+        }
+    }
     enum gw_log_level lvl;
     if (gw_log_level_parse(gcfg->log.level, &lvl) == 0)
         gw_log_set_level(lvl);
@@ -432,6 +541,10 @@ int main(int argc, char **argv)
     }
     if (new_user) {
         rc = add_user(gcfg, new_user, role ? role : "");
+        goto out;
+    }
+    if (off_user) {
+        rc = disable_user(gcfg, off_user);
         goto out;
     }
     cfg.history_len = gcfg->ledger.history_len;

@@ -26,6 +26,9 @@
 struct gw_config {
     struct smpp_esme_config smpp;
     struct gw_redis_config redis;
+    /* redis.password_file: read at load into redis.password (which LGW_REDIS_PASSWORD, when set
+     * in the environment, overrides); the password itself is never printed or logged. */
+    char redis_password_file[256];
     struct {
         char senders[GW_MAX_SENDERS][21]; /* source_addr values that mark an event */
         unsigned n_senders;

@@ -195,9 +195,26 @@ static void start_esme(struct app *a, const char *why)
 
 static void on_start_timeout(evutil_socket_t fd, short what, void *arg)
 {
+    struct app *a = arg;
     (void)fd;
     (void)what;
-    start_esme(arg, "Redis not up after 3 s; events get ESME_RX_T_APPN until it is");
+    if (!gw_redis_is_connected(a->redis) && gw_redis_auth_refused(a->redis)) {
+        /* A wrong password or user at start is a deployment error, not an outage: say so and
+         * stop, rather than bind and answer every event ESME_RX_T_APPN. (Later refusals, say a
+         * rotated password, are logged and retried like any outage.) */
+        gw_log(GW_LOG_ERROR, "main",
+               "Redis refused our credentials (redis.username \"%s\", password from %s): "
+               "exiting",
+               a->cfg.redis.username[0] ? a->cfg.redis.username : "default",
+               getenv("LGW_REDIS_PASSWORD") && getenv("LGW_REDIS_PASSWORD")[0]
+                   ? "LGW_REDIS_PASSWORD"
+               : a->cfg.redis_password_file[0] ? "redis.password_file"
+                                               : "redis.password");
+        a->exit_code = 1;
+        event_base_loopbreak(a->base);
+        return;
+    }
+    start_esme(a, "Redis not up after 3 s; events get ESME_RX_T_APPN until it is");
 }
 
 static void on_redis_state(void *arg, bool up)
@@ -523,6 +540,9 @@ static int run(struct app *a)
     if (a->cfg.redis.n_cluster_nodes > 0)
         snprintf(redis_at, sizeof(redis_at), "cluster:%s (%u seed(s))",
                  a->cfg.redis.cluster_nodes[0], a->cfg.redis.n_cluster_nodes);
+    else if (a->cfg.redis.n_sentinels > 0)
+        snprintf(redis_at, sizeof(redis_at), "sentinel:%s via %.100s (%u sentinel(s))",
+                 a->cfg.redis.master_name, a->cfg.redis.sentinels[0], a->cfg.redis.n_sentinels);
     else if (a->cfg.redis.unix_socket[0])
         snprintf(redis_at, sizeof(redis_at), "unix:%s", a->cfg.redis.unix_socket);
     else

@@ -640,6 +640,78 @@ static void test_config__loyalty_document__parsed_and_checked(void **state)
     assert_non_null(strstr(err, "doc:1:"));
 }
 
+/* ---------------------------------------------------------------- Redis credentials, Sentinel */
+
+static void test_config__redis_password__from_file_env_never_printed(void **state)
+{
+    char text[512], *out = NULL;
+    size_t size = 0;
+    FILE *f;
+
+    (void)state;
+    unsetenv("LGW_REDIS_PASSWORD");
+    write_file("redis.pass", "s3cret-from-file\nignored second line\n");
+    /* relative to the config file's folder, and the file wins over redis.password whatever the
+     * order of the keys */
+    assert_int_equal(load_text("{\"redis\": {\"password_file\": \"redis.pass\", \"username\": "
+                               "\"loyaltygw\", \"password\": \"in-the-json\"}}"),
+                     0);
+    assert_string_equal(cfg.redis.password, "s3cret-from-file");
+    assert_string_equal(cfg.redis.username, "loyaltygw");
+    assert_int_equal(validate(), 0);
+    f = open_memstream(&out, &size);
+    assert_non_null(f);
+    gw_config_print(&cfg, f);
+    fclose(f);
+    assert_null(strstr(out, "s3cret"));
+    assert_non_null(strstr(out, "\"password\": \"***\""));
+    assert_non_null(strstr(out, "\"password_file\": \"redis.pass\""));
+    free(out);
+
+    /* the environment wins over the file */
+    setenv("LGW_REDIS_PASSWORD", "from-the-env", 1);
+    assert_int_equal(load_text("{\"redis\": {\"password_file\": \"redis.pass\"}}"), 0);
+    assert_string_equal(cfg.redis.password, "from-the-env");
+    unsetenv("LGW_REDIS_PASSWORD");
+
+    snprintf(text, sizeof(text), "{\"redis\": {\"password_file\": \"%s/absent.pass\"}}", tmpdir);
+    assert_load_fails(text, "redis.password_file");
+    write_file("empty.pass", "\n");
+    assert_load_fails("{\"redis\": {\"password_file\": \"empty.pass\"}}",
+                      "redis.password_file: ");
+    /* a message about the file never quotes its content */
+    write_file("long.pass", "x");
+    assert_int_equal(load_text("{\"redis\": {\"password_file\": \"long.pass\"}}"), 0);
+    assert_string_equal(cfg.redis.password, "x");
+}
+
+static void test_config__redis_sentinel__keys_and_validation(void **state)
+{
+    (void)state;
+    unsetenv("LGW_REDIS_PASSWORD");
+    assert_int_equal(load_text("{\"redis\": {\"sentinels\": [\"127.0.0.1:26379\", "
+                               "\"[::1]:26380\"], \"master_name\": \"loyalty\"}}"),
+                     0);
+    assert_int_equal(cfg.redis.n_sentinels, 2);
+    assert_string_equal(cfg.redis.sentinels[1], "[::1]:26380");
+    assert_string_equal(cfg.redis.master_name, "loyalty");
+    assert_int_equal(validate(), 0);
+
+    assert_load_fails("{\"redis\": {\"sentinels\": [\"nowhere\"]}}",
+                      "redis.sentinels[0]: expected \"host:port\"");
+    assert_int_equal(load_text("{\"redis\": {\"sentinels\": [\"127.0.0.1:26379\"]}}"), 0);
+    assert_int_equal(validate(), -EINVAL);
+    assert_non_null(strstr(err, "redis.master_name: required with redis.sentinels"));
+    assert_int_equal(load_text("{\"redis\": {\"sentinels\": [\"127.0.0.1:26379\"], "
+                               "\"master_name\": \"m\", \"cluster_nodes\": [\"127.0.0.1:7000\"]}}"),
+                     0);
+    assert_int_equal(validate(), -EINVAL);
+    assert_non_null(strstr(err, "redis.sentinels: not with redis.cluster_nodes"));
+    assert_int_equal(load_text("{\"redis\": {\"username\": \"loyaltygw\"}}"), 0);
+    assert_int_equal(validate(), -EINVAL);
+    assert_non_null(strstr(err, "redis.username: needs a password"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -675,6 +747,8 @@ int main(void)
         T(test_config__validate__earning_beyond_ledger_bound),
         T(test_config__validate__redis_needs_an_address),
         T(test_config__loyalty_document__parsed_and_checked),
+        T(test_config__redis_password__from_file_env_never_printed),
+        T(test_config__redis_sentinel__keys_and_validation),
 #undef T
     };
 
