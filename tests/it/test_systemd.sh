@@ -46,7 +46,7 @@ wait_for 10 grep -q '^RELOADING=1' "$T/notify.log" && echo "ok - SIGHUP: RELOADI
 wait_for 10 sh -c "sed -n '/^RELOADING=1/,\$p' '$T/notify.log' | grep -q '^READY=1'" &&
   echo "ok - SIGHUP: READY=1 after the reload" || fail "no READY=1 after RELOADING=1: $(cat "$T/notify.log")"
 stop_gw
-grep -q '^STOPPING=1' "$T/notify.log" && echo "ok - SIGTERM: STOPPING=1" || fail "no STOPPING=1: $(cat "$T/notify.log")"
+wait_for 10 grep -q '^STOPPING=1' "$T/notify.log" && echo "ok - SIGTERM: STOPPING=1" || fail "no STOPPING=1: $(cat "$T/notify.log")"
 grep -q 'systemd watchdog: pinging every 200 ms' "$T/gw.log" && echo "ok - watchdog period logged" ||
   fail "watchdog period not in the log"
 
@@ -59,5 +59,5 @@ wait_for 10 grep -q '^READY=1' "$T/notify.log" && echo "ok - loyalty-admin: READ
 kill -TERM "$ADM_PID"
 rc=0; wait "$ADM_PID" || rc=$?
 assert_eq 0 "$rc" "loyalty-admin exits 0"
-grep -q '^STOPPING=1' "$T/notify.log" && echo "ok - loyalty-admin: STOPPING=1" || fail "admin: no STOPPING=1"
+wait_for 10 grep -q '^STOPPING=1' "$T/notify.log" && echo "ok - loyalty-admin: STOPPING=1" || fail "admin: no STOPPING=1"
 finish
