@@ -4,7 +4,8 @@
  * first two input bytes pick the status (one of the contract's, or any 100..599), the third the
  * transport error; the rest is the body. Property: the outcome is one of the four, the
  * reference and the reason are terminated within their buffers, the reason is printable ASCII
- * (it goes to logs and the refund record), and only 2xx/409 answers carry a reference.
+ * without '|' (it goes to logs and the '|'-separated refund record), and only 2xx/409 answers
+ * carry a reference.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -37,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         strnlen(r.reason, sizeof(r.reason)) == sizeof(r.reason))
         abort();
     for (const char *p = r.reason; *p; p++)
-        if (*p < 0x20 || *p > 0x7E)
+        if (*p < 0x20 || *p > 0x7E || *p == '|')
             abort();
     if (r.reference[0] && r.outcome != CAT_PROV_GRANTED && r.outcome != CAT_PROV_ALREADY)
         abort();

@@ -3,7 +3,7 @@
  * (ussd/ussd_engine.c) with the shipped menus (deploy/ussd-menus.json) and the fake subscriber
  * and catalogue of tests/unit/ussd_fake.h. Input: byte 0 picks the screen limits (from the
  * configuration's minimum up), the saved language, gifting and provider failures; then lines
- * separated by '\n': the dialled string, then the subscriber's answers (any bytes). Property:
+ * separated by '\n': the dialled string, then up to 23 answers (any bytes). Property:
  * with limits the configuration accepts and menus that passed ussd_menus_check, every step
  * returns 0 with a screen within its limit whose counted units match its text - bad input never
  * ends or breaks a dialogue. Each state is also serialised and parsed back as between answers.
@@ -46,10 +46,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     uint8_t mode;
     bool opened = false;
+    unsigned steps = 0;
 
     if (!menus && ussd_menus_load(LGW_SRC "/deploy/ussd-menus.json", &menus, err, sizeof(err)))
         abort();
-    if (size < 1 || size > 4096)
+    /* a real dialogue is a few screens: at most 24 steps (USSD_INPUT_MAX bytes an answer) */
+    if (size < 1 || size > 24 * (USSD_INPUT_MAX + 8))
         return 0;
     mode = data[0];
     ussd_config_defaults(&cfg);
@@ -72,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             .may_gift = mode & 0x10, .prefixes = prefixes, .n_prefixes = 1};
     p = (const char *)data + 1;
     end = (const char *)data + size;
-    while (p <= end) {
+    while (p <= end && steps++ < 24) {
         struct ussd_record rec;
         char text[1024];
 

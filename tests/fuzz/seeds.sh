@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 S=tests/fuzz/seeds
-rm -rf "$S"
+find "$S" -type f ! -name "regress_*" -delete 2>/dev/null || true
 mkdir -p "$S"/{smpp_pdu,event,text,ussd_dialogue,menus,catalog,giftdays,config,loyalty_table}
 mkdir -p "$S"/{voucher_csv,tzif,admin_request,prov_response}
 
@@ -79,4 +79,5 @@ printf '\x02\x00\x00{"status":"already","reference":"PRV-123"}' > "$S/prov_respo
 printf '\x05\x00\x00{"error":"unknown msisdn","code":"E42"}' > "$S/prov_response/refused_422"
 printf '\x06\x00\x00<html>bad gateway</html>' > "$S/prov_response/html_500"
 printf '\x81\x2c\x04' > "$S/prov_response/timeout_no_body"
+# regress_*: inputs that found bugs (kept by hand, not regenerated)
 echo "seeds: $(find "$S" -type f | wc -l) files in $S"
