@@ -203,6 +203,18 @@ void adm_h_session_revoke(struct adm_req *r);
  * in the user's index; then replies with the token. gen: the account's sgen. */
 void adm_session_store(struct adm_req *r, long long gen);
 
+/* The request's untrusted parts, parsed before any handler runs (pure: the fuzz target
+ * tests/fuzz/fuzz_admin_request.c drives them without a socket or Redis). */
+/* The route for method and URI path (NULL when none; *path_known says whether another method
+ * would match, for 405 rather than 404), and the path's '*' segment in arg[0..arglen). */
+const struct adm_route *adm_route_find(enum evhttp_cmd_type method, const char *path, char *arg,
+                                       size_t arglen, bool *path_known);
+/* A request body: content_type must be application/json and data[0..len) one JSON object
+ * without duplicate keys. Returns 0 with *out owned by the caller, or the HTTP status to
+ * answer (415, 400) with *field and msg[0..msglen) saying why and *out NULL. */
+int adm_body_parse(const char *content_type, const char *data, size_t len, json_t **out,
+                   const char **field, char *msg, size_t msglen);
+
 /* ---------------------------------------------------------------- adm_static.c */
 /* Opens cfg.static_dir into s->static_fd. 0 or -errno. */
 int adm_static_open_dir(struct adm_server *s, const char *dir);

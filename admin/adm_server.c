@@ -509,9 +509,56 @@ static bool route_match(const char *pattern, const char *path, char *arg, size_t
     return *p == '\0' && *s == '\0';
 }
 
+const struct adm_route *adm_route_find(enum evhttp_cmd_type method, const char *path, char *arg,
+                                       size_t arglen, bool *path_known)
+{
+    *path_known = false;
+    for (size_t i = 0; path && i < sizeof(routes) / sizeof(routes[0]); i++) {
+        char arg_buf[sizeof(((struct adm_req *)0)->arg)] = "";
+
+        if (!route_match(routes[i].pattern, path, arg_buf, sizeof(arg_buf)))
+            continue;
+        *path_known = true;
+        if (routes[i].method == method) {
+            snprintf(arg, arglen, "%s", arg_buf);
+            return &routes[i];
+        }
+    }
+    return NULL;
+}
+
 static bool method_has_body(enum evhttp_cmd_type m)
 {
     return m == EVHTTP_REQ_POST || m == EVHTTP_REQ_PUT || m == EVHTTP_REQ_PATCH;
+}
+
+int adm_body_parse(const char *content_type, const char *data, size_t len, json_t **out,
+                   const char **field, char *msg, size_t msglen)
+{
+    json_error_t jerr;
+
+    *out = NULL;
+    if (!content_type || strncasecmp(content_type, "application/json", 16) != 0) {
+        *field = "Content-Type";
+        snprintf(msg, msglen, "the body must be application/json");
+        return 415;
+    }
+    *field = "body";
+    /* Duplicate keys are refused: with two "points" keys, which one was meant is a guess. */
+    *out = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!*out) {
+        snprintf(msg, msglen, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
+        return 400;
+    }
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        snprintf(msg, msglen, "the body must be a JSON object");
+        return 400;
+    }
+    *field = NULL;
+    return 0;
 }
 
 /* Query string and JSON body, once the caller is known to be allowed. */
@@ -538,26 +585,18 @@ static void dispatch(struct adm_req *r)
     if (method_has_body(r->route->method) && len > 0) {
         const char *ct =
             evhttp_find_header(evhttp_request_get_input_headers(r->http), "Content-Type");
-        json_error_t jerr;
         const char *data = (const char *)evbuffer_pullup(in, -1);
+        const char *field = NULL;
+        char msg[256];
+        int status;
 
-        if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
-            adm_reply_error(r, 415, "Content-Type", "the body must be application/json");
-            return;
-        }
         if (!data) {
             adm_reply_error(r, 500, NULL, "out of memory");
             return;
         }
-        /* Duplicate keys are refused: with two "points" keys, which one was meant is a guess. */
-        r->body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!r->body) {
-            adm_reply_error(r, 400, "body", "malformed JSON at line %d column %d: %s", jerr.line,
-                            jerr.column, jerr.text);
-            return;
-        }
-        if (!json_is_object(r->body)) {
-            adm_reply_error(r, 400, "body", "the body must be a JSON object");
+        status = adm_body_parse(ct, data, len, &r->body, &field, msg, sizeof(msg));
+        if (status != 0) {
+            adm_reply_error(r, status, field, "%s", msg);
             return;
         }
     }
@@ -676,17 +715,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer, &peer_port);
     snprintf(r->ip, sizeof(r->ip), "%s", peer ? peer : "?");
 
-    for (size_t i = 0; path && i < sizeof(routes) / sizeof(routes[0]); i++) {
-        char arg_buf[sizeof(r->arg)] = "";
-        if (!route_match(routes[i].pattern, path, arg_buf, sizeof(arg_buf)))
-            continue;
-        path_known = true;
-        if (routes[i].method == method) {
-            r->route = &routes[i];
-            memcpy(r->arg, arg_buf, sizeof(r->arg));
-            break;
-        }
-    }
+    r->route = adm_route_find(method, path, r->arg, sizeof(r->arg), &path_known);
     if (!r->route) {
         if (path_known)
             adm_reply_error(r, 405, NULL, "method not allowed here");

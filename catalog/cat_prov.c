@@ -158,9 +158,15 @@ static void read_reference(const char *body, size_t len, struct cat_prov_result 
     if (json_is_string(ref) && word_ok(json_string_value(ref), CAT_REF_MAX - 1))
         snprintf(out->reference, sizeof(out->reference), "%s", json_string_value(ref));
     st = json_object_get(root, "status");
-    if (json_is_string(st) && strcmp(json_string_value(st), "granted") != 0)
-        snprintf(out->reason, sizeof(out->reason), "status \"%.40s\" with http %ld",
-                 json_string_value(st), out->http_status);
+    if (json_is_string(st) && strcmp(json_string_value(st), "granted") != 0) {
+        /* the provider's word goes to logs and the refund record: printable, no '|' (fuzzing
+         * found control characters and DEL copied through) */
+        char word[41];
+
+        clean_copy(word, sizeof(word), json_string_value(st), json_string_length(st));
+        snprintf(out->reason, sizeof(out->reason), "status \"%s\" with http %ld", word,
+                 out->http_status);
+    }
     json_decref(root);
 }
 

@@ -14,6 +14,7 @@ PACKAGES=(
   redis-sentinel                            # Redis HA (deploy/sentinel.conf, test_sentinel_failover)
   chromium                                  # the console's browser tests (playwright-core, npm)
   libsystemd-dev                            # sd_notify (Type=notify units) and the journal
+  clang libclang-rt-14-dev                  # fuzzing (test.sh --fuzz): libFuzzer, ASan/UBSan runtimes
 )
 
 missing=()

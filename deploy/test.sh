@@ -5,6 +5,8 @@
 #   deploy/test.sh              plain build   (build-test/)
 #   deploy/test.sh --sanitize   ASan + UBSan  (build-asan/)
 #   deploy/test.sh --valgrind   plain build, integration path under valgrind (build-test/)
+#   deploy/test.sh --fuzz       clang + libFuzzer, ASan+UBSan (build-fuzz/): every target of
+#                               tests/fuzz for LGW_FUZZ_SECONDS (30) each (tests/fuzz/run.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/setup.sh
@@ -17,8 +19,17 @@ case "$mode" in
   --sanitize)      dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DLGW_SANITIZE=ON)
                    env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1) ;;
   --valgrind)      dir=build-test; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo); env=(LGW_VALGRIND=1) ;;
-  *) echo "usage: $0 [--sanitize|--valgrind]" >&2; exit 2 ;;
+  --fuzz)          dir=build-fuzz; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLGW_FUZZ=ON) ;;
+  *) echo "usage: $0 [--sanitize|--valgrind|--fuzz]" >&2; exit 2 ;;
 esac
+
+if [ "$mode" = "--fuzz" ]; then
+  # Only the fuzz targets are built (the libraries they link, instrumented); a short bounded run
+  # of each. The long recorded runs: tests/fuzz/run.sh --runs 10000000 (tests/bench/RESULTS.md).
+  CC=clang cmake -S . -B "$dir" "${flags[@]}" >/dev/null
+  cmake --build "$dir" --target fuzz -j"$(nproc)"
+  exec tests/fuzz/run.sh --build "$dir" --time "${LGW_FUZZ_SECONDS:-30}"
+fi
 
 cmake -S . -B "$dir" "${flags[@]}" >/dev/null
 cmake --build "$dir" -j"$(nproc)"

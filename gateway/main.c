@@ -306,7 +306,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     }
     /* the USSD menu file too: ussd_menus_reload keeps the old menus when the new file is bad */
     if (a->menus && a->cfg.ussd_menus_file[0]) {
-        if (ussd_menus_reload(&a->menus, a->cfg.ussd_menus_file, err, sizeof(err)) < 0)
+        if (ussd_menus_reload(&a->menus, a->cfg.ussd_menus_file, &a->cfg.ussd, err,
+                              sizeof(err)) < 0)
             gw_log(GW_LOG_ERROR, "config", "menu reload refused, keeping the current menus: %s",
                    err);
         else
@@ -395,6 +396,19 @@ static int load_config(struct app *a, bool quiet)
                 a->cfg.loyalty.timezone);
         return -1;
     }
+    if (a->cfg.ussd_menus_file[0]) {
+        /* --check-config too: the menu file against the screen limits (ussd_menus_check) */
+        struct ussd_menus *menus = NULL;
+        int rc = ussd_menus_load(a->cfg.ussd_menus_file, &menus, err, sizeof(err));
+
+        if (rc == 0)
+            rc = ussd_menus_check(menus, &a->cfg.ussd, err, sizeof(err));
+        ussd_menus_free(menus);
+        if (rc < 0) {
+            fprintf(stderr, "loyaltygw: ussd.menus_file: %s\n", err);
+            return -1;
+        }
+    }
     (void)quiet;
     return 0;
 }
@@ -426,6 +440,9 @@ static int run(struct app *a)
         /* USSD and the SMS keywords (issue 3): subscriber traffic leaves gw_ingest through hooks */
         char err[512];
         int rc = ussd_menus_load(a->cfg.ussd_menus_file, &a->menus, err, sizeof(err));
+        /* every screen must fit the configured limits: refused here, never seen by a subscriber */
+        if (rc == 0)
+            rc = ussd_menus_check(a->menus, &a->cfg.ussd, err, sizeof(err));
         if (rc < 0) {
             gw_log(GW_LOG_ERROR, "config", "ussd.menus_file: %s", err);
             return rc;

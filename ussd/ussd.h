@@ -30,6 +30,14 @@
 #define USSD_SCREEN_GSM7_DEFAULT 182 /* GSM-7 characters on one USSD screen */
 #define USSD_SCREEN_UCS2_DEFAULT 80  /* UCS-2 characters on one USSD screen */
 #define USSD_SCREEN_MAX 1024         /* largest limit accepted, in characters of either coding */
+/* Smallest limits the configuration accepts: what the shipped menus (deploy/ussd-menus.json)
+ * need on their widest screen - the longest line shown on top of a page ("Service
+ * momentanément indisponible", 34 characters), "0 Retour" and "00 Suite", and one character of
+ * content of two units (an escaped GSM-7 character such as the euro sign). Any menu file is
+ * checked against the configured limits when it loads (ussd_menus_check), so a file with longer
+ * labels is refused at start, never discovered by a subscriber. */
+#define USSD_SCREEN_GSM7_MIN 55
+#define USSD_SCREEN_UCS2_MIN 54
 
 struct ussd_page_config {
     unsigned gsm7_limit;    /* characters per screen in GSM-7, escapes counting two (182) */
@@ -220,11 +228,13 @@ int ussd_menus_load_buffer(const char *buf, size_t len, const char *name, struct
                            char *err, size_t errlen);
 
 /*
- * Atomic reload: loads path into a fresh object; only when it is valid is *cur freed and replaced.
+ * Atomic reload: loads path into a fresh object; only when it is valid - and, when cfg is not
+ * NULL, when every screen fits cfg's limits (ussd_menus_check) - is *cur freed and replaced.
  * On error *cur is untouched and still in use (err says why). Call it from the loop thread,
  * between dialogue steps (the engine keeps no pointer into menus across calls).
  */
-int ussd_menus_reload(struct ussd_menus **cur, const char *path, char *err, size_t errlen);
+int ussd_menus_reload(struct ussd_menus **cur, const char *path, const struct ussd_config *cfg,
+                      char *err, size_t errlen);
 
 void ussd_menus_free(struct ussd_menus *menus);
 
@@ -433,6 +443,18 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
  */
 int ussd_engine_show(const struct ussd_env *env, const struct ussd_state *st,
                      struct ussd_reply *out);
+
+/*
+ * Checks at load time that every screen of every language of menus can be laid out at the
+ * limits of cfg: the error line, "0 Back", "00 More" and one character of content (the widest:
+ * two units) must fit one page, in GSM-7 at gsm7_limit and in UCS-2 at ucs2_limit (any screen
+ * may turn UCS-2 because of a catalogue name). Without this check a limit too small for the
+ * menu file's labels would make ussd_engine_open/answer fail with -EINVAL in front of a
+ * subscriber. Returns 0; -EINVAL with err naming the language, the node and the limit
+ * ("menus.fa.root: a screen with the error line does not fit ussd.ucs2_limit 36: ...").
+ */
+int ussd_menus_check(const struct ussd_menus *menus, const struct ussd_config *cfg, char *err,
+                     size_t errlen);
 
 /*
  * Expands the SMS text `name` ("balance") of the menu file's optional "sms" section in language

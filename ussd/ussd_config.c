@@ -76,11 +76,12 @@ int ussd_config_check(const struct ussd_config *cfg, char *err, size_t errlen)
         return fail(err, errlen, "t_total_ms: t_answer_ms..3600000");
     if (cfg->t_end_ms < 1000 || cfg->t_end_ms > 3600000)
         return fail(err, errlen, "t_end_ms: 1000..3600000");
-    /* below 20 characters a screen cannot hold an error line, one option and the navigation */
-    if (cfg->gsm7_limit < 20 || cfg->gsm7_limit > USSD_SCREEN_MAX)
-        return fail(err, errlen, "gsm7_limit: 20..%d", USSD_SCREEN_MAX);
-    if (cfg->ucs2_limit < 20 || cfg->ucs2_limit > USSD_SCREEN_MAX)
-        return fail(err, errlen, "ucs2_limit: 20..%d", USSD_SCREEN_MAX);
+    /* below these a screen cannot hold the error line, the navigation and one character (ussd.h);
+     * the menu file is checked against the actual limits when it loads (ussd_menus_check) */
+    if (cfg->gsm7_limit < USSD_SCREEN_GSM7_MIN || cfg->gsm7_limit > USSD_SCREEN_MAX)
+        return fail(err, errlen, "gsm7_limit: %d..%d", USSD_SCREEN_GSM7_MIN, USSD_SCREEN_MAX);
+    if (cfg->ucs2_limit < USSD_SCREEN_UCS2_MIN || cfg->ucs2_limit > USSD_SCREEN_MAX)
+        return fail(err, errlen, "ucs2_limit: %d..%d", USSD_SCREEN_UCS2_MIN, USSD_SCREEN_MAX);
     return 0;
 }
 

@@ -503,6 +503,23 @@ static int build_screen(struct step *s, size_t ni, struct screen *sc)
     return rc;
 }
 
+/* The paginator's settings for node n in language l: one place, so that the load-time check
+ * (ussd_menus_check) lays out exactly what render() will. */
+static void page_config(const struct ussd_config *cfg, const struct menu_lang *l,
+                        const struct menu_node *n, const char *header, struct ussd_page_config *pc)
+{
+    ussd_page_config_defaults(pc);
+    pc->gsm7_limit = cfg->gsm7_limit;
+    pc->ucs2_limit = cfg->ucs2_limit;
+    pc->text = cfg->text;
+    pc->more_label = l->more;
+    pc->back_label = l->back;
+    pc->bidi_marks = cfg->bidi_marks && l->rtl;
+    pc->header = header;
+    /* a confirmation says "2 No" already: no "0 Back" line there ("0" still works) */
+    pc->first_back = n->back >= 0 && !n->end && n->kind != MENU_KIND_CONFIRM;
+}
+
 /* Paginates node ni and fills *out with page st.page (clamped), with header when not NULL. */
 static int render(struct step *s, size_t ni, const char *header, struct ussd_reply *out)
 {
@@ -519,16 +536,7 @@ static int render(struct step *s, size_t ni, const char *header, struct ussd_rep
     rc = build_screen(s, ni, &sc);
     if (rc < 0)
         goto out;
-    ussd_page_config_defaults(&pc);
-    pc.gsm7_limit = cfg->gsm7_limit;
-    pc.ucs2_limit = cfg->ucs2_limit;
-    pc.text = cfg->text;
-    pc.more_label = l->more;
-    pc.back_label = l->back;
-    pc.bidi_marks = cfg->bidi_marks && l->rtl;
-    pc.header = header;
-    /* a confirmation says "2 No" already: no "0 Back" line there ("0" still works) */
-    pc.first_back = n->back >= 0 && !n->end && n->kind != MENU_KIND_CONFIRM;
+    page_config(cfg, l, n, header, &pc);
     rc = ussd_pages_new(&pc, sc.body.p ? sc.body.p : "", (const char *const *)sc.opt, sc.nopt,
                         &pages);
     if (rc < 0)
@@ -1108,5 +1116,84 @@ int ussd_engine_text(const struct ussd_env *env, const char *lang, const char *n
 out:
     tb_free(&t);
     step_free(&s);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- load-time layout check */
+
+/*
+ * Content can always be cut (a word, then a character, moves to the next page), so what decides
+ * whether a screen can be laid out at all is its fixed part: the error line on top, "0 Back" and
+ * "00 More" at the bottom, and room for one character of content - the widest one, since an
+ * item name or a history line may hold it. The probe bodies below are long enough to need a
+ * first, a middle and a last page, in each coding a screen of this language can take: GSM-7 when
+ * its labels fit the GSM alphabet (probe: the euro sign, two septets), and UCS-2 always, since
+ * one character of content (a name from the catalogue) switches a whole screen to UCS-2 (probe:
+ * a non-BMP character, two 16-bit units, unless non-BMP is replaced by one unit).
+ */
+int ussd_menus_check(const struct ussd_menus *m, const struct ussd_config *cfg, char *err,
+                     size_t errlen)
+{
+    /* the euro sign (GSM-7 escape: two septets); U+1F381 (UCS-2: two units with surrogates) */
+    static const char *const probe_cp[] = {"\xE2\x82\xAC", "\xF0\x9F\x8E\x81"};
+    static char probe[2][4 * (2 * USSD_SCREEN_MAX + 4) + 1];
+    int rc = 0;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (!m || !cfg || cfg->gsm7_limit > USSD_SCREEN_MAX || cfg->ucs2_limit > USSD_SCREEN_MAX)
+        return -EINVAL;
+    for (size_t k = 0; k < 2; k++) {
+        /* more than two pages of content at whichever limit applies: a first, a middle (back and
+         * more) and a last page are laid out */
+        size_t nchar = 2 * (k == 0 ? cfg->gsm7_limit : cfg->ucs2_limit) + 4;
+        size_t w = strlen(probe_cp[k]);
+
+        for (size_t i = 0; i < nchar; i++)
+            memcpy(probe[k] + i * w, probe_cp[k], w);
+        probe[k][nchar * w] = '\0';
+    }
+    for (size_t li = 0; rc == 0 && li < m->nlang; li++) {
+        const struct menu_lang *l = &m->lang[li];
+        const char *headers[] = {NULL, l->invalid, l->unavailable};
+
+        /* a node changes the layout only by whether its first page has the back line: lay out
+         * each variant once, named after the first node that has it */
+        for (int fb = 0; rc == 0 && fb < 2; fb++) {
+            struct ussd_page_config pc;
+            size_t ni;
+
+            for (ni = 0; ni < m->nnode; ni++) {
+                page_config(cfg, l, &m->node[ni], NULL, &pc);
+                if (pc.first_back == (fb == 1))
+                    break;
+            }
+            if (ni == m->nnode)
+                continue;
+            for (size_t h = 0; rc == 0 && h < sizeof(headers) / sizeof(headers[0]); h++) {
+                for (size_t k = 0; rc == 0 && k < 2; k++) {
+                    struct ussd_pages *pages = NULL;
+
+                    page_config(cfg, l, &m->node[ni], headers[h], &pc);
+                    rc = ussd_pages_new(&pc, probe[k], NULL, 0, &pages);
+                    ussd_pages_free(pages);
+                    if (rc == -EINVAL && err && errlen) {
+                        /* the coding the paginator chose: GSM-7 only if every line fits it */
+                        bool gsm7 = k == 0 && smpp_text_gsm7_len(l->more, strlen(l->more)) >= 0 &&
+                                    smpp_text_gsm7_len(l->back, strlen(l->back)) >= 0 &&
+                                    (!headers[h] ||
+                                     smpp_text_gsm7_len(headers[h], strlen(headers[h])) >= 0);
+
+                        snprintf(err, errlen,
+                                 "menus.%s.%s: a screen%s does not fit %s %u: its navigation "
+                                 "lines and one character of content need more",
+                                 l->code, m->node[ni].id, headers[h] ? " with the error line" : "",
+                                 gsm7 ? "ussd.gsm7_limit" : "ussd.ucs2_limit",
+                                 gsm7 ? cfg->gsm7_limit : cfg->ucs2_limit);
+                    }
+                }
+            }
+        }
+    }
     return rc;
 }

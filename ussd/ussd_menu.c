@@ -1006,7 +1006,8 @@ int ussd_menus_load(const char *path, struct ussd_menus **out, char *err, size_t
     return build(doc, path, out, err, errlen);
 }
 
-int ussd_menus_reload(struct ussd_menus **cur, const char *path, char *err, size_t errlen)
+int ussd_menus_reload(struct ussd_menus **cur, const char *path, const struct ussd_config *cfg,
+                      char *err, size_t errlen)
 {
     struct ussd_menus *fresh = NULL;
     int rc;
@@ -1014,8 +1015,12 @@ int ussd_menus_reload(struct ussd_menus **cur, const char *path, char *err, size
     if (!cur)
         return -EINVAL;
     rc = ussd_menus_load(path, &fresh, err, errlen);
-    if (rc < 0)
+    if (rc == 0 && cfg)
+        rc = ussd_menus_check(fresh, cfg, err, errlen);
+    if (rc < 0) {
+        ussd_menus_free(fresh);
         return rc; /* the old menus stay in use */
+    }
     ussd_menus_free(*cur);
     *cur = fresh;
     return 0;

@@ -147,6 +147,23 @@ static void test_prov__409__already_granted_is_delivered(void **state)
     assert_int_equal(r.outcome, CAT_PROV_ALREADY);
 }
 
+/* Found by tests/fuzz/fuzz_prov_response (seed regress_status_del): the provider's "status" word
+ * was copied raw into the reason, which goes to logs and the '|'-separated refund record. */
+static void test_prov__hostile_status_word__reason_printable_without_separator(void **state)
+{
+    struct cat_prov_result r;
+
+    (void)state;
+    r = classify(0, 409, "{\"status\":\"al\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f"
+                         "eady\",\"reference\":\"PRV-123\"}");
+    assert_int_equal(r.outcome, CAT_PROV_ALREADY);
+    assert_string_equal(r.reference, "PRV-123");
+    assert_string_equal(r.reason, "status \"al???????????eady\" with http 409");
+    r = classify(0, 200, "{\"status\":\"ok\\n|x|\\u0001\",\"reference\":\"R1\"}");
+    assert_int_equal(r.outcome, CAT_PROV_GRANTED);
+    assert_string_equal(r.reason, "status \"ok??x??\" with http 200");
+}
+
 static void test_prov__400_404_422__permanent_with_the_reason(void **state)
 {
     static const long codes[] = {400, 404, 422};
@@ -252,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_prov__200_and_201__granted_with_the_reference),
         cmocka_unit_test(test_prov__granted_with_unreadable_body__still_granted_without_reference),
         cmocka_unit_test(test_prov__409__already_granted_is_delivered),
+        cmocka_unit_test(test_prov__hostile_status_word__reason_printable_without_separator),
         cmocka_unit_test(test_prov__400_404_422__permanent_with_the_reason),
         cmocka_unit_test(test_prov__5xx__temporary),
         cmocka_unit_test(test_prov__timeout_refused_and_other_transport_errors__temporary),

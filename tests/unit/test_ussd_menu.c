@@ -326,7 +326,7 @@ static void test_menu__reload__keeps_old_on_error_swaps_on_success(void **state)
     /* semantic error: the old menus stay in place and usable */
     json_object_set_new(at(doc, "menus.fr.points"), "text", json_string("{pointz}"));
     write_file(path, doc);
-    assert_int_equal(ussd_menus_reload(&m, path, err, sizeof(err)), -EINVAL);
+    assert_int_equal(ussd_menus_reload(&m, path, NULL, err, sizeof(err)), -EINVAL);
     assert_ptr_equal(m, before);
     assert_non_null(strstr(err, ": menus.fr.points.text: unknown placeholder {pointz}"));
     assert_string_equal(ussd_menus_default_lang(m), "fr");
@@ -336,13 +336,13 @@ static void test_menu__reload__keeps_old_on_error_swaps_on_success(void **state)
     assert_non_null(f);
     fputs("{\n\"version\": 1,\n,\n}", f);
     fclose(f);
-    assert_int_equal(ussd_menus_reload(&m, path, err, sizeof(err)), -EINVAL);
+    assert_int_equal(ussd_menus_reload(&m, path, NULL, err, sizeof(err)), -EINVAL);
     assert_ptr_equal(m, before);
     assert_non_null(strstr(err, ":3:"));
 
     /* missing file: the same */
     unlink(path);
-    assert_int_equal(ussd_menus_reload(&m, path, err, sizeof(err)), -ENOENT);
+    assert_int_equal(ussd_menus_reload(&m, path, NULL, err, sizeof(err)), -ENOENT);
     assert_ptr_equal(m, before);
 
     /* a valid new file replaces the old one */
@@ -350,7 +350,7 @@ static void test_menu__reload__keeps_old_on_error_swaps_on_success(void **state)
     doc = shipped();
     json_object_set_new(doc, "default_language", json_string("ar"));
     write_file(path, doc);
-    assert_int_equal(ussd_menus_reload(&m, path, err, sizeof(err)), 0);
+    assert_int_equal(ussd_menus_reload(&m, path, NULL, err, sizeof(err)), 0);
     assert_string_equal(ussd_menus_default_lang(m), "ar");
 
     json_decref(doc);

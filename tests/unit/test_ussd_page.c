@@ -544,8 +544,8 @@ static const char *const word_pool[] = {
     "کارت",
     "😀",
     "étç",
-    "x\xff"
-    "y",
+    ("x\xff"
+     "y"),
 };
 #define GSM_POOL_N 12
 #define WORD_POOL_N (sizeof(word_pool) / sizeof(word_pool[0]))

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Regenerates the committed seed corpora tests/fuzz/seeds/<target>/ from the project's own
+# vectors and sample files (tests/vectors/*.hex, deploy/*.json, deploy/sample-day.events,
+# deploy/vouchers-sample.csv, the system's zoneinfo) plus a few hand-written inputs. The seeds
+# are the starting points only; the corpora libFuzzer grows live outside the tree (run.sh).
+# Needs perl and jq (both installed by deploy/setup.sh's dependencies).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+S=tests/fuzz/seeds
+find "$S" -type f ! -name "regress_*" -delete 2>/dev/null || true
+mkdir -p "$S"/{smpp_pdu,event,text,ussd_dialogue,menus,catalog,giftdays,config,loyalty_table}
+mkdir -p "$S"/{voucher_csv,tzif,admin_request,prov_response}
+
+# SMPP: every hex vector as the octets it describes ('#' comments, any whitespace)
+for f in tests/vectors/*.hex; do
+  perl -ne 's/#.*//; s/\s+//g; print pack("H*", $_)' "$f" > "$S/smpp_pdu/$(basename "$f" .hex)"
+done
+
+# Events: the sample day, dated the day before the target's fixed "now" (2026-11-25T12:00Z)
+n=0
+grep -v '^#' deploy/sample-day.events | grep -v '^$' | sed 's/DAY/2026-11-24/g' | head -12 |
+  while IFS= read -r line; do
+    n=$((n + 1)); printf '%s' "$line" > "$S/event/sample_$n"
+  done
+printf 'REVERSAL ref=OCS-R-1 msisdn=212612345678 orig=OCS-2026-11-24-0000001 at=2026-11-24T09:00:00Z' \
+  > "$S/event/reversal"
+printf 'BILL ref=B-1 msisdn=+212612345678 amount=199.99 currency=MAD period=2026-10 at=2026-11-24T10:00:00+01:00 x=y' \
+  > "$S/event/bill_offset_unknown_key"
+
+# Text: mode byte (bit 0 surrogates, bit 1 U+FFFD replacement, bits 2-3 direction), then data
+printf '\x00Hello {world} 5\xe2\x82\xac [x] ~\\|^' > "$S/text/utf8_gsm7_escapes"
+printf '\x01\xd9\x86\xd9\x82\xd8\xa7\xd8\xb7\xd9\x83 \xf0\x9f\x8e\x81 \xc3\xa9' > "$S/text/utf8_ucs2_emoji"
+printf '\x02\xe2\x82\xac%.0s' $(seq 1 100) > "$S/text/utf8_long_escapes_split"
+printf '\x04\x00Hello\x1b\x65 @\x7f' > "$S/text/wire_gsm7"
+printf '\x04\x08\x06\x46\x06\x42\xd8\x3c\xdf\x81\x00' > "$S/text/wire_ucs2_pair"
+printf '\x08\x03caf\xe9' > "$S/text/wire_latin1_then_utf8"
+
+# USSD dialogues: mode byte (limits, bidi, language, gifting, providers), dialled, answers
+printf '\x00*555#\n1\n0\n2\n0\n3\n1\n1\n1\n1' > "$S/ussd_dialogue/fr_min_limits_catalogue"
+printf '\x0d*555#\n3\n3\n00\n00\n0\n1\n1' > "$S/ussd_dialogue/ar_bidi_long_list"
+printf '\x1b*555*2*7#\n2\n212698765432\n1' > "$S/ussd_dialogue/en_gift"
+printf '\x21*555*1#\nx\n#\n 00 \n9999999999' > "$S/ussd_dialogue/fa_bad_input"
+printf '\x83*555#\n4\n2\n3\n1' > "$S/ussd_dialogue/items_down_language"
+
+# JSON documents: the shipped ones
+cp deploy/ussd-menus.json "$S/menus/shipped.json"
+cp deploy/catalog.json "$S/catalog/shipped.json"
+cp deploy/giftdays.json "$S/giftdays/shipped.json"
+cp deploy/loyalty-table.json "$S/loyalty_table/shipped.json"
+cp deploy/loyaltygw.json "$S/config/shipped_names_table.json"
+jq --slurpfile t deploy/loyalty-table.json '.loyalty = $t[0]' deploy/loyaltygw.json \
+  > "$S/config/shipped_inline_table.json"
+printf '{"ussd": {"gsm7_limit": 55, "ucs2_limit": 54}, "smpp": {"window": 0}}' > "$S/config/bounds"
+
+# Voucher pools
+cp deploy/vouchers-sample.csv "$S/voucher_csv/sample.csv"
+printf '\xef\xbb\xbfcode\r\n# comment\r\nABCD-1234\r\n\r\nWXYZ-9876,\r\n' > "$S/voucher_csv/bom_crlf"
+printf 'code,expiry\nAAAA,2020-01-01\nAAAA,2027-02-29\n' > "$S/voucher_csv/expired_duplicate"
+
+# TZif: a few real zones (public domain tz database)
+for z in Africa/Casablanca Europe/Paris Asia/Tehran America/Sao_Paulo UTC; do
+  cp "/usr/share/zoneinfo/$z" "$S/tzif/$(echo "$z" | tr / _)"
+done
+
+# Admin API requests: "<METHOD> <target>\n<Content-Type>\n<Authorization>\n\n<body>"
+printf 'POST /api/login\napplication/json\n\n\n{"user":"mia","password":"secret words"}' \
+  > "$S/admin_request/login"
+printf 'POST /api/subscribers/212612345678/adjust\napplication/json\nBearer %064d\n\n{"points":50,"reason":"goodwill","request_id":"T-1"}' 0 \
+  > "$S/admin_request/adjust"
+printf 'GET /api/deadletters?count=20&before=1700000000000-0&format=csv\n\nBearer abc\n\n' \
+  > "$S/admin_request/deadletters_query"
+printf 'PUT /api/catalog\napplication/json; charset=utf-8\nBearer x\n\n{"version":3,"document":{"a":1,"a":2}}' \
+  > "$S/admin_request/put_duplicate_keys"
+printf 'PATCH /api/catalog/items/DATA_1GB\ntext/plain\n\n\n[1,2]' > "$S/admin_request/patch_wrong_type"
+
+# Provisioning answers: status selector, status low byte, transport error, body
+printf '\x00\x00\x00{"status":"granted","reference":"PRV-123"}' > "$S/prov_response/granted"
+printf '\x02\x00\x00{"status":"already","reference":"PRV-123"}' > "$S/prov_response/already_409"
+printf '\x05\x00\x00{"error":"unknown msisdn","code":"E42"}' > "$S/prov_response/refused_422"
+printf '\x06\x00\x00<html>bad gateway</html>' > "$S/prov_response/html_500"
+printf '\x81\x2c\x04' > "$S/prov_response/timeout_no_body"
+# regress_*: inputs that found bugs (kept by hand, not regenerated)
+echo "seeds: $(find "$S" -type f | wc -l) files in $S"
