@@ -28,6 +28,9 @@ static const char *const none[] = {NULL};
 static const struct list_kind dlq_kind = {ADM_DLQ_KEY, "deadletters.csv", dlq_fields, none};
 static const struct list_kind audit_kind = {ADM_KEY_AUDIT, "audit.csv", audit_fields, audit_json};
 
+/* Fields of a dead letter that may hold a subscriber's number: the raw event or PDU, the reason. */
+static const char *const dlq_private[] = {"raw", "reason", NULL};
+
 static const char *entry_field(const struct redisReply *kv, const char *name)
 {
     for (size_t i = 0; i + 1 < kv->elements; i += 2) {
@@ -45,6 +48,22 @@ static bool in_list(const char *const *list, const char *s)
             return true;
     }
     return false;
+}
+
+/* The value shown for one field: as stored, or, for a role that may not see subscriber data, a
+ * masked heap copy returned in *tmp too (the caller frees *tmp; NULL when nothing was copied). */
+static const char *shown(struct adm_req *r, const struct list_kind *k, const char *name,
+                         const char *v, char **tmp)
+{
+    *tmp = NULL;
+    if (!v || k != &dlq_kind || (r->role & ADM_ROLES_SUBSCRIBER_DATA) ||
+        !in_list(dlq_private, name))
+        return v;
+    *tmp = strdup(v);
+    if (!*tmp)
+        return "";
+    adm_mask_numbers(*tmp);
+    return *tmp;
 }
 
 static void list_reply(struct adm_req *r, const struct redisReply *reply)
@@ -81,15 +100,20 @@ static void list_reply(struct adm_req *r, const struct redisReply *reply)
         if (csv) {
             adm_csv_text(csv, id);
             for (size_t f = 0; k->fields[f]; f++) {
+                char *tmp;
                 evbuffer_add(csv, ",", 1);
-                adm_csv_text(csv, entry_field(e->element[1], k->fields[f]));
+                adm_csv_text(
+                    csv, shown(r, k, k->fields[f], entry_field(e->element[1], k->fields[f]), &tmp));
+                free(tmp);
             }
             evbuffer_add(csv, "\r\n", 2);
             continue;
         }
         json_t *o = json_pack("{s:s}", "id", id);
         for (size_t f = 0; k->fields[f]; f++) {
-            const char *v = entry_field(e->element[1], k->fields[f]);
+            char *tmp;
+            const char *v =
+                shown(r, k, k->fields[f], entry_field(e->element[1], k->fields[f]), &tmp);
             json_t *jv = NULL;
             if (!v) {
                 jv = json_null();
@@ -99,6 +123,7 @@ static void list_reply(struct adm_req *r, const struct redisReply *reply)
                 jv = json_loads(v, JSON_DECODE_ANY, NULL);
             }
             json_object_set_new(o, k->fields[f], jv ? jv : json_string(v));
+            free(tmp);
         }
         json_array_append_new(items, o);
     }

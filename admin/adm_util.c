@@ -157,3 +157,62 @@ int adm_csv_int(struct evbuffer *buf, int64_t v)
 {
     return evbuffer_add_printf(buf, "%" PRId64, v) < 0 ? -ENOMEM : 0;
 }
+
+/* A run is digits joined by nothing or by "\x00" (the escaped high byte of a UCS-2 digit, as
+ * gw_escape writes a dead letter's raw bytes): returns the length of that escape at s, or 0. */
+static size_t nul_escape_len(const char *s)
+{
+    return strncmp(s, "\\x00", 4) == 0 ? 4 : 0;
+}
+
+size_t adm_mask_numbers(char *s)
+{
+    size_t masked = 0, i = 0;
+
+    if (!s)
+        return 0;
+    while (s[i]) {
+        if (s[i] == '\\' && s[i + 1] == 'x' && s[i + 2] && s[i + 3]) {
+            i += 4; /* an escaped byte: its hex digits are not a number */
+            continue;
+        }
+        if (s[i] == '0' && s[i + 1] == 'x') {
+            i += 2; /* 0x0000010b: a command id or status, in hex */
+            while ((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+                   (s[i] >= 'A' && s[i] <= 'F'))
+                i++;
+            continue;
+        }
+        if (s[i] < '0' || s[i] > '9') {
+            i++;
+            continue;
+        }
+        /* First pass: the run's extent and its digit count. */
+        size_t start = i, digits = 0, end = i;
+        for (;;) {
+            if (s[end] >= '0' && s[end] <= '9') {
+                digits++;
+                end++;
+            } else if (nul_escape_len(s + end) && s[end + 4] >= '0' && s[end + 4] <= '9') {
+                end += 4;
+            } else {
+                break;
+            }
+        }
+        /* Second pass: every digit but the last ADM_MASK_KEEP becomes '*'. */
+        if (digits >= ADM_MASK_MIN_DIGITS) {
+            size_t hide = digits - ADM_MASK_KEEP;
+            for (size_t k = start; k < end && hide > 0; k++) {
+                if (s[k] >= '0' && s[k] <= '9') {
+                    s[k] = '*';
+                    hide--;
+                } else {
+                    k += 3; /* "\x00": its own "00" are not the subscriber's digits */
+                }
+            }
+            masked++;
+        }
+        i = end;
+    }
+    return masked;
+}

@@ -14,6 +14,8 @@
  *   adm:user:<name>    hash   hash (crypt(3) yescrypt), role, created (unix ms)
  *   adm:sess:<token>   string the user name; TTL = the session lifetime
  *   adm:rl:login:<ip>  string login attempts in the current minute (per-IP rate limit)
+ *   adm:rl:acct:{<user>}:n     string failed logins of one account in its window
+ *   adm:rl:acct:{<user>}:lock  string set while the account's logins are locked (TTL)
  *   adm:{adm}:audit    stream append-only: at, who, role, ip, what, target, before, after, req
  *   cfg:{adm}:giftdays hash   doc (JSON text), version (counter), at, by
  *   cfg:{adm}:catalog  hash   the same for the catalogue
@@ -55,7 +57,12 @@ struct adm_config {
     uint16_t listen_port;            /* default 8081; 0 = any free port (tests) */
     uint32_t session_ttl_s;          /* default 3600 */
     uint32_t login_per_min;          /* login attempts per client IP per minute, default 10 */
+    uint32_t account_fails;          /* failed logins of one account that lock it, default 5 */
+    uint32_t account_window_s;       /* ... counted over this window from the first, default 900 */
+    uint32_t account_lock_s;         /* how long the account's logins stay locked, default 900 */
     uint32_t max_body;               /* request body limit in bytes, default 65536 (then 413) */
+    uint32_t max_conns;              /* open client connections at most, default 64 (then 503) */
+    uint32_t request_timeout_s;      /* a request's head and body arrive within it, default 10 */
     uint32_t history_len;            /* the gateway's ledger.history_len (entries kept) */
     uint32_t ref_retention_days;     /* the gateway's ledger.ref_retention_days (request ids) */
     uint32_t page_max;               /* largest page of a list endpoint, default 500 */
@@ -124,6 +131,14 @@ int adm_history_parse(char *buf, struct adm_history_entry *out);
 struct evbuffer;
 int adm_csv_text(struct evbuffer *buf, const char *text);
 int adm_csv_int(struct evbuffer *buf, int64_t v);
+
+/* Masks, in place, every phone number in a text shown to a role that may not see subscriber
+ * data: a run of ADM_MASK_MIN_DIGITS or more digits (digits joined by "\x00" escapes count as one
+ * run: UCS-2 text in a dead letter's escaped raw bytes) keeps its last ADM_MASK_KEEP digits, the
+ * others become '*'. The length never changes. Returns the number of runs masked. */
+#define ADM_MASK_MIN_DIGITS 6
+#define ADM_MASK_KEEP 4
+size_t adm_mask_numbers(char *s);
 
 /* The web console's static files (adm_static.c). Maps a URL path (raw, as received) to a file
  * name relative to the static directory: "/" -> "index.html"; otherwise 1..ADM_STATIC_DEPTH

@@ -41,22 +41,31 @@ struct app {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: loyalty-admin [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
-            "                     [--session-ttl S] [--login-per-min N] [--max-body BYTES]\n"
-            "                     [--static DIR]\n"
-            "       loyalty-admin [--config FILE] --add-user NAME --role ROLE   < password\n"
-            "  --config FILE        the gateway's configuration (Redis, tiers, zone, ledger)\n"
-            "  --listen HOST:PORT   admin API address (default 127.0.0.1:8081; port 0 = any)\n"
-            "  --port-file FILE     write the bound port there once listening\n"
-            "  --session-ttl S      session lifetime, 60..86400 (default 3600)\n"
-            "  --login-per-min N    login attempts per client IP per minute, 1..1000 (default 10)\n"
-            "  --max-body BYTES     request body limit, 1024..4194304 (default 65536)\n"
-            "  --static DIR         serve the web console's files from DIR (admin/web) at /\n"
-            "  --add-user NAME      create or reset a staff account; the password (>= %d\n"
-            "                       characters) is read from the first line of stdin\n"
-            "  --role ROLE          marketing | care | auditor\n",
-            ADM_PASSWORD_MIN);
+    fprintf(
+        out,
+        "usage: loyalty-admin [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
+        "                     [--session-ttl S] [--login-per-min N] [--max-body BYTES]\n"
+        "                     [--account-fails N] [--account-window S] [--account-lock S]\n"
+        "                     [--max-conns N] [--request-timeout S] [--static DIR]\n"
+        "       loyalty-admin [--config FILE] --add-user NAME --role ROLE   < password\n"
+        "  --config FILE        the gateway's configuration (Redis, tiers, zone, ledger)\n"
+        "  --listen HOST:PORT   admin API address (default 127.0.0.1:8081; port 0 = any)\n"
+        "  --port-file FILE     write the bound port there once listening\n"
+        "  --session-ttl S      session lifetime, 60..86400 (default 3600)\n"
+        "  --login-per-min N    login attempts per client IP per minute, 1..1000 (default 10)\n"
+        "  --max-body BYTES     request body limit, 1024..4194304 (default 65536)\n"
+        "  --account-fails N    failed logins of one account that lock its logins, 1..1000\n"
+        "                       (default 5), counted over --account-window S (default 900)\n"
+        "  --account-lock S     how long a locked account stays locked, 1..86400 (default 900)\n"
+        "  --max-conns N        open client connections at most, 1..10000 (default 64);\n"
+        "                       beyond it new ones are answered 503 and closed\n"
+        "  --request-timeout S  a request must arrive whole within S seconds, 1..600\n"
+        "                       (default 10); slower clients are disconnected\n"
+        "  --static DIR         serve the web console's files from DIR (admin/web) at /\n"
+        "  --add-user NAME      create or reset a staff account; the password (>= %d\n"
+        "                       characters) is read from the first line of stdin\n"
+        "  --role ROLE          marketing | care | auditor\n",
+        ADM_PASSWORD_MIN);
 }
 
 /* Numeric options, declared once with their bounds. */
@@ -239,6 +248,11 @@ int main(int argc, char **argv)
                                          {"session-ttl", required_argument, NULL, 't'},
                                          {"login-per-min", required_argument, NULL, 'r'},
                                          {"max-body", required_argument, NULL, 'b'},
+                                         {"account-fails", required_argument, NULL, 'F'},
+                                         {"account-window", required_argument, NULL, 'W'},
+                                         {"account-lock", required_argument, NULL, 'L'},
+                                         {"max-conns", required_argument, NULL, 'C'},
+                                         {"request-timeout", required_argument, NULL, 'T'},
                                          {"add-user", required_argument, NULL, 'u'},
                                          {"role", required_argument, NULL, 'R'},
                                          {"static", required_argument, NULL, 's'},
@@ -274,6 +288,21 @@ int main(int argc, char **argv)
             break;
         case 'b':
             bad = parse_bounded("--max-body", optarg, 1024, 4194304, &cfg.max_body);
+            break;
+        case 'F':
+            bad = parse_bounded("--account-fails", optarg, 1, 1000, &cfg.account_fails);
+            break;
+        case 'W':
+            bad = parse_bounded("--account-window", optarg, 1, 86400, &cfg.account_window_s);
+            break;
+        case 'L':
+            bad = parse_bounded("--account-lock", optarg, 1, 86400, &cfg.account_lock_s);
+            break;
+        case 'C':
+            bad = parse_bounded("--max-conns", optarg, 1, 10000, &cfg.max_conns);
+            break;
+        case 'T':
+            bad = parse_bounded("--request-timeout", optarg, 1, 600, &cfg.request_timeout_s);
             break;
         case 'u':
             new_user = optarg;

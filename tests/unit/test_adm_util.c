@@ -141,6 +141,26 @@ static void test_csv__quotes_and_formula_guard(void **state)
     free(s);
 }
 
+static void test_mask__numbers_in_dead_letters__last_four_only(void **state)
+{
+    char plain[] = "TOPUP|212612345678|50|r1";
+    char ucs2[] = "\\x002\\x001\\x002\\x006\\x001\\x002\\x003\\x004\\x005\\x006";
+    char both[] = "from 212600000001 to +212611112222; code 1234, ref 20261207";
+    char none[] = "pdu refused with ESME_RINVCMDID: 0x00000109";
+
+    (void)state;
+    assert_int_equal(1, adm_mask_numbers(plain));
+    assert_string_equal("TOPUP|********5678|50|r1", plain);
+    /* escaped UCS-2 "2126123456": the digits between the \x00 escapes are one number */
+    assert_int_equal(1, adm_mask_numbers(ucs2));
+    assert_string_equal("\\x00*\\x00*\\x00*\\x00*\\x00*\\x00*\\x003\\x004\\x005\\x006", ucs2);
+    assert_int_equal(3, adm_mask_numbers(both));
+    assert_string_equal("from ********0001 to +********2222; code 1234, ref ****1207", both);
+    assert_int_equal(0, adm_mask_numbers(none)); /* "00000109": eight digits after "0x" */
+    assert_string_equal("pdu refused with ESME_RINVCMDID: 0x00000109", none);
+    assert_int_equal(0, adm_mask_numbers(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_validators__client_input),
         cmocka_unit_test(test_history__note_with_bars__kept_whole),
         cmocka_unit_test(test_csv__quotes_and_formula_guard),
+        cmocka_unit_test(test_mask__numbers_in_dead_letters__last_four_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
