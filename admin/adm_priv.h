@@ -39,7 +39,10 @@ struct crypt_data;
 #define ADM_KEY_ACCT_LOCK "adm:rl:acct:{%s}:lock"
 #define ADM_KEY_GIFTDAYS "cfg:{adm}:giftdays"
 #define ADM_KEY_CATALOG "cfg:{adm}:catalog"
-#define ADM_DLQ_KEY "lg:dlq"
+/* The gateways' two dead-letter streams (gw_ledger.c), each capped on its own so that a flood of
+ * refused PDUs never trims a refused event out: the console reads and merges both. */
+#define ADM_DLQ_KEY_EVENT "lg:dlq:event"
+#define ADM_DLQ_KEY_PDU "lg:dlq:pdu"
 /* The roles that may see subscriber identity (README "Staff console": not marketing). Everything
  * else that shows a phone number shows it masked (adm_mask_numbers). */
 #define ADM_ROLES_SUBSCRIBER_DATA (ADM_ROLE_CARE | ADM_ROLE_AUDITOR)

@@ -8,8 +8,9 @@
  * across pages: wallets, outstanding liability (the sum of balances), the balances themselves
  * (numbers only, no MSISDN: marketing may read reports, not subscribers), points issued / redeemed
  * / refunded per local day and redemptions per item from the history lines (the rule behind each
- * credit, gw_ledger.h), and the dead letters waiting (XLEN lg:dlq). The console fetches pages until
- * the cursor is "0" and merges them; it computes the top-20% share from the balances.
+ * credit, gw_ledger.h), and the dead letters waiting (XLEN of lg:dlq:event plus lg:dlq:pdu). The
+ * console fetches pages until the cursor is "0" and merges them; it computes the top-20% share
+ * from the balances.
  *
  * Honest limits, shown by the console and the README: the history of a wallet keeps its last
  * ledger.history_len entries, so days older than that undercount; SCAN on Redis Cluster visits the
@@ -190,11 +191,22 @@ static void rep_scan(struct adm_req *r)
     adm_redis(r, rep_scanned, 6, argv);
 }
 
+static void rep_dlq_pdu(struct adm_req *r, const struct redisReply *reply)
+{
+    json_int_t n = json_integer_value(json_object_get(r->j1, "dlq_waiting"));
+
+    n += reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
+    json_object_set_new(r->j1, "dlq_waiting", json_integer(n));
+    rep_scan(r);
+}
+
+/* Dead letters waiting = both streams (events the ledger refused, PDUs the link refused). */
 static void rep_dlq(struct adm_req *r, const struct redisReply *reply)
 {
     json_object_set_new(r->j1, "dlq_waiting",
                         json_integer(reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0));
-    rep_scan(r);
+    const char *argv[] = {"XLEN", ADM_DLQ_KEY_PDU};
+    adm_redis(r, rep_dlq_pdu, 2, argv);
 }
 
 void adm_h_reports(struct adm_req *r)
@@ -227,6 +239,6 @@ void adm_h_reports(struct adm_req *r)
         adm_reply_error(r, 500, NULL, "out of memory");
         return;
     }
-    const char *argv[] = {"XLEN", ADM_DLQ_KEY};
+    const char *argv[] = {"XLEN", ADM_DLQ_KEY_EVENT};
     adm_redis(r, rep_dlq, 2, argv);
 }
