@@ -1297,6 +1297,8 @@ static const struct key_def keys[] = {
     K_STR("provisioning.base_url", S_, provisioning.base_url, 0, check_base_url, "\"\""),
     {.name = "provisioning.token", .type = KT_STRING, C_(provisioning.token), .def = "\"\"",
      .flags = KF_SECRET},
+    {.name = "provisioning.insecure_test_mode", .type = KT_BOOL,
+     C_(provisioning.insecure_test_mode), .def = "false"},
     K_UINT("provisioning.connect_timeout_ms", S_, provisioning.connect_timeout_ms, 10, 600000,
            "2000"),
     K_UINT("provisioning.timeout_ms", S_, provisioning.timeout_ms, 10, 600000, "5000"),
