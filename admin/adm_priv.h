@@ -69,6 +69,7 @@ struct adm_server {
     unsigned conns;           /* open client connections (struct adm_conn), at most cfg.max_conns */
     uint64_t conns_refused;   /* connections answered 503 over the cap */
     uint64_t conns_timed_out; /* connections closed for not sending a whole request in time */
+    uint64_t preauth_refused; /* requests without a token refused for their body size (413) */
     TAILQ_HEAD(, adm_conn) conn_list;
     struct crypt_data *crypt; /* crypt_r's scratch (32 KiB): one, the loop is single-threaded */
     char dummy_hash[128];     /* verified against for unknown users: same cost, no user probing */
@@ -96,9 +97,12 @@ struct adm_conn {
     struct bufferevent *bev; /* evhttp's (valid until evhttp frees it: only used at accept) */
     evutil_socket_t fd;      /* -1 until attached */
     ino_t ino;
-    struct event *deadline; /* the next whole request must have arrived by then */
-    struct adm_req *req;    /* the request being answered (evhttp reads one at a time) */
-    bool over_cap;          /* accepted beyond cfg.max_conns: answered 503 and closed */
+    struct event *deadline;          /* the next whole request must have arrived by then */
+    struct adm_req *req;             /* the request being answered (evhttp reads one at a time) */
+    bool over_cap;                   /* accepted beyond cfg.max_conns: answered 503 and closed */
+    bool closing;                    /* refused by the pre-auth guard: answered 413, shut down */
+    struct evbuffer_cb_entry *in_cb; /* the guard's watch on the input (NULL once removed) */
+    struct adm_preauth pa;           /* the guard's state (admin.h) */
     TAILQ_ENTRY(adm_conn) link;
 };
 

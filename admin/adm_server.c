@@ -95,6 +95,7 @@ void adm_config_defaults(struct adm_config *cfg)
     cfg->account_window_s = 900;
     cfg->account_lock_s = 900;
     cfg->max_body = 64 * 1024;
+    cfg->preauth_body = 4096;
     cfg->max_conns = 64;
     cfg->request_timeout_s = 10;
     cfg->history_len = 50;
@@ -618,8 +619,12 @@ static bool conn_alive(const struct adm_conn *c)
     return c->fd >= 0 && fstat(c->fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == c->ino;
 }
 
-static void conn_free(struct adm_conn *c)
+/* bev_alive: evhttp still holds the connection's bufferevent (so its input still calls the
+ * guard, which must stop now); false once evhttp has freed it, with its buffers. */
+static void conn_free(struct adm_conn *c, bool bev_alive)
 {
+    if (bev_alive && c->in_cb)
+        evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->in_cb);
     if (c->req)
         c->req->conn = NULL;
     TAILQ_REMOVE(&c->srv->conn_list, c, link);
@@ -636,7 +641,7 @@ static unsigned conns_reap(struct adm_server *s)
     for (c = TAILQ_FIRST(&s->conn_list); c; c = next) {
         next = TAILQ_NEXT(c, link);
         if (c->fd >= 0 && !conn_alive(c))
-            conn_free(c);
+            conn_free(c, false);
     }
     return s->conns;
 }
@@ -661,7 +666,7 @@ static void on_conn_deadline(evutil_socket_t fd, short what, void *arg)
         /* First run, just after accept: evhttp has attached the socket by now. */
         c->fd = bufferevent_getfd(c->bev);
         if (c->fd < 0 || fstat(c->fd, &st) < 0) {
-            conn_free(c);
+            conn_free(c, true);
             return;
         }
         c->ino = st.st_ino;
@@ -671,14 +676,18 @@ static void on_conn_deadline(evutil_socket_t fd, short what, void *arg)
             gw_log(GW_LOG_NOTICE, ADM_LOG, "connection refused: %u open (--max-conns)",
                    c->srv->cfg.max_conns);
             conn_close(c, over_cap_reply, sizeof(over_cap_reply) - 1);
-            conn_free(c);
+            conn_free(c, true);
             return;
         }
         conn_arm(c);
         return;
     }
     if (!conn_alive(c)) {
-        conn_free(c);
+        conn_free(c, false);
+        return;
+    }
+    if (c->closing) {
+        conn_arm(c); /* refused by the guard: forgotten once evhttp has closed it */
         return;
     }
     if (c->req)
@@ -687,7 +696,7 @@ static void on_conn_deadline(evutil_socket_t fd, short what, void *arg)
     gw_log(GW_LOG_NOTICE, ADM_LOG, "connection closed: no whole request within %" PRIu32 " s",
            c->srv->cfg.request_timeout_s);
     conn_close(c, timeout_reply, sizeof(timeout_reply) - 1);
-    conn_free(c);
+    conn_free(c, true);
 }
 
 static void conn_arm(struct adm_conn *c)
@@ -695,6 +704,56 @@ static void conn_arm(struct adm_conn *c)
     struct timeval tv = {(time_t)c->srv->cfg.request_timeout_s, 0};
 
     event_add(c->deadline, &tv);
+}
+
+/* The pre-auth guard on the connection's input (adm_preauth_feed): runs as bytes arrive, before
+ * evhttp's read callback parses them, so a request without a token that announces a body over
+ * cfg.preauth_body is answered 413 and closed before any of its body is buffered. */
+static void conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct adm_conn *c = arg;
+    struct evbuffer_ptr pos;
+    size_t total = evbuffer_get_length(buf), left;
+    char chunk[4096];
+    int rc = 0;
+
+    if (info->n_added == 0 || c->closing || info->n_added > total)
+        return;
+    left = info->n_added;
+    if (evbuffer_ptr_set(buf, &pos, total - left, EVBUFFER_PTR_SET) < 0)
+        return;
+    while (left > 0 && rc == 0) {
+        ev_ssize_t n =
+            evbuffer_copyout_from(buf, &pos, chunk, left < sizeof(chunk) ? left : sizeof(chunk));
+        if (n <= 0)
+            break;
+        rc = adm_preauth_feed(&c->pa, chunk, (size_t)n, c->srv->cfg.preauth_body);
+        left -= (size_t)n;
+        evbuffer_ptr_set(buf, &pos, (size_t)n, EVBUFFER_PTR_ADD);
+    }
+    if (rc == 0)
+        return;
+    char reply[512], body[160];
+    int blen = snprintf(body, sizeof(body),
+                        "{\"error\":\"a request without a session may carry at most %" PRIu32
+                        " bytes of body\",\"field\":\"body\"}\n",
+                        c->srv->cfg.preauth_body);
+    int rlen = snprintf(reply, sizeof(reply),
+                        "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json; "
+                        "charset=utf-8\r\nConnection: close\r\nCache-Control: no-store\r\n"
+                        "Content-Length: %d\r\n\r\n%s",
+                        blen, body);
+    c->srv->preauth_refused++;
+    gw_log(GW_LOG_NOTICE, ADM_LOG, "request without a session refused: body over %" PRIu32 " bytes",
+           c->srv->cfg.preauth_body);
+    c->closing = true;
+    evbuffer_remove_cb_entry(buf, c->in_cb); /* safe inside its own run: libevent kept the next */
+    c->in_cb = NULL;
+    evbuffer_drain(buf, total); /* evhttp never sees this request */
+    if (c->fd < 0)
+        c->fd = bufferevent_getfd(c->bev);
+    if (c->fd >= 0 && rlen > 0 && (size_t)rlen < sizeof(reply))
+        conn_close(c, reply, (size_t)rlen);
 }
 
 /* evhttp's bevcb: called once per accepted connection, before its socket is attached and before
@@ -717,6 +776,13 @@ static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
             bufferevent_free(c->bev);
         if (c->deadline)
             event_free(c->deadline);
+        free(c);
+        return NULL;
+    }
+    c->in_cb = evbuffer_add_cb(bufferevent_get_input(c->bev), conn_input_cb, c);
+    if (!c->in_cb) {
+        bufferevent_free(c->bev);
+        event_free(c->deadline);
         free(c);
         return NULL;
     }
@@ -916,7 +982,7 @@ void adm_server_free(struct adm_server *s)
     if (s->http)
         evhttp_free(s->http);
     while (!TAILQ_EMPTY(&s->conn_list))
-        conn_free(TAILQ_FIRST(&s->conn_list));
+        conn_free(TAILQ_FIRST(&s->conn_list), false); /* evhttp_free freed their bufferevents */
     if (s->static_fd >= 0)
         close(s->static_fd);
     free(s->crypt);

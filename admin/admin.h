@@ -61,6 +61,7 @@ struct adm_config {
     uint32_t account_window_s;       /* ... counted over this window from the first, default 900 */
     uint32_t account_lock_s;         /* how long the account's logins stay locked, default 900 */
     uint32_t max_body;               /* request body limit in bytes, default 65536 (then 413) */
+    uint32_t preauth_body;           /* ... for requests without a bearer token, default 4096 */
     uint32_t max_conns;              /* open client connections at most, default 64 (then 503) */
     uint32_t request_timeout_s;      /* a request's head and body arrive within it, default 10 */
     uint32_t history_len;            /* the gateway's ledger.history_len (entries kept) */
@@ -139,6 +140,23 @@ int adm_csv_int(struct evbuffer *buf, int64_t v);
 #define ADM_MASK_MIN_DIGITS 6
 #define ADM_MASK_KEEP 4
 size_t adm_mask_numbers(char *s);
+
+/* The pre-authentication guard (adm_server.c): watches a connection's request stream as it
+ * arrives, before libevent buffers a body, and flags a request that carries no well-formed bearer
+ * token (a login, or a stranger) yet announces a body over the pre-auth limit, or a chunked one
+ * (its size unknown). Only the first ADM_PREAUTH_LINE bytes of each header line are kept: the
+ * state is a few hundred bytes a connection. Requests with a token go through (evhttp's own
+ * max body then applies; the token is checked in Redis afterwards). */
+#define ADM_PREAUTH_LINE 128
+struct adm_preauth {
+    uint8_t state; /* 0 head, 1 body, 2 stopped (a chunked body with a token: evhttp's limits) */
+    bool in_request, authed, chunked;
+    uint64_t length, body_left;
+    size_t line_len;
+    char line[ADM_PREAUTH_LINE];
+};
+/* Feeds the next len bytes of the stream. 0, or -EMSGSIZE: refuse the request (413) and close. */
+int adm_preauth_feed(struct adm_preauth *p, const char *data, size_t len, uint64_t max);
 
 /* The web console's static files (adm_static.c). Maps a URL path (raw, as received) to a file
  * name relative to the static directory: "/" -> "index.html"; otherwise 1..ADM_STATIC_DEPTH

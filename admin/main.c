@@ -46,7 +46,8 @@ static void usage(FILE *out)
         "usage: loyalty-admin [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
         "                     [--session-ttl S] [--login-per-min N] [--max-body BYTES]\n"
         "                     [--account-fails N] [--account-window S] [--account-lock S]\n"
-        "                     [--max-conns N] [--request-timeout S] [--static DIR]\n"
+        "                     [--preauth-body BYTES] [--max-conns N] [--request-timeout S]\n"
+        "                     [--static DIR]\n"
         "       loyalty-admin [--config FILE] --add-user NAME --role ROLE   < password\n"
         "  --config FILE        the gateway's configuration (Redis, tiers, zone, ledger)\n"
         "  --listen HOST:PORT   admin API address (default 127.0.0.1:8081; port 0 = any)\n"
@@ -252,6 +253,7 @@ int main(int argc, char **argv)
                                          {"account-window", required_argument, NULL, 'W'},
                                          {"account-lock", required_argument, NULL, 'L'},
                                          {"max-conns", required_argument, NULL, 'C'},
+                                         {"preauth-body", required_argument, NULL, 'A'},
                                          {"request-timeout", required_argument, NULL, 'T'},
                                          {"add-user", required_argument, NULL, 'u'},
                                          {"role", required_argument, NULL, 'R'},
@@ -300,6 +302,9 @@ int main(int argc, char **argv)
             break;
         case 'C':
             bad = parse_bounded("--max-conns", optarg, 1, 10000, &cfg.max_conns);
+            break;
+        case 'A':
+            bad = parse_bounded("--preauth-body", optarg, 256, 65536, &cfg.preauth_body);
             break;
         case 'T':
             bad = parse_bounded("--request-timeout", optarg, 1, 600, &cfg.request_timeout_s);

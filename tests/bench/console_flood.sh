@@ -2,6 +2,8 @@
 # Benchmark: the staff console's memory under a flood of stalled logins (issue 11). Figures, not a
 # test (nothing fails on them). Owner: the staff-console engineer.
 #   tests/bench/console_flood.sh ADMIN_BINARY [CONNS] [LENGTH] [SENT]
+#   FORGED_TOKEN=1: each flooding request carries a well-formed (unknown) bearer token, the worst
+#   case for the pre-auth guard (the body is then bounded by --max-body only)
 # Starts ADMIN_BINARY (loyalty-admin, any version: before/after a change) on a private Redis,
 # opens CONNS connections (default 48) that each announce a login body of LENGTH bytes (default
 # 1 MiB) and send SENT of them (default LENGTH - 1: stalled one byte short), then prints the
@@ -20,7 +22,7 @@ rcli() { redis-cli -s "$T/redis.sock" "$@"; }
 mem() { awk '/^VmRSS|^VmHWM/ {printf "%s %.1f MiB  ", $1, $2 / 1024}' "/proc/$1/status"; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
-echo "admin: $ADM; $CONNS connections announcing $LENGTH bytes, sending $SENT"
+echo "admin: $ADM; $CONNS connections announcing $LENGTH bytes, sending $SENT${FORGED_TOKEN:+, forged token}"
 redis-server --port 0 --unixsocket "$T/redis.sock" --dir "$T" --save '' --appendonly no \
   --daemonize no --logfile "$T/redis.log" &
 PIDS+=($!)
@@ -40,11 +42,13 @@ login() {
 }
 echo "idle:   $(mem "$APID") login: $(login)"
 
+AUTH=""
+[ -z "${FORGED_TOKEN:-}" ] || AUTH="Authorization: Bearer $(printf 'a%.0s' $(seq 64))"$'\r\n'
 FDS=()
 for _ in $(seq "$CONNS"); do
   exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || break
-  printf 'POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n' \
-    "$LENGTH" >&"$fd" 2>/dev/null || true
+  printf 'POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n%sContent-Length: %s\r\n\r\n' \
+    "$AUTH" "$LENGTH" >&"$fd" 2>/dev/null || true
   { head -c "$SENT" /dev/zero | tr '\0' ' '; } 2>/dev/null >&"$fd" || true
   FDS+=("$fd")
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The staff console under hostile or awkward input (issue 11), over real HTTP against a real
 # redis-server: a flood of stalled and oversize logins (the legitimate login still answered,
-# oversize bodies refused 413 before they are buffered, connections over the cap refused 503,
+# bodies over the pre-auth limit refused 413 from their head, before they are buffered, connections over the cap refused 503,
 # stalled ones cut 408 at their deadline), the per-account login lock (audited; the right password
 # gets in once the lock is over; other accounts never locked), block reasons full of quotes,
 # backslashes and Arabic kept whole in the audit record, and dead letters masked for marketing.
@@ -69,12 +69,23 @@ for fd in "${FLOOD[@]}"; do [ "$(status_of "$fd")" = 413 ] && n413=$((n413 + 1))
 assert_eq 48 "$n413" "48 logins announcing 1 MiB: each refused 413"
 close_flood
 
-# 48 stalled logins within the size limit hold their connections; the real login gets in.
-open_stalled 48 60000 1000
+# A login body over the pre-auth limit (--preauth-body, 4096): 413 from its head, JSON.
+head -c 5000 /dev/zero | tr '\0' x >"$T/b5k"
+CODE=$(curl -s -o "$T/r.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data-binary @"$T/b5k" "$URL/api/login")
+assert_eq 413 "$CODE" "a 5000-byte login body: 413 before authentication"
+assert_eq body "$(jq -r .field "$T/r.json")" "... with a JSON error naming the body"
+CODE=$(curl -s -o "$T/r.json" -w '%{http_code}' -X POST -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' --data-binary '{}' "$URL/api/login")
+assert_eq 413 "$CODE" "a chunked body without a session: 413 (its size is unknown)"
+# with a well-formed token the body goes on to the session check (and to --max-body)
+CODE=$(curl -s -o "$T/r.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $(printf 'a%.0s' $(seq 64))" -H 'Content-Type: application/json' --data-binary @"$T/b5k" "$URL/api/logout")
+assert_eq 401 "$CODE" "the same body with a token: checked against the sessions (401), not cut"
+
+# 48 stalled logins within the pre-auth limit hold their connections; the real login gets in.
+open_stalled 48 4000 1000
 MKT=$(login mia marketing-secret-1)
 assert_eq 64 "${#MKT}" "a legitimate login is answered while 48 stalled logins hold connections"
 # Over the cap: the connections beyond it are answered 503 at once, nothing buffered.
-open_stalled $((MAX_CONNS - 48 + 4)) 60000 1000
+open_stalled $((MAX_CONNS - 48 + 4)) 4000 1000
 n503=0
 for fd in "${FLOOD[@]:48}"; do [ "$(status_of "$fd")" = 503 ] && n503=$((n503 + 1)); done
 [ "$n503" -ge 4 ] && echo "ok - connections over the cap ($MAX_CONNS): 503 ($n503)" || fail "over the cap: $n503 answered 503"
@@ -122,11 +133,15 @@ block_reason() { # reason-json-string label
 }
 q200=$(printf '\\"%.0s' $(seq 200))     # 200 quotes: 200 bytes, 400 once escaped
 b200=$(printf '\\\\%.0s' $(seq 200))    # 200 backslashes
-ar=$(printf 'حظر بسبب احتيال %.0s' 1 2 3 4 5 6) # Arabic, two bytes a letter
+ar=$(printf 'حظر بسبب احتيال %.0s' 1 2 3 4 5 6) # Arabic, two bytes a letter: 174 bytes
+ar200="${ar}حظر بسبب احتيا"                        # 200 bytes exactly: the limit
 block_reason "\"$q200\"" "200 quotes (the length limit)"
 block_reason "\"$b200\"" "200 backslashes"
-block_reason "\"${ar:0:100}\"" "Arabic text"
-block_reason "\"a \\\"quoted\\\" \\\\ mix ${ar:0:40}\"" "quotes, backslashes and Arabic"
+block_reason "\"$ar\"" "Arabic text"
+block_reason "\"$ar200\"" "Arabic text at the limit (200 bytes)"
+block_reason "\"a \\\"quoted\\\" \\\\ mix حظر بسبب احتيال\"" "quotes, backslashes and Arabic"
+q135=$(printf '\\"%.0s' $(seq 135)) # 135 quotes + 65 bytes of Arabic = 200: escaped, past 320
+block_reason "\"$q135 احتيال احتيال احتيال احتيال احتيال\"" "quotes then Arabic at the limit"
 api POST "/api/subscribers/$M/block" "$CARE" "{\"reason\":\"$q200\\\"\"}"
 assert_eq 400 "$CODE" "a reason over the limit: 400"
 
