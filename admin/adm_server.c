@@ -665,7 +665,12 @@ static void on_conn_deadline(evutil_socket_t fd, short what, void *arg)
     if (c->fd < 0) {
         /* First run, just after accept: evhttp has attached the socket by now. */
         c->fd = bufferevent_getfd(c->bev);
-        if (c->fd < 0 || fstat(c->fd, &st) < 0) {
+        if (c->fd < 0) {
+            /* evhttp could not set the connection up (out of memory): no byte will come */
+            conn_free(c, false);
+            return;
+        }
+        if (fstat(c->fd, &st) < 0) {
             conn_free(c, true);
             return;
         }
