@@ -66,45 +66,6 @@ static const char *coding_name(enum smpp_text_coding c)
     return c == SMPP_TEXT_GSM7 ? "GSM-7" : "UCS-2";
 }
 
-/* "2026-11-25T09:00:00Z", "2026-11-25T10:00+01:00" -> unix s. 0 or -EINVAL. */
-static int parse_time(const char *s, int64_t *out)
-{
-    int y, mo, d, h, mi, sec = 0, n = 0, oh = 0, om = 0;
-    struct tm tm;
-    const char *p;
-
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5 || n != 16)
-        return -EINVAL;
-    p = s + n;
-    if (*p == ':') {
-        if (sscanf(p, ":%2d%n", &sec, &n) != 1 || n != 3)
-            return -EINVAL;
-        p += n;
-    }
-    if (*p == 'Z' && p[1] == '\0') {
-        /* UTC */
-    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 &&
-               sscanf(p + 1, "%2d:%2d", &oh, &om) == 2 && oh <= 14 && om < 60) {
-        int sign = *p == '+' ? 1 : -1;
-        oh *= sign;
-        om *= sign;
-    } else {
-        return -EINVAL;
-    }
-    if (y < 2000 || y > 2100 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        sec > 60)
-        return -EINVAL;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    *out = (int64_t)timegm(&tm) - (int64_t)oh * 3600 - (int64_t)om * 60;
-    return 0;
-}
-
 /* The zone named by the request (cfg.zoneinfo_dir, else the system's). NULL when the name is
  * not an installed IANA zone. The caller frees it with cat_tz_free. */
 static struct cat_tz *load_zone(struct adm_req *r, const char *name)
@@ -113,30 +74,6 @@ static struct cat_tz *load_zone(struct adm_req *r, const char *name)
     int rc = r->srv->cfg.zoneinfo_dir[0] ? cat_tz_load_dir(r->srv->cfg.zoneinfo_dir, name, &tz)
                                          : cat_tz_load(name, &tz);
     return rc < 0 ? NULL : tz;
-}
-
-/* "2026-12-05T09:30[:SS]" (no offset) in zone -> unix s. 0, -EINVAL (not that form, or a
- * field out of range) or -ENOENT (the clocks skip that time there: a spring-forward gap). A
- * time that happens twice (fall-back overlap) is the earlier instant. */
-static int parse_local(const char *s, const struct cat_tz *tz, int64_t *out)
-{
-    int y, mo, d, h, mi, sec = 0, n = 0;
-    enum cat_tz_fold fold;
-    const char *p;
-
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5 || n != 16)
-        return -EINVAL;
-    p = s + n;
-    if (*p == ':') {
-        if (sscanf(p, ":%2d%n", &sec, &n) != 1 || n != 3)
-            return -EINVAL;
-        p += n;
-    }
-    if (*p != '\0' || y < 2000 || y > 2100)
-        return -EINVAL;
-    if (cat_tz_local_to_utc(tz, y, mo, d, h, mi, sec, CAT_TZ_EARLIER, out, &fold) < 0)
-        return -EINVAL;
-    return fold == CAT_TZ_GAP ? -ENOENT : 0;
 }
 
 /* ?zone=: send_at_local for o, or a 400 answered (then false). */
@@ -289,7 +226,8 @@ void adm_h_campaign_create(struct adm_req *r)
         /* a local wall-clock time in the named zone, converted with the system's tzdata */
         struct cat_tz *tz = json_is_string(jzone) ? load_zone(r, json_string_value(jzone)) : NULL;
         bool known = tz != NULL;
-        int rc = tz && json_is_string(jat) ? parse_local(json_string_value(jat), tz, &at) : -EINVAL;
+        int rc = tz && json_is_string(jat) ? adm_time_parse_local(json_string_value(jat), tz, &at)
+                                           : -EINVAL;
         cat_tz_free(tz);
         if (!known || rc < 0) {
             json_decref(info);
@@ -311,7 +249,7 @@ void adm_h_campaign_create(struct adm_req *r)
         r->n2 = 1;
     } else if (json_is_integer(jat)) {
         at = (int64_t)json_integer_value(jat);
-    } else if (!json_is_string(jat) || parse_time(json_string_value(jat), &at) < 0) {
+    } else if (!json_is_string(jat) || adm_time_parse(json_string_value(jat), &at) < 0) {
         json_decref(info);
         adm_reply_error(r, 400, "send_at",
                         "send_at: \"next_opening\", \"now\", unix seconds or "

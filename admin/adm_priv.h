@@ -57,6 +57,8 @@ enum adm_script {
     ADM_S__COUNT
 };
 
+#define ADM_STATUS_MAX 600
+
 struct adm_server {
     struct event_base *base;
     struct gw_redis *redis;
@@ -74,6 +76,7 @@ struct adm_server {
     struct crypt_data *crypt; /* crypt_r's scratch (32 KiB): one, the loop is single-threaded */
     char dummy_hash[128];     /* verified against for unknown users: same cost, no user probing */
     int static_fd;            /* the web console's directory (cfg.static_dir), or -1 */
+    uint64_t replies[ADM_STATUS_MAX]; /* API replies by HTTP status, for /metrics */
 };
 
 struct adm_req;
@@ -119,6 +122,7 @@ struct adm_req {
     enum adm_role role;
     char ip[INET6_ADDRSTRLEN];
     bool csv;      /* ?format=csv */
+    bool prom;     /* GET /metrics: the board's answer is rendered by adm_metrics_reply */
     adm_step next; /* the step waiting for the Redis reply */
     /* Scratch for multi-step handlers; freed with the request. */
     json_t *j1, *j2;
@@ -133,6 +137,8 @@ void adm_reply_json(struct adm_req *r, int status, json_t *obj);
 /* {"error": msg, "field": field} (field omitted when NULL), and frees r. */
 void adm_reply_error(struct adm_req *r, int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A body of type ctype (borrowed: the caller frees it), and frees r. */
+void adm_reply_text(struct adm_req *r, int status, const char *ctype, struct evbuffer *body);
 /* CSV body (stolen), as an attachment named filename, and frees r. */
 void adm_reply_csv(struct adm_req *r, struct evbuffer *csv, const char *filename);
 /* Sends one command; step runs with the reply (never an error of the transport: those are
@@ -163,6 +169,14 @@ void adm_audit_append(struct adm_req *r, adm_step step, const char *what, const 
                       const char *before, const char *after, const char *req_id);
 
 /* ---------------------------------------------------------------- handlers */
+/* adm_metrics.c: GET /metrics (the Prometheus exposition: this process and the gift-day board),
+ * /health (alive) and /ready (Redis connected). adm_metrics_reply renders the board's answer
+ * (obj stolen; any status) with the process's own families, and frees r. */
+bool adm_obs_path(const char *path);
+void adm_h_metrics(struct adm_req *r);
+void adm_h_health(struct adm_req *r);
+void adm_h_ready(struct adm_req *r);
+void adm_metrics_reply(struct adm_req *r, int status, json_t *obj);
 void adm_h_login(struct adm_req *r); /* adm_auth.c */
 void adm_h_logout(struct adm_req *r);
 void adm_h_me(struct adm_req *r);

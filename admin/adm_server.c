@@ -47,6 +47,11 @@ extern const size_t adm_lua_adjust_len, adm_lua_block_len, adm_lua_cfg_put_len,
  * (care and auditors: privacy) and the audit trail (auditors: separation of duties). */
 static const struct adm_route routes[] = {
     {EVHTTP_REQ_POST, "/api/login", 0, adm_h_login, NULL},
+    /* for Prometheus, load balancers and systemd (adm_metrics.c): loopback only, nginx does not
+     * forward them (deploy/nginx/loyalty-admin.conf) */
+    {EVHTTP_REQ_GET, "/metrics", 0, adm_h_metrics, NULL},
+    {EVHTTP_REQ_GET, "/health", 0, adm_h_health, NULL},
+    {EVHTTP_REQ_GET, "/ready", 0, adm_h_ready, NULL},
     {EVHTTP_REQ_POST, "/api/logout", ADM_ROLES_ALL, adm_h_logout, NULL},
     {EVHTTP_REQ_GET, "/api/me", ADM_ROLES_ALL, adm_h_me, NULL},
     {EVHTTP_REQ_GET, "/api/subscribers/*", ADM_ROLES_SUBSCRIBER_DATA, adm_h_sub_get, NULL},
@@ -223,16 +228,26 @@ static void send_buffer(struct adm_req *r, int status, const char *ctype, struct
 
     evhttp_add_header(h, "Content-Type", ctype);
     add_security_headers(h);
-    log_request(r, status);
+    if (status >= 100 && status < ADM_STATUS_MAX)
+        r->srv->replies[status]++;
+    if (r->route && adm_obs_path(r->route->pattern) && status < 500)
+        GW_LOGD(ADM_LOG, "%s %s -> %d", r->ip, r->route->pattern, status); /* every scrape */
+    else
+        log_request(r, status);
     evhttp_send_reply(r->http, status, status_text(status), body);
     req_free(r);
 }
 
 void adm_reply_json(struct adm_req *r, int status, json_t *obj)
 {
-    struct evbuffer *buf = evbuffer_new();
+    struct evbuffer *buf;
     char *text;
 
+    if (r->prom) { /* GET /metrics ran the board: the exposition instead of JSON */
+        adm_metrics_reply(r, status, obj);
+        return;
+    }
+    buf = evbuffer_new();
     if (!obj)
         obj = json_object();
     /* UTF-8 stays as it is (names are Arabic and Persian); the output is ASCII-safe JSON. */
@@ -269,6 +284,11 @@ void adm_reply_error(struct adm_req *r, int status, const char *field, const cha
     if (status == 401)
         evhttp_add_header(evhttp_request_get_output_headers(r->http), "WWW-Authenticate", "Bearer");
     adm_reply_json(r, status, o);
+}
+
+void adm_reply_text(struct adm_req *r, int status, const char *ctype, struct evbuffer *body)
+{
+    send_buffer(r, status, ctype, body);
 }
 
 void adm_reply_csv(struct adm_req *r, struct evbuffer *csv, const char *filename)
@@ -825,7 +845,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     ev_uint16_t peer_port = 0;
 
     /* The console's pages, scripts and dictionaries: no session, no Redis (adm_static.c). */
-    if (adm_static_wants(s, method, path)) {
+    if (!adm_obs_path(path) && adm_static_wants(s, method, path)) {
         struct adm_conn *c = conn_of(s, req);
         if (c)
             conn_arm(c); /* answered at once: the next request's clock starts */

@@ -12,8 +12,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "admin.h"
+#include "catalog.h"
 
 int adm_token_new(char *out, size_t outlen)
 {
@@ -327,4 +329,73 @@ int adm_preauth_feed(struct adm_preauth *p, const char *data, size_t len, uint64
             preauth_header(p, p->line, n);
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------- campaign send times */
+
+/* "YYYY-MM-DDTHH:MM[:SS]" at the start of s: fields in range (the day within its month) and
+ * *rest at what follows. 0 or -EINVAL. */
+static int parse_wall(const char *s, int *f, const char **rest)
+{
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int n = 0, leap;
+
+    f[5] = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &f[0], &f[1], &f[2], &f[3], &f[4], &n) != 5 || n != 16)
+        return -EINVAL;
+    s += n;
+    if (*s == ':') {
+        if (sscanf(s, ":%2d%n", &f[5], &n) != 1 || n != 3)
+            return -EINVAL;
+        s += n;
+    }
+    if (f[0] < 2000 || f[0] > 2100 || f[1] < 1 || f[1] > 12 || f[3] < 0 || f[3] > 23 || f[4] < 0 ||
+        f[4] > 59 || f[5] < 0 || f[5] > 59)
+        return -EINVAL;
+    leap = (f[0] % 4 == 0 && f[0] % 100 != 0) || f[0] % 400 == 0;
+    if (f[2] < 1 || f[2] > mdays[f[1] - 1] + (f[1] == 2 && leap))
+        return -EINVAL;
+    *rest = s;
+    return 0;
+}
+
+int adm_time_parse(const char *s, int64_t *out)
+{
+    int f[6], oh = 0, om = 0, sign = 1;
+    const char *p;
+    struct tm tm;
+
+    if (parse_wall(s, f, &p) < 0)
+        return -EINVAL;
+    if (*p == 'Z' && p[1] == '\0') {
+        /* UTC */
+    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':' &&
+               sscanf(p + 1, "%2d:%2d", &oh, &om) == 2 && oh >= 0 && oh <= 14 && om >= 0 &&
+               om < 60) {
+        sign = *p == '+' ? 1 : -1;
+    } else {
+        return -EINVAL;
+    }
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = f[0] - 1900;
+    tm.tm_mon = f[1] - 1;
+    tm.tm_mday = f[2];
+    tm.tm_hour = f[3];
+    tm.tm_min = f[4];
+    tm.tm_sec = f[5];
+    *out = (int64_t)timegm(&tm) - sign * ((int64_t)oh * 3600 + (int64_t)om * 60);
+    return 0;
+}
+
+int adm_time_parse_local(const char *s, const struct cat_tz *tz, int64_t *out)
+{
+    int f[6];
+    const char *p;
+    enum cat_tz_fold fold;
+
+    if (parse_wall(s, f, &p) < 0 || *p != '\0')
+        return -EINVAL;
+    if (cat_tz_local_to_utc(tz, f[0], f[1], f[2], f[3], f[4], f[5], CAT_TZ_EARLIER, out, &fold) < 0)
+        return -EINVAL;
+    return fold == CAT_TZ_GAP ? -ENOENT : 0;
 }

@@ -126,6 +126,16 @@ struct adm_history_entry {
 };
 int adm_history_parse(char *buf, struct adm_history_entry *out);
 
+/* Campaign send times (years 2000..2100, seconds optional, every field range-checked: a day
+ * past the month's end is refused, never rolled into the next month):
+ * adm_time_parse: "YYYY-MM-DDTHH:MM[:SS]" + "Z" or "+hh:mm"/"-hh:mm" -> unix s. 0 or -EINVAL.
+ * adm_time_parse_local: "YYYY-MM-DDTHH:MM[:SS]" (no offset), a wall-clock time in zone tz ->
+ * unix s. 0, -EINVAL, or -ENOENT (the clocks skip that time there: a spring-forward gap). A time
+ * that happens twice (fall-back overlap) is the earlier instant. */
+struct cat_tz;
+int adm_time_parse(const char *s, int64_t *out);
+int adm_time_parse_local(const char *s, const struct cat_tz *tz, int64_t *out);
+
 /* Appends one CSV cell (RFC 4180 quoting) to buf (an evbuffer). Text cells that a spreadsheet
  * would run as a formula (starting with = + - @ tab or CR) get a leading apostrophe: dead
  * letters carry subscribers' own SMS text. */

@@ -222,6 +222,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     gw_log(GW_LOG_NOTICE, "main", "signal %d: stop accepting, finishing %u request(s)", (int)sig,
            adm_server_in_flight(a->srv));
     adm_server_stop_listening(a->srv);
+    gw_service_notify(GW_SERVICE_STOPPING, "finishing requests");
     a->drain_deadline = gw_clock_mono_ms() + DRAIN_MAX_MS;
     on_drain(-1, 0, a);
 }
@@ -353,6 +354,7 @@ int main(int argc, char **argv)
     enum gw_log_level lvl;
     if (gw_log_level_parse(gcfg->log.level, &lvl) == 0)
         gw_log_set_level(lvl);
+    (void)gw_log_configure(gcfg->log.format, gcfg->log.output, "loyalty-admin"); /* validated */
     /* Local days (the lot of a credit) are counted in the loyalty table's zone, as in loyaltygw. */
     if (gw_config_apply_timezone(gcfg) < 0) {
         fprintf(stderr, "loyalty-admin: unknown time zone %s\n", gcfg->loyalty.timezone);
@@ -395,10 +397,17 @@ int main(int argc, char **argv)
     gw_log(GW_LOG_NOTICE, "main", "loyalty-admin listening on %s:%u (Redis %s)", cfg.listen_host,
            adm_server_port(a.srv),
            gcfg->redis.unix_socket[0] ? gcfg->redis.unix_socket : gcfg->redis.host);
+    /* systemd (Type=notify): listening is what "started" means here; Redis may come later, and
+     * GET /ready says whether it did */
+    gw_service_notify(GW_SERVICE_READY, "listening");
+    if (gw_service_watchdog_start(a.base) < 0)
+        goto out;
     event_base_dispatch(a.base);
+    gw_service_watchdog_stop();
     gw_log(GW_LOG_NOTICE, "main", "loyalty-admin stopped");
     rc = 0;
 out:
+    gw_service_watchdog_stop();
     if (a.ev_term)
         event_free(a.ev_term);
     if (a.ev_int)

@@ -40,6 +40,23 @@ void gw_log(enum gw_log_level level, const char *category, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void gw_logv(enum gw_log_level level, const char *category, const char *fmt, va_list ap);
 
+/* Where and how lines go (config keys log.format and log.output):
+ *   format "text": "<time> <LEVEL> <category> <message>" (the default)
+ *   format "json": one JSON object per line,
+ *       {"ts":"2026-12-07T01:02:03.456Z","level":"INFO","cat":"ingest","msg":"..."}
+ *     the message escaped by the JSON rules, bytes that are not UTF-8 as U+FFFD; still one line.
+ *   output "stderr" (the default; under systemd that is the journal already, with timestamps),
+ *   "syslog" (syslog(3), facility daemon, ident = the program), or "journal" (sd_journal_send
+ *   with PRIORITY, SYSLOG_IDENTIFIER and LGW_CATEGORY fields, so `journalctl LGW_CATEGORY=smpp`
+ *   works). MSISDNs are masked by the callers before formatting, whatever the output.
+ * ident is borrowed (static storage: argv[0]'s base name, "loyaltygw"). A test sink
+ * (gw_log_set_sink) still wins over all of these. Returns 0 or -EINVAL (nothing changed). */
+int gw_log_configure(const char *format, const char *output, const char *ident);
+/* The JSON line for one message, without newline, into out (always NUL-terminated, cut at a
+ * character boundary with the closing "} kept when out is too small). Returns its length. */
+size_t gw_log_format_json(char *out, size_t cap, int64_t now_ms, enum gw_log_level level,
+                          const char *category, const char *msg);
+
 #define GW_LOGD(cat, ...)                                                                          \
     do {                                                                                           \
         if (gw_log_get_level() <= GW_LOG_DEBUG)                                                    \
@@ -57,6 +74,21 @@ const char *gw_mask_msisdn(const char *msisdn, char *buf);
 /* Escapes arbitrary bytes into printable ASCII (\xNN for anything else), always NUL-terminated,
  * truncated with "..." when out is too small. Returns out. For logging untrusted text. */
 const char *gw_escape(const void *data, size_t len, char *out, size_t outlen);
+
+/* ---------------------------------------------------------------- service manager */
+
+/* systemd's notification protocol (Type=notify; gw_service.c, libsystemd). Every call is a no-op
+ * when the process was not started by systemd ($NOTIFY_SOCKET unset). */
+enum gw_service_state { GW_SERVICE_READY, GW_SERVICE_RELOADING, GW_SERVICE_STOPPING,
+                        GW_SERVICE_STATUS };
+/* Sends READY=1 / RELOADING=1 / STOPPING=1 (or only STATUS= with GW_SERVICE_STATUS) with an
+ * optional STATUS= text (may be NULL). */
+void gw_service_notify(enum gw_service_state state, const char *status);
+/* When systemd set WatchdogSec, pings WATCHDOG=1 from base's loop every half interval. Returns 1
+ * when started, 0 when no watchdog is asked for, -1 on ENOMEM. */
+int gw_service_watchdog_start(struct event_base *base);
+/* Stops the pings (before freeing base). */
+void gw_service_watchdog_stop(void);
 
 /* ---------------------------------------------------------------- clock */
 

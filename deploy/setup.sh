@@ -11,6 +11,7 @@ PACKAGES=(
   jq valgrind procps iproute2               # integration tests read JSON summaries; leak checks
   libcrypt-dev curl                         # loyalty-admin's yescrypt hashes; its API tests
   chromium                                  # the console's browser tests (playwright-core, npm)
+  libsystemd-dev                            # sd_notify (Type=notify units) and the journal
 )
 
 missing=()

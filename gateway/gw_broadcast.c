@@ -465,6 +465,9 @@ static void on_loaded(struct gw_broadcast *b, void *ctx, int err, const redisRep
     b->ticks = 0;
     memset(b->sent_hist, 0, sizeof(b->sent_hist));
     memset(b->tick_ms, 0, sizeof(b->tick_ms));
+    /* the base the first ticks' rate is measured from */
+    b->sent_hist[0] = b->st.sent;
+    b->tick_ms[0] = gw_clock_mono_ms();
     struct timeval tv = {.tv_sec = 1};
     event_add(b->ev_tick, &tv);
     if (strcmp(state, "sending") == 0) {

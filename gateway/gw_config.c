@@ -9,9 +9,11 @@
  * Defaults: a row's `def` is JSON text applied by gw_config_defaults(); NULL means the value comes
  * from the owning module's _defaults() (smpp, redis, ledger, events, loyalty), which run first.
  *
- * Local dates in the loyalty table ("2026-07-01") are converted with mktime() under the table's
- * zone: TZ is switched for the conversion and restored. That is only safe while the process has
- * one thread, which is true when the config is loaded (start-up, and reload from the loop).
+ * Local dates in the loyalty table ("2026-07-01") are converted with the catalog's zone reader
+ * (cat_tz_local_to_utc), the code the gift-day calendar and the console use, with the calendar's
+ * policy (catalog.h): a "from" in a repeated hour is its earlier instant, a "to" its later one; a
+ * time the clocks skip moves to the jump. (mktime() under a switched TZ used to do this: it read a
+ * skipped 02:30 as 01:30, before the jump - found by tests/unit/test_date_sweeps.c.)
  *
  * Ownership: gw_config_load() fills the caller's struct only on success (it works on a heap
  * copy); nothing returned points into jansson objects.
@@ -33,7 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "gw_core.h"
+#include "gw_metrics.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
 /* events.max_amount ceiling: a billion units keeps every earning product far from overflow */
@@ -134,6 +138,29 @@ static const char *check_level(const char *s)
     enum gw_log_level lvl;
 
     return gw_log_level_parse(s, &lvl) == 0 ? NULL : "one of debug, info, notice, error";
+}
+
+static const char *check_log_format(const char *s)
+{
+    return strcmp(s, "text") == 0 || strcmp(s, "json") == 0 ? NULL : "one of text, json";
+}
+
+static const char *check_log_output(const char *s)
+{
+    return strcmp(s, "stderr") == 0 || strcmp(s, "syslog") == 0 || strcmp(s, "journal") == 0
+               ? NULL
+               : "one of stderr, syslog, journal";
+}
+
+/* metrics.listen: "" (off) or host:port, the form gw_obs_http_new takes */
+static const char *check_listen(const char *s)
+{
+    char host[256];
+    uint16_t port;
+
+    return s[0] == '\0' || gw_obs_parse_listen(s, host, sizeof(host), &port) == 0
+               ? NULL
+               : "\"host:port\" (\"127.0.0.1:9464\", \"[::1]:9464\") or \"\" for off";
 }
 
 static const char *check_channel(const char *s)
@@ -734,39 +761,26 @@ static const char *table_zone(const struct load_ctx *c)
 }
 
 /*
- * Local civil time -> unix seconds in zone, via mktime under a temporary TZ (see the file
- * comment). add_days is applied before normalisation, so "to" + 1 day crosses month ends.
+ * Local civil time -> unix seconds in zone (see the file comment for the policy). add_days is
+ * applied to the date first (civil arithmetic), so "to" + 1 day crosses month and year ends.
  */
 static int local_to_unix(const char *zone, int y, int mo, int d, int h, int mi, int s, int add_days,
-                         int64_t *out)
+                         bool is_end, int64_t *out)
 {
-    const char *old = getenv("TZ");
-    char *saved = old ? strdup(old) : NULL;
-    struct tm tm = {.tm_year = y - 1900,
-                    .tm_mon = mo - 1,
-                    .tm_mday = d + add_days,
-                    .tm_hour = h,
-                    .tm_min = mi,
-                    .tm_sec = s,
-                    .tm_isdst = -1};
-    time_t t;
-    int rc = 0;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d + add_days, .tm_hour = 12};
+    struct cat_tz *tz = NULL;
+    time_t day;
+    int rc;
 
-    if (old && !saved)
-        return -ENOMEM;
-    setenv("TZ", zone, 1);
-    tzset();
-    errno = 0;
-    t = mktime(&tm);
-    if (t == (time_t)-1 && errno)
-        rc = -EINVAL;
-    if (saved)
-        setenv("TZ", saved, 1);
-    else
-        unsetenv("TZ");
-    tzset();
-    free(saved);
-    *out = (int64_t)t;
+    day = timegm(&tm); /* normalises the date moved by add_days */
+    if (day == (time_t)-1 || !gmtime_r(&day, &tm))
+        return -EINVAL;
+    rc = cat_tz_load(zone, &tz);
+    if (rc < 0)
+        return rc;
+    rc = cat_tz_local_to_utc(tz, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, h, mi, s,
+                             is_end ? CAT_TZ_LATER : CAT_TZ_EARLIER, out, NULL);
+    cat_tz_free(tz);
     return rc;
 }
 
@@ -818,7 +832,7 @@ static int parse_bound(struct load_ctx *c, json_t *v, const char *path, bool is_
     snprintf(probe, sizeof(probe), "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, sec);
     if (y < 1970 || gw_parse_rfc3339(probe, strlen(probe), &dummy) < 0)
         goto bad;
-    if (local_to_unix(table_zone(c), y, mo, d, h, mi, sec, is_end && len == 10, out) < 0)
+    if (local_to_unix(table_zone(c), y, mo, d, h, mi, sec, is_end && len == 10, is_end, out) < 0)
         goto bad;
     return 0;
 rfc3339:
@@ -1338,8 +1352,12 @@ static const struct key_def keys[] = {
      .def = "false"},
 
     K_STR("log.level", S_, log.level, 1, check_level, "\"info\""),
+    K_STR("log.format", S_, log.format, 1, check_log_format, "\"text\""),
+    K_STR("log.output", S_, log.output, 1, check_log_output, "\"stderr\""),
     K_STR("metrics.stats_file", S_, metrics.stats_file, 0, NULL, "\"\""),
     K_UINT("metrics.interval_s", S_, metrics.interval_s, 1, 3600, "10"),
+    K_STR("metrics.listen", S_, metrics.listen, 0, check_listen, "\"\""),
+    K_UINT("metrics.ready_probe_ms", S_, metrics.ready_probe_ms, 100, 60000, "1000"),
 };
 #undef S_
 /* clang-format on */
@@ -1712,4 +1730,109 @@ void gw_config_print(const struct gw_config *cfg, FILE *out)
     json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     fputc('\n', out);
     json_decref(root);
+}
+
+/* ---------------------------------------------------------------- reference */
+
+/* Writes s into a Markdown table cell: '|' escaped, newlines as spaces. */
+static void md_cell(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputs("\\|", out);
+        else if (*s == '\n')
+            fputc(' ', out);
+        else
+            fputc(*s, out);
+    }
+}
+
+static void print_range(const struct key_def *k, FILE *out)
+{
+    switch (k->type) {
+    case KT_INT:
+    case KT_UINT:
+    case KT_DOUBLE:
+        fprintf(out, "%" PRId64 " .. %" PRId64, k->min, k->max);
+        break;
+    case KT_ENUM:
+        for (int i = 0; k->names[i]; i++)
+            fprintf(out, "%s`%s`", i ? ", " : "", k->names[i]);
+        break;
+    case KT_STRING:
+        if (k->min > 0)
+            fprintf(out, "at least %" PRId64 " character%s", k->min, k->min > 1 ? "s" : "");
+        break;
+    case KT_BOOL:
+        fputs("`true`, `false`", out);
+        break;
+    case KT_SPECIAL:
+        break;
+    }
+}
+
+void gw_config_print_reference(FILE *out)
+{
+    static const char *const type_names[] = {
+        [KT_INT] = "integer", [KT_UINT] = "integer", [KT_STRING] = "string",
+        [KT_BOOL] = "boolean", [KT_DOUBLE] = "number",  [KT_ENUM] = "enum",
+        [KT_SPECIAL] = "see meaning",
+    };
+    struct gw_config *cfg = malloc(sizeof(*cfg));
+    char section[32] = "";
+
+    if (!cfg)
+        return;
+    gw_config_defaults(cfg);
+    fputs("# Configuration reference\n\n"
+          "<!-- Generated by `loyaltygw --print-config-reference` from the key table of\n"
+          "     gateway/gw_config.c. Do not edit: change the table (or gateway/gw_config_doc.c\n"
+          "     for the meanings) and regenerate; tests/it/test_config_reference.sh fails on\n"
+          "     drift. -->\n\n"
+          "`loyaltygw` reads one JSON file (`--config FILE`; the package installs\n"
+          "`/etc/loyaltygw/loyaltygw.json`). Every key below is optional: a missing key keeps\n"
+          "its default. Unknown keys are errors naming their full path; keys starting with `//`\n"
+          "are comments. `loyaltygw --check-config --config FILE` validates a file,\n"
+          "`--print-config` shows the effective values (secrets as `***`). A `SIGHUP` reloads\n"
+          "the loyalty table, the USSD menus and the catalogue; every other key needs a\n"
+          "restart. `loyalty-admin` reads the same file for what it shares (Redis, the loyalty\n"
+          "table's tiers and zone, the ledger's lengths, `log.*`).\n",
+          out);
+    for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+        const struct key_def *k = &keys[i];
+        const char *dot = strchr(k->name, '.');
+        const char *doc = gw_config_key_doc(k->name);
+        char *def = NULL;
+        json_t *v;
+
+        if (strncmp(section, k->name, (size_t)(dot - k->name)) != 0 ||
+            section[dot - k->name] != '\0') {
+            snprintf(section, sizeof(section), "%.*s", (int)(dot - k->name), k->name);
+            fprintf(out, "\n## %s\n\n", section);
+            if (gw_config_key_doc(section))
+                fprintf(out, "%s\n\n", gw_config_key_doc(section));
+            fputs("| key | type | allowed | default | meaning |\n"
+                  "| --- | --- | --- | --- | --- |\n",
+                  out);
+        }
+        fprintf(out, "| `%s` | %s | ", k->name, type_names[k->type]);
+        print_range(k, out);
+        fputs(" | ", out);
+        if (k->flags & KF_SECRET) {
+            fputs("(secret)", out);
+        } else {
+            v = dump_value(k, cfg);
+            def = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(10))
+                    : NULL;
+            json_decref(v);
+            fputc('`', out);
+            md_cell(out, def ? def : "null");
+            fputc('`', out);
+            free(def);
+        }
+        fputs(" | ", out);
+        md_cell(out, doc ? doc : "(not described yet: add it to gateway/gw_config_doc.c)");
+        fputs(" |\n", out);
+    }
+    free(cfg);
 }

@@ -82,10 +82,17 @@ struct gw_config {
     struct gw_broadcast_config broadcast;
     struct {
         char level[16];
+        char format[8];  /* "text" (default) or "json": one JSON object per line (gw_core.h) */
+        char output[12]; /* "stderr" (default), "syslog" or "journal" */
     } log;
     struct {
         char stats_file[256]; /* counters written here every interval ("" = off) */
         unsigned interval_s;  /* default 10 */
+        /* GET /metrics, /health, /ready (core/gw_metrics.h): "host:port", "" = off */
+        char listen[280];
+        /* /ready: the Redis write probe's period; ready only if the last probe is younger than
+         * 3 periods and succeeded (gateway/wire_metrics.c) */
+        unsigned ready_probe_ms;
     } metrics;
 };
 
@@ -108,5 +115,12 @@ int gw_config_apply_timezone(const struct gw_config *cfg);
 
 /* Writes the effective configuration as JSON (passwords masked). */
 void gw_config_print(const struct gw_config *cfg, FILE *out);
+
+/* Writes the configuration reference (Markdown: every key of the table with its type, bounds,
+ * default and meaning) - docs/configuration.md is this output, checked by a test. */
+void gw_config_print_reference(FILE *out);
+/* The meaning of a key ("smpp.window") or of a section ("smpp") for the reference, NULL when
+ * none is written yet (gateway/gw_config_doc.c). */
+const char *gw_config_key_doc(const char *name);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gw_core.h"
+#include "gw_metrics.h"
 
 struct gw_ingest {
     const struct gw_config *cfg;
@@ -21,12 +22,14 @@ struct gw_ingest {
     struct gw_loyalty table;
     struct gw_ingest_stats stats;
     struct gw_ingest_hooks hooks;
+    struct gw_histo commit_latency; /* deliver_sm in -> ledger answered (committed or not) */
 };
 
 struct ingest_req {
     struct gw_ingest *g;
     struct smpp_esme *e;
     uint64_t token;
+    int64_t t0_us; /* gw_mono_us() at arrival */
     enum gw_event_kind kind;
     char msisdn[GW_MSISDN_MAX + 1];
     char ref[GW_REF_MAX + 1];
@@ -42,6 +45,7 @@ struct gw_ingest *gw_ingest_new(const struct gw_config *cfg, struct gw_ledger *l
     g->cfg = cfg;
     g->ledger = ledger;
     g->table = cfg->loyalty;
+    gw_histo_init(&g->commit_latency, gw_histo_latency_bounds, gw_histo_latency_n);
     return g;
 }
 
@@ -58,6 +62,11 @@ void gw_ingest_set_hooks(struct gw_ingest *g, const struct gw_ingest_hooks *hook
 void gw_ingest_set_table(struct gw_ingest *g, const struct gw_loyalty *table)
 {
     g->table = *table;
+}
+
+const struct gw_histo *gw_ingest_commit_latency(const struct gw_ingest *g)
+{
+    return &g->commit_latency;
 }
 
 void gw_ingest_get_stats(const struct gw_ingest *g, struct gw_ingest_stats *out)
@@ -170,6 +179,7 @@ static void commit_done(void *arg, int err, const struct gw_commit_result *res)
     struct gw_ingest *g = req->g;
     char mask[GW_MASK_LEN];
 
+    gw_histo_observe(&g->commit_latency, (double)(gw_mono_us() - req->t0_us) / 1e6);
     if (err < 0) {
         gw_log(GW_LOG_NOTICE, "ingest", "event{%s} %s ref=%s not committed (%s): ESME_RX_T_APPN",
                gw_mask_msisdn(req->msisdn, mask), gw_event_kind_name(req->kind), req->ref,
@@ -227,6 +237,7 @@ static void handle_event(struct gw_ingest *g, struct smpp_esme *e, uint64_t toke
     req->g = g;
     req->e = e;
     req->token = token;
+    req->t0_us = gw_mono_us();
     g->stats.in_flight++;
 
     /* The contract allows data_coding 0 (SMSC default) and 1 (IA5/ASCII); the event grammar is

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "gw_config.h"
+#include "gw_metrics.h"
 #include "gw_ledger.h"
 #include "smpp.h"
 
@@ -78,6 +79,9 @@ void gw_ingest_set_hooks(struct gw_ingest *g, const struct gw_ingest_hooks *hook
 void gw_ingest_set_table(struct gw_ingest *g, const struct gw_loyalty *table);
 
 void gw_ingest_get_stats(const struct gw_ingest *g, struct gw_ingest_stats *out);
+/* Commit latency: from the event's deliver_sm to the ledger's answer (committed, or failed),
+ * in seconds. Owned by g. */
+const struct gw_histo *gw_ingest_commit_latency(const struct gw_ingest *g);
 /* Writes the counters as one JSON object (no trailing newline). */
 void gw_ingest_stats_json(const struct gw_ingest_stats *s, FILE *out);
 

@@ -59,6 +59,7 @@
 #include <hiredis/hiredis.h>
 
 #include "gw_core.h"
+#include "gw_metrics.h"
 #include "gw_redis.h"
 #include "gw_wallet.h"
 
@@ -113,6 +114,7 @@ struct step {
     uint64_t version;       /* record version read */
     uint64_t live_id;
     struct ussd_reply reply;
+    int64_t t0_us;    /* gw_mono_us() when the deliver_sm came in: the hop's start */
     bool redeemed;    /* the redeem hook answered: the step runs again with the outcome */
     char outcome[24]; /* its outcome ("granted", "out_of_stock", ...) */
 };
@@ -141,6 +143,7 @@ struct gw_ussd {
     size_t n_gift_tiers;
     int cas_script;
     struct gw_ussd_stats stats;
+    struct gw_histo hop_latency; /* deliver_sm in -> its screen handed to the link */
     struct live *table[LIVE_BUCKETS];
     struct live *graveyard;
     struct event *reap;
@@ -340,6 +343,8 @@ static void send_screen(struct step *st, const struct ussd_reply *r, uint64_t li
     c->end = r->end;
     rc = smpp_esme_submit(st->e, sm, submit_done, c);
     free(sm);
+    if (rc == 0)
+        gw_histo_observe(&u->hop_latency, (double)(gw_mono_us() - st->t0_us) / 1e6);
     if (rc < 0) {
         u->stats.screens_failed++;
         gw_log(GW_LOG_NOTICE, LOG_CAT, "screen not queued: %s", strerror(-rc));
@@ -853,6 +858,7 @@ void gw_ussd_on_deliver(void *arg, struct smpp_esme *e, const struct smpp_sm *sm
     }
     st->u = u;
     st->e = e;
+    st->t0_us = gw_mono_us();
     st->kind = kind;
     memcpy(st->addr, sm->src_addr, sizeof(st->addr));
     st->ton = sm->src_ton;
@@ -903,6 +909,7 @@ struct gw_ussd *gw_ussd_new(struct event_base *base, const struct gw_config *cfg
     u->cfg = cfg;
     u->redis = redis;
     u->menus = menus;
+    gw_histo_init(&u->hop_latency, gw_histo_latency_bounds, gw_histo_latency_n);
     u->cbs.ended = on_session_ended;
     u->cbs.arg = u;
     for (unsigned i = 0; i < cfg->events.limits.n_prefixes && i < GW_MAX_PREFIXES; i++)
@@ -942,6 +949,11 @@ void gw_ussd_detach(struct gw_ussd *u)
 {
     if (u)
         u->redis = NULL;
+}
+
+const struct gw_histo *gw_ussd_hop_latency(const struct gw_ussd *u)
+{
+    return &u->hop_latency;
 }
 
 void gw_ussd_get_stats(const struct gw_ussd *u, struct gw_ussd_stats *out)

@@ -128,6 +128,10 @@ void gw_ussd_on_deliver(void *arg, struct smpp_esme *e, const struct smpp_sm *sm
 void gw_ussd_detach(struct gw_ussd *u);
 
 void gw_ussd_get_stats(const struct gw_ussd *u, struct gw_ussd_stats *out);
+/* USSD hop latency: from a subscriber's deliver_sm to its screen handed to the SMPP link, in
+ * seconds (one observation per screen sent). Owned by u. */
+struct gw_histo;
+const struct gw_histo *gw_ussd_hop_latency(const struct gw_ussd *u);
 /* Writes the counters as one JSON object (no trailing newline). */
 void gw_ussd_stats_json(const struct gw_ussd_stats *s, FILE *out);
 

@@ -4,10 +4,15 @@
  * so that each module is tested alone.
  *
  *   loyaltygw [--config FILE] [--check-config] [--print-config] [--stats-file FILE]
+ *             [--print-config-reference]
  *
  * Signals: SIGTERM/SIGINT stop gracefully (answer what is in flight, unbind, exit 0; a second one
  * exits at once); SIGHUP reloads the loyalty table from the config file (the old table stays if the
  * new one is invalid); SIGUSR1 logs the counters.
+ *
+ * Under systemd (Type=notify): READY=1 when the SMPP link starts (Redis up, or 3 s), RELOADING=1
+ * and READY=1 around SIGHUP, STOPPING=1 on SIGTERM, WATCHDOG=1 from the loop (gw_service.c).
+ * GET /metrics, /health, /ready on metrics.listen (wire_metrics.c).
  *
  * Start-up order matters: the SMPP bind waits for the first Redis connection (or 3 s), so a cold
  * start does not answer a burst of events ESME_RX_T_APPN just because Redis was a moment late.
@@ -33,8 +38,11 @@
 #include "wire_catalog.h"
 #include "wire_cfgdocs.h"
 #include "wire_fulfil.h"
+#include "wire_metrics.h"
 
+#ifndef LGW_VERSION /* from CMake: project(... VERSION) */
 #define LGW_VERSION "0.1.0"
+#endif
 
 struct app {
     struct gw_config cfg;
@@ -52,6 +60,7 @@ struct app {
     struct wire_fulfil *fulfil;   /* gift fulfilment worker (NULL: provisioning.enabled false) */
     struct wire_broadcast *bcast; /* reminder broadcast (NULL: broadcast.enabled false) */
     struct wire_cfgdocs *cfgdocs; /* the console's documents and kill switches (with catalog) */
+    struct wire_metrics *metrics; /* /metrics, /health, /ready and the Redis write probe */
     struct event *ev_term, *ev_int, *ev_hup, *ev_usr1;
     struct event *ev_metrics, *ev_start;
     bool esme_started;
@@ -63,11 +72,15 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: loyaltygw [--config FILE] [--check-config] [--print-config]\n"
-            "                 [--stats-file FILE] [--version]\n"
+            "                 [--stats-file FILE] [--print-config-reference] [--version]\n"
             "  --config FILE     JSON configuration (default: built-in local defaults)\n"
             "  --check-config    validate the configuration and exit (0 valid, 1 invalid)\n"
             "  --print-config    print the effective configuration as JSON and exit\n"
-            "  --stats-file FILE write the counters as JSON there (overrides metrics.stats_file)\n");
+            "  --stats-file FILE write the counters as JSON there (overrides metrics.stats_file)\n"
+            "  --print-config-reference\n"
+            "                    print every configuration key (Markdown: docs/configuration.md)\n"
+            "Signals: TERM/INT stop gracefully, HUP reloads, USR1 logs the counters.\n"
+            "See loyaltygw(8) and /usr/share/doc/loyaltygw.\n");
 }
 
 static void write_stats(struct app *a)
@@ -179,6 +192,7 @@ static void start_esme(struct app *a, const char *why)
     a->esme_started = true;
     gw_log(GW_LOG_INFO, "main", "starting the SMPP link (%s)", why);
     smpp_esme_start(a->esme);
+    gw_service_notify(GW_SERVICE_READY, why);
 }
 
 static void on_start_timeout(evutil_socket_t fd, short what, void *arg)
@@ -231,6 +245,8 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
     }
     a->stopping = true;
     gw_log(GW_LOG_NOTICE, "main", "signal %d: draining, unbinding and exiting", (int)sig);
+    gw_service_notify(GW_SERVICE_STOPPING, "draining, unbinding");
+    wire_metrics_stopping(a->metrics); /* /ready 503 at once: load balancers stop sending */
     wire_fulfil_stop(a->fulfil); /* no new grant calls; what is not acked resumes next start */
     /* no new reminders; the link's cancellations are then given back as unsent */
     gw_broadcast_stop(wire_broadcast_runner(a->bcast), NULL, NULL);
@@ -249,15 +265,19 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
         gw_log(GW_LOG_NOTICE, "config", "SIGHUP: no config file to reload (built-in defaults)");
         return;
     }
+    gw_service_notify(GW_SERVICE_RELOADING, "reloading");
     fresh = malloc(sizeof(*fresh));
-    if (!fresh)
+    if (!fresh) {
+        gw_service_notify(GW_SERVICE_READY, "reload failed: out of memory");
         return;
+    }
     gw_config_defaults(fresh);
     if (gw_config_load(a->config_path, fresh, err, sizeof(err)) < 0 ||
         gw_config_validate(fresh, err, sizeof(err)) < 0) {
         gw_log(GW_LOG_ERROR, "config", "reload refused, keeping the current loyalty table: %s",
                err);
         free(fresh);
+        gw_service_notify(GW_SERVICE_READY, "reload refused: the previous configuration runs");
         return;
     }
     if (strcmp(fresh->loyalty.timezone, a->cfg.loyalty.timezone) != 0)
@@ -289,6 +309,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
         wire_cfgdocs_resync(a->cfgdocs);
     }
     free(fresh);
+    gw_service_notify(GW_SERVICE_READY, "reloaded");
 }
 
 static void on_usr1(evutil_socket_t sig, short what, void *arg)
@@ -407,6 +428,31 @@ static int run(struct app *a)
         }
     }
 
+    {
+        char err[300];
+        struct wire_metrics_src src = {
+            .cfg = &a->cfg,
+            .redis = a->redis,
+            .ingest = a->ingest,
+            .esme = a->esme,
+            .ussd = a->ussd,
+            .sms = a->sms,
+            .fulfil = a->fulfil,
+            .bcast = a->bcast,
+            .version = LGW_VERSION,
+        };
+        a->metrics = wire_metrics_new(a->base, &src, err, sizeof(err));
+        if (!a->metrics) {
+            gw_log(GW_LOG_ERROR, "config", "%s", err);
+            return -EINVAL;
+        }
+        if (a->cfg.metrics.listen[0])
+            gw_log(GW_LOG_NOTICE, "metrics", "GET /metrics, /health, /ready on %s (port %u)",
+                   a->cfg.metrics.listen, wire_metrics_port(a->metrics));
+    }
+    if (gw_service_watchdog_start(a->base) < 0)
+        return -ENOMEM;
+
     a->ev_term = evsignal_new(a->base, SIGTERM, on_term, a);
     a->ev_int = evsignal_new(a->base, SIGINT, on_term, a);
     a->ev_hup = evsignal_new(a->base, SIGHUP, on_hup, a);
@@ -459,7 +505,9 @@ static void teardown(struct app *a)
     gw_sms_detach(a->sms);
     gw_broadcast_detach(wire_broadcast_runner(a->bcast));
     wire_fulfil_stop(a->fulfil);
+    gw_service_watchdog_stop();
     gw_redis_free(a->redis);
+    wire_metrics_free(a->metrics); /* after Redis: its cancelled probes land in it */
     wire_fulfil_free(a->fulfil); /* after Redis, before the catalogue its store ops point into */
     wire_cfgdocs_free(a->cfgdocs); /* after Redis (its rounds ended), before the catalogue */
     wire_catalog_free(a->catalog); /* after Redis: its redemptions in flight ended first */
@@ -482,6 +530,7 @@ int main(int argc, char **argv)
         {"print-config", no_argument, NULL, 'p'},
         {"stats-file", required_argument, NULL, 's'},
         {"version", no_argument, NULL, 'V'},
+        {"print-config-reference", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -508,6 +557,10 @@ int main(int argc, char **argv)
             break;
         case 'V':
             printf("loyaltygw %s\n", LGW_VERSION);
+            free(a);
+            return 0;
+        case 'R':
+            gw_config_print_reference(stdout);
             free(a);
             return 0;
         case 'h':
@@ -542,6 +595,7 @@ int main(int argc, char **argv)
     }
     if (gw_log_level_parse(a->cfg.log.level, &level) == 0)
         gw_log_set_level(level);
+    (void)gw_log_configure(a->cfg.log.format, a->cfg.log.output, "loyaltygw"); /* validated */
     signal(SIGPIPE, SIG_IGN);
 
     rc = run(a);

@@ -243,6 +243,13 @@ void wire_fulfil_free(struct wire_fulfil *w)
     free(w);
 }
 
+void wire_fulfil_get_stats(const struct wire_fulfil *w, struct cat_fulfil_stats *fs,
+                           struct gw_http_stats *hs)
+{
+    cat_fulfil_worker_get_stats(w ? w->worker : NULL, fs);
+    gw_http_get_stats(w ? w->http : NULL, hs);
+}
+
 void wire_fulfil_stats_json(const struct wire_fulfil *w, FILE *out)
 {
     struct cat_fulfil_stats s;

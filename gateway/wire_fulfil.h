@@ -43,6 +43,11 @@ void wire_fulfil_stop(struct wire_fulfil *w);
 /* After gw_redis_free: frees the HTTP client (cancelling calls in flight: their entries stay
  * pending for the next start), the adapter and the worker. NULL is a no-op. */
 void wire_fulfil_free(struct wire_fulfil *w);
+/* The worker's and the HTTP client's counters (w NULL: zeros). */
+struct cat_fulfil_stats;
+struct gw_http_stats;
+void wire_fulfil_get_stats(const struct wire_fulfil *w, struct cat_fulfil_stats *fs,
+                           struct gw_http_stats *hs);
 /* The worker's and the HTTP client's counters as one JSON object. */
 void wire_fulfil_stats_json(const struct wire_fulfil *w, FILE *out);
 

@@ -28,12 +28,15 @@ for _ in $(seq 50); do rcli ping >/dev/null 2>&1 && break; sleep 0.1; done
 jq -n --arg sock "$T/redis.sock" '{redis: {unix_socket: $sock}, log: {level: "error"},
   loyalty: {timezone: "Africa/Casablanca"}}' >"$T/gw.json"
 
-# 1,000 wallets with 20 history entries each, written directly (the shape commit.lua writes).
+# 1,000 wallets with 20 history entries each, written directly (the shape commit.lua writes),
+# enrolled and earning 10 days ago (dates from the real clock, never literals).
+SINCE=$(($(date +%s) - 10 * 86400))
+LOT=l:$(TZ=Africa/Casablanca date -d '-10 days' +%Y%m%d)
 for i in $(seq 1000); do
   m=$((212600000000 + i))
-  echo "HSET lg:{$m}:w bal 500 life 500 rem 0 tier standard since 1764000000 l:20261120 500"
+  echo "HSET lg:{$m}:w bal 500 life 500 rem 0 tier standard since $SINCE $LOT 500"
   for h in $(seq 20); do
-    echo "LPUSH lg:{$m}:h 1764000000|TOPUP|OCS-$m-$h|+25|$((h * 25))|TOPUP 1/10 MAD"
+    echo "LPUSH lg:{$m}:h $SINCE|TOPUP|OCS-$m-$h|+25|$((h * 25))|TOPUP 1/10 MAD"
   done
 done | rcli >/dev/null
 

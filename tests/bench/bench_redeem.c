@@ -27,7 +27,13 @@
 #include "gw_core.h"
 #include "gw_redis.h"
 
-#define T0 INT64_C(1795600800) /* 2026-11-25T10:00:00Z, a Wednesday: the gift day is open */
+#include "../test_clock.h"
+
+/* The rush's "now": the last Wednesday before today, 00:00 in Casablanca, by the real clock (Redis
+ * counts expiries on it); the lots are 60 and 30 days older. Set in main from the calendar's zone.
+ */
+static int64_t T0;
+static int32_t LOT_OLD, LOT_NEW;
 #define N_ORD 10
 #define HOT_STOCK 1000
 #define ORD_STOCK 2000
@@ -178,6 +184,13 @@ int main(int argc, char **argv)
         cat_calendar_config_parse(gd, strlen(gd), &cc, err, sizeof(err)) < 0 ||
         cat_calendar_new(&cc, NULL, &cal, err, sizeof(err)) < 0)
         return 1;
+    const struct cat_tz *tz = cat_calendar_tz(cal);
+    int64_t now = (int64_t)time(NULL);
+    T0 = tc_local_at(tz, now, -tc_days_since(tz, now, 3), 0, 0);
+    LOT_OLD = tc_local_date(tz, T0, -60);
+    LOT_NEW = tc_local_date(tz, T0, -30);
+    if (T0 < 0 || !LOT_OLD || !LOT_NEW)
+        return 1;
     struct cat_redeem_config cfg;
     cat_redeem_config_defaults(&cfg);
     cfg.n_tiers = 1;
@@ -192,9 +205,8 @@ int main(int argc, char **argv)
         char key[32];
         snprintf(key, sizeof(key), "lg:{2127%08d}:w", s);
         while (gw_redis_commandf(redis, on_seed, NULL,
-                                 "HSET %s bal 2000 life 2000 tier standard l:20261001 1000 "
-                                 "l:20261101 1000",
-                                 key) == -ENOBUFS)
+                                 "HSET %s bal 2000 life 2000 tier standard l:%d 1000 l:%d 1000",
+                                 key, (int)LOT_OLD, (int)LOT_NEW) == -ENOBUFS)
             event_base_loop(base, EVLOOP_ONCE);
     }
     while (seeded < subs)

@@ -87,7 +87,8 @@ for _ in $(seq 100); do [ -s "$T/adm.port" ] && break; sleep 0.1; done
 export LOYALTYCTL_API="http://127.0.0.1:$(cat "$T/adm.port")" HOME="$T"
 sleep 0.5
 echo 'bench-password-1' | "$B/gateway/loyaltyctl" login care1 >/dev/null
-rcli hset 'lg:{212600000001}:w' bal 1000000 life 1000000 rem 0 tier standard since 1764000000 l:20261120 1000000 >/dev/null
+rcli hset 'lg:{212600000001}:w' bal 1000000 life 1000000 rem 0 tier standard \
+  since $(($(date +%s) - 10 * 86400)) "l:$(TZ=Africa/Casablanca date -d '-10 days' +%Y%m%d)" 1000000 >/dev/null
 N=200
 t0=$(now_ms)
 for i in $(seq $N); do

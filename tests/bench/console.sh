@@ -7,7 +7,7 @@
 # BENCH_WALLETS (default 20,000) extra wallets with 20 history lines each (written with redis-cli
 # --pipe, the format commit.lua writes). Measures, with curl:
 #   1. GET /app.js (static file, 40 KB) x 500, sequential
-#   2. GET /api/board?day=2026-11-25 x 100, sequential (catalogue of 3 items incl. RUSH/REF)
+#   2. GET /api/board?day=<it_redeem's gift day, the last Wednesday> x 100, sequential (catalogue of 3 items incl. RUSH/REF)
 #   3. the full report: GET /api/reports/wallets pages of 2,000 until cursor 0, 3 times
 set -euo pipefail
 B=$(cd "${1:-build}" && pwd); SRC=$(cd "${2:-.}" && pwd)
@@ -25,10 +25,12 @@ PIDS+=($!)
 for _ in $(seq 50); do rcli ping >/dev/null 2>&1 && break; sleep 0.1; done
 LGW_REDIS_SOCK="$T/redis.sock" "$B/tests/it_redeem" >/dev/null 2>&1 || echo "(it_redeem failed: no redemption data)"
 now=$(date +%s)
-awk -v w="$W" -v now="$now" 'BEGIN {
+GIFT_DATE=$(TZ=Africa/Casablanca date -d 'last wednesday' +%F) # it_redeem's gift day
+LOT=$(TZ=Africa/Casablanca date -d yesterday +%Y%m%d)
+awk -v w="$W" -v now="$now" -v lot="$LOT" 'BEGIN {
   for (i = 0; i < w; i++) {
     m = 212700000000 + i
-    printf "HSET lg:{%.0f}:w bal %d life %d tier standard l:20261124 %d\n", m, i % 500, i % 500, i % 500
+    printf "HSET lg:{%.0f}:w bal %d life %d tier standard l:%s %d\n", m, i % 500, i % 500, lot, i % 500
     for (k = 0; k < 20; k++)
       printf "LPUSH lg:{%.0f}:h %d|TOPUP|OCS-%d-%d|+%d|%d|TOPUP 1pt/10MAD\n", m, now - k * 3600, i, k, k, k
   }}' | rcli --pipe >/dev/null
@@ -50,7 +52,7 @@ echo "wallets in Redis: $(rcli --scan --pattern 'lg:{*}:w' | grep -c .)"
 
 stats() { sort -n | awk '{a[NR] = $1 * 1000} END {printf "n=%d p50=%.2f ms p99=%.2f ms max=%.2f ms\n", NR, a[int(NR*0.5)+1], a[int(NR*0.99)+1], a[NR]}'; }
 for _ in $(seq 500); do curl -s -o /dev/null -w '%{time_total}\n' "$U/app.js"; done | stats | sed 's/^/static app.js: /'
-for _ in $(seq 100); do curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $TOK" "$U/api/board?day=2026-11-25"; done | stats | sed 's/^/board: /'
+for _ in $(seq 100); do curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $TOK" "$U/api/board?day=$GIFT_DATE"; done | stats | sed 's/^/board: /'
 for run in 1 2 3; do
   t0=$(now_ms); cursor=0; pages=0; wallets=0
   while :; do

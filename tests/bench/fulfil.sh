@@ -17,10 +17,11 @@ start_redis
 PIDS+=("$!")
 wait_for 10 test -s "$T/prov.port"
 URL="http://127.0.0.1:$(cat "$T/prov.port")"
+GDAY=$(TZ=Africa/Casablanca date +%Y%m%d) # the records' gift day: today, local
 for i in $(seq 1 "$N"); do
   m=$((212700000000 + i))
-  echo "HSET t:rec:$m:DATA_1GB:20261125:b$i state queued price 500 msisdn $m item DATA_1GB"
-  echo "XADD cat:fulfil * rid $m:DATA_1GB:20261125:b$i msisdn $m to \"\" item DATA_1GB version v1 price 500 day 20261125 type provisioning kind data quantity 1024 unit MB at 0"
+  echo "HSET t:rec:$m:DATA_1GB:$GDAY:b$i state queued price 500 msisdn $m item DATA_1GB"
+  echo "XADD cat:fulfil * rid $m:DATA_1GB:$GDAY:b$i msisdn $m to \"\" item DATA_1GB version v1 price 500 day $GDAY type provisioning kind data quantity 1024 unit MB at 0"
 done | rcli >/dev/null
 t0=$(date +%s%N)
 "$LGW_BIN/tests/it_fulfil" worker --redis "$REDIS_SOCK" --url "$URL" --token tok \

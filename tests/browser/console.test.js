@@ -142,7 +142,7 @@ async function main() {
     await f('tier', 'standard');
     await f('stock', '25');
     await f('limit', '1');
-    await f('valid_to', '2030-12-31');
+    await f('valid_to', new Date(Date.now() + 365 * 86400e3).toISOString().slice(0, 10)); // a year ahead
     await f('name_ar', '2 جيغا إنترنت');
     await f('name_fr', '2 Go Internet');
     await f('name_en', '2 GB data');

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -35,7 +36,9 @@
 #include "gw_ledger.h"
 #include "gw_redis.h"
 
-#define T0 INT64_C(1795600800) /* 2026-11-25T10:00:00Z */
+/* The events' time and the commits' "now": yesterday 10:00 UTC by the real clock, which Redis
+ * counts the refs' expiry against (the loyalty table here is in UTC). Set in client_setup. */
+static int64_t T0;
 #define NMASTERS 3
 
 static struct {
@@ -318,6 +321,7 @@ static void parse_seeds(const char *json, struct gw_redis_config *cfg)
 
 static int client_setup(bool cluster_only)
 {
+    T0 = ((int64_t)time(NULL) / 86400 - 1) * 86400 + 10 * 3600;
     const char *seeds = getenv("LGW_CLUSTER_NODES");
     const char *sock = getenv("LGW_REDIS_SOCK");
 

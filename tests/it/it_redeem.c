@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <event2/event.h>
@@ -26,14 +27,26 @@
 #include "gw_core.h"
 #include "gw_redis.h"
 
+#include "../test_clock.h"
+
 extern const char cat_lua_item[];
 extern const size_t cat_lua_item_len;
 extern const char cat_lua_sub[];
 extern const size_t cat_lua_sub_len;
 
-#define T0 INT64_C(1795600800) /* 2026-11-25T10:00:00Z: Wednesday 11:00 in Casablanca */
-#define DAYSTR "20261125"
 #define DAY INT64_C(86400)
+
+/* The test's "now", from the real clock (Redis counts expiries on it): the last Wednesday before
+ * today's local date in Casablanca, 11:00 local, so T0 + DAY (Thursday) is never in the future.
+ * Local days and offsets come from the calendar's own zone (UTC+1, UTC+0 in Ramadan), never a
+ * fixed +1. Set by it_clock_init() from setup; every day string below is computed from T0. */
+static int64_t T0;
+static int32_t DAYNUM;                /* T0's local date, YYYYMMDD: the gift day */
+static char DAYSTR[16];               /* the same as text */
+static char LOT_OLD[24], LOT_NEW[24]; /* "l:YYYYMMDD" lots 60 and 30 days before T0 */
+static char T0S[24], T0S100[24];      /* T0 and T0 + 100 as decimal text for the scripts */
+static int64_t NEXT_WED_0000;         /* the Wednesday after T0's, 00:00 local */
+static int64_t TUE_2330;              /* the evening before T0's Wednesday, 23:30 local */
 
 static struct {
     struct event_base *base;
@@ -46,6 +59,39 @@ static struct {
     int s_item, s_sub;
     bool cluster;
 } T;
+
+/* ---------------------------------------------------------------- the test's clock */
+
+static int it_clock_init(const struct cat_tz *tz)
+{
+    int64_t now = (int64_t)time(NULL);
+    int back = tc_days_since(tz, now, 3); /* the last Wednesday before today, 1..7 days ago */
+
+    T0 = tc_local_at(tz, now, -back, 11, 0);
+    NEXT_WED_0000 = tc_local_at(tz, now, 7 - back, 0, 0);
+    TUE_2330 = tc_local_at(tz, now, -back - 1, 23, 30);
+    DAYNUM = cat_tz_local_date(tz, T0);
+    int32_t old = tc_local_date(tz, T0, -60), young = tc_local_date(tz, T0, -30);
+    if (back < 0 || T0 < 0 || NEXT_WED_0000 < 0 || TUE_2330 < 0 || !old || !young)
+        return -1;
+    snprintf(DAYSTR, sizeof(DAYSTR), "%" PRId32, DAYNUM);
+    snprintf(LOT_OLD, sizeof(LOT_OLD), "l:%" PRId32, old);
+    snprintf(LOT_NEW, sizeof(LOT_NEW), "l:%" PRId32, young);
+    snprintf(T0S, sizeof(T0S), "%" PRId64, T0);
+    snprintf(T0S100, sizeof(T0S100), "%" PRId64, T0 + 100);
+    return 0;
+}
+
+/* prefix + DAYSTR in one of a few rotating buffers (enough for one script's key list) */
+static const char *dkey(const char *prefix)
+{
+    static char buf[8][96];
+    static unsigned n;
+    char *b = buf[n++ % 8];
+
+    snprintf(b, sizeof(buf[0]), "%s%s", prefix, DAYSTR);
+    return b;
+}
 
 /* ---------------------------------------------------------------- loop and redis helpers */
 
@@ -157,8 +203,8 @@ static void seed_wallet(const char *m, long long points, const char *tier)
     char key[40];
     snprintf(key, sizeof(key), "lg:{%s}:w", m);
     /* two lots: the older must be spent first */
-    RCMD("HSET %s bal %lld life %lld tier %s l:20261001 %lld l:20261101 %lld", key, points, points,
-         tier, points / 2, points - points / 2);
+    RCMD("HSET %s bal %lld life %lld tier %s %s %lld %s %lld", key, points, points, tier, LOT_OLD,
+         points / 2, LOT_NEW, points - points / 2);
 }
 
 /* Stream entries for one item: count, and the set of rids joined by '\n' in *rids (may be NULL). */
@@ -402,6 +448,10 @@ static int group_setup(void **state)
         fprintf(stderr, "calendar: %s\n", err);
         return -1;
     }
+    if (it_clock_init(cat_calendar_tz(T.cal)) < 0) {
+        fprintf(stderr, "clock: cannot place the test's Wednesday\n");
+        return -1;
+    }
     cat_redeem_config_defaults(&T.cfg);
     T.cfg.n_tiers = 3;
     snprintf(T.cfg.tiers[0], CAT_NAME_MAX, "standard");
@@ -494,7 +544,7 @@ static void test_redeem__rush_3000_by_1000__exactly_stock_granted(void **state)
     printf("# rush: granted %d, out of stock %d, limit %d\n", granted, out, limit);
     assert_int_equal(granted, 100);
     assert_int_equal(granted + out + limit, N);
-    assert_int_equal(get_int("cat:{RUSH}:s:" DAYSTR), 0);
+    assert_int_equal(get_int("cat:{RUSH}:s:%s", DAYSTR), 0);
     long long sum = 0;
     int charged = 0;
     for (int s = 0; s < SUBS; s++) {
@@ -542,12 +592,12 @@ static void test_redeem__same_confirm_retried__redeems_once(void **state)
     assert_int_equal(c.outcome, CAT_REDEEM_DUPLICATE);
     assert_string_equal(c.rid, a.res.rid);
     assert_int_equal(bal(m), 70);
-    assert_int_equal(get_int("cat:{RETRY}:s:" DAYSTR), 9);
+    assert_int_equal(get_int("cat:{RETRY}:s:%s", DAYSTR), 9);
     assert_int_equal(stream_count("RETRY", NULL, 0), 1);
-    /* oldest lot spent first: l:20261001 held 50, now 20; l:20261101 untouched */
+    /* oldest lot spent first: LOT_OLD held 50, now 20; LOT_NEW untouched */
     char key[40];
     snprintf(key, sizeof(key), "lg:{%s}:w", m);
-    RCMD("HMGET %s l:20261001 l:20261101", key);
+    RCMD("HMGET %s %s %s", key, LOT_OLD, LOT_NEW);
     assert_string_equal(cap.str, "20\n50");
     snprintf(key, sizeof(key), "lg:{%s}:h", m);
     RCMD("LINDEX %s 0", key);
@@ -558,7 +608,7 @@ static void test_redeem__same_confirm_retried__redeems_once(void **state)
 /* Units left today: an absent key is the untouched daily stock (the first reserve creates it). */
 static long long eff_stock(const char *item)
 {
-    long long v = get_int("cat:{%s}:s:" DAYSTR, item);
+    long long v = get_int("cat:{%s}:s:%s", item, DAYSTR);
     if (v < 0) {
         struct cat_catalog *c = cat_store_current(T.store);
         v = cat_catalog_find(c, item)->stock_per_day;
@@ -621,7 +671,7 @@ static void test_redeem__refusals__no_side_effects(void **state)
     RCMD("DEL cat:{PLAIN}:k");
     struct cat_redeem_result closed = redeem(rich, "PLAIN", NULL, "thu", T0 + DAY);
     assert_int_equal(closed.outcome, CAT_REDEEM_CLOSED);
-    assert_int_equal(closed.next_open, T0 + 7 * DAY - 11 * 3600); /* next Wed 00:00 +01 */
+    assert_int_equal(closed.next_open, NEXT_WED_0000);
     expect_refused(poor, "PLAIN", T0, CAT_REDEEM_BALANCE);
     expect_refused(rich, "GOLDONLY", T0, CAT_REDEEM_TIER);
     expect_refused(blocked, "PLAIN", T0, CAT_REDEEM_BLOCKED);
@@ -643,10 +693,10 @@ static void test_redeem__refusals__no_side_effects(void **state)
     cat_catalog_unref(c);
     assert_true(wait_count(&pr.done, 1, 5000));
     assert_int_equal(pr.res.outcome, CAT_REDEEM_PRICE_MISMATCH);
-    assert_int_equal(get_int("cat:{PLAIN}:s:" DAYSTR), 4);
+    assert_int_equal(get_int("cat:{PLAIN}:s:%s", DAYSTR), 4);
 
     /* premium early opening: Tuesday 23:30 local is open for gold only */
-    int64_t early = T0 - 11 * 3600 - 1800;
+    int64_t early = TUE_2330;
     const char *gold = "212630000006";
     seed_wallet(gold, 1000, "gold");
     expect_refused(rich, "PLAIN", early, CAT_REDEEM_CLOSED);
@@ -682,16 +732,16 @@ static void test_redeem__sweeper__abandoned_after_reserve_released(void **state)
     const char *m = "212640000001";
     char rid[CAT_RID_MAX];
     seed_wallet(m, 100, "standard");
-    assert_int_equal(cat_redeem_rid(m, "SWEEP1", 20261125, "crash-1", rid, sizeof(rid)), 0);
+    assert_int_equal(cat_redeem_rid(m, "SWEEP1", DAYNUM, "crash-1", rid, sizeof(rid)), 0);
     /* the gateway reserved, then died */
-    const char *a[] = {"cat:{SWEEP1}:s:" DAYSTR,
-                       "cat:{SWEEP1}:r:" DAYSTR,
+    const char *a[] = {dkey("cat:{SWEEP1}:s:"),
+                       dkey("cat:{SWEEP1}:r:"),
                        "cat:{SWEEP1}:z",
                        "cat:{SWEEP1}:k",
-                       "cat:{SWEEP1}:n:" DAYSTR,
+                       dkey("cat:{SWEEP1}:n:"),
                        "RESERVE",
                        rid,
-                       "1795600800",
+                       T0S,
                        "10",
                        "20",
                        "it.1",
@@ -709,12 +759,12 @@ static void test_redeem__sweeper__abandoned_after_reserve_released(void **state)
     int64_t end = gw_clock_mono_ms() + 2000;
     while (gw_clock_mono_ms() < end)
         event_base_loop(T.base, EVLOOP_ONCE);
-    assert_int_equal(get_int("cat:{SWEEP1}:s:" DAYSTR), 9);
+    assert_int_equal(get_int("cat:{SWEEP1}:s:%s", DAYSTR), 9);
     assert_int_equal(cat_redeem_sweep(T.rd, T0 + 31, sweep_cb, &sw), 0);
     assert_true(wait_count(&sw.done, 1, 10000));
     assert_int_equal(sw.err, 0);
     assert_int_equal(sw.st.released, 1);
-    assert_int_equal(get_int("cat:{SWEEP1}:s:" DAYSTR), 10);
+    assert_int_equal(get_int("cat:{SWEEP1}:s:%s", DAYSTR), 10);
     const char *rec = record(m, rid);
     assert_non_null(rec);
     assert_true(rec[0] == 'T');
@@ -724,7 +774,7 @@ static void test_redeem__sweeper__abandoned_after_reserve_released(void **state)
                        "lg:{212640000001}:g",
                        "DEBIT",
                        rid,
-                       "1795600900",
+                       T0S100,
                        "50",
                        "7776000",
                        "20",
@@ -749,15 +799,15 @@ static void test_redeem__sweeper__abandoned_after_debit_confirmed_and_queued(voi
     const char *m = "212640000002";
     char rid[CAT_RID_MAX];
     seed_wallet(m, 100, "standard");
-    assert_int_equal(cat_redeem_rid(m, "SWEEP1", 20261125, "crash-2", rid, sizeof(rid)), 0);
-    const char *a[] = {"cat:{SWEEP1}:s:" DAYSTR,
-                       "cat:{SWEEP1}:r:" DAYSTR,
+    assert_int_equal(cat_redeem_rid(m, "SWEEP1", DAYNUM, "crash-2", rid, sizeof(rid)), 0);
+    const char *a[] = {dkey("cat:{SWEEP1}:s:"),
+                       dkey("cat:{SWEEP1}:r:"),
                        "cat:{SWEEP1}:z",
                        "cat:{SWEEP1}:k",
-                       "cat:{SWEEP1}:n:" DAYSTR,
+                       dkey("cat:{SWEEP1}:n:"),
                        "RESERVE",
                        rid,
-                       "1795600800",
+                       T0S,
                        "10",
                        "20",
                        "it.1",
@@ -769,7 +819,7 @@ static void test_redeem__sweeper__abandoned_after_debit_confirmed_and_queued(voi
                        "lg:{212640000002}:g",
                        "DEBIT",
                        rid,
-                       "1795600800",
+                       T0S,
                        "50",
                        "7776000",
                        "20",
@@ -783,20 +833,20 @@ static void test_redeem__sweeper__abandoned_after_debit_confirmed_and_queued(voi
                        "0"};
     script(T.s_sub, 3, 17, d);
     assert_string_equal(cap.str, "paid\n80");
-    long long stock = get_int("cat:{SWEEP1}:s:" DAYSTR);
+    long long stock = get_int("cat:{SWEEP1}:s:%s", DAYSTR);
     int xs = stream_count("SWEEP1", NULL, 0);
 
     memset(&sw2, 0, sizeof(sw2));
     assert_int_equal(cat_redeem_sweep(T.rd, T0 + 31, sweep_cb, &sw2), 0);
     assert_true(wait_count(&sw2.done, 1, 10000));
     assert_int_equal(sw2.st.confirmed, 1);
-    assert_int_equal(get_int("cat:{SWEEP1}:s:" DAYSTR), stock); /* the unit stays taken */
+    assert_int_equal(get_int("cat:{SWEEP1}:s:%s", DAYSTR), stock); /* the unit stays taken */
     assert_int_equal(stream_count("SWEEP1", NULL, 0), xs + 1);
     const char *rec = record(m, rid);
     assert_non_null(rec);
     assert_true(rec[0] == 'Q');
     assert_int_equal(bal(m), 80);
-    RCMD("HGET cat:{SWEEP1}:r:" DAYSTR " %s", rid);
+    RCMD("HGET cat:{SWEEP1}:r:%s %s", DAYSTR, rid);
     assert_true(cap.str[0] == 'q');
     /* the gateway comes back and retries the confirm: nothing more happens */
     struct cat_redeem_result r = redeem(m, "SWEEP1", NULL, "crash-2", T0 + 40);
@@ -813,7 +863,7 @@ static void test_redeem__refund__restores_points_and_stock_once(void **state)
     struct cat_redeem_result g = redeem(m, "REF", NULL, "refund-me", T0);
     assert_int_equal(g.outcome, CAT_REDEEM_GRANTED);
     assert_int_equal(bal(m), 60);
-    long long stock = get_int("cat:{REF}:s:" DAYSTR);
+    long long stock = get_int("cat:{REF}:s:%s", DAYSTR);
 
     static struct tres t;
     memset(&t, 0, sizeof(t));
@@ -821,8 +871,8 @@ static void test_redeem__refund__restores_points_and_stock_once(void **state)
         cat_redeem_refund(T.rd, g.rid, "http 422: unknown|msisdn\n", T0 + 60, tres_cb, &t), 0);
     assert_int_equal(wait_tr(&t), CAT_TR_DONE);
     assert_int_equal(bal(m), 100);
-    assert_int_equal(get_int("cat:{REF}:s:" DAYSTR), stock + 1);
-    RCMD("HGET lg:{%s}:w l:" DAYSTR, m); /* the points come back in a lot dated today */
+    assert_int_equal(get_int("cat:{REF}:s:%s", DAYSTR), stock + 1);
+    RCMD("HGET lg:{%s}:w l:%s", m, DAYSTR); /* the points come back in a lot dated today */
     assert_string_equal(cap.str, "40");
     const char *rec = record(m, g.rid);
     assert_non_null(rec);
@@ -836,7 +886,7 @@ static void test_redeem__refund__restores_points_and_stock_once(void **state)
     assert_int_equal(cat_redeem_refund(T.rd, g.rid, "again", T0 + 61, tres_cb, &t), 0);
     assert_int_equal(wait_tr(&t), CAT_TR_ALREADY);
     assert_int_equal(bal(m), 100);
-    assert_int_equal(get_int("cat:{REF}:s:" DAYSTR), stock + 1);
+    assert_int_equal(get_int("cat:{REF}:s:%s", DAYSTR), stock + 1);
     memset(&t, 0, sizeof(t));
     assert_int_equal(cat_redeem_mark_fulfilled(T.rd, g.rid, "X1", T0 + 62, tres_cb, &t), 0);
     assert_int_equal(wait_tr(&t), CAT_TR_CONFLICT);
@@ -861,8 +911,9 @@ static void test_redeem__refund__restores_points_and_stock_once(void **state)
     assert_int_equal(cat_redeem_mark_fulfilled(T.rd, g2.rid, "a b", T0, tres_cb, &t), -EINVAL);
     /* unknown rid */
     memset(&t, 0, sizeof(t));
-    assert_int_equal(cat_redeem_refund(T.rd, "212650000009:REF:20261125:abc", "x", T0, tres_cb, &t),
-                     0);
+    char unknown[CAT_RID_MAX];
+    snprintf(unknown, sizeof(unknown), "212650000009:REF:%s:abc", DAYSTR);
+    assert_int_equal(cat_redeem_refund(T.rd, unknown, "x", T0, tres_cb, &t), 0);
     assert_int_equal(wait_tr(&t), CAT_TR_UNKNOWN);
 }
 

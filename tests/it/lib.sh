@@ -46,6 +46,13 @@ wait_for() { # seconds command...
   done
 }
 
+# HTTP status of GET $URL$1 (the body in $T/body); wait_http PATH CODE SECONDS waits for it.
+http_code() { curl -s -o "$T/body" -w '%{http_code}' "$URL$1"; }
+wait_http() {
+  local t=$(( $3 * 10 ))
+  while [ "$(http_code "$1")" != "$2" ]; do t=$((t - 1)); [ $t -gt 0 ] || return 1; sleep 0.1; done
+}
+
 # ------------------------------------------------------------------ redis
 REDIS_SOCK="$T/redis.sock"
 rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
@@ -75,7 +82,7 @@ cluster_free_port() { # a port P with P and its bus port P+10000 not listening
   local p q used
   used=" $(ss -Htln 2>/dev/null | awk '{n=split($4,a,":"); printf "%s ", a[n]}') "
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((12000 + RANDOM % 10000)) # P and P+10000 below the ephemeral range (32768-...)
     case "$used" in *" $p "*|*" $((p + 10000)) "*) continue ;; esac
     for q in "${CLUSTER_PORTS[@]}"; do # nor another master's port or bus port
       case $p in "$q"|"$((q + 10000))"|"$((q - 10000))") continue 2 ;; esac
@@ -146,11 +153,17 @@ sim_json() { jq -r "$2" "$T/$1.json"; } # name jq-filter
 # ------------------------------------------------------------------ gateway
 write_config() { # port [jq filter applied to the result, e.g. '.ledger.history_len = 5']
   local port=$1 extra=${2:-.}
-  jq -n --arg sock "$REDIS_SOCK" --argjson port "$port" --arg stats "$T/gw-stats.json" '{
+  # Redis deadlines: short, so fault cases answer T_APPN quickly; under valgrind (20-50x slower,
+  # and loyalty-admin runs a yescrypt of seconds in its loop there) a request queued behind such a
+  # stretch would miss a 500 ms deadline with nothing wrong, so the valgrind stage allows 5 s.
+  local rto=500
+  [ "${LGW_VALGRIND:-0}" = 1 ] && rto=5000
+  jq -n --arg sock "$REDIS_SOCK" --argjson port "$port" --arg stats "$T/gw-stats.json" \
+    --argjson rto "$rto" '{
       smpp: {name: "SIM", host: "127.0.0.1", port: $port, system_id: "loyalty", password: "secret",
              enquire_link_ms: 2000, response_timeout_ms: 2000, reconnect_min_ms: 100,
              reconnect_max_ms: 500, drain_timeout_ms: 2000},
-      redis: {unix_socket: $sock, request_timeout_ms: 500, reconnect_min_ms: 50, reconnect_max_ms: 300},
+      redis: {unix_socket: $sock, request_timeout_ms: $rto, reconnect_min_ms: 50, reconnect_max_ms: 300},
       events: {senders: ["LOYALTY"], country_prefixes: ["212"], currency: "MAD"},
       ledger: {history_len: 20},
       loyalty: {timezone: "Africa/Casablanca",

@@ -248,8 +248,8 @@ api GET /api/giftdays "$AUD"
 expect 200 .document.timezone Africa/Casablanca "GET the calendar"
 assert_eq mia "$(j .updated_by)" "who changed it"
 # two editors from version 1 at the same time
-GD2=$(jq -c '.cancelled += ["2027-01-06"]' <<<"$GD")
-GD3=$(jq -c '.cancelled += ["2027-01-13"]' <<<"$GD")
+GD2=$(jq -c --arg d "$(date -d '+30 days' +%F)" '.cancelled += [$d]' <<<"$GD")
+GD3=$(jq -c --arg d "$(date -d '+37 days' +%F)" '.cancelled += [$d]' <<<"$GD")
 curl -s -o "$T/c1.json" -w '%{http_code}\n' -X PUT -H "Authorization: Bearer $MKT" -H 'Content-Type: application/json' \
   --data-binary "{\"version\":1,\"document\":$GD2}" "$URL/api/giftdays" >"$T/c1.code" &
 c1=$!
@@ -260,7 +260,7 @@ wait $c1 $c2
 assert_eq "200 409" "$(cat "$T/c1.code" "$T/c2.code" | sort | tr '\n' ' ' | sed 's/ $//')" "two PUTs from one version: one 200, one 409"
 api GET /api/giftdays "$MKT"
 expect 200 .version 2 "the calendar is at version 2"
-assert_eq 2 "$(j '.document.cancelled | length')" "exactly one of the two edits is in"
+assert_eq "$(($(jq '.cancelled | length' <<<"$GD") + 1))" "$(j '.document.cancelled | length')" "exactly one of the two edits is in"
 api GET /api/giftdays/preview "$CARE"
 expect 200 '.openings | length' 8 "preview: the next 8 openings"
 assert_eq Africa/Casablanca "$(j .timezone)" "preview: in the calendar's zone"

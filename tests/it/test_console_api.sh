@@ -21,7 +21,10 @@ start_gw
 wait_sim sim 60
 stop_gw
 assert_eq 18 "$(balance $M)" "the sample day gave $M 18 points"
-# Redemptions by the real engine (its own items and subscribers, gift day 2026-11-25).
+# Redemptions by the real engine (its own items and subscribers). Its gift day is the last Wednesday
+# before today in Casablanca (tests/it/it_redeem.c's T0); GNU date's "last wednesday" is that day.
+GIFT_DAY=$(TZ=Africa/Casablanca date -d 'last wednesday' +%Y%m%d)
+GIFT_DATE=$(date -d "$GIFT_DAY" +%F)
 REDEEMED=0
 if [ -x "$LGW_BIN/tests/it_redeem" ]; then
   if LGW_REDIS_SOCK="$REDIS_SOCK" "$LGW_BIN/tests/it_redeem" >"$T/it_redeem.log" 2>&1; then
@@ -134,15 +137,15 @@ CAT=$(jq -c --argjson it "$ITEM" '{version: "t1", items: [
     ($it | .id = "REF" | .stock_per_day = 50)]}' <<<'{}')
 api PUT /api/catalog "$MKT" "{\"version\":0,\"document\":$CAT}"
 assert_eq 200 "$CODE" "catalogue stored: $(cat "$T/r.json")"
-api GET "/api/board?day=20261125" "$AUD"
+api GET "/api/board?day=$GIFT_DAY" "$AUD"
 assert_eq 200 "$CODE" "board for a given gift day"
-assert_eq 2026-11-25 "$(j .day)" "board: the day asked for"
+assert_eq "$GIFT_DATE" "$(j .day)" "board: the day asked for"
 assert_eq stored "$(j .catalog)" "board: the catalogue is read from Redis"
 assert_eq "DATA_1GB RUSH REF" "$(j '[.items[].id] | join(" ")')" "board: one row per catalogue item"
 assert_eq 1000 "$(j '.items[0].left')" "board: an item nobody took has its full stock left"
 if [ "$REDEEMED" = 1 ]; then
-  assert_eq "$(rcli get 'cat:{RUSH}:s:20261125')" "$(j '.items[1].left')" "board: RUSH stock left is the engine's counter"
-  assert_eq "$(rcli hlen 'cat:{RUSH}:r:20261125')" "$(j '.items[1].reservations')" "board: RUSH reservations"
+  assert_eq "$(rcli get "cat:{RUSH}:s:$GIFT_DAY")" "$(j '.items[1].left')" "board: RUSH stock left is the engine's counter"
+  assert_eq "$(rcli hlen "cat:{RUSH}:r:$GIFT_DAY")" "$(j '.items[1].reservations')" "board: RUSH reservations"
   assert_eq 100 "$(j '.items[1].paid + .items[1].queued')" "board: 100 RUSH units redeemed on stock 100"
   [ "$(j '.items[2].refunded')" -ge 1 ] && echo "ok - board: REF refunds after failed fulfilment are counted" || fail "REF refunded: $(j '.items[2]')"
   assert_eq "$(j '[.items[].refunded] | add')" "$(j .fulfilment.refunded)" "board: refunds add up"
@@ -151,13 +154,13 @@ if [ "$REDEEMED" = 1 ]; then
   assert_eq "$(rcli xlen cat:fulfil)" "$(j '[.per_minute[].count] | add')" "board: redemptions per minute add up to the stream"
   rcli xgroup create cat:fulfil fulfil 0 >/dev/null
   rcli xreadgroup group fulfil w1 count 7 streams cat:fulfil '>' >/dev/null
-  api GET "/api/board?day=20261125" "$MKT"
+  api GET "/api/board?day=$GIFT_DAY" "$MKT"
   assert_eq 7 "$(j .fulfilment.pending)" "board: entries held by a fulfilment worker are pending"
   assert_eq fulfil "$(j '.fulfilment.groups[0].group')" "board: per consumer group"
 fi
 api PATCH /api/catalog/items/RUSH "$MKT" '{"kill":true}'
 assert_eq 200 "$CODE" "kill switch on RUSH"
-api GET "/api/board?day=20261125" "$MKT"
+api GET "/api/board?day=$GIFT_DAY" "$MKT"
 assert_eq false "$(j '.items[1].enabled')" "board: a stopped item shows as stopped"
 
 # ------------------------------------------------------------------ reports

@@ -45,11 +45,13 @@ assert_eq 18 "$(balance $M)" "the sample day gave $M 18 points"
 # The gateway again, now with the reminder broadcast on (it needs the menu file for the SMS side),
 # bound to a simulator that records every submit_sm; a 2 SMS/s link so the page sees the figures
 # move; a calendar file whose next regular opening is a known instant ("next opening" campaigns).
-cat >"$T/giftdays.json" <<'EOF'
+# The special day is 60 days from today (UTC), so it is always ahead and within the search horizon.
+LAUNCH_DAY=$(date -u -d '+60 days' +%F)
+cat >"$T/giftdays.json" <<EOF
 {"timezone": "UTC", "weekly": [],
- "special": [{"name": "launch", "start": "2030-01-02T10:00", "end": "2030-01-02T22:00"}]}
+ "special": [{"name": "launch", "start": "${LAUNCH_DAY}T10:00", "end": "${LAUNCH_DAY}T22:00"}]}
 EOF
-NEXT_EPOCH=$(date -u -d 2030-01-02T10:00:00Z +%s)
+NEXT_EPOCH=$(date -u -d "${LAUNCH_DAY}T10:00:00Z" +%s)
 start_sim bsim --record "$T/bc.rec" --timeout-s 900
 write_config "$SIM_PORT" '.smpp.tps = 2 | .broadcast = {enabled: true, poll_ms: 300, max_in_flight: 2} |
   .ussd = {menus_file: "'"$LGW_SRC"'/deploy/ussd-menus.json"} | .catalog.giftdays_file = "'"$T"'/giftdays.json"'
@@ -124,7 +126,7 @@ assert_eq 11 "$n" "a screenshot of each page in $ART"
 
 # ------------------------------------------------------------------ what the SMSC got
 # The campaign made in the browser: each opted-in subscriber once, in their language; the
-# campaign cancelled and the one for 2030 sent nothing.
+# campaign cancelled and the one for the launch day (60 days ahead) sent nothing.
 stop_gw
 jq -c 'select(.service_type == "" and .status == "ESME_ROK") | [.dst, .data_coding, .text]' "$T/bc.rec" >"$T/bc-ok.jsonl"
 assert_eq "${#OPTED[@]}" "$(wc -l <"$T/bc-ok.jsonl")" "the SMSC accepted ${#OPTED[@]} reminders"
@@ -166,9 +168,15 @@ bc_post() { # body: the answer's status and field
     -H 'Content-Type: application/json' --data-binary "$1" "$URL/api/campaigns"
   echo " $(jq -r '.field // ""' "$T/bc.json")"
 }
-assert_eq "400 send_at" "$(bc_post '{"id":"gap","texts":{"fr":"x"},"send_at":"2027-03-28T02:30","zone":"Europe/Paris"}')" \
-  "a local time the clocks skip (Paris, 2027-03-28 02:30) is refused"
-assert_eq "400 zone" "$(bc_post '{"id":"gap","texts":{"fr":"x"},"send_at":"2027-03-28T09:30","zone":"Mars/Olympus"}')" \
+# The next spring-forward in Paris still ahead (the last Sunday of March): 02:30 does not exist.
+GAP_DAY=
+for y in $(date -u +%Y) $(($(date -u +%Y) + 1)); do
+  d=$(date -u -d "$y-03-31 -$(date -u -d "$y-03-31" +%w) days" +%F)
+  if [ -z "$GAP_DAY" ] && [ "$(date -u -d "$d" +%s)" -gt "$(date -u +%s)" ]; then GAP_DAY=$d; fi
+done
+assert_eq "400 send_at" "$(bc_post '{"id":"gap","texts":{"fr":"x"},"send_at":"'"$GAP_DAY"'T02:30","zone":"Europe/Paris"}')" \
+  "a local time the clocks skip (Paris, $GAP_DAY 02:30) is refused"
+assert_eq "400 zone" "$(bc_post '{"id":"gap","texts":{"fr":"x"},"send_at":"'"$GAP_DAY"'T09:30","zone":"Mars/Olympus"}')" \
   "an unknown zone is refused"
 assert_eq "400 send_at" "$(bc_post '{"id":"gap","texts":{"fr":"x"},"send_at":"now","zone":"UTC"}')" \
   "a zone goes with a local time only"

@@ -37,7 +37,7 @@ ussd_config '.loyalty.tiers = [{name: "standard", min_points: 0, multiplier_pct:
 
 sub() { # MSISDN BALANCE: an enrolled standard subscriber, points earned today, in English
   rcli del "lg:{$1}:w" "lg:{$1}:h" >/dev/null
-  rcli hset "lg:{$1}:w" bal "$2" life "$2" rem 0 tier standard since 1767225600 "l:$TODAY" "$2" \
+  rcli hset "lg:{$1}:w" bal "$2" life "$2" rem 0 tier standard since "$SINCE" "l:$TODAY" "$2" \
     lang en >/dev/null
 }
 A=212612200001 # browses before and after

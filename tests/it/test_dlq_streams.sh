@@ -16,8 +16,9 @@ deliver() { # seq text: a deliver_sm from LOYALTY to 212612345678
   local t; t=$(hex "$2")
   pdu 00000005 "$1" "000000$(hex LOYALTY)000101$(hex 212612345678)00000000000000000000$(printf '%02x' $((${#t} / 2)))$t"
 }
+NOW=$(date -u +%FT%TZ)
 {
-  deliver 1 "TOPUP ref=D-1 msisdn=212612345678 amount=1e3 currency=MAD at=2026-01-01T00:00:00Z"
+  deliver 1 "TOPUP ref=D-1 msisdn=212612345678 amount=1e3 currency=MAD at=$NOW" # bad amount
   for i in $(seq $FLOOD); do pdu 00000099 $((i + 1)) ""; done # unknown commands: refused PDUs
 } >"$T/flood.hex"
 

@@ -60,15 +60,16 @@ stop_prov
 # ---------------------------------------------------------------- seeding
 # seed rid msisdn item type price [to] [extra fields...]: a paid record and its stream entry
 SEED="$T/seed.redis"
+GDAY=$(TZ=Africa/Casablanca date +%Y%m%d) # the records' gift day: today, local
 : >"$SEED"
 seed() {
   local rid=$1 m=$2 item=$3 type=$4 price=$5 to=${6:-}; shift 6 || shift $#
   echo "HSET t:rec:$rid state queued price $price msisdn $m item $item" >>"$SEED"
-  echo "XADD $STREAM * rid $rid msisdn $m to \"$to\" item $item version v1 price $price day 20261125 type $type $* at 0" >>"$SEED"
+  echo "XADD $STREAM * rid $rid msisdn $m to \"$to\" item $item version v1 price $price day $GDAY type $type $* at 0" >>"$SEED"
 }
 flush_seed() { rcli <"$SEED" >/dev/null; : >"$SEED"; }
 PROVFIELDS="kind data quantity 1024 unit MB"
-rid() { echo "$1:$2:20261125:t$3"; } # msisdn item tag
+rid() { echo "$1:$2:$GDAY:t$3"; } # msisdn item tag
 
 worker() { # name extra-args...: runs the driver as a worker in the background
   local name=$1; shift
@@ -106,7 +107,7 @@ seed "$(rid "${M}43" DONATE 43)" "${M}43" DONATE charity 200 "" cause FOOD_BANK
 seed "$(rid "${M}44" DONATE 44)" "${M}44" DONATE charity 200 "" cause FOOD_BANK
 seed "$(rid "${M}45" DATA_1GB 45)" "${M}45" DATA_1GB provisioning 500 "" kind data unit MB
 # the same redemption queued twice (the redemption sweeper may do that after a crash)
-echo "XADD $STREAM * rid $(rid "${M}01" DATA_1GB 01) msisdn ${M}01 to \"\" item DATA_1GB version v1 price 500 day 20261125 type provisioning $PROVFIELDS at 0" >>"$SEED"
+echo "XADD $STREAM * rid $(rid "${M}01" DATA_1GB 01) msisdn ${M}01 to \"\" item DATA_1GB version v1 price 500 day $GDAY type provisioning $PROVFIELDS at 0" >>"$SEED"
 flush_seed
 assert_eq 46 "$(rcli xlen "$STREAM")" "46 entries queued for 45 redemptions"
 

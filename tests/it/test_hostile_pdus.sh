@@ -17,6 +17,7 @@ deliver() { # seq text tlv-hex
   pdu 00000005 "$1" "000000$(hex LOYALTY)000101$(hex 212612345678)00000000000000000000$(printf '%02x' $((${#t} / 2)))$t$3"
 }
 many_tlvs=""; for _ in $(seq 30); do many_tlvs+="020400020001"; done
+NOW=$(date -u +%FT%TZ) # events are dated now: only what the case names is wrong with them
 big_tlv="0424$(printf '%04x' 600)$(printf '41%.0s' $(seq 600))"
 
 {
@@ -26,11 +27,10 @@ big_tlv="0424$(printf '%04x' 600)$(printf '41%.0s' $(seq 600))"
   deliver 4 "TOPUP ref=H-3" "138300050102030405"                  # 4 its_session_info of 5 octets
   deliver 5 "TOPUP ref=H-4" "$big_tlv"                            # 5 600-octet TLV (dumpPdu abort)
   pdu 00000015 6 "00ff"                                           # 6 enquire_link with a body
-  deliver 7 "TOPUP ref=H-5 msisdn=212612345678 amount=1e3 currency=MAD at=2026-01-01T00:00:00Z" ""  # 7 bad event
+  deliver 7 "TOPUP ref=H-5 msisdn=212612345678 amount=1e3 currency=MAD at=$NOW" ""  # 7 bad event (amount)
   printf '%08x%08x%08x%08x\n' 100000 5 0 8                        # 8 command_length 100000: close
 } >"$T/hostile.hex"
 
-NOW=$(date -u +%FT%TZ)
 cat >"$T/good.events" <<EOT
 TOPUP ref=G-1 msisdn=212612345678 amount=50.00 currency=MAD at=$NOW
 TOPUP ref=G-2 msisdn=212612345678 amount=30.00 currency=MAD at=$NOW

@@ -30,7 +30,7 @@ expect_screens fr "French dialogue: exact screens, GSM-7" \
   "$(menu "$FR_MAIN")" \
   "$(last $'Solde : 1234 points\n300 points expirent le '"$EXPIRY_TEXT"$'\nNiveau : gold')" \
   "$(menu "$FR_MAIN")" \
-  "$(last $'Derniers mouvements :\n10/02 +20 Facture\n05/01 +300 Recharge')"
+  "$(last $'Derniers mouvements :\n'"$H2_DM"$' +20 Facture\n'"$H1_DM"$' +300 Recharge')"
 
 note "Arabic (saved preference): my points, then history"
 phone ar 212611000002 '*555#\n1\n*555#\n2'
@@ -38,7 +38,7 @@ expect_screens ar "Arabic dialogue: exact screens, UCS-2" \
   "$(menu "$AR_MAIN" 8)" \
   "$(last $'رصيدك: 2345 نقطة\n300 نقطة تنتهي صلاحيتها في '"$EXPIRY_TEXT"$'\nمستواك: gold' 8)" \
   "$(menu "$AR_MAIN" 8)" \
-  "$(last $'آخر العمليات:\n10/02 +20 فاتورة\n05/01 +300 تعبئة' 8)"
+  "$(last $'آخر العمليات:\n'"$H2_DM"$' +20 فاتورة\n'"$H1_DM"$' +300 تعبئة' 8)"
 
 note "English: help (a screen with 0 Back), back to the menu, my points"
 phone en 212611000003 '*555#\n5\n0\n1'

@@ -34,7 +34,7 @@ expect_screens two "the dialogue is exact although two processes took turns" \
   "$(menu "$EN_MAIN")" \
   "$(menu $'Earn points with every recharge and bill payment. Spend them on gifts on gift days. Dial *555*1# for your points, *555*2*code# for a gift. This service is free.\n0 Back')" \
   "$(menu "$EN_MAIN")" \
-  "$(last $'Last movements:\n10/02 +20 Bill\n05/01 +300 Top-up')"
+  "$(last $'Last movements:\n'"$H2_DM"$' +20 Bill\n'"$H1_DM"$' +300 Top-up')"
 
 # the bind each screen came on: they must alternate (A, B, A, B)
 binds=$(jq -s -c '[.[] | select(.service_type == "USSD") | .session]' "$T/two.rec")

@@ -15,7 +15,9 @@ pick_port() { # a loopback TCP port nobody listens on (ss from iproute2; no pyth
   local used p
   used=" $(ss -Htln 2>/dev/null | awk '{n=split($4,a,":"); printf "%s ", a[n]}') "
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 30000))
+    # below the kernel's ephemeral range (32768-60999 on Debian): no outgoing connection and no
+    # port-0 listener of a parallel test can take the port between this check and the bind
+    p=$((20000 + RANDOM % 12000))
     case "$used" in *" $p "*) continue ;; esac
     SMSC_PORT=$p
     return 0
@@ -83,15 +85,20 @@ last() { jq -n -c --arg t "$1" --argjson dc "${2:-0}" '{text: $t, dc: $dc, op: 1
 # a lot earned on the 5th two months ago expires 12 months later (the 5th exists in every month).
 LOT_DAY=$(date -d "$(date +%Y-%m-05) -2 months" +%Y%m%d)
 EXPIRY_TEXT=$(date -d "$(date +%Y-%m-05) -2 months +12 months" +%d/%m/%Y)
-# History entries at noon UTC of fixed days: the same local day in Africa/Casablanca.
-H1_AT=$(date -u -d '2026-01-05 12:00' +%s)
-H2_AT=$(date -u -d '2026-02-10 12:00' +%s)
+# History entries at noon UTC (the same local day in Africa/Casablanca, UTC+0 or +1) of the 5th two
+# months ago and the 10th of last month; H1_DM/H2_DM are their dd/mm as the history screen shows.
+H1_AT=$(date -u -d "$(date -u +%Y-%m-05) -2 months 12:00" +%s)
+H2_AT=$(date -u -d "$(date -u +%Y-%m-10) -1 month 12:00" +%s)
+H1_DM=$(date -u -d "@$H1_AT" +%d/%m)
+H2_DM=$(date -u -d "@$H2_AT" +%d/%m)
+# Enrolment ("since") a year before now.
+SINCE=$(($(date +%s) - 365 * 86400))
 
 # wallet MSISDN BALANCE [lang]: an enrolled subscriber with two lots (300 expiring next) and two
 # movements in the ledger's formats (gateway/gw_ledger.h).
 wallet() {
   local m=$1 bal=$2 lang=${3:-}
-  rcli hset "lg:{$m}:w" bal "$bal" life "$bal" rem 0 tier gold since 1767225600 \
+  rcli hset "lg:{$m}:w" bal "$bal" life "$bal" rem 0 tier gold since "$SINCE" \
     "l:$LOT_DAY" 300 l:29991231 50 >/dev/null
   [ -z "$lang" ] || rcli hset "lg:{$m}:w" lang "$lang" >/dev/null
   rcli del "lg:{$m}:h" >/dev/null

@@ -86,16 +86,31 @@ static void test_validators__client_input(void **state)
     assert_string_equal("auditor", adm_role_name(ADM_ROLE_AUDITOR));
 }
 
+/* Regression (found by test_date_sweeps): the console's send_at checked the day against 31 only,
+ * and timegm rolled "30 February" into March; a leap second 60 rolled into the next minute. */
+static void test_send_time__day_past_month_end__refused(void **state)
+{
+    int64_t at;
+
+    (void)state;
+    assert_int_equal(adm_time_parse("2027-02-29T09:00Z", &at), -EINVAL);
+    assert_int_equal(adm_time_parse("2026-04-31T09:00Z", &at), -EINVAL);
+    assert_int_equal(adm_time_parse("2026-11-30T09:00:60Z", &at), -EINVAL);
+    assert_int_equal(adm_time_parse("2026-11-30T09:00+1:00", &at), -EINVAL);
+    assert_int_equal(adm_time_parse("2028-02-29T09:00Z", &at), 0);
+    assert_int_equal(at % 86400, 9 * 3600);
+}
+
 static void test_history__note_with_bars__kept_whole(void **state)
 {
-    char line[] = "1764000000|TOPUP|OCS-1|+5|18|TOPUP 1/10 MAD; promo a|b";
-    char adj[] = "1764000100|ADJUST|~adm:c1|-30|38|adjust by carl: x";
-    char bad[] = "1764000000|TOPUP|OCS-1|five|18|note";
+    char line[] = "1000000000|TOPUP|OCS-1|+5|18|TOPUP 1/10 MAD; promo a|b";
+    char adj[] = "1000000100|ADJUST|~adm:c1|-30|38|adjust by carl: x";
+    char bad[] = "1000000000|TOPUP|OCS-1|five|18|note";
     struct adm_history_entry h;
 
     (void)state;
     assert_int_equal(0, adm_history_parse(line, &h));
-    assert_int_equal(1764000000, h.at);
+    assert_int_equal(1000000000, h.at);
     assert_string_equal("TOPUP", h.kind);
     assert_string_equal("OCS-1", h.ref);
     assert_int_equal(5, h.points);
@@ -146,7 +161,7 @@ static void test_mask__numbers_in_dead_letters__last_four_only(void **state)
 {
     char plain[] = "TOPUP|212612345678|50|r1";
     char ucs2[] = "\\x002\\x001\\x002\\x006\\x001\\x002\\x003\\x004\\x005\\x006";
-    char both[] = "from 212600000001 to +212611112222; code 1234, ref 20261207";
+    char both[] = "from 212600000001 to +212611112222; code 1234, ref 77001234";
     char none[] = "pdu refused with ESME_RINVCMDID: 0x00000109";
 
     (void)state;
@@ -156,7 +171,7 @@ static void test_mask__numbers_in_dead_letters__last_four_only(void **state)
     assert_int_equal(1, adm_mask_numbers(ucs2));
     assert_string_equal("\\x00*\\x00*\\x00*\\x00*\\x00*\\x00*\\x003\\x004\\x005\\x006", ucs2);
     assert_int_equal(3, adm_mask_numbers(both));
-    assert_string_equal("from ********0001 to +********2222; code 1234, ref ****1207", both);
+    assert_string_equal("from ********0001 to +********2222; code 1234, ref ****1234", both);
     assert_int_equal(0, adm_mask_numbers(none)); /* "00000109": eight digits after "0x" */
     assert_string_equal("pdu refused with ESME_RINVCMDID: 0x00000109", none);
     assert_int_equal(0, adm_mask_numbers(NULL));
@@ -238,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_password__weak_or_odd__refused),
         cmocka_unit_test(test_token__64_hex__and_distinct),
         cmocka_unit_test(test_validators__client_input),
+        cmocka_unit_test(test_send_time__day_past_month_end__refused),
         cmocka_unit_test(test_history__note_with_bars__kept_whole),
         cmocka_unit_test(test_csv__quotes_and_formula_guard),
         cmocka_unit_test(test_mask__numbers_in_dead_letters__last_four_only),

@@ -19,26 +19,43 @@
 
 #include "catalog.h"
 
+#include "../test_clock.h"
+
 #define DEPLOY LGW_VECTORS "/../../deploy"
 #define WED 3
 #define SUN 0
 #define FRI 5
 
-static int64_t utc(int y, int mo, int d, int h, int mi, int s)
-{
-    struct tm tm = {.tm_year = y - 1900,
-                    .tm_mon = mo - 1,
-                    .tm_mday = d,
-                    .tm_hour = h,
-                    .tm_min = mi,
-                    .tm_sec = s};
+#define utc tc_civil /* UTC instant of civil fields (tests/test_clock.h) */
 
-    return (int64_t)timegm(&tm);
-}
+#define DAY INT64_C(86400)
 
 static struct cat_calendar_config cfg;
 static struct cat_calendar *cal;
 static char err[256];
+
+/* The cases whose point is not a date run on W: 00:00 UTC of the first Wednesday after the real
+ * clock's day (1970-01-01 was a Thursday). Cases whose point IS a date (Ramadan, the days clocks
+ * change) keep their instants; every day of 2026..2028 is swept by test_date_sweeps.c. */
+static int64_t W;
+
+static int32_t ymd(int64_t t) /* UTC date of t, YYYYMMDD */
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    gmtime_r(&tt, &tm);
+    return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+/* Casablanca wall time h:m on the date W + days (W's date at noon UTC is W's local date). */
+static int64_t cas(int days, int h, int m)
+{
+    int64_t t = tc_local_at(cat_calendar_tz(cal), W + 12 * 3600, days, h, m);
+
+    assert_true(t > 0);
+    return t;
+}
 
 static int setup(void **state)
 {
@@ -46,6 +63,9 @@ static int setup(void **state)
     cat_calendar_config_defaults(&cfg);
     cal = NULL;
     err[0] = '\0';
+    int64_t today = (int64_t)time(NULL) / DAY;
+    int ahead = (int)((3 - (today + 4) % 7 + 7) % 7);
+    W = (today + (ahead ? ahead : 7)) * DAY;
     return 0;
 }
 
@@ -107,18 +127,17 @@ static void test_calendar__default__wednesday_whole_day_to_the_second(void **sta
 
     (void)state;
     build("UTC");
-    /* 2026-11-25 is a Wednesday */
-    assert_false(open_at(utc(2026, 11, 24, 23, 59, 59), NULL));
-    assert_int_equal(cat_calendar_is_open(cal, utc(2026, 11, 25, 0, 0, 0), NULL, &w), 1);
-    assert_int_equal(w.start, utc(2026, 11, 25, 0, 0, 0));
-    assert_int_equal(w.end, utc(2026, 11, 26, 0, 0, 0));
+    assert_false(open_at(W - 1, NULL));
+    assert_int_equal(cat_calendar_is_open(cal, W, NULL, &w), 1);
+    assert_int_equal(w.start, W);
+    assert_int_equal(w.end, W + DAY);
     assert_int_equal(w.regular_start, w.start);
-    assert_int_equal(w.gift_day, 20261125);
+    assert_int_equal(w.gift_day, ymd(W));
     assert_false(w.special);
     assert_string_equal(w.name, "weekly");
-    assert_true(open_at(utc(2026, 11, 25, 23, 59, 59), NULL));
-    assert_false(open_at(utc(2026, 11, 26, 0, 0, 0), NULL));
-    assert_false(open_at(utc(2026, 11, 28, 12, 0, 0), NULL));
+    assert_true(open_at(W + DAY - 1, NULL));
+    assert_false(open_at(W + DAY, NULL));
+    assert_false(open_at(W + 3 * DAY + 12 * 3600, NULL));
 }
 
 static void test_calendar__hh_mm_end__covers_the_whole_minute(void **state)
@@ -130,7 +149,7 @@ static void test_calendar__hh_mm_end__covers_the_whole_minute(void **state)
     assert_int_equal(cat_calendar_config_parse(json, strlen(json), &cfg, err, sizeof(err)), 0);
     assert_int_equal(cfg.weekly[0].end_sec, HMS(12, 0, 59));
     build("UTC");
-    assert_window(utc(2026, 11, 25, 10, 30, 0), utc(2026, 11, 25, 12, 1, 0), NULL);
+    assert_window(W + HMS(10, 30, 0), W + HMS(12, 1, 0), NULL);
 }
 
 static void test_calendar__window_past_midnight__belongs_to_its_start_day(void **state)
@@ -140,10 +159,10 @@ static void test_calendar__window_past_midnight__belongs_to_its_start_day(void *
     (void)state;
     rule(0, FRI, HMS(22, 0, 0), HMS(1, 59, 59));
     build("UTC");
-    /* Friday 2026-11-27 22:00 to Saturday 01:59:59 */
-    assert_window(utc(2026, 11, 27, 22, 0, 0), utc(2026, 11, 28, 2, 0, 0), NULL);
-    assert_int_equal(cat_calendar_is_open(cal, utc(2026, 11, 28, 1, 0, 0), NULL, &w), 1);
-    assert_int_equal(w.gift_day, 20261127);
+    /* Friday (W + 2 days) 22:00 to Saturday 01:59:59 */
+    assert_window(W + 2 * DAY + HMS(22, 0, 0), W + 3 * DAY + HMS(2, 0, 0), NULL);
+    assert_int_equal(cat_calendar_is_open(cal, W + 3 * DAY + HMS(1, 0, 0), NULL, &w), 1);
+    assert_int_equal(w.gift_day, ymd(W + 2 * DAY));
 }
 
 /* ---------------------------------------------------------------- Casablanca and Ramadan */
@@ -200,12 +219,10 @@ static void test_calendar__next_open__thursday_to_next_wednesday_across_ramadan(
                      0);
     assert_int_equal(s, utc(2027, 3, 16, 23, 0, 0));
     /* one second before an opening -> that opening; at it -> the week after */
-    assert_int_equal(
-        cat_calendar_next_open(cal, utc(2026, 11, 24, 22, 59, 59), NULL, &s, NULL, NULL), 0);
-    assert_int_equal(s, utc(2026, 11, 24, 23, 0, 0));
-    assert_int_equal(cat_calendar_next_open(cal, utc(2026, 11, 24, 23, 0, 0), NULL, &s, NULL, NULL),
-                     0);
-    assert_int_equal(s, utc(2026, 12, 1, 23, 0, 0));
+    assert_int_equal(cat_calendar_next_open(cal, cas(0, 0, 0) - 1, NULL, &s, NULL, NULL), 0);
+    assert_int_equal(s, cas(0, 0, 0));
+    assert_int_equal(cat_calendar_next_open(cal, cas(0, 0, 0), NULL, &s, NULL, NULL), 0);
+    assert_int_equal(s, cas(7, 0, 0));
 }
 
 /* Sunday windows on the days Casablanca's clock changes: 2026-02-15 02:00-02:59:59 happens twice,
@@ -266,17 +283,17 @@ static void test_calendar__cancelled_wednesday__skipped(void **state)
     int64_t s;
 
     (void)state;
-    cfg.cancelled[0] = 20261209;
+    cfg.cancelled[0] = ymd(W);
     cfg.n_cancelled = 1;
     build("UTC");
-    assert_false(open_at(utc(2026, 12, 9, 0, 0, 0), NULL));
-    assert_false(open_at(utc(2026, 12, 9, 12, 0, 0), NULL));
-    assert_int_equal(cat_calendar_next_open(cal, utc(2026, 12, 3, 9, 0, 0), NULL, &s, NULL, NULL),
+    assert_false(open_at(W, NULL));
+    assert_false(open_at(W + HMS(12, 0, 0), NULL));
+    assert_int_equal(cat_calendar_next_open(cal, W - 6 * DAY + HMS(9, 0, 0), NULL, &s, NULL, NULL),
                      0);
-    assert_int_equal(s, utc(2026, 12, 16, 0, 0, 0));
+    assert_int_equal(s, W + 7 * DAY);
     /* the Wednesdays around it are untouched */
-    assert_window(utc(2026, 12, 2, 0, 0, 0), utc(2026, 12, 3, 0, 0, 0), NULL);
-    assert_window(utc(2026, 12, 16, 0, 0, 0), utc(2026, 12, 17, 0, 0, 0), NULL);
+    assert_window(W - 7 * DAY, W - 6 * DAY, NULL);
+    assert_window(W + 7 * DAY, W + 8 * DAY, NULL);
 }
 
 static void add_special(const char *name, int32_t sd, int32_t ss, int32_t ed, int32_t es)
@@ -296,25 +313,25 @@ static void test_calendar__special_window__opens_and_is_found_next(void **state)
     int64_t s, e;
 
     (void)state;
-    add_special("new-year-eve", 20261231, HMS(18, 0, 0), 20261231, HMS(23, 59, 59));
+    /* a Thursday evening, W + 1 day, 18:00-23:59:59 local */
+    add_special("evening", ymd(W + DAY), HMS(18, 0, 0), ymd(W + DAY), HMS(23, 59, 59));
     /* cancelling its date does not cancel an explicit special window */
-    cfg.cancelled[0] = 20261231;
+    cfg.cancelled[0] = ymd(W + DAY);
     cfg.n_cancelled = 1;
     build("Africa/Casablanca");
-    assert_window(utc(2026, 12, 31, 17, 0, 0), utc(2026, 12, 31, 23, 0, 0), NULL);
-    assert_int_equal(cat_calendar_is_open(cal, utc(2026, 12, 31, 20, 0, 0), NULL, &w), 1);
+    assert_window(cas(1, 18, 0), cas(2, 0, 0), NULL);
+    assert_int_equal(cat_calendar_is_open(cal, cas(1, 20, 0), NULL, &w), 1);
     assert_true(w.special);
-    assert_string_equal(w.name, "new-year-eve");
-    assert_int_equal(w.gift_day, 20261231);
-    /* Thursday morning: the special window comes before next Wednesday (2027-01-06) */
-    assert_int_equal(cat_calendar_next_open(cal, utc(2026, 12, 31, 10, 0, 0), NULL, &s, &e, &w), 0);
-    assert_int_equal(s, utc(2026, 12, 31, 17, 0, 0));
-    assert_int_equal(e, utc(2026, 12, 31, 23, 0, 0));
+    assert_string_equal(w.name, "evening");
+    assert_int_equal(w.gift_day, ymd(W + DAY));
+    /* Thursday morning: the special window comes before next Wednesday */
+    assert_int_equal(cat_calendar_next_open(cal, cas(1, 10, 0), NULL, &s, &e, &w), 0);
+    assert_int_equal(s, cas(1, 18, 0));
+    assert_int_equal(e, cas(2, 0, 0));
     assert_true(w.special);
     /* during it, the next opening is the Wednesday after */
-    assert_int_equal(cat_calendar_next_open(cal, utc(2026, 12, 31, 20, 0, 0), NULL, &s, NULL, &w),
-                     0);
-    assert_int_equal(s, utc(2027, 1, 5, 23, 0, 0));
+    assert_int_equal(cat_calendar_next_open(cal, cas(1, 20, 0), NULL, &s, NULL, &w), 0);
+    assert_int_equal(s, cas(7, 0, 0));
     assert_false(w.special);
 }
 
@@ -326,33 +343,32 @@ static void test_calendar__premium_early_opening__only_for_premium_tiers(void **
     snprintf(cfg.premium_tiers[0], sizeof(cfg.premium_tiers[0]), "gold");
     cfg.n_premium_tiers = 1;
     cfg.premium_early_min = 60;
-    add_special("new-year-eve", 20261231, HMS(18, 0, 0), 20261231, HMS(23, 59, 59));
+    add_special("evening", ymd(W + DAY), HMS(18, 0, 0), ymd(W + DAY), HMS(23, 59, 59));
     build("Africa/Casablanca");
-    /* gold: Tuesday 22:00Z (Wednesday 00:00 local minus an hour); others: 23:00Z */
-    assert_window(utc(2026, 11, 24, 22, 0, 0), utc(2026, 11, 25, 23, 0, 0), "gold");
-    assert_window(utc(2026, 11, 24, 23, 0, 0), utc(2026, 11, 25, 23, 0, 0), "standard");
-    assert_window(utc(2026, 11, 24, 23, 0, 0), utc(2026, 11, 25, 23, 0, 0), "silver");
-    assert_window(utc(2026, 11, 24, 23, 0, 0), utc(2026, 11, 25, 23, 0, 0), NULL);
-    assert_false(open_at(utc(2026, 11, 24, 22, 30, 0), "Gold")); /* names are exact */
-    assert_int_equal(cat_calendar_is_open(cal, utc(2026, 11, 24, 22, 0, 0), "gold", &w), 1);
-    assert_int_equal(w.regular_start, utc(2026, 11, 24, 23, 0, 0));
-    assert_int_equal(w.gift_day, 20261125);
+    /* gold: Wednesday 00:00 local minus an hour (elapsed time); the others at 00:00 */
+    assert_window(cas(0, 0, 0) - 3600, cas(1, 0, 0), "gold");
+    assert_window(cas(0, 0, 0), cas(1, 0, 0), "standard");
+    assert_window(cas(0, 0, 0), cas(1, 0, 0), "silver");
+    assert_window(cas(0, 0, 0), cas(1, 0, 0), NULL);
+    assert_false(open_at(cas(0, 0, 0) - 1800, "Gold")); /* names are exact */
+    assert_int_equal(cat_calendar_is_open(cal, cas(0, 0, 0) - 3600, "gold", &w), 1);
+    assert_int_equal(w.regular_start, cas(0, 0, 0));
+    assert_int_equal(w.gift_day, ymd(W));
     /* in Ramadan too, an hour before 00:00Z */
     assert_window(utc(2026, 2, 17, 23, 0, 0), utc(2026, 2, 19, 0, 0, 0), "gold");
     /* special windows as well */
-    assert_window(utc(2026, 12, 31, 16, 0, 0), utc(2026, 12, 31, 23, 0, 0), "gold");
+    assert_window(cas(1, 18, 0) - 3600, cas(2, 0, 0), "gold");
     assert_true(cat_calendar_is_premium(cal, "gold"));
     assert_false(cat_calendar_is_premium(cal, "standard"));
     assert_false(cat_calendar_is_premium(cal, NULL));
     {
         int64_t s;
 
-        assert_int_equal(
-            cat_calendar_next_open(cal, utc(2026, 11, 26, 8, 0, 0), "gold", &s, NULL, NULL), 0);
-        assert_int_equal(s, utc(2026, 12, 1, 22, 0, 0));
-        assert_int_equal(
-            cat_calendar_next_open(cal, utc(2026, 11, 26, 8, 0, 0), "standard", &s, NULL, NULL), 0);
-        assert_int_equal(s, utc(2026, 12, 1, 23, 0, 0));
+        /* from Friday morning (after the Thursday evening) */
+        assert_int_equal(cat_calendar_next_open(cal, cas(2, 8, 0), "gold", &s, NULL, NULL), 0);
+        assert_int_equal(s, cas(7, 0, 0) - 3600);
+        assert_int_equal(cat_calendar_next_open(cal, cas(2, 8, 0), "standard", &s, NULL, NULL), 0);
+        assert_int_equal(s, cas(7, 0, 0));
     }
 }
 
@@ -362,21 +378,23 @@ static void test_calendar__status__open_and_next_from_one_clock(void **state)
 
     (void)state;
     build("Africa/Casablanca");
-    assert_int_equal(cat_calendar_status(cal, utc(2026, 11, 26, 8, 0, 0), NULL, &st), 0);
+    assert_int_equal(cat_calendar_status(cal, cas(1, 8, 0), NULL, &st), 0);
     assert_false(st.open);
     assert_true(st.has_next);
-    assert_int_equal(st.next.start, utc(2026, 12, 1, 23, 0, 0));
+    assert_int_equal(st.next.start, cas(7, 0, 0));
     {
-        char buf[32];
+        char buf[32], want[32];
+        int32_t d = ymd(W + 7 * DAY);
 
+        snprintf(want, sizeof(want), "%04d-%02d-%02d 00:00", (int)(d / 10000), (int)(d / 100 % 100),
+                 (int)(d % 100));
         assert_string_equal(
-            cat_tz_format_local(cat_calendar_tz(cal), st.next.start, buf, sizeof(buf)),
-            "2026-12-02 00:00");
+            cat_tz_format_local(cat_calendar_tz(cal), st.next.start, buf, sizeof(buf)), want);
     }
-    assert_int_equal(cat_calendar_status(cal, utc(2026, 12, 2, 8, 0, 0), NULL, &st), 0);
+    assert_int_equal(cat_calendar_status(cal, cas(7, 8, 0), NULL, &st), 0);
     assert_true(st.open);
-    assert_int_equal(st.current.gift_day, 20261202);
-    assert_int_equal(st.next.start, utc(2026, 12, 8, 23, 0, 0));
+    assert_int_equal(st.current.gift_day, ymd(W + 7 * DAY));
+    assert_int_equal(st.next.start, cas(14, 0, 0));
 }
 
 static void test_calendar__nothing_configured__no_next_opening(void **state)
@@ -386,46 +404,93 @@ static void test_calendar__nothing_configured__no_next_opening(void **state)
 
     (void)state;
     cfg.n_weekly = 0;
-    add_special("past", 20250101, 0, 20250101, HMS(23, 59, 59));
+    add_special("past", ymd(W - 400 * DAY), 0, ymd(W - 400 * DAY), HMS(23, 59, 59));
     build("UTC");
-    assert_false(open_at(utc(2026, 11, 25, 12, 0, 0), NULL));
-    assert_int_equal(cat_calendar_next_open(cal, utc(2026, 11, 25, 12, 0, 0), NULL, &s, NULL, NULL),
-                     -ENOENT);
+    assert_false(open_at(W + HMS(12, 0, 0), NULL));
+    assert_int_equal(cat_calendar_next_open(cal, W + HMS(12, 0, 0), NULL, &s, NULL, NULL), -ENOENT);
     assert_int_equal(s, 42);
     /* a garbage clock reading is refused, not overflowed */
     assert_int_equal(cat_calendar_is_open(cal, INT64_MAX, NULL, NULL), -ERANGE);
     assert_int_equal(cat_calendar_is_open(cal, INT64_MIN, NULL, NULL), -ERANGE);
     assert_int_equal(cat_calendar_next_open(cal, INT64_MAX, NULL, &s, NULL, NULL), -ERANGE);
     assert_int_equal(cat_calendar_status(cal, INT64_MAX, NULL, &st), -ERANGE);
-    assert_int_equal(cat_calendar_status(cal, utc(2026, 11, 25, 12, 0, 0), NULL, &st), 0);
+    assert_int_equal(cat_calendar_status(cal, W + HMS(12, 0, 0), NULL, &st), 0);
     assert_false(st.open);
     assert_false(st.has_next);
 }
 
 /* ---------------------------------------------------------------- giftdays JSON */
 
+/* Local wall-clock time of the local date `days` after that of t, in the calendar's zone. */
+static int64_t local_days_after(int64_t t, int days, int h, int m)
+{
+    int64_t out = tc_local_at(cat_calendar_tz(cal), t, days, h, m);
+
+    assert_true(out > 0);
+    return out;
+}
+
+/* The shipped file holds no dates (it would go stale): its weekly rule and premium opening are
+ * checked as shipped; a cancelled Wednesday and a special evening are then added to its config
+ * relative to the real clock's now, the way staff would add them. */
 static void test_calendar__shipped_giftdays__loads_and_behaves(void **state)
 {
-    const struct cat_calendar_config *c;
-    int64_t s;
+    struct cat_calendar_config c;
+    struct cat_tm tm;
+    int64_t s, now = (int64_t)time(NULL);
 
     (void)state;
     if (cat_calendar_load_file(DEPLOY "/giftdays.json", &cal, err, sizeof(err)) != 0)
         fail_msg("%s", err);
-    c = cat_calendar_config(cal);
+    c = *cat_calendar_config(cal);
     assert_string_equal(cat_tz_name(cat_calendar_tz(cal)), "Africa/Casablanca");
-    assert_int_equal(c->n_weekly, 1);
-    assert_int_equal(c->weekly[0].weekday, WED);
-    assert_int_equal(c->weekly[0].end_sec, 86399);
-    /* the cancelled Wednesday 2026-12-09 */
-    assert_false(open_at(utc(2026, 12, 9, 12, 0, 0), NULL));
-    assert_int_equal(cat_calendar_next_open(cal, utc(2026, 12, 3, 12, 0, 0), NULL, &s, NULL, NULL),
-                     0);
-    assert_int_equal(s, utc(2026, 12, 15, 23, 0, 0));
-    /* new-year eve, gold an hour early */
-    assert_true(open_at(utc(2026, 12, 31, 17, 0, 0), NULL));
-    assert_false(open_at(utc(2026, 12, 31, 16, 30, 0), NULL));
-    assert_true(open_at(utc(2026, 12, 31, 16, 30, 0), "gold"));
+    assert_int_equal(c.n_weekly, 1);
+    assert_int_equal(c.weekly[0].weekday, WED);
+    assert_int_equal(c.weekly[0].start_sec, 0);
+    assert_int_equal(c.weekly[0].end_sec, 86399);
+    assert_int_equal(c.n_cancelled, 0);
+    assert_int_equal(c.n_special, 0);
+    assert_true(cat_calendar_is_premium(cal, "gold"));
+    assert_int_equal(c.premium_early_min, 60);
+
+    /* the Wednesday 1..7 days after today (local), and the one after it */
+    assert_int_equal(cat_tz_localtime(cat_calendar_tz(cal), now, &tm), 0);
+    int ahead = (WED - tm.wday + 7) % 7;
+    ahead = ahead ? ahead : 7;
+    int64_t wed_noon = local_days_after(now, ahead, 12, 0);
+    int64_t next_wed = local_days_after(now, ahead + 7, 0, 0);
+    /* as shipped: that Wednesday opens at its local midnight, gold an hour earlier */
+    assert_true(open_at(wed_noon, NULL));
+    assert_int_equal(cat_calendar_next_open(cal, wed_noon - 2 * 86400, NULL, &s, NULL, NULL), 0);
+    assert_int_equal(s, local_days_after(now, ahead, 0, 0));
+    assert_int_equal(cat_calendar_next_open(cal, wed_noon - 2 * 86400, "gold", &s, NULL, NULL), 0);
+    assert_int_equal(s, local_days_after(now, ahead, 0, 0) - 3600);
+
+    /* cancel it; add a special evening on the Friday after it, 18:00-23:59:59 */
+    c.cancelled[0] = cat_tz_local_date(cat_calendar_tz(cal), wed_noon);
+    c.n_cancelled = 1;
+    int64_t fri_18 = local_days_after(now, ahead + 2, 18, 0);
+    int32_t fri = cat_tz_local_date(cat_calendar_tz(cal), fri_18);
+    c.special[0] = (struct cat_special_window){.name = "evening",
+                                               .start_date = fri,
+                                               .start_sec = HMS(18, 0, 0),
+                                               .end_date = fri,
+                                               .end_sec = HMS(23, 59, 59)};
+    c.n_special = 1;
+    cat_calendar_free(cal);
+    cal = NULL;
+    if (cat_calendar_new(&c, NULL, &cal, err, sizeof(err)) != 0)
+        fail_msg("cat_calendar_new: %s", err);
+    assert_false(open_at(wed_noon, NULL));
+    assert_int_equal(cat_calendar_next_open(cal, wed_noon - 2 * 86400, NULL, &s, NULL, NULL), 0);
+    assert_int_equal(s, fri_18);
+    assert_int_equal(cat_calendar_next_open(cal, fri_18 + 3600, NULL, &s, NULL, NULL), 0);
+    assert_int_equal(s, next_wed);
+    /* the special evening, gold an hour early */
+    assert_true(open_at(fri_18, NULL));
+    assert_false(open_at(fri_18 - 1800, NULL));
+    assert_true(open_at(fri_18 - 1800, "gold"));
+    assert_false(open_at(local_days_after(now, ahead + 3, 0, 0), NULL));
 }
 
 static void expect_config_error(const char *json, const char *want)
@@ -490,11 +555,11 @@ static void test_calendar__bad_zone_or_window__refused_by_new(void **state)
     assert_int_equal(cat_calendar_new(&cfg, NULL, &cal, err, sizeof(err)), -ENOENT);
     assert_non_null(strstr(err, "timezone: no such zone"));
     snprintf(cfg.timezone, sizeof(cfg.timezone), "UTC");
-    add_special("backwards", 20261231, HMS(18, 0, 0), 20261230, HMS(23, 0, 0));
+    add_special("backwards", ymd(W + DAY), HMS(18, 0, 0), ymd(W), HMS(23, 0, 0));
     assert_int_equal(cat_calendar_new(&cfg, NULL, &cal, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "special[0]: ends before it starts"));
     cfg.n_special = 0;
-    add_special("too-long", 20261201, 0, 20270101, 0);
+    add_special("too-long", ymd(W), 0, ymd(W + 31 * DAY), 0); /* 32 days */
     assert_int_equal(cat_calendar_new(&cfg, NULL, &cal, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "special[0]: longer than 31 days"));
     cfg.n_special = 0;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catalog.h"
@@ -105,7 +106,7 @@ static void test_catalog__shipped_catalogue__validates(void **state)
     (void)state;
     if (cat_catalog_load_file(DEPLOY "/catalog.json", &opts, &c, err, sizeof(err)) != 0)
         fail_msg("%s", err);
-    assert_string_equal(cat_catalog_version(c), "2026-11-25.1");
+    assert_string_equal(cat_catalog_version(c), "sample.1");
     assert_int_equal(cat_catalog_count(c), 6);
     it = cat_catalog_find(c, "DATA_1GB");
     assert_non_null(it);
@@ -146,13 +147,18 @@ static void test_catalog__shipped_vouchers__validate(void **state)
     struct cat_voucher_pool *p = NULL;
 
     (void)state;
-    if (cat_voucher_pool_load_file(DEPLOY "/vouchers-sample.csv", "MARJANE100", 20261125, &p, err,
+    /* loads as the gateway loads it today (its codes carry no expiry: the sample never expires) */
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    int32_t today = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+    if (cat_voucher_pool_load_file(DEPLOY "/vouchers-sample.csv", "MARJANE100", today, &p, err,
                                    sizeof(err)) != 0)
         fail_msg("%s", err);
     assert_string_equal(p->name, "MARJANE100");
     assert_int_equal(p->n_codes, 8);
     assert_string_equal(p->codes[0].code, "MJN-7Q4K-2WXD-93FA");
-    assert_int_equal(p->codes[0].expiry, 20270630);
+    assert_int_equal(p->codes[0].expiry, 0);
     cat_voucher_pool_free(p);
 }
 

@@ -20,18 +20,9 @@
 
 #include "catalog.h"
 
-/* UTC instant of a civil time (test helper; timegm is fine in tests). */
-static int64_t utc(int y, int mo, int d, int h, int mi, int s)
-{
-    struct tm tm = {.tm_year = y - 1900,
-                    .tm_mon = mo - 1,
-                    .tm_mday = d,
-                    .tm_hour = h,
-                    .tm_min = mi,
-                    .tm_sec = s};
+#include "../test_clock.h"
 
-    return (int64_t)timegm(&tm);
-}
+#define utc tc_civil /* UTC instant of civil fields (tests/test_clock.h) */
 
 static struct cat_tz *load(const char *name)
 {

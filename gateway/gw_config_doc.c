@@ -1,0 +1,167 @@
+/*
+ * gw_config_doc.c - the meaning of each configuration key and section, one line each, for the
+ * generated reference (gw_config_print_reference, docs/configuration.md). Types, bounds and
+ * defaults are NOT written here: they come from the key table in gw_config.c, so they cannot
+ * drift. A key missing here shows "(not described yet)" in the reference.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "gw_config.h"
+
+static const struct {
+    const char *name, *doc;
+} docs[] = {
+    /* sections */
+    {"smpp", "The SMPP link to the carrier's SMSC (shared/spec/events.md, ussd.md). One link per "
+             "process: run one `loyaltygw@` instance per SMSC bind."},
+    {"redis", "The Redis store of the ledger, sessions and redemptions: one server (TCP or unix "
+              "socket) or a Redis Cluster (`cluster_nodes`)."},
+    {"events", "The carrier's event contract (shared/spec/events.md): who may send events and "
+               "what they may contain."},
+    {"ledger", "The points ledger in Redis."},
+    {"loyalty", "Marketing's loyalty table, inline or the name of a JSON file relative to this "
+                "one; reloaded by SIGHUP."},
+    {"ussd", "USSD self-service (*555#, shared/spec/ussd.md); off while `menus_file` is empty."},
+    {"sms", "Balance by SMS: MO keywords sent to the short code."},
+    {"provisioning", "The carrier's grant API and the gift fulfilment worker."},
+    {"catalog", "Gift catalogue, gift days and redemption; off while `file` is empty."},
+    {"broadcast", "The gift-day reminder broadcast."},
+    {"log", "Logs: one line per event, MSISDNs masked to their last 4 digits."},
+    {"metrics", "Counters for operators: the stats file, and GET /metrics, /health, /ready."},
+    /* smpp */
+    {"smpp.name", "Name of the link in logs (`smpp{SMSC1}[BOUND]`) and in the `smsc` label."},
+    {"smpp.host", "SMSC host name or address."},
+    {"smpp.port", "SMSC TCP port."},
+    {"smpp.system_id", "bind system_id given by the carrier."},
+    {"smpp.password", "bind password given by the carrier."},
+    {"smpp.system_type", "bind system_type, if the carrier asks for one."},
+    {"smpp.address_range", "bind address_range, if the carrier asks for one."},
+    {"smpp.bind_mode", "One transceiver bind, or a transmitter and a receiver."},
+    {"smpp.window", "submit_sm outstanding without a response."},
+    {"smpp.enquire_link_ms", "Idle time before an enquire_link is sent."},
+    {"smpp.response_timeout_ms", "Deadline of bind, enquire_link, submit and unbind responses."},
+    {"smpp.connect_timeout_ms", "TCP connect deadline."},
+    {"smpp.reconnect_min_ms", "First reconnect back-off, doubled per failure with jitter."},
+    {"smpp.reconnect_max_ms", "Longest reconnect back-off."},
+    {"smpp.drain_timeout_ms", "On stop: time for in-flight commits before unbind."},
+    {"smpp.throttle_backoff_ms", "Pause after ESME_RTHROTTLED or ESME_RMSGQFUL."},
+    {"smpp.tps", "submit_sm per second allowed by the carrier (0 = unlimited)."},
+    {"smpp.max_pdu", "Largest PDU accepted; longer ones are refused by the pre-scan."},
+    {"smpp.submit_queue_max", "submit_sm queued beyond the window before senders get ENOBUFS."},
+    {"smpp.rx_pending_max", "deliver_sm received and not yet answered, at most; beyond it the "
+                            "SMSC gets ESME_RTHROTTLED and redelivers later."},
+    /* redis */
+    {"redis.host", "Redis host (ignored when `unix_socket` is set)."},
+    {"redis.port", "Redis TCP port."},
+    {"redis.unix_socket", "Path of Redis's unix socket; \"\" = TCP."},
+    {"redis.connect_timeout_ms", "Connect deadline."},
+    {"redis.request_timeout_ms", "Deadline of every request; an event not committed in time is "
+                                 "answered ESME_RX_T_APPN and redelivered."},
+    {"redis.reconnect_min_ms", "First reconnect back-off."},
+    {"redis.reconnect_max_ms", "Longest reconnect back-off."},
+    {"redis.max_pending", "Requests in flight before new ones are refused."},
+    {"redis.cluster_nodes", "Redis Cluster seeds [\"host:port\", ...]; empty = one Redis."},
+    /* events */
+    {"events.senders", "source_addr values allowed to send carrier events."},
+    {"events.country_prefixes", "Country codes an MSISDN must start with."},
+    {"events.currency", "ISO 4217 currency of the amounts."},
+    {"events.max_amount", "Largest amount accepted, in major units (a string with decimals)."},
+    {"events.max_age_days", "Oldest event accepted."},
+    {"events.max_future_s", "Clock skew tolerated for events dated in the future."},
+    {"events.kind_names", "The carrier's names of the event kinds."},
+    {"events.key_names", "The carrier's names of the event fields."},
+    /* ledger */
+    {"ledger.history_len", "Movements kept per subscriber for USSD and care."},
+    {"ledger.ref_retention_days", "How long event references are kept to refuse duplicates; must "
+                                  "exceed events.max_age_days."},
+    {"ledger.dlq_maxlen", "Entries kept in each dead-letter stream (`lg:dlq:event` for refused "
+                          "events, `lg:dlq:pdu` for refused PDUs), approximately."},
+    /* loyalty */
+    {"loyalty.timezone", "IANA zone of the programme's local days (seasons, caps, gift days)."},
+    {"loyalty.rates", "Points per unit by channel."},
+    {"loyalty.seasons", "Multipliers between local dates."},
+    {"loyalty.promotions", "Bonus rules between local dates."},
+    {"loyalty.tiers", "Tiers by lifetime points, ascending."},
+    {"loyalty.daily_cap", "Most points one subscriber earns per local day (0 = no cap)."},
+    {"loyalty.points_validity_months", "Months before a lot of points expires (0 = never)."},
+    /* ussd */
+    {"ussd.service_code", "The USSD service code subscribers dial (*555#)."},
+    {"ussd.dest_form", "How the SMSC writes the service code in destination_addr."},
+    {"ussd.end_method", "How the last screen ends the dialogue on this SMSC."},
+    {"ussd.abort_op", "Vendor ussd_service_op meaning abort (-1 = none)."},
+    {"ussd.key_mode", "Where the SMSC carries the dialogue key."},
+    {"ussd.t_answer_ms", "Time a subscriber has to answer a screen."},
+    {"ussd.t_total_ms", "Longest dialogue."},
+    {"ussd.t_end_ms", "Time to wait for the end of a dialogue after the last screen."},
+    {"ussd.gsm7_limit", "Characters per GSM-7 screen."},
+    {"ussd.ucs2_limit", "Characters per UCS-2 screen."},
+    {"ussd.bidi_marks", "Add Unicode direction marks to right-to-left screens."},
+    {"ussd.dcs_gsm7", "data_coding sent for GSM-7 screens."},
+    {"ussd.dcs_ucs2", "data_coding sent for UCS-2 screens."},
+    {"ussd.ucs2_surrogates", "Whether the SMSC accepts UTF-16 surrogate pairs."},
+    {"ussd.menus_file", "The menus file (four languages); \"\" = USSD off."},
+    /* sms */
+    {"sms.short_code", "Short code the balance keywords are sent to."},
+    {"sms.keywords", "MO keywords that ask for the balance."},
+    /* provisioning */
+    {"provisioning.enabled", "Run the fulfilment worker in this process."},
+    {"provisioning.base_url", "The carrier's grant API (https://...)."},
+    {"provisioning.token", "Bearer token of the grant API; empty or the shipped placeholder "
+                           "(`change-me`) is refused at start."},
+    {"provisioning.insecure_test_mode", "Tests and demos only: accepts `http://` to a loopback host "
+                                        "and a placeholder token, with a loud warning at start. "
+                                        "Otherwise `base_url` must be `https://`."},
+    {"provisioning.connect_timeout_ms", "Connect deadline of a grant call."},
+    {"provisioning.timeout_ms", "Deadline of a grant call."},
+    {"provisioning.retry_min_ms", "First retry back-off after a temporary failure."},
+    {"provisioning.retry_max_ms", "Longest retry back-off."},
+    {"provisioning.retry_deadline_s", "Give up (and refund) after this long."},
+    {"provisioning.claim_idle_ms", "Take over entries of a dead consumer after this idle time."},
+    {"provisioning.max_in_flight", "Grant calls at once."},
+    {"provisioning.group", "Consumer group on the fulfilment stream."},
+    {"provisioning.consumer", "This process's consumer name; \"\" = the host name. Distinct "
+                              "per gateway."},
+    {"provisioning.sms_lang", "Language of the fulfilment SMS for unknown languages."},
+    /* catalog */
+    {"catalog.file", "The catalogue file; \"\" = no gifts."},
+    {"catalog.giftdays_file", "The gift-day calendar file."},
+    {"catalog.vouchers_dir", "Folder of voucher CSV pools."},
+    {"catalog.reservation_timeout_s", "A reservation not confirmed in time is released."},
+    {"catalog.sweep_interval_ms", "How often expired reservations are released."},
+    {"catalog.gift_tiers", "Tiers that may gift to another number (comma-separated)."},
+    {"catalog.follow_redis_docs", "Follow the catalogue and calendar saved from the console."},
+    {"catalog.docs_poll_ms", "How often the console's documents are checked."},
+    /* broadcast */
+    {"broadcast.enabled", "Run reminder campaigns from this process."},
+    {"broadcast.poll_ms", "How often due campaigns are looked for."},
+    {"broadcast.lease_ms", "Lease of a running campaign (one runner at a time)."},
+    {"broadcast.max_in_flight", "Reminders submitted and not answered at once."},
+    {"broadcast.build_batch", "Recipients added to the list per step."},
+    {"broadcast.progress_log_s", "Progress log period (0 = off)."},
+    {"broadcast.keep_days", "Days a finished campaign's records are kept."},
+    {"broadcast.resend_unknown", "Resend reminders whose answer was lost (may double)."},
+    /* log, metrics */
+    {"log.level", "Lowest level logged."},
+    {"log.format", "`text`: `<time> <LEVEL> <category> <message>`; `json`: one JSON object per "
+                   "line with ts, level, cat, msg."},
+    {"log.output", "`stderr` (under systemd: the journal), `syslog` (facility daemon) or "
+                   "`journal` (journald's native protocol, with PRIORITY and LGW_CATEGORY fields; "
+                   "needs journald)."},
+    {"metrics.stats_file", "Counters written there as JSON every interval (\"\" = off)."},
+    {"metrics.interval_s", "Period of the stats file."},
+    {"metrics.listen", "host:port of GET /metrics (Prometheus), /health and /ready; \"\" = off. "
+                       "Keep it on loopback or a management network."},
+    {"metrics.ready_probe_ms", "Period of the Redis write probe behind /ready (SET "
+                               "lg:ready:<smpp.name>); ready needs a good answer within 3 "
+                               "periods."},
+};
+
+const char *gw_config_key_doc(const char *name)
+{
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        if (strcmp(docs[i].name, name) == 0)
+            return docs[i].doc;
+    }
+    return NULL;
+}
