@@ -5,9 +5,11 @@
  * random tokens kept in Redis with a TTL, logout and "who am I". Owner: the staff-console
  * engineer.
  *
- * Tokens are 32 random bytes (getrandom). The session key holds only the user name: the role is
- * read from the account on every request (adm_server.c), so removing an account or changing its
- * role takes effect at once.
+ * Tokens are 32 random bytes (getrandom), given to the client only: Redis keeps their SHA-256
+ * (adm:sess:<sid>, admin.h), so a dump of Redis gives no session. The session holds the user name
+ * and the account's session generation (sgen): the role, sgen and the disabled flag are read from
+ * the account on every request (adm_server.c), so removing, resetting or disabling an account, or
+ * changing its role, takes effect at once. Listing and revoking: adm_sessions.c.
  */
 #include <crypt.h>
 #include <errno.h>
@@ -94,21 +96,6 @@ bool adm_password_verify(const char *password, const char *hash)
 }
 
 /* ---------------------------------------------------------------- POST /api/login */
-
-static void login_session_set(struct adm_req *r, const struct redisReply *reply)
-{
-    json_t *o;
-
-    if (reply->type != REDIS_REPLY_STATUS) {
-        GW_LOGE(ADM_LOG, "session not stored: %.200s", adm_reply_err_text(reply));
-        adm_reply_error(r, 503, NULL, "the session could not be stored");
-        return;
-    }
-    gw_log(GW_LOG_NOTICE, ADM_LOG, "login %s (%s) from %s", r->user, adm_role_name(r->role), r->ip);
-    o = json_pack("{s:s, s:s, s:s, s:I}", "token", r->token, "user", r->user, "role",
-                  adm_role_name(r->role), "expires_in", (json_int_t)r->srv->cfg.session_ttl_s);
-    adm_reply_json(r, 200, o);
-}
 
 static void login_failed_counted(struct adm_req *r, const struct redisReply *reply);
 static void login_acct_cleared(struct adm_req *r, const struct redisReply *reply);
@@ -207,6 +194,8 @@ static void login_user(struct adm_req *r, const struct redisReply *reply)
 {
     const char *hash = NULL, *role = NULL;
     const char *pw = json_string_value(json_object_get(r->body, "password"));
+    long long gen = 0;
+    bool disabled = false;
 
     if (reply->type == REDIS_REPLY_ARRAY) {
         for (size_t i = 0; i + 1 < reply->elements; i += 2) {
@@ -217,6 +206,10 @@ static void login_user(struct adm_req *r, const struct redisReply *reply)
                 hash = v->str;
             else if (strcmp(k->str, "role") == 0)
                 role = v->str;
+            else if (strcmp(k->str, "sgen") == 0)
+                gen = strtoll(v->str, NULL, 10);
+            else if (strcmp(k->str, "disabled") == 0)
+                disabled = true;
         }
     }
     /* An unknown user costs the same yescrypt run as a known one (the dummy hash). */
@@ -227,15 +220,21 @@ static void login_user(struct adm_req *r, const struct redisReply *reply)
         acct_script(r, login_failed_counted, "fail");
         return;
     }
+    if (disabled) {
+        /* Said only to whoever knows the password: no probing of which accounts exist. */
+        gw_log(GW_LOG_NOTICE, ADM_LOG, "login refused for %s from %s: disabled", r->user, r->ip);
+        r->user[0] = '\0';
+        adm_reply_error(r, 403, NULL, "this account is disabled");
+        return;
+    }
     r->role = adm_role_parse(role);
+    r->n1 = gen < 0 ? 0 : gen; /* the account's session generation, for the session */
     acct_script(r, login_acct_cleared, "ok");
 }
 
 /* A good password clears the account's failure count, then the session is stored. */
 static void login_acct_cleared(struct adm_req *r, const struct redisReply *reply)
 {
-    char key[sizeof(ADM_KEY_SESS) + sizeof(r->token)], ttl[16];
-
     if (reply->type != REDIS_REPLY_ARRAY) {
         GW_LOGE(ADM_LOG, "account login count: %.200s", adm_reply_err_text(reply));
         adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
@@ -245,15 +244,15 @@ static void login_acct_cleared(struct adm_req *r, const struct redisReply *reply
         adm_reply_error(r, 503, NULL, "no randomness for a token");
         return;
     }
-    snprintf(key, sizeof(key), ADM_KEY_SESS "%s", r->token);
-    snprintf(ttl, sizeof(ttl), "%" PRIu32, r->srv->cfg.session_ttl_s);
-    const char *argv[] = {"SET", key, r->user, "EX", ttl};
-    adm_redis(r, login_session_set, 5, argv);
+    if (adm_session_id(r->token, r->sid, sizeof(r->sid)) < 0) {
+        adm_reply_error(r, 500, NULL, "internal error");
+        return;
+    }
+    adm_session_store(r, r->n1);
 }
 
 static void login_rate(struct adm_req *r, const struct redisReply *reply)
 {
-
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
         reply->element[0]->type != REDIS_REPLY_INTEGER) {
         GW_LOGE(ADM_LOG, "login rate limit: %.200s", adm_reply_err_text(reply));
@@ -311,13 +310,26 @@ static void logout_done(struct adm_req *r, const struct redisReply *reply)
     adm_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
+static void logout_index(struct adm_req *r, const struct redisReply *reply)
+{
+    char key[sizeof(ADM_KEY_USESS) + ADM_USER_MAX];
+
+    if (reply->type != REDIS_REPLY_INTEGER) {
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    snprintf(key, sizeof(key), ADM_KEY_USESS "%s", r->user);
+    const char *argv[] = {"HDEL", key, r->sid};
+    adm_redis(r, logout_done, 3, argv);
+}
+
 void adm_h_logout(struct adm_req *r)
 {
-    char key[sizeof(ADM_KEY_SESS) + sizeof(r->token)];
+    char key[sizeof(ADM_KEY_SESS) + sizeof(r->sid)];
 
-    snprintf(key, sizeof(key), ADM_KEY_SESS "%s", r->token);
+    snprintf(key, sizeof(key), ADM_KEY_SESS "%s", r->sid);
     const char *argv[] = {"DEL", key};
-    adm_redis(r, logout_done, 2, argv);
+    adm_redis(r, logout_index, 2, argv);
 }
 
 static void me_ttl(struct adm_req *r, const struct redisReply *reply)
@@ -331,9 +343,9 @@ static void me_ttl(struct adm_req *r, const struct redisReply *reply)
 
 void adm_h_me(struct adm_req *r)
 {
-    char key[sizeof(ADM_KEY_SESS) + sizeof(r->token)];
+    char key[sizeof(ADM_KEY_SESS) + sizeof(r->sid)];
 
-    snprintf(key, sizeof(key), ADM_KEY_SESS "%s", r->token);
+    snprintf(key, sizeof(key), ADM_KEY_SESS "%s", r->sid);
     const char *argv[] = {"TTL", key};
     adm_redis(r, me_ttl, 2, argv);
 }

@@ -210,36 +210,47 @@ static void board_rate(struct adm_req *r, const struct redisReply *reply)
     adm_redis(r, board_groups, 3, argv);
 }
 
-static void board_calendar(struct adm_req *r, const struct redisReply *reply)
+int32_t adm_gift_day_now(const struct adm_server *srv, const struct redisReply *reply, bool *open,
+                         char *zone, size_t zonelen)
 {
     int64_t now = adm_now_ms() / 1000;
-    bool open = false;
-    char zone[64] = "";
+    int32_t day = 0;
 
+    *open = false;
+    if (zonelen)
+        zone[0] = '\0';
     if (reply->type == REDIS_REPLY_STRING) {
         struct cat_calendar_config *cfg = malloc(sizeof(*cfg));
         struct cat_calendar *cal = NULL;
         char err[256];
         if (cfg && cat_calendar_config_parse(reply->str, reply->len, cfg, err, sizeof(err)) == 0 &&
-            cat_calendar_new(cfg, r->srv->cfg.zoneinfo_dir[0] ? r->srv->cfg.zoneinfo_dir : NULL,
-                             &cal, err, sizeof(err)) == 0) {
+            cat_calendar_new(cfg, srv->cfg.zoneinfo_dir[0] ? srv->cfg.zoneinfo_dir : NULL, &cal,
+                             err, sizeof(err)) == 0) {
             struct cat_gift_window w;
             /* A premium tier sees the earliest opening: the board is live from then on. */
             const char *tier = cfg->n_premium_tiers ? cfg->premium_tiers[0] : NULL;
             if (cat_calendar_is_open(cal, now, tier, &w) == 1) {
-                open = true;
-                if (!r->n2)
-                    r->n2 = w.gift_day;
-            }
-            if (!r->n2)
-                r->n2 = cat_tz_local_date(cat_calendar_tz(cal), now);
-            snprintf(zone, sizeof(zone), "%s", cat_tz_name(cat_calendar_tz(cal)));
+                *open = true;
+                day = w.gift_day;
+            } else
+                day = cat_tz_local_date(cat_calendar_tz(cal), now);
+            if (zonelen)
+                snprintf(zone, zonelen, "%s", cat_tz_name(cat_calendar_tz(cal)));
         }
         cat_calendar_free(cal);
         free(cfg);
     }
+    return day ? day : gw_local_day(now);
+}
+
+static void board_calendar(struct adm_req *r, const struct redisReply *reply)
+{
+    bool open = false;
+    char zone[64] = "";
+    int32_t today = adm_gift_day_now(r->srv, reply, &open, zone, sizeof(zone));
+
     if (!r->n2)
-        r->n2 = gw_local_day(now);
+        r->n2 = today;
     char day[16];
     day_text((int32_t)r->n2, day, sizeof(day));
     json_object_set_new(r->j1, "day", json_string(day));

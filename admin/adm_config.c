@@ -21,8 +21,10 @@
 
 #include "adm_priv.h"
 #include "catalog.h"
+#include "gw_config.h"
 #include "gw_core.h"
 #include "gw_loyalty.h"
+#include "ussd.h"
 
 #define PREVIEW_OPENINGS 8
 #define STOCK_MAX 1000000000LL
@@ -73,6 +75,47 @@ static void reply_invalid(struct adm_req *r, const char *err)
     adm_reply_error(r, 422, field, "%s", err);
 }
 
+/*
+ * What each running gateway uses: cfg:{adm}:seen (gateway/wire_cfgdocs.c), one field per gateway
+ * process "<host>/<pid>" -> "<unix ms> catalog=V giftdays=V loyalty=V", rewritten at every poll.
+ * A field older than three polls (catalog.docs_poll_ms) and a second is a gateway that stopped:
+ * not shown. r->s1 names the document ("catalog", "giftdays", "loyalty"); r->j1 is the answer
+ * being built.
+ */
+static int64_t seen_max_age_ms(const struct adm_server *srv)
+{
+    return (srv->gw ? 3 * (int64_t)srv->gw->catalog.docs_poll_ms : 6000) + 1000;
+}
+
+static void reply_seen(struct adm_req *r, const struct redisReply *reply)
+{
+    json_t *list = json_array();
+    json_int_t stored = json_integer_value(json_object_get(r->j1, "version"));
+    bool all = true;
+    char pat[40];
+    int64_t now = adm_now_ms();
+
+    snprintf(pat, sizeof(pat), " %.30s=", r->s1);
+    for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements; i += 2) {
+        const struct redisReply *k = reply->element[i], *v = reply->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING || k->len > 96)
+            continue;
+        long long at = strtoll(v->str, NULL, 10), ver;
+        const char *p = strstr(v->str, pat);
+        if (!p || at <= 0 || now - at > seen_max_age_ms(r->srv) ||
+            sscanf(p + strlen(pat), "%lld", &ver) != 1)
+            continue;
+        all = all && ver == stored;
+        json_array_append_new(list, json_pack("{s:s%, s:I, s:I}", "id", k->str, k->len, "version",
+                                              (json_int_t)ver, "seen_at", (json_int_t)at));
+    }
+    json_object_set_new(r->j1, "gateways", list);
+    json_object_set_new(r->j1, "in_force_everywhere", json_boolean(all && json_array_size(list)));
+    json_t *o = r->j1;
+    r->j1 = NULL;
+    adm_reply_json(r, 200, o);
+}
+
 static void reply_doc(struct adm_req *r, const struct redisReply *reply)
 {
     struct stored_doc d;
@@ -90,10 +133,18 @@ static void reply_doc(struct adm_req *r, const struct redisReply *reply)
             return;
         }
     }
-    adm_reply_json(r, 200,
-                   json_pack("{s:I, s:o, s:I, s:s}", "version", (json_int_t)d.version, "document",
-                             doc ? doc : json_null(), "updated_at", (json_int_t)d.at, "updated_by",
-                             d.by ? d.by : ""));
+    r->j1 = json_pack("{s:I, s:o, s:I, s:s}", "version", (json_int_t)d.version, "document",
+                      doc ? doc : json_null(), "updated_at", (json_int_t)d.at, "updated_by",
+                      d.by ? d.by : "");
+    const char *argv[] = {"HGETALL", ADM_KEY_SEEN};
+    adm_redis(r, reply_seen, 2, argv);
+}
+
+/* GET of a document with the versions the running gateways use. */
+static void doc_get(struct adm_req *r, const char *key, const char *name)
+{
+    snprintf(r->s1, sizeof(r->s1), "%s", name);
+    hmget_doc(r, key, reply_doc);
 }
 
 /* {"version": N, "document": {...}}: checks the shape, keeps the document's text in r->text and
@@ -182,6 +233,107 @@ static void kill_key_write(struct adm_req *r, int64_t version)
     }
 }
 
+/*
+ * A stock change reaches the gift day under way (issue 12 §1): after the document and its record,
+ * stock_move.lua moves the day's "left" by the difference on the item's slot (one script: a
+ * reservation never sees half of it), then the move gets its own audit record
+ * ("catalog.item.left": the day, left before and after). The day is the board's
+ * (adm_gift_day_now), so the board shows the moved figure. A failure after the document was
+ * written is 503: the client sends the same request again (the move is idempotent by
+ * cat:{ITEM}:b:DAY; see the README for the one case it cannot recover).
+ */
+static void stock_done(struct adm_req *r)
+{
+    json_int_t version = json_integer_value(json_object_get(r->j1, "version"));
+    json_t *left = json_object_get(r->j1, "left");
+
+    if (r->n2 != KILL_NONE) {
+        kill_key_write(r, version);
+        return;
+    }
+    adm_reply_json(r, 200, json_pack("{s:I, s:O}", "version", version, "left", left));
+}
+
+static void stock_audited(struct adm_req *r, const struct redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_STRING) {
+        GW_LOGE(ADM_LOG, "audit of the stock move of %s: %.200s", r->arg,
+                adm_reply_err_text(reply));
+        adm_reply_error(r, 503, "stock_per_day",
+                        "the stock left moved but its audit record was not written: send the "
+                        "same request again");
+        return;
+    }
+    stock_done(r);
+}
+
+static void stock_moved(struct adm_req *r, const struct redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+        reply->element[0]->type != REDIS_REPLY_INTEGER ||
+        reply->element[1]->type != REDIS_REPLY_INTEGER ||
+        reply->element[2]->type != REDIS_REPLY_INTEGER) {
+        GW_LOGE(ADM_LOG, "stock_move %s: %.200s", r->arg, adm_reply_err_text(reply));
+        adm_reply_error(r, 503, "stock_per_day",
+                        "the catalogue changed but the stock left of the gift day under way did "
+                        "not move: send the same request again");
+        return;
+    }
+    long long was = reply->element[1]->integer, now = reply->element[2]->integer;
+    json_t *left = json_object_get(r->j1, "left");
+    json_object_set_new(left, "before", was < 0 ? json_null() : json_integer(was));
+    json_object_set_new(left, "after", now < 0 ? json_null() : json_integer(now));
+    json_object_set_new(left, "moved", json_boolean(reply->element[0]->integer == 1));
+    if (reply->element[0]->integer != 1) {
+        stock_done(r);
+        return;
+    }
+    gw_log(GW_LOG_NOTICE, ADM_LOG, "%s: stock left of %s moved %lld -> %lld by %s", r->arg,
+           json_string_value(json_object_get(left, "day")), was, now, r->user);
+    json_t *b = json_pack("{s:O, s:I, s:O}", "day", json_object_get(left, "day"), "left",
+                          (json_int_t)was, "stock_per_day", json_object_get(r->j1, "old"));
+    json_t *a = json_pack("{s:O, s:I, s:O}", "day", json_object_get(left, "day"), "left",
+                          (json_int_t)now, "stock_per_day", json_object_get(r->j1, "new"));
+    char *bt = b ? json_dumps(b, JSON_COMPACT) : NULL, *at = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(b);
+    json_decref(a);
+    if (!bt || !at) {
+        free(bt);
+        free(at);
+        adm_reply_error(r, 500, NULL, "out of memory");
+        return;
+    }
+    adm_audit_append(r, stock_audited, "catalog.item.left", r->arg, bt, at, "");
+    free(bt);
+    free(at);
+}
+
+static void stock_day(struct adm_req *r, const struct redisReply *reply)
+{
+    bool open;
+    char ks[128], kb[128], old[24], new[24], day[16];
+    int32_t d = adm_gift_day_now(r->srv, reply, &open, NULL, 0);
+
+    snprintf(day, sizeof(day), "%04d-%02d-%02d", (int)(d / 10000), (int)(d / 100 % 100),
+             (int)(d % 100));
+    json_object_set_new(r->j1, "left", json_pack("{s:s, s:b}", "day", day, "open_now", open));
+    /* r->arg is an item id of the stored, validated catalogue: [A-Za-z0-9_.-], < 32 */
+    snprintf(ks, sizeof(ks), "cat:{%s}:s:%08d", r->arg, (int)d);
+    snprintf(kb, sizeof(kb), "cat:{%s}:b:%08d", r->arg, (int)d);
+    snprintf(old, sizeof(old), "%lld",
+             (long long)json_integer_value(json_object_get(r->j1, "old")));
+    snprintf(new, sizeof(new), "%lld",
+             (long long)json_integer_value(json_object_get(r->j1, "new")));
+    const char *argv[] = {ks, kb, old, new};
+    adm_script(r, stock_moved, ADM_S_STOCK_MOVE, 2, 4, argv);
+}
+
+static void stock_move_start(struct adm_req *r)
+{
+    const char *argv[] = {"HGET", ADM_KEY_GIFTDAYS, "doc"};
+    adm_redis(r, stock_day, 3, argv);
+}
+
 static void put_done(struct adm_req *r, const struct redisReply *reply)
 {
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
@@ -197,6 +349,11 @@ static void put_done(struct adm_req *r, const struct redisReply *reply)
     }
     gw_log(GW_LOG_NOTICE, ADM_LOG, "%s by %s -> version %lld", r->route->what, r->user,
            reply->element[1]->integer);
+    if (r->j1 && strcmp(r->route->what, "catalog.item.patch") == 0) {
+        json_object_set_new(r->j1, "version", json_integer(reply->element[1]->integer));
+        stock_move_start(r);
+        return;
+    }
     if (r->n2 != KILL_NONE) {
         kill_key_write(r, reply->element[1]->integer);
         return;
@@ -222,14 +379,116 @@ static const char *zoneinfo(const struct adm_req *r)
     return r->srv->cfg.zoneinfo_dir[0] ? r->srv->cfg.zoneinfo_dir : NULL;
 }
 
+/* ---------------------------------------------------------------- validation */
+
+static int catalog_parse_srv(const struct adm_server *srv, const char *text, size_t len,
+                             struct cat_catalog **out, char *err, size_t errlen)
+{
+    const char *tiers[ADM_MAX_TIERS];
+    struct cat_load_opts opts = {.tiers = tiers, .n_tiers = srv->cfg.n_tiers};
+
+    for (unsigned i = 0; i < srv->cfg.n_tiers; i++)
+        tiers[i] = srv->cfg.tiers[i];
+    return cat_catalog_parse(text, len, &opts, out, err, errlen);
+}
+
+/* The loyalty table with the gateway's own parser and checks (gw_config_loyalty_parse: the same
+ * code that reads the file at start and on SIGHUP), against the gateway's other sections. The zone
+ * cannot change here: the gateways count days, caps and lots in the zone they started with. */
+static int loyalty_check(const struct adm_server *srv, const char *text, size_t len, char *err,
+                         size_t errlen)
+{
+    struct gw_loyalty *t;
+    int rc;
+
+    if (!srv->gw) {
+        snprintf(err, errlen, "loyalty: the gateway's configuration is not known to this console");
+        return -EINVAL;
+    }
+    if (!(t = malloc(sizeof(*t)))) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    rc = gw_config_loyalty_parse("", text, len, srv->gw, t, err, errlen);
+    if (rc == 0 && strcmp(t->timezone, srv->gw->loyalty.timezone) != 0) {
+        snprintf(err, errlen,
+                 "timezone: the gateways count days in %s; another zone needs a new configuration "
+                 "file and a restart",
+                 srv->gw->loyalty.timezone);
+        rc = -EINVAL;
+    }
+    free(t);
+    /* the parser names paths from the configuration's root: "loyalty.tiers[1]..." */
+    if (rc < 0 && strncmp(err, "loyalty.", 8) == 0)
+        memmove(err, err + 8, strlen(err + 8) + 1);
+    return rc;
+}
+
+int adm_doc_check(const struct adm_server *srv, enum adm_doc doc, const char *text, size_t len,
+                  char *err, size_t errlen)
+{
+    struct cat_calendar_config *cfg;
+    struct cat_calendar *cal = NULL;
+    struct cat_catalog *c = NULL;
+    int rc;
+
+    switch (doc) {
+    case ADM_DOC_GIFTDAYS:
+        if (!(cfg = malloc(sizeof(*cfg)))) { /* ~10 KiB: not on the stack */
+            snprintf(err, errlen, "out of memory");
+            return -ENOMEM;
+        }
+        rc = cat_calendar_config_parse(text, len, cfg, err, errlen);
+        if (rc == 0)
+            rc = cat_calendar_new(cfg, srv->cfg.zoneinfo_dir[0] ? srv->cfg.zoneinfo_dir : NULL,
+                                  &cal, err, errlen);
+        cat_calendar_free(cal);
+        free(cfg);
+        return rc;
+    case ADM_DOC_CATALOG:
+        rc = catalog_parse_srv(srv, text, len, &c, err, errlen);
+        cat_catalog_unref(c);
+        return rc;
+    case ADM_DOC_LOYALTY:
+        return loyalty_check(srv, text, len, err, errlen);
+    case ADM_DOC_MENUS: {
+        /* the gateway's own loader (ussd/ussd_menu.c): errors "menus.fr.points.text: ..." */
+        struct ussd_menus *m = NULL;
+        rc = ussd_menus_load_buffer(text, len, "", &m, err, errlen);
+        ussd_menus_free(m);
+        if (rc < 0 && strncmp(err, ": ", 2) == 0)
+            memmove(err, err + 2, strlen(err + 2) + 1);
+        return rc;
+    }
+    default:
+        snprintf(err, errlen, "unknown document");
+        return -EINVAL;
+    }
+}
+
 /* ---------------------------------------------------------------- gift days */
 
 void adm_h_giftdays_get(struct adm_req *r)
 {
-    hmget_doc(r, ADM_KEY_GIFTDAYS, reply_doc);
+    doc_get(r, ADM_KEY_GIFTDAYS, "giftdays");
 }
 
-static void giftdays_put_current(struct adm_req *r, const struct redisReply *reply)
+/* ---------------------------------------------------------------- the loyalty table */
+
+void adm_h_loyalty_get(struct adm_req *r)
+{
+    doc_get(r, ADM_KEY_LOYALTY, "loyalty");
+}
+
+/*
+ * PUT of a whole document (calendar, loyalty table): checked with its readers' library, then
+ * written under the editor's base version. r->n2 holds the enum adm_doc between the steps.
+ */
+static const char *const put_key[ADM_DOC__COUNT] = {ADM_KEY_GIFTDAYS, ADM_KEY_CATALOG,
+                                                    ADM_KEY_LOYALTY, ADM_KEY_MENUS};
+static const char *const put_target[ADM_DOC__COUNT] = {"giftdays", "catalog", "loyalty", "menus"};
+
+static void doc_put_current(struct adm_req *r, const struct redisReply *reply)
 {
     struct stored_doc d;
 
@@ -241,34 +500,50 @@ static void giftdays_put_current(struct adm_req *r, const struct redisReply *rep
         reply_stale(r, d.version);
         return;
     }
+    enum adm_doc k = (enum adm_doc)r->n2;
+    r->n2 = KILL_NONE; /* put_done reads r->n2 as a PATCH's kill switch */
     /* cfg_put.lua checks the version again, atomically: this early answer only saves a write. */
-    put_write(r, ADM_KEY_GIFTDAYS, "giftdays", d.doc ? d.doc : "null", r->text);
+    put_write(r, put_key[k], put_target[k], d.doc ? d.doc : "null", r->text);
 }
 
-void adm_h_giftdays_put(struct adm_req *r)
+static void doc_put(struct adm_req *r, enum adm_doc doc)
 {
-    struct cat_calendar_config *cfg;
-    struct cat_calendar *cal = NULL;
     char err[256];
     int rc;
 
     if (!read_put_body(r))
         return;
-    cfg = malloc(sizeof(*cfg));
-    if (!cfg) {
+    rc = adm_doc_check(r->srv, doc, r->text, strlen(r->text), err, sizeof(err));
+    if (rc == -ENOMEM) {
         adm_reply_error(r, 500, NULL, "out of memory");
         return;
     }
-    rc = cat_calendar_config_parse(r->text, strlen(r->text), cfg, err, sizeof(err));
-    if (rc == 0)
-        rc = cat_calendar_new(cfg, zoneinfo(r), &cal, err, sizeof(err));
-    cat_calendar_free(cal);
-    free(cfg);
     if (rc < 0) {
         reply_invalid(r, err);
         return;
     }
-    hmget_doc(r, ADM_KEY_GIFTDAYS, giftdays_put_current);
+    r->n2 = doc;
+    hmget_doc(r, put_key[doc], doc_put_current);
+}
+
+void adm_h_loyalty_put(struct adm_req *r)
+{
+    doc_put(r, ADM_DOC_LOYALTY);
+}
+
+void adm_h_menus_get(struct adm_req *r)
+{
+    doc_get(r, ADM_KEY_MENUS, "menus");
+}
+
+void adm_h_menus_put(struct adm_req *r)
+{
+    doc_put(r, ADM_DOC_MENUS);
+}
+
+void adm_h_giftdays_put(struct adm_req *r)
+{
+    doc_put(r, ADM_DOC_GIFTDAYS);
 }
 
 static void iso_utc(int64_t t, char *buf, size_t len)
@@ -313,11 +588,19 @@ static void preview_doc(struct adm_req *r, const struct redisReply *reply)
     const struct cat_tz *tz = cat_calendar_tz(cal);
     json_t *list = json_array();
     int64_t t = adm_now_ms() / 1000;
+    struct cat_gift_window now_w;
+    /* A window open now comes first (next_open only finds windows starting after t); the
+     * search then goes on from its start, which finds the openings after it. */
+    bool open_now = cat_calendar_is_open(cal, t, tier, &now_w) == 1;
     for (int i = 0; i < PREVIEW_OPENINGS; i++) {
         struct cat_gift_window w;
         int64_t start, end;
         char ls[32], le[32], us[32], ue[32], day[16];
-        if (cat_calendar_next_open(cal, t, tier, &start, &end, &w) < 0)
+        if (i == 0 && open_now) {
+            w = now_w;
+            start = w.start;
+            end = w.end;
+        } else if (cat_calendar_next_open(cal, t, tier, &start, &end, &w) < 0)
             break;
         cat_tz_format_local(tz, start, ls, sizeof(ls));
         cat_tz_format_local(tz, end, le, sizeof(le));
@@ -329,6 +612,8 @@ static void preview_doc(struct adm_req *r, const struct redisReply *reply)
                               json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "gift_day", day,
                                         "opens_local", ls, "closes_local", le, "opens", us,
                                         "closes", ue, "name", w.name, "special", w.special));
+        json_object_set_new(json_array_get(list, json_array_size(list) - 1), "open_now",
+                            json_boolean(i == 0 && open_now));
         t = start;
     }
     json_t *o = json_pack("{s:s, s:s, s:o}", "timezone", cat_tz_name(tz), "tier", tier ? tier : "",
@@ -356,17 +641,12 @@ void adm_h_giftdays_preview(struct adm_req *r)
 static int catalog_parse(struct adm_req *r, const char *text, struct cat_catalog **out, char *err,
                          size_t errlen)
 {
-    const char *tiers[ADM_MAX_TIERS];
-    struct cat_load_opts opts = {.tiers = tiers, .n_tiers = r->srv->cfg.n_tiers};
-
-    for (unsigned i = 0; i < r->srv->cfg.n_tiers; i++)
-        tiers[i] = r->srv->cfg.tiers[i];
-    return cat_catalog_parse(text, strlen(text), &opts, out, err, errlen);
+    return catalog_parse_srv(r->srv, text, strlen(text), out, err, errlen);
 }
 
 void adm_h_catalog_get(struct adm_req *r)
 {
-    hmget_doc(r, ADM_KEY_CATALOG, reply_doc);
+    doc_get(r, ADM_KEY_CATALOG, "catalog");
 }
 
 static void catalog_put_current(struct adm_req *r, const struct redisReply *reply)
@@ -400,19 +680,50 @@ static void catalog_put_current(struct adm_req *r, const struct redisReply *repl
     put_write(r, ADM_KEY_CATALOG, "catalog", d.doc ? d.doc : "null", r->text);
 }
 
-void adm_h_catalog_put(struct adm_req *r)
+/*
+ * The tiers a catalogue is checked against are those every gateway uses: the stored loyalty
+ * table's once one is stored (read just before each catalogue write, so another console's edit
+ * counts too), else the configuration's. reply: HGET cfg:{adm}:loyalty doc.
+ */
+void adm_tiers_refresh(struct adm_server *srv, const struct redisReply *reply)
 {
-    struct cat_catalog *c = NULL;
+    struct gw_loyalty *t;
     char err[256];
 
-    if (!read_put_body(r))
+    if (reply->type != REDIS_REPLY_STRING || !srv->gw || !(t = malloc(sizeof(*t))))
         return;
-    if (catalog_parse(r, r->text, &c, err, sizeof(err)) < 0) {
+    if (gw_config_loyalty_parse("", reply->str, reply->len, srv->gw, t, err, sizeof(err)) == 0) {
+        srv->cfg.n_tiers = t->n_tiers < ADM_MAX_TIERS ? t->n_tiers : ADM_MAX_TIERS;
+        for (unsigned i = 0; i < srv->cfg.n_tiers; i++)
+            snprintf(srv->cfg.tiers[i], sizeof(srv->cfg.tiers[i]), "%s", t->tiers[i].name);
+    } else
+        GW_LOGE(ADM_LOG, "stored loyalty table unreadable, tiers unchanged: %s", err);
+    free(t);
+}
+
+static void loyalty_doc_then(struct adm_req *r, adm_step step)
+{
+    const char *argv[] = {"HGET", ADM_KEY_LOYALTY, "doc"};
+    adm_redis(r, step, 3, argv);
+}
+
+static void catalog_put_tiers(struct adm_req *r, const struct redisReply *reply)
+{
+    char err[256];
+
+    adm_tiers_refresh(r->srv, reply);
+    if (adm_doc_check(r->srv, ADM_DOC_CATALOG, r->text, strlen(r->text), err, sizeof(err)) < 0) {
         reply_invalid(r, err);
         return;
     }
-    cat_catalog_unref(c);
     hmget_doc(r, ADM_KEY_CATALOG, catalog_put_current);
+}
+
+void adm_h_catalog_put(struct adm_req *r)
+{
+    if (!read_put_body(r))
+        return;
+    loyalty_doc_then(r, catalog_put_tiers);
 }
 
 static void item_patch_current(struct adm_req *r, const struct redisReply *reply)
@@ -452,6 +763,11 @@ static void item_patch_current(struct adm_req *r, const struct redisReply *reply
     /* The changes, checked in adm_h_catalog_item_patch. 0 = unlimited = the key absent. */
     json_t *v;
     if ((v = json_object_get(r->body, "stock_per_day"))) {
+        /* the gift day under way follows: stock_moved() after the document is written (the
+         * same figure again moves nothing, and says so) */
+        r->j1 = json_pack("{s:I, s:I}", "old",
+                          json_integer_value(json_object_get(item, "stock_per_day")), "new",
+                          json_integer_value(v));
         if (json_integer_value(v) == 0)
             json_object_del(item, "stock_per_day");
         else
@@ -499,6 +815,12 @@ static void item_patch_current(struct adm_req *r, const struct redisReply *reply
     put_write(r, ADM_KEY_CATALOG, r->arg, before, after);
     free(before);
     free(after);
+}
+
+static void item_patch_tiers(struct adm_req *r, const struct redisReply *reply)
+{
+    adm_tiers_refresh(r->srv, reply);
+    hmget_doc(r, ADM_KEY_CATALOG, item_patch_current);
 }
 
 void adm_h_catalog_item_patch(struct adm_req *r)
@@ -560,5 +882,5 @@ void adm_h_catalog_item_patch(struct adm_req *r)
         adm_reply_error(r, 400, "body", "nothing to change");
         return;
     }
-    hmget_doc(r, ADM_KEY_CATALOG, item_patch_current);
+    loyalty_doc_then(r, item_patch_tiers);
 }

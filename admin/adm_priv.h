@@ -31,7 +31,8 @@ struct crypt_data;
  * "adm:" / "cfg:" prefixes stay first so that ACL key patterns (~cfg:*) still work. */
 #define ADM_KEY_AUDIT "adm:{adm}:audit"
 #define ADM_KEY_USER "adm:user:"
-#define ADM_KEY_SESS "adm:sess:"
+#define ADM_KEY_SESS "adm:sess:" /* + session id, the SHA-256 of the token (never the token) */
+#define ADM_KEY_USESS "adm:usess:" /* + user: that user's sessions (listing, revoking) */
 #define ADM_KEY_RATE "adm:rl:login:"
 /* Per-account login limit (login_acct.lua): one hash tag per account so that the failure count
  * and the lock are in one slot. */
@@ -39,6 +40,9 @@ struct crypt_data;
 #define ADM_KEY_ACCT_LOCK "adm:rl:acct:{%s}:lock"
 #define ADM_KEY_GIFTDAYS "cfg:{adm}:giftdays"
 #define ADM_KEY_CATALOG "cfg:{adm}:catalog"
+#define ADM_KEY_LOYALTY "cfg:{adm}:loyalty"
+#define ADM_KEY_MENUS "cfg:{adm}:menus"
+#define ADM_KEY_SEEN "cfg:{adm}:seen" /* the versions each running gateway uses (wire_cfgdocs) */
 /* The gateways' two dead-letter streams (gw_ledger.c), each capped on its own so that a flood of
  * refused PDUs never trims a refused event out: the console reads and merges both. */
 #define ADM_DLQ_KEY_EVENT "lg:dlq:event"
@@ -53,6 +57,7 @@ enum adm_script {
     ADM_S_CFG_PUT,
     ADM_S_LOGIN_RL,
     ADM_S_BOARD_ITEM,
+    ADM_S_STOCK_MOVE,
     ADM_S_LOGIN_ACCT,
     ADM_S__COUNT
 };
@@ -77,7 +82,12 @@ struct adm_server {
     char dummy_hash[128];     /* verified against for unknown users: same cost, no user probing */
     int static_fd;            /* the web console's directory (cfg.static_dir), or -1 */
     uint64_t replies[ADM_STATUS_MAX]; /* API replies by HTTP status, for /metrics */
+    struct adm_seed *seed;    /* files waiting to seed an empty store (adm_seed.c), or NULL */
+    const struct gw_config *gw; /* the gateway's configuration (the loyalty table's checks) */
 };
+
+/* adm_seed.c: frees the seeds (a reply still in flight finds them gone by its generation). */
+void adm_seed_free(struct adm_server *s);
 
 struct adm_req;
 typedef void (*adm_step)(struct adm_req *r, const struct redisReply *reply);
@@ -114,10 +124,11 @@ struct adm_req {
     struct adm_conn *conn; /* NULL once the connection is gone */
     struct evhttp_request *http;
     const struct adm_route *route;
-    char arg[64];           /* the path's '*' segment: an MSISDN or an item id */
+    char arg[80];           /* the path's '*' segment: an MSISDN, an item id, a session id */
     struct evkeyvalq query; /* the query string */
     json_t *body;           /* the JSON body (object) for POST/PUT/PATCH, owned */
     char token[2 * ADM_TOKEN_BYTES + 1];
+    char sid[2 * ADM_TOKEN_BYTES + 1]; /* adm_session_id(token): the key in Redis */
     char user[ADM_USER_MAX + 1];
     enum adm_role role;
     char ip[INET6_ADDRSTRLEN];
@@ -168,6 +179,24 @@ int64_t adm_now_ms(void);
 void adm_audit_append(struct adm_req *r, adm_step step, const char *what, const char *target,
                       const char *before, const char *after, const char *req_id);
 
+/* ---------------------------------------------------------------- adm_config.c */
+/* Validates a document's text with the library its readers use (the calendar: parse + zone; the
+ * catalogue: parse with the loyalty table's tiers). Returns 0, or -EINVAL / -ENOMEM / a zone
+ * error with err set to "path: reason". */
+int adm_doc_check(const struct adm_server *srv, enum adm_doc doc, const char *text, size_t len,
+                  char *err, size_t errlen);
+
+/* adm_board.c: the gift day under way - the window open now in the calendar (reply: HGET of the
+ * stored calendar's text, nil when none; a premium tier's early opening counts), else today in
+ * the calendar's zone, else in the loyalty table's. *open says which; zone gets the calendar's
+ * zone name ("" when none). Shared by the board and the stock change, so both mean one day. */
+int32_t adm_gift_day_now(const struct adm_server *srv, const struct redisReply *reply, bool *open,
+                         char *zone, size_t zonelen);
+
+/* The tier names every gateway uses into srv->cfg.tiers: reply is HGET cfg:{adm}:loyalty doc; a
+ * stored table parsed with the gateway's parser gives them, else the configuration's stay. */
+void adm_tiers_refresh(struct adm_server *srv, const struct redisReply *reply);
+
 /* ---------------------------------------------------------------- handlers */
 /* adm_metrics.c: GET /metrics (the Prometheus exposition: this process and the gift-day board),
  * /health (alive) and /ready (Redis connected). adm_metrics_reply renders the board's answer
@@ -189,6 +218,10 @@ void adm_h_giftdays_put(struct adm_req *r);
 void adm_h_giftdays_preview(struct adm_req *r);
 void adm_h_catalog_get(struct adm_req *r);
 void adm_h_catalog_put(struct adm_req *r);
+void adm_h_loyalty_get(struct adm_req *r);
+void adm_h_loyalty_put(struct adm_req *r);
+void adm_h_menus_get(struct adm_req *r);
+void adm_h_menus_put(struct adm_req *r);
 void adm_h_catalog_item_patch(struct adm_req *r);
 void adm_h_deadletters(struct adm_req *r); /* adm_lists.c */
 void adm_h_audit(struct adm_req *r);
@@ -200,6 +233,12 @@ void adm_h_campaign_get(struct adm_req *r);
 void adm_h_campaign_cancel(struct adm_req *r);
 void adm_h_sub_optin(struct adm_req *r);
 void adm_h_sub_optout(struct adm_req *r);
+void adm_h_sessions_list(struct adm_req *r); /* adm_sessions.c */
+void adm_h_sessions_revoke_user(struct adm_req *r);
+void adm_h_session_revoke(struct adm_req *r);
+/* Records a new session (login): adm:sess:<r->sid> = "<gen> <user>" with the TTL, and its entry
+ * in the user's index; then replies with the token. gen: the account's sgen. */
+void adm_session_store(struct adm_req *r, long long gen);
 
 /* ---------------------------------------------------------------- adm_static.c */
 /* Opens cfg.static_dir into s->static_fd. 0 or -errno. */
@@ -211,6 +250,6 @@ void adm_static_serve(struct adm_server *s, struct evhttp_request *req, const ch
 
 /* Embedded Lua (the scripts in admin/lua, built by lgw_embed_text). */
 extern const char adm_lua_adjust[], adm_lua_block[], adm_lua_cfg_put[], adm_lua_login_rl[],
-    adm_lua_board_item[], adm_lua_login_acct[];
+    adm_lua_board_item[], adm_lua_stock_move[], adm_lua_login_acct[];
 
 #endif

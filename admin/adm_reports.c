@@ -8,9 +8,11 @@
  * across pages: wallets, outstanding liability (the sum of balances), the balances themselves
  * (numbers only, no MSISDN: marketing may read reports, not subscribers), points issued / redeemed
  * / refunded per local day and redemptions per item from the history lines (the rule behind each
- * credit, gw_ledger.h), and the dead letters waiting (XLEN of lg:dlq:event plus lg:dlq:pdu). The
- * console fetches pages until the cursor is "0" and merges them; it computes the top-20% share
- * from the balances.
+ * credit, gw_ledger.h), members per tier (the wallet's tier, one of the loyalty table's names, else
+ * ""), the dead letters waiting (XLEN of
+ * lg:dlq:event plus lg:dlq:pdu), and for the liability in money the currency
+ * (events.currency) and what a point is worth (--point-value, millionths). The console fetches
+ * pages until the cursor is "0" and merges them; it computes the top-20% share from the balances.
  *
  * Honest limits, shown by the console and the README: the history of a wallet keeps its last
  * ledger.history_len entries, so days older than that undercount; SCAN on Redis Cluster visits the
@@ -102,7 +104,7 @@ static void rep_balance(struct adm_req *r, const struct redisReply *reply)
     const char *key = json_string_value(json_array_get(r->j2, (size_t)r->n1));
     char h[64];
 
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
         reply->element[0]->type == REDIS_REPLY_STRING) {
         int64_t bal = strtoll(reply->element[0]->str, NULL, 10);
         int64_t life = reply->element[1]->type == REDIS_REPLY_STRING
@@ -112,6 +114,13 @@ static void rep_balance(struct adm_req *r, const struct redisReply *reply)
         add_int(r->j1, "liability", bal);
         add_int(r->j1, "lifetime", life);
         json_array_append_new(json_object_get(r->j1, "balances"), json_integer(bal));
+        /* members per tier: a name of the loyalty table, else counted as "" (no tier yet) */
+        const struct redisReply *tier = reply->element[2];
+        const char *name = "";
+        for (unsigned i = 0; tier->type == REDIS_REPLY_STRING && i < r->srv->cfg.n_tiers; i++)
+            if (strcmp(tier->str, r->srv->cfg.tiers[i]) == 0)
+                name = r->srv->cfg.tiers[i];
+        add_int(json_object_get(r->j1, "tiers"), name, 1);
     } else {
         /* Gone between SCAN and HMGET (or not a wallet): skip, not an error. */
         r->n1++;
@@ -129,9 +138,9 @@ static void rep_wallet(struct adm_req *r)
 {
     if ((size_t)r->n1 < json_array_size(r->j2)) {
         const char *key = json_string_value(json_array_get(r->j2, (size_t)r->n1));
-        const char *argv[] = {"HMGET", key, "bal", "life"};
+        const char *argv[] = {"HMGET", key, "bal", "life", "tier"};
         r->n2++;
-        adm_redis(r, rep_balance, 4, argv);
+        adm_redis(r, rep_balance, 5, argv);
         return;
     }
     if (strcmp(r->s1, "0") == 0 || r->n2 >= json_integer_value(json_object_get(r->j1, "count"))) {
@@ -209,6 +218,18 @@ static void rep_dlq(struct adm_req *r, const struct redisReply *reply)
     adm_redis(r, rep_dlq_pdu, 2, argv);
 }
 
+/* members per tier count the tiers of the table in force (the stored one) */
+static void rep_tiers(struct adm_req *r, const struct redisReply *reply)
+{
+    adm_tiers_refresh(r->srv, reply);
+    json_t *order = json_array(); /* the table's tiers, lowest first: the page's order */
+    for (unsigned i = 0; i < r->srv->cfg.n_tiers; i++)
+        json_array_append_new(order, json_string(r->srv->cfg.tiers[i]));
+    json_object_set_new(r->j1, "tier_order", order);
+    const char *argv[] = {"XLEN", ADM_DLQ_KEY_EVENT};
+    adm_redis(r, rep_dlq, 2, argv);
+}
+
 void adm_h_reports(struct adm_req *r)
 {
     const char *c = adm_query(r, "cursor"), *n = adm_query(r, "count");
@@ -231,14 +252,15 @@ void adm_h_reports(struct adm_req *r)
     snprintf(r->s1, sizeof(r->s1), "%s", c ? c : "0");
     r->n2 = 0;
     r->j2 = json_array();
-    r->j1 =
-        json_pack("{s:I, s:I, s:I, s:I, s:[], s:{}, s:{}, s:I}", "count", (json_int_t)count,
-                  "wallets", (json_int_t)0, "liability", (json_int_t)0, "lifetime", (json_int_t)0,
-                  "balances", "days", "items", "history_len", (json_int_t)r->srv->cfg.history_len);
+    r->j1 = json_pack(
+        "{s:I, s:I, s:I, s:I, s:[], s:{}, s:{}, s:{}, s:I, s:s, s:I}", "count", (json_int_t)count,
+        "wallets", (json_int_t)0, "liability", (json_int_t)0, "lifetime", (json_int_t)0, "balances",
+        "days", "items", "tiers", "history_len", (json_int_t)r->srv->cfg.history_len, "currency",
+        r->srv->cfg.currency, "point_value_micro", (json_int_t)r->srv->cfg.point_value_micro);
     if (!r->j1 || !r->j2) {
         adm_reply_error(r, 500, NULL, "out of memory");
         return;
     }
-    const char *argv[] = {"XLEN", ADM_DLQ_KEY_EVENT};
-    adm_redis(r, rep_dlq, 2, argv);
+    const char *argv[] = {"HGET", ADM_KEY_LOYALTY, "doc"};
+    adm_redis(r, rep_tiers, 3, argv);
 }

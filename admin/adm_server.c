@@ -34,7 +34,8 @@
 #include "gw_redis.h"
 
 extern const size_t adm_lua_adjust_len, adm_lua_block_len, adm_lua_cfg_put_len,
-    adm_lua_login_rl_len, adm_lua_board_item_len, adm_lua_login_acct_len;
+    adm_lua_login_rl_len, adm_lua_board_item_len, adm_lua_stock_move_len,
+    adm_lua_login_acct_len;
 
 /* Bodies larger than this are refused by libevent itself (its own 413, from the Content-Length,
  * before a byte of the body is buffered; a chunked body is cut there); between cfg.max_body and
@@ -52,8 +53,14 @@ static const struct adm_route routes[] = {
     {EVHTTP_REQ_GET, "/metrics", 0, adm_h_metrics, NULL},
     {EVHTTP_REQ_GET, "/health", 0, adm_h_health, NULL},
     {EVHTTP_REQ_GET, "/ready", 0, adm_h_ready, NULL},
-    {EVHTTP_REQ_POST, "/api/logout", ADM_ROLES_ALL, adm_h_logout, NULL},
-    {EVHTTP_REQ_GET, "/api/me", ADM_ROLES_ALL, adm_h_me, NULL},
+    {EVHTTP_REQ_POST, "/api/logout", ADM_ROLES_ALL | ADM_ROLE_ADMIN, adm_h_logout, NULL},
+    {EVHTTP_REQ_GET, "/api/me", ADM_ROLES_ALL | ADM_ROLE_ADMIN, adm_h_me, NULL},
+    /* Staff sessions (adm_sessions.c): the admin role only, which sees no subscriber data. */
+    {EVHTTP_REQ_GET, "/api/users/*/sessions", ADM_ROLE_ADMIN, adm_h_sessions_list, NULL},
+    {EVHTTP_REQ_POST, "/api/users/*/sessions/revoke", ADM_ROLE_ADMIN, adm_h_sessions_revoke_user,
+     "sessions.revoke"},
+    {EVHTTP_REQ_POST, "/api/sessions/*/revoke", ADM_ROLE_ADMIN, adm_h_session_revoke,
+     "session.revoke"},
     {EVHTTP_REQ_GET, "/api/subscribers/*", ADM_ROLES_SUBSCRIBER_DATA, adm_h_sub_get, NULL},
     {EVHTTP_REQ_POST, "/api/subscribers/*/adjust", ADM_ROLE_CARE, adm_h_sub_adjust,
      "subscriber.adjust"},
@@ -65,6 +72,10 @@ static const struct adm_route routes[] = {
     {EVHTTP_REQ_GET, "/api/giftdays", ADM_ROLES_ALL, adm_h_giftdays_get, NULL},
     {EVHTTP_REQ_PUT, "/api/giftdays", ADM_ROLE_MARKETING, adm_h_giftdays_put, "giftdays.put"},
     {EVHTTP_REQ_GET, "/api/giftdays/preview", ADM_ROLES_ALL, adm_h_giftdays_preview, NULL},
+    {EVHTTP_REQ_GET, "/api/menus", ADM_ROLES_ALL, adm_h_menus_get, NULL},
+    {EVHTTP_REQ_PUT, "/api/menus", ADM_ROLE_MARKETING, adm_h_menus_put, "menus.put"},
+    {EVHTTP_REQ_GET, "/api/loyalty", ADM_ROLES_ALL, adm_h_loyalty_get, NULL},
+    {EVHTTP_REQ_PUT, "/api/loyalty", ADM_ROLE_MARKETING, adm_h_loyalty_put, "loyalty.put"},
     {EVHTTP_REQ_GET, "/api/catalog", ADM_ROLES_ALL, adm_h_catalog_get, NULL},
     {EVHTTP_REQ_PUT, "/api/catalog", ADM_ROLE_MARKETING, adm_h_catalog_put, "catalog.put"},
     {EVHTTP_REQ_PATCH, "/api/catalog/items/*", ADM_ROLE_MARKETING, adm_h_catalog_item_patch,
@@ -120,6 +131,8 @@ enum adm_role adm_role_parse(const char *name)
         return ADM_ROLE_CARE;
     if (strcmp(name, "auditor") == 0)
         return ADM_ROLE_AUDITOR;
+    if (strcmp(name, "admin") == 0)
+        return ADM_ROLE_ADMIN;
     return 0;
 }
 
@@ -132,6 +145,8 @@ const char *adm_role_name(enum adm_role role)
         return "care";
     case ADM_ROLE_AUDITOR:
         return "auditor";
+    case ADM_ROLE_ADMIN:
+        return "admin";
     }
     return "?";
 }
@@ -567,14 +582,28 @@ static void dispatch(struct adm_req *r)
     r->route->fn(r);
 }
 
+/* HMGET adm:user:<name> role sgen disabled */
 static void step_role(struct adm_req *r, const struct redisReply *reply)
 {
-    if (reply->type != REDIS_REPLY_STRING) {
+    const struct redisReply *role, *sgen, *disabled;
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+        reply->element[0]->type != REDIS_REPLY_STRING) {
         /* The account was removed (or never had a role) after the session began. */
         adm_reply_error(r, 401, "Authorization", "invalid or expired session");
         return;
     }
-    r->role = adm_role_parse(reply->str);
+    role = reply->element[0];
+    sgen = reply->element[1];
+    disabled = reply->element[2];
+    /* A password reset, a disable or "revoke all" bumped sgen: sessions made before are over. */
+    if (disabled->type == REDIS_REPLY_STRING ||
+        (sgen->type == REDIS_REPLY_STRING ? strtoll(sgen->str, NULL, 10) : 0) != r->n2) {
+        adm_reply_error(r, 401, "Authorization", "invalid or expired session");
+        return;
+    }
+    r->n2 = 0;
+    r->role = adm_role_parse(role->str);
     if (!r->role) {
         adm_reply_error(r, 401, "Authorization", "the account has no valid role");
         return;
@@ -586,20 +615,32 @@ static void step_role(struct adm_req *r, const struct redisReply *reply)
     dispatch(r);
 }
 
+/* GET adm:sess:<sid>: "<sgen> <user>" */
 static void step_session(struct adm_req *r, const struct redisReply *reply)
 {
     char key[sizeof(ADM_KEY_USER) + ADM_USER_MAX];
+    const char *sp;
+    char *end;
+    long long gen;
 
-    if (reply->type != REDIS_REPLY_STRING || !adm_user_name_valid(reply->str)) {
+    if (reply->type != REDIS_REPLY_STRING || !(sp = strchr(reply->str, ' ')) ||
+        !adm_user_name_valid(sp + 1)) {
         adm_reply_error(r, 401, "Authorization", "invalid or expired session");
         return;
     }
-    snprintf(r->user, sizeof(r->user), "%s", reply->str);
+    errno = 0;
+    gen = strtoll(reply->str, &end, 10);
+    if (errno || end != sp || gen < 0) {
+        adm_reply_error(r, 401, "Authorization", "invalid or expired session");
+        return;
+    }
+    r->n2 = gen; /* checked against the account's sgen in step_role */
+    snprintf(r->user, sizeof(r->user), "%s", sp + 1);
     snprintf(key, sizeof(key), ADM_KEY_USER "%s", r->user);
-    /* The role is read on every request, so a changed or removed account takes effect at once
-     * instead of when the session expires. */
-    const char *argv[] = {"HGET", key, "role"};
-    adm_redis(r, step_role, 3, argv);
+    /* The role, the session generation and the disabled flag are read on every request, so a
+     * changed, reset, disabled or removed account takes effect at once. */
+    const char *argv[] = {"HMGET", key, "role", "sgen", "disabled"};
+    adm_redis(r, step_role, 5, argv);
 }
 
 static void authenticate(struct adm_req *r)
@@ -616,7 +657,11 @@ static void authenticate(struct adm_req *r)
         return;
     }
     snprintf(r->token, sizeof(r->token), "%s", h + 7);
-    snprintf(key, sizeof(key), ADM_KEY_SESS "%s", r->token);
+    if (adm_session_id(r->token, r->sid, sizeof(r->sid)) < 0) {
+        adm_reply_error(r, 500, NULL, "internal error");
+        return;
+    }
+    snprintf(key, sizeof(key), ADM_KEY_SESS "%s", r->sid);
     const char *argv[] = {"GET", key};
     adm_redis(r, step_session, 2, argv);
 }
@@ -912,6 +957,7 @@ struct adm_server *adm_server_new(struct event_base *base, struct gw_redis *redi
         [ADM_S_CFG_PUT] = {adm_lua_cfg_put, &adm_lua_cfg_put_len},
         [ADM_S_LOGIN_RL] = {adm_lua_login_rl, &adm_lua_login_rl_len},
         [ADM_S_BOARD_ITEM] = {adm_lua_board_item, &adm_lua_board_item_len},
+        [ADM_S_STOCK_MOVE] = {adm_lua_stock_move, &adm_lua_stock_move_len},
         [ADM_S_LOGIN_ACCT] = {adm_lua_login_acct, &adm_lua_login_acct_len},
     };
     char dummy_pw[2 * ADM_TOKEN_BYTES + 1];
@@ -1000,6 +1046,12 @@ unsigned adm_server_in_flight(const struct adm_server *s)
     return s->in_flight;
 }
 
+void adm_server_set_gateway_config(struct adm_server *s, const struct gw_config *gcfg)
+{
+    if (s)
+        s->gw = gcfg;
+}
+
 void adm_server_free(struct adm_server *s)
 {
     if (!s)
@@ -1010,6 +1062,7 @@ void adm_server_free(struct adm_server *s)
         conn_free(TAILQ_FIRST(&s->conn_list), false); /* evhttp_free freed their bufferevents */
     if (s->static_fd >= 0)
         close(s->static_fd);
+    adm_seed_free(s);
     free(s->crypt);
     free(s);
 }

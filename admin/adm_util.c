@@ -14,6 +14,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "admin.h"
 #include "catalog.h"
 
@@ -54,6 +56,28 @@ bool adm_token_valid(const char *s)
             return false;
     }
     return i == 2 * ADM_TOKEN_BYTES;
+}
+
+int adm_session_id(const char *token, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    if (!adm_token_valid(token))
+        return -EINVAL;
+    if (outlen < 2 * 32 + 1)
+        return -ENOSPC;
+    /* One-shot EVP digest (OpenSSL 3): SHA-256 of the token's text. A token is 256 random bits,
+     * so no salt or slow hash is needed: the id cannot be turned back into the token. */
+    if (EVP_Digest(token, 2 * ADM_TOKEN_BYTES, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return -ENOMEM;
+    for (unsigned i = 0; i < n; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[2 * n] = '\0';
+    return 0;
 }
 
 bool adm_user_name_valid(const char *s)

@@ -11,8 +11,14 @@
  * until its single reply (adm_priv.h).
  *
  * Redis keys it owns (README "Staff console"):
- *   adm:user:<name>    hash   hash (crypt(3) yescrypt), role, created (unix ms)
- *   adm:sess:<token>   string the user name; TTL = the session lifetime
+ *   adm:user:<name>    hash   hash (crypt(3) yescrypt), role, created (unix ms), sgen (session
+ *                             generation: bumped by a password reset, a disable or "revoke all",
+ *                             which ends every session made before), disabled ("1" when set)
+ *   adm:sess:<sid>     string "<sgen> <user name>"; TTL = the session lifetime. sid is the
+ *                             SHA-256 (hex) of the bearer token: Redis never holds a token, so a
+ *                             leaked dump or key listing gives no session
+ *   adm:usess:<name>   hash   the user's sessions: sid -> "<created ms> <expires ms> <ip>"
+ *                             (listing and revoking; entries past their expiry are skipped)
  *   adm:rl:login:<ip>  string login attempts in the current minute (per-IP rate limit)
  *   adm:rl:acct:{<user>}:n     string failed logins of one account in its window
  *   adm:rl:acct:{<user>}:lock  string set while the account's logins are locked (TTL)
@@ -45,10 +51,11 @@ enum adm_role {
     ADM_ROLE_MARKETING = 1 << 0, /* calendar, catalogue, stock, campaigns, reports */
     ADM_ROLE_CARE = 1 << 1,      /* subscriber lookup, history, adjust, block/unblock */
     ADM_ROLE_AUDITOR = 1 << 2,   /* reads everything, changes nothing, reads the audit trail */
+    ADM_ROLE_ADMIN = 1 << 3,     /* staff sessions: lists and revokes them; no subscriber data */
 };
 #define ADM_ROLES_ALL (ADM_ROLE_MARKETING | ADM_ROLE_CARE | ADM_ROLE_AUDITOR)
 
-/* "marketing" | "care" | "auditor" -> role; 0 when unknown. */
+/* "marketing" | "care" | "auditor" | "admin" -> role; 0 when unknown. */
 enum adm_role adm_role_parse(const char *name);
 const char *adm_role_name(enum adm_role role); /* "?" when not exactly one role */
 
@@ -74,6 +81,10 @@ struct adm_config {
     /* The web console's files (admin/web), served read-only at "/" with a page CSP; "" = the
      * process serves the API only (README "Staff console", "Web console"). */
     char static_dir[512];
+    /* Reports: the liability in money. currency = the gateway's events.currency; point_value_micro
+     * = millionths of a currency unit one point is worth (--point-value), 0 = not set. */
+    char currency[4];
+    uint32_t point_value_micro;
 };
 void adm_config_defaults(struct adm_config *cfg);
 
@@ -94,6 +105,36 @@ unsigned adm_server_in_flight(const struct adm_server *s);
  * Redis with 503 through its callbacks) or once adm_server_in_flight() is 0. NULL is a no-op. */
 void adm_server_free(struct adm_server *s);
 
+/* The versioned documents of cfg:{adm}:* that files can seed (adm_seed.c). */
+enum adm_doc {
+    ADM_DOC_GIFTDAYS = 0,
+    ADM_DOC_CATALOG,
+    ADM_DOC_LOYALTY,
+    ADM_DOC_MENUS, /* the USSD menus and SMS texts (ussd.menus_file) */
+    ADM_DOC__COUNT
+};
+
+struct gw_config;
+/* The gateway's configuration the loyalty table document is checked against (its other sections,
+ * its zone). Borrowed: it must outlive the server. */
+void adm_server_set_gateway_config(struct adm_server *s, const struct gw_config *gcfg);
+
+/*
+ * The files only seed an empty store: path (the gateway's catalog.giftdays_file / catalog.file,
+ * resolved; "" = none) is read and validated now, like a PUT; once Redis answers, it becomes
+ * version 1 of its document if none is stored yet (cfg_put.lua with base version 0, audited as
+ * "<doc>.seed" by "seed"), and a stored document is never touched. A transport failure is tried
+ * again every second. Returns 0, or -errno with err set (unreadable, too big or invalid file).
+ */
+int adm_server_seed(struct adm_server *s, enum adm_doc doc, const char *path, char *err,
+                    size_t errlen);
+/* The same from a text in memory (the loyalty table written inline in the configuration file);
+ * name says where it came from, in the audit record. The text is copied. */
+int adm_server_seed_text(struct adm_server *s, enum adm_doc doc, const char *name, const char *text,
+                         char *err, size_t errlen);
+/* true once every seed asked for was answered by the store (written or already stored). */
+bool adm_server_seeded(const struct adm_server *s);
+
 /* ---------------------------------------------------------------- helpers (unit-tested) */
 
 /* Hashes password with crypt(3) yescrypt ("$y$", libcrypt's default cost) and a fresh salt.
@@ -108,8 +149,12 @@ bool adm_password_verify(const char *password, const char *hash);
  * Returns 0 or -errno. */
 int adm_token_new(char *out, size_t outlen);
 /* true when s looks like a token (64 lowercase hex characters): checked before any key is built
- * from it. */
+ * from it. Session ids (adm_session_id) have the same shape. */
 bool adm_token_valid(const char *s);
+/* The session id of a token: SHA-256 of its 64 characters, as lowercase hex (out >= 65 bytes).
+ * Only the id is stored in Redis (adm:sess:<id>). Returns 0, -EINVAL (not a token), -ENOSPC,
+ * -ENOMEM. */
+int adm_session_id(const char *token, char *out, size_t outlen);
 /* Staff user names: 1..ADM_USER_MAX of [a-z0-9._-], starting with a letter or digit. */
 bool adm_user_name_valid(const char *s);
 /* MSISDN in a path: 8..15 digits (the ledger's limit). */

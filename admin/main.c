@@ -17,6 +17,8 @@
 #include <getopt.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <jansson.h>
+#include <libgen.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,7 +49,7 @@ static void usage(FILE *out)
         "                     [--session-ttl S] [--login-per-min N] [--max-body BYTES]\n"
         "                     [--account-fails N] [--account-window S] [--account-lock S]\n"
         "                     [--preauth-body BYTES] [--max-conns N] [--request-timeout S]\n"
-        "                     [--static DIR]\n"
+        "                     [--static DIR] [--point-value DECIMAL]\n"
         "       loyalty-admin [--config FILE] --add-user NAME --role ROLE   < password\n"
         "  --config FILE        the gateway's configuration (Redis, tiers, zone, ledger)\n"
         "  --listen HOST:PORT   admin API address (default 127.0.0.1:8081; port 0 = any)\n"
@@ -55,6 +57,8 @@ static void usage(FILE *out)
         "  --session-ttl S      session lifetime, 60..86400 (default 3600)\n"
         "  --login-per-min N    login attempts per client IP per minute, 1..1000 (default 10)\n"
         "  --max-body BYTES     request body limit, 1024..4194304 (default 65536)\n"
+        "  --preauth-body BYTES body limit of a request without a session token (a login),\n"
+        "                       256..65536 (default 4096); refused 413 from its head\n"
         "  --account-fails N    failed logins of one account that lock its logins, 1..1000\n"
         "                       (default 5), counted over --account-window S (default 900)\n"
         "  --account-lock S     how long a locked account stays locked, 1..86400 (default 900)\n"
@@ -63,10 +67,47 @@ static void usage(FILE *out)
         "  --request-timeout S  a request must arrive whole within S seconds, 1..600\n"
         "                       (default 10); slower clients are disconnected\n"
         "  --static DIR         serve the web console's files from DIR (admin/web) at /\n"
+        "  --point-value DEC    what one point is worth in events.currency, 0..1000 with up\n"
+        "                       to 6 decimals (e.g. 0.05): reports show the liability in money\n"
         "  --add-user NAME      create or reset a staff account; the password (>= %d\n"
         "                       characters) is read from the first line of stdin\n"
-        "  --role ROLE          marketing | care | auditor\n",
+        "  --role ROLE          marketing | care | auditor | admin (staff sessions)\n"
+        "  --disable-user NAME  the account can no longer log in; its sessions end now\n"
+        "  --redis-user NAME    Redis ACL user (default: redis.username of the config)\n"
+        "  --redis-password-file FILE  its password (default: redis.password_file or\n"
+        "                       LGW_REDIS_PASSWORD); never on the command line\n",
         ADM_PASSWORD_MIN);
+}
+
+/* "0.05" -> 50000 millionths; digits, an optional point and at most 6 decimals, 0..1000. */
+static int parse_point_value(const char *val, uint32_t *out)
+{
+    uint64_t whole = 0, frac = 0;
+    int nd = 0;
+    const char *p = val;
+
+    for (; *p >= '0' && *p <= '9' && whole <= 1000; p++)
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    if (p == val && *p != '.')
+        goto bad;
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9' && nd < 6; p++, nd++)
+            frac = frac * 10 + (uint64_t)(*p - '0');
+        if (nd == 0)
+            goto bad;
+    }
+    if (*p != '\0' || whole > 1000)
+        goto bad;
+    for (; nd < 6; nd++)
+        frac *= 10;
+    if (whole * 1000000 + frac > 1000000000ULL)
+        goto bad;
+    *out = (uint32_t)(whole * 1000000 + frac);
+    return 0;
+bad:
+    fprintf(stderr,
+            "loyalty-admin: --point-value: expected 0..1000 with up to 6 decimals, got %s\n", val);
+    return -EINVAL;
 }
 
 /* Numeric options, declared once with their bounds. */
@@ -111,6 +152,7 @@ static int add_user(const struct gw_config *gcfg, const char *name, const char *
     redisContext *c = NULL;
     redisReply *old = NULL, *rep = NULL;
     char *line = NULL, hash[256], key[64], created[24], at[24], before[64], after[64], who[64];
+    char cerr[320];
     size_t cap = 0;
     ssize_t n;
     int rc = 1;
@@ -120,7 +162,7 @@ static int add_user(const struct gw_config *gcfg, const char *name, const char *
         return 2;
     }
     if (!role) {
-        fprintf(stderr, "loyalty-admin: --role must be marketing, care or auditor\n");
+        fprintf(stderr, "loyalty-admin: --role must be marketing, care, auditor or admin\n");
         return 2;
     }
     n = getline(&line, &cap, stdin);
@@ -141,14 +183,12 @@ static int add_user(const struct gw_config *gcfg, const char *name, const char *
         fprintf(stderr, "loyalty-admin: cannot hash the password: %s\n", strerror(-hr));
         goto out;
     }
-    c = gcfg->redis.unix_socket[0]
-            ? redisConnectUnixWithTimeout(gcfg->redis.unix_socket, tv)
-            : redisConnectWithTimeout(gcfg->redis.host, gcfg->redis.port, tv);
-    if (!c || c->err) {
-        fprintf(stderr, "loyalty-admin: Redis: %s\n", c ? c->errstr : "out of memory");
+    /* the same address, user and password as the server (unix socket, host, or Sentinel) */
+    c = gw_redis_connect_sync(&gcfg->redis, (uint32_t)(tv.tv_sec * 1000), cerr, sizeof(cerr));
+    if (!c) {
+        fprintf(stderr, "loyalty-admin: %s\n", cerr);
         goto out;
     }
-    redisSetTimeout(c, tv); /* every request has a deadline, here too */
     snprintf(key, sizeof(key), "adm:user:%s", name);
     old = redisCommand(c, "HGET %s role", key);
     if (!old || (old->type != REDIS_REPLY_STRING && old->type != REDIS_REPLY_NIL)) {
@@ -158,6 +198,21 @@ static int add_user(const struct gw_config *gcfg, const char *name, const char *
     snprintf(created, sizeof(created), "%" PRId64, gw_clock_now_ms());
     rep = redisCommand(c, "HSET %s hash %s role %s created %s", key, hash, adm_role_name(role),
                        created);
+    if (!rep || rep->type != REDIS_REPLY_INTEGER) {
+        fprintf(stderr, "loyalty-admin: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
+        goto out;
+    }
+    freeReplyObject(rep);
+    /* A reset ends every session the account had (a new session generation), and re-enables it. */
+    rep = redisCommand(c, "HINCRBY %s sgen 1", key);
+    if (!rep || rep->type != REDIS_REPLY_INTEGER) {
+        fprintf(stderr, "loyalty-admin: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
+        goto out;
+    }
+    freeReplyObject(rep);
+    rep = redisCommand(c, "HDEL %s disabled", key);
+    freeReplyObject(rep);
+    rep = redisCommand(c, "DEL adm:usess:%s", name);
     if (!rep || rep->type != REDIS_REPLY_INTEGER) {
         fprintf(stderr, "loyalty-admin: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
         goto out;
@@ -191,6 +246,67 @@ out:
     if (c)
         redisFree(c);
     free(line);
+    return rc;
+}
+
+/* --disable-user: the account can no longer log in, and its sessions end at once (a new session
+ * generation, adm_sessions.c); --add-user with a new password enables it again. Audited. */
+static int disable_user(const struct gw_config *gcfg, const char *name)
+{
+    redisContext *c = NULL;
+    redisReply *rep = NULL;
+    char cerr[320], key[64], at[24], who[64];
+    int rc = 1;
+
+    if (!adm_user_name_valid(name)) {
+        fprintf(stderr, "loyalty-admin: user names are 1-%d of a-z 0-9 . _ -\n", ADM_USER_MAX);
+        return 2;
+    }
+    c = gw_redis_connect_sync(&gcfg->redis, 2000, cerr, sizeof(cerr));
+    if (!c) {
+        fprintf(stderr, "loyalty-admin: %s\n", cerr);
+        return 1;
+    }
+    snprintf(key, sizeof(key), "adm:user:%s", name);
+    rep = redisCommand(c, "HEXISTS %s role", key);
+    if (!rep || rep->type != REDIS_REPLY_INTEGER) {
+        fprintf(stderr, "loyalty-admin: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
+        goto out;
+    }
+    if (rep->integer != 1) {
+        fprintf(stderr, "loyalty-admin: no user %s\n", name);
+        goto out;
+    }
+    const char *cmds[] = {"HSET %s disabled 1", "HINCRBY %s sgen 1"};
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        freeReplyObject(rep);
+        rep = redisCommand(c, cmds[i], key);
+        if (!rep || rep->type != REDIS_REPLY_INTEGER) {
+            fprintf(stderr, "loyalty-admin: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");
+            goto out;
+        }
+    }
+    freeReplyObject(rep);
+    rep = redisCommand(c, "DEL adm:usess:%s", name);
+    freeReplyObject(rep);
+    struct passwd *pw = getpwuid(geteuid());
+    snprintf(who, sizeof(who), "cli:%.50s", pw ? pw->pw_name : "?");
+    snprintf(at, sizeof(at), "%" PRId64, gw_clock_now_ms());
+    rep = redisCommand(c,
+                       "XADD adm:{adm}:audit * at %s who %s role %s ip %s what %s target %s "
+                       "before %s after %s req %s",
+                       at, who, "cli", "local", "user.disable", name, "{\"disabled\":false}",
+                       "{\"disabled\":true}", "");
+    if (!rep || rep->type != REDIS_REPLY_STRING) {
+        fprintf(stderr, "loyalty-admin: the audit record was not written: %s\n",
+                c->errstr[0] ? c->errstr : "bad reply");
+        goto out;
+    }
+    printf("user %s disabled; its sessions are ended\n", name);
+    rc = 0;
+out:
+    freeReplyObject(rep);
+    redisFree(c);
     return rc;
 }
 
@@ -242,6 +358,70 @@ static int write_port_file(const char *path, uint16_t port)
     return 0;
 }
 
+/* The gateway's files seed an empty store (adm_seed.c): a path relative to the configuration
+ * file, as the gateway resolves it. Waits up to SEED_WAIT_MS for Redis so that the console
+ * serves the seeded documents from its first request; after that the seed goes on by itself. */
+#define SEED_WAIT_MS 5000
+static int seed_from_files(struct app *a, const struct gw_config *gcfg, const char *config_path)
+{
+    const char *file[ADM_DOC__COUNT] = {[ADM_DOC_GIFTDAYS] = gcfg->catalog.giftdays_file,
+                                        [ADM_DOC_CATALOG] = gcfg->catalog.file,
+                                        [ADM_DOC_MENUS] = gcfg->ussd_menus_file};
+    char dir[512] = ".", tmp[512], path[1024], err[512];
+
+    if (config_path) {
+        snprintf(tmp, sizeof(tmp), "%s", config_path);
+        snprintf(dir, sizeof(dir), "%s", dirname(tmp));
+    }
+    for (int k = 0; k < ADM_DOC__COUNT; k++) {
+        if (!file[k] || !file[k][0]) /* the loyalty table: below */
+            continue;
+        int n = file[k][0] == '/' ? snprintf(path, sizeof(path), "%s", file[k])
+                                  : snprintf(path, sizeof(path), "%s/%s", dir, file[k]);
+        if (n < 0 || (size_t)n >= sizeof(path)) {
+            fprintf(stderr, "loyalty-admin: %s: path too long\n", file[k]);
+            return -ENAMETOOLONG;
+        }
+        if (adm_server_seed(a->srv, (enum adm_doc)k, path, err, sizeof(err)) < 0) {
+            fprintf(stderr, "loyalty-admin: cannot seed the store: %s\n", err);
+            return -EINVAL;
+        }
+    }
+    /* the loyalty table: its own file ("loyalty": "loyalty-table.json") or written inline */
+    if (config_path) {
+        json_error_t jerr;
+        json_t *root = json_load_file(config_path, 0, &jerr),
+               *lt = json_object_get(root, "loyalty");
+        int rc = 0;
+        if (json_is_string(lt)) {
+            const char *f = json_string_value(lt);
+            int n = f[0] == '/' ? snprintf(path, sizeof(path), "%s", f)
+                                : snprintf(path, sizeof(path), "%s/%s", dir, f);
+            rc = n < 0 || (size_t)n >= sizeof(path)
+                     ? -ENAMETOOLONG
+                     : adm_server_seed(a->srv, ADM_DOC_LOYALTY, path, err, sizeof(err));
+        } else if (json_is_object(lt)) {
+            char *text = json_dumps(lt, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            snprintf(path, sizeof(path), "%s#loyalty", config_path);
+            rc = text ? adm_server_seed_text(a->srv, ADM_DOC_LOYALTY, path, text, err, sizeof(err))
+                      : -ENOMEM;
+            free(text);
+        }
+        json_decref(root);
+        if (rc < 0) {
+            fprintf(stderr, "loyalty-admin: cannot seed the loyalty table: %s\n",
+                    rc == -ENAMETOOLONG ? "path too long" : err);
+            return rc;
+        }
+    }
+    int64_t until = gw_clock_mono_ms() + SEED_WAIT_MS;
+    while (!adm_server_seeded(a->srv) && gw_clock_mono_ms() < until)
+        event_base_loop(a->base, EVLOOP_ONCE);
+    if (!adm_server_seeded(a->srv))
+        gw_log(GW_LOG_ERROR, "main", "the store is not seeded yet (Redis?): still trying");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -251,7 +431,7 @@ int main(int argc, char **argv)
                                          {"login-per-min", required_argument, NULL, 'r'},
                                          {"max-body", required_argument, NULL, 'b'},
                                          {"account-fails", required_argument, NULL, 'F'},
-                                         {"account-window", required_argument, NULL, 'W'},
+                                         {"account-window", required_argument, NULL, 'w'},
                                          {"account-lock", required_argument, NULL, 'L'},
                                          {"max-conns", required_argument, NULL, 'C'},
                                          {"preauth-body", required_argument, NULL, 'A'},
@@ -259,12 +439,17 @@ int main(int argc, char **argv)
                                          {"add-user", required_argument, NULL, 'u'},
                                          {"role", required_argument, NULL, 'R'},
                                          {"static", required_argument, NULL, 's'},
+                                         {"point-value", required_argument, NULL, 'v'},
+                                         {"disable-user", required_argument, NULL, 'D'},
+                                         {"redis-user", required_argument, NULL, 'U'},
+                                         {"redis-password-file", required_argument, NULL, 'W'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct gw_config *gcfg = malloc(sizeof(*gcfg));
     struct adm_config cfg;
     struct app a = {0};
     const char *config_path = NULL, *port_file = NULL, *new_user = NULL, *role = NULL;
+    const char *off_user = NULL, *redis_user = NULL, *redis_pwfile = NULL;
     char err[512];
     int c, rc = 1;
 
@@ -295,7 +480,7 @@ int main(int argc, char **argv)
         case 'F':
             bad = parse_bounded("--account-fails", optarg, 1, 1000, &cfg.account_fails);
             break;
-        case 'W':
+        case 'w':
             bad = parse_bounded("--account-window", optarg, 1, 86400, &cfg.account_window_s);
             break;
         case 'L':
@@ -316,6 +501,15 @@ int main(int argc, char **argv)
         case 'R':
             role = optarg;
             break;
+        case 'D':
+            off_user = optarg;
+            break;
+        case 'U':
+            redis_user = optarg;
+            break;
+        case 'W':
+            redis_pwfile = optarg;
+            break;
         case 's':
             if (strlen(optarg) >= sizeof(cfg.static_dir)) {
                 fprintf(stderr, "loyalty-admin: --static: path too long\n");
@@ -323,6 +517,9 @@ int main(int argc, char **argv)
             } else {
                 snprintf(cfg.static_dir, sizeof(cfg.static_dir), "%s", optarg);
             }
+            break;
+        case 'v':
+            bad = parse_point_value(optarg, &cfg.point_value_micro);
             break;
         case 'h':
             usage(stdout);
@@ -351,6 +548,23 @@ int main(int argc, char **argv)
     } else {
         gw_config_defaults(gcfg);
     }
+    /* Its own Redis user (deploy/redis-users.acl.in: loyalty-admin), not the gateway's */
+    if (redis_user) {
+        if (strlen(redis_user) >= sizeof(gcfg->redis.username)) {
+            fprintf(stderr, "loyalty-admin: --redis-user: too long\n");
+            goto out;
+        }
+        snprintf(gcfg->redis.username, sizeof(gcfg->redis.username), "%s", redis_user);
+    }
+    if (redis_pwfile) {
+        int prc = gw_redis_read_password_file(redis_pwfile, gcfg->redis.password,
+                                              sizeof(gcfg->redis.password));
+        if (prc < 0) {
+            fprintf(stderr, "loyalty-admin: --redis-password-file %s: %s\n", redis_pwfile,
+                    prc == -EINVAL ? "the first line must hold the password" : strerror(-prc));
+            goto out;
+        }
+    }
     enum gw_log_level lvl;
     if (gw_log_level_parse(gcfg->log.level, &lvl) == 0)
         gw_log_set_level(lvl);
@@ -364,9 +578,14 @@ int main(int argc, char **argv)
         rc = add_user(gcfg, new_user, role ? role : "");
         goto out;
     }
+    if (off_user) {
+        rc = disable_user(gcfg, off_user);
+        goto out;
+    }
     cfg.history_len = gcfg->ledger.history_len;
     cfg.ref_retention_days = gcfg->ledger.ref_retention_days;
     cfg.points_validity_months = gcfg->loyalty.points_validity_months;
+    snprintf(cfg.currency, sizeof(cfg.currency), "%s", gcfg->events.limits.currency);
     cfg.n_tiers = gcfg->loyalty.n_tiers < ADM_MAX_TIERS ? gcfg->loyalty.n_tiers : ADM_MAX_TIERS;
     for (unsigned i = 0; i < cfg.n_tiers; i++)
         snprintf(cfg.tiers[i], sizeof(cfg.tiers[i]), "%s", gcfg->loyalty.tiers[i].name);
@@ -384,6 +603,9 @@ int main(int argc, char **argv)
         goto out;
     }
     gw_redis_start(a.redis);
+    adm_server_set_gateway_config(a.srv, gcfg);
+    if (seed_from_files(&a, gcfg, config_path) < 0)
+        goto out;
     a.ev_term = evsignal_new(a.base, SIGTERM, on_signal, &a);
     a.ev_int = evsignal_new(a.base, SIGINT, on_signal, &a);
     a.ev_drain = evtimer_new(a.base, on_drain, &a);

@@ -13,11 +13,17 @@
  * that arrives after its slot was released (deadline fired, link failed) no longer matches and is
  * dropped and counted.
  *
- * Link life: connect_start -> (hiredis connect) -> SCRIPT LOAD of every script -> up. Losing the
+ * Link life: connect_start -> [Sentinel: ask a sentinel where the primary is] -> (hiredis connect)
+ * -> AUTH (when a password is set) -> [Sentinel: ROLE must say master] -> SCRIPT LOAD of every
+ * script -> up. All of these are pipelined at once; the link is up when each has answered well
+ * (gates_pending reaches 0), and any bad answer drops the link. Losing the
  * link, by hiredis noticing or by us dropping it (connect timeout, too many unanswered requests),
  * only records the fact and activates ev_down; ev_down frees a dropped context, fails every pending
  * request with -ENOTCONN (each exactly once, outside hiredis's call stack), tells the owner and
  * arms the back-off timer.
+ *
+ * Sentinel mode: where the primary is, and following it, lives in gw_redis_sentinel.c; the link
+ * here only checks ROLE in its handshake and drops itself on READONLY/LOADING/MASTERDOWN.
  *
  * Cluster mode (struct gw_cluster, at the end of this file): the client the caller holds owns no
  * hiredis context. It owns one single-node struct gw_redis per master ("link", exactly the code
@@ -45,8 +51,8 @@
 #include <hiredis/hiredis.h>
 
 #include "gw_core.h"
+#include "gw_redis_priv.h"
 
-#define LOG_CAT "redis"
 #define CHUNK_SLOTS 256u
 #define SLOT_INDEX_MAX 0x7fffffffu
 #define ARGV_STACK 48
@@ -75,6 +81,10 @@ struct gw_redis_req {
     uint32_t gen; /* bumped on release: an old id never matches again */
     bool busy;
     bool retried;                     /* the one EVAL retry was sent */
+    bool wait;                        /* a WAIT follows the command (cfg.wait_replicas) */
+    uint8_t owed;                     /* replies hiredis still owes this request */
+    uint8_t skip;                     /* WAIT replies to ignore (the one after a NOSCRIPT) */
+    redisReply *held;                 /* the command's reply, kept until WAIT answers */
     struct gw_redis_req *prev, *next; /* pending list when busy, free list (next) when not */
     /* Cluster mode. On a link's request: tcb (instead of cb) reports to the cluster client with
      * tag, the cluster request's id; asking: ASKING precedes the command (and its EVAL retry). */
@@ -96,41 +106,12 @@ struct gw_redis_script {
     char sha[41]; /* "" until SCRIPT LOAD answered: calls then go as EVAL */
 };
 
-struct gw_cluster;
-
-struct gw_redis {
-    struct event_base *base;
-    struct gw_redis_config cfg;
-    struct gw_cluster *cl; /* NULL: a single Redis (everything below applies to it) */
-    char name[140];        /* "redis{host:port}" or "redis{/path}" for logs */
-
-    redisAsyncContext *ac;       /* the live (or connecting) link; NULL when down */
-    redisAsyncContext *ac_dying; /* dropped by us, freed by ev_down */
-    bool started, up, closing, down_pending, notify_down;
-    uint32_t loads_pending; /* initial SCRIPT LOADs not yet answered on this link */
-    struct gw_backoff backoff; /* reconnect back-off (core), reset once the link is up */
-
-    struct event *ev_connect_to, *ev_retry, *ev_down;
-    const struct timeval *req_tv; /* the common-timeout deadline (or req_tv_plain) */
-    struct timeval req_tv_plain;
-
-    struct gw_redis_req **chunks;
-    uint32_t n_chunks;
-    struct gw_redis_req *free_list;
-    struct gw_redis_req *pend_head, *pend_tail;
-    uint32_t orphans; /* timed out on the live link, reply still owed by Redis */
-
-    struct gw_redis_script *scripts;
-    int n_scripts;
-
-    void (*state_fn)(void *arg, bool up);
-    void *state_arg;
-
-    struct gw_redis_stats st;
-};
 
 static void connect_start(struct gw_redis *r);
 static void reply_cb(redisAsyncContext *ac, void *reply, void *privdata);
+static int submit_wait(struct gw_redis *r, char *cmd, size_t len, int script_id, bool asking,
+                       bool wait, void (*tcb)(void *, uint64_t, int, const redisReply *),
+                       uint64_t tag, gw_redis_cb cb, void *arg);
 static int cluster_init(struct gw_redis *r);
 static void cluster_free(struct gw_redis *r);
 static void cluster_start(struct gw_redis *r);
@@ -151,12 +132,6 @@ void gw_redis_config_defaults(struct gw_redis_config *cfg)
     cfg->reconnect_min_ms = 100;
     cfg->reconnect_max_ms = 5000;
     cfg->max_pending = 100000;
-}
-
-static struct timeval ms_to_tv(uint32_t ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-    return tv;
 }
 
 
@@ -211,6 +186,10 @@ static struct gw_redis_req *req_alloc(struct gw_redis *r)
     r->free_list = q->next;
     q->busy = true;
     q->retried = false;
+    q->wait = false;
+    q->owed = 0;
+    q->skip = 0;
+    q->held = NULL;
     q->asking = false;
     q->tcb = NULL;
     q->tag = 0;
@@ -238,6 +217,10 @@ static void req_release(struct gw_redis *r, struct gw_redis_req *q)
         evtimer_del(q->retry);
     free(q->cmd);
     q->cmd = NULL;
+    if (q->held) {
+        freeReplyObject(q->held);
+        q->held = NULL;
+    }
     if (q->prev)
         q->prev->next = q->next;
     else
@@ -272,6 +255,13 @@ static struct gw_redis_req *req_find(struct gw_redis *r, uint64_t id)
 /* Completes q: releases the slot first, so the callback may issue new requests freely. */
 static void req_finish(struct gw_redis *r, struct gw_redis_req *q, int err, const redisReply *reply)
 {
+    if (r->cfg.n_sentinels > 0 && !r->wrote_since_up && r->up && err == 0 && q->script_id >= 0 &&
+        reply && reply->type != REDIS_REPLY_ERROR) {
+        /* After a failover: the moment writes go through again, for the operator's timeline. */
+        r->wrote_since_up = true;
+        GW_LOGN(LOG_CAT, "%s first write answered by primary %s:%u, %" PRId64 " ms after it was up",
+                r->name, r->cur_host, (unsigned)r->cur_port, gw_clock_mono_ms() - r->up_ms);
+    }
     gw_redis_cb cb = q->cb;
     void (*tcb)(void *, uint64_t, int, const redisReply *) = q->tcb;
     uint64_t tag = q->tag;
@@ -307,7 +297,7 @@ static void link_down(struct gw_redis *r)
 
 /* Drops the live link on purpose. The context is freed later by ev_down: we may be inside one of
  * its callbacks, where freeing it is the adapter's use-after-free (libraries.md). */
-static void drop_link(struct gw_redis *r, const char *why)
+void gwr_drop_link(struct gw_redis *r, const char *why)
 {
     if (!r->ac)
         return;
@@ -317,10 +307,18 @@ static void drop_link(struct gw_redis *r, const char *why)
     link_down(r);
 }
 
-static void schedule_retry(struct gw_redis *r)
+void gwr_schedule_retry(struct gw_redis *r)
 {
     if (r->closing || !r->started)
         return;
+    if (r->reconnect_now) {
+        /* Sentinel announced the new primary: connect to it now, not after a back-off. */
+        r->reconnect_now = false;
+        gw_backoff_reset(&r->backoff);
+        struct timeval zero = {0, 0};
+        evtimer_add(r->ev_retry, &zero);
+        return;
+    }
     uint64_t delay = gw_backoff_next(&r->backoff);
     struct timeval tv = ms_to_tv((uint32_t)delay);
     evtimer_add(r->ev_retry, &tv);
@@ -349,18 +347,86 @@ static void down_cb(evutil_socket_t fd, short what, void *arg)
         if (r->state_fn)
             r->state_fn(r->state_arg, false);
     }
-    schedule_retry(r);
+    gwr_schedule_retry(r);
 }
 
 static void link_ready(struct gw_redis *r)
 {
     evtimer_del(r->ev_connect_to);
     r->up = true;
+    r->auth_refused = false;
+    r->wrote_since_up = false;
+    r->up_ms = gw_clock_mono_ms();
     gw_backoff_reset(&r->backoff);
     r->st.connects++;
-    GW_LOGI(LOG_CAT, "%s up (%d script(s) loaded)", r->name, r->n_scripts);
+    if (r->cfg.n_sentinels > 0)
+        GW_LOGN(LOG_CAT, "%s up: primary %s:%u (%d script(s) loaded)", r->name, r->cur_host,
+                (unsigned)r->cur_port, r->n_scripts);
+    else
+        GW_LOGI(LOG_CAT, "%s up (%d script(s) loaded)", r->name, r->n_scripts);
     if (r->state_fn)
         r->state_fn(r->state_arg, true);
+}
+
+/* One of the answers the link waits for before it is up (AUTH, ROLE, an initial SCRIPT LOAD). */
+static void gate_done(struct gw_redis *r)
+{
+    if (r->gates_pending > 0 && --r->gates_pending == 0 && !r->up)
+        link_ready(r);
+}
+
+static void auth_cb(redisAsyncContext *ac, void *reply_, void *privdata)
+{
+    struct gw_redis *r = ac->data;
+    redisReply *reply = reply_;
+    (void)privdata;
+
+    if (r->closing || ac != r->ac || !reply)
+        return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        /* The reply names no secret ("WRONGPASS invalid username-password pair ..."). */
+        r->auth_refused = true;
+        r->st.auth_failures++;
+        GW_LOGE(LOG_CAT, "%s authentication refused for user \"%s\": %.200s", r->name,
+                r->cfg.username[0] ? r->cfg.username : "default", reply->str);
+        gwr_drop_link(r, "authentication refused");
+        return;
+    }
+    gate_done(r);
+}
+
+static bool is_error_word(const redisReply *reply, const char *word)
+{
+    size_t n = strlen(word);
+    return reply->type == REDIS_REPLY_ERROR && reply->len >= n && strncmp(reply->str, word, n) == 0 &&
+           (reply->len == n || reply->str[n] == ' ');
+}
+
+/* Sentinel mode: ROLE must say "master" before anything is sent (a sentinel may still name the
+ * old primary, now a replica, during a failover). */
+static void role_cb(redisAsyncContext *ac, void *reply_, void *privdata)
+{
+    struct gw_redis *r = ac->data;
+    redisReply *reply = reply_;
+    const char *role = "unexpected ROLE reply";
+    (void)privdata;
+
+    if (r->closing || ac != r->ac || !reply)
+        return;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+        reply->element[0]->type == REDIS_REPLY_STRING) {
+        role = reply->element[0]->str;
+        if (strcmp(role, "master") == 0) {
+            gate_done(r);
+            return;
+        }
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+        role = reply->str;
+    }
+    r->st.not_primary++;
+    GW_LOGN(LOG_CAT, "%s %s:%u is not a primary (%.100s)", r->name, r->cur_host,
+            (unsigned)r->cur_port, role);
+    gwr_drop_link(r, "not a primary");
 }
 
 /* privdata of a SCRIPT LOAD: script id << 1 | 1 when it gates the link becoming ready. */
@@ -378,15 +444,15 @@ static void load_cb(redisAsyncContext *ac, void *reply_, void *privdata)
         memcpy(r->scripts[id].sha, reply->str, 40);
         r->scripts[id].sha[40] = '\0';
     } else if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "LOADING", 7) == 0) {
-        drop_link(r, "Redis is loading its dataset");
+        gwr_drop_link(r, "Redis is loading its dataset");
         return;
     } else {
         /* A broken script is a deployment bug: its calls will go as EVAL and carry the error. */
         GW_LOGE(LOG_CAT, "%s SCRIPT LOAD of script %d failed: %.200s", r->name, id,
                 reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
     }
-    if (initial && r->loads_pending > 0 && --r->loads_pending == 0 && !r->up)
-        link_ready(r);
+    if (initial)
+        gate_done(r);
 }
 
 static int send_load(struct gw_redis *r, int id, bool initial)
@@ -410,16 +476,35 @@ static void on_connect(const redisAsyncContext *cac, int status)
         link_down(r);
         return;
     }
-    /* Scripts first: the link counts as up only once EVALSHA can work on it. */
-    r->loads_pending = 0;
-    for (int i = 0; i < r->n_scripts; i++) {
-        if (send_load(r, i, true) < 0) {
-            drop_link(r, "cannot queue SCRIPT LOAD");
+    /* AUTH first, then (Sentinel) ROLE, then the scripts: the link counts as up only once all
+     * have answered well, so EVALSHA works on it and it is a primary we may write to. */
+    r->gates_pending = 0;
+    if (r->cfg.password[0]) {
+        int rc = r->cfg.username[0]
+                     ? redisAsyncCommand(r->ac, auth_cb, NULL, "AUTH %s %s", r->cfg.username,
+                                         r->cfg.password)
+                     : redisAsyncCommand(r->ac, auth_cb, NULL, "AUTH %s", r->cfg.password);
+        if (rc != REDIS_OK) {
+            gwr_drop_link(r, "cannot queue AUTH");
             return;
         }
-        r->loads_pending++;
+        r->gates_pending++;
     }
-    if (r->loads_pending == 0)
+    if (r->cfg.n_sentinels > 0) {
+        if (redisAsyncCommand(r->ac, role_cb, NULL, "ROLE") != REDIS_OK) {
+            gwr_drop_link(r, "cannot queue ROLE");
+            return;
+        }
+        r->gates_pending++;
+    }
+    for (int i = 0; i < r->n_scripts; i++) {
+        if (send_load(r, i, true) < 0) {
+            gwr_drop_link(r, "cannot queue SCRIPT LOAD");
+            return;
+        }
+        r->gates_pending++;
+    }
+    if (r->gates_pending == 0)
         link_ready(r);
 }
 
@@ -445,7 +530,7 @@ static void connect_timeout_cb(evutil_socket_t fd, short what, void *arg)
     struct gw_redis *r = arg;
     (void)fd;
     (void)what;
-    drop_link(r, "connect timed out");
+    gwr_drop_link(r, "connect timed out");
 }
 
 static void retry_cb(evutil_socket_t fd, short what, void *arg)
@@ -455,27 +540,38 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
     connect_start(arg);
 }
 
+
 static void connect_start(struct gw_redis *r)
 {
     redisAsyncContext *ac;
 
-    if (r->closing || r->ac)
+    if (r->closing || r->ac || r->sq_ac)
         return;
+    if (r->cfg.n_sentinels > 0) {
+        gwr_sentinel_ask(r); /* connects once a sentinel named the primary */
+        return;
+    }
     if (r->cfg.unix_socket[0])
         ac = redisAsyncConnectUnix(r->cfg.unix_socket);
     else
         ac = redisAsyncConnect(r->cfg.host, r->cfg.port);
+    gwr_connect_attach(r, ac);
+}
+
+/* Attaches a fresh connecting context to the loop as the link (or schedules a retry). */
+void gwr_connect_attach(struct gw_redis *r, redisAsyncContext *ac)
+{
     if (!ac || ac->err) {
         GW_LOGN(LOG_CAT, "%s connect failed: %s", r->name, ac ? ac->errstr : "out of memory");
         if (ac)
             redisAsyncFree(ac); /* never attached, no callbacks: safe here */
-        schedule_retry(r);
+        gwr_schedule_retry(r);
         return;
     }
     ac->data = r;
     if (redisLibeventAttach(ac, r->base) != REDIS_OK) {
         redisAsyncFree(ac);
-        schedule_retry(r);
+        gwr_schedule_retry(r);
         return;
     }
     redisAsyncSetConnectCallback(ac, on_connect);
@@ -496,12 +592,12 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 
     r->st.timeouts++;
     if (r->ac)
-        r->orphans++; /* hiredis still owes this callback a reply */
+        r->orphans += q->owed ? q->owed : 1; /* hiredis still owes these replies */
     GW_LOGD(LOG_CAT, "%s request %" PRIu64 " timed out", r->name, req_id(q));
     req_finish(r, q, -ETIMEDOUT, NULL);
     /* Redis that stopped answering but kept the socket open would grow hiredis's queue forever. */
     if (r->ac && r->orphans > r->cfg.max_pending)
-        drop_link(r, "too many unanswered requests");
+        gwr_drop_link(r, "too many unanswered requests");
 }
 
 static bool is_noscript(const redisReply *reply)
@@ -524,6 +620,52 @@ static const char *skip_bulk(const char *p, const char *end)
     if ((unsigned long long)(end - p) < n + 2)
         return NULL;
     return p + n + 2;
+}
+
+static int send_wait(struct gw_redis *r, redisAsyncContext *ac, struct gw_redis_req *q)
+{
+    uint32_t to = r->cfg.wait_timeout_ms ? r->cfg.wait_timeout_ms
+                                         : (r->cfg.request_timeout_ms / 2 ? r->cfg.request_timeout_ms / 2 : 1);
+    if (redisAsyncCommand(ac, reply_cb, (void *)(uintptr_t)req_id(q), "WAIT %u %u",
+                          (unsigned)r->cfg.wait_replicas, (unsigned)to) != REDIS_OK)
+        return -ENOTCONN;
+    q->owed++;
+    return 0;
+}
+
+/* A deep copy of a hiredis reply (freed with freeReplyObject, which uses free()). */
+static redisReply *reply_dup(const redisReply *src)
+{
+    redisReply *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    d->type = src->type;
+    d->integer = src->integer;
+    if (src->str) {
+        d->str = malloc(src->len + 1);
+        if (!d->str)
+            goto fail;
+        memcpy(d->str, src->str, src->len);
+        d->str[src->len] = '\0';
+        d->len = src->len;
+    }
+    if (src->element && src->elements > 0) {
+        d->element = calloc(src->elements, sizeof(*d->element));
+        if (!d->element)
+            goto fail;
+        d->elements = src->elements;
+        for (size_t i = 0; i < src->elements; i++) {
+            if (!src->element[i])
+                continue;
+            d->element[i] = reply_dup(src->element[i]);
+            if (!d->element[i])
+                goto fail;
+        }
+    }
+    return d;
+fail:
+    freeReplyObject(d);
+    return NULL;
 }
 
 /* Sends q's EVALSHA again as EVAL: the same arguments after the SHA, the body in its place. */
@@ -563,7 +705,16 @@ static int send_eval_retry(struct gw_redis *r, redisAsyncContext *ac, struct gw_
     memcpy(w, tail, tail_len);
     int rc = redisAsyncFormattedCommand(ac, reply_cb, (void *)(uintptr_t)req_id(q), buf, total);
     free(buf);
-    return rc == REDIS_OK ? 0 : -ENOTCONN;
+    if (rc != REDIS_OK)
+        return -ENOTCONN;
+    q->owed++;
+    if (q->wait) {
+        /* The WAIT queued behind the EVALSHA answers before the EVAL: skip it, wait again. */
+        if (send_wait(r, ac, q) < 0)
+            return -ENOTCONN;
+        q->skip++;
+    }
+    return 0;
 }
 
 static void reply_cb(redisAsyncContext *ac, void *reply_, void *privdata)
@@ -587,6 +738,48 @@ static void reply_cb(redisAsyncContext *ac, void *reply_, void *privdata)
         link_lost(r, ac);
         return;
     }
+    if (q->owed > 0)
+        q->owed--;
+    if (q->wait) {
+        if (q->skip > 0 && reply->type == REDIS_REPLY_INTEGER && !q->held) {
+            q->skip--; /* the WAIT behind a NOSCRIPT'd EVALSHA */
+            return;
+        }
+        if (q->held) {
+            /* WAIT's answer: the number of replicas that have every write made so far on this
+             * connection, our command's included. */
+            redisReply *held = q->held;
+            bool enough = reply->type == REDIS_REPLY_INTEGER &&
+                          reply->integer >= (long long)r->cfg.wait_replicas;
+            if (!enough && held->type != REDIS_REPLY_ERROR) {
+                r->st.wait_short++;
+                GW_LOGN(LOG_CAT, "%s WAIT %u: %lld replica(s) in time; not acknowledged",
+                        r->name, (unsigned)r->cfg.wait_replicas,
+                        reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1LL);
+                req_finish(r, q, -ETIMEDOUT, NULL);
+                return;
+            }
+            q->held = NULL; /* req_finish must not free it before the callback */
+            r->st.replies++;
+            if (held->type == REDIS_REPLY_ERROR)
+                r->st.errors_reply++;
+            req_finish(r, q, 0, held);
+            freeReplyObject(held);
+            return;
+        }
+        if (!(q->script_id >= 0 && !q->retried && q->cmd && is_noscript(reply))) {
+            q->held = reply_dup(reply);
+            if (!q->held) {
+                req_finish(r, q, -ENOMEM, NULL);
+                return;
+            }
+            if (r->cfg.n_sentinels > 0 &&
+                (is_error_word(reply, "READONLY") || is_error_word(reply, "LOADING") ||
+                 is_error_word(reply, "MASTERDOWN")))
+                gwr_drop_link(r, "the node no longer accepts writes (READONLY/LOADING/MASTERDOWN)");
+            return; /* the command's answer: handed over when WAIT answers */
+        }
+    }
     if (q->script_id >= 0 && !q->retried && q->cmd && is_noscript(reply)) {
         /* SCRIPT FLUSH or a restart lost the script: EVAL once, under the same deadline. EVAL
          * also puts it back in Redis's cache, so the next EVALSHA works again. */
@@ -600,6 +793,15 @@ static void reply_cb(redisAsyncContext *ac, void *reply_, void *privdata)
     r->st.replies++;
     if (reply->type == REDIS_REPLY_ERROR)
         r->st.errors_reply++;
+    if (r->cfg.n_sentinels > 0 && ac == r->ac &&
+        (is_error_word(reply, "READONLY") || is_error_word(reply, "LOADING") ||
+         is_error_word(reply, "MASTERDOWN"))) {
+        /* Not executed there: the primary moved (or is not ready). Drop the link first, so the
+         * caller's callback cannot send more to it, then ask the sentinels again. */
+        if (is_error_word(reply, "READONLY"))
+            r->st.not_primary++;
+        gwr_drop_link(r, "the node no longer accepts writes (READONLY/LOADING/MASTERDOWN)");
+    }
     req_finish(r, q, 0, reply);
 }
 
@@ -609,6 +811,14 @@ static void reply_cb(redisAsyncContext *ac, void *reply_, void *privdata)
 static int submit_ex(struct gw_redis *r, char *cmd, size_t len, int script_id, bool asking,
                      void (*tcb)(void *, uint64_t, int, const redisReply *), uint64_t tag,
                      gw_redis_cb cb, void *arg)
+{
+    return submit_wait(r, cmd, len, script_id, asking, false, tcb, tag, cb, arg);
+}
+
+/* submit_ex, and with wait (cfg.wait_replicas > 0) a WAIT behind the command. */
+static int submit_wait(struct gw_redis *r, char *cmd, size_t len, int script_id, bool asking,
+                       bool wait, void (*tcb)(void *, uint64_t, int, const redisReply *),
+                       uint64_t tag, gw_redis_cb cb, void *arg)
 {
     int rc;
 
@@ -637,6 +847,14 @@ static int submit_ex(struct gw_redis *r, char *cmd, size_t len, int script_id, b
         r->st.not_connected++;
         rc = -ENOTCONN;
         goto fail;
+    }
+    q->owed = 1;
+    if (wait) {
+        q->wait = true;
+        if (send_wait(r, r->ac, q) < 0) {
+            /* The command is queued: the link is broken past repair, fail it with the others. */
+            gwr_drop_link(r, "cannot queue WAIT");
+        }
     }
     q->cb = cb;
     q->tcb = tcb;
@@ -795,7 +1013,8 @@ int gw_redis_script_run(struct gw_redis *r, int script_id, int nkeys, int argc, 
                             nkeys > 0 ? (int32_t)gw_redis_key_slot(v[3], l[3]) : -1,
                             sha ? script_id : -1, cb, arg);
     else
-        rc = submit_ex(r, cmd, (size_t)len, sha ? script_id : -1, false, NULL, 0, cb, arg);
+        rc = submit_wait(r, cmd, (size_t)len, sha ? script_id : -1, false,
+                         r->cfg.wait_replicas > 0, NULL, 0, cb, arg);
 out:
     if (v != sv)
         free(v);
@@ -825,9 +1044,25 @@ struct gw_redis *gw_redis_new(struct event_base *base, const struct gw_redis_con
         r->cfg.n_cluster_nodes = GW_REDIS_MAX_SEEDS;
     for (unsigned i = 0; i < r->cfg.n_cluster_nodes; i++)
         r->cfg.cluster_nodes[i][GW_REDIS_ADDR_LEN - 1] = '\0';
+    if (r->cfg.n_sentinels > GW_REDIS_MAX_SEEDS)
+        r->cfg.n_sentinels = GW_REDIS_MAX_SEEDS;
+    if (r->cfg.n_cluster_nodes > 0)
+        r->cfg.n_sentinels = 0; /* the config refuses both; Cluster has its own failover */
+    for (unsigned i = 0; i < r->cfg.n_sentinels; i++)
+        r->cfg.sentinels[i][GW_REDIS_ADDR_LEN - 1] = '\0';
+    r->cfg.username[sizeof(r->cfg.username) - 1] = '\0';
+    r->cfg.password[sizeof(r->cfg.password) - 1] = '\0';
+    r->cfg.master_name[sizeof(r->cfg.master_name) - 1] = '\0';
+    if (r->cfg.n_sentinels > 0 && !r->cfg.master_name[0]) {
+        GW_LOGE(LOG_CAT, "redis: sentinels given without a master name");
+        free(r);
+        return NULL;
+    }
     if (r->cfg.n_cluster_nodes > 0)
         snprintf(r->name, sizeof(r->name), "redis-cluster{%.100s%s}", r->cfg.cluster_nodes[0],
                  r->cfg.n_cluster_nodes > 1 ? ",..." : "");
+    else if (r->cfg.n_sentinels > 0)
+        snprintf(r->name, sizeof(r->name), "redis{sentinel:%s}", r->cfg.master_name);
     else if (r->cfg.unix_socket[0])
         snprintf(r->name, sizeof(r->name), "redis{%s}", r->cfg.unix_socket);
     else
@@ -845,6 +1080,10 @@ struct gw_redis *gw_redis_new(struct event_base *base, const struct gw_redis_con
     r->req_tv = event_base_init_common_timeout(base, &r->req_tv_plain);
     if (!r->req_tv)
         r->req_tv = &r->req_tv_plain;
+    if (r->cfg.n_sentinels > 0 && gwr_sentinel_init(r) < 0) {
+        gw_redis_free(r);
+        return NULL;
+    }
     if (r->cfg.n_cluster_nodes > 0 && cluster_init(r) < 0) {
         gw_redis_free(r);
         return NULL;
@@ -859,10 +1098,13 @@ int gw_redis_start(struct gw_redis *r)
     if (r->started)
         return 0;
     r->started = true;
-    if (r->cl)
+    if (r->cl) {
         cluster_start(r);
-    else
+    } else {
+        if (r->cfg.n_sentinels > 0)
+            gwr_sentinel_subscribe(r);
         connect_start(r);
+    }
     return 0;
 }
 
@@ -898,6 +1140,7 @@ void gw_redis_free(struct gw_redis *r)
         event_free(r->ev_down);
     r->ev_retry = r->ev_connect_to = r->ev_down = NULL;
     fail_all(r, -ECANCELED);
+    gwr_sentinel_free(r);
     /* The masters' links: their pending attempts report to us and find nothing (closing). */
     cluster_free(r);
     /* Not inside a hiredis callback (documented), so freeing the contexts here is safe; their
@@ -1096,6 +1339,7 @@ static struct gw_cnode *node_add(struct gw_redis *r, const char *host, uint16_t 
         return NULL;
     struct gw_redis_config lc = r->cfg;
     lc.n_cluster_nodes = 0;
+    lc.n_sentinels = 0;
     lc.unix_socket[0] = '\0';
     snprintf(lc.host, sizeof(lc.host), "%s", host);
     lc.port = port;
@@ -1146,6 +1390,7 @@ static void add_link_stats(struct gw_redis_stats *to, const struct gw_redis_stat
     to->disconnects += from->disconnects;
     to->noscript_fallbacks += from->noscript_fallbacks;
     to->late_replies += from->late_replies;
+    to->auth_failures += from->auth_failures;
 }
 
 static void reap_cb(evutil_socket_t fd, short what, void *arg)
@@ -1767,4 +2012,17 @@ static void cluster_free(struct gw_redis *r)
     free(cl->nodes);
     free(cl);
     r->cl = NULL;
+}
+
+bool gw_redis_auth_refused(const struct gw_redis *r)
+{
+    if (!r)
+        return false;
+    if (r->cl) {
+        for (uint32_t i = 0; i < r->cl->n_nodes; i++) {
+            if (r->cl->nodes[i] && r->cl->nodes[i]->link->auth_refused)
+                return true;
+        }
+    }
+    return r->auth_refused;
 }

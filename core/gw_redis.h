@@ -25,6 +25,19 @@
  * re-sent (the command may have run). Keys of one script or command in different slots get
  * Redis's CROSSSLOT error reply. gw_redis_is_connected() and gw_redis_on_state() are about the
  * whole: up when every slot has a connected master.
+ *
+ * Authentication (cfg.password set): AUTH [username] password is the first command on every
+ * (re)connect, before anything else; a refusal is logged as an error (never the password), counted
+ * (auth_failures) and retried with back-off, like any failed connect.
+ *
+ * Redis Sentinel (cfg.n_sentinels > 0, single Redis mode): every connect first asks the sentinels,
+ * in turn, SENTINEL GET-MASTER-ADDR-BY-NAME master_name (each ask bounded by connect_timeout_ms),
+ * connects there, authenticates, and checks ROLE: a link counts as up only on a "master", so
+ * nothing is ever sent to a replica. A connection to one sentinel stays SUBSCRIBEd to
+ * +switch-master: when our master moves, the link is dropped and the new primary connected at once
+ * (no back-off wait). A READONLY, LOADING or MASTERDOWN error reply also drops the link and
+ * re-asks (the request that got it has its error reply as usual: not executed). Requests made
+ * while no primary is known fail at once with -ENOTCONN; every request keeps its deadline.
  */
 #ifndef GW_REDIS_H
 #define GW_REDIS_H
@@ -54,12 +67,34 @@ struct gw_redis_config {
      * ignored, and max_pending and the timeouts apply to the cluster as a whole and per master. */
     char cluster_nodes[GW_REDIS_MAX_SEEDS][GW_REDIS_ADDR_LEN];
     unsigned n_cluster_nodes;
+    /* ACL user ("" = "default", plain requirepass) and its password ("" = no AUTH). The caller
+     * loads the password from a file or the environment, never from the command line. */
+    char username[64];
+    char password[256];
+    /* Redis Sentinel: "host:port" of each sentinel and the monitored master's name. n_sentinels
+     * == 0: no Sentinel (host/port/unix_socket or cluster_nodes say where Redis is). */
+    char sentinels[GW_REDIS_MAX_SEEDS][GW_REDIS_ADDR_LEN];
+    unsigned n_sentinels;
+    char master_name[64];
+    /* Durability across a failover (single Redis or Sentinel mode; 0 = off): every script run
+     * (gw_redis_script_run: the ledger's writes) is followed on its connection by WAIT
+     * wait_replicas wait_timeout_ms, and its reply is handed over only once that many replicas
+     * have it. Fewer in time: the caller gets -ETIMEDOUT (the write may exist on the primary
+     * alone; callers treat it as "maybe done" and retry idempotently), never an acknowledgement
+     * a failover could take back. wait_timeout_ms 0 = half of request_timeout_ms. */
+    uint32_t wait_replicas;
+    uint32_t wait_timeout_ms;
 };
 void gw_redis_config_defaults(struct gw_redis_config *cfg);
 
 struct gw_redis_stats {
     uint64_t requests, replies, errors_reply, timeouts, not_connected, late_replies;
     uint64_t connects, disconnects, noscript_fallbacks;
+    uint64_t auth_failures;   /* AUTH refused (wrong password, unknown or disabled user) */
+    uint64_t not_primary;     /* Sentinel mode: links dropped for ROLE != master or READONLY */
+    uint64_t sentinel_asks;   /* Sentinel mode: GET-MASTER-ADDR-BY-NAME answered */
+    uint64_t switch_master;   /* Sentinel mode: +switch-master events for our master */
+    uint64_t wait_short;      /* wait_replicas: WAIT answered with fewer replicas in time */
     uint32_t pending;
     /* Cluster mode only (0 otherwise); connects, disconnects, noscript_fallbacks and late_replies
      * are summed over the masters' links, the rest are counted once per request. */
@@ -113,6 +148,23 @@ int gw_redis_script_run(struct gw_redis *r, int script_id, int nkeys, int argc,
                         const char **argv, const size_t *argvlen, gw_redis_cb cb, void *arg);
 
 void gw_redis_get_stats(const struct gw_redis *r, struct gw_redis_stats *out);
+/* true once AUTH was refused on the latest connect attempt (cleared when a link comes up): lets a
+ * daemon stop at start with a clear error instead of retrying a wrong password forever. */
+bool gw_redis_auth_refused(const struct gw_redis *r);
+
+/* Synchronous connect for tools (loyaltyctl, loyalty-admin --add-user, test drivers): the same
+ * address rules as the async client (unix socket, host:port, or the primary found through the
+ * sentinels, ROLE checked), AUTH when a password is set, and timeout_ms on the connect and on
+ * every later command. Returns a hiredis redisContext (the caller frees it with redisFree), or
+ * NULL with a message in err (never containing the password). Not for Cluster mode (NULL). */
+struct redisContext *gw_redis_connect_sync(const struct gw_redis_config *cfg, uint32_t timeout_ms,
+                                           char *err, size_t errlen);
+/* Tools and test drivers: the ACL user and password from LGW_REDIS_USER and LGW_REDIS_PASSWORD
+ * when set (the daemons read theirs through gw_config). */
+void gw_redis_config_env(struct gw_redis_config *cfg);
+/* Reads a password file into out: the first line, without its end of line; -EINVAL when the
+ * line is empty or does not fit (outlen - 1 bytes), -errno when unreadable. */
+int gw_redis_read_password_file(const char *path, char *out, size_t outlen);
 /* Fails every pending request with -ECANCELED (callbacks run before this returns), then frees.
  * NULL is a no-op. Never call from inside one of this client's callbacks. */
 void gw_redis_free(struct gw_redis *r);

@@ -27,7 +27,7 @@ events=${1:-$SRC/deploy/sample-day.events}
 sed "s/DAY/$(date -u -d yesterday +%F)/g" "$events" >"$T/day.events"
 
 echo "== starting redis-server (unix socket $T/redis.sock, AOF on)"
-redis-server "$SRC/deploy/redis.conf" --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 \
+redis-server "$SRC/deploy/redis.conf" --aclfile '' --port 0 --unixsocket "$T/redis.sock" --unixsocketperm 700 \
   --dir "$T" --daemonize no --logfile "$T/redis.log" &
 PIDS+=($!)
 for _ in $(seq 50); do redis-cli -s "$T/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done

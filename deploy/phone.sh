@@ -55,7 +55,7 @@ if [ -n "$SOCK" ] && redis-cli -s "$SOCK" ping >/dev/null 2>&1; then
   echo "== reusing redis-server at $SOCK" >&2
 else
   SOCK=$T/redis.sock
-  redis-server "$SRC/deploy/redis.conf" --port 0 --unixsocket "$SOCK" --unixsocketperm 700 \
+  redis-server "$SRC/deploy/redis.conf" --aclfile '' --port 0 --unixsocket "$SOCK" --unixsocketperm 700 \
     --dir "$T" --daemonize no --logfile "$T/redis.log" &
   PIDS+=($!)
   for _ in $(seq 50); do redis-cli -s "$SOCK" ping >/dev/null 2>&1 && break; sleep 0.1; done

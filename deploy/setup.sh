@@ -10,6 +10,8 @@ PACKAGES=(
   redis-server redis-tools                  # the store, and redis-cli for tests and the demo
   jq valgrind procps iproute2               # integration tests read JSON summaries; leak checks
   libcrypt-dev curl                         # loyalty-admin's yescrypt hashes; its API tests
+  libssl-dev                                # libcrypto: SHA-256 of staff session tokens
+  redis-sentinel                            # Redis HA (deploy/sentinel.conf, test_sentinel_failover)
   chromium                                  # the console's browser tests (playwright-core, npm)
   libsystemd-dev                            # sd_notify (Type=notify units) and the journal
 )

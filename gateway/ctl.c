@@ -3,7 +3,10 @@
  * Read-only for now: a subscriber's wallet, lots and history; the top subscribers; dead letters.
  * Synchronous hiredis is right here: one operator, one question at a time, off the daemon's loop.
  *
- *   loyaltyctl [--socket PATH | --host H --port P] show MSISDN
+ *   loyaltyctl [--config FILE] [--socket PATH | --host H --port P] [--user NAME]
+ *              [--password-file FILE] show MSISDN
+ *   (--config: the gateway's file, for its Redis address, Sentinel, user and password; the options
+ *   after it override; the password also from LGW_REDIS_PASSWORD, never from the command line)
  *   loyaltyctl [...] top [N]          (scans wallets: for the demo and small pilots; at carrier
  *                                      scale reports come from the staff console's aggregates)
  *   loyaltyctl [...] dlq [N]          newest N dead letters (both streams, merged)
@@ -24,7 +27,9 @@
 
 #include "ctl_api.h"
 #include "gw_broadcast.h"
+#include "gw_config.h"
 #include "gw_ledger.h"
+#include "gw_redis.h"
 
 struct top_entry {
     char msisdn[GW_MSISDN_MAX + 1];
@@ -33,7 +38,13 @@ struct top_entry {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: loyaltyctl [--socket PATH | --host HOST --port PORT] COMMAND\n"
+    fprintf(out, "usage: loyaltyctl [--config FILE] [--socket PATH | --host HOST --port PORT]\n"
+                 "                  [--user NAME] [--password-file FILE] COMMAND\n"
+                 "  --config FILE        Redis address, Sentinel, user, password of loyaltygw's "
+                 "config\n"
+                 "  --user NAME          Redis ACL user (deploy/redis-users.acl: loyaltyctl)\n"
+                 "  --password-file FILE its password (or LGW_REDIS_PASSWORD in the "
+                 "environment)\n"
                  "  show MSISDN   wallet, lots and history of one subscriber\n"
                  "  top [N]       the N subscribers with the most points (default 10)\n"
                  "  dlq [N]       the newest N dead letters (default 10)\n"
@@ -316,15 +327,17 @@ static int cmd_campaign(redisContext *c, const char *id)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"socket", required_argument, NULL, 's'},
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
+        {"socket", required_argument, NULL, 's'}, {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},   {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'K'}, {"user", required_argument, NULL, 'U'},
+        {"password-file", required_argument, NULL, 'W'},
         {NULL, 0, NULL, 0},
     };
-    const char *sock = NULL, *host = "127.0.0.1";
-    int port = 6379, c, rc;
-    struct timeval tv = {.tv_sec = 2};
+    const char *sock = NULL, *host = NULL, *config = NULL, *user = NULL, *pwfile = NULL;
+    const char *env_pw = getenv("LGW_REDIS_PASSWORD");
+    int port = 0, c, rc;
+    struct gw_redis_config rcfg;
+    char err[320];
     redisContext *ctx;
 
     /* Changes go through loyalty-admin's API, where each rule lives once and is audited */
@@ -340,6 +353,19 @@ int main(int argc, char **argv)
             break;
         case 'p':
             port = atoi(optarg);
+            if (port <= 0 || port > 65535) {
+                fprintf(stderr, "loyaltyctl: --port: 1 to 65535\n");
+                return 2;
+            }
+            break;
+        case 'K':
+            config = optarg;
+            break;
+        case 'U':
+            user = optarg;
+            break;
+        case 'W':
+            pwfile = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -353,13 +379,48 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    ctx = sock ? redisConnectUnixWithTimeout(sock, tv) : redisConnectWithTimeout(host, port, tv);
-    if (!ctx || ctx->err) {
-        fprintf(stderr, "loyaltyctl: cannot reach Redis: %s\n", ctx ? ctx->errstr : "no memory");
-        redisFree(ctx);
+    gw_redis_config_defaults(&rcfg);
+    if (config) {
+        struct gw_config *g = malloc(sizeof(*g));
+        if (!g || gw_config_load(config, g, err, sizeof(err)) < 0) {
+            fprintf(stderr, "loyaltyctl: %s\n", g ? err : "out of memory");
+            free(g);
+            return 1;
+        }
+        rcfg = g->redis; /* LGW_REDIS_PASSWORD, when set, is already in it */
+        explicit_bzero(g, sizeof(*g));
+        free(g);
+    } else if (env_pw && env_pw[0]) {
+        snprintf(rcfg.password, sizeof(rcfg.password), "%s", env_pw);
+    }
+    if (sock) {
+        snprintf(rcfg.unix_socket, sizeof(rcfg.unix_socket), "%s", sock);
+        rcfg.n_sentinels = 0;
+    }
+    if (host || port) {
+        rcfg.unix_socket[0] = '\0';
+        rcfg.n_sentinels = 0;
+        if (host)
+            snprintf(rcfg.host, sizeof(rcfg.host), "%s", host);
+        if (port)
+            rcfg.port = (uint16_t)port;
+    }
+    if (user)
+        snprintf(rcfg.username, sizeof(rcfg.username), "%s", user);
+    if (pwfile) {
+        int prc = gw_redis_read_password_file(pwfile, rcfg.password, sizeof(rcfg.password));
+        if (prc < 0) {
+            fprintf(stderr, "loyaltyctl: --password-file %s: %s\n", pwfile,
+                    prc == -EINVAL ? "the first line must hold the password" : strerror(-prc));
+            return 1;
+        }
+    }
+    ctx = gw_redis_connect_sync(&rcfg, 2000, err, sizeof(err));
+    explicit_bzero(rcfg.password, sizeof(rcfg.password));
+    if (!ctx) {
+        fprintf(stderr, "loyaltyctl: %s\n", err);
         return 1;
     }
-    redisSetTimeout(ctx, tv);
     const char *cmd = argv[optind];
     long n = (optind + 1 < argc) ? strtol(argv[optind + 1], NULL, 10) : 10;
     if (n <= 0 || n > 100000)

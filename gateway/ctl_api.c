@@ -36,8 +36,8 @@
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
 static const char *const api_commands[] = {
-    "login",    "logout",  "whoami", "subscriber",  "adjust", "block", "unblock",
-    "giftdays", "catalog", "item",   "deadletters", "audit",  NULL,
+    "login",    "logout",  "whoami",  "subscriber", "adjust",      "block", "unblock",
+    "giftdays", "catalog", "loyalty", "item",       "deadletters", "audit", "sessions", NULL,
 };
 
 void ctl_api_usage(FILE *out)
@@ -53,9 +53,12 @@ void ctl_api_usage(FILE *out)
             "  block MSISDN [--reason TEXT] | unblock MSISDN [--reason TEXT]\n"
             "  giftdays get | put FILE [--version N] | preview [--tier T]\n"
             "  catalog get | put FILE [--version N]\n"
+            "  loyalty get | put FILE [--version N]   the loyalty table (the gateways take it)\n"
             "  item ID stock N | limit N | kill | resume   [--version N]\n"
             "  deadletters [--count N] [--before ID] [--csv]\n"
             "  audit [--count N] [--before ID] [--csv]\n"
+            "  sessions USER | sessions USER revoke [ID]   a staff member's sessions; revoke one,\n"
+            "                          or all of them (admin role)\n"
             "  (put FILE: the document itself; without --version, the version read just before)\n"
             "  exit status: 0 done, 1 refused or failed (the API's JSON error on stderr), "
             "2 usage\n");
@@ -76,6 +79,9 @@ static const struct option long_opts[] = {
     {"socket", required_argument, NULL, 's'},
     {"host", required_argument, NULL, 'H'},
     {"port", required_argument, NULL, 'p'},
+    {"config", required_argument, NULL, 'K'},
+    {"user", required_argument, NULL, 'U'},
+    {"password-file", required_argument, NULL, 'W'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -549,7 +555,9 @@ static int put_document(const struct opts *o, const char *path, const char *file
 
 static int cmd_document(const struct opts *o, int argc, char **argv, const char *cmd)
 {
-    const char *path = strcmp(cmd, "giftdays") == 0 ? "/api/giftdays" : "/api/catalog";
+    const char *path = strcmp(cmd, "giftdays") == 0  ? "/api/giftdays"
+                       : strcmp(cmd, "loyalty") == 0 ? "/api/loyalty"
+                                                     : "/api/catalog";
 
     if (argc == 1 && strcmp(argv[0], "get") == 0)
         return call(o, "GET", path, NULL);
@@ -588,6 +596,28 @@ static int cmd_item(const struct opts *o, int argc, char **argv)
         json_object_set_new(body, "version", json_integer(o->version));
     snprintf(path, sizeof(path), "/api/catalog/items/%s", argv[0]);
     return call(o, "PATCH", path, body);
+}
+
+#define STAFF_CHARS "abcdefghijklmnopqrstuvwxyz0123456789._-"
+
+/* sessions USER: GET /api/users/USER/sessions; revoke [ID]: one session, or all (admin role). */
+static int cmd_sessions(const struct opts *o, int argc, char **argv)
+{
+    char path[160];
+
+    if (argc < 1 || argc > 3 || !all_of(argv[0], STAFF_CHARS, 1, 32) ||
+        (argc >= 2 && strcmp(argv[1], "revoke") != 0) ||
+        (argc == 3 && !all_of(argv[2], "0123456789abcdef", 64, 64)))
+        return usage_error("sessions USER | sessions USER revoke [ID (64 hex)]%s", NULL);
+    if (argc == 1) {
+        snprintf(path, sizeof(path), "/api/users/%s/sessions", argv[0]);
+        return call(o, "GET", path, NULL);
+    }
+    if (argc == 2)
+        snprintf(path, sizeof(path), "/api/users/%s/sessions/revoke", argv[0]);
+    else
+        snprintf(path, sizeof(path), "/api/sessions/%s/revoke", argv[2]);
+    return call(o, "POST", path, json_object());
 }
 
 static int cmd_list(const struct opts *o, int argc, const char *cmd)
@@ -648,6 +678,9 @@ int ctl_api_main(int argc, char **argv)
         case 's':
         case 'H':
         case 'p':
+        case 'K':
+        case 'U':
+        case 'W':
             break; /* Redis options: not used by API commands */
         case 'h':
             ctl_api_usage(stdout);
@@ -669,7 +702,7 @@ int ctl_api_main(int argc, char **argv)
         return EXIT_REFUSED;
     }
     if (strcmp(cmd, "login") == 0)
-        rc = n == 1 && all_of(args[0], "abcdefghijklmnopqrstuvwxyz0123456789._-", 1, 32)
+        rc = n == 1 && all_of(args[0], STAFF_CHARS, 1, 32)
                  ? cmd_login(&o, args[0])
                  : usage_error("login USER (password on stdin)%s", NULL);
     else if (strcmp(cmd, "logout") == 0)
@@ -680,12 +713,15 @@ int ctl_api_main(int argc, char **argv)
     else if (strcmp(cmd, "subscriber") == 0 || strcmp(cmd, "adjust") == 0 ||
              strcmp(cmd, "block") == 0 || strcmp(cmd, "unblock") == 0)
         rc = cmd_subscriber(&o, n, args, cmd);
-    else if (strcmp(cmd, "giftdays") == 0 || strcmp(cmd, "catalog") == 0)
+    else if (strcmp(cmd, "giftdays") == 0 || strcmp(cmd, "catalog") == 0 ||
+             strcmp(cmd, "loyalty") == 0)
         rc = cmd_document(&o, n, args, cmd);
     else if (strcmp(cmd, "item") == 0)
         rc = cmd_item(&o, n, args);
     else if (strcmp(cmd, "deadletters") == 0 || strcmp(cmd, "audit") == 0)
         rc = cmd_list(&o, n, cmd);
+    else if (strcmp(cmd, "sessions") == 0)
+        rc = cmd_sessions(&o, n, args);
     else
         rc = usage_error("unknown command \"%s\"", cmd);
     curl_global_cleanup();

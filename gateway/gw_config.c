@@ -381,8 +381,8 @@ static json_t *dump_value(const struct key_def *k, const void *base)
         return json_string(i >= 0 && i < n ? k->names[i] : "?");
     }
     case KT_STRING:
-        if (k->flags & KF_SECRET)
-            return json_string("***");
+        if (k->flags & KF_SECRET) /* an empty secret hides nothing, and loads back the same */
+            return json_string(src[0] ? "***" : "");
         return json_stringn(src, strnlen(src, k->size));
     case KT_SPECIAL:
         return k->dump(base);
@@ -587,18 +587,16 @@ static json_t *dump_prefixes(const void *base)
     return a;
 }
 
-/* ---------------------------------------------------------------- redis.cluster_nodes */
+/* ---------------------------------------------------------------- redis.cluster_nodes, sentinels */
 
 /* Seeds of a Redis Cluster, "host:port" each; [] (the default) = the single Redis of redis.host /
- * redis.port / redis.unix_socket. */
-static int load_cluster_nodes(struct load_ctx *c, const struct key_def *k, json_t *v,
-                              const char *path, void *base)
+ * redis.port / redis.unix_socket. redis.sentinels: the same syntax, the sentinels to ask. */
+static int load_addr_list(struct load_ctx *c, json_t *v, const char *path,
+                          char (*out)[GW_REDIS_ADDR_LEN], unsigned *n_out)
 {
-    struct gw_redis_config *rc = &((struct gw_config *)base)->redis;
     size_t i;
     json_t *e;
 
-    (void)k;
     if (!json_is_array(v) || json_array_size(v) > GW_REDIS_MAX_SEEDS)
         return fail(c, path, "expected an array of at most %d \"host:port\" strings",
                     GW_REDIS_MAX_SEEDS);
@@ -612,20 +610,86 @@ static int load_cluster_nodes(struct load_ctx *c, const struct key_def *k, json_
         if (!s || strlen(s) >= GW_REDIS_ADDR_LEN ||
             gw_redis_parse_addr(s, host, sizeof(host), &port) < 0)
             return fail(c, p, "expected \"host:port\" (port 1 to 65535)");
-        snprintf(rc->cluster_nodes[i], sizeof(rc->cluster_nodes[i]), "%s", s);
+        snprintf(out[i], sizeof(out[i]), "%s", s);
     }
-    rc->n_cluster_nodes = (unsigned)json_array_size(v);
+    *n_out = (unsigned)json_array_size(v);
     return 0;
+}
+
+static json_t *dump_addr_list(const char (*list)[GW_REDIS_ADDR_LEN], unsigned n)
+{
+    json_t *a = json_array();
+
+    for (unsigned i = 0; i < n && i < GW_REDIS_MAX_SEEDS; i++)
+        json_array_append_new(a, json_string(list[i]));
+    return a;
+}
+
+static int load_cluster_nodes(struct load_ctx *c, const struct key_def *k, json_t *v,
+                              const char *path, void *base)
+{
+    struct gw_redis_config *rc = &((struct gw_config *)base)->redis;
+
+    (void)k;
+    return load_addr_list(c, v, path, rc->cluster_nodes, &rc->n_cluster_nodes);
 }
 
 static json_t *dump_cluster_nodes(const void *base)
 {
     const struct gw_redis_config *rc = &((const struct gw_config *)base)->redis;
-    json_t *a = json_array();
 
-    for (unsigned i = 0; i < rc->n_cluster_nodes && i < GW_REDIS_MAX_SEEDS; i++)
-        json_array_append_new(a, json_string(rc->cluster_nodes[i]));
-    return a;
+    return dump_addr_list((const char(*)[GW_REDIS_ADDR_LEN])rc->cluster_nodes,
+                          rc->n_cluster_nodes);
+}
+
+static int load_sentinels(struct load_ctx *c, const struct key_def *k, json_t *v,
+                          const char *path, void *base)
+{
+    struct gw_redis_config *rc = &((struct gw_config *)base)->redis;
+
+    (void)k;
+    return load_addr_list(c, v, path, rc->sentinels, &rc->n_sentinels);
+}
+
+static json_t *dump_sentinels(const void *base)
+{
+    const struct gw_redis_config *rc = &((const struct gw_config *)base)->redis;
+
+    return dump_addr_list((const char(*)[GW_REDIS_ADDR_LEN])rc->sentinels, rc->n_sentinels);
+}
+
+/* The Redis password comes from redis.password_file or LGW_REDIS_PASSWORD (the environment wins),
+ * read after the whole file so the order of keys does not matter; never from a command line. */
+static int load_redis_password(struct load_ctx *c, struct gw_config *cfg)
+{
+    const char *env = getenv("LGW_REDIS_PASSWORD");
+    int rc;
+
+    if (cfg->redis_password_file[0]) {
+        char path[PATH_MAX];
+
+        if (cfg->redis_password_file[0] == '/')
+            rc = snprintf(path, sizeof(path), "%s", cfg->redis_password_file);
+        else
+            rc = snprintf(path, sizeof(path), "%s/%s", c->dir, cfg->redis_password_file);
+        if (rc < 0 || (size_t)rc >= sizeof(path))
+            return fail(c, "redis.password_file", "file name too long");
+        rc = gw_redis_read_password_file(path, cfg->redis.password, sizeof(cfg->redis.password));
+        if (rc == -EINVAL)
+            return fail(c, "redis.password_file", "%s: the first line must hold the password "
+                        "(1 to %zu characters)", path, sizeof(cfg->redis.password) - 1);
+        if (rc < 0)
+            return fail(c, "redis.password_file", "%s: %s", path, strerror(-rc));
+    }
+    if (env && env[0]) {
+        size_t n = strlen(env);
+
+        if (n >= sizeof(cfg->redis.password) || !is_printable(env))
+            return fail(c, "LGW_REDIS_PASSWORD", "1 to %zu printable ASCII characters",
+                        sizeof(cfg->redis.password) - 1);
+        memcpy(cfg->redis.password, env, n + 1);
+    }
+    return 0;
 }
 
 /* Money is never a binary float (spec "Field rules"): a decimal string, or a JSON integer. */
@@ -1257,6 +1321,17 @@ static const struct key_def keys[] = {
     K_UINT("redis.reconnect_max_ms", S_, redis.reconnect_max_ms, 10, 3600000, NULL),
     K_UINT("redis.max_pending", S_, redis.max_pending, 1, 10000000, NULL),
     K_SPECIAL("redis.cluster_nodes", load_cluster_nodes, dump_cluster_nodes),
+    /* ACL user and password (deploy/redis-users.acl); the password is best kept out of this
+     * file: redis.password_file, or LGW_REDIS_PASSWORD in the environment */
+    K_STR("redis.username", S_, redis.username, 0, NULL, NULL),
+    {.name = "redis.password", .type = KT_STRING, C_(redis.password), .flags = KF_SECRET},
+    K_STR("redis.password_file", S_, redis_password_file, 0, NULL, "\"\""),
+    /* Redis Sentinel: where to ask for the primary of master_name (deploy/sentinel.conf) */
+    K_SPECIAL("redis.sentinels", load_sentinels, dump_sentinels),
+    K_STR("redis.master_name", S_, redis.master_name, 0, NULL, NULL),
+    /* acknowledge a commit only once this many replicas have it (WAIT): 0 lost at a failover */
+    K_UINT("redis.wait_replicas", S_, redis.wait_replicas, 0, 16, NULL),
+    K_UINT("redis.wait_timeout_ms", S_, redis.wait_timeout_ms, 0, 600000, NULL),
 
     /* events: the carrier contract's knobs (gw_event_limits_default, gw_event_format_default) */
     K_SPECIAL("events.senders", load_senders, dump_senders),
@@ -1531,11 +1606,54 @@ int gw_config_load(const char *path, struct gw_config *cfg, char *err, size_t er
         if (rc < 0)
             goto out;
     }
+    rc = load_redis_password(&c, tmp);
+    if (rc < 0)
+        goto out;
     memcpy(cfg, tmp, sizeof(*cfg));
     rc = 0;
 out:
     json_decref(root);
     free(tmp);
+    return rc;
+}
+
+int gw_config_loyalty_parse(const char *name, const char *text, size_t len,
+                            const struct gw_config *base, struct gw_loyalty *out, char *err,
+                            size_t errlen)
+{
+    struct load_ctx c = {.file = name, .err = err, .errlen = errlen};
+    struct gw_config *tmp = malloc(sizeof(*tmp)), *def = malloc(sizeof(*def));
+    json_error_t jerr;
+    json_t *root = NULL;
+    int rc = -ENOMEM;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (!tmp || !def) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: out of memory", name);
+        goto out;
+    }
+    gw_config_defaults(def);
+    memcpy(tmp, base, sizeof(*tmp));
+    tmp->loyalty = def->loyalty; /* the document is the whole table: absent keys = defaults */
+    c.cfg = tmp;
+    snprintf(c.dir, sizeof(c.dir), ".");
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s:%d:%d: %s", name, jerr.line, jerr.column, jerr.text);
+        rc = -EINVAL;
+        goto out;
+    }
+    if ((rc = load_loyalty_object(&c, root)) < 0 || (rc = gw_config_validate(tmp, err, errlen)) < 0)
+        goto out;
+    *out = tmp->loyalty;
+    rc = 0;
+out:
+    json_decref(root);
+    free(tmp);
+    free(def);
     return rc;
 }
 
@@ -1607,6 +1725,18 @@ int gw_config_validate(const struct gw_config *cfg, char *err, size_t errlen)
                     cfg->redis.reconnect_min_ms, cfg->redis.reconnect_max_ms);
     if (cfg->redis.host[0] == '\0' && cfg->redis.unix_socket[0] == '\0')
         return fail(&c, "redis.host", "set redis.host or redis.unix_socket");
+    if (cfg->redis.n_sentinels > 0 && cfg->redis.master_name[0] == '\0')
+        return fail(&c, "redis.master_name", "required with redis.sentinels");
+    if (cfg->redis.n_sentinels > 0 && cfg->redis.n_cluster_nodes > 0)
+        return fail(&c, "redis.sentinels", "not with redis.cluster_nodes (Cluster fails over itself)");
+    if (cfg->redis.wait_replicas > 0 && cfg->redis.n_cluster_nodes > 0)
+        return fail(&c, "redis.wait_replicas", "not with redis.cluster_nodes");
+    if (cfg->redis.wait_replicas > 0 && cfg->redis.wait_timeout_ms >= cfg->redis.request_timeout_ms)
+        return fail(&c, "redis.wait_timeout_ms", "%" PRIu32 " is not below redis.request_timeout_ms",
+                    cfg->redis.wait_timeout_ms);
+    if (cfg->redis.username[0] && cfg->redis.password[0] == '\0')
+        return fail(&c, "redis.username",
+                    "needs a password: redis.password_file or LGW_REDIS_PASSWORD");
     /* provisioning: a worker needs somewhere to call; a claim must not steal an entry whose
      * call may still be running in a live worker */
     if (cfg->provisioning.enabled && cfg->provisioning.base_url[0] == '\0')

@@ -26,6 +26,9 @@
 struct gw_config {
     struct smpp_esme_config smpp;
     struct gw_redis_config redis;
+    /* redis.password_file: read at load into redis.password (which LGW_REDIS_PASSWORD, when set
+     * in the environment, overrides); the password itself is never printed or logged. */
+    char redis_password_file[256];
     struct {
         char senders[GW_MAX_SENDERS][21]; /* source_addr values that mark an event */
         unsigned n_senders;
@@ -106,6 +109,15 @@ void gw_config_defaults(struct gw_config *cfg);
  * folder. Dates in the loyalty table are converted under its timezone (TZ switched for the call
  * and restored: call while the process has one thread). */
 int gw_config_load(const char *path, struct gw_config *cfg, char *err, size_t errlen);
+
+/* The loyalty table alone, from a JSON text (the staff console's stored document
+ * cfg:{adm}:loyalty, issue 12): parsed like the "loyalty" object of the configuration file over
+ * its defaults, then checked with gw_config_validate together with base's other sections.
+ * *out is written only on success. Returns 0, or -EINVAL / -ENOMEM with one line in err
+ * ("loyalty.tiers[1].min_points: ...", name = the document's name in messages). */
+int gw_config_loyalty_parse(const char *name, const char *text, size_t len,
+                            const struct gw_config *base, struct gw_loyalty *out, char *err,
+                            size_t errlen);
 
 /* Cross-key checks (retention >= max age + 1 day, tiers ascending, ...). Same error style. */
 int gw_config_validate(const struct gw_config *cfg, char *err, size_t errlen);

@@ -62,6 +62,20 @@ static const struct {
     {"redis.reconnect_max_ms", "Longest reconnect back-off."},
     {"redis.max_pending", "Requests in flight before new ones are refused."},
     {"redis.cluster_nodes", "Redis Cluster seeds [\"host:port\", ...]; empty = one Redis."},
+    {"redis.username", "Redis ACL user (deploy/redis-users.acl.in has one per process); \"\" = the "
+                       "default user. Needs a password."},
+    {"redis.password", "Redis password (ACL user's, or requirepass's). Prefer `password_file` or "
+                       "the environment variable LGW_REDIS_PASSWORD, which wins over both; never "
+                       "logged, printed as ***."},
+    {"redis.password_file", "File whose first line is the Redis password (relative to this "
+                            "configuration file's folder); wins over `password`."},
+    {"redis.sentinels", "Redis Sentinel addresses [\"host:port\", ...]: the primary is asked from "
+                        "them and followed on failover (+switch-master); not with `cluster_nodes`."},
+    {"redis.master_name", "The primary's name in Sentinel (required with `sentinels`)."},
+    {"redis.wait_replicas", "A commit is acknowledged only once this many replicas hold it (WAIT), "
+                            "so a failover cannot lose an answered event; 0 = do not wait."},
+    {"redis.wait_timeout_ms", "How long WAIT may take; a commit not replicated in time is answered "
+                              "ESME_RX_T_APPN (redelivered, deduplicated); 0 = half the request deadline."},
     /* events */
     {"events.senders", "source_addr values allowed to send carrier events."},
     {"events.country_prefixes", "Country codes an MSISDN must start with."},

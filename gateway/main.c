@@ -197,9 +197,26 @@ static void start_esme(struct app *a, const char *why)
 
 static void on_start_timeout(evutil_socket_t fd, short what, void *arg)
 {
+    struct app *a = arg;
     (void)fd;
     (void)what;
-    start_esme(arg, "Redis not up after 3 s; events get ESME_RX_T_APPN until it is");
+    if (!gw_redis_is_connected(a->redis) && gw_redis_auth_refused(a->redis)) {
+        /* A wrong password or user at start is a deployment error, not an outage: say so and
+         * stop, rather than bind and answer every event ESME_RX_T_APPN. (Later refusals, say a
+         * rotated password, are logged and retried like any outage.) */
+        gw_log(GW_LOG_ERROR, "main",
+               "Redis refused our credentials (redis.username \"%s\", password from %s): "
+               "exiting",
+               a->cfg.redis.username[0] ? a->cfg.redis.username : "default",
+               getenv("LGW_REDIS_PASSWORD") && getenv("LGW_REDIS_PASSWORD")[0]
+                   ? "LGW_REDIS_PASSWORD"
+               : a->cfg.redis_password_file[0] ? "redis.password_file"
+                                               : "redis.password");
+        a->exit_code = 1;
+        event_base_loopbreak(a->base);
+        return;
+    }
+    start_esme(a, "Redis not up after 3 s; events get ESME_RX_T_APPN until it is");
 }
 
 static void on_redis_state(void *arg, bool up)
@@ -305,11 +322,53 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
                    err);
         else
             gw_log(GW_LOG_NOTICE, "config", "catalogue and gift days reloaded");
-        /* documents stored by the staff console take precedence over the files: re-apply */
-        wire_cfgdocs_resync(a->cfgdocs);
     }
+    /* documents stored by the staff console take precedence over the files: re-apply */
+    wire_cfgdocs_resync(a->cfgdocs);
     free(fresh);
     gw_service_notify(GW_SERVICE_READY, "reloaded");
+}
+
+/* A version of the loyalty table stored by the staff console (wire_cfgdocs): the gateway's own
+ * parser and checks, then switched in as SIGHUP does. The zone cannot change without a restart. */
+static int apply_stored_loyalty(void *arg, const char *text, size_t len, char *err, size_t errlen)
+{
+    struct app *a = arg;
+    struct gw_loyalty *t = malloc(sizeof(*t));
+    int rc;
+
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    rc = gw_config_loyalty_parse(WIRE_CFGDOCS_KEY_LOYALTY, text, len, &a->cfg, t, err, errlen);
+    if (rc == 0 && strcmp(t->timezone, a->cfg.loyalty.timezone) != 0) {
+        snprintf(err, errlen, "timezone %s: a zone change needs a restart; keeping %s", t->timezone,
+                 a->cfg.loyalty.timezone);
+        rc = -EINVAL;
+    }
+    if (rc == 0) {
+        a->cfg.loyalty = *t;
+        gw_ingest_set_table(a->ingest, &a->cfg.loyalty);
+        gw_ledger_set_table(a->ledger, &a->cfg.loyalty);
+    }
+    free(t);
+    return rc;
+}
+
+/* A version of the USSD menus and SMS texts stored by the staff console: the USSD layer's own
+ * loader, then swapped in as SIGHUP's reload does (dialogues refer to nodes by id). */
+static int apply_stored_menus(void *arg, const char *text, size_t len, char *err, size_t errlen)
+{
+    struct app *a = arg;
+    struct ussd_menus *fresh = NULL;
+    int rc = ussd_menus_load_buffer(text, len, WIRE_CFGDOCS_KEY_MENUS, &fresh, err, errlen);
+
+    if (rc < 0)
+        return rc;
+    ussd_menus_free(a->menus);
+    a->menus = fresh;
+    return 0;
 }
 
 static void on_usr1(evutil_socket_t sig, short what, void *arg)
@@ -399,10 +458,6 @@ static int run(struct app *a)
             gw_ussd_set_catalog(a->ussd, &wire_catalog_ussd_ops, a->catalog);
             gw_ussd_set_ops(a->ussd, &ops);
         }
-        /* the staff console's catalogue and calendar documents, and the kill switches */
-        a->cfgdocs = wire_cfgdocs_new(a->base, a->redis, a->catalog, &a->cfg);
-        if (!a->cfgdocs)
-            return -ENOMEM;
     }
     if (a->cfg.provisioning.enabled) {
         /* Gift fulfilment (issue 4 part 4): the worker on the redemption stream */
@@ -427,6 +482,17 @@ static int run(struct app *a)
             return -EINVAL;
         }
     }
+    /* the staff console's documents (issue 12 §1): the loyalty table, the catalogue and the
+     * calendar, and the kill switches; the redemption and the broadcast's "next opening" read
+     * the same stored calendar */
+    a->cfgdocs = wire_cfgdocs_new(a->base, a->redis, a->catalog, &a->cfg);
+    if (!a->cfgdocs)
+        return -ENOMEM;
+    wire_cfgdocs_on_loyalty(a->cfgdocs, apply_stored_loyalty, a);
+    if (a->menus)
+        wire_cfgdocs_on_menus(a->cfgdocs, apply_stored_menus, a);
+    if (a->bcast)
+        wire_cfgdocs_on_calendar(a->cfgdocs, wire_broadcast_set_calendar, a->bcast);
 
     {
         char err[300];
@@ -476,6 +542,9 @@ static int run(struct app *a)
     if (a->cfg.redis.n_cluster_nodes > 0)
         snprintf(redis_at, sizeof(redis_at), "cluster:%s (%u seed(s))",
                  a->cfg.redis.cluster_nodes[0], a->cfg.redis.n_cluster_nodes);
+    else if (a->cfg.redis.n_sentinels > 0)
+        snprintf(redis_at, sizeof(redis_at), "sentinel:%s via %.100s (%u sentinel(s))",
+                 a->cfg.redis.master_name, a->cfg.redis.sentinels[0], a->cfg.redis.n_sentinels);
     else if (a->cfg.redis.unix_socket[0])
         snprintf(redis_at, sizeof(redis_at), "unix:%s", a->cfg.redis.unix_socket);
     else

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,19 +15,31 @@
 
 struct wire_broadcast {
     struct gw_broadcast *runner;
-    char giftdays[1024]; /* resolved path, "" = none */
+    char giftdays[1024];      /* resolved path, "" = none: the bootstrap */
+    struct cat_calendar *cal; /* the stored calendar, once one was read; owned */
 };
 
 /* The first regular (non-premium) opening after after_s: the reminder goes out when everyone
  * can redeem, not at the premium tiers' early opening. */
+static int next_regular(const struct cat_calendar *cal, int64_t after_s, int64_t *start_s)
+{
+    struct cat_gift_window win;
+    int rc = cat_calendar_next_open(cal, after_s, NULL, NULL, NULL, &win);
+
+    if (rc == 0)
+        *start_s = win.regular_start;
+    return rc;
+}
+
 static int next_open(void *arg, int64_t after_s, int64_t *start_s)
 {
     struct wire_broadcast *w = arg;
     struct cat_calendar *cal = NULL;
-    struct cat_gift_window win;
     char err[256];
     int rc;
 
+    if (w->cal)
+        return next_regular(w->cal, after_s, start_s);
     if (!w->giftdays[0])
         return -ENOENT;
     rc = cat_calendar_load_file(w->giftdays, &cal, err, sizeof(err));
@@ -34,11 +47,31 @@ static int next_open(void *arg, int64_t after_s, int64_t *start_s)
         gw_log(GW_LOG_ERROR, "broadcast", "gift-day calendar: %s", err);
         return rc;
     }
-    rc = cat_calendar_next_open(cal, after_s, NULL, NULL, NULL, &win);
-    if (rc == 0)
-        *start_s = win.regular_start;
+    rc = next_regular(cal, after_s, start_s);
     cat_calendar_free(cal);
     return rc;
+}
+
+int wire_broadcast_set_calendar(void *arg, const char *text, size_t len, char *err, size_t errlen)
+{
+    struct wire_broadcast *w = arg;
+    struct cat_calendar_config *cc = malloc(sizeof(*cc)); /* ~10 KiB: not on the stack */
+    struct cat_calendar *cal = NULL;
+    int rc;
+
+    if (!cc) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    rc = cat_calendar_config_parse(text, len, cc, err, errlen);
+    if (rc == 0)
+        rc = cat_calendar_new(cc, NULL, &cal, err, errlen);
+    free(cc);
+    if (rc < 0)
+        return rc;
+    cat_calendar_free(w->cal);
+    w->cal = cal;
+    return 0;
 }
 
 struct wire_broadcast *wire_broadcast_new(struct event_base *base, struct gw_redis *redis,
@@ -91,5 +124,6 @@ void wire_broadcast_free(struct wire_broadcast *w)
     if (!w)
         return;
     gw_broadcast_free(w->runner);
+    cat_calendar_free(w->cal);
     free(w);
 }

@@ -5,8 +5,10 @@
  * opening" and "redeem from the opening" can never disagree.
  * Owner: the broadcast engineer (issue 5 part 4). Part of the loyaltygw program only (wire_*.c).
  *
- * The calendar file is read again each time a campaign for "the next opening" is resolved (once
- * per campaign, by the first gateway that sees it): a SIGHUP'd calendar is used without a hook.
+ * The calendar is the stored document the console edits (cfg:{adm}:giftdays), the one every
+ * reader uses (issue 12 §1): wire_cfgdocs hands each new version to wire_broadcast_set_calendar.
+ * While the store holds none, the file is the bootstrap: read again each time a campaign for
+ * "the next opening" is resolved (once per campaign, by the first gateway that sees it).
  */
 #ifndef WIRE_BROADCAST_H
 #define WIRE_BROADCAST_H
@@ -27,6 +29,10 @@ struct wire_broadcast;
 struct wire_broadcast *wire_broadcast_new(struct event_base *base, struct gw_redis *redis,
                                           struct gw_sms *sms, const struct gw_config *cfg,
                                           const char *config_path, char *err, size_t errlen);
+/* A new version of the stored calendar (a wire_cfgdocs_calendar_fn; arg is the wire_broadcast):
+ * validated, then used for every "next opening" from now on. Returns 0 or a negative errno with
+ * err set (the previous calendar stays). */
+int wire_broadcast_set_calendar(void *arg, const char *text, size_t len, char *err, size_t errlen);
 /* The runner (for stop, detach and stats). NULL-safe: NULL for NULL. */
 struct gw_broadcast *wire_broadcast_runner(struct wire_broadcast *w);
 /* After smpp_esme_free. NULL is a no-op. */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
@@ -28,11 +29,15 @@
 #define LOG_CAT "cfgdocs"
 #define START_RETRY_MS 100 /* until the first round worked: Redis is usually a moment late */
 
-enum doc_kind { DOC_CATALOG = 0, DOC_GIFTDAYS, DOC__COUNT };
+/* The loyalty table first: a catalogue is checked against its tiers, and the requests of a round
+ * are answered in the order sent (one connection; on a cluster the {adm} slot is one node), so a
+ * table and a catalogue that uses its new tier, read in the same round, load in that order. */
+enum doc_kind { DOC_LOYALTY = 0, DOC_CATALOG, DOC_GIFTDAYS, DOC_MENUS, DOC__COUNT };
 
-static const char *const doc_key[DOC__COUNT] = {WIRE_CFGDOCS_KEY_CATALOG,
-                                                WIRE_CFGDOCS_KEY_GIFTDAYS};
-static const char *const doc_name[DOC__COUNT] = {"catalogue", "gift-day calendar"};
+static const char *const doc_key[DOC__COUNT] = {WIRE_CFGDOCS_KEY_LOYALTY, WIRE_CFGDOCS_KEY_CATALOG,
+                                                WIRE_CFGDOCS_KEY_GIFTDAYS, WIRE_CFGDOCS_KEY_MENUS};
+static const char *const doc_name[DOC__COUNT] = {"loyalty table", "catalogue", "gift-day calendar",
+                                                 "USSD menus"};
 
 struct doc_state {
     int64_t loaded;  /* version in force; 0 = none loaded (the file rules) */
@@ -46,6 +51,13 @@ struct wire_cfgdocs {
     const struct gw_config *cfg;
     struct event *ev_poll;
     struct doc_state doc[DOC__COUNT];
+    wire_cfgdocs_calendar_fn on_calendar; /* another reader of the calendar, or NULL */
+    void *on_calendar_arg;
+    wire_cfgdocs_doc_fn on_loyalty; /* who applies the loyalty table, or NULL (not followed) */
+    void *on_loyalty_arg;
+    wire_cfgdocs_doc_fn on_menus; /* who applies the USSD menus, or NULL (not followed) */
+    void *on_menus_arg;
+    char id[96];     /* "<host>/<pid>": this gateway in cfg:{adm}:seen */
     bool busy;       /* a round is in flight */
     bool started;    /* a round completed without a transport error */
     bool again;      /* resync during a round: the next one follows at once */
@@ -123,8 +135,16 @@ static void apply_doc(struct wire_cfgdocs *d, enum doc_kind k, int64_t version, 
 
     if (k == DOC_CATALOG)
         rc = wire_catalog_swap_from_buffer(d->cat, d->cfg, text, len, err, sizeof(err));
-    else
-        rc = wire_catalog_set_calendar_from_buffer(d->cat, text, len, err, sizeof(err));
+    else if (k == DOC_LOYALTY)
+        rc = d->on_loyalty(d->on_loyalty_arg, text, len, err, sizeof(err));
+    else if (k == DOC_MENUS)
+        rc = d->on_menus(d->on_menus_arg, text, len, err, sizeof(err));
+    else {
+        rc =
+            d->cat ? wire_catalog_set_calendar_from_buffer(d->cat, text, len, err, sizeof(err)) : 0;
+        if (rc == 0 && d->on_calendar)
+            rc = d->on_calendar(d->on_calendar_arg, text, len, err, sizeof(err));
+    }
     if (rc < 0) {
         if (rc == -ENOMEM)
             return; /* not the document's fault: tried again next round */
@@ -135,13 +155,16 @@ static void apply_doc(struct wire_cfgdocs *d, enum doc_kind k, int64_t version, 
     }
     d->doc[k].loaded = version;
     d->doc[k].refused = 0;
+    /* a catalogue refused for a tier the new table has is worth reading again */
+    if (k == DOC_LOYALTY)
+        d->doc[DOC_CATALOG].refused = 0;
     if (k == DOC_CATALOG) {
         struct cat_catalog *c = cat_store_current(wire_catalog_store(d->cat));
         GW_LOGN(LOG_CAT, "catalogue from %s version %" PRId64 ": \"%s\", %zu items", doc_key[k],
                 version, c ? cat_catalog_version(c) : "?", c ? cat_catalog_count(c) : (size_t)0);
         cat_catalog_unref(c);
     } else
-        GW_LOGN(LOG_CAT, "gift-day calendar from %s version %" PRId64, doc_key[k], version);
+        GW_LOGN(LOG_CAT, "%s from %s version %" PRId64, doc_name[k], doc_key[k], version);
 }
 
 static void on_doc(void *arg, int err, const struct redisReply *reply)
@@ -213,6 +236,38 @@ static void on_kill(void *arg, int err, const struct redisReply *reply)
     round_put(rd, err);
 }
 
+/* ---------------------------------------------------------------- what this gateway uses */
+
+static void on_seen(void *arg, int err, const struct redisReply *reply)
+{
+    (void)reply;
+    round_put(arg, err);
+}
+
+/* HSET cfg:{adm}:seen <host/pid> "<unix ms> catalog=V giftdays=V loyalty=V": the versions in
+ * force here (0 = the file's), so the console can show which version each running gateway uses.
+ * One field per gateway process, rewritten every round; the console ignores a field older than
+ * a few polls (a gateway that stopped). */
+static void send_seen(struct wire_cfgdocs *d, struct round *rd)
+{
+    char val[160];
+    const char *argv[] = {"HSET", WIRE_CFGDOCS_KEY_SEEN, d->id, val};
+    size_t len[4];
+
+    snprintf(val, sizeof(val),
+             "%" PRId64 " catalog=%" PRId64 " giftdays=%" PRId64 " loyalty=%" PRId64
+             " menus=%" PRId64,
+             gw_clock_now_ms(), d->doc[DOC_CATALOG].loaded, d->doc[DOC_GIFTDAYS].loaded,
+             d->doc[DOC_LOYALTY].loaded, d->doc[DOC_MENUS].loaded);
+    for (int i = 0; i < 4; i++)
+        len[i] = strlen(argv[i]);
+    rd->pending++;
+    if (gw_redis_command(d->redis, 4, argv, len, on_seen, rd) < 0) {
+        rd->pending--;
+        rd->failed = true;
+    }
+}
+
 /* ---------------------------------------------------------------- the round */
 
 static void on_poll(evutil_socket_t fd, short what, void *arg)
@@ -233,7 +288,12 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
     rd->pending = 1; /* held by this function until everything is sent */
     d->busy = true;
     d->again = false;
+    if (d->cfg->catalog.follow_redis_docs)
+        send_seen(d, rd);
     for (int k = 0; d->cfg->catalog.follow_redis_docs && k < DOC__COUNT; k++) {
+        if ((k == DOC_CATALOG && !d->cat) || (k == DOC_GIFTDAYS && !d->cat && !d->on_calendar) ||
+            (k == DOC_LOYALTY && !d->on_loyalty) || (k == DOC_MENUS && !d->on_menus))
+            continue; /* nobody here reads it */
         struct doc_req *q = malloc(sizeof(*q));
         if (!q) {
             rd->failed = true;
@@ -249,7 +309,7 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
             free(q);
         }
     }
-    struct cat_catalog *c = cat_store_current(wire_catalog_store(d->cat));
+    struct cat_catalog *c = d->cat ? cat_store_current(wire_catalog_store(d->cat)) : NULL;
     for (size_t i = 0; c && i < cat_catalog_count(c); i++) {
         const struct cat_item *it = cat_catalog_item_at(c, i);
         struct kill_req *q = malloc(sizeof(*q));
@@ -280,7 +340,7 @@ struct wire_cfgdocs *wire_cfgdocs_new(struct event_base *base, struct gw_redis *
 {
     struct wire_cfgdocs *d;
 
-    if (!base || !redis || !cat || !cfg)
+    if (!base || !redis || !cfg)
         return NULL;
     d = calloc(1, sizeof(*d));
     if (!d)
@@ -288,6 +348,10 @@ struct wire_cfgdocs *wire_cfgdocs_new(struct event_base *base, struct gw_redis *
     d->base = base;
     d->redis = redis;
     d->cat = cat;
+    char host[64] = "";
+    if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+        snprintf(host, sizeof(host), "gateway");
+    snprintf(d->id, sizeof(d->id), "%s/%ld", host, (long)getpid());
     d->cfg = cfg;
     d->ev_poll = evtimer_new(base, on_poll, d);
     if (!d->ev_poll) {
@@ -296,11 +360,38 @@ struct wire_cfgdocs *wire_cfgdocs_new(struct event_base *base, struct gw_redis *
     }
     event_active(d->ev_poll, EV_TIMEOUT, 0);
     GW_LOGI(LOG_CAT, "%s every %u ms; kill switches cat:{ITEM}:k mirrored",
-            cfg->catalog.follow_redis_docs ? "following " WIRE_CFGDOCS_KEY_CATALOG
-                                             " and " WIRE_CFGDOCS_KEY_GIFTDAYS
+            cfg->catalog.follow_redis_docs ? "following the console's documents cfg:{adm}:*"
                                            : "documents not followed (files rule)",
             cfg->catalog.docs_poll_ms);
     return d;
+}
+
+void wire_cfgdocs_on_calendar(struct wire_cfgdocs *d, wire_cfgdocs_calendar_fn fn, void *arg)
+{
+    if (!d)
+        return;
+    d->on_calendar = fn;
+    d->on_calendar_arg = arg;
+    /* the calendar in force now goes to the new reader too: read it again */
+    d->doc[DOC_GIFTDAYS] = (struct doc_state){0};
+}
+
+void wire_cfgdocs_on_loyalty(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, void *arg)
+{
+    if (!d)
+        return;
+    d->on_loyalty = fn;
+    d->on_loyalty_arg = arg;
+    d->doc[DOC_LOYALTY] = (struct doc_state){0};
+}
+
+void wire_cfgdocs_on_menus(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, void *arg)
+{
+    if (!d)
+        return;
+    d->on_menus = fn;
+    d->on_menus_arg = arg;
+    d->doc[DOC_MENUS] = (struct doc_state){0};
 }
 
 void wire_cfgdocs_resync(struct wire_cfgdocs *d)

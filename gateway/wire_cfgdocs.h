@@ -5,7 +5,8 @@
  * switches cat:{ITEM}:k it sets. Part of the loyaltygw program only (wire_*.c). Owner: the
  * staff-console engineer.
  *
- * Every catalog.docs_poll_ms (and at start-up, as soon as Redis answers) one round:
+ * Every catalog.docs_poll_ms (and at start-up, as soon as Redis answers) one round (the loyalty
+ * table cfg:{adm}:loyalty too, once wire_cfgdocs_on_loyalty set who applies it):
  *   - HGET <doc> version for each document (cheap: the document itself is read only when its
  *     version differs from the one loaded); a different version is read with HMGET doc version,
  *     validated by the catalog library through wire_catalog (cat_catalog_parse with the loyalty
@@ -29,6 +30,8 @@
 #ifndef WIRE_CFGDOCS_H
 #define WIRE_CFGDOCS_H
 
+#include <stddef.h>
+
 struct event_base;
 struct gw_config;
 struct gw_redis;
@@ -37,11 +40,36 @@ struct wire_cfgdocs;
 
 #define WIRE_CFGDOCS_KEY_CATALOG "cfg:{adm}:catalog"
 #define WIRE_CFGDOCS_KEY_GIFTDAYS "cfg:{adm}:giftdays"
+#define WIRE_CFGDOCS_KEY_LOYALTY "cfg:{adm}:loyalty"
+#define WIRE_CFGDOCS_KEY_MENUS "cfg:{adm}:menus"
+/* hash: "<host>/<pid>" -> "<unix ms> catalog=V giftdays=V loyalty=V menus=V", the versions each
+ * running gateway uses (0 = its file's), rewritten every round: the console shows them */
+#define WIRE_CFGDOCS_KEY_SEEN "cfg:{adm}:seen"
 
 /* base, redis, cat and cfg are borrowed and must outlive the module (cfg is read at each load:
- * the loyalty tiers, which SIGHUP may change). Starts polling. NULL on ENOMEM or bad args. */
+ * the loyalty tiers, which SIGHUP may change). cat may be NULL (a gateway without a catalogue that
+ * still needs the calendar, for the reminder broadcast): then only the calendar is followed, for
+ * the hook below. Starts polling. NULL on ENOMEM or bad args. */
 struct wire_cfgdocs *wire_cfgdocs_new(struct event_base *base, struct gw_redis *redis,
                                       struct wire_catalog *cat, const struct gw_config *cfg);
+
+/* Another reader of the stored calendar (the reminder broadcast's "next opening"), called with
+ * each new version's text after the catalogue side took it (or alone when there is no
+ * catalogue); returns 0 or a negative errno with err set (the version is then refused, logged
+ * once). One hook; fn NULL removes it. arg is borrowed and must outlive the module. */
+typedef int (*wire_cfgdocs_calendar_fn)(void *arg, const char *text, size_t len, char *err,
+                                        size_t errlen);
+void wire_cfgdocs_on_calendar(struct wire_cfgdocs *d, wire_cfgdocs_calendar_fn fn, void *arg);
+
+/* The loyalty table the console edits (cfg:{adm}:loyalty, issue 12): followed only once a hook is
+ * set; fn gets each new version's text, checks it (the gateway's own parser) and switches it in,
+ * or returns a negative errno with err set (the version is refused, logged once, the table in
+ * force stays). Same shape and contract as the calendar hook. */
+typedef wire_cfgdocs_calendar_fn wire_cfgdocs_doc_fn;
+void wire_cfgdocs_on_loyalty(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, void *arg);
+/* The USSD menus and SMS texts (cfg:{adm}:menus, the format of ussd.menus_file): the same, for a
+ * gateway with USSD on. */
+void wire_cfgdocs_on_menus(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, void *arg);
 
 /* After a SIGHUP reloaded the files: forget what was loaded so that the stored documents are
  * read and applied again at once (they take precedence over the files). */

@@ -1,7 +1,7 @@
 /*
  * app.js - the staff console (issue 5): login, gift-day calendar, catalogue, subscriber care, dead
  * letters, audit trail, live gift-day board, reminder broadcasts (campaigns with their live
- * progress) and reports, in English, French and Arabic (right to left). Plain JavaScript, no build step, no library: it talks to the loyalty-admin API on the
+ * progress) and reports, in English, French and Arabic (right to left). Plain JavaScript, no build step, one library (Chart.js, vendored): it talks to the loyalty-admin API on the
  * same origin with the session token (sessionStorage: gone with the tab). Owner: the
  * staff-console engineer.
  *
@@ -9,7 +9,7 @@
  *  - data from the API is untrusted (dead letters hold subscribers' own text): every value goes
  *    into the page with textContent / attributes, never innerHTML;
  *  - the CSP allows only this origin's scripts and styles: no inline script or style attribute
- *    (charts are SVG built with DOM attributes);
+ *    (charts are Chart.js canvases, vendored: vendor/README.txt);
  *  - every table can be exported as CSV from the rows shown (RFC 4180, cells a spreadsheet would
  *    run as formulas get a leading apostrophe, like the API's own CSV);
  *  - every control is a native element with a label, so the keyboard and screen readers work;
@@ -34,6 +34,8 @@
   const PAGES = [
     { id: 'giftdays', roles: ['marketing', 'care', 'auditor'] },
     { id: 'catalog', roles: ['marketing', 'care', 'auditor'] },
+    { id: 'loyalty', roles: ['marketing', 'care', 'auditor'] },
+    { id: 'menus', roles: ['marketing', 'care', 'auditor'] },
     { id: 'board', roles: ['marketing', 'care', 'auditor'] },
     { id: 'campaigns', roles: ['marketing', 'care', 'auditor'] },
     { id: 'subscriber', roles: ['care', 'auditor'] },
@@ -55,12 +57,16 @@
   };
 
   // ------------------------------------------------------------------ strings
+  // A value set into a right-to-left sentence is isolated (U+2068 FSI .. U+2069 PDI): without it
+  // the bidi algorithm reorders a Latin-script value's runs, e.g. the catalogue version
+  // "2026-12-07.a2" came out as "a2.07-12-2026" in the Arabic page.
+  const isolate = (v) => (RTL.has(S.lang) ? '\u2068' + v + '\u2069' : String(v));
   function t(key, vars) {
     let s = S.dict[key];
     if (s === undefined) s = S.fallback[key];
     if (s === undefined) s = key;
     if (vars) {
-      s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined ? String(vars[k]) : m));
+      s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined ? isolate(vars[k]) : m));
     }
     return s;
   }
@@ -113,6 +119,9 @@
   // h('tag', {attr: v, class: c, on: {click: fn}}, children...): text children become text nodes.
   function h(tag, attrs, ...kids) {
     const el = document.createElement(tag);
+    // a text field shows its value in the value's own direction: an id or a version string
+    // ("2026-12-07.w3") typed in the Arabic page is not reordered
+    if (tag === 'input' || tag === 'textarea') el.setAttribute('dir', 'auto');
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === null || v === undefined || v === false) continue;
       if (k === 'on') for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
@@ -233,44 +242,80 @@
       h('table', {}, cap, h('thead', {}, head), body));
   }
 
-  // ------------------------------------------------------------------ charts (SVG, no library)
-  const SVGNS = 'http://www.w3.org/2000/svg';
-  function s(tag, attrs, ...kids) {
-    const el = document.createElementNS(SVGNS, tag);
-    for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
-    for (const k of kids) el.appendChild(typeof k === 'string' ? document.createTextNode(k) : k);
-    return el;
+  // ------------------------------------------------------------------ charts (Chart.js)
+  // Chart.js 4.5.1, vendored in vendor/chart.umd.min.js (pinned, MIT: vendor/README.txt) and
+  // loaded by index.html from this origin before this file. Each chart: a caption, titled axes,
+  // gridlines on the value axis, tooltips with the value formatted for the viewer, texts in the
+  // viewer's language. Right to left in Arabic: the category axis runs from the right, the value
+  // axis stands on the right, legend and tooltips are RTL; dates and numbers in Latin script are
+  // isolated (FSI..PDI) so the bidi algorithm cannot scramble them. The numbers are also in the
+  // table next to each chart (and its CSV): the chart is never the only source.
+  const CHARTS = new Set();
+  function dropCharts(all) { // charts whose canvas left the page (a redraw, another view)
+    for (const c of CHARTS) if (all || !c.canvas.isConnected) { c.destroy(); CHARTS.delete(c); }
   }
-  // Grouped bars: labels[], series [{cls, name, values[]}]. The figure's caption names it; the
-  // numbers are in the table next to it (and in its CSV), so the chart is not the only source.
-  function barChart(titleKey, labels, series) {
-    const W = 720, H = 240, L = 56, B = 40, T = 12;
-    const max = Math.max(1, ...series.flatMap((x) => x.values));
-    const n = Math.max(1, labels.length);
-    const slot = (W - L - 8) / n;
-    const bw = Math.min(48, Math.max(2, (slot * 0.8) / series.length));
+  const SERIES_COLORS = ['#0b5cad', '#b35900', '#1a7f37', '#8250df', '#b42318'];
+  // spec: {title, labels[], series: [{name, values[]}], xTitle, yTitle, fmt (value -> text),
+  //        horizontal (bars along the inline axis: long labels such as item names), short}
+  function chart(parent, spec) {
     const cid = nextId('chart');
-    const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': cid, dir: 'ltr' });
-    svg.appendChild(s('line', { class: 'axis', x1: L, y1: H - B, x2: W - 4, y2: H - B }));
-    svg.appendChild(s('line', { class: 'axis', x1: L, y1: T, x2: L, y2: H - B }));
-    svg.appendChild(s('text', { x: L - 4, y: T + 8, 'text-anchor': 'end' }, String(max)));
-    svg.appendChild(s('text', { x: L - 4, y: H - B, 'text-anchor': 'end' }, '0'));
-    labels.forEach((lab, i) => {
-      series.forEach((ser, j) => {
-        const v = ser.values[i] || 0;
-        const bh = ((H - B - T) * v) / max;
-        const rect = s('rect', { class: ser.cls, x: L + i * slot + slot * 0.1 + j * bw, y: H - B - bh, width: bw, height: Math.max(0, bh) });
-        rect.appendChild(s('title', {}, `${lab} ${ser.name}: ${v}`));
-        svg.appendChild(rect);
-      });
-      if (n <= 16 || i % Math.ceil(n / 16) === 0) {
-        svg.appendChild(s('text', { x: L + i * slot + slot / 2, y: H - B + 14, 'text-anchor': 'middle' }, String(lab)));
-      }
+    const canvas = h('canvas', { role: 'img', 'aria-labelledby': cid });
+    const fig = h('figure', { class: 'chart', 'data-chart': spec.id || null },
+      h('figcaption', { id: cid, text: spec.title }),
+      h('div', { class: 'chart-box' + (spec.short ? ' short' : '') }, canvas));
+    parent.appendChild(fig);
+    if (typeof window.Chart !== 'function') {
+      fig.appendChild(h('p', { class: 'note', text: t('chart.unavailable') }));
+      return null;
+    }
+    dropCharts(false);
+    const rtl = RTL.has(S.lang);
+    const fmt = spec.fmt || fmtNum;
+    const dir = rtl ? 'rtl' : 'ltr';
+    const css = getComputedStyle(document.documentElement);
+    const font = { family: css.fontFamily, size: 12 };
+    const cat = {
+      title: { display: true, text: spec.xTitle, font },
+      grid: { display: false },
+      ticks: { font, autoSkip: true, maxRotation: 0 },
+    };
+    const val = {
+      beginAtZero: true,
+      title: { display: true, text: spec.yTitle, font },
+      grid: { display: true, color: '#d0d7de' },
+      ticks: { font, precision: 0, callback: (v) => fmt(v) },
+    };
+    if (spec.horizontal) { // values along x, categories down y
+      val.reverse = rtl;
+      cat.position = rtl ? 'right' : 'left';
+    } else {
+      cat.reverse = rtl;
+      val.position = rtl ? 'right' : 'left';
+    }
+    const c = new window.Chart(canvas, {
+      type: 'bar',
+      data: {
+        labels: spec.labels,
+        datasets: spec.series.map((x, i) => ({
+          label: x.name, data: x.values, backgroundColor: SERIES_COLORS[i % SERIES_COLORS.length],
+          borderRadius: 2, maxBarThickness: 48,
+        })),
+      },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false, locale: LOCALE[S.lang],
+        indexAxis: spec.horizontal ? 'y' : 'x',
+        scales: spec.horizontal ? { x: val, y: cat } : { x: cat, y: val },
+        plugins: {
+          legend: { display: spec.series.length > 1, position: 'top', rtl, textDirection: dir, labels: { font } },
+          tooltip: {
+            rtl, textDirection: dir, titleFont: font, bodyFont: font,
+            callbacks: { label: (ctx) => ctx.dataset.label + ': ' + isolate(fmt(spec.horizontal ? ctx.parsed.x : ctx.parsed.y)) },
+          },
+        },
+      },
     });
-    const legend = series.length > 1
-      ? h('ul', { class: 'legend' }, series.map((x) => h('li', {}, h('span', { class: 'swatch ' + x.cls }), x.name)))
-      : null;
-    return h('figure', {}, h('figcaption', { id: cid, text: t(titleKey) }), legend, svg);
+    CHARTS.add(c);
+    return c;
   }
 
   // ------------------------------------------------------------------ session, navigation
@@ -310,6 +355,7 @@
     let page = m ? m[1] : '';
     const arg = m && m[2] ? decodeURIComponent(m[2]) : '';
     if (S.timer) { clearTimeout(S.timer); S.timer = null; }
+    dropCharts(true);
     S.view += 1;
     if (!S.token) page = 'login';
     else if (page === 'login' || !allowed(page)) page = HOME[S.role] || 'board';
@@ -357,6 +403,16 @@
     cancelled: [], special: [],
   };
 
+  // Which version each running gateway uses (GET of a document: gateways[] from cfg:{adm}:seen).
+  function gatewaysNote(d) {
+    const gws = d.gateways || [];
+    let text;
+    if (!gws.length) text = t('doc.gateways.none');
+    else if (d.in_force_everywhere) text = t('doc.gateways.all', { n: gws.length, version: d.version });
+    else text = t('doc.gateways.behind', { list: gws.filter((g) => g.version !== d.version).map((g) => isolate(g.id) + ': ' + isolate(g.version || t('doc.gateways.file'))).join(', ') });
+    return h('p', { class: 'note', id: 'doc-gateways', 'data-everywhere': d.in_force_everywhere ? '1' : '0', text });
+  }
+
   VIEWS.giftdays = async function (main, arg, view) {
     const canEdit = S.role === 'marketing';
     main.appendChild(h('h1', { text: t('giftdays.title') }));
@@ -368,6 +424,7 @@
     main.appendChild(h('p', { class: 'note', text: version
       ? t('doc.version', { version, by: r.data.updated_by || '-', at: fmtTimeMs(r.data.updated_at) })
       : t('giftdays.none') }));
+    main.appendChild(gatewaysNote(r.data));
 
     const form = h('form', { id: 'giftdays-form', novalidate: true });
     const fs = (key, ...kids) => h('fieldset', { disabled: !canEdit || null }, h('legend', { text: t(key) }), kids);
@@ -506,6 +563,7 @@
     main.appendChild(h('p', { class: 'note', text: version
       ? t('catalog.version', { name: doc.version || '', version, by: r.data.updated_by || '-', at: fmtTimeMs(r.data.updated_at) })
       : t('catalog.none') }));
+    main.appendChild(gatewaysNote(r.data));
 
     const items = doc.items || [];
     const patch = async (id, body) => {
@@ -783,7 +841,7 @@
     const last = (b.per_minute || []).slice(-1)[0];
     const card = (k, v, id) => h('li', { class: 'card' }, h('span', { class: 'k', text: t(k) }), h('span', { class: 'v', id, text: v }));
     body.appendChild(h('ul', { class: 'cards' },
-      card('board.giftday', b.day + (b.open_now ? ' · ' + t('board.open') : ' · ' + t('board.closed')), 'board-giftday'),
+      card('board.giftday', isolate(b.day) + (b.open_now ? ' · ' + t('board.open') : ' · ' + t('board.closed')), 'board-giftday'),
       card('board.lastminute', last ? fmtNum(last.count) : '0', 'board-rate'),
       card('board.total15', fmtNum(total)),
       card('board.pending', fmtNum(b.fulfilment.pending || 0), 'board-pending'),
@@ -791,8 +849,13 @@
     if (b.catalog !== 'stored') body.appendChild(h('p', { class: 'na', text: t('board.nocatalog') }));
     if (!b.fulfilment.stream_exists) body.appendChild(h('p', { class: 'na', text: t('board.nostream') }));
     if (b.per_minute_capped) body.appendChild(h('p', { class: 'na', text: t('board.capped') }));
-    const labels = (b.per_minute || []).map((x) => new Intl.DateTimeFormat(LOCALE[S.lang], { hour: '2-digit', minute: '2-digit' }).format(new Date(x.minute)));
-    body.appendChild(barChart('board.chart', labels, [{ cls: 'bar', name: t('board.redemptions'), values: (b.per_minute || []).map((x) => x.count) }]));
+    const minute = new Intl.DateTimeFormat(LOCALE[S.lang], { hour: '2-digit', minute: '2-digit' });
+    chart(body, {
+      id: 'board-rate', title: t('board.chart'), short: true,
+      labels: (b.per_minute || []).map((x) => minute.format(new Date(x.minute))),
+      series: [{ name: t('board.redemptions'), values: (b.per_minute || []).map((x) => x.count) }],
+      xTitle: t('chart.axis.minute'), yTitle: t('chart.axis.redemptions'),
+    });
     const rows = b.items || [];
     body.appendChild(dataTable('board.items', [
       { key: 'id', label: 'col.id' },
@@ -1101,7 +1164,116 @@
     return form;
   }
 
+  // ------------------------------------------------------------------ the loyalty table
+  // The stored document cfg:{adm}:loyalty (issue 12): what every gateway earns by. A summary
+  // (tiers by their names in the viewer's language, rates, cap) and the document itself as JSON,
+  // which marketing edits; the API checks it with the gateway's own parser (422 names the key).
+  // A stored document edited as JSON (the loyalty table, the USSD menus): "In force" with its
+  // version and the gateways', an optional summary, the document in a left-to-right editor, Save
+  // with the version it started from (409: someone else saved first).
+  async function docEditor(main, view, o) {
+    const canEdit = S.role === 'marketing';
+    main.appendChild(h('h1', { text: t(o.id + '.title') }));
+    const r = await api('GET', o.path);
+    if (!live(view)) return;
+    if (!r.ok) { apiError(r); return; }
+    const version = r.data.version;
+    const doc = r.data.document;
+    main.appendChild(h('p', { class: 'note', id: o.id + '-version', text: version
+      ? t('doc.version', { version, by: r.data.updated_by || '-', at: fmtTimeMs(r.data.updated_at) })
+      : t(o.id + '.none') }));
+    main.appendChild(gatewaysNote(r.data));
+    if (doc && o.summary) o.summary(main, doc);
+    const ta = h('textarea', { id: o.id + '-doc', name: 'document', rows: 24, cols: 90, dir: 'ltr', spellcheck: 'false', readonly: !canEdit || null });
+    ta.value = JSON.stringify(doc || {}, null, 2);
+    const form = h('form', { id: o.id + '-form', novalidate: true }, field(o.id + '.document', ta, o.id + '.document.hint'));
+    if (canEdit) {
+      form.appendChild(h('button', { type: 'submit', id: 'save-' + o.id, text: t('save') }));
+      form.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        let next;
+        try { next = JSON.parse(ta.value); } catch (e) { alarm(t('doc.notjson', { why: e.message })); ta.focus(); return; }
+        const res = await api('PUT', o.path, { version, document: next });
+        if (!res.ok) {
+          if (res.status === 409) alarm(t('doc.stale'));
+          else apiError(res);
+          return;
+        }
+        await route();
+        say(t(o.id + '.saved', { version: res.data.version }));
+      });
+    }
+    main.appendChild(form);
+  }
+
+  // The loyalty table (cfg:{adm}:loyalty, issue 12): what every gateway earns by; summarised
+  // (tiers by their names in the viewer's language, rates, cap), checked by the gateway's parser.
+  VIEWS.loyalty = (main, arg, view) => docEditor(main, view, {
+    id: 'loyalty', path: '/api/loyalty',
+    summary(m, doc) {
+      m.appendChild(dataTable('loyalty.tiers', [
+        { key: 'name', label: 'chart.axis.tier', fmt: (o) => tierName(o.name), raw: (o) => o.name },
+        { key: 'min_points', label: 'loyalty.minpoints', num: true, fmt: (o) => fmtNum(o.min_points || 0) },
+        { key: 'multiplier_pct', label: 'loyalty.multiplier', num: true, fmt: (o) => fmtNum(o.multiplier_pct || 100) + ' %' },
+      ], doc.tiers || [], 'loyalty-tiers.csv'));
+      m.appendChild(dataTable('loyalty.rates', [
+        { key: 'kind', label: 'loyalty.kind' },
+        { key: 'rule', label: 'loyalty.rule', fmt: (o) => t('loyalty.rate', { points: fmtNum(o.points), per: fmtNum(o.per) }), raw: (o) => o.points + '/' + o.per },
+      ], Object.entries(doc.rates || {}).map(([kind, v]) => ({ kind, points: v.points, per: v.per })), 'loyalty-rates.csv'));
+      m.appendChild(h('p', {}, t('loyalty.cap', { cap: doc.daily_cap ? fmtNum(doc.daily_cap) : t('unlimited'), zone: doc.timezone || '' })));
+    },
+  });
+
+  // The USSD menus and SMS texts (cfg:{adm}:menus, the format of ussd.menus_file), checked by
+  // the USSD layer's own loader; the gateways swap them in between two screens.
+  VIEWS.menus = (main, arg, view) => docEditor(main, view, {
+    id: 'menus', path: '/api/menus',
+    summary(m, doc) {
+      m.appendChild(h('p', {}, t('menus.langs', { langs: Object.keys(doc.menus || {}).join(', '), def: doc.default_language || '' })));
+    },
+  });
+
   // ------------------------------------------------------------------ reports
+  // The page draws a ReportData, whatever its source:
+  //   {wallets, liability, lifetime, balances[], days: {YYYY-MM-DD: {issued, redeemed, refunded,
+  //    reversed}}, items: {id: {count, points}}, tiers: {name: members}, tier_order [names, lowest
+  //    first], dlq, hl, currency, point_value_micro, complete}
+  // Today's one source walks the wallets (/api/reports/wallets, pilot scale). When the ledger
+  // writes daily aggregates (the ledger issue), a source that reads them returns the same shape
+  // and REPORT_SOURCE names it: drawReports does not change.
+  const REPORT_SOURCES = {
+    async scan(view, onPage) {
+      const acc = { wallets: 0, liability: 0, lifetime: 0, balances: [], days: {}, items: {}, tiers: {}, dlq: 0, hl: 0,
+        currency: '', point_value_micro: 0, complete: false };
+      let cursor = '0';
+      for (let i = 0; i < REPORT_MAX_PAGES; i++) {
+        const r = await api('GET', '/api/reports/wallets?count=' + REPORT_PAGE + '&cursor=' + cursor);
+        if (!live(view)) return null;
+        if (!r.ok) { apiError(r); return null; }
+        const p = r.data;
+        acc.wallets += p.wallets; acc.liability += p.liability; acc.lifetime += p.lifetime;
+        acc.balances.push(...p.balances);
+        acc.dlq = p.dlq_waiting; acc.hl = p.history_len;
+        acc.currency = p.currency || ''; acc.point_value_micro = p.point_value_micro || 0;
+        for (const [d, v] of Object.entries(p.days)) {
+          const a = (acc.days[d] = acc.days[d] || { issued: 0, redeemed: 0, refunded: 0, reversed: 0 });
+          for (const k of Object.keys(a)) a[k] += v[k] || 0;
+        }
+        for (const [id, v] of Object.entries(p.items)) {
+          const a = (acc.items[id] = acc.items[id] || { count: 0, points: 0 });
+          a.count += v.count || 0; a.points += v.points || 0;
+        }
+        for (const [name, n] of Object.entries(p.tiers || {})) acc.tiers[name] = (acc.tiers[name] || 0) + n;
+        acc.tier_order = p.tier_order || [];
+        onPage(acc.wallets);
+        cursor = p.cursor;
+        if (p.done) { acc.complete = true; break; }
+      }
+      return acc;
+    },
+  };
+  const REPORT_SOURCE = 'scan';
+
   VIEWS.reports = async function (main, arg, view) {
     main.appendChild(h('h1', { text: t('reports.title') }));
     main.appendChild(h('p', { class: 'note', text: t('reports.scale') }));
@@ -1111,30 +1283,15 @@
     main.appendChild(progress);
     main.appendChild(out);
     const run = async () => {
-      const acc = { wallets: 0, liability: 0, lifetime: 0, balances: [], days: {}, items: {}, dlq: 0, hl: 0, done: false };
-      let cursor = '0';
-      for (let i = 0; i < REPORT_MAX_PAGES; i++) {
-        const r = await api('GET', '/api/reports/wallets?count=' + REPORT_PAGE + '&cursor=' + cursor);
-        if (!live(view)) return;
-        if (!r.ok) { apiError(r); return; }
-        const p = r.data;
-        acc.wallets += p.wallets; acc.liability += p.liability; acc.lifetime += p.lifetime;
-        acc.balances.push(...p.balances);
-        acc.dlq = p.dlq_waiting; acc.hl = p.history_len;
-        for (const [d, v] of Object.entries(p.days)) {
-          const a = (acc.days[d] = acc.days[d] || { issued: 0, redeemed: 0, refunded: 0, reversed: 0 });
-          for (const k of Object.keys(a)) a[k] += v[k] || 0;
-        }
-        for (const [id, v] of Object.entries(p.items)) {
-          const a = (acc.items[id] = acc.items[id] || { count: 0, points: 0 });
-          a.count += v.count || 0; a.points += v.points || 0;
-        }
-        progress.textContent = t('reports.progress', { n: fmtNum(acc.wallets) });
-        cursor = p.cursor;
-        if (p.done) { acc.done = true; break; }
-      }
-      drawReports(out, acc);
-      progress.textContent = acc.done ? t('reports.complete', { n: fmtNum(acc.wallets) }) : t('reports.partial', { n: fmtNum(acc.wallets) });
+      // item names in the viewer's language come from the catalogue in force
+      const cat = await api('GET', '/api/catalog');
+      if (!live(view)) return;
+      const names = {};
+      for (const it of (cat.ok && cat.data.document && cat.data.document.items) || []) names[it.id] = itemName(it);
+      const acc = await REPORT_SOURCES[REPORT_SOURCE](view, (n) => { progress.textContent = t('reports.progress', { n: fmtNum(n) }); });
+      if (!acc || !live(view)) return;
+      drawReports(out, acc, names);
+      progress.textContent = acc.complete ? t('reports.complete', { n: fmtNum(acc.wallets) }) : t('reports.partial', { n: fmtNum(acc.wallets) });
     };
     await run();
   };
@@ -1147,39 +1304,90 @@
     const top = sorted.slice(0, k).reduce((a, x) => a + x, 0);
     return total > 0 ? top / total : 0;
   }
+  // Points x (millionths of a currency unit per point) as money, exactly: BigInt, then the
+  // decimal string to Intl (which formats a string without going through a binary float).
+  function fmtMoney(points, micro, currency) {
+    const v = BigInt(Math.trunc(points)) * BigInt(micro);
+    const neg = v < 0n;
+    const a = neg ? -v : v;
+    const dec = (neg ? '-' : '') + (a / 1000000n).toString() + '.' + (a % 1000000n).toString().padStart(6, '0');
+    try {
+      return new Intl.NumberFormat(LOCALE[S.lang], { style: 'currency', currency, maximumFractionDigits: 2 }).format(dec);
+    } catch (e) {
+      return dec + ' ' + currency;
+    }
+  }
+  function tierName(name) {
+    if (!name) return t('tier.none');
+    const k = 'tier.' + name;
+    const s = t(k);
+    return s === k ? name : s;
+  }
+  function dayLabel(iso) { // "YYYY-MM-DD" -> "7 Dec" in the viewer's language, the date as written
+    const [y, m, d] = iso.split('-').map(Number);
+    return new Intl.DateTimeFormat(LOCALE[S.lang], { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(Date.UTC(y, m - 1, d)));
+  }
 
-  function drawReports(out, acc) {
+  function drawReports(out, acc, names) {
     out.textContent = '';
-    const card = (k, v, id) => h('li', { class: 'card' }, h('span', { class: 'k', text: t(k) }), h('span', { class: 'v', id, text: v }));
+    dropCharts(false);
+    const card = (k, v, id, extra) => h('li', { class: 'card' }, h('span', { class: 'k', text: t(k) }), h('span', { class: 'v', id, text: v }), extra || null);
+    const money = acc.point_value_micro && acc.currency
+      ? h('span', { class: 'money', id: 'rep-liability-money', text: t('reports.liability.money', { money: fmtMoney(acc.liability, acc.point_value_micro, acc.currency) }) })
+      : h('span', { class: 'money', text: t('reports.liability.nomoney') });
     out.appendChild(h('ul', { class: 'cards' },
       card('reports.wallets', fmtNum(acc.wallets), 'rep-wallets'),
-      card('reports.liability', fmtNum(acc.liability), 'rep-liability'),
+      card('reports.liability', fmtNum(acc.liability), 'rep-liability', money),
       card('reports.top20', fmtPct(topShare(acc.balances)), 'rep-top20'),
       card('reports.dlq', fmtNum(acc.dlq), 'rep-dlq')));
     const days = Object.keys(acc.days).sort().slice(-31);
     const rows = days.map((d) => Object.assign({ day: d }, acc.days[d]));
-    out.appendChild(barChart('reports.perday', days.map((d) => d.slice(5)), [
-      { cls: 'issued', name: t('reports.issued'), values: rows.map((x) => x.issued) },
-      { cls: 'redeemed', name: t('reports.redeemed'), values: rows.map((x) => x.redeemed) },
-    ]));
+    chart(out, {
+      id: 'perday', title: t('reports.perday'), labels: days.map(dayLabel),
+      series: [
+        { name: t('reports.issued'), values: rows.map((x) => x.issued) },
+        { name: t('reports.redeemed'), values: rows.map((x) => x.redeemed) },
+      ],
+      xTitle: t('chart.axis.day'), yTitle: t('chart.axis.points'),
+    });
     out.appendChild(h('p', { class: 'note', text: t('reports.historynote', { n: acc.hl }) }));
     out.appendChild(dataTable('reports.perday.table', [
-      { key: 'day', label: 'col.day' },
+      { key: 'day', label: 'col.day', fmt: (o) => isolate(o.day), raw: (o) => o.day },
       { key: 'issued', label: 'reports.issued', num: true, fmt: (o) => fmtNum(o.issued) },
       { key: 'redeemed', label: 'reports.redeemed', num: true, fmt: (o) => fmtNum(o.redeemed) },
       { key: 'refunded', label: 'reports.refunded', num: true, fmt: (o) => fmtNum(o.refunded) },
       { key: 'reversed', label: 'reports.reversed', num: true, fmt: (o) => fmtNum(o.reversed) },
     ], rows, 'points-per-day.csv'));
-    const items = Object.entries(acc.items).map(([id, v]) => ({ id, count: v.count, points: v.points }))
+    const items = Object.entries(acc.items).map(([id, v]) => ({ id, name: names[id] || id, count: v.count, points: v.points }))
       .sort((a, b) => b.count - a.count).slice(0, 10);
     if (items.length) {
-      out.appendChild(barChart('reports.topitems', items.map((x) => x.id), [{ cls: 'bar', name: t('reports.redemptions'), values: items.map((x) => x.count) }]));
+      chart(out, {
+        id: 'topitems', title: t('reports.topitems'), horizontal: true, labels: items.map((x) => x.name),
+        series: [{ name: t('reports.redemptions'), values: items.map((x) => x.count) }],
+        xTitle: t('chart.axis.item'), yTitle: t('chart.axis.redemptions'),
+      });
     }
     out.appendChild(dataTable('reports.topitems.table', [
-      { key: 'id', label: 'col.item' },
+      { key: 'name', label: 'col.item' },
+      { key: 'id', label: 'col.id' },
       { key: 'count', label: 'reports.redemptions', num: true, fmt: (o) => fmtNum(o.count) },
       { key: 'points', label: 'col.points', num: true, fmt: (o) => fmtNum(o.points) },
     ], items, 'top-items.csv', 'reports.noitems'));
+    // in the table's order, lowest tier first; members without a tier last
+    const rank = (name) => { const i = (acc.tier_order || []).indexOf(name); return i < 0 ? 1e9 : i; };
+    const tiers = Object.entries(acc.tiers).map(([name, n]) => ({ name, label: tierName(name), members: n }))
+      .sort((a, b) => rank(a.name) - rank(b.name));
+    if (tiers.length) {
+      chart(out, {
+        id: 'tiers', title: t('reports.tiers'), short: true, labels: tiers.map((x) => x.label),
+        series: [{ name: t('col.members'), values: tiers.map((x) => x.members) }],
+        xTitle: t('chart.axis.tier'), yTitle: t('chart.axis.members'),
+      });
+    }
+    out.appendChild(dataTable('reports.tiers.table', [
+      { key: 'label', label: 'chart.axis.tier', raw: (o) => o.name },
+      { key: 'members', label: 'col.members', num: true, fmt: (o) => fmtNum(o.members) },
+    ], tiers, 'members-per-tier.csv'));
     out.appendChild(dataTable('reports.summary.table', [
       { key: 'k', label: 'col.measure', fmt: (o) => t(o.k), raw: (o) => o.k },
       { key: 'v', label: 'col.value', num: true },

@@ -172,6 +172,7 @@ int main(int argc, char **argv)
     base = event_base_new();
     struct gw_redis_config rcfg;
     gw_redis_config_defaults(&rcfg);
+    gw_redis_config_env(&rcfg);
     snprintf(rcfg.unix_socket, sizeof(rcfg.unix_socket), "%s", argv[1]);
     rcfg.request_timeout_ms = 5000;
     redis = gw_redis_new(base, &rcfg);

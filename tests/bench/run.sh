@@ -23,7 +23,7 @@ printf '%-22s %-7s %10s %9s %9s %9s\n' "redis persistence" window "events/s" "p5
 
 run_one() { # fsync window
   local fsync=$1 window=$2
-  redis-server "$SRC/deploy/redis.conf" --port 0 --unixsocket "$T/redis.sock" --dir "$T" \
+  redis-server "$SRC/deploy/redis.conf" --aclfile '' --port 0 --unixsocket "$T/redis.sock" --dir "$T" \
     --appendfsync "$fsync" --daemonize no --logfile "$T/redis.log" &
   local rpid=$!; PIDS+=($rpid)
   for _ in $(seq 50); do rcli ping >/dev/null 2>&1 && break; sleep 0.1; done
@@ -62,7 +62,7 @@ echo "$MEMLINE"
 #    subscribers, one hot item (stock 1,000) and ten ordinary items, Redis with AOF everysec;
 #    exact grant counts, attempts/s, p50/p99 of the confirm step, for several requests in flight.
 for inflight in 32 128; do
-  redis-server "$SRC/deploy/redis.conf" --port 0 --unixsocket "$T/redis.sock" --dir "$T" \
+  redis-server "$SRC/deploy/redis.conf" --aclfile '' --port 0 --unixsocket "$T/redis.sock" --dir "$T" \
     --appendfsync everysec --daemonize no --logfile "$T/redis.log" &
   rpid=$!; PIDS+=($rpid)
   for _ in $(seq 50); do rcli ping >/dev/null 2>&1 && break; sleep 0.1; done

@@ -42,7 +42,7 @@ if [ -z "${USSD_RESPONDER:-}" ] &&
   exit 0
 fi
 
-redis-server "$SRC/deploy/redis.conf" --port 0 --unixsocket "$T/redis.sock" --dir "$T" \
+redis-server "$SRC/deploy/redis.conf" --aclfile '' --port 0 --unixsocket "$T/redis.sock" --dir "$T" \
   --daemonize no --logfile "$T/redis.log" &
 PIDS+=($!)
 for _ in $(seq 50); do rcli ping >/dev/null 2>&1 && break; sleep 0.1; done

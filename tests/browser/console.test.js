@@ -12,9 +12,8 @@
  * A page error or a console error (a CSP violation among them) fails the run.
  */
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch, watchedPage } = require('./chromium.js');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 
 const URL = process.env.CONSOLE_URL;
@@ -73,28 +72,8 @@ async function api(page, method, p) {
 
 async function main() {
   fs.mkdirSync(ART, { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'lgw-chromium-'));
-  // A fresh, empty profile per run (playwright's persistent context is how --user-data-dir is
-  // passed); the flags keep Chromium off the network it cannot reach here.
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-GB',
-    acceptDownloads: true,
-  });
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
-  // 4xx answers the test provokes (a wrong password, no calendar yet) are logged by Chromium as
-  // "Failed to load resource": expected. Anything else at error level (a script error, a CSP
-  // violation "Refused to ...") fails the run.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push('console: ' + m.text());
-  });
-  page.setDefaultTimeout(15000);
+  const browser = await launch({ acceptDownloads: true });
+  const { page, errors } = await watchedPage(browser.ctx);
 
   try {
     // ---------------------------------------------------------------- login (marketing)
@@ -113,16 +92,20 @@ async function main() {
     ok(!navPages.includes('subscriber') && navPages.includes('reports'), 'marketing sees no subscriber page', navPages.join(','));
 
     // ---------------------------------------------------------------- gift days: schedule a special day
-    const special = new Date(Date.now() + 3 * 86400 * 1000);
-    const sday = isoDay(special);
+    // The calendar in force (the gateway's file, seeded into the store) is what the page shows.
+    const calNote = await page.textContent('main[data-page="giftdays"] p.note');
+    ok(/1/.test(calNote) && calNote.includes('seed'), 'the page shows the calendar in force: version 1, set by the seed', calNote);
+    ok((await page.$$eval('.special-row input[name="special-name"]', (es) => es.map((e) => e.value))).includes('launch'),
+      "the file's special window is in the form");
+    const sday = process.env.SPECIAL_DAY || isoDay(new Date(Date.now() + 3 * 86400 * 1000));
     await page.click('#add-special');
     const row = page.locator('.special-row').last();
     await row.locator('input[name="special-name"]').fill('web-launch');
     await row.locator('input[name="special-start"]').fill(sday + 'T18:00');
     await row.locator('input[name="special-end"]').fill(sday + 'T21:30');
     await page.click('#save-giftdays');
-    await page.waitForFunction(() => /version 1/.test(document.getElementById('status').textContent));
-    ok(true, 'the calendar with a special day is saved (version 1)');
+    await page.waitForFunction(() => /version 2/.test(document.getElementById('status').textContent));
+    ok(true, 'the calendar with a special day is saved (version 2)');
     await page.waitForSelector('#preview table');
     const preview = await page.textContent('#preview table');
     ok(preview.includes('web-launch') && preview.includes(sday), 'the preview lists the special day among the next 8 openings', preview.slice(0, 300));
@@ -130,6 +113,8 @@ async function main() {
     ok(nrows === 8, 'the preview shows 8 openings', nrows);
     const cal = await api(page, 'GET', '/api/giftdays');
     ok(cal.body.document.special.some((s) => s.name === 'web-launch' && s.start.startsWith(sday + 'T18:00')), 'the special day is in the stored calendar');
+    ok(cal.body.document.special.some((s) => s.name === 'launch') && cal.body.document.timezone === 'Africa/Casablanca',
+      "the first save keeps what was in force (the file's window and zone)", JSON.stringify(cal.body.document).slice(0, 300));
     await shot(page, '02-giftdays');
 
     // ---------------------------------------------------------------- catalogue: add an item
@@ -185,7 +170,7 @@ async function main() {
     await page.waitForSelector('#rep-wallets');
     await page.waitForFunction(() => /Done/.test(document.getElementById('reports-progress').textContent));
     ok(Number((await page.textContent('#rep-wallets')).replace(/\D/g, '')) > 0, 'the reports count the wallets');
-    ok((await page.$$('#reports-body svg.chart')).length >= 1, 'the reports draw the points-per-day chart');
+    ok((await page.$$('#reports-body figure[data-chart="perday"] canvas')).length === 1, 'the reports draw the points-per-day chart');
     await shot(page, '05-reports');
     await page.click('#nav a[data-page="deadletters"]');
     await page.waitForSelector('main[data-page="deadletters"] table tbody tr');
@@ -409,8 +394,7 @@ async function main() {
     try { await shot(page, 'zz-failure'); } catch (e2) { /* the browser may be gone */ }
   }
   ok(errors.length === 0, 'no page error, no console error (CSP included)', errors.join(' | '));
-  await ctx.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await browser.close();
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }

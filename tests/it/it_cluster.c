@@ -330,6 +330,7 @@ static int client_setup(bool cluster_only)
     struct timeval tv = {0, 10000};
     event_add(T.tick, &tv);
     gw_redis_config_defaults(&T.rcfg);
+    gw_redis_config_env(&T.rcfg);
     const char *port = getenv("LGW_REDIS_PORT");
     if (!cluster_only && sock && *sock)
         snprintf(T.rcfg.unix_socket, sizeof(T.rcfg.unix_socket), "%s", sock);

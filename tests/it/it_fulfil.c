@@ -517,12 +517,14 @@ static bool group_idle(void)
     long long pending = -1;
 
     if (!W.check) {
-        W.check = redisConnectUnix(W.redis_sock);
-        if (!W.check || W.check->err) {
-            redisFree(W.check);
-            W.check = NULL;
+        struct gw_redis_config cc;
+        char cerr[256];
+        gw_redis_config_defaults(&cc);
+        gw_redis_config_env(&cc); /* LGW_REDIS_USER / LGW_REDIS_PASSWORD (lib.sh ACL mode) */
+        snprintf(cc.unix_socket, sizeof(cc.unix_socket), "%s", W.redis_sock);
+        W.check = gw_redis_connect_sync(&cc, 2000, cerr, sizeof(cerr));
+        if (!W.check)
             return false;
-        }
     }
     r = redisCommand(W.check, "XINFO STREAM %s", W.stream);
     if (r && r->type == REDIS_REPLY_ARRAY) {
@@ -632,6 +634,7 @@ static int run_worker(int argc, char **argv)
     cat_fulfil_config_defaults(&cfg);
     cat_prov_http_config_defaults(&pcfg);
     gw_redis_config_defaults(&rcfg);
+    gw_redis_config_env(&rcfg);
     cfg.poll_ms = 50;
     W.exit_code = 1;
     optind = 2;

@@ -310,6 +310,7 @@ static int group_setup(void **state)
     struct timeval tv = {0, 10000};
     event_add(T.tick, &tv);
     gw_redis_config_defaults(&T.rcfg);
+    gw_redis_config_env(&T.rcfg);
     if (sock && *sock)
         snprintf(T.rcfg.unix_socket, sizeof(T.rcfg.unix_socket), "%s", sock);
     else if (port && *port)
@@ -754,6 +755,7 @@ static void test_redis__silent_peer__connect_deadline_and_retries(void **state)
     assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &slen), 0);
 
     gw_redis_config_defaults(&cfg);
+    gw_redis_config_env(&cfg);
     cfg.port = ntohs(sa.sin_port);
     cfg.connect_timeout_ms = 100;
     cfg.reconnect_min_ms = 20;

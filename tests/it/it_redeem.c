@@ -421,6 +421,7 @@ static int group_setup(void **state)
     struct timeval tv = {0, 10000};
     event_add(T.tick, &tv);
     gw_redis_config_defaults(&rcfg);
+    gw_redis_config_env(&rcfg);
     if (cluster && *cluster) {
         T.cluster = true;
         const char *p = cluster;

@@ -55,11 +55,35 @@ wait_http() {
 
 # ------------------------------------------------------------------ redis
 REDIS_SOCK="$T/redis.sock"
-rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
+# LGW_IT_ACL=1 (or redis_acl_on before start_redis): Redis runs with deploy/redis-users.acl.in made
+# by deploy/redis-acl.sh (default user off); rcli is the operator, the gateway loyaltygw
+# (write_config), and acl_as USER runs redis-cli as one of the users. Passwords go by files and
+# REDISCLI_AUTH, never on a command line.
+REDIS_ACL=0
+REDIS_PASSDIR="$T/pass"
+redis_acl_on() {
+  REDIS_ACL=1
+  "$LGW_SRC/deploy/redis-acl.sh" "$T/users.acl" "$REDIS_PASSDIR" 2>/dev/null
+}
+acl_as() { # user redis-cli-args...
+  local u=$1; shift
+  REDISCLI_AUTH="$(cat "$REDIS_PASSDIR/redis-$u.pass")" redis-cli --no-auth-warning -s "$REDIS_SOCK" --user "$u" "$@"
+}
+rcli() {
+  if [ "$REDIS_ACL" = 1 ]; then acl_as operator "$@"; else redis-cli -s "$REDIS_SOCK" "$@"; fi
+}
+if [ "${LGW_IT_ACL:-0}" = 1 ]; then # a whole test under the ACL: its C drivers as loyaltygw too
+  redis_acl_on
+  export LGW_REDIS_USER=loyaltygw
+  LGW_REDIS_PASSWORD="$(cat "$REDIS_PASSDIR/redis-loyaltygw.pass")"
+  export LGW_REDIS_PASSWORD
+fi
 
 start_redis() { # [extra redis-server args...]
+  local acl=()
+  [ "$REDIS_ACL" = 1 ] && acl=(--aclfile "$T/users.acl")
   redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --dir "$T" \
-    --save '' --appendonly no --daemonize no --logfile "$T/redis.log" "$@" &
+    --save '' --appendonly no --daemonize no --logfile "$T/redis.log" "${acl[@]+"${acl[@]}"}" "$@" &
   REDIS_PID=$!
   PIDS+=("$REDIS_PID")
   wait_for 10 rcli ping || { echo "redis did not start" >&2; exit 1; }
@@ -173,6 +197,11 @@ write_config() { # port [jq filter applied to the result, e.g. '.ledger.history_
       log: {level: "info"},
       metrics: {stats_file: $stats, interval_s: 1}
     } | '"$extra" >"$T/gw.json"
+  if [ "$REDIS_ACL" = 1 ]; then # the gateway's own least-privilege user
+    jq --arg pf "$REDIS_PASSDIR/redis-loyaltygw.pass" \
+      '.redis += {username: "loyaltygw", password_file: $pf}' \
+      "$T/gw.json" >"$T/gw.json.tmp" && mv "$T/gw.json.tmp" "$T/gw.json"
+  fi
   if [ -n "${CLUSTER_NODES:-}" ]; then # start_redis_cluster ran: the gateway uses the cluster
     jq --argjson cn "$CLUSTER_NODES" '.redis |= (del(.unix_socket) + {cluster_nodes: $cn})' \
       "$T/gw.json" >"$T/gw.json.tmp" && mv "$T/gw.json.tmp" "$T/gw.json"
@@ -213,5 +242,45 @@ stop_gw() {
 }
 gw_stat() { jq -r "$1" "$T/gw-stats.json"; }
 
+# ------------------------------------------------------------------ loyalty-admin and its API
+ADM="$LGW_BIN/admin/loyalty-admin"
+# start_admin_api [loyalty-admin args...]: the staff console's server on a free loopback port,
+# with $T/gw.json; sets URL and ADM_PID once it answers from Redis (a well-formed unknown token
+# gets 401; 503 before Redis is up).
+start_admin_api() {
+  rm -f "$T/adm.port"
+  "$ADM" --config "$T/gw.json" --listen 127.0.0.1:0 --port-file "$T/adm.port" "$@" \
+    >"$T/adm.out" 2>>"$T/adm.log" &
+  ADM_PID=$!
+  PIDS+=("$ADM_PID")
+  wait_for 30 test -s "$T/adm.port" || { echo "loyalty-admin did not start" >&2; exit 1; }
+  URL="http://127.0.0.1:$(cat "$T/adm.port")"
+  wait_for 30 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $(printf 'a%.0s' $(seq 64))' $URL/api/me)\" = 401 ]" ||
+    fail "loyalty-admin does not answer"
+}
+adm_api() { # METHOD PATH TOKEN [BODY]: sets CODE, the body in $T/r.json
+  local args=(-s -o "$T/r.json" -w '%{http_code}' -X "$1")
+  [ -n "$3" ] && args+=(-H "Authorization: Bearer $3")
+  [ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
+  CODE=$(curl "${args[@]}" "$URL$2")
+}
+adm_login() { # user password -> token (fails the test unless 200)
+  adm_api POST /api/login "" "{\"user\":\"$1\",\"password\":\"$2\"}"
+  [ "$CODE" = 200 ] || fail "login $1: $CODE $(cat "$T/r.json")"
+  jq -r .token "$T/r.json"
+}
+
 # ------------------------------------------------------------------ ledger reads
 balance() { rcli hget "lg:{$1}:w" bal; }
+
+# sample_day [jq filter for the config]: the shipped sample day (deploy/sample-day.events, dated
+# yesterday) replayed over SMPP through a gateway on a fresh simulator; Redis stays up, the
+# gateway is stopped again.
+sample_day() {
+  sed "s/DAY/$(date -u -d yesterday +%F)/g" "$LGW_SRC/deploy/sample-day.events" >"$T/day.events"
+  start_sim sim --events "$T/day.events" --window 5 --exit-when-done --timeout-s 60
+  write_config "$SIM_PORT" "${1:-.}"
+  start_gw
+  wait_sim sim 60
+  stop_gw
+}

@@ -10,25 +10,12 @@
 # from here too.
 # Owner: the staff-console engineer.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/browser_helpers.sh"
 ADM="$LGW_BIN/admin/loyalty-admin"
 M=212612345678
 ART="$LGW_BIN/artifacts/console"
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "SKIP: /usr/bin/chromium is not installed (deploy/setup.sh installs Debian's chromium)"
-  exit 0
-fi
-command -v npm >/dev/null || { fail "npm is missing: playwright-core cannot be installed"; finish; }
-
-# playwright-core from the lock file, into the build directory (the source tree stays clean);
-# reinstalled only when the lock file changes.
-DEPS="$LGW_BIN/browser-deps"
-mkdir -p "$DEPS"
-if ! cmp -s "$LGW_SRC/tests/browser/package-lock.json" "$DEPS/package-lock.json" ||
-   [ ! -d "$DEPS/node_modules/playwright-core" ]; then
-  cp "$LGW_SRC/tests/browser/package.json" "$LGW_SRC/tests/browser/package-lock.json" "$DEPS/"
-  (cd "$DEPS" && npm ci --no-audit --no-fund >"$T/npm.log" 2>&1) || { cat "$T/npm.log" >&2; fail "npm ci failed"; finish; }
-fi
+browser_deps
 
 # ------------------------------------------------------------------ data from the real gateway
 DAY=$(date -u -d yesterday +%F)
@@ -45,13 +32,16 @@ assert_eq 18 "$(balance $M)" "the sample day gave $M 18 points"
 # The gateway again, now with the reminder broadcast on (it needs the menu file for the SMS side),
 # bound to a simulator that records every submit_sm; a 2 SMS/s link so the page sees the figures
 # move; a calendar file whose next regular opening is a known instant ("next opening" campaigns).
-# The special day is 60 days from today (UTC), so it is always ahead and within the search horizon.
-LAUNCH_DAY=$(date -u -d '+60 days' +%F)
-cat >"$T/giftdays.json" <<EOF
-{"timezone": "UTC", "weekly": [],
- "special": [{"name": "launch", "start": "${LAUNCH_DAY}T10:00", "end": "${LAUNCH_DAY}T22:00"}]}
-EOF
-NEXT_EPOCH=$(date -u -d "${LAUNCH_DAY}T10:00:00Z" +%s)
+# The file seeds the console's store (issue 12 §1): the page shows it as version 1, and the
+# browser's first save keeps its "launch" window. The browser adds a special day SPECIAL_DAY
+# 18:00 local, which is then the stored calendar's next opening: the one the broadcast resolves
+# (the weekly day is five days ahead, after it).
+SPECIAL_DAY=$(date -d '+3 days' +%F)
+LAUNCH_DAY=$(date -d '+60 days' +%F) # after both, always ahead
+jq -n --arg ld "$LAUNCH_DAY" --arg wd "$(TZ=Africa/Casablanca date -d '+5 days' +%A | tr 'A-Z' 'a-z')" '{timezone: "Africa/Casablanca",
+  weekly: [{day: $wd, start: "00:00", end: "23:59:59"}],
+  special: [{name: "launch", start: ($ld + "T10:00"), end: ($ld + "T22:00")}]}' >"$T/giftdays.json"
+NEXT_EPOCH=$(TZ=Africa/Casablanca date -d "$SPECIAL_DAY 18:00" +%s)
 start_sim bsim --record "$T/bc.rec" --timeout-s 900
 write_config "$SIM_PORT" '.smpp.tps = 2 | .broadcast = {enabled: true, poll_ms: 300, max_in_flight: 2} |
   .ussd = {menus_file: "'"$LGW_SRC"'/deploy/ussd-menus.json"} | .catalog.giftdays_file = "'"$T"'/giftdays.json"'
@@ -89,7 +79,7 @@ done
 assert_eq "${#OPTED[@]}" "$(rcli scard 'bc:{bc}:optin')" "care opted ${#OPTED[@]} subscribers in through the API"
 BC_FR="Journée cadeaux aujourd'hui ! Composez *555*2# pour choisir votre cadeau."
 BC_AR='يوم الهدايا اليوم! اطلب *555*2# لاختيار هديتك.'
-# A local time in the calendar's zone (the console's template calendar: Africa/Casablanca) and
+# A local time in the calendar's zone (the seeded calendar's: Africa/Casablanca) and
 # its instant by the system's tzdata, to check the page's own conversion (Intl) against.
 LATER_DAY=$(date -d '+10 days' +%F)
 LATER_LOCAL="${LATER_DAY}T09:30"
@@ -100,7 +90,7 @@ rm -rf "$ART"
 mkdir -p "$ART"
 set +e
 BC_N=${#OPTED[@]} BC_FR="$BC_FR" BC_AR="$BC_AR" LATER_LOCAL="$LATER_LOCAL" LATER_EPOCH="$LATER_EPOCH" \
-  NEXT_EPOCH="$NEXT_EPOCH" CONSOLE_URL="$URL" ARTIFACTS="$ART" MSISDN="$M" NODE_PATH="$DEPS/node_modules" \
+  NEXT_EPOCH="$NEXT_EPOCH" SPECIAL_DAY="$SPECIAL_DAY" CONSOLE_URL="$URL" ARTIFACTS="$ART" MSISDN="$M" NODE_PATH="$DEPS/node_modules" \
   USERS='{"marketing":["mia","marketing-secret-1"],"care":["carl","care-secret-2222"],"auditor":["ada","auditor-secret-33"]}' \
   timeout 300 node "$LGW_SRC/tests/browser/console.test.js" 2>&1 | tee "$T/browser.log"
 rc=${PIPESTATUS[0]}

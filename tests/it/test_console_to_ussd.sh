@@ -9,7 +9,7 @@
 # calendar document are covered too. Owner: the staff-console engineer.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
-ADM="$LGW_BIN/admin/loyalty-admin"
+source "$(dirname "$0")/admin_helpers.sh"
 DUP="$LGW_BIN/tests/it_ussd_dup"
 TZNAME=Africa/Casablanca
 POLL_MS=300
@@ -46,10 +46,6 @@ K=212612200003 # confirmation screen shown, then the item is stopped
 sub $A 1000; sub $B 5000; sub $K 5000
 start_gw
 
-logged() { grep -c -- "$1" "$T/gw.log" || true; }
-wait_logged() { # pattern count message: waits until the gateway logged pattern count times
-  wait_for 20 sh -c "[ \$(grep -c -- '$1' '$T/gw.log') -ge $2 ]" || fail "$3 (log: '$1')"
-}
 data_screen() { # NAME MSISDN: the Data category screen of a fresh dialogue
   phone "$1" "$2" '*555#\n3\n1'
   screens_json "$1" | jq -r '.[2].text'
@@ -62,29 +58,9 @@ assert_eq $'Data\n1 1 GB data - 500 pts\n2 5 GB data - 2000 pts\n0 Back' "$(data
 assert_eq 0 "$(logged 'catalogue from cfg:{adm}:catalog')" "no document: the file stays"
 
 # ---------------------------------------------------------------- the console
-echo 'marketing-secret-1' | "$ADM" --config "$T/gw.json" --add-user mia --role marketing >/dev/null
-echo 'auditor-secret-33' | "$ADM" --config "$T/gw.json" --add-user ada --role auditor >/dev/null
-rm -f "$T/adm.port"
-"$ADM" --config "$T/gw.json" --listen 127.0.0.1:0 --port-file "$T/adm.port" \
-  >"$T/adm.out" 2>>"$T/adm.log" &
-ADM_PID=$!
-PIDS+=("$ADM_PID")
-wait_for 30 test -s "$T/adm.port" || { echo "loyalty-admin did not start" >&2; exit 1; }
-URL="http://127.0.0.1:$(cat "$T/adm.port")"
-api() { # METHOD PATH TOKEN [BODY]: sets CODE, body in $T/r.json
-  local args=(-s -o "$T/r.json" -w '%{http_code}' -X "$1")
-  [ -n "$3" ] && args+=(-H "Authorization: Bearer $3")
-  [ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
-  CODE=$(curl "${args[@]}" "$URL$2")
-}
-j() { jq -r "$1" "$T/r.json"; }
-login() {
-  api POST /api/login "" "{\"user\":\"$1\",\"password\":\"$2\"}"
-  [ "$CODE" = 200 ] || fail "login $1: $CODE $(cat "$T/r.json")"
-  j .token
-}
-wait_for 30 sh -c "curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' $URL/api/login | grep -q 400" ||
-  fail "loyalty-admin does not answer"
+add_staff mia marketing marketing-secret-1
+add_staff ada auditor auditor-secret-33
+start_admin
 MKT=$(login mia marketing-secret-1)
 AUD=$(login ada auditor-secret-33)
 
@@ -96,9 +72,9 @@ NEW_ITEM='{"id": "DATA_10GB", "category": "data",
   "price": 3000, "tier": "standard", "stock_per_day": 50, "limit_per_day": 1,
   "fulfil": {"type": "provisioning", "kind": "data", "quantity": 10, "unit": "GB"}}'
 DOC=$(jq -c --argjson it "$NEW_ITEM" '.version = "console-1" | .items += [$it]' "$T/catalog.json")
-api PUT /api/catalog "$MKT" "{\"version\":0,\"document\":$DOC}"
-assert_eq "200 1" "$CODE $(j .version)" "PUT /api/catalog: version 1"
-wait_logged 'catalogue from cfg:{adm}:catalog version 1: "console-1", 7 items' 1 \
+api PUT /api/catalog "$MKT" "{\"version\":1,\"document\":$DOC}"
+assert_eq "200 2" "$CODE $(j .version)" "PUT /api/catalog: version 2 (version 1: the file, seeded)"
+wait_logged 'catalogue from cfg:{adm}:catalog version 2: "console-1", 7 items' 1 \
   "the gateway loads the stored catalogue within its poll interval"
 assert_eq $'Data\n1 1 GB data - 500 pts\n2 5 GB data - 2000 pts\n3 10 GB data - 3000 pts\n0 Back' \
   "$(data_screen after $A)" "the handset's catalogue screen lists the new item"
@@ -122,7 +98,7 @@ DUP_PID=$!
 wait_for 20 sh -c "[ \$(grep -c '\"kind\":\"screen\"' '$T/kill.out') -ge 2 ]" || fail "no confirmation screen"
 n_kill=$(logged 'DATA_10GB killed')
 api PATCH /api/catalog/items/DATA_10GB "$MKT" '{"kill":true}'
-assert_eq "200 2 true" "$CODE $(j .version) $(j .kill)" "PATCH kill: 200, catalogue version 2"
+assert_eq "200 3 true" "$CODE $(j .version) $(j .kill)" "PATCH kill: 200, catalogue version 3"
 assert_eq 1 "$(rcli exists 'cat:{DATA_10GB}:k')" "the shared kill switch cat:{DATA_10GB}:k is set"
 case "$(rcli get 'cat:{DATA_10GB}:k')" in mia@*) echo "ok - the key says who stopped it" ;;
   *) fail "kill key value: $(rcli get 'cat:{DATA_10GB}:k')" ;; esac
@@ -151,9 +127,9 @@ assert_eq "catalog.item.patch DATA_10GB true false" \
 note "resume: the key is deleted and the item comes back"
 n_rev=$(logged 'DATA_10GB revived')
 api PATCH /api/catalog/items/DATA_10GB "$MKT" '{"kill":false}'
-assert_eq "200 3 false" "$CODE $(j .version) $(j .kill)" "PATCH kill false: 200, version 3"
+assert_eq "200 4 false" "$CODE $(j .version) $(j .kill)" "PATCH kill false: 200, version 4"
 assert_eq 0 "$(rcli exists 'cat:{DATA_10GB}:k')" "the kill switch is cleared"
-wait_logged 'catalogue from cfg:{adm}:catalog version 3' 1 "version 3 loaded"
+wait_logged 'catalogue from cfg:{adm}:catalog version 4' 1 "version 4 loaded"
 wait_logged 'DATA_10GB revived' $((n_rev + 1)) "the gateway mirrors the resume"
 assert_eq $'Data\n1 1 GB data - 500 pts\n2 5 GB data - 2000 pts\n3 10 GB data - 3000 pts\n0 Back' \
   "$(data_screen resumed $A)" "the resumed item is listed again"
@@ -169,56 +145,56 @@ wait_logged 'DATA_1GB revived' 1 "its removal is mirrored"
 # ---------------------------------------------------------------- 3. bad documents
 note "an invalid catalogue: the API refuses it; written behind its back, the gateway never loads it"
 BAD=$(jq -c '.version = "console-bad" | .items[6].price = 0' <<<"$DOC")
-api PUT /api/catalog "$MKT" "{\"version\":3,\"document\":$BAD}"
+api PUT /api/catalog "$MKT" "{\"version\":4,\"document\":$BAD}"
 assert_eq "422 document.items[6].price" "$CODE $(j .field)" "the API refuses an invalid catalogue (422)"
-assert_eq 3 "$(rcli hget 'cfg:{adm}:catalog' version)" "nothing stored"
-rcli hset 'cfg:{adm}:catalog' doc "$BAD" version 4 >/dev/null
-wait_logged 'catalogue cfg:{adm}:catalog version 4 refused, keeping the current one: items\[6\].price' 1 \
-  "the gateway refuses the invalid version 4 with the library's reason"
-rcli hset 'cfg:{adm}:catalog' doc '{"version": "x", "items": [' version 5 >/dev/null
-wait_logged 'catalogue cfg:{adm}:catalog version 5 refused' 1 "and a document that is not JSON"
-assert_eq 0 "$(logged 'catalogue from cfg:{adm}:catalog version [45]')" "neither is ever loaded"
+assert_eq 4 "$(rcli hget 'cfg:{adm}:catalog' version)" "nothing stored"
+rcli hset 'cfg:{adm}:catalog' doc "$BAD" version 5 >/dev/null
+wait_logged 'catalogue cfg:{adm}:catalog version 5 refused, keeping the current one: items\[6\].price' 1 \
+  "the gateway refuses the invalid version 5 with the library's reason"
+rcli hset 'cfg:{adm}:catalog' doc '{"version": "x", "items": [' version 6 >/dev/null
+wait_logged 'catalogue cfg:{adm}:catalog version 6 refused' 1 "and a document that is not JSON"
+assert_eq 0 "$(logged 'catalogue from cfg:{adm}:catalog version [56]')" "neither is ever loaded"
 sleep 1 # a few more polls: a refused version is neither re-read nor logged again
-assert_eq 1 "$(logged 'version 5 refused')" "a refused version is reported once"
+assert_eq 1 "$(logged 'version 6 refused')" "a refused version is reported once"
 assert_eq $'Data\n1 1 GB data - 500 pts\n2 5 GB data - 2000 pts\n3 10 GB data - 3000 pts\n0 Back' \
   "$(data_screen badkept $A)" "the last good catalogue stays in force"
-# put back a good document through the API (its version counter is 5 now)
+# put back a good document through the API (its version counter is 6 now)
 DOC6=$(jq -c '.version = "console-6"' <<<"$DOC")
-api PUT /api/catalog "$MKT" "{\"version\":5,\"document\":$DOC6}"
-assert_eq "200 6" "$CODE $(j .version)" "a good document after the bad ones"
-wait_logged 'catalogue from cfg:{adm}:catalog version 6: "console-6"' 1 "loaded"
+api PUT /api/catalog "$MKT" "{\"version\":6,\"document\":$DOC6}"
+assert_eq "200 7" "$CODE $(j .version)" "a good document after the bad ones"
+wait_logged 'catalogue from cfg:{adm}:catalog version 7: "console-6"' 1 "loaded"
 
 # ---------------------------------------------------------------- 4. the calendar document
 note "the gift-day calendar document: closed until the day after tomorrow"
 NEXT_DATE=$(TZ=$TZNAME date -d '+2 days' +%Y-%m-%d)
 CLOSED=$(jq -n -c --arg tz "$TZNAME" --arg s "${NEXT_DATE}T10:00" --arg e "${NEXT_DATE}T20:00" \
   '{timezone: $tz, weekly: [], special: [{name: "later", start: $s, end: $e}]}')
-api PUT /api/giftdays "$MKT" "{\"version\":0,\"document\":$CLOSED}"
-assert_eq "200 1" "$CODE $(j .version)" "PUT /api/giftdays"
-wait_logged 'gift-day calendar from cfg:{adm}:giftdays version 1' 1 "the gateway loads the calendar"
+api PUT /api/giftdays "$MKT" "{\"version\":1,\"document\":$CLOSED}"
+assert_eq "200 2" "$CODE $(j .version)" "PUT /api/giftdays"
+wait_logged 'gift-day calendar from cfg:{adm}:giftdays version 2' 1 "the gateway loads the calendar"
 phone closed $A '*555*2*1#'
 case "$(screens_json closed | jq -r '.[0].text')" in
   *"$(date -d "$NEXT_DATE" +%d/%m) 10:00"*) echo "ok - the item screen shows the stored calendar's next opening" ;;
   *) fail "closed item screen: $(screens_json closed | jq -r '.[0].text')" ;;
 esac
-api PUT /api/giftdays "$MKT" "{\"version\":1,\"document\":$(open_calendar | jq -c .)}"
-assert_eq "200 2" "$CODE $(j .version)" "the calendar opened again"
-wait_logged 'gift-day calendar from cfg:{adm}:giftdays version 2' 1 "loaded"
+api PUT /api/giftdays "$MKT" "{\"version\":2,\"document\":$(open_calendar | jq -c .)}"
+assert_eq "200 3" "$CODE $(j .version)" "the calendar opened again"
+wait_logged 'gift-day calendar from cfg:{adm}:giftdays version 3' 1 "loaded"
 
 # ---------------------------------------------------------------- 5. precedence
 note "SIGHUP reloads the files, then the stored documents win again"
-n=$(logged 'catalogue from cfg:{adm}:catalog version 6')
+n=$(logged 'catalogue from cfg:{adm}:catalog version 7')
 kill -HUP "$GW_PID"
 wait_logged 'catalogue and gift days reloaded' 1 "the files are reloaded"
-wait_logged 'catalogue from cfg:{adm}:catalog version 6' $((n + 1)) "the stored catalogue is applied again"
+wait_logged 'catalogue from cfg:{adm}:catalog version 7' $((n + 1)) "the stored catalogue is applied again"
 assert_eq $'Data\n1 1 GB data - 500 pts\n2 5 GB data - 2000 pts\n3 10 GB data - 3000 pts\n0 Back' \
   "$(data_screen hup $A)" "after SIGHUP the menu is the stored document's"
 
 note "a restart starts from the stored documents"
 stop_gw
 start_gw
-wait_logged 'catalogue from cfg:{adm}:catalog version 6' $((n + 2)) "loaded at start-up"
-wait_logged 'gift-day calendar from cfg:{adm}:giftdays version 2' 2 "calendar loaded at start-up"
+wait_logged 'catalogue from cfg:{adm}:catalog version 7' $((n + 2)) "loaded at start-up"
+wait_logged 'gift-day calendar from cfg:{adm}:giftdays version 3' 2 "calendar loaded at start-up"
 assert_eq $'Data\n1 1 GB data - 500 pts\n2 5 GB data - 2000 pts\n3 10 GB data - 3000 pts\n0 Back' \
   "$(data_screen restart $A)" "after a restart the menu is the stored document's"
 
@@ -229,5 +205,5 @@ start_gw
 assert_eq $'Data\n1 1 GB data - 500 pts\n2 5 GB data - 2000 pts\n0 Back' "$(data_screen files $A)" \
   "not following: the Data screen is the file's"
 stop_gw
-kill -TERM "$ADM_PID"; wait "$ADM_PID" || fail "loyalty-admin exit status"
+stop_admin
 finish

@@ -148,6 +148,16 @@ expect_refused 403 null "care may not change the calendar"
 ctl mia giftdays frobnicate
 assert_eq 2 "$RC" "giftdays with an unknown verb: exit 2"
 
+# ------------------------------------------------------------------ marketing: the loyalty table
+note "the loyalty table (issue 12): seeded from the configuration, replaced with put FILE"
+ctl ada loyalty get
+assert_eq "0 1 seed" "$RC $(o .version) $(o .updated_by)" "loyalty get: the configuration's table, version 1"
+ctl mia loyalty put "$LGW_SRC/deploy/loyalty-table.json"
+assert_eq "0 2" "$RC $(o .version)" "loyalty put FILE: version 2"
+jq '.tiers[1].min_points = -1' "$LGW_SRC/deploy/loyalty-table.json" >"$T/bad-table.json"
+ctl mia loyalty put "$T/bad-table.json"
+expect_refused 422 'document.tiers[1].min_points' "a table the gateway's parser refuses"
+
 # ------------------------------------------------------------------ marketing: catalogue, items
 note "catalogue and items"
 cp "$LGW_SRC/deploy/catalog.json" "$T/catalog.json"

@@ -12,12 +12,15 @@ SMSC_PORT=""
 
 # Picks a free loopback port for the simulators of this test.
 pick_port() { # a loopback TCP port nobody listens on (ss from iproute2; no python on CI)
-  local used p
+  local used p lo
   used=" $(ss -Htln 2>/dev/null | awk '{n=split($4,a,":"); printf "%s ", a[n]}') "
+  # Below the kernel's ephemeral range: a port inside it can be taken by the gateway's own
+  # connect() to it while nothing listens yet (a loopback self-connect), and then the
+  # simulator cannot bind it ("Address already in use").
+  lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$lo" -gt 12000 ] 2>/dev/null || lo=32768
   for _ in $(seq 200); do
-    # below the kernel's ephemeral range (32768-60999 on Debian): no outgoing connection and no
-    # port-0 listener of a parallel test can take the port between this check and the bind
-    p=$((20000 + RANDOM % 12000))
+    p=$((10000 + RANDOM % (lo - 10000)))
     case "$used" in *" $p "*) continue ;; esac
     SMSC_PORT=$p
     return 0

@@ -63,6 +63,27 @@ static void test_token__64_hex__and_distinct(void **state)
     assert_false(adm_token_valid(NULL));
 }
 
+/* Redis keeps the SHA-256 of a token, never the token (a leaked dump gives no session). */
+static void test_session_id__sha256_of_token__not_the_token(void **state)
+{
+    char tok[65], id[65], id2[65];
+
+    (void)state;
+    memset(tok, 'a', 64);
+    tok[64] = '\0';
+    assert_int_equal(0, adm_session_id(tok, id, sizeof(id)));
+    /* sha256sum of 64 'a': an independent implementation's answer */
+    assert_string_equal(id, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+    assert_true(adm_token_valid(id)); /* same shape: usable as a path segment */
+    assert_int_equal(0, adm_token_new(tok, sizeof(tok)));
+    assert_int_equal(0, adm_session_id(tok, id2, sizeof(id2)));
+    assert_string_not_equal(id2, tok);
+    assert_string_not_equal(id2, id);
+    assert_int_equal(-EINVAL, adm_session_id("abc", id, sizeof(id)));
+    assert_int_equal(-EINVAL, adm_session_id(NULL, id, sizeof(id)));
+    assert_int_equal(-ENOSPC, adm_session_id(tok, id, 64));
+}
+
 static void test_validators__client_input(void **state)
 {
     (void)state;
@@ -252,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_password__hash_then_verify__matches_only_itself),
         cmocka_unit_test(test_password__weak_or_odd__refused),
         cmocka_unit_test(test_token__64_hex__and_distinct),
+        cmocka_unit_test(test_session_id__sha256_of_token__not_the_token),
         cmocka_unit_test(test_validators__client_input),
         cmocka_unit_test(test_send_time__day_past_month_end__refused),
         cmocka_unit_test(test_history__note_with_bars__kept_whole),

@@ -595,6 +595,123 @@ static void test_config__validate__redis_needs_an_address(void **state)
     assert_int_equal(validate(), 0);
 }
 
+/* The loyalty table alone (the staff console's stored document): the deploy table loads over
+ * the defaults, absent keys keep theirs, and the gateway's checks name the key. */
+static void test_config__loyalty_document__parsed_and_checked(void **state)
+{
+    static char text[64 * 1024];
+    struct gw_loyalty t;
+    FILE *f = fopen(DEPLOY_DIR "/loyalty-table.json", "r");
+    size_t n;
+
+    (void)state;
+    assert_non_null(f);
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_int_equal(gw_config_loyalty_parse("doc", text, n, &cfg, &t, err, sizeof(err)), 0);
+    assert_int_equal(t.n_tiers, 3);
+    assert_string_equal(t.tiers[2].name, "gold");
+    assert_int_equal(t.daily_cap, 500);
+
+    const char *two = "{\"rates\": {\"TOPUP\": {\"points\": 3, \"per\": 10}}}";
+    assert_int_equal(gw_config_loyalty_parse("doc", two, strlen(two), &cfg, &t, err, sizeof(err)),
+                     0);
+    assert_int_equal(t.n_tiers, cfg.loyalty.n_tiers); /* absent: the defaults */
+
+    const char *bad =
+        "{\"tiers\": [{\"name\": \"a\", \"min_points\": 5, \"multiplier_pct\": 100}]}";
+    t.n_tiers = 99;
+    assert_int_equal(gw_config_loyalty_parse("doc", bad, strlen(bad), &cfg, &t, err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "loyalty.tiers[0].min_points"));
+    assert_int_equal(t.n_tiers, 99); /* untouched on error */
+
+    const char *unknown = "{\"ratez\": {}}";
+    assert_int_equal(
+        gw_config_loyalty_parse("doc", unknown, strlen(unknown), &cfg, &t, err, sizeof(err)),
+        -EINVAL);
+    assert_non_null(strstr(err, "ratez"));
+
+    const char *broken = "{\"rates\": ";
+    assert_int_equal(
+        gw_config_loyalty_parse("doc", broken, strlen(broken), &cfg, &t, err, sizeof(err)),
+        -EINVAL);
+    assert_non_null(strstr(err, "doc:1:"));
+}
+
+/* ---------------------------------------------------------------- Redis credentials, Sentinel */
+
+static void test_config__redis_password__from_file_env_never_printed(void **state)
+{
+    char text[512], *out = NULL;
+    size_t size = 0;
+    FILE *f;
+
+    (void)state;
+    unsetenv("LGW_REDIS_PASSWORD");
+    write_file("redis.pass", "s3cret-from-file\nignored second line\n");
+    /* relative to the config file's folder, and the file wins over redis.password whatever the
+     * order of the keys */
+    assert_int_equal(load_text("{\"redis\": {\"password_file\": \"redis.pass\", \"username\": "
+                               "\"loyaltygw\", \"password\": \"in-the-json\"}}"),
+                     0);
+    assert_string_equal(cfg.redis.password, "s3cret-from-file");
+    assert_string_equal(cfg.redis.username, "loyaltygw");
+    assert_int_equal(validate(), 0);
+    f = open_memstream(&out, &size);
+    assert_non_null(f);
+    gw_config_print(&cfg, f);
+    fclose(f);
+    assert_null(strstr(out, "s3cret"));
+    assert_non_null(strstr(out, "\"password\": \"***\""));
+    assert_non_null(strstr(out, "\"password_file\": \"redis.pass\""));
+    free(out);
+
+    /* the environment wins over the file */
+    setenv("LGW_REDIS_PASSWORD", "from-the-env", 1);
+    assert_int_equal(load_text("{\"redis\": {\"password_file\": \"redis.pass\"}}"), 0);
+    assert_string_equal(cfg.redis.password, "from-the-env");
+    unsetenv("LGW_REDIS_PASSWORD");
+
+    snprintf(text, sizeof(text), "{\"redis\": {\"password_file\": \"%s/absent.pass\"}}", tmpdir);
+    assert_load_fails(text, "redis.password_file");
+    write_file("empty.pass", "\n");
+    assert_load_fails("{\"redis\": {\"password_file\": \"empty.pass\"}}",
+                      "redis.password_file: ");
+    /* a message about the file never quotes its content */
+    write_file("long.pass", "x");
+    assert_int_equal(load_text("{\"redis\": {\"password_file\": \"long.pass\"}}"), 0);
+    assert_string_equal(cfg.redis.password, "x");
+}
+
+static void test_config__redis_sentinel__keys_and_validation(void **state)
+{
+    (void)state;
+    unsetenv("LGW_REDIS_PASSWORD");
+    assert_int_equal(load_text("{\"redis\": {\"sentinels\": [\"127.0.0.1:26379\", "
+                               "\"[::1]:26380\"], \"master_name\": \"loyalty\"}}"),
+                     0);
+    assert_int_equal(cfg.redis.n_sentinels, 2);
+    assert_string_equal(cfg.redis.sentinels[1], "[::1]:26380");
+    assert_string_equal(cfg.redis.master_name, "loyalty");
+    assert_int_equal(validate(), 0);
+
+    assert_load_fails("{\"redis\": {\"sentinels\": [\"nowhere\"]}}",
+                      "redis.sentinels[0]: expected \"host:port\"");
+    assert_int_equal(load_text("{\"redis\": {\"sentinels\": [\"127.0.0.1:26379\"]}}"), 0);
+    assert_int_equal(validate(), -EINVAL);
+    assert_non_null(strstr(err, "redis.master_name: required with redis.sentinels"));
+    assert_int_equal(load_text("{\"redis\": {\"sentinels\": [\"127.0.0.1:26379\"], "
+                               "\"master_name\": \"m\", \"cluster_nodes\": [\"127.0.0.1:7000\"]}}"),
+                     0);
+    assert_int_equal(validate(), -EINVAL);
+    assert_non_null(strstr(err, "redis.sentinels: not with redis.cluster_nodes"));
+    assert_int_equal(load_text("{\"redis\": {\"username\": \"loyaltygw\"}}"), 0);
+    assert_int_equal(validate(), -EINVAL);
+    assert_non_null(strstr(err, "redis.username: needs a password"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -629,6 +746,9 @@ int main(void)
         T(test_config__validate__module_default_out_of_bounds),
         T(test_config__validate__earning_beyond_ledger_bound),
         T(test_config__validate__redis_needs_an_address),
+        T(test_config__loyalty_document__parsed_and_checked),
+        T(test_config__redis_password__from_file_env_never_printed),
+        T(test_config__redis_sentinel__keys_and_validation),
 #undef T
     };
 

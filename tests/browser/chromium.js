@@ -1,0 +1,47 @@
+/*
+ * chromium.js - what the console's browser tests share: Debian's /usr/bin/chromium through
+ * playwright-core with a fresh, empty profile (playwright's persistent context is how
+ * --user-data-dir is passed; the flags keep Chromium off the network it cannot reach here), and
+ * a page that records page errors and console errors. Owner: the staff-console engineer.
+ */
+'use strict';
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+// -> {ctx, close()}: close() also removes the profile.
+async function launch(extra) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'lgw-chromium-'));
+  const ctx = await chromium.launchPersistentContext(profile, Object.assign({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+    locale: 'en-GB',
+  }, extra || {}));
+  return {
+    ctx,
+    async close() {
+      await ctx.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+// A new page whose errors land in the returned array. 4xx answers a test provokes are logged by
+// Chromium as "Failed to load resource": expected. Anything else at error level (a script
+// error, a CSP violation "Refused to ...") is an error of the page.
+async function watchedPage(ctx) {
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push('pageerror: ' + e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push('console: ' + m.text());
+  });
+  page.setDefaultTimeout(15000);
+  return { page, errors };
+}
+
+module.exports = { launch, watchedPage };
