@@ -1,7 +1,9 @@
 /*
  * adm_auth.c - staff accounts and sessions: password hashes with crypt(3) yescrypt (libxcrypt's
- * crypt_gensalt_ra + crypt_r), login with a per-IP rate limit, sessions as random tokens kept in
- * Redis with a TTL, logout and "who am I". Owner: the staff-console engineer.
+ * crypt_gensalt_ra + crypt_r), login with a per-IP rate limit and a per-account lock (N failures
+ * of one account in a window lock its logins for a while, audited: login_acct.lua), sessions as
+ * random tokens kept in Redis with a TTL, logout and "who am I". Owner: the staff-console
+ * engineer.
  *
  * Tokens are 32 random bytes (getrandom), given to the client only: Redis keeps their SHA-256
  * (adm:sess:<sid>, admin.h), so a dump of Redis gives no session. The session holds the user name
@@ -95,6 +97,99 @@ bool adm_password_verify(const char *password, const char *hash)
 
 /* ---------------------------------------------------------------- POST /api/login */
 
+static void login_failed_counted(struct adm_req *r, const struct redisReply *reply);
+static void login_acct_cleared(struct adm_req *r, const struct redisReply *reply);
+static void login_user(struct adm_req *r, const struct redisReply *reply);
+
+/* Runs login_acct.lua for r->user (validated: [a-z0-9._-]) with op check|fail|ok. */
+static void acct_script(struct adm_req *r, adm_step step, const char *op)
+{
+    char kn[sizeof(ADM_KEY_ACCT_FAILS) + ADM_USER_MAX],
+        kl[sizeof(ADM_KEY_ACCT_LOCK) + ADM_USER_MAX];
+    char fails[16], window[16], lock[16];
+    const struct adm_config *c = &r->srv->cfg;
+
+    snprintf(kn, sizeof(kn), ADM_KEY_ACCT_FAILS, r->user);
+    snprintf(kl, sizeof(kl), ADM_KEY_ACCT_LOCK, r->user);
+    snprintf(fails, sizeof(fails), "%" PRIu32, c->account_fails);
+    snprintf(window, sizeof(window), "%" PRIu32, c->account_window_s);
+    snprintf(lock, sizeof(lock), "%" PRIu32, c->account_lock_s);
+    const char *argv[] = {kn, kl, op, fails, window, lock};
+    adm_script(r, step, ADM_S_LOGIN_ACCT, 2, 6, argv);
+}
+
+static void account_locked_reply(struct adm_req *r, long long secs)
+{
+    char retry[24];
+
+    snprintf(retry, sizeof(retry), "%lld", secs > 0 ? secs : 1);
+    evhttp_add_header(evhttp_request_get_output_headers(r->http), "Retry-After", retry);
+    r->user[0] = '\0';
+    adm_reply_error(r, 429, NULL,
+                    "too many failed logins for this account; its logins are locked, retry in "
+                    "%s s",
+                    retry);
+}
+
+static void lock_audited(struct adm_req *r, const struct redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_STRING)
+        GW_LOGE(ADM_LOG, "account lock not audited: %.200s", adm_reply_err_text(reply));
+    /* The failure that locked the account is answered like any wrong password. */
+    r->user[0] = '\0';
+    adm_reply_error(r, 401, NULL, "wrong user name or password");
+}
+
+static void login_failed_counted(struct adm_req *r, const struct redisReply *reply)
+{
+    char target[ADM_USER_MAX + 1], after[96];
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_INTEGER ||
+        reply->element[1]->type != REDIS_REPLY_INTEGER) {
+        GW_LOGE(ADM_LOG, "account login count: %.200s", adm_reply_err_text(reply));
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    if (reply->element[0]->integer != 1) {
+        r->user[0] = '\0';
+        adm_reply_error(r, 401, NULL, "wrong user name or password");
+        return;
+    }
+    /* This failure locked the account: a record in the audit trail, by nobody (the caller is
+     * not authenticated), from the caller's address, on the account. */
+    gw_log(GW_LOG_NOTICE, ADM_LOG,
+           "account %s locked for %" PRIu32 " s after %lld failed logins "
+           "(last from %s)",
+           r->user, r->srv->cfg.account_lock_s, reply->element[1]->integer, r->ip);
+    snprintf(target, sizeof(target), "%s", r->user);
+    snprintf(after, sizeof(after), "{\"locked_s\":%" PRIu32 ",\"failures\":%lld}",
+             r->srv->cfg.account_lock_s, reply->element[1]->integer);
+    r->user[0] = '\0';
+    adm_audit_append(r, lock_audited, "account.locked", target, "{}", after, NULL);
+}
+
+static void login_acct_checked(struct adm_req *r, const struct redisReply *reply)
+{
+    char key[sizeof(ADM_KEY_USER) + ADM_USER_MAX];
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 ||
+        reply->element[0]->type != REDIS_REPLY_INTEGER) {
+        GW_LOGE(ADM_LOG, "account login lock: %.200s", adm_reply_err_text(reply));
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    if (reply->element[0]->integer > 0) {
+        /* No password is checked while locked: guessing goes nowhere, and costs no yescrypt. */
+        gw_log(GW_LOG_NOTICE, ADM_LOG, "login for locked account %s from %s", r->user, r->ip);
+        account_locked_reply(r, reply->element[0]->integer);
+        return;
+    }
+    snprintf(key, sizeof(key), ADM_KEY_USER "%s", r->user);
+    const char *argv[] = {"HGETALL", key};
+    adm_redis(r, login_user, 2, argv);
+}
+
 static void login_user(struct adm_req *r, const struct redisReply *reply)
 {
     const char *hash = NULL, *role = NULL;
@@ -122,8 +217,7 @@ static void login_user(struct adm_req *r, const struct redisReply *reply)
               adm_role_parse(role);
     if (!ok) {
         gw_log(GW_LOG_NOTICE, ADM_LOG, "login refused for %s from %s", r->user, r->ip);
-        r->user[0] = '\0';
-        adm_reply_error(r, 401, NULL, "wrong user name or password");
+        acct_script(r, login_failed_counted, "fail");
         return;
     }
     if (disabled) {
@@ -134,6 +228,18 @@ static void login_user(struct adm_req *r, const struct redisReply *reply)
         return;
     }
     r->role = adm_role_parse(role);
+    r->n1 = gen < 0 ? 0 : gen; /* the account's session generation, for the session */
+    acct_script(r, login_acct_cleared, "ok");
+}
+
+/* A good password clears the account's failure count, then the session is stored. */
+static void login_acct_cleared(struct adm_req *r, const struct redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        GW_LOGE(ADM_LOG, "account login count: %.200s", adm_reply_err_text(reply));
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
     if (adm_token_new(r->token, sizeof(r->token)) < 0) {
         adm_reply_error(r, 503, NULL, "no randomness for a token");
         return;
@@ -142,13 +248,11 @@ static void login_user(struct adm_req *r, const struct redisReply *reply)
         adm_reply_error(r, 500, NULL, "internal error");
         return;
     }
-    adm_session_store(r, gen < 0 ? 0 : gen);
+    adm_session_store(r, r->n1);
 }
 
 static void login_rate(struct adm_req *r, const struct redisReply *reply)
 {
-    char key[sizeof(ADM_KEY_USER) + ADM_USER_MAX];
-
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
         reply->element[0]->type != REDIS_REPLY_INTEGER) {
         GW_LOGE(ADM_LOG, "login rate limit: %.200s", adm_reply_err_text(reply));
@@ -166,9 +270,7 @@ static void login_rate(struct adm_req *r, const struct redisReply *reply)
         adm_reply_error(r, 429, NULL, "too many login attempts; retry in %s s", retry);
         return;
     }
-    snprintf(key, sizeof(key), ADM_KEY_USER "%s", r->user);
-    const char *argv[] = {"HGETALL", key};
-    adm_redis(r, login_user, 2, argv);
+    acct_script(r, login_acct_checked, "check");
 }
 
 void adm_h_login(struct adm_req *r)

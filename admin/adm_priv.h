@@ -17,6 +17,8 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <sys/queue.h>
+#include <sys/types.h>
 
 #include "admin.h"
 
@@ -32,12 +34,22 @@ struct crypt_data;
 #define ADM_KEY_SESS "adm:sess:" /* + session id, the SHA-256 of the token (never the token) */
 #define ADM_KEY_USESS "adm:usess:" /* + user: that user's sessions (listing, revoking) */
 #define ADM_KEY_RATE "adm:rl:login:"
+/* Per-account login limit (login_acct.lua): one hash tag per account so that the failure count
+ * and the lock are in one slot. */
+#define ADM_KEY_ACCT_FAILS "adm:rl:acct:{%s}:n"
+#define ADM_KEY_ACCT_LOCK "adm:rl:acct:{%s}:lock"
 #define ADM_KEY_GIFTDAYS "cfg:{adm}:giftdays"
 #define ADM_KEY_CATALOG "cfg:{adm}:catalog"
 #define ADM_KEY_LOYALTY "cfg:{adm}:loyalty"
 #define ADM_KEY_MENUS "cfg:{adm}:menus"
 #define ADM_KEY_SEEN "cfg:{adm}:seen" /* the versions each running gateway uses (wire_cfgdocs) */
-#define ADM_DLQ_KEY "lg:dlq"
+/* The gateways' two dead-letter streams (gw_ledger.c), each capped on its own so that a flood of
+ * refused PDUs never trims a refused event out: the console reads and merges both. */
+#define ADM_DLQ_KEY_EVENT "lg:dlq:event"
+#define ADM_DLQ_KEY_PDU "lg:dlq:pdu"
+/* The roles that may see subscriber identity (README "Staff console": not marketing). Everything
+ * else that shows a phone number shows it masked (adm_mask_numbers). */
+#define ADM_ROLES_SUBSCRIBER_DATA (ADM_ROLE_CARE | ADM_ROLE_AUDITOR)
 
 enum adm_script {
     ADM_S_ADJUST = 0,
@@ -46,6 +58,7 @@ enum adm_script {
     ADM_S_LOGIN_RL,
     ADM_S_BOARD_ITEM,
     ADM_S_STOCK_MOVE,
+    ADM_S_LOGIN_ACCT,
     ADM_S__COUNT
 };
 
@@ -60,6 +73,11 @@ struct adm_server {
     uint16_t port;
     int script[ADM_S__COUNT];
     unsigned in_flight;
+    unsigned conns;           /* open client connections (struct adm_conn), at most cfg.max_conns */
+    uint64_t conns_refused;   /* connections answered 503 over the cap */
+    uint64_t conns_timed_out; /* connections closed for not sending a whole request in time */
+    uint64_t preauth_refused; /* requests without a token refused for their body size (413) */
+    TAILQ_HEAD(, adm_conn) conn_list;
     struct crypt_data *crypt; /* crypt_r's scratch (32 KiB): one, the loop is single-threaded */
     char dummy_hash[128];     /* verified against for unknown users: same cost, no user probing */
     int static_fd;            /* the web console's directory (cfg.static_dir), or -1 */
@@ -83,8 +101,27 @@ struct adm_route {
     const char *what; /* audit name of the change, NULL for reads */
 };
 
+/* One client connection (adm_server.c), seen at accept through evhttp's bevcb. libevent 2.1 has
+ * no hook for the end of a server connection, so it is known by its socket: fd plus the socket's
+ * inode (a reused descriptor has another inode). A struct whose socket is gone is reaped at the
+ * next count or at its deadline. */
+struct adm_conn {
+    struct adm_server *srv;
+    struct bufferevent *bev; /* evhttp's (valid until evhttp frees it: only used at accept) */
+    evutil_socket_t fd;      /* -1 until attached */
+    ino_t ino;
+    struct event *deadline;          /* the next whole request must have arrived by then */
+    struct adm_req *req;             /* the request being answered (evhttp reads one at a time) */
+    bool over_cap;                   /* accepted beyond cfg.max_conns: answered 503 and closed */
+    bool closing;                    /* refused by the pre-auth guard: answered 413, shut down */
+    struct evbuffer_cb_entry *in_cb; /* the guard's watch on the input (NULL once removed) */
+    struct adm_preauth pa;           /* the guard's state (admin.h) */
+    TAILQ_ENTRY(adm_conn) link;
+};
+
 struct adm_req {
     struct adm_server *srv;
+    struct adm_conn *conn; /* NULL once the connection is gone */
     struct evhttp_request *http;
     const struct adm_route *route;
     char arg[80];           /* the path's '*' segment: an MSISDN, an item id, a session id */
@@ -225,6 +262,6 @@ void adm_static_serve(struct adm_server *s, struct evhttp_request *req, const ch
 
 /* Embedded Lua (the scripts in admin/lua, built by lgw_embed_text). */
 extern const char adm_lua_adjust[], adm_lua_block[], adm_lua_cfg_put[], adm_lua_login_rl[],
-    adm_lua_board_item[], adm_lua_stock_move[];
+    adm_lua_board_item[], adm_lua_stock_move[], adm_lua_login_acct[];
 
 #endif

@@ -9,7 +9,8 @@
  * (numbers only, no MSISDN: marketing may read reports, not subscribers), points issued / redeemed
  * / refunded per local day and redemptions per item from the history lines (the rule behind each
  * credit, gw_ledger.h), members per tier (the wallet's tier, one of the loyalty table's names, else
- * ""), the dead letters waiting (XLEN lg:dlq), and for the liability in money the currency
+ * ""), the dead letters waiting (XLEN of
+ * lg:dlq:event plus lg:dlq:pdu), and for the liability in money the currency
  * (events.currency) and what a point is worth (--point-value, millionths). The console fetches
  * pages until the cursor is "0" and merges them; it computes the top-20% share from the balances.
  *
@@ -199,11 +200,22 @@ static void rep_scan(struct adm_req *r)
     adm_redis(r, rep_scanned, 6, argv);
 }
 
+static void rep_dlq_pdu(struct adm_req *r, const struct redisReply *reply)
+{
+    json_int_t n = json_integer_value(json_object_get(r->j1, "dlq_waiting"));
+
+    n += reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
+    json_object_set_new(r->j1, "dlq_waiting", json_integer(n));
+    rep_scan(r);
+}
+
+/* Dead letters waiting = both streams (events the ledger refused, PDUs the link refused). */
 static void rep_dlq(struct adm_req *r, const struct redisReply *reply)
 {
     json_object_set_new(r->j1, "dlq_waiting",
                         json_integer(reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0));
-    rep_scan(r);
+    const char *argv[] = {"XLEN", ADM_DLQ_KEY_PDU};
+    adm_redis(r, rep_dlq_pdu, 2, argv);
 }
 
 /* members per tier count the tiers of the table in force (the stored one) */
@@ -214,7 +226,7 @@ static void rep_tiers(struct adm_req *r, const struct redisReply *reply)
     for (unsigned i = 0; i < r->srv->cfg.n_tiers; i++)
         json_array_append_new(order, json_string(r->srv->cfg.tiers[i]));
     json_object_set_new(r->j1, "tier_order", order);
-    const char *argv[] = {"XLEN", ADM_DLQ_KEY};
+    const char *argv[] = {"XLEN", ADM_DLQ_KEY_EVENT};
     adm_redis(r, rep_dlq, 2, argv);
 }
 

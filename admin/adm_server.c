@@ -15,6 +15,7 @@
 #include <crypt.h>
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <hiredis/hiredis.h>
@@ -25,6 +26,7 @@
 #include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "adm_priv.h"
@@ -32,12 +34,15 @@
 #include "gw_redis.h"
 
 extern const size_t adm_lua_adjust_len, adm_lua_block_len, adm_lua_cfg_put_len,
-    adm_lua_login_rl_len, adm_lua_board_item_len, adm_lua_stock_move_len;
+    adm_lua_login_rl_len, adm_lua_board_item_len, adm_lua_stock_move_len,
+    adm_lua_login_acct_len;
 
-/* Bodies larger than this are cut by libevent itself (its own 413 page) before they are buffered;
- * between cfg.max_body and this, the server answers a JSON 413. */
-#define ADM_HARD_BODY_FACTOR 4
-#define ADM_HARD_BODY_MIN (1024 * 1024)
+/* Bodies larger than this are refused by libevent itself (its own 413, from the Content-Length,
+ * before a byte of the body is buffered; a chunked body is cut there); between cfg.max_body and
+ * this, the server answers a JSON 413. What one connection can make the process hold is bounded
+ * by it (measured: tests/bench/console_flood.sh), and the connections by cfg.max_conns. */
+#define ADM_HARD_BODY_FACTOR 2
+#define ADM_MAX_HEADERS (16 * 1024)
 
 /* Routes: public (roles 0) only for login. Reads are open to every role except subscriber data
  * (care and auditors: privacy) and the audit trail (auditors: separation of duties). */
@@ -56,7 +61,7 @@ static const struct adm_route routes[] = {
      "sessions.revoke"},
     {EVHTTP_REQ_POST, "/api/sessions/*/revoke", ADM_ROLE_ADMIN, adm_h_session_revoke,
      "session.revoke"},
-    {EVHTTP_REQ_GET, "/api/subscribers/*", ADM_ROLE_CARE | ADM_ROLE_AUDITOR, adm_h_sub_get, NULL},
+    {EVHTTP_REQ_GET, "/api/subscribers/*", ADM_ROLES_SUBSCRIBER_DATA, adm_h_sub_get, NULL},
     {EVHTTP_REQ_POST, "/api/subscribers/*/adjust", ADM_ROLE_CARE, adm_h_sub_adjust,
      "subscriber.adjust"},
     {EVHTTP_REQ_POST, "/api/subscribers/*/block", ADM_ROLE_CARE, adm_h_sub_block,
@@ -102,7 +107,13 @@ void adm_config_defaults(struct adm_config *cfg)
     cfg->listen_port = 8081;
     cfg->session_ttl_s = 3600;
     cfg->login_per_min = 10;
+    cfg->account_fails = 5;
+    cfg->account_window_s = 900;
+    cfg->account_lock_s = 900;
     cfg->max_body = 64 * 1024;
+    cfg->preauth_body = 4096;
+    cfg->max_conns = 64;
+    cfg->request_timeout_s = 10;
     cfg->history_len = 50;
     cfg->ref_retention_days = 31;
     cfg->page_max = 500;
@@ -193,10 +204,17 @@ static void add_security_headers(struct evkeyvalq *h)
     evhttp_add_header(h, "Cache-Control", "no-store");
 }
 
+static void conn_arm(struct adm_conn *c);
+
 static void req_free(struct adm_req *r)
 {
     if (!r)
         return;
+    if (r->conn) {
+        /* Answered: the clock for the connection's next request starts now. */
+        r->conn->req = NULL;
+        conn_arm(r->conn);
+    }
     evhttp_clear_headers(&r->query);
     json_decref(r->body);
     json_decref(r->j1);
@@ -687,6 +705,218 @@ static void authenticate(struct adm_req *r)
     adm_redis(r, step_session, 2, argv);
 }
 
+/* ---------------------------------------------------------------- connections */
+
+static const char over_cap_reply[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+    "Retry-After: 1\r\nConnection: close\r\nCache-Control: no-store\r\nContent-Length: 45\r\n\r\n"
+    "{\"error\":\"too many connections; retry soon\"}\n";
+static const char timeout_reply[] =
+    "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\n"
+    "Connection: close\r\nCache-Control: no-store\r\nContent-Length: 47\r\n\r\n"
+    "{\"error\":\"the request did not arrive in time\"}\n";
+
+static bool conn_alive(const struct adm_conn *c)
+{
+    struct stat st;
+
+    return c->fd >= 0 && fstat(c->fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == c->ino;
+}
+
+/* bev_alive: evhttp still holds the connection's bufferevent (so its input still calls the
+ * guard, which must stop now); false once evhttp has freed it, with its buffers. */
+static void conn_free(struct adm_conn *c, bool bev_alive)
+{
+    if (bev_alive && c->in_cb)
+        evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->in_cb);
+    if (c->req)
+        c->req->conn = NULL;
+    TAILQ_REMOVE(&c->srv->conn_list, c, link);
+    c->srv->conns--;
+    event_free(c->deadline);
+    free(c);
+}
+
+/* Counts the connections still open, forgetting those evhttp has closed since. */
+static unsigned conns_reap(struct adm_server *s)
+{
+    struct adm_conn *c, *next;
+
+    for (c = TAILQ_FIRST(&s->conn_list); c; c = next) {
+        next = TAILQ_NEXT(c, link);
+        if (c->fd >= 0 && !conn_alive(c))
+            conn_free(c, false);
+    }
+    return s->conns;
+}
+
+/* Ends a connection evhttp owns without touching evhttp: a short answer straight on the socket
+ * (best effort, never blocks), then shutdown(2). evhttp sees the end of the stream at its next
+ * read and frees the connection itself. */
+static void conn_close(struct adm_conn *c, const char *reply, size_t len)
+{
+    (void)!send(c->fd, reply, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    shutdown(c->fd, SHUT_RDWR);
+}
+
+static void on_conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct adm_conn *c = arg;
+    struct stat st;
+
+    (void)fd;
+    (void)what;
+    if (c->fd < 0) {
+        /* First run, just after accept: evhttp has attached the socket by now. */
+        c->fd = bufferevent_getfd(c->bev);
+        if (c->fd < 0) {
+            /* evhttp could not set the connection up (out of memory): no byte will come */
+            conn_free(c, false);
+            return;
+        }
+        if (fstat(c->fd, &st) < 0) {
+            conn_free(c, true);
+            return;
+        }
+        c->ino = st.st_ino;
+        if (c->over_cap) {
+            /* Over the cap: 503 before evhttp has buffered anything of it. */
+            c->srv->conns_refused++;
+            gw_log(GW_LOG_NOTICE, ADM_LOG, "connection refused: %u open (--max-conns)",
+                   c->srv->cfg.max_conns);
+            conn_close(c, over_cap_reply, sizeof(over_cap_reply) - 1);
+            conn_free(c, true);
+            return;
+        }
+        conn_arm(c);
+        return;
+    }
+    if (!conn_alive(c)) {
+        conn_free(c, false);
+        return;
+    }
+    if (c->closing) {
+        conn_arm(c); /* refused by the guard: forgotten once evhttp has closed it */
+        return;
+    }
+    if (c->req)
+        return; /* waiting for our own answer (Redis): not the client's delay */
+    c->srv->conns_timed_out++;
+    gw_log(GW_LOG_NOTICE, ADM_LOG, "connection closed: no whole request within %" PRIu32 " s",
+           c->srv->cfg.request_timeout_s);
+    conn_close(c, timeout_reply, sizeof(timeout_reply) - 1);
+    conn_free(c, true);
+}
+
+static void conn_arm(struct adm_conn *c)
+{
+    struct timeval tv = {(time_t)c->srv->cfg.request_timeout_s, 0};
+
+    event_add(c->deadline, &tv);
+}
+
+/* The pre-auth guard on the connection's input (adm_preauth_feed): runs as bytes arrive, before
+ * evhttp's read callback parses them, so a request without a token that announces a body over
+ * cfg.preauth_body is answered 413 and closed before any of its body is buffered. */
+static void conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct adm_conn *c = arg;
+    struct evbuffer_ptr pos;
+    size_t total = evbuffer_get_length(buf), left;
+    char chunk[4096];
+    int rc = 0;
+
+    if (info->n_added == 0 || c->closing || info->n_added > total)
+        return;
+    left = info->n_added;
+    if (evbuffer_ptr_set(buf, &pos, total - left, EVBUFFER_PTR_SET) < 0)
+        return;
+    while (left > 0 && rc == 0) {
+        ev_ssize_t n =
+            evbuffer_copyout_from(buf, &pos, chunk, left < sizeof(chunk) ? left : sizeof(chunk));
+        if (n <= 0)
+            break;
+        rc = adm_preauth_feed(&c->pa, chunk, (size_t)n, c->srv->cfg.preauth_body);
+        left -= (size_t)n;
+        evbuffer_ptr_set(buf, &pos, (size_t)n, EVBUFFER_PTR_ADD);
+    }
+    if (rc == 0)
+        return;
+    char reply[512], body[160];
+    int blen = snprintf(body, sizeof(body),
+                        "{\"error\":\"a request without a session may carry at most %" PRIu32
+                        " bytes of body\",\"field\":\"body\"}\n",
+                        c->srv->cfg.preauth_body);
+    int rlen = snprintf(reply, sizeof(reply),
+                        "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json; "
+                        "charset=utf-8\r\nConnection: close\r\nCache-Control: no-store\r\n"
+                        "Content-Length: %d\r\n\r\n%s",
+                        blen, body);
+    c->srv->preauth_refused++;
+    gw_log(GW_LOG_NOTICE, ADM_LOG, "request without a session refused: body over %" PRIu32 " bytes",
+           c->srv->cfg.preauth_body);
+    c->closing = true;
+    evbuffer_remove_cb_entry(buf, c->in_cb); /* safe inside its own run: libevent kept the next */
+    c->in_cb = NULL;
+    evbuffer_drain(buf, total); /* evhttp never sees this request */
+    if (c->fd < 0)
+        c->fd = bufferevent_getfd(c->bev);
+    if (c->fd >= 0 && rlen > 0 && (size_t)rlen < sizeof(reply))
+        conn_close(c, reply, (size_t)rlen);
+}
+
+/* evhttp's bevcb: called once per accepted connection, before its socket is attached and before
+ * a byte is read. The bufferevent is an ordinary socket one; the connection is counted and looked
+ * at again once the socket is attached (the deadline event, made active now, runs in this same
+ * turn of the loop, before any read). NULL (out of memory) lets evhttp make its own. */
+static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
+{
+    struct adm_server *s = arg;
+    struct adm_conn *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    c->srv = s;
+    c->fd = -1;
+    c->deadline = evtimer_new(base, on_conn_deadline, c);
+    c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->deadline || !c->bev) {
+        if (c->bev)
+            bufferevent_free(c->bev);
+        if (c->deadline)
+            event_free(c->deadline);
+        free(c);
+        return NULL;
+    }
+    c->in_cb = evbuffer_add_cb(bufferevent_get_input(c->bev), conn_input_cb, c);
+    if (!c->in_cb) {
+        bufferevent_free(c->bev);
+        event_free(c->deadline);
+        free(c);
+        return NULL;
+    }
+    c->over_cap = conns_reap(s) >= s->cfg.max_conns;
+    TAILQ_INSERT_TAIL(&s->conn_list, c, link);
+    s->conns++;
+    event_active(c->deadline, EV_TIMEOUT, 0);
+    return c->bev;
+}
+
+static struct adm_conn *conn_of(struct adm_server *s, struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    struct adm_conn *c;
+
+    TAILQ_FOREACH(c, &s->conn_list, link)
+    {
+        if (c->fd == fd && fd >= 0 && conn_alive(c))
+            return c;
+    }
+    return NULL;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct adm_server *s = arg;
@@ -700,6 +930,9 @@ static void on_request(struct evhttp_request *req, void *arg)
 
     /* The console's pages, scripts and dictionaries: no session, no Redis (adm_static.c). */
     if (!adm_obs_path(path) && adm_static_wants(s, method, path)) {
+        struct adm_conn *c = conn_of(s, req);
+        if (c)
+            conn_arm(c); /* answered at once: the next request's clock starts */
         adm_static_serve(s, req, path);
         return;
     }
@@ -712,6 +945,11 @@ static void on_request(struct evhttp_request *req, void *arg)
     r->http = req;
     TAILQ_INIT(&r->query);
     s->in_flight++;
+    r->conn = conn_of(s, req);
+    if (r->conn) {
+        r->conn->req = r;
+        event_del(r->conn->deadline); /* the request is whole: our turn now */
+    }
     evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer, &peer_port);
     snprintf(r->ip, sizeof(r->ip), "%s", peer ? peer : "?");
 
@@ -749,6 +987,7 @@ struct adm_server *adm_server_new(struct event_base *base, struct gw_redis *redi
         [ADM_S_LOGIN_RL] = {adm_lua_login_rl, &adm_lua_login_rl_len},
         [ADM_S_BOARD_ITEM] = {adm_lua_board_item, &adm_lua_board_item_len},
         [ADM_S_STOCK_MOVE] = {adm_lua_stock_move, &adm_lua_stock_move_len},
+        [ADM_S_LOGIN_ACCT] = {adm_lua_login_acct, &adm_lua_login_acct_len},
     };
     char dummy_pw[2 * ADM_TOKEN_BYTES + 1];
 
@@ -760,6 +999,7 @@ struct adm_server *adm_server_new(struct event_base *base, struct gw_redis *redi
     s->redis = redis;
     s->cfg = *cfg;
     s->static_fd = -1;
+    TAILQ_INIT(&s->conn_list);
     if (cfg->static_dir[0] && adm_static_open_dir(s, cfg->static_dir) < 0) {
         snprintf(err, errlen, "--static %s: %s", cfg->static_dir, strerror(errno));
         goto fail;
@@ -784,12 +1024,12 @@ struct adm_server *adm_server_new(struct event_base *base, struct gw_redis *redi
     s->http = evhttp_new(base);
     if (!s->http)
         goto fail;
-    {
-        ev_ssize_t hard = (ev_ssize_t)cfg->max_body * ADM_HARD_BODY_FACTOR;
-        evhttp_set_max_body_size(s->http, hard < ADM_HARD_BODY_MIN ? ADM_HARD_BODY_MIN : hard);
-    }
-    evhttp_set_max_headers_size(s->http, 16 * 1024);
-    evhttp_set_timeout(s->http, 30); /* a client that stalls mid-request is dropped */
+    evhttp_set_max_body_size(s->http, (ev_ssize_t)cfg->max_body * ADM_HARD_BODY_FACTOR);
+    evhttp_set_max_headers_size(s->http, ADM_MAX_HEADERS);
+    /* Idle reads or writes longer than this drop the connection; a client that trickles a byte
+     * at a time is cut by the connection's own deadline (request_timeout_s, on_conn_deadline). */
+    evhttp_set_timeout(s->http, 30);
+    evhttp_set_bevcb(s->http, on_new_conn, s);
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                             EVHTTP_REQ_OPTIONS);
@@ -847,6 +1087,8 @@ void adm_server_free(struct adm_server *s)
         return;
     if (s->http)
         evhttp_free(s->http);
+    while (!TAILQ_EMPTY(&s->conn_list))
+        conn_free(TAILQ_FIRST(&s->conn_list), false); /* evhttp_free freed their bufferevents */
     if (s->static_fd >= 0)
         close(s->static_fd);
     adm_seed_free(s);

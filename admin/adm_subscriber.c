@@ -460,14 +460,27 @@ static void block_done(struct adm_req *r, const struct redisReply *reply)
     char masked[GW_MASK_LEN];
     gw_log(GW_LOG_NOTICE, ADM_LOG, "%s %s by %s", after ? "block" : "unblock",
            gw_mask_msisdn(r->arg, masked), r->user);
-    char b[32], a[320];
+    /* Both records are built by jansson and passed whole: a reason of REASON_MAX bytes of
+     * quotes (each escaped to two) or of Arabic text must reach the audit record intact, never be
+     * cut in a fixed buffer into invalid JSON. */
     json_t *ja = json_pack("{s:b, s:s}", "blocked", after == 1, "reason", reason ? reason : "");
-    char *sa = json_dumps(ja, JSON_COMPACT);
+    json_t *jb = json_pack("{s:b}", "blocked", before == 1);
+    char *sa = ja ? json_dumps(ja, JSON_COMPACT) : NULL;
+    char *sb = jb ? json_dumps(jb, JSON_COMPACT) : NULL;
     json_decref(ja);
-    snprintf(b, sizeof(b), "{\"blocked\":%s}", before ? "true" : "false");
-    snprintf(a, sizeof(a), "%s", sa ? sa : "{}");
+    json_decref(jb);
+    if (!sa || !sb) {
+        free(sa);
+        free(sb);
+        json_decref(r->j1);
+        r->j1 = NULL;
+        adm_reply_error(r, 500, NULL, "out of memory: the change is made but not audited");
+        return;
+    }
+    /* adm_audit_append formats the command at once: the texts may go right after (r may not). */
+    adm_audit_append(r, block_audited, r->route->what, r->arg, sb, sa, NULL);
     free(sa);
-    adm_audit_append(r, block_audited, r->route->what, r->arg, b, a, NULL);
+    free(sb);
 }
 
 static void block_set(struct adm_req *r, bool block)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -182,6 +183,176 @@ int adm_csv_text(struct evbuffer *buf, const char *text)
 int adm_csv_int(struct evbuffer *buf, int64_t v)
 {
     return evbuffer_add_printf(buf, "%" PRId64, v) < 0 ? -ENOMEM : 0;
+}
+
+/* A run is digits joined by nothing or by "\x00" (the escaped high byte of a UCS-2 digit, as
+ * gw_escape writes a dead letter's raw bytes): returns the length of that escape at s, or 0. */
+static size_t nul_escape_len(const char *s)
+{
+    return strncmp(s, "\\x00", 4) == 0 ? 4 : 0;
+}
+
+size_t adm_mask_numbers(char *s)
+{
+    size_t masked = 0, i = 0;
+
+    if (!s)
+        return 0;
+    while (s[i]) {
+        if (s[i] == '\\' && s[i + 1] == 'x' && s[i + 2] && s[i + 3]) {
+            i += 4; /* an escaped byte: its hex digits are not a number */
+            continue;
+        }
+        if (s[i] == '0' && s[i + 1] == 'x') {
+            i += 2; /* 0x0000010b: a command id or status, in hex */
+            while ((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+                   (s[i] >= 'A' && s[i] <= 'F'))
+                i++;
+            continue;
+        }
+        if (s[i] < '0' || s[i] > '9') {
+            i++;
+            continue;
+        }
+        /* First pass: the run's extent and its digit count. */
+        size_t start = i, digits = 0, end = i;
+        for (;;) {
+            if (s[end] >= '0' && s[end] <= '9') {
+                digits++;
+                end++;
+            } else if (nul_escape_len(s + end) && s[end + 4] >= '0' && s[end + 4] <= '9') {
+                end += 4;
+            } else {
+                break;
+            }
+        }
+        /* Second pass: every digit but the last ADM_MASK_KEEP becomes '*'. */
+        if (digits >= ADM_MASK_MIN_DIGITS) {
+            size_t hide = digits - ADM_MASK_KEEP;
+            for (size_t k = start; k < end && hide > 0; k++) {
+                if (s[k] >= '0' && s[k] <= '9') {
+                    s[k] = '*';
+                    hide--;
+                } else {
+                    k += 3; /* "\x00": its own "00" are not the subscriber's digits */
+                }
+            }
+            masked++;
+        }
+        i = end;
+    }
+    return masked;
+}
+
+/* ---------------------------------------------------------------- pre-authentication guard */
+
+enum { PA_HEAD = 0, PA_BODY, PA_STOPPED };
+
+static bool prefix_ci(const char *line, size_t n, const char *name)
+{
+    size_t k = strlen(name);
+
+    return n >= k && strncasecmp(line, name, k) == 0;
+}
+
+static const char *header_value(const char *line, size_t n, const char *name)
+{
+    const char *v = line + strlen(name);
+
+    (void)n;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    return v;
+}
+
+/* One header line (NUL-terminated, without its CR LF; cut at ADM_PREAUTH_LINE - 1 bytes). */
+static void preauth_header(struct adm_preauth *p, const char *line, size_t n)
+{
+    if (prefix_ci(line, n, "content-length:")) {
+        const char *v = header_value(line, n, "content-length:");
+        char *end;
+        unsigned long long len = strtoull(v, &end, 10);
+        /* unparsable: as large as can be (evhttp refuses it too); two values: the larger */
+        if (end == v || (*end && *end != ' ' && *end != '\t'))
+            len = UINT64_MAX;
+        if (len > p->length)
+            p->length = len;
+    } else if (prefix_ci(line, n, "transfer-encoding:")) {
+        p->chunked = true; /* any coding but identity has no length we can check here */
+    } else if (prefix_ci(line, n, "authorization:")) {
+        const char *v = header_value(line, n, "authorization:");
+        char tok[2 * ADM_TOKEN_BYTES + 1];
+        size_t t;
+        if (strncasecmp(v, "Bearer ", 7) != 0)
+            return;
+        v += 7;
+        t = strcspn(v, " \t");
+        if (t != 2 * ADM_TOKEN_BYTES)
+            return;
+        memcpy(tok, v, t);
+        tok[t] = '\0';
+        p->authed = adm_token_valid(tok);
+    }
+}
+
+/* The head is over: decide, and set up the body. */
+static int preauth_head_done(struct adm_preauth *p, uint64_t max)
+{
+    bool authed = p->authed, chunked = p->chunked;
+    uint64_t length = p->length;
+
+    p->in_request = p->authed = p->chunked = false;
+    p->length = 0;
+    if (!authed && (chunked || length > max))
+        return -EMSGSIZE;
+    if (chunked) {
+        p->state = PA_STOPPED; /* no length to follow: evhttp's max body is the bound */
+        return 0;
+    }
+    p->body_left = length;
+    p->state = length ? PA_BODY : PA_HEAD;
+    return 0;
+}
+
+int adm_preauth_feed(struct adm_preauth *p, const char *data, size_t len, uint64_t max)
+{
+    size_t i = 0;
+
+    while (i < len && p->state != PA_STOPPED) {
+        if (p->state == PA_BODY) {
+            size_t n = len - i < p->body_left ? len - i : (size_t)p->body_left;
+            p->body_left -= n;
+            i += n;
+            if (p->body_left == 0)
+                p->state = PA_HEAD;
+            continue;
+        }
+        char c = data[i++];
+        if (c != '\n') {
+            if (p->line_len < ADM_PREAUTH_LINE - 1)
+                p->line[p->line_len] = c;
+            p->line_len++;
+            continue;
+        }
+        size_t n = p->line_len < ADM_PREAUTH_LINE - 1 ? p->line_len : ADM_PREAUTH_LINE - 1;
+        if (n > 0 && p->line[n - 1] == '\r' && p->line_len == n)
+            n--;
+        p->line[n] = '\0';
+        bool empty = p->line_len == 0 || (p->line_len == 1 && p->line[0] == '\0');
+        p->line_len = 0;
+        if (empty) {
+            if (!p->in_request)
+                continue; /* blank lines before a request line are tolerated */
+            if (preauth_head_done(p, max) < 0)
+                return -EMSGSIZE;
+            continue;
+        }
+        if (!p->in_request)
+            p->in_request = true; /* the request line */
+        else
+            preauth_header(p, p->line, n);
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------- campaign send times */

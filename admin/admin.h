@@ -20,6 +20,8 @@
  *   adm:usess:<name>   hash   the user's sessions: sid -> "<created ms> <expires ms> <ip>"
  *                             (listing and revoking; entries past their expiry are skipped)
  *   adm:rl:login:<ip>  string login attempts in the current minute (per-IP rate limit)
+ *   adm:rl:acct:{<user>}:n     string failed logins of one account in its window
+ *   adm:rl:acct:{<user>}:lock  string set while the account's logins are locked (TTL)
  *   adm:{adm}:audit    stream append-only: at, who, role, ip, what, target, before, after, req
  *   cfg:{adm}:giftdays hash   doc (JSON text), version (counter), at, by
  *   cfg:{adm}:catalog  hash   the same for the catalogue
@@ -62,7 +64,13 @@ struct adm_config {
     uint16_t listen_port;            /* default 8081; 0 = any free port (tests) */
     uint32_t session_ttl_s;          /* default 3600 */
     uint32_t login_per_min;          /* login attempts per client IP per minute, default 10 */
+    uint32_t account_fails;          /* failed logins of one account that lock it, default 5 */
+    uint32_t account_window_s;       /* ... counted over this window from the first, default 900 */
+    uint32_t account_lock_s;         /* how long the account's logins stay locked, default 900 */
     uint32_t max_body;               /* request body limit in bytes, default 65536 (then 413) */
+    uint32_t preauth_body;           /* ... for requests without a bearer token, default 4096 */
+    uint32_t max_conns;              /* open client connections at most, default 64 (then 503) */
+    uint32_t request_timeout_s;      /* a request's head and body arrive within it, default 10 */
     uint32_t history_len;            /* the gateway's ledger.history_len (entries kept) */
     uint32_t ref_retention_days;     /* the gateway's ledger.ref_retention_days (request ids) */
     uint32_t page_max;               /* largest page of a list endpoint, default 500 */
@@ -179,6 +187,31 @@ int adm_time_parse_local(const char *s, const struct cat_tz *tz, int64_t *out);
 struct evbuffer;
 int adm_csv_text(struct evbuffer *buf, const char *text);
 int adm_csv_int(struct evbuffer *buf, int64_t v);
+
+/* Masks, in place, every phone number in a text shown to a role that may not see subscriber
+ * data: a run of ADM_MASK_MIN_DIGITS or more digits (digits joined by "\x00" escapes count as one
+ * run: UCS-2 text in a dead letter's escaped raw bytes) keeps its last ADM_MASK_KEEP digits, the
+ * others become '*'. The length never changes. Returns the number of runs masked. */
+#define ADM_MASK_MIN_DIGITS 6
+#define ADM_MASK_KEEP 4
+size_t adm_mask_numbers(char *s);
+
+/* The pre-authentication guard (adm_server.c): watches a connection's request stream as it
+ * arrives, before libevent buffers a body, and flags a request that carries no well-formed bearer
+ * token (a login, or a stranger) yet announces a body over the pre-auth limit, or a chunked one
+ * (its size unknown). Only the first ADM_PREAUTH_LINE bytes of each header line are kept: the
+ * state is a few hundred bytes a connection. Requests with a token go through (evhttp's own
+ * max body then applies; the token is checked in Redis afterwards). */
+#define ADM_PREAUTH_LINE 128
+struct adm_preauth {
+    uint8_t state; /* 0 head, 1 body, 2 stopped (a chunked body with a token: evhttp's limits) */
+    bool in_request, authed, chunked;
+    uint64_t length, body_left;
+    size_t line_len;
+    char line[ADM_PREAUTH_LINE];
+};
+/* Feeds the next len bytes of the stream. 0, or -EMSGSIZE: refuse the request (413) and close. */
+int adm_preauth_feed(struct adm_preauth *p, const char *data, size_t len, uint64_t max);
 
 /* The web console's static files (adm_static.c). Maps a URL path (raw, as received) to a file
  * name relative to the static directory: "/" -> "index.html"; otherwise 1..ADM_STATIC_DEPTH

@@ -47,6 +47,8 @@ static void usage(FILE *out)
         out,
         "usage: loyalty-admin [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
         "                     [--session-ttl S] [--login-per-min N] [--max-body BYTES]\n"
+        "                     [--account-fails N] [--account-window S] [--account-lock S]\n"
+        "                     [--preauth-body BYTES] [--max-conns N] [--request-timeout S]\n"
         "                     [--static DIR] [--point-value DECIMAL]\n"
         "       loyalty-admin [--config FILE] --add-user NAME --role ROLE   < password\n"
         "  --config FILE        the gateway's configuration (Redis, tiers, zone, ledger)\n"
@@ -55,6 +57,15 @@ static void usage(FILE *out)
         "  --session-ttl S      session lifetime, 60..86400 (default 3600)\n"
         "  --login-per-min N    login attempts per client IP per minute, 1..1000 (default 10)\n"
         "  --max-body BYTES     request body limit, 1024..4194304 (default 65536)\n"
+        "  --preauth-body BYTES body limit of a request without a session token (a login),\n"
+        "                       256..65536 (default 4096); refused 413 from its head\n"
+        "  --account-fails N    failed logins of one account that lock its logins, 1..1000\n"
+        "                       (default 5), counted over --account-window S (default 900)\n"
+        "  --account-lock S     how long a locked account stays locked, 1..86400 (default 900)\n"
+        "  --max-conns N        open client connections at most, 1..10000 (default 64);\n"
+        "                       beyond it new ones are answered 503 and closed\n"
+        "  --request-timeout S  a request must arrive whole within S seconds, 1..600\n"
+        "                       (default 10); slower clients are disconnected\n"
         "  --static DIR         serve the web console's files from DIR (admin/web) at /\n"
         "  --point-value DEC    what one point is worth in events.currency, 0..1000 with up\n"
         "                       to 6 decimals (e.g. 0.05): reports show the liability in money\n"
@@ -419,6 +430,12 @@ int main(int argc, char **argv)
                                          {"session-ttl", required_argument, NULL, 't'},
                                          {"login-per-min", required_argument, NULL, 'r'},
                                          {"max-body", required_argument, NULL, 'b'},
+                                         {"account-fails", required_argument, NULL, 'F'},
+                                         {"account-window", required_argument, NULL, 'w'},
+                                         {"account-lock", required_argument, NULL, 'L'},
+                                         {"max-conns", required_argument, NULL, 'C'},
+                                         {"preauth-body", required_argument, NULL, 'A'},
+                                         {"request-timeout", required_argument, NULL, 'T'},
                                          {"add-user", required_argument, NULL, 'u'},
                                          {"role", required_argument, NULL, 'R'},
                                          {"static", required_argument, NULL, 's'},
@@ -459,6 +476,24 @@ int main(int argc, char **argv)
             break;
         case 'b':
             bad = parse_bounded("--max-body", optarg, 1024, 4194304, &cfg.max_body);
+            break;
+        case 'F':
+            bad = parse_bounded("--account-fails", optarg, 1, 1000, &cfg.account_fails);
+            break;
+        case 'w':
+            bad = parse_bounded("--account-window", optarg, 1, 86400, &cfg.account_window_s);
+            break;
+        case 'L':
+            bad = parse_bounded("--account-lock", optarg, 1, 86400, &cfg.account_lock_s);
+            break;
+        case 'C':
+            bad = parse_bounded("--max-conns", optarg, 1, 10000, &cfg.max_conns);
+            break;
+        case 'A':
+            bad = parse_bounded("--preauth-body", optarg, 256, 65536, &cfg.preauth_body);
+            break;
+        case 'T':
+            bad = parse_bounded("--request-timeout", optarg, 1, 600, &cfg.request_timeout_s);
             break;
         case 'u':
             new_user = optarg;

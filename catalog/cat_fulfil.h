@@ -104,13 +104,25 @@ struct cat_prov_http_config {
     char token[256];             /* Authorization: Bearer <token>; "" sends no Authorization */
     uint32_t timeout_ms;         /* deadline of one call (default 5000) */
     uint32_t connect_timeout_ms; /* (default 2000) */
+    /* Tests and demos only: accepts http:// to a loopback host and a placeholder or empty token,
+     * with a loud warning at start. Off (default): https:// only, a real token (issue 11). */
+    bool insecure_test_mode;
 };
 void cat_prov_http_config_defaults(struct cat_prov_http_config *cfg);
 
+/* The checks cat_prov_http_new makes, for the config loader's clear errors: base_url must be
+ * https:// (http:// only to localhost / 127.x.x.x / [::1] in insecure_test_mode: the token would
+ * cross the network in clear); token must not be empty nor the shipped placeholder ("change-me"
+ * and the like) outside insecure_test_mode. 0, or -EINVAL with the reason in why. */
+int cat_prov_url_check(const char *base_url, bool insecure_test_mode, char *why, size_t whylen);
+int cat_prov_token_check(const char *token, bool insecure_test_mode, char *why, size_t whylen);
+
 extern const struct cat_prov_ops cat_prov_http_ops;
 struct cat_prov_http;
-/* http is borrowed; cfg copied. NULL on a bad base_url or ENOMEM. Requests in flight hold no
- * pointer to the adapter: free gw_http first (it fails them), then the adapter. */
+/* http is borrowed; cfg copied. NULL on a bad base_url or token (cat_prov_url_check,
+ * cat_prov_token_check) or ENOMEM; logs a loud warning when cfg->insecure_test_mode is on. Requests
+ * in flight hold no pointer to the adapter: free gw_http first (it fails them), then the adapter.
+ */
 struct cat_prov_http *cat_prov_http_new(struct gw_http *http,
                                         const struct cat_prov_http_config *cfg);
 void cat_prov_http_free(struct cat_prov_http *p); /* NULL is a no-op */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gw_core.h"
 #include "gw_http.h"
@@ -309,6 +310,80 @@ out:
     return rc;
 }
 
+/* ---------------------------------------------------------------- transport and token checks */
+
+static bool host_is_loopback(const char *host, size_t n)
+{
+    if (n == 9 && strncasecmp(host, "localhost", 9) == 0)
+        return true;
+    if (n == 5 && strncmp(host, "[::1]", 5) == 0)
+        return true;
+    /* 127.0.0.0/8, dotted digits only (a name like 127.evil.example is not an address) */
+    if (n < 9 || strncmp(host, "127.", 4) != 0)
+        return false;
+    for (size_t i = 4; i < n; i++) {
+        if (!((host[i] >= '0' && host[i] <= '9') || host[i] == '.'))
+            return false;
+    }
+    return true;
+}
+
+int cat_prov_url_check(const char *base_url, bool insecure_test_mode, char *why, size_t whylen)
+{
+    const char *host;
+    size_t n;
+
+    if (!base_url || !base_url[0]) {
+        snprintf(why, whylen, "required (https://host[:port][/prefix])");
+        return -EINVAL;
+    }
+    if (strncmp(base_url, "https://", 8) == 0)
+        return 0;
+    if (strncmp(base_url, "http://", 7) != 0) {
+        snprintf(why, whylen, "an https:// URL");
+        return -EINVAL;
+    }
+    host = base_url + 7;
+    if (host[0] == '[') {
+        const char *end = strchr(host, ']');
+        n = end ? (size_t)(end - host) + 1 : strlen(host);
+    } else {
+        n = strcspn(host, ":/");
+    }
+    if (!insecure_test_mode || !host_is_loopback(host, n)) {
+        snprintf(why, whylen,
+                 "https:// required: over http:// the bearer token crosses the network in clear "
+                 "(http:// is accepted only to a loopback host with "
+                 "provisioning.insecure_test_mode: true, for tests)");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int cat_prov_token_check(const char *token, bool insecure_test_mode, char *why, size_t whylen)
+{
+    /* what example configs ship: never a carrier's real token */
+    static const char *const placeholders[] = {"change-me", "changeme", "change_me",
+                                               "CHANGE-ME", "CHANGEME", "token",
+                                               "secret",    "xxx",      "placeholder"};
+    const char *t = token ? token : "";
+
+    if (insecure_test_mode)
+        return 0;
+    if (!t[0]) {
+        snprintf(why, whylen, "required: the bearer token the carrier gave us");
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < sizeof(placeholders) / sizeof(placeholders[0]); i++) {
+        if (strcasecmp(t, placeholders[i]) == 0) {
+            snprintf(why, whylen,
+                     "\"%s\" is the shipped placeholder: set the token the carrier gave us", t);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 const struct cat_prov_ops cat_prov_http_ops = {
     .name = "http-v1",
     .grant = http_grant,
@@ -326,6 +401,16 @@ struct cat_prov_http *cat_prov_http_new(struct gw_http *http,
     if (blen == 0 || blen == sizeof(cfg->base_url) ||
         strnlen(cfg->token, sizeof(cfg->token)) == sizeof(cfg->token))
         return NULL;
+    char why[256];
+    if (cat_prov_url_check(cfg->base_url, cfg->insecure_test_mode, why, sizeof(why)) < 0 ||
+        cat_prov_token_check(cfg->token, cfg->insecure_test_mode, why, sizeof(why)) < 0) {
+        GW_LOGE(LOG_CAT, "provisioning refused: %s", why);
+        return NULL;
+    }
+    if (cfg->insecure_test_mode)
+        GW_LOGE(LOG_CAT,
+                "WARNING: provisioning.insecure_test_mode is ON: http:// to loopback and "
+                "placeholder tokens are accepted. Tests and demos only, never production.");
     p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;

@@ -9,7 +9,7 @@
  *   after it override; the password also from LGW_REDIS_PASSWORD, never from the command line)
  *   loyaltyctl [...] top [N]          (scans wallets: for the demo and small pilots; at carrier
  *                                      scale reports come from the staff console's aggregates)
- *   loyaltyctl [...] dlq [N]          newest N dead letters
+ *   loyaltyctl [...] dlq [N]          newest N dead letters (both streams, merged)
  *   loyaltyctl [...] optin|optout MSISDN   the reminder broadcast's audience (gw_broadcast.h),
  *                                      recorded in the staff audit trail as cli:<unix user>
  *   loyaltyctl [...] campaign [ID]     a campaign's progress, or the newest 20 campaigns
@@ -165,26 +165,77 @@ out:
     return rc;
 }
 
-static int cmd_dlq(redisContext *c, long n)
+/* "ms-seq" ids of two streams, newest first; -1 when a is newer. */
+static int dlq_newer(const char *a, const char *b)
 {
-    redisReply *r = redisCommand(c, "XREVRANGE lg:dlq + - COUNT %ld", n);
+    unsigned long long am, as = 0, bm, bs = 0;
+    char *end;
 
-    if (!r || r->type != REDIS_REPLY_ARRAY) {
-        fprintf(stderr, "loyaltyctl: Redis: %s\n", c->errstr[0] ? c->errstr : "bad XREVRANGE");
-        freeReplyObject(r);
-        return 1;
-    }
-    printf("%zu dead letter(s), newest first:\n", r->elements);
-    for (size_t i = 0; i < r->elements; i++) {
-        redisReply *e = r->element[i];
-        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
-            continue;
-        printf("- id %s\n", e->element[0]->str);
-        redisReply *f = e->element[1];
-        for (size_t j = 0; j + 1 < f->elements; j += 2)
+    am = strtoull(a, &end, 10);
+    if (*end == '-')
+        as = strtoull(end + 1, NULL, 10);
+    bm = strtoull(b, &end, 10);
+    if (*end == '-')
+        bs = strtoull(end + 1, NULL, 10);
+    if (am != bm)
+        return am > bm ? -1 : 1;
+    return as > bs ? -1 : as < bs;
+}
+
+static bool dlq_entry_ok(const redisReply *e)
+{
+    return e->type == REDIS_REPLY_ARRAY && e->elements == 2 &&
+           e->element[0]->type == REDIS_REPLY_STRING && e->element[1]->type == REDIS_REPLY_ARRAY;
+}
+
+static void dlq_print(const redisReply *e, const char *stream)
+{
+    const redisReply *f = e->element[1];
+
+    printf("- id %s\n    %-7s %s\n", e->element[0]->str, "stream", stream);
+    for (size_t j = 0; j + 1 < f->elements; j += 2) {
+        if (f->element[j]->type == REDIS_REPLY_STRING &&
+            f->element[j + 1]->type == REDIS_REPLY_STRING)
             printf("    %-7s %s\n", f->element[j]->str, f->element[j + 1]->str);
     }
-    freeReplyObject(r);
+}
+
+/* The two dead-letter streams (gw_ledger.h: refused events, refused PDUs), merged newest first. */
+static int cmd_dlq(redisContext *c, long n)
+{
+    redisReply *ev = redisCommand(c, "XREVRANGE lg:dlq:event + - COUNT %ld", n);
+    redisReply *pd = ev ? redisCommand(c, "XREVRANGE lg:dlq:pdu + - COUNT %ld", n) : NULL;
+    size_t i = 0, j = 0;
+    long shown = 0;
+
+    if (!ev || ev->type != REDIS_REPLY_ARRAY || !pd || pd->type != REDIS_REPLY_ARRAY) {
+        fprintf(stderr, "loyaltyctl: Redis: %s\n", c->errstr[0] ? c->errstr : "bad XREVRANGE");
+        freeReplyObject(ev);
+        freeReplyObject(pd);
+        return 1;
+    }
+    while (shown < n && (i < ev->elements || j < pd->elements)) {
+        if (i < ev->elements && !dlq_entry_ok(ev->element[i])) {
+            i++;
+            continue;
+        }
+        if (j < pd->elements && !dlq_entry_ok(pd->element[j])) {
+            j++;
+            continue;
+        }
+        bool take_ev = j >= pd->elements ||
+                       (i < ev->elements && dlq_newer(ev->element[i]->element[0]->str,
+                                                      pd->element[j]->element[0]->str) <= 0);
+        if (shown == 0)
+            printf("dead letters, newest first (events refused: lg:dlq:event, PDUs refused: "
+                   "lg:dlq:pdu):\n");
+        dlq_print(take_ev ? ev->element[i++] : pd->element[j++], take_ev ? "event" : "pdu");
+        shown++;
+    }
+    if (shown == 0)
+        printf("0 dead letters\n");
+    freeReplyObject(ev);
+    freeReplyObject(pd);
     return 0;
 }
 
@@ -213,8 +264,9 @@ static int cmd_optin(redisContext *c, const char *msisdn, bool in)
         return 0;
     snprintf(who, sizeof(who), "cli:%.40s", user && *user ? user : "?");
     snprintf(at, sizeof(at), "%lld", (long long)time(NULL) * 1000);
-    a = redisCommand(c, "XADD adm:{adm}:audit * at %s who %s role cli ip - what %s target %s "
-                        "before %s after %s req %s",
+    a = redisCommand(c,
+                     "XADD adm:{adm}:audit * at %s who %s role cli ip - what %s target %s "
+                     "before %s after %s req %s",
                      at, who, in ? "subscriber.optin" : "subscriber.optout", msisdn,
                      in ? "{\"optin\":false}" : "{\"optin\":true}",
                      in ? "{\"optin\":true}" : "{\"optin\":false}", "");
@@ -249,8 +301,9 @@ static int cmd_campaign(redisContext *c, const char *id)
         fprintf(stderr, "loyaltyctl: \"%s\" is not a campaign id\n", id);
         return 2;
     }
-    r = redisCommand(c, "HMGET %s%s state send_at total sent failed skipped unknown rate "
-                        "updated_ms",
+    r = redisCommand(c,
+                     "HMGET %s%s state send_at total sent failed skipped unknown rate "
+                     "updated_ms",
                      GW_BC_KEY_CAMPAIGN, id);
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 9) {
         fprintf(stderr, "loyaltyctl: Redis: %s\n", c->errstr[0] ? c->errstr : "bad reply");

@@ -1308,6 +1308,8 @@ static const struct key_def keys[] = {
     /* a deliver_sm with a full 1024-octet message_payload and its addresses needs ~1.2 KiB */
     K_UINT("smpp.max_pdu", S_, smpp.max_pdu, 1536, 65536, NULL),
     K_UINT("smpp.submit_queue_max", S_, smpp.submit_queue_max, 0, 1000000, NULL),
+    /* unanswered deliver_sm held at most; beyond, ESME_RTHROTTLED (the SMSC redelivers) */
+    K_UINT("smpp.rx_pending_max", S_, smpp.rx_pending_max, 1, SMPP_RX_PENDING_MAX, NULL),
 
     /* redis: the ledger's store (gw_redis_config_defaults) */
     K_STR("redis.host", S_, redis.host, 0, NULL, NULL),
@@ -1386,6 +1388,8 @@ static const struct key_def keys[] = {
     K_STR("provisioning.base_url", S_, provisioning.base_url, 0, check_base_url, "\"\""),
     {.name = "provisioning.token", .type = KT_STRING, C_(provisioning.token), .def = "\"\"",
      .flags = KF_SECRET},
+    {.name = "provisioning.insecure_test_mode", .type = KT_BOOL,
+     C_(provisioning.insecure_test_mode), .def = "false"},
     K_UINT("provisioning.connect_timeout_ms", S_, provisioning.connect_timeout_ms, 10, 600000,
            "2000"),
     K_UINT("provisioning.timeout_ms", S_, provisioning.timeout_ms, 10, 600000, "5000"),

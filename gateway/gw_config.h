@@ -53,6 +53,7 @@ struct gw_config {
         bool enabled;                /* run the worker inside loyaltygw (default false) */
         char base_url[256];          /* "http://127.0.0.1:8080": POST {base_url}/v1/grants */
         char token[256];             /* Authorization: Bearer (secret) */
+        bool insecure_test_mode;     /* tests/demos: http:// to loopback, placeholder token */
         uint32_t connect_timeout_ms; /* default 2000 */
         uint32_t timeout_ms;         /* deadline of one call, default 5000 */
         uint32_t retry_min_ms;       /* first back-off after a temporary failure, default 2000 */

@@ -49,6 +49,8 @@ static const struct {
     {"smpp.tps", "submit_sm per second allowed by the carrier (0 = unlimited)."},
     {"smpp.max_pdu", "Largest PDU accepted; longer ones are refused by the pre-scan."},
     {"smpp.submit_queue_max", "submit_sm queued beyond the window before senders get ENOBUFS."},
+    {"smpp.rx_pending_max", "deliver_sm received and not yet answered, at most; beyond it the "
+                            "SMSC gets ESME_RTHROTTLED and redelivers later."},
     /* redis */
     {"redis.host", "Redis host (ignored when `unix_socket` is set)."},
     {"redis.port", "Redis TCP port."},
@@ -87,7 +89,8 @@ static const struct {
     {"ledger.history_len", "Movements kept per subscriber for USSD and care."},
     {"ledger.ref_retention_days", "How long event references are kept to refuse duplicates; must "
                                   "exceed events.max_age_days."},
-    {"ledger.dlq_maxlen", "Entries kept in the dead-letter stream."},
+    {"ledger.dlq_maxlen", "Entries kept in each dead-letter stream (`lg:dlq:event` for refused "
+                          "events, `lg:dlq:pdu` for refused PDUs), approximately."},
     /* loyalty */
     {"loyalty.timezone", "IANA zone of the programme's local days (seasons, caps, gift days)."},
     {"loyalty.rates", "Points per unit by channel."},
@@ -118,7 +121,11 @@ static const struct {
     /* provisioning */
     {"provisioning.enabled", "Run the fulfilment worker in this process."},
     {"provisioning.base_url", "The carrier's grant API (https://...)."},
-    {"provisioning.token", "Bearer token of the grant API."},
+    {"provisioning.token", "Bearer token of the grant API; empty or the shipped placeholder "
+                           "(`change-me`) is refused at start."},
+    {"provisioning.insecure_test_mode", "Tests and demos only: accepts `http://` to a loopback host "
+                                        "and a placeholder token, with a loud warning at start. "
+                                        "Otherwise `base_url` must be `https://`."},
     {"provisioning.connect_timeout_ms", "Connect deadline of a grant call."},
     {"provisioning.timeout_ms", "Deadline of a grant call."},
     {"provisioning.retry_min_ms", "First retry back-off after a temporary failure."},

@@ -166,7 +166,7 @@ void gw_ingest_on_rejected(void *arg, const uint8_t *pdu, size_t len, uint32_t s
     /* The link already answered (or closed); keeping the PDU for staff is best effort. */
     g->stats.pdu_rejected++;
     snprintf(why, sizeof(why), "pdu refused with %s: %s", smpp_status_name(status), reason);
-    if (gw_ledger_deadletter(g->ledger, "smpp-pdu", pdu, len, why, gw_clock_now_ms() / 1000,
+    if (gw_ledger_deadletter(g->ledger, GW_DLQ_SOURCE_PDU, pdu, len, why, gw_clock_now_ms() / 1000,
                              pdu_deadletter_done, g) < 0)
         g->stats.deadletter_failed++;
 }

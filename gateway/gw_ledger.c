@@ -1,7 +1,7 @@
 /*
  * gw_ledger.c - the points ledger: builds the arguments of the one commit script (lua/commit.lua,
  * embedded as gw_lua_commit) and parses its reply into a gw_commit_result; appends dead letters
- * to the lg:dlq stream with a plain XADD.
+ * to the lg:dlq:event or lg:dlq:pdu stream with a plain XADD.
  *
  * Ownership: struct gw_ledger owns a copy of the config and of the loyalty table (the tier table
  * and daily cap travel as script arguments, so a swapped table applies to the next commit). Each
@@ -24,10 +24,19 @@
 #include "gw_redis.h"
 
 #define LOG_CAT "ledger"
-#define DLQ_KEY "lg:dlq"
+/* Dead letters (issue 11): two streams, each trimmed to dlq_maxlen on its own, so a flood of
+ * refused PDUs (garbage anyone on the link can send by the thousand) never trims out a refused
+ * event (a real recharge that staff must review). The source names the stream. */
+#define DLQ_KEY_EVENT "lg:dlq:event"
+#define DLQ_KEY_PDU "lg:dlq:pdu"
 #define DLQ_RAW_MAX 2048                /* escaped raw text kept per dead letter, NUL included */
 #define DLQ_TEXT_MAX 256                /* reason and source */
 #define MILLI_MAX INT64_C(100000000000) /* the script's bound: keeps products below 2^53 */
+
+static const char *dlq_key(const char *source)
+{
+    return strcmp(source, GW_DLQ_SOURCE_PDU) == 0 ? DLQ_KEY_PDU : DLQ_KEY_EVENT;
+}
 
 /* The embedded script (generated from lua/commit.lua by deploy/embed_text.cmake). */
 extern const char gw_lua_commit[];
@@ -290,8 +299,8 @@ int gw_ledger_deadletter(struct gw_ledger *l, const char *source, const void *ra
     gw_escape(source, strlen(source), s_source, sizeof(s_source));
     snprintf(s_max, sizeof(s_max), "%" PRIu32, l->cfg.dlq_maxlen ? l->cfg.dlq_maxlen : 1);
     snprintf(s_at, sizeof(s_at), "%" PRId64, now * 1000); /* now is unix s; stored as unix ms */
-    const char *argv[] = {"XADD", DLQ_KEY,  "MAXLEN", "~",      s_max,    "*",  "raw",
-                          s_raw,  "reason", s_reason, "source", s_source, "at", s_at};
+    const char *argv[] = {"XADD", dlq_key(source), "MAXLEN", "~",      s_max,    "*",  "raw",
+                          s_raw,  "reason",        s_reason, "source", s_source, "at", s_at};
     size_t argvlen[sizeof(argv) / sizeof(argv[0])];
     for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
         argvlen[i] = strlen(argv[i]);

@@ -10,7 +10,9 @@
  *   lg:{MSISDN}:r   hash  refs committed within the retention window: ref -> "at,points,day,state"
  *   lg:{MSISDN}:h   list  history, newest first, capped: "at|KIND|ref|+points|balance|note", the
  *                         note (last, may hold '|') = the rule text plus tier, cap and enrolment
- *   lg:dlq          stream dead letters: raw text (escaped), reason, source, time
+ *   lg:dlq:event    stream dead letters of refused events: raw text (escaped), reason, source, time
+ *   lg:dlq:pdu      stream the same for PDUs the link refused (source GW_DLQ_SOURCE_PDU); each
+ *                          stream capped at dlq_maxlen on its own
  * See README "Data model" for the sizes measured at 20 million subscribers.
  */
 #ifndef GW_LEDGER_H
@@ -28,7 +30,7 @@ struct gw_ledger_config {
     uint32_t history_len;        /* entries kept per subscriber (default 50) */
     uint32_t ref_retention_days; /* >= events max age + 1 day, so every accepted redelivery is
                                     caught (default 31) */
-    uint32_t dlq_maxlen;         /* dead letters kept (approximate trim, default 100000) */
+    uint32_t dlq_maxlen;         /* dead letters kept per stream (approximate, default 100000) */
 };
 void gw_ledger_config_defaults(struct gw_ledger_config *cfg);
 
@@ -66,6 +68,10 @@ void gw_ledger_set_table(struct gw_ledger *l, const struct gw_loyalty *table);
  * Returns 0 (cb fires once) or < 0 (cb never fires). */
 int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struct gw_earn *earn,
                      int64_t now, gw_ledger_cb cb, void *arg);
+
+/* The source of a PDU the link refused: its dead letter goes to lg:dlq:pdu, all others to
+ * lg:dlq:event. */
+#define GW_DLQ_SOURCE_PDU "smpp-pdu"
 
 /* Appends a dead letter: the raw bytes (stored escaped and capped at 2 KiB), the reason, the
  * source ("smpp{SMSC1}" ...), the time (now: unix seconds as for commits; stored as "at" in unix

@@ -112,7 +112,8 @@ static void write_stats(struct app *a)
             "\"receipts_in\":%llu,\"rejected_prescan\":%llu,\"rejected_decode\":%llu,"
             "\"generic_nacks_sent\":%llu,\"unknown_cmds\":%llu,\"enquire_sent\":%llu,"
             "\"response_timeouts\":%llu,\"submits_ok\":%llu,\"submits_failed\":%llu,"
-            "\"throttled\":%llu,\"submit_peak_1s\":%u,\"pending_responses\":%u}",
+            "\"throttled\":%llu,\"submit_peak_1s\":%u,\"pending_responses\":%u,"
+            "\"deliver_throttled\":%llu}",
             smpp_esme_is_bound(a->esme) ? "true" : "false", (unsigned long long)ss.connects,
             (unsigned long long)ss.binds_ok, (unsigned long long)ss.bind_failures,
             (unsigned long long)ss.disconnects, (unsigned long long)ss.pdus_in,
@@ -122,7 +123,8 @@ static void write_stats(struct app *a)
             (unsigned long long)ss.unknown_cmds, (unsigned long long)ss.enquire_sent,
             (unsigned long long)ss.response_timeouts, (unsigned long long)ss.submits_ok,
             (unsigned long long)ss.submits_failed, (unsigned long long)ss.throttled,
-            ss.submit_peak_1s, smpp_esme_pending_responses(a->esme));
+            ss.submit_peak_1s, smpp_esme_pending_responses(a->esme),
+            (unsigned long long)ss.deliver_throttled);
     fprintf(f,
             ",\"redis\":{\"connected\":%s,\"requests\":%llu,\"replies\":%llu,\"errors_reply\":%llu,"
             "\"timeouts\":%llu,\"not_connected\":%llu,\"late_replies\":%llu,\"connects\":%llu,"

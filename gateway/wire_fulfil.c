@@ -160,11 +160,24 @@ struct wire_fulfil *wire_fulfil_new(struct event_base *base, struct gw_redis *re
     /* one connection per call in flight at most: the provider sees our concurrency limit */
     hc.max_connections = p->max_in_flight;
     w->http = gw_http_new(base, &hc);
+    /* The token never crosses a network in clear and the example's placeholder never reaches a
+     * carrier (issue 11): refused here, at start, with the key to fix. insecure_test_mode is the
+     * tests' and demos' explicit way out (cat_prov_http_new then logs a loud warning). */
+    char why[256];
+    if (cat_prov_url_check(p->base_url, p->insecure_test_mode, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "provisioning.base_url: %s", why);
+        return NULL;
+    }
+    if (cat_prov_token_check(p->token, p->insecure_test_mode, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "provisioning.token: %s", why);
+        return NULL;
+    }
     cat_prov_http_config_defaults(&pc);
     snprintf(pc.base_url, sizeof(pc.base_url), "%s", p->base_url);
     snprintf(pc.token, sizeof(pc.token), "%s", p->token);
     pc.timeout_ms = p->timeout_ms;
     pc.connect_timeout_ms = p->connect_timeout_ms;
+    pc.insecure_test_mode = p->insecure_test_mode;
     w->prov = w->http ? cat_prov_http_new(w->http, &pc) : NULL;
     if (!w->prov) {
         snprintf(err, errlen, "provisioning.base_url: cannot use \"%s\"", p->base_url);

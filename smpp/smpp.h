@@ -239,8 +239,12 @@ struct smpp_esme_config {
     double tps;                   /* submit rate limit; 0 = unlimited */
     uint32_t max_pdu;             /* (SMPP_PDU_MAX_DEFAULT) */
     uint32_t submit_queue_max;    /* queued submits beyond the window (10000) */
+    /* deliver_sm / data_sm received and not yet answered by the application, at most (4096);
+     * beyond it the SMSC gets ESME_RTHROTTLED and redelivers later (stats.deliver_throttled) */
+    uint32_t rx_pending_max;
 };
 void smpp_esme_config_defaults(struct smpp_esme_config *cfg);
+#define SMPP_RX_PENDING_MAX 100000 /* rx_pending_max's ceiling (the table is ~32 B a slot) */
 
 struct smpp_esme;
 
@@ -270,6 +274,7 @@ struct smpp_esme_stats {
     uint64_t rejected_prescan, rejected_decode, generic_nacks_sent, unknown_cmds;
     uint64_t enquire_sent, enquire_in, response_timeouts;
     uint64_t submits_ok, submits_failed, throttled;
+    uint64_t deliver_throttled; /* deliver_sm answered ESME_RTHROTTLED: rx_pending_max reached */
     uint32_t window_used, queue_len;
     uint32_t submit_peak_1s; /* most submit_sm written in any 1000 ms (struct smpp_pace) */
 };

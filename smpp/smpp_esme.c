@@ -189,42 +189,70 @@ static struct esme_sess *sess_by_gen(struct smpp_esme *e, uint32_t gen)
 
 /* ---------------------------------------------------------------- pending deliver_sm tokens */
 
+static uint32_t pend_home(const struct smpp_esme *e, uint64_t token)
+{
+    /* splitmix64's finaliser: the SMSC picks the sequence numbers, so spread them well */
+    token ^= token >> 30;
+    token *= UINT64_C(0xbf58476d1ce4e5b9);
+    token ^= token >> 27;
+    token *= UINT64_C(0x94d049bb133111eb);
+    token ^= token >> 31;
+    return (uint32_t)token & (e->cap_pend - 1);
+}
+
 static int pend_find(const struct smpp_esme *e, uint64_t token)
 {
-    for (uint32_t i = 0; i < e->npend; i++) {
+    uint32_t mask = e->cap_pend - 1;
+
+    for (uint32_t i = pend_home(e, token);; i = (i + 1) & mask) {
+        if (!e->pend[i].used)
+            return -1; /* the table is at most half full: an empty slot always ends the probe */
         if (e->pend[i].token == token)
             return (int)i;
     }
-    return -1;
 }
 
+/* -ENOBUFS when rx_pending_max deliver_sm are already waiting for the application. */
 static int pend_add(struct smpp_esme *e, uint64_t token, uint32_t resp_id)
 {
-    if (e->npend == e->cap_pend) {
-        uint32_t cap = e->cap_pend ? e->cap_pend * 2 : 16;
-        struct esme_pending *p = realloc(e->pend, cap * sizeof(*p));
-        if (!p)
-            return -ENOMEM;
-        e->pend = p;
-        e->cap_pend = cap;
-    }
-    e->pend[e->npend].token = token;
-    e->pend[e->npend].resp_id = resp_id;
+    uint32_t mask = e->cap_pend - 1, i;
+
+    if (e->npend >= e->cfg.rx_pending_max)
+        return -ENOBUFS;
+    for (i = pend_home(e, token); e->pend[i].used; i = (i + 1) & mask)
+        ;
+    e->pend[i].token = token;
+    e->pend[i].resp_id = resp_id;
+    e->pend[i].used = true;
     e->npend++;
     return 0;
 }
 
-static void pend_del(struct smpp_esme *e, int i)
+/* Backward-shift deletion: later entries of the probe chain move up into the hole, so lookups
+ * never meet a hole before their entry. */
+static void pend_del(struct smpp_esme *e, int slot)
 {
-    /* Order does not matter: responses may come in any order. */
-    e->pend[i] = e->pend[e->npend - 1];
+    uint32_t mask = e->cap_pend - 1, hole = (uint32_t)slot;
+
+    for (uint32_t j = (hole + 1) & mask; e->pend[j].used; j = (j + 1) & mask) {
+        uint32_t home = pend_home(e, e->pend[j].token);
+        /* j may move to the hole when its home is not cyclically in (hole, j] */
+        bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (!stays) {
+            e->pend[hole] = e->pend[j];
+            hole = j;
+        }
+    }
+    e->pend[hole].used = false;
     e->npend--;
 }
 
 static void pend_drop_gen(struct smpp_esme *e, uint32_t gen)
 {
-    for (uint32_t i = 0; i < e->npend;) {
-        if ((uint32_t)(e->pend[i].token >> 32) == gen)
+    /* A deletion only moves entries into the slot just emptied, or from the table's start into
+     * its end: re-examining slot i after a deletion sees every entry. */
+    for (uint32_t i = 0; i < e->cap_pend && e->npend > 0;) {
+        if (e->pend[i].used && (uint32_t)(e->pend[i].token >> 32) == gen)
             pend_del(e, (int)i);
         else
             i++;
@@ -692,7 +720,12 @@ static void on_deliver(struct esme_sess *s, const uint8_t *pdu, size_t len,
         gw_fsm_log(&e->fi, GW_LOG_NOTICE, "%s: %s seq=%u repeats an unanswered one", s->role,
                    smpp_cmd_name(h->id), h->seq);
     } else if (pend_add(e, token, resp_id) < 0) {
-        send_resp(s, resp_id, SMPP_RX_T_APPN, h->seq);
+        /* rx_pending_max already wait for the application (Redis slow or away): the SMSC is told
+         * to slow down and redelivers; nothing is lost and memory stays bounded. */
+        e->st.deliver_throttled++;
+        gw_fsm_log(&e->fi, GW_LOG_DEBUG, "%s: %s seq=%u throttled: %u unanswered", s->role,
+                   smpp_cmd_name(h->id), h->seq, e->npend);
+        send_resp(s, resp_id, SMPP_RTHROTTLED, h->seq);
         free(sm);
         return;
     }
@@ -948,6 +981,7 @@ void smpp_esme_config_defaults(struct smpp_esme_config *cfg)
     cfg->tps = 0;
     cfg->max_pdu = SMPP_PDU_MAX_DEFAULT;
     cfg->submit_queue_max = 10000;
+    cfg->rx_pending_max = 4096;
 }
 
 /* Zeros mean "default"; the rest is clamped so no timer can be 0 (a busy loop) and the receive
@@ -970,6 +1004,7 @@ static void config_sanitise(struct smpp_esme_config *c)
     DEF(throttle_backoff_ms);
     DEF(max_pdu);
     DEF(submit_queue_max);
+    DEF(rx_pending_max);
 #undef DEF
     if (c->bind.interface_version == 0)
         c->bind.interface_version = 0x34;
@@ -1020,11 +1055,16 @@ struct smpp_esme *smpp_esme_new(struct event_base *base, const struct smpp_esme_
      * one-second window, without losing rate to timer granularity at high TPS. */
     burst = e->cfg.tps * 0.05;
     smpp_bucket_init(&e->bucket, e->cfg.tps, burst < 1.0 ? 1.0 : burst, esme_now());
+    if (e->cfg.rx_pending_max > SMPP_RX_PENDING_MAX)
+        e->cfg.rx_pending_max = SMPP_RX_PENDING_MAX;
+    for (e->cap_pend = 16; e->cap_pend < 2 * e->cfg.rx_pending_max;)
+        e->cap_pend *= 2;
+    e->pend = calloc(e->cap_pend, sizeof(*e->pend));
     e->rx = malloc((size_t)e->cfg.max_pdu + 1);
     e->ev_window = evtimer_new(base, esme_window_timer_cb, e);
     e->ev_pump = evtimer_new(base, esme_pump_timer_cb, e);
     e->ev_defer = event_new(base, -1, 0, defer_cb, e);
-    if (!e->rx || !e->ev_window || !e->ev_pump || !e->ev_defer ||
+    if (!e->rx || !e->pend || !e->ev_window || !e->ev_pump || !e->ev_defer ||
         gw_fsm_inst_init(&e->fi, &esme_fsm, base, e->cfg.name, e) < 0) {
         smpp_esme_free(e);
         return NULL;

@@ -85,9 +85,13 @@ struct esme_sess {
     int64_t enq_deadline_ms, last_rx_ms;
 };
 
+/* One unanswered deliver_sm: a slot of an open-addressing table (linear probing, backward-shift
+ * deletion, no tombstones) sized once at smpp_esme_new to a power of two >= 2 x rx_pending_max,
+ * so a lookup by token stays O(1) on average and the table never grows. */
 struct esme_pending {
     uint64_t token;   /* gen << 32 | sequence_number */
     uint32_t resp_id; /* deliver_sm_resp or data_sm_resp */
+    bool used;
 };
 
 #define ESME_GRAVE_MAX 8
@@ -108,8 +112,8 @@ struct smpp_esme {
     struct esme_list window; /* sent, awaiting a response, in send order = deadline order */
     struct esme_list done;   /* completed, callback not yet run */
 
-    struct esme_pending *pend; /* unanswered deliver_sm of live sessions */
-    uint32_t npend, cap_pend;
+    struct esme_pending *pend; /* unanswered deliver_sm of live sessions: cap_pend slots */
+    uint32_t npend, cap_pend;  /* npend <= cfg.rx_pending_max; cap_pend a power of two */
 
     struct smpp_bucket bucket;
     struct smpp_pace pace; /* the busiest second of sends (stats) */

@@ -793,6 +793,7 @@
   VIEWS.deadletters = streamView('deadletters.title', '/api/deadletters', [
     { key: 'id', label: 'col.id' },
     { key: 'at', label: 'col.when', fmt: (o) => fmtTimeMs(o.at) },
+    { key: 'stream', label: 'col.stream' },
     { key: 'source', label: 'col.source' },
     { key: 'reason', label: 'col.reason' },
     { key: 'raw', label: 'col.raw' },

@@ -700,6 +700,8 @@ static int run_worker(int argc, char **argv)
     W.base = event_base_new();
     ts.redis = gw_redis_new(W.base, &rcfg);
     http = gw_http_new(W.base, NULL);
+    /* prov_server listens on loopback over plain http: the explicit test mode (issue 11) */
+    pcfg.insecure_test_mode = true;
     prov = cat_prov_http_new(http, &pcfg);
     if (!ts.redis || !http || !prov)
         return 1;

@@ -1061,11 +1061,11 @@ static void test_ledger__deadletter__escaped_capped_in_stream(void **state)
                      0);
     assert_true(wait_for(&w.done, 5000));
     assert_int_equal(w.err, 0);
-    RCMD(&cap, "XLEN lg:dlq");
+    RCMD(&cap, "XLEN lg:dlq:event");
     assert_int_equal(cap.integer, 1);
     /* XRANGE nests arrays: let Redis flatten the one entry's fields for us. */
     RCMD(&cap, "EVAL %s 0",
-         "local e = redis.call('XRANGE', 'lg:dlq', '-', '+')[1][2] "
+         "local e = redis.call('XRANGE', 'lg:dlq:event', '-', '+')[1][2] "
          "local t = {} for i = 1, #e, 2 do t[e[i]] = e[i + 1] end "
          "return {t.raw, t.reason, t.source, t.at, tostring(#t.raw)}");
     const char *p = cap.str;

@@ -35,7 +35,7 @@ assert_eq 25 "$(cbal 212661000002)" "212661000002: BILL + USAGE with the remaind
 assert_eq 1 "$(cbal 212655443322)" "212655443322: reversal took back exactly what the top-up earned"
 assert_eq 12 "$(cbal 212661000003)" "212661000003: 2 + 10 points"
 assert_eq "" "$(cbal 212600000000)" "no wallet for a subscriber who never recharged"
-assert_eq 4 "$(ccli xlen lg:dlq)" "the 4 malformed events are kept as dead letters"
+assert_eq 4 "$(ccli xlen lg:dlq:event)" "the 4 malformed events are kept as dead letters"
 # The subscribers of the day live on more than one master.
 masters_used=0
 for p in "${CLUSTER_PORTS[@]}"; do

@@ -187,7 +187,7 @@ done
 assert_eq "$WALLETS" "$w" "reports: every wallet counted once over $pages pages"
 assert_eq "$LIAB" "$l" "reports: liability = the sum of balances"
 [ "$pages" -gt 1 ] && echo "ok - reports are paged" || fail "one page only ($WALLETS wallets)"
-assert_eq "$(rcli xlen lg:dlq)" "$(j .dlq_waiting)" "reports: dead letters waiting"
+assert_eq "$(( $(rcli xlen lg:dlq:event) + $(rcli xlen lg:dlq:pdu) ))" "$(j .dlq_waiting)" "reports: dead letters waiting (both streams)"
 api GET "/api/reports/wallets?count=10000" "$MKT"
 case "$(j ".days[\"$DAY\"].issued")" in ''|null|0) fail "reports: nothing issued on $DAY: $(j .days)" ;;
   *) echo "ok - reports: points issued on the sample day" ;; esac

@@ -281,9 +281,21 @@ jq --arg src "$LGW_SRC" --arg url "$URL" --arg tok "$TOKEN" '
                     {name: "silver", min_points: 1000, multiplier_pct: 110},
                     {name: "gold", min_points: 5000, multiplier_pct: 125}]
   | .catalog = {file: ($src + "/deploy/catalog.json"), giftdays_file: ($src + "/deploy/giftdays.json")}
-  | .provisioning = {enabled: true, base_url: $url, token: $tok, timeout_ms: 1000,
+  | .provisioning = {enabled: true, insecure_test_mode: true, base_url: $url, token: $tok,
+                     timeout_ms: 1000,
                      claim_idle_ms: 5000, retry_min_ms: 100, consumer: "gw-1"}' \
   "$T/gw.json" >"$T/gw.json.tmp" && mv "$T/gw.json.tmp" "$T/gw.json"
+# issue 11: outside the explicit test mode, loyaltygw refuses at start a token that would cross
+# the network in clear and the shipped placeholder token, naming the key
+refused_start() { # jq-filter expected-text message
+  jq "$1" "$T/gw.json" >"$T/gw-bad.json"
+  rc=0; timeout 30 "$LGW_BIN/gateway/loyaltygw" --config "$T/gw-bad.json" >/dev/null 2>"$T/gw-bad.log" || rc=$?
+  [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "$2" "$T/gw-bad.log" && echo "ok - $3" ||
+    fail "$3: rc $rc, $(tail -c 400 "$T/gw-bad.log")"
+}
+refused_start '.provisioning.insecure_test_mode = false' 'provisioning.base_url: https:// required'   "plain http:// to the provider refused at start (loopback too, outside test mode)"
+refused_start '.provisioning.base_url = "http://prov.carrier.example" | .provisioning.token = "k7Jq2vN9"'   'provisioning.base_url: https:// required' "plain http:// to a remote provider refused even in test mode"
+refused_start '.provisioning.insecure_test_mode = false | .provisioning.base_url = "https://127.0.0.1:1" | .provisioning.token = "change-me"'   'provisioning.token: "change-me" is the shipped placeholder' "the shipped placeholder token refused at start"
 G=2126300000
 # an entry whose redemption the store does not know: called once, acknowledged without effect
 seed "$(rid "${G}01" DATA_1GB g01)" "${G}01" DATA_1GB provisioning 500 "" $PROVFIELDS

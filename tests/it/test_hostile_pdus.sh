@@ -59,7 +59,8 @@ assert_eq 1 "$(balance 212600000001)" "second subscriber credited"
 assert_ge 2 "$(sim_json sim .binds)" "the gateway bound again after the close"
 sleep 1.2
 assert_ge 5 "$(gw_stat .ingest.pdu_rejected)" "refused PDUs are counted"
-assert_ge 6 "$(rcli xlen lg:dlq)" "refused PDUs and the bad event are kept as dead letters"
+assert_eq 2 "$(rcli xlen lg:dlq:event)" "the 2 bad events (#5's text, #7) are kept as dead letters (events stream)"
+assert_ge 4 "$(rcli xlen lg:dlq:pdu)" "refused PDUs are kept as dead letters (PDU stream)"
 kill -0 "$GW_PID" && echo "ok - gateway still running" || fail "gateway died"
 stop_gw
 finish

@@ -29,8 +29,8 @@ assert_eq 1 "$(balance 212655443322)" "212655443322: reversal took back exactly 
 assert_eq 12 "$(balance 212661000003)" "212661000003: 2 + 10 points"
 assert_eq "" "$(balance 212600000000)" "no wallet for a subscriber who never recharged"
 
-assert_eq 4 "$(rcli xlen lg:dlq)" "the 4 malformed events are kept as dead letters"
-reasons=$(rcli xrange lg:dlq - + | tr '\n' ' ')
+assert_eq 4 "$(rcli xlen lg:dlq:event)" "the 4 malformed events are kept as dead letters (events stream)"
+reasons=$(rcli xrange lg:dlq:event - + | tr '\n' ' ')
 case "$reasons" in *amount*) echo "ok - dead letter names the amount problem" ;; *) fail "dead letters: $reasons" ;; esac
 case "$reasons" in *12.3456*) echo "ok - dead letter keeps the raw text" ;; *) fail "raw text missing: $reasons" ;; esac
 

@@ -50,7 +50,7 @@ wait_sim sim 60
 assert_eq 21 "$(sim_json sim '.final.ESME_ROK')" "gateway as loyaltygw: 21 events acknowledged ESME_ROK"
 assert_eq 4 "$(sim_json sim '.final.ESME_RX_P_APPN')" "gateway as loyaltygw: 4 malformed events dead-lettered"
 assert_eq 18 "$(balance $M)" "gateway as loyaltygw: $M has 18 points"
-assert_eq 4 "$(rcli xlen lg:dlq)" "gateway as loyaltygw: 4 dead letters"
+assert_eq 4 "$(rcli xlen lg:dlq:event)" "gateway as loyaltygw: 4 dead letters"
 stop_gw
 
 # --print-config masks the password; the password is in no log

@@ -82,7 +82,8 @@ ussd_config '.loyalty.tiers = [{name: "standard", min_points: 0, multiplier_pct:
                                {name: "gold", min_points: 5000, multiplier_pct: 125}]
   | .ussd.t_answer_ms = 20000 | .ussd.t_total_ms = 60000
   | .catalog = {file: "'"$CAT"'", giftdays_file: "'"$GIFTDAYS"'", gift_tiers: "gold"}
-  | .provisioning = {enabled: true, base_url: "http://127.0.0.1:'"$(cat "$T/prov.port")"'",
+  | .provisioning = {enabled: true, insecure_test_mode: true,
+                     base_url: "http://127.0.0.1:'"$(cat "$T/prov.port")"'",
                      token: "'"$TOKEN"'", timeout_ms: 2000, retry_min_ms: 100, consumer: "gw-1"}'
 
 TODAY=$(TZ=$TZNAME date +%Y%m%d)

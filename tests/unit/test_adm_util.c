@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,6 +178,95 @@ static void test_csv__quotes_and_formula_guard(void **state)
     free(s);
 }
 
+static void test_mask__numbers_in_dead_letters__last_four_only(void **state)
+{
+    char plain[] = "TOPUP|212612345678|50|r1";
+    char ucs2[] = "\\x002\\x001\\x002\\x006\\x001\\x002\\x003\\x004\\x005\\x006";
+    char both[] = "from 212600000001 to +212611112222; code 1234, ref 77001234";
+    char none[] = "pdu refused with ESME_RINVCMDID: 0x00000109";
+
+    (void)state;
+    assert_int_equal(1, adm_mask_numbers(plain));
+    assert_string_equal("TOPUP|********5678|50|r1", plain);
+    /* escaped UCS-2 "2126123456": the digits between the \x00 escapes are one number */
+    assert_int_equal(1, adm_mask_numbers(ucs2));
+    assert_string_equal("\\x00*\\x00*\\x00*\\x00*\\x00*\\x00*\\x003\\x004\\x005\\x006", ucs2);
+    assert_int_equal(3, adm_mask_numbers(both));
+    assert_string_equal("from ********0001 to +********2222; code 1234, ref ****1234", both);
+    assert_int_equal(0, adm_mask_numbers(none)); /* "00000109": eight digits after "0x" */
+    assert_string_equal("pdu refused with ESME_RINVCMDID: 0x00000109", none);
+    assert_int_equal(0, adm_mask_numbers(NULL));
+}
+
+/* Feeds text in pieces of `step` bytes (1 = byte by byte: a slow client's segments). */
+static int feed(struct adm_preauth *p, const char *text, size_t step)
+{
+    size_t n = strlen(text);
+
+    for (size_t i = 0; i < n; i += step) {
+        int rc = adm_preauth_feed(p, text + i, n - i < step ? n - i : step, 4096);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void test_preauth__login_bodies_bounded_token_bodies_not(void **state)
+{
+    static const size_t steps[] = {1, 7, 100000};
+    char big_auth[512], tok[2 * ADM_TOKEN_BYTES + 1];
+
+    (void)state;
+    assert_int_equal(0, adm_token_new(tok, sizeof(tok)));
+    snprintf(big_auth, sizeof(big_auth),
+             "PUT /api/catalog HTTP/1.1\r\nauthorization: bearer %s\r\n"
+             "Content-Length: 60000\r\n\r\n",
+             tok);
+    for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+        struct adm_preauth p = {0};
+        size_t st = steps[k];
+        /* a login of normal size, then (keep-alive) one with a 1 MiB body: refused from its head */
+        assert_int_equal(0, feed(&p,
+                                 "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                                 "40\r\n\r\n{\"user\":\"mia\",\"password\":\"0123456789\"}",
+                                 st));
+        assert_int_equal(
+            -EMSGSIZE, feed(&p, "POST /api/login HTTP/1.1\r\nContent-Length: 1048576\r\n\r\n", st));
+        /* a chunked body without a token: its size is unknown, refused */
+        memset(&p, 0, sizeof(p));
+        assert_int_equal(
+            -EMSGSIZE,
+            feed(&p, "POST /api/login HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", st));
+        /* a malformed token is no token */
+        memset(&p, 0, sizeof(p));
+        assert_int_equal(-EMSGSIZE, feed(&p,
+                                         "PUT /api/catalog HTTP/1.1\r\nAuthorization: Bearer "
+                                         "abc\r\nContent-Length: 60000\r\n\r\n",
+                                         st));
+        /* a well-formed token: the big body goes on to evhttp (its max body and the session check
+         * apply), and the body's bytes are not mistaken for a head */
+        memset(&p, 0, sizeof(p));
+        assert_int_equal(0, feed(&p, big_auth, st));
+        char *body = malloc(60001);
+        assert_non_null(body);
+        memset(body, 'x', 60000);
+        body[60000] = '\0';
+        assert_int_equal(0, feed(&p, body, st == 1 ? 1000 : st));
+        free(body);
+        /* ... then the next request on the connection is judged on its own */
+        assert_int_equal(
+            -EMSGSIZE,
+            feed(&p, "\r\nPOST /api/login HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", st));
+        /* an unparsable length is as large as can be */
+        memset(&p, 0, sizeof(p));
+        assert_int_equal(-EMSGSIZE,
+                         feed(&p, "POST /api/login HTTP/1.1\r\nContent-Length: 12ab\r\n\r\n", st));
+        /* GETs without a body, bare LF line ends */
+        memset(&p, 0, sizeof(p));
+        assert_int_equal(0, feed(&p, "GET / HTTP/1.1\nHost: x\n\nGET /app.js HTTP/1.1\n\n", st));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +278,8 @@ int main(void)
         cmocka_unit_test(test_send_time__day_past_month_end__refused),
         cmocka_unit_test(test_history__note_with_bars__kept_whole),
         cmocka_unit_test(test_csv__quotes_and_formula_guard),
+        cmocka_unit_test(test_mask__numbers_in_dead_letters__last_four_only),
+        cmocka_unit_test(test_preauth__login_bodies_bounded_token_bodies_not),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

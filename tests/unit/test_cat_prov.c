@@ -232,6 +232,75 @@ static void test_prov__adapter__bad_base_url_refused(void **state)
     assert_null(cat_prov_http_new(NULL, &cfg));
 }
 
+static void test_prov__transport__https_only_http_to_loopback_in_test_mode(void **state)
+{
+    char why[256];
+
+    (void)state;
+    assert_int_equal(cat_prov_url_check("https://prov.carrier.example", false, why, 256), 0);
+    assert_int_equal(cat_prov_url_check("https://10.0.0.5:8443/api", false, why, 256), 0);
+    /* plain http to anywhere: refused, test mode or not, unless the host is loopback */
+    assert_int_equal(cat_prov_url_check("http://prov.carrier.example", false, why, 256), -EINVAL);
+    assert_non_null(strstr(why, "https:// required"));
+    assert_int_equal(cat_prov_url_check("http://prov.carrier.example", true, why, 256), -EINVAL);
+    assert_int_equal(cat_prov_url_check("http://10.0.0.5:8080", true, why, 256), -EINVAL);
+    assert_int_equal(cat_prov_url_check("http://127.evil.example", true, why, 256), -EINVAL);
+    assert_int_equal(cat_prov_url_check("http://127.0.0.1.evil.example", true, why, 256), -EINVAL);
+    /* loopback over http: only in the explicit test mode */
+    assert_int_equal(cat_prov_url_check("http://127.0.0.1:8080", false, why, 256), -EINVAL);
+    assert_non_null(strstr(why, "insecure_test_mode"));
+    assert_int_equal(cat_prov_url_check("http://127.0.0.1:8080", true, why, 256), 0);
+    assert_int_equal(cat_prov_url_check("http://localhost:1/x", true, why, 256), 0);
+    assert_int_equal(cat_prov_url_check("http://[::1]:8080", true, why, 256), 0);
+    assert_int_equal(cat_prov_url_check("ftp://127.0.0.1", true, why, 256), -EINVAL);
+    assert_int_equal(cat_prov_url_check("", true, why, 256), -EINVAL);
+}
+
+static void test_prov__token__placeholder_or_empty_refused_outside_test_mode(void **state)
+{
+    char why[256];
+
+    (void)state;
+    assert_int_equal(cat_prov_token_check("change-me", false, why, 256), -EINVAL);
+    assert_non_null(strstr(why, "placeholder"));
+    assert_int_equal(cat_prov_token_check("CHANGE-ME", false, why, 256), -EINVAL);
+    assert_int_equal(cat_prov_token_check("Change-Me", false, why, 256), -EINVAL);
+    assert_int_equal(cat_prov_token_check("", false, why, 256), -EINVAL);
+    assert_int_equal(cat_prov_token_check(NULL, false, why, 256), -EINVAL);
+    assert_int_equal(cat_prov_token_check("k7Jq2vN9-real-carrier-token", false, why, 256), 0);
+    assert_int_equal(cat_prov_token_check("change-me", true, why, 256), 0);
+}
+
+static void test_prov__adapter__refuses_plain_http_and_placeholder(void **state)
+{
+    struct cat_prov_http_config cfg;
+    struct gw_http *fake = (struct gw_http *)&cfg; /* never dereferenced when refused */
+    struct cat_prov_http *p;
+
+    (void)state;
+    cat_prov_http_config_defaults(&cfg);
+    assert_false(cfg.insecure_test_mode);
+    snprintf(cfg.token, sizeof(cfg.token), "k7Jq2vN9-real-carrier-token");
+    snprintf(cfg.base_url, sizeof(cfg.base_url), "http://prov.carrier.example");
+    assert_null(cat_prov_http_new(fake, &cfg));
+    snprintf(cfg.base_url, sizeof(cfg.base_url), "http://127.0.0.1:8080");
+    assert_null(cat_prov_http_new(fake, &cfg));
+    snprintf(cfg.base_url, sizeof(cfg.base_url), "https://prov.carrier.example");
+    snprintf(cfg.token, sizeof(cfg.token), "change-me");
+    assert_null(cat_prov_http_new(fake, &cfg));
+    snprintf(cfg.token, sizeof(cfg.token), "k7Jq2vN9-real-carrier-token");
+    p = cat_prov_http_new(fake, &cfg);
+    assert_non_null(p);
+    cat_prov_http_free(p);
+    /* the tests' way: loopback http and any token, explicitly */
+    cfg.insecure_test_mode = true;
+    snprintf(cfg.base_url, sizeof(cfg.base_url), "http://127.0.0.1:8080");
+    snprintf(cfg.token, sizeof(cfg.token), "change-me");
+    p = cat_prov_http_new(fake, &cfg);
+    assert_non_null(p);
+    cat_prov_http_free(p);
+}
+
 static void test_config__provisioning_section__defaults_and_cross_checks(void **state)
 {
     static struct gw_config cfg;
@@ -275,6 +344,9 @@ int main(void)
         cmocka_unit_test(test_prov__timeout_refused_and_other_transport_errors__temporary),
         cmocka_unit_test(test_prov__unlisted_statuses__temporary_not_refunded),
         cmocka_unit_test(test_prov__adapter__bad_base_url_refused),
+        cmocka_unit_test(test_prov__transport__https_only_http_to_loopback_in_test_mode),
+        cmocka_unit_test(test_prov__token__placeholder_or_empty_refused_outside_test_mode),
+        cmocka_unit_test(test_prov__adapter__refuses_plain_http_and_placeholder),
         cmocka_unit_test(test_config__provisioning_section__defaults_and_cross_checks),
     };
 

@@ -663,6 +663,83 @@ static void test_esme__out_of_order_responds(void **state)
     assert_int_equal(r2->h.status, SMPP_RX_P_APPN);
 }
 
+/* issue 11: the unanswered deliver_sm are bounded (rx_pending_max) and found by hash */
+static void test_esme__rx_pending_max__beyond_it_throttled_then_room_again(void **state)
+{
+    struct fx *x = *state;
+    const struct fake_pdu *r;
+    struct smpp_esme_stats st;
+
+    x->cfg.rx_pending_max = 8;
+    esme_bound(x);
+    for (uint32_t seq = 100; seq < 112; seq++)
+        send_deliver(x, 0, seq, "TOPUP");
+    RUN_UNTIL(x, fake_count(&x->f, SMPP_DELIVER_SM_RESP, -1) == 4, 1000);
+    RUN_FOR(x, 20);
+    /* the first 8 wait for the application; the other 4 are throttled back to the SMSC */
+    assert_int_equal(x->a.ndeliver, 8);
+    assert_int_equal(smpp_esme_pending_responses(x->a.e), 8);
+    assert_int_equal(fake_count(&x->f, SMPP_DELIVER_SM_RESP, -1), 4);
+    for (uint32_t seq = 108; seq < 112; seq++) {
+        r = find_resp(&x->f, SMPP_DELIVER_SM_RESP, seq);
+        assert_non_null(r);
+        assert_int_equal(r->h.status, SMPP_RTHROTTLED);
+    }
+    smpp_esme_get_stats(x->a.e, &st);
+    assert_int_equal(st.deliver_throttled, 4);
+    assert_int_equal(st.deliver_in, 12);
+    /* answered out of order: room again, the next ones are taken */
+    assert_int_equal(smpp_esme_respond(x->a.e, x->a.tokens[5], SMPP_ROK), 0);
+    assert_int_equal(smpp_esme_respond(x->a.e, x->a.tokens[0], SMPP_ROK), 0);
+    send_deliver(x, 0, 200, "TOPUP");
+    send_deliver(x, 0, 201, "TOPUP");
+    RUN_UNTIL(x, x->a.ndeliver == 10, 1000);
+    assert_int_equal(x->a.ndeliver, 10);
+    assert_int_equal(smpp_esme_pending_responses(x->a.e), 8);
+    for (int i = 1; i < 10; i++) {
+        if (i != 5)
+            assert_int_equal(smpp_esme_respond(x->a.e, x->a.tokens[i], SMPP_ROK), 0);
+    }
+    assert_int_equal(smpp_esme_pending_responses(x->a.e), 0);
+    RUN_UNTIL(x, fake_count(&x->f, SMPP_DELIVER_SM_RESP, -1) == 14, 1000);
+    r = find_resp(&x->f, SMPP_DELIVER_SM_RESP, 201);
+    assert_non_null(r);
+    assert_int_equal(r->h.status, SMPP_ROK);
+    smpp_esme_get_stats(x->a.e, &st);
+    assert_int_equal(st.deliver_throttled, 4);
+}
+
+/* Many unanswered at once, answered in a scrambled order: every token is found once (the hash
+ * table's probing and backward-shift deletion), then never again. */
+static void test_esme__400_unanswered__scrambled_responds__each_found_once(void **state)
+{
+    enum { N = 400 };
+    struct fx *x = *state;
+    uint64_t gen;
+
+    x->cfg.rx_pending_max = N;
+    esme_bound(x);
+    for (uint32_t k = 0; k < N; k++)
+        send_deliver(x, 0, 1000 + k * 7, "TOPUP"); /* sequence numbers with gaps */
+    send_deliver(x, 0, 999999, "TOPUP");           /* one beyond the bound */
+    RUN_UNTIL(x, x->a.ndeliver == N && find_resp(&x->f, SMPP_DELIVER_SM_RESP, 999999), 3000);
+    assert_int_equal(x->a.ndeliver, N);
+    assert_int_equal(smpp_esme_pending_responses(x->a.e), N);
+    assert_int_equal(find_resp(&x->f, SMPP_DELIVER_SM_RESP, 999999)->h.status, SMPP_RTHROTTLED);
+    gen = x->a.tokens[0] >> 32; /* token = generation << 32 | sequence number */
+    /* k -> (k * 151) mod 400 is a permutation (151 is prime to 400) */
+    for (uint32_t i = 0; i < N; i++) {
+        uint32_t k = (i * 151) % N;
+        uint64_t token = gen << 32 | (1000 + k * 7);
+        assert_int_equal(smpp_esme_respond(x->a.e, token, SMPP_ROK), 0);
+        assert_int_equal(smpp_esme_pending_responses(x->a.e), N - 1 - i);
+        assert_int_equal(smpp_esme_respond(x->a.e, token, SMPP_ROK), -ENOENT);
+    }
+    RUN_UNTIL(x, fake_count(&x->f, SMPP_DELIVER_SM_RESP, -1) == N + 1, 3000);
+    assert_int_equal(fake_count(&x->f, SMPP_DELIVER_SM_RESP, -1), N + 1);
+    assert_non_null(find_resp(&x->f, SMPP_DELIVER_SM_RESP, 1000 + (N - 1) * 7));
+}
+
 /* ---------------------------------------------------------------- tests: link supervision */
 
 static void test_esme__idle__enquire_link__then_dead_link_reconnects(void **state)
@@ -1284,6 +1361,8 @@ int main(void)
         T(test_esme__deliver__respond__resp_same_seq_and_status),
         T(test_esme__respond_after_disconnect__enotconn),
         T(test_esme__out_of_order_responds),
+        T(test_esme__rx_pending_max__beyond_it_throttled_then_room_again),
+        T(test_esme__400_unanswered__scrambled_responds__each_found_once),
         T(test_esme__idle__enquire_link__then_dead_link_reconnects),
         T(test_esme__smsc_enquire_link__answered),
         T(test_esme__smsc_unbind__answered_then_reconnects),
