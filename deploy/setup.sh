@@ -13,6 +13,7 @@ PACKAGES=(
   libssl-dev                                # libcrypto: SHA-256 of staff session tokens
   redis-sentinel                            # Redis HA (deploy/sentinel.conf, test_sentinel_failover)
   chromium                                  # the console's browser tests (playwright-core, npm)
+  nginx-light openssl                       # the console's TLS site, tested as shipped (test_nginx_site)
   libsystemd-dev                            # sd_notify (Type=notify units) and the journal
   clang libclang-rt-14-dev                  # fuzzing (test.sh --fuzz): libFuzzer, ASan/UBSan runtimes
 )
