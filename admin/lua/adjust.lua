@@ -9,7 +9,8 @@
 -- Reply {outcome, points, before, after}: 0 applied, 1 replay of that request id (nothing
 -- written; before = after = the balance now). Errors (nothing written): "LGWARG <what>",
 -- "LGWDATA <what>", "LGWNOWALLET not enrolled", "LGWFUNDS <balance>" (a debit below zero),
--- "LGWREUSED request id" (the request id was used for a different adjustment).
+-- "LGWBOUND <balance>" (a credit past the ledger's bound, 10^12 points: a wallet the ledger could
+-- no longer read), "LGWREUSED request id" (the request id was used for a different adjustment).
 --
 -- The request id is recorded in the refs hash as "~adm:<id>" -> "now,points,day,x": "~" is not a
 -- valid event ref, so no carrier ref collides, and state "x" means no REVERSAL can take it back.
@@ -17,6 +18,8 @@
 -- Adjustments move the balance and the lots, not the lifetime points: a goodwill gesture does
 -- not promote anyone to a tier. A credit goes into today's lot; a debit empties the oldest lots
 -- first (the ones that expire first), so the subscriber keeps the longest-lived points.
+
+local BAL_MAX = 1e12 -- the ledger's bound on |balance| (gateway/lua/commit.lua)
 
 local function bad(what) return redis.error_reply('LGWARG ' .. what) end
 local function d(n) return string.format('%d', n) end
@@ -74,8 +77,9 @@ if rec then
     return {1, points, bal or 0, bal or 0}
 end
 if redis.call('EXISTS', KW) == 0 then return redis.error_reply('LGWNOWALLET not enrolled') end
-if not bal then return redis.error_reply('LGWDATA wallet') end
+if not bal or bal > BAL_MAX or bal < -BAL_MAX then return redis.error_reply('LGWDATA wallet') end
 if bal + points < 0 then return redis.error_reply('LGWFUNDS ' .. d(bal)) end
+if bal + points > BAL_MAX then return redis.error_reply('LGWBOUND ' .. d(bal)) end
 
 -- Lots, read before the first write.
 local lots = {}

@@ -6,19 +6,29 @@
 -- ARGV  1 op: "E" earn (TOPUP/BILL/USAGE) or "R" reversal
 --       2 ref    3 kind name (for history)    4 now (unix s)    5 at (event time, unix s)
 --       6 day: YYYYMMDD, the event's local day (the gateway computes it; Lua has no time zones)
---       7 milli-points earned before the tier multiplier ("0" for R)
---       8 daily cap in points (0 = none)    9 ref retention (s)    10 history length
---       11 rule text    12 orig ref (R) or ""    13 number of tiers N
---       14 .. 13+3N: N triples (name, lifetime minimum, multiplier %), ascending minimums from 0
+--       7 whole  8 fnum  9 fden: the exact earning before the tier multiplier, whole + fnum/fden
+--         points (gw_loyalty_earn; "0" "0" "1" for R)
+--       10 daily cap in points (0 = none)    11 ref retention (s)    12 history length
+--       13 rule text    14 orig ref (R) or ""    15 amount in thousandths ("0" for R)
+--       16 number of tiers N
+--       17 .. 16+3N: N triples (name, lifetime minimum, multiplier %), ascending minimums from 0
 -- Reply {outcome, points, balance, capped, tier, enrolled}; outcome 0 credited, 1 duplicate,
--- 2 reversed, 3 reversal no-op. Bad arguments: error "LGWARG <what>"; unreadable stored data:
--- "LGWDATA <what>". Either way nothing was written.
+-- 2 reversed, 3 reversal no-op, 4 recorded without credit (a REVERSAL came first). Bad
+-- arguments: error "LGWARG <what>"; unreadable stored data: "LGWDATA <what>"; a balance that
+-- would leave the bounds: "LGWBOUND <what>". Either way nothing was written.
+--
+-- Remainder (docs/data-model.md, "The exact remainder"): the wallet carries rn/rd of a point
+-- exactly; gw_frac_credit (gateway/gw_loyalty.c) is the same arithmetic in C, property-tested.
+-- Activity (for rolling tiers): rc/rl recharge count and last recharge (TOPUP), m:YYYYMM
+-- "earned,spend" per local month of the event (spend in thousandths of the currency).
 --
 -- Numbers: Lua numbers are doubles, exact for integers below 2^53. Every input is bounded so
 -- that all products stay far below that, and every number is written with %d, never with
 -- tostring/.. (which use %.14g and would print large values in exponent form).
 
 local PRUNE_AT = 16 -- refs kept before old ones are pruned (see prune())
+local BAL_MAX = 1e12 -- |balance| and lifetime points stay within this (admin/lua/adjust.lua too)
+local DEN_MAX = 1e13 -- the carried fraction's denominator (GW_REM_DEN_MAX)
 
 local function bad(what) return redis.error_reply('LGWARG ' .. what) end
 local function corrupt(what) return redis.error_reply('LGWDATA ' .. what) end
@@ -50,8 +60,10 @@ local function valid_day(s)
 end
 
 -- "at,points,day,state" -> at, points, day, state (nil if unreadable)
+-- States: c credited, r credited then reversed, x a reversal (never reversible), v voided: a
+-- REVERSAL named this ref before it arrived (the late original is then recorded, no credit).
 local function parse_rec(s)
-    local a, p, dy, st = s:match('^(%-?%d+),(%-?%d+),(%d+),([crx])$')
+    local a, p, dy, st = s:match('^(%-?%d+),(%-?%d+),(%d+),([crxv])$')
     if not a then return nil end
     return tonumber(a), tonumber(p), dy, st
 end
@@ -78,30 +90,36 @@ if not at then return bad('at') end
 local day = ARGV[6]
 if not valid_day(day) then return bad('day') end
 local dayn = tonumber(day)
--- milli * pct <= 1e11 * 1e4 = 1e15 < 2^53, and floor(x / 100) is exact in that range
-local milli = int_arg(ARGV[7], 0, 1e11)
-if not milli or (op == 'R' and milli ~= 0) then return bad('milli') end
-local cap = int_arg(ARGV[8], 0, 1e12)
+-- whole * pct <= 1e8 * 1e4; fnum * pct < 1e11 * 1e4: every product below 2^53
+local whole = int_arg(ARGV[7], 0, 1e8)
+local fden = int_arg(ARGV[9], 1, 1e11)
+local fnum = fden and int_arg(ARGV[8], 0, fden - 1)
+if not whole or not fnum or (op == 'R' and (whole ~= 0 or fnum ~= 0)) then
+    return bad('earning')
+end
+local cap = int_arg(ARGV[10], 0, 1e12)
 if not cap then return bad('cap') end
-local retention = int_arg(ARGV[9], 1, 400 * 86400)
+local retention = int_arg(ARGV[11], 1, 400 * 86400)
 if not retention then return bad('retention') end
-local hlen = int_arg(ARGV[10], 1, 10000)
+local hlen = int_arg(ARGV[12], 1, 10000)
 if not hlen then return bad('history_len') end
-local rule = ARGV[11]
+local rule = ARGV[13]
 if type(rule) ~= 'string' or #rule > 200 or rule:find('[%c]') then return bad('rule') end
-local orig = ARGV[12]
+local orig = ARGV[14]
 if op == 'R' then
     if not valid_ref(orig) then return bad('orig') end
 elseif orig ~= '' then
     return bad('orig')
 end
-local ntiers = int_arg(ARGV[13], 1, 8)
-if not ntiers or #ARGV ~= 13 + 3 * ntiers then return bad('tiers') end
+local amount = int_arg(ARGV[15], 0, 1e12)
+if not amount then return bad('amount') end
+local ntiers = int_arg(ARGV[16], 1, 8)
+if not ntiers or #ARGV ~= 16 + 3 * ntiers then return bad('tiers') end
 local tiers = {}
 for i = 1, ntiers do
-    local name = ARGV[11 + 3 * i]
-    local min = int_arg(ARGV[12 + 3 * i], 0, 1e15)
-    local pct = int_arg(ARGV[13 + 3 * i], 0, 10000)
+    local name = ARGV[14 + 3 * i]
+    local min = int_arg(ARGV[15 + 3 * i], 0, 1e15)
+    local pct = int_arg(ARGV[16 + 3 * i], 0, 10000)
     if type(name) ~= 'string' or #name < 1 or #name > 31 or name:find('[,|%c]') then
         return bad('tier name')
     end
@@ -127,23 +145,44 @@ local function tier_by_name(name)
     return nil
 end
 
+-- Exact integer division of a >= 0 by b > 0 (math.fmod is exact on doubles; a / b alone may round
+-- up to the next integer when a and b are large).
+local function divmod(a, b)
+    local r = math.fmod(a, b)
+    return (a - r) / b, r
+end
+
+local function gcd(a, b)
+    while b ~= 0 do a, b = b, math.fmod(a, b) end
+    return a
+end
+
 -- ------------------------------------------------------------------ reads (still no writes)
 local existing = redis.call('HGET', KR, ref)
-local w = redis.call('HMGET', KW, 'bal', 'life', 'rem', 'tier', 'since', 'cday', 'cpts')
+local w = redis.call('HMGET', KW, 'bal', 'life', 'rn', 'tier', 'since', 'cday', 'cpts', 'rd',
+    'rem')
 local enrolled = (w[1] == false)
-local bal, life, rem = int_field(w[1], 0), int_field(w[2], 0), int_field(w[3], 0)
+local bal, life = int_field(w[1], 0), int_field(w[2], 0)
+local rn, rd = int_field(w[3], 0), int_field(w[8], 1)
+if w[3] == false and w[9] then rn, rd = int_field(w[9], 0), 1000 end -- milli-points of old
 local cday, cpts = int_field(w[6], 0), int_field(w[7], 0)
-if not bal or not life or not rem or rem < 0 or rem > 999 or not cday or not cpts then
+if not bal or not life or not rn or not rd or rd < 1 or rd > DEN_MAX or rn < 0 or rn >= rd
+    or not cday or not cpts or bal < -BAL_MAX or bal > BAL_MAX or life < 0 or life > BAL_MAX then
     return corrupt('wallet')
 end
 local tier = w[4]
 if tier == false then tier = enrolled and tiers[1].name or tier_by_life(life).name end
 
+local eprev -- a voided record of this ref (a REVERSAL came first): not a duplicate
 if existing then
-    -- Redelivery of a committed ref: answer what it did, change nothing.
-    local _, p0 = parse_rec(existing)
+    local _, p0, _, st0 = parse_rec(existing)
     if not p0 then return corrupt('ref record') end
-    return {1, p0, bal, 0, enrolled and '' or tier, 0}
+    if st0 == 'v' and op == 'E' then
+        eprev = existing
+    else
+        -- Redelivery of a committed ref: answer what it did, change nothing.
+        return {1, p0, bal, 0, enrolled and '' or tier, 0}
+    end
 end
 
 -- ------------------------------------------------------------------ writes
@@ -177,11 +216,60 @@ local function tier_note(before, after)
     return ''
 end
 
+-- Activity of the event's local month: points earned and currency spent (rolling tiers read the
+-- last 12). Creating a month's field deletes those 12..36 months older, so the wallet keeps at
+-- most 13 of them.
+local function activity(eday, earned, spent)
+    local ym = tonumber(eday:sub(1, 6))
+    local f = 'm:' .. d(ym)
+    local cur = redis.call('HGET', KW, f)
+    local e0, s0 = 0, 0
+    if cur then
+        e0, s0 = cur:match('^(%-?%d+),(%d+)$')
+        e0, s0 = tonumber(e0) or 0, tonumber(s0) or 0
+    else
+        local old = {}
+        local y, m = math.floor(ym / 100), ym % 100
+        for k = 12, 36 do
+            local mm = m - k
+            local yy = y
+            while mm < 1 do mm, yy = mm + 12, yy - 1 end
+            old[#old + 1] = 'm:' .. d(yy * 100 + mm)
+        end
+        redis.call('HDEL', KW, unpack(old))
+    end
+    redis.call('HSET', KW, f, d(e0 + earned) .. ',' .. d(s0 + spent))
+end
+
+if op == 'E' and eprev then
+    -- The REVERSAL came first: record the original, credit nothing.
+    local _, _, vday = parse_rec(eprev)
+    redis.call('HSET', KR, ref, d(at) .. ',0,' .. vday .. ',r')
+    if enrolled then redis.call('HSET', KW, 'bal', '0', 'life', '0', 'tier', tier, 'since', d(now)) end
+    history('+0', rule .. '; reversed before it arrived, no credit')
+    prune()
+    return {4, 0, bal, 0, tier, enrolled and 1 or 0}
+end
+
 if op == 'E' then
     local cur = tier_by_name(tier) or tier_by_life(life)
-    local total = rem + math.floor(milli * cur.pct / 100)
-    local points = math.floor(total / 1000)
-    rem = total - points * 1000
+    -- whole + fnum/fden points times pct/100, exactly: in units of 1/den, den = 100 fden
+    local points, wr = divmod(whole * cur.pct, 100)
+    local den = 100 * fden
+    local carry, f = divmod(wr * fden + fnum * cur.pct, den)
+    points = points + carry
+    local g = gcd(rd, den)
+    local l = (rd / g) * den
+    if l > DEN_MAX then
+        -- no common denominator within bounds (tables mixing unusual rates): the carried
+        -- fraction (< 1 point) is dropped, as gw_frac_credit does
+        rn, rd, l = 0, den, den
+    end
+    carry, f = divmod(rn * (l / rd) + f * (l / den), l)
+    points = points + carry
+    g = gcd(f, l)
+    rn = f / g
+    rd = (f == 0) and 1 or l / g
     -- Daily cap by the event's local day. A late event for an earlier day than the one tracked
     -- counts against what that day's lot still holds (the per-day count is not kept).
     local used, newday = 0, true
@@ -199,10 +287,13 @@ if op == 'E' then
         if credited > room then credited = room end
         capped = points - credited
     end
+    if bal + credited > BAL_MAX or life + credited > BAL_MAX then
+        return redis.error_reply('LGWBOUND balance')
+    end
     bal = bal + credited
     life = life + credited
     local newtier = tier_by_life(life).name
-    local fields = {'bal', d(bal), 'life', d(life), 'rem', d(rem), 'tier', newtier}
+    local fields = {'bal', d(bal), 'life', d(life), 'tier', newtier}
     if enrolled then
         fields[#fields + 1] = 'since'
         fields[#fields + 1] = d(now)
@@ -213,8 +304,27 @@ if op == 'E' then
         fields[#fields + 1] = 'cpts'
         fields[#fields + 1] = d(cpts + credited)
     end
+    if kind == 'TOPUP' then
+        local rc = int_field(redis.call('HGET', KW, 'rc'), 0) or 0
+        fields[#fields + 1] = 'rc'
+        fields[#fields + 1] = d(rc + 1)
+        fields[#fields + 1] = 'rl'
+        fields[#fields + 1] = d(at)
+    end
+    if rn > 0 then
+        fields[#fields + 1] = 'rn'
+        fields[#fields + 1] = d(rn)
+        fields[#fields + 1] = 'rd'
+        fields[#fields + 1] = d(rd)
+    end
     redis.call('HSET', KW, unpack(fields))
+    if rn == 0 then
+        redis.call('HDEL', KW, 'rn', 'rd', 'rem')
+    elseif w[9] then
+        redis.call('HDEL', KW, 'rem')
+    end
     if credited > 0 then redis.call('HINCRBY', KW, 'l:' .. day, credited) end
+    activity(day, credited, amount)
     redis.call('HSET', KR, ref, d(at) .. ',' .. d(credited) .. ',' .. day .. ',c')
     local note = rule
     if cur.pct ~= 100 then note = note .. '; tier ' .. cur.name .. ' x' .. d(cur.pct) .. '%' end
@@ -234,14 +344,25 @@ if orec then
     if not oat or opts < 0 then return corrupt('orig record') end
 end
 if not orec or ostate ~= 'c' then
-    -- Unknown, already reversed, or itself a reversal: acknowledged and recorded, no effect.
+    -- Unknown, already reversed, or itself a reversal: acknowledged and recorded, no effect. An
+    -- unknown orig may still arrive (it was answered T_APPN and comes back): it is remembered
+    -- as voided for the retention window, so it is then recorded without credit.
     redis.call('HSET', KR, ref, d(at) .. ',0,' .. day .. ',x')
     local why = 'unknown'
-    if ostate == 'r' then why = 'already reversed' elseif ostate == 'x' then why = 'a reversal' end
+    if not orec then
+        redis.call('HSET', KR, orig, d(at) .. ',0,' .. day .. ',v')
+        why = 'not seen yet, it will earn nothing'
+    elseif ostate == 'r' or ostate == 'v' then
+        why = 'already reversed'
+    elseif ostate == 'x' then
+        why = 'a reversal'
+    end
     history('0', 'reversal of ' .. orig .. ': ' .. why .. ', no effect')
     prune()
     return {3, 0, bal, 0, enrolled and '' or tier, 0}
 end
+
+if bal - opts < -BAL_MAX then return redis.error_reply('LGWBOUND balance') end
 
 -- Take back exactly orig's points: from its own lot first, then from the newest lots; what the
 -- lots no longer hold (redeemed) just shows as a negative balance. No lot ever goes negative.
@@ -288,6 +409,7 @@ if enrolled then
     fields[#fields + 1] = d(now)
 end
 redis.call('HSET', KW, unpack(fields))
+activity(oday, -opts, 0)
 redis.call('HSET', KR, orig, d(oat) .. ',' .. d(opts) .. ',' .. oday .. ',r')
 redis.call('HSET', KR, ref, d(at) .. ',' .. d(opts) .. ',' .. oday .. ',x')
 history('-' .. d(opts), 'reversal of ' .. orig .. tier_note(tier, newtier))
