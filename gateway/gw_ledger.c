@@ -44,7 +44,7 @@ struct gw_ledger {
 
 /* One commit in flight: step 2's arguments are built before step 1 is sent, into storage the
  * context owns, so that nothing points at the ledger once the request is issued. */
-enum { STEP2_ARGS = 19 + 3 * GW_MAX_TIERS, STEP1_KEYS = 16 };
+enum { STEP1_KEYS = 16, STEP2_ARGS = 20 + 3 * GW_MAX_TIERS + STEP1_KEYS };
 struct commit_ctx {
     gw_ledger_cb cb;
     void *arg;
@@ -52,7 +52,7 @@ struct commit_ctx {
     int script;
     char mask[GW_MASK_LEN];
     char ref[GW_REF_MAX + 1];
-    int argc;
+    int argc, nkeys;
     const char *argv[STEP2_ARGS];
     size_t argvlen[STEP2_ARGS];
     char buf[2048];
@@ -155,11 +155,18 @@ static int parse_result(const redisReply *reply, struct gw_commit_result *res)
     res->capped = reply_int(reply->element[3], &ok);
     int64_t enrolled = reply_int(reply->element[5], &ok);
     const redisReply *t = reply->element[4];
-    if (!ok || outcome < GW_COMMIT_CREDITED || outcome > GW_COMMIT_VOIDED ||
+    if (!ok || outcome < GW_COMMIT_CREDITED || outcome > GW_COMMIT_CONFLICT ||
         t->type != REDIS_REPLY_STRING || t->len >= sizeof(res->tier))
         return -EPROTO;
     res->outcome = (enum gw_commit_outcome)outcome;
     res->enrolled = enrolled ? 1 : 0;
+    if (res->outcome == GW_COMMIT_CONFLICT) { /* element 5 is the owner's MSISDN */
+        if (t->len >= sizeof(res->owner))
+            return -EPROTO;
+        memcpy(res->owner, t->str, t->len);
+        res->owner[t->len] = '\0';
+        return 0;
+    }
     memcpy(res->tier, t->str, t->len);
     res->tier[t->len] = '\0';
     return 0;
@@ -236,7 +243,7 @@ static void claim_reply(void *arg, int err, const struct redisReply *reply)
         commit_finish(c, 0, &res);
         return;
     }
-    int rc = gw_redis_script_run(c->redis, c->script, 3, c->argc, c->argv, c->argvlen,
+    int rc = gw_redis_script_run(c->redis, c->script, c->nkeys, c->argc, c->argv, c->argvlen,
                                  commit_reply, c);
     if (rc < 0)
         commit_finish(c, rc, NULL);
@@ -318,10 +325,33 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     gw_mask_msisdn(ev->msisdn, c->mask);
     snprintf(c->ref, sizeof(c->ref), "%s", ev->ref);
 
-    /* step 2: commit.lua's keys and arguments (see the script's header) */
+    /* The ref index keys: current period first, then the ones the retention still covers
+     * (periods of 8 days, longer when the retention needs more than STEP1_KEYS - 1 of them). */
+    char keys[STEP1_KEYS][48], s_exp[24];
+    int64_t ret = (int64_t)l->cfg.ref_retention_days * 86400;
+    int64_t plen = 8 * 86400;
+    if ((ret + plen - 1) / plen > STEP1_KEYS - 1)
+        plen = (ret + STEP1_KEYS - 2) / (STEP1_KEYS - 1);
+    int64_t period = now / plen;
+    int nk = 1 + (int)((ret + plen - 1) / plen);
+    if (nk > STEP1_KEYS)
+        nk = STEP1_KEYS;
+    uint32_t bucket = ref_bucket(ev->ref, l->cfg.ref_index_buckets);
+    for (int k = 0; k < nk; k++)
+        snprintf(keys[k], sizeof(keys[k]), "lg:ri:{b%" PRIu32 "}:%" PRId64, bucket, period - k);
+    snprintf(s_exp, sizeof(s_exp), "%" PRId64, (period + 1) * plen + ret);
+
+    /* commit.lua's keys and arguments (see the script's header); on one Redis the index keys
+     * too, and the claim is made in the same script */
     int rc = 0;
     for (int k = 0; k < 3; k++)
         rc |= add_fmt(c, "lg:{%s}:%c", ev->msisdn, "wrh"[k]);
+    c->nkeys = 3;
+    if (l->cfg.single_node) {
+        for (int k = 0; k < nk; k++)
+            rc |= add_arg(c, keys[k], strlen(keys[k]));
+        c->nkeys += nk;
+    }
     rc |= add_arg(c, reversal ? "R" : "E", 1);
     rc |= add_arg(c, ev->ref, strlen(ev->ref));
     const char *kind = gw_event_kind_name(ev->kind);
@@ -348,33 +378,31 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
         rc |= add_fmt(c, "%" PRId64, t->tiers[i].min_points);
         rc |= add_fmt(c, "%" PRId32, t->tiers[i].pct);
     }
+    if (l->cfg.single_node)
+        rc |= add_arg(c, s_exp, strlen(s_exp));
     if (rc != 0) {
         free(c);
         return -E2BIG;
     }
+    if (l->cfg.single_node) {
+        rc = gw_redis_script_run(l->redis, l->script, c->nkeys, c->argc, c->argv, c->argvlen,
+                                 commit_reply, c);
+        if (rc < 0)
+            free(c);
+        return rc;
+    }
 
-    /* step 1: the ref index, current period first, then the ones the retention still covers
-     * (periods of 8 days, longer when the retention needs more than STEP1_KEYS - 1 of them) */
-    char keys[STEP1_KEYS][48], s_ms[GW_MSISDN_MAX + 1], s_exp[24];
+    /* A cluster: step 1, refidx.lua on the index's slot; claim_reply runs step 2. */
+    char s_ms[GW_MSISDN_MAX + 1];
     const char *argv1[STEP1_KEYS + 3];
     size_t argvlen1[STEP1_KEYS + 3];
-    int64_t ret = (int64_t)l->cfg.ref_retention_days * 86400;
-    int64_t plen = 8 * 86400;
-    if ((ret + plen - 1) / plen > STEP1_KEYS - 1)
-        plen = (ret + STEP1_KEYS - 2) / (STEP1_KEYS - 1);
-    int64_t period = now / plen;
-    int nk = 1 + (int)((ret + plen - 1) / plen);
-    uint32_t bucket = ref_bucket(ev->ref, l->cfg.ref_index_buckets);
     int n = 0;
-    for (int k = 0; k < nk && k < STEP1_KEYS; k++) {
-        int kn = snprintf(keys[k], sizeof(keys[k]), "lg:ri:{b%" PRIu32 "}:%" PRId64, bucket,
-                          period - k);
+    for (int k = 0; k < nk; k++) {
         argv1[n] = keys[k];
-        argvlen1[n++] = (size_t)kn;
+        argvlen1[n++] = strlen(keys[k]);
     }
     int nkeys = n;
     snprintf(s_ms, sizeof(s_ms), "%s", ev->msisdn);
-    snprintf(s_exp, sizeof(s_exp), "%" PRId64, (period + 1) * plen + ret);
     argv1[n] = ev->ref;
     argvlen1[n++] = strlen(ev->ref);
     argv1[n] = s_ms;

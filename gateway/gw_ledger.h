@@ -22,6 +22,7 @@
 #ifndef GW_LEDGER_H
 #define GW_LEDGER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,9 @@ struct gw_ledger_config {
                                     caught (default 31) */
     uint32_t dlq_maxlen;         /* dead letters kept (approximate trim, default 100000) */
     uint32_t ref_index_buckets;  /* hashes per period of the ref index (default 4096) */
+    bool single_node;            /* one Redis (not a cluster): the ref index is claimed inside
+                                    the commit script, one step (set by main.c; default false:
+                                    two steps, which work everywhere) */
 };
 void gw_ledger_config_defaults(struct gw_ledger_config *cfg);
 

@@ -3,6 +3,9 @@
 -- Redis does not roll back a script that fails after writing.
 --
 -- KEYS  1 lg:{M}:w wallet hash   2 lg:{M}:r refs hash   3 lg:{M}:h history list
+--       4 .. (one Redis only, not a cluster) the ref index keys of refidx.lua, current period
+--       first: the claim of the ref is then made here, in the same atomic step (on a cluster
+--       they are on other slots, and gw_ledger.c runs refidx.lua first instead)
 -- ARGV  1 op: "E" earn (TOPUP/BILL/USAGE) or "R" reversal
 --       2 ref    3 kind name (for history)    4 now (unix s)    5 at (event time, unix s)
 --       6 day: YYYYMMDD, the event's local day (the gateway computes it; Lua has no time zones)
@@ -12,8 +15,10 @@
 --       13 rule text    14 orig ref (R) or ""    15 amount in thousandths ("0" for R)
 --       16 number of tiers N
 --       17 .. 16+3N: N triples (name, lifetime minimum, multiplier %), ascending minimums from 0
+--       17+3N (only with the index keys) expiry of the current period's index key (unix s)
 -- Reply {outcome, points, balance, capped, tier, enrolled}; outcome 0 credited, 1 duplicate,
--- 2 reversed, 3 reversal no-op, 4 recorded without credit (a REVERSAL came first). Bad
+-- 2 reversed, 3 reversal no-op, 4 recorded without credit (a REVERSAL came first), 5 the ref
+-- belongs to another MSISDN (only with the index keys; element 5 is that MSISDN). Bad
 -- arguments: error "LGWARG <what>"; unreadable stored data: "LGWDATA <what>"; a balance that
 -- would leave the bounds: "LGWBOUND <what>". Either way nothing was written.
 --
@@ -69,13 +74,17 @@ local function parse_rec(s)
 end
 
 -- ------------------------------------------------------------------ validation (no writes)
-if #KEYS ~= 3 then return bad('keys') end
+if #KEYS < 3 or #KEYS > 19 then return bad('keys') end
 local msisdn = KEYS[1]:match('^lg:{(%d+)}:w$')
 if not msisdn or #msisdn > 15 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:r'
     or KEYS[3] ~= 'lg:{' .. msisdn .. '}:h' then
     return bad('keys')
 end
 local KW, KR, KH = KEYS[1], KEYS[2], KEYS[3]
+local nidx = #KEYS - 3
+for i = 4, #KEYS do
+    if not KEYS[i]:find('^lg:ri:{b%d+}:%d+$') then return bad('keys') end
+end
 
 local op = ARGV[1]
 if op ~= 'E' and op ~= 'R' then return bad('op') end
@@ -114,7 +123,12 @@ end
 local amount = int_arg(ARGV[15], 0, 1e12)
 if not amount then return bad('amount') end
 local ntiers = int_arg(ARGV[16], 1, 8)
-if not ntiers or #ARGV ~= 16 + 3 * ntiers then return bad('tiers') end
+if not ntiers or #ARGV ~= 16 + 3 * ntiers + (nidx > 0 and 1 or 0) then return bad('tiers') end
+local idx_exp
+if nidx > 0 then
+    idx_exp = int_arg(ARGV[17 + 3 * ntiers], 1, 1e11)
+    if not idx_exp then return bad('index expiry') end
+end
 local tiers = {}
 for i = 1, ntiers do
     local name = ARGV[14 + 3 * i]
@@ -172,6 +186,28 @@ if not bal or not life or not rn or not rd or rd < 1 or rd > DEN_MAX or rn < 0 o
 end
 local tier = w[4]
 if tier == false then tier = enrolled and tiers[1].name or tier_by_life(life).name end
+
+-- The ref index (refidx.lua's format): a ref committed for another MSISDN is refused.
+local idx_field
+if nidx > 0 then
+    local hex = redis.sha1hex(ref):sub(13, 24)
+    idx_field = hex:gsub('..', function(h) return string.char(tonumber(h, 16)) end)
+    for i = 4, #KEYS do
+        local owner = redis.call('HGET', KEYS[i], idx_field)
+        if owner then
+            if owner ~= msisdn then return {5, 0, 0, 0, owner, 0} end
+            idx_field = nil -- already ours: nothing to write
+            break
+        end
+    end
+end
+-- Called before each branch's first write.
+local function claim()
+    if idx_field then
+        redis.call('HSET', KEYS[4], idx_field, msisdn)
+        redis.call('EXPIREAT', KEYS[4], idx_exp)
+    end
+end
 
 local eprev -- a voided record of this ref (a REVERSAL came first): not a duplicate
 if existing then
@@ -244,6 +280,7 @@ end
 if op == 'E' and eprev then
     -- The REVERSAL came first: record the original, credit nothing.
     local _, _, vday = parse_rec(eprev)
+    claim()
     redis.call('HSET', KR, ref, d(at) .. ',0,' .. vday .. ',r')
     if enrolled then redis.call('HSET', KW, 'bal', '0', 'life', '0', 'tier', tier, 'since', d(now)) end
     history('+0', rule .. '; reversed before it arrived, no credit')
@@ -290,6 +327,7 @@ if op == 'E' then
     if bal + credited > BAL_MAX or life + credited > BAL_MAX then
         return redis.error_reply('LGWBOUND balance')
     end
+    claim()
     bal = bal + credited
     life = life + credited
     local newtier = tier_by_life(life).name
@@ -347,6 +385,7 @@ if not orec or ostate ~= 'c' then
     -- Unknown, already reversed, or itself a reversal: acknowledged and recorded, no effect. An
     -- unknown orig may still arrive (it was answered T_APPN and comes back): it is remembered
     -- as voided for the retention window, so it is then recorded without credit.
+    claim()
     redis.call('HSET', KR, ref, d(at) .. ',0,' .. day .. ',x')
     local why = 'unknown'
     if not orec then
@@ -363,6 +402,7 @@ if not orec or ostate ~= 'c' then
 end
 
 if bal - opts < -BAL_MAX then return redis.error_reply('LGWBOUND balance') end
+claim()
 
 -- Take back exactly orig's points: from its own lot first, then from the newest lots; what the
 -- lots no longer hold (redeemed) just shows as a negative balance. No lot ever goes negative.

@@ -320,6 +320,7 @@ static int group_setup(void **state)
     T.rcfg.request_timeout_ms = 5000;
     T.redis = gw_redis_new(T.base, &T.rcfg);
     gw_ledger_config_defaults(&T.lcfg);
+    T.lcfg.single_node = true; /* as loyaltygw on one Redis; cases that need two steps say so */
     table_default(&T.tbl);
     T.ledger = gw_ledger_new(T.redis, &T.lcfg, &T.tbl);
     if (!T.redis || !T.ledger)
@@ -670,38 +671,63 @@ static void test_exact__reversal_before_original__no_net_credit(void **state)
     assert_int_equal(hget_ll(m, "bal"), 5);
 }
 
-/* The same ref for another MSISDN: a conflict naming the owner, nothing written for the second. */
-static void test_exact__ref_of_another_msisdn__conflict(void **state)
+/* The same ref for another MSISDN: a conflict naming the owner, nothing written for the second;
+ * with the claim inside the commit script (one Redis) and as a separate first step (cluster). */
+static void conflict_case(struct gw_ledger *l, const char *m1, const char *m2, const char *ref)
 {
-    (void)state;
-    const char *m1 = "212600000501", *m2 = "212600000502";
-    struct gw_commit_result r;
-
-    assert_int_equal(priced_points(GW_EV_TOPUP, m1, "OCS-X-1", T0, 500000), 50);
-    assert_int_equal(commit_priced(GW_EV_TOPUP, m2, "OCS-X-1", T0, 500000, &r), 0);
-    assert_int_equal(r.outcome, GW_COMMIT_CONFLICT);
-    assert_string_equal(r.owner, m1);
-    RCMD(&cap, "EXISTS lg:{%s}:w lg:{%s}:r lg:{%s}:h", m2, m2, m2);
-    assert_int_equal(cap.integer, 0);
-    /* a REVERSAL reusing it for m2 is refused the same way, m1 keeps its points */
-    r = (struct gw_commit_result){0};
     struct gw_event ev;
     struct gw_earn earn;
     struct cwait w = {0};
-    fill_event(&ev, &earn, GW_EV_REVERSAL, m2, "OCS-X-1", T0 + 5, 0, "OCS-X-0");
-    assert_int_equal(gw_ledger_commit(T.ledger, &ev, &earn, T0 + 65, commit_cb, &w), 0);
+    struct gw_loyalty rates;
+
+    gw_loyalty_default(&rates);
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = GW_EV_TOPUP;
+    snprintf(ev.ref, sizeof(ev.ref), "%s", ref);
+    snprintf(ev.currency, sizeof(ev.currency), "MAD");
+    ev.at = T0;
+    ev.amount_milli = 500000;
+    assert_int_equal(gw_loyalty_earn(&rates, &ev, &earn), 0);
+    const char *who[3] = {m1, m2, m1};
+    enum gw_commit_outcome want[3] = {GW_COMMIT_CREDITED, GW_COMMIT_CONFLICT, GW_COMMIT_DUPLICATE};
+    for (int i = 0; i < 3; i++) {
+        snprintf(ev.msisdn, sizeof(ev.msisdn), "%s", who[i]);
+        memset(&w, 0, sizeof(w));
+        assert_int_equal(gw_ledger_commit(l, &ev, &earn, T0 + 60, commit_cb, &w), 0);
+        assert_true(wait_for(&w.done, 5000));
+        assert_int_equal(w.err, 0);
+        assert_int_equal(w.res.outcome, want[i]);
+        if (want[i] == GW_COMMIT_CONFLICT)
+            assert_string_equal(w.res.owner, m1);
+    }
+    RCMD(&cap, "EXISTS lg:{%s}:w lg:{%s}:r lg:{%s}:h", m2, m2, m2);
+    assert_int_equal(cap.integer, 0);
+    assert_int_equal(hget_ll(m1, "bal"), 50);
+    /* a REVERSAL reusing the ref for m2 is refused the same way */
+    struct gw_event rv;
+    fill_event(&rv, &earn, GW_EV_REVERSAL, m2, ref, T0 + 5, 0, "OCS-X-0");
+    memset(&w, 0, sizeof(w));
+    assert_int_equal(gw_ledger_commit(l, &rv, &earn, T0 + 65, commit_cb, &w), 0);
     assert_true(wait_for(&w.done, 5000));
     assert_int_equal(w.err, 0);
     assert_int_equal(w.res.outcome, GW_COMMIT_CONFLICT);
-    /* m1's own redelivery is still a plain duplicate */
-    assert_int_equal(commit_priced(GW_EV_TOPUP, m1, "OCS-X-1", T0, 500000, &r), 0);
-    assert_int_equal(r.outcome, GW_COMMIT_DUPLICATE);
-    assert_int_equal(hget_ll(m1, "bal"), 50);
+}
+
+static void test_exact__ref_of_another_msisdn__conflict(void **state)
+{
+    (void)state;
+    conflict_case(T.ledger, "212600000501", "212600000502", "OCS-X-1");
+    struct gw_ledger_config two = T.lcfg;
+    two.single_node = false;
+    struct gw_ledger *l2 = gw_ledger_new(T.redis, &two, &T.tbl);
+    assert_non_null(l2);
+    conflict_case(l2, "212600000503", "212600000504", "OCS-Y-1");
+    gw_ledger_free(l2);
     /* the index holds one small entry per ref */
     RCMD(&cap, "EVAL %s 0",
          "local n = 0 for _, k in ipairs(redis.call('KEYS', 'lg:ri:*')) do "
          "n = n + redis.call('HLEN', k) end return n");
-    assert_int_equal(cap.integer, 1);
+    assert_int_equal(cap.integer, 2);
 }
 
 /* A wallet the script cannot read, or a credit past the bounds: permanent, nothing written. */
@@ -733,12 +759,11 @@ static void test_ledger__script_flush__noscript_falls_back_to_eval(void **state)
     assert_int_equal(r.outcome, GW_COMMIT_CREDITED);
     assert_int_equal(r.points, 3);
     gw_redis_get_stats(T.redis, &after);
-    /* both steps' scripts (ref index, commit) fell back once */
-    assert_int_equal(after.noscript_fallbacks, before.noscript_fallbacks + 2);
-    /* EVAL put the scripts back: the next commit goes through EVALSHA. */
+    assert_int_equal(after.noscript_fallbacks, before.noscript_fallbacks + 1);
+    /* EVAL put the script back: the next commit goes through EVALSHA. */
     commit_ok(GW_EV_TOPUP, m, "NS-2", T0 + 1, 3000, NULL);
     gw_redis_get_stats(T.redis, &after);
-    assert_int_equal(after.noscript_fallbacks, before.noscript_fallbacks + 2);
+    assert_int_equal(after.noscript_fallbacks, before.noscript_fallbacks + 1);
     assert_int_equal(hget_ll(m, "bal"), 6);
 }
 
@@ -861,7 +886,9 @@ static void test_redis__paused_server__deadline_then_late_reply_dropped(void **s
     struct gw_redis_config cfg = T.rcfg;
     cfg.request_timeout_ms = 200;
     struct gw_redis *r2 = gw_redis_new(T.base, &cfg);
-    struct gw_ledger *l2 = gw_ledger_new(r2, &T.lcfg, &T.tbl);
+    struct gw_ledger_config two = T.lcfg;
+    two.single_node = false; /* two steps, as on a cluster: the deadline hits step 1 */
+    struct gw_ledger *l2 = gw_ledger_new(r2, &two, &T.tbl);
     assert_non_null(l2);
     gw_redis_start(r2);
     assert_true(wait_connected(r2, 5000));
