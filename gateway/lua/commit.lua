@@ -2,7 +2,8 @@
 -- arguments; gw_ledger.h lists the keys). Everything is read and validated BEFORE the first write:
 -- Redis does not roll back a script that fails after writing.
 --
--- KEYS  1 lg:{M}:w wallet hash   2 lg:{M}:r refs hash   3 lg:{M}:h history list
+-- KEYS  1 lg:{M}:w wallet hash   2 lg:{M}:r refs hash of older releases (read only, for the refs
+--       it still remembers until it expires)   3 lg:{M}:h history list
 --       4 .. (one Redis only, not a cluster) the ref index keys of refidx.lua, current period
 --       first: the claim of the ref is then made here, in the same atomic step (on a cluster
 --       they are on other slots, and gw_ledger.c runs refidx.lua first instead)
@@ -31,7 +32,8 @@
 -- that all products stay far below that, and every number is written with %d, never with
 -- tostring/.. (which use %.14g and would print large values in exponent form).
 
-local PRUNE_AT = 16 -- refs kept before old ones are pruned (see prune())
+local REC = 15       -- bytes of one remembered ref in the wallet's field R (see below)
+local PRUNE_MAX = 64 -- old refs dropped by one commit at most (the rest by the next ones)
 local BAL_MAX = 1e12 -- |balance| and lifetime points stay within this (admin/lua/adjust.lua too)
 local DEN_MAX = 1e13 -- the carried fraction's denominator (GW_REM_DEN_MAX)
 
@@ -64,13 +66,34 @@ local function valid_day(s)
     return m >= 1 and m <= 12 and dd >= 1 and dd <= 31
 end
 
--- "at,points,day,state" -> at, points, day, state (nil if unreadable)
--- States: c credited, r credited then reversed, x a reversal (never reversible), v voided: a
--- REVERSAL named this ref before it arrived (the late original is then recorded, no credit).
-local function parse_rec(s)
+-- Remembered refs (docs/data-model.md, "Movements"): the wallet's field R holds 15-byte records,
+-- oldest first, struct '>c6I4c1i4': 6 bytes of SHA-1(ref), the event's local day YYYYMMDD, the
+-- state, the points. States: c credited, r credited then reversed, x a reversal or a staff
+-- adjustment (never reversible), v voided: a REVERSAL named this ref before it arrived (the late
+-- original is then recorded, no credit). Older releases kept "at,points,day,state" in the hash
+-- lg:{M}:r: still read (never written) until it expires.
+local RECFMT = '>c6I4c1i4'
+local function parse_old(s)
     local a, p, dy, st = s:match('^(%-?%d+),(%-?%d+),(%d+),([crxv])$')
     if not a then return nil end
-    return tonumber(a), tonumber(p), dy, st
+    return tonumber(p), dy, st
+end
+
+local function digest(s)
+    return (redis.sha1hex(s):sub(1, 12):gsub('..', function(h)
+        return string.char(tonumber(h, 16)) end))
+end
+
+-- Days since 1970-01-01 of YYYYMMDD (proleptic Gregorian; H. Hinnant's days_from_civil).
+local function days(ymd)
+    local y, m, dd = math.floor(ymd / 10000), math.floor(ymd / 100) % 100, ymd % 100
+    if m <= 2 then y = y - 1 end
+    local era = math.floor(y / 400)
+    local yoe = y - era * 400
+    local mp = (m + 9) % 12
+    local doy = math.floor((153 * mp + 2) / 5) + dd - 1
+    local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+    return era * 146097 + doe - 719468
 end
 
 -- ------------------------------------------------------------------ validation (no writes)
@@ -172,9 +195,58 @@ local function gcd(a, b)
 end
 
 -- ------------------------------------------------------------------ reads (still no writes)
-local existing = redis.call('HGET', KR, ref)
 local w = redis.call('HMGET', KW, 'bal', 'life', 'rn', 'tier', 'since', 'cday', 'cpts', 'rd',
-    'rem')
+    'rem', 'R')
+local R = w[10] or ''
+if #R % REC ~= 0 then return corrupt('refs') end
+
+-- The record of a ref: points, day (YYYYMMDD string), state, position in R (nil: from the old
+-- hash); nil when unknown; false when unreadable.
+local function find(dg)
+    local init = 1
+    while true do
+        local p = string.find(R, dg, init, true)
+        if not p then return nil end
+        if (p - 1) % REC == 0 then return p end
+        init = p + 1
+    end
+end
+local function lookup(name)
+    local p = find(digest(name))
+    if p then
+        local _, dy, st, pts = struct.unpack(RECFMT, R, p)
+        if not st:find('^[crxv]$') then return false end
+        return pts, string.format('%08d', dy), st, p
+    end
+    local old = redis.call('HGET', KR, name)
+    if not old then return nil end
+    local pts, dy, st = parse_old(old)
+    if not pts then return false end
+    return pts, dy, st, nil
+end
+-- Writes (in R, saved by save_refs) the record of name at pos (nil: appended).
+local function put(name, pos, dy, st, pts)
+    local rec = struct.pack(RECFMT, digest(name), tonumber(dy), st, pts)
+    if pos then
+        R = R:sub(1, pos - 1) .. rec .. R:sub(pos + REC)
+    else
+        R = R .. rec
+    end
+end
+-- Refs are kept for the retention window (>= the oldest event the gateway accepts + 1 day, so
+-- every accepted redelivery is still caught): records whose day is older are dropped from the
+-- head (oldest first), at most PRUNE_MAX per commit. Then R is written back.
+local function save_refs()
+    local cutoff = math.floor(now / 86400) - math.floor(retention / 86400) - 1
+    local cut = 0
+    while cut < PRUNE_MAX and #R >= (cut + 1) * REC do
+        local _, dy = struct.unpack(RECFMT, R, cut * REC + 1)
+        if days(dy) >= cutoff then break end
+        cut = cut + 1
+    end
+    if cut > 0 then R = R:sub(cut * REC + 1) end
+    redis.call('HSET', KW, 'R', R)
+end
 local enrolled = (w[1] == false)
 local bal, life = int_field(w[1], 0), int_field(w[2], 0)
 local rn, rd = int_field(w[3], 0), int_field(w[8], 1)
@@ -210,11 +282,11 @@ local function claim()
 end
 
 local eprev -- a voided record of this ref (a REVERSAL came first): not a duplicate
-if existing then
-    local _, p0, _, st0 = parse_rec(existing)
-    if not p0 then return corrupt('ref record') end
+local p0, d0, st0, pos0 = lookup(ref)
+if p0 == false then return corrupt('ref record') end
+if p0 then
     if st0 == 'v' and op == 'E' then
-        eprev = existing
+        eprev = {day = d0, pos = pos0}
     else
         -- Redelivery of a committed ref: answer what it did, change nothing.
         return {1, p0, bal, 0, enrolled and '' or tier, 0}
@@ -226,25 +298,6 @@ local function history(sign_points, note)
     redis.call('LPUSH', KH, d(at) .. '|' .. kind .. '|' .. ref .. '|' .. sign_points .. '|'
         .. d(bal) .. '|' .. note)
     redis.call('LTRIM', KH, 0, hlen - 1)
-end
-
--- Refs are kept for the retention window (>= the oldest event the gateway accepts, so every
--- accepted redelivery is still caught). Pruning reads the whole hash, so it only runs once the
--- hash holds more than PRUNE_AT refs; the EXPIRE drops a quiet subscriber's refs altogether.
-local function prune()
-    if redis.call('HLEN', KR) > PRUNE_AT then
-        local all = redis.call('HGETALL', KR)
-        local old = {}
-        local limit = now - retention
-        for i = 1, #all, 2 do
-            local a = parse_rec(all[i + 1])
-            if a == nil or a < limit then old[#old + 1] = all[i] end
-        end
-        for i = 1, #old, 500 do
-            redis.call('HDEL', KR, unpack(old, i, math.min(i + 499, #old)))
-        end
-    end
-    redis.call('EXPIREAT', KR, now + retention)
 end
 
 local function tier_note(before, after)
@@ -279,12 +332,11 @@ end
 
 if op == 'E' and eprev then
     -- The REVERSAL came first: record the original, credit nothing.
-    local _, _, vday = parse_rec(eprev)
     claim()
-    redis.call('HSET', KR, ref, d(at) .. ',0,' .. vday .. ',r')
+    put(ref, eprev.pos, eprev.day, 'r', 0)
     if enrolled then redis.call('HSET', KW, 'bal', '0', 'life', '0', 'tier', tier, 'since', d(now)) end
     history('+0', rule .. '; reversed before it arrived, no credit')
-    prune()
+    save_refs()
     return {4, 0, bal, 0, tier, enrolled and 1 or 0}
 end
 
@@ -363,33 +415,30 @@ if op == 'E' then
     end
     if credited > 0 then redis.call('HINCRBY', KW, 'l:' .. day, credited) end
     activity(day, credited, amount)
-    redis.call('HSET', KR, ref, d(at) .. ',' .. d(credited) .. ',' .. day .. ',c')
+    put(ref, nil, day, 'c', credited)
     local note = rule
     if cur.pct ~= 100 then note = note .. '; tier ' .. cur.name .. ' x' .. d(cur.pct) .. '%' end
     if capped > 0 then note = note .. '; daily cap: ' .. d(capped) .. ' forfeited' end
     note = note .. tier_note(tier, newtier)
     if enrolled then note = note .. '; enrolled' end
     history('+' .. d(credited), note)
-    prune()
+    save_refs()
     return {0, credited, bal, capped, newtier, enrolled and 1 or 0}
 end
 
 -- op == 'R'
-local orec = redis.call('HGET', KR, orig)
-local oat, opts, oday, ostate
-if orec then
-    oat, opts, oday, ostate = parse_rec(orec)
-    if not oat or opts < 0 then return corrupt('orig record') end
-end
+local opts, oday, ostate, opos = lookup(orig)
+if opts == false or (opts and opts < 0) then return corrupt('orig record') end
+local orec = opts ~= nil
 if not orec or ostate ~= 'c' then
     -- Unknown, already reversed, or itself a reversal: acknowledged and recorded, no effect. An
     -- unknown orig may still arrive (it was answered T_APPN and comes back): it is remembered
     -- as voided for the retention window, so it is then recorded without credit.
     claim()
-    redis.call('HSET', KR, ref, d(at) .. ',0,' .. day .. ',x')
+    put(ref, nil, day, 'x', 0)
     local why = 'unknown'
     if not orec then
-        redis.call('HSET', KR, orig, d(at) .. ',0,' .. day .. ',v')
+        put(orig, nil, day, 'v', 0)
         why = 'not seen yet, it will earn nothing'
     elseif ostate == 'r' or ostate == 'v' then
         why = 'already reversed'
@@ -397,7 +446,7 @@ if not orec or ostate ~= 'c' then
         why = 'a reversal'
     end
     history('0', 'reversal of ' .. orig .. ': ' .. why .. ', no effect')
-    prune()
+    save_refs()
     return {3, 0, bal, 0, enrolled and '' or tier, 0}
 end
 
@@ -450,8 +499,8 @@ if enrolled then
 end
 redis.call('HSET', KW, unpack(fields))
 activity(oday, -opts, 0)
-redis.call('HSET', KR, orig, d(oat) .. ',' .. d(opts) .. ',' .. oday .. ',r')
-redis.call('HSET', KR, ref, d(at) .. ',' .. d(opts) .. ',' .. oday .. ',x')
+put(orig, opos, oday, 'r', opts)
+put(ref, nil, oday, 'x', opts)
 history('-' .. d(opts), 'reversal of ' .. orig .. tier_note(tier, newtier))
-prune()
+save_refs()
 return {2, opts, bal, 0, newtier, 0}
