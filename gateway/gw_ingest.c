@@ -125,12 +125,16 @@ static void deadletter_done(void *arg, int err)
 }
 
 /* Rejects the event: dead letter first, answer after. Takes ownership of req. */
-static void reject_raw(struct ingest_req *req, const void *text, size_t len, const char *source)
+/* quiet: the caller logged the rejection (masked) and the reason names full MSISDNs. */
+static void reject_raw(struct ingest_req *req, const void *text, size_t len, const char *source,
+                       bool quiet)
 {
     struct gw_ingest *g = req->g;
 
     /* The raw text carries a full MSISDN: it goes to the dead letter, never to the log. */
-    gw_log(GW_LOG_NOTICE, "ingest", "event rejected (%u bytes): %s", (unsigned)len, req->reason);
+    if (!quiet)
+        gw_log(GW_LOG_NOTICE, "ingest", "event rejected (%u bytes): %s", (unsigned)len,
+               req->reason);
     int rc = gw_ledger_deadletter(g->ledger, source, text, len, req->reason,
                                   gw_clock_now_ms() / 1000, deadletter_done, req);
     if (rc < 0) {
@@ -141,7 +145,7 @@ static void reject_raw(struct ingest_req *req, const void *text, size_t len, con
 
 static void reject_event(struct ingest_req *req, const struct smpp_sm *sm, const char *source)
 {
-    reject_raw(req, sm->text, sm->text_len, source);
+    reject_raw(req, sm->text, sm->text_len, source, false);
 }
 
 static void pdu_deadletter_done(void *arg, int err)
@@ -185,7 +189,7 @@ static void commit_done(void *arg, int err, const struct gw_commit_result *res)
                gw_mask_msisdn(req->msisdn, mask), gw_event_kind_name(req->kind), req->ref);
         snprintf(req->reason, sizeof(req->reason),
                  "wallet lg:{%s}:w unreadable or out of bounds: repair it, then replay", req->msisdn);
-        reject_raw(req, req->raw, req->raw_len, "ledger");
+        reject_raw(req, req->raw, req->raw_len, "ledger", true);
         return;
     }
     if (err < 0) {
@@ -241,7 +245,7 @@ static void commit_done(void *arg, int err, const struct gw_commit_result *res)
         snprintf(req->reason, sizeof(req->reason),
                  "ref conflict: ref %s already committed for MSISDN %s, not %s", req->ref,
                  res->owner, req->msisdn);
-        reject_raw(req, req->raw, req->raw_len, "ledger");
+        reject_raw(req, req->raw, req->raw_len, "ledger", true);
         return;
     }
     }

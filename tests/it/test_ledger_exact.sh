@@ -58,6 +58,8 @@ run_case() {
   grep -q 'ALARM event{…0007} TOPUP ref=CW-1' "$T/gw.log" &&
     echo "ok - $where: the corrupt wallet raised an alarm in the log" || fail "$where: no alarm logged"
   stop_gw
+  if grep -q '2126001000' "$T/gw.log"; then fail "$where: a full MSISDN appears in the log"
+  else echo "ok - $where: no full MSISDN in the log (the dead letters name them)"; fi
 }
 
 start_redis
