@@ -344,9 +344,9 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     /* commit.lua's keys and arguments (see the script's header); on one Redis the index keys
      * too, and the claim is made in the same script */
     int rc = 0;
-    for (int k = 0; k < 3; k++)
-        rc |= add_fmt(c, "lg:{%s}:%c", ev->msisdn, "wrh"[k]);
-    c->nkeys = 3;
+    for (int k = 0; k < 2; k++)
+        rc |= add_fmt(c, "lg:{%s}:%c", ev->msisdn, "wh"[k]);
+    c->nkeys = 2;
     if (l->cfg.single_node) {
         for (int k = 0; k < nk; k++)
             rc |= add_arg(c, keys[k], strlen(keys[k]));

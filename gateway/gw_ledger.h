@@ -11,9 +11,9 @@
  * Keys (hash tag = MSISDN, so one subscriber's keys share a Redis Cluster slot and every script
  * runs unchanged on a cluster; the full layout is docs/data-model.md):
  *   lg:{MSISDN}:w   hash  wallet: bal, life, rn/rd (the exact carried fraction), tier, since,
- *                         cday, cpts, lots "l:YYYYMMDD", rc, rl, m:YYYYMM (activity)
+ *                         cday, cpts, lots "l:YYYYMMDD", rc, rl, m:YYYYMM (activity), R (the
+ *                         refs remembered, packed; lg:{MSISDN}:r of older releases is still read)
  *   lg:ri:{bN}:P    hash  ref index: 6 bytes of SHA-1(ref) -> MSISDN, bucket N, 8-day period P
- *   lg:{MSISDN}:r   hash  refs committed within the retention window: ref -> "at,points,day,state"
  *   lg:{MSISDN}:h   list  history, newest first, capped: "at|KIND|ref|+points|balance|note", the
  *                         note (last, may hold '|') = the rule text plus tier, cap and enrolment
  *   lg:dlq          stream dead letters: raw text (escaped), reason, source, time

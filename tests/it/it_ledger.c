@@ -758,6 +758,28 @@ static void test_exact__ref_of_another_msisdn__conflict(void **state)
     assert_int_equal(cap.integer, 2);
 }
 
+/* Refs remembered by an older release in the hash lg:{M}:r are still honoured: a redelivery is a
+ * duplicate and a REVERSAL takes back what the old record says; the new records go to R. */
+static void test_ledger__old_refs_hash__still_read(void **state)
+{
+    (void)state;
+    const char *m = "212600000701";
+    RCMD(&cap, "HSET lg:{%s}:w bal 12 life 12 tier standard l:%s 12", m, ymd(T0));
+    RCMD(&cap, "HSET lg:{%s}:r OLD-1 %s", m, fmt("%" PRId64 ",12,%s,c", T0, ymd(T0)));
+    struct gw_commit_result r = commit_ok(GW_EV_TOPUP, m, "OLD-1", T0, 120000, NULL);
+    assert_int_equal(r.outcome, GW_COMMIT_DUPLICATE);
+    assert_int_equal(r.points, 12);
+    r = commit_ok(GW_EV_REVERSAL, m, "OLD-X", T0 + 60, 0, "OLD-1");
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSED);
+    assert_int_equal(r.points, 12);
+    assert_int_equal(hget_ll(m, "bal"), 0);
+    assert_string_equal(ref_rec(m, "OLD-1"), fmt("12,%s,r", ymd(T0)));
+    /* the old hash is never written */
+    assert_string_equal(hget(m, 'r', "OLD-1"), fmt("%" PRId64 ",12,%s,c", T0, ymd(T0)));
+    r = commit_ok(GW_EV_REVERSAL, m, "OLD-Y", T0 + 120, 0, "OLD-1");
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSAL_NOOP);
+}
+
 /* A wallet the script cannot read, or a credit past the bounds: permanent, nothing written. */
 static void test_exact__corrupt_wallet__permanent_error(void **state)
 {
@@ -796,26 +818,26 @@ static void test_ledger__script_flush__noscript_falls_back_to_eval(void **state)
 }
 
 /* The valid argument list of the commit script, for a subscriber; cases break one entry. */
-#define NARGS 22
-static void base_args(const char *m, char keys[3][40], const char *argv[NARGS])
+#define NARGS 21
+static void base_args(const char *m, char keys[2][40], const char *argv[NARGS])
 {
-    for (int k = 0; k < 3; k++)
-        snprintf(keys[k], 40, "lg:{%s}:%c", m, "wrh"[k]);
+    for (int k = 0; k < 2; k++)
+        snprintf(keys[k], 40, "lg:{%s}:%c", m, "wh"[k]);
     static char now[24], at[24], day[16];
     snprintf(now, sizeof(now), "%" PRId64, T0 + 60);
     snprintf(at, sizeof(at), "%" PRId64, T0);
     snprintf(day, sizeof(day), "%s", ymd(T0));
-    const char *v[NARGS] = {keys[0], keys[1],  keys[2],   "E",     "VAL-1",    "TOPUP",
-                            now,     at,       day,       "5",     "0",        "1",
-                            "0",     "2678400", "50",     "rule",  "",         "50000",
-                            "1",     "standard", "0",     "100"};
+    const char *v[NARGS] = {keys[0], keys[1],  "E",     "VAL-1",  "TOPUP",  now,
+                            at,      day,      "5",     "0",      "1",      "0",
+                            "2678400", "50",   "rule",  "",       "50000",  "1",
+                            "standard", "0",   "100"};
     memcpy(argv, v, sizeof(v));
 }
 
 static void run_script(int id, int argc, const char **argv, struct rcap *out)
 {
     memset(out, 0, sizeof(*out));
-    assert_int_equal(gw_redis_script_run(T.redis, id, 3, argc, argv, NULL, rcap_cb, out), 0);
+    assert_int_equal(gw_redis_script_run(T.redis, id, 2, argc, argv, NULL, rcap_cb, out), 0);
     assert_true(wait_for(&out->done, 5000));
     assert_int_equal(out->err, 0);
 }
@@ -824,36 +846,36 @@ static void test_ledger__malformed_args__error_and_no_write(void **state)
 {
     (void)state;
     const char *m = "212600000011";
-    char keys[3][40];
+    char keys[2][40];
     const char *argv[NARGS + 3];
     char otherkey[40];
     int id = gw_redis_script_add(T.redis, gw_lua_commit, gw_lua_commit_len);
     assert_true(id >= 0);
-    snprintf(otherkey, sizeof(otherkey), "lg:{%s}:r", "212600000099");
+    snprintf(otherkey, sizeof(otherkey), "lg:{%s}:w", "212600000099");
 
     static const struct {
         int index;
         const char *value;
     } bad[] = {
-        {1, NULL},          {2, NULL},      {3, "X"},    {4, "bad,ref"},    {4, ""},
-        {5, "topup"},       {6, "1.5"},     {6, "0x10"}, {7, "1e9"},        {7, " 1795600800"},
-        {8, "20261340"},    {8, "2026112"}, {9, "-1"},   {9, "5000.5"},     {9, "999999999"},
-        {10, "1"},          {11, "0"},      {10, "-1"},  {12, "-5"},        {13, "0"},
-        {14, "0"},          {16, "NOT-EMPTY"}, {17, "-1"}, {18, "3"},       {18, "0"},
-        {19, "st|d"},       {20, "1"},      {21, "1e2"}, {21, "100000"},    {15, "two\nlines"},
+        {0, NULL},          {1, NULL},      {2, "X"},    {3, "bad,ref"},    {3, ""},
+        {4, "topup"},       {5, "1.5"},     {5, "0x10"}, {6, "1e9"},        {6, " 1795600800"},
+        {7, "20261340"},    {7, "2026112"}, {8, "-1"},   {8, "5000.5"},     {8, "999999999"},
+        {9, "1"},           {10, "0"},      {9, "-1"},   {11, "-5"},        {12, "0"},
+        {13, "0"},          {15, "NOT-EMPTY"}, {16, "-1"}, {17, "3"},       {17, "0"},
+        {18, "st|d"},       {19, "1"},      {20, "1e2"}, {20, "100000"},    {14, "two\nlines"},
     };
     /* The error each broken argument must produce (it names the argument). */
     static const char *const what[NARGS] = {
-        "keys",      "keys",       "keys",    "op",       "ref",          "kind",
-        "now",       "at",         "day",     "earning",  "earning",      "earning",
-        "cap",       "retention",  "history_len", "rule", "orig",         "amount",
-        "tiers",     "tier name",  "tier order",  "tier numbers"};
+        "keys",      "keys",       "op",      "ref",      "kind",         "now",
+        "at",        "day",        "earning", "earning",  "earning",      "cap",
+        "retention", "history_len", "rule",   "orig",     "amount",       "tiers",
+        "tier name", "tier order", "tier numbers"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         base_args(m, keys, argv);
-        if (bad[i].index == 1)
-            argv[1] = otherkey; /* a key of another subscriber */
-        else if (bad[i].index == 2)
-            argv[2] = "lg:{212600000011}:x";
+        if (bad[i].index == 0)
+            argv[0] = otherkey; /* a key of another subscriber */
+        else if (bad[i].index == 1)
+            argv[1] = "lg:{212600000011}:x";
         else
             argv[bad[i].index] = bad[i].value;
         run_script(id, NARGS, argv, &cap);
@@ -874,8 +896,8 @@ static void test_ledger__malformed_args__error_and_no_write(void **state)
     assert_int_equal(cap.type, REDIS_REPLY_ERROR);
     /* A reversal must carry an orig; an earn must not. */
     base_args(m, keys, argv);
-    argv[3] = "R";
-    argv[9] = "0";
+    argv[2] = "R";
+    argv[8] = "0";
     run_script(id, NARGS, argv, &cap);
     assert_int_equal(cap.type, REDIS_REPLY_ERROR);
 
@@ -1387,6 +1409,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_exact__reversal_before_original__no_net_credit, setup),
         cmocka_unit_test_setup(test_exact__ref_of_another_msisdn__conflict, setup),
         cmocka_unit_test_setup(test_exact__corrupt_wallet__permanent_error, setup),
+        cmocka_unit_test_setup(test_ledger__old_refs_hash__still_read, setup),
         cmocka_unit_test_setup(test_ledger__script_flush__noscript_falls_back_to_eval, setup),
         cmocka_unit_test_setup(test_ledger__malformed_args__error_and_no_write, setup),
         cmocka_unit_test_setup(test_redis__paused_server__deadline_then_late_reply_dropped, setup),
