@@ -97,6 +97,29 @@ static void bare_cb(void *arg, int err, const struct redisReply *reply)
 }
 
 /* The bare script: the arguments commit.lua takes on one Redis, built by a plain loop. */
+/* The keys of one subscriber (kinds "wh" today, "wrh" for main's script), then "E ref kind now at
+ * day" into argv from n; a holds the texts. Returns the new n. */
+static int head_args(const struct gw_event *ev, const char *kinds, char k[][48], char a[][48],
+                     const char **argv, int n, int *nkeys, const char *extra_keys[], int nextra)
+{
+    for (int i = 0; kinds[i]; i++) {
+        snprintf(k[i], 48, "lg:{%s}:%c", ev->msisdn, kinds[i]);
+        argv[n++] = k[i];
+    }
+    for (int i = 0; i < nextra; i++)
+        argv[n++] = extra_keys[i];
+    *nkeys = n;
+    argv[n++] = "E";
+    argv[n++] = ev->ref;
+    argv[n++] = gw_event_kind_name(ev->kind);
+    snprintf(a[0], 48, "%" PRId64, now_s);
+    snprintf(a[1], 48, "%" PRId64, ev->at);
+    snprintf(a[2], 48, "%08" PRId32, gw_local_day(ev->at));
+    for (int i = 0; i < 3; i++)
+        argv[n++] = a[i];
+    return n;
+}
+
 static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw_earn *earn)
 {
     char k[6][48], a[16][48];
@@ -106,28 +129,17 @@ static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw
     for (const char *p = ev->ref; *p; p++)
         bucket = bucket * 33u + (unsigned char)*p;
     bucket %= lcfg.ref_index_buckets;
-    int n = 0;
-    for (int i = 0; i < 2; i++) {
-        snprintf(k[i], sizeof(k[i]), "lg:{%s}:%c", ev->msisdn, "wh"[i]);
-        argv[n++] = k[i];
-    }
-    for (int i = 0; i < 2; i++) {
-        static char ik[2][48];
+    char ik[2][48];
+    const char *ikp[2] = {ik[0], ik[1]};
+    for (int i = 0; i < 2; i++)
         snprintf(ik[i], sizeof(ik[i]), "lg:ri:{b%u}:%" PRId64, bucket, period - i);
-        argv[n++] = ik[i];
-    }
-    int nkeys = n;
-    argv[n++] = "E";
-    argv[n++] = ev->ref;
-    argv[n++] = gw_event_kind_name(ev->kind);
-    snprintf(a[0], 48, "%" PRId64, now_s);
-    snprintf(a[1], 48, "%" PRId64, ev->at);
-    snprintf(a[2], 48, "%08" PRId32, gw_local_day(ev->at));
+    int nkeys;
+    int n = head_args(ev, "wh", k, a, argv, 0, &nkeys, ikp, 2);
     snprintf(a[3], 48, "%" PRId64, earn->whole);
     snprintf(a[4], 48, "%" PRId64, earn->frac_num);
     snprintf(a[5], 48, "%" PRId64, earn->frac_den);
     snprintf(a[6], 48, "%" PRId64, (period + 1) * plen + 31 * DAY);
-    for (int i = 0; i < 6; i++)
+    for (int i = 3; i < 6; i++)
         argv[n++] = a[i];
     argv[n++] = "0";
     argv[n++] = "2678400";
@@ -150,20 +162,10 @@ static int old_commit(struct run *r, const struct gw_event *ev, const struct gw_
 {
     char k[3][48], a[6][48];
     const char *argv[24];
-    int n = 0;
-    for (int i = 0; i < 3; i++) {
-        snprintf(k[i], sizeof(k[i]), "lg:{%s}:%c", ev->msisdn, "wrh"[i]);
-        argv[n++] = k[i];
-    }
-    argv[n++] = "E";
-    argv[n++] = ev->ref;
-    argv[n++] = gw_event_kind_name(ev->kind);
-    snprintf(a[0], 48, "%" PRId64, now_s);
-    snprintf(a[1], 48, "%" PRId64, ev->at);
-    snprintf(a[2], 48, "%08" PRId32, gw_local_day(ev->at));
+    int nkeys;
+    int n = head_args(ev, "wrh", k, a, argv, 0, &nkeys, NULL, 0);
     snprintf(a[3], 48, "%" PRId64, earn->milli);
-    for (int i = 0; i < 4; i++)
-        argv[n++] = a[i];
+    argv[n++] = a[3];
     argv[n++] = "0";
     argv[n++] = "2678400";
     argv[n++] = "20";
@@ -173,7 +175,7 @@ static int old_commit(struct run *r, const struct gw_event *ev, const struct gw_
     argv[n++] = "standard";
     argv[n++] = "0";
     argv[n++] = "100";
-    return gw_redis_script_run(redis, r->script, 3, n, argv, NULL, bare_cb, r);
+    return gw_redis_script_run(redis, r->script, nkeys, n, argv, NULL, bare_cb, r);
 }
 
 static void issue(struct run *r)
