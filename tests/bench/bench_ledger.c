@@ -281,6 +281,7 @@ int main(int argc, char **argv)
             fclose(f);
         }
     }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each figure as soon as it is measured */
     now_s = (int64_t)time(NULL);
     setenv("TZ", "UTC", 1);
     tzset();
