@@ -87,6 +87,8 @@ static const struct {
     {"events.key_names", "The carrier's names of the event fields."},
     /* ledger */
     {"ledger.history_len", "Movements kept per subscriber for USSD and care."},
+    {"ledger.ref_index_buckets", "Hashes per period of the carrier-wide ref index (a ref committed "
+                                 "for another MSISDN is refused; docs/data-model.md)."},
     {"ledger.ref_retention_days", "How long event references are kept to refuse duplicates; must "
                                   "exceed events.max_age_days."},
     {"ledger.dlq_maxlen", "Entries kept in each dead-letter stream (`lg:dlq:event` for refused "
