@@ -12,6 +12,8 @@
  */
 #include "gw_ledger.h"
 
+#include "gw_expiry.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,6 +40,9 @@ struct gw_ledger {
     struct gw_ledger_config cfg;
     struct gw_loyalty table;
     int script;
+    /* expiry (gw_expiry.h): the warning levels a new lot's due day counts with */
+    uint32_t xlevels[GW_EXPIRY_LEVELS_MAX];
+    size_t nxlevels;
 };
 
 struct commit_ctx {
@@ -173,13 +178,38 @@ static void commit_reply(void *arg, int err, const struct redisReply *reply)
     cb(cb_arg, err, err == 0 ? &res : NULL);
 }
 
+/* ---- expiry (gw_expiry.h): the due set a lot earned on `day` is indexed under, as KEYS[4] */
+
+void gw_ledger_set_expiry_levels(struct gw_ledger *l, const uint32_t *levels, size_t n)
+{
+    l->nxlevels = n < GW_EXPIRY_LEVELS_MAX ? n : GW_EXPIRY_LEVELS_MAX;
+    if (l->nxlevels)
+        memcpy(l->xlevels, levels, l->nxlevels * sizeof(levels[0]));
+}
+
+static int expiry_due_key(const struct gw_ledger *l, const char *msisdn, int32_t day, int64_t now,
+                          char *out, size_t cap)
+{
+    struct gw_validity v = {l->table.points_validity_days, l->table.points_validity_months};
+    char tag[GW_SLOT_TAG_MAX];
+    int32_t due;
+
+    if (gw_validity_never(&v) || gw_slot_tag_of(msisdn, tag) < 0)
+        return 0;
+    due = gw_expiry_lot_due(&v, l->xlevels, l->nxlevels, gw_local_day(now), day);
+    if (due == 0)
+        return 0;
+    int kn = snprintf(out, cap, "lg:xd:%s:%08" PRId32, tag, due);
+    return kn > 0 && (size_t)kn < cap ? kn : 0;
+}
+
 int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struct gw_earn *earn,
                      int64_t now, gw_ledger_cb cb, void *arg)
 {
     enum { FIXED = 16, MAXARGS = FIXED + 3 * GW_MAX_TIERS };
     const char *argv[MAXARGS];
     size_t argvlen[MAXARGS];
-    char keys[3][GW_MSISDN_MAX + 16];
+    char keys[4][GW_MSISDN_MAX + 32];
     char s_now[24], s_at[24], s_day[16], s_milli[24], s_cap[24], s_ret[24], s_hlen[16], s_nt[8];
     char s_min[GW_MAX_TIERS][24], s_pct[GW_MAX_TIERS][16];
     const struct gw_loyalty *t;
@@ -204,6 +234,15 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
         int kn = snprintf(keys[k], sizeof(keys[k]), "lg:{%s}:%c", ev->msisdn, "wrh"[k]);
         argv[n] = keys[k];
         argvlen[n++] = (size_t)kn;
+    }
+    int nkeys = 3;
+    if (!reversal) {
+        int kn = expiry_due_key(l, ev->msisdn, day, now, keys[3], sizeof(keys[3]));
+        if (kn > 0) {
+            argv[n] = keys[3];
+            argvlen[n++] = (size_t)kn;
+            nkeys = 4;
+        }
     }
 #define ARG(s)                                                                                     \
     do {                                                                                           \
@@ -252,7 +291,8 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     c->arg = arg;
     gw_mask_msisdn(ev->msisdn, c->mask);
     snprintf(c->ref, sizeof(c->ref), "%s", ev->ref);
-    int rc = gw_redis_script_run(l->redis, l->script, 3, n, argv, argvlen, commit_reply, c);
+    int rc = gw_redis_script_run(l->redis, l->script, nkeys, n, argv, argvlen, commit_reply,
+                                 c);
     if (rc < 0)
         free(c);
     return rc;

@@ -3,6 +3,8 @@
 -- Redis does not roll back a script that fails after writing.
 --
 -- KEYS  1 lg:{M}:w wallet hash   2 lg:{M}:r refs hash   3 lg:{M}:h history list
+--       4 (optional, earnings only) lg:xd:{tag}:<YYYYMMDD>: the expiry due set of the day the
+--         new lot needs its first action (gw_expiry.h; the caller computes day and slot tag)
 -- ARGV  1 op: "E" earn (TOPUP/BILL/USAGE) or "R" reversal
 --       2 ref    3 kind name (for history)    4 now (unix s)    5 at (event time, unix s)
 --       6 day: YYYYMMDD, the event's local day (the gateway computes it; Lua has no time zones)
@@ -57,12 +59,15 @@ local function parse_rec(s)
 end
 
 -- ------------------------------------------------------------------ validation (no writes)
-if #KEYS ~= 3 then return bad('keys') end
+if #KEYS ~= 3 and #KEYS ~= 4 then return bad('keys') end
 local msisdn = KEYS[1]:match('^lg:{(%d+)}:w$')
 if not msisdn or #msisdn > 15 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:r'
     or KEYS[3] ~= 'lg:{' .. msisdn .. '}:h' then
     return bad('keys')
 end
+local KD = KEYS[4]
+local due = KD and KD:match('^lg:xd:{%d+}:(%d%d%d%d%d%d%d%d)$')
+if KD and not due then return bad('keys') end
 local KW, KR, KH = KEYS[1], KEYS[2], KEYS[3]
 
 local op = ARGV[1]
@@ -214,7 +219,18 @@ if op == 'E' then
         fields[#fields + 1] = d(cpts + credited)
     end
     redis.call('HSET', KW, unpack(fields))
-    if credited > 0 then redis.call('HINCRBY', KW, 'l:' .. day, credited) end
+    if credited > 0 then
+        redis.call('HINCRBY', KW, 'l:' .. day, credited)
+        -- Expiry due index (gw_expiry.h): the subscriber is indexed under "xd"; a lot needing
+        -- action earlier moves it there too (the job's REINDEX tidies the later set).
+        if KD then
+            local xd = redis.call('HGET', KW, 'xd')
+            if not xd or xd > due then
+                redis.call('SADD', KD, msisdn)
+                redis.call('HSET', KW, 'xd', due)
+            end
+        end
+    end
     redis.call('HSET', KR, ref, d(at) .. ',' .. d(credited) .. ',' .. day .. ',c')
     local note = rule
     if cur.pct ~= 100 then note = note .. '; tier ' .. cur.name .. ' x' .. d(cur.pct) .. '%' end
