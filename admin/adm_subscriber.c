@@ -323,6 +323,9 @@ static void adjust_done(struct adm_req *r, const struct redisReply *reply)
         } else if (strncmp(reply->str, "LGWFUNDS ", 9) == 0) {
             adm_reply_error(r, 422, "points", "the balance (%s) cannot go below zero",
                             reply->str + 9);
+        } else if (strncmp(reply->str, "LGWBOUND ", 9) == 0) {
+            adm_reply_error(r, 422, "points", "the balance (%s) would pass the ledger's bound",
+                            reply->str + 9);
         } else if (strncmp(reply->str, "LGWREUSED ", 10) == 0) {
             adm_reply_error(r, 409, "request_id",
                             "this request_id was used for a different adjustment");

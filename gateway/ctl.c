@@ -80,6 +80,8 @@ static int cmd_show(redisContext *c, const char *msisdn)
             const char *k = w->element[i]->str, *v = w->element[i + 1]->str;
             if (strncmp(k, "l:", 2) == 0)
                 printf("  lot %-10s %s points\n", k + 2, v);
+            else if (strcmp(k, "R") == 0) /* packed records (docs/data-model.md) */
+                printf("  %-14s %zu remembered\n", "refs", w->element[i + 1]->len / 15);
             else
                 printf("  %-14s %s\n", k, v);
         }

@@ -31,6 +31,8 @@ struct ingest_req {
     char msisdn[GW_MSISDN_MAX + 1];
     char ref[GW_REF_MAX + 1];
     char reason[160];
+    size_t raw_len;
+    char raw[640]; /* the event's text, for a dead letter decided after the commit */
 };
 
 struct gw_ingest *gw_ingest_new(const struct gw_config *cfg, struct gw_ledger *ledger)
@@ -123,19 +125,27 @@ static void deadletter_done(void *arg, int err)
 }
 
 /* Rejects the event: dead letter first, answer after. Takes ownership of req. */
-static void reject_event(struct ingest_req *req, const struct smpp_sm *sm, const char *source)
+/* quiet: the caller logged the rejection (masked) and the reason names full MSISDNs. */
+static void reject_raw(struct ingest_req *req, const void *text, size_t len, const char *source,
+                       bool quiet)
 {
     struct gw_ingest *g = req->g;
 
     /* The raw text carries a full MSISDN: it goes to the dead letter, never to the log. */
-    gw_log(GW_LOG_NOTICE, "ingest", "event rejected (%u bytes): %s", (unsigned)sm->text_len,
-           req->reason);
-    int rc = gw_ledger_deadletter(g->ledger, source, sm->text, sm->text_len, req->reason,
+    if (!quiet)
+        gw_log(GW_LOG_NOTICE, "ingest", "event rejected (%u bytes): %s", (unsigned)len,
+               req->reason);
+    int rc = gw_ledger_deadletter(g->ledger, source, text, len, req->reason,
                                   gw_clock_now_ms() / 1000, deadletter_done, req);
     if (rc < 0) {
         g->stats.deadletter_failed++;
         req_finish(req, SMPP_RX_T_APPN);
     }
+}
+
+static void reject_event(struct ingest_req *req, const struct smpp_sm *sm, const char *source)
+{
+    reject_raw(req, sm->text, sm->text_len, source, false);
 }
 
 static void pdu_deadletter_done(void *arg, int err)
@@ -170,6 +180,18 @@ static void commit_done(void *arg, int err, const struct gw_commit_result *res)
     struct gw_ingest *g = req->g;
     char mask[GW_MASK_LEN];
 
+    if (err == -EBADMSG) {
+        /* Permanent: redelivering cannot mend the wallet. Kept for staff, answered P_APPN,
+         * counted and logged as an alarm so that someone repairs the wallet. */
+        g->stats.corrupt_wallets++;
+        gw_log(GW_LOG_ERROR, "ingest",
+               "ALARM event{%s} %s ref=%s refused: the wallet is unreadable or out of bounds",
+               gw_mask_msisdn(req->msisdn, mask), gw_event_kind_name(req->kind), req->ref);
+        snprintf(req->reason, sizeof(req->reason),
+                 "wallet lg:{%s}:w unreadable or out of bounds: repair it, then replay", req->msisdn);
+        reject_raw(req, req->raw, req->raw_len, "ledger", true);
+        return;
+    }
     if (err < 0) {
         gw_log(GW_LOG_NOTICE, "ingest", "event{%s} %s ref=%s not committed (%s): ESME_RX_T_APPN",
                gw_mask_msisdn(req->msisdn, mask), gw_event_kind_name(req->kind), req->ref,
@@ -206,6 +228,26 @@ static void commit_done(void *arg, int err, const struct gw_commit_result *res)
                "event{%s} REVERSAL ref=%s: original unknown or already reversed, recorded only",
                gw_mask_msisdn(req->msisdn, mask), req->ref);
         break;
+    case GW_COMMIT_VOIDED:
+        g->stats.voided++;
+        gw_log(GW_LOG_NOTICE, "ingest",
+               "event{%s} %s ref=%s arrived after its reversal: recorded, no credit",
+               gw_mask_msisdn(req->msisdn, mask), gw_event_kind_name(req->kind), req->ref);
+        break;
+    case GW_COMMIT_CONFLICT: {
+        char omask[GW_MASK_LEN];
+        g->stats.ref_conflicts++;
+        gw_log(GW_LOG_NOTICE, "ingest",
+               "event{%s} %s ref=%s refused: the ref was committed for %s", gw_mask_msisdn(
+                   req->msisdn, mask), gw_event_kind_name(req->kind), req->ref,
+               gw_mask_msisdn(res->owner, omask));
+        /* The dead letter is for staff: it names both subscribers in full. */
+        snprintf(req->reason, sizeof(req->reason),
+                 "ref conflict: ref %s already committed for MSISDN %s, not %s", req->ref,
+                 res->owner, req->msisdn);
+        reject_raw(req, req->raw, req->raw_len, "ledger", true);
+        return;
+    }
     }
     req_finish(req, SMPP_ROK);
 }
@@ -250,6 +292,8 @@ static void handle_event(struct gw_ingest *g, struct smpp_esme *e, uint64_t toke
         reject_event(req, sm, "events");
         return;
     }
+    req->raw_len = sm->text_len < sizeof(req->raw) ? sm->text_len : sizeof(req->raw);
+    memcpy(req->raw, sm->text, req->raw_len);
     if (gw_ledger_commit(g->ledger, &ev, &earn, now, commit_done, req) < 0) {
         /* Not connected or too much in flight: the SMSC will offer it again. */
         req_finish(req, SMPP_RX_T_APPN);

@@ -28,6 +28,9 @@
     X(duplicates, "events whose ref was already committed")                                        \
     X(reversed, "reversals that took points back")                                                \
     X(reversal_noop, "reversals of unknown or already reversed events")                            \
+    X(voided, "originals that arrived after their reversal: recorded, no credit")                 \
+    X(ref_conflicts, "refs already committed for another MSISDN (ESME_RX_P_APPN)")                 \
+    X(corrupt_wallets, "ALARM: events refused because the stored wallet is unreadable")           \
     X(rejected, "malformed or refused events (ESME_RX_P_APPN)")                                     \
     X(temp_failed, "events answered ESME_RX_T_APPN")                                               \
     X(deadletters, "dead letters written")                                                         \

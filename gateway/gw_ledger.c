@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,27 +30,38 @@
 #define DLQ_KEY "lg:dlq"
 #define DLQ_RAW_MAX 2048                /* escaped raw text kept per dead letter, NUL included */
 #define DLQ_TEXT_MAX 256                /* reason and source */
-#define MILLI_MAX INT64_C(100000000000) /* the script's bound: keeps products below 2^53 */
 
 /* The embedded script (generated from lua/commit.lua by deploy/embed_text.cmake). */
 extern const char gw_lua_commit[];
 extern const size_t gw_lua_commit_len;
+extern const char gw_lua_refidx[];
+extern const size_t gw_lua_refidx_len;
 
 struct gw_ledger {
     struct gw_redis *redis;
     struct gw_ledger_config cfg;
     struct gw_loyalty table;
-    int script;
+    int script, script_refidx;
     /* expiry (gw_expiry.h): the warning levels a new lot's due day counts with */
     uint32_t xlevels[GW_EXPIRY_LEVELS_MAX];
     size_t nxlevels;
 };
 
+/* One commit in flight: step 2's arguments are built before step 1 is sent, into storage the
+ * context owns, so that nothing points at the ledger once the request is issued. */
+enum { STEP1_KEYS = 16, STEP2_ARGS = 20 + 3 * GW_MAX_TIERS + STEP1_KEYS };
 struct commit_ctx {
     gw_ledger_cb cb;
     void *arg;
+    struct gw_redis *redis;
+    int script;
     char mask[GW_MASK_LEN];
     char ref[GW_REF_MAX + 1];
+    int argc, nkeys;
+    const char *argv[STEP2_ARGS];
+    size_t argvlen[STEP2_ARGS];
+    char buf[2048];
+    size_t used;
 };
 
 struct done_ctx {
@@ -62,6 +74,7 @@ void gw_ledger_config_defaults(struct gw_ledger_config *cfg)
     cfg->history_len = 50;
     cfg->ref_retention_days = 31;
     cfg->dlq_maxlen = 100000;
+    cfg->ref_index_buckets = 4096;
 }
 
 struct gw_ledger *gw_ledger_new(struct gw_redis *redis, const struct gw_ledger_config *cfg,
@@ -75,8 +88,11 @@ struct gw_ledger *gw_ledger_new(struct gw_redis *redis, const struct gw_ledger_c
     l->redis = redis;
     l->cfg = *cfg;
     l->table = *table;
+    if (l->cfg.ref_index_buckets == 0)
+        l->cfg.ref_index_buckets = 1;
     l->script = gw_redis_script_add(redis, gw_lua_commit, gw_lua_commit_len);
-    if (l->script < 0) {
+    l->script_refidx = gw_redis_script_add(redis, gw_lua_refidx, gw_lua_refidx_len);
+    if (l->script < 0 || l->script_refidx < 0) {
         free(l);
         return NULL;
     }
@@ -144,14 +160,29 @@ static int parse_result(const redisReply *reply, struct gw_commit_result *res)
     res->capped = reply_int(reply->element[3], &ok);
     int64_t enrolled = reply_int(reply->element[5], &ok);
     const redisReply *t = reply->element[4];
-    if (!ok || outcome < GW_COMMIT_CREDITED || outcome > GW_COMMIT_REVERSAL_NOOP ||
+    if (!ok || outcome < GW_COMMIT_CREDITED || outcome > GW_COMMIT_CONFLICT ||
         t->type != REDIS_REPLY_STRING || t->len >= sizeof(res->tier))
         return -EPROTO;
     res->outcome = (enum gw_commit_outcome)outcome;
     res->enrolled = enrolled ? 1 : 0;
+    if (res->outcome == GW_COMMIT_CONFLICT) { /* element 5 is the owner's MSISDN */
+        if (t->len >= sizeof(res->owner))
+            return -EPROTO;
+        memcpy(res->owner, t->str, t->len);
+        res->owner[t->len] = '\0';
+        return 0;
+    }
     memcpy(res->tier, t->str, t->len);
     res->tier[t->len] = '\0';
     return 0;
+}
+
+static void commit_finish(struct commit_ctx *c, int err, const struct gw_commit_result *res)
+{
+    gw_ledger_cb cb = c->cb;
+    void *cb_arg = c->arg;
+    free(c);
+    cb(cb_arg, err, err == 0 ? res : NULL);
 }
 
 static void commit_reply(void *arg, int err, const struct redisReply *reply)
@@ -162,8 +193,15 @@ static void commit_reply(void *arg, int err, const struct redisReply *reply)
     if (err == 0) {
         if (reply->type == REDIS_REPLY_ERROR) {
             /* LGWARG: the script refused our arguments (a gateway bug or a bad table), nothing
-             * was written. Anything else (LGWDATA, OOM, BUSY...) is a store-side problem. */
-            err = strncmp(reply->str, "LGWARG", 6) == 0 ? -EINVAL : -EPROTO;
+             * was written. LGWDATA/LGWBOUND: the wallet is unreadable or would leave its bounds:
+             * permanent. Anything else (OOM, BUSY...) is a store-side problem. */
+            if (strncmp(reply->str, "LGWARG", 6) == 0)
+                err = -EINVAL;
+            else if (strncmp(reply->str, "LGWDATA", 7) == 0 ||
+                     strncmp(reply->str, "LGWBOUND", 8) == 0)
+                err = -EBADMSG;
+            else
+                err = -EPROTO;
             GW_LOGE(LOG_CAT, "ledger{%s} commit ref=%s failed: %.200s", c->mask, c->ref,
                     reply->str);
         } else {
@@ -172,13 +210,93 @@ static void commit_reply(void *arg, int err, const struct redisReply *reply)
                 GW_LOGE(LOG_CAT, "ledger{%s} commit ref=%s: unexpected reply", c->mask, c->ref);
         }
     }
-    gw_ledger_cb cb = c->cb;
-    void *cb_arg = c->arg;
-    free(c);
-    cb(cb_arg, err, err == 0 ? &res : NULL);
+    commit_finish(c, err, &res);
 }
 
-/* ---- expiry (gw_expiry.h): the due set a lot earned on `day` is indexed under, as KEYS[4] */
+/* Step 1's reply: {"ok", 0|1} -> step 2; {"conflict", owner} -> done. */
+static void claim_reply(void *arg, int err, const struct redisReply *reply)
+{
+    struct commit_ctx *c = arg;
+    struct gw_commit_result res;
+
+    if (err < 0) {
+        commit_finish(c, err, NULL);
+        return;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        GW_LOGE(LOG_CAT, "ledger{%s} ref index ref=%s failed: %.200s", c->mask, c->ref,
+                reply->str);
+        commit_finish(c, strncmp(reply->str, "LGWARG", 6) == 0 ? -EINVAL : -EPROTO, NULL);
+        return;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_STRING) {
+        GW_LOGE(LOG_CAT, "ledger{%s} ref index ref=%s: unexpected reply", c->mask, c->ref);
+        commit_finish(c, -EPROTO, NULL);
+        return;
+    }
+    const redisReply *r0 = reply->element[0], *r1 = reply->element[1];
+    if (r0->len == 8 && memcmp(r0->str, "conflict", 8) == 0) {
+        memset(&res, 0, sizeof(res));
+        res.outcome = GW_COMMIT_CONFLICT;
+        if (r1->type == REDIS_REPLY_STRING && r1->len < sizeof(res.owner)) {
+            memcpy(res.owner, r1->str, r1->len);
+            res.owner[r1->len] = '\0';
+        } else if (r1->type == REDIS_REPLY_INTEGER) {
+            snprintf(res.owner, sizeof(res.owner), "%lld", (long long)r1->integer);
+        }
+        commit_finish(c, 0, &res);
+        return;
+    }
+    int rc = gw_redis_script_run(c->redis, c->script, c->nkeys, c->argc, c->argv, c->argvlen,
+                                 commit_reply, c);
+    if (rc < 0)
+        commit_finish(c, rc, NULL);
+}
+
+/* Appends a copy of s (n bytes) to c's storage as the next argument of step 2. */
+static int add_arg(struct commit_ctx *c, const char *s, size_t n)
+{
+    if (c->argc >= STEP2_ARGS || n + 1 > sizeof(c->buf) - c->used)
+        return -E2BIG;
+    char *p = c->buf + c->used;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    c->used += n + 1;
+    c->argv[c->argc] = p;
+    c->argvlen[c->argc++] = n;
+    return 0;
+}
+
+static int add_fmt(struct commit_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add_fmt(struct commit_ctx *c, const char *fmt, ...)
+{
+    char tmp[64];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(tmp))
+        return -E2BIG;
+    return add_arg(c, tmp, (size_t)n);
+}
+
+/* djb2 of the ref: chooses the index bucket (the script's field uses SHA-1, another hash). */
+static uint32_t ref_bucket(const char *ref, uint32_t buckets)
+{
+    uint32_t h = 5381;
+    for (const unsigned char *p = (const unsigned char *)ref; *p; p++)
+        h = h * 33u + *p;
+    return h % buckets;
+}
+
+int gw_ledger_ref_index_tag(const struct gw_ledger *l, const char *ref, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "{b%" PRIu32 "}", ref_bucket(ref, l->cfg.ref_index_buckets));
+    return n < 0 || (size_t)n >= cap ? -ENOSPC : 0;
+}
+
+/* ---- expiry (gw_expiry.h): the due set a lot earned on `day` is indexed under */
 
 void gw_ledger_set_expiry_levels(struct gw_ledger *l, const uint32_t *levels, size_t n)
 {
@@ -206,12 +324,6 @@ static int expiry_due_key(const struct gw_ledger *l, const char *msisdn, int32_t
 int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struct gw_earn *earn,
                      int64_t now, gw_ledger_cb cb, void *arg)
 {
-    enum { FIXED = 16, MAXARGS = FIXED + 3 * GW_MAX_TIERS };
-    const char *argv[MAXARGS];
-    size_t argvlen[MAXARGS];
-    char keys[4][GW_MSISDN_MAX + 32];
-    char s_now[24], s_at[24], s_day[16], s_milli[24], s_cap[24], s_ret[24], s_hlen[16], s_nt[8];
-    char s_min[GW_MAX_TIERS][24], s_pct[GW_MAX_TIERS][16];
     const struct gw_loyalty *t;
     bool reversal;
 
@@ -221,78 +333,119 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     reversal = ev->kind == GW_EV_REVERSAL;
     if (!valid_msisdn(ev->msisdn) || !valid_ref(ev->ref) || (reversal && !valid_ref(ev->orig)))
         return -EINVAL;
-    if (!reversal && (!earn || earn->milli < 0 || earn->milli > MILLI_MAX))
-        return earn && earn->milli > MILLI_MAX ? -ERANGE : -EINVAL;
+    if (!reversal &&
+        (!earn || earn->whole < 0 || earn->frac_den < 1 || earn->frac_den > GW_FRAC_DEN_MAX ||
+         earn->frac_num < 0 || earn->frac_num >= earn->frac_den))
+        return -EINVAL;
+    if (!reversal && earn->whole > GW_EARN_MILLI_MAX / 1000)
+        return -ERANGE;
     if (t->n_tiers < 1 || t->n_tiers > GW_MAX_TIERS || ev->at < 0 || now < 0)
         return -EINVAL;
     int32_t day = gw_local_day(ev->at);
     if (day < 19700101 || day > 99991231)
         return -EINVAL;
 
-    int n = 0;
-    for (int k = 0; k < 3; k++) {
-        int kn = snprintf(keys[k], sizeof(keys[k]), "lg:{%s}:%c", ev->msisdn, "wrh"[k]);
-        argv[n] = keys[k];
-        argvlen[n++] = (size_t)kn;
-    }
-    int nkeys = 3;
-    if (!reversal) {
-        int kn = expiry_due_key(l, ev->msisdn, day, now, keys[3], sizeof(keys[3]));
-        if (kn > 0) {
-            argv[n] = keys[3];
-            argvlen[n++] = (size_t)kn;
-            nkeys = 4;
-        }
-    }
-#define ARG(s)                                                                                     \
-    do {                                                                                           \
-        argv[n] = (s);                                                                             \
-        argvlen[n] = strlen(argv[n]);                                                              \
-        n++;                                                                                       \
-    } while (0)
-    snprintf(s_now, sizeof(s_now), "%" PRId64, now);
-    snprintf(s_at, sizeof(s_at), "%" PRId64, ev->at);
-    snprintf(s_day, sizeof(s_day), "%08" PRId32, day);
-    snprintf(s_milli, sizeof(s_milli), "%" PRId64, reversal ? INT64_C(0) : earn->milli);
-    snprintf(s_cap, sizeof(s_cap), "%" PRId64, t->daily_cap > 0 ? t->daily_cap : INT64_C(0));
-    snprintf(s_ret, sizeof(s_ret), "%" PRIu64, (uint64_t)l->cfg.ref_retention_days * 86400u);
-    snprintf(s_hlen, sizeof(s_hlen), "%" PRIu32, l->cfg.history_len ? l->cfg.history_len : 1);
-    snprintf(s_nt, sizeof(s_nt), "%u", t->n_tiers);
-    ARG(reversal ? "R" : "E");
-    ARG(ev->ref);
-    ARG(gw_event_kind_name(ev->kind));
-    ARG(s_now);
-    ARG(s_at);
-    ARG(s_day);
-    ARG(s_milli);
-    ARG(s_cap);
-    ARG(s_ret);
-    ARG(s_hlen);
-    /* earn->rule is a fixed array: bound the read even if it is not terminated. */
-    argv[n] = reversal ? "reversal" : earn->rule;
-    argvlen[n] = reversal ? 8 : strnlen(earn->rule, sizeof(earn->rule));
-    n++;
-    ARG(reversal ? ev->orig : "");
-    ARG(s_nt);
-    for (unsigned i = 0; i < t->n_tiers; i++) {
-        snprintf(s_min[i], sizeof(s_min[i]), "%" PRId64, t->tiers[i].min_points);
-        snprintf(s_pct[i], sizeof(s_pct[i]), "%" PRId32, t->tiers[i].pct);
-        argv[n] = t->tiers[i].name;
-        argvlen[n++] = strnlen(t->tiers[i].name, sizeof(t->tiers[i].name));
-        ARG(s_min[i]);
-        ARG(s_pct[i]);
-    }
-#undef ARG
-
-    struct commit_ctx *c = malloc(sizeof(*c));
+    struct commit_ctx *c = calloc(1, sizeof(*c));
     if (!c)
         return -ENOMEM;
     c->cb = cb;
     c->arg = arg;
+    c->redis = l->redis;
+    c->script = l->script;
     gw_mask_msisdn(ev->msisdn, c->mask);
     snprintf(c->ref, sizeof(c->ref), "%s", ev->ref);
-    int rc = gw_redis_script_run(l->redis, l->script, nkeys, n, argv, argvlen, commit_reply,
-                                 c);
+
+    /* The ref index keys: current period first, then the ones the retention still covers
+     * (periods of 8 days, longer when the retention needs more than STEP1_KEYS - 1 of them). */
+    char keys[STEP1_KEYS][48], s_exp[24];
+    int64_t ret = (int64_t)l->cfg.ref_retention_days * 86400;
+    int64_t plen = 8 * 86400;
+    if ((ret + plen - 1) / plen > STEP1_KEYS - 1)
+        plen = (ret + STEP1_KEYS - 2) / (STEP1_KEYS - 1);
+    int64_t period = now / plen;
+    int nk = 1 + (int)((ret + plen - 1) / plen);
+    if (nk > STEP1_KEYS)
+        nk = STEP1_KEYS;
+    uint32_t bucket = ref_bucket(ev->ref, l->cfg.ref_index_buckets);
+    for (int k = 0; k < nk; k++)
+        snprintf(keys[k], sizeof(keys[k]), "lg:ri:{b%" PRIu32 "}:%" PRId64, bucket, period - k);
+    snprintf(s_exp, sizeof(s_exp), "%" PRId64, (period + 1) * plen + ret);
+
+    /* commit.lua's keys and arguments (see the script's header); on one Redis the index keys
+     * too, and the claim is made in the same script */
+    int rc = 0;
+    for (int k = 0; k < 2; k++)
+        rc |= add_fmt(c, "lg:{%s}:%c", ev->msisdn, "wh"[k]);
+    c->nkeys = 2;
+    if (l->cfg.single_node) {
+        for (int k = 0; k < nk; k++)
+            rc |= add_arg(c, keys[k], strlen(keys[k]));
+        c->nkeys += nk;
+    }
+    char s_due[48];
+    if (!reversal && expiry_due_key(l, ev->msisdn, day, now, s_due, sizeof(s_due)) > 0) {
+        rc |= add_arg(c, s_due, strlen(s_due)); /* the last key (commit.lua) */
+        c->nkeys++;
+    }
+    rc |= add_arg(c, reversal ? "R" : "E", 1);
+    rc |= add_arg(c, ev->ref, strlen(ev->ref));
+    const char *kind = gw_event_kind_name(ev->kind);
+    rc |= add_arg(c, kind, strlen(kind));
+    rc |= add_fmt(c, "%" PRId64, now);
+    rc |= add_fmt(c, "%" PRId64, ev->at);
+    rc |= add_fmt(c, "%08" PRId32, day);
+    rc |= add_fmt(c, "%" PRId64, reversal ? INT64_C(0) : earn->whole);
+    rc |= add_fmt(c, "%" PRId64, reversal ? INT64_C(0) : earn->frac_num);
+    rc |= add_fmt(c, "%" PRId64, reversal ? INT64_C(1) : earn->frac_den);
+    rc |= add_fmt(c, "%" PRId64, t->daily_cap > 0 ? t->daily_cap : INT64_C(0));
+    rc |= add_fmt(c, "%" PRIu64, (uint64_t)l->cfg.ref_retention_days * 86400u);
+    rc |= add_fmt(c, "%" PRIu32, l->cfg.history_len ? l->cfg.history_len : 1);
+    /* earn->rule is a fixed array: bound the read even if it is not terminated. */
+    if (reversal)
+        rc |= add_arg(c, "reversal", 8);
+    else
+        rc |= add_arg(c, earn->rule, strnlen(earn->rule, sizeof(earn->rule)));
+    rc |= add_arg(c, reversal ? ev->orig : "", reversal ? strlen(ev->orig) : 0);
+    rc |= add_fmt(c, "%" PRId64, reversal || ev->amount_milli < 0 ? INT64_C(0) : ev->amount_milli);
+    rc |= add_fmt(c, "%u", t->n_tiers);
+    for (unsigned i = 0; i < t->n_tiers; i++) {
+        rc |= add_arg(c, t->tiers[i].name, strnlen(t->tiers[i].name, sizeof(t->tiers[i].name)));
+        rc |= add_fmt(c, "%" PRId64, t->tiers[i].min_points);
+        rc |= add_fmt(c, "%" PRId32, t->tiers[i].pct);
+    }
+    if (l->cfg.single_node)
+        rc |= add_arg(c, s_exp, strlen(s_exp));
+    if (rc != 0) {
+        free(c);
+        return -E2BIG;
+    }
+    if (l->cfg.single_node) {
+        rc = gw_redis_script_run(l->redis, l->script, c->nkeys, c->argc, c->argv, c->argvlen,
+                                 commit_reply, c);
+        if (rc < 0)
+            free(c);
+        return rc;
+    }
+
+    /* A cluster: step 1, refidx.lua on the index's slot; claim_reply runs step 2. */
+    char s_ms[GW_MSISDN_MAX + 1];
+    const char *argv1[STEP1_KEYS + 3];
+    size_t argvlen1[STEP1_KEYS + 3];
+    int n = 0;
+    for (int k = 0; k < nk; k++) {
+        argv1[n] = keys[k];
+        argvlen1[n++] = strlen(keys[k]);
+    }
+    int nkeys = n;
+    snprintf(s_ms, sizeof(s_ms), "%s", ev->msisdn);
+    argv1[n] = ev->ref;
+    argvlen1[n++] = strlen(ev->ref);
+    argv1[n] = s_ms;
+    argvlen1[n++] = strlen(s_ms);
+    argv1[n] = s_exp;
+    argvlen1[n++] = strlen(s_exp);
+    rc = gw_redis_script_run(l->redis, l->script_refidx, nkeys, n, argv1, argvlen1, claim_reply,
+                             c);
     if (rc < 0)
         free(c);
     return rc;

@@ -4,10 +4,16 @@
  * cap, credit into a lot dated by the event's local day, history entry with the rule, and the
  * ref's record for later reversal. REVERSAL takes back exactly what orig earned.
  *
+ * A commit is two steps, the carrier-wide ref index first (lua/refidx.lua: a ref committed for
+ * another MSISDN is a conflict), then the subscriber's script (lua/commit.lua); a crash between
+ * them is harmless (docs/data-model.md says why).
+ *
  * Keys (hash tag = MSISDN, so one subscriber's keys share a Redis Cluster slot and every script
- * runs unchanged on a cluster):
- *   lg:{MSISDN}:w   hash  wallet: bal, life, rem, tier, since, cday, cpts, lots "l:YYYYMMDD"
- *   lg:{MSISDN}:r   hash  refs committed within the retention window: ref -> "at,points,day,state"
+ * runs unchanged on a cluster; the full layout is docs/data-model.md):
+ *   lg:{MSISDN}:w   hash  wallet: bal, life, rn/rd (the exact carried fraction), tier, since,
+ *                         cday, cpts, lots "l:YYYYMMDD", rc, rl, m:YYYYMM (activity), R (the
+ *                         refs remembered, packed; lg:{MSISDN}:r of older releases is still read)
+ *   lg:ri:{bN}:P    hash  ref index: 6 bytes of SHA-1(ref) -> MSISDN, bucket N, 8-day period P
  *   lg:{MSISDN}:h   list  history, newest first, capped: "at|KIND|ref|+points|balance|note", the
  *                         note (last, may hold '|') = the rule text plus tier, cap and enrolment
  *   lg:dlq          stream dead letters: raw text (escaped), reason, source, time
@@ -16,6 +22,7 @@
 #ifndef GW_LEDGER_H
 #define GW_LEDGER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +36,10 @@ struct gw_ledger_config {
     uint32_t ref_retention_days; /* >= events max age + 1 day, so every accepted redelivery is
                                     caught (default 31) */
     uint32_t dlq_maxlen;         /* dead letters kept (approximate trim, default 100000) */
+    uint32_t ref_index_buckets;  /* hashes per period of the ref index (default 4096) */
+    bool single_node;            /* one Redis (not a cluster): the ref index is claimed inside
+                                    the commit script, one step (set by main.c; default false:
+                                    two steps, which work everywhere) */
 };
 void gw_ledger_config_defaults(struct gw_ledger_config *cfg);
 
@@ -37,6 +48,8 @@ enum gw_commit_outcome {
     GW_COMMIT_DUPLICATE,      /* ref already committed: no second effect */
     GW_COMMIT_REVERSED,       /* REVERSAL took back what orig earned */
     GW_COMMIT_REVERSAL_NOOP,  /* REVERSAL of an unknown or already reversed orig: recorded only */
+    GW_COMMIT_VOIDED,         /* the original of an earlier REVERSAL: recorded, no credit */
+    GW_COMMIT_CONFLICT,       /* ref already committed for another MSISDN (owner): nothing done */
 };
 
 struct gw_commit_result {
@@ -46,10 +59,13 @@ struct gw_commit_result {
     int64_t capped;   /* points forfeited to the daily cap */
     char tier[32];
     int enrolled;     /* 1 if this event enrolled the subscriber */
+    char owner[16];   /* GW_COMMIT_CONFLICT: the MSISDN the ref belongs to */
 };
 
-/* err 0 with res, or err < 0 (the gw_redis errors, -EINVAL when the script refused the
- * arguments - nothing was written -, or -EPROTO for an error or unexpected reply) with res NULL.
+/* err 0 with res, or err < 0 with res NULL: the gw_redis errors (temporary), -EINVAL when a
+ * script refused the arguments (nothing written), -EBADMSG when the stored wallet is unreadable
+ * or a balance would leave its bounds (permanent: redelivery cannot help; nothing written), or
+ * -EPROTO for another error reply (OOM, BUSY...) or an unexpected reply.
  * Exactly once per accepted call, from the loop. */
 typedef void (*gw_ledger_cb)(void *arg, int err, const struct gw_commit_result *res);
 typedef void (*gw_ledger_done_cb)(void *arg, int err);
@@ -70,6 +86,10 @@ void gw_ledger_set_expiry_levels(struct gw_ledger *l, const uint32_t *levels, si
  * Returns 0 (cb fires once) or < 0 (cb never fires). */
 int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struct gw_earn *earn,
                      int64_t now, gw_ledger_cb cb, void *arg);
+
+/* The hash tag of ref's bucket in the ref index, "{bN}" (the slot step 1 runs on), into out.
+ * Returns 0, or -ENOSPC when cap is too small. */
+int gw_ledger_ref_index_tag(const struct gw_ledger *l, const char *ref, char *out, size_t cap);
 
 /* Appends a dead letter: the raw bytes (stored escaped and capped at 2 KiB), the reason, the
  * source ("smpp{SMSC1}" ...), the time (now: unix seconds as for commits; stored as "at" in unix

@@ -39,6 +39,61 @@ static bool window_matches(const struct gw_window *w, const struct gw_event *ev)
     return ev->at >= w->from && ev->at < w->to && (kinds & (UINT32_C(1) << ev->kind));
 }
 
+static unsigned __int128 gcd128(unsigned __int128 a, unsigned __int128 b)
+{
+    while (b) {
+        unsigned __int128 t = a % b;
+        a = b;
+        b = t;
+    }
+    return a ? a : 1;
+}
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a ? a : 1;
+}
+
+int gw_frac_credit(int64_t whole, int64_t fnum, int64_t fden, int32_t pct, int64_t *rn,
+                   int64_t *rd, int64_t *points)
+{
+    if (whole < 0 || whole > GW_EARN_MILLI_MAX / 1000 || fden < 1 || fden > GW_FRAC_DEN_MAX ||
+        fnum < 0 || fnum >= fden || pct < 0 || pct > 10000 || *rd < 1 ||
+        *rd > GW_REM_DEN_MAX || *rn < 0 || *rn >= *rd)
+        return -EINVAL;
+    /* In units of 1 / (100 fden): the earning times pct / 100 is pts + f / den. */
+    int64_t wp = whole * pct;
+    int64_t pts = wp / 100;
+    int64_t den = 100 * fden;
+    int64_t f = (wp % 100) * fden + fnum * pct;
+    pts += f / den;
+    f %= den;
+    int64_t carried = *rn, l;
+    unsigned __int128 l128 = (unsigned __int128)(*rd / gcd64(*rd, den)) * (unsigned __int128)den;
+    if (l128 > (unsigned __int128)GW_REM_DEN_MAX) {
+        /* No common denominator within bounds (a table mixing unusual rates): the carried
+         * fraction (< 1 point) is dropped and the new one starts over. */
+        carried = 0;
+        *rd = den;
+        l = den;
+    } else {
+        l = (int64_t)l128;
+    }
+    int64_t total = carried * (l / *rd) + f * (l / den);
+    pts += total / l;
+    total %= l;
+    int64_t g = gcd64(total, l);
+    *rn = total / g;
+    *rd = total ? l / g : 1;
+    *points = pts;
+    return 0;
+}
+
 int gw_loyalty_earn(const struct gw_loyalty *t, const struct gw_event *ev, struct gw_earn *out)
 {
     const struct gw_window *season = NULL, *promo = NULL;
@@ -97,11 +152,23 @@ int gw_loyalty_earn(const struct gw_loyalty *t, const struct gw_event *ev, struc
         __builtin_mul_overflow(num, (unsigned __int128)out->season_pct, &num) ||
         __builtin_mul_overflow(num, (unsigned __int128)out->promo_pct, &num))
         return -ERANGE;
-    den = (unsigned __int128)rate->per * 10000u;
-    num /= den;
-    if (num > (unsigned __int128)GW_EARN_MILLI_MAX)
+    /* points = num / den exactly; milli-points = 1000 num / den (num is in thousandths). */
+    den = (unsigned __int128)rate->per * 10000000u;
+    if (num / den > (unsigned __int128)(GW_EARN_MILLI_MAX / 1000) ||
+        num * 1000u / den > (unsigned __int128)GW_EARN_MILLI_MAX)
         return -ERANGE;
-    out->milli = (int64_t)num;
+    out->milli = (int64_t)(num * 1000u / den);
+    out->whole = (int64_t)(num / den);
+    num %= den;
+    unsigned __int128 g = gcd128(num, den);
+    num /= g;
+    den /= g;
+    if (den > (unsigned __int128)GW_FRAC_DEN_MAX) {
+        num = num * (unsigned __int128)GW_FRAC_DEN_MAX / den; /* num < den < 2^64: no overflow */
+        den = (unsigned __int128)GW_FRAC_DEN_MAX;
+    }
+    out->frac_num = (int64_t)num;
+    out->frac_den = (int64_t)den;
 
     used = (size_t)snprintf(out->rule, sizeof(out->rule), "%s %" PRId64 "pt/%" PRId64 "%s", kind,
                             rate->points, rate->per, ev->currency);

@@ -63,8 +63,19 @@ struct gw_loyalty {
     uint32_t points_validity_days;
 };
 
+/* The largest denominator of an earning's fraction (gw_earn.frac_den). The ledger multiplies it
+ * by 100 (the tier percent) and keeps a subscriber's carried fraction over at most 10^13, so that
+ * every product in its Lua stays below 2^53 (docs/data-model.md, "The exact remainder"). */
+#define GW_FRAC_DEN_MAX INT64_C(100000000000)
+/* The largest denominator of a carried fraction (rd in the wallet). */
+#define GW_REM_DEN_MAX INT64_C(10000000000000)
+
 struct gw_earn {
-    int64_t milli;   /* milli-points before the tier multiplier, remainder and cap */
+    int64_t milli;   /* milli-points before the tier multiplier, remainder and cap (floored) */
+    /* The exact earning before the tier multiplier: whole + frac_num / frac_den points, the
+     * fraction in lowest terms, 0 <= frac_num < frac_den <= GW_FRAC_DEN_MAX (a table whose
+     * fraction needs more is cut to that denominator: < 10^-11 point per event). */
+    int64_t whole, frac_num, frac_den;
     int32_t season_pct, promo_pct; /* 100 when none applied */
     char rule[160];  /* why: "TOPUP 1/10 MAD; season summer x150%; promo weekend x200%" */
 };
@@ -78,6 +89,19 @@ void gw_loyalty_default(struct gw_loyalty *t);
  * stack); season and promotion multiply. Returns 0, or -ERANGE if the result would overflow or
  * exceed GW_EARN_MILLI_MAX, or -EINVAL for a table the validator would refuse (per <= 0, ...). */
 int gw_loyalty_earn(const struct gw_loyalty *t, const struct gw_event *ev, struct gw_earn *out);
+
+/*
+ * The ledger's exact credit (the same arithmetic as gateway/lua/commit.lua, which is what runs;
+ * this C twin is what the property tests prove): adds an earning (whole + fnum/fden points, as in
+ * struct gw_earn) times pct/100 to the carried fraction *rn / *rd and returns the whole points
+ * that come out in *points; *rn / *rd is the new fraction in lowest terms (*rn == 0 -> *rd == 1).
+ * A fresh wallet has rn = 0, rd = 1. When the common denominator of the carried fraction and the
+ * new one would exceed GW_REM_DEN_MAX (only tables that mix unusual rates: never with rates of
+ * the form 1 per N <= 10000 and % multipliers), the carried fraction (< 1 point) is dropped. Returns 0 or -EINVAL for
+ * arguments out of the bounds above (whole > GW_EARN_MILLI_MAX / 1000, pct > 10000, ...).
+ */
+int gw_frac_credit(int64_t whole, int64_t fnum, int64_t fden, int32_t pct, int64_t *rn,
+                   int64_t *rd, int64_t *points);
 
 /* Local calendar day of unix time t in the table's zone, as YYYYMMDD (for the daily cap and lots).
  * The process TZ is set from the table at start-up (gw_config_apply_timezone). */

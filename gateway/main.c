@@ -351,6 +351,7 @@ static int run(struct app *a)
     a->redis = gw_redis_new(a->base, &a->cfg.redis);
     if (!a->redis)
         return -ENOMEM;
+    a->cfg.ledger.single_node = a->cfg.redis.n_cluster_nodes == 0; /* one step on one Redis */
     a->ledger = gw_ledger_new(a->redis, &a->cfg.ledger, &a->cfg.loyalty);
     if (!a->ledger)
         return -ENOMEM;

@@ -9,14 +9,19 @@
 -- Reply {outcome, points, before, after}: 0 applied, 1 replay of that request id (nothing
 -- written; before = after = the balance now). Errors (nothing written): "LGWARG <what>",
 -- "LGWDATA <what>", "LGWNOWALLET not enrolled", "LGWFUNDS <balance>" (a debit below zero),
--- "LGWREUSED request id" (the request id was used for a different adjustment).
+-- "LGWBOUND <balance>" (a credit past the ledger's bound, 10^12 points: a wallet the ledger could
+-- no longer read), "LGWREUSED request id" (the request id was used for a different adjustment).
 --
--- The request id is recorded in the refs hash as "~adm:<id>" -> "now,points,day,x": "~" is not a
--- valid event ref, so no carrier ref collides, and state "x" means no REVERSAL can take it back.
--- commit.lua prunes it with the other refs after the retention window.
+-- The request id is remembered like a ref (gateway/lua/commit.lua, field R of the wallet): the
+-- record of "~adm:<id>" with state "x" and the points. "~" is not a valid event ref, so no
+-- carrier ref collides, and state "x" means no REVERSAL can take it back. commit.lua prunes it
+-- with the other refs after the retention window. Records of older releases in lg:{M}:r are
+-- still read.
 -- Adjustments move the balance and the lots, not the lifetime points: a goodwill gesture does
 -- not promote anyone to a tier. A credit goes into today's lot; a debit empties the oldest lots
 -- first (the ones that expire first), so the subscriber keeps the longest-lived points.
+
+local BAL_MAX = 1e12 -- the ledger's bound on |balance| (gateway/lua/commit.lua)
 
 local function bad(what) return redis.error_reply('LGWARG ' .. what) end
 local function d(n) return string.format('%d', n) end
@@ -65,17 +70,38 @@ local hlen = int_arg(ARGV[8], 1, 10000)
 if not hlen then return bad('history_len') end
 
 local field = '~adm:' .. reqid
-local rec = redis.call('HGET', KR, field)
-local bal = int_field(redis.call('HGET', KW, 'bal'), nil)
-if rec then
-    local p0 = rec:match('^%-?%d+,(%-?%d+),%d+,x$')
-    if not p0 then return redis.error_reply('LGWDATA request record') end
-    if tonumber(p0) ~= points then return redis.error_reply('LGWREUSED request id') end
+local REC, RECFMT = 15, '>c6I4c1i4'
+local dg = redis.sha1hex(field):sub(1, 12):gsub('..', function(h)
+    return string.char(tonumber(h, 16)) end)
+local w = redis.call('HMGET', KW, 'bal', 'R')
+local R = w[2] or ''
+if #R % REC ~= 0 then return redis.error_reply('LGWDATA refs') end
+local p0
+for p = 1, #R, REC do
+    local g, _, st, pts = struct.unpack(RECFMT, R, p)
+    if g == dg then
+        if st ~= 'x' then return redis.error_reply('LGWDATA request record') end
+        p0 = pts
+        break
+    end
+end
+if not p0 then
+    local rec = redis.call('HGET', KR, field)
+    if rec then
+        p0 = rec:match('^%-?%d+,(%-?%d+),%d+,x$')
+        if not p0 then return redis.error_reply('LGWDATA request record') end
+        p0 = tonumber(p0)
+    end
+end
+local bal = int_field(w[1], nil)
+if p0 then
+    if p0 ~= points then return redis.error_reply('LGWREUSED request id') end
     return {1, points, bal or 0, bal or 0}
 end
-if redis.call('EXISTS', KW) == 0 then return redis.error_reply('LGWNOWALLET not enrolled') end
-if not bal then return redis.error_reply('LGWDATA wallet') end
+if w[1] == false then return redis.error_reply('LGWNOWALLET not enrolled') end
+if not bal or bal > BAL_MAX or bal < -BAL_MAX then return redis.error_reply('LGWDATA wallet') end
 if bal + points < 0 then return redis.error_reply('LGWFUNDS ' .. d(bal)) end
+if bal + points > BAL_MAX then return redis.error_reply('LGWBOUND ' .. d(bal)) end
 
 -- Lots, read before the first write.
 local lots = {}
@@ -112,9 +138,7 @@ else
         end
     end
 end
-redis.call('HSET', KW, 'bal', d(bal))
-redis.call('HSET', KR, field, d(now) .. ',' .. d(points) .. ',' .. day .. ',x')
-redis.call('EXPIREAT', KR, now + retention)
+redis.call('HSET', KW, 'bal', d(bal), 'R', R .. struct.pack(RECFMT, dg, tonumber(day), 'x', points))
 local sign = points > 0 and '+' or ''
 redis.call('LPUSH', KH, d(now) .. '|ADJUST|' .. field .. '|' .. sign .. d(points) .. '|' .. d(bal)
     .. '|adjust by ' .. staff .. ': ' .. reason)

@@ -75,3 +75,9 @@ done
 # 4. USSD hop latency at 2,000 hops/s with 5,000 live sessions, and the highest rate with
 #    p99 <= 5 ms (tests/bench/ussd_bench.sh, smsc-sim --ussd-load).
 bash "$(dirname "$0")/ussd_bench.sh" "$B" "$SRC"
+
+# 5. The ledger at scale (tests/bench/ledger.sh, issue 9): bytes per subscriber, per key and per
+#    further ref after BENCH_LEDGER_SUBS subscribers x 5 events (default 1,000,000), and the
+#    ledger path's commits/s against the bare commit script in the same run.
+echo "ledger at scale:"
+bash "$(dirname "$0")/ledger.sh" "$B" "$SRC" "${BENCH_LEDGER_SUBS:-1000000}" | sed 's/^/  /'

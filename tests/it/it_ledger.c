@@ -186,6 +186,36 @@ static long long hget_ll(const char *msisdn, const char *field)
     return strtoll(v, NULL, 10);
 }
 
+/* The remembered record of ref in the wallet's field R (lua/commit.lua): "points,day,state", or
+ * NULL when the wallet does not remember it. */
+static const char *ref_rec(const char *msisdn, const char *ref)
+{
+    static char out[64];
+    char key[40];
+    snprintf(key, sizeof(key), "lg:{%s}:w", msisdn);
+    RCMD(&cap, "EVAL %s 1 %s %s",
+         "local R = redis.call('HGET', KEYS[1], 'R') or '' "
+         "local dg = redis.sha1hex(ARGV[1]):sub(1, 12):gsub('..', function(h) "
+         "return string.char(tonumber(h, 16)) end) "
+         "for p = 1, #R, 15 do local g, dy, st, pts = struct.unpack('>c6I4c1i4', R, p) "
+         "if g == dg then return string.format('%d,%08d,%s', pts, dy, st) end end "
+         "return false",
+         key, ref);
+    if (cap.type != REDIS_REPLY_STRING)
+        return NULL;
+    snprintf(out, sizeof(out), "%.63s", cap.str);
+    return out;
+}
+
+/* Records remembered in R. */
+static long long ref_count(const char *msisdn)
+{
+    char key[40];
+    snprintf(key, sizeof(key), "lg:{%s}:w", msisdn);
+    RCMD(&cap, "HSTRLEN %s R", key);
+    return cap.integer / 15;
+}
+
 static long long key_int(const char *cmd, const char *msisdn, char k)
 {
     char key[40];
@@ -253,6 +283,9 @@ static void fill_event(struct gw_event *ev, struct gw_earn *earn, enum gw_event_
     if (orig)
         snprintf(ev->orig, sizeof(ev->orig), "%s", orig);
     earn->milli = milli;
+    earn->whole = milli / 1000;
+    earn->frac_num = milli % 1000;
+    earn->frac_den = 1000;
     earn->season_pct = earn->promo_pct = 100;
     snprintf(earn->rule, sizeof(earn->rule), "%s",
              kind == GW_EV_REVERSAL ? "reversal" : "TOPUP 1/10 MAD");
@@ -317,6 +350,7 @@ static int group_setup(void **state)
     T.rcfg.request_timeout_ms = 5000;
     T.redis = gw_redis_new(T.base, &T.rcfg);
     gw_ledger_config_defaults(&T.lcfg);
+    T.lcfg.single_node = true; /* as loyaltygw on one Redis; cases that need two steps say so */
     table_default(&T.tbl);
     T.ledger = gw_ledger_new(T.redis, &T.lcfg, &T.tbl);
     if (!T.redis || !T.ledger)
@@ -361,15 +395,13 @@ static void test_ledger__topup__credits_balance_history_lot(void **state)
     assert_string_equal(r.tier, "standard");
     assert_int_equal(hget_ll(m, "bal"), 5);
     assert_int_equal(hget_ll(m, "life"), 5);
-    assert_int_equal(hget_ll(m, "rem"), 0);
+    assert_null(hget(m, 'w', "rn")); /* no fraction carried: no field */
     assert_int_equal(hget_ll(m, "since"), T0 + 60);
     assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0))), 5);
-    assert_string_equal(hget(m, 'r', "R-1"), fmt("%" PRId64 ",5,%s,c", T0, ymd(T0)));
+    assert_string_equal(ref_rec(m, "R-1"), fmt("5,%s,c", ymd(T0)));
     assert_string_equal(history(m), fmt("%" PRId64 "|TOPUP|R-1|+5|5|TOPUP 1/10 MAD; enrolled", T0));
-    /* The refs expire at the script's now + retention; Redis counts down on its real clock. */
-    long long want_ttl = T0 + 60 + (int64_t)T.lcfg.ref_retention_days * DAY - (int64_t)time(NULL);
-    long long ttl = key_int("TTL", m, 'r');
-    assert_true(ttl > 0 && ttl <= want_ttl + 2 && ttl >= want_ttl - 30);
+    /* The refs are a field of the wallet: no key of their own. */
+    assert_int_equal(key_int("EXISTS", m, 'r'), 0);
 }
 
 static void test_ledger__duplicate_ref__credits_once(void **state)
@@ -395,11 +427,13 @@ static void test_ledger__two_small_topups__remainder_makes_one_point(void **stat
     struct gw_commit_result a =
         commit_ok(GW_EV_TOPUP, m, "SM-1", T0, 500, NULL); /* 5 MAD at 1/10 */
     assert_int_equal(a.points, 0);
-    assert_int_equal(hget_ll(m, "rem"), 500);
+    /* half a point carried, exactly: rn/rd = 1/2 */
+    assert_int_equal(hget_ll(m, "rn"), 1);
+    assert_int_equal(hget_ll(m, "rd"), 2);
     struct gw_commit_result b = commit_ok(GW_EV_TOPUP, m, "SM-2", T0 + 10, 500, NULL);
     assert_int_equal(b.points, 1);
     assert_int_equal(b.balance, 1);
-    assert_int_equal(hget_ll(m, "rem"), 0);
+    assert_null(hget(m, 'w', "rn"));
     assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0))), 1);
 }
 
@@ -418,7 +452,7 @@ static void test_ledger__daily_cap__forfeits_then_next_day_resets(void **state)
     assert_int_equal(b.points, 0);
     assert_int_equal(b.capped, 3);
     assert_int_equal(b.balance, 10);
-    assert_string_equal(hget(m, 'r', "CAP-2"), fmt("%" PRId64 ",0,%s,c", T0 + 3600, ymd(T0)));
+    assert_string_equal(ref_rec(m, "CAP-2"), fmt("0,%s,c", ymd(T0)));
 
     /* T0 + 15 h is 01:00 the next UTC day: the next local (UTC) day has a fresh cap. */
     int64_t next = T0 + 15 * 3600;
@@ -472,8 +506,8 @@ static void test_ledger__reversal__takes_back_exactly_and_marks(void **state)
     assert_int_equal(hget_ll(m, "life"), 3);
     assert_null(hget(m, 'w', fmt("l:%s", ymd(T0))));
     assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0 + DAY))), 3);
-    assert_string_equal(hget(m, 'r', "RV-1"), fmt("%" PRId64 ",7,%s,r", T0, ymd(T0)));
-    assert_string_equal(hget(m, 'r', "RV-X"), fmt("%" PRId64 ",7,%s,x", T0 + DAY + 60, ymd(T0)));
+    assert_string_equal(ref_rec(m, "RV-1"), fmt("7,%s,r", ymd(T0)));
+    assert_string_equal(ref_rec(m, "RV-X"), fmt("7,%s,x", ymd(T0)));
     const char *want = fmt("%" PRId64 "|REVERSAL|RV-X|-7|3|reversal of RV-1", T0 + DAY + 60);
     assert_true(strncmp(history(m), want, strlen(want)) == 0);
 
@@ -493,9 +527,11 @@ static void test_ledger__reversal_of_unknown__noop_recorded(void **state)
     assert_int_equal(r.outcome, GW_COMMIT_REVERSAL_NOOP);
     assert_int_equal(r.points, 0);
     assert_int_equal(r.balance, 0);
-    assert_string_equal(hget(m, 'r', "UNK-X"), fmt("%" PRId64 ",0,%s,x", T0, ymd(T0)));
-    assert_non_null(strstr(history(m), "reversal of NEVER-SEEN: unknown, no effect"));
-    assert_int_equal(key_int("EXISTS", m, 'w'), 0);
+    assert_string_equal(ref_rec(m, "UNK-X"), fmt("0,%s,x", ymd(T0)));
+    assert_non_null(strstr(history(m), "reversal of NEVER-SEEN: not seen yet"));
+    /* The original is remembered as voided: if it comes late it earns nothing. */
+    assert_string_equal(ref_rec(m, "NEVER-SEEN"), fmt("0,%s,v", ymd(T0)));
+    assert_null(hget(m, 'w', "bal")); /* not enrolled: the wallet holds only the refs */
 }
 
 static void test_ledger__double_reversal__second_is_noop(void **state)
@@ -531,6 +567,236 @@ static void test_ledger__reversal_after_redemption__balance_negative_no_negative
     assert_int_equal(hash_fields_with_prefix(m, "l:"), 0);
 }
 
+/* ---------------------------------------------------------------- issue 9, section 1 */
+
+/* Commits an event priced by the shipped rates (gw_loyalty_default: TOPUP 1/10, BILL 1/20,
+ * USAGE 1/50 MAD) through the real gw_loyalty_earn, as the gateway does; returns the result. */
+static int commit_priced(enum gw_event_kind kind, const char *msisdn, const char *ref,
+                         int64_t at, int64_t amount_milli, struct gw_commit_result *out)
+{
+    struct gw_loyalty rates;
+    struct gw_event ev;
+    struct gw_earn earn;
+    struct cwait w = {0};
+
+    gw_loyalty_default(&rates);
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = kind;
+    snprintf(ev.ref, sizeof(ev.ref), "%s", ref);
+    snprintf(ev.msisdn, sizeof(ev.msisdn), "%s", msisdn);
+    snprintf(ev.currency, sizeof(ev.currency), "MAD");
+    ev.at = at;
+    ev.amount_milli = amount_milli;
+    assert_int_equal(gw_loyalty_earn(&rates, &ev, &earn), 0);
+    int rc = gw_ledger_commit(T.ledger, &ev, &earn, at + 60, commit_cb, &w);
+    if (rc < 0)
+        return rc;
+    assert_true(wait_for(&w.done, 5000));
+    if (out)
+        *out = w.res;
+    return w.err;
+}
+
+static int64_t priced_points(enum gw_event_kind kind, const char *msisdn, const char *ref,
+                             int64_t at, int64_t amount_milli)
+{
+    struct gw_commit_result r;
+    assert_int_equal(commit_priced(kind, msisdn, ref, at, amount_milli, &r), 0);
+    assert_int_equal(r.outcome, GW_COMMIT_CREDITED);
+    return r.points;
+}
+
+/* The issue's reproductions: each pair or triple sums to exactly one point. */
+static void test_exact__issue_cases__remainder_carried_exactly(void **state)
+{
+    (void)state;
+    const char *a = "212600000201", *b = "212600000202", *c = "212600000203";
+
+    /* BILL 10.01 + 9.99 MAD at 1 point per 20 = 20 MAD = 1 point */
+    assert_int_equal(priced_points(GW_EV_BILL, a, "EX-B1", T0, 10010), 0);
+    assert_int_equal(priced_points(GW_EV_BILL, a, "EX-B2", T0 + 1, 9990), 1);
+    assert_int_equal(hget_ll(a, "bal"), 1);
+    assert_null(hget(a, 'w', "rn"));
+    /* USAGE 25.01 + 24.99 at 1 per 50 */
+    assert_int_equal(priced_points(GW_EV_USAGE, b, "EX-U1", T0, 25010), 0);
+    assert_int_equal(priced_points(GW_EV_USAGE, b, "EX-U2", T0 + 1, 24990), 1);
+    assert_int_equal(hget_ll(b, "bal"), 1);
+    /* TOPUP 3 x 3.335 at 1 per 10 = 10.005 MAD = 1 point, 0.0005 carried */
+    assert_int_equal(priced_points(GW_EV_TOPUP, c, "EX-T1", T0, 3335), 0);
+    assert_int_equal(priced_points(GW_EV_TOPUP, c, "EX-T2", T0 + 1, 3335), 0);
+    assert_int_equal(priced_points(GW_EV_TOPUP, c, "EX-T3", T0 + 2, 3335), 1);
+    assert_int_equal(hget_ll(c, "bal"), 1);
+    /* what is left is exactly 5/10000 of a point */
+    assert_int_equal(hget_ll(c, "rn") * 10000, hget_ll(c, "rd") * 5);
+}
+
+/* Property, through the real script: random amounts (3 decimals) under a constant rule earn
+ * exactly floor(total x rate); several kinds on one wallet earn floor of the exact sum. */
+static void test_exact__random_amounts__sum_earns_floor_of_total(void **state)
+{
+    (void)state;
+    static const struct {
+        enum gw_event_kind kind;
+        int64_t per;
+    } rule[3] = {{GW_EV_TOPUP, 10}, {GW_EV_BILL, 20}, {GW_EV_USAGE, 50}};
+    unsigned seed = (unsigned)time(NULL);
+    char m[16], ref[32];
+
+    srand(seed);
+    for (int k = 0; k < 3; k++) {
+        snprintf(m, sizeof(m), "21260000030%d", k);
+        int64_t total = 0, got = 0;
+        for (int i = 0; i < 60; i++) {
+            int64_t amount = 1 + rand() % 99999; /* 0.001 .. 99.999 MAD */
+            snprintf(ref, sizeof(ref), "PR-%d-%d", k, i);
+            got += priced_points(rule[k].kind, m, ref, T0 + i, amount);
+            total += amount;
+        }
+        if (got != total / (rule[k].per * 1000))
+            fail_msg("seed %u kind %d: %lld points for %lld thousandths at 1/%lld", seed, k,
+                     (long long)got, (long long)total, (long long)rule[k].per);
+        assert_int_equal(hget_ll(m, "bal"), got);
+    }
+    /* mixed kinds on one wallet: the exact sum of amount/per, floored once */
+    const char *mx = "212600000310";
+    int64_t num = 0, got = 0; /* num in 1/100000 of a point (lcm of 10, 20, 50 MAD x 1000) */
+    for (int i = 0; i < 90; i++) {
+        int k = rand() % 3;
+        int64_t amount = 1 + rand() % 99999;
+        snprintf(ref, sizeof(ref), "PX-%d", i);
+        got += priced_points(rule[k].kind, mx, ref, T0 + i, amount);
+        num += amount * (100 / rule[k].per);
+    }
+    if (got != num / 100000)
+        fail_msg("seed %u mixed: %lld points, expected %lld", seed, (long long)got,
+                 (long long)(num / 100000));
+}
+
+/* REVERSAL RV-1 orig=T-LATE, then TOPUP T-LATE: recorded, no credit; redelivered: duplicate. */
+static void test_exact__reversal_before_original__no_net_credit(void **state)
+{
+    (void)state;
+    const char *m = "212600000401";
+    struct gw_commit_result r = commit_ok(GW_EV_REVERSAL, m, "RV-1", T0, 0, "T-LATE");
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSAL_NOOP);
+    assert_int_equal(commit_priced(GW_EV_TOPUP, m, "T-LATE", T0 - 600, 100000, &r), 0);
+    assert_int_equal(r.outcome, GW_COMMIT_VOIDED);
+    assert_int_equal(r.points, 0);
+    assert_int_equal(hget_ll(m, "bal"), 0);
+    assert_int_equal(hash_fields_with_prefix(m, "l:"), 0);
+    assert_non_null(strstr(history(m), "reversed before it arrived"));
+    assert_string_equal(ref_rec(m, "T-LATE"), fmt("0,%s,r", ymd(T0)));
+    /* the SMSC offers it again: no second effect */
+    assert_int_equal(commit_priced(GW_EV_TOPUP, m, "T-LATE", T0 - 600, 100000, &r), 0);
+    assert_int_equal(r.outcome, GW_COMMIT_DUPLICATE);
+    assert_int_equal(r.points, 0);
+    /* a second REVERSAL of it has nothing left to take */
+    r = commit_ok(GW_EV_REVERSAL, m, "RV-2", T0 + 1, 0, "T-LATE");
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSAL_NOOP);
+    assert_int_equal(hget_ll(m, "bal"), 0);
+    /* and the order of the issue with a normal top-up around it still earns */
+    assert_int_equal(priced_points(GW_EV_TOPUP, m, "T-NEXT", T0 + 2, 50000), 5);
+    assert_int_equal(hget_ll(m, "bal"), 5);
+}
+
+/* The same ref for another MSISDN: a conflict naming the owner, nothing written for the second;
+ * with the claim inside the commit script (one Redis) and as a separate first step (cluster). */
+static void conflict_case(struct gw_ledger *l, const char *m1, const char *m2, const char *ref)
+{
+    struct gw_event ev;
+    struct gw_earn earn;
+    struct cwait w = {0};
+    struct gw_loyalty rates;
+
+    gw_loyalty_default(&rates);
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = GW_EV_TOPUP;
+    snprintf(ev.ref, sizeof(ev.ref), "%s", ref);
+    snprintf(ev.currency, sizeof(ev.currency), "MAD");
+    ev.at = T0;
+    ev.amount_milli = 500000;
+    assert_int_equal(gw_loyalty_earn(&rates, &ev, &earn), 0);
+    const char *who[3] = {m1, m2, m1};
+    enum gw_commit_outcome want[3] = {GW_COMMIT_CREDITED, GW_COMMIT_CONFLICT, GW_COMMIT_DUPLICATE};
+    for (int i = 0; i < 3; i++) {
+        snprintf(ev.msisdn, sizeof(ev.msisdn), "%s", who[i]);
+        memset(&w, 0, sizeof(w));
+        assert_int_equal(gw_ledger_commit(l, &ev, &earn, T0 + 60, commit_cb, &w), 0);
+        assert_true(wait_for(&w.done, 5000));
+        assert_int_equal(w.err, 0);
+        assert_int_equal(w.res.outcome, want[i]);
+        if (want[i] == GW_COMMIT_CONFLICT)
+            assert_string_equal(w.res.owner, m1);
+    }
+    RCMD(&cap, "EXISTS lg:{%s}:w lg:{%s}:r lg:{%s}:h", m2, m2, m2);
+    assert_int_equal(cap.integer, 0);
+    assert_int_equal(hget_ll(m1, "bal"), 50);
+    /* a REVERSAL reusing the ref for m2 is refused the same way */
+    struct gw_event rv;
+    fill_event(&rv, &earn, GW_EV_REVERSAL, m2, ref, T0 + 5, 0, "OCS-X-0");
+    memset(&w, 0, sizeof(w));
+    assert_int_equal(gw_ledger_commit(l, &rv, &earn, T0 + 65, commit_cb, &w), 0);
+    assert_true(wait_for(&w.done, 5000));
+    assert_int_equal(w.err, 0);
+    assert_int_equal(w.res.outcome, GW_COMMIT_CONFLICT);
+}
+
+static void test_exact__ref_of_another_msisdn__conflict(void **state)
+{
+    (void)state;
+    conflict_case(T.ledger, "212600000501", "212600000502", "OCS-X-1");
+    struct gw_ledger_config two = T.lcfg;
+    two.single_node = false;
+    struct gw_ledger *l2 = gw_ledger_new(T.redis, &two, &T.tbl);
+    assert_non_null(l2);
+    conflict_case(l2, "212600000503", "212600000504", "OCS-Y-1");
+    gw_ledger_free(l2);
+    /* the index holds one small entry per ref */
+    RCMD(&cap, "EVAL %s 0",
+         "local n = 0 for _, k in ipairs(redis.call('KEYS', 'lg:ri:*')) do "
+         "n = n + redis.call('HLEN', k) end return n");
+    assert_int_equal(cap.integer, 2);
+}
+
+/* Refs remembered by an older release in the hash lg:{M}:r are still honoured: a redelivery is a
+ * duplicate and a REVERSAL takes back what the old record says; the new records go to R. */
+static void test_ledger__old_refs_hash__still_read(void **state)
+{
+    (void)state;
+    const char *m = "212600000701";
+    RCMD(&cap, "HSET lg:{%s}:w bal 12 life 12 tier standard l:%s 12", m, ymd(T0));
+    RCMD(&cap, "HSET lg:{%s}:r OLD-1 %s", m, fmt("%" PRId64 ",12,%s,c", T0, ymd(T0)));
+    struct gw_commit_result r = commit_ok(GW_EV_TOPUP, m, "OLD-1", T0, 120000, NULL);
+    assert_int_equal(r.outcome, GW_COMMIT_DUPLICATE);
+    assert_int_equal(r.points, 12);
+    r = commit_ok(GW_EV_REVERSAL, m, "OLD-X", T0 + 60, 0, "OLD-1");
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSED);
+    assert_int_equal(r.points, 12);
+    assert_int_equal(hget_ll(m, "bal"), 0);
+    assert_string_equal(ref_rec(m, "OLD-1"), fmt("12,%s,r", ymd(T0)));
+    /* the old hash is never written */
+    assert_string_equal(hget(m, 'r', "OLD-1"), fmt("%" PRId64 ",12,%s,c", T0, ymd(T0)));
+    r = commit_ok(GW_EV_REVERSAL, m, "OLD-Y", T0 + 120, 0, "OLD-1");
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSAL_NOOP);
+}
+
+/* A wallet the script cannot read, or a credit past the bounds: permanent, nothing written. */
+static void test_exact__corrupt_wallet__permanent_error(void **state)
+{
+    (void)state;
+    const char *m = "212600000601", *m2 = "212600000602";
+
+    RCMD(&cap, "HSET lg:{%s}:w bal 12abc life 3", m);
+    assert_int_equal(commit_priced(GW_EV_TOPUP, m, "CW-1", T0, 50000, NULL), -EBADMSG);
+    assert_string_equal(hget(m, 'w', "bal"), "12abc");
+    RCMD(&cap, "EXISTS lg:{%s}:r lg:{%s}:h", m, m);
+    assert_int_equal(cap.integer, 0);
+    /* a balance at the bound: one more credit would leave it */
+    RCMD(&cap, "HSET lg:{%s}:w bal 999999999999 life 5", m2);
+    assert_int_equal(commit_priced(GW_EV_TOPUP, m2, "CW-2", T0, 50000, NULL), -EBADMSG);
+    assert_int_equal(hget_ll(m2, "bal"), INT64_C(999999999999));
+}
+
 static void test_ledger__script_flush__noscript_falls_back_to_eval(void **state)
 {
     (void)state;
@@ -552,26 +818,26 @@ static void test_ledger__script_flush__noscript_falls_back_to_eval(void **state)
 }
 
 /* The valid argument list of the commit script, for a subscriber; cases break one entry. */
-#define NARGS 19
-static void base_args(const char *m, char keys[3][40], const char *argv[NARGS])
+#define NARGS 21
+static void base_args(const char *m, char keys[2][40], const char *argv[NARGS])
 {
-    for (int k = 0; k < 3; k++)
-        snprintf(keys[k], 40, "lg:{%s}:%c", m, "wrh"[k]);
+    for (int k = 0; k < 2; k++)
+        snprintf(keys[k], 40, "lg:{%s}:%c", m, "wh"[k]);
     static char now[24], at[24], day[16];
     snprintf(now, sizeof(now), "%" PRId64, T0 + 60);
     snprintf(at, sizeof(at), "%" PRId64, T0);
     snprintf(day, sizeof(day), "%s", ymd(T0));
-    const char *v[NARGS] = {keys[0], keys[1], keys[2], "E",    "VAL-1",
-                            "TOPUP", now,     at,      day,    "5000",
-                            "0",     "2678400",    "50",         "rule",     "",
-                            "1",     "standard",   "0",          "100"};
+    const char *v[NARGS] = {keys[0], keys[1],  "E",     "VAL-1",  "TOPUP",  now,
+                            at,      day,      "5",     "0",      "1",      "0",
+                            "2678400", "50",   "rule",  "",       "50000",  "1",
+                            "standard", "0",   "100"};
     memcpy(argv, v, sizeof(v));
 }
 
 static void run_script(int id, int argc, const char **argv, struct rcap *out)
 {
     memset(out, 0, sizeof(*out));
-    assert_int_equal(gw_redis_script_run(T.redis, id, 3, argc, argv, NULL, rcap_cb, out), 0);
+    assert_int_equal(gw_redis_script_run(T.redis, id, 2, argc, argv, NULL, rcap_cb, out), 0);
     assert_true(wait_for(&out->done, 5000));
     assert_int_equal(out->err, 0);
 }
@@ -580,35 +846,36 @@ static void test_ledger__malformed_args__error_and_no_write(void **state)
 {
     (void)state;
     const char *m = "212600000011";
-    char keys[3][40];
+    char keys[2][40];
     const char *argv[NARGS + 3];
     char otherkey[40];
     int id = gw_redis_script_add(T.redis, gw_lua_commit, gw_lua_commit_len);
     assert_true(id >= 0);
-    snprintf(otherkey, sizeof(otherkey), "lg:{%s}:r", "212600000099");
+    snprintf(otherkey, sizeof(otherkey), "lg:{%s}:w", "212600000099");
 
     static const struct {
         int index;
         const char *value;
     } bad[] = {
-        {1, NULL},          {2, NULL},      {3, "X"},    {4, "bad,ref"},    {4, ""},
-        {5, "topup"},       {6, "1.5"},     {6, "0x10"}, {7, "1e9"},        {7, " 1795600800"},
-        {8, "20261340"},    {8, "2026112"}, {9, "-1"},   {9, "5000.5"},     {9, "999999999999999"},
-        {10, "-5"},         {11, "0"},      {12, "0"},   {14, "NOT-EMPTY"}, {15, "3"},
-        {15, "0"},          {16, "st|d"},   {17, "1"},   {18, "1e2"},       {18, "100000"},
-        {13, "two\nlines"},
+        {0, NULL},          {1, NULL},      {2, "X"},    {3, "bad,ref"},    {3, ""},
+        {4, "topup"},       {5, "1.5"},     {5, "0x10"}, {6, "1e9"},        {6, " 1795600800"},
+        {7, "20261340"},    {7, "2026112"}, {8, "-1"},   {8, "5000.5"},     {8, "999999999"},
+        {9, "1"},           {10, "0"},      {9, "-1"},   {11, "-5"},        {12, "0"},
+        {13, "0"},          {15, "NOT-EMPTY"}, {16, "-1"}, {17, "3"},       {17, "0"},
+        {18, "st|d"},       {19, "1"},      {20, "1e2"}, {20, "100000"},    {14, "two\nlines"},
     };
     /* The error each broken argument must produce (it names the argument). */
     static const char *const what[NARGS] = {
-        "keys", "keys",  "keys",      "op",         "ref",         "kind",        "now",
-        "at",   "day",   "milli",     "cap",        "retention",   "history_len", "rule",
-        "orig", "tiers", "tier name", "tier order", "tier numbers"};
+        "keys",      "keys",       "op",      "ref",      "kind",         "now",
+        "at",        "day",        "earning", "earning",  "earning",      "cap",
+        "retention", "history_len", "rule",   "orig",     "amount",       "tiers",
+        "tier name", "tier order", "tier numbers"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         base_args(m, keys, argv);
-        if (bad[i].index == 1)
-            argv[1] = otherkey; /* a key of another subscriber */
-        else if (bad[i].index == 2)
-            argv[2] = "lg:{212600000011}:x";
+        if (bad[i].index == 0)
+            argv[0] = otherkey; /* a key of another subscriber */
+        else if (bad[i].index == 1)
+            argv[1] = "lg:{212600000011}:x";
         else
             argv[bad[i].index] = bad[i].value;
         run_script(id, NARGS, argv, &cap);
@@ -629,8 +896,8 @@ static void test_ledger__malformed_args__error_and_no_write(void **state)
     assert_int_equal(cap.type, REDIS_REPLY_ERROR);
     /* A reversal must carry an orig; an earn must not. */
     base_args(m, keys, argv);
-    argv[3] = "R";
-    argv[9] = "0";
+    argv[2] = "R";
+    argv[8] = "0";
     run_script(id, NARGS, argv, &cap);
     assert_int_equal(cap.type, REDIS_REPLY_ERROR);
 
@@ -669,7 +936,9 @@ static void test_redis__paused_server__deadline_then_late_reply_dropped(void **s
     struct gw_redis_config cfg = T.rcfg;
     cfg.request_timeout_ms = 200;
     struct gw_redis *r2 = gw_redis_new(T.base, &cfg);
-    struct gw_ledger *l2 = gw_ledger_new(r2, &T.lcfg, &T.tbl);
+    struct gw_ledger_config two = T.lcfg;
+    two.single_node = false; /* two steps, as on a cluster: the deadline hits step 1 */
+    struct gw_ledger *l2 = gw_ledger_new(r2, &two, &T.tbl);
     assert_non_null(l2);
     gw_redis_start(r2);
     assert_true(wait_connected(r2, 5000));
@@ -690,7 +959,13 @@ static void test_redis__paused_server__deadline_then_late_reply_dropped(void **s
     assert_int_equal(st.timeouts, 1);
     assert_int_equal(st.late_replies, 1);
     assert_int_equal(st.pending, 0);
-    /* The late commit did happen: the SMSC's redelivery is absorbed as a duplicate. */
+    /* The late reply was step 1's (the ref index claimed the ref for m); step 2 never ran: the
+     * state of a crash between the two steps. The SMSC's redelivery credits exactly once. */
+    RCMD(&cap, "EXISTS lg:{%s}:w", m);
+    assert_int_equal(cap.integer, 0);
+    struct gw_commit_result again = commit_ok(GW_EV_TOPUP, m, "SLOW-1", T0, 10000, NULL);
+    assert_int_equal(again.outcome, GW_COMMIT_CREDITED);
+    assert_int_equal(again.balance, 10);
     assert_int_equal(commit_ok(GW_EV_TOPUP, m, "SLOW-1", T0, 10000, NULL).outcome,
                      GW_COMMIT_DUPLICATE);
     gw_ledger_free(l2);
@@ -945,14 +1220,14 @@ static void test_ledger__many_refs__pruned_to_retention(void **state)
         char ref[32];
         snprintf(ref, sizeof(ref), "PR-%d", i);
         assert_int_equal(commit_on(l, GW_EV_TOPUP, m, ref, T0 + i * 2 * DAY, 1000, NULL, NULL), 0);
-        long long h = key_int("HLEN", m, 'r');
+        long long h = ref_count(m);
         if (h > max_hlen)
             max_hlen = h;
     }
-    assert_true(max_hlen <= 17);
+    assert_true(max_hlen <= 18); /* 31 days of one event every 2 days, and the day boundary */
     assert_int_equal(key_int("LLEN", m, 'h'), 20);
-    assert_null(hget(m, 'r', "PR-0"));
-    assert_non_null(hget(m, 'r', "PR-39"));
+    assert_null(ref_rec(m, "PR-0"));
+    assert_non_null(ref_rec(m, "PR-39"));
     assert_int_equal(hget_ll(m, "bal"), 40);
     gw_ledger_free(l);
 }
@@ -1129,6 +1404,12 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_ledger__double_reversal__second_is_noop, setup),
         cmocka_unit_test_setup(
             test_ledger__reversal_after_redemption__balance_negative_no_negative_lot, setup),
+        cmocka_unit_test_setup(test_exact__issue_cases__remainder_carried_exactly, setup),
+        cmocka_unit_test_setup(test_exact__random_amounts__sum_earns_floor_of_total, setup),
+        cmocka_unit_test_setup(test_exact__reversal_before_original__no_net_credit, setup),
+        cmocka_unit_test_setup(test_exact__ref_of_another_msisdn__conflict, setup),
+        cmocka_unit_test_setup(test_exact__corrupt_wallet__permanent_error, setup),
+        cmocka_unit_test_setup(test_ledger__old_refs_hash__still_read, setup),
         cmocka_unit_test_setup(test_ledger__script_flush__noscript_falls_back_to_eval, setup),
         cmocka_unit_test_setup(test_ledger__malformed_args__error_and_no_write, setup),
         cmocka_unit_test_setup(test_redis__paused_server__deadline_then_late_reply_dropped, setup),

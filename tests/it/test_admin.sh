@@ -163,6 +163,11 @@ expect 404 .field msisdn "blocking a subscriber never seen: 404"
 assert_eq 0 "$(rcli exists 'lg:{212600000000}:w')" "no wallet was created by the refusals"
 api POST /api/subscribers/$M/adjust "$CARE" '{"points":-1000,"reason":"too much","request_id":"r-neg"}'
 expect 422 .field points "a debit below zero: 422"
+rcli hset 'lg:{212600000777}:w' bal 999999999990 life 10 >/dev/null
+api POST /api/subscribers/212600000777/adjust "$CARE" '{"points":50,"reason":"past the bound","request_id":"r-big"}'
+expect 422 .field points "a credit past the ledger's bound: 422"
+assert_eq 999999999990 "$(balance 212600000777)" "the balance stayed within the bounds"
+rcli del 'lg:{212600000777}:w' >/dev/null
 assert_eq 18 "$(balance $M)" "the refused requests changed nothing"
 assert_eq "$A0" "$(audit_count)" "refused requests leave no audit record"
 

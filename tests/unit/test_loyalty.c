@@ -308,6 +308,99 @@ static void test_loyalty__defaults(void **state)
     assert_string_equal(tab.timezone, "UTC");
 }
 
+/* ---------------------------------------------------------------- the exact remainder */
+
+/* Credits one event through gw_loyalty_earn + gw_frac_credit (the ledger's arithmetic) into the
+ * carried fraction *rn / *rd at tier percent pct; returns the points. */
+static int64_t credit(int64_t amount_milli, int32_t pct, int64_t *rn, int64_t *rd)
+{
+    int64_t pts = -1;
+    ev.amount_milli = amount_milli;
+    assert_int_equal(gw_loyalty_earn(&tab, &ev, &earn), 0);
+    assert_true(earn.frac_num >= 0 && earn.frac_num < earn.frac_den);
+    assert_true(earn.frac_den <= GW_FRAC_DEN_MAX);
+    assert_int_equal(gw_frac_credit(earn.whole, earn.frac_num, earn.frac_den, pct, rn, rd, &pts),
+                     0);
+    assert_true(*rn >= 0 && *rn < *rd && *rd <= GW_REM_DEN_MAX);
+    return pts;
+}
+
+/* The issue's reproductions: BILL 10.01 + 9.99 at 1/20, USAGE 25.01 + 24.99 at 1/50, TOPUP
+ * 3 x 3.335 at 1/10 each make exactly one point. */
+static void test_frac__issue_cases__one_point_each(void **state)
+{
+    (void)state;
+    int64_t rn = 0, rd = 1;
+    ev.kind = GW_EV_BILL;
+    assert_int_equal(credit(10010, 100, &rn, &rd) + credit(9990, 100, &rn, &rd), 1);
+    assert_int_equal(rn, 0);
+    ev.kind = GW_EV_USAGE;
+    rn = 0, rd = 1;
+    assert_int_equal(credit(25010, 100, &rn, &rd) + credit(24990, 100, &rn, &rd), 1);
+    ev.kind = GW_EV_TOPUP;
+    rn = 0, rd = 1;
+    int64_t p = credit(3335, 100, &rn, &rd) + credit(3335, 100, &rn, &rd);
+    assert_int_equal(p + credit(3335, 100, &rn, &rd), 1);
+    assert_int_equal(rn * 10000, rd * 5); /* 0.0005 point left */
+}
+
+/* Property: for random amounts under a constant rule (rate, season, promotion, tier), the points
+ * of all events add up to exactly floor(total x rate x multipliers). */
+static void test_frac__random_amounts__sum_is_floor_of_total(void **state)
+{
+    (void)state;
+    static const int32_t pcts[] = {100, 150, 125, 333, 7, 10000};
+    static const int64_t pers[] = {10, 20, 50, 3, 7, 1000};
+    unsigned seed = (unsigned)time(NULL);
+    srand(seed);
+    for (int round = 0; round < 300; round++) {
+        gw_loyalty_default(&tab);
+        tab.n_seasons = tab.n_promos = 0;
+        int64_t per = pers[rand() % 6], points = 1 + rand() % 3;
+        int32_t season = pcts[rand() % 6], promo = pcts[rand() % 6], tier = pcts[rand() % 5];
+        ev.kind = (enum gw_event_kind)(rand() % 3); /* TOPUP, BILL or USAGE */
+        tab.rate[ev.kind] = (struct gw_rate){.points = points, .per = per};
+        SEASON("s", T0 - 10, T0 + 10, season, 0);
+        PROMO("p", T0 - 10, T0 + 10, promo, 0, NULL);
+        int64_t rn = 0, rd = 1, got = 0;
+        unsigned __int128 total = 0;
+        int n = 1 + rand() % 40;
+        for (int i = 0; i < n; i++) {
+            int64_t amount = 1 + (int64_t)(rand() % 100000) * (1 + rand() % 50);
+            got += credit(amount, tier, &rn, &rd);
+            total += (unsigned __int128)amount;
+        }
+        /* amount in thousandths x points/per x season% x promo% x tier% */
+        unsigned __int128 num = total * (unsigned)points * (unsigned)season * (unsigned)promo *
+                                (unsigned)tier;
+        unsigned __int128 den = (unsigned __int128)per * 1000u * 100u * 100u * 100u;
+        if ((unsigned __int128)got != num / den)
+            fail_msg("seed %u round %d: %lld points, expected %llu", seed, round, (long long)got,
+                     (unsigned long long)(num / den));
+        /* and the carried fraction is exactly what is left */
+        unsigned __int128 left = num % den;
+        assert_true((unsigned __int128)rn * den == left * (unsigned __int128)rd);
+    }
+}
+
+/* Bad arguments are refused; a carried fraction with no common denominator in bounds is dropped. */
+static void test_frac__bounds(void **state)
+{
+    (void)state;
+    int64_t rn = 0, rd = 1, p;
+    assert_int_equal(gw_frac_credit(-1, 0, 1, 100, &rn, &rd, &p), -EINVAL);
+    assert_int_equal(gw_frac_credit(0, 1, 1, 100, &rn, &rd, &p), -EINVAL);
+    assert_int_equal(gw_frac_credit(0, 0, GW_FRAC_DEN_MAX + 1, 100, &rn, &rd, &p), -EINVAL);
+    assert_int_equal(gw_frac_credit(0, 0, 1, 10001, &rn, &rd, &p), -EINVAL);
+    rn = 5, rd = 5;
+    assert_int_equal(gw_frac_credit(0, 0, 1, 100, &rn, &rd, &p), -EINVAL);
+    rn = 1, rd = 9999999967; /* a prime: lcm with 100 x 99999999977 is far beyond 10^13 */
+    assert_int_equal(gw_frac_credit(1, 1, 99999999977, 100, &rn, &rd, &p), 0);
+    assert_int_equal(p, 1);
+    assert_int_equal(rd, INT64_C(99999999977)); /* dropped: only the new 1/fden is carried */
+    assert_int_equal(rn, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +425,9 @@ int main(void)
         T(test_loyalty__long_names__rule_truncated_safely),
         T(test_loyalty__local_day__in_process_zone),
         T(test_loyalty__defaults),
+        T(test_frac__issue_cases__one_point_each),
+        T(test_frac__random_amounts__sum_is_floor_of_total),
+        T(test_frac__bounds),
 #undef T
     };
 

@@ -1,0 +1,340 @@
+/*
+ * bench_ledger.c - the ledger's memory and throughput at scale (issue 9, section 4). Not a test:
+ * it prints figures (tests/bench/RESULTS.md records them).
+ *
+ *   bench_ledger SOCKET [SUBSCRIBERS] [IN_FLIGHT]
+ *
+ * 1. Throughput, in turns on an empty Redis: the ledger path (gw_loyalty_earn + gw_ledger_commit,
+ *    as the gateway calls it, one Redis: the claim of the ref inside the script) against the bare
+ *    commit script (EVALSHA of the same lua/commit.lua with arguments built once per event by a
+ *    plain loop), the same events, IN_FLIGHT requests in flight; events/s of each and the ratio.
+ * 2. Memory: SUBSCRIBERS subscribers x 5 events of a typical month (3 TOPUP, 1 BILL, 1 USAGE on
+ *    5 days of the last 30, refs like the carrier's "OCS-YYYYMMDD-NNNNNNN") through the ledger
+ *    path; bytes per subscriber all-in (INFO used_memory), MEMORY USAGE per key kind, then 5 more
+ *    events for 10,000 of them: bytes per further remembered ref.
+ * 3. Busy subscribers: 200 subscribers x 500 events each (up to 500 refs remembered), events/s
+ *    against the typical month's: a commit must not slow down with the subscriber's history.
+ *
+ * Ownership: one event_base, one client, one ledger for the run; the callbacks count.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+
+#include "gw_core.h"
+#include "gw_ledger.h"
+#include "gw_redis.h"
+
+extern const char gw_lua_commit[];
+extern const size_t gw_lua_commit_len;
+
+#define DAY INT64_C(86400)
+
+static struct event_base *base;
+static struct gw_redis *redis;
+static struct gw_ledger *ledger;
+static struct gw_ledger_config lcfg;
+static struct gw_loyalty table;
+static int64_t now_s;
+static unsigned in_flight = 256;
+
+struct run {
+    long next, total, done, errors;
+    long sub0;   /* first subscriber number */
+    int per_sub; /* events per subscriber */
+    int k0;      /* first event index of each subscriber */
+    bool bare;
+    int script;
+};
+
+static void issue(struct run *r);
+
+static void tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+}
+
+static void make_event(const struct run *r, long i, struct gw_event *ev)
+{
+    long sub = r->sub0 + i / r->per_sub;
+    int k = r->k0 + (int)(i % r->per_sub);
+    static const enum gw_event_kind kinds[5] = {GW_EV_TOPUP, GW_EV_BILL, GW_EV_TOPUP,
+                                                GW_EV_USAGE, GW_EV_TOPUP};
+    memset(ev, 0, sizeof(*ev));
+    ev->kind = kinds[k % 5];
+    snprintf(ev->msisdn, sizeof(ev->msisdn), "2126%08ld", sub);
+    /* a month: 5 events 6 days apart, the oldest 28 days ago; later ones on the same days */
+    ev->at = now_s - 28 * DAY + (k % 5) * 6 * DAY + (k / 5 % 72) * 3600;
+    snprintf(ev->ref, sizeof(ev->ref), "OCS-%08ld-%07d", sub, k);
+    snprintf(ev->currency, sizeof(ev->currency), "MAD");
+    ev->amount_milli = 5000 + (int64_t)((sub * 7919 + k * 104729) % 200000);
+}
+
+static void done_cb(void *arg, int err, const struct gw_commit_result *res)
+{
+    struct run *r = arg;
+    r->done++;
+    if (err || (res->outcome != GW_COMMIT_CREDITED && res->outcome != GW_COMMIT_DUPLICATE))
+        r->errors++;
+    issue(r);
+}
+
+static void bare_cb(void *arg, int err, const struct redisReply *reply)
+{
+    struct run *r = arg;
+    r->done++;
+    if (err || reply->type != REDIS_REPLY_ARRAY)
+        r->errors++;
+    issue(r);
+}
+
+/* The bare script: the arguments commit.lua takes on one Redis, built by a plain loop. */
+static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw_earn *earn)
+{
+    char k[6][48], a[16][48];
+    const char *argv[24];
+    int64_t plen = 8 * DAY, period = now_s / plen;
+    unsigned bucket = 5381;
+    for (const char *p = ev->ref; *p; p++)
+        bucket = bucket * 33u + (unsigned char)*p;
+    bucket %= lcfg.ref_index_buckets;
+    int n = 0;
+    for (int i = 0; i < 2; i++) {
+        snprintf(k[i], sizeof(k[i]), "lg:{%s}:%c", ev->msisdn, "wh"[i]);
+        argv[n++] = k[i];
+    }
+    for (int i = 0; i < 5; i++) {
+        static char ik[5][48];
+        snprintf(ik[i], sizeof(ik[i]), "lg:ri:{b%u}:%" PRId64, bucket, period - i);
+        argv[n++] = ik[i];
+    }
+    int nkeys = n;
+    argv[n++] = "E";
+    argv[n++] = ev->ref;
+    argv[n++] = gw_event_kind_name(ev->kind);
+    snprintf(a[0], 48, "%" PRId64, now_s);
+    snprintf(a[1], 48, "%" PRId64, ev->at);
+    snprintf(a[2], 48, "%08" PRId32, gw_local_day(ev->at));
+    snprintf(a[3], 48, "%" PRId64, earn->whole);
+    snprintf(a[4], 48, "%" PRId64, earn->frac_num);
+    snprintf(a[5], 48, "%" PRId64, earn->frac_den);
+    snprintf(a[6], 48, "%" PRId64, (period + 1) * plen + 31 * DAY);
+    for (int i = 0; i < 6; i++)
+        argv[n++] = a[i];
+    argv[n++] = "0";
+    argv[n++] = "2678400";
+    argv[n++] = "20";
+    argv[n++] = earn->rule;
+    argv[n++] = "";
+    snprintf(a[7], 48, "%" PRId64, ev->amount_milli);
+    argv[n++] = a[7];
+    argv[n++] = "1";
+    argv[n++] = "standard";
+    argv[n++] = "0";
+    argv[n++] = "100";
+    argv[n++] = a[6];
+    return gw_redis_script_run(redis, r->script, nkeys, n, argv, NULL, bare_cb, r);
+}
+
+static void issue(struct run *r)
+{
+    while (r->next < r->total && r->next - r->done < (long)in_flight) {
+        struct gw_event ev;
+        struct gw_earn earn;
+        make_event(r, r->next, &ev);
+        r->next++;
+        if (gw_loyalty_earn(&table, &ev, &earn) < 0) {
+            r->errors++, r->done++;
+            continue;
+        }
+        int rc = r->bare ? bare_commit(r, &ev, &earn)
+                         : gw_ledger_commit(ledger, &ev, &earn, now_s, done_cb, r);
+        if (rc < 0) {
+            r->errors++, r->done++;
+        }
+    }
+}
+
+static double run_events(struct run *r)
+{
+    int64_t t0 = gw_clock_mono_ms();
+    issue(r);
+    while (r->done < r->total)
+        event_base_loop(base, EVLOOP_ONCE);
+    int64_t ms = gw_clock_mono_ms() - t0;
+    return ms > 0 ? (double)r->total * 1000.0 / (double)ms : 0;
+}
+
+/* A synchronous command on the loop (the bench's own reads). */
+struct sync {
+    bool done;
+    long long integer;
+    char str[8192];
+};
+
+static void sync_cb(void *arg, int err, const struct redisReply *reply)
+{
+    struct sync *s = arg;
+    s->done = true;
+    if (err)
+        return;
+    if (reply->type == REDIS_REPLY_INTEGER)
+        s->integer = reply->integer;
+    else if (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS ||
+             reply->type == REDIS_REPLY_ERROR)
+        snprintf(s->str, sizeof(s->str), "%.*s", (int)reply->len, reply->str);
+}
+
+static struct sync cmd(const char *fmt, const char *a1)
+{
+    struct sync s = {0};
+    if (gw_redis_commandf(redis, sync_cb, &s, fmt, a1) < 0) {
+        fprintf(stderr, "command failed: %s\n", fmt);
+        exit(1);
+    }
+    while (!s.done)
+        event_base_loop(base, EVLOOP_ONCE);
+    return s;
+}
+
+static long long used_memory(void)
+{
+    struct sync s = cmd("INFO %s", "memory");
+    const char *p = strstr(s.str, "used_memory:");
+    return p ? atoll(p + 12) : -1;
+}
+
+static long long mem_usage(const char *key)
+{
+    return cmd("MEMORY USAGE %s SAMPLES 0", key).integer;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_ledger SOCKET [SUBSCRIBERS] [IN_FLIGHT]\n");
+        return 2;
+    }
+    long subs = argc > 2 ? atol(argv[2]) : 1000000;
+    if (argc > 3)
+        in_flight = (unsigned)atoi(argv[3]);
+    now_s = (int64_t)time(NULL);
+    setenv("TZ", "UTC", 1);
+    tzset();
+
+    base = event_base_new();
+    struct event *tk = event_new(base, -1, EV_PERSIST, tick, NULL);
+    struct timeval tv = {0, 10000};
+    event_add(tk, &tv);
+    struct gw_redis_config rcfg;
+    gw_redis_config_defaults(&rcfg);
+    snprintf(rcfg.unix_socket, sizeof(rcfg.unix_socket), "%s", argv[1]);
+    rcfg.request_timeout_ms = 30000;
+    redis = gw_redis_new(base, &rcfg);
+    gw_ledger_config_defaults(&lcfg);
+    lcfg.history_len = 20; /* deploy/loyaltygw.json */
+    lcfg.single_node = true;
+    gw_loyalty_default(&table);
+    ledger = gw_ledger_new(redis, &lcfg, &table);
+    int script = gw_redis_script_add(redis, gw_lua_commit, gw_lua_commit_len);
+    if (!redis || !ledger || script < 0)
+        return 1;
+    gw_redis_start(redis);
+    int64_t end = gw_clock_mono_ms() + 5000;
+    while (!gw_redis_is_connected(redis) && gw_clock_mono_ms() < end)
+        event_base_loop(base, EVLOOP_ONCE);
+    if (!gw_redis_is_connected(redis)) {
+        fprintf(stderr, "no Redis at %s\n", argv[1]);
+        return 1;
+    }
+
+    /* 1. throughput in turns: path, bare, path, bare (40,000 subscribers x 5 each) */
+    printf("throughput, %u commits in flight, 200,000 events per turn on an empty Redis:\n",
+           in_flight);
+    double sum_path = 0, sum_bare = 0;
+    for (int turn = 0; turn < 4; turn++) {
+        cmd("FLUSHALL %s", "SYNC");
+        struct run r = {.total = 200000, .sub0 = 10000000, .per_sub = 5,
+                        .bare = turn % 2 == 1, .script = script};
+        double rate = run_events(&r);
+        printf("  %-28s %9.0f events/s  (%ld errors)\n",
+               r.bare ? "bare commit script" : "ledger path (gw_ledger)", rate, r.errors);
+        if (r.bare)
+            sum_bare += rate;
+        else
+            sum_path += rate;
+    }
+    printf("  ratio ledger path / bare script: %.2f\n", sum_bare > 0 ? sum_path / sum_bare : 0);
+
+    /* 2. memory */
+    cmd("FLUSHALL %s", "SYNC");
+    long long m0 = used_memory();
+    struct run r = {.total = subs * 5, .sub0 = 20000000, .per_sub = 5};
+    double rate = run_events(&r);
+    long long m1 = used_memory();
+    printf("memory: %ld subscribers x 5 events (a typical month) through the ledger path, "
+           "%.0f events/s, %ld errors\n", subs, rate, r.errors);
+    printf("  used_memory +%lld bytes = %.0f bytes per subscriber all-in\n", m1 - m0,
+           (double)(m1 - m0) / (double)subs);
+    /* MEMORY USAGE per key kind, averaged over 1,000 subscribers */
+    long long w = 0, rf = 0, h = 0;
+    char key[64];
+    for (long s = 0; s < 1000; s++) {
+        long sub = 20000000 + s * (subs / 1000 > 0 ? subs / 1000 : 1);
+        snprintf(key, sizeof(key), "lg:{2126%08ld}:w", sub);
+        w += mem_usage(key);
+        key[strlen(key) - 1] = 'r';
+        rf += mem_usage(key);
+        key[strlen(key) - 1] = 'h';
+        h += mem_usage(key);
+    }
+    struct sync nkeys = cmd("DBSIZE%s", "");
+    long long idx = 0, nidx = 0;
+    for (unsigned b = 0; b < 64; b++) {
+        char ik[48];
+        snprintf(ik, sizeof(ik), "lg:ri:{b%u}:%" PRId64, b, now_s / (8 * DAY));
+        long long u = mem_usage(ik);
+        if (u > 0) {
+            idx += u;
+            nidx += cmd("HLEN %s", ik).integer;
+        }
+    }
+    printf("  MEMORY USAGE per subscriber: wallet %lld (with its refs), history %lld, old refs "
+           "hash %lld bytes\n", w / 1000, h / 1000, rf / 1000);
+    printf("  keys: %lld in all for %ld subscribers (wallet and history each, the rest is the "
+           "ref index)\n", nkeys.integer, subs);
+    if (nidx > 0)
+        printf("  ref index: %.1f bytes per ref (MEMORY USAGE of 64 buckets / their refs)\n",
+               (double)idx / (double)nidx);
+    /* 5 more events for 10,000 subscribers: the cost of each further remembered ref */
+    long more = subs < 10000 ? subs : 10000;
+    struct run r2 = {.total = more * 5, .sub0 = 20000000, .per_sub = 5, .k0 = 5};
+    run_events(&r2);
+    long long m2 = used_memory();
+    printf("  5 more events for %ld subscribers: +%lld bytes = %.1f bytes per further ref "
+           "(refs, history entry, lot and index share)\n", more, m2 - m1,
+           (double)(m2 - m1) / (double)(more * 5));
+
+    /* 3. busy subscribers, on an empty Redis, against 100,000 fresh subscribers x 1 event */
+    cmd("FLUSHALL %s", "SYNC");
+    struct run busy = {.total = 200 * 500, .sub0 = 30000000, .per_sub = 500};
+    double busy_rate = run_events(&busy);
+    cmd("FLUSHALL %s", "SYNC");
+    struct run fresh = {.total = 100000, .sub0 = 40000000, .per_sub = 1};
+    double fresh_rate = run_events(&fresh);
+    printf("busy subscribers: 200 x 500 events %.0f events/s (%ld errors), 100,000 x 1 event "
+           "%.0f events/s: ratio %.2f\n", busy_rate, busy.errors, fresh_rate,
+           fresh_rate > 0 ? busy_rate / fresh_rate : 0);
+
+    gw_ledger_free(ledger);
+    gw_redis_free(redis);
+    event_free(tk);
+    event_base_free(base);
+    return 0;
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The ledger at scale (issue 9): tests/bench/bench_ledger.c against a private redis-server with
+# deploy/redis.conf, persistence off (memory and the script are measured, not the disk).
+#   tests/bench/ledger.sh BUILD_DIR SRC_DIR [SUBSCRIBERS (default 1000000)] [IN_FLIGHT (256)]
+set -euo pipefail
+B=$(cd "${1:-build}" && pwd); SRC=$(cd "${2:-.}" && pwd)
+SUBS=${3:-1000000}; INFLIGHT=${4:-256}
+T=$(mktemp -d /tmp/lgw-bench-ledger.XXXXXX)
+RPID=
+cleanup() { [ -n "$RPID" ] && kill "$RPID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$T"; }
+trap cleanup EXIT
+redis-server "$SRC/deploy/redis.conf" --port 0 --unixsocket "$T/redis.sock" --dir "$T" \
+  --appendonly no --save '' --daemonize no --logfile "$T/redis.log" &
+RPID=$!
+for _ in $(seq 50); do redis-cli -s "$T/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(redis-server --version | cut -d' ' -f3)"
+"$B/tests/bench_ledger" "$T/redis.sock" "$SUBS" "$INFLIGHT" 2>/dev/null
