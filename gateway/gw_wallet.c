@@ -65,6 +65,15 @@ static void copy_clean(char *dst, size_t cap, const char *src, size_t n, const c
 void gw_wallet_view_parse(struct gw_wallet_view *v, const struct redisReply *hgetall,
                           const struct redisReply *lrange, uint32_t validity_months, int32_t today)
 {
+    const struct gw_validity val = {0, validity_months};
+
+    gw_wallet_view_parse_validity(v, hgetall, lrange, &val, today);
+}
+
+void gw_wallet_view_parse_validity(struct gw_wallet_view *v, const struct redisReply *hgetall,
+                                   const struct redisReply *lrange,
+                                   const struct gw_validity *validity, int32_t today)
+{
     memset(v, 0, sizeof(*v));
     if (hgetall && hgetall->type == REDIS_REPLY_ARRAY) {
         for (size_t i = 0; i + 1 < hgetall->elements; i += 2) {
@@ -86,14 +95,15 @@ void gw_wallet_view_parse(struct gw_wallet_view *v, const struct redisReply *hge
                 if (val->len >= 2 && val->len <= 3)
                     copy_clean(v->lang, sizeof(v->lang), val->str, val->len,
                                "abcdefghijklmnopqrstuvwxyz");
-            } else if (validity_months > 0 && k->len == 10 && memcmp(k->str, "l:", 2) == 0) {
+            } else if (!gw_validity_never(validity) && k->len == 10 &&
+                       memcmp(k->str, "l:", 2) == 0) {
                 int64_t lot_day, pts;
                 int32_t exp;
 
                 if (!parse_i64(k->str + 2, 8, &lot_day) || lot_day < 0 ||
                     !gw_days_valid((int32_t)lot_day) || !parse_i64(val->str, val->len, &pts))
                     continue;
-                exp = gw_wallet_add_months((int32_t)lot_day, validity_months);
+                exp = gw_validity_last_day(validity, (int32_t)lot_day);
                 if (pts <= 0 || exp == 0 || exp < today)
                     continue;
                 if (v->expiring_day == 0 || exp < v->expiring_day) {

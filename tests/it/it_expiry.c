@@ -12,6 +12,7 @@
  *       at PORT (without --smsc they count as failed). Prints the job's stats as JSON. With
  *       --crash-after N the process _exits(3) once N visits have started (a gateway killed in
  *       the middle of the job). --lease-ms N: the claims' lease (default the job's).
+ *       --quiet S,E: local quiet hours from S to E (default none).
  *   it_expiry tag --msisdn M     prints the slot tag of M's keys ("{123}").
  * Common: --days N | --months N (validity, default --days 60), --warn "30,7".
  */
@@ -43,6 +44,7 @@ static struct {
     int64_t now_ms;
     uint64_t crash_after;
     uint32_t lease_ms;
+    int quiet_start, quiet_end;
     struct gw_expiry *job;
     int pending, failed;
     bool pass_done;
@@ -197,7 +199,8 @@ static int do_pass(const struct gw_loyalty *t, const char *owner, int smsc_port,
     struct gw_expiry_config xc;
     gw_expiry_config_defaults(&xc);
     xc.enabled = true;
-    xc.quiet_start_hour = xc.quiet_end_hour = 0; /* the test picks its hours */
+    xc.quiet_start_hour = (uint32_t)D.quiet_start; /* none unless --quiet */
+    xc.quiet_end_hour = (uint32_t)D.quiet_end;
     xc.require_optin = optin;
     xc.batch = 16;
     if (D.lease_ms)
@@ -232,7 +235,7 @@ static int do_pass(const struct gw_loyalty *t, const char *owner, int smsc_port,
     gw_expiry_sms_free(xs);
     gw_sms_free(sms);
     smpp_esme_free(esme);
-    return st.passes == 1 && !st.running ? 0 : 1;
+    return (st.passes == 1 || D.quiet_start != D.quiet_end) && !st.running ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -249,6 +252,7 @@ int main(int argc, char **argv)
         {"ref-prefix", required_argument, NULL, 'r'}, {"owner", required_argument, NULL, 'o'},
         {"smsc", required_argument, NULL, 's'},       {"crash-after", required_argument, NULL, 'x'},
         {"no-optin", no_argument, NULL, 'N'},         {"lease-ms", required_argument, NULL, 'L'},
+        {"quiet", required_argument, NULL, 'Q'},
         {"days", required_argument, NULL, 'd'},       {"months", required_argument, NULL, 'M'},
         {"warn", required_argument, NULL, 'w'},       {NULL, 0, NULL, 0},
     };
@@ -296,6 +300,10 @@ int main(int argc, char **argv)
             break;
         case 'w':
             warn = optarg;
+            break;
+        case 'Q':
+            if (sscanf(optarg, "%d,%d", &D.quiet_start, &D.quiet_end) != 2)
+                return 2;
             break;
         case 'L':
             D.lease_ms = (uint32_t)atoi(optarg);

@@ -64,6 +64,9 @@ assert_eq 0 "$(pj gw1-30 .visits)" "D+30: nobody is visited"
 assert_eq 0 "$(pj gw1-30 .warnings)" "D+30: no warning"
 
 # ------------------------------------------------------------------ 30-day warnings
+pass 31 gwq --quiet 11,14 # the driver runs at local noon: inside these quiet hours
+assert_eq 0 "$(pj gwq-31 .visits)" "D+31 in quiet hours: no pass, nobody visited"
+assert_eq 0 "$(recorded)" "... and no SMS"
 pass 31 gw1
 assert_eq 3005 "$(pj gw1-31 .visits)" "D+31: every subscriber with a lot is visited once"
 assert_eq 4 "$(pj gw1-31 .warnings_sent)" "D+31: the four opted-in subscribers are warned"
