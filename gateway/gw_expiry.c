@@ -26,7 +26,7 @@
 #define LOG_CAT "expiry"
 #define KEY_DONE "lg:xj:done"
 #define KEY_OPTIN "bc:{bc}:optin"
-#define MAX_LOTS 256 /* a listpack wallet holds at most 256 fields */
+#define MAX_LOTS 1024 /* lots of one wallet RUN may report (a listpack one holds < 256) */
 #define MAX_RERUNS 3
 
 extern const char gw_lua_expire[];
@@ -307,7 +307,7 @@ static void on_warned(void *ctx, int err)
 static void visit_warn(struct xp_visit *v)
 {
     struct gw_expiry *x = v->x;
-    char mask[16];
+    char mask[GW_MASK_LEN];
 
     x->st.warnings++;
     if (!x->ops.warn || x->ops.warn(x->ops.arg, &v->w, on_warned, v) < 0) {
@@ -394,7 +394,7 @@ static void on_run(void *arg, int err, const redisReply *r)
     size_t n = 0;
     char seen[MAX_LOTS * 9 + 1] = "";
     size_t slen = 0;
-    char mask[16];
+    char mask[GW_MASK_LEN];
 
     if (err != 0 || !r || r->type != REDIS_REPLY_ARRAY || r->elements < 7 ||
         (r->elements - 7) % 2 != 0 || (r->elements - 7) / 2 > MAX_LOTS) {
@@ -413,13 +413,11 @@ static void on_run(void *arg, int err, const redisReply *r)
             return;
         }
     }
-    if (v->runs == 1 || f[0] > 0) {
-        if (f[0] > 0) {
-            x->st.expired_points += (uint64_t)f[0];
-            x->st.expired_wallets++;
-            GW_LOGI(LOG_CAT, "expiry{%s}: %" PRId64 " points expired",
-                    gw_mask_msisdn(v->msisdn, mask), f[0]);
-        }
+    if (f[0] > 0) {
+        x->st.expired_points += (uint64_t)f[0];
+        x->st.expired_wallets++;
+        GW_LOGI(LOG_CAT, "expiry{%s}: %" PRId64 " points expired", gw_mask_msisdn(v->msisdn, mask),
+                f[0]);
     }
     if (f[1] > 0 && f[6] == 0) {
         v->w.points += f[1];

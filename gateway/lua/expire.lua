@@ -78,7 +78,7 @@ if op == 'REINDEX' then
     end
     local nxt = day_arg(ARGV[3], true)
     local seen = ARGV[4]
-    if not nxt or type(seen) ~= 'string' or #seen > 4096 then return bad('reindex') end
+    if not nxt or type(seen) ~= 'string' or #seen > 9 * 1024 then return bad('reindex') end
     if nxt > 0 and KEYS[3]:match(':(%d+)$') ~= ARGV[3] then return bad('next key') end
     local now_lots = table.concat(lot_days(redis.call('HKEYS', KEYS[1])), ',')
     if now_lots ~= seen then return 'changed' end
