@@ -355,13 +355,12 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     gw_mask_msisdn(ev->msisdn, c->mask);
     snprintf(c->ref, sizeof(c->ref), "%s", ev->ref);
 
-    /* The ref index keys: current period first, then the ones the retention still covers
-     * (periods of 8 days, longer when the retention needs more than STEP1_KEYS - 1 of them). */
+    /* The ref index keys: the current period and the one before. A period is as long as the
+     * retention (at least 8 days), so the two cover it: two lookups per commit; an entry lives
+     * one to two periods. */
     char keys[STEP1_KEYS][48], s_exp[24];
     int64_t ret = (int64_t)l->cfg.ref_retention_days * 86400;
-    int64_t plen = 8 * 86400;
-    if ((ret + plen - 1) / plen > STEP1_KEYS - 1)
-        plen = (ret + STEP1_KEYS - 2) / (STEP1_KEYS - 1);
+    int64_t plen = ret > 8 * 86400 ? ret : 8 * 86400;
     int64_t period = now / plen;
     int nk = 1 + (int)((ret + plen - 1) / plen);
     if (nk > STEP1_KEYS)

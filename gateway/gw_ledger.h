@@ -13,7 +13,7 @@
  *   lg:{MSISDN}:w   hash  wallet: bal, life, rn/rd (the exact carried fraction), tier, since,
  *                         cday, cpts, lots "l:YYYYMMDD", rc, rl, m:YYYYMM (activity), R (the
  *                         refs remembered, packed; lg:{MSISDN}:r of older releases is still read)
- *   lg:ri:{bN}:P    hash  ref index: 6 bytes of SHA-1(ref) -> MSISDN, bucket N, 8-day period P
+ *   lg:ri:{bN}:P    hash  ref index: 6 bytes of SHA-1(ref) -> MSISDN, bucket N, period P (as long as the retention)
  *   lg:{MSISDN}:h   list  history, newest first, capped: "at|KIND|ref|+points|balance|note", the
  *                         note (last, may hold '|') = the rule text plus tier, cap and enrolment
  *   lg:dlq          stream dead letters: raw text (escaped), reason, source, time

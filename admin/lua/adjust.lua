@@ -71,8 +71,7 @@ if not hlen then return bad('history_len') end
 
 local field = '~adm:' .. reqid
 local REC, RECFMT = 15, '>c6I4c1i4'
-local dg = redis.sha1hex(field):sub(1, 12):gsub('..', function(h)
-    return string.char(tonumber(h, 16)) end)
+local dg = struct.pack('>I6', tonumber(redis.sha1hex(field):sub(1, 12), 16))
 local w = redis.call('HMGET', KW, 'bal', 'R')
 local R = w[2] or ''
 if #R % REC ~= 0 then return redis.error_reply('LGWDATA refs') end

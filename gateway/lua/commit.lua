@@ -27,7 +27,8 @@
 -- Remainder (docs/data-model.md, "The exact remainder"): the wallet carries rn/rd of a point
 -- exactly; gw_frac_credit (gateway/gw_loyalty.c) is the same arithmetic in C, property-tested.
 -- Activity (for rolling tiers): rc/rl recharge count and last recharge (TOPUP), m:YYYYMM
--- "earned,spend" per local month of the event (spend in thousandths of the currency).
+-- "earned,spend" per local month of the event (spend in thousandths of the currency); creating a
+-- month's field deletes the two 12 and 13 months older.
 --
 -- Numbers: Lua numbers are doubles, exact for integers below 2^53. Every input is bounded so
 -- that all products stay far below that, and every number is written with %d, never with
@@ -80,10 +81,22 @@ local function parse_old(s)
     return tonumber(p), dy, st
 end
 
-local function digest(s)
-    return (redis.sha1hex(s):sub(1, 12):gsub('..', function(h)
-        return string.char(tonumber(h, 16)) end))
+-- SHA-1 of a name, hex, once per name and script run (a ref is looked up, then recorded, and
+-- claimed in the index: one hash).
+local sha = {}
+local function sha1(s)
+    local h = sha[s]
+    if not h then
+        h = redis.sha1hex(s)
+        sha[s] = h
+    end
+    return h
 end
+-- 6 bytes of it (hex digits from..from+11) as binary: one tonumber (48 bits, exact in a double)
+local function bytes6(s, from)
+    return struct.pack('>I6', tonumber(sha1(s):sub(from, from + 11), 16))
+end
+local function digest(s) return bytes6(s, 1) end
 
 -- Days since 1970-01-01 of YYYYMMDD (proleptic Gregorian; H. Hinnant's days_from_civil).
 local function days(ymd)
@@ -205,7 +218,7 @@ end
 
 -- ------------------------------------------------------------------ reads (still no writes)
 local w = redis.call('HMGET', KW, 'bal', 'life', 'rn', 'tier', 'since', 'cday', 'cpts', 'rd',
-    'rem', 'R')
+    'rem', 'R', 'rc', 'm:' .. day:sub(1, 6))
 local R = w[10] or ''
 if #R % REC ~= 0 then return corrupt('refs') end
 
@@ -248,15 +261,9 @@ end
 -- Refs are kept for the retention window (>= the oldest event the gateway accepts + 1 day, so
 -- every accepted redelivery is still caught): records whose day is older are dropped from the
 -- head (oldest first), at most PRUNE_MAX per commit. Then R is written back.
+local prune_refs -- defined below
 local function save_refs()
-    local cutoff = math.floor(now / 86400) - math.floor(retention / 86400) - 1
-    local cut = 0
-    while cut < PRUNE_MAX and #R >= (cut + 1) * REC do
-        local _, dy = struct.unpack(RECFMT, R, cut * REC + 1)
-        if days(dy) >= cutoff then break end
-        cut = cut + 1
-    end
-    if cut > 0 then R = R:sub(cut * REC + 1) end
+    prune_refs()
     redis.call('HSET', KW, 'R', R)
 end
 local enrolled = (w[1] == false)
@@ -274,8 +281,7 @@ if tier == false then tier = enrolled and tiers[1].name or tier_by_life(life).na
 -- The ref index (refidx.lua's format): a ref committed for another MSISDN is refused.
 local idx_field
 if nidx > 0 then
-    local hex = redis.sha1hex(ref):sub(13, 24)
-    idx_field = hex:gsub('..', function(h) return string.char(tonumber(h, 16)) end)
+    idx_field = bytes6(ref, 13)
     for i = IDX, LAST do
         local owner = redis.call('HGET', KEYS[i], idx_field)
         if owner then
@@ -318,28 +324,45 @@ local function tier_note(before, after)
 end
 
 -- Activity of the event's local month: points earned and currency spent (rolling tiers read the
--- last 12). Creating a month's field deletes those 12..36 months older, so the wallet keeps at
--- most 13 of them.
-local function activity(eday, earned, spent)
+-- last 12). Creating a month's field deletes those 12 and 13 months older.
+-- Returns the field and its new value (the caller writes it, with the wallet when it can).
+local function activity_value(eday, earned, spent)
     local ym = tonumber(eday:sub(1, 6))
     local f = 'm:' .. d(ym)
-    local cur = redis.call('HGET', KW, f)
+    local cur
+    if eday:sub(1, 6) == day:sub(1, 6) then
+        cur = w[12] -- read with the wallet
+    else
+        cur = redis.call('HGET', KW, f)
+    end
     local e0, s0 = 0, 0
     if cur then
         e0, s0 = cur:match('^(%-?%d+),(%d+)$')
         e0, s0 = tonumber(e0) or 0, tonumber(s0) or 0
     else
-        local old = {}
+        -- a new month: the two that leave the 12-month window go (a subscriber silent across
+        -- them keeps one older field until the rolling-tier job prunes it)
         local y, m = math.floor(ym / 100), ym % 100
-        for k = 12, 36 do
-            local mm = m - k
-            local yy = y
-            while mm < 1 do mm, yy = mm + 12, yy - 1 end
-            old[#old + 1] = 'm:' .. d(yy * 100 + mm)
-        end
-        redis.call('HDEL', KW, unpack(old))
+        redis.call('HDEL', KW, 'm:' .. d((y - 1) * 100 + m), 'm:' .. d(m == 1 and (y - 2) * 100 + 12
+            or (y - 1) * 100 + m - 1))
     end
-    redis.call('HSET', KW, f, d(e0 + earned) .. ',' .. d(s0 + spent))
+    return f, d(e0 + earned) .. ',' .. d(s0 + spent)
+end
+local function activity(eday, earned, spent)
+    local f, v = activity_value(eday, earned, spent)
+    redis.call('HSET', KW, f, v)
+end
+
+-- Drops the head records of R past the retention (oldest first, at most PRUNE_MAX).
+prune_refs = function()
+    local cutoff = math.floor(now / 86400) - math.floor(retention / 86400) - 1
+    local cut = 0
+    while cut < PRUNE_MAX and #R >= (cut + 1) * REC do
+        local _, dy = struct.unpack(RECFMT, R, cut * REC + 1)
+        if days(dy) >= cutoff then break end
+        cut = cut + 1
+    end
+    if cut > 0 then R = R:sub(cut * REC + 1) end
 end
 
 if op == 'E' and eprev then
@@ -395,19 +418,23 @@ if op == 'E' then
     bal = bal + credited
     life = life + credited
     local newtier = tier_by_life(life).name
-    local fields = {'bal', d(bal), 'life', d(life), 'tier', newtier}
+    local fields = {'bal', d(bal), 'life', d(life)}
+    if enrolled or newtier ~= w[4] then
+        fields[#fields + 1] = 'tier'
+        fields[#fields + 1] = newtier
+    end
     if enrolled then
         fields[#fields + 1] = 'since'
         fields[#fields + 1] = d(now)
     end
-    if newday then
+    if newday and (dayn ~= cday or credited > 0) then
         fields[#fields + 1] = 'cday'
         fields[#fields + 1] = day
         fields[#fields + 1] = 'cpts'
         fields[#fields + 1] = d(cpts + credited)
     end
     if kind == 'TOPUP' then
-        local rc = int_field(redis.call('HGET', KW, 'rc'), 0) or 0
+        local rc = int_field(w[11], 0) or 0
         fields[#fields + 1] = 'rc'
         fields[#fields + 1] = d(rc + 1)
         fields[#fields + 1] = 'rl'
@@ -419,10 +446,18 @@ if op == 'E' then
         fields[#fields + 1] = 'rd'
         fields[#fields + 1] = d(rd)
     end
+    -- one HSET for the wallet, its activity month and its refs
+    local af, av = activity_value(day, credited, amount)
+    fields[#fields + 1] = af
+    fields[#fields + 1] = av
+    put(ref, nil, day, 'c', credited)
+    prune_refs()
+    fields[#fields + 1] = 'R'
+    fields[#fields + 1] = R
     redis.call('HSET', KW, unpack(fields))
-    if rn == 0 then
+    if rn == 0 and (w[3] or w[9]) then
         redis.call('HDEL', KW, 'rn', 'rd', 'rem')
-    elseif w[9] then
+    elseif rn ~= 0 and w[9] then
         redis.call('HDEL', KW, 'rem')
     end
     if credited > 0 then
@@ -437,15 +472,12 @@ if op == 'E' then
             end
         end
     end
-    activity(day, credited, amount)
-    put(ref, nil, day, 'c', credited)
     local note = rule
     if cur.pct ~= 100 then note = note .. '; tier ' .. cur.name .. ' x' .. d(cur.pct) .. '%' end
     if capped > 0 then note = note .. '; daily cap: ' .. d(capped) .. ' forfeited' end
     note = note .. tier_note(tier, newtier)
     if enrolled then note = note .. '; enrolled' end
     history('+' .. d(credited), note)
-    save_refs()
     return {0, credited, bal, capped, newtier, enrolled and 1 or 0}
 end
 

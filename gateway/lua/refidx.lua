@@ -30,8 +30,7 @@ end
 local exp = tonumber(ARGV[3])
 if not exp or not ARGV[3]:find('^%d+$') or exp < 1 or exp > 1e11 then return bad('expiry') end
 
-local hex = redis.sha1hex(ref):sub(13, 24)
-local field = hex:gsub('..', function(h) return string.char(tonumber(h, 16)) end)
+local field = struct.pack('>I6', tonumber(redis.sha1hex(ref):sub(13, 24), 16))
 
 for i = 1, #KEYS do
     local owner = redis.call('HGET', KEYS[i], field)

@@ -2,12 +2,14 @@
  * bench_ledger.c - the ledger's memory and throughput at scale (issue 9, section 4). Not a test:
  * it prints figures (tests/bench/RESULTS.md records them).
  *
- *   bench_ledger SOCKET [SUBSCRIBERS] [IN_FLIGHT]
+ *   bench_ledger SOCKET [SUBSCRIBERS] [IN_FLIGHT] [OLD_SCRIPT]
  *
  * 1. Throughput, in turns on an empty Redis: the ledger path (gw_loyalty_earn + gw_ledger_commit,
  *    as the gateway calls it, one Redis: the claim of the ref inside the script) against the bare
  *    commit script (EVALSHA of the same lua/commit.lua with arguments built once per event by a
  *    plain loop), the same events, IN_FLIGHT requests in flight; events/s of each and the ratio.
+ *    OLD_SCRIPT (optional): the commit script of the release before (tests/bench/ledger.sh takes
+ *    it from git), run the same way with its own arguments: what the new ledger costs in Redis.
  * 2. Memory: SUBSCRIBERS subscribers x 5 events of a typical month (3 TOPUP, 1 BILL, 1 USAGE on
  *    5 days of the last 30, refs like the carrier's "OCS-YYYYMMDD-NNNNNNN") through the ledger
  *    path; bytes per subscriber all-in (INFO used_memory), MEMORY USAGE per key kind, then 5 more
@@ -49,7 +51,7 @@ struct run {
     long sub0;   /* first subscriber number */
     int per_sub; /* events per subscriber */
     int k0;      /* first event index of each subscriber */
-    bool bare;
+    bool bare, old;
     int script;
 };
 
@@ -95,37 +97,49 @@ static void bare_cb(void *arg, int err, const struct redisReply *reply)
 }
 
 /* The bare script: the arguments commit.lua takes on one Redis, built by a plain loop. */
-static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw_earn *earn)
+/* The keys of one subscriber (kinds "wh" today, "wrh" for main's script), then "E ref kind now at
+ * day" into argv from n; a holds the texts. Returns the new n. */
+static int head_args(const struct gw_event *ev, const char *kinds, char k[][48], char a[][48],
+                     const char **argv, int n, int *nkeys, const char *extra_keys[], int nextra)
 {
-    char k[6][48], a[16][48];
-    const char *argv[24];
-    int64_t plen = 8 * DAY, period = now_s / plen;
-    unsigned bucket = 5381;
-    for (const char *p = ev->ref; *p; p++)
-        bucket = bucket * 33u + (unsigned char)*p;
-    bucket %= lcfg.ref_index_buckets;
-    int n = 0;
-    for (int i = 0; i < 2; i++) {
-        snprintf(k[i], sizeof(k[i]), "lg:{%s}:%c", ev->msisdn, "wh"[i]);
+    for (int i = 0; kinds[i]; i++) {
+        snprintf(k[i], 48, "lg:{%s}:%c", ev->msisdn, kinds[i]);
         argv[n++] = k[i];
     }
-    for (int i = 0; i < 5; i++) {
-        static char ik[5][48];
-        snprintf(ik[i], sizeof(ik[i]), "lg:ri:{b%u}:%" PRId64, bucket, period - i);
-        argv[n++] = ik[i];
-    }
-    int nkeys = n;
+    for (int i = 0; i < nextra; i++)
+        argv[n++] = extra_keys[i];
+    *nkeys = n;
     argv[n++] = "E";
     argv[n++] = ev->ref;
     argv[n++] = gw_event_kind_name(ev->kind);
     snprintf(a[0], 48, "%" PRId64, now_s);
     snprintf(a[1], 48, "%" PRId64, ev->at);
     snprintf(a[2], 48, "%08" PRId32, gw_local_day(ev->at));
+    for (int i = 0; i < 3; i++)
+        argv[n++] = a[i];
+    return n;
+}
+
+static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw_earn *earn)
+{
+    char k[6][48], a[16][48];
+    const char *argv[24];
+    int64_t plen = 31 * DAY, period = now_s / plen; /* as gw_ledger.c for 31 days */
+    unsigned bucket = 5381;
+    for (const char *p = ev->ref; *p; p++)
+        bucket = bucket * 33u + (unsigned char)*p;
+    bucket %= lcfg.ref_index_buckets;
+    char ik[2][48];
+    const char *ikp[2] = {ik[0], ik[1]};
+    for (int i = 0; i < 2; i++)
+        snprintf(ik[i], sizeof(ik[i]), "lg:ri:{b%u}:%" PRId64, bucket, period - i);
+    int nkeys;
+    int n = head_args(ev, "wh", k, a, argv, 0, &nkeys, ikp, 2);
     snprintf(a[3], 48, "%" PRId64, earn->whole);
     snprintf(a[4], 48, "%" PRId64, earn->frac_num);
     snprintf(a[5], 48, "%" PRId64, earn->frac_den);
     snprintf(a[6], 48, "%" PRId64, (period + 1) * plen + 31 * DAY);
-    for (int i = 0; i < 6; i++)
+    for (int i = 3; i < 6; i++)
         argv[n++] = a[i];
     argv[n++] = "0";
     argv[n++] = "2678400";
@@ -142,6 +156,28 @@ static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw
     return gw_redis_script_run(redis, r->script, nkeys, n, argv, NULL, bare_cb, r);
 }
 
+/* The release before: KEYS w r h; ARGV op ref kind now at day milli cap retention hlen rule orig
+ * ntiers + triples. */
+static int old_commit(struct run *r, const struct gw_event *ev, const struct gw_earn *earn)
+{
+    char k[3][48], a[6][48];
+    const char *argv[24];
+    int nkeys;
+    int n = head_args(ev, "wrh", k, a, argv, 0, &nkeys, NULL, 0);
+    snprintf(a[3], 48, "%" PRId64, earn->milli);
+    argv[n++] = a[3];
+    argv[n++] = "0";
+    argv[n++] = "2678400";
+    argv[n++] = "20";
+    argv[n++] = earn->rule;
+    argv[n++] = "";
+    argv[n++] = "1";
+    argv[n++] = "standard";
+    argv[n++] = "0";
+    argv[n++] = "100";
+    return gw_redis_script_run(redis, r->script, nkeys, n, argv, NULL, bare_cb, r);
+}
+
 static void issue(struct run *r)
 {
     while (r->next < r->total && r->next - r->done < (long)in_flight) {
@@ -153,8 +189,9 @@ static void issue(struct run *r)
             r->errors++, r->done++;
             continue;
         }
-        int rc = r->bare ? bare_commit(r, &ev, &earn)
-                         : gw_ledger_commit(ledger, &ev, &earn, now_s, done_cb, r);
+        int rc = r->old    ? old_commit(r, &ev, &earn)
+                 : r->bare ? bare_commit(r, &ev, &earn)
+                           : gw_ledger_commit(ledger, &ev, &earn, now_s, done_cb, r);
         if (rc < 0) {
             r->errors++, r->done++;
         }
@@ -210,6 +247,16 @@ static long long used_memory(void)
     return p ? atoll(p + 12) : -1;
 }
 
+/* Redis's own CPU time per EVALSHA since the last CONFIG RESETSTAT (INFO commandstats): what a
+ * commit costs the server, less sensitive to a busy machine than events/s. */
+static double usec_per_evalsha(void)
+{
+    struct sync s = cmd("INFO %s", "commandstats");
+    const char *p = strstr(s.str, "cmdstat_evalsha:");
+    p = p ? strstr(p, "usec_per_call=") : NULL;
+    return p ? atof(p + 14) : 0;
+}
+
 static long long mem_usage(const char *key)
 {
     return cmd("MEMORY USAGE %s SAMPLES 0", key).integer;
@@ -224,6 +271,17 @@ int main(int argc, char **argv)
     long subs = argc > 2 ? atol(argv[2]) : 1000000;
     if (argc > 3)
         in_flight = (unsigned)atoi(argv[3]);
+    char *old_body = NULL;
+    size_t old_len = 0;
+    if (argc > 4) {
+        FILE *f = fopen(argv[4], "r");
+        if (f) {
+            old_body = calloc(1, 1 << 20);
+            old_len = old_body ? fread(old_body, 1, (1 << 20) - 1, f) : 0;
+            fclose(f);
+        }
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each figure as soon as it is measured */
     now_s = (int64_t)time(NULL);
     setenv("TZ", "UTC", 1);
     tzset();
@@ -243,6 +301,8 @@ int main(int argc, char **argv)
     gw_loyalty_default(&table);
     ledger = gw_ledger_new(redis, &lcfg, &table);
     int script = gw_redis_script_add(redis, gw_lua_commit, gw_lua_commit_len);
+    int old_script = old_len > 0 ? gw_redis_script_add(redis, old_body, old_len) : -1;
+    free(old_body);
     if (!redis || !ledger || script < 0)
         return 1;
     gw_redis_start(redis);
@@ -255,22 +315,33 @@ int main(int argc, char **argv)
     }
 
     /* 1. throughput in turns: path, bare, path, bare (40,000 subscribers x 5 each) */
-    printf("throughput, %u commits in flight, 200,000 events per turn on an empty Redis:\n",
-           in_flight);
-    double sum_path = 0, sum_bare = 0;
-    for (int turn = 0; turn < 4; turn++) {
+    long turn_events = subs * 5 < 200000 ? subs * 5 : 200000;
+    printf("throughput, %u commits in flight, %ld events per turn on an empty Redis:\n",
+           in_flight, turn_events);
+    double sum_path = 0, sum_bare = 0, sum_old = 0;
+    int per_turn = old_script >= 0 ? 3 : 2;
+    for (int turn = 0; turn < 2 * per_turn; turn++) {
         cmd("FLUSHALL %s", "SYNC");
-        struct run r = {.total = 200000, .sub0 = 10000000, .per_sub = 5,
-                        .bare = turn % 2 == 1, .script = script};
+        int which = turn % per_turn; /* 0 path, 1 bare, 2 the release before's script */
+        struct run r = {.total = turn_events, .sub0 = 10000000, .per_sub = 5, .bare = which == 1,
+                        .old = which == 2, .script = which == 2 ? old_script : script};
+        cmd("CONFIG %s", "RESETSTAT");
         double rate = run_events(&r);
-        printf("  %-28s %9.0f events/s  (%ld errors)\n",
-               r.bare ? "bare commit script" : "ledger path (gw_ledger)", rate, r.errors);
-        if (r.bare)
+        double us = usec_per_evalsha();
+        static const char *const name[3] = {"ledger path (gw_ledger)", "bare commit script",
+                                            "commit script of main"};
+        printf("  %-28s %9.0f events/s  %6.2f us of Redis CPU per script call  (%ld errors)\n",
+               name[which], rate, us, r.errors);
+        if (which == 0)
+            sum_path += rate;
+        else if (which == 1)
             sum_bare += rate;
         else
-            sum_path += rate;
+            sum_old += rate;
     }
     printf("  ratio ledger path / bare script: %.2f\n", sum_bare > 0 ? sum_path / sum_bare : 0);
+    if (sum_old > 0)
+        printf("  ratio ledger path / main's commit script: %.2f\n", sum_path / sum_old);
 
     /* 2. memory */
     cmd("FLUSHALL %s", "SYNC");
@@ -298,7 +369,7 @@ int main(int argc, char **argv)
     long long idx = 0, nidx = 0;
     for (unsigned b = 0; b < 64; b++) {
         char ik[48];
-        snprintf(ik, sizeof(ik), "lg:ri:{b%u}:%" PRId64, b, now_s / (8 * DAY));
+        snprintf(ik, sizeof(ik), "lg:ri:{b%u}:%" PRId64, b, now_s / (31 * DAY));
         long long u = mem_usage(ik);
         if (u > 0) {
             idx += u;

@@ -2,6 +2,7 @@
 # The ledger at scale (issue 9): tests/bench/bench_ledger.c against a private redis-server with
 # deploy/redis.conf, persistence off (memory and the script are measured, not the disk).
 #   tests/bench/ledger.sh BUILD_DIR SRC_DIR [SUBSCRIBERS (default 1000000)] [IN_FLIGHT (256)]
+# With git and a branch main that still has the old layout, main's commit script is measured too.
 set -euo pipefail
 B=$(cd "${1:-build}" && pwd); SRC=$(cd "${2:-.}" && pwd)
 SUBS=${3:-1000000}; INFLIGHT=${4:-256}
@@ -14,4 +15,6 @@ redis-server "$SRC/deploy/redis.conf" --port 0 --unixsocket "$T/redis.sock" --di
 RPID=$!
 for _ in $(seq 50); do redis-cli -s "$T/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(redis-server --version | cut -d' ' -f3)"
-"$B/tests/bench_ledger" "$T/redis.sock" "$SUBS" "$INFLIGHT" 2>/dev/null
+# the commit script of main (the release before), when git has it: what the new one costs
+git -C "$SRC" show main:gateway/lua/commit.lua >"$T/old_commit.lua" 2>/dev/null || : >"$T/old_commit.lua"
+"$B/tests/bench_ledger" "$T/redis.sock" "$SUBS" "$INFLIGHT" "$T/old_commit.lua" 2>/dev/null
