@@ -648,6 +648,13 @@ static void pass_step(struct gw_expiry *x)
             pass_end(x);
             return;
         }
+        if (x->chunk == 0 && quiet_now(x, gw_clock_now_ms() / 1000)) {
+            /* quiet hours began during the pass: stop between slots (the sets keep the rest) */
+            GW_LOGN(LOG_CAT, "quiet hours: pass stopped after %u slots", x->slot_i);
+            x->failed++; /* not complete: lg:xj:done stays */
+            pass_end(x);
+            return;
+        }
         gw_slot_tag((x->slot0 + x->slot_i) % GW_SLOTS, x->tag);
         if (x->chunk == 0)
             x->chunk = x->from;
