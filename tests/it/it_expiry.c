@@ -247,14 +247,21 @@ int main(int argc, char **argv)
     bool optin = true;
     struct gw_loyalty t;
     static const struct option opts[] = {
-        {"now", required_argument, NULL, 'n'},        {"msisdn", required_argument, NULL, 'm'},
-        {"count", required_argument, NULL, 'c'},      {"amount", required_argument, NULL, 'a'},
-        {"ref-prefix", required_argument, NULL, 'r'}, {"owner", required_argument, NULL, 'o'},
-        {"smsc", required_argument, NULL, 's'},       {"crash-after", required_argument, NULL, 'x'},
-        {"no-optin", no_argument, NULL, 'N'},         {"lease-ms", required_argument, NULL, 'L'},
+        {"now", required_argument, NULL, 'n'},
+        {"msisdn", required_argument, NULL, 'm'},
+        {"count", required_argument, NULL, 'c'},
+        {"amount", required_argument, NULL, 'a'},
+        {"ref-prefix", required_argument, NULL, 'r'},
+        {"owner", required_argument, NULL, 'o'},
+        {"smsc", required_argument, NULL, 's'},
+        {"crash-after", required_argument, NULL, 'x'},
+        {"no-optin", no_argument, NULL, 'N'},
+        {"lease-ms", required_argument, NULL, 'L'},
         {"quiet", required_argument, NULL, 'Q'},
-        {"days", required_argument, NULL, 'd'},       {"months", required_argument, NULL, 'M'},
-        {"warn", required_argument, NULL, 'w'},       {NULL, 0, NULL, 0},
+        {"days", required_argument, NULL, 'd'},
+        {"months", required_argument, NULL, 'M'},
+        {"warn", required_argument, NULL, 'w'},
+        {NULL, 0, NULL, 0},
     };
     int c;
 
