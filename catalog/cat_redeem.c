@@ -39,6 +39,7 @@
 #include <hiredis/hiredis.h>
 
 #include "gw_core.h"
+#include "gw_days.h"
 #include "gw_redis.h"
 
 #define LOG_CAT "redeem"
@@ -386,7 +387,7 @@ static bool elem_str(const redisReply *reply, size_t i, char *out, size_t cap)
 struct argbuf {
     const char *argv[MAX_ARGS];
     size_t len[MAX_ARGS];
-    char num[8][24];
+    char num[12][24]; /* DEBIT: 6 numbers and 3 list lengths */
     char keys[5][CAT_ID_MAX + 48];
     int n, nnum;
 };
@@ -475,6 +476,9 @@ static int step_sub(struct rd_ctx *c, enum rd_step step, const char *op)
         arg_i(&a, c->limit);
         arg_s(&a, c->to);
         arg_s(&a, c->code);
+        /* the lots this day expires: dated on or before the cut-off (0 = none) */
+        struct gw_validity v = {c->r->cfg.validity_days, c->r->cfg.validity_months};
+        arg_i(&a, gw_validity_cutoff(&v, cat_tz_local_date(cat_calendar_tz(c->r->cal), c->now)));
         for (int k = 0; k < 3; k++)
             arg_names(&a, c->tiers[k], c->n_tiers[k]);
     } else if (step == ST_FULFIL) {

@@ -466,6 +466,9 @@ struct cat_redeem_config {
     /* The loyalty tiers, lowest first (the order cat_tier_meets uses). */
     char tiers[8][CAT_NAME_MAX];
     unsigned n_tiers;
+    /* How long points stay spendable (core/gw_days.h; the loyalty table's validity): lots past
+     * it are never spent, whether or not the expiry job has removed them yet. 0/0 = forever. */
+    uint32_t validity_days, validity_months;
 };
 void cat_redeem_config_defaults(struct cat_redeem_config *cfg); /* gift tiers: "gold" */
 

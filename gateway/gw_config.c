@@ -1276,6 +1276,17 @@ static const char *check_tier_list(const char *s)
     return NULL;
 }
 
+/* ---------------------------------------------------------------- expiry.* checks */
+
+static const char *check_warn_days(const char *s)
+{
+    uint32_t lv[GW_EXPIRY_LEVELS_MAX];
+
+    return gw_expiry_parse_levels(s, lv, GW_EXPIRY_LEVELS_MAX) < 0
+               ? "up to 4 days-ahead values 1..365, descending, comma-separated (\"30,7\")"
+               : NULL;
+}
+
 /* ---------------------------------------------------------------- the table of keys */
 
 static const char *const bind_modes[] = {"trx", "tx_rx", NULL};
@@ -1360,6 +1371,7 @@ static const struct key_def keys[] = {
     K_SPECIAL("loyalty.tiers", load_tiers, dump_tiers),
     K_INT("loyalty.daily_cap", S_, loyalty.daily_cap, 0, 1000000000, NULL),
     K_UINT("loyalty.points_validity_months", S_, loyalty.points_validity_months, 0, 120, "0"),
+    K_UINT("loyalty.points_validity_days", S_, loyalty.points_validity_days, 0, 3650, "0"),
 
     /* ussd: the carrier's variations of shared/spec/ussd.md (ussd_config_defaults) */
     K_STR("ussd.service_code", S_, ussd.service_code, 1, check_service_code, NULL),
@@ -1426,6 +1438,17 @@ static const struct key_def keys[] = {
     K_UINT("broadcast.keep_days", S_, broadcast.keep_days, 1, 3650, "30"),
     {.name = "broadcast.resend_unknown", .type = KT_BOOL, C_(broadcast.resend_unknown),
      .def = "false"},
+
+    /* expiry: points that really expire (gw_expiry.h) */
+    {.name = "expiry.enabled", .type = KT_BOOL, C_(expiry.enabled), .def = "false"},
+    K_STR("expiry.warn_days", S_, expiry.warn_days, 0, check_warn_days, "\"30,7\""),
+    K_UINT("expiry.quiet_start_hour", S_, expiry.quiet_start_hour, 0, 23, "21"),
+    K_UINT("expiry.quiet_end_hour", S_, expiry.quiet_end_hour, 0, 23, "9"),
+    K_UINT("expiry.pass_interval_s", S_, expiry.pass_interval_s, 1, 86400, "900"),
+    K_UINT("expiry.catchup_days", S_, expiry.catchup_days, 1, 3660, "60"),
+    K_UINT("expiry.lease_ms", S_, expiry.lease_ms, 1000, 600000, "30000"),
+    K_UINT("expiry.batch", S_, expiry.batch, 1, 1000, "64"),
+    {.name = "expiry.require_optin", .type = KT_BOOL, C_(expiry.require_optin), .def = "true"},
 
     K_STR("log.level", S_, log.level, 1, check_level, "\"info\""),
     K_STR("log.format", S_, log.format, 1, check_log_format, "\"text\""),

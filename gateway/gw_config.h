@@ -13,6 +13,7 @@
 
 #include "gw_broadcast.h"
 #include "gw_event.h"
+#include "gw_expiry.h"
 #include "gw_ledger.h"
 #include "gw_loyalty.h"
 #include "gw_redis.h"
@@ -83,6 +84,8 @@ struct gw_config {
     } catalog;
     /* The gift-day reminder broadcast (gw_broadcast.h; needs ussd.menus_file for the SMS side) */
     struct gw_broadcast_config broadcast;
+    /* Points that really expire: the expiry job and its warnings (gw_expiry.h) */
+    struct gw_expiry_config expiry;
     struct {
         char level[16];
         char format[8];  /* "text" (default) or "json": one JSON object per line (gw_core.h) */

@@ -27,6 +27,7 @@ static const struct {
     {"provisioning", "The carrier's grant API and the gift fulfilment worker."},
     {"catalog", "Gift catalogue, gift days and redemption; off while `file` is empty."},
     {"broadcast", "The gift-day reminder broadcast."},
+    {"expiry", "The points expiry job and its warning SMS (docs/loyalty-and-events.md)."},
     {"log", "Logs: one line per event, MSISDNs masked to their last 4 digits."},
     {"metrics", "Counters for operators: the stats file, and GET /metrics, /health, /ready."},
     /* smpp */
@@ -95,6 +96,8 @@ static const struct {
                           "events, `lg:dlq:pdu` for refused PDUs), approximately."},
     /* loyalty */
     {"loyalty.timezone", "IANA zone of the programme's local days (seasons, caps, gift days)."},
+    {"loyalty.points_validity_days", "Days points earned on a local day stay spendable (wins over "
+                                     "`points_validity_months`); 0 = by months."},
     {"loyalty.rates", "Points per unit by channel."},
     {"loyalty.seasons", "Multipliers between local dates."},
     {"loyalty.promotions", "Bonus rules between local dates."},
@@ -148,6 +151,18 @@ static const struct {
     {"catalog.gift_tiers", "Tiers that may gift to another number (comma-separated)."},
     {"catalog.follow_redis_docs", "Follow the catalogue and calendar saved from the console."},
     {"catalog.docs_poll_ms", "How often the console's documents are checked."},
+    /* expiry */
+    {"expiry.enabled", "Run the expiry job in this gateway (several may: slots are claimed)."},
+    {"expiry.warn_days", "Warning SMS this many days before points expire, descending (\"30,7\"; "
+                         "\"\" = none); each lot warned at most once per level."},
+    {"expiry.quiet_start_hour", "Local hour from which no pass runs and no warning is sent."},
+    {"expiry.quiet_end_hour", "Local hour from which passes run again (equal to the start: never "
+                              "quiet)."},
+    {"expiry.pass_interval_s", "A pass starts this long after the previous one ended."},
+    {"expiry.catchup_days", "Due days looked back when no pass ever completed."},
+    {"expiry.lease_ms", "How long a gateway's claim on a slot lasts."},
+    {"expiry.batch", "Subscribers read and handled at once per slot."},
+    {"expiry.require_optin", "Warn only subscribers in the opt-in set `bc:{bc}:optin`."},
     /* broadcast */
     {"broadcast.enabled", "Run reminder campaigns from this process."},
     {"broadcast.poll_ms", "How often due campaigns are looked for."},

@@ -12,6 +12,8 @@
  */
 #include "gw_ledger.h"
 
+#include "gw_expiry.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -49,6 +51,9 @@ struct gw_ledger {
     struct gw_ledger_config cfg;
     struct gw_loyalty table;
     int script, script_refidx;
+    /* expiry (gw_expiry.h): the warning levels a new lot's due day counts with */
+    uint32_t xlevels[GW_EXPIRY_LEVELS_MAX];
+    size_t nxlevels;
 };
 
 /* One commit in flight: step 2's arguments are built before step 1 is sent, into storage the
@@ -300,6 +305,31 @@ int gw_ledger_ref_index_tag(const struct gw_ledger *l, const char *ref, char *ou
     return n < 0 || (size_t)n >= cap ? -ENOSPC : 0;
 }
 
+/* ---- expiry (gw_expiry.h): the due set a lot earned on `day` is indexed under */
+
+void gw_ledger_set_expiry_levels(struct gw_ledger *l, const uint32_t *levels, size_t n)
+{
+    l->nxlevels = n < GW_EXPIRY_LEVELS_MAX ? n : GW_EXPIRY_LEVELS_MAX;
+    if (l->nxlevels)
+        memcpy(l->xlevels, levels, l->nxlevels * sizeof(levels[0]));
+}
+
+static int expiry_due_key(const struct gw_ledger *l, const char *msisdn, int32_t day, int64_t now,
+                          char *out, size_t cap)
+{
+    struct gw_validity v = {l->table.points_validity_days, l->table.points_validity_months};
+    char tag[GW_SLOT_TAG_MAX];
+    int32_t due;
+
+    if (gw_validity_never(&v) || gw_slot_tag_of(msisdn, tag) < 0)
+        return 0;
+    due = gw_expiry_lot_due(&v, l->xlevels, l->nxlevels, gw_local_day(now), day);
+    if (due == 0)
+        return 0;
+    int kn = snprintf(out, cap, "lg:xd:%s:%08" PRId32, tag, due);
+    return kn > 0 && (size_t)kn < cap ? kn : 0;
+}
+
 int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struct gw_earn *earn,
                      int64_t now, gw_ledger_cb cb, void *arg)
 {
@@ -359,6 +389,11 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
         for (int k = 0; k < nk; k++)
             rc |= add_arg(c, keys[k], strlen(keys[k]));
         c->nkeys += nk;
+    }
+    char s_due[48];
+    if (!reversal && expiry_due_key(l, ev->msisdn, day, now, s_due, sizeof(s_due)) > 0) {
+        rc |= add_arg(c, s_due, strlen(s_due)); /* the last key (commit.lua) */
+        c->nkeys++;
     }
     rc |= add_arg(c, reversal ? "R" : "E", 1);
     rc |= add_arg(c, ev->ref, strlen(ev->ref));

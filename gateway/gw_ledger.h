@@ -79,6 +79,10 @@ struct gw_ledger *gw_ledger_new(struct gw_redis *redis, const struct gw_ledger_c
                                 const struct gw_loyalty *table);
 void gw_ledger_free(struct gw_ledger *l);
 void gw_ledger_set_table(struct gw_ledger *l, const struct gw_loyalty *table);
+/* Expiry (gw_expiry.h): a commit that credits points indexes the subscriber in the due set of the
+ * new lot's first action (first of these warning levels, or its expiry) when that comes before
+ * the day it is indexed under. levels as gw_expiry_parse_levels gives them (copied). */
+void gw_ledger_set_expiry_levels(struct gw_ledger *l, const uint32_t *levels, size_t n);
 
 /* Commits a validated event with what it earns (earn ignored for REVERSAL). now: unix seconds.
  * Returns 0 (cb fires once) or < 0 (cb never fires). */

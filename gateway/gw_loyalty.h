@@ -59,6 +59,8 @@ struct gw_loyalty {
     /* Points earned on local day D expire on D + this many months (clamped to the month's last
      * day); 0 = points never expire. Read by the USSD/SMS balance ("expiring next"). */
     uint32_t points_validity_months;
+    /* Or this many days (D + days); wins over the months when > 0 (core/gw_days.h). */
+    uint32_t points_validity_days;
 };
 
 /* The largest denominator of an earning's fraction (gw_earn.frac_den). The ledger multiplies it

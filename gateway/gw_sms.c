@@ -18,6 +18,7 @@
 #include <hiredis/hiredis.h>
 
 #include "gw_core.h"
+#include "gw_days.h"
 #include "gw_redis.h"
 #include "gw_wallet.h"
 
@@ -207,8 +208,10 @@ static void on_wallet(void *arg, int err, const redisReply *reply)
                err < 0 ? strerror(-err) : "error reply");
         goto out;
     }
-    gw_wallet_view_parse(&v, reply, NULL, s->cfg->loyalty.points_validity_months,
-                         gw_local_day(gw_clock_now_ms() / 1000));
+    gw_wallet_view_parse_validity(&v, reply, NULL,
+                                  &(struct gw_validity){s->cfg->loyalty.points_validity_days,
+                                                        s->cfg->loyalty.points_validity_months},
+                                  gw_local_day(gw_clock_now_ms() / 1000));
     env = (struct ussd_env){
         .cfg = &s->cfg->ussd, .menus = *s->menus, .sub = &gw_wallet_ussd_ops, .sub_arg = &v};
     rc = ussd_engine_text(&env, v.lang, "balance", text, sizeof(text), &len);

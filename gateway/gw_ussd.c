@@ -59,6 +59,7 @@
 #include <hiredis/hiredis.h>
 
 #include "gw_core.h"
+#include "gw_days.h"
 #include "gw_metrics.h"
 #include "gw_redis.h"
 #include "gw_wallet.h"
@@ -757,8 +758,11 @@ static void on_wallet(void *arg, int err, const redisReply *reply)
     } else {
         /* keep the history the LRANGE may have parsed already */
         memcpy(&h, &st->wallet, sizeof(h));
-        gw_wallet_view_parse(&st->wallet, reply, NULL, st->u->cfg->loyalty.points_validity_months,
-                             gw_local_day(gw_clock_now_ms() / 1000));
+        gw_wallet_view_parse_validity(
+            &st->wallet, reply, NULL,
+            &(struct gw_validity){st->u->cfg->loyalty.points_validity_days,
+                                  st->u->cfg->loyalty.points_validity_months},
+            gw_local_day(gw_clock_now_ms() / 1000));
         st->wallet.n_history = h.n_history;
         memcpy(st->wallet.history, h.history, sizeof(h.history));
     }

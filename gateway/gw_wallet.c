@@ -8,6 +8,8 @@
  */
 #include "gw_wallet.h"
 
+#include "gw_days.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,40 +42,11 @@ static bool parse_i64(const char *s, size_t n, int64_t *out)
     return true;
 }
 
-static bool is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int month_days(int y, int m)
-{
-    static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : d[m - 1];
-}
-
-static bool day_valid(int32_t day)
-{
-    int y = day / 10000, m = day / 100 % 100, d = day % 100;
-
-    return y >= 1970 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= month_days(y, m);
-}
-
 int32_t gw_wallet_add_months(int32_t day, uint32_t months)
 {
-    int y, m, d;
-
-    if (!day_valid(day) || months > 1200)
+    if (months > 1200)
         return 0;
-    y = day / 10000;
-    m = day / 100 % 100 - 1 + (int)months;
-    d = day % 100;
-    y += m / 12;
-    m = m % 12 + 1;
-    if (y > 9999)
-        return 0;
-    if (d > month_days(y, m))
-        d = month_days(y, m); /* 31 Jan + 1 month: the last day of February */
-    return y * 10000 + m * 100 + d;
+    return gw_days_add_months(day, (int32_t)months);
 }
 
 static void copy_clean(char *dst, size_t cap, const char *src, size_t n, const char *allowed)
@@ -91,6 +64,15 @@ static void copy_clean(char *dst, size_t cap, const char *src, size_t n, const c
 
 void gw_wallet_view_parse(struct gw_wallet_view *v, const struct redisReply *hgetall,
                           const struct redisReply *lrange, uint32_t validity_months, int32_t today)
+{
+    const struct gw_validity val = {0, validity_months};
+
+    gw_wallet_view_parse_validity(v, hgetall, lrange, &val, today);
+}
+
+void gw_wallet_view_parse_validity(struct gw_wallet_view *v, const struct redisReply *hgetall,
+                                   const struct redisReply *lrange,
+                                   const struct gw_validity *validity, int32_t today)
 {
     memset(v, 0, sizeof(*v));
     if (hgetall && hgetall->type == REDIS_REPLY_ARRAY) {
@@ -113,14 +95,15 @@ void gw_wallet_view_parse(struct gw_wallet_view *v, const struct redisReply *hge
                 if (val->len >= 2 && val->len <= 3)
                     copy_clean(v->lang, sizeof(v->lang), val->str, val->len,
                                "abcdefghijklmnopqrstuvwxyz");
-            } else if (validity_months > 0 && k->len == 10 && memcmp(k->str, "l:", 2) == 0) {
+            } else if (!gw_validity_never(validity) && k->len == 10 &&
+                       memcmp(k->str, "l:", 2) == 0) {
                 int64_t lot_day, pts;
                 int32_t exp;
 
                 if (!parse_i64(k->str + 2, 8, &lot_day) || lot_day < 0 ||
-                    !day_valid((int32_t)lot_day) || !parse_i64(val->str, val->len, &pts))
+                    !gw_days_valid((int32_t)lot_day) || !parse_i64(val->str, val->len, &pts))
                     continue;
-                exp = gw_wallet_add_months((int32_t)lot_day, validity_months);
+                exp = gw_validity_last_day(validity, (int32_t)lot_day);
                 if (pts <= 0 || exp == 0 || exp < today)
                     continue;
                 if (v->expiring_day == 0 || exp < v->expiring_day) {

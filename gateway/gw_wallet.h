@@ -46,6 +46,13 @@ struct gw_wallet_view {
 void gw_wallet_view_parse(struct gw_wallet_view *v, const struct redisReply *hgetall,
                           const struct redisReply *lrange, uint32_t validity_months, int32_t today);
 
+/* The same with the programme's validity in days or months (core/gw_days.h); NULL is not
+ * allowed. The "expire on" date is the last valid day, as the expiry job uses it. */
+struct gw_validity;
+void gw_wallet_view_parse_validity(struct gw_wallet_view *v, const struct redisReply *hgetall,
+                                   const struct redisReply *lrange,
+                                   const struct gw_validity *validity, int32_t today);
+
 /* D + months, clamped to the month's last day (YYYYMMDD in, YYYYMMDD out); 0 for a bad day. */
 int32_t gw_wallet_add_months(int32_t day, uint32_t months);
 

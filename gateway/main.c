@@ -28,6 +28,8 @@
 
 #include "gw_config.h"
 #include "gw_core.h"
+#include "gw_expiry.h"
+#include "gw_expiry_sms.h"
 #include "gw_ingest.h"
 #include "gw_ledger.h"
 #include "gw_redis.h"
@@ -61,6 +63,8 @@ struct app {
     struct wire_broadcast *bcast; /* reminder broadcast (NULL: broadcast.enabled false) */
     struct wire_cfgdocs *cfgdocs; /* the console's documents and kill switches (with catalog) */
     struct wire_metrics *metrics; /* /metrics, /health, /ready and the Redis write probe */
+    struct gw_expiry *expiry;     /* the expiry job (NULL: expiry.enabled false) */
+    struct gw_expiry_sms *expiry_sms; /* its warnings through gw_sms (NULL: no SMS side) */
     struct event *ev_term, *ev_int, *ev_hup, *ev_usr1;
     struct event *ev_metrics, *ev_start;
     bool esme_started;
@@ -150,6 +154,12 @@ static void write_stats(struct app *a)
         gw_sms_get_stats(a->sms, &ms);
         fprintf(f, ",\"sms\":");
         gw_sms_stats_json(&ms, f);
+    }
+    if (a->expiry) {
+        struct gw_expiry_stats xs;
+        gw_expiry_get_stats(a->expiry, &xs);
+        fprintf(f, ",\"expiry\":");
+        gw_expiry_stats_json(&xs, f);
     }
     if (a->bcast) {
         struct gw_broadcast_stats bs;
@@ -304,6 +314,12 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
         a->cfg.loyalty = fresh->loyalty;
         gw_ingest_set_table(a->ingest, &a->cfg.loyalty);
         gw_ledger_set_table(a->ledger, &a->cfg.loyalty);
+        if (a->expiry)
+            gw_expiry_set_params(a->expiry, &(struct gw_expiry_params){
+                                                .validity = {a->cfg.loyalty.points_validity_days,
+                                                             a->cfg.loyalty.points_validity_months},
+                                                .history_len = a->cfg.ledger.history_len,
+                                            });
         gw_log(GW_LOG_NOTICE, "config", "loyalty table reloaded from %s", a->config_path);
     }
     /* the USSD menu file too: ussd_menus_reload keeps the old menus when the new file is bad */
@@ -379,6 +395,8 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
     log_summary(arg);
     write_stats(arg);
 }
+
+static int start_expiry(struct app *a);
 
 static int load_config(struct app *a, bool quiet)
 {
@@ -537,6 +555,10 @@ static int run(struct app *a)
     if (gw_service_watchdog_start(a->base) < 0)
         return -ENOMEM;
 
+    int xrc = start_expiry(a);
+    if (xrc < 0)
+        return xrc;
+
     a->ev_term = evsignal_new(a->base, SIGTERM, on_term, a);
     a->ev_int = evsignal_new(a->base, SIGINT, on_term, a);
     a->ev_hup = evsignal_new(a->base, SIGHUP, on_hup, a);
@@ -576,6 +598,40 @@ static int run(struct app *a)
     return 0;
 }
 
+/* Points that really expire (gw_expiry.h): every gateway's commits index new lots; the job runs
+ * where expiry.enabled, its warnings through the SMS side when there is one. */
+static int start_expiry(struct app *a)
+{
+    uint32_t levels[GW_EXPIRY_LEVELS_MAX];
+    int n = gw_expiry_parse_levels(a->cfg.expiry.warn_days, levels, GW_EXPIRY_LEVELS_MAX);
+    struct gw_expiry_ops ops = {0};
+    char owner[64], host[48] = "gw";
+
+    if (n < 0)
+        return -EINVAL; /* validated with the config */
+    gw_ledger_set_expiry_levels(a->ledger, levels, (size_t)n);
+    if (!a->cfg.expiry.enabled)
+        return 0;
+    if (a->sms) {
+        a->expiry_sms = gw_expiry_sms_new(a->sms, a->cfg.ussd.service_code, &a->menus);
+        if (!a->expiry_sms)
+            return -ENOMEM;
+        gw_expiry_sms_ops(a->expiry_sms, &ops);
+    } else {
+        gw_log(GW_LOG_NOTICE, "expiry", "no SMS side (ussd.menus_file): warnings are not sent");
+    }
+    gethostname(host, sizeof(host) - 1);
+    snprintf(owner, sizeof(owner), "%.47s:%ld", host, (long)getpid());
+    struct gw_expiry_params p = {
+        .validity = {a->cfg.loyalty.points_validity_days, a->cfg.loyalty.points_validity_months},
+        .history_len = a->cfg.ledger.history_len,
+    };
+    a->expiry = gw_expiry_new(a->base, a->redis, &a->cfg.expiry, &p, &ops, owner);
+    if (!a->expiry)
+        return -ENOMEM;
+    return gw_expiry_start(a->expiry);
+}
+
 static void teardown(struct app *a)
 {
     struct event *evs[] = {a->ev_term, a->ev_int, a->ev_hup, a->ev_usr1, a->ev_metrics,
@@ -591,6 +647,7 @@ static void teardown(struct app *a)
     gw_ussd_detach(a->ussd);
     gw_sms_detach(a->sms);
     gw_broadcast_detach(wire_broadcast_runner(a->bcast));
+    gw_expiry_detach(a->expiry);
     wire_fulfil_stop(a->fulfil);
     gw_service_watchdog_stop();
     gw_redis_free(a->redis);
@@ -602,6 +659,8 @@ static void teardown(struct app *a)
     gw_ussd_free(a->ussd);
     gw_sms_free(a->sms);
     wire_broadcast_free(a->bcast); /* after the link: its failed submits call back into it */
+    gw_expiry_free(a->expiry);     /* after the link too: its warnings in flight */
+    gw_expiry_sms_free(a->expiry_sms);
     ussd_menus_free(a->menus);
     gw_ledger_free(a->ledger);
     gw_ingest_free(a->ingest);

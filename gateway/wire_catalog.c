@@ -95,6 +95,8 @@ static void fill_redeem_config(const struct gw_config *cfg, struct cat_redeem_co
     rc->reservation_timeout_s = cfg->catalog.reservation_timeout_s;
     rc->sweep_interval_ms = cfg->catalog.sweep_interval_ms;
     rc->history_len = cfg->ledger.history_len;
+    rc->validity_days = cfg->loyalty.points_validity_days;
+    rc->validity_months = cfg->loyalty.points_validity_months;
     rc->n_tiers = 0;
     for (unsigned i = 0; i < cfg->loyalty.n_tiers && i < 8; i++)
         snprintf(rc->tiers[rc->n_tiers++], CAT_NAME_MAX, "%s", cfg->loyalty.tiers[i].name);

@@ -12,7 +12,9 @@
 --      2 rid "<msisdn>:<item>:<day>:<tag>"   3 now (unix s)   4 history length
 --      5 retention of the records (s)
 --   DEBIT  6 price  7 version  8 limit per gift day (0 none)  9 beneficiary ("" self)
---          10 voucher code ("" none)  11 N allowed tiers, then N names;
+--          10 voucher code ("" none)  11 expiry cut-off: lots dated on or before this day
+--          (YYYYMMDD) are expired and never spent, "0" none (core/gw_days.h)
+--          12 N allowed tiers, then N names;
 --          then W window tiers (0 = every tier may redeem now), then W names;
 --          then G gifting tiers, then G names
 --   FULFIL 6 reference ("" none)
@@ -139,7 +141,12 @@ if op == 'DEBIT' then
     if type(code) ~= 'string' or #code > 64 or not code:find('^[%w%-]*$') then
         return bad('code')
     end
-    local allowed, na, nxt = name_list(11)
+    local cut = ARGV[11]
+    if cut ~= '0' and (type(cut) ~= 'string' or not cut:find('^%d%d%d%d%d%d%d%d$')) then
+        return bad('cut-off')
+    end
+    cut = tonumber(cut)
+    local allowed, na, nxt = name_list(12)
     if not allowed then return bad('tiers') end
     local window, nw
     window, nw, nxt = name_list(nxt)
@@ -165,10 +172,10 @@ if op == 'DEBIT' then
     local ckey = 'n:' .. item .. ':' .. day
     local count = int_field(redis.call('HGET', KG, ckey), 0) or 0
     if limit > 0 and count >= limit then return {'limit', bal} end
-    if bal < price then return {'balance', bal} end
-
-    -- Spend the oldest lots first (the ones that expire first). A lot table that holds less
-    -- than the balance (never expected) just ends empty: the balance is the truth.
+    -- The lots, oldest first. Lots may hold more than the balance (a reversal or a debit took
+    -- points they did not give back): that excess counts as spent from the oldest first, as in
+    -- gateway/lua/expire.lua. Expired lots (day <= cut) keep what they still hold out of reach
+    -- even before the expiry job deletes them, and are not spent from.
     local lots = {}
     local all = redis.call('HGETALL', KW)
     for i = 1, #all, 2 do
@@ -180,10 +187,25 @@ if op == 'DEBIT' then
         end
     end
     table.sort(lots, function(a, b) return a.day < b.day end)
+    local sum = 0
+    for _, lot in ipairs(lots) do sum = sum + lot.v end
+    local excess = math.max(sum - math.max(bal, 0), 0)
+    local dead = 0
+    for _, lot in ipairs(lots) do
+        local gone = math.min(lot.v, excess)
+        excess = excess - gone
+        lot.expired = cut > 0 and tonumber(lot.day) <= cut
+        if lot.expired then dead = dead + lot.v - gone end
+    end
+    if bal - dead < price then return {'balance', bal - dead} end
+
+    -- Spend the oldest lots that have not expired first (the ones that expire first). A lot
+    -- table that holds less than the balance (never expected) just ends empty: the balance is
+    -- the truth.
     local take = price
     for _, lot in ipairs(lots) do
         if take <= 0 then break end
-        if lot.v > 0 then
+        if lot.v > 0 and not lot.expired then
             local t = math.min(lot.v, take)
             take = take - t
             if lot.v - t <= 0 then

@@ -6,6 +6,8 @@
 --       3 .. (one Redis only, not a cluster) the ref index keys of refidx.lua, current period
 --       first: the claim of the ref is then made here, in the same atomic step (on a cluster
 --       they are on other slots, and gw_ledger.c runs refidx.lua first instead)
+--       last (optional, earnings only) lg:xd:{tag}:<YYYYMMDD>: the expiry due set of the day the
+--       new lot needs its first action (gw_expiry.h; the caller computes day and slot tag)
 -- ARGV  1 op: "E" earn (TOPUP/BILL/USAGE) or "R" reversal
 --       2 ref    3 kind name (for history)    4 now (unix s)    5 at (event time, unix s)
 --       6 day: YYYYMMDD, the event's local day (the gateway computes it; Lua has no time zones)
@@ -109,7 +111,7 @@ local function days(ymd)
 end
 
 -- ------------------------------------------------------------------ validation (no writes)
-if #KEYS < 2 or #KEYS > 18 then return bad('keys') end
+if #KEYS < 2 or #KEYS > 19 then return bad('keys') end
 local msisdn = KEYS[1]:match('^lg:{(%d+)}:w$')
 if not msisdn or #msisdn > 15 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h' then
     return bad('keys')
@@ -119,9 +121,13 @@ end
 -- would turn every commit of that slot into ASK/TRYAGAIN until the migration ends. It is on the
 -- subscriber's slot. (Upgrade note in docs/data-model.md.)
 local KW, KR, KH = KEYS[1], 'lg:{' .. msisdn .. '}:r', KEYS[2]
+-- Expiry due index (gw_expiry.h): the optional last key, on the subscriber's slot
+local KD, due = nil, KEYS[#KEYS]:match('^lg:xd:{%d+}:(%d%d%d%d%d%d%d%d)$')
+if due and #KEYS > 2 then KD = KEYS[#KEYS] end
+local LAST = KD and #KEYS - 1 or #KEYS -- last ref index key
 local IDX = 3 -- first ref index key
-local nidx = #KEYS - 2
-for i = IDX, #KEYS do
+local nidx = LAST - 2
+for i = IDX, LAST do
     if not KEYS[i]:find('^lg:ri:{b%d+}:%d+$') then return bad('keys') end
 end
 
@@ -276,7 +282,7 @@ if tier == false then tier = enrolled and tiers[1].name or tier_by_life(life).na
 local idx_field
 if nidx > 0 then
     idx_field = bytes6(ref, 13)
-    for i = IDX, #KEYS do
+    for i = IDX, LAST do
         local owner = redis.call('HGET', KEYS[i], idx_field)
         if owner then
             if owner ~= msisdn then return {5, 0, 0, 0, owner, 0} end
@@ -454,7 +460,18 @@ if op == 'E' then
     elseif rn ~= 0 and w[9] then
         redis.call('HDEL', KW, 'rem')
     end
-    if credited > 0 then redis.call('HINCRBY', KW, 'l:' .. day, credited) end
+    if credited > 0 then
+        redis.call('HINCRBY', KW, 'l:' .. day, credited)
+        -- Expiry due index (gw_expiry.h): the subscriber is indexed under "xd"; a lot needing
+        -- action earlier moves it there too (the job's REINDEX tidies the later set).
+        if KD then
+            local xd = redis.call('HGET', KW, 'xd')
+            if not xd or xd > due then
+                redis.call('SADD', KD, msisdn)
+                redis.call('HSET', KW, 'xd', due)
+            end
+        end
+    end
     local note = rule
     if cur.pct ~= 100 then note = note .. '; tier ' .. cur.name .. ' x' .. d(cur.pct) .. '%' end
     if capped > 0 then note = note .. '; daily cap: ' .. d(capped) .. ' forfeited' end

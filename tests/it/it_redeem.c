@@ -25,6 +25,7 @@
 
 #include "catalog.h"
 #include "gw_core.h"
+#include "gw_days.h"
 #include "gw_redis.h"
 
 #include "../test_clock.h"
@@ -783,11 +784,12 @@ static void test_redeem__sweeper__abandoned_after_reserve_released(void **state)
                        "0",
                        "",
                        "",
+                       "0",
                        "1",
                        "standard",
                        "0",
                        "0"};
-    script(T.s_sub, 3, 17, d);
+    script(T.s_sub, 3, 18, d);
     assert_string_equal(cap.str, "abandoned");
     assert_int_equal(bal(m), 100);
 }
@@ -828,11 +830,12 @@ static void test_redeem__sweeper__abandoned_after_debit_confirmed_and_queued(voi
                        "0",
                        "",
                        "",
+                       "0",
                        "1",
                        "standard",
                        "0",
                        "0"};
-    script(T.s_sub, 3, 17, d);
+    script(T.s_sub, 3, 18, d);
     assert_string_equal(cap.str, "paid\n80");
     long long stock = get_int("cat:{SWEEP1}:s:%s", DAYSTR);
     int xs = stream_count("SWEEP1", NULL, 0);
@@ -1038,6 +1041,46 @@ static void test_redeem__charity__total_counted_once(void **state)
     assert_string_equal(cap.str, "25");
 }
 
+/* Points past their validity are never spent, even before the expiry job removed them: they
+ * do not count toward the price and the spend takes from the lots still valid. */
+static void test_redeem__expired_lots__never_spent(void **state)
+{
+    (void)state;
+    const char *m = "212640000777";
+    char key[40], old_lot[16], new_lot[16];
+    struct cat_redeem_config cfg = T.cfg;
+    int32_t today = 20261125; /* T0's local day */
+
+    snprintf(old_lot, sizeof(old_lot), "%08d", (int)gw_days_add(today, -40));
+    snprintf(new_lot, sizeof(new_lot), "%08d", (int)gw_days_add(today, -5));
+    snprintf(key, sizeof(key), "lg:{%s}:w", m);
+    RCMD("HSET %s bal 60 life 60 tier standard l:%s 40 l:%s 20", key, old_lot, new_lot);
+    cfg.validity_days = 30; /* the old lot's last day was 10 days ago */
+    cat_redeem_set_config(T.rd, &cfg);
+
+    char before[2048], after[2048];
+    wallet_dump(m, before, sizeof(before));
+    struct cat_redeem_result r = redeem(m, "REF", NULL, "exp:1", T0); /* 40 points */
+    assert_int_equal(r.outcome, CAT_REDEEM_BALANCE);
+    assert_int_equal(r.balance, 20); /* what may still be spent */
+    wallet_dump(m, after, sizeof(after));
+    assert_string_equal(before, after);
+
+    r = redeem(m, "PLAIN", NULL, "exp:2", T0); /* 10 points: from the valid lot */
+    assert_int_equal(r.outcome, CAT_REDEEM_GRANTED);
+    RCMD("HGET %s l:%s", key, old_lot);
+    assert_string_equal(cap.str, "40");
+    RCMD("HGET %s l:%s", key, new_lot);
+    assert_string_equal(cap.str, "10");
+    assert_int_equal(bal(m), 50);
+
+    /* without a validity the same old lot would be spendable */
+    cat_redeem_set_config(T.rd, &T.cfg);
+    r = redeem(m, "REF", NULL, "exp:3", T0);
+    assert_int_equal(r.outcome, CAT_REDEEM_GRANTED);
+    assert_int_equal(bal(m), 10);
+}
+
 int main(void)
 {
     gw_log_set_level(GW_LOG_ERROR);
@@ -1054,6 +1097,7 @@ int main(void)
         cmocka_unit_test(test_redeem__voucher_codes__each_handed_out_once_under_concurrency),
         cmocka_unit_test(test_redeem__gifting__premium_only_and_recorded),
         cmocka_unit_test(test_redeem__charity__total_counted_once),
+        cmocka_unit_test(test_redeem__expired_lots__never_spent),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

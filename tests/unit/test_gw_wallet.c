@@ -19,6 +19,7 @@
 #include <hiredis/hiredis.h>
 
 #include "gw_config.h"
+#include "gw_days.h"
 #include "gw_sms.h"
 #include "gw_wallet.h"
 
@@ -97,6 +98,28 @@ static void test_wallet__view__next_expiry_sums_lots_of_that_day(void **state)
     /* validity 0: nothing ever expires */
     gw_wallet_view_parse(&v, array_of(w), NULL, 0, 20260210);
     assert_int_equal(v.expiring_points, 0);
+}
+
+/* A validity in days (loyalty.points_validity_days): the date is the lot's last valid day, the
+ * one the expiry job keeps it through (core/gw_days.h). */
+static void test_wallet__view__validity_in_days(void **state)
+{
+    struct gw_wallet_view v;
+    static const char *const w[] = {"bal",        "60", "l:20251201",
+                                    "10",               /* last day 2026-01-30 */
+                                    "l:20251215", "20", /* last day 2026-02-13 */
+                                    "l:20260110", "30", NULL};
+    const struct gw_validity sixty = {60, 0};
+
+    (void)state;
+    gw_wallet_view_parse_validity(&v, array_of(w), NULL, &sixty, 20260210);
+    assert_int_equal(v.expiring_day, 20260213); /* the first lot is past: skipped */
+    assert_int_equal(v.expiring_points, 20);
+    gw_wallet_view_parse_validity(&v, array_of(w), NULL, &sixty, 20260213); /* still that day */
+    assert_int_equal(v.expiring_day, 20260213);
+    gw_wallet_view_parse_validity(&v, array_of(w), NULL, &sixty, 20260214);
+    assert_int_equal(v.expiring_day, 20260311);
+    assert_int_equal(v.expiring_points, 30);
 }
 
 static void test_wallet__view__untrusted_fields_ignored(void **state)
@@ -226,6 +249,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wallet__add_months__clamps_to_month_end),
         cmocka_unit_test(test_wallet__view__next_expiry_sums_lots_of_that_day),
+        cmocka_unit_test(test_wallet__view__validity_in_days),
         cmocka_unit_test(test_wallet__view__untrusted_fields_ignored),
         cmocka_unit_test(test_wallet__ops__expiring_date_text),
         cmocka_unit_test(test_wallet__history_line__localised_reason),

@@ -1,0 +1,208 @@
+-- expire.lua - points that really expire: one subscriber at a time, idempotent (gw_expiry.c
+-- builds the arguments; docs/data-model.md has the layout). Dates come from the caller as
+-- cut-off lot days computed with core/gw_days.c (Lua has no calendar): a lot "l:D" is expired
+-- when D <= cut, and a warning "w days ahead" is due when D <= cut_w.
+--
+-- op RUN     KEYS 1 lg:{M}:w  2 lg:{M}:h  3 lg:ag:{tag}:<today> (daily aggregates, field exp)
+--            ARGV 1 "RUN"  2 now (unix s)  3 today YYYYMMDD  4 cut ("0": nothing expires)
+--                 5 history length  6 number of warning levels W, then W pairs (level days,
+--                 cut_w), the levels descending (30 7)
+--   Deletes the expired lots (and their warning marks), lowers the balance by what they still
+--   held, writes the history entry "expired N" and the day's aggregate; marks each remaining
+--   lot that entered a warning window it was not warned for ("xw:D" = the level, smaller =
+--   nearer). Reply {expired, warn_points, warn_lot (0 none), warn_level, balance, lang,
+--   blocked (0/1), then the remaining lots as pairs (day, warned level or 0)}. A wallet that
+--   does not exist replies {0, 0, 0, 0, 0, "", 0}.
+--   What a lot "still holds": lots may sum to more than the balance (a reversal or a debit took
+--   points the lots did not give back); that excess is counted as spent from the OLDEST lots
+--   first (FIFO), so expiring a lot never takes more than the balance really holds from it.
+--
+-- op REINDEX KEYS 1 lg:{M}:w  2 the due set being worked  3 the due set of the next action
+--            ARGV 1 "REINDEX"  2 msisdn  3 next YYYYMMDD (0: no lot left)  4 the lot days RUN
+--                 saw, "D1,D2,..." ascending ("" none)
+--   Moves the subscriber from set 2 to set 3 and records it in the wallet ("xd"), unless the
+--   lots changed since RUN (a commit or a refund added one): then replies "changed" and writes
+--   nothing (the caller runs RUN again). Otherwise "ok".
+--
+-- op LEASE   KEYS 1 the claim key   ARGV 1 "LEASE"  2 owner  3 ms (0 = release)
+--   Extends (or deletes) the claim only while the owner still holds it: 1, else 0.
+--
+-- Bad arguments: error "LGWARG <what>"; unreadable stored data "LGWDATA <what>"; nothing
+-- written either way.
+
+local function bad(what) return redis.error_reply('LGWARG ' .. what) end
+local function corrupt(what) return redis.error_reply('LGWDATA ' .. what) end
+local function d(n) return string.format('%d', n) end
+
+local function int_arg(s, lo, hi)
+    if type(s) ~= 'string' or #s == 0 or #s > 16 or not s:find('^%-?%d+$') then return nil end
+    local n = tonumber(s)
+    if n == nil or n < lo or n > hi then return nil end
+    return n
+end
+
+local function day_arg(s, zero_ok)
+    if zero_ok and s == '0' then return 0 end
+    if type(s) ~= 'string' or not s:find('^%d%d%d%d%d%d%d%d$') then return nil end
+    return tonumber(s)
+end
+
+local op = ARGV[1]
+
+if op == 'LEASE' then
+    if #KEYS ~= 1 or not KEYS[1]:find('^lg:xc:{%d+}$') then return bad('keys') end
+    local owner, ms = ARGV[2], int_arg(ARGV[3], 0, 86400000)
+    if type(owner) ~= 'string' or #owner < 1 or #owner > 64 or not ms then return bad('lease') end
+    if redis.call('GET', KEYS[1]) ~= owner then return 0 end
+    if ms == 0 then redis.call('DEL', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ms) end
+    return 1
+end
+
+-- The lot days among a wallet's field names (HKEYS), ascending.
+local function lot_days(names)
+    local out = {}
+    for _, k in ipairs(names) do
+        local ld = k:match('^l:(%d%d%d%d%d%d%d%d)$')
+        if ld then out[#out + 1] = ld end
+    end
+    table.sort(out)
+    return out
+end
+
+if op == 'REINDEX' then
+    if #KEYS ~= 3 then return bad('keys') end
+    local msisdn = KEYS[1]:match('^lg:{(%d+)}:w$')
+    if not msisdn or msisdn ~= ARGV[2] or not KEYS[2]:find('^lg:xd:{%d+}:%d+$')
+        or not KEYS[3]:find('^lg:xd:{%d+}:%d+$') then
+        return bad('keys')
+    end
+    local nxt = day_arg(ARGV[3], true)
+    local seen = ARGV[4]
+    if not nxt or type(seen) ~= 'string' or #seen > 9 * 1024 then return bad('reindex') end
+    if nxt > 0 and KEYS[3]:match(':(%d+)$') ~= ARGV[3] then return bad('next key') end
+    local now_lots = table.concat(lot_days(redis.call('HKEYS', KEYS[1])), ',')
+    if now_lots ~= seen then return 'changed' end
+    redis.call('SREM', KEYS[2], msisdn)
+    if nxt > 0 then
+        redis.call('SADD', KEYS[3], msisdn)
+        redis.call('HSET', KEYS[1], 'xd', ARGV[3])
+    elseif redis.call('EXISTS', KEYS[1]) == 1 then
+        redis.call('HDEL', KEYS[1], 'xd')
+    end
+    return 'ok'
+end
+
+if op ~= 'RUN' then return bad('op') end
+if #KEYS ~= 3 then return bad('keys') end
+local msisdn = KEYS[1]:match('^lg:{(%d+)}:w$')
+if not msisdn or #msisdn > 15 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h'
+    or not KEYS[3]:find('^lg:ag:{%d+}:%d%d%d%d%d%d%d%d$') then
+    return bad('keys')
+end
+local KW, KH, KA = KEYS[1], KEYS[2], KEYS[3]
+local now = int_arg(ARGV[2], 0, 1e11)
+local today = day_arg(ARGV[3], false)
+local cut = day_arg(ARGV[4], true)
+local hlen = int_arg(ARGV[5], 1, 10000)
+local nw = int_arg(ARGV[6], 0, 8)
+if not now or not today or not cut or not hlen or not nw or #ARGV ~= 6 + 2 * nw then
+    return bad('args')
+end
+if KA:match(':(%d+)$') ~= ARGV[3] then return bad('aggregate key') end
+local levels = {}
+for i = 1, nw do
+    local lv, c = int_arg(ARGV[5 + 2 * i], 1, 3650), day_arg(ARGV[6 + 2 * i], true)
+    if not lv or not c or (i > 1 and lv >= levels[i - 1].lv) then return bad('levels') end
+    levels[i] = {lv = lv, cut = c}
+end
+
+-- ------------------------------------------------------------------ reads (no writes yet)
+local all = redis.call('HGETALL', KW)
+local bal, lang, blocked = nil, '', 0
+local lots, marks = {}, {}
+for i = 1, #all, 2 do
+    local k, v = all[i], all[i + 1]
+    local ld = k:match('^l:(%d%d%d%d%d%d%d%d)$')
+    local wd = k:match('^xw:(%d%d%d%d%d%d%d%d)$')
+    if ld then
+        local n = int_arg(v, 0, 1e15)
+        if not n then return corrupt('lot') end
+        lots[#lots + 1] = {day = ld, v = n}
+    elseif wd then
+        marks[wd] = int_arg(v, 1, 3650) or 3650
+    elseif k == 'bal' then
+        bal = int_arg(v, -1e15, 1e15)
+        if not bal then return corrupt('wallet') end
+    elseif k == 'lang' then
+        if #v <= 3 and v:find('^%l+$') then lang = v end
+    elseif k == 'blocked' then
+        if v == '1' then blocked = 1 end
+    end
+end
+if bal == nil then return {0, 0, 0, 0, 0, '', 0} end
+table.sort(lots, function(a, b) return a.day < b.day end)
+
+-- The excess of the lots over what the balance holds was spent from the oldest lots first.
+local sum = 0
+for _, lot in ipairs(lots) do sum = sum + lot.v end
+local excess = sum - math.max(bal, 0)
+if excess < 0 then excess = 0 end
+for _, lot in ipairs(lots) do
+    local gone = math.min(lot.v, excess)
+    lot.held = lot.v - gone
+    excess = excess - gone
+end
+
+-- ------------------------------------------------------------------ writes
+local expired, del = 0, {}
+local left = {}
+for _, lot in ipairs(lots) do
+    if cut > 0 and tonumber(lot.day) <= cut then
+        expired = expired + lot.held
+        del[#del + 1] = 'l:' .. lot.day
+        if marks[lot.day] then del[#del + 1] = 'xw:' .. lot.day end
+    else
+        left[#left + 1] = lot
+    end
+end
+-- warning marks whose lot is gone (spent by a redemption, taken by a reversal)
+local have = {}
+for _, lot in ipairs(lots) do have[lot.day] = true end
+for wd in pairs(marks) do
+    if not have[wd] then del[#del + 1] = 'xw:' .. wd end
+end
+for i = 1, #del, 500 do redis.call('HDEL', KW, unpack(del, i, math.min(i + 499, #del))) end
+if expired > 0 then
+    bal = bal - expired
+    redis.call('HSET', KW, 'bal', d(bal))
+    redis.call('LPUSH', KH, d(now) .. '|EXPIRE|exp:' .. ARGV[3] .. '|-' .. d(expired) .. '|'
+        .. d(bal) .. '|expired ' .. d(expired))
+    redis.call('LTRIM', KH, 0, hlen - 1)
+    redis.call('HINCRBY', KA, 'exp', expired)
+    redis.call('HINCRBY', KA, 'n:EXPIRE', 1)
+    redis.call('EXPIRE', KA, 400 * 86400)
+end
+
+local warn_pts, warn_lot, warn_level = 0, 0, 0
+local reply = {}
+for _, lot in ipairs(left) do
+    local level = nil
+    for _, l in ipairs(levels) do
+        if l.cut > 0 and tonumber(lot.day) <= l.cut then level = l.lv end
+    end
+    local prev = marks[lot.day]
+    if level and (not prev or level < prev) then
+        redis.call('HSET', KW, 'xw:' .. lot.day, d(level))
+        prev = level
+        if lot.held > 0 then
+            warn_pts = warn_pts + lot.held
+            if warn_lot == 0 then warn_lot = tonumber(lot.day) end
+            if warn_level == 0 or level < warn_level then warn_level = level end
+        end
+    end
+    reply[#reply + 1] = lot.day
+    reply[#reply + 1] = prev or 0
+end
+local out = {expired, warn_pts, warn_lot, warn_level, bal, lang, blocked}
+for _, v in ipairs(reply) do out[#out + 1] = v end
+return out
