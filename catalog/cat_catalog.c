@@ -442,6 +442,17 @@ int64_t cat_cohort_release(const struct cat_item *it, const char *msisdn, int64_
     return opening + k * (int64_t)it->opening_minutes * 60 / it->cohorts;
 }
 
+int64_t cat_cohort_held_back(const struct cat_item *it, int64_t opening, int64_t now)
+{
+    int64_t released = 0;
+
+    if (!it || it->cohorts < 2 || it->opening_minutes <= 0 || it->stock_per_day <= 0)
+        return 0;
+    for (int64_t k = 0; k < it->cohorts; k++) /* the same slots as cat_cohort_release */
+        released += opening + k * (int64_t)it->opening_minutes * 60 / it->cohorts <= now;
+    return it->stock_per_day - it->stock_per_day * released / it->cohorts;
+}
+
 static int parse_item(struct cat_jctx *c, json_t *v, const char *ipath,
                       const struct cat_load_opts *opts, struct cat_item *it)
 {

@@ -280,6 +280,7 @@ struct rd_ctx {
     int64_t stock_per_day;
     int64_t limit;
     int64_t release; /* staggered opening: the member's slot (unix s), 0 = none */
+    int64_t held;    /* staggered opening: units held back for cohorts not yet released */
     struct cat_fulfil fulfil;
     char code[CAT_VOUCHER_CODE_MAX + 1];
     char text[CAT_REASON_MAX]; /* reference (fulfil) or reason (refund) */
@@ -446,6 +447,7 @@ static int step_item(struct rd_ctx *c, enum rd_step step, const char *op)
     arg_i(&a, DAY_TTL_S);
     arg_i(&a, step == ST_RESERVE ? c->limit : 0);
     arg_i(&a, step == ST_RESERVE ? c->release : 0);
+    arg_i(&a, step == ST_RESERVE ? c->held : 0);
     return run_script(c, c->r->s_item, 5, &a);
 }
 
@@ -928,11 +930,14 @@ int cat_redeem_confirm(struct cat_redeem *r, const struct cat_redeem_request *re
     snprintf(c->version, sizeof(c->version), "%s", req->version);
     c->stock_per_day = it->stock_per_day;
     c->limit = it->limit_per_day;
-    /* Staggered opening: the member's slot counts from the regular opening; during a premium
-     * early opening (only premium tiers may redeem, the debit checks) nobody is held back. The
-     * item script refuses before its slot, atomically with the stock it would take. */
-    if (it->cohorts && n_window == 0)
+    /* Staggered opening: the member's slot counts from the regular opening, and the stock is
+     * released in tranches with the cohorts; during a premium early opening (only premium tiers
+     * may redeem, the debit checks) nobody and nothing is held back. The item script refuses
+     * before the slot, atomically with the stock it would take. */
+    if (it->cohorts && n_window == 0) {
         c->release = cat_cohort_release(it, req->msisdn, win.regular_start);
+        c->held = cat_cohort_held_back(it, win.regular_start, req->now);
+    }
     c->fulfil = it->fulfil;
     fill_tiers(c, &r->cfg, it->tier);
     for (unsigned i = 0; i < n_window && i < MAX_TIER_ARGS; i++)

@@ -289,6 +289,13 @@ unsigned cat_cohort(const char *msisdn, unsigned n_cohorts);
  * served gives `opening`.
  */
 int64_t cat_cohort_release(const struct cat_item *it, const char *msisdn, int64_t opening);
+/*
+ * The stock is released with the cohorts, so the first cohort cannot empty a scarce item before
+ * the others are let in: at `now`, with r of the n cohorts released (their slot <= now), the
+ * units held back for the others are stock_per_day - stock_per_day * r / n (0 once all are in, for
+ * an unlimited or first-come-first-served item, and stock_per_day before the opening).
+ */
+int64_t cat_cohort_held_back(const struct cat_item *it, int64_t opening, int64_t now);
 
 /* Options for loading. tiers: when n_tiers > 0, an item's "tier" must be one of them (the loyalty
  * table's tier names, lowest first). */

@@ -1059,16 +1059,21 @@ static void member_of_cohort(unsigned k, unsigned from, char *out, size_t cap_)
 
 /* Staggered opening (4 cohorts over 60 minutes from the regular opening, Wednesday 00:00 local):
  * with the injected "now", a member of the last cohort is refused before 00:45 with their slot
- * and nothing taken (stock, wallet, stream), served from 00:45; a first-cohort member is served
- * at 00:10; during gold's early opening the stagger does not apply. */
+ * and nothing taken (stock, wallet, stream), served from 00:45; first-cohort members are served
+ * at 00:10 up to their cohort's tranche of the stock; during gold's early opening the stagger
+ * does not apply. */
 static void test_redeem__staggered_opening__later_cohort_refused_until_its_slot(void **state)
 {
     (void)state;
-    char first[16], last[16], gold[16];
+    char first[16], first2[16], first3[16], last[16], gold[16];
     member_of_cohort(0, 0, first, sizeof(first));
+    member_of_cohort(0, 100, first2, sizeof(first2));
+    member_of_cohort(0, 200, first3, sizeof(first3));
     member_of_cohort(3, 0, last, sizeof(last));
     member_of_cohort(3, 500, gold, sizeof(gold));
     seed_wallet(first, 100, "standard");
+    seed_wallet(first2, 100, "standard");
+    seed_wallet(first3, 100, "standard");
     seed_wallet(last, 100, "standard");
     seed_wallet(gold, 100, "gold");
     int64_t slot = WED_0000 + 45 * 60;
@@ -1076,6 +1081,11 @@ static void test_redeem__staggered_opening__later_cohort_refused_until_its_slot(
     assert_int_equal(redeem(first, "STAG", NULL, "s1", WED_0000 + 10 * 60).outcome,
                      CAT_REDEEM_GRANTED);
     assert_int_equal(get_int("cat:{STAG}:s:%s", DAYSTR), 9);
+    /* the stock comes in tranches: with one cohort of four in, 10 - 10 * 1 / 4 = 8 stay held */
+    assert_int_equal(redeem(first2, "STAG", NULL, "s1", WED_0000 + 10 * 60).outcome,
+                     CAT_REDEEM_GRANTED);
+    expect_refused(first3, "STAG", WED_0000 + 10 * 60, CAT_REDEEM_OUT_OF_STOCK);
+    assert_int_equal(get_int("cat:{STAG}:s:%s", DAYSTR), 8);
     expect_refused(last, "STAG", WED_0000 + 10 * 60, CAT_REDEEM_NOT_RELEASED);
     expect_refused(last, "STAG", slot - 1, CAT_REDEEM_NOT_RELEASED);
     struct cat_redeem_result r = redeem(last, "STAG", NULL, "s2", slot - 1);
@@ -1086,10 +1096,10 @@ static void test_redeem__staggered_opening__later_cohort_refused_until_its_slot(
     r = redeem(last, "STAG", NULL, "s2", slot);
     assert_int_equal(r.outcome, CAT_REDEEM_GRANTED);
     assert_int_equal(bal(last), 90);
-    assert_int_equal(get_int("cat:{STAG}:s:%s", DAYSTR), 8);
+    assert_int_equal(get_int("cat:{STAG}:s:%s", DAYSTR), 7);
     /* gold's early opening (Tuesday 23:30 local) is not staggered */
     assert_int_equal(redeem(gold, "STAG", NULL, "s3", TUE_2330).outcome, CAT_REDEEM_GRANTED);
-    assert_int_equal(get_int("cat:{STAG}:s:%s", DAYSTR), 7);
+    assert_int_equal(get_int("cat:{STAG}:s:%s", DAYSTR), 6);
 }
 
 int main(void)

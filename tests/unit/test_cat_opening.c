@@ -4,7 +4,8 @@
  * function (stable, in range, spread evenly over a realistic MSISDN population); the release
  * times of cat_cohort_release() swept minute by minute with the injected clock over a real
  * calendar window: nobody before the opening, cohort k from opening + k * minutes / cohorts,
- * everybody by the end of the period, never a member released and then held back.
+ * everybody by the end of the period, never a member released and then held back; the stock
+ * held back for the cohorts not yet in (cat_cohort_held_back) at every step.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,6 +171,8 @@ static void test_release__swept_over_the_window(void **state)
             else
                 assert_int_equal(by_cohort[k], 0);
         }
+        /* the stock (10) comes in tranches with the cohorts: 10 - 10 * released / 4 held */
+        assert_int_equal(cat_cohort_held_back(it, start, now), 10 - 10 * open_cohorts / 4);
         if (now < start)
             assert_int_equal(released, 0);
         if (now >= start + 45 * 60)
@@ -179,6 +182,10 @@ static void test_release__swept_over_the_window(void **state)
     struct cat_item fcfs = *it;
     fcfs.cohorts = 0;
     assert_int_equal(cat_cohort_release(&fcfs, m[0], start), start);
+    assert_int_equal(cat_cohort_held_back(&fcfs, start, start - 60), 0);
+    struct cat_item unlimited = *it;
+    unlimited.stock_per_day = 0;
+    assert_int_equal(cat_cohort_held_back(&unlimited, start, start + 60), 0);
     cat_catalog_unref(c);
     cat_calendar_free(cal);
 }
