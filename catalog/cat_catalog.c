@@ -431,7 +431,14 @@ unsigned cat_cohort(const char *msisdn, unsigned n_cohorts)
         h ^= *b;
         h *= 16777619u;
     }
-    return h % n_cohorts;
+    /* FNV alone mixes badly: its low bits depend only on the low bits of each digit, its high
+     * bits barely on the last digit. MurmurHash3's finaliser spreads every input bit. */
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return (unsigned)(((uint64_t)h * n_cohorts) >> 32);
 }
 
 int64_t cat_cohort_release(const struct cat_item *it, const char *msisdn, int64_t opening)

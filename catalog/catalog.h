@@ -277,9 +277,10 @@ struct cat_item {
 #define CAT_COHORTS_MAX 64
 
 /*
- * THE cohort of a member, the one function every part uses (redemption, menus, SMS): FNV-1a
- * (32 bits) over the MSISDN's bytes as given (digits, no "+"), modulo n_cohorts. Stable across
- * processes, versions and machines; n_cohorts 0 or 1 gives cohort 0.
+ * THE cohort of a member, the one function every part uses (redemption, menus, SMS): h = FNV-1a
+ * (32 bits) over the MSISDN's bytes as given (digits, no "+"), then MurmurHash3's 32-bit
+ * finaliser (fmix32), cohort = (h * n_cohorts) >> 32. Stable across processes, versions and
+ * machines; consecutive numbers spread over the cohorts; n_cohorts 0 or 1 gives cohort 0.
  */
 unsigned cat_cohort(const char *msisdn, unsigned n_cohorts);
 /*

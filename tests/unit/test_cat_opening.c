@@ -105,10 +105,17 @@ static void test_cohort__stable_in_range_and_even(void **state)
     char m[16];
 
     (void)state;
-    /* FNV-1a 32 of the digits (0xdd878937, computed with Python's reference): a fixed value,
-     * so every process and version agrees */
-    assert_int_equal(cat_cohort("212600000001", 1000003), 0xdd878937u % 1000003u);
-    assert_int_equal(cat_cohort("212600000001", 4), 0xdd878937u % 4u);
+    /* FNV-1a 32 of the digits then fmix32 is 0x31b2b1a0 (computed with a Python reference): a
+     * fixed value, so every process and version agrees */
+    assert_int_equal(cat_cohort("212600000001", 1000003), 0x31b2b1a0u * 1000003ull >> 32);
+    assert_int_equal(cat_cohort("212600000001", 4), 0); /* 0x31b2b1a0 >> 30 */
+    /* consecutive numbers do not share a cohort (plain FNV's high bits barely see the last
+     * digit): 2126900000{00..19} in 4 cohorts, from the same reference */
+    static const unsigned seq[20] = {2, 1, 3, 0, 0, 0, 1, 0, 2, 3, 1, 3, 3, 3, 2, 2, 1, 2, 0, 2};
+    for (unsigned i = 0; i < 20; i++) {
+        snprintf(m, sizeof(m), "2126900%05u", i);
+        assert_int_equal(cat_cohort(m, 4), seq[i]);
+    }
     assert_int_equal(cat_cohort("212600000001", 0), 0);
     assert_int_equal(cat_cohort("212600000001", 1), 0);
     assert_int_equal(cat_cohort(NULL, 4), 0);
