@@ -163,7 +163,9 @@ static bool item_eq(const struct cat_item *a, const struct cat_item *b)
            a->limit_per_day == b->limit_per_day && a->valid_from == b->valid_from &&
            a->valid_to == b->valid_to && a->enabled == b->enabled && fa->type == fb->type &&
            str_eq(fa->kind, fb->kind) && fa->quantity == fb->quantity &&
-           str_eq(fa->unit, fb->unit) && str_eq(fa->pool, fb->pool) && str_eq(fa->cause, fb->cause);
+           str_eq(fa->unit, fb->unit) && str_eq(fa->pool, fb->pool) &&
+           str_eq(fa->cause, fb->cause) && a->cohorts == b->cohorts &&
+           a->opening_minutes == b->opening_minutes;
 }
 
 bool cat_catalog_same_items(const struct cat_catalog *a, const struct cat_catalog *b)
@@ -381,13 +383,90 @@ static int parse_fulfil(struct cat_jctx *c, json_t *item, const char *ipath, str
     return 0;
 }
 
+/* "opening": { "mode": "fcfs" } or { "mode": "staggered", "cohorts": N, "minutes": M }. */
+static int parse_opening(struct cat_jctx *c, json_t *item, const char *ipath, struct cat_item *it)
+{
+    static const char *const keys[] = {"mode", "cohorts", "minutes", NULL};
+    json_t *obj = json_object_get(item, "opening");
+    char p[CAT_PATH_LEN], q[CAT_PATH_LEN];
+    int64_t n = 0, m = 0;
+    const char *mode;
+    int rc;
+
+    it->cohorts = 0;
+    it->opening_minutes = 0;
+    if (!obj)
+        return 0;
+    cat_jpath_key(p, sizeof(p), ipath, "opening");
+    if (!json_is_object(obj))
+        return cat_jfail(c, p, "must be an object");
+    if ((rc = cat_jkeys(c, obj, p, keys)) < 0 ||
+        (rc = cat_jstring(c, obj, p, "mode", true, 16, &mode)) < 0)
+        return rc;
+    if (strcmp(mode, "fcfs") == 0) {
+        if (json_object_get(obj, "cohorts") || json_object_get(obj, "minutes"))
+            return cat_jfail(c, p, "cohorts and minutes are for mode staggered only");
+        return 0;
+    }
+    if (strcmp(mode, "staggered") != 0)
+        return cat_jfail(c, cat_jpath_key(q, sizeof(q), p, "mode"), "must be fcfs or staggered");
+    if ((rc = parse_count(c, obj, p, "cohorts", true, CAT_COHORTS_MAX, "", &n)) < 0 ||
+        (rc = parse_count(c, obj, p, "minutes", true, 1440, "", &m)) < 0)
+        return rc;
+    if (n < CAT_COHORTS_MIN)
+        return cat_jfail(c, cat_jpath_key(q, sizeof(q), p, "cohorts"), "must be at least %d",
+                         CAT_COHORTS_MIN);
+    it->cohorts = (uint32_t)n;
+    it->opening_minutes = (int32_t)m;
+    return 0;
+}
+
+unsigned cat_cohort(const char *msisdn, unsigned n_cohorts)
+{
+    uint32_t h = 2166136261u; /* FNV-1a, 32 bits */
+
+    if (!msisdn || n_cohorts < 2)
+        return 0;
+    for (const unsigned char *b = (const unsigned char *)msisdn; *b; b++) {
+        h ^= *b;
+        h *= 16777619u;
+    }
+    /* FNV alone mixes badly: its low bits depend only on the low bits of each digit, its high
+     * bits barely on the last digit. MurmurHash3's finaliser spreads every input bit. */
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return (unsigned)(((uint64_t)h * n_cohorts) >> 32);
+}
+
+int64_t cat_cohort_release(const struct cat_item *it, const char *msisdn, int64_t opening)
+{
+    if (!it || it->cohorts < 2 || it->opening_minutes <= 0)
+        return opening;
+    int64_t k = cat_cohort(msisdn, it->cohorts);
+    return opening + k * (int64_t)it->opening_minutes * 60 / it->cohorts;
+}
+
+int64_t cat_cohort_held_back(const struct cat_item *it, int64_t opening, int64_t now)
+{
+    int64_t released = 0;
+
+    if (!it || it->cohorts < 2 || it->opening_minutes <= 0 || it->stock_per_day <= 0)
+        return 0;
+    for (int64_t k = 0; k < it->cohorts; k++) /* the same slots as cat_cohort_release */
+        released += opening + k * (int64_t)it->opening_minutes * 60 / it->cohorts <= now;
+    return it->stock_per_day - it->stock_per_day * released / it->cohorts;
+}
+
 static int parse_item(struct cat_jctx *c, json_t *v, const char *ipath,
                       const struct cat_load_opts *opts, struct cat_item *it)
 {
     static const char *const keys[] = {"id",         "category", "names",         "descriptions",
                                        "price",      "tier",     "stock_per_day", "limit_per_day",
                                        "valid_from", "valid_to", "enabled",       "fulfil",
-                                       NULL};
+                                       "opening",    NULL};
     char p[CAT_PATH_LEN];
     const char *s;
     json_t *en;
@@ -435,6 +514,8 @@ static int parse_item(struct cat_jctx *c, json_t *v, const char *ipath,
                              "must be true or false");
         it->enabled = json_is_true(en);
     }
+    if ((rc = parse_opening(c, v, ipath, it)) < 0)
+        return rc;
     return parse_fulfil(c, v, ipath, it);
 }
 

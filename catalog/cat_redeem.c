@@ -87,7 +87,7 @@ const char *cat_redeem_outcome_name(enum cat_redeem_outcome o)
     static const char *const names[CAT_REDEEM__COUNT] = {
         "granted",      "duplicate",    "closed",   "unavailable", "price_mismatch",
         "out_of_stock", "blocked",      "negative", "tier",        "limit",
-        "balance",      "gift_refused", "no_code",  "abandoned",
+        "balance",      "gift_refused", "no_code",  "abandoned",   "not_released",
     };
     return (unsigned)o < CAT_REDEEM__COUNT ? names[o] : "?";
 }
@@ -280,6 +280,8 @@ struct rd_ctx {
     int64_t price;
     int64_t stock_per_day;
     int64_t limit;
+    int64_t release; /* staggered opening: the member's slot (unix s), 0 = none */
+    int64_t held;    /* staggered opening: units held back for cohorts not yet released */
     struct cat_fulfil fulfil;
     char code[CAT_VOUCHER_CODE_MAX + 1];
     char text[CAT_REASON_MAX]; /* reference (fulfil) or reason (refund) */
@@ -445,6 +447,8 @@ static int step_item(struct rd_ctx *c, enum rd_step step, const char *op)
     }
     arg_i(&a, DAY_TTL_S);
     arg_i(&a, step == ST_RESERVE ? c->limit : 0);
+    arg_i(&a, step == ST_RESERVE ? c->release : 0);
+    arg_i(&a, step == ST_RESERVE ? c->held : 0);
     return run_script(c, c->r->s_item, 5, &a);
 }
 
@@ -604,6 +608,11 @@ static int advance(struct rd_ctx *c, const redisReply *reply)
         }
         if (status_is(reply, "limit")) {
             c->res.outcome = CAT_REDEEM_LIMIT;
+            return 1;
+        }
+        if (status_is(reply, "slot")) {
+            c->res.outcome = CAT_REDEEM_NOT_RELEASED;
+            c->res.next_open = c->release;
             return 1;
         }
         if (status_is(reply, "dup")) {
@@ -925,6 +934,14 @@ int cat_redeem_confirm(struct cat_redeem *r, const struct cat_redeem_request *re
     snprintf(c->version, sizeof(c->version), "%s", req->version);
     c->stock_per_day = it->stock_per_day;
     c->limit = it->limit_per_day;
+    /* Staggered opening: the member's slot counts from the regular opening, and the stock is
+     * released in tranches with the cohorts; during a premium early opening (only premium tiers
+     * may redeem, the debit checks) nobody and nothing is held back. The item script refuses
+     * before the slot, atomically with the stock it would take. */
+    if (it->cohorts && n_window == 0) {
+        c->release = cat_cohort_release(it, req->msisdn, win.regular_start);
+        c->held = cat_cohort_held_back(it, win.regular_start, req->now);
+    }
     c->fulfil = it->fulfil;
     fill_tiers(c, &r->cfg, it->tier);
     for (unsigned i = 0; i < n_window && i < MAX_TIER_ARGS; i++)

@@ -265,7 +265,38 @@ struct cat_item {
     int32_t valid_from, valid_to; /* local dates, inclusive; 0 = open-ended */
     bool enabled;                 /* false: listed nowhere, never redeemable */
     struct cat_fulfil fulfil;
+    /* Opening: first come first served (cohorts 0), or staggered: the members are split into
+     * `cohorts` cohorts by cat_cohort() and cohort k is released opening_minutes * k / cohorts
+     * minutes after the gift day's regular opening (cat_cohort_release). File:
+     * "opening": { "mode": "staggered", "cohorts": 4, "minutes": 60 } or { "mode": "fcfs" }. */
+    uint32_t cohorts;        /* 0 = first come first served, else CAT_COHORTS_MIN..MAX */
+    int32_t opening_minutes; /* staggered: minutes until the last cohort is released, 1..1440 */
 };
+
+#define CAT_COHORTS_MIN 2
+#define CAT_COHORTS_MAX 64
+
+/*
+ * THE cohort of a member, the one function every part uses (redemption, menus, SMS): h = FNV-1a
+ * (32 bits) over the MSISDN's bytes as given (digits, no "+"), then MurmurHash3's 32-bit
+ * finaliser (fmix32), cohort = (h * n_cohorts) >> 32. Stable across processes, versions and
+ * machines; consecutive numbers spread over the cohorts; n_cohorts 0 or 1 gives cohort 0.
+ */
+unsigned cat_cohort(const char *msisdn, unsigned n_cohorts);
+/*
+ * When `msisdn` may redeem staggered item `it` on a gift day whose regular opening is
+ * `opening` (unix s): opening + cohort * opening_minutes * 60 / cohorts (rounded down), so cohort
+ * 0 at the opening and the last one before opening + opening_minutes. An item first come first
+ * served gives `opening`.
+ */
+int64_t cat_cohort_release(const struct cat_item *it, const char *msisdn, int64_t opening);
+/*
+ * The stock is released with the cohorts, so the first cohort cannot empty a scarce item before
+ * the others are let in: at `now`, with r of the n cohorts released (their slot <= now), the
+ * units held back for the others are stock_per_day - stock_per_day * r / n (0 once all are in, for
+ * an unlimited or first-come-first-served item, and stock_per_day before the opening).
+ */
+int64_t cat_cohort_held_back(const struct cat_item *it, int64_t opening, int64_t now);
 
 /* Options for loading. tiers: when n_tiers > 0, an item's "tier" must be one of them (the loyalty
  * table's tier names, lowest first). */
@@ -507,6 +538,8 @@ enum cat_redeem_outcome {
     CAT_REDEEM_GIFT_REFUSED,   /* gifting needs a gift tier, or the beneficiary is invalid/self */
     CAT_REDEEM_NO_CODE,        /* the voucher pool is empty */
     CAT_REDEEM_ABANDONED,      /* the sweeper already settled this rid (tombstone) */
+    CAT_REDEEM_NOT_RELEASED,   /* staggered opening: this member's cohort is not released yet
+                                * (result.next_open is the member's slot) */
     CAT_REDEEM__COUNT
 };
 const char *cat_redeem_outcome_name(enum cat_redeem_outcome o); /* "granted", "out_of_stock" */
@@ -517,7 +550,8 @@ struct cat_redeem_result {
     int64_t price;                        /* charged (GRANTED/DUPLICATE) */
     int64_t balance;                      /* after the debit; -1 when not read */
     int32_t gift_day;                     /* YYYYMMDD, 0 when closed */
-    int64_t next_open;                    /* CLOSED: unix s of the next opening, 0 = none */
+    int64_t next_open;                    /* CLOSED: unix s of the next opening, 0 = none;
+                                           * NOT_RELEASED: unix s of the member's slot */
     char code[CAT_VOUCHER_CODE_MAX + 1];  /* voucher handed out, "" otherwise */
 };
 

@@ -611,6 +611,7 @@ static const char *outcome_name(enum cat_redeem_outcome o)
         return "gift_refused";
     case CAT_REDEEM_ABANDONED:
         return "expired";
+    case CAT_REDEEM_NOT_RELEASED: /* TODO(issue 12): a screen with the member's slot */
     case CAT_REDEEM_UNAVAILABLE:
     case CAT_REDEEM__COUNT:
         break;

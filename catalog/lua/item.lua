@@ -16,6 +16,12 @@
 --      4 RESERVE: stock per day (0 = unlimited)   RELEASE: why (outcome name)   else ""
 --      5 RESERVE: price   6 RESERVE: version   7 ttl of the day's keys (s)
 --      8 RESERVE: limit per subscriber per gift day (0 = none)
+--      9 RESERVE: staggered opening: the member's slot (unix s; 0 or absent = none). The slot is
+--                 computed by cat_cohort_release() (catalog/cat_catalog.c), the one cohort
+--                 function; before it the reply is {'slot', slot} and nothing is written.
+--     10 RESERVE: staggered opening: units of the day's stock held back for the cohorts not yet
+--                 released (cat_cohort_held_back; 0 or absent = none): {'out'} when no more
+--                 than these are left.
 -- States: r reserved, c confirmed (debit seen), q queued for fulfilment, x released (stock back,
 -- debit refused or swept), f refunded (stock back after a failed fulfilment).
 -- Replies: {status, detail...}; a bad argument is an error "LGWARG <what>" with nothing written.
@@ -80,12 +86,19 @@ if op == 'RESERVE' then
     if not price then return bad('price') end
     local limit = int_arg(ARGV[8], 0, 1e9)
     if not limit then return bad('limit') end
+    local slot = 0
+    if ARGV[9] ~= nil then slot = int_arg(ARGV[9], 0, 1e11) end
+    if not slot then return bad('slot') end
+    local held = 0
+    if ARGV[10] ~= nil then held = int_arg(ARGV[10], 0, 1e12) end
+    if not held then return bad('held') end
     if type(ver) ~= 'string' or #ver < 1 or #ver > 31 or not ver:find('^[%w_%.%-]+$') then
         return bad('version')
     end
     -- A retry of the same confirm: report where it stands, change nothing.
     if rec then return {'dup', rec.st, rec.price, rec.why} end
     if redis.call('EXISTS', KK) == 1 then return {'killed'} end
+    if now < slot then return {'slot', slot} end
     if limit > 0 and (tonumber(redis.call('HGET', KN, msisdn)) or 0) >= limit then
         return {'limit'}
     end
@@ -98,7 +111,7 @@ if op == 'RESERVE' then
             left = int_arg(s, -1e12, 1e12)
             if not left then return redis.error_reply('LGWDATA stock') end
         end
-        if left <= 0 then return {'out'} end
+        if left <= held then return {'out'} end
         left = left - 1
         redis.call('SET', KS, d(left), 'EX', ttl)
         took = '1'

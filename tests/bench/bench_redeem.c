@@ -7,6 +7,17 @@
  * XADD, queued). Exits 1 only when the grant counts are wrong.
  *
  *   bench_redeem REDIS_SOCKET [IN_FLIGHT (256)] [ATTEMPTS (100000)] [SUBSCRIBERS (50000)]
+ *                [OPENING (fcfs | staggered | walk-in)]
+ *
+ * OPENING (issue 12) sets every item's opening and when the members come, in simulated time (the
+ * redemption's injected "now"; each attempt is spread over its minute by j % 60 seconds):
+ *   fcfs       first come first served, everybody in the first minute of the gift day (as before)
+ *   staggered  4 cohorts over 60 minutes; each member knows their slot (the SMS of the day
+ *              before) and comes in its first minute
+ *   walk-in    the same opening, but everybody comes in the first minute anyway; a member not yet
+ *              released is told their slot and comes back then
+ * Besides the rate, it prints the attempts per simulated minute (attempts/s = attempts / 60):
+ * the peak the opening puts on the gateways, for the same stock and members.
  *
  * Attempt j is made by subscriber j % SUBS; even attempts go to the hot item, odd ones to
  * ordinary item (j / 2) % 10. So 25,000 subscribers want the hot item twice each (the second is
@@ -51,6 +62,19 @@ static int outcomes[CAT_REDEEM__COUNT];
 static int granted_item[N_ORD + 1];
 static int errors;
 
+#define COHORTS 4
+#define OPENING_MIN 60
+enum opening { OP_FCFS, OP_STAGGERED, OP_WALKIN };
+static enum opening opening;
+/* One attempt in simulated time: attempt j at `at`; launched in the order of `at`. */
+struct attempt {
+    int64_t at;
+    int j;
+};
+static struct attempt *plan;   /* the first attempts, then the walk-ins' returns */
+static int n_plan, cap_plan, launch_end; /* launch() goes up to launch_end */
+static int per_min[OPENING_MIN + 120][2]; /* per simulated minute: attempts, granted */
+
 static int64_t now_us(void)
 {
     struct timespec ts;
@@ -68,9 +92,15 @@ static void on_seed(void *arg, int err, const struct redisReply *r)
 
 static void launch(void);
 
+static int minute_of(int64_t at)
+{
+    int64_t m = (at - T0) / 60;
+    return m < 0 ? 0 : m >= OPENING_MIN + 120 ? OPENING_MIN + 119 : (int)m;
+}
+
 static void on_done(void *arg, int err, const struct cat_redeem_result *res)
 {
-    int j = (int)(intptr_t)arg;
+    int p = (int)(intptr_t)arg, j = plan[p].j;
     lat_us[j] = now_us() - start_us[j];
     in_flight--;
     done_n++;
@@ -78,8 +108,16 @@ static void on_done(void *arg, int err, const struct cat_redeem_result *res)
         errors++;
     else {
         outcomes[res->outcome]++;
-        if (res->outcome == CAT_REDEEM_GRANTED)
+        if (res->outcome == CAT_REDEEM_GRANTED) {
             granted_item[(j % 2 == 0) ? 0 : 1 + (j / 2) % N_ORD]++;
+            per_min[minute_of(plan[p].at)][1]++;
+        }
+        if (res->outcome == CAT_REDEEM_NOT_RELEASED && n_plan < cap_plan) {
+            /* told their slot: comes back then (appended; launched after the first pass) */
+            plan[n_plan].at = res->next_open + j % 60;
+            plan[n_plan].j = j;
+            n_plan++;
+        }
     }
     launch();
 }
@@ -91,8 +129,8 @@ static void launch(void)
 
     if (!c)
         c = cat_store_current(store);
-    while (in_flight < in_flight_max && next_j < attempts) {
-        int j = next_j++;
+    while (in_flight < in_flight_max && next_j < launch_end) {
+        int p = next_j++, j = plan[p].j;
         char item[16];
         if (j % 2 == 0)
             snprintf(item, sizeof(item), "HOT");
@@ -106,10 +144,11 @@ static void launch(void)
             .item_id = item,
             .price = cat_catalog_find(c, item)->price,
             .rid_source = src,
-            .now = T0 + 60, /* the first minute of the gift day */
+            .now = plan[p].at,
         };
+        per_min[minute_of(plan[p].at)][0]++;
         start_us[j] = now_us();
-        int rc = cat_redeem_confirm(rd, &rq, on_done, (void *)(intptr_t)j);
+        int rc = cat_redeem_confirm(rd, &rq, on_done, (void *)(intptr_t)p);
         if (rc < 0) {
             errors++;
             done_n++;
@@ -118,6 +157,12 @@ static void launch(void)
         }
         in_flight++;
     }
+}
+
+static int cmp_at(const void *a, const void *b)
+{
+    const struct attempt *x = a, *y = b;
+    return x->at < y->at ? -1 : x->at > y->at ? 1 : x->j - y->j;
 }
 
 static int cmp64(const void *a, const void *b)
@@ -143,8 +188,11 @@ static int build_catalog(void)
             "\"en\":\"x\",\"fa\":\"x\"},\"descriptions\":{\"ar\":\"x\",\"fr\":\"x\",\"en\":\"x\","
             "\"fa\":\"x\"},\"price\":%d,\"tier\":\"standard\",\"stock_per_day\":%d,"
             "\"limit_per_day\":1,\"fulfil\":{\"type\":\"provisioning\",\"kind\":\"data\","
-            "\"quantity\":1,\"unit\":\"GB\"}}",
-            i ? "," : "", id, i == 0 ? 500 : 100, i == 0 ? HOT_STOCK : ORD_STOCK);
+            "\"quantity\":1,\"unit\":\"GB\"}%s}",
+            i ? "," : "", id, i == 0 ? 500 : 100, i == 0 ? HOT_STOCK : ORD_STOCK,
+            opening == OP_FCFS ? ""
+                               : ",\"opening\":{\"mode\":\"staggered\",\"cohorts\":4,"
+                                 "\"minutes\":60}");
     }
     off += (size_t)snprintf(text + off, sizeof(text) - off, "]}");
     struct cat_catalog *c = NULL;
@@ -165,6 +213,15 @@ int main(int argc, char **argv)
     in_flight_max = argc > 2 ? atoi(argv[2]) : 256;
     attempts = argc > 3 ? atoi(argv[3]) : 100000;
     subs = argc > 4 ? atoi(argv[4]) : 50000;
+    const char *op = argc > 5 ? argv[5] : "fcfs";
+    if (strcmp(op, "fcfs") == 0)
+        opening = OP_FCFS;
+    else if (strcmp(op, "staggered") == 0)
+        opening = OP_STAGGERED;
+    else if (strcmp(op, "walk-in") == 0)
+        opening = OP_WALKIN;
+    else
+        return 2;
     if (in_flight_max < 1 || attempts < 2 || subs < 1 || subs > 99999999)
         return 2;
     gw_log_set_level(GW_LOG_ERROR);
@@ -215,12 +272,32 @@ int main(int argc, char **argv)
 
     lat_us = calloc((size_t)attempts, sizeof(*lat_us));
     start_us = calloc((size_t)attempts, sizeof(*start_us));
-    if (!lat_us || !start_us)
+    cap_plan = 2 * attempts;
+    plan = calloc((size_t)cap_plan, sizeof(*plan));
+    if (!lat_us || !start_us || !plan)
         return 1;
+    /* When each member comes first (see the header), in the order of simulated time. */
+    struct cat_catalog *cur = cat_store_current(store);
+    const struct cat_item *hot = cat_catalog_find(cur, "HOT");
+    for (int j = 0; j < attempts; j++) {
+        char m[24];
+        snprintf(m, sizeof(m), "2127%08d", j % subs);
+        plan[j].j = j;
+        plan[j].at = (opening == OP_STAGGERED ? cat_cohort_release(hot, m, T0) : T0) + j % 60;
+    }
+    cat_catalog_unref(cur);
+    n_plan = attempts;
     int64_t t0 = now_us();
-    launch();
-    while (done_n < attempts)
-        event_base_loop(base, EVLOOP_ONCE);
+    /* The first pass, then the walk-ins who were told their slot, in the order of their slot
+     * (on_done appends them past launch_end). */
+    for (int first = 0; first < n_plan; first = launch_end) {
+        launch_end = n_plan;
+        qsort(plan + first, (size_t)(launch_end - first), sizeof(*plan), cmp_at);
+        launch();
+        while (done_n < launch_end)
+            event_base_loop(base, EVLOOP_ONCE);
+    }
+    int total = n_plan;
     int64_t el = now_us() - t0;
 
     qsort(lat_us, (size_t)attempts, sizeof(*lat_us), cmp64);
@@ -239,8 +316,18 @@ int main(int argc, char **argv)
         if (outcomes[o])
             printf(" %s=%d", cat_redeem_outcome_name((enum cat_redeem_outcome)o), outcomes[o]);
     printf(" errors=%d\n", errors);
+    printf("opening %s: attempts per simulated minute (attempts/s = attempts / 60)\n", op);
+    int peak = 0;
+    for (int i = 0; i < OPENING_MIN + 120; i++) {
+        if (per_min[i][0])
+            printf("  minute %3d  attempts %6d  (%5.0f/s)  granted %5d\n", i, per_min[i][0],
+                   per_min[i][0] / 60.0, per_min[i][1]);
+        peak = per_min[i][0] > peak ? per_min[i][0] : peak;
+    }
+    printf("peak minute: %d attempts (%.0f attempts/s); %d attempts in all\n", peak, peak / 60.0,
+           total);
     printf("attempts/s %.0f   confirm latency ms: p50 %.2f  p99 %.2f  max %.2f   (%.2f s)\n",
-           attempts / (el / 1e6), lat_us[attempts / 2] / 1000.0,
+           total / (el / 1e6), lat_us[attempts / 2] / 1000.0,
            lat_us[(int)(attempts * 0.99)] / 1000.0, lat_us[attempts - 1] / 1000.0, el / 1e6);
     bool exact = attempts == 100000 && subs == 50000
                      ? granted_item[0] == HOT_STOCK && ord_ok && errors == 0
@@ -253,5 +340,6 @@ int main(int argc, char **argv)
     event_base_free(base);
     free(lat_us);
     free(start_us);
+    free(plan);
     return exact ? 0 : 1;
 }

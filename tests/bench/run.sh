@@ -72,6 +72,9 @@ for inflight in 32 128; do
   rm -f "$T"/appendonly* "$T"/*.rdb; rm -rf "$T/appendonlydir"
 done
 
+# 3b. The gift-day opening: first come first served vs staggered (issue 12), attempts per minute.
+bash "$(dirname "$0")/opening_bench.sh" "$B" "$SRC"
+
 # 4. USSD hop latency at 2,000 hops/s with 5,000 live sessions, and the highest rate with
 #    p99 <= 5 ms (tests/bench/ussd_bench.sh, smsc-sim --ussd-load).
 bash "$(dirname "$0")/ussd_bench.sh" "$B" "$SRC"

@@ -48,6 +48,7 @@ static char LOT_OLD[24], LOT_NEW[24]; /* "l:YYYYMMDD" lots 60 and 30 days before
 static char T0S[24], T0S100[24];      /* T0 and T0 + 100 as decimal text for the scripts */
 static int64_t NEXT_WED_0000;         /* the Wednesday after T0's, 00:00 local */
 static int64_t TUE_2330;              /* the evening before T0's Wednesday, 23:30 local */
+static int64_t WED_0000;              /* T0's Wednesday, 00:00 local: the regular opening */
 
 static struct {
     struct event_base *base;
@@ -71,9 +72,11 @@ static int it_clock_init(const struct cat_tz *tz)
     T0 = tc_local_at(tz, now, -back, 11, 0);
     NEXT_WED_0000 = tc_local_at(tz, now, 7 - back, 0, 0);
     TUE_2330 = tc_local_at(tz, now, -back - 1, 23, 30);
+    WED_0000 = tc_local_at(tz, now, -back, 0, 0);
     DAYNUM = cat_tz_local_date(tz, T0);
     int32_t old = tc_local_date(tz, T0, -60), young = tc_local_date(tz, T0, -30);
-    if (back < 0 || T0 < 0 || NEXT_WED_0000 < 0 || TUE_2330 < 0 || !old || !young)
+    if (back < 0 || T0 < 0 || NEXT_WED_0000 < 0 || TUE_2330 < 0 || WED_0000 < 0 || !old ||
+        !young)
         return -1;
     snprintf(DAYSTR, sizeof(DAYSTR), "%" PRId32, DAYNUM);
     snprintf(LOT_OLD, sizeof(LOT_OLD), "l:%" PRId32, old);
@@ -363,6 +366,11 @@ static int item_json(char *out, size_t cap_, const char *id, const char *categor
 
 static const char *DATA = "{\"type\":\"provisioning\",\"kind\":\"data\",\"quantity\":1,"
                           "\"unit\":\"GB\"}";
+/* DATA followed by a staggered opening (item_json puts the fulfil object last): 4 cohorts
+ * released over the first hour of the gift day. */
+static const char *DATA_STAGGERED =
+    "{\"type\":\"provisioning\",\"kind\":\"data\",\"quantity\":1,\"unit\":\"GB\"},"
+    "\"opening\":{\"mode\":\"staggered\",\"cohorts\":4,\"minutes\":60}";
 
 static int build_catalog(const char *version, int64_t rush_price)
 {
@@ -385,6 +393,7 @@ static int build_catalog(const char *version, int64_t rush_price)
         {"VOUCH", "voucher", "standard", 5, 0, 0, "{\"type\":\"voucher\",\"pool\":\"PVTEST\"}"},
         {"GIFT", "data", "standard", 10, 0, 0, DATA},
         {"CHAR", "charity", "standard", 25, 0, 0, "{\"type\":\"charity\",\"cause\":\"FOOD_BANK\"}"},
+        {"STAG", "data", "standard", 10, 10, 0, DATA_STAGGERED},
     };
     off += (size_t)snprintf(text + off, sizeof(text) - off, "{\"version\":\"%s\",\"items\":[",
                             version);
@@ -1049,7 +1058,7 @@ static void test_redeem__expired_lots__never_spent(void **state)
     const char *m = "212640000777";
     char key[40], old_lot[16], new_lot[16];
     struct cat_redeem_config cfg = T.cfg;
-    int32_t today = 20261125; /* T0's local day */
+    int32_t today = DAYNUM; /* T0's local day */
 
     snprintf(old_lot, sizeof(old_lot), "%08d", (int)gw_days_add(today, -40));
     snprintf(new_lot, sizeof(new_lot), "%08d", (int)gw_days_add(today, -5));
@@ -1081,6 +1090,62 @@ static void test_redeem__expired_lots__never_spent(void **state)
     assert_int_equal(bal(m), 10);
 }
 
+/* The first MSISDN 2126900NNNNN (NNNNN from `from`, below from + 100) in cohort k of 4. */
+static void member_of_cohort(unsigned k, unsigned from, char *out, size_t cap_)
+{
+    for (unsigned i = from; i < from + 100; i++) {
+        snprintf(out, cap_, "2126900%05u", i);
+        if (cat_cohort(out, 4) == k)
+            return;
+    }
+    fail_msg("no member of cohort %u", k);
+}
+
+/* Staggered opening (4 cohorts over 60 minutes from the regular opening, Wednesday 00:00 local):
+ * with the injected "now", a member of the last cohort is refused before 00:45 with their slot
+ * and nothing taken (stock, wallet, stream), served from 00:45; first-cohort members are served
+ * at 00:10 up to their cohort's tranche of the stock; during gold's early opening the stagger
+ * does not apply. */
+static void test_redeem__staggered_opening__later_cohort_refused_until_its_slot(void **state)
+{
+    (void)state;
+    char first[16], first2[16], first3[16], last[16], gold[16];
+    member_of_cohort(0, 0, first, sizeof(first));
+    member_of_cohort(0, 100, first2, sizeof(first2));
+    member_of_cohort(0, 200, first3, sizeof(first3));
+    member_of_cohort(3, 0, last, sizeof(last));
+    member_of_cohort(3, 500, gold, sizeof(gold));
+    seed_wallet(first, 100, "standard");
+    seed_wallet(first2, 100, "standard");
+    seed_wallet(first3, 100, "standard");
+    seed_wallet(last, 100, "standard");
+    seed_wallet(gold, 100, "gold");
+    int64_t slot = WED_0000 + 45 * 60;
+
+    assert_int_equal(redeem(first, "STAG", NULL, "s1", WED_0000 + 10 * 60).outcome,
+                     CAT_REDEEM_GRANTED);
+    assert_int_equal(get_int("cat:{STAG}:s:%s", DAYSTR), 9);
+    /* the stock comes in tranches: with one cohort of four in, 10 - 10 * 1 / 4 = 8 stay held */
+    assert_int_equal(redeem(first2, "STAG", NULL, "s1", WED_0000 + 10 * 60).outcome,
+                     CAT_REDEEM_GRANTED);
+    expect_refused(first3, "STAG", WED_0000 + 10 * 60, CAT_REDEEM_OUT_OF_STOCK);
+    assert_int_equal(get_int("cat:{STAG}:s:%s", DAYSTR), 8);
+    expect_refused(last, "STAG", WED_0000 + 10 * 60, CAT_REDEEM_NOT_RELEASED);
+    expect_refused(last, "STAG", slot - 1, CAT_REDEEM_NOT_RELEASED);
+    struct cat_redeem_result r = redeem(last, "STAG", NULL, "s2", slot - 1);
+    assert_int_equal(r.outcome, CAT_REDEEM_NOT_RELEASED);
+    assert_int_equal(r.next_open, slot); /* the member is told their slot */
+    assert_int_equal(bal(last), 100);
+    /* the same confirmation, asked again at the slot: served */
+    r = redeem(last, "STAG", NULL, "s2", slot);
+    assert_int_equal(r.outcome, CAT_REDEEM_GRANTED);
+    assert_int_equal(bal(last), 90);
+    assert_int_equal(get_int("cat:{STAG}:s:%s", DAYSTR), 7);
+    /* gold's early opening (Tuesday 23:30 local) is not staggered */
+    assert_int_equal(redeem(gold, "STAG", NULL, "s3", TUE_2330).outcome, CAT_REDEEM_GRANTED);
+    assert_int_equal(get_int("cat:{STAG}:s:%s", DAYSTR), 6);
+}
+
 int main(void)
 {
     gw_log_set_level(GW_LOG_ERROR);
@@ -1098,6 +1163,7 @@ int main(void)
         cmocka_unit_test(test_redeem__gifting__premium_only_and_recorded),
         cmocka_unit_test(test_redeem__charity__total_counted_once),
         cmocka_unit_test(test_redeem__expired_lots__never_spent),
+        cmocka_unit_test(test_redeem__staggered_opening__later_cohort_refused_until_its_slot),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
