@@ -194,6 +194,7 @@ void adm_h_campaign_get(struct adm_req *r);
 void adm_h_campaign_cancel(struct adm_req *r);
 void adm_h_sub_optin(struct adm_req *r);
 void adm_h_sub_optout(struct adm_req *r);
+void adm_h_sub_optin_get(struct adm_req *r);
 
 /* ---------------------------------------------------------------- adm_static.c */
 /* Opens cfg.static_dir into s->static_fd. 0 or -errno. */
