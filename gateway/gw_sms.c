@@ -411,21 +411,24 @@ static void consent_request(struct gw_sms *s, const char *from, bool in, const c
     size_t recl[10], langl[] = {4, strlen(wkey), 4};
     for (int i = 0; i < 10; i++)
         recl[i] = strlen(rec[i]);
-    rc = s->redis ? gw_redis_command(s->redis, 3, set, setl, on_consent_set, c) : -ENOTCONN;
-    if (rc < 0) {
-        s->stats.mo_failed++;
-        gw_log(GW_LOG_NOTICE, LOG_CAT, "sms{%s} %s by SMS: store unavailable (%s)",
-               gw_mask_msisdn(from, mask), in ? "opt-in" : "opt-out", strerror(-rc));
-        free(c);
-        return;
-    }
-    /* callbacks come from the loop, never from inside gw_redis_command: counting after is safe;
-     * a record or lookup that cannot be queued leaves rec_ok false / lang "" */
+    /* hold one count while queueing (as gw_sms_send does), so an early answer cannot finish
+     * the request half-way; a command that cannot be queued leaves its flag false / lang "" */
     c->pending = 1;
-    if (gw_redis_command(s->redis, 10, rec, recl, on_consent_rec, c) == 0)
+    c->pending++;
+    if ((rc = s->redis ? gw_redis_command(s->redis, 3, set, setl, on_consent_set, c) : -ENOTCONN) <
+        0) {
+        c->pending--;
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "sms{%s} %s by SMS: %s", gw_mask_msisdn(from, mask),
+               in ? "opt-in" : "opt-out", strerror(-rc));
+    } else {
         c->pending++;
-    if (gw_redis_command(s->redis, 3, lang, langl, on_consent_lang, c) == 0)
+        if (gw_redis_command(s->redis, 10, rec, recl, on_consent_rec, c) < 0)
+            c->pending--;
         c->pending++;
+        if (gw_redis_command(s->redis, 3, lang, langl, on_consent_lang, c) < 0)
+            c->pending--;
+    }
+    consent_step_done(c); /* the hold: may finish (and free) the request now */
 }
 
 void gw_sms_on_mo(void *arg, struct smpp_esme *e, const struct smpp_sm *sm)
