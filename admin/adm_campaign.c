@@ -13,6 +13,7 @@
  *        with zone: send_at_local "YYYY-MM-DD HH:MM" in that zone
  *   POST /api/campaigns/{id}/cancel                                                      marketing
  *   POST /api/subscribers/{msisdn}/optin, /optout                                         care
+ *   GET  /api/subscribers/{msisdn}/optin (with the consent record, GW_CONSENT_KEY_FMT)    care
  *
  * Creation answers each text's coding (GSM-7 or UCS-2), length in septets / UCS-2 units and SMS
  * parts, so marketing sees the cost before it goes out. The definition is written by the
@@ -465,15 +466,34 @@ void adm_h_campaign_cancel(struct adm_req *r)
 
 /* ---------------------------------------------------------------- opt-in */
 
-static void optin_audited(struct adm_req *r, const struct redisReply *reply)
+static void optin_recorded(struct adm_req *r, const struct redisReply *reply)
 {
-    if (reply->type != REDIS_REPLY_STRING) {
-        adm_reply_error(r, 503, NULL, "the change is applied but its audit record is not");
+    if (reply->type != REDIS_REPLY_INTEGER) {
+        adm_reply_error(r, 503, NULL,
+                        "the change is applied and audited but its consent record "
+                        "is not");
         return;
     }
     json_t *o = r->j1;
     r->j1 = NULL;
     adm_reply_json(r, 200, o);
+}
+
+/* The consent record (GW_CONSENT_KEY_FMT): what the subscriber's choice is, when, through which
+ * channel and by whom, next to the audit trail (which holds every staff change). */
+static void optin_audited(struct adm_req *r, const struct redisReply *reply)
+{
+    char key[96], at[24];
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        adm_reply_error(r, 503, NULL, "the change is applied but its audit record is not");
+        return;
+    }
+    snprintf(key, sizeof(key), GW_CONSENT_KEY_FMT, r->arg);
+    snprintf(at, sizeof(at), "%lld", (long long)gw_clock_now_ms());
+    const char *argv[] = {"HSET",    key,  "optin", r->n1 == 1 ? "1" : "0", "at", at, "channel",
+                          "console", "by", r->user};
+    adm_redis(r, optin_recorded, 10, argv);
 }
 
 static void optin_done(struct adm_req *r, const struct redisReply *reply)
@@ -523,4 +543,59 @@ void adm_h_sub_optin(struct adm_req *r)
 void adm_h_sub_optout(struct adm_req *r)
 {
     optin_set(r, false);
+}
+
+/* GET /api/subscribers/{msisdn}/optin: {msisdn, optin, record: {optin, at, channel, by} | null} */
+static void optin_record_read(struct adm_req *r, const struct redisReply *reply)
+{
+    json_t *rec = json_null();
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 2) {
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    if (reply->elements > 0)
+        rec = json_object();
+    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+        const redisReply *k = reply->element[i], *v = reply->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+            continue;
+        /* untrusted store: known fields only, numbers checked, strings bounded */
+        if (strcmp(k->str, "optin") == 0) {
+            json_object_set_new(rec, "optin", json_boolean(strcmp(v->str, "1") == 0));
+        } else if (strcmp(k->str, "at") == 0) {
+            char *end;
+            long long ms = strtoll(v->str, &end, 10);
+            if (*end == '\0' && ms > 0)
+                json_object_set_new(rec, "at_ms", json_integer(ms));
+        } else if ((strcmp(k->str, "channel") == 0 || strcmp(k->str, "by") == 0) && v->len < 80) {
+            json_object_set_new(rec, k->str, json_stringn_nocheck(v->str, v->len));
+        }
+    }
+    adm_reply_json(
+        r, 200, json_pack("{s:s, s:b, s:o}", "msisdn", r->arg, "optin", r->n1 == 1, "record", rec));
+}
+
+static void optin_member_read(struct adm_req *r, const struct redisReply *reply)
+{
+    char key[96];
+
+    if (reply->type != REDIS_REPLY_INTEGER) {
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    r->n1 = reply->integer;
+    snprintf(key, sizeof(key), GW_CONSENT_KEY_FMT, r->arg);
+    const char *argv[] = {"HGETALL", key};
+    adm_redis(r, optin_record_read, 2, argv);
+}
+
+void adm_h_sub_optin_get(struct adm_req *r)
+{
+    if (!adm_msisdn_valid(r->arg)) {
+        adm_reply_error(r, 400, "msisdn", "msisdn: 8-15 digits");
+        return;
+    }
+    const char *argv[] = {"SISMEMBER", GW_BC_KEY_OPTIN, r->arg};
+    adm_redis(r, optin_member_read, 3, argv);
 }

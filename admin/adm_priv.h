@@ -251,6 +251,7 @@ const struct adm_route *adm_route_find(enum evhttp_cmd_type method, const char *
  * answer (415, 400) with *field and msg[0..msglen) saying why and *out NULL. */
 int adm_body_parse(const char *content_type, const char *data, size_t len, json_t **out,
                    const char **field, char *msg, size_t msglen);
+void adm_h_sub_optin_get(struct adm_req *r);
 
 /* ---------------------------------------------------------------- adm_static.c */
 /* Opens cfg.static_dir into s->static_fd. 0 or -errno. */

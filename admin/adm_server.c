@@ -98,6 +98,7 @@ static const struct adm_route routes[] = {
      "subscriber.optin"},
     {EVHTTP_REQ_POST, "/api/subscribers/*/optout", ADM_ROLE_CARE, adm_h_sub_optout,
      "subscriber.optout"},
+    {EVHTTP_REQ_GET, "/api/subscribers/*/optin", ADM_ROLE_CARE, adm_h_sub_optin_get, NULL},
 };
 
 void adm_config_defaults(struct adm_config *cfg)

@@ -266,9 +266,19 @@ static int cmd_optin(redisContext *c, const char *msisdn, bool in)
         return 0;
     snprintf(who, sizeof(who), "cli:%.40s", user && *user ? user : "?");
     snprintf(at, sizeof(at), "%lld", (long long)time(NULL) * 1000);
-    a = redisCommand(c,
-                     "XADD adm:{adm}:audit * at %s who %s role cli ip - what %s target %s "
-                     "before %s after %s req %s",
+    /* the consent record (GW_CONSENT_KEY_FMT): the subscriber's choice, when, how, by whom */
+    char ckey[64];
+    snprintf(ckey, sizeof(ckey), GW_CONSENT_KEY_FMT, msisdn);
+    r = redisCommand(c, "HSET %s optin %s at %s channel ctl by %s", ckey, in ? "1" : "0", at, who);
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+        fprintf(stderr, "loyaltyctl: the change is made but its consent record is not: %s\n",
+                c->errstr[0] ? c->errstr : "unexpected reply");
+        freeReplyObject(r);
+        return 1;
+    }
+    freeReplyObject(r);
+    a = redisCommand(c, "XADD adm:{adm}:audit * at %s who %s role cli ip - what %s target %s "
+                        "before %s after %s req %s",
                      at, who, in ? "subscriber.optin" : "subscriber.optout", msisdn,
                      in ? "{\"optin\":false}" : "{\"optin\":true}",
                      in ? "{\"optin\":true}" : "{\"optin\":false}", "");

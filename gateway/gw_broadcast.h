@@ -53,6 +53,10 @@ struct gw_broadcast;
 #define GW_BC_KEY_ACTIVE "bc:{bc}:active"
 #define GW_BC_KEY_ALL "bc:{bc}:all"
 #define GW_BC_KEY_OPTIN "bc:{bc}:optin"
+/* The consent record behind it, one hash per subscriber on the subscriber's slot (issue 10):
+ * optin 0|1, at (unix ms), channel sms|console|ctl, by (subscriber, a staff user, cli:<user>).
+ * Written by gw_sms.c (STOP/START by SMS), loyalty-admin and loyaltyctl optin/optout. */
+#define GW_CONSENT_KEY_FMT "lg:{%s}:consent"
 #define GW_BC_KEY_CAMPAIGN "bc:{bc}:c:" /* + id */
 
 struct gw_broadcast_config {

@@ -1184,15 +1184,32 @@ static json_t *dump_menus_file(const void *base)
     return json_string(((const struct gw_config *)base)->ussd_menus_file);
 }
 
-/* Keywords are UTF-8 ("رصيد"): one line, no control characters, compared trimmed. */
+/* Keywords are UTF-8 ("رصيد"): one line, no control characters, compared trimmed. One list per
+ * key: the balance, STOP and START lists share the loader, told apart by the key's name. */
+static char (*kw_list(const struct key_def *k, struct gw_config *cfg,
+                      unsigned **n))[GW_SMS_KEYWORD_MAX]
+{
+    if (strcmp(k->name, "sms.stop_keywords") == 0) {
+        *n = &cfg->sms.n_stop_keywords;
+        return cfg->sms.stop_keywords;
+    }
+    if (strcmp(k->name, "sms.start_keywords") == 0) {
+        *n = &cfg->sms.n_start_keywords;
+        return cfg->sms.start_keywords;
+    }
+    *n = &cfg->sms.n_keywords;
+    return cfg->sms.keywords;
+}
+
 static int load_sms_keywords(struct load_ctx *c, const struct key_def *k, json_t *v,
                              const char *path, void *base)
 {
     struct gw_config *cfg = base;
+    unsigned *n;
+    char(*list)[GW_SMS_KEYWORD_MAX] = kw_list(k, cfg, &n);
     size_t i;
     json_t *e;
 
-    (void)k;
     if (!json_is_array(v) || json_array_size(v) > GW_SMS_KEYWORDS_MAX)
         return fail(c, path, "expected an array of 0 to %d strings", GW_SMS_KEYWORDS_MAX);
     json_array_foreach(v, i, e)
@@ -1209,20 +1226,37 @@ static int load_sms_keywords(struct load_ctx *c, const struct key_def *k, json_t
         if (!ok)
             return fail(c, p, "expected a word of 1 to %d bytes without control characters or "
                               "spaces around it", GW_SMS_KEYWORD_MAX - 1);
-        memcpy(cfg->sms.keywords[i], s, len + 1);
+        memcpy(list[i], s, len + 1);
     }
-    cfg->sms.n_keywords = (unsigned)json_array_size(v);
+    *n = (unsigned)json_array_size(v);
     return 0;
+}
+
+static json_t *dump_kw(const char (*list)[GW_SMS_KEYWORD_MAX], unsigned n)
+{
+    json_t *a = json_array();
+
+    for (unsigned i = 0; i < n && i < GW_SMS_KEYWORDS_MAX; i++)
+        json_array_append_new(a, json_string(list[i]));
+    return a;
 }
 
 static json_t *dump_sms_keywords(const void *base)
 {
     const struct gw_config *cfg = base;
-    json_t *a = json_array();
+    return dump_kw(cfg->sms.keywords, cfg->sms.n_keywords);
+}
 
-    for (unsigned i = 0; i < cfg->sms.n_keywords && i < GW_SMS_KEYWORDS_MAX; i++)
-        json_array_append_new(a, json_string(cfg->sms.keywords[i]));
-    return a;
+static json_t *dump_stop_keywords(const void *base)
+{
+    const struct gw_config *cfg = base;
+    return dump_kw(cfg->sms.stop_keywords, cfg->sms.n_stop_keywords);
+}
+
+static json_t *dump_start_keywords(const void *base)
+{
+    const struct gw_config *cfg = base;
+    return dump_kw(cfg->sms.start_keywords, cfg->sms.n_start_keywords);
 }
 
 static const char *const ussd_dest_forms[] = {"code", "star_hash", NULL};
@@ -1395,6 +1429,11 @@ static const struct key_def keys[] = {
     K_STR("sms.short_code", S_, sms.short_code, 1, NULL, "\"555\""),
     {.name = "sms.keywords", .type = KT_SPECIAL, .load = load_sms_keywords,
      .dump = dump_sms_keywords, .def = "[\"BAL\", \"SOLDE\", \"رصيد\", \"امتیاز\"]"},
+    /* consent: opt out of / back into marketing SMS (gw_sms.h); matched case- and accent-blind */
+    {.name = "sms.stop_keywords", .type = KT_SPECIAL, .load = load_sms_keywords,
+     .dump = dump_stop_keywords, .def = "[\"STOP\", \"ARRET\", \"توقف\", \"لغو\"]"},
+    {.name = "sms.start_keywords", .type = KT_SPECIAL, .load = load_sms_keywords,
+     .dump = dump_start_keywords, .def = "[\"START\", \"DEMARRER\", \"ابدأ\", \"شروع\"]"},
 
     /* provisioning: the carrier's grant API and the fulfilment worker (catalog/cat_fulfil.h) */
     {.name = "provisioning.enabled", .type = KT_BOOL, C_(provisioning.enabled), .def = "false"},

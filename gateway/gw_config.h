@@ -47,6 +47,11 @@ struct gw_config {
         char short_code[21];
         char keywords[GW_SMS_KEYWORDS_MAX][GW_SMS_KEYWORD_MAX];
         unsigned n_keywords;
+        /* consent (issue 10 section 3): opt out of / back into marketing SMS */
+        char stop_keywords[GW_SMS_KEYWORDS_MAX][GW_SMS_KEYWORD_MAX];
+        unsigned n_stop_keywords;
+        char start_keywords[GW_SMS_KEYWORDS_MAX][GW_SMS_KEYWORD_MAX];
+        unsigned n_start_keywords;
     } sms;
     /* Gift fulfilment (issue 4): the carrier's provisioning API (shared/spec/provisioning.md) and
      * the worker on the fulfilment stream (catalog/cat_fulfil.h). */

@@ -123,6 +123,11 @@ static const struct {
     /* sms */
     {"sms.short_code", "Short code the balance keywords are sent to."},
     {"sms.keywords", "MO keywords that ask for the balance."},
+    {"sms.stop_keywords", "MO keywords that opt the sender out of marketing SMS (the reminder "
+                          "audience), confirmed by sms.<lang>.opted_out; case-, accent- and "
+                          "harakat-blind."},
+    {"sms.start_keywords", "MO keywords that opt the sender back in, confirmed by "
+                           "sms.<lang>.opted_in."},
     /* provisioning */
     {"provisioning.enabled", "Run the fulfilment worker in this process."},
     {"provisioning.base_url", "The carrier's grant API (https://...)."},

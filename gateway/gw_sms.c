@@ -17,6 +17,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "gw_broadcast.h"
 #include "gw_core.h"
 #include "gw_days.h"
 #include "gw_redis.h"
@@ -146,32 +147,73 @@ static bool is_space(char ch)
     return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
 }
 
-static char fold(char ch)
-{
-    return ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
-}
+/* Latin-1 letters U+00C0..U+00FF (UTF-8 C3 80..C3 BF) without their accent, upper case; 0 keeps
+ * the character as it is (x, ÷, ß, Æ, ...). */
+static const char latin1_base[65] = "AAAAAA\0CEEEEIIII\0NOOOOO\0OUUUUY\0\0"
+                                    "AAAAAA\0CEEEEIIII\0NOOOOO\0OUUUUY\0Y";
 
-int gw_sms_is_keyword(const struct gw_config *cfg, const char *text, size_t len)
+size_t gw_sms_keyword_fold(const char *text, size_t len, char *out, size_t cap)
 {
-    size_t b = 0, e = len;
+    const unsigned char *t = (const unsigned char *)text;
+    size_t b = 0, e = len, n = 0, i;
 
     while (b < e && is_space(text[b]))
         b++;
     while (e > b && is_space(text[e - 1]))
         e--;
-    for (unsigned k = 0; k < cfg->sms.n_keywords; k++) {
-        const char *kw = cfg->sms.keywords[k];
-        size_t kl = strlen(kw), i;
+    for (i = b; i < e && n < cap; i++) {
+        unsigned char c = t[i];
+        if (c >= 'a' && c <= 'z') {
+            out[n++] = (char)(c - 'a' + 'A');
+        } else if (c == 0xC3 && i + 1 < e && t[i + 1] >= 0x80 && t[i + 1] <= 0xBF &&
+                   latin1_base[t[i + 1] - 0x80]) {
+            out[n++] = latin1_base[t[i + 1] - 0x80];
+            i++;
+        } else if (c == 0xD9 && i + 1 < e &&
+                   (t[i + 1] == 0x80 || (t[i + 1] >= 0x8B && t[i + 1] <= 0x9F) ||
+                    t[i + 1] == 0xB0)) {
+            i++; /* Arabic tatweel U+0640, harakat U+064B..U+065F, superscript alef U+0670 */
+        } else if (c == 0xE2 && i + 2 < e && t[i + 1] == 0x80 &&
+                   (t[i + 2] == 0x8C || t[i + 2] == 0x8D)) {
+            i += 2; /* ZWNJ / ZWJ (Persian typing) */
+        } else {
+            out[n++] = (char)c;
+        }
+    }
+    return i < e ? cap + 1 : n; /* cap + 1: too long to be any keyword */
+}
 
-        if (kl != e - b)
-            continue;
-        /* Latin letters fold to upper case; Arabic script has no case and compares bytewise */
-        for (i = 0; i < kl && fold(kw[i]) == fold(text[b + i]); i++)
-            ;
-        if (i == kl)
+int gw_sms_keyword_in(const char (*list)[GW_SMS_KEYWORD_MAX], unsigned n, const char *text,
+                      size_t len)
+{
+    char t[GW_SMS_KEYWORD_MAX], k[GW_SMS_KEYWORD_MAX];
+    size_t tl = gw_sms_keyword_fold(text, len, t, sizeof(t));
+
+    if (tl == 0 || tl > sizeof(t))
+        return 0;
+    for (unsigned i = 0; i < n; i++) {
+        size_t kl =
+            gw_sms_keyword_fold(list[i], strnlen(list[i], GW_SMS_KEYWORD_MAX), k, sizeof(k));
+        if (kl == tl && memcmp(k, t, tl) == 0)
             return 1;
     }
     return 0;
+}
+
+int gw_sms_is_keyword(const struct gw_config *cfg, const char *text, size_t len)
+{
+    return gw_sms_keyword_in(cfg->sms.keywords, cfg->sms.n_keywords, text, len);
+}
+
+enum gw_sms_mo_kind gw_sms_mo_classify(const struct gw_config *cfg, const char *text, size_t len)
+{
+    if (gw_sms_keyword_in(cfg->sms.stop_keywords, cfg->sms.n_stop_keywords, text, len))
+        return GW_SMS_MO_STOP;
+    if (gw_sms_keyword_in(cfg->sms.start_keywords, cfg->sms.n_start_keywords, text, len))
+        return GW_SMS_MO_START;
+    if (gw_sms_is_keyword(cfg, text, len))
+        return GW_SMS_MO_BALANCE;
+    return GW_SMS_MO_NONE;
 }
 
 struct mo_ctx {
@@ -235,6 +277,163 @@ out:
     free(c);
 }
 
+/* ---------------------------------------------------------------- consent (STOP / START) */
+
+/* Built-in confirmations for a menu file without sms.<lang>.opted_out / opted_in */
+#define OPTED_OUT_EN "You will no longer receive marketing SMS. Send START to %s to get them again."
+#define OPTED_IN_EN "You will receive marketing SMS again. Send STOP to %s to stop them."
+
+struct consent_ctx {
+    struct gw_sms *s;
+    bool in;      /* START */
+    int pending;  /* replies still expected */
+    bool set_ok;  /* the audience change was applied */
+    bool rec_ok;  /* the consent record was written */
+    char lang[8]; /* the wallet's saved language, "" when none */
+    char to[21];  /* as the SMSC sent it */
+    char digits[21];
+};
+
+static void consent_sent(void *arg, int err)
+{
+    char mask[GW_MASK_LEN];
+    char *to = arg;
+
+    if (err < 0)
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "sms{%s} consent confirmation not delivered: %s",
+               gw_mask_msisdn(to, mask), strerror(-err));
+    free(to);
+}
+
+static void consent_confirm(struct consent_ctx *c)
+{
+    struct gw_sms *s = c->s;
+    char text[1024], mask[GW_MASK_LEN];
+    size_t len = 0;
+    int rc = -ENOENT;
+
+    gw_mask_msisdn(c->to, mask);
+    if (*s->menus) {
+        struct ussd_env env = {.cfg = &s->cfg->ussd, .menus = *s->menus};
+        rc = ussd_engine_text(&env, c->lang, c->in ? "opted_in" : "opted_out", text, sizeof(text),
+                              &len);
+    }
+    if (rc < 0) {
+        int n = snprintf(text, sizeof(text), c->in ? OPTED_IN_EN : OPTED_OUT_EN,
+                         s->cfg->sms.short_code);
+        len = n > 0 && (size_t)n < sizeof(text) ? (size_t)n : 0;
+    }
+    char *to = strdup(c->to);
+    if (!to || len == 0 || (rc = gw_sms_send(s, c->to, text, len, consent_sent, to)) < 0) {
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "sms{%s} consent confirmation not sent: %s", mask,
+               strerror(to && len ? -rc : ENOMEM));
+        free(to);
+    }
+}
+
+static void consent_step_done(struct consent_ctx *c)
+{
+    struct gw_sms *s = c->s;
+    char mask[GW_MASK_LEN];
+
+    if (--c->pending > 0)
+        return;
+    gw_mask_msisdn(c->to, mask);
+    if (!c->set_ok) {
+        /* nothing changed: a confirmation would lie; the subscriber may send it again */
+        s->stats.mo_failed++;
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "sms{%s} %s by SMS: store unavailable, nothing changed",
+               mask, c->in ? "opt-in" : "opt-out");
+    } else {
+        if (!c->rec_ok)
+            gw_log(GW_LOG_ERROR, LOG_CAT, "sms{%s} %s applied but its consent record is not", mask,
+                   c->in ? "opt-in" : "opt-out");
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "sms{%s} %s by SMS", mask, c->in ? "opted in" : "opted out");
+        if (s->redis)
+            consent_confirm(c);
+    }
+    free(c);
+}
+
+static bool reply_ok(int err, const redisReply *r, int type)
+{
+    return err == 0 && r && r->type == type;
+}
+
+static void on_consent_set(void *arg, int err, const redisReply *reply)
+{
+    struct consent_ctx *c = arg;
+
+    c->set_ok = reply_ok(err, reply, REDIS_REPLY_INTEGER);
+    consent_step_done(c);
+}
+
+static void on_consent_rec(void *arg, int err, const redisReply *reply)
+{
+    struct consent_ctx *c = arg;
+
+    c->rec_ok = reply_ok(err, reply, REDIS_REPLY_INTEGER);
+    consent_step_done(c);
+}
+
+static void on_consent_lang(void *arg, int err, const redisReply *reply)
+{
+    struct consent_ctx *c = arg;
+
+    /* untrusted: a language code is a few lower-case letters, anything else means "default" */
+    if (reply_ok(err, reply, REDIS_REPLY_STRING) && reply->len < sizeof(c->lang) &&
+        strspn(reply->str, "abcdefghijklmnopqrstuvwxyz") == reply->len)
+        memcpy(c->lang, reply->str, reply->len + 1);
+    consent_step_done(c);
+}
+
+/* The audience change, the record and the language lookup go out together; the confirmation
+ * waits for all three. The set and the record are on different slots: two commands. */
+static void consent_request(struct gw_sms *s, const char *from, bool in, const char *by)
+{
+    char ckey[48], wkey[48], at[24], mask[GW_MASK_LEN];
+    struct consent_ctx *c = calloc(1, sizeof(*c));
+    int rc;
+
+    if (!c) {
+        s->stats.mo_failed++;
+        return;
+    }
+    c->s = s;
+    c->in = in;
+    snprintf(c->to, sizeof(c->to), "%s", from);
+    snprintf(c->digits, sizeof(c->digits), "%s", from[0] == '+' ? from + 1 : from);
+    snprintf(ckey, sizeof(ckey), GW_CONSENT_KEY_FMT, c->digits);
+    snprintf(wkey, sizeof(wkey), "lg:{%s}:w", c->digits);
+    snprintf(at, sizeof(at), "%lld", (long long)gw_clock_now_ms());
+    const char *set[] = {in ? "SADD" : "SREM", GW_BC_KEY_OPTIN, c->digits};
+    const char *rec[] = {"HSET", ckey,      "optin", in ? "1" : "0", "at",
+                         at,     "channel", "sms",   "by",           by};
+    const char *lang[] = {"HGET", wkey, "lang"};
+    size_t setl[] = {4, strlen(GW_BC_KEY_OPTIN), strlen(c->digits)};
+    size_t recl[10], langl[] = {4, strlen(wkey), 4};
+    for (int i = 0; i < 10; i++)
+        recl[i] = strlen(rec[i]);
+    /* hold one count while queueing (as gw_sms_send does), so an early answer cannot finish
+     * the request half-way; a command that cannot be queued leaves its flag false / lang "" */
+    c->pending = 1;
+    c->pending++;
+    if ((rc = s->redis ? gw_redis_command(s->redis, 3, set, setl, on_consent_set, c) : -ENOTCONN) <
+        0) {
+        c->pending--;
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "sms{%s} %s by SMS: %s", gw_mask_msisdn(from, mask),
+               in ? "opt-in" : "opt-out", strerror(-rc));
+    } else {
+        c->pending++;
+        if (gw_redis_command(s->redis, 10, rec, recl, on_consent_rec, c) < 0)
+            c->pending--;
+        c->pending++;
+        if (gw_redis_command(s->redis, 3, lang, langl, on_consent_lang, c) < 0)
+            c->pending--;
+    }
+    consent_step_done(c); /* the hold: may finish (and free) the request now */
+}
+
 void gw_sms_on_mo(void *arg, struct smpp_esme *e, const struct smpp_sm *sm)
 {
     struct gw_sms *s = arg;
@@ -249,12 +448,22 @@ void gw_sms_on_mo(void *arg, struct smpp_esme *e, const struct smpp_sm *sm)
         return;
     }
     /* untrusted bytes in any coding; a truncated text is too long to be a keyword anyway */
+    enum gw_sms_mo_kind kind = GW_SMS_MO_NONE;
     if (smpp_text_decode(sm->text, sm->text_len, sm->data_coding, &s->cfg->ussd.text, text,
                          sizeof(text), &len) < 0 ||
-        !gw_sms_is_keyword(s->cfg, text, len)) {
+        (kind = gw_sms_mo_classify(s->cfg, text, len)) == GW_SMS_MO_NONE) {
         s->stats.mo_ignored++;
         GW_LOGD(LOG_CAT, "sms{%s} MO SMS is no keyword: ignored",
                 gw_mask_msisdn(sm->src_addr, mask));
+        return;
+    }
+    if (kind == GW_SMS_MO_STOP || kind == GW_SMS_MO_START) {
+        bool in = kind == GW_SMS_MO_START;
+        if (in)
+            s->stats.mo_start++;
+        else
+            s->stats.mo_stop++;
+        consent_request(s, sm->src_addr, in, "subscriber");
         return;
     }
     s->stats.mo_keyword++;

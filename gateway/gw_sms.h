@@ -11,6 +11,14 @@
  * answered with the balance SMS ("sms.<lang>.balance" of the menu file) in the subscriber's saved
  * language (the default language of the menu file otherwise).
  *
+ * Consent (issue 10 section 3): an MO text matching sms.stop_keywords (STOP, ARRET, توقف, لغو)
+ * removes the sender from the marketing audience (bc:{bc}:optin, which the broadcast checks
+ * before every send); sms.start_keywords (START, ...) adds them back. Either is recorded in
+ * lg:{<msisdn>}:consent (optin 0|1, at ms, channel sms|console|ctl, by) and confirmed by the
+ * "sms.<lang>.opted_out" / "opted_in" text (built-in English when the menu file has none).
+ * Keywords match trimmed, Latin letters case- and accent-blind (ARRÊT = arret = ARRET), Arabic
+ * harakat, tatweel and ZWNJ ignored; the MO text may come in GSM-7, Latin-1 or UCS-2.
+ *
  * Ownership: gw_sms_new() borrows esme, cfg, redis and the owner's menus pointer; each send owns
  * a small context freed when its last part is answered. Teardown: gw_sms_detach() before
  * gw_redis_free(), smpp_esme_free() (fails pending parts) before gw_sms_free().
@@ -37,8 +45,10 @@ struct gw_sms;
     X(parts, "submit_sm parts sent")                                                               \
     X(mo_in, "MO SMS handed over")                                                                 \
     X(mo_keyword, "MO SMS that asked for the balance")                                             \
+    X(mo_stop, "MO SMS that opted out of marketing SMS (STOP keywords)")                           \
+    X(mo_start, "MO SMS that opted back in (START keywords)")                                      \
     X(mo_ignored, "MO SMS that were no keyword or not for the short code")                         \
-    X(mo_failed, "balance requests answered nothing because Redis or the menu file failed")
+    X(mo_failed, "keyword requests answered nothing because Redis or the menu file failed")
 
 struct gw_sms_stats {
 #define GW_X_FIELD(name, help) uint64_t name;
@@ -67,8 +77,25 @@ int gw_sms_send(struct gw_sms *s, const char *to, const char *utf8, size_t len, 
 /* The gw_ingest hook for a mobile-originated SMS (already answered ESME_ROK). arg: gw_sms. */
 void gw_sms_on_mo(void *arg, struct smpp_esme *e, const struct smpp_sm *sm);
 
-/* Whether text[0..len) is one of the configured keywords (trimmed, ASCII case folded). */
+enum gw_sms_mo_kind { GW_SMS_MO_NONE, GW_SMS_MO_BALANCE, GW_SMS_MO_STOP, GW_SMS_MO_START };
+
+/*
+ * Keyword folding (pure): text[0..len) trimmed of spaces/tabs/CR/LF, ASCII letters upper-cased,
+ * Latin-1 accented letters (UTF-8 C3 xx) to their base letter, Arabic tatweel/harakat and
+ * ZWNJ/ZWJ dropped, into out[0..cap) (not NUL-terminated). Returns the folded length, or cap + 1
+ * when it does not fit.
+ */
+size_t gw_sms_keyword_fold(const char *text, size_t len, char *out, size_t cap);
+
+/* Whether text[0..len) folds to the same bytes as one of list[0..n). */
+int gw_sms_keyword_in(const char (*list)[GW_SMS_KEYWORD_MAX], unsigned n, const char *text,
+                      size_t len);
+
+/* Whether text[0..len) is one of the balance keywords (sms.keywords). */
 int gw_sms_is_keyword(const struct gw_config *cfg, const char *text, size_t len);
+
+/* Which keyword list text[0..len) belongs to: STOP first, then START, then the balance. */
+enum gw_sms_mo_kind gw_sms_mo_classify(const struct gw_config *cfg, const char *text, size_t len);
 
 /* Stops issuing Redis requests (teardown: before gw_redis_free). */
 void gw_sms_detach(struct gw_sms *s);

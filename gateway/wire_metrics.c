@@ -286,6 +286,8 @@ static void write_sms(const struct wire_metrics *m, struct evbuffer *o)
     gw_prom_sample_u64(o, "loyaltygw_sms_total", L("result", "failed"), s.failed);
     FAM(o, "loyaltygw_sms_mo_total", COUNTER, "mobile-originated SMS by result");
     gw_prom_sample_u64(o, "loyaltygw_sms_mo_total", L("result", "keyword"), s.mo_keyword);
+    gw_prom_sample_u64(o, "loyaltygw_sms_mo_total", L("result", "stop"), s.mo_stop);
+    gw_prom_sample_u64(o, "loyaltygw_sms_mo_total", L("result", "start"), s.mo_start);
     gw_prom_sample_u64(o, "loyaltygw_sms_mo_total", L("result", "ignored"), s.mo_ignored);
     gw_prom_sample_u64(o, "loyaltygw_sms_mo_total", L("result", "failed"), s.mo_failed);
 }

@@ -90,6 +90,8 @@ struct menu_lang {
     bool rtl;         /* right-to-left script (bidi marks when configured) */
     const char *more, *back, *invalid, *unavailable, *no_history; /* labels */
     const char *sms_balance; /* "sms.<lang>.balance" (optional section), NULL when absent */
+    const char *sms_opted_out; /* "sms.<lang>.opted_out" / "opted_in" (consent confirmations, */
+    const char *sms_opted_in;  /* optional): NULL when absent */
     const char *sms_gift[MENU_GIFT_SMS__COUNT]; /* "sms.<lang>.confirm" ...: NULL when absent */
 };
 

@@ -16,14 +16,6 @@ wallet 212633000002 2345 ar
 wallet 212633000003 3456 fa
 start_gw
 
-# mo NAME MSISDN DATA_CODING: sends the line(s) of $T/NAME.events as MO SMS to 555
-mo() {
-  rm -f "$T/$1.rec"
-  start_sim "$1" --listen "127.0.0.1:$SMSC_PORT" --events "$T/$1.events" --source "$2" --dest 555 \
-    --data-coding "$3" --record "$T/$1.rec" --exit-when-done --linger-ms 1500 --timeout-s 30
-  wait_sim "$1" 40
-  touch "$T/$1.rec"
-}
 sms_json() { jq -s -c '[.[] | select(.service_type == "") | {src, dst, dc: .data_coding, esm: .esm_class, udh: .udh_hex, text}]' "$T/$1.rec"; }
 
 note "French: '  solde ' (lower case, spaces) from a subscriber without a saved language"

@@ -108,3 +108,13 @@ wallet() {
   rcli lpush "lg:{$m}:h" "$H1_AT|TOPUP|r1|+300|300|TOPUP 1/10 MAD" \
     "$H2_AT|BILL|r2|+20|320|BILL 1/20 MAD" >/dev/null
 }
+
+# mo NAME MSISDN DATA_CODING: sends the line(s) of $T/NAME.events as MO SMS to 555 through a
+# simulator of its own on SMSC_PORT (the gateway reconnects to it); what it got is $T/NAME.rec
+mo() {
+  rm -f "$T/$1.rec"
+  start_sim "$1" --listen "127.0.0.1:$SMSC_PORT" --events "$T/$1.events" --source "$2" --dest 555 \
+    --data-coding "$3" --record "$T/$1.rec" --exit-when-done --linger-ms 1500 --timeout-s 30
+  wait_sim "$1" 40
+  touch "$T/$1.rec"
+}
