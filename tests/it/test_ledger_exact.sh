@@ -46,7 +46,7 @@ run_case() {
   assert_eq "" "$(bal 212600100006)" "$where: no wallet for the second MSISDN of that ref"
   assert_eq not-a-number "$(bal 212600100007)" "$where: the corrupt wallet was not touched"
   local dlq
-  dlq=$("${R[@]}" xrange lg:dlq - + | tr '\n' ' ')
+  dlq=$("${R[@]}" xrange lg:dlq:event - + | tr '\n' ' ')
   case "$dlq" in *"ref conflict: ref DUP-X already committed for MSISDN 212600100005, not 212600100006"*)
     echo "ok - $where: the dead letter names the conflict" ;; *) fail "$where: dead letters: $dlq" ;; esac
   case "$dlq" in *"wallet lg:{212600100007}:w unreadable"*"CW-1"*|*"CW-1"*"wallet lg:{212600100007}:w unreadable"*)
