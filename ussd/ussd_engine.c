@@ -1138,6 +1138,35 @@ out:
  * one character of content (a name from the catalogue) switches a whole screen to UCS-2 (probe:
  * a non-BMP character, two 16-bit units, unless non-BMP is replaced by one unit).
  */
+/* Lays out probe (k 0: GSM-7, 1: UCS-2 content) on node ni of language l under header (NULL:
+ * none) as render() would; on -EINVAL says in err which screen and limit cannot hold it. */
+static int check_fits(const struct ussd_menus *m, const struct ussd_config *cfg,
+                      const struct menu_lang *l, size_t ni, const char *header, const char *probe,
+                      size_t k, char *err, size_t errlen)
+{
+    struct ussd_page_config pc;
+    struct ussd_pages *pages = NULL;
+    int rc;
+
+    page_config(cfg, l, &m->node[ni], header, &pc);
+    rc = ussd_pages_new(&pc, probe, NULL, 0, &pages);
+    ussd_pages_free(pages);
+    if (rc == -EINVAL && err && errlen) {
+        /* the coding the paginator chose: GSM-7 only if every line fits it */
+        bool gsm7 = k == 0 && smpp_text_gsm7_len(l->more, strlen(l->more)) >= 0 &&
+                    smpp_text_gsm7_len(l->back, strlen(l->back)) >= 0 &&
+                    (!header || smpp_text_gsm7_len(header, strlen(header)) >= 0);
+
+        snprintf(err, errlen,
+                 "menus.%s.%s: a screen%s does not fit %s %u: its navigation lines and one "
+                 "character of content need more",
+                 l->code, m->node[ni].id, header ? " with the error line" : "",
+                 gsm7 ? "ussd.gsm7_limit" : "ussd.ucs2_limit",
+                 gsm7 ? cfg->gsm7_limit : cfg->ucs2_limit);
+    }
+    return rc;
+}
+
 int ussd_menus_check(const struct ussd_menus *m, const struct ussd_config *cfg, char *err,
                      size_t errlen)
 {
@@ -1177,29 +1206,22 @@ int ussd_menus_check(const struct ussd_menus *m, const struct ussd_config *cfg, 
             }
             if (ni == m->nnode)
                 continue;
-            for (size_t h = 0; rc == 0 && h < sizeof(headers) / sizeof(headers[0]); h++) {
-                for (size_t k = 0; rc == 0 && k < 2; k++) {
-                    struct ussd_pages *pages = NULL;
+            for (size_t h = 0; rc == 0 && h < sizeof(headers) / sizeof(headers[0]); h++)
+                for (size_t k = 0; rc == 0 && k < 2; k++)
+                    rc = check_fits(m, cfg, l, ni, headers[h], probe[k], k, err, errlen);
+        }
+        /* a gift node re-shows its screen under its own error lines (a refused number), which
+         * may be wider than the common ones (found by fuzzing: "Numéro invalide (indicatif +
+         * numéro)" at the UCS-2 minimum) */
+        for (size_t ni = 0; rc == 0 && ni < m->nnode; ni++) {
+            const struct menu_node *n = &m->node[ni];
 
-                    page_config(cfg, l, &m->node[ni], headers[h], &pc);
-                    rc = ussd_pages_new(&pc, probe[k], NULL, 0, &pages);
-                    ussd_pages_free(pages);
-                    if (rc == -EINVAL && err && errlen) {
-                        /* the coding the paginator chose: GSM-7 only if every line fits it */
-                        bool gsm7 = k == 0 && smpp_text_gsm7_len(l->more, strlen(l->more)) >= 0 &&
-                                    smpp_text_gsm7_len(l->back, strlen(l->back)) >= 0 &&
-                                    (!headers[h] ||
-                                     smpp_text_gsm7_len(headers[h], strlen(headers[h])) >= 0);
-
-                        snprintf(err, errlen,
-                                 "menus.%s.%s: a screen%s does not fit %s %u: its navigation "
-                                 "lines and one character of content need more",
-                                 l->code, m->node[ni].id, headers[h] ? " with the error line" : "",
-                                 gsm7 ? "ussd.gsm7_limit" : "ussd.ucs2_limit",
-                                 gsm7 ? cfg->gsm7_limit : cfg->ucs2_limit);
-                    }
-                }
-            }
+            if (n->kind != MENU_KIND_GIFT)
+                continue;
+            const char *own[] = {n->txt[li].bad_number, n->txt[li].own_number};
+            for (size_t h = 0; rc == 0 && h < 2; h++)
+                for (size_t k = 0; rc == 0 && k < 2 && own[h]; k++)
+                    rc = check_fits(m, cfg, l, ni, own[h], probe[k], k, err, errlen);
         }
     }
     return rc;
