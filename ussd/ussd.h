@@ -31,13 +31,13 @@
 #define USSD_SCREEN_UCS2_DEFAULT 80  /* UCS-2 characters on one USSD screen */
 #define USSD_SCREEN_MAX 1024         /* largest limit accepted, in characters of either coding */
 /* Smallest limits the configuration accepts: what the shipped menus (deploy/ussd-menus.json)
- * need on their widest screen - the longest line shown on top of a page ("Service
- * momentanément indisponible", 34 characters), "0 Retour" and "00 Suite", and one character of
- * content of two units (an escaped GSM-7 character such as the euro sign). Any menu file is
+ * need on their widest screen - the longest line shown on top of a page (the gift screen's
+ * "Invalid number (country code + number)", 38 characters), "0 Back" and "00 More", and one
+ * character of content of two units (an escaped GSM-7 character such as the euro sign). Any menu file is
  * checked against the configured limits when it loads (ussd_menus_check), so a file with longer
  * labels is refused at start, never discovered by a subscriber. */
-#define USSD_SCREEN_GSM7_MIN 55
-#define USSD_SCREEN_UCS2_MIN 54
+#define USSD_SCREEN_GSM7_MIN 57
+#define USSD_SCREEN_UCS2_MIN 56
 
 struct ussd_page_config {
     unsigned gsm7_limit;    /* characters per screen in GSM-7, escapes counting two (182) */

@@ -1158,18 +1158,27 @@ int ussd_menus_check(const struct ussd_menus *m, const struct ussd_config *cfg, 
         const char *headers[] = {NULL, l->invalid, l->unavailable};
 
         /* a node changes the layout only by whether its first page has the back line: lay out
-         * each variant once, named after the first node that has it */
-        for (int fb = 0; rc == 0 && fb < 2; fb++) {
+         * each variant once, named after the first node that has it; then every gift node with
+         * its own error lines (a refused number; found by fuzz_ussd_dialogue) */
+        for (size_t v = 0; rc == 0 && v < 2 + m->nnode; v++) {
             struct ussd_page_config pc;
             size_t ni;
 
-            for (ni = 0; ni < m->nnode; ni++) {
-                page_config(cfg, l, &m->node[ni], NULL, &pc);
-                if (pc.first_back == (fb == 1))
-                    break;
+            if (v < 2) {
+                for (ni = 0; ni < m->nnode; ni++) {
+                    page_config(cfg, l, &m->node[ni], NULL, &pc);
+                    if (pc.first_back == (v == 1))
+                        break;
+                }
+                if (ni == m->nnode)
+                    continue;
+            } else {
+                ni = v - 2;
+                if (m->node[ni].kind != MENU_KIND_GIFT)
+                    continue;
+                headers[1] = m->node[ni].txt[li].bad_number;
+                headers[2] = m->node[ni].txt[li].own_number;
             }
-            if (ni == m->nnode)
-                continue;
             for (size_t h = 0; rc == 0 && h < sizeof(headers) / sizeof(headers[0]); h++) {
                 for (size_t k = 0; rc == 0 && k < 2; k++) {
                     struct ussd_pages *pages = NULL;

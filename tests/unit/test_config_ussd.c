@@ -121,7 +121,7 @@ static void test_config_ussd__errors__name_the_key(void **state)
     assert_int_equal(load("{\"ussd\": {\"abort_op\": 18}}"), -EINVAL);
     assert_non_null(strstr(err, "abort_op"));
     assert_int_equal(load("{\"ussd\": {\"gsm7_limit\": 5}}"), -EINVAL);
-    assert_non_null(strstr(err, "ussd.gsm7_limit: 5 is below the minimum 55"));
+    assert_non_null(strstr(err, "ussd.gsm7_limit: 5 is below the minimum 57"));
     assert_int_equal(load("{\"sms\": {\"keywords\": [\" BAL\"]}}"), -EINVAL);
     assert_non_null(strstr(err, "sms.keywords[0]:"));
     assert_int_equal(load("{\"sms\": {\"keywords\": [\"BAL\\n\"]}}"), -EINVAL);
