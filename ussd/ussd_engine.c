@@ -1094,14 +1094,7 @@ int ussd_engine_text(const struct ussd_env *env, const char *lang, const char *n
     snprintf(st.lang, sizeof(st.lang), "%s", lang ? lang : "");
     if ((rc = step_begin(&s, env, &st)) < 0)
         return rc;
-    if (strcmp(name, "balance") == 0)
-        tpl = s.m->lang[s.li].sms_balance;
-    else if (strcmp(name, "opted_out") == 0)
-        tpl = s.m->lang[s.li].sms_opted_out;
-    else if (strcmp(name, "opted_in") == 0)
-        tpl = s.m->lang[s.li].sms_opted_in;
-    else
-        tpl = NULL;
+    tpl = strcmp(name, "balance") == 0 ? s.m->lang[s.li].sms_balance : NULL;
     if (!tpl) {
         rc = -ENOENT;
         goto out;
@@ -1138,35 +1131,6 @@ out:
  * one character of content (a name from the catalogue) switches a whole screen to UCS-2 (probe:
  * a non-BMP character, two 16-bit units, unless non-BMP is replaced by one unit).
  */
-/* Lays out probe (k 0: GSM-7, 1: UCS-2 content) on node ni of language l under header (NULL:
- * none) as render() would; on -EINVAL says in err which screen and limit cannot hold it. */
-static int check_fits(const struct ussd_menus *m, const struct ussd_config *cfg,
-                      const struct menu_lang *l, size_t ni, const char *header, const char *probe,
-                      size_t k, char *err, size_t errlen)
-{
-    struct ussd_page_config pc;
-    struct ussd_pages *pages = NULL;
-    int rc;
-
-    page_config(cfg, l, &m->node[ni], header, &pc);
-    rc = ussd_pages_new(&pc, probe, NULL, 0, &pages);
-    ussd_pages_free(pages);
-    if (rc == -EINVAL && err && errlen) {
-        /* the coding the paginator chose: GSM-7 only if every line fits it */
-        bool gsm7 = k == 0 && smpp_text_gsm7_len(l->more, strlen(l->more)) >= 0 &&
-                    smpp_text_gsm7_len(l->back, strlen(l->back)) >= 0 &&
-                    (!header || smpp_text_gsm7_len(header, strlen(header)) >= 0);
-
-        snprintf(err, errlen,
-                 "menus.%s.%s: a screen%s does not fit %s %u: its navigation lines and one "
-                 "character of content need more",
-                 l->code, m->node[ni].id, header ? " with the error line" : "",
-                 gsm7 ? "ussd.gsm7_limit" : "ussd.ucs2_limit",
-                 gsm7 ? cfg->gsm7_limit : cfg->ucs2_limit);
-    }
-    return rc;
-}
-
 int ussd_menus_check(const struct ussd_menus *m, const struct ussd_config *cfg, char *err,
                      size_t errlen)
 {
@@ -1194,34 +1158,50 @@ int ussd_menus_check(const struct ussd_menus *m, const struct ussd_config *cfg, 
         const char *headers[] = {NULL, l->invalid, l->unavailable};
 
         /* a node changes the layout only by whether its first page has the back line: lay out
-         * each variant once, named after the first node that has it */
-        for (int fb = 0; rc == 0 && fb < 2; fb++) {
+         * each variant once, named after the first node that has it; then every gift node with
+         * its own error lines (a refused number; found by fuzz_ussd_dialogue) */
+        for (size_t v = 0; rc == 0 && v < 2 + m->nnode; v++) {
             struct ussd_page_config pc;
             size_t ni;
 
-            for (ni = 0; ni < m->nnode; ni++) {
-                page_config(cfg, l, &m->node[ni], NULL, &pc);
-                if (pc.first_back == (fb == 1))
-                    break;
+            if (v < 2) {
+                for (ni = 0; ni < m->nnode; ni++) {
+                    page_config(cfg, l, &m->node[ni], NULL, &pc);
+                    if (pc.first_back == (v == 1))
+                        break;
+                }
+                if (ni == m->nnode)
+                    continue;
+            } else {
+                ni = v - 2;
+                if (m->node[ni].kind != MENU_KIND_GIFT)
+                    continue;
+                headers[1] = m->node[ni].txt[li].bad_number;
+                headers[2] = m->node[ni].txt[li].own_number;
             }
-            if (ni == m->nnode)
-                continue;
-            for (size_t h = 0; rc == 0 && h < sizeof(headers) / sizeof(headers[0]); h++)
-                for (size_t k = 0; rc == 0 && k < 2; k++)
-                    rc = check_fits(m, cfg, l, ni, headers[h], probe[k], k, err, errlen);
-        }
-        /* a gift node re-shows its screen under its own error lines (a refused number), which
-         * may be wider than the common ones (found by fuzzing: "Numéro invalide (indicatif +
-         * numéro)" at the UCS-2 minimum) */
-        for (size_t ni = 0; rc == 0 && ni < m->nnode; ni++) {
-            const struct menu_node *n = &m->node[ni];
+            for (size_t h = 0; rc == 0 && h < sizeof(headers) / sizeof(headers[0]); h++) {
+                for (size_t k = 0; rc == 0 && k < 2; k++) {
+                    struct ussd_pages *pages = NULL;
 
-            if (n->kind != MENU_KIND_GIFT)
-                continue;
-            const char *own[] = {n->txt[li].bad_number, n->txt[li].own_number};
-            for (size_t h = 0; rc == 0 && h < 2; h++)
-                for (size_t k = 0; rc == 0 && k < 2 && own[h]; k++)
-                    rc = check_fits(m, cfg, l, ni, own[h], probe[k], k, err, errlen);
+                    page_config(cfg, l, &m->node[ni], headers[h], &pc);
+                    rc = ussd_pages_new(&pc, probe[k], NULL, 0, &pages);
+                    ussd_pages_free(pages);
+                    if (rc == -EINVAL && err && errlen) {
+                        /* the coding the paginator chose: GSM-7 only if every line fits it */
+                        bool gsm7 = k == 0 && smpp_text_gsm7_len(l->more, strlen(l->more)) >= 0 &&
+                                    smpp_text_gsm7_len(l->back, strlen(l->back)) >= 0 &&
+                                    (!headers[h] ||
+                                     smpp_text_gsm7_len(headers[h], strlen(headers[h])) >= 0);
+
+                        snprintf(err, errlen,
+                                 "menus.%s.%s: a screen%s does not fit %s %u: its navigation "
+                                 "lines and one character of content need more",
+                                 l->code, m->node[ni].id, headers[h] ? " with the error line" : "",
+                                 gsm7 ? "ussd.gsm7_limit" : "ussd.ucs2_limit",
+                                 gsm7 ? cfg->gsm7_limit : cfg->ucs2_limit);
+                    }
+                }
+            }
         }
     }
     return rc;

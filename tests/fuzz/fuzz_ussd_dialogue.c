@@ -9,6 +9,7 @@
  * ends or breaks a dialogue. Each state is also serialised and parsed back as between answers.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,8 +87,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             opened = true;
         } else {
-            if (ussd_engine_answer(&env, p, (size_t)(nl - p), &st, &r) != 0)
+            int rc = ussd_engine_answer(&env, p, (size_t)(nl - p), &st, &r);
+
+            if (rc != 0) {
+                fprintf(stderr, "ussd_engine_answer: %d at node %s page %u lang %s item %u\n", rc,
+                        st.node, st.page, st.lang, st.item);
                 abort();
+            }
         }
         check(&cfg, &r);
         if (r.end)

@@ -69,8 +69,6 @@ static void test_limits__too_small__refused_at_load_naming_language_and_screen(v
     assert_non_null(strstr(err, "menus.fr."));
     assert_non_null(strstr(err, "ussd.gsm7_limit 33"));
 
-    /* the widest error line is the gift screen's own ("Numéro invalide (indicatif + numéro)"):
-     * a gift screen re-shown under it after a refused number (found by fuzz_ussd_dialogue) */
     limits(&cfg, USSD_SCREEN_GSM7_MIN - 1, USSD_SCREEN_UCS2_DEFAULT);
     assert_int_equal(ussd_menus_check(m, &cfg, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "menus.fr.gift: a screen with the error line does not fit"));
@@ -81,7 +79,8 @@ static void test_limits__too_small__refused_at_load_naming_language_and_screen(v
 
     limits(&cfg, USSD_SCREEN_GSM7_DEFAULT, USSD_SCREEN_UCS2_MIN - 1);
     assert_int_equal(ussd_menus_check(m, &cfg, err, sizeof(err)), -EINVAL);
-    assert_non_null(strstr(err, "ussd.ucs2_limit 55"));
+    assert_non_null(strstr(err, "menus."));
+    assert_non_null(strstr(err, "ussd.ucs2_limit"));
 
     /* with bidi marks every UCS-2 line of ar/fa costs one more unit: still within the minimum */
     limits(&cfg, USSD_SCREEN_GSM7_MIN, USSD_SCREEN_UCS2_MIN);
@@ -163,7 +162,8 @@ static bool first_visit(struct walk *w, const struct ussd_state *st)
  * out within the limit (the engine returns 0). */
 static void walk_from(struct walk *w, const struct ussd_state *st)
 {
-    static const char *const answers[] = {"1", "2", "3", "4", "5", "6", "00", "0", "x", "9"};
+    static const char *const answers[] = {"1", "2", "3", "4", "5", "6", "00", "0", "x", "9",
+                                          "212612345678", "212698765432"};
 
     if (!first_visit(w, st))
         return;
@@ -203,6 +203,7 @@ static void walk_all(struct walk *w)
 static void test_limits__at_minimum__every_screen_of_every_language_fits(void **state)
 {
     struct ussd_menus *m = load_shipped();
+    static const char *const prefixes[] = {"212"};
     struct walk *w = calloc(1, sizeof(*w));
     char err[256];
 
@@ -212,8 +213,12 @@ static void test_limits__at_minimum__every_screen_of_every_language_fits(void **
         limits(&w->cfg, USSD_SCREEN_GSM7_MIN, USSD_SCREEN_UCS2_MIN);
         w->cfg.bidi_marks = bidi;
         assert_int_equal(ussd_menus_check(m, &w->cfg, err, sizeof(err)), 0);
+        /* a premium subscriber: the gift screens and their own error lines are reached too
+         * (fuzz_ussd_dialogue found them missing from the check: seed regress_engine_answer_fails) */
         w->env = (struct ussd_env){.cfg = &w->cfg, .menus = m, .sub = &ussd_fake_sub,
-                                   .sub_arg = &w->f, .cat = &ussd_fake_cat, .cat_arg = &w->f};
+                                   .sub_arg = &w->f, .cat = &ussd_fake_cat, .cat_arg = &w->f,
+                                   .msisdn = "212612345678", .may_gift = true,
+                                   .prefixes = prefixes, .n_prefixes = 1};
         w->f = (struct ussd_fake){.balance = 1250, .expiring = 300, .open = true};
         walk_all(w);
         /* the fallbacks: the "unavailable" line on top of the screen the subscriber came from */
