@@ -1094,7 +1094,14 @@ int ussd_engine_text(const struct ussd_env *env, const char *lang, const char *n
     snprintf(st.lang, sizeof(st.lang), "%s", lang ? lang : "");
     if ((rc = step_begin(&s, env, &st)) < 0)
         return rc;
-    tpl = strcmp(name, "balance") == 0 ? s.m->lang[s.li].sms_balance : NULL;
+    if (strcmp(name, "balance") == 0)
+        tpl = s.m->lang[s.li].sms_balance;
+    else if (strcmp(name, "opted_out") == 0)
+        tpl = s.m->lang[s.li].sms_opted_out;
+    else if (strcmp(name, "opted_in") == 0)
+        tpl = s.m->lang[s.li].sms_opted_in;
+    else
+        tpl = NULL;
     if (!tpl) {
         rc = -ENOENT;
         goto out;
