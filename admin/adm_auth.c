@@ -190,6 +190,13 @@ static void login_acct_checked(struct adm_req *r, const struct redisReply *reply
     adm_redis(r, login_user, 2, argv);
 }
 
+/* What login_user learnt from the account, kept in r->n2 while the password is checked */
+#define LOGIN_ROLE_MASK 0xff
+#define LOGIN_KNOWN 0x100    /* the account exists, with a hash and a valid role */
+#define LOGIN_DISABLED 0x200 /* the account is disabled */
+
+static void login_verified(struct adm_req *r, int result, void *arg);
+
 static void login_user(struct adm_req *r, const struct redisReply *reply)
 {
     const char *hash = NULL, *role = NULL;
@@ -212,9 +219,32 @@ static void login_user(struct adm_req *r, const struct redisReply *reply)
                 disabled = true;
         }
     }
-    /* An unknown user costs the same yescrypt run as a known one (the dummy hash). */
-    bool ok = adm_password_verify(pw, hash ? hash : r->srv->dummy_hash) && hash && role &&
-              adm_role_parse(role);
+    enum adm_role rl = role ? adm_role_parse(role) : 0;
+    r->n1 = gen < 0 ? 0 : gen; /* the account's session generation, for the session */
+    r->n2 = (int64_t)(rl & LOGIN_ROLE_MASK) | (hash && rl ? LOGIN_KNOWN : 0) |
+            (disabled ? LOGIN_DISABLED : 0);
+    /* An unknown user costs the same yescrypt run as a known one (the dummy hash); the run is
+     * on the worker thread (adm_crypt.c), the loop serves the others meanwhile. */
+    int rc = adm_crypt_verify(r->srv->crypt, r, pw ? pw : "", hash ? hash : r->srv->dummy_hash,
+                              login_verified, NULL);
+    if (rc < 0) {
+        GW_LOGE(ADM_LOG, "login for %s from %s: password check not started: %s", r->user, r->ip,
+                strerror(-rc));
+        r->user[0] = '\0';
+        adm_reply_error(r, 503, NULL, "too many logins at once: try again in a moment");
+    }
+}
+
+static void login_verified(struct adm_req *r, int result, void *arg)
+{
+    (void)arg;
+    if (result < 0) {
+        r->user[0] = '\0';
+        adm_reply_error(r, 503, NULL, "the console is stopping: try again in a moment");
+        return;
+    }
+    bool ok = result == 1 && (r->n2 & LOGIN_KNOWN);
+    bool disabled = (r->n2 & LOGIN_DISABLED) != 0;
     if (!ok) {
         gw_log(GW_LOG_NOTICE, ADM_LOG, "login refused for %s from %s", r->user, r->ip);
         acct_script(r, login_failed_counted, "fail");
@@ -227,8 +257,7 @@ static void login_user(struct adm_req *r, const struct redisReply *reply)
         adm_reply_error(r, 403, NULL, "this account is disabled");
         return;
     }
-    r->role = adm_role_parse(role);
-    r->n1 = gen < 0 ? 0 : gen; /* the account's session generation, for the session */
+    r->role = (enum adm_role)(r->n2 & LOGIN_ROLE_MASK);
     acct_script(r, login_acct_cleared, "ok");
 }
 

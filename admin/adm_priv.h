@@ -64,6 +64,10 @@ enum adm_script {
 
 #define ADM_STATUS_MAX 600
 
+#define ADM_HASH_MAX 128 /* a yescrypt hash string: "$y$j9T$<salt>$<hash>" is ~73 bytes */
+struct adm_crypt;
+struct adm_req;
+
 struct adm_server {
     struct event_base *base;
     struct gw_redis *redis;
@@ -78,13 +82,23 @@ struct adm_server {
     uint64_t conns_timed_out; /* connections closed for not sending a whole request in time */
     uint64_t preauth_refused; /* requests without a token refused for their body size (413) */
     TAILQ_HEAD(, adm_conn) conn_list;
-    struct crypt_data *crypt; /* crypt_r's scratch (32 KiB): one, the loop is single-threaded */
-    char dummy_hash[128];     /* verified against for unknown users: same cost, no user probing */
+    struct adm_crypt *crypt;        /* the logins' yescrypt runs, off the loop (adm_crypt.c) */
+    char dummy_hash[ADM_HASH_MAX]; /* verified against for unknown users: same cost, no probing */
     int static_fd;            /* the web console's directory (cfg.static_dir), or -1 */
     uint64_t replies[ADM_STATUS_MAX]; /* API replies by HTTP status, for /metrics */
     struct adm_seed *seed;    /* files waiting to seed an empty store (adm_seed.c), or NULL */
     const struct gw_config *gw; /* the gateway's configuration (the loyalty table's checks) */
 };
+
+/* adm_crypt.c: a password checked against a hash on a worker thread. cb runs exactly once per
+ * job accepted (0 returned): on the loop with 1 (match) or 0 (no match), or from adm_crypt_free
+ * with -ECANCELED. Returns -EINVAL (too long), -EBUSY (queue full or stopping), -ENOMEM; then cb
+ * never runs. r is passed through, untouched. */
+typedef void (*adm_crypt_cb)(struct adm_req *r, int result, void *arg);
+int adm_crypt_new(struct event_base *base, struct adm_crypt **out);
+int adm_crypt_verify(struct adm_crypt *c, struct adm_req *r, const char *password,
+                     const char *hash, adm_crypt_cb cb, void *arg);
+void adm_crypt_free(struct adm_crypt *c);
 
 /* adm_seed.c: frees the seeds (a reply still in flight finds them gone by its generation). */
 void adm_seed_free(struct adm_server *s);
@@ -252,6 +266,8 @@ const struct adm_route *adm_route_find(enum evhttp_cmd_type method, const char *
 int adm_body_parse(const char *content_type, const char *data, size_t len, json_t **out,
                    const char **field, char *msg, size_t msglen);
 void adm_h_sub_optin_get(struct adm_req *r);
+void adm_h_sub_alerts_on(struct adm_req *r);
+void adm_h_sub_alerts_off(struct adm_req *r);
 
 /* ---------------------------------------------------------------- adm_static.c */
 /* Opens cfg.static_dir into s->static_fd. 0 or -errno. */

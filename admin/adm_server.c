@@ -99,6 +99,11 @@ static const struct adm_route routes[] = {
     {EVHTTP_REQ_POST, "/api/subscribers/*/optout", ADM_ROLE_CARE, adm_h_sub_optout,
      "subscriber.optout"},
     {EVHTTP_REQ_GET, "/api/subscribers/*/optin", ADM_ROLE_CARE, adm_h_sub_optin_get, NULL},
+    /* the points-expiry warnings' own switch (a service message: STOP leaves it on) */
+    {EVHTTP_REQ_POST, "/api/subscribers/*/alerts/on", ADM_ROLE_CARE, adm_h_sub_alerts_on,
+     "subscriber.alerts_on"},
+    {EVHTTP_REQ_POST, "/api/subscribers/*/alerts/off", ADM_ROLE_CARE, adm_h_sub_alerts_off,
+     "subscriber.alerts_off"},
 };
 
 void adm_config_defaults(struct adm_config *cfg)
@@ -1005,9 +1010,8 @@ struct adm_server *adm_server_new(struct event_base *base, struct gw_redis *redi
         snprintf(err, errlen, "--static %s: %s", cfg->static_dir, strerror(errno));
         goto fail;
     }
-    snprintf(err, errlen, "out of memory");
-    s->crypt = calloc(1, sizeof(*s->crypt));
-    if (!s->crypt)
+    snprintf(err, errlen, "cannot start the password worker thread");
+    if (adm_crypt_new(base, &s->crypt) < 0)
         goto fail;
     for (int i = 0; i < ADM_S__COUNT; i++) {
         s->script[i] = gw_redis_script_add(redis, scripts[i].body, *scripts[i].len);
@@ -1086,6 +1090,8 @@ void adm_server_free(struct adm_server *s)
 {
     if (!s)
         return;
+    adm_crypt_free(s->crypt); /* logins still being checked are answered 503 before evhttp goes */
+    s->crypt = NULL;
     if (s->http)
         evhttp_free(s->http);
     while (!TAILQ_EMPTY(&s->conn_list))
@@ -1093,6 +1099,5 @@ void adm_server_free(struct adm_server *s)
     if (s->static_fd >= 0)
         close(s->static_fd);
     adm_seed_free(s);
-    free(s->crypt);
     free(s);
 }
