@@ -14,6 +14,7 @@
  *   POST /api/campaigns/{id}/cancel                                                      marketing
  *   POST /api/subscribers/{msisdn}/optin, /optout                                         care
  *   GET  /api/subscribers/{msisdn}/optin (with the consent record, GW_CONSENT_KEY_FMT)    care
+ *   POST /api/subscribers/{msisdn}/alerts/on, /alerts/off (the expiry warnings' switch)  care
  *
  * Creation answers each text's coding (GSM-7 or UCS-2), length in septets / UCS-2 units and SMS
  * parts, so marketing sees the cost before it goes out. The definition is written by the
@@ -545,10 +546,94 @@ void adm_h_sub_optout(struct adm_req *r)
     optin_set(r, false);
 }
 
-/* GET /api/subscribers/{msisdn}/optin: {msisdn, optin, record: {optin, at, channel, by} | null} */
+/* POST /api/subscribers/{msisdn}/alerts/on|off: the points-expiry warnings' own switch, the
+ * consent record's "alerts" (absent = on), read by the expiry job before each warning. The
+ * previous value is read first so the audit holds before and after and an unchanged switch is
+ * not recorded again. */
+static void alerts_recorded(struct adm_req *r, const struct redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_INTEGER) {
+        adm_reply_error(r, 503, NULL, "the change is audited but not applied: try again");
+        return;
+    }
+    json_t *o = r->j1;
+    r->j1 = NULL;
+    adm_reply_json(r, 200, o);
+}
+
+static void alerts_audited(struct adm_req *r, const struct redisReply *reply)
+{
+    char key[96], at[24];
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        adm_reply_error(r, 503, NULL, "the change is not applied: its audit record is not written");
+        return;
+    }
+    snprintf(key, sizeof(key), GW_CONSENT_KEY_FMT, r->arg);
+    snprintf(at, sizeof(at), "%lld", (long long)gw_clock_now_ms());
+    const char *argv[] = {"HSET",           key,       "alerts",    r->n1 == 1 ? "1" : "0",
+                          "alerts_at",      at,        "alerts_channel", "console",
+                          "alerts_by",      r->user};
+    adm_redis(r, alerts_recorded, 10, argv);
+}
+
+static void alerts_read(struct adm_req *r, const struct redisReply *reply)
+{
+    bool on = r->n1 == 1;
+
+    if (reply->type != REDIS_REPLY_NIL && reply->type != REDIS_REPLY_STRING) {
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    bool was = reply->type == REDIS_REPLY_NIL || strcmp(reply->str, "0") != 0;
+    r->j1 = json_pack("{s:s, s:b, s:b}", "msisdn", r->arg, "alerts", on, "changed", was != on);
+    if (was == on) {
+        json_t *o = r->j1;
+        r->j1 = NULL;
+        adm_reply_json(r, 200, o); /* nothing changed: nothing to record */
+        return;
+    }
+    char masked[GW_MASK_LEN];
+    gw_log(GW_LOG_NOTICE, ADM_LOG, "expiry warnings %s for %s by %s", on ? "on" : "off",
+           gw_mask_msisdn(r->arg, masked), r->user);
+    adm_audit_append(r, alerts_audited, r->route->what, r->arg,
+                     on ? "{\"alerts\":false}" : "{\"alerts\":true}",
+                     on ? "{\"alerts\":true}" : "{\"alerts\":false}", NULL);
+}
+
+static void alerts_set(struct adm_req *r, bool on)
+{
+    static const char *const keys[] = {NULL};
+    char key[96];
+
+    if (!adm_msisdn_valid(r->arg)) {
+        adm_reply_error(r, 400, "msisdn", "msisdn: 8-15 digits");
+        return;
+    }
+    if (r->body && !adm_body_keys_ok(r, keys))
+        return;
+    r->n1 = on;
+    snprintf(key, sizeof(key), GW_CONSENT_KEY_FMT, r->arg);
+    const char *argv[] = {"HGET", key, "alerts"};
+    adm_redis(r, alerts_read, 3, argv);
+}
+
+void adm_h_sub_alerts_on(struct adm_req *r)
+{
+    alerts_set(r, true);
+}
+
+void adm_h_sub_alerts_off(struct adm_req *r)
+{
+    alerts_set(r, false);
+}
+
+/* GET /api/subscribers/{msisdn}/optin: {msisdn, optin, alerts, record: {optin, at_ms, channel,
+ * by, alerts, alerts_at_ms, alerts_channel, alerts_by} | null} (record fields present when set) */
 static void optin_record_read(struct adm_req *r, const struct redisReply *reply)
 {
     json_t *rec = json_null();
+    bool alerts = true;
 
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 2) {
         adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
@@ -561,19 +646,25 @@ static void optin_record_read(struct adm_req *r, const struct redisReply *reply)
         if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
             continue;
         /* untrusted store: known fields only, numbers checked, strings bounded */
-        if (strcmp(k->str, "optin") == 0) {
-            json_object_set_new(rec, "optin", json_boolean(strcmp(v->str, "1") == 0));
-        } else if (strcmp(k->str, "at") == 0) {
+        if (strcmp(k->str, "optin") == 0 || strcmp(k->str, "alerts") == 0) {
+            json_object_set_new(rec, k->str, json_boolean(strcmp(v->str, "1") == 0));
+            if (strcmp(k->str, "alerts") == 0)
+                alerts = strcmp(v->str, "0") != 0;
+        } else if (strcmp(k->str, "at") == 0 || strcmp(k->str, "alerts_at") == 0) {
             char *end;
             long long ms = strtoll(v->str, &end, 10);
             if (*end == '\0' && ms > 0)
-                json_object_set_new(rec, "at_ms", json_integer(ms));
-        } else if ((strcmp(k->str, "channel") == 0 || strcmp(k->str, "by") == 0) && v->len < 80) {
+                json_object_set_new(rec, strcmp(k->str, "at") == 0 ? "at_ms" : "alerts_at_ms",
+                                    json_integer(ms));
+        } else if ((strcmp(k->str, "channel") == 0 || strcmp(k->str, "by") == 0 ||
+                    strcmp(k->str, "alerts_channel") == 0 || strcmp(k->str, "alerts_by") == 0) &&
+                   v->len < 80) {
             json_object_set_new(rec, k->str, json_stringn_nocheck(v->str, v->len));
         }
     }
-    adm_reply_json(
-        r, 200, json_pack("{s:s, s:b, s:o}", "msisdn", r->arg, "optin", r->n1 == 1, "record", rec));
+    adm_reply_json(r, 200,
+                   json_pack("{s:s, s:b, s:b, s:o}", "msisdn", r->arg, "optin", r->n1 == 1,
+                             "alerts", alerts, "record", rec));
 }
 
 static void optin_member_read(struct adm_req *r, const struct redisReply *reply)

@@ -12,6 +12,7 @@
  *   loyaltyctl [...] dlq [N]          newest N dead letters (both streams, merged)
  *   loyaltyctl [...] optin|optout MSISDN   the reminder broadcast's audience (gw_broadcast.h),
  *                                      recorded in the staff audit trail as cli:<unix user>
+ *   loyaltyctl [...] alerts MSISDN on|off  the points-expiry warnings' own switch (consent record)
  *   loyaltyctl [...] campaign [ID]     a campaign's progress, or the newest 20 campaigns
  *   loyaltyctl [--api URL] login|adjust|block|giftdays|catalog|item|audit|...   staff
  *                                      operations through loyalty-admin's API (ctl_api.c)
@@ -50,6 +51,7 @@ static void usage(FILE *out)
                  "  dlq [N]       the newest N dead letters (default 10)\n"
                  "  optin MSISDN  add a subscriber to the reminder broadcast's audience\n"
                  "  optout MSISDN remove one\n"
+                 "  alerts MSISDN on|off  the points-expiry warnings' own switch\n"
                  "  campaign [ID] a reminder campaign's progress (no ID: the newest 20)\n");
     ctl_api_usage(out); /* the staff operations, through loyalty-admin (ctl_api.c) */
 }
@@ -241,13 +243,53 @@ static int cmd_dlq(redisContext *c, long n)
     return 0;
 }
 
-/* Opt-in is membership of bc:{bc}:optin (README "Reminder broadcast"); the change goes to the
- * staff audit trail like loyalty-admin --add-user does, as cli:<unix user>. */
-static int cmd_optin(redisContext *c, const char *msisdn, bool in)
+/* The consent record (GW_CONSENT_KEY_FMT) and the staff audit trail after a change of one of the
+ * subscriber's two switches: marketing SMS (fields optin, at, channel, by) or the points-expiry
+ * warnings (alerts, alerts_at, alerts_channel, alerts_by), as cli:<unix user> like
+ * loyalty-admin --add-user does. */
+static int consent_record(redisContext *c, const char *msisdn, bool alerts, bool in)
 {
     const char *user = getenv("USER");
-    char who[64], at[24];
-    redisReply *r, *a;
+    const char *field = alerts ? "alerts" : "optin";
+    char who[64], at[24], ckey[64], before[32], after[32];
+    redisReply *r;
+
+    snprintf(who, sizeof(who), "cli:%.40s", user && *user ? user : "?");
+    snprintf(at, sizeof(at), "%lld", (long long)time(NULL) * 1000);
+    snprintf(ckey, sizeof(ckey), GW_CONSENT_KEY_FMT, msisdn);
+    r = alerts ? redisCommand(c, "HSET %s alerts %s alerts_at %s alerts_channel ctl alerts_by %s",
+                              ckey, in ? "1" : "0", at, who)
+               : redisCommand(c, "HSET %s optin %s at %s channel ctl by %s", ckey, in ? "1" : "0",
+                              at, who);
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+        fprintf(stderr, "loyaltyctl: the consent record is not written: %s\n",
+                c->errstr[0] ? c->errstr : "unexpected reply");
+        freeReplyObject(r);
+        return 1;
+    }
+    freeReplyObject(r);
+    snprintf(before, sizeof(before), "{\"%s\":%s}", field, in ? "false" : "true");
+    snprintf(after, sizeof(after), "{\"%s\":%s}", field, in ? "true" : "false");
+    r = redisCommand(c, "XADD adm:{adm}:audit * at %s who %s role cli ip - what %s target %s "
+                        "before %s after %s req %s",
+                     at, who,
+                     alerts ? (in ? "subscriber.alerts_on" : "subscriber.alerts_off")
+                            : (in ? "subscriber.optin" : "subscriber.optout"),
+                     msisdn, before, after, "");
+    if (!r || r->type != REDIS_REPLY_STRING) {
+        fprintf(stderr, "loyaltyctl: the change is made but its audit record is not: %s\n",
+                c->errstr[0] ? c->errstr : "unexpected reply");
+        freeReplyObject(r);
+        return 1;
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+/* Opt-in is membership of bc:{bc}:optin (README "Reminder broadcast"), then the record. */
+static int cmd_optin(redisContext *c, const char *msisdn, bool in)
+{
+    redisReply *r;
 
     if (!valid_msisdn(msisdn)) {
         fprintf(stderr, "loyaltyctl: \"%s\" is not an MSISDN (8-15 digits)\n", msisdn);
@@ -262,34 +304,34 @@ static int cmd_optin(redisContext *c, const char *msisdn, bool in)
     bool changed = r->integer == 1;
     freeReplyObject(r);
     printf("%s: %s%s\n", msisdn, in ? "opted in" : "opted out", changed ? "" : " (already)");
-    if (!changed)
-        return 0;
-    snprintf(who, sizeof(who), "cli:%.40s", user && *user ? user : "?");
-    snprintf(at, sizeof(at), "%lld", (long long)time(NULL) * 1000);
-    /* the consent record (GW_CONSENT_KEY_FMT): the subscriber's choice, when, how, by whom */
-    char ckey[64];
-    snprintf(ckey, sizeof(ckey), GW_CONSENT_KEY_FMT, msisdn);
-    r = redisCommand(c, "HSET %s optin %s at %s channel ctl by %s", ckey, in ? "1" : "0", at, who);
-    if (!r || r->type != REDIS_REPLY_INTEGER) {
-        fprintf(stderr, "loyaltyctl: the change is made but its consent record is not: %s\n",
-                c->errstr[0] ? c->errstr : "unexpected reply");
+    return changed ? consent_record(c, msisdn, false, in) : 0;
+}
+
+/* The expiry warnings' switch is the record's "alerts" alone (absent = on): the expiry job reads
+ * it before each warning. */
+static int cmd_alerts(redisContext *c, const char *msisdn, const char *state)
+{
+    redisReply *r;
+    bool in = strcmp(state, "on") == 0;
+
+    if (!valid_msisdn(msisdn)) {
+        fprintf(stderr, "loyaltyctl: \"%s\" is not an MSISDN (8-15 digits)\n", msisdn);
+        return 2;
+    }
+    if (!in && strcmp(state, "off") != 0) {
+        fprintf(stderr, "loyaltyctl: alerts MSISDN on|off\n");
+        return 2;
+    }
+    r = redisCommand(c, "HGET " GW_CONSENT_KEY_FMT " alerts", msisdn);
+    if (!r || (r->type != REDIS_REPLY_NIL && r->type != REDIS_REPLY_STRING)) {
+        fprintf(stderr, "loyaltyctl: Redis: %s\n", c->errstr[0] ? c->errstr : "unexpected reply");
         freeReplyObject(r);
         return 1;
     }
+    bool was = r->type == REDIS_REPLY_NIL || strcmp(r->str, "0") != 0;
     freeReplyObject(r);
-    a = redisCommand(c, "XADD adm:{adm}:audit * at %s who %s role cli ip - what %s target %s "
-                        "before %s after %s req %s",
-                     at, who, in ? "subscriber.optin" : "subscriber.optout", msisdn,
-                     in ? "{\"optin\":false}" : "{\"optin\":true}",
-                     in ? "{\"optin\":true}" : "{\"optin\":false}", "");
-    if (!a || a->type != REDIS_REPLY_STRING) {
-        fprintf(stderr, "loyaltyctl: the change is made but its audit record is not: %s\n",
-                c->errstr[0] ? c->errstr : "unexpected reply");
-        freeReplyObject(a);
-        return 1;
-    }
-    freeReplyObject(a);
-    return 0;
+    printf("%s: expiry warnings %s%s\n", msisdn, in ? "on" : "off", was == in ? " (already)" : "");
+    return was == in ? 0 : consent_record(c, msisdn, true, in);
 }
 
 static int cmd_campaign(redisContext *c, const char *id)
@@ -445,6 +487,8 @@ int main(int argc, char **argv)
         rc = cmd_dlq(ctx, n);
     else if ((strcmp(cmd, "optin") == 0 || strcmp(cmd, "optout") == 0) && optind + 1 < argc)
         rc = cmd_optin(ctx, argv[optind + 1], strcmp(cmd, "optin") == 0);
+    else if (strcmp(cmd, "alerts") == 0 && optind + 2 < argc)
+        rc = cmd_alerts(ctx, argv[optind + 1], argv[optind + 2]);
     else if (strcmp(cmd, "campaign") == 0)
         rc = cmd_campaign(ctx, optind + 1 < argc ? argv[optind + 1] : NULL);
     else {

@@ -1197,6 +1197,14 @@ static char (*kw_list(const struct key_def *k, struct gw_config *cfg,
         *n = &cfg->sms.n_start_keywords;
         return cfg->sms.start_keywords;
     }
+    if (strcmp(k->name, "sms.alerts_off_keywords") == 0) {
+        *n = &cfg->sms.n_alerts_off_keywords;
+        return cfg->sms.alerts_off_keywords;
+    }
+    if (strcmp(k->name, "sms.alerts_on_keywords") == 0) {
+        *n = &cfg->sms.n_alerts_on_keywords;
+        return cfg->sms.alerts_on_keywords;
+    }
     *n = &cfg->sms.n_keywords;
     return cfg->sms.keywords;
 }
@@ -1257,6 +1265,18 @@ static json_t *dump_start_keywords(const void *base)
 {
     const struct gw_config *cfg = base;
     return dump_kw(cfg->sms.start_keywords, cfg->sms.n_start_keywords);
+}
+
+static json_t *dump_alerts_off_keywords(const void *base)
+{
+    const struct gw_config *cfg = base;
+    return dump_kw(cfg->sms.alerts_off_keywords, cfg->sms.n_alerts_off_keywords);
+}
+
+static json_t *dump_alerts_on_keywords(const void *base)
+{
+    const struct gw_config *cfg = base;
+    return dump_kw(cfg->sms.alerts_on_keywords, cfg->sms.n_alerts_on_keywords);
 }
 
 static const char *const ussd_dest_forms[] = {"code", "star_hash", NULL};
@@ -1434,6 +1454,13 @@ static const struct key_def keys[] = {
      .dump = dump_stop_keywords, .def = "[\"STOP\", \"ARRET\", \"توقف\", \"لغو\"]"},
     {.name = "sms.start_keywords", .type = KT_SPECIAL, .load = load_sms_keywords,
      .dump = dump_start_keywords, .def = "[\"START\", \"DEMARRER\", \"ابدأ\", \"شروع\"]"},
+    /* the points-expiry warnings' own switch: STOP (marketing) leaves them on */
+    {.name = "sms.alerts_off_keywords", .type = KT_SPECIAL, .load = load_sms_keywords,
+     .dump = dump_alerts_off_keywords,
+     .def = "[\"STOP ALERTS\", \"STOP ALERTES\", \"توقف التنبيهات\", \"لغو هشدار\"]"},
+    {.name = "sms.alerts_on_keywords", .type = KT_SPECIAL, .load = load_sms_keywords,
+     .dump = dump_alerts_on_keywords,
+     .def = "[\"START ALERTS\", \"START ALERTES\", \"ابدأ التنبيهات\", \"شروع هشدار\"]"},
 
     /* provisioning: the carrier's grant API and the fulfilment worker (catalog/cat_fulfil.h) */
     {.name = "provisioning.enabled", .type = KT_BOOL, C_(provisioning.enabled), .def = "false"},

@@ -52,6 +52,11 @@ struct gw_config {
         unsigned n_stop_keywords;
         char start_keywords[GW_SMS_KEYWORDS_MAX][GW_SMS_KEYWORD_MAX];
         unsigned n_start_keywords;
+        /* the separate switch of the points-expiry warnings (service, not marketing SMS) */
+        char alerts_off_keywords[GW_SMS_KEYWORDS_MAX][GW_SMS_KEYWORD_MAX];
+        unsigned n_alerts_off_keywords;
+        char alerts_on_keywords[GW_SMS_KEYWORDS_MAX][GW_SMS_KEYWORD_MAX];
+        unsigned n_alerts_on_keywords;
     } sms;
     /* Gift fulfilment (issue 4): the carrier's provisioning API (shared/spec/provisioning.md) and
      * the worker on the fulfilment stream (catalog/cat_fulfil.h). */

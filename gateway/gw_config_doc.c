@@ -128,6 +128,12 @@ static const struct {
                           "harakat-blind."},
     {"sms.start_keywords", "MO keywords that opt the sender back in, confirmed by "
                            "sms.<lang>.opted_in."},
+    {"sms.alerts_off_keywords", "MO keywords that turn off the sender's points-expiry warnings "
+                                "(a service message with its own switch: STOP leaves it on), "
+                                "confirmed by sms.<lang>.alerts_off; recorded as `alerts 0` in "
+                                "the consent record."},
+    {"sms.alerts_on_keywords", "MO keywords that turn the expiry warnings back on, confirmed by "
+                               "sms.<lang>.alerts_on."},
     /* provisioning */
     {"provisioning.enabled", "Run the fulfilment worker in this process."},
     {"provisioning.base_url", "The carrier's grant API (https://...)."},
@@ -167,7 +173,10 @@ static const struct {
     {"expiry.catchup_days", "Due days looked back when no pass ever completed."},
     {"expiry.lease_ms", "How long a gateway's claim on a slot lasts."},
     {"expiry.batch", "Subscribers read and handled at once per slot."},
-    {"expiry.require_optin", "Warn only subscribers in the opt-in set `bc:{bc}:optin`."},
+    {"expiry.require_optin", "Warn only subscribers in the opt-in set `bc:{bc}:optin` (STOP then "
+                             "stops the warnings too); false: the warnings are a service message "
+                             "and follow only their own switch (the consent record's `alerts`, "
+                             "sms.alerts_off_keywords, the console)."},
     /* broadcast */
     {"broadcast.enabled", "Run reminder campaigns from this process."},
     {"broadcast.poll_ms", "How often due campaigns are looked for."},

@@ -19,13 +19,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "gw_broadcast.h"
 #include "gw_core.h"
 #include "gw_loyalty.h"
 #include "gw_redis.h"
 
 #define LOG_CAT "expiry"
 #define KEY_DONE "lg:xj:done"
-#define KEY_OPTIN "bc:{bc}:optin"
+#define KEY_OPTIN GW_BC_KEY_OPTIN
 #define MAX_LOTS 1024 /* lots of one wallet RUN may report (a listpack one holds < 256) */
 #define MAX_RERUNS 3
 
@@ -318,12 +319,49 @@ static void visit_warn(struct xp_visit *v)
     }
 }
 
+/* The warnings' own switch, the consent record's "alerts" (absent = on; "0" = the subscriber
+ * turned them off by SMS or through care): read just before the send, like the opt-in. */
+static void on_alerts(void *arg, int err, const redisReply *r)
+{
+    struct xp_visit *v = arg;
+
+    if (err == 0 && r && r->type == REDIS_REPLY_NIL) {
+        visit_warn(v);
+        return;
+    }
+    if (err == 0 && r && r->type == REDIS_REPLY_STRING) {
+        if (strcmp(r->str, "0") != 0) {
+            visit_warn(v);
+            return;
+        }
+        v->x->st.warnings_declined++;
+    } else {
+        v->x->st.errors++;
+    }
+    v->x->st.warnings_skipped++; /* the lot is marked: a missed warning beats a warning twice */
+    visit_end(v);
+}
+
+static void visit_alerts(struct xp_visit *v)
+{
+    struct gw_expiry *x = v->x;
+    char key[48];
+
+    snprintf(key, sizeof(key), GW_CONSENT_KEY_FMT, v->msisdn);
+    const char *argv[] = {"HGET", key, "alerts"};
+    if (x_cmd(x, 3, argv, on_alerts, v) == 0)
+        return;
+    x->st.errors++;
+    x->st.warnings_skipped++;
+    visit_end(v);
+}
+
 static void on_optin(void *arg, int err, const redisReply *r)
 {
     struct xp_visit *v = arg;
 
     if (err == 0 && r && r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
-        visit_warn(v);
+        visit_alerts(v);
         return;
     }
     if (err != 0)
@@ -362,7 +400,7 @@ static void on_reindex(void *arg, int err, const redisReply *r)
         visit_end(v);
         return;
     }
-    visit_warn(v);
+    visit_alerts(v);
 }
 
 static bool reply_i64(const redisReply *e, int64_t *out)

@@ -120,6 +120,7 @@ struct gw_expiry_params {
     X(warnings_sent, "warnings the SMSC accepted")                                                 \
     X(warnings_failed, "warnings not sent (refused, failed)")                                      \
     X(warnings_skipped, "warnings not sent: blocked or not opted in")                              \
+    X(warnings_declined, "warnings not sent: the subscriber turned them off (consent alerts 0)")  \
     X(errors, "Redis errors (the member stays in its set; retried by the next pass)")
 
 struct gw_expiry_stats {

@@ -211,6 +211,10 @@ enum gw_sms_mo_kind gw_sms_mo_classify(const struct gw_config *cfg, const char *
         return GW_SMS_MO_STOP;
     if (gw_sms_keyword_in(cfg->sms.start_keywords, cfg->sms.n_start_keywords, text, len))
         return GW_SMS_MO_START;
+    if (gw_sms_keyword_in(cfg->sms.alerts_off_keywords, cfg->sms.n_alerts_off_keywords, text, len))
+        return GW_SMS_MO_ALERTS_OFF;
+    if (gw_sms_keyword_in(cfg->sms.alerts_on_keywords, cfg->sms.n_alerts_on_keywords, text, len))
+        return GW_SMS_MO_ALERTS_ON;
     if (gw_sms_is_keyword(cfg, text, len))
         return GW_SMS_MO_BALANCE;
     return GW_SMS_MO_NONE;
@@ -279,13 +283,27 @@ out:
 
 /* ---------------------------------------------------------------- consent (STOP / START) */
 
-/* Built-in confirmations for a menu file without sms.<lang>.opted_out / opted_in */
-#define OPTED_OUT_EN "You will no longer receive marketing SMS. Send START to %s to get them again."
-#define OPTED_IN_EN "You will receive marketing SMS again. Send STOP to %s to stop them."
+/* Built-in confirmations for a menu file without sms.<lang>.opted_out / opted_in / alerts_off /
+ * alerts_on; indexed by the switch and the new state */
+static const char *const consent_builtin[2][2] = {
+    {"You will no longer receive marketing SMS. Send START to %s to get them again.",
+     "You will receive marketing SMS again. Send STOP to %s to stop them."},
+    {"You will no longer receive warnings before your points expire. Send START ALERTS to %s to "
+     "get them again.",
+     "You will receive warnings before your points expire again. Send STOP ALERTS to %s to stop "
+     "them."},
+};
+static const char *const consent_text[2][2] = {{"opted_out", "opted_in"},
+                                               {"alerts_off", "alerts_on"}};
+
+/* The two switches of the consent record: marketing SMS (the reminder audience and the record's
+ * "optin"), and the points-expiry warnings (the record's "alerts" only: no audience set) */
+enum consent_switch { CONSENT_MARKETING, CONSENT_ALERTS };
 
 struct consent_ctx {
     struct gw_sms *s;
-    bool in;      /* START */
+    enum consent_switch sw;
+    bool in;      /* START / alerts on */
     int pending;  /* replies still expected */
     bool set_ok;  /* the audience change was applied */
     bool rec_ok;  /* the consent record was written */
@@ -315,12 +333,11 @@ static void consent_confirm(struct consent_ctx *c)
     gw_mask_msisdn(c->to, mask);
     if (*s->menus) {
         struct ussd_env env = {.cfg = &s->cfg->ussd, .menus = *s->menus};
-        rc = ussd_engine_text(&env, c->lang, c->in ? "opted_in" : "opted_out", text, sizeof(text),
+        rc = ussd_engine_text(&env, c->lang, consent_text[c->sw][c->in], text, sizeof(text),
                               &len);
     }
     if (rc < 0) {
-        int n = snprintf(text, sizeof(text), c->in ? OPTED_IN_EN : OPTED_OUT_EN,
-                         s->cfg->sms.short_code);
+        int n = snprintf(text, sizeof(text), consent_builtin[c->sw][c->in], s->cfg->sms.short_code);
         len = n > 0 && (size_t)n < sizeof(text) ? (size_t)n : 0;
     }
     char *to = strdup(c->to);
@@ -333,22 +350,25 @@ static void consent_confirm(struct consent_ctx *c)
 
 static void consent_step_done(struct consent_ctx *c)
 {
+    static const char *const what[2][2] = {{"opt-out", "opt-in"}, {"alerts off", "alerts on"}};
     struct gw_sms *s = c->s;
     char mask[GW_MASK_LEN];
 
     if (--c->pending > 0)
         return;
     gw_mask_msisdn(c->to, mask);
+    if (c->sw == CONSENT_ALERTS)
+        c->set_ok = c->rec_ok; /* the record is the switch itself */
     if (!c->set_ok) {
         /* nothing changed: a confirmation would lie; the subscriber may send it again */
         s->stats.mo_failed++;
         gw_log(GW_LOG_NOTICE, LOG_CAT, "sms{%s} %s by SMS: store unavailable, nothing changed",
-               mask, c->in ? "opt-in" : "opt-out");
+               mask, what[c->sw][c->in]);
     } else {
         if (!c->rec_ok)
             gw_log(GW_LOG_ERROR, LOG_CAT, "sms{%s} %s applied but its consent record is not", mask,
-                   c->in ? "opt-in" : "opt-out");
-        gw_log(GW_LOG_NOTICE, LOG_CAT, "sms{%s} %s by SMS", mask, c->in ? "opted in" : "opted out");
+                   what[c->sw][c->in]);
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "sms{%s} %s by SMS", mask, what[c->sw][c->in]);
         if (s->redis)
             consent_confirm(c);
     }
@@ -388,8 +408,11 @@ static void on_consent_lang(void *arg, int err, const redisReply *reply)
 }
 
 /* The audience change, the record and the language lookup go out together; the confirmation
- * waits for all three. The set and the record are on different slots: two commands. */
-static void consent_request(struct gw_sms *s, const char *from, bool in, const char *by)
+ * waits for all three. The set and the record are on different slots: two commands. The alerts
+ * switch has no audience set: the record (GW_CONSENT_KEY_FMT, fields alerts, alerts_at,
+ * alerts_channel, alerts_by) is the switch the expiry job reads. */
+static void consent_request(struct gw_sms *s, const char *from, enum consent_switch sw, bool in,
+                            const char *by)
 {
     char ckey[48], wkey[48], at[24], mask[GW_MASK_LEN];
     struct consent_ctx *c = calloc(1, sizeof(*c));
@@ -400,6 +423,7 @@ static void consent_request(struct gw_sms *s, const char *from, bool in, const c
         return;
     }
     c->s = s;
+    c->sw = sw;
     c->in = in;
     snprintf(c->to, sizeof(c->to), "%s", from);
     snprintf(c->digits, sizeof(c->digits), "%s", from[0] == '+' ? from + 1 : from);
@@ -409,6 +433,12 @@ static void consent_request(struct gw_sms *s, const char *from, bool in, const c
     const char *set[] = {in ? "SADD" : "SREM", GW_BC_KEY_OPTIN, c->digits};
     const char *rec[] = {"HSET", ckey,      "optin", in ? "1" : "0", "at",
                          at,     "channel", "sms",   "by",           by};
+    if (sw == CONSENT_ALERTS) {
+        rec[2] = "alerts";
+        rec[4] = "alerts_at";
+        rec[6] = "alerts_channel";
+        rec[8] = "alerts_by";
+    }
     const char *lang[] = {"HGET", wkey, "lang"};
     size_t setl[] = {4, strlen(GW_BC_KEY_OPTIN), strlen(c->digits)};
     size_t recl[10], langl[] = {4, strlen(wkey), 4};
@@ -418,9 +448,13 @@ static void consent_request(struct gw_sms *s, const char *from, bool in, const c
      * the request half-way; a command that cannot be queued leaves its flag false / lang "" */
     c->pending = 1;
     c->pending++;
-    if ((rc = s->redis ? gw_redis_command(s->redis, 3, set, setl, on_consent_set, c) : -ENOTCONN) <
-        0) {
+    if (sw == CONSENT_ALERTS)
+        rc = s->redis ? 0 : -ENOTCONN; /* no audience set: the record alone */
+    else
+        rc = s->redis ? gw_redis_command(s->redis, 3, set, setl, on_consent_set, c) : -ENOTCONN;
+    if (sw == CONSENT_ALERTS || rc < 0)
         c->pending--;
+    if (rc < 0) {
         gw_log(GW_LOG_NOTICE, LOG_CAT, "sms{%s} %s by SMS: %s", gw_mask_msisdn(from, mask),
                in ? "opt-in" : "opt-out", strerror(-rc));
     } else {
@@ -463,7 +497,16 @@ void gw_sms_on_mo(void *arg, struct smpp_esme *e, const struct smpp_sm *sm)
             s->stats.mo_start++;
         else
             s->stats.mo_stop++;
-        consent_request(s, sm->src_addr, in, "subscriber");
+        consent_request(s, sm->src_addr, CONSENT_MARKETING, in, "subscriber");
+        return;
+    }
+    if (kind == GW_SMS_MO_ALERTS_OFF || kind == GW_SMS_MO_ALERTS_ON) {
+        bool in = kind == GW_SMS_MO_ALERTS_ON;
+        if (in)
+            s->stats.mo_alerts_on++;
+        else
+            s->stats.mo_alerts_off++;
+        consent_request(s, sm->src_addr, CONSENT_ALERTS, in, "subscriber");
         return;
     }
     s->stats.mo_keyword++;

@@ -47,6 +47,8 @@ struct gw_sms;
     X(mo_keyword, "MO SMS that asked for the balance")                                             \
     X(mo_stop, "MO SMS that opted out of marketing SMS (STOP keywords)")                           \
     X(mo_start, "MO SMS that opted back in (START keywords)")                                      \
+    X(mo_alerts_off, "MO SMS that turned the points-expiry warnings off")                         \
+    X(mo_alerts_on, "MO SMS that turned the points-expiry warnings back on")                      \
     X(mo_ignored, "MO SMS that were no keyword or not for the short code")                         \
     X(mo_failed, "keyword requests answered nothing because Redis or the menu file failed")
 
@@ -77,7 +79,14 @@ int gw_sms_send(struct gw_sms *s, const char *to, const char *utf8, size_t len, 
 /* The gw_ingest hook for a mobile-originated SMS (already answered ESME_ROK). arg: gw_sms. */
 void gw_sms_on_mo(void *arg, struct smpp_esme *e, const struct smpp_sm *sm);
 
-enum gw_sms_mo_kind { GW_SMS_MO_NONE, GW_SMS_MO_BALANCE, GW_SMS_MO_STOP, GW_SMS_MO_START };
+enum gw_sms_mo_kind {
+    GW_SMS_MO_NONE,
+    GW_SMS_MO_BALANCE,
+    GW_SMS_MO_STOP,       /* marketing SMS off (sms.stop_keywords) */
+    GW_SMS_MO_START,      /* marketing SMS on */
+    GW_SMS_MO_ALERTS_OFF, /* points-expiry warnings off (sms.alerts_off_keywords) */
+    GW_SMS_MO_ALERTS_ON,
+};
 
 /*
  * Keyword folding (pure): text[0..len) trimmed of spaces/tabs/CR/LF, ASCII letters upper-cased,

@@ -288,6 +288,8 @@ static void write_sms(const struct wire_metrics *m, struct evbuffer *o)
     gw_prom_sample_u64(o, "loyaltygw_sms_mo_total", L("result", "keyword"), s.mo_keyword);
     gw_prom_sample_u64(o, "loyaltygw_sms_mo_total", L("result", "stop"), s.mo_stop);
     gw_prom_sample_u64(o, "loyaltygw_sms_mo_total", L("result", "start"), s.mo_start);
+    gw_prom_sample_u64(o, "loyaltygw_sms_mo_total", L("result", "alerts_off"), s.mo_alerts_off);
+    gw_prom_sample_u64(o, "loyaltygw_sms_mo_total", L("result", "alerts_on"), s.mo_alerts_on);
     gw_prom_sample_u64(o, "loyaltygw_sms_mo_total", L("result", "ignored"), s.mo_ignored);
     gw_prom_sample_u64(o, "loyaltygw_sms_mo_total", L("result", "failed"), s.mo_failed);
 }

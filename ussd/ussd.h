@@ -457,10 +457,10 @@ int ussd_menus_check(const struct ussd_menus *menus, const struct ussd_config *c
                      size_t errlen);
 
 /*
- * Expands the SMS text `name` ("balance", "opted_out", "opted_in") of the menu file's optional
- * "sms" section in language lang (the default language when the file does not have lang) with the
- * subscriber placeholders of env->sub, into out[0..cap) (UTF-8, NUL-terminated) and *len. Lines
- * whose placeholder has no value are left out, as on screens. Returns 0; -ENOENT when the file has
+ * Expands the SMS text `name` ("balance", "opted_out", "opted_in", "alerts_off", "alerts_on") of
+ * the menu file's optional "sms" section in language lang (the default language when the file
+ * does not have lang) with the subscriber placeholders of env->sub, into out[0..cap) (UTF-8,
+ * NUL-terminated) and *len. Lines whose placeholder has no value are left out, as on screens. Returns 0; -ENOENT when the file has
  * no such text; -EAGAIN when a provider failed; -ENOSPC when out is too small; -EINVAL; -ENOMEM.
  */
 int ussd_engine_text(const struct ussd_env *env, const char *lang, const char *name, char *out,

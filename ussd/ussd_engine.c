@@ -1100,6 +1100,10 @@ int ussd_engine_text(const struct ussd_env *env, const char *lang, const char *n
         tpl = s.m->lang[s.li].sms_opted_out;
     else if (strcmp(name, "opted_in") == 0)
         tpl = s.m->lang[s.li].sms_opted_in;
+    else if (strcmp(name, "alerts_off") == 0)
+        tpl = s.m->lang[s.li].sms_alerts_off;
+    else if (strcmp(name, "alerts_on") == 0)
+        tpl = s.m->lang[s.li].sms_alerts_on;
     else
         tpl = NULL;
     if (!tpl) {

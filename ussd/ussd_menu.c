@@ -845,7 +845,8 @@ static int load_gift_sms(struct lctx *c, struct menu_lang *l, json_t *o, bool wa
  * placeholders. When the section is there every language must have every text. */
 static int load_sms(struct lctx *c, json_t *root)
 {
-    const char *keys[4 + MENU_GIFT_SMS__COUNT] = {"balance", "opted_out", "opted_in", NULL};
+    const char *keys[6 + MENU_GIFT_SMS__COUNT] = {"balance",    "opted_out", "opted_in",
+                                                  "alerts_off", "alerts_on", NULL};
     struct ussd_menus *m = c->m;
     json_t *sms = json_object_get(root, "sms");
     char path[PATH_MAX_LEN];
@@ -864,7 +865,7 @@ static int load_sms(struct lctx *c, json_t *root)
         }
     }
     for (size_t k = 0; k < MENU_GIFT_SMS__COUNT; k++)
-        keys[3 + k] = menu_gift_sms_defs[k].name;
+        keys[5 + k] = menu_gift_sms_defs[k].name;
     /* one gift text anywhere means the file has them: then every language needs every one */
     json_object_foreach (sms, key, v) {
         for (size_t k = 0; json_is_object(v) && k < MENU_GIFT_SMS__COUNT; k++)
@@ -889,10 +890,12 @@ static int load_sms(struct lctx *c, json_t *root)
             return rc;
         if (l->sms_balance[0] == '\0')
             return fail(c, path, "must not be empty");
-        /* the consent confirmations (STOP / START by SMS): optional, no placeholders needed */
-        const char *const cn[] = {"opted_out", "opted_in"};
-        const char **cv[] = {&l->sms_opted_out, &l->sms_opted_in};
-        for (size_t k = 0; k < 2; k++) {
+        /* the consent confirmations (STOP / START by SMS, and the expiry warnings' own switch):
+         * optional, no placeholders needed */
+        const char *const cn[] = {"opted_out", "opted_in", "alerts_off", "alerts_on"};
+        const char **cv[] = {&l->sms_opted_out, &l->sms_opted_in, &l->sms_alerts_off,
+                             &l->sms_alerts_on};
+        for (size_t k = 0; k < 4; k++) {
             snprintf(path, sizeof(path), "sms.%s.%s", l->code, cn[k]);
             if (!(v = json_object_get(o, cn[k])))
                 continue;

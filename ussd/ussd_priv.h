@@ -92,6 +92,8 @@ struct menu_lang {
     const char *sms_balance; /* "sms.<lang>.balance" (optional section), NULL when absent */
     const char *sms_opted_out; /* "sms.<lang>.opted_out" / "opted_in" (consent confirmations, */
     const char *sms_opted_in;  /* optional): NULL when absent */
+    const char *sms_alerts_off; /* "sms.<lang>.alerts_off" / "alerts_on": the expiry warnings' */
+    const char *sms_alerts_on;  /* own switch (optional): NULL when absent */
     const char *sms_gift[MENU_GIFT_SMS__COUNT]; /* "sms.<lang>.confirm" ...: NULL when absent */
 };
 

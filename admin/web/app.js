@@ -710,7 +710,12 @@
       { key: 'expires', label: 'col.expires', fmt: (o) => o.expires || t('never') },
     ], d.lots || [], 'lots-' + d.msisdn + '.csv'));
 
-    if (canEdit) main.appendChild(careForms(d));
+    if (canEdit) {
+      main.appendChild(careForms(d));
+      const consent = await consentPanel(d.msisdn);
+      if (!live(view)) return;
+      if (consent) main.appendChild(consent);
+    }
 
     main.appendChild(dataTable('subscriber.history', [
       { key: 'at', label: 'col.when', fmt: (o) => fmtTime(o.at) },
@@ -767,6 +772,37 @@
     });
     wrap.appendChild(blk);
     return wrap;
+  }
+
+  // The subscriber's two consent switches (care only): marketing SMS (STOP/START, the reminder
+  // audience) and the points-expiry warnings (a service message with its own switch). Each shows
+  // its state and who changed it last, when and through which channel, and a button to change it.
+  async function consentPanel(msisdn) {
+    const r = await api('GET', '/api/subscribers/' + msisdn + '/optin');
+    if (!r.ok) { apiError(r); return null; }
+    const c = r.data, rec = c.record || {};
+    const last = (at, channel, by) => at
+      ? t('consent.changed', { when: fmtTimeMs(at), channel: t('consent.channel.' + channel), by: by || '-' })
+      : t('consent.default');
+    const row = (id, key, on, lastText, path) => {
+      const btn = h('button', { type: 'button', id: id + '-toggle', class: on ? 'secondary' : null,
+        text: t(on ? 'consent.turnoff' : 'consent.turnon') });
+      btn.addEventListener('click', async () => {
+        const res = await api('POST', '/api/subscribers/' + msisdn + path(!on), {});
+        if (!res.ok) { apiError(res); return; }
+        await route();
+        say(t('consent.done'));
+      });
+      return h('tr', {},
+        h('th', { scope: 'row', text: t(key) }),
+        h('td', { id: id + '-state', text: t(on ? 'consent.on' : 'consent.off') }),
+        h('td', { text: lastText }),
+        h('td', {}, btn));
+    };
+    return h('fieldset', { id: 'consent' }, h('legend', { text: t('consent.title') }),
+      h('table', {}, h('tbody', {},
+        row('consent-marketing', 'consent.marketing', c.optin, last(rec.at_ms, rec.channel, rec.by), (v) => (v ? '/optin' : '/optout')),
+        row('consent-alerts', 'consent.alerts', c.alerts, last(rec.alerts_at_ms, rec.alerts_channel, rec.alerts_by), (v) => (v ? '/alerts/on' : '/alerts/off')))));
   }
 
   // ------------------------------------------------------------------ dead letters, audit

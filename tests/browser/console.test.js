@@ -350,6 +350,17 @@ async function main() {
     const after = Number((await page.textContent('#sub-balance')).replace(/\D/g, ''));
     ok(after === before + 25, 'the adjustment is applied and shown', after);
     ok((await page.textContent('main')).includes('adjust by ' + USERS.care[0] + ': goodwill: web console test'), 'the history shows who adjusted and why');
+    // consent: the two switches, each changed here and recorded with the console and the user
+    await page.waitForSelector('#consent-alerts-state');
+    ok((await page.textContent('#consent-alerts-state')) === 'on', 'the expiry warnings are on by default');
+    await page.click('#consent-alerts-toggle');
+    await page.waitForFunction(() => (document.getElementById('consent-alerts-state') || {}).textContent === 'off');
+    const alertsRow = await page.textContent('#consent-alerts-state >> xpath=..');
+    ok(alertsRow.includes(USERS.care[0]) && alertsRow.includes('console'), 'turned off: who and through which channel', alertsRow);
+    const mk = await page.textContent('#consent-marketing-state');
+    await page.click('#consent-marketing-toggle');
+    await page.waitForFunction((was) => { const e = document.getElementById('consent-marketing-state'); return e && e.textContent !== was; }, mk);
+    ok((await page.textContent('#consent-alerts-state')) === 'off', 'the marketing switch leaves the warnings alone');
     await shot(page, '07-subscriber');
 
     // ---------------------------------------------------------------- languages

@@ -9,7 +9,9 @@
 #   - a subscriber who texts STOP while a reminder campaign is running gets no reminder after it
 #     (the runner checks the audience before every send), everybody else gets theirs;
 #   - START opts back in (confirmed); the console and loyaltyctl change it too, recorded with
-#     their channel.
+#     their channel;
+#   - STOP ALERTS / START ALERTS switch the points-expiry warnings alone (their own switch),
+#     confirmed; care and loyaltyctl change it too, audited (test_expiry: a warning not sent).
 # Owner: the consent engineer (issue 10).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
@@ -144,7 +146,40 @@ assert_eq "false console carl" "$(j .optin) $(j .record.channel) $(j .record.by)
 api GET /api/subscribers/$X/optin "$CARL"
 assert_eq "true true ctl" "$(j .optin) $(j .record.optin) $(j .record.channel)" "recorded: ctl"
 
+# ------------------------------------------------------------------ the expiry warnings' switch
+note "'stop alerts' turns off the points-expiry warnings only (a service message, its own switch)"
+printf 'stop alerts\n' >"$T/al.events"
+mo al $EN 0
+assert_eq "0 0" "$(rcli hget "lg:{$EN}:consent" alerts) $(member $EN)" \
+  "warnings off; the marketing opt-out is untouched"
+assert_eq "$(jq -n -c --arg t "$(text_of en alerts_off)" '[{dc: 0, text: $t}]')" "$(sms_to al $EN)" \
+  "confirmed in English (sms.en.alerts_off)"
+api GET /api/subscribers/$EN/optin "$CARL"
+assert_eq "200 false false false sms subscriber" \
+  "$CODE $(j .optin) $(j .alerts) $(j .record.alerts) $(j .record.alerts_channel) $(j .record.alerts_by)" \
+  "the console reads both switches and who set the warnings' one"
+api POST /api/subscribers/$EN/alerts/on "$MIA" '{}'
+assert_eq 403 "$CODE" "marketing does not change a subscriber's consent"
+api POST /api/subscribers/$EN/alerts/on "$CARL" '{}'
+assert_eq "200 true true" "$CODE $(j .alerts) $(j .changed)" "care turns the warnings back on"
+api POST /api/subscribers/$EN/alerts/on "$CARL" '{}'
+assert_eq "200 false" "$CODE $(j .changed)" "again: nothing changes"
+api GET /api/subscribers/$EN/optin "$CARL"
+assert_eq "true false console carl" "$(j .alerts) $(j .optin) $(j .record.alerts_channel) $(j .record.alerts_by)" \
+  "recorded: console, carl; marketing still off"
+assert_eq 1 "$(rcli xrevrange 'adm:{adm}:audit' + - COUNT 20 | grep -c -x subscriber.alerts_on)" \
+  "one audit entry for the one change"
+"$CTL" --socket "$REDIS_SOCK" alerts "$EN" off >/dev/null
+api GET /api/subscribers/$EN/optin "$CARL"
+assert_eq "false ctl" "$(j .alerts) $(j .record.alerts_channel)" "loyaltyctl alerts ... off: recorded"
+printf 'Start Alerts\n' >"$T/al2.events"
+mo al2 $EN 0
+assert_eq "1 0" "$(rcli hget "lg:{$EN}:consent" alerts) $(member $EN)" "'Start Alerts': warnings on again"
+assert_eq "$(text_of en alerts_on)" "$(sms_to al2 $EN | jq -r '[.[].text] | join("")')" "confirmed"
+
 sleep 1.2
+assert_eq 1 "$(gw_stat .sms.mo_alerts_off)" "1 warnings-off counted"
+assert_eq 1 "$(gw_stat .sms.mo_alerts_on)" "1 warnings-on counted"
 assert_eq 5 "$(gw_stat .sms.mo_stop)" "5 STOP counted"
 assert_eq 1 "$(gw_stat .sms.mo_start)" "1 START counted"
 assert_eq 0 "$(gw_stat .sms.mo_failed)" "none failed"

@@ -94,11 +94,19 @@ case "$LAST" in *"5"*"$(dmy 70)"*) echo "ok - 5 points, their own date";;
   *) fail "S's second warning: got '$LAST'";; esac
 
 # ------------------------------------------------------------------ 7-day warnings
+# the Arabic subscriber turns the warnings off (their own switch, not STOP: still opted in)
+"$LGW_BIN/gateway/loyaltyctl" --socket "$REDIS_SOCK" alerts $((S + 2)) off >/dev/null
+assert_eq "0 1" "$(rcli hget "lg:{$((S + 2))}:consent" alerts) $(rcli sismember 'bc:{bc}:optin' $((S + 2)))" \
+  "the consent record says warnings off; the marketing opt-in is untouched"
+ar_before=$(grep -c "\"dst\":\"$((S + 2))\"" "$T/rec.jsonl")
 pass 54 gw1
-assert_eq 4 "$(pj gw1-54 .warnings_sent)" "D+54: the 7-day warnings"
+assert_eq 3 "$(pj gw1-54 .warnings_sent)" "D+54: the 7-day warnings, to the three who want them"
+assert_eq 1 "$(pj gw1-54 .warnings_declined)" "... the one who turned them off is not warned"
+assert_eq "$ar_before" "$(grep -c "\"dst\":\"$((S + 2))\"" "$T/rec.jsonl")" \
+  "no SMS to the Arabic subscriber at D+54"
 pass 55 gw1
 assert_eq 0 "$(pj gw1-55 .warnings)" "D+55: none again"
-assert_eq 9 "$(recorded)" "9 SMS in all: 4 + 1 + 4"
+assert_eq 8 "$(recorded)" "8 SMS in all: 4 + 1 + 3"
 
 # ------------------------------------------------------------------ expiry, crash, two gateways
 assert_eq 15 "$(rcli hget "lg:{$S}:w" bal)" "S holds 10 + 5 before expiry"
