@@ -409,3 +409,13 @@ int gw_camp_offer_text(const struct gw_camp *c, const char *lang, const char *fa
     }
     return 0;
 }
+
+bool gw_camp_winback_due(const struct gw_camp *c, int64_t now, bool exists, bool blocked,
+                         int64_t rc, int64_t rl, int64_t offered_rl)
+{
+    if (!c || c->rule != GW_CAMP_WINBACK || !exists || blocked || rc < c->min_recharges || rl < 0)
+        return false;
+    if (rl > now - (int64_t)c->lapse_days * 86400)
+        return false;
+    return offered_rl != rl; /* one offer per lapse */
+}

@@ -89,4 +89,11 @@ int gw_camp_tiers_arg(const struct gw_camp *c, char *out, size_t cap);
 int gw_camp_offer_text(const struct gw_camp *c, const char *lang, const char *fallback,
                        int64_t points, int32_t until, char *out, size_t cap);
 
+/* Whether a wallet is due a win-back offer at now (unix s): the test campaign.lua OFFER makes, for
+ * the previews (loyaltyctl, the console). exists: the wallet exists; rc, rl: its recharge count
+ * and last recharge (rl < 0 none); offered_rl: the "rl when offered" of its open or used offer
+ * (-1 none). */
+bool gw_camp_winback_due(const struct gw_camp *c, int64_t now, bool exists, bool blocked,
+                         int64_t rc, int64_t rl, int64_t offered_rl);
+
 #endif

@@ -25,8 +25,9 @@
 --         "offered").
 -- op PREVIEW: as OFFER, read-only: {1, tier} would be offered, {0, why}.
 --
--- Wallet fields (docs/data-model.md, "campaign state"): c:<id> the rule's marker (welcome "1",
--- tenure the last anniversary paid, winback the day of the last bonus), wo the open win-back offer
+-- Wallet fields (docs/data-model.md, "campaign state"): c:<id> the rule's marker (welcome "1", or
+-- "0" when the hard stop refused it; tenure the last anniversary settled; winback the day of the
+-- last bonus; a bonus refused by the hard stop settles its marker too, it is not paid later), wo the open win-back offer
 -- "<id>,<until YYYYMMDD>,<rl when offered>", cwd the win-back due day the subscriber is indexed
 -- under. Budget hash fields: <id>:spent, <id>:n (grants), <id>:stop (refused by the hard stop),
 -- <id>:offered, <id>:back (win-back funnel).
@@ -177,6 +178,7 @@ for i, c in ipairs(camps) do
     local mark, period
     if c.rule == 'welcome' then
         if not mv[i] and sday and valid_day(c.param) and sday >= tonumber(c.param) then
+            -- c:<id> "1" paid, "0" refused by the hard stop
             mark, period = '1', 'welcome'
         end
     elseif c.rule == 'tenure' then
@@ -236,6 +238,9 @@ for _, g in ipairs(grants) do
         reply[#reply + 1] = d(g.pts)
         reply[#reply + 1] = 'ok'
     else
+        -- the hard stop settles the rule for this member: not paid later (a new budget is a new
+        -- campaign), and counted once per member
+        redis.call('HSET', KW, g.field, g.c.rule == 'welcome' and '0' or g.mark)
         redis.call('HINCRBY', KB, g.c.id .. ':stop', 1)
         reply[#reply + 1] = g.c.id
         reply[#reply + 1] = d(g.pts)

@@ -75,7 +75,9 @@ assert_eq 60 "$(bal $B)" "B: 10 + 50"
 assert_eq 10 "$(bal $C)" "C: 10, the budget is spent (hard stop)"
 assert_eq 100 "$(spent welcome spent)" "exactly the budget was spent"
 assert_eq 1 "$(spent welcome stop)" "one bonus refused by the hard stop"
-assert_eq "" "$(rcli hget "lg:{$C}:w" c:welcome)" "C is not marked: the rule did not pay"
+assert_eq 0 "$(rcli hget "lg:{$C}:w" c:welcome)" "C is marked refused: not paid later"
+events w5 "$(topup WC2 $C 100.00)"
+assert_eq 1 "$(spent welcome stop)" "a later event of C is not refused again (counted once)"
 
 # ------------------------------------------------------------------ tenure
 D=212640000004
@@ -106,6 +108,15 @@ KW=$(due_set $W "$LAPSE")
 [ -n "$KW" ] || fail "W is in no due set of $LAPSE"
 KX=$(due_set $X "$LAPSE")
 bal_w=$(bal $W)
+CTL="$LGW_BIN/gateway/loyaltyctl"
+note "preview (loyaltyctl): 71 days from now, W and X would be offered, 40 points each"
+"$CTL" --socket "$REDIS_SOCK" campaign-rules --at $((NOW + 71 * 86400)) --days 2 --json \
+  >"$T/preview.json" || fail "campaign-rules failed"
+assert_eq "2 80" "$(jq -r '.campaigns[] | select(.id == "wb") | "\(.preview_due) \(.preview_cost)"' \
+  "$T/preview.json")" "2 due, cost 80 points"
+assert_eq "0 0" "$("$CTL" --socket "$REDIS_SOCK" campaign-rules --days 2 --json |
+  jq -r '.campaigns[] | select(.id == "wb") | "\(.preview_due) \(.preview_cost)"')" \
+  "nobody is due today"
 rcli hset "lg:{$W}:w" lang en >/dev/null
 rcli sadd 'bc:{bc}:optin' $W >/dev/null
 
@@ -143,5 +154,11 @@ assert_eq 1 "$(spent wb back)" "the funnel: 1 came back"
 assert_eq 40 "$(spent wb spent)" "40 points spent"
 assert_eq 1 "$(rcli lrange "lg:{$W}:h" 0 -1 | grep -c 'campaign wb: welcome back')" "why these points"
 assert_eq "" "$(rcli hget "lg:{$W}:w" wo)" "the offer is used"
+"$CTL" --socket "$REDIS_SOCK" campaign-rules --json >"$T/rules.json" || fail "campaign-rules failed"
+assert_eq "2 1 40 9960" "$(jq -r '.campaigns[] | select(.id == "wb") |
+  "\(.offered) \(.came_back) \(.spent) \(.left)"' "$T/rules.json")" \
+  "the funnel in loyaltyctl: 2 offered, 1 came back, 40 points spent, 9960 left"
+assert_eq "100 0 3" "$(jq -r '.campaigns[] | select(.id == "welcome") | "\(.spent) \(.left) \(.budget_stops)"' \
+  "$T/rules.json")" "the welcome budget: spent, nothing left, refused to C, W and X"
 stop_gw
 finish
