@@ -261,9 +261,9 @@ static void send_seen(struct wire_cfgdocs *d, struct round *rd)
 
     snprintf(val, sizeof(val),
              "%" PRId64 " catalog=%" PRId64 " giftdays=%" PRId64 " loyalty=%" PRId64
-             " menus=%" PRId64,
+             " menus=%" PRId64 " campaigns=%" PRId64,
              gw_clock_now_ms(), d->doc[DOC_CATALOG].loaded, d->doc[DOC_GIFTDAYS].loaded,
-             d->doc[DOC_LOYALTY].loaded, d->doc[DOC_MENUS].loaded);
+             d->doc[DOC_LOYALTY].loaded, d->doc[DOC_MENUS].loaded, d->doc[DOC_CAMPAIGNS].loaded);
     for (int i = 0; i < 4; i++)
         len[i] = strlen(argv[i]);
     rd->pending++;
