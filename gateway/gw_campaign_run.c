@@ -213,6 +213,7 @@ struct offer_req {
     struct pass *p;
     char msisdn[16];
     char lang[8];
+    char tier[32]; /* the SMS names the tier's own bonus */
 };
 
 static void slot_next(struct pass *p);
@@ -262,8 +263,8 @@ static void optin_reply(void *arg, int err, const struct redisReply *reply)
 
     if (r && r->sms && err == 0 && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
         char text[GW_CAMP_TEXT_MAX + 64];
-        if (gw_camp_offer_text(p->c, q->lang, r->fallback, p->c->points, p->until, text,
-                               sizeof(text)) == 0) {
+        if (gw_camp_offer_text(p->c, q->lang, r->fallback, gw_camp_points(p->c, q->tier),
+                               p->until, text, sizeof(text)) == 0) {
             p->pending++;
             if (gw_sms_send(r->sms, q->msisdn, text, strlen(text), sms_done, p) < 0) {
                 p->pending--;
@@ -283,7 +284,7 @@ static void offer_reply(void *arg, int err, const struct redisReply *reply)
     struct pass *p = q->p;
     struct gw_campaign_run *r = p->r;
 
-    if (err < 0 || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+    if (err < 0 || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
         p->failed = true;
         if (r && err != -ECANCELED)
             r->st.errors++;
@@ -292,6 +293,8 @@ static void offer_reply(void *arg, int err, const struct redisReply *reply)
         r->st.offers++;
         if (reply->element[1]->type == REDIS_REPLY_STRING)
             snprintf(q->lang, sizeof(q->lang), "%s", reply->element[1]->str);
+        if (reply->elements > 2 && reply->element[2]->type == REDIS_REPLY_STRING)
+            snprintf(q->tier, sizeof(q->tier), "%s", reply->element[2]->str);
         /* consent is read just before the send (the audience of the reminders) */
         const char *argv[] = {"SISMEMBER", GW_BC_KEY_OPTIN, q->msisdn};
         size_t len[] = {9, strlen(GW_BC_KEY_OPTIN), strlen(q->msisdn)};

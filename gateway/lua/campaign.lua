@@ -21,7 +21,7 @@
 -- op OFFER (the daily win-back job, one due subscriber)
 --   KEYS  1 lg:{M}:w   2 lg:cb:{cmp}
 --   ARGV  1 "OFFER"  2 now  3 id  4 min recharges  5 lapse days  6 offer valid until YYYYMMDD
---   Reply {1, lang} offered, {0, why} not (why: "gone", "blocked", "recharges", "recent",
+--   Reply {1, lang, tier} offered, {0, why} not (why: "gone", "blocked", "recharges", "recent",
 --         "offered").
 -- op PREVIEW: as OFFER, read-only: {1, tier} would be offered, {0, why}.
 --
@@ -93,7 +93,7 @@ if op == 'OFFER' or op == 'PREVIEW' then
     if op == 'PREVIEW' then return {1, w[7] or ''} end
     redis.call('HSET', KW, 'wo', id .. ',' .. until_day .. ',' .. d(rl))
     redis.call('HINCRBY', KEYS[2], id .. ':offered', 1)
-    return {1, w[6] or ''}
+    return {1, w[6] or '', w[7] or ''}
 end
 
 if op ~= 'EVENT' then return bad('op') end
