@@ -21,6 +21,7 @@
 
 #include "adm_priv.h"
 #include "catalog.h"
+#include "gw_campaign.h"
 #include "gw_config.h"
 #include "gw_core.h"
 #include "gw_loyalty.h"
@@ -460,6 +461,16 @@ int adm_doc_check(const struct adm_server *srv, enum adm_doc doc, const char *te
             memmove(err, err + 2, strlen(err + 2) + 1);
         return rc;
     }
+    case ADM_DOC_CAMPAIGNS: {
+        struct gw_campaigns *cd = malloc(sizeof(*cd)); /* ~60 KiB: not on the stack */
+        if (!cd) {
+            snprintf(err, errlen, "out of memory");
+            return -ENOMEM;
+        }
+        rc = gw_campaigns_parse(text, len, cd, err, errlen);
+        free(cd);
+        return rc;
+    }
     default:
         snprintf(err, errlen, "unknown document");
         return -EINVAL;
@@ -485,8 +496,10 @@ void adm_h_loyalty_get(struct adm_req *r)
  * written under the editor's base version. r->n2 holds the enum adm_doc between the steps.
  */
 static const char *const put_key[ADM_DOC__COUNT] = {ADM_KEY_GIFTDAYS, ADM_KEY_CATALOG,
-                                                    ADM_KEY_LOYALTY, ADM_KEY_MENUS};
-static const char *const put_target[ADM_DOC__COUNT] = {"giftdays", "catalog", "loyalty", "menus"};
+                                                    ADM_KEY_LOYALTY, ADM_KEY_MENUS,
+                                                    ADM_KEY_CAMPAIGNS};
+static const char *const put_target[ADM_DOC__COUNT] = {"giftdays", "catalog", "loyalty", "menus",
+                                                       "campaigns"};
 
 static void doc_put_current(struct adm_req *r, const struct redisReply *reply)
 {
@@ -539,6 +552,17 @@ void adm_h_menus_get(struct adm_req *r)
 void adm_h_menus_put(struct adm_req *r)
 {
     doc_put(r, ADM_DOC_MENUS);
+}
+
+/* The campaign rules (issue 10 §1): validated with the gateways' own parser */
+void adm_h_rules_get(struct adm_req *r)
+{
+    doc_get(r, ADM_KEY_CAMPAIGNS, "campaigns");
+}
+
+void adm_h_rules_put(struct adm_req *r)
+{
+    doc_put(r, ADM_DOC_CAMPAIGNS);
 }
 
 void adm_h_giftdays_put(struct adm_req *r)

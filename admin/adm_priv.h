@@ -42,6 +42,7 @@ struct crypt_data;
 #define ADM_KEY_CATALOG "cfg:{adm}:catalog"
 #define ADM_KEY_LOYALTY "cfg:{adm}:loyalty"
 #define ADM_KEY_MENUS "cfg:{adm}:menus"
+#define ADM_KEY_CAMPAIGNS "cfg:{adm}:campaigns" /* = GW_CAMP_KEY_DOC (gateway/gw_campaign_run.h) */
 #define ADM_KEY_SEEN "cfg:{adm}:seen" /* the versions each running gateway uses (wire_cfgdocs) */
 /* The gateways' two dead-letter streams (gw_ledger.c), each capped on its own so that a flood of
  * refused PDUs never trims a refused event out: the console reads and merges both. */
@@ -237,6 +238,9 @@ void adm_h_loyalty_put(struct adm_req *r);
 void adm_h_menus_get(struct adm_req *r);
 void adm_h_menus_put(struct adm_req *r);
 void adm_h_catalog_item_patch(struct adm_req *r);
+void adm_h_rules_get(struct adm_req *r); /* the campaign rules' document (adm_config.c) */
+void adm_h_rules_put(struct adm_req *r);
+void adm_h_rules_figures(struct adm_req *r); /* adm_rules.c: budgets and the win-back funnel */
 void adm_h_deadletters(struct adm_req *r); /* adm_lists.c */
 void adm_h_audit(struct adm_req *r);
 void adm_h_board(struct adm_req *r);   /* adm_board.c */

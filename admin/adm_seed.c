@@ -33,9 +33,11 @@
 #define SEED_FILE_MAX (4u << 20) /* a catalogue of CAT_MAX_ITEMS items is well below */
 
 static const char *const doc_key[ADM_DOC__COUNT] = {ADM_KEY_GIFTDAYS, ADM_KEY_CATALOG,
-                                                    ADM_KEY_LOYALTY, ADM_KEY_MENUS};
+                                                    ADM_KEY_LOYALTY, ADM_KEY_MENUS,
+                                                    ADM_KEY_CAMPAIGNS};
 static const char *const doc_what[ADM_DOC__COUNT] = {"giftdays.seed", "catalog.seed",
-                                                     "loyalty.seed", "menus.seed"};
+                                                     "loyalty.seed", "menus.seed",
+                                                     "campaigns.seed"};
 
 struct seed_doc {
     char *text; /* the validated file; NULL = nothing to seed (or done) */

@@ -76,6 +76,12 @@ static const struct adm_route routes[] = {
     {EVHTTP_REQ_PUT, "/api/menus", ADM_ROLE_MARKETING, adm_h_menus_put, "menus.put"},
     {EVHTTP_REQ_GET, "/api/loyalty", ADM_ROLES_ALL, adm_h_loyalty_get, NULL},
     {EVHTTP_REQ_PUT, "/api/loyalty", ADM_ROLE_MARKETING, adm_h_loyalty_put, "loyalty.put"},
+    /* The campaign rules (issue 10 §1): the document is marketing's, its figures hold no
+     * subscriber identity */
+    {EVHTTP_REQ_GET, "/api/campaign-rules", ADM_ROLES_ALL, adm_h_rules_get, NULL},
+    {EVHTTP_REQ_PUT, "/api/campaign-rules", ADM_ROLE_MARKETING, adm_h_rules_put,
+     "campaigns.put"},
+    {EVHTTP_REQ_GET, "/api/campaign-rules/figures", ADM_ROLES_ALL, adm_h_rules_figures, NULL},
     {EVHTTP_REQ_GET, "/api/catalog", ADM_ROLES_ALL, adm_h_catalog_get, NULL},
     {EVHTTP_REQ_PUT, "/api/catalog", ADM_ROLE_MARKETING, adm_h_catalog_put, "catalog.put"},
     {EVHTTP_REQ_PATCH, "/api/catalog/items/*", ADM_ROLE_MARKETING, adm_h_catalog_item_patch,

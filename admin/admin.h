@@ -111,6 +111,7 @@ enum adm_doc {
     ADM_DOC_CATALOG,
     ADM_DOC_LOYALTY,
     ADM_DOC_MENUS, /* the USSD menus and SMS texts (ussd.menus_file) */
+    ADM_DOC_CAMPAIGNS, /* the campaign rules (gateway/gw_campaign.h); no file seeds it */
     ADM_DOC__COUNT
 };
 

@@ -14,6 +14,8 @@
  *                                      recorded in the staff audit trail as cli:<unix user>
  *   loyaltyctl [...] alerts MSISDN on|off  the points-expiry warnings' own switch (consent record)
  *   loyaltyctl [...] campaign [ID]     a campaign's progress, or the newest 20 campaigns
+ *   loyaltyctl [...] campaign-rules [--at UNIX] [--days N] [--json]   the campaign rules'
+ *                                      figures and win-back preview (ctl_campaigns.c)
  *   loyaltyctl [--api URL] login|adjust|block|giftdays|catalog|item|audit|...   staff
  *                                      operations through loyalty-admin's API (ctl_api.c)
  */
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "ctl_api.h"
+#include "ctl_campaigns.h"
 #include "gw_broadcast.h"
 #include "gw_config.h"
 #include "gw_ledger.h"
@@ -53,6 +56,7 @@ static void usage(FILE *out)
                  "  optout MSISDN remove one\n"
                  "  alerts MSISDN on|off  the points-expiry warnings' own switch\n"
                  "  campaign [ID] a reminder campaign's progress (no ID: the newest 20)\n");
+    ctl_campaigns_usage(out);
     ctl_api_usage(out); /* the staff operations, through loyalty-admin (ctl_api.c) */
 }
 
@@ -397,7 +401,7 @@ int main(int argc, char **argv)
     /* Changes go through loyalty-admin's API, where each rule lives once and is audited */
     if (ctl_api_is_command(argc, argv))
         return ctl_api_main(argc, argv);
-    while ((c = getopt_long(argc, argv, "s:H:p:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+s:H:p:h", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             sock = optarg;
@@ -491,6 +495,8 @@ int main(int argc, char **argv)
         rc = cmd_alerts(ctx, argv[optind + 1], argv[optind + 2]);
     else if (strcmp(cmd, "campaign") == 0)
         rc = cmd_campaign(ctx, optind + 1 < argc ? argv[optind + 1] : NULL);
+    else if (strcmp(cmd, "campaign-rules") == 0)
+        rc = ctl_campaign_rules(ctx, argc - optind - 1, argv + optind + 1, stdout);
     else {
         usage(stderr);
         rc = 2;

@@ -1516,6 +1516,13 @@ static const struct key_def keys[] = {
     K_UINT("expiry.batch", S_, expiry.batch, 1, 1000, "64"),
     {.name = "expiry.require_optin", .type = KT_BOOL, C_(expiry.require_optin), .def = "true"},
 
+    /* campaigns: the campaign rules' bonuses and win-back offers (gw_campaign_run.h) */
+    {.name = "campaigns.enabled", .type = KT_BOOL, C_(campaigns.enabled), .def = "false"},
+    K_UINT("campaigns.pass_interval_s", S_, campaigns.pass_interval_s, 1, 86400, "3600"),
+    K_UINT("campaigns.catchup_days", S_, campaigns.catchup_days, 0, 31, "7"),
+    K_UINT("campaigns.quiet_start_hour", S_, campaigns.quiet_start_hour, 0, 23, "21"),
+    K_UINT("campaigns.quiet_end_hour", S_, campaigns.quiet_end_hour, 0, 23, "9"),
+
     K_STR("log.level", S_, log.level, 1, check_level, "\"info\""),
     K_STR("log.format", S_, log.format, 1, check_log_format, "\"text\""),
     K_STR("log.output", S_, log.output, 1, check_log_output, "\"stderr\""),

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "gw_broadcast.h"
+#include "gw_campaign_run.h"
 #include "gw_event.h"
 #include "gw_expiry.h"
 #include "gw_ledger.h"
@@ -96,6 +97,8 @@ struct gw_config {
     struct gw_broadcast_config broadcast;
     /* Points that really expire: the expiry job and its warnings (gw_expiry.h) */
     struct gw_expiry_config expiry;
+    /* The campaign rules: bonuses on events, win-back offers (gw_campaign_run.h) */
+    struct gw_campaign_run_config campaigns;
     struct {
         char level[16];
         char format[8];  /* "text" (default) or "json": one JSON object per line (gw_core.h) */

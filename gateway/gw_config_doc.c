@@ -28,6 +28,8 @@ static const struct {
     {"catalog", "Gift catalogue, gift days and redemption; off while `file` is empty."},
     {"broadcast", "The gift-day reminder broadcast."},
     {"expiry", "The points expiry job and its warning SMS (docs/loyalty-and-events.md)."},
+    {"campaigns", "The campaign rules (welcome, tenure, win-back) of the document "
+                  "`cfg:{adm}:campaigns` (docs/campaigns.md)."},
     {"log", "Logs: one line per event, MSISDNs masked to their last 4 digits."},
     {"metrics", "Counters for operators: the stats file, and GET /metrics, /health, /ready."},
     /* smpp */
@@ -162,6 +164,13 @@ static const struct {
     {"catalog.gift_tiers", "Tiers that may gift to another number (comma-separated)."},
     {"catalog.follow_redis_docs", "Follow the catalogue and calendar saved from the console."},
     {"catalog.docs_poll_ms", "How often the console's documents are checked."},
+    /* campaigns */
+    {"campaigns.enabled", "Apply the campaigns document: bonuses on events and the win-back offer "
+                          "pass (one Redis only, not a cluster)."},
+    {"campaigns.pass_interval_s", "A win-back offer pass starts this long after the previous one."},
+    {"campaigns.catchup_days", "Win-back due days of the past still read by a pass."},
+    {"campaigns.quiet_start_hour", "Local hour from which no offer pass runs (no offer SMS)."},
+    {"campaigns.quiet_end_hour", "Local hour from which offer passes run again (equal: never quiet)."},
     /* expiry */
     {"expiry.enabled", "Run the expiry job in this gateway (several may: slots are claimed)."},
     {"expiry.warn_days", "Warning SMS this many days before points expire, descending (\"30,7\"; "

@@ -33,6 +33,7 @@ struct ingest_req {
     enum gw_event_kind kind;
     char msisdn[GW_MSISDN_MAX + 1];
     char ref[GW_REF_MAX + 1];
+    int64_t at, now; /* the event's time and its arrival, unix s */
     char reason[160];
     size_t raw_len;
     char raw[640]; /* the event's text, for a dead letter decided after the commit */
@@ -183,6 +184,34 @@ void gw_ingest_on_rejected(void *arg, const uint8_t *pdu, size_t len, uint32_t s
 
 /* ---------------------------------------------------------------- commits */
 
+static void after_commit_done(void *ctx, int err)
+{
+    struct ingest_req *req = ctx;
+    char mask[GW_MASK_LEN];
+
+    if (err < 0) {
+        /* the commit stands; the redelivery is a duplicate that runs the rules again */
+        gw_log(GW_LOG_NOTICE, "ingest", "event{%s} ref=%s: campaign rules not applied (%s): "
+               "ESME_RX_T_APPN", gw_mask_msisdn(req->msisdn, mask), req->ref, strerror(-err));
+        req_finish(req, SMPP_RX_T_APPN);
+        return;
+    }
+    req_finish(req, SMPP_ROK);
+}
+
+/* The campaign rules after an earning event's commit; answers the event (owns req). */
+static void after_commit(struct ingest_req *req)
+{
+    struct gw_ingest *g = req->g;
+
+    if (g->hooks.after_commit && req->kind != GW_EV_REVERSAL &&
+        g->hooks.after_commit(g->hooks.after_commit_arg, req->msisdn,
+                              gw_event_kind_name(req->kind), req->ref, gw_local_day(req->at),
+                              req->now, after_commit_done, req) == 0)
+        return;
+    req_finish(req, SMPP_ROK);
+}
+
 static void commit_done(void *arg, int err, const struct gw_commit_result *res)
 {
     struct ingest_req *req = arg;
@@ -219,12 +248,14 @@ static void commit_done(void *arg, int err, const struct gw_commit_result *res)
         GW_LOGD("ingest", "event{%s} %s ref=%s +%lld pts, balance %lld, tier %s",
                 gw_mask_msisdn(req->msisdn, mask), gw_event_kind_name(req->kind), req->ref,
                 (long long)res->points, (long long)res->balance, res->tier);
-        break;
+        after_commit(req);
+        return;
     case GW_COMMIT_DUPLICATE:
         g->stats.duplicates++;
         gw_log(GW_LOG_INFO, "ingest", "event{%s} %s ref=%s duplicate: no second effect",
                gw_mask_msisdn(req->msisdn, mask), gw_event_kind_name(req->kind), req->ref);
-        break;
+        after_commit(req);
+        return;
     case GW_COMMIT_REVERSED:
         g->stats.reversed++;
         g->stats.points_reversed += (uint64_t)res->points;
@@ -296,6 +327,8 @@ static void handle_event(struct gw_ingest *g, struct smpp_esme *e, uint64_t toke
         return;
     }
     req->kind = ev.kind;
+    req->at = ev.at;
+    req->now = now;
     snprintf(req->msisdn, sizeof(req->msisdn), "%s", ev.msisdn);
     snprintf(req->ref, sizeof(req->ref), "%s", ev.ref);
     if (gw_loyalty_earn(&g->table, &ev, &earn) < 0) {

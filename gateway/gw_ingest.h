@@ -74,6 +74,13 @@ struct gw_ingest_hooks {
     void *ussd_arg;
     void (*mo_sms)(void *arg, struct smpp_esme *e, const struct smpp_sm *sm);
     void *mo_sms_arg;
+    /* After an earning event's commit (credited, or a duplicate: a crash may have come between
+     * the commit and this step): the campaign rules (gw_campaign_run_event, day = the event's
+     * local day). 0: the event is answered when done fires (ESME_RX_T_APPN if err < 0, so the
+     * redelivery tries again); 1 nothing to do and < 0 not sent: answered at once. NULL: none. */
+    int (*after_commit)(void *arg, const char *msisdn, const char *kind, const char *ref,
+                        int32_t day, int64_t now, void (*done)(void *ctx, int err), void *ctx);
+    void *after_commit_arg;
 };
 /* Sets the hooks (copied). */
 void gw_ingest_set_hooks(struct gw_ingest *g, const struct gw_ingest_hooks *hooks);

@@ -28,6 +28,7 @@
 
 #include "gw_config.h"
 #include "gw_core.h"
+#include "gw_campaign_run.h"
 #include "gw_expiry.h"
 #include "gw_expiry_sms.h"
 #include "gw_ingest.h"
@@ -65,6 +66,7 @@ struct app {
     struct wire_metrics *metrics; /* /metrics, /health, /ready and the Redis write probe */
     struct gw_expiry *expiry;     /* the expiry job (NULL: expiry.enabled false) */
     struct gw_expiry_sms *expiry_sms; /* its warnings through gw_sms (NULL: no SMS side) */
+    struct gw_campaign_run *campaigns; /* the campaign rules (NULL: campaigns.enabled false) */
     struct event *ev_term, *ev_int, *ev_hup, *ev_usr1;
     struct event *ev_metrics, *ev_start;
     bool esme_started;
@@ -160,6 +162,12 @@ static void write_stats(struct app *a)
         gw_expiry_get_stats(a->expiry, &xs);
         fprintf(f, ",\"expiry\":");
         gw_expiry_stats_json(&xs, f);
+    }
+    if (a->campaigns) {
+        struct gw_campaign_stats cs;
+        gw_campaign_run_get_stats(a->campaigns, &cs);
+        fprintf(f, ",\"campaigns\":");
+        gw_campaign_stats_json(&cs, f);
     }
     if (a->bcast) {
         struct gw_broadcast_stats bs;
@@ -398,6 +406,38 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 
 static int start_expiry(struct app *a);
 
+static int campaign_hook(void *arg, const char *msisdn, const char *kind, const char *ref,
+                         int32_t day, int64_t now, void (*done)(void *ctx, int err), void *ctx)
+{
+    return gw_campaign_run_event(arg, msisdn, kind, ref, day, now, done, ctx);
+}
+
+/* The campaign rules (issue 10 §1, docs/campaigns.md): bonuses after each earning event's commit,
+ * the win-back offer pass; the document comes from the console (cfg:{adm}:campaigns). The budget
+ * moves in the same script as the credit, which needs one Redis (not a cluster). */
+static int start_campaigns(struct app *a)
+{
+    if (a->cfg.redis.n_cluster_nodes > 0) {
+        gw_log(GW_LOG_ERROR, "config", "campaigns.enabled: needs one Redis (the budget and the "
+                                       "credit in one script), not a cluster");
+        return -EINVAL;
+    }
+    a->campaigns = gw_campaign_run_new(a->base, a->redis, a->sms, &a->cfg.campaigns,
+                                       a->cfg.ledger.history_len,
+                                       a->menus ? ussd_menus_default_lang(a->menus) : "en");
+    if (!a->campaigns)
+        return -ENOMEM;
+    gw_ingest_set_hooks(a->ingest, &(struct gw_ingest_hooks){
+                                       .ussd = a->ussd ? gw_ussd_on_deliver : NULL,
+                                       .ussd_arg = a->ussd,
+                                       .mo_sms = a->sms ? gw_sms_on_mo : NULL,
+                                       .mo_sms_arg = a->sms,
+                                       .after_commit = campaign_hook,
+                                       .after_commit_arg = a->campaigns,
+                                   });
+    return gw_campaign_run_start(a->campaigns);
+}
+
 static int load_config(struct app *a, bool quiet)
 {
     char err[512];
@@ -518,6 +558,11 @@ static int run(struct app *a)
             return -EINVAL;
         }
     }
+    if (a->cfg.campaigns.enabled) {
+        int crc = start_campaigns(a);
+        if (crc < 0)
+            return crc;
+    }
     /* the staff console's documents (issue 12 §1): the loyalty table, the catalogue and the
      * calendar, and the kill switches; the redemption and the broadcast's "next opening" read
      * the same stored calendar */
@@ -529,6 +574,8 @@ static int run(struct app *a)
         wire_cfgdocs_on_menus(a->cfgdocs, apply_stored_menus, a);
     if (a->bcast)
         wire_cfgdocs_on_calendar(a->cfgdocs, wire_broadcast_set_calendar, a->bcast);
+    if (a->campaigns)
+        wire_cfgdocs_on_campaigns(a->cfgdocs, gw_campaign_run_set_doc, a->campaigns);
 
     {
         char err[300];
@@ -648,6 +695,7 @@ static void teardown(struct app *a)
     gw_sms_detach(a->sms);
     gw_broadcast_detach(wire_broadcast_runner(a->bcast));
     gw_expiry_detach(a->expiry);
+    gw_campaign_run_detach(a->campaigns);
     wire_fulfil_stop(a->fulfil);
     gw_service_watchdog_stop();
     gw_redis_free(a->redis);
@@ -661,6 +709,7 @@ static void teardown(struct app *a)
     wire_broadcast_free(a->bcast); /* after the link: its failed submits call back into it */
     gw_expiry_free(a->expiry);     /* after the link too: its warnings in flight */
     gw_expiry_sms_free(a->expiry_sms);
+    gw_campaign_run_free(a->campaigns); /* after Redis and the link: its pass's callbacks */
     ussd_menus_free(a->menus);
     gw_ledger_free(a->ledger);
     gw_ingest_free(a->ingest);

@@ -32,12 +32,13 @@
 /* The loyalty table first: a catalogue is checked against its tiers, and the requests of a round
  * are answered in the order sent (one connection; on a cluster the {adm} slot is one node), so a
  * table and a catalogue that uses its new tier, read in the same round, load in that order. */
-enum doc_kind { DOC_LOYALTY = 0, DOC_CATALOG, DOC_GIFTDAYS, DOC_MENUS, DOC__COUNT };
+enum doc_kind { DOC_LOYALTY = 0, DOC_CATALOG, DOC_GIFTDAYS, DOC_MENUS, DOC_CAMPAIGNS, DOC__COUNT };
 
 static const char *const doc_key[DOC__COUNT] = {WIRE_CFGDOCS_KEY_LOYALTY, WIRE_CFGDOCS_KEY_CATALOG,
-                                                WIRE_CFGDOCS_KEY_GIFTDAYS, WIRE_CFGDOCS_KEY_MENUS};
+                                                WIRE_CFGDOCS_KEY_GIFTDAYS, WIRE_CFGDOCS_KEY_MENUS,
+                                                WIRE_CFGDOCS_KEY_CAMPAIGNS};
 static const char *const doc_name[DOC__COUNT] = {"loyalty table", "catalogue", "gift-day calendar",
-                                                 "USSD menus"};
+                                                 "USSD menus", "campaigns"};
 
 struct doc_state {
     int64_t loaded;  /* version in force; 0 = none loaded (the file rules) */
@@ -57,6 +58,8 @@ struct wire_cfgdocs {
     void *on_loyalty_arg;
     wire_cfgdocs_doc_fn on_menus; /* who applies the USSD menus, or NULL (not followed) */
     void *on_menus_arg;
+    wire_cfgdocs_doc_fn on_campaigns; /* who applies the campaigns, or NULL (not followed) */
+    void *on_campaigns_arg;
     char id[96];     /* "<host>/<pid>": this gateway in cfg:{adm}:seen */
     bool busy;       /* a round is in flight */
     bool started;    /* a round completed without a transport error */
@@ -139,6 +142,8 @@ static void apply_doc(struct wire_cfgdocs *d, enum doc_kind k, int64_t version, 
         rc = d->on_loyalty(d->on_loyalty_arg, text, len, err, sizeof(err));
     else if (k == DOC_MENUS)
         rc = d->on_menus(d->on_menus_arg, text, len, err, sizeof(err));
+    else if (k == DOC_CAMPAIGNS)
+        rc = d->on_campaigns(d->on_campaigns_arg, text, len, err, sizeof(err));
     else {
         rc =
             d->cat ? wire_catalog_set_calendar_from_buffer(d->cat, text, len, err, sizeof(err)) : 0;
@@ -256,9 +261,9 @@ static void send_seen(struct wire_cfgdocs *d, struct round *rd)
 
     snprintf(val, sizeof(val),
              "%" PRId64 " catalog=%" PRId64 " giftdays=%" PRId64 " loyalty=%" PRId64
-             " menus=%" PRId64,
+             " menus=%" PRId64 " campaigns=%" PRId64,
              gw_clock_now_ms(), d->doc[DOC_CATALOG].loaded, d->doc[DOC_GIFTDAYS].loaded,
-             d->doc[DOC_LOYALTY].loaded, d->doc[DOC_MENUS].loaded);
+             d->doc[DOC_LOYALTY].loaded, d->doc[DOC_MENUS].loaded, d->doc[DOC_CAMPAIGNS].loaded);
     for (int i = 0; i < 4; i++)
         len[i] = strlen(argv[i]);
     rd->pending++;
@@ -292,7 +297,8 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
         send_seen(d, rd);
     for (int k = 0; d->cfg->catalog.follow_redis_docs && k < DOC__COUNT; k++) {
         if ((k == DOC_CATALOG && !d->cat) || (k == DOC_GIFTDAYS && !d->cat && !d->on_calendar) ||
-            (k == DOC_LOYALTY && !d->on_loyalty) || (k == DOC_MENUS && !d->on_menus))
+            (k == DOC_LOYALTY && !d->on_loyalty) || (k == DOC_MENUS && !d->on_menus) ||
+            (k == DOC_CAMPAIGNS && !d->on_campaigns))
             continue; /* nobody here reads it */
         struct doc_req *q = malloc(sizeof(*q));
         if (!q) {
@@ -383,6 +389,15 @@ void wire_cfgdocs_on_loyalty(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, voi
     d->on_loyalty = fn;
     d->on_loyalty_arg = arg;
     d->doc[DOC_LOYALTY] = (struct doc_state){0};
+}
+
+void wire_cfgdocs_on_campaigns(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, void *arg)
+{
+    if (!d)
+        return;
+    d->on_campaigns = fn;
+    d->on_campaigns_arg = arg;
+    d->doc[DOC_CAMPAIGNS] = (struct doc_state){0};
 }
 
 void wire_cfgdocs_on_menus(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, void *arg)

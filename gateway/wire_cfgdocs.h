@@ -42,6 +42,7 @@ struct wire_cfgdocs;
 #define WIRE_CFGDOCS_KEY_GIFTDAYS "cfg:{adm}:giftdays"
 #define WIRE_CFGDOCS_KEY_LOYALTY "cfg:{adm}:loyalty"
 #define WIRE_CFGDOCS_KEY_MENUS "cfg:{adm}:menus"
+#define WIRE_CFGDOCS_KEY_CAMPAIGNS "cfg:{adm}:campaigns"
 /* hash: "<host>/<pid>" -> "<unix ms> catalog=V giftdays=V loyalty=V menus=V", the versions each
  * running gateway uses (0 = its file's), rewritten every round: the console shows them */
 #define WIRE_CFGDOCS_KEY_SEEN "cfg:{adm}:seen"
@@ -70,6 +71,10 @@ void wire_cfgdocs_on_loyalty(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, voi
 /* The USSD menus and SMS texts (cfg:{adm}:menus, the format of ussd.menus_file): the same, for a
  * gateway with USSD on. */
 void wire_cfgdocs_on_menus(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, void *arg);
+
+/* The campaigns document (cfg:{adm}:campaigns, gw_campaign.h): the same, for a gateway with
+ * campaigns.enabled. */
+void wire_cfgdocs_on_campaigns(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, void *arg);
 
 /* After a SIGHUP reloaded the files: forget what was loaded so that the stored documents are
  * read and applied again at once (they take precedence over the files). */

@@ -1,0 +1,570 @@
+/*
+ * gw_campaign_run.c - the campaign rules in the daemon (gw_campaign_run.h).
+ *
+ * Event bonuses: one campaign.lua EVENT per earning event, its arguments built from the active
+ * campaigns of the event's day. Offer pass: one slot at a time (SMEMBERS of its due sets, then one
+ * OFFER per member, then the SMS, then DEL of the sets handled without error); a struct pass is
+ * shared by the requests of the slot in flight and counts them (pending). Requests find the
+ * runner through the pass; a cancelled request (-ECANCELED, gw_redis_free) touches only the pass.
+ */
+#include "gw_campaign_run.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gw_broadcast.h"
+#include "gw_core.h"
+#include "gw_days.h"
+#include "gw_expiry.h"
+#include "gw_loyalty.h"
+#include "gw_redis.h"
+#include "gw_sms.h"
+
+#define LOG_CAT "campaign"
+#define MAX_ARGS (12 + 7 * GW_CAMP_MAX)
+#define CATCHUP_MAX 31
+
+struct gw_campaign_run {
+    struct event_base *base;
+    struct gw_redis *redis; /* NULL once detached */
+    struct gw_sms *sms;
+    struct gw_campaign_run_config cfg;
+    uint32_t history_len;
+    char fallback[8];
+    int script;
+    struct gw_campaigns *doc; /* NULL: none loaded */
+    struct event *ev_pass;
+    struct pass *pass; /* the pass under way, or NULL */
+    struct gw_campaign_stats st;
+};
+
+/* ---------------------------------------------------------------- events */
+
+struct ev_req {
+    struct gw_campaign_run *r;
+    gw_campaign_done_cb done;
+    void *ctx;
+};
+
+static void event_reply(void *arg, int err, const struct redisReply *reply)
+{
+    struct ev_req *q = arg;
+    struct gw_campaign_run *r = q->r;
+
+    if (err == 0 && reply->type == REDIS_REPLY_ERROR) {
+        GW_LOGE(LOG_CAT, "campaign.lua: %.200s", reply->str);
+        err = -EPROTO;
+    } else if (err == 0 && reply->type != REDIS_REPLY_ARRAY)
+        err = -EPROTO;
+    if (err == 0) {
+        for (size_t i = 0; i + 3 < reply->elements; i += 3) {
+            const struct redisReply *id = reply->element[i], *pts = reply->element[i + 1],
+                                    *oc = reply->element[i + 2];
+            if (id->type != REDIS_REPLY_STRING || pts->type != REDIS_REPLY_STRING ||
+                oc->type != REDIS_REPLY_STRING)
+                break;
+            if (strcmp(oc->str, "ok") == 0) {
+                r->st.grants++;
+                r->st.points += strtoull(pts->str, NULL, 10);
+                GW_LOGI(LOG_CAT, "campaign %s: +%s pts", id->str, pts->str);
+            } else {
+                r->st.budget_stops++;
+                GW_LOGN(LOG_CAT, "campaign %s: budget spent, bonus of %s pts refused", id->str,
+                        pts->str);
+            }
+        }
+    } else if (err != -ECANCELED)
+        r->st.errors++;
+    q->done(q->ctx, err);
+    free(q);
+}
+
+/* The UTC offset of the process zone (the programme's) at t, in seconds. */
+static long utc_offset(int64_t t)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+
+    return localtime_r(&tt, &tm) ? tm.tm_gmtoff : 0;
+}
+
+int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const char *kind,
+                          const char *ref, int32_t day, int64_t now, gw_campaign_done_cb done,
+                          void *ctx)
+{
+    const char *argv[MAX_ARGS];
+    size_t len[MAX_ARGS];
+    char bufs[MAX_ARGS][48];
+    char tiers[GW_CAMP_MAX][400];
+    char kw[40], kh[40], kd[64];
+    int argc = 0, nkeys = 3, ncamp = 0;
+    const struct gw_camp *wb = NULL;
+
+    if (!r || !r->redis || !done || !msisdn || !kind || !ref)
+        return -EINVAL;
+    if (!r->doc)
+        return 1;
+    for (size_t i = 0; i < r->doc->n; i++) {
+        const struct gw_camp *c = &r->doc->c[i];
+        if (c->rule == GW_CAMP_WINBACK && !wb && gw_camp_active(c, day))
+            wb = c;
+        if (gw_camp_active(c, day))
+            ncamp++;
+    }
+    bool index = wb && strcmp(kind, "TOPUP") == 0;
+    if (ncamp == 0 && !index)
+        return 1;
+    snprintf(kw, sizeof(kw), "lg:{%s}:w", msisdn);
+    snprintf(kh, sizeof(kh), "lg:{%s}:h", msisdn);
+    argv[argc++] = kw;
+    argv[argc++] = kh;
+    argv[argc++] = GW_CAMP_KEY_BUDGET;
+    if (index) {
+        char tag[GW_SLOT_TAG_MAX];
+        if (gw_slot_tag_of(msisdn, tag) < 0)
+            return -EINVAL;
+        snprintf(kd, sizeof(kd), "lg:cw:%s:%08" PRId32, tag,
+                 gw_days_add(day, (int32_t)wb->lapse_days));
+        argv[argc++] = kd;
+        nkeys = 4;
+    }
+#define NUM(fmt, v)                                                                                \
+    do {                                                                                           \
+        snprintf(bufs[argc], sizeof(bufs[0]), fmt, v);                                             \
+        argv[argc] = bufs[argc];                                                                   \
+        argc++;                                                                                    \
+    } while (0)
+    argv[argc++] = "EVENT";
+    NUM("%" PRId64, now);
+    NUM("%08" PRId32, day);
+    argv[argc++] = kind;
+    argv[argc++] = ref;
+    NUM("%" PRIu32, r->history_len);
+    NUM("%ld", utc_offset(now));
+    NUM("%d", ncamp);
+    for (size_t i = 0, k = 0; i < r->doc->n; i++) {
+        const struct gw_camp *c = &r->doc->c[i];
+        if (!gw_camp_active(c, day))
+            continue;
+        argv[argc++] = c->id;
+        argv[argc++] = gw_camp_rule_name(c->rule);
+        NUM("%" PRId64, c->points);
+        if (gw_camp_tiers_arg(c, tiers[k], sizeof(tiers[k])) < 0)
+            return -EINVAL;
+        argv[argc++] = tiers[k++];
+        NUM("%" PRId64, c->budget);
+        if (c->rule == GW_CAMP_WELCOME)
+            NUM("%08" PRId32, c->start);
+        else if (c->rule == GW_CAMP_TENURE) {
+            char *p = bufs[argc];
+            size_t at = 0;
+            p[0] = '\0';
+            for (size_t y = 0; y < c->n_years && at < sizeof(bufs[0]) - 5; y++)
+                at += (size_t)snprintf(p + at, sizeof(bufs[0]) - at, "%s%" PRIu32, y ? "," : "",
+                                       c->years[y]);
+            argv[argc] = p;
+            argc++;
+        } else
+            argv[argc++] = "";
+        argv[argc++] = c->label;
+    }
+#undef NUM
+    for (int i = 0; i < argc; i++)
+        len[i] = strlen(argv[i]);
+    struct ev_req *q = malloc(sizeof(*q));
+    if (!q)
+        return -ENOMEM;
+    *q = (struct ev_req){.r = r, .done = done, .ctx = ctx};
+    r->st.events++;
+    int rc = gw_redis_script_run(r->redis, r->script, nkeys, argc, argv, len, event_reply, q);
+    if (rc < 0) {
+        free(q);
+        return rc;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the offer pass */
+
+struct member {
+    char msisdn[16];
+};
+
+struct pass {
+    struct gw_campaign_run *r; /* NULL: the runner is gone (detached), finish quietly */
+    const struct gw_camp *c;   /* the win-back campaign (in r->doc; the doc is kept during a pass) */
+    struct gw_campaigns *doc;  /* owned copy, so a new version mid-pass changes nothing */
+    unsigned slot;
+    int32_t today, until;
+    int pending;
+    bool failed;                     /* a request of this slot failed: its sets stay */
+    int32_t days[CATCHUP_MAX + 1];   /* the due days read for this slot */
+    bool found[CATCHUP_MAX + 1];     /* set not empty */
+    int ndays;
+    char tag[GW_SLOT_TAG_MAX];
+};
+
+struct offer_req {
+    struct pass *p;
+    char msisdn[16];
+    char lang[8];
+    char tier[32]; /* the SMS names the tier's own bonus */
+};
+
+static void slot_next(struct pass *p);
+static void slot_done(struct pass *p);
+
+static void pass_end(struct pass *p)
+{
+    struct gw_campaign_run *r = p->r;
+
+    if (r) {
+        r->st.passes++;
+        r->pass = NULL;
+        GW_LOGN(LOG_CAT, "win-back offer pass of %08" PRId32 " done (%s)", p->today, p->c->id);
+        if (r->ev_pass) {
+            struct timeval tv = {.tv_sec = r->cfg.pass_interval_s};
+            evtimer_add(r->ev_pass, &tv);
+        }
+    }
+    free(p->doc);
+    free(p);
+}
+
+static void put_pending(struct pass *p)
+{
+    if (--p->pending == 0)
+        slot_done(p);
+}
+
+static void sms_done(void *arg, int err)
+{
+    struct pass *p = arg;
+
+    if (p->r) {
+        if (err == 0)
+            p->r->st.offer_sms++;
+        else
+            p->r->st.offer_sms_skipped++;
+    }
+    put_pending(p);
+}
+
+static void optin_reply(void *arg, int err, const struct redisReply *reply)
+{
+    struct offer_req *q = arg;
+    struct pass *p = q->p;
+    struct gw_campaign_run *r = p->r;
+
+    if (r && r->sms && err == 0 && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
+        char text[GW_CAMP_TEXT_MAX + 64];
+        if (gw_camp_offer_text(p->c, q->lang, r->fallback, gw_camp_points(p->c, q->tier),
+                               p->until, text, sizeof(text)) == 0) {
+            p->pending++;
+            if (gw_sms_send(r->sms, q->msisdn, text, strlen(text), sms_done, p) < 0) {
+                p->pending--;
+                r->st.offer_sms_skipped++;
+            }
+        } else
+            r->st.offer_sms_skipped++;
+    } else if (r)
+        r->st.offer_sms_skipped++;
+    free(q);
+    put_pending(p);
+}
+
+static void offer_reply(void *arg, int err, const struct redisReply *reply)
+{
+    struct offer_req *q = arg;
+    struct pass *p = q->p;
+    struct gw_campaign_run *r = p->r;
+
+    if (err < 0 || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
+        p->failed = true;
+        if (r && err != -ECANCELED)
+            r->st.errors++;
+    } else if (reply->element[0]->type == REDIS_REPLY_INTEGER &&
+               reply->element[0]->integer == 1 && r && r->redis) {
+        r->st.offers++;
+        if (reply->element[1]->type == REDIS_REPLY_STRING)
+            snprintf(q->lang, sizeof(q->lang), "%s", reply->element[1]->str);
+        if (reply->elements > 2 && reply->element[2]->type == REDIS_REPLY_STRING)
+            snprintf(q->tier, sizeof(q->tier), "%s", reply->element[2]->str);
+        /* consent is read just before the send (the audience of the reminders) */
+        const char *argv[] = {"SISMEMBER", GW_BC_KEY_OPTIN, q->msisdn};
+        size_t len[] = {9, strlen(GW_BC_KEY_OPTIN), strlen(q->msisdn)};
+        p->pending++;
+        if (gw_redis_command(r->redis, 3, argv, len, optin_reply, q) == 0) {
+            put_pending(p);
+            return;
+        }
+        p->pending--;
+    }
+    free(q);
+    put_pending(p);
+}
+
+static void send_offer(struct pass *p, const char *msisdn)
+{
+    struct gw_campaign_run *r = p->r;
+    struct offer_req *q = calloc(1, sizeof(*q));
+    char kw[40], mr[16], ld[16], ud[16];
+
+    if (!q) {
+        p->failed = true;
+        return;
+    }
+    q->p = p;
+    snprintf(q->msisdn, sizeof(q->msisdn), "%s", msisdn);
+    snprintf(kw, sizeof(kw), "lg:{%s}:w", msisdn);
+    snprintf(mr, sizeof(mr), "%" PRIu32, p->c->min_recharges);
+    snprintf(ld, sizeof(ld), "%" PRIu32, p->c->lapse_days);
+    snprintf(ud, sizeof(ud), "%08" PRId32, p->until);
+    char now[24];
+    snprintf(now, sizeof(now), "%" PRId64, gw_clock_now_ms() / 1000);
+    const char *argv[] = {kw, GW_CAMP_KEY_BUDGET, "OFFER", now, p->c->id, mr, ld, ud};
+    size_t len[8];
+    for (int i = 0; i < 8; i++)
+        len[i] = strlen(argv[i]);
+    p->pending++;
+    if (gw_redis_script_run(r->redis, r->script, 2, 8, argv, len, offer_reply, q) < 0) {
+        p->pending--;
+        p->failed = true;
+        free(q);
+    }
+}
+
+static void members_reply(void *arg, int err, const struct redisReply *reply);
+
+struct set_req {
+    struct pass *p;
+    int k; /* index in p->days */
+};
+
+static void members_reply(void *arg, int err, const struct redisReply *reply)
+{
+    struct set_req *s = arg;
+    struct pass *p = s->p;
+
+    if (err < 0 || reply->type != REDIS_REPLY_ARRAY) {
+        p->failed = true;
+        if (p->r && err != -ECANCELED)
+            p->r->st.errors++;
+    } else if (reply->elements > 0 && p->r && p->r->redis) {
+        p->found[s->k] = true;
+        for (size_t i = 0; i < reply->elements; i++)
+            if (reply->element[i]->type == REDIS_REPLY_STRING && reply->element[i]->len < 16)
+                send_offer(p, reply->element[i]->str);
+    }
+    free(s);
+    put_pending(p);
+}
+
+/* Every request of the slot answered: delete the sets handled, go on. */
+static void slot_done(struct pass *p)
+{
+    struct gw_campaign_run *r = p->r;
+
+    if (!r || !r->redis) {
+        pass_end(p);
+        return;
+    }
+    for (int k = 0; k < p->ndays && !p->failed; k++) {
+        if (!p->found[k])
+            continue;
+        char key[64];
+        snprintf(key, sizeof(key), "lg:cw:%s:%08" PRId32, p->tag, p->days[k]);
+        (void)gw_redis_commandf(r->redis, NULL, NULL, "DEL %s", key);
+    }
+    p->slot++;
+    slot_next(p);
+}
+
+static void slot_next(struct pass *p)
+{
+    struct gw_campaign_run *r = p->r;
+
+    if (p->slot >= GW_SLOTS || !r || !r->redis) {
+        pass_end(p);
+        return;
+    }
+    p->failed = false;
+    p->pending = 1; /* held until every set of the slot is asked for */
+    gw_slot_tag(p->slot, p->tag);
+    p->ndays = 0;
+    for (int32_t k = (int32_t)r->cfg.catchup_days; k >= 0; k--) {
+        struct set_req *s = malloc(sizeof(*s));
+        char key[64];
+        if (!s) {
+            p->failed = true;
+            break;
+        }
+        p->days[p->ndays] = gw_days_add(p->today, -k);
+        p->found[p->ndays] = false;
+        *s = (struct set_req){.p = p, .k = p->ndays};
+        snprintf(key, sizeof(key), "lg:cw:%s:%08" PRId32, p->tag, p->days[p->ndays]);
+        p->ndays++;
+        const char *argv[] = {"SMEMBERS", key};
+        size_t len[] = {8, strlen(key)};
+        p->pending++;
+        if (gw_redis_command(r->redis, 2, argv, len, members_reply, s) < 0) {
+            p->pending--;
+            p->failed = true;
+            free(s);
+            break;
+        }
+    }
+    put_pending(p);
+}
+
+static bool quiet(const struct gw_campaign_run_config *cfg, int64_t now)
+{
+    struct tm tm;
+    time_t tt = (time_t)now;
+    uint32_t s = cfg->quiet_start_hour, e = cfg->quiet_end_hour;
+
+    if (s == e || !localtime_r(&tt, &tm))
+        return false;
+    uint32_t h = (uint32_t)tm.tm_hour;
+    return s < e ? (h >= s && h < e) : (h >= s || h < e);
+}
+
+static void on_pass(evutil_socket_t fd, short what, void *arg)
+{
+    struct gw_campaign_run *r = arg;
+    int64_t now = gw_clock_now_ms() / 1000;
+    int32_t today = gw_local_day(now);
+    struct timeval tv = {.tv_sec = r->cfg.pass_interval_s};
+    const struct gw_camp *wb = NULL;
+
+    (void)fd;
+    (void)what;
+    for (size_t i = 0; r->doc && i < r->doc->n && !wb; i++)
+        if (r->doc->c[i].rule == GW_CAMP_WINBACK && gw_camp_active(&r->doc->c[i], today))
+            wb = &r->doc->c[i];
+    struct pass *p = NULL;
+    if (r->pass || !wb || !r->redis || !gw_redis_is_connected(r->redis) || quiet(&r->cfg, now) ||
+        !(p = calloc(1, sizeof(*p))) || !(p->doc = malloc(sizeof(*p->doc)))) {
+        free(p);
+        evtimer_add(r->ev_pass, &tv);
+        return;
+    }
+    *p->doc = *r->doc;
+    p->c = &p->doc->c[wb - r->doc->c];
+    p->r = r;
+    p->today = today;
+    p->until = gw_days_add(today, (int32_t)wb->valid_days);
+    r->pass = p;
+    GW_LOGN(LOG_CAT, "win-back offer pass of %08" PRId32 " (%s, valid until %08" PRId32 ")", today,
+            wb->id, p->until);
+    slot_next(p);
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+void gw_campaign_run_config_defaults(struct gw_campaign_run_config *cfg)
+{
+    *cfg = (struct gw_campaign_run_config){.enabled = false, .pass_interval_s = 3600,
+                                           .catchup_days = 7, .quiet_start_hour = 21,
+                                           .quiet_end_hour = 9};
+}
+
+struct gw_campaign_run *gw_campaign_run_new(struct event_base *base, struct gw_redis *redis,
+                                            struct gw_sms *sms,
+                                            const struct gw_campaign_run_config *cfg,
+                                            uint32_t history_len, const char *fallback_lang)
+{
+    struct gw_campaign_run *r = calloc(1, sizeof(*r));
+
+    if (!r || !base || !redis || !cfg)
+        goto fail;
+    r->base = base;
+    r->redis = redis;
+    r->sms = sms;
+    r->cfg = *cfg;
+    if (r->cfg.catchup_days > CATCHUP_MAX)
+        r->cfg.catchup_days = CATCHUP_MAX;
+    r->history_len = history_len ? history_len : 50;
+    snprintf(r->fallback, sizeof(r->fallback), "%s", fallback_lang ? fallback_lang : "en");
+    r->script = gw_redis_script_add(redis, gw_lua_campaign, gw_lua_campaign_len);
+    r->ev_pass = evtimer_new(base, on_pass, r);
+    if (r->script < 0 || !r->ev_pass)
+        goto fail;
+    return r;
+fail:
+    gw_campaign_run_free(r);
+    return NULL;
+}
+
+int gw_campaign_run_set_doc(void *arg, const char *text, size_t len, char *err, size_t errlen)
+{
+    struct gw_campaign_run *r = arg;
+    struct gw_campaigns *d = malloc(sizeof(*d));
+    int rc;
+
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    if ((rc = gw_campaigns_parse(text, len, d, err, errlen)) < 0) {
+        free(d);
+        return rc;
+    }
+    free(r->doc); /* a pass under way works on its own copy */
+    r->doc = d;
+    GW_LOGN(LOG_CAT, "campaigns \"%s\": %zu rules", d->version, d->n);
+    return 0;
+}
+
+int gw_campaign_run_start(struct gw_campaign_run *r)
+{
+    struct timeval tv = {.tv_sec = 1};
+
+    if (!r || !r->ev_pass)
+        return -EINVAL;
+    return evtimer_add(r->ev_pass, &tv) == 0 ? 0 : -EIO;
+}
+
+void gw_campaign_run_get_stats(const struct gw_campaign_run *r, struct gw_campaign_stats *out)
+{
+    *out = r->st;
+}
+
+void gw_campaign_stats_json(const struct gw_campaign_stats *st, FILE *out)
+{
+    const char *sep = "";
+
+    fputc('{', out);
+#define GW_X_JSON(name, help)                                                                      \
+    fprintf(out, "%s\"%s\":%llu", sep, #name, (unsigned long long)st->name);                       \
+    sep = ",";
+    GW_CAMPAIGN_COUNTERS(GW_X_JSON)
+#undef GW_X_JSON
+    fputc('}', out);
+}
+
+void gw_campaign_run_detach(struct gw_campaign_run *r)
+{
+    if (!r)
+        return;
+    r->redis = NULL;
+    if (r->ev_pass)
+        evtimer_del(r->ev_pass);
+}
+
+void gw_campaign_run_free(struct gw_campaign_run *r)
+{
+    if (!r)
+        return;
+    if (r->pass)
+        r->pass->r = NULL; /* its last callback (cancelled) frees it */
+    if (r->ev_pass)
+        event_free(r->ev_pass);
+    free(r->doc);
+    free(r);
+}

@@ -1,0 +1,97 @@
+/*
+ * gw_campaign_run.h - applies the campaigns document (gw_campaign.h) in the daemon: the bonuses
+ * due on an event (welcome, tenure anniversaries, win-back), and the daily win-back offer pass.
+ * Redis side: lua/campaign.lua; decisions: docs/campaigns.md.
+ *
+ * On events: the ingest calls gw_campaign_run_event after an earning event's commit (credited or
+ * duplicate) and answers the SMSC only when it completed: a crash in between is mended by the
+ * redelivery, and every rule pays once by its marker in the wallet.
+ *
+ * Win-back offers: each TOPUP puts the subscriber in the due set of the day it would lapse,
+ * lg:cw:{tag}:<day + lapse_days> (per slot, the subscriber's slot tag; moved by the next TOPUP).
+ * A pass (every pass_interval_s, never in quiet hours) reads the sets of today and the catch-up
+ * days before, slot by slot, offers to those who qualify (campaign.lua OFFER: enough recharges,
+ * still lapsed, one offer per lapse), sends the offer SMS to those who consented (the audience
+ * bc:{bc}:optin, read just before the send) through gw_sms (the link's TPS bucket), and deletes
+ * the set once every member was handled. Never a scan of all subscribers.
+ *
+ * Ownership: the runner owns its document copy and its pass; free it after gw_redis_free (whose
+ * cancellations end the requests in flight) and after the SMPP link (SMS callbacks).
+ */
+#ifndef GW_CAMPAIGN_RUN_H
+#define GW_CAMPAIGN_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gw_campaign.h"
+
+struct event_base;
+struct gw_redis;
+struct gw_sms;
+struct gw_campaign_run;
+
+#define GW_CAMP_KEY_DOC "cfg:{adm}:campaigns"
+#define GW_CAMP_KEY_BUDGET "lg:cb:{cmp}"
+
+struct gw_campaign_run_config {
+    bool enabled;              /* campaigns.enabled: apply the document (default false) */
+    uint32_t pass_interval_s;  /* the win-back offer pass (3600) */
+    uint32_t catchup_days;     /* due sets of earlier days still read (7) */
+    uint32_t quiet_start_hour; /* local hour from which no offer pass runs (21) */
+    uint32_t quiet_end_hour;   /* ... until this hour (9); equal = never quiet */
+};
+void gw_campaign_run_config_defaults(struct gw_campaign_run_config *cfg);
+
+#define GW_CAMPAIGN_COUNTERS(X)                                                                    \
+    X(events, "events the rules looked at")                                                        \
+    X(grants, "bonuses credited")                                                                  \
+    X(points, "points credited by bonuses")                                                        \
+    X(budget_stops, "bonuses refused: the campaign's budget is spent")                             \
+    X(passes, "win-back offer passes completed")                                                   \
+    X(offers, "win-back offers made")                                                              \
+    X(offer_sms, "offer SMS the SMSC accepted")                                                    \
+    X(offer_sms_skipped, "offers without SMS: no consent or no text")                              \
+    X(errors, "Redis errors")
+
+struct gw_campaign_stats {
+#define GW_X_FIELD(name, help) uint64_t name;
+    GW_CAMPAIGN_COUNTERS(GW_X_FIELD)
+#undef GW_X_FIELD
+};
+
+/* base, redis are borrowed; sms may be NULL (offers are made, no SMS); fallback_lang: the SMS
+ * language for a wallet without one (copied). history_len: the ledger's. NULL on ENOMEM. */
+struct gw_campaign_run *gw_campaign_run_new(struct event_base *base, struct gw_redis *redis,
+                                            struct gw_sms *sms,
+                                            const struct gw_campaign_run_config *cfg,
+                                            uint32_t history_len, const char *fallback_lang);
+/* The wire_cfgdocs hook: text is a new version of the document; parsed, validated and switched
+ * in (0), or refused (-EINVAL with err; the one in force stays). arg: the runner. */
+int gw_campaign_run_set_doc(void *arg, const char *text, size_t len, char *err, size_t errlen);
+/* Starts the offer pass timer. 0 or -errno. */
+int gw_campaign_run_start(struct gw_campaign_run *r);
+
+/* The rules for one committed earning event of msisdn (kind "TOPUP"...; day: its local day).
+ * Returns 0: done(ctx, err) fires once (err < 0: the bonuses were not applied; the event should be
+ * answered so that it is redelivered); 1: nothing to do (done never fires); < 0: not sent (done
+ * never fires). */
+typedef void (*gw_campaign_done_cb)(void *ctx, int err);
+int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const char *kind,
+                          const char *ref, int32_t day, int64_t now, gw_campaign_done_cb done,
+                          void *ctx);
+
+void gw_campaign_run_get_stats(const struct gw_campaign_run *r, struct gw_campaign_stats *out);
+void gw_campaign_stats_json(const struct gw_campaign_stats *st, FILE *out);
+/* Before gw_redis_free: no new request. NULL is a no-op. */
+void gw_campaign_run_detach(struct gw_campaign_run *r);
+/* After gw_redis_free and the SMPP link. NULL is a no-op. */
+void gw_campaign_run_free(struct gw_campaign_run *r);
+
+/* The script, for loyaltyctl's preview. */
+extern const char gw_lua_campaign[];
+extern const size_t gw_lua_campaign_len;
+
+#endif

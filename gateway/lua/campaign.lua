@@ -1,0 +1,256 @@
+-- campaign.lua - the automatic campaign rules' writes (issue 10 section 1; gateway/gw_campaign_run.c
+-- builds the arguments, docs/campaigns.md has the decisions). Kept apart from commit.lua on
+-- purpose: the ledger's commit stays the ledger's; a bonus is a second movement of the same wallet,
+-- run right after the event's commit and before the event is answered, so a crash between the two
+-- is mended by the redelivery (the commit answers "duplicate", this script runs again and every
+-- rule is once-only by its own marker in the wallet).
+--
+-- Everything is read and validated before the first write.
+--
+-- op EVENT (after an earning event's commit)
+--   KEYS  1 lg:{M}:w   2 lg:{M}:h   3 lg:cb:{cmp} the campaigns' budgets and counters (one Redis
+--         only: the budget moves in the same script as the credit; see docs/campaigns.md for a
+--         cluster)   4 (optional) lg:cw:{tag}:<YYYYMMDD> the win-back due set this TOPUP puts the
+--         subscriber in (the day it lapses; the tag is the subscriber's slot's)
+--   ARGV  1 "EVENT"  2 now (unix s)  3 day: the event's local day YYYYMMDD  4 kind  5 ref
+--         6 history length  7 the zone's UTC offset now (s)  8 N campaigns, then N x 7:
+--         id, rule (welcome|tenure|winback), points, tier variants ("gold=80,silver=60" or ""),
+--         budget, parameter (welcome: its start day; tenure: "1,3,5"; winback: ""), label
+--   Reply: a flat list of grants {id, points, outcome} (outcome "ok" credited, "budget" refused
+--         by the hard stop), then the balance as the last element.
+-- op OFFER (the daily win-back job, one due subscriber)
+--   KEYS  1 lg:{M}:w   2 lg:cb:{cmp}
+--   ARGV  1 "OFFER"  2 now  3 id  4 min recharges  5 lapse days  6 offer valid until YYYYMMDD
+--   Reply {1, lang, tier} offered, {0, why} not (why: "gone", "blocked", "recharges", "recent",
+--         "offered").
+-- op PREVIEW: as OFFER, read-only: {1, tier} would be offered, {0, why}.
+--
+-- Wallet fields (docs/data-model.md, "campaign state"): c:<id> the rule's marker (welcome "1", or
+-- "0" when the hard stop refused it; tenure the last anniversary settled; winback the day of the
+-- last bonus; a bonus refused by the hard stop settles its marker too, it is not paid later), wo the open win-back offer
+-- "<id>,<until YYYYMMDD>,<rl when offered>", cwd the win-back due day the subscriber is indexed
+-- under. Budget hash fields: <id>:spent, <id>:n (grants), <id>:stop (refused by the hard stop),
+-- <id>:offered, <id>:back (win-back funnel).
+
+local function bad(what) return redis.error_reply('LGWARG ' .. what) end
+local function d(n) return string.format('%d', n) end
+
+local function int_arg(s, lo, hi)
+    if type(s) ~= 'string' or #s == 0 or #s > 16 or not s:find('^%-?%d+$') then return nil end
+    local n = tonumber(s)
+    if n == nil or n < lo or n > hi then return nil end
+    return n
+end
+
+local function valid_day(s)
+    if type(s) ~= 'string' or not s:find('^%d%d%d%d%d%d%d%d$') then return false end
+    local m, dd = tonumber(s:sub(5, 6)), tonumber(s:sub(7, 8))
+    return m >= 1 and m <= 12 and dd >= 1 and dd <= 31
+end
+
+-- YYYYMMDD of days since 1970-01-01 (H. Hinnant's civil_from_days)
+local function civil(z)
+    z = z + 719468
+    local era = math.floor(z / 146097)
+    local doe = z - era * 146097
+    local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524)
+        - math.floor(doe / 146096)) / 365)
+    local y = yoe + era * 400
+    local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+    local mp = math.floor((5 * doy + 2) / 153)
+    local dd = doy - math.floor((153 * mp + 2) / 5) + 1
+    local m = mp < 10 and mp + 3 or mp - 9
+    if m <= 2 then y = y + 1 end
+    return y * 10000 + m * 100 + dd
+end
+
+local op = ARGV[1]
+if #KEYS < 2 then return bad('keys') end
+local msisdn = KEYS[1]:match('^lg:{(%d+)}:w$')
+if not msisdn or #msisdn > 15 then return bad('keys') end
+local KW = KEYS[1]
+local now = int_arg(ARGV[2], 0, 1e11)
+if not now then return bad('now') end
+
+if op == 'OFFER' or op == 'PREVIEW' then
+    if #KEYS ~= 2 or KEYS[2] ~= 'lg:cb:{cmp}' then return bad('keys') end
+    local id, minrc, lapse = ARGV[3], int_arg(ARGV[4], 1, 1000), int_arg(ARGV[5], 1, 1000)
+    local until_day = ARGV[6]
+    if type(id) ~= 'string' or not id:find('^[%w_%-]+$') or #id > 24 then return bad('id') end
+    if not minrc or not lapse or not valid_day(until_day) then return bad('offer') end
+    local w = redis.call('HMGET', KW, 'bal', 'rc', 'rl', 'wo', 'blocked', 'lang', 'tier')
+    if not w[1] then return {0, 'gone'} end
+    if w[5] == '1' then return {0, 'blocked'} end
+    local rc = tonumber(w[2] or '0') or 0
+    if rc < minrc then return {0, 'recharges'} end
+    local rl = tonumber(w[3] or '')
+    if not rl or rl > now - lapse * 86400 then return {0, 'recent'} end
+    if w[4] then
+        -- one offer per lapse: an offer made since the last recharge stands (or lapsed unused)
+        local _, _, orl = w[4]:match('^([^,]+),(%d+),(%d+)$')
+        if orl and tonumber(orl) == rl then return {0, 'offered'} end
+    end
+    if op == 'PREVIEW' then return {1, w[7] or ''} end
+    redis.call('HSET', KW, 'wo', id .. ',' .. until_day .. ',' .. d(rl))
+    redis.call('HINCRBY', KEYS[2], id .. ':offered', 1)
+    return {1, w[6] or '', w[7] or ''}
+end
+
+if op ~= 'EVENT' then return bad('op') end
+if #KEYS < 3 or #KEYS > 4 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h' or KEYS[3] ~= 'lg:cb:{cmp}' then
+    return bad('keys')
+end
+local KH, KB = KEYS[2], KEYS[3]
+local KD, due
+if #KEYS == 4 then
+    due = KEYS[4]:match('^lg:cw:{%d+}:(%d%d%d%d%d%d%d%d)$')
+    if not due then return bad('keys') end
+    KD = KEYS[4]
+end
+local day = ARGV[3]
+if not valid_day(day) then return bad('day') end
+local kind, ref = ARGV[4], ARGV[5]
+if type(kind) ~= 'string' or not kind:find('^[%u]+$') or #kind > 16 then return bad('kind') end
+if type(ref) ~= 'string' or #ref < 1 or #ref > 64 or not ref:find('^[%w%._:%-]+$') then
+    return bad('ref')
+end
+local hlen = int_arg(ARGV[6], 1, 10000)
+local off = int_arg(ARGV[7], -86400, 86400)
+local n = int_arg(ARGV[8], 0, 16)
+if not hlen or not off or not n or #ARGV ~= 8 + 7 * n then return bad('campaigns') end
+local camps = {}
+for i = 1, n do
+    local b = 8 + 7 * (i - 1)
+    local c = {id = ARGV[b + 1], rule = ARGV[b + 2], points = int_arg(ARGV[b + 3], 0, 1e6),
+        tiers = ARGV[b + 4], budget = int_arg(ARGV[b + 5], 1, 1e12), param = ARGV[b + 6],
+        label = ARGV[b + 7]}
+    if type(c.id) ~= 'string' or not c.id:find('^[%w_%-]+$') or #c.id > 24 then return bad('id') end
+    if c.rule ~= 'welcome' and c.rule ~= 'tenure' and c.rule ~= 'winback' then
+        return bad('rule')
+    end
+    if not c.points or not c.budget or type(c.tiers) ~= 'string' or #c.tiers > 400 then
+        return bad('numbers')
+    end
+    if type(c.label) ~= 'string' or #c.label > 64 or c.label:find('[%c|]') then
+        return bad('label')
+    end
+    camps[i] = c
+end
+
+-- ------------------------------------------------------------------ reads
+local w = redis.call('HMGET', KW, 'bal', 'life', 'since', 'tier', 'wo', 'cwd', 'rl')
+if not w[1] then return {d(0)} end -- no wallet: the commit did not enrol (nothing to do)
+local bal, life, since = tonumber(w[1]), tonumber(w[2] or '0'), tonumber(w[3] or '')
+if not bal or not life then return redis.error_reply('LGWDATA wallet') end
+local tier = w[4] or ''
+local dayn = tonumber(day)
+
+local function points_of(c)
+    for name, p in c.tiers:gmatch('([^,=]+)=(%d+)') do
+        if name == tier then return tonumber(p) end
+    end
+    return c.points
+end
+
+-- The enrolment's local day and the anniversaries completed by the event's day (29 February: the
+-- anniversary falls on 1 March in other years, docs/campaigns.md).
+local sday = since and civil(math.floor((since + off) / 86400)) or nil
+local function years_done()
+    if not sday then return 0 end
+    local y = math.floor(dayn / 10000) - math.floor(sday / 10000)
+    if dayn % 10000 < sday % 10000 then y = y - 1 end
+    return y
+end
+
+-- Each campaign: what it would grant (0 = nothing) and the marker it leaves.
+local grants = {}
+local offer_id, offer_until, offer_drop
+if w[5] then
+    local oid, ountil = w[5]:match('^([^,]+),(%d+),%d+$')
+    offer_id, offer_until = oid, tonumber(ountil or '0')
+end
+local markers = {}
+for i, c in ipairs(camps) do
+    markers[i] = 'c:' .. c.id
+end
+local mv = #camps > 0 and redis.call('HMGET', KW, unpack(markers)) or {}
+for i, c in ipairs(camps) do
+    local mark, period
+    if c.rule == 'welcome' then
+        if not mv[i] and sday and valid_day(c.param) and sday >= tonumber(c.param) then
+            -- c:<id> "1" paid, "0" refused by the hard stop
+            mark, period = '1', 'welcome'
+        end
+    elseif c.rule == 'tenure' then
+        local done, last = years_done(), tonumber(mv[i] or '0') or 0
+        local best
+        for y in c.param:gmatch('(%d+)') do
+            y = tonumber(y)
+            if y <= done and y > last then best = y end
+        end
+        if best then mark, period = d(best), d(best) .. 'y' end
+    elseif c.rule == 'winback' and kind == 'TOPUP' and offer_id == c.id then
+        if dayn <= offer_until then
+            mark, period = day, day
+        end
+        offer_drop = true
+    end
+    if mark then
+        grants[#grants + 1] = {c = c, mark = mark, pts = points_of(c), period = period,
+            field = markers[i]}
+    end
+end
+if kind == 'TOPUP' and offer_id and not offer_drop then
+    -- an offer of a campaign no longer running ends with the next recharge
+    offer_drop = true
+end
+
+-- budgets (read before any write)
+for _, g in ipairs(grants) do
+    local spent = tonumber(redis.call('HGET', KB, g.c.id .. ':spent') or '0') or 0
+    g.ok = g.pts > 0 and spent + g.pts <= g.c.budget
+end
+
+-- ------------------------------------------------------------------ writes
+local reply = {}
+if offer_drop then redis.call('HDEL', KW, 'wo') end
+-- Win-back due index: a TOPUP moves the subscriber to the set of the day it would lapse.
+if KD and kind == 'TOPUP' and w[6] ~= due then
+    if w[6] then redis.call('SREM', KD:sub(1, #KD - 8) .. w[6], msisdn) end
+    redis.call('SADD', KD, msisdn)
+    redis.call('HSET', KW, 'cwd', due)
+end
+local credited = 0
+for _, g in ipairs(grants) do
+    if g.ok then
+        bal = bal + g.pts
+        life = life + g.pts
+        credited = credited + g.pts
+        redis.call('HSET', KW, g.field, g.mark)
+        redis.call('HINCRBY', KB, g.c.id .. ':spent', g.pts)
+        redis.call('HINCRBY', KB, g.c.id .. ':n', 1)
+        if g.c.rule == 'winback' then redis.call('HINCRBY', KB, g.c.id .. ':back', 1) end
+        local note = 'campaign ' .. g.c.id .. ': ' .. g.c.label
+        if tier ~= '' and g.pts ~= g.c.points then note = note .. '; tier ' .. tier end
+        redis.call('LPUSH', KH, d(now) .. '|BONUS|cmp:' .. g.c.id .. ':' .. g.period .. '|+'
+            .. d(g.pts) .. '|' .. d(bal) .. '|' .. note)
+        reply[#reply + 1] = g.c.id
+        reply[#reply + 1] = d(g.pts)
+        reply[#reply + 1] = 'ok'
+    else
+        -- the hard stop settles the rule for this member: not paid later (a new budget is a new
+        -- campaign), and counted once per member
+        redis.call('HSET', KW, g.field, g.c.rule == 'welcome' and '0' or g.mark)
+        redis.call('HINCRBY', KB, g.c.id .. ':stop', 1)
+        reply[#reply + 1] = g.c.id
+        reply[#reply + 1] = d(g.pts)
+        reply[#reply + 1] = 'budget'
+    end
+end
+if credited > 0 then
+    redis.call('HSET', KW, 'bal', d(bal), 'life', d(life))
+    redis.call('HINCRBY', KW, 'l:' .. day, credited)
+    redis.call('LTRIM', KH, 0, hlen - 1)
+end
+reply[#reply + 1] = d(bal)
+return reply

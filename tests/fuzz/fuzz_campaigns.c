@@ -1,0 +1,40 @@
+/*
+ * fuzz_campaigns.c - libFuzzer target: the campaigns document (gateway/gw_campaign.c), as the
+ * staff console and every gateway validate it. Property: an accepted document holds only valid
+ * campaigns (bounded numbers, ordered dates, known rules), and its helpers (tier argument, offer
+ * text in every language) answer without overflowing.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_campaign.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct gw_campaigns doc;
+    char err[256], arg[400], text[GW_CAMP_TEXT_MAX * 4];
+
+    if (gw_campaigns_parse((const char *)data, size, &doc, err, sizeof(err)) != 0) {
+        if (doc.n != 0 || memchr(err, '\0', sizeof(err)) == NULL)
+            abort();
+        return 0;
+    }
+    if (doc.n > GW_CAMP_MAX)
+        abort();
+    for (size_t i = 0; i < doc.n; i++) {
+        const struct gw_camp *c = &doc.c[i];
+        if (c->rule >= GW_CAMP__RULES || c->end < c->start || c->points < 1 ||
+            c->points > GW_CAMP_POINTS_MAX || c->budget < 1 || c->n_tiers > GW_CAMP_TIERS_MAX ||
+            c->n_years > GW_CAMP_YEARS_MAX)
+            abort();
+        (void)gw_camp_tiers_arg(c, arg, sizeof(arg));
+        for (int l = 0; l < GW_CAMP_LANGS; l++)
+            (void)gw_camp_offer_text(c, gw_camp_langs[l], "fr", c->points, c->end, text,
+                                     sizeof(text));
+        (void)gw_camp_points(c, "gold");
+    }
+    return 0;
+}
