@@ -52,6 +52,7 @@ struct gw_transfer {
     struct gw_transfer_sweep_stats st;
     void (*on_debited)(void *arg, const char *tid);
     void *on_debited_arg;
+    bool stopping; /* gw_transfer_detach: the sweeper sends nothing more */
 };
 
 /* ---------------------------------------------------------------- pure helpers */
@@ -67,8 +68,8 @@ void gw_transfer_config_defaults(struct gw_transfer_config *cfg)
         .lock_s = 86400,
         .simswap_freeze_s = 72 * 3600,
         .pending_timeout_s = 10,
-        .sweep_interval_ms = 200,
-        .sweep_slots = 512,
+        .sweep_interval_ms = 1000,
+        .sweep_slots = 256,
         .history_len = 50,
         .retention_s = 35 * 86400,
     };
@@ -660,6 +661,10 @@ static void sweep_next(struct gw_transfer *x)
 {
     struct sweep_pass *p = &x->pass;
 
+    if (x->stopping) {
+        p->running = false;
+        return;
+    }
     while (p->next_tid < p->ntids) {
         const char *tid = p->tids[p->next_tid++];
         char from[16], to[16];
@@ -781,6 +786,15 @@ struct gw_transfer *gw_transfer_new(struct event_base *base, struct gw_redis *re
         return NULL;
     }
     return x;
+}
+
+void gw_transfer_detach(struct gw_transfer *x)
+{
+    if (!x)
+        return;
+    x->stopping = true;
+    if (x->tick)
+        event_del(x->tick);
 }
 
 void gw_transfer_free(struct gw_transfer *x)

@@ -47,9 +47,9 @@ struct gw_transfer_config {
     uint32_t lock_s;         /* how long (default 86400) */
     uint32_t simswap_freeze_s;   /* outgoing transfers frozen after a SIM swap (default 72 h) */
     uint32_t pending_timeout_s;  /* a debited transfer older than this is the sweeper's (10) */
-    uint32_t sweep_interval_ms;  /* sweeper tick (default 200) */
-    uint32_t sweep_slots;        /* pending sets visited per tick (default 512: a pass of the
-                                    16384 slots every 6.4 s) */
+    uint32_t sweep_interval_ms;  /* sweeper tick (default 1000) */
+    uint32_t sweep_slots;        /* pending sets visited per tick (default 256: a pass of the
+                                    16384 slots every 64 s, 256 cheap reads a second) */
     uint32_t history_len;        /* as the ledger's (default 50) */
     uint32_t retention_s;        /* transfer records kept (default 35 days) */
 };
@@ -121,6 +121,9 @@ struct gw_transfer;
 /* redis must outlive the module; cfg is copied. NULL on ENOMEM. */
 struct gw_transfer *gw_transfer_new(struct event_base *base, struct gw_redis *redis,
                                     const struct gw_transfer_config *cfg);
+/* Stops the sweeper before the Redis client is freed: the answers gw_redis_free cancels then
+ * start nothing new. NULL is a no-op. */
+void gw_transfer_detach(struct gw_transfer *x);
 /* Outstanding requests must have answered (gw_redis_free fails them) before this. */
 void gw_transfer_free(struct gw_transfer *x);
 
