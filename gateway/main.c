@@ -458,9 +458,8 @@ static int run(struct app *a)
         return -ENOMEM;
     {
         /* Points transfers (issue 10 §4): SIMSWAP notices freeze them; the sweeper completes a
-         * transfer a crash left debited but not credited. Defaults until a config section. */
-        struct gw_transfer_config tc;
-        gw_transfer_config_defaults(&tc);
+         * transfer a crash left debited but not credited (config "transfers"). */
+        struct gw_transfer_config tc = a->cfg.transfers;
         tc.history_len = a->cfg.ledger.history_len;
         a->transfer = gw_transfer_new(a->base, a->redis, &tc);
         if (!a->transfer || gw_transfer_sweep_start(a->transfer) < 0)
