@@ -14,6 +14,7 @@
  * (unix s) or the real clock; "today" is env IT_TODAY (YYYYMMDD) or the UTC day of now.
  * Redis: env LGW_REDIS_SOCK or LGW_REDIS_CLUSTER ("host:port,...").
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -136,14 +137,15 @@ int main(int argc, char **argv)
         rc = gw_transfer_simswap(x, argv[2], argv[3], now, got_swap, NULL);
     } else {
         fprintf(stderr, "usage: see the file's header\n");
-        return 2;
+        rc = -EINVAL;
     }
-    if (rc < 0) {
+    if (rc < 0)
         printf("refused=%d\n", rc);
-        return 2;
-    }
-    wait_done();
-    if (strcmp(argv[1], "sweep") == 0) {
+    else
+        wait_done();
+    if (rc < 0) {
+        /* refused before any request: nothing to wait for */
+    } else if (strcmp(argv[1], "sweep") == 0) {
         struct gw_transfer_sweep_stats st;
         gw_transfer_get_sweep_stats(x, &st);
         printf("found=%" PRIu64 " completed=%" PRIu64 " failed=%" PRIu64 "\n", st.found,
@@ -159,5 +161,7 @@ int main(int argc, char **argv)
     gw_transfer_free(x);
     event_free(tick);
     event_base_free(base);
+    if (rc < 0)
+        return 2;
     return done && rc_err == 0 ? 0 : 1;
 }
