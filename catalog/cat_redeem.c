@@ -308,6 +308,12 @@ static void ctx_finish(struct rd_ctx *c, int err)
     case RD_REDEEM: {
         struct cat_redeem_result res = c->res;
         cat_redeem_cb cb = c->cb;
+        /* The debit answered "paid" and a later step failed: the redemption went through and
+         * the sweeper finishes it (confirm, queue; the fulfilment's SMS follows). Say so, not
+         * "failed" (issue 10 §5: the screen must not claim the service was unavailable). */
+        if (err < 0 && (c->step == ST_CONFIRM || c->step == ST_XADD ||
+                        c->step == ST_QUEUED_ITEM || c->step == ST_QUEUED_SUB))
+            err = -EINPROGRESS;
         free(c);
         cb(arg, err, err == 0 ? &res : NULL);
         break;

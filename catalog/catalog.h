@@ -557,7 +557,8 @@ struct cat_redeem_result {
 
 /* err 0 with res, or err < 0 with res NULL: -ETIMEDOUT / -ENOTCONN (gw_redis), -EPROTO (bad
  * reply). After an error the redemption may be half-way: retrying with the same rid is safe,
- * and the sweeper settles it anyway. */
+ * and the sweeper settles it anyway. -EINPROGRESS: the debit was answered "paid" and a later
+ * step failed - the redemption went through, the sweeper confirms and queues it. */
 typedef void (*cat_redeem_cb)(void *arg, int err, const struct cat_redeem_result *res);
 
 struct cat_redeem_request {

@@ -1416,6 +1416,19 @@ static const struct key_def keys[] = {
     K_UINT("ledger.dlq_maxlen", S_, ledger.dlq_maxlen, 1, 100000000, NULL),
     K_UINT("ledger.ref_index_buckets", S_, ledger.ref_index_buckets, 1, 1048576, NULL),
 
+    /* transfers: points transfer between members (gw_transfer_config_defaults) */
+    K_INT("transfers.min_points", S_, transfers.min_points, 1, 1000000000000, NULL),
+    K_INT("transfers.max_points", S_, transfers.max_points, 1, 1000000000000, NULL),
+    K_INT("transfers.day_cap", S_, transfers.day_cap, 0, 1000000000000, NULL),
+    K_INT("transfers.peer_cap", S_, transfers.peer_cap, 0, 1000000000000, NULL),
+    K_UINT("transfers.max_wrong_pins", S_, transfers.max_wrong_pins, 1, 100, NULL),
+    K_UINT("transfers.lock_s", S_, transfers.lock_s, 0, 2592000, NULL),
+    K_UINT("transfers.simswap_freeze_s", S_, transfers.simswap_freeze_s, 0, 31536000, NULL),
+    K_UINT("transfers.pending_timeout_s", S_, transfers.pending_timeout_s, 1, 86400, NULL),
+    K_UINT("transfers.sweep_interval_ms", S_, transfers.sweep_interval_ms, 10, 600000, NULL),
+    K_UINT("transfers.sweep_slots", S_, transfers.sweep_slots, 1, 16384, NULL),
+    K_UINT("transfers.retention_s", S_, transfers.retention_s, 3600, 34560000, NULL),
+
     /* loyalty: marketing's table, inline or in its own file (gw_loyalty_default); the walker
      * applies timezone before any other key, since dates are local to it */
     K_STR("loyalty.timezone", S_, loyalty.timezone, 1, check_timezone, NULL),
@@ -1566,6 +1579,7 @@ void gw_config_defaults(struct gw_config *cfg)
     smpp_esme_config_defaults(&cfg->smpp);
     gw_redis_config_defaults(&cfg->redis);
     gw_ledger_config_defaults(&cfg->ledger);
+    gw_transfer_config_defaults(&cfg->transfers);
     gw_event_limits_default(&cfg->events.limits);
     gw_event_format_default(&cfg->events.format);
     snprintf(cfg->events.senders[0], sizeof(cfg->events.senders[0]), "LOYALTY");
@@ -1850,6 +1864,12 @@ int gw_config_validate(const struct gw_config *cfg, char *err, size_t errlen)
     if (cfg->broadcast.enabled && cfg->broadcast.max_in_flight > cfg->smpp.window)
         return fail(&c, "broadcast.max_in_flight", "%" PRIu32 " is above smpp.window %" PRIu32,
                     cfg->broadcast.max_in_flight, cfg->smpp.window);
+    {
+        char terr[160];
+
+        if (gw_transfer_config_check(&cfg->transfers, terr, sizeof(terr)) < 0)
+            return fail(&c, "transfers", "%s", terr);
+    }
     {
         char uerr[160];
 

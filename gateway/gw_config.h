@@ -18,6 +18,7 @@
 #include "gw_ledger.h"
 #include "gw_loyalty.h"
 #include "gw_redis.h"
+#include "gw_transfer.h"
 #include "smpp.h"
 #include "ussd.h"
 
@@ -38,6 +39,8 @@ struct gw_config {
         struct gw_event_format format;    /* kind and key names (a carrier's own vocabulary) */
     } events;
     struct gw_ledger_config ledger;
+    /* points transfers (issue 10 §4; gw_transfer.h); history_len comes from ledger */
+    struct gw_transfer_config transfers;
     struct gw_loyalty loyalty;
     /* USSD (issue 3): the carrier's variations (ussd.h) and the menu file. menus_file is
      * resolved against the config file's folder at load; "" = USSD off (answered ROK, dropped). */

@@ -30,6 +30,8 @@ static const struct {
     {"expiry", "The points expiry job and its warning SMS (docs/loyalty-and-events.md)."},
     {"campaigns", "The campaign rules (welcome, tenure, win-back) of the document "
                   "`cfg:{adm}:campaigns` (docs/campaigns.md)."},
+    {"transfers", "Points transfer between members, protected by a PIN; SIM swaps freeze it "
+                  "(docs/loyalty-and-events.md)."},
     {"log", "Logs: one line per event, MSISDNs masked to their last 4 digits."},
     {"metrics", "Counters for operators: the stats file, and GET /metrics, /health, /ready."},
     /* smpp */
@@ -88,6 +90,22 @@ static const struct {
     {"events.max_future_s", "Clock skew tolerated for events dated in the future."},
     {"events.kind_names", "The carrier's names of the event kinds."},
     {"events.key_names", "The carrier's names of the event fields."},
+    /* transfers */
+    {"transfers.min_points", "Smallest transfer, in points."},
+    {"transfers.max_points", "Largest transfer, in points."},
+    {"transfers.day_cap", "Points a member may send per local day (0: no cap)."},
+    {"transfers.peer_cap", "Points a member may send to one recipient per local day (0: no cap)."},
+    {"transfers.max_wrong_pins", "Wrong PINs in a row that lock transfers and PIN changes."},
+    {"transfers.lock_s", "How long wrong PINs lock transfers, in seconds."},
+    {"transfers.simswap_freeze_s", "How long a carrier SIMSWAP event freezes the subscriber's "
+                                   "outgoing transfers, in seconds from its arrival."},
+    {"transfers.pending_timeout_s", "Age of a debited, not yet credited transfer before the "
+                                    "sweeper completes it (a gateway died between the wallets)."},
+    {"transfers.sweep_interval_ms", "How often the transfer sweeper runs."},
+    {"transfers.sweep_slots", "Redis Cluster slots' pending sets the sweeper reads per run (16384 "
+                              "slots make a full pass)."},
+    {"transfers.retention_s", "How long transfer records are kept (a retried confirm within it "
+                              "is recognised)."},
     /* ledger */
     {"ledger.history_len", "Movements kept per subscriber for USSD and care."},
     {"ledger.ref_index_buckets", "Hashes per period of the carrier-wide ref index (a ref committed "

@@ -18,7 +18,8 @@
 #define K_MONEY (K(GW_EV_TOPUP) | K(GW_EV_BILL) | K(GW_EV_USAGE))
 #define K_PERIOD (K(GW_EV_BILL) | K(GW_EV_USAGE))
 #define K_REV K(GW_EV_REVERSAL)
-#define K_ALL (K_MONEY | K_REV)
+#define K_SWAP K(GW_EV_SIMSWAP) /* our extension: ref, msisdn, at (gw_event.h) */
+#define K_ALL (K_MONEY | K_REV | K_SWAP)
 
 struct parse_ctx {
     const struct gw_event_limits *lim;
@@ -68,6 +69,7 @@ static const struct field_def fields[GW_F__COUNT] = {
 
 #define COUNT_ROW(id, name, req, bel, fn) +1
 _Static_assert(0 GW_EVENT_FIELDS(COUNT_ROW) == GW_F__COUNT, "one GW_EVENT_FIELDS row per field");
+_Static_assert(GW_EV__ALL <= 32, "kinds are bits of a uint32_t");
 #undef COUNT_ROW
 
 static const char *const kind_names[GW_EV__COUNT] = {"TOPUP", "BILL", "USAGE", "REVERSAL"};
@@ -446,6 +448,8 @@ void gw_event_limits_default(struct gw_event_limits *lim)
 
 const char *gw_event_kind_name(enum gw_event_kind kind)
 {
+    if (kind == GW_EV_SIMSWAP)
+        return GW_EV_SIMSWAP_NAME;
     return (unsigned)kind < GW_EV__COUNT ? kind_names[kind] : "?";
 }
 
@@ -535,6 +539,8 @@ int gw_event_parse(const struct gw_event_format *fmt, const struct gw_event_limi
                 if (name_eq(fmt->kind_names[k], t + tok, n))
                     kind = k;
             }
+            if (kind < 0 && name_eq(GW_EV_SIMSWAP_NAME, t + tok, n))
+                kind = GW_EV_SIMSWAP;
             if (kind < 0)
                 return fail(&c, "kind: unknown '%.*s'", (int)(n > QUOTE_MAX ? QUOTE_MAX : n),
                             t + tok);
@@ -590,7 +596,8 @@ int gw_event_parse(const struct gw_event_format *fmt, const struct gw_event_limi
     for (int f = 0; f < GW_F__COUNT; f++) {
         if ((fields[f].required & K(kind)) && !(seen & K(f))) {
             c.key = fmt->key_names[f];
-            return fail(&c, "%s: missing (required for %s)", c.key, fmt->kind_names[kind]);
+            return fail(&c, "%s: missing (required for %s)", c.key,
+                        kind < GW_EV__COUNT ? fmt->kind_names[kind] : GW_EV_SIMSWAP_NAME);
         }
     }
     ev->n_unknown = n_unknown;
@@ -617,6 +624,9 @@ int gw_event_format_check(const struct gw_event_format *fmt, char *err, size_t e
             if (strcmp(name, fmt->kind_names[j]) == 0)
                 return fail(&c, "kind_names.%s: same name as %s", kind_names[k], kind_names[j]);
         }
+        if (strcmp(name, GW_EV_SIMSWAP_NAME) == 0)
+            return fail(&c, "kind_names.%s: " GW_EV_SIMSWAP_NAME " is taken by the SIM swap notice",
+                        kind_names[k]);
     }
     for (int f = 0; f < GW_F__COUNT; f++) {
         const char *name = fmt->key_names[f];

@@ -12,7 +12,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum gw_event_kind { GW_EV_TOPUP = 0, GW_EV_BILL, GW_EV_USAGE, GW_EV_REVERSAL, GW_EV__COUNT };
+/* GW_EV__COUNT counts the ledger's kinds (rates, kind_names, the commit script). GW_EV_SIMSWAP
+ * is a carrier notice after them, our extension of the contract (docs/loyalty-and-events.md,
+ * "SIMSWAP"): "SIMSWAP ref=... msisdn=... at=...", the SIM of msisdn was swapped; it earns
+ * nothing, never reaches the ledger (gw_ledger_commit and gw_loyalty_earn refuse it) and freezes
+ * the subscriber's outgoing points transfers (gw_transfer.h). Its name is fixed: a carrier's
+ * kind_names cannot rename it nor take it. */
+enum gw_event_kind {
+    GW_EV_TOPUP = 0,
+    GW_EV_BILL,
+    GW_EV_USAGE,
+    GW_EV_REVERSAL,
+    GW_EV__COUNT,
+    GW_EV_SIMSWAP = GW_EV__COUNT,
+    GW_EV__ALL
+};
+#define GW_EV_SIMSWAP_NAME "SIMSWAP"
 
 /* The keys an event may carry; which are required depends on the kind (see the spec's table). */
 enum gw_event_field {
@@ -75,7 +90,7 @@ int gw_event_parse(const struct gw_event_format *fmt, const struct gw_event_limi
                    const void *text, size_t len, int64_t now, struct gw_event *ev, char *err,
                    size_t errlen);
 
-/* "TOPUP" etc. per the default format; "?" out of range. */
+/* "TOPUP" etc. per the default format, "SIMSWAP"; "?" out of range. */
 const char *gw_event_kind_name(enum gw_event_kind kind);
 
 /* Parses an RFC 3339 time ("2026-11-25T10:15:00Z", "...+01:00", optional fraction) into unix

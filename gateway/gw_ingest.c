@@ -15,6 +15,7 @@
 
 #include "gw_core.h"
 #include "gw_metrics.h"
+#include "gw_transfer.h"
 
 struct gw_ingest {
     const struct gw_config *cfg;
@@ -22,6 +23,7 @@ struct gw_ingest {
     struct gw_loyalty table;
     struct gw_ingest_stats stats;
     struct gw_ingest_hooks hooks;
+    struct gw_transfer *transfer; /* SIMSWAP notices, or NULL */
     struct gw_histo commit_latency; /* deliver_sm in -> ledger answered (committed or not) */
 };
 
@@ -60,6 +62,11 @@ void gw_ingest_free(struct gw_ingest *g)
 void gw_ingest_set_hooks(struct gw_ingest *g, const struct gw_ingest_hooks *hooks)
 {
     g->hooks = *hooks;
+}
+
+void gw_ingest_set_transfer(struct gw_ingest *g, struct gw_transfer *x)
+{
+    g->transfer = x;
 }
 
 void gw_ingest_set_table(struct gw_ingest *g, const struct gw_loyalty *table)
@@ -293,6 +300,24 @@ static void commit_done(void *arg, int err, const struct gw_commit_result *res)
     req_finish(req, SMPP_ROK);
 }
 
+/* A SIMSWAP notice (our extension, gw_event.h) recorded: the freeze is in place. */
+static void simswap_done(void *arg, int err)
+{
+    struct ingest_req *req = arg;
+    char mask[GW_MASK_LEN];
+
+    if (err < 0) {
+        gw_log(GW_LOG_NOTICE, "ingest", "event{%s} SIMSWAP ref=%s not recorded (%s): ESME_RX_T_APPN",
+               gw_mask_msisdn(req->msisdn, mask), req->ref, strerror(-err));
+        req_finish(req, SMPP_RX_T_APPN);
+        return;
+    }
+    req->g->stats.simswaps++;
+    gw_log(GW_LOG_NOTICE, "ingest", "event{%s} SIMSWAP ref=%s: outgoing transfers frozen",
+           gw_mask_msisdn(req->msisdn, mask), req->ref);
+    req_finish(req, SMPP_ROK);
+}
+
 static void handle_event(struct gw_ingest *g, struct smpp_esme *e, uint64_t token,
                          const struct smpp_sm *sm)
 {
@@ -331,6 +356,14 @@ static void handle_event(struct gw_ingest *g, struct smpp_esme *e, uint64_t toke
     req->now = now;
     snprintf(req->msisdn, sizeof(req->msisdn), "%s", ev.msisdn);
     snprintf(req->ref, sizeof(req->ref), "%s", ev.ref);
+    if (ev.kind == GW_EV_SIMSWAP) {
+        /* A notice, not a ledger event: it earns nothing and freezes transfers (idempotent by
+         * ref in lua/transfer.lua, so a redelivery is harmless). */
+        if (!g->transfer ||
+            gw_transfer_simswap(g->transfer, ev.msisdn, ev.ref, now, simswap_done, req) < 0)
+            req_finish(req, SMPP_RX_T_APPN);
+        return;
+    }
     if (gw_loyalty_earn(&g->table, &ev, &earn) < 0) {
         snprintf(req->reason, sizeof(req->reason), "amount: earns more points than can be kept");
         reject_event(req, sm, "events");

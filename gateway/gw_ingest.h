@@ -44,7 +44,8 @@
     X(ussd_in, "USSD deliver_sm")                                                                  \
     X(mo_sms, "mobile-originated SMS")                                                             \
     X(pdu_rejected, "PDUs refused by the pre-scan or codec")                                       \
-    X(late_responses, "answers for a link that had dropped")
+    X(late_responses, "answers for a link that had dropped")                                     \
+    X(simswaps, "SIM swap notices recorded: outgoing transfers frozen")
 
 struct gw_ingest_stats {
 #define GW_X_FIELD(name, help) uint64_t name;
@@ -84,6 +85,11 @@ struct gw_ingest_hooks {
 };
 /* Sets the hooks (copied). */
 void gw_ingest_set_hooks(struct gw_ingest *g, const struct gw_ingest_hooks *hooks);
+
+/* The points transfers a SIMSWAP notice freezes (gw_transfer.h; must outlive the ingest). Without
+ * one a SIMSWAP is answered ESME_RX_T_APPN: the SMSC keeps it until a gateway can record it. */
+struct gw_transfer;
+void gw_ingest_set_transfer(struct gw_ingest *g, struct gw_transfer *x);
 
 /* Swaps the loyalty table (after a reload). The table is copied. */
 void gw_ingest_set_table(struct gw_ingest *g, const struct gw_loyalty *table);

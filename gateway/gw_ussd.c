@@ -445,12 +445,13 @@ static uint64_t make_live(struct step *st, uint64_t version, bool deleted)
  * and any local timers are removed - best effort, the TTL removes the record anyway when Redis
  * is what failed. Frees st.
  */
-static void end_unavailable(struct step *st, const char *lang)
+/* Ends the dialogue on a label's last screen ("unavailable", "processing") and drops it. */
+static void end_unavailable_as(struct step *st, const char *lang, const char *label)
 {
     struct gw_ussd *u = st->u;
     struct live *l = live_find(u, st->key);
 
-    reply_unavailable(u, lang, &st->reply);
+    reply_text(u, ussd_menus_label(*u->menus, lang, label), &st->reply);
     send_screen(st, &st->reply, 0);
     if (l) {
         l->deleted = true;
@@ -462,6 +463,11 @@ static void end_unavailable(struct step *st, const char *lang)
         (void)gw_redis_command(u->redis, 2, argv, lens, ignore_reply, (void *)"drop session");
     }
     step_free(st);
+}
+
+static void end_unavailable(struct step *st, const char *lang)
+{
+    end_unavailable_as(st, lang, "unavailable");
 }
 
 /* ---------------------------------------------------------------- effects */
@@ -482,6 +488,16 @@ static void redeem_done(void *cb_arg, int err, const char *outcome)
     char id[64];
 
     free(rc);
+    if (err == -EINPROGRESS) {
+        /* paid, then the store failed: it went through (the sweeper finishes it and the
+         * fulfilment texts the subscriber), so the last screen says exactly that */
+        u->stats.redeem_processing++;
+        gw_log(GW_LOG_NOTICE, LOG_CAT,
+               "ussd(%s){CONFIRM} redemption paid, not finished (store failed): 'processing'",
+               log_id(st->key, st->msisdn, id, sizeof(id)));
+        end_unavailable_as(st, st->wallet.lang, "processing");
+        return;
+    }
     if (err < 0 || !ussd_outcome_known(outcome)) {
         /* the store failed or timed out: the redemption may be half-way (its sweeper settles
          * it); the subscriber is told the service is unavailable and the dialogue ends */

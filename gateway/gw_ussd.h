@@ -98,7 +98,8 @@ struct gw_ussd_ops {
     X(redeem_requested, "redemptions handed to the redeem hook")                                   \
     X(redeem_granted, "redemptions granted (or found granted already: a repeated confirmation)")   \
     X(redeem_refused, "redemptions refused with a reason shown to the subscriber")                 \
-    X(redeem_failed, "redemptions that failed (store down or slow): 'unavailable' shown")
+    X(redeem_failed, "redemptions that failed (store down or slow): 'unavailable' shown")     \
+    X(redeem_processing, "redemptions paid but not finished (the sweeper will): 'processing' shown")
 
 struct gw_ussd_stats {
 #define GW_X_FIELD(name, help) uint64_t name;

@@ -35,6 +35,7 @@
 #include "gw_ledger.h"
 #include "gw_redis.h"
 #include "gw_sms.h"
+#include "gw_transfer.h"
 #include "gw_ussd.h"
 #include "smpp.h"
 #include "wire_broadcast.h"
@@ -54,6 +55,7 @@ struct app {
     struct event_base *base;
     struct gw_redis *redis;
     struct gw_ledger *ledger;
+    struct gw_transfer *transfer; /* points transfers: SIMSWAP freezes, the sweeper */
     struct gw_ingest *ingest;
     struct smpp_esme *esme;
     struct ussd_menus *menus; /* USSD menu file (NULL: USSD off); swapped by SIGHUP */
@@ -494,6 +496,16 @@ static int run(struct app *a)
     a->ingest = gw_ingest_new(&a->cfg, a->ledger);
     if (!a->ingest)
         return -ENOMEM;
+    {
+        /* Points transfers (issue 10 §4): SIMSWAP notices freeze them; the sweeper completes a
+         * transfer a crash left debited but not credited (config "transfers"). */
+        struct gw_transfer_config tc = a->cfg.transfers;
+        tc.history_len = a->cfg.ledger.history_len;
+        a->transfer = gw_transfer_new(a->base, a->redis, &tc);
+        if (!a->transfer || gw_transfer_sweep_start(a->transfer) < 0)
+            return -ENOMEM;
+        gw_ingest_set_transfer(a->ingest, a->transfer);
+    }
     a->esme = smpp_esme_new(a->base, &a->cfg.smpp, &esme_ops, a->ingest);
     if (!a->esme)
         return -ENOMEM;
@@ -696,6 +708,7 @@ static void teardown(struct app *a)
     gw_broadcast_detach(wire_broadcast_runner(a->bcast));
     gw_expiry_detach(a->expiry);
     gw_campaign_run_detach(a->campaigns);
+    gw_transfer_detach(a->transfer);
     wire_fulfil_stop(a->fulfil);
     gw_service_watchdog_stop();
     gw_redis_free(a->redis);
@@ -712,6 +725,7 @@ static void teardown(struct app *a)
     gw_campaign_run_free(a->campaigns); /* after Redis and the link: its pass's callbacks */
     ussd_menus_free(a->menus);
     gw_ledger_free(a->ledger);
+    gw_transfer_free(a->transfer);
     gw_ingest_free(a->ingest);
     if (a->base)
         event_base_free(a->base);

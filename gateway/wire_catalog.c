@@ -647,6 +647,8 @@ static void on_redeemed(void *arg, int err, const struct cat_redeem_result *res)
      * whatever was half-done (or finds it done) - a timeout retry never redeems twice. */
     if (err == -ETIMEDOUT && h->tries < REDEEM_TRIES && redeem_start(h) == 0)
         return;
+    /* -EINPROGRESS (paid, a later step failed) is not retried: the redemption went through and
+     * its sweeper finishes it; the screen says "processing" at once (gw_ussd.c). */
     if (err == 0)
         GW_LOGI(LOG_CAT, "redeem{%s} %s%s: %s", gw_mask_msisdn(h->msisdn, mask), h->item,
                 h->to[0] ? " as a gift" : "", cat_redeem_outcome_name(res->outcome));

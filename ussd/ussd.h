@@ -245,10 +245,11 @@ const char *ussd_menus_default_lang(const struct ussd_menus *menus);
 bool ussd_menus_has_lang(const struct ussd_menus *menus, const char *code);
 /* Whether node id exists (for tests and the session restore path). */
 bool ussd_menus_has_node(const struct ussd_menus *menus, const char *id);
-/* A label of "labels.<lang>" by name ("more", "back", "invalid", "unavailable", "no_history"),
- * in lang or, when the file has no such language, the default one. NULL for an unknown name.
- * Valid until the menus are freed. The transport uses "unavailable" when it cannot even run a
- * step (the store is down). */
+/* A label of "labels.<lang>" by name ("more", "back", "invalid", "unavailable", "no_history",
+ * "processing"), in lang or, when the file has no such language, the default one. NULL for an
+ * unknown name. Valid until the menus are freed. The transport uses "unavailable" when it cannot
+ * even run a step (the store is down), and "processing" (optional in the file: "unavailable"
+ * when absent) for a redemption that is paid but that the store failed to finish. */
 const char *ussd_menus_label(const struct ussd_menus *menus, const char *lang, const char *name);
 
 /* ---------------------------------------------------------------- providers */

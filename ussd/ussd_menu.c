@@ -634,8 +634,8 @@ static int load_outcomes(struct lctx *c, json_t *root)
 
 static int load_labels(struct lctx *c, json_t *root)
 {
-    static const char *const keys[] = {"more",        "back",       "invalid",
-                                       "unavailable", "no_history", NULL};
+    static const char *const keys[] = {"more",       "back",       "invalid", "unavailable",
+                                       "no_history", "processing", NULL};
     struct ussd_menus *m = c->m;
     json_t *labels = json_object_get(root, "labels");
     char path[PATH_MAX_LEN];
@@ -664,7 +664,7 @@ static int load_labels(struct lctx *c, json_t *root)
             return fail(c, path, "expected an object");
         if ((rc = only_keys(c, path, o, keys)) < 0)
             return rc;
-        for (size_t k = 0; keys[k]; k++) {
+        for (size_t k = 0; k < sizeof(dst) / sizeof(dst[0]); k++) {
             snprintf(path, sizeof(path), "labels.%s.%s", l->code, keys[k]);
             json_t *s = json_object_get(o, keys[k]);
             if (!s)
@@ -672,6 +672,13 @@ static int load_labels(struct lctx *c, json_t *root)
             if ((rc = get_label(c, path, s, false, dst[k])) < 0)
                 return rc;
         }
+        /* optional: the last screen of a redemption that is paid but that the store did not
+         * finish (the sweeper will, and the SMS follows); absent: "unavailable" is shown */
+        l->processing = NULL;
+        json_t *pr = json_object_get(o, "processing");
+        snprintf(path, sizeof(path), "labels.%s.processing", l->code);
+        if (pr && (rc = get_label(c, path, pr, false, &l->processing)) < 0)
+            return rc;
         /* "0" and "00" are what the subscriber types: the labels must say so */
         snprintf(path, sizeof(path), "labels.%s.back", l->code);
         if (strncmp(l->back, "0 ", 2) != 0)
@@ -1086,5 +1093,7 @@ const char *ussd_menus_label(const struct ussd_menus *m, const char *lang, const
         return l->unavailable;
     if (strcmp(name, "no_history") == 0)
         return l->no_history;
+    if (strcmp(name, "processing") == 0)
+        return l->processing ? l->processing : l->unavailable;
     return NULL;
 }

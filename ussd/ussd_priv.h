@@ -89,6 +89,7 @@ struct menu_lang {
     const char *name; /* in its own language: "Français" */
     bool rtl;         /* right-to-left script (bidi marks when configured) */
     const char *more, *back, *invalid, *unavailable, *no_history; /* labels */
+    const char *processing; /* optional label: a paid redemption the store did not finish */
     const char *sms_balance; /* "sms.<lang>.balance" (optional section), NULL when absent */
     const char *sms_opted_out; /* "sms.<lang>.opted_out" / "opted_in" (consent confirmations, */
     const char *sms_opted_in;  /* optional): NULL when absent */

@@ -37,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             strnlen(ev.orig, sizeof(ev.orig)) == sizeof(ev.orig) ||
             strnlen(ev.channel, sizeof(ev.channel)) == sizeof(ev.channel))
             abort();
-        if (ev.kind >= GW_EV__COUNT || ev.amount_milli < 0 ||
+        if (ev.kind >= GW_EV__ALL || ev.amount_milli < 0 ||
+            (ev.kind == GW_EV_SIMSWAP && (ev.amount_milli != 0 || ev.currency[0])) ||
             ev.amount_milli > lim.max_amount_milli)
             abort();
         if (ev.at < NOW - lim.max_age_s || ev.at > NOW + lim.max_future_s)

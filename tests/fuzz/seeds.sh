@@ -24,6 +24,11 @@ grep -v '^#' deploy/sample-day.events | grep -v '^$' | sed 's/DAY/2026-11-24/g' 
   done
 printf 'REVERSAL ref=OCS-R-1 msisdn=212612345678 orig=OCS-2026-11-24-0000001 at=2026-11-24T09:00:00Z' \
   > "$S/event/reversal"
+# our extension (docs/loyalty-and-events.md "SIMSWAP"): a SIM swap notice, and one carrying a
+# key of another kind (kept as unknown)
+printf 'SIMSWAP ref=SW-1 msisdn=212612345678 at=2026-11-24T09:30:00Z' > "$S/event/simswap"
+printf 'SIMSWAP ref=SW-2 msisdn=212612345678 at=2026-11-24T10:30:00+01:00 amount=5' \
+  > "$S/event/simswap_unknown_key"
 printf 'BILL ref=B-1 msisdn=+212612345678 amount=199.99 currency=MAD period=2026-10 at=2026-11-24T10:00:00+01:00 x=y' \
   > "$S/event/bill_offset_unknown_key"
 

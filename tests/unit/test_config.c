@@ -277,6 +277,15 @@ static void test_config__bounds_errors__name_path_and_bound(void **state)
                       "loyalty.tiers[0].multiplier_pct: 0 is below the minimum 1");
     assert_load_fails("{\"smpp\": {\"name\": \"bad\\u0007name\"}}",
                       "smpp.name: control or non-ASCII");
+    assert_load_fails("{\"transfers\": {\"max_wrong_pins\": 0}}",
+                      "transfers.max_wrong_pins: 0 is below the minimum 1");
+    assert_int_equal(load_text("{\"transfers\": {\"min_points\": 500, \"max_points\": 100}}"), 0);
+    assert_int_equal(validate(), -EINVAL); /* cross-field rules: gw_config_validate */
+    assert_non_null(strstr(err, "transfers: min_points must be >= 1 and <= max_points"));
+    assert_int_equal(load_text("{\"transfers\": {\"min_points\": 50, \"lock_s\": 3600}}"), 0);
+    assert_int_equal(cfg.transfers.min_points, 50);
+    assert_int_equal(cfg.transfers.lock_s, 3600);
+    assert_int_equal(cfg.transfers.max_wrong_pins, 3);
 }
 
 static void test_config__string_checks(void **state)

@@ -786,6 +786,43 @@ static void test_event__format_check__rejects_clashes_and_bad_names(void **state
     assert_string_equal(err, "kind_names.USAGE: 1 to 15 characters");
 }
 
+/* ---------------------------------------------------------------- SIMSWAP (our extension) */
+
+static void test_event__simswap__parsed_with_its_validation(void **state)
+{
+    (void)state;
+    assert_accepted("SIMSWAP ref=SW-20261125-1 msisdn=212612345678 at=2026-11-25T10:15:00Z");
+    assert_int_equal(fx.ev.kind, GW_EV_SIMSWAP);
+    assert_string_equal(fx.ev.ref, "SW-20261125-1");
+    assert_string_equal(fx.ev.msisdn, "212612345678");
+    assert_int_equal(fx.ev.at, AT_SPEC);
+    assert_int_equal(fx.ev.amount_milli, 0);
+    assert_string_equal(fx.ev.currency, "");
+    assert_string_equal(gw_event_kind_name(GW_EV_SIMSWAP), "SIMSWAP");
+    /* another kind's key is kept as unknown, not interpreted */
+    assert_accepted("SIMSWAP ref=SW-2 msisdn=212612345678 at=2026-11-25T10:15:00Z amount=5");
+    assert_int_equal(fx.ev.n_unknown, 1);
+    assert_int_equal(fx.ev.amount_milli, 0);
+    assert_rejected("SIMSWAP msisdn=212612345678 at=2026-11-25T10:15:00Z",
+                    "ref: missing (required for SIMSWAP)");
+    assert_rejected("SIMSWAP ref=SW-3 at=2026-11-25T10:15:00Z", "msisdn: missing");
+    assert_rejected("SIMSWAP ref=SW-3 msisdn=212612345678", "at: missing");
+    assert_rejected("SIMSWAP ref=SW-3 msisdn=33612345678 at=2026-11-25T10:15:00Z", "msisdn");
+    assert_rejected("SIMSWAP ref=SW-3 msisdn=212612345678 at=2026-11-25T10:15:00Z ref=SW-4",
+                    "given twice");
+    assert_rejected("simswap ref=SW-3 msisdn=212612345678 at=2026-11-25T10:15:00Z", "kind");
+}
+
+static void test_event__simswap__name_cannot_be_taken_by_a_carrier_kind(void **state)
+{
+    char err[128];
+
+    (void)state;
+    snprintf(fx.fmt.kind_names[GW_EV_TOPUP], sizeof(fx.fmt.kind_names[0]), "SIMSWAP");
+    assert_int_equal(gw_event_format_check(&fx.fmt, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, "kind_names.TOPUP: SIMSWAP is taken by the SIM swap notice");
+}
+
 /* ---------------------------------------------------------------- helpers */
 
 static void test_event__helpers(void **state)
@@ -812,6 +849,8 @@ int main(void)
 #define T(name) cmocka_unit_test_setup(name, setup)
         T(test_event__spec_topup_example__accepted),
         T(test_event__spec_reversal_example__accepted),
+        T(test_event__simswap__parsed_with_its_validation),
+        T(test_event__simswap__name_cannot_be_taken_by_a_carrier_kind),
         T(test_event__bill_and_usage_with_period__accepted),
         T(test_event__each_required_key_missing__rejected_naming_it),
         T(test_event__ref_64_chars_and_full_charset__accepted),

@@ -105,6 +105,40 @@ static void test_menu__shipped_file__validates_with_four_languages(void **state)
     ussd_menus_free(NULL);
 }
 
+/* "processing" (issue 10 §5): in the four languages of the shipped file; optional, a file
+ * without it shows "unavailable"; too long or empty is refused like any label. */
+static void test_menu__processing_label__shipped_optional_and_validated(void **state)
+{
+    struct ussd_menus *m = NULL;
+    char err[512] = "";
+    json_t *doc;
+
+    (void)state;
+    assert_int_equal(ussd_menus_load(SHIPPED, &m, err, sizeof(err)), 0);
+    assert_string_equal(ussd_menus_label(m, "en", "processing"),
+                        "Request in progress, an SMS will follow");
+    for (const char *const *l = (const char *const[]){"ar", "fr", "fa", NULL}; *l; l++)
+        assert_string_not_equal(ussd_menus_label(m, *l, "processing"),
+                                ussd_menus_label(m, *l, "unavailable"));
+    ussd_menus_free(m);
+
+    doc = shipped();
+    for (const char *const *l = (const char *const[]){"ar", "fr", "en", "fa", NULL}; *l; l++)
+        json_object_del(json_object_get(at(doc, "labels"), *l), "processing");
+    char *text = json_dumps(doc, 0);
+    json_decref(doc);
+    assert_int_equal(ussd_menus_load_buffer(text, strlen(text), "m.json", &m, err, sizeof(err)),
+                     0);
+    free(text);
+    assert_string_equal(ussd_menus_label(m, "en", "processing"),
+                        ussd_menus_label(m, "en", "unavailable"));
+    ussd_menus_free(m);
+
+    doc = shipped();
+    json_object_set_new(at(doc, "labels.en"), "processing", json_string(""));
+    expect_error(doc, "m.json: labels.en.processing: must not be empty");
+}
+
 /* Persian text uses Persian YEH/KEHEH, Arabic text Arabic YEH/KAF: a subscriber notices. */
 static void test_menu__shipped_file__persian_and_arabic_letters_not_mixed(void **state)
 {
@@ -362,6 +396,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_menu__shipped_file__validates_with_four_languages),
+        cmocka_unit_test(test_menu__processing_label__shipped_optional_and_validated),
         cmocka_unit_test(test_menu__shipped_file__persian_and_arabic_letters_not_mixed),
         cmocka_unit_test(test_menu__unknown_placeholder__names_text_path),
         cmocka_unit_test(test_menu__unterminated_placeholder__names_text_path),
