@@ -558,6 +558,17 @@ static void format_opening(const struct wire_catalog *w, int64_t t, enum cat_lan
              tm.min);
 }
 
+const struct cat_calendar *wire_catalog_calendar(const struct wire_catalog *w)
+{
+    return w ? w->cal : NULL;
+}
+
+void wire_catalog_format_local(const struct wire_catalog *w, int64_t t, const char *lang,
+                               char *out, size_t cap)
+{
+    format_opening(w, t, lang_of(lang), out, cap);
+}
+
 static int op_redeem_window(void *arg, const char *lang, bool *open, char *next, size_t cap)
 {
     struct wire_catalog *w = arg;
