@@ -252,6 +252,10 @@ struct cat_fulfil {
     char cause[CAT_NAME_MAX]; /* charity: the ledger's cause ("FOOD_BANK") */
 };
 
+#define CAT_COHORTS_MIN 2
+#define CAT_COHORTS_MAX 64
+#define CAT_COHORT_TIERS_MAX 8
+
 /* One gift. Strings are owned by the catalogue version and live as long as it does. */
 struct cat_item {
     char id[CAT_ID_MAX]; /* "DATA_1GB": letters, digits, "_", "-", "." */
@@ -271,10 +275,11 @@ struct cat_item {
      * "opening": { "mode": "staggered", "cohorts": 4, "minutes": 60 } or { "mode": "fcfs" }. */
     uint32_t cohorts;        /* 0 = first come first served, else CAT_COHORTS_MIN..MAX */
     int32_t opening_minutes; /* staggered: minutes until the last cohort is released, 1..1440 */
+    /* Tier cohorts instead of MSISDN-hash buckets ("by": "tier", "tiers": ["gold", "silver"]):
+     * cohort k is the k-th tier listed, everyone else the last one (cohorts = n + 1). */
+    char cohort_tiers[CAT_COHORT_TIERS_MAX][CAT_NAME_MAX];
+    unsigned n_cohort_tiers; /* 0 = cohorts by MSISDN hash */
 };
-
-#define CAT_COHORTS_MIN 2
-#define CAT_COHORTS_MAX 64
 
 /*
  * THE cohort of a member, the one function every part uses (redemption, menus, SMS): h = FNV-1a
@@ -290,6 +295,15 @@ unsigned cat_cohort(const char *msisdn, unsigned n_cohorts);
  * served gives `opening`.
  */
 int64_t cat_cohort_release(const struct cat_item *it, const char *msisdn, int64_t opening);
+/*
+ * The member's cohort for staggered item `it`: by tier when the item lists tiers (the index of
+ * `tier` in it->cohort_tiers, else the last cohort; tier NULL or "" = not listed), else
+ * cat_cohort(msisdn, it->cohorts). 0 for an item first come first served.
+ */
+unsigned cat_cohort_member(const struct cat_item *it, const char *msisdn, const char *tier);
+/* cat_cohort_release with the member's tier (used by items with tier cohorts; ignored else). */
+int64_t cat_cohort_release_tier(const struct cat_item *it, const char *msisdn, const char *tier,
+                                int64_t opening);
 /*
  * The stock is released with the cohorts, so the first cohort cannot empty a scarce item before
  * the others are let in: at `now`, with r of the n cohorts released (their slot <= now), the
@@ -569,6 +583,8 @@ struct cat_redeem_request {
     const char *rid_source;   /* for cat_redeem_rid (USSD session key + start); or NULL ... */
     const char *rid;          /* ... a ready rid from cat_redeem_rid (wins when non-NULL) */
     int64_t now;              /* unix s: the one clock of the decision (window, gift day, lots) */
+    const char *tier;         /* the member's tier as the caller read it (tier cohorts of a
+                               * staggered opening); NULL or "" = unknown: the last cohort */
 };
 
 /* Redeems. Checks in C first (version alive, cat_price_check, cat_item_check, calendar), then

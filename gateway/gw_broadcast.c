@@ -54,6 +54,7 @@ struct bc_job {
     int lookups; /* replies still expected from the lookup step */
     bool lookup_failed, optin, blocked;
     char lang[8];
+    char tier[32];
     const char *outcome; /* for mark */
     int mark_tries;
 };
@@ -891,7 +892,7 @@ static void job_send(struct bc_job *j)
     }
     if (b->c_opening > 0) {
         /* a slot campaign: this member's own text, computed from their number, never listed */
-        rc = b->hooks.expand ? b->hooks.expand(b->hooks.arg, b->c_opening, j->msisdn,
+        rc = b->hooks.expand ? b->hooks.expand(b->hooks.arg, b->c_opening, j->msisdn, j->tier,
                                                j->lang[0] ? j->lang : b->default_lang, text,
                                                mine, sizeof(mine))
                              : -ENOSYS;
@@ -970,11 +971,12 @@ static void on_lookup(struct gw_broadcast *b, void *ctx, int err, const redisRep
         j->lookup_failed = true;
     } else if (r->type == REDIS_REPLY_INTEGER) {
         j->optin = r->integer == 1; /* SISMEMBER */
-    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
         const char *lang = reply_str(r->element[0]);
         if (gw_campaign_lang_valid(lang))
             snprintf(j->lang, sizeof(j->lang), "%s", lang);
         j->blocked = strcmp(reply_str(r->element[1]), "1") == 0;
+        snprintf(j->tier, sizeof(j->tier), "%.31s", reply_str(r->element[2]));
     } else {
         j->lookup_failed = true;
     }
@@ -1006,10 +1008,10 @@ static void job_start(struct gw_broadcast *b, int64_t idx, struct bc_ent *e)
     /* the wallet (language, blocked) on the subscriber's slot, the opt-in on {bc}: read now,
      * not when the list was built */
     snprintf(wkey, sizeof(wkey), "lg:{%s}:w", e->msisdn[0] == '+' ? e->msisdn + 1 : e->msisdn);
-    const char *hm[] = {"HMGET", wkey, "lang", "blocked"};
+    const char *hm[] = {"HMGET", wkey, "lang", "blocked", "tier"};
     const char *sm[] = {"SISMEMBER", GW_BC_KEY_OPTIN, e->msisdn};
     j->lookups = 2;
-    if (bc_cmd(b, 4, hm, on_lookup, j) < 0) {
+    if (bc_cmd(b, 5, hm, on_lookup, j) < 0) {
         j->lookup_failed = true;
         j->lookups--;
     }

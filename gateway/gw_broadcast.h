@@ -105,7 +105,8 @@ struct gw_broadcast_stats {
 /*
  * Campaigns the gateway plans itself (issue 12: the day-before slot SMS). A campaign hash may
  * carry, besides what loyalty-admin writes:
- *   opening  unix s: its texts hold "{slot}", expanded per recipient by expand();
+ *   opening  unix s: its texts hold "{slot}", expanded per recipient by expand() (with the
+ *            member's tier, read with their language: tier cohorts);
  *   quiet    "1": no recipient is started while quiet() says it is the quiet hours;
  *   until    unix s: the campaign is cancelled once the clock reaches it (recipients not reached
  *            by then are not sent: the slot is of no use after the opening).
@@ -124,8 +125,8 @@ struct gw_broadcast_plan {
 };
 struct gw_broadcast_hooks {
     int (*plan)(void *arg, int64_t now_s, struct gw_broadcast_plan *out);
-    int (*expand)(void *arg, int64_t opening, const char *msisdn, const char *lang,
-                  const char *tpl, char *out, size_t cap);
+    int (*expand)(void *arg, int64_t opening, const char *msisdn, const char *tier,
+                  const char *lang, const char *tpl, char *out, size_t cap);
     bool (*quiet)(void *arg, int64_t now_s);
     void *arg;
 };

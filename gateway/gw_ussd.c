@@ -536,6 +536,7 @@ static bool start_redeem(struct step *st, const struct ussd_env *env, const stru
         .price = probe->effect_price,
         .beneficiary = probe->effect_to,
         .lang = copy.lang,
+        .tier = st->wallet.tier,
     };
     rc->u = u;
     rc->st = st;

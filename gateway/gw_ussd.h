@@ -58,6 +58,8 @@ struct gw_ussd_redeem_req {
     const char *beneficiary; /* premium gifting: the relative's MSISDN (validated digits), or ""
                               * when the subscriber redeems for themself */
     const char *lang;        /* dialogue language ("fr") */
+    const char *tier;        /* the subscriber's tier as the dialogue read it ("" unknown): the
+                              * cohort of an item staggered by tier */
 };
 
 /*

@@ -646,6 +646,7 @@ struct hook_ctx {
     int64_t price;
     char rid[CAT_RID_MAX];
     char lang[8];
+    char tier[CAT_NAME_MAX];
     int64_t now;
 };
 
@@ -684,6 +685,7 @@ static int redeem_start(struct hook_ctx *h)
         .price = h->price,
         .rid = h->rid,
         .now = h->now,
+        .tier = h->tier,
     };
     h->tries++;
     return cat_redeem_confirm(h->w->redeem, &rq, on_redeemed, h);
@@ -737,6 +739,7 @@ static int hook_redeem(void *arg, const struct gw_ussd_redeem_req *req, gw_ussd_
     snprintf(h->msisdn, sizeof(h->msisdn), "%s", req->msisdn);
     snprintf(h->to, sizeof(h->to), "%s", req->beneficiary ? req->beneficiary : "");
     snprintf(h->lang, sizeof(h->lang), "%s", req->lang ? req->lang : "");
+    snprintf(h->tier, sizeof(h->tier), "%s", req->tier ? req->tier : "");
     snprintf(h->version, sizeof(h->version), "%s", cat_catalog_version(c));
     h->price = req->price > 0 ? req->price : 0;
     if (h->price == 0) {

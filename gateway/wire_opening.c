@@ -121,8 +121,8 @@ out:
     return rc;
 }
 
-static int expand(void *arg, int64_t opening, const char *msisdn, const char *lang,
-                  const char *tpl, char *out, size_t cap)
+static int expand(void *arg, int64_t opening, const char *msisdn, const char *tier,
+                  const char *lang, const char *tpl, char *out, size_t cap)
 {
     struct wire_opening *o = arg;
     struct cat_catalog *c = cat_store_current(wire_catalog_store(o->cat));
@@ -143,8 +143,8 @@ static int expand(void *arg, int64_t opening, const char *msisdn, const char *la
         char when[48];
         if (!staggered_on(o->cat, c, it, day))
             continue;
-        wire_catalog_format_local(o->cat, cat_cohort_release(it, msisdn, opening), lang, when,
-                                  sizeof(when));
+        wire_catalog_format_local(o->cat, cat_cohort_release_tier(it, msisdn, tier, opening),
+                                  lang, when, sizeof(when));
         int k = snprintf(slots + used, sizeof(slots) - used, "%s%s %s", named ? ", " : "",
                          it->name[l], when);
         if (k < 0 || (size_t)k >= sizeof(slots) - used)

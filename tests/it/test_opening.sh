@@ -5,6 +5,8 @@
 # with a special window that opened two hours before the test's now and one tomorrow at 10:00.
 #   - a member of cohort 0 redeems; a member of a later cohort confirms and reads their slot in
 #     local time (the programme's zone) and the live stock, and is charged nothing;
+#   - 5 GB data opened by tier over 8 hours (gold, then silver, then everyone): a gold member
+#     redeems at the opening, a silver one reads the slot of silver;
 #   - the day-before SMS (broadcast.slot_sms): planned by the gateway for tomorrow's gift day,
 #     paused in the quiet hours (nothing sent), then each opted-in member gets their own slot
 #     once, in their language, within the link's TPS; opted-out and blocked members get nothing;
@@ -47,7 +49,9 @@ jq -n --arg tz "$TZNAME" --arg s "$START_LOCAL" \
                                          {name: "tomorrow", start: ($t + "T10:00"),
                                           end: ($t + "T20:00")}]}' >"$GIFTDAYS"
 jq '(.items[] | select(.id == "DATA_1GB")) |= (.opening = {mode: "staggered", cohorts: 4,
-                                                          minutes: 480})' \
+                                                          minutes: 480})
+    | (.items[] | select(.id == "DATA_5GB")) |= (.opening = {mode: "staggered", by: "tier",
+                                                          tiers: ["gold", "silver"], minutes: 480})' \
   "$LGW_SRC/deploy/catalog.json" >"$CAT"
 
 start_redis
@@ -58,13 +62,15 @@ ussd_config '.loyalty.tiers = [{name: "standard", min_points: 0, multiplier_pct:
   | .ussd.t_answer_ms = 20000 | .ussd.t_total_ms = 60000
   | .catalog = {file: "'"$CAT"'", giftdays_file: "'"$GIFTDAYS"'"}'
 TODAY=$(TZ=$TZNAME date +%Y%m%d)
-sub() { # MSISDN BALANCE: an enrolled standard subscriber whose points were all earned today
-  rcli hset "lg:{$1}:w" bal "$2" life "$2" rem 0 tier standard since "$SINCE" "l:$TODAY" "$2" \
-    lang en >/dev/null
+sub() { # MSISDN BALANCE [TIER]: an enrolled subscriber whose points were all earned today
+  rcli hset "lg:{$1}:w" bal "$2" life "$2" rem 0 tier "${3:-standard}" since "$SINCE" \
+    "l:$TODAY" "$2" lang en >/dev/null
 }
 EARLY=$(in_cohort 212612300000 0)
 LATE=$(in_cohort 212612300000 2)
 sub "$EARLY" 1000; sub "$LATE" 1000
+GOLD=212612300100; SILVER=212612300101
+sub $GOLD 6000 gold; sub $SILVER 3000 silver
 start_gw
 stock() { rcli get "cat:{$1}:s:$GIFT_DAY"; }
 
@@ -83,6 +89,16 @@ assert_eq "$(last $'1 GB data opens in waves.\nYour slot: '"$SLOT_TEXT"$'\nIn st
   "a member not yet released reads their slot in local time and the live stock"
 assert_eq 1000 "$(balance "$LATE")" "... and is charged nothing"
 assert_eq 999 "$(stock DATA_1GB)" "... and takes no stock"
+
+note "5 GB data by tier: gold at the opening, silver 160 minutes later, everyone else at 320"
+phone gold $GOLD '*555*2*2#\n1\n1'
+assert_eq "$(last 'Request received for 5 GB data. You will get an SMS confirmation.')" \
+  "$(screens_json gold | jq -c '.[2]')" "a gold member redeems at the opening"
+phone silver $SILVER '*555*2*2#\n1\n1'
+SILVER_SLOT="$(LC_ALL=C TZ=$TZNAME date -d "@$((OPEN_AT + 160 * 60))" '+%a %d/%m %H:%M')"
+assert_eq "$(last $'5 GB data opens in waves.\nYour slot: '"$SILVER_SLOT"$'\nIn stock: '"$(stock DATA_5GB)")" \
+  "$(screens_json silver | jq -c '.[2]')" "a silver member reads the slot of silver"
+assert_eq "4000 3000" "$(balance $GOLD) $(balance $SILVER)" "gold charged, silver not"
 
 stop_gw
 
@@ -103,9 +119,11 @@ LANGS=(en fr ar fa)
   echo "SADD bc:{bc}:optin $BLK"
   echo "HSET lg:{$BLK}:w bal 10 life 10 rem 0 lang en blocked 1"
 } | rcli --pipe >/dev/null
-slot_of() { # MSISDN -> its slot tomorrow as the English SMS writes it
+slot_of() { # MSISDN -> its slot tomorrow for 1 GB data as the English SMS writes it
   LC_ALL=C TZ=$TZNAME date -d "@$((TOMORROW_OPEN + $(cohort "$1" 4) * 2 * 3600))" '+%a %d/%m %H:%M'
 }
+# 5 GB data: these members have no tier in their wallet: everyone else's cohort, 320 minutes in
+SLOT5=$(LC_ALL=C TZ=$TZNAME date -d "@$((TOMORROW_OPEN + 320 * 60))" '+%H:%M')
 H=$(TZ=$TZNAME date +%H); H=$((10#$H))
 slot_config() { # quiet start, quiet end
   ussd_config '.loyalty.tiers = [{name: "standard", min_points: 0, multiplier_pct: 100},
@@ -142,14 +160,14 @@ wait_for 60 sh -c "[ \"\$(redis-cli -s $REDIS_SOCK hget '$CAMPAIGN' state)\" = d
 assert_eq "$(seq 1 $N | awk -v b=$BASE '{printf "%.0f\n", b + $1}' | sort)" "$(sent_to)" \
   "one SMS to every opted-in member, none to the opted-out or the blocked one"
 M=$((BASE + 4)) # en
-assert_eq "Loyalty Club: gift day tomorrow. Your slot: 1 GB data $(slot_of $M). Dial *555#" \
+assert_eq "Loyalty Club: gift day tomorrow. Your slot: 1 GB data $(slot_of $M), 5 GB data $(slot_of $M | cut -d' ' -f1-2) $SLOT5. Dial *555#" \
   "$(text_to $M)" "the member's own slot (English)"
 M=$((BASE + 1)) # fr
 FR_SLOT=$(slot_of $M | cut -d' ' -f2-)
-assert_eq "Club Fidélité : journée cadeaux demain. Votre créneau : 1 Go Internet $(LC_ALL=C TZ=$TZNAME date -d "@$TOMORROW_OPEN" +%a | sed 's/Sun/dim./;s/Mon/lun./;s/Tue/mar./;s/Wed/mer./;s/Thu/jeu./;s/Fri/ven./;s/Sat/sam./') $FR_SLOT. Composez *555#" \
+assert_eq "Club Fidélité : journée cadeaux demain. Votre créneau : 1 Go Internet $(LC_ALL=C TZ=$TZNAME date -d "@$TOMORROW_OPEN" +%a | sed 's/Sun/dim./;s/Mon/lun./;s/Tue/mar./;s/Wed/mer./;s/Thu/jeu./;s/Fri/ven./;s/Sat/sam./') $FR_SLOT, 5 Go Internet $(LC_ALL=C TZ=$TZNAME date -d "@$TOMORROW_OPEN" +%a | sed 's/Sun/dim./;s/Mon/lun./;s/Tue/mar./;s/Wed/mer./;s/Thu/jeu./;s/Fri/ven./;s/Sat/sam./') $(slot_of $M | cut -d' ' -f2) $SLOT5. Composez *555#" \
   "$(text_to $M)" "the member's own slot (French)"
 M=$((BASE + 2)) # ar
-assert_eq "8 1" "$(jq -r --arg m $M 'select(.dst == $m) | .data_coding' "$T/sms.rec" | sort -u) $(text_to $M | grep -c "1 جيغا إنترنت .* $(slot_of $M | cut -d' ' -f2-)\.")" \
+assert_eq "8 1" "$(jq -r --arg m $M 'select(.dst == $m) | .data_coding' "$T/sms.rec" | sort -u) $(text_to $M | grep -c "1 جيغا إنترنت .* $(slot_of $M | cut -d' ' -f2-)، \|1 جيغا إنترنت .* $(slot_of $M | cut -d' ' -f2-), ")" \
   "an Arabic member: Arabic text in UCS-2 with the item's Arabic name and their slot"
 wait_for 5 test -s "$T/gw-stats.json"
 PEAK=$(gw_stat .smpp.submit_peak_1s)
