@@ -312,6 +312,30 @@ int64_t cat_cohort_release_tier(const struct cat_item *it, const char *msisdn, c
  */
 int64_t cat_cohort_held_back(const struct cat_item *it, int64_t opening, int64_t now);
 
+/*
+ * The draw (issue 12 s3; the pure part - registration, claims and the roll-down in Redis are
+ * not built yet). Members who registered interest in an item are put in a draw order that
+ * depends only on the seed and on who registered with which weight - not on the order the
+ * registrations are read in, the machine or the library - so anyone holding the seed and the
+ * registrations (published in the audit) re-runs it and gets the same winners. Weighted
+ * sampling without replacement (Efraimidis-Spirakis) with integer weights and integer keys
+ * only: a member of weight w gets key max(h(seed, msisdn, 1) .. h(seed, msisdn, w)), h a 64-bit
+ * hash (FNV-1a over "seed|msisdn|j", then SplitMix64's finaliser); the order is by key
+ * descending (ties: MSISDN ascending). A member of weight w is as likely to be first as w
+ * members of weight 1 together; weight 0 is never drawn.
+ */
+#define CAT_DRAW_WEIGHT_MAX 100
+struct cat_draw_entry {
+    char msisdn[21];  /* digits */
+    uint32_t weight;  /* 0..CAT_DRAW_WEIGHT_MAX */
+    uint64_t key;     /* set by cat_draw_order */
+};
+/* The key of one registration (0 for weight 0). */
+uint64_t cat_draw_key(const char *seed, const char *msisdn, uint32_t weight);
+/* Sorts e[0..n) into the draw order (weight-0 entries last, keys 0). Returns the number of
+ * entries that take part (weight > 0), or -EINVAL (NULL seed, a weight above the maximum). */
+int cat_draw_order(const char *seed, struct cat_draw_entry *e, size_t n);
+
 /* Options for loading. tiers: when n_tiers > 0, an item's "tier" must be one of them (the loyalty
  * table's tier names, lowest first). */
 struct cat_load_opts {

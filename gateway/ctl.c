@@ -13,6 +13,7 @@
  *   loyaltyctl [...] optin|optout MSISDN   the reminder broadcast's audience (gw_broadcast.h),
  *                                      recorded in the staff audit trail as cli:<unix user>
  *   loyaltyctl [...] campaign [ID]     a campaign's progress, or the newest 20 campaigns
+ *   loyaltyctl [...] draw ITEM DAY SEED [WINNERS] [publish]   an item's seeded draw (ctl_draw.h)
  *   loyaltyctl [--api URL] login|adjust|block|giftdays|catalog|item|audit|...   staff
  *                                      operations through loyalty-admin's API (ctl_api.c)
  */
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "ctl_api.h"
+#include "ctl_draw.h"
 #include "gw_broadcast.h"
 #include "gw_config.h"
 #include "gw_ledger.h"
@@ -51,6 +53,7 @@ static void usage(FILE *out)
                  "  optin MSISDN  add a subscriber to the reminder broadcast's audience\n"
                  "  optout MSISDN remove one\n"
                  "  campaign [ID] a reminder campaign's progress (no ID: the newest 20)\n");
+    ctl_draw_usage(out);
     ctl_api_usage(out); /* the staff operations, through loyalty-admin (ctl_api.c) */
 }
 
@@ -447,6 +450,8 @@ int main(int argc, char **argv)
         rc = cmd_optin(ctx, argv[optind + 1], strcmp(cmd, "optin") == 0);
     else if (strcmp(cmd, "campaign") == 0)
         rc = cmd_campaign(ctx, optind + 1 < argc ? argv[optind + 1] : NULL);
+    else if (strcmp(cmd, "draw") == 0)
+        rc = ctl_draw(ctx, argc - optind - 1, argv + optind + 1);
     else {
         usage(stderr);
         rc = 2;
