@@ -153,8 +153,8 @@ int ctl_draw(redisContext *c, int argc, char **argv)
         free(e);
         return 1;
     }
-    winners = (argc >= 4 && strcmp(argv[3], "publish") != 0) ? strtoul(argv[3], NULL, 10)
-                                                              : (size_t)in;
+    winners =
+        (argc >= 4 && strcmp(argv[3], "publish") != 0) ? strtoul(argv[3], NULL, 10) : (size_t)in;
     if (winners > (size_t)in)
         winners = (size_t)in;
     printf("draw %s %s seed %s: %d registered%s, %zu winner(s)\n", argv[0], argv[1], argv[2], in,

@@ -20,9 +20,9 @@
 
 struct wire_opening {
     struct wire_catalog *cat;
-    uint32_t hour;                  /* broadcast.slot_sms_hour */
+    uint32_t hour;                   /* broadcast.slot_sms_hour */
     uint32_t quiet_start, quiet_end; /* expiry's quiet hours, local */
-    char code[32];                  /* the USSD service code: "555" */
+    char code[32];                   /* the USSD service code: "555" */
 };
 
 /* {slot}: the member's slot(s); the code to dial. Texts of the programme's four languages. */
@@ -85,8 +85,8 @@ static int plan(void *arg, int64_t now, struct gw_broadcast_plan *out)
     /* the day before the gift day, at the configured local hour (noon - 24 h lands on the day
      * before whatever DST does in between) */
     const struct cat_tz *tz = cat_calendar_tz(cal);
-    if (cat_tz_local_to_utc(tz, win.gift_day / 10000, win.gift_day / 100 % 100,
-                            win.gift_day % 100, 12, 0, 0, CAT_TZ_EARLIER, &noon, NULL) < 0 ||
+    if (cat_tz_local_to_utc(tz, win.gift_day / 10000, win.gift_day / 100 % 100, win.gift_day % 100,
+                            12, 0, 0, CAT_TZ_EARLIER, &noon, NULL) < 0 ||
         cat_tz_localtime(tz, noon - 86400, &tm) < 0 ||
         cat_tz_local_to_utc(tz, tm.year, tm.mon, tm.day, (int)o->hour, 0, 0, CAT_TZ_EARLIER,
                             &send_at, NULL) < 0)
@@ -143,8 +143,8 @@ static int expand(void *arg, int64_t opening, const char *msisdn, const char *ti
         char when[48];
         if (!staggered_on(o->cat, c, it, day))
             continue;
-        wire_catalog_format_local(o->cat, cat_cohort_release_tier(it, msisdn, tier, opening),
-                                  lang, when, sizeof(when));
+        wire_catalog_format_local(o->cat, cat_cohort_release_tier(it, msisdn, tier, opening), lang,
+                                  when, sizeof(when));
         int k = snprintf(slots + used, sizeof(slots) - used, "%s%s %s", named ? ", " : "",
                          it->name[l], when);
         if (k < 0 || (size_t)k >= sizeof(slots) - used)

@@ -70,8 +70,7 @@ static void test_draw__fixed_vector__stays_reproducible(void **state)
     assert_string_equal(e[3].msisdn, "212698765432"); /* weight 0: last, never a winner */
     /* the exact order under this seed (recorded once; a change here breaks old audits) */
     char got[160];
-    snprintf(got, sizeof(got), "%.4s %.4s %.4s", e[0].msisdn + 8, e[1].msisdn + 8,
-             e[2].msisdn + 8);
+    snprintf(got, sizeof(got), "%.4s %.4s %.4s", e[0].msisdn + 8, e[1].msisdn + 8, e[2].msisdn + 8);
     assert_string_equal(got, "5679 5678 0001");
 }
 
