@@ -165,7 +165,8 @@ static bool item_eq(const struct cat_item *a, const struct cat_item *b)
            str_eq(fa->kind, fb->kind) && fa->quantity == fb->quantity &&
            str_eq(fa->unit, fb->unit) && str_eq(fa->pool, fb->pool) &&
            str_eq(fa->cause, fb->cause) && a->cohorts == b->cohorts &&
-           a->opening_minutes == b->opening_minutes;
+           a->opening_minutes == b->opening_minutes && a->n_cohort_tiers == b->n_cohort_tiers &&
+           memcmp(a->cohort_tiers, b->cohort_tiers, sizeof(a->cohort_tiers)) == 0;
 }
 
 bool cat_catalog_same_items(const struct cat_catalog *a, const struct cat_catalog *b)
@@ -383,10 +384,45 @@ static int parse_fulfil(struct cat_jctx *c, json_t *item, const char *ipath, str
     return 0;
 }
 
-/* "opening": { "mode": "fcfs" } or { "mode": "staggered", "cohorts": N, "minutes": M }. */
-static int parse_opening(struct cat_jctx *c, json_t *item, const char *ipath, struct cat_item *it)
+/* "tiers": ["gold", "silver"] of a staggered opening by tier: distinct tier names (the loyalty
+ * table's when known), at most CAT_COHORT_TIERS_MAX. */
+static int parse_cohort_tiers(struct cat_jctx *c, json_t *obj, const char *p,
+                              const struct cat_load_opts *opts, struct cat_item *it)
 {
-    static const char *const keys[] = {"mode", "cohorts", "minutes", NULL};
+    json_t *arr = json_object_get(obj, "tiers");
+    char q[CAT_PATH_LEN], e[CAT_PATH_LEN];
+    size_t i;
+    json_t *v;
+
+    cat_jpath_key(q, sizeof(q), p, "tiers");
+    if (!json_is_array(arr) || json_array_size(arr) < 1 ||
+        json_array_size(arr) > CAT_COHORT_TIERS_MAX)
+        return cat_jfail(c, q, "must be an array of 1 to %d tier names", CAT_COHORT_TIERS_MAX);
+    json_array_foreach (arr, i, v) {
+        const char *t = json_string_value(v);
+        bool known = !opts || opts->n_tiers == 0;
+        cat_jpath_idx(e, sizeof(e), q, i);
+        if (!t || !cat_name_ok(t) || strlen(t) >= CAT_NAME_MAX)
+            return cat_jfail(c, e, "must be a tier name");
+        for (unsigned k = 0; !known && k < opts->n_tiers; k++)
+            known = strcmp(opts->tiers[k], t) == 0;
+        if (!known)
+            return cat_jfail(c, e, "no loyalty tier \"%s\"", t);
+        for (unsigned k = 0; k < it->n_cohort_tiers; k++)
+            if (strcmp(it->cohort_tiers[k], t) == 0)
+                return cat_jfail(c, e, "\"%s\" is listed twice", t);
+        cat_copy(it->cohort_tiers[it->n_cohort_tiers++], CAT_NAME_MAX, t);
+    }
+    return 0;
+}
+
+/* "opening": { "mode": "fcfs" } or { "mode": "staggered", "cohorts": N, "minutes": M } or, by
+ * tier, { "mode": "staggered", "by": "tier", "tiers": ["gold", "silver"], "minutes": M }. */
+static int parse_opening(struct cat_jctx *c, json_t *item, const char *ipath,
+                         const struct cat_load_opts *opts, struct cat_item *it)
+{
+    static const char *const keys[] = {"mode", "cohorts", "minutes", "by", "tiers", NULL};
+    const char *by = NULL;
     json_t *obj = json_object_get(item, "opening");
     char p[CAT_PATH_LEN], q[CAT_PATH_LEN];
     int64_t n = 0, m = 0;
@@ -395,6 +431,8 @@ static int parse_opening(struct cat_jctx *c, json_t *item, const char *ipath, st
 
     it->cohorts = 0;
     it->opening_minutes = 0;
+    it->n_cohort_tiers = 0;
+    memset(it->cohort_tiers, 0, sizeof(it->cohort_tiers));
     if (!obj)
         return 0;
     cat_jpath_key(p, sizeof(p), ipath, "opening");
@@ -404,12 +442,30 @@ static int parse_opening(struct cat_jctx *c, json_t *item, const char *ipath, st
         (rc = cat_jstring(c, obj, p, "mode", true, 16, &mode)) < 0)
         return rc;
     if (strcmp(mode, "fcfs") == 0) {
-        if (json_object_get(obj, "cohorts") || json_object_get(obj, "minutes"))
-            return cat_jfail(c, p, "cohorts and minutes are for mode staggered only");
+        if (json_object_get(obj, "cohorts") || json_object_get(obj, "minutes") ||
+            json_object_get(obj, "by") || json_object_get(obj, "tiers"))
+            return cat_jfail(c, p, "cohorts, minutes, by and tiers are for mode staggered only");
         return 0;
     }
     if (strcmp(mode, "staggered") != 0)
         return cat_jfail(c, cat_jpath_key(q, sizeof(q), p, "mode"), "must be fcfs or staggered");
+    if ((rc = cat_jstring(c, obj, p, "by", false, 8, &by)) < 0)
+        return rc;
+    if (by && strcmp(by, "tier") == 0) {
+        if (json_object_get(obj, "cohorts"))
+            return cat_jfail(c, cat_jpath_key(q, sizeof(q), p, "cohorts"),
+                             "not with by tier (one cohort per tier listed, then everyone)");
+        if ((rc = parse_count(c, obj, p, "minutes", true, 1440, "", &m)) < 0 ||
+            (rc = parse_cohort_tiers(c, obj, p, opts, it)) < 0)
+            return rc;
+        it->cohorts = it->n_cohort_tiers + 1;
+        it->opening_minutes = (int32_t)m;
+        return 0;
+    }
+    if (by && strcmp(by, "hash") != 0)
+        return cat_jfail(c, cat_jpath_key(q, sizeof(q), p, "by"), "must be hash or tier");
+    if (json_object_get(obj, "tiers"))
+        return cat_jfail(c, cat_jpath_key(q, sizeof(q), p, "tiers"), "only with by tier");
     if ((rc = parse_count(c, obj, p, "cohorts", true, CAT_COHORTS_MAX, "", &n)) < 0 ||
         (rc = parse_count(c, obj, p, "minutes", true, 1440, "", &m)) < 0)
         return rc;
@@ -441,11 +497,29 @@ unsigned cat_cohort(const char *msisdn, unsigned n_cohorts)
     return (unsigned)(((uint64_t)h * n_cohorts) >> 32);
 }
 
+unsigned cat_cohort_member(const struct cat_item *it, const char *msisdn, const char *tier)
+{
+    if (!it || it->cohorts < 2)
+        return 0;
+    if (it->n_cohort_tiers == 0)
+        return cat_cohort(msisdn, it->cohorts);
+    for (unsigned k = 0; tier && k < it->n_cohort_tiers; k++)
+        if (strcmp(it->cohort_tiers[k], tier) == 0)
+            return k;
+    return it->n_cohort_tiers; /* everyone else: the last cohort */
+}
+
 int64_t cat_cohort_release(const struct cat_item *it, const char *msisdn, int64_t opening)
+{
+    return cat_cohort_release_tier(it, msisdn, NULL, opening);
+}
+
+int64_t cat_cohort_release_tier(const struct cat_item *it, const char *msisdn, const char *tier,
+                                int64_t opening)
 {
     if (!it || it->cohorts < 2 || it->opening_minutes <= 0)
         return opening;
-    int64_t k = cat_cohort(msisdn, it->cohorts);
+    int64_t k = cat_cohort_member(it, msisdn, tier);
     return opening + k * (int64_t)it->opening_minutes * 60 / it->cohorts;
 }
 
@@ -514,7 +588,7 @@ static int parse_item(struct cat_jctx *c, json_t *v, const char *ipath,
                              "must be true or false");
         it->enabled = json_is_true(en);
     }
-    if ((rc = parse_opening(c, v, ipath, it)) < 0)
+    if ((rc = parse_opening(c, v, ipath, opts, it)) < 0)
         return rc;
     return parse_fulfil(c, v, ipath, it);
 }

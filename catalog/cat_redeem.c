@@ -945,7 +945,7 @@ int cat_redeem_confirm(struct cat_redeem *r, const struct cat_redeem_request *re
      * may redeem, the debit checks) nobody and nothing is held back. The item script refuses
      * before the slot, atomically with the stock it would take. */
     if (it->cohorts && n_window == 0) {
-        c->release = cat_cohort_release(it, req->msisdn, win.regular_start);
+        c->release = cat_cohort_release_tier(it, req->msisdn, req->tier, win.regular_start);
         c->held = cat_cohort_held_back(it, win.regular_start, req->now);
     }
     c->fulfil = it->fulfil;

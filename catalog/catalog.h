@@ -252,6 +252,10 @@ struct cat_fulfil {
     char cause[CAT_NAME_MAX]; /* charity: the ledger's cause ("FOOD_BANK") */
 };
 
+#define CAT_COHORTS_MIN 2
+#define CAT_COHORTS_MAX 64
+#define CAT_COHORT_TIERS_MAX 8
+
 /* One gift. Strings are owned by the catalogue version and live as long as it does. */
 struct cat_item {
     char id[CAT_ID_MAX]; /* "DATA_1GB": letters, digits, "_", "-", "." */
@@ -271,10 +275,11 @@ struct cat_item {
      * "opening": { "mode": "staggered", "cohorts": 4, "minutes": 60 } or { "mode": "fcfs" }. */
     uint32_t cohorts;        /* 0 = first come first served, else CAT_COHORTS_MIN..MAX */
     int32_t opening_minutes; /* staggered: minutes until the last cohort is released, 1..1440 */
+    /* Tier cohorts instead of MSISDN-hash buckets ("by": "tier", "tiers": ["gold", "silver"]):
+     * cohort k is the k-th tier listed, everyone else the last one (cohorts = n + 1). */
+    char cohort_tiers[CAT_COHORT_TIERS_MAX][CAT_NAME_MAX];
+    unsigned n_cohort_tiers; /* 0 = cohorts by MSISDN hash */
 };
-
-#define CAT_COHORTS_MIN 2
-#define CAT_COHORTS_MAX 64
 
 /*
  * THE cohort of a member, the one function every part uses (redemption, menus, SMS): h = FNV-1a
@@ -291,12 +296,45 @@ unsigned cat_cohort(const char *msisdn, unsigned n_cohorts);
  */
 int64_t cat_cohort_release(const struct cat_item *it, const char *msisdn, int64_t opening);
 /*
+ * The member's cohort for staggered item `it`: by tier when the item lists tiers (the index of
+ * `tier` in it->cohort_tiers, else the last cohort; tier NULL or "" = not listed), else
+ * cat_cohort(msisdn, it->cohorts). 0 for an item first come first served.
+ */
+unsigned cat_cohort_member(const struct cat_item *it, const char *msisdn, const char *tier);
+/* cat_cohort_release with the member's tier (used by items with tier cohorts; ignored else). */
+int64_t cat_cohort_release_tier(const struct cat_item *it, const char *msisdn, const char *tier,
+                                int64_t opening);
+/*
  * The stock is released with the cohorts, so the first cohort cannot empty a scarce item before
  * the others are let in: at `now`, with r of the n cohorts released (their slot <= now), the
  * units held back for the others are stock_per_day - stock_per_day * r / n (0 once all are in, for
  * an unlimited or first-come-first-served item, and stock_per_day before the opening).
  */
 int64_t cat_cohort_held_back(const struct cat_item *it, int64_t opening, int64_t now);
+
+/*
+ * The draw (issue 12 s3; the pure part - registration, claims and the roll-down in Redis are
+ * not built yet). Members who registered interest in an item are put in a draw order that
+ * depends only on the seed and on who registered with which weight - not on the order the
+ * registrations are read in, the machine or the library - so anyone holding the seed and the
+ * registrations (published in the audit) re-runs it and gets the same winners. Weighted
+ * sampling without replacement (Efraimidis-Spirakis) with integer weights and integer keys
+ * only: a member of weight w gets key max(h(seed, msisdn, 1) .. h(seed, msisdn, w)), h a 64-bit
+ * hash (FNV-1a over "seed|msisdn|j", then SplitMix64's finaliser); the order is by key
+ * descending (ties: MSISDN ascending). A member of weight w is as likely to be first as w
+ * members of weight 1 together; weight 0 is never drawn.
+ */
+#define CAT_DRAW_WEIGHT_MAX 100
+struct cat_draw_entry {
+    char msisdn[21];  /* digits */
+    uint32_t weight;  /* 0..CAT_DRAW_WEIGHT_MAX */
+    uint64_t key;     /* set by cat_draw_order */
+};
+/* The key of one registration (0 for weight 0). */
+uint64_t cat_draw_key(const char *seed, const char *msisdn, uint32_t weight);
+/* Sorts e[0..n) into the draw order (weight-0 entries last, keys 0). Returns the number of
+ * entries that take part (weight > 0), or -EINVAL (NULL seed, a weight above the maximum). */
+int cat_draw_order(const char *seed, struct cat_draw_entry *e, size_t n);
 
 /* Options for loading. tiers: when n_tiers > 0, an item's "tier" must be one of them (the loyalty
  * table's tier names, lowest first). */
@@ -570,6 +608,8 @@ struct cat_redeem_request {
     const char *rid_source;   /* for cat_redeem_rid (USSD session key + start); or NULL ... */
     const char *rid;          /* ... a ready rid from cat_redeem_rid (wins when non-NULL) */
     int64_t now;              /* unix s: the one clock of the decision (window, gift day, lots) */
+    const char *tier;         /* the member's tier as the caller read it (tier cohorts of a
+                               * staggered opening); NULL or "" = unknown: the last cohort */
 };
 
 /* Redeems. Checks in C first (version alive, cat_price_check, cat_item_check, calendar), then

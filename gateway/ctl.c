@@ -16,6 +16,7 @@
  *   loyaltyctl [...] campaign [ID]     a campaign's progress, or the newest 20 campaigns
  *   loyaltyctl [...] campaign-rules [--at UNIX] [--days N] [--json]   the campaign rules'
  *                                      figures and win-back preview (ctl_campaigns.c)
+ *   loyaltyctl [...] draw ITEM DAY SEED [WINNERS] [publish]   an item's seeded draw (ctl_draw.h)
  *   loyaltyctl [--api URL] login|adjust|block|giftdays|catalog|item|audit|...   staff
  *                                      operations through loyalty-admin's API (ctl_api.c)
  */
@@ -30,6 +31,7 @@
 
 #include "ctl_api.h"
 #include "ctl_campaigns.h"
+#include "ctl_draw.h"
 #include "gw_broadcast.h"
 #include "gw_config.h"
 #include "gw_ledger.h"
@@ -57,6 +59,7 @@ static void usage(FILE *out)
                  "  alerts MSISDN on|off  the points-expiry warnings' own switch\n"
                  "  campaign [ID] a reminder campaign's progress (no ID: the newest 20)\n");
     ctl_campaigns_usage(out);
+    ctl_draw_usage(out);
     ctl_api_usage(out); /* the staff operations, through loyalty-admin (ctl_api.c) */
 }
 
@@ -497,6 +500,8 @@ int main(int argc, char **argv)
         rc = cmd_campaign(ctx, optind + 1 < argc ? argv[optind + 1] : NULL);
     else if (strcmp(cmd, "campaign-rules") == 0)
         rc = ctl_campaign_rules(ctx, argc - optind - 1, argv + optind + 1, stdout);
+    else if (strcmp(cmd, "draw") == 0)
+        rc = ctl_draw(ctx, argc - optind - 1, argv + optind + 1);
     else {
         usage(stderr);
         rc = 2;

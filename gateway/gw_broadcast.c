@@ -54,6 +54,7 @@ struct bc_job {
     int lookups; /* replies still expected from the lookup step */
     bool lookup_failed, optin, blocked;
     char lang[8];
+    char tier[32];
     const char *outcome; /* for mark */
     int mark_tries;
 };
@@ -85,6 +86,12 @@ struct gw_broadcast {
     int64_t tick_ms[RATE_SPAN + 1]; /* the monotonic time of each sent_hist entry */
     uint32_t ticks;
     char resolve_failed[GW_BC_ID_MAX + 1]; /* logged once */
+    /* campaigns the gateway plans (gw_broadcast_hooks): the loaded one's extra fields */
+    struct gw_broadcast_hooks hooks;
+    int64_t c_opening, c_until; /* 0 = none */
+    bool c_quiet, paused;
+    int64_t plan_at;                 /* monotonic ms of the last plan() */
+    char planned[GW_BC_ID_MAX + 1]; /* the last id created (or found) here */
     /* stop */
     unsigned redis_pending, sms_pending;
     bool stopping, stopped, releasing;
@@ -104,6 +111,7 @@ void gw_broadcast_config_defaults(struct gw_broadcast_config *cfg)
     cfg->build_batch = 1000;
     cfg->progress_log_s = 10;
     cfg->keep_days = 30;
+    cfg->slot_sms_hour = 10;
 }
 
 void gw_broadcast_keys(const char *id, char keys[GW_BC_NKEYS][GW_BC_KEY_MAX])
@@ -310,6 +318,8 @@ static void unload(struct gw_broadcast *b)
     b->st.campaign[0] = '\0';
     b->gen++; /* late replies of this campaign's jobs are recognised and dropped */
     b->fetching = b->abandon = b->pass_wait = false;
+    b->c_opening = b->c_until = 0;
+    b->c_quiet = b->paused = false;
     evtimer_del(b->ev_tick);
     b->state = BC_IDLE;
 }
@@ -322,6 +332,58 @@ static void go_idle(struct gw_broadcast *b, uint32_t poll_ms)
 
 static void on_pick(struct gw_broadcast *b, void *ctx, int err, const redisReply *r);
 
+struct plan_req {
+    char id[GW_BC_ID_MAX + 1];
+    char keys[GW_BC_NKEYS][GW_BC_KEY_MAX];
+};
+
+static void on_planned(struct gw_broadcast *b, void *ctx, int err, const redisReply *r)
+{
+    struct plan_req *q = ctx;
+
+    if (err == 0 && r->type == REDIS_REPLY_ARRAY && r->elements >= 1) {
+        if (strcmp(reply_str(r->element[0]), "created") == 0) {
+            b->st.planned++;
+            GW_LOGN(LOG_CAT, "campaign{%s} planned by the gateway", q->id);
+        }
+        snprintf(b->planned, sizeof(b->planned), "%s", q->id);
+    }
+    free(q);
+}
+
+/* At most once a minute while idle: the campaign the gateway's own plan wants now, created once
+ * (the script answers 'exists' to every later create of that id, here or in another gateway). */
+static void plan_campaign(struct gw_broadcast *b)
+{
+    int64_t mono = gw_clock_mono_ms(), now = gw_clock_now_ms() / 1000;
+    char send_at[24], opening[24], until[24], ms[24];
+    struct gw_broadcast_plan *p;
+    struct plan_req *q;
+
+    if (!b->hooks.plan || (b->plan_at && mono - b->plan_at < 60000))
+        return;
+    b->plan_at = mono;
+    p = calloc(1, sizeof(*p));
+    q = calloc(1, sizeof(*q));
+    if (!p || !q || b->hooks.plan(b->hooks.arg, now, p) != 1 || !gw_campaign_id_valid(p->id) ||
+        strcmp(p->id, b->planned) == 0) {
+        free(p);
+        free(q);
+        return;
+    }
+    snprintf(q->id, sizeof(q->id), "%s", p->id);
+    gw_broadcast_keys(p->id, q->keys);
+    snprintf(send_at, sizeof(send_at), "%" PRId64, p->send_at);
+    snprintf(opening, sizeof(opening), "%" PRId64, p->opening);
+    snprintf(until, sizeof(until), "%" PRId64, p->until);
+    snprintf(ms, sizeof(ms), "%" PRId64, gw_clock_now_ms());
+    const char *args[] = {"create", b->token,   p->id, p->texts, p->default_lang, "at",
+                          send_at,  ms,         "gateway", opening, until, p->quiet ? "1" : ""};
+    if (bc_op(b, q->keys, 12, args, on_planned, q) < 0)
+        free(q);
+    free(p);
+}
+
 static void poll_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct gw_broadcast *b = arg;
@@ -331,6 +393,7 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (b->stopping || b->state != BC_IDLE)
         return;
+    plan_campaign(b);
     snprintf(lease_ms, sizeof(lease_ms), "%" PRIu32, b->cfg.lease_ms);
     snprintf(now_s, sizeof(now_s), "%" PRId64, gw_clock_now_ms() / 1000);
     gw_broadcast_keys("", b->keys);
@@ -449,6 +512,12 @@ static void on_loaded(struct gw_broadcast *b, void *ctx, int err, const redisRep
             total = strtoll(v, NULL, 10);
         else if (strcmp(k, "cursor") == 0)
             cursor = strtoll(v, NULL, 10);
+        else if (strcmp(k, "opening") == 0)
+            b->c_opening = strtoll(v, NULL, 10);
+        else if (strcmp(k, "until") == 0)
+            b->c_until = strtoll(v, NULL, 10);
+        else if (strcmp(k, "quiet") == 0)
+            b->c_quiet = strcmp(v, "1") == 0;
     }
     json_decref(b->texts);
     b->texts = texts ? json_loads(texts, JSON_REJECT_DUPLICATES, &jerr) : NULL;
@@ -600,6 +669,18 @@ static void pump(struct gw_broadcast *b)
         }
         return;
     }
+    if (b->c_quiet && b->hooks.quiet && b->hooks.quiet(b->hooks.arg, gw_clock_now_ms() / 1000)) {
+        /* the quiet hours: nothing new is started; the tick looks again every second */
+        if (!b->paused) {
+            b->st.quiet_pauses++;
+            GW_LOGN(LOG_CAT, "campaign{%s} paused: quiet hours", b->id);
+        }
+        b->paused = true;
+        return;
+    }
+    if (b->paused)
+        GW_LOGN(LOG_CAT, "campaign{%s} goes on: the quiet hours are over", b->id);
+    b->paused = false;
     size_t started = 0;
     for (size_t i = 0; i < b->n && b->in_flight < b->cfg.max_in_flight; i++) {
         struct bc_ent *e = &b->ents[b->head + i];
@@ -802,11 +883,26 @@ static void job_send(struct bc_job *j)
     struct gw_broadcast *b = j->b;
     size_t len = 0;
     const char *text = text_for(b, j->lang, &len);
+    char mine[GW_BC_TEXT_MAX + 1];
     int rc;
 
     if (!text || !b->sms) {
         job_unclaim(j);
         return;
+    }
+    if (b->c_opening > 0) {
+        /* a slot campaign: this member's own text, computed from their number, never listed */
+        rc = b->hooks.expand ? b->hooks.expand(b->hooks.arg, b->c_opening, j->msisdn, j->tier,
+                                               j->lang[0] ? j->lang : b->default_lang, text,
+                                               mine, sizeof(mine))
+                             : -ENOSYS;
+        if (rc <= 0) {
+            b->st.skipped++;
+            job_mark(j, "skipped");
+            return;
+        }
+        text = mine;
+        len = (size_t)rc;
     }
     rc = gw_sms_send(b->sms, j->msisdn, text, len, on_sent, j);
     if (rc == 0) {
@@ -875,11 +971,12 @@ static void on_lookup(struct gw_broadcast *b, void *ctx, int err, const redisRep
         j->lookup_failed = true;
     } else if (r->type == REDIS_REPLY_INTEGER) {
         j->optin = r->integer == 1; /* SISMEMBER */
-    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+    } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
         const char *lang = reply_str(r->element[0]);
         if (gw_campaign_lang_valid(lang))
             snprintf(j->lang, sizeof(j->lang), "%s", lang);
         j->blocked = strcmp(reply_str(r->element[1]), "1") == 0;
+        snprintf(j->tier, sizeof(j->tier), "%.31s", reply_str(r->element[2]));
     } else {
         j->lookup_failed = true;
     }
@@ -911,10 +1008,10 @@ static void job_start(struct gw_broadcast *b, int64_t idx, struct bc_ent *e)
     /* the wallet (language, blocked) on the subscriber's slot, the opt-in on {bc}: read now,
      * not when the list was built */
     snprintf(wkey, sizeof(wkey), "lg:{%s}:w", e->msisdn[0] == '+' ? e->msisdn + 1 : e->msisdn);
-    const char *hm[] = {"HMGET", wkey, "lang", "blocked"};
+    const char *hm[] = {"HMGET", wkey, "lang", "blocked", "tier"};
     const char *sm[] = {"SISMEMBER", GW_BC_KEY_OPTIN, e->msisdn};
     j->lookups = 2;
-    if (bc_cmd(b, 4, hm, on_lookup, j) < 0) {
+    if (bc_cmd(b, 5, hm, on_lookup, j) < 0) {
         j->lookup_failed = true;
         j->lookups--;
     }
@@ -966,6 +1063,14 @@ static void on_progress(struct gw_broadcast *b, void *ctx, int err, const redisR
                 sent_rate(b));
 }
 
+static void on_cancelled(struct gw_broadcast *b, void *ctx, int err, const redisReply *r)
+{
+    (void)b;
+    (void)ctx;
+    (void)err;
+    (void)r;
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct gw_broadcast *b = arg;
@@ -987,6 +1092,18 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     snprintf(lease, sizeof(lease), "%" PRIu32, b->cfg.lease_ms);
     const char *args[] = {"progress", b->token, cursor, rate, now, b->owner, lease};
     (void)bc_op(b, b->keys, 7, args, on_progress, (void *)(uintptr_t)b->gen);
+    if (b->c_until > 0 && gw_clock_now_ms() / 1000 >= b->c_until && !b->abandon) {
+        /* past its use (the opening came): cancelled, whatever is left is not sent */
+        const char *cancel[] = {"cancel", b->token};
+        GW_LOGN(LOG_CAT, "campaign{%s} reached its end at %" PRId64 " of %" PRId64 ": cancelled",
+                b->id, b->base_idx, b->total);
+        b->st.expired++;
+        (void)bc_op(b, b->keys, 2, cancel, on_cancelled, NULL);
+        b->abandon = true;
+        kick(b);
+    }
+    if (b->paused)
+        kick(b);
     if (b->pass_wait)
         restart_pass(b);
     struct timeval tv = {.tv_sec = 1};
@@ -1171,4 +1288,10 @@ void gw_broadcast_free(struct gw_broadcast *b)
     json_decref(b->texts);
     free(b->ents);
     free(b);
+}
+
+void gw_broadcast_set_hooks(struct gw_broadcast *b, const struct gw_broadcast_hooks *hooks)
+{
+    if (b && hooks)
+        b->hooks = *hooks;
 }

@@ -68,6 +68,10 @@ struct gw_broadcast_config {
     uint32_t progress_log_s; /* a progress line in the log this often (10) */
     uint32_t keep_days;      /* recipient list and bitmaps kept after the end (30) */
     bool resend_unknown;     /* resend recipients whose submit got no answer (false) */
+    /* issue 12: the day-before SMS telling each member their slot in a staggered opening,
+     * planned by the gateway (gw_broadcast_hooks.plan, gateway/wire_opening.c) */
+    bool slot_sms;          /* plan it (false) */
+    uint32_t slot_sms_hour; /* local hour of the day before the gift day it starts at (10) */
 };
 void gw_broadcast_config_defaults(struct gw_broadcast_config *cfg);
 
@@ -85,7 +89,10 @@ typedef int (*gw_broadcast_next_open_fn)(void *arg, int64_t after_s, int64_t *st
     X(already, "recipients found final on resume")                                                 \
     X(unclaimed, "claims given back: certainly not sent, sent later")                              \
     X(redis_errors, "broadcast store requests that failed")                                        \
-    X(lease_lost, "times the lease was lost while running")
+    X(lease_lost, "times the lease was lost while running")                                        \
+    X(planned, "campaigns the gateway planned (the day-before slot SMS)")                          \
+    X(quiet_pauses, "times a campaign paused for the quiet hours")                                 \
+    X(expired, "campaigns cancelled at their until (the opening came first)")
 
 struct gw_broadcast_stats {
 #define GW_X_FIELD(name, help) uint64_t name;
@@ -94,6 +101,37 @@ struct gw_broadcast_stats {
     uint32_t in_flight;
     char campaign[GW_BC_ID_MAX + 1]; /* the campaign running here, "" */
 };
+
+/*
+ * Campaigns the gateway plans itself (issue 12: the day-before slot SMS). A campaign hash may
+ * carry, besides what loyalty-admin writes:
+ *   opening  unix s: its texts hold "{slot}", expanded per recipient by expand() (with the
+ *            member's tier, read with their language: tier cohorts);
+ *   quiet    "1": no recipient is started while quiet() says it is the quiet hours;
+ *   until    unix s: the campaign is cancelled once the clock reaches it (recipients not reached
+ *            by then are not sent: the slot is of no use after the opening).
+ * plan() is asked at most once a minute while the runner is idle whether a campaign should exist
+ * now (returns 1 and fills *out, 0 none, < 0 error); the runner creates it - idempotent by id
+ * (broadcast.lua 'create' answers 'exists' for a known id), so every gateway may plan and each
+ * member gets it once per gift day (the campaign's bitmaps). expand() writes the text for one
+ * recipient (its length; 0 = nothing to tell, the recipient is skipped; < 0 error, skipped too).
+ */
+struct gw_broadcast_plan {
+    char id[GW_BC_ID_MAX + 1];
+    char texts[4 * GW_BC_TEXT_MAX]; /* JSON object: language -> text */
+    char default_lang[8];
+    int64_t send_at, opening, until;
+    bool quiet;
+};
+struct gw_broadcast_hooks {
+    int (*plan)(void *arg, int64_t now_s, struct gw_broadcast_plan *out);
+    int (*expand)(void *arg, int64_t opening, const char *msisdn, const char *tier,
+                  const char *lang, const char *tpl, char *out, size_t cap);
+    bool (*quiet)(void *arg, int64_t now_s);
+    void *arg;
+};
+/* Copied; may be called before or after start. */
+void gw_broadcast_set_hooks(struct gw_broadcast *b, const struct gw_broadcast_hooks *hooks);
 
 /* redis and sms are borrowed and must outlive the runner's requests (see gw_broadcast_detach).
  * next_open may be NULL (then "next_opening" campaigns wait, with an error in the log). cfg is

@@ -1517,6 +1517,8 @@ static const struct key_def keys[] = {
     K_UINT("broadcast.keep_days", S_, broadcast.keep_days, 1, 3650, "30"),
     {.name = "broadcast.resend_unknown", .type = KT_BOOL, C_(broadcast.resend_unknown),
      .def = "false"},
+    {.name = "broadcast.slot_sms", .type = KT_BOOL, C_(broadcast.slot_sms), .def = "false"},
+    K_UINT("broadcast.slot_sms_hour", S_, broadcast.slot_sms_hour, 0, 23, "10"),
 
     /* expiry: points that really expire (gw_expiry.h) */
     {.name = "expiry.enabled", .type = KT_BOOL, C_(expiry.enabled), .def = "false"},

@@ -213,6 +213,10 @@ static const struct {
     {"broadcast.progress_log_s", "Progress log period (0 = off)."},
     {"broadcast.keep_days", "Days a finished campaign's records are kept."},
     {"broadcast.resend_unknown", "Resend reminders whose answer was lost (may double)."},
+    {"broadcast.slot_sms", "The day before a gift day with a staggered item, text every opted-in "
+                           "member their slot (paused in the expiry quiet hours, once per member "
+                           "and gift day, never after the opening)."},
+    {"broadcast.slot_sms_hour", "Local hour of the day before the gift day the slot SMS starts at."},
     /* log, metrics */
     {"log.level", "Lowest level logged."},
     {"log.format", "`text`: `<time> <LEVEL> <category> <message>`; `json`: one JSON object per "

@@ -118,6 +118,7 @@ struct step {
     int64_t t0_us;    /* gw_mono_us() when the deliver_sm came in: the hop's start */
     bool redeemed;    /* the redeem hook answered: the step runs again with the outcome */
     char outcome[24]; /* its outcome ("granted", "out_of_stock", ...) */
+    char slot[USSD_VALUE_MAX]; /* "not_released": the member's slot, for {slot} */
 };
 
 /* What a submit's callback needs: found again by key + id, never by a pointer into a session. */
@@ -260,6 +261,7 @@ static struct ussd_env env_of(struct step *st)
         .prefixes = u->prefixes,
         .n_prefixes = u->n_prefixes,
         .outcome = st->redeemed ? st->outcome : NULL,
+        .slot = st->redeemed ? st->slot : NULL,
     };
     return env;
 }
@@ -480,7 +482,7 @@ struct redeem_ctx {
 };
 
 /* The hook's answer: run the step again, this time with the outcome (see "Redemption" above). */
-static void redeem_done(void *cb_arg, int err, const char *outcome)
+static void redeem_done(void *cb_arg, int err, const char *outcome, const char *slot)
 {
     struct redeem_ctx *rc = cb_arg;
     struct step *st = rc->st;
@@ -513,6 +515,7 @@ static void redeem_done(void *cb_arg, int err, const char *outcome)
     else
         u->stats.redeem_refused++;
     snprintf(st->outcome, sizeof(st->outcome), "%s", outcome);
+    snprintf(st->slot, sizeof(st->slot), "%s", slot ? slot : "");
     st->redeemed = true;
     run_step(st);
 }
@@ -549,6 +552,7 @@ static bool start_redeem(struct step *st, const struct ussd_env *env, const stru
         .price = probe->effect_price,
         .beneficiary = probe->effect_to,
         .lang = copy.lang,
+        .tier = st->wallet.tier,
     };
     rc->u = u;
     rc->st = st;

@@ -58,6 +58,8 @@ struct gw_ussd_redeem_req {
     const char *beneficiary; /* premium gifting: the relative's MSISDN (validated digits), or ""
                               * when the subscriber redeems for themself */
     const char *lang;        /* dialogue language ("fr") */
+    const char *tier;        /* the subscriber's tier as the dialogue read it ("" unknown): the
+                              * cohort of an item staggered by tier */
 };
 
 /*
@@ -65,9 +67,11 @@ struct gw_ussd_redeem_req {
  * USSD_OUTCOMES names of ussd.h ("out_of_stock", "closed", ...): the menu file's screen for it
  * is sent (the confirm node's "next", or "outcomes.<name>"). err < 0 = failed (store down,
  * timeout; the redemption may be half-way, its sweeper settles it): the "unavailable" text is
- * sent and outcome is NULL. Must be called exactly once for every hook call that returned 0.
+ * sent and outcome is NULL. slot: with "not_released", the member's slot in local time in the
+ * dialogue's language (the {slot} placeholder), else NULL or "". Must be called exactly once for
+ * every hook call that returned 0.
  */
-typedef void (*gw_ussd_redeem_cb)(void *cb_arg, int err, const char *outcome);
+typedef void (*gw_ussd_redeem_cb)(void *cb_arg, int err, const char *outcome, const char *slot);
 
 struct gw_ussd_ops {
     /* Starts a redemption. Returns 0 (done fires exactly once, later, never from inside this

@@ -40,6 +40,7 @@
 #include "smpp.h"
 #include "wire_broadcast.h"
 #include "wire_catalog.h"
+#include "wire_opening.h"
 #include "wire_cfgdocs.h"
 #include "wire_fulfil.h"
 #include "wire_metrics.h"
@@ -64,6 +65,7 @@ struct app {
     struct wire_catalog *catalog; /* catalogue, gift days, redemption (NULL: catalog.file "") */
     struct wire_fulfil *fulfil;   /* gift fulfilment worker (NULL: provisioning.enabled false) */
     struct wire_broadcast *bcast; /* reminder broadcast (NULL: broadcast.enabled false) */
+    struct wire_opening *opening; /* its day-before slot SMS (NULL: broadcast.slot_sms false) */
     struct wire_cfgdocs *cfgdocs; /* the console's documents and kill switches (with catalog) */
     struct wire_metrics *metrics; /* /metrics, /health, /ready and the Redis write probe */
     struct gw_expiry *expiry;     /* the expiry job (NULL: expiry.enabled false) */
@@ -569,6 +571,17 @@ static int run(struct app *a)
             gw_log(GW_LOG_ERROR, "config", "%s", err);
             return -EINVAL;
         }
+        /* the day-before SMS of a staggered opening (issue 12): planned by the runner */
+        if (a->cfg.broadcast.slot_sms && a->catalog) {
+            struct gw_broadcast_hooks hooks;
+            if (!(a->opening = wire_opening_new(a->catalog, &a->cfg)))
+                return -ENOMEM;
+            wire_opening_hooks(a->opening, &hooks);
+            gw_broadcast_set_hooks(wire_broadcast_runner(a->bcast), &hooks);
+        } else if (a->cfg.broadcast.slot_sms) {
+            gw_log(GW_LOG_ERROR, "config", "broadcast.slot_sms needs the catalogue (catalog.file)");
+            return -EINVAL;
+        }
     }
     if (a->cfg.campaigns.enabled) {
         int crc = start_campaigns(a);
@@ -715,6 +728,9 @@ static void teardown(struct app *a)
     wire_metrics_free(a->metrics); /* after Redis: its cancelled probes land in it */
     wire_fulfil_free(a->fulfil); /* after Redis, before the catalogue its store ops point into */
     wire_cfgdocs_free(a->cfgdocs); /* after Redis (its rounds ended), before the catalogue */
+    if (a->opening) /* the runner's hooks point into the catalogue */
+        gw_broadcast_set_hooks(wire_broadcast_runner(a->bcast), &(struct gw_broadcast_hooks){0});
+    wire_opening_free(a->opening);
     wire_catalog_free(a->catalog); /* after Redis: its redemptions in flight ended first */
     smpp_esme_free(a->esme);
     gw_ussd_free(a->ussd);

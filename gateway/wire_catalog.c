@@ -558,6 +558,17 @@ static void format_opening(const struct wire_catalog *w, int64_t t, enum cat_lan
              tm.min);
 }
 
+const struct cat_calendar *wire_catalog_calendar(const struct wire_catalog *w)
+{
+    return w ? w->cal : NULL;
+}
+
+void wire_catalog_format_local(const struct wire_catalog *w, int64_t t, const char *lang,
+                               char *out, size_t cap)
+{
+    format_opening(w, t, lang_of(lang), out, cap);
+}
+
 static int op_redeem_window(void *arg, const char *lang, bool *open, char *next, size_t cap)
 {
     struct wire_catalog *w = arg;
@@ -611,7 +622,8 @@ static const char *outcome_name(enum cat_redeem_outcome o)
         return "gift_refused";
     case CAT_REDEEM_ABANDONED:
         return "expired";
-    case CAT_REDEEM_NOT_RELEASED: /* TODO(issue 12): a screen with the member's slot */
+    case CAT_REDEEM_NOT_RELEASED: /* staggered opening: {slot} says when (hook_ctx.slot) */
+        return "not_released";
     case CAT_REDEEM_UNAVAILABLE:
     case CAT_REDEEM__COUNT:
         break;
@@ -633,6 +645,8 @@ struct hook_ctx {
     char item[CAT_ID_MAX];
     int64_t price;
     char rid[CAT_RID_MAX];
+    char lang[8];
+    char tier[CAT_NAME_MAX];
     int64_t now;
 };
 
@@ -655,8 +669,12 @@ static void on_redeemed(void *arg, int err, const struct cat_redeem_result *res)
     gw_ussd_redeem_cb done = h->done;
     void *cb_arg = h->cb_arg;
     const char *outcome = err == 0 ? outcome_name(res->outcome) : NULL;
+    char slot[48] = "";
+    /* the slot the item script compared, in the programme's zone and the dialogue's language */
+    if (err == 0 && res->outcome == CAT_REDEEM_NOT_RELEASED && res->next_open > 0)
+        format_opening(h->w, res->next_open, lang_of(h->lang), slot, sizeof(slot));
     free(h);
-    done(cb_arg, err, outcome);
+    done(cb_arg, err, outcome, slot);
 }
 
 static int redeem_start(struct hook_ctx *h)
@@ -669,6 +687,7 @@ static int redeem_start(struct hook_ctx *h)
         .price = h->price,
         .rid = h->rid,
         .now = h->now,
+        .tier = h->tier,
     };
     h->tries++;
     return cat_redeem_confirm(h->w->redeem, &rq, on_redeemed, h);
@@ -721,6 +740,8 @@ static int hook_redeem(void *arg, const struct gw_ussd_redeem_req *req, gw_ussd_
         snprintf(h->item, sizeof(h->item), "%s", it->id);
     snprintf(h->msisdn, sizeof(h->msisdn), "%s", req->msisdn);
     snprintf(h->to, sizeof(h->to), "%s", req->beneficiary ? req->beneficiary : "");
+    snprintf(h->lang, sizeof(h->lang), "%s", req->lang ? req->lang : "");
+    snprintf(h->tier, sizeof(h->tier), "%s", req->tier ? req->tier : "");
     snprintf(h->version, sizeof(h->version), "%s", cat_catalog_version(c));
     h->price = req->price > 0 ? req->price : 0;
     if (h->price == 0) {

@@ -60,6 +60,14 @@ struct cat_redeem *wire_catalog_redeem(struct wire_catalog *w);
 /* The catalogue store (the fulfilment worker names items in its SMS from it). NULL for NULL. */
 struct cat_store *wire_catalog_store(struct wire_catalog *w);
 
+/* The gift-day calendar in force (reloaded on SIGHUP and by the console: read it again at each
+ * use, never keep it). NULL for NULL. */
+const struct cat_calendar *wire_catalog_calendar(const struct wire_catalog *w);
+/* Instant t as the menus show an opening, "Wed 09/12 10:15", in the calendar's zone and language
+ * lang ("ar", "fr", "en", "fa"; another: English). Always NUL-terminates out. */
+void wire_catalog_format_local(const struct wire_catalog *w, int64_t t, const char *lang,
+                               char *out, size_t cap);
+
 /* Free after gw_redis_free (in-flight redemptions end with -ECANCELED first). NULL: no-op. */
 void wire_catalog_free(struct wire_catalog *w);
 

@@ -387,7 +387,9 @@ struct ussd_reply {
     X(unavailable)   /* the item is unknown, disabled, stopped or out of its validity */           \
     X(price_changed) /* the price-integrity guard refused: not the price shown */                  \
     X(gift_refused)  /* gifting refused (tier, beneficiary) */                                     \
-    X(expired)       /* the reservation was settled as abandoned meanwhile */
+    X(expired)       /* the reservation was settled as abandoned meanwhile */                      \
+    X(not_released)  /* staggered opening: the member's slot is later; {slot} says when.        \
+                      * Optional in the file: unmapped, it shows the "unavailable" screen */
 #define USSD_OUTCOME_GRANTED "granted"
 /* true if name is "granted" or one of USSD_OUTCOMES. */
 bool ussd_outcome_known(const char *name);
@@ -411,6 +413,9 @@ struct ussd_env {
      * effect (USSD_EFFECT_REDEEM), then - with the redemption's outcome here ("granted" or a
      * USSD_OUTCOMES name) - to produce the screen that says what happened, without an effect. */
     const char *outcome;
+    /* With outcome "not_released": the member's slot in local time, as the {slot} placeholder
+     * shows it ("Wed 09/12 10:15"); NULL or "": a line holding {slot} is left out. */
+    const char *slot;
 };
 
 /*

@@ -280,6 +280,8 @@ static int ph_value(struct step *s, int ph, struct tbuf *b)
         return s->cur_item ? put_int(b, s->cur_item->stock < 0 ? 0 : s->cur_item->stock) : 1;
     case PH_BENEFICIARY:
         return s->st.to[0] ? tb_value(b, s->st.to, sizeof(s->st.to)) : 1;
+    case PH_SLOT:
+        return s->env->slot && s->env->slot[0] ? tb_value(b, s->env->slot, USSD_VALUE_MAX) : 1;
     case PH_CATEGORY_NAME:
         if (s->st.category == 0)
             return 1;

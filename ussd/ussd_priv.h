@@ -40,6 +40,7 @@ enum menu_ph {
     PH_ITEM_STOCK,
     PH_CATEGORY_NAME,
     PH_BENEFICIARY,
+    PH_SLOT,
     PH__COUNT
 };
 

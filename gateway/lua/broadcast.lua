@@ -168,7 +168,9 @@ elseif op == 'release' then
 elseif op == 'create' then
     -- (loyalty-admin, loyaltyctl) ARGV 3 id, 4 texts (JSON), 5 default_lang, 6 when (at |
     -- next_opening), 7 send_at ('' = at the next opening, resolved by a gateway), 8 now (ms),
-    -- 9 by. An existing id answers its definition: the caller tells a replay from a conflict.
+    -- 9 by; optional (campaigns the gateway plans, gw_broadcast.h): 10 opening, 11 until (unix
+    -- s), 12 quiet ("1"). An existing id answers its definition: the caller tells a replay from
+    -- a conflict.
     if redis.call('EXISTS', KEYS[5]) == 1 then
         local h = redis.call('HMGET', KEYS[5], 'texts', 'default_lang', 'when', 'send_at')
         return {'exists', h[1] or '', h[2] or '', h[3] or '', h[4] or ''}
@@ -179,6 +181,13 @@ elseif op == 'create' then
                'rate', '0')
     if ARGV[7] ~= '' then
         redis.call('HSET', KEYS[5], 'send_at', ARGV[7])
+    end
+    for i, f in ipairs({'opening', 'until', 'quiet'}) do
+        local v = ARGV[9 + i]
+        if v and v ~= '' then
+            if not v:find('^%d+$') then return redis.error_reply('LGWARG ' .. f) end
+            redis.call('HSET', KEYS[5], f, v)
+        end
     end
     redis.call('ZADD', KEYS[3], ARGV[8], ARGV[3])
     redis.call('SADD', KEYS[2], ARGV[3])

@@ -5,7 +5,9 @@
  * times of cat_cohort_release() swept minute by minute with the injected clock over a real
  * calendar window: nobody before the opening, cohort k from opening + k * minutes / cohorts,
  * everybody by the end of the period, never a member released and then held back; the stock
- * held back for the cohorts not yet in (cat_cohort_held_back) at every step.
+ * held back for the cohorts not yet in (cat_cohort_held_back) at every step; tier cohorts
+ * ("by": "tier"): validated against the loyalty table, one cohort per tier listed in order and
+ * everyone else last, whatever the MSISDN.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,7 +91,7 @@ static void test_opening__catalogue__validated(void **state)
     expect_error(", \"opening\": {\"mode\": \"staggered\", \"cohorts\": 4, \"minutes\": 1441}",
                  "items[0].opening.minutes: must be at most 1440");
     expect_error(", \"opening\": {\"mode\": \"fcfs\", \"cohorts\": 4}",
-                 "items[0].opening: cohorts and minutes are for mode staggered only");
+                 "items[0].opening: cohorts, minutes, by and tiers are for mode staggered only");
     expect_error(", \"opening\": {\"mode\": \"staggered\", \"cohorts\": 4, \"minutes\": 60, "
                  "\"tiers\": 1}",
                  "items[0].opening");
@@ -98,6 +100,73 @@ static void test_opening__catalogue__validated(void **state)
 static void msisdn_of(unsigned i, char *out, size_t cap)
 {
     snprintf(out, cap, "2126%08u", 10000000u + i * 7919u % 90000000u);
+}
+
+static void test_tier_cohorts__validated_ordered_everyone_else_last(void **state)
+{
+    static const char *const tiers[] = {"standard", "silver", "gold"};
+    static const struct cat_load_opts opts = {.tiers = tiers, .n_tiers = 3};
+    static const char by_tier[] = ", \"opening\": {\"mode\": \"staggered\", \"by\": \"tier\", "
+                                  "\"tiers\": [\"gold\", \"silver\"], \"minutes\": 90}";
+    char text[2048];
+    struct cat_catalog *c = NULL;
+    const struct cat_item *it;
+
+    (void)state;
+    snprintf(text, sizeof(text), cat_fmt, by_tier);
+    assert_int_equal(cat_catalog_parse(text, strlen(text), &opts, &c, err, sizeof(err)), 0);
+    it = cat_catalog_find(c, "RUSH");
+    assert_int_equal(it->cohorts, 3); /* gold, silver, everyone else */
+    assert_int_equal(it->n_cohort_tiers, 2);
+    /* gold at the opening, silver 30 minutes later, everyone else 60 minutes later, whatever
+     * the MSISDN hashes to */
+    for (int i = 0; i < 50; i++) {
+        char m[16];
+        snprintf(m, sizeof(m), "2126123%05d", i);
+        assert_int_equal(cat_cohort_release_tier(it, m, "gold", 1000), 1000);
+        assert_int_equal(cat_cohort_release_tier(it, m, "silver", 1000), 1000 + 30 * 60);
+        assert_int_equal(cat_cohort_release_tier(it, m, "standard", 1000), 1000 + 60 * 60);
+        assert_int_equal(cat_cohort_release_tier(it, m, NULL, 1000), 1000 + 60 * 60);
+        assert_int_equal(cat_cohort_release(it, m, 1000), 1000 + 60 * 60); /* tier unknown */
+    }
+    /* the stock comes in the same three tranches */
+    assert_int_equal(cat_cohort_held_back(it, 1000, 999), 10);
+    assert_int_equal(cat_cohort_held_back(it, 1000, 1000), 10 - 10 / 3);
+    assert_int_equal(cat_cohort_held_back(it, 1000, 1000 + 60 * 60), 0);
+    cat_catalog_unref(c);
+
+    static const struct {
+        const char *opening, *want;
+    } bad[] = {
+        {", \"opening\": {\"mode\": \"staggered\", \"by\": \"tier\", \"tiers\": [\"platinum\"], "
+         "\"minutes\": 60}",
+         "items[0].opening.tiers[0]: no loyalty tier \"platinum\""},
+        {", \"opening\": {\"mode\": \"staggered\", \"by\": \"tier\", \"tiers\": [\"gold\", "
+         "\"gold\"], \"minutes\": 60}",
+         "items[0].opening.tiers[1]: \"gold\" is listed twice"},
+        {", \"opening\": {\"mode\": \"staggered\", \"by\": \"tier\", \"tiers\": [], "
+         "\"minutes\": 60}",
+         "items[0].opening.tiers: must be an array of 1 to 8 tier names"},
+        {", \"opening\": {\"mode\": \"staggered\", \"by\": \"tier\", \"tiers\": [\"gold\"], "
+         "\"cohorts\": 2, \"minutes\": 60}",
+         "items[0].opening.cohorts: not with by tier"},
+        {", \"opening\": {\"mode\": \"staggered\", \"by\": \"age\", \"minutes\": 60}",
+         "items[0].opening.by: must be hash or tier"},
+        {", \"opening\": {\"mode\": \"staggered\", \"cohorts\": 2, \"tiers\": [\"gold\"], "
+         "\"minutes\": 60}",
+         "items[0].opening.tiers: only with by tier"},
+        {", \"opening\": {\"mode\": \"fcfs\", \"tiers\": [\"gold\"]}",
+         "items[0].opening: cohorts, minutes, by and tiers are for mode staggered only"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), cat_fmt, bad[i].opening);
+        c = NULL;
+        if (cat_catalog_parse(text, strlen(text), &opts, &c, err, sizeof(err)) != -EINVAL ||
+            strncmp(err, bad[i].want, strlen(bad[i].want)) != 0)
+            fail_msg("opening [%s]: error \"%s\", wanted \"%s...\"", bad[i].opening, err,
+                     bad[i].want);
+        assert_null(c);
+    }
 }
 
 static void test_cohort__stable_in_range_and_even(void **state)
@@ -203,6 +272,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_opening__catalogue__validated),
         cmocka_unit_test(test_cohort__stable_in_range_and_even),
+        cmocka_unit_test(test_tier_cohorts__validated_ordered_everyone_else_last),
         cmocka_unit_test(test_release__swept_over_the_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

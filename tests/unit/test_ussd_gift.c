@@ -280,6 +280,42 @@ static void test_outcomes__each_refusal__its_screen_from_the_menu_file(void **st
     outcome(x, "mystery", "Service unavailable, try later");
 }
 
+static json_t *shipped(void);
+
+/* Staggered opening (issue 12): the member's slot from the transport, the live stock from the
+ * catalogue; without a slot its line is left out. */
+static void test_outcomes__not_released__slot_and_live_stock(void **state)
+{
+    struct fx *x = *state;
+
+    x->env.slot = "Wed 09/12 10:15";
+    outcome(x, "not_released", "1 GB opens in waves.\nYour slot: Wed 09/12 10:15\nIn stock: 10");
+    x->env.slot = NULL;
+    outcome(x, "not_released", "1 GB opens in waves.\nIn stock: 10");
+}
+
+/* A menu file written before "not_released" existed still loads: the outcome shows its
+ * "unavailable" screen. */
+static void test_outcomes__file_without_not_released__unavailable_screen(void **state)
+{
+    struct fx *x = *state;
+    json_t *doc = shipped();
+    struct ussd_menus *m = NULL;
+    char err[256];
+
+    json_object_del(json_object_get(doc, "outcomes"), "not_released");
+    char *text = json_dumps(doc, 0);
+    assert_non_null(text);
+    assert_int_equal(ussd_menus_load_buffer(text, strlen(text), "m.json", &m, err, sizeof(err)), 0);
+    free(text);
+    json_decref(doc);
+    ussd_menus_free(x->menus);
+    x->menus = m;
+    x->env.menus = m;
+    x->env.slot = "Wed 09/12 10:15";
+    outcome(x, "not_released", "This gift is not available any more.");
+}
+
 static void test_outcomes__item_withdrawn_before_the_answer__unavailable_screen(void **state)
 {
     struct fx *x = *state;
@@ -392,7 +428,8 @@ static void test_menu__gift_and_outcomes_mistakes__each_names_its_key(void **sta
     doc = shipped();
     json_object_set_new(json_object_get(doc, "outcomes"), "late", json_string("refused_limit"));
     expect_error(doc, "m.json: outcomes.late: unknown outcome (closed, out_of_stock, balance, "
-                      "limit, tier, blocked, unavailable, price_changed, gift_refused, expired)");
+                      "limit, tier, blocked, unavailable, price_changed, gift_refused, expired, "
+                      "not_released)");
 
     doc = shipped();
     json_object_set_new(json_object_get(doc, "outcomes"), "tier", json_string("main"));
@@ -451,6 +488,8 @@ int main(void)
         T(test_gift__back_from_number_screen__item_again_then_self_redeem_has_no_beneficiary),
         T(test_outcomes__each_refusal__its_screen_from_the_menu_file),
         T(test_outcomes__item_withdrawn_before_the_answer__unavailable_screen),
+        T(test_outcomes__not_released__slot_and_live_stock),
+        T(test_outcomes__file_without_not_released__unavailable_screen),
         T(test_outcomes__price_shown_is_kept_even_when_the_catalogue_changes),
         cmocka_unit_test(test_record__confirmation_fields__round_trip_and_hostile_values),
         cmocka_unit_test(test_menu__gift_and_outcomes_mistakes__each_names_its_key),
