@@ -1489,6 +1489,9 @@ static const struct key_def keys[] = {
     K_UINT("expiry.batch", S_, expiry.batch, 1, 1000, "64"),
     {.name = "expiry.require_optin", .type = KT_BOOL, C_(expiry.require_optin), .def = "true"},
 
+    K_STR("journal.dir", S_, journal.dir, 0, NULL, "\"\""),
+    K_UINT("journal.keep_days", S_, journal.keep_days, 1, 400, "35"),
+
     K_STR("log.level", S_, log.level, 1, check_level, "\"info\""),
     K_STR("log.format", S_, log.format, 1, check_log_format, "\"text\""),
     K_STR("log.output", S_, log.output, 1, check_log_output, "\"stderr\""),

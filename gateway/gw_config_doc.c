@@ -29,6 +29,8 @@ static const struct {
     {"broadcast", "The gift-day reminder broadcast."},
     {"expiry", "The points expiry job and its warning SMS (docs/loyalty-and-events.md)."},
     {"log", "Logs: one line per event, MSISDNs masked to their last 4 digits."},
+    {"journal", "The event journal on disk, replayed by `loyaltyctl whatif` (what-if before "
+                "publishing a loyalty table)."},
     {"metrics", "Counters for operators: the stats file, and GET /metrics, /health, /ready."},
     /* smpp */
     {"smpp.name", "Name of the link in logs (`smpp{SMSC1}[BOUND]`) and in the `smsc` label."},
@@ -177,6 +179,12 @@ static const struct {
     {"broadcast.progress_log_s", "Progress log period (0 = off)."},
     {"broadcast.keep_days", "Days a finished campaign's records are kept."},
     {"broadcast.resend_unknown", "Resend reminders whose answer was lost (may double)."},
+    /* journal */
+    {"journal.dir", "Absolute folder of the event journal: every committed event as one line in "
+                    "`<YYYYMMDD>-<smpp.name>.lj` (local day), read by `loyaltyctl whatif`; "
+                    "\"\" = off. About 75 bytes per event (docs/operations.md)."},
+    {"journal.keep_days", "Day files kept, today included; older ones are removed at each day "
+                          "change. The longest what-if window."},
     /* log, metrics */
     {"log.level", "Lowest level logged."},
     {"log.format", "`text`: `<time> <LEVEL> <category> <message>`; `json`: one JSON object per "

@@ -44,7 +44,9 @@
     X(ussd_in, "USSD deliver_sm")                                                                  \
     X(mo_sms, "mobile-originated SMS")                                                             \
     X(pdu_rejected, "PDUs refused by the pre-scan or codec")                                       \
-    X(late_responses, "answers for a link that had dropped")
+    X(late_responses, "answers for a link that had dropped")                                       \
+    X(journaled, "committed events written to the event journal")                                 \
+    X(journal_failed, "journal lines that could not be written (the events stay committed)")
 
 struct gw_ingest_stats {
 #define GW_X_FIELD(name, help) uint64_t name;
@@ -77,6 +79,11 @@ struct gw_ingest_hooks {
 };
 /* Sets the hooks (copied). */
 void gw_ingest_set_hooks(struct gw_ingest *g, const struct gw_ingest_hooks *hooks);
+
+/* Appends every committed event to journal (gw_journal.h; NULL = off). Not owned: it must
+ * outlive the ingest or be unset first. */
+struct gw_journal;
+void gw_ingest_set_journal(struct gw_ingest *g, struct gw_journal *journal);
 
 /* Swaps the loyalty table (after a reload). The table is copied. */
 void gw_ingest_set_table(struct gw_ingest *g, const struct gw_loyalty *table);

@@ -31,6 +31,7 @@
 #include "gw_expiry.h"
 #include "gw_expiry_sms.h"
 #include "gw_ingest.h"
+#include "gw_journal.h"
 #include "gw_ledger.h"
 #include "gw_redis.h"
 #include "gw_sms.h"
@@ -54,6 +55,7 @@ struct app {
     struct gw_redis *redis;
     struct gw_ledger *ledger;
     struct gw_ingest *ingest;
+    struct gw_journal *journal; /* the what-if event journal, NULL = off */
     struct smpp_esme *esme;
     struct ussd_menus *menus; /* USSD menu file (NULL: USSD off); swapped by SIGHUP */
     struct gw_ussd *ussd;
@@ -454,6 +456,15 @@ static int run(struct app *a)
     a->ingest = gw_ingest_new(&a->cfg, a->ledger);
     if (!a->ingest)
         return -ENOMEM;
+    if (a->cfg.journal.dir[0]) {
+        /* the what-if journal (gw_journal.h): best effort, never a reason not to start */
+        a->journal = gw_journal_open(a->cfg.journal.dir, a->cfg.smpp.name, a->cfg.journal.keep_days);
+        if (a->journal)
+            gw_ingest_set_journal(a->ingest, a->journal);
+        else
+            gw_log(GW_LOG_ERROR, "config", "journal.dir %s: %s: no event journal",
+                   a->cfg.journal.dir, strerror(errno));
+    }
     a->esme = smpp_esme_new(a->base, &a->cfg.smpp, &esme_ops, a->ingest);
     if (!a->esme)
         return -ENOMEM;
@@ -664,6 +675,7 @@ static void teardown(struct app *a)
     ussd_menus_free(a->menus);
     gw_ledger_free(a->ledger);
     gw_ingest_free(a->ingest);
+    gw_journal_close(a->journal);
     if (a->base)
         event_base_free(a->base);
 }
