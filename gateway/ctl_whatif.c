@@ -259,12 +259,16 @@ static void print_json(const struct gw_whatif_result *res, const struct gw_loyal
         json_array_append_new(top, json_pack("{sssIsI}", "msisdn", res->top[i].msisdn, "base",
                                              (json_int_t)res->top[i].base, "draft",
                                              (json_int_t)res->top[i].draft));
-    json_t *o = json_pack("{sisisIsIsIsIsssisosoo}", "from", (int)first, "to", (int)last,
+    json_t *o = json_pack("{sisisIsIsIsIsssisososo}", "from", (int)first, "to", (int)last,
                           "events", (json_int_t)res->events, "subscribers",
                           (json_int_t)res->subscribers, "bad_lines", (json_int_t)bad,
                           "recorded", (json_int_t)res->recorded, "currency", cur,
                           "point_value_micro", (int)pv, "base", side_json(&res->base, base, pv),
                           "draft", side_json(&res->draft, draft, pv), "top_changes", top);
+    if (!o) {
+        fprintf(stderr, "loyaltyctl: out of memory\n");
+        return;
+    }
     json_dumpf(o, stdout, JSON_COMPACT);
     fputc('\n', stdout);
     json_decref(o);
