@@ -329,6 +329,10 @@ int ctl_whatif_main(int argc, char **argv)
 
     if (!cfg || !base || !draft)
         goto out;
+    /* a what-if is never urgent: the gateway's loop on this host comes first */
+    errno = 0;
+    if (nice(10) == -1 && errno != 0)
+        fprintf(stderr, "loyaltyctl: nice: %s\n", strerror(errno));
     optind = 1;
     /* argv: [loyaltyctl, ..., "whatif", options...]: parse after the command word (a --config
      * before it, loyaltyctl's general option, counts too) */

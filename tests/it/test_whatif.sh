@@ -110,4 +110,36 @@ assert_eq "$sum" "$(jq .base.net "$T/torn.out")" "and the rest replays the same"
   >"$T/text.out" 2>/dev/null
 grep -q 'points issued' "$T/text.out" && grep -q 'largest changes' "$T/text.out" &&
   echo "ok - text output" || fail "text output: $(cat "$T/text.out")"
+
+# --- the console: POST /api/whatif starts the worker, GET polls it to the side-by-side result
+echo 'marketing-secret-1' | "$ADM" --config "$T/gw.json" --add-user mia --role marketing >/dev/null
+echo 'care-secret-2222' | "$ADM" --config "$T/gw.json" --add-user carl --role care >/dev/null
+start_admin_api --whatif-ctl "$CTL" --point-value 0.05
+MIA=$(adm_login mia marketing-secret-1)
+CARL=$(adm_login carl care-secret-2222)
+adm_api POST /api/whatif "$CARL" "{\"document\": $(cat "$T/double.json"), \"days\": 6}"
+assert_eq 403 "$CODE" "care may not start a what-if"
+bad=$(jq '.tiers[0].min_points = 5' "$T/double.json")
+adm_api POST /api/whatif "$MIA" "{\"document\": $bad, \"days\": 6}"
+assert_eq 422 "$CODE" "a draft the gateways would refuse is refused ($(jq -r .error "$T/r.json" 2>/dev/null))"
+adm_api POST /api/whatif "$MIA" "{\"document\": $(cat "$T/double.json"), \"days\": 6}"
+assert_eq 202 "$CODE" "a what-if starts"
+id=$(jq -r .id "$T/r.json")
+state=running
+for _ in $(seq 600); do
+  adm_api GET "/api/whatif/$id" "$MIA"
+  state=$(jq -r .state "$T/r.json")
+  [ "$state" = running ] || break
+  sleep 0.1
+done
+assert_eq done "$state" "the what-if finished ($(jq -c . "$T/r.json" | head -c 300))"
+assert_eq 100 "$(jq .progress "$T/r.json")" "progress 100 % once done"
+# no table stored in the console: the baseline is the configuration's table (same as the wallets)
+assert_eq "$sum" "$(jq .result.base.net "$T/r.json")" "console: the baseline equals the wallets"
+assert_eq "$(jq '.draft.issued' "$T/double.out")" "$(jq .result.draft.issued "$T/r.json")" \
+  "console: the draft's figures are loyaltyctl's"
+assert_eq 10 "$(jq '[.result.top_changes[].msisdn | select(test("^\\*+[0-9]{4}$"))] | length' "$T/r.json")" \
+  "console: the ten MSISDNs are masked to their last 4 digits"
+adm_api GET /api/whatif/0123456789abcdef "$MIA"
+assert_eq 404 "$CODE" "an unknown what-if is 404"
 finish
