@@ -110,8 +110,8 @@ struct gw_whatif *gw_whatif_new(const struct gw_loyalty *base, const struct gw_l
     w->t[0] = *base;
     w->t[1] = *draft;
     snprintf(w->currency, sizeof(w->currency), "%s", currency ? currency : "");
-    w->cap_subs = 1024;
-    w->cap_refs = 4096;
+    w->cap_subs = 256;
+    w->cap_refs = 1024;
     w->subs = calloc(w->cap_subs, sizeof(*w->subs));
     w->refs = calloc(w->cap_refs, sizeof(*w->refs));
     for (size_t i = 0; i < sizeof(w->day_slot) / sizeof(w->day_slot[0]); i++)
