@@ -89,6 +89,7 @@ struct adm_server {
     uint64_t replies[ADM_STATUS_MAX]; /* API replies by HTTP status, for /metrics */
     struct adm_seed *seed;    /* files waiting to seed an empty store (adm_seed.c), or NULL */
     const struct gw_config *gw; /* the gateway's configuration (the loyalty table's checks) */
+    struct adm_whatif *whatif;  /* what-if jobs (adm_whatif.c), NULL until the first */
 };
 
 /* adm_crypt.c: a password checked against a hash on a worker thread. cb runs exactly once per
@@ -251,6 +252,9 @@ void adm_h_campaign_get(struct adm_req *r);
 void adm_h_campaign_cancel(struct adm_req *r);
 void adm_h_sub_optin(struct adm_req *r);
 void adm_h_sub_optout(struct adm_req *r);
+void adm_h_whatif_start(struct adm_req *r); /* adm_whatif.c: what-if before publishing */
+void adm_h_whatif_get(struct adm_req *r);
+void adm_whatif_free(struct adm_server *s); /* stops the workers still running */
 void adm_h_sessions_list(struct adm_req *r); /* adm_sessions.c */
 void adm_h_sessions_revoke_user(struct adm_req *r);
 void adm_h_session_revoke(struct adm_req *r);

@@ -82,6 +82,9 @@ static const struct adm_route routes[] = {
     {EVHTTP_REQ_PUT, "/api/campaign-rules", ADM_ROLE_MARKETING, adm_h_rules_put,
      "campaigns.put"},
     {EVHTTP_REQ_GET, "/api/campaign-rules/figures", ADM_ROLES_ALL, adm_h_rules_figures, NULL},
+    /* What-if before publishing (adm_whatif.c): the draft is marketing's; MSISDNs come masked */
+    {EVHTTP_REQ_POST, "/api/whatif", ADM_ROLE_MARKETING, adm_h_whatif_start, NULL},
+    {EVHTTP_REQ_GET, "/api/whatif/*", ADM_ROLE_MARKETING | ADM_ROLE_AUDITOR, adm_h_whatif_get, NULL},
     {EVHTTP_REQ_GET, "/api/catalog", ADM_ROLES_ALL, adm_h_catalog_get, NULL},
     {EVHTTP_REQ_PUT, "/api/catalog", ADM_ROLE_MARKETING, adm_h_catalog_put, "catalog.put"},
     {EVHTTP_REQ_PATCH, "/api/catalog/items/*", ADM_ROLE_MARKETING, adm_h_catalog_item_patch,
@@ -131,6 +134,7 @@ void adm_config_defaults(struct adm_config *cfg)
     cfg->page_max = 500;
     snprintf(cfg->tiers[0], sizeof(cfg->tiers[0]), "standard");
     cfg->n_tiers = 1;
+    snprintf(cfg->whatif_ctl, sizeof(cfg->whatif_ctl), "loyaltyctl");
 }
 
 enum adm_role adm_role_parse(const char *name)
@@ -1105,5 +1109,6 @@ void adm_server_free(struct adm_server *s)
     if (s->static_fd >= 0)
         close(s->static_fd);
     adm_seed_free(s);
+    adm_whatif_free(s);
     free(s);
 }

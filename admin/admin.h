@@ -85,6 +85,10 @@ struct adm_config {
      * = millionths of a currency unit one point is worth (--point-value), 0 = not set. */
     char currency[4];
     uint32_t point_value_micro;
+    /* What-if (adm_whatif.c): the worker program (--whatif-ctl, default "loyaltyctl" from PATH)
+     * and the gateway configuration it reads (--config: the journal and the table). */
+    char whatif_ctl[512];
+    char gw_config_path[512];
 };
 void adm_config_defaults(struct adm_config *cfg);
 

@@ -49,7 +49,7 @@ static void usage(FILE *out)
         "                     [--session-ttl S] [--login-per-min N] [--max-body BYTES]\n"
         "                     [--account-fails N] [--account-window S] [--account-lock S]\n"
         "                     [--preauth-body BYTES] [--max-conns N] [--request-timeout S]\n"
-        "                     [--static DIR] [--point-value DECIMAL]\n"
+        "                     [--static DIR] [--point-value DECIMAL] [--whatif-ctl PATH]\n"
         "       loyalty-admin [--config FILE] --add-user NAME --role ROLE   < password\n"
         "  --config FILE        the gateway's configuration (Redis, tiers, zone, ledger)\n"
         "  --listen HOST:PORT   admin API address (default 127.0.0.1:8081; port 0 = any)\n"
@@ -69,6 +69,8 @@ static void usage(FILE *out)
         "  --static DIR         serve the web console's files from DIR (admin/web) at /\n"
         "  --point-value DEC    what one point is worth in events.currency, 0..1000 with up\n"
         "                       to 6 decimals (e.g. 0.05): reports show the liability in money\n"
+        "  --whatif-ctl PATH    the what-if worker (default loyaltyctl from PATH): run as\n"
+        "                       `PATH whatif --config FILE ...` in its own process\n"
         "  --add-user NAME      create or reset a staff account; the password (>= %d\n"
         "                       characters) is read from the first line of stdin\n"
         "  --role ROLE          marketing | care | auditor | admin (staff sessions)\n"
@@ -443,6 +445,7 @@ int main(int argc, char **argv)
                                          {"disable-user", required_argument, NULL, 'D'},
                                          {"redis-user", required_argument, NULL, 'U'},
                                          {"redis-password-file", required_argument, NULL, 'W'},
+                                         {"whatif-ctl", required_argument, NULL, 'X'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct gw_config *gcfg = malloc(sizeof(*gcfg));
@@ -521,6 +524,14 @@ int main(int argc, char **argv)
         case 'v':
             bad = parse_point_value(optarg, &cfg.point_value_micro);
             break;
+        case 'X':
+            if (strlen(optarg) >= sizeof(cfg.whatif_ctl)) {
+                fprintf(stderr, "loyalty-admin: --whatif-ctl: path too long\n");
+                bad = -EINVAL;
+            } else {
+                snprintf(cfg.whatif_ctl, sizeof(cfg.whatif_ctl), "%s", optarg);
+            }
+            break;
         case 'h':
             usage(stdout);
             free(gcfg);
@@ -540,6 +551,12 @@ int main(int argc, char **argv)
         free(gcfg);
         return 2;
     }
+    if (config_path && strlen(config_path) >= sizeof(cfg.gw_config_path)) {
+        fprintf(stderr, "loyalty-admin: --config: path too long\n");
+        goto out;
+    }
+    if (config_path)
+        snprintf(cfg.gw_config_path, sizeof(cfg.gw_config_path), "%s", config_path);
     if (config_path) {
         if (gw_config_load(config_path, gcfg, err, sizeof(err)) < 0) {
             fprintf(stderr, "loyalty-admin: %s\n", err);

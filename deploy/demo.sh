@@ -42,8 +42,8 @@ for _ in $(seq 50); do [ -s "$T/sim.port" ] && break; sleep 0.1; done
 cp "$SRC"/deploy/*.json "$T/" # the files loyaltygw.json names: loyalty table, USSD menus, catalogue
 cp "$SRC"/deploy/*.csv "$T/" 2>/dev/null || true
 jq --argjson port "$(cat "$T/sim.port")" --arg sock "$T/redis.sock" --arg stats "$T/stats.json" \
-  '.smpp.port = $port | .redis.unix_socket = $sock | .metrics.stats_file = $stats
-   | .metrics.interval_s = 1' "$SRC/deploy/loyaltygw.json" >"$T/loyaltygw.json"
+  --arg journal "$T/journal" '.smpp.port = $port | .redis.unix_socket = $sock | .metrics.stats_file = $stats
+   | .metrics.interval_s = 1 | .journal.dir = $journal' "$SRC/deploy/loyaltygw.json" >"$T/loyaltygw.json"
 
 echo "== starting loyaltygw --config loyaltygw.json (log: notable events only)"
 "$B/gateway/loyaltygw" --config "$T/loyaltygw.json" 2>"$T/gw.log" &

@@ -32,6 +32,7 @@
 #include "ctl_api.h"
 #include "ctl_campaigns.h"
 #include "ctl_draw.h"
+#include "ctl_whatif.h"
 #include "gw_broadcast.h"
 #include "gw_config.h"
 #include "gw_ledger.h"
@@ -57,7 +58,9 @@ static void usage(FILE *out)
                  "  optin MSISDN  add a subscriber to the reminder broadcast's audience\n"
                  "  optout MSISDN remove one\n"
                  "  alerts MSISDN on|off  the points-expiry warnings' own switch\n"
-                 "  campaign [ID] a reminder campaign's progress (no ID: the newest 20)\n");
+                 "  campaign [ID] a reminder campaign's progress (no ID: the newest 20)\n"
+                 "  whatif ...    replay the event journal under a draft loyalty table\n"
+                 "                (loyaltyctl whatif --help)\n");
     ctl_campaigns_usage(out);
     ctl_draw_usage(out);
     ctl_api_usage(out); /* the staff operations, through loyalty-admin (ctl_api.c) */
@@ -404,6 +407,9 @@ int main(int argc, char **argv)
     /* Changes go through loyalty-admin's API, where each rule lives once and is audited */
     if (ctl_api_is_command(argc, argv))
         return ctl_api_main(argc, argv);
+    /* the what-if replay reads journal files only (ctl_whatif.c) */
+    if (ctl_whatif_is_command(argc, argv))
+        return ctl_whatif_main(argc, argv);
     while ((c = getopt_long(argc, argv, "+s:H:p:h", opts, NULL)) != -1) {
         switch (c) {
         case 's':

@@ -1537,6 +1537,8 @@ static const struct key_def keys[] = {
     K_UINT("campaigns.catchup_days", S_, campaigns.catchup_days, 0, 31, "7"),
     K_UINT("campaigns.quiet_start_hour", S_, campaigns.quiet_start_hour, 0, 23, "21"),
     K_UINT("campaigns.quiet_end_hour", S_, campaigns.quiet_end_hour, 0, 23, "9"),
+    K_STR("journal.dir", S_, journal.dir, 0, NULL, "\"\""),
+    K_UINT("journal.keep_days", S_, journal.keep_days, 1, 400, "35"),
 
     K_STR("log.level", S_, log.level, 1, check_level, "\"info\""),
     K_STR("log.format", S_, log.format, 1, check_log_format, "\"text\""),

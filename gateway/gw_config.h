@@ -102,6 +102,12 @@ struct gw_config {
     struct gw_expiry_config expiry;
     /* The campaign rules: bonuses on events, win-back offers (gw_campaign_run.h) */
     struct gw_campaign_run_config campaigns;
+    /* The event journal (gw_journal.h): every committed event as one line in a day file on
+     * this host's disk, for `loyaltyctl whatif` (issue 12 section 2). dir "" = off. */
+    struct {
+        char dir[512];      /* absolute path, e.g. /var/lib/loyaltygw/journal */
+        uint32_t keep_days; /* day files kept (today included), default 35 */
+    } journal;
     struct {
         char level[16];
         char format[8];  /* "text" (default) or "json": one JSON object per line (gw_core.h) */

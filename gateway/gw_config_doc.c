@@ -33,6 +33,8 @@ static const struct {
     {"transfers", "Points transfer between members, protected by a PIN; SIM swaps freeze it "
                   "(docs/loyalty-and-events.md)."},
     {"log", "Logs: one line per event, MSISDNs masked to their last 4 digits."},
+    {"journal", "The event journal on disk, replayed by `loyaltyctl whatif` (what-if before "
+                "publishing a loyalty table)."},
     {"metrics", "Counters for operators: the stats file, and GET /metrics, /health, /ready."},
     /* smpp */
     {"smpp.name", "Name of the link in logs (`smpp{SMSC1}[BOUND]`) and in the `smsc` label."},
@@ -217,6 +219,12 @@ static const struct {
                            "member their slot (paused in the expiry quiet hours, once per member "
                            "and gift day, never after the opening)."},
     {"broadcast.slot_sms_hour", "Local hour of the day before the gift day the slot SMS starts at."},
+    /* journal */
+    {"journal.dir", "Absolute folder of the event journal: every committed event as one line in "
+                    "`<YYYYMMDD>-<smpp.name>.lj` (local day), read by `loyaltyctl whatif`; "
+                    "\"\" = off. About 75 bytes per event (docs/operations.md)."},
+    {"journal.keep_days", "Day files kept, today included; older ones are removed at each day "
+                          "change. The longest what-if window."},
     /* log, metrics */
     {"log.level", "Lowest level logged."},
     {"log.format", "`text`: `<time> <LEVEL> <category> <message>`; `json`: one JSON object per "

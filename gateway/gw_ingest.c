@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gw_core.h"
+#include "gw_journal.h"
 #include "gw_metrics.h"
 #include "gw_transfer.h"
 
@@ -25,6 +26,8 @@ struct gw_ingest {
     struct gw_ingest_hooks hooks;
     struct gw_transfer *transfer; /* SIMSWAP notices, or NULL */
     struct gw_histo commit_latency; /* deliver_sm in -> ledger answered (committed or not) */
+    struct gw_journal *journal;     /* NULL = off; not owned */
+    int64_t journal_warned_ms;
 };
 
 struct ingest_req {
@@ -35,7 +38,10 @@ struct ingest_req {
     enum gw_event_kind kind;
     char msisdn[GW_MSISDN_MAX + 1];
     char ref[GW_REF_MAX + 1];
-    int64_t at, now; /* the event's time and its arrival, unix s */
+    char orig[GW_REF_MAX + 1]; /* the journal's fields (gw_journal.h) */
+    char channel[16];
+    int64_t at, now;      /* the event's time and its arrival, unix s */
+    int64_t amount_milli; /* the journal's */
     char reason[160];
     size_t raw_len;
     char raw[640]; /* the event's text, for a dead letter decided after the commit */
@@ -67,6 +73,11 @@ void gw_ingest_set_hooks(struct gw_ingest *g, const struct gw_ingest_hooks *hook
 void gw_ingest_set_transfer(struct gw_ingest *g, struct gw_transfer *x)
 {
     g->transfer = x;
+}
+
+void gw_ingest_set_journal(struct gw_ingest *g, struct gw_journal *journal)
+{
+    g->journal = journal;
 }
 
 void gw_ingest_set_table(struct gw_ingest *g, const struct gw_loyalty *table)
@@ -219,6 +230,38 @@ static void after_commit(struct ingest_req *req)
     req_finish(req, SMPP_ROK);
 }
 
+/* The journal line of a committed event (best effort: the ledger is the truth; a failed write is
+ * counted in journal_failed and logged once a minute at most). */
+static void journal_append(struct gw_ingest *g, const struct ingest_req *req,
+                           const struct gw_commit_result *res)
+{
+    struct gw_journal_rec r = {.commit_ms = gw_clock_now_ms(), .kind = req->kind,
+                               .at = req->at, .amount_milli = req->amount_milli,
+                               .points = res->points > 0 ? res->points : 0};
+
+    switch (res->outcome) {
+    case GW_COMMIT_CREDITED: r.outcome = GW_JOURNAL_CREDITED; break;
+    case GW_COMMIT_REVERSED: r.outcome = GW_JOURNAL_REVERSED; break;
+    case GW_COMMIT_VOIDED: r.outcome = GW_JOURNAL_VOIDED; break;
+    case GW_COMMIT_REVERSAL_NOOP: r.outcome = GW_JOURNAL_NOOP; break;
+    default: return; /* duplicates and conflicts had no effect */
+    }
+    memcpy(r.msisdn, req->msisdn, sizeof(r.msisdn));
+    memcpy(r.ref, req->ref, sizeof(r.ref));
+    memcpy(r.orig, req->orig, sizeof(r.orig));
+    memcpy(r.channel, req->channel, sizeof(r.channel));
+    if (gw_journal_append(g->journal, &r) == 0) {
+        g->stats.journaled++;
+        return;
+    }
+    g->stats.journal_failed++;
+    if (gw_clock_now_ms() - g->journal_warned_ms >= 60000) {
+        g->journal_warned_ms = gw_clock_now_ms();
+        gw_log(GW_LOG_NOTICE, "ingest", "journal: a line could not be written (%llu so far)",
+               (unsigned long long)g->stats.journal_failed);
+    }
+}
+
 static void commit_done(void *arg, int err, const struct gw_commit_result *res)
 {
     struct ingest_req *req = arg;
@@ -245,6 +288,8 @@ static void commit_done(void *arg, int err, const struct gw_commit_result *res)
         req_finish(req, SMPP_RX_T_APPN);
         return;
     }
+    if (g->journal)
+        journal_append(g, req, res);
     if (res->enrolled)
         g->stats.enrolled++;
     g->stats.points_capped += (uint64_t)res->capped;
@@ -364,6 +409,10 @@ static void handle_event(struct gw_ingest *g, struct smpp_esme *e, uint64_t toke
             req_finish(req, SMPP_RX_T_APPN);
         return;
     }
+    snprintf(req->orig, sizeof(req->orig), "%s", ev.orig);
+    snprintf(req->channel, sizeof(req->channel), "%s", ev.channel);
+    req->at = ev.at;
+    req->amount_milli = ev.amount_milli;
     if (gw_loyalty_earn(&g->table, &ev, &earn) < 0) {
         snprintf(req->reason, sizeof(req->reason), "amount: earns more points than can be kept");
         reject_event(req, sm, "events");

@@ -44,8 +44,10 @@
     X(ussd_in, "USSD deliver_sm")                                                                  \
     X(mo_sms, "mobile-originated SMS")                                                             \
     X(pdu_rejected, "PDUs refused by the pre-scan or codec")                                       \
-    X(late_responses, "answers for a link that had dropped")                                     \
-    X(simswaps, "SIM swap notices recorded: outgoing transfers frozen")
+    X(late_responses, "answers for a link that had dropped")                                       \
+    X(simswaps, "SIM swap notices recorded: outgoing transfers frozen")                            \
+    X(journaled, "committed events written to the event journal")                                 \
+    X(journal_failed, "journal lines that could not be written (the events stay committed)")
 
 struct gw_ingest_stats {
 #define GW_X_FIELD(name, help) uint64_t name;
@@ -90,6 +92,10 @@ void gw_ingest_set_hooks(struct gw_ingest *g, const struct gw_ingest_hooks *hook
  * one a SIMSWAP is answered ESME_RX_T_APPN: the SMSC keeps it until a gateway can record it. */
 struct gw_transfer;
 void gw_ingest_set_transfer(struct gw_ingest *g, struct gw_transfer *x);
+/* Appends every committed event to journal (gw_journal.h; NULL = off). Not owned: it must
+ * outlive the ingest or be unset first. */
+struct gw_journal;
+void gw_ingest_set_journal(struct gw_ingest *g, struct gw_journal *journal);
 
 /* Swaps the loyalty table (after a reload). The table is copied. */
 void gw_ingest_set_table(struct gw_ingest *g, const struct gw_loyalty *table);

@@ -32,6 +32,7 @@
 #include "gw_expiry.h"
 #include "gw_expiry_sms.h"
 #include "gw_ingest.h"
+#include "gw_journal.h"
 #include "gw_ledger.h"
 #include "gw_redis.h"
 #include "gw_sms.h"
@@ -58,6 +59,7 @@ struct app {
     struct gw_ledger *ledger;
     struct gw_transfer *transfer; /* points transfers: SIMSWAP freezes, the sweeper */
     struct gw_ingest *ingest;
+    struct gw_journal *journal; /* the what-if event journal, NULL = off */
     struct smpp_esme *esme;
     struct ussd_menus *menus; /* USSD menu file (NULL: USSD off); swapped by SIGHUP */
     struct gw_ussd *ussd;
@@ -508,6 +510,15 @@ static int run(struct app *a)
             return -ENOMEM;
         gw_ingest_set_transfer(a->ingest, a->transfer);
     }
+    if (a->cfg.journal.dir[0]) {
+        /* the what-if journal (gw_journal.h): best effort, never a reason not to start */
+        a->journal = gw_journal_open(a->cfg.journal.dir, a->cfg.smpp.name, a->cfg.journal.keep_days);
+        if (a->journal)
+            gw_ingest_set_journal(a->ingest, a->journal);
+        else
+            gw_log(GW_LOG_ERROR, "config", "journal.dir %s: %s: no event journal",
+                   a->cfg.journal.dir, strerror(errno));
+    }
     a->esme = smpp_esme_new(a->base, &a->cfg.smpp, &esme_ops, a->ingest);
     if (!a->esme)
         return -ENOMEM;
@@ -743,6 +754,7 @@ static void teardown(struct app *a)
     gw_ledger_free(a->ledger);
     gw_transfer_free(a->transfer);
     gw_ingest_free(a->ingest);
+    gw_journal_close(a->journal);
     if (a->base)
         event_base_free(a->base);
 }

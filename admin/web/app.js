@@ -1240,6 +1240,86 @@
       });
     }
     main.appendChild(form);
+    if (o.after) o.after(main, ta, view);
+  }
+
+  // ------------------------------------------------------------------ what-if (issue 12 §2)
+  // Replays the journaled events of the last N days under the draft in the editor, in a worker
+  // process (POST /api/whatif), polled every 500 ms for its progress bar, then shows the draft
+  // side by side with the table in force. MSISDNs come masked from the API.
+  function whatifPanel(main, ta, view) {
+    if (S.role !== 'marketing') return;
+    const days = h('input', { id: 'whatif-days', name: 'days', type: 'number', min: 1, max: 400, value: 7 });
+    const bar = h('progress', { id: 'whatif-progress', max: 100, value: 0, hidden: true, 'aria-label': t('whatif.progress') });
+    const out = h('div', { id: 'whatif-result' });
+    const run = h('button', { type: 'submit', id: 'whatif-run', text: t('whatif.run') });
+    const form = h('form', { id: 'whatif-form', novalidate: true },
+      h('h2', { text: t('whatif.title') }), h('p', { class: 'note', text: t('whatif.intro') }),
+      field('whatif.days', days), run, bar, out);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      let draft;
+      try { draft = JSON.parse(ta.value); } catch (e) { alarm(t('doc.notjson', { why: e.message })); ta.focus(); return; }
+      const res = await api('POST', '/api/whatif', { document: draft, days: Number(days.value) || 7 });
+      if (!res.ok) { apiError(res); return; }
+      run.disabled = true;
+      bar.hidden = false;
+      bar.value = 0;
+      out.textContent = '';
+      say(t('whatif.running'));
+      try {
+        for (;;) {
+          await new Promise((r) => setTimeout(r, 500));
+          if (!live(view)) return;
+          const r = await api('GET', '/api/whatif/' + encodeURIComponent(res.data.id));
+          if (!r.ok) { apiError(r); return; }
+          bar.value = r.data.progress || 0;
+          if (r.data.state === 'running') continue;
+          if (r.data.state === 'failed') { alarm(t('whatif.failed', { why: r.data.error || '' })); return; }
+          whatifResult(out, r.data.result);
+          say(t('whatif.done', { events: fmtNum(r.data.result.events), subs: fmtNum(r.data.result.subscribers) }));
+          return;
+        }
+      } finally {
+        run.disabled = false;
+      }
+    });
+    main.appendChild(form);
+  }
+
+  function whatifResult(out, res) {
+    const b = res.base, d = res.draft;
+    const money = (side) => (res.point_value_micro && res.currency
+      ? fmtMoney(side.net, res.point_value_micro, res.currency) : fmtNum(side.net));
+    const rows = [
+      { key: 'issued', a: fmtNum(b.issued), z: fmtNum(d.issued), diff: d.issued - b.issued },
+      { key: 'reversed', a: fmtNum(b.reversed), z: fmtNum(d.reversed), diff: d.reversed - b.reversed },
+      { key: 'capped', a: fmtNum(b.capped), z: fmtNum(d.capped), diff: d.capped - b.capped },
+      { key: 'liability', a: money(b), z: money(d), diff: d.net - b.net },
+      { key: 'top20', a: fmtPct(b.top20_share), z: fmtPct(d.top20_share), diff: null },
+    ];
+    const names = [...new Set([...Object.keys(b.tiers || {}), ...Object.keys(d.tiers || {})])];
+    for (const n of names) {
+      const x = (b.tiers || {})[n], y = (d.tiers || {})[n];
+      rows.push({ key: 'tier', tier: n, a: x === undefined ? '-' : fmtNum(x), z: y === undefined ? '-' : fmtNum(y),
+        diff: (y || 0) - (x || 0) });
+    }
+    const label = (r) => (r.key === 'tier' ? t('whatif.members', { tier: tierName(r.tier) }) : t('whatif.row.' + r.key));
+    // a signed change stays "+12" in the Arabic page too (its own direction)
+    const signed = (v) => (v === null ? '' : h('span', { dir: 'ltr', text: (v > 0 ? '+' : '') + fmtNum(v) }));
+    out.appendChild(dataTable('whatif.compare', [
+      { key: 'what', label: 'whatif.col.what', fmt: label, raw: (r) => (r.key === 'tier' ? 'tier:' + r.tier : r.key) },
+      { key: 'a', label: 'whatif.col.base', num: true },
+      { key: 'z', label: 'whatif.col.draft', num: true },
+      { key: 'diff', label: 'whatif.col.diff', num: true, fmt: (r) => signed(r.diff), raw: (r) => r.diff },
+    ], rows, 'whatif.csv'));
+    out.appendChild(dataTable('whatif.top', [
+      { key: 'msisdn', label: 'whatif.col.msisdn', fmt: (r) => h('span', { dir: 'ltr', text: r.msisdn }), raw: (r) => r.msisdn },
+      { key: 'base', label: 'whatif.col.base', num: true, fmt: (r) => fmtNum(r.base) },
+      { key: 'draft', label: 'whatif.col.draft', num: true, fmt: (r) => fmtNum(r.draft) },
+      { key: 'diff', label: 'whatif.col.diff', num: true, fmt: (r) => signed(r.draft - r.base), raw: (r) => r.draft - r.base },
+    ], res.top_changes || [], 'whatif-top.csv', 'whatif.nochange'));
+    out.appendChild(h('p', { class: 'note', text: t('whatif.assumption', { from: String(res.from), to: String(res.to), recorded: fmtNum(res.recorded) }) }));
   }
 
   // The loyalty table (cfg:{adm}:loyalty, issue 12): what every gateway earns by; summarised
@@ -1258,6 +1338,7 @@
       ], Object.entries(doc.rates || {}).map(([kind, v]) => ({ kind, points: v.points, per: v.per })), 'loyalty-rates.csv'));
       m.appendChild(h('p', {}, t('loyalty.cap', { cap: doc.daily_cap ? fmtNum(doc.daily_cap) : t('unlimited'), zone: doc.timezone || '' })));
     },
+    after: whatifPanel,
   });
 
   // The USSD menus and SMS texts (cfg:{adm}:menus, the format of ussd.menus_file), checked by

@@ -84,5 +84,15 @@ printf '\x02\x00\x00{"status":"already","reference":"PRV-123"}' > "$S/prov_respo
 printf '\x05\x00\x00{"error":"unknown msisdn","code":"E42"}' > "$S/prov_response/refused_422"
 printf '\x06\x00\x00<html>bad gateway</html>' > "$S/prov_response/html_500"
 printf '\x81\x2c\x04' > "$S/prov_response/timeout_no_body"
+# Event journal (gw_journal.h): earnings, a reversal with its original, one of an original before
+# the window (no effect), a voided late original; a hostile amount and a torn last line
+mkdir -p "$S/journal"
+printf '1795600000000 T 212612345678 1795599990 50000 voucher OCS-1 - c 5\n1795600001000 B 212612345678 1795599991 199990 - OCS-2 - c 9\n' \
+  > "$S/journal/two_earnings"
+printf '1795600000000 T 212612345678 1795599990 50000 - OCS-1 - c 5\n1795600002000 R 212612345678 1795599999 0 - OCS-R - OCS-1 r 5\n1795600003000 R 212612345678 1795599999 0 - OCS-R2 OCS-9 n 0\n1795600004000 T 212612345678 1795599999 1000 - OCS-9 - v 0\n' \
+  > "$S/journal/reversals"
+printf '1795600000000 T 212612345678 1795599990 999999999999999 - BIG - c 0\n1795600000000 T 2126' \
+  > "$S/journal/huge_amount_torn"
 # regress_*: inputs that found bugs (kept by hand, not regenerated)
 echo "seeds: $(find "$S" -type f | wc -l) files in $S"
+

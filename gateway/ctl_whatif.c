@@ -1,0 +1,461 @@
+/*
+ * ctl_whatif.c - `loyaltyctl whatif`: replays the event journal (gw_journal.h) of the last N
+ * local days under the loyalty table in force and under a draft, and prints both side by side
+ * (gw_whatif.h). Its own process, reading files only: never on the gateway's loop, no Redis.
+ * loyalty-admin runs it as a worker for the console (--json --progress-file).
+ *
+ *   loyaltyctl whatif --config FILE --draft TABLE.json [--days N] [--table TABLE.json]
+ *                     [--journal DIR] [--today YYYYMMDD] [--point-value X] [--json]
+ *                     [--progress-file FILE]
+ *
+ * Files of one day from several gateways are merged by commit time (a subscriber's events are
+ * committed in order by one ledger, whichever gateway took them).
+ */
+#include "ctl_whatif.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gw_config.h"
+#include "gw_days.h"
+#include "gw_journal.h"
+#include "gw_whatif.h"
+
+#define MAX_FILES 512 /* journal files in the window (days x gateways) */
+
+struct reader {
+    FILE *f;
+    char line[GW_JOURNAL_LINE_MAX + 2];
+    size_t len;
+    struct gw_journal_rec rec;
+    bool have;
+};
+
+struct run {
+    struct gw_whatif *w;
+    uint64_t bytes_total, bytes_done, bad_lines;
+    const char *progress_file;
+    bool bar;
+    int last_pct;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: loyaltyctl whatif --config FILE --draft TABLE.json [--days N (7)]\n"
+            "         [--table TABLE.json] [--journal DIR] [--today YYYYMMDD]\n"
+            "         [--point-value X] [--json] [--progress-file FILE]\n"
+            "  replays the event journal of the last N local days under the table in force\n"
+            "  (--table, else the config's) and under the draft, side by side\n");
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+
+    if (!f)
+        return NULL;
+    for (;;) {
+        if (n + 4096 > cap) {
+            char *nb = realloc(buf, cap = cap ? cap * 2 : 65536);
+            if (!nb || cap > (size_t)16 << 20) {
+                free(nb ? nb : buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    if (f != stdin)
+        fclose(f);
+    *len = n;
+    return buf;
+}
+
+static int load_table(const char *path, const struct gw_config *base, struct gw_loyalty *out)
+{
+    size_t len = 0;
+    char *text = slurp(path, &len), err[320];
+    int rc;
+
+    if (!text) {
+        fprintf(stderr, "loyaltyctl: %s: %s\n", path, strerror(errno ? errno : EIO));
+        return -EIO;
+    }
+    rc = gw_config_loyalty_parse(path, text, len, base, out, err, sizeof(err));
+    free(text);
+    if (rc < 0)
+        fprintf(stderr, "loyaltyctl: %s\n", err);
+    return rc;
+}
+
+static void progress(struct run *r, bool final)
+{
+    int pct = r->bytes_total ? (int)(r->bytes_done * 100 / r->bytes_total) : 100;
+
+    if (!final && pct == r->last_pct)
+        return;
+    r->last_pct = pct;
+    if (r->bar) {
+        char bar[41];
+        int full = pct * 40 / 100;
+        memset(bar, '#', (size_t)full);
+        memset(bar + full, '.', (size_t)(40 - full));
+        bar[40] = '\0';
+        fprintf(stderr, "\rwhatif [%s] %3d%%", bar, pct);
+        if (final)
+            fputc('\n', stderr);
+    }
+    if (r->progress_file) {
+        /* written whole then renamed: the console never reads half a line */
+        char tmp[4096];
+        snprintf(tmp, sizeof(tmp), "%s.tmp", r->progress_file);
+        FILE *f = fopen(tmp, "w");
+        if (f) {
+            fprintf(f, "%d %" PRIu64 " %" PRIu64 "\n", pct, r->bytes_done, r->bytes_total);
+            if (fclose(f) == 0)
+                (void)rename(tmp, r->progress_file);
+        }
+    }
+}
+
+/* Reads the next valid record of rd (bad lines are counted and skipped). */
+static void reader_next(struct run *r, struct reader *rd)
+{
+    rd->have = false;
+    while (fgets(rd->line, sizeof(rd->line), rd->f)) {
+        size_t n = strlen(rd->line);
+
+        r->bytes_done += n;
+        if (n > 0 && rd->line[n - 1] != '\n' && !feof(rd->f)) {
+            int ch; /* longer than any valid line: skip the rest */
+            while ((ch = fgetc(rd->f)) != EOF && ch != '\n')
+                r->bytes_done++;
+            r->bad_lines++;
+            continue;
+        }
+        if (gw_journal_parse(rd->line, n, &rd->rec) < 0) {
+            r->bad_lines++;
+            continue;
+        }
+        rd->have = true;
+        return;
+    }
+}
+
+/* Replays the files of one day, merged by commit time (ties: the first file). */
+static int replay_day(struct run *r, char **paths, size_t n)
+{
+    struct reader *rd = calloc(n, sizeof(*rd));
+    int rc = 0;
+
+    if (!rd)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        rd[i].f = fopen(paths[i], "r");
+        if (!rd[i].f) {
+            fprintf(stderr, "loyaltyctl: %s: %s\n", paths[i], strerror(errno));
+            continue;
+        }
+        reader_next(r, &rd[i]);
+    }
+    for (;;) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++) {
+            if (rd[i].have && (best == n || rd[i].rec.commit_ms < rd[best].rec.commit_ms))
+                best = i;
+        }
+        if (best == n)
+            break;
+        rc = gw_whatif_feed(r->w, &rd[best].rec);
+        if (rc < 0)
+            break;
+        reader_next(r, &rd[best]);
+        progress(r, false);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rd[i].f)
+            fclose(rd[i].f);
+    }
+    free(rd);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The journal files of days [first, last], sorted by name (= by day, then gateway). */
+static int list_files(const char *dir, int32_t first, int32_t last, char **paths, size_t *n,
+                      uint64_t *bytes)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    if (!d)
+        return -errno;
+    *n = 0;
+    while ((de = readdir(d)) != NULL && *n < MAX_FILES) {
+        const char *s = de->d_name;
+        size_t len = strlen(s);
+        char *end;
+        long day;
+        struct stat st;
+
+        if (len < 12 || s[8] != '-' || strcmp(s + len - 3, ".lj") != 0)
+            continue;
+        day = strtol(s, &end, 10);
+        if (end != s + 8 || day < first || day > last)
+            continue;
+        if (asprintf(&paths[*n], "%s/%s", dir, s) < 0)
+            break;
+        if (stat(paths[*n], &st) == 0)
+            *bytes += (uint64_t)st.st_size;
+        (*n)++;
+    }
+    closedir(d);
+    qsort(paths, *n, sizeof(*paths), cmp_str);
+    return 0;
+}
+
+static json_t *side_json(const struct gw_whatif_side *s, const struct gw_loyalty *t,
+                         uint32_t pv_micro)
+{
+    json_t *tiers = json_object();
+    int64_t net = s->issued - s->reversed;
+
+    for (unsigned i = 0; i < t->n_tiers && i < GW_MAX_TIERS; i++)
+        json_object_set_new(tiers, t->tiers[i].name, json_integer((json_int_t)s->members[i]));
+    return json_pack("{sIsIsIsIsIsosIsf}", "issued", (json_int_t)s->issued, "reversed",
+                     (json_int_t)s->reversed, "net", (json_int_t)net, "capped",
+                     (json_int_t)s->capped, "refused", (json_int_t)s->refused, "tiers", tiers,
+                     "liability_milli", (json_int_t)(net * (int64_t)pv_micro / 1000),
+                     "top20_share", s->top20_bp / 10000.0);
+}
+
+static void print_json(const struct gw_whatif_result *res, const struct gw_loyalty *base,
+                       const struct gw_loyalty *draft, uint32_t pv, const char *cur,
+                       uint64_t bad, int32_t first, int32_t last)
+{
+    json_t *top = json_array();
+
+    for (unsigned i = 0; i < res->n_top; i++)
+        json_array_append_new(top, json_pack("{sssIsI}", "msisdn", res->top[i].msisdn, "base",
+                                             (json_int_t)res->top[i].base, "draft",
+                                             (json_int_t)res->top[i].draft));
+    json_t *o = json_pack("{sisisIsIsIsIsssisososo}", "from", (int)first, "to", (int)last,
+                          "events", (json_int_t)res->events, "subscribers",
+                          (json_int_t)res->subscribers, "bad_lines", (json_int_t)bad,
+                          "recorded", (json_int_t)res->recorded, "currency", cur,
+                          "point_value_micro", (int)pv, "base", side_json(&res->base, base, pv),
+                          "draft", side_json(&res->draft, draft, pv), "top_changes", top);
+    if (!o) {
+        fprintf(stderr, "loyaltyctl: out of memory\n");
+        return;
+    }
+    json_dumpf(o, stdout, JSON_COMPACT);
+    fputc('\n', stdout);
+    json_decref(o);
+}
+
+static void print_text(const struct gw_whatif_result *res, const struct gw_loyalty *base,
+                       const struct gw_loyalty *draft, uint32_t pv, const char *cur,
+                       uint64_t bad, int32_t first, int32_t last)
+{
+    const struct gw_whatif_side *b = &res->base, *d = &res->draft;
+    int64_t bn = b->issued - b->reversed, dn = d->issued - d->reversed;
+
+    printf("what-if %08" PRId32 "..%08" PRId32 ": %" PRIu64 " events, %" PRIu64
+           " subscribers, %" PRIu64 " bad lines; the ledger credited %" PRId64 " net\n",
+           first, last, res->events, res->subscribers, bad, res->recorded);
+    printf("%-22s %16s %16s\n", "", "in force", "draft");
+    printf("%-22s %16" PRId64 " %16" PRId64 "\n", "points issued", b->issued, d->issued);
+    printf("%-22s %16" PRId64 " %16" PRId64 "\n", "points reversed", b->reversed, d->reversed);
+    printf("%-22s %16" PRId64 " %16" PRId64 "\n", "capped", b->capped, d->capped);
+    printf("liability (%-3s)        %16.3f %16.3f\n", cur, (double)bn * pv / 1e6,
+           (double)dn * pv / 1e6);
+    printf("%-22s %15.2f%% %15.2f%%\n", "top 20% share", b->top20_bp / 100.0,
+           d->top20_bp / 100.0);
+    for (unsigned i = 0; i < GW_MAX_TIERS && (i < base->n_tiers || i < draft->n_tiers); i++) {
+        char lb[48] = "", ld[48] = "";
+        if (i < base->n_tiers)
+            snprintf(lb, sizeof(lb), "%s %" PRIu64, base->tiers[i].name, b->members[i]);
+        if (i < draft->n_tiers)
+            snprintf(ld, sizeof(ld), "%s %" PRIu64, draft->tiers[i].name, d->members[i]);
+        printf("%-22s %16s %16s\n", i == 0 ? "members per tier" : "", lb, ld);
+    }
+    printf("largest changes (net points of the window):\n");
+    for (unsigned i = 0; i < res->n_top; i++)
+        printf("  %-15s %12" PRId64 " -> %12" PRId64 "\n", res->top[i].msisdn, res->top[i].base,
+               res->top[i].draft);
+}
+
+int ctl_whatif_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},  {"draft", required_argument, NULL, 'd'},
+        {"days", required_argument, NULL, 'n'},    {"table", required_argument, NULL, 't'},
+        {"journal", required_argument, NULL, 'j'}, {"today", required_argument, NULL, 'T'},
+        {"point-value", required_argument, NULL, 'v'}, {"json", no_argument, NULL, 'J'},
+        {"progress-file", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL, *draft_path = NULL, *table_path = NULL, *dir = NULL;
+    long days = 7, today = 0;
+    uint32_t pv = 0;
+    bool json = false;
+    struct run r = {.last_pct = -1};
+    struct gw_config *cfg = calloc(1, sizeof(*cfg));
+    struct gw_loyalty *base = calloc(1, sizeof(*base)), *draft = calloc(1, sizeof(*draft));
+    char err[320], *paths[MAX_FILES];
+    size_t n = 0;
+    int c, rc = 2;
+
+    if (!cfg || !base || !draft)
+        goto out;
+    /* a what-if is never urgent: the gateway's loop on this host comes first */
+    errno = 0;
+    if (nice(10) == -1 && errno != 0)
+        fprintf(stderr, "loyaltyctl: nice: %s\n", strerror(errno));
+    optind = 1;
+    /* argv: [loyaltyctl, ..., "whatif", options...]: parse after the command word (a --config
+     * before it, loyaltyctl's general option, counts too) */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            config = argv[i + 1];
+        if (strcmp(argv[i], "whatif") == 0) {
+            argv += i;
+            argc -= i;
+            break;
+        }
+    }
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'd': draft_path = optarg; break;
+        case 't': table_path = optarg; break;
+        case 'j': dir = optarg; break;
+        case 'J': json = true; break;
+        case 'P': r.progress_file = optarg; break;
+        case 'n':
+            days = strtol(optarg, NULL, 10);
+            if (days < 1 || days > 400) {
+                fprintf(stderr, "loyaltyctl: --days: 1 to 400\n");
+                goto out;
+            }
+            break;
+        case 'T':
+            today = strtol(optarg, NULL, 10);
+            if (!gw_days_valid((int32_t)today)) {
+                fprintf(stderr, "loyaltyctl: --today: YYYYMMDD\n");
+                goto out;
+            }
+            break;
+        case 'v': {
+            double v = strtod(optarg, NULL);
+            if (!(v >= 0 && v <= 1000)) {
+                fprintf(stderr, "loyaltyctl: --point-value: 0 to 1000 currency units\n");
+                goto out;
+            }
+            pv = (uint32_t)(v * 1e6 + 0.5);
+            break;
+        }
+        case 'h': usage(stdout); rc = 0; goto out;
+        default: usage(stderr); goto out;
+        }
+    }
+    if (!config || !draft_path) {
+        usage(stderr);
+        goto out;
+    }
+    rc = 1;
+    if (gw_config_load(config, cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "loyaltyctl: %s\n", err);
+        goto out;
+    }
+    *base = cfg->loyalty;
+    if ((table_path && load_table(table_path, cfg, base) < 0) ||
+        load_table(draft_path, cfg, draft) < 0)
+        goto out;
+    /* local days (the daily cap, the window) in the zone of the table in force */
+    cfg->loyalty = *base;
+    if (gw_config_apply_timezone(cfg) < 0) {
+        fprintf(stderr, "loyaltyctl: unknown time zone %s\n", base->timezone);
+        goto out;
+    }
+    if (!dir)
+        dir = cfg->journal.dir;
+    if (!dir[0]) {
+        fprintf(stderr, "loyaltyctl: no journal: set journal.dir in %s or give --journal\n",
+                config);
+        goto out;
+    }
+    if (!today)
+        today = gw_local_day((int64_t)time(NULL));
+    int32_t first = gw_days_add((int32_t)today, (int32_t)(1 - days));
+    if (list_files(dir, first, (int32_t)today, paths, &n, &r.bytes_total) < 0) {
+        fprintf(stderr, "loyaltyctl: %s: %s\n", dir, strerror(errno));
+        goto out;
+    }
+    r.w = gw_whatif_new(base, draft, cfg->events.limits.currency);
+    r.bar = !json && isatty(STDERR_FILENO);
+    if (!r.w)
+        goto out;
+    progress(&r, false);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1; /* the files of one day: same 8-digit prefix after the dir */
+        size_t pre = strlen(dir) + 1 + 8;
+        while (j < n && strncmp(paths[i], paths[j], pre) == 0)
+            j++;
+        if (replay_day(&r, paths + i, j - i) < 0) {
+            fprintf(stderr, "loyaltyctl: out of memory\n");
+            goto out;
+        }
+        i = j;
+    }
+    r.bytes_done = r.bytes_total;
+    progress(&r, true);
+    struct gw_whatif_result res;
+    if (gw_whatif_result(r.w, &res) < 0)
+        goto out;
+    if (json)
+        print_json(&res, base, draft, pv, cfg->events.limits.currency, r.bad_lines, first,
+                   (int32_t)today);
+    else
+        print_text(&res, base, draft, pv, cfg->events.limits.currency, r.bad_lines, first,
+                   (int32_t)today);
+    rc = 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    gw_whatif_free(r.w);
+    free(cfg);
+    free(base);
+    free(draft);
+    return rc;
+}
+
+bool ctl_whatif_is_command(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "whatif") == 0)
+            return true;
+    }
+    return false;
+}

@@ -1,0 +1,332 @@
+/*
+ * gw_journal.c - the event journal's line format, its strict parser and the gateway's appender
+ * (gw_journal.h). The writer owns one file descriptor at a time (the current day's file); the
+ * records are the caller's.
+ */
+#include "gw_journal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gw_days.h"
+#include "gw_loyalty.h"
+
+static const char kind_chars[GW_EV__COUNT] = {'T', 'B', 'U', 'R'};
+
+static bool ref_char(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '.' || ch == '_' || ch == ':' || ch == '-';
+}
+
+static bool valid_ref(const char *s, bool empty_ok)
+{
+    size_t n = strnlen(s, GW_REF_MAX + 1);
+
+    if (n > GW_REF_MAX || (n == 0 && !empty_ok))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!ref_char(s[i]))
+            return false;
+    }
+    return true;
+}
+
+static bool valid_word(const char *s, size_t max, size_t minlen)
+{
+    size_t n = strnlen(s, max);
+
+    if (n >= max || n < minlen)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+            return false;
+    }
+    return true;
+}
+
+int gw_journal_format(const struct gw_journal_rec *r, char *buf, size_t len)
+{
+    int n;
+
+    size_t ml = strnlen(r->msisdn, sizeof(r->msisdn));
+
+    if (ml == 0 || ml >= sizeof(r->msisdn) || strspn(r->msisdn, "0123456789") != ml)
+        return -EINVAL;
+    if ((unsigned)r->kind >= GW_EV__COUNT ||
+        !valid_ref(r->ref, false) || !valid_ref(r->orig, true) ||
+        !valid_word(r->channel, sizeof(r->channel), 0) || r->commit_ms < 0 || r->at < 0 ||
+        r->amount_milli < 0 || r->points < 0 ||
+        (r->outcome != GW_JOURNAL_CREDITED && r->outcome != GW_JOURNAL_REVERSED &&
+         r->outcome != GW_JOURNAL_VOIDED && r->outcome != GW_JOURNAL_NOOP))
+        return -EINVAL;
+    n = snprintf(buf, len, "%" PRId64 " %c %s %" PRId64 " %" PRId64 " %s %s %s %c %" PRId64 "\n",
+                 r->commit_ms, kind_chars[r->kind], r->msisdn, r->at, r->amount_milli,
+                 r->channel[0] ? r->channel : "-", r->ref, r->orig[0] ? r->orig : "-",
+                 (char)r->outcome, r->points);
+    if (n < 0 || (size_t)n >= len)
+        return -ENOSPC;
+    return n;
+}
+
+/* ---------------------------------------------------------------- parser (untrusted) */
+
+/* A non-negative decimal of 1..18 digits (no sign, no leading '+', fits int64). */
+static int parse_u63(const char *s, size_t n, int64_t *out)
+{
+    int64_t v = 0;
+
+    if (n == 0 || n > 18)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -EINVAL;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int gw_journal_parse(const char *line, size_t len, struct gw_journal_rec *out)
+{
+    const char *tok[10];
+    size_t tlen[10];
+    unsigned nt = 0;
+    size_t i = 0;
+
+    if (len > 0 && line[len - 1] == '\n')
+        len--;
+    if (len == 0 || len >= GW_JOURNAL_LINE_MAX)
+        return -EINVAL;
+    /* exactly ten tokens separated by single spaces, printable ASCII only */
+    while (i <= len) {
+        size_t start = i;
+
+        while (i < len && line[i] != ' ') {
+            if ((unsigned char)line[i] < 0x21 || (unsigned char)line[i] > 0x7e)
+                return -EINVAL;
+            i++;
+        }
+        if (i == start || nt == 10)
+            return -EINVAL;
+        tok[nt] = line + start;
+        tlen[nt++] = i - start;
+        i++; /* past the space (or the end) */
+    }
+    if (nt != 10)
+        return -EINVAL;
+    memset(out, 0, sizeof(*out));
+    if (parse_u63(tok[0], tlen[0], &out->commit_ms) < 0 || tlen[1] != 1)
+        return -EINVAL;
+    out->kind = GW_EV__COUNT;
+    for (unsigned k = 0; k < GW_EV__COUNT; k++) {
+        if (tok[1][0] == kind_chars[k])
+            out->kind = (enum gw_event_kind)k;
+    }
+    if (out->kind == GW_EV__COUNT || tlen[2] < 1 || tlen[2] > GW_MSISDN_MAX)
+        return -EINVAL;
+    for (size_t k = 0; k < tlen[2]; k++) {
+        if (tok[2][k] < '0' || tok[2][k] > '9')
+            return -EINVAL;
+    }
+    memcpy(out->msisdn, tok[2], tlen[2]);
+    if (parse_u63(tok[3], tlen[3], &out->at) < 0 || out->at > INT64_C(100000000000) ||
+        parse_u63(tok[4], tlen[4], &out->amount_milli) < 0 ||
+        out->amount_milli > INT64_C(1000000000000000))
+        return -EINVAL;
+    if (!(tlen[5] == 1 && tok[5][0] == '-')) {
+        if (tlen[5] >= sizeof(out->channel))
+            return -EINVAL;
+        memcpy(out->channel, tok[5], tlen[5]);
+        if (!valid_word(out->channel, sizeof(out->channel), 1))
+            return -EINVAL;
+    }
+    if (tlen[6] > GW_REF_MAX)
+        return -EINVAL;
+    memcpy(out->ref, tok[6], tlen[6]);
+    if (!valid_ref(out->ref, false))
+        return -EINVAL;
+    if (!(tlen[7] == 1 && tok[7][0] == '-')) {
+        if (tlen[7] > GW_REF_MAX)
+            return -EINVAL;
+        memcpy(out->orig, tok[7], tlen[7]);
+        if (!valid_ref(out->orig, false))
+            return -EINVAL;
+    }
+    /* a reversal names its original; nothing else does */
+    if ((out->kind == GW_EV_REVERSAL) != (out->orig[0] != '\0'))
+        return -EINVAL;
+    if (tlen[8] != 1)
+        return -EINVAL;
+    switch (tok[8][0]) {
+    case 'c':
+    case 'v':
+        if (out->kind == GW_EV_REVERSAL)
+            return -EINVAL;
+        break;
+    case 'r':
+    case 'n':
+        if (out->kind != GW_EV_REVERSAL)
+            return -EINVAL;
+        break;
+    default:
+        return -EINVAL;
+    }
+    out->outcome = (enum gw_journal_outcome)tok[8][0];
+    if (parse_u63(tok[9], tlen[9], &out->points) < 0 || out->points > INT64_C(1000000000000))
+        return -EINVAL;
+    return 0;
+}
+
+void gw_journal_rec_event(const struct gw_journal_rec *r, const char *cur, struct gw_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->kind = r->kind;
+    memcpy(ev->ref, r->ref, sizeof(ev->ref));
+    memcpy(ev->msisdn, r->msisdn, sizeof(ev->msisdn));
+    memcpy(ev->orig, r->orig, sizeof(ev->orig));
+    memcpy(ev->channel, r->channel, sizeof(ev->channel));
+    ev->amount_milli = r->amount_milli;
+    ev->at = r->at;
+    if (r->kind != GW_EV_REVERSAL)
+        snprintf(ev->currency, sizeof(ev->currency), "%s", cur);
+}
+
+/* ---------------------------------------------------------------- writer */
+
+struct gw_journal {
+    char dir[PATH_MAX / 2];
+    char name[64];
+    unsigned keep_days;
+    int fd;
+    int32_t day; /* of the open file */
+    uint64_t written, failed;
+};
+
+struct gw_journal *gw_journal_open(const char *dir, const char *name, unsigned keep_days)
+{
+    struct gw_journal *j;
+    size_t n = 0;
+
+    if (!dir || !dir[0] || strlen(dir) >= sizeof(j->dir) || keep_days == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+        return NULL;
+    j = calloc(1, sizeof(*j));
+    if (!j)
+        return NULL;
+    snprintf(j->dir, sizeof(j->dir), "%s", dir);
+    for (; name && name[n] && n < sizeof(j->name) - 1; n++) {
+        char ch = name[n];
+        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+        j->name[n] = ok ? ch : '_';
+    }
+    if (n == 0)
+        snprintf(j->name, sizeof(j->name), "gw");
+    j->keep_days = keep_days;
+    j->fd = -1;
+    return j;
+}
+
+int gw_journal_prune(const char *dir, int32_t today, unsigned keep_days)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int32_t oldest = gw_days_add(today, -(int32_t)keep_days + 1);
+    int removed = 0;
+
+    if (!d)
+        return -errno;
+    while ((de = readdir(d)) != NULL) {
+        const char *s = de->d_name;
+        size_t n = strlen(s);
+        int64_t day;
+        char path[PATH_MAX];
+
+        if (n < 12 || s[8] != '-' || strcmp(s + n - 3, ".lj") != 0 ||
+            parse_u63(s, 8, &day) < 0 || !gw_days_valid((int32_t)day) || day >= oldest)
+            continue;
+        if (snprintf(path, sizeof(path), "%s/%s", dir, s) >= (int)sizeof(path))
+            continue;
+        if (unlink(path) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
+static int switch_day(struct gw_journal *j, int32_t day)
+{
+    char path[PATH_MAX];
+
+    if (j->fd >= 0) {
+        /* the day is over: its file is made durable once, off the per-event path */
+        (void)fdatasync(j->fd);
+        close(j->fd);
+        j->fd = -1;
+    }
+    snprintf(path, sizeof(path), "%s/%08" PRId32 "-%s.lj", j->dir, day, j->name);
+    j->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (j->fd < 0)
+        return -errno;
+    j->day = day;
+    (void)gw_journal_prune(j->dir, day, j->keep_days);
+    return 0;
+}
+
+int gw_journal_append(struct gw_journal *j, const struct gw_journal_rec *r)
+{
+    char line[GW_JOURNAL_LINE_MAX];
+    int32_t day = gw_local_day(r->commit_ms / 1000);
+    int n = gw_journal_format(r, line, sizeof(line));
+    ssize_t w;
+
+    if (n < 0 || day == 0) {
+        j->failed++;
+        return n < 0 ? n : -EINVAL;
+    }
+    if (j->fd < 0 || day != j->day) {
+        int rc = switch_day(j, day);
+        if (rc < 0) {
+            j->failed++;
+            return rc;
+        }
+    }
+    /* one write(2) per line on O_APPEND: lines of concurrent writers never interleave */
+    w = write(j->fd, line, (size_t)n);
+    if (w != n) {
+        j->failed++;
+        return w < 0 ? -errno : -EIO;
+    }
+    j->written++;
+    return 0;
+}
+
+void gw_journal_counts(const struct gw_journal *j, uint64_t *written, uint64_t *failed)
+{
+    *written = j ? j->written : 0;
+    *failed = j ? j->failed : 0;
+}
+
+void gw_journal_close(struct gw_journal *j)
+{
+    if (!j)
+        return;
+    if (j->fd >= 0) {
+        (void)fdatasync(j->fd);
+        close(j->fd);
+    }
+    free(j);
+}

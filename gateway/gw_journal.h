@@ -1,0 +1,87 @@
+/*
+ * gw_journal.h - the event journal: every event the ledger committed with an effect, one text
+ * line each, appended to a day-partitioned file on the gateway's disk (issue 12 section 2,
+ * "what-if before publishing": `loyaltyctl whatif` replays it under a draft loyalty table).
+ * Nothing per event is kept in Redis for this (the ledger's memory budget); the journal lives on
+ * disk, outside the hot path's critical section: a write(2) to the page cache, never an fsync.
+ *
+ * File: <journal.dir>/<YYYYMMDD>-<gateway name>.lj, the day being the local day (loyalty
+ * timezone) of the commit. One line per event (docs/operations.md, "The event journal"):
+ *
+ *   <commit ms> <K> <msisdn> <at> <amount milli> <channel|-> <ref> <orig|-> <o> <points>\n
+ *
+ * K: T B U R (TOPUP BILL USAGE REVERSAL); o: c credited, r reversed (points taken back),
+ * v voided (an original after its reversal: no credit), n a reversal with no effect.
+ * Lines are short (< GW_JOURNAL_LINE_MAX) and written whole by one write(2) on an O_APPEND file,
+ * so a reader never sees two events interleaved; a crash may leave a torn last line, which the
+ * parser refuses and the replay skips (counted).
+ *
+ * The parser is the only reader of these files and treats them as untrusted (a disk, a copy, a
+ * hand edit): every field is checked, never a crash (tests/fuzz/fuzz_journal.c).
+ */
+#ifndef GW_JOURNAL_H
+#define GW_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gw_event.h"
+
+#define GW_JOURNAL_LINE_MAX 256
+
+enum gw_journal_outcome {
+    GW_JOURNAL_CREDITED = 'c',
+    GW_JOURNAL_REVERSED = 'r',
+    GW_JOURNAL_VOIDED = 'v',
+    GW_JOURNAL_NOOP = 'n',
+};
+
+struct gw_journal_rec {
+    int64_t commit_ms;             /* when the ledger answered (the gateway's clock) */
+    enum gw_event_kind kind;
+    char msisdn[GW_MSISDN_MAX + 1];
+    int64_t at;                    /* event time, unix s */
+    int64_t amount_milli;          /* 0 for REVERSAL */
+    char channel[16];              /* "" when none */
+    char ref[GW_REF_MAX + 1];
+    char orig[GW_REF_MAX + 1];     /* REVERSAL only, else "" */
+    enum gw_journal_outcome outcome;
+    int64_t points;                /* credited, or taken back (>= 0) */
+};
+
+/* Writes r as one line (with its '\n') into buf. Returns the length, or -EINVAL when a field
+ * would not parse back (spaces in a ref, ...) or -ENOSPC when len is too small. */
+int gw_journal_format(const struct gw_journal_rec *r, char *buf, size_t len);
+
+/* Parses one line (untrusted, any bytes, with or without its '\n'; not NUL-terminated).
+ * Returns 0 and fills out, or -EINVAL (out's content then unspecified). */
+int gw_journal_parse(const char *line, size_t len, struct gw_journal_rec *out);
+
+/* Fills the event fields of ev from r (what gw_loyalty_earn reads); currency is set to cur. */
+void gw_journal_rec_event(const struct gw_journal_rec *r, const char *cur, struct gw_event *ev);
+
+/* ---------------------------------------------------------------- the writer (loyaltygw) */
+
+struct gw_journal;
+
+/* Opens the writer: dir is created if missing (one level, mode 0750); name (the gateway's
+ * smpp.name, [A-Za-z0-9_-] kept, others become '_') goes in the file names; files of days older
+ * than keep_days are removed at each day change and at open. NULL with errno on failure. */
+struct gw_journal *gw_journal_open(const char *dir, const char *name, unsigned keep_days);
+
+/* Appends r to the file of the local day of r->commit_ms (switching files at a day change:
+ * the old one is fdatasync'ed and closed). Best effort: returns 0, or a negative errno after
+ * which the event stays committed (the ledger is the truth) and the failure is counted. */
+int gw_journal_append(struct gw_journal *j, const struct gw_journal_rec *r);
+
+/* Lines written and writes that failed since open. */
+void gw_journal_counts(const struct gw_journal *j, uint64_t *written, uint64_t *failed);
+
+/* fdatasync's and closes. NULL is a no-op. */
+void gw_journal_close(struct gw_journal *j);
+
+/* Removes dir's journal files ("YYYYMMDD-*.lj") of days before today - keep_days + 1, today
+ * being local day `today` (YYYYMMDD). Returns the number removed, or a negative errno. */
+int gw_journal_prune(const char *dir, int32_t today, unsigned keep_days);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * whatif.test.js - the loyalty page's "What-if before publishing" in headless Chromium (Debian's
+ * /usr/bin/chromium through playwright-core). Run by tests/it/test_whatif_browser.sh, which pushes
+ * events through the gateway (journaled) and starts loyalty-admin with the console's files.
+ *
+ * Per language (en, fr, ar): marketing opens the loyalty table, doubles the TOPUP rate in the
+ * editor (not saved), runs the what-if, watches the progress bar reach 100 and reads the side by
+ * side table: points issued in force = BASE_ISSUED (the script's own figure from the wallets),
+ * the draft's larger, the ten changes with masked numbers; the page is right to left in Arabic.
+ * Env: CONSOLE_URL, ARTIFACTS, LGW_SRC, USER_NAME, USER_PASSWORD, BASE_ISSUED.
+ * Prints "ok - ..." per check; exits 1 on any failure (a page or console error included).
+ */
+'use strict';
+const { launch, watchedPage } = require('./chromium.js');
+const fs = require('fs');
+const path = require('path');
+
+const URL = process.env.CONSOLE_URL;
+const ART = process.env.ARTIFACTS;
+const SRC = process.env.LGW_SRC;
+const BASE_ISSUED = String(process.env.BASE_ISSUED || '');
+const dict = (lang) => JSON.parse(fs.readFileSync(path.join(SRC, 'admin/web/i18n', lang + '.json'), 'utf8'));
+let passed = 0;
+let failed = 0;
+
+function ok(cond, msg, detail) {
+  if (cond) { passed += 1; console.log('ok - ' + msg); } else { failed += 1; console.log('FAIL: ' + msg + (detail !== undefined ? ': ' + detail : '')); }
+}
+// Arabic-Indic digits to Latin, then digits only: compares amounts across locales.
+function digits(s) {
+  return String(s).replace(/[\u0660-\u0669]/g, (c) => String(c.charCodeAt(0) - 0x660)).replace(/\D/g, '');
+}
+
+async function runLang(ctx, lang) {
+  const T = dict(lang);
+  const { page, errors } = await watchedPage(ctx);
+  page.setDefaultTimeout(60000); // a login (yescrypt) on a saturated machine takes seconds
+  await page.goto(URL + '/#/login');
+  await page.waitForSelector('main[data-page="login"] input[name="user"]');
+  await page.selectOption('#lang', lang);
+  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+  await page.fill('input[name="user"]', process.env.USER_NAME);
+  await page.fill('input[name="password"]', process.env.USER_PASSWORD);
+  await page.click('main button[type="submit"]');
+  await page.waitForSelector('#nav:not([hidden])');
+  await page.goto(URL + '/#/loyalty');
+  await page.waitForSelector('#whatif-form');
+  ok((await page.textContent('#whatif-form h2')) === T['whatif.title'], `${lang}: the what-if section is titled in the language`);
+  // the draft: the table in the editor with the TOPUP rate doubled (not saved)
+  await page.evaluate(() => {
+    const ta = document.getElementById('loyalty-doc');
+    const doc = JSON.parse(ta.value);
+    doc.rates.TOPUP.points *= 2;
+    ta.value = JSON.stringify(doc, null, 2);
+  });
+  await page.fill('#whatif-days', '6');
+  await page.click('#whatif-run');
+  await page.waitForSelector('#whatif-progress:not([hidden])');
+  ok(true, `${lang}: the progress bar shows`);
+  await page.waitForFunction(() => document.querySelector('#whatif-result table'), null, { timeout: 120000 });
+  ok(Number(await page.getAttribute('#whatif-progress', 'value')) === 100 ||
+     (await page.evaluate(() => document.getElementById('whatif-progress').value)) === 100, `${lang}: the bar reached 100`);
+  const rows = await page.$$eval('#whatif-result table:first-of-type tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const issued = rows.find((r) => r[0] === T['whatif.row.issued']);
+  ok(issued && digits(issued[1]) === BASE_ISSUED, `${lang}: points issued in force = the wallets' ${BASE_ISSUED}`, JSON.stringify(issued));
+  ok(issued && Number(digits(issued[2])) > Number(digits(issued[1])), `${lang}: the draft issues more`, JSON.stringify(issued));
+  ok(rows.some((r) => r[0].startsWith(T['whatif.members'].split('{')[0])), `${lang}: members per tier listed`);
+  const top = await page.$$eval('#whatif-result .table-wrap:nth-of-type(2) tbody tr', (trs) => trs.map((tr) => tr.cells[0].textContent));
+  ok(top.length === 10 && top.every((m) => /^\*+\d{4}$/.test(m)), `${lang}: ten changes, numbers masked`, top.join(' '));
+  if (lang === 'ar') ok((await page.getAttribute('html', 'dir')) === 'rtl', 'ar: the page is right to left');
+  const p = path.join(ART, 'whatif-' + lang + '.png');
+  await page.screenshot({ path: p, fullPage: true });
+  console.log('# screenshot ' + p);
+  ok(errors.length === 0, `${lang}: no page or console error`, errors.join(' | '));
+  await page.close();
+}
+
+async function main() {
+  fs.mkdirSync(ART, { recursive: true });
+  const browser = await launch({});
+  try {
+    for (const lang of ['en', 'fr', 'ar']) await runLang(browser.ctx, lang);
+  } catch (e) {
+    ok(false, 'the run finished', e.stack);
+  } finally {
+    await browser.close();
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+main();
