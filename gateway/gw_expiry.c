@@ -72,51 +72,6 @@ int gw_expiry_parse_levels(const char *s, uint32_t *out, size_t cap)
     return (int)n;
 }
 
-static char g_tags[GW_SLOTS][GW_SLOT_TAG_MAX];
-static bool g_tags_ready;
-
-static void tags_build(void)
-{
-    char num[12];
-    unsigned left = GW_SLOTS;
-
-    /* decimal strings do not reach every slot below 100000 (CRC16 is not uniform on them):
-     * the table needs numbers up to a few million, found in well under a second, once */
-    for (unsigned i = 0; i < 100000000 && left > 0; i++) {
-        int n = snprintf(num, sizeof(num), "%u", i);
-        unsigned slot = gw_redis_key_slot(num, (size_t)n);
-        if (g_tags[slot][0] == '\0' && n > 0 && n <= 8) {
-            g_tags[slot][0] = '{';
-            memcpy(g_tags[slot] + 1, num, (size_t)n);
-            g_tags[slot][n + 1] = '}';
-            g_tags[slot][n + 2] = '\0';
-            left--;
-        }
-    }
-    g_tags_ready = true;
-}
-
-int gw_slot_tag(unsigned slot, char *out)
-{
-    if (slot >= GW_SLOTS || !out)
-        return -EINVAL;
-    if (!g_tags_ready)
-        tags_build();
-    if (g_tags[slot][0] == '\0')
-        return -EINVAL; /* never: every slot has a tag (test_gw_expiry checks) */
-    memcpy(out, g_tags[slot], GW_SLOT_TAG_MAX);
-    return 0;
-}
-
-int gw_slot_tag_of(const char *msisdn, char *out)
-{
-    size_t n = msisdn ? strnlen(msisdn, 16) : 0;
-
-    if (n < 1 || n > 15)
-        return -EINVAL;
-    return gw_slot_tag(gw_redis_key_slot(msisdn, n), out);
-}
-
 int32_t gw_expiry_next_action(const struct gw_validity *v, const uint32_t *levels, size_t nlevels,
                               int32_t today, const int32_t *days, const uint32_t *marks, size_t n)
 {
