@@ -421,15 +421,16 @@ static void on_run(void *arg, int err, const redisReply *r)
 static void visit_run(struct xp_visit *v)
 {
     struct gw_expiry *x = v->x;
-    char k_w[40], k_h[40], k_a[48], now[24], today[16], cut[16], hlen[16];
+    char k_w[40], k_h[40], k_a[48], k_t[48], now[24], today[16], cut[16], hlen[16];
     char lv[GW_EXPIRY_LEVELS_MAX][12], lc[GW_EXPIRY_LEVELS_MAX][16], nw[8];
-    const char *argv[9 + 2 * GW_EXPIRY_LEVELS_MAX];
+    const char *argv[10 + 2 * GW_EXPIRY_LEVELS_MAX];
     int argc = 0;
 
     v->runs++;
     snprintf(k_w, sizeof(k_w), "lg:{%s}:w", v->msisdn);
     snprintf(k_h, sizeof(k_h), "lg:{%s}:h", v->msisdn);
     key_of(k_a, sizeof(k_a), "ag", v->tag, x->today);
+    snprintf(k_t, sizeof(k_t), "lg:ag:%s:tot", v->tag); /* the slot's running totals */
     snprintf(now, sizeof(now), "%" PRId64, x->now);
     snprintf(today, sizeof(today), "%08" PRId32, x->today);
     snprintf(cut, sizeof(cut), "%" PRId32, x->cut);
@@ -438,6 +439,7 @@ static void visit_run(struct xp_visit *v)
     argv[argc++] = k_w;
     argv[argc++] = k_h;
     argv[argc++] = k_a;
+    argv[argc++] = k_t;
     argv[argc++] = "RUN";
     argv[argc++] = now;
     argv[argc++] = today;
@@ -451,7 +453,7 @@ static void visit_run(struct xp_visit *v)
         argv[argc++] = lc[k];
     }
     x->st.visits++;
-    if (x_script(x, 3, argc, argv, on_run, v) < 0) {
+    if (x_script(x, 4, argc, argv, on_run, v) < 0) {
         x->st.errors++;
         visit_end(v);
     }
