@@ -13,6 +13,10 @@
  *   loyaltyctl [...] optin|optout MSISDN   the reminder broadcast's audience (gw_broadcast.h),
  *                                      recorded in the staff audit trail as cli:<unix user>
  *   loyaltyctl [...] campaign [ID]     a campaign's progress, or the newest 20 campaigns
+ *   loyaltyctl [...] report [FROM [TO]]  the ledger's aggregates of those local days and its
+ *                                      totals (ctl_agg.c; time independent of the subscribers)
+ *   loyaltyctl [...] agg-check         recomputes the totals from the wallets: exit 1 on a
+ *                                      difference (ctl_agg.c)
  *   loyaltyctl [--api URL] login|adjust|block|giftdays|catalog|item|audit|...   staff
  *                                      operations through loyalty-admin's API (ctl_api.c)
  */
@@ -25,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_agg.h"
 #include "ctl_api.h"
 #include "gw_broadcast.h"
 #include "gw_config.h"
@@ -50,7 +55,14 @@ static void usage(FILE *out)
                  "  dlq [N]       the newest N dead letters (default 10)\n"
                  "  optin MSISDN  add a subscriber to the reminder broadcast's audience\n"
                  "  optout MSISDN remove one\n"
-                 "  campaign [ID] a reminder campaign's progress (no ID: the newest 20)\n");
+                 "  campaign [ID] a reminder campaign's progress (no ID: the newest 20)\n"
+                 "  report [FROM [TO]]  aggregates of the local days FROM..TO (YYYYMMDD, default\n"
+                 "                today): points issued by kind and channel, redeemed, refunded,\n"
+                 "                reversed, expired, adjusted; liability (in money with\n"
+                 "                ledger.point_value_micro or --point-value-micro), tiers,\n"
+                 "                balance histogram, top-20%% share\n"
+                 "  agg-check     recompute the aggregates' totals from the wallets; exit 1 and\n"
+                 "                print each difference\n");
     ctl_api_usage(out); /* the staff operations, through loyalty-admin (ctl_api.c) */
 }
 
@@ -343,11 +355,14 @@ int main(int argc, char **argv)
         {"port", required_argument, NULL, 'p'},   {"help", no_argument, NULL, 'h'},
         {"config", required_argument, NULL, 'K'}, {"user", required_argument, NULL, 'U'},
         {"password-file", required_argument, NULL, 'W'},
+        {"point-value-micro", required_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *sock = NULL, *host = NULL, *config = NULL, *user = NULL, *pwfile = NULL;
     const char *env_pw = getenv("LGW_REDIS_PASSWORD");
     int port = 0, c, rc;
+    long long pv = -1; /* --point-value-micro, else the config's ledger.point_value_micro */
+    uint32_t point_value = 0;
     struct gw_redis_config rcfg;
     char err[320];
     redisContext *ctx;
@@ -379,6 +394,13 @@ int main(int argc, char **argv)
         case 'W':
             pwfile = optarg;
             break;
+        case 'V':
+            pv = strtoll(optarg, NULL, 10);
+            if (pv < 0 || pv > 1000000000) {
+                fprintf(stderr, "loyaltyctl: --point-value-micro: 0 to 1000000000\n");
+                return 2;
+            }
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -400,6 +422,7 @@ int main(int argc, char **argv)
             return 1;
         }
         rcfg = g->redis; /* LGW_REDIS_PASSWORD, when set, is already in it */
+        point_value = g->ledger.point_value_micro;
         explicit_bzero(g, sizeof(*g));
         free(g);
     } else if (env_pw && env_pw[0]) {
@@ -427,7 +450,16 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    if (pv >= 0)
+        point_value = (uint32_t)pv;
     ctx = gw_redis_connect_sync(&rcfg, 2000, err, sizeof(err));
+    if (ctx && ctl_agg_is_command(argv[optind])) {
+        /* the other masters of a cluster are reached with the same credentials */
+        rc = ctl_agg_main(ctx, &rcfg, point_value, argc - optind, argv + optind);
+        explicit_bzero(rcfg.password, sizeof(rcfg.password));
+        redisFree(ctx);
+        return rc;
+    }
     explicit_bzero(rcfg.password, sizeof(rcfg.password));
     if (!ctx) {
         fprintf(stderr, "loyaltyctl: %s\n", err);

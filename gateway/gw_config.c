@@ -1395,6 +1395,7 @@ static const struct key_def keys[] = {
     K_UINT("ledger.ref_retention_days", S_, ledger.ref_retention_days, 1, 3650, NULL),
     K_UINT("ledger.dlq_maxlen", S_, ledger.dlq_maxlen, 1, 100000000, NULL),
     K_UINT("ledger.ref_index_buckets", S_, ledger.ref_index_buckets, 1, 1048576, NULL),
+    K_UINT("ledger.point_value_micro", S_, ledger.point_value_micro, 0, 1000000000, NULL),
 
     /* loyalty: marketing's table, inline or in its own file (gw_loyalty_default); the walker
      * applies timezone before any other key, since dates are local to it */
