@@ -5,7 +5,7 @@
  * WAVE at a time on the shared client (a cluster routes each to its master), summed here.
  * Answers {from, to, days: {YYYY-MM-DD: {issued, redeemed, refunded, reversed, expired,
  * adjusted_plus, adjusted_minus, events: {KIND: n}, issued_by: {"KIND:channel": points}}},
- * wallets, liability, negative, tiers: {name: n}, tier_order, histogram: [{bucket, wallets,
+ * items: {id: {count, points}} (redemptions), wallets, liability, negative, tiers: {name: n}, tier_order, histogram: [{bucket, wallets,
  * points}], top20_ppm, currency, point_value_micro, dlq_waiting, complete: true}.
  *
  * Ownership: one struct agg_run per request, allocated here and freed when the last reply of the
@@ -70,6 +70,30 @@ static json_t *day_json(const struct gw_agg_flows *f)
     return o;
 }
 
+/* redemptions per item over the range: ri:<item> (count) and rp:<item> (points) */
+static json_t *items_json(const struct agg_run *a)
+{
+    json_t *items = json_object();
+
+    for (int d = 0; d < a->ndays; d++) {
+        const struct gw_agg_flows *f = &a->flows[d];
+        for (unsigned i = 0; i < f->n; i++) {
+            bool cnt = strncmp(f->name[i], "ri:", 3) == 0, pts = strncmp(f->name[i], "rp:", 3) == 0;
+            if (!cnt && !pts)
+                continue;
+            json_t *it = json_object_get(items, f->name[i] + 3);
+            if (!it) {
+                it = json_pack("{s:I, s:I}", "count", (json_int_t)0, "points", (json_int_t)0);
+                json_object_set_new(items, f->name[i] + 3, it);
+            }
+            const char *k = cnt ? "count" : "points";
+            json_object_set_new(it, k, json_integer(json_integer_value(json_object_get(it, k)) +
+                                                    f->v[i]));
+        }
+    }
+    return items;
+}
+
 static void agg_reply(struct agg_run *a)
 {
     struct adm_req *r = a->r;
@@ -95,6 +119,7 @@ static void agg_reply(struct agg_run *a)
     }
     json_object_set_new(o, "days", days);
     json_object_set_new(o, "tiers", tiers);
+    json_object_set_new(o, "items", items_json(a));
     json_object_set_new(o, "histogram", hist);
     json_object_set_new(o, "wallets", json_integer(gw_agg_tot_wallets(&a->tot)));
     json_object_set_new(o, "liability", json_integer(a->tot.liab));

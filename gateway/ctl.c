@@ -61,8 +61,9 @@ static void usage(FILE *out)
                  "                reversed, expired, adjusted; liability (in money with\n"
                  "                ledger.point_value_micro or --point-value-micro), tiers,\n"
                  "                balance histogram, top-20%% share\n"
-                 "  agg-check     recompute the aggregates' totals from the wallets; exit 1 and\n"
-                 "                print each difference\n");
+                 "  agg-check [--repair]  recompute the aggregates' totals from the wallets; exit\n"
+                 "                1 and print each difference (--repair: rewrite them, once after\n"
+                 "                an upgrade, as a user that may write lg:ag:*)\n");
     ctl_api_usage(out); /* the staff operations, through loyalty-admin (ctl_api.c) */
 }
 

@@ -9,6 +9,9 @@
  *                        difference. Exact only while nothing writes (a commit between the scan
  *                        of a wallet and the read of its slot's totals shows as a difference):
  *                        run it at a quiet moment, or twice.
+ *   agg-check --repair   the same, then rewrites the totals of each slot that differs from its
+ *                        wallets (once, after upgrading wallets written before the aggregates
+ *                        existed; needs a Redis user that may write lg:ag:*, not loyaltyctl's)
  *
  * Cost of a report: (days + 1) x 16,384 HGETALLs of small hashes, pipelined in batches of
  * PIPE commands per master - a few round trips per master, whatever the number of subscribers
@@ -284,7 +287,52 @@ static int scan_wallets(redisContext *c, struct gw_agg_tot *slots, int64_t *nwal
     return 0;
 }
 
-static int cmd_check(struct nodes *ns)
+/* Rewrites a slot's totals as recomputed: DEL, then one HSET of every non-zero field. */
+static int repair_slot(redisContext *c, unsigned slot, const struct gw_agg_tot *t)
+{
+    char key[48], tag[GW_SLOT_TAG_MAX], names[2 * GW_AGG_BUCKETS + GW_AGG_TIERS + 2][48];
+    char vals[2 * GW_AGG_BUCKETS + GW_AGG_TIERS + 2][24], b[4];
+    const char *argv[2 + 2 * (2 * GW_AGG_BUCKETS + GW_AGG_TIERS + 2)];
+    int n = 0, argc = 2;
+
+#define PUT(v, ...)                                                                                \
+    do {                                                                                           \
+        if ((v) != 0) {                                                                            \
+            snprintf(names[n], sizeof(names[n]), __VA_ARGS__);                                     \
+            snprintf(vals[n], sizeof(vals[n]), "%" PRId64, (int64_t)(v));                          \
+            argv[argc++] = names[n];                                                               \
+            argv[argc++] = vals[n++];                                                              \
+        }                                                                                          \
+    } while (0)
+    gw_slot_tag(slot, tag);
+    snprintf(key, sizeof(key), "lg:ag:%s:tot", tag);
+    PUT(t->liab, "liab");
+    PUT(t->neg, "neg");
+    for (unsigned i = 0; i < GW_AGG_BUCKETS; i++) {
+        gw_agg_bucket_name(i, b);
+        PUT(t->h[i], "h:%s", b);
+        PUT(t->hs[i], "hs:%s", b);
+    }
+    for (unsigned i = 0; i < t->ntiers; i++)
+        PUT(t->members[i], "t:%s", t->tier[i]);
+#undef PUT
+    redisReply *r = redisCommand(c, "DEL %s", key);
+    int ok = r && r->type == REDIS_REPLY_INTEGER;
+    freeReplyObject(r);
+    if (ok && argc > 2) {
+        argv[0] = "HSET";
+        argv[1] = key;
+        r = redisCommandArgv(c, argc, argv, NULL);
+        ok = r && r->type == REDIS_REPLY_INTEGER;
+        if (!ok)
+            fprintf(stderr, "loyaltyctl: repair %s: %s\n", key,
+                    r && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
+        freeReplyObject(r);
+    }
+    return ok ? 0 : -1;
+}
+
+static int cmd_check(struct nodes *ns, bool repair)
 {
     static struct gw_agg_tot want[GW_SLOTS], got[GW_SLOTS];
     struct gw_agg_tot wall, gall;
@@ -306,7 +354,10 @@ static int cmd_check(struct nodes *ns)
     for (unsigned s = 0; s < GW_SLOTS; s++) {
         gw_slot_tag(s, tag);
         snprintf(label, sizeof(label), "slot %u %s", s, tag);
-        diffs += gw_agg_tot_diff(&want[s], &got[s], label, stdout);
+        unsigned d = gw_agg_tot_diff(&want[s], &got[s], label, stdout);
+        if (d && repair && repair_slot(ns->c[ns->of[s]], s, &want[s]) < 0)
+            return 1;
+        diffs += d;
         gw_agg_tot_merge(&wall, &want[s]);
         gw_agg_tot_merge(&gall, &got[s]);
     }
@@ -316,6 +367,10 @@ static int cmd_check(struct nodes *ns)
            nwallets, wall.liab, gall.liab, diffs, ms_since(&t0));
     if (gall.unknown)
         printf("agg-check unknown_fields %u\n", gall.unknown);
+    if (repair) {
+        printf("agg-check repaired %u differences\n", diffs);
+        return 0;
+    }
     return diffs || gall.unknown ? 1 : 0;
 }
 
@@ -337,7 +392,9 @@ int ctl_agg_main(redisContext *ctx, const struct gw_redis_config *cfg, uint32_t 
     if (strcmp(argv[0], "report") == 0)
         rc = cmd_report(&ns, point_value_micro, argc - 1, argv + 1);
     else
-        rc = argc == 1 ? cmd_check(&ns) : 2;
+        rc = argc == 1                                        ? cmd_check(&ns, false)
+             : argc == 2 && strcmp(argv[1], "--repair") == 0 ? cmd_check(&ns, true)
+                                                              : 2;
     nodes_close(&ns);
     return rc;
 }

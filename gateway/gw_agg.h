@@ -21,7 +21,7 @@
 #define GW_AGG_BUCKETS 43
 #define GW_AGG_TIERS 16
 #define GW_AGG_NAME_MAX 40 /* a field name: "iss:<KIND>:<channel>", "t:<tier>" */
-#define GW_AGG_FIELDS 96   /* distinct flow fields of a day range */
+#define GW_AGG_FIELDS 160  /* distinct flow fields of a day range */
 
 struct gw_agg_tot {
     int64_t liab;                /* sum of balances */

@@ -1240,7 +1240,7 @@
   //    first], dlq, hl, currency, point_value_micro, complete}
   // Two sources: 'aggregates' reads the ledger's per-slot daily aggregates
   // (/api/reports/aggregates, docs/data-model.md 6: time independent of the subscribers; no
-  // balances[] but top20 from the balance histogram, no per-item counts, every day exact) and
+  // balances[] but top20 from the balance histogram, every day exact) and
   // 'scan' walks the wallets (/api/reports/wallets, pilot scale, kept to cross-check).
   // REPORT_SOURCE names the one the page uses: drawReports does not change.
   const REPORT_SOURCES = {
@@ -1287,7 +1287,7 @@
       }
       onPage(p.wallets);
       return { wallets: p.wallets, liability: p.liability, balances: [], top20: p.top20_ppm / 1e6,
-        days, items: {}, tiers: p.tiers || {}, tier_order: p.tier_order || [], dlq: p.dlq_waiting,
+        days, items: p.items || {}, tiers: p.tiers || {}, tier_order: p.tier_order || [], dlq: p.dlq_waiting,
         hl: 0, currency: p.currency || '', point_value_micro: p.point_value_micro || 0, complete: true };
     },
   };

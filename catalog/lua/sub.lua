@@ -278,6 +278,8 @@ if op == 'DEBIT' then
     end
     ag_wallet(bal, nil, bal - price, nil)
     ag_flow('REDEEM', 'red', price)
+    ag_flow('ITEM', 'rp:' .. item, price) -- per item: n:ITEM counts all, ri:<item> each
+    if AGD then redis.call('HINCRBY', AGD, 'ri:' .. item, 1) end
     bal = bal - price
     redis.call('HSET', KW, 'bal', d(bal))
     redis.call('HSET', KG, rid, fmt({st = 'P', ts = d(now), item = item, price = d(price),
