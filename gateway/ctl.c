@@ -357,6 +357,7 @@ int main(int argc, char **argv)
         {"config", required_argument, NULL, 'K'}, {"user", required_argument, NULL, 'U'},
         {"password-file", required_argument, NULL, 'W'},
         {"point-value-micro", required_argument, NULL, 'V'},
+        {"repair", no_argument, NULL, 'R'}, /* agg-check --repair (getopt moves it here) */
         {NULL, 0, NULL, 0},
     };
     const char *sock = NULL, *host = NULL, *config = NULL, *user = NULL, *pwfile = NULL;
@@ -364,6 +365,7 @@ int main(int argc, char **argv)
     int port = 0, c, rc;
     long long pv = -1; /* --point-value-micro, else the config's ledger.point_value_micro */
     uint32_t point_value = 0;
+    bool repair = false;
     struct gw_redis_config rcfg;
     char err[320];
     redisContext *ctx;
@@ -394,6 +396,9 @@ int main(int argc, char **argv)
             break;
         case 'W':
             pwfile = optarg;
+            break;
+        case 'R':
+            repair = true;
             break;
         case 'V':
             pv = strtoll(optarg, NULL, 10);
@@ -456,7 +461,9 @@ int main(int argc, char **argv)
     ctx = gw_redis_connect_sync(&rcfg, 2000, err, sizeof(err));
     if (ctx && ctl_agg_is_command(argv[optind])) {
         /* the other masters of a cluster are reached with the same credentials */
-        rc = ctl_agg_main(ctx, &rcfg, point_value, argc - optind, argv + optind);
+        char *check_repair[] = {argv[optind], "--repair"};
+        rc = repair ? ctl_agg_main(ctx, &rcfg, point_value, 2, check_repair)
+                    : ctl_agg_main(ctx, &rcfg, point_value, argc - optind, argv + optind);
         explicit_bzero(rcfg.password, sizeof(rcfg.password));
         redisFree(ctx);
         return rc;

@@ -89,11 +89,13 @@ local function ag_wallet(bal0, tier0, bal1, tier1)
     end
 end
 -- The day's flows: one event of kind (n:<kind>) and its points in field f (f nil: count only).
--- The day key lives 400 days (set when the first event of a kind creates its counter).
+-- The day key lives AG_DAY_TTL (set when the first event of a kind creates its counter): two
+-- months and more for the monthly report; finance archives `loyaltyctl report` daily.
+local AG_DAY_TTL = 70 * 86400
 local function ag_flow(kind, f, pts)
     if not AGD then return end
     if redis.call('HINCRBY', AGD, 'n:' .. kind, 1) == 1 then
-        redis.call('EXPIRE', AGD, 400 * 86400)
+        redis.call('EXPIRE', AGD, AG_DAY_TTL)
     end
     if f and pts ~= 0 then redis.call('HINCRBY', AGD, f, string.format('%d', pts)) end
 end
