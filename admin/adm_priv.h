@@ -246,6 +246,7 @@ void adm_h_deadletters(struct adm_req *r); /* adm_lists.c */
 void adm_h_audit(struct adm_req *r);
 void adm_h_board(struct adm_req *r);   /* adm_board.c */
 void adm_h_reports(struct adm_req *r); /* adm_reports.c */
+void adm_h_reports_agg(struct adm_req *r); /* adm_reports_agg.c */
 void adm_h_campaign_create(struct adm_req *r); /* adm_campaign.c: the reminder broadcast */
 void adm_h_campaign_list(struct adm_req *r);
 void adm_h_campaign_get(struct adm_req *r);

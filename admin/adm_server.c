@@ -95,6 +95,9 @@ static const struct adm_route routes[] = {
     {EVHTTP_REQ_GET, "/api/board", ADM_ROLES_ALL, adm_h_board, NULL},
     {EVHTTP_REQ_GET, "/api/reports/wallets", ADM_ROLE_MARKETING | ADM_ROLE_AUDITOR, adm_h_reports,
      NULL},
+    /* the same reports from the ledger's per-slot aggregates (adm_reports_agg.c): carrier scale */
+    {EVHTTP_REQ_GET, "/api/reports/aggregates", ADM_ROLE_MARKETING | ADM_ROLE_AUDITOR,
+     adm_h_reports_agg, NULL},
     /* The reminder broadcast (adm_campaign.c): campaigns are marketing's; the figures hold no
      * subscriber identity. Opt-in is a subscriber's choice that care records. */
     {EVHTTP_REQ_POST, "/api/campaigns", ADM_ROLE_MARKETING, adm_h_campaign_create,

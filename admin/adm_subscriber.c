@@ -21,6 +21,7 @@
 #include "adm_priv.h"
 #include "gw_core.h"
 #include "gw_loyalty.h"
+#include "gw_redis.h"
 #include "gw_wallet.h"
 
 #define ADJUST_MAX 1000000000LL /* points per adjustment (adjust.lua's bound) */
@@ -416,10 +417,17 @@ void adm_h_sub_adjust(struct adm_req *r)
     snprintf(day, sizeof(day), "%08" PRId32, gw_local_day(now));
     snprintf(ret, sizeof(ret), "%" PRIu32, r->srv->cfg.ref_retention_days * 86400u);
     snprintf(hlen, sizeof(hlen), "%" PRIu32, r->srv->cfg.history_len);
-    const char *argv[] = {
-        w,   rf,  h,   json_string_value(rid), pts, r->user, json_string_value(reason), now_s,
-        day, ret, hlen};
-    adm_script(r, adjust_done, ADM_S_ADJUST, 3, 11, argv);
+    /* the slot's aggregates (docs/data-model.md 6): the day's adj+/adj- and the running totals */
+    char tag[GW_SLOT_TAG_MAX], agd[48], agt[40];
+    if (gw_slot_tag_of(r->arg, tag) < 0) {
+        adm_reply_error(r, 400, "msisdn", "not a valid MSISDN");
+        return;
+    }
+    snprintf(agd, sizeof(agd), "lg:ag:%s:%s", tag, day);
+    snprintf(agt, sizeof(agt), "lg:ag:%s:tot", tag);
+    const char *argv[] = {w,       rf,    h,        agd, agt, json_string_value(rid),
+                          pts,     r->user, json_string_value(reason), now_s, day, ret, hlen};
+    adm_script(r, adjust_done, ADM_S_ADJUST, 5, 13, argv);
 }
 
 /* ---------------------------------------------------------------- block / unblock */

@@ -470,9 +470,14 @@ static int step_sub(struct rd_ctx *c, enum rd_step step, const char *op)
     struct argbuf a = {.n = 0};
 
     c->step = step;
-    if (key_arg(&a, 0, "lg:{%s}:w", c->msisdn, 0) < 0 ||
+    /* the aggregates of today on the subscriber's slot (docs/data-model.md 6; sub.lua) */
+    char tag[GW_SLOT_TAG_MAX];
+    int32_t today = cat_tz_local_date(cat_calendar_tz(c->r->cal), c->now);
+    if (gw_slot_tag_of(c->msisdn, tag) < 0 || key_arg(&a, 0, "lg:{%s}:w", c->msisdn, 0) < 0 ||
         key_arg(&a, 1, "lg:{%s}:h", c->msisdn, 0) < 0 ||
-        key_arg(&a, 2, "lg:{%s}:g", c->msisdn, 0) < 0)
+        key_arg(&a, 2, "lg:{%s}:g", c->msisdn, 0) < 0 ||
+        key_arg(&a, 3, "lg:ag:%s:%08d", tag, today) < 0 ||
+        key_arg(&a, 4, "lg:ag:%s:tot", tag, 0) < 0)
         return -EINVAL;
     arg_s(&a, op);
     arg_s(&a, c->rid);
@@ -497,7 +502,7 @@ static int step_sub(struct rd_ctx *c, enum rd_step step, const char *op)
         arg_s(&a, c->text);
         arg_i(&a, c->today);
     }
-    return run_script(c, c->r->s_sub, 3, &a);
+    return run_script(c, c->r->s_sub, 5, &a);
 }
 
 static int step_pool(struct rd_ctx *c, enum rd_step step, const char *op)

@@ -134,6 +134,15 @@ int gw_redis_command_key(struct gw_redis *r, const char *key, size_t keylen, int
 /* The Redis Cluster hash slot of a key (0..16383): CRC16-XMODEM of the key, or of the part between
  * the first '{' and the first '}' after it when that part is not empty. */
 unsigned gw_redis_key_slot(const char *key, size_t len);
+
+#define GW_SLOTS 16384
+#define GW_SLOT_TAG_MAX 12 /* "{99999999}" + NUL */
+/* The hash tag of a slot ("{123}"): the smallest decimal number whose CRC16 lands in the slot
+ * (docs/data-model.md "per slot"; note: 0..99999 leave hundreds of slots without a tag, the
+ * smallest numbers reach 8 digits). out needs GW_SLOT_TAG_MAX bytes. 0 or -EINVAL. */
+int gw_slot_tag(unsigned slot, char *out);
+/* The tag of the slot the subscriber's keys lg:{msisdn}:* live in. */
+int gw_slot_tag_of(const char *msisdn, char *out);
 /* Parses a seed "host:port" ("[v6]:port" accepted) into host (NUL-terminated) and port (1..65535).
  * Returns 0 or -EINVAL. */
 int gw_redis_parse_addr(const char *s, char *host, size_t hostlen, uint16_t *port);

@@ -17,6 +17,10 @@
  *   loyaltyctl [...] campaign-rules [--at UNIX] [--days N] [--json]   the campaign rules'
  *                                      figures and win-back preview (ctl_campaigns.c)
  *   loyaltyctl [...] draw ITEM DAY SEED [WINNERS] [publish]   an item's seeded draw (ctl_draw.h)
+ *   loyaltyctl [...] report [FROM [TO]]  the ledger's aggregates of those local days and its
+ *                                      totals (ctl_agg.c; time independent of the subscribers)
+ *   loyaltyctl [...] agg-check         recomputes the totals from the wallets: exit 1 on a
+ *                                      difference (ctl_agg.c)
  *   loyaltyctl [--api URL] login|adjust|block|giftdays|catalog|item|audit|...   staff
  *                                      operations through loyalty-admin's API (ctl_api.c)
  */
@@ -29,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_agg.h"
 #include "ctl_api.h"
 #include "ctl_campaigns.h"
 #include "ctl_draw.h"
@@ -60,7 +65,15 @@ static void usage(FILE *out)
                  "  alerts MSISDN on|off  the points-expiry warnings' own switch\n"
                  "  campaign [ID] a reminder campaign's progress (no ID: the newest 20)\n"
                  "  whatif ...    replay the event journal under a draft loyalty table\n"
-                 "                (loyaltyctl whatif --help)\n");
+                 "                (loyaltyctl whatif --help)\n"
+                 "  report [FROM [TO]]  aggregates of the local days FROM..TO (YYYYMMDD, default\n"
+                 "                today): points issued by kind and channel, redeemed, refunded,\n"
+                 "                reversed, expired, adjusted; liability (in money with\n"
+                 "                ledger.point_value_micro or --point-value-micro), tiers,\n"
+                 "                balance histogram, top-20%% share\n"
+                 "  agg-check [--repair]  recompute the aggregates' totals from the wallets; exit\n"
+                 "                1 and print each difference (--repair: rewrite them, once after\n"
+                 "                an upgrade, as a user that may write lg:ag:*)\n");
     ctl_campaigns_usage(out);
     ctl_draw_usage(out);
     ctl_api_usage(out); /* the staff operations, through loyalty-admin (ctl_api.c) */
@@ -395,11 +408,16 @@ int main(int argc, char **argv)
         {"port", required_argument, NULL, 'p'},   {"help", no_argument, NULL, 'h'},
         {"config", required_argument, NULL, 'K'}, {"user", required_argument, NULL, 'U'},
         {"password-file", required_argument, NULL, 'W'},
+        {"point-value-micro", required_argument, NULL, 'V'},
+        {"repair", no_argument, NULL, 'R'}, /* agg-check --repair (getopt moves it here) */
         {NULL, 0, NULL, 0},
     };
     const char *sock = NULL, *host = NULL, *config = NULL, *user = NULL, *pwfile = NULL;
     const char *env_pw = getenv("LGW_REDIS_PASSWORD");
     int port = 0, c, rc;
+    long long pv = -1; /* --point-value-micro, else the config's ledger.point_value_micro */
+    uint32_t point_value = 0;
+    bool repair = false;
     struct gw_redis_config rcfg;
     char err[320];
     redisContext *ctx;
@@ -434,6 +452,16 @@ int main(int argc, char **argv)
         case 'W':
             pwfile = optarg;
             break;
+        case 'R':
+            repair = true;
+            break;
+        case 'V':
+            pv = strtoll(optarg, NULL, 10);
+            if (pv < 0 || pv > 1000000000) {
+                fprintf(stderr, "loyaltyctl: --point-value-micro: 0 to 1000000000\n");
+                return 2;
+            }
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -455,6 +483,7 @@ int main(int argc, char **argv)
             return 1;
         }
         rcfg = g->redis; /* LGW_REDIS_PASSWORD, when set, is already in it */
+        point_value = g->ledger.point_value_micro;
         explicit_bzero(g, sizeof(*g));
         free(g);
     } else if (env_pw && env_pw[0]) {
@@ -482,7 +511,18 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    if (pv >= 0)
+        point_value = (uint32_t)pv;
     ctx = gw_redis_connect_sync(&rcfg, 2000, err, sizeof(err));
+    if (ctx && ctl_agg_is_command(argv[optind])) {
+        /* the other masters of a cluster are reached with the same credentials */
+        char *check_repair[] = {argv[optind], "--repair"};
+        rc = repair ? ctl_agg_main(ctx, &rcfg, point_value, 2, check_repair)
+                    : ctl_agg_main(ctx, &rcfg, point_value, argc - optind, argv + optind);
+        explicit_bzero(rcfg.password, sizeof(rcfg.password));
+        redisFree(ctx);
+        return rc;
+    }
     explicit_bzero(rcfg.password, sizeof(rcfg.password));
     if (!ctx) {
         fprintf(stderr, "loyaltyctl: %s\n", err);

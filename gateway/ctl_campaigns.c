@@ -18,6 +18,7 @@
 #include "gw_days.h"
 #include "gw_expiry.h"
 #include "gw_loyalty.h"
+#include "gw_redis.h"
 
 #define DAYS_MAX 31
 

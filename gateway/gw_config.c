@@ -1415,6 +1415,7 @@ static const struct key_def keys[] = {
     K_UINT("ledger.ref_retention_days", S_, ledger.ref_retention_days, 1, 3650, NULL),
     K_UINT("ledger.dlq_maxlen", S_, ledger.dlq_maxlen, 1, 100000000, NULL),
     K_UINT("ledger.ref_index_buckets", S_, ledger.ref_index_buckets, 1, 1048576, NULL),
+    K_UINT("ledger.point_value_micro", S_, ledger.point_value_micro, 0, 1000000000, NULL),
 
     /* transfers: points transfer between members (gw_transfer_config_defaults) */
     K_INT("transfers.min_points", S_, transfers.min_points, 1, 1000000000000, NULL),

@@ -112,6 +112,9 @@ static const struct {
     {"ledger.history_len", "Movements kept per subscriber for USSD and care."},
     {"ledger.ref_index_buckets", "Hashes per period of the carrier-wide ref index (a ref committed "
                                  "for another MSISDN is refused; docs/data-model.md)."},
+    {"ledger.point_value_micro", "What one point is worth, in millionths of `events.currency` "
+                                 "(10000 = 0.01): the liability in money of `loyaltyctl report` "
+                                 "(docs/data-model.md section 6); 0 = not shown."},
     {"ledger.ref_retention_days", "How long event references are kept to refuse duplicates; must "
                                   "exceed events.max_age_days."},
     {"ledger.dlq_maxlen", "Entries kept in each dead-letter stream (`lg:dlq:event` for refused "

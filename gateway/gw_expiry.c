@@ -73,51 +73,6 @@ int gw_expiry_parse_levels(const char *s, uint32_t *out, size_t cap)
     return (int)n;
 }
 
-static char g_tags[GW_SLOTS][GW_SLOT_TAG_MAX];
-static bool g_tags_ready;
-
-static void tags_build(void)
-{
-    char num[12];
-    unsigned left = GW_SLOTS;
-
-    /* decimal strings do not reach every slot below 100000 (CRC16 is not uniform on them):
-     * the table needs numbers up to a few million, found in well under a second, once */
-    for (unsigned i = 0; i < 100000000 && left > 0; i++) {
-        int n = snprintf(num, sizeof(num), "%u", i);
-        unsigned slot = gw_redis_key_slot(num, (size_t)n);
-        if (g_tags[slot][0] == '\0' && n > 0 && n <= 8) {
-            g_tags[slot][0] = '{';
-            memcpy(g_tags[slot] + 1, num, (size_t)n);
-            g_tags[slot][n + 1] = '}';
-            g_tags[slot][n + 2] = '\0';
-            left--;
-        }
-    }
-    g_tags_ready = true;
-}
-
-int gw_slot_tag(unsigned slot, char *out)
-{
-    if (slot >= GW_SLOTS || !out)
-        return -EINVAL;
-    if (!g_tags_ready)
-        tags_build();
-    if (g_tags[slot][0] == '\0')
-        return -EINVAL; /* never: every slot has a tag (test_gw_expiry checks) */
-    memcpy(out, g_tags[slot], GW_SLOT_TAG_MAX);
-    return 0;
-}
-
-int gw_slot_tag_of(const char *msisdn, char *out)
-{
-    size_t n = msisdn ? strnlen(msisdn, 16) : 0;
-
-    if (n < 1 || n > 15)
-        return -EINVAL;
-    return gw_slot_tag(gw_redis_key_slot(msisdn, n), out);
-}
-
 int32_t gw_expiry_next_action(const struct gw_validity *v, const uint32_t *levels, size_t nlevels,
                               int32_t today, const int32_t *days, const uint32_t *marks, size_t n)
 {
@@ -504,15 +459,16 @@ static void on_run(void *arg, int err, const redisReply *r)
 static void visit_run(struct xp_visit *v)
 {
     struct gw_expiry *x = v->x;
-    char k_w[40], k_h[40], k_a[48], now[24], today[16], cut[16], hlen[16];
+    char k_w[40], k_h[40], k_a[48], k_t[48], now[24], today[16], cut[16], hlen[16];
     char lv[GW_EXPIRY_LEVELS_MAX][12], lc[GW_EXPIRY_LEVELS_MAX][16], nw[8];
-    const char *argv[9 + 2 * GW_EXPIRY_LEVELS_MAX];
+    const char *argv[10 + 2 * GW_EXPIRY_LEVELS_MAX];
     int argc = 0;
 
     v->runs++;
     snprintf(k_w, sizeof(k_w), "lg:{%s}:w", v->msisdn);
     snprintf(k_h, sizeof(k_h), "lg:{%s}:h", v->msisdn);
     key_of(k_a, sizeof(k_a), "ag", v->tag, x->today);
+    snprintf(k_t, sizeof(k_t), "lg:ag:%s:tot", v->tag); /* the slot's running totals */
     snprintf(now, sizeof(now), "%" PRId64, x->now);
     snprintf(today, sizeof(today), "%08" PRId32, x->today);
     snprintf(cut, sizeof(cut), "%" PRId32, x->cut);
@@ -521,6 +477,7 @@ static void visit_run(struct xp_visit *v)
     argv[argc++] = k_w;
     argv[argc++] = k_h;
     argv[argc++] = k_a;
+    argv[argc++] = k_t;
     argv[argc++] = "RUN";
     argv[argc++] = now;
     argv[argc++] = today;
@@ -534,7 +491,7 @@ static void visit_run(struct xp_visit *v)
         argv[argc++] = lc[k];
     }
     x->st.visits++;
-    if (x_script(x, 3, argc, argv, on_run, v) < 0) {
+    if (x_script(x, 4, argc, argv, on_run, v) < 0) {
         x->st.errors++;
         visit_end(v);
     }

@@ -48,8 +48,6 @@ struct gw_redis;
 struct gw_expiry;
 
 #define GW_EXPIRY_LEVELS_MAX 4
-#define GW_SLOTS 16384
-#define GW_SLOT_TAG_MAX 12 /* "{99999999}" + NUL */
 
 struct gw_expiry_config {
     bool enabled;              /* run the job in this gateway (default false) */
@@ -67,13 +65,6 @@ void gw_expiry_config_defaults(struct gw_expiry_config *cfg);
 /* "30,7" -> {30, 7}: 0..GW_EXPIRY_LEVELS_MAX levels, each 1..365, strictly descending. Returns
  * the number of levels, or -EINVAL. */
 int gw_expiry_parse_levels(const char *s, uint32_t *out, size_t cap);
-
-/* The hash tag of a slot ("{123}"): the smallest decimal number whose CRC16 lands in the slot
- * (docs/data-model.md "per slot"; note: 0..99999 leave hundreds of slots without a tag, the
- * smallest numbers reach 8 digits). out needs GW_SLOT_TAG_MAX bytes. 0 or -EINVAL. */
-int gw_slot_tag(unsigned slot, char *out);
-/* The tag of the slot the subscriber's keys lg:{msisdn}:* live in. */
-int gw_slot_tag_of(const char *msisdn, char *out);
 
 /* The next day a subscriber needs a visit (pure; the job's REINDEX step): over its lots
  * (days[i], marks[i] = the smallest warning level already sent for it, 0 none), the earliest of

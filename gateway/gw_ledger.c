@@ -58,7 +58,8 @@ struct gw_ledger {
 
 /* One commit in flight: step 2's arguments are built before step 1 is sent, into storage the
  * context owns, so that nothing points at the ledger once the request is issued. */
-enum { STEP1_KEYS = 16, STEP2_ARGS = 20 + 3 * GW_MAX_TIERS + STEP1_KEYS };
+/* STEP2_ARGS: 3 more for the aggregates (2 keys, the channel) */
+enum { STEP1_KEYS = 16, STEP2_ARGS = 23 + 3 * GW_MAX_TIERS + STEP1_KEYS };
 struct commit_ctx {
     gw_ledger_cb cb;
     void *arg;
@@ -395,6 +396,15 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
         rc |= add_arg(c, s_due, strlen(s_due)); /* the last key (commit.lua) */
         c->nkeys++;
     }
+    /* the aggregates of the event's day on the subscriber's slot (docs/data-model.md 6):
+     * two keys here, the channel as the last argument */
+    char tag[GW_SLOT_TAG_MAX];
+    bool agg = gw_slot_tag_of(ev->msisdn, tag) == 0;
+    if (agg) {
+        rc |= add_fmt(c, "lg:ag:%s:%08" PRId32, tag, day);
+        rc |= add_fmt(c, "lg:ag:%s:tot", tag);
+        c->nkeys += 2;
+    }
     rc |= add_arg(c, reversal ? "R" : "E", 1);
     rc |= add_arg(c, ev->ref, strlen(ev->ref));
     const char *kind = gw_event_kind_name(ev->kind);
@@ -423,6 +433,9 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     }
     if (l->cfg.single_node)
         rc |= add_arg(c, s_exp, strlen(s_exp));
+    if (agg)
+        rc |= add_arg(c, ev->kind == GW_EV_TOPUP ? ev->channel : "",
+                      ev->kind == GW_EV_TOPUP ? strnlen(ev->channel, sizeof(ev->channel)) : 0);
     if (rc != 0) {
         free(c);
         return -E2BIG;

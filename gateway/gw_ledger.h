@@ -39,6 +39,8 @@ struct gw_ledger_config {
                                     caught (default 31) */
     uint32_t dlq_maxlen;         /* dead letters kept per stream (approximate, default 100000) */
     uint32_t ref_index_buckets;  /* hashes per period of the ref index (default 4096) */
+    uint32_t point_value_micro;  /* what a point is worth, millionths of events.currency: the
+                                    liability in money of the aggregates' readers (0 = unset) */
     bool single_node;            /* one Redis (not a cluster): the ref index is claimed inside
                                     the commit script, one step (set by main.c; default false:
                                     two steps, which work everywhere) */

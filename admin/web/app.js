@@ -1355,9 +1355,11 @@
   //   {wallets, liability, lifetime, balances[], days: {YYYY-MM-DD: {issued, redeemed, refunded,
   //    reversed}}, items: {id: {count, points}}, tiers: {name: members}, tier_order [names, lowest
   //    first], dlq, hl, currency, point_value_micro, complete}
-  // Today's one source walks the wallets (/api/reports/wallets, pilot scale). When the ledger
-  // writes daily aggregates (the ledger issue), a source that reads them returns the same shape
-  // and REPORT_SOURCE names it: drawReports does not change.
+  // Two sources: 'aggregates' reads the ledger's per-slot daily aggregates
+  // (/api/reports/aggregates, docs/data-model.md 6: time independent of the subscribers; no
+  // balances[] but top20 from the balance histogram, every day exact) and
+  // 'scan' walks the wallets (/api/reports/wallets, pilot scale, kept to cross-check).
+  // REPORT_SOURCE names the one the page uses: drawReports does not change.
   const REPORT_SOURCES = {
     async scan(view, onPage) {
       const acc = { wallets: 0, liability: 0, lifetime: 0, balances: [], days: {}, items: {}, tiers: {}, dlq: 0, hl: 0,
@@ -1388,8 +1390,25 @@
       }
       return acc;
     },
+    async aggregates(view, onPage) {
+      const to = new Date();
+      const from = new Date(to.getTime() - 30 * 86400000);
+      const ymd = (d) => d.getFullYear() * 10000 + (d.getMonth() + 1) * 100 + d.getDate();
+      const r = await api('GET', '/api/reports/aggregates?from=' + ymd(from) + '&to=' + ymd(to));
+      if (!live(view)) return null;
+      if (!r.ok) { apiError(r); return null; }
+      const p = r.data;
+      const days = {};
+      for (const [d, v] of Object.entries(p.days || {})) {
+        days[d] = { issued: v.issued, redeemed: v.redeemed, refunded: v.refunded, reversed: v.reversed };
+      }
+      onPage(p.wallets);
+      return { wallets: p.wallets, liability: p.liability, balances: [], top20: p.top20_ppm / 1e6,
+        days, items: p.items || {}, tiers: p.tiers || {}, tier_order: p.tier_order || [], dlq: p.dlq_waiting,
+        hl: 0, currency: p.currency || '', point_value_micro: p.point_value_micro || 0, complete: true };
+    },
   };
-  const REPORT_SOURCE = 'scan';
+  const REPORT_SOURCE = 'aggregates';
 
   VIEWS.reports = async function (main, arg, view) {
     main.appendChild(h('h1', { text: t('reports.title') }));
@@ -1413,6 +1432,8 @@
     await run();
   };
 
+  // The top-20% share: from the aggregates' histogram (acc.top20), else from the balances.
+  function top20(acc) { return acc.top20 !== undefined ? acc.top20 : topShare(acc.balances); }
   // Share of all points held by the top 20% of wallets by balance.
   function topShare(balances) {
     const sorted = balances.slice().sort((a, b) => b - a);
@@ -1455,7 +1476,7 @@
     out.appendChild(h('ul', { class: 'cards' },
       card('reports.wallets', fmtNum(acc.wallets), 'rep-wallets'),
       card('reports.liability', fmtNum(acc.liability), 'rep-liability', money),
-      card('reports.top20', fmtPct(topShare(acc.balances)), 'rep-top20'),
+      card('reports.top20', fmtPct(top20(acc)), 'rep-top20'),
       card('reports.dlq', fmtNum(acc.dlq), 'rep-dlq')));
     const days = Object.keys(acc.days).sort().slice(-31);
     const rows = days.map((d) => Object.assign({ day: d }, acc.days[d]));
@@ -1467,7 +1488,7 @@
       ],
       xTitle: t('chart.axis.day'), yTitle: t('chart.axis.points'),
     });
-    out.appendChild(h('p', { class: 'note', text: t('reports.historynote', { n: acc.hl }) }));
+    if (acc.hl) out.appendChild(h('p', { class: 'note', text: t('reports.historynote', { n: acc.hl }) }));
     out.appendChild(dataTable('reports.perday.table', [
       { key: 'day', label: 'col.day', fmt: (o) => isolate(o.day), raw: (o) => o.day },
       { key: 'issued', label: 'reports.issued', num: true, fmt: (o) => fmtNum(o.issued) },
@@ -1512,9 +1533,9 @@
       { k: 'reports.wallets', v: acc.wallets },
       { k: 'reports.liability', v: acc.liability },
       { k: 'reports.lifetime', v: acc.lifetime },
-      { k: 'reports.top20', v: topShare(acc.balances).toFixed(4) },
+      { k: 'reports.top20', v: top20(acc).toFixed(4) },
       { k: 'reports.dlq', v: acc.dlq },
-    ], 'report-summary.csv'));
+    ].filter((x) => x.v !== undefined), 'report-summary.csv'));
   }
 
   // ------------------------------------------------------------------ start

@@ -5,6 +5,7 @@
 --
 -- KEYS 1 lg:{M}:w  wallet (bal, tier, blocked, lots l:YYYYMMDD)   2 lg:{M}:h  history list
 --      3 lg:{M}:g  gifts: rid -> record, "n:<item>:<day>" -> redemptions of that gift day
+--      [4 lg:ag:{tag}:<today> 5 lg:ag:{tag}:tot: the slot's aggregates, block "aggregates"]
 -- Record "state|ts|item|price|day|version|to|code|ref|reason" (no field may hold '|': the C side
 -- replaces it in the reason, the others are validated). States: P paid, Q queued, F fulfilled,
 -- R refunded, T tombstone (the sweeper gave up on the rid: a late debit must refuse).
@@ -35,6 +36,68 @@ local function int_field(v, dflt)
     if v == false or v == nil then return dflt end
     return int_arg(v, -1e15, 1e15)
 end
+
+-- ------------------------------------------------------------------ aggregates (issue 9 §5)
+-- docs/data-model.md section 6. The caller appends two keys on the subscriber's slot,
+-- lg:ag:{tag}:<YYYYMMDD> (the day's flows) and lg:ag:{tag}:tot (running totals); they are
+-- taken off KEYS/ARGV here, so the rest of the script sees its own. Without them (tools, benches)
+-- nothing is aggregated. The same block is in commit.lua, expire.lua, sub.lua and adjust.lua.
+local AGD, AGT
+if #KEYS >= 2 and type(KEYS[#KEYS]) == 'string' and KEYS[#KEYS]:find('^lg:ag:{%d+}:tot$') then
+    AGT = table.remove(KEYS)
+    AGD = table.remove(KEYS)
+    local tg = AGT:match('^lg:ag:({%d+}):tot$')
+    if type(AGD) ~= 'string' or AGD:match('^lg:ag:({%d+}):%d%d%d%d%d%d%d%d$') ~= tg then
+        return redis.error_reply('LGWARG aggregate keys')
+    end
+end
+-- Histogram bucket of a balance: '-' below 0, '0', else k for [2^(k-1), 2^k) (gw_agg_bucket).
+local function ag_bucket(b)
+    if b < 0 then return '-' end
+    local k = 0
+    while b >= 1 do
+        b = math.floor(b / 2)
+        k = k + 1
+    end
+    return string.format('%d', k)
+end
+-- A wallet moves from (bal0, tier0) to (bal1, tier1); nil = not counted (no balance yet, or the
+-- tier does not change). Writes the running totals: liab, neg, t:<tier>, h:<k>, hs:<k>.
+local function ag_wallet(bal0, tier0, bal1, tier1)
+    if not AGT then return end
+    local inc, order = {}, {}
+    local function add(f, n)
+        if inc[f] == nil then order[#order + 1] = f end
+        inc[f] = (inc[f] or 0) + n
+    end
+    local function one(b, t, s)
+        if b then
+            local k = ag_bucket(b)
+            add('liab', s * b)
+            if b < 0 then add('neg', s * b) end
+            add('h:' .. k, s)
+            add('hs:' .. k, s * b)
+        end
+        if t then add('t:' .. t, s) end
+    end
+    one(bal0, tier0, -1)
+    one(bal1, tier1, 1)
+    for _, f in ipairs(order) do
+        if inc[f] ~= 0 then redis.call('HINCRBY', AGT, f, string.format('%d', inc[f])) end
+    end
+end
+-- The day's flows: one event of kind (n:<kind>) and its points in field f (f nil: count only).
+-- The day key lives AG_DAY_TTL (set when the first event of a kind creates its counter): two
+-- months and more for the monthly report; finance archives `loyaltyctl report` daily.
+local AG_DAY_TTL = 70 * 86400
+local function ag_flow(kind, f, pts)
+    if not AGD then return end
+    if redis.call('HINCRBY', AGD, 'n:' .. kind, 1) == 1 then
+        redis.call('EXPIRE', AGD, AG_DAY_TTL)
+    end
+    if f and pts ~= 0 then redis.call('HINCRBY', AGD, f, string.format('%d', pts)) end
+end
+-- ------------------------------------------------------------------ end of aggregates
 
 if #KEYS ~= 3 then return bad('keys') end
 local op, rid = ARGV[1], ARGV[2]
@@ -215,6 +278,10 @@ if op == 'DEBIT' then
             end
         end
     end
+    ag_wallet(bal, nil, bal - price, nil)
+    ag_flow('REDEEM', 'red', price)
+    ag_flow('ITEM', 'rp:' .. item, price) -- per item: n:ITEM counts all, ri:<item> each
+    if AGD then redis.call('HINCRBY', AGD, 'ri:' .. item, 1) end
     bal = bal - price
     redis.call('HSET', KW, 'bal', d(bal))
     redis.call('HSET', KG, rid, fmt({st = 'P', ts = d(now), item = item, price = d(price),
@@ -271,8 +338,11 @@ if op == 'REFUND' then
     if rec.st == 'R' then return {'already', rec.price} end
     if rec.st == 'F' then return {'conflict'} end
     local price = tonumber(rec.price)
-    local bal = int_field(redis.call('HGET', KW, 'bal'), 0)
+    local raw = redis.call('HGET', KW, 'bal')
+    local bal = int_field(raw, 0)
     if not bal then return corrupt('wallet') end
+    ag_wallet(raw and bal or nil, nil, bal + price, nil)
+    ag_flow('REFUND', 'rfd', price)
     bal = bal + price
     redis.call('HSET', KW, 'bal', d(bal))
     redis.call('HINCRBY', KW, 'l:' .. today, price)

@@ -8,6 +8,7 @@
 --       they are on other slots, and gw_ledger.c runs refidx.lua first instead)
 --       last (optional, earnings only) lg:xd:{tag}:<YYYYMMDD>: the expiry due set of the day the
 --       new lot needs its first action (gw_expiry.h; the caller computes day and slot tag)
+--       then (optional) the aggregate keys of the event's day and slot (block "aggregates")
 -- ARGV  1 op: "E" earn (TOPUP/BILL/USAGE) or "R" reversal
 --       2 ref    3 kind name (for history)    4 now (unix s)    5 at (event time, unix s)
 --       6 day: YYYYMMDD, the event's local day (the gateway computes it; Lua has no time zones)
@@ -109,6 +110,70 @@ local function days(ymd)
     local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
     return era * 146097 + doe - 719468
 end
+
+-- ------------------------------------------------------------------ aggregates (issue 9 §5)
+-- docs/data-model.md section 6. The caller appends two keys on the subscriber's slot,
+-- lg:ag:{tag}:<YYYYMMDD> (the day's flows) and lg:ag:{tag}:tot (running totals), and one ARGV,
+-- the TOPUP channel ("" none); they are taken off KEYS/ARGV here, so the rest of the script sees
+-- its own. Without them (tools, benches) nothing is aggregated. The same block is in commit.lua, expire.lua, sub.lua and adjust.lua.
+local AGD, AGT, AGCH
+if #KEYS >= 2 and type(KEYS[#KEYS]) == 'string' and KEYS[#KEYS]:find('^lg:ag:{%d+}:tot$') then
+    AGT = table.remove(KEYS)
+    AGD = table.remove(KEYS)
+    AGCH = table.remove(ARGV)
+    local tg = AGT:match('^lg:ag:({%d+}):tot$')
+    if type(AGD) ~= 'string' or AGD:match('^lg:ag:({%d+}):%d%d%d%d%d%d%d%d$') ~= tg
+        or type(AGCH) ~= 'string' or #AGCH > 15 or not AGCH:find('^[%l%d_]*$') then
+        return redis.error_reply('LGWARG aggregate keys')
+    end
+end
+-- Histogram bucket of a balance: '-' below 0, '0', else k for [2^(k-1), 2^k) (gw_agg_bucket).
+local function ag_bucket(b)
+    if b < 0 then return '-' end
+    local k = 0
+    while b >= 1 do
+        b = math.floor(b / 2)
+        k = k + 1
+    end
+    return string.format('%d', k)
+end
+-- A wallet moves from (bal0, tier0) to (bal1, tier1); nil = not counted (no balance yet, or the
+-- tier does not change). Writes the running totals: liab, neg, t:<tier>, h:<k>, hs:<k>.
+local function ag_wallet(bal0, tier0, bal1, tier1)
+    if not AGT then return end
+    local inc, order = {}, {}
+    local function add(f, n)
+        if inc[f] == nil then order[#order + 1] = f end
+        inc[f] = (inc[f] or 0) + n
+    end
+    local function one(b, t, s)
+        if b then
+            local k = ag_bucket(b)
+            add('liab', s * b)
+            if b < 0 then add('neg', s * b) end
+            add('h:' .. k, s)
+            add('hs:' .. k, s * b)
+        end
+        if t then add('t:' .. t, s) end
+    end
+    one(bal0, tier0, -1)
+    one(bal1, tier1, 1)
+    for _, f in ipairs(order) do
+        if inc[f] ~= 0 then redis.call('HINCRBY', AGT, f, string.format('%d', inc[f])) end
+    end
+end
+-- The day's flows: one event of kind (n:<kind>) and its points in field f (f nil: count only).
+-- The day key lives AG_DAY_TTL (set when the first event of a kind creates its counter): two
+-- months and more for the monthly report; finance archives `loyaltyctl report` daily.
+local AG_DAY_TTL = 70 * 86400
+local function ag_flow(kind, f, pts)
+    if not AGD then return end
+    if redis.call('HINCRBY', AGD, 'n:' .. kind, 1) == 1 then
+        redis.call('EXPIRE', AGD, AG_DAY_TTL)
+    end
+    if f and pts ~= 0 then redis.call('HINCRBY', AGD, f, string.format('%d', pts)) end
+end
+-- ------------------------------------------------------------------ end of aggregates
 
 -- ------------------------------------------------------------------ validation (no writes)
 if #KEYS < 2 or #KEYS > 19 then return bad('keys') end
@@ -370,6 +435,8 @@ if op == 'E' and eprev then
     claim()
     put(ref, eprev.pos, eprev.day, 'r', 0)
     if enrolled then redis.call('HSET', KW, 'bal', '0', 'life', '0', 'tier', tier, 'since', d(now)) end
+    if enrolled then ag_wallet(nil, nil, 0, tier) end
+    ag_flow(kind, nil, 0)
     history('+0', rule .. '; reversed before it arrived, no credit')
     save_refs()
     return {4, 0, bal, 0, tier, enrolled and 1 or 0}
@@ -415,9 +482,16 @@ if op == 'E' then
         return redis.error_reply('LGWBOUND balance')
     end
     claim()
+    local bal0 = bal
     bal = bal + credited
     life = life + credited
     local newtier = tier_by_life(life).name
+    if enrolled then
+        ag_wallet(nil, nil, bal, newtier)
+    else
+        ag_wallet(bal0, w[4] ~= newtier and w[4] or nil, bal, w[4] ~= newtier and newtier or nil)
+    end
+    ag_flow(kind, 'iss:' .. kind .. ':' .. (AGCH ~= '' and AGCH or '-'), credited)
     local fields = {'bal', d(bal), 'life', d(life)}
     if enrolled or newtier ~= w[4] then
         fields[#fields + 1] = 'tier'
@@ -501,6 +575,7 @@ if not orec or ostate ~= 'c' then
         why = 'a reversal'
     end
     history('0', 'reversal of ' .. orig .. ': ' .. why .. ', no effect')
+    ag_flow(kind, nil, 0)
     save_refs()
     return {3, 0, bal, 0, enrolled and '' or tier, 0}
 end
@@ -543,10 +618,13 @@ for _, lot in ipairs(lots) do
         end
     end
 end
+local bal0 = bal
 bal = bal - opts
 life = life - opts
 if life < 0 then life = 0 end
 local newtier = tier_by_life(life).name
+ag_wallet(bal0, w[4] ~= newtier and w[4] or nil, bal, w[4] ~= newtier and newtier or nil)
+ag_flow(kind, 'rev', opts)
 local fields = {'bal', d(bal), 'life', d(life), 'tier', newtier}
 if enrolled then
     fields[#fields + 1] = 'since'

@@ -4,6 +4,7 @@
 -- when D <= cut, and a warning "w days ahead" is due when D <= cut_w.
 --
 -- op RUN     KEYS 1 lg:{M}:w  2 lg:{M}:h  3 lg:ag:{tag}:<today> (daily aggregates, field exp)
+--            [4 lg:ag:{tag}:tot: the slot's running totals, block "aggregates"]
 --            ARGV 1 "RUN"  2 now (unix s)  3 today YYYYMMDD  4 cut ("0": nothing expires)
 --                 5 history length  6 number of warning levels W, then W pairs (level days,
 --                 cut_w), the levels descending (30 7)
@@ -46,6 +47,70 @@ local function day_arg(s, zero_ok)
     if type(s) ~= 'string' or not s:find('^%d%d%d%d%d%d%d%d$') then return nil end
     return tonumber(s)
 end
+
+-- ------------------------------------------------------------------ aggregates (issue 9 §5)
+-- docs/data-model.md section 6. The caller appends two keys on the subscriber's slot,
+-- lg:ag:{tag}:<YYYYMMDD> (the day's flows) and lg:ag:{tag}:tot (running totals); they are
+-- taken off KEYS/ARGV here, so the rest of the script sees its own. Without them (tools, benches)
+-- nothing is aggregated. The same block is in commit.lua, expire.lua, sub.lua and adjust.lua.
+local AGD, AGT
+if #KEYS >= 2 and type(KEYS[#KEYS]) == 'string' and KEYS[#KEYS]:find('^lg:ag:{%d+}:tot$') then
+    AGT = table.remove(KEYS)
+    AGD = table.remove(KEYS)
+    local tg = AGT:match('^lg:ag:({%d+}):tot$')
+    if type(AGD) ~= 'string' or AGD:match('^lg:ag:({%d+}):%d%d%d%d%d%d%d%d$') ~= tg then
+        return redis.error_reply('LGWARG aggregate keys')
+    end
+end
+-- Histogram bucket of a balance: '-' below 0, '0', else k for [2^(k-1), 2^k) (gw_agg_bucket).
+local function ag_bucket(b)
+    if b < 0 then return '-' end
+    local k = 0
+    while b >= 1 do
+        b = math.floor(b / 2)
+        k = k + 1
+    end
+    return string.format('%d', k)
+end
+-- A wallet moves from (bal0, tier0) to (bal1, tier1); nil = not counted (no balance yet, or the
+-- tier does not change). Writes the running totals: liab, neg, t:<tier>, h:<k>, hs:<k>.
+local function ag_wallet(bal0, tier0, bal1, tier1)
+    if not AGT then return end
+    local inc, order = {}, {}
+    local function add(f, n)
+        if inc[f] == nil then order[#order + 1] = f end
+        inc[f] = (inc[f] or 0) + n
+    end
+    local function one(b, t, s)
+        if b then
+            local k = ag_bucket(b)
+            add('liab', s * b)
+            if b < 0 then add('neg', s * b) end
+            add('h:' .. k, s)
+            add('hs:' .. k, s * b)
+        end
+        if t then add('t:' .. t, s) end
+    end
+    one(bal0, tier0, -1)
+    one(bal1, tier1, 1)
+    for _, f in ipairs(order) do
+        if inc[f] ~= 0 then redis.call('HINCRBY', AGT, f, string.format('%d', inc[f])) end
+    end
+end
+-- The day's flows: one event of kind (n:<kind>) and its points in field f (f nil: count only).
+-- The day key lives AG_DAY_TTL (set when the first event of a kind creates its counter): two
+-- months and more for the monthly report; finance archives `loyaltyctl report` daily.
+local AG_DAY_TTL = 70 * 86400
+local function ag_flow(kind, f, pts)
+    if not AGD then return end
+    if redis.call('HINCRBY', AGD, 'n:' .. kind, 1) == 1 then
+        redis.call('EXPIRE', AGD, AG_DAY_TTL)
+    end
+    if f and pts ~= 0 then redis.call('HINCRBY', AGD, f, string.format('%d', pts)) end
+end
+-- ------------------------------------------------------------------ end of aggregates
+-- RUN's KEYS 3 is the day key itself (it wrote exp and n:EXPIRE before the totals existed)
+if AGD then KEYS[#KEYS + 1] = AGD end
 
 local op = ARGV[1]
 
@@ -175,12 +240,13 @@ for i = 1, #del, 500 do redis.call('HDEL', KW, unpack(del, i, math.min(i + 499, 
 if expired > 0 then
     bal = bal - expired
     redis.call('HSET', KW, 'bal', d(bal))
+    ag_wallet(bal + expired, nil, bal, nil)
     redis.call('LPUSH', KH, d(now) .. '|EXPIRE|exp:' .. ARGV[3] .. '|-' .. d(expired) .. '|'
         .. d(bal) .. '|expired ' .. d(expired))
     redis.call('LTRIM', KH, 0, hlen - 1)
     redis.call('HINCRBY', KA, 'exp', expired)
     redis.call('HINCRBY', KA, 'n:EXPIRE', 1)
-    redis.call('EXPIRE', KA, 400 * 86400)
+    redis.call('EXPIRE', KA, AG_DAY_TTL) -- the aggregates' block
 end
 
 local warn_pts, warn_lot, warn_level = 0, 0, 0
