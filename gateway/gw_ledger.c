@@ -58,7 +58,7 @@ struct gw_ledger {
 
 /* One commit in flight: step 2's arguments are built before step 1 is sent, into storage the
  * context owns, so that nothing points at the ledger once the request is issued. */
-enum { STEP1_KEYS = 16, STEP2_ARGS = 20 + 3 * GW_MAX_TIERS + STEP1_KEYS };
+enum { STEP1_KEYS = 16, STEP2_ARGS = 26 + 3 * GW_MAX_TIERS + STEP1_KEYS };
 struct commit_ctx {
     gw_ledger_cb cb;
     void *arg;
@@ -392,7 +392,15 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     }
     char s_due[48];
     if (!reversal && expiry_due_key(l, ev->msisdn, day, now, s_due, sizeof(s_due)) > 0) {
-        rc |= add_arg(c, s_due, strlen(s_due)); /* the last key (commit.lua) */
+        rc |= add_arg(c, s_due, strlen(s_due)); /* after the index keys (commit.lua) */
+        c->nkeys++;
+    }
+    /* rolling tiers: today's tier review set, the last key (gw_tier_job.h) */
+    char s_td[48], tag[GW_SLOT_TAG_MAX];
+    int32_t today = gw_local_day(now);
+    if (t->tier_basis != GW_TIER_LIFETIME && gw_slot_tag_of(ev->msisdn, tag) == 0) {
+        int kn = snprintf(s_td, sizeof(s_td), "lg:td:%s:%08" PRId32, tag, today);
+        rc |= add_arg(c, s_td, (size_t)kn);
         c->nkeys++;
     }
     rc |= add_arg(c, reversal ? "R" : "E", 1);
@@ -421,6 +429,10 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
         rc |= add_fmt(c, "%" PRId64, t->tiers[i].min_points);
         rc |= add_fmt(c, "%" PRId32, t->tiers[i].pct);
     }
+    rc |= add_fmt(c, "%" PRId32, t->tier_basis);
+    rc |= add_fmt(c, "%" PRIu32, t->tier_window_months);
+    rc |= add_fmt(c, "%" PRIu32, t->tier_grace_days);
+    rc |= add_fmt(c, "%08" PRId32, today);
     if (l->cfg.single_node)
         rc |= add_arg(c, s_exp, strlen(s_exp));
     if (rc != 0) {
