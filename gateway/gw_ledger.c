@@ -430,8 +430,11 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
         rc |= add_fmt(c, "%" PRId32, t->tiers[i].pct);
     }
     rc |= add_fmt(c, "%" PRId32, t->tier_basis);
-    rc |= add_fmt(c, "%" PRIu32, t->tier_window_months);
-    rc |= add_fmt(c, "%" PRIu32, t->tier_grace_days);
+    /* a table built in code (not through the config loader) may leave these 0 */
+    rc |= add_fmt(c, "%" PRIu32,
+                  t->tier_window_months >= 1 && t->tier_window_months <= 12 ? t->tier_window_months
+                                                                             : 12u);
+    rc |= add_fmt(c, "%" PRIu32, t->tier_grace_days <= 365 ? t->tier_grace_days : 365u);
     rc |= add_fmt(c, "%08" PRId32, today);
     if (l->cfg.single_node)
         rc |= add_arg(c, s_exp, strlen(s_exp));

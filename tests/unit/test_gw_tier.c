@@ -2,7 +2,8 @@
  * test_gw_tier.c - the tier qualification rule (gateway/gw_tier.c) swept day by day over three
  * years from a day computed by the calendar code (no literal dates): rising at once, falling only
  * after the grace, the window crossing year boundaries, and the review day the daily job indexes
- * never missing a change (reviewing only on review days gives the same tiers as every day).
+ * never missing a change (reviewing only on review days gives the same tiers as every day); and
+ * the SMS of a change in the four languages.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include "gw_days.h"
 #include "gw_loyalty.h"
 #include "gw_tier.h"
+#include "gw_tier_job.h"
 
 #define SPAN 1100 /* days swept */
 
@@ -218,6 +220,37 @@ static void test_tier__bad_arguments__einval(void **state)
     assert_string_equal(gw_tier_basis_name(GW_TIER_SPEND), "spend");
 }
 
+static void test_tier_sms__four_languages__up_and_down_name_the_tier(void **state)
+{
+    struct gw_tier_notice n = {.msisdn = "212612345678", .from = "silver", .to = "gold", .up = true};
+    const char *langs[] = {"ar", "fr", "en", "fa"};
+    char up[4][512], down[512], buf[512];
+
+    (void)state;
+    for (int i = 0; i < 4; i++) {
+        snprintf(n.lang, sizeof(n.lang), "%s", langs[i]);
+        n.up = true;
+        assert_true(gw_tier_sms_text(&n, "en", up[i], sizeof(up[i])) > 0);
+        assert_non_null(strstr(up[i], "gold"));
+        n.up = false;
+        assert_true(gw_tier_sms_text(&n, "en", down, sizeof(down)) > 0);
+        assert_non_null(strstr(down, "gold"));
+        assert_string_not_equal(up[i], down);
+        for (int k = 0; k < i; k++)
+            assert_string_not_equal(up[i], up[k]);
+    }
+    assert_non_null(strstr(up[1], "félicitations"));
+    n.up = true;
+    snprintf(n.lang, sizeof(n.lang), "xx"); /* unknown: the fallback, then English */
+    assert_true(gw_tier_sms_text(&n, "fr", buf, sizeof(buf)) > 0);
+    assert_string_equal(buf, up[1]);
+    assert_true(gw_tier_sms_text(&n, "", buf, sizeof(buf)) > 0);
+    assert_string_equal(buf, up[2]);
+    assert_int_equal(gw_tier_sms_text(&n, "en", buf, 10), -ENOSPC);
+    n.to[0] = '\0';
+    assert_int_equal(gw_tier_sms_text(&n, "en", buf, sizeof(buf)), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_tier__back_above_in_grace__keeps_tier_and_clears_grace),
         cmocka_unit_test(test_tier__spend_and_lifetime_bases),
         cmocka_unit_test(test_tier__bad_arguments__einval),
+        cmocka_unit_test(test_tier_sms__four_languages__up_and_down_name_the_tier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
