@@ -5,11 +5,14 @@
 --               4 the review set of the next review (= 3 when there is none)
 --          ARGV 1 "APPLY"  2 msisdn  3 what the job read: the values of the fields 7.. joined
 --               with '|' (absent = "")  4 the tier now  5 grace start YYYYMMDD or "0"
---               6 next review YYYYMMDD or "0"  7.. the fields read (tier, tg, life, m:YYYYMM...)
+--               6 next review YYYYMMDD or "0"  7.. the fields read (tier, tg, life, then m:YYYYMM
+--               of today's month and the 11 before, newest first)
 --   When the fields changed since they were read (a commit came in between) replies {"changed"}
 --   and writes nothing: the job reads and decides again. Otherwise writes the tier and the grace
 --   (tg), takes the pending notice (tn, left by commit.lua, combined with this change), moves
 --   the subscriber from set 3 to set 4 and records that day in "td" (none: leaves the index).
+--   Also deletes the activity months 12 and 13 before the first month read (fields 10..: today's
+--   first), which commit.lua leaves to a subscriber silent across a month's start.
 --   Reply {"ok", notice "from>to" or "", lang, send (1: neither opted out in the consent record
 --   nor blocked)}. The notice is taken before the SMS goes: a change is announced at most once.
 --   A wallet that no longer exists just leaves the set: {"ok", "", "", 0}.
@@ -75,6 +78,12 @@ else
     hd[#hd + 1] = 'td'
 end
 if #hs > 0 then redis.call('HSET', KW, unpack(hs)) end
+local ym = fields[4] and fields[4]:match('^m:(%d%d%d%d%d%d)$')
+if ym then
+    local y, m = math.floor(tonumber(ym) / 100), tonumber(ym) % 100
+    hd[#hd + 1] = string.format('m:%d', (y - 1) * 100 + m)
+    hd[#hd + 1] = string.format('m:%d', m == 1 and (y - 2) * 100 + 12 or (y - 1) * 100 + m - 1)
+end
 if #hd > 0 then redis.call('HDEL', KW, unpack(hd)) end
 local lang = w[2] or ''
 if #lang > 3 or not lang:find('^%l*$') then lang = '' end

@@ -83,7 +83,10 @@ assert_eq 1 "$(sms_to $S)" "a second pass the same day sends nothing more"
 # ---- no event at all: the month leaves the window, the grace, then down
 tpass $((K - 1))
 assert_eq silver "$(rcli hget "lg:{$S}:w" tier)" "the day before the month ends: silver"
+OLD=$(date -d "${R:0:4}-${R:4:2}-15 -13 months" +%Y%m) # a month no window reaches any more
+rcli hset "lg:{$S}:w" "m:$OLD" "5,0" >/dev/null
 tpass $K
+assert_eq 0 "$(rcli hexists "lg:{$S}:w" "m:$OLD")" "the review prunes an activity month 13 back"
 assert_eq silver "$(rcli hget "lg:{$S}:w" tier)" "the window is empty, but the grace keeps silver"
 assert_eq "$R" "$(rcli hget "lg:{$S}:w" tg)" "the grace started on the first"
 assert_eq "$(day $((K + 5)))" "$(rcli hget "lg:{$S}:w" td)" "next review: the grace's end"
