@@ -1001,6 +1001,9 @@ static const struct key_def promo_keys[] = {
     {.name = "channel", .type = KT_STRING, W_(channel), .check = check_channel},
 };
 
+/* loyalty.tier_basis: enum gw_tier_basis, in order */
+static const char *const tier_bases[] = {"lifetime", "points", "spend", NULL};
+
 static const struct key_def tier_keys[] = {
     {.name = "name", .type = KT_STRING, T_(name), .min = 1, REQ},
     {.name = "min_points", .type = KT_INT, T_(min_points), .min = 0, .max = POINTS_MAX, REQ},
@@ -1437,6 +1440,10 @@ static const struct key_def keys[] = {
     K_SPECIAL("loyalty.seasons", load_seasons, dump_seasons),
     K_SPECIAL("loyalty.promotions", load_promos, dump_promos),
     K_SPECIAL("loyalty.tiers", load_tiers, dump_tiers),
+    {.name = "loyalty.tier_basis", .type = KT_ENUM, C_(loyalty.tier_basis), .names = tier_bases,
+     .def = "\"lifetime\""},
+    K_UINT("loyalty.tier_window_months", S_, loyalty.tier_window_months, 1, 12, "12"),
+    K_UINT("loyalty.tier_grace_days", S_, loyalty.tier_grace_days, 0, 365, "30"),
     K_INT("loyalty.daily_cap", S_, loyalty.daily_cap, 0, 1000000000, NULL),
     K_UINT("loyalty.points_validity_months", S_, loyalty.points_validity_months, 0, 120, "0"),
     K_UINT("loyalty.points_validity_days", S_, loyalty.points_validity_days, 0, 3650, "0"),

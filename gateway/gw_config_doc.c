@@ -126,7 +126,16 @@ static const struct {
     {"loyalty.rates", "Points per unit by channel."},
     {"loyalty.seasons", "Multipliers between local dates."},
     {"loyalty.promotions", "Bonus rules between local dates."},
-    {"loyalty.tiers", "Tiers by lifetime points, ascending."},
+    {"loyalty.tiers", "Tiers by threshold (`min_points`, in the units of `tier_basis`), ascending; "
+                      "the first starts at 0."},
+    {"loyalty.tier_basis", "What tiers qualify on: `lifetime` points (tiers never fall), "
+                           "`points` earned or `spend` (whole currency units) over the last "
+                           "`tier_window_months` local months (tiers rise at once, fall after "
+                           "`tier_grace_days`; docs/loyalty-and-events.md)."},
+    {"loyalty.tier_window_months", "Local months of the rolling tier window, this one included "
+                                   "(1..12)."},
+    {"loyalty.tier_grace_days", "Days a subscriber stays below its tier's threshold before "
+                                "falling (0 = at once)."},
     {"loyalty.daily_cap", "Most points one subscriber earns per local day (0 = no cap)."},
     {"loyalty.points_validity_months", "Months before a lot of points expires (0 = never)."},
     /* ussd */

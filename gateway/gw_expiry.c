@@ -124,6 +124,7 @@ struct gw_expiry {
     struct gw_expiry_config cfg;
     struct gw_expiry_params params;
     struct gw_expiry_ops ops;
+    struct gw_walk_ops walk; /* the keys walked and, for another job's walk, its visit */
     uint32_t levels[GW_EXPIRY_LEVELS_MAX];
     size_t nlevels;
     char owner[64];
@@ -444,8 +445,8 @@ static void on_run(void *arg, int err, const redisReply *r)
         gw_expiry_next_action(&x->params.validity, x->levels, x->nlevels, x->today, days, marks, n);
     char k_w[40], k_cur[48], k_next[48], nbuf[16];
     snprintf(k_w, sizeof(k_w), "lg:{%s}:w", v->msisdn);
-    key_of(k_cur, sizeof(k_cur), "xd", v->tag, v->set_day);
-    key_of(k_next, sizeof(k_next), "xd", v->tag, next ? next : v->set_day);
+    key_of(k_cur, sizeof(k_cur), x->walk.idx, v->tag, v->set_day);
+    key_of(k_next, sizeof(k_next), x->walk.idx, v->tag, next ? next : v->set_day);
     snprintf(nbuf, sizeof(nbuf), "%08" PRId32, next);
     if (next == 0)
         snprintf(nbuf, sizeof(nbuf), "0");
@@ -492,6 +493,25 @@ static void visit_run(struct xp_visit *v)
     }
     x->st.visits++;
     if (x_script(x, 4, argc, argv, on_run, v) < 0) {
+        x->st.errors++;
+        visit_end(v);
+    }
+}
+
+/* ---- another job's visit (gw_expiry_new_walk) */
+
+static void on_other_done(void *ctx)
+{
+    visit_end(ctx);
+}
+
+static void visit_other(struct xp_visit *v)
+{
+    struct gw_expiry *x = v->x;
+
+    x->st.visits++;
+    if (x->detached || x->walk.visit(x->walk.arg, v->msisdn, v->tag, v->set_day, x->today,
+                                     x->now, on_other_done, v) < 0) {
         x->st.errors++;
         visit_end(v);
     }
@@ -600,7 +620,10 @@ static void on_pass_reply(void *arg, int err, const redisReply *r)
             memcpy(v->tag, x->tag, sizeof(v->tag));
             v->set_day = x->day;
             x->visits++;
-            visit_run(v);
+            if (x->walk.visit)
+                visit_other(v);
+            else
+                visit_run(v);
         }
         if (strcmp(x->cursor, "0") == 0) {
             x->day = gw_days_add(x->day, 1);
@@ -635,7 +658,7 @@ static void pass_step(struct gw_expiry *x)
                 char d[16];
                 snprintf(d, sizeof(d), "%08" PRId32, gw_days_add(x->today, -1));
                 x->state = XP_END;
-                const char *a[] = {"SET", KEY_DONE, d};
+                const char *a[] = {"SET", x->walk.done_key, d};
                 x->st.last_done = gw_days_add(x->today, -1);
                 if (send_cmd(x, 3, a) == 0)
                     return;
@@ -655,7 +678,7 @@ static void pass_step(struct gw_expiry *x)
             x->chunk = x->from;
         argv[argc++] = "EXISTS";
         for (int32_t d = x->chunk; d != 0 && d <= x->today && argc < 65; d = gw_days_add(d, 1)) {
-            key_of(keys[argc - 1], sizeof(keys[0]), "xd", x->tag, d);
+            key_of(keys[argc - 1], sizeof(keys[0]), x->walk.idx, x->tag, d);
             argv[argc] = keys[argc - 1];
             argc++;
         }
@@ -671,7 +694,7 @@ static void pass_step(struct gw_expiry *x)
     }
     case XP_CLAIM: {
         char ms[16];
-        snprintf(k, sizeof(k), "lg:xc:%s", x->tag);
+        snprintf(k, sizeof(k), "lg:%s:%s", x->walk.claim, x->tag);
         snprintf(ms, sizeof(ms), "%" PRIu32, x->cfg.lease_ms);
         const char *a[] = {"SET", k, x->owner, "NX", "PX", ms};
         if (send_cmd(x, 6, a) < 0) {
@@ -690,11 +713,11 @@ static void pass_step(struct gw_expiry *x)
         }
         /* renew the claim with each batch (fire and forget: a lost claim only lets another
          * gateway do the same idempotent work) */
-        snprintf(ck, sizeof(ck), "lg:xc:%s", x->tag);
+        snprintf(ck, sizeof(ck), "lg:%s:%s", x->walk.claim, x->tag);
         snprintf(ms, sizeof(ms), "%" PRIu32, x->cfg.lease_ms);
         const char *la[] = {ck, "LEASE", x->owner, ms};
         x_script(x, 1, 4, la, NULL, NULL);
-        key_of(k, sizeof(k), "xd", x->tag, x->day);
+        key_of(k, sizeof(k), x->walk.idx, x->tag, x->day);
         snprintf(count, sizeof(count), "%" PRIu32, x->cfg.batch);
         const char *a[] = {"SSCAN", k, x->cursor, "COUNT", count};
         if (send_cmd(x, 5, a) < 0)
@@ -703,7 +726,7 @@ static void pass_step(struct gw_expiry *x)
     }
     case XP_RELEASE: {
         char ck[48];
-        snprintf(ck, sizeof(ck), "lg:xc:%s", x->tag);
+        snprintf(ck, sizeof(ck), "lg:%s:%s", x->walk.claim, x->tag);
         const char *la[] = {ck, "LEASE", x->owner, "0"};
         if (x_script(x, 1, 4, la, on_pass_reply, x) < 0)
             next_slot(x);
@@ -739,7 +762,7 @@ int gw_expiry_pass(struct gw_expiry *x, void (*done)(void *arg), void *arg)
     x->busy = x->failed = 0;
     x->st.running = true;
     x->state = XP_DONE_GET;
-    const char *a[] = {"GET", KEY_DONE};
+    const char *a[] = {"GET", x->walk.done_key};
     if (send_cmd(x, 2, a) < 0) {
         x->st.errors++;
         pass_end(x);
@@ -759,15 +782,27 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+static const struct gw_walk_ops EXPIRY_WALK = {.idx = "xd", .claim = "xc", .done_key = "lg:xj:done"};
+
 struct gw_expiry *gw_expiry_new(struct event_base *base, struct gw_redis *redis,
                                 const struct gw_expiry_config *cfg,
                                 const struct gw_expiry_params *params,
                                 const struct gw_expiry_ops *ops, const char *owner)
 {
+    return gw_expiry_new_walk(base, redis, cfg, params, ops, &EXPIRY_WALK, owner);
+}
+
+struct gw_expiry *gw_expiry_new_walk(struct event_base *base, struct gw_redis *redis,
+                                     const struct gw_expiry_config *cfg,
+                                     const struct gw_expiry_params *params,
+                                     const struct gw_expiry_ops *ops,
+                                     const struct gw_walk_ops *walk, const char *owner)
+{
     struct gw_expiry *x;
     int n;
 
-    if (!base || !redis || !cfg || !params || !owner || strlen(owner) < 1 || strlen(owner) > 63)
+    if (!base || !redis || !cfg || !params || !owner || strlen(owner) < 1 || strlen(owner) > 63 ||
+        !walk || !walk->idx || !walk->claim || !walk->done_key)
         return NULL;
     x = calloc(1, sizeof(*x));
     if (!x)
@@ -778,6 +813,7 @@ struct gw_expiry *gw_expiry_new(struct event_base *base, struct gw_redis *redis,
     if (x->cfg.batch == 0)
         x->cfg.batch = 64;
     x->params = *params;
+    x->walk = *walk;
     if (ops)
         x->ops = *ops;
     snprintf(x->owner, sizeof(x->owner), "%s", owner);

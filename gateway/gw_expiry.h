@@ -128,6 +128,25 @@ struct gw_expiry *gw_expiry_new(struct event_base *base, struct gw_redis *redis,
                                 const struct gw_expiry_config *cfg,
                                 const struct gw_expiry_params *params,
                                 const struct gw_expiry_ops *ops, const char *owner);
+/* The same walk for another per-day due index (gw_tier_job.h): the sets lg:<idx>:{tag}:<day>,
+ * claims lg:<claim>:{tag}, progress in done_key; each member is handed to visit (msisdn, its
+ * slot tag, the day of the set it is in, today, now), which returns 0 and calls done(ctx) exactly
+ * once when it is finished with it - after moving it out of that set, or leaving it there to be
+ * retried - or returns < 0 (counted as an error; done never fires). The strings of walk must
+ * outlive the job (literals). ops and params as above (unused by such a walk but the quiet
+ * hours, interval, lease and batch of cfg). */
+typedef void (*gw_walk_done_cb)(void *ctx);
+struct gw_walk_ops {
+    const char *idx, *claim, *done_key; /* "xd", "xc", "lg:xj:done" for the expiry job */
+    int (*visit)(void *arg, const char *msisdn, const char *tag, int32_t set_day, int32_t today,
+                 int64_t now, gw_walk_done_cb done, void *ctx);
+    void *arg;
+};
+struct gw_expiry *gw_expiry_new_walk(struct event_base *base, struct gw_redis *redis,
+                                     const struct gw_expiry_config *cfg,
+                                     const struct gw_expiry_params *params,
+                                     const struct gw_expiry_ops *ops,
+                                     const struct gw_walk_ops *walk, const char *owner);
 /* Passes every pass_interval_s (the first at once). 0 or -EALREADY. */
 int gw_expiry_start(struct gw_expiry *x);
 /* One pass now (tools, tests). done(arg) fires once when it ends (NULL allowed). -EBUSY when a

@@ -58,8 +58,9 @@ struct gw_ledger {
 
 /* One commit in flight: step 2's arguments are built before step 1 is sent, into storage the
  * context owns, so that nothing points at the ledger once the request is issued. */
-/* STEP2_ARGS: 3 more for the aggregates (2 keys, the channel) */
-enum { STEP1_KEYS = 16, STEP2_ARGS = 23 + 3 * GW_MAX_TIERS + STEP1_KEYS };
+/* STEP2_ARGS: 4 for rolling tiers, 1 key for the tier review set, 3 for the aggregates (2 keys,
+ * the channel) */
+enum { STEP1_KEYS = 16, STEP2_ARGS = 29 + 3 * GW_MAX_TIERS + STEP1_KEYS };
 struct commit_ctx {
     gw_ledger_cb cb;
     void *arg;
@@ -393,12 +394,19 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     }
     char s_due[48];
     if (!reversal && expiry_due_key(l, ev->msisdn, day, now, s_due, sizeof(s_due)) > 0) {
-        rc |= add_arg(c, s_due, strlen(s_due)); /* the last key (commit.lua) */
+        rc |= add_arg(c, s_due, strlen(s_due)); /* after the index keys (commit.lua) */
+        c->nkeys++;
+    }
+    /* rolling tiers: today's tier review set, the last key (gw_tier_job.h) */
+    char s_td[48], tag[GW_SLOT_TAG_MAX];
+    int32_t today = gw_local_day(now);
+    if (t->tier_basis != GW_TIER_LIFETIME && gw_slot_tag_of(ev->msisdn, tag) == 0) {
+        int kn = snprintf(s_td, sizeof(s_td), "lg:td:%s:%08" PRId32, tag, today);
+        rc |= add_arg(c, s_td, (size_t)kn);
         c->nkeys++;
     }
     /* the aggregates of the event's day on the subscriber's slot (docs/data-model.md 6):
      * two keys here, the channel as the last argument */
-    char tag[GW_SLOT_TAG_MAX];
     bool agg = gw_slot_tag_of(ev->msisdn, tag) == 0;
     if (agg) {
         rc |= add_fmt(c, "lg:ag:%s:%08" PRId32, tag, day);
@@ -431,6 +439,13 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
         rc |= add_fmt(c, "%" PRId64, t->tiers[i].min_points);
         rc |= add_fmt(c, "%" PRId32, t->tiers[i].pct);
     }
+    rc |= add_fmt(c, "%" PRId32, t->tier_basis);
+    /* a table built in code (not through the config loader) may leave these 0 */
+    rc |= add_fmt(c, "%" PRIu32,
+                  t->tier_window_months >= 1 && t->tier_window_months <= 12 ? t->tier_window_months
+                                                                             : 12u);
+    rc |= add_fmt(c, "%" PRIu32, t->tier_grace_days <= 365 ? t->tier_grace_days : 365u);
+    rc |= add_fmt(c, "%08" PRId32, today);
     if (l->cfg.single_node)
         rc |= add_arg(c, s_exp, strlen(s_exp));
     if (agg)

@@ -12,7 +12,10 @@
  * runs unchanged on a cluster; the full layout is docs/data-model.md):
  *   lg:{MSISDN}:w   hash  wallet: bal, life, rn/rd (the exact carried fraction), tier, since,
  *                         cday, cpts, lots "l:YYYYMMDD", rc, rl, m:YYYYMM (activity), R (the
- *                         refs remembered, packed; lg:{MSISDN}:r of older releases is still read)
+ *                         refs remembered, packed; lg:{MSISDN}:r of older releases is still read),
+ *                         rolling tiers: tg (grace start), td (review day), tn (change to announce)
+ *   lg:td:{tag}:D   set   rolling tiers: today's tier review set, where a commit that changes the
+ *                         tier or the grace puts the subscriber (gw_tier_job.h)
  *   lg:ri:{bN}:P    hash  ref index: 6 bytes of SHA-1(ref) -> MSISDN, bucket N, period P (as long as the retention)
  *   lg:{MSISDN}:h   list  history, newest first, capped: "at|KIND|ref|+points|balance|note", the
  *                         note (last, may hold '|') = the rule text plus tier, cap and enrolment

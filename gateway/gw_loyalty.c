@@ -26,6 +26,9 @@ void gw_loyalty_default(struct gw_loyalty *t)
     t->tiers[0].min_points = 0;
     t->tiers[0].pct = 100;
     t->n_tiers = 1;
+    t->tier_basis = GW_TIER_LIFETIME;
+    t->tier_window_months = 12;
+    t->tier_grace_days = 30;
     t->daily_cap = 0;
     snprintf(t->timezone, sizeof(t->timezone), "UTC");
 }

@@ -40,9 +40,16 @@ struct gw_window {
     char channel[16];   /* promotions only: limit to one TOPUP channel, "" = any */
 };
 
+/* What a tier's threshold is compared with (gw_tier.h). */
+enum gw_tier_basis {
+    GW_TIER_LIFETIME = 0, /* lifetime points; tiers never fall (the releases before) */
+    GW_TIER_POINTS,       /* points earned over the last tier_window_months local months */
+    GW_TIER_SPEND,        /* recharge spend over them, thresholds in whole currency units */
+};
+
 struct gw_tier {
     char name[GW_NAME_MAX];
-    int64_t min_points; /* lifetime points needed */
+    int64_t min_points; /* the threshold of tier_basis: points, or whole currency units (spend) */
     int32_t pct;        /* earning multiplier for members of this tier */
 };
 
@@ -54,6 +61,11 @@ struct gw_loyalty {
     unsigned n_promos;
     struct gw_tier tiers[GW_MAX_TIERS];  /* ascending min_points; tiers[0].min_points == 0 */
     unsigned n_tiers;
+    /* How tiers qualify (gw_tier.h): enum gw_tier_basis, the months of the rolling window
+     * (1..12) and the days below a threshold before falling (0..365). */
+    int32_t tier_basis;
+    uint32_t tier_window_months;
+    uint32_t tier_grace_days;
     int64_t daily_cap;                   /* points per subscriber per local day; 0 = no cap */
     char timezone[64];                   /* IANA zone for local days and date-only ranges */
     /* Points earned on local day D expire on D + this many months (clamped to the month's last

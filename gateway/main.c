@@ -31,6 +31,7 @@
 #include "gw_campaign_run.h"
 #include "gw_expiry.h"
 #include "gw_expiry_sms.h"
+#include "gw_tier_job.h"
 #include "gw_ingest.h"
 #include "gw_journal.h"
 #include "gw_ledger.h"
@@ -73,6 +74,8 @@ struct app {
     struct gw_expiry *expiry;     /* the expiry job (NULL: expiry.enabled false) */
     struct gw_expiry_sms *expiry_sms; /* its warnings through gw_sms (NULL: no SMS side) */
     struct gw_campaign_run *campaigns; /* the campaign rules (NULL: campaigns.enabled false) */
+    struct gw_tier_job *tiers;    /* the tier review (NULL: no expiry job or lifetime tiers) */
+    struct gw_tier_sms *tier_sms; /* its notices through gw_sms (NULL: no SMS side) */
     struct event *ev_term, *ev_int, *ev_hup, *ev_usr1;
     struct event *ev_metrics, *ev_start;
     bool esme_started;
@@ -174,6 +177,12 @@ static void write_stats(struct app *a)
         gw_campaign_run_get_stats(a->campaigns, &cs);
         fprintf(f, ",\"campaigns\":");
         gw_campaign_stats_json(&cs, f);
+    }
+    if (a->tiers) {
+        struct gw_tier_stats ts;
+        gw_tier_job_get_stats(a->tiers, &ts);
+        fprintf(f, ",\"tiers\":");
+        gw_tier_stats_json(&ts, f);
     }
     if (a->bcast) {
         struct gw_broadcast_stats bs;
@@ -334,6 +343,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
                                                              a->cfg.loyalty.points_validity_months},
                                                 .history_len = a->cfg.ledger.history_len,
                                             });
+        if (a->tiers)
+            gw_tier_job_set_table(a->tiers, &a->cfg.loyalty);
         gw_log(GW_LOG_NOTICE, "config", "loyalty table reloaded from %s", a->config_path);
     }
     /* the USSD menu file too: ussd_menus_reload keeps the old menus when the new file is bad */
@@ -710,9 +721,23 @@ static int start_expiry(struct app *a)
         .history_len = a->cfg.ledger.history_len,
     };
     a->expiry = gw_expiry_new(a->base, a->redis, &a->cfg.expiry, &p, &ops, owner);
-    if (!a->expiry)
+    if (!a->expiry || gw_expiry_start(a->expiry) < 0)
         return -ENOMEM;
-    return gw_expiry_start(a->expiry);
+    /* Tiers that move (gw_tier_job.h): the daily review on the same walk and pacing, where the
+     * tiers are rolling (a change of loyalty.tier_basis to or from lifetime needs a restart) */
+    if (a->cfg.loyalty.tier_basis == GW_TIER_LIFETIME)
+        return 0;
+    struct gw_tier_ops tops = {0};
+    if (a->sms) {
+        a->tier_sms = gw_tier_sms_new(a->sms, &a->menus);
+        if (!a->tier_sms)
+            return -ENOMEM;
+        gw_tier_sms_ops(a->tier_sms, &tops);
+    }
+    a->tiers = gw_tier_job_new(a->base, a->redis, &a->cfg.expiry, &a->cfg.loyalty, &tops, owner);
+    if (!a->tiers)
+        return -ENOMEM;
+    return gw_tier_job_start(a->tiers);
 }
 
 static void teardown(struct app *a)
@@ -733,6 +758,7 @@ static void teardown(struct app *a)
     gw_expiry_detach(a->expiry);
     gw_campaign_run_detach(a->campaigns);
     gw_transfer_detach(a->transfer);
+    gw_tier_job_detach(a->tiers);
     wire_fulfil_stop(a->fulfil);
     gw_service_watchdog_stop();
     gw_redis_free(a->redis);
@@ -750,6 +776,8 @@ static void teardown(struct app *a)
     gw_expiry_free(a->expiry);     /* after the link too: its warnings in flight */
     gw_expiry_sms_free(a->expiry_sms);
     gw_campaign_run_free(a->campaigns); /* after Redis and the link: its pass's callbacks */
+    gw_tier_job_free(a->tiers); /* after the link too: its notices in flight */
+    gw_tier_sms_free(a->tier_sms);
     ussd_menus_free(a->menus);
     gw_ledger_free(a->ledger);
     gw_transfer_free(a->transfer);

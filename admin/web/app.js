@@ -1337,6 +1337,10 @@
         { key: 'rule', label: 'loyalty.rule', fmt: (o) => t('loyalty.rate', { points: fmtNum(o.points), per: fmtNum(o.per) }), raw: (o) => o.points + '/' + o.per },
       ], Object.entries(doc.rates || {}).map(([kind, v]) => ({ kind, points: v.points, per: v.per })), 'loyalty-rates.csv'));
       m.appendChild(h('p', {}, t('loyalty.cap', { cap: doc.daily_cap ? fmtNum(doc.daily_cap) : t('unlimited'), zone: doc.timezone || '' })));
+      // how tiers qualify (gateway/gw_tier.h): lifetime when absent
+      const basis = doc.tier_basis || 'lifetime';
+      m.appendChild(h('p', {}, basis === 'lifetime' ? t('loyalty.tiers.lifetime')
+        : t('loyalty.tiers.rolling', { basis: t('loyalty.basis.' + basis), months: fmtNum(doc.tier_window_months || 12), grace: fmtNum(doc.tier_grace_days === undefined ? 30 : doc.tier_grace_days) })));
     },
     after: whatifPanel,
   });

@@ -6,9 +6,12 @@
 --       3 .. (one Redis only, not a cluster) the ref index keys of refidx.lua, current period
 --       first: the claim of the ref is then made here, in the same atomic step (on a cluster
 --       they are on other slots, and gw_ledger.c runs refidx.lua first instead)
---       last (optional, earnings only) lg:xd:{tag}:<YYYYMMDD>: the expiry due set of the day the
+--       then (optional, earnings only) lg:xd:{tag}:<YYYYMMDD>: the expiry due set of the day the
 --       new lot needs its first action (gw_expiry.h; the caller computes day and slot tag)
---       then (optional) the aggregate keys of the event's day and slot (block "aggregates")
+--       then (optional, rolling tiers only) lg:td:{tag}:<today>: the tier review due set of
+--       today (gw_tier_job.h), where a subscriber whose tier or grace changed is put
+--       last (optional) the aggregate keys of the event's day and slot (block "aggregates";
+--       with them the TOPUP channel is the last argument)
 -- ARGV  1 op: "E" earn (TOPUP/BILL/USAGE) or "R" reversal
 --       2 ref    3 kind name (for history)    4 now (unix s)    5 at (event time, unix s)
 --       6 day: YYYYMMDD, the event's local day (the gateway computes it; Lua has no time zones)
@@ -17,8 +20,10 @@
 --       10 daily cap in points (0 = none)    11 ref retention (s)    12 history length
 --       13 rule text    14 orig ref (R) or ""    15 amount in thousandths ("0" for R)
 --       16 number of tiers N
---       17 .. 16+3N: N triples (name, lifetime minimum, multiplier %), ascending minimums from 0
---       17+3N (only with the index keys) expiry of the current period's index key (unix s)
+--       17 .. 16+3N: N triples (name, threshold, multiplier %), ascending thresholds from 0
+--       17+3N .. 20+3N tier qualification (gw_tier.h): basis (0 lifetime, 1 points, 2 spend),
+--         window months (1..12), grace days, today (YYYYMMDD, the local day of now)
+--       21+3N (only with the index keys) expiry of the current period's index key (unix s)
 -- Reply {outcome, points, balance, capped, tier, enrolled}; outcome 0 credited, 1 duplicate,
 -- 2 reversed, 3 reversal no-op, 4 recorded without credit (a REVERSAL came first), 5 the ref
 -- belongs to another MSISDN (only with the index keys; element 5 is that MSISDN). Bad
@@ -176,7 +181,7 @@ end
 -- ------------------------------------------------------------------ end of aggregates
 
 -- ------------------------------------------------------------------ validation (no writes)
-if #KEYS < 2 or #KEYS > 19 then return bad('keys') end
+if #KEYS < 2 or #KEYS > 20 then return bad('keys') end
 local msisdn = KEYS[1]:match('^lg:{(%d+)}:w$')
 if not msisdn or #msisdn > 15 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h' then
     return bad('keys')
@@ -187,9 +192,12 @@ end
 -- subscriber's slot. (Upgrade note in docs/data-model.md.)
 local KW, KR, KH = KEYS[1], 'lg:{' .. msisdn .. '}:r', KEYS[2]
 -- Expiry due index (gw_expiry.h): the optional last key, on the subscriber's slot
-local KD, due = nil, KEYS[#KEYS]:match('^lg:xd:{%d+}:(%d%d%d%d%d%d%d%d)$')
-if due and #KEYS > 2 then KD = KEYS[#KEYS] end
-local LAST = KD and #KEYS - 1 or #KEYS -- last ref index key
+-- Tier review due index (gw_tier_job.h): the optional last key, on the subscriber's slot
+local KT = #KEYS > 2 and KEYS[#KEYS]:find('^lg:td:{%d+}:%d%d%d%d%d%d%d%d$') and KEYS[#KEYS] or nil
+local LASTX = KT and #KEYS - 1 or #KEYS
+local KD, due = nil, KEYS[LASTX]:match('^lg:xd:{%d+}:(%d%d%d%d%d%d%d%d)$')
+if due and LASTX > 2 then KD = KEYS[LASTX] end
+local LAST = KD and LASTX - 1 or LASTX -- last ref index key
 local IDX = 3 -- first ref index key
 local nidx = LAST - 2
 for i = IDX, LAST do
@@ -233,10 +241,10 @@ end
 local amount = int_arg(ARGV[15], 0, 1e12)
 if not amount then return bad('amount') end
 local ntiers = int_arg(ARGV[16], 1, 8)
-if not ntiers or #ARGV ~= 16 + 3 * ntiers + (nidx > 0 and 1 or 0) then return bad('tiers') end
+if not ntiers or #ARGV ~= 20 + 3 * ntiers + (nidx > 0 and 1 or 0) then return bad('tiers') end
 local idx_exp
 if nidx > 0 then
-    idx_exp = int_arg(ARGV[17 + 3 * ntiers], 1, 1e11)
+    idx_exp = int_arg(ARGV[21 + 3 * ntiers], 1, 1e11)
     if not idx_exp then return bad('index expiry') end
 end
 local tiers = {}
@@ -253,6 +261,14 @@ for i = 1, ntiers do
     end
     tiers[i] = {name = name, min = min, pct = pct}
 end
+local tbasis = int_arg(ARGV[17 + 3 * ntiers], 0, 2)
+local twindow = int_arg(ARGV[18 + 3 * ntiers], 1, 12)
+local tgrace = int_arg(ARGV[19 + 3 * ntiers], 0, 365)
+local ttoday = ARGV[20 + 3 * ntiers]
+if not tbasis or not twindow or not tgrace or not valid_day(ttoday) then
+    return bad('tier qualification')
+end
+if KT and (tbasis == 0 or KT:sub(-8) ~= ttoday) then return bad('keys') end
 
 local function tier_by_life(life)
     local t = tiers[1]
@@ -376,6 +392,92 @@ if p0 then
     end
 end
 
+-- ------------------------------------------------------------------ tiers that move
+-- The rule of gw_tier_review (gateway/gw_tier.c, which the daily job runs; docs/loyalty-and-
+-- events.md): lifetime basis, the tier of the lifetime points (the releases before); rolling
+-- bases, the tier of the sum of the last `twindow` months of activity (earned points, or spend
+-- in thousandths against thresholds in whole units), rising at once, falling once `tgrace` days
+-- have passed since the first day found below (wallet field tg). A change leaves the notice
+-- tn = "<tier before>><tier now>" (the first before, if one is pending) and puts the subscriber
+-- in today's review set KT: the daily job sends the SMS outside quiet hours and indexes the next
+-- review. Reads here, writes in tier_apply (after the wallet's HSET).
+local tier_w -- the pending writes of tier_move
+local function tier_index(name)
+    for i = 1, ntiers do
+        if tiers[i].name == name then return i end
+    end
+    return nil
+end
+-- name: the tier held; life: lifetime points after the event; eday: the local day whose month
+-- the event's activity (dearn points, dspend thousandths) goes to. Returns the tier now.
+local function tier_move(name, life, eday, dearn, dspend)
+    if tbasis == 0 then return tier_by_life(life).name end
+    local ty, tm = tonumber(ttoday:sub(1, 4)), tonumber(ttoday:sub(5, 6))
+    local f, em = {'tg', 'tn', 'td'}, 'm:' .. eday:sub(1, 6)
+    for k = 0, twindow - 1 do
+        local m = tm - k
+        local y = ty + math.floor((m - 1) / 12)
+        m = (m - 1) % 12 + 1
+        f[#f + 1] = 'm:' .. d(y * 100 + m)
+    end
+    local v = redis.call('HMGET', KW, unpack(f))
+    local sum = 0
+    for k = 4, #f do
+        local e, sp = 0, 0
+        if v[k] then
+            e, sp = v[k]:match('^(%-?%d+),(%d+)$')
+            e, sp = tonumber(e) or 0, tonumber(sp) or 0
+        end
+        if f[k] == em then e, sp = e + dearn, sp + dspend end
+        sum = sum + (tbasis == 2 and sp or e)
+    end
+    local q = 1
+    for i = 2, ntiers do
+        if sum >= (tbasis == 2 and tiers[i].min * 1000 or tiers[i].min) then q = i end
+    end
+    local ci = tier_index(name) or q
+    local ni, tg = q, nil
+    if q < ci then
+        local since = v[1] or ttoday
+        if since <= ttoday and days(tonumber(ttoday)) - days(tonumber(since)) < tgrace then
+            ni, tg = ci, since
+        end
+    end
+    tier_w = {tg = tg, old_tg = v[1] or nil, tn = v[2] or nil, td = v[3] or nil, from = name,
+        to = tiers[ni].name}
+    return tiers[ni].name
+end
+-- The writes of tier_move (nothing on the lifetime basis or without a change).
+local function tier_apply()
+    local t = tier_w
+    if not t then return end
+    local hs, hd = {}, {}
+    if t.tg ~= t.old_tg then
+        if t.tg then
+            hs[#hs + 1] = 'tg'
+            hs[#hs + 1] = t.tg
+        else
+            hd[#hd + 1] = 'tg'
+        end
+    end
+    if t.from ~= t.to then
+        local first = t.tn and t.tn:match('^([^>]+)>') or t.from
+        if first == t.to then
+            hd[#hd + 1] = 'tn'
+        else
+            hs[#hs + 1] = 'tn'
+            hs[#hs + 1] = first .. '>' .. t.to
+        end
+    end
+    if (t.from ~= t.to or t.tg ~= t.old_tg) and KT and (not t.td or t.td > ttoday) then
+        redis.call('SADD', KT, msisdn)
+        hs[#hs + 1] = 'td'
+        hs[#hs + 1] = ttoday
+    end
+    if #hs > 0 then redis.call('HSET', KW, unpack(hs)) end
+    if #hd > 0 then redis.call('HDEL', KW, unpack(hd)) end
+end
+
 -- ------------------------------------------------------------------ writes
 local function history(sign_points, note)
     redis.call('LPUSH', KH, d(at) .. '|' .. kind .. '|' .. ref .. '|' .. sign_points .. '|'
@@ -485,7 +587,7 @@ if op == 'E' then
     local bal0 = bal
     bal = bal + credited
     life = life + credited
-    local newtier = tier_by_life(life).name
+    local newtier = tier_move(tier, life, day, credited, amount)
     if enrolled then
         ag_wallet(nil, nil, bal, newtier)
     else
@@ -529,6 +631,7 @@ if op == 'E' then
     fields[#fields + 1] = 'R'
     fields[#fields + 1] = R
     redis.call('HSET', KW, unpack(fields))
+    tier_apply()
     if rn == 0 and (w[3] or w[9]) then
         redis.call('HDEL', KW, 'rn', 'rd', 'rem')
     elseif rn ~= 0 and w[9] then
@@ -622,7 +725,7 @@ local bal0 = bal
 bal = bal - opts
 life = life - opts
 if life < 0 then life = 0 end
-local newtier = tier_by_life(life).name
+local newtier = tier_move(tier, life, oday, -opts, 0)
 ag_wallet(bal0, w[4] ~= newtier and w[4] or nil, bal, w[4] ~= newtier and newtier or nil)
 ag_flow(kind, 'rev', opts)
 local fields = {'bal', d(bal), 'life', d(life), 'tier', newtier}
@@ -631,6 +734,7 @@ if enrolled then
     fields[#fields + 1] = d(now)
 end
 redis.call('HSET', KW, unpack(fields))
+tier_apply()
 activity(oday, -opts, 0)
 put(orig, opos, oday, 'r', opts)
 put(ref, nil, oday, 'x', opts)

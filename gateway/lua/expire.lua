@@ -115,7 +115,8 @@ if AGD then KEYS[#KEYS + 1] = AGD end
 local op = ARGV[1]
 
 if op == 'LEASE' then
-    if #KEYS ~= 1 or not KEYS[1]:find('^lg:xc:{%d+}$') then return bad('keys') end
+    -- the expiry job's claims, and the tier review's (gw_tier_job.c walks the same way)
+    if #KEYS ~= 1 or not KEYS[1]:find('^lg:[xt]c:{%d+}$') then return bad('keys') end
     local owner, ms = ARGV[2], int_arg(ARGV[3], 0, 86400000)
     if type(owner) ~= 'string' or #owner < 1 or #owner > 64 or not ms then return bad('lease') end
     if redis.call('GET', KEYS[1]) ~= owner then return 0 end

@@ -123,7 +123,7 @@ static int head_args(const struct gw_event *ev, const char *kinds, char k[][48],
 static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw_earn *earn)
 {
     char k[6][48], a[16][48];
-    const char *argv[24];
+    const char *argv[32];
     int64_t plen = 31 * DAY, period = now_s / plen; /* as gw_ledger.c for 31 days */
     unsigned bucket = 5381;
     for (const char *p = ev->ref; *p; p++)
@@ -152,6 +152,11 @@ static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw
     argv[n++] = "standard";
     argv[n++] = "0";
     argv[n++] = "100";
+    argv[n++] = "0"; /* tiers by lifetime points (gw_tier.h), window, grace, today */
+    argv[n++] = "12";
+    argv[n++] = "30";
+    snprintf(a[8], 48, "%08" PRId32, gw_local_day(now_s));
+    argv[n++] = a[8];
     argv[n++] = a[6];
     return gw_redis_script_run(redis, r->script, nkeys, n, argv, NULL, bare_cb, r);
 }

@@ -14,7 +14,12 @@
  *       the middle of the job). --lease-ms N: the claims' lease (default the job's).
  *       --quiet S,E: local quiet hours from S to E (default none).
  *   it_expiry tag --msisdn M     prints the slot tag of M's keys ("{123}").
- * Common: --days N | --months N (validity, default --days 60), --warn "30,7".
+ *   it_expiry tierpass --now UNIX --owner NAME [--smsc PORT]
+ *       one pass of the tier review (gateway/gw_tier_job.c), its notices through gw_sms as
+ *       above; prints the review's stats as JSON.
+ * Common: --days N | --months N (validity, default --days 60), --warn "30,7", --tiers B,W,G
+ * (tier basis points|spend, window months, grace days; tiers standard 0, silver 100 x110%,
+ * gold 500 x125%; default lifetime).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,6 +41,8 @@
 #include "gw_loyalty.h"
 #include "gw_redis.h"
 #include "gw_sms.h"
+#include "gw_tier.h"
+#include "gw_tier_job.h"
 #include "smpp.h"
 
 static struct {
@@ -100,12 +107,14 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 /* ---------------------------------------------------------------- earn */
 
 static bool earn_done;
+static int64_t earned;
 static void commit_cb(void *arg, int err, const struct gw_commit_result *res)
 {
     (void)arg;
-    (void)res;
     if (err != 0)
         D.failed++;
+    else
+        earned += res->points;
     if (--D.pending == 0)
         earn_done = true;
 }
@@ -138,7 +147,8 @@ static int do_earn(const struct gw_loyalty *t, const char *msisdn0, int count, i
     if (D.pending > 0)
         run_until(&earn_done, 60000);
     gw_ledger_free(l);
-    printf("{\"committed\":%d,\"failed\":%d}\n", count - D.failed, D.failed);
+    printf("{\"committed\":%d,\"failed\":%d,\"points\":%" PRId64 "}\n", count - D.failed,
+           D.failed, earned);
     return D.failed == 0 && D.pending == 0 ? 0 : 1;
 }
 
@@ -167,13 +177,16 @@ static void pass_done(void *arg)
 }
 
 static int do_pass(const struct gw_loyalty *t, const char *owner, int smsc_port, bool optin,
-                   const char *warn)
+                   const char *warn, bool tiers)
 {
     struct gw_config cfg;
     struct smpp_esme *esme = NULL;
     struct gw_sms *sms = NULL;
     struct gw_expiry_sms *xs = NULL;
     struct gw_expiry_ops ops = {0};
+    struct gw_tier_sms *ts = NULL;
+    struct gw_tier_ops tops = {0};
+    struct gw_tier_job *tj = NULL;
 
     gw_config_defaults(&cfg);
     if (smsc_port > 0) {
@@ -191,6 +204,10 @@ static int do_pass(const struct gw_loyalty *t, const char *owner, int smsc_port,
         if (!xs)
             die("smpp");
         gw_expiry_sms_ops(xs, &ops);
+        ts = gw_tier_sms_new(sms, NULL);
+        if (!ts)
+            die("tier sms");
+        gw_tier_sms_ops(ts, &tops);
         smpp_esme_start(esme);
         run_until(&D.bound, 10000);
         if (!D.bound)
@@ -210,16 +227,30 @@ static int do_pass(const struct gw_loyalty *t, const char *owner, int smsc_port,
         .validity = {t->points_validity_days, t->points_validity_months},
         .history_len = 20,
     };
-    D.job = gw_expiry_new(D.base, D.redis, &xc, &p, &ops, owner);
-    if (!D.job)
-        die("expiry job");
-    wait_redis();
-    if (gw_expiry_pass(D.job, pass_done, NULL) < 0)
-        die("pass");
-    run_until(&D.pass_done, 120000);
-    struct gw_expiry_stats st;
-    gw_expiry_get_stats(D.job, &st);
-    gw_expiry_stats_json(&st, stdout);
+    struct gw_expiry_stats st = {0};
+    if (tiers) {
+        tj = gw_tier_job_new(D.base, D.redis, &xc, t, &tops, owner);
+        if (!tj)
+            die("tier job");
+        wait_redis();
+        if (gw_tier_job_pass(tj, pass_done, NULL) < 0)
+            die("pass");
+        run_until(&D.pass_done, 120000);
+        struct gw_tier_stats ts_st;
+        gw_tier_job_get_stats(tj, &ts_st);
+        gw_tier_stats_json(&ts_st, stdout);
+        st.passes = D.pass_done ? 1 : 0;
+    } else {
+        D.job = gw_expiry_new(D.base, D.redis, &xc, &p, &ops, owner);
+        if (!D.job)
+            die("expiry job");
+        wait_redis();
+        if (gw_expiry_pass(D.job, pass_done, NULL) < 0)
+            die("pass");
+        run_until(&D.pass_done, 120000);
+        gw_expiry_get_stats(D.job, &st);
+        gw_expiry_stats_json(&st, stdout);
+    }
     printf("\n");
     fflush(stdout);
     if (esme) {
@@ -232,6 +263,8 @@ static int do_pass(const struct gw_loyalty *t, const char *owner, int smsc_port,
     gw_redis_free(D.redis);
     D.redis = NULL;
     gw_expiry_free(D.job);
+    gw_tier_job_free(tj);
+    gw_tier_sms_free(ts);
     gw_expiry_sms_free(xs);
     gw_sms_free(sms);
     smpp_esme_free(esme);
@@ -261,6 +294,7 @@ int main(int argc, char **argv)
         {"days", required_argument, NULL, 'd'},
         {"months", required_argument, NULL, 'M'},
         {"warn", required_argument, NULL, 'w'},
+        {"tiers", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -308,6 +342,20 @@ int main(int argc, char **argv)
         case 'w':
             warn = optarg;
             break;
+        case 't': {
+            char basis[16];
+            unsigned w, g;
+            if (sscanf(optarg, "%15[a-z],%u,%u", basis, &w, &g) != 3 ||
+                gw_tier_basis_parse(basis) < 0)
+                return 2;
+            t.tier_basis = gw_tier_basis_parse(basis);
+            t.tier_window_months = w;
+            t.tier_grace_days = g;
+            t.n_tiers = 3;
+            t.tiers[1] = (struct gw_tier){.name = "silver", .min_points = 100, .pct = 110};
+            t.tiers[2] = (struct gw_tier){.name = "gold", .min_points = 500, .pct = 125};
+            break;
+        }
         case 'Q':
             if (sscanf(optarg, "%d,%d", &D.quiet_start, &D.quiet_end) != 2)
                 return 2;
@@ -358,9 +406,11 @@ int main(int argc, char **argv)
         rcode = do_earn(&t, msisdn, count, amount, prefix, levels, (size_t)nl);
         gw_redis_free(D.redis);
     } else if (strcmp(mode, "pass") == 0) {
-        rcode = do_pass(&t, owner, smsc, optin, warn);
+        rcode = do_pass(&t, owner, smsc, optin, warn, false);
+    } else if (strcmp(mode, "tierpass") == 0) {
+        rcode = do_pass(&t, owner, smsc, optin, warn, true);
     } else {
-        die("mode: earn | pass | tag");
+        die("mode: earn | pass | tierpass | tag");
         return 2;
     }
     event_free(tick);

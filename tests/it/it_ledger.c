@@ -819,7 +819,7 @@ static void test_ledger__script_flush__noscript_falls_back_to_eval(void **state)
 }
 
 /* The valid argument list of the commit script, for a subscriber; cases break one entry. */
-#define NARGS 21
+#define NARGS 25
 static void base_args(const char *m, char keys[2][40], const char *argv[NARGS])
 {
     for (int k = 0; k < 2; k++)
@@ -831,7 +831,8 @@ static void base_args(const char *m, char keys[2][40], const char *argv[NARGS])
     const char *v[NARGS] = {keys[0], keys[1],  "E",     "VAL-1",  "TOPUP",  now,
                             at,      day,      "5",     "0",      "1",      "0",
                             "2678400", "50",   "rule",  "",       "50000",  "1",
-                            "standard", "0",   "100"};
+                            "standard", "0",   "100",   "0",      "12",     "30",
+                            day};
     memcpy(argv, v, sizeof(v));
 }
 
@@ -864,13 +865,15 @@ static void test_ledger__malformed_args__error_and_no_write(void **state)
         {9, "1"},           {10, "0"},      {9, "-1"},   {11, "-5"},        {12, "0"},
         {13, "0"},          {15, "NOT-EMPTY"}, {16, "-1"}, {17, "3"},       {17, "0"},
         {18, "st|d"},       {19, "1"},      {20, "1e2"}, {20, "100000"},    {14, "two\nlines"},
+        {21, "3"},          {22, "13"},     {22, "0"},   {23, "366"},       {24, "x"},
     };
     /* The error each broken argument must produce (it names the argument). */
     static const char *const what[NARGS] = {
         "keys",      "keys",       "op",      "ref",      "kind",         "now",
         "at",        "day",        "earning", "earning",  "earning",      "cap",
         "retention", "history_len", "rule",   "orig",     "amount",       "tiers",
-        "tier name", "tier order", "tier numbers"};
+        "tier name", "tier order", "tier numbers", "tier qualification", "tier qualification",
+        "tier qualification", "tier qualification"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         base_args(m, keys, argv);
         if (bad[i].index == 0)

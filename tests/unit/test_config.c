@@ -286,6 +286,14 @@ static void test_config__bounds_errors__name_path_and_bound(void **state)
     assert_int_equal(cfg.transfers.min_points, 50);
     assert_int_equal(cfg.transfers.lock_s, 3600);
     assert_int_equal(cfg.transfers.max_wrong_pins, 3);
+    /* tiers that move (gw_tier.h): the window the wallet keeps, a grace of at most a year */
+    assert_load_fails("{\"loyalty\": {\"tier_window_months\": 13}}",
+                      "loyalty.tier_window_months: 13 is above the maximum 12");
+    assert_load_fails("{\"loyalty\": {\"tier_window_months\": 0}}",
+                      "loyalty.tier_window_months: 0 is below the minimum 1");
+    assert_load_fails("{\"loyalty\": {\"tier_grace_days\": 366}}",
+                      "loyalty.tier_grace_days: 366 is above the maximum 365");
+    assert_load_fails("{\"loyalty\": {\"tier_basis\": \"rolling\"}}", "loyalty.tier_basis");
 }
 
 static void test_config__string_checks(void **state)
