@@ -97,7 +97,7 @@ static void bare_cb(void *arg, int err, const struct redisReply *reply)
 }
 
 /* The bare script: the arguments commit.lua takes on one Redis, built by a plain loop. */
-/* The keys of one subscriber (kinds "wh" today, "wrh" for main's script), then "E ref kind now at
+/* The keys of one subscriber (kinds "w" today, "wrh" for main's script), then "E ref kind now at
  * day" into argv from n; a holds the texts. Returns the new n. */
 static int head_args(const struct gw_event *ev, const char *kinds, char k[][48], char a[][48],
                      const char **argv, int n, int *nkeys, const char *extra_keys[], int nextra)
@@ -134,7 +134,7 @@ static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw
     for (int i = 0; i < 2; i++)
         snprintf(ik[i], sizeof(ik[i]), "lg:ri:{b%u}:%" PRId64, bucket, period - i);
     int nkeys;
-    int n = head_args(ev, "wh", k, a, argv, 0, &nkeys, ikp, 2);
+    int n = head_args(ev, "w", k, a, argv, 0, &nkeys, ikp, 2);
     snprintf(a[3], 48, "%" PRId64, earn->whole);
     snprintf(a[4], 48, "%" PRId64, earn->frac_num);
     snprintf(a[5], 48, "%" PRId64, earn->frac_den);
@@ -144,7 +144,7 @@ static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw
     argv[n++] = "0";
     argv[n++] = "2678400";
     argv[n++] = "20";
-    argv[n++] = earn->rule;
+    argv[n++] = "1"; /* the rule's id in lg:rules (the ledger path registers it once) */
     argv[n++] = "";
     snprintf(a[7], 48, "%" PRId64, ev->amount_milli);
     argv[n++] = a[7];
@@ -359,12 +359,13 @@ int main(int argc, char **argv)
     printf("  used_memory +%lld bytes = %.0f bytes per subscriber all-in\n", m1 - m0,
            (double)(m1 - m0) / (double)subs);
     /* MEMORY USAGE per key kind, averaged over 1,000 subscribers */
-    long long w = 0, rf = 0, h = 0;
+    long long w = 0, rf = 0, h = 0, e = 0;
     char key[64];
     for (long s = 0; s < 1000; s++) {
         long sub = 20000000 + s * (subs / 1000 > 0 ? subs / 1000 : 1);
         snprintf(key, sizeof(key), "lg:{2126%08ld}:w", sub);
         w += mem_usage(key);
+        e += cmd("HSTRLEN %s E", key).integer;
         key[strlen(key) - 1] = 'r';
         rf += mem_usage(key);
         key[strlen(key) - 1] = 'h';
@@ -381,10 +382,12 @@ int main(int argc, char **argv)
             nidx += cmd("HLEN %s", ik).integer;
         }
     }
-    printf("  MEMORY USAGE per subscriber: wallet %lld (with its refs), history %lld, old refs "
-           "hash %lld bytes\n", w / 1000, h / 1000, rf / 1000);
-    printf("  keys: %lld in all for %ld subscribers (wallet and history each, the rest is the "
-           "ref index)\n", nkeys.integer, subs);
+    printf("  MEMORY USAGE per subscriber: wallet %lld (with its refs R and history E: %lld B "
+           "of E), history list %lld, old refs hash %lld bytes\n", w / 1000, e / 1000, h / 1000,
+           rf / 1000);
+    printf("  keys: %lld in all for %ld subscribers (one wallet each, lg:rules %lld B for %lld "
+           "texts, the rest is the ref index)\n", nkeys.integer, subs,
+           mem_usage("lg:rules"), (cmd("HLEN %s", "lg:rules").integer - 1) / 2);
     if (nidx > 0)
         printf("  ref index: %.1f bytes per ref (MEMORY USAGE of 64 buckets / their refs)\n",
                (double)idx / (double)nidx);
