@@ -13,7 +13,10 @@ source "$(dirname "$0")/admin_helpers.sh"
 start_redis
 pick_port
 ussd_config '.loyalty.tiers = [{name: "standard", min_points: 0, multiplier_pct: 100},
-                               {name: "gold", min_points: 1000, multiplier_pct: 150}]'
+                               {name: "gold", min_points: 1000, multiplier_pct: 150}]
+  | .redis.request_timeout_ms = 5000'
+# (5 s: loyalty-admin's login runs a yescrypt in its loop; on a loaded machine a 500 ms deadline
+# of the request queued behind it fails with nothing wrong)
 M=212611000009
 wallet $M 1234 en # tier gold, two lines in the old list (H1: +300 TOPUP, H2: +20 BILL)
 
