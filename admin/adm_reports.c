@@ -167,7 +167,7 @@ static void rep_wallet(struct adm_req *r)
         const char *key = json_string_value(json_array_get(r->j2, (size_t)r->n1));
         const char *argv[] = {"HMGET", key, "bal", "life", "tier", "E"};
         r->n2++;
-        adm_redis(r, rep_balance, 5, argv);
+        adm_redis(r, rep_balance, 6, argv);
         return;
     }
     if (strcmp(r->s1, "0") == 0 || r->n2 >= json_integer_value(json_object_get(r->j1, "count"))) {

@@ -403,20 +403,17 @@ static void rule_ids_fill(struct commit_ctx *c, const int *ids, int n)
 static void rule_reply(void *arg, int err, const struct redisReply *reply)
 {
     struct commit_ctx *c = arg;
-    int ids[GW_MAX_TIERS];
+    int ids[GW_MAX_TIERS] = {0};
 
-    if (err < 0) {
-        commit_finish(c, err, NULL);
-        return;
-    }
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != (size_t)c->ntexts) {
-        GW_LOGE(LOG_CAT, "ledger{%s} rule dictionary ref=%s: %.200s", c->mask, c->ref,
-                reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
-        commit_finish(c, reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "LGWARG", 6) == 0
-                             ? -EINVAL
-                             : -EPROTO,
-                      NULL);
-        return;
+    /* The dictionary unavailable (its master down, a timeout) or refusing: the commit goes on
+     * with no rule (id 0: the history shows kind and points), rather than the event waiting for
+     * a key that is not the subscriber's. Not cached: the next event asks again. */
+    if (err < 0 || reply->type != REDIS_REPLY_ARRAY || reply->elements != (size_t)c->ntexts) {
+        GW_LOGN(LOG_CAT, "ledger{%s} rule dictionary ref=%s: %.200s; committed without its rule",
+                c->mask, c->ref,
+                err < 0 ? strerror(-err)
+                        : reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+        c->ntexts = 0;
     }
     for (int i = 0; i < c->ntexts; i++) {
         const redisReply *e = reply->element[i];
@@ -426,7 +423,7 @@ static void rule_reply(void *arg, int err, const struct redisReply *reply)
         if (ids[i] > 0)
             gw_rules_put(c->rules, c->texts[i], (uint16_t)ids[i]);
     }
-    rule_ids_fill(c, ids, c->ntexts);
+    rule_ids_fill(c, ids, c->ntexts > 0 ? c->ntexts : 1);
     int rc = commit_go(c);
     if (rc < 0)
         commit_finish(c, rc, NULL);
@@ -477,8 +474,16 @@ static int rule_step(struct gw_ledger *l, struct commit_ctx *c, const struct gw_
     gw_rules_hold(c->rules);
     rc = gw_redis_script_run(c->redis, l->script_rule, 1, n, argv0, len0, rule_reply, c);
     if (rc < 0) {
+        /* not even sent (the dictionary's master unknown or down): no rule, as rule_reply */
+        GW_LOGN(LOG_CAT, "ledger{%s} rule dictionary ref=%s: %s; committed without its rule",
+                c->mask, c->ref, strerror(-rc));
         gw_rules_release(c->rules);
-        free(c);
+        c->rules = NULL;
+        memset(ids, 0, sizeof(ids));
+        rule_ids_fill(c, ids, 1);
+        rc = commit_go(c);
+        if (rc < 0)
+            free(c);
     }
     return rc;
 }
