@@ -405,14 +405,16 @@ static void rule_reply(void *arg, int err, const struct redisReply *reply)
     struct commit_ctx *c = arg;
     int ids[GW_MAX_TIERS] = {0};
 
-    /* The dictionary unavailable (its master down, a timeout) or refusing: the commit goes on
-     * with no rule (id 0: the history shows kind and points), rather than the event waiting for
-     * a key that is not the subscriber's. Not cached: the next event asks again. */
-    if (err < 0 || reply->type != REDIS_REPLY_ARRAY || reply->elements != (size_t)c->ntexts) {
+    /* No answer in time (Redis slow or the link lost): the event fails as any commit would
+     * (T_APPN, redelivered). The dictionary refusing or unusable: the commit goes on with no
+     * rule (id 0: the history shows kind and points). Not cached: the next event asks again. */
+    if (err < 0) {
+        commit_finish(c, err, NULL);
+        return;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != (size_t)c->ntexts) {
         GW_LOGN(LOG_CAT, "ledger{%s} rule dictionary ref=%s: %.200s; committed without its rule",
-                c->mask, c->ref,
-                err < 0 ? strerror(-err)
-                        : reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+                c->mask, c->ref, reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
         c->ntexts = 0;
     }
     for (int i = 0; i < c->ntexts; i++) {

@@ -1002,6 +1002,9 @@ static void test_redis__paused_server__deadline_then_late_reply_dropped(void **s
     assert_non_null(l2);
     gw_redis_start(r2);
     assert_true(wait_connected(r2, 5000));
+    /* the rule's id in l2's cache first (step 0 then sends nothing): the deadline hits step 1 */
+    assert_int_equal(commit_on(l2, GW_EV_TOPUP, "212600000014", "WARM-1", T0, 10000, NULL, NULL),
+                     0);
 
     RCMD(&cap, "CLIENT PAUSE 1200 ALL");
     int64_t t0 = gw_clock_mono_ms();
