@@ -4,7 +4,8 @@
  * never in the gateways. Owner: the staff-console engineer.
  *
  * A page reads about N wallets (SCAN's COUNT is a hint, so a page may hold a few more; SCAN MATCH
- * lg:{*}:w, then per wallet HMGET bal life and its history list) and answers what can be added up
+ * lg:{*}:w, then per wallet HMGET bal life tier E - the packed history, gw_hist.h - and its
+ * history list of the release before) and answers what can be added up
  * across pages: wallets, outstanding liability (the sum of balances), the balances themselves
  * (numbers only, no MSISDN: marketing may read reports, not subscribers), points issued / redeemed
  * / refunded per local day and redemptions per item from the history lines (the rule behind each
@@ -30,6 +31,7 @@
 #include "adm_priv.h"
 #include "catalog.h"
 #include "gw_core.h"
+#include "gw_hist.h"
 #include "gw_loyalty.h"
 
 #define REPORT_COUNT_DEFAULT 1000
@@ -60,7 +62,22 @@ static void rep_wallet(struct adm_req *r);
 static void rep_history(struct adm_req *r, const struct redisReply *reply)
 {
     json_t *days = obj_child(r->j1, "days"), *items = obj_child(r->j1, "items");
+    struct gw_hist_rec rec;
 
+    /* the records of E: credits (issued), reversals, expiries (counted as reversed, as the
+     * list's "expired" lines were) */
+    size_t elen = 0;
+    if (r->text)
+        memcpy(&elen, r->text, sizeof(elen));
+    for (size_t i = 0; r->text && gw_hist_get(r->text + sizeof(size_t), elen, i, &rec) == 0; i++) {
+        char day[16];
+        snprintf(day, sizeof(day), "%04d-%02d-%02d", (int)(rec.day / 10000),
+                 (int)(rec.day / 100 % 100), (int)(rec.day % 100));
+        if (rec.points > 0)
+            add_int(obj_child(days, day), "issued", rec.points);
+        else if (rec.points < 0)
+            add_int(obj_child(days, day), "reversed", -(int64_t)rec.points);
+    }
     if (reply->type == REDIS_REPLY_ARRAY) {
         for (size_t i = 0; i < reply->elements; i++) {
             const struct redisReply *e = reply->element[i];
@@ -104,7 +121,7 @@ static void rep_balance(struct adm_req *r, const struct redisReply *reply)
     const char *key = json_string_value(json_array_get(r->j2, (size_t)r->n1));
     char h[64];
 
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 &&
         reply->element[0]->type == REDIS_REPLY_STRING) {
         int64_t bal = strtoll(reply->element[0]->str, NULL, 10);
         int64_t life = reply->element[1]->type == REDIS_REPLY_STRING
@@ -127,7 +144,17 @@ static void rep_balance(struct adm_req *r, const struct redisReply *reply)
         rep_wallet(r);
         return;
     }
-    /* key is "lg:{M}:w": the history is "lg:{M}:h" on the same slot. */
+    /* the wallet's packed history E (gw_hist.h), counted with the list by rep_history */
+    /* (in r->text: its length, then its bytes) */
+    free(r->text);
+    r->text = NULL;
+    const struct redisReply *e = reply->element[3];
+    if (e->type == REDIS_REPLY_STRING && gw_hist_count(e->len) > 0 &&
+        (r->text = malloc(sizeof(size_t) + e->len))) {
+        memcpy(r->text, &e->len, sizeof(size_t));
+        memcpy(r->text + sizeof(size_t), e->str, e->len);
+    }
+    /* key is "lg:{M}:w": the history list of the release before is "lg:{M}:h" (same slot). */
     snprintf(h, sizeof(h), "%.*sh", (int)(strlen(key) - 1), key);
     const char *argv[] = {"LRANGE", h, "0", "-1"};
     adm_redis(r, rep_history, 4, argv);
@@ -138,9 +165,9 @@ static void rep_wallet(struct adm_req *r)
 {
     if ((size_t)r->n1 < json_array_size(r->j2)) {
         const char *key = json_string_value(json_array_get(r->j2, (size_t)r->n1));
-        const char *argv[] = {"HMGET", key, "bal", "life", "tier"};
+        const char *argv[] = {"HMGET", key, "bal", "life", "tier", "E"};
         r->n2++;
-        adm_redis(r, rep_balance, 5, argv);
+        adm_redis(r, rep_balance, 6, argv);
         return;
     }
     if (strcmp(r->s1, "0") == 0 || r->n2 >= json_integer_value(json_object_get(r->j1, "count"))) {

@@ -20,6 +20,7 @@
 
 #include "adm_priv.h"
 #include "gw_core.h"
+#include "gw_hist.h"
 #include "gw_loyalty.h"
 #include "gw_redis.h"
 #include "gw_wallet.h"
@@ -159,50 +160,82 @@ static void sub_redemptions(struct adm_req *r, const struct redisReply *reply)
     adm_reply_json(r, 200, o);
 }
 
-static void sub_history(struct adm_req *r, const struct redisReply *reply)
+/* The history: the wallet's packed field E (gw_hist.h; kept by sub_wallet in r->text, r->n1
+ * bytes) merged with the list lg:{M}:h of the release before (sub_history keeps its lines in
+ * r->j2), the rule texts from the dictionary lg:rules (HMGET, sub_rules). */
+static const char *rule_text(void *arg, uint16_t id)
+{
+    const struct redisReply *rules = arg; /* pairs (id, text): sub_rules */
+
+    for (size_t i = 0; rules && i + 1 < rules->elements; i += 2) {
+        const struct redisReply *k = rules->element[i], *v = rules->element[i + 1];
+        if (k->type == REDIS_REPLY_INTEGER && k->integer == id && v->type == REDIS_REPLY_STRING)
+            return v->str;
+    }
+    return NULL;
+}
+
+static void sub_history_out(struct adm_req *r, const struct redisReply *rules)
 {
     json_t *hist = json_array();
     struct evbuffer *csv = r->csv ? evbuffer_new() : NULL;
+    size_t nl = json_array_size(r->j2), ne = gw_hist_count((size_t)r->n1), cap = 512;
+    const char **legacy = calloc(nl + 1, sizeof(*legacy));
+    size_t *llen = calloc(nl + 1, sizeof(*llen));
+    char *lines = malloc((ne + nl + 1) * cap);
 
-    if (reply->type != REDIS_REPLY_ARRAY || (r->csv && !csv)) {
+    if (!legacy || !llen || !lines || (r->csv && !csv)) {
         json_decref(hist);
         if (csv)
             evbuffer_free(csv);
-        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        free(legacy);
+        free(llen);
+        free(lines);
+        adm_reply_error(r, 503, NULL, "out of memory");
         return;
     }
+    for (size_t i = 0; i < nl; i++) {
+        legacy[i] = json_string_value(json_array_get(r->j2, i));
+        llen[i] = legacy[i] ? strlen(legacy[i]) : 0;
+        if (!legacy[i])
+            legacy[i] = "";
+    }
+    size_t n = gw_hist_merge(r->text, (size_t)r->n1, legacy, llen, nl, rule_text, (void *)rules,
+                             lines, cap, ne + nl);
     if (csv)
         evbuffer_add_printf(csv, "at,kind,ref,points,balance,rule\r\n");
-    for (size_t i = 0; i < reply->elements; i++) {
-        const struct redisReply *e = reply->element[i];
+    for (size_t i = 0; i < n; i++) {
         struct adm_history_entry h;
-        char *line;
+        char *line = lines + i * cap;
 
-        if (e->type != REDIS_REPLY_STRING || !(line = strndup(e->str, e->len)))
+        if (adm_history_parse(line, &h) != 0)
             continue;
-        if (adm_history_parse(line, &h) == 0) {
-            if (csv) {
-                adm_csv_int(csv, h.at);
-                evbuffer_add(csv, ",", 1);
-                adm_csv_text(csv, h.kind);
-                evbuffer_add(csv, ",", 1);
-                adm_csv_text(csv, h.ref);
-                evbuffer_add(csv, ",", 1);
-                adm_csv_int(csv, h.points);
-                evbuffer_add(csv, ",", 1);
+        bool nobal = h.balance == ADM_BALANCE_NONE;
+        if (csv) {
+            adm_csv_int(csv, h.at);
+            evbuffer_add(csv, ",", 1);
+            adm_csv_text(csv, h.kind);
+            evbuffer_add(csv, ",", 1);
+            adm_csv_text(csv, h.ref);
+            evbuffer_add(csv, ",", 1);
+            adm_csv_int(csv, h.points);
+            evbuffer_add(csv, ",", 1);
+            if (!nobal)
                 adm_csv_int(csv, h.balance);
-                evbuffer_add(csv, ",", 1);
-                adm_csv_text(csv, h.note);
-                evbuffer_add(csv, "\r\n", 2);
-            } else {
-                json_array_append_new(
-                    hist, json_pack("{s:I, s:s, s:s, s:I, s:I, s:s}", "at", (json_int_t)h.at,
-                                    "kind", h.kind, "ref", h.ref, "points", (json_int_t)h.points,
-                                    "balance", (json_int_t)h.balance, "rule", h.note));
-            }
+            evbuffer_add(csv, ",", 1);
+            adm_csv_text(csv, h.note);
+            evbuffer_add(csv, "\r\n", 2);
+        } else {
+            json_array_append_new(
+                hist, json_pack("{s:I, s:s, s:s, s:I, s:o, s:s}", "at", (json_int_t)h.at, "kind",
+                                h.kind, "ref", h.ref, "points", (json_int_t)h.points, "balance",
+                                nobal ? json_null() : json_integer((json_int_t)h.balance), "rule",
+                                h.note));
         }
-        free(line);
     }
+    free(legacy);
+    free(llen);
+    free(lines);
     if (csv) {
         char name[96];
         json_decref(hist);
@@ -215,6 +248,60 @@ static void sub_history(struct adm_req *r, const struct redisReply *reply)
     snprintf(g, sizeof(g), "lg:{%s}:g", r->arg);
     const char *argv[] = {"HGETALL", g};
     adm_redis(r, sub_redemptions, 2, argv);
+}
+
+/* The HMGET lg:rules reply, turned into pairs (id, text) for rule_text. */
+static void sub_rules(struct adm_req *r, const struct redisReply *reply)
+{
+    uint16_t ids[64];
+    size_t n = gw_hist_rule_ids(r->text, (size_t)r->n1, (size_t)r->n2, ids);
+    struct redisReply pairs, *el[128], idr[64];
+
+    memset(&pairs, 0, sizeof(pairs));
+    pairs.type = REDIS_REPLY_ARRAY;
+    pairs.element = el;
+    for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < n && i < reply->elements; i++) {
+        memset(&idr[i], 0, sizeof(idr[i]));
+        idr[i].type = REDIS_REPLY_INTEGER;
+        idr[i].integer = ids[i];
+        el[pairs.elements++] = &idr[i];
+        el[pairs.elements++] = reply->element[i];
+    }
+    sub_history_out(r, &pairs);
+}
+
+static void sub_history(struct adm_req *r, const struct redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        adm_reply_error(r, 503, NULL, "the store gave an unexpected answer");
+        return;
+    }
+    r->j2 = json_array();
+    for (size_t i = 0; r->j2 && i < reply->elements; i++) {
+        const struct redisReply *e = reply->element[i];
+        if (e->type == REDIS_REPLY_STRING)
+            json_array_append_new(r->j2, json_stringn_nocheck(e->str, e->len));
+    }
+    /* the rule texts of the records of E, at most 64 distinct ones per HMGET (older records
+     * beyond them show their kind and points) */
+    uint16_t ids[64];
+    r->n2 = (int64_t)gw_hist_count((size_t)r->n1);
+    if (r->n2 > 64)
+        r->n2 = 64;
+    size_t n = gw_hist_rule_ids(r->text, (size_t)r->n1, (size_t)r->n2, ids);
+    if (n == 0) {
+        sub_history_out(r, NULL);
+        return;
+    }
+    const char *argv[2 + 64];
+    char num[64][8];
+    argv[0] = "HMGET";
+    argv[1] = GW_HIST_RULES;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(num[i], sizeof(num[i]), "%u", (unsigned)ids[i]);
+        argv[2 + i] = num[i];
+    }
+    adm_redis(r, sub_rules, (int)(2 + n), argv);
 }
 
 static void sub_wallet(struct adm_req *r, const struct redisReply *reply)
@@ -247,6 +334,15 @@ static void sub_wallet(struct adm_req *r, const struct redisReply *reply)
             since = v;
         else if (strcmp(k, "blocked") == 0)
             blocked = v;
+        else if (strcmp(k, "E") == 0 && !r->text) {
+            /* the packed history (binary): kept for sub_history_out */
+            size_t n = reply->element[i + 1]->len;
+            r->text = malloc(n + 1);
+            if (r->text) {
+                memcpy(r->text, v, n);
+                r->n1 = (int64_t)n;
+            }
+        }
         else if (strncmp(k, "l:", 2) == 0 && strlen(k) == 10) {
             char date[11];
             /* l:YYYYMMDD -> "YYYY-MM-DD", the local day the points were earned */

@@ -151,7 +151,12 @@ int adm_history_parse(char *buf, struct adm_history_entry *out)
         f[i] = p;
         p = bar + 1;
     }
-    if (parse_i64(f[0], &out->at) < 0 || parse_i64(f[4], &out->balance) < 0)
+    /* an empty balance: a record of the wallet's packed history E, which does not hold it */
+    if (parse_i64(f[0], &out->at) < 0)
+        return -EINVAL;
+    if (f[4][0] == '\0')
+        out->balance = ADM_BALANCE_NONE;
+    else if (parse_i64(f[4], &out->balance) < 0)
         return -EINVAL;
     if (f[3][0] == '+')
         f[3]++;

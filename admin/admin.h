@@ -167,8 +167,10 @@ bool adm_msisdn_valid(const char *s);
 /* Client request ids (idempotency keys): 1..64 of [A-Za-z0-9._:-]. */
 bool adm_request_id_valid(const char *s);
 
-/* One history entry of lg:{M}:h, "at|KIND|ref|points|balance|note" (the note may hold '|').
- * Pointers in out point into buf, which is modified. Returns 0 or -EINVAL. */
+/* One history entry of lg:{M}:h, "at|KIND|ref|points|balance|note" (the note may hold '|'), or
+ * a record of the wallet's packed history E in that form (gw_hist.h: balance empty, read as
+ * ADM_BALANCE_NONE). Pointers in out point into buf, which is modified. Returns 0 or -EINVAL. */
+#define ADM_BALANCE_NONE INT64_MIN
 struct adm_history_entry {
     int64_t at;
     const char *kind, *ref, *note;

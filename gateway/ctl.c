@@ -40,6 +40,7 @@
 #include "ctl_whatif.h"
 #include "gw_broadcast.h"
 #include "gw_config.h"
+#include "gw_hist.h"
 #include "gw_ledger.h"
 #include "gw_redis.h"
 
@@ -92,6 +93,67 @@ static bool valid_msisdn(const char *s)
     return true;
 }
 
+static const char *ctl_rule(void *arg, uint16_t id)
+{
+    const redisReply *rules = arg; /* HMGET lg:rules 1 .. n */
+
+    if (!rules || rules->type != REDIS_REPLY_ARRAY || id == 0 || id > rules->elements)
+        return NULL;
+    return rules->element[id - 1]->type == REDIS_REPLY_STRING ? rules->element[id - 1]->str : NULL;
+}
+
+/* The wallet's packed history E merged with the list of the release before (gw_hist.h), the
+ * rule texts from lg:rules, newest first. */
+static void show_history(redisContext *c, const redisReply *w, const redisReply *h)
+{
+    const char *e = NULL, **legacy = calloc(h->elements + 1, sizeof(*legacy));
+    size_t elen = 0, *llen = calloc(h->elements + 1, sizeof(*llen)), cap = 512;
+    uint16_t ids[64], maxid = 0;
+    redisReply *rules = NULL;
+
+    for (size_t i = 0; i + 1 < w->elements; i += 2)
+        if (strcmp(w->element[i]->str, "E") == 0) {
+            e = w->element[i + 1]->str;
+            elen = w->element[i + 1]->len;
+        }
+    size_t ne = gw_hist_count(elen), nids = gw_hist_rule_ids(e, elen, ne < 64 ? ne : 64, ids);
+    for (size_t i = 0; i < nids; i++)
+        maxid = ids[i] > maxid ? ids[i] : maxid;
+    if (maxid > 0) {
+        /* the ids are small and dense: one HMGET of 1..max (at most 65535 fields, read once) */
+        const char **argv = calloc((size_t)maxid + 2, sizeof(*argv));
+        char *num = malloc((size_t)maxid * 8);
+        if (argv && num) {
+            argv[0] = "HMGET";
+            argv[1] = GW_HIST_RULES;
+            for (unsigned i = 1; i <= maxid; i++) {
+                snprintf(num + (i - 1) * 8, 8, "%u", i);
+                argv[i + 1] = num + (i - 1) * 8;
+            }
+            rules = redisCommandArgv(c, (int)maxid + 2, argv, NULL);
+        }
+        free(argv);
+        free(num);
+    }
+    char *lines = malloc((ne + h->elements + 1) * cap);
+    if (legacy && llen && lines) {
+        for (size_t i = 0; i < h->elements; i++) {
+            legacy[i] = h->element[i]->str ? h->element[i]->str : "";
+            llen[i] = h->element[i]->len;
+        }
+        size_t n = gw_hist_merge(e, elen, legacy, llen, h->elements, ctl_rule, rules, lines, cap,
+                                 ne + h->elements);
+        if (n > 0)
+            printf("history (newest first):\n");
+        for (size_t i = 0; i < n; i++)
+            printf("  %s\n", lines + i * cap);
+    }
+    freeReplyObject(rules);
+    free(lines);
+    free(legacy);
+    free(llen);
+}
+
 static int cmd_show(redisContext *c, const char *msisdn)
 {
     redisReply *w, *h;
@@ -118,14 +180,13 @@ static int cmd_show(redisContext *c, const char *msisdn)
                 printf("  lot %-10s %s points\n", k + 2, v);
             else if (strcmp(k, "R") == 0) /* packed records (docs/data-model.md) */
                 printf("  %-14s %zu remembered\n", "refs", w->element[i + 1]->len / 15);
+            else if (strcmp(k, "E") == 0) /* the packed history, below */
+                printf("  %-14s %zu records\n", "history", gw_hist_count(w->element[i + 1]->len));
             else
                 printf("  %-14s %s\n", k, v);
         }
     }
-    if (h->elements > 0)
-        printf("history (newest first):\n");
-    for (size_t i = 0; i < h->elements; i++)
-        printf("  %s\n", h->element[i]->str);
+    show_history(c, w, h);
     freeReplyObject(w);
     freeReplyObject(h);
     return 0;

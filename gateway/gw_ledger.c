@@ -24,7 +24,9 @@
 #include <hiredis/hiredis.h>
 
 #include "gw_core.h"
+#include "gw_hist.h"
 #include "gw_redis.h"
+#include "gw_rules.h"
 
 #define LOG_CAT "ledger"
 /* Dead letters (issue 11): two streams, each trimmed to dlq_maxlen on its own, so a flood of
@@ -45,12 +47,15 @@ extern const char gw_lua_commit[];
 extern const size_t gw_lua_commit_len;
 extern const char gw_lua_refidx[];
 extern const size_t gw_lua_refidx_len;
+extern const char gw_lua_rule[];
+extern const size_t gw_lua_rule_len;
 
 struct gw_ledger {
     struct gw_redis *redis;
     struct gw_ledger_config cfg;
     struct gw_loyalty table;
-    int script, script_refidx;
+    int script, script_refidx, script_rule;
+    struct gw_rules *rules; /* the rule dictionary's cache (gw_rules.h) */
     /* expiry (gw_expiry.h): the warning levels a new lot's due day counts with */
     uint32_t xlevels[GW_EXPIRY_LEVELS_MAX];
     size_t nxlevels;
@@ -73,6 +78,14 @@ struct commit_ctx {
     size_t argvlen[STEP2_ARGS];
     char buf[2048];
     size_t used;
+    /* step 1 on a cluster (refidx.lua), kept until step 0 has answered */
+    bool single;
+    int script_refidx, nk1;
+    char keys1[STEP1_KEYS][48], ms1[GW_MSISDN_MAX + 1], exp1[24];
+    /* step 0 (rule.lua), only when a rule text is not cached: the texts, one per tier */
+    struct gw_rules *rules;
+    int script_rule, rule_arg, ntexts;
+    char texts[GW_MAX_TIERS][GW_RULE_TEXT_MAX + 1];
 };
 
 struct done_ctx {
@@ -103,7 +116,10 @@ struct gw_ledger *gw_ledger_new(struct gw_redis *redis, const struct gw_ledger_c
         l->cfg.ref_index_buckets = 1;
     l->script = gw_redis_script_add(redis, gw_lua_commit, gw_lua_commit_len);
     l->script_refidx = gw_redis_script_add(redis, gw_lua_refidx, gw_lua_refidx_len);
-    if (l->script < 0 || l->script_refidx < 0) {
+    l->script_rule = gw_redis_script_add(redis, gw_lua_rule, gw_lua_rule_len);
+    l->rules = gw_rules_new();
+    if (l->script < 0 || l->script_refidx < 0 || l->script_rule < 0 || !l->rules) {
+        gw_rules_release(l->rules);
         free(l);
         return NULL;
     }
@@ -114,12 +130,21 @@ void gw_ledger_free(struct gw_ledger *l)
 {
     /* The script stays registered with the client: gw_redis has no removal, and the client may
      * already be gone (see the header comment). */
+    if (l)
+        gw_rules_release(l->rules);
     free(l);
 }
 
 void gw_ledger_set_table(struct gw_ledger *l, const struct gw_loyalty *table)
 {
     l->table = *table;
+    /* a new table brings new rule texts: a fresh cache (commits in flight hold the old one).
+     * It also re-registers every text after a reload, should lg:rules have been lost. */
+    struct gw_rules *fresh = gw_rules_new();
+    if (fresh) {
+        gw_rules_release(l->rules);
+        l->rules = fresh;
+    }
 }
 
 static bool valid_msisdn(const char *s)
@@ -192,6 +217,7 @@ static void commit_finish(struct commit_ctx *c, int err, const struct gw_commit_
 {
     gw_ledger_cb cb = c->cb;
     void *cb_arg = c->arg;
+    gw_rules_release(c->rules);
     free(c);
     cb(cb_arg, err, err == 0 ? res : NULL);
 }
@@ -332,6 +358,140 @@ static int expiry_due_key(const struct gw_ledger *l, const char *msisdn, int32_t
     return kn > 0 && (size_t)kn < cap ? kn : 0;
 }
 
+/* ---- the steps of a commit: 0 rule ids (only for a text not cached), 1 the ref index (a
+ * cluster), 2 commit.lua. */
+
+#define RULE_ARG_ROOM "                                                                "
+
+/* Steps 1 and 2, once the rule ids are in the arguments. */
+static int commit_go(struct commit_ctx *c)
+{
+    if (c->single)
+        return gw_redis_script_run(c->redis, c->script, c->nkeys, c->argc, c->argv, c->argvlen,
+                                   commit_reply, c);
+    /* A cluster: step 1, refidx.lua on the index's slot; claim_reply runs step 2. */
+    const char *argv1[STEP1_KEYS + 3];
+    size_t argvlen1[STEP1_KEYS + 3];
+    int n = 0;
+    for (int k = 0; k < c->nk1; k++) {
+        argv1[n] = c->keys1[k];
+        argvlen1[n++] = strlen(c->keys1[k]);
+    }
+    argv1[n] = c->ref;
+    argvlen1[n++] = strlen(c->ref);
+    argv1[n] = c->ms1;
+    argvlen1[n++] = strlen(c->ms1);
+    argv1[n] = c->exp1;
+    argvlen1[n++] = strlen(c->exp1);
+    return gw_redis_script_run(c->redis, c->script_refidx, c->nk1, n, argv1, argvlen1,
+                               claim_reply, c);
+}
+
+/* commit.lua's ARGV 13: "id,id,..." one per tier, in the room reserved for it. */
+static void rule_ids_fill(struct commit_ctx *c, const int *ids, int n)
+{
+    char *p = c->buf + (c->argv[c->rule_arg] - c->buf);
+    size_t k = 0, room = sizeof(RULE_ARG_ROOM) - 1;
+
+    for (int i = 0; i < n && k < room; i++) {
+        int w = snprintf(p + k, room + 1 - k, "%s%d", i ? "," : "", ids[i]);
+        if (w < 0 || (size_t)w > room - k)
+            break;
+        k += (size_t)w;
+    }
+    c->argvlen[c->rule_arg] = k;
+}
+
+static void rule_reply(void *arg, int err, const struct redisReply *reply)
+{
+    struct commit_ctx *c = arg;
+    int ids[GW_MAX_TIERS] = {0};
+
+    /* No answer in time (Redis slow or the link lost): the event fails as any commit would
+     * (T_APPN, redelivered). The dictionary refusing or unusable: the commit goes on with no
+     * rule (id 0: the history shows kind and points). Not cached: the next event asks again. */
+    if (err < 0) {
+        commit_finish(c, err, NULL);
+        return;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != (size_t)c->ntexts) {
+        GW_LOGN(LOG_CAT, "ledger{%s} rule dictionary ref=%s: %.200s; committed without its rule",
+                c->mask, c->ref, reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+        c->ntexts = 0;
+    }
+    for (int i = 0; i < c->ntexts; i++) {
+        const redisReply *e = reply->element[i];
+        ids[i] = e->type == REDIS_REPLY_INTEGER && e->integer > 0 && e->integer <= 65535
+                     ? (int)e->integer
+                     : 0;
+        if (ids[i] > 0)
+            gw_rules_put(c->rules, c->texts[i], (uint16_t)ids[i]);
+    }
+    rule_ids_fill(c, ids, c->ntexts > 0 ? c->ntexts : 1);
+    int rc = commit_go(c);
+    if (rc < 0)
+        commit_finish(c, rc, NULL);
+}
+
+/* Step 0: the ids of the texts that explain an earning's points, one per tier (the rule, and
+ * the tier's multiplier when it is not 100 %); from the cache, else registered by rule.lua. A
+ * reversal has none (its kind says it). Then steps 1 and 2. On error c is freed. */
+static int rule_step(struct gw_ledger *l, struct commit_ctx *c, const struct gw_earn *earn)
+{
+    const struct gw_loyalty *t = &l->table;
+    int ids[GW_MAX_TIERS] = {0}, rc;
+    bool cached = true;
+
+    c->ntexts = earn ? (int)t->n_tiers : 1;
+    for (int i = 0; earn && i < c->ntexts; i++) {
+        int rlen = (int)strnlen(earn->rule, sizeof(earn->rule));
+        int n = t->tiers[i].pct == 100
+                    ? snprintf(c->texts[i], sizeof(c->texts[i]), "%.*s", rlen, earn->rule)
+                    : snprintf(c->texts[i], sizeof(c->texts[i]), "%.*s; tier %.*s x%" PRId32 "%%",
+                               rlen, earn->rule, (int)sizeof(t->tiers[i].name),
+                               t->tiers[i].name, t->tiers[i].pct);
+        if (n <= 0) /* no text: no rule */
+            c->texts[i][0] = '\0';
+        ids[i] = c->texts[i][0] ? gw_rules_find(l->rules, c->texts[i]) : 0;
+        if (ids[i] < 0)
+            cached = false;
+    }
+    if (cached) {
+        rule_ids_fill(c, ids, c->ntexts);
+        rc = commit_go(c);
+        if (rc < 0)
+            free(c);
+        return rc;
+    }
+    const char *argv0[1 + GW_MAX_TIERS];
+    size_t len0[1 + GW_MAX_TIERS];
+    int n = 0;
+    argv0[n] = GW_HIST_RULES;
+    len0[n++] = strlen(GW_HIST_RULES);
+    for (int i = 0; i < c->ntexts; i++) {
+        /* an empty text (never from the loyalty table) is registered as "-" */
+        argv0[n] = c->texts[i][0] ? c->texts[i] : "-";
+        len0[n] = strlen(argv0[n]);
+        n++;
+    }
+    c->rules = l->rules;
+    gw_rules_hold(c->rules);
+    rc = gw_redis_script_run(c->redis, l->script_rule, 1, n, argv0, len0, rule_reply, c);
+    if (rc < 0) {
+        /* not even sent (the dictionary's master unknown or down): no rule, as rule_reply */
+        GW_LOGN(LOG_CAT, "ledger{%s} rule dictionary ref=%s: %s; committed without its rule",
+                c->mask, c->ref, strerror(-rc));
+        gw_rules_release(c->rules);
+        c->rules = NULL;
+        memset(ids, 0, sizeof(ids));
+        rule_ids_fill(c, ids, 1);
+        rc = commit_go(c);
+        if (rc < 0)
+            free(c);
+    }
+    return rc;
+}
+
 int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struct gw_earn *earn,
                      int64_t now, gw_ledger_cb cb, void *arg)
 {
@@ -383,10 +543,8 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
 
     /* commit.lua's keys and arguments (see the script's header); on one Redis the index keys
      * too, and the claim is made in the same script */
-    int rc = 0;
-    for (int k = 0; k < 2; k++)
-        rc |= add_fmt(c, "lg:{%s}:%c", ev->msisdn, "wh"[k]);
-    c->nkeys = 2;
+    int rc = add_fmt(c, "lg:{%s}:w", ev->msisdn);
+    c->nkeys = 1;
     if (l->cfg.single_node) {
         for (int k = 0; k < nk; k++)
             rc |= add_arg(c, keys[k], strlen(keys[k]));
@@ -426,11 +584,9 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     rc |= add_fmt(c, "%" PRId64, t->daily_cap > 0 ? t->daily_cap : INT64_C(0));
     rc |= add_fmt(c, "%" PRIu64, (uint64_t)l->cfg.ref_retention_days * 86400u);
     rc |= add_fmt(c, "%" PRIu32, l->cfg.history_len ? l->cfg.history_len : 1);
-    /* earn->rule is a fixed array: bound the read even if it is not terminated. */
-    if (reversal)
-        rc |= add_arg(c, "reversal", 8);
-    else
-        rc |= add_arg(c, earn->rule, strnlen(earn->rule, sizeof(earn->rule)));
+    /* the history record's rule ids, one per tier: filled in by rule_ids_fill (step 0) */
+    c->rule_arg = c->argc;
+    rc |= add_arg(c, RULE_ARG_ROOM, sizeof(RULE_ARG_ROOM) - 1);
     rc |= add_arg(c, reversal ? ev->orig : "", reversal ? strlen(ev->orig) : 0);
     rc |= add_fmt(c, "%" PRId64, reversal || ev->amount_milli < 0 ? INT64_C(0) : ev->amount_milli);
     rc |= add_fmt(c, "%u", t->n_tiers);
@@ -455,36 +611,14 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
         free(c);
         return -E2BIG;
     }
-    if (l->cfg.single_node) {
-        rc = gw_redis_script_run(l->redis, l->script, c->nkeys, c->argc, c->argv, c->argvlen,
-                                 commit_reply, c);
-        if (rc < 0)
-            free(c);
-        return rc;
-    }
-
-    /* A cluster: step 1, refidx.lua on the index's slot; claim_reply runs step 2. */
-    char s_ms[GW_MSISDN_MAX + 1];
-    const char *argv1[STEP1_KEYS + 3];
-    size_t argvlen1[STEP1_KEYS + 3];
-    int n = 0;
-    for (int k = 0; k < nk; k++) {
-        argv1[n] = keys[k];
-        argvlen1[n++] = strlen(keys[k]);
-    }
-    int nkeys = n;
-    snprintf(s_ms, sizeof(s_ms), "%s", ev->msisdn);
-    argv1[n] = ev->ref;
-    argvlen1[n++] = strlen(ev->ref);
-    argv1[n] = s_ms;
-    argvlen1[n++] = strlen(s_ms);
-    argv1[n] = s_exp;
-    argvlen1[n++] = strlen(s_exp);
-    rc = gw_redis_script_run(l->redis, l->script_refidx, nkeys, n, argv1, argvlen1, claim_reply,
-                             c);
-    if (rc < 0)
-        free(c);
-    return rc;
+    /* step 1 (a cluster): kept for commit_go */
+    c->single = l->cfg.single_node;
+    c->script_refidx = l->script_refidx;
+    c->nk1 = nk;
+    memcpy(c->keys1, keys, sizeof(keys));
+    snprintf(c->ms1, sizeof(c->ms1), "%s", ev->msisdn);
+    snprintf(c->exp1, sizeof(c->exp1), "%s", s_exp);
+    return rule_step(l, c, reversal ? NULL : earn);
 }
 
 static void deadletter_reply(void *arg, int err, const struct redisReply *reply)

@@ -4,6 +4,8 @@
  * cap, credit into a lot dated by the event's local day, history entry with the rule, and the
  * ref's record for later reversal. REVERSAL takes back exactly what orig earned.
  *
+ * Step 0, only when an event's rule text is not in the in-process cache (gw_rules.h): its id in
+ * the rule dictionary lg:rules (lua/rule.lua, idempotent), one text per tier.
  * A commit is two steps, the carrier-wide ref index first (lua/refidx.lua: a ref committed for
  * another MSISDN is a conflict), then the subscriber's script (lua/commit.lua); a crash between
  * them is harmless (docs/data-model.md says why).
@@ -13,12 +15,16 @@
  *   lg:{MSISDN}:w   hash  wallet: bal, life, rn/rd (the exact carried fraction), tier, since,
  *                         cday, cpts, lots "l:YYYYMMDD", rc, rl, m:YYYYMM (activity), R (the
  *                         refs remembered, packed; lg:{MSISDN}:r of older releases is still read),
+ *                         E (the history: the last history_len movements, 16-byte records with
+ *                         a rule id, gw_hist.h)
  *                         rolling tiers: tg (grace start), td (review day), tn (change to announce)
  *   lg:td:{tag}:D   set   rolling tiers: today's tier review set, where a commit that changes the
  *                         tier or the grace puts the subscriber (gw_tier_job.h)
  *   lg:ri:{bN}:P    hash  ref index: 6 bytes of SHA-1(ref) -> MSISDN, bucket N, period P (as long as the retention)
- *   lg:{MSISDN}:h   list  history, newest first, capped: "at|KIND|ref|+points|balance|note", the
- *                         note (last, may hold '|') = the rule text plus tier, cap and enrolment
+ *   lg:rules        hash  the rule dictionary: "<id>" = text, "t:<text>" = id, "seq"
+ *   lg:{MSISDN}:h   list  the history of the release before (and of redemption, staff adjustment
+ *                         and block, which still write it): "at|KIND|ref|+points|balance|note";
+ *                         commit.lua no longer writes (nor declares) it; readers merge it with E
  *   lg:dlq:event    stream dead letters of refused events: raw text (escaped), reason, source, time
  *   lg:dlq:pdu      stream the same for PDUs the link refused (source GW_DLQ_SOURCE_PDU); each
  *                          stream capped at dlq_maxlen on its own

@@ -60,6 +60,7 @@
 
 #include "gw_core.h"
 #include "gw_days.h"
+#include "gw_hist.h"
 #include "gw_metrics.h"
 #include "gw_redis.h"
 #include "gw_wallet.h"
@@ -101,6 +102,8 @@ struct step {
     char msisdn[21]; /* digits only */
     char key[USSD_KEY_MAX];
     char wkey[40], hkey[40]; /* lg:{M}:w, lg:{M}:h */
+    uint8_t hist_e[USSD_HISTORY_MAX * GW_HIST_REC]; /* the newest records of the wallet's E */
+    size_t hist_elen;
     bool has_sinfo, has_umr;
     uint16_t sinfo, umr;
     char input[INPUT_MAX];
@@ -749,8 +752,10 @@ static void run_step(struct step *st)
 
 static void read_done(struct step *st)
 {
-    if (--st->pending == 0)
+    if (--st->pending == 0) {
+        gw_wallet_view_merge_e(&st->wallet, st->hist_e, st->hist_elen);
         run_step(st);
+    }
 }
 
 static void on_get(void *arg, int err, const redisReply *reply)
@@ -785,6 +790,16 @@ static void on_wallet(void *arg, int err, const redisReply *reply)
             gw_local_day(gw_clock_now_ms() / 1000));
         st->wallet.n_history = h.n_history;
         memcpy(st->wallet.history, h.history, sizeof(h.history));
+        /* the packed history E: merged with the list when both replies are in (read_done) */
+        for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements; i += 2) {
+            const redisReply *k = reply->element[i], *v = reply->element[i + 1];
+            if (k->type == REDIS_REPLY_STRING && k->len == 1 && k->str[0] == 'E' &&
+                v->type == REDIS_REPLY_STRING && v->len % GW_HIST_REC == 0) {
+                size_t n = v->len < sizeof(st->hist_e) ? v->len : sizeof(st->hist_e);
+                memcpy(st->hist_e, v->str + v->len - n, n); /* the newest records */
+                st->hist_elen = n;
+            }
+        }
     }
     read_done(st);
 }

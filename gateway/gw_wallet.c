@@ -8,6 +8,8 @@
  */
 #include "gw_wallet.h"
 
+#include "gw_hist.h"
+
 #include "gw_days.h"
 
 #include <errno.h>
@@ -74,6 +76,9 @@ void gw_wallet_view_parse_validity(struct gw_wallet_view *v, const struct redisR
                                    const struct redisReply *lrange,
                                    const struct gw_validity *validity, int32_t today)
 {
+    const char *e = NULL; /* the packed history E (gw_hist.h) */
+    size_t elen = 0;
+
     memset(v, 0, sizeof(*v));
     if (hgetall && hgetall->type == REDIS_REPLY_ARRAY) {
         for (size_t i = 0; i + 1 < hgetall->elements; i += 2) {
@@ -91,6 +96,9 @@ void gw_wallet_view_parse_validity(struct gw_wallet_view *v, const struct redisR
                 /* tier names come from the loyalty table: letters, digits, a few marks */
                 copy_clean(v->tier, sizeof(v->tier), val->str, val->len,
                            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-+.");
+            } else if (k->len == 1 && k->str[0] == 'E') {
+                e = val->str;
+                elen = val->len;
             } else if (k->len == 4 && memcmp(k->str, "lang", 4) == 0) {
                 if (val->len >= 2 && val->len <= 3)
                     copy_clean(v->lang, sizeof(v->lang), val->str, val->len,
@@ -115,17 +123,36 @@ void gw_wallet_view_parse_validity(struct gw_wallet_view *v, const struct redisR
             }
         }
     }
+    /* the newest of E and of the list of the release before (LRANGE lg:{M}:h), merged */
     if (lrange && lrange->type == REDIS_REPLY_ARRAY) {
         for (size_t i = 0; i < lrange->elements && v->n_history < USSD_HISTORY_MAX; i++) {
-            const redisReply *e = lrange->element[i];
-            if (e->type != REDIS_REPLY_STRING)
+            const redisReply *l = lrange->element[i];
+            if (l->type != REDIS_REPLY_STRING)
                 continue;
-            size_t n = e->len < GW_WALLET_HISTORY_RAW - 1 ? e->len : GW_WALLET_HISTORY_RAW - 1;
-            memcpy(v->history[v->n_history], e->str, n);
+            size_t n = l->len < GW_WALLET_HISTORY_RAW - 1 ? l->len : GW_WALLET_HISTORY_RAW - 1;
+            memcpy(v->history[v->n_history], l->str, n);
             v->history[v->n_history][n] = '\0';
             v->n_history++;
         }
     }
+    gw_wallet_view_merge_e(v, e, elen);
+}
+
+void gw_wallet_view_merge_e(struct gw_wallet_view *v, const void *e, size_t elen)
+{
+    char legacy[USSD_HISTORY_MAX][GW_WALLET_HISTORY_RAW];
+    const char *lp[USSD_HISTORY_MAX];
+    size_t ll[USSD_HISTORY_MAX], n = v->n_history < USSD_HISTORY_MAX ? v->n_history : 0;
+
+    if (!e || gw_hist_count(elen) == 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(legacy[i], v->history[i], GW_WALLET_HISTORY_RAW);
+        lp[i] = legacy[i];
+        ll[i] = strnlen(legacy[i], GW_WALLET_HISTORY_RAW);
+    }
+    v->n_history = gw_hist_merge(e, elen, lp, ll, n, NULL, NULL, v->history[0],
+                                 GW_WALLET_HISTORY_RAW, USSD_HISTORY_MAX);
 }
 
 /* ---------------------------------------------------------------- history lines */

@@ -56,6 +56,12 @@ void gw_wallet_view_parse_validity(struct gw_wallet_view *v, const struct redisR
 /* D + months, clamped to the month's last day (YYYYMMDD in, YYYYMMDD out); 0 for a bad day. */
 int32_t gw_wallet_add_months(int32_t day, uint32_t months);
 
+/* Merges the packed history E (the wallet's field, gw_hist.h; only its newest USSD_HISTORY_MAX
+ * records matter) into v->history, which holds the raw lines of the list of the release before
+ * (newest first): the newest USSD_HISTORY_MAX of both, newest first. Untrusted bytes: a field
+ * whose length is not a multiple of 16 is ignored. gw_wallet_view_parse* call it. */
+void gw_wallet_view_merge_e(struct gw_wallet_view *v, const void *e, size_t elen);
+
 /* One raw history entry as a screen line: "12/05 +50 Top-up" with the reason in lang (TOPUP,
  * BILL, USAGE, REVERSAL, REDEEM are translated for ar/fr/en/fa; other kinds are shown as they are,
  * sanitised). Returns 0, or -EINVAL for an entry that does not parse (then it is skipped). */

@@ -2,8 +2,8 @@
 -- arguments; gw_ledger.h lists the keys). Everything is read and validated BEFORE the first write:
 -- Redis does not roll back a script that fails after writing.
 --
--- KEYS  1 lg:{M}:w wallet hash   2 lg:{M}:h history list
---       3 .. (one Redis only, not a cluster) the ref index keys of refidx.lua, current period
+-- KEYS  1 lg:{M}:w wallet hash (its field E is the history: see "History" below)
+--       2 .. (one Redis only, not a cluster) the ref index keys of refidx.lua, current period
 --       first: the claim of the ref is then made here, in the same atomic step (on a cluster
 --       they are on other slots, and gw_ledger.c runs refidx.lua first instead)
 --       then (optional, earnings only) lg:xd:{tag}:<YYYYMMDD>: the expiry due set of the day the
@@ -13,12 +13,14 @@
 --       last (optional) the aggregate keys of the event's day and slot (block "aggregates";
 --       with them the TOPUP channel is the last argument)
 -- ARGV  1 op: "E" earn (TOPUP/BILL/USAGE) or "R" reversal
---       2 ref    3 kind name (for history)    4 now (unix s)    5 at (event time, unix s)
+--       2 ref    3 kind name (TOPUP, BILL, USAGE, REVERSAL: the history record's kind)    4 now (unix s)    5 at (event time, unix s)
 --       6 day: YYYYMMDD, the event's local day (the gateway computes it; Lua has no time zones)
 --       7 whole  8 fnum  9 fden: the exact earning before the tier multiplier, whole + fnum/fden
 --         points (gw_loyalty_earn; "0" "0" "1" for R)
 --       10 daily cap in points (0 = none)    11 ref retention (s)    12 history length
---       13 rule text    14 orig ref (R) or ""    15 amount in thousandths ("0" for R)
+--       13 rule ids, one per tier, comma-separated ("7,8,7"; "0" for R): the history record's
+--          rule in the dictionary lg:rules, by the tier the event earned at
+--       14 orig ref (R) or ""    15 amount in thousandths ("0" for R)
 --       16 number of tiers N
 --       17 .. 16+3N: N triples (name, threshold, multiplier %), ascending thresholds from 0
 --       17+3N .. 20+3N tier qualification (gw_tier.h): basis (0 lifetime, 1 points, 2 spend),
@@ -41,6 +43,7 @@
 -- tostring/.. (which use %.14g and would print large values in exponent form).
 
 local REC = 15       -- bytes of one remembered ref in the wallet's field R (see below)
+local HREC, HFMT = 16, '>c6I2BBi4I2' -- one history record in the wallet's field E (see below)
 local PRUNE_MAX = 64 -- old refs dropped by one commit at most (the rest by the next ones)
 local BAL_MAX = 1e12 -- |balance| and lifetime points stay within this (admin/lua/adjust.lua too)
 local DEN_MAX = 1e13 -- the carried fraction's denominator (GW_REM_DEN_MAX)
@@ -181,25 +184,23 @@ end
 -- ------------------------------------------------------------------ end of aggregates
 
 -- ------------------------------------------------------------------ validation (no writes)
-if #KEYS < 2 or #KEYS > 20 then return bad('keys') end
+if #KEYS < 1 or #KEYS > 19 then return bad('keys') end
 local msisdn = KEYS[1]:match('^lg:{(%d+)}:w$')
-if not msisdn or #msisdn > 15 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h' then
-    return bad('keys')
-end
+if not msisdn or #msisdn > 15 then return bad('keys') end
 -- The refs hash of older releases, read (never written) until it expires: not declared, as it
 -- mostly does not exist, and a declared key that is missing on both sides of a slot migration
 -- would turn every commit of that slot into ASK/TRYAGAIN until the migration ends. It is on the
 -- subscriber's slot. (Upgrade note in docs/data-model.md.)
-local KW, KR, KH = KEYS[1], 'lg:{' .. msisdn .. '}:r', KEYS[2]
+local KW, KR = KEYS[1], 'lg:{' .. msisdn .. '}:r'
 -- Expiry due index (gw_expiry.h): the optional last key, on the subscriber's slot
 -- Tier review due index (gw_tier_job.h): the optional last key, on the subscriber's slot
-local KT = #KEYS > 2 and KEYS[#KEYS]:find('^lg:td:{%d+}:%d%d%d%d%d%d%d%d$') and KEYS[#KEYS] or nil
+local KT = #KEYS > 1 and KEYS[#KEYS]:find('^lg:td:{%d+}:%d%d%d%d%d%d%d%d$') and KEYS[#KEYS] or nil
 local LASTX = KT and #KEYS - 1 or #KEYS
 local KD, due = nil, KEYS[LASTX]:match('^lg:xd:{%d+}:(%d%d%d%d%d%d%d%d)$')
-if due and LASTX > 2 then KD = KEYS[LASTX] end
+if due and LASTX > 1 then KD = KEYS[LASTX] end
 local LAST = KD and LASTX - 1 or LASTX -- last ref index key
-local IDX = 3 -- first ref index key
-local nidx = LAST - 2
+local IDX = 2 -- first ref index key
+local nidx = LAST - 1
 for i = IDX, LAST do
     if not KEYS[i]:find('^lg:ri:{b%d+}:%d+$') then return bad('keys') end
 end
@@ -230,8 +231,14 @@ local retention = int_arg(ARGV[11], 1, 400 * 86400)
 if not retention then return bad('retention') end
 local hlen = int_arg(ARGV[12], 1, 10000)
 if not hlen then return bad('history_len') end
-local rule = ARGV[13]
-if type(rule) ~= 'string' or #rule > 200 or rule:find('[%c]') then return bad('rule') end
+local rules = {}
+if type(ARGV[13]) ~= 'string' or #ARGV[13] > 64 then return bad('rule') end
+for id in ARGV[13]:gmatch('[^,]+') do
+    local n = int_arg(id, 0, 65535)
+    if not n then return bad('rule') end
+    rules[#rules + 1] = n
+end
+if #rules < 1 then return bad('rule') end
 local orig = ARGV[14]
 if op == 'R' then
     if not valid_ref(orig) then return bad('orig') end
@@ -259,7 +266,7 @@ for i = 1, ntiers do
     if (i == 1 and min ~= 0) or (i > 1 and min <= tiers[i - 1].min) then
         return bad('tier order')
     end
-    tiers[i] = {name = name, min = min, pct = pct}
+    tiers[i] = {name = name, min = min, pct = pct, i = i}
 end
 local tbasis = int_arg(ARGV[17 + 3 * ntiers], 0, 2)
 local twindow = int_arg(ARGV[18 + 3 * ntiers], 1, 12)
@@ -299,9 +306,11 @@ end
 
 -- ------------------------------------------------------------------ reads (still no writes)
 local w = redis.call('HMGET', KW, 'bal', 'life', 'rn', 'tier', 'since', 'cday', 'cpts', 'rd',
-    'rem', 'R', 'rc', 'm:' .. day:sub(1, 6))
+    'rem', 'R', 'rc', 'm:' .. day:sub(1, 6), 'E')
 local R = w[10] or ''
 if #R % REC ~= 0 then return corrupt('refs') end
+local E = w[13] or ''
+if #E % HREC ~= 0 then E = '' end -- unreadable history: restarted (never blocks a commit)
 
 -- The record of a ref: points, day (YYYYMMDD string), state, position in R (nil: from the old
 -- hash); nil when unknown; false when unreadable.
@@ -345,7 +354,7 @@ end
 local prune_refs -- defined below
 local function save_refs()
     prune_refs()
-    redis.call('HSET', KW, 'R', R)
+    redis.call('HSET', KW, 'R', R, 'E', E)
 end
 local enrolled = (w[1] == false)
 local bal, life = int_field(w[1], 0), int_field(w[2], 0)
@@ -479,15 +488,17 @@ local function tier_apply()
 end
 
 -- ------------------------------------------------------------------ writes
-local function history(sign_points, note)
-    redis.call('LPUSH', KH, d(at) .. '|' .. kind .. '|' .. ref .. '|' .. sign_points .. '|'
-        .. d(bal) .. '|' .. note)
-    redis.call('LTRIM', KH, 0, hlen - 1)
-end
-
-local function tier_note(before, after)
-    if before ~= after then return '; tier ' .. before .. ' -> ' .. after end
-    return ''
+-- History (docs/data-model.md, section 2): the wallet's field E holds the last hlen movements
+-- as 16-byte records, oldest first, struct '>c6I2BBi4I2': 6 bytes of SHA-1(ref), the local day
+-- as days since 1970-01-01, the kind (HKIND), the state (c credited, v recorded without credit:
+-- a REVERSAL came first, x a reversal), the signed points, the rule id in lg:rules (0 none).
+-- Appending and trimming touch the field once (bounded by hlen x 16 B). Readers: gw_hist.h.
+-- Written with the wallet (E is in the HSET of each branch). The list lg:{M}:h of the release
+-- before is no longer written here: the readers merge it until it ages out of their screens.
+local HKIND = {TOPUP = 1, BILL = 2, USAGE = 3, REVERSAL = 4}
+local function history(st, pts, rid)
+    E = E .. struct.pack(HFMT, digest(ref), days(dayn), HKIND[kind] or 0, st:byte(), pts, rid)
+    if #E > hlen * HREC then E = E:sub(#E - hlen * HREC + 1) end
 end
 
 -- Activity of the event's local month: points earned and currency spent (rolling tiers read the
@@ -539,7 +550,7 @@ if op == 'E' and eprev then
     if enrolled then redis.call('HSET', KW, 'bal', '0', 'life', '0', 'tier', tier, 'since', d(now)) end
     if enrolled then ag_wallet(nil, nil, 0, tier) end
     ag_flow(kind, nil, 0)
-    history('+0', rule .. '; reversed before it arrived, no credit')
+    history('v', 0, rules[1])
     save_refs()
     return {4, 0, bal, 0, tier, enrolled and 1 or 0}
 end
@@ -628,8 +639,11 @@ if op == 'E' then
     fields[#fields + 1] = av
     put(ref, nil, day, 'c', credited)
     prune_refs()
+    history('c', credited, rules[cur.i] or rules[1])
     fields[#fields + 1] = 'R'
     fields[#fields + 1] = R
+    fields[#fields + 1] = 'E'
+    fields[#fields + 1] = E
     redis.call('HSET', KW, unpack(fields))
     tier_apply()
     if rn == 0 and (w[3] or w[9]) then
@@ -649,12 +663,6 @@ if op == 'E' then
             end
         end
     end
-    local note = rule
-    if cur.pct ~= 100 then note = note .. '; tier ' .. cur.name .. ' x' .. d(cur.pct) .. '%' end
-    if capped > 0 then note = note .. '; daily cap: ' .. d(capped) .. ' forfeited' end
-    note = note .. tier_note(tier, newtier)
-    if enrolled then note = note .. '; enrolled' end
-    history('+' .. d(credited), note)
     return {0, credited, bal, capped, newtier, enrolled and 1 or 0}
 end
 
@@ -668,16 +676,8 @@ if not orec or ostate ~= 'c' then
     -- as voided for the retention window, so it is then recorded without credit.
     claim()
     put(ref, nil, day, 'x', 0)
-    local why = 'unknown'
-    if not orec then
-        put(orig, nil, day, 'v', 0)
-        why = 'not seen yet, it will earn nothing'
-    elseif ostate == 'r' or ostate == 'v' then
-        why = 'already reversed'
-    elseif ostate == 'x' then
-        why = 'a reversal'
-    end
-    history('0', 'reversal of ' .. orig .. ': ' .. why .. ', no effect')
+    if not orec then put(orig, nil, day, 'v', 0) end
+    history('x', 0, 0)
     ag_flow(kind, nil, 0)
     save_refs()
     return {3, 0, bal, 0, enrolled and '' or tier, 0}
@@ -738,6 +738,6 @@ tier_apply()
 activity(oday, -opts, 0)
 put(orig, opos, oday, 'r', opts)
 put(ref, nil, oday, 'x', opts)
-history('-' .. d(opts), 'reversal of ' .. orig .. tier_note(tier, newtier))
+history('x', -opts, 0)
 save_refs()
 return {2, opts, bal, 0, newtier, 0}

@@ -9,7 +9,8 @@
 --                 5 history length  6 number of warning levels W, then W pairs (level days,
 --                 cut_w), the levels descending (30 7)
 --   Deletes the expired lots (and their warning marks), lowers the balance by what they still
---   held, writes the history entry "expired N" and the day's aggregate; marks each remaining
+--   held, writes the history record "expired N" (field E of the wallet; KEYS 2 is no longer
+--   written) and the day's aggregate; marks each remaining
 --   lot that entered a warning window it was not warned for ("xw:D" = the level, smaller =
 --   nearer). Reply {expired, warn_points, warn_lot (0 none), warn_level, balance, lang,
 --   blocked (0/1), then the remaining lots as pairs (day, warned level or 0)}. A wallet that
@@ -165,7 +166,17 @@ if not msisdn or #msisdn > 15 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h'
     or not KEYS[3]:find('^lg:ag:{%d+}:%d%d%d%d%d%d%d%d$') then
     return bad('keys')
 end
-local KW, KH, KA = KEYS[1], KEYS[2], KEYS[3]
+local KW, KA = KEYS[1], KEYS[3] -- KEYS[2], the history list of the release before: not written
+
+-- Days since 1970-01-01 of YYYYMMDD (as commit.lua; H. Hinnant's days_from_civil).
+local function days(ymd)
+    local y, m, dd = math.floor(ymd / 10000), math.floor(ymd / 100) % 100, ymd % 100
+    if m <= 2 then y = y - 1 end
+    local era = math.floor(y / 400)
+    local yoe = y - era * 400
+    local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + dd - 1
+    return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+end
 local now = int_arg(ARGV[2], 0, 1e11)
 local today = day_arg(ARGV[3], false)
 local cut = day_arg(ARGV[4], true)
@@ -240,11 +251,15 @@ end
 for i = 1, #del, 500 do redis.call('HDEL', KW, unpack(del, i, math.min(i + 499, #del))) end
 if expired > 0 then
     bal = bal - expired
-    redis.call('HSET', KW, 'bal', d(bal))
+    -- the history record "expired N" in the wallet's field E (commit.lua, "History"): kind 8,
+    -- state x, 6 bytes of SHA-1("exp:<today>"), no rule; the last hlen records are kept
+    local E = redis.call('HGET', KW, 'E') or ''
+    if #E % 16 ~= 0 then E = '' end
+    E = E .. struct.pack('>c6I2BBi4I2', struct.pack('>I6', tonumber(redis.sha1hex('exp:'
+        .. ARGV[3]):sub(1, 12), 16)), days(tonumber(ARGV[3])), 8, 120, -expired, 0) -- 120 'x'
+    if #E > hlen * 16 then E = E:sub(#E - hlen * 16 + 1) end
+    redis.call('HSET', KW, 'bal', d(bal), 'E', E)
     ag_wallet(bal + expired, nil, bal, nil)
-    redis.call('LPUSH', KH, d(now) .. '|EXPIRE|exp:' .. ARGV[3] .. '|-' .. d(expired) .. '|'
-        .. d(bal) .. '|expired ' .. d(expired))
-    redis.call('LTRIM', KH, 0, hlen - 1)
     redis.call('HINCRBY', KA, 'exp', expired)
     redis.call('HINCRBY', KA, 'n:EXPIRE', 1)
     redis.call('EXPIRE', KA, AG_DAY_TTL) -- the aggregates' block

@@ -97,7 +97,7 @@ static void bare_cb(void *arg, int err, const struct redisReply *reply)
 }
 
 /* The bare script: the arguments commit.lua takes on one Redis, built by a plain loop. */
-/* The keys of one subscriber (kinds "wh" today, "wrh" for main's script), then "E ref kind now at
+/* The keys of one subscriber (kinds "w" today, "wrh" for main's script), then "E ref kind now at
  * day" into argv from n; a holds the texts. Returns the new n. */
 static int head_args(const struct gw_event *ev, const char *kinds, char k[][48], char a[][48],
                      const char **argv, int n, int *nkeys, const char *extra_keys[], int nextra)
@@ -134,7 +134,7 @@ static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw
     for (int i = 0; i < 2; i++)
         snprintf(ik[i], sizeof(ik[i]), "lg:ri:{b%u}:%" PRId64, bucket, period - i);
     int nkeys;
-    int n = head_args(ev, "wh", k, a, argv, 0, &nkeys, ikp, 2);
+    int n = head_args(ev, "w", k, a, argv, 0, &nkeys, ikp, 2);
     snprintf(a[3], 48, "%" PRId64, earn->whole);
     snprintf(a[4], 48, "%" PRId64, earn->frac_num);
     snprintf(a[5], 48, "%" PRId64, earn->frac_den);
@@ -144,7 +144,7 @@ static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw
     argv[n++] = "0";
     argv[n++] = "2678400";
     argv[n++] = "20";
-    argv[n++] = earn->rule;
+    argv[n++] = "1"; /* the rule's id in lg:rules (the ledger path registers it once) */
     argv[n++] = "";
     snprintf(a[7], 48, "%" PRId64, ev->amount_milli);
     argv[n++] = a[7];
@@ -262,6 +262,14 @@ static double usec_per_evalsha(void)
     return p ? atof(p + 14) : 0;
 }
 
+/* An empty Redis; the ledger's rule cache starts afresh too (its ids name texts of lg:rules). */
+static void flush(void)
+{
+    cmd("FLUSHALL %s", "SYNC");
+    if (ledger)
+        gw_ledger_set_table(ledger, &table);
+}
+
 static long long mem_usage(const char *key)
 {
     return cmd("MEMORY USAGE %s SAMPLES 0", key).integer;
@@ -330,7 +338,7 @@ int main(int argc, char **argv)
     double sum_path = 0, sum_bare = 0, sum_old = 0;
     int per_turn = old_script >= 0 ? 3 : 2;
     for (int turn = 0; turn < 2 * per_turn; turn++) {
-        cmd("FLUSHALL %s", "SYNC");
+        flush();
         int which = turn % per_turn; /* 0 path, 1 bare, 2 the release before's script */
         struct run r = {.total = turn_events, .sub0 = 10000000, .per_sub = 5, .bare = which == 1,
                         .old = which == 2, .script = which == 2 ? old_script : script};
@@ -353,7 +361,7 @@ int main(int argc, char **argv)
         printf("  ratio ledger path / main's commit script: %.2f\n", sum_path / sum_old);
 
     /* 2. memory */
-    cmd("FLUSHALL %s", "SYNC");
+    flush();
     long long m0 = used_memory();
     struct run r = {.total = subs * 5, .sub0 = 20000000, .per_sub = 5};
     double rate = run_events(&r);
@@ -364,12 +372,13 @@ int main(int argc, char **argv)
     printf("  used_memory +%lld bytes = %.0f bytes per subscriber all-in\n", m1 - m0,
            (double)(m1 - m0) / (double)subs);
     /* MEMORY USAGE per key kind, averaged over 1,000 subscribers */
-    long long w = 0, rf = 0, h = 0;
+    long long w = 0, rf = 0, h = 0, e = 0;
     char key[64];
     for (long s = 0; s < 1000; s++) {
         long sub = 20000000 + s * (subs / 1000 > 0 ? subs / 1000 : 1);
         snprintf(key, sizeof(key), "lg:{2126%08ld}:w", sub);
         w += mem_usage(key);
+        e += cmd("HSTRLEN %s E", key).integer;
         key[strlen(key) - 1] = 'r';
         rf += mem_usage(key);
         key[strlen(key) - 1] = 'h';
@@ -386,10 +395,12 @@ int main(int argc, char **argv)
             nidx += cmd("HLEN %s", ik).integer;
         }
     }
-    printf("  MEMORY USAGE per subscriber: wallet %lld (with its refs), history %lld, old refs "
-           "hash %lld bytes\n", w / 1000, h / 1000, rf / 1000);
-    printf("  keys: %lld in all for %ld subscribers (wallet and history each, the rest is the "
-           "ref index)\n", nkeys.integer, subs);
+    printf("  MEMORY USAGE per subscriber: wallet %lld (with its refs R and history E: %lld B "
+           "of E), history list %lld, old refs hash %lld bytes\n", w / 1000, e / 1000, h / 1000,
+           rf / 1000);
+    printf("  keys: %lld in all for %ld subscribers (one wallet each, lg:rules %lld B for %lld "
+           "texts, the rest is the ref index)\n", nkeys.integer, subs,
+           mem_usage("lg:rules"), (cmd("HLEN %s", "lg:rules").integer - 1) / 2);
     if (nidx > 0)
         printf("  ref index: %.1f bytes per ref (MEMORY USAGE of 64 buckets / their refs)\n",
                (double)idx / (double)nidx);
@@ -403,10 +414,10 @@ int main(int argc, char **argv)
            (double)(m2 - m1) / (double)(more * 5));
 
     /* 3. busy subscribers, on an empty Redis, against 100,000 fresh subscribers x 1 event */
-    cmd("FLUSHALL %s", "SYNC");
+    flush();
     struct run busy = {.total = 200 * 500, .sub0 = 30000000, .per_sub = 500};
     double busy_rate = run_events(&busy);
-    cmd("FLUSHALL %s", "SYNC");
+    flush();
     struct run fresh = {.total = 100000, .sub0 = 40000000, .per_sub = 1};
     double fresh_rate = run_events(&fresh);
     printf("busy subscribers: 200 x 500 events %.0f events/s (%ld errors), 100,000 x 1 event "

@@ -33,6 +33,7 @@
 #include <hiredis/hiredis.h>
 
 #include "gw_core.h"
+#include "gw_hist.h"
 #include "gw_ledger.h"
 #include "gw_redis.h"
 
@@ -225,13 +226,62 @@ static long long key_int(const char *cmd, const char *msisdn, char k)
     return cap.integer;
 }
 
-/* History entries, newest first, joined by '\n' (into cap.str). */
+/* A binary-safe reply: the wallet's packed history E, the rule dictionary. */
+static struct {
+    bool done;
+    size_t len;
+    char buf[16384];
+    redisReply *all; /* HGETALL lg:rules, kept */
+} bin;
+
+static void bin_cb(void *arg, int err, const struct redisReply *r)
+{
+    (void)arg;
+    bin.done = true;
+    bin.len = 0;
+    if (err == 0 && r && r->type == REDIS_REPLY_STRING && r->len <= sizeof(bin.buf)) {
+        memcpy(bin.buf, r->str, r->len);
+        bin.len = r->len;
+    }
+}
+
+static const char *rule_of(void *arg, uint16_t id)
+{
+    static char text[256];
+    (void)arg;
+    RCMD(&cap, "HGET lg:rules %u", (unsigned)id);
+    if (cap.type != REDIS_REPLY_STRING)
+        return NULL;
+    snprintf(text, sizeof(text), "%.255s", cap.str);
+    return text;
+}
+
+/* History entries, newest first, joined by '\n': the wallet's field E decoded by gw_hist.c with
+ * the rule texts of lg:rules (the readers' way), merged with the list of the release before. */
 static const char *history(const char *msisdn)
 {
+    static char out[16384], lines[64][512];
     char key[40];
-    snprintf(key, sizeof(key), "lg:{%s}:h", msisdn);
-    RCMD(&cap, "LRANGE %s 0 -1", key);
-    return cap.str;
+    snprintf(key, sizeof(key), "lg:{%s}:w", msisdn);
+    bin.done = false;
+    assert_int_equal(gw_redis_commandf(T.redis, bin_cb, NULL, "HGET %s E", key), 0);
+    assert_true(wait_for(&bin.done, 5000));
+    size_t n = gw_hist_merge(bin.buf, bin.len, NULL, NULL, 0, rule_of, NULL, lines[0],
+                             sizeof(lines[0]), 64);
+    size_t off = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && off < sizeof(out); i++)
+        off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s", i ? "\n" : "", lines[i]);
+    return out;
+}
+
+/* Records in the wallet's history E. */
+static long long hist_count(const char *msisdn)
+{
+    char key[40];
+    snprintf(key, sizeof(key), "lg:{%s}:w", msisdn);
+    RCMD(&cap, "HSTRLEN %s E", key);
+    return cap.integer / GW_HIST_REC;
 }
 
 static int hash_fields_with_prefix(const char *msisdn, const char *prefix)
@@ -400,7 +450,13 @@ static void test_ledger__topup__credits_balance_history_lot(void **state)
     assert_int_equal(hget_ll(m, "since"), T0 + 60);
     assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0))), 5);
     assert_string_equal(ref_rec(m, "R-1"), fmt("5,%s,c", ymd(T0)));
-    assert_string_equal(history(m), fmt("%" PRId64 "|TOPUP|R-1|+5|5|TOPUP 1/10 MAD; enrolled", T0));
+    /* one history record in the wallet, its rule text in the dictionary */
+    const char *h = history(m);
+    assert_non_null(strstr(h, "|TOPUP|#"));
+    assert_non_null(strstr(h, "|+5||TOPUP 1/10 MAD"));
+    assert_null(strchr(h, '\n'));
+    assert_int_equal(hist_count(m), 1);
+    assert_int_equal(key_int("EXISTS", m, 'h'), 0); /* no history list any more */
     /* The refs are a field of the wallet: no key of their own. */
     assert_int_equal(key_int("EXISTS", m, 'r'), 0);
 }
@@ -418,7 +474,7 @@ static void test_ledger__duplicate_ref__credits_once(void **state)
     assert_int_equal(r.enrolled, 0);
     assert_int_equal(hget_ll(m, "bal"), 5);
     assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0))), 5);
-    assert_int_equal(key_int("LLEN", m, 'h'), 1);
+    assert_int_equal(hist_count(m), 1);
 }
 
 static void test_ledger__two_small_topups__remainder_makes_one_point(void **state)
@@ -448,7 +504,8 @@ static void test_ledger__daily_cap__forfeits_then_next_day_resets(void **state)
     struct gw_commit_result a = commit_ok(GW_EV_TOPUP, m, "CAP-1", T0, 15000, NULL);
     assert_int_equal(a.points, 10);
     assert_int_equal(a.capped, 5);
-    assert_non_null(strstr(history(m), "daily cap: 5 forfeited"));
+    if (!strstr(history(m), "|+10||TOPUP 1/10 MAD")) /* what the cap let through */
+        fail_msg("history: %s", history(m));
     struct gw_commit_result b = commit_ok(GW_EV_TOPUP, m, "CAP-2", T0 + 3600, 3000, NULL);
     assert_int_equal(b.points, 0);
     assert_int_equal(b.capped, 3);
@@ -486,7 +543,7 @@ static void test_ledger__tier_upgrade__multiplier_applies_to_later_events(void *
     assert_int_equal(a.points, 100); /* earned at the standard rate */
     assert_string_equal(a.tier, "gold");
     assert_string_equal(hget(m, 'w', "tier"), "gold");
-    assert_non_null(strstr(history(m), "tier standard -> gold"));
+    assert_non_null(strstr(history(m), "|+100||TOPUP 1/10 MAD"));
     struct gw_commit_result b = commit_ok(GW_EV_TOPUP, m, "TIER-2", T0 + 60, 10000, NULL);
     assert_int_equal(b.points, 15);
     assert_int_equal(b.balance, 115);
@@ -509,8 +566,9 @@ static void test_ledger__reversal__takes_back_exactly_and_marks(void **state)
     assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0 + DAY))), 3);
     assert_string_equal(ref_rec(m, "RV-1"), fmt("7,%s,r", ymd(T0)));
     assert_string_equal(ref_rec(m, "RV-X"), fmt("7,%s,x", ymd(T0)));
-    const char *want = fmt("%" PRId64 "|REVERSAL|RV-X|-7|3|reversal of RV-1", T0 + DAY + 60);
-    assert_true(strncmp(history(m), want, strlen(want)) == 0);
+    const char *h = history(m);
+    assert_non_null(strstr(h, "|REVERSAL|#"));
+    assert_true(strstr(h, "|-7||") != NULL && strstr(h, "|-7||") < strchr(h, '\n'));
 
     /* Redelivery of the reversal itself. */
     struct gw_commit_result d = commit_ok(GW_EV_REVERSAL, m, "RV-X", T0 + DAY + 60, 0, "RV-1");
@@ -529,7 +587,8 @@ static void test_ledger__reversal_of_unknown__noop_recorded(void **state)
     assert_int_equal(r.points, 0);
     assert_int_equal(r.balance, 0);
     assert_string_equal(ref_rec(m, "UNK-X"), fmt("0,%s,x", ymd(T0)));
-    assert_non_null(strstr(history(m), "reversal of NEVER-SEEN: not seen yet"));
+    assert_non_null(strstr(history(m), "|REVERSAL|"));
+    assert_non_null(strstr(history(m), "|+0||no effect"));
     /* The original is remembered as voided: if it comes late it earns nothing. */
     assert_string_equal(ref_rec(m, "NEVER-SEEN"), fmt("0,%s,v", ymd(T0)));
     assert_null(hget(m, 'w', "bal")); /* not enrolled: the wallet holds only the refs */
@@ -546,8 +605,8 @@ static void test_ledger__double_reversal__second_is_noop(void **state)
     assert_int_equal(r.outcome, GW_COMMIT_REVERSAL_NOOP);
     assert_int_equal(r.balance, 0);
     assert_int_equal(hget_ll(m, "bal"), 0);
-    assert_non_null(strstr(history(m), "already reversed"));
-    assert_int_equal(key_int("LLEN", m, 'h'), 3);
+    assert_non_null(strstr(history(m), "|+0||no effect"));
+    assert_int_equal(hist_count(m), 3);
 }
 
 static void test_ledger__reversal_after_redemption__balance_negative_no_negative_lot(void **state)
@@ -810,27 +869,28 @@ static void test_ledger__script_flush__noscript_falls_back_to_eval(void **state)
     assert_int_equal(r.outcome, GW_COMMIT_CREDITED);
     assert_int_equal(r.points, 3);
     gw_redis_get_stats(T.redis, &after);
-    assert_int_equal(after.noscript_fallbacks, before.noscript_fallbacks + 1);
-    /* EVAL put the script back: the next commit goes through EVALSHA. */
+    /* two: the rule dictionary's script (its text not cached yet after setup's new table), then
+     * the commit script */
+    assert_int_equal(after.noscript_fallbacks, before.noscript_fallbacks + 2);
+    /* EVAL put the scripts back: the next commit goes through EVALSHA (rule id cached). */
     commit_ok(GW_EV_TOPUP, m, "NS-2", T0 + 1, 3000, NULL);
     gw_redis_get_stats(T.redis, &after);
-    assert_int_equal(after.noscript_fallbacks, before.noscript_fallbacks + 1);
+    assert_int_equal(after.noscript_fallbacks, before.noscript_fallbacks + 2);
     assert_int_equal(hget_ll(m, "bal"), 6);
 }
 
 /* The valid argument list of the commit script, for a subscriber; cases break one entry. */
-#define NARGS 25
-static void base_args(const char *m, char keys[2][40], const char *argv[NARGS])
+#define NARGS 24
+static void base_args(const char *m, char keys[1][40], const char *argv[NARGS])
 {
-    for (int k = 0; k < 2; k++)
-        snprintf(keys[k], 40, "lg:{%s}:%c", m, "wh"[k]);
+    snprintf(keys[0], 40, "lg:{%s}:w", m);
     static char now[24], at[24], day[16];
     snprintf(now, sizeof(now), "%" PRId64, T0 + 60);
     snprintf(at, sizeof(at), "%" PRId64, T0);
     snprintf(day, sizeof(day), "%s", ymd(T0));
-    const char *v[NARGS] = {keys[0], keys[1],  "E",     "VAL-1",  "TOPUP",  now,
+    const char *v[NARGS] = {keys[0], "E",     "VAL-1",  "TOPUP",  now,
                             at,      day,      "5",     "0",      "1",      "0",
-                            "2678400", "50",   "rule",  "",       "50000",  "1",
+                            "2678400", "50",   "1",     "",       "50000",  "1",
                             "standard", "0",   "100",   "0",      "12",     "30",
                             day};
     memcpy(argv, v, sizeof(v));
@@ -839,7 +899,7 @@ static void base_args(const char *m, char keys[2][40], const char *argv[NARGS])
 static void run_script(int id, int argc, const char **argv, struct rcap *out)
 {
     memset(out, 0, sizeof(*out));
-    assert_int_equal(gw_redis_script_run(T.redis, id, 2, argc, argv, NULL, rcap_cb, out), 0);
+    assert_int_equal(gw_redis_script_run(T.redis, id, 1, argc, argv, NULL, rcap_cb, out), 0);
     assert_true(wait_for(&out->done, 5000));
     assert_int_equal(out->err, 0);
 }
@@ -848,28 +908,29 @@ static void test_ledger__malformed_args__error_and_no_write(void **state)
 {
     (void)state;
     const char *m = "212600000011";
-    char keys[2][40];
+    char keys[1][40];
     const char *argv[NARGS + 3];
     char otherkey[40];
     int id = gw_redis_script_add(T.redis, gw_lua_commit, gw_lua_commit_len);
     assert_true(id >= 0);
-    snprintf(otherkey, sizeof(otherkey), "lg:{%s}:w", "212600000099");
+    snprintf(otherkey, sizeof(otherkey), "lg:{%s}:w", "21260000abcd"); /* not an MSISDN */
 
     static const struct {
         int index;
         const char *value;
     } bad[] = {
-        {0, NULL},          {1, NULL},      {2, "X"},    {3, "bad,ref"},    {3, ""},
-        {4, "topup"},       {5, "1.5"},     {5, "0x10"}, {6, "1e9"},        {6, " 1795600800"},
-        {7, "20261340"},    {7, "2026112"}, {8, "-1"},   {8, "5000.5"},     {8, "999999999"},
-        {9, "1"},           {10, "0"},      {9, "-1"},   {11, "-5"},        {12, "0"},
-        {13, "0"},          {15, "NOT-EMPTY"}, {16, "-1"}, {17, "3"},       {17, "0"},
-        {18, "st|d"},       {19, "1"},      {20, "1e2"}, {20, "100000"},    {14, "two\nlines"},
-        {21, "3"},          {22, "13"},     {22, "0"},   {23, "366"},       {24, "x"},
+        {0, NULL},          {1, "X"},    {2, "bad,ref"},    {2, ""},
+        {3, "topup"},       {4, "1.5"},     {4, "0x10"}, {5, "1e9"},        {5, " 1795600800"},
+        {6, "20261340"},    {6, "2026112"}, {7, "-1"},   {7, "5000.5"},     {7, "999999999"},
+        {8, "1"},           {9, "0"},      {8, "-1"},   {10, "-5"},        {11, "0"},
+        {12, "0"},          {14, "NOT-EMPTY"}, {15, "-1"}, {16, "3"},       {16, "0"},
+        {17, "st|d"},       {18, "1"},      {19, "1e2"}, {19, "100000"},    {13, "two\nlines"},
+        {13, "70000"},      {13, ""},
+        {20, "3"},          {21, "13"},     {21, "0"},   {22, "366"},       {23, "x"},
     };
     /* The error each broken argument must produce (it names the argument). */
     static const char *const what[NARGS] = {
-        "keys",      "keys",       "op",      "ref",      "kind",         "now",
+        "keys",       "op",      "ref",      "kind",         "now",
         "at",        "day",        "earning", "earning",  "earning",      "cap",
         "retention", "history_len", "rule",   "orig",     "amount",       "tiers",
         "tier name", "tier order", "tier numbers", "tier qualification", "tier qualification",
@@ -878,8 +939,6 @@ static void test_ledger__malformed_args__error_and_no_write(void **state)
         base_args(m, keys, argv);
         if (bad[i].index == 0)
             argv[0] = otherkey; /* a key of another subscriber */
-        else if (bad[i].index == 1)
-            argv[1] = "lg:{212600000011}:x";
         else
             argv[bad[i].index] = bad[i].value;
         run_script(id, NARGS, argv, &cap);
@@ -900,8 +959,8 @@ static void test_ledger__malformed_args__error_and_no_write(void **state)
     assert_int_equal(cap.type, REDIS_REPLY_ERROR);
     /* A reversal must carry an orig; an earn must not. */
     base_args(m, keys, argv);
-    argv[2] = "R";
-    argv[8] = "0";
+    argv[1] = "R";
+    argv[7] = "0";
     run_script(id, NARGS, argv, &cap);
     assert_int_equal(cap.type, REDIS_REPLY_ERROR);
 
@@ -946,6 +1005,9 @@ static void test_redis__paused_server__deadline_then_late_reply_dropped(void **s
     assert_non_null(l2);
     gw_redis_start(r2);
     assert_true(wait_connected(r2, 5000));
+    /* the rule's id in l2's cache first (step 0 then sends nothing): the deadline hits step 1 */
+    assert_int_equal(commit_on(l2, GW_EV_TOPUP, "212600000014", "WARM-1", T0, 10000, NULL, NULL),
+                     0);
 
     RCMD(&cap, "CLIENT PAUSE 1200 ALL");
     int64_t t0 = gw_clock_mono_ms();
@@ -1230,7 +1292,7 @@ static void test_ledger__many_refs__pruned_to_retention(void **state)
             max_hlen = h;
     }
     assert_true(max_hlen <= 18); /* 31 days of one event every 2 days, and the day boundary */
-    assert_int_equal(key_int("LLEN", m, 'h'), 20);
+    assert_int_equal(hist_count(m), 20); /* the history keeps history_len records */
     assert_null(ref_rec(m, "PR-0"));
     assert_non_null(ref_rec(m, "PR-39"));
     assert_int_equal(hget_ll(m, "bal"), 40);

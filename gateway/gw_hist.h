@@ -1,0 +1,79 @@
+/*
+ * gw_hist.h - the history of a subscriber as the wallet's packed field E (docs/data-model.md,
+ * section 2): 16-byte records, oldest first, written by lua/commit.lua and lua/expire.lua with
+ * struct.pack('>c6I2BBi4I2'): 6 bytes of SHA-1(ref), the local day as days since 1970-01-01
+ * (u16), the kind (GW_HIST_*), the state ('c' credited, 'v' recorded without credit because a
+ * REVERSAL came first, 'x' a reversal or other movement), the signed points (i32), the rule id
+ * in the dictionary hash lg:rules (0 = none).
+ *
+ * Readers (the USSD history screen, the console, loyaltyctl) decode E here and merge it with the
+ * history list lg:{M}:h of the release before (and of the writers still on it: redemption,
+ * staff adjustment, block), newest first, as raw lines "at|KIND|ref|points|balance|note": the
+ * format of the list, so one formatter serves both. A record's line has the day's noon (UTC) as
+ * its time, "#" and the digest's 12 hex digits as its ref, an empty balance (E does not hold
+ * it) and the rule's text as its note.
+ *
+ * Everything read from Redis is untrusted: a field whose length is not a multiple of 16 is
+ * ignored, unknown kinds read "OTHER", texts are sanitised. Pure, no allocation.
+ */
+#ifndef GW_HIST_H
+#define GW_HIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GW_HIST_REC 16          /* bytes of one record of E */
+#define GW_HIST_RULES "lg:rules" /* the rule dictionary: field <id> = text, t:<text> = id, seq */
+
+enum gw_hist_kind {
+    GW_HIST_OTHER = 0,
+    GW_HIST_TOPUP = 1,
+    GW_HIST_BILL = 2,
+    GW_HIST_USAGE = 3,
+    GW_HIST_REVERSAL = 4,
+    GW_HIST_REDEEM = 5,
+    GW_HIST_REFUND = 6,
+    GW_HIST_ADJUST = 7,
+    GW_HIST_EXPIRE = 8,
+};
+
+struct gw_hist_rec {
+    uint8_t dig[6];
+    int32_t day; /* YYYYMMDD */
+    uint8_t kind;
+    char st;
+    int32_t points;
+    uint16_t rule;
+};
+
+/* Records in a field of len bytes (0 when len is not a multiple of GW_HIST_REC). */
+size_t gw_hist_count(size_t len);
+
+/* The i-th record counting from the NEWEST (i = 0 is the last one written). 0, or -EINVAL
+ * (out of range, bad length). */
+int gw_hist_get(const void *e, size_t len, size_t i, struct gw_hist_rec *out);
+
+/* "TOPUP" ... "EXPIRE", "OTHER" for an unknown kind. */
+const char *gw_hist_kind_name(uint8_t kind);
+
+/* The raw line of one record (see above), note = rule text (NULL/"" for none) plus what the
+ * state says ("reversed before it arrived, no credit"; a reversal of 0 points: "no effect").
+ * 0, -ENOSPC. */
+int gw_hist_line(const struct gw_hist_rec *r, const char *rule, char *out, size_t cap);
+
+/* The rule text of id (0 for none) as the caller fetched it; NULL when unknown. */
+typedef const char *(*gw_hist_rule_fn)(void *arg, uint16_t id);
+
+/* Newest first, at most max lines of cap bytes each into out (out + k * cap): the records of E
+ * merged by time with the legacy lines (newest first, "at|..."; untrusted: a line without a
+ * leading time is skipped). A record has only its day: on the same (UTC) day as a line, the line
+ * goes first. Returns the lines written. */
+size_t gw_hist_merge(const void *e, size_t elen, const char *const *legacy,
+                     const size_t *legacy_len, size_t nlegacy, gw_hist_rule_fn rule, void *rarg,
+                     char *out, size_t cap, size_t max);
+
+/* The distinct rule ids (not 0) of the newest max records of E, into ids (room for max);
+ * returns how many. For the reader's HMGET lg:rules. */
+size_t gw_hist_rule_ids(const void *e, size_t elen, size_t max, uint16_t *ids);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * test_gw_hist.c - the wallet's packed history E (gateway/gw_hist.c): big-endian records as
+ * commit.lua's struct.pack('>c6I2BBi4I2') writes them, newest first, the raw line the screens
+ * format, the merge with the history list of the release before, untrusted bytes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gw_days.h"
+#include "gw_hist.h"
+
+/* One record as commit.lua packs it. */
+static void pack(uint8_t *p, uint8_t d0, int32_t ymd, uint8_t kind, char st, int32_t pts,
+                 uint16_t rule)
+{
+    int32_t dn = gw_days_number(ymd);
+    uint32_t u = (uint32_t)pts;
+
+    memset(p, d0, 6);
+    p[6] = (uint8_t)(dn >> 8);
+    p[7] = (uint8_t)dn;
+    p[8] = kind;
+    p[9] = (uint8_t)st;
+    p[10] = (uint8_t)(u >> 24);
+    p[11] = (uint8_t)(u >> 16);
+    p[12] = (uint8_t)(u >> 8);
+    p[13] = (uint8_t)u;
+    p[14] = (uint8_t)(rule >> 8);
+    p[15] = (uint8_t)rule;
+}
+
+static const char *rules(void *arg, uint16_t id)
+{
+    (void)arg;
+    return id == 7 ? "TOPUP 1pt/10MAD" : id == 300 ? "BILL 1pt/20MAD; tier gold x150%" : NULL;
+}
+
+static void test_hist__get__newest_first_big_endian(void **state)
+{
+    uint8_t e[3 * GW_HIST_REC];
+    struct gw_hist_rec r;
+
+    (void)state;
+    pack(e, 0xa1, 20261201, GW_HIST_TOPUP, 'c', 5, 7);
+    pack(e + 16, 0xb2, 20261203, GW_HIST_REVERSAL, 'x', -70000, 0);
+    pack(e + 32, 0xc3, 20261205, GW_HIST_BILL, 'c', 123456, 300);
+    assert_int_equal(3, gw_hist_count(sizeof(e)));
+    assert_int_equal(0, gw_hist_get(e, sizeof(e), 0, &r));
+    assert_int_equal(20261205, r.day);
+    assert_int_equal(GW_HIST_BILL, r.kind);
+    assert_int_equal(123456, r.points);
+    assert_int_equal(300, r.rule);
+    assert_int_equal(0xc3, r.dig[5]);
+    assert_int_equal(0, gw_hist_get(e, sizeof(e), 1, &r));
+    assert_int_equal(-70000, r.points);
+    assert_int_equal('x', r.st);
+    assert_string_equal("REVERSAL", gw_hist_kind_name(r.kind));
+    assert_int_equal(0, gw_hist_get(e, sizeof(e), 2, &r));
+    assert_int_equal(20261201, r.day);
+    assert_int_equal(-EINVAL, gw_hist_get(e, sizeof(e), 3, &r));
+}
+
+static void test_hist__garbage__bad_length_and_kind(void **state)
+{
+    uint8_t e[2 * GW_HIST_REC];
+    struct gw_hist_rec r;
+    char line[128];
+    char out[4][128];
+
+    (void)state;
+    pack(e, 1, 20261201, 200, 'c', 1, 0);
+    pack(e + 16, 1, 20261201, GW_HIST_TOPUP, 'c', 1, 0);
+    assert_int_equal(0, gw_hist_count(17));
+    assert_int_equal(-EINVAL, gw_hist_get(e, 17, 0, &r));
+    assert_int_equal(0, gw_hist_merge(e, 31, NULL, NULL, 0, rules, NULL, out[0], 128, 4));
+    assert_int_equal(0, gw_hist_get(e, sizeof(e), 1, &r));
+    assert_string_equal("OTHER", gw_hist_kind_name(r.kind));
+    /* a rule text with control characters is cleaned */
+    assert_int_equal(0, gw_hist_line(&r, "a\nb|c", line, sizeof(line)));
+    assert_non_null(strstr(line, "|OTHER|#010101010101|+1||a?b|c"));
+    assert_int_equal(-ENOSPC, gw_hist_line(&r, "x", line, 10));
+}
+
+static void test_hist__line__rule_text_and_states(void **state)
+{
+    uint8_t e[3 * GW_HIST_REC];
+    char out[3][160];
+
+    (void)state;
+    pack(e, 0xab, 20261201, GW_HIST_TOPUP, 'v', 0, 7);
+    pack(e + 16, 0xab, 20261202, GW_HIST_REVERSAL, 'x', 0, 0);
+    pack(e + 32, 0xab, 20261203, GW_HIST_BILL, 'c', 15, 300);
+    assert_int_equal(3, gw_hist_merge(e, sizeof(e), NULL, NULL, 0, rules, NULL, out[0], 160, 3));
+    int64_t noon = (int64_t)gw_days_number(20261203) * 86400 + 43200;
+    char want[160];
+    snprintf(want, sizeof(want), "%lld|BILL|#abababababab|+15||BILL 1pt/20MAD; tier gold x150%%",
+             (long long)noon);
+    assert_string_equal(want, out[0]);
+    assert_non_null(strstr(out[1], "|REVERSAL|#abababababab|+0||no effect"));
+    assert_non_null(strstr(out[2], "|TOPUP|#abababababab|+0||TOPUP 1pt/10MAD; reversed before"));
+}
+
+static void test_hist__merge__legacy_list_by_time_bounded(void **state)
+{
+    uint8_t e[2 * GW_HIST_REC];
+    char out[3][160];
+    int64_t d1 = (int64_t)gw_days_number(20261201) * 86400, d3 = d1 + 2 * 86400;
+    char l0[64], l1[64];
+
+    (void)state;
+    pack(e, 1, 20261202, GW_HIST_TOPUP, 'c', 10, 7);
+    pack(e + 16, 2, 20261204, GW_HIST_TOPUP, 'c', 20, 7);
+    /* legacy list, newest first: a redemption on the 3rd, a credit on the 1st, and garbage */
+    snprintf(l0, sizeof(l0), "%lld|REDEEM|rid|-5|25|gift", (long long)(d3 + 600));
+    snprintf(l1, sizeof(l1), "%lld|TOPUP|old|+20|30|TOPUP 1/10 MAD", (long long)(d1 + 600));
+    const char *legacy[] = {l0, "garbage", l1};
+    const size_t len[] = {strlen(l0), 7, strlen(l1)};
+    size_t n = gw_hist_merge(e, sizeof(e), legacy, len, 3, rules, NULL, out[0], 160, 3);
+    assert_int_equal(3, n);
+    assert_non_null(strstr(out[0], "|+20||TOPUP 1pt/10MAD"));
+    assert_string_equal(l0, out[1]);
+    assert_non_null(strstr(out[2], "|+10||TOPUP 1pt/10MAD"));
+    /* the same day: the list's line first (redemptions and staff still write the list) */
+    snprintf(l0, sizeof(l0), "%lld|ADJUST|adm|-1|29|staff", (long long)(d3 + 86400 + 60));
+    const char *same[] = {l0};
+    const size_t slen[] = {strlen(l0)};
+    assert_int_equal(2, gw_hist_merge(e, sizeof(e), same, slen, 1, rules, NULL, out[0], 160, 2));
+    assert_string_equal(l0, out[0]);
+    assert_non_null(strstr(out[1], "|+20||TOPUP 1pt/10MAD"));
+    uint16_t ids[4];
+    assert_int_equal(1, gw_hist_rule_ids(e, sizeof(e), 4, ids));
+    assert_int_equal(7, ids[0]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hist__get__newest_first_big_endian),
+        cmocka_unit_test(test_hist__garbage__bad_length_and_kind),
+        cmocka_unit_test(test_hist__line__rule_text_and_states),
+        cmocka_unit_test(test_hist__merge__legacy_list_by_time_bounded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
