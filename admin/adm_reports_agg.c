@@ -4,7 +4,8 @@
  * independent of the number of subscribers: (days + 1) x 16,384 HGETALLs of small hashes, sent
  * WAVE at a time on the shared client (a cluster routes each to its master), summed here.
  * Answers {from, to, days: {YYYY-MM-DD: {issued, redeemed, refunded, reversed, expired,
- * adjusted_plus, adjusted_minus, events: {KIND: n}, issued_by: {"KIND:channel": points}}},
+ * adjusted_plus, adjusted_minus, transferred_out, transferred_in, events: {KIND: n},
+ * issued_by: {"KIND:channel": points; campaign bonuses "BONUS:<campaign id>"}}},
  * items: {id: {count, points}} (redemptions), wallets, liability, negative, tiers: {name: n}, tier_order, histogram: [{bucket, wallets,
  * points}], top20_ppm, currency, point_value_micro, dlq_waiting, complete: true}.
  *
@@ -59,6 +60,8 @@ static json_t *day_json(const struct gw_agg_flows *f)
     json_object_set_new(o, "expired", json_integer(gw_agg_flows_get(f, "exp")));
     json_object_set_new(o, "adjusted_plus", json_integer(gw_agg_flows_get(f, "adj+")));
     json_object_set_new(o, "adjusted_minus", json_integer(gw_agg_flows_get(f, "adj-")));
+    json_object_set_new(o, "transferred_out", json_integer(gw_agg_flows_get(f, "xfo")));
+    json_object_set_new(o, "transferred_in", json_integer(gw_agg_flows_get(f, "xfi")));
     for (unsigned i = 0; i < f->n; i++) {
         if (strncmp(f->name[i], "n:", 2) == 0)
             json_object_set_new(ev, f->name[i] + 2, json_integer(f->v[i]));

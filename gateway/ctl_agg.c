@@ -219,7 +219,7 @@ static int cmd_report(struct nodes *ns, uint32_t point_value_micro, int argc, ch
            "\n",
            from, to, ndays, GW_SLOTS, ns->n, (ndays + 1) * GW_SLOTS, ms);
     printf("flow issued %" PRId64 "\n", gw_agg_flows_prefix_sum(&f, "iss:"));
-    static const char *const named[] = {"rev", "red", "rfd", "exp", "adj+", "adj-"};
+    static const char *const named[] = {"rev", "red", "rfd", "exp", "adj+", "adj-", "xfo", "xfi"};
     for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
         printf("flow %s %" PRId64 "\n", named[i], gw_agg_flows_get(&f, named[i]));
     for (unsigned i = 0; i < f.n; i++)

@@ -4,7 +4,8 @@
  * the same totals recomputed from wallets (loyaltyctl agg-check), their comparison, and the share
  * of points held by the top 20 % computed from the balance histogram. Pure: no Redis here
  * (gateway/ctl_agg.c and admin/adm_reports.c do the reading). The writers are the ledger scripts
- * (block "aggregates" of commit.lua, expire.lua, catalog/lua/sub.lua, admin/lua/adjust.lua).
+ * (block "aggregates" of commit.lua, expire.lua, catalog/lua/sub.lua, admin/lua/adjust.lua,
+ * campaign.lua, transfer.lua).
  *
  * Ownership: the structs are plain values, no allocation; the caller owns them.
  */
@@ -34,8 +35,8 @@ struct gw_agg_tot {
     unsigned unknown;            /* fields not understood (a newer writer): counted, not fatal */
 };
 
-/* A day range's flows: field name -> sum (iss:<KIND>:<ch>, red, rfd, rev, exp, adj+, adj-,
- * n:<KIND>), in the order first seen. */
+/* A day range's flows: field name -> sum (iss:<KIND>:<ch>, iss:BONUS:<campaign>, red, rfd, rev,
+ * exp, adj+, adj-, xfo, xfi, n:<KIND>), in the order first seen. */
 struct gw_agg_flows {
     unsigned n;
     char name[GW_AGG_FIELDS][GW_AGG_NAME_MAX];

@@ -26,7 +26,7 @@
 #include "gw_sms.h"
 
 #define LOG_CAT "campaign"
-#define MAX_ARGS (12 + 7 * GW_CAMP_MAX)
+#define MAX_ARGS (14 + 7 * GW_CAMP_MAX) /* 6 keys, 8 + 7 x N arguments */
 #define CATCHUP_MAX 31
 
 struct gw_campaign_run {
@@ -101,7 +101,7 @@ int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const c
     size_t len[MAX_ARGS];
     char bufs[MAX_ARGS][48];
     char tiers[GW_CAMP_MAX][400];
-    char kw[40], kh[40], kd[64];
+    char kw[40], kh[40], kd[64], tag[GW_SLOT_TAG_MAX], kag[2][48];
     int argc = 0, nkeys = 3, ncamp = 0;
     const struct gw_camp *wb = NULL;
 
@@ -124,15 +124,20 @@ int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const c
     argv[argc++] = kw;
     argv[argc++] = kh;
     argv[argc++] = GW_CAMP_KEY_BUDGET;
+    if (gw_slot_tag_of(msisdn, tag) < 0)
+        return -EINVAL;
     if (index) {
-        char tag[GW_SLOT_TAG_MAX];
-        if (gw_slot_tag_of(msisdn, tag) < 0)
-            return -EINVAL;
         snprintf(kd, sizeof(kd), "lg:cw:%s:%08" PRId32, tag,
                  gw_days_add(day, (int32_t)wb->lapse_days));
         argv[argc++] = kd;
         nkeys = 4;
     }
+    /* the slot's aggregates (docs/data-model.md 6), last: the day is the event's, as its commit's */
+    snprintf(kag[0], sizeof(kag[0]), "lg:ag:%s:%08" PRId32, tag, day);
+    snprintf(kag[1], sizeof(kag[1]), "lg:ag:%s:tot", tag);
+    argv[argc++] = kag[0];
+    argv[argc++] = kag[1];
+    nkeys += 2;
 #define NUM(fmt, v)                                                                                \
     do {                                                                                           \
         snprintf(bufs[argc], sizeof(bufs[0]), fmt, v);                                             \

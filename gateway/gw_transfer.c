@@ -23,6 +23,7 @@
 #include "gw_core.h"
 #include "gw_days.h"
 #include "gw_expiry.h"
+#include "gw_loyalty.h"
 #include "gw_redis.h"
 
 #define LOG_CAT "transfer"
@@ -272,14 +273,17 @@ struct xreq {
 
 static void req_reply(void *arg, int err, const redisReply *reply);
 
-/* Runs one op of transfer.lua on owner's keys; extra: the op's own arguments. */
+/* Runs one op of transfer.lua on owner's keys; extra: the op's own arguments. DEBIT and CREDIT
+ * move a balance: the slot's aggregates of q->today are appended (docs/data-model.md 6). */
 static int run(struct xreq *q, const char *owner, const char *op, int nextra, const char **extra)
 {
     struct gw_transfer *x = q->x;
     char kw[40], kh[40], kx[40], kq[32], tag[GW_SLOT_TAG_MAX], now[24], hl[16], ret[16];
-    const char *argv[24];
-    size_t lens[24];
-    int argc = 0;
+    char kag[2][48];
+    const char *argv[26];
+    size_t lens[26];
+    int argc = 0, nkeys = 4;
+    bool agg = strcmp(op, "DEBIT") == 0 || strcmp(op, "CREDIT") == 0;
 
     if (gw_slot_tag_of(owner, tag) < 0 || nextra > 15)
         return -EINVAL;
@@ -290,14 +294,20 @@ static int run(struct xreq *q, const char *owner, const char *op, int nextra, co
     snprintf(now, sizeof(now), "%" PRId64, q->now);
     snprintf(hl, sizeof(hl), "%" PRIu32, x->cfg.history_len);
     snprintf(ret, sizeof(ret), "%" PRIu32, x->cfg.retention_s);
-    const char *fixed[] = {kw, kh, kx, kq, op, owner, now, hl, ret};
+    snprintf(kag[0], sizeof(kag[0]), "lg:ag:%s:%08" PRId32, tag, q->today);
+    snprintf(kag[1], sizeof(kag[1]), "lg:ag:%s:tot", tag);
+    const char *keys[] = {kw, kh, kx, kq, kag[0], kag[1]}, *fixed[] = {op, owner, now, hl, ret};
+    if (agg)
+        nkeys += 2;
+    for (int i = 0; i < nkeys; i++)
+        argv[argc++] = keys[i];
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         argv[argc++] = fixed[i];
     for (int i = 0; i < nextra; i++)
         argv[argc++] = extra[i];
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
-    return gw_redis_script_run(x->redis, x->script, 4, argc, argv, lens, req_reply, q);
+    return gw_redis_script_run(x->redis, x->script, nkeys, argc, argv, lens, req_reply, q);
 }
 
 static int str_el(const redisReply *r, size_t i, char *out, size_t cap)
@@ -683,9 +693,8 @@ static void sweep_next(struct gw_transfer *x)
         q->sweeper = true;
         q->done_cb = settled;
         q->arg = x;
-        /* the recipient's lot: the day the sweeper credits (its local day is the caller's
-         * business; UTC is close enough for where received points land) */
-        q->today = gw_days_from_number((int32_t)(p->now / 86400));
+        /* the recipient's lot and the day's aggregates: the local day the sweeper credits */
+        q->today = gw_local_day(p->now);
         q->step = X_CREDIT;
         if (req_start(q) == 0)
             return;

@@ -43,7 +43,8 @@ end
 -- docs/data-model.md section 6. The caller appends two keys on the subscriber's slot,
 -- lg:ag:{tag}:<YYYYMMDD> (the day's flows) and lg:ag:{tag}:tot (running totals); they are
 -- taken off KEYS/ARGV here, so the rest of the script sees its own. Without them (tools, benches)
--- nothing is aggregated. The same block is in commit.lua, expire.lua, sub.lua and adjust.lua.
+-- nothing is aggregated. The same block is in commit.lua, expire.lua, sub.lua, adjust.lua,
+-- campaign.lua and transfer.lua.
 local AGD, AGT
 if #KEYS >= 2 and type(KEYS[#KEYS]) == 'string' and KEYS[#KEYS]:find('^lg:ag:{%d+}:tot$') then
     AGT = table.remove(KEYS)

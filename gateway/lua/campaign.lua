@@ -64,6 +64,69 @@ local function civil(z)
     return y * 10000 + m * 100 + dd
 end
 
+-- ------------------------------------------------------------------ aggregates (issue 9 §5)
+-- docs/data-model.md section 6. The caller appends two keys on the subscriber's slot,
+-- lg:ag:{tag}:<YYYYMMDD> (the day's flows) and lg:ag:{tag}:tot (running totals); they are
+-- taken off KEYS/ARGV here, so the rest of the script sees its own. Without them (tools, benches)
+-- nothing is aggregated. The same block is in commit.lua, expire.lua, sub.lua, adjust.lua,
+-- campaign.lua and transfer.lua.
+local AGD, AGT
+if #KEYS >= 2 and type(KEYS[#KEYS]) == 'string' and KEYS[#KEYS]:find('^lg:ag:{%d+}:tot$') then
+    AGT = table.remove(KEYS)
+    AGD = table.remove(KEYS)
+    local tg = AGT:match('^lg:ag:({%d+}):tot$')
+    if type(AGD) ~= 'string' or AGD:match('^lg:ag:({%d+}):%d%d%d%d%d%d%d%d$') ~= tg then
+        return redis.error_reply('LGWARG aggregate keys')
+    end
+end
+-- Histogram bucket of a balance: '-' below 0, '0', else k for [2^(k-1), 2^k) (gw_agg_bucket).
+local function ag_bucket(b)
+    if b < 0 then return '-' end
+    local k = 0
+    while b >= 1 do
+        b = math.floor(b / 2)
+        k = k + 1
+    end
+    return string.format('%d', k)
+end
+-- A wallet moves from (bal0, tier0) to (bal1, tier1); nil = not counted (no balance yet, or the
+-- tier does not change). Writes the running totals: liab, neg, t:<tier>, h:<k>, hs:<k>.
+local function ag_wallet(bal0, tier0, bal1, tier1)
+    if not AGT then return end
+    local inc, order = {}, {}
+    local function add(f, n)
+        if inc[f] == nil then order[#order + 1] = f end
+        inc[f] = (inc[f] or 0) + n
+    end
+    local function one(b, t, s)
+        if b then
+            local k = ag_bucket(b)
+            add('liab', s * b)
+            if b < 0 then add('neg', s * b) end
+            add('h:' .. k, s)
+            add('hs:' .. k, s * b)
+        end
+        if t then add('t:' .. t, s) end
+    end
+    one(bal0, tier0, -1)
+    one(bal1, tier1, 1)
+    for _, f in ipairs(order) do
+        if inc[f] ~= 0 then redis.call('HINCRBY', AGT, f, string.format('%d', inc[f])) end
+    end
+end
+-- The day's flows: one event of kind (n:<kind>) and its points in field f (f nil: count only).
+-- The day key lives AG_DAY_TTL (set when the first event of a kind creates its counter): two
+-- months and more for the monthly report; finance archives `loyaltyctl report` daily.
+local AG_DAY_TTL = 70 * 86400
+local function ag_flow(kind, f, pts)
+    if not AGD then return end
+    if redis.call('HINCRBY', AGD, 'n:' .. kind, 1) == 1 then
+        redis.call('EXPIRE', AGD, AG_DAY_TTL)
+    end
+    if f and pts ~= 0 then redis.call('HINCRBY', AGD, f, string.format('%d', pts)) end
+end
+-- ------------------------------------------------------------------ end of aggregates
+
 local op = ARGV[1]
 if #KEYS < 2 then return bad('keys') end
 local msisdn = KEYS[1]:match('^lg:{(%d+)}:w$')
@@ -220,7 +283,7 @@ if KD and kind == 'TOPUP' and w[6] ~= due then
     redis.call('SADD', KD, msisdn)
     redis.call('HSET', KW, 'cwd', due)
 end
-local credited = 0
+local credited, bal0 = 0, bal
 for _, g in ipairs(grants) do
     if g.ok then
         bal = bal + g.pts
@@ -230,6 +293,8 @@ for _, g in ipairs(grants) do
         redis.call('HINCRBY', KB, g.c.id .. ':spent', g.pts)
         redis.call('HINCRBY', KB, g.c.id .. ':n', 1)
         if g.c.rule == 'winback' then redis.call('HINCRBY', KB, g.c.id .. ':back', 1) end
+        -- issued points of their own channel: the reports' "issued" and "issued_by" show them
+        ag_flow('BONUS', 'iss:BONUS:' .. g.c.id, g.pts)
         local note = 'campaign ' .. g.c.id .. ': ' .. g.c.label
         if tier ~= '' and g.pts ~= g.c.points then note = note .. '; tier ' .. tier end
         redis.call('LPUSH', KH, d(now) .. '|BONUS|cmp:' .. g.c.id .. ':' .. g.period .. '|+'
@@ -250,6 +315,7 @@ end
 if credited > 0 then
     redis.call('HSET', KW, 'bal', d(bal), 'life', d(life))
     redis.call('HINCRBY', KW, 'l:' .. day, credited)
+    ag_wallet(bal0, nil, bal, nil)
     redis.call('LTRIM', KH, 0, hlen - 1)
 end
 reply[#reply + 1] = d(bal)

@@ -40,6 +40,69 @@ end
 local function is_day(s) return type(s) == 'string' and s:find('^%d%d%d%d%d%d%d%d$') ~= nil end
 local function is_hex(s, n) return type(s) == 'string' and #s == n and s:find('^%x+$') ~= nil end
 
+-- ------------------------------------------------------------------ aggregates (issue 9 §5)
+-- docs/data-model.md section 6. The caller appends two keys on the subscriber's slot,
+-- lg:ag:{tag}:<YYYYMMDD> (the day's flows) and lg:ag:{tag}:tot (running totals); they are
+-- taken off KEYS/ARGV here, so the rest of the script sees its own. Without them (tools, benches)
+-- nothing is aggregated. The same block is in commit.lua, expire.lua, sub.lua, adjust.lua,
+-- campaign.lua and transfer.lua.
+local AGD, AGT
+if #KEYS >= 2 and type(KEYS[#KEYS]) == 'string' and KEYS[#KEYS]:find('^lg:ag:{%d+}:tot$') then
+    AGT = table.remove(KEYS)
+    AGD = table.remove(KEYS)
+    local tg = AGT:match('^lg:ag:({%d+}):tot$')
+    if type(AGD) ~= 'string' or AGD:match('^lg:ag:({%d+}):%d%d%d%d%d%d%d%d$') ~= tg then
+        return redis.error_reply('LGWARG aggregate keys')
+    end
+end
+-- Histogram bucket of a balance: '-' below 0, '0', else k for [2^(k-1), 2^k) (gw_agg_bucket).
+local function ag_bucket(b)
+    if b < 0 then return '-' end
+    local k = 0
+    while b >= 1 do
+        b = math.floor(b / 2)
+        k = k + 1
+    end
+    return string.format('%d', k)
+end
+-- A wallet moves from (bal0, tier0) to (bal1, tier1); nil = not counted (no balance yet, or the
+-- tier does not change). Writes the running totals: liab, neg, t:<tier>, h:<k>, hs:<k>.
+local function ag_wallet(bal0, tier0, bal1, tier1)
+    if not AGT then return end
+    local inc, order = {}, {}
+    local function add(f, n)
+        if inc[f] == nil then order[#order + 1] = f end
+        inc[f] = (inc[f] or 0) + n
+    end
+    local function one(b, t, s)
+        if b then
+            local k = ag_bucket(b)
+            add('liab', s * b)
+            if b < 0 then add('neg', s * b) end
+            add('h:' .. k, s)
+            add('hs:' .. k, s * b)
+        end
+        if t then add('t:' .. t, s) end
+    end
+    one(bal0, tier0, -1)
+    one(bal1, tier1, 1)
+    for _, f in ipairs(order) do
+        if inc[f] ~= 0 then redis.call('HINCRBY', AGT, f, string.format('%d', inc[f])) end
+    end
+end
+-- The day's flows: one event of kind (n:<kind>) and its points in field f (f nil: count only).
+-- The day key lives AG_DAY_TTL (set when the first event of a kind creates its counter): two
+-- months and more for the monthly report; finance archives `loyaltyctl report` daily.
+local AG_DAY_TTL = 70 * 86400
+local function ag_flow(kind, f, pts)
+    if not AGD then return end
+    if redis.call('HINCRBY', AGD, 'n:' .. kind, 1) == 1 then
+        redis.call('EXPIRE', AGD, AG_DAY_TTL)
+    end
+    if f and pts ~= 0 then redis.call('HINCRBY', AGD, f, string.format('%d', pts)) end
+end
+-- ------------------------------------------------------------------ end of aggregates
+
 if #KEYS ~= 4 then return bad('keys') end
 local op, msisdn = ARGV[1], ARGV[2]
 if type(msisdn) ~= 'string' or not msisdn:find('^%d+$') or #msisdn > 15 then
@@ -229,6 +292,8 @@ if op == 'DEBIT' then
             end
         end
     end
+    ag_wallet(bal, nil, bal - pts, nil)
+    ag_flow('XFEROUT', 'xfo', pts)
     bal = bal - pts
     redis.call('HSET', KW, 'bal', d(bal))
     redis.call('HSET', KX, 't:' .. tid, 'D|' .. d(now), 'sd', today .. '|' .. d(sent + pts),
@@ -244,8 +309,16 @@ if op == 'CREDIT' then
     local today = ARGV[7]
     if not is_day(today) then return bad('today') end
     if redis.call('HEXISTS', KX, 'c:' .. tid) == 1 then return {'dup'} end
-    local bal = int_field(redis.call('HGET', KW, 'bal'), 0)
+    local w = redis.call('HMGET', KW, 'bal', 'tier')
+    local bal = int_field(w[1], 0)
     if not bal then return corrupt('wallet') end
+    -- a recipient with no balance yet becomes a counted wallet (with the tier it may hold)
+    if w[1] then
+        ag_wallet(bal, nil, bal + pts, nil)
+    else
+        ag_wallet(nil, nil, pts, (w[2] and w[2] ~= '') and w[2] or nil)
+    end
+    ag_flow('XFERIN', 'xfi', pts)
     bal = bal + pts
     -- Received points are spendable points, not earnings: bal and a lot of today, life (the
     -- tier's basis) unchanged.

@@ -5,7 +5,9 @@
 # lock transfers until the lock's end, min/max/day/per-recipient caps, a non-member refused, a
 # retried confirm that moves the points once, a SIM swap freezing transfers (idempotent by ref),
 # and a transfer whose process is killed -9 between the debit and the credit: the sweeper
-# credits it exactly once, and a second pass or a retried confirm adds nothing.
+# credits it exactly once, and a second pass or a retried confirm adds nothing. The ledger's
+# aggregates follow both sides (docs/data-model.md 6): `loyaltyctl agg-check` agrees exactly and
+# `loyaltyctl report` shows the points transferred out (xfo) and in (xfi).
 # Time: "now" is the real clock (Redis expiries) and later instants are computed from it.
 source "$(dirname "$0")/lib.sh"
 
@@ -14,12 +16,16 @@ TODAY=$(date -u -d "@$NOW" +%Y%m%d)
 OLD_LOT="l:$(date -u -d "@$((NOW - 5 * 86400))" +%Y%m%d)"
 drv() { IT_NOW=${AT:-$NOW} IT_TODAY=$TODAY "$LGW_BIN/tests/it_transfer" "$@" 2>>"$T/driver.log"; }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; } # field NAME < "a=1 b=2"
+CTL="$LGW_BIN/gateway/loyaltyctl"
+ctl() { "$CTL" "${CTLR[@]}" "$@"; } # CTLR: how loyaltyctl reaches this run's Redis
 
 run_cases() { # label redis-cli-function
   local label=$1 R=$2 A=2126100${3}01 B=2126100${3}02 C=2126100${3}03 D=2126100${3}04
   local E=2126100${3}06 out rc tid
   $R hset "lg:{$A}:w" bal 20000 life 20000 tier standard "$OLD_LOT" 20000 >/dev/null
   for m in $B $D $E; do $R hset "lg:{$m}:w" bal 10 life 10 tier standard >/dev/null; done
+  # the wallets were written behind the ledger's back: the totals are recomputed once
+  ctl agg-check --repair >"$T/repair" 2>&1 || fail "$label: agg-check --repair: $(cat "$T/repair")"
 
   out=$(drv send $A $B 100 2580 t0)
   assert_eq nopin "$(field outcome <<<"$out")" "$label: no PIN set yet: refused"
@@ -106,10 +112,24 @@ run_cases() { # label redis-cli-function
   assert_eq frozen "$(field outcome <<<"$out")" "$label: PIN changes frozen too"
   out=$(AT=$((frz + 1)) drv send $A $D 100 1357 t9)
   assert_eq ok "$(field outcome <<<"$out")" "$label: the freeze ends"
+
+  # the aggregates: 3000 + 4000 + 250 (the sweeper's credit) + 100 out and in, once each
+  if ctl agg-check >"$T/check" 2>&1; then
+    echo "ok - $label: agg-check agrees exactly after the transfers ($(tail -1 "$T/check"))"
+  else
+    fail "$label: agg-check: $(head -20 "$T/check")"
+  fi
+  ctl report "$TODAY" "$(date -u -d "@$((NOW + 5 * 86400))" +%Y%m%d)" >"$T/report" 2>&1 ||
+    fail "$label: report: $(cat "$T/report")"
+  rv() { awk -v k="$1" '$1 " " $2 == k { print $3; f = 1 } END { if (!f) print 0 }' "$T/report"; }
+  assert_eq "7350 7350 4 4" \
+    "$(rv 'flow xfo') $(rv 'flow xfi') $(rv 'flow n:XFEROUT') $(rv 'flow n:XFERIN')" \
+    "$label: report: points transferred out and in, 4 transfers each way"
 }
 
 start_redis
 export LGW_REDIS_SOCK=$REDIS_SOCK
+CTLR=(--socket "$REDIS_SOCK")
 run_cases single rcli 11
 unset LGW_REDIS_SOCK
 stop_redis
@@ -117,6 +137,7 @@ stop_redis
 if declare -F start_redis_cluster >/dev/null; then
   start_redis_cluster
   export LGW_REDIS_CLUSTER; LGW_REDIS_CLUSTER=$(echo "$CLUSTER_NODES" | jq -r 'join(",")')
+  CTLR=(--host 127.0.0.1 --port "${CLUSTER_PORTS[0]}")
   run_cases cluster ccli 22
   # the killed transfer's two wallets live on different masters
   master_of() { # key -> the id of the master serving its slot
