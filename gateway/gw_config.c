@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -1582,8 +1583,12 @@ static bool is_section(const char *name)
 
 /* ---------------------------------------------------------------- defaults */
 
-void gw_config_defaults(struct gw_config *cfg)
+static struct gw_config defaults_once;
+static pthread_once_t defaults_done = PTHREAD_ONCE_INIT;
+
+static void defaults_build(void)
 {
+    struct gw_config *cfg = &defaults_once;
     struct load_ctx c = {.cfg = cfg, .file = "built-in defaults"};
     char err[256];
 
@@ -1614,6 +1619,14 @@ void gw_config_defaults(struct gw_config *cfg)
         }
         json_decref(v);
     }
+}
+
+/* The rows' JSON defaults are parsed once per process (about 200 json_loads); every later call
+ * is a copy. */
+void gw_config_defaults(struct gw_config *cfg)
+{
+    pthread_once(&defaults_done, defaults_build);
+    memcpy(cfg, &defaults_once, sizeof(*cfg));
 }
 
 /* ---------------------------------------------------------------- loading */
@@ -1653,6 +1666,17 @@ static json_t *load_json_file(struct load_ctx *c, const char *path, int *rc)
     return NULL;
 }
 
+static json_t *load_json_text(struct load_ctx *c, const char *text, size_t len, int *rc)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+
+    *rc = root ? 0 : -EINVAL;
+    if (!root && c->err && c->errlen)
+        snprintf(c->err, c->errlen, "%s:%d:%d: %s", c->file, jerr.line, jerr.column, jerr.text);
+    return root;
+}
+
 /* "loyalty": "loyalty-table.json" - a file marketing owns, relative to the main file's folder */
 static int load_loyalty_file(struct load_ctx *c, const char *name)
 {
@@ -1679,7 +1703,8 @@ static int load_loyalty_file(struct load_ctx *c, const char *name)
     return rc;
 }
 
-int gw_config_load(const char *path, struct gw_config *cfg, char *err, size_t errlen)
+static int load_main(const char *path, const char *text, size_t len, struct gw_config *cfg,
+                     char *err, size_t errlen)
 {
     struct load_ctx c = {.file = path, .err = err, .errlen = errlen};
     struct gw_config *tmp = NULL;
@@ -1705,7 +1730,10 @@ int gw_config_load(const char *path, struct gw_config *cfg, char *err, size_t er
     }
     gw_config_defaults(tmp);
     c.cfg = tmp;
-    root = load_json_file(&c, path, &rc);
+    if (text)
+        root = load_json_text(&c, text, len, &rc);
+    else
+        root = load_json_file(&c, path, &rc);
     if (!root)
         goto out;
     if (!json_is_object(root)) {
@@ -1738,6 +1766,17 @@ out:
     json_decref(root);
     free(tmp);
     return rc;
+}
+
+int gw_config_load(const char *path, struct gw_config *cfg, char *err, size_t errlen)
+{
+    return load_main(path, NULL, 0, cfg, err, errlen);
+}
+
+int gw_config_load_text(const char *path, const char *text, size_t len, struct gw_config *cfg,
+                        char *err, size_t errlen)
+{
+    return load_main(path, text ? text : "", text ? len : 0, cfg, err, errlen);
 }
 
 int gw_config_loyalty_parse(const char *name, const char *text, size_t len,

@@ -135,6 +135,11 @@ void gw_config_defaults(struct gw_config *cfg);
  * and restored: call while the process has one thread). */
 int gw_config_load(const char *path, struct gw_config *cfg, char *err, size_t errlen);
 
+/* gw_config_load with the main file's text in memory (len bytes, no NUL needed): path names it
+ * in messages, and its folder is where a "loyalty" file name is looked up. */
+int gw_config_load_text(const char *path, const char *text, size_t len, struct gw_config *cfg,
+                        char *err, size_t errlen);
+
 /* The loyalty table alone, from a JSON text (the staff console's stored document
  * cfg:{adm}:loyalty, issue 12): parsed like the "loyalty" object of the configuration file over
  * its defaults, then checked with gw_config_validate together with base's other sections.

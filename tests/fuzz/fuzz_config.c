@@ -1,83 +1,62 @@
 /*
  * fuzz_config.c - libFuzzer target: the gateway's configuration file (gateway/gw_config.c,
- * gw_config_load + gw_config_validate), and - built with -DFUZZ_LOYALTY_TABLE as
- * fuzz_loyalty_table - the loyalty table marketing owns, named by a main file
- * ({"loyalty": "loyalty-table.json"}) as in deploy/loyaltygw.json. The loader reads files, so
- * the input is rewritten in place in a private temporary folder for each run. A "loyalty" name
- * is a path the operator chose: the harness skips inputs naming device or /proc files (reading
- * /dev/zero forever is not a parser bug). Property beyond "no crash, no leak": a refused file
- * says which key is wrong.
+ * gw_config_load_text + gw_config_validate), and - built with -DFUZZ_LOYALTY_TABLE as
+ * fuzz_loyalty_table - the loyalty table marketing owns (gw_config_loyalty_parse over the
+ * defaults: the parser of the "loyalty" object, whether it comes inline, from the file the main
+ * file names, or from the staff console's stored document). Both parse from memory: no file is
+ * written or read per input, except a "loyalty" file the input names, looked up as in
+ * production next to the main file (deploy/, where the shipped loyalty-table.json is). A
+ * "loyalty" name is a path the operator chose: the harness skips inputs naming device, /proc or
+ * /sys files (reading /dev/zero forever is not a parser bug). Property beyond "no crash, no leak": a
+ * refused file says which key is wrong.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "gw_config.h"
 
+#ifndef LGW_SRC
+#error "LGW_SRC must name the source tree"
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int open_in(const char *dir, const char *name, char *path, size_t cap)
-{
-    int fd;
-
-    snprintf(path, cap, "%s/%s", dir, name);
-    fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        abort();
-    return fd;
-}
-
-static char dir[] = "/tmp/fuzz_config.XXXXXX";
-static char path_main[64], path_table[64];
-
-static void cleanup(void)
-{
-    unlink(path_main);
-    unlink(path_table);
-    rmdir(dir);
-}
-
-static void put(int fd, const void *data, size_t size)
-{
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
-        abort();
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int fd_main = -1, fd_table = -1;
-    static struct gw_config cfg;
+    static struct gw_config base, cfg;
+    static int ready;
     char err[512];
+    int rc;
 
-    if (size > 256 * 1024 || memmem(data, size, "/dev", 4) || memmem(data, size, "/proc", 5) ||
-        memmem(data, size, "/sys", 4) || memmem(data, size, "\\/", 2) ||
+    /* in the first input, so that the defaults' code counts in its coverage as before the
+     * defaults were parsed once per process */
+    if (!ready) {
+        gw_config_defaults(&base);
+        ready = 1;
+    }
+
+    /* "/dev/", not "/dev": the shipped file's comment keys ("//system_id") contain "/sys" */
+    if (size > 256 * 1024 || memmem(data, size, "/dev/", 5) || memmem(data, size, "/proc/", 6) ||
+        memmem(data, size, "/sys/", 5) || memmem(data, size, "\\/", 2) ||
         memmem(data, size, "u002f", 5) || memmem(data, size, "u002F", 5))
         return 0;
-    if (fd_main < 0) {
-        if (!mkdtemp(dir))
-            abort();
-        atexit(cleanup);
-        fd_main = open_in(dir, "loyaltygw.json", path_main, sizeof(path_main));
-#ifdef FUZZ_LOYALTY_TABLE
-        static const char text[] = "{\"loyalty\": \"loyalty-table.json\"}";
-
-        fd_table = open_in(dir, "loyalty-table.json", path_table, sizeof(path_table));
-        put(fd_main, text, sizeof(text) - 1);
-#else
-        (void)path_table;
-#endif
-    }
-    put(fd_table >= 0 ? fd_table : fd_main, data, size);
     err[0] = '\0';
-    if (gw_config_load(path_main, &cfg, err, sizeof(err)) == 0) {
+#ifdef FUZZ_LOYALTY_TABLE
+    /* loads over the defaults and runs gw_config_validate on the result itself */
+    rc = gw_config_loyalty_parse("loyalty-table.json", (const char *)data, size, &base,
+                                 &cfg.loyalty, err, sizeof(err));
+#else
+    rc = gw_config_load_text(LGW_SRC "/deploy/loyaltygw.json", (const char *)data, size, &cfg, err,
+                             sizeof(err));
+    if (rc == 0) {
         err[0] = '\0';
         if (gw_config_validate(&cfg, err, sizeof(err)) != 0 && err[0] == '\0')
             abort();
-    } else if (err[0] == '\0') {
-        abort();
     }
+#endif
+    if (rc != 0 && err[0] == '\0')
+        abort();
     return 0;
 }

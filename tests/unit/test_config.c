@@ -374,6 +374,34 @@ static void test_config__failed_load__leaves_cfg_untouched(void **state)
     assert_memory_equal(&before, &cfg, sizeof(cfg));
 }
 
+/* gw_config_load_text (the fuzz target's loader): the file's text in memory loads to the same
+ * configuration, errors name the path given; defaults are a fresh copy at every call */
+static void test_config__text__same_as_file(void **state)
+{
+    static struct gw_config from_text;
+    static char text[64 * 1024];
+    FILE *f = fopen(DEPLOY_DIR "/loyaltygw.json", "r");
+    size_t n;
+
+    (void)state;
+    assert_non_null(f);
+    n = fread(text, 1, sizeof(text), f);
+    fclose(f);
+    assert_int_equal(gw_config_load(DEPLOY_DIR "/loyaltygw.json", &cfg, err, sizeof(err)), 0);
+    gw_config_defaults(&from_text);
+    assert_int_equal(gw_config_load_text(DEPLOY_DIR "/loyaltygw.json", text, n, &from_text, err,
+                                         sizeof(err)), 0);
+    assert_memory_equal(&from_text, &cfg, sizeof(cfg));
+    assert_int_equal(gw_config_load_text("etc/gw.json", "{\"smpp\": ", 10, &cfg, err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "etc/gw.json:1:"));
+    from_text.smpp.port = 1;
+    gw_config_defaults(&cfg);
+    gw_config_defaults(&from_text);
+    assert_memory_equal(&from_text, &cfg, sizeof(cfg));
+    assert_int_equal(cfg.smpp.port, 2775);
+}
+
 static void test_config__separate_loyalty_file__loaded_relative(void **state)
 {
     char main_path[256];
@@ -747,6 +775,7 @@ int main(void)
         T(test_config__syntax_error__names_line),
         T(test_config__missing_file__enoent),
         T(test_config__failed_load__leaves_cfg_untouched),
+        T(test_config__text__same_as_file),
         T(test_config__separate_loyalty_file__loaded_relative),
         T(test_config__error_in_loyalty_file__names_that_file),
         T(test_config__date_only_range__whole_local_days_in_casablanca),
