@@ -77,8 +77,10 @@ wait_credited() {
 events() {
   local file=$1 n=$2 name=$3
   rm -f "$T/gw-stats.json"
-  start_sim "$name" --events "$file" --window 50 --redeliver-ms 100 --max-attempts 1000 \
-    --resp-timeout-ms 2000 --exit-when-done --timeout-s 900
+  # --rate: a fast machine must not finish the stream before the kill at a third (the stats file
+  # the kill waits on is written once a second)
+  start_sim "$name" --events "$file" --rate 2000 --window 50 --redeliver-ms 100 \
+    --max-attempts 1000 --resp-timeout-ms 2000 --exit-when-done --timeout-s 900
   # (a 3 s Redis deadline: loyalty-admin's login hashes for a while on a loaded machine)
   write_config "$SIM_PORT" '.loyalty.points_validity_days = 10 | .events.max_age_days = 25 |
     .redis.request_timeout_ms = 3000'

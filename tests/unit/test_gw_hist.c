@@ -12,11 +12,23 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "gw_days.h"
 #include "gw_hist.h"
 
 /* One record as commit.lua packs it. */
+
+/* The test's days: a base day taken from the real clock (a few days ago) and the days after it,
+ * so no literal date goes stale; DAY(k) is YYYYMMDD of base + k. */
+static int32_t DAY(int k)
+{
+    static int32_t base;
+    if (!base)
+        base = gw_days_from_number((int32_t)(time(NULL) / 86400) - 10);
+    return gw_days_add(base, k);
+}
+
 static void pack(uint8_t *p, uint8_t d0, int32_t ymd, uint8_t kind, char st, int32_t pts,
                  uint16_t rule)
 {
@@ -48,12 +60,12 @@ static void test_hist__get__newest_first_big_endian(void **state)
     struct gw_hist_rec r;
 
     (void)state;
-    pack(e, 0xa1, 20261201, GW_HIST_TOPUP, 'c', 5, 7);
-    pack(e + 16, 0xb2, 20261203, GW_HIST_REVERSAL, 'x', -70000, 0);
-    pack(e + 32, 0xc3, 20261205, GW_HIST_BILL, 'c', 123456, 300);
+    pack(e, 0xa1, DAY(0), GW_HIST_TOPUP, 'c', 5, 7);
+    pack(e + 16, 0xb2, DAY(2), GW_HIST_REVERSAL, 'x', -70000, 0);
+    pack(e + 32, 0xc3, DAY(4), GW_HIST_BILL, 'c', 123456, 300);
     assert_int_equal(3, gw_hist_count(sizeof(e)));
     assert_int_equal(0, gw_hist_get(e, sizeof(e), 0, &r));
-    assert_int_equal(20261205, r.day);
+    assert_int_equal(DAY(4), r.day);
     assert_int_equal(GW_HIST_BILL, r.kind);
     assert_int_equal(123456, r.points);
     assert_int_equal(300, r.rule);
@@ -63,7 +75,7 @@ static void test_hist__get__newest_first_big_endian(void **state)
     assert_int_equal('x', r.st);
     assert_string_equal("REVERSAL", gw_hist_kind_name(r.kind));
     assert_int_equal(0, gw_hist_get(e, sizeof(e), 2, &r));
-    assert_int_equal(20261201, r.day);
+    assert_int_equal(DAY(0), r.day);
     assert_int_equal(-EINVAL, gw_hist_get(e, sizeof(e), 3, &r));
 }
 
@@ -75,8 +87,8 @@ static void test_hist__garbage__bad_length_and_kind(void **state)
     char out[4][128];
 
     (void)state;
-    pack(e, 1, 20261201, 200, 'c', 1, 0);
-    pack(e + 16, 1, 20261201, GW_HIST_TOPUP, 'c', 1, 0);
+    pack(e, 1, DAY(0), 200, 'c', 1, 0);
+    pack(e + 16, 1, DAY(0), GW_HIST_TOPUP, 'c', 1, 0);
     assert_int_equal(0, gw_hist_count(17));
     assert_int_equal(-EINVAL, gw_hist_get(e, 17, 0, &r));
     assert_int_equal(0, gw_hist_merge(e, 31, NULL, NULL, 0, rules, NULL, out[0], 128, 4));
@@ -94,11 +106,11 @@ static void test_hist__line__rule_text_and_states(void **state)
     char out[3][160];
 
     (void)state;
-    pack(e, 0xab, 20261201, GW_HIST_TOPUP, 'v', 0, 7);
-    pack(e + 16, 0xab, 20261202, GW_HIST_REVERSAL, 'x', 0, 0);
-    pack(e + 32, 0xab, 20261203, GW_HIST_BILL, 'c', 15, 300);
+    pack(e, 0xab, DAY(0), GW_HIST_TOPUP, 'v', 0, 7);
+    pack(e + 16, 0xab, DAY(1), GW_HIST_REVERSAL, 'x', 0, 0);
+    pack(e + 32, 0xab, DAY(2), GW_HIST_BILL, 'c', 15, 300);
     assert_int_equal(3, gw_hist_merge(e, sizeof(e), NULL, NULL, 0, rules, NULL, out[0], 160, 3));
-    int64_t noon = (int64_t)gw_days_number(20261203) * 86400 + 43200;
+    int64_t noon = (int64_t)gw_days_number(DAY(2)) * 86400 + 43200;
     char want[160];
     snprintf(want, sizeof(want), "%lld|BILL|#abababababab|+15||BILL 1pt/20MAD; tier gold x150%%",
              (long long)noon);
@@ -111,12 +123,12 @@ static void test_hist__merge__legacy_list_by_time_bounded(void **state)
 {
     uint8_t e[2 * GW_HIST_REC];
     char out[3][160];
-    int64_t d1 = (int64_t)gw_days_number(20261201) * 86400, d3 = d1 + 2 * 86400;
+    int64_t d1 = (int64_t)gw_days_number(DAY(0)) * 86400, d3 = d1 + 2 * 86400;
     char l0[64], l1[64];
 
     (void)state;
-    pack(e, 1, 20261202, GW_HIST_TOPUP, 'c', 10, 7);
-    pack(e + 16, 2, 20261204, GW_HIST_TOPUP, 'c', 20, 7);
+    pack(e, 1, DAY(1), GW_HIST_TOPUP, 'c', 10, 7);
+    pack(e + 16, 2, DAY(3), GW_HIST_TOPUP, 'c', 20, 7);
     /* legacy list, newest first: a redemption on the 3rd, a credit on the 1st, and garbage */
     snprintf(l0, sizeof(l0), "%lld|REDEEM|rid|-5|25|gift", (long long)(d3 + 600));
     snprintf(l1, sizeof(l1), "%lld|TOPUP|old|+20|30|TOPUP 1/10 MAD", (long long)(d1 + 600));
