@@ -23,7 +23,7 @@ static void fill(struct cat_draw_entry *e, size_t n, uint32_t weight)
 {
     memset(e, 0, n * sizeof(*e));
     for (size_t i = 0; i < n; i++) {
-        snprintf(e[i].msisdn, sizeof(e[i].msisdn), "2126124%05zu", i);
+        snprintf(e[i].msisdn, sizeof(e[i].msisdn), "2126124%05u", (unsigned)(i % 100000));
         e[i].weight = weight;
     }
 }
