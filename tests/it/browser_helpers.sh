@@ -14,9 +14,18 @@ browser_deps() {
   command -v npm >/dev/null || { fail "npm is missing: playwright-core cannot be installed"; finish; }
   DEPS="$LGW_BIN/browser-deps"
   mkdir -p "$DEPS"
+  # the browser tests run in parallel (ctest -j2): one npm ci at a time, the others wait for it
+  # (npm ci empties node_modules first, so a reader meanwhile would find nothing)
+  exec {deps_lock}>"$DEPS.lock"
+  flock "$deps_lock"
   if ! cmp -s "$LGW_SRC/tests/browser/package-lock.json" "$DEPS/package-lock.json" ||
-     [ ! -d "$DEPS/node_modules/playwright-core" ]; then
+     [ ! -d "$DEPS/node_modules/playwright-core" ] || [ ! -f "$DEPS/node_modules/.complete" ]; then
+    rm -f "$DEPS/node_modules/.complete"
     cp "$LGW_SRC/tests/browser/package.json" "$LGW_SRC/tests/browser/package-lock.json" "$DEPS/"
-    (cd "$DEPS" && npm ci --no-audit --no-fund >"$T/npm.log" 2>&1) || { cat "$T/npm.log" >&2; fail "npm ci failed"; finish; }
+    (cd "$DEPS" && npm ci --no-audit --no-fund >"$T/npm.log" 2>&1) ||
+      { flock -u "$deps_lock"; cat "$T/npm.log" >&2; fail "npm ci failed"; finish; }
+    touch "$DEPS/node_modules/.complete"
   fi
+  flock -u "$deps_lock"
+  exec {deps_lock}>&-
 }
