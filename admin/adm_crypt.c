@@ -42,8 +42,8 @@ struct adm_crypt {
     bool started;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct crypt_jobs todo, done; /* under mu */
-    unsigned queued;              /* todo + running + done: under mu */
+    struct crypt_jobs waiting, done; /* under mu */
+    unsigned queued;              /* waiting + running + done: under mu */
     bool stop;                    /* under mu */
     int efd;
     struct event *ev;
@@ -62,12 +62,12 @@ static void *worker(void *arg)
 
     pthread_mutex_lock(&c->mu);
     for (;;) {
-        while (!c->stop && TAILQ_EMPTY(&c->todo))
+        while (!c->stop && TAILQ_EMPTY(&c->waiting))
             pthread_cond_wait(&c->cv, &c->mu);
         if (c->stop)
             break;
-        struct crypt_job *j = TAILQ_FIRST(&c->todo);
-        TAILQ_REMOVE(&c->todo, j, link);
+        struct crypt_job *j = TAILQ_FIRST(&c->waiting);
+        TAILQ_REMOVE(&c->waiting, j, link);
         pthread_mutex_unlock(&c->mu);
         j->result = adm_password_verify(j->password, j->hash) ? 1 : 0;
         explicit_bzero(j->password, sizeof(j->password));
@@ -113,7 +113,7 @@ int adm_crypt_new(struct event_base *base, struct adm_crypt **out)
     *out = NULL;
     if (!c)
         return -ENOMEM;
-    TAILQ_INIT(&c->todo);
+    TAILQ_INIT(&c->waiting);
     TAILQ_INIT(&c->done);
     c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (c->efd < 0) {
@@ -168,7 +168,7 @@ int adm_crypt_verify(struct adm_crypt *c, struct adm_req *r, const char *passwor
         return -EBUSY;
     }
     c->queued++;
-    TAILQ_INSERT_TAIL(&c->todo, j, link);
+    TAILQ_INSERT_TAIL(&c->waiting, j, link);
     pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->mu);
     return 0;
@@ -187,7 +187,7 @@ void adm_crypt_free(struct adm_crypt *c)
     if (c->started)
         pthread_join(c->thread, NULL); /* it finishes the run under way, if any */
     /* the thread is gone: no lock needed; every accepted job gets its one callback */
-    TAILQ_CONCAT(&c->done, &c->todo, link);
+    TAILQ_CONCAT(&c->done, &c->waiting, link);
     while ((j = TAILQ_FIRST(&c->done))) {
         TAILQ_REMOVE(&c->done, j, link);
         j->cb(j->r, -ECANCELED, j->arg);
