@@ -91,8 +91,9 @@ events() {
   start_gw
   wait_sim "$name" 900
   assert_eq "$n" "$(sim_json "$name" '.final.ESME_ROK')" "$name: all $n events acknowledged ESME_ROK"
-  assert_ge 1 "$(sim_json "$name" '.acked.ESME_RX_T_APPN + .unanswered')" \
-    "$name: some events were redelivered after the kill"
+  # how many the kill cost a redelivery depends on the machine's speed (none when the window was
+  # empty at the kill): a figure, not an assertion; exactly-once is what the checks below prove
+  note "$name: redelivered after the kill: $(sim_json "$name" '.acked.ESME_RX_T_APPN + .unanswered')"
   stop_gw
 }
 # report ARGS...: loyaltyctl report into $T/report; rv NAME: a value of it ("flow red", ...)
