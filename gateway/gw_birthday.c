@@ -38,6 +38,18 @@ bool gw_birthday_is_today(int32_t birth_ymd, int32_t today)
     return gw_birthday_date_valid(today) && gw_birthday_in_year(birth_ymd, today / 10000) == today;
 }
 
+int gw_birthday_sets_of_day(int32_t day, int32_t mmdd[2])
+{
+    if (!gw_birthday_date_valid(day))
+        return 0;
+    mmdd[0] = day % 10000;
+    if (mmdd[0] == 228 && !leap(day / 10000)) {
+        mmdd[1] = 229;
+        return 2;
+    }
+    return 1;
+}
+
 static enum gw_bd_line bad(char *err, size_t errlen, unsigned line_no, const char *why)
 {
     snprintf(err, errlen, "line %u: %s", line_no, why);

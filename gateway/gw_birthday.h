@@ -35,4 +35,9 @@ bool gw_birthday_date_valid(int32_t ymd);
 /* Whether a birth date is celebrated on local day today. */
 bool gw_birthday_is_today(int32_t birth_ymd, int32_t today);
 
+/* The month-days MMDD (e.g. 229) of the birth dates celebrated on local day `day`: its own, and
+ * 229 too on 28 February of a year without 29 February. Fills mmdd[0..n-1]; returns n (1 or 2),
+ * 0 for an invalid day. The birthday index is kept per month-day (lg:bd:{tag}:<MMDD>). */
+int gw_birthday_sets_of_day(int32_t day, int32_t mmdd[2]);
+
 #endif

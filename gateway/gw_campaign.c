@@ -14,7 +14,8 @@
 #include "gw_days.h"
 
 const char *const gw_camp_langs[GW_CAMP_LANGS] = {"ar", "fr", "en", "fa"};
-static const char *const rule_names[GW_CAMP__RULES] = {"welcome", "tenure", "winback"};
+static const char *const rule_names[GW_CAMP__RULES] = {"welcome", "tenure", "winback",
+                                                        "birthday"};
 
 const char *gw_camp_rule_name(enum gw_camp_rule r)
 {
@@ -177,6 +178,7 @@ static const char *const rule_keys[GW_CAMP__RULES][4] = {
     {NULL},
     {"years", NULL},
     {"min_recharges", "lapse_days", "valid_days", "texts"},
+    {"texts", NULL},
 };
 
 static bool key_known(enum gw_camp_rule r, const char *key)
@@ -208,13 +210,13 @@ static int parse_one(json_t *o, struct gw_camp *c, const char *path, char *err, 
     v = json_object_get(o, "rule");
     snprintf(p, sizeof(p), "%s.rule", path);
     if (!json_is_string(v))
-        return fail(err, errlen, p, "one of welcome, tenure, winback");
+        return fail(err, errlen, p, "one of welcome, tenure, winback, birthday");
     c->rule = GW_CAMP__RULES;
     for (int i = 0; i < GW_CAMP__RULES; i++)
         if (strcmp(json_string_value(v), rule_names[i]) == 0)
             c->rule = (enum gw_camp_rule)i;
     if (c->rule == GW_CAMP__RULES)
-        return fail(err, errlen, p, "one of welcome, tenure, winback");
+        return fail(err, errlen, p, "one of welcome, tenure, winback, birthday");
     json_object_foreach(o, key, v)
     {
         if (!key_known(c->rule, key)) {
@@ -263,6 +265,10 @@ static int parse_one(json_t *o, struct gw_camp *c, const char *path, char *err, 
         if ((rc = get_int(o, "valid_days", 1, 90, 14, false, &x, path, err, errlen)) < 0)
             return rc;
         c->valid_days = (uint32_t)x;
+        snprintf(p, sizeof(p), "%s.texts", path);
+        return parse_texts(json_object_get(o, "texts"), c, p, err, errlen);
+    }
+    if (c->rule == GW_CAMP_BIRTHDAY) {
         snprintf(p, sizeof(p), "%s.texts", path);
         return parse_texts(json_object_get(o, "texts"), c, p, err, errlen);
     }

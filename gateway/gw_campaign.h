@@ -14,7 +14,8 @@
  *       "budget": 500000, "points": 50, "tiers": {"gold": 80}, "label": "welcome bonus"},
  *      {"id": "tenure", "rule": "tenure", "years": [1, 3, 5], "points": 100, ...},
  *      {"id": "winback", "rule": "winback", "min_recharges": 3, "lapse_days": 70,
- *       "valid_days": 14, "points": 50, "texts": {"fr": "... {points} ... {date}", ...}}]}
+ *       "valid_days": 14, "points": 50, "texts": {"fr": "... {points} ... {date}", ...}},
+ *      {"id": "bday", "rule": "birthday", "points": 30, "texts": {"en": "... {points} ...", ...}}]}
  *
  * start/end are local days of the programme's zone, both included; budget is in points, a hard
  * stop (the credit and the budget's count move in one script); "tiers" gives a tier's own points
@@ -37,7 +38,13 @@
 #define GW_CAMP_POINTS_MAX 1000000
 #define GW_CAMP_BUDGET_MAX 1000000000000LL
 
-enum gw_camp_rule { GW_CAMP_WELCOME = 0, GW_CAMP_TENURE, GW_CAMP_WINBACK, GW_CAMP__RULES };
+enum gw_camp_rule {
+    GW_CAMP_WELCOME = 0,
+    GW_CAMP_TENURE,
+    GW_CAMP_WINBACK,
+    GW_CAMP_BIRTHDAY, /* paid by the daily birthday pass, not on events (gw_campaign_bday.c) */
+    GW_CAMP__RULES
+};
 
 struct gw_camp_tier {
     char name[32];
@@ -58,6 +65,7 @@ struct gw_camp {
     size_t n_years;
     /* winback */
     uint32_t min_recharges, lapse_days, valid_days;
+    /* winback: the offer SMS; birthday: the greeting SMS ({points}) */
     char texts[GW_CAMP_LANGS][GW_CAMP_TEXT_MAX + 1]; /* by gw_camp_lang index; "" none */
 };
 
@@ -84,7 +92,7 @@ int64_t gw_camp_points(const struct gw_camp *c, const char *tier);
 /* "gold=80,silver=60" for the script (tier variants), into out. 0 or -ENOSPC. */
 int gw_camp_tiers_arg(const struct gw_camp *c, char *out, size_t cap);
 
-/* The offer SMS of a win-back campaign in lang (else fallback, else the first text present), with
+/* The offer SMS of a win-back campaign (or a birthday's greeting) in lang (else fallback, else the first text present), with
  * {points} and {date} (dd/mm/yyyy of until) replaced. 0, -ENOENT (no text) or -ENOSPC. */
 int gw_camp_offer_text(const struct gw_camp *c, const char *lang, const char *fallback,
                        int64_t points, int32_t until, char *out, size_t cap);

@@ -113,7 +113,7 @@ int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const c
         const struct gw_camp *c = &r->doc->c[i];
         if (c->rule == GW_CAMP_WINBACK && !wb && gw_camp_active(c, day))
             wb = c;
-        if (gw_camp_active(c, day))
+        if (gw_camp_active(c, day) && c->rule != GW_CAMP_BIRTHDAY)
             ncamp++;
     }
     bool index = wb && strcmp(kind, "TOPUP") == 0;
@@ -154,7 +154,7 @@ int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const c
     NUM("%d", ncamp);
     for (size_t i = 0, k = 0; i < r->doc->n; i++) {
         const struct gw_camp *c = &r->doc->c[i];
-        if (!gw_camp_active(c, day))
+        if (!gw_camp_active(c, day) || c->rule == GW_CAMP_BIRTHDAY) /* the birthday pass's */
             continue;
         argv[argc++] = c->id;
         argv[argc++] = gw_camp_rule_name(c->rule);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "gw_birthday.h"
+#include "gw_days.h"
 
 static int32_t this_year, leap_year, plain_year, today;
 
@@ -63,6 +64,64 @@ static void test_birthday__29_february__celebrated_28_february_without_one(void 
     int32_t other = (this_year - 20) * 10000 + 715;
     assert_int_equal(gw_birthday_in_year(other, plain_year), plain_year * 10000 + 715);
     assert_int_equal(gw_birthday_in_year(plain_year * 10000 + 229, leap_year), 0); /* no such date */
+}
+
+/* Every day of year y, from gw_days arithmetic (1 January + k). */
+static int days_of_year(int32_t y, int32_t *out)
+{
+    int n = 0;
+
+    for (int32_t d = y * 10000 + 101; d / 10000 == y; d = gw_days_add(d, 1))
+        out[n++] = d;
+    return n;
+}
+
+/* A sweep of years around this one, plus the next century year without 29 February (2100 for
+ * this century): every birth month-day is celebrated on exactly one day of each year, that day's
+ * index sets (gw_birthday_sets_of_day) hold it, and no other day's do. */
+static void test_birthday__sweep_of_years__one_day_each_and_its_index(void **state)
+{
+    int32_t years[20], days[366];
+    int ny = 0;
+
+    (void)state;
+    for (int32_t y = this_year - 9; y <= this_year + 9; y++)
+        years[ny++] = y;
+    int32_t century = (this_year / 100 + 1) * 100;
+    while (century % 400 == 0)
+        century += 100;
+    years[ny++] = century;
+    for (int i = 0; i < ny; i++) {
+        int32_t y = years[i];
+        int nd = days_of_year(y, days);
+        assert_int_equal(nd, is_leap(y) ? 366 : 365);
+        /* births on every day of a leap year (so 29 February is one of them) */
+        for (int b = 0; b < 366; b++) {
+            int32_t born = gw_days_add(leap_year * 10000 + 101, b);
+            int hits = 0, in_sets = 0;
+            for (int k = 0; k < nd; k++) {
+                int32_t mmdd[2];
+                int n = gw_birthday_sets_of_day(days[k], mmdd);
+                bool listed = false;
+                assert_true(n == 1 || n == 2);
+                for (int j = 0; j < n; j++)
+                    listed = listed || mmdd[j] == born % 10000;
+                if (gw_birthday_is_today(born, days[k])) {
+                    hits++;
+                    assert_true(listed); /* the pass of that day reads its set */
+                }
+                in_sets += listed;
+            }
+            if (hits != 1 || in_sets != 1)
+                fail_msg("born %d, year %d: celebrated %d times, in %d days' sets", (int)born,
+                         (int)y, hits, in_sets);
+        }
+    }
+    int32_t mmdd[2];
+    assert_int_equal(gw_birthday_sets_of_day(plain_year * 10000 + 228, mmdd), 2);
+    assert_int_equal(mmdd[1], 229);
+    assert_int_equal(gw_birthday_sets_of_day(leap_year * 10000 + 228, mmdd), 1);
+    assert_int_equal(gw_birthday_sets_of_day(plain_year * 10000 + 229, mmdd), 0);
 }
 
 static enum gw_bd_line parse(const char *line, unsigned no, char *m, int32_t *d, char *err)
@@ -123,6 +182,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_birthday__29_february__celebrated_28_february_without_one),
+        cmocka_unit_test(test_birthday__sweep_of_years__one_day_each_and_its_index),
         cmocka_unit_test(test_birthday_csv__good_lines__records_and_skips),
         cmocka_unit_test(test_birthday_csv__bad_lines__refused_with_line_number),
     };

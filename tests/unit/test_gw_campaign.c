@@ -84,7 +84,11 @@ static void test_campaigns__bad_documents__refused_with_path(void **state)
     expect_refused("[]", "document");
     expect_refused("{\"campaigns\": []}", "version");
     expect_refused("{\"version\": \"v\", \"campaigns\": [], \"x\": 1}", "x: unknown");
-    expect_refused(ONE(BASE "\"rule\": \"birthday\", \"points\": 5"), "campaigns[0].rule");
+    expect_refused(ONE(BASE "\"rule\": \"lottery\", \"points\": 5"), "campaigns[0].rule");
+    expect_refused(ONE(BASE "\"rule\": \"birthday\", \"points\": 5"), "campaigns[0].texts");
+    expect_refused(ONE(BASE "\"rule\": \"birthday\", \"points\": 5, \"years\": [1], "
+                            "\"texts\": {\"en\": \"x\"}"),
+                   "campaigns[0].years: unknown key");
     expect_refused(ONE(BASE "\"rule\": \"welcome\""), "campaigns[0].points: missing");
     expect_refused(ONE(BASE "\"rule\": \"welcome\", \"points\": 0"), "campaigns[0].points");
     expect_refused(ONE(BASE "\"rule\": \"welcome\", \"points\": 5, \"years\": [1]"),
