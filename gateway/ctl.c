@@ -16,6 +16,8 @@
  *   loyaltyctl [...] campaign [ID]     a campaign's progress, or the newest 20 campaigns
  *   loyaltyctl [...] campaign-rules [--at UNIX] [--days N] [--json]   the campaign rules'
  *                                      figures and win-back preview (ctl_campaigns.c)
+ *   loyaltyctl [...] birthday-import FILE [--dry-run]   the carrier's birth dates, validated,
+ *                                      idempotent, audited (ctl_birthday.c)
  *   loyaltyctl [...] draw ITEM DAY SEED [WINNERS] [publish]   an item's seeded draw (ctl_draw.h)
  *   loyaltyctl [...] report [FROM [TO]]  the ledger's aggregates of those local days and its
  *                                      totals (ctl_agg.c; time independent of the subscribers)
@@ -35,6 +37,7 @@
 
 #include "ctl_agg.h"
 #include "ctl_api.h"
+#include "ctl_birthday.h"
 #include "ctl_campaigns.h"
 #include "ctl_draw.h"
 #include "ctl_whatif.h"
@@ -76,6 +79,7 @@ static void usage(FILE *out)
                  "                1 and print each difference (--repair: rewrite them, once after\n"
                  "                an upgrade, as a user that may write lg:ag:*)\n");
     ctl_campaigns_usage(out);
+    ctl_birthday_usage(out);
     ctl_draw_usage(out);
     ctl_api_usage(out); /* the staff operations, through loyalty-admin (ctl_api.c) */
 }
@@ -607,6 +611,8 @@ int main(int argc, char **argv)
         rc = cmd_campaign(ctx, optind + 1 < argc ? argv[optind + 1] : NULL);
     else if (strcmp(cmd, "campaign-rules") == 0)
         rc = ctl_campaign_rules(ctx, argc - optind - 1, argv + optind + 1, stdout);
+    else if (strcmp(cmd, "birthday-import") == 0)
+        rc = ctl_birthday_import(ctx, argc - optind - 1, argv + optind + 1, stdout);
     else if (strcmp(cmd, "draw") == 0)
         rc = ctl_draw(ctx, argc - optind - 1, argv + optind + 1);
     else {

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "gw_broadcast.h"
+#include "gw_campaign_bday.h"
 #include "gw_core.h"
 #include "gw_days.h"
 #include "gw_expiry.h"
@@ -40,6 +41,7 @@ struct gw_campaign_run {
     struct gw_campaigns *doc; /* NULL: none loaded */
     struct event *ev_pass;
     struct pass *pass; /* the pass under way, or NULL */
+    struct gw_campaign_bday *bday; /* the birthday pass (gw_campaign_bday.c) */
     struct gw_campaign_stats st;
 };
 
@@ -427,7 +429,7 @@ static void slot_next(struct pass *p)
     put_pending(p);
 }
 
-static bool quiet(const struct gw_campaign_run_config *cfg, int64_t now)
+bool gw_campaign_quiet(const struct gw_campaign_run_config *cfg, int64_t now)
 {
     struct tm tm;
     time_t tt = (time_t)now;
@@ -453,7 +455,7 @@ static void on_pass(evutil_socket_t fd, short what, void *arg)
         if (r->doc->c[i].rule == GW_CAMP_WINBACK && gw_camp_active(&r->doc->c[i], today))
             wb = &r->doc->c[i];
     struct pass *p = NULL;
-    if (r->pass || !wb || !r->redis || !gw_redis_is_connected(r->redis) || quiet(&r->cfg, now) ||
+    if (r->pass || !wb || !r->redis || !gw_redis_is_connected(r->redis) || gw_campaign_quiet(&r->cfg, now) ||
         !(p = calloc(1, sizeof(*p))) || !(p->doc = malloc(sizeof(*p->doc)))) {
         free(p);
         evtimer_add(r->ev_pass, &tv);
@@ -498,7 +500,8 @@ struct gw_campaign_run *gw_campaign_run_new(struct event_base *base, struct gw_r
     snprintf(r->fallback, sizeof(r->fallback), "%s", fallback_lang ? fallback_lang : "en");
     r->script = gw_redis_script_add(redis, gw_lua_campaign, gw_lua_campaign_len);
     r->ev_pass = evtimer_new(base, on_pass, r);
-    if (r->script < 0 || !r->ev_pass)
+    r->bday = gw_campaign_bday_new(base, redis, sms, &r->cfg, r->history_len, r->fallback, &r->st);
+    if (r->script < 0 || !r->ev_pass || !r->bday)
         goto fail;
     return r;
 fail:
@@ -522,6 +525,7 @@ int gw_campaign_run_set_doc(void *arg, const char *text, size_t len, char *err, 
     }
     free(r->doc); /* a pass under way works on its own copy */
     r->doc = d;
+    gw_campaign_bday_set_doc(r->bday, d);
     GW_LOGN(LOG_CAT, "campaigns \"%s\": %zu rules", d->version, d->n);
     return 0;
 }
@@ -532,6 +536,8 @@ int gw_campaign_run_start(struct gw_campaign_run *r)
 
     if (!r || !r->ev_pass)
         return -EINVAL;
+    if (gw_campaign_bday_start(r->bday) < 0)
+        return -EIO;
     return evtimer_add(r->ev_pass, &tv) == 0 ? 0 : -EIO;
 }
 
@@ -558,6 +564,7 @@ void gw_campaign_run_detach(struct gw_campaign_run *r)
     if (!r)
         return;
     r->redis = NULL;
+    gw_campaign_bday_detach(r->bday);
     if (r->ev_pass)
         evtimer_del(r->ev_pass);
 }
@@ -570,6 +577,7 @@ void gw_campaign_run_free(struct gw_campaign_run *r)
         r->pass->r = NULL; /* its last callback (cancelled) frees it */
     if (r->ev_pass)
         event_free(r->ev_pass);
+    gw_campaign_bday_free(r->bday);
     free(r->doc);
     free(r);
 }

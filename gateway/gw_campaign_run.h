@@ -54,6 +54,10 @@ void gw_campaign_run_config_defaults(struct gw_campaign_run_config *cfg);
     X(offers, "win-back offers made")                                                              \
     X(offer_sms, "offer SMS the SMSC accepted")                                                    \
     X(offer_sms_skipped, "offers without SMS: no consent or no text")                              \
+    X(birthday_passes, "birthday passes completed")                                                \
+    X(birthdays, "birthday bonuses credited")                                                      \
+    X(birthday_sms, "birthday greetings the SMSC accepted")                                        \
+    X(birthday_sms_skipped, "birthday bonuses without greeting: no consent or no text")            \
     X(errors, "Redis errors")
 
 struct gw_campaign_stats {
@@ -82,6 +86,9 @@ typedef void (*gw_campaign_done_cb)(void *ctx, int err);
 int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const char *kind,
                           const char *ref, int32_t day, int64_t now, gw_campaign_done_cb done,
                           void *ctx);
+
+/* Whether local hour of now is in the quiet hours of cfg (no offer or greeting is sent). */
+bool gw_campaign_quiet(const struct gw_campaign_run_config *cfg, int64_t now);
 
 void gw_campaign_run_get_stats(const struct gw_campaign_run *r, struct gw_campaign_stats *out);
 void gw_campaign_stats_json(const struct gw_campaign_stats *st, FILE *out);

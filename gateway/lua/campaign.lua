@@ -24,6 +24,18 @@
 --   Reply {1, lang, tier} offered, {0, why} not (why: "gone", "blocked", "recharges", "recent",
 --         "offered").
 -- op PREVIEW: as OFFER, read-only: {1, tier} would be offered, {0, why}.
+-- op BDAY (the daily birthday pass, one member of a month-day set): as EVENT, with KEYS 1-3 (and
+--   the aggregates), kind "BIRTHDAY", day = today (the lot's), and one campaign of rule
+--   "birthday" whose parameter is the day D it is paid for (today or a catch-up day): paid when
+--   the wallet's birth date `bd` is celebrated on D (29 February: 28 February in common years)
+--   and its marker c:<id> is not year(D) yet (once a year); not to a blocked wallet. Reply as
+--   EVENT's, then the wallet's language (the greeting's).
+-- op BDSET (loyaltyctl birthday-import, one CSV record)
+--   KEYS  1 lg:{M}:w   2 lg:bd:{tag}:<MMDD> the month-day set of the birth date (the wallet's
+--         slot's tag; the set of a previous date, same slot, is left)
+--   ARGV  1 "BDSET"  2 now  3 the birth date YYYYMMDD
+--   Reply {"new"|"same"|"changed"|"nomember", previous date or ""}: a re-import changes nothing;
+--         only members (a wallet with a balance) are indexed.
 --
 -- Wallet fields (docs/data-model.md, "campaign state"): c:<id> the rule's marker (welcome "1", or
 -- "0" when the hard stop refused it; tenure the last anniversary settled; winback the day of the
@@ -159,7 +171,26 @@ if op == 'OFFER' or op == 'PREVIEW' then
     return {1, w[6] or '', w[7] or ''}
 end
 
-if op ~= 'EVENT' then return bad('op') end
+if op == 'BDSET' then
+    if #KEYS ~= 2 then return bad('keys') end
+    local md = KEYS[2]:match('^lg:bd:{%d+}:(%d%d%d%d)$')
+    local bd = ARGV[3]
+    if not md or not valid_day(bd) or bd:sub(5, 8) ~= md then return bad('birth date') end
+    local w = redis.call('HMGET', KW, 'bal', 'bd')
+    if not w[1] then return {'nomember', ''} end
+    if w[2] == bd then
+        redis.call('SADD', KEYS[2], msisdn) -- mends an index write lost with a failover
+        return {'same', bd}
+    end
+    if w[2] and valid_day(w[2]) then
+        redis.call('SREM', KEYS[2]:sub(1, #KEYS[2] - 4) .. w[2]:sub(5, 8), msisdn)
+    end
+    redis.call('HSET', KW, 'bd', bd)
+    redis.call('SADD', KEYS[2], msisdn)
+    return {w[2] and 'changed' or 'new', w[2] or ''}
+end
+
+if op ~= 'EVENT' and op ~= 'BDAY' then return bad('op') end
 if #KEYS < 3 or #KEYS > 4 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h' or KEYS[3] ~= 'lg:cb:{cmp}' then
     return bad('keys')
 end
@@ -188,7 +219,8 @@ for i = 1, n do
         tiers = ARGV[b + 4], budget = int_arg(ARGV[b + 5], 1, 1e12), param = ARGV[b + 6],
         label = ARGV[b + 7]}
     if type(c.id) ~= 'string' or not c.id:find('^[%w_%-]+$') or #c.id > 24 then return bad('id') end
-    if c.rule ~= 'welcome' and c.rule ~= 'tenure' and c.rule ~= 'winback' then
+    if c.rule ~= 'welcome' and c.rule ~= 'tenure' and c.rule ~= 'winback' and
+        c.rule ~= 'birthday' then
         return bad('rule')
     end
     if not c.points or not c.budget or type(c.tiers) ~= 'string' or #c.tiers > 400 then
@@ -201,8 +233,10 @@ for i = 1, n do
 end
 
 -- ------------------------------------------------------------------ reads
-local w = redis.call('HMGET', KW, 'bal', 'life', 'since', 'tier', 'wo', 'cwd', 'rl')
+local w = redis.call('HMGET', KW, 'bal', 'life', 'since', 'tier', 'wo', 'cwd', 'rl', 'bd',
+    'blocked', 'lang')
 if not w[1] then return {d(0)} end -- no wallet: the commit did not enrol (nothing to do)
+if op == 'BDAY' and w[9] == '1' then return {w[1]} end
 local bal, life, since = tonumber(w[1]), tonumber(w[2] or '0'), tonumber(w[3] or '')
 if not bal or not life then return redis.error_reply('LGWDATA wallet') end
 local tier = w[4] or ''
@@ -252,6 +286,15 @@ for i, c in ipairs(camps) do
             if y <= done and y > last then best = y end
         end
         if best then mark, period = d(best), d(best) .. 'y' end
+    elseif c.rule == 'birthday' and op == 'BDAY' then
+        -- paid for day D (its parameter) when the birth date is celebrated on D, once a year
+        local on, bd = tonumber(c.param or ''), tonumber(w[8] or '')
+        if on and valid_day(c.param) and bd and valid_day(w[8]) then
+            local y = math.floor(on / 10000)
+            local md = bd % 10000
+            if md == 229 and not ((y % 4 == 0 and y % 100 ~= 0) or y % 400 == 0) then md = 228 end
+            if y * 10000 + md == on and mv[i] ~= d(y) then mark, period = d(y), d(y) end
+        end
     elseif c.rule == 'winback' and kind == 'TOPUP' and offer_id == c.id then
         if dayn <= offer_until then
             mark, period = day, day
@@ -319,4 +362,5 @@ if credited > 0 then
     redis.call('LTRIM', KH, 0, hlen - 1)
 end
 reply[#reply + 1] = d(bal)
+if op == 'BDAY' then reply[#reply + 1] = w[10] or '' end -- the greeting's language
 return reply
