@@ -13,7 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "gw_birthday.h"
 #include "gw_campaign.h"
+#include "gw_campaign_bday.h"
 #include "gw_campaign_run.h"
 #include "gw_days.h"
 #include "gw_expiry.h"
@@ -28,7 +30,8 @@ void ctl_campaigns_usage(FILE *out)
                  "                the stored campaigns document, each campaign's budget and\n"
                  "                figures, and the win-back preview: who would be offered at --at\n"
                  "                (default now; the due sets of that day and N days before,\n"
-                 "                default 7) and what their bonus would cost\n");
+                 "                default 7) and what their bonus would cost; the birthday\n"
+                 "                preview: the birthdays of that day not paid yet, and their cost\n");
 }
 
 static int64_t field_int(const redisReply *r, int64_t dflt)
@@ -93,6 +96,54 @@ static int preview_winback(redisContext *c, const struct gw_camp *cp, int64_t at
             for (size_t i = 0; rc == 0 && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
                 if (r->element[i]->type == REDIS_REPLY_STRING && r->element[i]->len < 16)
                     preview_member(c, cp, r->element[i]->str, at, p);
+            freeReplyObject(rs[j]);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* The birthday preview: the members of the month-day sets of the day at (gw_birthday_sets_of_day)
+ * whose birth date is celebrated that day and who were not paid that year (the BDAY script's test). */
+static int preview_birthday(redisContext *c, const struct gw_camp *cp, int64_t at,
+                            struct preview *p)
+{
+    int32_t day = gw_local_day(at), mmdd[2];
+    int n = gw_birthday_sets_of_day(day, mmdd);
+    char tag[GW_SLOT_TAG_MAX], year[8];
+
+    snprintf(year, sizeof(year), "%04d", (int)(day / 10000));
+    for (unsigned s = 0; s < GW_SLOTS; s++) {
+        gw_slot_tag(s, tag);
+        for (int j = 0; j < n; j++)
+            redisAppendCommand(c, "SMEMBERS " GW_BDAY_KEY_FMT, tag, (int)mmdd[j]);
+        redisReply *rs[2] = {0};
+        int got = 0, rc = 0;
+        for (; got < n; got++)
+            if (redisGetReply(c, (void **)&rs[got]) != REDIS_OK || !rs[got]) {
+                rc = -EIO;
+                break;
+            }
+        for (int j = 0; j < got; j++) {
+            const redisReply *r = rs[j];
+            for (size_t i = 0; rc == 0 && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+                if (r->element[i]->type != REDIS_REPLY_STRING || r->element[i]->len >= 16)
+                    continue;
+                redisReply *w = redisCommand(c, "HMGET lg:{%s}:w bd blocked tier c:%s",
+                                             r->element[i]->str, cp->id);
+                if (w && w->type == REDIS_REPLY_ARRAY && w->elements == 4 &&
+                    gw_birthday_is_today((int32_t)field_int(w->element[0], 0), day) &&
+                    field_int(w->element[1], 0) != 1 &&
+                    !(w->element[3]->type == REDIS_REPLY_STRING &&
+                      strcmp(w->element[3]->str, year) == 0)) {
+                    p->due++;
+                    p->cost += gw_camp_points(cp, w->element[2]->type == REDIS_REPLY_STRING
+                                                      ? w->element[2]->str
+                                                      : NULL);
+                }
+                freeReplyObject(w);
+            }
             freeReplyObject(rs[j]);
         }
         if (rc < 0)
@@ -180,6 +231,16 @@ int ctl_campaign_rules(redisContext *c, int argc, char **argv, FILE *out)
             json_object_set_new(o, "preview_due", json_integer(p.due));
             json_object_set_new(o, "preview_cost", json_integer(p.cost));
         }
+        if (cp->rule == GW_CAMP_BIRTHDAY) {
+            struct preview p = {0};
+            if (gw_camp_active(cp, today) && preview_birthday(c, cp, at, &p) < 0) {
+                fprintf(stderr, "loyaltyctl: %s\n", c->err ? c->errstr : "read error");
+                json_decref(o);
+                goto out;
+            }
+            json_object_set_new(o, "preview_due", json_integer(p.due));
+            json_object_set_new(o, "preview_cost", json_integer(p.cost));
+        }
         json_array_append_new(arr, o);
     }
     if (as_json) {
@@ -205,7 +266,12 @@ int ctl_campaign_rules(redisContext *c, int argc, char **argv, FILE *out)
                     json_integer_value(json_object_get(o, "left")),
                     json_integer_value(json_object_get(o, "grants")),
                     json_integer_value(json_object_get(o, "budget_stops")));
-            if (json_object_get(o, "preview_due"))
+            if (json_object_get(o, "preview_due") && !json_object_get(o, "offered"))
+                fprintf(out, "             birthdays at --at: %" JSON_INTEGER_FORMAT
+                             " to pay, cost %" JSON_INTEGER_FORMAT " points\n",
+                        json_integer_value(json_object_get(o, "preview_due")),
+                        json_integer_value(json_object_get(o, "preview_cost")));
+            else if (json_object_get(o, "preview_due"))
                 fprintf(out, "             offered %" JSON_INTEGER_FORMAT " came back %" JSON_INTEGER_FORMAT
                              "; would be offered now: %" JSON_INTEGER_FORMAT
                              ", cost if all come back %" JSON_INTEGER_FORMAT " points\n",

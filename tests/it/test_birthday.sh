@@ -17,6 +17,8 @@ source "$(dirname "$0")/lib.sh"
 
 export TZ=Africa/Casablanca
 DRV="$LGW_BIN/tests/it_birthday"
+VG=() # under LGW_VALGRIND=1 the pass itself runs under valgrind (errors and leaks fail it)
+[ "${LGW_VALGRIND:-0}" = 1 ] && VG=(valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite)
 EARN="$LGW_BIN/tests/it_expiry"
 CTL="$LGW_BIN/gateway/loyaltyctl"
 start_redis
@@ -82,7 +84,7 @@ jq -n -c --arg s "$Y-01-01" --arg e "$((L + 1))-12-31" '{version: "bd-1", campai
    texts: {fr: "Joyeux anniversaire ! +{points} points", en: "Happy birthday! +{points} points",
            ar: "عيد ميلاد سعيد! {points} نقطة", fa: "تولدت مبارک! {points} امتیاز"}}]}' >"$T/doc.json"
 pass() { # day [catch-up days]: one pass at local noon of that day, its counters in $T/p-<day>.json
-  "$DRV" pass --now "$(at "$1")" --doc "$T/doc.json" --smsc "$SIM_PORT" --catchup "${2:-0}" \
+  "${VG[@]+"${VG[@]}"}" "$DRV" pass --now "$(at "$1")" --doc "$T/doc.json" --smsc "$SIM_PORT" --catchup "${2:-0}" \
     >"$T/p-$1.json" 2>>"$T/driver.log" || fail "the pass of $1 failed"
 }
 pj() { jq -r "$2" "$T/p-$1.json"; }
@@ -93,7 +95,14 @@ greetings() { # msisdn: the greetings recorded for it
 }
 b29=$(bal $M29) b28=$(bal $M28) b01=$(bal $M01) bn=$(bal $N29)
 
+rcli hset 'cfg:{adm}:campaigns' doc "$(cat "$T/doc.json")" version 1 >/dev/null
+preview() { # day: "due cost" of the birthday campaign in loyaltyctl campaign-rules --at
+  "$CTL" --socket "$REDIS_SOCK" campaign-rules --at "$(at "$1")" --json |
+    jq -r '.campaigns[] | select(.id == "bday") | "\(.preview_due) \(.preview_cost)"'
+}
+assert_eq "3 90" "$(preview "$C-02-28")" "the preview: 3 birthdays to pay on 28 Feb of C, 90 points"
 pass "$C-02-28"
+assert_eq "0 0" "$(preview "$C-02-28")" "... none left once paid"
 assert_eq 3 "$(pj "$C-02-28" .birthdays)" "28 Feb of a common year: three birthdays"
 assert_eq $((b29 + 30)) "$(bal $M29)" "born 29 February: paid on 28 February"
 assert_eq $((b28 + 30)) "$(bal $M28)" "born 28 February: paid"
