@@ -38,6 +38,7 @@
     { id: 'menus', roles: ['marketing', 'care', 'auditor'] },
     { id: 'board', roles: ['marketing', 'care', 'auditor'] },
     { id: 'campaigns', roles: ['marketing', 'care', 'auditor'] },
+    { id: 'rules', roles: ['marketing', 'care', 'auditor'] }, // campaign rules (issue 10 §1)
     { id: 'subscriber', roles: ['care', 'auditor'] },
     { id: 'deadletters', roles: ['marketing', 'care', 'auditor'] },
     { id: 'reports', roles: ['marketing', 'auditor'] },
@@ -1413,6 +1414,88 @@
     },
   };
   const REPORT_SOURCE = 'aggregates';
+
+  // ------------------------------------------------------------------ campaign rules (issue 10 §1)
+  // Read-only: the campaigns document in force (welcome, tenure, win-back, birthday), each one's
+  // budget spent and left (GET /api/campaign-rules/figures: no subscriber identity, every role),
+  // and the win-back funnel - targeted, came back, points spent - as charts next to their tables.
+  // The document is edited through PUT /api/campaign-rules (marketing; not on this page); the
+  // preview of who would qualify reads 16,384 x days index sets: loyaltyctl campaign-rules does it.
+  function ruleName(rule) {
+    const k = 'rules.rule.' + rule;
+    const s = t(k);
+    return s === k ? rule : s;
+  }
+  VIEWS.rules = async function (main, arg, view) {
+    main.appendChild(h('h1', { text: t('rules.title') }));
+    main.appendChild(h('p', { class: 'note', text: t('rules.explain') }));
+    const r = await api('GET', '/api/campaign-rules/figures');
+    if (!live(view)) return;
+    if (r.status === 404) {
+      main.appendChild(h('p', { class: 'note', id: 'rules-none', text: t('rules.none') }));
+      return;
+    }
+    if (!r.ok) { apiError(r); return; }
+    const d = r.data;
+    const today = todayIso();
+    const rows = (d.campaigns || []).map((c) => Object.assign({}, c, {
+      active: c.start <= today && today <= c.end,
+    }));
+    main.appendChild(h('p', { class: 'note', id: 'rules-version', text: t('rules.version', { version: d.version, n: d.stored_version }) }));
+    const out = h('section', { id: 'rules-body', 'aria-labelledby': 'rules-list-h' },
+      h('h2', { id: 'rules-list-h', text: t('rules.list') }));
+    main.appendChild(out);
+    out.appendChild(dataTable('rules.list', [
+      { key: 'id', label: 'rules.col.id' },
+      { key: 'rule', label: 'rules.col.rule', fmt: (x) => ruleName(x.rule) },
+      { key: 'start', label: 'rules.col.period', fmt: (x) => isolate(x.start) + ' \u2013 ' + isolate(x.end), raw: (x) => x.start + '/' + x.end },
+      { key: 'active', label: 'rules.col.state', fmt: (x) => t(x.active ? 'rules.active' : 'rules.inactive') },
+      { key: 'points', label: 'rules.col.points', num: true, fmt: (x) => fmtNum(x.points) },
+      { key: 'budget', label: 'rules.col.budget', num: true, fmt: (x) => fmtNum(x.budget) },
+      { key: 'spent', label: 'rules.col.spent', num: true, fmt: (x) => fmtNum(x.spent) },
+      { key: 'left', label: 'rules.col.left', num: true, fmt: (x) => fmtNum(x.left) },
+      { key: 'grants', label: 'rules.col.grants', num: true, fmt: (x) => fmtNum(x.grants) },
+      { key: 'budget_stops', label: 'rules.col.stops', num: true, fmt: (x) => fmtNum(x.budget_stops) },
+    ], rows, 'campaign-rules.csv'));
+    if (rows.length) {
+      chart(out, {
+        id: 'rules-budget', title: t('rules.chart.budget'), horizontal: true,
+        labels: rows.map((x) => x.id), xTitle: t('rules.col.id'), yTitle: t('chart.axis.points'),
+        series: [{ name: t('rules.col.spent'), values: rows.map((x) => x.spent) },
+          { name: t('rules.col.left'), values: rows.map((x) => Math.max(0, x.left)) }],
+      });
+    }
+    const wb = rows.filter((x) => x.rule === 'winback');
+    const fs = h('section', { id: 'rules-funnel', 'aria-labelledby': 'rules-funnel-h' },
+      h('h2', { id: 'rules-funnel-h', text: t('rules.funnel') }));
+    main.appendChild(fs);
+    if (!wb.length) {
+      fs.appendChild(h('p', { class: 'note', text: t('rules.funnel.none') }));
+    } else {
+      fs.appendChild(dataTable('rules.funnel', [
+        { key: 'id', label: 'rules.col.id' },
+        { key: 'offered', label: 'rules.col.targeted', num: true, fmt: (x) => fmtNum(x.offered) },
+        { key: 'came_back', label: 'rules.col.back', num: true, fmt: (x) => fmtNum(x.came_back) },
+        { key: 'rate', label: 'rules.col.rate', num: true, fmt: (x) => (x.offered ? fmtPct(x.came_back / x.offered) : ''), raw: (x) => (x.offered ? x.came_back / x.offered : '') },
+        { key: 'spent', label: 'rules.col.pointsspent', num: true, fmt: (x) => fmtNum(x.spent) },
+      ], wb, 'winback-funnel.csv'));
+      chart(fs, {
+        id: 'rules-funnel-members', title: t('rules.chart.funnel'),
+        labels: wb.map((x) => x.id), xTitle: t('rules.col.id'), yTitle: t('chart.axis.members'),
+        series: [{ name: t('rules.col.targeted'), values: wb.map((x) => x.offered) },
+          { name: t('rules.col.back'), values: wb.map((x) => x.came_back) }],
+      });
+      chart(fs, {
+        id: 'rules-funnel-points', title: t('rules.chart.points'), short: true,
+        labels: wb.map((x) => x.id), xTitle: t('rules.col.id'), yTitle: t('chart.axis.points'),
+        series: [{ name: t('rules.col.pointsspent'), values: wb.map((x) => x.spent) }],
+      });
+    }
+    main.appendChild(h('section', { id: 'rules-preview', 'aria-labelledby': 'rules-preview-h' },
+      h('h2', { id: 'rules-preview-h', text: t('rules.preview') }),
+      h('p', { class: 'note', text: t('rules.preview.cli') }),
+      h('pre', { dir: 'ltr', text: 'loyaltyctl campaign-rules [--at UNIX] [--days N] [--json]' })));
+  };
 
   VIEWS.reports = async function (main, arg, view) {
     main.appendChild(h('h1', { text: t('reports.title') }));
