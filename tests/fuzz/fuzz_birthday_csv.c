@@ -1,7 +1,8 @@
 /*
  * fuzz_birthday_csv.c - libFuzzer target: the carrier's CSV of birth dates (gateway/gw_birthday.c),
  * split into lines as an import would. Property: a record has an MSISDN of 8-15 digits and a
- * valid date not after "today" (fixed here), and its celebration day exists in any year.
+ * valid date not after "today" (fixed here), its celebration day exists in any year, and that
+ * day's pass reads the record's month-day index set.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,9 +28,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t n = strnlen(m, sizeof(m));
             if (n < 8 || n > 15 || !gw_birthday_date_valid(ymd) || ymd > today)
                 abort();
-            for (int32_t y = 1999; y <= 2001; y++)
-                if (!gw_birthday_date_valid(gw_birthday_in_year(ymd, y)))
+            for (int32_t y = 1999; y <= 2001; y++) {
+                int32_t on = gw_birthday_in_year(ymd, y), mmdd[2];
+                if (!gw_birthday_date_valid(on))
                     abort();
+                /* the pass of that day reads the record's month-day set */
+                int ns = gw_birthday_sets_of_day(on, mmdd);
+                if (ns < 1 || (mmdd[0] != ymd % 10000 && (ns < 2 || mmdd[1] != ymd % 10000)))
+                    abort();
+            }
         } else if (k == GW_BD_BAD && !memchr(err, '\0', sizeof(err)))
             abort();
         p += len + (nl ? 1 : 0);
