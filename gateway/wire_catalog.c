@@ -466,6 +466,7 @@ static void fill_item(const struct wire_catalog *w, const struct cat_catalog *c,
     out->stock = cached_stock(w, c, i, it);
     if (out->stock < 0)
         out->stock = 0;
+    out->own_window = it->draw.on; /* registration and claims follow the draw (cat_draw_run.c) */
     /* what the confirmation screen will name: the exact version and item (ids and versions are
      * validated [A-Za-z0-9_.-] by the catalogue loader, so they fit the session record) */
     snprintf(out->version, sizeof(out->version), "%s", cat_catalog_version(c));

@@ -300,6 +300,11 @@ struct ussd_item {
      * the catalogue version the item was read from and the item's own id in it ("" = none). */
     char version[USSD_REF_MAX];
     char ref[USSD_REF_MAX];
+    /* The item keeps its own window (an item opened by draw: registration before the gift day,
+     * claims after it, its units already set aside): "1 Redeem" is offered whatever the gift-day
+     * window and the stock say, and the redemption's outcome tells where the member stands. Not
+     * offered as a gift. */
+    bool own_window;
 };
 
 /*
