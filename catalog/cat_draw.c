@@ -81,12 +81,16 @@ int cat_draw_order(const char *seed, struct cat_draw_entry *e, size_t n)
     return in;
 }
 
-uint32_t cat_draw_weight(const struct cat_item *it, const char *tier)
+uint32_t cat_draw_weight(const struct cat_item *it, const char *tier, int64_t since, int64_t now)
 {
+    uint64_t w = 1;
+
     for (unsigned k = 0; it && tier && k < it->draw.n_weights; k++)
         if (strcmp(it->draw.weight_tiers[k], tier) == 0)
-            return it->draw.weights[k];
-    return 1;
+            w = it->draw.weights[k];
+    if (it && it->draw.tenure_per_year && since > 0 && now > since)
+        w += (uint64_t)((now - since) / (365 * 86400)) * it->draw.tenure_per_year;
+    return w > CAT_DRAW_WEIGHT_MAX ? CAT_DRAW_WEIGHT_MAX : (uint32_t)w;
 }
 
 uint64_t cat_draw_digest(const struct cat_draw_entry *e, size_t winners)
@@ -146,7 +150,8 @@ static int draw_hours(struct cat_jctx *c, json_t *obj, const char *p, const char
 int cat_draw_parse(struct cat_jctx *c, json_t *obj, const char *p, const struct cat_load_opts *opts,
                    struct cat_item *it)
 {
-    static const char *const keys[] = {"mode", "register_hours", "claim_hours", "weights", NULL};
+    static const char *const keys[] = {"mode",    "register_hours",  "claim_hours",
+                                       "weights", "tenure_per_year", NULL};
     struct cat_draw_cfg *d = &it->draw;
     char q[CAT_PATH_LEN], e[CAT_PATH_LEN];
     const char *tier;
@@ -179,6 +184,15 @@ int cat_draw_parse(struct cat_jctx *c, json_t *obj, const char *p, const struct 
             return cat_jfail(c, e, "must be a weight from 1 to %d", CAT_DRAW_WEIGHT_MAX);
         cat_copy(d->weight_tiers[d->n_weights], CAT_NAME_MAX, tier);
         d->weights[d->n_weights++] = (uint32_t)json_integer_value(v);
+    }
+    v = json_object_get(obj, "tenure_per_year");
+    if (v) {
+        cat_jpath_key(q, sizeof(q), p, "tenure_per_year");
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            json_integer_value(v) > CAT_DRAW_WEIGHT_MAX)
+            return cat_jfail(c, q, "must be a weight from 1 to %d added per year of membership",
+                             CAT_DRAW_WEIGHT_MAX);
+        d->tenure_per_year = (uint32_t)json_integer_value(v);
     }
     d->on = true;
     return 0;

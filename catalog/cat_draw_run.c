@@ -80,6 +80,10 @@ struct dr_enter {
     char rid[CAT_RID_MAX], source[CAT_RID_MAX + 64];
     int64_t deadline;
     struct cat_redeem_result res;
+    /* the registration: the draw's window and what the member's weight is made of */
+    struct cat_draw_cfg draw;
+    int32_t day;
+    int64_t start, close;
 };
 
 static void enter_done(struct dr_enter *e, int err)
@@ -154,11 +158,46 @@ static void on_enter(void *arg, int err, const struct redisReply *reply)
     enter_done(e, 0);
 }
 
+/* ENTER with the member's weight (tier, and tenure from `since`, unix s, 0 = unknown). */
+static int enter_send(struct dr_enter *e, int64_t since)
+{
+    struct cat_redeem_view v;
+    struct cat_item weigh = {.draw = e->draw};
+    char key[CAT_ID_MAX + 24], num[6][24];
+
+    cat_redeem_view(e->r, &v);
+    snprintf(key, sizeof(key), "cat:{%s}:dr:cur", e->item);
+    snprintf(num[0], sizeof(num[0]), "%" PRId64, e->req.now);
+    snprintf(num[1], sizeof(num[1]), "%d", DRAW_TTL_S);
+    snprintf(num[2], sizeof(num[2]), "%08" PRId32, e->day);
+    snprintf(num[3], sizeof(num[3]), "%" PRId64, e->start);
+    snprintf(num[4], sizeof(num[4]), "%" PRId64, e->close);
+    snprintf(num[5], sizeof(num[5]), "%" PRIu32,
+             cat_draw_weight(&weigh, e->tier, since, e->req.now));
+    const char *argv[] = {key, "ENTER", num[0], num[1], e->msisdn, num[2], num[3], num[4], num[5]};
+    return dr_run(&v, 9, argv, on_enter, e);
+}
+
+static void on_since(void *arg, int err, const struct redisReply *reply)
+{
+    struct dr_enter *e = arg;
+    int64_t since = 0;
+    int rc;
+
+    if (err < 0) {
+        enter_done(e, err);
+        return;
+    }
+    if (reply && reply->type == REDIS_REPLY_STRING)
+        since = strtoll(reply->str, NULL, 10);
+    if ((rc = enter_send(e, since > 0 ? since : 0)) < 0)
+        enter_done(e, rc);
+}
+
 int cat_draw_confirm(struct cat_redeem *r, const struct cat_item *it,
                      const struct cat_redeem_request *req, cat_redeem_cb cb, void *arg)
 {
     struct cat_redeem_view v;
-    char key[CAT_ID_MAX + 24], num[6][24];
     int32_t day;
     int64_t start, close;
     int rc;
@@ -195,15 +234,17 @@ int cat_draw_confirm(struct cat_redeem *r, const struct cat_item *it,
     e->req.rid_source = e->source;
     e->req.beneficiary = NULL; /* a won unit is the winner's */
 
-    snprintf(key, sizeof(key), "cat:{%s}:dr:cur", it->id);
-    snprintf(num[0], sizeof(num[0]), "%" PRId64, req->now);
-    snprintf(num[1], sizeof(num[1]), "%d", DRAW_TTL_S);
-    snprintf(num[2], sizeof(num[2]), "%08" PRId32, day);
-    snprintf(num[3], sizeof(num[3]), "%" PRId64, start);
-    snprintf(num[4], sizeof(num[4]), "%" PRId64, close);
-    snprintf(num[5], sizeof(num[5]), "%" PRIu32, cat_draw_weight(it, req->tier));
-    const char *argv[] = {key, "ENTER", num[0], num[1], e->msisdn, num[2], num[3], num[4], num[5]};
-    rc = dr_run(&v, 9, argv, on_enter, e);
+    e->draw = it->draw;
+    e->day = day;
+    e->start = start;
+    e->close = close;
+    if (!it->draw.tenure_per_year)
+        rc = enter_send(e, 0);
+    else { /* the weight counts the years since enrolment: the wallet's "since" first */
+        char wkey[40];
+        snprintf(wkey, sizeof(wkey), "lg:{%s}:w", e->msisdn);
+        rc = gw_redis_commandf(v.redis, on_since, e, "HGET %s since", wkey);
+    }
     if (rc < 0)
         free(e);
     return rc;

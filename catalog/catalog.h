@@ -262,6 +262,7 @@ struct cat_draw_cfg {
     char weight_tiers[8][CAT_NAME_MAX];
     uint32_t weights[8]; /* 1..CAT_DRAW_WEIGHT_MAX; a tier not listed weighs 1 */
     unsigned n_weights;
+    uint32_t tenure_per_year; /* "tenure_per_year": added per full year of membership, 0 = none */
 };
 
 #define CAT_COHORTS_MIN 2
@@ -292,7 +293,7 @@ struct cat_item {
     char cohort_tiers[CAT_COHORT_TIERS_MAX][CAT_NAME_MAX];
     unsigned n_cohort_tiers; /* 0 = cohorts by MSISDN hash */
     /* Draw ("opening": { "mode": "draw", "register_hours": R, "claim_hours": C,
-     * "weights": { "gold": 3, "silver": 2 } }, needs stock_per_day): members register interest
+     * "weights": { "gold": 3, "silver": 2 }, "tenure_per_year": 1 }, needs stock_per_day): members register interest
      * over USSD in the R hours before the gift day's regular opening; at that opening one gateway
      * draws (cat_draw_order) the day's stock among them; each winner has C hours to claim and
      * pay, then the unit goes to the next one in the draw order (see "The draw in Redis"). */
@@ -351,8 +352,10 @@ uint64_t cat_draw_key(const char *seed, const char *msisdn, uint32_t weight);
 /* Sorts e[0..n) into the draw order (weight-0 entries last, keys 0). Returns the number of
  * entries that take part (weight > 0), or -EINVAL (NULL seed, a weight above the maximum). */
 int cat_draw_order(const char *seed, struct cat_draw_entry *e, size_t n);
-/* A member's weight in item it's draw: the weight of their tier ("weights"), else 1. */
-uint32_t cat_draw_weight(const struct cat_item *it, const char *tier);
+/* A member's weight in item it's draw: the weight of their tier ("weights", else 1) plus
+ * tenure_per_year per full year (365 days) from `since` (unix s of enrolment, 0 = unknown) to
+ * `now`, at most CAT_DRAW_WEIGHT_MAX. */
+uint32_t cat_draw_weight(const struct cat_item *it, const char *tier, int64_t since, int64_t now);
 /* The digest published with a draw: FNV-1a 64 over "msisdn\n" of e[0..winners) in draw order. */
 uint64_t cat_draw_digest(const struct cat_draw_entry *e, size_t winners);
 /* The audit record's "after" of a published draw: {"seed", "registered", "winners", "digest",

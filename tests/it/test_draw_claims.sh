@@ -2,9 +2,9 @@
 # The draw of a scarce gift end to end (issue 12 s3): real SMPP (smsc-sim as scripted handsets
 # and as the SMSC the winners' SMS go through), a real redis-server, the shipped menus and
 # catalogue with 1 GB data opened by draw (2 units, registration 48 h before the opening, 2 h to
-# claim, gold weighs 3), a gift day tomorrow at 10:00 local.
-#   - five members register over USSD and read the time of the draw and the live stock; the
-#     gold member's registration weighs 3;
+# claim, gold weighs 3, +1 per year of membership), a gift day tomorrow at 10:00 local.
+#   - five members (enrolled a year ago) register over USSD and read the time of the draw and the
+#     live stock; the gold member's registration weighs 4, the others' 2;
 #   - at the window's close two "gateways" (tests/it/it_draw: the gateway's draw job, the injected
 #     clock set to the opening) run the job at once: the draw is published once (one audit
 #     record, one set of winners), the two winners get their SMS;
@@ -28,7 +28,7 @@ jq -n --arg tz "$TZNAME" --arg t "$TOMORROW" \
   '{timezone: $tz, weekly: [], special: [{name: "draw-day", start: ($t + "T10:00"),
                                           end: ($t + "T20:00")}]}' >"$GIFTDAYS"
 jq '(.items[] | select(.id == "DATA_1GB")) |= (.stock_per_day = 2
-      | .opening = {mode: "draw", register_hours: 48, claim_hours: 2, weights: {gold: 3}})' \
+      | .opening = {mode: "draw", register_hours: 48, claim_hours: 2, weights: {gold: 3}, tenure_per_year: 1})' \
   "$LGW_SRC/deploy/catalog.json" >"$CAT"
 
 start_redis
@@ -58,8 +58,8 @@ done
 assert_eq "$(last $'You are registered for the 1 GB data draw.\nDraw: '"$CLOSE_TEXT"$'\nIn stock: 2')" \
   "$(screens_json reg0 | jq -c '.[2]')" "a member registers and reads when the draw is"
 assert_eq 5 "$(rcli hlen "cat:{DATA_1GB}:dr:$DAY:reg")" "five registrations"
-assert_eq "3 1" "$(rcli hget "cat:{DATA_1GB}:dr:$DAY:reg" "${M[4]}") $(rcli hget "cat:{DATA_1GB}:dr:$DAY:reg" "${M[0]}")" \
-  "gold weighs 3, standard 1"
+assert_eq "4 2" "$(rcli hget "cat:{DATA_1GB}:dr:$DAY:reg" "${M[4]}") $(rcli hget "cat:{DATA_1GB}:dr:$DAY:reg" "${M[0]}")" \
+  "gold weighs 3, standard 1, each plus 1 for their year of membership"
 assert_eq "1000 6000" "$(balance "${M[0]}") $(balance "${M[4]}")" "registering costs nothing"
 
 note "the window closes: two gateways run the job at once, the draw is published once"

@@ -59,10 +59,24 @@ static void test_draw_cfg__parsed__hours_and_weights(void **state)
     assert_int_equal(it->draw.register_hours, 48);
     assert_int_equal(it->draw.claim_hours, 2);
     assert_int_equal(it->cohorts, 0); /* not staggered */
-    assert_int_equal(cat_draw_weight(it, "gold"), 3);
-    assert_int_equal(cat_draw_weight(it, "silver"), 2);
-    assert_int_equal(cat_draw_weight(it, "standard"), 1);
-    assert_int_equal(cat_draw_weight(it, NULL), 1);
+    assert_int_equal(cat_draw_weight(it, "gold", 0, 0), 3);
+    assert_int_equal(cat_draw_weight(it, "silver", 0, 0), 2);
+    assert_int_equal(cat_draw_weight(it, "standard", 0, 0), 1);
+    assert_int_equal(cat_draw_weight(it, NULL, 0, 0), 1);
+    assert_int_equal(cat_draw_weight(it, "gold", 1000, 1000 + 5 * 365 * 86400), 3); /* no tenure */
+    cat_catalog_unref(c);
+    /* tenure: +2 per full year of membership, on top of the tier's weight, capped */
+    assert_int_equal(parse("{\"mode\": \"draw\", \"register_hours\": 48, \"claim_hours\": 2,"
+                           " \"weights\": {\"gold\": 3}, \"tenure_per_year\": 2}",
+                           "\"stock_per_day\": 5,", &c),
+                     0);
+    it = cat_catalog_find(c, "DRAWN");
+    const int64_t year = 365 * 86400, now = 2000000000;
+    assert_int_equal(cat_draw_weight(it, "standard", now - year + 1, now), 1);
+    assert_int_equal(cat_draw_weight(it, "standard", now - year, now), 3);
+    assert_int_equal(cat_draw_weight(it, "gold", now - 3 * year - 5, now), 9);
+    assert_int_equal(cat_draw_weight(it, "gold", 0, now), 3); /* enrolment unknown */
+    assert_int_equal(cat_draw_weight(it, "gold", 1, now), CAT_DRAW_WEIGHT_MAX);
     cat_catalog_unref(c);
     /* fcfs items are not drawn */
     assert_int_equal(parse("{\"mode\": \"fcfs\"}", "\"stock_per_day\": 5,", &c), 0);
@@ -89,6 +103,9 @@ static void test_draw_cfg__mistakes__each_named_by_path(void **state)
                  "\"stock_per_day\": 5,", "items[0].opening.weights.gold: must be a weight");
     expect_error("{\"mode\": \"draw\", \"register_hours\": 24, \"claim_hours\": 2, \"cohorts\": 4}",
                  "\"stock_per_day\": 5,", "items[0].opening.cohorts: unknown key");
+    expect_error("{\"mode\": \"draw\", \"register_hours\": 24, \"claim_hours\": 2,"
+                 " \"tenure_per_year\": \"1\"}",
+                 "\"stock_per_day\": 5,", "items[0].opening.tenure_per_year: must be a weight");
     expect_error("{\"mode\": \"lottery\"}", "\"stock_per_day\": 5,",
                  "must be fcfs, staggered or draw");
 }
