@@ -158,6 +158,13 @@ static void on_enter(void *arg, int err, const struct redisReply *reply)
     enter_done(e, 0);
 }
 
+static void enter_now_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    enter_done(arg, 0);
+}
+
 /* ENTER with the member's weight (tier, and tenure from `since`, unix s, 0 = unknown). */
 static int enter_send(struct dr_enter *e, int64_t since)
 {
@@ -205,11 +212,24 @@ int cat_draw_confirm(struct cat_redeem *r, const struct cat_item *it,
     cat_redeem_view(r, &v);
     if (!v.cal)
         return -EINVAL;
-    if ((rc = draw_window(v.cal, it, req->now, &day, &start, &close)) < 0)
+    rc = draw_window(v.cal, it, req->now, &day, &start, &close);
+    if (rc < 0 && rc != -ENOENT)
         return rc;
     struct dr_enter *e = calloc(1, sizeof(*e));
     if (!e)
         return -ENOMEM;
+    if (rc == -ENOENT) { /* no gift day planned: nothing to register for (answered from the loop) */
+        e->r = r;
+        e->cb = cb;
+        e->arg = arg;
+        e->res.balance = -1;
+        e->res.outcome = CAT_REDEEM_CLOSED;
+        if (event_base_once(v.base, -1, EV_TIMEOUT, enter_now_cb, e, NULL) < 0) {
+            free(e);
+            return -ENOMEM;
+        }
+        return 0;
+    }
     e->r = r;
     e->cb = cb;
     e->arg = arg;
