@@ -136,9 +136,12 @@ assert_eq 0 "$(rcli get "cat:{DATA_1GB}:s:$DAY")" "never more units than the sto
 assert_eq 2 "$(rcli hlen "cat:{DATA_1GB}:r:$DAY")" "two units redeemed in all"
 
 note "the draw re-run from the published seed"
-"$LGW_BIN/gateway/loyaltyctl" --socket "$REDIS_SOCK" draw DATA_1GB "$DAY" "$SEED" 2 >"$T/rerun.out" ||
-  fail "loyaltyctl draw"
+"$LGW_BIN/gateway/loyaltyctl" --config "$T/gw.json" draw DATA_1GB "$DAY" "$SEED" 2 >"$T/rerun.out" 2>"$T/rerun.err" ||
+  fail "loyaltyctl draw: $(cat "$T/rerun.err")"
 assert_eq "${ORDER[0]} ${ORDER[1]}" "$(tail -n +2 "$T/rerun.out" | awk '{print $2}' | tr '\n' ' ' | sed 's/ $//')" \
   "the same winners in the same order"
 stop_gw
+if [ "$REDIS_ACL" = 1 ]; then # LGW_IT_ACL=1: the job's keys and its audit record are allowed
+  assert_eq "" "$(rcli acl log)" "the ACL refused nothing"
+fi
 finish
