@@ -13,7 +13,6 @@
 
 #include "catalog.h"
 
-
 void ctl_draw_usage(FILE *out)
 {
     fprintf(out, "  draw ITEM DAY SEED [WINNERS] [publish]\n"

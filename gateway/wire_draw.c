@@ -48,7 +48,8 @@ static const struct {
     {"ar", "نادي الوفاء: ربحت %s في القرعة! اطلبها قبل %s: اطلب *%s#"},
     {"fr", "Club Fidélité : vous avez gagné %s au tirage ! À réclamer avant %s : composez *%s#"},
     {"en", "Loyalty Club: you won %s in the draw! Claim it by %s: dial *%s#"},
-    {"fa", "باشگاه وفاداری: شما %s را در قرعه‌کشی بردید! تا %s دریافت "
+    {"fa", "باشگاه وفاداری: شما %s را در قرعه‌کشی بردید! تا %s "
+           "دریافت "
            "کنید: "
            "*%s#"},
 };

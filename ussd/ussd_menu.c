@@ -626,7 +626,7 @@ static int load_outcomes(struct lctx *c, json_t *root)
             return fail(c, path, "must be an \"info\" node with \"end\": true");
         m->outcome[k] = ni;
     }
-    static const char *const later[] = {"not_released",  "draw_registered", "draw_won",
+    static const char *const later[] = {"not_released", "draw_registered", "draw_won",
                                         "draw_waiting", "draw_lost",       "draw_closed"};
     for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
         int k = menu_outcome_find(later[i]);
