@@ -166,7 +166,8 @@ static bool item_eq(const struct cat_item *a, const struct cat_item *b)
            str_eq(fa->unit, fb->unit) && str_eq(fa->pool, fb->pool) &&
            str_eq(fa->cause, fb->cause) && a->cohorts == b->cohorts &&
            a->opening_minutes == b->opening_minutes && a->n_cohort_tiers == b->n_cohort_tiers &&
-           memcmp(a->cohort_tiers, b->cohort_tiers, sizeof(a->cohort_tiers)) == 0;
+           memcmp(a->cohort_tiers, b->cohort_tiers, sizeof(a->cohort_tiers)) == 0 &&
+           memcmp(&a->draw, &b->draw, sizeof(a->draw)) == 0;
 }
 
 bool cat_catalog_same_items(const struct cat_catalog *a, const struct cat_catalog *b)
@@ -433,13 +434,17 @@ static int parse_opening(struct cat_jctx *c, json_t *item, const char *ipath,
     it->opening_minutes = 0;
     it->n_cohort_tiers = 0;
     memset(it->cohort_tiers, 0, sizeof(it->cohort_tiers));
+    memset(&it->draw, 0, sizeof(it->draw));
     if (!obj)
         return 0;
     cat_jpath_key(p, sizeof(p), ipath, "opening");
     if (!json_is_object(obj))
         return cat_jfail(c, p, "must be an object");
-    if ((rc = cat_jkeys(c, obj, p, keys)) < 0 ||
-        (rc = cat_jstring(c, obj, p, "mode", true, 16, &mode)) < 0)
+    if ((rc = cat_jstring(c, obj, p, "mode", true, 16, &mode)) < 0)
+        return rc;
+    if (strcmp(mode, "draw") == 0) /* its own keys (cat_draw.c) */
+        return cat_draw_parse(c, obj, p, opts, it);
+    if ((rc = cat_jkeys(c, obj, p, keys)) < 0)
         return rc;
     if (strcmp(mode, "fcfs") == 0) {
         if (json_object_get(obj, "cohorts") || json_object_get(obj, "minutes") ||
@@ -448,7 +453,8 @@ static int parse_opening(struct cat_jctx *c, json_t *item, const char *ipath,
         return 0;
     }
     if (strcmp(mode, "staggered") != 0)
-        return cat_jfail(c, cat_jpath_key(q, sizeof(q), p, "mode"), "must be fcfs or staggered");
+        return cat_jfail(c, cat_jpath_key(q, sizeof(q), p, "mode"),
+                         "must be fcfs, staggered or draw");
     if ((rc = cat_jstring(c, obj, p, "by", false, 8, &by)) < 0)
         return rc;
     if (by && strcmp(by, "tier") == 0) {

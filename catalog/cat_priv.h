@@ -77,4 +77,29 @@ bool cat_name_ok(const char *s);
 /* Copies s into dst of dstlen (the caller checked the length). */
 void cat_copy(char *dst, size_t dstlen, const char *s);
 
+/* ---------------------------------------------------------------- the draw */
+/* "opening": {"mode": "draw", ...} at path p of item it (its stock_per_day already parsed):
+ * fills it->draw. Returns 0 or -EINVAL. (cat_draw.c) */
+int cat_draw_parse(struct cat_jctx *c, json_t *obj, const char *p, const struct cat_load_opts *opts,
+                   struct cat_item *it);
+
+/* cat_redeem.c -> cat_draw_run.c: what the draw's Redis side borrows from the module. */
+struct cat_redeem_view {
+    struct event_base *base;
+    struct gw_redis *redis;
+    struct cat_store *store;
+    const struct cat_calendar *cal;
+    int s_draw; /* lua/draw.lua */
+};
+void cat_redeem_view(struct cat_redeem *r, struct cat_redeem_view *out);
+/* A winner's claim: the redemption chain for gift day `day` without the calendar (the claim
+ * deadline rules, checked by draw.lua), no stock taken (the unit was taken at the draw), one
+ * unit per member. Same contract as cat_redeem_confirm. */
+int cat_redeem_claim(struct cat_redeem *r, const struct cat_redeem_request *req, int32_t day,
+                     cat_redeem_cb cb, void *arg);
+/* cat_redeem_confirm for an item opened by draw: register, claim or say where the member stands.
+ * (cat_draw_run.c) */
+int cat_draw_confirm(struct cat_redeem *r, const struct cat_item *it,
+                     const struct cat_redeem_request *req, cat_redeem_cb cb, void *arg);
+
 #endif

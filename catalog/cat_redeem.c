@@ -38,6 +38,7 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 
+#include "cat_priv.h"
 #include "gw_core.h"
 #include "gw_days.h"
 #include "gw_redis.h"
@@ -53,6 +54,8 @@ extern const char cat_lua_sub[];
 extern const size_t cat_lua_sub_len;
 extern const char cat_lua_pool[];
 extern const size_t cat_lua_pool_len;
+extern const char cat_lua_draw[];
+extern const size_t cat_lua_draw_len;
 
 struct sweep_pass;
 
@@ -62,7 +65,7 @@ struct cat_redeem {
     struct cat_store *store;
     const struct cat_calendar *cal;
     struct cat_redeem_config cfg;
-    int s_item, s_sub, s_pool;
+    int s_item, s_sub, s_pool, s_draw;
     struct event *ev_sweep;
     struct sweep_pass *pass; /* the running sweeper pass, or NULL */
     struct cat_sweep_stats sweep_stats;
@@ -88,6 +91,7 @@ const char *cat_redeem_outcome_name(enum cat_redeem_outcome o)
         "granted",      "duplicate",    "closed",   "unavailable", "price_mismatch",
         "out_of_stock", "blocked",      "negative", "tier",        "limit",
         "balance",      "gift_refused", "no_code",  "abandoned",   "not_released",
+        "draw_registered", "draw_won",  "draw_waiting", "draw_lost", "draw_closed",
     };
     return (unsigned)o < CAT_REDEEM__COUNT ? names[o] : "?";
 }
@@ -226,11 +230,21 @@ struct cat_redeem *cat_redeem_new(struct event_base *base, struct gw_redis *redi
     r->s_item = gw_redis_script_add(redis, cat_lua_item, cat_lua_item_len);
     r->s_sub = gw_redis_script_add(redis, cat_lua_sub, cat_lua_sub_len);
     r->s_pool = gw_redis_script_add(redis, cat_lua_pool, cat_lua_pool_len);
-    if (r->s_item < 0 || r->s_sub < 0 || r->s_pool < 0) {
+    r->s_draw = gw_redis_script_add(redis, cat_lua_draw, cat_lua_draw_len);
+    if (r->s_item < 0 || r->s_sub < 0 || r->s_pool < 0 || r->s_draw < 0) {
         free(r);
         return NULL;
     }
     return r;
+}
+
+void cat_redeem_view(struct cat_redeem *r, struct cat_redeem_view *out)
+{
+    *out = (struct cat_redeem_view){.base = r->base,
+                                    .redis = r->redis,
+                                    .store = r->store,
+                                    .cal = r->cal,
+                                    .s_draw = r->s_draw};
 }
 
 void cat_redeem_set_calendar(struct cat_redeem *r, const struct cat_calendar *cal)
@@ -922,6 +936,17 @@ int cat_redeem_confirm(struct cat_redeem *r, const struct cat_redeem_request *re
 
     shown = cat_store_find_version(r->store, req->version);
     it = shown ? cat_catalog_find(shown, req->item_id) : NULL;
+    if (it && it->draw.on &&
+        cat_item_check(r->store, shown, it->id,
+                       cat_tz_local_date(cat_calendar_tz(r->cal), req->now)) == CAT_ITEM_OK &&
+        early != CAT_REDEEM_GIFT_REFUSED) {
+        /* opened by draw: registration and claims follow the draw's window, not the gift day's
+         * (cat_draw_run.c) */
+        free(c);
+        rc = cat_draw_confirm(r, it, req, cb, arg);
+        cat_catalog_unref(shown);
+        return rc;
+    }
     if (early == CAT_REDEEM__COUNT) {
         int32_t today = cat_tz_local_date(cat_calendar_tz(r->cal), req->now);
         if (!it || cat_item_check(r->store, shown, req->item_id, today) != CAT_ITEM_OK)
@@ -958,6 +983,45 @@ int cat_redeem_confirm(struct cat_redeem *r, const struct cat_redeem_request *re
     for (unsigned i = 0; i < n_window && i < MAX_TIER_ARGS; i++)
         snprintf(c->tiers[1][i], CAT_NAME_MAX, "%s", cc->premium_tiers[i]);
     c->n_tiers[1] = n_window < MAX_TIER_ARGS ? n_window : MAX_TIER_ARGS;
+    cat_catalog_unref(shown);
+    rc = step_item(c, ST_RESERVE, "RESERVE");
+    if (rc < 0)
+        free(c);
+    return rc;
+}
+
+int cat_redeem_claim(struct cat_redeem *r, const struct cat_redeem_request *req, int32_t day,
+                     cat_redeem_cb cb, void *arg)
+{
+    char rid[CAT_RID_MAX];
+    struct cat_catalog *shown;
+    const struct cat_item *it;
+    struct rd_ctx *c;
+    int rc;
+
+    if ((rc = cat_redeem_rid(req->msisdn, req->item_id, day, req->rid_source, rid, sizeof(rid))) <
+            0 ||
+        !(c = ctx_new(r, RD_REDEEM, rid, req->now)))
+        return rc < 0 ? rc : -EINVAL;
+    c->cb = cb;
+    c->arg = arg;
+    c->price = req->price;
+    shown = cat_store_find_version(r->store, req->version);
+    it = shown ? cat_catalog_find(shown, req->item_id) : NULL;
+    if (!it || cat_price_check(shown, req->item_id, req->price) < 0) {
+        c->res.outcome = it ? CAT_REDEEM_PRICE_MISMATCH : CAT_REDEEM_UNAVAILABLE;
+        cat_catalog_unref(shown);
+        if (event_base_once(r->base, -1, EV_TIMEOUT, immediate_cb, c, NULL) < 0) {
+            free(c);
+            return -ENOMEM;
+        }
+        return 0;
+    }
+    snprintf(c->version, sizeof(c->version), "%s", req->version);
+    c->stock_per_day = 0; /* the unit left the stock at the draw */
+    c->limit = 1;         /* one unit per winner */
+    c->fulfil = it->fulfil;
+    fill_tiers(c, &r->cfg, it->tier);
     cat_catalog_unref(shown);
     rc = step_item(c, ST_RESERVE, "RESERVE");
     if (rc < 0)

@@ -252,6 +252,19 @@ struct cat_fulfil {
     char cause[CAT_NAME_MAX]; /* charity: the ledger's cause ("FOOD_BANK") */
 };
 
+#define CAT_DRAW_WEIGHT_MAX 100
+#define CAT_DRAW_REGISTER_HOURS_MAX 720 /* registration opens at most 30 days before */
+#define CAT_DRAW_CLAIM_HOURS_MAX 168    /* a winner has at most a week to claim */
+struct cat_draw_cfg {
+    bool on;                /* "mode": "draw" */
+    int32_t register_hours; /* 1..CAT_DRAW_REGISTER_HOURS_MAX */
+    int32_t claim_hours;    /* 1..CAT_DRAW_CLAIM_HOURS_MAX */
+    char weight_tiers[8][CAT_NAME_MAX];
+    uint32_t weights[8]; /* 1..CAT_DRAW_WEIGHT_MAX; a tier not listed weighs 1 */
+    unsigned n_weights;
+    uint32_t tenure_per_year; /* "tenure_per_year": added per full year of membership, 0 = none */
+};
+
 #define CAT_COHORTS_MIN 2
 #define CAT_COHORTS_MAX 64
 #define CAT_COHORT_TIERS_MAX 8
@@ -279,6 +292,12 @@ struct cat_item {
      * cohort k is the k-th tier listed, everyone else the last one (cohorts = n + 1). */
     char cohort_tiers[CAT_COHORT_TIERS_MAX][CAT_NAME_MAX];
     unsigned n_cohort_tiers; /* 0 = cohorts by MSISDN hash */
+    /* Draw ("opening": { "mode": "draw", "register_hours": R, "claim_hours": C,
+     * "weights": { "gold": 3, "silver": 2 }, "tenure_per_year": 1 }, needs stock_per_day): members register interest
+     * over USSD in the R hours before the gift day's regular opening; at that opening one gateway
+     * draws (cat_draw_order) the day's stock among them; each winner has C hours to claim and
+     * pay, then the unit goes to the next one in the draw order (see "The draw in Redis"). */
+    struct cat_draw_cfg draw;
 };
 
 /*
@@ -313,8 +332,7 @@ int64_t cat_cohort_release_tier(const struct cat_item *it, const char *msisdn, c
 int64_t cat_cohort_held_back(const struct cat_item *it, int64_t opening, int64_t now);
 
 /*
- * The draw (issue 12 s3; the pure part - registration, claims and the roll-down in Redis are
- * not built yet). Members who registered interest in an item are put in a draw order that
+ * The draw (issue 12 s3), its pure part. Members who registered interest in an item are put in a draw order that
  * depends only on the seed and on who registered with which weight - not on the order the
  * registrations are read in, the machine or the library - so anyone holding the seed and the
  * registrations (published in the audit) re-runs it and gets the same winners. Weighted
@@ -324,7 +342,6 @@ int64_t cat_cohort_held_back(const struct cat_item *it, int64_t opening, int64_t
  * descending (ties: MSISDN ascending). A member of weight w is as likely to be first as w
  * members of weight 1 together; weight 0 is never drawn.
  */
-#define CAT_DRAW_WEIGHT_MAX 100
 struct cat_draw_entry {
     char msisdn[21];  /* digits */
     uint32_t weight;  /* 0..CAT_DRAW_WEIGHT_MAX */
@@ -335,6 +352,47 @@ uint64_t cat_draw_key(const char *seed, const char *msisdn, uint32_t weight);
 /* Sorts e[0..n) into the draw order (weight-0 entries last, keys 0). Returns the number of
  * entries that take part (weight > 0), or -EINVAL (NULL seed, a weight above the maximum). */
 int cat_draw_order(const char *seed, struct cat_draw_entry *e, size_t n);
+/* A member's weight in item it's draw: the weight of their tier ("weights", else 1) plus
+ * tenure_per_year per full year (365 days) from `since` (unix s of enrolment, 0 = unknown) to
+ * `now`, at most CAT_DRAW_WEIGHT_MAX. */
+uint32_t cat_draw_weight(const struct cat_item *it, const char *tier, int64_t since, int64_t now);
+/* The digest published with a draw: FNV-1a 64 over "msisdn\n" of e[0..winners) in draw order. */
+uint64_t cat_draw_digest(const struct cat_draw_entry *e, size_t winners);
+/* The audit record's "after" of a published draw: {"seed", "registered", "winners", "digest",
+ * "first": the first CAT_DRAW_AUDIT_FIRST winners}. Returns the length or -ENOSPC. */
+#define CAT_DRAW_AUDIT_FIRST 20
+int cat_draw_audit_json(const char *seed, size_t registered, const struct cat_draw_entry *e,
+                        size_t winners, char *out, size_t cap);
+
+/*
+ * The draw in Redis (cat_draw_run.c, lua/draw.lua; keys on the item's slot, docs/data-model.md):
+ * cat:{ITEM}:dr:cur the gift day of the last draw published; cat:{ITEM}:dr:DAY:reg registrations
+ * (msisdn -> weight), :m the published draw (seed, entrants, winners, digest, next, open), :o the
+ * draw order (list), :p msisdn -> rank, :w offers (msisdn -> "p|c|x,<claim deadline>": pending,
+ * claimed, lapsed). At the draw the units offered are taken from the day's stock at once
+ * (cat:{ITEM}:s:DAY), so a claim never takes stock and stock is never oversold; a claim is a
+ * redemption (points paid, fulfilment) limited to one unit per winner.
+ */
+#define CAT_DRAW_GRACE_S 120 /* a claim started before its deadline may finish after it */
+struct cat_draw_offer {
+    const char *item, *msisdn;
+    int32_t day;
+    int64_t deadline; /* unix s */
+};
+struct cat_draw_published {
+    const char *item;
+    int32_t day;
+    const char *seed;
+    size_t registered, winners;
+    const char *audit_json; /* cat_draw_audit_json */
+};
+struct cat_draw_hooks {
+    /* a member offered a unit (a winner, or the next on the waiting list): send the SMS */
+    void (*offer)(void *arg, const struct cat_draw_offer *o);
+    /* a draw this process published (exactly one process does): record it in the audit */
+    void (*published)(void *arg, const struct cat_draw_published *p);
+    void *arg;
+};
 
 /* Options for loading. tiers: when n_tiers > 0, an item's "tier" must be one of them (the loyalty
  * table's tier names, lowest first). */
@@ -578,6 +636,12 @@ enum cat_redeem_outcome {
     CAT_REDEEM_ABANDONED,      /* the sweeper already settled this rid (tombstone) */
     CAT_REDEEM_NOT_RELEASED,   /* staggered opening: this member's cohort is not released yet
                                 * (result.next_open is the member's slot) */
+    CAT_REDEEM_DRAW_REGISTERED, /* draw: registered (result.next_open: when the draw is) */
+    CAT_REDEEM_DRAW_WON,        /* draw: a winner without the points yet (next_open: deadline) */
+    CAT_REDEEM_DRAW_WAITING,    /* draw: not drawn, on the waiting list (result.position) */
+    CAT_REDEEM_DRAW_LOST,       /* draw: not drawn and the list will not reach them, or the
+                                 * claim deadline passed */
+    CAT_REDEEM_DRAW_CLOSED,     /* draw: the registration is closed and they did not register */
     CAT_REDEEM__COUNT
 };
 const char *cat_redeem_outcome_name(enum cat_redeem_outcome o); /* "granted", "out_of_stock" */
@@ -591,6 +655,7 @@ struct cat_redeem_result {
     int64_t next_open;                    /* CLOSED: unix s of the next opening, 0 = none;
                                            * NOT_RELEASED: unix s of the member's slot */
     char code[CAT_VOUCHER_CODE_MAX + 1];  /* voucher handed out, "" otherwise */
+    int64_t position;                     /* DRAW_WAITING: 1 = the next to be offered a unit */
 };
 
 /* err 0 with res, or err < 0 with res NULL: -ETIMEDOUT / -ENOTCONN (gw_redis), -EPROTO (bad
@@ -617,6 +682,16 @@ struct cat_redeem_request {
  * -ENOMEM, or a gw_redis error; cb never fires). */
 int cat_redeem_confirm(struct cat_redeem *r, const struct cat_redeem_request *req,
                        cat_redeem_cb cb, void *arg);
+
+/* One round of the draw job at `now` for every item of the current catalogue opened by draw:
+ * the draw of a gift day whose regular opening has come (once over all gateways: the publish
+ * script refuses a second one; a new seed from /dev/urandom), then the roll-down of the last
+ * draw (offers past their deadline + CAT_DRAW_GRACE_S unclaimed go to the next in the order;
+ * when the order is exhausted the unit goes back to the day's stock). The hooks fire for what
+ * this process did (each offer is reported by exactly one process). cb(arg, err) once the round
+ * is over. Returns 0 (cb fires once) or < 0 (-EBUSY: a round is running; cb never fires). */
+int cat_draw_tick(struct cat_redeem *r, int64_t now, const struct cat_draw_hooks *hooks,
+                  void (*cb)(void *arg, int err), void *arg);
 
 /* --- store transitions for the fulfilment worker (each idempotent, async contract as above) */
 enum cat_transition {

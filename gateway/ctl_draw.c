@@ -13,8 +13,6 @@
 
 #include "catalog.h"
 
-#define FIRST_IN_AUDIT 20 /* winners named in the audit record; the digest covers them all */
-
 void ctl_draw_usage(FILE *out)
 {
     fprintf(out, "  draw ITEM DAY SEED [WINNERS] [publish]\n"
@@ -95,25 +93,10 @@ static int publish(redisContext *c, const char *item, const char *day, const cha
                    const struct cat_draw_entry *e, size_t n, size_t winners)
 {
     const char *user = getenv("USER");
-    char who[64], at[24], target[64], after[1400];
-    uint64_t digest = 14695981039346656037ull; /* FNV-1a over "msisdn\n" of every winner */
-    size_t off;
+    char who[64], at[24], target[64], after[1600];
 
-    for (size_t i = 0; i < winners; i++) {
-        for (const char *p = e[i].msisdn; *p; p++)
-            digest = (digest ^ (unsigned char)*p) * 1099511628211ull;
-        digest = (digest ^ '\n') * 1099511628211ull;
-    }
-    off = (size_t)snprintf(after, sizeof(after),
-                           "{\"seed\":\"%s\",\"registered\":%zu,\"winners\":%zu,"
-                           "\"digest\":\"%016" PRIx64 "\",\"first\":[",
-                           seed, n, winners, digest);
-    for (size_t i = 0; i < winners && i < FIRST_IN_AUDIT && off < sizeof(after); i++)
-        off += (size_t)snprintf(after + off, sizeof(after) - off, "%s\"%s\"", i ? "," : "",
-                                e[i].msisdn);
-    if (off + 3 > sizeof(after))
+    if (cat_draw_audit_json(seed, n, e, winners, after, sizeof(after)) < 0)
         return -ENOSPC;
-    memcpy(after + off, "]}", 3);
     snprintf(who, sizeof(who), "cli:%.40s", user && *user ? user : "?");
     snprintf(at, sizeof(at), "%lld", (long long)time(NULL) * 1000);
     snprintf(target, sizeof(target), "%s:%s", item, day);

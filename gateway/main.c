@@ -42,6 +42,7 @@
 #include "smpp.h"
 #include "wire_broadcast.h"
 #include "wire_catalog.h"
+#include "wire_draw.h"
 #include "wire_opening.h"
 #include "wire_cfgdocs.h"
 #include "wire_fulfil.h"
@@ -69,6 +70,7 @@ struct app {
     struct wire_fulfil *fulfil;   /* gift fulfilment worker (NULL: provisioning.enabled false) */
     struct wire_broadcast *bcast; /* reminder broadcast (NULL: broadcast.enabled false) */
     struct wire_opening *opening; /* its day-before slot SMS (NULL: broadcast.slot_sms false) */
+    struct wire_draw *draw;       /* the draw job of items opened by draw (with catalog) */
     struct wire_cfgdocs *cfgdocs; /* the console's documents and kill switches (with catalog) */
     struct wire_metrics *metrics; /* /metrics, /health, /ready and the Redis write probe */
     struct gw_expiry *expiry;     /* the expiry job (NULL: expiry.enabled false) */
@@ -570,6 +572,9 @@ static int run(struct app *a)
             gw_ussd_set_catalog(a->ussd, &wire_catalog_ussd_ops, a->catalog);
             gw_ussd_set_ops(a->ussd, &ops);
         }
+        /* items opened by draw (issue 12): the draw at the opening, winners' SMS, roll-down */
+        if (!(a->draw = wire_draw_new(a->base, a->redis, a->catalog, a->sms, &a->cfg)))
+            return -ENOMEM;
     }
     if (a->cfg.provisioning.enabled) {
         /* Gift fulfilment (issue 4 part 4): the worker on the redemption stream */
@@ -777,6 +782,7 @@ static void teardown(struct app *a)
     gw_expiry_sms_free(a->expiry_sms);
     gw_campaign_run_free(a->campaigns); /* after Redis and the link: its pass's callbacks */
     gw_tier_job_free(a->tiers); /* after the link too: its notices in flight */
+    wire_draw_free(a->draw);    /* after Redis and the link: its SMS and audit writes in flight */
     gw_tier_sms_free(a->tier_sms);
     ussd_menus_free(a->menus);
     gw_ledger_free(a->ledger);

@@ -466,6 +466,7 @@ static void fill_item(const struct wire_catalog *w, const struct cat_catalog *c,
     out->stock = cached_stock(w, c, i, it);
     if (out->stock < 0)
         out->stock = 0;
+    out->own_window = it->draw.on; /* registration and claims follow the draw (cat_draw_run.c) */
     /* what the confirmation screen will name: the exact version and item (ids and versions are
      * validated [A-Za-z0-9_.-] by the catalogue loader, so they fit the session record) */
     snprintf(out->version, sizeof(out->version), "%s", cat_catalog_version(c));
@@ -624,6 +625,16 @@ static const char *outcome_name(enum cat_redeem_outcome o)
         return "expired";
     case CAT_REDEEM_NOT_RELEASED: /* staggered opening: {slot} says when (hook_ctx.slot) */
         return "not_released";
+    case CAT_REDEEM_DRAW_REGISTERED:
+        return "draw_registered";
+    case CAT_REDEEM_DRAW_WON:
+        return "draw_won";
+    case CAT_REDEEM_DRAW_WAITING:
+        return "draw_waiting";
+    case CAT_REDEEM_DRAW_LOST:
+        return "draw_lost";
+    case CAT_REDEEM_DRAW_CLOSED:
+        return "draw_closed";
     case CAT_REDEEM_UNAVAILABLE:
     case CAT_REDEEM__COUNT:
         break;
@@ -671,8 +682,12 @@ static void on_redeemed(void *arg, int err, const struct cat_redeem_result *res)
     const char *outcome = err == 0 ? outcome_name(res->outcome) : NULL;
     char slot[48] = "";
     /* the slot the item script compared, in the programme's zone and the dialogue's language */
-    if (err == 0 && res->outcome == CAT_REDEEM_NOT_RELEASED && res->next_open > 0)
+    if (err == 0 && res->next_open > 0 &&
+        (res->outcome == CAT_REDEEM_NOT_RELEASED || res->outcome == CAT_REDEEM_DRAW_REGISTERED ||
+         res->outcome == CAT_REDEEM_DRAW_WON))
         format_opening(h->w, res->next_open, lang_of(h->lang), slot, sizeof(slot));
+    if (err == 0 && res->outcome == CAT_REDEEM_DRAW_WAITING && res->position > 0)
+        snprintf(slot, sizeof(slot), "%" PRId64, res->position);
     free(h);
     done(cb_arg, err, outcome, slot);
 }

@@ -300,6 +300,11 @@ struct ussd_item {
      * the catalogue version the item was read from and the item's own id in it ("" = none). */
     char version[USSD_REF_MAX];
     char ref[USSD_REF_MAX];
+    /* The item keeps its own window (an item opened by draw: registration before the gift day,
+     * claims after it, its units already set aside): "1 Redeem" is offered whatever the gift-day
+     * window and the stock say, and the redemption's outcome tells where the member stands. Not
+     * offered as a gift. */
+    bool own_window;
 };
 
 /*
@@ -389,7 +394,13 @@ struct ussd_reply {
     X(gift_refused)  /* gifting refused (tier, beneficiary) */                                     \
     X(expired)       /* the reservation was settled as abandoned meanwhile */                      \
     X(not_released)  /* staggered opening: the member's slot is later; {slot} says when.        \
-                      * Optional in the file: unmapped, it shows the "unavailable" screen */
+                      * Optional in the file: unmapped, it shows the "unavailable" screen */  \
+    /* an item opened by draw (optional like not_released): */                                  \
+    X(draw_registered) /* registered; {slot} is when the draw is */                             \
+    X(draw_won)        /* a winner short of points; {slot} is the claim deadline */             \
+    X(draw_waiting)    /* not drawn, on the waiting list; {slot} is the position */             \
+    X(draw_lost)       /* not drawn (the list will not reach them) or the deadline passed */    \
+    X(draw_closed)     /* the registration is closed */
 #define USSD_OUTCOME_GRANTED "granted"
 /* true if name is "granted" or one of USSD_OUTCOMES. */
 bool ussd_outcome_known(const char *name);
@@ -414,7 +425,9 @@ struct ussd_env {
      * USSD_OUTCOMES name) - to produce the screen that says what happened, without an effect. */
     const char *outcome;
     /* With outcome "not_released": the member's slot in local time, as the {slot} placeholder
-     * shows it ("Wed 09/12 10:15"); NULL or "": a line holding {slot} is left out. */
+     * shows it ("Wed 09/12 10:15"); with draw_registered the draw's time, with draw_won the
+     * claim deadline, with draw_waiting the position; NULL or "": a line holding {slot} is left
+     * out. */
     const char *slot;
 };
 

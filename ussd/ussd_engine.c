@@ -419,14 +419,15 @@ static int body_line(struct step *s, struct screen *sc, const char *tpl)
 /* Whether the ITEM screen offers "1 Redeem" (needs fetch_item and fetch_window done). */
 static bool item_redeemable(const struct step *s)
 {
-    return s->open && s->item.stock > 0;
+    return s->item.own_window || (s->open && s->item.stock > 0);
 }
 
 /* Whether the ITEM screen n also offers "2 Send as a gift": a premium subscriber (the transport
  * says so from their tier) on an item node with a gift link, when redeeming is possible. */
 static bool item_giftable(const struct step *s, const struct menu_node *n)
 {
-    return n->kind == MENU_KIND_ITEM && n->gift >= 0 && s->env->may_gift && item_redeemable(s);
+    return n->kind == MENU_KIND_ITEM && n->gift >= 0 && s->env->may_gift && item_redeemable(s) &&
+           !s->item.own_window;
 }
 
 /* Builds body and options of node ni in the step's language and state. */
@@ -479,7 +480,9 @@ static int build_screen(struct step *s, size_t ni, struct screen *sc)
     case MENU_KIND_ITEM:
         if ((rc = fetch_window(s)) < 0)
             break;
-        if (!s->open)
+        if (s->item.own_window)
+            rc = screen_opt_tpl(s, sc, 1, t->redeem);
+        else if (!s->open)
             rc = body_line(s, sc, t->closed);
         else if (s->item.stock <= 0)
             rc = body_line(s, sc, t->no_stock);

@@ -50,6 +50,12 @@ printf '\x83*555#\n4\n2\n3\n1' > "$S/ussd_dialogue/items_down_language"
 # JSON documents: the shipped ones
 cp deploy/ussd-menus.json "$S/menus/shipped.json"
 cp deploy/catalog.json "$S/catalog/shipped.json"
+# the three openings: staggered by hash and by tier, and a draw with tier and tenure weights
+jq '.items[0].opening = {mode: "staggered", cohorts: 4, minutes: 60}
+    | .items[1].opening = {mode: "staggered", by: "tier", tiers: ["gold"], minutes: 60}
+    | .items[2].opening = {mode: "draw", register_hours: 48, claim_hours: 2,
+                           weights: {gold: 3}, tenure_per_year: 1}' \
+  deploy/catalog.json > "$S/catalog/openings.json"
 cp deploy/giftdays.json "$S/giftdays/shipped.json"
 cp deploy/loyalty-table.json "$S/loyalty_table/shipped.json"
 cp deploy/loyaltygw.json "$S/config/shipped_names_table.json"

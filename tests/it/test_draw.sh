@@ -6,8 +6,8 @@
 # run again later, prints the same winners in the same order; another seed another order;
 # unreadable registrations are left out and said so. The gift day is computed from the test's
 # now (no literal date).
-# Not covered because not built yet: registration over USSD, the draw at the window's close by
-# the gateway, the winners' SMS, claims and the roll-down (docs/ussd.md).
+# Registration over USSD, the draw by the gateway at the window's close, the winners' SMS, claims
+# and the roll-down: tests/it/test_draw_claims.sh.
 source "$(dirname "$0")/lib.sh"
 CTL="$LGW_BIN/gateway/loyaltyctl"
 

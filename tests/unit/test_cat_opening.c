@@ -77,7 +77,7 @@ static void test_opening__catalogue__validated(void **state)
     expect_error(", \"opening\": 4", "items[0].opening: must be an object");
     expect_error(", \"opening\": {}", "items[0].opening.mode: required");
     expect_error(", \"opening\": {\"mode\": \"lottery\"}",
-                 "items[0].opening.mode: must be fcfs or staggered");
+                 "items[0].opening.mode: must be fcfs, staggered or draw");
     expect_error(", \"opening\": {\"mode\": \"staggered\", \"minutes\": 60}",
                  "items[0].opening.cohorts: required");
     expect_error(", \"opening\": {\"mode\": \"staggered\", \"cohorts\": 4}",

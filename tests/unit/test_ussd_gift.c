@@ -294,6 +294,22 @@ static void test_outcomes__not_released__slot_and_live_stock(void **state)
     outcome(x, "not_released", "1 GB opens in waves.\nIn stock: 10");
 }
 
+/* A draw (issue 12): registered with the draw's time and the live stock, the waiting-list
+ * position, registration closed - the shipped screens with the transport's {slot}. */
+static void test_outcomes__draw__time_position_and_stock(void **state)
+{
+    struct fx *x = *state;
+
+    x->env.slot = "Wed 09/12 10:00";
+    outcome(x, "draw_registered",
+            "You are registered for the 1 GB draw.\nDraw: Wed 09/12 10:00\nIn stock: 10");
+    x->env.slot = "3";
+    outcome(x, "draw_waiting", "Not drawn for 1 GB yet.\nWaiting list position: 3");
+    x->env.slot = NULL;
+    outcome(x, "draw_closed", "Registration for the 1 GB draw is closed.");
+    outcome(x, "draw_lost", "You were not drawn for 1 GB this time.");
+}
+
 /* A menu file written before "not_released" existed still loads: the outcome shows its
  * "unavailable" screen. */
 static void test_outcomes__file_without_not_released__unavailable_screen(void **state)
@@ -429,7 +445,8 @@ static void test_menu__gift_and_outcomes_mistakes__each_names_its_key(void **sta
     json_object_set_new(json_object_get(doc, "outcomes"), "late", json_string("refused_limit"));
     expect_error(doc, "m.json: outcomes.late: unknown outcome (closed, out_of_stock, balance, "
                       "limit, tier, blocked, unavailable, price_changed, gift_refused, expired, "
-                      "not_released)");
+                      "not_released, draw_registered, draw_won, draw_waiting, draw_lost, "
+                      "draw_closed)");
 
     doc = shipped();
     json_object_set_new(json_object_get(doc, "outcomes"), "tier", json_string("main"));
@@ -489,6 +506,7 @@ int main(void)
         T(test_outcomes__each_refusal__its_screen_from_the_menu_file),
         T(test_outcomes__item_withdrawn_before_the_answer__unavailable_screen),
         T(test_outcomes__not_released__slot_and_live_stock),
+        T(test_outcomes__draw__time_position_and_stock),
         T(test_outcomes__file_without_not_released__unavailable_screen),
         T(test_outcomes__price_shown_is_kept_even_when_the_catalogue_changes),
         cmocka_unit_test(test_record__confirmation_fields__round_trip_and_hostile_values),
