@@ -415,7 +415,7 @@ static void weeks_reply(struct adm_req *r, const struct redisReply *reply)
         snprintf(day, sizeof(day), "%04d-%02d-%02d", (int)(w[i].week / 10000),
                  (int)(w[i].week / 100 % 100), (int)(w[i].week % 100));
         json_array_append_new(
-            weeks, json_pack("{s:s, s:I, s:I, s:o}", "week", day, (json_int_t)w[i].count,
+            weeks, json_pack("{s:s, s:I, s:I, s:o}", "week", day, "count", (json_int_t)w[i].count,
                              "ratings", (json_int_t)w[i].ratings, "average",
                              w[i].ratings ? json_real((double)w[i].rating_sum / (double)w[i].ratings)
                                           : json_null()));
