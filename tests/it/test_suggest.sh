@@ -137,6 +137,12 @@ grep -q "\"'=1+1 cadeaux\"" "$T/s.csv" && echo "ok - a formula is quoted and gua
   fail "formula not guarded: $(cat "$T/s.csv")"
 grep -q "$AR" "$T/s.csv" && fail "marketing's CSV holds a full MSISDN" || echo "ok - masked in the CSV"
 
+note "loyaltyctl suggestions: the same list through the API"
+LOYALTYCTL_TOKEN="$MIA" "$LGW_BIN/gateway/loyaltyctl" --api "$URL" suggestions --count 2 >"$T/ctl.json" ||
+  fail "loyaltyctl suggestions failed"
+assert_eq "2 5" "$(jq -c '.items | length' "$T/ctl.json") $(jq -r '.items[0].rating' "$T/ctl.json")" \
+  "loyaltyctl suggestions --count 2: the newest two"
+
 sleep 1.2
 assert_eq "2 3 2 0" "$(gw_stat .suggest.thanked) $(gw_stat .suggest.ideas) $(gw_stat .suggest.ratings) $(gw_stat .suggest.failed)" \
   "counters: thanked twice, 3 ideas, 2 ratings, none failed"
