@@ -278,8 +278,9 @@ static void add(struct sg_req *q)
     int64_t now = gw_clock_now_ms();
     int32_t today = gw_local_day(now / 1000);
     char minid[24], max[16], week[12], oldest[12], rating[12], at[24], item[12];
-    const char *argv[5 + 16];
-    size_t lens[5 + 16];
+    /* 3 keys and 5 arguments, then at most 8 field/value pairs */
+    const char *argv[8 + 2 * 8];
+    size_t lens[8 + 2 * 8];
     int argc = 0;
 
     snprintf(minid, sizeof(minid), "%" PRId64,
