@@ -275,6 +275,10 @@ const struct adm_route *adm_route_find(enum evhttp_cmd_type method, const char *
 int adm_body_parse(const char *content_type, const char *data, size_t len, json_t **out,
                    const char **field, char *msg, size_t msglen);
 void adm_h_sub_optin_get(struct adm_req *r);
+/* adm_suggest.c: the suggestion box's inbox (adm_suggest.h) */
+void adm_h_suggest_list(struct adm_req *r);
+void adm_h_suggest_weeks(struct adm_req *r);
+void adm_h_suggest_mark(struct adm_req *r);
 void adm_h_sub_alerts_on(struct adm_req *r);
 void adm_h_sub_alerts_off(struct adm_req *r);
 

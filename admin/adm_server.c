@@ -116,6 +116,12 @@ static const struct adm_route routes[] = {
      "subscriber.alerts_on"},
     {EVHTTP_REQ_POST, "/api/subscribers/*/alerts/off", ADM_ROLE_CARE, adm_h_sub_alerts_off,
      "subscriber.alerts_off"},
+    /* The suggestion box (adm_suggest.c): every reader sees the ideas, the MSISDN masked for
+     * roles without subscriber data; marketing and care tag them and mark them handled */
+    {EVHTTP_REQ_GET, "/api/suggestions", ADM_ROLES_ALL, adm_h_suggest_list, NULL},
+    {EVHTTP_REQ_GET, "/api/suggestions/weeks", ADM_ROLES_ALL, adm_h_suggest_weeks, NULL},
+    {EVHTTP_REQ_POST, "/api/suggestions/*/mark", ADM_ROLE_MARKETING | ADM_ROLE_CARE,
+     adm_h_suggest_mark, "suggestion.mark"},
 };
 
 void adm_config_defaults(struct adm_config *cfg)

@@ -37,7 +37,8 @@ enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
 static const char *const api_commands[] = {
     "login",    "logout",  "whoami",  "subscriber", "adjust",      "block", "unblock",
-    "giftdays", "catalog", "loyalty", "item",       "deadletters", "audit", "sessions", NULL,
+    "giftdays", "catalog", "loyalty", "item",       "deadletters", "audit", "sessions",
+    "suggestions", NULL,
 };
 
 void ctl_api_usage(FILE *out)
@@ -57,6 +58,8 @@ void ctl_api_usage(FILE *out)
             "  item ID stock N | limit N | kill | resume   [--version N]\n"
             "  deadletters [--count N] [--before ID] [--csv]\n"
             "  audit [--count N] [--before ID] [--csv]\n"
+            "  suggestions [--count N] [--before ID] [--csv]   the suggestion box, newest first\n"
+            "                          (numbers masked unless care or auditor)\n"
             "  sessions USER | sessions USER revoke [ID]   a staff member's sessions; revoke one,\n"
             "                          or all of them (admin role)\n"
             "  (put FILE: the document itself; without --version, the version read just before)\n"
@@ -718,7 +721,8 @@ int ctl_api_main(int argc, char **argv)
         rc = cmd_document(&o, n, args, cmd);
     else if (strcmp(cmd, "item") == 0)
         rc = cmd_item(&o, n, args);
-    else if (strcmp(cmd, "deadletters") == 0 || strcmp(cmd, "audit") == 0)
+    else if (strcmp(cmd, "deadletters") == 0 || strcmp(cmd, "audit") == 0 ||
+             strcmp(cmd, "suggestions") == 0)
         rc = cmd_list(&o, n, cmd);
     else if (strcmp(cmd, "sessions") == 0)
         rc = cmd_sessions(&o, n, args);

@@ -1205,6 +1205,10 @@ static char (*kw_list(const struct key_def *k, struct gw_config *cfg,
         *n = &cfg->sms.n_alerts_off_keywords;
         return cfg->sms.alerts_off_keywords;
     }
+    if (strcmp(k->name, "sms.suggest_keywords") == 0) {
+        *n = &cfg->sms.n_suggest_keywords;
+        return cfg->sms.suggest_keywords;
+    }
     if (strcmp(k->name, "sms.alerts_on_keywords") == 0) {
         *n = &cfg->sms.n_alerts_on_keywords;
         return cfg->sms.alerts_on_keywords;
@@ -1281,6 +1285,12 @@ static json_t *dump_alerts_on_keywords(const void *base)
 {
     const struct gw_config *cfg = base;
     return dump_kw(cfg->sms.alerts_on_keywords, cfg->sms.n_alerts_on_keywords);
+}
+
+static json_t *dump_suggest_keywords(const void *base)
+{
+    const struct gw_config *cfg = base;
+    return dump_kw(cfg->sms.suggest_keywords, cfg->sms.n_suggest_keywords);
 }
 
 static const char *const ussd_dest_forms[] = {"code", "star_hash", NULL};
@@ -1483,6 +1493,13 @@ static const struct key_def keys[] = {
     {.name = "sms.alerts_on_keywords", .type = KT_SPECIAL, .load = load_sms_keywords,
      .dump = dump_alerts_on_keywords,
      .def = "[\"START ALERTS\", \"START ALERTES\", \"ابدأ التنبيهات\", \"شروع هشدار\"]"},
+    /* the suggestion box: the first word of an idea sent to the short code (gw_suggest.h) */
+    {.name = "sms.suggest_keywords", .type = KT_SPECIAL, .load = load_sms_keywords,
+     .dump = dump_suggest_keywords, .def = "[\"IDEE\", \"IDEA\", \"رأي\", \"نظر\"]"},
+    K_UINT("suggestions.retention_days", S_, suggestions.retention_days, 1, 3650, "90"),
+    K_UINT("suggestions.max_entries", S_, suggestions.max_entries, 100, 10000000, "100000"),
+    K_UINT("suggestions.per_day", S_, suggestions.per_day, 1, 100, "5"),
+    K_UINT("suggestions.text_max", S_, suggestions.text_max, 16, GW_SUGGEST_TEXT_CAP, "480"),
 
     /* provisioning: the carrier's grant API and the fulfilment worker (catalog/cat_fulfil.h) */
     {.name = "provisioning.enabled", .type = KT_BOOL, C_(provisioning.enabled), .def = "false"},

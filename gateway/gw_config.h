@@ -25,6 +25,7 @@
 #define GW_MAX_SENDERS 8
 #define GW_SMS_KEYWORDS_MAX 8  /* MO SMS keywords that ask for the balance */
 #define GW_SMS_KEYWORD_MAX 48  /* bytes of one keyword (UTF-8), NUL included */
+#define GW_SUGGEST_TEXT_CAP 1024 /* largest suggestions.text_max (gw_suggest.h) */
 
 struct gw_config {
     struct smpp_esme_config smpp;
@@ -61,7 +62,17 @@ struct gw_config {
         unsigned n_alerts_off_keywords;
         char alerts_on_keywords[GW_SMS_KEYWORDS_MAX][GW_SMS_KEYWORD_MAX];
         unsigned n_alerts_on_keywords;
+        /* the suggestion box (issue 10 section 2): the first word of an idea (gw_suggest.h) */
+        char suggest_keywords[GW_SMS_KEYWORDS_MAX][GW_SMS_KEYWORD_MAX];
+        unsigned n_suggest_keywords;
     } sms;
+    /* The suggestion box's store (gw_suggest.h; docs/data-model.md "Suggestions") */
+    struct {
+        uint32_t retention_days; /* entries older than this are trimmed (90) */
+        uint32_t max_entries;    /* and the stream never holds more than about this (100000) */
+        uint32_t per_day;        /* ideas + ratings kept per member and local day (5) */
+        uint32_t text_max;       /* bytes of an idea's text kept, cut on a character (480) */
+    } suggestions;
     /* Gift fulfilment (issue 4): the carrier's provisioning API (shared/spec/provisioning.md) and
      * the worker on the fulfilment stream (catalog/cat_fulfil.h). */
     struct {

@@ -24,6 +24,8 @@ static const struct {
                 "one; reloaded by SIGHUP."},
     {"ussd", "USSD self-service (*555#, shared/spec/ussd.md); off while `menus_file` is empty."},
     {"sms", "Balance by SMS: MO keywords sent to the short code."},
+    {"suggestions", "The suggestion box: members' ideas by SMS and 1-5 ratings over USSD, kept in "
+                    "`sg:{sg}:*` for the console's inbox (gateway/gw_suggest.h)."},
     {"provisioning", "The carrier's grant API and the gift fulfilment worker."},
     {"catalog", "Gift catalogue, gift days and redemption; off while `file` is empty."},
     {"broadcast", "The gift-day reminder broadcast."},
@@ -168,6 +170,19 @@ static const struct {
                                 "the consent record."},
     {"sms.alerts_on_keywords", "MO keywords that turn the expiry warnings back on, confirmed by "
                                "sms.<lang>.alerts_on."},
+    /* the suggestion box (issue 10 section 2; gateway/gw_suggest.h) */
+    {"sms.suggest_keywords", "First words of an idea sent by SMS to the short code (`IDEE le "
+                             "wifi...`), matched like the STOP keywords; the rest of the text is "
+                             "stored, and the member's first idea is thanked by "
+                             "sms.<lang>.suggest_thanks (built-in texts otherwise). One word each."},
+    {"suggestions.retention_days", "Ideas and ratings older than this are trimmed from the "
+                                   "stream, with their weekly counters and the console's tags."},
+    {"suggestions.max_entries", "The stream never keeps many more entries than this, whatever "
+                                "their age (a flood from many numbers)."},
+    {"suggestions.per_day", "Ideas plus ratings kept per member and local day; more are dropped "
+                            "(counted as `capped`)."},
+    {"suggestions.text_max", "Bytes of an idea's text kept (cut on a character boundary), after "
+                             "control characters are removed."},
     /* provisioning */
     {"provisioning.enabled", "Run the fulfilment worker in this process."},
     {"provisioning.base_url", "The carrier's grant API (https://...)."},

@@ -24,7 +24,9 @@
 #include "gw_wallet.h"
 
 #define LOG_CAT "sms"
-#define MO_TEXT_MAX 256 /* bytes of decoded MO text kept: a keyword is short */
+/* bytes of decoded MO text kept: a keyword is short, but an idea is a whole SMS (160 GSM-7
+ * characters are up to 480 bytes of UTF-8; a message_payload up to 1024 octets, ~1.5 KB) */
+#define MO_TEXT_MAX 2048
 
 struct gw_sms {
     struct smpp_esme *esme;
@@ -33,6 +35,8 @@ struct gw_sms {
     struct ussd_menus *const *menus;
     struct gw_sms_stats stats;
     uint8_t next_ref;
+    gw_sms_suggest_fn suggest; /* the suggestion box (NULL: ideas ignored) */
+    void *suggest_arg;
 };
 
 struct send_ctx {
@@ -217,7 +221,39 @@ enum gw_sms_mo_kind gw_sms_mo_classify(const struct gw_config *cfg, const char *
         return GW_SMS_MO_ALERTS_ON;
     if (gw_sms_is_keyword(cfg, text, len))
         return GW_SMS_MO_BALANCE;
+    size_t rest;
+    if (gw_sms_keyword_prefix(cfg->sms.suggest_keywords, cfg->sms.n_suggest_keywords, text, len,
+                              &rest))
+        return GW_SMS_MO_SUGGEST;
     return GW_SMS_MO_NONE;
+}
+
+static bool word_end(char ch)
+{
+    return is_space(ch) || ch == ':';
+}
+
+int gw_sms_keyword_prefix(const char (*list)[GW_SMS_KEYWORD_MAX], unsigned n, const char *text,
+                          size_t len, size_t *rest)
+{
+    size_t b = 0, e;
+
+    while (b < len && is_space(text[b]))
+        b++;
+    for (e = b; e < len && !word_end(text[e]); e++)
+        ;
+    if (e == b || !gw_sms_keyword_in(list, n, text + b, e - b))
+        return 0;
+    while (e < len && word_end(text[e]))
+        e++;
+    *rest = e;
+    return 1;
+}
+
+void gw_sms_set_suggest_hook(struct gw_sms *s, gw_sms_suggest_fn fn, void *arg)
+{
+    s->suggest = fn;
+    s->suggest_arg = arg;
 }
 
 struct mo_ctx {
@@ -489,6 +525,18 @@ void gw_sms_on_mo(void *arg, struct smpp_esme *e, const struct smpp_sm *sm)
         s->stats.mo_ignored++;
         GW_LOGD(LOG_CAT, "sms{%s} MO SMS is no keyword: ignored",
                 gw_mask_msisdn(sm->src_addr, mask));
+        return;
+    }
+    if (kind == GW_SMS_MO_SUGGEST) {
+        size_t rest = 0;
+        if (!s->suggest) {
+            s->stats.mo_ignored++;
+            return;
+        }
+        s->stats.mo_suggest++;
+        gw_sms_keyword_prefix(s->cfg->sms.suggest_keywords, s->cfg->sms.n_suggest_keywords, text,
+                              len, &rest);
+        s->suggest(s->suggest_arg, sm->src_addr, text + rest, len - rest);
         return;
     }
     if (kind == GW_SMS_MO_STOP || kind == GW_SMS_MO_START) {

@@ -19,6 +19,9 @@
  * Keywords match trimmed, Latin letters case- and accent-blind (ARRÊT = arret = ARRET), Arabic
  * harakat, tatweel and ZWNJ ignored; the MO text may come in GSM-7, Latin-1 or UCS-2.
  *
+ * Ideas (issue 10 section 2): an MO text whose first word is one of sms.suggest_keywords (IDEE,
+ * IDEA, رأي, نظر; folded as above) goes, without the keyword, to the suggestion box's hook.
+ *
  * Ownership: gw_sms_new() borrows esme, cfg, redis and the owner's menus pointer; each send owns
  * a small context freed when its last part is answered. Teardown: gw_sms_detach() before
  * gw_redis_free(), smpp_esme_free() (fails pending parts) before gw_sms_free().
@@ -49,6 +52,7 @@ struct gw_sms;
     X(mo_start, "MO SMS that opted back in (START keywords)")                                      \
     X(mo_alerts_off, "MO SMS that turned the points-expiry warnings off")                         \
     X(mo_alerts_on, "MO SMS that turned the points-expiry warnings back on")                      \
+    X(mo_suggest, "MO SMS that sent an idea to the suggestion box (sms.suggest_keywords)")        \
     X(mo_ignored, "MO SMS that were no keyword or not for the short code")                         \
     X(mo_failed, "keyword requests answered nothing because Redis or the menu file failed")
 
@@ -86,6 +90,7 @@ enum gw_sms_mo_kind {
     GW_SMS_MO_START,      /* marketing SMS on */
     GW_SMS_MO_ALERTS_OFF, /* points-expiry warnings off (sms.alerts_off_keywords) */
     GW_SMS_MO_ALERTS_ON,
+    GW_SMS_MO_SUGGEST, /* an idea: a suggest keyword, then free text (gw_suggest.h) */
 };
 
 /*
@@ -103,8 +108,23 @@ int gw_sms_keyword_in(const char (*list)[GW_SMS_KEYWORD_MAX], unsigned n, const 
 /* Whether text[0..len) is one of the balance keywords (sms.keywords). */
 int gw_sms_is_keyword(const struct gw_config *cfg, const char *text, size_t len);
 
-/* Which keyword list text[0..len) belongs to: STOP first, then START, then the balance. */
+/* Which keyword list text[0..len) belongs to: STOP first, then START, the alerts switches, the
+ * balance; last an idea (the text's first word is one of sms.suggest_keywords). */
 enum gw_sms_mo_kind gw_sms_mo_classify(const struct gw_config *cfg, const char *text, size_t len);
+
+/*
+ * Whether the first word of text[0..len) (after leading spaces; it ends at a space, tab, CR, LF
+ * or ':') folds (gw_sms_keyword_fold) to one of list[0..n). On a match returns 1 and *rest = the
+ * offset of what follows the word (separators skipped: the idea's text); else 0. Pure.
+ */
+int gw_sms_keyword_prefix(const char (*list)[GW_SMS_KEYWORD_MAX], unsigned n, const char *text,
+                          size_t len, size_t *rest);
+
+/* The suggestion box's hook (gw_suggest_on_mo): from is the sender as the SMSC wrote it (valid),
+ * body[0..len) the decoded UTF-8 after the keyword (untrusted, may be empty). NULL: ideas are
+ * ignored like any text that is no keyword. */
+typedef void (*gw_sms_suggest_fn)(void *arg, const char *from, const char *body, size_t len);
+void gw_sms_set_suggest_hook(struct gw_sms *s, gw_sms_suggest_fn fn, void *arg);
 
 /* Stops issuing Redis requests (teardown: before gw_redis_free). */
 void gw_sms_detach(struct gw_sms *s);

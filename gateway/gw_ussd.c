@@ -140,6 +140,8 @@ struct gw_ussd {
     const struct ussd_catalog_ops *cat;
     void *cat_arg;
     struct gw_ussd_ops ops;
+    gw_ussd_rate_fn rate; /* the suggestion box (NULL: ratings not kept) */
+    void *rate_arg;
     /* premium gifting (ussd_env): the country prefixes a beneficiary's number must start with
      * (events.country_prefixes) and the tiers that may gift (catalog.gift_tiers) */
     const char *prefixes[GW_MAX_PREFIXES];
@@ -581,6 +583,14 @@ static void run_effect(struct step *st, const char *lang)
             u->stats.lang_saved++;
         return;
     }
+    if (r->effect == USSD_EFFECT_RATE) {
+        if (u->rate) {
+            u->stats.rated++;
+            u->rate(u->rate_arg, st->msisdn, lang, r->effect_rating, r->effect_node,
+                    r->effect_item);
+        }
+        return;
+    }
     if (r->effect == USSD_EFFECT_REDEEM) {
         /* a confirmation that did not go through the hook (none wired, or it could not start):
          * say so rather than pretend */
@@ -982,6 +992,12 @@ void gw_ussd_set_catalog(struct gw_ussd *u, const struct ussd_catalog_ops *ops, 
 void gw_ussd_set_ops(struct gw_ussd *u, const struct gw_ussd_ops *ops)
 {
     u->ops = *ops;
+}
+
+void gw_ussd_set_rate_hook(struct gw_ussd *u, gw_ussd_rate_fn fn, void *arg)
+{
+    u->rate = fn;
+    u->rate_arg = arg;
 }
 
 void gw_ussd_detach(struct gw_ussd *u)

@@ -99,6 +99,7 @@ struct gw_ussd_ops {
     X(cas_lost, "answers that lost a concurrent update (re-shown the current screen)")             \
     X(store_failed, "steps answered 'unavailable' because Redis failed")                           \
     X(lang_saved, "language preferences saved")                                                    \
+    X(rated, "ratings handed to the suggestion box")                                               \
     X(redeem_requested, "redemptions handed to the redeem hook")                                   \
     X(redeem_granted, "redemptions granted (or found granted already: a repeated confirmation)")   \
     X(redeem_refused, "redemptions refused with a reason shown to the subscriber")                 \
@@ -124,6 +125,11 @@ struct gw_ussd *gw_ussd_new(struct event_base *base, const struct gw_config *cfg
 void gw_ussd_set_catalog(struct gw_ussd *u, const struct ussd_catalog_ops *ops, void *arg);
 /* The redemption hook. ops is copied. */
 void gw_ussd_set_ops(struct gw_ussd *u, const struct gw_ussd_ops *ops);
+/* The suggestion box's hook (gw_suggest_rate): a rating node answered 1..5 (USSD_EFFECT_RATE),
+ * called after the store won, once per answer. NULL: ratings are not kept. */
+typedef void (*gw_ussd_rate_fn)(void *arg, const char *msisdn, const char *lang, unsigned rating,
+                                const char *node, uint32_t item);
+void gw_ussd_set_rate_hook(struct gw_ussd *u, gw_ussd_rate_fn fn, void *arg);
 
 /* The gw_ingest hook for a USSD deliver_sm that was already answered ESME_ROK. sm is read during
  * the call only; replies go out through e. arg is the struct gw_ussd. */

@@ -37,6 +37,7 @@
 #include "gw_ledger.h"
 #include "gw_redis.h"
 #include "gw_sms.h"
+#include "gw_suggest.h"
 #include "gw_transfer.h"
 #include "gw_ussd.h"
 #include "smpp.h"
@@ -66,6 +67,7 @@ struct app {
     struct ussd_menus *menus; /* USSD menu file (NULL: USSD off); swapped by SIGHUP */
     struct gw_ussd *ussd;
     struct gw_sms *sms;
+    struct gw_suggest *suggest; /* the suggestion box (issue 10 §2): with the SMS/USSD side */
     struct wire_catalog *catalog; /* catalogue, gift days, redemption (NULL: catalog.file "") */
     struct wire_fulfil *fulfil;   /* gift fulfilment worker (NULL: provisioning.enabled false) */
     struct wire_broadcast *bcast; /* reminder broadcast (NULL: broadcast.enabled false) */
@@ -167,6 +169,12 @@ static void write_stats(struct app *a)
         gw_sms_get_stats(a->sms, &ms);
         fprintf(f, ",\"sms\":");
         gw_sms_stats_json(&ms, f);
+    }
+    if (a->suggest) {
+        struct gw_suggest_stats gs;
+        gw_suggest_get_stats(a->suggest, &gs);
+        fprintf(f, ",\"suggest\":");
+        gw_suggest_stats_json(&gs, f);
     }
     if (a->expiry) {
         struct gw_expiry_stats xs;
@@ -550,6 +558,12 @@ static int run(struct app *a)
         a->sms = gw_sms_new(a->esme, &a->cfg, a->redis, &a->menus);
         if (!a->ussd || !a->sms)
             return -ENOMEM;
+        /* the suggestion box: ideas by SMS, ratings on the menus' "rating" nodes */
+        a->suggest = gw_suggest_new(&a->cfg, a->redis, a->sms, &a->menus);
+        if (!a->suggest)
+            return -ENOMEM;
+        gw_sms_set_suggest_hook(a->sms, gw_suggest_on_mo, a->suggest);
+        gw_ussd_set_rate_hook(a->ussd, gw_suggest_rate, a->suggest);
         gw_ingest_set_hooks(a->ingest, &(struct gw_ingest_hooks){
                                            .ussd = gw_ussd_on_deliver,
                                            .ussd_arg = a->ussd,
@@ -759,6 +773,7 @@ static void teardown(struct app *a)
      * asking Redis first, and outlive the link, whose free fails their pending submits. */
     gw_ussd_detach(a->ussd);
     gw_sms_detach(a->sms);
+    gw_suggest_detach(a->suggest);
     gw_broadcast_detach(wire_broadcast_runner(a->bcast));
     gw_expiry_detach(a->expiry);
     gw_campaign_run_detach(a->campaigns);
@@ -777,6 +792,7 @@ static void teardown(struct app *a)
     smpp_esme_free(a->esme);
     gw_ussd_free(a->ussd);
     gw_sms_free(a->sms);
+    gw_suggest_free(a->suggest); /* after the link: its thank-you SMS in flight own their data */
     wire_broadcast_free(a->bcast); /* after the link: its failed submits call back into it */
     gw_expiry_free(a->expiry);     /* after the link too: its warnings in flight */
     gw_expiry_sms_free(a->expiry_sms);

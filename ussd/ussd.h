@@ -354,7 +354,10 @@ struct ussd_state {
 enum ussd_effect {
     USSD_EFFECT_NONE = 0,
     USSD_EFFECT_SET_LANGUAGE, /* save effect_lang as the subscriber's language */
-    USSD_EFFECT_REDEEM        /* redeem effect_item (the subscriber confirmed) */
+    USSD_EFFECT_REDEEM,       /* redeem effect_item (the subscriber confirmed) */
+    USSD_EFFECT_RATE          /* store effect_rating (1..5) given on the rating node effect_node
+                               * (the suggestion box); effect_item: the redeemed item when the
+                               * node is a confirmation's "next", else 0 */
 };
 
 /* One step's output. Caller-owned, no pointers inside. */
@@ -375,6 +378,8 @@ struct ussd_reply {
     char effect_ref[USSD_REF_MAX];
     int64_t effect_price;
     char effect_to[USSD_MSISDN_MAX]; /* beneficiary, "" = the subscriber */
+    unsigned effect_rating;          /* USSD_EFFECT_RATE: 1..5 */
+    char effect_node[USSD_NODE_ID_MAX];
 };
 
 /*
@@ -476,7 +481,8 @@ int ussd_menus_check(const struct ussd_menus *menus, const struct ussd_config *c
                      size_t errlen);
 
 /*
- * Expands the SMS text `name` ("balance", "opted_out", "opted_in", "alerts_off", "alerts_on") of
+ * Expands the SMS text `name` ("balance", "opted_out", "opted_in", "alerts_off", "alerts_on",
+ * "suggest_thanks") of
  * the menu file's optional "sms" section in language lang (the default language when the file
  * does not have lang) with the subscriber placeholders of env->sub, into out[0..cap) (UTF-8,
  * NUL-terminated) and *len. Lines whose placeholder has no value are left out, as on screens. Returns 0; -ENOENT when the file has

@@ -438,12 +438,13 @@ static int build_screen(struct step *s, size_t ni, struct screen *sc)
     int rc = 0;
 
     s->cur_item = NULL;
+    bool done_screen = n->kind == MENU_KIND_INFO || n->kind == MENU_KIND_RATING;
     if (n->kind == MENU_KIND_ITEM || n->kind == MENU_KIND_CONFIRM || n->kind == MENU_KIND_GIFT ||
-        (n->kind == MENU_KIND_INFO && s->st.item != 0)) {
+        (done_screen && s->st.item != 0)) {
         rc = fetch_item(s);
         if (rc == 0)
             s->cur_item = &s->item;
-        else if (rc == -ENOENT && n->kind == MENU_KIND_INFO)
+        else if (rc == -ENOENT && done_screen)
             rc = 0; /* a done screen without its item: lines naming it are left out */
         else if (rc == -ENOENT)
             return E_UNAVAILABLE;
@@ -502,6 +503,7 @@ static int build_screen(struct step *s, size_t ni, struct screen *sc)
         break;
     case MENU_KIND_GIFT:
     case MENU_KIND_INFO:
+    case MENU_KIND_RATING:
     case MENU_KIND__COUNT:
         break;
     }
@@ -522,7 +524,8 @@ static void page_config(const struct ussd_config *cfg, const struct menu_lang *l
     pc->bidi_marks = cfg->bidi_marks && l->rtl;
     pc->header = header;
     /* a confirmation says "2 No" already: no "0 Back" line there ("0" still works) */
-    pc->first_back = n->back >= 0 && !n->end && n->kind != MENU_KIND_CONFIRM;
+    pc->first_back = n->back >= 0 && !n->end && n->kind != MENU_KIND_CONFIRM &&
+                     n->kind != MENU_KIND_RATING; /* a rating says "0" skips in its text */
 }
 
 /* Paginates node ni and fills *out with page st.page (clamped), with header when not NULL. */
@@ -869,6 +872,16 @@ static int outcome_target(const struct step *s, const struct menu_node *n)
     return k >= 0 && s->m->has_outcomes ? s->m->outcome[k] : -1;
 }
 
+/* Whether rating node ni is the screen after a redemption (some confirmation's "next"): its
+ * rating is then about the item the dialogue redeemed. */
+static bool rating_after_redeem(const struct ussd_menus *m, int ni)
+{
+    for (size_t i = 0; i < m->nnode; i++)
+        if (m->node[i].kind == MENU_KIND_CONFIRM && m->node[i].next == ni)
+            return true;
+    return false;
+}
+
 int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len,
                        struct ussd_state *st, struct ussd_reply *out)
 {
@@ -1019,6 +1032,12 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
                 }
             }
             break;
+        case MENU_KIND_RATING:
+            if (num >= 1 && num <= 5) {
+                effect = USSD_EFFECT_RATE;
+                target = n->next;
+            }
+            break;
         case MENU_KIND_GIFT: /* handled above */
         case MENU_KIND_INFO:
         case MENU_KIND__COUNT:
@@ -1043,9 +1062,13 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
     rc = show(&s, (size_t)target, NULL, cur, &before, out);
     if (rc == 0 && !out->error && effect != USSD_EFFECT_NONE) {
         out->effect = effect;
-        if (effect == USSD_EFFECT_SET_LANGUAGE)
+        if (effect == USSD_EFFECT_SET_LANGUAGE) {
             snprintf(out->effect_lang, sizeof(out->effect_lang), "%s", s.st.lang);
-        else {
+        } else if (effect == USSD_EFFECT_RATE) {
+            out->effect_rating = num;
+            snprintf(out->effect_node, sizeof(out->effect_node), "%s", n->id);
+            out->effect_item = rating_after_redeem(s.m, cur) ? s.st.item : 0;
+        } else {
             out->effect_item = s.st.item;
             snprintf(out->effect_version, sizeof(out->effect_version), "%s", s.st.version);
             snprintf(out->effect_ref, sizeof(out->effect_ref), "%s", s.st.ref);
@@ -1109,6 +1132,8 @@ int ussd_engine_text(const struct ussd_env *env, const char *lang, const char *n
         tpl = s.m->lang[s.li].sms_alerts_off;
     else if (strcmp(name, "alerts_on") == 0)
         tpl = s.m->lang[s.li].sms_alerts_on;
+    else if (strcmp(name, "suggest_thanks") == 0)
+        tpl = s.m->lang[s.li].sms_suggest_thanks;
     else
         tpl = NULL;
     if (!tpl) {

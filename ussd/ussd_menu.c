@@ -48,6 +48,7 @@ const char *const menu_kind_names[MENU_KIND__COUNT] = {
     [MENU_KIND_LANGUAGE] = "language", [MENU_KIND_CATEGORIES] = "categories",
     [MENU_KIND_ITEMS] = "items",       [MENU_KIND_ITEM] = "item",
     [MENU_KIND_CONFIRM] = "confirm",   [MENU_KIND_GIFT] = "gift",
+    [MENU_KIND_RATING] = "rating",
 };
 
 #define X_NAME(n) #n,
@@ -715,6 +716,7 @@ static int load_node_text(struct lctx *c, const struct menu_lang *l, struct menu
         [MENU_KIND_ITEM] = {"text", "redeem", "closed", "no_stock", "gift", NULL},
         [MENU_KIND_CONFIRM] = {"text", "yes", "no", NULL},
         [MENU_KIND_GIFT] = {"text", "bad_number", "own_number", NULL},
+        [MENU_KIND_RATING] = {"text", NULL},
     };
     char path[PATH_MAX_LEN];
     json_t *v;
@@ -865,8 +867,8 @@ static int load_gift_sms(struct lctx *c, struct menu_lang *l, json_t *o, bool wa
  * placeholders. When the section is there every language must have every text. */
 static int load_sms(struct lctx *c, json_t *root)
 {
-    const char *keys[6 + MENU_GIFT_SMS__COUNT] = {"balance",    "opted_out", "opted_in",
-                                                  "alerts_off", "alerts_on", NULL};
+    const char *keys[7 + MENU_GIFT_SMS__COUNT] = {
+        "balance", "opted_out", "opted_in", "alerts_off", "alerts_on", "suggest_thanks", NULL};
     struct ussd_menus *m = c->m;
     json_t *sms = json_object_get(root, "sms");
     char path[PATH_MAX_LEN];
@@ -885,7 +887,7 @@ static int load_sms(struct lctx *c, json_t *root)
         }
     }
     for (size_t k = 0; k < MENU_GIFT_SMS__COUNT; k++)
-        keys[5 + k] = menu_gift_sms_defs[k].name;
+        keys[6 + k] = menu_gift_sms_defs[k].name;
     /* one gift text anywhere means the file has them: then every language needs every one */
     json_object_foreach (sms, key, v) {
         for (size_t k = 0; json_is_object(v) && k < MENU_GIFT_SMS__COUNT; k++)
@@ -912,10 +914,11 @@ static int load_sms(struct lctx *c, json_t *root)
             return fail(c, path, "must not be empty");
         /* the consent confirmations (STOP / START by SMS, and the expiry warnings' own switch):
          * optional, no placeholders needed */
-        const char *const cn[] = {"opted_out", "opted_in", "alerts_off", "alerts_on"};
+        const char *const cn[] = {"opted_out", "opted_in", "alerts_off", "alerts_on",
+                                  "suggest_thanks"};
         const char **cv[] = {&l->sms_opted_out, &l->sms_opted_in, &l->sms_alerts_off,
-                             &l->sms_alerts_on};
-        for (size_t k = 0; k < 4; k++) {
+                             &l->sms_alerts_on, &l->sms_suggest_thanks};
+        for (size_t k = 0; k < 5; k++) {
             snprintf(path, sizeof(path), "sms.%s.%s", l->code, cn[k]);
             if (!(v = json_object_get(o, cn[k])))
                 continue;

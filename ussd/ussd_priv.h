@@ -23,6 +23,8 @@ enum menu_kind {
     MENU_KIND_ITEM,       /* one item; "1 Redeem" when redeeming is open and it is in stock */
     MENU_KIND_CONFIRM,    /* "1 Yes" / "2 No" before a redemption */
     MENU_KIND_GIFT,       /* premium gifting: asks for the beneficiary's number, then "next" */
+    MENU_KIND_RATING,     /* the suggestion box: "1".."5" rates (an effect), then "next"; "0" is
+                           * "back" (skip): no back line, the text says so */
     MENU_KIND__COUNT
 };
 
@@ -96,6 +98,7 @@ struct menu_lang {
     const char *sms_opted_in;  /* optional): NULL when absent */
     const char *sms_alerts_off; /* "sms.<lang>.alerts_off" / "alerts_on": the expiry warnings' */
     const char *sms_alerts_on;  /* own switch (optional): NULL when absent */
+    const char *sms_suggest_thanks; /* "sms.<lang>.suggest_thanks" (optional): NULL when absent */
     const char *sms_gift[MENU_GIFT_SMS__COUNT]; /* "sms.<lang>.confirm" ...: NULL when absent */
 };
 

@@ -1625,6 +1625,14 @@
     ].filter((x) => x.v !== undefined), 'report-summary.csv'));
   }
 
+  // ------------------------------------------------------------------ pages in their own files
+  // (suggestions.js ...): loaded before this file, each registered a function in
+  // window.LGW_PAGES that adds its PAGES entry and its view with the helpers it is handed.
+  for (const ext of window.LGW_PAGES || []) {
+    ext({ PAGES, VIEWS, S, t, h, api, apiError, say, alarm, chart, dataTable, download, field,
+          fmtNum, fmtTime, fmtTimeMs, live, isolate, go, route });
+  }
+
   // ------------------------------------------------------------------ start
   async function start() {
     const saved = localStorage.getItem('lgw.lang');

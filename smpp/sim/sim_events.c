@@ -87,6 +87,21 @@ int sim_events_read(struct sim_events *evs, FILE *f, char *err, size_t errlen)
         lineno++;
         if (skip_line(line, len))
             continue;
+        if (len > 4 && strncmp(line, "hex:", 4) == 0) {
+            /* "hex:<bytes>": a text with NUL bytes (UCS-2 with a space: 00 20) */
+            uint8_t raw[SIM_EVENT_TEXT_MAX];
+            size_t n = 0;
+            if (sim_hex_decode(line + 4, raw, sizeof(raw), &n) < 0 || n == 0) {
+                snprintf(err, errlen, "line %" PRIu32 ": bad hex: event text", lineno);
+                rc = -EINVAL;
+                goto out;
+            }
+            if ((rc = sim_events_add(evs, (const char *)raw, n, lineno)) < 0) {
+                snprintf(err, errlen, "line %" PRIu32 ": %s", lineno, strerror(-rc));
+                goto out;
+            }
+            continue;
+        }
         if (memchr(line, '\0', len)) {
             snprintf(err, errlen, "line %" PRIu32 ": NUL byte in event text", lineno);
             rc = -EINVAL;

@@ -44,7 +44,8 @@ static const struct sim_option options[] = {
     {"password", OPT_STR, O(password), NULL, 0, 0, "PW",
      "accept binds with this password only (default: any)"},
     {"events", OPT_STR, O(events_file), NULL, 0, 0, "FILE",
-     "event texts, one per line ('-' = stdin; blank and '#' lines skipped)"},
+     "event texts, one per line ('-' = stdin; blank and '#' lines skipped; 'hex:<bytes>' for "
+     "a text holding NUL bytes, such as UCS-2)"},
     {"generate", OPT_U32, O(generate), "0", 0, 50000000, "N", "generate N TOPUP events"},
     {"subscribers", OPT_U32, O(subscribers), "1000", 1, 99999999, "M",
      "generated events spread over M subscribers 2126xxxxxxxx"},

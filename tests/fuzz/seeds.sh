@@ -10,6 +10,7 @@ S=tests/fuzz/seeds
 find "$S" -type f ! -name "regress_*" -delete 2>/dev/null || true
 mkdir -p "$S"/{smpp_pdu,event,text,ussd_dialogue,menus,catalog,giftdays,config,loyalty_table}
 mkdir -p "$S"/{voucher_csv,tzif,admin_request,prov_response}
+mkdir -p "$S"/suggest
 
 # SMPP: every hex vector as the octets it describes ('#' comments, any whitespace)
 for f in tests/vectors/*.hex; do
@@ -102,3 +103,10 @@ printf '1795600000000 T 212612345678 1795599990 999999999999999 - BIG - c 0\n179
 # regress_*: inputs that found bugs (kept by hand, not regenerated)
 echo "seeds: $(find "$S" -type f | wc -l) files in $S"
 
+# The suggestion box (fuzz_suggest.c): the first byte picks the parser (0 SMS text, 1 mark body,
+# 2 filters, 3 weekly counters); an SMS seed's second byte is the cap / 4
+printf '\x00\x78IDEE plus de data le week-end' > "$S/suggest/sms_fr"
+printf '\x00\x40رأي هدايا أكثر\xe2\x80\xae!' > "$S/suggest/sms_ar_bidi"
+printf '\x01{"tag": "network", "handled": true}' > "$S/suggest/mark"
+printf '\x024\nar\ngifts\ntrue' > "$S/suggest/filters"
+printf '\x0320261207:n 4\n20261207:rn 2\n20261207:rs 9\n20261130:n 1' > "$S/suggest/weeks"

@@ -84,7 +84,7 @@ phone redeem $B '*555*2*7#\n1\n1'
 expect_screens redeem "the new item: item screen, confirmation, granted" \
   "$(menu $'10 GB data (code 7)\nPrice: 3000 points\nIn stock: 50\n1 Redeem\n0 Back')" \
   "$(menu $'Redeem 10 GB data for 3000 points?\n1 Yes, confirm\n2 No')" \
-  "$(last 'Request received for 10 GB data. You will get an SMS confirmation.')"
+  "$(menu $'Request received for 10 GB data. You will get an SMS confirmation.\nRate this service from 1 to 5 (0 to skip)')"
 assert_eq 2000 "$(balance $B)" "3000 points debited"
 assert_eq 49 "$(rcli get "cat:{DATA_10GB}:s:$GIFT_DAY")" "one unit of the new item's stock taken"
 assert_eq console-1 "$(rcli xrange cat:fulfil - + | grep -A1 '^version$' | tail -1)" \

@@ -77,7 +77,7 @@ stock() { rcli get "cat:{$1}:s:$GIFT_DAY"; }
 # ---------------------------------------------------------------- 1. the member's slot
 note "cohort 0 ($EARLY) is let in at the opening; cohort 2 ($LATE) 4 hours after it"
 phone early "$EARLY" '*555*2*1#\n1\n1'
-assert_eq "$(last 'Request received for 1 GB data. You will get an SMS confirmation.')" \
+assert_eq "$(menu $'Request received for 1 GB data. You will get an SMS confirmation.\nRate this service from 1 to 5 (0 to skip)')" \
   "$(screens_json early | jq -c '.[2]')" "a member of the first cohort redeems at the opening"
 assert_eq 500 "$(balance "$EARLY")" "... and is charged"
 
@@ -98,7 +98,7 @@ assert_eq 999 "$(stock DATA_1GB)" "... and takes no stock"
 
 note "5 GB data by tier: gold at the opening, silver 160 minutes later, everyone else at 320"
 phone gold $GOLD '*555*2*2#\n1\n1'
-assert_eq "$(last 'Request received for 5 GB data. You will get an SMS confirmation.')" \
+assert_eq "$(menu $'Request received for 5 GB data. You will get an SMS confirmation.\nRate this service from 1 to 5 (0 to skip)')" \
   "$(screens_json gold | jq -c '.[2]')" "a gold member redeems at the opening"
 SILVER_SLOT="$(LC_ALL=C TZ=$TZNAME date -d "@$((OPEN_AT + 160 * 60))" '+%a %d/%m %H:%M')"
 for try in $(seq 10); do # the stock cache again

@@ -251,10 +251,12 @@ static void answer(struct fx *x, const char *input, const char *screen, bool end
     assert_int_equal(x->r.end, end);
 }
 
-#define EN_MAIN "Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help"
-#define FR_MAIN "Club Fidélité\n1 Mes points\n2 Historique\n3 Catalogue cadeaux\n4 Langue\n5 Aide"
-#define AR_MAIN "نادي الوفاء\n1 نقاطي\n2 سجل العمليات\n3 كتالوج الهدايا\n4 اللغة\n5 المساعدة"
-#define FA_MAIN "باشگاه مشتریان\n1 امتیاز من\n2 سوابق امتیاز\n3 فهرست هدایا\n4 زبان\n5 راهنما"
+#define EN_MAIN                                                                                    \
+    "Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions"
+#define FR_MAIN                                                                                    \
+    "Club Fidélité\n1 Mes points\n2 Historique\n3 Catalogue cadeaux\n4 Langue\n5 Aide\n6 Suggestions"
+#define AR_MAIN "نادي الوفاء\n1 نقاطي\n2 سجل العمليات\n3 كتالوج الهدايا\n4 اللغة\n5 المساعدة\n6 آراؤكم"
+#define FA_MAIN "باشگاه مشتریان\n1 امتیاز من\n2 سوابق امتیاز\n3 فهرست هدایا\n4 زبان\n5 راهنما\n6 نظرات"
 
 /* ---------------------------------------------------------------- dialogues, four languages */
 
@@ -306,7 +308,7 @@ static void test_engine__ar__catalogue_redeem_only_after_confirm(void **state)
     answer(x, "1", "استبدال 500 نقطة مقابل 1 جيغا؟\n1 نعم، أؤكد\n2 لا", false);
     assert_true(x->r.confirm);
     assert_int_equal(x->r.effect, USSD_EFFECT_NONE);
-    answer(x, "1", "تم تسجيل طلبك: 1 جيغا. ستصلك رسالة قصيرة للتأكيد.", true);
+    answer(x, "1", "تم تسجيل طلبك: 1 جيغا. ستصلك رسالة.\nقيّم الخدمة من 1 إلى 5، 0 للتخطي", false);
     assert_int_equal(x->r.effect, USSD_EFFECT_REDEEM);
     assert_int_equal(x->r.effect_item, 3);
 }
@@ -446,7 +448,7 @@ static void test_engine__invalid_answer__same_screen_with_error_never_ends(void 
 {
     struct fx *x = *state;
     static const char *const bad[] = {"9",   "abc",      "",   "#",           "1 2", "-1",
-                                      "01",  "00",       "6",  "*",           "1*",  "1000",
+                                      "01",  "00",       "7",  "*",           "1*",  "1000",
                                       "0x1", "\xff\xfe", "١٠", "\u06F1\u200C"};
     const char *err_main = "Invalid choice\n" EN_MAIN;
 
@@ -486,14 +488,14 @@ static void test_engine__invalid_answer__arabic_error_line(void **state)
 
     snprintf(x->f.pref, sizeof(x->f.pref), "ar");
     open_(x, "*555#", AR_MAIN, false);
-    /* 70 units + the error line do not fit 80: the menu is paged, the error on every page */
+    /* 79 units + the error line do not fit 80: the menu is paged, the error on every page */
     answer(x, "8",
            "اختيار غير صحيح\nنادي الوفاء\n1 نقاطي\n2 سجل العمليات\n3 كتالوج الهدايا\n"
            "00 المزيد",
            false);
     answer(x, "00",
            "نادي الوفاء\n1 نقاطي\n2 سجل العمليات\n3 كتالوج الهدايا\n4 اللغة\n"
-           "5 المساعدة",
+           "5 المساعدة\n6 آراؤكم",
            false);
 }
 

@@ -174,21 +174,30 @@ static void test_session__open_answer_answer_end__golden_log(void **state)
     assert_int_equal(ussd_session_get_state(s), USSD_ST_CONFIRM);
     x->now += 5000;
     assert_int_equal(answer(x, s, "1"), 0);
-    assert_true(x->r.end);
+    assert_false(x->r.end); /* the redemption's screen asks for a rating (the suggestion box) */
     assert_int_equal(x->r.effect, USSD_EFFECT_REDEEM);
     assert_int_equal(x->r.effect_item, 3);
+    assert_int_equal(ussd_session_get_state(s), USSD_ST_MENU);
+    x->now += 5000;
+    assert_int_equal(answer(x, s, "4"), 0);
+    assert_true(x->r.end);
+    assert_int_equal(x->r.effect, USSD_EFFECT_RATE);
+    assert_int_equal(x->r.effect_rating, 4);
+    assert_int_equal(x->r.effect_item, 3); /* the rating is about the redeemed item */
+    assert_string_equal(x->r.effect_node, "redeemed");
     assert_int_equal(x->ended, 0);
     assert_int_equal(ussd_session_sent(s), 0);
     assert_int_equal(x->ended, 1);
     assert_int_equal(x->reason, USSD_ENDED_COMPLETED);
     EXPECT_LOG(x, ID "{NEW} -> MENU (T_ANSWER=60000ms)", ID "{MENU} -> CONFIRM (T_ANSWER=60000ms)",
-               ID "{CONFIRM} -> ENDING (T_END=10000ms)", ID "{ENDING} -> ENDED");
+               ID "{CONFIRM} -> MENU (T_ANSWER=60000ms)", ID "{MENU} -> ENDING (T_END=10000ms)",
+               ID "{ENDING} -> ENDED");
     /* late traffic is absorbed: nothing to send, no transition, no second callback */
     assert_int_equal(answer(x, s, "1"), -ESRCH);
     assert_int_equal(ussd_session_abort(s), -ESRCH);
     assert_int_equal(ussd_session_sent(s), -ESRCH);
     assert_int_equal(x->ended, 1);
-    assert_int_equal(x->nlog, 4);
+    assert_int_equal(x->nlog, 5);
     ussd_session_free(s);
     ussd_session_free(NULL);
 }
