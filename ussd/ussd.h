@@ -312,7 +312,8 @@ struct ussd_catalog_ops {
                       size_t *n);
     int (*items)(void *arg, const char *lang, uint32_t category_id, struct ussd_item *out,
                  size_t max, size_t *n);
-    /* One item by id; -ENOENT when there is none. */
+    /* One item by id; -ENOENT when there is none, -EAGAIN when it exists but is stopped for now
+     * (its kill switch: a confirmation then shows the "frozen" outcome's screen). */
     int (*item)(void *arg, const char *lang, uint32_t item_id, struct ussd_item *out);
     /* Whether redeeming is open now (a gift day); when it is not, the next opening in local time
      * as text ("Sat 14/12 09:00", "" when none is planned). */
@@ -389,7 +390,10 @@ struct ussd_reply {
     X(gift_refused)  /* gifting refused (tier, beneficiary) */                                     \
     X(expired)       /* the reservation was settled as abandoned meanwhile */                      \
     X(not_released)  /* staggered opening: the member's slot is later; {slot} says when.        \
-                      * Optional in the file: unmapped, it shows the "unavailable" screen */
+                      * Optional in the file: unmapped, it shows the "unavailable" screen */    \
+    X(velocity)      /* the subscriber's redemptions per hour/day cap (brakes.redeem_per_*).    \
+                      * Optional like not_released */                                          \
+    X(frozen)        /* the item is stopped for now (the breaker or staff froze it). Optional */
 #define USSD_OUTCOME_GRANTED "granted"
 /* true if name is "granted" or one of USSD_OUTCOMES. */
 bool ussd_outcome_known(const char *name);

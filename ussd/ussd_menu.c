@@ -590,8 +590,9 @@ static int load_shortcuts(struct lctx *c, json_t *root)
 /* Optional "outcomes": {"closed": "refused_closed", ...}: the screen of each refused
  * redemption. When present every outcome of USSD_OUTCOMES is mapped (a refusal must never fall
  * through to a generic text by accident), each to an "info" node that ends the dialogue - but
- * "not_released" (issue 12, staggered openings), which came later: a file written before it shows
- * its "unavailable" screen for it, so that an older menus version in the store still loads. */
+ * "not_released" (issue 12, staggered openings), "velocity" and "frozen" (issue 10, fraud brakes),
+ * which came later: a file written before them shows its "unavailable" screen for them, so that an
+ * older menus version in the store still loads. */
 static int load_outcomes(struct lctx *c, json_t *root)
 {
     struct ussd_menus *m = c->m;
@@ -616,7 +617,7 @@ static int load_outcomes(struct lctx *c, json_t *root)
             return fail(c, path,
                         "unknown outcome (closed, out_of_stock, balance, limit, tier, "
                         "blocked, unavailable, price_changed, gift_refused, expired, "
-                        "not_released)");
+                        "not_released, velocity, frozen)");
         int ni;
         if ((rc = node_ref(c, path, v, &ni)) < 0)
             return rc;
@@ -624,9 +625,13 @@ static int load_outcomes(struct lctx *c, json_t *root)
             return fail(c, path, "must be an \"info\" node with \"end\": true");
         m->outcome[k] = ni;
     }
-    int later = menu_outcome_find("not_released");
-    if (m->outcome[later] < 0)
-        m->outcome[later] = m->outcome[menu_outcome_find("unavailable")];
+    /* outcomes added after the first files: unmapped, they show the "unavailable" screen */
+    static const char *const later_names[] = {"not_released", "velocity", "frozen"};
+    for (size_t i = 0; i < sizeof(later_names) / sizeof(later_names[0]); i++) {
+        int later = menu_outcome_find(later_names[i]);
+        if (m->outcome[later] < 0)
+            m->outcome[later] = m->outcome[menu_outcome_find("unavailable")];
+    }
     for (size_t k = 0; k < menu_outcome_count; k++) {
         if (m->outcome[k] < 0) {
             snprintf(path, sizeof(path), "outcomes.%s", menu_outcome_names[k]);
