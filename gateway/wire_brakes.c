@@ -300,6 +300,41 @@ static void give_back(struct brake_ctx *h)
         h->b->stats.velocity_given_back++;
 }
 
+/* Make-good, the recording half (issue 10 section 5): a redemption that failed on a gift day
+ * through our fault - the store failed or timed out (-ETIMEDOUT, -ENOTCONN, ...), or it was paid
+ * and a later step failed (-EINPROGRESS, the "processing" screen) - is remembered per gift day:
+ * HSET lg:mg:{mg}:<gift day> <msisdn> "<cause>,<unix s>" (one field per subscriber and day, the
+ * last cause wins; ~30 B each), the key kept MAKEGOOD_KEEP_S. When Redis itself is what failed
+ * the record may fail too: then only the log line and the counter say so. */
+#define MAKEGOOD_KEEP_S (35 * 86400)
+
+static void record_makegood(struct wire_brakes *b, const char *msisdn, int err)
+{
+    struct cat_gift_window win;
+    char mask[GW_MASK_LEN], key[48], val[48], ttl[16];
+    int64_t now = gw_clock_now_ms() / 1000;
+    const char *cause = err == -EINPROGRESS ? "processing"
+                        : err == -ETIMEDOUT ? "timeout"
+                                            : "store";
+
+    if (cat_calendar_is_open(wire_catalog_calendar(b->cat), now, NULL, &win) != 1)
+        return; /* not a gift day: nothing to make good */
+    snprintf(key, sizeof(key), "lg:mg:{mg}:%" PRId32, win.gift_day);
+    snprintf(val, sizeof(val), "%s,%" PRId64, cause, now);
+    snprintf(ttl, sizeof(ttl), "%d", MAKEGOOD_KEEP_S);
+    const char *hset[] = {"HSET", key, msisdn, val};
+    size_t hlen[] = {4, strlen(key), strlen(msisdn), strlen(val)};
+    const char *exp[] = {"EXPIRE", key, ttl};
+    size_t elen[] = {6, strlen(key), strlen(ttl)};
+    gw_log(GW_LOG_NOTICE, LOG_CAT, "makegood{%s} gift day %" PRId32 ": redemption failed (%s)",
+           gw_mask_msisdn(msisdn, mask), win.gift_day, cause);
+    if (gw_redis_command(b->redis, 4, hset, hlen, ignore_reply, (void *)"make-good record") == 0 &&
+        gw_redis_command(b->redis, 3, exp, elen, ignore_reply, (void *)"make-good expiry") == 0)
+        b->stats.makegood_recorded++;
+    else
+        b->stats.makegood_unrecorded++;
+}
+
 static void on_inner(void *arg, int err, const char *outcome, const char *slot)
 {
     struct brake_ctx *h = arg;
@@ -318,6 +353,8 @@ static void on_inner(void *arg, int err, const char *outcome, const char *slot)
         b->stats.frozen_shown++;
         outcome = "frozen";
     }
+    if (err < 0 && err != -ECANCELED)
+        record_makegood(b, h->msisdn, err);
     gw_ussd_redeem_cb done = h->done;
     void *cb_arg = h->cb_arg;
     free(h);

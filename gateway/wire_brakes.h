@@ -12,7 +12,9 @@
  *     (adm:{adm}:audit, who "breaker"). Staff resume the item (console or `loyaltyctl item ID
  *     resume`, audited), which deletes the key; the breaker then starts counting it again;
  *   - the "frozen" screen: a redemption refused as unavailable while the item's kill switch is
- *     on says "temporarily unavailable" instead of "not available any more".
+ *     on says "temporarily unavailable" instead of "not available any more";
+ *   - make-good's record: a redemption that failed on a gift day through our fault (store down
+ *     or slow, or paid then unfinished) is remembered per gift day in lg:mg:{mg}:<day>.
  * Each gateway counts the redemptions it handles: behind a balancer each one sees its share of
  * an item's rate and of its baseline, so the multiple holds; the freeze is shared (Redis).
  *
@@ -40,7 +42,9 @@ struct wire_brakes;
     X(breaker_trips_item, "items whose redemption rate tripped the breaker")                       \
     X(breaker_trips_global, "trips of the breaker on all items together")                          \
     X(breaker_freezes, "kill switches set by the breaker (cat:{ITEM}:k)")                          \
-    X(breaker_freeze_failed, "freezes the breaker could not write to Redis")
+    X(breaker_freeze_failed, "freezes the breaker could not write to Redis")                       \
+    X(makegood_recorded, "gift-day redemptions failed through our fault, recorded (lg:mg:*)")      \
+    X(makegood_unrecorded, "the same, whose record could not even be sent (Redis down)")
 
 struct wire_brakes_stats {
 #define WIRE_BRAKES_FIELD(name, help) uint64_t name;

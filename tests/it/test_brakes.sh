@@ -10,7 +10,9 @@
 #     the item with the same screen;
 #  3. staff resume the item through the console API (audited); it sells again;
 #  4. the velocity cap: a subscriber over brakes.redeem_per_day reads the "velocity" screen and
-#     keeps their points.
+#     keeps their points;
+#  5. make-good's record: a gift-day redemption paid and left unfinished by a store failure is
+#     recorded in lg:mg:{mg}:<gift day> (the grant is not built).
 # The breaker's window is a day with a week's half-life and min_count 5, so the trip does not
 # depend on how fast this machine runs (a window boundary in the middle only restarts the
 # count from a baseline below 1: the trip still comes within 2 x min_count grants).
@@ -154,5 +156,18 @@ assert_eq 2 "$(rcli hget "lg:{$V}:v" dn)" "the day's count on the subscriber's s
 ttl=$(rcli ttl "lg:{$V}:v")
 [ "$ttl" -gt 0 ] && [ "$ttl" -le 172800 ] && echo "ok - the counter expires (ttl $ttl)" ||
   fail "the counter's ttl is $ttl"
+
+# ---------------------------------------------------------------- 5. make-good's record
+note "make-good: a gift-day redemption paid but unfinished (the store broke after the debit) is recorded"
+P=212613000066
+sub $P
+rcli set cat:fulfil broken >/dev/null # every XADD after the debit fails: the 'processing' screen
+phone broken $P '*555*2*4#\n1\n1'
+rcli del cat:fulfil >/dev/null
+case "$(rcli hget "lg:mg:{mg}:$GIFT_DAY" $P)" in processing,*) echo "ok - recorded for gift day $GIFT_DAY" ;;
+  *) fail "make-good record: '$(rcli hget "lg:mg:{mg}:$GIFT_DAY" $P)'" ;; esac
+assert_eq 1 "$(rcli hlen "lg:mg:{mg}:$GIFT_DAY")" "only the failed session is recorded"
+ttl=$(rcli ttl "lg:mg:{mg}:$GIFT_DAY")
+[ "$ttl" -gt 0 ] && echo "ok - the record expires (ttl $ttl)" || fail "the record's ttl is $ttl"
 stop_gw
 finish
