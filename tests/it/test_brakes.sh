@@ -11,8 +11,9 @@
 #  3. staff resume the item through the console API (audited); it sells again;
 #  4. the velocity cap: a subscriber over brakes.redeem_per_day reads the "velocity" screen and
 #     keeps their points;
-#  5. make-good's record: a gift-day redemption paid and left unfinished by a store failure is
-#     recorded in lg:mg:{mg}:<gift day> (the grant is not built).
+#  5. make-good: a gift-day redemption paid and left unfinished by a store failure is recorded
+#     in lg:mg:{mg}:<gift day>; care lists it and grants a compensation through the ledger in one
+#     audited action, once per subscriber and incident (a re-run pays nobody twice).
 # The breaker's window is a day with a week's half-life and min_count 5, so the trip does not
 # depend on how fast this machine runs (a window boundary in the middle only restarts the
 # count from a baseline below 1: the trip still comes within 2 x min_count grants).
@@ -169,5 +170,25 @@ case "$(rcli hget "lg:mg:{mg}:$GIFT_DAY" $P)" in processing,*) echo "ok - record
 assert_eq 1 "$(rcli hlen "lg:mg:{mg}:$GIFT_DAY")" "only the failed session is recorded"
 ttl=$(rcli ttl "lg:mg:{mg}:$GIFT_DAY")
 [ "$ttl" -gt 0 ] && echo "ok - the record expires (ttl $ttl)" || fail "the record's ttl is $ttl"
+
+note "make-good: care lists the day's failed sessions and grants 50 points once, in one audited action"
+add_staff carl care care-secret-12
+start_admin
+CARE=$(login carl care-secret-12)
+api GET "/api/makegood/$GIFT_DAY" "$CARE"
+assert_eq "200 1 $P processing" "$CODE $(j .count) $(j '.items[0].msisdn') $(j '.items[0].cause')" \
+  "GET /api/makegood/<day>: the list and its count"
+before=$(balance $P)
+api POST "/api/makegood/$GIFT_DAY/grant" "$CARE" '{"incident":"fulfil-down","points":50}'
+assert_eq "200 1 0 0" "$CODE $(j .applied) $(j .duplicate) $(j .failed)" "the grant credits the one subscriber"
+assert_eq $((before + 50)) "$(balance $P)" "50 points through the ledger"
+api POST "/api/makegood/$GIFT_DAY/grant" "$CARE" '{"incident":"fulfil-down","points":50}'
+assert_eq "200 0 1" "$CODE $(j .applied) $(j .duplicate)" "a re-run of the grant pays nobody twice"
+assert_eq $((before + 50)) "$(balance $P)" "still one credit"
+rcli xrange adm:{adm}:audit - + >"$T/audit.txt"
+assert_eq 2 "$(grep -c '^makegood.grant$' "$T/audit.txt")" "each grant action is one audit record"
+rcli lrange "lg:{$P}:h" 0 0 | grep -q 'make-good fulfil-down' &&
+  echo "ok - the rule is in the subscriber's history" || fail "history: $(rcli lrange "lg:{$P}:h" 0 0)"
+stop_admin
 stop_gw
 finish
