@@ -68,6 +68,10 @@ static const struct adm_route routes[] = {
      "subscriber.block"},
     {EVHTTP_REQ_POST, "/api/subscribers/*/unblock", ADM_ROLE_CARE, adm_h_sub_unblock,
      "subscriber.unblock"},
+    /* make-good (adm_makegood.c): the gift day's failed sessions, one audited grant */
+    {EVHTTP_REQ_GET, "/api/makegood/*", ADM_ROLES_SUBSCRIBER_DATA, adm_h_makegood_get, NULL},
+    {EVHTTP_REQ_POST, "/api/makegood/*/grant", ADM_ROLE_CARE, adm_h_makegood_grant,
+     "makegood.grant"},
     {EVHTTP_REQ_GET, "/api/deadletters", ADM_ROLES_ALL, adm_h_deadletters, NULL},
     {EVHTTP_REQ_GET, "/api/giftdays", ADM_ROLES_ALL, adm_h_giftdays_get, NULL},
     {EVHTTP_REQ_PUT, "/api/giftdays", ADM_ROLE_MARKETING, adm_h_giftdays_put, "giftdays.put"},

@@ -92,6 +92,27 @@ bool gw_breaker_observe(const struct gw_breaker_config *c, struct gw_breaker_rat
     return true;
 }
 
+int64_t gw_breaker_expected_milli(const struct gw_breaker_config *c, int64_t units, int64_t open_s)
+{
+    if (units <= 0 || open_s <= 0)
+        return 0;
+    if (units > INT64_C(1000000000000))
+        units = INT64_C(1000000000000);
+    /* a window longer than the opening expects the whole stock in it, never more */
+    if ((int64_t)c->window_s >= open_s)
+        return units * 1000;
+    /* units * window * 1000 < 10^12 * 86400 * 1000 < 2^63 */
+    return units * (int64_t)c->window_s * 1000 / open_s;
+}
+
+void gw_breaker_seed(const struct gw_breaker_config *c, struct gw_breaker_rate *r,
+                     int64_t expected_milli)
+{
+    if (r->window_start != 0)
+        return;
+    r->baseline_milli = expected_milli < c->floor_milli ? c->floor_milli : expected_milli;
+}
+
 void gw_breaker_reset(struct gw_breaker_rate *r)
 {
     r->tripped = false;

@@ -10,8 +10,8 @@
  * sells a 10,000 package for 1 point is caught within the window in which it starts, not at its
  * end. The baseline never drops below floor_milli, so a new or quiet item needs a real burst.
  *
- * Not wired yet: the redemption path does not feed it and nothing freezes an item from it (see
- * docs/loyalty-and-events.md "Fraud brakes").
+ * Wired in gateway/wire_brakes.c: each granted redemption is observed, a trip freezes the item
+ * (docs/loyalty-and-events.md "Fraud brakes").
  */
 #ifndef GW_BREAKER_H
 #define GW_BREAKER_H
@@ -45,6 +45,15 @@ bool gw_breaker_observe(const struct gw_breaker_config *cfg, struct gw_breaker_r
 /* The count of a window at which the breaker trips, for the current baseline. */
 uint32_t gw_breaker_threshold(const struct gw_breaker_config *cfg,
                               const struct gw_breaker_rate *r);
+/* The baseline an item is expected to sell at, in thousandths per window: units (e.g. a gift
+ * day's stock) spread over open_s seconds (its opening). 0 when units or open_s is <= 0. */
+int64_t gw_breaker_expected_milli(const struct gw_breaker_config *cfg, int64_t units,
+                                  int64_t open_s);
+/* Starts a rate not observed yet (window_start 0) at expected_milli (never below the floor), so
+ * an item's first gift-day rush at the rate its stock allows is not a jump. A rate already
+ * observed keeps its own baseline. */
+void gw_breaker_seed(const struct gw_breaker_config *cfg, struct gw_breaker_rate *r,
+                     int64_t expected_milli);
 /* Staff cleared the item (the price is fixed): un-trips, keeps the baseline. */
 void gw_breaker_reset(struct gw_breaker_rate *r);
 

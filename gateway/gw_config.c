@@ -1566,6 +1566,16 @@ static const struct key_def keys[] = {
     K_STR("journal.dir", S_, journal.dir, 0, NULL, "\"\""),
     K_UINT("journal.keep_days", S_, journal.keep_days, 1, 400, "35"),
 
+    /* brakes: velocity caps and the redemption-rate breaker (gateway/wire_brakes.c) */
+    K_UINT("brakes.redeem_per_hour", S_, brakes.redeem_per_hour, 0, 1000000, "0"),
+    K_UINT("brakes.redeem_per_day", S_, brakes.redeem_per_day, 0, 1000000, "0"),
+    {.name = "brakes.breaker", .type = KT_BOOL, C_(brakes.breaker), .def = "false"},
+    K_UINT("brakes.breaker_window_s", S_, brakes.breaker_window_s, 1, 86400, "60"),
+    K_UINT("brakes.breaker_half_life_s", S_, brakes.breaker_half_life_s, 1, 604800, "3600"),
+    K_UINT("brakes.breaker_multiple_pct", S_, brakes.breaker_multiple_pct, 101, 100000, "500"),
+    K_UINT("brakes.breaker_min_count", S_, brakes.breaker_min_count, 1, 1000000, "20"),
+    K_UINT("brakes.breaker_floor_milli", S_, brakes.breaker_floor_milli, 0, 1000000000, "2000"),
+
     K_STR("log.level", S_, log.level, 1, check_level, "\"info\""),
     K_STR("log.format", S_, log.format, 1, check_log_format, "\"text\""),
     K_STR("log.output", S_, log.output, 1, check_log_output, "\"stderr\""),

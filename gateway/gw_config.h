@@ -119,6 +119,14 @@ struct gw_config {
         char dir[512];      /* absolute path, e.g. /var/lib/loyaltygw/journal */
         uint32_t keep_days; /* day files kept (today included), default 35 */
     } journal;
+    /* Fraud brakes (issue 10 section 5; gateway/wire_brakes.c): the velocity caps per MSISDN on
+     * redemptions and the redemption-rate breaker (gw_breaker.h). 0 = that cap off. */
+    struct {
+        uint32_t redeem_per_hour, redeem_per_day; /* redemptions per MSISDN (0 = no cap) */
+        bool breaker;                             /* the breaker freezes items (default false) */
+        uint32_t breaker_window_s, breaker_half_life_s, breaker_multiple_pct, breaker_min_count;
+        uint32_t breaker_floor_milli; /* gw_breaker_config's fields */
+    } brakes;
     struct {
         char level[16];
         char format[8];  /* "text" (default) or "json": one JSON object per line (gw_core.h) */

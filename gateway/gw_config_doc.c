@@ -34,6 +34,8 @@ static const struct {
                   "`cfg:{adm}:campaigns` (docs/campaigns.md)."},
     {"transfers", "Points transfer between members, protected by a PIN; SIM swaps freeze it "
                   "(docs/loyalty-and-events.md)."},
+    {"brakes", "Fraud brakes: velocity caps per MSISDN on redemptions and the redemption-rate "
+               "breaker that freezes an item (docs/loyalty-and-events.md)."},
     {"log", "Logs: one line per event, MSISDNs masked to their last 4 digits."},
     {"journal", "The event journal on disk, replayed by `loyaltyctl whatif` (what-if before "
                 "publishing a loyalty table)."},
@@ -252,6 +254,18 @@ static const struct {
                     "\"\" = off. About 75 bytes per event (docs/operations.md)."},
     {"journal.keep_days", "Day files kept, today included; older ones are removed at each day "
                           "change. The longest what-if window."},
+    /* brakes */
+    {"brakes.redeem_per_hour", "Redemptions one MSISDN may make per clock hour; more are refused "
+                               "with the `velocity` screen (0 = no cap)."},
+    {"brakes.redeem_per_day", "Redemptions one MSISDN may make per local day (0 = no cap)."},
+    {"brakes.breaker", "Watch each item's redemption rate (and all items') and freeze an item "
+                       "whose rate jumps above its baseline: kill switch `cat:{ITEM}:k`, alarm "
+                       "log, audit record; staff resume it (`loyaltyctl item ID resume`)."},
+    {"brakes.breaker_window_s", "The breaker's counting window."},
+    {"brakes.breaker_half_life_s", "Half-life of the baseline (mean redemptions per window)."},
+    {"brakes.breaker_multiple_pct", "Trip when a window's count passes this % of the baseline."},
+    {"brakes.breaker_min_count", "Never trip below this many redemptions in a window."},
+    {"brakes.breaker_floor_milli", "Smallest baseline, thousandths of a redemption per window."},
     /* log, metrics */
     {"log.level", "Lowest level logged."},
     {"log.format", "`text`: `<time> <LEVEL> <category> <message>`; `json`: one JSON object per "

@@ -42,6 +42,7 @@
 #include "gw_ussd.h"
 #include "smpp.h"
 #include "wire_broadcast.h"
+#include "wire_brakes.h"
 #include "wire_catalog.h"
 #include "wire_draw.h"
 #include "wire_opening.h"
@@ -73,6 +74,7 @@ struct app {
     struct wire_broadcast *bcast; /* reminder broadcast (NULL: broadcast.enabled false) */
     struct wire_opening *opening; /* its day-before slot SMS (NULL: broadcast.slot_sms false) */
     struct wire_draw *draw;       /* the draw job of items opened by draw (with catalog) */
+    struct wire_brakes *brakes;   /* velocity caps and the breaker around the redeem hook */
     struct wire_cfgdocs *cfgdocs; /* the console's documents and kill switches (with catalog) */
     struct wire_metrics *metrics; /* /metrics, /health, /ready and the Redis write probe */
     struct gw_expiry *expiry;     /* the expiry job (NULL: expiry.enabled false) */
@@ -159,6 +161,15 @@ static void write_stats(struct app *a)
         gw_ussd_get_stats(a->ussd, &us);
         fprintf(f, ",\"ussd\":");
         gw_ussd_stats_json(&us, f);
+    }
+    if (a->brakes) {
+        struct wire_brakes_stats bs;
+        wire_brakes_get_stats(a->brakes, &bs);
+        fprintf(f, ",\"brakes\":{\"on\":1");
+#define BRAKES_JSON(name, help) fprintf(f, ",\"" #name "\":%llu", (unsigned long long)bs.name);
+        WIRE_BRAKES_COUNTERS(BRAKES_JSON)
+#undef BRAKES_JSON
+        fprintf(f, "}");
     }
     if (a->fulfil) {
         fprintf(f, ",\"fulfil\":");
@@ -583,6 +594,11 @@ static int run(struct app *a)
         if (a->ussd) {
             struct gw_ussd_ops ops;
             wire_catalog_redeem_ops(a->catalog, &ops);
+            /* the fraud brakes around it: velocity caps, the breaker (issue 10 section 5) */
+            a->brakes = wire_brakes_new(a->base, a->redis, a->catalog, &a->cfg);
+            if (!a->brakes)
+                return -ENOMEM;
+            wire_brakes_wrap(a->brakes, &ops);
             gw_ussd_set_catalog(a->ussd, &wire_catalog_ussd_ops, a->catalog);
             gw_ussd_set_ops(a->ussd, &ops);
         }
@@ -654,6 +670,7 @@ static int run(struct app *a)
             .sms = a->sms,
             .fulfil = a->fulfil,
             .bcast = a->bcast,
+            .brakes = a->brakes,
             .version = LGW_VERSION,
         };
         a->metrics = wire_metrics_new(a->base, &src, err, sizeof(err));
@@ -788,6 +805,7 @@ static void teardown(struct app *a)
     if (a->opening) /* the runner's hooks point into the catalogue */
         gw_broadcast_set_hooks(wire_broadcast_runner(a->bcast), &(struct gw_broadcast_hooks){0});
     wire_opening_free(a->opening);
+    wire_brakes_free(a->brakes);   /* after Redis: its requests in flight ended first */
     wire_catalog_free(a->catalog); /* after Redis: its redemptions in flight ended first */
     smpp_esme_free(a->esme);
     gw_ussd_free(a->ussd);

@@ -532,7 +532,8 @@ static int op_item(void *arg, const char *lang, uint32_t item_id, struct ussd_it
         if (offered(w, c, it)) {
             fill_item(w, c, item_id - 1, it, lang_of(lang), out);
             rc = 0;
-        }
+        } else if (cat_item_killed(w->store, it->id))
+            rc = -EAGAIN; /* stopped for now (the breaker or staff): the "frozen" screen */
     }
     cat_catalog_unref(c);
     return rc;

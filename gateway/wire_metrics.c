@@ -30,6 +30,7 @@
 #include "gw_sms.h"
 #include "gw_ussd.h"
 #include "smpp.h"
+#include "wire_brakes.h"
 #include "wire_broadcast.h"
 #include "wire_fulfil.h"
 
@@ -276,6 +277,20 @@ static void write_ussd(const struct wire_metrics *m, struct evbuffer *o)
     gw_prom_sample_u64(o, "loyaltygw_redemptions_total", L("outcome", "failed"), s.redeem_failed);
 }
 
+/* The fraud brakes (wire_brakes.h): one family, one sample per counter. */
+static void write_brakes(const struct wire_metrics *m, struct evbuffer *o)
+{
+    struct wire_brakes_stats s;
+
+    wire_brakes_get_stats(m->src.brakes, &s);
+    FAM(o, "loyaltygw_brakes_total", COUNTER,
+        "fraud brakes: velocity caps per MSISDN and the redemption-rate breaker, by what happened");
+#define BRAKES_SAMPLE(name, help)                                                                  \
+    gw_prom_sample_u64(o, "loyaltygw_brakes_total", L("what", #name), s.name);
+    WIRE_BRAKES_COUNTERS(BRAKES_SAMPLE)
+#undef BRAKES_SAMPLE
+}
+
 static void write_sms(const struct wire_metrics *m, struct evbuffer *o)
 {
     struct gw_sms_stats s;
@@ -417,6 +432,8 @@ void wire_metrics_write(const struct wire_metrics *m, struct evbuffer *o)
         write_ussd(m, o);
     if (m->src.sms)
         write_sms(m, o);
+    if (m->src.brakes)
+        write_brakes(m, o);
     if (m->src.fulfil)
         write_fulfil(m, o);
     if (m->src.bcast)

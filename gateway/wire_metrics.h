@@ -31,6 +31,7 @@ struct gw_ussd;
 struct gw_sms;
 struct wire_fulfil;
 struct wire_broadcast;
+struct wire_brakes;
 
 /* What the exposition reads. cfg, redis, ingest and esme are required; the rest may be NULL
  * (module off: its families are left out). */
@@ -43,6 +44,7 @@ struct wire_metrics_src {
     struct gw_sms *sms;
     struct wire_fulfil *fulfil;
     struct wire_broadcast *bcast;
+    struct wire_brakes *brakes;
     const char *version;
 };
 

@@ -317,7 +317,8 @@ struct ussd_catalog_ops {
                       size_t *n);
     int (*items)(void *arg, const char *lang, uint32_t category_id, struct ussd_item *out,
                  size_t max, size_t *n);
-    /* One item by id; -ENOENT when there is none. */
+    /* One item by id; -ENOENT when there is none, -EAGAIN when it exists but is stopped for now
+     * (its kill switch: a confirmation then shows the "frozen" outcome's screen). */
     int (*item)(void *arg, const char *lang, uint32_t item_id, struct ussd_item *out);
     /* Whether redeeming is open now (a gift day); when it is not, the next opening in local time
      * as text ("Sat 14/12 09:00", "" when none is planned). */
@@ -405,7 +406,10 @@ struct ussd_reply {
     X(draw_won)        /* a winner short of points; {slot} is the claim deadline */             \
     X(draw_waiting)    /* not drawn, on the waiting list; {slot} is the position */             \
     X(draw_lost)       /* not drawn (the list will not reach them) or the deadline passed */    \
-    X(draw_closed)     /* the registration is closed */
+    X(draw_closed)     /* the registration is closed */                                         \
+    X(velocity)      /* the subscriber's redemptions per hour/day cap (brakes.redeem_per_*).    \
+                      * Optional like not_released */                                          \
+    X(frozen)        /* the item is stopped for now (the breaker or staff froze it). Optional */
 #define USSD_OUTCOME_GRANTED "granted"
 /* true if name is "granted" or one of USSD_OUTCOMES. */
 bool ussd_outcome_known(const char *name);

@@ -94,6 +94,7 @@ struct step {
     struct ussd_state st; /* the state being built */
     /* provider data fetched during this step (fetched at most once) */
     bool have_item;
+    bool item_frozen; /* the item op said -EAGAIN: stopped for now (the "frozen" screen) */
     struct ussd_item item;
     const struct ussd_item *cur_item; /* item the placeholders refer to, or NULL */
     bool have_window;
@@ -177,7 +178,8 @@ static int fetch_item(struct step *s)
         return E_UNAVAILABLE;
     memset(&s->item, 0, sizeof(s->item));
     rc = cat->item(s->env->cat_arg, lang_code(s), s->st.item, &s->item);
-    if (rc == -ENOENT)
+    s->item_frozen = rc == -EAGAIN;
+    if (rc == -ENOENT || rc == -EAGAIN)
         return -ENOENT;
     if (rc < 0)
         return E_UNAVAILABLE;
@@ -1025,7 +1027,8 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
                     /* the item was stopped or withdrawn since the confirmation screen: there is
                      * no item screen to go back to, so say so with the file's refusal screen */
                     rc = 0;
-                    target = s.m->outcome[menu_outcome_find("unavailable")];
+                    target =
+                        s.m->outcome[menu_outcome_find(s.item_frozen ? "frozen" : "unavailable")];
                 } else if (rc == 0 || rc == -ENOENT) {
                     rc = 0;
                     target = n->back >= 0 ? n->back : (int)s.m->root;

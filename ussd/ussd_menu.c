@@ -591,9 +591,9 @@ static int load_shortcuts(struct lctx *c, json_t *root)
 /* Optional "outcomes": {"closed": "refused_closed", ...}: the screen of each refused
  * redemption. When present every outcome of USSD_OUTCOMES is mapped (a refusal must never fall
  * through to a generic text by accident), each to an "info" node that ends the dialogue - but
- * "not_released" and the draw's outcomes (issue 12, staggered openings and draws), which came
- * later: a file written before them shows its "unavailable" screen for them, so that an older
- * menus version in the store still loads. */
+ * "not_released" and the draw's outcomes (issue 12, staggered openings and draws), "velocity"
+ * and "frozen" (issue 10, fraud brakes), which came later: a file written before them shows its
+ * "unavailable" screen for them, so that an older menus version in the store still loads. */
 static int load_outcomes(struct lctx *c, json_t *root)
 {
     struct ussd_menus *m = c->m;
@@ -619,7 +619,7 @@ static int load_outcomes(struct lctx *c, json_t *root)
                         "unknown outcome (closed, out_of_stock, balance, limit, tier, "
                         "blocked, unavailable, price_changed, gift_refused, expired, "
                         "not_released, draw_registered, draw_won, draw_waiting, draw_lost, "
-                        "draw_closed)");
+                        "draw_closed, velocity, frozen)");
         int ni;
         if ((rc = node_ref(c, path, v, &ni)) < 0)
             return rc;
@@ -628,7 +628,8 @@ static int load_outcomes(struct lctx *c, json_t *root)
         m->outcome[k] = ni;
     }
     static const char *const later[] = {"not_released", "draw_registered", "draw_won",
-                                        "draw_waiting", "draw_lost",       "draw_closed"};
+                                        "draw_waiting", "draw_lost",       "draw_closed",
+                                        "velocity",     "frozen"};
     for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
         int k = menu_outcome_find(later[i]);
         if (m->outcome[k] < 0)

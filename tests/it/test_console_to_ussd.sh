@@ -110,8 +110,9 @@ wait "$DUP_PID" || fail "it_ussd_dup failed"
 # unavailable and goes back to the main menu (the USSD engine's answer to an item gone).
 KILL_SCREEN=$(jq -s -c '[.[] | select(.kind == "screen") | {text, op, "end": .end}] | .[2]' "$T/kill.out")
 EN_GONE=$(jq -r '.labels.en.unavailable' "$MENUS")
+EN_FROZEN=$(jq -r '.menus.en.refused_frozen.text' "$MENUS") # mirrored: stopped for now
 case "$(jq -r .text <<<"$KILL_SCREEN")" in
-  "$EN_UNAVAILABLE" | "$EN_GONE"$'\n'*) echo "ok - the confirmation after the stop is refused ($(jq -r .text <<<"$KILL_SCREEN" | head -1))" ;;
+  "$EN_UNAVAILABLE" | "$EN_FROZEN" | "$EN_GONE"$'\n'*) echo "ok - the confirmation after the stop is refused ($(jq -r .text <<<"$KILL_SCREEN" | head -1))" ;;
   *) fail "the confirmation after the stop: $KILL_SCREEN" ;;
 esac
 assert_eq 5000 "$(balance $K)" "nothing debited"

@@ -119,6 +119,35 @@ static void test_breaker__config_check(void **state)
     assert_int_equal(gw_breaker_config_check(NULL), -22);
 }
 
+static void test_breaker__seeded_gift_day_rush__no_trip_but_price_bug_trips(void **state)
+{
+    struct gw_breaker_rate r = {0};
+    /* a gift day selling 2400 units over 1 h: 40 a minute expected */
+    int64_t exp = gw_breaker_expected_milli(&cfg, 2400, 3600);
+
+    (void)state;
+    assert_int_equal(exp, 40000);
+    gw_breaker_seed(&cfg, &r, exp);
+    /* the rush at its expected rate for the whole hour: no trip (unseeded, it trips at once) */
+    int64_t t = steady(&r, T0, 40, 60);
+    /* the price bug on top: 20 a second trips within the window */
+    int64_t tripped_at = 0;
+    for (int s = 0; s < 60 && !tripped_at; s++)
+        if (gw_breaker_observe(&cfg, &r, t + s, 20))
+            tripped_at = t + s;
+    assert_true(tripped_at > 0);
+    assert_true(tripped_at - t <= 10);
+    /* a seed never replaces a baseline learnt from observations, nor goes below the floor */
+    int64_t learnt = r.baseline_milli;
+    gw_breaker_seed(&cfg, &r, 1);
+    assert_int_equal(r.baseline_milli, learnt);
+    struct gw_breaker_rate fresh = {0};
+    gw_breaker_seed(&cfg, &fresh, 1);
+    assert_int_equal(fresh.baseline_milli, cfg.floor_milli);
+    assert_int_equal(gw_breaker_expected_milli(&cfg, 0, 3600), 0);
+    assert_int_equal(gw_breaker_expected_milli(&cfg, 10, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -128,6 +157,8 @@ int main(void)
         cmocka_unit_test_setup(test_breaker__idle_item__baseline_decays_to_floor, setup),
         cmocka_unit_test_setup(test_breaker__one_window_half_life__weight_is_half, setup),
         cmocka_unit_test_setup(test_breaker__config_check, setup),
+        cmocka_unit_test_setup(test_breaker__seeded_gift_day_rush__no_trip_but_price_bug_trips,
+                               setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
