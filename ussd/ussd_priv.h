@@ -122,7 +122,7 @@ struct ussd_menus {
     bool has_outcomes;
     /* the gift SMS texts (sms.<lang>.confirm ...) are in the file, for every language */
     bool has_gift_sms;
-    int outcome[16];
+    int outcome[24];
 };
 
 /* Index of name in USSD_OUTCOMES order, -1 when unknown ("granted" included). */
