@@ -1,12 +1,14 @@
 /*
  * ctl_whatif.c - `loyaltyctl whatif`: replays the event journal (gw_journal.h) of the last N
  * local days under the loyalty table in force and under a draft, and prints both side by side
- * (gw_whatif.h). Its own process, reading files only: never on the gateway's loop, no Redis.
+ * (gw_whatif.h); with a draft catalogue, the journal's granted redemptions at its prices too
+ * (gw_whatif_cat.h). Its own process, reading files only: never on the gateway's loop, no Redis.
  * loyalty-admin runs it as a worker for the console (--json --progress-file).
  *
- *   loyaltyctl whatif --config FILE --draft TABLE.json [--days N] [--table TABLE.json]
- *                     [--journal DIR] [--today YYYYMMDD] [--point-value X] [--json]
- *                     [--progress-file FILE]
+ *   loyaltyctl whatif --config FILE [--draft TABLE.json] [--draft-catalog CATALOG.json]
+ *                     [--days N] [--table TABLE.json] [--journal DIR] [--today YYYYMMDD]
+ *                     [--point-value X] [--json] [--progress-file FILE]
+ * (at least one draft; without --draft the table in force is the draft too)
  *
  * Files of one day from several gateways are merged by commit time (a subscriber's events are
  * committed in order by one ledger, whichever gateway took them).
@@ -28,7 +30,9 @@
 #include "gw_config.h"
 #include "gw_days.h"
 #include "gw_journal.h"
+#include "catalog.h"
 #include "gw_whatif.h"
+#include "gw_whatif_cat.h"
 
 #define MAX_FILES 512 /* journal files in the window (days x gateways) */
 
@@ -37,12 +41,16 @@ struct reader {
     char line[GW_JOURNAL_LINE_MAX + 2];
     size_t len;
     struct gw_journal_rec rec;
+    struct gw_journal_redeem red; /* when is_redeem */
+    bool is_redeem;
+    int64_t ms; /* the record's commit time (the merge's key) */
     bool have;
 };
 
 struct run {
     struct gw_whatif *w;
-    uint64_t bytes_total, bytes_done, bad_lines;
+    struct gw_whatif_cat *cat; /* NULL: no draft catalogue */
+    uint64_t redeem_lines, bytes_total, bytes_done, bad_lines;
     const char *progress_file;
     bool bar;
     int last_pct;
@@ -51,11 +59,13 @@ struct run {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: loyaltyctl whatif --config FILE --draft TABLE.json [--days N (7)]\n"
-            "         [--table TABLE.json] [--journal DIR] [--today YYYYMMDD]\n"
-            "         [--point-value X] [--json] [--progress-file FILE]\n"
+            "usage: loyaltyctl whatif --config FILE [--draft TABLE.json]\n"
+            "         [--draft-catalog CATALOG.json] [--days N (7)] [--table TABLE.json]\n"
+            "         [--journal DIR] [--today YYYYMMDD] [--point-value X] [--json]\n"
+            "         [--progress-file FILE]\n"
             "  replays the event journal of the last N local days under the table in force\n"
-            "  (--table, else the config's) and under the draft, side by side\n");
+            "  (--table, else the config's) and under the draft, side by side; with\n"
+            "  --draft-catalog, the granted redemptions at the draft catalogue's prices too\n");
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -149,7 +159,20 @@ static void reader_next(struct run *r, struct reader *rd)
             r->bad_lines++;
             continue;
         }
-        if (gw_journal_parse(rd->line, n, &rd->rec) < 0) {
+        if (rd->line[0] == '#') {
+            /* the header (format version 2); a version this reader does not know is counted */
+            int v = gw_journal_header_parse(rd->line, n);
+            if (v < 1 || v > GW_JOURNAL_VERSION)
+                r->bad_lines++;
+            continue;
+        }
+        rd->is_redeem = n > 16 && strstr(rd->line, " D ") != NULL &&
+                        gw_journal_redeem_parse(rd->line, n, &rd->red) == 0;
+        if (rd->is_redeem)
+            rd->ms = rd->red.commit_ms;
+        else if (gw_journal_parse(rd->line, n, &rd->rec) == 0)
+            rd->ms = rd->rec.commit_ms;
+        else {
             r->bad_lines++;
             continue;
         }
@@ -177,12 +200,16 @@ static int replay_day(struct run *r, char **paths, size_t n)
     for (;;) {
         size_t best = n;
         for (size_t i = 0; i < n; i++) {
-            if (rd[i].have && (best == n || rd[i].rec.commit_ms < rd[best].rec.commit_ms))
+            if (rd[i].have && (best == n || rd[i].ms < rd[best].ms))
                 best = i;
         }
         if (best == n)
             break;
-        rc = gw_whatif_feed(r->w, &rd[best].rec);
+        if (rd[best].is_redeem) {
+            r->redeem_lines++;
+            rc = r->cat ? gw_whatif_cat_feed(r->cat, &rd[best].red) : 0;
+        } else
+            rc = gw_whatif_feed(r->w, &rd[best].rec);
         if (rc < 0)
             break;
         reader_next(r, &rd[best]);
@@ -249,9 +276,31 @@ static json_t *side_json(const struct gw_whatif_side *s, const struct gw_loyalty
                      "top20_share", s->top20_bp / 10000.0);
 }
 
+static json_t *cat_json(const struct gw_whatif_cat_result *c, uint32_t pv)
+{
+    json_t *items = json_array();
+
+    for (unsigned i = 0; i < c->n_items; i++)
+        json_array_append_new(
+            items, json_pack("{sssIsIsIsI}", "id", c->items[i].id, "count",
+                             (json_int_t)c->items[i].count, "price_base",
+                             (json_int_t)c->items[i].price_base, "price_draft",
+                             (json_int_t)c->items[i].price_draft, "refused",
+                             (json_int_t)c->items[i].refused));
+    /* liability: points not spent stay owed; the draft's spent moves it by the difference */
+    return json_pack("{sIsIsIsIsIsIsIsIso}", "redemptions", (json_int_t)c->redemptions,
+                     "members", (json_int_t)c->members, "spent", (json_int_t)c->spent,
+                     "cost_draft", (json_int_t)c->cost_draft, "spent_draft",
+                     (json_int_t)c->spent_draft, "refused", (json_int_t)c->refused, "gone",
+                     (json_int_t)c->gone, "liability_change_milli",
+                     (json_int_t)((c->spent - c->spent_draft) * (int64_t)pv / 1000), "items",
+                     items);
+}
+
 static void print_json(const struct gw_whatif_result *res, const struct gw_loyalty *base,
                        const struct gw_loyalty *draft, uint32_t pv, const char *cur,
-                       uint64_t bad, int32_t first, int32_t last)
+                       uint64_t bad, int32_t first, int32_t last,
+                       const struct gw_whatif_cat_result *cat, uint64_t redeem_lines)
 {
     json_t *top = json_array();
 
@@ -265,6 +314,10 @@ static void print_json(const struct gw_whatif_result *res, const struct gw_loyal
                           "recorded", (json_int_t)res->recorded, "currency", cur,
                           "point_value_micro", (int)pv, "base", side_json(&res->base, base, pv),
                           "draft", side_json(&res->draft, draft, pv), "top_changes", top);
+    if (o)
+        json_object_set_new(o, "redemptions_journaled", json_integer((json_int_t)redeem_lines));
+    if (o && cat)
+        json_object_set_new(o, "catalog", cat_json(cat, pv));
     if (!o) {
         fprintf(stderr, "loyaltyctl: out of memory\n");
         return;
@@ -272,6 +325,24 @@ static void print_json(const struct gw_whatif_result *res, const struct gw_loyal
     json_dumpf(o, stdout, JSON_COMPACT);
     fputc('\n', stdout);
     json_decref(o);
+}
+
+static void print_cat_text(const struct gw_whatif_cat_result *c, uint32_t pv, const char *cur)
+{
+    printf("catalogue: %" PRIu64 " redemptions by %" PRIu64 " members\n", c->redemptions,
+           c->members);
+    printf("%-22s %16s %16s\n", "", "in force", "draft");
+    printf("%-22s %16" PRId64 " %16" PRId64 "\n", "cost of the same", c->spent, c->cost_draft);
+    printf("%-22s %16" PRId64 " %16" PRId64 "\n", "points spent", c->spent, c->spent_draft);
+    printf("%-22s %16d %16" PRIu64 "\n", "refused (balance)", 0, c->refused);
+    printf("%-22s %16d %16" PRIu64 "\n", "items not in draft", 0, c->gone);
+    printf("liability change (%-3s) %16s %+16.3f\n", cur, "",
+           (double)(c->spent - c->spent_draft) * pv / 1e6);
+    for (unsigned i = 0; i < c->n_items; i++)
+        printf("  %-20s x%-8" PRIu64 " %10" PRId64 " -> %10" PRId64 " pts, %" PRIu64
+               " refused\n",
+               c->items[i].id, c->items[i].count, c->items[i].price_base,
+               c->items[i].price_draft, c->items[i].refused);
 }
 
 static void print_text(const struct gw_whatif_result *res, const struct gw_loyalty *base,
@@ -314,9 +385,12 @@ int ctl_whatif_main(int argc, char **argv)
         {"journal", required_argument, NULL, 'j'}, {"today", required_argument, NULL, 'T'},
         {"point-value", required_argument, NULL, 'v'}, {"json", no_argument, NULL, 'J'},
         {"progress-file", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
+        {"draft-catalog", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *draft_path = NULL, *table_path = NULL, *dir = NULL;
+    const char *cat_path = NULL;
+    struct cat_catalog *cat = NULL;
     long days = 7, today = 0;
     uint32_t pv = 0;
     bool json = false;
@@ -349,6 +423,7 @@ int ctl_whatif_main(int argc, char **argv)
         switch (c) {
         case 'c': config = optarg; break;
         case 'd': draft_path = optarg; break;
+        case 'C': cat_path = optarg; break;
         case 't': table_path = optarg; break;
         case 'j': dir = optarg; break;
         case 'J': json = true; break;
@@ -380,7 +455,7 @@ int ctl_whatif_main(int argc, char **argv)
         default: usage(stderr); goto out;
         }
     }
-    if (!config || !draft_path) {
+    if (!config || (!draft_path && !cat_path)) {
         usage(stderr);
         goto out;
     }
@@ -391,8 +466,22 @@ int ctl_whatif_main(int argc, char **argv)
     }
     *base = cfg->loyalty;
     if ((table_path && load_table(table_path, cfg, base) < 0) ||
-        load_table(draft_path, cfg, draft) < 0)
+        (draft_path && load_table(draft_path, cfg, draft) < 0))
         goto out;
+    if (!draft_path)
+        *draft = *base; /* a catalogue-only what-if: the table in force on both sides */
+    if (cat_path) {
+        /* the draft catalogue, checked by the catalog library as every reader checks it, with
+         * the tiers of the table in force */
+        const char *tiers[GW_MAX_TIERS];
+        for (unsigned i = 0; i < base->n_tiers && i < GW_MAX_TIERS; i++)
+            tiers[i] = base->tiers[i].name;
+        struct cat_load_opts lo = {.tiers = tiers, .n_tiers = base->n_tiers};
+        if (cat_catalog_load_file(cat_path, &lo, &cat, err, sizeof(err)) < 0) {
+            fprintf(stderr, "loyaltyctl: %s\n", err);
+            goto out;
+        }
+    }
     /* local days (the daily cap, the window) in the zone of the table in force */
     cfg->loyalty = *base;
     if (gw_config_apply_timezone(cfg) < 0) {
@@ -415,7 +504,7 @@ int ctl_whatif_main(int argc, char **argv)
     }
     r.w = gw_whatif_new(base, draft, cfg->events.limits.currency);
     r.bar = !json && isatty(STDERR_FILENO);
-    if (!r.w)
+    if (!r.w || (cat && !(r.cat = gw_whatif_cat_new(cat))))
         goto out;
     progress(&r, false);
     for (size_t i = 0; i < n;) {
@@ -434,17 +523,25 @@ int ctl_whatif_main(int argc, char **argv)
     struct gw_whatif_result res;
     if (gw_whatif_result(r.w, &res) < 0)
         goto out;
+    struct gw_whatif_cat_result cres;
+    if (r.cat)
+        gw_whatif_cat_result(r.cat, &cres);
     if (json)
         print_json(&res, base, draft, pv, cfg->events.limits.currency, r.bad_lines, first,
-                   (int32_t)today);
-    else
+                   (int32_t)today, r.cat ? &cres : NULL, r.redeem_lines);
+    else {
         print_text(&res, base, draft, pv, cfg->events.limits.currency, r.bad_lines, first,
                    (int32_t)today);
+        if (r.cat)
+            print_cat_text(&cres, pv, cfg->events.limits.currency);
+    }
     rc = 0;
 out:
     for (size_t i = 0; i < n; i++)
         free(paths[i]);
     gw_whatif_free(r.w);
+    gw_whatif_cat_free(r.cat);
+    cat_catalog_unref(cat);
     free(cfg);
     free(base);
     free(draft);
