@@ -36,6 +36,7 @@
     { id: 'catalog', roles: ['marketing', 'care', 'auditor'] },
     { id: 'loyalty', roles: ['marketing', 'care', 'auditor'] },
     { id: 'menus', roles: ['marketing', 'care', 'auditor'] },
+    { id: 'rules', roles: ['marketing', 'care', 'auditor'] },
     { id: 'board', roles: ['marketing', 'care', 'auditor'] },
     { id: 'campaigns', roles: ['marketing', 'care', 'auditor'] },
     { id: 'subscriber', roles: ['care', 'auditor'] },
@@ -1406,6 +1407,23 @@
     id: 'menus', path: '/api/menus',
     summary(m, doc) {
       m.appendChild(h('p', {}, t('menus.langs', { langs: Object.keys(doc.menus || {}).join(', '), def: doc.default_language || '' })));
+    },
+  });
+
+  // The campaign rules (cfg:{adm}:campaigns: welcome, tenure, win-back; docs/campaigns.md),
+  // checked by the gateways' own parser; every gateway with campaigns.enabled follows the version.
+  VIEWS.rules = (main, arg, view) => docEditor(main, view, {
+    id: 'rules', path: '/api/campaign-rules',
+    summary(m, doc) {
+      m.appendChild(dataTable('rules.list', [
+        { key: 'id', label: 'col.id' },
+        { key: 'rule', label: 'rules.rule', fmt: (c) => t('rules.rule.' + c.rule), raw: (c) => c.rule },
+        { key: 'period', label: 'rules.period', fmt: (c) => h('span', { dir: 'ltr', text: (c.start || '') + ' – ' + (c.end || '') }), raw: (c) => (c.start || '') + '/' + (c.end || '') },
+        { key: 'points', label: 'rules.points', num: true, fmt: (c) => fmtNum(c.points) },
+        { key: 'tiers', label: 'rules.tiers', fmt: (c) => Object.entries(c.tiers || {}).map(([n, p]) => tierName(n) + ' ' + fmtNum(p)).join(', '),
+          raw: (c) => Object.entries(c.tiers || {}).map(([n, p]) => n + '=' + p).join(',') },
+        { key: 'budget', label: 'rules.budget', num: true, fmt: (c) => fmtNum(c.budget) },
+      ], doc.campaigns || [], 'campaign-rules.csv'));
     },
   });
 

@@ -93,6 +93,16 @@ async function runLang(ctx, lang) {
   const pc = path.join(ART, 'whatif-catalog-' + lang + '.png');
   await page.screenshot({ path: pc, fullPage: true });
   console.log('# screenshot ' + pc);
+
+  // the campaign rules: the stored document, its version, the campaigns in the viewer's language
+  await page.click('#nav a[data-page="rules"]');
+  await page.waitForSelector('#rules-doc');
+  ok((await page.textContent('h1')) === T['rules.title'], `${lang}: the campaign rules page is titled in the language`);
+  ok(digits(await page.textContent('#rules-version')).startsWith(process.env.RULES_VERSION), `${lang}: it shows the version in force`,
+    await page.textContent('#rules-version'));
+  const rrow = await page.$$eval('main table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent))[0]);
+  ok(rrow && rrow[0] === 'welcome' && rrow[1] === T['rules.rule.welcome'] && rrow[4].includes(T['tier.gold']),
+    `${lang}: the welcome campaign, its rule and gold's variant named in the language`, JSON.stringify(rrow));
   ok(errors.length === 0, `${lang}: no page or console error`, errors.join(' | '));
   await page.close();
 }
