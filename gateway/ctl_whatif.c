@@ -10,6 +10,10 @@
  *                     [--point-value X] [--json] [--progress-file FILE]
  * (at least one draft; without --draft the table in force is the draft too)
  *
+ * The table in force: --table FILE, else the stored one (cfg:{adm}:loyalty, issue 12 section 1:
+ * the console's edits are what the gateways earn by), read once from the configuration's Redis,
+ * else - nothing stored, or --no-redis - the configuration's. The result names its source.
+ *
  * Files of one day from several gateways are merged by commit time (a subscriber's events are
  * committed in order by one ledger, whichever gateway took them).
  */
@@ -19,6 +23,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +34,7 @@
 
 #include "gw_config.h"
 #include "gw_days.h"
+#include "gw_redis.h"
 #include "gw_journal.h"
 #include "catalog.h"
 #include "gw_whatif.h"
@@ -62,9 +68,10 @@ static void usage(FILE *out)
             "usage: loyaltyctl whatif --config FILE [--draft TABLE.json]\n"
             "         [--draft-catalog CATALOG.json] [--days N (7)] [--table TABLE.json]\n"
             "         [--journal DIR] [--today YYYYMMDD] [--point-value X] [--json]\n"
-            "         [--progress-file FILE]\n"
+            "         [--progress-file FILE] [--no-redis]\n"
             "  replays the event journal of the last N local days under the table in force\n"
-            "  (--table, else the config's) and under the draft, side by side; with\n"
+            "  (--table, else the stored cfg:{adm}:loyalty, else the config's) and under the\n"
+            "  draft, side by side; with\n"
             "  --draft-catalog, the granted redemptions at the draft catalogue's prices too\n");
 }
 
@@ -112,6 +119,34 @@ static int load_table(const char *path, const struct gw_config *base, struct gw_
     if (rc < 0)
         fprintf(stderr, "loyaltyctl: %s\n", err);
     return rc;
+}
+
+/* The stored table in force (cfg:{adm}:loyalty doc/version) into out, checked by the gateway's
+ * parser. Returns its version (> 0), 0 when none is stored, or < 0 (Redis unreachable, or a
+ * stored table the parser refuses: err says why). */
+static long long stored_table(const struct gw_config *cfg, struct gw_loyalty *out, char *err,
+                              size_t errlen)
+{
+    redisContext *c = gw_redis_connect_sync(&cfg->redis, 2000, err, errlen);
+    redisReply *rep;
+    long long version = 0;
+
+    if (!c)
+        return -ENOTCONN;
+    rep = redisCommand(c, "HMGET cfg:{adm}:loyalty doc version");
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+        snprintf(err, errlen, "cfg:{adm}:loyalty: %s", rep ? "unexpected reply" : c->errstr);
+        version = -EPROTO;
+    } else if (rep->element[0]->type == REDIS_REPLY_STRING) {
+        const redisReply *d = rep->element[0], *v = rep->element[1];
+        version = v->type == REDIS_REPLY_STRING ? strtoll(v->str, NULL, 10) : 1;
+        if (gw_config_loyalty_parse("cfg:{adm}:loyalty", d->str, d->len, cfg, out, err,
+                                    errlen) < 0)
+            version = -EINVAL;
+    }
+    freeReplyObject(rep);
+    redisFree(c);
+    return version;
 }
 
 static void progress(struct run *r, bool final)
@@ -300,7 +335,8 @@ static json_t *cat_json(const struct gw_whatif_cat_result *c, uint32_t pv)
 static void print_json(const struct gw_whatif_result *res, const struct gw_loyalty *base,
                        const struct gw_loyalty *draft, uint32_t pv, const char *cur,
                        uint64_t bad, int32_t first, int32_t last,
-                       const struct gw_whatif_cat_result *cat, uint64_t redeem_lines)
+                       const struct gw_whatif_cat_result *cat, uint64_t redeem_lines,
+                       const char *source)
 {
     json_t *top = json_array();
 
@@ -314,8 +350,10 @@ static void print_json(const struct gw_whatif_result *res, const struct gw_loyal
                           "recorded", (json_int_t)res->recorded, "currency", cur,
                           "point_value_micro", (int)pv, "base", side_json(&res->base, base, pv),
                           "draft", side_json(&res->draft, draft, pv), "top_changes", top);
-    if (o)
+    if (o) {
         json_object_set_new(o, "redemptions_journaled", json_integer((json_int_t)redeem_lines));
+        json_object_set_new(o, "table_source", json_string(source));
+    }
     if (o && cat)
         json_object_set_new(o, "catalog", cat_json(cat, pv));
     if (!o) {
@@ -385,11 +423,13 @@ int ctl_whatif_main(int argc, char **argv)
         {"journal", required_argument, NULL, 'j'}, {"today", required_argument, NULL, 'T'},
         {"point-value", required_argument, NULL, 'v'}, {"json", no_argument, NULL, 'J'},
         {"progress-file", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
-        {"draft-catalog", required_argument, NULL, 'C'},
+        {"draft-catalog", required_argument, NULL, 'C'}, {"no-redis", no_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *draft_path = NULL, *table_path = NULL, *dir = NULL;
     const char *cat_path = NULL;
+    bool no_redis = false;
+    char source[96] = "config";
     struct cat_catalog *cat = NULL;
     long days = 7, today = 0;
     uint32_t pv = 0;
@@ -424,6 +464,7 @@ int ctl_whatif_main(int argc, char **argv)
         case 'c': config = optarg; break;
         case 'd': draft_path = optarg; break;
         case 'C': cat_path = optarg; break;
+        case 'R': no_redis = true; break;
         case 't': table_path = optarg; break;
         case 'j': dir = optarg; break;
         case 'J': json = true; break;
@@ -465,6 +506,18 @@ int ctl_whatif_main(int argc, char **argv)
         goto out;
     }
     *base = cfg->loyalty;
+    if (table_path)
+        snprintf(source, sizeof(source), "file");
+    else if (!no_redis) {
+        long long v = stored_table(cfg, base, err, sizeof(err));
+        if (v < 0) {
+            fprintf(stderr, "loyaltyctl: the stored loyalty table: %s (--table FILE, or --no-redis "
+                            "for the configuration's)\n", err);
+            goto out;
+        }
+        if (v > 0)
+            snprintf(source, sizeof(source), "cfg:{adm}:loyalty version %lld", v);
+    }
     if ((table_path && load_table(table_path, cfg, base) < 0) ||
         (draft_path && load_table(draft_path, cfg, draft) < 0))
         goto out;
@@ -528,10 +581,11 @@ int ctl_whatif_main(int argc, char **argv)
         gw_whatif_cat_result(r.cat, &cres);
     if (json)
         print_json(&res, base, draft, pv, cfg->events.limits.currency, r.bad_lines, first,
-                   (int32_t)today, r.cat ? &cres : NULL, r.redeem_lines);
+                   (int32_t)today, r.cat ? &cres : NULL, r.redeem_lines, source);
     else {
         print_text(&res, base, draft, pv, cfg->events.limits.currency, r.bad_lines, first,
                    (int32_t)today);
+        printf("table in force: %s\n", source);
         if (r.cat)
             print_cat_text(&cres, pv, cfg->events.limits.currency);
     }

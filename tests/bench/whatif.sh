@@ -49,7 +49,7 @@ jq -n --arg dir "$T/journal" --arg tab "$SRC/deploy/loyalty-table.json" \
   '{journal: {dir: $dir}, loyalty: $tab}' >"$T/gw.json"
 jq '.rates.TOPUP.points *= 2 | .rates.BILL.points *= 2' "$SRC/deploy/loyalty-table.json" >"$T/draft.json"
 jq '.items[].price *= 2 | .version = "bench-x2"' "$SRC/deploy/catalog.json" >"$T/catalog.json"
-CMD=("$B/gateway/loyaltyctl" whatif --config "$T/gw.json" --draft "$T/draft.json" --days 7
+CMD=("$B/gateway/loyaltyctl" whatif --config "$T/gw.json" --draft "$T/draft.json" --days 7 --no-redis
      --today "$TODAY" --point-value 0.05)
 [ "$RED" -gt 0 ] && CMD+=(--draft-catalog "$T/catalog.json")
 t0=$(date +%s%N)

@@ -8,7 +8,8 @@
 #     balance before the debit is below the new price (awk); spent = the others at the new price;
 #   - the same prices: nothing changes; an item the draft drops is counted apart;
 #   - an old journal file (version 1, no header, events only) in the window is still read;
-#   - a draft catalogue the gateways would refuse is refused (loyaltyctl 1, the console 422).
+#   - a draft catalogue the gateways would refuse is refused (loyaltyctl 1, the console 422);
+#   - loyaltyctl's table in force is the stored one once the console saved one (issue 12 s. 1).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
 source "$(dirname "$0")/admin_helpers.sh"
@@ -119,5 +120,19 @@ assert_eq done "$state" "the what-if finished ($(head -c 300 "$T/r.json"))"
 assert_eq "$(jq -c .catalog "$T/d.out")" "$(jq -c .result.catalog "$T/r.json")" "the console's figures are loyaltyctl's"
 assert_eq $(( (SPENT - SPENT2) * 50 )) "$(j .result.catalog.liability_change_milli)" \
   "liability: the points no longer spent stay owed, x 0.05 MAD"
+
+# --- loyaltyctl reads the table in force where every gateway does: the stored document
+"$CTL" whatif --config "$T/gw.json" --draft-catalog "$T/same.json" --days 2 --json >"$T/t1.out"
+assert_eq "cfg:{adm}:loyalty version 1 5" "$(jq -r '"\(.table_source) \(.base.issued)"' "$T/t1.out")" \
+  "the stored table the console seeded from the configuration (the old file's 50 MAD top-up earns 5)"
+api GET /api/loyalty "$MKT"
+api PUT /api/loyalty "$MKT" "{\"version\": $(j .version), \"document\": $(jq -c '.document | .rates.TOPUP.points *= 3' "$T/r.json")}"
+assert_eq 200 "$CODE" "marketing triples the TOPUP rate in the console ($(cat "$T/r.json"))"
+LV=$(j .version)
+"$CTL" whatif --config "$T/gw.json" --draft-catalog "$T/same.json" --days 2 --json >"$T/t2.out"
+assert_eq "cfg:{adm}:loyalty version $LV 15" "$(jq -r '"\(.table_source) \(.base.issued)"' "$T/t2.out")" \
+  "loyaltyctl whatif takes the stored table in force: the same top-up earns 15"
+"$CTL" whatif --config "$T/gw.json" --draft-catalog "$T/same.json" --days 2 --no-redis --json >"$T/t3.out"
+assert_eq "config 5" "$(jq -r '"\(.table_source) \(.base.issued)"' "$T/t3.out")" "--no-redis: the configuration's, said so"
 stop_admin
 finish
