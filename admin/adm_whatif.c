@@ -1,7 +1,7 @@
 /*
  * adm_whatif.c - the console's what-if (issue 12 section 2): POST /api/whatif checks a draft
- * loyalty table and/or a draft catalogue (prices: the journaled redemptions at its prices) like a
- * PUT would, reads the table in force (cfg:{adm}:loyalty; none stored = the
+ * loyalty table, a draft catalogue (prices: the journaled redemptions at its prices) and/or a
+ * draft campaigns document (the bonuses, replayed by campaign.lua in the worker) like a PUT would, reads the table in force (cfg:{adm}:loyalty; none stored = the
  * gateway configuration's), writes both into a private job folder and starts `loyaltyctl whatif`
  * there as a worker process (posix_spawn; niced by loyaltyctl itself). The replay never runs on
  * this loop or the gateway's. GET /api/whatif/{id} reads the worker's progress file and, once it
@@ -51,8 +51,9 @@ struct adm_whatif {
 
 static void job_clear(struct adm_whatif_job *j)
 {
-    static const char *const files[] = {"draft.json", "table.json", "catalog.json", "progress",
-                                        "progress.tmp", "result.json", "err.txt"};
+    static const char *const files[] = {"draft.json",   "table.json",  "catalog.json",
+                                        "campaigns.json", "progress", "progress.tmp",
+                                        "result.json",  "err.txt"};
     char path[128];
 
     if (j->pid > 0) {
@@ -146,17 +147,19 @@ static struct adm_whatif_job *job_slot(struct adm_whatif *w)
 }
 
 static int job_spawn(struct adm_server *s, struct adm_whatif_job *j, bool have_table,
-                     bool have_draft, bool have_catalog)
+                     bool have_draft, bool have_catalog, bool have_campaigns)
 {
     const struct adm_config *c = &s->cfg;
-    char draft[96], table[96], catalog[96], progress[96], result[96], err[96], days[16], pv[32];
-    const char *argv[24];
+    char draft[96], table[96], catalog[96], camps[96], progress[96], result[96], err[96];
+    char days[16], pv[32];
+    const char *argv[26];
     int n = 0, rc;
     posix_spawn_file_actions_t fa;
 
     snprintf(draft, sizeof(draft), "%s/draft.json", j->dir);
     snprintf(table, sizeof(table), "%s/table.json", j->dir);
     snprintf(catalog, sizeof(catalog), "%s/catalog.json", j->dir);
+    snprintf(camps, sizeof(camps), "%s/campaigns.json", j->dir);
     snprintf(progress, sizeof(progress), "%s/progress", j->dir);
     snprintf(result, sizeof(result), "%s/result.json", j->dir);
     snprintf(err, sizeof(err), "%s/err.txt", j->dir);
@@ -174,6 +177,11 @@ static int job_spawn(struct adm_server *s, struct adm_whatif_job *j, bool have_t
     if (have_catalog) {
         argv[n++] = "--draft-catalog";
         argv[n++] = catalog;
+    }
+    if (have_campaigns) {
+        /* the campaigns in force: the worker reads the stored document itself */
+        argv[n++] = "--draft-campaigns";
+        argv[n++] = camps;
     }
     if (have_table) {
         argv[n++] = "--table";
@@ -202,7 +210,7 @@ static int job_spawn(struct adm_server *s, struct adm_whatif_job *j, bool have_t
 }
 
 /* The table in force read: start the worker. r->text = the draft table (NULL: none), r->j1 =
- * the draft catalogue (NULL: none), r->n1 = days. */
+ * the draft catalogue, r->j2 = the draft campaigns (NULL: none), r->n1 = days. */
 static void start_with_table(struct adm_req *r, const struct redisReply *reply)
 {
     struct adm_server *s = r->srv;
@@ -230,11 +238,14 @@ static void start_with_table(struct adm_req *r, const struct redisReply *reply)
     j->days = (int)r->n1;
     j->started_ms = adm_now_ms();
     char *cat = r->j1 ? json_dumps(r->j1, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *camps = r->j2 ? json_dumps(r->j2, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     int rc = mkdir(j->dir, 0700) < 0 || (r->text && write_file(j->dir, "draft.json", r->text) < 0) ||
-             (cat && write_file(j->dir, "catalog.json", cat) < 0) ||
-             (r->j1 && !cat) || (table && write_file(j->dir, "table.json", table) < 0) ||
-             job_spawn(s, j, table != NULL, r->text != NULL, r->j1 != NULL) < 0;
+             (cat && write_file(j->dir, "catalog.json", cat) < 0) || (r->j1 && !cat) ||
+             (camps && write_file(j->dir, "campaigns.json", camps) < 0) || (r->j2 && !camps) ||
+             (table && write_file(j->dir, "table.json", table) < 0) ||
+             job_spawn(s, j, table != NULL, r->text != NULL, r->j1 != NULL, r->j2 != NULL) < 0;
     free(cat);
+    free(camps);
     if (rc) {
         GW_LOGE(ADM_LOG, "whatif: cannot start %s: %s", s->cfg.whatif_ctl, strerror(errno));
         job_clear(j);
@@ -248,8 +259,8 @@ static void start_with_table(struct adm_req *r, const struct redisReply *reply)
 
 void adm_h_whatif_start(struct adm_req *r)
 {
-    static const char *const keys[] = {"document", "catalog", "days", NULL};
-    json_t *doc, *days, *cat;
+    static const char *const keys[] = {"document", "catalog", "campaigns", "days", NULL};
+    json_t *doc, *days, *cat, *camps;
     char err[256];
     int rc;
 
@@ -266,8 +277,9 @@ void adm_h_whatif_start(struct adm_req *r)
         return;
     doc = json_object_get(r->body, "document");
     cat = json_object_get(r->body, "catalog");
+    camps = json_object_get(r->body, "campaigns");
     days = json_object_get(r->body, "days");
-    if ((doc && !json_is_object(doc)) || (!doc && !cat)) {
+    if ((doc && !json_is_object(doc)) || (!doc && !cat && !camps)) {
         adm_reply_error(r, 400, "document", "document must be the draft loyalty table (object)");
         return;
     }
@@ -307,6 +319,22 @@ void adm_h_whatif_start(struct adm_req *r)
             return;
         }
         r->j1 = json_incref(cat);
+    }
+    if (camps) {
+        /* and the same as PUT /api/campaign-rules for draft campaigns */
+        char *text = json_is_object(camps) ? json_dumps(camps, JSON_COMPACT) : NULL;
+        rc = !json_is_object(camps) ? -EINVAL
+             : text ? adm_doc_check(r->srv, ADM_DOC_CAMPAIGNS, text, strlen(text), err, sizeof(err))
+                    : -ENOMEM;
+        if (!json_is_object(camps))
+            snprintf(err, sizeof(err), "campaigns must be the draft campaigns document (object)");
+        free(text);
+        if (rc < 0) {
+            adm_reply_error(r, rc == -ENOMEM ? 500 : 422, rc == -ENOMEM ? NULL : "campaigns",
+                            "%s", rc == -ENOMEM ? "out of memory" : err);
+            return;
+        }
+        r->j2 = json_incref(camps);
     }
     const char *argv[] = {"HGET", ADM_KEY_LOYALTY, "doc"};
     adm_redis(r, start_with_table, 3, argv);

@@ -37,6 +37,7 @@
 #include "gw_redis.h"
 #include "gw_journal.h"
 #include "catalog.h"
+#include "ctl_whatif_camp.h"
 #include "gw_whatif.h"
 #include "gw_whatif_cat.h"
 
@@ -48,7 +49,8 @@ struct reader {
     size_t len;
     struct gw_journal_rec rec;
     struct gw_journal_redeem red; /* when is_redeem */
-    bool is_redeem;
+    struct gw_journal_enrol enr;  /* when is_enrol */
+    bool is_redeem, is_enrol;
     int64_t ms; /* the record's commit time (the merge's key) */
     bool have;
 };
@@ -56,6 +58,7 @@ struct reader {
 struct run {
     struct gw_whatif *w;
     struct gw_whatif_cat *cat; /* NULL: no draft catalogue */
+    struct ctl_whatif_camp *camp; /* NULL: no draft campaigns */
     uint64_t redeem_lines, bytes_total, bytes_done, bad_lines;
     const char *progress_file;
     bool bar;
@@ -149,6 +152,46 @@ static long long stored_table(const struct gw_config *cfg, struct gw_loyalty *ou
     return version;
 }
 
+/* A campaigns document: FILE, else the stored cfg:{adm}:campaigns (when Redis is asked),
+ * else none (no campaign). Returns 0 or < 0 (err set). */
+static int load_campaigns(const char *path, const struct gw_config *cfg, bool redis,
+                          struct gw_campaigns *out, char *err, size_t errlen)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (path) {
+        if (!(text = slurp(path, &len))) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+            return -EIO;
+        }
+    } else if (redis) {
+        redisContext *c = gw_redis_connect_sync(&cfg->redis, 2000, err, errlen);
+        if (!c)
+            return -ENOTCONN;
+        redisReply *rep = redisCommand(c, "HGET cfg:{adm}:campaigns doc");
+        if (rep && rep->type == REDIS_REPLY_STRING && (text = malloc(rep->len + 1))) {
+            memcpy(text, rep->str, rep->len + 1);
+            len = rep->len;
+        } else if (!rep || rep->type == REDIS_REPLY_ERROR) {
+            snprintf(err, errlen, "cfg:{adm}:campaigns: %s", rep ? rep->str : c->errstr);
+            rc = -EPROTO;
+        }
+        freeReplyObject(rep);
+        redisFree(c);
+    }
+    if (rc == 0 && text) {
+        char perr[256];
+        rc = gw_campaigns_parse(text, len, out, perr, sizeof(perr));
+        if (rc < 0)
+            snprintf(err, errlen, "%s: %s", path ? path : "cfg:{adm}:campaigns", perr);
+    }
+    free(text);
+    return rc;
+}
+
 static void progress(struct run *r, bool final)
 {
     int pct = r->bytes_total ? (int)(r->bytes_done * 100 / r->bytes_total) : 100;
@@ -203,8 +246,12 @@ static void reader_next(struct run *r, struct reader *rd)
         }
         rd->is_redeem = n > 16 && strstr(rd->line, " D ") != NULL &&
                         gw_journal_redeem_parse(rd->line, n, &rd->red) == 0;
+        rd->is_enrol = !rd->is_redeem && strstr(rd->line, " J ") != NULL &&
+                       gw_journal_enrol_parse(rd->line, n, &rd->enr) == 0;
         if (rd->is_redeem)
             rd->ms = rd->red.commit_ms;
+        else if (rd->is_enrol)
+            rd->ms = rd->enr.commit_ms;
         else if (gw_journal_parse(rd->line, n, &rd->rec) == 0)
             rd->ms = rd->rec.commit_ms;
         else {
@@ -243,8 +290,16 @@ static int replay_day(struct run *r, char **paths, size_t n)
         if (rd[best].is_redeem) {
             r->redeem_lines++;
             rc = r->cat ? gw_whatif_cat_feed(r->cat, &rd[best].red) : 0;
-        } else
+        } else if (rd[best].is_enrol)
+            rc = r->camp ? ctl_whatif_camp_enrol(r->camp, &rd[best].enr) : 0;
+        else {
             rc = gw_whatif_feed(r->w, &rd[best].rec);
+            if (rc == 0 && r->camp) {
+                const char *tier[2] = {gw_whatif_tier_of(r->w, rd[best].rec.msisdn, 0),
+                                       gw_whatif_tier_of(r->w, rd[best].rec.msisdn, 1)};
+                rc = ctl_whatif_camp_event(r->camp, &rd[best].rec, tier);
+            }
+        }
         if (rc < 0)
             break;
         reader_next(r, &rd[best]);
@@ -336,7 +391,7 @@ static void print_json(const struct gw_whatif_result *res, const struct gw_loyal
                        const struct gw_loyalty *draft, uint32_t pv, const char *cur,
                        uint64_t bad, int32_t first, int32_t last,
                        const struct gw_whatif_cat_result *cat, uint64_t redeem_lines,
-                       const char *source)
+                       const char *source, json_t *camp)
 {
     json_t *top = json_array();
 
@@ -356,6 +411,8 @@ static void print_json(const struct gw_whatif_result *res, const struct gw_loyal
     }
     if (o && cat)
         json_object_set_new(o, "catalog", cat_json(cat, pv));
+    if (o && camp)
+        json_object_set(o, "campaigns", camp);
     if (!o) {
         fprintf(stderr, "loyaltyctl: out of memory\n");
         return;
@@ -381,6 +438,31 @@ static void print_cat_text(const struct gw_whatif_cat_result *c, uint32_t pv, co
                " refused\n",
                c->items[i].id, c->items[i].count, c->items[i].price_base,
                c->items[i].price_draft, c->items[i].refused);
+}
+
+static void print_camp_text(json_t *cj)
+{
+    json_t *b = json_object_get(cj, "base"), *d = json_object_get(cj, "draft"), *c;
+    size_t i;
+
+    printf("campaigns (members enrolled in the window):\n");
+    printf("%-22s %16s %16s\n", "", "in force", "draft");
+    printf("%-22s %16" JSON_INTEGER_FORMAT " %16" JSON_INTEGER_FORMAT "\n", "bonus points issued",
+           json_integer_value(json_object_get(b, "issued")),
+           json_integer_value(json_object_get(d, "issued")));
+    printf("%-22s %16" JSON_INTEGER_FORMAT " %16" JSON_INTEGER_FORMAT "\n", "bonuses",
+           json_integer_value(json_object_get(b, "grants")),
+           json_integer_value(json_object_get(d, "grants")));
+    printf("%-22s %16" JSON_INTEGER_FORMAT " %16" JSON_INTEGER_FORMAT "\n", "budget stops",
+           json_integer_value(json_object_get(b, "stops")),
+           json_integer_value(json_object_get(d, "stops")));
+    json_array_foreach(json_object_get(d, "campaigns"), i, c)
+        printf("  draft %-16s %-8s spent %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+               "%s\n", json_string_value(json_object_get(c, "id")),
+               json_string_value(json_object_get(c, "rule")),
+               json_integer_value(json_object_get(c, "spent")),
+               json_integer_value(json_object_get(c, "budget")),
+               json_is_true(json_object_get(c, "stop_reached")) ? ", stop reached" : "");
 }
 
 static void print_text(const struct gw_whatif_result *res, const struct gw_loyalty *base,
@@ -424,11 +506,15 @@ int ctl_whatif_main(int argc, char **argv)
         {"point-value", required_argument, NULL, 'v'}, {"json", no_argument, NULL, 'J'},
         {"progress-file", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
         {"draft-catalog", required_argument, NULL, 'C'}, {"no-redis", no_argument, NULL, 'R'},
+        {"campaigns", required_argument, NULL, 'K'}, {"draft-campaigns", required_argument, NULL, 'D'},
+        {"redis-server", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *draft_path = NULL, *table_path = NULL, *dir = NULL;
     const char *cat_path = NULL;
     bool no_redis = false;
+    const char *camp_path = NULL, *dcamp_path = NULL, *redis_server = "redis-server";
+    struct gw_campaigns *camps = calloc(2, sizeof(*camps)); /* ~60 KiB each */
     char source[96] = "config";
     struct cat_catalog *cat = NULL;
     long days = 7, today = 0;
@@ -441,7 +527,7 @@ int ctl_whatif_main(int argc, char **argv)
     size_t n = 0;
     int c, rc = 2;
 
-    if (!cfg || !base || !draft)
+    if (!cfg || !base || !draft || !camps)
         goto out;
     /* a what-if is never urgent: the gateway's loop on this host comes first */
     errno = 0;
@@ -465,6 +551,9 @@ int ctl_whatif_main(int argc, char **argv)
         case 'd': draft_path = optarg; break;
         case 'C': cat_path = optarg; break;
         case 'R': no_redis = true; break;
+        case 'K': camp_path = optarg; break;
+        case 'D': dcamp_path = optarg; break;
+        case 'S': redis_server = optarg; break;
         case 't': table_path = optarg; break;
         case 'j': dir = optarg; break;
         case 'J': json = true; break;
@@ -496,7 +585,7 @@ int ctl_whatif_main(int argc, char **argv)
         default: usage(stderr); goto out;
         }
     }
-    if (!config || (!draft_path && !cat_path)) {
+    if (!config || (!draft_path && !cat_path && !dcamp_path)) {
         usage(stderr);
         goto out;
     }
@@ -559,6 +648,21 @@ int ctl_whatif_main(int argc, char **argv)
     r.bar = !json && isatty(STDERR_FILENO);
     if (!r.w || (cat && !(r.cat = gw_whatif_cat_new(cat))))
         goto out;
+    if (dcamp_path) {
+        /* the campaigns in force (--campaigns, else the stored document) and the draft */
+        if (load_campaigns(camp_path, cfg, !no_redis, &camps[0], err, sizeof(err)) < 0 ||
+            load_campaigns(dcamp_path, cfg, false, &camps[1], err, sizeof(err)) < 0) {
+            fprintf(stderr, "loyaltyctl: %s\n", err);
+            goto out;
+        }
+        const struct gw_campaigns *docs[2] = {&camps[0], &camps[1]};
+        r.camp = ctl_whatif_camp_start(redis_server, docs, cfg->ledger.history_len, err,
+                                       sizeof(err));
+        if (!r.camp) {
+            fprintf(stderr, "loyaltyctl: %s\n", err);
+            goto out;
+        }
+    }
     progress(&r, false);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1; /* the files of one day: same 8-digit prefix after the dir */
@@ -566,7 +670,8 @@ int ctl_whatif_main(int argc, char **argv)
         while (j < n && strncmp(paths[i], paths[j], pre) == 0)
             j++;
         if (replay_day(&r, paths + i, j - i) < 0) {
-            fprintf(stderr, "loyaltyctl: out of memory\n");
+            fprintf(stderr, "loyaltyctl: the replay failed (out of memory, or the scratch "
+                            "store of the campaigns)\n");
             goto out;
         }
         i = j;
@@ -579,22 +684,32 @@ int ctl_whatif_main(int argc, char **argv)
     struct gw_whatif_cat_result cres;
     if (r.cat)
         gw_whatif_cat_result(r.cat, &cres);
+    json_t *cj = r.camp ? ctl_whatif_camp_result(r.camp) : NULL;
+    if (r.camp && !cj) {
+        fprintf(stderr, "loyaltyctl: the campaigns' scratch store failed\n");
+        goto out;
+    }
     if (json)
         print_json(&res, base, draft, pv, cfg->events.limits.currency, r.bad_lines, first,
-                   (int32_t)today, r.cat ? &cres : NULL, r.redeem_lines, source);
+                   (int32_t)today, r.cat ? &cres : NULL, r.redeem_lines, source, cj);
     else {
         print_text(&res, base, draft, pv, cfg->events.limits.currency, r.bad_lines, first,
                    (int32_t)today);
         printf("table in force: %s\n", source);
         if (r.cat)
             print_cat_text(&cres, pv, cfg->events.limits.currency);
+        if (cj)
+            print_camp_text(cj);
     }
+    json_decref(cj);
     rc = 0;
 out:
     for (size_t i = 0; i < n; i++)
         free(paths[i]);
     gw_whatif_free(r.w);
     gw_whatif_cat_free(r.cat);
+    ctl_whatif_camp_stop(r.camp);
+    free(camps);
     cat_catalog_unref(cat);
     free(cfg);
     free(base);

@@ -252,6 +252,35 @@ int gw_journal_redeem_parse(const char *line, size_t len, struct gw_journal_rede
     return 0;
 }
 
+int gw_journal_enrol_format(const struct gw_journal_enrol *r, char *buf, size_t len)
+{
+    size_t ml = strnlen(r->msisdn, sizeof(r->msisdn));
+    int n;
+
+    if (ml >= sizeof(r->msisdn) || !valid_msisdn(r->msisdn, ml) || r->commit_ms < 0 ||
+        r->since < 0 || r->since > INT64_C(100000000000))
+        return -EINVAL;
+    n = snprintf(buf, len, "%" PRId64 " J %s %" PRId64 "\n", r->commit_ms, r->msisdn, r->since);
+    if (n < 0 || (size_t)n >= len)
+        return -ENOSPC;
+    return n;
+}
+
+int gw_journal_enrol_parse(const char *line, size_t len, struct gw_journal_enrol *out)
+{
+    const char *tok[4];
+    size_t tlen[4];
+
+    if (split(line, len, tok, tlen, 4) < 0 || tlen[1] != 1 || tok[1][0] != 'J')
+        return -EINVAL;
+    memset(out, 0, sizeof(*out));
+    if (parse_u63(tok[0], tlen[0], &out->commit_ms) < 0 || !valid_msisdn(tok[2], tlen[2]) ||
+        parse_u63(tok[3], tlen[3], &out->since) < 0 || out->since > INT64_C(100000000000))
+        return -EINVAL;
+    memcpy(out->msisdn, tok[2], tlen[2]);
+    return 0;
+}
+
 int gw_journal_header_parse(const char *line, size_t len)
 {
     int64_t v;
@@ -410,6 +439,13 @@ int gw_journal_append_redeem(struct gw_journal *j, const struct gw_journal_redee
     char line[GW_JOURNAL_LINE_MAX];
 
     return append_line(j, r->commit_ms, line, gw_journal_redeem_format(r, line, sizeof(line)));
+}
+
+int gw_journal_append_enrol(struct gw_journal *j, const struct gw_journal_enrol *r)
+{
+    char line[GW_JOURNAL_LINE_MAX];
+
+    return append_line(j, r->commit_ms, line, gw_journal_enrol_format(r, line, sizeof(line)));
 }
 
 void gw_journal_counts(const struct gw_journal *j, uint64_t *written, uint64_t *failed)

@@ -21,6 +21,11 @@
  *
  *   <commit ms> D <msisdn> <item> <price> <balance after the debit>\n
  *
+ * one line per enrolment (the commit that created the wallet; the campaigns' what-if needs when a
+ * member joined: welcome and tenure rules):
+ *
+ *   <commit ms> J <msisdn> <since, unix s>\n
+ *
  * and a header line "#lj 2" at the top of every file the writer creates. A file without a header
  * is version 1 (events only, written before the change): the reader takes both; lines of a
  * version it does not know are skipped and counted like torn lines.
@@ -85,6 +90,18 @@ struct gw_journal_redeem {
 int gw_journal_redeem_format(const struct gw_journal_redeem *r, char *buf, size_t len);
 /* Parses one redemption line (untrusted, as gw_journal_parse). 0 or -EINVAL. */
 int gw_journal_redeem_parse(const char *line, size_t len, struct gw_journal_redeem *out);
+/* An enrolment (format version 2): since is the wallet's "since" (commit.lua: the commit's now). */
+struct gw_journal_enrol {
+    int64_t commit_ms;
+    char msisdn[GW_MSISDN_MAX + 1];
+    int64_t since;
+};
+int gw_journal_enrol_format(const struct gw_journal_enrol *r, char *buf, size_t len);
+int gw_journal_enrol_parse(const char *line, size_t len, struct gw_journal_enrol *out);
+struct gw_journal;
+/* Appends an enrolment, as gw_journal_append (best effort, counted). */
+int gw_journal_append_enrol(struct gw_journal *j, const struct gw_journal_enrol *r);
+
 /* A header line ("#lj <version>", untrusted): the version (>= 1), or -EINVAL. */
 int gw_journal_header_parse(const char *line, size_t len);
 

@@ -7,7 +7,8 @@
  * amounts included) without error under a default table and a draft with doubled rates, tiers
  * and a cap. Format version 2: redemption lines and the header go through their own parsers
  * (gw_journal_redeem_parse, gw_journal_header_parse) with the same round-trip property, and every
- * accepted redemption replays under a draft catalogue (gw_whatif_cat).
+ * accepted redemption replays under a draft catalogue (gw_whatif_cat); enrolment lines round-trip
+ * too.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -79,6 +80,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 int n = gw_journal_redeem_format(&d, buf, sizeof(buf));
                 if (n < 0 || gw_journal_redeem_parse(buf, (size_t)n, &dback) != 0 ||
                     memcmp(&d, &dback, sizeof(d)) != 0 || gw_whatif_cat_feed(wc, &d) != 0)
+                    abort();
+            }
+            struct gw_journal_enrol e, eback;
+            if (gw_journal_enrol_parse((const char *)data + at, len, &e) == 0) {
+                int n = gw_journal_enrol_format(&e, buf, sizeof(buf));
+                if (n < 0 || gw_journal_enrol_parse(buf, (size_t)n, &eback) != 0 ||
+                    memcmp(&e, &eback, sizeof(e)) != 0)
                     abort();
             }
             (void)gw_journal_header_parse((const char *)data + at, len);

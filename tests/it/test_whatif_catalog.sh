@@ -106,17 +106,7 @@ start_admin --whatif-ctl "$CTL" --point-value 0.05 --login-per-min 100
 MKT=$(login mia marketing-secret-1)
 api POST /api/whatif "$MKT" "{\"catalog\": $(cat "$T/bad.json"), \"days\": 2}"
 assert_eq "422 catalog" "$CODE $(j .field)" "the console refuses a draft the gateways would refuse"
-api POST /api/whatif "$MKT" "{\"catalog\": $(cat "$T/double.json"), \"days\": 2}"
-assert_eq 202 "$CODE" "a catalogue what-if starts ($(cat "$T/r.json"))"
-id=$(j .id)
-state=running
-for _ in $(seq 3000); do
-  api GET "/api/whatif/$id" "$MKT"
-  state=$(j .state)
-  [ "$state" = running ] || break
-  sleep 0.1
-done
-assert_eq done "$state" "the what-if finished ($(head -c 300 "$T/r.json"))"
+whatif_run "$MKT" "{\"catalog\": $(cat "$T/double.json"), \"days\": 2}"
 assert_eq "$(jq -c .catalog "$T/d.out")" "$(jq -c .result.catalog "$T/r.json")" "the console's figures are loyaltyctl's"
 assert_eq $(( (SPENT - SPENT2) * 50 )) "$(j .result.catalog.liability_change_milli)" \
   "liability: the points no longer spent stay owed, x 0.05 MAD"

@@ -88,6 +88,28 @@ static void test_journal__redeem_line__round_trip_and_refusals(void **state)
     assert_int_equal(gw_journal_redeem_format(&r, buf, sizeof(buf)), -EINVAL);
 }
 
+static void test_journal__enrol_line__round_trip_and_refusals(void **state)
+{
+    struct gw_journal_enrol e = {.commit_ms = 1000, .since = 259200}, back;
+    char buf[GW_JOURNAL_LINE_MAX];
+    static const char *const bad[] = {"", "1 J 2126", "1 J 2126 5 6", "1 K 2126 5", "1 J 21x6 5",
+                                      "1 J 2126 -5", "1 J 2126 100000000001", "1 J  2126 5"};
+    int n;
+
+    (void)state;
+    strcpy(e.msisdn, "212612345678");
+    n = gw_journal_enrol_format(&e, buf, sizeof(buf));
+    assert_string_equal(buf, "1000 J 212612345678 259200\n");
+    assert_int_equal(gw_journal_enrol_parse(buf, (size_t)n, &back), 0);
+    assert_memory_equal(&e, &back, sizeof(e));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (gw_journal_enrol_parse(bad[i], strlen(bad[i]), &back) != -EINVAL)
+            fail_msg("accepted: \"%s\"", bad[i]);
+    }
+    struct gw_journal_redeem r;
+    assert_int_equal(gw_journal_redeem_parse(buf, (size_t)n, &r), -EINVAL);
+}
+
 static struct gw_whatif_cat_result replay(struct cat_catalog *draft,
                                           const struct gw_journal_redeem *rs, size_t n)
 {
@@ -166,6 +188,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_journal__redeem_line__round_trip_and_refusals),
+        cmocka_unit_test(test_journal__enrol_line__round_trip_and_refusals),
         cmocka_unit_test(test_whatif_cat__same_prices__no_change),
         cmocka_unit_test(test_whatif_cat__prices_doubled__twice_the_cost_refusals_by_balance),
         cmocka_unit_test(test_whatif_cat__refused_once__keeps_the_points_for_the_next),
