@@ -1258,7 +1258,7 @@
     const out = h('div', { id: 'whatif-result' });
     const run = h('button', { type: 'submit', id: 'whatif-run', text: t('whatif.run') });
     const form = h('form', { id: 'whatif-form', novalidate: true },
-      h('h2', { text: t('whatif.title') }), h('p', { class: 'note', text: t(kind === 'catalog' ? 'whatif.cat.intro' : 'whatif.intro') }),
+      h('h2', { text: t('whatif.title') }), h('p', { class: 'note', text: t({ catalog: 'whatif.cat.intro', campaigns: 'whatif.camp.intro' }[kind] || 'whatif.intro') }),
       kind === 'catalog' ? whatifPrices(draft.items) : null, field('whatif.days', days), run, bar, out);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
@@ -1281,6 +1281,7 @@
           if (r.data.state === 'running') continue;
           if (r.data.state === 'failed') { alarm(t('whatif.failed', { why: r.data.error || '' })); return; }
           if (kind === 'catalog') whatifCatResult(out, r.data.result);
+          else if (kind === 'campaigns') whatifCampResult(out, r.data.result);
           else whatifResult(out, r.data.result);
           say(t('whatif.done', { events: fmtNum(r.data.result.events), subs: fmtNum(r.data.result.subscribers) }));
           return;
@@ -1425,7 +1426,31 @@
         { key: 'budget', label: 'rules.budget', num: true, fmt: (c) => fmtNum(c.budget) },
       ], doc.campaigns || [], 'campaign-rules.csv'));
     },
+    after: (m, ta, view) => whatifPanel(m, view, { body() {
+      try { return { campaigns: JSON.parse(ta.value) }; } catch (e) { alarm(t('doc.notjson', { why: e.message })); ta.focus(); return null; }
+    } }, 'campaigns'),
   });
+
+  // The campaigns' what-if: bonuses, budgets and hard stops, in force and draft side by side.
+  function whatifCampResult(out, res) {
+    const c = res.campaigns || {}, b = c.base || {}, d = c.draft || {};
+    const signed = (v) => (v === null ? '' : h('span', { dir: 'ltr', text: (v > 0 ? '+' : '') + fmtNum(v) }));
+    const rows = ['issued', 'grants', 'stops'].map((k) => ({ key: k, a: fmtNum(b[k] || 0), z: fmtNum(d[k] || 0), diff: (d[k] || 0) - (b[k] || 0) }));
+    out.appendChild(dataTable('whatif.compare', [
+      { key: 'what', label: 'whatif.col.what', fmt: (r) => t('whatif.camp.' + r.key), raw: (r) => r.key },
+      { key: 'a', label: 'whatif.col.base', num: true },
+      { key: 'z', label: 'whatif.col.draft', num: true },
+      { key: 'diff', label: 'whatif.col.diff', num: true, fmt: (r) => signed(r.diff), raw: (r) => r.diff },
+    ], rows, 'whatif-campaigns.csv'));
+    out.appendChild(dataTable('whatif.camp.budgets', [
+      { key: 'id', label: 'col.id' },
+      { key: 'rule', label: 'rules.rule', fmt: (x) => t('rules.rule.' + x.rule), raw: (x) => x.rule },
+      { key: 'spent', label: 'whatif.camp.spent', num: true, fmt: (x) => fmtNum(x.spent) + ' / ' + fmtNum(x.budget), raw: (x) => x.spent },
+      { key: 'grants', label: 'whatif.camp.grants', num: true, fmt: (x) => fmtNum(x.grants) },
+      { key: 'stop', label: 'whatif.camp.stop', fmt: (x) => (x.stop_reached ? t('whatif.camp.stopped', { n: fmtNum(x.stops) }) : '-'), raw: (x) => x.stops },
+    ], d.campaigns || [], 'whatif-budgets.csv', 'whatif.cat.none'));
+    out.appendChild(h('p', { class: 'note', text: t('whatif.camp.assumption', { from: String(res.from), to: String(res.to) }) }));
+  }
 
   // ------------------------------------------------------------------ reports
   // The page draws a ReportData, whatever its source:

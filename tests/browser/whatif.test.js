@@ -103,6 +103,24 @@ async function runLang(ctx, lang) {
   const rrow = await page.$$eval('main table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent))[0]);
   ok(rrow && rrow[0] === 'welcome' && rrow[1] === T['rules.rule.welcome'] && rrow[4].includes(T['tier.gold']),
     `${lang}: the welcome campaign, its rule and gold's variant named in the language`, JSON.stringify(rrow));
+  // its what-if: the draft in the editor doubles the welcome bonus and its gold variant
+  await page.evaluate(() => {
+    const ta = document.getElementById('rules-doc');
+    const doc = JSON.parse(ta.value);
+    doc.campaigns[0].points *= 2;
+    doc.campaigns[0].tiers.gold *= 2;
+    ta.value = JSON.stringify(doc, null, 2);
+  });
+  await page.fill('#whatif-days', '3');
+  await page.click('#whatif-run');
+  await page.waitForFunction(() => document.querySelector('#whatif-result table'), null, { timeout: 120000 });
+  const brows = await page.$$eval('#whatif-result table:first-of-type tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const bonus = brows.find((r) => r[0] === T['whatif.camp.issued']);
+  ok(bonus && digits(bonus[1]) === process.env.BASE_BONUS && Number(digits(bonus[2])) === 2 * Number(process.env.BASE_BONUS),
+    `${lang}: the welcome bonus doubled pays exactly twice (${process.env.BASE_BONUS})`, JSON.stringify(bonus));
+  const pr = path.join(ART, 'whatif-rules-' + lang + '.png');
+  await page.screenshot({ path: pr, fullPage: true });
+  console.log('# screenshot ' + pr);
   ok(errors.length === 0, `${lang}: no page or console error`, errors.join(' | '));
   await page.close();
 }

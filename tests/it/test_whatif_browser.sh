@@ -6,7 +6,8 @@
 # by side table (in force = the wallets), the ten changes masked; then two members redeem on
 # handsets (journaled) and the catalogue page's what-if at twice the prices shows twice the cost
 # and the one member who could no longer afford it. Screenshots kept in /tmp/lgw-whatif.*
-# (paths printed). The campaign rules page shows the stored rules with their version.
+# (paths printed). The campaign rules page shows the stored rules with their version, and its
+# what-if of a draft doubling the welcome bonus pays exactly twice the bonus points.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/browser_helpers.sh"
 source "$(dirname "$0")/admin_helpers.sh"
@@ -63,7 +64,8 @@ add_staff mia marketing marketing-secret-1
 start_admin --static "$LGW_SRC/admin/web" --whatif-ctl "$LGW_BIN/gateway/loyaltyctl" --login-per-min 100
 # the campaign rules are a stored document the console shows too (issue 12 section 1)
 MKT=$(login mia marketing-secret-1)
-api PUT /api/campaign-rules "$MKT" "$(jq -nc --arg s "$(date +%F)" --arg e "$(date -d '+30 days' +%F)" \
+# (every member of the events above joined in the window: a welcome of 50 each in force)
+api PUT /api/campaign-rules "$MKT" "$(jq -nc --arg s "$(date -d '-5 days' +%F)" --arg e "$(date -d '+30 days' +%F)" \
   '{version: 0, document: {version: "wb-1", campaigns: [{id: "welcome", rule: "welcome", start: $s, end: $e,
     budget: 5000, points: 50, tiers: {gold: 80}}]}}')"
 assert_eq 200 "$CODE" "campaign rules stored ($(cat "$T/r.json"))"
@@ -72,13 +74,13 @@ SHOTS=$(mktemp -d /tmp/lgw-whatif.XXXXXX)
 set +e
 CONSOLE_URL="$URL" ARTIFACTS="$SHOTS" NODE_PATH="$DEPS/node_modules" LGW_SRC="$LGW_SRC" \
   USER_NAME=mia USER_PASSWORD=marketing-secret-1 BASE_ISSUED="$ISSUED" \
-  CAT_SPENT=1000 CAT_COST=2000 CAT_REFUSED=1 RULES_VERSION="$RULES_VERSION" \
+  CAT_SPENT=1000 CAT_COST=2000 CAT_REFUSED=1 RULES_VERSION="$RULES_VERSION" BASE_BONUS=$((20 * 50)) \
   timeout 400 node "$LGW_SRC/tests/browser/whatif.test.js" 2>&1 | tee "$T/browser.log"
 rc=${PIPESTATUS[0]}
 set -e
 assert_eq 0 "$rc" "the browser run passed"
 for lang in en fr ar; do
-  for p in whatif whatif-catalog; do
+  for p in whatif whatif-catalog whatif-rules; do
     [ -s "$SHOTS/$p-$lang.png" ] && echo "ok - screenshot $p-$lang.png" || fail "no screenshot $p-$lang.png"
   done
 done
