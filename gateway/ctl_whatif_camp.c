@@ -3,7 +3,8 @@
  * redis-server (unix socket in a mkdtemp folder, no persistence), two connections: database 0
  * is the side in force, database 1 the draft. Requests are pipelined (PIPE at a time) and the
  * replies read in order; a set of the MSISDNs enrolled in the window (64-bit keys, open
- * addressing) says which members have a wallet there.
+ * addressing) says which members have a wallet there, with the tier last written on each side
+ * (a tier is written only when it changes).
  */
 #include "ctl_whatif_camp.h"
 
@@ -44,9 +45,14 @@ struct ctl_whatif_camp {
     char sha[41];
     uint32_t history_len;
     struct side s[2];
-    uint64_t *joined; /* keys of the MSISDNs enrolled in the window; 0 = free */
+    struct member *joined; /* the MSISDNs enrolled in the window; key 0 = free */
     size_t cap, n;
     struct gw_camp_event_call call;
+};
+
+struct member {
+    uint64_t key;
+    const char *tier[2]; /* last written on each side (the replay's strings), NULL = none */
 };
 
 static uint64_t key_of(const char *m)
@@ -57,27 +63,27 @@ static uint64_t key_of(const char *m)
     return h ? h : 1;
 }
 
-static bool joined_has(const struct ctl_whatif_camp *c, uint64_t k)
+static struct member *joined_get(struct ctl_whatif_camp *c, uint64_t k)
 {
-    for (size_t i = k & (c->cap - 1); c->joined[i]; i = (i + 1) & (c->cap - 1)) {
-        if (c->joined[i] == k)
-            return true;
+    for (size_t i = k & (c->cap - 1); c->joined[i].key; i = (i + 1) & (c->cap - 1)) {
+        if (c->joined[i].key == k)
+            return &c->joined[i];
     }
-    return false;
+    return NULL;
 }
 
 static int joined_add(struct ctl_whatif_camp *c, uint64_t k)
 {
     if ((c->n + 1) * 2 > c->cap) {
         size_t cap = c->cap * 2;
-        uint64_t *n = calloc(cap, sizeof(*n));
+        struct member *n = calloc(cap, sizeof(*n));
         if (!n)
             return -ENOMEM;
         for (size_t i = 0; i < c->cap; i++) {
-            if (!c->joined[i])
+            if (!c->joined[i].key)
                 continue;
-            size_t j = c->joined[i] & (cap - 1);
-            while (n[j])
+            size_t j = c->joined[i].key & (cap - 1);
+            while (n[j].key)
                 j = (j + 1) & (cap - 1);
             n[j] = c->joined[i];
         }
@@ -86,11 +92,11 @@ static int joined_add(struct ctl_whatif_camp *c, uint64_t k)
         c->cap = cap;
     }
     size_t i = k & (c->cap - 1);
-    for (; c->joined[i]; i = (i + 1) & (c->cap - 1)) {
-        if (c->joined[i] == k)
+    for (; c->joined[i].key; i = (i + 1) & (c->cap - 1)) {
+        if (c->joined[i].key == k)
             return 0;
     }
-    c->joined[i] = k;
+    c->joined[i].key = k;
     c->n++;
     return 0;
 }
@@ -230,8 +236,9 @@ int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec
     size_t len[GW_CAMP_EVENT_ARGS + 3];
 
     /* the daemon runs the rules after a credited earning event (gw_ingest.c after_commit) */
+    struct member *m = NULL;
     if (r->kind == GW_EV_REVERSAL || r->outcome != GW_JOURNAL_CREDITED ||
-        !joined_has(c, key_of(r->msisdn)))
+        !(m = joined_get(c, key_of(r->msisdn))))
         return 0; /* no wallet in the scratch store: the script would do nothing */
     snprintf(kw, sizeof(kw), "lg:{%s}:w", r->msisdn);
     memcpy(sha_arg, c->sha, 41);
@@ -245,8 +252,9 @@ int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec
         if (rc < 0)
             return rc;
         const char *hset[] = {"HSET", kw, "tier", tier[k]};
-        if (queue_cmd(s, 4, hset, NULL, false) < 0)
+        if (m->tier[k] != tier[k] && queue_cmd(s, 4, hset, NULL, false) < 0)
             return -EIO;
+        m->tier[k] = tier[k];
         char nk[12];
         snprintf(nk, sizeof(nk), "%d", c->call.nkeys);
         argv[0] = "EVALSHA";
