@@ -1,6 +1,7 @@
 /*
  * adm_whatif.c - the console's what-if (issue 12 section 2): POST /api/whatif checks a draft
- * loyalty table like a PUT would, reads the table in force (cfg:{adm}:loyalty; none stored = the
+ * loyalty table, a draft catalogue (prices: the journaled redemptions at its prices) and/or a
+ * draft campaigns document (the bonuses, replayed by campaign.lua in the worker) like a PUT would, reads the table in force (cfg:{adm}:loyalty; none stored = the
  * gateway configuration's), writes both into a private job folder and starts `loyaltyctl whatif`
  * there as a worker process (posix_spawn; niced by loyaltyctl itself). The replay never runs on
  * this loop or the gateway's. GET /api/whatif/{id} reads the worker's progress file and, once it
@@ -50,8 +51,9 @@ struct adm_whatif {
 
 static void job_clear(struct adm_whatif_job *j)
 {
-    static const char *const files[] = {"draft.json", "table.json", "progress", "progress.tmp",
-                                        "result.json", "err.txt"};
+    static const char *const files[] = {"draft.json",   "table.json",  "catalog.json",
+                                        "campaigns.json", "progress", "progress.tmp",
+                                        "result.json",  "err.txt"};
     char path[128];
 
     if (j->pid > 0) {
@@ -144,16 +146,20 @@ static struct adm_whatif_job *job_slot(struct adm_whatif *w)
     return oldest;
 }
 
-static int job_spawn(struct adm_server *s, struct adm_whatif_job *j, bool have_table)
+static int job_spawn(struct adm_server *s, struct adm_whatif_job *j, bool have_table,
+                     bool have_draft, bool have_catalog, bool have_campaigns)
 {
     const struct adm_config *c = &s->cfg;
-    char draft[96], table[96], progress[96], result[96], err[96], days[16], pv[32];
-    const char *argv[20];
+    char draft[96], table[96], catalog[96], camps[96], progress[96], result[96], err[96];
+    char days[16], pv[32];
+    const char *argv[26];
     int n = 0, rc;
     posix_spawn_file_actions_t fa;
 
     snprintf(draft, sizeof(draft), "%s/draft.json", j->dir);
     snprintf(table, sizeof(table), "%s/table.json", j->dir);
+    snprintf(catalog, sizeof(catalog), "%s/catalog.json", j->dir);
+    snprintf(camps, sizeof(camps), "%s/campaigns.json", j->dir);
     snprintf(progress, sizeof(progress), "%s/progress", j->dir);
     snprintf(result, sizeof(result), "%s/result.json", j->dir);
     snprintf(err, sizeof(err), "%s/err.txt", j->dir);
@@ -164,8 +170,19 @@ static int job_spawn(struct adm_server *s, struct adm_whatif_job *j, bool have_t
     argv[n++] = "whatif";
     argv[n++] = "--config";
     argv[n++] = c->gw_config_path;
-    argv[n++] = "--draft";
-    argv[n++] = draft;
+    if (have_draft) {
+        argv[n++] = "--draft";
+        argv[n++] = draft;
+    }
+    if (have_catalog) {
+        argv[n++] = "--draft-catalog";
+        argv[n++] = catalog;
+    }
+    if (have_campaigns) {
+        /* the campaigns in force: the worker reads the stored document itself */
+        argv[n++] = "--draft-campaigns";
+        argv[n++] = camps;
+    }
     if (have_table) {
         argv[n++] = "--table";
         argv[n++] = table;
@@ -192,7 +209,8 @@ static int job_spawn(struct adm_server *s, struct adm_whatif_job *j, bool have_t
     return 0;
 }
 
-/* The table in force read: start the worker. r->text = the draft, r->n1 = days. */
+/* The table in force read: start the worker. r->text = the draft table (NULL: none), r->j1 =
+ * the draft catalogue, r->j2 = the draft campaigns (NULL: none), r->n1 = days. */
 static void start_with_table(struct adm_req *r, const struct redisReply *reply)
 {
     struct adm_server *s = r->srv;
@@ -219,9 +237,16 @@ static void start_with_table(struct adm_req *r, const struct redisReply *reply)
     snprintf(j->user, sizeof(j->user), "%s", r->user);
     j->days = (int)r->n1;
     j->started_ms = adm_now_ms();
-    if (mkdir(j->dir, 0700) < 0 || write_file(j->dir, "draft.json", r->text) < 0 ||
-        (table && write_file(j->dir, "table.json", table) < 0) ||
-        job_spawn(s, j, table != NULL) < 0) {
+    char *cat = r->j1 ? json_dumps(r->j1, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *camps = r->j2 ? json_dumps(r->j2, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    int rc = mkdir(j->dir, 0700) < 0 || (r->text && write_file(j->dir, "draft.json", r->text) < 0) ||
+             (cat && write_file(j->dir, "catalog.json", cat) < 0) || (r->j1 && !cat) ||
+             (camps && write_file(j->dir, "campaigns.json", camps) < 0) || (r->j2 && !camps) ||
+             (table && write_file(j->dir, "table.json", table) < 0) ||
+             job_spawn(s, j, table != NULL, r->text != NULL, r->j1 != NULL, r->j2 != NULL) < 0;
+    free(cat);
+    free(camps);
+    if (rc) {
         GW_LOGE(ADM_LOG, "whatif: cannot start %s: %s", s->cfg.whatif_ctl, strerror(errno));
         job_clear(j);
         adm_reply_error(r, 503, NULL, "the what-if worker could not be started");
@@ -234,8 +259,8 @@ static void start_with_table(struct adm_req *r, const struct redisReply *reply)
 
 void adm_h_whatif_start(struct adm_req *r)
 {
-    static const char *const keys[] = {"document", "days", NULL};
-    json_t *doc, *days;
+    static const char *const keys[] = {"document", "catalog", "campaigns", "days", NULL};
+    json_t *doc, *days, *cat, *camps;
     char err[256];
     int rc;
 
@@ -244,15 +269,22 @@ void adm_h_whatif_start(struct adm_req *r)
         return;
     }
     if (!r->body) {
-        adm_reply_error(r, 400, "body", "send {\"document\": {...}, \"days\": N}");
+        adm_reply_error(r, 400, "body",
+                        "send {\"document\": {...}, \"catalog\": {...}, \"days\": N}");
         return;
     }
     if (!adm_body_keys_ok(r, keys))
         return;
     doc = json_object_get(r->body, "document");
+    cat = json_object_get(r->body, "catalog");
+    camps = json_object_get(r->body, "campaigns");
     days = json_object_get(r->body, "days");
-    if (!json_is_object(doc)) {
+    if ((doc && !json_is_object(doc)) || (!doc && !cat && !camps)) {
         adm_reply_error(r, 400, "document", "document must be the draft loyalty table (object)");
+        return;
+    }
+    if (cat && !json_is_object(cat)) {
+        adm_reply_error(r, 400, "catalog", "catalog must be the draft catalogue (object)");
         return;
     }
     if (days && (!json_is_integer(days) || json_integer_value(days) < 1 ||
@@ -261,17 +293,48 @@ void adm_h_whatif_start(struct adm_req *r)
         return;
     }
     r->n1 = days ? json_integer_value(days) : 7;
-    r->text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!r->text) {
-        adm_reply_error(r, 500, NULL, "out of memory");
-        return;
+    if (doc) {
+        r->text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!r->text) {
+            adm_reply_error(r, 500, NULL, "out of memory");
+            return;
+        }
+        /* the same check as PUT /api/loyalty: a draft the gateways would refuse is refused */
+        rc = adm_doc_check(r->srv, ADM_DOC_LOYALTY, r->text, strlen(r->text), err, sizeof(err));
+        if (rc < 0) {
+            adm_reply_error(r, rc == -ENOMEM ? 500 : 422, rc == -ENOMEM ? NULL : "document",
+                            "%s", err);
+            return;
+        }
     }
-    /* the same check as PUT /api/loyalty: a draft the gateways would refuse is refused here */
-    rc = adm_doc_check(r->srv, ADM_DOC_LOYALTY, r->text, strlen(r->text), err, sizeof(err));
-    if (rc < 0) {
-        adm_reply_error(r, rc == -ENOMEM ? 500 : 422, rc == -ENOMEM ? NULL : "document", "%s",
-                        err);
-        return;
+    if (cat) {
+        /* and the same as PUT /api/catalog for a draft catalogue (the tiers every reader uses) */
+        char *text = json_dumps(cat, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        rc = text ? adm_doc_check(r->srv, ADM_DOC_CATALOG, text, strlen(text), err, sizeof(err))
+                  : -ENOMEM;
+        free(text);
+        if (rc < 0) {
+            adm_reply_error(r, rc == -ENOMEM ? 500 : 422, rc == -ENOMEM ? NULL : "catalog", "%s",
+                            rc == -ENOMEM ? "out of memory" : err);
+            return;
+        }
+        r->j1 = json_incref(cat);
+    }
+    if (camps) {
+        /* and the same as PUT /api/campaign-rules for draft campaigns */
+        char *text = json_is_object(camps) ? json_dumps(camps, JSON_COMPACT) : NULL;
+        rc = !json_is_object(camps) ? -EINVAL
+             : text ? adm_doc_check(r->srv, ADM_DOC_CAMPAIGNS, text, strlen(text), err, sizeof(err))
+                    : -ENOMEM;
+        if (!json_is_object(camps))
+            snprintf(err, sizeof(err), "campaigns must be the draft campaigns document (object)");
+        free(text);
+        if (rc < 0) {
+            adm_reply_error(r, rc == -ENOMEM ? 500 : 422, rc == -ENOMEM ? NULL : "campaigns",
+                            "%s", rc == -ENOMEM ? "out of memory" : err);
+            return;
+        }
+        r->j2 = json_incref(camps);
     }
     const char *argv[] = {"HGET", ADM_KEY_LOYALTY, "doc"};
     adm_redis(r, start_with_table, 3, argv);

@@ -36,9 +36,9 @@
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2 };
 
 static const char *const api_commands[] = {
-    "login",    "logout",  "whoami",  "subscriber", "adjust",      "block", "unblock",
-    "giftdays", "catalog", "loyalty", "item",       "deadletters", "audit", "sessions",
-    "suggestions", NULL,
+    "login",    "logout",   "whoami", "subscriber", "adjust",      "block",
+    "unblock",  "giftdays", "catalog", "loyalty",   "menus",       "rules",
+    "item",     "deadletters", "audit", "sessions", "suggestions", NULL,
 };
 
 void ctl_api_usage(FILE *out)
@@ -55,6 +55,8 @@ void ctl_api_usage(FILE *out)
             "  giftdays get | put FILE [--version N] | preview [--tier T]\n"
             "  catalog get | put FILE [--version N]\n"
             "  loyalty get | put FILE [--version N]   the loyalty table (the gateways take it)\n"
+            "  menus get | put FILE [--version N]     the USSD menus and SMS texts\n"
+            "  rules get | put FILE [--version N]     the campaign rules (welcome, tenure, ...)\n"
             "  item ID stock N | limit N | kill | resume   [--version N]\n"
             "  deadletters [--count N] [--before ID] [--csv]\n"
             "  audit [--count N] [--before ID] [--csv]\n"
@@ -558,8 +560,12 @@ static int put_document(const struct opts *o, const char *path, const char *file
 
 static int cmd_document(const struct opts *o, int argc, char **argv, const char *cmd)
 {
+    /* every stored document (issue 12 section 1): the files only seed an empty store, or are
+     * put here explicitly */
     const char *path = strcmp(cmd, "giftdays") == 0  ? "/api/giftdays"
                        : strcmp(cmd, "loyalty") == 0 ? "/api/loyalty"
+                       : strcmp(cmd, "menus") == 0   ? "/api/menus"
+                       : strcmp(cmd, "rules") == 0   ? "/api/campaign-rules"
                                                      : "/api/catalog";
 
     if (argc == 1 && strcmp(argv[0], "get") == 0)
@@ -717,7 +723,8 @@ int ctl_api_main(int argc, char **argv)
              strcmp(cmd, "block") == 0 || strcmp(cmd, "unblock") == 0)
         rc = cmd_subscriber(&o, n, args, cmd);
     else if (strcmp(cmd, "giftdays") == 0 || strcmp(cmd, "catalog") == 0 ||
-             strcmp(cmd, "loyalty") == 0)
+             strcmp(cmd, "loyalty") == 0 || strcmp(cmd, "menus") == 0 ||
+             strcmp(cmd, "rules") == 0)
         rc = cmd_document(&o, n, args, cmd);
     else if (strcmp(cmd, "item") == 0)
         rc = cmd_item(&o, n, args);

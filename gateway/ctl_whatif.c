@@ -1,12 +1,18 @@
 /*
  * ctl_whatif.c - `loyaltyctl whatif`: replays the event journal (gw_journal.h) of the last N
  * local days under the loyalty table in force and under a draft, and prints both side by side
- * (gw_whatif.h). Its own process, reading files only: never on the gateway's loop, no Redis.
+ * (gw_whatif.h); with a draft catalogue, the journal's granted redemptions at its prices too
+ * (gw_whatif_cat.h). Its own process, reading files only: never on the gateway's loop, no Redis.
  * loyalty-admin runs it as a worker for the console (--json --progress-file).
  *
- *   loyaltyctl whatif --config FILE --draft TABLE.json [--days N] [--table TABLE.json]
- *                     [--journal DIR] [--today YYYYMMDD] [--point-value X] [--json]
- *                     [--progress-file FILE]
+ *   loyaltyctl whatif --config FILE [--draft TABLE.json] [--draft-catalog CATALOG.json]
+ *                     [--days N] [--table TABLE.json] [--journal DIR] [--today YYYYMMDD]
+ *                     [--point-value X] [--json] [--progress-file FILE]
+ * (at least one draft; without --draft the table in force is the draft too)
+ *
+ * The table in force: --table FILE, else the stored one (cfg:{adm}:loyalty, issue 12 section 1:
+ * the console's edits are what the gateways earn by), read once from the configuration's Redis,
+ * else - nothing stored, or --no-redis - the configuration's. The result names its source.
  *
  * Files of one day from several gateways are merged by commit time (a subscriber's events are
  * committed in order by one ledger, whichever gateway took them).
@@ -17,6 +23,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +34,12 @@
 
 #include "gw_config.h"
 #include "gw_days.h"
+#include "gw_redis.h"
 #include "gw_journal.h"
+#include "catalog.h"
+#include "ctl_whatif_camp.h"
 #include "gw_whatif.h"
+#include "gw_whatif_cat.h"
 
 #define MAX_FILES 512 /* journal files in the window (days x gateways) */
 
@@ -37,12 +48,18 @@ struct reader {
     char line[GW_JOURNAL_LINE_MAX + 2];
     size_t len;
     struct gw_journal_rec rec;
+    struct gw_journal_redeem red; /* when is_redeem */
+    struct gw_journal_enrol enr;  /* when is_enrol */
+    bool is_redeem, is_enrol;
+    int64_t ms; /* the record's commit time (the merge's key) */
     bool have;
 };
 
 struct run {
     struct gw_whatif *w;
-    uint64_t bytes_total, bytes_done, bad_lines;
+    struct gw_whatif_cat *cat; /* NULL: no draft catalogue */
+    struct ctl_whatif_camp *camp; /* NULL: no draft campaigns */
+    uint64_t redeem_lines, bytes_total, bytes_done, bad_lines;
     const char *progress_file;
     bool bar;
     int last_pct;
@@ -51,11 +68,14 @@ struct run {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: loyaltyctl whatif --config FILE --draft TABLE.json [--days N (7)]\n"
-            "         [--table TABLE.json] [--journal DIR] [--today YYYYMMDD]\n"
-            "         [--point-value X] [--json] [--progress-file FILE]\n"
+            "usage: loyaltyctl whatif --config FILE [--draft TABLE.json]\n"
+            "         [--draft-catalog CATALOG.json] [--days N (7)] [--table TABLE.json]\n"
+            "         [--journal DIR] [--today YYYYMMDD] [--point-value X] [--json]\n"
+            "         [--progress-file FILE] [--no-redis]\n"
             "  replays the event journal of the last N local days under the table in force\n"
-            "  (--table, else the config's) and under the draft, side by side\n");
+            "  (--table, else the stored cfg:{adm}:loyalty, else the config's) and under the\n"
+            "  draft, side by side; with\n"
+            "  --draft-catalog, the granted redemptions at the draft catalogue's prices too\n");
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -104,6 +124,74 @@ static int load_table(const char *path, const struct gw_config *base, struct gw_
     return rc;
 }
 
+/* The stored table in force (cfg:{adm}:loyalty doc/version) into out, checked by the gateway's
+ * parser. Returns its version (> 0), 0 when none is stored, or < 0 (Redis unreachable, or a
+ * stored table the parser refuses: err says why). */
+static long long stored_table(const struct gw_config *cfg, struct gw_loyalty *out, char *err,
+                              size_t errlen)
+{
+    redisContext *c = gw_redis_connect_sync(&cfg->redis, 2000, err, errlen);
+    redisReply *rep;
+    long long version = 0;
+
+    if (!c)
+        return -ENOTCONN;
+    rep = redisCommand(c, "HMGET cfg:{adm}:loyalty doc version");
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+        snprintf(err, errlen, "cfg:{adm}:loyalty: %s", rep ? "unexpected reply" : c->errstr);
+        version = -EPROTO;
+    } else if (rep->element[0]->type == REDIS_REPLY_STRING) {
+        const redisReply *d = rep->element[0], *v = rep->element[1];
+        version = v->type == REDIS_REPLY_STRING ? strtoll(v->str, NULL, 10) : 1;
+        if (gw_config_loyalty_parse("cfg:{adm}:loyalty", d->str, d->len, cfg, out, err,
+                                    errlen) < 0)
+            version = -EINVAL;
+    }
+    freeReplyObject(rep);
+    redisFree(c);
+    return version;
+}
+
+/* A campaigns document: FILE, else the stored cfg:{adm}:campaigns (when Redis is asked),
+ * else none (no campaign). Returns 0 or < 0 (err set). */
+static int load_campaigns(const char *path, const struct gw_config *cfg, bool redis,
+                          struct gw_campaigns *out, char *err, size_t errlen)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (path) {
+        if (!(text = slurp(path, &len))) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
+            return -EIO;
+        }
+    } else if (redis) {
+        redisContext *c = gw_redis_connect_sync(&cfg->redis, 2000, err, errlen);
+        if (!c)
+            return -ENOTCONN;
+        redisReply *rep = redisCommand(c, "HGET cfg:{adm}:campaigns doc");
+        if (rep && rep->type == REDIS_REPLY_STRING && (text = malloc(rep->len + 1))) {
+            memcpy(text, rep->str, rep->len + 1);
+            len = rep->len;
+        } else if (!rep || rep->type == REDIS_REPLY_ERROR) {
+            snprintf(err, errlen, "cfg:{adm}:campaigns: %s", rep ? rep->str : c->errstr);
+            rc = -EPROTO;
+        }
+        freeReplyObject(rep);
+        redisFree(c);
+    }
+    if (rc == 0 && text) {
+        char perr[256];
+        rc = gw_campaigns_parse(text, len, out, perr, sizeof(perr));
+        if (rc < 0)
+            snprintf(err, errlen, "%s: %s", path ? path : "cfg:{adm}:campaigns", perr);
+    }
+    free(text);
+    return rc;
+}
+
 static void progress(struct run *r, bool final)
 {
     int pct = r->bytes_total ? (int)(r->bytes_done * 100 / r->bytes_total) : 100;
@@ -149,7 +237,24 @@ static void reader_next(struct run *r, struct reader *rd)
             r->bad_lines++;
             continue;
         }
-        if (gw_journal_parse(rd->line, n, &rd->rec) < 0) {
+        if (rd->line[0] == '#') {
+            /* the header (format version 2); a version this reader does not know is counted */
+            int v = gw_journal_header_parse(rd->line, n);
+            if (v < 1 || v > GW_JOURNAL_VERSION)
+                r->bad_lines++;
+            continue;
+        }
+        rd->is_redeem = n > 16 && strstr(rd->line, " D ") != NULL &&
+                        gw_journal_redeem_parse(rd->line, n, &rd->red) == 0;
+        rd->is_enrol = !rd->is_redeem && strstr(rd->line, " J ") != NULL &&
+                       gw_journal_enrol_parse(rd->line, n, &rd->enr) == 0;
+        if (rd->is_redeem)
+            rd->ms = rd->red.commit_ms;
+        else if (rd->is_enrol)
+            rd->ms = rd->enr.commit_ms;
+        else if (gw_journal_parse(rd->line, n, &rd->rec) == 0)
+            rd->ms = rd->rec.commit_ms;
+        else {
             r->bad_lines++;
             continue;
         }
@@ -177,12 +282,24 @@ static int replay_day(struct run *r, char **paths, size_t n)
     for (;;) {
         size_t best = n;
         for (size_t i = 0; i < n; i++) {
-            if (rd[i].have && (best == n || rd[i].rec.commit_ms < rd[best].rec.commit_ms))
+            if (rd[i].have && (best == n || rd[i].ms < rd[best].ms))
                 best = i;
         }
         if (best == n)
             break;
-        rc = gw_whatif_feed(r->w, &rd[best].rec);
+        if (rd[best].is_redeem) {
+            r->redeem_lines++;
+            rc = r->cat ? gw_whatif_cat_feed(r->cat, &rd[best].red) : 0;
+        } else if (rd[best].is_enrol)
+            rc = r->camp ? ctl_whatif_camp_enrol(r->camp, &rd[best].enr) : 0;
+        else {
+            rc = gw_whatif_feed(r->w, &rd[best].rec);
+            if (rc == 0 && r->camp) {
+                const char *tier[2] = {gw_whatif_tier_of(r->w, rd[best].rec.msisdn, 0),
+                                       gw_whatif_tier_of(r->w, rd[best].rec.msisdn, 1)};
+                rc = ctl_whatif_camp_event(r->camp, &rd[best].rec, tier);
+            }
+        }
         if (rc < 0)
             break;
         reader_next(r, &rd[best]);
@@ -249,9 +366,32 @@ static json_t *side_json(const struct gw_whatif_side *s, const struct gw_loyalty
                      "top20_share", s->top20_bp / 10000.0);
 }
 
+static json_t *cat_json(const struct gw_whatif_cat_result *c, uint32_t pv)
+{
+    json_t *items = json_array();
+
+    for (unsigned i = 0; i < c->n_items; i++)
+        json_array_append_new(
+            items, json_pack("{sssIsIsIsI}", "id", c->items[i].id, "count",
+                             (json_int_t)c->items[i].count, "price_base",
+                             (json_int_t)c->items[i].price_base, "price_draft",
+                             (json_int_t)c->items[i].price_draft, "refused",
+                             (json_int_t)c->items[i].refused));
+    /* liability: points not spent stay owed; the draft's spent moves it by the difference */
+    return json_pack("{sIsIsIsIsIsIsIsIso}", "redemptions", (json_int_t)c->redemptions,
+                     "members", (json_int_t)c->members, "spent", (json_int_t)c->spent,
+                     "cost_draft", (json_int_t)c->cost_draft, "spent_draft",
+                     (json_int_t)c->spent_draft, "refused", (json_int_t)c->refused, "gone",
+                     (json_int_t)c->gone, "liability_change_milli",
+                     (json_int_t)((c->spent - c->spent_draft) * (int64_t)pv / 1000), "items",
+                     items);
+}
+
 static void print_json(const struct gw_whatif_result *res, const struct gw_loyalty *base,
                        const struct gw_loyalty *draft, uint32_t pv, const char *cur,
-                       uint64_t bad, int32_t first, int32_t last)
+                       uint64_t bad, int32_t first, int32_t last,
+                       const struct gw_whatif_cat_result *cat, uint64_t redeem_lines,
+                       const char *source, json_t *camp)
 {
     json_t *top = json_array();
 
@@ -265,6 +405,14 @@ static void print_json(const struct gw_whatif_result *res, const struct gw_loyal
                           "recorded", (json_int_t)res->recorded, "currency", cur,
                           "point_value_micro", (int)pv, "base", side_json(&res->base, base, pv),
                           "draft", side_json(&res->draft, draft, pv), "top_changes", top);
+    if (o) {
+        json_object_set_new(o, "redemptions_journaled", json_integer((json_int_t)redeem_lines));
+        json_object_set_new(o, "table_source", json_string(source));
+    }
+    if (o && cat)
+        json_object_set_new(o, "catalog", cat_json(cat, pv));
+    if (o && camp)
+        json_object_set(o, "campaigns", camp);
     if (!o) {
         fprintf(stderr, "loyaltyctl: out of memory\n");
         return;
@@ -272,6 +420,49 @@ static void print_json(const struct gw_whatif_result *res, const struct gw_loyal
     json_dumpf(o, stdout, JSON_COMPACT);
     fputc('\n', stdout);
     json_decref(o);
+}
+
+static void print_cat_text(const struct gw_whatif_cat_result *c, uint32_t pv, const char *cur)
+{
+    printf("catalogue: %" PRIu64 " redemptions by %" PRIu64 " members\n", c->redemptions,
+           c->members);
+    printf("%-22s %16s %16s\n", "", "in force", "draft");
+    printf("%-22s %16" PRId64 " %16" PRId64 "\n", "cost of the same", c->spent, c->cost_draft);
+    printf("%-22s %16" PRId64 " %16" PRId64 "\n", "points spent", c->spent, c->spent_draft);
+    printf("%-22s %16d %16" PRIu64 "\n", "refused (balance)", 0, c->refused);
+    printf("%-22s %16d %16" PRIu64 "\n", "items not in draft", 0, c->gone);
+    printf("liability change (%-3s) %16s %+16.3f\n", cur, "",
+           (double)(c->spent - c->spent_draft) * pv / 1e6);
+    for (unsigned i = 0; i < c->n_items; i++)
+        printf("  %-20s x%-8" PRIu64 " %10" PRId64 " -> %10" PRId64 " pts, %" PRIu64
+               " refused\n",
+               c->items[i].id, c->items[i].count, c->items[i].price_base,
+               c->items[i].price_draft, c->items[i].refused);
+}
+
+static void print_camp_text(json_t *cj)
+{
+    json_t *b = json_object_get(cj, "base"), *d = json_object_get(cj, "draft"), *c;
+    size_t i;
+
+    printf("campaigns (members enrolled in the window):\n");
+    printf("%-22s %16s %16s\n", "", "in force", "draft");
+    printf("%-22s %16" JSON_INTEGER_FORMAT " %16" JSON_INTEGER_FORMAT "\n", "bonus points issued",
+           json_integer_value(json_object_get(b, "issued")),
+           json_integer_value(json_object_get(d, "issued")));
+    printf("%-22s %16" JSON_INTEGER_FORMAT " %16" JSON_INTEGER_FORMAT "\n", "bonuses",
+           json_integer_value(json_object_get(b, "grants")),
+           json_integer_value(json_object_get(d, "grants")));
+    printf("%-22s %16" JSON_INTEGER_FORMAT " %16" JSON_INTEGER_FORMAT "\n", "budget stops",
+           json_integer_value(json_object_get(b, "stops")),
+           json_integer_value(json_object_get(d, "stops")));
+    json_array_foreach(json_object_get(d, "campaigns"), i, c)
+        printf("  draft %-16s %-8s spent %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+               "%s\n", json_string_value(json_object_get(c, "id")),
+               json_string_value(json_object_get(c, "rule")),
+               json_integer_value(json_object_get(c, "spent")),
+               json_integer_value(json_object_get(c, "budget")),
+               json_is_true(json_object_get(c, "stop_reached")) ? ", stop reached" : "");
 }
 
 static void print_text(const struct gw_whatif_result *res, const struct gw_loyalty *base,
@@ -314,9 +505,18 @@ int ctl_whatif_main(int argc, char **argv)
         {"journal", required_argument, NULL, 'j'}, {"today", required_argument, NULL, 'T'},
         {"point-value", required_argument, NULL, 'v'}, {"json", no_argument, NULL, 'J'},
         {"progress-file", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
+        {"draft-catalog", required_argument, NULL, 'C'}, {"no-redis", no_argument, NULL, 'R'},
+        {"campaigns", required_argument, NULL, 'K'}, {"draft-campaigns", required_argument, NULL, 'D'},
+        {"redis-server", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *draft_path = NULL, *table_path = NULL, *dir = NULL;
+    const char *cat_path = NULL;
+    bool no_redis = false;
+    const char *camp_path = NULL, *dcamp_path = NULL, *redis_server = "redis-server";
+    struct gw_campaigns *camps = calloc(2, sizeof(*camps)); /* ~60 KiB each */
+    char source[96] = "config";
+    struct cat_catalog *cat = NULL;
     long days = 7, today = 0;
     uint32_t pv = 0;
     bool json = false;
@@ -327,7 +527,7 @@ int ctl_whatif_main(int argc, char **argv)
     size_t n = 0;
     int c, rc = 2;
 
-    if (!cfg || !base || !draft)
+    if (!cfg || !base || !draft || !camps)
         goto out;
     /* a what-if is never urgent: the gateway's loop on this host comes first */
     errno = 0;
@@ -349,6 +549,11 @@ int ctl_whatif_main(int argc, char **argv)
         switch (c) {
         case 'c': config = optarg; break;
         case 'd': draft_path = optarg; break;
+        case 'C': cat_path = optarg; break;
+        case 'R': no_redis = true; break;
+        case 'K': camp_path = optarg; break;
+        case 'D': dcamp_path = optarg; break;
+        case 'S': redis_server = optarg; break;
         case 't': table_path = optarg; break;
         case 'j': dir = optarg; break;
         case 'J': json = true; break;
@@ -380,7 +585,7 @@ int ctl_whatif_main(int argc, char **argv)
         default: usage(stderr); goto out;
         }
     }
-    if (!config || !draft_path) {
+    if (!config || (!draft_path && !cat_path && !dcamp_path)) {
         usage(stderr);
         goto out;
     }
@@ -390,9 +595,35 @@ int ctl_whatif_main(int argc, char **argv)
         goto out;
     }
     *base = cfg->loyalty;
+    if (table_path)
+        snprintf(source, sizeof(source), "file");
+    else if (!no_redis) {
+        long long v = stored_table(cfg, base, err, sizeof(err));
+        if (v < 0) {
+            fprintf(stderr, "loyaltyctl: the stored loyalty table: %s (--table FILE, or --no-redis "
+                            "for the configuration's)\n", err);
+            goto out;
+        }
+        if (v > 0)
+            snprintf(source, sizeof(source), "cfg:{adm}:loyalty version %lld", v);
+    }
     if ((table_path && load_table(table_path, cfg, base) < 0) ||
-        load_table(draft_path, cfg, draft) < 0)
+        (draft_path && load_table(draft_path, cfg, draft) < 0))
         goto out;
+    if (!draft_path)
+        *draft = *base; /* a catalogue-only what-if: the table in force on both sides */
+    if (cat_path) {
+        /* the draft catalogue, checked by the catalog library as every reader checks it, with
+         * the tiers of the table in force */
+        const char *tiers[GW_MAX_TIERS];
+        for (unsigned i = 0; i < base->n_tiers && i < GW_MAX_TIERS; i++)
+            tiers[i] = base->tiers[i].name;
+        struct cat_load_opts lo = {.tiers = tiers, .n_tiers = base->n_tiers};
+        if (cat_catalog_load_file(cat_path, &lo, &cat, err, sizeof(err)) < 0) {
+            fprintf(stderr, "loyaltyctl: %s\n", err);
+            goto out;
+        }
+    }
     /* local days (the daily cap, the window) in the zone of the table in force */
     cfg->loyalty = *base;
     if (gw_config_apply_timezone(cfg) < 0) {
@@ -415,8 +646,23 @@ int ctl_whatif_main(int argc, char **argv)
     }
     r.w = gw_whatif_new(base, draft, cfg->events.limits.currency);
     r.bar = !json && isatty(STDERR_FILENO);
-    if (!r.w)
+    if (!r.w || (cat && !(r.cat = gw_whatif_cat_new(cat))))
         goto out;
+    if (dcamp_path) {
+        /* the campaigns in force (--campaigns, else the stored document) and the draft */
+        if (load_campaigns(camp_path, cfg, !no_redis, &camps[0], err, sizeof(err)) < 0 ||
+            load_campaigns(dcamp_path, cfg, false, &camps[1], err, sizeof(err)) < 0) {
+            fprintf(stderr, "loyaltyctl: %s\n", err);
+            goto out;
+        }
+        const struct gw_campaigns *docs[2] = {&camps[0], &camps[1]};
+        r.camp = ctl_whatif_camp_start(redis_server, docs, cfg->ledger.history_len, err,
+                                       sizeof(err));
+        if (!r.camp) {
+            fprintf(stderr, "loyaltyctl: %s\n", err);
+            goto out;
+        }
+    }
     progress(&r, false);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1; /* the files of one day: same 8-digit prefix after the dir */
@@ -424,7 +670,8 @@ int ctl_whatif_main(int argc, char **argv)
         while (j < n && strncmp(paths[i], paths[j], pre) == 0)
             j++;
         if (replay_day(&r, paths + i, j - i) < 0) {
-            fprintf(stderr, "loyaltyctl: out of memory\n");
+            fprintf(stderr, "loyaltyctl: the replay failed (out of memory, or the scratch "
+                            "store of the campaigns)\n");
             goto out;
         }
         i = j;
@@ -434,17 +681,36 @@ int ctl_whatif_main(int argc, char **argv)
     struct gw_whatif_result res;
     if (gw_whatif_result(r.w, &res) < 0)
         goto out;
+    struct gw_whatif_cat_result cres;
+    if (r.cat)
+        gw_whatif_cat_result(r.cat, &cres);
+    json_t *cj = r.camp ? ctl_whatif_camp_result(r.camp) : NULL;
+    if (r.camp && !cj) {
+        fprintf(stderr, "loyaltyctl: the campaigns' scratch store failed\n");
+        goto out;
+    }
     if (json)
         print_json(&res, base, draft, pv, cfg->events.limits.currency, r.bad_lines, first,
-                   (int32_t)today);
-    else
+                   (int32_t)today, r.cat ? &cres : NULL, r.redeem_lines, source, cj);
+    else {
         print_text(&res, base, draft, pv, cfg->events.limits.currency, r.bad_lines, first,
                    (int32_t)today);
+        printf("table in force: %s\n", source);
+        if (r.cat)
+            print_cat_text(&cres, pv, cfg->events.limits.currency);
+        if (cj)
+            print_camp_text(cj);
+    }
+    json_decref(cj);
     rc = 0;
 out:
     for (size_t i = 0; i < n; i++)
         free(paths[i]);
     gw_whatif_free(r.w);
+    gw_whatif_cat_free(r.cat);
+    ctl_whatif_camp_stop(r.camp);
+    free(camps);
+    cat_catalog_unref(cat);
     free(cfg);
     free(base);
     free(draft);

@@ -27,7 +27,6 @@
 #include "gw_sms.h"
 
 #define LOG_CAT "campaign"
-#define MAX_ARGS (14 + 7 * GW_CAMP_MAX) /* 6 keys, 8 + 7 x N arguments */
 #define CATCHUP_MAX 31
 
 struct gw_campaign_run {
@@ -95,24 +94,18 @@ static long utc_offset(int64_t t)
     return localtime_r(&tt, &tm) ? tm.tm_gmtoff : 0;
 }
 
-int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const char *kind,
-                          const char *ref, int32_t day, int64_t now, gw_campaign_done_cb done,
-                          void *ctx)
+int gw_campaign_event_call(const struct gw_campaigns *doc, const char *msisdn, const char *kind,
+                           const char *ref, int32_t day, int64_t now, uint32_t history_len,
+                           struct gw_camp_event_call *q)
 {
-    const char *argv[MAX_ARGS];
-    size_t len[MAX_ARGS];
-    char bufs[MAX_ARGS][48];
-    char tiers[GW_CAMP_MAX][400];
-    char kw[40], kh[40], kd[64], tag[GW_SLOT_TAG_MAX], kag[2][48];
+    const char **argv = q->argv;
     int argc = 0, nkeys = 3, ncamp = 0;
     const struct gw_camp *wb = NULL;
 
-    if (!r || !r->redis || !done || !msisdn || !kind || !ref)
+    if (!doc || !msisdn || !kind || !ref)
         return -EINVAL;
-    if (!r->doc)
-        return 1;
-    for (size_t i = 0; i < r->doc->n; i++) {
-        const struct gw_camp *c = &r->doc->c[i];
+    for (size_t i = 0; i < doc->n; i++) {
+        const struct gw_camp *c = &doc->c[i];
         if (c->rule == GW_CAMP_WINBACK && !wb && gw_camp_active(c, day))
             wb = c;
         if (gw_camp_active(c, day) && c->rule != GW_CAMP_BIRTHDAY)
@@ -121,29 +114,29 @@ int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const c
     bool index = wb && strcmp(kind, "TOPUP") == 0;
     if (ncamp == 0 && !index)
         return 1;
-    snprintf(kw, sizeof(kw), "lg:{%s}:w", msisdn);
-    snprintf(kh, sizeof(kh), "lg:{%s}:h", msisdn);
-    argv[argc++] = kw;
-    argv[argc++] = kh;
+    snprintf(q->kw, sizeof(q->kw), "lg:{%s}:w", msisdn);
+    snprintf(q->kh, sizeof(q->kh), "lg:{%s}:h", msisdn);
+    argv[argc++] = q->kw;
+    argv[argc++] = q->kh;
     argv[argc++] = GW_CAMP_KEY_BUDGET;
-    if (gw_slot_tag_of(msisdn, tag) < 0)
+    if (gw_slot_tag_of(msisdn, q->tag) < 0)
         return -EINVAL;
     if (index) {
-        snprintf(kd, sizeof(kd), "lg:cw:%s:%08" PRId32, tag,
+        snprintf(q->kd, sizeof(q->kd), "lg:cw:%s:%08" PRId32, q->tag,
                  gw_days_add(day, (int32_t)wb->lapse_days));
-        argv[argc++] = kd;
+        argv[argc++] = q->kd;
         nkeys = 4;
     }
     /* the slot's aggregates (docs/data-model.md 6), last: the day is the event's, as its commit's */
-    snprintf(kag[0], sizeof(kag[0]), "lg:ag:%s:%08" PRId32, tag, day);
-    snprintf(kag[1], sizeof(kag[1]), "lg:ag:%s:tot", tag);
-    argv[argc++] = kag[0];
-    argv[argc++] = kag[1];
+    snprintf(q->kag[0], sizeof(q->kag[0]), "lg:ag:%s:%08" PRId32, q->tag, day);
+    snprintf(q->kag[1], sizeof(q->kag[1]), "lg:ag:%s:tot", q->tag);
+    argv[argc++] = q->kag[0];
+    argv[argc++] = q->kag[1];
     nkeys += 2;
 #define NUM(fmt, v)                                                                                \
     do {                                                                                           \
-        snprintf(bufs[argc], sizeof(bufs[0]), fmt, v);                                             \
-        argv[argc] = bufs[argc];                                                                   \
+        snprintf(q->bufs[argc], sizeof(q->bufs[0]), fmt, v);                                       \
+        argv[argc] = q->bufs[argc];                                                                \
         argc++;                                                                                    \
     } while (0)
     argv[argc++] = "EVENT";
@@ -151,28 +144,28 @@ int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const c
     NUM("%08" PRId32, day);
     argv[argc++] = kind;
     argv[argc++] = ref;
-    NUM("%" PRIu32, r->history_len);
+    NUM("%" PRIu32, history_len);
     NUM("%ld", utc_offset(now));
     NUM("%d", ncamp);
-    for (size_t i = 0, k = 0; i < r->doc->n; i++) {
-        const struct gw_camp *c = &r->doc->c[i];
+    for (size_t i = 0, k = 0; i < doc->n; i++) {
+        const struct gw_camp *c = &doc->c[i];
         if (!gw_camp_active(c, day) || c->rule == GW_CAMP_BIRTHDAY) /* the birthday pass's */
             continue;
         argv[argc++] = c->id;
         argv[argc++] = gw_camp_rule_name(c->rule);
         NUM("%" PRId64, c->points);
-        if (gw_camp_tiers_arg(c, tiers[k], sizeof(tiers[k])) < 0)
+        if (gw_camp_tiers_arg(c, q->tiers[k], sizeof(q->tiers[k])) < 0)
             return -EINVAL;
-        argv[argc++] = tiers[k++];
+        argv[argc++] = q->tiers[k++];
         NUM("%" PRId64, c->budget);
         if (c->rule == GW_CAMP_WELCOME)
             NUM("%08" PRId32, c->start);
         else if (c->rule == GW_CAMP_TENURE) {
-            char *p = bufs[argc];
+            char *p = q->bufs[argc];
             size_t at = 0;
             p[0] = '\0';
-            for (size_t y = 0; y < c->n_years && at < sizeof(bufs[0]) - 5; y++)
-                at += (size_t)snprintf(p + at, sizeof(bufs[0]) - at, "%s%" PRIu32, y ? "," : "",
+            for (size_t y = 0; y < c->n_years && at < sizeof(q->bufs[0]) - 5; y++)
+                at += (size_t)snprintf(p + at, sizeof(q->bufs[0]) - at, "%s%" PRIu32, y ? "," : "",
                                        c->years[y]);
             argv[argc] = p;
             argc++;
@@ -182,13 +175,38 @@ int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const c
     }
 #undef NUM
     for (int i = 0; i < argc; i++)
-        len[i] = strlen(argv[i]);
-    struct ev_req *q = malloc(sizeof(*q));
-    if (!q)
+        q->len[i] = strlen(argv[i]);
+    q->argc = argc;
+    q->nkeys = nkeys;
+    return 0;
+}
+
+int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const char *kind,
+                          const char *ref, int32_t day, int64_t now, gw_campaign_done_cb done,
+                          void *ctx)
+{
+    struct gw_camp_event_call *call;
+    int rc;
+
+    if (!r || !r->redis || !done || !msisdn || !kind || !ref)
+        return -EINVAL;
+    if (!r->doc)
+        return 1;
+    if (!(call = malloc(sizeof(*call)))) /* ~16 KiB: not on the stack */
         return -ENOMEM;
+    rc = gw_campaign_event_call(r->doc, msisdn, kind, ref, day, now, r->history_len, call);
+    struct ev_req *q = rc == 0 ? malloc(sizeof(*q)) : NULL;
+    if (rc == 0 && !q)
+        rc = -ENOMEM;
+    if (rc != 0) {
+        free(call);
+        return rc;
+    }
     *q = (struct ev_req){.r = r, .done = done, .ctx = ctx};
     r->st.events++;
-    int rc = gw_redis_script_run(r->redis, r->script, nkeys, argc, argv, len, event_reply, q);
+    rc = gw_redis_script_run(r->redis, r->script, call->nkeys, call->argc, call->argv, call->len,
+                             event_reply, q);
+    free(call);
     if (rc < 0) {
         free(q);
         return rc;

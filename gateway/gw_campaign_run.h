@@ -90,6 +90,24 @@ int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const c
 /* Whether local hour of now is in the quiet hours of cfg (no offer or greeting is sent). */
 bool gw_campaign_quiet(const struct gw_campaign_run_config *cfg, int64_t now);
 
+/* The campaign.lua EVENT call for one committed earning event under doc (the arguments the
+ * daemon sends, built in one place: the what-if replays the same script with them, ctl_whatif).
+ * Keys: the wallet, its history, the budgets, the win-back due set (a TOPUP while a win-back
+ * runs), the slot's aggregates. Returns 0 (q filled: argv/len point into q), 1 (no campaign runs
+ * on day and nothing to index: no call), or -EINVAL. */
+#define GW_CAMP_EVENT_ARGS (14 + 7 * GW_CAMP_MAX) /* 6 keys, 8 + 7 x N arguments */
+struct gw_camp_event_call {
+    const char *argv[GW_CAMP_EVENT_ARGS];
+    size_t len[GW_CAMP_EVENT_ARGS];
+    int argc, nkeys;
+    char bufs[GW_CAMP_EVENT_ARGS][48];
+    char tiers[GW_CAMP_MAX][400];
+    char kw[40], kh[40], kd[64], tag[16], kag[2][48];
+};
+int gw_campaign_event_call(const struct gw_campaigns *doc, const char *msisdn, const char *kind,
+                           const char *ref, int32_t day, int64_t now, uint32_t history_len,
+                           struct gw_camp_event_call *q);
+
 void gw_campaign_run_get_stats(const struct gw_campaign_run *r, struct gw_campaign_stats *out);
 void gw_campaign_stats_json(const struct gw_campaign_stats *st, FILE *out);
 /* Before gw_redis_free: no new request. NULL is a no-op. */

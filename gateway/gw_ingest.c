@@ -246,6 +246,13 @@ static void journal_append(struct gw_ingest *g, const struct ingest_req *req,
     case GW_COMMIT_REVERSAL_NOOP: r.outcome = GW_JOURNAL_NOOP; break;
     default: return; /* duplicates and conflicts had no effect */
     }
+    if (res->enrolled) {
+        /* when the member joined, for the campaigns' what-if (welcome, tenure): the wallet's
+         * "since" is this commit's now (commit.lua) */
+        struct gw_journal_enrol je = {.commit_ms = r.commit_ms, .since = req->now};
+        memcpy(je.msisdn, req->msisdn, sizeof(je.msisdn));
+        (void)gw_journal_append_enrol(g->journal, &je);
+    }
     memcpy(r.msisdn, req->msisdn, sizeof(r.msisdn));
     memcpy(r.ref, req->ref, sizeof(r.ref));
     memcpy(r.orig, req->orig, sizeof(r.orig));

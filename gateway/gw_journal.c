@@ -96,10 +96,10 @@ static int parse_u63(const char *s, size_t n, int64_t *out)
     return 0;
 }
 
-int gw_journal_parse(const char *line, size_t len, struct gw_journal_rec *out)
+/* Cuts a line (with or without its '\n') into exactly n tokens separated by single spaces,
+ * printable ASCII only. 0 or -EINVAL. */
+static int split(const char *line, size_t len, const char **tok, size_t *tlen, unsigned n)
 {
-    const char *tok[10];
-    size_t tlen[10];
     unsigned nt = 0;
     size_t i = 0;
 
@@ -107,7 +107,6 @@ int gw_journal_parse(const char *line, size_t len, struct gw_journal_rec *out)
         len--;
     if (len == 0 || len >= GW_JOURNAL_LINE_MAX)
         return -EINVAL;
-    /* exactly ten tokens separated by single spaces, printable ASCII only */
     while (i <= len) {
         size_t start = i;
 
@@ -116,13 +115,22 @@ int gw_journal_parse(const char *line, size_t len, struct gw_journal_rec *out)
                 return -EINVAL;
             i++;
         }
-        if (i == start || nt == 10)
+        if (i == start || nt == n)
             return -EINVAL;
         tok[nt] = line + start;
         tlen[nt++] = i - start;
         i++; /* past the space (or the end) */
     }
-    if (nt != 10)
+    return nt == n ? 0 : -EINVAL;
+}
+
+int gw_journal_parse(const char *line, size_t len, struct gw_journal_rec *out)
+{
+    const char *tok[10];
+    size_t tlen[10];
+
+    /* exactly ten tokens */
+    if (split(line, len, tok, tlen, 10) < 0)
         return -EINVAL;
     memset(out, 0, sizeof(*out));
     if (parse_u63(tok[0], tlen[0], &out->commit_ms) < 0 || tlen[1] != 1)
@@ -185,6 +193,104 @@ int gw_journal_parse(const char *line, size_t len, struct gw_journal_rec *out)
     if (parse_u63(tok[9], tlen[9], &out->points) < 0 || out->points > INT64_C(1000000000000))
         return -EINVAL;
     return 0;
+}
+
+/* ---------------------------------------------------------------- version 2: redemptions */
+
+static bool item_char(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '.' || ch == '-';
+}
+
+static bool valid_msisdn(const char *s, size_t n)
+{
+    return n >= 1 && n <= GW_MSISDN_MAX && strspn(s, "0123456789") >= n;
+}
+
+int gw_journal_redeem_format(const struct gw_journal_redeem *r, char *buf, size_t len)
+{
+    size_t ml = strnlen(r->msisdn, sizeof(r->msisdn)), il = strnlen(r->item, sizeof(r->item));
+    int n;
+
+    if (ml >= sizeof(r->msisdn) || !valid_msisdn(r->msisdn, ml) || il == 0 ||
+        il >= sizeof(r->item) || r->commit_ms < 0 || r->price < 1 ||
+        r->price > INT64_C(1000000000000) || r->balance < 0 ||
+        r->balance > INT64_C(1000000000000000))
+        return -EINVAL;
+    for (size_t i = 0; i < il; i++) {
+        if (!item_char(r->item[i]))
+            return -EINVAL;
+    }
+    n = snprintf(buf, len, "%" PRId64 " D %s %s %" PRId64 " %" PRId64 "\n", r->commit_ms,
+                 r->msisdn, r->item, r->price, r->balance);
+    if (n < 0 || (size_t)n >= len)
+        return -ENOSPC;
+    return n;
+}
+
+int gw_journal_redeem_parse(const char *line, size_t len, struct gw_journal_redeem *out)
+{
+    const char *tok[6];
+    size_t tlen[6];
+
+    if (split(line, len, tok, tlen, 6) < 0 || tlen[1] != 1 || tok[1][0] != 'D')
+        return -EINVAL;
+    memset(out, 0, sizeof(*out));
+    if (parse_u63(tok[0], tlen[0], &out->commit_ms) < 0 || !valid_msisdn(tok[2], tlen[2]) ||
+        tlen[3] > GW_JOURNAL_ITEM_MAX || parse_u63(tok[4], tlen[4], &out->price) < 0 ||
+        out->price < 1 || out->price > INT64_C(1000000000000) ||
+        parse_u63(tok[5], tlen[5], &out->balance) < 0 ||
+        out->balance > INT64_C(1000000000000000))
+        return -EINVAL;
+    for (size_t k = 0; k < tlen[3]; k++) {
+        if (!item_char(tok[3][k]))
+            return -EINVAL;
+    }
+    memcpy(out->msisdn, tok[2], tlen[2]);
+    memcpy(out->item, tok[3], tlen[3]);
+    return 0;
+}
+
+int gw_journal_enrol_format(const struct gw_journal_enrol *r, char *buf, size_t len)
+{
+    size_t ml = strnlen(r->msisdn, sizeof(r->msisdn));
+    int n;
+
+    if (ml >= sizeof(r->msisdn) || !valid_msisdn(r->msisdn, ml) || r->commit_ms < 0 ||
+        r->since < 0 || r->since > INT64_C(100000000000))
+        return -EINVAL;
+    n = snprintf(buf, len, "%" PRId64 " J %s %" PRId64 "\n", r->commit_ms, r->msisdn, r->since);
+    if (n < 0 || (size_t)n >= len)
+        return -ENOSPC;
+    return n;
+}
+
+int gw_journal_enrol_parse(const char *line, size_t len, struct gw_journal_enrol *out)
+{
+    const char *tok[4];
+    size_t tlen[4];
+
+    if (split(line, len, tok, tlen, 4) < 0 || tlen[1] != 1 || tok[1][0] != 'J')
+        return -EINVAL;
+    memset(out, 0, sizeof(*out));
+    if (parse_u63(tok[0], tlen[0], &out->commit_ms) < 0 || !valid_msisdn(tok[2], tlen[2]) ||
+        parse_u63(tok[3], tlen[3], &out->since) < 0 || out->since > INT64_C(100000000000))
+        return -EINVAL;
+    memcpy(out->msisdn, tok[2], tlen[2]);
+    return 0;
+}
+
+int gw_journal_header_parse(const char *line, size_t len)
+{
+    int64_t v;
+
+    if (len > 0 && line[len - 1] == '\n')
+        len--;
+    if (len < 5 || len > 12 || memcmp(line, "#lj ", 4) != 0 ||
+        parse_u63(line + 4, len - 4, &v) < 0 || v < 1 || v > 1000000)
+        return -EINVAL;
+    return (int)v;
 }
 
 void gw_journal_rec_event(const struct gw_journal_rec *r, const char *cur, struct gw_event *ev)
@@ -281,16 +387,23 @@ static int switch_day(struct gw_journal *j, int32_t day)
     j->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (j->fd < 0)
         return -errno;
+    /* a new file says its format version first (a file of an older gateway has no header) */
+    struct stat st;
+    if (fstat(j->fd, &st) == 0 && st.st_size == 0) {
+        char hdr[16];
+        int n = snprintf(hdr, sizeof(hdr), "#lj %d\n", GW_JOURNAL_VERSION);
+        if (write(j->fd, hdr, (size_t)n) != n)
+            j->failed++;
+    }
     j->day = day;
     (void)gw_journal_prune(j->dir, day, j->keep_days);
     return 0;
 }
 
-int gw_journal_append(struct gw_journal *j, const struct gw_journal_rec *r)
+/* One whole line of the local day of commit_ms (n < 0: the record did not format). */
+static int append_line(struct gw_journal *j, int64_t commit_ms, const char *line, int n)
 {
-    char line[GW_JOURNAL_LINE_MAX];
-    int32_t day = gw_local_day(r->commit_ms / 1000);
-    int n = gw_journal_format(r, line, sizeof(line));
+    int32_t day = gw_local_day(commit_ms / 1000);
     ssize_t w;
 
     if (n < 0 || day == 0) {
@@ -312,6 +425,27 @@ int gw_journal_append(struct gw_journal *j, const struct gw_journal_rec *r)
     }
     j->written++;
     return 0;
+}
+
+int gw_journal_append(struct gw_journal *j, const struct gw_journal_rec *r)
+{
+    char line[GW_JOURNAL_LINE_MAX];
+
+    return append_line(j, r->commit_ms, line, gw_journal_format(r, line, sizeof(line)));
+}
+
+int gw_journal_append_redeem(struct gw_journal *j, const struct gw_journal_redeem *r)
+{
+    char line[GW_JOURNAL_LINE_MAX];
+
+    return append_line(j, r->commit_ms, line, gw_journal_redeem_format(r, line, sizeof(line)));
+}
+
+int gw_journal_append_enrol(struct gw_journal *j, const struct gw_journal_enrol *r)
+{
+    char line[GW_JOURNAL_LINE_MAX];
+
+    return append_line(j, r->commit_ms, line, gw_journal_enrol_format(r, line, sizeof(line)));
 }
 
 void gw_journal_counts(const struct gw_journal *j, uint64_t *written, uint64_t *failed)

@@ -16,6 +16,20 @@
  * so a reader never sees two events interleaved; a crash may leave a torn last line, which the
  * parser refuses and the replay skips (counted).
  *
+ * Format version 2 (GW_JOURNAL_VERSION) adds, for the catalogue's what-if, one line per granted
+ * redemption (gw_journal_rd.c):
+ *
+ *   <commit ms> D <msisdn> <item> <price> <balance after the debit>\n
+ *
+ * one line per enrolment (the commit that created the wallet; the campaigns' what-if needs when a
+ * member joined: welcome and tenure rules):
+ *
+ *   <commit ms> J <msisdn> <since, unix s>\n
+ *
+ * and a header line "#lj 2" at the top of every file the writer creates. A file without a header
+ * is version 1 (events only, written before the change): the reader takes both; lines of a
+ * version it does not know are skipped and counted like torn lines.
+ *
  * The parser is the only reader of these files and treats them as untrusted (a disk, a copy, a
  * hand edit): every field is checked, never a crash (tests/fuzz/fuzz_journal.c).
  */
@@ -28,6 +42,8 @@
 #include "gw_event.h"
 
 #define GW_JOURNAL_LINE_MAX 256
+#define GW_JOURNAL_VERSION 2   /* written in the header line of every new file */
+#define GW_JOURNAL_ITEM_MAX 31 /* a catalogue item id (CAT_ID_MAX - 1) */
 
 enum gw_journal_outcome {
     GW_JOURNAL_CREDITED = 'c',
@@ -60,11 +76,41 @@ int gw_journal_parse(const char *line, size_t len, struct gw_journal_rec *out);
 /* Fills the event fields of ev from r (what gw_loyalty_earn reads); currency is set to cur. */
 void gw_journal_rec_event(const struct gw_journal_rec *r, const char *cur, struct gw_event *ev);
 
+/* A granted redemption (format version 2). */
+struct gw_journal_redeem {
+    int64_t commit_ms;                   /* when the debit was answered (the gateway's clock) */
+    char msisdn[GW_MSISDN_MAX + 1];      /* who paid (the redeemer, also for a gift) */
+    char item[GW_JOURNAL_ITEM_MAX + 1];  /* [A-Za-z0-9_.-] */
+    int64_t price;                       /* points debited, >= 1 */
+    int64_t balance;                     /* the balance after the debit, >= 0 */
+};
+
+/* Writes r as one line (with its '\n'): length, -EINVAL (a field would not parse back) or
+ * -ENOSPC. */
+int gw_journal_redeem_format(const struct gw_journal_redeem *r, char *buf, size_t len);
+/* Parses one redemption line (untrusted, as gw_journal_parse). 0 or -EINVAL. */
+int gw_journal_redeem_parse(const char *line, size_t len, struct gw_journal_redeem *out);
+/* An enrolment (format version 2): since is the wallet's "since" (commit.lua: the commit's now). */
+struct gw_journal_enrol {
+    int64_t commit_ms;
+    char msisdn[GW_MSISDN_MAX + 1];
+    int64_t since;
+};
+int gw_journal_enrol_format(const struct gw_journal_enrol *r, char *buf, size_t len);
+int gw_journal_enrol_parse(const char *line, size_t len, struct gw_journal_enrol *out);
+struct gw_journal;
+/* Appends an enrolment, as gw_journal_append (best effort, counted). */
+int gw_journal_append_enrol(struct gw_journal *j, const struct gw_journal_enrol *r);
+
+/* A header line ("#lj <version>", untrusted): the version (>= 1), or -EINVAL. */
+int gw_journal_header_parse(const char *line, size_t len);
+
 /* ---------------------------------------------------------------- the writer (loyaltygw) */
 
 struct gw_journal;
 
-/* Opens the writer: dir is created if missing (one level, mode 0750); name (the gateway's
+/* Opens the writer: dir is created if missing (one level, mode 0750); a file it creates starts
+ * with the header line "#lj 2"; name (the gateway's
  * smpp.name, [A-Za-z0-9_-] kept, others become '_') goes in the file names; files of days older
  * than keep_days are removed at each day change and at open. NULL with errno on failure. */
 struct gw_journal *gw_journal_open(const char *dir, const char *name, unsigned keep_days);
@@ -73,6 +119,9 @@ struct gw_journal *gw_journal_open(const char *dir, const char *name, unsigned k
  * the old one is fdatasync'ed and closed). Best effort: returns 0, or a negative errno after
  * which the event stays committed (the ledger is the truth) and the failure is counted. */
 int gw_journal_append(struct gw_journal *j, const struct gw_journal_rec *r);
+
+/* Appends a granted redemption, as gw_journal_append (best effort, counted). */
+int gw_journal_append_redeem(struct gw_journal *j, const struct gw_journal_redeem *r);
 
 /* Lines written and writes that failed since open. */
 void gw_journal_counts(const struct gw_journal *j, uint64_t *written, uint64_t *failed);

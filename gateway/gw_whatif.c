@@ -401,3 +401,10 @@ int gw_whatif_result(const struct gw_whatif *w, struct gw_whatif_result *out)
     }
     return 0;
 }
+
+const char *gw_whatif_tier_of(struct gw_whatif *w, const char *msisdn, int side)
+{
+    struct sub *s = side == 0 || side == 1 ? sub_get(w, msisdn) : NULL;
+
+    return s ? w->t[side].tiers[gw_whatif_tier(&w->t[side], s->s[side].life)].name : "";
+}

@@ -68,4 +68,8 @@ int gw_whatif_result(const struct gw_whatif *w, struct gw_whatif_result *out);
  * function. */
 unsigned gw_whatif_tier(const struct gw_loyalty *t, int64_t life);
 
+/* The tier name of msisdn's wallet on side 0 (in force) or 1 (draft) after the records fed so
+ * far (the campaigns' what-if: per-tier variants). "" on ENOMEM or a bad side. */
+const char *gw_whatif_tier_of(struct gw_whatif *w, const char *msisdn, int side);
+
 #endif

@@ -591,6 +591,7 @@ static int run(struct app *a)
             gw_log(GW_LOG_ERROR, "config", "catalog: %s", err);
             return -EINVAL;
         }
+        wire_catalog_set_journal(a->catalog, a->journal); /* granted redemptions, for what-if */
         if (a->ussd) {
             struct gw_ussd_ops ops;
             wire_catalog_redeem_ops(a->catalog, &ops);

@@ -20,6 +20,7 @@
 #include <hiredis/hiredis.h>
 
 #include "gw_core.h"
+#include "gw_journal.h"
 #include "gw_redis.h"
 
 #define LOG_CAT "catalog"
@@ -46,6 +47,7 @@ struct wire_catalog {
     unsigned pools_pending; /* pool loads in flight; pools are retried until all succeeded */
     bool pools_loaded;
     uint64_t cache_gen; /* bumped on a swap: replies of an older generation are dropped */
+    struct gw_journal *journal; /* the what-if journal (granted redemptions), NULL = off */
 };
 
 /* ---------------------------------------------------------------- helpers */
@@ -596,6 +598,12 @@ const struct ussd_catalog_ops wire_catalog_ussd_ops = {
 
 /* ---------------------------------------------------------------- the redeem hook */
 
+void wire_catalog_set_journal(struct wire_catalog *w, struct gw_journal *j)
+{
+    if (w)
+        w->journal = j;
+}
+
 /* The menu file's outcome names (ussd.h USSD_OUTCOMES) for the redemption module's outcomes: the
  * texts themselves are marketing's, in deploy/ussd-menus.json. */
 static const char *outcome_name(enum cat_redeem_outcome o)
@@ -678,6 +686,15 @@ static void on_redeemed(void *arg, int err, const struct cat_redeem_result *res)
     if (err == 0)
         GW_LOGI(LOG_CAT, "redeem{%s} %s%s: %s", gw_mask_msisdn(h->msisdn, mask), h->item,
                 h->to[0] ? " as a gift" : "", cat_redeem_outcome_name(res->outcome));
+    if (err == 0 && res->outcome == CAT_REDEEM_GRANTED && h->w->journal && res->balance >= 0 &&
+        strlen(h->msisdn) <= GW_MSISDN_MAX) {
+        /* the catalogue's what-if replays what was paid (gw_journal.h, version 2) */
+        struct gw_journal_redeem jr = {.commit_ms = gw_clock_now_ms(), .price = res->price,
+                                       .balance = res->balance};
+        memcpy(jr.msisdn, h->msisdn, strlen(h->msisdn));
+        snprintf(jr.item, sizeof(jr.item), "%s", h->item);
+        (void)gw_journal_append_redeem(h->w->journal, &jr); /* best effort, counted */
+    }
     gw_ussd_redeem_cb done = h->done;
     void *cb_arg = h->cb_arg;
     const char *outcome = err == 0 ? outcome_name(res->outcome) : NULL;

@@ -68,6 +68,11 @@ const struct cat_calendar *wire_catalog_calendar(const struct wire_catalog *w);
 void wire_catalog_format_local(const struct wire_catalog *w, int64_t t, const char *lang,
                                char *out, size_t cap);
 
+/* The what-if journal (gw_journal.h): every granted redemption is appended to it (best effort),
+ * for the catalogue's what-if. j is borrowed and must outlive the module; NULL turns it off. */
+struct gw_journal;
+void wire_catalog_set_journal(struct wire_catalog *w, struct gw_journal *j);
+
 /* Free after gw_redis_free (in-flight redemptions end with -ECANCELED first). NULL: no-op. */
 void wire_catalog_free(struct wire_catalog *w);
 

@@ -36,9 +36,9 @@
     { id: 'catalog', roles: ['marketing', 'care', 'auditor'] },
     { id: 'loyalty', roles: ['marketing', 'care', 'auditor'] },
     { id: 'menus', roles: ['marketing', 'care', 'auditor'] },
+    { id: 'rules', roles: ['marketing', 'care', 'auditor'] },
     { id: 'board', roles: ['marketing', 'care', 'auditor'] },
     { id: 'campaigns', roles: ['marketing', 'care', 'auditor'] },
-    { id: 'rules', roles: ['marketing', 'care', 'auditor'] }, // campaign rules (issue 10 §1)
     { id: 'subscriber', roles: ['care', 'auditor'] },
     { id: 'deadletters', roles: ['marketing', 'care', 'auditor'] },
     { id: 'reports', roles: ['marketing', 'auditor'] },
@@ -614,6 +614,7 @@
     }
     main.appendChild(dataTable('catalog.items', cols, items, 'catalogue.csv'));
     if (canEdit) main.appendChild(itemForm(doc, version));
+    if (items.length) whatifPanel(main, view, whatifCatalogDraft(doc), 'catalog');
   };
 
   function itemForm(doc, version) {
@@ -1247,21 +1248,23 @@
   // ------------------------------------------------------------------ what-if (issue 12 §2)
   // Replays the journaled events of the last N days under the draft in the editor, in a worker
   // process (POST /api/whatif), polled every 500 ms for its progress bar, then shows the draft
-  // side by side with the table in force. MSISDNs come masked from the API.
-  function whatifPanel(main, ta, view) {
+  // side by side with the table in force. MSISDNs come masked from the API. draft() gives the
+  // body's drafts ({document} from the loyalty editor, {catalog} from the catalogue page), or
+  // null when it cannot (it said why).
+  function whatifPanel(main, view, draft, kind) {
     if (S.role !== 'marketing') return;
     const days = h('input', { id: 'whatif-days', name: 'days', type: 'number', min: 1, max: 400, value: 7 });
     const bar = h('progress', { id: 'whatif-progress', max: 100, value: 0, hidden: true, 'aria-label': t('whatif.progress') });
     const out = h('div', { id: 'whatif-result' });
     const run = h('button', { type: 'submit', id: 'whatif-run', text: t('whatif.run') });
     const form = h('form', { id: 'whatif-form', novalidate: true },
-      h('h2', { text: t('whatif.title') }), h('p', { class: 'note', text: t('whatif.intro') }),
-      field('whatif.days', days), run, bar, out);
+      h('h2', { text: t('whatif.title') }), h('p', { class: 'note', text: t({ catalog: 'whatif.cat.intro', campaigns: 'whatif.camp.intro' }[kind] || 'whatif.intro') }),
+      kind === 'catalog' ? whatifPrices(draft.items) : null, field('whatif.days', days), run, bar, out);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      let draft;
-      try { draft = JSON.parse(ta.value); } catch (e) { alarm(t('doc.notjson', { why: e.message })); ta.focus(); return; }
-      const res = await api('POST', '/api/whatif', { document: draft, days: Number(days.value) || 7 });
+      const body = draft.body();
+      if (!body) return;
+      const res = await api('POST', '/api/whatif', Object.assign(body, { days: Number(days.value) || 7 }));
       if (!res.ok) { apiError(res); return; }
       run.disabled = true;
       bar.hidden = false;
@@ -1277,7 +1280,9 @@
           bar.value = r.data.progress || 0;
           if (r.data.state === 'running') continue;
           if (r.data.state === 'failed') { alarm(t('whatif.failed', { why: r.data.error || '' })); return; }
-          whatifResult(out, r.data.result);
+          if (kind === 'catalog') whatifCatResult(out, r.data.result);
+          else if (kind === 'campaigns') whatifCampResult(out, r.data.result);
+          else whatifResult(out, r.data.result);
           say(t('whatif.done', { events: fmtNum(r.data.result.events), subs: fmtNum(r.data.result.subscribers) }));
           return;
         }
@@ -1343,8 +1348,59 @@
       m.appendChild(h('p', {}, basis === 'lifetime' ? t('loyalty.tiers.lifetime')
         : t('loyalty.tiers.rolling', { basis: t('loyalty.basis.' + basis), months: fmtNum(doc.tier_window_months || 12), grace: fmtNum(doc.tier_grace_days === undefined ? 30 : doc.tier_grace_days) })));
     },
-    after: whatifPanel,
+    after: (m, ta, view) => whatifPanel(m, view, { body() {
+      try { return { document: JSON.parse(ta.value) }; } catch (e) { alarm(t('doc.notjson', { why: e.message })); ta.focus(); return null; }
+    } }),
   });
+
+  // The catalogue's what-if: the draft is the catalogue in force with the prices typed here.
+  function whatifPrices(items) {
+    return dataTable('whatif.cat.prices', [
+      { key: 'id', label: 'col.id' },
+      { key: 'name', label: 'col.name', fmt: itemName, raw: itemName },
+      { key: 'price', label: 'whatif.col.base', num: true, fmt: (it) => fmtNum(it.price) },
+      { key: 'draft', label: 'whatif.col.draft', num: true, raw: (it) => it.price,
+        fmt: (it) => h('input', { type: 'number', min: 1, 'data-draft-price': it.id, 'aria-label': t('whatif.cat.price', { id: it.id }), value: it.price }) },
+    ], items, 'whatif-prices.csv');
+  }
+  function whatifCatalogDraft(doc) {
+    return {
+      items: doc.items || [],
+      body() {
+        const items = (doc.items || []).map((it) => {
+          const inp = document.querySelector(`[data-draft-price="${it.id}"]`);
+          return Object.assign({}, it, { price: inp ? Number(inp.value) : it.price });
+        });
+        return { catalog: Object.assign({}, doc, { version: (doc.version || 'draft') + '.whatif', items }) };
+      },
+    };
+  }
+  function whatifCatResult(out, res) {
+    const c = res.catalog || {};
+    const money = (v) => (res.point_value_micro && res.currency ? fmtMoney(v, res.point_value_micro, res.currency) : fmtNum(v));
+    const signed = (v) => (v === null ? '' : h('span', { dir: 'ltr', text: (v > 0 ? '+' : '') + fmtNum(v) }));
+    const rows = [
+      { key: 'redemptions', a: fmtNum(c.redemptions), z: fmtNum(c.redemptions - c.gone), diff: c.gone ? -c.gone : 0 },
+      { key: 'cost', a: fmtNum(c.spent), z: fmtNum(c.cost_draft), diff: c.cost_draft - (c.spent || 0) },
+      { key: 'spent', a: fmtNum(c.spent), z: fmtNum(c.spent_draft), diff: c.spent_draft - c.spent },
+      { key: 'refused', a: fmtNum(0), z: fmtNum(c.refused), diff: c.refused },
+      { key: 'liability', a: '', z: money(c.spent - c.spent_draft), diff: null },
+    ];
+    out.appendChild(dataTable('whatif.compare', [
+      { key: 'what', label: 'whatif.col.what', fmt: (r) => t('whatif.cat.' + r.key), raw: (r) => r.key },
+      { key: 'a', label: 'whatif.col.base', num: true },
+      { key: 'z', label: 'whatif.col.draft', num: true },
+      { key: 'diff', label: 'whatif.col.diff', num: true, fmt: (r) => signed(r.diff), raw: (r) => r.diff },
+    ], rows, 'whatif-catalogue.csv'));
+    out.appendChild(dataTable('whatif.cat.items', [
+      { key: 'id', label: 'col.id' },
+      { key: 'count', label: 'whatif.cat.count', num: true, fmt: (r) => fmtNum(r.count) },
+      { key: 'price_base', label: 'whatif.col.base', num: true, fmt: (r) => fmtNum(r.price_base) },
+      { key: 'price_draft', label: 'whatif.col.draft', num: true, fmt: (r) => (r.price_draft ? fmtNum(r.price_draft) : t('whatif.cat.gone')) },
+      { key: 'refused', label: 'whatif.cat.refused', num: true, fmt: (r) => fmtNum(r.refused) },
+    ], c.items || [], 'whatif-items.csv', 'whatif.cat.none'));
+    out.appendChild(h('p', { class: 'note', text: t('whatif.cat.assumption', { from: String(res.from), to: String(res.to) }) }));
+  }
 
   // The USSD menus and SMS texts (cfg:{adm}:menus, the format of ussd.menus_file), checked by
   // the USSD layer's own loader; the gateways swap them in between two screens.
@@ -1354,6 +1410,50 @@
       m.appendChild(h('p', {}, t('menus.langs', { langs: Object.keys(doc.menus || {}).join(', '), def: doc.default_language || '' })));
     },
   });
+
+  // The campaign rules (cfg:{adm}:campaigns: welcome, tenure, win-back; docs/campaigns.md),
+  // checked by the gateways' own parser; every gateway with campaigns.enabled follows the version.
+  VIEWS.rules = (main, arg, view) => docEditor(main, view, {
+    id: 'rules', path: '/api/campaign-rules',
+    summary(m, doc) {
+      m.appendChild(dataTable('rules.list', [
+        { key: 'id', label: 'col.id' },
+        { key: 'rule', label: 'rules.rule', fmt: (c) => t('rules.rule.' + c.rule), raw: (c) => c.rule },
+        { key: 'period', label: 'rules.period', fmt: (c) => h('span', { dir: 'ltr', text: (c.start || '') + ' – ' + (c.end || '') }), raw: (c) => (c.start || '') + '/' + (c.end || '') },
+        { key: 'points', label: 'rules.points', num: true, fmt: (c) => fmtNum(c.points) },
+        { key: 'tiers', label: 'rules.tiers', fmt: (c) => Object.entries(c.tiers || {}).map(([n, p]) => tierName(n) + ' ' + fmtNum(p)).join(', '),
+          raw: (c) => Object.entries(c.tiers || {}).map(([n, p]) => n + '=' + p).join(',') },
+        { key: 'budget', label: 'rules.budget', num: true, fmt: (c) => fmtNum(c.budget) },
+      ], doc.campaigns || [], 'campaign-rules.csv'));
+      const figures = h('div', { id: 'rules-figures' });
+      m.appendChild(figures);
+      rulesFigures(figures, view);
+    },
+    after: (m, ta, view) => whatifPanel(m, view, { body() {
+      try { return { campaigns: JSON.parse(ta.value) }; } catch (e) { alarm(t('doc.notjson', { why: e.message })); ta.focus(); return null; }
+    } }, 'campaigns'),
+  });
+
+  // The campaigns' what-if: bonuses, budgets and hard stops, in force and draft side by side.
+  function whatifCampResult(out, res) {
+    const c = res.campaigns || {}, b = c.base || {}, d = c.draft || {};
+    const signed = (v) => (v === null ? '' : h('span', { dir: 'ltr', text: (v > 0 ? '+' : '') + fmtNum(v) }));
+    const rows = ['issued', 'grants', 'stops'].map((k) => ({ key: k, a: fmtNum(b[k] || 0), z: fmtNum(d[k] || 0), diff: (d[k] || 0) - (b[k] || 0) }));
+    out.appendChild(dataTable('whatif.compare', [
+      { key: 'what', label: 'whatif.col.what', fmt: (r) => t('whatif.camp.' + r.key), raw: (r) => r.key },
+      { key: 'a', label: 'whatif.col.base', num: true },
+      { key: 'z', label: 'whatif.col.draft', num: true },
+      { key: 'diff', label: 'whatif.col.diff', num: true, fmt: (r) => signed(r.diff), raw: (r) => r.diff },
+    ], rows, 'whatif-campaigns.csv'));
+    out.appendChild(dataTable('whatif.camp.budgets', [
+      { key: 'id', label: 'col.id' },
+      { key: 'rule', label: 'rules.rule', fmt: (x) => t('rules.rule.' + x.rule), raw: (x) => x.rule },
+      { key: 'spent', label: 'whatif.camp.spent', num: true, fmt: (x) => fmtNum(x.spent) + ' / ' + fmtNum(x.budget), raw: (x) => x.spent },
+      { key: 'grants', label: 'whatif.camp.grants', num: true, fmt: (x) => fmtNum(x.grants) },
+      { key: 'stop', label: 'whatif.camp.stop', fmt: (x) => (x.stop_reached ? t('whatif.camp.stopped', { n: fmtNum(x.stops) }) : '-'), raw: (x) => x.stops },
+    ], d.campaigns || [], 'whatif-budgets.csv', 'whatif.cat.none'));
+    out.appendChild(h('p', { class: 'note', text: t('whatif.camp.assumption', { from: String(res.from), to: String(res.to) }) }));
+  }
 
   // ------------------------------------------------------------------ reports
   // The page draws a ReportData, whatever its source:
@@ -1415,33 +1515,26 @@
   };
   const REPORT_SOURCE = 'aggregates';
 
-  // ------------------------------------------------------------------ campaign rules (issue 10 §1)
-  // Read-only: the campaigns document in force (welcome, tenure, win-back, birthday), each one's
-  // budget spent and left (GET /api/campaign-rules/figures: no subscriber identity, every role),
-  // and the win-back funnel - targeted, came back, points spent - as charts next to their tables.
-  // The document is edited through PUT /api/campaign-rules (marketing; not on this page); the
+  // ------------------------------------------------------------------ campaign rules' figures
+  // Part of the campaign rules page (VIEWS.rules, under the document): each campaign's budget
+  // spent and left (GET /api/campaign-rules/figures: no subscriber identity, every role), and the
+  // win-back funnel - targeted, came back, points spent - as charts next to their tables. The
   // preview of who would qualify reads 16,384 x days index sets: loyaltyctl campaign-rules does it.
   function ruleName(rule) {
     const k = 'rules.rule.' + rule;
     const s = t(k);
     return s === k ? rule : s;
   }
-  VIEWS.rules = async function (main, arg, view) {
-    main.appendChild(h('h1', { text: t('rules.title') }));
-    main.appendChild(h('p', { class: 'note', text: t('rules.explain') }));
+  async function rulesFigures(main, view) {
     const r = await api('GET', '/api/campaign-rules/figures');
     if (!live(view)) return;
-    if (r.status === 404) {
-      main.appendChild(h('p', { class: 'note', id: 'rules-none', text: t('rules.none') }));
-      return;
-    }
+    if (r.status === 404) return; // no document: the editor above says so
     if (!r.ok) { apiError(r); return; }
     const d = r.data;
     const today = todayIso();
     const rows = (d.campaigns || []).map((c) => Object.assign({}, c, {
       active: c.start <= today && today <= c.end,
     }));
-    main.appendChild(h('p', { class: 'note', id: 'rules-version', text: t('rules.version', { version: d.version, n: d.stored_version }) }));
     const out = h('section', { id: 'rules-body', 'aria-labelledby': 'rules-list-h' },
       h('h2', { id: 'rules-list-h', text: t('rules.list') }));
     main.appendChild(out);
@@ -1495,7 +1588,7 @@
       h('h2', { id: 'rules-preview-h', text: t('rules.preview') }),
       h('p', { class: 'note', text: t('rules.preview.cli') }),
       h('pre', { dir: 'ltr', text: 'loyaltyctl campaign-rules [--at UNIX] [--days N] [--json]' })));
-  };
+  }
 
   VIEWS.reports = async function (main, arg, view) {
     main.appendChild(h('h1', { text: t('reports.title') }));

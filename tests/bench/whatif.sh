@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # What-if replay benchmark (issue 12 section 2): a journal of BENCH_EVENTS (1,000,000) events over
 # BENCH_SUBSCRIBERS (200,000) subscribers and 7 local days, replayed by `loyaltyctl whatif` under
-# the shipped table and a draft with doubled rates. Prints the journal's bytes per event, then
+# the shipped table and a draft with doubled rates, and (format version 2) BENCH_REDEMPTIONS
+# (100,000) granted redemptions under a draft catalogue at twice the shipped prices (--draft-catalog)
+# and, with BENCH_CAMPAIGNS=P, P % of the subscribers enrolled in the window (a J line at their
+# first event; 100 is the worst case: each event runs campaign.lua on both sides) under a welcome + tenure
+# document and a draft doubling them (--campaigns, --draft-campaigns: the scratch redis-server).
+# Prints the journal's bytes per event and per redemption, then
 # times the whole process with farm-bench when it is installed (else once with `time`).
 #   tests/bench/whatif.sh BUILD_DIR SRC_DIR
 set -euo pipefail
@@ -9,14 +14,18 @@ B=${1:-build}; SRC=${2:-.}
 B=$(cd "$B" && pwd); SRC=$(cd "$SRC" && pwd)
 N=${BENCH_EVENTS:-1000000}
 SUBS=${BENCH_SUBSCRIBERS:-200000}
+RED=${BENCH_REDEMPTIONS:-100000}
+CAMP=${BENCH_CAMPAIGNS:-0}
 T=$(mktemp -d /tmp/lgw-bench-whatif.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 mkdir "$T/journal"
 NOW=$(date -u +%s)
 TODAY=$(TZ=Africa/Casablanca date -d "@$NOW" +%Y%m%d)
 # one day file per local day (the generator spreads events over 7 days, in time order per file)
-awk -v n="$N" -v subs="$SUBS" -v now="$NOW" -v dir="$T/journal" 'BEGIN {
+awk -v n="$N" -v subs="$SUBS" -v red="$RED" -v camp="$CAMP" -v now="$NOW" -v dir="$T/journal" 'BEGIN {
   srand(1);
+  split("DATA_1GB DATA_5GB VOICE_60MIN SMS_100 VOUCHER_MARJANE_100 CHARITY_FOOD_BANK", ids, " ");
+  split("500 2000 800 300 4000 200", prices, " ");
   for (i = 0; i < n; i++) {
     at = now - 6 * 86400 + int(i * (6 * 86400 / n));
     cmd = "TZ=Africa/Casablanca date -d @" at " +%Y%m%d";
@@ -25,17 +34,39 @@ awk -v n="$N" -v subs="$SUBS" -v now="$NOW" -v dir="$T/journal" 'BEGIN {
     m = sprintf("2126%08d", int(rand() * subs));
     k = rand() < 0.7 ? "T" : "B";
     ch = k == "T" && rand() < 0.3 ? "voucher" : "-";
+    f = dir "/" day[d] "-bench.lj";
+    if (!(f in hdr)) { hdr[f] = 1; print "#lj 2" > f }
+    if (camp && !(m in seen)) { seen[m] = 1; if (rand() * 100 < camp) printf "%d J %s %d\n", at * 1000, m, at > f }
     printf "%d %s %s %d %d %s BN-%d - c %d\n", at * 1000, k, m, at, 1 + int(rand() * 200000), ch, i,
-      0 > (dir "/" day[d] "-bench.lj");
+      0 > f;
+    if (red > 0 && i % int(n / red) == 0) {
+      j = 1 + int(rand() * 6);
+      printf "%d D %s %s %d %d\n", at * 1000, m, ids[j], prices[j], int(rand() * 6000) > f;
+    }
   }
 }'
-bytes=$(cat "$T/journal"/*.lj | wc -c)
+bytes=$(cat "$T/journal"/*.lj | grep -v -e ' D ' -e '^#' | wc -c)
+dl=$(cat "$T/journal"/*.lj | grep -c ' D ' || true)
+dbytes=$(cat "$T/journal"/*.lj | grep ' D ' | wc -c)
 echo "journal: $N events, $bytes bytes = $((bytes / N)) bytes per event, $(ls "$T/journal" | wc -l) day files"
+echo "journal: $dl redemptions, $dbytes bytes = $((dbytes / (dl > 0 ? dl : 1))) bytes per redemption"
 jq -n --arg dir "$T/journal" --arg tab "$SRC/deploy/loyalty-table.json" \
   '{journal: {dir: $dir}, loyalty: $tab}' >"$T/gw.json"
 jq '.rates.TOPUP.points *= 2 | .rates.BILL.points *= 2' "$SRC/deploy/loyalty-table.json" >"$T/draft.json"
-CMD=("$B/gateway/loyaltyctl" whatif --config "$T/gw.json" --draft "$T/draft.json" --days 7
+jq '.items[].price *= 2 | .version = "bench-x2"' "$SRC/deploy/catalog.json" >"$T/catalog.json"
+CMD=("$B/gateway/loyaltyctl" whatif --config "$T/gw.json" --draft "$T/draft.json" --days 7 --no-redis
      --today "$TODAY" --point-value 0.05)
+[ "$RED" -gt 0 ] && CMD+=(--draft-catalog "$T/catalog.json")
+if [ "$CAMP" != 0 ]; then
+  START=$(TZ=Africa/Casablanca date -d '-30 days' +%F); END=$(TZ=Africa/Casablanca date -d '+30 days' +%F)
+  jq -n --arg s "$START" --arg e "$END" --argjson k 1 '{version: "bench", campaigns: [
+    {id: "welcome", rule: "welcome", start: $s, end: $e, budget: 5000000, points: (50 * $k),
+     tiers: {gold: (80 * $k)}},
+    {id: "tenure", rule: "tenure", start: $s, end: $e, budget: 5000000, points: (100 * $k), years: [1, 3]}]}' \
+    >"$T/camp.json"
+  jq '.campaigns[].points *= 2 | .campaigns[0].tiers.gold *= 2' "$T/camp.json" >"$T/camp2.json"
+  CMD+=(--campaigns "$T/camp.json" --draft-campaigns "$T/camp2.json")
+fi
 t0=$(date +%s%N)
 "${CMD[@]}" | tee "$T/out.txt"
 t1=$(date +%s%N)

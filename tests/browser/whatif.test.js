@@ -7,7 +7,10 @@
  * editor (not saved), runs the what-if, watches the progress bar reach 100 and reads the side by
  * side table: points issued in force = BASE_ISSUED (the script's own figure from the wallets),
  * the draft's larger, the ten changes with masked numbers; the page is right to left in Arabic.
- * Env: CONSOLE_URL, ARTIFACTS, LGW_SRC, USER_NAME, USER_PASSWORD, BASE_ISSUED.
+ * Then the catalogue page: every draft price doubled, the what-if shows the same redemptions'
+ * cost CAT_SPENT -> CAT_COST and CAT_REFUSED refused.
+ * Env: CONSOLE_URL, ARTIFACTS, LGW_SRC, USER_NAME, USER_PASSWORD, BASE_ISSUED, CAT_SPENT,
+ * CAT_COST, CAT_REFUSED.
  * Prints "ok - ..." per check; exits 1 on any failure (a page or console error included).
  */
 'use strict';
@@ -71,6 +74,53 @@ async function runLang(ctx, lang) {
   const p = path.join(ART, 'whatif-' + lang + '.png');
   await page.screenshot({ path: p, fullPage: true });
   console.log('# screenshot ' + p);
+
+  // the catalogue page: a draft with every price doubled
+  await page.goto(URL + '/#/catalog');
+  await page.waitForSelector('#whatif-form [data-draft-price]');
+  await page.$$eval('#whatif-form [data-draft-price]', (inputs) => inputs.forEach((i) => { i.value = String(Number(i.value) * 2); }));
+  await page.fill('#whatif-days', '2');
+  await page.click('#whatif-run');
+  await page.waitForFunction(() => document.querySelector('#whatif-result table'), null, { timeout: 120000 });
+  const crows = await page.$$eval('#whatif-result table:first-of-type tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const cost = crows.find((r) => r[0] === T['whatif.cat.cost']);
+  ok(cost && digits(cost[1]) === process.env.CAT_SPENT && digits(cost[2]) === process.env.CAT_COST,
+    `${lang}: prices x2 - the same redemptions cost ${process.env.CAT_SPENT} -> ${process.env.CAT_COST}`, JSON.stringify(cost));
+  const refused = crows.find((r) => r[0] === T['whatif.cat.refused']);
+  ok(refused && digits(refused[2]) === process.env.CAT_REFUSED, `${lang}: ${process.env.CAT_REFUSED} refused for the balance`, JSON.stringify(refused));
+  const items = await page.$$eval('#whatif-result .table-wrap:nth-of-type(2) tbody tr', (trs) => trs.map((tr) => tr.cells[0].textContent));
+  ok(items.includes('DATA_1GB'), `${lang}: per item`, items.join(' '));
+  const pc = path.join(ART, 'whatif-catalog-' + lang + '.png');
+  await page.screenshot({ path: pc, fullPage: true });
+  console.log('# screenshot ' + pc);
+
+  // the campaign rules: the stored document, its version, the campaigns in the viewer's language
+  await page.click('#nav a[data-page="rules"]');
+  await page.waitForSelector('#rules-doc');
+  ok((await page.textContent('h1')) === T['rules.title'], `${lang}: the campaign rules page is titled in the language`);
+  ok(digits(await page.textContent('#rules-version')).startsWith(process.env.RULES_VERSION), `${lang}: it shows the version in force`,
+    await page.textContent('#rules-version'));
+  const rrow = await page.$$eval('main table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent))[0]);
+  ok(rrow && rrow[0] === 'welcome' && rrow[1] === T['rules.rule.welcome'] && rrow[4].includes(T['tier.gold']),
+    `${lang}: the welcome campaign, its rule and gold's variant named in the language`, JSON.stringify(rrow));
+  // its what-if: the draft in the editor doubles the welcome bonus and its gold variant
+  await page.evaluate(() => {
+    const ta = document.getElementById('rules-doc');
+    const doc = JSON.parse(ta.value);
+    doc.campaigns[0].points *= 2;
+    doc.campaigns[0].tiers.gold *= 2;
+    ta.value = JSON.stringify(doc, null, 2);
+  });
+  await page.fill('#whatif-days', '3');
+  await page.click('#whatif-run');
+  await page.waitForFunction(() => document.querySelector('#whatif-result table'), null, { timeout: 120000 });
+  const brows = await page.$$eval('#whatif-result table:first-of-type tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const bonus = brows.find((r) => r[0] === T['whatif.camp.issued']);
+  ok(bonus && digits(bonus[1]) === process.env.BASE_BONUS && Number(digits(bonus[2])) === 2 * Number(process.env.BASE_BONUS),
+    `${lang}: the welcome bonus doubled pays exactly twice (${process.env.BASE_BONUS})`, JSON.stringify(bonus));
+  const pr = path.join(ART, 'whatif-rules-' + lang + '.png');
+  await page.screenshot({ path: pr, fullPage: true });
+  console.log('# screenshot ' + pr);
   ok(errors.length === 0, `${lang}: no page or console error`, errors.join(' | '));
   await page.close();
 }

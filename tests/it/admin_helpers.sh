@@ -40,3 +40,19 @@ logged() { grep -c -- "$1" "$T/gw.log" || true; }
 wait_logged() { # pattern count message
   wait_for 20 sh -c "[ \$(grep -c -- '$1' '$T/gw.log') -ge $2 ]" || fail "$3 (log: '$1')"
 }
+
+# whatif_run TOKEN BODY: POST /api/whatif, then GET it until the worker is done (up to 5 min on a
+# saturated machine); the last answer is in $T/r.json (asserted done).
+whatif_run() {
+  api POST /api/whatif "$1" "$2"
+  assert_eq 202 "$CODE" "a what-if starts ($(head -c 200 "$T/r.json"))"
+  local id state=running
+  id=$(j .id)
+  for _ in $(seq 3000); do
+    api GET "/api/whatif/$id" "$1"
+    state=$(j .state)
+    [ "$state" = running ] || break
+    sleep 0.1
+  done
+  assert_eq done "$state" "the what-if finished ($(head -c 300 "$T/r.json"))"
+}

@@ -158,6 +158,22 @@ jq '.tiers[1].min_points = -1' "$LGW_SRC/deploy/loyalty-table.json" >"$T/bad-tab
 ctl mia loyalty put "$T/bad-table.json"
 expect_refused 422 'document.tiers[1].min_points' "a table the gateway's parser refuses"
 
+note "the menus and the campaign rules too: every stored document has get and put FILE"
+ctl mia menus put "$LGW_SRC/deploy/ussd-menus.json"
+assert_eq 0 "$RC" "menus put FILE ($(o .version))"
+MV=$(o .version)
+ctl ada menus get
+assert_eq "0 $MV Loyalty Club" "$RC $(o .version) $(o .document.menus.en.main.text)" "menus get: the version put"
+jq -n --arg s "$(date +%F)" --arg e "$(date -d '+30 days' +%F)" '{version: "ctl-1",
+  campaigns: [{id: "welcome", rule: "welcome", start: $s, end: $e, budget: 1000, points: 50}]}' >"$T/rules.json"
+ctl mia rules put "$T/rules.json"
+assert_eq 0 "$RC" "rules put FILE ($(o .version))"
+ctl ada rules get
+assert_eq "0 welcome 50" "$RC $(o '.document.campaigns[0].id') $(o '.document.campaigns[0].points')" "rules get: the document put"
+jq '.campaigns[0].points = -1' "$T/rules.json" >"$T/bad-rules.json"
+ctl mia rules put "$T/bad-rules.json"
+expect_refused 422 'document.campaigns[0].points' "rules the gateways' parser refuses"
+
 # ------------------------------------------------------------------ marketing: catalogue, items
 note "catalogue and items"
 cp "$LGW_SRC/deploy/catalog.json" "$T/catalog.json"

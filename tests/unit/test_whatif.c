@@ -128,6 +128,9 @@ static void test_journal__writer__day_files_and_prune(void **state)
     f = fopen(path, "r");
     assert_non_null(f);
     assert_non_null(fgets(line, sizeof(line), f));
+    /* a new file says its format version first */
+    assert_int_equal(gw_journal_header_parse(line, strlen(line)), GW_JOURNAL_VERSION);
+    assert_non_null(fgets(line, sizeof(line), f));
     fclose(f);
     assert_int_equal(gw_journal_parse(line, strlen(line), &back), 0);
     assert_string_equal(back.ref, "W1");
