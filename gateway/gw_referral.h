@@ -52,7 +52,8 @@ int gw_referral_number(const char *in, size_t len, char out[16]);
 
 /* Whether the referrer may refer referee (an MSISDN from gw_referral_number) with at most
  * max_per_month referrals a local month. Checked in this order (the first refusal found is the
- * screen shown): number, blocked, self, member, taken, loop, cap; a repeat of the same referral by the same referrer is GW_REF_OK (the
+ * screen shown): number, blocked, self, loop, member, taken, cap (a loop before member: the
+ * referrer's own referrer is a member by then, and "loop" is the screen that says why); a repeat of the same referral by the same referrer is GW_REF_OK (the
  * Redis step is idempotent, it counts once). */
 enum gw_ref_outcome gw_referral_decide(const struct gw_ref_facts *f, const char *referee,
                                        uint32_t max_per_month);

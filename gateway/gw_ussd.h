@@ -125,6 +125,17 @@ void gw_ussd_set_catalog(struct gw_ussd *u, const struct ussd_catalog_ops *ops, 
 /* The redemption hook. ops is copied. */
 void gw_ussd_set_ops(struct gw_ussd *u, const struct gw_ussd_ops *ops);
 
+/* Referral (issue 10): *<code>*<shortcut>*<number># (the menu file's "referral" section) hands
+ * the typed number, parsed (gw_referral_number; a bad one shows "bad_number" at once), to refer,
+ * which returns 0 and calls done exactly once later with the outcome's name (the screen's key in
+ * the menu file) or err < 0 ("unavailable"); < 0: done never fires, "unavailable". The dialogue
+ * ends on the outcome's screen. NULL refer: the direct dial opens the root menu with the error
+ * line, as any unknown shortcut. */
+typedef void (*gw_ussd_refer_cb)(void *cb_arg, int err, const char *outcome);
+typedef int (*gw_ussd_refer_fn)(void *arg, const char *msisdn, const char *referee,
+                                gw_ussd_refer_cb done, void *cb_arg);
+void gw_ussd_set_refer(struct gw_ussd *u, gw_ussd_refer_fn refer, void *arg);
+
 /* The gw_ingest hook for a USSD deliver_sm that was already answered ESME_ROK. sm is read during
  * the call only; replies go out through e. arg is the struct gw_ussd. */
 void gw_ussd_on_deliver(void *arg, struct smpp_esme *e, const struct smpp_sm *sm);
