@@ -14,10 +14,13 @@
 --         subscriber in (the day it lapses; the tag is the subscriber's slot's)
 --   ARGV  1 "EVENT"  2 now (unix s)  3 day: the event's local day YYYYMMDD  4 kind  5 ref
 --         6 history length  7 the zone's UTC offset now (s)  8 N campaigns, then N x 7:
---         id, rule (welcome|tenure|winback), points, tier variants ("gold=80,silver=60" or ""),
---         budget, parameter (welcome: its start day; tenure: "1,3,5"; winback: ""), label
+--         id, rule (welcome|tenure|winback|referral), points, tier variants ("gold=80,silver=60"
+--         or ""), budget, parameter (welcome: its start day; tenure: "1,3,5"; winback: "";
+--         referral: "<valid days>,<min amount milli>,<this event's amount milli>"), label
 --   Reply: a flat list of grants {id, points, outcome} (outcome "ok" credited, "budget" refused
---         by the hard stop), then the balance as the last element.
+--         by the hard stop; {id, referrer MSISDN, "refer"}: a referral whose referrer is still to
+--         be paid by REFPAY), then the balance as the last element. A referral reads the record
+--         lg:{M}:rf (not in KEYS: one Redis only, docs/campaigns.md "Referral").
 -- op OFFER (the daily win-back job, one due subscriber)
 --   KEYS  1 lg:{M}:w   2 lg:cb:{cmp}
 --   ARGV  1 "OFFER"  2 now  3 id  4 min recharges  5 lapse days  6 offer valid until YYYYMMDD
