@@ -245,7 +245,8 @@ int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec
     for (int k = 0; k < 2; k++) {
         struct side *s = &c->s[k];
         int rc = gw_campaign_event_call(&s->doc, r->msisdn, gw_event_kind_name(r->kind), r->ref,
-                                        gw_local_day(r->at), r->commit_ms / 1000, c->history_len,
+                                        gw_local_day(r->at), r->amount_milli, r->commit_ms / 1000,
+                                        c->history_len,
                                         &c->call);
         if (rc == 1)
             continue;

@@ -15,7 +15,7 @@
 
 const char *const gw_camp_langs[GW_CAMP_LANGS] = {"ar", "fr", "en", "fa"};
 static const char *const rule_names[GW_CAMP__RULES] = {"welcome", "tenure", "winback",
-                                                        "birthday"};
+                                                        "birthday", "referral"};
 
 const char *gw_camp_rule_name(enum gw_camp_rule r)
 {
@@ -179,6 +179,7 @@ static const char *const rule_keys[GW_CAMP__RULES][4] = {
     {"years", NULL},
     {"min_recharges", "lapse_days", "valid_days", "texts"},
     {"texts", NULL},
+    {"valid_days", "max_per_month", "min_amount", NULL},
 };
 
 static bool key_known(enum gw_camp_rule r, const char *key)
@@ -210,13 +211,13 @@ static int parse_one(json_t *o, struct gw_camp *c, const char *path, char *err, 
     v = json_object_get(o, "rule");
     snprintf(p, sizeof(p), "%s.rule", path);
     if (!json_is_string(v))
-        return fail(err, errlen, p, "one of welcome, tenure, winback, birthday");
+        return fail(err, errlen, p, "one of welcome, tenure, winback, birthday, referral");
     c->rule = GW_CAMP__RULES;
     for (int i = 0; i < GW_CAMP__RULES; i++)
         if (strcmp(json_string_value(v), rule_names[i]) == 0)
             c->rule = (enum gw_camp_rule)i;
     if (c->rule == GW_CAMP__RULES)
-        return fail(err, errlen, p, "one of welcome, tenure, winback, birthday");
+        return fail(err, errlen, p, "one of welcome, tenure, winback, birthday, referral");
     json_object_foreach(o, key, v)
     {
         if (!key_known(c->rule, key)) {
@@ -267,6 +268,19 @@ static int parse_one(json_t *o, struct gw_camp *c, const char *path, char *err, 
         c->valid_days = (uint32_t)x;
         snprintf(p, sizeof(p), "%s.texts", path);
         return parse_texts(json_object_get(o, "texts"), c, p, err, errlen);
+    }
+    if (c->rule == GW_CAMP_REFERRAL) {
+        if ((rc = get_int(o, "valid_days", 1, 365, 30, false, &x, path, err, errlen)) < 0)
+            return rc;
+        c->valid_days = (uint32_t)x;
+        if ((rc = get_int(o, "max_per_month", 1, 1000, 5, false, &x, path, err, errlen)) < 0)
+            return rc;
+        c->max_per_month = (uint32_t)x;
+        /* in the events' currency units; compared with the recharge's amount */
+        if ((rc = get_int(o, "min_amount", 0, 1000000, 0, false, &x, path, err, errlen)) < 0)
+            return rc;
+        c->min_amount_milli = x * 1000;
+        return 0;
     }
     if (c->rule == GW_CAMP_BIRTHDAY) {
         snprintf(p, sizeof(p), "%s.texts", path);

@@ -15,7 +15,9 @@
  *      {"id": "tenure", "rule": "tenure", "years": [1, 3, 5], "points": 100, ...},
  *      {"id": "winback", "rule": "winback", "min_recharges": 3, "lapse_days": 70,
  *       "valid_days": 14, "points": 50, "texts": {"fr": "... {points} ... {date}", ...}},
- *      {"id": "bday", "rule": "birthday", "points": 30, "texts": {"en": "... {points} ...", ...}}]}
+ *      {"id": "bday", "rule": "birthday", "points": 30, "texts": {"en": "... {points} ...", ...}},
+ *      {"id": "ref", "rule": "referral", "points": 20, "valid_days": 30, "max_per_month": 5,
+ *       "min_amount": 10}]}
  *
  * start/end are local days of the programme's zone, both included; budget is in points, a hard
  * stop (the credit and the budget's count move in one script); "tiers" gives a tier's own points
@@ -43,6 +45,7 @@ enum gw_camp_rule {
     GW_CAMP_TENURE,
     GW_CAMP_WINBACK,
     GW_CAMP_BIRTHDAY, /* paid by the daily birthday pass, not on events (gw_campaign_bday.c) */
+    GW_CAMP_REFERRAL, /* both sides on the referee's first qualifying TOPUP (docs/campaigns.md) */
     GW_CAMP__RULES
 };
 
@@ -63,8 +66,11 @@ struct gw_camp {
     /* tenure */
     uint32_t years[GW_CAMP_YEARS_MAX]; /* ascending */
     size_t n_years;
-    /* winback */
+    /* winback; referral: valid_days is D, the days a referral waits for the first recharge */
     uint32_t min_recharges, lapse_days, valid_days;
+    /* referral: K referrals a member may make a local month, the qualifying recharge's minimum */
+    uint32_t max_per_month;
+    int64_t min_amount_milli;
     /* winback: the offer SMS; birthday: the greeting SMS ({points}) */
     char texts[GW_CAMP_LANGS][GW_CAMP_TEXT_MAX + 1]; /* by gw_camp_lang index; "" none */
 };

@@ -37,6 +37,7 @@ struct gw_campaign_run {
     uint32_t history_len;
     char fallback[8];
     int script;
+    int ref_script; /* lua/referral.lua */
     struct gw_campaigns *doc; /* NULL: none loaded */
     struct event *ev_pass;
     struct pass *pass; /* the pass under way, or NULL */
@@ -50,7 +51,61 @@ struct ev_req {
     struct gw_campaign_run *r;
     gw_campaign_done_cb done;
     void *ctx;
+    char msisdn[16]; /* the event's subscriber (a referee, for REFPAY) */
+    int32_t day;
+    int64_t now;
 };
+
+static void refpay_reply(void *arg, int err, const struct redisReply *reply)
+{
+    struct ev_req *q = arg;
+
+    if (err == 0 && (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+                     reply->element[0]->type != REDIS_REPLY_STRING)) {
+        if (reply->type == REDIS_REPLY_ERROR)
+            GW_LOGE(LOG_CAT, "campaign.lua REFPAY: %.200s", reply->str);
+        err = -EPROTO;
+    }
+    if (err == 0 && strcmp(reply->element[0]->str, "paid") == 0) {
+        q->r->st.grants++;
+        q->r->st.referrals_paid++;
+    }
+    if (err < 0 && err != -ECANCELED)
+        q->r->st.errors++;
+    q->done(q->ctx, err);
+    free(q);
+}
+
+/* The referrer's half of a referral bonus (campaign.lua REFPAY on one Redis): once, by the
+ * referee's record turning "paid" in the same script. 0: q is handed to refpay_reply. */
+static int refpay(struct ev_req *q, const char *id, const char *referrer)
+{
+    struct gw_campaign_run *r = q->r;
+    const struct gw_camp *c = NULL;
+    char kw[40], kh[40], kr[40], tag[GW_SLOT_TAG_MAX], kag[2][48], now[24], day[12], pts[24],
+        hl[16];
+
+    for (size_t i = 0; r->doc && i < r->doc->n; i++)
+        if (strcmp(r->doc->c[i].id, id) == 0 && r->doc->c[i].rule == GW_CAMP_REFERRAL)
+            c = &r->doc->c[i];
+    if (!c || !r->redis || strlen(referrer) > 15 || gw_slot_tag_of(referrer, tag) < 0)
+        return -ENOENT; /* the campaign left the document: the redelivery tries again */
+    snprintf(kw, sizeof(kw), "lg:{%s}:w", referrer);
+    snprintf(kh, sizeof(kh), "lg:{%s}:h", referrer);
+    snprintf(kr, sizeof(kr), "lg:{%s}:rf", q->msisdn);
+    snprintf(kag[0], sizeof(kag[0]), "lg:ag:%s:%08" PRId32, tag, q->day);
+    snprintf(kag[1], sizeof(kag[1]), "lg:ag:%s:tot", tag);
+    snprintf(now, sizeof(now), "%" PRId64, q->now);
+    snprintf(day, sizeof(day), "%08" PRId32, q->day);
+    snprintf(pts, sizeof(pts), "%" PRId64, c->points);
+    snprintf(hl, sizeof(hl), "%" PRIu32, r->history_len);
+    const char *argv[] = {kw,  kh, kr, kag[0], kag[1], "REFPAY", now, day, c->id, pts, c->label,
+                          hl};
+    size_t len[12];
+    for (int i = 0; i < 12; i++)
+        len[i] = strlen(argv[i]);
+    return gw_redis_script_run(r->redis, r->script, 5, 12, argv, len, refpay_reply, q);
+}
 
 static void event_reply(void *arg, int err, const struct redisReply *reply)
 {
@@ -62,6 +117,7 @@ static void event_reply(void *arg, int err, const struct redisReply *reply)
         err = -EPROTO;
     } else if (err == 0 && reply->type != REDIS_REPLY_ARRAY)
         err = -EPROTO;
+    const char *refer_id = NULL, *referrer = NULL;
     if (err == 0) {
         for (size_t i = 0; i + 3 < reply->elements; i += 3) {
             const struct redisReply *id = reply->element[i], *pts = reply->element[i + 1],
@@ -69,7 +125,10 @@ static void event_reply(void *arg, int err, const struct redisReply *reply)
             if (id->type != REDIS_REPLY_STRING || pts->type != REDIS_REPLY_STRING ||
                 oc->type != REDIS_REPLY_STRING)
                 break;
-            if (strcmp(oc->str, "ok") == 0) {
+            if (strcmp(oc->str, "refer") == 0) {
+                refer_id = id->str; /* the referrer's half is still to pay: pts is its MSISDN */
+                referrer = pts->str;
+            } else if (strcmp(oc->str, "ok") == 0) {
                 r->st.grants++;
                 r->st.points += strtoull(pts->str, NULL, 10);
                 GW_LOGI(LOG_CAT, "campaign %s: +%s pts", id->str, pts->str);
@@ -81,6 +140,14 @@ static void event_reply(void *arg, int err, const struct redisReply *reply)
         }
     } else if (err != -ECANCELED)
         r->st.errors++;
+    if (err == 0 && refer_id) {
+        int rc = refpay(q, refer_id, referrer);
+        if (rc == 0)
+            return;
+        GW_LOGN(LOG_CAT, "campaign %s: the referrer's bonus not sent (%s): the redelivery pays it",
+                refer_id, strerror(-rc));
+        err = rc;
+    }
     q->done(q->ctx, err);
     free(q);
 }
@@ -95,8 +162,8 @@ static long utc_offset(int64_t t)
 }
 
 int gw_campaign_event_call(const struct gw_campaigns *doc, const char *msisdn, const char *kind,
-                           const char *ref, int32_t day, int64_t now, uint32_t history_len,
-                           struct gw_camp_event_call *q)
+                           const char *ref, int32_t day, int64_t amount_milli, int64_t now,
+                           uint32_t history_len, struct gw_camp_event_call *q)
 {
     const char **argv = q->argv;
     int argc = 0, nkeys = 3, ncamp = 0;
@@ -169,6 +236,11 @@ int gw_campaign_event_call(const struct gw_campaigns *doc, const char *msisdn, c
                                        c->years[y]);
             argv[argc] = p;
             argc++;
+        } else if (c->rule == GW_CAMP_REFERRAL) {
+            snprintf(q->bufs[argc], sizeof(q->bufs[0]), "%" PRIu32 ",%" PRId64 ",%" PRId64,
+                     c->valid_days, c->min_amount_milli, amount_milli > 0 ? amount_milli : 0);
+            argv[argc] = q->bufs[argc];
+            argc++;
         } else
             argv[argc++] = "";
         argv[argc++] = c->label;
@@ -182,8 +254,8 @@ int gw_campaign_event_call(const struct gw_campaigns *doc, const char *msisdn, c
 }
 
 int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const char *kind,
-                          const char *ref, int32_t day, int64_t now, gw_campaign_done_cb done,
-                          void *ctx)
+                          const char *ref, int32_t day, int64_t amount_milli, int64_t now,
+                          gw_campaign_done_cb done, void *ctx)
 {
     struct gw_camp_event_call *call;
     int rc;
@@ -194,7 +266,8 @@ int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const c
         return 1;
     if (!(call = malloc(sizeof(*call)))) /* ~16 KiB: not on the stack */
         return -ENOMEM;
-    rc = gw_campaign_event_call(r->doc, msisdn, kind, ref, day, now, r->history_len, call);
+    rc = gw_campaign_event_call(r->doc, msisdn, kind, ref, day, amount_milli, now, r->history_len,
+                                call);
     struct ev_req *q = rc == 0 ? malloc(sizeof(*q)) : NULL;
     if (rc == 0 && !q)
         rc = -ENOMEM;
@@ -202,7 +275,8 @@ int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const c
         free(call);
         return rc;
     }
-    *q = (struct ev_req){.r = r, .done = done, .ctx = ctx};
+    *q = (struct ev_req){.r = r, .done = done, .ctx = ctx, .day = day, .now = now};
+    snprintf(q->msisdn, sizeof(q->msisdn), "%s", msisdn);
     r->st.events++;
     rc = gw_redis_script_run(r->redis, r->script, call->nkeys, call->argc, call->argv, call->len,
                              event_reply, q);
@@ -517,9 +591,10 @@ struct gw_campaign_run *gw_campaign_run_new(struct event_base *base, struct gw_r
     r->history_len = history_len ? history_len : 50;
     snprintf(r->fallback, sizeof(r->fallback), "%s", fallback_lang ? fallback_lang : "en");
     r->script = gw_redis_script_add(redis, gw_lua_campaign, gw_lua_campaign_len);
+    r->ref_script = gw_redis_script_add(redis, gw_lua_referral, gw_lua_referral_len);
     r->ev_pass = evtimer_new(base, on_pass, r);
     r->bday = gw_campaign_bday_new(base, redis, sms, &r->cfg, r->history_len, r->fallback, &r->st);
-    if (r->script < 0 || !r->ev_pass || !r->bday)
+    if (r->script < 0 || r->ref_script < 0 || !r->ev_pass || !r->bday)
         goto fail;
     return r;
 fail:
@@ -598,4 +673,75 @@ void gw_campaign_run_free(struct gw_campaign_run *r)
     gw_campaign_bday_free(r->bday);
     free(r->doc);
     free(r);
+}
+
+/* ---------------------------------------------------------------- referral */
+
+struct refer_req {
+    struct gw_campaign_run *r;
+    gw_campaign_refer_cb done;
+    void *ctx;
+};
+
+static void refer_reply(void *arg, int err, const struct redisReply *reply)
+{
+    struct refer_req *q = arg;
+    const char *oc = NULL;
+
+    if (err == 0 && reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
+        reply->element[0]->type == REDIS_REPLY_STRING)
+        oc = reply->element[0]->str;
+    else if (err == 0) {
+        if (reply->type == REDIS_REPLY_ERROR)
+            GW_LOGE(LOG_CAT, "referral.lua: %.200s", reply->str);
+        err = -EPROTO;
+    }
+    if (q->r && oc) {
+        if (strcmp(oc, "ok") == 0)
+            q->r->st.referrals++;
+        else
+            q->r->st.referrals_refused++;
+    } else if (q->r && err != -ECANCELED)
+        q->r->st.errors++;
+    q->done(q->ctx, err, oc);
+    free(q);
+}
+
+int gw_campaign_run_refer(struct gw_campaign_run *r, const char *referrer, const char *referee,
+                          gw_campaign_refer_cb done, void *ctx)
+{
+    const struct gw_camp *c = NULL;
+    char kw[40], kb[40], kr[40], now_s[24], day_s[12], max_s[16], ttl_s[16];
+    int64_t now = gw_clock_now_ms() / 1000;
+    int32_t day = gw_local_day(now);
+
+    if (!r || !done || !referrer || !referee || strlen(referrer) > 15 || strlen(referee) > 15)
+        return -EINVAL;
+    if (!r->redis)
+        return -ENOTCONN;
+    for (size_t i = 0; r->doc && i < r->doc->n && !c; i++)
+        if (r->doc->c[i].rule == GW_CAMP_REFERRAL && gw_camp_active(&r->doc->c[i], day))
+            c = &r->doc->c[i];
+    if (!c)
+        return -ENOENT;
+    snprintf(kw, sizeof(kw), "lg:{%s}:w", referrer);
+    snprintf(kb, sizeof(kb), "lg:{%s}:w", referee);
+    snprintf(kr, sizeof(kr), "lg:{%s}:rf", referee);
+    snprintf(now_s, sizeof(now_s), "%" PRId64, now);
+    snprintf(day_s, sizeof(day_s), "%08" PRId32, day);
+    snprintf(max_s, sizeof(max_s), "%" PRIu32, c->max_per_month);
+    /* the record waits D days for the first recharge, and one more for the zone's edges */
+    snprintf(ttl_s, sizeof(ttl_s), "%" PRIu32, (c->valid_days + 2) * 86400u);
+    const char *argv[] = {kw, kb, kr, "REFER", now_s, day_s, max_s, ttl_s};
+    size_t len[8];
+    for (int i = 0; i < 8; i++)
+        len[i] = strlen(argv[i]);
+    struct refer_req *q = malloc(sizeof(*q));
+    if (!q)
+        return -ENOMEM;
+    *q = (struct refer_req){.r = r, .done = done, .ctx = ctx};
+    int rc = gw_redis_script_run(r->redis, r->ref_script, 3, 8, argv, len, refer_reply, q);
+    if (rc < 0)
+        free(q);
+    return rc;
 }

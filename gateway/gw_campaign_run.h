@@ -58,6 +58,9 @@ void gw_campaign_run_config_defaults(struct gw_campaign_run_config *cfg);
     X(birthdays, "birthday bonuses credited")                                                      \
     X(birthday_sms, "birthday greetings the SMSC accepted")                                        \
     X(birthday_sms_skipped, "birthday bonuses without greeting: no consent or no text")            \
+    X(referrals, "referrals recorded (a member referred a number)")                                \
+    X(referrals_refused, "referrals refused with a screen (self, loop, member, taken, cap...)")     \
+    X(referrals_paid, "referrers credited on their referee's first qualifying recharge")           \
     X(errors, "Redis errors")
 
 struct gw_campaign_stats {
@@ -84,8 +87,18 @@ int gw_campaign_run_start(struct gw_campaign_run *r);
  * never fires). */
 typedef void (*gw_campaign_done_cb)(void *ctx, int err);
 int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const char *kind,
-                          const char *ref, int32_t day, int64_t now, gw_campaign_done_cb done,
-                          void *ctx);
+                          const char *ref, int32_t day, int64_t amount_milli, int64_t now,
+                          gw_campaign_done_cb done, void *ctx);
+
+/* Referral (issue 10 section 1; lua/referral.lua): referrer refers referee (an MSISDN from
+ * gw_referral_number) under the referral campaign active today. 0 and done fires later with
+ * err 0 and the outcome's name (gw_referral_outcome_name: "ok", "self", "loop", "member",
+ * "taken", "cap", "blocked") or err < 0; -ENOENT when no referral campaign runs today (done
+ * never fires); -errno. The referee's bonus and the referrer's are paid on the referee's first
+ * qualifying TOPUP by gw_campaign_run_event (campaign.lua EVENT, then REFPAY), exactly once. */
+typedef void (*gw_campaign_refer_cb)(void *ctx, int err, const char *outcome);
+int gw_campaign_run_refer(struct gw_campaign_run *r, const char *referrer, const char *referee,
+                          gw_campaign_refer_cb done, void *ctx);
 
 /* Whether local hour of now is in the quiet hours of cfg (no offer or greeting is sent). */
 bool gw_campaign_quiet(const struct gw_campaign_run_config *cfg, int64_t now);
@@ -105,8 +118,8 @@ struct gw_camp_event_call {
     char kw[40], kh[40], kd[64], tag[16], kag[2][48];
 };
 int gw_campaign_event_call(const struct gw_campaigns *doc, const char *msisdn, const char *kind,
-                           const char *ref, int32_t day, int64_t now, uint32_t history_len,
-                           struct gw_camp_event_call *q);
+                           const char *ref, int32_t day, int64_t amount_milli, int64_t now,
+                           uint32_t history_len, struct gw_camp_event_call *q);
 
 void gw_campaign_run_get_stats(const struct gw_campaign_run *r, struct gw_campaign_stats *out);
 void gw_campaign_stats_json(const struct gw_campaign_stats *st, FILE *out);
@@ -118,5 +131,7 @@ void gw_campaign_run_free(struct gw_campaign_run *r);
 /* The script, for loyaltyctl's preview. */
 extern const char gw_lua_campaign[];
 extern const size_t gw_lua_campaign_len;
+extern const char gw_lua_referral[];
+extern const size_t gw_lua_referral_len;
 
 #endif

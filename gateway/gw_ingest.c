@@ -225,7 +225,7 @@ static void after_commit(struct ingest_req *req)
     if (g->hooks.after_commit && req->kind != GW_EV_REVERSAL &&
         g->hooks.after_commit(g->hooks.after_commit_arg, req->msisdn,
                               gw_event_kind_name(req->kind), req->ref, gw_local_day(req->at),
-                              req->now, after_commit_done, req) == 0)
+                              req->amount_milli, req->now, after_commit_done, req) == 0)
         return;
     req_finish(req, SMPP_ROK);
 }

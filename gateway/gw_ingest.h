@@ -79,10 +79,12 @@ struct gw_ingest_hooks {
     void *mo_sms_arg;
     /* After an earning event's commit (credited, or a duplicate: a crash may have come between
      * the commit and this step): the campaign rules (gw_campaign_run_event, day = the event's
-     * local day). 0: the event is answered when done fires (ESME_RX_T_APPN if err < 0, so the
-     * redelivery tries again); 1 nothing to do and < 0 not sent: answered at once. NULL: none. */
+     * local day, amount_milli the event's amount). 0: the event is answered when done fires
+     * (ESME_RX_T_APPN if err < 0, so the redelivery tries again); 1 nothing to do and < 0 not
+     * sent: answered at once. NULL: none. */
     int (*after_commit)(void *arg, const char *msisdn, const char *kind, const char *ref,
-                        int32_t day, int64_t now, void (*done)(void *ctx, int err), void *ctx);
+                        int32_t day, int64_t amount_milli, int64_t now,
+                        void (*done)(void *ctx, int err), void *ctx);
     void *after_commit_arg;
 };
 /* Sets the hooks (copied). */

@@ -54,13 +54,14 @@ enum gw_ref_outcome gw_referral_decide(const struct gw_ref_facts *f, const char 
         return GW_REF_BLOCKED;
     if (strcmp(referee, f->referrer) == 0)
         return GW_REF_SELF;
+    /* before "member": the one who referred me is a member by now, and "loop" says why */
+    for (size_t i = 0; i < f->n_chain && i < GW_REF_CHAIN_MAX; i++)
+        if (strcmp(f->chain[i], referee) == 0)
+            return GW_REF_LOOP;
     if (f->referee_member)
         return GW_REF_MEMBER;
     if (f->referee_pending && strcmp(f->referee_pending_by, f->referrer) != 0)
         return GW_REF_TAKEN;
-    for (size_t i = 0; i < f->n_chain && i < GW_REF_CHAIN_MAX; i++)
-        if (strcmp(f->chain[i], referee) == 0)
-            return GW_REF_LOOP;
     if (f->referee_pending) /* the same referral again: already counted */
         return GW_REF_OK;
     if (f->referrer_month_count >= max_per_month)

@@ -1,9 +1,10 @@
 /*
  * gw_referral.h - the referral rule's pure decisions (issue 10 section 1, "Referral"): whether a
- * member may refer a number, and whether a referee's recharge qualifies the referral. NOT WIRED
- * YET: no USSD screen, no Redis state, no bonus (docs/campaigns.md, "Referral: design and what is
- * done"). The Redis side will gather the facts (struct gw_ref_facts) from the two wallets' slots
- * and apply these decisions; keeping them here makes every refusal a unit-tested table.
+ * member may refer a number, and whether a referee's recharge qualifies the referral. The gateway
+ * parses the typed number with gw_referral_number (gw_ussd.c) and the Redis side applies the same
+ * decisions atomically, in the same order: lua/referral.lua (the refusals) and lua/campaign.lua
+ * EVENT (the qualifying recharge); docs/campaigns.md, "Referral". Keep the two in step: this file
+ * is the unit-tested table of every refusal.
  *
  * Refusals, each with its own screen: a number that is not one (country code + 8-15 digits, as the
  * premium gift's beneficiary), the member's own number, a number that already is a member, a
@@ -52,7 +53,8 @@ int gw_referral_number(const char *in, size_t len, char out[16]);
 
 /* Whether the referrer may refer referee (an MSISDN from gw_referral_number) with at most
  * max_per_month referrals a local month. Checked in this order (the first refusal found is the
- * screen shown): number, blocked, self, member, taken, loop, cap; a repeat of the same referral by the same referrer is GW_REF_OK (the
+ * screen shown): number, blocked, self, loop, member, taken, cap (a loop before member: the
+ * referrer's own referrer is a member by then, and "loop" is the screen that says why); a repeat of the same referral by the same referrer is GW_REF_OK (the
  * Redis step is idempotent, it counts once). */
 enum gw_ref_outcome gw_referral_decide(const struct gw_ref_facts *f, const char *referee,
                                        uint32_t max_per_month);

@@ -63,6 +63,7 @@
 #include "gw_hist.h"
 #include "gw_metrics.h"
 #include "gw_redis.h"
+#include "gw_referral.h"
 #include "gw_wallet.h"
 
 #define LOG_CAT "ussd"
@@ -122,6 +123,7 @@ struct step {
     bool redeemed;    /* the redeem hook answered: the step runs again with the outcome */
     char outcome[24]; /* its outcome ("granted", "out_of_stock", ...) */
     char slot[USSD_VALUE_MAX]; /* "not_released": the member's slot, for {slot} */
+    bool referring;            /* a direct dial *<code>*<shortcut>*<number># was handled */
 };
 
 /* What a submit's callback needs: found again by key + id, never by a pointer into a session. */
@@ -142,6 +144,8 @@ struct gw_ussd {
     struct gw_ussd_ops ops;
     gw_ussd_rate_fn rate; /* the suggestion box (NULL: ratings not kept) */
     void *rate_arg;
+    gw_ussd_refer_fn refer; /* the referral hook (NULL: none) */
+    void *refer_arg;
     /* premium gifting (ussd_env): the country prefixes a beneficiary's number must start with
      * (events.country_prefixes) and the tiers that may gift (catalog.gift_tiers) */
     const char *prefixes[GW_MAX_PREFIXES];
@@ -452,13 +456,12 @@ static uint64_t make_live(struct step *st, uint64_t version, bool deleted)
  * and any local timers are removed - best effort, the TTL removes the record anyway when Redis
  * is what failed. Frees st.
  */
-/* Ends the dialogue on a label's last screen ("unavailable", "processing") and drops it. */
-static void end_unavailable_as(struct step *st, const char *lang, const char *label)
+/* Ends the dialogue on st->reply (a last screen) and drops what is stored of it. Frees st. */
+static void end_with_reply(struct step *st)
 {
     struct gw_ussd *u = st->u;
     struct live *l = live_find(u, st->key);
 
-    reply_text(u, ussd_menus_label(*u->menus, lang, label), &st->reply);
     send_screen(st, &st->reply, 0);
     if (l) {
         l->deleted = true;
@@ -470,6 +473,13 @@ static void end_unavailable_as(struct step *st, const char *lang, const char *la
         (void)gw_redis_command(u->redis, 2, argv, lens, ignore_reply, (void *)"drop session");
     }
     step_free(st);
+}
+
+/* Ends the dialogue on a label's last screen ("unavailable", "processing") and drops it. */
+static void end_unavailable_as(struct step *st, const char *lang, const char *label)
+{
+    reply_text(st->u, ussd_menus_label(*st->u->menus, lang, label), &st->reply);
+    end_with_reply(st);
 }
 
 static void end_unavailable(struct step *st, const char *lang)
@@ -600,6 +610,84 @@ static void run_effect(struct step *st, const char *lang)
     }
 }
 
+/* ---------------------------------------------------------------- referral */
+
+/* The last screen of a referral: the menu file's node for outcome, in the subscriber's language. */
+static void end_referral(struct step *st, const char *outcome)
+{
+    const struct ussd_menus *m = *st->u->menus;
+    const char *node = ussd_menus_referral_node(m, outcome);
+    struct ussd_env env = env_of(st);
+    struct ussd_state s;
+
+    memset(&s, 0, sizeof(s));
+    snprintf(s.lang, sizeof(s.lang), "%s",
+             ussd_menus_has_lang(m, st->wallet.lang) ? st->wallet.lang
+                                                     : ussd_menus_default_lang(m));
+    if (!node || strlen(node) >= sizeof(s.node)) {
+        end_unavailable(st, st->wallet.lang);
+        return;
+    }
+    snprintf(s.node, sizeof(s.node), "%s", node);
+    if (ussd_engine_show(&env, &s, &st->reply) < 0) {
+        end_unavailable(st, st->wallet.lang);
+        return;
+    }
+    st->reply.end = true;
+    st->reply.effect = USSD_EFFECT_NONE;
+    end_with_reply(st);
+}
+
+static void refer_done(void *cb_arg, int err, const char *outcome)
+{
+    struct step *st = cb_arg;
+    char id[64];
+
+    if (err < 0 || !outcome) {
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "ussd(%s){REFER} referral failed (%s): last screen",
+               log_id(st->key, st->msisdn, id, sizeof(id)), err < 0 ? strerror(-err) : "?");
+        end_unavailable(st, st->wallet.lang);
+        return;
+    }
+    gw_log(GW_LOG_INFO, LOG_CAT, "ussd(%s){REFER} %s",
+           log_id(st->key, st->msisdn, id, sizeof(id)), outcome);
+    end_referral(st, outcome);
+}
+
+/*
+ * A new dialogue dialled *<code>*<shortcut>*<number># (the menu file's referral shortcut): the
+ * referral runs and its outcome is the last screen; no dialogue is stored. Returns false when
+ * the string is not that (the engine opens it as usual).
+ */
+static bool start_referral(struct step *st)
+{
+    struct gw_ussd *u = st->u;
+    const char *sc = ussd_menus_referral_shortcut(*u->menus);
+    char prefix[32], referee[16];
+    size_t n, len = st->input_len;
+
+    if (!u->refer || !sc)
+        return false;
+    n = (size_t)snprintf(prefix, sizeof(prefix), "*%s*%s*", u->cfg->ussd.service_code, sc);
+    if (n >= sizeof(prefix) || len <= n + 1 || memcmp(st->input, prefix, n) != 0 ||
+        st->input[len - 1] != '#')
+        return false;
+    st->referring = true;
+    u->stats.opened++;
+    if (gw_referral_number(st->input + n, len - n - 1, referee) < 0) {
+        end_referral(st, gw_referral_outcome_name(GW_REF_BAD_NUMBER));
+        return true;
+    }
+    int rc = u->refer(u->refer_arg, st->msisdn, referee, refer_done, st);
+    if (rc < 0) {
+        char id[64];
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "ussd(%s){REFER} not started (%s): last screen",
+               log_id(st->key, st->msisdn, id, sizeof(id)), strerror(-rc));
+        end_unavailable(st, st->wallet.lang);
+    }
+    return true;
+}
+
 /* ---------------------------------------------------------------- the store (CAS) */
 
 static int parse_value(const char *v, size_t len, uint64_t *version, struct ussd_record *rec)
@@ -723,6 +811,8 @@ static void run_step(struct step *st)
                log_id(st->key, st->msisdn, id, sizeof(id)));
         st->have_rec = false; /* st->version stays as parsed (or 0): the CAS overwrites it */
     }
+    if (st->kind == USSD_IN_OPEN && !st->referring && start_referral(st))
+        return; /* refer_done (or end_referral) ends the step */
     if (st->kind == USSD_IN_OPEN) {
         u->stats.opened++;
         st->s = ussd_session_new(&u->cfg->ussd, u->base, st->key, st->msisdn, &u->cbs);
@@ -998,6 +1088,14 @@ void gw_ussd_set_rate_hook(struct gw_ussd *u, gw_ussd_rate_fn fn, void *arg)
 {
     u->rate = fn;
     u->rate_arg = arg;
+}
+
+void gw_ussd_set_refer(struct gw_ussd *u, gw_ussd_refer_fn refer, void *arg)
+{
+    if (!u)
+        return;
+    u->refer = refer;
+    u->refer_arg = arg;
 }
 
 void gw_ussd_detach(struct gw_ussd *u)

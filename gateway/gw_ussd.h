@@ -131,6 +131,17 @@ typedef void (*gw_ussd_rate_fn)(void *arg, const char *msisdn, const char *lang,
                                 const char *node, uint32_t item);
 void gw_ussd_set_rate_hook(struct gw_ussd *u, gw_ussd_rate_fn fn, void *arg);
 
+/* Referral (issue 10): *<code>*<shortcut>*<number># (the menu file's "referral" section) hands
+ * the typed number, parsed (gw_referral_number; a bad one shows "bad_number" at once), to refer,
+ * which returns 0 and calls done exactly once later with the outcome's name (the screen's key in
+ * the menu file) or err < 0 ("unavailable"); < 0: done never fires, "unavailable". The dialogue
+ * ends on the outcome's screen. NULL refer: the direct dial opens the root menu with the error
+ * line, as any unknown shortcut. */
+typedef void (*gw_ussd_refer_cb)(void *cb_arg, int err, const char *outcome);
+typedef int (*gw_ussd_refer_fn)(void *arg, const char *msisdn, const char *referee,
+                                gw_ussd_refer_cb done, void *cb_arg);
+void gw_ussd_set_refer(struct gw_ussd *u, gw_ussd_refer_fn refer, void *arg);
+
 /* The gw_ingest hook for a USSD deliver_sm that was already answered ESME_ROK. sm is read during
  * the call only; replies go out through e. arg is the struct gw_ussd. */
 void gw_ussd_on_deliver(void *arg, struct smpp_esme *e, const struct smpp_sm *sm);

@@ -445,9 +445,16 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 static int start_expiry(struct app *a);
 
 static int campaign_hook(void *arg, const char *msisdn, const char *kind, const char *ref,
-                         int32_t day, int64_t now, void (*done)(void *ctx, int err), void *ctx)
+                         int32_t day, int64_t amount_milli, int64_t now,
+                         void (*done)(void *ctx, int err), void *ctx)
 {
-    return gw_campaign_run_event(arg, msisdn, kind, ref, day, now, done, ctx);
+    return gw_campaign_run_event(arg, msisdn, kind, ref, day, amount_milli, now, done, ctx);
+}
+
+static int refer_hook(void *arg, const char *msisdn, const char *referee,
+                      void (*done)(void *cb_arg, int err, const char *outcome), void *cb_arg)
+{
+    return gw_campaign_run_refer(arg, msisdn, referee, done, cb_arg);
 }
 
 /* The campaign rules (issue 10 §1, docs/campaigns.md): bonuses after each earning event's commit,
@@ -473,6 +480,8 @@ static int start_campaigns(struct app *a)
                                        .after_commit = campaign_hook,
                                        .after_commit_arg = a->campaigns,
                                    });
+    if (a->ussd) /* *555*7*<number>#: the referral (docs/campaigns.md) */
+        gw_ussd_set_refer(a->ussd, refer_hook, a->campaigns);
     return gw_campaign_run_start(a->campaigns);
 }
 

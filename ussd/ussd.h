@@ -252,6 +252,15 @@ bool ussd_menus_has_node(const struct ussd_menus *menus, const char *id);
  * when absent) for a redemption that is paid but that the store failed to finish. */
 const char *ussd_menus_label(const struct ussd_menus *menus, const char *lang, const char *name);
 
+/* Referral (issue 10): the file's optional "referral" section. The shortcut of the direct dial
+ * *<code>*<shortcut>*<number># ("7"), NULL when the file has none; and the node (an info node
+ * with "end": true) showing a referral's outcome: one of ussd_referral_screens (the names of
+ * gw_referral_outcome_name), NULL for another name. Valid until the menus are freed. */
+#define USSD_REFERRAL_SCREENS 8
+extern const char *const ussd_referral_screens[USSD_REFERRAL_SCREENS];
+const char *ussd_menus_referral_shortcut(const struct ussd_menus *menus);
+const char *ussd_menus_referral_node(const struct ussd_menus *menus, const char *outcome);
+
 /* ---------------------------------------------------------------- providers */
 
 #define USSD_NAME_MAX 64         /* bytes of a category or item name, NUL included */

@@ -645,6 +645,76 @@ static int load_outcomes(struct lctx *c, json_t *root)
     return 0;
 }
 
+/* Optional "referral": {"shortcut": "7", "ok": "<node>", "bad_number": ..., "blocked": ...}: the
+ * direct dial *<code>*<shortcut>*<number># and the screen of each outcome of a referral
+ * (gw_referral_outcome_name). When present, every outcome is mapped to an info node with
+ * "end": true, and the shortcut is not one of "shortcuts". */
+static int load_referral(struct lctx *c, json_t *root)
+{
+    struct ussd_menus *m = c->m;
+    json_t *o = json_object_get(root, "referral"), *v;
+    char path[PATH_MAX_LEN];
+    const char *key, *sc = NULL;
+    int rc;
+
+    if (!o)
+        return 0;
+    if (!json_is_object(o))
+        return fail(c, "referral", "expected an object {\"shortcut\": \"7\", \"ok\": \"node\"}");
+    if ((rc = get_string(c, "referral.shortcut", json_object_get(o, "shortcut"), &sc)) < 0)
+        return rc;
+    if (strlen(sc) < 1 || strlen(sc) > 2 || strspn(sc, "0123456789") != strlen(sc) ||
+        sc[0] == '0')
+        return fail(c, "referral.shortcut", "1-2 digits, no leading zero");
+    for (size_t i = 0; i < m->nsc; i++)
+        if (strcmp(m->sc[i].code, sc) == 0)
+            return fail(c, "referral.shortcut", "already a shortcut of \"shortcuts\"");
+    snprintf(m->ref_shortcut, sizeof(m->ref_shortcut), "%s", sc);
+    for (size_t k = 0; k < USSD_REFERRAL_SCREENS; k++)
+        m->ref_node[k] = -1;
+    json_object_foreach (o, key, v) {
+        if (is_comment(key) || strcmp(key, "shortcut") == 0)
+            continue;
+        snprintf(path, sizeof(path), "referral.%s", key);
+        size_t k = 0;
+        while (k < USSD_REFERRAL_SCREENS && strcmp(ussd_referral_screens[k], key) != 0)
+            k++;
+        if (k == USSD_REFERRAL_SCREENS)
+            return fail(c, path, "unknown (ok, bad_number, self, member, taken, loop, cap, "
+                                 "blocked)");
+        int ni;
+        if ((rc = node_ref(c, path, v, &ni)) < 0)
+            return rc;
+        if (m->node[ni].kind != MENU_KIND_INFO || !m->node[ni].end)
+            return fail(c, path, "must be an \"info\" node with \"end\": true");
+        m->ref_node[k] = ni;
+    }
+    for (size_t k = 0; k < USSD_REFERRAL_SCREENS; k++)
+        if (m->ref_node[k] < 0) {
+            snprintf(path, sizeof(path), "referral.%s", ussd_referral_screens[k]);
+            return fail(c, path, "missing (every outcome needs its screen)");
+        }
+    return 0;
+}
+
+const char *const ussd_referral_screens[USSD_REFERRAL_SCREENS] = {
+    "ok", "bad_number", "self", "member", "taken", "loop", "cap", "blocked"};
+
+const char *ussd_menus_referral_shortcut(const struct ussd_menus *m)
+{
+    return m && m->ref_shortcut[0] ? m->ref_shortcut : NULL;
+}
+
+const char *ussd_menus_referral_node(const struct ussd_menus *m, const char *outcome)
+{
+    if (!m || !m->ref_shortcut[0] || !outcome)
+        return NULL;
+    for (size_t k = 0; k < USSD_REFERRAL_SCREENS; k++)
+        if (strcmp(ussd_referral_screens[k], outcome) == 0)
+            return m->node[m->ref_node[k]].id;
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- labels and texts */
 
 static int load_labels(struct lctx *c, json_t *root)
@@ -959,7 +1029,7 @@ static int build(json_t *doc, const char *name, struct ussd_menus **out, char *e
 {
     static const char *const top[] = {
         "version", "languages", "default_language", "root", "shortcuts", "nodes", "labels",
-        "menus",   "sms",       "outcomes",         NULL};
+        "menus",   "sms",       "outcomes",         "referral", NULL};
     struct lctx c = {name, err, errlen, NULL};
     int rc;
 
@@ -980,7 +1050,8 @@ static int build(json_t *doc, const char *name, struct ussd_menus **out, char *e
     }
     if ((rc = only_keys(&c, "(top)", doc, top)) < 0 || (rc = load_languages(&c, doc)) < 0 ||
         (rc = load_nodes(&c, doc)) < 0 || (rc = load_shortcuts(&c, doc)) < 0 ||
-        (rc = load_outcomes(&c, doc)) < 0 || (rc = load_labels(&c, doc)) < 0 ||
+        (rc = load_outcomes(&c, doc)) < 0 || (rc = load_referral(&c, doc)) < 0 ||
+        (rc = load_labels(&c, doc)) < 0 ||
         (rc = load_menus(&c, doc)) < 0 || (rc = load_sms(&c, doc)) < 0)
         goto out;
     rc = 0;

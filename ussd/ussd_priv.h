@@ -123,6 +123,9 @@ struct ussd_menus {
     /* the gift SMS texts (sms.<lang>.confirm ...) are in the file, for every language */
     bool has_gift_sms;
     int outcome[24];
+    /* "referral": the direct dial's shortcut ("" = none) and the node of each outcome */
+    char ref_shortcut[4];
+    int ref_node[USSD_REFERRAL_SCREENS];
 };
 
 /* Index of name in USSD_OUTCOMES order, -1 when unknown ("granted" included). */

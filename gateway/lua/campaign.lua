@@ -14,10 +14,13 @@
 --         subscriber in (the day it lapses; the tag is the subscriber's slot's)
 --   ARGV  1 "EVENT"  2 now (unix s)  3 day: the event's local day YYYYMMDD  4 kind  5 ref
 --         6 history length  7 the zone's UTC offset now (s)  8 N campaigns, then N x 7:
---         id, rule (welcome|tenure|winback), points, tier variants ("gold=80,silver=60" or ""),
---         budget, parameter (welcome: its start day; tenure: "1,3,5"; winback: ""), label
+--         id, rule (welcome|tenure|winback|referral), points, tier variants ("gold=80,silver=60"
+--         or ""), budget, parameter (welcome: its start day; tenure: "1,3,5"; winback: "";
+--         referral: "<valid days>,<min amount milli>,<this event's amount milli>"), label
 --   Reply: a flat list of grants {id, points, outcome} (outcome "ok" credited, "budget" refused
---         by the hard stop), then the balance as the last element.
+--         by the hard stop; {id, referrer MSISDN, "refer"}: a referral whose referrer is still to
+--         be paid by REFPAY), then the balance as the last element. A referral reads the record
+--         lg:{M}:rf (not in KEYS: one Redis only, docs/campaigns.md "Referral").
 -- op OFFER (the daily win-back job, one due subscriber)
 --   KEYS  1 lg:{M}:w   2 lg:cb:{cmp}
 --   ARGV  1 "OFFER"  2 now  3 id  4 min recharges  5 lapse days  6 offer valid until YYYYMMDD
@@ -190,6 +193,52 @@ if op == 'BDSET' then
     return {w[2] and 'changed' or 'new', w[2] or ''}
 end
 
+-- days since 1970-01-01 of YYYYMMDD (H. Hinnant's days_from_civil)
+local function days_of(n)
+    local y, m, dd = math.floor(n / 10000), math.floor(n / 100) % 100, n % 100
+    if m <= 2 then y = y - 1 end
+    local era = math.floor(y / 400)
+    local yoe = y - era * 400
+    local mp = m > 2 and m - 3 or m + 9
+    local doy = math.floor((153 * mp + 2) / 5) + dd - 1
+    local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+    return era * 146097 + doe - 719468
+end
+
+-- op REFPAY (the referrer's half of a referral bonus, after EVENT credited the referee and left
+-- its record "due"; one Redis, docs/campaigns.md "Referral")
+--   KEYS  1 lg:{A}:w   2 lg:{A}:h   3 lg:{B}:rf (+ A's slot aggregates)
+--   ARGV  1 "REFPAY"  2 now  3 day YYYYMMDD  4 campaign id  5 points  6 label  7 history length
+--   Reply {"paid"|"done"|"skipped", balance}: paid once (the record turns "paid" in the same
+--   script); "done" when it was already; "skipped" when the referrer is gone or blocked.
+if op == 'REFPAY' then
+    if #KEYS ~= 3 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h' or
+        not KEYS[3]:find('^lg:{%d+}:rf$') then
+        return bad('keys')
+    end
+    local day, id, pts, label = ARGV[3], ARGV[4], int_arg(ARGV[5], 1, 1e6), ARGV[6]
+    local hlen = int_arg(ARGV[7], 1, 10000)
+    if not valid_day(day) or not pts or not hlen then return bad('numbers') end
+    if type(id) ~= 'string' or not id:find('^[%w_%-]+$') or #id > 24 then return bad('id') end
+    if type(label) ~= 'string' or #label > 64 or label:find('[%c|]') then return bad('label') end
+    local rf = redis.call('HMGET', KEYS[3], 'by', 'st')
+    if rf[1] ~= msisdn or rf[2] ~= 'due' then return {'done', ''} end
+    local b = KEYS[3]:match('^lg:{(%d+)}:rf$')
+    redis.call('HSET', KEYS[3], 'st', 'paid')
+    redis.call('EXPIRE', KEYS[3], 7 * 86400)
+    local w = redis.call('HMGET', KW, 'bal', 'life', 'blocked')
+    local bal, life = tonumber(w[1] or ''), tonumber(w[2] or '0')
+    if not bal or w[3] == '1' then return {'skipped', ''} end
+    redis.call('HSET', KW, 'bal', d(bal + pts), 'life', d(life + pts))
+    redis.call('HINCRBY', KW, 'l:' .. day, pts)
+    ag_flow('BONUS', 'iss:BONUS:' .. id, pts)
+    ag_wallet(bal, nil, bal + pts, nil)
+    redis.call('LPUSH', KEYS[2], d(now) .. '|BONUS|cmp:' .. id .. ':' .. b .. '|+' .. d(pts) ..
+        '|' .. d(bal + pts) .. '|campaign ' .. id .. ': ' .. label .. '; referred ' .. b)
+    redis.call('LTRIM', KEYS[2], 0, hlen - 1)
+    return {'paid', d(bal + pts)}
+end
+
 if op ~= 'EVENT' and op ~= 'BDAY' then return bad('op') end
 if #KEYS < 3 or #KEYS > 4 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h' or KEYS[3] ~= 'lg:cb:{cmp}' then
     return bad('keys')
@@ -220,7 +269,7 @@ for i = 1, n do
         label = ARGV[b + 7]}
     if type(c.id) ~= 'string' or not c.id:find('^[%w_%-]+$') or #c.id > 24 then return bad('id') end
     if c.rule ~= 'welcome' and c.rule ~= 'tenure' and c.rule ~= 'winback' and
-        c.rule ~= 'birthday' then
+        c.rule ~= 'birthday' and c.rule ~= 'referral' then
         return bad('rule')
     end
     if not c.points or not c.budget or type(c.tiers) ~= 'string' or #c.tiers > 400 then
@@ -234,7 +283,7 @@ end
 
 -- ------------------------------------------------------------------ reads
 local w = redis.call('HMGET', KW, 'bal', 'life', 'since', 'tier', 'wo', 'cwd', 'rl', 'bd',
-    'blocked', 'lang')
+    'blocked', 'lang', 'rc')
 if not w[1] then return {d(0)} end -- no wallet: the commit did not enrol (nothing to do)
 if op == 'BDAY' and w[9] == '1' then return {w[1]} end
 local bal, life, since = tonumber(w[1]), tonumber(w[2] or '0'), tonumber(w[3] or '')
@@ -267,6 +316,7 @@ if w[5] then
     offer_id, offer_until = oid, tonumber(ountil or '0')
 end
 local markers = {}
+local refer_by, refer_due -- referral: the referrer of a grant now / of one still to pay
 for i, c in ipairs(camps) do
     markers[i] = 'c:' .. c.id
 end
@@ -295,15 +345,37 @@ for i, c in ipairs(camps) do
             if md == 229 and not ((y % 4 == 0 and y % 100 ~= 0) or y % 400 == 0) then md = 228 end
             if y * 10000 + md == on and mv[i] ~= d(y) then mark, period = d(y), d(y) end
         end
+    elseif c.rule == 'referral' and kind == 'TOPUP' then
+        -- the referee's first recharge (rc 1: the commit counted it) of at least the minimum,
+        -- within D days of the referral: the referee here, the referrer by REFPAY (the reply
+        -- names it; a redelivery finds the record still "due" and names it again)
+        local vd, mina, amt = c.param:match('^(%d+),(%d+),(%d+)$')
+        local rf = redis.call('HMGET', 'lg:{' .. msisdn .. '}:rf', 'by', 'day', 'st')
+        if not mv[i] and vd and rf[1] and rf[3] == 'open' and valid_day(rf[2] or '') and
+            w[9] ~= '1' then
+            local rday = tonumber(rf[2])
+            local first = tonumber(w[11] or '0') == 1
+            local within = dayn >= rday and days_of(dayn) <= days_of(rday) + tonumber(vd)
+            if first and within and tonumber(amt) >= tonumber(mina) then
+                mark, period = '1', 'referred'
+                refer_by = rf[1]
+            else
+                mark, period = '0', nil -- not the first qualifying recharge: settled, unpaid
+            end
+        elseif mv[i] == '1' and rf[3] == 'due' and rf[1] then
+            refer_due = {c.id, rf[1]}
+        end
     elseif c.rule == 'winback' and kind == 'TOPUP' and offer_id == c.id then
         if dayn <= offer_until then
             mark, period = day, day
         end
         offer_drop = true
     end
-    if mark then
+    if mark and not period then
+        redis.call('HSET', KW, markers[i], mark) -- settled without a bonus (no budget read)
+    elseif mark then
         grants[#grants + 1] = {c = c, mark = mark, pts = points_of(c), period = period,
-            field = markers[i]}
+            field = markers[i], by = c.rule == 'referral' and refer_by or nil}
     end
 end
 if kind == 'TOPUP' and offer_id and not offer_drop then
@@ -314,7 +386,8 @@ end
 -- budgets (read before any write)
 for _, g in ipairs(grants) do
     local spent = tonumber(redis.call('HGET', KB, g.c.id .. ':spent') or '0') or 0
-    g.ok = g.pts > 0 and spent + g.pts <= g.c.budget
+    -- a referral pays both sides from its budget: both or neither
+    g.ok = g.pts > 0 and spent + g.pts + (g.by and g.c.points or 0) <= g.c.budget
 end
 
 -- ------------------------------------------------------------------ writes
@@ -336,6 +409,13 @@ for _, g in ipairs(grants) do
         redis.call('HINCRBY', KB, g.c.id .. ':spent', g.pts)
         redis.call('HINCRBY', KB, g.c.id .. ':n', 1)
         if g.c.rule == 'winback' then redis.call('HINCRBY', KB, g.c.id .. ':back', 1) end
+        if g.by then
+            -- the referrer's points are counted now (reserved); REFPAY credits them
+            redis.call('HINCRBY', KB, g.c.id .. ':spent', g.c.points)
+            redis.call('HSET', 'lg:{' .. msisdn .. '}:rf', 'st', 'due')
+            redis.call('HSET', KW, 'rb', g.by)
+            refer_due = {g.c.id, g.by}
+        end
         -- issued points of their own channel: the reports' "issued" and "issued_by" show them
         ag_flow('BONUS', 'iss:BONUS:' .. g.c.id, g.pts)
         local note = 'campaign ' .. g.c.id .. ': ' .. g.c.label
@@ -348,7 +428,8 @@ for _, g in ipairs(grants) do
     else
         -- the hard stop settles the rule for this member: not paid later (a new budget is a new
         -- campaign), and counted once per member
-        redis.call('HSET', KW, g.field, g.c.rule == 'welcome' and '0' or g.mark)
+        redis.call('HSET', KW, g.field, (g.c.rule == 'welcome' or g.by) and '0' or g.mark)
+        if g.by then redis.call('HSET', 'lg:{' .. msisdn .. '}:rf', 'st', 'stop') end
         redis.call('HINCRBY', KB, g.c.id .. ':stop', 1)
         reply[#reply + 1] = g.c.id
         reply[#reply + 1] = d(g.pts)
@@ -360,6 +441,11 @@ if credited > 0 then
     redis.call('HINCRBY', KW, 'l:' .. day, credited)
     ag_wallet(bal0, nil, bal, nil)
     redis.call('LTRIM', KH, 0, hlen - 1)
+end
+if refer_due then
+    reply[#reply + 1] = refer_due[1]
+    reply[#reply + 1] = refer_due[2]
+    reply[#reply + 1] = 'refer'
 end
 reply[#reply + 1] = d(bal)
 if op == 'BDAY' then reply[#reply + 1] = w[10] or '' end -- the greeting's language

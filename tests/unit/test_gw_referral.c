@@ -92,6 +92,9 @@ static void test_referral_decide__loops__refused_up_the_chain(void **state)
     f.n_chain = 1;
     assert_int_equal(gw_referral_decide(&f, B, 5), GW_REF_LOOP);
     assert_int_equal(gw_referral_decide(&f, C, 5), GW_REF_OK);
+    f.referee_member = true; /* B is a member by now: the screen still says "loop" */
+    assert_int_equal(gw_referral_decide(&f, B, 5), GW_REF_LOOP);
+    f.referee_member = false;
     /* D referred C who referred B who referred A: A may not refer D */
     snprintf(f.chain[1], sizeof(f.chain[1]), "%s", C);
     snprintf(f.chain[2], sizeof(f.chain[2]), "%s", D);

@@ -139,6 +139,48 @@ static void test_menu__processing_label__shipped_optional_and_validated(void **s
     expect_error(doc, "m.json: labels.en.processing: must not be empty");
 }
 
+/* The referral section (issue 10): shipped with a screen per outcome; optional; validated. */
+static void test_menu__referral_section__shipped_optional_and_validated(void **state)
+{
+    struct ussd_menus *m = NULL;
+    char err[512] = "";
+    json_t *doc;
+
+    (void)state;
+    assert_int_equal(ussd_menus_load(SHIPPED, &m, err, sizeof(err)), 0);
+    assert_string_equal(ussd_menus_referral_shortcut(m), "7");
+    for (size_t k = 0; k < USSD_REFERRAL_SCREENS; k++)
+        assert_non_null(ussd_menus_referral_node(m, ussd_referral_screens[k]));
+    assert_string_equal(ussd_menus_referral_node(m, "loop"), "ref_loop");
+    assert_null(ussd_menus_referral_node(m, "granted"));
+    ussd_menus_free(m);
+
+    doc = shipped();
+    json_object_del(doc, "referral");
+    char *text = json_dumps(doc, 0);
+    json_decref(doc);
+    assert_int_equal(ussd_menus_load_buffer(text, strlen(text), "m.json", &m, err, sizeof(err)),
+                     0);
+    free(text);
+    assert_null(ussd_menus_referral_shortcut(m));
+    assert_null(ussd_menus_referral_node(m, "ok"));
+    ussd_menus_free(m);
+
+    doc = shipped();
+    json_object_del(at(doc, "referral"), "cap");
+    expect_error(doc, "m.json: referral.cap: missing (every outcome needs its screen)");
+    doc = shipped();
+    json_object_set_new(at(doc, "referral"), "loop", json_string("main"));
+    expect_error(doc, "m.json: referral.loop: must be an \"info\" node with \"end\": true");
+    doc = shipped();
+    json_object_set_new(at(doc, "referral"), "shortcut", json_string("1"));
+    expect_error(doc, "m.json: referral.shortcut: already a shortcut of \"shortcuts\"");
+    doc = shipped();
+    json_object_set_new(at(doc, "referral"), "nope", json_string("ref_ok"));
+    expect_error(doc, "m.json: referral.nope: unknown (ok, bad_number, self, member, taken, "
+                      "loop, cap, blocked)");
+}
+
 /* Persian text uses Persian YEH/KEHEH, Arabic text Arabic YEH/KAF: a subscriber notices. */
 static void test_menu__shipped_file__persian_and_arabic_letters_not_mixed(void **state)
 {
@@ -397,6 +439,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_menu__shipped_file__validates_with_four_languages),
         cmocka_unit_test(test_menu__processing_label__shipped_optional_and_validated),
+        cmocka_unit_test(test_menu__referral_section__shipped_optional_and_validated),
         cmocka_unit_test(test_menu__shipped_file__persian_and_arabic_letters_not_mixed),
         cmocka_unit_test(test_menu__unknown_placeholder__names_text_path),
         cmocka_unit_test(test_menu__unterminated_placeholder__names_text_path),
