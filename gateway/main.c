@@ -46,6 +46,7 @@
 #include "wire_cfgdocs.h"
 #include "wire_fulfil.h"
 #include "wire_metrics.h"
+#include "wire_transfer.h"
 
 #ifndef LGW_VERSION /* from CMake: project(... VERSION) */
 #define LGW_VERSION "0.1.0"
@@ -59,6 +60,7 @@ struct app {
     struct gw_redis *redis;
     struct gw_ledger *ledger;
     struct gw_transfer *transfer; /* points transfers: SIMSWAP freezes, the sweeper */
+    struct wire_transfer *xfer_ussd; /* ... sent over USSD, with their SMS (NULL: USSD off) */
     struct gw_ingest *ingest;
     struct gw_journal *journal; /* the what-if event journal, NULL = off */
     struct smpp_esme *esme;
@@ -548,6 +550,11 @@ static int run(struct app *a)
         a->sms = gw_sms_new(a->esme, &a->cfg, a->redis, &a->menus);
         if (!a->ussd || !a->sms)
             return -ENOMEM;
+        /* points transfer screens (issue 10 section 4): the PIN screens' answers, both SMS */
+        a->xfer_ussd = wire_transfer_new(a->transfer, a->redis, a->sms, &a->menus, &a->cfg);
+        if (!a->xfer_ussd)
+            return -ENOMEM;
+        gw_ussd_set_transfer(a->ussd, wire_transfer_ussd, a->xfer_ussd);
         gw_ingest_set_hooks(a->ingest, &(struct gw_ingest_hooks){
                                            .ussd = gw_ussd_on_deliver,
                                            .ussd_arg = a->ussd,
@@ -764,6 +771,7 @@ static void teardown(struct app *a)
     gw_redis_free(a->redis);
     wire_metrics_free(a->metrics); /* after Redis: its cancelled probes land in it */
     wire_fulfil_free(a->fulfil); /* after Redis, before the catalogue its store ops point into */
+    wire_transfer_free(a->xfer_ussd); /* after Redis: its transfers in flight answered */
     wire_cfgdocs_free(a->cfgdocs); /* after Redis (its rounds ended), before the catalogue */
     if (a->opening) /* the runner's hooks point into the catalogue */
         gw_broadcast_set_hooks(wire_broadcast_runner(a->bcast), &(struct gw_broadcast_hooks){0});

@@ -23,6 +23,11 @@ enum menu_kind {
     MENU_KIND_ITEM,       /* one item; "1 Redeem" when redeeming is open and it is in stock */
     MENU_KIND_CONFIRM,    /* "1 Yes" / "2 No" before a redemption */
     MENU_KIND_GIFT,       /* premium gifting: asks for the beneficiary's number, then "next" */
+    /* points transfer (issue 10 section 4) */
+    MENU_KIND_RECIPIENT, /* asks for the recipient's number (as "gift" does), then "next" */
+    MENU_KIND_AMOUNT,    /* asks for the points to send, then "next" */
+    MENU_KIND_PIN,       /* asks for the PIN: the transfer runs (effect), "next" when it went */
+    MENU_KIND_PIN_SET,   /* asks "new*new" or "current*new*new": the PIN is set, then "next" */
     MENU_KIND__COUNT
 };
 
@@ -41,6 +46,10 @@ enum menu_ph {
     PH_CATEGORY_NAME,
     PH_BENEFICIARY,
     PH_SLOT,
+    PH_RECIPIENT,       /* the transfer's recipient, masked (ussd_mask_number) */
+    PH_TRANSFER_POINTS, /* the transfer's amount */
+    PH_LIMIT,           /* a transfer outcome's number (ussd_env.xfer_n) */
+    PH_UNTIL,           /* a lock's or a freeze's end (ussd_env.until) */
     PH__COUNT
 };
 
@@ -70,7 +79,9 @@ struct menu_text {
     const char *no_stock; /* ITEM: line shown when the item is out of stock */
     const char *yes, *no; /* CONFIRM: option labels */
     const char *gift;     /* ITEM with a "gift" link: the "send as a gift" option label */
-    const char *bad_number, *own_number; /* GIFT: error lines for a refused number */
+    const char *bad_number, *own_number; /* GIFT, RECIPIENT: error lines for a refused number */
+    const char *bad_amount;              /* AMOUNT: error line for a refused amount */
+    const char *bad_pin;                 /* PIN, PIN_SET: error line for a malformed PIN */
 };
 
 struct menu_node {
@@ -97,6 +108,7 @@ struct menu_lang {
     const char *sms_alerts_off; /* "sms.<lang>.alerts_off" / "alerts_on": the expiry warnings' */
     const char *sms_alerts_on;  /* own switch (optional): NULL when absent */
     const char *sms_gift[MENU_GIFT_SMS__COUNT]; /* "sms.<lang>.confirm" ...: NULL when absent */
+    const char *sms_xfer[2]; /* "sms.<lang>.transfer_sent" / "transfer_received" (USSD_XFER_SMS) */
 };
 
 struct menu_shortcut {
@@ -120,12 +132,24 @@ struct ussd_menus {
     /* the gift SMS texts (sms.<lang>.confirm ...) are in the file, for every language */
     bool has_gift_sms;
     int outcome[16];
+    /* "transfer_outcomes": node index per USSD_XFER_OUTCOMES name; has_xfer_outcomes false when
+     * the file has none (a refused transfer then reads "unavailable") */
+    bool has_xfer_outcomes;
+    int xfer_outcome[16];
+    bool has_xfer_sms; /* sms.<lang>.transfer_sent / transfer_received, in every language */
 };
 
 /* Index of name in USSD_OUTCOMES order, -1 when unknown ("granted" included). */
 int menu_outcome_find(const char *name);
 extern const char *const menu_outcome_names[];
 extern const size_t menu_outcome_count;
+
+/* Index of name in USSD_XFER_OUTCOMES order, -1 when unknown ("ok" included). */
+int menu_xfer_outcome_find(const char *name);
+extern const char *const menu_xfer_outcome_names[];
+extern const size_t menu_xfer_outcome_count;
+/* The transfer texts of USSD_XFER_SMS, in that order (ussd_sms.c). */
+extern const struct menu_gift_sms_def menu_xfer_sms_defs[2];
 
 /* Node index by id, -1 when none. */
 int menu_node_find(const struct ussd_menus *m, const char *id);

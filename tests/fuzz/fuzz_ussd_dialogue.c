@@ -6,7 +6,8 @@
  * separated by '\n': the dialled string, then up to 23 answers (any bytes). Property:
  * with limits the configuration accepts and menus that passed ussd_menus_check, every step
  * returns 0 with a screen within its limit whose counted units match its text - bad input never
- * ends or breaks a dialogue. Each state is also serialised and parsed back as between answers.
+ * ends or breaks a dialogue. A PIN answer (points transfer) is run again with an outcome, as the
+ * transport does. Each state is also serialised and parsed back as between answers.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -87,12 +88,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             opened = true;
         } else {
+            struct ussd_state prev = st;
             int rc = ussd_engine_answer(&env, p, (size_t)(nl - p), &st, &r);
 
             if (rc != 0) {
                 fprintf(stderr, "ussd_engine_answer: %d at node %s page %u lang %s item %u\n", rc,
                         st.node, st.page, st.lang, st.item);
                 abort();
+            }
+            check(&cfg, &r);
+            if (r.effect == USSD_EFFECT_TRANSFER || r.effect == USSD_EFFECT_SET_PIN) {
+                /* the transport runs a PIN answer again with the transfer's outcome */
+                static const char *const xo[] = {USSD_XFER_OK, "pending", "badpin", "locked",
+                                                 "frozen",     "daycap",  "not_member", "bogus"};
+                struct ussd_env again = env;
+                again.outcome = xo[(size_t)(nl - p) % 8];
+                again.xfer_n = (nl - p) % 3 - 1;
+                again.until = (nl - p) % 2 ? "08/12 10:15" : NULL;
+                st = prev;
+                if (ussd_engine_answer(&again, p, (size_t)(nl - p), &st, &r) != 0 ||
+                    r.effect != USSD_EFFECT_NONE)
+                    abort();
             }
         }
         check(&cfg, &r);

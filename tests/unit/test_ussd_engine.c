@@ -251,10 +251,16 @@ static void answer(struct fx *x, const char *input, const char *screen, bool end
     assert_int_equal(x->r.end, end);
 }
 
-#define EN_MAIN "Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help"
-#define FR_MAIN "Club Fidélité\n1 Mes points\n2 Historique\n3 Catalogue cadeaux\n4 Langue\n5 Aide"
-#define AR_MAIN "نادي الوفاء\n1 نقاطي\n2 سجل العمليات\n3 كتالوج الهدايا\n4 اللغة\n5 المساعدة"
-#define FA_MAIN "باشگاه مشتریان\n1 امتیاز من\n2 سوابق امتیاز\n3 فهرست هدایا\n4 زبان\n5 راهنما"
+#define EN_MAIN                                                                                    \
+    "Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Transfer "      \
+    "points"
+#define FR_MAIN                                                                                    \
+    "Club Fidélité\n1 Mes points\n2 Historique\n3 Catalogue cadeaux\n4 Langue\n5 Aide\n"         \
+    "6 Transférer des points"
+#define AR_MAIN                                                                                    \
+    "نادي الوفاء\n1 نقاطي\n2 سجل العمليات\n3 كتالوج الهدايا\n4 اللغة\n5 المساعدة\n6 تحويل"
+#define FA_MAIN                                                                                    \
+    "باشگاه مشتریان\n1 امتیاز من\n2 سوابق امتیاز\n3 فهرست هدایا\n4 زبان\n5 راهنما\n6 انتقال"
 
 /* ---------------------------------------------------------------- dialogues, four languages */
 
@@ -446,7 +452,7 @@ static void test_engine__invalid_answer__same_screen_with_error_never_ends(void 
 {
     struct fx *x = *state;
     static const char *const bad[] = {"9",   "abc",      "",   "#",           "1 2", "-1",
-                                      "01",  "00",       "6",  "*",           "1*",  "1000",
+                                      "01",  "00",       "7",  "*",           "1*",  "1000",
                                       "0x1", "\xff\xfe", "١٠", "\u06F1\u200C"};
     const char *err_main = "Invalid choice\n" EN_MAIN;
 
@@ -493,7 +499,7 @@ static void test_engine__invalid_answer__arabic_error_line(void **state)
            false);
     answer(x, "00",
            "نادي الوفاء\n1 نقاطي\n2 سجل العمليات\n3 كتالوج الهدايا\n4 اللغة\n"
-           "5 المساعدة",
+           "5 المساعدة\n6 تحويل",
            false);
 }
 

@@ -230,8 +230,8 @@ static void test_transport__show__renders_stored_state(void **state)
     /* a node the menus no longer have: the root menu */
     snprintf(st.node, sizeof(st.node), "gone");
     assert_int_equal(ussd_engine_show(&e, &st, r), 0);
-    assert_string_equal(
-        r->text, "Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help");
+    assert_string_equal(r->text, "Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 "
+                                 "Language\n5 Help\n6 Transfer points");
     assert_int_equal(ussd_engine_show(&e, NULL, r), -EINVAL);
     free(r);
 }
