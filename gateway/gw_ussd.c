@@ -271,6 +271,8 @@ static struct ussd_env env_of(struct step *st)
         .outcome = st->redeemed ? st->outcome : NULL,
         .slot = st->redeemed ? st->slot : NULL,
         .xfer_n = st->redeemed ? st->xfer_n : -1,
+        .may_perk = u->ops.redeem && may_gift(u, &st->wallet) && u->cfg->catalog.perk_per_day > 0,
+        .perk_share_pct = u->cfg->catalog.perk_share_pct,
         .until = st->redeemed ? st->until : NULL,
     };
     return env;
@@ -628,6 +630,7 @@ static bool start_redeem(struct step *st, const struct ussd_env *env, const stru
         .beneficiary = probe->effect_to,
         .lang = copy.lang,
         .tier = st->wallet.tier,
+        .perk = probe->effect_perk,
     };
     rc->u = u;
     rc->st = st;

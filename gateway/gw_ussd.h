@@ -60,6 +60,10 @@ struct gw_ussd_redeem_req {
     const char *lang;        /* dialogue language ("fr") */
     const char *tier;        /* the subscriber's tier as the dialogue read it ("" unknown): the
                               * cohort of an item staggered by tier */
+    bool perk;               /* the premium perk (issue 10 section 6): a second unit of the item
+                              * just redeemed, for `beneficiary`, at catalog.perk_share_pct of
+                              * the price (what `price` says); its per-day limit refused is
+                              * reported as "perk_limit" */
 };
 
 /*

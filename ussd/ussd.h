@@ -345,6 +345,10 @@ struct ussd_state {
      * A points transfer keeps its recipient here too (typed on a "recipient" node) and its
      * amount in price (typed on an "amount" node): what its confirmation screen showed. */
     char to[USSD_MSISDN_MAX];
+    /* The premium perk (issue 10 section 6): after a granted redemption for themself, a member
+     * who may gift was offered the same gift for a relative: the gift and confirm screens that
+     * follow are that second unit's (price: its share, ussd_env.perk_share_pct). */
+    bool perk;
 };
 
 /* A side effect the transport carries out after sending the screen (returned, never called). */
@@ -380,6 +384,7 @@ struct ussd_reply {
     char effect_ref[USSD_REF_MAX];
     int64_t effect_price;
     char effect_to[USSD_MSISDN_MAX]; /* beneficiary, "" = the subscriber; TRANSFER: recipient */
+    bool effect_perk;                /* REDEEM: the premium perk's unit (ussd_state.perk) */
     /* TRANSFER / SET_PIN: the PIN(s) typed on this answer, ASCII digits. Never stored: the
      * engine keeps no PIN in struct ussd_state, and the transport wipes these after use. */
     char effect_pin[USSD_PIN_LEN + 1];
@@ -402,7 +407,8 @@ struct ussd_reply {
     X(price_changed) /* the price-integrity guard refused: not the price shown */                  \
     X(gift_refused)  /* gifting refused (tier, beneficiary) */                                     \
     X(expired)       /* the reservation was settled as abandoned meanwhile */                      \
-    X(not_released)  /* staggered opening: the member's slot is later; {slot} says when.        \
+    X(perk_limit)    /* the premium perk's per-day limit (optional: "limit"'s screen) */           \
+    X(not_released)  /* staggered opening: the member's slot is later; {slot} says when.           \
                       * Optional in the file: unmapped, it shows the "unavailable" screen */
 #define USSD_OUTCOME_GRANTED "granted"
 /* true if name is "granted" or one of USSD_OUTCOMES. */
@@ -458,6 +464,11 @@ struct ussd_env {
      * ({until}: a lock, a freeze; NULL or "" none). */
     int64_t xfer_n;
     const char *until;
+    /* The premium perk: whether a granted redemption for oneself offers the same gift to a
+     * relative (a confirm node's "perk" link; may_gift too), and what that unit costs, in percent
+     * of the price (rounded down). false / 0: no offer. */
+    bool may_perk;
+    uint32_t perk_share_pct;
 };
 
 /*
@@ -642,7 +653,7 @@ struct ussd_record {
 #define USSD_RECORD_MAX 384 /* bytes of a formatted record, NUL included */
 
 /* Formats rec as one compact line: "v=1;s=MENU;n=main;p=0;l=fr;c=0;i=0;e=0;t=...;a=...;d=*555#",
- * plus, when set, w=<version>;r=<item ref>;m=<price shown>;b=<beneficiary>.
+ * plus, when set, w=<version>;r=<item ref>;m=<price shown>;b=<beneficiary>;k=1 (premium perk).
  * Returns the length (< cap) or -ENOSPC / -EINVAL. */
 int ussd_record_format(const struct ussd_record *rec, char *out, size_t cap);
 

@@ -211,6 +211,14 @@ static int put_int(struct tbuf *b, int64_t v)
     return tb_str(b, num);
 }
 
+/* What the premium perk's unit of an item of `price` costs: ussd_env.perk_share_pct of it,
+ * rounded down (catalog.h cat_perk_price: the same rule where it is charged). */
+static int64_t perk_price(const struct step *s, int64_t price)
+{
+    uint32_t pct = s->env->perk_share_pct <= 100 ? s->env->perk_share_pct : 100;
+    return price > 0 ? price * pct / 100 : 0;
+}
+
 /*
  * Appends the value of placeholder ph. Returns 0, 1 when it has no value (the line is left out),
  * E_UNAVAILABLE when a provider failed, -ENOMEM.
@@ -287,6 +295,8 @@ static int ph_value(struct step *s, int ph, struct tbuf *b)
             return 1;
         ussd_mask_number(s->st.to, val, sizeof(val));
         return tb_str(b, val);
+    case PH_PERK_PRICE:
+        return s->st.perk && s->cur_item ? put_int(b, perk_price(s, s->cur_item->price)) : 1;
     case PH_TRANSFER_POINTS:
         return s->st.price > 0 ? put_int(b, s->st.price) : 1;
     case PH_LIMIT:
@@ -448,12 +458,14 @@ static int build_screen(struct step *s, size_t ni, struct screen *sc)
     int rc = 0;
 
     s->cur_item = NULL;
+    /* the premium perk's offer (a menu) names the item just redeemed */
+    bool perk_menu = n->kind == MENU_KIND_MENU && s->st.perk && s->st.item != 0;
     if (n->kind == MENU_KIND_ITEM || n->kind == MENU_KIND_CONFIRM || n->kind == MENU_KIND_GIFT ||
-        (n->kind == MENU_KIND_INFO && s->st.item != 0)) {
+        (n->kind == MENU_KIND_INFO && s->st.item != 0) || perk_menu) {
         rc = fetch_item(s);
         if (rc == 0)
             s->cur_item = &s->item;
-        else if (rc == -ENOENT && n->kind == MENU_KIND_INFO)
+        else if (rc == -ENOENT && (n->kind == MENU_KIND_INFO || perk_menu))
             rc = 0; /* a done screen without its item: lines naming it are left out */
         else if (rc == -ENOENT)
             return E_UNAVAILABLE;
@@ -504,6 +516,8 @@ static int build_screen(struct step *s, size_t ni, struct screen *sc)
         snprintf(s->st.version, sizeof(s->st.version), "%s", s->item.version);
         snprintf(s->st.ref, sizeof(s->st.ref), "%s", s->item.ref);
         s->st.price = s->item.price;
+        if (s->st.perk) /* the premium perk's unit: its share of the price */
+            s->st.price = perk_price(s, s->item.price);
         rc = screen_opt_tpl(s, sc, 1, t->yes);
         if (rc == 0)
             rc = screen_opt_tpl(s, sc, 2, t->no);
@@ -1165,9 +1179,11 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
                 rc = fetch_window(&s);
             if (rc == 0 && num == 1 && item_redeemable(&s)) {
                 s.st.to[0] = '\0'; /* for oneself */
+                s.st.perk = false;
                 target = n->next;
             } else if (rc == 0 && num == 2 && item_giftable(&s, n)) {
                 s.st.to[0] = '\0'; /* asked on the gift screen */
+                s.st.perk = false;
                 target = n->gift;
             }
             break;
@@ -1177,6 +1193,13 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
             } else if (num == 1 && s.env->outcome) {
                 /* second pass: the redemption ran, the screen says what happened */
                 target = outcome_target(&s, n);
+                if (target == n->next && target >= 0 && n->perk >= 0 && s.env->may_perk &&
+                    !s.st.perk && !s.st.to[0] &&
+                    strcmp(s.env->outcome, USSD_OUTCOME_GRANTED) == 0) {
+                    /* the premium perk: offer the same gift to a relative (once) */
+                    target = n->perk;
+                    s.st.perk = true;
+                }
                 if (target < 0) {
                     last_screen(&s, s.m->lang[s.li].unavailable, out);
                     rc = 0;
@@ -1243,6 +1266,7 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
             snprintf(out->effect_ref, sizeof(out->effect_ref), "%s", s.st.ref);
             out->effect_price = s.st.price;
             snprintf(out->effect_to, sizeof(out->effect_to), "%s", s.st.to);
+            out->effect_perk = s.st.perk;
         }
     }
 done:

@@ -45,6 +45,7 @@ const char *const menu_ph_names[PH__COUNT] = {
     [PH_TRANSFER_POINTS] = "transfer_points",
     [PH_LIMIT] = "limit",
     [PH_UNTIL] = "until",
+    [PH_PERK_PRICE] = "perk_price",
 };
 
 const char *const menu_kind_names[MENU_KIND__COUNT] = {
@@ -385,7 +386,8 @@ static int next_kind(enum menu_kind k)
 
 static int load_node_links(struct lctx *c, size_t idx, json_t *v)
 {
-    static const char *const keys[] = {"type", "options", "next", "back", "end", "gift", NULL};
+    static const char *const keys[] = {"type", "options", "next", "back",
+                                       "end",  "gift",    "perk", NULL};
     struct menu_node *n = &c->m->node[idx];
     char path[PATH_MAX_LEN];
     json_t *gift = json_object_get(v, "gift");
@@ -450,6 +452,17 @@ static int load_node_links(struct lctx *c, size_t idx, json_t *v)
                         c->m->node[n->gift].id, menu_kind_names[c->m->node[n->gift].kind]);
     }
 
+    /* the premium perk: a confirm node may offer the same gift to a relative once granted */
+    json_t *perk = json_object_get(v, "perk");
+    n->perk = -1;
+    if (perk) {
+        snprintf(path, sizeof(path), "nodes.%s.perk", n->id);
+        if (n->kind != MENU_KIND_CONFIRM)
+            return fail(c, path, "only a \"confirm\" node offers the premium perk");
+        if ((rc = node_ref(c, path, perk, &n->perk)) < 0)
+            return rc;
+    }
+
     n->back = -1;
     if (back) {
         snprintf(path, sizeof(path), "nodes.%s.back", n->id);
@@ -475,14 +488,17 @@ static int dag_visit(struct lctx *c, size_t i, unsigned char *color)
     int rc;
 
     color[i] = 1;
-    for (size_t k = 0; k <= n->nopt + 1; k++) {
-        int to = k < n->nopt ? n->opt[k] : k == n->nopt ? n->next : n->gift;
+    for (size_t k = 0; k <= n->nopt + 2; k++) {
+        int to = k < n->nopt        ? n->opt[k]
+                 : k == n->nopt     ? n->next
+                 : k == n->nopt + 1 ? n->gift
+                                    : n->perk;
         if (k < n->nopt)
             snprintf(path, sizeof(path), "nodes.%s.options[%zu]", n->id, k + 1);
         else if (k == n->nopt)
             snprintf(path, sizeof(path), "nodes.%s.next", n->id);
         else
-            snprintf(path, sizeof(path), "nodes.%s.gift", n->id);
+            snprintf(path, sizeof(path), "nodes.%s.%s", n->id, k == n->nopt + 1 ? "gift" : "perk");
         if (to < 0)
             continue;
         if (color[to] == 1)
@@ -541,7 +557,7 @@ static int load_nodes(struct lctx *c, json_t *root)
                         type);
         n->id = key;
         n->kind = (enum menu_kind)k;
-        n->back = n->next = n->gift = -1;
+        n->back = n->next = n->gift = n->perk = -1;
         m->nnode = ++i;
     }
     if (m->nnode == 0)
@@ -626,14 +642,14 @@ static int load_shortcuts(struct lctx *c, json_t *root)
 /*
  * Reads the outcome map `section` ({"<outcome>": "<node>"}) into out[0..count), indexed like
  * names: each outcome one of names, each node an "info" node with "end": true. A file without
- * the section is fine (*has false). When present every outcome must be mapped - but `later`
- * (>= 0), which came after the section was first shipped: unmapped, it takes the screen of
- * `fallback` (so that an older menus version in the store still loads). known lists the names for
- * the error message.
+ * the section is fine (*has false). When present every outcome must be mapped - but those of
+ * later[0..nlater), which came after the section was first shipped: unmapped, each takes the
+ * screen of its fallback (so that an older menus version in the store still loads). known lists
+ * the names for the error message.
  */
 static int load_outcome_map(struct lctx *c, json_t *root, const char *section,
-                            const char *const *names, size_t count, int *out, int later,
-                            int fallback, const char *known, bool *has)
+                            const char *const *names, size_t count, int *out, const int *later,
+                            const int *fallback, size_t nlater, const char *known, bool *has)
 {
     struct ussd_menus *m = c->m;
     json_t *oc = json_object_get(root, section);
@@ -665,8 +681,9 @@ static int load_outcome_map(struct lctx *c, json_t *root, const char *section,
             return fail(c, path, "must be an \"info\" node with \"end\": true");
         out[k] = ni;
     }
-    if (later >= 0 && out[later] < 0)
-        out[later] = out[fallback];
+    for (size_t i = 0; i < nlater; i++)
+        if (out[later[i]] < 0)
+            out[later[i]] = out[fallback[i]];
     for (size_t k = 0; k < count; k++) {
         if (out[k] < 0) {
             snprintf(path, sizeof(path), "%s.%s", section, names[k]);
@@ -678,15 +695,17 @@ static int load_outcome_map(struct lctx *c, json_t *root, const char *section,
 }
 
 /* Optional "outcomes": {"closed": "refused_closed", ...}: the screen of each refused
- * redemption. "not_released" (issue 12, staggered openings) came later: a file without it shows
- * its "unavailable" screen for it. */
+ * redemption. "not_released" (issue 12, staggered openings) and "perk_limit" (issue 10 section 6)
+ * came later: a file without them shows the "unavailable" and the "limit" screens for them. */
 static int load_outcomes(struct lctx *c, json_t *root)
 {
+    const int later[] = {menu_outcome_find("not_released"), menu_outcome_find("perk_limit")};
+    const int fallback[] = {menu_outcome_find("unavailable"), menu_outcome_find("limit")};
+
     return load_outcome_map(c, root, "outcomes", menu_outcome_names, menu_outcome_count,
-                            c->m->outcome, menu_outcome_find("not_released"),
-                            menu_outcome_find("unavailable"),
+                            c->m->outcome, later, fallback, 2,
                             "closed, out_of_stock, balance, limit, tier, blocked, unavailable, "
-                            "price_changed, gift_refused, expired, not_released",
+                            "price_changed, gift_refused, expired, perk_limit, not_released",
                             &c->m->has_outcomes);
 }
 
@@ -695,7 +714,7 @@ static int load_outcomes(struct lctx *c, json_t *root)
 static int load_xfer_outcomes(struct lctx *c, json_t *root)
 {
     return load_outcome_map(c, root, "transfer_outcomes", menu_xfer_outcome_names,
-                            menu_xfer_outcome_count, c->m->xfer_outcome, -1, -1,
+                            menu_xfer_outcome_count, c->m->xfer_outcome, NULL, NULL, 0,
                             "pending, nopin, badpin, locked, frozen, min, max, daycap, peercap, "
                             "balance, blocked, not_member",
                             &c->m->has_xfer_outcomes);

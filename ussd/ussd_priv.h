@@ -50,6 +50,7 @@ enum menu_ph {
     PH_TRANSFER_POINTS, /* the transfer's amount */
     PH_LIMIT,           /* a transfer outcome's number (ussd_env.xfer_n) */
     PH_UNTIL,           /* a lock's or a freeze's end (ussd_env.until) */
+    PH_PERK_PRICE,      /* the premium perk's price (ussd_state.price while perk) */
     PH__COUNT
 };
 
@@ -91,6 +92,7 @@ struct menu_node {
     int back; /* node index "0" returns to on the first page, -1 none */
     int next; /* node index an option leads to (LANGUAGE, CATEGORIES, ITEMS, ITEM, CONFIRM, GIFT) */
     int gift; /* ITEM: the "gift" node option 2 leads to (premium subscribers), -1 none */
+    int perk; /* CONFIRM: the premium perk's offer shown after a granted redemption, -1 none */
     int *opt; /* MENU: node index of each option */
     size_t nopt;
     struct menu_text *txt; /* one per language, in language order */

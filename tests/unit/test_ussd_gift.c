@@ -429,7 +429,7 @@ static void test_menu__gift_and_outcomes_mistakes__each_names_its_key(void **sta
     json_object_set_new(json_object_get(doc, "outcomes"), "late", json_string("refused_limit"));
     expect_error(doc, "m.json: outcomes.late: unknown outcome (closed, out_of_stock, balance, "
                       "limit, tier, blocked, unavailable, price_changed, gift_refused, expired, "
-                      "not_released)");
+                      "perk_limit, not_released)");
 
     doc = shipped();
     json_object_set_new(json_object_get(doc, "outcomes"), "tier", json_string("main"));
