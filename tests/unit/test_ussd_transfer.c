@@ -3,7 +3,8 @@
  * file (deploy/ussd-menus.json, issue 10 section 4): recipient (validated like a gift's
  * beneficiary), amount, the confirmation naming the masked number, the PIN screen and what it
  * hands to the transport (never kept in the state), the second pass with each outcome, the PIN
- * change screen's forms, and the record keeping recipient and amount between screens.
+ * change screen's forms, and the record keeping recipient and amount between screens; the
+ * premium perk's record flag (issue 10 section 6; its dialogue: tests/it/test_ussd_perk.sh).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -246,6 +247,43 @@ static void test_transfer__mask__keeps_head_and_tail(void **state)
     assert_false(ussd_pin_acceptable("25a0", 4));
 }
 
+/* The premium perk's flag lives in the session record between its screens (k=1), and only a
+ * confirm node may offer the perk. */
+static void test_perk__record_flag_and_link_validation(void **state)
+{
+    struct fx *x = *state;
+    struct ussd_record r = {.fsm_state = USSD_ST_MENU, .started_ms = 1, .last_ms = 2}, back;
+    char rec[USSD_RECORD_MAX], err[256];
+    struct ussd_menus *m = NULL;
+    FILE *in = fopen(SHIPPED, "r");
+    char *buf = calloc(1, 1 << 20), *at;
+    size_t n;
+
+    snprintf(r.st.node, sizeof(r.st.node), "perk_offer");
+    snprintf(r.st.lang, sizeof(r.st.lang), "en");
+    r.st.item = 1;
+    r.st.perk = true;
+    assert_true(ussd_record_format(&r, rec, sizeof(rec)) > 0);
+    assert_non_null(strstr(rec, ";k=1"));
+    assert_int_equal(ussd_record_parse(rec, strlen(rec), &back), 0);
+    assert_true(back.st.perk);
+    assert_int_equal(ussd_record_parse("v=1;s=MENU;n=main;l=en;t=1;a=2;k=2", 34, &back), -EINVAL);
+    assert_true(ussd_menus_has_node(x->menus, "perk_offer"));
+
+    assert_non_null(in);
+    assert_non_null(buf);
+    n = fread(buf, 1, (1 << 20) - 1, in);
+    fclose(in);
+    /* the item node's "gift" link renamed "perk": refused, naming the key */
+    at = strstr(buf, "\"gift\": \"gift\",");
+    assert_non_null(at);
+    memcpy(at, "\"perk\"", 6);
+    assert_int_equal(ussd_menus_load_buffer(buf, n, "m.json", &m, err, sizeof(err)), -EINVAL);
+    assert_non_null(
+        strstr(err, "nodes.item.perk: only a \"confirm\" node offers the premium perk"));
+    free(buf);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -256,6 +294,7 @@ int main(void)
         T(test_transfer__no__cancels_without_effect),
         T(test_transfer__pin_change__forms_and_weak_pins),
         T(test_transfer__mask__keeps_head_and_tail),
+        T(test_perk__record_flag_and_link_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
