@@ -85,6 +85,12 @@ void cat_redeem_config_defaults(struct cat_redeem_config *cfg)
     cfg->n_gift_tiers = 1;
 }
 
+int64_t cat_perk_price(const struct cat_redeem_config *cfg, int64_t price)
+{
+    uint32_t pct = cfg && cfg->perk_share_pct <= 100 ? cfg->perk_share_pct : 100;
+    return price > 0 ? price * pct / 100 : 0;
+}
+
 const char *cat_redeem_outcome_name(enum cat_redeem_outcome o)
 {
     static const char *const names[CAT_REDEEM__COUNT] = {
@@ -294,6 +300,7 @@ struct rd_ctx {
     int64_t price;
     int64_t stock_per_day;
     int64_t limit;
+    bool perk;       /* the premium perk: limit is perk_per_day, the item's limit does not apply */
     int64_t release; /* staggered opening: the member's slot (unix s), 0 = none */
     int64_t held;    /* staggered opening: units held back for cohorts not yet released */
     struct cat_fulfil fulfil;
@@ -466,7 +473,7 @@ static int step_item(struct rd_ctx *c, enum rd_step step, const char *op)
         arg_s(&a, "");
     }
     arg_i(&a, DAY_TTL_S);
-    arg_i(&a, step == ST_RESERVE ? c->limit : 0);
+    arg_i(&a, step == ST_RESERVE && !c->perk ? c->limit : 0);
     arg_i(&a, step == ST_RESERVE ? c->release : 0);
     arg_i(&a, step == ST_RESERVE ? c->held : 0);
     return run_script(c, c->r->s_item, 5, &a);
@@ -510,6 +517,8 @@ static int step_sub(struct rd_ctx *c, enum rd_step step, const char *op)
         arg_i(&a, gw_validity_cutoff(&v, cat_tz_local_date(cat_calendar_tz(c->r->cal), c->now)));
         for (int k = 0; k < 3; k++)
             arg_names(&a, c->tiers[k], c->n_tiers[k]);
+        if (c->perk)
+            arg_s(&a, "perk");
     } else if (step == ST_FULFIL) {
         arg_s(&a, c->text);
     } else if (step == ST_REFUND) {
@@ -885,7 +894,8 @@ int cat_redeem_confirm(struct cat_redeem *r, const struct cat_redeem_request *re
     if (!r || !req || !cb || !valid_msisdn(req->msisdn) || !valid_id(req->item_id) ||
         !req->version || req->now < 0 || (!req->rid && !req->rid_source))
         return -EINVAL;
-    if (req->beneficiary && req->beneficiary[0] && !valid_msisdn(req->beneficiary))
+    if ((req->beneficiary && req->beneficiary[0] && !valid_msisdn(req->beneficiary)) ||
+        (req->perk && (!req->beneficiary || !req->beneficiary[0] || r->cfg.perk_per_day == 0)))
         early = CAT_REDEEM_GIFT_REFUSED;
     if (!r->cal)
         return -EINVAL;
@@ -951,7 +961,8 @@ int cat_redeem_confirm(struct cat_redeem *r, const struct cat_redeem_request *re
         int32_t today = cat_tz_local_date(cat_calendar_tz(r->cal), req->now);
         if (!it || cat_item_check(r->store, shown, req->item_id, today) != CAT_ITEM_OK)
             early = CAT_REDEEM_UNAVAILABLE;
-        else if (cat_price_check(shown, req->item_id, req->price) < 0)
+        else if (req->perk ? req->price != cat_perk_price(&r->cfg, it->price)
+                           : cat_price_check(shown, req->item_id, req->price) < 0)
             early = CAT_REDEEM_PRICE_MISMATCH; /* logged as an alert by cat_price_check */
     }
     if (early != CAT_REDEEM__COUNT) {
@@ -969,7 +980,8 @@ int cat_redeem_confirm(struct cat_redeem *r, const struct cat_redeem_request *re
     }
     snprintf(c->version, sizeof(c->version), "%s", req->version);
     c->stock_per_day = it->stock_per_day;
-    c->limit = it->limit_per_day;
+    c->limit = req->perk ? r->cfg.perk_per_day : it->limit_per_day;
+    c->perk = req->perk;
     /* Staggered opening: the member's slot counts from the regular opening, and the stock is
      * released in tranches with the cohorts; during a premium early opening (only premium tiers
      * may redeem, the debit checks) nobody and nothing is held back. The item script refuses

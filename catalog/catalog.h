@@ -596,8 +596,16 @@ struct cat_redeem_config {
     /* How long points stay spendable (core/gw_days.h; the loyalty table's validity): lots past
      * it are never spent, whether or not the expiry job has removed them yet. 0/0 = forever. */
     uint32_t validity_days, validity_months;
+    /* The premium perk (issue 10 section 6): a member of a gift tier who just redeemed a gift may
+     * offer the same gift to a relative. The second unit takes stock like any unit and costs
+     * perk_share_pct percent of the price (rounded down; default 0: free); perk_per_day perks per
+     * member and gift day (default 1; 0 = no perk). */
+    uint32_t perk_share_pct;
+    uint32_t perk_per_day;
 };
 void cat_redeem_config_defaults(struct cat_redeem_config *cfg); /* gift tiers: "gold" */
+/* What the perk unit of an item of `price` costs (perk_share_pct of it, rounded down). */
+int64_t cat_perk_price(const struct cat_redeem_config *cfg, int64_t price);
 
 struct cat_redeem;
 
@@ -675,6 +683,9 @@ struct cat_redeem_request {
     int64_t now;              /* unix s: the one clock of the decision (window, gift day, lots) */
     const char *tier;         /* the member's tier as the caller read it (tier cohorts of a
                                * staggered opening); NULL or "" = unknown: the last cohort */
+    bool perk;                /* the premium perk: a second unit for `beneficiary` (required), at
+                               * cat_perk_price (what `price` must say), limited per gift day by
+                               * perk_per_day rather than the item's limit */
 };
 
 /* Redeems. Checks in C first (version alive, cat_price_check, cat_item_check, calendar), then

@@ -1528,6 +1528,9 @@ static const struct key_def keys[] = {
     K_UINT("catalog.reservation_timeout_s", S_, catalog.reservation_timeout_s, 5, 86400, "30"),
     K_UINT("catalog.sweep_interval_ms", S_, catalog.sweep_interval_ms, 100, 600000, "1000"),
     K_STR("catalog.gift_tiers", S_, catalog.gift_tiers, 0, check_tier_list, "\"gold\""),
+    /* the premium perk (issue 10 section 6): the same gift to a relative after a redemption */
+    K_UINT("catalog.perk_share_pct", S_, catalog.perk_share_pct, 0, 100, "0"),
+    K_UINT("catalog.perk_per_day", S_, catalog.perk_per_day, 0, 100, "0"),
     /* the staff console's documents in Redis (gateway/wire_cfgdocs.c; README "Staff console") */
     {.name = "catalog.follow_redis_docs", .type = KT_BOOL, C_(catalog.follow_redis_docs),
      .def = "true"},

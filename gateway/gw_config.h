@@ -102,6 +102,8 @@ struct gw_config {
         uint32_t reservation_timeout_s; /* the sweeper settles older reservations (30) */
         uint32_t sweep_interval_ms;     /* sweeper period (1000) */
         char gift_tiers[128];           /* tiers that may gift to another number: "gold,platinum" */
+        uint32_t perk_share_pct; /* the premium perk's unit costs this % of the price (0: free) */
+        uint32_t perk_per_day;   /* perks per member and gift day; 0 (default) = no perk offered */
         /* The staff console's documents cfg:{adm}:catalog / cfg:{adm}:giftdays win over the files
          * once stored (gateway/wire_cfgdocs.c); their version is polled every docs_poll_ms. */
         bool follow_redis_docs; /* default true */

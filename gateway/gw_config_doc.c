@@ -211,6 +211,12 @@ static const struct {
     {"catalog.reservation_timeout_s", "A reservation not confirmed in time is released."},
     {"catalog.sweep_interval_ms", "How often expired reservations are released."},
     {"catalog.gift_tiers", "Tiers that may gift to another number (comma-separated)."},
+    {"catalog.perk_share_pct",
+     "Premium perk: after redeeming a gift, a member of catalog.gift_tiers may offer the same gift "
+     "to a relative; that second unit takes stock like any unit and costs this percentage of the "
+     "price (rounded down; 0 = free)."},
+    {"catalog.perk_per_day",
+     "Premium perks per member and gift day (1 to offer it); 0 = the perk is not offered."},
     {"catalog.follow_redis_docs", "Follow the catalogue and calendar saved from the console."},
     {"catalog.docs_poll_ms", "How often the console's documents are checked."},
     /* campaigns */

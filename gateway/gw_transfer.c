@@ -25,6 +25,7 @@
 #include "gw_expiry.h"
 #include "gw_loyalty.h"
 #include "gw_redis.h"
+#include "ussd.h"
 
 #define LOG_CAT "transfer"
 #define SWEEP_BATCH "100"
@@ -118,17 +119,8 @@ static bool msisdn_ok(const char *s)
 
 bool gw_transfer_pin_acceptable(const char *pin, size_t len)
 {
-    int up = 0, down = 0, same = 0;
-
-    if (!pin || len != GW_PIN_LEN || !all_digits(pin, len))
-        return false;
-    for (size_t i = 1; i < len; i++) {
-        same += pin[i] == pin[i - 1];
-        up += pin[i] == pin[i - 1] + 1;
-        down += pin[i] == pin[i - 1] - 1;
-    }
-    /* the first PINs a thief tries: 0000..9999 by repeats and the runs 0123..6789, 9876..3210 */
-    return same < GW_PIN_LEN - 1 && up < GW_PIN_LEN - 1 && down < GW_PIN_LEN - 1;
+    /* one rule for the USSD screen that asks for it and for the script's caller */
+    return ussd_pin_acceptable(pin, len);
 }
 
 static void to_hex(const unsigned char *b, size_t n, char *out)

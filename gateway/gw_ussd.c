@@ -124,6 +124,8 @@ struct step {
     char outcome[24]; /* its outcome ("granted", "out_of_stock", ...) */
     char slot[USSD_VALUE_MAX]; /* "not_released": the member's slot, for {slot} */
     bool referring;            /* a direct dial *<code>*<shortcut>*<number># was handled */
+    int64_t xfer_n;            /* a transfer outcome's number ({limit}), -1 none */
+    char until[USSD_VALUE_MAX]; /* a transfer outcome's lock / freeze end ({until}) */
 };
 
 /* What a submit's callback needs: found again by key + id, never by a pointer into a session. */
@@ -146,6 +148,8 @@ struct gw_ussd {
     void *rate_arg;
     gw_ussd_refer_fn refer; /* the referral hook (NULL: none) */
     void *refer_arg;
+    gw_ussd_xfer_fn xfer; /* the transfer hook, NULL when not wired */
+    void *xfer_arg;
     /* premium gifting (ussd_env): the country prefixes a beneficiary's number must start with
      * (events.country_prefixes) and the tiers that may gift (catalog.gift_tiers) */
     const char *prefixes[GW_MAX_PREFIXES];
@@ -241,6 +245,7 @@ static void step_free(struct step *st)
         st->next->prev = st->prev;
     u->stats.in_flight--;
     ussd_session_free(st->s);
+    explicit_bzero(&st->reply, sizeof(st->reply)); /* may hold a PIN typed on a transfer screen */
     free(st);
 }
 
@@ -271,6 +276,10 @@ static struct ussd_env env_of(struct step *st)
         .n_prefixes = u->n_prefixes,
         .outcome = st->redeemed ? st->outcome : NULL,
         .slot = st->redeemed ? st->slot : NULL,
+        .xfer_n = st->redeemed ? st->xfer_n : -1,
+        .may_perk = u->ops.redeem && may_gift(u, &st->wallet) && u->cfg->catalog.perk_per_day > 0,
+        .perk_share_pct = u->cfg->catalog.perk_share_pct,
+        .until = st->redeemed ? st->until : NULL,
     };
     return env;
 }
@@ -535,10 +544,72 @@ static void redeem_done(void *cb_arg, int err, const char *outcome, const char *
     run_step(st);
 }
 
+/* The transfer hook's answer: run the step again with the outcome, as redeem_done does. */
+static void xfer_done(void *cb_arg, int err, const char *outcome, int64_t n, const char *until)
+{
+    struct redeem_ctx *rc = cb_arg;
+    struct step *st = rc->st;
+    struct gw_ussd *u = rc->u;
+    char id[64];
+
+    free(rc);
+    if (err < 0 || !ussd_xfer_outcome_known(outcome)) {
+        u->stats.xfer_failed++;
+        gw_log(GW_LOG_NOTICE, LOG_CAT, "ussd(%s){CONFIRM} transfer failed (%s): last screen",
+               log_id(st->key, st->msisdn, id, sizeof(id)),
+               err < 0 ? strerror(-err) : "unknown outcome");
+        end_unavailable(st, st->wallet.lang);
+        return;
+    }
+    if (strcmp(outcome, USSD_XFER_OK) == 0)
+        u->stats.xfer_ok++;
+    else
+        u->stats.xfer_refused++;
+    snprintf(st->outcome, sizeof(st->outcome), "%s", outcome);
+    st->xfer_n = n;
+    snprintf(st->until, sizeof(st->until), "%s", until ? until : "");
+    st->redeemed = true;
+    run_step(st);
+}
+
+/* Hands the transfer or PIN change of the probe (an answer to a PIN screen) to the hook; wipes
+ * the PINs whatever happens. True when the hook took it (xfer_done continues the step). */
+static bool start_xfer(struct step *st, const struct ussd_record *rec, const char *lang,
+                       struct ussd_reply *probe)
+{
+    struct gw_ussd *u = st->u;
+    struct redeem_ctx *rc = u->xfer ? calloc(1, sizeof(*rc)) : NULL;
+    bool taken = false;
+
+    if (rc) {
+        struct gw_ussd_xfer_req req = {
+            .msisdn = st->msisdn,
+            .session_key = st->key,
+            .started_ms = rec->started_ms,
+            .set_pin = probe->effect == USSD_EFFECT_SET_PIN,
+            .to = probe->effect_to,
+            .points = probe->effect_price,
+            .pin = probe->effect_pin,
+            .old_pin = probe->effect_old_pin,
+            .lang = lang,
+        };
+        rc->u = u;
+        rc->st = st;
+        u->stats.xfer_requested++;
+        taken = u->xfer(u->xfer_arg, &req, xfer_done, rc) == 0;
+        if (!taken)
+            free(rc);
+    }
+    explicit_bzero(probe->effect_pin, sizeof(probe->effect_pin));
+    explicit_bzero(probe->effect_old_pin, sizeof(probe->effect_old_pin));
+    return taken;
+}
+
 /*
  * First pass of an answer to a confirmation screen: does it confirm? If so, hands the
- * redemption to the hook and returns true (the step continues in redeem_done). A dialogue past
- * its deadlines is left to the real pass, which ends it without redeeming.
+ * redemption to the hook and returns true (the step continues in redeem_done); a PIN screen's
+ * answer goes to the transfer hook the same way (xfer_done). A dialogue past its deadlines is
+ * left to the real pass, which ends it without redeeming.
  */
 static bool start_redeem(struct step *st, const struct ussd_env *env, const struct ussd_record *rec)
 {
@@ -551,8 +622,11 @@ static bool start_redeem(struct step *st, const struct ussd_env *env, const stru
     if (now - rec->started_ms >= (int64_t)cfg->t_total_ms ||
         now - rec->last_ms >= (int64_t)cfg->t_answer_ms)
         return false;
-    if (ussd_engine_answer(env, st->input, st->input_len, &copy, probe) < 0 ||
-        probe->effect != USSD_EFFECT_REDEEM)
+    if (ussd_engine_answer(env, st->input, st->input_len, &copy, probe) < 0)
+        return false;
+    if (probe->effect == USSD_EFFECT_TRANSFER || probe->effect == USSD_EFFECT_SET_PIN)
+        return start_xfer(st, rec, copy.lang, probe);
+    if (probe->effect != USSD_EFFECT_REDEEM || !u->ops.redeem)
         return false;
     struct redeem_ctx *rc = calloc(1, sizeof(*rc));
     if (!rc)
@@ -568,6 +642,7 @@ static bool start_redeem(struct step *st, const struct ussd_env *env, const stru
         .beneficiary = probe->effect_to,
         .lang = copy.lang,
         .tier = st->wallet.tier,
+        .perk = probe->effect_perk,
     };
     rc->u = u;
     rc->st = st;
@@ -601,9 +676,10 @@ static void run_effect(struct step *st, const char *lang)
         }
         return;
     }
-    if (r->effect == USSD_EFFECT_REDEEM) {
+    if (r->effect == USSD_EFFECT_REDEEM || r->effect == USSD_EFFECT_TRANSFER ||
+        r->effect == USSD_EFFECT_SET_PIN) {
         /* a confirmation that did not go through the hook (none wired, or it could not start):
-         * say so rather than pretend */
+         * say so rather than pretend (reply_unavailable wipes a PIN the reply held) */
         bool end = r->end;
         reply_unavailable(u, lang, r);
         r->end = end;
@@ -827,7 +903,7 @@ static void run_step(struct step *st)
             end_unavailable(st, st->wallet.lang);
             return;
         }
-        if (!st->redeemed && rec.fsm_state == USSD_ST_CONFIRM && u->ops.redeem &&
+        if (!st->redeemed && rec.fsm_state == USSD_ST_CONFIRM && (u->ops.redeem || u->xfer) &&
             start_redeem(st, &env, &rec))
             return; /* redeem_done runs this step again with the outcome */
         st->s = ussd_session_restore(&u->cfg->ussd, u->base, st->key, st->msisdn, &u->cbs, &rec);
@@ -1096,6 +1172,12 @@ void gw_ussd_set_refer(struct gw_ussd *u, gw_ussd_refer_fn refer, void *arg)
         return;
     u->refer = refer;
     u->refer_arg = arg;
+}
+
+void gw_ussd_set_transfer(struct gw_ussd *u, gw_ussd_xfer_fn fn, void *arg)
+{
+    u->xfer = fn;
+    u->xfer_arg = arg;
 }
 
 void gw_ussd_detach(struct gw_ussd *u)

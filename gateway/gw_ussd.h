@@ -60,6 +60,10 @@ struct gw_ussd_redeem_req {
     const char *lang;        /* dialogue language ("fr") */
     const char *tier;        /* the subscriber's tier as the dialogue read it ("" unknown): the
                               * cohort of an item staggered by tier */
+    bool perk;               /* the premium perk (issue 10 section 6): a second unit of the item
+                              * just redeemed, for `beneficiary`, at catalog.perk_share_pct of
+                              * the price (what `price` says); its per-day limit refused is
+                              * reported as "perk_limit" */
 };
 
 /*
@@ -82,6 +86,33 @@ struct gw_ussd_ops {
     void *arg;
 };
 
+/* ---------------------------------------------------------------- transfer hook */
+
+/* A points transfer or a PIN change the subscriber typed (issue 10 section 4): the answer to a
+ * "pin" or "pin_set" screen. Valid only during the hook call; the PINs must not be kept, logged
+ * or stored (the caller wipes them after the call). */
+struct gw_ussd_xfer_req {
+    const char *msisdn;      /* the subscriber, digits */
+    const char *session_key; /* with started_ms, names ONE dialogue: a repeated PIN answer of the */
+    int64_t started_ms;      /* same dialogue derives the same transfer id (sent once) */
+    bool set_pin;            /* a PIN change (pin, old_pin) rather than a transfer */
+    const char *to;          /* transfer: the recipient (validated digits, not the sender) */
+    int64_t points;          /* transfer: the amount the confirmation screen showed */
+    const char *pin;         /* the PIN typed (transfer) or the new PIN (change): 4 digits */
+    const char *old_pin;     /* change: the current PIN, "" when the subscriber typed none */
+    const char *lang;        /* dialogue language ("fr"): the sender's SMS */
+};
+
+/* Result: err 0 with outcome USSD_XFER_OK or a USSD_XFER_OUTCOMES name, with its number n (< 0
+ * none) and until (a lock's or a freeze's end in local time in the dialogue's language, NULL or
+ * ""), shown by the menu file's screen for it; err < 0 = failed (store down, timeout: the sweeper
+ * completes a transfer that was debited): the "unavailable" text is sent. Called exactly once for
+ * every hook call that returned 0, never from inside it. */
+typedef void (*gw_ussd_xfer_cb)(void *cb_arg, int err, const char *outcome, int64_t n,
+                                const char *until);
+typedef int (*gw_ussd_xfer_fn)(void *arg, const struct gw_ussd_xfer_req *req, gw_ussd_xfer_cb done,
+                               void *cb_arg);
+
 /* ---------------------------------------------------------------- the module */
 
 #define GW_USSD_COUNTERS(X)                                                                        \
@@ -103,8 +134,13 @@ struct gw_ussd_ops {
     X(redeem_requested, "redemptions handed to the redeem hook")                                   \
     X(redeem_granted, "redemptions granted (or found granted already: a repeated confirmation)")   \
     X(redeem_refused, "redemptions refused with a reason shown to the subscriber")                 \
-    X(redeem_failed, "redemptions that failed (store down or slow): 'unavailable' shown")     \
-    X(redeem_processing, "redemptions paid but not finished (the sweeper will): 'processing' shown")
+    X(redeem_failed, "redemptions that failed (store down or slow): 'unavailable' shown")          \
+    X(redeem_processing,                                                                           \
+      "redemptions paid but not finished (the sweeper will): 'processing' shown")                  \
+    X(xfer_requested, "points transfers and PIN changes handed to the transfer hook")              \
+    X(xfer_ok, "points transfers and PIN changes that went through")                               \
+    X(xfer_refused, "points transfers and PIN changes refused with a reason shown")                \
+    X(xfer_failed, "points transfers and PIN changes that failed (store down): 'unavailable'")
 
 struct gw_ussd_stats {
 #define GW_X_FIELD(name, help) uint64_t name;
@@ -141,6 +177,9 @@ typedef void (*gw_ussd_refer_cb)(void *cb_arg, int err, const char *outcome);
 typedef int (*gw_ussd_refer_fn)(void *arg, const char *msisdn, const char *referee,
                                 gw_ussd_refer_cb done, void *cb_arg);
 void gw_ussd_set_refer(struct gw_ussd *u, gw_ussd_refer_fn refer, void *arg);
+
+/* The transfer hook (NULL: the PIN screens answer "unavailable"). */
+void gw_ussd_set_transfer(struct gw_ussd *u, gw_ussd_xfer_fn fn, void *arg);
 
 /* The gw_ingest hook for a USSD deliver_sm that was already answered ESME_ROK. sm is read during
  * the call only; replies go out through e. arg is the struct gw_ussd. */

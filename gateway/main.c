@@ -49,6 +49,7 @@
 #include "wire_cfgdocs.h"
 #include "wire_fulfil.h"
 #include "wire_metrics.h"
+#include "wire_transfer.h"
 
 #ifndef LGW_VERSION /* from CMake: project(... VERSION) */
 #define LGW_VERSION "0.1.0"
@@ -62,6 +63,7 @@ struct app {
     struct gw_redis *redis;
     struct gw_ledger *ledger;
     struct gw_transfer *transfer; /* points transfers: SIMSWAP freezes, the sweeper */
+    struct wire_transfer *xfer_ussd; /* ... sent over USSD, with their SMS (NULL: USSD off) */
     struct gw_ingest *ingest;
     struct gw_journal *journal; /* the what-if event journal, NULL = off */
     struct smpp_esme *esme;
@@ -584,6 +586,11 @@ static int run(struct app *a)
             return -ENOMEM;
         gw_sms_set_suggest_hook(a->sms, gw_suggest_on_mo, a->suggest);
         gw_ussd_set_rate_hook(a->ussd, gw_suggest_rate, a->suggest);
+        /* points transfer screens (issue 10 section 4): the PIN screens' answers, both SMS */
+        a->xfer_ussd = wire_transfer_new(a->transfer, a->redis, a->sms, &a->menus, &a->cfg);
+        if (!a->xfer_ussd)
+            return -ENOMEM;
+        gw_ussd_set_transfer(a->ussd, wire_transfer_ussd, a->xfer_ussd);
         gw_ingest_set_hooks(a->ingest, &(struct gw_ingest_hooks){
                                            .ussd = gw_ussd_on_deliver,
                                            .ussd_arg = a->ussd,
@@ -811,6 +818,7 @@ static void teardown(struct app *a)
     gw_redis_free(a->redis);
     wire_metrics_free(a->metrics); /* after Redis: its cancelled probes land in it */
     wire_fulfil_free(a->fulfil); /* after Redis, before the catalogue its store ops point into */
+    wire_transfer_free(a->xfer_ussd); /* after Redis: its transfers in flight answered */
     wire_cfgdocs_free(a->cfgdocs); /* after Redis (its rounds ended), before the catalogue */
     if (a->opening) /* the runner's hooks point into the catalogue */
         gw_broadcast_set_hooks(wire_broadcast_runner(a->bcast), &(struct gw_broadcast_hooks){0});

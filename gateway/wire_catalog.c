@@ -99,6 +99,8 @@ static void fill_redeem_config(const struct gw_config *cfg, struct cat_redeem_co
     rc->history_len = cfg->ledger.history_len;
     rc->validity_days = cfg->loyalty.points_validity_days;
     rc->validity_months = cfg->loyalty.points_validity_months;
+    rc->perk_share_pct = cfg->catalog.perk_share_pct;
+    rc->perk_per_day = cfg->catalog.perk_per_day;
     rc->n_tiers = 0;
     for (unsigned i = 0; i < cfg->loyalty.n_tiers && i < 8; i++)
         snprintf(rc->tiers[rc->n_tiers++], CAT_NAME_MAX, "%s", cfg->loyalty.tiers[i].name);
@@ -668,6 +670,7 @@ struct hook_ctx {
     char lang[8];
     char tier[CAT_NAME_MAX];
     int64_t now;
+    bool perk; /* the premium perk's unit (gw_ussd_redeem_req.perk) */
 };
 
 static int redeem_start(struct hook_ctx *h);
@@ -698,6 +701,8 @@ static void on_redeemed(void *arg, int err, const struct cat_redeem_result *res)
     gw_ussd_redeem_cb done = h->done;
     void *cb_arg = h->cb_arg;
     const char *outcome = err == 0 ? outcome_name(res->outcome) : NULL;
+    if (err == 0 && h->perk && res->outcome == CAT_REDEEM_LIMIT)
+        outcome = "perk_limit"; /* the perks of the gift day, not the item's limit */
     char slot[48] = "";
     /* the slot the item script compared, in the programme's zone and the dialogue's language */
     if (err == 0 && res->next_open > 0 &&
@@ -721,6 +726,7 @@ static int redeem_start(struct hook_ctx *h)
         .rid = h->rid,
         .now = h->now,
         .tier = h->tier,
+        .perk = h->perk,
     };
     h->tries++;
     return cat_redeem_confirm(h->w->redeem, &rq, on_redeemed, h);
@@ -777,11 +783,14 @@ static int hook_redeem(void *arg, const struct gw_ussd_redeem_req *req, gw_ussd_
     snprintf(h->tier, sizeof(h->tier), "%s", req->tier ? req->tier : "");
     snprintf(h->version, sizeof(h->version), "%s", cat_catalog_version(c));
     h->price = req->price > 0 ? req->price : 0;
-    if (h->price == 0) {
+    h->perk = req->perk;
+    if (h->price == 0 && !req->perk) { /* (a perk's unit may cost 0: catalog.perk_share_pct) */
         /* no price shown is known: let the guard refuse, as a changed price */
         h->price = it ? it->price + 1 : 1;
     }
-    snprintf(source, sizeof(source), "%s@%" PRId64, req->session_key, req->started_ms);
+    /* the perk's unit is a redemption of its own in the same dialogue */
+    snprintf(source, sizeof(source), "%s@%" PRId64 "%s", req->session_key, req->started_ms,
+             req->perk ? "+perk" : "");
     /* The gift day exactly as cat_redeem_confirm finds it (the window open now, for everyone or
      * for the premium tiers' earlier opening; else today), so the rid it checks is the one its
      * own derivation would give - and a retry keeps it even across midnight. */

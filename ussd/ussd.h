@@ -356,8 +356,14 @@ struct ussd_state {
     char version[USSD_REF_MAX];
     char ref[USSD_REF_MAX];
     int64_t price;
-    /* Premium gifting: the beneficiary's MSISDN (digits) typed on a "gift" node, "" = self. */
+    /* Premium gifting: the beneficiary's MSISDN (digits) typed on a "gift" node, "" = self.
+     * A points transfer keeps its recipient here too (typed on a "recipient" node) and its
+     * amount in price (typed on an "amount" node): what its confirmation screen showed. */
     char to[USSD_MSISDN_MAX];
+    /* The premium perk (issue 10 section 6): after a granted redemption for themself, a member
+     * who may gift was offered the same gift for a relative: the gift and confirm screens that
+     * follow are that second unit's (price: its share, ussd_env.perk_share_pct). */
+    bool perk;
 };
 
 /* A side effect the transport carries out after sending the screen (returned, never called). */
@@ -365,10 +371,18 @@ enum ussd_effect {
     USSD_EFFECT_NONE = 0,
     USSD_EFFECT_SET_LANGUAGE, /* save effect_lang as the subscriber's language */
     USSD_EFFECT_REDEEM,       /* redeem effect_item (the subscriber confirmed) */
-    USSD_EFFECT_RATE          /* store effect_rating (1..5) given on the rating node effect_node
+    USSD_EFFECT_RATE,         /* store effect_rating (1..5) given on the rating node effect_node
                                * (the suggestion box); effect_item: the redeemed item when the
                                * node is a confirmation's "next", else 0 */
+    /* Points transfer (issue 10 section 4), run like REDEEM before the screen is stored: */
+    USSD_EFFECT_TRANSFER, /* send effect_price points to effect_to with the PIN effect_pin */
+    USSD_EFFECT_SET_PIN   /* set the PIN effect_pin (effect_old_pin the current one, "" none) */
 };
+
+#define USSD_PIN_LEN 4 /* digits of a transfer PIN */
+/* A PIN a subscriber may choose: exactly USSD_PIN_LEN ASCII digits, not one digit four times and
+ * not a run up or down ("1234", "9876"). The PIN change screen refuses others at once. */
+bool ussd_pin_acceptable(const char *pin, size_t len);
 
 /* One step's output. Caller-owned, no pointers inside. */
 struct ussd_reply {
@@ -387,9 +401,14 @@ struct ussd_reply {
     char effect_version[USSD_REF_MAX];
     char effect_ref[USSD_REF_MAX];
     int64_t effect_price;
-    char effect_to[USSD_MSISDN_MAX]; /* beneficiary, "" = the subscriber */
+    char effect_to[USSD_MSISDN_MAX]; /* beneficiary, "" = the subscriber; TRANSFER: recipient */
     unsigned effect_rating;          /* USSD_EFFECT_RATE: 1..5 */
     char effect_node[USSD_NODE_ID_MAX];
+    bool effect_perk;                /* REDEEM: the premium perk's unit (ussd_state.perk) */
+    /* TRANSFER / SET_PIN: the PIN(s) typed on this answer, ASCII digits. Never stored: the
+     * engine keeps no PIN in struct ussd_state, and the transport wipes these after use. */
+    char effect_pin[USSD_PIN_LEN + 1];
+    char effect_old_pin[USSD_PIN_LEN + 1];
 };
 
 /*
@@ -418,10 +437,34 @@ struct ussd_reply {
     X(draw_closed)     /* the registration is closed */                                         \
     X(velocity)      /* the subscriber's redemptions per hour/day cap (brakes.redeem_per_*).    \
                       * Optional like not_released */                                          \
-    X(frozen)        /* the item is stopped for now (the breaker or staff froze it). Optional */
+    X(frozen)        /* the item is stopped for now (the breaker or staff froze it). Optional */\
+    X(perk_limit)    /* the premium perk's per-day limit (optional: "limit"'s screen) */
 #define USSD_OUTCOME_GRANTED "granted"
 /* true if name is "granted" or one of USSD_OUTCOMES. */
 bool ussd_outcome_known(const char *name);
+
+/*
+ * Outcomes of a points transfer or a PIN change (issue 10 section 4) the menu file maps to screens
+ * ("transfer_outcomes": {"<name>": "<node>"}), besides "ok" (the "pin" / "pin_set" node's "next").
+ * The transport reports one in ussd_env.outcome, with its number in ussd_env.xfer_n and its end
+ * time in ussd_env.until where the outcome has one ({limit}, {until} placeholders).
+ */
+#define USSD_XFER_OUTCOMES(X)                                                                      \
+    X(pending)    /* debited; the credit is being finished (the SMS follows) */                    \
+    X(nopin)      /* no PIN set yet */                                                             \
+    X(badpin)     /* wrong PIN: {limit} tries left */                                              \
+    X(locked)     /* too many wrong PINs: locked until {until} */                                  \
+    X(frozen)     /* SIM swap: outgoing transfers frozen until {until} */                          \
+    X(min)        /* below the minimum ({limit}) */                                                \
+    X(max)        /* above the maximum ({limit}) */                                                \
+    X(daycap)     /* over the day's cap ({limit} left today) */                                    \
+    X(peercap)    /* over the day's cap towards this recipient ({limit} left) */                   \
+    X(balance)    /* not enough points ({limit} spendable) */                                      \
+    X(blocked)    /* the sender's account is blocked */                                            \
+    X(not_member) /* the recipient is not a member */
+#define USSD_XFER_OK "ok"
+/* true if name is "ok" or one of USSD_XFER_OUTCOMES. */
+bool ussd_xfer_outcome_known(const char *name);
 
 /* Everything one step needs; all borrowed for the duration of the call. */
 struct ussd_env {
@@ -447,6 +490,16 @@ struct ussd_env {
      * claim deadline, with draw_waiting the position; NULL or "": a line holding {slot} is left
      * out. */
     const char *slot;
+    /* With a transfer outcome (ussd_xfer_outcome_known): its number ({limit}: tries left, the
+     * minimum, what is left of a cap, the spendable points; < 0 none) and its end in local time
+     * ({until}: a lock, a freeze; NULL or "" none). */
+    int64_t xfer_n;
+    const char *until;
+    /* The premium perk: whether a granted redemption for oneself offers the same gift to a
+     * relative (a confirm node's "perk" link; may_gift too), and what that unit costs, in percent
+     * of the price (rounded down). false / 0: no offer. */
+    bool may_perk;
+    uint32_t perk_share_pct;
 };
 
 /*
@@ -527,6 +580,25 @@ int ussd_engine_text(const struct ussd_env *env, const char *lang, const char *n
     X(charity, "item_name", "item_price", "cause")                                                 \
     X(apology, "item_name", "item_price", NULL)
 
+/*
+ * The points-transfer texts (issue 10 section 4), sent by the gateway when a transfer went
+ * through, each side in their saved language. Optional as a set, like the gift texts (the
+ * gateway's built-in English texts when absent):
+ *   transfer_sent      {transfer_points} {recipient}   to the sender (recipient masked)
+ *   transfer_received  {transfer_points} {sender}      to the recipient
+ */
+#define USSD_XFER_SMS(X)                                                                           \
+    X(transfer_sent, "transfer_points", "recipient", NULL)                                         \
+    X(transfer_received, "transfer_points", "sender", NULL)
+
+/* Whether the file has the transfer texts (the whole set). */
+bool ussd_menus_has_xfer_sms(const struct ussd_menus *menus);
+
+/* A number as transfer screens and SMS show it: the first 4 and the last 2 digits, the others
+ * as '*' ("2126******78"); a number of 6 digits or fewer keeps only its last 2. Writes a NUL-
+ * terminated string into out (USSD_MSISDN_MAX bytes at least). */
+void ussd_mask_number(const char *msisdn, char *out, size_t cap);
+
 /* A placeholder's value for ussd_menus_sms_text(). */
 struct ussd_sms_var {
     const char *name;  /* without braces: "item_name" */
@@ -544,7 +616,8 @@ const char *ussd_menus_sms_lang(const struct ussd_menus *menus, const char *lang
  * Expands the gift text `name` ("confirm", see USSD_GIFT_SMS) in ussd_menus_sms_lang(lang) with
  * vars[0..nvars) into out[0..cap) (UTF-8, NUL-terminated) and *len. A line holding a placeholder
  * without a value is left out (as on screens); control characters of a value become spaces, so a
- * value cannot add lines. Returns 0; -ENOENT when the file has no gift texts or no such name;
+ * value cannot add lines. The transfer texts (USSD_XFER_SMS) are expanded the same way.
+ * Returns 0; -ENOENT when the file has no gift texts or no such name;
  * -ENOSPC when out is too small (out then holds nothing); -EINVAL.
  */
 int ussd_menus_sms_text(const struct ussd_menus *menus, const char *lang, const char *name,
@@ -612,7 +685,7 @@ struct ussd_record {
 #define USSD_RECORD_MAX 384 /* bytes of a formatted record, NUL included */
 
 /* Formats rec as one compact line: "v=1;s=MENU;n=main;p=0;l=fr;c=0;i=0;e=0;t=...;a=...;d=*555#",
- * plus, when set, w=<version>;r=<item ref>;m=<price shown>;b=<beneficiary>.
+ * plus, when set, w=<version>;r=<item ref>;m=<price shown>;b=<beneficiary>;k=1 (premium perk).
  * Returns the length (< cap) or -ENOSPC / -EINVAL. */
 int ussd_record_format(const struct ussd_record *rec, char *out, size_t cap);
 

@@ -213,6 +213,14 @@ static int put_int(struct tbuf *b, int64_t v)
     return tb_str(b, num);
 }
 
+/* What the premium perk's unit of an item of `price` costs: ussd_env.perk_share_pct of it,
+ * rounded down (catalog.h cat_perk_price: the same rule where it is charged). */
+static int64_t perk_price(const struct step *s, int64_t price)
+{
+    uint32_t pct = s->env->perk_share_pct <= 100 ? s->env->perk_share_pct : 100;
+    return price > 0 ? price * pct / 100 : 0;
+}
+
 /*
  * Appends the value of placeholder ph. Returns 0, 1 when it has no value (the line is left out),
  * E_UNAVAILABLE when a provider failed, -ENOMEM.
@@ -284,6 +292,19 @@ static int ph_value(struct step *s, int ph, struct tbuf *b)
         return s->st.to[0] ? tb_value(b, s->st.to, sizeof(s->st.to)) : 1;
     case PH_SLOT:
         return s->env->slot && s->env->slot[0] ? tb_value(b, s->env->slot, USSD_VALUE_MAX) : 1;
+    case PH_RECIPIENT:
+        if (!s->st.to[0])
+            return 1;
+        ussd_mask_number(s->st.to, val, sizeof(val));
+        return tb_str(b, val);
+    case PH_PERK_PRICE:
+        return s->st.perk && s->cur_item ? put_int(b, perk_price(s, s->cur_item->price)) : 1;
+    case PH_TRANSFER_POINTS:
+        return s->st.price > 0 ? put_int(b, s->st.price) : 1;
+    case PH_LIMIT:
+        return s->env->outcome && s->env->xfer_n >= 0 ? put_int(b, s->env->xfer_n) : 1;
+    case PH_UNTIL:
+        return s->env->until && s->env->until[0] ? tb_value(b, s->env->until, USSD_VALUE_MAX) : 1;
     case PH_CATEGORY_NAME:
         if (s->st.category == 0)
             return 1;
@@ -441,12 +462,14 @@ static int build_screen(struct step *s, size_t ni, struct screen *sc)
 
     s->cur_item = NULL;
     bool done_screen = n->kind == MENU_KIND_INFO || n->kind == MENU_KIND_RATING;
+    /* the premium perk's offer (a menu) names the item just redeemed */
+    bool perk_menu = n->kind == MENU_KIND_MENU && s->st.perk && s->st.item != 0;
     if (n->kind == MENU_KIND_ITEM || n->kind == MENU_KIND_CONFIRM || n->kind == MENU_KIND_GIFT ||
-        (done_screen && s->st.item != 0)) {
+        (done_screen && s->st.item != 0) || perk_menu) {
         rc = fetch_item(s);
         if (rc == 0)
             s->cur_item = &s->item;
-        else if (rc == -ENOENT && done_screen)
+        else if (rc == -ENOENT && (done_screen || perk_menu))
             rc = 0; /* a done screen without its item: lines naming it are left out */
         else if (rc == -ENOENT)
             return E_UNAVAILABLE;
@@ -499,6 +522,8 @@ static int build_screen(struct step *s, size_t ni, struct screen *sc)
         snprintf(s->st.version, sizeof(s->st.version), "%s", s->item.version);
         snprintf(s->st.ref, sizeof(s->st.ref), "%s", s->item.ref);
         s->st.price = s->item.price;
+        if (s->st.perk) /* the premium perk's unit: its share of the price */
+            s->st.price = perk_price(s, s->item.price);
         rc = screen_opt_tpl(s, sc, 1, t->yes);
         if (rc == 0)
             rc = screen_opt_tpl(s, sc, 2, t->no);
@@ -506,6 +531,10 @@ static int build_screen(struct step *s, size_t ni, struct screen *sc)
     case MENU_KIND_GIFT:
     case MENU_KIND_INFO:
     case MENU_KIND_RATING:
+    case MENU_KIND_RECIPIENT:
+    case MENU_KIND_AMOUNT:
+    case MENU_KIND_PIN:
+    case MENU_KIND_PIN_SET:
     case MENU_KIND__COUNT:
         break;
     }
@@ -577,7 +606,9 @@ static int render(struct step *s, size_t ni, const char *header, struct ussd_rep
             out->units = u < 0 ? 0 : (size_t)u;
         }
     }
-    out->confirm = n->kind == MENU_KIND_CONFIRM;
+    /* a PIN screen is a confirmation too: its answer runs an effect before the store */
+    out->confirm =
+        n->kind == MENU_KIND_CONFIRM || n->kind == MENU_KIND_PIN || n->kind == MENU_KIND_PIN_SET;
     out->error = header != NULL;
     snprintf(s->st.node, sizeof(s->st.node), "%s", n->id);
     s->st.page = (uint32_t)page;
@@ -772,6 +803,17 @@ int ussd_engine_open(const struct ussd_env *env, const char *dialled, size_t len
 
 enum answer_kind { ANS_INVALID = 0, ANS_NEXT, ANS_BACK, ANS_NUMBER };
 
+/* Arabic-Indic (U+0660..U+0669) and Persian (U+06F0..U+06F9) digits as ASCII digits; any other
+ * code point as it is. */
+static uint32_t ascii_digit(uint32_t cp)
+{
+    if (cp >= 0x0660 && cp <= 0x0669)
+        return '0' + (cp - 0x0660);
+    if (cp >= 0x06F0 && cp <= 0x06F9)
+        return '0' + (cp - 0x06F0);
+    return cp;
+}
+
 /*
  * Reads an untrusted answer: spaces around it and one final '#' ignored; "00", "0" or 1..999.
  * Arabic-Indic (U+0660..U+0669) and Persian (U+06F0..U+06F9) digits count as digits: a handset
@@ -786,10 +828,7 @@ static enum answer_kind parse_answer(const char *in, size_t len, uint32_t *num)
         return ANS_INVALID;
     for (size_t i = 0; i < len; i += adv) {
         uint32_t cp = smpp_text_utf8_next(in + i, len - i, &adv);
-        if (cp >= 0x0660 && cp <= 0x0669)
-            cp = '0' + (cp - 0x0660);
-        else if (cp >= 0x06F0 && cp <= 0x06F9)
-            cp = '0' + (cp - 0x06F0);
+        cp = ascii_digit(cp);
         if (cp >= 0x80)
             return ANS_INVALID; /* nothing else outside ASCII can be part of an answer */
         ascii[n++] = (char)cp;
@@ -827,10 +866,7 @@ static int parse_beneficiary(const struct ussd_env *env, const char *in, size_t 
         return -EINVAL;
     for (size_t i = 0; i < len; i += adv) {
         uint32_t cp = smpp_text_utf8_next(in + i, len - i, &adv);
-        if (cp >= 0x0660 && cp <= 0x0669)
-            cp = '0' + (cp - 0x0660);
-        else if (cp >= 0x06F0 && cp <= 0x06F9)
-            cp = '0' + (cp - 0x06F0);
+        cp = ascii_digit(cp);
         if (cp == ' ' || cp == '-' || cp == '.' || cp == '\t' || cp == '\r' || cp == '\n')
             continue;
         if (cp == '+' && n == 0 && !plus) {
@@ -864,6 +900,154 @@ static int parse_beneficiary(const struct ussd_env *env, const char *in, size_t 
     return 0;
 }
 
+/* ---------------------------------------------------------------- points transfer */
+
+bool ussd_pin_acceptable(const char *pin, size_t len)
+{
+    int up = 0, down = 0, same = 0;
+
+    if (!pin || len != USSD_PIN_LEN)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (pin[i] < '0' || pin[i] > '9')
+            return false;
+    for (size_t i = 1; i < len; i++) {
+        same += pin[i] == pin[i - 1];
+        up += pin[i] == pin[i - 1] + 1;
+        down += pin[i] == pin[i - 1] - 1;
+    }
+    /* the first PINs a thief tries: 0000..9999 by repeats and the runs 0123..6789, 9876..3210 */
+    return same < USSD_PIN_LEN - 1 && up < USSD_PIN_LEN - 1 && down < USSD_PIN_LEN - 1;
+}
+
+/*
+ * Splits an untrusted answer into groups of ASCII digits separated by '*' ("1357*2468*2468"):
+ * Arabic-Indic and Persian digits count as digits, spaces around it and one final '#' are
+ * ignored. Each group is 1..width digits. Returns the number of groups (1..max) or -1.
+ */
+static int digit_groups(const char *in, size_t len, char (*g)[12], size_t width, int max)
+{
+    size_t adv, k = 0;
+    int n = 0;
+    bool sp_end = false;
+
+    if (!in || len > USSD_INPUT_MAX || width >= sizeof(g[0]))
+        return -1;
+    for (size_t i = 0; i < len; i += adv) {
+        uint32_t cp = smpp_text_utf8_next(in + i, len - i, &adv);
+        cp = ascii_digit(cp);
+        if (cp == ' ' || cp == '\t' || cp == '\r' || cp == '\n') {
+            sp_end = n > 0 || k > 0;
+            continue;
+        }
+        if (sp_end)
+            return -1; /* a space inside the answer */
+        if (cp == '#' && i + adv == len)
+            break;
+        if (cp == '*') {
+            if (k == 0 || n + 1 >= max)
+                return -1;
+            g[n++][k] = '\0';
+            k = 0;
+            continue;
+        }
+        if (cp < '0' || cp > '9' || k >= width)
+            return -1;
+        g[n][k++] = (char)cp;
+    }
+    if (k == 0)
+        return -1;
+    g[n++][k] = '\0';
+    return n;
+}
+
+/* Where a PIN screen leads once the transfer's (or the PIN change's) outcome is known (second
+ * pass): "ok" to the node's next, a refusal to its screen from "transfer_outcomes"; -1 when the
+ * file maps none. */
+static int xfer_target(const struct step *s, const struct menu_node *n)
+{
+    if (strcmp(s->env->outcome, USSD_XFER_OK) == 0)
+        return n->next;
+    int k = menu_xfer_outcome_find(s->env->outcome);
+    return k >= 0 && s->m->has_xfer_outcomes ? s->m->xfer_outcome[k] : -1;
+}
+
+/*
+ * An answer typed on a transfer screen (recipient, amount, PIN, PIN change). Fills *target, and
+ * *effect with the PIN(s) in out for the PIN screens; or *err_line (the node's own error line:
+ * the screen is shown again). Returns 0, or 1 when the outcome maps to no screen (the caller ends
+ * the dialogue with "unavailable").
+ */
+static int xfer_answer(struct step *s, const struct menu_node *n, const char *in, size_t len,
+                       int *target, enum ussd_effect *effect, struct ussd_reply *pins,
+                       const char **err_line)
+{
+    const struct menu_text *t = &n->txt[s->li];
+    char g[3][12];
+    int ng;
+
+    switch (n->kind) {
+    case MENU_KIND_RECIPIENT: {
+        char to[USSD_MSISDN_MAX];
+        int rc = parse_beneficiary(s->env, in, len, to, sizeof(to));
+        if (rc < 0) {
+            *err_line = rc == -EEXIST ? t->own_number : t->bad_number;
+            return 0;
+        }
+        snprintf(s->st.to, sizeof(s->st.to), "%s", to);
+        s->st.price = 0;
+        *target = n->next;
+        return 0;
+    }
+    case MENU_KIND_AMOUNT: {
+        uint32_t pts = 0;
+        ng = digit_groups(in, len, g, 9, 1);
+        if (ng != 1 || !parse_num(g[0], strlen(g[0]), 9, 999999999, &pts)) {
+            *err_line = t->bad_amount;
+            return 0;
+        }
+        s->st.price = pts;
+        *target = n->next;
+        return 0;
+    }
+    case MENU_KIND_PIN:
+    case MENU_KIND_PIN_SET:
+        if (s->env->outcome) {
+            /* second pass: the transport ran the transfer, the screen says what happened */
+            *target = xfer_target(s, n);
+            return *target < 0 ? 1 : 0;
+        }
+        ng = digit_groups(in, len, g, USSD_PIN_LEN, n->kind == MENU_KIND_PIN ? 1 : 3);
+        for (int i = 0; i < ng; i++)
+            if (strlen(g[i]) != USSD_PIN_LEN)
+                ng = -1;
+        if (n->kind == MENU_KIND_PIN) {
+            if (ng != 1 || !s->st.to[0] || s->st.price <= 0) {
+                *err_line = t->bad_pin;
+                return 0;
+            }
+            *effect = USSD_EFFECT_TRANSFER;
+            memcpy(pins->effect_pin, g[0], sizeof(pins->effect_pin));
+        } else {
+            /* "new*new" sets a first PIN, "current*new*new" changes it; the new one twice */
+            if (ng < 2 || strcmp(g[ng - 1], g[ng - 2]) != 0 ||
+                !ussd_pin_acceptable(g[ng - 1], USSD_PIN_LEN)) {
+                *err_line = t->bad_pin;
+                return 0;
+            }
+            *effect = USSD_EFFECT_SET_PIN;
+            memcpy(pins->effect_pin, g[ng - 1], sizeof(pins->effect_pin));
+            if (ng == 3)
+                memcpy(pins->effect_old_pin, g[0], sizeof(pins->effect_old_pin));
+        }
+        memset(g, 0, sizeof(g));
+        *target = n->next;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 /* Where a confirmation leads once the redemption's outcome is known (second pass): "granted"
  * to the node's next, a refusal to its screen from "outcomes"; -1 when the file maps none. */
 static int outcome_target(const struct step *s, const struct menu_node *n)
@@ -894,9 +1078,11 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
     const char *invalid;
     uint32_t num = 0;
     int cur, target = -1, rc;
+    struct ussd_reply pins; /* the PIN(s) of a transfer screen, copied into *out at the end */
 
     if (!out || (!input && len))
         return -EINVAL;
+    pins.effect_pin[0] = pins.effect_old_pin[0] = '\0';
     if ((rc = step_begin(&s, env, st)) < 0)
         return rc;
     invalid = s.m->lang[s.li].invalid;
@@ -960,6 +1146,20 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
         }
         snprintf(s.st.to, sizeof(s.st.to), "%s", to);
         target = n->next;
+    } else if ((n->kind == MENU_KIND_RECIPIENT || n->kind == MENU_KIND_AMOUNT ||
+                n->kind == MENU_KIND_PIN || n->kind == MENU_KIND_PIN_SET) &&
+               kind != ANS_BACK && kind != ANS_NEXT) {
+        const char *err_line = NULL;
+        if (xfer_answer(&s, n, input, len, &target, &effect, &pins, &err_line) == 1) {
+            last_screen(&s, s.m->lang[s.li].unavailable, out);
+            rc = 0;
+            goto done;
+        }
+        if (err_line) {
+            s.st = before;
+            rc = show(&s, (size_t)cur, err_line, -1, NULL, out);
+            goto done;
+        }
     } else if (kind == ANS_BACK) {
         target = n->back;
     } else if (kind == ANS_NUMBER && !n->end) {
@@ -997,9 +1197,11 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
                 rc = fetch_window(&s);
             if (rc == 0 && num == 1 && item_redeemable(&s)) {
                 s.st.to[0] = '\0'; /* for oneself */
+                s.st.perk = false;
                 target = n->next;
             } else if (rc == 0 && num == 2 && item_giftable(&s, n)) {
                 s.st.to[0] = '\0'; /* asked on the gift screen */
+                s.st.perk = false;
                 target = n->gift;
             }
             break;
@@ -1009,6 +1211,13 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
             } else if (num == 1 && s.env->outcome) {
                 /* second pass: the redemption ran, the screen says what happened */
                 target = outcome_target(&s, n);
+                if (target == n->next && target >= 0 && n->perk >= 0 && s.env->may_perk &&
+                    !s.st.perk && !s.st.to[0] &&
+                    strcmp(s.env->outcome, USSD_OUTCOME_GRANTED) == 0) {
+                    /* the premium perk: offer the same gift to a relative (once) */
+                    target = n->perk;
+                    s.st.perk = true;
+                }
                 if (target < 0) {
                     last_screen(&s, s.m->lang[s.li].unavailable, out);
                     rc = 0;
@@ -1041,7 +1250,11 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
                 target = n->next;
             }
             break;
-        case MENU_KIND_GIFT: /* handled above */
+        case MENU_KIND_GIFT: /* handled above, with the transfer screens */
+        case MENU_KIND_RECIPIENT:
+        case MENU_KIND_AMOUNT:
+        case MENU_KIND_PIN:
+        case MENU_KIND_PIN_SET:
         case MENU_KIND_INFO:
         case MENU_KIND__COUNT:
             break;
@@ -1071,15 +1284,22 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
             out->effect_rating = num;
             snprintf(out->effect_node, sizeof(out->effect_node), "%s", n->id);
             out->effect_item = rating_after_redeem(s.m, cur) ? s.st.item : 0;
+        } else if (effect == USSD_EFFECT_TRANSFER || effect == USSD_EFFECT_SET_PIN) {
+            snprintf(out->effect_to, sizeof(out->effect_to), "%s", s.st.to);
+            out->effect_price = s.st.price;
+            memcpy(out->effect_pin, pins.effect_pin, sizeof(out->effect_pin));
+            memcpy(out->effect_old_pin, pins.effect_old_pin, sizeof(out->effect_old_pin));
         } else {
             out->effect_item = s.st.item;
             snprintf(out->effect_version, sizeof(out->effect_version), "%s", s.st.version);
             snprintf(out->effect_ref, sizeof(out->effect_ref), "%s", s.st.ref);
             out->effect_price = s.st.price;
             snprintf(out->effect_to, sizeof(out->effect_to), "%s", s.st.to);
+            out->effect_perk = s.st.perk;
         }
     }
 done:
+    memset(&pins, 0, sizeof(pins));
     if (rc == 0)
         *st = s.st;
     step_free(&s);
@@ -1218,10 +1438,16 @@ int ussd_menus_check(const struct ussd_menus *m, const struct ussd_config *cfg, 
                     continue;
             } else {
                 ni = v - 2;
-                if (m->node[ni].kind != MENU_KIND_GIFT)
+                const struct menu_text *t = &m->node[ni].txt[li];
+                enum menu_kind k = m->node[ni].kind;
+                if (k == MENU_KIND_GIFT || k == MENU_KIND_RECIPIENT) {
+                    headers[1] = t->bad_number;
+                    headers[2] = t->own_number;
+                } else if (k == MENU_KIND_AMOUNT || k == MENU_KIND_PIN || k == MENU_KIND_PIN_SET) {
+                    headers[1] = headers[2] = k == MENU_KIND_AMOUNT ? t->bad_amount : t->bad_pin;
+                } else {
                     continue;
-                headers[1] = m->node[ni].txt[li].bad_number;
-                headers[2] = m->node[ni].txt[li].own_number;
+                }
             }
             for (size_t h = 0; rc == 0 && h < sizeof(headers) / sizeof(headers[0]); h++) {
                 for (size_t k = 0; rc == 0 && k < 2; k++) {

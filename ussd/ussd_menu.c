@@ -41,13 +41,26 @@ const char *const menu_ph_names[PH__COUNT] = {
     [PH_CATEGORY_NAME] = "category_name",
     [PH_BENEFICIARY] = "beneficiary",
     [PH_SLOT] = "slot",
+    [PH_RECIPIENT] = "recipient",
+    [PH_TRANSFER_POINTS] = "transfer_points",
+    [PH_LIMIT] = "limit",
+    [PH_UNTIL] = "until",
+    [PH_PERK_PRICE] = "perk_price",
 };
 
 const char *const menu_kind_names[MENU_KIND__COUNT] = {
-    [MENU_KIND_MENU] = "menu",         [MENU_KIND_INFO] = "info",
-    [MENU_KIND_LANGUAGE] = "language", [MENU_KIND_CATEGORIES] = "categories",
-    [MENU_KIND_ITEMS] = "items",       [MENU_KIND_ITEM] = "item",
-    [MENU_KIND_CONFIRM] = "confirm",   [MENU_KIND_GIFT] = "gift",
+    [MENU_KIND_MENU] = "menu",
+    [MENU_KIND_INFO] = "info",
+    [MENU_KIND_LANGUAGE] = "language",
+    [MENU_KIND_CATEGORIES] = "categories",
+    [MENU_KIND_ITEMS] = "items",
+    [MENU_KIND_ITEM] = "item",
+    [MENU_KIND_CONFIRM] = "confirm",
+    [MENU_KIND_GIFT] = "gift",
+    [MENU_KIND_RECIPIENT] = "recipient",
+    [MENU_KIND_AMOUNT] = "amount",
+    [MENU_KIND_PIN] = "pin",
+    [MENU_KIND_PIN_SET] = "pin_set",
     [MENU_KIND_RATING] = "rating",
 };
 
@@ -65,6 +78,28 @@ int menu_outcome_find(const char *name)
         if (strcmp(name, menu_outcome_names[i]) == 0)
             return (int)i;
     return -1;
+}
+
+#define X_NAME(n) #n,
+const char *const menu_xfer_outcome_names[] = {USSD_XFER_OUTCOMES(X_NAME)};
+#undef X_NAME
+const size_t menu_xfer_outcome_count =
+    sizeof(menu_xfer_outcome_names) / sizeof(menu_xfer_outcome_names[0]);
+_Static_assert(sizeof(menu_xfer_outcome_names) / sizeof(menu_xfer_outcome_names[0]) <=
+                   sizeof(((struct ussd_menus *)0)->xfer_outcome) / sizeof(int),
+               "struct ussd_menus.xfer_outcome holds every transfer outcome");
+
+int menu_xfer_outcome_find(const char *name)
+{
+    for (size_t i = 0; name && i < menu_xfer_outcome_count; i++)
+        if (strcmp(name, menu_xfer_outcome_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool ussd_xfer_outcome_known(const char *name)
+{
+    return name && (strcmp(name, USSD_XFER_OK) == 0 || menu_xfer_outcome_find(name) >= 0);
 }
 
 bool ussd_outcome_known(const char *name)
@@ -352,7 +387,8 @@ static int next_kind(enum menu_kind k)
 
 static int load_node_links(struct lctx *c, size_t idx, json_t *v)
 {
-    static const char *const keys[] = {"type", "options", "next", "back", "end", "gift", NULL};
+    static const char *const keys[] = {"type", "options", "next", "back",
+                                       "end",  "gift",    "perk", NULL};
     struct menu_node *n = &c->m->node[idx];
     char path[PATH_MAX_LEN];
     json_t *gift = json_object_get(v, "gift");
@@ -417,6 +453,17 @@ static int load_node_links(struct lctx *c, size_t idx, json_t *v)
                         c->m->node[n->gift].id, menu_kind_names[c->m->node[n->gift].kind]);
     }
 
+    /* the premium perk: a confirm node may offer the same gift to a relative once granted */
+    json_t *perk = json_object_get(v, "perk");
+    n->perk = -1;
+    if (perk) {
+        snprintf(path, sizeof(path), "nodes.%s.perk", n->id);
+        if (n->kind != MENU_KIND_CONFIRM)
+            return fail(c, path, "only a \"confirm\" node offers the premium perk");
+        if ((rc = node_ref(c, path, perk, &n->perk)) < 0)
+            return rc;
+    }
+
     n->back = -1;
     if (back) {
         snprintf(path, sizeof(path), "nodes.%s.back", n->id);
@@ -442,14 +489,17 @@ static int dag_visit(struct lctx *c, size_t i, unsigned char *color)
     int rc;
 
     color[i] = 1;
-    for (size_t k = 0; k <= n->nopt + 1; k++) {
-        int to = k < n->nopt ? n->opt[k] : k == n->nopt ? n->next : n->gift;
+    for (size_t k = 0; k <= n->nopt + 2; k++) {
+        int to = k < n->nopt        ? n->opt[k]
+                 : k == n->nopt     ? n->next
+                 : k == n->nopt + 1 ? n->gift
+                                    : n->perk;
         if (k < n->nopt)
             snprintf(path, sizeof(path), "nodes.%s.options[%zu]", n->id, k + 1);
         else if (k == n->nopt)
             snprintf(path, sizeof(path), "nodes.%s.next", n->id);
         else
-            snprintf(path, sizeof(path), "nodes.%s.gift", n->id);
+            snprintf(path, sizeof(path), "nodes.%s.%s", n->id, k == n->nopt + 1 ? "gift" : "perk");
         if (to < 0)
             continue;
         if (color[to] == 1)
@@ -504,11 +554,11 @@ static int load_nodes(struct lctx *c, json_t *root)
         if (k < 0)
             return fail(c, path,
                         "unknown type \"%s\" (menu, info, language, categories, items, "
-                        "item, confirm, gift)",
+                        "item, confirm, gift, recipient, amount, pin, pin_set)",
                         type);
         n->id = key;
         n->kind = (enum menu_kind)k;
-        n->back = n->next = n->gift = -1;
+        n->back = n->next = n->gift = n->perk = -1;
         m->nnode = ++i;
     }
     if (m->nnode == 0)
@@ -540,6 +590,7 @@ static int load_nodes(struct lctx *c, json_t *root)
         return rc;
     if (m->node[ri].kind == MENU_KIND_ITEMS || m->node[ri].kind == MENU_KIND_ITEM ||
         m->node[ri].kind == MENU_KIND_CONFIRM || m->node[ri].kind == MENU_KIND_GIFT ||
+        m->node[ri].kind == MENU_KIND_AMOUNT || m->node[ri].kind == MENU_KIND_PIN ||
         m->node[ri].end)
         return fail(c, "root", "\"%s\" cannot start a dialogue", m->node[ri].id);
     m->root = (size_t)ri;
@@ -578,7 +629,8 @@ static int load_shortcuts(struct lctx *c, json_t *root)
         enum menu_kind k = m->node[ni].kind;
         /* items need a chosen category, confirm and gift a chosen item: no context on a
          * shortcut */
-        if (k == MENU_KIND_ITEMS || k == MENU_KIND_CONFIRM || k == MENU_KIND_GIFT)
+        if (k == MENU_KIND_ITEMS || k == MENU_KIND_CONFIRM || k == MENU_KIND_GIFT ||
+            k == MENU_KIND_AMOUNT || k == MENU_KIND_PIN)
             return fail(c, path, "a \"%s\" node cannot be opened by a shortcut",
                         menu_kind_names[k]);
         m->sc[m->nsc].code = key;
@@ -588,16 +640,20 @@ static int load_shortcuts(struct lctx *c, json_t *root)
     return 0;
 }
 
-/* Optional "outcomes": {"closed": "refused_closed", ...}: the screen of each refused
- * redemption. When present every outcome of USSD_OUTCOMES is mapped (a refusal must never fall
- * through to a generic text by accident), each to an "info" node that ends the dialogue - but
- * "not_released" and the draw's outcomes (issue 12, staggered openings and draws), "velocity"
- * and "frozen" (issue 10, fraud brakes), which came later: a file written before them shows its
- * "unavailable" screen for them, so that an older menus version in the store still loads. */
-static int load_outcomes(struct lctx *c, json_t *root)
+/*
+ * Reads the outcome map `section` ({"<outcome>": "<node>"}) into out[0..count), indexed like
+ * names: each outcome one of names, each node an "info" node with "end": true. A file without
+ * the section is fine (*has false). When present every outcome must be mapped - but those of
+ * later[0..nlater), which came after the section was first shipped: unmapped, each takes the
+ * screen of its fallback (so that an older menus version in the store still loads). known lists
+ * the names for the error message.
+ */
+static int load_outcome_map(struct lctx *c, json_t *root, const char *section,
+                            const char *const *names, size_t count, int *out, const int *later,
+                            const int *fallback, size_t nlater, const char *known, bool *has)
 {
     struct ussd_menus *m = c->m;
-    json_t *oc = json_object_get(root, "outcomes");
+    json_t *oc = json_object_get(root, section);
     char path[PATH_MAX_LEN];
     const char *key;
     json_t *v;
@@ -606,42 +662,36 @@ static int load_outcomes(struct lctx *c, json_t *root)
     if (!oc)
         return 0;
     if (!json_is_object(oc))
-        return fail(c, "outcomes", "expected an object {\"out_of_stock\": \"node\"}");
-    for (size_t i = 0; i < sizeof(m->outcome) / sizeof(m->outcome[0]); i++)
-        m->outcome[i] = -1;
+        return fail(c, section, "expected an object {\"%s\": \"node\"}", names[0]);
+    for (size_t i = 0; i < count; i++)
+        out[i] = -1;
     json_object_foreach (oc, key, v) {
         if (is_comment(key))
             continue;
-        snprintf(path, sizeof(path), "outcomes.%s", key);
-        int k = menu_outcome_find(key);
+        snprintf(path, sizeof(path), "%s.%s", section, key);
+        int k = -1;
+        for (size_t i = 0; i < count && k < 0; i++)
+            if (strcmp(key, names[i]) == 0)
+                k = (int)i;
         if (k < 0)
-            return fail(c, path,
-                        "unknown outcome (closed, out_of_stock, balance, limit, tier, "
-                        "blocked, unavailable, price_changed, gift_refused, expired, "
-                        "not_released, draw_registered, draw_won, draw_waiting, draw_lost, "
-                        "draw_closed, velocity, frozen)");
+            return fail(c, path, "unknown outcome (%s)", known);
         int ni;
         if ((rc = node_ref(c, path, v, &ni)) < 0)
             return rc;
         if (m->node[ni].kind != MENU_KIND_INFO || !m->node[ni].end)
             return fail(c, path, "must be an \"info\" node with \"end\": true");
-        m->outcome[k] = ni;
+        out[k] = ni;
     }
-    static const char *const later[] = {"not_released", "draw_registered", "draw_won",
-                                        "draw_waiting", "draw_lost",       "draw_closed",
-                                        "velocity",     "frozen"};
-    for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
-        int k = menu_outcome_find(later[i]);
-        if (m->outcome[k] < 0)
-            m->outcome[k] = m->outcome[menu_outcome_find("unavailable")];
-    }
-    for (size_t k = 0; k < menu_outcome_count; k++) {
-        if (m->outcome[k] < 0) {
-            snprintf(path, sizeof(path), "outcomes.%s", menu_outcome_names[k]);
+    for (size_t i = 0; i < nlater; i++)
+        if (out[later[i]] < 0)
+            out[later[i]] = out[fallback[i]];
+    for (size_t k = 0; k < count; k++) {
+        if (out[k] < 0) {
+            snprintf(path, sizeof(path), "%s.%s", section, names[k]);
             return fail(c, path, "missing (every outcome needs its screen)");
         }
     }
-    m->has_outcomes = true;
+    *has = true;
     return 0;
 }
 
@@ -713,6 +763,45 @@ const char *ussd_menus_referral_node(const struct ussd_menus *m, const char *out
         if (strcmp(ussd_referral_screens[k], outcome) == 0)
             return m->node[m->ref_node[k]].id;
     return NULL;
+}
+
+/* Optional "outcomes": {"closed": "refused_closed", ...}: the screen of each refused
+ * redemption. "not_released" and the draw's outcomes (issue 12, staggered openings and draws),
+ * "velocity" and "frozen" (issue 10 section 5, fraud brakes) and "perk_limit" (issue 10 section 6)
+ * came later: a file without them shows the "unavailable" screen for them ("limit"'s for
+ * perk_limit), so that an older menus version in the store still loads. */
+static int load_outcomes(struct lctx *c, json_t *root)
+{
+    static const char *const later_names[] = {
+        "not_released", "draw_registered", "draw_won", "draw_waiting", "draw_lost",
+        "draw_closed",  "velocity",        "frozen",   "perk_limit"};
+    enum { NLATER = sizeof(later_names) / sizeof(later_names[0]) };
+    int later[NLATER], fallback[NLATER];
+
+    for (size_t i = 0; i < NLATER; i++) {
+        later[i] = menu_outcome_find(later_names[i]);
+        fallback[i] = menu_outcome_find(strcmp(later_names[i], "perk_limit") ? "unavailable"
+                                                                                : "limit");
+    }
+
+    return load_outcome_map(c, root, "outcomes", menu_outcome_names, menu_outcome_count,
+                            c->m->outcome, later, fallback, NLATER,
+                            "closed, out_of_stock, balance, limit, tier, blocked, unavailable, "
+                            "price_changed, gift_refused, expired, not_released, "
+                            "draw_registered, draw_won, draw_waiting, draw_lost, draw_closed, "
+                            "velocity, frozen, perk_limit",
+                            &c->m->has_outcomes);
+}
+
+/* Optional "transfer_outcomes": {"locked": "xfer_locked", ...}: the screen of each refused
+ * points transfer or PIN change (issue 10 section 4). */
+static int load_xfer_outcomes(struct lctx *c, json_t *root)
+{
+    return load_outcome_map(c, root, "transfer_outcomes", menu_xfer_outcome_names,
+                            menu_xfer_outcome_count, c->m->xfer_outcome, NULL, NULL, 0,
+                            "pending, nopin, badpin, locked, frozen, min, max, daycap, peercap, "
+                            "balance, blocked, not_member",
+                            &c->m->has_xfer_outcomes);
 }
 
 /* ---------------------------------------------------------------- labels and texts */
@@ -788,6 +877,10 @@ static int load_node_text(struct lctx *c, const struct menu_lang *l, struct menu
         [MENU_KIND_CONFIRM] = {"text", "yes", "no", NULL},
         [MENU_KIND_GIFT] = {"text", "bad_number", "own_number", NULL},
         [MENU_KIND_RATING] = {"text", NULL},
+        [MENU_KIND_RECIPIENT] = {"text", "bad_number", "own_number", NULL},
+        [MENU_KIND_AMOUNT] = {"text", "bad_amount", NULL},
+        [MENU_KIND_PIN] = {"text", "bad_pin", NULL},
+        [MENU_KIND_PIN_SET] = {"text", "bad_pin", NULL},
     };
     char path[PATH_MAX_LEN];
     json_t *v;
@@ -839,9 +932,13 @@ static int load_node_text(struct lctx *c, const struct menu_lang *l, struct menu
         more[nmore++] = (struct text_slot){"no_stock", &t->no_stock};
         if (n->gift >= 0)
             more[nmore++] = (struct text_slot){"gift", &t->gift};
-    } else if (n->kind == MENU_KIND_GIFT) {
+    } else if (n->kind == MENU_KIND_GIFT || n->kind == MENU_KIND_RECIPIENT) {
         more[nmore++] = (struct text_slot){"bad_number", &t->bad_number};
         more[nmore++] = (struct text_slot){"own_number", &t->own_number};
+    } else if (n->kind == MENU_KIND_AMOUNT) {
+        more[nmore++] = (struct text_slot){"bad_amount", &t->bad_amount};
+    } else if (n->kind == MENU_KIND_PIN || n->kind == MENU_KIND_PIN_SET) {
+        more[nmore++] = (struct text_slot){"bad_pin", &t->bad_pin};
     } else if (n->kind == MENU_KIND_CONFIRM) {
         more[nmore++] = (struct text_slot){"yes", &t->yes};
         more[nmore++] = (struct text_slot){"no", &t->no};
@@ -910,27 +1007,35 @@ static int load_menus(struct lctx *c, json_t *root)
 
 /* The gift SMS texts of one language (ussd.h USSD_GIFT_SMS): all or none per file, each with its
  * own placeholders. `want` is whether the file has them (any gift text in any language). */
-static int load_gift_sms(struct lctx *c, struct menu_lang *l, json_t *o, bool want)
+static int load_sms_set(struct lctx *c, struct menu_lang *l, json_t *o, bool want,
+                        const struct menu_gift_sms_def *defs, size_t ndefs, const char **dst,
+                        const char *what)
 {
     char path[PATH_MAX_LEN];
     int rc;
 
-    for (size_t k = 0; k < MENU_GIFT_SMS__COUNT; k++) {
-        const struct menu_gift_sms_def *d = &menu_gift_sms_defs[k];
+    for (size_t k = 0; k < ndefs; k++) {
+        const struct menu_gift_sms_def *d = &defs[k];
         json_t *v = json_object_get(o, d->name);
 
         snprintf(path, sizeof(path), "sms.%s.%s", l->code, d->name);
         if (!v && want)
-            return fail(c, path, "missing (the gift texts come as a set, in every language)");
+            return fail(c, path, "missing (the %s texts come as a set, in every language)", what);
         if (!v)
             continue;
-        if ((rc = get_string(c, path, v, &l->sms_gift[k])) < 0 ||
-            (rc = check_text_in(c, path, l->sms_gift[k], true, true, d->placeholders)) < 0)
+        if ((rc = get_string(c, path, v, &dst[k])) < 0 ||
+            (rc = check_text_in(c, path, dst[k], true, true, d->placeholders)) < 0)
             return rc;
-        if (l->sms_gift[k][0] == '\0')
+        if (dst[k][0] == '\0')
             return fail(c, path, "must not be empty");
     }
     return 0;
+}
+
+static int load_gift_sms(struct lctx *c, struct menu_lang *l, json_t *o, bool want)
+{
+    return load_sms_set(c, l, o, want, menu_gift_sms_defs, MENU_GIFT_SMS__COUNT, l->sms_gift,
+                        "gift");
 }
 
 /* Optional "sms": {"<lang>": {"balance": "...", "confirm": "...", ...}}: texts of the SMS side
@@ -938,8 +1043,9 @@ static int load_gift_sms(struct lctx *c, struct menu_lang *l, json_t *o, bool wa
  * placeholders. When the section is there every language must have every text. */
 static int load_sms(struct lctx *c, json_t *root)
 {
-    const char *keys[7 + MENU_GIFT_SMS__COUNT] = {
-        "balance", "opted_out", "opted_in", "alerts_off", "alerts_on", "suggest_thanks", NULL};
+    const char *keys[9 + MENU_GIFT_SMS__COUNT] = {"balance",    "opted_out", "opted_in",
+                                                  "alerts_off", "alerts_on", "suggest_thanks",
+                                                  NULL};
     struct ussd_menus *m = c->m;
     json_t *sms = json_object_get(root, "sms");
     char path[PATH_MAX_LEN];
@@ -959,11 +1065,16 @@ static int load_sms(struct lctx *c, json_t *root)
     }
     for (size_t k = 0; k < MENU_GIFT_SMS__COUNT; k++)
         keys[6 + k] = menu_gift_sms_defs[k].name;
+    keys[6 + MENU_GIFT_SMS__COUNT] = menu_xfer_sms_defs[0].name;
+    keys[7 + MENU_GIFT_SMS__COUNT] = menu_xfer_sms_defs[1].name;
     /* one gift text anywhere means the file has them: then every language needs every one */
     json_object_foreach (sms, key, v) {
         for (size_t k = 0; json_is_object(v) && k < MENU_GIFT_SMS__COUNT; k++)
             if (json_object_get(v, menu_gift_sms_defs[k].name))
                 m->has_gift_sms = true;
+        for (size_t k = 0; json_is_object(v) && k < 2; k++)
+            if (json_object_get(v, menu_xfer_sms_defs[k].name))
+                m->has_xfer_sms = true;
     }
     for (size_t i = 0; i < m->nlang; i++) {
         struct menu_lang *l = &m->lang[i];
@@ -999,7 +1110,9 @@ static int load_sms(struct lctx *c, json_t *root)
             if ((*cv[k])[0] == '\0')
                 return fail(c, path, "must not be empty");
         }
-        if ((rc = load_gift_sms(c, l, o, m->has_gift_sms)) < 0)
+        if ((rc = load_gift_sms(c, l, o, m->has_gift_sms)) < 0 ||
+            (rc = load_sms_set(c, l, o, m->has_xfer_sms, menu_xfer_sms_defs, 2, l->sms_xfer,
+                               "transfer")) < 0)
             return rc;
     }
     return 0;
@@ -1027,9 +1140,19 @@ void ussd_menus_free(struct ussd_menus *m)
 /* Takes ownership of doc (a parsed file) and validates it into *out. */
 static int build(json_t *doc, const char *name, struct ussd_menus **out, char *err, size_t errlen)
 {
-    static const char *const top[] = {
-        "version", "languages", "default_language", "root", "shortcuts", "nodes", "labels",
-        "menus",   "sms",       "outcomes",         "referral", NULL};
+    static const char *const top[] = {"version",
+                                      "languages",
+                                      "default_language",
+                                      "root",
+                                      "shortcuts",
+                                      "nodes",
+                                      "labels",
+                                      "menus",
+                                      "sms",
+                                      "outcomes",
+                                      "referral",
+                                      "transfer_outcomes",
+                                      NULL};
     struct lctx c = {name, err, errlen, NULL};
     int rc;
 
@@ -1050,8 +1173,8 @@ static int build(json_t *doc, const char *name, struct ussd_menus **out, char *e
     }
     if ((rc = only_keys(&c, "(top)", doc, top)) < 0 || (rc = load_languages(&c, doc)) < 0 ||
         (rc = load_nodes(&c, doc)) < 0 || (rc = load_shortcuts(&c, doc)) < 0 ||
-        (rc = load_outcomes(&c, doc)) < 0 || (rc = load_referral(&c, doc)) < 0 ||
-        (rc = load_labels(&c, doc)) < 0 ||
+        (rc = load_outcomes(&c, doc)) < 0 || (rc = load_xfer_outcomes(&c, doc)) < 0 ||
+        (rc = load_referral(&c, doc)) < 0 || (rc = load_labels(&c, doc)) < 0 ||
         (rc = load_menus(&c, doc)) < 0 || (rc = load_sms(&c, doc)) < 0)
         goto out;
     rc = 0;

@@ -25,6 +25,11 @@ enum menu_kind {
     MENU_KIND_GIFT,       /* premium gifting: asks for the beneficiary's number, then "next" */
     MENU_KIND_RATING,     /* the suggestion box: "1".."5" rates (an effect), then "next"; "0" is
                            * "back" (skip): no back line, the text says so */
+    /* points transfer (issue 10 section 4) */
+    MENU_KIND_RECIPIENT, /* asks for the recipient's number (as "gift" does), then "next" */
+    MENU_KIND_AMOUNT,    /* asks for the points to send, then "next" */
+    MENU_KIND_PIN,       /* asks for the PIN: the transfer runs (effect), "next" when it went */
+    MENU_KIND_PIN_SET,   /* asks "new*new" or "current*new*new": the PIN is set, then "next" */
     MENU_KIND__COUNT
 };
 
@@ -43,6 +48,11 @@ enum menu_ph {
     PH_CATEGORY_NAME,
     PH_BENEFICIARY,
     PH_SLOT,
+    PH_RECIPIENT,       /* the transfer's recipient, masked (ussd_mask_number) */
+    PH_TRANSFER_POINTS, /* the transfer's amount */
+    PH_LIMIT,           /* a transfer outcome's number (ussd_env.xfer_n) */
+    PH_UNTIL,           /* a lock's or a freeze's end (ussd_env.until) */
+    PH_PERK_PRICE,      /* the premium perk's price (ussd_state.price while perk) */
     PH__COUNT
 };
 
@@ -72,7 +82,9 @@ struct menu_text {
     const char *no_stock; /* ITEM: line shown when the item is out of stock */
     const char *yes, *no; /* CONFIRM: option labels */
     const char *gift;     /* ITEM with a "gift" link: the "send as a gift" option label */
-    const char *bad_number, *own_number; /* GIFT: error lines for a refused number */
+    const char *bad_number, *own_number; /* GIFT, RECIPIENT: error lines for a refused number */
+    const char *bad_amount;              /* AMOUNT: error line for a refused amount */
+    const char *bad_pin;                 /* PIN, PIN_SET: error line for a malformed PIN */
 };
 
 struct menu_node {
@@ -82,6 +94,7 @@ struct menu_node {
     int back; /* node index "0" returns to on the first page, -1 none */
     int next; /* node index an option leads to (LANGUAGE, CATEGORIES, ITEMS, ITEM, CONFIRM, GIFT) */
     int gift; /* ITEM: the "gift" node option 2 leads to (premium subscribers), -1 none */
+    int perk; /* CONFIRM: the premium perk's offer shown after a granted redemption, -1 none */
     int *opt; /* MENU: node index of each option */
     size_t nopt;
     struct menu_text *txt; /* one per language, in language order */
@@ -100,6 +113,7 @@ struct menu_lang {
     const char *sms_alerts_on;  /* own switch (optional): NULL when absent */
     const char *sms_suggest_thanks; /* "sms.<lang>.suggest_thanks" (optional): NULL when absent */
     const char *sms_gift[MENU_GIFT_SMS__COUNT]; /* "sms.<lang>.confirm" ...: NULL when absent */
+    const char *sms_xfer[2]; /* "sms.<lang>.transfer_sent" / "transfer_received" (USSD_XFER_SMS) */
 };
 
 struct menu_shortcut {
@@ -126,12 +140,24 @@ struct ussd_menus {
     /* "referral": the direct dial's shortcut ("" = none) and the node of each outcome */
     char ref_shortcut[4];
     int ref_node[USSD_REFERRAL_SCREENS];
+    /* "transfer_outcomes": node index per USSD_XFER_OUTCOMES name; has_xfer_outcomes false when
+     * the file has none (a refused transfer then reads "unavailable") */
+    bool has_xfer_outcomes;
+    int xfer_outcome[16];
+    bool has_xfer_sms; /* sms.<lang>.transfer_sent / transfer_received, in every language */
 };
 
 /* Index of name in USSD_OUTCOMES order, -1 when unknown ("granted" included). */
 int menu_outcome_find(const char *name);
 extern const char *const menu_outcome_names[];
 extern const size_t menu_outcome_count;
+
+/* Index of name in USSD_XFER_OUTCOMES order, -1 when unknown ("ok" included). */
+int menu_xfer_outcome_find(const char *name);
+extern const char *const menu_xfer_outcome_names[];
+extern const size_t menu_xfer_outcome_count;
+/* The transfer texts of USSD_XFER_SMS, in that order (ussd_sms.c). */
+extern const struct menu_gift_sms_def menu_xfer_sms_defs[2];
 
 /* Node index by id, -1 when none. */
 int menu_node_find(const struct ussd_menus *m, const char *id);

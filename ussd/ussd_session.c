@@ -528,6 +528,10 @@ int ussd_record_format(const struct ussd_record *rec, char *out, size_t cap)
     }
     if (w >= 0)
         w = put_opt(out, cap, w, 'b', rec->st.to, sizeof(rec->st.to), DIGITS);
+    if (w >= 0 && rec->st.perk) { /* the premium perk's screens */
+        int a = snprintf(out + w, cap - (size_t)w, ";k=1");
+        w = (a < 0 || (size_t)a >= cap - (size_t)w) ? -1 : w + a;
+    }
     return w < 0 ? -ENOSPC : w;
 }
 
@@ -559,7 +563,7 @@ static bool charset(const char *p, size_t n, const char *allowed)
 
 int ussd_record_parse(const char *in, size_t len, struct ussd_record *rec)
 {
-    static const char keys[] = "vsnltapciedwrmb"; /* one bit each, to refuse duplicates */
+    static const char keys[] = "vsnltapciedwrmbk"; /* one bit each, to refuse duplicates */
     const char *p, *end;
     unsigned seen = 0;
     struct ussd_record r;
@@ -663,6 +667,11 @@ int ussd_record_parse(const char *in, size_t len, struct ussd_record *rec)
                 if (vl == 0 || vl >= sizeof(r.st.to) || !charset(val, vl, DIGITS))
                     return -EINVAL;
                 memcpy(r.st.to, val, vl);
+                break;
+            case 'k':
+                if (vl != 1 || val[0] != '1')
+                    return -EINVAL;
+                r.st.perk = true;
                 break;
             }
         } else if (kl > 16 || !charset(p, kl, "abcdefghijklmnopqrstuvwxyz_")) {

@@ -16,11 +16,29 @@
 
 #define GIFT_DEF(n, a, b, c) {#n, {a, b, c, NULL}},
 const struct menu_gift_sms_def menu_gift_sms_defs[MENU_GIFT_SMS__COUNT] = {USSD_GIFT_SMS(GIFT_DEF)};
+const struct menu_gift_sms_def menu_xfer_sms_defs[2] = {USSD_XFER_SMS(GIFT_DEF)};
 #undef GIFT_DEF
 
 bool ussd_menus_has_gift_sms(const struct ussd_menus *m)
 {
     return m && m->has_gift_sms;
+}
+
+bool ussd_menus_has_xfer_sms(const struct ussd_menus *m)
+{
+    return m && m->has_xfer_sms;
+}
+
+void ussd_mask_number(const char *msisdn, char *out, size_t cap)
+{
+    size_t n = msisdn ? strnlen(msisdn, USSD_MSISDN_MAX) : 0;
+    size_t head = n > 6 ? 4 : 0, k = 0;
+
+    if (!out || cap == 0)
+        return;
+    for (size_t i = 0; i < n && k + 1 < cap; i++)
+        out[k++] = i < head || i + 2 >= n ? msisdn[i] : '*';
+    out[k] = '\0';
 }
 
 const char *ussd_menus_sms_lang(const struct ussd_menus *m, const char *lang)
@@ -81,12 +99,13 @@ int ussd_menus_sms_text(const struct ussd_menus *m, const char *lang, const char
         return -EINVAL;
     out[0] = '\0';
     *len = 0;
-    if (!m->has_gift_sms)
-        return -ENOENT;
     li = menu_lang_find(m, ussd_menus_sms_lang(m, lang));
-    for (size_t k = 0; k < MENU_GIFT_SMS__COUNT; k++)
+    for (size_t k = 0; m->has_gift_sms && k < MENU_GIFT_SMS__COUNT; k++)
         if (strcmp(menu_gift_sms_defs[k].name, name) == 0)
             tpl = m->lang[li].sms_gift[k];
+    for (size_t k = 0; m->has_xfer_sms && k < 2; k++)
+        if (strcmp(menu_xfer_sms_defs[k].name, name) == 0)
+            tpl = m->lang[li].sms_xfer[k];
     if (!tpl)
         return -ENOENT;
     /* line by line: a line is written only once it is known that none of its placeholders is

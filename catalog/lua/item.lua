@@ -80,7 +80,7 @@ end
 
 if op == 'RESERVE' then
     local stock = int_arg(ARGV[4], 0, 1e12)
-    local price = int_arg(ARGV[5], 1, 9007199254740992)
+    local price = int_arg(ARGV[5], 0, 9007199254740992) -- 0: a premium perk (sub.lua)
     local ver = ARGV[6]
     if not stock then return bad('stock') end
     if not price then return bad('price') end

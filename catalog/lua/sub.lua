@@ -4,7 +4,8 @@
 -- is validated and read before the first write.
 --
 -- KEYS 1 lg:{M}:w  wallet (bal, tier, blocked, lots l:YYYYMMDD)   2 lg:{M}:h  history list
---      3 lg:{M}:g  gifts: rid -> record, "n:<item>:<day>" -> redemptions of that gift day
+--      3 lg:{M}:g  gifts: rid -> record, "n:<item>:<day>" -> redemptions of that gift day,
+--                  "n:+perk:<day>" -> premium perks (the same gift to a relative) that gift day
 --      [4 lg:ag:{tag}:<today> 5 lg:ag:{tag}:tot: the slot's aggregates, block "aggregates"]
 -- Record "state|ts|item|price|day|version|to|code|ref|reason" (no field may hold '|': the C side
 -- replaces it in the reason, the others are validated). States: P paid, Q queued, F fulfilled,
@@ -18,6 +19,9 @@
 --          12 N allowed tiers, then N names;
 --          then W window tiers (0 = every tier may redeem now), then W names;
 --          then G gifting tiers, then G names
+--          then, optional, "perk": the premium perk (issue 10 section 6), a second unit of a gift
+--          the member just redeemed, for a relative: the price may be 0 (a configured share),
+--          the limit counts perks of the gift day ("n:+perk:<day>"), not the item's redemptions
 --   FULFIL 6 reference ("" none)
 --   REFUND 6 reason   7 today YYYYMMDD (the lot the points come back in)
 -- Replies {status, ...}; bad arguments -> error "LGWARG <what>", nothing written.
@@ -191,7 +195,7 @@ if op == 'GET' then
 end
 
 if op == 'DEBIT' then
-    local price = int_arg(ARGV[6], 1, 9007199254740992)
+    local price = int_arg(ARGV[6], 0, 9007199254740992)
     if not price then return bad('price') end
     local ver = ARGV[7]
     if type(ver) ~= 'string' or #ver < 1 or #ver > 31 or not ver:find('^[%w_%.%-]+$') then
@@ -217,7 +221,10 @@ if op == 'DEBIT' then
     if not window then return bad('window tiers') end
     local gift, ng
     gift, ng, nxt = name_list(nxt)
-    if not gift or #ARGV ~= nxt - 1 then return bad('gift tiers') end
+    if not gift or (#ARGV ~= nxt - 1 and #ARGV ~= nxt) then return bad('gift tiers') end
+    local perk = #ARGV == nxt
+    if perk and (ARGV[nxt] ~= 'perk' or to == '') then return bad('perk') end
+    if price == 0 and not perk then return bad('price') end
 
     if rec then
         if rec.st == 'T' then return {'abandoned'} end
@@ -233,7 +240,7 @@ if op == 'DEBIT' then
     if not allowed[tier] then return {'tier', bal} end
     if nw > 0 and not window[tier] then return {'closed', bal} end
     if to ~= '' and (not gift[tier] or to == msisdn) then return {'gift', bal} end
-    local ckey = 'n:' .. item .. ':' .. day
+    local ckey = perk and ('n:+perk:' .. day) or ('n:' .. item .. ':' .. day)
     local count = int_field(redis.call('HGET', KG, ckey), 0) or 0
     if limit > 0 and count >= limit then return {'limit', bal} end
     -- The lots, oldest first. Lots may hold more than the balance (a reversal or a debit took

@@ -6,7 +6,8 @@
  * separated by '\n': the dialled string, then up to 23 answers (any bytes). Property:
  * with limits the configuration accepts and menus that passed ussd_menus_check, every step
  * returns 0 with a screen within its limit whose counted units match its text - bad input never
- * ends or breaks a dialogue. Each state is also serialised and parsed back as between answers.
+ * ends or breaks a dialogue. A PIN answer (points transfer) is run again with an outcome, as the
+ * transport does. Each state is also serialised and parsed back as between answers.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -70,9 +71,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(f.pref, sizeof(f.pref), "%s", langs[(mode >> 3) & 7]);
     f.open = !(mode & 0x40);
     f.items_down = mode & 0x80;
-    env = (struct ussd_env){.cfg = &cfg, .menus = menus, .sub = &ussd_fake_sub, .sub_arg = &f,
-                            .cat = &ussd_fake_cat, .cat_arg = &f, .msisdn = "212612345678",
-                            .may_gift = mode & 0x10, .prefixes = prefixes, .n_prefixes = 1};
+    env = (struct ussd_env){.cfg = &cfg,
+                            .menus = menus,
+                            .sub = &ussd_fake_sub,
+                            .sub_arg = &f,
+                            .cat = &ussd_fake_cat,
+                            .cat_arg = &f,
+                            .msisdn = "212612345678",
+                            .may_gift = mode & 0x10,
+                            .prefixes = prefixes,
+                            .n_prefixes = 1,
+                            .may_perk = mode & 0x10,
+                            .perk_share_pct = 50};
     p = (const char *)data + 1;
     end = (const char *)data + size;
     while (p <= end && steps++ < 24) {
@@ -87,12 +97,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             opened = true;
         } else {
+            struct ussd_state prev = st;
             int rc = ussd_engine_answer(&env, p, (size_t)(nl - p), &st, &r);
 
             if (rc != 0) {
                 fprintf(stderr, "ussd_engine_answer: %d at node %s page %u lang %s item %u\n", rc,
                         st.node, st.page, st.lang, st.item);
                 abort();
+            }
+            check(&cfg, &r);
+            if (r.effect == USSD_EFFECT_TRANSFER || r.effect == USSD_EFFECT_SET_PIN ||
+                r.effect == USSD_EFFECT_REDEEM) {
+                /* the transport runs a PIN answer (or a confirmation) again with the outcome of
+                 * the transfer (or the redemption: granted reaches the premium perk's offer) */
+                static const char *const xo[] = {USSD_XFER_OK, "pending", "badpin", "locked",
+                                                 "frozen",     "daycap",  "not_member", "bogus"};
+                static const char *const ro[] = {USSD_OUTCOME_GRANTED, "perk_limit", "limit",
+                                                 USSD_OUTCOME_GRANTED};
+                struct ussd_env again = env;
+                again.outcome = r.effect == USSD_EFFECT_REDEEM ? ro[(size_t)(nl - p) % 4]
+                                                               : xo[(size_t)(nl - p) % 8];
+                again.xfer_n = (nl - p) % 3 - 1;
+                again.until = (nl - p) % 2 ? "08/12 10:15" : NULL;
+                st = prev;
+                if (ussd_engine_answer(&again, p, (size_t)(nl - p), &st, &r) != 0 ||
+                    r.effect != USSD_EFFECT_NONE)
+                    abort();
             }
         }
         check(&cfg, &r);

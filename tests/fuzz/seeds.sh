@@ -47,6 +47,9 @@ printf '\x0d*555#\n3\n3\n00\n00\n0\n1\n1' > "$S/ussd_dialogue/ar_bidi_long_list"
 printf '\x1b*555*2*7#\n2\n212698765432\n1' > "$S/ussd_dialogue/en_gift"
 printf '\x21*555*1#\nx\n#\n 00 \n9999999999' > "$S/ussd_dialogue/fa_bad_input"
 printf '\x83*555#\n4\n2\n3\n1' > "$S/ussd_dialogue/items_down_language"
+printf '\x18*555#\n6\n1\n212698765432\n150\n1\n2580' > "$S/ussd_dialogue/en_transfer"
+printf '\x0c*555#\n6\n2\n2580*2581\n\xd9\xa2\xd9\xa5\xd9\xa8\xd9\xa0*2580' > "$S/ussd_dialogue/ar_pin_set"
+printf '\x10*555*2*7#\n1\n1\n1\n212698765432\n1' > "$S/ussd_dialogue/en_perk"
 
 # JSON documents: the shipped ones
 cp deploy/ussd-menus.json "$S/menus/shipped.json"

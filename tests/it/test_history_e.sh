@@ -41,7 +41,7 @@ assert_eq 32 "$(rcli hstrlen "lg:{$M}:w" E)" "two 16-byte records in E"
 start_gw
 DM=$(TZ=Africa/Casablanca date +%d/%m)
 phone hist $M '*555#\n2'
-EN_MAIN=$'Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions'
+EN_MAIN=$'Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions\n7 Transfer points'
 expect_screens hist "USSD history: the new records first, then the old list's lines" \
   "$(menu "$EN_MAIN")" \
   "$(last $'Last movements:\n'"$DM"$' +30 Top-up\n'"$DM"$' +15 Top-up\n'"$H2_DM"$' +20 Bill\n'"$H1_DM"$' +300 Top-up')"

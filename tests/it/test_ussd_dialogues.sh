@@ -19,10 +19,10 @@ wallet 212611000004 4567 fa
 wallet 212611000005 100
 start_gw
 
-FR_MAIN=$'Club Fidélité\n1 Mes points\n2 Historique\n3 Catalogue cadeaux\n4 Langue\n5 Aide\n6 Suggestions'
-AR_MAIN=$'نادي الوفاء\n1 نقاطي\n2 سجل العمليات\n3 كتالوج الهدايا\n4 اللغة\n5 المساعدة\n6 آراؤكم'
-EN_MAIN=$'Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions'
-FA_MAIN=$'باشگاه مشتریان\n1 امتیاز من\n2 سوابق امتیاز\n3 فهرست هدایا\n4 زبان\n5 راهنما\n6 نظرات'
+FR_MAIN=$'Club Fidélité\n1 Mes points\n2 Historique\n3 Catalogue cadeaux\n4 Langue\n5 Aide\n6 Suggestions\n7 Transférer des points'
+AR_MAIN=$'نادي الوفاء\n1 نقاطي\n2 السجل\n3 الهدايا\n4 اللغة\n5 المساعدة\n6 آراؤكم\n7 تحويل'
+EN_MAIN=$'Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions\n7 Transfer points'
+FA_MAIN=$'باشگاه مشتریان\n1 امتیاز من\n2 سوابق\n3 هدایا\n4 زبان\n5 راهنما\n6 نظرات\n7 انتقال'
 
 note "French (the file's default language, no preference saved): my points, then history"
 phone fr 212611000001 '*555#\n1\n*555#\n2'
@@ -59,9 +59,9 @@ note "Shortcuts: *555*1# opens my points at once; *555*2*7# opens item 7 (no cat
 phone sc 212611000001 '*555*1#\n*555*2*7#\n1\n*555*9#\n1'
 expect_screens sc "shortcut dials" \
   "$(last $'Solde : 1234 points\n300 points expirent le '"$EXPIRY_TEXT"$'\nNiveau : gold')" \
-  "$(menu $'Service momentanément indisponible\nClub Fidélité\n1 Mes points\n2 Historique\n3 Catalogue cadeaux\n4 Langue\n5 Aide\n6 Suggestions')" \
+  "$(menu $'Service momentanément indisponible\nClub Fidélité\n1 Mes points\n2 Historique\n3 Catalogue cadeaux\n4 Langue\n5 Aide\n6 Suggestions\n7 Transférer des points')" \
   "$(last $'Solde : 1234 points\n300 points expirent le '"$EXPIRY_TEXT"$'\nNiveau : gold')" \
-  "$(menu $'Choix invalide\nClub Fidélité\n1 Mes points\n2 Historique\n3 Catalogue cadeaux\n4 Langue\n5 Aide\n6 Suggestions')" \
+  "$(menu $'Choix invalide\nClub Fidélité\n1 Mes points\n2 Historique\n3 Catalogue cadeaux\n4 Langue\n5 Aide\n6 Suggestions\n7 Transférer des points')" \
   "$(last $'Solde : 1234 points\n300 points expirent le '"$EXPIRY_TEXT"$'\nNiveau : gold')"
 
 note "Language: a subscriber without a wallet picks English; it is saved without enrolling them"

@@ -38,7 +38,7 @@ start_sim race --listen "127.0.0.1:$SMSC_PORT" --inject-hex "$T/race.hex" --reco
 start_gw
 wait_sim race 40
 
-EN_MAIN=$'Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions'
+EN_MAIN=$'Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions\n7 Transfer points'
 HELP=$'Earn points with every recharge and bill payment. Spend them on gifts on gift days. Dial *555*1# for your points, *555*2*code# for a gift. This service is free.\n0 Back'
 expect_screens race "one answer wins (help), the other gets the current screen (help again)" \
   "$(menu "$EN_MAIN")" "$(menu "$HELP")" "$(menu "$HELP")"

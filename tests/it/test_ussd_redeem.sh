@@ -131,7 +131,7 @@ dup() { # NAME MSISDN SESSION INPUT...: it_ussd_dup as the SMSC on the test's po
   "$DUP" "$SMSC_PORT" "$@" >"$T/$name.out" 2>"$T/$name.log" || fail "it_ussd_dup $name failed"
 }
 
-EN_MAIN=$'Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions'
+EN_MAIN=$'Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions\n7 Transfer points'
 ITEM1=$'1 GB data (code 1)\nPrice: 500 points\nIn stock: '
 CONFIRM1=$'Redeem 1 GB data for 500 points?\n1 Yes, confirm\n2 No'
 # the redemption's screen asks for a 1-5 rating (the suggestion box); the script hangs up there

@@ -29,7 +29,7 @@ printf '%s\n' '*555#' 5 0 2 quit >&7
 exec 7>&-
 wait "$SIM_PID" 2>/dev/null || true
 
-EN_MAIN=$'Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions'
+EN_MAIN=$'Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions\n7 Transfer points'
 expect_screens two "the dialogue is exact although two processes took turns" \
   "$(menu "$EN_MAIN")" \
   "$(menu $'Earn points with every recharge and bill payment. Spend them on gifts on gift days. Dial *555*1# for your points, *555*2*code# for a gift. This service is free.\n0 Back')" \

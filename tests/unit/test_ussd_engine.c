@@ -252,11 +252,11 @@ static void answer(struct fx *x, const char *input, const char *screen, bool end
 }
 
 #define EN_MAIN                                                                                    \
-    "Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions"
+    "Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions\n7 Transfer points"
 #define FR_MAIN                                                                                    \
-    "Club Fidélité\n1 Mes points\n2 Historique\n3 Catalogue cadeaux\n4 Langue\n5 Aide\n6 Suggestions"
-#define AR_MAIN "نادي الوفاء\n1 نقاطي\n2 سجل العمليات\n3 كتالوج الهدايا\n4 اللغة\n5 المساعدة\n6 آراؤكم"
-#define FA_MAIN "باشگاه مشتریان\n1 امتیاز من\n2 سوابق امتیاز\n3 فهرست هدایا\n4 زبان\n5 راهنما\n6 نظرات"
+    "Club Fidélité\n1 Mes points\n2 Historique\n3 Catalogue cadeaux\n4 Langue\n5 Aide\n6 Suggestions\n7 Transférer des points"
+#define AR_MAIN "نادي الوفاء\n1 نقاطي\n2 السجل\n3 الهدايا\n4 اللغة\n5 المساعدة\n6 آراؤكم\n7 تحويل"
+#define FA_MAIN "باشگاه مشتریان\n1 امتیاز من\n2 سوابق\n3 هدایا\n4 زبان\n5 راهنما\n6 نظرات\n7 انتقال"
 
 /* ---------------------------------------------------------------- dialogues, four languages */
 

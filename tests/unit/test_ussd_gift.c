@@ -448,7 +448,7 @@ static void test_menu__gift_and_outcomes_mistakes__each_names_its_key(void **sta
     expect_error(doc, "m.json: outcomes.late: unknown outcome (closed, out_of_stock, balance, "
                       "limit, tier, blocked, unavailable, price_changed, gift_refused, expired, "
                       "not_released, draw_registered, draw_won, draw_waiting, draw_lost, "
-                      "draw_closed, velocity, frozen)");
+                      "draw_closed, velocity, frozen, perk_limit)");
 
     doc = shipped();
     json_object_set_new(json_object_get(doc, "outcomes"), "tier", json_string("main"));

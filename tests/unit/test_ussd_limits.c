@@ -121,7 +121,7 @@ static void test_limits__reload_too_wide_for_limits__keeps_old_menus(void **stat
 
 /* ---------------------------------------------------------------- every screen at the minimum */
 
-#define SEEN_MAX 4096
+#define SEEN_MAX 8192
 
 struct walk {
     struct ussd_config cfg;

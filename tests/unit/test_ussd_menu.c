@@ -321,7 +321,7 @@ static void test_menu__misc_mistakes__each_names_its_key(void **state)
     doc = shipped();
     json_object_set_new(at(doc, "nodes.points"), "type", json_string("page"));
     expect_error(doc, "m.json: nodes.points.type: unknown type \"page\" (menu, info, language, "
-                      "categories, items, item, confirm, gift)");
+                      "categories, items, item, confirm, gift, recipient, amount, pin, pin_set)");
 
     doc = shipped();
     json_object_set_new(at(doc, "labels.en"), "back", json_string("Back"));

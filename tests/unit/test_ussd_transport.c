@@ -232,7 +232,7 @@ static void test_transport__show__renders_stored_state(void **state)
     assert_int_equal(ussd_engine_show(&e, &st, r), 0);
     assert_string_equal(
         r->text,
-        "Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions");
+        "Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions\n7 Transfer points");
     assert_int_equal(ussd_engine_show(&e, NULL, r), -EINVAL);
     free(r);
 }
