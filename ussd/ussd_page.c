@@ -140,6 +140,21 @@ static size_t cost(const struct layout *lo, const char *s, size_t len)
     return n < 0 ? 0 : (size_t)n;
 }
 
+/* Units of s[0..len), counted only as far as needed to know whether they exceed cap: the exact
+ * count when it is <= cap, some value > cap otherwise (a long line is not counted to its end at
+ * every page it is cut into). */
+static size_t cost_upto(const struct layout *lo, const char *s, size_t len, size_t cap)
+{
+    size_t i = 0, adv, used = 0;
+
+    while (i < len && used <= cap) {
+        int c = smpp_text_char_cost(lo->coding, smpp_text_utf8_next(s + i, len - i, &adv), lo->opts);
+        used += c < 0 ? 0 : (size_t)c;
+        i += adv;
+    }
+    return used;
+}
+
 /* One page being built: text, counted units, number of lines (fixed: the header lines, which
  * do not count as content when deciding whether the page is still empty). */
 struct page_build {
@@ -173,7 +188,9 @@ static int page_add_line(const struct layout *lo, struct page_build *pb, const c
 /*
  * Within rest[0..len), finds the longest prefix that ends before a space (a word boundary) and
  * costs <= avail. Returns its length in bytes (0 if none) and sets *first_word to the cost of the
- * first word (up to the first space).
+ * first word (up to the first space) - or, for a first word longer than a fresh page (it is only
+ * compared with one), to some value above lo->fresh: the scan stops there instead of running to
+ * the end of a long line at every page it is cut into.
  */
 static size_t word_prefix(const struct layout *lo, const char *rest, size_t len, size_t avail,
                           size_t *first_word)
@@ -192,8 +209,8 @@ static size_t word_prefix(const struct layout *lo, const char *rest, size_t len,
         used += (size_t)smpp_text_char_cost(lo->coding, cp, lo->opts);
         if (!first_done)
             *first_word = used;
-        if (used > avail && first_done)
-            break; /* no longer prefix can fit; first_word is already known */
+        if (used > avail && (first_done || used > lo->fresh))
+            break; /* no longer prefix can fit; first_word is known, or known to be too long */
         i += adv;
     }
     if (i >= len && used <= avail)
@@ -231,12 +248,13 @@ static int fill_page(const struct layout *lo, struct cursor *cur, size_t budget,
         const char *rest = ln->s + cur->off;
         size_t rlen = ln->len - cur->off;
         size_t need = (pb->nlines > 0 ? 1 : 0) + lo->pre;
-        size_t whole = cur->off == 0 ? ln->units : cost(lo, rest, rlen);
+        size_t whole;
         size_t avail, take, first_word;
 
         if (pb->units + need > budget)
             break; /* not even a separator fits */
         avail = budget - pb->units - need;
+        whole = cur->off == 0 ? ln->units : cost_upto(lo, rest, rlen, avail);
         if (whole <= avail) {
             rc = page_add_line(lo, pb, rest, rlen, whole);
             cur->li++;
@@ -369,28 +387,29 @@ static int page_start(const struct layout *lo, struct page_build *pb)
 }
 
 /*
- * A lower bound on the units the rest of the content (from cur) takes on a page that already holds
- * nlines lines: the content can end on that page only if every remaining line goes on it whole,
- * the last one at least up to its trailing spaces (dropped at a break). When even this exceeds the
- * room, trying to end the content there is wasted work.
+ * Whether the rest of the content (from cur) may end on a page that already holds nlines lines
+ * and has room units left: only if every remaining line goes on it whole, the last one at least
+ * up to its trailing spaces (dropped at a break). When even that lower bound exceeds the room,
+ * trying to end the content there is wasted work.
  */
-static size_t rest_min(const struct layout *lo, const struct cursor *cur, size_t nlines)
+static bool may_end_here(const struct layout *lo, const struct cursor *cur, size_t nlines,
+                         size_t room)
 {
     size_t t = 0;
 
-    for (size_t i = cur->li; i < lo->nline; i++, nlines++) {
+    for (size_t i = cur->li; i < lo->nline && t <= room; i++, nlines++) {
         const struct line *ln = &lo->line[i];
-        size_t off = i == cur->li ? cur->off : 0;
-        size_t u = off ? cost(lo, ln->s + off, ln->len - off) : ln->units, sp = 0;
+        size_t off = i == cur->li ? cur->off : 0, len = ln->len - off, u;
 
         if (i + 1 == lo->nline) {
-            while (sp < ln->len - off && ln->s[ln->len - 1 - sp] == ' ')
-                sp++;
-            u = u > sp ? u - sp : 0; /* a space is one unit in either coding */
+            while (len > 0 && ln->s[off + len - 1] == ' ')
+                len--;
         }
-        t += (nlines > 0 ? 1 : 0) + lo->pre + u;
+        t += (nlines > 0 ? 1 : 0) + lo->pre;
+        u = (off == 0 && len == ln->len) ? ln->units : cost_upto(lo, ln->s + off, len, room);
+        t += u;
     }
-    return t;
+    return t <= room;
 }
 
 /* Lays out every page of lo with navigation lines nav[0] (back) and nav[1] (more). */
@@ -414,7 +433,8 @@ static int paginate(const struct layout *lo, size_t limit, const struct line *ba
             break;
         }
         rc = page_start(lo, &pb);
-        if (rc == 0 && pb.units + rest_min(lo, &cur, pb.nlines) <= limit - nav_back)
+        if (rc == 0 && pb.units <= limit - nav_back &&
+            may_end_here(lo, &cur, pb.nlines, limit - nav_back - pb.units))
             rc = fill_page(lo, &try, limit - nav_back, &pb);
         if (rc == 0 && !at_end(lo, &try)) {
             /* Not the last page: start again with room for "00 More" as well. */
