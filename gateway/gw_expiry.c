@@ -776,6 +776,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
+    if (!gw_redis_is_connected(x->redis)) {
+        /* Redis not up (the first pass is due at start, before the link is): a pass now would
+         * fail at its first request, count an error and wait a whole pass_interval_s */
+        struct timeval tv = {1, 0};
+        event_add(x->timer, &tv);
+        return;
+    }
     if (gw_expiry_pass(x, NULL, NULL) < 0) {
         struct timeval tv = {(time_t)x->cfg.pass_interval_s, 0};
         event_add(x->timer, &tv);

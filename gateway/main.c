@@ -705,6 +705,7 @@ static int run(struct app *a)
     int xrc = start_expiry(a);
     if (xrc < 0)
         return xrc;
+    wire_metrics_set_expiry(a->metrics, a->expiry);
 
     a->ev_term = evsignal_new(a->base, SIGTERM, on_term, a);
     a->ev_int = evsignal_new(a->base, SIGINT, on_term, a);

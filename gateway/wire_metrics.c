@@ -23,6 +23,7 @@
 #include "gw_broadcast.h"
 #include "gw_config.h"
 #include "gw_core.h"
+#include "gw_expiry.h"
 #include "gw_http.h"
 #include "gw_ingest.h"
 #include "gw_metrics.h"
@@ -50,6 +51,7 @@ struct wire_metrics {
     uint64_t probe_oks, probe_failures;
     bool fulfil_known; /* the group's figures below were read at least once */
     uint64_t fulfil_lag, fulfil_pending;
+    const struct gw_expiry *expiry; /* the points-expiry job, NULL when it does not run here */
 };
 
 /* ---------------------------------------------------------------- probes */
@@ -376,15 +378,39 @@ static void write_broadcast(const struct wire_metrics *m, struct evbuffer *o)
 }
 
 /*
- * The points-expiry job's progress (loyaltygw_expiry_*: subscribers scanned, lots expired,
- * points expired, run duration, last run's end time) belongs here. The job is being built on
- * another branch: its engineer adds the families in this function, read from the job's stats
- * struct like the others; until then nothing is written (no placeholder figures).
+ * The points-expiry job's progress, when it runs in this gateway (expiry.enabled): every counter
+ * of its stats (gw_expiry.h GW_EXPIRY_COUNTERS) as loyaltygw_expiry_<name>_total, whether a pass
+ * is under way, and the last day recorded complete (its 00:00 UTC, seconds since the epoch).
  */
 static void write_expiry(const struct wire_metrics *m, struct evbuffer *o)
 {
-    (void)m;
-    (void)o;
+    struct gw_expiry_stats s;
+    char name[96];
+
+    if (!m->expiry)
+        return;
+    gw_expiry_get_stats(m->expiry, &s);
+#define GW_X_PROM(field, help)                                                                     \
+    snprintf(name, sizeof(name), "loyaltygw_expiry_%s_total", #field);                             \
+    FAM(o, name, COUNTER, "points-expiry job: " help);                                             \
+    gw_prom_sample_u64(o, name, NULL, s.field);
+    GW_EXPIRY_COUNTERS(GW_X_PROM)
+#undef GW_X_PROM
+    FAM(o, "loyaltygw_expiry_running", GAUGE, "points-expiry job: 1 while a pass is under way");
+    gw_prom_sample_u64(o, "loyaltygw_expiry_running", NULL, s.running);
+    if (gw_days_valid(s.last_done) && gw_days_number(s.last_done) >= 0) {
+        /* last_done is a local date (YYYYMMDD): shown as 00:00 UTC of that date */
+        FAM(o, "loyaltygw_expiry_last_done_day_timestamp_seconds", GAUGE,
+            "points-expiry job: the last local date every slot was done for (its 00:00 UTC)");
+        gw_prom_sample_u64(o, "loyaltygw_expiry_last_done_day_timestamp_seconds", NULL,
+                           (uint64_t)gw_days_number(s.last_done) * 86400u);
+    }
+}
+
+void wire_metrics_set_expiry(struct wire_metrics *m, const struct gw_expiry *x)
+{
+    if (m)
+        m->expiry = x;
 }
 
 static void write_redis(const struct wire_metrics *m, struct evbuffer *o)

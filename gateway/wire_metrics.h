@@ -60,6 +60,10 @@ uint16_t wire_metrics_port(const struct wire_metrics *m);
 void wire_metrics_stopping(struct wire_metrics *m);
 /* Whether the instance is ready, and why not (into why). */
 bool wire_metrics_ready(const struct wire_metrics *m, char *why, size_t whylen);
+/* The points-expiry job whose progress /metrics shows (it starts after the metrics; NULL: none).
+ * x is borrowed: it outlives m or is unset first. */
+struct gw_expiry;
+void wire_metrics_set_expiry(struct wire_metrics *m, const struct gw_expiry *x);
 /* Writes the whole exposition into out. */
 void wire_metrics_write(const struct wire_metrics *m, struct evbuffer *out);
 /* NULL is a no-op. See the ownership note above. */

@@ -50,6 +50,29 @@ static const struct {
 };
 #define GSM7_EXT_COUNT (sizeof(gsm7_ext) / sizeof(gsm7_ext[0]))
 
+/* The two tables above read backwards, for the encoder: every character that is not plain ASCII
+ * at its own septet, sorted by code point (a binary search: counting a screen or an SMS must not
+ * scan 138 entries per character). units is 1 (basic) or 2 (escape + septet). test_smpp_text
+ * checks it against the tables for every code point (decode of every septet and escape pair). */
+static const struct {
+    uint16_t cp;
+    uint8_t septet;
+    uint8_t units;
+} gsm7_rev[] = {
+    {0x000C, 0x0A, 2}, {0x0024, 0x02, 1}, {0x0040, 0x00, 1}, {0x005B, 0x3C, 2}, {0x005C, 0x2F, 2},
+    {0x005D, 0x3E, 2}, {0x005E, 0x14, 2}, {0x005F, 0x11, 1}, {0x007B, 0x28, 2}, {0x007C, 0x40, 2},
+    {0x007D, 0x29, 2}, {0x007E, 0x3D, 2}, {0x00A1, 0x40, 1}, {0x00A3, 0x01, 1}, {0x00A4, 0x24, 1},
+    {0x00A5, 0x03, 1}, {0x00A7, 0x5F, 1}, {0x00BF, 0x60, 1}, {0x00C4, 0x5B, 1}, {0x00C5, 0x0E, 1},
+    {0x00C6, 0x1C, 1}, {0x00C7, 0x09, 1}, {0x00C9, 0x1F, 1}, {0x00D1, 0x5D, 1}, {0x00D6, 0x5C, 1},
+    {0x00D8, 0x0B, 1}, {0x00DC, 0x5E, 1}, {0x00DF, 0x1E, 1}, {0x00E0, 0x7F, 1}, {0x00E4, 0x7B, 1},
+    {0x00E5, 0x0F, 1}, {0x00E6, 0x1D, 1}, {0x00E8, 0x04, 1}, {0x00E9, 0x05, 1}, {0x00EC, 0x07, 1},
+    {0x00F1, 0x7D, 1}, {0x00F2, 0x08, 1}, {0x00F6, 0x7C, 1}, {0x00F8, 0x0C, 1}, {0x00F9, 0x06, 1},
+    {0x00FC, 0x7E, 1}, {0x0393, 0x13, 1}, {0x0394, 0x10, 1}, {0x0398, 0x19, 1}, {0x039B, 0x14, 1},
+    {0x039E, 0x1A, 1}, {0x03A0, 0x16, 1}, {0x03A3, 0x18, 1}, {0x03A6, 0x12, 1}, {0x03A8, 0x17, 1},
+    {0x03A9, 0x15, 1}, {0x20AC, 0x65, 2},
+};
+#define GSM7_REV_COUNT (sizeof(gsm7_rev) / sizeof(gsm7_rev[0]))
+
 void smpp_text_opts_defaults(struct smpp_text_opts *opts)
 {
     if (!opts)
@@ -164,21 +187,22 @@ size_t smpp_text_utf8_put(uint32_t cp, char *out)
 /* GSM septet(s) for cp: returns 1 (basic, *sept), 2 (extension: escape + *sept) or -1. */
 static int gsm7_lookup(uint32_t cp, uint8_t *sept)
 {
+    size_t lo = 0, hi = GSM7_REV_COUNT;
+
     if (cp < 0x80 && gsm7_basic[cp] == cp && cp != 0x1B) {
         *sept = (uint8_t)cp; /* fast path: most of printable ASCII maps to itself */
         return 1;
     }
-    for (unsigned i = 0; i < 128; i++) {
-        if (gsm7_basic[i] == cp && i != SMPP_TEXT_GSM7_ESC) {
-            *sept = (uint8_t)i;
-            return 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (gsm7_rev[mid].cp == cp) {
+            *sept = gsm7_rev[mid].septet;
+            return gsm7_rev[mid].units;
         }
-    }
-    for (unsigned i = 0; i < GSM7_EXT_COUNT; i++) {
-        if (gsm7_ext[i].cp == cp) {
-            *sept = gsm7_ext[i].septet;
-            return 2;
-        }
+        if (gsm7_rev[mid].cp < cp)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return -1;
 }

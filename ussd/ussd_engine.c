@@ -360,7 +360,9 @@ static int expand(struct step *s, const char *tpl, struct tbuf *out)
             }
             p = end;
         } else {
-            rc = tb_put(&line, p, 1);
+            size_t n = strcspn(p, "\n{"); /* plain text up to the next line or placeholder */
+            rc = tb_put(&line, p, n ? n : 1);
+            p += (n ? n : 1) - 1;
         }
     }
     tb_free(&line);

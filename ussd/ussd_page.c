@@ -90,17 +90,21 @@ static int sbuf_put_cp(struct sbuf *b, uint32_t cp)
  * invalid subpart), so that page texts are valid and their counted length is what is sent. */
 static int sanitize(const char *s, size_t len, struct sbuf *out)
 {
-    size_t i = 0, adv;
+    size_t i = 0, run = 0, adv;
     int rc = sbuf_put(out, "", 0);
 
     while (rc == 0 && i < len) {
         uint32_t cp = smpp_text_utf8_next(s + i, len - i, &adv);
-        if (cp == SMPP_TEXT_REPLACEMENT || cp == 0)
-            rc = sbuf_put_cp(out, SMPP_TEXT_REPLACEMENT);
-        else
-            rc = sbuf_put(out, s + i, adv); /* valid: copy the bytes as they are */
+        if (cp == SMPP_TEXT_REPLACEMENT || cp == 0) {
+            rc = sbuf_put(out, s + run, i - run); /* the valid bytes before, as they are */
+            if (rc == 0)
+                rc = sbuf_put_cp(out, SMPP_TEXT_REPLACEMENT);
+            run = i + adv;
+        }
         i += adv;
     }
+    if (rc == 0)
+        rc = sbuf_put(out, s + run, len - run);
     return rc;
 }
 
@@ -110,6 +114,7 @@ struct line {
     const char *s; /* valid UTF-8 (sanitised) */
     size_t len;
     bool option;
+    size_t units; /* cost of the whole line in the layout's coding (set once it is chosen) */
 };
 
 struct layout {
@@ -135,6 +140,21 @@ static size_t cost(const struct layout *lo, const char *s, size_t len)
     return n < 0 ? 0 : (size_t)n;
 }
 
+/* Units of s[0..len), counted only as far as needed to know whether they exceed cap: the exact
+ * count when it is <= cap, some value > cap otherwise (a long line is not counted to its end at
+ * every page it is cut into). */
+static size_t cost_upto(const struct layout *lo, const char *s, size_t len, size_t cap)
+{
+    size_t i = 0, adv, used = 0;
+
+    while (i < len && used <= cap) {
+        int c = smpp_text_char_cost(lo->coding, smpp_text_utf8_next(s + i, len - i, &adv), lo->opts);
+        used += c < 0 ? 0 : (size_t)c;
+        i += adv;
+    }
+    return used;
+}
+
 /* One page being built: text, counted units, number of lines (fixed: the header lines, which
  * do not count as content when deciding whether the page is still empty). */
 struct page_build {
@@ -144,7 +164,9 @@ struct page_build {
     size_t fixed;
 };
 
-static int page_add_line(const struct layout *lo, struct page_build *pb, const char *s, size_t len)
+/* Adds s[0..len), which costs units, as a line of its own. */
+static int page_add_line(const struct layout *lo, struct page_build *pb, const char *s, size_t len,
+                         size_t units)
 {
     int rc = 0;
 
@@ -158,7 +180,7 @@ static int page_add_line(const struct layout *lo, struct page_build *pb, const c
     }
     if (rc == 0)
         rc = sbuf_put(&pb->text, s, len);
-    pb->units += cost(lo, s, len);
+    pb->units += units;
     pb->nlines++;
     return rc;
 }
@@ -166,7 +188,9 @@ static int page_add_line(const struct layout *lo, struct page_build *pb, const c
 /*
  * Within rest[0..len), finds the longest prefix that ends before a space (a word boundary) and
  * costs <= avail. Returns its length in bytes (0 if none) and sets *first_word to the cost of the
- * first word (up to the first space).
+ * first word (up to the first space) - or, for a first word longer than a fresh page (it is only
+ * compared with one), to some value above lo->fresh: the scan stops there instead of running to
+ * the end of a long line at every page it is cut into.
  */
 static size_t word_prefix(const struct layout *lo, const char *rest, size_t len, size_t avail,
                           size_t *first_word)
@@ -185,8 +209,8 @@ static size_t word_prefix(const struct layout *lo, const char *rest, size_t len,
         used += (size_t)smpp_text_char_cost(lo->coding, cp, lo->opts);
         if (!first_done)
             *first_word = used;
-        if (used > avail && first_done)
-            break; /* no longer prefix can fit; first_word is already known */
+        if (used > avail && (first_done || used > lo->fresh))
+            break; /* no longer prefix can fit; first_word is known, or known to be too long */
         i += adv;
     }
     if (i >= len && used <= avail)
@@ -224,14 +248,15 @@ static int fill_page(const struct layout *lo, struct cursor *cur, size_t budget,
         const char *rest = ln->s + cur->off;
         size_t rlen = ln->len - cur->off;
         size_t need = (pb->nlines > 0 ? 1 : 0) + lo->pre;
-        size_t whole = cost(lo, rest, rlen);
+        size_t whole;
         size_t avail, take, first_word;
 
         if (pb->units + need > budget)
             break; /* not even a separator fits */
         avail = budget - pb->units - need;
+        whole = cur->off == 0 ? ln->units : cost_upto(lo, rest, rlen, avail);
         if (whole <= avail) {
-            rc = page_add_line(lo, pb, rest, rlen);
+            rc = page_add_line(lo, pb, rest, rlen, whole);
             cur->li++;
             cur->off = 0;
             continue;
@@ -249,7 +274,7 @@ static int fill_page(const struct layout *lo, struct cursor *cur, size_t budget,
             if (take == 0)
                 break; /* not one character fits: next page (or the caller's no-progress) */
         }
-        rc = page_add_line(lo, pb, rest, take);
+        rc = page_add_line(lo, pb, rest, take, cost(lo, rest, take));
         cur->off += take;
         while (cur->off < ln->len && ln->s[cur->off] == ' ')
             cur->off++; /* the space(s) at a break are not shown */
@@ -355,10 +380,36 @@ static int page_start(const struct layout *lo, struct page_build *pb)
     int rc = 0;
 
     if (lo->header) {
-        rc = page_add_line(lo, pb, lo->header->s, lo->header->len);
+        rc = page_add_line(lo, pb, lo->header->s, lo->header->len, lo->header->units);
         pb->fixed = pb->nlines;
     }
     return rc;
+}
+
+/*
+ * Whether the rest of the content (from cur) may end on a page that already holds nlines lines
+ * and has room units left: only if every remaining line goes on it whole, the last one at least
+ * up to its trailing spaces (dropped at a break). When even that lower bound exceeds the room,
+ * trying to end the content there is wasted work.
+ */
+static bool may_end_here(const struct layout *lo, const struct cursor *cur, size_t nlines,
+                         size_t room)
+{
+    size_t t = 0;
+
+    for (size_t i = cur->li; i < lo->nline && t <= room; i++, nlines++) {
+        const struct line *ln = &lo->line[i];
+        size_t off = i == cur->li ? cur->off : 0, len = ln->len - off, u;
+
+        if (i + 1 == lo->nline) {
+            while (len > 0 && ln->s[off + len - 1] == ' ')
+                len--;
+        }
+        t += (nlines > 0 ? 1 : 0) + lo->pre;
+        u = (off == 0 && len == ln->len) ? ln->units : cost_upto(lo, ln->s + off, len, room);
+        t += u;
+    }
+    return t <= room;
 }
 
 /* Lays out every page of lo with navigation lines nav[0] (back) and nav[1] (more). */
@@ -367,8 +418,8 @@ static int paginate(const struct layout *lo, size_t limit, const struct line *ba
 {
     struct cursor cur = {0, 0};
     struct page_build pb = {{NULL, 0, 0}, 0, 0, 0};
-    size_t back_c = 1 + lo->pre + cost(lo, back->s, back->len);
-    size_t more_c = 1 + lo->pre + cost(lo, more->s, more->len);
+    size_t back_c = 1 + lo->pre + back->units;
+    size_t more_c = 1 + lo->pre + more->units;
     int rc = 0;
 
     for (size_t p = 0; rc == 0 && (p == 0 || !at_end(lo, &cur)); p++) {
@@ -382,7 +433,8 @@ static int paginate(const struct layout *lo, size_t limit, const struct line *ba
             break;
         }
         rc = page_start(lo, &pb);
-        if (rc == 0)
+        if (rc == 0 && pb.units <= limit - nav_back &&
+            may_end_here(lo, &cur, pb.nlines, limit - nav_back - pb.units))
             rc = fill_page(lo, &try, limit - nav_back, &pb);
         if (rc == 0 && !at_end(lo, &try)) {
             /* Not the last page: start again with room for "00 More" as well. */
@@ -401,9 +453,9 @@ static int paginate(const struct layout *lo, size_t limit, const struct line *ba
                 rc = -EINVAL; /* no progress: the limit cannot hold one character */
         }
         if (rc == 0 && has_back)
-            rc = page_add_line(lo, &pb, back->s, back->len);
+            rc = page_add_line(lo, &pb, back->s, back->len, back->units);
         if (rc == 0 && has_more)
-            rc = page_add_line(lo, &pb, more->s, more->len);
+            rc = page_add_line(lo, &pb, more->s, more->len, more->units);
         if (rc == 0 && pb.units > limit)
             rc = -EINVAL; /* the header and navigation lines alone overflow the page */
         if (rc == 0)
@@ -479,16 +531,16 @@ int ussd_pages_new(const struct ussd_page_config *cfg, const char *body, const c
             end--;
         for (size_t i = 0; i <= end; i++) {
             if (i == end || body_s.p[i] == '\n') {
-                lines[nlines++] = (struct line){body_s.p + start, i - start, false};
+                lines[nlines++] = (struct line){body_s.p + start, i - start, false, 0};
                 start = i + 1;
             }
         }
     }
     for (size_t i = 0; i < n_options; i++)
-        lines[nlines++] = (struct line){opt_s[i].p, opt_s[i].len, true};
-    back = (struct line){back_s.p, back_s.len, false};
-    more = (struct line){more_s.p, more_s.len, false};
-    head = (struct line){head_s.p, head_s.len, false};
+        lines[nlines++] = (struct line){opt_s[i].p, opt_s[i].len, true, 0};
+    back = (struct line){back_s.p, back_s.len, false, 0};
+    more = (struct line){more_s.p, more_s.len, false, 0};
+    head = (struct line){head_s.p, head_s.len, false, 0};
     /* a header is one line: anything after a "\n" in it is not shown */
     if (head_s.len > 0) {
         char *nl = memchr(head_s.p, '\n', head_s.len);
@@ -527,11 +579,17 @@ int ussd_pages_new(const struct ussd_page_config *cfg, const char *body, const c
         }
     }
     limit = lo.coding == SMPP_TEXT_GSM7 ? cfg->gsm7_limit : cfg->ucs2_limit;
+    /* every line is counted once, in the coding chosen: the layout reuses these */
+    for (size_t i = 0; i < nlines; i++)
+        lines[i].units = cost(&lo, lines[i].s, lines[i].len);
+    back.units = cost(&lo, back.s, back.len);
+    more.units = cost(&lo, more.s, more.len);
+    head.units = cost(&lo, head.s, head.len);
     lo.pre = (cfg->bidi_marks && lo.coding == SMPP_TEXT_UCS2) ? 1 : 0;
     {
-        size_t nav = 2 + 2 * lo.pre + cost(&lo, back.s, back.len) + cost(&lo, more.s, more.len);
+        size_t nav = 2 + 2 * lo.pre + back.units + more.units;
         if (lo.header)
-            nav += lo.pre + cost(&lo, head.s, head.len) + 1;
+            nav += lo.pre + head.units + 1;
         lo.fresh = nav < limit ? limit - nav : 0;
     }
     pg->coding = lo.coding;

@@ -3,28 +3,39 @@
 # the other, each from its committed seeds (tests/fuzz/seeds/<target>) plus its growing corpus
 # (<build>/fuzz-corpus/<target>, outside the tree), under ASan+UBSan with leak detection.
 #
-#   tests/fuzz/run.sh [--build DIR] [--time S | --runs N] [TARGET...]
+#   tests/fuzz/run.sh [--build DIR] [--time S | --runs N] [--jobs J] [TARGET...]
 #     --time S   each target runs S seconds (CI: deploy/test.sh --fuzz uses 30)
 #     --runs N   each target runs N executions (the recorded long run: 10000000)
+#     --jobs J   J libFuzzer processes per target on the same corpus (each reloads what the
+#                others find), N/J executions each; the figures are their sum (default 1)
 #     TARGET     smpp_pdu, event, ... (default: every fuzz_* executable in DIR/tests/fuzz)
 #
+# Input sizes: libFuzzer's default -max_len is the largest seed (at least 4096). Two targets get
+# their own: ussd_dialogue 960, the largest input its harness reads (24 lines of an answer of
+# USSD_INPUT_MAX bytes and a separator: anything longer is returned at once, a wasted run);
+# menus 12288, the compact menu seeds (6-10 KB, tests/fuzz/seeds.sh) with room to grow - a
+# 25 KB file made every mutation re-parse 25 KB of mostly comments and repeated languages.
 # A crash, a leak, a timeout (an input running longer than 10 s) or an out-of-memory (2 GiB)
 # stops that target and fails the run; the input is kept as <build>/fuzz-artifacts/<target>-*,
 # to become a regression vector in the unit tests. One line per target goes to stdout and
-# <build>/fuzz-results.tsv: target, executions, exec/s, cov, ft, seconds, outcome - the figures
+# <build>/fuzz-results.tsv: target, executions, exec/s (executions / wall seconds, start-up
+# included), cov, ft, seconds, outcome - the figures
 # tests/bench/RESULTS.md records for the long run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 build=build-fuzz
 limit=(-max_total_time=30)
+runs=
+jobs=1
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build="$2"; shift 2 ;;
     --time)  limit=(-max_total_time="$2"); shift 2 ;;
-    --runs)  limit=(-runs="$2"); shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    -*) echo "usage: $0 [--build DIR] [--time S | --runs N] [TARGET...]" >&2; exit 2 ;;
+    --runs)  runs="$2"; limit=(); shift 2 ;;
+    --jobs)  jobs="$2"; shift 2 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -*) echo "usage: $0 [--build DIR] [--time S | --runs N] [--jobs J] [TARGET...]" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
@@ -54,15 +65,36 @@ for t in "${targets[@]}"; do
     continue
   fi
   mkdir -p "$corpus"
+  case "$t" in
+    ussd_dialogue) maxlen=(-max_len=960) ;;
+    menus) maxlen=(-max_len=12288) ;;
+    *) maxlen=() ;;
+  esac
   start=$(date +%s)
-  "$exe" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$build/fuzz-artifacts/$t-" "$corpus" "$seeds" > "$log" 2>&1
-  rc=$?
+  pids=()
+  for j in $(seq 1 "$jobs"); do
+    jlimit=("${limit[@]}")
+    [ -n "$runs" ] && jlimit=(-runs=$(( (runs + jobs - j) / jobs )))
+    jlog="$log"
+    [ "$jobs" -gt 1 ] && jlog="$build/fuzz-logs/$t.$j.log"
+    "$exe" "${jlimit[@]}" "${maxlen[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t-" "$corpus" "$seeds" \
+      > "$jlog" 2>&1 &
+    pids+=($!)
+  done
+  rc=0
+  for pid in "${pids[@]}"; do
+    # one finding is enough: the other jobs of this target stop too
+    wait "$pid" || { rc=$?; kill "${pids[@]}" 2> /dev/null; }
+  done
   secs=$(( $(date +%s) - start ))
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
-  ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+  if [ "$jobs" -gt 1 ]; then
+    cat "$build/fuzz-logs/$t".[0-9]*.log > "$log"
+  fi
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{s += $1} END {print s}')
+  rate=$(( ${execs:-0} / (secs > 0 ? secs : 1) ))
+  cov=$(grep -oE 'cov: [0-9]+' "$log" | cut -d' ' -f2 | sort -n | tail -1)
+  ft=$(grep -oE 'ft: [0-9]+' "$log" | cut -d' ' -f2 | sort -n | tail -1)
   if [ $rc -eq 0 ]; then
     outcome=ok
   elif grep -q 'ERROR: libFuzzer: timeout' "$log"; then

@@ -126,6 +126,48 @@ static void test_text__basic_table__round_trips(void **state)
     assert_int_equal(smpp_text_gsm7_len("`", 1), -1);
 }
 
+/* Every code point costs what the two tables say, and nothing else is GSM-7: the encoder's
+ * reverse lookup agrees with the spec's tables on the whole of Unicode, and each character of the
+ * basic table encodes alone to its own septet. */
+static void test_text__every_code_point__cost_and_septet_match_the_tables(void **state)
+{
+    (void)state;
+    static const char ext_utf8[] = "\f^{}\\[~]|€";
+    static const uint8_t ext_sept[] = {0x0A, 0x14, 0x28, 0x29, 0x2F, 0x3C, 0x3D, 0x3E, 0x40, 0x65};
+    static int8_t expect[0x110000];
+    uint8_t wire[4];
+    size_t i = 0, adv, n, k = 0;
+
+    memset(expect, -1, sizeof(expect));
+    for (unsigned s = 0; s < 128; s++) {
+        if (s == 0x1B)
+            continue;
+        uint32_t cp = smpp_text_utf8_next(gsm7_basic_utf8 + i, strlen(gsm7_basic_utf8 + i), &adv);
+        expect[cp] = 1;
+        assert_int_equal(smpp_text_encode(gsm7_basic_utf8 + i, adv, SMPP_TEXT_GSM7, NULL, wire,
+                                          sizeof(wire), &n),
+                         0);
+        assert_int_equal(n, 1);
+        assert_int_equal(wire[0], s);
+        i += adv;
+    }
+    for (i = 0; ext_utf8[i]; i += adv, k++) {
+        uint32_t cp = smpp_text_utf8_next(ext_utf8 + i, strlen(ext_utf8 + i), &adv);
+        expect[cp] = 2;
+        assert_int_equal(smpp_text_encode(ext_utf8 + i, adv, SMPP_TEXT_GSM7, NULL, wire,
+                                          sizeof(wire), &n),
+                         0);
+        assert_int_equal(n, 2);
+        assert_int_equal(wire[0], 0x1B);
+        assert_int_equal(wire[1], ext_sept[k]);
+    }
+    assert_int_equal(k, sizeof(ext_sept));
+    for (uint32_t cp = 0; cp < 0x110000; cp++)
+        if (smpp_text_gsm7_cost(cp) != expect[cp])
+            fail_msg("U+%04X costs %d, the tables say %d", (unsigned)cp, smpp_text_gsm7_cost(cp),
+                     expect[cp]);
+}
+
 static void test_text__gsm7_decode__escape_edge_cases(void **state)
 {
     (void)state;
@@ -558,6 +600,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text__extension_chars__count_two_and_round_trip),
         cmocka_unit_test(test_text__basic_table__round_trips),
+        cmocka_unit_test(test_text__every_code_point__cost_and_septet_match_the_tables),
         cmocka_unit_test(test_text__gsm7_decode__escape_edge_cases),
         cmocka_unit_test(test_text__choose__gsm7_or_ucs2_with_configured_dcs),
         cmocka_unit_test(test_text__arabic_and_persian__ucs2_round_trip_in_logical_order),
