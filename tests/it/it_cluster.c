@@ -780,8 +780,8 @@ test_cluster__slot_migrated_during_load__followed_without_loss_or_duplicate(void
         char key[40];
         snprintf(key, sizeof(key), "lg:{%.15s}:w", subs[s]);
         struct rcap c;
-        RCMD(&c, "HSTRLEN %s R", key); /* the refs remembered, 15 bytes each */
-        assert_int_equal(c.integer, 15 * (3 + ROUNDS));
+        RCMD(&c, "HSTRLEN %s E", key); /* the refs remembered, one 16-byte record each */
+        assert_int_equal(c.integer, 16 * (3 + ROUNDS));
     }
     /* the wallet of each (the refs and the history are fields of it), and the slot's two
      * aggregate keys (the day's flows and the running totals) */
