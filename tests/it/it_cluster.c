@@ -371,6 +371,7 @@ static int client_setup(bool cluster_only)
     T.rcfg.reconnect_max_ms = 300;
     T.redis = gw_redis_new(T.base, &T.rcfg);
     gw_ledger_config_defaults(&T.lcfg);
+    T.lcfg.ref_index_buckets = 4096; /* a few refs per bucket key: the key counts below hold */
     table_default(&T.tbl);
     T.ledger = gw_ledger_new(T.redis, &T.lcfg, &T.tbl);
     if (!T.redis || !T.ledger)
