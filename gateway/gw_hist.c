@@ -108,6 +108,10 @@ size_t gw_hist_merge(const void *e, size_t elen, const char *const *legacy,
         }
         /* a record only has its day: on the same day the list's line goes first (it was
          * written by redemption, staff or block, which write the list, or before the upgrade) */
+        if (ie < ne && gw_hist_get(e, elen, ie, &r) == 0 && r.st == 'p') {
+            ie++; /* a ref a REVERSAL named before it arrived: remembered, not a movement */
+            continue;
+        }
         if (ie < ne && gw_hist_get(e, elen, ie, &r) == 0 &&
             (il >= nlegacy || gw_days_number(r.day) > at_l / 86400)) {
             const char *text = r.rule && rule ? rule(rarg, r.rule) : NULL;

@@ -98,7 +98,7 @@ void gw_ledger_config_defaults(struct gw_ledger_config *cfg)
     cfg->history_len = 50;
     cfg->ref_retention_days = 31;
     cfg->dlq_maxlen = 100000;
-    cfg->ref_index_buckets = 4096;
+    cfg->ref_index_buckets = 65536;
 }
 
 struct gw_ledger *gw_ledger_new(struct gw_redis *redis, const struct gw_ledger_config *cfg,

@@ -42,9 +42,9 @@
 -- that all products stay far below that, and every number is written with %d, never with
 -- tostring/.. (which use %.14g and would print large values in exponent form).
 
-local REC = 15       -- bytes of one remembered ref in the wallet's field R (see below)
-local HREC, HFMT = 16, '>c6I2BBi4I2' -- one history record in the wallet's field E (see below)
-local PRUNE_MAX = 64 -- old refs dropped by one commit at most (the rest by the next ones)
+local REC = 15       -- bytes of one remembered ref in the field R of the release before
+local HREC, HFMT = 16, '>c6I2BBi4I2' -- one record of the wallet's field E (see below)
+local PRUNE_MAX = 64 -- old records dropped by one commit at most (the rest by the next ones)
 local BAL_MAX = 1e12 -- |balance| and lifetime points stay within this (admin/lua/adjust.lua too)
 local DEN_MAX = 1e13 -- the carried fraction's denominator (GW_REM_DEN_MAX)
 
@@ -77,12 +77,14 @@ local function valid_day(s)
     return m >= 1 and m <= 12 and dd >= 1 and dd <= 31
 end
 
--- Remembered refs (docs/data-model.md, "Movements"): the wallet's field R holds 15-byte records,
--- oldest first, struct '>c6I4c1i4': 6 bytes of SHA-1(ref), the event's local day YYYYMMDD, the
--- state, the points. States: c credited, r credited then reversed, x a reversal or a staff
--- adjustment (never reversible), v voided: a REVERSAL named this ref before it arrived (the late
--- original is then recorded, no credit). Older releases kept "at,points,day,state" in the hash
--- lg:{M}:r: still read (never written) until it expires.
+-- Remembered refs (docs/data-model.md, section 2): the records of the wallet's field E (below,
+-- "History") are the refs too: one 16-byte record per ref, kept for the retention window. The
+-- release before kept them apart, in the field R (15-byte records, oldest first, struct
+-- '>c6I4c1i4': 6 bytes of SHA-1(ref), the local day YYYYMMDD, the state, the points; states c
+-- credited, r credited then reversed, x a reversal or a staff adjustment, v voided), and before
+-- it "at,points,day,state" in the hash lg:{M}:r. Both are still read: R is pruned by age and
+-- dropped once empty (admin/lua/adjust.lua still appends its staff adjustments there), the hash
+-- is never written and expires.
 local RECFMT = '>c6I4c1i4'
 local function parse_old(s)
     local a, p, dy, st = s:match('^(%-?%d+),(%-?%d+),(%d+),([crxv])$')
@@ -106,6 +108,21 @@ local function bytes6(s, from)
     return struct.pack('>I6', tonumber(sha1(s):sub(from, from + 11), 16))
 end
 local function digest(s) return bytes6(s, 1) end
+
+-- YYYYMMDD of days since 1970-01-01 (H. Hinnant's civil_from_days), the inverse of days().
+local function ymd(z)
+    z = z + 719468
+    local era = math.floor(z / 146097)
+    local doe = z - era * 146097
+    local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524)
+        - math.floor(doe / 146096)) / 365)
+    local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+    local mp = math.floor((5 * doy + 2) / 153)
+    local dd = doy - math.floor((153 * mp + 2) / 5) + 1
+    local m = mp < 10 and mp + 3 or mp - 9
+    local y = yoe + era * 400 + (m <= 2 and 1 or 0)
+    return y * 10000 + m * 100 + dd
+end
 
 -- Days since 1970-01-01 of YYYYMMDD (proleptic Gregorian; H. Hinnant's days_from_civil).
 local function days(ymd)
@@ -311,25 +328,41 @@ local w = redis.call('HMGET', KW, 'bal', 'life', 'rn', 'tier', 'since', 'cday', 
 local R = w[10] or ''
 if #R % REC ~= 0 then return corrupt('refs') end
 local E = w[13] or ''
-if #E % HREC ~= 0 then E = '' end -- unreadable history: restarted (never blocks a commit)
+if #E % HREC ~= 0 then return corrupt('history') end -- the refs: never silently forgotten
+local R0 = R
 
--- The record of a ref: points, day (YYYYMMDD string), state, position in R (nil: from the old
--- hash); nil when unknown; false when unreadable.
-local function find(dg)
+-- The record of a ref: points, day (YYYYMMDD string), state, position, and 'E' when it is a
+-- record of E (else of R; position nil: from the old hash); nil when unknown; false when
+-- unreadable. States as in R: c credited, r credited then reversed (or recorded without credit),
+-- x a reversal, v voided (a REVERSAL came first). A record of E that is not an event's (kinds
+-- 5..: redemption, staff, expiry, written under their own digests) is never a ref.
+local function find(s, dg, size)
     local init = 1
     while true do
-        local p = string.find(R, dg, init, true)
+        local p = string.find(s, dg, init, true)
         if not p then return nil end
-        if (p - 1) % REC == 0 then return p end
+        if (p - 1) % size == 0 and (size ~= HREC or s:byte(p + 8) <= 4) then return p end
         init = p + 1
     end
 end
+local EST = {c = 'c', r = 'r', x = 'x', v = 'r', p = 'v'} -- E's state -> the ref's state
+-- R first: a ref of the release before has its history record in E too, but only R knows
+-- whether it was reversed since.
 local function lookup(name)
-    local p = find(digest(name))
+    local dg = digest(name)
+    local p = find(R, dg, REC)
     if p then
         local _, dy, st, pts = struct.unpack(RECFMT, R, p)
         if not st:find('^[crxv]$') then return false end
         return pts, string.format('%08d', dy), st, p
+    end
+    p = find(E, dg, HREC)
+    if p then
+        local _, dy, k, st, pts = struct.unpack(HFMT, E, p)
+        st = EST[string.char(st)]
+        if not st then return false end
+        if k == 4 then pts = -pts end -- a reversal's record holds its points negative
+        return pts, string.format('%08d', ymd(dy)), st, p, 'E'
     end
     -- pcall: on the importing master of a slot migration an undeclared key is "non local"; the
     -- old hash is then taken as absent (only refs of the release before are concerned, and
@@ -340,22 +373,28 @@ local function lookup(name)
     if not pts then return false end
     return pts, dy, st, nil
 end
--- Writes (in R, saved by save_refs) the record of name at pos (nil: appended).
-local function put(name, pos, dy, st, pts)
-    local rec = struct.pack(RECFMT, digest(name), tonumber(dy), st, pts)
-    if pos then
-        R = R:sub(1, pos - 1) .. rec .. R:sub(pos + REC)
+-- Sets the state of the record at pos of E (where 'E') or of R (else; pos nil: a record of the
+-- old hash, then appended to R) to st: a reversal marks its original reversed there.
+local function mark(name, pos, where, st, dy, pts)
+    if where == 'E' then
+        E = E:sub(1, pos + 8) .. st .. E:sub(pos + 10)
+    elseif not pos then
+        R = R .. struct.pack(RECFMT, digest(name), tonumber(dy), st, pts)
     else
-        R = R .. rec
+        R = R:sub(1, pos - 1) .. struct.pack(RECFMT, R:sub(pos, pos + 5), tonumber(dy), st, pts)
+            .. R:sub(pos + REC)
     end
 end
--- Refs are kept for the retention window (>= the oldest event the gateway accepts + 1 day, so
--- every accepted redelivery is still caught): records whose day is older are dropped from the
--- head (oldest first), at most PRUNE_MAX per commit. Then R is written back.
+-- Records are kept for the retention window (>= the oldest event the gateway accepts + 1 day, so
+-- every accepted redelivery is still caught): those whose day is older are dropped from the
+-- head (oldest first), at most PRUNE_MAX per commit. Then E (and R, if it changed) are written.
 local prune_refs -- defined below
 local function save_refs()
     prune_refs()
-    redis.call('HSET', KW, 'R', R, 'E', E)
+    redis.call('HSET', KW, 'E', E)
+    if R ~= R0 then
+        if #R > 0 then redis.call('HSET', KW, 'R', R) else redis.call('HDEL', KW, 'R') end
+    end
 end
 local enrolled = (w[1] == false)
 local bal, life = int_field(w[1], 0), int_field(w[2], 0)
@@ -391,11 +430,11 @@ local function claim()
 end
 
 local eprev -- a voided record of this ref (a REVERSAL came first): not a duplicate
-local p0, d0, st0, pos0 = lookup(ref)
+local p0, d0, st0, pos0, in0 = lookup(ref)
 if p0 == false then return corrupt('ref record') end
 if p0 then
     if st0 == 'v' and op == 'E' then
-        eprev = {day = d0, pos = pos0}
+        eprev = {day = d0, pos = pos0, where = in0}
     else
         -- Redelivery of a committed ref: answer what it did, change nothing.
         return {1, p0, bal, 0, enrolled and '' or tier, 0}
@@ -489,18 +528,20 @@ local function tier_apply()
 end
 
 -- ------------------------------------------------------------------ writes
--- History (docs/data-model.md, section 2): the wallet's field E holds the last hlen movements
--- as 16-byte records, oldest first, struct '>c6I2BBi4I2': 6 bytes of SHA-1(ref), the local day
--- as days since 1970-01-01, the kind (HKIND), the state (c credited, v recorded without credit:
--- a REVERSAL came first, x a reversal), the signed points, the rule id in lg:rules (0 none).
--- Appending and trimming touch the field once (bounded by hlen x 16 B). Readers: gw_hist.h.
--- Written with the wallet (E is in the HSET of each branch). The list lg:{M}:h of the release
--- before is no longer written here: the readers merge it until it ages out of their screens.
+-- History and refs (docs/data-model.md, section 2): the wallet's field E holds one 16-byte
+-- record per movement, oldest first, struct '>c6I2BBi4I2': 6 bytes of SHA-1(ref), the local day
+-- as days since 1970-01-01, the kind (HKIND), the state, the signed points, the rule id in
+-- lg:rules (0 none). States: c credited (r once a reversal took it back), v recorded without
+-- credit (a REVERSAL came first), x a reversal, p a ref named by a REVERSAL before it arrived
+-- (kind 0, not shown). The records of the retention window are the remembered refs; older ones
+-- are dropped from the head unless they are among the last hlen (the history screens). Appending
+-- and pruning touch the field once (bounded by the window). Readers: gw_hist.h. Written with the
+-- wallet. The list lg:{M}:h of the release before is not written here: the readers merge it.
 local HKIND = {TOPUP = 1, BILL = 2, USAGE = 3, REVERSAL = 4}
-local function history(st, pts, rid)
-    E = E .. struct.pack(HFMT, digest(ref), days(dayn), HKIND[kind] or 0, st:byte(), pts, rid)
-    if #E > hlen * HREC then E = E:sub(#E - hlen * HREC + 1) end
+local function record(name, st, pts, rid, k)
+    E = E .. struct.pack(HFMT, digest(name), days(dayn), k or HKIND[kind] or 0, st:byte(), pts, rid)
 end
+local function history(st, pts, rid) record(ref, st, pts, rid) end
 
 -- Activity of the event's local month: points earned and currency spent (rolling tiers read the
 -- last 12). Creating a month's field deletes those 12 and 13 months older.
@@ -532,7 +573,8 @@ local function activity(eday, earned, spent)
     redis.call('HSET', KW, f, v)
 end
 
--- Drops the head records of R past the retention (oldest first, at most PRUNE_MAX).
+-- Drops the head records of E and R past the retention (oldest first, at most PRUNE_MAX each);
+-- the last hlen records of E stay (the history screens).
 prune_refs = function()
     local cutoff = math.floor(now / 86400) - math.floor(retention / 86400) - 1
     local cut = 0
@@ -542,12 +584,23 @@ prune_refs = function()
         cut = cut + 1
     end
     if cut > 0 then R = R:sub(cut * REC + 1) end
+    cut = 0
+    while cut < PRUNE_MAX and #E > (cut + hlen) * HREC do
+        local _, dy = struct.unpack(HFMT, E, cut * HREC + 1)
+        if dy >= cutoff then break end
+        cut = cut + 1
+    end
+    if cut > 0 then E = E:sub(cut * HREC + 1) end
 end
 
 if op == 'E' and eprev then
     -- The REVERSAL came first: record the original, credit nothing.
     claim()
-    put(ref, eprev.pos, eprev.day, 'r', 0)
+    if eprev.where == 'E' then
+        E = E:sub(1, eprev.pos - 1) .. E:sub(eprev.pos + HREC) -- the placeholder goes
+    else
+        mark(ref, eprev.pos, nil, 'r', eprev.day, 0)
+    end
     if enrolled then redis.call('HSET', KW, 'bal', '0', 'life', '0', 'tier', tier, 'since', d(now)) end
     if enrolled then ag_wallet(nil, nil, 0, tier) end
     ag_flow(kind, nil, 0)
@@ -638,14 +691,16 @@ if op == 'E' then
     local af, av = activity_value(day, credited, amount)
     fields[#fields + 1] = af
     fields[#fields + 1] = av
-    put(ref, nil, day, 'c', credited)
-    prune_refs()
     history('c', credited, rules[cur.i] or rules[1])
-    fields[#fields + 1] = 'R'
-    fields[#fields + 1] = R
+    prune_refs()
     fields[#fields + 1] = 'E'
     fields[#fields + 1] = E
+    if R ~= R0 and #R > 0 then
+        fields[#fields + 1] = 'R'
+        fields[#fields + 1] = R
+    end
     redis.call('HSET', KW, unpack(fields))
+    if R ~= R0 and #R == 0 then redis.call('HDEL', KW, 'R') end
     tier_apply()
     if rn == 0 and (w[3] or w[9]) then
         redis.call('HDEL', KW, 'rn', 'rd', 'rem')
@@ -668,7 +723,7 @@ if op == 'E' then
 end
 
 -- op == 'R'
-local opts, oday, ostate, opos = lookup(orig)
+local opts, oday, ostate, opos, oin = lookup(orig)
 if opts == false or (opts and opts < 0) then return corrupt('orig record') end
 local orec = opts ~= nil
 if not orec or ostate ~= 'c' then
@@ -676,8 +731,7 @@ if not orec or ostate ~= 'c' then
     -- unknown orig may still arrive (it was answered T_APPN and comes back): it is remembered
     -- as voided for the retention window, so it is then recorded without credit.
     claim()
-    put(ref, nil, day, 'x', 0)
-    if not orec then put(orig, nil, day, 'v', 0) end
+    if not orec then record(orig, 'p', 0, 0, 0) end
     history('x', 0, 0)
     ag_flow(kind, nil, 0)
     save_refs()
@@ -737,8 +791,7 @@ end
 redis.call('HSET', KW, unpack(fields))
 tier_apply()
 activity(oday, -opts, 0)
-put(orig, opos, oday, 'r', opts)
-put(ref, nil, oday, 'x', opts)
+mark(orig, opos, oin, 'r', oday, opts)
 history('x', -opts, 0)
 save_refs()
 return {2, opts, bal, 0, newtier, 0}

@@ -2,7 +2,7 @@
  * bench_ledger.c - the ledger's memory and throughput at scale (issue 9, section 4). Not a test:
  * it prints figures (tests/bench/RESULTS.md records them).
  *
- *   bench_ledger SOCKET [SUBSCRIBERS] [IN_FLIGHT] [OLD_SCRIPT]
+ *   bench_ledger SOCKET [SUBSCRIBERS] [IN_FLIGHT] [OLD_SCRIPT]    (BENCH_LEDGER_PHASES=1: 1 only)
  *
  * 1. Throughput, in turns on an empty Redis: the ledger path (gw_loyalty_earn + gw_ledger_commit,
  *    as the gateway calls it, one Redis: the claim of the ref inside the script) against the bare
@@ -360,6 +360,12 @@ int main(int argc, char **argv)
     if (sum_old > 0)
         printf("  ratio ledger path / main's commit script: %.2f\n", sum_path / sum_old);
 
+    /* BENCH_LEDGER_PHASES=1: the throughput only (tests/bench/ledger_gw.sh loads the memory
+     * through the gateway instead) */
+    const char *phases = getenv("BENCH_LEDGER_PHASES");
+    if (phases && strcmp(phases, "1") == 0)
+        goto out;
+
     /* 2. memory */
     flush();
     long long m0 = used_memory();
@@ -424,6 +430,7 @@ int main(int argc, char **argv)
            "%.0f events/s: ratio %.2f\n", busy_rate, busy.errors, fresh_rate,
            fresh_rate > 0 ? busy_rate / fresh_rate : 0);
 
+out:
     gw_ledger_free(ledger);
     gw_redis_free(redis);
     event_free(tk);

@@ -371,6 +371,7 @@ static int client_setup(bool cluster_only)
     T.rcfg.reconnect_max_ms = 300;
     T.redis = gw_redis_new(T.base, &T.rcfg);
     gw_ledger_config_defaults(&T.lcfg);
+    T.lcfg.ref_index_buckets = 4096; /* a few refs per bucket key: the key counts below hold */
     table_default(&T.tbl);
     T.ledger = gw_ledger_new(T.redis, &T.lcfg, &T.tbl);
     if (!T.redis || !T.ledger)
@@ -780,8 +781,8 @@ test_cluster__slot_migrated_during_load__followed_without_loss_or_duplicate(void
         char key[40];
         snprintf(key, sizeof(key), "lg:{%.15s}:w", subs[s]);
         struct rcap c;
-        RCMD(&c, "HSTRLEN %s R", key); /* the refs remembered, 15 bytes each */
-        assert_int_equal(c.integer, 15 * (3 + ROUNDS));
+        RCMD(&c, "HSTRLEN %s E", key); /* the refs remembered, one 16-byte record each */
+        assert_int_equal(c.integer, 16 * (3 + ROUNDS));
     }
     /* the wallet of each (the refs and the history are fields of it), and the slot's two
      * aggregate keys (the day's flows and the running totals) */

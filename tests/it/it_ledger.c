@@ -33,6 +33,7 @@
 #include <hiredis/hiredis.h>
 
 #include "gw_core.h"
+#include "gw_days.h"
 #include "gw_hist.h"
 #include "gw_ledger.h"
 #include "gw_redis.h"
@@ -187,34 +188,43 @@ static long long hget_ll(const char *msisdn, const char *field)
     return strtoll(v, NULL, 10);
 }
 
-/* The remembered record of ref in the wallet's field R (lua/commit.lua): "points,day,state", or
- * NULL when the wallet does not remember it. */
+/* The remembered record of ref (lua/commit.lua): "points,YYYYMMDD,state", or NULL when the wallet
+ * does not remember it. From the field R of the release before when it is there (as the script
+ * looks), else from E (a record of an event's kind, 0..4): E's points and states. */
 static const char *ref_rec(const char *msisdn, const char *ref)
 {
     static char out[64];
     char key[40];
+    long long pts, dy;
+    char st;
     snprintf(key, sizeof(key), "lg:{%s}:w", msisdn);
     RCMD(&cap, "EVAL %s 1 %s %s",
          "local R = redis.call('HGET', KEYS[1], 'R') or '' "
+         "local E = redis.call('HGET', KEYS[1], 'E') or '' "
          "local dg = redis.sha1hex(ARGV[1]):sub(1, 12):gsub('..', function(h) "
          "return string.char(tonumber(h, 16)) end) "
          "for p = 1, #R, 15 do local g, dy, st, pts = struct.unpack('>c6I4c1i4', R, p) "
-         "if g == dg then return string.format('%d,%08d,%s', pts, dy, st) end end "
+         "if g == dg then return string.format('R%d,%d,%s', pts, dy, st) end end "
+         "for p = 1, #E, 16 do local g, dy, k, st, pts = struct.unpack('>c6I2BBi4', E, p) "
+         "if g == dg and k <= 4 then return string.format('E%d,%d,%s', pts, dy, "
+         "string.char(st)) end end "
          "return false",
          key, ref);
-    if (cap.type != REDIS_REPLY_STRING)
+    if (cap.type != REDIS_REPLY_STRING || sscanf(cap.str + 1, "%lld,%lld,%c", &pts, &dy, &st) != 3)
         return NULL;
-    snprintf(out, sizeof(out), "%.63s", cap.str);
+    if (cap.str[0] == 'E')
+        dy = gw_days_from_number((int32_t)dy);
+    snprintf(out, sizeof(out), "%lld,%08lld,%c", pts, dy, st);
     return out;
 }
 
-/* Records remembered in R. */
+/* Records remembered in E (the refs and the history). */
 static long long ref_count(const char *msisdn)
 {
     char key[40];
     snprintf(key, sizeof(key), "lg:{%s}:w", msisdn);
-    RCMD(&cap, "HSTRLEN %s R", key);
-    return cap.integer / 15;
+    RCMD(&cap, "HSTRLEN %s E", key);
+    return cap.integer / GW_HIST_REC;
 }
 
 static long long key_int(const char *cmd, const char *msisdn, char k)
@@ -565,7 +575,7 @@ static void test_ledger__reversal__takes_back_exactly_and_marks(void **state)
     assert_null(hget(m, 'w', fmt("l:%s", ymd(T0))));
     assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0 + DAY))), 3);
     assert_string_equal(ref_rec(m, "RV-1"), fmt("7,%s,r", ymd(T0)));
-    assert_string_equal(ref_rec(m, "RV-X"), fmt("7,%s,x", ymd(T0)));
+    assert_string_equal(ref_rec(m, "RV-X"), fmt("-7,%s,x", ymd(T0 + DAY))); /* its own day */
     const char *h = history(m);
     assert_non_null(strstr(h, "|REVERSAL|#"));
     assert_true(strstr(h, "|-7||") != NULL && strstr(h, "|-7||") < strchr(h, '\n'));
@@ -590,7 +600,7 @@ static void test_ledger__reversal_of_unknown__noop_recorded(void **state)
     assert_non_null(strstr(history(m), "|REVERSAL|"));
     assert_non_null(strstr(history(m), "|+0||no effect"));
     /* The original is remembered as voided: if it comes late it earns nothing. */
-    assert_string_equal(ref_rec(m, "NEVER-SEEN"), fmt("0,%s,v", ymd(T0)));
+    assert_string_equal(ref_rec(m, "NEVER-SEEN"), fmt("0,%s,p", ymd(T0)));
     assert_null(hget(m, 'w', "bal")); /* not enrolled: the wallet holds only the refs */
 }
 
@@ -745,7 +755,7 @@ static void test_exact__reversal_before_original__no_net_credit(void **state)
     assert_int_equal(hget_ll(m, "bal"), 0);
     assert_int_equal(hash_fields_with_prefix(m, "l:"), 0);
     assert_non_null(strstr(history(m), "reversed before it arrived"));
-    assert_string_equal(ref_rec(m, "T-LATE"), fmt("0,%s,r", ymd(T0)));
+    assert_string_equal(ref_rec(m, "T-LATE"), fmt("0,%s,v", ymd(T0)));
     /* the SMSC offers it again: no second effect */
     assert_int_equal(commit_priced(GW_EV_TOPUP, m, "T-LATE", T0 - 600, 100000, &r), 0);
     assert_int_equal(r.outcome, GW_COMMIT_DUPLICATE);
@@ -838,6 +848,49 @@ static void test_ledger__old_refs_hash__still_read(void **state)
     assert_string_equal(hget(m, 'r', "OLD-1"), fmt("%" PRId64 ",12,%s,c", T0, ymd(T0)));
     r = commit_ok(GW_EV_REVERSAL, m, "OLD-Y", T0 + 120, 0, "OLD-1");
     assert_int_equal(r.outcome, GW_COMMIT_REVERSAL_NOOP);
+}
+
+/* The wallet of the release before: refs in the field R (15-byte records), the history in E
+ * (records never rewritten). R decides (its original reversed there is not reversed twice, its
+ * placeholder still voids the late original); new refs go to E only; R is dropped once its
+ * records leave the retention window. */
+static void test_ledger__refs_field_of_release_before__read_then_dropped(void **state)
+{
+    (void)state;
+    const char *m = "212600000702";
+    char key[40];
+    snprintf(key, sizeof(key), "lg:{%s}:w", m);
+    /* UP-1 credited 12 then reversed by UP-X; UP-V named by a reversal before it arrived */
+    RCMD(&cap, "EVAL %s 1 %s %s %s",
+         "local function dg(s) return redis.sha1hex(s):sub(1, 12):gsub('..', function(h) "
+         "return string.char(tonumber(h, 16)) end) end "
+         "local d = tonumber(ARGV[1]) "
+         "local R = struct.pack('>c6I4c1i4', dg('UP-1'), d, 'r', 12) .. "
+         "struct.pack('>c6I4c1i4', dg('UP-X'), d, 'x', 12) .. "
+         "struct.pack('>c6I4c1i4', dg('UP-V'), d, 'v', 0) "
+         "local E = struct.pack('>c6I2BBi4I2', dg('UP-1'), tonumber(ARGV[2]), 1, 99, 12, 0) .. "
+         "struct.pack('>c6I2BBi4I2', dg('UP-X'), tonumber(ARGV[2]), 4, 120, -12, 0) "
+         "return redis.call('HSET', KEYS[1], 'bal', '0', 'life', '0', 'tier', 'standard', "
+         "'R', R, 'E', E)",
+         key, ymd(T0), fmt("%" PRId64, T0 / DAY));
+    assert_int_equal(cap.type, REDIS_REPLY_INTEGER);
+    struct gw_commit_result r = commit_ok(GW_EV_REVERSAL, m, "UP-Y", T0 + 60, 0, "UP-1");
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSAL_NOOP); /* E's record says c; R says r */
+    r = commit_ok(GW_EV_TOPUP, m, "UP-1", T0 + 60, 120000, NULL);
+    assert_int_equal(r.outcome, GW_COMMIT_DUPLICATE);
+    r = commit_ok(GW_EV_TOPUP, m, "UP-V", T0 + 60, 120000, NULL);
+    assert_int_equal(r.outcome, GW_COMMIT_VOIDED);
+    assert_int_equal(hget_ll(m, "bal"), 0);
+    r = commit_ok(GW_EV_TOPUP, m, "UP-2", T0 + 120, 50000, NULL);
+    assert_int_equal(r.outcome, GW_COMMIT_CREDITED);
+    RCMD(&cap, "HSTRLEN %s R", key);
+    assert_int_equal(cap.integer, 3 * 15); /* nothing new in R */
+    /* past the retention: R's records go, and the field with them; E keeps its new refs */
+    r = commit_ok(GW_EV_TOPUP, m, "UP-3", T0 + 40 * DAY, 50000, NULL);
+    assert_int_equal(r.outcome, GW_COMMIT_CREDITED);
+    assert_null(hget(m, 'w', "R"));
+    r = commit_ok(GW_EV_TOPUP, m, "UP-3", T0 + 40 * DAY + 60, 50000, NULL);
+    assert_int_equal(r.outcome, GW_COMMIT_DUPLICATE);
 }
 
 /* A wallet the script cannot read, or a credit past the bounds: permanent, nothing written. */
@@ -1278,7 +1331,7 @@ static void test_ledger__many_refs__pruned_to_retention(void **state)
     (void)state;
     const char *m = "212600000015";
     struct gw_ledger_config lc = T.lcfg;
-    lc.history_len = 20;
+    lc.history_len = 5; /* fewer than the window holds: the window decides */
     struct gw_ledger *l = gw_ledger_new(T.redis, &lc, &T.tbl);
     long long max_hlen = 0;
 
@@ -1292,10 +1345,25 @@ static void test_ledger__many_refs__pruned_to_retention(void **state)
             max_hlen = h;
     }
     assert_true(max_hlen <= 18); /* 31 days of one event every 2 days, and the day boundary */
-    assert_int_equal(hist_count(m), 20); /* the history keeps history_len records */
+    assert_true(hist_count(m) >= 15); /* the refs of the window, more than history_len */
     assert_null(ref_rec(m, "PR-0"));
     assert_non_null(ref_rec(m, "PR-39"));
     assert_int_equal(hget_ll(m, "bal"), 40);
+    gw_ledger_free(l);
+
+    /* More history than the window: the last history_len records stay, older refs or not. */
+    const char *m2 = "212600000016";
+    lc.history_len = 20;
+    l = gw_ledger_new(T.redis, &lc, &T.tbl);
+    for (int i = 0; i < 40; i++) {
+        char ref[32];
+        snprintf(ref, sizeof(ref), "PS-%d", i); /* PR-i belong to m in the ref index */
+        assert_int_equal(commit_on(l, GW_EV_TOPUP, m2, ref, T0 + i * 2 * DAY, 1000, NULL, NULL), 0);
+    }
+    assert_int_equal(hist_count(m2), 20);
+    assert_null(ref_rec(m2, "PS-19"));
+    assert_non_null(ref_rec(m2, "PS-20"));
+    assert_int_equal(hget_ll(m2, "bal"), 40);
     gw_ledger_free(l);
 }
 
@@ -1477,6 +1545,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_exact__ref_of_another_msisdn__conflict, setup),
         cmocka_unit_test_setup(test_exact__corrupt_wallet__permanent_error, setup),
         cmocka_unit_test_setup(test_ledger__old_refs_hash__still_read, setup),
+        cmocka_unit_test_setup(test_ledger__refs_field_of_release_before__read_then_dropped, setup),
         cmocka_unit_test_setup(test_ledger__script_flush__noscript_falls_back_to_eval, setup),
         cmocka_unit_test_setup(test_ledger__malformed_args__error_and_no_write, setup),
         cmocka_unit_test_setup(test_redis__paused_server__deadline_then_late_reply_dropped, setup),

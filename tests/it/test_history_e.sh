@@ -64,4 +64,22 @@ grep -q "|+30||TOPUP 1/10 MAD; tier gold x150%" "$T/show.txt" && echo "ok - loya
   fail "loyaltyctl show: $(cat "$T/show.txt")"
 stop_admin
 stop_gw
+
+# E's records are the remembered refs too (commit.lua): expire.lua, which does not know the
+# configured retention, drops beyond history_len only records older than 400 days (the longest
+# retention commit.lua accepts). A wallet with 3 records of 500 days ago and 22 of the last days,
+# a lot of 10 points expiring today, history_len 5: the 3 old records go, the 22 refs stay.
+X=212611000077
+TD=$(( $(date -u -d "$(TZ=Africa/Casablanca date +%F)" +%s) / 86400 ))
+rcli eval "local E = '' for i = 1, 25 do E = E .. struct.pack('>c6I2BBi4I2',
+  string.rep(string.char(i), 6), i <= 3 and ARGV[1] - 500 or ARGV[1] - 25 + i, 1, 99, 1, 0) end
+  return redis.call('HSET', KEYS[1], 'bal', '10', 'l:' .. ARGV[2], '10', 'E', E)" 1 "lg:{$X}:w" \
+  "$TD" "$TODAY" >/dev/null
+OUT=$(rcli eval "$(cat "$LGW_SRC/gateway/lua/expire.lua")" 3 "lg:{$X}:w" "lg:{$X}:h" \
+  "lg:ag:{1}:$TODAY" RUN "$(date +%s)" "$TODAY" "$TODAY" 5 0 | head -1)
+assert_eq 10 "$OUT" "expire.lua: the lot expired"
+assert_eq $(( 23 * 16 )) "$(rcli hstrlen "lg:{$X}:w" E)" \
+  "expire.lua: the 3 records past 400 days dropped, the 22 recent refs and 'expired 10' kept"
+assert_eq 4 "$(rcli eval "return string.byte(redis.call('HGET', KEYS[1], 'E'), 1)" 1 "lg:{$X}:w")" \
+  "expire.lua: the oldest record kept is the first recent one"
 finish

@@ -151,6 +151,26 @@ static void test_hist__merge__legacy_list_by_time_bounded(void **state)
     assert_int_equal(7, ids[0]);
 }
 
+/* A placeholder (a ref a REVERSAL named before it arrived, state p) is a remembered ref, not a
+ * movement: the merge skips it; a reversed original (r) still shows its credit. */
+static void test_hist__merge__placeholder_skipped(void **state)
+{
+    uint8_t e[3 * GW_HIST_REC];
+    char out[3][160];
+
+    (void)state;
+    pack(e, 1, DAY(1), GW_HIST_TOPUP, 'r', 10, 7);
+    pack(e + 16, 2, DAY(2), GW_HIST_OTHER, 'p', 0, 0);
+    pack(e + 32, 3, DAY(2), GW_HIST_REVERSAL, 'x', -10, 0);
+    size_t n = gw_hist_merge(e, sizeof(e), NULL, NULL, 0, rules, NULL, out[0], 160, 3);
+    assert_int_equal(2, n);
+    assert_non_null(strstr(out[0], "|REVERSAL|#030303030303|-10||"));
+    assert_non_null(strstr(out[1], "|TOPUP|#010101010101|+10||TOPUP 1pt/10MAD"));
+    /* the screen's bound counts movements shown, not records */
+    assert_int_equal(1, gw_hist_merge(e, sizeof(e), NULL, NULL, 0, rules, NULL, out[0], 160, 1));
+    assert_non_null(strstr(out[0], "|REVERSAL|"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +178,7 @@ int main(void)
         cmocka_unit_test(test_hist__garbage__bad_length_and_kind),
         cmocka_unit_test(test_hist__line__rule_text_and_states),
         cmocka_unit_test(test_hist__merge__legacy_list_by_time_bounded),
+        cmocka_unit_test(test_hist__merge__placeholder_skipped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

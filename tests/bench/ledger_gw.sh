@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The ledger's memory at scale through the whole gateway (issue 9, section 4): SUBSCRIBERS x 5
+# events of a typical month (TOPUP, BILL, TOPUP, USAGE, TOPUP on 5 days of the last 30, one day
+# at a time for all subscribers) sent by the SMSC simulator over SMPP to loyaltygw with the
+# shipped configuration (deploy/: loyaltygw.json, loyalty-table.json, ...; only the addresses,
+# the journal directory and the log level changed), Redis with deploy/redis.conf, persistence off.
+# Prints bytes per subscriber all-in (INFO used_memory delta), MEMORY USAGE and encoding of the
+# keys of a sample of subscribers, the keys by kind, bytes per further ref (5 more events for
+# 10,000 of them), and the SMPP path's events/s against the bare commit script's in the same run
+# (tests/bench/bench_ledger.c, phase 1 only, before the load on the same Redis).
+#   tests/bench/ledger_gw.sh BUILD_DIR SRC_DIR [SUBSCRIBERS (default 1000000)] [SMSC_WINDOW (256)]
+set -euo pipefail
+B=$(cd "${1:-build}" && pwd); SRC=$(cd "${2:-.}" && pwd)
+SUBS=${3:-1000000}; WIN=${4:-256}
+T=$(mktemp -d /tmp/lgw-bench-ledgergw.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$T"; }
+trap cleanup EXIT
+rcli() { redis-cli -s "$T/redis.sock" "$@"; }
+mem() { rcli info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r'; }
+
+grep -v '^aclfile' "$SRC/deploy/redis.conf" >"$T/redis.conf"
+redis-server "$T/redis.conf" --port 0 --unixsocket "$T/redis.sock" --dir "$T" \
+  --appendonly no --save '' --daemonize no --logfile "$T/redis.log" &
+PIDS+=($!)
+for _ in $(seq 50); do rcli ping >/dev/null 2>&1 && break; sleep 0.1; done
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(redis-server --version | cut -d' ' -f3), load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# 1. the bare commit script and the ledger path, 100,000 events each in turns (empty Redis)
+BENCH_LEDGER_PHASES=1 "$B/tests/bench_ledger" "$T/redis.sock" "${BENCH_BARE_SUBS:-20000}" 256 | tee "$T/bare.txt"
+BARE=$(awk '/bare commit script/ {s += $4; n++} END {if (n) printf "%.0f", s / n}' "$T/bare.txt")
+rcli flushall >/dev/null
+
+# 2. the events: k-th event of every subscriber on day 28 - 6k before now (a month)
+now=$(date -u +%s)
+gen() { # first_sub count k0 k1 file
+  local k t days=""
+  for k in $(seq "$3" "$4"); do
+    t=$(( now - 28 * 86400 + (k % 5) * 6 * 86400 + k / 5 * 3600 ))
+    days+="$k $(date -u -d "@$t" +%Y-%m-%dT%H:%M:%SZ) $(date -u -d "@$t" +%Y-%m);"
+  done
+  awk -v s0="$1" -v n="$2" -v days="$days" 'BEGIN {
+    split("TOPUP BILL TOPUP USAGE TOPUP", K, " ")
+    nd = split(days, D, ";")
+    for (j = 1; j < nd; j++) {
+      split(D[j], f, " "); k = f[1]; at = f[2]; per = f[3]; kind = K[k % 5 + 1]
+      for (i = 0; i < n; i++) {
+        s = s0 + i; amt = 500 + (s * 7919 + k * 104729) % 20000
+        printf "%s ref=OCS-%08d-%03d msisdn=2126%08d amount=%d.%02d currency=MAD at=%s", \
+          kind, s, k, s, amt / 100, amt % 100, at
+        if (kind != "TOPUP") printf " period=%s", per
+        if (kind == "TOPUP") printf " channel=voucher"
+        printf "\n"
+      }
+    }
+  }' >"$5"
+}
+MORE=$(( SUBS < 10000 ? SUBS : 10000 ))
+gen 20000000 "$MORE" 5 9 "$T/more.events"
+
+# 3. the gateway with the shipped configuration
+mkdir -p "$T/cfg" "$T/journal"
+cp "$SRC"/deploy/*.json "$T/cfg/"
+run_load() { # events-file name: one simulator run to the end; prints events/s
+  rm -f "$T/sim.port"
+  "$B/smpp/smsc-sim" --listen 127.0.0.1:0 --port-file "$T/sim.port" --events "$1" \
+    --window "$WIN" --exit-when-done --timeout-s 36000 --summary "$T/$2.json" >/dev/null 2>"$T/$2.log" &
+  local spid=$!; PIDS+=($spid)
+  for _ in $(seq 600); do [ -s "$T/sim.port" ] && break; sleep 0.1; done
+  jq --argjson port "$(cat "$T/sim.port")" --arg sock "$T/redis.sock" --arg j "$T/journal" \
+    '.smpp.port = $port | .redis.unix_socket = $sock | .redis.request_timeout_ms = 10000
+     | .journal.dir = $j | .log.level = "notice" | .metrics.stats_file = ""' \
+    "$SRC/deploy/loyaltygw.json" >"$T/cfg/loyaltygw.json"
+  "$B/gateway/loyaltygw" --config "$T/cfg/loyaltygw.json" 2>"$T/gw-$2.log" &
+  local gpid=$!; PIDS+=($gpid)
+  wait "$spid" || true
+  kill -TERM "$gpid"; wait "$gpid" 2>/dev/null || true
+  jq -r '"\(.events) events, final \(.final | tostring), \(.redelivered) redelivered, \(.unfinished) unfinished, \(.events / (.delivery_ms / 1000) | floor) events/s"' "$T/$2.json"
+}
+# The month in chunks of CHUNK subscribers (all 5 events of a chunk, then the next chunk), the
+# figures so far printed after each: a run stopped early still says what it measured.
+CHUNK=${BENCH_CHUNK:-100000}; [ "$CHUNK" -le "$SUBS" ] || CHUNK=$SUBS
+m0=$(mem); done_subs=0; ev=0; ms=0
+echo "load: $SUBS subscribers x 5 events over SMPP (window $WIN), shipped config, in chunks of $CHUNK:"
+while [ "$done_subs" -lt "$SUBS" ]; do
+  n=$(( SUBS - done_subs < CHUNK ? SUBS - done_subs : CHUNK ))
+  gen $(( 20000000 + done_subs )) "$n" 0 4 "$T/month.events"
+  run_load "$T/month.events" month >"$T/line" # not in $(...): its pids stay the cleanup's
+  out=$(cat "$T/line")
+  done_subs=$(( done_subs + n ))
+  ev=$(( ev + $(jq -r .events "$T/month.json") )); ms=$(( ms + $(jq -r .delivery_ms "$T/month.json") ))
+  m1=$(mem)
+  echo "  $done_subs subscribers: $out; used_memory +$((m1 - m0)) = $(( (m1 - m0) / done_subs )) bytes per subscriber all-in (load $(cut -d' ' -f1 /proc/loadavg), $(date -u +%H:%M:%S))"
+done
+RATE=$(( ms > 0 ? ev * 1000 / ms : 0 ))
+echo "  used_memory +$((m1 - m0)) bytes = $(( (m1 - m0) / SUBS )) bytes per subscriber all-in"
+
+# 4. per key: a sample of 1,000 subscribers, the keys by kind, encodings
+step=$(( SUBS / 1000 > 0 ? SUBS / 1000 : 1 ))
+for i in $(seq 0 999); do
+  s=$(( 20000000 + i * step )); [ $s -lt $(( 20000000 + SUBS )) ] || break
+  echo "MEMORY USAGE lg:{2126$(printf %08d $s)}:w SAMPLES 0"
+  echo "HSTRLEN lg:{2126$(printf %08d $s)}:w E"
+  echo "HLEN lg:{2126$(printf %08d $s)}:w"
+done | rcli >"$T/sample.txt"
+awk 'NR % 3 == 1 {w += $1; n++} NR % 3 == 2 {e += $1} NR % 3 == 0 {f += $1}
+  END {printf "  wallet lg:{M}:w (MEMORY USAGE, mean of %d): %.0f bytes, %.1f fields, E %.0f bytes\n", n, w / n, f / n, e / n}' "$T/sample.txt"
+W1="lg:{2126$(printf %08d 20000000)}:w"
+echo "  a wallet: $(rcli object encoding "$W1"), $(rcli memory usage "$W1") bytes, E $(rcli hstrlen "$W1" E) bytes; fields: $(rcli hkeys "$W1" | tr '\n' ' ')"
+rcli --scan | awk -v subs="$SUBS" '
+  { k = $0; sub(/\{[^}]*\}/, "{}", k); sub(/:[0-9]+$/, ":N", k); n[k]++; all++ }
+  END { printf "  keys: %d for %d subscribers (%.3f per subscriber)\n", all, subs, all / subs
+        for (k in n) printf "    %-24s %d\n", k, n[k] }' | sort -k2 -n -r
+{ rcli --scan --pattern 'lg:ri:*' || true; } | head -200 >"$T/ri.txt" || true
+if [ -s "$T/ri.txt" ]; then
+  while read -r k; do echo "MEMORY USAGE $k SAMPLES 0"; echo "HLEN $k"; done <"$T/ri.txt" | rcli |
+    awk 'NR % 2 == 1 {u += $1} NR % 2 == 0 {r += $1} END {printf "  ref index: %.1f bytes per ref (200 buckets, %.0f refs each)\n", u / r, r / (NR / 2)}'
+  echo "  a bucket: $(rcli object encoding "$(head -1 "$T/ri.txt")")"
+fi
+echo "  lg:rules: $(rcli memory usage lg:rules) bytes, $(( ($(rcli hlen lg:rules) - 1) / 2 )) texts (carrier-wide)"
+
+# 5. 5 more events for MORE subscribers: each further ref
+run_load "$T/more.events" more >"$T/line"
+echo "  5 more events for $MORE subscribers: $(cat "$T/line")"
+m2=$(mem)
+echo "  used_memory +$((m2 - m1)) bytes = $(( (m2 - m1) / (MORE * 5) )) bytes per further ref (its record, index entry, lot and activity share)"
+echo "throughput: SMPP path (the load above) $RATE events/s, bare commit script $BARE events/s: ratio $(awk -v a="$RATE" -v b="$BARE" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
