@@ -11,6 +11,10 @@
  *   loyalty-admin [--config FILE] --add-user NAME --role marketing|care|auditor  < password
  *
  * Signals: SIGTERM/SIGINT stop accepting, let requests in flight finish (at most 5 s), exit 0.
+ * SIGHUP (systemctl reload, a log rotation) re-reads --config: a valid file's log level applies at
+ * once; everything else it holds (Redis address, zone, limits) at the next start, which the log
+ * says. A wrong file is logged and changes nothing. What the console serves (calendar, catalogue,
+ * loyalty table, campaigns, menus) is read from Redis on each request: it has nothing to reload.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -37,8 +41,9 @@ struct app {
     struct event_base *base;
     struct gw_redis *redis;
     struct adm_server *srv;
-    struct event *ev_term, *ev_int, *ev_drain;
+    struct event *ev_term, *ev_int, *ev_drain, *ev_hup;
     int64_t drain_deadline;
+    const char *config_path; /* --config, re-read on SIGHUP; NULL: the defaults */
 };
 
 static void usage(FILE *out)
@@ -345,6 +350,35 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     on_drain(-1, 0, a);
 }
 
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    struct app *a = arg;
+    struct gw_config *next;
+    enum gw_log_level lvl;
+    char err[256];
+
+    (void)sig;
+    (void)what;
+    gw_service_notify(GW_SERVICE_RELOADING, "re-reading the configuration");
+    if (!a->config_path) {
+        gw_log(GW_LOG_NOTICE, "main", "SIGHUP: no --config file, nothing to re-read");
+    } else if (!(next = malloc(sizeof(*next)))) {
+        gw_log(GW_LOG_ERROR, "main", "SIGHUP: out of memory, configuration unchanged");
+    } else {
+        if (gw_config_load(a->config_path, next, err, sizeof(err)) < 0) {
+            gw_log(GW_LOG_ERROR, "main", "SIGHUP: %s: %s; configuration unchanged", a->config_path,
+                   err);
+        } else if (gw_log_level_parse(next->log.level, &lvl) == 0) {
+            gw_log_set_level(lvl);
+            gw_log(GW_LOG_NOTICE, "main",
+                   "SIGHUP: %s re-read: log level %s; its other settings apply at the next start",
+                   a->config_path, next->log.level);
+        }
+        free(next);
+    }
+    gw_service_notify(GW_SERVICE_READY, "listening");
+}
+
 static int write_port_file(const char *path, uint16_t port)
 {
     char tmp[512];
@@ -625,9 +659,11 @@ int main(int argc, char **argv)
         goto out;
     a.ev_term = evsignal_new(a.base, SIGTERM, on_signal, &a);
     a.ev_int = evsignal_new(a.base, SIGINT, on_signal, &a);
+    a.ev_hup = evsignal_new(a.base, SIGHUP, on_hup, &a);
     a.ev_drain = evtimer_new(a.base, on_drain, &a);
-    if (!a.ev_term || !a.ev_int || !a.ev_drain || evsignal_add(a.ev_term, NULL) < 0 ||
-        evsignal_add(a.ev_int, NULL) < 0)
+    a.config_path = config_path;
+    if (!a.ev_term || !a.ev_int || !a.ev_hup || !a.ev_drain || evsignal_add(a.ev_term, NULL) < 0 ||
+        evsignal_add(a.ev_int, NULL) < 0 || evsignal_add(a.ev_hup, NULL) < 0)
         goto out;
     if (port_file && write_port_file(port_file, adm_server_port(a.srv)) < 0) {
         fprintf(stderr, "loyalty-admin: cannot write %s\n", port_file);
@@ -651,6 +687,8 @@ out:
         event_free(a.ev_term);
     if (a.ev_int)
         event_free(a.ev_int);
+    if (a.ev_hup)
+        event_free(a.ev_hup);
     if (a.ev_drain)
         event_free(a.ev_drain);
     /* Redis first: it answers every request still waiting (503) while the HTTP server exists. */

@@ -15,6 +15,7 @@ PACKAGES=(
   chromium                                  # the console's browser tests (playwright-core, npm)
   nginx-light openssl                       # the console's TLS site, tested as shipped (test_nginx_site)
   libsystemd-dev                            # sd_notify (Type=notify units) and the journal
+  logrotate                                 # deploy/logrotate checked as shipped (test_systemd)
   clang libclang-rt-14-dev                  # fuzzing (test.sh --fuzz): libFuzzer, ASan/UBSan runtimes
 )
 

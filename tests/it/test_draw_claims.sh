@@ -103,7 +103,7 @@ assert_eq "0 0" "$(jq -r '"\(.published) \(.offers)"' "$T/round2.json")" "no sec
 
 note "the first winner claims over USSD and pays"
 phone claim0 "${ORDER[0]}" '*555*2*1#\n1\n1'
-assert_eq "$(last 'Request received for 1 GB data. You will get an SMS confirmation.')" \
+assert_eq "$(menu $'Request received for 1 GB data. You will get an SMS confirmation.\nRate this service from 1 to 5 (0 to skip)')" \
   "$(screens_json claim0 | jq -c '.[2]')" "the winner's claim is granted"
 W0_BAL=1000; [ "${ORDER[0]}" = "${M[4]}" ] && W0_BAL=6000
 assert_eq $((W0_BAL - 500)) "$(balance "${ORDER[0]}")" "... and charged the price"
@@ -130,7 +130,7 @@ phone lapsed "${ORDER[1]}" '*555*2*1#\n1\n1'
 assert_eq "$(last 'You were not drawn for 1 GB data this time.')" \
   "$(screens_json lapsed | jq -c '.[2]')" "the winner who let the deadline pass has lost it"
 phone claim2 "${ORDER[2]}" '*555*2*1#\n1\n1'
-assert_eq "$(last 'Request received for 1 GB data. You will get an SMS confirmation.')" \
+assert_eq "$(menu $'Request received for 1 GB data. You will get an SMS confirmation.\nRate this service from 1 to 5 (0 to skip)')" \
   "$(screens_json claim2 | jq -c '.[2]')" "the next on the list claims the unit"
 assert_eq 0 "$(rcli get "cat:{DATA_1GB}:s:$DAY")" "never more units than the stock"
 assert_eq 2 "$(rcli hlen "cat:{DATA_1GB}:r:$DAY")" "two units redeemed in all"

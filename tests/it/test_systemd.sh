@@ -29,6 +29,18 @@ else
   echo "SKIP: systemd-analyze is not installed; the units are not verified"
 fi
 
+# ------------------------------------------------------------------ logrotate, as shipped
+LR=$(command -v logrotate || echo /usr/sbin/logrotate)
+if [ -x "$LR" ]; then
+  rc=0; "$LR" -d -s "$T/lr.state" "$LGW_SRC/deploy/logrotate/loyaltygw" >"$T/lr.out" 2>&1 || rc=$?
+  assert_eq "0 0" "$rc $(grep -ci 'error' "$T/lr.out" || true)" "logrotate -d reads deploy/logrotate/loyaltygw without an error"
+  printf '/x/*.log {\n  dailyy\n}\n' >"$T/bad.lr"
+  rc=0; "$LR" -d -s "$T/lr.state" "$T/bad.lr" >"$T/lr.out" 2>&1 || rc=$?
+  [ "$rc" -ne 0 ] && echo "ok - logrotate -d does fail on a broken file" || fail "logrotate -d silent on a broken file"
+else
+  echo "SKIP: logrotate is not installed (deploy/setup.sh installs it); the file is not checked"
+fi
+
 # ------------------------------------------------------------------ sd_notify
 "$SINK" "$T/notify.sock" >"$T/notify.log" 2>"$T/sink.log" &
 PIDS+=($!)
@@ -56,6 +68,19 @@ NOTIFY_SOCKET="$T/notify.sock" "$LGW_BIN/admin/loyalty-admin" --config "$T/gw.js
 ADM_PID=$!
 PIDS+=("$ADM_PID")
 wait_for 10 grep -q '^READY=1' "$T/notify.log" && echo "ok - loyalty-admin: READY=1" || fail "admin: no READY=1"
+# systemctl reload (and a stray HUP from a log rotation): the config file is re-read, not fatal
+jq '.log.level = "debug"' "$T/gw.json" >"$T/gw2.json" && mv "$T/gw2.json" "$T/gw.json"
+N=$(wc -l <"$T/notify.log") # the notices after this line are the reload's
+kill -HUP "$ADM_PID"
+wait_for 10 sh -c "tail -n +$((N + 1)) '$T/notify.log' | tr -d '\\000' | sed -n '/^RELOADING=1/,\$p' | grep -q '^READY=1'" &&
+  echo "ok - loyalty-admin: SIGHUP: RELOADING=1 then READY=1" || fail "admin: no reload notices: $(cat "$T/notify.log")"
+wait_for 10 grep -q 'SIGHUP: .* re-read: log level debug' "$T/adm.log" &&
+  echo "ok - loyalty-admin: the new log level applied" || fail "admin: no reload line: $(cat "$T/adm.log")"
+printf '{ "log": ' >"$T/gw.json" # a broken file: logged, nothing changes, still serving
+kill -HUP "$ADM_PID"
+wait_for 10 grep -q 'configuration unchanged' "$T/adm.log" &&
+  echo "ok - loyalty-admin: a broken file is refused and logged" || fail "admin: broken file not logged"
+kill -0 "$ADM_PID" 2>/dev/null && echo "ok - loyalty-admin still runs after two SIGHUPs" || fail "SIGHUP killed loyalty-admin"
 kill -TERM "$ADM_PID"
 rc=0; wait "$ADM_PID" || rc=$?
 assert_eq 0 "$rc" "loyalty-admin exits 0"

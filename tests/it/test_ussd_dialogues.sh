@@ -52,7 +52,7 @@ note "Persian: an invalid choice re-shows the menu with the error line (paginate
 phone fa 212611000004 '*555#\n9\n1'
 expect_screens fa "Persian dialogue: invalid input re-shown, then points" \
   "$(menu "$FA_MAIN" 8)" \
-  "$(menu $'گزینه نامعتبر است\nباشگاه مشتریان\n1 امتیاز من\n2 سوابق امتیاز\n00 بیشتر' 8)" \
+  "$(menu $'گزینه نامعتبر است\nباشگاه مشتریان\n1 امتیاز من\n2 سوابق\n3 هدایا\n4 زبان\n00 بیشتر' 8)" \
   "$(last $'موجودی: 4567 امتیاز\n300 امتیاز در '"$EXPIRY_TEXT"$' منقضی می‌شود\nسطح: gold' 8)"
 
 note "Shortcuts: *555*1# opens my points at once; *555*2*7# opens item 7 (no catalogue wired here)"

@@ -103,7 +103,7 @@ assert_eq 0 "$(entries $G $R2)" "nothing queued to the second relative"
 # ---------------------------------------------------------------- 3. not premium
 note "a standard member is not offered the perk"
 phone std $S "*555*2*1#\n1\n1"
-assert_eq "Request received for 1 GB data. You will get an SMS confirmation." "$(last_text std)" \
+assert_eq $'Request received for 1 GB data. You will get an SMS confirmation.\nRate this service from 1 to 5 (0 to skip)' "$(last_text std)" \
   "the redeemed screen, no offer"
 assert_eq 997 "$(stock DATA_1GB)" "one unit"
 

@@ -448,7 +448,7 @@ static void test_engine__invalid_answer__same_screen_with_error_never_ends(void 
 {
     struct fx *x = *state;
     static const char *const bad[] = {"9",   "abc",      "",   "#",           "1 2", "-1",
-                                      "01",  "00",       "7",  "*",           "1*",  "1000",
+                                      "01",  "00",       "8",  "*",           "1*",  "1000",
                                       "0x1", "\xff\xfe", "١٠", "\u06F1\u200C"};
     const char *err_main = "Invalid choice\n" EN_MAIN;
 
@@ -488,15 +488,10 @@ static void test_engine__invalid_answer__arabic_error_line(void **state)
 
     snprintf(x->f.pref, sizeof(x->f.pref), "ar");
     open_(x, "*555#", AR_MAIN, false);
-    /* 79 units + the error line do not fit 80: the menu is paged, the error on every page */
-    answer(x, "8",
-           "اختيار غير صحيح\nنادي الوفاء\n1 نقاطي\n2 سجل العمليات\n3 كتالوج الهدايا\n"
-           "00 المزيد",
+    /* 73 units + the error line do not fit 80: the menu is paged, the error on every page */
+    answer(x, "9", "اختيار غير صحيح\nنادي الوفاء\n1 نقاطي\n2 السجل\n3 الهدايا\n4 اللغة\n00 المزيد",
            false);
-    answer(x, "00",
-           "نادي الوفاء\n1 نقاطي\n2 سجل العمليات\n3 كتالوج الهدايا\n4 اللغة\n"
-           "5 المساعدة\n6 آراؤكم",
-           false);
+    answer(x, "00", AR_MAIN, false);
 }
 
 static void test_engine__hostile_input__capped_and_sanitised(void **state)

@@ -315,7 +315,7 @@ static void test_menu__misc_mistakes__each_names_its_key(void **state)
 
     doc = shipped();
     json_array_remove(at(doc, "menus.fr.main.options"), 4);
-    expect_error(doc, "m.json: menus.fr.main.options: expected 6 labels, one per option of "
+    expect_error(doc, "m.json: menus.fr.main.options: expected 7 labels, one per option of "
                       "nodes.main");
 
     doc = shipped();
