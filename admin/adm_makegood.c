@@ -58,7 +58,7 @@ static bool incident_ok(const char *s)
 /* HGETALL lg:mg:{mg}:<day> of r->arg (validated) */
 static void read_list(struct adm_req *r, adm_step step)
 {
-    char key[40];
+    char key[sizeof("lg:mg:{mg}:") + sizeof(r->arg)];
     snprintf(key, sizeof(key), "lg:mg:{mg}:%s", r->arg);
     const char *argv[] = {"HGETALL", key};
     adm_redis(r, step, 2, argv);
