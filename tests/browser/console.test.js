@@ -316,6 +316,12 @@ async function main() {
     await page.selectOption('#lang', 'ar');
     await page.waitForFunction(() => document.documentElement.lang === 'ar');
     await page.waitForSelector('#campaign-form');
+    // The list is fetched again after the page is redrawn in the new language: wait for it (a busy
+    // machine can take its time), then check; a missing translation still fails the check below.
+    await page.waitForFunction(() => {
+      const b = document.getElementById('campaigns-body');
+      return b && b.querySelector('table') && /انتهت/.test(b.textContent);
+    }, null, { timeout: 20000 }).catch(() => {});
     ok((await page.getAttribute('html', 'dir')) === 'rtl' && (await page.textContent('main h1')) === 'رسائل التذكير بأيام الهدايا' &&
       (await page.textContent('#campaigns-body')).includes('انتهت'), 'Arabic: the campaigns page is translated, right to left');
     await page.fill(text('ar'), BC_AR);
@@ -323,7 +329,10 @@ async function main() {
     await shot(page, '11-campaigns-ar');
     await page.selectOption('#lang', 'fr');
     await page.waitForFunction(() => document.documentElement.lang === 'fr');
-    await page.waitForSelector('#campaigns-body table');
+    await page.waitForFunction(() => {
+      const b = document.getElementById('campaigns-body');
+      return b && b.querySelector('table') && /terminée/.test(b.textContent);
+    }, null, { timeout: 20000 }).catch(() => {});
     ok((await page.textContent('main h1')) === 'Rappels SMS des journées cadeaux' && (await page.textContent('#campaigns-body')).includes('terminée'),
       'French: the campaigns page is translated');
     await page.selectOption('#lang', 'en');
