@@ -297,6 +297,7 @@ struct dr_round {
 static struct dr_round *g_round; /* one round at a time per process */
 
 static void round_next(struct dr_round *d);
+static void outbox(struct dr_round *d);
 
 static void round_end(struct dr_round *d)
 {
@@ -323,18 +324,57 @@ static void item_done(struct dr_round *d, int err)
     round_next(d);
 }
 
-static void report_offers(struct dr_round *d, const redisReply *reply, size_t from, int32_t day,
-                          int64_t deadline)
+/* The outbox's entries this process claimed: {'ok', day, dropped, msisdn, deadline, ...}. Each
+ * goes to the offer hook, whose sender calls cat_draw_sent once the SMSC accepted the SMS. */
+static void on_outbox(void *arg, int err, const struct redisReply *reply)
 {
-    for (size_t i = from; d->hooks.offer && i < reply->elements; i++) {
-        if (reply->element[i]->type != REDIS_REPLY_STRING)
-            continue;
-        struct cat_draw_offer o = {.item = d->items[d->at].id,
-                                   .msisdn = reply->element[i]->str,
-                                   .day = day,
-                                   .deadline = deadline};
-        d->hooks.offer(d->hooks.arg, &o);
+    struct dr_round *d = arg;
+    const char *id = d->items[d->at].id;
+
+    if (err < 0 || !reply || reply->type != REDIS_REPLY_ARRAY) {
+        if (err == 0)
+            GW_LOGE(LOG_CAT, "draw %s: outbox: %.200s", id,
+                    reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "bad reply");
+        item_done(d, err < 0 ? err : -EPROTO);
+        return;
     }
+    if (word_is(reply, 0, "ok") && reply->elements >= 3) {
+        int64_t day = elem_num(reply, 1), dropped = elem_num(reply, 2);
+        if (dropped > 0)
+            GW_LOGN(LOG_CAT, "draw %s %08" PRId64 ": %" PRId64 " SMS dropped from the outbox "
+                    "(claimed, lapsed or refused %d times)", id, day, dropped, CAT_DRAW_SMS_TRIES);
+        for (size_t i = 3; d->hooks.offer && i + 1 < reply->elements; i += 2) {
+            if (reply->element[i]->type != REDIS_REPLY_STRING || day <= 0 || day > 99991231)
+                continue;
+            struct cat_draw_offer o = {.item = id,
+                                       .msisdn = reply->element[i]->str,
+                                       .day = (int32_t)day,
+                                       .deadline = elem_num(reply, i + 1)};
+            d->hooks.offer(d->hooks.arg, &o);
+        }
+    }
+    item_done(d, 0);
+}
+
+/* Claims what is due in the item's outbox (nobody sends without an offer hook: no SMS link). */
+static void outbox(struct dr_round *d)
+{
+    char key[CAT_ID_MAX + 24], num[5][24];
+
+    if (!d->hooks.offer) {
+        item_done(d, 0);
+        return;
+    }
+    snprintf(key, sizeof(key), "cat:{%s}:dr:cur", d->items[d->at].id);
+    snprintf(num[0], sizeof(num[0]), "%" PRId64, d->now);
+    snprintf(num[1], sizeof(num[1]), "%d", DRAW_TTL_S);
+    snprintf(num[2], sizeof(num[2]), "%d", CAT_DRAW_SMS_LEASE_S);
+    snprintf(num[3], sizeof(num[3]), "%d", CAT_DRAW_SMS_BATCH);
+    snprintf(num[4], sizeof(num[4]), "%d", CAT_DRAW_SMS_TRIES);
+    const char *argv[] = {key, "OBOX", num[0], num[1], num[2], num[3], num[4]};
+    int rc = dr_run(&d->v, 7, argv, on_outbox, d);
+    if (rc < 0)
+        item_done(d, rc);
 }
 
 static void on_roll(void *arg, int err, const struct redisReply *reply)
@@ -352,9 +392,8 @@ static void on_roll(void *arg, int err, const struct redisReply *reply)
         int64_t day = elem_num(reply, 1);
         GW_LOGN(LOG_CAT, "draw %s %08" PRId64 ": %zu unclaimed unit(s) offered down the list",
                 d->items[d->at].id, day, reply->elements - 3);
-        report_offers(d, reply, 3, (int32_t)day, elem_num(reply, 2));
     }
-    item_done(d, 0);
+    outbox(d);
 }
 
 static void roll(struct dr_round *d)
@@ -400,7 +439,7 @@ static void on_publish(void *arg, int err, const struct redisReply *reply)
                                            .audit_json = json};
             d->hooks.published(d->hooks.arg, &p);
         }
-        report_offers(d, reply, 2, it->due_day, elem_num(reply, 1));
+        /* the winners' SMS are in the outbox written with the draw: the round's OBOX sends them */
     } else if (word_is(reply, 0, "changed"))
         GW_LOGN(LOG_CAT, "draw %s: a registration came in meanwhile, drawing next round", it->id);
     roll(d);
@@ -571,4 +610,48 @@ int cat_draw_tick(struct cat_redeem *r, int64_t now, const struct cat_draw_hooks
         return -ENOMEM;
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------- the outbox's SMS accepted */
+
+struct dr_sent {
+    void (*cb)(void *arg, int err);
+    void *arg;
+};
+
+static void on_sent(void *arg, int err, const struct redisReply *reply)
+{
+    struct dr_sent *s = arg;
+    void (*cb)(void *, int) = s->cb;
+    void *cb_arg = s->arg;
+
+    if (err == 0 && (!reply || reply->type != REDIS_REPLY_ARRAY))
+        err = -EPROTO;
+    free(s);
+    cb(cb_arg, err);
+}
+
+int cat_draw_sent(struct cat_redeem *r, const char *item, int32_t day, const char *msisdn,
+                  void (*cb)(void *arg, int err), void *arg)
+{
+    struct cat_redeem_view v;
+    char key[CAT_ID_MAX + 24], num[3][24];
+    struct dr_sent *s;
+    int rc;
+
+    if (!r || !item || !msisdn || !cb || strlen(item) >= CAT_ID_MAX || strlen(msisdn) > 15)
+        return -EINVAL;
+    cat_redeem_view(r, &v);
+    if (!(s = calloc(1, sizeof(*s))))
+        return -ENOMEM;
+    s->cb = cb;
+    s->arg = arg;
+    snprintf(key, sizeof(key), "cat:{%s}:dr:cur", item);
+    snprintf(num[0], sizeof(num[0]), "%" PRId64, gw_clock_now_ms() / 1000);
+    snprintf(num[1], sizeof(num[1]), "%d", DRAW_TTL_S);
+    snprintf(num[2], sizeof(num[2]), "%08" PRId32, day);
+    const char *argv[] = {key, "SENT", num[0], num[1], num[2], msisdn};
+    if ((rc = dr_run(&v, 6, argv, on_sent, s)) < 0)
+        free(s);
+    return rc;
 }

@@ -374,6 +374,17 @@ int cat_draw_audit_json(const char *seed, size_t registered, const struct cat_dr
  * redemption (points paid, fulfilment) limited to one unit per winner.
  */
 #define CAT_DRAW_GRACE_S 120 /* a claim started before its deadline may finish after it */
+/* The winners' SMS outbox (cat:{ITEM}:dr:DAY:ob), written in the same script as each offer (the
+ * draw, a roll-down): every round claims up to CAT_DRAW_SMS_BATCH entries per item whose lease
+ * has run out, for CAT_DRAW_SMS_LEASE_S (longer than an SMS takes to be answered, TPS queue
+ * included), and hands them to the offer hook; the sender removes an entry with cat_draw_sent
+ * once the SMSC accepted the SMS. A process that dies in between leaves the entry to the next
+ * round of any gateway once the lease runs out: at least once; twice only when the SMSC accepted
+ * it and the process died before cat_draw_sent. After CAT_DRAW_SMS_TRIES claims, or once the
+ * offer is no longer pending (claimed, lapsed), the entry is dropped. */
+#define CAT_DRAW_SMS_LEASE_S 120
+#define CAT_DRAW_SMS_BATCH 20
+#define CAT_DRAW_SMS_TRIES 5
 struct cat_draw_offer {
     const char *item, *msisdn;
     int32_t day;
@@ -387,7 +398,8 @@ struct cat_draw_published {
     const char *audit_json; /* cat_draw_audit_json */
 };
 struct cat_draw_hooks {
-    /* a member offered a unit (a winner, or the next on the waiting list): send the SMS */
+    /* an outbox entry this process claimed (a winner, or the next on the waiting list): send
+     * the SMS, then cat_draw_sent once the SMSC accepted it */
     void (*offer)(void *arg, const struct cat_draw_offer *o);
     /* a draw this process published (exactly one process does): record it in the audit */
     void (*published)(void *arg, const struct cat_draw_published *p);
@@ -698,10 +710,15 @@ int cat_redeem_confirm(struct cat_redeem *r, const struct cat_redeem_request *re
  * the draw of a gift day whose regular opening has come (once over all gateways: the publish
  * script refuses a second one; a new seed from /dev/urandom), then the roll-down of the last
  * draw (offers past their deadline + CAT_DRAW_GRACE_S unclaimed go to the next in the order;
- * when the order is exhausted the unit goes back to the day's stock). The hooks fire for what
- * this process did (each offer is reported by exactly one process). cb(arg, err) once the round
+ * when the order is exhausted the unit goes back to the day's stock), then the outbox of the
+ * winners' SMS (the entries this process claimed go to the offer hook; with no offer hook nothing
+ * is claimed). published fires for the draw this process published. cb(arg, err) once the round
  * is over. Returns 0 (cb fires once) or < 0 (-EBUSY: a round is running; cb never fires). */
 int cat_draw_tick(struct cat_redeem *r, int64_t now, const struct cat_draw_hooks *hooks,
+                  void (*cb)(void *arg, int err), void *arg);
+/* The SMS of an offer (cat_draw_hooks.offer) was accepted by the SMSC: its outbox entry goes.
+ * Returns 0 (cb fires once, err 0 also when the entry was gone) or < 0 (cb never fires). */
+int cat_draw_sent(struct cat_redeem *r, const char *item, int32_t day, const char *msisdn,
                   void (*cb)(void *arg, int err), void *arg);
 
 /* --- store transitions for the fulfilment worker (each idempotent, async contract as above) */

@@ -3,6 +3,10 @@
  * record of each draw this gateway published. The draw itself, its once-only publication and
  * the roll-down are cat_draw_tick's (catalog/cat_draw_run.c, lua/draw.lua).
  *
+ * The winners' SMS come from the draw's outbox (catalog.h CAT_DRAW_SMS_*): this gateway sends
+ * the entries its round claimed, through gw_sms (the link's TPS bucket and window), and removes
+ * each one only once the SMSC accepted it - at least once across crashes and gateways.
+ *
  * Ownership: struct wire_draw owns its timer; each SMS or audit write owns a small context
  * (struct dw_send) freed when its last reply came. Contexts point at the job: free it after
  * Redis and the SMPP link (main.c), whose teardown fails what is still in flight.
@@ -88,10 +92,15 @@ static void maybe_done(struct wire_draw *d)
 
 /* ---------------------------------------------------------------- the winner's SMS */
 
+/* One outbox entry this process claimed (cat_draw_hooks.offer): the wallet's language and
+ * block, the SMS, then cat_draw_sent once the SMSC accepted it. On any failure the entry stays
+ * claimed: the next round of any gateway sends it once the lease has run out. */
 struct dw_send {
     struct wire_draw *d;
     char msisdn[24], item[CAT_ID_MAX];
+    int32_t day;
     int64_t deadline;
+    bool skipped; /* a blocked wallet: dropped without an SMS */
 };
 
 static void send_end(struct dw_send *s, int err)
@@ -100,6 +109,8 @@ static void send_end(struct dw_send *s, int err)
 
     if (err < 0)
         d->st.sms_failed++;
+    else if (s->skipped)
+        d->st.sms_skipped++;
     else
         d->st.sms_sent++;
     free(s);
@@ -107,19 +118,42 @@ static void send_end(struct dw_send *s, int err)
     maybe_done(d);
 }
 
+static void on_unqueued(void *arg, int err)
+{
+    struct dw_send *s = arg;
+    char mask[GW_MASK_LEN];
+
+    if (err < 0) /* sent, but the entry stays: a second SMS after the lease (at least once) */
+        GW_LOGE(LOG_CAT, "draw{%s} %s: the SMS went but its outbox entry stays: %s",
+                gw_mask_msisdn(s->msisdn, mask), s->item, strerror(-err));
+    send_end(s, err == -ECANCELED ? err : 0);
+}
+
+/* The SMS is out (or needs none): the outbox entry goes. */
+static void unqueue(struct dw_send *s)
+{
+    struct cat_redeem *r = wire_catalog_redeem(s->d->cat);
+    int rc = r ? cat_draw_sent(r, s->item, s->day, s->msisdn, on_unqueued, s) : -ENOTCONN;
+    if (rc < 0)
+        on_unqueued(s, rc);
+}
+
 static void on_sent(void *arg, int err)
 {
     char mask[GW_MASK_LEN];
     struct dw_send *s = arg;
 
-    if (err < 0)
-        GW_LOGN(LOG_CAT, "draw{%s} %s: the winner's SMS failed: %s",
+    if (err < 0) {
+        GW_LOGN(LOG_CAT, "draw{%s} %s: the winner's SMS failed (again after the lease): %s",
                 gw_mask_msisdn(s->msisdn, mask), s->item, strerror(-err));
-    send_end(s, err);
+        send_end(s, err);
+        return;
+    }
+    unqueue(s);
 }
 
-/* The wallet's saved language came (or not: the text goes in English). */
-static void on_lang(void *arg, int err, const struct redisReply *reply)
+/* The wallet's saved language and block came (or not: the text goes in English). */
+static void on_wallet(void *arg, int err, const struct redisReply *reply)
 {
     struct dw_send *s = arg;
     char lang[8] = "en", when[48], text[400], mask[GW_MASK_LEN];
@@ -129,8 +163,19 @@ static void on_lang(void *arg, int err, const struct redisReply *reply)
         send_end(s, err);
         return;
     }
-    if (err == 0 && reply && reply->type == REDIS_REPLY_STRING && reply->len < sizeof(lang))
-        snprintf(lang, sizeof(lang), "%s", reply->str);
+    if (err == 0 && reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+        const struct redisReply *l = reply->element[0], *b = reply->element[1];
+        if (l->type == REDIS_REPLY_STRING && l->len < sizeof(lang))
+            snprintf(lang, sizeof(lang), "%s", l->str);
+        if (b->type == REDIS_REPLY_STRING && strcmp(b->str, "1") == 0) {
+            /* a blocked wallet gets no SMS from us (as the broadcast): nothing to claim either */
+            GW_LOGN(LOG_CAT, "draw{%s} %s: blocked, no SMS", gw_mask_msisdn(s->msisdn, mask),
+                    s->item);
+            s->skipped = true;
+            unqueue(s);
+            return;
+        }
+    }
     struct cat_catalog *c = cat_store_current(wire_catalog_store(s->d->cat));
     const struct cat_item *it = c ? cat_catalog_find(c, s->item) : NULL;
     enum cat_lang l = CAT_LANG_EN;
@@ -143,8 +188,9 @@ static void on_lang(void *arg, int err, const struct redisReply *reply)
     cat_catalog_unref(c);
     if (rc < 0 || !s->d->sms ||
         (rc = gw_sms_send(s->d->sms, s->msisdn, text, strlen(text), on_sent, s)) < 0) {
-        GW_LOGN(LOG_CAT, "draw{%s} %s: the winner's SMS not sent: %s",
-                gw_mask_msisdn(s->msisdn, mask), s->item, rc < 0 ? strerror(-rc) : "no SMS link");
+        GW_LOGN(LOG_CAT, "draw{%s} %s: the winner's SMS not sent (again after the lease): %s",
+                gw_mask_msisdn(s->msisdn, mask), s->item,
+                rc < 0 ? strerror(-rc) : "no SMS link");
         send_end(s, rc < 0 ? rc : -ENOTCONN);
         return;
     }
@@ -166,11 +212,12 @@ static void hook_offer(void *arg, const struct cat_draw_offer *o)
     s->d = d;
     snprintf(s->msisdn, sizeof(s->msisdn), "%s", o->msisdn);
     snprintf(s->item, sizeof(s->item), "%s", o->item);
+    s->day = o->day;
     s->deadline = o->deadline;
     snprintf(key, sizeof(key), "lg:{%.20s}:w", o->msisdn);
     d->pending++;
-    if (gw_redis_commandf(d->redis, on_lang, s, "HGET %s lang", key) < 0)
-        on_lang(s, -ENOTCONN, NULL);
+    if (gw_redis_commandf(d->redis, on_wallet, s, "HMGET %s lang blocked", key) < 0)
+        on_wallet(s, -ENOTCONN, NULL);
 }
 
 /* ---------------------------------------------------------------- the audit record */
@@ -224,7 +271,9 @@ static void on_round(void *arg, int err)
 static int start_round(struct wire_draw *d, int64_t now)
 {
     struct cat_redeem *r = wire_catalog_redeem(d->cat);
-    struct cat_draw_hooks hooks = {.offer = hook_offer, .published = hook_published, .arg = d};
+    /* without an SMS link this gateway leaves the outbox to one that has one */
+    struct cat_draw_hooks hooks = {
+        .offer = d->sms ? hook_offer : NULL, .published = hook_published, .arg = d};
     int rc;
 
     if (d->round_running || !r)

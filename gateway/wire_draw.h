@@ -4,7 +4,8 @@
  * regular opening (exactly once over every gateway: the publish script refuses a second one, and
  * a restarted gateway finds it published), the roll-down of unclaimed units - plus what only the
  * gateway can do: the SMS to each member offered a unit ("you won ... claim by ...", in their
- * saved language, through gw_sms) and the staff audit record of the draw (adm:{adm}:audit,
+ * saved language, through gw_sms; from the draw's outbox, at least once: catalog.h
+ * CAT_DRAW_SMS_*; none to a blocked wallet) and the staff audit record of the draw (adm:{adm}:audit,
  * "draw.run": seed, registered, winners, digest, the first winners - the same record as
  * "loyaltyctl draw ... publish", so loyalty-admin's audit page shows it and anyone re-runs it).
  * Part of the loyaltygw program (wire_*.c): it sees the catalogue wiring and the SMS side.
@@ -40,7 +41,7 @@ struct wire_draw *wire_draw_new(struct event_base *base, struct gw_redis *redis,
 int wire_draw_round(struct wire_draw *d, int64_t now, void (*cb)(void *arg, int err), void *arg);
 /* What this process did since it started. */
 struct wire_draw_stats {
-    uint64_t rounds, published, offers, sms_sent, sms_failed;
+    uint64_t rounds, published, offers, sms_sent, sms_failed, sms_skipped;
 };
 void wire_draw_get_stats(const struct wire_draw *d, struct wire_draw_stats *out);
 /* Stops the timer; free after gw_redis_free (requests in flight ended). NULL is a no-op. */

@@ -11,6 +11,10 @@
 --        cat:{ITEM}:dr:DAY:m    the published draw: seed entrants winners digest at next open
 --        cat:{ITEM}:dr:DAY:o    the draw order (list)       :p  msisdn -> rank (1-based)
 --        cat:{ITEM}:dr:DAY:w    offers msisdn -> "p|c|x,<deadline>" (pending, claimed, lapsed)
+--        cat:{ITEM}:dr:DAY:ob   the winners' SMS outbox msisdn -> "<deadline>,<lease until>,<tries>":
+--                               written with each offer (PUBLISH, ROLL) in the same atomic step,
+--                               claimed under a lease by a sender (OBOX), removed once the SMSC
+--                               accepted the SMS (SENT): at least once, across crashes and gateways
 --        cat:{ITEM}:s:DAY       the day's stock (item.lua)  cat:{ITEM}:n:DAY  live reservations
 -- ARGV 1 op ENTER | PUBLISH | ROLL   2 now (unix s)   3 ttl of the draw's keys (s)
 --   ENTER   4 msisdn 5 day of the current or next window 6 registration start 7 close (the
@@ -19,6 +23,11 @@
 --   PUBLISH 4 day 5 seed 6 entrants n 7 stock per day 8 claim seconds 9 digest, 10.. the n
 --           msisdns in draw order. Replies {'ok', deadline, winners...} {'already'} {'changed'}
 --   ROLL    4 claim seconds 5 grace seconds. Replies {'ok', day, deadline, offered...} {'none'}
+--   OBOX    4 lease seconds 5 at most n 6 tries. Claims up to n entries of the last draw's outbox
+--           whose lease has run out (now + lease; tries + 1); an entry whose offer is no longer
+--           pending or whose deadline has passed, or already tried `tries` times, is dropped.
+--           Replies {'ok', day, dropped, msisdn, deadline, ...} {'none'}
+--   SENT    4 day 5 msisdn. Removes the entry (the SMSC accepted the SMS). {'ok'} {'gone'}
 -- A bad argument is an error "LGWARG <what>" with nothing written.
 
 local function bad(what) return redis.error_reply('LGWARG ' .. what) end
@@ -131,7 +140,7 @@ if op == 'PUBLISH' then
     end
     local units = math.max(0, math.min(left, n))
     redis.call('SET', ks, d(left - units), 'EX', ttl)
-    local ko, kp, kw = k(day, 'o'), k(day, 'p'), k(day, 'w')
+    local ko, kp, kw, kob = k(day, 'o'), k(day, 'p'), k(day, 'w'), k(day, 'ob')
     local deadline = now + claim
     local reply = {'ok', d(deadline)}
     for i = 1, n do
@@ -140,12 +149,13 @@ if op == 'PUBLISH' then
         redis.call('HSET', kp, m, d(i))
         if i <= units then
             redis.call('HSET', kw, m, 'p,' .. d(deadline))
+            redis.call('HSET', kob, m, d(deadline) .. ',0,0')
             reply[#reply + 1] = m
         end
     end
     redis.call('HSET', km, 'seed', seed, 'entrants', d(n), 'winners', d(units), 'digest', digest,
                'at', d(now), 'next', d(units), 'open', d(units))
-    for _, key in ipairs({km, ko, kp, kw, kreg}) do redis.call('EXPIRE', key, ttl) end
+    for _, key in ipairs({km, ko, kp, kw, kob, kreg}) do redis.call('EXPIRE', key, ttl) end
     redis.call('SET', KCUR, day, 'EX', ttl)
     return reply
 end
@@ -181,6 +191,8 @@ if op == 'ROLL' then
                     local cand = redis.call('LINDEX', ko, nxt - 1)
                     if redis.call('HEXISTS', kw, cand) == 0 then
                         redis.call('HSET', kw, cand, 'p,' .. d(deadline))
+                        redis.call('HSET', k(day, 'ob'), cand, d(deadline) .. ',0,0')
+                        redis.call('EXPIRE', k(day, 'ob'), ttl)
                         reply[#reply + 1] = cand
                         given = true
                     end
@@ -194,6 +206,47 @@ if op == 'ROLL' then
     end
     redis.call('HSET', km, 'next', d(nxt), 'open', d(open))
     return reply
+end
+
+if op == 'OBOX' then
+    local lease = int_arg(ARGV[4], 1, 86400)
+    local most = int_arg(ARGV[5], 1, 1000)
+    local tries = int_arg(ARGV[6], 1, 100)
+    if not lease then return bad('lease') end
+    if not most then return bad('most') end
+    if not tries then return bad('tries') end
+    local day = redis.call('GET', KCUR)
+    if not day then return {'none'} end
+    local kob, kw = k(day, 'ob'), k(day, 'w')
+    local all = redis.call('HGETALL', kob)
+    if #all == 0 then return {'none'} end
+    local reply, dropped, taken = {'ok', day, 0}, 0, 0
+    for i = 1, #all, 2 do
+        local m = all[i]
+        local dl, till, n = all[i + 1]:match('^(%d+),(%d+),(%d+)$')
+        dl, till, n = tonumber(dl), tonumber(till), tonumber(n)
+        local st = offer_parse(redis.call('HGET', kw, m) or '')
+        if not dl or st ~= 'p' or now >= dl or n >= tries then
+            -- claimed already, lapsed, or the SMSC keeps refusing it: the SMS is of no use now
+            redis.call('HDEL', kob, m)
+            dropped = dropped + 1
+        elseif till <= now and taken < most then
+            redis.call('HSET', kob, m, d(dl) .. ',' .. d(now + lease) .. ',' .. d(n + 1))
+            reply[#reply + 1] = m
+            reply[#reply + 1] = d(dl)
+            taken = taken + 1
+        end
+    end
+    reply[3] = d(dropped)
+    return reply
+end
+
+if op == 'SENT' then
+    local day, m = ARGV[4], ARGV[5]
+    if not is_day(day) then return bad('day') end
+    if not is_msisdn(m) then return bad('msisdn') end
+    if redis.call('HDEL', k(day, 'ob'), m) == 1 then return {'ok'} end
+    return {'gone'}
 end
 
 return bad('op')

@@ -5,14 +5,18 @@
  * configuration file (catalogue, gift days, Redis), the project's clock set to --now (Redis keeps
  * its real clock), one round of the job, the winners' SMS through gw_sms over a real bind.
  *
- *   it_draw --config FILE --now UNIX [--smsc PORT]
- *       prints {"published":P,"offers":O,"sms_sent":S,"sms_failed":F,"err":E}; exit 0 when the
- *       round ended without error.
+ *   it_draw --config FILE --now UNIX [--smsc PORT] [--kill-before-send]
+ *       prints {"published":P,"offers":O,"sms_sent":S,"sms_failed":F,"sms_skipped":K,"err":E};
+ *       exit 0 when the round ended without error. --kill-before-send: the process sends itself
+ *       SIGKILL when the job hands its first winner's SMS to the link (after the draw's publish
+ *       and the outbox's claim: the worst moment to die), through a link-time wrap of
+ *       gw_sms_send (-Wl,--wrap).
  * Compiled with gateway/wire_draw.c and gateway/wire_catalog.c (tests/CMakeLists.txt).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +34,21 @@
 static struct {
     struct event_base *base;
     int64_t now_ms;
-    bool bound, done, stopped;
+    bool bound, done, stopped, kill_before_send;
     int err;
 } D;
+
+int __real_gw_sms_send(struct gw_sms *s, const char *to, const char *utf8, size_t len,
+                       gw_sms_cb cb, void *arg);
+int __wrap_gw_sms_send(struct gw_sms *s, const char *to, const char *utf8, size_t len,
+                       gw_sms_cb cb, void *arg);
+int __wrap_gw_sms_send(struct gw_sms *s, const char *to, const char *utf8, size_t len,
+                       gw_sms_cb cb, void *arg)
+{
+    if (D.kill_before_send)
+        raise(SIGKILL);
+    return __real_gw_sms_send(s, to, utf8, len, cb, arg);
+}
 
 static int64_t fixed_clock(void *arg)
 {
@@ -94,6 +110,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"now", required_argument, NULL, 'n'},
                                          {"smsc", required_argument, NULL, 's'},
+                                         {"kill-before-send", no_argument, NULL, 'k'},
                                          {NULL, 0, NULL, 0}};
     const char *config = NULL;
     int smsc = 0, o;
@@ -107,6 +124,8 @@ int main(int argc, char **argv)
             D.now_ms = strtoll(optarg, NULL, 10) * 1000;
         else if (o == 's')
             smsc = atoi(optarg);
+        else if (o == 'k')
+            D.kill_before_send = true;
         else
             die("usage: it_draw --config FILE --now UNIX [--smsc PORT]");
     }
@@ -157,8 +176,8 @@ int main(int argc, char **argv)
     struct wire_draw_stats st;
     wire_draw_get_stats(job, &st);
     printf("{\"published\":%" PRIu64 ",\"offers\":%" PRIu64 ",\"sms_sent\":%" PRIu64
-           ",\"sms_failed\":%" PRIu64 ",\"err\":%d}\n",
-           st.published, st.offers, st.sms_sent, st.sms_failed, D.err);
+           ",\"sms_failed\":%" PRIu64 ",\"sms_skipped\":%" PRIu64 ",\"err\":%d}\n",
+           st.published, st.offers, st.sms_sent, st.sms_failed, st.sms_skipped, D.err);
     fflush(stdout);
     if (esme) {
         smpp_esme_stop(esme, stopped, NULL);

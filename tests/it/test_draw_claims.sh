@@ -7,7 +7,9 @@
 #     live stock; the gold member's registration weighs 4, the others' 2;
 #   - at the window's close two "gateways" (tests/it/it_draw: the gateway's draw job, the injected
 #     clock set to the opening) run the job at once: the draw is published once (one audit
-#     record, one set of winners), the two winners get their SMS;
+#     record, one set of winners) with the winners' SMS in its outbox; the gateway that claimed
+#     them is killed (SIGKILL) before it hands them to the link; a restart while its lease runs
+#     sends nothing; two restarted gateways after the lease send each winner exactly one SMS;
 #   - a winner claims over USSD and pays; a member not drawn reads their waiting-list position;
 #     a member who did not register reads that the registration is closed;
 #   - the other winner lets the deadline pass: the next round offers the unit to the next one in
@@ -63,6 +65,8 @@ assert_eq "4 2" "$(rcli hget "cat:{DATA_1GB}:dr:$DAY:reg" "${M[4]}") $(rcli hget
 assert_eq "1000 6000" "$(balance "${M[0]}") $(balance "${M[4]}")" "registering costs nothing"
 
 note "the window closes: two gateways run the job at once, the draw is published once"
+# the gateway (real clock) would drain the outbox too, through the handsets' SMSC: it waits
+stop_gw
 USSD_PORT=$SMSC_PORT # the handsets' port (the gateway's SMSC); the winners' SMS go to another
 pick_port; while [ "$SMSC_PORT" = "$USSD_PORT" ]; do pick_port; done
 SMS_PORT=$SMSC_PORT; SMSC_PORT=$USSD_PORT
@@ -70,37 +74,57 @@ start_sim sms --listen "127.0.0.1:$SMS_PORT" --record "$T/sms.rec" --timeout-s 1
 sent_to() { jq -r 'select(.service_type != "USSD") | .dst' "$T/sms.rec" 2>/dev/null | sort; }
 text_to() { jq -r --arg m "$1" 'select(.dst == $m) | .text' "$T/sms.rec" | tail -1 | tr -d '\n'; }
 DRIVER="$LGW_BIN/tests/it_draw"
-"$DRIVER" --config "$T/gw.json" --now $((OPEN_AT + 5)) --smsc "$SMS_PORT" >"$T/round1a.json" 2>"$T/round1a.err" &
+LEASE_S=120 # catalog.h CAT_DRAW_SMS_LEASE_S
+OB="cat:{DATA_1GB}:dr:$DAY:ob"
+"$DRIVER" --config "$T/gw.json" --now $((OPEN_AT + 5)) --smsc "$SMS_PORT" --kill-before-send \
+  >"$T/round1a.json" 2>"$T/round1a.err" &
 P1=$!
-"$DRIVER" --config "$T/gw.json" --now $((OPEN_AT + 6)) --smsc "$SMS_PORT" >"$T/round1b.json" 2>"$T/round1b.err" &
+"$DRIVER" --config "$T/gw.json" --now $((OPEN_AT + 5)) --smsc "$SMS_PORT" --kill-before-send \
+  >"$T/round1b.json" 2>"$T/round1b.err" &
 P2=$!
-wait $P1 || fail "job round (gateway a): $(cat "$T/round1a.err")"
-wait $P2 || fail "job round (gateway b): $(cat "$T/round1b.err")"
-assert_eq 1 "$(($(jq .published "$T/round1a.json") + $(jq .published "$T/round1b.json")))" \
-  "exactly one of the two published the draw"
-assert_eq 2 "$(($(jq .sms_sent "$T/round1a.json") + $(jq .sms_sent "$T/round1b.json")))" \
-  "... and sent the two winners their SMS"
+RC1=0; wait $P1 || RC1=$?
+RC2=0; wait $P2 || RC2=$?
+[ $RC1 = 137 ] || [ $RC2 = 137 ] ||
+  fail "no gateway was killed before the winners' SMS: $RC1 $RC2 $(cat "$T/round1a.err" "$T/round1b.err")"
 ORDER=($(rcli lrange "cat:{DATA_1GB}:dr:$DAY:o" 0 -1))
 assert_eq 5 "${#ORDER[@]}" "the draw order holds the five"
-assert_eq "$(printf '%s\n' "${ORDER[0]}" "${ORDER[1]}" | sort)" "$(sent_to)" "the SMS went to the first two"
-DEADLINE=$((OPEN_AT + 5 + 2 * 3600))
-[ "$(jq .published "$T/round1b.json")" = 1 ] && DEADLINE=$((OPEN_AT + 6 + 2 * 3600))
+rcli xrange 'adm:{adm}:audit' - + >"$T/audit.txt"
+assert_eq 1 "$(grep -c '^draw.run$' "$T/audit.txt")" "exactly one of the two published the draw (one audit record)"
+assert_eq "" "$(sent_to)" "killed (kill -9) between the publish and the send: no SMS went"
+assert_eq "$(printf '%s\n' "${ORDER[0]}" "${ORDER[1]}" | sort)" "$(rcli hkeys "$OB" | sort)" \
+  "... the two winners wait in the outbox written with the draw"
+
+note "gateways restarted while the dead one's lease runs: nothing new, nothing sent twice"
+"$DRIVER" --config "$T/gw.json" --now $((OPEN_AT + 30)) --smsc "$SMS_PORT" >"$T/round2.json" 2>"$T/round2.err" ||
+  fail "round 2: $(cat "$T/round2.err")"
+assert_eq "0 0 0" "$(jq -r '"\(.published) \(.offers) \(.sms_sent)"' "$T/round2.json")" \
+  "no second draw, no offer, no SMS while the claim may still be in flight"
+
+note "the lease ran out: two restarted gateways at once resume the outbox, once per winner"
+for g in a b; do
+  "$DRIVER" --config "$T/gw.json" --now $((OPEN_AT + 5 + LEASE_S + 1)) --smsc "$SMS_PORT" \
+    >"$T/round3$g.json" 2>"$T/round3$g.err" &
+  eval "P$g=\$!"
+done
+wait $Pa || fail "resume (gateway a): $(cat "$T/round3a.err")"
+wait $Pb || fail "resume (gateway b): $(cat "$T/round3b.err")"
+assert_eq 0 "$(($(jq .published "$T/round3a.json") + $(jq .published "$T/round3b.json")))" "no second draw"
+assert_eq 2 "$(($(jq .sms_sent "$T/round3a.json") + $(jq .sms_sent "$T/round3b.json")))" \
+  "... the two winners' SMS sent by them"
+assert_eq "$(printf '%s\n' "${ORDER[0]}" "${ORDER[1]}" | sort)" "$(sent_to)" \
+  "each winner got exactly one SMS (the simulator's record)"
+assert_eq 0 "$(rcli hlen "$OB")" "the outbox is empty once the SMSC accepted both"
+DEADLINE=$(rcli hget "cat:{DATA_1GB}:dr:$DAY:w" "${ORDER[0]}" | cut -d, -f2)
 DL_TEXT="$(LC_ALL=C TZ=$TZNAME date -d "@$DEADLINE" '+%a %d/%m %H:%M')"
 assert_eq "Loyalty Club: you won 1 GB data in the draw! Claim it by $DL_TEXT: dial *555#" \
   "$(text_to "${ORDER[0]}")" "the winner's SMS names the gift and the claim deadline"
 assert_eq 0 "$(rcli get "cat:{DATA_1GB}:s:$DAY")" "the two units left the day's stock at the draw"
-rcli xrange 'adm:{adm}:audit' - + >"$T/audit.txt"
-assert_eq 1 "$(grep -c '^draw.run$' "$T/audit.txt")" "one audit record of the draw"
 AFTER=$(awk 'p == "after" {print; exit} {p = $0}' "$T/audit.txt")
 SEED=$(jq -r .seed <<<"$AFTER")
 assert_eq "5 2 ${ORDER[0]} ${ORDER[1]}" "$(jq -r '"\(.registered) \(.winners) \(.first | join(" "))"' <<<"$AFTER")" \
   "... with the entrants, the winners in draw order and the seed"
 
-note "a third round at once: nothing new (restart-safe: the draw is in Redis)"
-"$DRIVER" --config "$T/gw.json" --now $((OPEN_AT + 30)) --smsc "$SMS_PORT" >"$T/round2.json" 2>"$T/round2.err" ||
-  fail "round 2: $(cat "$T/round2.err")"
-assert_eq "0 0" "$(jq -r '"\(.published) \(.offers)"' "$T/round2.json")" "no second draw, no offer"
-
+start_gw
 note "the first winner claims over USSD and pays"
 phone claim0 "${ORDER[0]}" '*555*2*1#\n1\n1'
 assert_eq "$(menu $'Request received for 1 GB data. You will get an SMS confirmation.\nRate this service from 1 to 5 (0 to skip)')" \
@@ -120,12 +144,14 @@ assert_eq "$(last 'Registration for the 1 GB data draw is closed.')" \
   "$(screens_json late | jq -c '.[2]')" "a member who did not register: closed"
 
 note "the second winner lets the deadline pass: the unit rolls down to the next in the order"
-"$DRIVER" --config "$T/gw.json" --now $((DEADLINE + 200)) --smsc "$SMS_PORT" >"$T/round3.json" 2>"$T/round3.err" ||
-  fail "round 3: $(cat "$T/round3.err")"
-assert_eq "0 1 1" "$(jq -r '"\(.published) \(.offers) \(.sms_sent)"' "$T/round3.json")" \
+stop_gw
+"$DRIVER" --config "$T/gw.json" --now $((DEADLINE + 200)) --smsc "$SMS_PORT" >"$T/round4.json" 2>"$T/round4.err" ||
+  fail "round 4: $(cat "$T/round4.err")"
+assert_eq "0 1 1" "$(jq -r '"\(.published) \(.offers) \(.sms_sent)"' "$T/round4.json")" \
   "one unit offered down the list, one SMS"
 assert_eq "$(printf '%s\n' "${ORDER[0]}" "${ORDER[1]}" "${ORDER[2]}" | sort)" "$(sent_to)" \
   "the SMS went to the third in the draw order"
+start_gw
 phone lapsed "${ORDER[1]}" '*555*2*1#\n1\n1'
 assert_eq "$(last 'You were not drawn for 1 GB data this time.')" \
   "$(screens_json lapsed | jq -c '.[2]')" "the winner who let the deadline pass has lost it"
