@@ -341,8 +341,10 @@ static void on_outbox(void *arg, int err, const struct redisReply *reply)
     if (word_is(reply, 0, "ok") && reply->elements >= 3) {
         int64_t day = elem_num(reply, 1), dropped = elem_num(reply, 2);
         if (dropped > 0)
-            GW_LOGN(LOG_CAT, "draw %s %08" PRId64 ": %" PRId64 " SMS dropped from the outbox "
-                    "(claimed, lapsed or refused %d times)", id, day, dropped, CAT_DRAW_SMS_TRIES);
+            GW_LOGN(LOG_CAT,
+                    "draw %s %08" PRId64 ": %" PRId64 " SMS dropped from the outbox "
+                    "(claimed, lapsed or refused %d times)",
+                    id, day, dropped, CAT_DRAW_SMS_TRIES);
         for (size_t i = 3; d->hooks.offer && i + 1 < reply->elements; i += 2) {
             if (reply->element[i]->type != REDIS_REPLY_STRING || day <= 0 || day > 99991231)
                 continue;

@@ -189,8 +189,7 @@ static void on_wallet(void *arg, int err, const struct redisReply *reply)
     if (rc < 0 || !s->d->sms ||
         (rc = gw_sms_send(s->d->sms, s->msisdn, text, strlen(text), on_sent, s)) < 0) {
         GW_LOGN(LOG_CAT, "draw{%s} %s: the winner's SMS not sent (again after the lease): %s",
-                gw_mask_msisdn(s->msisdn, mask), s->item,
-                rc < 0 ? strerror(-rc) : "no SMS link");
+                gw_mask_msisdn(s->msisdn, mask), s->item, rc < 0 ? strerror(-rc) : "no SMS link");
         send_end(s, rc < 0 ? rc : -ENOTCONN);
         return;
     }

@@ -38,12 +38,12 @@ static struct {
     int err;
 } D;
 
-int __real_gw_sms_send(struct gw_sms *s, const char *to, const char *utf8, size_t len,
-                       gw_sms_cb cb, void *arg);
-int __wrap_gw_sms_send(struct gw_sms *s, const char *to, const char *utf8, size_t len,
-                       gw_sms_cb cb, void *arg);
-int __wrap_gw_sms_send(struct gw_sms *s, const char *to, const char *utf8, size_t len,
-                       gw_sms_cb cb, void *arg)
+int __real_gw_sms_send(struct gw_sms *s, const char *to, const char *utf8, size_t len, gw_sms_cb cb,
+                       void *arg);
+int __wrap_gw_sms_send(struct gw_sms *s, const char *to, const char *utf8, size_t len, gw_sms_cb cb,
+                       void *arg);
+int __wrap_gw_sms_send(struct gw_sms *s, const char *to, const char *utf8, size_t len, gw_sms_cb cb,
+                       void *arg)
 {
     if (D.kill_before_send)
         raise(SIGKILL);
