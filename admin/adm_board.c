@@ -37,21 +37,6 @@
 #define BOARD_ITEMS_MAX 256
 #define BOARD_SCAN_MAX "50000"
 
-static bool item_id_ok(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-
-    if (n == 0 || n >= CAT_ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.'))
-            return false;
-    }
-    return true;
-}
-
 /* "YYYYMMDD" or "YYYY-MM-DD" -> YYYYMMDD, 0 when malformed. */
 static int32_t parse_day(const char *s)
 {
@@ -279,7 +264,7 @@ static void board_catalog(struct adm_req *r, const struct redisReply *reply)
     json_t *it;
     json_array_foreach (src, i, it) {
         const char *id = json_string_value(json_object_get(it, "id"));
-        if (!item_id_ok(id) || json_array_size(items) >= BOARD_ITEMS_MAX)
+        if (!adm_item_id_valid(id) || json_array_size(items) >= BOARD_ITEMS_MAX)
             continue;
         json_t *names = json_object_get(it, "names");
         json_t *en = json_object_get(it, "enabled");

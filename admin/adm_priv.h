@@ -227,6 +227,8 @@ void adm_h_logout(struct adm_req *r);
 void adm_h_me(struct adm_req *r);
 void adm_h_sub_get(struct adm_req *r); /* adm_subscriber.c */
 void adm_h_sub_adjust(struct adm_req *r);
+/* adm_draw.c: GET /api/draws/<ITEM>[?day=] (the draw page) */
+void adm_h_draw_get(struct adm_req *r);
 /* adm_makegood.c */
 void adm_h_makegood_get(struct adm_req *r);
 void adm_h_makegood_grant(struct adm_req *r);

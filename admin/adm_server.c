@@ -72,6 +72,9 @@ static const struct adm_route routes[] = {
     {EVHTTP_REQ_GET, "/api/makegood/*", ADM_ROLES_SUBSCRIBER_DATA, adm_h_makegood_get, NULL},
     {EVHTTP_REQ_POST, "/api/makegood/*/grant", ADM_ROLE_CARE, adm_h_makegood_grant,
      "makegood.grant"},
+    /* The draw page (adm_draw.c, issue 12 s3): read only for every role, the winners' MSISDNs
+     * masked for roles without subscriber data */
+    {EVHTTP_REQ_GET, "/api/draws/*", ADM_ROLES_ALL, adm_h_draw_get, NULL},
     {EVHTTP_REQ_GET, "/api/deadletters", ADM_ROLES_ALL, adm_h_deadletters, NULL},
     {EVHTTP_REQ_GET, "/api/giftdays", ADM_ROLES_ALL, adm_h_giftdays_get, NULL},
     {EVHTTP_REQ_PUT, "/api/giftdays", ADM_ROLE_MARKETING, adm_h_giftdays_put, "giftdays.put"},

@@ -95,6 +95,21 @@ bool adm_user_name_valid(const char *s)
     return true;
 }
 
+bool adm_item_id_valid(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n == 0 || n >= CAT_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
 bool adm_msisdn_valid(const char *s)
 {
     size_t i;

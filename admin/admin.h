@@ -164,6 +164,8 @@ int adm_session_id(const char *token, char *out, size_t outlen);
 bool adm_user_name_valid(const char *s);
 /* MSISDN in a path: 8..15 digits (the ledger's limit). */
 bool adm_msisdn_valid(const char *s);
+/* A catalogue item id: 1..CAT_ID_MAX-1 (31) of [A-Za-z0-9._-]. */
+bool adm_item_id_valid(const char *s);
 /* Client request ids (idempotency keys): 1..64 of [A-Za-z0-9._:-]. */
 bool adm_request_id_valid(const char *s);
 

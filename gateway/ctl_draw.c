@@ -1,7 +1,8 @@
 /*
  * ctl_draw.c - loyaltyctl draw (ctl_draw.h). The registrations are read with HSCAN (a draw may
  * have a million of them), the order computed by cat_draw_order, the winners printed one per
- * line as "<rank> <msisdn> <weight>".
+ * line as "<rank> <msisdn> <weight>" after a line with the count and the winners' digest (the one
+ * a published draw carries).
  */
 #include "ctl_draw.h"
 
@@ -140,8 +141,10 @@ int ctl_draw(redisContext *c, int argc, char **argv)
         (argc >= 4 && strcmp(argv[3], "publish") != 0) ? strtoul(argv[3], NULL, 10) : (size_t)in;
     if (winners > (size_t)in)
         winners = (size_t)in;
-    printf("draw %s %s seed %s: %d registered%s, %zu winner(s)\n", argv[0], argv[1], argv[2], in,
-           bad ? " (some entries unreadable, left out)" : "", winners);
+    /* the digest the gateways publish with a draw (:m, the audit, the console's draw page) */
+    printf("draw %s %s seed %s: %d registered%s, %zu winner(s), digest %016" PRIx64 "\n", argv[0],
+           argv[1], argv[2], in, bad ? " (some entries unreadable, left out)" : "", winners,
+           cat_draw_digest(e, winners));
     for (size_t i = 0; i < winners; i++)
         printf("%zu %s %u\n", i + 1, e[i].msisdn, e[i].weight);
     rc = pub ? publish(c, argv[0], argv[1], argv[2], e, (size_t)in, winners) : 0;

@@ -44,4 +44,43 @@ async function watchedPage(ctx) {
   return { page, errors };
 }
 
-module.exports = { launch, watchedPage };
+// The TAP-like checks every test prints: ok(cond, msg, detail) prints "ok - msg" or "FAIL: msg";
+// run(body) runs the test's body in a fresh browser, counts a throw as a failure, prints the
+// totals and exits 1 on any failure.
+function checks() {
+  let passed = 0;
+  let failed = 0;
+  const ok = (cond, msg, detail) => {
+    if (cond) { passed += 1; console.log('ok - ' + msg); } else { failed += 1; console.log('FAIL: ' + msg + (detail !== undefined ? ': ' + detail : '')); }
+  };
+  const run = async (body) => {
+    const browser = await launch({});
+    try {
+      await body(browser.ctx);
+    } catch (e) {
+      ok(false, 'the run finished', e.stack);
+    } finally {
+      await browser.close();
+    }
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(failed ? 1 : 0);
+  };
+  return { ok, run };
+}
+
+// Logs in to the console at url in language lang: -> {page, errors} on the user's home page.
+async function consoleLogin(ctx, url, lang, user, password) {
+  const { page, errors } = await watchedPage(ctx);
+  page.setDefaultTimeout(60000); // a login (yescrypt) on a saturated machine takes seconds
+  await page.goto(url + '/#/login');
+  await page.waitForSelector('main[data-page="login"] input[name="user"]');
+  await page.selectOption('#lang', lang);
+  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+  await page.fill('input[name="user"]', user);
+  await page.fill('input[name="password"]', password);
+  await page.click('main button[type="submit"]');
+  await page.waitForSelector('#nav:not([hidden])');
+  return { page, errors };
+}
+
+module.exports = { launch, watchedPage, checks, consoleLogin };
