@@ -25,7 +25,8 @@
 --   ROLL    4 claim seconds 5 grace seconds. Replies {'ok', day, deadline, offered...} {'none'}
 --   OBOX    4 lease seconds 5 at most n 6 tries. Claims up to n entries of the last draw's outbox
 --           whose lease has run out (now + lease; tries + 1); an entry whose offer is no longer
---           pending or whose deadline has passed, or already tried `tries` times, is dropped.
+--           pending (or already claimed: a reservation) or whose deadline has passed, or already
+--           tried `tries` times, is dropped.
 --           Replies {'ok', day, dropped, msisdn, deadline, ...} {'none'}
 --   SENT    4 day 5 msisdn. Removes the entry (the SMSC accepted the SMS). {'ok'} {'gone'}
 -- A bad argument is an error "LGWARG <what>" with nothing written.
@@ -217,7 +218,7 @@ if op == 'OBOX' then
     if not tries then return bad('tries') end
     local day = redis.call('GET', KCUR)
     if not day then return {'none'} end
-    local kob, kw = k(day, 'ob'), k(day, 'w')
+    local kob, kw, kn = k(day, 'ob'), k(day, 'w'), 'cat:' .. tag .. ':n:' .. day
     local all = redis.call('HGETALL', kob)
     if #all == 0 then return {'none'} end
     local reply, dropped, taken = {'ok', day, 0}, 0, 0
@@ -226,7 +227,9 @@ if op == 'OBOX' then
         local dl, till, n = all[i + 1]:match('^(%d+),(%d+),(%d+)$')
         dl, till, n = tonumber(dl), tonumber(till), tonumber(n)
         local st = offer_parse(redis.call('HGET', kw, m) or '')
-        if not dl or st ~= 'p' or now >= dl or n >= tries then
+        -- a reservation: the winner claimed over USSD before the SMS went (ROLL reads it so too)
+        local live = tonumber(redis.call('HGET', kn, m) or '0') or 0
+        if not dl or st ~= 'p' or live > 0 or now >= dl or n >= tries then
             -- claimed already, lapsed, or the SMSC keeps refusing it: the SMS is of no use now
             redis.call('HDEL', kob, m)
             dropped = dropped + 1

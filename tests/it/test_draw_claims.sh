@@ -14,7 +14,9 @@
 #     a member who did not register reads that the registration is closed;
 #   - the other winner lets the deadline pass: the next round offers the unit to the next one in
 #     the draw order (SMS), who claims it; the stock was never oversold;
-#   - loyaltyctl draw re-runs the draw from the published seed: the same winners.
+#   - loyaltyctl draw re-runs the draw from the published seed: the same winners;
+#   - the outbox drops, without an SMS, an entry to a wallet blocked since the offer and one whose
+#     winner already claimed over USSD.
 # Every date comes from the test's now (no literal date). The gateway keeps the real clock
 # (before the gift day: its own job rounds find nothing due).
 source "$(dirname "$0")/lib.sh"
@@ -167,6 +169,19 @@ note "the draw re-run from the published seed"
 assert_eq "${ORDER[0]} ${ORDER[1]}" "$(tail -n +2 "$T/rerun.out" | awk '{print $2}' | tr '\n' ' ' | sed 's/ $//')" \
   "the same winners in the same order"
 stop_gw
+
+note "the outbox drops what needs no SMS: a blocked wallet, an offer claimed before its SMS"
+W="cat:{DATA_1GB}:dr:$DAY:w"
+LATER=$((DEADLINE + 3 * 3600))
+rcli hset "$W" "${ORDER[3]}" "p,$LATER" >/dev/null # offered (as a roll-down writes it) ...
+rcli hset "$OB" "${ORDER[3]}" "$LATER,0,0" "${ORDER[2]}" "$LATER,0,0" >/dev/null
+rcli hset "lg:{${ORDER[3]}}:w" blocked 1 >/dev/null # ... to a wallet blocked since
+"$DRIVER" --config "$T/gw.json" --now $((DEADLINE + 400)) --smsc "$SMS_PORT" >"$T/round5.json" 2>"$T/round5.err" ||
+  fail "round 5: $(cat "$T/round5.err")"
+assert_eq "1 0 1" "$(jq -r '"\(.offers) \(.sms_sent) \(.sms_skipped)"' "$T/round5.json")" \
+  "the blocked member's entry is claimed and dropped without an SMS; the claimed one not even claimed"
+assert_eq 0 "$(rcli hlen "$OB")" "the outbox is empty"
+assert_eq 3 "$(sent_to | wc -l)" "no SMS more than the three winners'"
 if [ "$REDIS_ACL" = 1 ]; then # LGW_IT_ACL=1: the job's keys and its audit record are allowed
   assert_eq "" "$(rcli acl log)" "the ACL refused nothing"
 fi
