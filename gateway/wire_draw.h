@@ -5,10 +5,11 @@
  * a restarted gateway finds it published), the roll-down of unclaimed units - plus what only the
  * gateway can do: the SMS to each member offered a unit ("you won ... claim by ...", in their
  * saved language, through gw_sms; from the draw's outbox, at least once: catalog.h
- * CAT_DRAW_SMS_*; none to a blocked wallet) and the staff audit record of the draw (adm:{adm}:audit,
- * "draw.run": seed, registered, winners, digest, the first winners - the same record as
- * "loyaltyctl draw ... publish", so loyalty-admin's audit page shows it and anyone re-runs it).
- * Part of the loyaltygw program (wire_*.c): it sees the catalogue wiring and the SMS side.
+ * CAT_DRAW_SMS_*; none to a blocked wallet) and the staff audit record of the draw
+ * (adm:{adm}:audit, "draw.run": seed, registered, winners, digest, the first winners - the same
+ * record as "loyaltyctl draw ... publish", so loyalty-admin's audit page shows it and anyone
+ * re-runs it). Part of the loyaltygw program (wire_*.c): it sees the catalogue wiring and the SMS
+ * side.
  */
 #ifndef WIRE_DRAW_H
 #define WIRE_DRAW_H
