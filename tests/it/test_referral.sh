@@ -26,13 +26,6 @@ DOC=$(jq -n -c --arg s "$YESTERDAY" --arg e "$NEXT_YEAR" '{version: "it-ref", ca
 rcli hset 'cfg:{adm}:campaigns' doc "$DOC" version 1 >/dev/null
 wait_for 20 grep -q 'campaigns "it-ref": 1 rules' "$T/gw.log" || fail "the gateway did not load the document"
 
-events() { # name line...: sends them through a simulator of their own on SMSC_PORT
-  local name=$1; shift
-  printf '%s\n' "$@" >"$T/$name.events"
-  start_sim "$name" --listen "127.0.0.1:$SMSC_PORT" --events "$T/$name.events" --exit-when-done \
-    --timeout-s 30
-  wait_sim "$name" 40
-}
 topup() { echo "TOPUP ref=$1 msisdn=$2 amount=$3 currency=MAD at=$(at_iso $((NOW - 60)))"; }
 bal() { rcli hget "lg:{$1}:w" bal; }
 
