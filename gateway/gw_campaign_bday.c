@@ -226,8 +226,9 @@ static void grant(struct bpass *p, const char *msisdn, int32_t day)
     for (int i = 0; i < argc; i++)
         len[i] = strlen(argv[i]);
     p->pending++;
-    if ((b->cl ? gw_camp_cl_bonus(b->cl, 5, argc, argv, len, grant_reply, q)
-               : gw_redis_script_run(b->redis, b->script, 5, argc, argv, len, grant_reply, q)) < 0) {
+    int rc = b->cl ? gw_camp_cl_bonus(b->cl, 5, argc, argv, len, grant_reply, q)
+                   : gw_redis_script_run(b->redis, b->script, 5, argc, argv, len, grant_reply, q);
+    if (rc < 0) {
         p->pending--;
         p->failed = true;
         free(q);

@@ -548,7 +548,8 @@ struct gw_campaign_run *gw_campaign_run_new(struct event_base *base, struct gw_r
     if (r->script < 0 || r->ref_script < 0 || !r->ev_pass || !r->bday)
         goto fail;
     if (cfg->cluster) { /* docs/campaigns.md "Redis Cluster" */
-        r->cl = (struct gw_camp_cl){.redis = redis, .script = r->script, .ref_script = r->ref_script,
+        r->cl = (struct gw_camp_cl){.redis = redis, .script = r->script,
+                                    .ref_script = r->ref_script,
                                     .bscript = gw_redis_script_add(redis, gw_lua_campaign_budget,
                                                                    gw_lua_campaign_budget_len)};
         r->ev_sweep = evtimer_new(base, on_sweep, r);
