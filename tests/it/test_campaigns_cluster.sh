@@ -154,6 +154,25 @@ out=$(drv bonus $K2 TOPUP KL0 100) || fail "late redelivery: $out"
 assert_eq "err=0 paid=0 stops=0" "$out" "a late redelivery pays nothing (at most once)"
 assert_eq "30 10" "$(cb wk:spent) $(bal $K2)" "... and counts nothing"
 
+note "birthday: the daily pass pays through the same two steps, once a year"
+BB=212670000070
+events d0 "$(topup BD0 $BB 100.00)"
+LOCAL_TODAY=$(TZ=Africa/Casablanca date -d "@$NOW" +%Y%m%d)
+BORN=$((LOCAL_TODAY - 280000)) # 28 years ago, the same month-day (a 29 February stays one)
+assert_eq new "$(drv bdset $BB $BORN)" "the birth date stored with its month-day set (BB's slot)"
+BDOC="$T/bday-doc.json"
+jq -n -c --arg s "$YESTERDAY" --arg e "$NEXT_YEAR" '{version: "it-bd", campaigns: [
+  {id: "bday", rule: "birthday", start: $s, end: $e, budget: 100, points: 30,
+   label: "happy birthday", texts: {en: "Happy birthday! +{points}", fr: "Joyeux anniversaire",
+   ar: "عيد ميلاد سعيد", fa: "تولدت مبارک"}}]}' >"$BDOC"
+bpass() { TZ=Africa/Casablanca "$LGW_BIN/tests/it_birthday" pass --now "$NOW" --doc "$BDOC" --catchup 0; }
+bpass >"$T/bpass1" 2>&1 || fail "birthday pass: $(cat "$T/bpass1")"
+assert_eq "40 ${LOCAL_TODAY:0:4} 30 1 0" \
+  "$(bal $BB) $(ccli hget "lg:{$BB}:w" c:bday) $(cb bday:spent) $(cb bday:n) $(in_flight)" \
+  "BB: 10 + 30, marked this year, reserved then paid and settled"
+bpass >"$T/bpass2" 2>&1 || fail "birthday pass: $(cat "$T/bpass2")"
+assert_eq "40 30" "$(bal $BB) $(cb bday:spent)" "a second pass the same day: nothing"
+
 note "the aggregates agree with the wallets"
 if "${CTL[@]}" agg-check >"$T/check" 2>&1; then
   echo "ok - agg-check agrees exactly after the bonuses on the cluster ($(tail -1 "$T/check"))"
