@@ -40,7 +40,7 @@ struct clq {
     char msisdn[16];
     size_t n;
     struct grant g[GW_CAMP_MAX];
-    char step[GW_CAMP_MAX * 60 + 8];
+    char step[GW_CAMP_MAX * 90 + 8];
 };
 
 static void clq_end(struct clq *q, int err, const struct redisReply *reply)
@@ -134,8 +134,8 @@ static int pay(struct clq *q)
 {
     size_t at = (size_t)snprintf(q->step, sizeof(q->step), "PAY");
     for (size_t i = 0; i < q->n && at < sizeof(q->step); i++)
-        at += (size_t)snprintf(q->step + at, sizeof(q->step) - at, "|%s=%s:%s", q->g[i].id,
-                               q->g[i].oc, q->g[i].rkey);
+        at += (size_t)snprintf(q->step + at, sizeof(q->step) - at, "|%s=%s:%s:%s", q->g[i].id,
+                               q->g[i].oc, q->g[i].rkey, q->g[i].pts);
     if (at >= sizeof(q->step))
         return -EINVAL;
     q->argv[q->argc - 1] = q->step;
@@ -153,11 +153,12 @@ static void reserve_reply(void *arg, int err, const struct redisReply *reply)
     if (err == 0 && (reply->type != REDIS_REPLY_ARRAY || reply->elements != q->n))
         err = -EPROTO;
     for (size_t i = 0; err == 0 && i < q->n; i++) {
-        if (!is_str(reply->element[i]) || reply->element[i]->len >= sizeof(q->g[i].oc)) {
+        /* "<ok|budget>:<points reserved>": a reservation found pays what it reserved */
+        const struct redisReply *e = reply->element[i];
+        if (!is_str(e) || sscanf(e->str, "%7[a-z]:%23[0-9]", q->g[i].oc, q->g[i].pts) != 2) {
             err = -EPROTO;
             break;
         }
-        snprintf(q->g[i].oc, sizeof(q->g[i].oc), "%s", reply->element[i]->str);
     }
     if (err == 0 && q->s.after_reserve)
         q->s.after_reserve(q->s.hook_arg, q->msisdn);

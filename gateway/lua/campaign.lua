@@ -23,8 +23,9 @@
 --         lg:{M}:rf (on the wallet's slot: the hash tag is the referee's).
 --   A Redis Cluster (gateway/gw_campaign_cl.c; docs/campaigns.md "Redis Cluster"): KEYS without
 --         lg:cb:{cmp} (another slot) and one more argument, the step: "PLAN" (nothing written;
---         reply {id, rule, rkey, points to reserve} per grant) or "PAY|<id>=<ok|budget>:<rkey>..."
---         (the outcomes of campaign_budget.lua RESERVE: "ok" is credited, "budget" settled as the
+--         reply {id, rule, rkey, points to reserve} per grant) or
+--         "PAY|<id>=<ok|budget>:<rkey>:<points>..." (the outcomes of campaign_budget.lua RESERVE:
+--         "ok" is credited, never more than the points reserved, "budget" settled as the
 --         hard stop, a grant not reserved answers {id, points, "unreserved"} and is left to the
 --         redelivery; a reservation no longer granted answers {id, rkey, "void"} once settled
 --         unpaid here, or {id, rkey, "done"} when its marker settled it already). The budget's
@@ -372,17 +373,17 @@ if not hlen or not off or not n or #ARGV ~= 8 + 7 * n + (KB and 0 or 1) then
     return bad('campaigns')
 end
 -- a cluster (no KB): the last argument is the step, "PLAN" (read only: the grants to reserve) or
--- "PAY|<id>=ok:<rkey>|<id>=budget:<rkey>..." (the reservations' outcomes and keys,
+-- "PAY|<id>=<ok|budget>:<rkey>:<points>..." (the reservations' outcomes, keys and points,
 -- docs/campaigns.md "Redis Cluster")
-local plan, res, rkeys = false, nil, {}
+local plan, res, rkeys, rpts = false, nil, {}, {}
 if not KB then
     local step = ARGV[#ARGV]
     if step == 'PLAN' then
         plan = true
-    elseif type(step) == 'string' and step:sub(1, 3) == 'PAY' and #step <= 600 then
+    elseif type(step) == 'string' and step:sub(1, 3) == 'PAY' and #step <= 2000 then
         res = {}
-        for id, oc, rk in step:gmatch('|([%w_%-]+)=(%a+):(%w+)') do
-            res[id], rkeys[id] = oc, rk
+        for id, oc, rk, rp in step:gmatch('|([%w_%-]+)=(%a+):(%w+):(%d+)') do
+            res[id], rkeys[id], rpts[id] = oc, rk, tonumber(rp)
         end
     else
         return bad('step')
@@ -529,11 +530,18 @@ for _, g in ipairs(grants) do
         local spent = tonumber(redis.call('HGET', KB, g.c.id .. ':spent') or '0') or 0
         -- a referral pays both sides from its budget: both or neither
         g.ok = g.pts > 0 and spent + g.pts + (g.by and g.c.points or 0) <= g.c.budget
-    elseif res[g.c.id] == 'ok' or res[g.c.id] == 'budget' then
+    elseif (res[g.c.id] == 'ok' or res[g.c.id] == 'budget') and rkeys[g.c.id] == g.rkey then
+        -- never more than reserved (a tier variant that rose since the plan pays the planned
+        -- one): the hard stop holds
+        local cap = rpts[g.c.id] - (g.by and g.c.points or 0)
+        if g.pts > cap then g.pts = cap end
         g.ok = res[g.c.id] == 'ok' and g.pts > 0
         res[g.c.id] = nil
     else
-        g.unreserved = true -- decided since the plan (a concurrent event): the next event's
+        -- decided since the plan (a concurrent event): left to the redelivery; a reservation of
+        -- another key stays as it is (the sweeper settles it)
+        g.unreserved = true
+        res[g.c.id] = nil
     end
 end
 

@@ -16,7 +16,8 @@
 --       field "<id>|<M>|<rkey>" = "<ok|budget>|<points>|<rule>"   3 lg:cq:{cmp} zset: the same
 --       field -> reservation time (unix s), the sweeper's list
 -- op RESERVE  ARGV 2 now  3 M  4 n, then n x 5: id, rule, rkey, points, budget
---   Reply: n outcomes, "ok" or "budget" (a refused one counts <id>:stop once).
+--   Reply: n outcomes "<ok|budget>:<points reserved>" (a refused one counts <id>:stop once; a
+--         reservation found answers its own outcome and points, whatever this call asked).
 -- op SETTLE   ARGV 2 M  3 n, then n x 3: id, rkey, "paid" | "done" | "void"
 --   Reply: the number of reservations given back.
 -- op DUE      ARGV 2 older than (unix s)  3 max: {field, rule}... of the reservations to sweep.
@@ -82,7 +83,9 @@ if op == 'RESERVE' then
         local f = it.id .. '|' .. m .. '|' .. it.rkey
         local rec = redis.call('HGET', KR, f)
         if rec then
-            out[i] = rec:match('^(%a+)|') -- reserved before (a redelivery): counted once
+            -- reserved before (a redelivery): counted once, paid as reserved
+            local oc, pts = rec:match('^(%a+)|(%d+)|')
+            out[i] = oc .. ':' .. pts
         else
             local spent = tonumber(redis.call('HGET', KB, it.id .. ':spent') or '0') or 0
             if it.pts > 0 and spent + it.pts <= it.budget then
@@ -94,8 +97,10 @@ if op == 'RESERVE' then
                 redis.call('HINCRBY', KB, it.id .. ':stop', 1)
                 out[i] = 'budget'
             end
-            redis.call('HSET', KR, f, out[i] .. '|' .. string.format('%d', it.pts) .. '|' .. it.rule)
+            local pts = string.format('%d', it.pts)
+            redis.call('HSET', KR, f, out[i] .. '|' .. pts .. '|' .. it.rule)
             redis.call('ZADD', KQ, now, f)
+            out[i] = out[i] .. ':' .. pts
         end
     end
     return out

@@ -128,10 +128,12 @@ assert_eq 0 "$(in_flight)" "every reservation settled"
 # ------------------------------------------------------------------ killed between the steps
 K1=212670000061
 K2=212670000062
-events k0 "$(topup KK0 $K1 100.00)" "$(topup KL0 $K2 100.00)"
+K3=212670000063
+events k0 "$(topup KK0 $K1 100.00)" "$(topup KL0 $K2 100.00)" "$(topup KM0 $K3 100.00)"
 KDOC="$T/kill-doc.json"
 jq -n -c --arg s "$YESTERDAY" --arg e "$NEXT_YEAR" '{version: "it-kill", campaigns: [
-  {id: "wk", rule: "welcome", start: $s, end: $e, budget: 100, points: 30, label: "kill test"}]}' >"$KDOC"
+  {id: "wk", rule: "welcome", start: $s, end: $e, budget: 100, points: 30, tiers: {gold: 80},
+   label: "kill test"}]}' >"$KDOC"
 drv() { IT_DOC="$KDOC" IT_TODAY=$TODAY_N "$LGW_BIN/tests/it_campaign" "$@"; }
 note "K1: the process dies after the reservation, before the payment"
 rc=0; drv bonus $K1 TOPUP KK0 100 die >"$T/k1" 2>&1 || rc=$?
@@ -172,6 +174,15 @@ assert_eq "40 ${LOCAL_TODAY:0:4} 30 1 0" \
   "BB: 10 + 30, marked this year, reserved then paid and settled"
 bpass >"$T/bpass2" 2>&1 || fail "birthday pass: $(cat "$T/bpass2")"
 assert_eq "40 30" "$(bal $BB) $(cb bday:spent)" "a second pass the same day: nothing"
+
+note "K3: dies after reserving 30; its tier rises before the redelivery: paid as reserved"
+rc=0; drv bonus $K3 TOPUP KM0 100 die >"$T/k3" 2>&1 || rc=$?
+assert_eq "137 60" "$rc $(cb wk:spent)" "K3 reserved 30 (standard)"
+ccli hset "lg:{$K3}:w" tier gold >/dev/null
+out=$(drv bonus $K3 TOPUP KM0 100) || fail "K3 redelivery: $out"
+assert_eq "err=0 paid=30 stops=0" "$out" "the gold variant (80) would pass the reservation: 30 paid"
+assert_eq "60 40 0" "$(cb wk:spent) $(bal $K3) $(in_flight)" "spent = paid: the hard stop holds"
+ccli hset "lg:{$K3}:w" tier standard >/dev/null # as the aggregates counted it
 
 note "the aggregates agree with the wallets"
 if "${CTL[@]}" agg-check >"$T/check" 2>&1; then
