@@ -22,6 +22,7 @@
 #include "gw_days.h"
 #include "gw_expiry.h"
 #include "gw_loyalty.h"
+#include "gw_campaign_cl.h"
 #include "gw_redis.h"
 #include "gw_sms.h"
 
@@ -42,6 +43,7 @@ struct gw_campaign_bday {
     struct bpass *pass; /* the pass under way, or NULL */
     int32_t done_day;   /* the last local day whose pass completed without error */
     struct gw_campaign_stats *st;
+    const struct gw_camp_cl *cl; /* a Redis Cluster: the two-step bonus, else NULL */
 };
 
 struct bpass {
@@ -163,7 +165,7 @@ static void grant_reply(void *arg, int err, const struct redisReply *reply)
                 b->st->grants++;
                 b->st->birthdays++;
                 b->st->points += (uint64_t)q->points;
-            } else
+            } else if (strcmp(oc->str, "budget") == 0)
                 b->st->budget_stops++;
         }
         const struct redisReply *lang = reply->element[reply->elements - 1];
@@ -224,7 +226,9 @@ static void grant(struct bpass *p, const char *msisdn, int32_t day)
     for (int i = 0; i < argc; i++)
         len[i] = strlen(argv[i]);
     p->pending++;
-    if (gw_redis_script_run(b->redis, b->script, 5, argc, argv, len, grant_reply, q) < 0) {
+    int rc = b->cl ? gw_camp_cl_bonus(b->cl, 5, argc, argv, len, grant_reply, q)
+                   : gw_redis_script_run(b->redis, b->script, 5, argc, argv, len, grant_reply, q);
+    if (rc < 0) {
         p->pending--;
         p->failed = true;
         free(q);
@@ -396,6 +400,12 @@ int gw_campaign_bday_start(struct gw_campaign_bday *b)
     if (!b || !b->ev)
         return -EINVAL;
     return evtimer_add(b->ev, &tv) == 0 ? 0 : -EIO;
+}
+
+void gw_campaign_bday_set_cluster(struct gw_campaign_bday *b, const struct gw_camp_cl *cl)
+{
+    if (b)
+        b->cl = cl;
 }
 
 void gw_campaign_bday_detach(struct gw_campaign_bday *b)

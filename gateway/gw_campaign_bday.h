@@ -48,6 +48,9 @@ int gw_campaign_bday_start(struct gw_campaign_bday *b);
  * during the pass. */
 typedef void (*gw_campaign_bday_done_cb)(void *arg, int err);
 int gw_campaign_bday_pass(struct gw_campaign_bday *b, gw_campaign_bday_done_cb done, void *arg);
+/* A Redis Cluster: each bonus through gw_camp_cl_bonus (cl is borrowed; the runner's). */
+struct gw_camp_cl;
+void gw_campaign_bday_set_cluster(struct gw_campaign_bday *b, const struct gw_camp_cl *cl);
 /* Before gw_redis_free: no new request. NULL is a no-op. */
 void gw_campaign_bday_detach(struct gw_campaign_bday *b);
 void gw_campaign_bday_free(struct gw_campaign_bday *b);

@@ -19,6 +19,7 @@
 
 #include "gw_broadcast.h"
 #include "gw_campaign_bday.h"
+#include "gw_campaign_cl.h"
 #include "gw_core.h"
 #include "gw_days.h"
 #include "gw_expiry.h"
@@ -42,6 +43,9 @@ struct gw_campaign_run {
     struct event *ev_pass;
     struct pass *pass; /* the pass under way, or NULL */
     struct gw_campaign_bday *bday; /* the birthday pass (gw_campaign_bday.c) */
+    struct gw_camp_cl cl; /* a Redis Cluster (cfg.cluster): the two-step bonuses, else redis NULL */
+    struct event *ev_sweep; /* a cluster: the reservations' sweeper */
+    bool sweeping;
     struct gw_campaign_stats st;
 };
 
@@ -56,17 +60,11 @@ struct ev_req {
     int64_t now;
 };
 
-static void refpay_reply(void *arg, int err, const struct redisReply *reply)
+static void refpay_done(void *arg, int err, const char *outcome)
 {
     struct ev_req *q = arg;
 
-    if (err == 0 && (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-                     reply->element[0]->type != REDIS_REPLY_STRING)) {
-        if (reply->type == REDIS_REPLY_ERROR)
-            GW_LOGE(LOG_CAT, "campaign.lua REFPAY: %.200s", reply->str);
-        err = -EPROTO;
-    }
-    if (err == 0 && strcmp(reply->element[0]->str, "paid") == 0) {
+    if (err == 0 && strcmp(outcome, "paid") == 0) {
         q->r->st.grants++;
         q->r->st.referrals_paid++;
     }
@@ -74,6 +72,17 @@ static void refpay_reply(void *arg, int err, const struct redisReply *reply)
         q->r->st.errors++;
     q->done(q->ctx, err);
     free(q);
+}
+
+static void refpay_reply(void *arg, int err, const struct redisReply *reply)
+{
+    if (err == 0 && (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+                     reply->element[0]->type != REDIS_REPLY_STRING)) {
+        if (reply->type == REDIS_REPLY_ERROR)
+            GW_LOGE(LOG_CAT, "campaign.lua REFPAY: %.200s", reply->str);
+        err = -EPROTO;
+    }
+    refpay_done(arg, err, err == 0 ? reply->element[0]->str : NULL);
 }
 
 /* The referrer's half of a referral bonus (campaign.lua REFPAY on one Redis): once, by the
@@ -102,6 +111,8 @@ static int refpay(struct ev_req *q, const char *id, const char *referrer)
     const char *argv[] = {kw,  kh, kr, kag[0], kag[1], "REFPAY", now, day, c->id, pts, c->label,
                           hl};
     size_t len[12];
+    if (r->cl.redis) /* a cluster: A's slot, then B's (gw_campaign_cl.c) */
+        return gw_camp_cl_refpay(&r->cl, argv, q->msisdn, refpay_done, q);
     for (int i = 0; i < 12; i++)
         len[i] = strlen(argv[i]);
     return gw_redis_script_run(r->redis, r->script, 5, 12, argv, len, refpay_reply, q);
@@ -132,11 +143,11 @@ static void event_reply(void *arg, int err, const struct redisReply *reply)
                 r->st.grants++;
                 r->st.points += strtoull(pts->str, NULL, 10);
                 GW_LOGI(LOG_CAT, "campaign %s: +%s pts", id->str, pts->str);
-            } else {
+            } else if (strcmp(oc->str, "budget") == 0) {
                 r->st.budget_stops++;
                 GW_LOGN(LOG_CAT, "campaign %s: budget spent, bonus of %s pts refused", id->str,
                         pts->str);
-            }
+            } /* "void", "done": a cluster's reservation settled (gw_campaign_cl.c) */
         }
     } else if (err != -ECANCELED)
         r->st.errors++;
@@ -150,107 +161,6 @@ static void event_reply(void *arg, int err, const struct redisReply *reply)
     }
     q->done(q->ctx, err);
     free(q);
-}
-
-/* The UTC offset of the process zone (the programme's) at t, in seconds. */
-static long utc_offset(int64_t t)
-{
-    struct tm tm;
-    time_t tt = (time_t)t;
-
-    return localtime_r(&tt, &tm) ? tm.tm_gmtoff : 0;
-}
-
-int gw_campaign_event_call(const struct gw_campaigns *doc, const char *msisdn, const char *kind,
-                           const char *ref, int32_t day, int64_t amount_milli, int64_t now,
-                           uint32_t history_len, struct gw_camp_event_call *q)
-{
-    const char **argv = q->argv;
-    int argc = 0, nkeys = 3, ncamp = 0;
-    const struct gw_camp *wb = NULL;
-
-    if (!doc || !msisdn || !kind || !ref)
-        return -EINVAL;
-    for (size_t i = 0; i < doc->n; i++) {
-        const struct gw_camp *c = &doc->c[i];
-        if (c->rule == GW_CAMP_WINBACK && !wb && gw_camp_active(c, day))
-            wb = c;
-        if (gw_camp_active(c, day) && c->rule != GW_CAMP_BIRTHDAY)
-            ncamp++;
-    }
-    bool index = wb && strcmp(kind, "TOPUP") == 0;
-    if (ncamp == 0 && !index)
-        return 1;
-    snprintf(q->kw, sizeof(q->kw), "lg:{%s}:w", msisdn);
-    snprintf(q->kh, sizeof(q->kh), "lg:{%s}:h", msisdn);
-    argv[argc++] = q->kw;
-    argv[argc++] = q->kh;
-    argv[argc++] = GW_CAMP_KEY_BUDGET;
-    if (gw_slot_tag_of(msisdn, q->tag) < 0)
-        return -EINVAL;
-    if (index) {
-        snprintf(q->kd, sizeof(q->kd), "lg:cw:%s:%08" PRId32, q->tag,
-                 gw_days_add(day, (int32_t)wb->lapse_days));
-        argv[argc++] = q->kd;
-        nkeys = 4;
-    }
-    /* the slot's aggregates (docs/data-model.md 6), last: the day is the event's, as its commit's */
-    snprintf(q->kag[0], sizeof(q->kag[0]), "lg:ag:%s:%08" PRId32, q->tag, day);
-    snprintf(q->kag[1], sizeof(q->kag[1]), "lg:ag:%s:tot", q->tag);
-    argv[argc++] = q->kag[0];
-    argv[argc++] = q->kag[1];
-    nkeys += 2;
-#define NUM(fmt, v)                                                                                \
-    do {                                                                                           \
-        snprintf(q->bufs[argc], sizeof(q->bufs[0]), fmt, v);                                       \
-        argv[argc] = q->bufs[argc];                                                                \
-        argc++;                                                                                    \
-    } while (0)
-    argv[argc++] = "EVENT";
-    NUM("%" PRId64, now);
-    NUM("%08" PRId32, day);
-    argv[argc++] = kind;
-    argv[argc++] = ref;
-    NUM("%" PRIu32, history_len);
-    NUM("%ld", utc_offset(now));
-    NUM("%d", ncamp);
-    for (size_t i = 0, k = 0; i < doc->n; i++) {
-        const struct gw_camp *c = &doc->c[i];
-        if (!gw_camp_active(c, day) || c->rule == GW_CAMP_BIRTHDAY) /* the birthday pass's */
-            continue;
-        argv[argc++] = c->id;
-        argv[argc++] = gw_camp_rule_name(c->rule);
-        NUM("%" PRId64, c->points);
-        if (gw_camp_tiers_arg(c, q->tiers[k], sizeof(q->tiers[k])) < 0)
-            return -EINVAL;
-        argv[argc++] = q->tiers[k++];
-        NUM("%" PRId64, c->budget);
-        if (c->rule == GW_CAMP_WELCOME)
-            NUM("%08" PRId32, c->start);
-        else if (c->rule == GW_CAMP_TENURE) {
-            char *p = q->bufs[argc];
-            size_t at = 0;
-            p[0] = '\0';
-            for (size_t y = 0; y < c->n_years && at < sizeof(q->bufs[0]) - 5; y++)
-                at += (size_t)snprintf(p + at, sizeof(q->bufs[0]) - at, "%s%" PRIu32, y ? "," : "",
-                                       c->years[y]);
-            argv[argc] = p;
-            argc++;
-        } else if (c->rule == GW_CAMP_REFERRAL) {
-            snprintf(q->bufs[argc], sizeof(q->bufs[0]), "%" PRIu32 ",%" PRId64 ",%" PRId64,
-                     c->valid_days, c->min_amount_milli, amount_milli > 0 ? amount_milli : 0);
-            argv[argc] = q->bufs[argc];
-            argc++;
-        } else
-            argv[argc++] = "";
-        argv[argc++] = c->label;
-    }
-#undef NUM
-    for (int i = 0; i < argc; i++)
-        q->len[i] = strlen(argv[i]);
-    q->argc = argc;
-    q->nkeys = nkeys;
-    return 0;
 }
 
 int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const char *kind,
@@ -278,8 +188,12 @@ int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const c
     *q = (struct ev_req){.r = r, .done = done, .ctx = ctx, .day = day, .now = now};
     snprintf(q->msisdn, sizeof(q->msisdn), "%s", msisdn);
     r->st.events++;
-    rc = gw_redis_script_run(r->redis, r->script, call->nkeys, call->argc, call->argv, call->len,
-                             event_reply, q);
+    if (r->cl.redis) /* a cluster: plan, reserve, pay, settle */
+        rc = gw_camp_cl_bonus(&r->cl, call->nkeys, call->argc, call->argv, call->len, event_reply,
+                              q);
+    else
+        rc = gw_redis_script_run(r->redis, r->script, call->nkeys, call->argc, call->argv,
+                                 call->len, event_reply, q);
     free(call);
     if (rc < 0) {
         free(q);
@@ -289,6 +203,13 @@ int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const c
 }
 
 /* ---------------------------------------------------------------- the offer pass */
+
+static void ignore_reply(void *arg, int err, const struct redisReply *reply)
+{
+    (void)arg;
+    (void)err;
+    (void)reply;
+}
 
 struct member {
     char msisdn[16];
@@ -390,6 +311,14 @@ static void offer_reply(void *arg, int err, const struct redisReply *reply)
     } else if (reply->element[0]->type == REDIS_REPLY_INTEGER &&
                reply->element[0]->integer == 1 && r && r->redis) {
         r->st.offers++;
+        if (r->cl.redis) { /* a cluster: the funnel's count on {cmp}, after the offer */
+            const char *argv[] = {"HINCRBY", GW_CAMP_KEY_BUDGET, p->c->id, "1"};
+            char f[GW_CAMP_ID_MAX + 16];
+            snprintf(f, sizeof(f), "%s:offered", p->c->id);
+            argv[2] = f;
+            size_t len[] = {7, strlen(GW_CAMP_KEY_BUDGET), strlen(f), 1};
+            (void)gw_redis_command(r->redis, 4, argv, len, ignore_reply, NULL);
+        }
         if (reply->element[1]->type == REDIS_REPLY_STRING)
             snprintf(q->lang, sizeof(q->lang), "%s", reply->element[1]->str);
         if (reply->elements > 2 && reply->element[2]->type == REDIS_REPLY_STRING)
@@ -428,10 +357,14 @@ static void send_offer(struct pass *p, const char *msisdn)
     snprintf(now, sizeof(now), "%" PRId64, gw_clock_now_ms() / 1000);
     const char *argv[] = {kw, GW_CAMP_KEY_BUDGET, "OFFER", now, p->c->id, mr, ld, ud};
     size_t len[8];
+    int k = r->cl.redis ? 1 : 0; /* a cluster: the wallet only (the budget is another slot) */
+    if (k)
+        argv[1] = kw;
     for (int i = 0; i < 8; i++)
         len[i] = strlen(argv[i]);
     p->pending++;
-    if (gw_redis_script_run(r->redis, r->script, 2, 8, argv, len, offer_reply, q) < 0) {
+    if (gw_redis_script_run(r->redis, r->script, 2 - k, 8 - k, argv + k, len + k, offer_reply,
+                            q) < 0) {
         p->pending--;
         p->failed = true;
         free(q);
@@ -478,7 +411,7 @@ static void slot_done(struct pass *p)
             continue;
         char key[64];
         snprintf(key, sizeof(key), "lg:cw:%s:%08" PRId32, p->tag, p->days[k]);
-        (void)gw_redis_commandf(r->redis, NULL, NULL, "DEL %s", key);
+        (void)gw_redis_commandf(r->redis, ignore_reply, NULL, "DEL %s", key);
     }
     p->slot++;
     slot_next(p);
@@ -521,18 +454,6 @@ static void slot_next(struct pass *p)
     put_pending(p);
 }
 
-bool gw_campaign_quiet(const struct gw_campaign_run_config *cfg, int64_t now)
-{
-    struct tm tm;
-    time_t tt = (time_t)now;
-    uint32_t s = cfg->quiet_start_hour, e = cfg->quiet_end_hour;
-
-    if (s == e || !localtime_r(&tt, &tm))
-        return false;
-    uint32_t h = (uint32_t)tm.tm_hour;
-    return s < e ? (h >= s && h < e) : (h >= s || h < e);
-}
-
 static void on_pass(evutil_socket_t fd, short what, void *arg)
 {
     struct gw_campaign_run *r = arg;
@@ -566,6 +487,36 @@ static void on_pass(evutil_socket_t fd, short what, void *arg)
 
 /* ---------------------------------------------------------------- life cycle */
 
+static void swept(void *arg, int n, int given)
+{
+    struct gw_campaign_run *r = arg;
+    struct timeval tv = {.tv_sec = 60};
+
+    r->sweeping = false;
+    if (n > 0) {
+        r->st.swept += (uint64_t)n;
+        GW_LOGN(LOG_CAT, "sweeper: %d reservation(s) settled, %d given back", n, given);
+    } else if (n < 0)
+        r->st.errors++;
+    if (r->redis && r->ev_sweep)
+        evtimer_add(r->ev_sweep, &tv);
+}
+
+/* a cluster: reservations whose event never came back (gw_campaign_cl.h), once a minute */
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct gw_campaign_run *r = arg;
+    struct timeval tv = {.tv_sec = 60};
+
+    (void)fd;
+    (void)what;
+    if (r->sweeping || !r->redis || !gw_redis_is_connected(r->redis) ||
+        gw_camp_cl_sweep(&r->cl, gw_clock_now_ms() / 1000, GW_CAMP_RESERVE_TIMEOUT_S, swept, r) < 0)
+        evtimer_add(r->ev_sweep, &tv);
+    else
+        r->sweeping = true;
+}
+
 void gw_campaign_run_config_defaults(struct gw_campaign_run_config *cfg)
 {
     *cfg = (struct gw_campaign_run_config){.enabled = false, .pass_interval_s = 3600,
@@ -596,6 +547,16 @@ struct gw_campaign_run *gw_campaign_run_new(struct event_base *base, struct gw_r
     r->bday = gw_campaign_bday_new(base, redis, sms, &r->cfg, r->history_len, r->fallback, &r->st);
     if (r->script < 0 || r->ref_script < 0 || !r->ev_pass || !r->bday)
         goto fail;
+    if (cfg->cluster) { /* docs/campaigns.md "Redis Cluster" */
+        r->cl = (struct gw_camp_cl){.redis = redis, .script = r->script,
+                                    .ref_script = r->ref_script,
+                                    .bscript = gw_redis_script_add(redis, gw_lua_campaign_budget,
+                                                                   gw_lua_campaign_budget_len)};
+        r->ev_sweep = evtimer_new(base, on_sweep, r);
+        if (r->cl.bscript < 0 || !r->ev_sweep)
+            goto fail;
+        gw_campaign_bday_set_cluster(r->bday, &r->cl);
+    }
     return r;
 fail:
     gw_campaign_run_free(r);
@@ -631,25 +592,14 @@ int gw_campaign_run_start(struct gw_campaign_run *r)
         return -EINVAL;
     if (gw_campaign_bday_start(r->bday) < 0)
         return -EIO;
+    if (r->ev_sweep)
+        evtimer_add(r->ev_sweep, &tv);
     return evtimer_add(r->ev_pass, &tv) == 0 ? 0 : -EIO;
 }
 
 void gw_campaign_run_get_stats(const struct gw_campaign_run *r, struct gw_campaign_stats *out)
 {
     *out = r->st;
-}
-
-void gw_campaign_stats_json(const struct gw_campaign_stats *st, FILE *out)
-{
-    const char *sep = "";
-
-    fputc('{', out);
-#define GW_X_JSON(name, help)                                                                      \
-    fprintf(out, "%s\"%s\":%llu", sep, #name, (unsigned long long)st->name);                       \
-    sep = ",";
-    GW_CAMPAIGN_COUNTERS(GW_X_JSON)
-#undef GW_X_JSON
-    fputc('}', out);
 }
 
 void gw_campaign_run_detach(struct gw_campaign_run *r)
@@ -660,6 +610,8 @@ void gw_campaign_run_detach(struct gw_campaign_run *r)
     gw_campaign_bday_detach(r->bday);
     if (r->ev_pass)
         evtimer_del(r->ev_pass);
+    if (r->ev_sweep)
+        evtimer_del(r->ev_sweep);
 }
 
 void gw_campaign_run_free(struct gw_campaign_run *r)
@@ -670,6 +622,8 @@ void gw_campaign_run_free(struct gw_campaign_run *r)
         r->pass->r = NULL; /* its last callback (cancelled) frees it */
     if (r->ev_pass)
         event_free(r->ev_pass);
+    if (r->ev_sweep)
+        event_free(r->ev_sweep);
     gw_campaign_bday_free(r->bday);
     free(r->doc);
     free(r);
@@ -683,9 +637,23 @@ struct refer_req {
     void *ctx;
 };
 
-static void refer_reply(void *arg, int err, const struct redisReply *reply)
+static void refer_done(void *arg, int err, const char *oc)
 {
     struct refer_req *q = arg;
+
+    if (q->r && oc) {
+        if (strcmp(oc, "ok") == 0)
+            q->r->st.referrals++;
+        else
+            q->r->st.referrals_refused++;
+    } else if (q->r && err != -ECANCELED)
+        q->r->st.errors++;
+    q->done(q->ctx, err, oc);
+    free(q);
+}
+
+static void refer_reply(void *arg, int err, const struct redisReply *reply)
+{
     const char *oc = NULL;
 
     if (err == 0 && reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
@@ -696,15 +664,7 @@ static void refer_reply(void *arg, int err, const struct redisReply *reply)
             GW_LOGE(LOG_CAT, "referral.lua: %.200s", reply->str);
         err = -EPROTO;
     }
-    if (q->r && oc) {
-        if (strcmp(oc, "ok") == 0)
-            q->r->st.referrals++;
-        else
-            q->r->st.referrals_refused++;
-    } else if (q->r && err != -ECANCELED)
-        q->r->st.errors++;
-    q->done(q->ctx, err, oc);
-    free(q);
+    refer_done(arg, err, oc);
 }
 
 int gw_campaign_run_refer(struct gw_campaign_run *r, const char *referrer, const char *referee,
@@ -740,7 +700,10 @@ int gw_campaign_run_refer(struct gw_campaign_run *r, const char *referrer, const
     if (!q)
         return -ENOMEM;
     *q = (struct refer_req){.r = r, .done = done, .ctx = ctx};
-    int rc = gw_redis_script_run(r->redis, r->ref_script, 3, 8, argv, len, refer_reply, q);
+    int rc = r->cl.redis /* a cluster: three steps of one slot each (referral.lua REFA...) */
+                 ? gw_camp_cl_refer(&r->cl, referrer, referee, day, c->max_per_month,
+                                    (c->valid_days + 2) * 86400u, refer_done, q)
+                 : gw_redis_script_run(r->redis, r->ref_script, 3, 8, argv, len, refer_reply, q);
     if (rc < 0)
         free(q);
     return rc;

@@ -42,6 +42,7 @@ struct gw_campaign_run_config {
     uint32_t catchup_days;     /* due sets of earlier days still read (7) */
     uint32_t quiet_start_hour; /* local hour from which no offer pass runs (21) */
     uint32_t quiet_end_hour;   /* ... until this hour (9); equal = never quiet */
+    bool cluster; /* not a key: set by the daemon with redis.cluster_nodes (two-step bonuses) */
 };
 void gw_campaign_run_config_defaults(struct gw_campaign_run_config *cfg);
 
@@ -61,6 +62,7 @@ void gw_campaign_run_config_defaults(struct gw_campaign_run_config *cfg);
     X(referrals, "referrals recorded (a member referred a number)")                                \
     X(referrals_refused, "referrals refused with a screen (self, loop, member, taken, cap...)")     \
     X(referrals_paid, "referrers credited on their referee's first qualifying recharge")           \
+    X(swept, "cluster: reservations settled by the sweeper (their event never came back)")         \
     X(errors, "Redis errors")
 
 struct gw_campaign_stats {

@@ -225,7 +225,7 @@ static const struct {
     {"catalog.docs_poll_ms", "How often the console's documents are checked."},
     /* campaigns */
     {"campaigns.enabled", "Apply the campaigns document: bonuses on events and the win-back offer "
-                          "pass (one Redis only, not a cluster)."},
+                          "pass (on a Redis Cluster a bonus is two steps: docs/campaigns.md)."},
     {"campaigns.pass_interval_s", "A win-back offer pass starts this long after the previous one."},
     {"campaigns.catchup_days", "Win-back due days of the past still read by a pass."},
     {"campaigns.quiet_start_hour", "Local hour from which no offer pass runs (no offer SMS)."},

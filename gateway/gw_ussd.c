@@ -605,6 +605,8 @@ static bool start_xfer(struct step *st, const struct ussd_record *rec, const cha
     return taken;
 }
 
+static bool start_refer_menu(struct step *st, const char *typed);
+
 /*
  * First pass of an answer to a confirmation screen: does it confirm? If so, hands the
  * redemption to the hook and returns true (the step continues in redeem_done); a PIN screen's
@@ -626,6 +628,8 @@ static bool start_redeem(struct step *st, const struct ussd_env *env, const stru
         return false;
     if (probe->effect == USSD_EFFECT_TRANSFER || probe->effect == USSD_EFFECT_SET_PIN)
         return start_xfer(st, rec, copy.lang, probe);
+    if (probe->effect == USSD_EFFECT_REFER)
+        return start_refer_menu(st, probe->effect_input);
     if (probe->effect != USSD_EFFECT_REDEEM || !u->ops.redeem)
         return false;
     struct redeem_ctx *rc = calloc(1, sizeof(*rc));
@@ -677,10 +681,10 @@ static void run_effect(struct step *st, const char *lang)
         return;
     }
     if (r->effect == USSD_EFFECT_REDEEM || r->effect == USSD_EFFECT_TRANSFER ||
-        r->effect == USSD_EFFECT_SET_PIN) {
+        r->effect == USSD_EFFECT_SET_PIN || r->effect == USSD_EFFECT_REFER) {
         /* a confirmation that did not go through the hook (none wired, or it could not start):
          * say so rather than pretend (reply_unavailable wipes a PIN the reply held) */
-        bool end = r->end;
+        bool end = r->end || r->effect == USSD_EFFECT_REFER;
         reply_unavailable(u, lang, r);
         r->end = end;
     }
@@ -730,27 +734,18 @@ static void refer_done(void *cb_arg, int err, const char *outcome)
     end_referral(st, outcome);
 }
 
-/*
- * A new dialogue dialled *<code>*<shortcut>*<number># (the menu file's referral shortcut): the
- * referral runs and its outcome is the last screen; no dialogue is stored. Returns false when
- * the string is not that (the engine opens it as usual).
- */
-static bool start_referral(struct step *st)
+/* Refers the number typed (len bytes: the direct dial's, or a "refer" node's answer): the referral
+ * runs and its outcome's screen ends the dialogue (end_with_reply drops what is stored of it).
+ * False when no referral hook is wired. */
+static bool refer_typed(struct step *st, const char *typed, size_t len)
 {
     struct gw_ussd *u = st->u;
-    const char *sc = ussd_menus_referral_shortcut(*u->menus);
-    char prefix[32], referee[16];
-    size_t n, len = st->input_len;
+    char referee[16];
 
-    if (!u->refer || !sc)
-        return false;
-    n = (size_t)snprintf(prefix, sizeof(prefix), "*%s*%s*", u->cfg->ussd.service_code, sc);
-    if (n >= sizeof(prefix) || len <= n + 1 || memcmp(st->input, prefix, n) != 0 ||
-        st->input[len - 1] != '#')
+    if (!u->refer)
         return false;
     st->referring = true;
-    u->stats.opened++;
-    if (gw_referral_number(st->input + n, len - n - 1, referee) < 0) {
+    if (gw_referral_number(typed, len, referee) < 0) {
         end_referral(st, gw_referral_outcome_name(GW_REF_BAD_NUMBER));
         return true;
     }
@@ -762,6 +757,35 @@ static bool start_referral(struct step *st)
         end_unavailable(st, st->wallet.lang);
     }
     return true;
+}
+
+/* The answer to a menu's "refer" node (ASCII): the same referral and last screens as the direct
+ * dial. False when no referral hook is wired (the real pass then says "unavailable"). */
+static bool start_refer_menu(struct step *st, const char *typed)
+{
+    return refer_typed(st, typed, strlen(typed));
+}
+
+/*
+ * A new dialogue dialled *<code>*<shortcut>*<number># (the menu file's referral shortcut): the
+ * referral runs and its outcome is the last screen; no dialogue is stored. Returns false when
+ * the string is not that (the engine opens it as usual).
+ */
+static bool start_referral(struct step *st)
+{
+    struct gw_ussd *u = st->u;
+    const char *sc = ussd_menus_referral_shortcut(*u->menus);
+    char prefix[32];
+    size_t n, len = st->input_len;
+
+    if (!u->refer || !sc)
+        return false;
+    n = (size_t)snprintf(prefix, sizeof(prefix), "*%s*%s*", u->cfg->ussd.service_code, sc);
+    if (n >= sizeof(prefix) || len <= n + 1 || memcmp(st->input, prefix, n) != 0 ||
+        st->input[len - 1] != '#')
+        return false;
+    u->stats.opened++;
+    return refer_typed(st, st->input + n, len - n - 1);
 }
 
 /* ---------------------------------------------------------------- the store (CAS) */
@@ -903,7 +927,8 @@ static void run_step(struct step *st)
             end_unavailable(st, st->wallet.lang);
             return;
         }
-        if (!st->redeemed && rec.fsm_state == USSD_ST_CONFIRM && (u->ops.redeem || u->xfer) &&
+        if (!st->redeemed && rec.fsm_state == USSD_ST_CONFIRM &&
+            (u->ops.redeem || u->xfer || u->refer) &&
             start_redeem(st, &env, &rec))
             return; /* redeem_done runs this step again with the outcome */
         st->s = ussd_session_restore(&u->cfg->ussd, u->base, st->key, st->msisdn, &u->cbs, &rec);

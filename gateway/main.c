@@ -460,15 +460,12 @@ static int refer_hook(void *arg, const char *msisdn, const char *referee,
 }
 
 /* The campaign rules (issue 10 §1, docs/campaigns.md): bonuses after each earning event's commit,
- * the win-back offer pass; the document comes from the console (cfg:{adm}:campaigns). The budget
- * moves in the same script as the credit, which needs one Redis (not a cluster). */
+ * the win-back offer pass; the document comes from the console (cfg:{adm}:campaigns). On one Redis
+ * the budget moves in the bonus's own script; on a cluster a bonus is two steps, the budget's slot
+ * first (gw_campaign_cl.h). */
 static int start_campaigns(struct app *a)
 {
-    if (a->cfg.redis.n_cluster_nodes > 0) {
-        gw_log(GW_LOG_ERROR, "config", "campaigns.enabled: needs one Redis (the budget and the "
-                                       "credit in one script), not a cluster");
-        return -EINVAL;
-    }
+    a->cfg.campaigns.cluster = a->cfg.redis.n_cluster_nodes > 0;
     a->campaigns = gw_campaign_run_new(a->base, a->redis, a->sms, &a->cfg.campaigns,
                                        a->cfg.ledger.history_len,
                                        a->menus ? ussd_menus_default_lang(a->menus) : "en");

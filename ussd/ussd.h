@@ -376,7 +376,11 @@ enum ussd_effect {
                                * node is a confirmation's "next", else 0 */
     /* Points transfer (issue 10 section 4), run like REDEEM before the screen is stored: */
     USSD_EFFECT_TRANSFER, /* send effect_price points to effect_to with the PIN effect_pin */
-    USSD_EFFECT_SET_PIN   /* set the PIN effect_pin (effect_old_pin the current one, "" none) */
+    USSD_EFFECT_SET_PIN,  /* set the PIN effect_pin (effect_old_pin the current one, "" none) */
+    /* Referral (issue 10 section 1), run like TRANSFER before the screen is stored: the number
+     * typed on a "refer" node (effect_input, ASCII) is referred; the referral section's screen of
+     * the outcome ends the dialogue */
+    USSD_EFFECT_REFER
 };
 
 #define USSD_PIN_LEN 4 /* digits of a transfer PIN */
@@ -409,6 +413,9 @@ struct ussd_reply {
      * engine keeps no PIN in struct ussd_state, and the transport wipes these after use. */
     char effect_pin[USSD_PIN_LEN + 1];
     char effect_old_pin[USSD_PIN_LEN + 1];
+    /* REFER: the answer as typed, Arabic-Indic and Persian digits as ASCII ("" when it held
+     * anything else outside ASCII); the transport validates it (gw_referral_number) */
+    char effect_input[USSD_INPUT_MAX + 1];
 };
 
 /*

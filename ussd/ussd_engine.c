@@ -537,6 +537,7 @@ static int build_screen(struct step *s, size_t ni, struct screen *sc)
     case MENU_KIND_AMOUNT:
     case MENU_KIND_PIN:
     case MENU_KIND_PIN_SET:
+    case MENU_KIND_REFER:
     case MENU_KIND__COUNT:
         break;
     }
@@ -609,8 +610,8 @@ static int render(struct step *s, size_t ni, const char *header, struct ussd_rep
         }
     }
     /* a PIN screen is a confirmation too: its answer runs an effect before the store */
-    out->confirm =
-        n->kind == MENU_KIND_CONFIRM || n->kind == MENU_KIND_PIN || n->kind == MENU_KIND_PIN_SET;
+    out->confirm = n->kind == MENU_KIND_CONFIRM || n->kind == MENU_KIND_PIN ||
+                   n->kind == MENU_KIND_PIN_SET || n->kind == MENU_KIND_REFER;
     out->error = header != NULL;
     snprintf(s->st.node, sizeof(s->st.node), "%s", n->id);
     s->st.page = (uint32_t)page;
@@ -1084,7 +1085,7 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
 
     if (!out || (!input && len))
         return -EINVAL;
-    pins.effect_pin[0] = pins.effect_old_pin[0] = '\0';
+    pins.effect_pin[0] = pins.effect_old_pin[0] = pins.effect_input[0] = '\0';
     if ((rc = step_begin(&s, env, st)) < 0)
         return rc;
     invalid = s.m->lang[s.li].invalid;
@@ -1148,6 +1149,23 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
         }
         snprintf(s.st.to, sizeof(s.st.to), "%s", to);
         target = n->next;
+    } else if (n->kind == MENU_KIND_REFER && kind != ANS_BACK && kind != ANS_NEXT) {
+        /* the friend's number: the transport validates it and runs the referral (its outcome's
+         * screen ends the dialogue); here it is only carried, as ASCII */
+        size_t k = 0, adv;
+        for (size_t i = 0; i < len && k < USSD_INPUT_MAX; i += adv) {
+            uint32_t cp = ascii_digit(smpp_text_utf8_next(input + i, len - i, &adv));
+            if (cp >= 0x80) {
+                k = 0;
+                break;
+            }
+            pins.effect_input[k++] = (char)cp;
+        }
+        if (k > 0 && pins.effect_input[k - 1] == '#')
+            k--; /* one final '#', as any answer */
+        pins.effect_input[k] = '\0';
+        effect = USSD_EFFECT_REFER;
+        target = cur;
     } else if ((n->kind == MENU_KIND_RECIPIENT || n->kind == MENU_KIND_AMOUNT ||
                 n->kind == MENU_KIND_PIN || n->kind == MENU_KIND_PIN_SET) &&
                kind != ANS_BACK && kind != ANS_NEXT) {
@@ -1257,6 +1275,7 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
         case MENU_KIND_AMOUNT:
         case MENU_KIND_PIN:
         case MENU_KIND_PIN_SET:
+        case MENU_KIND_REFER:
         case MENU_KIND_INFO:
         case MENU_KIND__COUNT:
             break;
@@ -1291,6 +1310,8 @@ int ussd_engine_answer(const struct ussd_env *env, const char *input, size_t len
             out->effect_price = s.st.price;
             memcpy(out->effect_pin, pins.effect_pin, sizeof(out->effect_pin));
             memcpy(out->effect_old_pin, pins.effect_old_pin, sizeof(out->effect_old_pin));
+        } else if (effect == USSD_EFFECT_REFER) {
+            memcpy(out->effect_input, pins.effect_input, sizeof(out->effect_input));
         } else {
             out->effect_item = s.st.item;
             snprintf(out->effect_version, sizeof(out->effect_version), "%s", s.st.version);

@@ -62,6 +62,7 @@ const char *const menu_kind_names[MENU_KIND__COUNT] = {
     [MENU_KIND_PIN] = "pin",
     [MENU_KIND_PIN_SET] = "pin_set",
     [MENU_KIND_RATING] = "rating",
+    [MENU_KIND_REFER] = "refer",
 };
 
 #define X_NAME(n) #n,
@@ -424,7 +425,9 @@ static int load_node_links(struct lctx *c, size_t idx, json_t *v)
     }
 
     n->next = -1;
-    bool needs_next = n->kind != MENU_KIND_MENU && n->kind != MENU_KIND_INFO;
+    /* a "refer" node's outcome screens are the file's "referral" section */
+    bool needs_next = n->kind != MENU_KIND_MENU && n->kind != MENU_KIND_INFO &&
+                      n->kind != MENU_KIND_REFER;
     snprintf(path, sizeof(path), "nodes.%s.next", n->id);
     if (needs_next && !next)
         return fail(c, path, "missing (a \"%s\" node leads somewhere)", menu_kind_names[n->kind]);
@@ -591,7 +594,7 @@ static int load_nodes(struct lctx *c, json_t *root)
     if (m->node[ri].kind == MENU_KIND_ITEMS || m->node[ri].kind == MENU_KIND_ITEM ||
         m->node[ri].kind == MENU_KIND_CONFIRM || m->node[ri].kind == MENU_KIND_GIFT ||
         m->node[ri].kind == MENU_KIND_AMOUNT || m->node[ri].kind == MENU_KIND_PIN ||
-        m->node[ri].end)
+        m->node[ri].kind == MENU_KIND_REFER || m->node[ri].end)
         return fail(c, "root", "\"%s\" cannot start a dialogue", m->node[ri].id);
     m->root = (size_t)ri;
     return 0;
@@ -707,8 +710,15 @@ static int load_referral(struct lctx *c, json_t *root)
     const char *key, *sc = NULL;
     int rc;
 
-    if (!o)
+    if (!o) {
+        for (size_t i = 0; i < m->nnode; i++)
+            if (m->node[i].kind == MENU_KIND_REFER) {
+                snprintf(path, sizeof(path), "nodes.%s", m->node[i].id);
+                return fail(c, path, "a \"refer\" node needs the \"referral\" section (its "
+                                     "outcomes' screens)");
+            }
         return 0;
+    }
     if (!json_is_object(o))
         return fail(c, "referral", "expected an object {\"shortcut\": \"7\", \"ok\": \"node\"}");
     if ((rc = get_string(c, "referral.shortcut", json_object_get(o, "shortcut"), &sc)) < 0)
@@ -881,6 +891,7 @@ static int load_node_text(struct lctx *c, const struct menu_lang *l, struct menu
         [MENU_KIND_AMOUNT] = {"text", "bad_amount", NULL},
         [MENU_KIND_PIN] = {"text", "bad_pin", NULL},
         [MENU_KIND_PIN_SET] = {"text", "bad_pin", NULL},
+        [MENU_KIND_REFER] = {"text", NULL},
     };
     char path[PATH_MAX_LEN];
     json_t *v;

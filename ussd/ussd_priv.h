@@ -30,6 +30,9 @@ enum menu_kind {
     MENU_KIND_AMOUNT,    /* asks for the points to send, then "next" */
     MENU_KIND_PIN,       /* asks for the PIN: the transfer runs (effect), "next" when it went */
     MENU_KIND_PIN_SET,   /* asks "new*new" or "current*new*new": the PIN is set, then "next" */
+    MENU_KIND_REFER,     /* referral (issue 10 section 1): asks for the friend's number; the
+                          * transport runs the referral (effect) and shows the outcome's screen
+                          * of the file's "referral" section, the last one */
     MENU_KIND__COUNT
 };
 

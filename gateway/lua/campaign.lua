@@ -20,9 +20,18 @@
 --   Reply: a flat list of grants {id, points, outcome} (outcome "ok" credited, "budget" refused
 --         by the hard stop; {id, referrer MSISDN, "refer"}: a referral whose referrer is still to
 --         be paid by REFPAY), then the balance as the last element. A referral reads the record
---         lg:{M}:rf (not in KEYS: one Redis only, docs/campaigns.md "Referral").
+--         lg:{M}:rf (on the wallet's slot: the hash tag is the referee's).
+--   A Redis Cluster (gateway/gw_campaign_cl.c; docs/campaigns.md "Redis Cluster"): KEYS without
+--         lg:cb:{cmp} (another slot) and one more argument, the step: "PLAN" (nothing written;
+--         reply {id, rule, rkey, points to reserve} per grant) or
+--         "PAY|<id>=<ok|budget>:<rkey>:<points>..." (the outcomes of campaign_budget.lua RESERVE:
+--         "ok" is credited, never more than the points reserved, "budget" settled as the
+--         hard stop, a grant not reserved answers {id, points, "unreserved"} and is left to the
+--         redelivery; a reservation no longer granted answers {id, rkey, "void"} once settled
+--         unpaid here, or {id, rkey, "done"} when its marker settled it already). The budget's
+--         counters are the reservation's, not moved here.
 -- op OFFER (the daily win-back job, one due subscriber)
---   KEYS  1 lg:{M}:w   2 lg:cb:{cmp}
+--   KEYS  1 lg:{M}:w   2 lg:cb:{cmp} (a cluster: absent, the caller counts <id>:offered)
 --   ARGV  1 "OFFER"  2 now  3 id  4 min recharges  5 lapse days  6 offer valid until YYYYMMDD
 --   Reply {1, lang, tier} offered, {0, why} not (why: "gone", "blocked", "recharges", "recent",
 --         "offered").
@@ -143,7 +152,7 @@ end
 -- ------------------------------------------------------------------ end of aggregates
 
 local op = ARGV[1]
-if #KEYS < 2 then return bad('keys') end
+if #KEYS < 1 then return bad('keys') end
 local msisdn = KEYS[1]:match('^lg:{(%d+)}:w$')
 if not msisdn or #msisdn > 15 then return bad('keys') end
 local KW = KEYS[1]
@@ -151,7 +160,8 @@ local now = int_arg(ARGV[2], 0, 1e11)
 if not now then return bad('now') end
 
 if op == 'OFFER' or op == 'PREVIEW' then
-    if #KEYS ~= 2 or KEYS[2] ~= 'lg:cb:{cmp}' then return bad('keys') end
+    -- a cluster: KEYS 1 only, the caller counts <id>:offered on {cmp} after the reply
+    if #KEYS > 2 or (#KEYS == 2 and KEYS[2] ~= 'lg:cb:{cmp}') then return bad('keys') end
     local id, minrc, lapse = ARGV[3], int_arg(ARGV[4], 1, 1000), int_arg(ARGV[5], 1, 1000)
     local until_day = ARGV[6]
     if type(id) ~= 'string' or not id:find('^[%w_%-]+$') or #id > 24 then return bad('id') end
@@ -170,7 +180,7 @@ if op == 'OFFER' or op == 'PREVIEW' then
     end
     if op == 'PREVIEW' then return {1, w[7] or ''} end
     redis.call('HSET', KW, 'wo', id .. ',' .. until_day .. ',' .. d(rl))
-    redis.call('HINCRBY', KEYS[2], id .. ':offered', 1)
+    if KEYS[2] then redis.call('HINCRBY', KEYS[2], id .. ':offered', 1) end
     return {1, w[6] or '', w[7] or ''}
 end
 
@@ -206,26 +216,24 @@ local function days_of(n)
 end
 
 -- op REFPAY (the referrer's half of a referral bonus, after EVENT credited the referee and left
--- its record "due"; one Redis, docs/campaigns.md "Referral")
+-- its record "due"; one Redis, docs/campaigns.md "Referral"; a cluster: REFCREDIT then REFDONE)
 --   KEYS  1 lg:{A}:w   2 lg:{A}:h   3 lg:{B}:rf (+ A's slot aggregates)
 --   ARGV  1 "REFPAY"  2 now  3 day YYYYMMDD  4 campaign id  5 points  6 label  7 history length
 --   Reply {"paid"|"done"|"skipped", balance}: paid once (the record turns "paid" in the same
 --   script); "done" when it was already; "skipped" when the referrer is gone or blocked.
-if op == 'REFPAY' then
-    if #KEYS ~= 3 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h' or
-        not KEYS[3]:find('^lg:{%d+}:rf$') then
-        return bad('keys')
+-- the referrer's credit (REFPAY, REFCREDIT): KEYS[2] its history
+local function ref_bad()
+    if not valid_day(ARGV[3]) or not int_arg(ARGV[5], 1, 1e6) or not int_arg(ARGV[7], 1, 10000) then
+        return bad('numbers')
     end
-    local day, id, pts, label = ARGV[3], ARGV[4], int_arg(ARGV[5], 1, 1e6), ARGV[6]
-    local hlen = int_arg(ARGV[7], 1, 10000)
-    if not valid_day(day) or not pts or not hlen then return bad('numbers') end
+    local id, label = ARGV[4], ARGV[6]
     if type(id) ~= 'string' or not id:find('^[%w_%-]+$') or #id > 24 then return bad('id') end
     if type(label) ~= 'string' or #label > 64 or label:find('[%c|]') then return bad('label') end
-    local rf = redis.call('HMGET', KEYS[3], 'by', 'st')
-    if rf[1] ~= msisdn or rf[2] ~= 'due' then return {'done', ''} end
-    local b = KEYS[3]:match('^lg:{(%d+)}:rf$')
-    redis.call('HSET', KEYS[3], 'st', 'paid')
-    redis.call('EXPIRE', KEYS[3], 7 * 86400)
+    return nil
+end
+local function ref_credit(b)
+    local day, id, pts, label = ARGV[3], ARGV[4], int_arg(ARGV[5], 1, 1e6), ARGV[6]
+    local hlen = int_arg(ARGV[7], 1, 10000)
     local w = redis.call('HMGET', KW, 'bal', 'life', 'blocked')
     local bal, life = tonumber(w[1] or ''), tonumber(w[2] or '0')
     if not bal or w[3] == '1' then return {'skipped', ''} end
@@ -239,16 +247,117 @@ if op == 'REFPAY' then
     return {'paid', d(bal + pts)}
 end
 
-if op ~= 'EVENT' and op ~= 'BDAY' then return bad('op') end
-if #KEYS < 3 or #KEYS > 4 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h' or KEYS[3] ~= 'lg:cb:{cmp}' then
-    return bad('keys')
+if op == 'REFPAY' then
+    if #KEYS ~= 3 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h' or
+        not KEYS[3]:find('^lg:{%d+}:rf$') then
+        return bad('keys')
+    end
+    if ref_bad() then return ref_bad() end
+    local rf = redis.call('HMGET', KEYS[3], 'by', 'st')
+    if rf[1] ~= msisdn or rf[2] ~= 'due' then return {'done', ''} end
+    redis.call('HSET', KEYS[3], 'st', 'paid')
+    redis.call('EXPIRE', KEYS[3], 7 * 86400)
+    return ref_credit(KEYS[3]:match('^lg:{(%d+)}:rf$'))
 end
-local KH, KB = KEYS[2], KEYS[3]
+
+if op == 'REFCREDIT' then
+    local b = ARGV[8]
+    if #KEYS ~= 2 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h' or type(b) ~= 'string' or
+        not b:find('^%d+$') or #b > 15 or not valid_day(ARGV[3]) then
+        return bad('keys')
+    end
+    if ref_bad() then return ref_bad() end
+    local keep, seen = {}, false
+    local cut = days_of(tonumber(ARGV[3])) - 40
+    for e, dd in (redis.call('HGET', KW, 'rp') or ''):gmatch('(%d+):(%d+)') do
+        if e == b then seen = true end
+        if valid_day(dd) and days_of(tonumber(dd)) >= cut then keep[#keep + 1] = e .. ':' .. dd end
+    end
+    if seen then return {'done', ''} end
+    local r = ref_credit(b)
+    if type(r) == 'table' and r[1] == 'paid' then
+        keep[#keep + 1] = b .. ':' .. ARGV[3]
+        redis.call('HSET', KW, 'rp', table.concat(keep, ';'))
+    end
+    return r
+end
+
+-- Redis Cluster: the budget lg:cb:{cmp} is on another slot (docs/campaigns.md "Redis Cluster").
+-- Per rule, the reservation key of a grant (rkey) and whether the wallet's marker already settled
+-- it (paid, or refused/voided: it can never be paid again); void settles it unpaid. A reservation
+-- is released only after its void (or its settled marker) is written here, on the wallet's slot:
+-- a late PAY then finds it settled and pays nothing, so a release never lets the budget overspend.
+local function cl_settled(rule, id, rkey, wv)
+    local m = redis.call('HGET', KW, 'c:' .. id)
+    if rule == 'winback' then
+        local o = wv or redis.call('HGET', KW, 'wo')
+        local oid, orl = (o or ''):match('^([^,]+),%d+,(%d+)$')
+        return not (oid == id and 'o' .. orl == rkey)
+    elseif rule == 'tenure' or rule == 'birthday' then
+        local y = tonumber((rkey:match('^(%d+)')))
+        return y ~= nil and tonumber(m or '0') ~= nil and tonumber(m or '0') >= y
+    end
+    return m ~= false and m ~= nil -- welcome, referral: any marker settles
+end
+local function cl_void(rule, id, rkey)
+    if cl_settled(rule, id, rkey) then return 'done' end
+    if rule == 'winback' then
+        redis.call('HDEL', KW, 'wo')
+    elseif rule == 'tenure' or rule == 'birthday' then
+        redis.call('HSET', KW, 'c:' .. id, rkey:match('^(%d+)'))
+    else
+        redis.call('HSET', KW, 'c:' .. id, '0')
+        if rule == 'referral' then
+            local kr = 'lg:{' .. msisdn .. '}:rf'
+            if redis.call('HGET', kr, 'st') == 'open' then redis.call('HSET', kr, 'st', 'stop') end
+        end
+    end
+    return 'void'
+end
+
+-- op VOID (cluster, the reservations' sweeper: a reservation older than the timeout, whose event
+-- never came back): KEYS 1 lg:{M}:w   ARGV 1 "VOID" 2 now 3 rule 4 id 5 rkey
+--   Reply {"done"} the marker settled it already (paid: the reservation is consumed), {"void"} it
+--   is settled unpaid now (the reservation may be released), {"due", referrer} a referral whose
+--   referee was paid and whose referrer is still to pay (REFCREDIT, then REFDONE).
+if op == 'VOID' then
+    local rule, id, rkey = ARGV[3], ARGV[4], ARGV[5]
+    if #KEYS ~= 1 or type(id) ~= 'string' or not id:find('^[%w_%-]+$') or type(rkey) ~= 'string'
+        or not rkey:find('^[%w]+$') then
+        return bad('void')
+    end
+    if rule == 'referral' then
+        local rf = redis.call('HMGET', 'lg:{' .. msisdn .. '}:rf', 'by', 'st')
+        if rf[2] == 'due' and rf[1] then return {'due', rf[1]} end
+    end
+    return {cl_void(rule, id, rkey)}
+end
+
+-- op REFCREDIT (cluster: the referrer's half on the referrer's slot; idempotent by the wallet's
+-- field rp, "<referee>:<YYYYMMDD>;..." of the last 40 days, as a transfer's credit by its tid)
+--   KEYS  1 lg:{A}:w   2 lg:{A}:h (+ A's slot aggregates)
+--   ARGV  1 "REFCREDIT"  2 now  3 day  4 id  5 points  6 label  7 history length  8 referee B
+--   Reply {"paid"|"done"|"skipped", balance}
+-- op REFDONE (cluster: then on the referee's slot): KEYS 1 lg:{B}:w  2 lg:{B}:rf
+--   ARGV 1 "REFDONE" 2 now: "due" -> "paid" (kept 7 days). Reply {"paid"|"done"}.
+if op == 'REFDONE' then
+    if #KEYS ~= 2 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:rf' then return bad('keys') end
+    if redis.call('HGET', KEYS[2], 'st') ~= 'due' then return {'done'} end
+    redis.call('HSET', KEYS[2], 'st', 'paid')
+    redis.call('EXPIRE', KEYS[2], 7 * 86400)
+    return {'paid'}
+end
+
+if op ~= 'EVENT' and op ~= 'BDAY' and op ~= 'REFCREDIT' then return bad('op') end
+if #KEYS < 2 or #KEYS > 4 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h' then return bad('keys') end
+local KH = KEYS[2]
+local KB = KEYS[3] == 'lg:cb:{cmp}' and KEYS[3] or nil -- nil: a cluster, two steps
 local KD, due
-if #KEYS == 4 then
-    due = KEYS[4]:match('^lg:cw:{%d+}:(%d%d%d%d%d%d%d%d)$')
-    if not due then return bad('keys') end
-    KD = KEYS[4]
+local kd = KB and 4 or 3
+if #KEYS >= kd then
+    due = KEYS[kd]:match('^lg:cw:{%d+}:(%d%d%d%d%d%d%d%d)$')
+    if not due or #KEYS > kd then return bad('keys') end
+    KD = KEYS[kd]
 end
 local day = ARGV[3]
 if not valid_day(day) then return bad('day') end
@@ -260,7 +369,26 @@ end
 local hlen = int_arg(ARGV[6], 1, 10000)
 local off = int_arg(ARGV[7], -86400, 86400)
 local n = int_arg(ARGV[8], 0, 16)
-if not hlen or not off or not n or #ARGV ~= 8 + 7 * n then return bad('campaigns') end
+if not hlen or not off or not n or #ARGV ~= 8 + 7 * n + (KB and 0 or 1) then
+    return bad('campaigns')
+end
+-- a cluster (no KB): the last argument is the step, "PLAN" (read only: the grants to reserve) or
+-- "PAY|<id>=<ok|budget>:<rkey>:<points>..." (the reservations' outcomes, keys and points,
+-- docs/campaigns.md "Redis Cluster")
+local plan, res, rkeys, rpts = false, nil, {}, {}
+if not KB then
+    local step = ARGV[#ARGV]
+    if step == 'PLAN' then
+        plan = true
+    elseif type(step) == 'string' and step:sub(1, 3) == 'PAY' and #step <= 2000 then
+        res = {}
+        for id, oc, rk, rp in step:gmatch('|([%w_%-]+)=(%a+):(%w+):(%d+)') do
+            res[id], rkeys[id], rpts[id] = oc, rk, tonumber(rp)
+        end
+    else
+        return bad('step')
+    end
+end
 local camps = {}
 for i = 1, n do
     local b = 8 + 7 * (i - 1)
@@ -316,7 +444,7 @@ if w[5] then
     offer_id, offer_until = oid, tonumber(ountil or '0')
 end
 local markers = {}
-local refer_by, refer_due -- referral: the referrer of a grant now / of one still to pay
+local refer_by, refer_ch, refer_due -- referral: the referrer of a grant now / of one still to pay
 for i, c in ipairs(camps) do
     markers[i] = 'c:' .. c.id
 end
@@ -350,7 +478,7 @@ for i, c in ipairs(camps) do
         -- within D days of the referral: the referee here, the referrer by REFPAY (the reply
         -- names it; a redelivery finds the record still "due" and names it again)
         local vd, mina, amt = c.param:match('^(%d+),(%d+),(%d+)$')
-        local rf = redis.call('HMGET', 'lg:{' .. msisdn .. '}:rf', 'by', 'day', 'st')
+        local rf = redis.call('HMGET', 'lg:{' .. msisdn .. '}:rf', 'by', 'day', 'st', 'ch')
         if not mv[i] and vd and rf[1] and rf[3] == 'open' and valid_day(rf[2] or '') and
             w[9] ~= '1' then
             local rday = tonumber(rf[2])
@@ -358,7 +486,7 @@ for i, c in ipairs(camps) do
             local within = dayn >= rday and days_of(dayn) <= days_of(rday) + tonumber(vd)
             if first and within and tonumber(amt) >= tonumber(mina) then
                 mark, period = '1', 'referred'
-                refer_by = rf[1]
+                refer_by, refer_ch = rf[1], rf[4]
             else
                 mark, period = '0', nil -- not the first qualifying recharge: settled, unpaid
             end
@@ -372,10 +500,14 @@ for i, c in ipairs(camps) do
         offer_drop = true
     end
     if mark and not period then
-        redis.call('HSET', KW, markers[i], mark) -- settled without a bonus (no budget read)
+        -- settled without a bonus (no budget read)
+        if not plan then redis.call('HSET', KW, markers[i], mark) end
     elseif mark then
+        -- rkey: the grant's reservation key on a cluster (the win-back offer's rl, else period)
         grants[#grants + 1] = {c = c, mark = mark, pts = points_of(c), period = period,
-            field = markers[i], by = c.rule == 'referral' and refer_by or nil}
+            field = markers[i], by = c.rule == 'referral' and refer_by or nil,
+            rkey = c.rule == 'winback' and 'o' .. ((w[5] or ''):match(',(%d+)$') or '0')
+                or period}
     end
 end
 if kind == 'TOPUP' and offer_id and not offer_drop then
@@ -383,15 +515,46 @@ if kind == 'TOPUP' and offer_id and not offer_drop then
     offer_drop = true
 end
 
--- budgets (read before any write)
+if plan then
+    -- {id, rule, rkey, points to reserve (a referral: both sides)} per grant, nothing written
+    local out = {}
+    for _, g in ipairs(grants) do
+        out[#out + 1] = {g.c.id, g.c.rule, g.rkey, d(g.pts + (g.by and g.c.points or 0))}
+    end
+    return out
+end
+
+-- budgets (read before any write); a cluster: the reservations made on {cmp} before this step
 for _, g in ipairs(grants) do
-    local spent = tonumber(redis.call('HGET', KB, g.c.id .. ':spent') or '0') or 0
-    -- a referral pays both sides from its budget: both or neither
-    g.ok = g.pts > 0 and spent + g.pts + (g.by and g.c.points or 0) <= g.c.budget
+    if KB then
+        local spent = tonumber(redis.call('HGET', KB, g.c.id .. ':spent') or '0') or 0
+        -- a referral pays both sides from its budget: both or neither
+        g.ok = g.pts > 0 and spent + g.pts + (g.by and g.c.points or 0) <= g.c.budget
+    elseif (res[g.c.id] == 'ok' or res[g.c.id] == 'budget') and rkeys[g.c.id] == g.rkey then
+        -- never more than reserved (a tier variant that rose since the plan pays the planned
+        -- one): the hard stop holds
+        local cap = rpts[g.c.id] - (g.by and g.c.points or 0)
+        if g.pts > cap then g.pts = cap end
+        g.ok = res[g.c.id] == 'ok' and g.pts > 0
+        res[g.c.id] = nil
+    else
+        -- decided since the plan (a concurrent event): left to the redelivery; a reservation of
+        -- another key stays as it is (the sweeper settles it)
+        g.unreserved = true
+        res[g.c.id] = nil
+    end
 end
 
 -- ------------------------------------------------------------------ writes
 local reply = {}
+-- a cluster: a reservation the rules no longer grant is settled here (void, or "done": already
+-- settled by another event), so that the caller may release it (void) or just drop it (done)
+local voids = {}
+for _, c in ipairs(camps) do
+    if res and res[c.id] then
+        voids[#voids + 1] = {c.id, rkeys[c.id], cl_void(c.rule, c.id, rkeys[c.id])}
+    end
+end
 if offer_drop then redis.call('HDEL', KW, 'wo') end
 -- Win-back due index: a TOPUP moves the subscriber to the set of the day it would lapse.
 if KD and kind == 'TOPUP' and w[6] ~= due then
@@ -401,19 +564,26 @@ if KD and kind == 'TOPUP' and w[6] ~= due then
 end
 local credited, bal0 = 0, bal
 for _, g in ipairs(grants) do
-    if g.ok then
+    if g.unreserved then
+        reply[#reply + 1] = g.c.id
+        reply[#reply + 1] = d(g.pts)
+        reply[#reply + 1] = 'unreserved'
+    elseif g.ok then
         bal = bal + g.pts
         life = life + g.pts
         credited = credited + g.pts
         redis.call('HSET', KW, g.field, g.mark)
-        redis.call('HINCRBY', KB, g.c.id .. ':spent', g.pts)
-        redis.call('HINCRBY', KB, g.c.id .. ':n', 1)
-        if g.c.rule == 'winback' then redis.call('HINCRBY', KB, g.c.id .. ':back', 1) end
+        if KB then -- a cluster: counted by the reservation
+            redis.call('HINCRBY', KB, g.c.id .. ':spent', g.pts)
+            redis.call('HINCRBY', KB, g.c.id .. ':n', 1)
+            if g.c.rule == 'winback' then redis.call('HINCRBY', KB, g.c.id .. ':back', 1) end
+        end
         if g.by then
             -- the referrer's points are counted now (reserved); REFPAY credits them
-            redis.call('HINCRBY', KB, g.c.id .. ':spent', g.c.points)
+            if KB then redis.call('HINCRBY', KB, g.c.id .. ':spent', g.c.points) end
             redis.call('HSET', 'lg:{' .. msisdn .. '}:rf', 'st', 'due')
             redis.call('HSET', KW, 'rb', g.by)
+            if refer_ch then redis.call('HSET', KW, 'rbc', refer_ch) end -- a cluster's chain
             refer_due = {g.c.id, g.by}
         end
         -- issued points of their own channel: the reports' "issued" and "issued_by" show them
@@ -430,7 +600,7 @@ for _, g in ipairs(grants) do
         -- campaign), and counted once per member
         redis.call('HSET', KW, g.field, (g.c.rule == 'welcome' or g.by) and '0' or g.mark)
         if g.by then redis.call('HSET', 'lg:{' .. msisdn .. '}:rf', 'st', 'stop') end
-        redis.call('HINCRBY', KB, g.c.id .. ':stop', 1)
+        if KB then redis.call('HINCRBY', KB, g.c.id .. ':stop', 1) end
         reply[#reply + 1] = g.c.id
         reply[#reply + 1] = d(g.pts)
         reply[#reply + 1] = 'budget'
@@ -441,6 +611,11 @@ if credited > 0 then
     redis.call('HINCRBY', KW, 'l:' .. day, credited)
     ag_wallet(bal0, nil, bal, nil)
     redis.call('LTRIM', KH, 0, hlen - 1)
+end
+for _, v in ipairs(voids) do
+    reply[#reply + 1] = v[1]
+    reply[#reply + 1] = v[2]
+    reply[#reply + 1] = v[3]
 end
 if refer_due then
     reply[#reply + 1] = refer_due[1]

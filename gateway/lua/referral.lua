@@ -1,9 +1,9 @@
 -- referral.lua - a member refers a number (issue 10 section 1, "Referral"; docs/campaigns.md).
 -- The gateway parses the typed number (gw_referral_number, fuzzed) and runs this script when the
--- subscriber dials *555*7*<number>#. ONE REDIS ONLY, like every campaign script: the referee's
--- record and the referrer's wallet are on two slots, and the loop check follows the chain of
--- "referred by" through wallets the script finds as it goes (campaigns.enabled is refused with
--- redis.cluster_nodes, gateway/main.c). The refusals are the ones of gw_referral_decide
+-- subscriber dials *555*7*<number>#. REFER is for one Redis: the referee's record and the
+-- referrer's wallet are on two slots, and the loop check follows the chain of "referred by"
+-- through wallets the script finds as it goes; on a Redis Cluster the gateway runs REFA, REFB,
+-- REFN instead (below). The refusals are the ones of gw_referral_decide
 -- (gateway/gw_referral.c, unit-tested), checked in the same order, here atomically.
 --
 -- KEYS  1 lg:{A}:w the referrer's wallet   2 lg:{B}:w the referee's   3 lg:{B}:rf the referral
@@ -18,7 +18,76 @@
 -- wallet field rb = A once the bonus is paid (the chain a loop check follows).
 
 local function bad(what) return redis.error_reply('LGWARG ' .. what) end
-if ARGV[1] ~= 'REFER' or #KEYS ~= 3 then return bad('op') end
+
+-- A Redis Cluster (docs/campaigns.md "Redis Cluster"): the same refusals in the same order, in
+-- three steps of one slot each; the loop check reads the referrer's chain from its own slot: a
+-- referral record keeps its referrer's chain (field ch "A,X,Y,Z", the referrer first), copied to
+-- the referee's wallet (rbc) when the bonus is paid.
+--   REFA  KEYS lg:{A}:w lg:{A}:rf  ARGV "REFA" B month(YYYYMM)
+--         -> {"blocked"|"self"|"loop"} or {"go", n this month, the chain B's record keeps}
+--   REFB  KEYS lg:{B}:w lg:{B}:rf  ARGV "REFB" A day max n ttl chain
+--         -> {"member"|"taken"|"cap"|"again"|"ok"} (ok: the record is written; again: it was)
+--   REFN  KEYS lg:{A}:w  ARGV "REFN" month -> {"ok"}: the month's count. A crash before it
+--         leaves the count one short (the cap can be passed by one referral per crash).
+local op = ARGV[1]
+if op == 'REFA' or op == 'REFB' or op == 'REFN' then
+    local me = (KEYS[1] or ''):match('^lg:{(%d+)}:w$')
+    if not me or #me > 15 then return bad('keys') end
+    if op == 'REFN' then
+        local month = ARGV[2]
+        if #KEYS ~= 1 or type(month) ~= 'string' or not month:find('^%d%d%d%d%d%d$') then
+            return bad('month')
+        end
+        local m, c = (redis.call('HGET', KEYS[1], 'rfm') or ''):match('^(%d+)|(%d+)$')
+        local n = m == month and tonumber(c) or 0
+        redis.call('HSET', KEYS[1], 'rfm', month .. '|' .. string.format('%d', n + 1))
+        return {'ok'}
+    end
+    local other = ARGV[2]
+    if #KEYS ~= 2 or KEYS[2] ~= 'lg:{' .. me .. '}:rf' or type(other) ~= 'string' or
+        not other:find('^%d+$') or #other > 15 then
+        return bad('keys')
+    end
+    if op == 'REFA' then
+        local month = ARGV[3]
+        if type(month) ~= 'string' or not month:find('^%d%d%d%d%d%d$') then return bad('month') end
+        local wa = redis.call('HMGET', KEYS[1], 'bal', 'blocked', 'rfm', 'rbc', 'rb')
+        if not wa[1] or wa[2] == '1' then return {'blocked'} end
+        if me == other then return {'self'} end
+        local ch = wa[4] or redis.call('HGET', KEYS[2], 'ch') or wa[5] or
+            redis.call('HGET', KEYS[2], 'by') or ''
+        local chain = {}
+        for x in ch:gmatch('(%d+)') do
+            if #chain < 4 then chain[#chain + 1] = x end
+        end
+        for _, x in ipairs(chain) do
+            if x == other then return {'loop'} end
+        end
+        local n = 0
+        local m, c = (wa[3] or ''):match('^(%d+)|(%d+)$')
+        if m == month then n = tonumber(c) end
+        table.insert(chain, 1, me)
+        if #chain > 4 then chain[5] = nil end
+        return {'go', string.format('%d', n), table.concat(chain, ',')}
+    end
+    local day, maxm, n, ttl, ch = ARGV[3], tonumber(ARGV[4] or ''), tonumber(ARGV[5] or ''),
+        tonumber(ARGV[6] or ''), ARGV[7]
+    if type(day) ~= 'string' or not day:find('^%d%d%d%d%d%d%d%d$') or not maxm or not n or
+        not ttl or ttl < 86400 or ttl > 400 * 86400 or type(ch) ~= 'string' or
+        not ch:find('^[%d,]+$') or #ch > 70 then
+        return bad('limits')
+    end
+    if redis.call('HEXISTS', KEYS[1], 'bal') == 1 then return {'member'} end
+    local by = redis.call('HGET', KEYS[2], 'by')
+    if by and by ~= other then return {'taken'} end
+    if by then return {'again'} end
+    if n >= maxm then return {'cap'} end
+    redis.call('HSET', KEYS[2], 'by', other, 'day', day, 'st', 'open', 'ch', ch)
+    redis.call('EXPIRE', KEYS[2], ttl)
+    return {'ok'}
+end
+
+if op ~= 'REFER' or #KEYS ~= 3 then return bad('op') end
 local a = KEYS[1]:match('^lg:{(%d+)}:w$')
 local b = KEYS[2]:match('^lg:{(%d+)}:w$')
 if not a or not b or #a > 15 or #b > 15 or KEYS[3] ~= 'lg:{' .. b .. '}:rf' then

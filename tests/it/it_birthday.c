@@ -1,6 +1,8 @@
 /*
  * it_birthday.c - integration driver for the birthday pass (gateway/gw_campaign_bday.c), run by
- * tests/it/test_birthday.sh against a real redis-server (LGW_REDIS_SOCK) and the SMSC simulator.
+ * tests/it/test_birthday.sh against a real redis-server (LGW_REDIS_SOCK) and the SMSC simulator,
+ * and by test_campaigns_cluster.sh against a Redis Cluster (LGW_REDIS_CLUSTER "host:port,...":
+ * the bonuses then take the cluster's two steps, gw_campaign_cl.h).
  * Every date goes through the project's injected clock (gw_clock_set): the driver runs "at"
  * --now, Redis keeps its real clock. TZ is the programme's zone (set by the script).
  *
@@ -21,6 +23,7 @@
 
 #include "gw_campaign.h"
 #include "gw_campaign_bday.h"
+#include "gw_campaign_cl.h"
 #include "gw_campaign_run.h"
 #include "gw_config.h"
 #include "gw_core.h"
@@ -154,12 +157,21 @@ int main(int argc, char **argv)
     }
     free(text);
 
-    const char *sock = getenv("LGW_REDIS_SOCK");
+    const char *sock = getenv("LGW_REDIS_SOCK"), *cluster = getenv("LGW_REDIS_CLUSTER");
     struct gw_redis_config rc;
     gw_redis_config_defaults(&rc);
-    if (!sock)
-        die("LGW_REDIS_SOCK");
-    snprintf(rc.unix_socket, sizeof(rc.unix_socket), "%s", sock);
+    if (cluster && *cluster) {
+        for (const char *p = cluster; *p && rc.n_cluster_nodes < GW_REDIS_MAX_SEEDS;) {
+            size_t n = strcspn(p, ",");
+            snprintf(rc.cluster_nodes[rc.n_cluster_nodes++], GW_REDIS_ADDR_LEN, "%.*s", (int)n,
+                     p);
+            p += n + (p[n] == ',');
+        }
+    } else if (sock) {
+        snprintf(rc.unix_socket, sizeof(rc.unix_socket), "%s", sock);
+    } else {
+        die("LGW_REDIS_SOCK or LGW_REDIS_CLUSTER");
+    }
     rc.request_timeout_ms = 10000;
     D.base = event_base_new();
     D.redis = gw_redis_new(D.base, &rc);
@@ -199,6 +211,16 @@ int main(int argc, char **argv)
     struct gw_campaign_bday *b = gw_campaign_bday_new(D.base, D.redis, sms, &cc, 20, "en", &st);
     if (!b)
         die("birthday pass");
+    struct gw_camp_cl cl = {.redis = D.redis};
+    if (rc.n_cluster_nodes > 0) { /* the daemon's wiring (gw_campaign_run_new) */
+        cl.script = gw_redis_script_add(D.redis, gw_lua_campaign, gw_lua_campaign_len);
+        cl.bscript = gw_redis_script_add(D.redis, gw_lua_campaign_budget,
+                                         gw_lua_campaign_budget_len);
+        cl.ref_script = gw_redis_script_add(D.redis, gw_lua_referral, gw_lua_referral_len);
+        if (cl.script < 0 || cl.bscript < 0 || cl.ref_script < 0)
+            die("scripts");
+        gw_campaign_bday_set_cluster(b, &cl);
+    }
     gw_campaign_bday_set_doc(b, &doc);
     int64_t end = gw_clock_mono_ms() + 10000;
     while (!gw_redis_is_connected(D.redis) && gw_clock_mono_ms() < end)

@@ -69,14 +69,6 @@ assert_eq 200 "$CODE" "marketing stores version 1"
 assert_eq 1 "$(rcli xrange 'adm:{adm}:audit' - + | grep -c campaigns.put)" "the change is audited"
 wait_for 20 grep -q 'campaigns "it-1": 3 rules' "$T/gw.log" || fail "the gateway did not load the document"
 
-# events NAME LINE...: sends them through a simulator of their own on SMSC_PORT
-events() {
-  local name=$1; shift
-  printf '%s\n' "$@" >"$T/$name.events"
-  start_sim "$name" --listen "127.0.0.1:$SMSC_PORT" --events "$T/$name.events" --exit-when-done \
-    --timeout-s 30
-  wait_sim "$name" 40
-}
 topup() { # ref msisdn amount
   echo "TOPUP ref=$1 msisdn=$2 amount=$3 currency=MAD at=$(at_iso $((NOW - 60)))"
 }

@@ -26,13 +26,6 @@ DOC=$(jq -n -c --arg s "$YESTERDAY" --arg e "$NEXT_YEAR" '{version: "it-ref", ca
 rcli hset 'cfg:{adm}:campaigns' doc "$DOC" version 1 >/dev/null
 wait_for 20 grep -q 'campaigns "it-ref": 1 rules' "$T/gw.log" || fail "the gateway did not load the document"
 
-events() { # name line...: sends them through a simulator of their own on SMSC_PORT
-  local name=$1; shift
-  printf '%s\n' "$@" >"$T/$name.events"
-  start_sim "$name" --listen "127.0.0.1:$SMSC_PORT" --events "$T/$name.events" --exit-when-done \
-    --timeout-s 30
-  wait_sim "$name" 40
-}
 topup() { echo "TOPUP ref=$1 msisdn=$2 amount=$3 currency=MAD at=$(at_iso $((NOW - 60)))"; }
 bal() { rcli hget "lg:{$1}:w" bal; }
 
@@ -100,6 +93,22 @@ assert_eq 11 "$(bal $E)" "E: 1 + 10 earned, no bonus"
 assert_eq 10 "$(bal $C)" "C: no bonus"
 assert_eq 0 "$(rcli hget "lg:{$E}:w" c:ref)" "E's referral is settled unpaid"
 assert_eq 50 "$(rcli hget 'lg:cb:{cmp}' ref:spent)" "the budget untouched"
+
+note "the menu entry: Transfer points > Refer a friend asks for the number, the same last screens"
+F=212650000008
+rcli hset "lg:{$M}:w" lang en >/dev/null
+MAIN=$'Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions\n7 Transfer points'
+XFER=$'Transfer points\n1 Send points\n2 Set or change my PIN\n3 Refer a friend\n0 Back'
+ASK=$'Refer a friend.\nEnter their number with the country code (e.g. 212612345678):\n0 Back'
+phone r7 $M "*555#\n7\n3\n0\n3\n0612\n*555#\n7\n3\n+$F#\n*555#\n7\n3\n$M"
+expect_screens r7 "main -> transfer -> refer (0: back) -> a bad number; then F; then itself" \
+  "$(menu "$MAIN")" "$(menu "$XFER")" "$(menu "$ASK")" "$(menu "$XFER")" "$(menu "$ASK")" \
+  "$(last 'Invalid number. Dial *555*7*country code+number#')" \
+  "$(menu "$MAIN")" "$(menu "$XFER")" "$(menu "$ASK")" "$(last "$OK")" \
+  "$(menu "$MAIN")" "$(menu "$XFER")" "$(menu "$ASK")" "$(last 'You cannot refer your own number.')"
+assert_eq "$M open" "$(rcli hget "lg:{$F}:rf" by) $(rcli hget "lg:{$F}:rf" st)" \
+  "the referral made from the menu is recorded like the direct dial's"
+assert_eq "" "$(rcli --scan --pattern "ussd:$M:*")" "the dialogues are ended (nothing stored)"
 
 note "the aggregates follow both bonuses"
 "$LGW_BIN/gateway/loyaltyctl" --socket "$REDIS_SOCK" agg-check >"$T/agg" 2>&1 ||

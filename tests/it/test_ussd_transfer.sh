@@ -47,7 +47,7 @@ note "the sender sends 150 points to B"
 phone send $A "*555#\n7\n1\n$B\n150\n1\n2580" --linger-ms 3000
 expect_screens send "main -> transfer -> recipient -> amount -> confirmation -> PIN -> done" \
   "$(menu $'Loyalty Club\n1 My points\n2 History\n3 Gift catalogue\n4 Language\n5 Help\n6 Suggestions\n7 Transfer points')" \
-  "$(menu $'Transfer points\n1 Send points\n2 Set or change my PIN\n0 Back')" \
+  "$(menu $'Transfer points\n1 Send points\n2 Set or change my PIN\n3 Refer a friend\n0 Back')" \
   "$(menu $'Send points to a member.\nEnter their number with the country code (e.g. 212612345678):\n0 Back')" \
   "$(menu "Points to send to $MB:"$'\n0 Back')" \
   "$(menu "Send 150 points to $MB?"$'\n1 Yes, continue\n2 No\n0 Back')" \

@@ -52,6 +52,16 @@ stop_gw2() {
   assert_eq 0 "$rc" "gateway 2 exits 0 after SIGTERM"
 }
 
+# events NAME LINE...: carrier events through a simulator of their own on SMSC_PORT, until each
+# has its final answer.
+events() {
+  local name=$1; shift
+  printf '%s\n' "$@" >"$T/$name.events"
+  start_sim "$name" --listen "127.0.0.1:$SMSC_PORT" --events "$T/$name.events" --exit-when-done \
+    --timeout-s 30
+  wait_sim "$name" 40
+}
+
 # phone NAME MSISDN 'line\nline...' [smsc-sim args...]: a scripted handset (--phone --script)
 # on the test's SMSC port; waits for it to finish. Submits land in $T/NAME.rec.
 phone() {

@@ -157,6 +157,17 @@ static void test_menu__referral_section__shipped_optional_and_validated(void **s
 
     doc = shipped();
     json_object_del(doc, "referral");
+    /* its menu entry, a "refer" node, needs the section; without both the file is valid */
+    json_t *bare = json_deep_copy(doc);
+    expect_error(bare, "m.json: nodes.ref_ask: a \"refer\" node needs the \"referral\" section "
+                       "(its outcomes' screens)");
+    json_object_del(at(doc, "nodes"), "ref_ask");
+    json_array_remove(at(doc, "nodes.transfer.options"), 2);
+    for (const char *const *l = (const char *const[]){"ar", "fr", "en", "fa", NULL}; *l; l++) {
+        json_t *lm = json_object_get(at(doc, "menus"), *l);
+        json_object_del(lm, "ref_ask");
+        json_array_remove(at(lm, "transfer.options"), 2);
+    }
     char *text = json_dumps(doc, 0);
     json_decref(doc);
     assert_int_equal(ussd_menus_load_buffer(text, strlen(text), "m.json", &m, err, sizeof(err)),

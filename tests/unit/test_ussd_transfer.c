@@ -22,6 +22,8 @@
 #define SHIPPED LGW_VECTORS "/../../deploy/ussd-menus.json"
 #define ME "212612000001"
 #define PEER "212698765432"
+#define TRANSFER_MENU                                                                              \
+    "Transfer points\n1 Send points\n2 Set or change my PIN\n3 Refer a friend\n0 Back"
 
 static int f_balance(void *arg, int64_t *points)
 {
@@ -89,9 +91,8 @@ static void answer(struct fx *x, const char *in, const char *screen)
 static void to_pin_screen(struct fx *x)
 {
     assert_int_equal(ussd_engine_open(&x->env, "*555#", 5, &x->st, &x->r), 0);
-    answer(x, "7", "Transfer points\n1 Send points\n2 Set or change my PIN\n0 Back");
-    answer(x, "8",
-           "Invalid choice\nTransfer points\n1 Send points\n2 Set or change my PIN\n0 Back");
+    answer(x, "7", TRANSFER_MENU);
+    answer(x, "8", "Invalid choice\n" TRANSFER_MENU);
     answer(x, "1", NULL);
     assert_string_equal(x->st.node, "xfer_to");
     answer(x, "0612", NULL);
@@ -284,6 +285,34 @@ static void test_perk__record_flag_and_link_validation(void **state)
     free(buf);
 }
 
+/* The referral's menu entry (issue 10 section 1): Transfer points > Refer a friend asks for the
+ * number; the answer is carried to the transport as ASCII (effect REFER, a confirmation screen:
+ * the transport runs it before the store); "0" goes back (test_ussd_menu: the node needs the
+ * file's "referral" section). */
+static void test_refer__menu_entry__carries_the_number(void **state)
+{
+    struct fx *x = *state;
+    struct ussd_state at;
+
+    assert_int_equal(ussd_engine_open(&x->env, "*555#", 5, &x->st, &x->r), 0);
+    answer(x, "7", TRANSFER_MENU);
+    answer(x, "3", "Refer a friend.\nEnter their number with the country code (e.g. "
+                   "212612345678):\n0 Back");
+    assert_true(x->r.confirm);
+    assert_int_equal(x->r.effect, USSD_EFFECT_NONE);
+    at = x->st;
+    answer(x, "0", TRANSFER_MENU);
+    x->st = at;
+    /* "+212 6 98" in Persian digits, then ASCII: as the handset sent it, digits made ASCII */
+    answer(x, "+\u06F2\u06F1\u06F2 698765432#", NULL);
+    assert_int_equal(x->r.effect, USSD_EFFECT_REFER);
+    assert_string_equal(x->r.effect_input, "+212 698765432");
+    x->st = at;
+    answer(x, "abc\u00e9", NULL);
+    assert_int_equal(x->r.effect, USSD_EFFECT_REFER);
+    assert_string_equal(x->r.effect_input, "");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -295,6 +324,7 @@ int main(void)
         T(test_transfer__pin_change__forms_and_weak_pins),
         T(test_transfer__mask__keeps_head_and_tail),
         T(test_perk__record_flag_and_link_validation),
+        T(test_refer__menu_entry__carries_the_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
