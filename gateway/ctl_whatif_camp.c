@@ -404,29 +404,27 @@ static bool anniversary_in(int32_t sday, int32_t d0, int32_t d1)
     return false;
 }
 
-/* Whether the EVENT call on side k can change anything (ctl_whatif_camp.h); marks what it
- * settles. */
-static bool worth_calling(struct ctl_whatif_camp *c, struct member *m, int k, int32_t day,
-                          bool topup)
+/* Whether the EVENT call on side k can change anything (ctl_whatif_camp.h); *settle: the welcome
+ * rules that call settles. A tenure rule that was not running on the member's last call may pay
+ * at once (an anniversary before it started). */
+static bool worth_calling(const struct ctl_whatif_camp *c, const struct member *m, int k,
+                          int32_t day, bool topup, uint16_t *settle)
 {
     const struct gw_campaigns *doc = &c->s[k].doc;
     bool call = c->call_all || m->last_day[k] == 0 || (topup && m->offer[k]);
 
+    *settle = 0;
     for (size_t i = 0; i < doc->n && i < 16; i++) {
         const struct gw_camp *cp = &doc->c[i];
         if (!gw_camp_active(cp, day))
             continue;
         if (cp->rule == GW_CAMP_WELCOME && !(m->settled[k] & (1u << i))) {
-            m->settled[k] |= (uint16_t)(1u << i);
+            *settle |= (uint16_t)(1u << i);
             call = true;
         } else if (cp->rule == GW_CAMP_TENURE && m->last_day[k] &&
-                   anniversary_in(m->sday, m->last_day[k], day))
+                   (!gw_camp_active(cp, m->last_day[k]) ||
+                    anniversary_in(m->sday, m->last_day[k], day)))
             call = true;
-    }
-    if (call) {
-        m->last_day[k] = day;
-        if (topup)
-            m->offer[k] = false;
     }
     return call;
 }
@@ -457,16 +455,21 @@ int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec
     int32_t day = gw_local_day(r->at);
     for (int k = 0; k < 2; k++) {
         struct side *s = &c->s[k];
-        int rc = gw_campaign_event_call(&s->doc, r->msisdn, gw_event_kind_name(r->kind), r->ref,
-                                        day, r->amount_milli, now, c->history_len, &c->call);
-        if (rc == 1)
-            continue;
-        if (rc < 0)
-            return rc;
-        if (!worth_calling(c, m, k, day, r->kind == GW_EV_TOPUP)) {
+        uint16_t settle;
+        if (!worth_calling(c, m, k, day, r->kind == GW_EV_TOPUP, &settle)) {
             c->skipped++;
             continue;
         }
+        int rc = gw_campaign_event_call(&s->doc, r->msisdn, gw_event_kind_name(r->kind), r->ref,
+                                        day, r->amount_milli, now, c->history_len, &c->call);
+        if (rc == 1)
+            continue; /* nothing runs that day: no call, nothing settled */
+        if (rc < 0)
+            return rc;
+        m->settled[k] |= settle;
+        m->last_day[k] = day;
+        if (r->kind == GW_EV_TOPUP)
+            m->offer[k] = false;
         const char *hset[] = {"HSET", c->call.kw, "tier", tier[k]};
         if (m->tier[k] != tier[k] && queue_cmd(s, 4, hset, NULL, false) < 0)
             return -EIO;
