@@ -155,11 +155,11 @@ static int seed(struct ctl_whatif_camp *camp, const struct seen *s, const redisR
         m.rl = str_of(el[2]) ? strtoll(el[2]->str, NULL, 10) : 0;
     else {
         int32_t dy = last_topup_before(el[5], gw_days_number(first));
-        if (dy >= 0) { /* the day only: noon of it */
+        if (dy >= 0) { /* E has the day, not the time: the day's start */
             struct tm tm = {0};
             int32_t ymd = gw_days_from_number(dy);
             tm.tm_year = ymd / 10000 - 1900, tm.tm_mon = ymd / 100 % 100 - 1;
-            tm.tm_mday = ymd % 100, tm.tm_hour = 12, tm.tm_isdst = -1;
+            tm.tm_mday = ymd % 100, tm.tm_isdst = -1;
             m.rl = (int64_t)mktime(&tm);
         } else if (m.rc > 0)
             st->rl_unknown++;
@@ -177,7 +177,9 @@ static int seed(struct ctl_whatif_camp *camp, const struct seen *s, const redisR
         }
     }
     m.blocked = str_of(el[4]) && strcmp(el[4]->str, "1") == 0;
-    for (size_t i = 0; i < nids; i++) {
+    /* enrolled in the window without its J line (a version-1 journal): every marker is the
+     * window's */
+    for (size_t i = 0; sday < first && i < nids; i++) {
         const char *v = str_of(el[7 + i]);
         const struct gw_camp *c = camp_of(doc, ids[i]);
         if (!v || !c || m.nmarks >= CTL_WHATIF_MARKS)

@@ -13,6 +13,7 @@
  *   c:<id> of a tenure rule: lowered to the last anniversary completed before the window;
  *        win-back markers of the window dropped (the rules do not read them); others kept;
  *   wo   kept when made before the window for the same rl, else dropped (the replay makes it).
+ * A member enrolled in the window without its J line (a version-1 journal) keeps no marker.
  * Not rolled back: blocked (as now), a wallet deleted since (not read: counted "gone").
  */
 #ifndef CTL_WHATIF_STATE_H

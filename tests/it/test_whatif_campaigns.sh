@@ -93,7 +93,7 @@ ev() { # kind msisdn day minute ref
 A=212600660001; B=212600660002; C=212600660003; D=212600660004; E=212600660005; G=212600660006
 jl "$(( $(at 25) * 1000 - 1 )) J $A $(at 25)"; jl "$(( $(at 25) * 1000 - 1 )) J $B $(at 25)"
 ev T $A 25 0 A1; ev T $A 25 10 A2; ev T $A 16 0 A3 # offered D18 (until D14): D16 pays
-ev T $B 25 0 B1; ev T $B 16 0 B2                    # one recharge only: not offered
+ev T $B 25 0 B1; ev T $B 16 0 B2                    # one recharge on D18: not offered then
 ev T $C 20 0 C1; ev T $C 11 0 C2                    # see its wallet below
 ev B $D 27 0 D1                                     # lapsed before the window: offered D28
 ev T $E 6 0 E1                                      # its recharge before the window is forgotten
@@ -146,14 +146,15 @@ wrun w.out
 # the recomputation: welcome A 30 + B 30; tenure C 100 (anniversary D15, recharge D11); win-back
 # A 50 (offer D18, recharge D16) + C 50 (its D40 lapse offered D33 until D29: D20 is too late;
 # D20's offered D13 until D9: D11 pays). Offers: A D18, D9 (no event after: made at the end);
-# C D33, D13, D4; D D28 (before its D27 bill; no recharge after). B: 1 recharge; E: rl unknown.
+# B D9 (its second recharge, D16; on D18 it had one: refused); C D33, D13, D4 (its rl from E: the
+# day's start); D D28 (before its D27 bill; no recharge after). E: rl unknown; G: rc 0 at start.
 assert_eq "260 5" "$(jq -r '.campaigns.base | "\(.issued) \(.grants)"' "$T/w.out")" \
   "in force: welcome 2 x 30, tenure 100, win-back 2 x 50 = 260 ($(jq -c .campaigns.base "$T/w.out"))"
 assert_eq "520 5" "$(jq -r '.campaigns.draft | "\(.issued) \(.grants)"' "$T/w.out")" "the draft doubles every bonus: exactly 520"
 assert_eq "wel:60 ten:100 wb:100" "$(jq -r '[.campaigns.base.campaigns[] | "\(.id):\(.spent)"] | join(" ")' "$T/w.out")" \
   "per campaign (in force)"
-assert_eq "6 2" "$(jq -r '.campaigns.base.campaigns[2] | "\(.offered) \(.back)"' "$T/w.out")" \
-  "win-back funnel: 6 offers (A 2, C 3, D 1), 2 came back"
+assert_eq "7 2" "$(jq -r '.campaigns.base.campaigns[2] | "\(.offered) \(.back)"' "$T/w.out")" \
+  "win-back funnel: 7 offers (A 2, B 1, C 3, D 1), 2 came back"
 assert_eq "wallets 4 4 0 1" "$(jq -r '.campaigns.start_state | "\(.source) \(.members) \(.read) \(.gone) \(.rl_unknown)"' "$T/w.out")" \
   "four members enrolled before the window read from their wallets; E's last recharge unknown"
 LGW_WHATIF_CALL_ALL=1 wrun wa.out
