@@ -24,7 +24,7 @@
 #include "gw_event.h"
 #include "gw_loyalty.h"
 
-#define PIPE 512
+#define PIPE 8192 /* few round trips: each one waits for a time slice at nice 10 on a busy box */
 
 extern char **environ;
 
@@ -35,7 +35,7 @@ struct side {
     redisContext *rc;
     struct gw_campaigns doc;
     unsigned pending; /* replies to read */
-    unsigned char kind[PIPE * 4]; /* per pending reply: 1 = an EVENT's grants, 0 = other */
+    unsigned char kind[PIPE * 2]; /* per pending reply: 1 = an EVENT's grants, 0 = other */
     int64_t issued;
     uint64_t grants, stops, calls, offers_asked;
 };
@@ -272,6 +272,8 @@ static int wallet_set(struct ctl_whatif_camp *c, const char *msisdn, int n, cons
         if (queue_cmd(&c->s[k], 2 + n, argv, NULL, false) < 0)
             return -EIO;
     }
+    if (c->s[0].pending >= PIPE || c->s[1].pending >= PIPE)
+        return drain_both(c);
     return 0;
 }
 
