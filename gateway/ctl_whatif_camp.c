@@ -220,6 +220,28 @@ static int connect_server(struct side *s, char *err, size_t errlen)
     return 0;
 }
 
+/* The servers of the run under way, for a stop by signal (the console ends a worker with
+ * SIGTERM): killed and reaped, their folder removed, then the signal's default action. Only
+ * async-signal-safe calls. */
+static struct ctl_whatif_camp *volatile live;
+
+static void on_stop_signal(int sig)
+{
+    struct ctl_whatif_camp *c = live;
+
+    for (int k = 0; c && k < 2; k++) {
+        if (c->s[k].pid > 0) {
+            kill(c->s[k].pid, SIGTERM);
+            waitpid(c->s[k].pid, NULL, 0);
+        }
+        unlink(c->s[k].sock);
+    }
+    if (c && c->dir[0])
+        rmdir(c->dir);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 struct ctl_whatif_camp *ctl_whatif_camp_start(const char *redis_server,
                                               const struct gw_campaigns *doc[2],
                                               const struct gw_campaign_run_config *run,
@@ -236,6 +258,9 @@ struct ctl_whatif_camp *ctl_whatif_camp_start(const char *redis_server,
     c->run = *run;
     c->call_all = all && strcmp(all, "1") == 0;
     snprintf(c->dir, sizeof(c->dir), "/tmp/lgw-whatif-redis.XXXXXX");
+    live = c;
+    signal(SIGTERM, on_stop_signal);
+    signal(SIGINT, on_stop_signal);
     if (!mkdtemp(c->dir)) {
         snprintf(err, errlen, "mkdtemp: %s", strerror(errno));
         c->dir[0] = '\0';
@@ -552,6 +577,9 @@ void ctl_whatif_camp_stop(struct ctl_whatif_camp *c)
 {
     if (!c)
         return;
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    live = NULL;
     for (int k = 0; k < 2; k++) {
         redisFree(c->s[k].rc);
         if (c->s[k].pid > 0) {
