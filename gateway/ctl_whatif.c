@@ -2,12 +2,16 @@
  * ctl_whatif.c - `loyaltyctl whatif`: replays the event journal (gw_journal.h) of the last N
  * local days under the loyalty table in force and under a draft, and prints both side by side
  * (gw_whatif.h); with a draft catalogue, the journal's granted redemptions at its prices too
- * (gw_whatif_cat.h). Its own process, reading files only: never on the gateway's loop, no Redis.
- * loyalty-admin runs it as a worker for the console (--json --progress-file).
+ * (gw_whatif_cat.h); with draft campaigns, campaign.lua in scratch redis-servers
+ * (ctl_whatif_camp.h), the older members starting from their wallets (ctl_whatif_state.h: one
+ * read-only HMGET each on the configuration's Redis). Its own process, at nice 10: never on the
+ * gateway's loop. loyalty-admin runs it as a worker for the console (--json --progress-file).
  *
  *   loyaltyctl whatif --config FILE [--draft TABLE.json] [--draft-catalog CATALOG.json]
  *                     [--days N] [--table TABLE.json] [--journal DIR] [--today YYYYMMDD]
- *                     [--point-value X] [--json] [--progress-file FILE]
+ *                     [--point-value X] [--json] [--progress-file FILE] [--no-redis]
+ *                     [--campaigns FILE] [--draft-campaigns FILE] [--redis-server PATH]
+ *                     [--no-wallets]
  * (at least one draft; without --draft the table in force is the draft too)
  *
  * The table in force: --table FILE, else the stored one (cfg:{adm}:loyalty, issue 12 section 1:
