@@ -91,6 +91,7 @@ ev() { # kind msisdn day minute ref
   local a; a=$(at "$3" "$4"); jl "$((a * 1000)) $1 $2 $a 100000 - $5 - c 10"
 }
 A=212600660001; B=212600660002; C=212600660003; D=212600660004; E=212600660005; G=212600660006
+H=212600660007
 jl "$(( $(at 25) * 1000 - 1 )) J $A $(at 25)"; jl "$(( $(at 25) * 1000 - 1 )) J $B $(at 25)"
 ev T $A 25 0 A1; ev T $A 25 10 A2; ev T $A 16 0 A3 # offered D18 (until D14): D16 pays
 ev T $B 25 0 B1; ev T $B 16 0 B2                    # one recharge on D18: not offered then
@@ -98,6 +99,7 @@ ev T $C 20 0 C1; ev T $C 11 0 C2                    # see its wallet below
 ev B $D 27 0 D1                                     # lapsed before the window: offered D28
 ev T $E 6 0 E1                                      # its recharge before the window is forgotten
 ev T $G 3 0 G1                                      # its tenure was paid before the window
+ev B $H 20 0 H1; ev B $H 8 0 H2                     # bills only: for a tenure rule starting late
 for k in $(seq 0 29); do # one file per local day, as the gateway writes them
   f="$T/wj/$(TZ=$Z date -d "$(lday "$k")" +%Y%m%d)-W.lj"; echo "#lj 2" >"$f"
 done
@@ -127,6 +129,9 @@ rcli hset "lg:{$E}:w" c:ten 2 >/dev/null
 # G: tenure 1 paid on D40, before the window (kept); its first recharge in the window
 ewallet $G "$(since 40 1)" 1 "$(at 3)" "$(dnum 3)"
 rcli hset "lg:{$G}:w" c:ten 1 c:wel 1 >/dev/null
+# H: two years a member, tenure 2 paid (rule "ten"); a new tenure rule pays it at its first call
+ewallet $H "$(since 50 2)" 0 0
+rcli hset "lg:{$H}:w" c:ten 2 >/dev/null
 cdoc() { # K: bonuses x K
   jq -n --arg s "$(lday 60)" --arg e "$(TZ=$Z date -d '+30 days' +%F)" --argjson k "$1" \
     '{version: "wb", campaigns: [
@@ -155,12 +160,22 @@ assert_eq "wel:60 ten:100 wb:100" "$(jq -r '[.campaigns.base.campaigns[] | "\(.i
   "per campaign (in force)"
 assert_eq "7 2" "$(jq -r '.campaigns.base.campaigns[2] | "\(.offered) \(.back)"' "$T/w.out")" \
   "win-back funnel: 7 offers (A 2, B 1, C 3, D 1), 2 came back"
-assert_eq "wallets 4 4 0 1" "$(jq -r '.campaigns.start_state | "\(.source) \(.members) \(.read) \(.gone) \(.rl_unknown)"' "$T/w.out")" \
-  "four members enrolled before the window read from their wallets; E's last recharge unknown"
+assert_eq "wallets 5 5 0 1" "$(jq -r '.campaigns.start_state | "\(.source) \(.members) \(.read) \(.gone) \(.rl_unknown)"' "$T/w.out")" \
+  "five members enrolled before the window read from their wallets; E's last recharge unknown"
 LGW_WHATIF_CALL_ALL=1 wrun wa.out
 assert_eq "$(jq -c '.campaigns | del(.skipped, .base.calls, .draft.calls, .start_state.ms)' "$T/w.out")" \
   "$(jq -c '.campaigns | del(.skipped, .base.calls, .draft.calls, .start_state.ms)' "$T/wa.out")" \
   "the calls left out change nothing (every call sent: the same figures)"
+# a new tenure rule "ten2" (no member has its marker) starting on D15: E (D6) and G (D3) are paid
+# at their first call; C and H were called on D20, before it ran, and are paid at their next event
+# (C: 1 year on D15, H: 2 years) - that call is sent although no anniversary passed since D20
+jq --arg s "$(lday 15)" '.campaigns[1] += {id: "ten2", start: $s}' "$T/wb1.json" >"$T/late.json"
+wrun wl.out --draft-campaigns "$T/late.json"
+assert_eq "ten2 400 4" "$(jq -r '.campaigns.draft.campaigns[1] | "\(.id) \(.spent) \(.grants)"' "$T/wl.out")" \
+  "a tenure rule starting in the window pays C, E, G and H (100 each)"
+LGW_WHATIF_CALL_ALL=1 wrun wla.out --draft-campaigns "$T/late.json"
+assert_eq "$(jq -c '.campaigns.draft.campaigns' "$T/wl.out")" "$(jq -c '.campaigns.draft.campaigns' "$T/wla.out")" \
+  "the same with every call sent"
 wrun wn.out --no-wallets
 assert_eq "110" "$(jq -r '.campaigns.base.issued' "$T/wn.out")" \
   "--no-wallets: only the members enrolled in the window (A, B: 2 x 30 + 50)"
