@@ -2,12 +2,16 @@
  * ctl_whatif.c - `loyaltyctl whatif`: replays the event journal (gw_journal.h) of the last N
  * local days under the loyalty table in force and under a draft, and prints both side by side
  * (gw_whatif.h); with a draft catalogue, the journal's granted redemptions at its prices too
- * (gw_whatif_cat.h). Its own process, reading files only: never on the gateway's loop, no Redis.
- * loyalty-admin runs it as a worker for the console (--json --progress-file).
+ * (gw_whatif_cat.h); with draft campaigns, campaign.lua in scratch redis-servers
+ * (ctl_whatif_camp.h), the older members starting from their wallets (ctl_whatif_state.h: one
+ * read-only HMGET each on the configuration's Redis). Its own process, at nice 10: never on the
+ * gateway's loop. loyalty-admin runs it as a worker for the console (--json --progress-file).
  *
  *   loyaltyctl whatif --config FILE [--draft TABLE.json] [--draft-catalog CATALOG.json]
  *                     [--days N] [--table TABLE.json] [--journal DIR] [--today YYYYMMDD]
- *                     [--point-value X] [--json] [--progress-file FILE]
+ *                     [--point-value X] [--json] [--progress-file FILE] [--no-redis]
+ *                     [--campaigns FILE] [--draft-campaigns FILE] [--redis-server PATH]
+ *                     [--no-wallets]
  * (at least one draft; without --draft the table in force is the draft too)
  *
  * The table in force: --table FILE, else the stored one (cfg:{adm}:loyalty, issue 12 section 1:
@@ -38,6 +42,7 @@
 #include "gw_journal.h"
 #include "catalog.h"
 #include "ctl_whatif_camp.h"
+#include "ctl_whatif_state.h"
 #include "gw_whatif.h"
 #include "gw_whatif_cat.h"
 
@@ -72,6 +77,8 @@ static void usage(FILE *out)
             "         [--draft-catalog CATALOG.json] [--days N (7)] [--table TABLE.json]\n"
             "         [--journal DIR] [--today YYYYMMDD] [--point-value X] [--json]\n"
             "         [--progress-file FILE] [--no-redis]\n"
+            "         [--campaigns FILE] [--draft-campaigns FILE] [--redis-server PATH]\n"
+            "         [--no-wallets]\n"
             "  replays the event journal of the last N local days under the table in force\n"
             "  (--table, else the stored cfg:{adm}:loyalty, else the config's) and under the\n"
             "  draft, side by side; with\n"
@@ -445,7 +452,8 @@ static void print_camp_text(json_t *cj)
     json_t *b = json_object_get(cj, "base"), *d = json_object_get(cj, "draft"), *c;
     size_t i;
 
-    printf("campaigns (members enrolled in the window):\n");
+    printf("campaigns (%s):\n",
+           json_string_value(json_object_get(json_object_get(cj, "start_state"), "source")));
     printf("%-22s %16s %16s\n", "", "in force", "draft");
     printf("%-22s %16" JSON_INTEGER_FORMAT " %16" JSON_INTEGER_FORMAT "\n", "bonus points issued",
            json_integer_value(json_object_get(b, "issued")),
@@ -456,6 +464,9 @@ static void print_camp_text(json_t *cj)
     printf("%-22s %16" JSON_INTEGER_FORMAT " %16" JSON_INTEGER_FORMAT "\n", "budget stops",
            json_integer_value(json_object_get(b, "stops")),
            json_integer_value(json_object_get(d, "stops")));
+    printf("%-22s %16" JSON_INTEGER_FORMAT " %16" JSON_INTEGER_FORMAT "\n", "win-back offers",
+           json_integer_value(json_object_get(b, "offers")),
+           json_integer_value(json_object_get(d, "offers")));
     json_array_foreach(json_object_get(d, "campaigns"), i, c)
         printf("  draft %-16s %-8s spent %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
                "%s\n", json_string_value(json_object_get(c, "id")),
@@ -507,12 +518,13 @@ int ctl_whatif_main(int argc, char **argv)
         {"progress-file", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
         {"draft-catalog", required_argument, NULL, 'C'}, {"no-redis", no_argument, NULL, 'R'},
         {"campaigns", required_argument, NULL, 'K'}, {"draft-campaigns", required_argument, NULL, 'D'},
-        {"redis-server", required_argument, NULL, 'S'},
+        {"redis-server", required_argument, NULL, 'S'}, {"no-wallets", no_argument, NULL, 'W'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *draft_path = NULL, *table_path = NULL, *dir = NULL;
     const char *cat_path = NULL;
-    bool no_redis = false;
+    bool no_redis = false, no_wallets = false;
+    struct ctl_whatif_state_stats sst = {0};
     const char *camp_path = NULL, *dcamp_path = NULL, *redis_server = "redis-server";
     struct gw_campaigns *camps = calloc(2, sizeof(*camps)); /* ~60 KiB each */
     char source[96] = "config";
@@ -551,6 +563,7 @@ int ctl_whatif_main(int argc, char **argv)
         case 'd': draft_path = optarg; break;
         case 'C': cat_path = optarg; break;
         case 'R': no_redis = true; break;
+        case 'W': no_wallets = true; break;
         case 'K': camp_path = optarg; break;
         case 'D': dcamp_path = optarg; break;
         case 'S': redis_server = optarg; break;
@@ -656,11 +669,24 @@ int ctl_whatif_main(int argc, char **argv)
             goto out;
         }
         const struct gw_campaigns *docs[2] = {&camps[0], &camps[1]};
-        r.camp = ctl_whatif_camp_start(redis_server, docs, cfg->ledger.history_len, err,
-                                       sizeof(err));
+        r.camp = ctl_whatif_camp_start(redis_server, docs, &cfg->campaigns,
+                                       cfg->ledger.history_len, err, sizeof(err));
         if (!r.camp) {
             fprintf(stderr, "loyaltyctl: %s\n", err);
             goto out;
+        }
+        if (!no_redis && !no_wallets) {
+            /* the members enrolled before the window: their state at its start */
+            redisContext *sc = gw_redis_connect_sync(&cfg->redis, 10000, err, sizeof(err));
+            int src = sc ? ctl_whatif_state_load(r.camp, sc, paths, n, first, docs, &sst, err,
+                                                 sizeof(err))
+                         : -EIO;
+            redisFree(sc);
+            if (src < 0) {
+                fprintf(stderr, "loyaltyctl: the members' wallets: %s (--no-wallets: only the "
+                                "members enrolled in the window)\n", err);
+                goto out;
+            }
         }
     }
     progress(&r, false);
@@ -684,7 +710,24 @@ int ctl_whatif_main(int argc, char **argv)
     struct gw_whatif_cat_result cres;
     if (r.cat)
         gw_whatif_cat_result(r.cat, &cres);
-    json_t *cj = r.camp ? ctl_whatif_camp_result(r.camp) : NULL;
+    int64_t end = (int64_t)time(NULL);
+    {
+        int32_t next = gw_days_add((int32_t)today, 1);
+        struct tm tm = {.tm_year = next / 10000 - 1900, .tm_mon = next / 100 % 100 - 1,
+                        .tm_mday = next % 100, .tm_isdst = -1};
+        int64_t eod = (int64_t)mktime(&tm) - 1;
+        end = eod < end ? eod : end;
+    }
+    json_t *cj = r.camp ? ctl_whatif_camp_result(r.camp, end) : NULL;
+    if (cj)
+        json_object_set_new(
+            cj, "start_state",
+            no_redis || no_wallets
+                ? json_pack("{ss}", "source", "enrolled in the window only")
+                : json_pack("{sssIsIsIsIsIsI}", "source", "wallets", "members",
+                            (json_int_t)sst.members, "read", (json_int_t)sst.read, "gone",
+                            (json_int_t)sst.gone, "rl_unknown", (json_int_t)sst.rl_unknown,
+                            "bytes", (json_int_t)sst.bytes, "ms", (json_int_t)sst.ms));
     if (r.camp && !cj) {
         fprintf(stderr, "loyaltyctl: the campaigns' scratch store failed\n");
         goto out;

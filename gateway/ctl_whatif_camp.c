@@ -1,10 +1,9 @@
 /*
- * ctl_whatif_camp.c - the campaigns' what-if in loyaltyctl (ctl_whatif_camp.h). One scratch
- * redis-server (unix socket in a mkdtemp folder, no persistence), two connections: database 0
- * is the side in force, database 1 the draft. Requests are pipelined (PIPE at a time) and the
- * replies read in order; a set of the MSISDNs enrolled in the window (64-bit keys, open
- * addressing) says which members have a wallet there, with the tier last written on each side
- * (a tier is written only when it changes).
+ * ctl_whatif_camp.c - the campaigns' what-if in loyaltyctl (ctl_whatif_camp.h). Two scratch
+ * redis-servers (unix sockets in one mkdtemp folder, no persistence), one per side: [0] the
+ * campaigns in force, [1] the draft. Requests are pipelined (PIPE at a time) and the replies read
+ * in order; a table of the members with a wallet there (64-bit keys, open addressing) holds what
+ * the replay needs to send only the calls that can change something (ctl_whatif_camp.h).
  */
 #include "ctl_whatif_camp.h"
 
@@ -21,38 +20,50 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gw_campaign_run.h"
 #include "gw_days.h"
 #include "gw_event.h"
 #include "gw_loyalty.h"
 
-#define PIPE 256
+#define PIPE 8192 /* few round trips: each one waits for a time slice at nice 10 on a busy box */
 
 extern char **environ;
 
 struct side {
+    pid_t pid;
+    char sock[96];
+    char sha[41];
     redisContext *rc;
     struct gw_campaigns doc;
     unsigned pending; /* replies to read */
     unsigned char kind[PIPE * 2]; /* per pending reply: 1 = an EVENT's grants, 0 = other */
     int64_t issued;
-    uint64_t grants, stops;
-};
-
-struct ctl_whatif_camp {
-    pid_t pid;
-    char dir[64], sock[96];
-    char sha[41];
-    uint32_t history_len;
-    struct side s[2];
-    struct member *joined; /* the MSISDNs enrolled in the window; key 0 = free */
-    size_t cap, n;
-    struct gw_camp_event_call call;
+    uint64_t grants, stops, calls, offers_asked;
 };
 
 struct member {
     uint64_t key;
-    const char *tier[2]; /* last written on each side (the replay's strings), NULL = none */
+    char msisdn[GW_MSISDN_MAX + 1];
+    const char *tier[2];    /* last written on each side (the replay's strings), NULL = none */
+    int32_t sday;           /* local day of since */
+    int32_t last_day[2];    /* the day of the last EVENT sent on side k, 0 none */
+    uint16_t settled[2];    /* welcome rules (bit = index in the side's doc) settled */
+    uint32_t rc;            /* recharges counted, as the ledger's rc */
+    int64_t rl;             /* the last recharge, unix s (0 none or unknown) */
+    int64_t asked_rl[2];    /* the rl the modelled pass last handled on side k */
+    bool offer[2];          /* an offer was asked for since the last TOPUP sent */
+    bool rc_sent[2];        /* rc and rl as written on side k */
+};
+
+struct ctl_whatif_camp {
+    char dir[64];
+    uint32_t history_len;
+    struct gw_campaign_run_config run;
+    bool call_all; /* LGW_WHATIF_CALL_ALL: no call left out */
+    struct side s[2];
+    struct member *m; /* key 0 = free */
+    size_t cap, n;
+    uint64_t skipped;
+    struct gw_camp_event_call call;
 };
 
 static uint64_t key_of(const char *m)
@@ -63,42 +74,44 @@ static uint64_t key_of(const char *m)
     return h ? h : 1;
 }
 
-static struct member *joined_get(struct ctl_whatif_camp *c, uint64_t k)
+static struct member *member_get(struct ctl_whatif_camp *c, uint64_t k)
 {
-    for (size_t i = k & (c->cap - 1); c->joined[i].key; i = (i + 1) & (c->cap - 1)) {
-        if (c->joined[i].key == k)
-            return &c->joined[i];
+    for (size_t i = k & (c->cap - 1); c->m[i].key; i = (i + 1) & (c->cap - 1)) {
+        if (c->m[i].key == k)
+            return &c->m[i];
     }
     return NULL;
 }
 
-static int joined_add(struct ctl_whatif_camp *c, uint64_t k)
+static struct member *member_add(struct ctl_whatif_camp *c, const char *msisdn)
 {
+    uint64_t k = key_of(msisdn);
     if ((c->n + 1) * 2 > c->cap) {
         size_t cap = c->cap * 2;
         struct member *n = calloc(cap, sizeof(*n));
         if (!n)
-            return -ENOMEM;
+            return NULL;
         for (size_t i = 0; i < c->cap; i++) {
-            if (!c->joined[i].key)
+            if (!c->m[i].key)
                 continue;
-            size_t j = c->joined[i].key & (cap - 1);
+            size_t j = c->m[i].key & (cap - 1);
             while (n[j].key)
                 j = (j + 1) & (cap - 1);
-            n[j] = c->joined[i];
+            n[j] = c->m[i];
         }
-        free(c->joined);
-        c->joined = n;
+        free(c->m);
+        c->m = n;
         c->cap = cap;
     }
     size_t i = k & (c->cap - 1);
-    for (; c->joined[i].key; i = (i + 1) & (c->cap - 1)) {
-        if (c->joined[i].key == k)
-            return 0;
+    for (; c->m[i].key; i = (i + 1) & (c->cap - 1)) {
+        if (c->m[i].key == k)
+            return &c->m[i];
     }
-    c->joined[i].key = k;
+    c->m[i].key = k;
+    snprintf(c->m[i].msisdn, sizeof(c->m[i].msisdn), "%s", msisdn);
     c->n++;
-    return 0;
+    return &c->m[i];
 }
 
 /* Reads the pending replies of one side, counting the grants of the EVENT replies: a flat list
@@ -120,7 +133,7 @@ static int drain(struct side *s)
                 if (strcmp(oc->str, "ok") == 0) {
                     s->grants++;
                     s->issued += strtoll(pts->str, NULL, 10);
-                } else
+                } else if (strcmp(oc->str, "budget") == 0)
                     s->stops++;
             }
         }
@@ -130,6 +143,19 @@ static int drain(struct side *s)
     }
     s->pending = 0;
     return 0;
+}
+
+/* Sends both sides' pipelines before reading either: the two servers work at once. */
+static int drain_both(struct ctl_whatif_camp *c)
+{
+    for (int k = 0; k < 2; k++) {
+        int done = 0;
+        while (!done) {
+            if (redisBufferWrite(c->s[k].rc, &done) != REDIS_OK)
+                return -EIO;
+        }
+    }
+    return drain(&c->s[0]) < 0 || drain(&c->s[1]) < 0 ? -EIO : 0;
 }
 
 static int queue_cmd(struct side *s, int argc, const char **argv, const size_t *len, bool event)
@@ -142,136 +168,368 @@ static int queue_cmd(struct side *s, int argc, const char **argv, const size_t *
     return 0;
 }
 
+static int spawn_server(struct side *s, const char *redis_server, const char *dir, char *err,
+                        size_t errlen)
+{
+    posix_spawn_file_actions_t fa;
+    const char *argv[] = {redis_server, "--port", "0", "--unixsocket", s->sock,
+                          "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+                          "--databases", "1", "--dir", dir, NULL};
+
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    int src = posix_spawnp(&s->pid, redis_server, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (src != 0) {
+        s->pid = 0;
+        snprintf(err, errlen, "%s: %s (the campaigns' what-if runs campaign.lua in a scratch "
+                 "redis-server; --redis-server PATH)", redis_server, strerror(src));
+        return -1;
+    }
+    return 0;
+}
+
+static int connect_server(struct side *s, char *err, size_t errlen)
+{
+    redisReply *rep;
+
+    for (int i = 0; i < 200 && !s->rc; i++) { /* up to 10 s for the server to listen */
+        redisContext *rc = redisConnectUnix(s->sock);
+        if (rc && !rc->err)
+            s->rc = rc;
+        else {
+            redisFree(rc);
+            nanosleep(&(struct timespec){.tv_nsec = 50000000}, NULL);
+        }
+    }
+    if (!s->rc) {
+        snprintf(err, errlen, "the scratch redis-server did not answer on %s", s->sock);
+        return -1;
+    }
+    rep = redisCommand(s->rc, "SCRIPT LOAD %b", gw_lua_campaign, gw_lua_campaign_len);
+    if (!rep || rep->type != REDIS_REPLY_STRING || rep->len != 40) {
+        snprintf(err, errlen, "the scratch redis-server: %s",
+                 rep && rep->str ? rep->str : "no reply");
+        freeReplyObject(rep);
+        return -1;
+    }
+    memcpy(s->sha, rep->str, 40);
+    freeReplyObject(rep);
+    return 0;
+}
+
+/* The servers of the run under way, for a stop by signal (the console ends a worker with
+ * SIGTERM): killed and reaped, their folder removed, then the signal's default action. Only
+ * async-signal-safe calls. */
+static struct ctl_whatif_camp *volatile live;
+
+static void on_stop_signal(int sig)
+{
+    struct ctl_whatif_camp *c = live;
+
+    for (int k = 0; c && k < 2; k++) {
+        if (c->s[k].pid > 0) {
+            kill(c->s[k].pid, SIGTERM);
+            waitpid(c->s[k].pid, NULL, 0);
+        }
+        unlink(c->s[k].sock);
+    }
+    if (c && c->dir[0])
+        rmdir(c->dir);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 struct ctl_whatif_camp *ctl_whatif_camp_start(const char *redis_server,
                                               const struct gw_campaigns *doc[2],
+                                              const struct gw_campaign_run_config *run,
                                               uint32_t history_len, char *err, size_t errlen)
 {
     struct ctl_whatif_camp *c = calloc(1, sizeof(*c));
-    posix_spawn_file_actions_t fa;
-    redisReply *rep = NULL;
+    const char *all = getenv("LGW_WHATIF_CALL_ALL");
 
-    if (!c || !(c->joined = calloc(c->cap = 1024, sizeof(*c->joined)))) {
+    if (!c || !(c->m = calloc(c->cap = 1024, sizeof(*c->m)))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
     c->history_len = history_len;
+    c->run = *run;
+    c->call_all = all && strcmp(all, "1") == 0;
     snprintf(c->dir, sizeof(c->dir), "/tmp/lgw-whatif-redis.XXXXXX");
+    live = c;
+    signal(SIGTERM, on_stop_signal);
+    signal(SIGINT, on_stop_signal);
     if (!mkdtemp(c->dir)) {
         snprintf(err, errlen, "mkdtemp: %s", strerror(errno));
         c->dir[0] = '\0';
         goto fail;
     }
-    snprintf(c->sock, sizeof(c->sock), "%s/s", c->dir);
-    const char *argv[] = {redis_server, "--port", "0", "--unixsocket", c->sock,
-                          "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
-                          "--databases", "2", "--dir", c->dir, NULL};
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    int src = posix_spawnp(&c->pid, redis_server, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (src != 0) {
-        c->pid = 0;
-        snprintf(err, errlen, "%s: %s (the campaigns' what-if runs campaign.lua in a scratch "
-                 "redis-server; --redis-server PATH)", redis_server, strerror(src));
-        goto fail;
+    for (int k = 0; k < 2; k++) {
+        snprintf(c->s[k].sock, sizeof(c->s[k].sock), "%s/s%d", c->dir, k);
+        c->s[k].doc = *doc[k];
+        if (spawn_server(&c->s[k], redis_server, c->dir, err, errlen) < 0)
+            goto fail;
     }
     for (int k = 0; k < 2; k++) {
-        for (int i = 0; i < 200 && !c->s[k].rc; i++) { /* up to 10 s for the server to listen */
-            redisContext *rc = redisConnectUnix(c->sock);
-            if (rc && !rc->err)
-                c->s[k].rc = rc;
-            else {
-                redisFree(rc);
-                nanosleep(&(struct timespec){.tv_nsec = 50000000}, NULL);
-            }
-        }
-        if (!c->s[k].rc) {
-            snprintf(err, errlen, "the scratch redis-server did not answer on %s", c->sock);
+        if (connect_server(&c->s[k], err, errlen) < 0)
             goto fail;
-        }
-        c->s[k].doc = *doc[k];
     }
-    rep = redisCommand(c->s[1].rc, "SELECT 1");
-    if (!rep || rep->type == REDIS_REPLY_ERROR)
-        goto proto;
-    freeReplyObject(rep);
-    rep = redisCommand(c->s[0].rc, "SCRIPT LOAD %b", gw_lua_campaign, gw_lua_campaign_len);
-    if (!rep || rep->type != REDIS_REPLY_STRING || rep->len != 40)
-        goto proto;
-    memcpy(c->sha, rep->str, 40);
-    freeReplyObject(rep);
     return c;
-proto:
-    snprintf(err, errlen, "the scratch redis-server: %s", rep && rep->str ? rep->str : "no reply");
-    freeReplyObject(rep);
 fail:
     ctl_whatif_camp_stop(c);
     return NULL;
 }
 
-int ctl_whatif_camp_enrol(struct ctl_whatif_camp *c, const struct gw_journal_enrol *e)
+/* HSET of the wallet's fields on both sides. */
+static int wallet_set(struct ctl_whatif_camp *c, const char *msisdn, int n, const char **fv)
 {
-    char kw[40], since[24];
+    char kw[40];
+    const char *argv[2 + 2 * (CTL_WHATIF_MARKS + 8)];
 
-    snprintf(kw, sizeof(kw), "lg:{%s}:w", e->msisdn);
-    snprintf(since, sizeof(since), "%" PRId64, e->since);
-    if (joined_add(c, key_of(e->msisdn)) < 0)
-        return -ENOMEM;
-    /* the wallet commit.lua creates (bal 0, life 0, since), the same on both sides */
-    const char *argv[] = {"HSET", kw, "bal", "0", "life", "0", "since", since};
+    snprintf(kw, sizeof(kw), "lg:{%s}:w", msisdn);
+    argv[0] = "HSET";
+    argv[1] = kw;
+    for (int i = 0; i < n; i++)
+        argv[2 + i] = fv[i];
     for (int k = 0; k < 2; k++) {
-        if (queue_cmd(&c->s[k], 8, argv, NULL, false) < 0)
+        if (queue_cmd(&c->s[k], 2 + n, argv, NULL, false) < 0)
             return -EIO;
     }
+    if (c->s[0].pending >= PIPE || c->s[1].pending >= PIPE)
+        return drain_both(c);
     return 0;
+}
+
+int ctl_whatif_camp_enrol(struct ctl_whatif_camp *c, const struct gw_journal_enrol *e)
+{
+    char since[24];
+    struct member *m = member_add(c, e->msisdn);
+
+    if (!m)
+        return -ENOMEM;
+    snprintf(since, sizeof(since), "%" PRId64, e->since);
+    m->sday = gw_local_day(e->since);
+    /* the wallet commit.lua creates (bal 0, life 0, since), the same on both sides */
+    const char *fv[] = {"bal", "0", "life", "0", "since", since};
+    return wallet_set(c, e->msisdn, 6, fv);
+}
+
+int ctl_whatif_camp_member(struct ctl_whatif_camp *c, const struct ctl_whatif_member *w)
+{
+    char since[24], rc[16], rl[24];
+    const char *fv[2 * (CTL_WHATIF_MARKS + 8)];
+    int n = 0;
+    struct member *m = member_add(c, w->msisdn);
+
+    if (!m)
+        return -ENOMEM;
+    m->sday = gw_local_day(w->since);
+    m->rc = w->rc;
+    m->rl = w->rl;
+    snprintf(since, sizeof(since), "%" PRId64, w->since);
+    snprintf(rc, sizeof(rc), "%" PRIu32, w->rc);
+    snprintf(rl, sizeof(rl), "%" PRId64, w->rl);
+    /* the balance does not matter to the rules: the bonus figures are the script's replies */
+    fv[n++] = "bal", fv[n++] = "0", fv[n++] = "life", fv[n++] = "0", fv[n++] = "rc", fv[n++] = rc;
+    if (w->since > 0)
+        fv[n++] = "since", fv[n++] = since;
+    if (w->rl > 0)
+        fv[n++] = "rl", fv[n++] = rl;
+    if (w->wo[0]) {
+        fv[n++] = "wo", fv[n++] = w->wo;
+        m->offer[0] = m->offer[1] = true;
+    }
+    if (w->blocked)
+        fv[n++] = "blocked", fv[n++] = "1";
+    char field[CTL_WHATIF_MARKS][GW_CAMP_ID_MAX + 4];
+    for (size_t i = 0; i < w->nmarks && i < CTL_WHATIF_MARKS; i++) {
+        snprintf(field[i], sizeof(field[i]), "c:%s", w->marks[i].id);
+        fv[n++] = field[i], fv[n++] = w->marks[i].v;
+    }
+    m->rc_sent[0] = m->rc_sent[1] = true;
+    return wallet_set(c, w->msisdn, n, fv);
+}
+
+/* Local midnight of day ymd, unix s (the process zone is the programme's). */
+static int64_t day_start(int32_t ymd)
+{
+    struct tm tm = {.tm_year = ymd / 10000 - 1900, .tm_mon = ymd / 100 % 100 - 1,
+                    .tm_mday = ymd % 100, .tm_isdst = -1};
+    return (int64_t)mktime(&tm);
+}
+
+/* The first win-back of doc running on day, or NULL. */
+static const struct gw_camp *winback_on(const struct gw_campaigns *doc, int32_t day)
+{
+    for (size_t i = 0; i < doc->n; i++)
+        if (doc->c[i].rule == GW_CAMP_WINBACK && gw_camp_active(&doc->c[i], day))
+            return &doc->c[i];
+    return NULL;
+}
+
+/* The modelled offer pass for m on side k, if its due day came by `upto` (unix s): the TOPUP of
+ * rl indexed m under rl's day + the lapse of the win-back running then; the pass of that day (its
+ * first run after the quiet hours) asks campaign.lua OFFER, which decides. */
+static int offer_due(struct ctl_whatif_camp *c, struct member *m, int k, int64_t upto)
+{
+    struct side *s = &c->s[k];
+
+    if (m->rl <= 0 || m->asked_rl[k] == m->rl)
+        return 0;
+    int32_t rday = gw_local_day(m->rl);
+    const struct gw_camp *ix = winback_on(&s->doc, rday);
+    if (!ix) {
+        m->asked_rl[k] = m->rl; /* not indexed: never offered for this recharge */
+        return 0;
+    }
+    int32_t due = gw_days_add(rday, (int32_t)ix->lapse_days);
+    uint32_t qs = c->run.quiet_start_hour, qe = c->run.quiet_end_hour;
+    uint32_t q = qs != qe && (qs > qe || qs == 0) ? qe : 0; /* the day starts quiet */
+    int64_t t = day_start(due) + (int64_t)q * 3600;
+    if (t > upto)
+        return 0;
+    m->asked_rl[k] = m->rl;
+    const struct gw_camp *wb = winback_on(&s->doc, due);
+    if (!wb)
+        return 0; /* no pass that day: the set waits for a campaign (not modelled) */
+    char kw[40], now[24], mr[16], ld[16], ud[16], rc[16], rl[24];
+    snprintf(kw, sizeof(kw), "lg:{%s}:w", m->msisdn);
+    snprintf(now, sizeof(now), "%" PRId64, t);
+    snprintf(mr, sizeof(mr), "%" PRIu32, wb->min_recharges);
+    snprintf(ld, sizeof(ld), "%" PRIu32, wb->lapse_days);
+    snprintf(ud, sizeof(ud), "%08" PRId32, gw_days_add(due, (int32_t)wb->valid_days));
+    if (!m->rc_sent[k]) {
+        snprintf(rc, sizeof(rc), "%" PRIu32, m->rc);
+        snprintf(rl, sizeof(rl), "%" PRId64, m->rl);
+        const char *hs[] = {"HSET", kw, "rc", rc, "rl", rl};
+        if (queue_cmd(s, 6, hs, NULL, false) < 0)
+            return -EIO;
+        m->rc_sent[k] = true;
+    }
+    const char *argv[] = {"EVALSHA", s->sha, "2", kw, GW_CAMP_KEY_BUDGET, "OFFER", now, wb->id,
+                          mr, ld, ud};
+    if (queue_cmd(s, 11, argv, NULL, false) < 0)
+        return -EIO;
+    m->offer[k] = true;
+    s->offers_asked++;
+    return 0;
+}
+
+/* Whether an anniversary of sday (+-1 day: the script's zone offset) falls in (d0, d1]. */
+static bool anniversary_in(int32_t sday, int32_t d0, int32_t d1)
+{
+    int32_t lo = gw_days_add(d0, -1), hi = gw_days_add(d1, 1);
+    int32_t y0 = lo / 10000 > sday / 10000 ? lo / 10000 : sday / 10000 + 1; /* not year 0 */
+    for (int32_t y = y0; y <= hi / 10000; y++) {
+        int32_t md = sday % 10000;
+        int32_t a = y * 10000 + (md == 229 ? 228 : md); /* 29 February: 28 Feb / 1 March */
+        if (gw_days_add(a, 2) > lo && gw_days_add(a, -1) <= hi)
+            return true;
+    }
+    return false;
+}
+
+/* Whether the EVENT call on side k can change anything (ctl_whatif_camp.h); *settle: the welcome
+ * rules that call settles. A tenure rule that was not running on the member's last call may pay
+ * at once (an anniversary before it started). */
+static bool worth_calling(const struct ctl_whatif_camp *c, const struct member *m, int k,
+                          int32_t day, bool topup, uint16_t *settle)
+{
+    const struct gw_campaigns *doc = &c->s[k].doc;
+    bool call = c->call_all || m->last_day[k] == 0 || (topup && m->offer[k]);
+
+    *settle = 0;
+    for (size_t i = 0; i < doc->n && i < 16; i++) {
+        const struct gw_camp *cp = &doc->c[i];
+        if (!gw_camp_active(cp, day))
+            continue;
+        if (cp->rule == GW_CAMP_WELCOME && !(m->settled[k] & (1u << i))) {
+            *settle |= (uint16_t)(1u << i);
+            call = true;
+        } else if (cp->rule == GW_CAMP_TENURE && m->last_day[k] &&
+                   (!gw_camp_active(cp, m->last_day[k]) ||
+                    anniversary_in(m->sday, m->last_day[k], day)))
+            call = true;
+    }
+    return call;
 }
 
 int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec *r,
                           const char *const tier[2])
 {
-    char kw[40], sha_arg[41];
     const char *argv[GW_CAMP_EVENT_ARGS + 3];
     size_t len[GW_CAMP_EVENT_ARGS + 3];
+    struct member *m = r->kind == GW_EV_REVERSAL ? NULL : member_get(c, key_of(r->msisdn));
+    bool topup = r->kind == GW_EV_TOPUP && r->outcome == GW_JOURNAL_CREDITED;
 
-    /* the daemon runs the rules after a credited earning event (gw_ingest.c after_commit) */
-    struct member *m = NULL;
-    if (r->kind == GW_EV_REVERSAL || r->outcome != GW_JOURNAL_CREDITED ||
-        !(m = joined_get(c, key_of(r->msisdn))))
+    if (!m)
         return 0; /* no wallet in the scratch store: the script would do nothing */
-    snprintf(kw, sizeof(kw), "lg:{%s}:w", r->msisdn);
-    memcpy(sha_arg, c->sha, 41);
+    int64_t now = r->commit_ms / 1000;
+    for (int k = 0; k < 2; k++) {
+        if (offer_due(c, m, k, now) < 0)
+            return -EIO;
+    }
+    if (topup) { /* commit.lua counts the recharge before the rules run */
+        m->rc++;
+        m->rl = r->at;
+        m->rc_sent[0] = m->rc_sent[1] = false;
+    }
+    /* the daemon runs the rules after a credited earning event (gw_ingest.c after_commit) */
+    if (r->outcome != GW_JOURNAL_CREDITED)
+        return 0;
+    int32_t day = gw_local_day(r->at);
     for (int k = 0; k < 2; k++) {
         struct side *s = &c->s[k];
-        int rc = gw_campaign_event_call(&s->doc, r->msisdn, gw_event_kind_name(r->kind), r->ref,
-                                        gw_local_day(r->at), r->amount_milli, r->commit_ms / 1000,
-                                        c->history_len,
-                                        &c->call);
-        if (rc == 1)
+        uint16_t settle;
+        if (!worth_calling(c, m, k, day, r->kind == GW_EV_TOPUP, &settle)) {
+            c->skipped++;
             continue;
+        }
+        int rc = gw_campaign_event_call(&s->doc, r->msisdn, gw_event_kind_name(r->kind), r->ref,
+                                        day, r->amount_milli, now, c->history_len, &c->call);
+        if (rc == 1)
+            continue; /* nothing runs that day: no call, nothing settled */
         if (rc < 0)
             return rc;
-        const char *hset[] = {"HSET", kw, "tier", tier[k]};
+        m->settled[k] |= settle;
+        m->last_day[k] = day;
+        if (r->kind == GW_EV_TOPUP)
+            m->offer[k] = false;
+        const char *hset[] = {"HSET", c->call.kw, "tier", tier[k]};
         if (m->tier[k] != tier[k] && queue_cmd(s, 4, hset, NULL, false) < 0)
             return -EIO;
         m->tier[k] = tier[k];
-        char nk[12];
-        snprintf(nk, sizeof(nk), "%d", c->call.nkeys);
-        argv[0] = "EVALSHA";
-        argv[1] = sha_arg;
-        argv[2] = nk;
+        /* keys: the wallet, its history, the budgets; not the win-back due set (the pass is
+         * modelled above) nor the slot's aggregates (without them the script aggregates
+         * nothing, as for every tool) */
+        int na = 3;
+        argv[0] = "EVALSHA", len[0] = 7;
+        argv[1] = s->sha, len[1] = 40;
+        argv[2] = "3", len[2] = 1;
         for (int i = 0; i < c->call.argc; i++) {
-            argv[i + 3] = c->call.argv[i];
-            len[i + 3] = c->call.len[i];
+            if (i >= 3 && i < c->call.nkeys)
+                continue;
+            argv[na] = c->call.argv[i];
+            len[na++] = c->call.len[i];
         }
-        len[0] = 7;
-        len[1] = 40;
-        len[2] = strlen(nk);
-        if (queue_cmd(s, c->call.argc + 3, argv, len, true) < 0)
+        s->calls++;
+        if (queue_cmd(s, na, argv, len, true) < 0)
             return -EIO;
-        if (s->pending >= PIPE && drain(s) < 0)
-            return -EIO;
+    }
+    if (c->s[0].pending >= PIPE || c->s[1].pending >= PIPE)
+        return drain_both(c);
+    return 0;
+}
+
+static int64_t field_of(const redisReply *rep, const char *id, const char *what)
+{
+    size_t il = strlen(id);
+    for (size_t k = 0; rep && rep->type == REDIS_REPLY_ARRAY && k + 1 < rep->elements; k += 2) {
+        const char *f = rep->element[k]->str, *v = rep->element[k + 1]->str;
+        if (f && v && strncmp(f, id, il) == 0 && f[il] == ':' && strcmp(f + il + 1, what) == 0)
+            return strtoll(v, NULL, 10);
     }
     return 0;
 }
@@ -280,57 +538,59 @@ static json_t *side_json(struct side *s)
 {
     json_t *list = json_array();
     redisReply *rep = redisCommand(s->rc, "HGETALL %s", GW_CAMP_KEY_BUDGET);
+    int64_t offers = 0;
 
     for (size_t i = 0; i < s->doc.n; i++) {
         const struct gw_camp *cp = &s->doc.c[i];
-        int64_t spent = 0, n = 0, stop = 0;
-        size_t il = strlen(cp->id);
-        for (size_t k = 0; rep && rep->type == REDIS_REPLY_ARRAY && k + 1 < rep->elements; k += 2) {
-            const char *f = rep->element[k]->str, *v = rep->element[k + 1]->str;
-            if (!f || !v || strncmp(f, cp->id, il) != 0 || f[il] != ':')
-                continue;
-            if (strcmp(f + il + 1, "spent") == 0)
-                spent = strtoll(v, NULL, 10);
-            else if (strcmp(f + il + 1, "n") == 0)
-                n = strtoll(v, NULL, 10);
-            else if (strcmp(f + il + 1, "stop") == 0)
-                stop = strtoll(v, NULL, 10);
-        }
-        json_array_append_new(list, json_pack("{sssssIsIsIsIsb}", "id", cp->id, "rule",
-                                              gw_camp_rule_name(cp->rule), "budget",
-                                              (json_int_t)cp->budget, "spent", (json_int_t)spent,
-                                              "grants", (json_int_t)n, "stops", (json_int_t)stop,
-                                              "stop_reached", stop > 0));
+        int64_t stop = field_of(rep, cp->id, "stop"), off = field_of(rep, cp->id, "offered");
+        offers += off;
+        json_array_append_new(
+            list, json_pack("{sssssIsIsIsIsbsIsI}", "id", cp->id, "rule",
+                            gw_camp_rule_name(cp->rule), "budget", (json_int_t)cp->budget, "spent",
+                            (json_int_t)field_of(rep, cp->id, "spent"), "grants",
+                            (json_int_t)field_of(rep, cp->id, "n"), "stops", (json_int_t)stop,
+                            "stop_reached", stop > 0, "offered", (json_int_t)off, "back",
+                            (json_int_t)field_of(rep, cp->id, "back")));
     }
     freeReplyObject(rep);
-    return json_pack("{sIsIsIso}", "issued", (json_int_t)s->issued, "grants",
-                     (json_int_t)s->grants, "stops", (json_int_t)s->stops, "campaigns", list);
+    return json_pack("{sIsIsIsIsIso}", "issued", (json_int_t)s->issued, "grants",
+                     (json_int_t)s->grants, "stops", (json_int_t)s->stops, "offers",
+                     (json_int_t)offers, "calls", (json_int_t)s->calls, "campaigns", list);
 }
 
-json_t *ctl_whatif_camp_result(struct ctl_whatif_camp *c)
+json_t *ctl_whatif_camp_result(struct ctl_whatif_camp *c, int64_t end)
 {
-    if (drain(&c->s[0]) < 0 || drain(&c->s[1]) < 0)
+    for (size_t i = 0; i < c->cap; i++) {
+        for (int k = 0; c->m[i].key && k < 2; k++) {
+            if (offer_due(c, &c->m[i], k, end) < 0)
+                return NULL;
+        }
+    }
+    if (drain_both(c) < 0)
         return NULL;
-    return json_pack("{soso}", "base", side_json(&c->s[0]), "draft", side_json(&c->s[1]));
+    return json_pack("{sosososI}", "base", side_json(&c->s[0]), "draft", side_json(&c->s[1]),
+                     "members", json_integer((json_int_t)c->n), "skipped",
+                     (json_int_t)c->skipped);
 }
 
 void ctl_whatif_camp_stop(struct ctl_whatif_camp *c)
 {
-    char path[128];
-
     if (!c)
         return;
-    for (int k = 0; k < 2; k++)
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    live = NULL;
+    for (int k = 0; k < 2; k++) {
         redisFree(c->s[k].rc);
-    if (c->pid > 0) {
-        kill(c->pid, SIGTERM); /* the server this process started, by its id */
-        waitpid(c->pid, NULL, 0);
+        if (c->s[k].pid > 0) {
+            kill(c->s[k].pid, SIGTERM); /* the server this process started, by its id */
+            waitpid(c->s[k].pid, NULL, 0);
+        }
+        if (c->s[k].sock[0])
+            unlink(c->s[k].sock);
     }
-    if (c->dir[0]) {
-        snprintf(path, sizeof(path), "%s/s", c->dir);
-        unlink(path);
+    if (c->dir[0])
         rmdir(c->dir);
-    }
-    free(c->joined);
+    free(c->m);
     free(c);
 }

@@ -1,18 +1,33 @@
 /*
  * ctl_whatif_camp.h - the campaigns' side of `loyaltyctl whatif` (issue 12 section 2): replays
  * the journal's earning events under the campaigns document in force and a draft, with the
- * product's own rules - gateway/lua/campaign.lua, run by a private redis-server this process
- * starts and stops (a scratch store in a private folder, nothing persisted, never the
- * programme's Redis), with the arguments the daemon builds (gw_campaign_event_call).
+ * product's own rules - gateway/lua/campaign.lua, run by two private redis-servers this process
+ * starts and stops (one per side, so the two sides use the two cores; a scratch store in a private
+ * folder, nothing persisted, never the programme's Redis), with the arguments the daemon builds
+ * (gw_campaign_event_call).
  *
- * The wallets of the scratch store: a member whose enrolment is in the journal (a "J" line,
- * format version 2) gets one at that moment (bal 0, since = the enrolment), and its tier on each
- * side from the loyalty replay (gw_whatif_tier_of) before each event; members enrolled before the
- * window have no wallet there, so the script pays them nothing (welcome and tenure need "since";
- * their markers are unknown). Win-back offers come from the daily pass, which is not replayed:
- * win-back pays nothing on either side. Budgets start at 0 at the window's start.
+ * The wallets of the scratch stores: a member whose enrolment is in the journal (a "J" line,
+ * format version 2) gets one at that moment (bal 0, since = the enrolment); a member enrolled
+ * before the window gets one at the window's start from ctl_whatif_camp_member (its state then:
+ * ctl_whatif_state.h). Before each event the member's tier on each side comes from the loyalty
+ * replay (gw_whatif_tier_of).
  *
- * Ownership: ctl_whatif_camp_start / _stop (kills and reaps the server it started, removes its
+ * Win-back: each credited TOPUP moves the member's recharge count and last recharge (rc, rl, as
+ * commit.lua does); the daily offer pass is modelled per member: the due day is the last
+ * recharge's day + the lapse of the win-back active that day (the set the TOPUP indexed), the
+ * pass of that day (its first run after the quiet hours, campaigns.quiet_end_hour) asks
+ * campaign.lua OFFER with that moment as "now", and campaign.lua EVENT pays the bonus on the next
+ * recharge while the offer is valid. Members with no event after their due day are offered at the
+ * end of the replay (the funnel's "offered").
+ *
+ * Calls that cannot change anything are not sent (counted in "skipped"): a member's welcome rules
+ * are settled by the first call that carries them (the enrolment day and the rule's start never
+ * change, the marker only by the script); a tenure rule can only pay when an anniversary (+-1 day)
+ * passed since the member's last call; win-back only on the TOPUP after an offer; referral never
+ * here (no referral record in the scratch stores). The script decides every call that is sent;
+ * LGW_WHATIF_CALL_ALL=1 sends every call (the tests compare both).
+ *
+ * Ownership: ctl_whatif_camp_start / _stop (kills and reaps the servers it started, removes its
  * folder).
  */
 #ifndef CTL_WHATIF_CAMP_H
@@ -22,24 +37,45 @@
 #include <stdint.h>
 
 #include "gw_campaign.h"
+#include "gw_campaign_run.h"
 #include "gw_journal.h"
 
 struct ctl_whatif_camp;
 
-/* doc[0] in force, doc[1] draft (copied). redis_server: the binary (PATH is searched).
- * NULL with err set on failure. */
+/* doc[0] in force, doc[1] draft (copied). redis_server: the binary (PATH is searched). run: the
+ * quiet hours of the offer pass. NULL with err set on failure. */
 struct ctl_whatif_camp *ctl_whatif_camp_start(const char *redis_server,
                                               const struct gw_campaigns *doc[2],
+                                              const struct gw_campaign_run_config *run,
                                               uint32_t history_len, char *err, size_t errlen);
 /* An enrolment of the journal. 0 or < 0 (the scratch store failed). */
 int ctl_whatif_camp_enrol(struct ctl_whatif_camp *c, const struct gw_journal_enrol *e);
+
+/* A member enrolled before the window, as it stood at the window's start (ctl_whatif_state.c). */
+#define CTL_WHATIF_MARKS 32
+struct ctl_whatif_member {
+    char msisdn[GW_MSISDN_MAX + 1];
+    int64_t since;            /* the wallet's "since" (unix s) */
+    uint32_t rc;              /* recharges counted (rc) */
+    int64_t rl;               /* the last recharge (unix s), 0 none or unknown */
+    char wo[64];              /* an open win-back offer "<id>,<until>,<rl>", "" none */
+    bool blocked;
+    size_t nmarks;            /* c:<id> markers */
+    struct {
+        char id[GW_CAMP_ID_MAX + 1];
+        char v[16];
+    } marks[CTL_WHATIF_MARKS];
+};
+int ctl_whatif_camp_member(struct ctl_whatif_camp *c, const struct ctl_whatif_member *m);
+
 /* An event of the journal, after the loyalty replay took it; tier[k]: the member's tier on side
  * k. 0 or < 0. */
 int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec *r,
                           const char *const tier[2]);
-/* {"base": SIDE, "draft": SIDE}, SIDE = {issued, grants, stops, campaigns: [{id, rule, budget,
- * spent, grants, stops, stop_reached}]}; NULL on failure. */
-json_t *ctl_whatif_camp_result(struct ctl_whatif_camp *c);
+/* {"base": SIDE, "draft": SIDE, members, skipped}, SIDE = {issued, grants, stops, offers,
+ * campaigns: [{id, rule, budget, spent, grants, stops, stop_reached, offered, back}]}; NULL on
+ * failure. Makes the offers still due by `end` (unix s) first. */
+json_t *ctl_whatif_camp_result(struct ctl_whatif_camp *c, int64_t end);
 void ctl_whatif_camp_stop(struct ctl_whatif_camp *c);
 
 #endif

@@ -1438,7 +1438,7 @@
   function whatifCampResult(out, res) {
     const c = res.campaigns || {}, b = c.base || {}, d = c.draft || {};
     const signed = (v) => (v === null ? '' : h('span', { dir: 'ltr', text: (v > 0 ? '+' : '') + fmtNum(v) }));
-    const rows = ['issued', 'grants', 'stops'].map((k) => ({ key: k, a: fmtNum(b[k] || 0), z: fmtNum(d[k] || 0), diff: (d[k] || 0) - (b[k] || 0) }));
+    const rows = ['issued', 'grants', 'stops', 'offers'].map((k) => ({ key: k, a: fmtNum(b[k] || 0), z: fmtNum(d[k] || 0), diff: (d[k] || 0) - (b[k] || 0) }));
     out.appendChild(dataTable('whatif.compare', [
       { key: 'what', label: 'whatif.col.what', fmt: (r) => t('whatif.camp.' + r.key), raw: (r) => r.key },
       { key: 'a', label: 'whatif.col.base', num: true },

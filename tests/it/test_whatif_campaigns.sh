@@ -76,6 +76,110 @@ set -e
 assert_eq 1 "$rc" "a draft the gateways' parser refuses: exit 1 ($(cat "$T/bad.err"))"
 ls /tmp/lgw-whatif-redis.* >/dev/null 2>&1 && note "(other scratch folders exist: another run's)" || echo "ok - the scratch store's folder is gone"
 
+# --- win-back and members enrolled before the window (a journal written here, wallets in Redis)
+# Local days: D k = k days ago, events at 03:00 (before the offer pass, modelled at the end of the
+# quiet hours, 09:00); a window of 30 days (D29 to today). Campaigns: welcome 30 (from D60),
+# tenure 100 at 1 and 2 years, win-back 50 (2 recharges, lapse 7 days, valid 4); the draft
+# doubles every bonus.
+Z=Africa/Casablanca
+lday() { TZ=$Z date -d "-$1 days" +%F; }
+at() { TZ=$Z date -d "$(lday "$1") 03:$(printf %02d "${2:-0}")" +%s; }
+dnum() { echo $(( $(date -u -d "$(lday "$1")" +%s) / 86400 )); } # days since 1970 of D k
+mkdir -p "$T/wj"
+jl() { echo "$@" >>"$T/wj/tmp.lj"; }
+ev() { # kind msisdn day minute ref
+  local a; a=$(at "$3" "$4"); jl "$((a * 1000)) $1 $2 $a 100000 - $5 - c 10"
+}
+A=212600660001; B=212600660002; C=212600660003; D=212600660004; E=212600660005; G=212600660006
+H=212600660007
+jl "$(( $(at 25) * 1000 - 1 )) J $A $(at 25)"; jl "$(( $(at 25) * 1000 - 1 )) J $B $(at 25)"
+ev T $A 25 0 A1; ev T $A 25 10 A2; ev T $A 16 0 A3 # offered D18 (until D14): D16 pays
+ev T $B 25 0 B1; ev T $B 16 0 B2                    # one recharge on D18: not offered then
+ev T $C 20 0 C1; ev T $C 11 0 C2                    # see its wallet below
+ev B $D 27 0 D1                                     # lapsed before the window: offered D28
+ev T $E 6 0 E1                                      # its recharge before the window is forgotten
+ev T $G 3 0 G1                                      # its tenure was paid before the window
+ev B $H 20 0 H1; ev B $H 8 0 H2                     # bills only: for a tenure rule starting late
+for k in $(seq 0 29); do # one file per local day, as the gateway writes them
+  f="$T/wj/$(TZ=$Z date -d "$(lday "$k")" +%Y%m%d)-W.lj"; echo "#lj 2" >"$f"
+done
+sort -n "$T/wj/tmp.lj" | while read -r ms rest; do
+  echo "$ms $rest" >>"$T/wj/$(TZ=$Z date -d "@$((ms / 1000))" +%Y%m%d)-W.lj"
+done
+rm "$T/wj/tmp.lj"
+since() { TZ=$Z date -d "$(TZ=$Z date -d "$(lday "$1") -$2 years" +%F) 03:00" +%s; }
+ewallet() { # msisdn since rc rl TOPUP-record-days... : the wallet now, E packed by Redis' struct
+  local m=$1 s=$2 rc=$3 rl=$4; shift 4
+  rcli eval "local e = '' for i = 2, #ARGV do e = e .. struct.pack('>c6I2BBi4I2', 'abcdef', tonumber(ARGV[i]), 1, 99, 10, 0) end
+    redis.call('HSET', KEYS[1], 'bal', '100', 'since', ARGV[1], 'E', e) return 1" 1 "lg:{$m}:w" "$s" "$@" >/dev/null
+  rcli hset "lg:{$m}:w" rc "$rc" rl "$rl" >/dev/null
+}
+# C: since D15 a year ago (its first anniversary in the window); rc 5 now, 3 at the window's start,
+# the last on D40 (E); welcome paid long ago; the gateway paid tenure 1 on D11 (rolled back)
+ewallet $C "$(since 15 1)" 5 "$(at 11)" "$(dnum 40)" "$(dnum 20)" "$(dnum 11)"
+rcli hset "lg:{$C}:w" c:wel 1 c:ten 1 >/dev/null
+# D: two years a member on D35, 4 recharges, the last on D35 (none in the window: the wallet's
+# rl), tenure 2 paid then (kept)
+ewallet $D "$(since 35 2)" 4 "$(at 35)"
+rcli hset "lg:{$D}:w" c:ten 2 >/dev/null
+# E: 3 recharges before the window, none of them in E any more: its rl is unknown (tenure 2
+# paid long ago)
+ewallet $E "$(since 60 3)" 4 "$(at 6)" "$(dnum 6)"
+rcli hset "lg:{$E}:w" c:ten 2 >/dev/null
+# G: tenure 1 paid on D40, before the window (kept); its first recharge in the window
+ewallet $G "$(since 40 1)" 1 "$(at 3)" "$(dnum 3)"
+rcli hset "lg:{$G}:w" c:ten 1 c:wel 1 >/dev/null
+# H: two years a member, tenure 2 paid (rule "ten"); a new tenure rule pays it at its first call
+ewallet $H "$(since 50 2)" 0 0
+rcli hset "lg:{$H}:w" c:ten 2 >/dev/null
+cdoc() { # K: bonuses x K
+  jq -n --arg s "$(lday 60)" --arg e "$(TZ=$Z date -d '+30 days' +%F)" --argjson k "$1" \
+    '{version: "wb", campaigns: [
+      {id: "wel", rule: "welcome", start: $s, end: $e, budget: 100000, points: (30 * $k), label: "welcome"},
+      {id: "ten", rule: "tenure", start: $s, end: $e, budget: 100000, points: (100 * $k), years: [1, 2], label: "tenure"},
+      {id: "wb", rule: "winback", start: $s, end: $e, budget: 100000, points: (50 * $k),
+       min_recharges: 2, lapse_days: 7, valid_days: 4, label: "come back",
+       texts: {en: "{points} {date}", fr: "{points} {date}", ar: "{points} {date}", fa: "{points} {date}"}}]}'
+}
+cdoc 1 >"$T/wb1.json"; cdoc 2 >"$T/wb2.json"
+wrun() { # out [options...]
+  local o=$1; shift
+  "$CTL" whatif --config "$T/gw.json" --journal "$T/wj" --campaigns "$T/wb1.json" \
+    --draft-campaigns "$T/wb2.json" --days 30 --json "$@" >"$T/$o" 2>"$T/$o.err" || fail "whatif $*: $(cat "$T/$o.err")"
+}
+wrun w.out
+# the recomputation: welcome A 30 + B 30; tenure C 100 (anniversary D15, recharge D11); win-back
+# A 50 (offer D18, recharge D16) + C 50 (its D40 lapse offered D33 until D29: D20 is too late;
+# D20's offered D13 until D9: D11 pays). Offers: A D18, D9 (no event after: made at the end);
+# B D9 (its second recharge, D16; on D18 it had one: refused); C D33, D13, D4 (its rl from E: the
+# day's start); D D28 (before its D27 bill; no recharge after). E: rl unknown; G: rc 0 at start.
+assert_eq "260 5" "$(jq -r '.campaigns.base | "\(.issued) \(.grants)"' "$T/w.out")" \
+  "in force: welcome 2 x 30, tenure 100, win-back 2 x 50 = 260 ($(jq -c .campaigns.base "$T/w.out"))"
+assert_eq "520 5" "$(jq -r '.campaigns.draft | "\(.issued) \(.grants)"' "$T/w.out")" "the draft doubles every bonus: exactly 520"
+assert_eq "wel:60 ten:100 wb:100" "$(jq -r '[.campaigns.base.campaigns[] | "\(.id):\(.spent)"] | join(" ")' "$T/w.out")" \
+  "per campaign (in force)"
+assert_eq "7 2" "$(jq -r '.campaigns.base.campaigns[2] | "\(.offered) \(.back)"' "$T/w.out")" \
+  "win-back funnel: 7 offers (A 2, B 1, C 3, D 1), 2 came back"
+assert_eq "wallets 5 5 0 1" "$(jq -r '.campaigns.start_state | "\(.source) \(.members) \(.read) \(.gone) \(.rl_unknown)"' "$T/w.out")" \
+  "five members enrolled before the window read from their wallets; E's last recharge unknown"
+LGW_WHATIF_CALL_ALL=1 wrun wa.out
+assert_eq "$(jq -c '.campaigns | del(.skipped, .base.calls, .draft.calls, .start_state.ms)' "$T/w.out")" \
+  "$(jq -c '.campaigns | del(.skipped, .base.calls, .draft.calls, .start_state.ms)' "$T/wa.out")" \
+  "the calls left out change nothing (every call sent: the same figures)"
+# a new tenure rule "ten2" (no member has its marker) starting on D15: E (D6) and G (D3) are paid
+# at their first call; C and H were called on D20, before it ran, and are paid at their next event
+# (C: 1 year on D15, H: 2 years) - that call is sent although no anniversary passed since D20
+jq --arg s "$(lday 15)" '.campaigns[1] += {id: "ten2", start: $s}' "$T/wb1.json" >"$T/late.json"
+wrun wl.out --draft-campaigns "$T/late.json"
+assert_eq "ten2 400 4" "$(jq -r '.campaigns.draft.campaigns[1] | "\(.id) \(.spent) \(.grants)"' "$T/wl.out")" \
+  "a tenure rule starting in the window pays C, E, G and H (100 each)"
+LGW_WHATIF_CALL_ALL=1 wrun wla.out --draft-campaigns "$T/late.json"
+assert_eq "$(jq -c '.campaigns.draft.campaigns' "$T/wl.out")" "$(jq -c '.campaigns.draft.campaigns' "$T/wla.out")" \
+  "the same with every call sent"
+wrun wn.out --no-wallets
+assert_eq "110" "$(jq -r '.campaigns.base.issued' "$T/wn.out")" \
+  "--no-wallets: only the members enrolled in the window (A, B: 2 x 30 + 50)"
+
 # --- the console: the in force side is the stored document
 add_staff mia marketing marketing-secret-1
 start_admin --whatif-ctl "$CTL" --login-per-min 100
