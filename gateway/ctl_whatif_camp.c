@@ -370,8 +370,10 @@ static const struct gw_camp *winback_on(const struct gw_campaigns *doc, int32_t 
 }
 
 /* The modelled offer pass for m on side k, if its due day came by `upto` (unix s): the TOPUP of
- * rl indexed m under rl's day + the lapse of the win-back running then; the pass of that day (its
- * first run after the quiet hours) asks campaign.lua OFFER, which decides. */
+ * rl indexed m under rl's day + the lapse of the win-back running then; the first pass of that
+ * day after the quiet hours and after the lapse itself (the daemon reads the day's set at each
+ * pass of the day; the pass interval is not modelled), or the next day's first pass when the
+ * lapse falls in the evening's quiet hours, asks campaign.lua OFFER, which decides. */
 static int offer_due(struct ctl_whatif_camp *c, struct member *m, int k, int64_t upto)
 {
     struct side *s = &c->s[k];
@@ -388,10 +390,15 @@ static int offer_due(struct ctl_whatif_camp *c, struct member *m, int k, int64_t
     uint32_t qs = c->run.quiet_start_hour, qe = c->run.quiet_end_hour;
     uint32_t q = qs != qe && (qs > qe || qs == 0) ? qe : 0; /* the day starts quiet */
     int64_t t = day_start(due) + (int64_t)q * 3600;
+    const struct gw_camp *wb = winback_on(&s->doc, due);
+    if (wb && t < m->rl + (int64_t)wb->lapse_days * 86400) {
+        t = m->rl + (int64_t)wb->lapse_days * 86400;
+        if (gw_campaign_quiet(&c->run, t)) /* the evening: the next day's first pass */
+            t = day_start(gw_days_add(due, 1)) + (int64_t)q * 3600;
+    }
     if (t > upto)
         return 0;
     m->asked_rl[k] = m->rl;
-    const struct gw_camp *wb = winback_on(&s->doc, due);
     if (!wb)
         return 0; /* no pass that day: the set waits for a campaign (not modelled) */
     char kw[40], now[24], mr[16], ld[16], ud[16], rc[16], rl[24];

@@ -231,6 +231,7 @@ struct pass {
 
 struct offer_req {
     struct pass *p;
+    int k; /* the due day's index in p->days */
     char msisdn[16];
     char lang[8];
     char tier[32]; /* the SMS names the tier's own bonus */
@@ -308,6 +309,17 @@ static void offer_reply(void *arg, int err, const struct redisReply *reply)
         p->failed = true;
         if (r && err != -ECANCELED)
             r->st.errors++;
+    } else if (reply->element[0]->type == REDIS_REPLY_INTEGER && r && r->redis &&
+               reply->element[0]->integer == 0 && p->days[q->k] == p->today &&
+               !(reply->element[1]->type == REDIS_REPLY_STRING &&
+                 strcmp(reply->element[1]->str, "recent") == 0)) {
+        /* today's set stays for the next passes of the day (a member whose lapse falls later
+         * today is "recent" until then); a final answer leaves it, so they read less */
+        char key[64];
+        snprintf(key, sizeof(key), "lg:cw:%s:%08" PRId32, p->tag, p->today);
+        const char *argv[] = {"SREM", key, q->msisdn};
+        size_t len[] = {4, strlen(key), strlen(q->msisdn)};
+        (void)gw_redis_command(r->redis, 3, argv, len, ignore_reply, NULL);
     } else if (reply->element[0]->type == REDIS_REPLY_INTEGER &&
                reply->element[0]->integer == 1 && r && r->redis) {
         r->st.offers++;
@@ -337,7 +349,7 @@ static void offer_reply(void *arg, int err, const struct redisReply *reply)
     put_pending(p);
 }
 
-static void send_offer(struct pass *p, const char *msisdn)
+static void send_offer(struct pass *p, int day, const char *msisdn)
 {
     struct gw_campaign_run *r = p->r;
     struct offer_req *q = calloc(1, sizeof(*q));
@@ -348,6 +360,7 @@ static void send_offer(struct pass *p, const char *msisdn)
         return;
     }
     q->p = p;
+    q->k = day;
     snprintf(q->msisdn, sizeof(q->msisdn), "%s", msisdn);
     snprintf(kw, sizeof(kw), "lg:{%s}:w", msisdn);
     snprintf(mr, sizeof(mr), "%" PRIu32, p->c->min_recharges);
@@ -391,13 +404,15 @@ static void members_reply(void *arg, int err, const struct redisReply *reply)
         p->found[s->k] = true;
         for (size_t i = 0; i < reply->elements; i++)
             if (reply->element[i]->type == REDIS_REPLY_STRING && reply->element[i]->len < 16)
-                send_offer(p, reply->element[i]->str);
+                send_offer(p, s->k, reply->element[i]->str);
     }
     free(s);
     put_pending(p);
 }
 
-/* Every request of the slot answered: delete the sets handled, go on. */
+/* Every request of the slot answered: delete the sets of past days handled, go on. Today's set
+ * stays: the passes of the day read it again (OFFER compares seconds, the set is per day), and
+ * the first pass of a later day, which reads the day before, deletes it. */
 static void slot_done(struct pass *p)
 {
     struct gw_campaign_run *r = p->r;
@@ -407,7 +422,7 @@ static void slot_done(struct pass *p)
         return;
     }
     for (int k = 0; k < p->ndays && !p->failed; k++) {
-        if (!p->found[k])
+        if (!p->found[k] || p->days[k] == p->today)
             continue;
         char key[64];
         snprintf(key, sizeof(key), "lg:cw:%s:%08" PRId32, p->tag, p->days[k]);
@@ -429,7 +444,9 @@ static void slot_next(struct pass *p)
     p->pending = 1; /* held until every set of the slot is asked for */
     gw_slot_tag(p->slot, p->tag);
     p->ndays = 0;
-    for (int32_t k = (int32_t)r->cfg.catchup_days; k >= 0; k--) {
+    /* the day before at least: today's set is deleted by a pass of a later day */
+    int32_t back = r->cfg.catchup_days ? (int32_t)r->cfg.catchup_days : 1;
+    for (int32_t k = back; k >= 0; k--) {
         struct set_req *s = malloc(sizeof(*s));
         char key[64];
         if (!s) {

@@ -10,10 +10,12 @@
  * Win-back offers: each TOPUP puts the subscriber in the due set of the day it would lapse,
  * lg:cw:{tag}:<day + lapse_days> (per slot, the subscriber's slot tag; moved by the next TOPUP).
  * A pass (every pass_interval_s, never in quiet hours) reads the sets of today and the catch-up
- * days before, slot by slot, offers to those who qualify (campaign.lua OFFER: enough recharges,
- * still lapsed, one offer per lapse), sends the offer SMS to those who consented (the audience
- * bc:{bc}:optin, read just before the send) through gw_sms (the link's TPS bucket), and deletes
- * the set once every member was handled. Never a scan of all subscribers.
+ * days before (at least one), slot by slot, offers to those who qualify (campaign.lua OFFER:
+ * enough recharges, still lapsed, one offer per lapse), sends the offer SMS to those who
+ * consented (the audience bc:{bc}:optin, read just before the send) through gw_sms (the link's
+ * TPS bucket), and deletes a past day's set once every member was handled. Today's set stays
+ * for the day's next passes (a lapse later in the day is "recent" until then); a member with a
+ * final answer leaves it. Never a scan of all subscribers.
  *
  * Ownership: the runner owns its document copy and its pass; free it after gw_redis_free (whose
  * cancellations end the requests in flight) and after the SMPP link (SMS callbacks).

@@ -190,6 +190,20 @@ assert_eq "2 1 40 9960" "$(j '.campaigns[] | select(.id == "wb") |
 assert_eq "100 2" "$(j '.campaigns[] | select(.id == "welcome") | "\(.spent) \(.grants)"')" \
   "the welcome campaign in the console"
 
+note "a lapse later in the day: today's set is read again by the next passes, not dropped after the first"
+Y=212640000007 # lapses 8 s from now: the passes before answer "recent"
+events b4 "$(topup WY1 $Y 100.00)" "$(topup WY2 $Y 100.00)" "$(topup WY3 $Y 100.00)"
+KY=$(due_set $Y "$LAPSE")
+[ -n "$KY" ] || fail "Y is in no due set of $LAPSE"
+rcli hset "lg:{$Y}:w" rl $(( $(date +%s) - 70 * 86400 + 8 )) >/dev/null
+rcli smove "$KY" "${KY%:*}:$TODAY_N" $Y >/dev/null
+offered_y() { [ -n "$(rcli hget "lg:{$Y}:w" wo)" ]; }
+wait_for 60 offered_y || fail "Y was never offered: its lapse came after the day's first pass"
+assert_eq 3 "$(spent wb offered)" "Y offered once, at a pass after its lapse"
+y_left() { [ "$(rcli sismember "${KY%:*}:$TODAY_N" $Y)" = 0 ]; }
+wait_for 20 y_left || fail "Y stays in today's set after its offer"
+echo "ok - an offered member leaves today's set at the next pass"
+
 note "the aggregates: every bonus moved the slot's totals and is issued points of its campaign"
 if "$CTL" --socket "$REDIS_SOCK" agg-check >"$T/check" 2>&1; then
   echo "ok - agg-check agrees exactly after the bonuses ($(tail -1 "$T/check"))"
