@@ -63,6 +63,8 @@ int gw_hist_line(const struct gw_hist_rec *r, const char *rule, char *out, size_
     note[k] = '\0';
     if (r->st == 'v')
         extra = "reversed before it arrived, no credit";
+    else if (r->st == 'h')
+        extra = "held: over a velocity cap, not credited";
     else if (r->kind == GW_HIST_REVERSAL && r->points == 0)
         extra = "no effect";
     else if (r->kind == GW_HIST_EXPIRE)

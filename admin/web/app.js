@@ -703,6 +703,7 @@
     main.appendChild(h('ul', { class: 'cards' },
       card('subscriber.balance', fmtNum(d.balance), 'sub-balance'),
       card('subscriber.lifetime', fmtNum(d.lifetime)),
+      d.held ? card('subscriber.held', fmtNum(d.held), 'sub-held') : null,
       card('subscriber.tier', d.tier || '-', 'sub-tier'),
       card('subscriber.state', d.blocked ? t('subscriber.blocked') : t('subscriber.active'), 'sub-state'),
       card('subscriber.since', d.since ? fmtTime(d.since) : '-')));

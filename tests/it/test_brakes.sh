@@ -14,6 +14,9 @@
 #  5. make-good: a gift-day redemption paid and left unfinished by a store failure is recorded
 #     in lg:mg:{mg}:<gift day>; care lists it and grants a compensation through the ledger in one
 #     audited action, once per subscriber and incident (a re-run pays nobody twice).
+#  6. velocity caps on events (brakes.events_per_hour 2): three top-ups of one MSISDN over SMPP
+#     are all acknowledged ESME_ROK and in the books; the third one's points are held (wallet
+#     field hold), with an ALARM line, the counters, and the held points in the console's wallet.
 # The breaker's window is a day with a week's half-life and min_count 5, so the trip does not
 # depend on how fast this machine runs (a window boundary in the middle only restarts the
 # count from a baseline below 1: the trip still comes within 2 x min_count grants).
@@ -43,7 +46,8 @@ ussd_config '.loyalty.tiers = [{name: "standard", min_points: 0, multiplier_pct:
   | .catalog = {file: "'"$T/catalog.json"'", giftdays_file: "'"$T/giftdays.json"'",
                 docs_poll_ms: 300}
   | .brakes = {breaker: true, breaker_window_s: 86400, breaker_half_life_s: 604800,
-               breaker_min_count: '"$MIN"', breaker_floor_milli: 200, redeem_per_day: 2}'
+               breaker_min_count: '"$MIN"', breaker_floor_milli: 200, redeem_per_day: 2,
+               events_per_hour: 2}'
 sub() { # MSISDN: an enrolled subscriber with 3000 points earned today, in English
   rcli hset "lg:{$1}:w" bal 3000 life 3000 rem 0 tier standard since "$SINCE" "l:$TODAY" 3000 \
     lang en >/dev/null
@@ -189,6 +193,26 @@ rcli xrange adm:{adm}:audit - + >"$T/audit.txt"
 assert_eq 2 "$(grep -c '^makegood.grant$' "$T/audit.txt")" "each grant action is one audit record"
 rcli lrange "lg:{$P}:h" 0 0 | grep -q 'make-good fulfil-down' &&
   echo "ok - the rule is in the subscriber's history" || fail "history: $(rcli lrange "lg:{$P}:h" 0 0)"
+
+# ---------------------------------------------------------------- 6. velocity caps on events
+note "velocity on events: 2 per hour; the third top-up is committed, its points held"
+E=212613000055
+AT=$(date -u -d '-1 minute' +%FT%TZ)
+for i in 1 2 3; do echo "TOPUP ref=VEL-E$i msisdn=$E amount=100 currency=MAD at=$AT"; done >"$T/vel.events"
+start_sim vel --listen "127.0.0.1:$SMSC_PORT" --events "$T/vel.events" --window 1 --exit-when-done \
+  --linger-ms 500 --timeout-s 30
+wait_sim vel 40
+assert_eq 3 "$(sim_json vel '.final.ESME_ROK')" "the three top-ups acknowledged ESME_ROK"
+assert_eq "20 10 3" "$(balance $E) $(rcli hget "lg:{$E}:w" hold) $(rcli hget "lg:{$E}:w" rc)" \
+  "two credited, the third's 10 points held, every recharge counted"
+grep -Eq "ERROR +ingest +ALARM event\{…0055\} TOPUP ref=VEL-E3 over a velocity cap" "$T/gw.log" &&
+  echo "ok - ALARM logged" || fail "no ALARM line for the held event"
+sleep 1.2
+assert_eq "1 10" "$(gw_stat .ingest.held) $(gw_stat .ingest.points_held)" "counted: one event, 10 points held"
+api GET "/api/subscribers/$E" "$CARE"
+assert_eq "200 20 10" "$CODE $(j .balance) $(j .held)" "the console shows the held points apart"
+grep -q 'held: over a velocity cap' "$T/r.json" && echo "ok - the history line says held" ||
+  fail "history: $(cat "$T/r.json")"
 stop_admin
 stop_gw
 finish
