@@ -60,6 +60,7 @@ enum adm_script {
     ADM_S_BOARD_ITEM,
     ADM_S_STOCK_MOVE,
     ADM_S_LOGIN_ACCT,
+    ADM_S_PASS, /* make-good's priority pass (adm_makegood.c) */
     ADM_S__COUNT
 };
 
@@ -295,6 +296,6 @@ void adm_static_serve(struct adm_server *s, struct evhttp_request *req, const ch
 
 /* Embedded Lua (the scripts in admin/lua, built by lgw_embed_text). */
 extern const char adm_lua_adjust[], adm_lua_block[], adm_lua_cfg_put[], adm_lua_login_rl[],
-    adm_lua_board_item[], adm_lua_stock_move[], adm_lua_login_acct[];
+    adm_lua_board_item[], adm_lua_stock_move[], adm_lua_login_acct[], adm_lua_pass[];
 
 #endif

@@ -280,6 +280,8 @@ static struct ussd_env env_of(struct step *st)
         .may_perk = u->ops.redeem && may_gift(u, &st->wallet) && u->cfg->catalog.perk_per_day > 0,
         .perk_share_pct = u->cfg->catalog.perk_share_pct,
         .until = st->redeemed ? st->until : NULL,
+        .tier = st->wallet.tier,
+        .pass = st->wallet.pass_until >= gw_local_day(gw_clock_now_ms() / 1000),
     };
     return env;
 }

@@ -96,6 +96,12 @@ void gw_wallet_view_parse_validity(struct gw_wallet_view *v, const struct redisR
                 /* tier names come from the loyalty table: letters, digits, a few marks */
                 copy_clean(v->tier, sizeof(v->tier), val->str, val->len,
                            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-+.");
+            } else if (k->len == 2 && memcmp(k->str, "pp", 2) == 0) {
+                /* "YYYYMMDD:<incident>" (admin/lua/pass.lua) */
+                int64_t until;
+                if (val->len > 9 && val->str[8] == ':' && parse_i64(val->str, 8, &until) &&
+                    gw_days_valid((int32_t)until))
+                    v->pass_until = (int32_t)until;
             } else if (k->len == 1 && k->str[0] == 'E') {
                 e = val->str;
                 elen = val->len;

@@ -329,9 +329,12 @@ struct ussd_catalog_ops {
     /* One item by id; -ENOENT when there is none, -EAGAIN when it exists but is stopped for now
      * (its kill switch: a confirmation then shows the "frozen" outcome's screen). */
     int (*item)(void *arg, const char *lang, uint32_t item_id, struct ussd_item *out);
-    /* Whether redeeming is open now (a gift day); when it is not, the next opening in local time
-     * as text ("Sat 14/12 09:00", "" when none is planned). */
-    int (*redeem_window)(void *arg, const char *lang, bool *open, char *next, size_t cap);
+    /* Whether redeeming is open now (a gift day) for a member of tier (NULL or "" unknown) who
+     * holds a make-good priority pass or not (pass: let in at the premium tiers' earlier opening
+     * like them); when it is not, the next opening in local time as text ("Sat 14/12 09:00", ""
+     * when none is planned). */
+    int (*redeem_window)(void *arg, const char *lang, const char *tier, bool pass, bool *open,
+                         char *next, size_t cap);
 };
 
 /* ---------------------------------------------------------------- dialogue engine */
@@ -500,6 +503,10 @@ struct ussd_env {
      * of the price (rounded down). false / 0: no offer. */
     bool may_perk;
     uint32_t perk_share_pct;
+    /* The gift day's earlier opening (catalog.h premium): the member's tier (NULL or "" unknown)
+     * and whether they hold a make-good priority pass valid today (issue 10 section 5). */
+    const char *tier;
+    bool pass;
 };
 
 /*

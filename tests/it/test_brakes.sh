@@ -14,9 +14,13 @@
 #  5. make-good: a gift-day redemption paid and left unfinished by a store failure is recorded
 #     in lg:mg:{mg}:<gift day>; care lists it and grants a compensation through the ledger in one
 #     audited action, once per subscriber and incident (a re-run pays nobody twice).
+#     The other compensation, a priority pass for next week (wallet field pp), granted the same
+#     way; marketing reads the list with the numbers masked;
 #  6. velocity caps on events (brakes.events_per_hour 2): three top-ups of one MSISDN over SMPP
 #     are all acknowledged ESME_ROK and in the books; the third one's points are held (wallet
-#     field hold), with an ALARM line, the counters, and the held points in the console's wallet.
+#     field hold), with an ALARM line, the counters, and the held points in the console's wallet;
+#  7. the pass honoured: in the premium tiers' earlier opening of the next window, the member with
+#     the pass redeems over USSD, another standard member reads the closed screen.
 # The breaker's window is a day with a week's half-life and min_count 5, so the trip does not
 # depend on how fast this machine runs (a window boundary in the middle only restarts the
 # count from a baseline below 1: the trip still comes within 2 x min_count grants).
@@ -193,6 +197,22 @@ rcli xrange adm:{adm}:audit - + >"$T/audit.txt"
 assert_eq 2 "$(grep -c '^makegood.grant$' "$T/audit.txt")" "each grant action is one audit record"
 rcli lrange "lg:{$P}:h" 0 0 | grep -q 'make-good fulfil-down' &&
   echo "ok - the rule is in the subscriber's history" || fail "history: $(rcli lrange "lg:{$P}:h" 0 0)"
+note "make-good: a priority pass for next week instead, once per incident; marketing sees masked numbers"
+UNTIL=$(TZ=$TZNAME date -d '+7 days' +%Y%m%d)
+api POST "/api/makegood/$GIFT_DAY/grant" "$CARE" '{"incident":"store-down","pass":true}'
+assert_eq "200 1 $UNTIL" "$CODE $(j .applied) $(j .pass_until)" "the pass is granted until $UNTIL"
+assert_eq "$UNTIL:store-down" "$(rcli hget "lg:{$P}:w" pp)" "the wallet's pp"
+api POST "/api/makegood/$GIFT_DAY/grant" "$CARE" '{"incident":"store-down","pass":true}'
+assert_eq "200 0 1" "$CODE $(j .applied) $(j .duplicate)" "a re-run grants no second pass"
+api POST "/api/makegood/$GIFT_DAY/grant" "$CARE" '{"incident":"x","pass":true,"points":5}'
+assert_eq 400 "$CODE" "points and a pass together are refused"
+add_staff mona marketing marketing-secret-2
+MK2=$(login mona marketing-secret-2)
+api GET "/api/makegood/$GIFT_DAY" "$MK2"
+assert_eq "200 1 processing" "$CODE $(j .count) $(j '.items[0].cause')" "marketing reads the list"
+case "$(j '.items[0].msisdn')" in *"$P"*) fail "marketing sees the full number" ;;
+  *0066) echo "ok - marketing sees the number masked ($(j '.items[0].msisdn'))" ;;
+  *) fail "masked as '$(j '.items[0].msisdn')'" ;; esac
 
 # ---------------------------------------------------------------- 6. velocity caps on events
 note "velocity on events: 2 per hour; the third top-up is committed, its points held"
@@ -214,5 +234,32 @@ assert_eq "200 20 10" "$CODE $(j .balance) $(j .held)" "the console shows the he
 grep -q 'held: over a velocity cap' "$T/r.json" && echo "ok - the history line says held" ||
   fail "history: $(cat "$T/r.json")"
 stop_admin
+
+# ---------------------------------------------------------------- 7. the pass honoured
+note "the next window opens in 30 minutes, gold an hour early: the pass lets P in now, not Q"
+GD=$(jq -n -c --arg tz "$TZNAME" --arg s "$(TZ=$TZNAME date -d '+30 minutes' +%Y-%m-%dT%H:%M)" \
+  --arg e "$(TZ=$TZNAME date -d '+3 hours' +%Y-%m-%dT%H:%M)" \
+  '{timezone: $tz, weekly: [], special: [{name: "next-week", start: $s, end: $e}],
+    premium: {tiers: ["gold"], early_minutes: 60}}')
+start_admin
+MKT=$(login mia marketing-secret-1)
+api GET /api/giftdays "$MKT"
+ver=$(j .version)
+api PUT /api/giftdays "$MKT" "{\"version\":$ver,\"document\":$GD}"
+assert_eq 200 "$CODE" "marketing publishes the next window ($(cat "$T/r.json"))"
+stop_admin
+wait_for 20 grep -q "gift-day calendar from cfg:{adm}:giftdays version $((ver + 1))" "$T/gw.log" ||
+  fail "the gateway did not take the new calendar"
+Q=212613000044
+sub $Q
+phone noPass $Q '*555*2*4#\n1\n1'
+assert_eq 3000 "$(balance $Q)" "without a pass: nothing redeemed before the opening"
+screens_json noPass | jq -r '.[].text' | grep -q 'Request received' && fail "Q was granted" ||
+  echo "ok - Q reads the closed item ($(last_text noPass | head -1))"
+before=$(balance $P)
+phone withPass $P '*555*2*4#\n1\n1'
+[[ $(last_text withPass) =~ $GRANTED_RE ]] && echo "ok - P redeems at the early opening" ||
+  fail "P with a pass: $(screens_json withPass)"
+assert_eq $((before - 300)) "$(balance $P)" "P paid the item"
 stop_gw
 finish
