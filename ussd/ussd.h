@@ -246,10 +246,11 @@ bool ussd_menus_has_lang(const struct ussd_menus *menus, const char *code);
 /* Whether node id exists (for tests and the session restore path). */
 bool ussd_menus_has_node(const struct ussd_menus *menus, const char *id);
 /* A label of "labels.<lang>" by name ("more", "back", "invalid", "unavailable", "no_history",
- * "processing"), in lang or, when the file has no such language, the default one. NULL for an
- * unknown name. Valid until the menus are freed. The transport uses "unavailable" when it cannot
- * even run a step (the store is down), and "processing" (optional in the file: "unavailable"
- * when absent) for a redemption that is paid but that the store failed to finish. */
+ * "processing", "store_down"), in lang or, when the file has no such language, the default one.
+ * NULL for an unknown name. Valid until the menus are freed. The transport uses "store_down"
+ * (optional in the file: "unavailable" when absent) when it cannot even run a step (the store is
+ * down: nothing was charged), and "processing" (optional likewise) for a redemption that is paid
+ * but that the store failed to finish. */
 const char *ussd_menus_label(const struct ussd_menus *menus, const char *lang, const char *name);
 
 /* Referral (issue 10): the file's optional "referral" section. The shortcut of the direct dial

@@ -19,6 +19,9 @@
 #  6. velocity caps on events (brakes.events_per_hour 2): three top-ups of one MSISDN over SMPP
 #     are all acknowledged ESME_ROK and in the books; the third one's points are held (wallet
 #     field hold), with an ALARM line, the counters, and the held points in the console's wallet;
+#  8. (before 7) Redis stops answering in the middle of a gift-day dialogue, before the
+#     confirmation: the member reads that nothing was charged, and the session is recorded for
+#     make-good (cause "unavailable") once Redis answers again;
 #  7. the pass honoured: in the premium tiers' earlier opening of the next window, the member with
 #     the pass redeems over USSD, another standard member reads the closed screen.
 # The breaker's window is a day with a week's half-life and min_count 5, so the trip does not
@@ -234,6 +237,39 @@ assert_eq "200 20 10" "$CODE $(j .balance) $(j .held)" "the console shows the he
 grep -q 'held: over a velocity cap' "$T/r.json" && echo "ok - the history line says held" ||
   fail "history: $(cat "$T/r.json")"
 stop_admin
+
+# ---------------------------------------------------------------- 8. failures before the confirmation
+note "make-good: Redis stops answering while R looks at an item; R reads the truth, the record waits for Redis"
+R=212613000033
+sub $R
+mkfifo "$T/r.fifo"
+"$SIM" --listen "127.0.0.1:$SMSC_PORT" --phone $R --record "$T/r.rec" --summary "$T/r.json" \
+  --timeout-s 30 <"$T/r.fifo" >"$T/r.out" 2>"$T/r.log" &
+R_PID=$!
+PIDS+=("$R_PID")
+exec 7>"$T/r.fifo"
+echo '*555*2*4#' >&7
+wait_for 10 test -s "$T/r.rec" || fail "R never saw the item"
+kill -STOP "$REDIS_PID" # alive but silent: every request times out
+echo 1 >&7
+wait_for 15 sh -c "[ \$(wc -l <'$T/r.rec') -ge 2 ]" || fail "R got no answer while Redis was silent"
+# silent past the request deadline (write_config: 500 ms, 5 s under valgrind): the record's own
+# write times out too and waits for Redis
+if [ "${LGW_VALGRIND:-0}" = 1 ]; then sleep 6; else sleep 1.5; fi
+kill -CONT "$REDIS_PID"
+echo quit >&7
+exec 7>&-
+wait "$R_PID" 2>/dev/null || true
+# the wallet (and its language) could not be read: the default language's text
+jq -r '.labels[].store_down' "$MENUS" | grep -qxF -- "$(last_text r)" &&
+  echo "ok - R reads that nothing was charged ($(last_text r))" || fail "R read '$(last_text r)'"
+mg_unavailable() { rcli hget "lg:mg:{mg}:$GIFT_DAY" $R | grep -q '^unavailable,'; }
+wait_for 15 mg_unavailable &&
+  echo "ok - recorded once Redis answers again: $(rcli hget "lg:mg:{mg}:$GIFT_DAY" $R)" ||
+  fail "no make-good record for R: '$(rcli hget "lg:mg:{mg}:$GIFT_DAY" $R)'"
+assert_eq 3000 "$(balance $R)" "R was charged nothing"
+sleep 1.2
+assert_ge 1 "$(gw_stat .brakes.makegood_queued)" "the record waited for Redis"
 
 # ---------------------------------------------------------------- 7. the pass honoured
 note "the next window opens in 30 minutes, gold an hour early: the pass lets P in now, not Q"
