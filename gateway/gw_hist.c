@@ -64,7 +64,7 @@ int gw_hist_line(const struct gw_hist_rec *r, const char *rule, char *out, size_
     if (r->st == 'v')
         extra = "reversed before it arrived, no credit";
     else if (r->st == 'h')
-        extra = "held: over a velocity cap, not credited";
+        extra = GW_HIST_NOTE_HELD;
     else if (r->kind == GW_HIST_REVERSAL && r->points == 0)
         extra = "no effect";
     else if (r->kind == GW_HIST_EXPIRE)

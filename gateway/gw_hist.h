@@ -23,6 +23,9 @@
 #ifndef GW_HIST_H
 #define GW_HIST_H
 
+/* The note of a record held by a velocity cap (state h): the USSD history line marks it. */
+#define GW_HIST_NOTE_HELD "held: over a velocity cap, not credited"
+
 #include <stddef.h>
 #include <stdint.h>
 

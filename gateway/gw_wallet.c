@@ -225,7 +225,12 @@ int gw_wallet_history_line(const char *raw, const char *lang, char *out, size_t 
     t = (time_t)at;
     if (!localtime_r(&t, &tm))
         return -EINVAL;
-    if ((size_t)snprintf(out, cap, "%02d/%02d %s %s", tm.tm_mday, tm.tm_mon + 1, pts, why) >= cap)
+    /* points held by a velocity cap are not in the balance: the member reads so */
+    static const char *const held[4] = {"محجوزة", "retenus", "held", "معلق"};
+    bool is_held = strstr(p, GW_HIST_NOTE_HELD) != NULL;
+    if ((size_t)snprintf(out, cap, "%02d/%02d %s %s%s%s%s", tm.tm_mday, tm.tm_mon + 1, pts, why,
+                         is_held ? " (" : "", is_held ? held[li >= 0 ? li : 2] : "",
+                         is_held ? ")" : "") >= cap)
         return -ENOSPC;
     return 0;
 }
