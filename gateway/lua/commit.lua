@@ -364,7 +364,7 @@ local function find(s, dg, size)
         init = p + 1
     end
 end
-local EST = {c = 'c', r = 'r', x = 'x', v = 'r', p = 'v', h = 'h'} -- E's state -> the ref's
+local EST = {c = 'c', r = 'r', x = 'x', v = 'r', p = 'v', h = 'h', k = 'k'} -- E's -> the ref's
 -- R first: a ref of the release before has its history record in E too, but only R knows
 -- whether it was reversed since.
 local function lookup(name)

@@ -9,8 +9,9 @@
  * (the script checks the store and the audit), in Arabic the same grant again finds both
  * compensated already. Marketing (en) reads the numbers masked and is offered no grant.
  * Screenshots per language into ARTIFACTS.
+ * In English care also releases the points a member has held by the velocity caps (HELD).
  * Env: CONSOLE_URL, ARTIFACTS, LGW_SRC, MKT_PASSWORD, CARE_PASSWORD, DAY (YYYYMMDD), FULL (a
- * listed MSISDN), UNTIL (the pass's last day, YYYY-MM-DD).
+ * listed MSISDN), UNTIL (the pass's last day, YYYY-MM-DD), HELD (a MSISDN with 10 points held).
  * Prints "ok - ..." per check; exits 1 on any failure (a page or console error included).
  */
 'use strict';
@@ -76,11 +77,26 @@ async function care(ctx, lang) {
   const latin = fill(T['mg.done.pass'], { until: process.env.UNTIL, applied: '0', duplicate: '2', failed: '0' });
   ok(got === want || (lang === 'ar' && got === latin), `${lang}: the grant's result (${lang === 'en' ? 'both granted' : 'both had it already'})`, got + ' / ' + alert);
   if (lang === 'ar') ok((await page.getAttribute('html', 'dir')) === 'rtl', 'ar: the page is right to left');
+  if (lang === 'en') await releaseHold(page, T);
   const p = path.join(ART, 'makegood-' + lang + '.png');
   await page.screenshot({ path: p, fullPage: true });
   console.log('# screenshot ' + p);
   ok(errors.length === 0, `${lang}: no page or console error`, errors.join(' | '));
   await page.close();
+}
+
+// The subscriber page of HELD (10 points held by the velocity caps): care releases them.
+async function releaseHold(page, T) {
+  await page.goto(URL + '/#/subscriber');
+  await page.fill('input[name="msisdn"]', process.env.HELD);
+  await page.press('input[name="msisdn"]', 'Enter');
+  await page.waitForSelector('#sub-held');
+  ok((await page.textContent('#sub-held')) === '10', 'en: the wallet shows 10 points held', await page.textContent('#sub-held'));
+  await page.fill('#hold-reason', 'checked with the customer');
+  await page.click('#hold-release');
+  await page.waitForFunction(() => !document.getElementById('sub-held'));
+  const got = await status(page);
+  ok(got === fill(T['hold.done.release'], { points: '10', balance: '110' }), 'en: the held points released', got);
 }
 
 async function marketing(ctx) {

@@ -5,7 +5,7 @@
 # confirmation) and their wallets, and loyalty-admin serving admin/web;
 # tests/browser/makegood.test.js reads the page as care in English and Arabic and grants a
 # priority pass for next week (once: the Arabic re-run finds both compensated), and as marketing
-# (numbers masked, no grant). Screenshots in $LGW_BIN/artifacts/makegood/. The store and the
+# (numbers masked, no grant); care also releases a member's points held by the velocity caps. Screenshots in $LGW_BIN/artifacts/makegood/. The store and the
 # audit are checked from here. Owner: the fraud brakes engineer.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/browser_helpers.sh"
@@ -22,13 +22,15 @@ B=212636000002
 rcli hset "lg:mg:{mg}:$DAY" $A "processing,$((NOW - 3600))" $B "unavailable,$((NOW - 1800))" >/dev/null
 for m in $A $B; do rcli hset "lg:{$m}:w" bal 100 life 100 tier standard >/dev/null; done
 UNTIL=$(date -d '+7 days' +%Y%m%d)
+HELD=212636000003 # 10 points held by the velocity caps (gateway/lua/commit.lua)
+rcli hset "lg:{$HELD}:w" bal 100 life 100 tier standard hold 10 >/dev/null
 
 add_staff mia marketing marketing-secret-1
 add_staff carl care care-secret-2222
 start_admin --static "$LGW_SRC/admin/web" --login-per-min 100
 set +e
 CONSOLE_URL="$URL" ARTIFACTS="$ART" NODE_PATH="$DEPS/node_modules" LGW_SRC="$LGW_SRC" \
-  MKT_PASSWORD=marketing-secret-1 CARE_PASSWORD=care-secret-2222 FULL=$A DAY=$DAY \
+  MKT_PASSWORD=marketing-secret-1 CARE_PASSWORD=care-secret-2222 FULL=$A DAY=$DAY HELD=$HELD \
   UNTIL="$(date -d "$UNTIL" +%F)" timeout 300 node "$LGW_SRC/tests/browser/makegood.test.js" 2>&1 |
   tee "$T/browser.log"
 rc=${PIPESTATUS[0]}
@@ -42,5 +44,7 @@ assert_eq "$UNTIL:store-down $UNTIL:store-down" \
   "$(rcli hget "lg:{$A}:w" pp) $(rcli hget "lg:{$B}:w" pp)" "both members hold the pass"
 assert_eq 2 "$(rcli xrevrange 'adm:{adm}:audit' + - COUNT 20 | grep -c -x makegood.grant)" \
   "each grant action audited once"
+assert_eq "110 " "$(rcli hget "lg:{$HELD}:w" bal) $(rcli hget "lg:{$HELD}:w" hold)" \
+  "the released points are in the balance"
 stop_admin
 finish
