@@ -4,8 +4,15 @@
  * the auditor, and one audited action that compensates every subscriber on the list.
  *
  *   GET  /api/makegood/<YYYYMMDD>        {day, count, items: [{msisdn, cause, at}]}
- *   POST /api/makegood/<YYYYMMDD>/grant  {"incident": "...", "points": N}
- *        -> {day, incident, points, applied, duplicate, failed}
+ *        (the MSISDN masked for roles without subscriber data: marketing sees the incident)
+ *   POST /api/makegood/<YYYYMMDD>/grant  {"incident": "...", "points": N} or
+ *                                        {"incident": "...", "pass": true}
+ *        -> {day, incident, points | pass_until, applied, duplicate, failed}
+ *
+ * The priority pass (the other compensation): the member enters the gift days of the next
+ * MG_PASS_DAYS local days at the premium tiers' earlier opening, like those tiers' members
+ * (admin/lua/pass.lua writes the wallet's pp; catalog/lua/sub.lua and the USSD item screen honour
+ * it), once per subscriber and incident like the points.
  *
  * A grant credits each subscriber through the ledger's staff adjustment (adjust.lua: a lot of
  * today, the history line, the slot's aggregates) with the request id "mg:<incident>:<M>", which
@@ -25,11 +32,13 @@
 
 #include "adm_priv.h"
 #include "gw_core.h"
+#include "gw_days.h"
 #include "gw_loyalty.h"
 #include "gw_redis.h"
 
 #define MG_POINTS_MAX 100000
 #define MG_INCIDENT_MAX 32
+#define MG_PASS_DAYS 7 /* a pass for next week: today and the 7 local days after it */
 
 static bool day_ok(const char *s)
 {
@@ -87,9 +96,13 @@ static void list_done(struct adm_req *r, const struct redisReply *reply)
         if (m->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
             !adm_msisdn_valid(m->str))
             continue;
-        if (sscanf(v->str, "%23[a-z],%lld", cause, &at) != 2)
+        if (sscanf(v->str, "%23[a-z_],%lld", cause, &at) != 2)
             continue;
-        json_array_append_new(items, json_pack("{s:s, s:s, s:I}", "msisdn", m->str, "cause", cause,
+        char shown[sizeof(((struct adm_req *)0)->arg) + 32];
+        snprintf(shown, sizeof(shown), "%s", m->str);
+        if (!(r->role & ADM_ROLES_SUBSCRIBER_DATA))
+            adm_mask_numbers(shown);
+        json_array_append_new(items, json_pack("{s:s, s:s, s:I}", "msisdn", shown, "cause", cause,
                                                "at", (json_int_t)at));
     }
     if (!items) {
@@ -127,8 +140,14 @@ static void grant_one_done(struct adm_req *r, const struct redisReply *reply)
     char mask[GW_MASK_LEN];
     const char *m = json_string_value(json_array_get(r->j1, (size_t)r->n1));
 
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 &&
-        reply->element[0]->type == REDIS_REPLY_INTEGER)
+    /* adjust.lua answers 4 elements, pass.lua 2: the first is 1 for a duplicate / 0 for a
+     * pass already there */
+    bool pass = json_object_get(r->j2, "pass_until") != NULL;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == (pass ? 2u : 4u) &&
+        reply->element[0]->type == REDIS_REPLY_INTEGER && pass)
+        count(r, reply->element[0]->integer == 0 ? "duplicate" : "applied");
+    else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 &&
+             reply->element[0]->type == REDIS_REPLY_INTEGER)
         count(r, reply->element[0]->integer == 1 ? "duplicate" : "applied");
     else {
         /* not enrolled, or the id used for other points (LGWREUSED: the same incident granted
@@ -158,6 +177,7 @@ static void grant_audited(struct adm_req *r, const struct redisReply *reply)
 
 static void grant_next(struct adm_req *r)
 {
+    json_t *pass_until = json_object_get(r->j2, "pass_until");
     if ((size_t)r->n1 >= json_array_size(r->j1)) {
         char *after = json_dumps(r->j2, JSON_COMPACT | JSON_SORT_KEYS);
         if (!after) {
@@ -171,6 +191,14 @@ static void grant_next(struct adm_req *r)
     }
     const char *m = json_string_value(json_array_get(r->j1, (size_t)r->n1));
     const char *incident = json_string_value(json_object_get(r->j2, "incident"));
+    if (pass_until) {
+        char wk[48], until[16];
+        snprintf(wk, sizeof(wk), "lg:{%s}:w", m);
+        snprintf(until, sizeof(until), "%08" JSON_INTEGER_FORMAT, json_integer_value(pass_until));
+        const char *pargv[] = {wk, until, incident};
+        adm_script(r, grant_one_done, ADM_S_PASS, 1, 3, pargv);
+        return;
+    }
     char w[48], rf[48], h[48], rid[80], pts[24], reason[96], now_s[24], day[16], ret[16], hlen[16],
         tag[GW_SLOT_TAG_MAX], agd[48], agt[40];
     int64_t now = adm_now_ms() / 1000;
@@ -218,14 +246,16 @@ static void grant_list(struct adm_req *r, const struct redisReply *reply)
 
 void adm_h_makegood_grant(struct adm_req *r)
 {
-    static const char *const keys[] = {"incident", "points", NULL};
+    static const char *const keys[] = {"incident", "points", "pass", NULL};
 
     if (!day_ok(r->arg)) {
         adm_reply_error(r, 400, "day", "the gift day is YYYYMMDD");
         return;
     }
     if (!r->body) {
-        adm_reply_error(r, 400, "body", "send {\"incident\": ..., \"points\": ...}");
+        adm_reply_error(r, 400, "body",
+                        "send {\"incident\": ..., \"points\": ...} or {\"incident\": ..., "
+                        "\"pass\": true}");
         return;
     }
     if (!adm_body_keys_ok(r, keys))
@@ -238,12 +268,23 @@ void adm_h_makegood_grant(struct adm_req *r)
                         MG_INCIDENT_MAX);
         return;
     }
-    if (!json_is_integer(p) || json_integer_value(p) < 1 || json_integer_value(p) > MG_POINTS_MAX) {
-        adm_reply_error(r, 400, "points", "points must be an integer from 1 to %d", MG_POINTS_MAX);
+    json_t *pass = json_object_get(r->body, "pass");
+    if (pass && (!json_is_true(pass) || p)) {
+        adm_reply_error(r, 400, "pass",
+                        "pass is true, and a grant is either points or a priority pass");
         return;
     }
-    r->j2 = json_pack("{s:O, s:O, s:i, s:i, s:i}", "incident", inc, "points", p, "applied", 0,
-                      "duplicate", 0, "failed", 0);
+    if (pass) {
+        int32_t until = gw_days_add(gw_local_day(adm_now_ms() / 1000), MG_PASS_DAYS);
+        r->j2 = json_pack("{s:O, s:I, s:i, s:i, s:i}", "incident", inc, "pass_until",
+                          (json_int_t)until, "applied", 0, "duplicate", 0, "failed", 0);
+    } else if (!json_is_integer(p) || json_integer_value(p) < 1 ||
+               json_integer_value(p) > MG_POINTS_MAX) {
+        adm_reply_error(r, 400, "points", "points must be an integer from 1 to %d", MG_POINTS_MAX);
+        return;
+    } else
+        r->j2 = json_pack("{s:O, s:O, s:i, s:i, s:i}", "incident", inc, "points", p, "applied",
+                          0, "duplicate", 0, "failed", 0);
     if (!r->j2) {
         adm_reply_error(r, 500, NULL, "out of memory");
         return;

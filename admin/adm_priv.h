@@ -60,6 +60,8 @@ enum adm_script {
     ADM_S_BOARD_ITEM,
     ADM_S_STOCK_MOVE,
     ADM_S_LOGIN_ACCT,
+    ADM_S_PASS, /* make-good's priority pass (adm_makegood.c) */
+    ADM_S_HOLD, /* release / cancel points held by the velocity caps (adm_hold.c) */
     ADM_S__COUNT
 };
 
@@ -232,6 +234,8 @@ void adm_h_draw_get(struct adm_req *r);
 /* adm_makegood.c */
 void adm_h_makegood_get(struct adm_req *r);
 void adm_h_makegood_grant(struct adm_req *r);
+/* adm_hold.c */
+void adm_h_sub_hold(struct adm_req *r);
 void adm_h_sub_block(struct adm_req *r);
 void adm_h_sub_unblock(struct adm_req *r);
 void adm_h_giftdays_get(struct adm_req *r); /* adm_config.c */
@@ -297,6 +301,7 @@ void adm_static_serve(struct adm_server *s, struct evhttp_request *req, const ch
 
 /* Embedded Lua (the scripts in admin/lua, built by lgw_embed_text). */
 extern const char adm_lua_adjust[], adm_lua_block[], adm_lua_cfg_put[], adm_lua_login_rl[],
-    adm_lua_board_item[], adm_lua_stock_move[], adm_lua_login_acct[];
+    adm_lua_board_item[], adm_lua_stock_move[], adm_lua_login_acct[], adm_lua_pass[],
+    adm_lua_hold[];
 
 #endif

@@ -35,7 +35,7 @@
 
 extern const size_t adm_lua_adjust_len, adm_lua_block_len, adm_lua_cfg_put_len,
     adm_lua_login_rl_len, adm_lua_board_item_len, adm_lua_stock_move_len,
-    adm_lua_login_acct_len;
+    adm_lua_login_acct_len, adm_lua_pass_len, adm_lua_hold_len;
 
 /* Bodies larger than this are refused by libevent itself (its own 413, from the Content-Length,
  * before a byte of the body is buffered; a chunked body is cut there); between cfg.max_body and
@@ -68,8 +68,11 @@ static const struct adm_route routes[] = {
      "subscriber.block"},
     {EVHTTP_REQ_POST, "/api/subscribers/*/unblock", ADM_ROLE_CARE, adm_h_sub_unblock,
      "subscriber.unblock"},
+    /* points held by the velocity caps (adm_hold.c): release or cancel */
+    {EVHTTP_REQ_POST, "/api/subscribers/*/hold", ADM_ROLE_CARE, adm_h_sub_hold, "subscriber.hold"},
     /* make-good (adm_makegood.c): the gift day's failed sessions, one audited grant */
-    {EVHTTP_REQ_GET, "/api/makegood/*", ADM_ROLES_SUBSCRIBER_DATA, adm_h_makegood_get, NULL},
+    {EVHTTP_REQ_GET, "/api/makegood/*", ADM_ROLE_MARKETING | ADM_ROLES_SUBSCRIBER_DATA,
+     adm_h_makegood_get, NULL},
     {EVHTTP_REQ_POST, "/api/makegood/*/grant", ADM_ROLE_CARE, adm_h_makegood_grant,
      "makegood.grant"},
     /* The draw page (adm_draw.c, issue 12 s3): read only for every role, the winners' MSISDNs
@@ -1020,6 +1023,8 @@ struct adm_server *adm_server_new(struct event_base *base, struct gw_redis *redi
         [ADM_S_BOARD_ITEM] = {adm_lua_board_item, &adm_lua_board_item_len},
         [ADM_S_STOCK_MOVE] = {adm_lua_stock_move, &adm_lua_stock_move_len},
         [ADM_S_LOGIN_ACCT] = {adm_lua_login_acct, &adm_lua_login_acct_len},
+        [ADM_S_PASS] = {adm_lua_pass, &adm_lua_pass_len},
+        [ADM_S_HOLD] = {adm_lua_hold, &adm_lua_hold_len},
     };
     char dummy_pw[2 * ADM_TOKEN_BYTES + 1];
 

@@ -308,6 +308,7 @@ static void sub_wallet(struct adm_req *r, const struct redisReply *reply)
 {
     char w[48], h[48];
     const char *bal = NULL, *life = NULL, *tier = NULL, *since = NULL, *blocked = NULL;
+    const char *hold = NULL; /* points held by the velocity caps (commit.lua) */
     json_t *lots = json_array();
 
     if (reply->type != REDIS_REPLY_ARRAY) {
@@ -334,6 +335,8 @@ static void sub_wallet(struct adm_req *r, const struct redisReply *reply)
             since = v;
         else if (strcmp(k, "blocked") == 0)
             blocked = v;
+        else if (strcmp(k, "hold") == 0)
+            hold = v;
         else if (strcmp(k, "E") == 0 && !r->text) {
             /* the packed history (binary): kept for sub_history_out */
             size_t n = reply->element[i + 1]->len;
@@ -373,8 +376,9 @@ static void sub_wallet(struct adm_req *r, const struct redisReply *reply)
             free(v);
         }
     }
-    r->j1 = json_pack("{s:s, s:b, s:I, s:I, s:s, s:I, s:b, s:o}", "msisdn", r->arg, "enrolled", 1,
-                      "balance", (json_int_t)num(bal), "lifetime", (json_int_t)num(life), "tier",
+    r->j1 = json_pack("{s:s, s:b, s:I, s:I, s:I, s:s, s:I, s:b, s:o}", "msisdn", r->arg,
+                      "enrolled", 1, "balance", (json_int_t)num(bal), "lifetime",
+                      (json_int_t)num(life), "held", (json_int_t)num(hold), "tier",
                       tier ? tier : "", "since", (json_int_t)num(since), "blocked",
                       blocked && strcmp(blocked, "1") == 0, "lots", lots);
     wallet_keys(r->arg, w, NULL, h, sizeof(w));

@@ -1572,6 +1572,10 @@ static const struct key_def keys[] = {
     /* brakes: velocity caps and the redemption-rate breaker (gateway/wire_brakes.c) */
     K_UINT("brakes.redeem_per_hour", S_, brakes.redeem_per_hour, 0, 1000000, "0"),
     K_UINT("brakes.redeem_per_day", S_, brakes.redeem_per_day, 0, 1000000, "0"),
+    K_UINT("brakes.events_per_hour", S_, brakes.events_per_hour, 0, 1000000, "0"),
+    K_UINT("brakes.events_per_day", S_, brakes.events_per_day, 0, 1000000, "0"),
+    K_UINT("brakes.points_per_hour", S_, brakes.points_per_hour, 0, 1000000000, "0"),
+    K_UINT("brakes.points_per_day", S_, brakes.points_per_day, 0, 1000000000, "0"),
     {.name = "brakes.breaker", .type = KT_BOOL, C_(brakes.breaker), .def = "false"},
     K_UINT("brakes.breaker_window_s", S_, brakes.breaker_window_s, 1, 86400, "60"),
     K_UINT("brakes.breaker_half_life_s", S_, brakes.breaker_half_life_s, 1, 604800, "3600"),

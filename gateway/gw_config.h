@@ -125,6 +125,9 @@ struct gw_config {
      * redemptions and the redemption-rate breaker (gw_breaker.h). 0 = that cap off. */
     struct {
         uint32_t redeem_per_hour, redeem_per_day; /* redemptions per MSISDN (0 = no cap) */
+        /* earning events and the points they earn per MSISDN, per clock hour and local day:
+         * over a cap the event is committed and its points held (commit.lua; 0 = no cap) */
+        uint32_t events_per_hour, events_per_day, points_per_hour, points_per_day;
         bool breaker;                             /* the breaker freezes items (default false) */
         uint32_t breaker_window_s, breaker_half_life_s, breaker_multiple_pct, breaker_min_count;
         uint32_t breaker_floor_milli; /* gw_breaker_config's fields */

@@ -268,6 +268,16 @@ static const struct {
     {"brakes.redeem_per_hour", "Redemptions one MSISDN may make per clock hour; more are refused "
                                "with the `velocity` screen (0 = no cap)."},
     {"brakes.redeem_per_day", "Redemptions one MSISDN may make per local day (0 = no cap)."},
+    {"brakes.events_per_hour", "Earning events (TOPUP, BILL, USAGE) one MSISDN may earn points "
+                               "with per clock hour. An event over a cap is still committed and "
+                               "acknowledged (`ESME_ROK`, ref, history, aggregates) but its points "
+                               "are **held** (the wallet's `hold`, an ALARM log line, "
+                               "`loyaltygw_events_total{outcome=\"held\"}`) until staff release "
+                               "or cancel them. 0 = no cap."},
+    {"brakes.events_per_day", "The same per local day (0 = no cap)."},
+    {"brakes.points_per_hour", "Points one MSISDN may earn from events per clock hour: the event "
+                               "that would pass it has all its points held (0 = no cap)."},
+    {"brakes.points_per_day", "The same per local day (0 = no cap)."},
     {"brakes.breaker", "Watch each item's redemption rate (and all items') and freeze an item "
                        "whose rate jumps above its baseline: kill switch `cat:{ITEM}:k`, alarm "
                        "log, audit record; staff resume it (`loyaltyctl item ID resume`)."},

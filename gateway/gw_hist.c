@@ -63,6 +63,10 @@ int gw_hist_line(const struct gw_hist_rec *r, const char *rule, char *out, size_
     note[k] = '\0';
     if (r->st == 'v')
         extra = "reversed before it arrived, no credit";
+    else if (r->st == 'h')
+        extra = GW_HIST_NOTE_HELD;
+    else if (r->st == 'k')
+        extra = "held, then cancelled by staff: not credited";
     else if (r->kind == GW_HIST_REVERSAL && r->points == 0)
         extra = "no effect";
     else if (r->kind == GW_HIST_EXPIRE)

@@ -3,8 +3,9 @@
  * section 2): 16-byte records, oldest first, written by lua/commit.lua and lua/expire.lua with
  * struct.pack('>c6I2BBi4I2'): 6 bytes of SHA-1(ref), the local day as days since 1970-01-01
  * (u16), the kind (GW_HIST_*), the state ('c' credited, 'r' credited then reversed, 'v' recorded
- * without credit because a REVERSAL came first, 'x' a reversal or other movement, 'p' a ref a
- * REVERSAL named before it arrived: kind 0, 0 points, not a movement, skipped by the merge), the
+ * without credit because a REVERSAL came first, 'h' held by a velocity cap (not credited), 'x' a
+ * reversal or other movement, 'p' a ref a REVERSAL named before it arrived: kind 0, 0 points,
+ * not a movement, skipped by the merge), the
  * signed points (i32), the rule id in the dictionary hash lg:rules (0 = none). The records of
  * the ref retention window are also the subscriber's remembered refs, so E may hold more than
  * the history screens show.
@@ -21,6 +22,9 @@
  */
 #ifndef GW_HIST_H
 #define GW_HIST_H
+
+/* The note of a record held by a velocity cap (state h): the USSD history line marks it. */
+#define GW_HIST_NOTE_HELD "held: over a velocity cap, not credited"
 
 #include <stddef.h>
 #include <stdint.h>

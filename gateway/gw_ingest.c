@@ -241,6 +241,10 @@ static void journal_append(struct gw_ingest *g, const struct ingest_req *req,
 
     switch (res->outcome) {
     case GW_COMMIT_CREDITED: r.outcome = GW_JOURNAL_CREDITED; break;
+    case GW_COMMIT_HELD: /* in the books, no points credited (what-if counts no earning) */
+        r.outcome = GW_JOURNAL_CREDITED;
+        r.points = 0;
+        break;
     case GW_COMMIT_REVERSED: r.outcome = GW_JOURNAL_REVERSED; break;
     case GW_COMMIT_VOIDED: r.outcome = GW_JOURNAL_VOIDED; break;
     case GW_COMMIT_REVERSAL_NOOP: r.outcome = GW_JOURNAL_NOOP; break;
@@ -307,6 +311,18 @@ static void commit_done(void *arg, int err, const struct gw_commit_result *res)
         GW_LOGD("ingest", "event{%s} %s ref=%s +%lld pts, balance %lld, tier %s",
                 gw_mask_msisdn(req->msisdn, mask), gw_event_kind_name(req->kind), req->ref,
                 (long long)res->points, (long long)res->balance, res->tier);
+        after_commit(req);
+        return;
+    case GW_COMMIT_HELD:
+        /* Fraud brakes (commit.lua "velocity caps"): the recharge is in the books, answered
+         * ESME_ROK (refusing it would make the SMSC redeliver it forever), its points held for
+         * staff to release or cancel. An alarm: a burst like this is what the caps are for. */
+        g->stats.held++;
+        g->stats.points_held += (uint64_t)res->points;
+        gw_log(GW_LOG_ERROR, "ingest",
+               "ALARM event{%s} %s ref=%s over a velocity cap: committed, %lld pts held, "
+               "balance %lld", gw_mask_msisdn(req->msisdn, mask), gw_event_kind_name(req->kind),
+               req->ref, (long long)res->points, (long long)res->balance);
         after_commit(req);
         return;
     case GW_COMMIT_DUPLICATE:

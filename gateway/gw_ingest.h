@@ -39,6 +39,8 @@
     X(points_credited, "points credited")                                                          \
     X(points_reversed, "points taken back")                                                        \
     X(points_capped, "points forfeited to the daily cap")                                          \
+    X(held, "ALARM: earning events over a velocity cap: committed, their points held")            \
+    X(points_held, "points held by the velocity caps (brakes.events_*, points_*)")                 \
     X(enrolled, "subscribers enrolled")                                                            \
     X(receipts, "delivery receipts")                                                               \
     X(ussd_in, "USSD deliver_sm")                                                                  \

@@ -64,8 +64,8 @@ struct gw_ledger {
 /* One commit in flight: step 2's arguments are built before step 1 is sent, into storage the
  * context owns, so that nothing points at the ledger once the request is issued. */
 /* STEP2_ARGS: 4 for rolling tiers, 1 key for the tier review set, 3 for the aggregates (2 keys,
- * the channel) */
-enum { STEP1_KEYS = 16, STEP2_ARGS = 29 + 3 * GW_MAX_TIERS + STEP1_KEYS };
+ * the channel), 1 for the velocity caps */
+enum { STEP1_KEYS = 16, STEP2_ARGS = 30 + 3 * GW_MAX_TIERS + STEP1_KEYS };
 struct commit_ctx {
     gw_ledger_cb cb;
     void *arg;
@@ -196,7 +196,7 @@ static int parse_result(const redisReply *reply, struct gw_commit_result *res)
     res->capped = reply_int(reply->element[3], &ok);
     int64_t enrolled = reply_int(reply->element[5], &ok);
     const redisReply *t = reply->element[4];
-    if (!ok || outcome < GW_COMMIT_CREDITED || outcome > GW_COMMIT_CONFLICT ||
+    if (!ok || outcome < GW_COMMIT_CREDITED || outcome > GW_COMMIT_HELD ||
         t->type != REDIS_REPLY_STRING || t->len >= sizeof(res->tier))
         return -EPROTO;
     res->outcome = (enum gw_commit_outcome)outcome;
@@ -604,6 +604,13 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     rc |= add_fmt(c, "%08" PRId32, today);
     if (l->cfg.single_node)
         rc |= add_arg(c, s_exp, strlen(s_exp));
+    /* the velocity caps (commit.lua takes this argument off before the others): only when one
+     * is on, so that nothing is counted or written otherwise */
+    const struct gw_ledger_config *lc = &l->cfg;
+    if (!reversal && (lc->vel_events_hour || lc->vel_events_day || lc->vel_points_hour ||
+                      lc->vel_points_day))
+        rc |= add_fmt(c, "v:%" PRIu32 ",%" PRIu32 ",%" PRIu32 ",%" PRIu32, lc->vel_events_hour,
+                      lc->vel_events_day, lc->vel_points_hour, lc->vel_points_day);
     if (agg)
         rc |= add_arg(c, ev->kind == GW_EV_TOPUP ? ev->channel : "",
                       ev->kind == GW_EV_TOPUP ? strnlen(ev->channel, sizeof(ev->channel)) : 0);

@@ -50,6 +50,10 @@ struct gw_ledger_config {
     uint32_t ref_index_buckets;  /* hashes per period of the ref index (default 4096) */
     uint32_t point_value_micro;  /* what a point is worth, millionths of events.currency: the
                                     liability in money of the aggregates' readers (0 = unset) */
+    /* fraud brakes (issue 10 section 5): earning events and points earned per MSISDN per clock
+     * hour and local day, counted in commit.lua's own step; over a cap the points are held
+     * (GW_COMMIT_HELD). 0 = that cap off; all 0: nothing counted, nothing written */
+    uint32_t vel_events_hour, vel_events_day, vel_points_hour, vel_points_day;
     bool single_node;            /* one Redis (not a cluster): the ref index is claimed inside
                                     the commit script, one step (set by main.c; default false:
                                     two steps, which work everywhere) */
@@ -63,11 +67,13 @@ enum gw_commit_outcome {
     GW_COMMIT_REVERSAL_NOOP,  /* REVERSAL of an unknown or already reversed orig: recorded only */
     GW_COMMIT_VOIDED,         /* the original of an earlier REVERSAL: recorded, no credit */
     GW_COMMIT_CONFLICT,       /* ref already committed for another MSISDN (owner): nothing done */
+    GW_COMMIT_HELD,           /* over a velocity cap: committed and recorded, its points (points)
+                                 held in the wallet's hold, not credited */
 };
 
 struct gw_commit_result {
     enum gw_commit_outcome outcome;
-    int64_t points;   /* credited (or taken back, as a positive number) */
+    int64_t points;   /* credited (or taken back, as a positive number; held: the points held) */
     int64_t balance;  /* after the commit */
     int64_t capped;   /* points forfeited to the daily cap */
     char tier[32];

@@ -280,6 +280,8 @@ static struct ussd_env env_of(struct step *st)
         .may_perk = u->ops.redeem && may_gift(u, &st->wallet) && u->cfg->catalog.perk_per_day > 0,
         .perk_share_pct = u->cfg->catalog.perk_share_pct,
         .until = st->redeemed ? st->until : NULL,
+        .tier = st->wallet.tier,
+        .pass = st->wallet.pass_until >= gw_local_day(gw_clock_now_ms() / 1000),
     };
     return env;
 }
@@ -494,6 +496,16 @@ static void end_unavailable_as(struct step *st, const char *lang, const char *la
 static void end_unavailable(struct step *st, const char *lang)
 {
     end_unavailable_as(st, lang, "unavailable");
+}
+
+/* The store failed before any effect of this step ran: nothing was charged, and the subscriber
+ * reads so ("store_down", the menu file's optional label; else "unavailable"); make-good hears of
+ * it (gw_ussd_ops.store_failed: recorded on a gift day, issue 10 section 5). */
+static void end_store_down(struct step *st, const char *lang, int err)
+{
+    if (st->u->ops.store_failed)
+        st->u->ops.store_failed(st->u->ops.arg, st->msisdn, err);
+    end_unavailable_as(st, lang, "store_down");
 }
 
 /* ---------------------------------------------------------------- effects */
@@ -819,7 +831,7 @@ static void store_done(void *arg, int err, const redisReply *reply)
         u->stats.store_failed++;
         gw_fsm_log(ussd_session_fsm(st->s), GW_LOG_NOTICE, "session not stored (%s)",
                    err < 0 ? strerror(-err) : "unexpected reply");
-        end_unavailable(st, lang);
+        end_store_down(st, lang, err < 0 ? err : -EPROTO);
         return;
     }
     if (reply->element[0]->integer != 1) {
@@ -883,7 +895,7 @@ static void store(struct step *st)
     if (!u->redis ||
         gw_redis_script_run(u->redis, u->cas_script, 1, 5, argv, lens, store_done, st) < 0) {
         u->stats.store_failed++;
-        end_unavailable(st, rec.st.lang);
+        end_store_down(st, rec.st.lang, -ENOTCONN);
     }
 }
 
@@ -903,7 +915,7 @@ static void run_step(struct step *st)
         u->stats.store_failed++;
         gw_log(GW_LOG_NOTICE, LOG_CAT, "ussd(%s){-} store unavailable (%s): last screen",
                log_id(st->key, st->msisdn, id, sizeof(id)), strerror(-st->err));
-        end_unavailable(st, st->wallet.lang);
+        end_store_down(st, st->wallet.lang, st->err);
         return;
     }
     if (st->have_rec && parse_value(st->rec, st->rec_len, &st->version, &rec) < 0) {

@@ -83,6 +83,10 @@ struct gw_ussd_ops {
      * is not wired yet, the subscriber reads "unavailable". */
     int (*redeem)(void *arg, const struct gw_ussd_redeem_req *req, gw_ussd_redeem_cb done,
                   void *cb_arg);
+    /* Optional (NULL: nothing): a dialogue step of msisdn failed because the store failed or
+     * timed out (err) before any effect ran - nothing was charged; the subscriber reads the
+     * "store_down" label. Make-good records it on a gift day (wire_brakes.c). */
+    void (*store_failed)(void *arg, const char *msisdn, int err);
     void *arg;
 };
 

@@ -96,6 +96,12 @@ void gw_wallet_view_parse_validity(struct gw_wallet_view *v, const struct redisR
                 /* tier names come from the loyalty table: letters, digits, a few marks */
                 copy_clean(v->tier, sizeof(v->tier), val->str, val->len,
                            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-+.");
+            } else if (k->len == 2 && memcmp(k->str, "pp", 2) == 0) {
+                /* "YYYYMMDD:<incident>" (admin/lua/pass.lua) */
+                int64_t until;
+                if (val->len > 9 && val->str[8] == ':' && parse_i64(val->str, 8, &until) &&
+                    gw_days_valid((int32_t)until))
+                    v->pass_until = (int32_t)until;
             } else if (k->len == 1 && k->str[0] == 'E') {
                 e = val->str;
                 elen = val->len;
@@ -219,7 +225,12 @@ int gw_wallet_history_line(const char *raw, const char *lang, char *out, size_t 
     t = (time_t)at;
     if (!localtime_r(&t, &tm))
         return -EINVAL;
-    if ((size_t)snprintf(out, cap, "%02d/%02d %s %s", tm.tm_mday, tm.tm_mon + 1, pts, why) >= cap)
+    /* points held by a velocity cap are not in the balance: the member reads so */
+    static const char *const held[4] = {"محجوزة", "retenus", "held", "معلق"};
+    bool is_held = strstr(p, GW_HIST_NOTE_HELD) != NULL;
+    if ((size_t)snprintf(out, cap, "%02d/%02d %s %s%s%s%s", tm.tm_mday, tm.tm_mon + 1, pts, why,
+                         is_held ? " (" : "", is_held ? held[li >= 0 ? li : 2] : "",
+                         is_held ? ")" : "") >= cap)
         return -ENOSPC;
     return 0;
 }

@@ -35,6 +35,7 @@ struct gw_wallet_view {
     char lang[USSD_LANG_MAX]; /* saved preference, "" for none */
     int64_t expiring_points;  /* 0: nothing expires */
     int32_t expiring_day;     /* YYYYMMDD of the next expiry */
+    int32_t pass_until;       /* make-good priority pass (field pp): last local day valid, 0 none */
     size_t n_history;
     char history[USSD_HISTORY_MAX][GW_WALLET_HISTORY_RAW]; /* raw "at|KIND|ref|+pts|bal|note" */
 };

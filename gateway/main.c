@@ -534,6 +534,11 @@ static int run(struct app *a)
     if (!a->redis)
         return -ENOMEM;
     a->cfg.ledger.single_node = a->cfg.redis.n_cluster_nodes == 0; /* one step on one Redis */
+    /* the velocity caps on events travel with each commit (brakes.*: gw_ledger.h) */
+    a->cfg.ledger.vel_events_hour = a->cfg.brakes.events_per_hour;
+    a->cfg.ledger.vel_events_day = a->cfg.brakes.events_per_day;
+    a->cfg.ledger.vel_points_hour = a->cfg.brakes.points_per_hour;
+    a->cfg.ledger.vel_points_day = a->cfg.brakes.points_per_day;
     a->ledger = gw_ledger_new(a->redis, &a->cfg.ledger, &a->cfg.loyalty);
     if (!a->ledger)
         return -ENOMEM;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <hiredis/hiredis.h>
 
 #include "catalog.h"
@@ -40,6 +41,16 @@ struct item_rate {
     struct gw_breaker_rate r;
 };
 
+/* A make-good record Redis has not taken yet (see record_makegood). */
+struct mg_rec {
+    char msisdn[USSD_MSISDN_MAX];
+    char key[40];
+    char val[40];
+    bool keep; /* HSETNX: a failure before the confirmation never hides a paid one's cause */
+};
+#define MG_PENDING_MAX 4096 /* records waiting for Redis (~100 B each) */
+#define MG_RETRY_MS 2000
+
 struct wire_brakes {
     struct event_base *base;
     struct gw_redis *redis;
@@ -51,6 +62,11 @@ struct wire_brakes {
     struct item_rate items[CAT_MAX_ITEMS];
     unsigned n_items;
     struct wire_brakes_stats stats;
+    /* make-good records to send again once Redis answers (a ring would reorder nothing worth
+     * it: one field per subscriber and day) */
+    struct mg_rec *pending;
+    size_t npending;
+    struct event *mg_timer;
 };
 
 struct brake_ctx {
@@ -300,39 +316,124 @@ static void give_back(struct brake_ctx *h)
         h->b->stats.velocity_given_back++;
 }
 
-/* Make-good, the recording half (issue 10 section 5): a redemption that failed on a gift day
- * through our fault - the store failed or timed out (-ETIMEDOUT, -ENOTCONN, ...), or it was paid
- * and a later step failed (-EINPROGRESS, the "processing" screen) - is remembered per gift day:
- * HSET lg:mg:{mg}:<gift day> <msisdn> "<cause>,<unix s>" (one field per subscriber and day, the
- * last cause wins; ~30 B each), the key kept MAKEGOOD_KEEP_S. When Redis itself is what failed
- * the record may fail too: then only the log line and the counter say so. */
+/* Make-good, the recording half (issue 10 section 5): a session that failed on a gift day through
+ * our fault is remembered per gift day: HSET lg:mg:{mg}:<gift day> <msisdn> "<cause>,<unix s>"
+ * (one field per subscriber and day; ~30 B each), the key kept MAKEGOOD_KEEP_S. Causes: a
+ * redemption the store failed or timed out ("store", "timeout"), or paid and unfinished
+ * ("processing", -EINPROGRESS); a dialogue step the store failed before the confirmation ran
+ * anything ("unavailable": nothing charged; written HSETNX, so it never hides a paid one's cause).
+ * When Redis itself is what failed, the record cannot be written now: it waits in memory
+ * (MG_PENDING_MAX, then dropped and counted) and is sent again every MG_RETRY_MS until Redis
+ * takes it. Counted once Redis has it (makegood_recorded); a gateway stopped meanwhile loses its
+ * waiting records (logged at exit). */
 #define MAKEGOOD_KEEP_S (35 * 86400)
+#define MG_KEEP_TEXT "3024000" /* MAKEGOOD_KEEP_S as the EXPIRE argument */
 
-static void record_makegood(struct wire_brakes *b, const char *msisdn, int err)
+static void mg_send(struct wire_brakes *b, const struct mg_rec *m);
+
+static void mg_queue(struct wire_brakes *b, const struct mg_rec *m)
+{
+    if (!b->pending)
+        b->pending = calloc(MG_PENDING_MAX, sizeof(*b->pending));
+    if (!b->pending || b->npending >= MG_PENDING_MAX) {
+        b->stats.makegood_unrecorded++;
+        return;
+    }
+    b->pending[b->npending++] = *m;
+    b->stats.makegood_queued++;
+    if (b->mg_timer && !evtimer_pending(b->mg_timer, NULL)) {
+        struct timeval tv = {MG_RETRY_MS / 1000, (MG_RETRY_MS % 1000) * 1000};
+        evtimer_add(b->mg_timer, &tv);
+    }
+}
+
+struct mg_ctx {
+    struct wire_brakes *b;
+    struct mg_rec m;
+};
+
+static void mg_reply(void *arg, int err, const struct redisReply *reply)
+{
+    struct mg_ctx *c = arg;
+
+    if (err == -ECANCELED) { /* shutting down: the client and the module go */
+        c->b->stats.makegood_unrecorded++;
+    } else if (err == 0 && reply->type == REDIS_REPLY_INTEGER) {
+        const char *exp[] = {"EXPIRE", c->m.key, MG_KEEP_TEXT};
+        size_t elen[] = {6, strlen(c->m.key), strlen(MG_KEEP_TEXT)};
+        c->b->stats.makegood_recorded++;
+        (void)gw_redis_command(c->b->redis, 3, exp, elen, ignore_reply, (void *)"make-good expiry");
+    } else {
+        mg_queue(c->b, &c->m);
+    }
+    free(c);
+}
+
+static void mg_send(struct wire_brakes *b, const struct mg_rec *m)
+{
+    struct mg_ctx *c = malloc(sizeof(*c));
+    if (!c) {
+        b->stats.makegood_unrecorded++;
+        return;
+    }
+    c->b = b;
+    c->m = *m;
+    const char *hset[] = {m->keep ? "HSETNX" : "HSET", c->m.key, c->m.msisdn, c->m.val};
+    size_t hlen[] = {strlen(hset[0]), strlen(c->m.key), strlen(c->m.msisdn), strlen(c->m.val)};
+    if (gw_redis_command(b->redis, 4, hset, hlen, mg_reply, c) < 0) {
+        mg_queue(b, m); /* not even sent (Redis down): later */
+        free(c);
+    }
+}
+
+/* The retry timer: every waiting record is sent again (those Redis refuses come back). */
+static void mg_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct wire_brakes *b = arg;
+    (void)fd;
+    (void)what;
+    size_t n = b->npending;
+    if (n == 0)
+        return;
+    struct mg_rec *batch = malloc(n * sizeof(*batch));
+    if (!batch) {
+        struct timeval tv = {MG_RETRY_MS / 1000, 0};
+        evtimer_add(b->mg_timer, &tv);
+        return;
+    }
+    memcpy(batch, b->pending, n * sizeof(*batch));
+    b->npending = 0;
+    for (size_t i = 0; i < n; i++)
+        mg_send(b, &batch[i]);
+    free(batch);
+}
+
+static void record_makegood(struct wire_brakes *b, const char *msisdn, const char *cause)
 {
     struct cat_gift_window win;
-    char mask[GW_MASK_LEN], key[48], val[48], ttl[16];
+    char mask[GW_MASK_LEN];
+    struct mg_rec m = {.keep = strcmp(cause, "unavailable") == 0};
     int64_t now = gw_clock_now_ms() / 1000;
-    const char *cause = err == -EINPROGRESS ? "processing"
-                        : err == -ETIMEDOUT ? "timeout"
-                                            : "store";
 
     if (cat_calendar_is_open(wire_catalog_calendar(b->cat), now, NULL, &win) != 1)
         return; /* not a gift day: nothing to make good */
-    snprintf(key, sizeof(key), "lg:mg:{mg}:%" PRId32, win.gift_day);
-    snprintf(val, sizeof(val), "%s,%" PRId64, cause, now);
-    snprintf(ttl, sizeof(ttl), "%d", MAKEGOOD_KEEP_S);
-    const char *hset[] = {"HSET", key, msisdn, val};
-    size_t hlen[] = {4, strlen(key), strlen(msisdn), strlen(val)};
-    const char *exp[] = {"EXPIRE", key, ttl};
-    size_t elen[] = {6, strlen(key), strlen(ttl)};
-    gw_log(GW_LOG_NOTICE, LOG_CAT, "makegood{%s} gift day %" PRId32 ": redemption failed (%s)",
-           gw_mask_msisdn(msisdn, mask), win.gift_day, cause);
-    if (gw_redis_command(b->redis, 4, hset, hlen, ignore_reply, (void *)"make-good record") == 0 &&
-        gw_redis_command(b->redis, 3, exp, elen, ignore_reply, (void *)"make-good expiry") == 0)
-        b->stats.makegood_recorded++;
-    else
-        b->stats.makegood_unrecorded++;
+    copy(m.msisdn, sizeof(m.msisdn), msisdn);
+    snprintf(m.key, sizeof(m.key), "lg:mg:{mg}:%" PRId32, win.gift_day);
+    snprintf(m.val, sizeof(m.val), "%s,%" PRId64, cause, now);
+    gw_log(GW_LOG_NOTICE, LOG_CAT, "makegood{%s} gift day %" PRId32 ": %s failed (%s)",
+           gw_mask_msisdn(msisdn, mask), win.gift_day,
+           m.keep ? "a dialogue step" : "a redemption", cause);
+    mg_send(b, &m);
+}
+
+/* gw_ussd_ops.store_failed: a step failed before the confirmation ran anything. */
+static void hook_store_failed(void *arg, const char *msisdn, int err)
+{
+    struct wire_brakes *b = arg;
+    (void)err;
+    record_makegood(b, msisdn, "unavailable");
+    if (b->inner.store_failed)
+        b->inner.store_failed(b->inner.arg, msisdn, err);
 }
 
 static void on_inner(void *arg, int err, const char *outcome, const char *slot)
@@ -354,7 +455,8 @@ static void on_inner(void *arg, int err, const char *outcome, const char *slot)
         outcome = "frozen";
     }
     if (err < 0 && err != -ECANCELED)
-        record_makegood(b, h->msisdn, err);
+        record_makegood(b, h->msisdn,
+                        err == -EINPROGRESS ? "processing" : err == -ETIMEDOUT ? "timeout" : "store");
     gw_ussd_redeem_cb done = h->done;
     void *cb_arg = h->cb_arg;
     free(h);
@@ -477,7 +579,10 @@ struct wire_brakes *wire_brakes_new(struct event_base *base, struct gw_redis *re
     b->cat = cat;
     b->cfg = cfg;
     b->script = gw_redis_script_add(redis, gw_lua_velocity, gw_lua_velocity_len);
-    if (b->script < 0) {
+    b->mg_timer = evtimer_new(base, mg_retry, b);
+    if (b->script < 0 || !b->mg_timer) {
+        if (b->mg_timer)
+            event_free(b->mg_timer);
         free(b);
         return NULL;
     }
@@ -495,6 +600,7 @@ void wire_brakes_wrap(struct wire_brakes *b, struct gw_ussd_ops *ops)
         return;
     b->inner = *ops;
     ops->redeem = hook;
+    ops->store_failed = hook_store_failed;
     ops->arg = b;
 }
 
@@ -508,5 +614,13 @@ void wire_brakes_get_stats(const struct wire_brakes *b, struct wire_brakes_stats
 
 void wire_brakes_free(struct wire_brakes *b)
 {
+    if (!b)
+        return;
+    if (b->npending)
+        gw_log(GW_LOG_ERROR, LOG_CAT, "make-good: %zu records never reached Redis (lost)",
+               b->npending);
+    if (b->mg_timer)
+        event_free(b->mg_timer);
+    free(b->pending);
     free(b);
 }

@@ -14,7 +14,9 @@
  *   - the "frozen" screen: a redemption refused as unavailable while the item's kill switch is
  *     on says "temporarily unavailable" instead of "not available any more";
  *   - make-good's record: a redemption that failed on a gift day through our fault (store down
- *     or slow, or paid then unfinished) is remembered per gift day in lg:mg:{mg}:<day>.
+ *     or slow, or paid then unfinished), or a dialogue step the store failed before the
+ *     confirmation (gw_ussd_ops.store_failed), is remembered per gift day in lg:mg:{mg}:<day>;
+ *     while Redis is down the records wait in memory and are sent again.
  * Each gateway counts the redemptions it handles: behind a balancer each one sees its share of
  * an item's rate and of its baseline, so the multiple holds; the freeze is shared (Redis).
  *
@@ -44,7 +46,8 @@ struct wire_brakes;
     X(breaker_freezes, "kill switches set by the breaker (cat:{ITEM}:k)")                          \
     X(breaker_freeze_failed, "freezes the breaker could not write to Redis")                       \
     X(makegood_recorded, "gift-day redemptions failed through our fault, recorded (lg:mg:*)")      \
-    X(makegood_unrecorded, "the same, whose record could not even be sent (Redis down)")
+    X(makegood_queued, "make-good records kept to send again (Redis failed): retried every 2 s")  \
+    X(makegood_unrecorded, "make-good records lost (the waiting list full, or the gateway stopped)")
 
 struct wire_brakes_stats {
 #define WIRE_BRAKES_FIELD(name, help) uint64_t name;

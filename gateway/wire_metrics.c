@@ -216,12 +216,13 @@ static void write_ingest(const struct wire_metrics *m, struct evbuffer *o)
     FAM(o, "loyaltygw_events_received_total", COUNTER, "carrier event deliver_sm received");
     gw_prom_sample_u64(o, "loyaltygw_events_received_total", NULL, s.events_in);
     FAM(o, "loyaltygw_events_total", COUNTER,
-        "carrier events by outcome (credited, duplicate, reversed, reversal_noop: ESME_ROK; "
+        "carrier events by outcome (credited, duplicate, reversed, reversal_noop, held: ESME_ROK; "
         "rejected: ESME_RX_P_APPN; temp_failed: ESME_RX_T_APPN, redelivered by the SMSC)");
     gw_prom_sample_u64(o, "loyaltygw_events_total", L("outcome", "credited"), s.credited);
     gw_prom_sample_u64(o, "loyaltygw_events_total", L("outcome", "duplicate"), s.duplicates);
     gw_prom_sample_u64(o, "loyaltygw_events_total", L("outcome", "reversed"), s.reversed);
     gw_prom_sample_u64(o, "loyaltygw_events_total", L("outcome", "reversal_noop"), s.reversal_noop);
+    gw_prom_sample_u64(o, "loyaltygw_events_total", L("outcome", "held"), s.held);
     gw_prom_sample_u64(o, "loyaltygw_events_total", L("outcome", "rejected"), s.rejected);
     gw_prom_sample_u64(o, "loyaltygw_events_total", L("outcome", "temp_failed"), s.temp_failed);
     FAM(o, "loyaltygw_events_in_flight", GAUGE, "events waiting for their commit");
@@ -230,6 +231,7 @@ static void write_ingest(const struct wire_metrics *m, struct evbuffer *o)
     gw_prom_sample_u64(o, "loyaltygw_points_total", L("movement", "credited"), s.points_credited);
     gw_prom_sample_u64(o, "loyaltygw_points_total", L("movement", "reversed"), s.points_reversed);
     gw_prom_sample_u64(o, "loyaltygw_points_total", L("movement", "capped"), s.points_capped);
+    gw_prom_sample_u64(o, "loyaltygw_points_total", L("movement", "held"), s.points_held);
     FAM(o, "loyaltygw_subscribers_enrolled_total", COUNTER, "subscribers enrolled by an event");
     gw_prom_sample_u64(o, "loyaltygw_subscribers_enrolled_total", NULL, s.enrolled);
     FAM(o, "loyaltygw_deadletters_total", COUNTER, "dead letters by result");

@@ -246,10 +246,11 @@ bool ussd_menus_has_lang(const struct ussd_menus *menus, const char *code);
 /* Whether node id exists (for tests and the session restore path). */
 bool ussd_menus_has_node(const struct ussd_menus *menus, const char *id);
 /* A label of "labels.<lang>" by name ("more", "back", "invalid", "unavailable", "no_history",
- * "processing"), in lang or, when the file has no such language, the default one. NULL for an
- * unknown name. Valid until the menus are freed. The transport uses "unavailable" when it cannot
- * even run a step (the store is down), and "processing" (optional in the file: "unavailable"
- * when absent) for a redemption that is paid but that the store failed to finish. */
+ * "processing", "store_down"), in lang or, when the file has no such language, the default one.
+ * NULL for an unknown name. Valid until the menus are freed. The transport uses "store_down"
+ * (optional in the file: "unavailable" when absent) when it cannot even run a step (the store is
+ * down: nothing was charged), and "processing" (optional likewise) for a redemption that is paid
+ * but that the store failed to finish. */
 const char *ussd_menus_label(const struct ussd_menus *menus, const char *lang, const char *name);
 
 /* Referral (issue 10): the file's optional "referral" section. The shortcut of the direct dial
@@ -329,9 +330,12 @@ struct ussd_catalog_ops {
     /* One item by id; -ENOENT when there is none, -EAGAIN when it exists but is stopped for now
      * (its kill switch: a confirmation then shows the "frozen" outcome's screen). */
     int (*item)(void *arg, const char *lang, uint32_t item_id, struct ussd_item *out);
-    /* Whether redeeming is open now (a gift day); when it is not, the next opening in local time
-     * as text ("Sat 14/12 09:00", "" when none is planned). */
-    int (*redeem_window)(void *arg, const char *lang, bool *open, char *next, size_t cap);
+    /* Whether redeeming is open now (a gift day) for a member of tier (NULL or "" unknown) who
+     * holds a make-good priority pass or not (pass: let in at the premium tiers' earlier opening
+     * like them); when it is not, the next opening in local time as text ("Sat 14/12 09:00", ""
+     * when none is planned). */
+    int (*redeem_window)(void *arg, const char *lang, const char *tier, bool pass, bool *open,
+                         char *next, size_t cap);
 };
 
 /* ---------------------------------------------------------------- dialogue engine */
@@ -507,6 +511,10 @@ struct ussd_env {
      * of the price (rounded down). false / 0: no offer. */
     bool may_perk;
     uint32_t perk_share_pct;
+    /* The gift day's earlier opening (catalog.h premium): the member's tier (NULL or "" unknown)
+     * and whether they hold a make-good priority pass valid today (issue 10 section 5). */
+    const char *tier;
+    bool pass;
 };
 
 /*

@@ -198,8 +198,8 @@ static int fetch_window(struct step *s)
     if (!cat || !cat->redeem_window)
         return E_UNAVAILABLE;
     memset(s->next_giftday, 0, sizeof(s->next_giftday));
-    if (cat->redeem_window(s->env->cat_arg, lang_code(s), &s->open, s->next_giftday,
-                           sizeof(s->next_giftday)) < 0)
+    if (cat->redeem_window(s->env->cat_arg, lang_code(s), s->env->tier, s->env->pass, &s->open,
+                           s->next_giftday, sizeof(s->next_giftday)) < 0)
         return E_UNAVAILABLE;
     s->next_giftday[sizeof(s->next_giftday) - 1] = '\0';
     s->have_window = true;

@@ -818,8 +818,8 @@ static int load_xfer_outcomes(struct lctx *c, json_t *root)
 
 static int load_labels(struct lctx *c, json_t *root)
 {
-    static const char *const keys[] = {"more",       "back",       "invalid", "unavailable",
-                                       "no_history", "processing", NULL};
+    static const char *const keys[] = {"more",       "back",       "invalid",    "unavailable",
+                                       "no_history", "processing", "store_down", NULL};
     struct ussd_menus *m = c->m;
     json_t *labels = json_object_get(root, "labels");
     char path[PATH_MAX_LEN];
@@ -862,6 +862,13 @@ static int load_labels(struct lctx *c, json_t *root)
         json_t *pr = json_object_get(o, "processing");
         snprintf(path, sizeof(path), "labels.%s.processing", l->code);
         if (pr && (rc = get_label(c, path, pr, false, &l->processing)) < 0)
+            return rc;
+        /* optional: the store failed before anything was charged (issue 10 section 5: the
+         * screen says so); absent: "unavailable" is shown */
+        l->store_down = NULL;
+        json_t *sd = json_object_get(o, "store_down");
+        snprintf(path, sizeof(path), "labels.%s.store_down", l->code);
+        if (sd && (rc = get_label(c, path, sd, false, &l->store_down)) < 0)
             return rc;
         /* "0" and "00" are what the subscriber types: the labels must say so */
         snprintf(path, sizeof(path), "labels.%s.back", l->code);
@@ -1317,5 +1324,7 @@ const char *ussd_menus_label(const struct ussd_menus *m, const char *lang, const
         return l->no_history;
     if (strcmp(name, "processing") == 0)
         return l->processing ? l->processing : l->unavailable;
+    if (strcmp(name, "store_down") == 0)
+        return l->store_down ? l->store_down : l->unavailable;
     return NULL;
 }

@@ -109,6 +109,7 @@ struct menu_lang {
     bool rtl;         /* right-to-left script (bidi marks when configured) */
     const char *more, *back, *invalid, *unavailable, *no_history; /* labels */
     const char *processing; /* optional label: a paid redemption the store did not finish */
+    const char *store_down; /* optional label: the store failed before anything was charged */
     const char *sms_balance; /* "sms.<lang>.balance" (optional section), NULL when absent */
     const char *sms_opted_out; /* "sms.<lang>.opted_out" / "opted_in" (consent confirmations, */
     const char *sms_opted_in;  /* optional): NULL when absent */

@@ -703,6 +703,7 @@
     main.appendChild(h('ul', { class: 'cards' },
       card('subscriber.balance', fmtNum(d.balance), 'sub-balance'),
       card('subscriber.lifetime', fmtNum(d.lifetime)),
+      d.held ? card('subscriber.held', fmtNum(d.held), 'sub-held') : null,
       card('subscriber.tier', d.tier || '-', 'sub-tier'),
       card('subscriber.state', d.blocked ? t('subscriber.blocked') : t('subscriber.active'), 'sub-state'),
       card('subscriber.since', d.since ? fmtTime(d.since) : '-')));
@@ -773,7 +774,26 @@
       say(d.blocked ? t('unblock.done') : t('block.done'));
     });
     wrap.appendChild(blk);
+    if (d.held) wrap.appendChild(holdForm(d)); // points held by the velocity caps
     return wrap;
+  }
+
+  // Points held by the velocity caps (issue 10 section 5): care releases them (credited) or
+  // cancels them, with a reason; the API consumes the whole hold once and audits it.
+  function holdForm(d) {
+    const why = h('input', { name: 'hold-reason', id: 'hold-reason', maxlength: 200 });
+    const act = (action) => async () => {
+      if (why.value.trim().length < 3) { alarm(t('adjust.needreason')); why.focus(); return; }
+      const res = await api('POST', '/api/subscribers/' + d.msisdn + '/hold', { action, reason: why.value.trim() });
+      if (!res.ok) { apiError(res); return; }
+      await route();
+      say(t('hold.done.' + action, { points: fmtNum(res.data.points), balance: fmtNum(res.data.balance) }));
+    };
+    return h('form', { id: 'hold-form', novalidate: true, on: { submit: (ev) => ev.preventDefault() } },
+      h('fieldset', {}, h('legend', { text: t('hold.title', { points: fmtNum(d.held) }) }),
+        field('block.reason', why),
+        h('button', { type: 'button', id: 'hold-release', text: t('hold.release'), on: { click: act('release') } }),
+        h('button', { type: 'button', id: 'hold-cancel', class: 'danger', text: t('hold.cancel'), on: { click: act('cancel') } })));
   }
 
   // The subscriber's two consent switches (care only): marketing SMS (STOP/START, the reminder

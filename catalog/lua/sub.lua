@@ -231,14 +231,17 @@ if op == 'DEBIT' then
         local b = int_field(redis.call('HGET', KW, 'bal'), 0) or 0
         return {'dup', tonumber(rec.price), b, rec.code}
     end
-    local w = redis.call('HMGET', KW, 'bal', 'tier', 'blocked')
+    local w = redis.call('HMGET', KW, 'bal', 'tier', 'blocked', 'pp')
     local bal = int_field(w[1], 0)
     if not bal then return corrupt('wallet') end
     local tier = w[2] or ''
     if w[3] == '1' then return {'blocked', bal} end
     if bal < 0 then return {'negative', bal} end
     if not allowed[tier] then return {'tier', bal} end
-    if nw > 0 and not window[tier] then return {'closed', bal} end
+    -- the premium tiers' earlier opening: their members, and a make-good priority pass valid on
+    -- this gift day (field pp "YYYYMMDD:<incident>", admin/lua/pass.lua)
+    local pass = w[4] and tonumber(w[4]:match('^(%d%d%d%d%d%d%d%d):')) or 0
+    if nw > 0 and not window[tier] and pass < tonumber(day) then return {'closed', bal} end
     if to ~= '' and (not gift[tier] or to == msisdn) then return {'gift', bal} end
     local ckey = perk and ('n:+perk:' .. day) or ('n:' .. item .. ':' .. day)
     local count = int_field(redis.call('HGET', KG, ckey), 0) or 0

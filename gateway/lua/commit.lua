@@ -26,9 +26,11 @@
 --       17+3N .. 20+3N tier qualification (gw_tier.h): basis (0 lifetime, 1 points, 2 spend),
 --         window months (1..12), grace days, today (YYYYMMDD, the local day of now)
 --       21+3N (only with the index keys) expiry of the current period's index key (unix s)
+--       last (optional, before the aggregates' channel) the velocity caps: see "velocity caps"
 -- Reply {outcome, points, balance, capped, tier, enrolled}; outcome 0 credited, 1 duplicate,
 -- 2 reversed, 3 reversal no-op, 4 recorded without credit (a REVERSAL came first), 5 the ref
--- belongs to another MSISDN (only with the index keys; element 5 is that MSISDN). Bad
+-- belongs to another MSISDN (only with the index keys; element 5 is that MSISDN), 6 committed
+-- over a velocity cap: its points (element 2) held, not credited. Bad
 -- arguments: error "LGWARG <what>"; unreadable stored data: "LGWDATA <what>"; a balance that
 -- would leave the bounds: "LGWBOUND <what>". Either way nothing was written.
 --
@@ -201,6 +203,23 @@ local function ag_flow(kind, f, pts)
 end
 -- ------------------------------------------------------------------ end of aggregates
 
+-- ------------------------------------------------------------------ velocity caps (issue 10 §5)
+-- docs/loyalty-and-events.md "Fraud brakes". Optional last argument (after the aggregates' channel
+-- is taken off): "v:<events/hour>,<events/day>,<points/hour>,<points/day>", 0 = that cap off;
+-- absent: nothing counted, nothing written. The counts are the wallet's field vc, "<hour>,<events>,
+-- <points>,<day>,<events>,<points>" (hour = now / 3600, day = today's local day), moved here in
+-- the commit's own step, so that parallel events never pass a cap together. An earning event
+-- over a cap is committed like any other (ref, history, aggregates, activity, recharge count) but
+-- its points are held: added to the wallet's hold, its record in E in state h, outcome 6. Never
+-- refused (the SMSC would redeliver it forever); staff release or cancel the hold.
+local VC
+if #ARGV > 0 and type(ARGV[#ARGV]) == 'string' and ARGV[#ARGV]:sub(1, 2) == 'v:' then
+    local v = table.remove(ARGV)
+    VC = {v:match('^v:(%d+),(%d+),(%d+),(%d+)$')}
+    for i = 1, 4 do VC[i] = #v < 48 and tonumber(VC[i]) or nil end
+    if not (VC[1] and VC[2] and VC[3] and VC[4]) then return redis.error_reply('LGWARG velocity') end
+end
+
 -- ------------------------------------------------------------------ validation (no writes)
 if #KEYS < 1 or #KEYS > 19 then return bad('keys') end
 local msisdn = KEYS[1]:match('^lg:{(%d+)}:w$')
@@ -324,7 +343,7 @@ end
 
 -- ------------------------------------------------------------------ reads (still no writes)
 local w = redis.call('HMGET', KW, 'bal', 'life', 'rn', 'tier', 'since', 'cday', 'cpts', 'rd',
-    'rem', 'R', 'rc', 'm:' .. day:sub(1, 6), 'E')
+    'rem', 'R', 'rc', 'm:' .. day:sub(1, 6), 'E', 'vc', 'hold')
 local R = w[10] or ''
 if #R % REC ~= 0 then return corrupt('refs') end
 local E = w[13] or ''
@@ -345,7 +364,7 @@ local function find(s, dg, size)
         init = p + 1
     end
 end
-local EST = {c = 'c', r = 'r', x = 'x', v = 'r', p = 'v'} -- E's state -> the ref's state
+local EST = {c = 'c', r = 'r', x = 'x', v = 'r', p = 'v', h = 'h', k = 'k'} -- E's -> the ref's
 -- R first: a ref of the release before has its history record in E too, but only R knows
 -- whether it was reversed since.
 local function lookup(name)
@@ -401,6 +420,8 @@ local bal, life = int_field(w[1], 0), int_field(w[2], 0)
 local rn, rd = int_field(w[3], 0), int_field(w[8], 1)
 if w[3] == false and w[9] then rn, rd = int_field(w[9], 0), 1000 end -- milli-points of old
 local cday, cpts = int_field(w[6], 0), int_field(w[7], 0)
+local hold = int_field(w[15], 0)
+if not hold or hold < 0 or hold > BAL_MAX then return corrupt('hold') end
 if not bal or not life or not rn or not rd or rd < 1 or rd > DEN_MAX or rn < 0 or rn >= rd
     or not cday or not cpts or bal < -BAL_MAX or bal > BAL_MAX or life < 0 or life > BAL_MAX then
     return corrupt('wallet')
@@ -645,6 +666,25 @@ if op == 'E' then
         if credited > room then credited = room end
         capped = points - credited
     end
+    -- Velocity caps (above): the event counts; over a cap, all its points are held.
+    local held, vcv
+    if VC then
+        local v = {(w[14] or ''):match('^(%d+),(%d+),(%d+),(%d+),(%d+),(%d+)$')}
+        for i = 1, 6 do v[i] = tonumber(v[i]) or 0 end
+        local hour, tday = math.floor(now / 3600), tonumber(ttoday)
+        if v[1] ~= hour then v[1], v[2], v[3] = hour, 0, 0 end
+        if v[4] ~= tday then v[4], v[5], v[6] = tday, 0, 0 end
+        v[2], v[5] = v[2] + 1, v[5] + 1
+        local function over(c, n) return c > 0 and n > c end
+        if over(VC[1], v[2]) or over(VC[2], v[5]) or over(VC[3], v[3] + credited)
+            or over(VC[4], v[6] + credited) then
+            held, credited = credited, 0
+            if hold + held > BAL_MAX then return redis.error_reply('LGWBOUND hold') end
+        end
+        v[3], v[6] = v[3] + credited, v[6] + credited
+        for i = 1, 6 do v[i] = d(v[i]) end
+        vcv = table.concat(v, ',')
+    end
     if bal + credited > BAL_MAX or life + credited > BAL_MAX then
         return redis.error_reply('LGWBOUND balance')
     end
@@ -660,6 +700,15 @@ if op == 'E' then
     end
     ag_flow(kind, 'iss:' .. kind .. ':' .. (AGCH ~= '' and AGCH or '-'), credited)
     local fields = {'bal', d(bal), 'life', d(life)}
+    if vcv then
+        fields[#fields + 1] = 'vc'
+        fields[#fields + 1] = vcv
+    end
+    if held and held > 0 then
+        fields[#fields + 1] = 'hold'
+        fields[#fields + 1] = d(hold + held)
+        if AGD then redis.call('HINCRBY', AGD, 'hold', d(held)) end -- the day's held points
+    end
     if enrolled or newtier ~= w[4] then
         fields[#fields + 1] = 'tier'
         fields[#fields + 1] = newtier
@@ -691,7 +740,7 @@ if op == 'E' then
     local af, av = activity_value(day, credited, amount)
     fields[#fields + 1] = af
     fields[#fields + 1] = av
-    history('c', credited, rules[cur.i] or rules[1])
+    history(held and 'h' or 'c', held or credited, rules[cur.i] or rules[1])
     prune_refs()
     fields[#fields + 1] = 'E'
     fields[#fields + 1] = E
@@ -719,13 +768,27 @@ if op == 'E' then
             end
         end
     end
-    return {0, credited, bal, capped, newtier, enrolled and 1 or 0}
+    return {held and 6 or 0, held or credited, bal, capped, newtier, enrolled and 1 or 0}
 end
 
 -- op == 'R'
 local opts, oday, ostate, opos, oin = lookup(orig)
 if opts == false or (opts and opts < 0) then return corrupt('orig record') end
 local orec = opts ~= nil
+if orec and ostate == 'h' then
+    -- Its points were held, never credited: they leave the hold; the balance does not move.
+    claim()
+    if hold - opts > 0 then
+        redis.call('HSET', KW, 'hold', d(hold - opts))
+    else
+        redis.call('HDEL', KW, 'hold')
+    end
+    mark(orig, opos, oin, 'r', oday, opts)
+    history('x', 0, 0)
+    ag_flow(kind, nil, 0)
+    save_refs()
+    return {2, 0, bal, 0, tier, 0}
+end
 if not orec or ostate ~= 'c' then
     -- Unknown, already reversed, or itself a reversal: acknowledged and recorded, no effect. An
     -- unknown orig may still arrive (it was answered T_APPN and comes back): it is remembered

@@ -1326,6 +1326,112 @@ static void test_ledger__1000_pipelined_commits__exact_sums(void **state)
     assert_int_equal(sum, expect);
 }
 
+/* Fraud brakes (issue 10 section 5, commit.lua "velocity caps"): events and points earned per
+ * MSISDN per hour and day, counted in the commit's own step. */
+struct held_count {
+    int done, errors, credited, held;
+    int64_t points, held_points;
+};
+
+static void held_cb(void *arg, int err, const struct gw_commit_result *res)
+{
+    struct held_count *h = arg;
+    h->done++;
+    if (err)
+        h->errors++;
+    else if (res->outcome == GW_COMMIT_CREDITED) {
+        h->credited++;
+        h->points += res->points;
+    } else if (res->outcome == GW_COMMIT_HELD) {
+        h->held++;
+        h->held_points += res->points;
+    } else
+        h->errors++;
+}
+
+static void test_brakes__velocity_caps__parallel_events_held_never_lost(void **state)
+{
+    (void)state;
+    const char *m = "212600000777";
+    struct gw_ledger_config cfg = T.lcfg;
+    cfg.vel_events_hour = 3;
+    cfg.vel_points_day = 100;
+    struct gw_ledger *l = gw_ledger_new(T.redis, &cfg, &T.tbl);
+    assert_non_null(l);
+
+    /* Eight events of 10 points in flight together: the hour's cap lets exactly 3 through,
+     * whatever the order Redis runs them in; the others are committed, their points held. */
+    struct held_count h = {0};
+    struct gw_event ev;
+    struct gw_earn earn;
+    for (int i = 0; i < 8; i++) {
+        fill_event(&ev, &earn, GW_EV_TOPUP, m, fmt("VEL-%d", i), T0 + i, 10000, NULL);
+        assert_int_equal(gw_ledger_commit(l, &ev, &earn, T0 + 60, held_cb, &h), 0);
+    }
+    int64_t end = gw_clock_mono_ms() + 10000;
+    while (h.done < 8 && gw_clock_mono_ms() < end)
+        run_for(10);
+    assert_int_equal(h.done, 8);
+    assert_int_equal(h.errors, 0);
+    assert_int_equal(h.credited, 3);
+    assert_int_equal(h.held, 5);
+    assert_int_equal(h.points, 30);
+    assert_int_equal(h.held_points, 50);
+    assert_int_equal(hget_ll(m, "bal"), 30);
+    assert_int_equal(hget_ll(m, "hold"), 50);
+    assert_int_equal(hget_ll(m, "rc"), 8); /* every recharge is in the books */
+    assert_int_equal(ref_count(m), 8);      /* every ref remembered */
+    assert_string_equal(hget(m, 'w', "vc"),
+                        fmt("%lld,8,30,%s,8,30", (long long)(T0 + 60) / 3600, ymd(T0 + 60)));
+
+    /* Exactly once: a redelivered held event is a duplicate, the hold does not grow. */
+    int held_ref = -1;
+    for (int i = 0; i < 8 && held_ref < 0; i++) {
+        const char *r = ref_rec(m, fmt("VEL-%d", i));
+        if (r && r[strlen(r) - 1] == 'h')
+            held_ref = i;
+    }
+    assert_true(held_ref >= 0);
+    assert_string_equal(ref_rec(m, fmt("VEL-%d", held_ref)), fmt("10,%s,h", ymd(T0)));
+    struct gw_commit_result r;
+    assert_int_equal(commit_on(l, GW_EV_TOPUP, m, fmt("VEL-%d", held_ref), T0, 10000, NULL, &r),
+                     0);
+    assert_int_equal(r.outcome, GW_COMMIT_DUPLICATE);
+    assert_int_equal(hget_ll(m, "hold"), 50);
+    assert_non_null(strstr(history(m), "held: over a velocity cap"));
+
+    /* A reversal of a held event takes its points out of the hold; the balance stays. */
+    assert_int_equal(commit_on(l, GW_EV_REVERSAL, m, "VEL-REV", T0 + 30, 0,
+                               fmt("VEL-%d", held_ref), &r),
+                     0);
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSED);
+    assert_int_equal(r.points, 0);
+    assert_int_equal(hget_ll(m, "hold"), 40);
+    assert_int_equal(hget_ll(m, "bal"), 30);
+    assert_string_equal(ref_rec(m, fmt("VEL-%d", held_ref)), fmt("10,%s,r", ymd(T0)));
+
+    /* The next hour: the event cap starts again, the day's points cap (100) holds the event
+     * that would pass it, whole. */
+    int64_t at = T0 + 3600;
+    assert_int_equal(commit_on(l, GW_EV_TOPUP, m, "VEL-H2-1", at, 50000, NULL, &r), 0);
+    assert_int_equal(r.outcome, GW_COMMIT_CREDITED); /* 30 + 50 = 80 */
+    assert_int_equal(commit_on(l, GW_EV_TOPUP, m, "VEL-H2-2", at, 30000, NULL, &r), 0);
+    assert_int_equal(r.outcome, GW_COMMIT_HELD); /* 80 + 30 > 100 */
+    assert_int_equal(r.points, 30);
+    assert_int_equal(commit_on(l, GW_EV_TOPUP, m, "VEL-H2-3", at, 20000, NULL, &r), 0);
+    assert_int_equal(r.outcome, GW_COMMIT_CREDITED); /* 80 + 20 = 100: at the cap, not over */
+    assert_int_equal(hget_ll(m, "bal"), 100);
+    assert_int_equal(hget_ll(m, "hold"), 70);
+    gw_ledger_free(l);
+
+    /* Caps off (the default): nothing counted, no field written. */
+    assert_int_equal(commit_on(T.ledger, GW_EV_TOPUP, "212600000778", "VEL-OFF", T0, 10000,
+                               NULL, &r),
+                     0);
+    assert_null(hget("212600000778", 'w', "vc"));
+    assert_null(hget("212600000778", 'w', "hold"));
+}
+
 static void test_ledger__many_refs__pruned_to_retention(void **state)
 {
     (void)state;
@@ -1554,6 +1660,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_redis__server_killed__pending_fail_then_reconnects, setup),
         cmocka_unit_test_setup(test_ledger__1000_pipelined_commits__exact_sums, setup),
         cmocka_unit_test_setup(test_ledger__many_refs__pruned_to_retention, setup),
+        cmocka_unit_test_setup(test_brakes__velocity_caps__parallel_events_held_never_lost, setup),
         cmocka_unit_test_setup(test_ledger__deadletter__escaped_capped_in_stream, setup),
         cmocka_unit_test_setup(test_measure__memory_and_throughput, setup),
         cmocka_unit_test_setup(test_measure__50k_pings_in_flight, setup),

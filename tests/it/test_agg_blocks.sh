@@ -7,7 +7,8 @@ source "$(dirname "$0")/lib.sh"
 block() { awk '/^-- -+ aggregates/ { p = 1 } p { print } /^-- -+ end of aggregates/ { p = 0 }' "$1"; }
 REF=$(block "$LGW_SRC/gateway/lua/expire.lua")
 [ "$(wc -l <<<"$REF")" -ge 40 ] || fail "expire.lua: no aggregates block found"
-for f in catalog/lua/sub.lua admin/lua/adjust.lua gateway/lua/campaign.lua gateway/lua/transfer.lua; do
+for f in catalog/lua/sub.lua admin/lua/adjust.lua admin/lua/hold.lua gateway/lua/campaign.lua \
+  gateway/lua/transfer.lua; do
   if [ "$(block "$LGW_SRC/$f")" = "$REF" ]; then
     echo "ok - $f: the same aggregates block as expire.lua"
   else

@@ -119,8 +119,8 @@ assert_eq 0 "$(gw_stat .ingest.temp_failed)" "no USSD deliver_sm answered ESME_R
 note "Redis down: the subscriber reads 'unavailable' on a last screen; the deliver_sm is still ROK"
 stop_redis
 phone down 212611000001 '*555#'
-expect_screens down "store down: unavailable, dialogue ended cleanly" \
-  "$(last 'Service momentanément indisponible')"
+expect_screens down "store down: unavailable, nothing charged, dialogue ended cleanly" \
+  "$(last "Service indisponible, rien n'est débité")"
 if grep -q 'refused' "$T/down.out"; then fail "a USSD deliver_sm was refused"; else echo "ok - deliver_sm answered ESME_ROK"; fi
 sleep 1.2
 assert_eq 0 "$(gw_stat .ingest.temp_failed)" "still no ESME_RX_T_APPN with Redis down"

@@ -20,6 +20,7 @@
 
 #include "gw_config.h"
 #include "gw_days.h"
+#include "gw_hist.h"
 #include "gw_sms.h"
 #include "gw_wallet.h"
 
@@ -185,6 +186,12 @@ static void test_wallet__history_line__localised_reason(void **state)
     assert_int_equal(
         gw_wallet_history_line("1767614400|BONUS\x1b[2J|x|+9|1|n", "fr", out, sizeof(out)), 0);
     assert_string_equal(out, "05/01 +9 BONUSJ"); /* ESC, [ and 2 dropped */
+    /* points held by a velocity cap (gw_hist.h): marked, in the language */
+    const char *held = "1767614400|TOPUP|#0a0b0c0d0e0f|+10||TOPUP 1/10 MAD; " GW_HIST_NOTE_HELD;
+    assert_int_equal(gw_wallet_history_line(held, "en", out, sizeof(out)), 0);
+    assert_string_equal(out, "05/01 +10 Top-up (held)");
+    assert_int_equal(gw_wallet_history_line(held, "fr", out, sizeof(out)), 0);
+    assert_string_equal(out, "05/01 +10 Recharge (retenus)");
     /* an unknown language keeps the kind */
     assert_int_equal(gw_wallet_history_line(raw, "de", out, sizeof(out)), 0);
     assert_string_equal(out, "05/01 +300 TOPUP");

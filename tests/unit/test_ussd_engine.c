@@ -174,8 +174,11 @@ static int f_item(void *arg, const char *lang, uint32_t id, struct ussd_item *ou
     return item_by_id(lang, id, out) ? 0 : -ENOENT;
 }
 
-static int f_window(void *arg, const char *lang, bool *open, char *next, size_t cap)
+static int f_window(void *arg, const char *lang, const char *tier, bool pass, bool *open,
+                    char *next, size_t cap)
 {
+    (void)tier;
+    (void)pass;
     static const char *nx[] = {"السبت 14/12 09:00", "sam. 14/12 09:00", "Sat 14/12 09:00",
                                "شنبه 14/12 09:00"};
     struct fake *f = arg;

@@ -91,8 +91,11 @@ static int f_item(void *arg, const char *lang, uint32_t id, struct ussd_item *ou
     return 0;
 }
 
-static int f_window(void *arg, const char *lang, bool *open, char *next, size_t cap)
+static int f_window(void *arg, const char *lang, const char *tier, bool pass, bool *open,
+                    char *next, size_t cap)
 {
+    (void)tier;
+    (void)pass;
     (void)lang;
     *open = ((struct fake *)arg)->open;
     snprintf(next, cap, "%s", *open ? "" : "Wed 02/12 00:00");

@@ -105,38 +105,51 @@ static void test_menu__shipped_file__validates_with_four_languages(void **state)
     ussd_menus_free(NULL);
 }
 
-/* "processing" (issue 10 §5): in the four languages of the shipped file; optional, a file
- * without it shows "unavailable"; too long or empty is refused like any label. */
-static void test_menu__processing_label__shipped_optional_and_validated(void **state)
+/* An optional label (issue 10 §5): in the four languages of the shipped file, apart from
+ * "unavailable"; a file without it shows "unavailable"; too long or empty is refused like any
+ * label. */
+static void optional_label(const char *name, const char *en)
 {
     struct ussd_menus *m = NULL;
-    char err[512] = "";
+    char err[512] = "", path[64];
     json_t *doc;
 
-    (void)state;
     assert_int_equal(ussd_menus_load(SHIPPED, &m, err, sizeof(err)), 0);
-    assert_string_equal(ussd_menus_label(m, "en", "processing"),
-                        "Request in progress, an SMS will follow");
+    assert_string_equal(ussd_menus_label(m, "en", name), en);
     for (const char *const *l = (const char *const[]){"ar", "fr", "fa", NULL}; *l; l++)
-        assert_string_not_equal(ussd_menus_label(m, *l, "processing"),
+        assert_string_not_equal(ussd_menus_label(m, *l, name),
                                 ussd_menus_label(m, *l, "unavailable"));
     ussd_menus_free(m);
 
     doc = shipped();
     for (const char *const *l = (const char *const[]){"ar", "fr", "en", "fa", NULL}; *l; l++)
-        json_object_del(json_object_get(at(doc, "labels"), *l), "processing");
+        json_object_del(json_object_get(at(doc, "labels"), *l), name);
     char *text = json_dumps(doc, 0);
     json_decref(doc);
     assert_int_equal(ussd_menus_load_buffer(text, strlen(text), "m.json", &m, err, sizeof(err)),
                      0);
     free(text);
-    assert_string_equal(ussd_menus_label(m, "en", "processing"),
-                        ussd_menus_label(m, "en", "unavailable"));
+    assert_string_equal(ussd_menus_label(m, "en", name), ussd_menus_label(m, "en", "unavailable"));
     ussd_menus_free(m);
 
     doc = shipped();
-    json_object_set_new(at(doc, "labels.en"), "processing", json_string(""));
-    expect_error(doc, "m.json: labels.en.processing: must not be empty");
+    json_object_set_new(at(doc, "labels.en"), name, json_string(""));
+    snprintf(path, sizeof(path), "m.json: labels.en.%s: must not be empty", name);
+    expect_error(doc, path);
+}
+
+/* "processing": a redemption paid that the store did not finish. */
+static void test_menu__processing_label__shipped_optional_and_validated(void **state)
+{
+    (void)state;
+    optional_label("processing", "Request in progress, an SMS will follow");
+}
+
+/* "store_down": a step the store failed before anything was charged. */
+static void test_menu__store_down_label__shipped_optional_and_validated(void **state)
+{
+    (void)state;
+    optional_label("store_down", "Service unavailable, nothing charged");
 }
 
 /* The referral section (issue 10): shipped with a screen per outcome; optional; validated. */
@@ -450,6 +463,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_menu__shipped_file__validates_with_four_languages),
         cmocka_unit_test(test_menu__processing_label__shipped_optional_and_validated),
+        cmocka_unit_test(test_menu__store_down_label__shipped_optional_and_validated),
         cmocka_unit_test(test_menu__referral_section__shipped_optional_and_validated),
         cmocka_unit_test(test_menu__shipped_file__persian_and_arabic_letters_not_mixed),
         cmocka_unit_test(test_menu__unknown_placeholder__names_text_path),

@@ -58,10 +58,13 @@ static int f_item(void *arg, const char *lang, uint32_t id, struct ussd_item *ou
     return 0;
 }
 
-static int f_window(void *arg, const char *lang, bool *open, char *next, size_t cap)
+static int f_window(void *arg, const char *lang, const char *tier, bool pass, bool *open,
+                    char *next, size_t cap)
 {
     (void)arg;
     (void)lang;
+    (void)tier;
+    (void)pass;
     *open = true;
     snprintf(next, cap, "%s", "");
     return 0;

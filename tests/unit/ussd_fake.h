@@ -170,8 +170,11 @@ static int ussd_fake_item(void *arg, const char *lang, uint32_t id, struct ussd_
     return ussd_fake_item_by_id(lang, id, out) ? 0 : -ENOENT;
 }
 
-static int ussd_fake_window(void *arg, const char *lang, bool *open, char *next, size_t cap)
+static int ussd_fake_window(void *arg, const char *lang, const char *tier, bool pass,
+                            bool *open, char *next, size_t cap)
 {
+    (void)tier;
+    (void)pass;
     static const char *nx[] = {"السبت 14/12 09:00", "sam. 14/12 09:00", "Sat 14/12 09:00",
                                "شنبه 14/12 09:00"};
     struct ussd_fake *f = arg;
