@@ -579,6 +579,13 @@ int main(int argc, char **argv)
     if (pv >= 0)
         point_value = (uint32_t)pv;
     ctx = gw_redis_connect_sync(&rcfg, 2000, err, sizeof(err));
+    if (ctx && strcmp(argv[optind], "birthday-import") == 0) {
+        /* each record on its wallet's master: the others reached with the same credentials */
+        rc = ctl_birthday_import(ctx, &rcfg, argc - optind - 1, argv + optind + 1, stdout);
+        explicit_bzero(rcfg.password, sizeof(rcfg.password));
+        redisFree(ctx);
+        return rc;
+    }
     if (ctx && ctl_agg_is_command(argv[optind])) {
         /* the other masters of a cluster are reached with the same credentials */
         char *check_repair[] = {argv[optind], "--repair"};
@@ -611,8 +618,6 @@ int main(int argc, char **argv)
         rc = cmd_campaign(ctx, optind + 1 < argc ? argv[optind + 1] : NULL);
     else if (strcmp(cmd, "campaign-rules") == 0)
         rc = ctl_campaign_rules(ctx, argc - optind - 1, argv + optind + 1, stdout);
-    else if (strcmp(cmd, "birthday-import") == 0)
-        rc = ctl_birthday_import(ctx, argc - optind - 1, argv + optind + 1, stdout);
     else if (strcmp(cmd, "draw") == 0)
         rc = ctl_draw(ctx, argc - optind - 1, argv + optind + 1);
     else {

@@ -18,9 +18,8 @@
  * (tests/bench/RESULTS.md). Every slot is read: at carrier scale every slot holds subscribers, so
  * a list of "slots touched" would save nothing and would be one more key to write per commit.
  *
- * Cluster: CLUSTER SLOTS names the masters; one synchronous connection per master (the same
- * user and password), each slot read from its master. A single Redis answers CLUSTER SLOTS with
- * an error: the one connection then serves every slot. Synchronous hiredis, like ctl.c.
+ * Cluster: each slot is read from its master (ctl_masters.c: CLUSTER SLOTS, one synchronous
+ * connection per master; on a single Redis the one connection serves every slot).
  */
 #include "ctl_agg.h"
 
@@ -32,91 +31,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctl_masters.h"
 #include "gw_agg.h"
 #include "gw_days.h"
 #include "gw_loyalty.h"
 
 #define PIPE 2048     /* commands in flight per master */
-#define MAX_NODES 64  /* masters of a cluster */
 #define MAX_DAYS 400  /* the day hashes live 400 days */
-
-struct nodes {
-    unsigned n;
-    redisContext *c[MAX_NODES];
-    bool own[MAX_NODES]; /* opened here (else the caller's) */
-    unsigned char of[GW_SLOTS];
-};
-
-static void nodes_close(struct nodes *ns)
-{
-    for (unsigned i = 0; i < ns->n; i++)
-        if (ns->own[i])
-            redisFree(ns->c[i]);
-}
-
-/* Finds the masters (CLUSTER SLOTS) or takes ctx for every slot. 0 or -1 (message printed). */
-static int nodes_open(struct nodes *ns, redisContext *ctx, const struct gw_redis_config *cfg)
-{
-    redisReply *r = redisCommand(ctx, "CLUSTER SLOTS");
-    char err[320];
-
-    memset(ns, 0, sizeof(*ns));
-    ns->n = 1;
-    ns->c[0] = ctx;
-    if (!r)
-        return fprintf(stderr, "loyaltyctl: redis: %s\n", ctx->errstr), -1;
-    if (r->type != REDIS_REPLY_ARRAY) { /* not a cluster: one node has every slot */
-        freeReplyObject(r);
-        return 0;
-    }
-    ns->n = 0;
-    for (size_t i = 0; i < r->elements; i++) {
-        const redisReply *e = r->element[i];
-        if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
-            e->element[2]->type != REDIS_REPLY_ARRAY || e->element[2]->elements < 2)
-            continue;
-        const char *ip = e->element[2]->element[0]->str;
-        long long port = e->element[2]->element[1]->integer;
-        unsigned k;
-        struct gw_redis_config nc = *cfg;
-        for (k = 0; k < ns->n; k++) {
-            redisContext *c = ns->c[k];
-            if (c->tcp.host && strcmp(c->tcp.host, ip) == 0 && c->tcp.port == port)
-                break;
-        }
-        if (k == ns->n) {
-            if (ns->n >= MAX_NODES || !ip)
-                goto fail;
-            nc.unix_socket[0] = '\0';
-            nc.n_sentinels = 0;
-            snprintf(nc.host, sizeof(nc.host), "%s", ip);
-            nc.port = (uint16_t)port;
-            ns->c[k] = gw_redis_connect_sync(&nc, 5000, err, sizeof(err));
-            explicit_bzero(nc.password, sizeof(nc.password));
-            if (!ns->c[k]) {
-                fprintf(stderr, "loyaltyctl: master %s:%lld: %s\n", ip, port, err);
-                goto fail;
-            }
-            ns->own[k] = true;
-            ns->n++;
-        }
-        for (long long s = e->element[0]->integer; s <= e->element[1]->integer && s < GW_SLOTS;
-             s++)
-            ns->of[s] = (unsigned char)k;
-    }
-    freeReplyObject(r);
-    return ns->n > 0 ? 0 : -1;
-fail:
-    freeReplyObject(r);
-    nodes_close(ns);
-    return -1;
-}
 
 /* HGETALL of one key per slot (key_of(slot) built by the caller's format), pipelined per master;
  * each reply goes to fn(arg, slot, reply). 0 or -1. */
 typedef void (*slot_fn)(void *arg, unsigned slot, const redisReply *r);
 
-static int read_slots(struct nodes *ns, const char *suffix, slot_fn fn, void *arg)
+static int read_slots(struct ctl_masters *ns, const char *suffix, slot_fn fn, void *arg)
 {
     static unsigned sent[PIPE];
 
@@ -181,7 +108,7 @@ static int day_arg(const char *s, int32_t *out)
     return 0;
 }
 
-static int cmd_report(struct nodes *ns, uint32_t point_value_micro, int argc, char **argv)
+static int cmd_report(struct ctl_masters *ns, uint32_t point_value_micro, int argc, char **argv)
 {
     static struct gw_agg_flows f;
     static struct gw_agg_tot slots[GW_SLOTS];
@@ -332,7 +259,7 @@ static int repair_slot(redisContext *c, unsigned slot, const struct gw_agg_tot *
     return ok ? 0 : -1;
 }
 
-static int cmd_check(struct nodes *ns, bool repair)
+static int cmd_check(struct ctl_masters *ns, bool repair)
 {
     static struct gw_agg_tot want[GW_SLOTS], got[GW_SLOTS];
     struct gw_agg_tot wall, gall;
@@ -382,12 +309,12 @@ bool ctl_agg_is_command(const char *cmd)
 int ctl_agg_main(redisContext *ctx, const struct gw_redis_config *cfg, uint32_t point_value_micro,
                  int argc, char **argv)
 {
-    struct nodes ns;
+    struct ctl_masters ns;
     int rc;
 
     if (argc < 1 || !ctl_agg_is_command(argv[0]))
         return 2;
-    if (nodes_open(&ns, ctx, cfg) < 0)
+    if (ctl_masters_open(&ns, ctx, cfg) < 0)
         return 1;
     if (strcmp(argv[0], "report") == 0)
         rc = cmd_report(&ns, point_value_micro, argc - 1, argv + 1);
@@ -395,6 +322,6 @@ int ctl_agg_main(redisContext *ctx, const struct gw_redis_config *cfg, uint32_t 
         rc = argc == 1                                        ? cmd_check(&ns, false)
              : argc == 2 && strcmp(argv[1], "--repair") == 0 ? cmd_check(&ns, true)
                                                               : 2;
-    nodes_close(&ns);
+    ctl_masters_close(&ns);
     return rc;
 }

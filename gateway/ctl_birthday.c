@@ -5,7 +5,12 @@
  * Validated first, written after: every line is parsed (gw_birthday_csv_line) and the records
  * sorted by MSISDN before anything is written, so a file with one bad line, or one MSISDN twice
  * with two dates, changes nothing. Then one campaign.lua BDSET per record (the wallet's `bd` and
- * its month-day set lg:bd:{tag}:<MMDD> in one script, on the wallet's slot), pipelined by 1,000.
+ * its month-day set lg:bd:{tag}:<MMDD> in one script, on the wallet's slot), pipelined by 1,000
+ * per master. Redis Cluster: the masters are mapped once (ctl_masters.c, CLUSTER SLOTS), the
+ * script loaded on each, and each record sent to its wallet's master; every master is reached
+ * before the first write. A MOVED/ASK/TRYAGAIN (a resharding meanwhile) or a lost master stops
+ * that master's records (the other masters' still go): exit 1 and the count of records applied,
+ * and a re-run applies the rest.
  * Idempotent: a re-import of the same file finds every date in place ("same") and changes
  * nothing. Non-members (no wallet) are counted, not stored. The import is one record of the staff
  * audit trail (birthdays.import, who cli:<unix user>, the file and the counts).
@@ -19,6 +24,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "ctl_masters.h"
 #include "gw_birthday.h"
 #include "gw_campaign_bday.h"
 #include "gw_campaign_run.h"
@@ -133,18 +139,22 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-/* The import's audit record (the staff trail, as loyaltyctl optin writes its own). */
-static int audit(redisContext *c, const char *path, const char *after)
+/* The import's audit record (the staff trail, as loyaltyctl optin writes its own), on the
+ * master of adm:{adm}:audit. */
+static int audit(const struct ctl_masters *ms, const char *path, const char *after)
 {
+    static const char key[] = "adm:{adm}:audit";
+    redisContext *c = ms->c[ctl_masters_of_key(ms, key, sizeof(key) - 1)];
     const char *user = getenv("USER");
     char who[64], at[24];
 
     snprintf(who, sizeof(who), "cli:%.40s", user && *user ? user : "?");
     snprintf(at, sizeof(at), "%lld", (long long)time(NULL) * 1000);
-    redisReply *r = redisCommand(c,
-                                 "XADD adm:{adm}:audit * at %s who %s role cli ip - what %s "
-                                 "target %s before %s after %s req %s",
-                                 at, who, "birthdays.import", base_name(path), "{}", after, "");
+    redisReply *r =
+        redisCommand(c,
+                     "XADD %s * at %s who %s role cli ip - what %s "
+                     "target %s before %s after %s req %s",
+                     key, at, who, "birthdays.import", base_name(path), "{}", after, "");
     int rc = r && r->type == REDIS_REPLY_STRING ? 0 : 1;
     if (rc)
         fprintf(stderr, "loyaltyctl: the import is made but its audit record is not: %s\n",
@@ -153,9 +163,10 @@ static int audit(redisContext *c, const char *path, const char *after)
     return rc;
 }
 
-/* counts: new, same, changed, nomember */
-static int write_batch(redisContext *c, const char *sha, const struct rec *v, size_t n,
-                       int64_t now, uint64_t counts[4])
+/* One BDSET per record idx[0..n) on master c (named host), pipelined. counts: new, same,
+ * changed, nomember. 0, or < 0 with the reason on stderr (the records answered are counted). */
+static int write_batch(redisContext *c, const char *host, const char *sha, const struct rec *v,
+                       const uint32_t *idx, size_t n, int64_t now, uint64_t counts[4])
 {
     static const char *const names[4] = {"new", "same", "changed", "nomember"};
     char tag[GW_SLOT_TAG_MAX], kw[40], kd[48], nows[24], ymd[16];
@@ -163,18 +174,20 @@ static int write_batch(redisContext *c, const char *sha, const struct rec *v, si
 
     snprintf(nows, sizeof(nows), "%" PRId64, now);
     for (size_t i = 0; i < n; i++) {
-        if (gw_slot_tag_of(v[i].msisdn, tag) < 0)
+        const struct rec *e = &v[idx[i]];
+        if (gw_slot_tag_of(e->msisdn, tag) < 0)
             return -EINVAL;
-        snprintf(kw, sizeof(kw), "lg:{%s}:w", v[i].msisdn);
-        snprintf(kd, sizeof(kd), GW_BDAY_KEY_FMT, tag, (int)(v[i].ymd % 10000));
-        snprintf(ymd, sizeof(ymd), "%08" PRId32, v[i].ymd);
+        snprintf(kw, sizeof(kw), "lg:{%s}:w", e->msisdn);
+        snprintf(kd, sizeof(kd), GW_BDAY_KEY_FMT, tag, (int)(e->ymd % 10000));
+        snprintf(ymd, sizeof(ymd), "%08" PRId32, e->ymd);
         redisAppendCommand(c, "EVALSHA %s 2 %s %s BDSET %s %s", sha, kw, kd, nows, ymd);
     }
     /* every pipelined reply is read, even after an error */
     for (size_t i = 0; i < n; i++) {
+        const struct rec *e = &v[idx[i]];
         redisReply *r = NULL;
         if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
-            fprintf(stderr, "loyaltyctl: Redis: %s\n", c->errstr);
+            fprintf(stderr, "loyaltyctl: Redis %s: %s\n", host, c->errstr);
             return -EIO;
         }
         if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
@@ -183,8 +196,14 @@ static int write_batch(redisContext *c, const char *sha, const struct rec *v, si
                 if (strcmp(r->element[0]->str, names[k]) == 0)
                     counts[k]++;
         } else if (rc == 0) {
-            fprintf(stderr, "loyaltyctl: %s: %s\n", v[i].msisdn,
-                    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+            bool moved = r->type == REDIS_REPLY_ERROR &&
+                         (strncmp(r->str, "MOVED ", 6) == 0 || strncmp(r->str, "ASK ", 4) == 0 ||
+                          strncmp(r->str, "TRYAGAIN", 8) == 0);
+            fprintf(stderr, "loyaltyctl: %s on %s: %s%s\n", e->msisdn, host,
+                    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply",
+                    moved ? " (its slot is moving or moved: a resharding; not followed, this "
+                            "master's remaining records are not written)"
+                          : "");
             rc = -EPROTO;
         }
         freeReplyObject(r);
@@ -192,15 +211,69 @@ static int write_batch(redisContext *c, const char *sha, const struct rec *v, si
     return rc;
 }
 
-int ctl_birthday_import(redisContext *c, int argc, char **argv, FILE *out)
+/* campaign.lua on every master (its SHA1, the same everywhere, into sha). 0 or -1. */
+static int load_script(const struct ctl_masters *ms, char sha[41])
+{
+    char host[128];
+
+    for (unsigned k = 0; k < ms->n; k++) {
+        redisContext *c = ms->c[k];
+        redisReply *r = redisCommand(c, "SCRIPT LOAD %b", gw_lua_campaign, gw_lua_campaign_len);
+        int ok = r && r->type == REDIS_REPLY_STRING && r->len == 40 &&
+                 (k == 0 || strcmp(sha, r->str) == 0);
+        if (ok)
+            memcpy(sha, r->str, 41);
+        else
+            fprintf(stderr, "loyaltyctl: SCRIPT LOAD on %s: %s\n",
+                    ctl_masters_name(ms, k, host, sizeof(host)),
+                    c->errstr[0]
+                        ? c->errstr
+                        : (r && r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply"));
+        freeReplyObject(r);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+/* The records' indexes grouped by master (ms->of of each wallet's slot); first[k]..first[k+1]
+ * are master k's. NULL when out of memory. */
+static uint32_t *by_master(const struct ctl_masters *ms, const struct rec *v, size_t n,
+                           size_t first[CTL_MASTERS_MAX + 1])
+{
+    uint32_t *idx = malloc((n ? n : 1) * sizeof(*idx));
+    unsigned char *of = malloc(n ? n : 1);
+    size_t at[CTL_MASTERS_MAX] = {0};
+
+    if (!idx || !of) {
+        free(idx);
+        free(of);
+        return NULL;
+    }
+    memset(first, 0, (CTL_MASTERS_MAX + 1) * sizeof(*first));
+    for (size_t i = 0; i < n; i++) { /* the slot of lg:{M}:w is the slot of M */
+        of[i] = (unsigned char)ctl_masters_of_key(ms, v[i].msisdn, strlen(v[i].msisdn));
+        first[of[i] + 1]++;
+    }
+    for (unsigned k = 0; k < CTL_MASTERS_MAX; k++)
+        first[k + 1] += first[k];
+    for (size_t i = 0; i < n; i++)
+        idx[first[of[i]] + at[of[i]]++] = (uint32_t)i;
+    free(of);
+    return idx;
+}
+
+int ctl_birthday_import(redisContext *c, const struct gw_redis_config *cfg, int argc, char **argv,
+                        FILE *out)
 {
     const char *path = NULL;
     bool dry = false;
     struct rec *v = NULL;
-    size_t n = 0;
-    uint32_t lines = 0;
+    size_t n = 0, first[CTL_MASTERS_MAX + 1];
+    uint32_t lines = 0, *idx = NULL;
     uint64_t counts[4] = {0};
-    redisReply *r = NULL;
+    struct ctl_masters ms;
+    char sha[41], host[128];
     int rc;
 
     for (int i = 0; i < argc; i++) {
@@ -223,30 +296,52 @@ int ctl_birthday_import(redisContext *c, int argc, char **argv, FILE *out)
         free(v);
         return 0;
     }
-    r = redisCommand(c, "SCRIPT LOAD %b", gw_lua_campaign, gw_lua_campaign_len);
-    if (!r || r->type != REDIS_REPLY_STRING) {
-        fprintf(stderr, "loyaltyctl: SCRIPT LOAD: %s\n",
-                c->errstr[0] ? c->errstr : (r && r->type == REDIS_REPLY_ERROR ? r->str : "?"));
+    /* every master reached and loaded before the first write: an unreachable one writes nothing */
+    if (ctl_masters_open(&ms, c, cfg) < 0) {
+        fprintf(stderr, "loyaltyctl: %s: nothing imported\n", path);
+        free(v);
+        return 1;
+    }
+    if (load_script(&ms, sha) < 0 || !(idx = by_master(&ms, v, n, first))) {
+        if (!idx)
+            fprintf(stderr, "loyaltyctl: %s: nothing imported\n", path);
         rc = 1;
         goto out;
     }
     int64_t now = (int64_t)time(NULL);
-    for (size_t i = 0; i < n && rc == 0; i += BATCH)
-        if (write_batch(c, r->str, v + i, n - i < BATCH ? n - i : BATCH, now, counts) < 0)
-            rc = 1; /* stopped: what was written stays, a re-import completes it */
+    /* master after master, BATCH commands in flight on each; a failure stops that master's
+     * records (the others still go): what was written stays, a re-import completes it (BDSET is
+     * idempotent) */
+    for (unsigned k = 0; k < ms.n; k++) {
+        ctl_masters_name(&ms, k, host, sizeof(host));
+        for (size_t i = first[k]; i < first[k + 1]; i += BATCH)
+            if (write_batch(ms.c[k], host, sha, v, idx + i,
+                            first[k + 1] - i < BATCH ? first[k + 1] - i : BATCH, now, counts) < 0) {
+                rc = 1;
+                break;
+            }
+    }
+    uint64_t applied = counts[0] + counts[1] + counts[2] + counts[3];
+    if (applied < n)
+        rc = 1; /* never a success that did not write everything */
     char after[256];
     snprintf(after, sizeof(after),
              "{\"lines\":%u,\"records\":%zu,\"new\":%" PRIu64 ",\"changed\":%" PRIu64
              ",\"same\":%" PRIu64 ",\"not_members\":%" PRIu64 ",\"complete\":%s}",
              lines, n, counts[0], counts[2], counts[1], counts[3], rc == 0 ? "true" : "false");
-    if (audit(c, path, after) != 0)
+    if (audit(&ms, path, after) != 0)
         rc = 1;
-    fprintf(out, "%s: %u lines, %zu birth dates: %" PRIu64 " new, %" PRIu64 " changed, %" PRIu64
-                 " unchanged, %" PRIu64 " not members (not stored)%s\n",
-            path, lines, n, counts[0], counts[2], counts[1], counts[3],
-            rc == 0 ? "" : "; INCOMPLETE: run it again");
+    fprintf(out,
+            "%s: %u lines, %zu birth dates: %" PRIu64 " new, %" PRIu64 " changed, %" PRIu64
+            " unchanged, %" PRIu64 " not members (not stored)",
+            path, lines, n, counts[0], counts[2], counts[1], counts[3]);
+    if (applied < n)
+        fprintf(out, "; INCOMPLETE: %" PRIu64 " of %zu applied, run it again\n", applied, n);
+    else
+        fprintf(out, "%s\n", rc == 0 ? "" : "; INCOMPLETE: run it again");
 out:
-    freeReplyObject(r);
+    ctl_masters_close(&ms);
+    free(idx);
     free(v);
     return rc;
 }

@@ -9,10 +9,15 @@
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 
-/* loyaltyctl birthday-import FILE [--dry-run]: args are the words after the command. Returns the
- * exit code: 0 imported (or valid, dry run), 1 Redis error (a re-import completes it), 2 usage or
- * a refused file (nothing written; the reasons on stderr, naming the lines). */
-int ctl_birthday_import(redisContext *c, int argc, char **argv, FILE *out);
+#include "gw_redis.h"
+
+/* loyaltyctl birthday-import FILE [--dry-run]: args are the words after the command. c: the
+ * caller's connection (kept); cfg: its address and credentials, for the other masters of a
+ * Redis Cluster (not kept). Returns the exit code: 0 imported (or valid, dry run), 1 Redis error
+ * (the records applied are counted on out; a re-import completes it), 2 usage or a refused file
+ * (nothing written; the reasons on stderr, naming the lines). */
+int ctl_birthday_import(redisContext *c, const struct gw_redis_config *cfg, int argc, char **argv,
+                        FILE *out);
 void ctl_birthday_usage(FILE *out);
 
 #endif

@@ -8,8 +8,6 @@
  *                                     process as soon as the reservations answered (a gateway
  *                                     killed -9 between the budget's step and the wallet's)
  *   it_campaign sweep                 one pass of the reservations' sweeper (timeout 600 s)
- *   it_campaign bdset MSISDN YYYYMMDD  a member's birth date, as loyaltyctl birthday-import
- *                                     writes it (campaign.lua BDSET, its slot's month-day set)
  * Prints "err=<errno> paid=<points> stops=<n>" or "swept=<n> given=<n>"; exit 0 when answered,
  * 1 when Redis failed, 2 on usage. The campaigns document is the file env IT_DOC; "now" is env
  * IT_NOW (unix s) or the real clock, "today" env IT_TODAY (YYYYMMDD). Redis: LGW_REDIS_CLUSTER.
@@ -26,7 +24,6 @@
 #include <hiredis/hiredis.h>
 
 #include "gw_campaign.h"
-#include "gw_campaign_bday.h"
 #include "gw_campaign_cl.h"
 #include "gw_campaign_run.h"
 #include "gw_core.h"
@@ -57,20 +54,6 @@ static void got(void *arg, int err, const struct redisReply *reply)
         else if (strcmp(oc->str, "budget") == 0)
             stops++;
     }
-    done = 1;
-}
-
-static char bd_outcome[16];
-
-static void bdset_done(void *arg, int err, const struct redisReply *reply)
-{
-    (void)arg;
-    rc_err = err;
-    if (err == 0 && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-        reply->element[0]->type == REDIS_REPLY_STRING)
-        snprintf(bd_outcome, sizeof(bd_outcome), "%s", reply->element[0]->str);
-    else if (err == 0)
-        rc_err = -EPROTO;
     done = 1;
 }
 
@@ -160,23 +143,6 @@ int main(int argc, char **argv)
         if (rc == 0) {
             run_until_done();
             printf("err=%d paid=%lld stops=%lld\n", -rc_err, paid, stops);
-        }
-    } else if (strcmp(argv[1], "bdset") == 0 && argc == 4 && strlen(argv[2]) <= 15 &&
-               strlen(argv[3]) == 8) {
-        char tag[GW_SLOT_TAG_MAX], kw[40], kd[48], nows[24];
-        rc = gw_slot_tag_of(argv[2], tag);
-        snprintf(kw, sizeof(kw), "lg:{%s}:w", argv[2]);
-        snprintf(kd, sizeof(kd), GW_BDAY_KEY_FMT, tag, atoi(argv[3] + 4));
-        snprintf(nows, sizeof(nows), "%" PRId64, now);
-        const char *av[] = {kw, kd, "BDSET", nows, argv[3]};
-        size_t len[5];
-        for (int i = 0; i < 5; i++)
-            len[i] = strlen(av[i]);
-        if (rc == 0)
-            rc = gw_redis_script_run(redis, cl.script, 2, 5, av, len, bdset_done, NULL);
-        if (rc == 0) {
-            run_until_done();
-            printf("%s\n", bd_outcome);
         }
     } else if (strcmp(argv[1], "sweep") == 0) {
         rc = gw_camp_cl_sweep(&cl, now, GW_CAMP_RESERVE_TIMEOUT_S, swept, NULL);

@@ -7,7 +7,10 @@
 # referrer's chain; a win-back offer and its bonus once. Then the driver it_campaign (the same
 # steps in a process killed -9 between the reservation and the payment): the redelivery pays
 # exactly once; a reservation whose event never comes back is voided on the wallet's slot and
-# given back by the sweeper, never paid later. `loyaltyctl agg-check` agrees at the end.
+# given back by the sweeper, never paid later. Birthdays: the real `loyaltyctl birthday-import`
+# on the cluster (members on two masters; a slot made to migrate meanwhile: exit 1, the count
+# applied, a re-run applies the rest, another changes nothing), then the pass pays each once.
+# `loyaltyctl agg-check` agrees at the end.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
 
@@ -156,12 +159,49 @@ out=$(drv bonus $K2 TOPUP KL0 100) || fail "late redelivery: $out"
 assert_eq "err=0 paid=0 stops=0" "$out" "a late redelivery pays nothing (at most once)"
 assert_eq "30 10" "$(cb wk:spent) $(bal $K2)" "... and counts nothing"
 
-note "birthday: the daily pass pays through the same two steps, once a year"
-BB=212670000070
-events d0 "$(topup BD0 $BB 100.00)"
+note "birthday: loyaltyctl birthday-import on the cluster (members on two masters), then the pass"
+BB=212670000070 # BB2 on another master, BB3's slot made to migrate during the first import
+BB2=""
+for cand in $(seq 212670000071 212670000099); do
+  if [ "$(node_of "lg:{$cand}:w")" != "$(node_of "lg:{$BB}:w")" ]; then BB2=$cand; break; fi
+done
+[ -n "$BB2" ] || fail "no member found on another master than BB"
+BB3=212670000100
+events d0 "$(topup BD0 $BB 100.00)" "$(topup BD2 $BB2 100.00)" "$(topup BD3 $BB3 100.00)"
 LOCAL_TODAY=$(TZ=Africa/Casablanca date -d "@$NOW" +%Y%m%d)
 BORN=$((LOCAL_TODAY - 280000)) # 28 years ago, the same month-day (a 29 February stays one)
-assert_eq new "$(drv bdset $BB $BORN)" "the birth date stored with its month-day set (BB's slot)"
+BORN_ISO="${BORN:0:4}-${BORN:4:2}-${BORN:6:2}"
+printf 'msisdn,birth_date\n%s,%s\n%s,%s\n%s,%s\n%s,%s\n' $BB "$BORN_ISO" $BB2 "$BORN_ISO" \
+  $BB3 "$BORN_ISO" 212670000199 "$BORN_ISO" >"$T/bd.csv"
+VG=() # under LGW_VALGRIND=1 the import runs under valgrind (errors and leaks fail it)
+[ "${LGW_VALGRIND:-0}" = 1 ] && VG=(valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite)
+bimport() { "${VG[@]+"${VG[@]}"}" "${CTL[@]}" birthday-import "$T/bd.csv" >"$T/$1" 2>&1; }
+# BB3's slot MIGRATING on its master: BDSET (its index key absent) answers TRYAGAIN
+S3=$(ccli cluster keyslot "lg:{$BB3}:w")
+P3=$(node_of "lg:{$BB3}:w")
+for p in "${CLUSTER_PORTS[@]}"; do [ "$p" != "$P3" ] && O3=$(redis-cli -p "$p" cluster myid); done
+redis-cli -p "$P3" cluster setslot "$S3" migrating "$O3" >/dev/null
+rc=0; bimport bimp0 || rc=$?
+redis-cli -p "$P3" cluster setslot "$S3" stable >/dev/null
+assert_eq 1 "$rc" "a slot moving during the import: exit 1"
+grep -q "$BB3 on 127.0.0.1:$P3: TRYAGAIN.*resharding" "$T/bimp0" &&
+  grep -q "INCOMPLETE: 3 of 4 applied, run it again" "$T/bimp0" &&
+  echo "ok - it says which member, where, why, and how many were applied: $(cat "$T/bimp0")" ||
+  fail "no clear error or count: $(cat "$T/bimp0")"
+assert_eq "$BORN $BORN " "$(ccli hget "lg:{$BB}:w" bd) $(ccli hget "lg:{$BB2}:w" bd) $(ccli hget "lg:{$BB3}:w" bd)" \
+  "the other masters' members written, BB3 not"
+bimport bimp1 || fail "birthday-import re-run: $(cat "$T/bimp1")"
+grep -q "4 birth dates: 1 new, 0 changed, 2 unchanged, 1 not members" "$T/bimp1" ||
+  fail "the re-run applies the rest: $(cat "$T/bimp1")"
+for m in $BB $BB2 $BB3; do
+  key="lg:bd:$("$LGW_BIN/tests/it_expiry" tag --msisdn $m):${BORN:4:4}"
+  assert_eq "$BORN 1" "$(ccli hget "lg:{$m}:w" bd) $(redis-cli -p "$(node_of "lg:{$m}:w")" sismember "$key" $m)" \
+    "$m: bd, and indexed on its wallet's master"
+done
+assert_eq 0 "$(ccli exists "lg:{212670000199}:w")" "a non-member gets no wallet"
+bimport bimp2 || fail "birthday-import again: $(cat "$T/bimp2")"
+grep -q "0 new, 0 changed, 3 unchanged, 1 not members" "$T/bimp2" || fail "a re-run: $(cat "$T/bimp2")"
+assert_eq 3 "$(ccli xrange 'adm:{adm}:audit' - + | grep -c birthdays.import)" "each import audited"
 BDOC="$T/bday-doc.json"
 jq -n -c --arg s "$YESTERDAY" --arg e "$NEXT_YEAR" '{version: "it-bd", campaigns: [
   {id: "bday", rule: "birthday", start: $s, end: $e, budget: 100, points: 30,
@@ -169,11 +209,12 @@ jq -n -c --arg s "$YESTERDAY" --arg e "$NEXT_YEAR" '{version: "it-bd", campaigns
    ar: "عيد ميلاد سعيد", fa: "تولدت مبارک"}}]}' >"$BDOC"
 bpass() { TZ=Africa/Casablanca "$LGW_BIN/tests/it_birthday" pass --now "$NOW" --doc "$BDOC" --catchup 0; }
 bpass >"$T/bpass1" 2>&1 || fail "birthday pass: $(cat "$T/bpass1")"
-assert_eq "40 ${LOCAL_TODAY:0:4} 30 1 0" \
-  "$(bal $BB) $(ccli hget "lg:{$BB}:w" c:bday) $(cb bday:spent) $(cb bday:n) $(in_flight)" \
-  "BB: 10 + 30, marked this year, reserved then paid and settled"
+assert_eq "40 40 40 ${LOCAL_TODAY:0:4} 90 3 0" \
+  "$(bal $BB) $(bal $BB2) $(bal $BB3) $(ccli hget "lg:{$BB}:w" c:bday) $(cb bday:spent) $(cb bday:n) $(in_flight)" \
+  "BB, BB2, BB3: 10 + 30, marked this year, reserved then paid and settled"
 bpass >"$T/bpass2" 2>&1 || fail "birthday pass: $(cat "$T/bpass2")"
-assert_eq "40 30" "$(bal $BB) $(cb bday:spent)" "a second pass the same day: nothing"
+assert_eq "40 40 40 90" "$(bal $BB) $(bal $BB2) $(bal $BB3) $(cb bday:spent)" \
+  "a second pass the same day: nothing"
 
 note "K3: dies after reserving 30; its tier rises before the redelivery: paid as reserved"
 rc=0; drv bonus $K3 TOPUP KM0 100 die >"$T/k3" 2>&1 || rc=$?
