@@ -15,7 +15,7 @@
  * Prints "ok - ..." per check; exits 1 on any failure (a page or console error included).
  */
 'use strict';
-const { launch, watchedPage } = require('./chromium.js');
+const { checks, consoleLogin } = require('./chromium.js');
 const fs = require('fs');
 const path = require('path');
 
@@ -25,26 +25,8 @@ const SRC = process.env.LGW_SRC;
 const DAY = process.env.DAY;
 const dict = (lang) => JSON.parse(fs.readFileSync(path.join(SRC, 'admin/web/i18n', lang + '.json'), 'utf8'));
 const fill = (s, vars) => s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] !== undefined ? vars[k] : m));
-let passed = 0;
-let failed = 0;
-
-function ok(cond, msg, detail) {
-  if (cond) { passed += 1; console.log('ok - ' + msg); } else { failed += 1; console.log('FAIL: ' + msg + (detail !== undefined ? ': ' + detail : '')); }
-}
-
-async function login(ctx, lang, user, password) {
-  const { page, errors } = await watchedPage(ctx);
-  page.setDefaultTimeout(60000); // a login (yescrypt) on a saturated machine takes seconds
-  await page.goto(URL + '/#/login');
-  await page.waitForSelector('main[data-page="login"] input[name="user"]');
-  await page.selectOption('#lang', lang);
-  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
-  await page.fill('input[name="user"]', user);
-  await page.fill('input[name="password"]', password);
-  await page.click('main button[type="submit"]');
-  await page.waitForSelector('#nav:not([hidden])');
-  return { page, errors };
-}
+const { ok, run } = checks();
+const login = (ctx, lang, user, password) => consoleLogin(ctx, URL, lang, user, password);
 
 const cells = (page, col) => page.$$eval('#mg-list tbody tr', (trs, i) => trs.map((tr) => (tr.cells[i] ? tr.cells[i].textContent : '')), col);
 // the status line without the bidi isolation marks the console puts around values in Arabic
@@ -110,19 +92,9 @@ async function marketing(ctx) {
   await page.close();
 }
 
-async function main() {
-  fs.mkdirSync(ART, { recursive: true });
-  const browser = await launch({});
-  try {
-    await care(browser.ctx, 'en');
-    await care(browser.ctx, 'ar');
-    await marketing(browser.ctx);
-  } catch (e) {
-    ok(false, 'the run finished', e.stack);
-  } finally {
-    await browser.close();
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-main();
+fs.mkdirSync(ART, { recursive: true });
+run(async (ctx) => {
+  await care(ctx, 'en');
+  await care(ctx, 'ar');
+  await marketing(ctx);
+});
