@@ -468,10 +468,12 @@ static void print_camp_text(json_t *cj)
            json_integer_value(json_object_get(b, "offers")),
            json_integer_value(json_object_get(d, "offers")));
     json_array_foreach(json_object_get(d, "campaigns"), i, c)
-        printf("  draft %-16s %-8s spent %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
-               "%s\n", json_string_value(json_object_get(c, "id")),
+        printf("  draft %-16s %-8s spent %" JSON_INTEGER_FORMAT " (+%" JSON_INTEGER_FORMAT
+               " before) of %" JSON_INTEGER_FORMAT "%s\n",
+               json_string_value(json_object_get(c, "id")),
                json_string_value(json_object_get(c, "rule")),
                json_integer_value(json_object_get(c, "spent")),
+               json_integer_value(json_object_get(c, "spent_before")),
                json_integer_value(json_object_get(c, "budget")),
                json_is_true(json_object_get(c, "stop_reached")) ? ", stop reached" : "");
 }
@@ -525,6 +527,7 @@ int ctl_whatif_main(int argc, char **argv)
     const char *cat_path = NULL;
     bool no_redis = false, no_wallets = false;
     struct ctl_whatif_state_stats sst = {0};
+    struct ctl_whatif_budget_stats bst = {0};
     const char *camp_path = NULL, *dcamp_path = NULL, *redis_server = "redis-server";
     struct gw_campaigns *camps = calloc(2, sizeof(*camps)); /* ~60 KiB each */
     char source[96] = "config";
@@ -681,6 +684,10 @@ int ctl_whatif_main(int argc, char **argv)
             int src = sc ? ctl_whatif_state_load(r.camp, sc, paths, n, first, docs, &sst, err,
                                                  sizeof(err))
                          : -EIO;
+            /* the budgets spent before the window */
+            if (src == 0)
+                src = ctl_whatif_budget_load(r.camp, sc, first, (int32_t)today, docs, &bst, err,
+                                             sizeof(err));
             redisFree(sc);
             if (src < 0) {
                 fprintf(stderr, "loyaltyctl: the members' wallets: %s (--no-wallets: only the "
@@ -728,6 +735,17 @@ int ctl_whatif_main(int argc, char **argv)
                             (json_int_t)sst.members, "read", (json_int_t)sst.read, "gone",
                             (json_int_t)sst.gone, "rl_unknown", (json_int_t)sst.rl_unknown,
                             "bytes", (json_int_t)sst.bytes, "ms", (json_int_t)sst.ms));
+    if (cj)
+        json_object_set_new(
+            cj, "start_budgets",
+            bst.read ? json_pack("{sssIsIsI}", "source", "lg:cb:{cmp} minus the window's "
+                                 "iss:BONUS:<id> aggregates", "campaigns",
+                                 (json_int_t)bst.campaigns, "commands", (json_int_t)bst.commands,
+                                 "ms", (json_int_t)bst.ms)
+                     : json_pack("{ss}", "source", no_redis || no_wallets
+                                 ? "not read: every budget starts at 0"
+                                 : "not read (a window longer than the aggregates' 70 days): "
+                                   "every budget starts at 0"));
     if (r.camp && !cj) {
         fprintf(stderr, "loyaltyctl: the campaigns' scratch store failed\n");
         goto out;

@@ -64,6 +64,11 @@ struct ctl_whatif_camp {
     size_t cap, n;
     uint64_t skipped;
     struct gw_camp_event_call call;
+    size_t nbudget; /* budgets spent before the window (ctl_whatif_camp_budget) */
+    struct {
+        char id[GW_CAMP_ID_MAX + 1];
+        int64_t spent;
+    } budget[2 * GW_CAMP_MAX];
 };
 
 static uint64_t key_of(const char *m)
@@ -352,6 +357,26 @@ int ctl_whatif_camp_member(struct ctl_whatif_camp *c, const struct ctl_whatif_me
     return wallet_set(c, w->msisdn, n, fv);
 }
 
+int ctl_whatif_camp_budget(struct ctl_whatif_camp *c, const char *id, int64_t spent)
+{
+    char f[GW_CAMP_ID_MAX + 8], v[24];
+    const char *argv[] = {"HSET", GW_CAMP_KEY_BUDGET, f, v};
+
+    if (c->nbudget >= sizeof(c->budget) / sizeof(c->budget[0]))
+        return -EINVAL;
+    snprintf(c->budget[c->nbudget].id, sizeof(c->budget[0].id), "%s", id);
+    c->budget[c->nbudget++].spent = spent;
+    snprintf(f, sizeof(f), "%s:spent", id);
+    snprintf(v, sizeof(v), "%" PRId64, spent);
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < c->s[k].doc.n; i++) {
+            if (strcmp(c->s[k].doc.c[i].id, id) == 0 && queue_cmd(&c->s[k], 4, argv, NULL, false) < 0)
+                return -EIO;
+        }
+    }
+    return drain_both(c);
+}
+
 /* Local midnight of day ymd, unix s (the process zone is the programme's). */
 static int64_t day_start(int32_t ymd)
 {
@@ -541,7 +566,7 @@ static int64_t field_of(const redisReply *rep, const char *id, const char *what)
     return 0;
 }
 
-static json_t *side_json(struct side *s)
+static json_t *side_json(const struct ctl_whatif_camp *c, struct side *s)
 {
     json_t *list = json_array();
     redisReply *rep = redisCommand(s->rc, "HGETALL %s", GW_CAMP_KEY_BUDGET);
@@ -550,11 +575,16 @@ static json_t *side_json(struct side *s)
     for (size_t i = 0; i < s->doc.n; i++) {
         const struct gw_camp *cp = &s->doc.c[i];
         int64_t stop = field_of(rep, cp->id, "stop"), off = field_of(rep, cp->id, "offered");
+        int64_t before = 0;
+        for (size_t j = 0; j < c->nbudget; j++)
+            if (strcmp(c->budget[j].id, cp->id) == 0)
+                before = c->budget[j].spent;
         offers += off;
         json_array_append_new(
-            list, json_pack("{sssssIsIsIsIsbsIsI}", "id", cp->id, "rule",
-                            gw_camp_rule_name(cp->rule), "budget", (json_int_t)cp->budget, "spent",
-                            (json_int_t)field_of(rep, cp->id, "spent"), "grants",
+            list, json_pack("{sssssIsIsIsIsIsbsIsI}", "id", cp->id, "rule",
+                            gw_camp_rule_name(cp->rule), "budget", (json_int_t)cp->budget,
+                            "spent_before", (json_int_t)before, "spent",
+                            (json_int_t)(field_of(rep, cp->id, "spent") - before), "grants",
                             (json_int_t)field_of(rep, cp->id, "n"), "stops", (json_int_t)stop,
                             "stop_reached", stop > 0, "offered", (json_int_t)off, "back",
                             (json_int_t)field_of(rep, cp->id, "back")));
@@ -575,7 +605,7 @@ json_t *ctl_whatif_camp_result(struct ctl_whatif_camp *c, int64_t end)
     }
     if (drain_both(c) < 0)
         return NULL;
-    return json_pack("{sosososI}", "base", side_json(&c->s[0]), "draft", side_json(&c->s[1]),
+    return json_pack("{sosososI}", "base", side_json(c, &c->s[0]), "draft", side_json(c, &c->s[1]),
                      "members", json_integer((json_int_t)c->n), "skipped",
                      (json_int_t)c->skipped);
 }

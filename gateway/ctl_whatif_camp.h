@@ -68,6 +68,11 @@ struct ctl_whatif_member {
 };
 int ctl_whatif_camp_member(struct ctl_whatif_camp *c, const struct ctl_whatif_member *m);
 
+/* A campaign's budget already spent at the window's start (ctl_whatif_budget_load): seeded as
+ * <id>:spent on each side whose document holds the id; the result's "spent" is the window's,
+ * "spent_before" this. */
+int ctl_whatif_camp_budget(struct ctl_whatif_camp *c, const char *id, int64_t spent);
+
 /* An event of the journal, after the loyalty replay took it; tier[k]: the member's tier on side
  * k. 0 or < 0. */
 int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec *r,

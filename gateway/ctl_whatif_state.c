@@ -14,6 +14,7 @@
 #include "gw_event.h"
 #include "gw_journal.h"
 #include "gw_loyalty.h"
+#include "gw_redis.h"
 
 #define BATCH 256
 #define HREC 16 /* one record of E: '>c6I2BBi4I2' (commit.lua) */
@@ -282,5 +283,110 @@ int ctl_whatif_state_load(struct ctl_whatif_camp *camp, redisContext *rc, char *
     st->ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     if (ret == -ENOMEM)
         snprintf(err, errlen, "out of memory");
+    return ret;
+}
+
+int ctl_whatif_budget_load(struct ctl_whatif_camp *camp, redisContext *rc, int32_t first,
+                           int32_t last, const struct gw_campaigns *doc[2],
+                           struct ctl_whatif_budget_stats *st, char *err, size_t errlen)
+{
+    const char *ids[2 * GW_CAMP_MAX];
+    char fields[2 * GW_CAMP_MAX][GW_CAMP_ID_MAX + 16];
+    int64_t spent[2 * GW_CAMP_MAX] = {0}, booked[2 * GW_CAMP_MAX] = {0};
+    size_t nid = 0;
+    struct timespec t0, t1;
+    int ret = 0;
+
+    memset(st, 0, sizeof(*st));
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < doc[k]->n; i++) {
+            size_t j = 0;
+            while (j < nid && strcmp(ids[j], doc[k]->c[i].id) != 0)
+                j++;
+            if (j == nid)
+                ids[nid++] = doc[k]->c[i].id;
+        }
+    }
+    int32_t days = 0;
+    for (int32_t d = first; d <= last && days <= CTL_WHATIF_AGG_DAYS; d = gw_days_add(d, 1))
+        days++;
+    if (days > CTL_WHATIF_AGG_DAYS)
+        return 0;
+    st->read = true;
+    if (nid == 0)
+        return 0;
+    redisReply *rep = redisCommand(rc, "HGETALL %s", GW_CAMP_KEY_BUDGET);
+    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
+        snprintf(err, errlen, "HGETALL %s: %s", GW_CAMP_KEY_BUDGET,
+                 rep && rep->str ? rep->str : rc->errstr);
+        freeReplyObject(rep);
+        return -EIO;
+    }
+    for (size_t e = 0; e + 1 < rep->elements; e += 2) {
+        const char *f = str_of(rep->element[e]), *v = str_of(rep->element[e + 1]);
+        for (size_t j = 0; f && v && j < nid; j++) {
+            size_t l = strlen(ids[j]);
+            if (strncmp(f, ids[j], l) == 0 && strcmp(f + l, ":spent") == 0)
+                spent[j] = strtoll(v, NULL, 10);
+        }
+    }
+    freeReplyObject(rep);
+    /* only the ids with a live spent figure: the others start at 0 whatever the window booked */
+    size_t keep = 0;
+    for (size_t j = 0; j < nid; j++) {
+        if (spent[j] > 0) {
+            ids[keep] = ids[j];
+            spent[keep++] = spent[j];
+        }
+    }
+    nid = keep;
+    /* the window's bookings: HMGET lg:ag:{tag}:<day> iss:BONUS:<id>..., BATCH in flight */
+    const char *argv[2 + 2 * GW_CAMP_MAX];
+    char key[64];
+    argv[0] = "HMGET";
+    argv[1] = key;
+    for (size_t j = 0; j < nid; j++) {
+        snprintf(fields[j], sizeof(fields[j]), "iss:BONUS:%s", ids[j]);
+        argv[2 + j] = fields[j];
+    }
+    for (int32_t d = first; nid && d <= last && ret == 0; d = gw_days_add(d, 1)) {
+        for (unsigned s0 = 0; s0 < GW_SLOTS && ret == 0; s0 += BATCH * 4) {
+            unsigned s1 = s0 + BATCH * 4 < GW_SLOTS ? s0 + BATCH * 4 : GW_SLOTS;
+            for (unsigned s = s0; s < s1; s++) {
+                char tag[GW_SLOT_TAG_MAX];
+                gw_slot_tag(s, tag);
+                snprintf(key, sizeof(key), "lg:ag:%s:%08" PRId32, tag, d);
+                redisAppendCommandArgv(rc, (int)(2 + nid), argv, NULL);
+                st->commands++;
+            }
+            for (unsigned s = s0; s < s1; s++) {
+                redisReply *r = NULL;
+                if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r ||
+                    r->type != REDIS_REPLY_ARRAY) {
+                    snprintf(err, errlen, "HMGET lg:ag:*: %s",
+                             r && r->str ? r->str : rc->errstr);
+                    ret = -EIO;
+                }
+                for (size_t j = 0; ret == 0 && j < r->elements && j < nid; j++) {
+                    const char *v = str_of(r->element[j]);
+                    if (v)
+                        booked[j] += strtoll(v, NULL, 10);
+                }
+                freeReplyObject(r);
+                if (ret < 0)
+                    break;
+            }
+        }
+    }
+    for (size_t j = 0; ret == 0 && j < nid; j++) {
+        int64_t before = spent[j] - booked[j];
+        if (before > 0) {
+            st->campaigns++;
+            ret = ctl_whatif_camp_budget(camp, ids[j], before);
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    st->ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     return ret;
 }

@@ -40,4 +40,21 @@ int ctl_whatif_state_load(struct ctl_whatif_camp *camp, redisContext *rc, char *
                           size_t n, int32_t first, const struct gw_campaigns *doc[2],
                           struct ctl_whatif_state_stats *st, char *err, size_t errlen);
 
+/* The campaigns' budgets at the window's start: for each campaign id of both documents, the live
+ * lg:cb:{cmp} <id>:spent (one HGETALL, read-only) minus what the ledger booked for that id in
+ * the window - the aggregates' iss:BONUS:<id> of every slot's lg:ag:{tag}:<day>, day in
+ * [first, last] (pipelined HMGETs, one per slot and day) - seeded as <id>:spent in both scratch
+ * stores (ctl_whatif_camp_budget; an id only in the draft starts at 0). Not read when the window
+ * is longer than the aggregates live (AGG_DAYS): *read = false, the budgets start at 0. */
+#define CTL_WHATIF_AGG_DAYS 69 /* the day hashes live 70 days (commit.lua AG_DAY_TTL) */
+struct ctl_whatif_budget_stats {
+    bool read;         /* the live budgets were read */
+    uint64_t campaigns; /* ids with a spent figure before the window */
+    uint64_t commands;  /* HMGETs of the aggregates */
+    int64_t ms;
+};
+int ctl_whatif_budget_load(struct ctl_whatif_camp *camp, redisContext *rc, int32_t first,
+                           int32_t last, const struct gw_campaigns *doc[2],
+                           struct ctl_whatif_budget_stats *st, char *err, size_t errlen);
+
 #endif
