@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gw_birthday.h"
 #include "gw_days.h"
 #include "gw_event.h"
 #include "gw_loyalty.h"
@@ -52,6 +53,8 @@ struct member {
     int64_t asked_rl[2];    /* the rl the modelled pass last handled on side k */
     bool offer[2];          /* an offer was asked for since the last TOPUP sent */
     bool rc_sent[2];        /* rc and rl as written on side k */
+    int32_t bd;             /* the birth date, 0 none */
+    int32_t bd_from[2];     /* the first day whose birthday pass on side k is still to model */
 };
 
 struct ctl_whatif_camp {
@@ -348,12 +351,19 @@ int ctl_whatif_camp_member(struct ctl_whatif_camp *c, const struct ctl_whatif_me
     }
     if (w->blocked)
         fv[n++] = "blocked", fv[n++] = "1";
+    char bd[16];
+    if (w->bd > 0) { /* campaign.lua BDAY reads it */
+        snprintf(bd, sizeof(bd), "%08" PRId32, w->bd);
+        fv[n++] = "bd", fv[n++] = bd;
+    }
     char field[CTL_WHATIF_MARKS][GW_CAMP_ID_MAX + 4];
     for (size_t i = 0; i < w->nmarks && i < CTL_WHATIF_MARKS; i++) {
         snprintf(field[i], sizeof(field[i]), "c:%s", w->marks[i].id);
         fv[n++] = field[i], fv[n++] = w->marks[i].v;
     }
     m->rc_sent[0] = m->rc_sent[1] = true;
+    m->bd = w->bd;
+    m->bd_from[0] = m->bd_from[1] = w->bd_from;
     return wallet_set(c, w->msisdn, n, fv);
 }
 
@@ -385,6 +395,15 @@ static int64_t day_start(int32_t ymd)
     return (int64_t)mktime(&tm);
 }
 
+/* The first run of the daily passes on day: at the end of the quiet hours when the day starts
+ * quiet (campaigns.quiet_end_hour), else at its start. */
+static int64_t pass_start(const struct ctl_whatif_camp *c, int32_t day)
+{
+    uint32_t qs = c->run.quiet_start_hour, qe = c->run.quiet_end_hour;
+    uint32_t q = qs != qe && (qs > qe || qs == 0) ? qe : 0; /* the day starts quiet */
+    return day_start(day) + (int64_t)q * 3600;
+}
+
 /* The first win-back of doc running on day, or NULL. */
 static const struct gw_camp *winback_on(const struct gw_campaigns *doc, int32_t day)
 {
@@ -412,14 +431,12 @@ static int offer_due(struct ctl_whatif_camp *c, struct member *m, int k, int64_t
         return 0;
     }
     int32_t due = gw_days_add(rday, (int32_t)ix->lapse_days);
-    uint32_t qs = c->run.quiet_start_hour, qe = c->run.quiet_end_hour;
-    uint32_t q = qs != qe && (qs > qe || qs == 0) ? qe : 0; /* the day starts quiet */
-    int64_t t = day_start(due) + (int64_t)q * 3600;
+    int64_t t = pass_start(c, due);
     const struct gw_camp *wb = winback_on(&s->doc, due);
     if (wb && t < m->rl + (int64_t)wb->lapse_days * 86400) {
         t = m->rl + (int64_t)wb->lapse_days * 86400;
         if (gw_campaign_quiet(&c->run, t)) /* the evening: the next day's first pass */
-            t = day_start(gw_days_add(due, 1)) + (int64_t)q * 3600;
+            t = pass_start(c, gw_days_add(due, 1));
     }
     if (t > upto)
         return 0;
@@ -447,6 +464,57 @@ static int offer_due(struct ctl_whatif_camp *c, struct member *m, int k, int64_t
     m->offer[k] = true;
     s->offers_asked++;
     return 0;
+}
+
+/* The birthday pass for m on side k (gw_campaign_bday.c), modelled: each day D from m->bd_from[k]
+ * on which m's birth date is celebrated (gw_birthday_in_year: 29 February on 28 February in a
+ * common year), once D's first pass (pass_start) came by upto, calls campaign.lua BDAY with the
+ * daemon's arguments (today = the day paid = D, "now" = that moment) for the document's first
+ * birthday campaign when it runs on D; the script decides (marker, blocked, budget). No pass is
+ * missed in the replay: the catch-up days are not modelled. */
+static int bday_due(struct ctl_whatif_camp *c, struct member *m, int k, int64_t upto)
+{
+    struct side *s = &c->s[k];
+    const struct gw_camp *b = NULL;
+
+    for (size_t i = 0; i < s->doc.n && !b; i++)
+        if (s->doc.c[i].rule == GW_CAMP_BIRTHDAY)
+            b = &s->doc.c[i];
+    if (!m->bd || !b)
+        return 0;
+    for (int32_t y = m->bd_from[k] / 10000;; y++) {
+        int32_t d = gw_birthday_in_year(m->bd, y);
+        if (!d)
+            return 0;
+        if (d < m->bd_from[k])
+            continue;
+        int64_t t = pass_start(c, d);
+        if (t > upto)
+            return 0;
+        m->bd_from[k] = gw_days_add(d, 1);
+        if (!gw_camp_active(b, d))
+            continue;
+        char kw[40], kh[40], now[24], day[16], ref[24], hlen[16], pts[24], budget[24],
+            tiers[400];
+        if (gw_camp_tiers_arg(b, tiers, sizeof(tiers)) < 0)
+            return -EINVAL;
+        snprintf(kw, sizeof(kw), "lg:{%s}:w", m->msisdn);
+        snprintf(kh, sizeof(kh), "lg:{%s}:h", m->msisdn);
+        snprintf(now, sizeof(now), "%" PRId64, t);
+        snprintf(day, sizeof(day), "%08" PRId32, d);
+        snprintf(ref, sizeof(ref), "bd:%08" PRId32, d);
+        snprintf(hlen, sizeof(hlen), "%" PRIu32, c->history_len);
+        snprintf(pts, sizeof(pts), "%" PRId64, b->points);
+        snprintf(budget, sizeof(budget), "%" PRId64, b->budget);
+        /* gw_campaign_bday.c grant()'s call without the aggregates' keys (a tool's mode) */
+        const char *argv[] = {"EVALSHA", s->sha, "3",  kw,     kh,       GW_CAMP_KEY_BUDGET,
+                              "BDAY",    now,    day,  "BIRTHDAY", ref,  hlen,
+                              "0",       "1",    b->id, "birthday", pts, tiers,
+                              budget,    day,    b->label};
+        s->calls++;
+        if (queue_cmd(s, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL, true) < 0)
+            return -EIO;
+    }
 }
 
 /* Whether an anniversary of sday (+-1 day: the script's zone offset) falls in (d0, d1]. */
@@ -500,7 +568,7 @@ int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec
         return 0; /* no wallet in the scratch store: the script would do nothing */
     int64_t now = r->commit_ms / 1000;
     for (int k = 0; k < 2; k++) {
-        if (offer_due(c, m, k, now) < 0)
+        if (bday_due(c, m, k, now) < 0 || offer_due(c, m, k, now) < 0)
             return -EIO;
     }
     if (topup) { /* commit.lua counts the recharge before the rules run */
@@ -599,7 +667,7 @@ json_t *ctl_whatif_camp_result(struct ctl_whatif_camp *c, int64_t end)
 {
     for (size_t i = 0; i < c->cap; i++) {
         for (int k = 0; c->m[i].key && k < 2; k++) {
-            if (offer_due(c, &c->m[i], k, end) < 0)
+            if (bday_due(c, &c->m[i], k, end) < 0 || offer_due(c, &c->m[i], k, end) < 0)
                 return NULL;
         }
     }

@@ -20,6 +20,11 @@
  * recharge while the offer is valid. Members with no event after their due day are offered at the
  * end of the replay (the funnel's "offered").
  *
+ * Birthday: the daily pass is modelled per member read from its wallet (its birth date bd): each
+ * day of the window on which it is celebrated (gw_birthday_in_year), at that day's first run
+ * after the quiet hours, campaign.lua BDAY with gw_campaign_bday.c's arguments; the script
+ * decides.
+ *
  * Calls that cannot change anything are not sent (counted in "skipped"): a member's welcome rules
  * are settled by the first call that carries them (the enrolment day and the rule's start never
  * change, the marker only by the script); a tenure rule can only pay when an anniversary (+-1 day)
@@ -60,6 +65,8 @@ struct ctl_whatif_member {
     int64_t rl;               /* the last recharge (unix s), 0 none or unknown */
     char wo[64];              /* an open win-back offer "<id>,<until>,<rl>", "" none */
     bool blocked;
+    int32_t bd;               /* the birth date (bd, YYYYMMDD), 0 none */
+    int32_t bd_from;          /* the first day whose birthday pass is replayed (the window's) */
     size_t nmarks;            /* c:<id> markers */
     struct {
         char id[GW_CAMP_ID_MAX + 1];

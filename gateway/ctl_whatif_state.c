@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gw_birthday.h"
 #include "gw_days.h"
 #include "gw_event.h"
 #include "gw_journal.h"
@@ -145,7 +146,7 @@ static int seed(struct ctl_whatif_camp *camp, const struct seen *s, const redisR
     struct ctl_whatif_member m = {0};
     const redisReply *const *el = (const redisReply *const *)rep->element;
 
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7 + nids || !str_of(el[6]))
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 8 + nids || !str_of(el[6]))
         return 1; /* no wallet (or an error: a Cluster's MOVED) */
     snprintf(m.msisdn, sizeof(m.msisdn), "%s", s->msisdn);
     m.since = str_of(el[0]) ? strtoll(el[0]->str, NULL, 10) : 0;
@@ -178,10 +179,12 @@ static int seed(struct ctl_whatif_camp *camp, const struct seen *s, const redisR
         }
     }
     m.blocked = str_of(el[4]) && strcmp(el[4]->str, "1") == 0;
+    m.bd = str_of(el[7]) ? (int32_t)strtol(el[7]->str, NULL, 10) : 0;
+    m.bd_from = first;
     /* enrolled in the window without its J line (a version-1 journal): every marker is the
      * window's */
     for (size_t i = 0; sday < first && i < nids; i++) {
-        const char *v = str_of(el[7 + i]);
+        const char *v = str_of(el[8 + i]);
         const struct gw_camp *c = camp_of(doc, ids[i]);
         if (!v || !c || m.nmarks >= CTL_WHATIF_MARKS)
             continue;
@@ -199,6 +202,11 @@ static int seed(struct ctl_whatif_camp *camp, const struct seen *s, const redisR
             snprintf(m.marks[m.nmarks].v, sizeof(m.marks[0].v), "%ld", y);
         } else if (c->rule == GW_CAMP_WINBACK) {
             if (y >= first)
+                continue;
+            snprintf(m.marks[m.nmarks].v, sizeof(m.marks[0].v), "%s", v);
+        } else if (c->rule == GW_CAMP_BIRTHDAY) {
+            /* the year paid: dropped when that year's birthday falls in the window (replayed) */
+            if (m.bd && gw_birthday_in_year(m.bd, (int32_t)y) >= first)
                 continue;
             snprintf(m.marks[m.nmarks].v, sizeof(m.marks[0].v), "%s", v);
         } else
@@ -238,10 +246,10 @@ int ctl_whatif_state_load(struct ctl_whatif_camp *camp, redisContext *rc, char *
         free(t.e);
         return -ENOMEM;
     }
-    const char *argv[9 + 2 * GW_CAMP_MAX] = {"HMGET", NULL, "since", "rc", "rl", "wo", "blocked",
-                                             "E", "bal"};
+    const char *argv[10 + 2 * GW_CAMP_MAX] = {"HMGET", NULL, "since", "rc", "rl", "wo",
+                                              "blocked", "E", "bal", "bd"};
     for (size_t i = 0; i < nids; i++)
-        argv[9 + i] = fields[i];
+        argv[10 + i] = fields[i];
     size_t i = 0;
     while (i < t.cap && ret == 0) {
         const struct seen *batch[BATCH];
@@ -252,7 +260,7 @@ int ctl_whatif_state_load(struct ctl_whatif_camp *camp, redisContext *rc, char *
             char kw[40];
             snprintf(kw, sizeof(kw), "lg:{%s}:w", t.e[i].msisdn);
             argv[1] = kw;
-            if (redisAppendCommandArgv(rc, (int)(9 + nids), argv, NULL) != REDIS_OK) {
+            if (redisAppendCommandArgv(rc, (int)(10 + nids), argv, NULL) != REDIS_OK) {
                 ret = -ENOMEM;
                 break;
             }

@@ -3,7 +3,7 @@
  * window's start (issue 12 section 2): a first pass over the window's journal lists the members
  * with an event there who were not enrolled in it, and counts their credited recharges; their
  * live wallets are read with one pipelined read-only HMGET each (only the fields the campaign
- * rules read: since rc rl wo blocked E and c:<id> of the campaigns of both documents; never a
+ * rules read: since rc rl wo blocked E bd and c:<id> of the campaigns of both documents; never a
  * scan), from the configuration's Redis or a replica (--state-redis); and rolled back to the
  * window's start:
  *   rc   the wallet's minus the window's credited recharges;
@@ -12,7 +12,9 @@
  *        "unknown" (counted, no win-back offer) when E no longer has it;
  *   c:<id> of a tenure rule: lowered to the last anniversary completed before the window;
  *        win-back markers of the window dropped (the rules do not read them); others kept;
- *   wo   kept when made before the window for the same rl, else dropped (the replay makes it).
+ *   wo   kept when made before the window for the same rl, else dropped (the replay makes it);
+ *   c:<id> of a birthday rule (the year paid): dropped when that year's birthday is in the window
+ *        (the pass is replayed: ctl_whatif_camp.c bday_due).
  * A member enrolled in the window without its J line (a version-1 journal) keeps no marker.
  * Not rolled back: blocked (as now), a wallet deleted since (not read: counted "gone").
  */

@@ -193,6 +193,23 @@ wrun wn.out --no-wallets
 assert_eq "110" "$(jq -r '.campaigns.base.issued' "$T/wn.out")" \
   "--no-wallets: only the members enrolled in the window (A, B: 2 x 30 + 50)"
 
+# --- the birthday pass (birth dates 28 and 40 years back: leap years stay leap years): D born on
+# D20's month-day (paid on D20's pass, after its last event: at the end), E on D5's (the gateway
+# paid it this year: the marker is rolled back and the pass replayed), C on D40's (before the
+# window: not paid). 40 a birthday in force, the draft 80: exactly twice.
+bd() { TZ=$Z date -d "$(lday "$1") -$2 years" +%Y%m%d; }
+rcli hset "lg:{$D}:w" bd "$(bd 20 28)" >/dev/null
+rcli hset "lg:{$E}:w" bd "$(bd 5 40)" c:bday "$(TZ=$Z date -d "$(lday 5)" +%Y)" >/dev/null
+rcli hset "lg:{$C}:w" bd "$(bd 40 28)" >/dev/null
+bdoc() {
+  jq -n --arg s "$(lday 60)" --arg e "$(TZ=$Z date -d '+30 days' +%F)" --argjson p "$1" \
+    '{version: "bd", campaigns: [{id: "bday", rule: "birthday", start: $s, end: $e, budget: 100000,
+      points: $p, label: "happy birthday", texts: {en: "+{points}", fr: "+{points}", ar: "+{points}", fa: "+{points}"}}]}'
+}
+bdoc 40 >"$T/bd1.json"; bdoc 80 >"$T/bd2.json"
+wrun wb.out --campaigns "$T/bd1.json" --draft-campaigns "$T/bd2.json"
+assert_eq "80 2 | 160 2" "$(jq -r '.campaigns | "\(.base.issued) \(.base.grants) | \(.draft.issued) \(.draft.grants)"' "$T/wb.out")" \
+  "birthdays replayed: D (D20) and E (D5, its marker of this year rolled back) 2 x 40; the draft exactly twice ($(jq -c .campaigns.base "$T/wb.out"))"
 # --- the console: the in force side is the stored document
 add_staff mia marketing marketing-secret-1
 start_admin --whatif-ctl "$CTL" --login-per-min 100
