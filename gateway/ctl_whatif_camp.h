@@ -23,7 +23,7 @@
  * Birthday: the daily pass is modelled per member read from its wallet (its birth date bd): each
  * day of the window on which it is celebrated (gw_birthday_in_year), at that day's first run
  * after the quiet hours, campaign.lua BDAY with gw_campaign_bday.c's arguments; the script
- * decides.
+ * decides. Referral is not replayed (its records are not in the journal).
  *
  * Calls that cannot change anything are not sent (counted in "skipped"): a member's welcome rules
  * are settled by the first call that carries them (the enrolment day and the rule's start never
