@@ -1468,7 +1468,7 @@
     out.appendChild(dataTable('whatif.camp.budgets', [
       { key: 'id', label: 'col.id' },
       { key: 'rule', label: 'rules.rule', fmt: (x) => t('rules.rule.' + x.rule), raw: (x) => x.rule },
-      { key: 'spent', label: 'whatif.camp.spent', num: true, fmt: (x) => fmtNum(x.spent) + ' / ' + fmtNum(x.budget), raw: (x) => x.spent },
+      { key: 'spent', label: 'whatif.camp.spent', num: true, fmt: (x) => fmtNum((x.spent_before || 0) + x.spent) + ' / ' + fmtNum(x.budget), raw: (x) => x.spent },
       { key: 'grants', label: 'whatif.camp.grants', num: true, fmt: (x) => fmtNum(x.grants) },
       { key: 'stop', label: 'whatif.camp.stop', fmt: (x) => (x.stop_reached ? t('whatif.camp.stopped', { n: fmtNum(x.stops) }) : '-'), raw: (x) => x.stops },
     ], d.campaigns || [], 'whatif-budgets.csv', 'whatif.cat.none'));
