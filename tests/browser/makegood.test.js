@@ -77,6 +77,8 @@ async function releaseHold(page, T) {
   await page.fill('#hold-reason', 'checked with the customer');
   await page.click('#hold-release');
   await page.waitForFunction(() => !document.getElementById('sub-held'));
+  // the page is drawn again first, then the status is said: wait for it (a busy machine is slow)
+  await page.waitForFunction(() => document.getElementById('status').textContent !== '', null, { timeout: 20000 }).catch(() => {});
   const got = await status(page);
   ok(got === fill(T['hold.done.release'], { points: '10', balance: '110' }), 'en: the held points released', got);
 }
