@@ -13,8 +13,10 @@
 # Input sizes: libFuzzer's default -max_len is the largest seed (at least 4096). Two targets get
 # their own: ussd_dialogue 960, the largest input its harness reads (24 lines of an answer of
 # USSD_INPUT_MAX bytes and a separator: anything longer is returned at once, a wasted run);
-# menus 12288, the compact menu seeds (6-10 KB, tests/fuzz/seeds.sh) with room to grow - a
-# 25 KB file made every mutation re-parse 25 KB of mostly comments and repeated languages.
+# menus 32768, the menu seeds (one or two languages of the shipped file: 14-24 KB since the
+# transfer, suggestion and referral sections; tests/fuzz/seeds.sh) with room to grow. A seed
+# longer than its target's -max_len would be cut and never parse (the menus target once ran at
+# cov 8 that way): such a seed fails the run before the target starts.
 # A crash, a leak, a timeout (an input running longer than 10 s) or an out-of-memory (2 GiB)
 # stops that target and fails the run; the input is kept as <build>/fuzz-artifacts/<target>-*,
 # to become a regression vector in the unit tests. One line per target goes to stdout and
@@ -67,9 +69,17 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus"
   case "$t" in
     ussd_dialogue) maxlen=(-max_len=960) ;;
-    menus) maxlen=(-max_len=12288) ;;
+    menus) maxlen=(-max_len=32768) ;;
     *) maxlen=() ;;
   esac
+  if [ ${#maxlen[@]} -gt 0 ] && [ -d "$seeds" ]; then
+    big=$(find "$seeds" -type f -size +"${maxlen[0]#-max_len=}"c | head -1)
+    if [ -n "$big" ]; then
+      echo "run.sh: $t: seed $big is longer than ${maxlen[0]} (it would be cut): raise it" >&2
+      failed=1
+      continue
+    fi
+  fi
   start=$(date +%s)
   pids=()
   for j in $(seq 1 "$jobs"); do
