@@ -23,18 +23,6 @@
 
 #define HOLD_REASON_MAX 200
 
-static void hold_audited(struct adm_req *r, const struct redisReply *reply)
-{
-    if (reply->type != REDIS_REPLY_STRING) {
-        GW_LOGE(ADM_LOG, "audit record not written: %.200s", adm_reply_err_text(reply));
-        adm_reply_error(r, 503, NULL, "the change is applied but its audit record is not");
-        return;
-    }
-    json_t *o = r->j1;
-    r->j1 = NULL;
-    adm_reply_json(r, 200, o);
-}
-
 static void hold_done(struct adm_req *r, const struct redisReply *reply)
 {
     const char *action = json_string_value(json_object_get(r->body, "action"));
@@ -68,7 +56,7 @@ static void hold_done(struct adm_req *r, const struct redisReply *reply)
     json_decref(a);
     snprintf(after, sizeof(after), "%s", as ? as : "{}");
     free(as);
-    adm_audit_append(r, hold_audited, "subscriber.hold", r->arg, before, after, "");
+    adm_audit_append(r, adm_reply_j1_audited, "subscriber.hold", r->arg, before, after, "");
 }
 
 void adm_h_sub_hold(struct adm_req *r)

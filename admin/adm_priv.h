@@ -190,6 +190,9 @@ bool adm_stream_id_valid(const char *s);
 bool adm_body_keys_ok(struct adm_req *r, const char *const *allowed);
 /* The text of an error reply when a Redis reply is an error (for logs). */
 const char *adm_reply_err_text(const struct redisReply *reply);
+/* The step after adm_audit_append of a change already applied: replies r->j1 (200), or 503 when
+ * the audit record was not written. */
+void adm_reply_j1_audited(struct adm_req *r, const struct redisReply *reply);
 /* Unix ms from the one clock the admin uses (gw_clock). */
 int64_t adm_now_ms(void);
 /* Appends an audit record with XADD (subscriber changes: their script runs on the subscriber's

@@ -358,6 +358,18 @@ const char *adm_reply_err_text(const struct redisReply *reply)
     return reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply";
 }
 
+void adm_reply_j1_audited(struct adm_req *r, const struct redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_STRING) {
+        GW_LOGE(ADM_LOG, "audit record not written: %.200s", adm_reply_err_text(reply));
+        adm_reply_error(r, 503, NULL, "the change is applied but its audit record is not");
+        return;
+    }
+    json_t *o = r->j1;
+    r->j1 = NULL;
+    adm_reply_json(r, 200, o);
+}
+
 static void on_redis_reply(void *arg, int err, const struct redisReply *reply)
 {
     struct adm_req *r = arg;

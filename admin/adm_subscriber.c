@@ -532,18 +532,6 @@ void adm_h_sub_adjust(struct adm_req *r)
 
 /* ---------------------------------------------------------------- block / unblock */
 
-static void block_audited(struct adm_req *r, const struct redisReply *reply)
-{
-    if (reply->type != REDIS_REPLY_STRING) {
-        GW_LOGE(ADM_LOG, "audit record not written: %.200s", adm_reply_err_text(reply));
-        adm_reply_error(r, 503, NULL, "the change is applied but its audit record is not");
-        return;
-    }
-    json_t *o = r->j1;
-    r->j1 = NULL;
-    adm_reply_json(r, 200, o);
-}
-
 static void block_done(struct adm_req *r, const struct redisReply *reply)
 {
     const char *reason = json_string_value(json_object_get(r->body, "reason"));
@@ -589,7 +577,7 @@ static void block_done(struct adm_req *r, const struct redisReply *reply)
         return;
     }
     /* adm_audit_append formats the command at once: the texts may go right after (r may not). */
-    adm_audit_append(r, block_audited, r->route->what, r->arg, sb, sa, NULL);
+    adm_audit_append(r, adm_reply_j1_audited, r->route->what, r->arg, sb, sa, NULL);
     free(sa);
     free(sb);
 }
