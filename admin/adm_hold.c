@@ -48,15 +48,17 @@ static void hold_done(struct adm_req *r, const struct redisReply *reply)
         adm_reply_json(r, 200, o);
         return;
     }
-    char before[64], after[160];
+    char before[64];
     snprintf(before, sizeof(before), "{\"held\":%lld}", pts);
     json_t *a = json_pack("{s:s, s:I, s:s}", "action", action, "points", (json_int_t)pts,
                           "reason", reason);
+    /* the whole document (a reason of 200 characters escaped is longer than any fixed buffer);
+     * the command is formatted before adm_audit_append returns */
     char *as = a ? json_dumps(a, JSON_COMPACT) : NULL;
     json_decref(a);
-    snprintf(after, sizeof(after), "%s", as ? as : "{}");
+    adm_audit_append(r, adm_reply_j1_audited, "subscriber.hold", r->arg, before, as ? as : "{}",
+                     "");
     free(as);
-    adm_audit_append(r, adm_reply_j1_audited, "subscriber.hold", r->arg, before, after, "");
 }
 
 void adm_h_sub_hold(struct adm_req *r)

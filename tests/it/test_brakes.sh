@@ -247,8 +247,12 @@ start_sim vel4 --listen "127.0.0.1:$SMSC_PORT" --events "$T/vel4.events" --windo
   --linger-ms 500 --timeout-s 30
 wait_sim vel4 40
 assert_eq 10 "$(rcli hget "lg:{$E}:w" hold)" "the fourth top-up of the hour is held"
-api POST "/api/subscribers/$E/hold" "$CARE" '{"action":"cancel","reason":"fraud confirmed"}'
+# a long reason with quotes (200 characters at most; longer once escaped in the audit record)
+LONG="fraud confirmed \"$(printf 'x%.0s' $(seq 170))\""
+api POST "/api/subscribers/$E/hold" "$CARE" "$(jq -cn --arg r "$LONG" '{action: "cancel", reason: $r}')"
 assert_eq "200 10 30" "$CODE $(j .points) $(j .balance)" "cancelled: nothing credited"
+assert_eq "$LONG" "$(rcli xrevrange adm:{adm}:audit + - COUNT 1 | awk 'f { print; exit } $0 == "after" { f = 1 }' |
+  jq -r .reason)" "the audit record holds the whole reason, as JSON"
 api GET "/api/subscribers/$E" "$CARE"
 grep -q 'cancelled by staff' "$T/r.json" && echo "ok - the history says cancelled" ||
   fail "history: $(cat "$T/r.json")"
