@@ -281,6 +281,45 @@ int gw_journal_enrol_parse(const char *line, size_t len, struct gw_journal_enrol
     return 0;
 }
 
+/* ---------------------------------------------------------------- version 3: referrals */
+
+int gw_journal_refer_format(const struct gw_journal_refer *r, char *buf, size_t len)
+{
+    size_t al = strnlen(r->referrer, sizeof(r->referrer));
+    size_t bl = strnlen(r->referee, sizeof(r->referee));
+    int n;
+
+    if (al >= sizeof(r->referrer) || bl >= sizeof(r->referee) ||
+        !valid_msisdn(r->referrer, al) || !valid_msisdn(r->referee, bl) ||
+        strcmp(r->referrer, r->referee) == 0 || r->commit_ms < 0 || !gw_days_valid(r->day))
+        return -EINVAL;
+    n = snprintf(buf, len, "%" PRId64 " F %s %s %08" PRId32 "\n", r->commit_ms, r->referrer,
+                 r->referee, r->day);
+    if (n < 0 || (size_t)n >= len)
+        return -ENOSPC;
+    return n;
+}
+
+int gw_journal_refer_parse(const char *line, size_t len, struct gw_journal_refer *out)
+{
+    const char *tok[5];
+    size_t tlen[5];
+    int64_t day;
+
+    if (split(line, len, tok, tlen, 5) < 0 || tlen[1] != 1 || tok[1][0] != 'F')
+        return -EINVAL;
+    memset(out, 0, sizeof(*out));
+    if (parse_u63(tok[0], tlen[0], &out->commit_ms) < 0 || !valid_msisdn(tok[2], tlen[2]) ||
+        !valid_msisdn(tok[3], tlen[3]) || tlen[4] != 8 || parse_u63(tok[4], 8, &day) < 0 ||
+        !gw_days_valid((int32_t)day))
+        return -EINVAL;
+    memcpy(out->referrer, tok[2], tlen[2]);
+    memcpy(out->referee, tok[3], tlen[3]);
+    out->day = (int32_t)day;
+    /* a referral of oneself is refused by referral.lua: never written */
+    return strcmp(out->referrer, out->referee) == 0 ? -EINVAL : 0;
+}
+
 int gw_journal_header_parse(const char *line, size_t len)
 {
     int64_t v;
@@ -446,6 +485,13 @@ int gw_journal_append_enrol(struct gw_journal *j, const struct gw_journal_enrol 
     char line[GW_JOURNAL_LINE_MAX];
 
     return append_line(j, r->commit_ms, line, gw_journal_enrol_format(r, line, sizeof(line)));
+}
+
+int gw_journal_append_refer(struct gw_journal *j, const struct gw_journal_refer *r)
+{
+    char line[GW_JOURNAL_LINE_MAX];
+
+    return append_line(j, r->commit_ms, line, gw_journal_refer_format(r, line, sizeof(line)));
 }
 
 void gw_journal_counts(const struct gw_journal *j, uint64_t *written, uint64_t *failed)

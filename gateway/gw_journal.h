@@ -30,6 +30,13 @@
  * is version 1 (events only, written before the change): the reader takes both; lines of a
  * version it does not know are skipped and counted like torn lines.
  *
+ * Format version 3 adds one line per referral accepted (referral.lua's "ok" the first time; the
+ * same referral again writes nothing), for the campaigns' what-if of the referral rule:
+ *
+ *   <commit ms> F <referrer> <referee> <the referral's local day YYYYMMDD>\n
+ *
+ * (~52 bytes). Files the writer creates start with "#lj 3"; the reader takes versions 1 to 3.
+ *
  * The parser is the only reader of these files and treats them as untrusted (a disk, a copy, a
  * hand edit): every field is checked, never a crash (tests/fuzz/fuzz_journal.c).
  */
@@ -42,7 +49,7 @@
 #include "gw_event.h"
 
 #define GW_JOURNAL_LINE_MAX 256
-#define GW_JOURNAL_VERSION 2   /* written in the header line of every new file */
+#define GW_JOURNAL_VERSION 3   /* written in the header line of every new file */
 #define GW_JOURNAL_ITEM_MAX 31 /* a catalogue item id (CAT_ID_MAX - 1) */
 
 enum gw_journal_outcome {
@@ -102,6 +109,18 @@ struct gw_journal;
 /* Appends an enrolment, as gw_journal_append (best effort, counted). */
 int gw_journal_append_enrol(struct gw_journal *j, const struct gw_journal_enrol *r);
 
+/* A referral accepted (format version 3): referrer referred referee on local day `day`. */
+struct gw_journal_refer {
+    int64_t commit_ms;                    /* when referral.lua answered "ok" */
+    char referrer[GW_MSISDN_MAX + 1];
+    char referee[GW_MSISDN_MAX + 1];      /* never the referrer */
+    int32_t day;                          /* YYYYMMDD, the day referral.lua was given */
+};
+int gw_journal_refer_format(const struct gw_journal_refer *r, char *buf, size_t len);
+int gw_journal_refer_parse(const char *line, size_t len, struct gw_journal_refer *out);
+/* Appends a referral, as gw_journal_append (best effort, counted). */
+int gw_journal_append_refer(struct gw_journal *j, const struct gw_journal_refer *r);
+
 /* A header line ("#lj <version>", untrusted): the version (>= 1), or -EINVAL. */
 int gw_journal_header_parse(const char *line, size_t len);
 
@@ -110,7 +129,7 @@ int gw_journal_header_parse(const char *line, size_t len);
 struct gw_journal;
 
 /* Opens the writer: dir is created if missing (one level, mode 0750); a file it creates starts
- * with the header line "#lj 2"; name (the gateway's
+ * with the header line "#lj 3" (GW_JOURNAL_VERSION); name (the gateway's
  * smpp.name, [A-Za-z0-9_-] kept, others become '_') goes in the file names; files of days older
  * than keep_days are removed at each day change and at open. NULL with errno on failure. */
 struct gw_journal *gw_journal_open(const char *dir, const char *name, unsigned keep_days);

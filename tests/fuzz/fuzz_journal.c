@@ -8,12 +8,14 @@
  * and a cap. Format version 2: redemption lines and the header go through their own parsers
  * (gw_journal_redeem_parse, gw_journal_header_parse) with the same round-trip property, and every
  * accepted redemption replays under a draft catalogue (gw_whatif_cat); enrolment lines round-trip
- * too.
+ * too. Format version 3: referral lines (gw_journal_refer_parse) round-trip, never name the
+ * referrer as its own referee, and carry a valid day.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_days.h"
 #include "gw_journal.h"
 #include "catalog.h"
 #include "gw_whatif.h"
@@ -80,6 +82,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 int n = gw_journal_redeem_format(&d, buf, sizeof(buf));
                 if (n < 0 || gw_journal_redeem_parse(buf, (size_t)n, &dback) != 0 ||
                     memcmp(&d, &dback, sizeof(d)) != 0 || gw_whatif_cat_feed(wc, &d) != 0)
+                    abort();
+            }
+            struct gw_journal_refer f, fback;
+            if (gw_journal_refer_parse((const char *)data + at, len, &f) == 0) {
+                int n = gw_journal_refer_format(&f, buf, sizeof(buf));
+                if (n < 0 || gw_journal_refer_parse(buf, (size_t)n, &fback) != 0 ||
+                    memcmp(&f, &fback, sizeof(f)) != 0 || strcmp(f.referrer, f.referee) == 0 ||
+                    !gw_days_valid(f.day))
                     abort();
             }
             struct gw_journal_enrol e, eback;

@@ -118,6 +118,12 @@ printf '1795600000000 T 212612345678 1795599990 50000 - OCS-1 - c 5\n17956000020
   > "$S/journal/reversals"
 printf '1795600000000 T 212612345678 1795599990 999999999999999 - BIG - c 0\n1795600000000 T 2126' \
   > "$S/journal/huge_amount_torn"
+# format version 3: referrals (a valid one, one of oneself, a 29 February of a leap year and of a
+# common one)
+printf '#lj 3\n1000 T 212612345678 10 5000 - R1 - c 0\n900 J 212612345678 259200\n800 F 212600000001 212612345678 19700104\n1700 F 33612345678 212612345679 19700105\n1800 F 212612345678 212612345678 19700105\n' \
+  > "$S/journal/v3_referrals"
+printf '#lj 3\n5 F 2126000000011 2126000000012 20000229\n6 F 21 2126000000012 21000229\n' \
+  > "$S/journal/v3_referral_days"
 # regress_*: inputs that found bugs (kept by hand, not regenerated)
 echo "seeds: $(find "$S" -type f | wc -l) files in $S"
 

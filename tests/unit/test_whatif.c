@@ -103,6 +103,70 @@ static void test_journal__bad_lines__refused(void **state)
     assert_int_equal(gw_journal_parse("1 T 212612345678 10 5000 - R1 - c 0", 35, &r), 0);
 }
 
+/* Format version 3: a referral accepted, "<ms> F <referrer> <referee> <YYYYMMDD>". */
+static void test_journal__refer_line__round_trip_and_refusals(void **state)
+{
+    struct gw_journal_refer f = {.commit_ms = T0 * 1000 + 7, .day = gw_local_day(T0)}, back;
+    char buf[GW_JOURNAL_LINE_MAX], want[96], day[12], ok[96];
+    int n;
+
+    (void)state;
+    strcpy(f.referrer, "212612345678");
+    strcpy(f.referee, "33612345678");
+    n = gw_journal_refer_format(&f, buf, sizeof(buf));
+    snprintf(want, sizeof(want), "%lld F 212612345678 33612345678 %08d\n",
+             (long long)f.commit_ms, (int)f.day);
+    assert_string_equal(buf, want);
+    assert_int_equal(n, (int)strlen(want));
+    assert_true(n < 60); /* compact: ~52 bytes a referral */
+    assert_int_equal(gw_journal_refer_parse(buf, (size_t)n, &back), 0);
+    assert_memory_equal(&f, &back, sizeof(f));
+    assert_int_equal(gw_journal_refer_parse(buf, (size_t)n - 1, &back), 0); /* no '\n' */
+    /* the writer refuses what would not parse back */
+    struct gw_journal_refer self = f;
+    strcpy(self.referee, self.referrer);
+    assert_int_equal(gw_journal_refer_format(&self, buf, sizeof(buf)), -EINVAL);
+    struct gw_journal_refer badday = f;
+    badday.day = 20261301;
+    assert_int_equal(gw_journal_refer_format(&badday, buf, sizeof(buf)), -EINVAL);
+    assert_int_equal(gw_journal_refer_format(&f, buf, 20), -ENOSPC);
+    /* hostile lines: each refused */
+    snprintf(day, sizeof(day), "%08d", (int)f.day);
+    snprintf(ok, sizeof(ok), "1 F 212612345678 33612345678 %s", day);
+    assert_int_equal(gw_journal_refer_parse(ok, strlen(ok), &back), 0);
+    assert_int_equal(back.commit_ms, 1);
+    char bad[16][96];
+    int nb = 0;
+    snprintf(bad[nb++], 96, "1 F 212612345678 212612345678 %s", day);   /* oneself */
+    snprintf(bad[nb++], 96, "1 F 212612345678 33612345678 20261301");   /* month 13 */
+    snprintf(bad[nb++], 96, "1 F 212612345678 33612345678 %.7s", day); /* 7 digits */
+    snprintf(bad[nb++], 96, "1 F 212612345678 33612345678 %s0", day);  /* 9 digits */
+    snprintf(bad[nb++], 96, "1 F 2126123456789012 33612345678 %s", day); /* 16 digits */
+    snprintf(bad[nb++], 96, "1 F +212612345678 33612345678 %s", day);
+    snprintf(bad[nb++], 96, "1 F 212612345678 3361234567a %s", day);
+    snprintf(bad[nb++], 96, "1 F 212612345678  33612345678 %s", day);   /* two spaces */
+    snprintf(bad[nb++], 96, "1 F 212612345678 33612345678 %s x", day);  /* six tokens */
+    snprintf(bad[nb++], 96, "1 F 212612345678 33612345678");            /* four */
+    snprintf(bad[nb++], 96, "-1 F 212612345678 33612345678 %s", day);
+    snprintf(bad[nb++], 96, "1 J 212612345678 33612345678 %s", day);    /* another kind */
+    snprintf(bad[nb++], 96, "1 FF 212612345678 33612345678 %s", day);
+    snprintf(bad[nb++], 96, "1\tF 212612345678 33612345678 %s", day);
+    for (int i = 0; i < nb; i++) {
+        if (gw_journal_refer_parse(bad[i], strlen(bad[i]), &back) != -EINVAL)
+            fail_msg("accepted: %s", bad[i]);
+    }
+    /* the other parsers refuse a referral line (the replay tells them apart) */
+    struct gw_journal_rec r;
+    struct gw_journal_enrol e;
+    struct gw_journal_redeem d;
+    assert_int_equal(gw_journal_parse(ok, strlen(ok), &r), -EINVAL);
+    assert_int_equal(gw_journal_enrol_parse(ok, strlen(ok), &e), -EINVAL);
+    assert_int_equal(gw_journal_redeem_parse(ok, strlen(ok), &d), -EINVAL);
+    /* the headers the reader knows: 1 to GW_JOURNAL_VERSION, now 3 */
+    assert_int_equal(GW_JOURNAL_VERSION, 3);
+    assert_int_equal(gw_journal_header_parse("#lj 3\n", 6), 3);
+}
+
 static void test_journal__writer__day_files_and_prune(void **state)
 {
     char dir[] = "/tmp/test_whatif.XXXXXX", path[512];
@@ -122,6 +186,13 @@ static void test_journal__writer__day_files_and_prune(void **state)
     j = gw_journal_open(dir, "gw 1", 35);
     assert_non_null(j);
     assert_int_equal(gw_journal_append(j, &r), 0);
+    struct gw_journal_refer fr = {.commit_ms = T0 * 1000, .referrer = "212612345678",
+                                  .referee = "212612345679", .day = today};
+    assert_int_equal(gw_journal_append_refer(j, &fr), 0);
+    uint64_t written, failed;
+    gw_journal_counts(j, &written, &failed);
+    assert_int_equal(written, 2);
+    assert_int_equal(failed, 0);
     gw_journal_close(j);
     assert_int_not_equal(access(path, F_OK), 0); /* 40 days old, 35 kept: removed */
     snprintf(path, sizeof(path), "%s/%08d-gw_1.lj", dir, (int)today);
@@ -134,6 +205,15 @@ static void test_journal__writer__day_files_and_prune(void **state)
     fclose(f);
     assert_int_equal(gw_journal_parse(line, strlen(line), &back), 0);
     assert_string_equal(back.ref, "W1");
+    struct gw_journal_refer fb;
+    f = fopen(path, "r");
+    assert_non_null(f);
+    for (int i = 0; i < 3; i++)
+        assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    assert_int_equal(gw_journal_refer_parse(line, strlen(line), &fb), 0);
+    assert_string_equal(fb.referee, "212612345679");
+    assert_int_equal(fb.day, today);
     unlink(path);
     rmdir(dir);
 }
@@ -312,6 +392,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_journal__format_then_parse__same_record),
         T(test_journal__bad_lines__refused),
+        T(test_journal__refer_line__round_trip_and_refusals),
         T(test_journal__writer__day_files_and_prune),
         T(test_whatif__doubled_rate__floor_of_exact_totals),
         T(test_whatif__same_table__no_change),
