@@ -437,7 +437,7 @@ static void refq_reply(void *arg, int err, const struct redisReply *reply)
         snprintf(q->n, sizeof(q->n), "%s", reply->element[1]->str);
         snprintf(q->chain, sizeof(q->chain), "%s", reply->element[2]->str);
     } else if (q->step == 1 && strcmp(oc, "again") == 0) {
-        refq_end(q, 0, "ok"); /* the same referral again: counted once */
+        refq_end(q, 0, "again"); /* the same referral again: counted once, said "ok" */
         return;
     } else if (q->step == 2 || strcmp(oc, q->step == 0 ? "go" : "ok") != 0) {
         snprintf(q->oc, sizeof(q->oc), "%s", q->step == 2 ? "ok" : oc);

@@ -55,8 +55,9 @@ int gw_camp_cl_sweep(const struct gw_camp_cl *s, int64_t now, uint32_t timeout_s
                      void (*done)(void *arg, int swept, int given), void *arg);
 
 /* A referral on a cluster (referral.lua REFA on the referrer's slot, REFB on the referee's, REFN
- * the referrer's month count): the outcomes of gw_referral_outcome_name; done(arg, 0, outcome) or
- * err < 0. 0 or -errno (done never fires). */
+ * the referrer's month count): the outcomes of gw_referral_outcome_name, or "again" (the same
+ * referral again: the subscriber reads "ok"); done(arg, 0, outcome) or err < 0. 0 or -errno
+ * (done never fires). */
 int gw_camp_cl_refer(const struct gw_camp_cl *s, const char *referrer, const char *referee,
                      int32_t day, uint32_t max_per_month, uint32_t ttl_s,
                      void (*done)(void *arg, int err, const char *outcome), void *arg);

@@ -23,6 +23,7 @@
 #include "gw_core.h"
 #include "gw_days.h"
 #include "gw_expiry.h"
+#include "gw_journal.h"
 #include "gw_loyalty.h"
 #include "gw_redis.h"
 #include "gw_sms.h"
@@ -47,6 +48,7 @@ struct gw_campaign_run {
     struct event *ev_sweep; /* a cluster: the reservations' sweeper */
     bool sweeping;
     struct gw_campaign_stats st;
+    struct gw_journal *journal; /* the what-if journal (referrals), NULL = none; not owned */
 };
 
 /* ---------------------------------------------------------------- events */
@@ -601,6 +603,12 @@ int gw_campaign_run_set_doc(void *arg, const char *text, size_t len, char *err, 
     return 0;
 }
 
+void gw_campaign_run_set_journal(struct gw_campaign_run *r, struct gw_journal *journal)
+{
+    if (r)
+        r->journal = journal;
+}
+
 int gw_campaign_run_start(struct gw_campaign_run *r)
 {
     struct timeval tv = {.tv_sec = 1};
@@ -652,17 +660,29 @@ struct refer_req {
     struct gw_campaign_run *r;
     gw_campaign_refer_cb done;
     void *ctx;
+    struct gw_journal_refer jr; /* the journal's line when the referral is new */
 };
 
+/* oc: an outcome of gw_referral_outcome_name, or "again" (the same referral again: "ok" to the
+ * subscriber, not journaled a second time). */
 static void refer_done(void *arg, int err, const char *oc)
 {
     struct refer_req *q = arg;
+    bool again = oc && strcmp(oc, "again") == 0;
 
+    if (again)
+        oc = "ok";
     if (q->r && oc) {
         if (strcmp(oc, "ok") == 0)
             q->r->st.referrals++;
         else
             q->r->st.referrals_refused++;
+        /* the what-if's record of a new referral (gw_journal.h version 3): after the Redis step
+         * said ok, once; best effort, counted by the journal */
+        if (!again && strcmp(oc, "ok") == 0 && q->r->journal) {
+            q->jr.commit_ms = gw_clock_now_ms();
+            (void)gw_journal_append_refer(q->r->journal, &q->jr);
+        }
     } else if (q->r && err != -ECANCELED)
         q->r->st.errors++;
     q->done(q->ctx, err, oc);
@@ -673,10 +693,14 @@ static void refer_reply(void *arg, int err, const struct redisReply *reply)
 {
     const char *oc = NULL;
 
-    if (err == 0 && reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
-        reply->element[0]->type == REDIS_REPLY_STRING)
+    if (err == 0 && reply->type == REDIS_REPLY_ARRAY &&
+        (reply->elements == 1 || reply->elements == 2) &&
+        reply->element[0]->type == REDIS_REPLY_STRING) {
         oc = reply->element[0]->str;
-    else if (err == 0) {
+        if (reply->elements == 2 && reply->element[1]->type == REDIS_REPLY_STRING &&
+            strcmp(oc, "ok") == 0 && strcmp(reply->element[1]->str, "again") == 0)
+            oc = "again";
+    } else if (err == 0) {
         if (reply->type == REDIS_REPLY_ERROR)
             GW_LOGE(LOG_CAT, "referral.lua: %.200s", reply->str);
         err = -EPROTO;
@@ -716,7 +740,9 @@ int gw_campaign_run_refer(struct gw_campaign_run *r, const char *referrer, const
     struct refer_req *q = malloc(sizeof(*q));
     if (!q)
         return -ENOMEM;
-    *q = (struct refer_req){.r = r, .done = done, .ctx = ctx};
+    *q = (struct refer_req){.r = r, .done = done, .ctx = ctx, .jr = {.day = day}};
+    snprintf(q->jr.referrer, sizeof(q->jr.referrer), "%s", referrer);
+    snprintf(q->jr.referee, sizeof(q->jr.referee), "%s", referee);
     int rc = r->cl.redis /* a cluster: three steps of one slot each (referral.lua REFA...) */
                  ? gw_camp_cl_refer(&r->cl, referrer, referee, day, c->max_per_month,
                                     (c->valid_days + 2) * 86400u, refer_done, q)

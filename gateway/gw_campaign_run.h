@@ -101,6 +101,10 @@ int gw_campaign_run_event(struct gw_campaign_run *r, const char *msisdn, const c
  * never fires); -errno. The referee's bonus and the referrer's are paid on the referee's first
  * qualifying TOPUP by gw_campaign_run_event (campaign.lua EVENT, then REFPAY), exactly once. */
 typedef void (*gw_campaign_refer_cb)(void *ctx, int err, const char *outcome);
+/* A referral new to Redis (not the same one again) is appended to journal (gw_journal.h, format
+ * version 3: the campaigns' what-if replays it) after referral.lua said "ok". NULL: none. */
+struct gw_journal;
+void gw_campaign_run_set_journal(struct gw_campaign_run *r, struct gw_journal *journal);
 int gw_campaign_run_refer(struct gw_campaign_run *r, const char *referrer, const char *referee,
                           gw_campaign_refer_cb done, void *ctx);
 

@@ -481,6 +481,7 @@ static int start_campaigns(struct app *a)
                                    });
     if (a->ussd) /* *555*7*<number>#: the referral (docs/campaigns.md) */
         gw_ussd_set_refer(a->ussd, refer_hook, a->campaigns);
+    gw_campaign_run_set_journal(a->campaigns, a->journal); /* the referrals, for the what-if */
     return gw_campaign_run_start(a->campaigns);
 }
 

@@ -10,7 +10,9 @@
 -- ARGV  1 "REFER"  2 now (unix s)  3 the local day YYYYMMDD  4 max referrals a local month (K)
 --       5 the record's lifetime in seconds (the validity D days and a margin)
 -- Reply {outcome} with outcome one of gw_referral_outcome_name: "ok", "self", "member", "taken",
---       "loop", "cap", "blocked" (a referrer who is no member is "blocked": only members refer).
+--       "loop", "cap", "blocked" (a referrer who is no member is "blocked": only members refer);
+--       {"ok", "again"}: the same referral again (the subscriber reads "ok"; the gateway journals
+--       only a new one, gw_journal.h format version 3).
 --
 -- State: lg:{B}:rf hash {by = A, day = YYYYMMDD, st = "open" | "due" | "paid"} with a TTL (the
 -- referral lapses after D days; once paid it is kept a few days, then goes); the referrer's wallet
@@ -120,7 +122,7 @@ end
 if redis.call('HEXISTS', KEYS[2], 'bal') == 1 then return {'member'} end
 local rf = redis.call('HMGET', KEYS[3], 'by', 'st')
 if rf[1] and rf[1] ~= a then return {'taken'} end
-if rf[1] then return {'ok'} end -- the same referral again: counted once
+if rf[1] then return {'ok', 'again'} end -- the same referral again: counted once (and not journaled)
 local n = 0
 if wa[3] then
     local m, c = wa[3]:match('^(%d+)|(%d+)$')

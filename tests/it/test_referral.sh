@@ -4,7 +4,8 @@
 # redis-server), the refusals each with its screen (self, already a member, a bad number, taken,
 # the loop B->A, K a month), then the referee's first qualifying recharge pays both sides once
 # through the campaign script (history lines, the budget), a redelivered event pays nothing again,
-# and the ledger's aggregates still agree (loyaltyctl agg-check).
+# and the ledger's aggregates still agree (loyaltyctl agg-check). Each referral accepted is one
+# journal line (format version 3; the same referral again none).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
 
@@ -17,8 +18,8 @@ at_iso() { date -u -d "@$1" +%FT%TZ; }
 
 start_redis
 pick_port
-ussd_config '.campaigns = {enabled: true, pass_interval_s: 3600, catchup_days: 0,
-  quiet_start_hour: 0, quiet_end_hour: 0}'
+ussd_config ".campaigns = {enabled: true, pass_interval_s: 3600, catchup_days: 0,
+  quiet_start_hour: 0, quiet_end_hour: 0} | .journal.dir = \"$T/journal\""
 start_gw
 DOC=$(jq -n -c --arg s "$YESTERDAY" --arg e "$NEXT_YEAR" '{version: "it-ref", campaigns: [
   {id: "ref", rule: "referral", start: $s, end: $e, budget: 1000, points: 25, valid_days: 30,
@@ -116,4 +117,14 @@ note "the aggregates follow both bonuses"
 sleep 1.2
 assert_eq 1 "$(gw_stat .campaigns.referrals_paid)" "one referrer paid"
 stop_gw
+
+note "the journal: one line per referral accepted, none for a repeat or a refusal"
+cat "$T/journal"/*.lj >"$T/j.all"
+assert_eq "#lj 3" "$(head -1 "$(ls "$T/journal"/*.lj | head -1)")" "files of format version 3"
+assert_eq "$A $B|$A 212650000005|$C $E|$M $F" \
+  "$(awk '$2 == "F" {print $3, $4}' "$T/j.all" | paste -sd'|')" \
+  "A->B once (its repeat not), A's second, C->E, M->F (the menu's); self, member, taken, loop, cap none"
+while read -r ms day; do
+  assert_eq "$(TZ=Africa/Casablanca date -d "@$((ms / 1000))" +%Y%m%d)" "$day" "the referral's local day"
+done < <(awk '$2 == "F" {print $1, $5}' "$T/j.all")
 finish
