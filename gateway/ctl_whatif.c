@@ -55,7 +55,8 @@ struct reader {
     struct gw_journal_rec rec;
     struct gw_journal_redeem red; /* when is_redeem */
     struct gw_journal_enrol enr;  /* when is_enrol */
-    bool is_redeem, is_enrol;
+    struct gw_journal_refer ref;  /* when is_refer (format version 3) */
+    bool is_redeem, is_enrol, is_refer;
     int64_t ms; /* the record's commit time (the merge's key) */
     bool have;
 };
@@ -64,7 +65,7 @@ struct run {
     struct gw_whatif *w;
     struct gw_whatif_cat *cat; /* NULL: no draft catalogue */
     struct ctl_whatif_camp *camp; /* NULL: no draft campaigns */
-    uint64_t redeem_lines, bytes_total, bytes_done, bad_lines;
+    uint64_t redeem_lines, refer_lines, bytes_total, bytes_done, bad_lines;
     const char *progress_file;
     bool bar;
     int last_pct;
@@ -245,7 +246,8 @@ static void reader_next(struct run *r, struct reader *rd)
             continue;
         }
         if (rd->line[0] == '#') {
-            /* the header (format version 2); a version this reader does not know is counted */
+            /* the header (format version 2 or 3); a version this reader does not know is
+             * counted */
             int v = gw_journal_header_parse(rd->line, n);
             if (v < 1 || v > GW_JOURNAL_VERSION)
                 r->bad_lines++;
@@ -255,10 +257,14 @@ static void reader_next(struct run *r, struct reader *rd)
                         gw_journal_redeem_parse(rd->line, n, &rd->red) == 0;
         rd->is_enrol = !rd->is_redeem && strstr(rd->line, " J ") != NULL &&
                        gw_journal_enrol_parse(rd->line, n, &rd->enr) == 0;
+        rd->is_refer = !rd->is_redeem && !rd->is_enrol && strstr(rd->line, " F ") != NULL &&
+                       gw_journal_refer_parse(rd->line, n, &rd->ref) == 0;
         if (rd->is_redeem)
             rd->ms = rd->red.commit_ms;
         else if (rd->is_enrol)
             rd->ms = rd->enr.commit_ms;
+        else if (rd->is_refer)
+            rd->ms = rd->ref.commit_ms;
         else if (gw_journal_parse(rd->line, n, &rd->rec) == 0)
             rd->ms = rd->rec.commit_ms;
         else {
@@ -299,7 +305,10 @@ static int replay_day(struct run *r, char **paths, size_t n)
             rc = r->cat ? gw_whatif_cat_feed(r->cat, &rd[best].red) : 0;
         } else if (rd[best].is_enrol)
             rc = r->camp ? ctl_whatif_camp_enrol(r->camp, &rd[best].enr) : 0;
-        else {
+        else if (rd[best].is_refer) {
+            r->refer_lines++;
+            rc = r->camp ? ctl_whatif_camp_refer(r->camp, &rd[best].ref) : 0;
+        } else {
             rc = gw_whatif_feed(r->w, &rd[best].rec);
             if (rc == 0 && r->camp) {
                 const char *tier[2] = {gw_whatif_tier_of(r->w, rd[best].rec.msisdn, 0),
@@ -467,6 +476,7 @@ static void print_camp_text(json_t *cj)
     printf("%-22s %16" JSON_INTEGER_FORMAT " %16" JSON_INTEGER_FORMAT "\n", "win-back offers",
            json_integer_value(json_object_get(b, "offers")),
            json_integer_value(json_object_get(d, "offers")));
+    ctl_whatif_camp_text_ref(b, d);
     json_array_foreach(json_object_get(d, "campaigns"), i, c)
         printf("  draft %-16s %-8s spent %" JSON_INTEGER_FORMAT " (+%" JSON_INTEGER_FORMAT
                " before) of %" JSON_INTEGER_FORMAT "%s\n",
@@ -746,6 +756,8 @@ int ctl_whatif_main(int argc, char **argv)
                                  ? "not read: every budget starts at 0"
                                  : "not read (a window longer than the aggregates' 70 days): "
                                    "every budget starts at 0"));
+    if (cj)
+        json_object_set_new(cj, "referrals_journaled", json_integer((json_int_t)r.refer_lines));
     if (r.camp && !cj) {
         fprintf(stderr, "loyaltyctl: the campaigns' scratch store failed\n");
         goto out;

@@ -6,6 +6,7 @@
  * the replay needs to send only the calls that can change something (ctl_whatif_camp.h).
  */
 #include "ctl_whatif_camp.h"
+#include "ctl_whatif_camp_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,56 +26,9 @@
 #include "gw_event.h"
 #include "gw_loyalty.h"
 
-#define PIPE 8192 /* few round trips: each one waits for a time slice at nice 10 on a busy box */
-
 extern char **environ;
 
-struct side {
-    pid_t pid;
-    char sock[96];
-    char sha[41];
-    redisContext *rc;
-    struct gw_campaigns doc;
-    unsigned pending; /* replies to read */
-    unsigned char kind[PIPE * 2]; /* per pending reply: 1 = an EVENT's grants, 0 = other */
-    int64_t issued;
-    uint64_t grants, stops, calls, offers_asked;
-};
-
-struct member {
-    uint64_t key;
-    char msisdn[GW_MSISDN_MAX + 1];
-    const char *tier[2];    /* last written on each side (the replay's strings), NULL = none */
-    int32_t sday;           /* local day of since */
-    int32_t last_day[2];    /* the day of the last EVENT sent on side k, 0 none */
-    uint16_t settled[2];    /* welcome rules (bit = index in the side's doc) settled */
-    uint32_t rc;            /* recharges counted, as the ledger's rc */
-    int64_t rl;             /* the last recharge, unix s (0 none or unknown) */
-    int64_t asked_rl[2];    /* the rl the modelled pass last handled on side k */
-    bool offer[2];          /* an offer was asked for since the last TOPUP sent */
-    bool rc_sent[2];        /* rc and rl as written on side k */
-    int32_t bd;             /* the birth date, 0 none */
-    int32_t bd_from[2];     /* the first day whose birthday pass on side k is still to model */
-};
-
-struct ctl_whatif_camp {
-    char dir[64];
-    uint32_t history_len;
-    struct gw_campaign_run_config run;
-    bool call_all; /* LGW_WHATIF_CALL_ALL: no call left out */
-    struct side s[2];
-    struct member *m; /* key 0 = free */
-    size_t cap, n;
-    uint64_t skipped;
-    struct gw_camp_event_call call;
-    size_t nbudget; /* budgets spent before the window (ctl_whatif_camp_budget) */
-    struct {
-        char id[GW_CAMP_ID_MAX + 1];
-        int64_t spent;
-    } budget[2 * GW_CAMP_MAX];
-};
-
-static uint64_t key_of(const char *m)
+uint64_t cwc_key_of(const char *m)
 {
     uint64_t h = UINT64_C(1469598103934665603);
     for (; *m; m++)
@@ -82,7 +36,7 @@ static uint64_t key_of(const char *m)
     return h ? h : 1;
 }
 
-static struct member *member_get(struct ctl_whatif_camp *c, uint64_t k)
+struct member *cwc_member_get(struct ctl_whatif_camp *c, uint64_t k)
 {
     for (size_t i = k & (c->cap - 1); c->m[i].key; i = (i + 1) & (c->cap - 1)) {
         if (c->m[i].key == k)
@@ -91,9 +45,9 @@ static struct member *member_get(struct ctl_whatif_camp *c, uint64_t k)
     return NULL;
 }
 
-static struct member *member_add(struct ctl_whatif_camp *c, const char *msisdn)
+struct member *cwc_member_add(struct ctl_whatif_camp *c, const char *msisdn)
 {
-    uint64_t k = key_of(msisdn);
+    uint64_t k = cwc_key_of(msisdn);
     if ((c->n + 1) * 2 > c->cap) {
         size_t cap = c->cap * 2;
         struct member *n = calloc(cap, sizeof(*n));
@@ -123,7 +77,8 @@ static struct member *member_add(struct ctl_whatif_camp *c, const char *msisdn)
 }
 
 /* Reads the pending replies of one side, counting the grants of the EVENT replies: a flat list
- * {id, points, "ok"|"budget"} x N, then the balance. */
+ * {id, points, "ok"|"budget"} x N, then the balance (a referral's "refer" is REFPAY's, queued
+ * after the call: cwc_ref_after); the referral's replies are ctl_whatif_ref.c's. */
 static int drain(struct side *s)
 {
     for (unsigned i = 0; i < s->pending; i++) {
@@ -133,7 +88,9 @@ static int drain(struct side *s)
         int rc = rep->type == REDIS_REPLY_ERROR ? -EPROTO : 0;
         if (rc < 0)
             fprintf(stderr, "loyaltyctl: whatif: campaign.lua: %.200s\n", rep->str);
-        if (rc == 0 && s->kind[i] && rep->type == REDIS_REPLY_ARRAY) {
+        if (rc == 0 && (s->kind[i] == CWC_REFER || s->kind[i] == CWC_REFPAY))
+            cwc_ref_reply(s, i, rep);
+        else if (rc == 0 && s->kind[i] == CWC_EVENT && rep->type == REDIS_REPLY_ARRAY) {
             for (size_t k = 0; k + 3 < rep->elements; k += 3) {
                 const redisReply *pts = rep->element[k + 1], *oc = rep->element[k + 2];
                 if (pts->type != REDIS_REPLY_STRING || oc->type != REDIS_REPLY_STRING)
@@ -166,13 +123,13 @@ static int drain_both(struct ctl_whatif_camp *c)
     return drain(&c->s[0]) < 0 || drain(&c->s[1]) < 0 ? -EIO : 0;
 }
 
-static int queue_cmd(struct side *s, int argc, const char **argv, const size_t *len, bool event)
+int cwc_queue(struct side *s, int argc, const char **argv, const size_t *len, unsigned char kind)
 {
     if (s->pending >= sizeof(s->kind) - 1 && drain(s) < 0)
         return -EIO;
     if (redisAppendCommandArgv(s->rc, argc, argv, len) != REDIS_OK)
         return -ENOMEM;
-    s->kind[s->pending++] = event;
+    s->kind[s->pending++] = kind;
     return 0;
 }
 
@@ -201,8 +158,6 @@ static int spawn_server(struct side *s, const char *redis_server, const char *di
 
 static int connect_server(struct side *s, char *err, size_t errlen)
 {
-    redisReply *rep;
-
     for (int i = 0; i < 200 && !s->rc; i++) { /* up to 10 s for the server to listen */
         redisContext *rc = redisConnectUnix(s->sock);
         if (rc && !rc->err)
@@ -216,15 +171,21 @@ static int connect_server(struct side *s, char *err, size_t errlen)
         snprintf(err, errlen, "the scratch redis-server did not answer on %s", s->sock);
         return -1;
     }
-    rep = redisCommand(s->rc, "SCRIPT LOAD %b", gw_lua_campaign, gw_lua_campaign_len);
-    if (!rep || rep->type != REDIS_REPLY_STRING || rep->len != 40) {
-        snprintf(err, errlen, "the scratch redis-server: %s",
-                 rep && rep->str ? rep->str : "no reply");
+    /* campaign.lua, then referral.lua (REFER: ctl_whatif_ref.c) */
+    const char *text[2] = {gw_lua_campaign, gw_lua_referral};
+    size_t len[2] = {gw_lua_campaign_len, gw_lua_referral_len};
+    char *sha[2] = {s->sha, s->rsha};
+    for (int i = 0; i < 2; i++) {
+        redisReply *rep = redisCommand(s->rc, "SCRIPT LOAD %b", text[i], len[i]);
+        if (!rep || rep->type != REDIS_REPLY_STRING || rep->len != 40) {
+            snprintf(err, errlen, "the scratch redis-server: %s",
+                     rep && rep->str ? rep->str : "no reply");
+            freeReplyObject(rep);
+            return -1;
+        }
+        memcpy(sha[i], rep->str, 40);
         freeReplyObject(rep);
-        return -1;
     }
-    memcpy(s->sha, rep->str, 40);
-    freeReplyObject(rep);
     return 0;
 }
 
@@ -291,7 +252,7 @@ fail:
 }
 
 /* HSET of the wallet's fields on both sides. */
-static int wallet_set(struct ctl_whatif_camp *c, const char *msisdn, int n, const char **fv)
+int cwc_wallet_set(struct ctl_whatif_camp *c, const char *msisdn, int n, const char **fv)
 {
     char kw[40];
     const char *argv[2 + 2 * (CTL_WHATIF_MARKS + 8)];
@@ -302,7 +263,7 @@ static int wallet_set(struct ctl_whatif_camp *c, const char *msisdn, int n, cons
     for (int i = 0; i < n; i++)
         argv[2 + i] = fv[i];
     for (int k = 0; k < 2; k++) {
-        if (queue_cmd(&c->s[k], 2 + n, argv, NULL, false) < 0)
+        if (cwc_queue(&c->s[k], 2 + n, argv, NULL, CWC_OTHER) < 0)
             return -EIO;
     }
     if (c->s[0].pending >= PIPE || c->s[1].pending >= PIPE)
@@ -313,15 +274,19 @@ static int wallet_set(struct ctl_whatif_camp *c, const char *msisdn, int n, cons
 int ctl_whatif_camp_enrol(struct ctl_whatif_camp *c, const struct gw_journal_enrol *e)
 {
     char since[24];
-    struct member *m = member_add(c, e->msisdn);
+    struct member *m = cwc_member_add(c, e->msisdn);
 
     if (!m)
         return -ENOMEM;
+    if (m->only != CWC_MEMBER) { /* a referee enrols (or a referrer's bare wallet, replayed now) */
+        m->only = CWC_MEMBER;
+        c->n_only--;
+    }
     snprintf(since, sizeof(since), "%" PRId64, e->since);
     m->sday = gw_local_day(e->since);
     /* the wallet commit.lua creates (bal 0, life 0, since), the same on both sides */
     const char *fv[] = {"bal", "0", "life", "0", "since", since};
-    return wallet_set(c, e->msisdn, 6, fv);
+    return cwc_wallet_set(c, e->msisdn, 6, fv);
 }
 
 int ctl_whatif_camp_member(struct ctl_whatif_camp *c, const struct ctl_whatif_member *w)
@@ -329,7 +294,7 @@ int ctl_whatif_camp_member(struct ctl_whatif_camp *c, const struct ctl_whatif_me
     char since[24], rc[16], rl[24];
     const char *fv[2 * (CTL_WHATIF_MARKS + 8)];
     int n = 0;
-    struct member *m = member_add(c, w->msisdn);
+    struct member *m = cwc_member_add(c, w->msisdn);
 
     if (!m)
         return -ENOMEM;
@@ -364,7 +329,7 @@ int ctl_whatif_camp_member(struct ctl_whatif_camp *c, const struct ctl_whatif_me
     m->rc_sent[0] = m->rc_sent[1] = true;
     m->bd = w->bd;
     m->bd_from[0] = m->bd_from[1] = w->bd_from;
-    return wallet_set(c, w->msisdn, n, fv);
+    return cwc_wallet_set(c, w->msisdn, n, fv);
 }
 
 int ctl_whatif_camp_budget(struct ctl_whatif_camp *c, const char *id, int64_t spent)
@@ -380,7 +345,8 @@ int ctl_whatif_camp_budget(struct ctl_whatif_camp *c, const char *id, int64_t sp
     snprintf(v, sizeof(v), "%" PRId64, spent);
     for (int k = 0; k < 2; k++) {
         for (size_t i = 0; i < c->s[k].doc.n; i++) {
-            if (strcmp(c->s[k].doc.c[i].id, id) == 0 && queue_cmd(&c->s[k], 4, argv, NULL, false) < 0)
+            if (strcmp(c->s[k].doc.c[i].id, id) == 0 &&
+                cwc_queue(&c->s[k], 4, argv, NULL, CWC_OTHER) < 0)
                 return -EIO;
         }
     }
@@ -453,13 +419,13 @@ static int offer_due(struct ctl_whatif_camp *c, struct member *m, int k, int64_t
         snprintf(rc, sizeof(rc), "%" PRIu32, m->rc);
         snprintf(rl, sizeof(rl), "%" PRId64, m->rl);
         const char *hs[] = {"HSET", kw, "rc", rc, "rl", rl};
-        if (queue_cmd(s, 6, hs, NULL, false) < 0)
+        if (cwc_queue(s, 6, hs, NULL, CWC_OTHER) < 0)
             return -EIO;
         m->rc_sent[k] = true;
     }
     const char *argv[] = {"EVALSHA", s->sha, "2", kw, GW_CAMP_KEY_BUDGET, "OFFER", now, wb->id,
                           mr, ld, ud};
-    if (queue_cmd(s, 11, argv, NULL, false) < 0)
+    if (cwc_queue(s, 11, argv, NULL, CWC_OTHER) < 0)
         return -EIO;
     m->offer[k] = true;
     s->offers_asked++;
@@ -512,7 +478,7 @@ static int bday_due(struct ctl_whatif_camp *c, struct member *m, int k, int64_t 
                               "0",       "1",    b->id, "birthday", pts, tiers,
                               budget,    day,    b->label};
         s->calls++;
-        if (queue_cmd(s, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL, true) < 0)
+        if (cwc_queue(s, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL, CWC_EVENT) < 0)
             return -EIO;
     }
 }
@@ -561,11 +527,11 @@ int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec
 {
     const char *argv[GW_CAMP_EVENT_ARGS + 3];
     size_t len[GW_CAMP_EVENT_ARGS + 3];
-    struct member *m = r->kind == GW_EV_REVERSAL ? NULL : member_get(c, key_of(r->msisdn));
+    struct member *m = r->kind == GW_EV_REVERSAL ? NULL : cwc_member_get(c, cwc_key_of(r->msisdn));
     bool topup = r->kind == GW_EV_TOPUP && r->outcome == GW_JOURNAL_CREDITED;
 
-    if (!m)
-        return 0; /* no wallet in the scratch store: the script would do nothing */
+    if (!m || m->only != CWC_MEMBER)
+        return 0; /* no wallet in the scratch store (the script would do nothing), or a bare one */
     int64_t now = r->commit_ms / 1000;
     for (int k = 0; k < 2; k++) {
         if (bday_due(c, m, k, now) < 0 || offer_due(c, m, k, now) < 0)
@@ -583,7 +549,10 @@ int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec
     for (int k = 0; k < 2; k++) {
         struct side *s = &c->s[k];
         uint16_t settle;
-        if (!worth_calling(c, m, k, day, r->kind == GW_EV_TOPUP, &settle)) {
+        bool force = false;
+        if (topup && m->ref && cwc_ref_before(c, m, k, &force) < 0)
+            return -EIO;
+        if (!worth_calling(c, m, k, day, r->kind == GW_EV_TOPUP, &settle) && !force) {
             c->skipped++;
             continue;
         }
@@ -598,7 +567,7 @@ int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec
         if (r->kind == GW_EV_TOPUP)
             m->offer[k] = false;
         const char *hset[] = {"HSET", c->call.kw, "tier", tier[k]};
-        if (m->tier[k] != tier[k] && queue_cmd(s, 4, hset, NULL, false) < 0)
+        if (m->tier[k] != tier[k] && cwc_queue(s, 4, hset, NULL, CWC_OTHER) < 0)
             return -EIO;
         m->tier[k] = tier[k];
         /* keys: the wallet, its history, the budgets; not the win-back due set (the pass is
@@ -615,7 +584,9 @@ int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec
             len[na++] = c->call.len[i];
         }
         s->calls++;
-        if (queue_cmd(s, na, argv, len, true) < 0)
+        if (cwc_queue(s, na, argv, len, CWC_EVENT) < 0)
+            return -EIO;
+        if (topup && m->ref && cwc_ref_after(c, m, k, day, now) < 0)
             return -EIO;
     }
     if (c->s[0].pending >= PIPE || c->s[1].pending >= PIPE)
@@ -658,9 +629,10 @@ static json_t *side_json(const struct ctl_whatif_camp *c, struct side *s)
                             (json_int_t)field_of(rep, cp->id, "back")));
     }
     freeReplyObject(rep);
-    return json_pack("{sIsIsIsIsIso}", "issued", (json_int_t)s->issued, "grants",
+    return json_pack("{sIsIsIsIsIsoso}", "issued", (json_int_t)s->issued, "grants",
                      (json_int_t)s->grants, "stops", (json_int_t)s->stops, "offers",
-                     (json_int_t)offers, "calls", (json_int_t)s->calls, "campaigns", list);
+                     (json_int_t)offers, "calls", (json_int_t)s->calls, "campaigns", list,
+                     "referrals", cwc_ref_json(s));
 }
 
 json_t *ctl_whatif_camp_result(struct ctl_whatif_camp *c, int64_t end)
@@ -674,7 +646,7 @@ json_t *ctl_whatif_camp_result(struct ctl_whatif_camp *c, int64_t end)
     if (drain_both(c) < 0)
         return NULL;
     return json_pack("{sosososI}", "base", side_json(c, &c->s[0]), "draft", side_json(c, &c->s[1]),
-                     "members", json_integer((json_int_t)c->n), "skipped",
+                     "members", json_integer((json_int_t)(c->n - c->n_only)), "skipped",
                      (json_int_t)c->skipped);
 }
 
@@ -697,5 +669,6 @@ void ctl_whatif_camp_stop(struct ctl_whatif_camp *c)
     if (c->dir[0])
         rmdir(c->dir);
     free(c->m);
+    free(c->refs);
     free(c);
 }

@@ -23,13 +23,23 @@
  * Birthday: the daily pass is modelled per member read from its wallet (its birth date bd): each
  * day of the window on which it is celebrated (gw_birthday_in_year), at that day's first run
  * after the quiet hours, campaign.lua BDAY with gw_campaign_bday.c's arguments; the script
- * decides. Referral is not replayed (its records are not in the journal).
+ * decides.
+ *
+ * Referral (ctl_whatif_ref.c): each referral the gateway accepted ("F" line, format version 3)
+ * runs lua/referral.lua REFER on both sides under that side's referral campaign of the day (none:
+ * not recorded there), so the draft's max_per_month refuses what production's did not; the
+ * referrer gets a bare wallet (bal 0) when the replay has none. The referee's first recharge runs
+ * campaign.lua EVENT (its rc written first: the rule pays on rc 1 only, within valid_days, from
+ * min_amount, within the budget, for both sides), then REFPAY on the referrer's wallet, as the
+ * daemon does. Not replayed: referrals made before the window (their records, the month's count
+ * before the window: the count starts at 0), a referral refused in production that a draft would
+ * have accepted (not journaled).
  *
  * Calls that cannot change anything are not sent (counted in "skipped"): a member's welcome rules
  * are settled by the first call that carries them (the enrolment day and the rule's start never
  * change, the marker only by the script); a tenure rule can only pay when an anniversary (+-1 day)
- * passed since the member's last call; win-back only on the TOPUP after an offer; referral never
- * here (no referral record in the scratch stores). The script decides every call that is sent;
+ * passed since the member's last call; win-back only on the TOPUP after an offer; referral on a
+ * referee's first recharge (always sent). The script decides every call that is sent;
  * LGW_WHATIF_CALL_ALL=1 sends every call (the tests compare both).
  *
  * Ownership: ctl_whatif_camp_start / _stop (kills and reaps the servers it started, removes its
@@ -55,6 +65,9 @@ struct ctl_whatif_camp *ctl_whatif_camp_start(const char *redis_server,
                                               uint32_t history_len, char *err, size_t errlen);
 /* An enrolment of the journal. 0 or < 0 (the scratch store failed). */
 int ctl_whatif_camp_enrol(struct ctl_whatif_camp *c, const struct gw_journal_enrol *e);
+
+/* A referral of the journal (format version 3), in time order with the events. 0 or < 0. */
+int ctl_whatif_camp_refer(struct ctl_whatif_camp *c, const struct gw_journal_refer *f);
 
 /* A member enrolled before the window, as it stood at the window's start (ctl_whatif_state.c). */
 #define CTL_WHATIF_MARKS 32
@@ -85,9 +98,13 @@ int ctl_whatif_camp_budget(struct ctl_whatif_camp *c, const char *id, int64_t sp
 int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec *r,
                           const char *const tier[2]);
 /* {"base": SIDE, "draft": SIDE, members, skipped}, SIDE = {issued, grants, stops, offers,
- * campaigns: [{id, rule, budget, spent, grants, stops, stop_reached, offered, back}]}; NULL on
+ * campaigns: [{id, rule, budget, spent, grants, stops, stop_reached, offered, back}],
+ * referrals: {recorded, paid, refused: {outcome: n}, no_campaign}} (a referral paid is two
+ * grants of the side, the referee's and the referrer's, and one of its campaign); NULL on
  * failure. Makes the offers still due by `end` (unix s) first. */
 json_t *ctl_whatif_camp_result(struct ctl_whatif_camp *c, int64_t end);
+/* The referral rows of the text output, base and draft side by side (SIDE objects above). */
+void ctl_whatif_camp_text_ref(const json_t *base, const json_t *draft);
 void ctl_whatif_camp_stop(struct ctl_whatif_camp *c);
 
 #endif

@@ -5,7 +5,8 @@
 # the loop B->A, K a month), then the referee's first qualifying recharge pays both sides once
 # through the campaign script (history lines, the budget), a redelivered event pays nothing again,
 # and the ledger's aggregates still agree (loyaltyctl agg-check). Each referral accepted is one
-# journal line (format version 3; the same referral again none).
+# journal line (format version 3; the same referral again none), and `loyaltyctl whatif` replays
+# them: the in force side pays what the gateway paid, a draft doubling the bonus twice that.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
 
@@ -127,4 +128,15 @@ assert_eq "$A $B|$A 212650000005|$C $E|$M $F" \
 while read -r ms day; do
   assert_eq "$(TZ=Africa/Casablanca date -d "@$((ms / 1000))" +%Y%m%d)" "$day" "the referral's local day"
 done < <(awk '$2 == "F" {print $1, $5}' "$T/j.all")
+note "the what-if replays them: the in force side is what the gateway paid"
+echo "$DOC" >"$T/ref1.json"
+echo "$DOC" | jq '.campaigns[0].points = 50' >"$T/ref2.json"
+"$LGW_BIN/gateway/loyaltyctl" whatif --config "$T/gw.json" --campaigns "$T/ref1.json" \
+  --draft-campaigns "$T/ref2.json" --days 2 --json >"$T/wi.out" 2>"$T/wi.err" ||
+  fail "loyaltyctl whatif: $(cat "$T/wi.err")"
+assert_eq "50 2 0 50 4 1" \
+  "$(jq -r '.campaigns.base | "\(.issued) \(.grants) \(.campaigns[0].spent_before) \(.campaigns[0].spent) \(.referrals.recorded) \(.referrals.paid)"' "$T/wi.out")" \
+  "in force: B and A 25 each as paid (the budget's 50, all in the window), 4 referrals recorded, 1 paid"
+assert_eq "100 2" "$(jq -r '.campaigns.draft | "\(.issued) \(.grants)"' "$T/wi.out")" \
+  "the draft doubling the bonus: exactly twice"
 finish

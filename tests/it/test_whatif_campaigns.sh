@@ -210,6 +210,68 @@ bdoc 40 >"$T/bd1.json"; bdoc 80 >"$T/bd2.json"
 wrun wb.out --campaigns "$T/bd1.json" --draft-campaigns "$T/bd2.json"
 assert_eq "80 2 | 160 2" "$(jq -r '.campaigns | "\(.base.issued) \(.base.grants) | \(.draft.issued) \(.draft.grants)"' "$T/wb.out")" \
   "birthdays replayed: D (D20) and E (D5, its marker of this year rolled back) 2 x 40; the draft exactly twice ($(jq -c .campaigns.base "$T/wb.out"))"
+# --- referral (journal format version 3: the gateway's "F" line when a referral is accepted;
+# tests/it/test_referral.sh writes them over USSD). On D12 the older member RA (no wallet read:
+# no event in the window, a bare wallet in the replay) refers B1, B2, B3; RN (enrolled in the
+# window) refers B4 and B5. B1 recharges 100 on D12, B2 100 on D4 (8 days later), B3 100 on
+# D11, B4 5 on D10 (under the minimum of 20) then 100 on D9; B5 never. In force: 25 each side,
+# valid 30 days, 5 a month: B1, B2, B3 pay both sides (150, 6 bonuses, 3 referrers paid).
+RA=212600770001; RN=212600770002; B1=212600770011; B2=212600770012; B3=212600770013
+B4=212600770014; B5=212600770015
+mkdir -p "$T/rj"
+rl() { echo "$@" >>"$T/rj/tmp.lj"; }
+ymd() { TZ=$Z date -d "$(lday "$1")" +%Y%m%d; }
+rev() { # msisdn day minute amount-MAD ref: a credited TOPUP
+  local a; a=$(at "$2" "$3"); rl "$((a * 1000)) T $1 $a $(($4 * 1000)) - $5 - c 1"
+}
+enrol() { local a; a=$(at "$2" "$3"); rl "$((a * 1000 - 1)) J $1 $a"; }
+enrol $RN 13 0; rev $RN 13 0 100 RN1
+n=1; for b in $B1 $B2 $B3; do rl "$(( $(at 12 $n) * 1000 )) F $RA $b $(ymd 12)"; n=$((n + 1)); done
+rl "$(( $(at 12 4) * 1000 )) F $RN $B4 $(ymd 12)"; rl "$(( $(at 12 5) * 1000 )) F $RN $B5 $(ymd 12)"
+enrol $B1 12 10; rev $B1 12 10 100 B1a
+enrol $B2 4 10; rev $B2 4 10 100 B2a
+enrol $B3 11 10; rev $B3 11 10 100 B3a
+enrol $B4 10 10; rev $B4 10 10 5 B4a; rev $B4 9 10 100 B4b
+for k in $(seq 0 29); do echo "#lj 3" >"$T/rj/$(ymd "$k")-W.lj"; done
+sort -n "$T/rj/tmp.lj" | while read -r ms rest; do
+  echo "$ms $rest" >>"$T/rj/$(TZ=$Z date -d "@$((ms / 1000))" +%Y%m%d)-W.lj"
+done
+rm "$T/rj/tmp.lj"
+rdoc() { # points max_per_month valid_days min_amount
+  jq -n --arg s "$(lday 60)" --arg e "$(TZ=$Z date -d '+30 days' +%F)" --argjson p "$1" \
+    --argjson k "$2" --argjson v "$3" --argjson m "$4" \
+    '{version: "rf", campaigns: [{id: "ref", rule: "referral", start: $s, end: $e, budget: 100000,
+      points: $p, max_per_month: $k, valid_days: $v, min_amount: $m, label: "bring a friend"}]}'
+}
+rdoc 25 5 30 20 >"$T/rf1.json"; rdoc 50 5 30 20 >"$T/rf2.json"
+rdoc 25 2 30 20 >"$T/rfcap.json"; rdoc 25 5 5 1 >"$T/rfwin.json"
+rrun() { # out draft [options...]
+  local o=$1 d=$2; shift 2
+  "$CTL" whatif --config "$T/gw.json" --journal "$T/rj" --campaigns "$T/rf1.json" \
+    --draft-campaigns "$d" --days 30 --json "$@" >"$T/$o" 2>"$T/$o.err" || fail "whatif $d: $(cat "$T/$o.err")"
+}
+rf() { jq -r ".campaigns.$2 | \"\(.issued) \(.grants) \(.campaigns[0].spent) \(.campaigns[0].grants) \(.referrals.recorded) \(.referrals.paid) \(.referrals.refused.cap // 0)\"" "$T/$1"; }
+rrun r2.out "$T/rf2.json"
+assert_eq 5 "$(jq -r .campaigns.referrals_journaled "$T/r2.out")" "five referrals in the journal"
+assert_eq "150 6 150 3 5 3 0" "$(rf r2.out base)" \
+  "in force: B1, B2, B3 and their referrers 25 each (150, 6 bonuses, 3 referrals paid of 5) ($(jq -c .campaigns.base "$T/r2.out"))"
+assert_eq "300 6 300 3 5 3 0" "$(rf r2.out draft)" "the draft doubles the referral bonus: exactly 300"
+LGW_WHATIF_CALL_ALL=1 rrun r2a.out "$T/rf2.json"
+assert_eq "$(rf r2.out base) $(rf r2.out draft)" "$(rf r2a.out base) $(rf r2a.out draft)" \
+  "the same with every call sent"
+rrun rc.out "$T/rfcap.json"
+assert_eq "100 4 100 2 4 2 1" "$(rf rc.out draft)" \
+  "2 a month: RA's third referral (B3) refused by the cap; B1 and B2 paid (100)"
+rrun rw.out "$T/rfwin.json"
+assert_eq "150 6 150 3 5 3 0" "$(rf rw.out draft)" \
+  "valid 5 days, a minimum of 1: B2 (8 days) refused, B4's first recharge of 5 pays (B1, B3, B4: 150)"
+"$CTL" whatif --config "$T/gw.json" --journal "$T/rj" --campaigns "$T/rf1.json" \
+  --draft-campaigns "$T/rfcap.json" --days 30 >"$T/rt.out"
+assert_eq "referrals capped 0 1" "$(grep '^referrals capped' "$T/rt.out" | tr -s ' ')" "text output: the cap's refusal"
+rrun rn.out "$T/rf2.json" --no-wallets
+assert_eq "150 300" "$(jq -r '.campaigns | "\(.base.issued) \(.draft.issued)"' "$T/rn.out")" \
+  "--no-wallets: the same (the referrer's bare wallet)"
+
 # --- the console: the in force side is the stored document
 add_staff mia marketing marketing-secret-1
 start_admin --whatif-ctl "$CTL" --login-per-min 100
