@@ -70,11 +70,11 @@ struct gw_ussd_redeem_req {
  * Result of a redemption: err 0 with outcome "granted" (USSD_OUTCOME_GRANTED) or one of the
  * USSD_OUTCOMES names of ussd.h ("out_of_stock", "closed", ...): the menu file's screen for it
  * is sent (the confirm node's "next", or "outcomes.<name>"). GW_USSD_OUTCOME_DUPLICATE: a
- * repeated confirmation of a redemption already granted; shown as "granted", counted apart. err < 0 = failed (store down,
- * timeout; the redemption may be half-way, its sweeper settles it): the "unavailable" text is
- * sent and outcome is NULL. slot: with "not_released", the member's slot in local time in the
- * dialogue's language (the {slot} placeholder), else NULL or "". Must be called exactly once for
- * every hook call that returned 0.
+ * repeated confirmation of a redemption already granted; shown as "granted", counted apart.
+ * err < 0 = failed (store down, timeout; the redemption may be half-way, its sweeper settles
+ * it): the "unavailable" text is sent and outcome is NULL. slot: with "not_released", the
+ * member's slot in local time in the dialogue's language (the {slot} placeholder), else NULL or
+ * "". Must be called exactly once for every hook call that returned 0.
  */
 typedef void (*gw_ussd_redeem_cb)(void *cb_arg, int err, const char *outcome, const char *slot);
 #define GW_USSD_OUTCOME_DUPLICATE "duplicate"
