@@ -141,7 +141,9 @@ stop_all() {
   redis-cli -s $S/redis.sock shutdown nosave >/dev/null 2>&1 || true
 }
 trap stop_all EXIT
-wait_ok() { i=0; while ! "$@" >/dev/null 2>&1; do i=$((i + 1)); [ $i -lt 300 ] || return 1; sleep 0.1; done; }
+wait_ok() { # up to 60 s: a loaded machine, a sanitizer build
+  i=0; while ! "$@" >/dev/null 2>&1; do i=$((i + 1)); [ $i -lt 600 ] || return 1; sleep 0.1; done
+}
 redis-server --port 0 --unixsocket $S/redis.sock --unixsocketperm 777 --save '' --appendonly no \
   --dir $S --logfile $S/redis.log --daemonize yes --pidfile $S/redis.pid
 wait_ok redis-cli -s $S/redis.sock ping
