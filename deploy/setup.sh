@@ -16,6 +16,9 @@ PACKAGES=(
   nginx-light openssl                       # the console's TLS site, tested as shipped (test_nginx_site)
   libsystemd-dev                            # sd_notify (Type=notify units) and the journal
   logrotate                                 # deploy/logrotate checked as shipped (test_systemd)
+  systemd man-db                            # systemd-analyze verify of the units, man pages rendered
+  tzdata adduser                            # the package's own Depends beyond the libraries above:
+                                            # test_package installs it for real (dpkg -i)
   clang libclang-rt-14-dev                  # fuzzing (test.sh --fuzz): libFuzzer, ASan/UBSan runtimes
 )
 

@@ -526,6 +526,11 @@ static void redeem_done(void *cb_arg, int err, const char *outcome, const char *
     char id[64];
 
     free(rc);
+    /* a repeated confirmation: the subscriber reads what the first one got, and it is not a
+     * second redemption in the counters (/metrics loyaltygw_redemptions_total) */
+    bool duplicate = err == 0 && outcome && strcmp(outcome, GW_USSD_OUTCOME_DUPLICATE) == 0;
+    if (duplicate)
+        outcome = USSD_OUTCOME_GRANTED;
     if (err == -EINPROGRESS) {
         /* paid, then the store failed: it went through (the sweeper finishes it and the
          * fulfilment texts the subscriber), so the last screen says exactly that */
@@ -546,7 +551,9 @@ static void redeem_done(void *cb_arg, int err, const char *outcome, const char *
         end_unavailable(st, st->wallet.lang);
         return;
     }
-    if (strcmp(outcome, USSD_OUTCOME_GRANTED) == 0)
+    if (duplicate)
+        u->stats.redeem_duplicate++;
+    else if (strcmp(outcome, USSD_OUTCOME_GRANTED) == 0)
         u->stats.redeem_granted++;
     else
         u->stats.redeem_refused++;

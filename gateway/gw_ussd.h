@@ -69,13 +69,15 @@ struct gw_ussd_redeem_req {
 /*
  * Result of a redemption: err 0 with outcome "granted" (USSD_OUTCOME_GRANTED) or one of the
  * USSD_OUTCOMES names of ussd.h ("out_of_stock", "closed", ...): the menu file's screen for it
- * is sent (the confirm node's "next", or "outcomes.<name>"). err < 0 = failed (store down,
- * timeout; the redemption may be half-way, its sweeper settles it): the "unavailable" text is
- * sent and outcome is NULL. slot: with "not_released", the member's slot in local time in the
- * dialogue's language (the {slot} placeholder), else NULL or "". Must be called exactly once for
- * every hook call that returned 0.
+ * is sent (the confirm node's "next", or "outcomes.<name>"). GW_USSD_OUTCOME_DUPLICATE: a
+ * repeated confirmation of a redemption already granted; shown as "granted", counted apart.
+ * err < 0 = failed (store down, timeout; the redemption may be half-way, its sweeper settles
+ * it): the "unavailable" text is sent and outcome is NULL. slot: with "not_released", the
+ * member's slot in local time in the dialogue's language (the {slot} placeholder), else NULL or
+ * "". Must be called exactly once for every hook call that returned 0.
  */
 typedef void (*gw_ussd_redeem_cb)(void *cb_arg, int err, const char *outcome, const char *slot);
+#define GW_USSD_OUTCOME_DUPLICATE "duplicate"
 
 struct gw_ussd_ops {
     /* Starts a redemption. Returns 0 (done fires exactly once, later, never from inside this
@@ -136,7 +138,8 @@ typedef int (*gw_ussd_xfer_fn)(void *arg, const struct gw_ussd_xfer_req *req, gw
     X(lang_saved, "language preferences saved")                                                    \
     X(rated, "ratings handed to the suggestion box")                                               \
     X(redeem_requested, "redemptions handed to the redeem hook")                                   \
-    X(redeem_granted, "redemptions granted (or found granted already: a repeated confirmation)")   \
+    X(redeem_granted, "redemptions granted (debited, stock taken, queued for fulfilment)")         \
+    X(redeem_duplicate, "repeated confirmations of a granted redemption: its screen, nothing new") \
     X(redeem_refused, "redemptions refused with a reason shown to the subscriber")                 \
     X(redeem_failed, "redemptions that failed (store down or slow): 'unavailable' shown")          \
     X(redeem_processing,                                                                           \

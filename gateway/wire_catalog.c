@@ -621,8 +621,9 @@ static const char *outcome_name(enum cat_redeem_outcome o)
 {
     switch (o) {
     case CAT_REDEEM_GRANTED:
-    case CAT_REDEEM_DUPLICATE: /* a repeated confirmation: what the first one got */
         return USSD_OUTCOME_GRANTED;
+    case CAT_REDEEM_DUPLICATE: /* a repeated confirmation: shown what the first one got */
+        return GW_USSD_OUTCOME_DUPLICATE;
     case CAT_REDEEM_CLOSED:
         return "closed";
     case CAT_REDEEM_OUT_OF_STOCK:

@@ -277,6 +277,8 @@ static void write_ussd(const struct wire_metrics *m, struct evbuffer *o)
     gw_prom_histo(o, "loyaltygw_ussd_hop_latency_seconds", NULL, gw_ussd_hop_latency(m->src.ussd));
     FAM(o, "loyaltygw_redemptions_total", COUNTER, "gift redemptions over USSD by outcome");
     gw_prom_sample_u64(o, "loyaltygw_redemptions_total", L("outcome", "granted"), s.redeem_granted);
+    gw_prom_sample_u64(o, "loyaltygw_redemptions_total", L("outcome", "duplicate"),
+                       s.redeem_duplicate);
     gw_prom_sample_u64(o, "loyaltygw_redemptions_total", L("outcome", "refused"), s.redeem_refused);
     gw_prom_sample_u64(o, "loyaltygw_redemptions_total", L("outcome", "failed"), s.redeem_failed);
 }

@@ -387,6 +387,7 @@ int main(int argc, char **argv)
     if (!sock)
         die("LGW_REDIS_SOCK");
     snprintf(rc.unix_socket, sizeof(rc.unix_socket), "%s", sock);
+    gw_redis_config_env(&rc); /* LGW_REDIS_USER / LGW_REDIS_PASSWORD (lib.sh ACL mode) */
     rc.request_timeout_ms = 10000;
     D.base = event_base_new();
     D.redis = gw_redis_new(D.base, &rc);

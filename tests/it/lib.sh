@@ -34,6 +34,15 @@ assert_ge() {
   if [ "$2" -ge "$1" ]; then echo "ok - $3"; else fail "$3: expected >= $1, got $2"; fi
 }
 finish() {
+  # LGW_IT_ACL=1: the whole test ran under the shipped ACL; a command refused on the way (a key
+  # pattern or a command the ACL file does not grant) fails it even if the test's own checks
+  # did not notice. A test that provokes refusals on purpose resets the log afterwards.
+  if [ "${LGW_IT_ACL:-0}" = 1 ] && rcli ping >/dev/null 2>&1; then
+    local refused
+    refused=$(rcli acl log 128 | grep -c '^reason$' || true)
+    [ "$refused" = 0 ] && echo "ok - LGW_IT_ACL: Redis's ACL LOG is empty" ||
+      fail "LGW_IT_ACL: $refused refusal(s) in ACL LOG: $(rcli acl log 4 | paste -sd' ' | cut -c1-600)"
+  fi
   if [ $FAILS -ne 0 ]; then echo "$FAILS assertion(s) failed" >&2; exit 1; fi
   echo "all assertions passed"
 }

@@ -14,7 +14,10 @@
 #   - subscribers not opted in (never, or opted out with loyaltyctl) and opted-in but blocked ones
 #     get nothing; the language of the wallet picks the text;
 #   - the progress figures (hash, GET /api/campaigns/{id}, loyaltyctl campaign) match the
-#     recording; creation validates texts (segments shown, 9 parts refused), roles, replays.
+#     recording; creation validates texts (segments shown, 9 parts refused), roles, replays;
+#   - GET /metrics of the two gateways (strict parser, it_promparse): the reminders counted sent
+#     by the stopped runner (its exit stats) and the two running gateways add up to N, one
+#     campaign finished, none running, nothing in flight (issue 11 §3 "broadcast progress").
 # Owner: the broadcast engineer.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
@@ -32,7 +35,7 @@ start_redis
 pick_port
 ussd_config '.smpp.tps = 100 | .smpp.throttle_backoff_ms = 200 | .smpp.drain_timeout_ms = 3000 |
   .broadcast = {enabled: true, max_in_flight: 8, poll_ms: 500, lease_ms: 5000, progress_log_s: 5} |
-  .catalog.giftdays_file = "'"$T"'/giftdays.json"'
+  .catalog.giftdays_file = "'"$T"'/giftdays.json" | .metrics.listen = "127.0.0.1:0"'
 # a calendar whose next opening is a known instant: the "next_opening" campaign resolves to it
 LAUNCH_DAY=$(date -u -d '+40 days' +%Y-%m-%d)
 jq -n --arg d "$LAUNCH_DAY" '{timezone: "UTC", weekly: [],
@@ -159,6 +162,7 @@ else
 fi
 # written at exit: the stopped runner's busiest second, before its restart overwrites the file
 RUNNER_PEAK=$(jq -r '.smpp.submit_peak_1s' "$RUNNER_STATS")
+RUNNER_SENT=$(jq -r '.broadcast.sent' "$RUNNER_STATS")
 AT_STOP=$(sent_now)
 note "stopped at $AT_STOP sent; the other gateway takes over; the stopped one starts again"
 $AGAIN
@@ -208,6 +212,21 @@ assert_eq "200 done $((N + BLOCKED)) $N 0 $BLOCKED 0 100" \
   "GET /api/campaigns/giftday-1: total, sent, failed, skipped, unknown, progress match"
 api GET /api/campaigns "$CARL"
 assert_eq "200 giftday-1 launch" "$CODE $(j '[.campaigns[].id] | join(" ")')" "the list, newest first"
+
+note "GET /metrics of both gateways: the broadcast's progress"
+bc_series() { # LOG: the exposition of the gateway writing LOG (its latest start), parsed
+  local p
+  p=$(sed -n 's/.*GET \/metrics, \/health, \/ready on .* (port \([0-9]*\)).*/\1/p' "$1" | tail -1)
+  curl -s "http://127.0.0.1:$p/metrics" | "$LGW_BIN/tests/it_promparse"
+}
+bc_series "$T/gw.log" >"$T/series1.txt" && bc_series "$T/gw2.log" >"$T/series2.txt" &&
+  echo "ok - both expositions pass the strict parser" || fail "an exposition is invalid"
+msum() { awk -v k="$1" '$1 == k { s += $2 } END { print s + 0 }' "$T/series1.txt" "$T/series2.txt"; }
+assert_eq "$N" "$((RUNNER_SENT + $(msum 'loyaltygw_broadcast_messages_total{outcome="sent"}')))" \
+  "reminders sent: the stopped runner's $RUNNER_SENT + the running gateways' = $N"
+assert_eq 1 "$(msum 'loyaltygw_broadcast_campaigns_total{state="finished"}')" "one campaign finished"
+assert_eq "0 0 0" "$(msum loyaltygw_broadcast_running) $(msum loyaltygw_broadcast_in_flight) $(msum 'loyaltygw_broadcast_messages_total{outcome="failed"}')" \
+  "none running, nothing in flight, none failed"
 stop_gw
 stop_gw2
 

@@ -26,7 +26,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
   out=$(systemd-analyze verify --man=no "$T/units/bad.service" 2>&1 || true)
   [ -n "$out" ] && echo "ok - a broken unit does produce messages" || fail "verify silent on a broken unit"
 else
-  echo "SKIP: systemd-analyze is not installed; the units are not verified"
+  echo "SKIP: systemd-analyze is not installed (deploy/setup.sh installs systemd); the units are not verified"
 fi
 
 # ------------------------------------------------------------------ logrotate, as shipped

@@ -19,7 +19,10 @@
 #   - the gift SMS in each recipient's saved language (the menu file's "sms" texts): an Arabic
 #     subscriber's confirmation in Arabic (UCS-2, data_coding 8), a French one's in French
 #     (GSM-7), an Arabic gold subscriber's gift to a relative whose wallet says Persian, and a
-#     relative without a wallet in the menu file's default language (French).
+#     relative without a wallet in the menu file's default language (French);
+#   - GET /metrics (issue 11 §3) after the run, through the strict parser (it_promparse):
+#     redemptions by outcome as counted (the repeated confirmation apart), fulfilments granted as the provider granted them, the
+#     one retry of the injected 503 (the provider's first request), the queue drained.
 # Owner: the USSD redemption engineer.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
@@ -34,7 +37,7 @@ TOKEN=t0ken
 
 # ---------------------------------------------------------------- the provisioning API
 "$PROV" --listen 127.0.0.1:0 --port-file "$T/prov.port" --record "$T/grants.jsonl" \
-  --token "$TOKEN" 2>>"$T/prov.log" &
+  --token "$TOKEN" --rule 'n=1:503' 2>>"$T/prov.log" &
 PIDS+=("$!")
 wait_for 10 test -s "$T/prov.port" || { echo "prov_server did not start" >&2; exit 1; }
 
@@ -84,7 +87,8 @@ ussd_config '.loyalty.tiers = [{name: "standard", min_points: 0, multiplier_pct:
   | .catalog = {file: "'"$CAT"'", giftdays_file: "'"$GIFTDAYS"'", gift_tiers: "gold"}
   | .provisioning = {enabled: true, insecure_test_mode: true,
                      base_url: "http://127.0.0.1:'"$(cat "$T/prov.port")"'",
-                     token: "'"$TOKEN"'", timeout_ms: 2000, retry_min_ms: 100, consumer: "gw-1"}'
+                     token: "'"$TOKEN"'", timeout_ms: 2000, retry_min_ms: 100, consumer: "gw-1"}
+  | .metrics.listen = "127.0.0.1:0"'
 
 TODAY=$(TZ=$TZNAME date +%Y%m%d)
 sub() { # MSISDN BALANCE TIER [LANG]: an enrolled subscriber whose points were all earned today,
@@ -287,5 +291,28 @@ sleep 1.2
 assert_eq 0 "$(gw_stat .fulfil.lang_fallbacks)" "every recipient's language was read"
 note "gateway counters: $(gw_stat '.ussd | {redeem_requested, redeem_granted, redeem_refused, redeem_failed}' | jq -c .)"
 assert_eq 0 "$(gw_stat .ussd.redeem_failed)" "no redemption failed"
+
+note "GET /metrics against the run"
+MPORT=$(sed -n 's/.*GET \/metrics, \/health, \/ready on .* (port \([0-9]*\)).*/\1/p' "$T/gw.log" | tail -1)
+scrape() { curl -s "http://127.0.0.1:$MPORT/metrics" | "$LGW_BIN/tests/it_promparse" >"$T/series.txt"; }
+m() { awk -v k="$1" '$1 == k { print $2 }' "$T/series.txt"; }
+drained() { scrape && [ "$(m 'loyaltygw_fulfilment_queue_depth{group="fulfil"}')" = 0 ] &&
+  [ "$(m 'loyaltygw_fulfilment_pending{group="fulfil"}')" = 0 ]; }
+wait_for 10 drained && echo "ok - the exposition passes the strict parser; fulfilment queue depth 0, pending 0" ||
+  fail "fulfilment queue not drained or exposition invalid: $(grep fulfilment "$T/series.txt")"
+assert_eq "$(gw_stat .ussd.redeem_granted)" "$(m 'loyaltygw_redemptions_total{outcome="granted"}')" \
+  "redemptions granted: /metrics = the stats file"
+assert_eq "$(rcli xlen $STREAM)" "$(m 'loyaltygw_redemptions_total{outcome="granted"}')" \
+  "redemptions granted: one per fulfilment stream entry"
+assert_eq 1 "$(m 'loyaltygw_redemptions_total{outcome="duplicate"}')" \
+  "the repeated confirmation counted apart (not a second redemption)"
+assert_eq "$(gw_stat .ussd.redeem_refused)" "$(m 'loyaltygw_redemptions_total{outcome="refused"}')" \
+  "redemptions refused: /metrics = the stats file"
+assert_ge 3 "$(m 'loyaltygw_redemptions_total{outcome="refused"}')" "the refusals above counted"
+assert_eq 0 "$(m 'loyaltygw_redemptions_total{outcome="failed"}')" "no redemption failed"
+assert_eq "$(jq -s '[.[] | select(.granted)] | length' "$T/grants.jsonl")" \
+  "$(m 'loyaltygw_fulfilment_total{outcome="granted"}')" "fulfilments granted: each grant the provider made"
+assert_eq 1 "$(jq -s '[.[] | select(.status == 503)] | length' "$T/grants.jsonl")" "the provider answered one 503"
+assert_eq 1 "$(m loyaltygw_fulfilment_retries_total)" "that 503 counted as one retry"
 stop_gw
 finish
