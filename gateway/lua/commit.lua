@@ -49,6 +49,12 @@ local HREC, HFMT = 16, '>c6I2BBi4I2' -- one record of the wallet's field E (see 
 local PRUNE_MAX = 64 -- old records dropped by one commit at most (the rest by the next ones)
 local BAL_MAX = 1e12 -- |balance| and lifetime points stay within this (admin/lua/adjust.lua too)
 local DEN_MAX = 1e13 -- the carried fraction's denominator (GW_REM_DEN_MAX)
+-- The wallet's rn alone (no rd) is a fraction of RD0: the denominators of a table in 1/10,
+-- 1/20, 1/50 of cents with % multipliers divide it, so the usual fraction costs one field
+local RD0 = 1000000
+-- The daily cap's day and points in one integer field cp = points x CP_DAY + days since 1970
+-- (the releases before: the fields cday YYYYMMDD and cpts); while it stays below 2^53
+local CP_DAY, CP_MAX = 100000, 2 ^ 53
 
 local function bad(what) return redis.error_reply('LGWARG ' .. what) end
 local function corrupt(what) return redis.error_reply('LGWDATA ' .. what) end
@@ -343,7 +349,7 @@ end
 
 -- ------------------------------------------------------------------ reads (still no writes)
 local w = redis.call('HMGET', KW, 'bal', 'life', 'rn', 'tier', 'since', 'cday', 'cpts', 'rd',
-    'rem', 'R', 'rc', 'm:' .. day:sub(1, 6), 'E', 'vc', 'hold')
+    'rem', 'R', 'rc', 'm:' .. day:sub(1, 6), 'E', 'vc', 'hold', 'cp')
 local R = w[10] or ''
 if #R % REC ~= 0 then return corrupt('refs') end
 local E = w[13] or ''
@@ -419,7 +425,19 @@ local enrolled = (w[1] == false)
 local bal, life = int_field(w[1], 0), int_field(w[2], 0)
 local rn, rd = int_field(w[3], 0), int_field(w[8], 1)
 if w[3] == false and w[9] then rn, rd = int_field(w[9], 0), 1000 end -- milli-points of old
+if w[3] and w[8] == false and rn and rn > 0 then -- rn of RD0, reduced as the arithmetic wants it
+    rd = RD0
+    local a, b = rn, rd
+    while b ~= 0 do a, b = b, math.fmod(a, b) end
+    rn, rd = rn / a, rd / a
+end
 local cday, cpts = int_field(w[6], 0), int_field(w[7], 0)
+if w[16] then -- the daily cap's field cp (else the cday, cpts of the releases before, or none)
+    local cp = int_field(w[16], 0)
+    if not cp or cp < 0 or cp >= CP_MAX then return corrupt('wallet') end
+    local dn = math.fmod(cp, CP_DAY)
+    cday, cpts = ymd(dn), (cp - dn) / CP_DAY
+end
 local hold = int_field(w[15], 0)
 if not hold or hold < 0 or hold > BAL_MAX then return corrupt('hold') end
 if not bal or not life or not rn or not rd or rd < 1 or rd > DEN_MAX or rn < 0 or rn >= rd
@@ -717,11 +735,22 @@ if op == 'E' then
         fields[#fields + 1] = 'since'
         fields[#fields + 1] = d(now)
     end
-    if newday and (dayn ~= cday or credited > 0) then
-        fields[#fields + 1] = 'cday'
-        fields[#fields + 1] = day
-        fields[#fields + 1] = 'cpts'
-        fields[#fields + 1] = d(cpts + credited)
+    -- The daily cap's count: only while a cap is on (no cap: nothing to count; a cap switched on
+    -- during a day counts from then). One field cp; the two of the releases before go.
+    local cpdel = false
+    if cap > 0 and newday and (dayn ~= cday or credited > 0) then
+        local cp = (cpts + credited) * CP_DAY + days(dayn)
+        if cp < CP_MAX then
+            fields[#fields + 1] = 'cp'
+            fields[#fields + 1] = d(cp)
+            cpdel = w[6] or w[7]
+        else
+            fields[#fields + 1] = 'cday'
+            fields[#fields + 1] = day
+            fields[#fields + 1] = 'cpts'
+            fields[#fields + 1] = d(cpts + credited)
+            if w[16] then redis.call('HDEL', KW, 'cp') end
+        end
     end
     if kind == 'TOPUP' then
         local rc = int_field(w[11], 0) or 0
@@ -730,7 +759,12 @@ if op == 'E' then
         fields[#fields + 1] = 'rl'
         fields[#fields + 1] = d(at)
     end
-    if rn > 0 then
+    local rdel = false -- rd is implied (RD0): the stored one goes
+    if rn > 0 and math.fmod(RD0, rd) == 0 then
+        fields[#fields + 1] = 'rn'
+        fields[#fields + 1] = d(rn * (RD0 / rd))
+        rdel = w[8] ~= false
+    elseif rn > 0 then
         fields[#fields + 1] = 'rn'
         fields[#fields + 1] = d(rn)
         fields[#fields + 1] = 'rd'
@@ -753,9 +787,10 @@ if op == 'E' then
     tier_apply()
     if rn == 0 and (w[3] or w[9]) then
         redis.call('HDEL', KW, 'rn', 'rd', 'rem')
-    elseif rn ~= 0 and w[9] then
-        redis.call('HDEL', KW, 'rem')
+    elseif rn ~= 0 and (w[9] or rdel) then
+        redis.call('HDEL', KW, 'rem', rdel and 'rd' or 'rem')
     end
+    if cpdel then redis.call('HDEL', KW, 'cday', 'cpts') end
     if credited > 0 then
         redis.call('HINCRBY', KW, 'l:' .. day, credited)
         -- Expiry due index (gw_expiry.h): the subscriber is indexed under "xd"; a lot needing

@@ -188,6 +188,22 @@ static long long hget_ll(const char *msisdn, const char *field)
     return strtoll(v, NULL, 10);
 }
 
+/* The carried fraction rn/rd times den (commit.lua: rn alone is a fraction of 10^6). */
+static long long frac_times(const char *msisdn, long long den)
+{
+    const char *rd = hget(msisdn, 'w', "rd");
+    long long d = rd ? strtoll(rd, NULL, 10) : 1000000;
+    return hget_ll(msisdn, "rn") * den / d;
+}
+
+/* The daily cap's field cp (commit.lua): points x 100000 + days since 1970. */
+static long long cap_day(const char *msisdn)
+{
+    assert_null(hget(msisdn, 'w', "cday")); /* the fields of the releases before: not written */
+    return gw_days_from_number((int32_t)(hget_ll(msisdn, "cp") % 100000));
+}
+static long long cap_pts(const char *msisdn) { return hget_ll(msisdn, "cp") / 100000; }
+
 /* The remembered record of ref (lua/commit.lua): "points,YYYYMMDD,state", or NULL when the wallet
  * does not remember it. From the field R of the release before when it is there (as the script
  * looks), else from E (a record of an event's kind, 0..4): E's points and states. */
@@ -494,9 +510,10 @@ static void test_ledger__two_small_topups__remainder_makes_one_point(void **stat
     struct gw_commit_result a =
         commit_ok(GW_EV_TOPUP, m, "SM-1", T0, 500, NULL); /* 5 MAD at 1/10 */
     assert_int_equal(a.points, 0);
-    /* half a point carried, exactly: rn/rd = 1/2 */
-    assert_int_equal(hget_ll(m, "rn"), 1);
-    assert_int_equal(hget_ll(m, "rd"), 2);
+    /* half a point carried, exactly: rn/rd = 1/2, rd implied (one field) */
+    assert_int_equal(hget_ll(m, "rn"), 500000);
+    assert_null(hget(m, 'w', "rd"));
+    assert_int_equal(frac_times(m, 2), 1);
     struct gw_commit_result b = commit_ok(GW_EV_TOPUP, m, "SM-2", T0 + 10, 500, NULL);
     assert_int_equal(b.points, 1);
     assert_int_equal(b.balance, 1);
@@ -527,15 +544,15 @@ static void test_ledger__daily_cap__forfeits_then_next_day_resets(void **state)
     struct gw_commit_result c = commit_ok(GW_EV_TOPUP, m, "CAP-3", next, 4000, NULL);
     assert_int_equal(c.points, 4);
     assert_int_equal(c.capped, 0);
-    assert_int_equal(hget_ll(m, "cday"), atoll(ymd(T0 + DAY)));
-    assert_int_equal(hget_ll(m, "cpts"), 4);
+    assert_int_equal(cap_day(m), atoll(ymd(T0 + DAY)));
+    assert_int_equal(cap_pts(m), 4);
     assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0 + DAY))), 4);
 
     /* A late event for the previous day still meets that day's (full) cap. */
     struct gw_commit_result d = commit_ok(GW_EV_TOPUP, m, "CAP-4", T0 + 7200, 2000, NULL);
     assert_int_equal(d.points, 0);
     assert_int_equal(d.capped, 2);
-    assert_int_equal(hget_ll(m, "cday"), atoll(ymd(T0 + DAY)));
+    assert_int_equal(cap_day(m), atoll(ymd(T0 + DAY)));
     assert_int_equal(hget_ll(m, "bal"), 14);
 }
 
@@ -677,6 +694,51 @@ static int64_t priced_points(enum gw_event_kind kind, const char *msisdn, const 
 }
 
 /* The issue's reproductions: each pair or triple sums to exactly one point. */
+/* A wallet of the release before (cday, cpts, rn and rd in four fields): read as it was, then
+ * written in the two fields cp and rn. */
+static void test_ledger__cap_and_fraction_fields_of_release_before__read_then_packed(void **state)
+{
+    (void)state;
+    const char *m = "212600000005";
+    T.tbl.daily_cap = 10;
+    gw_ledger_set_table(T.ledger, &T.tbl);
+    RCMD(&cap, "HSET lg:{%s}:w bal 8 life 8 tier standard l:%s 8 cday %s cpts 8 rn 1 rd 4", m,
+         ymd(T0), ymd(T0));
+
+    /* 50.25 MAD at 1/10: 5 points + 1/40, plus the 1/4 carried = 5 + 11/40; the day's 8 points
+     * leave room for 2 */
+    struct gw_commit_result a = commit_ok(GW_EV_TOPUP, m, "OLDCAP-1", T0 + 60, 5025, NULL);
+    assert_int_equal(a.points, 2);
+    assert_int_equal(a.capped, 3);
+    assert_int_equal(hget_ll(m, "bal"), 10);
+    assert_null(hget(m, 'w', "cpts"));
+    assert_int_equal(cap_day(m), atoll(ymd(T0)));
+    assert_int_equal(cap_pts(m), 10);
+    assert_null(hget(m, 'w', "rd"));
+    assert_int_equal(hget_ll(m, "rn"), 275000); /* 11/40 of 10^6 */
+    /* the packed fields read back: the day's cap is full, the fraction still carried */
+    struct gw_commit_result b = commit_ok(GW_EV_TOPUP, m, "OLDCAP-2", T0 + 120, 725, NULL);
+    assert_int_equal(b.points, 0);
+    assert_int_equal(b.capped, 1); /* 0.725 + 0.275 = 1 point, over the cap */
+    assert_null(hget(m, 'w', "rn"));
+    /* the next day: no cap used, the cap's field moves on */
+    struct gw_commit_result c = commit_ok(GW_EV_TOPUP, m, "OLDCAP-3", T0 + DAY, 3000, NULL);
+    assert_int_equal(c.points, 3);
+    assert_int_equal(cap_day(m), atoll(ymd(T0 + DAY)));
+    assert_int_equal(cap_pts(m), 3);
+}
+
+/* No daily cap: the cap's count is not written at all. */
+static void test_ledger__no_daily_cap__no_cap_field(void **state)
+{
+    (void)state;
+    const char *m = "212600000006";
+    commit_ok(GW_EV_TOPUP, m, "NOCAP-1", T0, 5000, NULL);
+    assert_null(hget(m, 'w', "cp"));
+    assert_null(hget(m, 'w', "cday"));
+    assert_null(hget(m, 'w', "cpts"));
+}
+
 static void test_exact__issue_cases__remainder_carried_exactly(void **state)
 {
     (void)state;
@@ -697,7 +759,7 @@ static void test_exact__issue_cases__remainder_carried_exactly(void **state)
     assert_int_equal(priced_points(GW_EV_TOPUP, c, "EX-T3", T0 + 2, 3335), 1);
     assert_int_equal(hget_ll(c, "bal"), 1);
     /* what is left is exactly 5/10000 of a point */
-    assert_int_equal(hget_ll(c, "rn") * 10000, hget_ll(c, "rd") * 5);
+    assert_int_equal(frac_times(c, 10000), 5);
 }
 
 /* Property, through the real script: random amounts (3 decimals) under a constant rule earn
@@ -1648,6 +1710,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_exact__issue_cases__remainder_carried_exactly, setup),
         cmocka_unit_test_setup(test_exact__random_amounts__sum_earns_floor_of_total, setup),
         cmocka_unit_test_setup(test_exact__reversal_before_original__no_net_credit, setup),
+        cmocka_unit_test_setup(
+            test_ledger__cap_and_fraction_fields_of_release_before__read_then_packed, setup),
+        cmocka_unit_test_setup(test_ledger__no_daily_cap__no_cap_field, setup),
         cmocka_unit_test_setup(test_exact__ref_of_another_msisdn__conflict, setup),
         cmocka_unit_test_setup(test_exact__corrupt_wallet__permanent_error, setup),
         cmocka_unit_test_setup(test_ledger__old_refs_hash__still_read, setup),
