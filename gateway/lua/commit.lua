@@ -4,8 +4,9 @@
 --
 -- KEYS  1 lg:{M}:w wallet hash (its field E is the history: see "History" below)
 --       2 .. (one Redis only, not a cluster) the ref index keys of refidx.lua, current period
---       first: the claim of the ref is then made here, in the same atomic step (on a cluster
---       they are on other slots, and gw_ledger.c runs refidx.lua first instead)
+--       first, then the hashes lg:ri of the release before: the claim of the ref is then made
+--       here, in the same atomic step (on a cluster they are on other slots, and gw_ledger.c
+--       runs refidx.lua first instead)
 --       then (optional, earnings only) lg:xd:{tag}:<YYYYMMDD>: the expiry due set of the day the
 --       new lot needs its first action (gw_expiry.h; the caller computes day and slot tag)
 --       then (optional, rolling tiers only) lg:td:{tag}:<today>: the tier review due set of
@@ -245,7 +246,9 @@ local LAST = KD and LASTX - 1 or LASTX -- last ref index key
 local IDX = 2 -- first ref index key
 local nidx = LAST - 1
 for i = IDX, LAST do
-    if not KEYS[i]:find('^lg:ri:{b%d+}:%d+$') then return bad('keys') end
+    if not KEYS[i]:find(i == IDX and '^lg:rs:{b%d+}:%d+$' or '^lg:r[is]:{b%d+}:%d+$') then
+        return bad('keys')
+    end
 end
 
 local op = ARGV[1]
@@ -447,12 +450,39 @@ end
 local tier = w[4]
 if tier == false then tier = enrolled and tiers[1].name or tier_by_life(life).name end
 
--- The ref index (refidx.lua's format): a ref committed for another MSISDN is refused.
-local idx_field
+-- ------------------------------------------------------------------ ref index (as in refidx.lua)
+-- lg:rs: a string of 13-byte records (6 bytes of SHA-1(ref), the MSISDN in 7 bytes: (digits - 8)
+-- x 2^50 + the number); lg:ri (the release before): a hash, field the 6 bytes, value the MSISDN.
+local RI_REC, RI_LEN = 13, 2 ^ 50
+local function ri_pack(dg, m)
+    return dg .. struct.pack('>I7', (#m - 8) * RI_LEN + tonumber(m))
+end
+-- The owner of digest dg in key k (nil: none) and, for a string key, its value.
+local function ri_owner(k, dg)
+    if k:sub(4, 5) == 'ri' then return redis.call('HGET', k, dg) or nil end
+    local s = redis.call('GET', k) or ''
+    if #s % RI_REC ~= 0 then return nil, s:sub(1, #s - #s % RI_REC) end -- a torn tail: dropped
+    local init = 1
+    while true do
+        local p = string.find(s, dg, init, true)
+        if not p then return nil, s end
+        if (p - 1) % RI_REC == 0 then
+            local n = struct.unpack('>I7', s, p + 6)
+            local nd = math.floor(n / RI_LEN)
+            return string.format('%0' .. (nd + 8) .. 'd', n - nd * RI_LEN), s
+        end
+        init = p + 1
+    end
+end
+-- ------------------------------------------------------------------ end of ref index
+
+-- The ref index: a ref committed for another MSISDN is refused.
+local idx_field, idx_cur
 if nidx > 0 then
     idx_field = bytes6(ref, 13)
     for i = IDX, LAST do
-        local owner = redis.call('HGET', KEYS[i], idx_field)
+        local owner, s = ri_owner(KEYS[i], idx_field)
+        if i == IDX then idx_cur = s end
         if owner then
             if owner ~= msisdn then return {5, 0, 0, 0, owner, 0} end
             idx_field = nil -- already ours: nothing to write
@@ -460,11 +490,11 @@ if nidx > 0 then
         end
     end
 end
--- Called before each branch's first write.
+-- Called before each branch's first write: the current period's string, rewritten whole.
 local function claim()
     if idx_field then
-        redis.call('HSET', KEYS[IDX], idx_field, msisdn)
-        redis.call('EXPIREAT', KEYS[IDX], idx_exp)
+        redis.call('SET', KEYS[IDX], idx_cur .. ri_pack(idx_field, msisdn), 'EXAT', idx_exp)
+        idx_field = nil
     end
 end
 

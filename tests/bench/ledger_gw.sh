@@ -9,6 +9,10 @@
 # 10,000 of them), and the SMPP path's events/s against the bare commit script's in the same run
 # (tests/bench/bench_ledger.c, phase 1 only, before the load on the same Redis).
 #   tests/bench/ledger_gw.sh BUILD_DIR SRC_DIR [SUBSCRIBERS (default 1000000)] [SMSC_WINDOW (256)]
+# Environment: BENCH_BARE_SUBS (20000: subscribers of the bare-script turns), BENCH_CHUNK (100000),
+# BENCH_REF_BUCKETS (the shipped 65536 when unset): fewer buckets let a small run fill each bucket
+# of the ref index as a big one would (1,024 for 20,000 subscribers: ~100 refs per bucket, as
+# 65,536 hold at ~1.3 million).
 set -euo pipefail
 B=$(cd "${1:-build}" && pwd); SRC=$(cd "${2:-.}" && pwd)
 SUBS=${3:-1000000}; WIN=${4:-256}
@@ -72,7 +76,8 @@ run_load() { # events-file name: one simulator run to the end; prints events/s
   for _ in $(seq 600); do [ -s "$T/sim.port" ] && break; sleep 0.1; done
   jq --argjson port "$(cat "$T/sim.port")" --arg sock "$T/redis.sock" --arg j "$T/journal" \
     '.smpp.port = $port | .redis.unix_socket = $sock | .redis.request_timeout_ms = 10000
-     | .journal.dir = $j | .log.level = "notice" | .metrics.stats_file = ""' \
+     | .journal.dir = $j | .log.level = "notice" | .metrics.stats_file = ""
+     | if $b != "" then .ledger.ref_index_buckets = ($b | tonumber) else . end' --arg b "${BENCH_REF_BUCKETS:-}" \
     "$SRC/deploy/loyaltygw.json" >"$T/cfg/loyaltygw.json"
   "$B/gateway/loyaltygw" --config "$T/cfg/loyaltygw.json" 2>"$T/gw-$2.log" &
   local gpid=$!; PIDS+=($gpid)

@@ -882,12 +882,69 @@ static void test_exact__ref_of_another_msisdn__conflict(void **state)
     struct gw_ledger *l2 = gw_ledger_new(T.redis, &two, &T.tbl);
     assert_non_null(l2);
     conflict_case(l2, "212600000503", "212600000504", "OCS-Y-1");
+    /* MSISDNs of 8 and 15 digits, a leading zero: the owner named back exactly */
+    conflict_case(T.ledger, "01234567", "212600000505", "OCS-Z-1");
+    conflict_case(T.ledger, "999999999999999", "212600000506", "OCS-Z-2");
+    l2 = gw_ledger_new(T.redis, &two, &T.tbl);
+    assert_non_null(l2);
+    conflict_case(l2, "012345678901234", "212600000507", "OCS-Z-3");
     gw_ledger_free(l2);
-    /* the index holds one small entry per ref */
+    /* the index holds one 13-byte record per ref, in strings; no hash of the release before */
     RCMD(&cap, "EVAL %s 0",
-         "local n = 0 for _, k in ipairs(redis.call('KEYS', 'lg:ri:*')) do "
-         "n = n + redis.call('HLEN', k) end return n");
-    assert_int_equal(cap.integer, 2);
+         "local n = 0 for _, k in ipairs(redis.call('KEYS', 'lg:rs:*')) do "
+         "n = n + redis.call('STRLEN', k) end return n");
+    assert_int_equal(cap.integer, 5 * 13);
+    RCMD(&cap, "EVAL %s 0", "return #redis.call('KEYS', 'lg:ri:*')");
+    assert_int_equal(cap.integer, 0);
+}
+
+/* The ref index of the release before (hashes lg:ri, field 6 bytes of SHA-1(ref), value the
+ * MSISDN), current period and the one before: still honoured, on one Redis and in two steps. */
+static void test_exact__ref_in_old_index_hash__conflict(void **state)
+{
+    (void)state;
+    struct gw_ledger_config two = T.lcfg;
+    two.single_node = false;
+    struct gw_ledger *l2 = gw_ledger_new(T.redis, &two, &T.tbl);
+    assert_non_null(l2);
+    int64_t plen = (int64_t)T.lcfg.ref_retention_days * DAY;
+    plen = plen > 8 * DAY ? plen : 8 * DAY;
+    const char *refs[4] = {"OLDIDX-1", "OLDIDX-2", "OLDIDX-3", "OLDIDX-4"};
+    for (int i = 0; i < 4; i++) {
+        char tag[32];
+        assert_int_equal(gw_ledger_ref_index_tag(T.ledger, refs[i], tag, sizeof(tag)), 0);
+        /* OLDIDX-1, -3 in the current period, -2, -4 in the one before */
+        RCMD(&cap, "EVAL %s 1 %s %s %s",
+             "return redis.call('HSET', KEYS[1], struct.pack('>I6', "
+             "tonumber(redis.sha1hex(ARGV[1]):sub(13, 24), 16)), ARGV[2])",
+             fmt("lg:ri:%s:%" PRId64, tag, (T0 + 60) / plen - i % 2), refs[i], "212600000521");
+        assert_int_equal(cap.integer, 1);
+        struct gw_event ev;
+        struct gw_earn earn;
+        struct cwait w = {0};
+        fill_event(&ev, &earn, GW_EV_TOPUP, "212600000522", refs[i], T0, 5000, NULL);
+        assert_int_equal(gw_ledger_commit(i < 2 ? T.ledger : l2, &ev, &earn, T0 + 60, commit_cb,
+                                          &w),
+                         0);
+        assert_true(wait_for(&w.done, 5000));
+        assert_int_equal(w.err, 0);
+        assert_int_equal(w.res.outcome, GW_COMMIT_CONFLICT);
+        assert_string_equal(w.res.owner, "212600000521");
+        /* the owner's own event goes through, and is not indexed twice */
+        memset(&w, 0, sizeof(w));
+        fill_event(&ev, &earn, GW_EV_TOPUP, "212600000521", refs[i], T0, 5000, NULL);
+        assert_int_equal(gw_ledger_commit(i < 2 ? T.ledger : l2, &ev, &earn, T0 + 60, commit_cb,
+                                          &w),
+                         0);
+        assert_true(wait_for(&w.done, 5000));
+        assert_int_equal(w.err, 0);
+        assert_int_equal(w.res.outcome, GW_COMMIT_CREDITED);
+    }
+    gw_ledger_free(l2);
+    RCMD(&cap, "EXISTS lg:{212600000522}:w");
+    assert_int_equal(cap.integer, 0);
+    RCMD(&cap, "EVAL %s 0", "return #redis.call('KEYS', 'lg:rs:*')");
+    assert_int_equal(cap.integer, 0);
 }
 
 /* Refs remembered by an older release in the hash lg:{M}:r are still honoured: a redelivery is a
@@ -1714,6 +1771,7 @@ int main(int argc, char **argv)
             test_ledger__cap_and_fraction_fields_of_release_before__read_then_packed, setup),
         cmocka_unit_test_setup(test_ledger__no_daily_cap__no_cap_field, setup),
         cmocka_unit_test_setup(test_exact__ref_of_another_msisdn__conflict, setup),
+        cmocka_unit_test_setup(test_exact__ref_in_old_index_hash__conflict, setup),
         cmocka_unit_test_setup(test_exact__corrupt_wallet__permanent_error, setup),
         cmocka_unit_test_setup(test_ledger__old_refs_hash__still_read, setup),
         cmocka_unit_test_setup(test_ledger__refs_field_of_release_before__read_then_dropped, setup),
