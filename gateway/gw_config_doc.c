@@ -114,12 +114,13 @@ static const struct {
                               "is recognised)."},
     /* ledger */
     {"ledger.history_len", "Movements kept per subscriber for USSD and care."},
-    {"ledger.ref_index_buckets", "Hashes per period of the carrier-wide ref index (a ref committed "
-                                 "for another MSISDN is refused; docs/data-model.md). About the "
-                                 "refs of a period / 400, so that each stays a listpack (past 512 "
-                                 "entries a ref costs ~4x): 65536 for up to ~5 million "
-                                 "subscribers at 5 events a month, 262144 for 20 million. Chosen "
-                                 "at installation: a change remaps the refs already indexed."},
+    {"ledger.ref_index_buckets", "Keys per period of the carrier-wide ref index (a ref committed "
+                                 "for another MSISDN is refused; docs/data-model.md 4). Each "
+                                 "commit reads its bucket's strings whole (13 bytes a ref): "
+                                 "about the refs of a period / 400 keeps them ~5 KB; 65536 for "
+                                 "up to ~5 million subscribers at 5 events a month, 262144 for "
+                                 "20 million. Chosen at installation: a change remaps the refs "
+                                 "already indexed."},
     {"ledger.point_value_micro", "What one point is worth, in millionths of `events.currency` "
                                  "(10000 = 0.01): the liability in money of `loyaltyctl report` "
                                  "(docs/data-model.md section 6); 0 = not shown."},

@@ -528,17 +528,22 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
 
     /* The ref index keys: the current period and the one before. A period is as long as the
      * retention (at least 8 days), so the two cover it: two lookups per commit; an entry lives
-     * one to two periods. */
+     * one to two periods. Strings lg:rs of 13-byte records, then the same periods' hashes lg:ri
+     * of the release before, read until they expire (docs/data-model.md 4). */
     char keys[STEP1_KEYS][48], s_exp[24];
     int64_t ret = (int64_t)l->cfg.ref_retention_days * 86400;
     int64_t plen = ret > 8 * 86400 ? ret : 8 * 86400;
     int64_t period = now / plen;
-    int nk = 1 + (int)((ret + plen - 1) / plen);
-    if (nk > STEP1_KEYS)
-        nk = STEP1_KEYS;
+    int np = 1 + (int)((ret + plen - 1) / plen);
+    if (np > STEP1_KEYS / 2)
+        np = STEP1_KEYS / 2;
     uint32_t bucket = ref_bucket(ev->ref, l->cfg.ref_index_buckets);
-    for (int k = 0; k < nk; k++)
-        snprintf(keys[k], sizeof(keys[k]), "lg:ri:{b%" PRIu32 "}:%" PRId64, bucket, period - k);
+    for (int k = 0; k < np; k++) {
+        snprintf(keys[k], sizeof(keys[k]), "lg:rs:{b%" PRIu32 "}:%" PRId64, bucket, period - k);
+        snprintf(keys[np + k], sizeof(keys[0]), "lg:ri:{b%" PRIu32 "}:%" PRId64, bucket,
+                 period - k);
+    }
+    int nk = 2 * np;
     snprintf(s_exp, sizeof(s_exp), "%" PRId64, (period + 1) * plen + ret);
 
     /* commit.lua's keys and arguments (see the script's header); on one Redis the index keys

@@ -13,14 +13,16 @@
  * Keys (hash tag = MSISDN, so one subscriber's keys share a Redis Cluster slot and every script
  * runs unchanged on a cluster; the full layout is docs/data-model.md):
  *   lg:{MSISDN}:w   hash  wallet: bal, life, rn/rd (the exact carried fraction), tier, since,
- *                         cday, cpts, lots "l:YYYYMMDD", rc, rl, m:YYYYMM (activity), R (the
+ *                         cp (daily cap), lots "l:YYYYMMDD", rc, rl, m:YYYYMM (activity), R (the
  *                         refs remembered, packed; lg:{MSISDN}:r of older releases is still read),
  *                         E (the history: the last history_len movements, 16-byte records with
  *                         a rule id, gw_hist.h)
  *                         rolling tiers: tg (grace start), td (review day), tn (change to announce)
  *   lg:td:{tag}:D   set   rolling tiers: today's tier review set, where a commit that changes the
  *                         tier or the grace puts the subscriber (gw_tier_job.h)
- *   lg:ri:{bN}:P    hash  ref index: 6 bytes of SHA-1(ref) -> MSISDN, bucket N, period P (as long as the retention)
+ *   lg:rs:{bN}:P    string ref index: 13-byte records, 6 bytes of SHA-1(ref) and the MSISDN in 7,
+ *                         bucket N, period P (as long as the retention); lg:ri:{bN}:P, the hash
+ *                         of the release before, still read until it expires
  *   lg:rules        hash  the rule dictionary: "<id>" = text, "t:<text>" = id, "seq"
  *   lg:{MSISDN}:h   list  the history of the release before (and of redemption, staff adjustment
  *                         and block, which still write it): "at|KIND|ref|+points|balance|note";

@@ -4,8 +4,9 @@
 --
 -- KEYS  1 lg:{M}:w wallet hash (its field E is the history: see "History" below)
 --       2 .. (one Redis only, not a cluster) the ref index keys of refidx.lua, current period
---       first: the claim of the ref is then made here, in the same atomic step (on a cluster
---       they are on other slots, and gw_ledger.c runs refidx.lua first instead)
+--       first, then the hashes lg:ri of the release before: the claim of the ref is then made
+--       here, in the same atomic step (on a cluster they are on other slots, and gw_ledger.c
+--       runs refidx.lua first instead)
 --       then (optional, earnings only) lg:xd:{tag}:<YYYYMMDD>: the expiry due set of the day the
 --       new lot needs its first action (gw_expiry.h; the caller computes day and slot tag)
 --       then (optional, rolling tiers only) lg:td:{tag}:<today>: the tier review due set of
@@ -49,6 +50,12 @@ local HREC, HFMT = 16, '>c6I2BBi4I2' -- one record of the wallet's field E (see 
 local PRUNE_MAX = 64 -- old records dropped by one commit at most (the rest by the next ones)
 local BAL_MAX = 1e12 -- |balance| and lifetime points stay within this (admin/lua/adjust.lua too)
 local DEN_MAX = 1e13 -- the carried fraction's denominator (GW_REM_DEN_MAX)
+-- The wallet's rn alone (no rd) is a fraction of RD0: the denominators of a table in 1/10,
+-- 1/20, 1/50 of cents with % multipliers divide it, so the usual fraction costs one field
+local RD0 = 1000000
+-- The daily cap's day and points in one integer field cp = points x CP_DAY + days since 1970
+-- (the releases before: the fields cday YYYYMMDD and cpts); while it stays below 2^53
+local CP_DAY, CP_MAX = 100000, 2 ^ 53
 
 local function bad(what) return redis.error_reply('LGWARG ' .. what) end
 local function corrupt(what) return redis.error_reply('LGWDATA ' .. what) end
@@ -239,7 +246,9 @@ local LAST = KD and LASTX - 1 or LASTX -- last ref index key
 local IDX = 2 -- first ref index key
 local nidx = LAST - 1
 for i = IDX, LAST do
-    if not KEYS[i]:find('^lg:ri:{b%d+}:%d+$') then return bad('keys') end
+    if not KEYS[i]:find(i == IDX and '^lg:rs:{b%d+}:%d+$' or '^lg:r[is]:{b%d+}:%d+$') then
+        return bad('keys')
+    end
 end
 
 local op = ARGV[1]
@@ -343,7 +352,7 @@ end
 
 -- ------------------------------------------------------------------ reads (still no writes)
 local w = redis.call('HMGET', KW, 'bal', 'life', 'rn', 'tier', 'since', 'cday', 'cpts', 'rd',
-    'rem', 'R', 'rc', 'm:' .. day:sub(1, 6), 'E', 'vc', 'hold')
+    'rem', 'R', 'rc', 'm:' .. day:sub(1, 6), 'E', 'vc', 'hold', 'cp')
 local R = w[10] or ''
 if #R % REC ~= 0 then return corrupt('refs') end
 local E = w[13] or ''
@@ -419,7 +428,19 @@ local enrolled = (w[1] == false)
 local bal, life = int_field(w[1], 0), int_field(w[2], 0)
 local rn, rd = int_field(w[3], 0), int_field(w[8], 1)
 if w[3] == false and w[9] then rn, rd = int_field(w[9], 0), 1000 end -- milli-points of old
+if w[3] and w[8] == false and rn and rn > 0 then -- rn of RD0, reduced as the arithmetic wants it
+    rd = RD0
+    local a, b = rn, rd
+    while b ~= 0 do a, b = b, math.fmod(a, b) end
+    rn, rd = rn / a, rd / a
+end
 local cday, cpts = int_field(w[6], 0), int_field(w[7], 0)
+if w[16] then -- the daily cap's field cp (else the cday, cpts of the releases before, or none)
+    local cp = int_field(w[16], 0)
+    if not cp or cp < 0 or cp >= CP_MAX then return corrupt('wallet') end
+    local dn = math.fmod(cp, CP_DAY)
+    cday, cpts = ymd(dn), (cp - dn) / CP_DAY
+end
 local hold = int_field(w[15], 0)
 if not hold or hold < 0 or hold > BAL_MAX then return corrupt('hold') end
 if not bal or not life or not rn or not rd or rd < 1 or rd > DEN_MAX or rn < 0 or rn >= rd
@@ -429,12 +450,39 @@ end
 local tier = w[4]
 if tier == false then tier = enrolled and tiers[1].name or tier_by_life(life).name end
 
--- The ref index (refidx.lua's format): a ref committed for another MSISDN is refused.
-local idx_field
+-- ------------------------------------------------------------------ ref index (as in refidx.lua)
+-- lg:rs: a string of 13-byte records (6 bytes of SHA-1(ref), the MSISDN in 7 bytes: (digits - 8)
+-- x 2^50 + the number); lg:ri (the release before): a hash, field the 6 bytes, value the MSISDN.
+local RI_REC, RI_LEN = 13, 2 ^ 50
+local function ri_pack(dg, m)
+    return dg .. struct.pack('>I7', (#m - 8) * RI_LEN + tonumber(m))
+end
+-- The owner of digest dg in key k (nil: none) and, for a string key, its value.
+local function ri_owner(k, dg)
+    if k:sub(4, 5) == 'ri' then return redis.call('HGET', k, dg) or nil end
+    local s = redis.call('GET', k) or ''
+    if #s % RI_REC ~= 0 then return nil, s:sub(1, #s - #s % RI_REC) end -- a torn tail: dropped
+    local init = 1
+    while true do
+        local p = string.find(s, dg, init, true)
+        if not p then return nil, s end
+        if (p - 1) % RI_REC == 0 then
+            local n = struct.unpack('>I7', s, p + 6)
+            local nd = math.floor(n / RI_LEN)
+            return string.format('%0' .. (nd + 8) .. 'd', n - nd * RI_LEN), s
+        end
+        init = p + 1
+    end
+end
+-- ------------------------------------------------------------------ end of ref index
+
+-- The ref index: a ref committed for another MSISDN is refused.
+local idx_field, idx_cur
 if nidx > 0 then
     idx_field = bytes6(ref, 13)
     for i = IDX, LAST do
-        local owner = redis.call('HGET', KEYS[i], idx_field)
+        local owner, s = ri_owner(KEYS[i], idx_field)
+        if i == IDX then idx_cur = s end
         if owner then
             if owner ~= msisdn then return {5, 0, 0, 0, owner, 0} end
             idx_field = nil -- already ours: nothing to write
@@ -442,11 +490,11 @@ if nidx > 0 then
         end
     end
 end
--- Called before each branch's first write.
+-- Called before each branch's first write: the current period's string, rewritten whole.
 local function claim()
     if idx_field then
-        redis.call('HSET', KEYS[IDX], idx_field, msisdn)
-        redis.call('EXPIREAT', KEYS[IDX], idx_exp)
+        redis.call('SET', KEYS[IDX], idx_cur .. ri_pack(idx_field, msisdn), 'EXAT', idx_exp)
+        idx_field = nil
     end
 end
 
@@ -717,11 +765,22 @@ if op == 'E' then
         fields[#fields + 1] = 'since'
         fields[#fields + 1] = d(now)
     end
-    if newday and (dayn ~= cday or credited > 0) then
-        fields[#fields + 1] = 'cday'
-        fields[#fields + 1] = day
-        fields[#fields + 1] = 'cpts'
-        fields[#fields + 1] = d(cpts + credited)
+    -- The daily cap's count: only while a cap is on (no cap: nothing to count; a cap switched on
+    -- during a day counts from then). One field cp; the two of the releases before go.
+    local cpdel = false
+    if cap > 0 and newday and (dayn ~= cday or credited > 0) then
+        local cp = (cpts + credited) * CP_DAY + days(dayn)
+        if cp < CP_MAX then
+            fields[#fields + 1] = 'cp'
+            fields[#fields + 1] = d(cp)
+            cpdel = w[6] or w[7]
+        else
+            fields[#fields + 1] = 'cday'
+            fields[#fields + 1] = day
+            fields[#fields + 1] = 'cpts'
+            fields[#fields + 1] = d(cpts + credited)
+            if w[16] then redis.call('HDEL', KW, 'cp') end
+        end
     end
     if kind == 'TOPUP' then
         local rc = int_field(w[11], 0) or 0
@@ -730,7 +789,12 @@ if op == 'E' then
         fields[#fields + 1] = 'rl'
         fields[#fields + 1] = d(at)
     end
-    if rn > 0 then
+    local rdel = false -- rd is implied (RD0): the stored one goes
+    if rn > 0 and math.fmod(RD0, rd) == 0 then
+        fields[#fields + 1] = 'rn'
+        fields[#fields + 1] = d(rn * (RD0 / rd))
+        rdel = w[8] ~= false
+    elseif rn > 0 then
         fields[#fields + 1] = 'rn'
         fields[#fields + 1] = d(rn)
         fields[#fields + 1] = 'rd'
@@ -753,9 +817,10 @@ if op == 'E' then
     tier_apply()
     if rn == 0 and (w[3] or w[9]) then
         redis.call('HDEL', KW, 'rn', 'rd', 'rem')
-    elseif rn ~= 0 and w[9] then
-        redis.call('HDEL', KW, 'rem')
+    elseif rn ~= 0 and (w[9] or rdel) then
+        redis.call('HDEL', KW, 'rem', rdel and 'rd' or 'rem')
     end
+    if cpdel then redis.call('HDEL', KW, 'cday', 'cpts') end
     if credited > 0 then
         redis.call('HINCRBY', KW, 'l:' .. day, credited)
         -- Expiry due index (gw_expiry.h): the subscriber is indexed under "xd"; a lot needing

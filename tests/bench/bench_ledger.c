@@ -129,12 +129,14 @@ static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw
     for (const char *p = ev->ref; *p; p++)
         bucket = bucket * 33u + (unsigned char)*p;
     bucket %= lcfg.ref_index_buckets;
-    char ik[2][48];
-    const char *ikp[2] = {ik[0], ik[1]};
-    for (int i = 0; i < 2; i++)
-        snprintf(ik[i], sizeof(ik[i]), "lg:ri:{b%u}:%" PRId64, bucket, period - i);
+    char ik[4][48]; /* as gw_ledger.c: the strings lg:rs, then the hashes of the release before */
+    const char *ikp[4] = {ik[0], ik[1], ik[2], ik[3]};
+    for (int i = 0; i < 2; i++) {
+        snprintf(ik[i], sizeof(ik[i]), "lg:rs:{b%u}:%" PRId64, bucket, period - i);
+        snprintf(ik[2 + i], sizeof(ik[i]), "lg:ri:{b%u}:%" PRId64, bucket, period - i);
+    }
     int nkeys;
-    int n = head_args(ev, "w", k, a, argv, 0, &nkeys, ikp, 2);
+    int n = head_args(ev, "w", k, a, argv, 0, &nkeys, ikp, 4);
     snprintf(a[3], 48, "%" PRId64, earn->whole);
     snprintf(a[4], 48, "%" PRId64, earn->frac_num);
     snprintf(a[5], 48, "%" PRId64, earn->frac_den);
@@ -394,11 +396,11 @@ int main(int argc, char **argv)
     long long idx = 0, nidx = 0;
     for (unsigned b = 0; b < 64; b++) {
         char ik[48];
-        snprintf(ik, sizeof(ik), "lg:ri:{b%u}:%" PRId64, b, now_s / (31 * DAY));
+        snprintf(ik, sizeof(ik), "lg:rs:{b%u}:%" PRId64, b, now_s / (31 * DAY));
         long long u = mem_usage(ik);
         if (u > 0) {
             idx += u;
-            nidx += cmd("HLEN %s", ik).integer;
+            nidx += cmd("STRLEN %s", ik).integer / 13; /* 13-byte records */
         }
     }
     printf("  MEMORY USAGE per subscriber: wallet %lld (with its refs R and history E: %lld B "

@@ -9,6 +9,10 @@
 # 10,000 of them), and the SMPP path's events/s against the bare commit script's in the same run
 # (tests/bench/bench_ledger.c, phase 1 only, before the load on the same Redis).
 #   tests/bench/ledger_gw.sh BUILD_DIR SRC_DIR [SUBSCRIBERS (default 1000000)] [SMSC_WINDOW (256)]
+# Environment: BENCH_BARE_SUBS (20000: subscribers of the bare-script turns), BENCH_CHUNK (100000),
+# BENCH_REF_BUCKETS (the shipped 65536 when unset): fewer buckets let a small run fill each bucket
+# of the ref index as a big one would (1,024 for 20,000 subscribers: ~100 refs per bucket, as
+# 65,536 hold at ~1.3 million).
 set -euo pipefail
 B=$(cd "${1:-build}" && pwd); SRC=$(cd "${2:-.}" && pwd)
 SUBS=${3:-1000000}; WIN=${4:-256}
@@ -20,10 +24,13 @@ rcli() { redis-cli -s "$T/redis.sock" "$@"; }
 mem() { rcli info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r'; }
 
 grep -v '^aclfile' "$SRC/deploy/redis.conf" >"$T/redis.conf"
-redis-server "$T/redis.conf" --port 0 --unixsocket "$T/redis.sock" --dir "$T" \
-  --appendonly no --save '' --daemonize no --logfile "$T/redis.log" &
+# DEBUG LISTPACK (local only: this bench's own Redis) prints a wallet's listpack on stdout
+stdbuf -o0 redis-server "$T/redis.conf" --port 0 --unixsocket "$T/redis.sock" --dir "$T" \
+  --appendonly no --save '' --daemonize no --logfile "$T/redis.log" \
+  --enable-debug-command local >"$T/redis.out" &
 PIDS+=($!)
 for _ in $(seq 50); do rcli ping >/dev/null 2>&1 && break; sleep 0.1; done
+echo "command: $0 $*"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(redis-server --version | cut -d' ' -f3), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 1. the bare commit script and the ledger path, 100,000 events each in turns (empty Redis)
@@ -69,7 +76,8 @@ run_load() { # events-file name: one simulator run to the end; prints events/s
   for _ in $(seq 600); do [ -s "$T/sim.port" ] && break; sleep 0.1; done
   jq --argjson port "$(cat "$T/sim.port")" --arg sock "$T/redis.sock" --arg j "$T/journal" \
     '.smpp.port = $port | .redis.unix_socket = $sock | .redis.request_timeout_ms = 10000
-     | .journal.dir = $j | .log.level = "notice" | .metrics.stats_file = ""' \
+     | .journal.dir = $j | .log.level = "notice" | .metrics.stats_file = ""
+     | if $b != "" then .ledger.ref_index_buckets = ($b | tonumber) else . end' --arg b "${BENCH_REF_BUCKETS:-}" \
     "$SRC/deploy/loyaltygw.json" >"$T/cfg/loyaltygw.json"
   "$B/gateway/loyaltygw" --config "$T/cfg/loyaltygw.json" 2>"$T/gw-$2.log" &
   local gpid=$!; PIDS+=($gpid)
@@ -106,17 +114,34 @@ done | rcli >"$T/sample.txt"
 awk 'NR % 3 == 1 {w += $1; n++} NR % 3 == 2 {e += $1} NR % 3 == 0 {f += $1}
   END {printf "  wallet lg:{M}:w (MEMORY USAGE, mean of %d): %.0f bytes, %.1f fields, E %.0f bytes\n", n, w / n, f / n, e / n}' "$T/sample.txt"
 W1="lg:{2126$(printf %08d 20000000)}:w"
+# the listpacks' own bytes (lpBytes; MEMORY USAGE counts the jemalloc size class they fall in:
+# ... 256, 320, 384 ...), 200 wallets of the sample
+: >"$T/redis.out"
+for i in $(seq 0 199); do
+  s=$(( 20000000 + i * step )); [ $s -lt $(( 20000000 + SUBS )) ] || break
+  echo "DEBUG LISTPACK lg:{2126$(printf %08d $s)}:w"
+done | rcli >/dev/null
+sleep 0.5
+awk '/^\{total bytes/ {b = $3; n++; s += b; if (b > mx) mx = b; if (!mn || b < mn) mn = b
+    c = b <= 256 ? 256 : (b <= 320 ? 320 : (b <= 384 ? 384 : 448)); k[c]++}
+  END {if (n) {printf "  wallet listpack (DEBUG LISTPACK, %d wallets): mean %.1f bytes, min %d, max %d; jemalloc class", n, s / n, mn, mx
+    for (c in k) printf " %d: %d", c, k[c]; printf "\n"}}' "$T/redis.out"
 echo "  a wallet: $(rcli object encoding "$W1"), $(rcli memory usage "$W1") bytes, E $(rcli hstrlen "$W1" E) bytes; fields: $(rcli hkeys "$W1" | tr '\n' ' ')"
 rcli --scan | awk -v subs="$SUBS" '
   { k = $0; sub(/\{[^}]*\}/, "{}", k); sub(/:[0-9]+$/, ":N", k); n[k]++; all++ }
   END { printf "  keys: %d for %d subscribers (%.3f per subscriber)\n", all, subs, all / subs
         for (k in n) printf "    %-24s %d\n", k, n[k] }' | sort -k2 -n -r
-{ rcli --scan --pattern 'lg:ri:*' || true; } | head -200 >"$T/ri.txt" || true
-if [ -s "$T/ri.txt" ]; then
-  while read -r k; do echo "MEMORY USAGE $k SAMPLES 0"; echo "HLEN $k"; done <"$T/ri.txt" | rcli |
-    awk 'NR % 2 == 1 {u += $1} NR % 2 == 0 {r += $1} END {printf "  ref index: %.1f bytes per ref (200 buckets, %.0f refs each)\n", u / r, r / (NR / 2)}'
-  echo "  a bucket: $(rcli object encoding "$(head -1 "$T/ri.txt")")"
-fi
+# the ref index: hashes lg:ri:* (the release before: HLEN refs) or strings lg:rs:* of 13-byte
+# records (STRLEN / 13 refs), 200 buckets of each kind found
+for kind in ri rs; do
+  { rcli --scan --pattern "lg:$kind:*" || true; } | head -200 >"$T/ri.txt" || true
+  [ -s "$T/ri.txt" ] || continue
+  cnt=HLEN; [ $kind = rs ] && cnt=STRLEN
+  while read -r k; do echo "MEMORY USAGE $k SAMPLES 0"; echo "$cnt $k"; done <"$T/ri.txt" | rcli |
+    awk -v per=$([ $kind = rs ] && echo 13 || echo 1) -v kind=$kind 'NR % 2 == 1 {u += $1} NR % 2 == 0 {r += $1 / per}
+      END {printf "  ref index lg:%s: %.1f bytes per ref (200 buckets, %.0f refs each, %.0f bytes each)\n", kind, u / r, r / (NR / 2), u / (NR / 2)}'
+  echo "  a bucket: $(rcli type "$(head -1 "$T/ri.txt")") $(rcli object encoding "$(head -1 "$T/ri.txt")")"
+done
 echo "  lg:rules: $(rcli memory usage lg:rules) bytes, $(( ($(rcli hlen lg:rules) - 1) / 2 )) texts (carrier-wide)"
 
 # 5. 5 more events for MORE subscribers: each further ref
@@ -124,4 +149,5 @@ run_load "$T/more.events" more >"$T/line"
 echo "  5 more events for $MORE subscribers: $(cat "$T/line")"
 m2=$(mem)
 echo "  used_memory +$((m2 - m1)) bytes = $(( (m2 - m1) / (MORE * 5) )) bytes per further ref (its record, index entry, lot and activity share)"
+echo "machine at the end: $(uptime)"
 echo "throughput: SMPP path (the load above) $RATE events/s, bare commit script $BARE events/s: ratio $(awk -v a="$RATE" -v b="$BARE" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"

@@ -188,6 +188,22 @@ static long long hget_ll(const char *msisdn, const char *field)
     return strtoll(v, NULL, 10);
 }
 
+/* The carried fraction rn/rd times den (commit.lua: rn alone is a fraction of 10^6). */
+static long long frac_times(const char *msisdn, long long den)
+{
+    const char *rd = hget(msisdn, 'w', "rd");
+    long long d = rd ? strtoll(rd, NULL, 10) : 1000000;
+    return hget_ll(msisdn, "rn") * den / d;
+}
+
+/* The daily cap's field cp (commit.lua): points x 100000 + days since 1970. */
+static long long cap_day(const char *msisdn)
+{
+    assert_null(hget(msisdn, 'w', "cday")); /* the fields of the releases before: not written */
+    return gw_days_from_number((int32_t)(hget_ll(msisdn, "cp") % 100000));
+}
+static long long cap_pts(const char *msisdn) { return hget_ll(msisdn, "cp") / 100000; }
+
 /* The remembered record of ref (lua/commit.lua): "points,YYYYMMDD,state", or NULL when the wallet
  * does not remember it. From the field R of the release before when it is there (as the script
  * looks), else from E (a record of an event's kind, 0..4): E's points and states. */
@@ -494,9 +510,10 @@ static void test_ledger__two_small_topups__remainder_makes_one_point(void **stat
     struct gw_commit_result a =
         commit_ok(GW_EV_TOPUP, m, "SM-1", T0, 500, NULL); /* 5 MAD at 1/10 */
     assert_int_equal(a.points, 0);
-    /* half a point carried, exactly: rn/rd = 1/2 */
-    assert_int_equal(hget_ll(m, "rn"), 1);
-    assert_int_equal(hget_ll(m, "rd"), 2);
+    /* half a point carried, exactly: rn/rd = 1/2, rd implied (one field) */
+    assert_int_equal(hget_ll(m, "rn"), 500000);
+    assert_null(hget(m, 'w', "rd"));
+    assert_int_equal(frac_times(m, 2), 1);
     struct gw_commit_result b = commit_ok(GW_EV_TOPUP, m, "SM-2", T0 + 10, 500, NULL);
     assert_int_equal(b.points, 1);
     assert_int_equal(b.balance, 1);
@@ -527,15 +544,15 @@ static void test_ledger__daily_cap__forfeits_then_next_day_resets(void **state)
     struct gw_commit_result c = commit_ok(GW_EV_TOPUP, m, "CAP-3", next, 4000, NULL);
     assert_int_equal(c.points, 4);
     assert_int_equal(c.capped, 0);
-    assert_int_equal(hget_ll(m, "cday"), atoll(ymd(T0 + DAY)));
-    assert_int_equal(hget_ll(m, "cpts"), 4);
+    assert_int_equal(cap_day(m), atoll(ymd(T0 + DAY)));
+    assert_int_equal(cap_pts(m), 4);
     assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0 + DAY))), 4);
 
     /* A late event for the previous day still meets that day's (full) cap. */
     struct gw_commit_result d = commit_ok(GW_EV_TOPUP, m, "CAP-4", T0 + 7200, 2000, NULL);
     assert_int_equal(d.points, 0);
     assert_int_equal(d.capped, 2);
-    assert_int_equal(hget_ll(m, "cday"), atoll(ymd(T0 + DAY)));
+    assert_int_equal(cap_day(m), atoll(ymd(T0 + DAY)));
     assert_int_equal(hget_ll(m, "bal"), 14);
 }
 
@@ -677,6 +694,51 @@ static int64_t priced_points(enum gw_event_kind kind, const char *msisdn, const 
 }
 
 /* The issue's reproductions: each pair or triple sums to exactly one point. */
+/* A wallet of the release before (cday, cpts, rn and rd in four fields): read as it was, then
+ * written in the two fields cp and rn. */
+static void test_ledger__cap_and_fraction_fields_of_release_before__read_then_packed(void **state)
+{
+    (void)state;
+    const char *m = "212600000005";
+    T.tbl.daily_cap = 10;
+    gw_ledger_set_table(T.ledger, &T.tbl);
+    RCMD(&cap, "HSET lg:{%s}:w bal 8 life 8 tier standard l:%s 8 cday %s cpts 8 rn 1 rd 4", m,
+         ymd(T0), ymd(T0));
+
+    /* 50.25 MAD at 1/10: 5 points + 1/40, plus the 1/4 carried = 5 + 11/40; the day's 8 points
+     * leave room for 2 */
+    struct gw_commit_result a = commit_ok(GW_EV_TOPUP, m, "OLDCAP-1", T0 + 60, 5025, NULL);
+    assert_int_equal(a.points, 2);
+    assert_int_equal(a.capped, 3);
+    assert_int_equal(hget_ll(m, "bal"), 10);
+    assert_null(hget(m, 'w', "cpts"));
+    assert_int_equal(cap_day(m), atoll(ymd(T0)));
+    assert_int_equal(cap_pts(m), 10);
+    assert_null(hget(m, 'w', "rd"));
+    assert_int_equal(hget_ll(m, "rn"), 275000); /* 11/40 of 10^6 */
+    /* the packed fields read back: the day's cap is full, the fraction still carried */
+    struct gw_commit_result b = commit_ok(GW_EV_TOPUP, m, "OLDCAP-2", T0 + 120, 725, NULL);
+    assert_int_equal(b.points, 0);
+    assert_int_equal(b.capped, 1); /* 0.725 + 0.275 = 1 point, over the cap */
+    assert_null(hget(m, 'w', "rn"));
+    /* the next day: no cap used, the cap's field moves on */
+    struct gw_commit_result c = commit_ok(GW_EV_TOPUP, m, "OLDCAP-3", T0 + DAY, 3000, NULL);
+    assert_int_equal(c.points, 3);
+    assert_int_equal(cap_day(m), atoll(ymd(T0 + DAY)));
+    assert_int_equal(cap_pts(m), 3);
+}
+
+/* No daily cap: the cap's count is not written at all. */
+static void test_ledger__no_daily_cap__no_cap_field(void **state)
+{
+    (void)state;
+    const char *m = "212600000006";
+    commit_ok(GW_EV_TOPUP, m, "NOCAP-1", T0, 5000, NULL);
+    assert_null(hget(m, 'w', "cp"));
+    assert_null(hget(m, 'w', "cday"));
+    assert_null(hget(m, 'w', "cpts"));
+}
+
 static void test_exact__issue_cases__remainder_carried_exactly(void **state)
 {
     (void)state;
@@ -697,7 +759,7 @@ static void test_exact__issue_cases__remainder_carried_exactly(void **state)
     assert_int_equal(priced_points(GW_EV_TOPUP, c, "EX-T3", T0 + 2, 3335), 1);
     assert_int_equal(hget_ll(c, "bal"), 1);
     /* what is left is exactly 5/10000 of a point */
-    assert_int_equal(hget_ll(c, "rn") * 10000, hget_ll(c, "rd") * 5);
+    assert_int_equal(frac_times(c, 10000), 5);
 }
 
 /* Property, through the real script: random amounts (3 decimals) under a constant rule earn
@@ -820,12 +882,69 @@ static void test_exact__ref_of_another_msisdn__conflict(void **state)
     struct gw_ledger *l2 = gw_ledger_new(T.redis, &two, &T.tbl);
     assert_non_null(l2);
     conflict_case(l2, "212600000503", "212600000504", "OCS-Y-1");
+    /* MSISDNs of 8 and 15 digits, a leading zero: the owner named back exactly */
+    conflict_case(T.ledger, "01234567", "212600000505", "OCS-Z-1");
+    conflict_case(T.ledger, "999999999999999", "212600000506", "OCS-Z-2");
+    l2 = gw_ledger_new(T.redis, &two, &T.tbl);
+    assert_non_null(l2);
+    conflict_case(l2, "012345678901234", "212600000507", "OCS-Z-3");
     gw_ledger_free(l2);
-    /* the index holds one small entry per ref */
+    /* the index holds one 13-byte record per ref, in strings; no hash of the release before */
     RCMD(&cap, "EVAL %s 0",
-         "local n = 0 for _, k in ipairs(redis.call('KEYS', 'lg:ri:*')) do "
-         "n = n + redis.call('HLEN', k) end return n");
-    assert_int_equal(cap.integer, 2);
+         "local n = 0 for _, k in ipairs(redis.call('KEYS', 'lg:rs:*')) do "
+         "n = n + redis.call('STRLEN', k) end return n");
+    assert_int_equal(cap.integer, 5 * 13);
+    RCMD(&cap, "EVAL %s 0", "return #redis.call('KEYS', 'lg:ri:*')");
+    assert_int_equal(cap.integer, 0);
+}
+
+/* The ref index of the release before (hashes lg:ri, field 6 bytes of SHA-1(ref), value the
+ * MSISDN), current period and the one before: still honoured, on one Redis and in two steps. */
+static void test_exact__ref_in_old_index_hash__conflict(void **state)
+{
+    (void)state;
+    struct gw_ledger_config two = T.lcfg;
+    two.single_node = false;
+    struct gw_ledger *l2 = gw_ledger_new(T.redis, &two, &T.tbl);
+    assert_non_null(l2);
+    int64_t plen = (int64_t)T.lcfg.ref_retention_days * DAY;
+    plen = plen > 8 * DAY ? plen : 8 * DAY;
+    const char *refs[4] = {"OLDIDX-1", "OLDIDX-2", "OLDIDX-3", "OLDIDX-4"};
+    for (int i = 0; i < 4; i++) {
+        char tag[32];
+        assert_int_equal(gw_ledger_ref_index_tag(T.ledger, refs[i], tag, sizeof(tag)), 0);
+        /* OLDIDX-1, -3 in the current period, -2, -4 in the one before */
+        RCMD(&cap, "EVAL %s 1 %s %s %s",
+             "return redis.call('HSET', KEYS[1], struct.pack('>I6', "
+             "tonumber(redis.sha1hex(ARGV[1]):sub(13, 24), 16)), ARGV[2])",
+             fmt("lg:ri:%s:%" PRId64, tag, (T0 + 60) / plen - i % 2), refs[i], "212600000521");
+        assert_int_equal(cap.integer, 1);
+        struct gw_event ev;
+        struct gw_earn earn;
+        struct cwait w = {0};
+        fill_event(&ev, &earn, GW_EV_TOPUP, "212600000522", refs[i], T0, 5000, NULL);
+        assert_int_equal(gw_ledger_commit(i < 2 ? T.ledger : l2, &ev, &earn, T0 + 60, commit_cb,
+                                          &w),
+                         0);
+        assert_true(wait_for(&w.done, 5000));
+        assert_int_equal(w.err, 0);
+        assert_int_equal(w.res.outcome, GW_COMMIT_CONFLICT);
+        assert_string_equal(w.res.owner, "212600000521");
+        /* the owner's own event goes through, and is not indexed twice */
+        memset(&w, 0, sizeof(w));
+        fill_event(&ev, &earn, GW_EV_TOPUP, "212600000521", refs[i], T0, 5000, NULL);
+        assert_int_equal(gw_ledger_commit(i < 2 ? T.ledger : l2, &ev, &earn, T0 + 60, commit_cb,
+                                          &w),
+                         0);
+        assert_true(wait_for(&w.done, 5000));
+        assert_int_equal(w.err, 0);
+        assert_int_equal(w.res.outcome, GW_COMMIT_CREDITED);
+    }
+    gw_ledger_free(l2);
+    RCMD(&cap, "EXISTS lg:{212600000522}:w");
+    assert_int_equal(cap.integer, 0);
+    RCMD(&cap, "EVAL %s 0", "return #redis.call('KEYS', 'lg:rs:*')");
+    assert_int_equal(cap.integer, 0);
 }
 
 /* Refs remembered by an older release in the hash lg:{M}:r are still honoured: a redelivery is a
@@ -1648,7 +1767,11 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_exact__issue_cases__remainder_carried_exactly, setup),
         cmocka_unit_test_setup(test_exact__random_amounts__sum_earns_floor_of_total, setup),
         cmocka_unit_test_setup(test_exact__reversal_before_original__no_net_credit, setup),
+        cmocka_unit_test_setup(
+            test_ledger__cap_and_fraction_fields_of_release_before__read_then_packed, setup),
+        cmocka_unit_test_setup(test_ledger__no_daily_cap__no_cap_field, setup),
         cmocka_unit_test_setup(test_exact__ref_of_another_msisdn__conflict, setup),
+        cmocka_unit_test_setup(test_exact__ref_in_old_index_hash__conflict, setup),
         cmocka_unit_test_setup(test_exact__corrupt_wallet__permanent_error, setup),
         cmocka_unit_test_setup(test_ledger__old_refs_hash__still_read, setup),
         cmocka_unit_test_setup(test_ledger__refs_field_of_release_before__read_then_dropped, setup),
