@@ -917,26 +917,16 @@ static void test_exact__ref_in_old_index_hash__conflict(void **state)
              "tonumber(redis.sha1hex(ARGV[1]):sub(13, 24), 16)), ARGV[2])",
              fmt("lg:ri:%s:%" PRId64, tag, (T0 + 60) / plen - i % 2), refs[i], "212600000521");
         assert_int_equal(cap.integer, 1);
-        struct gw_event ev;
-        struct gw_earn earn;
-        struct cwait w = {0};
-        fill_event(&ev, &earn, GW_EV_TOPUP, "212600000522", refs[i], T0, 5000, NULL);
-        assert_int_equal(gw_ledger_commit(i < 2 ? T.ledger : l2, &ev, &earn, T0 + 60, commit_cb,
-                                          &w),
+        struct gw_ledger *l = i < 2 ? T.ledger : l2;
+        struct gw_commit_result res;
+        assert_int_equal(commit_on(l, GW_EV_TOPUP, "212600000522", refs[i], T0, 5000, NULL, &res),
                          0);
-        assert_true(wait_for(&w.done, 5000));
-        assert_int_equal(w.err, 0);
-        assert_int_equal(w.res.outcome, GW_COMMIT_CONFLICT);
-        assert_string_equal(w.res.owner, "212600000521");
+        assert_int_equal(res.outcome, GW_COMMIT_CONFLICT);
+        assert_string_equal(res.owner, "212600000521");
         /* the owner's own event goes through, and is not indexed twice */
-        memset(&w, 0, sizeof(w));
-        fill_event(&ev, &earn, GW_EV_TOPUP, "212600000521", refs[i], T0, 5000, NULL);
-        assert_int_equal(gw_ledger_commit(i < 2 ? T.ledger : l2, &ev, &earn, T0 + 60, commit_cb,
-                                          &w),
+        assert_int_equal(commit_on(l, GW_EV_TOPUP, "212600000521", refs[i], T0, 5000, NULL, &res),
                          0);
-        assert_true(wait_for(&w.done, 5000));
-        assert_int_equal(w.err, 0);
-        assert_int_equal(w.res.outcome, GW_COMMIT_CREDITED);
+        assert_int_equal(res.outcome, GW_COMMIT_CREDITED);
     }
     gw_ledger_free(l2);
     RCMD(&cap, "EXISTS lg:{212600000522}:w");
