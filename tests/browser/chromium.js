@@ -30,9 +30,16 @@ async function launch(extra) {
   };
 }
 
+// Waits are bounds on a failure, not expectations: a page that works answers at once. The pages'
+// servers can run under valgrind (LGW_VALGRIND=1, ~20x slower) on a machine other work keeps busy,
+// so every bound a test sets goes through wait(ms): x4 under valgrind.
+const SCALE = process.env.LGW_VALGRIND === '1' ? 4 : 1;
+function wait(ms) { return ms * SCALE; }
+
 // A new page whose errors land in the returned array. 4xx answers a test provokes are logged by
 // Chromium as "Failed to load resource": expected. Anything else at error level (a script
 // error, a CSP violation "Refused to ...") is an error of the page.
+
 async function watchedPage(ctx) {
   const page = await ctx.newPage();
   const errors = [];
@@ -40,7 +47,7 @@ async function watchedPage(ctx) {
   page.on('console', (m) => {
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push('console: ' + m.text());
   });
-  page.setDefaultTimeout(15000);
+  page.setDefaultTimeout(wait(15000));
   return { page, errors };
 }
 
@@ -71,7 +78,7 @@ function checks() {
 // Logs in to the console at url in language lang: -> {page, errors} on the user's home page.
 async function consoleLogin(ctx, url, lang, user, password) {
   const { page, errors } = await watchedPage(ctx);
-  page.setDefaultTimeout(60000); // a login (yescrypt) on a saturated machine takes seconds
+  page.setDefaultTimeout(wait(60000)); // a login (yescrypt) on a saturated machine takes seconds
   await page.goto(url + '/#/login');
   await page.waitForSelector('main[data-page="login"] input[name="user"]');
   await page.selectOption('#lang', lang);
@@ -83,4 +90,4 @@ async function consoleLogin(ctx, url, lang, user, password) {
   return { page, errors };
 }
 
-module.exports = { launch, watchedPage, checks, consoleLogin };
+module.exports = { launch, watchedPage, checks, consoleLogin, wait };

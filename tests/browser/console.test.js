@@ -12,7 +12,7 @@
  * A page error or a console error (a CSP violation among them) fails the run.
  */
 'use strict';
-const { launch, watchedPage } = require('./chromium.js');
+const { launch, watchedPage, wait } = require('./chromium.js');
 const fs = require('fs');
 const path = require('path');
 
@@ -163,7 +163,7 @@ async function main() {
     const board = await page.textContent('#board-body');
     ok(board.includes('WEB_2GB'), 'the live board lists the new item');
     const first = await page.textContent('#board-updated');
-    await page.waitForFunction((t) => document.getElementById('board-updated').textContent !== t, first, { timeout: 20000 });
+    await page.waitForFunction((t) => document.getElementById('board-updated').textContent !== t, first, { timeout: wait(20000) });
     ok(true, 'the board refreshes by itself');
     await shot(page, '04-board');
     await page.click('#nav a[data-page="reports"]');
@@ -258,7 +258,7 @@ async function main() {
     }
     ok(seen.has(BC_N), `the list reaches sent = ${BC_N}`, [...seen].join(','));
     ok(seen.size >= 2, 'the progress moved on the page without a reload', [...seen].join(','));
-    await page.waitForFunction((id) => /done/.test(document.querySelector(`[data-state="${id}"]`).textContent), BC_ID, { timeout: 20000 });
+    await page.waitForFunction((id) => /done/.test(document.querySelector(`[data-state="${id}"]`).textContent), BC_ID, { timeout: wait(20000) });
     ok(await page.evaluate(() => window.lgwNoReload === 1), 'the page was never reloaded');
     const fig = async (k) => Number(await page.getAttribute(cell(k), 'data-value'));
     ok((await fig('total')) === BC_N && (await fig('failed')) === 0 && (await fig('unknown')) === 0 && (await fig('skipped')) === 0 &&
@@ -301,7 +301,7 @@ async function main() {
       const s = document.querySelector('[data-state="web-next"]');
       const row = s && s.closest('tr');
       return row && /next opening/.test(row.textContent) && !/sets the time/.test(row.textContent);
-    }, null, { timeout: 20000 });
+    }, null, { timeout: wait(20000) });
     const nxt = (await api(page, 'GET', '/api/campaigns/web-next')).body;
     ok(nxt.send_at === NEXT_EPOCH && nxt.when === 'next_opening', 'the next opening is resolved and shown', JSON.stringify(nxt).slice(0, 200));
 
@@ -321,7 +321,7 @@ async function main() {
     await page.waitForFunction(() => {
       const b = document.getElementById('campaigns-body');
       return b && b.querySelector('table') && /انتهت/.test(b.textContent);
-    }, null, { timeout: 20000 }).catch(() => {});
+    }, null, { timeout: wait(20000) }).catch(() => {});
     ok((await page.getAttribute('html', 'dir')) === 'rtl' && (await page.textContent('main h1')) === 'رسائل التذكير بأيام الهدايا' &&
       (await page.textContent('#campaigns-body')).includes('انتهت'), 'Arabic: the campaigns page is translated, right to left');
     await page.fill(text('ar'), BC_AR);
@@ -332,7 +332,7 @@ async function main() {
     await page.waitForFunction(() => {
       const b = document.getElementById('campaigns-body');
       return b && b.querySelector('table') && /terminée/.test(b.textContent);
-    }, null, { timeout: 20000 }).catch(() => {});
+    }, null, { timeout: wait(20000) }).catch(() => {});
     ok((await page.textContent('main h1')) === 'Rappels SMS des journées cadeaux' && (await page.textContent('#campaigns-body')).includes('terminée'),
       'French: the campaigns page is translated');
     await page.selectOption('#lang', 'en');

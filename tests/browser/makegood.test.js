@@ -15,7 +15,7 @@
  * Prints "ok - ..." per check; exits 1 on any failure (a page or console error included).
  */
 'use strict';
-const { checks, consoleLogin } = require('./chromium.js');
+const { checks, consoleLogin, wait } = require('./chromium.js');
 const fs = require('fs');
 const path = require('path');
 
@@ -51,7 +51,7 @@ async function care(ctx, lang) {
   const vars = lang === 'en' ? { applied: '2', duplicate: '0', failed: '0' } : { applied: '٠', duplicate: '٢', failed: '٠' };
   const want = fill(T['mg.done.pass'], Object.assign({ until: process.env.UNTIL }, vars));
   try {
-    await page.waitForFunction(() => document.getElementById('status').textContent !== '', null, { timeout: 30000 });
+    await page.waitForFunction(() => document.getElementById('status').textContent !== '', null, { timeout: wait(30000) });
   } catch (e) { /* reported below */ }
   const got = await status(page);
   const alert = await page.textContent('#alert');
@@ -78,7 +78,7 @@ async function releaseHold(page, T) {
   await page.click('#hold-release');
   await page.waitForFunction(() => !document.getElementById('sub-held'));
   // the page is drawn again first, then the status is said: wait for it (a busy machine is slow)
-  await page.waitForFunction(() => document.getElementById('status').textContent !== '', null, { timeout: 20000 }).catch(() => {});
+  await page.waitForFunction(() => document.getElementById('status').textContent !== '', null, { timeout: wait(20000) }).catch(() => {});
   const got = await status(page);
   ok(got === fill(T['hold.done.release'], { points: '10', balance: '110' }), 'en: the held points released', got);
 }

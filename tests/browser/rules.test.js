@@ -13,7 +13,7 @@
  * Env: CONSOLE_URL, ARTIFACTS, LGW_SRC, USER_NAME, USER_PASSWORD.
  */
 'use strict';
-const { launch, watchedPage } = require('./chromium.js');
+const { launch, watchedPage, wait } = require('./chromium.js');
 const fs = require('fs');
 const path = require('path');
 
@@ -49,7 +49,7 @@ async function chartData(page, id) {
 async function runLang(ctx, lang) {
   const T = dict(lang);
   const { page, errors } = await watchedPage(ctx);
-  page.setDefaultTimeout(60000); // a login (yescrypt) on a saturated machine takes seconds
+  page.setDefaultTimeout(wait(60000)); // a login (yescrypt) on a saturated machine takes seconds
   await page.goto(URL + '/#/login');
   await page.waitForSelector('main[data-page="login"] input[name="user"]');
   await page.selectOption('#lang', lang);

@@ -12,7 +12,7 @@
  * Prints "ok - ..." per check; exits 1 on any failure (a page or console error included).
  */
 'use strict';
-const { launch, watchedPage } = require('./chromium.js');
+const { launch, watchedPage, wait } = require('./chromium.js');
 const fs = require('fs');
 const path = require('path');
 
@@ -29,7 +29,7 @@ function ok(cond, msg, detail) {
 
 async function login(ctx, lang, user, password) {
   const { page, errors } = await watchedPage(ctx);
-  page.setDefaultTimeout(60000); // a login (yescrypt) on a saturated machine takes seconds
+  page.setDefaultTimeout(wait(60000)); // a login (yescrypt) on a saturated machine takes seconds
   await page.goto(URL + '/#/login');
   await page.waitForSelector('main[data-page="login"] input[name="user"]');
   await page.selectOption('#lang', lang);

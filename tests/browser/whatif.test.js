@@ -14,7 +14,7 @@
  * Prints "ok - ..." per check; exits 1 on any failure (a page or console error included).
  */
 'use strict';
-const { launch, watchedPage } = require('./chromium.js');
+const { launch, watchedPage, wait } = require('./chromium.js');
 const fs = require('fs');
 const path = require('path');
 
@@ -37,7 +37,7 @@ function digits(s) {
 async function runLang(ctx, lang) {
   const T = dict(lang);
   const { page, errors } = await watchedPage(ctx);
-  page.setDefaultTimeout(60000); // a login (yescrypt) on a saturated machine takes seconds
+  page.setDefaultTimeout(wait(60000)); // a login (yescrypt) on a saturated machine takes seconds
   await page.goto(URL + '/#/login');
   await page.waitForSelector('main[data-page="login"] input[name="user"]');
   await page.selectOption('#lang', lang);
@@ -60,7 +60,7 @@ async function runLang(ctx, lang) {
   await page.click('#whatif-run');
   await page.waitForSelector('#whatif-progress:not([hidden])');
   ok(true, `${lang}: the progress bar shows`);
-  await page.waitForFunction(() => document.querySelector('#whatif-result table'), null, { timeout: 120000 });
+  await page.waitForFunction(() => document.querySelector('#whatif-result table'), null, { timeout: wait(120000) });
   ok(Number(await page.getAttribute('#whatif-progress', 'value')) === 100 ||
      (await page.evaluate(() => document.getElementById('whatif-progress').value)) === 100, `${lang}: the bar reached 100`);
   const rows = await page.$$eval('#whatif-result table:first-of-type tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
@@ -81,7 +81,7 @@ async function runLang(ctx, lang) {
   await page.$$eval('#whatif-form [data-draft-price]', (inputs) => inputs.forEach((i) => { i.value = String(Number(i.value) * 2); }));
   await page.fill('#whatif-days', '2');
   await page.click('#whatif-run');
-  await page.waitForFunction(() => document.querySelector('#whatif-result table'), null, { timeout: 120000 });
+  await page.waitForFunction(() => document.querySelector('#whatif-result table'), null, { timeout: wait(120000) });
   const crows = await page.$$eval('#whatif-result table:first-of-type tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
   const cost = crows.find((r) => r[0] === T['whatif.cat.cost']);
   ok(cost && digits(cost[1]) === process.env.CAT_SPENT && digits(cost[2]) === process.env.CAT_COST,
@@ -113,7 +113,7 @@ async function runLang(ctx, lang) {
   });
   await page.fill('#whatif-days', '3');
   await page.click('#whatif-run');
-  await page.waitForFunction(() => document.querySelector('#whatif-result table'), null, { timeout: 120000 });
+  await page.waitForFunction(() => document.querySelector('#whatif-result table'), null, { timeout: wait(120000) });
   const brows = await page.$$eval('#whatif-result table:first-of-type tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
   const bonus = brows.find((r) => r[0] === T['whatif.camp.issued']);
   ok(bonus && digits(bonus[1]) === process.env.BASE_BONUS && Number(digits(bonus[2])) === 2 * Number(process.env.BASE_BONUS),
