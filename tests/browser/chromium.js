@@ -39,7 +39,6 @@ function wait(ms) { return ms * SCALE; }
 // A new page whose errors land in the returned array. 4xx answers a test provokes are logged by
 // Chromium as "Failed to load resource": expected. Anything else at error level (a script
 // error, a CSP violation "Refused to ...") is an error of the page.
-
 async function watchedPage(ctx) {
   const page = await ctx.newPage();
   const errors = [];
