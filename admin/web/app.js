@@ -713,11 +713,12 @@
       { key: 'expires', label: 'col.expires', fmt: (o) => o.expires || t('never') },
     ], d.lots || [], 'lots-' + d.msisdn + '.csv'));
 
+    // The consent panel needs a request of its own: its place is kept, and the history and
+    // redemptions are drawn now, with the wallet they come from, not after that request.
+    const consentSlot = h('div', {});
     if (canEdit) {
       main.appendChild(careForms(d));
-      const consent = await consentPanel(d.msisdn);
-      if (!live(view)) return;
-      if (consent) main.appendChild(consent);
+      main.appendChild(consentSlot);
     }
 
     main.appendChild(dataTable('subscriber.history', [
@@ -737,6 +738,11 @@
       { key: 'reference', label: 'col.reference' },
       { key: 'reason', label: 'col.reason' },
     ], d.redemptions || [], 'redemptions-' + d.msisdn + '.csv', 'subscriber.noredemptions'));
+    if (canEdit) {
+      const consent = await consentPanel(d.msisdn);
+      if (!live(view)) return;
+      if (consent) consentSlot.appendChild(consent);
+    }
   };
 
   function careForms(d) {
