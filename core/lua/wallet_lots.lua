@@ -81,7 +81,8 @@ end
 
 -- Every lot of a wallet from its HGETALL reply: L merged with the l:YYYYMMDD fields of the
 -- release before. Returns the lots (ascending) and the names of those old fields (lots_save
--- deletes them), or nil when L or an old field is unreadable.
+-- deletes them), or nil when L or an old field is unreadable (its day too: not a real day
+-- within L's range).
 local function lots_from_all(all)
     local L, byday, names = nil, {}, {}
     for i = 1, #all, 2 do
@@ -91,6 +92,8 @@ local function lots_from_all(all)
         elseif k:sub(1, 2) == 'l:' then
             local ld, v = k:match('^l:(%d%d%d%d%d%d%d%d)$'), all[i + 1]
             if not ld or #v > 16 or not v:find('^%-?%d+$') then return nil end
+            local z = days(tonumber(ld)) -- a real day that L can hold (1970..2149)
+            if z < 0 or z > 65535 or ymd(z) ~= tonumber(ld) then return nil end
             names[#names + 1] = k
             v = tonumber(v)
             if v > 0 then byday[ld] = (byday[ld] or 0) + v end
@@ -114,12 +117,14 @@ local function lots_save(KW, lots, names)
     for i = 1, #names, 500 do redis.call('HDEL', KW, unpack(names, i, math.min(i + 499, #names))) end
 end
 
--- L (its current value s, false/nil: none) after adding pts > 0 to the lot of day (YYYYMMDD);
+-- L (its current value s, false/nil: none) after adding pts to the lot of day (YYYYMMDD; pts <= 0:
+-- s unchanged);
 -- nil when s is corrupt. The usual credit, of a day not older than the newest lot, touches only
 -- the last record (so only it and the length are checked); an older day rewrites the string.
 local function lots_add(s, day, pts)
     s = s or ''
     if #s % LOT_REC ~= 0 then return nil end
+    if pts <= 0 then return s end
     local z = days(tonumber(day))
     if #s > 0 then
         local lz, lv = struct.unpack(LOT_FMT, s, #s - LOT_REC + 1)
