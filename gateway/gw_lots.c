@@ -6,11 +6,11 @@
 
 #include "gw_days.h"
 
-/* Record i (0-based) of L: days since 1970-01-01 and points, big-endian as struct.pack('>I2I4') */
+/* A record of L: days since 1970-01-01 and points, big-endian as struct.pack('>I2I3') */
 static void rec(const uint8_t *p, int32_t *dn, int64_t *pts)
 {
     *dn = (int32_t)((uint32_t)p[0] << 8 | p[1]);
-    *pts = (int64_t)((uint32_t)p[2] << 24 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 8 | p[5]);
+    *pts = (int64_t)((uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4]);
 }
 
 bool gw_lots_valid(const void *l, size_t len)

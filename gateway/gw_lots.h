@@ -1,13 +1,13 @@
 /*
- * gw_lots.h - the wallet's lots as the packed field L (docs/data-model.md, section 1): 6-byte
+ * gw_lots.h - the wallet's lots as the packed field L (docs/data-model.md, section 1): 5-byte
  * records, oldest first, written by the shared Lua prelude core/lua/wallet_lots.lua with
- * struct.pack('>I2I4'): the lot's local day as days since 1970-01-01 (u16) and its points (u32,
- * > 0). A lot above 2^32 - 1 points takes several records of the same day, all but the last
+ * struct.pack('>I2I3'): the lot's local day as days since 1970-01-01 (u16) and its points (u24,
+ * > 0). A lot above 2^24 - 1 points takes several records of the same day, all but the last
  * full. The wallets of the release before hold lots as fields "l:YYYYMMDD" = points: readers
  * take both (gw_lots_old_field) and add them up per day.
  *
  * Everything read from Redis is untrusted: a field L that is not well formed (length not a
- * multiple of 6, a zero record, days out of order, a repeated day after a record that is not
+ * multiple of 5, a zero record, days out of order, a repeated day after a record that is not
  * full) is refused whole by gw_lots_valid, and readers ignore it (the scripts refuse the wallet:
  * LGWDATA lots). Pure, no allocation.
  */
@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_LOTS_REC 6              /* bytes of one record of L */
-#define GW_LOTS_FULL 4294967295LL /* the points of a full record (u32) */
+#define GW_LOTS_REC 5            /* bytes of one record of L */
+#define GW_LOTS_FULL 16777215LL /* the points of a full record (u24) */
 
 struct gw_lot {
     int32_t day;    /* YYYYMMDD, local */

@@ -3,13 +3,13 @@
 -- lots (lgw_embed_text ... PRELUDE core/lua/wallet_lots.lua): one copy of the codec in the tree.
 -- C reads the same layout in gateway/gw_lots.c.
 --
--- L is a string of 6-byte records, oldest first, struct.pack('>I2I4', day, points): the lot's
--- local day as days since 1970-01-01 (u16, good until 2149) and its points (u32, > 0). A lot
--- above 2^32 - 1 points (never seen: 4.29 billion points earned on one day, but the balance bound
--- is 10^12) takes several records of the same day, every one but the last full (2^32 - 1). A lot
--- that reaches 0 is dropped; no lot: no field. Corrupt (a length not a multiple of 6, a zero
--- record, days out of order, a repeated day after a record that is not full): the scripts answer
--- LGWDATA lots and write nothing.
+-- L is a string of 5-byte records, oldest first, struct.pack('>I2I3', day, points): the lot's
+-- local day as days since 1970-01-01 (u16, good until 2149) and its points (u24, > 0). A lot
+-- above 2^24 - 1 points (16.7 million points earned on one day: a staff credit, never an
+-- ordinary month; the balance bound is 10^12) takes several records of the same day, every one
+-- but the last full (2^24 - 1). A lot that reaches 0 is dropped; no lot: no field. Corrupt (a
+-- length not a multiple of 5, a zero record, days out of order, a repeated day after a record
+-- that is not full): the scripts answer LGWDATA lots and write nothing.
 --
 -- The release before kept one field per lot, l:YYYYMMDD = points. Every reader merges them with
 -- L (same day: summed); a script that reads the whole wallet folds them into L (lots_save deletes
@@ -44,7 +44,7 @@ local function days(ymd)
     return era * 146097 + doe - 719468
 end
 
-local LOT_REC, LOT_FMT, LOT_MAX = 6, '>I2I4', 4294967295
+local LOT_REC, LOT_FMT, LOT_MAX = 5, '>I2I3', 16777215
 
 -- The lots of L (string or false/nil: none), ascending; nil when corrupt.
 local function lots_decode(s)

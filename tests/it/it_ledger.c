@@ -1061,7 +1061,7 @@ static void test_exact__corrupt_wallet__permanent_error(void **state)
     assert_int_equal(hget_ll(m2, "bal"), INT64_C(999999999999));
 }
 
-/* The lots (docs/data-model.md section 1): a credit adds to L (6-byte records) and leaves the
+/* The lots (docs/data-model.md section 1): a credit adds to L (5-byte records) and leaves the
  * lot fields l:<day> of the release before to the readers; a reversal reads every lot, takes
  * from its own first and folds the old fields into L. */
 static void test_lots__credit_in_L__old_fields_merged_then_folded(void **state)
@@ -1097,13 +1097,13 @@ static void test_lots__corrupt_L__permanent_error(void **state)
 {
     (void)state;
     const char *m = "212600000604";
-    const unsigned char zero[GW_LOTS_REC] = {0x50, 0x00, 0, 0, 0, 0}; /* a lot of 0 points */
+    const unsigned char zero[GW_LOTS_REC] = {0x50, 0x00, 0, 0, 0}; /* a lot of 0 points */
     struct gw_commit_result r;
     char key[40];
 
     snprintf(key, sizeof(key), "lg:{%s}:w", m);
     commit_ok(GW_EV_TOPUP, m, "LC-1", T0, 3000, NULL);
-    RCMD(&cap, "HSET %s L abcde", key); /* 5 bytes: not a whole record */
+    RCMD(&cap, "HSET %s L abcdef", key); /* 6 bytes: not whole records */
     assert_int_equal(commit_priced(GW_EV_TOPUP, m, "LC-2", T0 + 60, 50000, NULL), -EBADMSG);
     assert_int_equal(commit_on(T.ledger, GW_EV_REVERSAL, m, "LC-X", T0 + 60, 0, "LC-1", &r),
                      -EBADMSG);

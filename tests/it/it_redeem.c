@@ -1127,12 +1127,12 @@ static void test_redeem__old_and_packed_lots__oldest_first(void **state)
     const uint32_t pts[2] = {30, 50};
     unsigned char l[2 * GW_LOTS_REC];
 
-    for (int i = 0; i < 2; i++) { /* as core/lua/wallet_lots.lua packs them: '>I2I4' */
+    for (int i = 0; i < 2; i++) { /* as core/lua/wallet_lots.lua packs them: '>I2I3' */
         int32_t z = gw_days_number(days[i]);
-        l[6 * i] = (unsigned char)(z >> 8);
-        l[6 * i + 1] = (unsigned char)z;
-        for (int b = 0; b < 4; b++)
-            l[6 * i + 2 + b] = (unsigned char)(pts[i] >> (24 - 8 * b));
+        l[GW_LOTS_REC * i] = (unsigned char)(z >> 8);
+        l[GW_LOTS_REC * i + 1] = (unsigned char)z;
+        for (int b = 0; b < 3; b++)
+            l[GW_LOTS_REC * i + 2 + b] = (unsigned char)(pts[i] >> (16 - 8 * b));
     }
     RCMD("HSET lg:{%s}:w bal 100 life 100 tier standard %s 20 L %b", m, LOT_NEW, l, sizeof(l));
     struct cat_redeem_result r = redeem(m, "REF", NULL, "mix:1", T0); /* 40 points */

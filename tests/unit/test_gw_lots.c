@@ -1,6 +1,6 @@
 /*
- * test_gw_lots.c - the wallet's packed lots L (gateway/gw_lots.c): big-endian 6-byte records as
- * core/lua/wallet_lots.lua's struct.pack('>I2I4') writes them, oldest first, a lot above 2^32 - 1
+ * test_gw_lots.c - the wallet's packed lots L (gateway/gw_lots.c): big-endian 5-byte records as
+ * core/lua/wallet_lots.lua's struct.pack('>I2I3') writes them, oldest first, a lot above 2^24 - 1
  * spread over records of one day, untrusted bytes (bad lengths, zero or unsorted records), and
  * the lot fields "l:YYYYMMDD" of the release before.
  */
@@ -33,10 +33,9 @@ static void pack(uint8_t *p, int32_t ymd, uint32_t pts)
 
     p[0] = (uint8_t)(dn >> 8);
     p[1] = (uint8_t)dn;
-    p[2] = (uint8_t)(pts >> 24);
-    p[3] = (uint8_t)(pts >> 16);
-    p[4] = (uint8_t)(pts >> 8);
-    p[5] = (uint8_t)pts;
+    p[2] = (uint8_t)(pts >> 16);
+    p[3] = (uint8_t)(pts >> 8);
+    p[4] = (uint8_t)pts;
 }
 
 static void lots_decode_oldest_first(void **state)
@@ -47,8 +46,8 @@ static void lots_decode_oldest_first(void **state)
 
     (void)state;
     pack(l, DAY(0), 10);
-    pack(l + 6, DAY(3), 70000); /* above 16 bits: all four bytes read */
-    pack(l + 12, DAY(9), 4000000000u);
+    pack(l + GW_LOTS_REC, DAY(3), 70000); /* above 16 bits: all three bytes read */
+    pack(l + 2 * GW_LOTS_REC, DAY(9), 16000000);
     assert_true(gw_lots_valid(l, sizeof(l)));
     assert_int_equal(gw_lots_next(l, sizeof(l), &pos, &lot), 1);
     assert_int_equal(lot.day, DAY(0));
@@ -58,7 +57,7 @@ static void lots_decode_oldest_first(void **state)
     assert_int_equal(lot.points, 70000);
     assert_int_equal(gw_lots_next(l, sizeof(l), &pos, &lot), 1);
     assert_int_equal(lot.day, DAY(9));
-    assert_int_equal(lot.points, 4000000000LL);
+    assert_int_equal(lot.points, 16000000);
     assert_int_equal(gw_lots_next(l, sizeof(l), &pos, &lot), 0);
 }
 
@@ -69,10 +68,10 @@ static void lots_big_lot_spans_records(void **state)
     size_t pos = 0;
 
     (void)state;
-    pack(l, DAY(1), 0xffffffffu); /* 2 x (2^32 - 1) + 5 on one day */
-    pack(l + 6, DAY(1), 0xffffffffu);
-    pack(l + 12, DAY(1), 5);
-    pack(l + 18, DAY(2), 0xffffffffu); /* a full record alone is a lot too */
+    pack(l, DAY(1), 0xffffff); /* 2 x (2^24 - 1) + 5 on one day */
+    pack(l + GW_LOTS_REC, DAY(1), 0xffffff);
+    pack(l + 2 * GW_LOTS_REC, DAY(1), 5);
+    pack(l + 3 * GW_LOTS_REC, DAY(2), 0xffffff); /* a full record alone is a lot too */
     assert_true(gw_lots_valid(l, sizeof(l)));
     assert_int_equal(gw_lots_next(l, sizeof(l), &pos, &lot), 1);
     assert_int_equal(lot.day, DAY(1));
@@ -93,7 +92,7 @@ static void lots_corrupt_refused(void **state)
     assert_true(gw_lots_valid(NULL, 0)); /* no field: no lot */
     assert_int_equal(gw_lots_next(NULL, 0, &pos, &lot), 0);
     pack(l, DAY(0), 10);
-    pack(l + 6, DAY(1), 20);
+    pack(l + GW_LOTS_REC, DAY(1), 20);
     assert_true(gw_lots_valid(l, sizeof(l)));
     for (size_t len = 1; len < sizeof(l); len++) {
         if (len == GW_LOTS_REC)
@@ -103,13 +102,13 @@ static void lots_corrupt_refused(void **state)
         assert_int_equal(gw_lots_next(l, len, &pos, &lot), 0);
     }
     assert_false(gw_lots_valid(NULL, 6));
-    pack(l + 6, DAY(1), 0); /* a zero record */
+    pack(l + GW_LOTS_REC, DAY(1), 0); /* a zero record */
     assert_false(gw_lots_valid(l, sizeof(l)));
-    pack(l + 6, DAY(-1), 20); /* older than the one before */
+    pack(l + GW_LOTS_REC, DAY(-1), 20); /* older than the one before */
     assert_false(gw_lots_valid(l, sizeof(l)));
-    pack(l + 6, DAY(0), 20); /* the same day after a record that is not full */
+    pack(l + GW_LOTS_REC, DAY(0), 20); /* the same day after a record that is not full */
     assert_false(gw_lots_valid(l, sizeof(l)));
-    pack(l, DAY(0), 0xffffffffu); /* ... after a full one: one lot */
+    pack(l, DAY(0), 0xffffff); /* ... after a full one: one lot */
     assert_true(gw_lots_valid(l, sizeof(l)));
 }
 

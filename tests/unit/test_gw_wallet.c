@@ -21,6 +21,7 @@
 #include "gw_config.h"
 #include "gw_days.h"
 #include "gw_hist.h"
+#include "gw_lots.h"
 #include "gw_sms.h"
 #include "gw_wallet.h"
 
@@ -101,7 +102,7 @@ static void test_wallet__view__next_expiry_sums_lots_of_that_day(void **state)
     assert_int_equal(v.expiring_points, 0);
 }
 
-/* The lots packed in L (gw_lots.h, 6-byte records) and a lot field of the release before on the
+/* The lots packed in L (gw_lots.h, 5-byte records) and a lot field of the release before on the
  * same wallet: the USSD "N points expire on" line reads both and adds them up. */
 static void test_wallet__view__next_expiry_from_packed_lots(void **state)
 {
@@ -109,17 +110,17 @@ static void test_wallet__view__next_expiry_from_packed_lots(void **state)
     static const char *const w[] = {"bal", "100", "L", "", "l:20260131", "5", NULL};
     const int32_t days[3] = {20260129, 20260301, 20260302};
     const uint32_t pts[3] = {10, 40, 70000};
-    char l[3 * 6];
+    char l[3 * GW_LOTS_REC];
     int64_t n = 0;
     char date[32];
 
     (void)state;
     for (int i = 0; i < 3; i++) {
         int32_t dn = gw_days_number(days[i]);
-        l[6 * i] = (char)(dn >> 8);
-        l[6 * i + 1] = (char)dn;
-        for (int b = 0; b < 4; b++)
-            l[6 * i + 2 + b] = (char)(pts[i] >> (24 - 8 * b));
+        l[GW_LOTS_REC * i] = (char)(dn >> 8);
+        l[GW_LOTS_REC * i + 1] = (char)dn;
+        for (int b = 0; b < 3; b++)
+            l[GW_LOTS_REC * i + 2 + b] = (char)(pts[i] >> (16 - 8 * b));
     }
     array_of(w);
     str_reply[3].str = l;
