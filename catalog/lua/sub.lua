@@ -3,7 +3,7 @@
 -- script touches one Redis Cluster slot and never an item's stock. Idempotent by rid; everything
 -- is validated and read before the first write.
 --
--- KEYS 1 lg:{M}:w  wallet (bal, tier, blocked, lots l:YYYYMMDD)   2 lg:{M}:h  history list
+-- KEYS 1 lg:{M}:w  wallet (bal, tier, blocked, lots L)   2 lg:{M}:h  history list
 --      3 lg:{M}:g  gifts: rid -> record, "n:<item>:<day>" -> redemptions of that gift day,
 --                  "n:+perk:<day>" -> premium perks (the same gift to a relative) that gift day
 --      [4 lg:ag:{tag}:<today> 5 lg:ag:{tag}:tot: the slot's aggregates, block "aggregates"]

@@ -126,6 +126,7 @@ local function lots_add(s, day, pts)
     if #s % LOT_REC ~= 0 then return nil end
     if pts <= 0 then return s end
     local z = days(tonumber(day))
+    if z < 0 or z > 65535 then return nil end -- a day L cannot hold (the callers pass real ones)
     if #s > 0 then
         local lz, lv = struct.unpack(LOT_FMT, s, #s - LOT_REC + 1)
         if lv == 0 then return nil end

@@ -6,7 +6,7 @@
 -- runs CREDIT and DONE again, which is harmless when they already ran. This file is apart from
 -- gateway/lua/commit.lua on purpose: the ledger's earning script is not touched.
 --
--- KEYS 1 lg:{M}:w  wallet (bal, lots l:YYYYMMDD)   2 lg:{M}:h history list
+-- KEYS 1 lg:{M}:w  wallet (bal, lots L)   2 lg:{M}:h history list
 --      3 lg:{M}:x  transfers hash: salt, pin (SHA-256 hex of salt:msisdn:pin, never the PIN),
 --                  pf (wrong PINs in a row), pl (locked until, unix s), frz (frozen until: SIM
 --                  swap), sd "YYYYMMDD|points sent that day", p:<to> "YYYYMMDD|points sent to
