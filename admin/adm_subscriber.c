@@ -21,6 +21,7 @@
 #include "adm_priv.h"
 #include "gw_core.h"
 #include "gw_hist.h"
+#include "gw_lots.h"
 #include "gw_loyalty.h"
 #include "gw_redis.h"
 #include "gw_wallet.h"
@@ -77,6 +78,33 @@ static int cmp_lot(const void *a, const void *b)
     const char *x = json_string_value(json_object_get(*(json_t *const *)a, "date"));
     const char *y = json_string_value(json_object_get(*(json_t *const *)b, "date"));
     return strcmp(x ? x : "", y ? y : "");
+}
+
+/* One lot into the console's list: "YYYY-MM-DD", the local day the points were earned, and its
+ * expiry (earning day + loyalty.points_validity_months, gw_wallet.h; 0 = never: null). A day
+ * already listed (a lot in L and in a field of the release before) adds up. */
+static void lot_add(json_t *lots, const struct gw_lot *lot, uint32_t months)
+{
+    char date[16], expires[16] = "";
+    int32_t exp = months ? gw_wallet_add_months(lot->day, months) : 0;
+    size_t i;
+    json_t *o;
+
+    snprintf(date, sizeof(date), "%04d-%02d-%02d", (int)(lot->day / 10000),
+             (int)(lot->day / 100 % 100), (int)(lot->day % 100));
+    json_array_foreach(lots, i, o) {
+        json_t *p = json_object_get(o, "points");
+        if (strcmp(json_string_value(json_object_get(o, "date")), date) == 0) {
+            json_integer_set(p, json_integer_value(p) + lot->points);
+            return;
+        }
+    }
+    if (exp > 0)
+        snprintf(expires, sizeof(expires), "%04d-%02d-%02d", (int)(exp / 10000),
+                 (int)(exp / 100 % 100), (int)(exp % 100));
+    json_array_append_new(lots, json_pack("{s:s, s:I, s:o}", "date", date, "points",
+                                          (json_int_t)lot->points, "expires",
+                                          expires[0] ? json_string(expires) : json_null()));
 }
 
 /* The redemption records the redemption engine keeps per subscriber (catalog/lua/sub.lua, hash
@@ -346,21 +374,19 @@ static void sub_wallet(struct adm_req *r, const struct redisReply *reply)
                 r->n1 = (int64_t)n;
             }
         }
-        else if (strncmp(k, "l:", 2) == 0 && strlen(k) == 10) {
-            char date[11];
-            /* l:YYYYMMDD -> "YYYY-MM-DD", the local day the points were earned */
-            snprintf(date, sizeof(date), "%.4s-%.2s-%.2s", k + 2, k + 6, k + 8);
-            /* Expiry: earning day + loyalty.points_validity_months (gw_wallet.h); 0 = never. */
-            int32_t earned = (int32_t)strtol(k + 2, NULL, 10), exp = 0;
-            char expires[16] = "";
-            if (r->srv->cfg.points_validity_months)
-                exp = gw_wallet_add_months(earned, r->srv->cfg.points_validity_months);
-            if (exp > 0)
-                snprintf(expires, sizeof(expires), "%04d-%02d-%02d", (int)(exp / 10000),
-                         (int)(exp / 100 % 100), (int)(exp % 100));
-            json_array_append_new(lots, json_pack("{s:s, s:I, s:o}", "date", date, "points",
-                                                  (json_int_t)num(v), "expires",
-                                                  expires[0] ? json_string(expires) : json_null()));
+        else if (strcmp(k, "L") == 0) {
+            /* the packed lots (gw_lots.h); a malformed field shows no lot */
+            const char *l = reply->element[i + 1]->str;
+            size_t len = reply->element[i + 1]->len, pos = 0;
+            struct gw_lot lot;
+            if (gw_lots_valid(l, len))
+                while (gw_lots_next(l, len, &pos, &lot))
+                    lot_add(lots, &lot, r->srv->cfg.points_validity_months);
+        } else {
+            /* a lot field "l:YYYYMMDD" of the release before */
+            struct gw_lot lot;
+            if (gw_lots_old_field(k, strlen(k), v, strlen(v), &lot))
+                lot_add(lots, &lot, r->srv->cfg.points_validity_months);
         }
     }
     if (json_array_size(lots) > 1) {

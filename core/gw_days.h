@@ -3,7 +3,7 @@
  * allocation-free: day numbers, adding days and months, and the points' validity (when a lot
  * earned on a day stops being spendable, which lots a given day expires, when to warn).
  *
- * The validity rule (docs/data-model.md, lots "l:YYYYMMDD"): points earned on local day D are
+ * The validity rule (docs/data-model.md, the lots of field L): points earned on local day D are
  * spendable through their last valid day L(D) = D + V, V being a number of days or of months
  * (D + N months clamped to the month's last day: 31 Jan + 1 month = 28/29 Feb). They expire at
  * the end of L(D): on day L(D) + 1 they are gone. This is the date the USSD balance shows as

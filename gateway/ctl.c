@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <hiredis/hiredis.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@
 #include "gw_config.h"
 #include "gw_hist.h"
 #include "gw_ledger.h"
+#include "gw_lots.h"
 #include "gw_redis.h"
 
 struct top_entry {
@@ -158,6 +160,20 @@ static void show_history(redisContext *c, const redisReply *w, const redisReply 
     free(llen);
 }
 
+/* The packed lots L (gw_lots.h), one line each as the old fields "l:YYYYMMDD" were shown. */
+static void show_lots(const char *l, size_t len)
+{
+    struct gw_lot lot;
+    size_t pos = 0;
+
+    if (!gw_lots_valid(l, len)) {
+        printf("  %-14s unreadable (%zu bytes: not 6-byte lots, oldest first)\n", "lots", len);
+        return;
+    }
+    while (gw_lots_next(l, len, &pos, &lot))
+        printf("  lot %-10" PRId32 " %" PRId64 " points\n", lot.day, lot.points);
+}
+
 static int cmd_show(redisContext *c, const char *msisdn)
 {
     redisReply *w, *h;
@@ -180,8 +196,10 @@ static int cmd_show(redisContext *c, const char *msisdn)
         printf("subscriber %s\n", msisdn);
         for (size_t i = 0; i + 1 < w->elements; i += 2) {
             const char *k = w->element[i]->str, *v = w->element[i + 1]->str;
-            if (strncmp(k, "l:", 2) == 0)
+            if (strncmp(k, "l:", 2) == 0) /* a lot of the release before (gw_lots.h) */
                 printf("  lot %-10s %s points\n", k + 2, v);
+            else if (strcmp(k, "L") == 0)
+                show_lots(w->element[i + 1]->str, w->element[i + 1]->len);
             else if (strcmp(k, "R") == 0) /* packed records (docs/data-model.md) */
                 printf("  %-14s %zu remembered\n", "refs", w->element[i + 1]->len / 15);
             else if (strcmp(k, "E") == 0) /* the packed history, below */

@@ -9,6 +9,7 @@
 #include "gw_wallet.h"
 
 #include "gw_hist.h"
+#include "gw_lots.h"
 
 #include "gw_days.h"
 
@@ -72,12 +73,33 @@ void gw_wallet_view_parse(struct gw_wallet_view *v, const struct redisReply *hge
     gw_wallet_view_parse_validity(v, hgetall, lrange, &val, today);
 }
 
+/* The next expiry: lot's points count when its last valid day is the earliest today or later. */
+static void expiring_add(struct gw_wallet_view *v, const struct gw_validity *validity,
+                         int32_t today, const struct gw_lot *lot)
+{
+    int32_t exp;
+
+    if (gw_validity_never(validity))
+        return;
+    exp = gw_validity_last_day(validity, lot->day);
+    if (lot->points <= 0 || exp == 0 || exp < today)
+        return;
+    if (v->expiring_day == 0 || exp < v->expiring_day) {
+        v->expiring_day = exp;
+        v->expiring_points = lot->points;
+    } else if (exp == v->expiring_day) {
+        v->expiring_points += lot->points;
+    }
+}
+
 void gw_wallet_view_parse_validity(struct gw_wallet_view *v, const struct redisReply *hgetall,
                                    const struct redisReply *lrange,
                                    const struct gw_validity *validity, int32_t today)
 {
     const char *e = NULL; /* the packed history E (gw_hist.h) */
-    size_t elen = 0;
+    const char *lots = NULL; /* the packed lots L (gw_lots.h) */
+    size_t elen = 0, llen = 0;
+    struct gw_lot lot;
 
     memset(v, 0, sizeof(*v));
     if (hgetall && hgetall->type == REDIS_REPLY_ARRAY) {
@@ -109,25 +131,19 @@ void gw_wallet_view_parse_validity(struct gw_wallet_view *v, const struct redisR
                 if (val->len >= 2 && val->len <= 3)
                     copy_clean(v->lang, sizeof(v->lang), val->str, val->len,
                                "abcdefghijklmnopqrstuvwxyz");
-            } else if (!gw_validity_never(validity) && k->len == 10 &&
-                       memcmp(k->str, "l:", 2) == 0) {
-                int64_t lot_day, pts;
-                int32_t exp;
-
-                if (!parse_i64(k->str + 2, 8, &lot_day) || lot_day < 0 ||
-                    !gw_days_valid((int32_t)lot_day) || !parse_i64(val->str, val->len, &pts))
-                    continue;
-                exp = gw_validity_last_day(validity, (int32_t)lot_day);
-                if (pts <= 0 || exp == 0 || exp < today)
-                    continue;
-                if (v->expiring_day == 0 || exp < v->expiring_day) {
-                    v->expiring_day = exp;
-                    v->expiring_points = pts;
-                } else if (exp == v->expiring_day) {
-                    v->expiring_points += pts;
-                }
+            } else if (k->len == 1 && k->str[0] == 'L') {
+                lots = val->str;
+                llen = val->len;
+            } else if (gw_lots_old_field(k->str, k->len, val->str, val->len, &lot)) {
+                expiring_add(v, validity, today, &lot); /* a lot of the release before */
             }
         }
+    }
+    /* the lots of L (gw_lots.h; a malformed field is ignored) */
+    if (lots && gw_lots_valid(lots, llen)) {
+        size_t pos = 0;
+        while (gw_lots_next(lots, llen, &pos, &lot))
+            expiring_add(v, validity, today, &lot);
     }
     /* the newest of E and of the list of the release before (LRANGE lg:{M}:h), merged */
     if (lrange && lrange->type == REDIS_REPLY_ARRAY) {

@@ -5,10 +5,11 @@
  * getters are synchronous: the transport prefetches, then the engine reads this view.
  * Owner: the USSD-wiring engineer (issue 3).
  *
- * Points expiring next: points earned on local day D live in lot "l:D" of the wallet; with a
- * validity of M months (loyalty.points_validity_months) they expire on D + M months, the day
- * clamped to the month's last day (31 Jan + 1 month = 28/29 Feb). The next expiry is the earliest
- * such date that is today or later; its points are the sum of the lots that expire that day
+ * Points expiring next: points earned on local day D live in the lot of D (field L, gw_lots.h; a
+ * field "l:D" of the release before is added); with a validity of M months
+ * (loyalty.points_validity_months) they expire on D + M months, the day clamped to the month's
+ * last day (31 Jan + 1 month = 28/29 Feb). The next expiry is the earliest such date that is
+ * today or later; its points are the sum of the lots that expire that day
  * (several days can clamp to one). Lots already past their date are not counted (expiring them is
  * a sweeper's job, not the menu's). M = 0: nothing expires.
  *

@@ -166,19 +166,16 @@ if not bal or bal > BAL_MAX or bal < -BAL_MAX then return redis.error_reply('LGW
 if bal + points < 0 then return redis.error_reply('LGWFUNDS ' .. d(bal)) end
 if bal + points > BAL_MAX then return redis.error_reply('LGWBOUND ' .. d(bal)) end
 
--- Lots, read before the first write.
-local lots = {}
+-- Lots, read before the first write (the prelude core/lua/wallet_lots.lua): a credit adds to
+-- the day's lot in L; a debit reads them all (L and the l:YYYYMMDD fields of the release before,
+-- folded into L).
+local lots, lnames, L
 if points < 0 then
-    local all = redis.call('HGETALL', KW)
-    for i = 1, #all, 2 do
-        local ld = all[i]:match('^l:(%d+)$')
-        if ld then
-            local v = int_field(all[i + 1], 0)
-            if not v then return redis.error_reply('LGWDATA lot') end
-            lots[#lots + 1] = {day = ld, v = v}
-        end
-    end
-    table.sort(lots, function(a, b) return a.day < b.day end)
+    lots, lnames = lots_from_all(redis.call('HGETALL', KW))
+    if not lots then return redis.error_reply('LGWDATA lots') end
+else
+    L = lots_add(redis.call('HGET', KW, 'L'), day, points)
+    if not L then return redis.error_reply('LGWDATA lots') end
 end
 
 -- Writes.
@@ -187,7 +184,7 @@ bal = bal + points
 ag_wallet(before, nil, bal, nil)
 ag_flow('ADJUST', points > 0 and 'adj+' or 'adj-', points > 0 and points or -points)
 if points > 0 then
-    redis.call('HINCRBY', KW, 'l:' .. day, points)
+    redis.call('HSET', KW, 'L', L)
 else
     local take = -points
     for _, lot in ipairs(lots) do
@@ -195,13 +192,10 @@ else
         if lot.v > 0 then
             local t = math.min(lot.v, take)
             take = take - t
-            if lot.v - t == 0 then
-                redis.call('HDEL', KW, 'l:' .. lot.day)
-            else
-                redis.call('HSET', KW, 'l:' .. lot.day, d(lot.v - t))
-            end
+            lot.v = lot.v - t
         end
     end
+    lots_save(KW, lots, lnames)
 end
 redis.call('HSET', KW, 'bal', d(bal), 'R', R .. struct.pack(RECFMT, dg, tonumber(day), 'x', points))
 local sign = points > 0 and '+' or ''

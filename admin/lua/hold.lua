@@ -84,12 +84,15 @@ if type(today) ~= 'string' or not today:find('^%d%d%d%d%d%d%d%d$') then
     return redis.error_reply('LGWARG today')
 end
 local KW = KEYS[1]
-local w = redis.call('HMGET', KW, 'bal', 'life', 'hold', 'E', 'tier')
+local w = redis.call('HMGET', KW, 'bal', 'life', 'hold', 'E', 'tier', 'L')
 if not w[1] then return redis.error_reply('LGWNOWALLET not enrolled') end
 local bal, life, n = tonumber(w[1]), tonumber(w[2] or '0'), tonumber(w[3] or '0')
 local E = w[4] or ''
 if not bal or not life or not n or n < 0 or #E % 16 ~= 0 then return redis.error_reply('LGWDATA wallet') end
 if n == 0 then return {0, bal, 0} end
+-- a release credits a lot of today (the prelude core/lua/wallet_lots.lua)
+local L = op == 'RELEASE' and lots_add(w[6], today, n)
+if L == nil then return redis.error_reply('LGWDATA lots') end
 if op == 'RELEASE' and (bal + n > BAL_MAX or life + n > BAL_MAX) then
     return redis.error_reply('LGWDATA balance bound')
 end
@@ -99,8 +102,7 @@ for p = 1, #E, 16 do
 end
 local function d(x) return string.format('%d', x) end
 if op == 'RELEASE' then
-    redis.call('HSET', KW, 'bal', d(bal + n), 'life', d(life + n), 'E', E)
-    redis.call('HINCRBY', KW, 'l:' .. today, d(n))
+    redis.call('HSET', KW, 'bal', d(bal + n), 'life', d(life + n), 'E', E, 'L', L)
     ag_wallet(bal, nil, bal + n, nil)
     ag_flow('HOLD', 'iss:HOLD:-', n)
     bal = bal + n

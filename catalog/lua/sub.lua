@@ -3,7 +3,7 @@
 -- script touches one Redis Cluster slot and never an item's stock. Idempotent by rid; everything
 -- is validated and read before the first write.
 --
--- KEYS 1 lg:{M}:w  wallet (bal, tier, blocked, lots l:YYYYMMDD)   2 lg:{M}:h  history list
+-- KEYS 1 lg:{M}:w  wallet (bal, tier, blocked, lots L)   2 lg:{M}:h  history list
 --      3 lg:{M}:g  gifts: rid -> record, "n:<item>:<day>" -> redemptions of that gift day,
 --                  "n:+perk:<day>" -> premium perks (the same gift to a relative) that gift day
 --      [4 lg:ag:{tag}:<today> 5 lg:ag:{tag}:tot: the slot's aggregates, block "aggregates"]
@@ -250,17 +250,10 @@ if op == 'DEBIT' then
     -- points they did not give back): that excess counts as spent from the oldest first, as in
     -- gateway/lua/expire.lua. Expired lots (day <= cut) keep what they still hold out of reach
     -- even before the expiry job deletes them, and are not spent from.
-    local lots = {}
-    local all = redis.call('HGETALL', KW)
-    for i = 1, #all, 2 do
-        local ld = all[i]:match('^l:(%d+)$')
-        if ld then
-            local v = int_field(all[i + 1], 0)
-            if not v then return corrupt('lot') end
-            lots[#lots + 1] = {day = ld, v = v}
-        end
-    end
-    table.sort(lots, function(a, b) return a.day < b.day end)
+    -- (L and the l:YYYYMMDD fields of the release before, folded into L when spent: the prelude
+    -- core/lua/wallet_lots.lua)
+    local lots, lnames = lots_from_all(redis.call('HGETALL', KW))
+    if not lots then return corrupt('lots') end
     local sum = 0
     for _, lot in ipairs(lots) do sum = sum + lot.v end
     local excess = math.max(sum - math.max(bal, 0), 0)
@@ -282,13 +275,10 @@ if op == 'DEBIT' then
         if lot.v > 0 and not lot.expired then
             local t = math.min(lot.v, take)
             take = take - t
-            if lot.v - t <= 0 then
-                redis.call('HDEL', KW, 'l:' .. lot.day)
-            else
-                redis.call('HSET', KW, 'l:' .. lot.day, d(lot.v - t))
-            end
+            lot.v = lot.v - t
         end
     end
+    lots_save(KW, lots, lnames)
     ag_wallet(bal, nil, bal - price, nil)
     ag_flow('REDEEM', 'red', price)
     ag_flow('ITEM', 'rp:' .. item, price) -- per item: n:ITEM counts all, ri:<item> each
@@ -349,14 +339,16 @@ if op == 'REFUND' then
     if rec.st == 'R' then return {'already', rec.price} end
     if rec.st == 'F' then return {'conflict'} end
     local price = tonumber(rec.price)
-    local raw = redis.call('HGET', KW, 'bal')
+    local w = redis.call('HMGET', KW, 'bal', 'L')
+    local raw = w[1]
     local bal = int_field(raw, 0)
     if not bal then return corrupt('wallet') end
+    local L = lots_add(w[2], today, price) -- the points come back in a lot of today
+    if not L then return corrupt('lots') end
     ag_wallet(raw and bal or nil, nil, bal + price, nil)
     ag_flow('REFUND', 'rfd', price)
     bal = bal + price
-    redis.call('HSET', KW, 'bal', d(bal))
-    redis.call('HINCRBY', KW, 'l:' .. today, price)
+    redis.call('HSET', KW, 'bal', d(bal), 'L', L)
     rec.st, rec.reason = 'R', reason
     redis.call('HSET', KG, rid, fmt(rec))
     history('REFUND', '+' .. rec.price, bal, 'refund ' .. item .. ': ' .. reason)

@@ -72,21 +72,7 @@ local function valid_day(s)
     return m >= 1 and m <= 12 and dd >= 1 and dd <= 31
 end
 
--- YYYYMMDD of days since 1970-01-01 (H. Hinnant's civil_from_days)
-local function civil(z)
-    z = z + 719468
-    local era = math.floor(z / 146097)
-    local doe = z - era * 146097
-    local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524)
-        - math.floor(doe / 146096)) / 365)
-    local y = yoe + era * 400
-    local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
-    local mp = math.floor((5 * doy + 2) / 153)
-    local dd = doy - math.floor((153 * mp + 2) / 5) + 1
-    local m = mp < 10 and mp + 3 or mp - 9
-    if m <= 2 then y = y + 1 end
-    return y * 10000 + m * 100 + dd
-end
+-- ymd() and days(): the local-day arithmetic of the prelude core/lua/wallet_lots.lua
 
 -- ------------------------------------------------------------------ aggregates (issue 9 §5)
 -- docs/data-model.md section 6. The caller appends two keys on the subscriber's slot,
@@ -203,17 +189,6 @@ if op == 'BDSET' then
     return {w[2] and 'changed' or 'new', w[2] or ''}
 end
 
--- days since 1970-01-01 of YYYYMMDD (H. Hinnant's days_from_civil)
-local function days_of(n)
-    local y, m, dd = math.floor(n / 10000), math.floor(n / 100) % 100, n % 100
-    if m <= 2 then y = y - 1 end
-    local era = math.floor(y / 400)
-    local yoe = y - era * 400
-    local mp = m > 2 and m - 3 or m + 9
-    local doy = math.floor((153 * mp + 2) / 5) + dd - 1
-    local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-    return era * 146097 + doe - 719468
-end
 
 -- op REFPAY (the referrer's half of a referral bonus, after EVENT credited the referee and left
 -- its record "due"; one Redis, docs/campaigns.md "Referral"; a cluster: REFCREDIT then REFDONE)
@@ -234,11 +209,12 @@ end
 local function ref_credit(b)
     local day, id, pts, label = ARGV[3], ARGV[4], int_arg(ARGV[5], 1, 1e6), ARGV[6]
     local hlen = int_arg(ARGV[7], 1, 10000)
-    local w = redis.call('HMGET', KW, 'bal', 'life', 'blocked')
+    local w = redis.call('HMGET', KW, 'bal', 'life', 'blocked', 'L')
     local bal, life = tonumber(w[1] or ''), tonumber(w[2] or '0')
     if not bal or w[3] == '1' then return {'skipped', ''} end
-    redis.call('HSET', KW, 'bal', d(bal + pts), 'life', d(life + pts))
-    redis.call('HINCRBY', KW, 'l:' .. day, pts)
+    local L = lots_add(w[4], day, pts) -- a lot of the day (the prelude core/lua/wallet_lots.lua)
+    if not L then return redis.error_reply('LGWDATA lots') end
+    redis.call('HSET', KW, 'bal', d(bal + pts), 'life', d(life + pts), 'L', L)
     ag_flow('BONUS', 'iss:BONUS:' .. id, pts)
     ag_wallet(bal, nil, bal + pts, nil)
     redis.call('LPUSH', KEYS[2], d(now) .. '|BONUS|cmp:' .. id .. ':' .. b .. '|+' .. d(pts) ..
@@ -255,6 +231,7 @@ if op == 'REFPAY' then
     if ref_bad() then return ref_bad() end
     local rf = redis.call('HMGET', KEYS[3], 'by', 'st')
     if rf[1] ~= msisdn or rf[2] ~= 'due' then return {'done', ''} end
+    if not lots_decode(redis.call('HGET', KW, 'L')) then return redis.error_reply('LGWDATA lots') end
     redis.call('HSET', KEYS[3], 'st', 'paid')
     redis.call('EXPIRE', KEYS[3], 7 * 86400)
     return ref_credit(KEYS[3]:match('^lg:{(%d+)}:rf$'))
@@ -268,10 +245,10 @@ if op == 'REFCREDIT' then
     end
     if ref_bad() then return ref_bad() end
     local keep, seen = {}, false
-    local cut = days_of(tonumber(ARGV[3])) - 40
+    local cut = days(tonumber(ARGV[3])) - 40
     for e, dd in (redis.call('HGET', KW, 'rp') or ''):gmatch('(%d+):(%d+)') do
         if e == b then seen = true end
-        if valid_day(dd) and days_of(tonumber(dd)) >= cut then keep[#keep + 1] = e .. ':' .. dd end
+        if valid_day(dd) and days(tonumber(dd)) >= cut then keep[#keep + 1] = e .. ':' .. dd end
     end
     if seen then return {'done', ''} end
     local r = ref_credit(b)
@@ -411,11 +388,13 @@ end
 
 -- ------------------------------------------------------------------ reads
 local w = redis.call('HMGET', KW, 'bal', 'life', 'since', 'tier', 'wo', 'cwd', 'rl', 'bd',
-    'blocked', 'lang', 'rc')
+    'blocked', 'lang', 'rc', 'L')
 if not w[1] then return {d(0)} end -- no wallet: the commit did not enrol (nothing to do)
 if op == 'BDAY' and w[9] == '1' then return {w[1]} end
 local bal, life, since = tonumber(w[1]), tonumber(w[2] or '0'), tonumber(w[3] or '')
 if not bal or not life then return redis.error_reply('LGWDATA wallet') end
+-- the lots (field L, the prelude core/lua/wallet_lots.lua) a bonus is credited to
+if not lots_decode(w[12]) then return redis.error_reply('LGWDATA lots') end
 local tier = w[4] or ''
 local dayn = tonumber(day)
 
@@ -428,7 +407,7 @@ end
 
 -- The enrolment's local day and the anniversaries completed by the event's day (29 February: the
 -- anniversary falls on 1 March in other years, docs/campaigns.md).
-local sday = since and civil(math.floor((since + off) / 86400)) or nil
+local sday = since and ymd(math.floor((since + off) / 86400)) or nil
 local function years_done()
     if not sday then return 0 end
     local y = math.floor(dayn / 10000) - math.floor(sday / 10000)
@@ -483,7 +462,7 @@ for i, c in ipairs(camps) do
             w[9] ~= '1' then
             local rday = tonumber(rf[2])
             local first = tonumber(w[11] or '0') == 1
-            local within = dayn >= rday and days_of(dayn) <= days_of(rday) + tonumber(vd)
+            local within = dayn >= rday and days(dayn) <= days(rday) + tonumber(vd)
             if first and within and tonumber(amt) >= tonumber(mina) then
                 mark, period = '1', 'referred'
                 refer_by, refer_ch = rf[1], rf[4]
@@ -607,8 +586,7 @@ for _, g in ipairs(grants) do
     end
 end
 if credited > 0 then
-    redis.call('HSET', KW, 'bal', d(bal), 'life', d(life))
-    redis.call('HINCRBY', KW, 'l:' .. day, credited)
+    redis.call('HSET', KW, 'bal', d(bal), 'life', d(life), 'L', lots_add(w[12], day, credited))
     ag_wallet(bal0, nil, bal, nil)
     redis.call('LTRIM', KH, 0, hlen - 1)
 end

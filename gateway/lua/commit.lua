@@ -118,32 +118,8 @@ local function bytes6(s, from)
 end
 local function digest(s) return bytes6(s, 1) end
 
--- YYYYMMDD of days since 1970-01-01 (H. Hinnant's civil_from_days), the inverse of days().
-local function ymd(z)
-    z = z + 719468
-    local era = math.floor(z / 146097)
-    local doe = z - era * 146097
-    local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524)
-        - math.floor(doe / 146096)) / 365)
-    local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
-    local mp = math.floor((5 * doy + 2) / 153)
-    local dd = doy - math.floor((153 * mp + 2) / 5) + 1
-    local m = mp < 10 and mp + 3 or mp - 9
-    local y = yoe + era * 400 + (m <= 2 and 1 or 0)
-    return y * 10000 + m * 100 + dd
-end
-
--- Days since 1970-01-01 of YYYYMMDD (proleptic Gregorian; H. Hinnant's days_from_civil).
-local function days(ymd)
-    local y, m, dd = math.floor(ymd / 10000), math.floor(ymd / 100) % 100, ymd % 100
-    if m <= 2 then y = y - 1 end
-    local era = math.floor(y / 400)
-    local yoe = y - era * 400
-    local mp = (m + 9) % 12
-    local doy = math.floor((153 * mp + 2) / 5) + dd - 1
-    local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-    return era * 146097 + doe - 719468
-end
+-- ymd(), days(): the local-day arithmetic of the shared prelude (core/lua/wallet_lots.lua), with
+-- the codec of the lots (field L).
 
 -- ------------------------------------------------------------------ aggregates (issue 9 §5)
 -- docs/data-model.md section 6. The caller appends two keys on the subscriber's slot,
@@ -352,7 +328,7 @@ end
 
 -- ------------------------------------------------------------------ reads (still no writes)
 local w = redis.call('HMGET', KW, 'bal', 'life', 'rn', 'tier', 'since', 'cday', 'cpts', 'rd',
-    'rem', 'R', 'rc', 'm:' .. day:sub(1, 6), 'E', 'vc', 'hold', 'cp')
+    'rem', 'R', 'rc', 'm:' .. day:sub(1, 6), 'E', 'vc', 'hold', 'cp', 'L')
 local R = w[10] or ''
 if #R % REC ~= 0 then return corrupt('refs') end
 local E = w[13] or ''
@@ -703,7 +679,10 @@ if op == 'E' then
     if dayn == cday then
         used, newday = cpts, true
     elseif dayn < cday then
-        used = int_field(redis.call('HGET', KW, 'l:' .. day), 0) or 0
+        -- that day's lot: in L, and (the release before) in the field l:<day>
+        used = lots_on(w[17], day)
+        if not used then return corrupt('lots') end
+        used = used + (int_field(redis.call('HGET', KW, 'l:' .. day), 0) or 0)
         newday = false
     end
     if dayn > cday then cpts = 0 end
@@ -736,6 +715,10 @@ if op == 'E' then
     if bal + credited > BAL_MAX or life + credited > BAL_MAX then
         return redis.error_reply('LGWBOUND balance')
     end
+    -- the lot of the event's day, in L (the codec of core/lua/wallet_lots.lua: the usual credit
+    -- touches the last record only; the lots l:<day> of the release before stay for the readers)
+    local L = credited > 0 and lots_add(w[17], day, credited)
+    if L == nil then return corrupt('lots') end
     claim()
     local bal0 = bal
     bal = bal + credited
@@ -808,6 +791,10 @@ if op == 'E' then
     prune_refs()
     fields[#fields + 1] = 'E'
     fields[#fields + 1] = E
+    if L then
+        fields[#fields + 1] = 'L'
+        fields[#fields + 1] = L
+    end
     if R ~= R0 and #R > 0 then
         fields[#fields + 1] = 'R'
         fields[#fields + 1] = R
@@ -822,7 +809,6 @@ if op == 'E' then
     end
     if cpdel then redis.call('HDEL', KW, 'cday', 'cpts') end
     if credited > 0 then
-        redis.call('HINCRBY', KW, 'l:' .. day, credited)
         -- Expiry due index (gw_expiry.h): the subscriber is indexed under "xd"; a lot needing
         -- action earlier moves it there too (the job's REINDEX tidies the later set).
         if KD then
@@ -867,43 +853,28 @@ if not orec or ostate ~= 'c' then
 end
 
 if bal - opts < -BAL_MAX then return redis.error_reply('LGWBOUND balance') end
-claim()
-
 -- Take back exactly orig's points: from its own lot first, then from the newest lots; what the
 -- lots no longer hold (redeemed) just shows as a negative balance. No lot ever goes negative.
-local lots = {}
-local all = redis.call('HGETALL', KW)
-for i = 1, #all, 2 do
-    local ld = all[i]:match('^l:(%d+)$')
-    if ld then
-        local v = int_field(all[i + 1], 0)
-        if not v then return corrupt('lot') end
-        lots[#lots + 1] = {day = ld, v = v, old = v}
-    end
-end
-table.sort(lots, function(a, b) return a.day > b.day end)
-local take = opts
-for _, lot in ipairs(lots) do
+-- All the lots are read (L and the l:<day> of the release before, folded into L here).
+local lots, lnames = lots_from_all(redis.call('HGETALL', KW))
+if not lots then return corrupt('lots') end
+claim()
+local take, lchanged = opts, #lnames > 0
+for i = #lots, 1, -1 do
+    local lot = lots[i]
     if lot.day == oday and take > 0 and lot.v > 0 then
         local t = math.min(lot.v, take)
-        lot.v, take = lot.v - t, take - t
+        lot.v, take, lchanged = lot.v - t, take - t, true
     end
 end
-for _, lot in ipairs(lots) do
+for i = #lots, 1, -1 do
+    local lot = lots[i]
     if take > 0 and lot.v > 0 then
         local t = math.min(lot.v, take)
-        lot.v, take = lot.v - t, take - t
+        lot.v, take, lchanged = lot.v - t, take - t, true
     end
 end
-for _, lot in ipairs(lots) do
-    if lot.v ~= lot.old then
-        if lot.v <= 0 then
-            redis.call('HDEL', KW, 'l:' .. lot.day)
-        else
-            redis.call('HSET', KW, 'l:' .. lot.day, d(lot.v))
-        end
-    end
-end
+if lchanged then lots_save(KW, lots, lnames) end
 local bal0 = bal
 bal = bal - opts
 life = life - opts

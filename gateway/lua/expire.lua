@@ -1,6 +1,6 @@
 -- expire.lua - points that really expire: one subscriber at a time, idempotent (gw_expiry.c
 -- builds the arguments; docs/data-model.md has the layout). Dates come from the caller as
--- cut-off lot days computed with core/gw_days.c (Lua has no calendar): a lot "l:D" is expired
+-- cut-off lot days computed with core/gw_days.c (Lua has no calendar): a lot of day D is expired
 -- when D <= cut, and a warning "w days ahead" is due when D <= cut_w.
 --
 -- op RUN     KEYS 1 lg:{M}:w  2 lg:{M}:h  3 lg:ag:{tag}:<today> (daily aggregates, field exp)
@@ -126,14 +126,13 @@ if op == 'LEASE' then
     return 1
 end
 
--- The lot days among a wallet's field names (HKEYS), ascending.
-local function lot_days(names)
+-- The lot days of a wallet (L and the l:YYYYMMDD fields of the release before: the prelude
+-- core/lua/wallet_lots.lua), ascending; nil when unreadable.
+local function lot_days(kw)
+    local lots = lots_from_all(redis.call('HGETALL', kw))
+    if not lots then return nil end
     local out = {}
-    for _, k in ipairs(names) do
-        local ld = k:match('^l:(%d%d%d%d%d%d%d%d)$')
-        if ld then out[#out + 1] = ld end
-    end
-    table.sort(out)
+    for _, lot in ipairs(lots) do out[#out + 1] = lot.day end
     return out
 end
 
@@ -148,8 +147,9 @@ if op == 'REINDEX' then
     local seen = ARGV[4]
     if not nxt or type(seen) ~= 'string' or #seen > 9 * 1024 then return bad('reindex') end
     if nxt > 0 and KEYS[3]:match(':(%d+)$') ~= ARGV[3] then return bad('next key') end
-    local now_lots = table.concat(lot_days(redis.call('HKEYS', KEYS[1])), ',')
-    if now_lots ~= seen then return 'changed' end
+    local now_lots = lot_days(KEYS[1])
+    if not now_lots then return corrupt('lots') end
+    if table.concat(now_lots, ',') ~= seen then return 'changed' end
     redis.call('SREM', KEYS[2], msisdn)
     if nxt > 0 then
         redis.call('SADD', KEYS[3], msisdn)
@@ -169,15 +169,6 @@ if not msisdn or #msisdn > 15 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h'
 end
 local KW, KA = KEYS[1], KEYS[3] -- KEYS[2], the history list of the release before: not written
 
--- Days since 1970-01-01 of YYYYMMDD (as commit.lua; H. Hinnant's days_from_civil).
-local function days(ymd)
-    local y, m, dd = math.floor(ymd / 10000), math.floor(ymd / 100) % 100, ymd % 100
-    if m <= 2 then y = y - 1 end
-    local era = math.floor(y / 400)
-    local yoe = y - era * 400
-    local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + dd - 1
-    return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
-end
 local now = int_arg(ARGV[2], 0, 1e11)
 local today = day_arg(ARGV[3], false)
 local cut = day_arg(ARGV[4], true)
@@ -197,16 +188,14 @@ end
 -- ------------------------------------------------------------------ reads (no writes yet)
 local all = redis.call('HGETALL', KW)
 local bal, lang, blocked = nil, '', 0
-local lots, marks = {}, {}
+local marks = {}
+-- the lots: L and the l:YYYYMMDD fields of the release before (folded into L below)
+local lots, lnames = lots_from_all(all)
+if not lots then return corrupt('lots') end
 for i = 1, #all, 2 do
     local k, v = all[i], all[i + 1]
-    local ld = k:match('^l:(%d%d%d%d%d%d%d%d)$')
     local wd = k:match('^xw:(%d%d%d%d%d%d%d%d)$')
-    if ld then
-        local n = int_arg(v, 0, 1e15)
-        if not n then return corrupt('lot') end
-        lots[#lots + 1] = {day = ld, v = n}
-    elseif wd then
+    if wd then
         marks[wd] = int_arg(v, 1, 3650) or 3650
     elseif k == 'bal' then
         bal = int_arg(v, -1e15, 1e15)
@@ -218,7 +207,6 @@ for i = 1, #all, 2 do
     end
 end
 if bal == nil then return {0, 0, 0, 0, 0, '', 0} end
-table.sort(lots, function(a, b) return a.day < b.day end)
 
 -- The excess of the lots over what the balance holds was spent from the oldest lots first.
 local sum = 0
@@ -237,7 +225,6 @@ local left = {}
 for _, lot in ipairs(lots) do
     if cut > 0 and tonumber(lot.day) <= cut then
         expired = expired + lot.held
-        del[#del + 1] = 'l:' .. lot.day
         if marks[lot.day] then del[#del + 1] = 'xw:' .. lot.day end
     else
         left[#left + 1] = lot
@@ -250,6 +237,7 @@ for wd in pairs(marks) do
     if not have[wd] then del[#del + 1] = 'xw:' .. wd end
 end
 for i = 1, #del, 500 do redis.call('HDEL', KW, unpack(del, i, math.min(i + 499, #del))) end
+if #left < #lots or #lnames > 0 then lots_save(KW, left, lnames) end
 if expired > 0 then
     bal = bal - expired
     -- the history record "expired N" in the wallet's field E (commit.lua, "History"): kind 8,

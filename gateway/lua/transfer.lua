@@ -6,7 +6,7 @@
 -- runs CREDIT and DONE again, which is harmless when they already ran. This file is apart from
 -- gateway/lua/commit.lua on purpose: the ledger's earning script is not touched.
 --
--- KEYS 1 lg:{M}:w  wallet (bal, lots l:YYYYMMDD)   2 lg:{M}:h history list
+-- KEYS 1 lg:{M}:w  wallet (bal, lots L)   2 lg:{M}:h history list
 --      3 lg:{M}:x  transfers hash: salt, pin (SHA-256 hex of salt:msisdn:pin, never the PIN),
 --                  pf (wrong PINs in a row), pl (locked until, unix s), frz (frozen until: SIM
 --                  swap), sd "YYYYMMDD|points sent that day", p:<to> "YYYYMMDD|points sent to
@@ -257,17 +257,10 @@ if op == 'DEBIT' then
     if w[2] == '1' then return {'blocked', d(bal)} end
     -- The lots, oldest first, as catalog/lua/sub.lua spends them: the excess over the balance
     -- counts as spent from the oldest first; expired lots are never spent.
-    local lots = {}
-    local all = redis.call('HGETALL', KW)
-    for i = 1, #all, 2 do
-        local ld = all[i]:match('^l:(%d+)$')
-        if ld then
-            local v = int_field(all[i + 1], 0)
-            if not v then return corrupt('lot') end
-            lots[#lots + 1] = {day = ld, v = v}
-        end
-    end
-    table.sort(lots, function(a, b) return a.day < b.day end)
+    -- (L and the l:YYYYMMDD fields of the release before, folded into L when spent: the prelude
+    -- core/lua/wallet_lots.lua)
+    local lots, lnames = lots_from_all(redis.call('HGETALL', KW))
+    if not lots then return corrupt('lots') end
     local sum = 0
     for _, lot in ipairs(lots) do sum = sum + lot.v end
     local excess = math.max(sum - math.max(bal, 0), 0)
@@ -285,13 +278,10 @@ if op == 'DEBIT' then
         if lot.v > 0 and not lot.expired then
             local t = math.min(lot.v, take)
             take = take - t
-            if lot.v - t <= 0 then
-                redis.call('HDEL', KW, 'l:' .. lot.day)
-            else
-                redis.call('HSET', KW, 'l:' .. lot.day, d(lot.v - t))
-            end
+            lot.v = lot.v - t
         end
     end
+    lots_save(KW, lots, lnames)
     ag_wallet(bal, nil, bal - pts, nil)
     ag_flow('XFEROUT', 'xfo', pts)
     bal = bal - pts
@@ -309,9 +299,11 @@ if op == 'CREDIT' then
     local today = ARGV[7]
     if not is_day(today) then return bad('today') end
     if redis.call('HEXISTS', KX, 'c:' .. tid) == 1 then return {'dup'} end
-    local w = redis.call('HMGET', KW, 'bal', 'tier')
+    local w = redis.call('HMGET', KW, 'bal', 'tier', 'L')
     local bal = int_field(w[1], 0)
     if not bal then return corrupt('wallet') end
+    local L = lots_add(w[3], today, pts) -- a lot of today (the prelude core/lua/wallet_lots.lua)
+    if not L then return corrupt('lots') end
     -- a recipient with no balance yet becomes a counted wallet (with the tier it may hold)
     if w[1] then
         ag_wallet(bal, nil, bal + pts, nil)
@@ -322,8 +314,7 @@ if op == 'CREDIT' then
     bal = bal + pts
     -- Received points are spendable points, not earnings: bal and a lot of today, life (the
     -- tier's basis) unchanged.
-    redis.call('HSET', KW, 'bal', d(bal))
-    redis.call('HINCRBY', KW, 'l:' .. today, pts)
+    redis.call('HSET', KW, 'bal', d(bal), 'L', L)
     redis.call('HSET', KX, 'c:' .. tid, d(now))
     history('XFER', tid, '+' .. d(pts), bal, 'transfer from ...' .. from:sub(-4))
     prune(today)

@@ -18,5 +18,11 @@ RPID=$!
 for _ in $(seq 50); do redis-cli -s "$T/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(redis-server --version | cut -d' ' -f3)"
 # the commit script of main (the release before), when git has it: what the new one costs
-git -C "$SRC" show main:gateway/lua/commit.lua >"$T/old_commit.lua" 2>/dev/null || : >"$T/old_commit.lua"
+# (with the shared prelude of its lots codec when main has one, as the build embeds it)
+if git -C "$SRC" show main:gateway/lua/commit.lua >"$T/main_commit.lua" 2>/dev/null; then
+  { git -C "$SRC" show main:core/lua/wallet_lots.lua 2>/dev/null && echo; cat "$T/main_commit.lua"; } \
+    >"$T/old_commit.lua"
+else
+  : >"$T/old_commit.lua"
+fi
 "$B/tests/bench_ledger" "$T/redis.sock" "$SUBS" "$INFLIGHT" "$T/old_commit.lua"

@@ -36,6 +36,7 @@
 #include "gw_days.h"
 #include "gw_hist.h"
 #include "gw_ledger.h"
+#include "gw_lots.h"
 #include "gw_redis.h"
 
 extern char **environ;
@@ -129,6 +130,7 @@ struct rcap {
     int type;
     long long integer;
     size_t elements;
+    size_t len;      /* a string reply's bytes (binary: the packed fields) */
     char str[16384]; /* strings; array elements joined by '\n' */
 };
 
@@ -159,7 +161,9 @@ static void rcap_cb(void *arg, int err, const struct redisReply *r)
                 off = sizeof(c->str) - 1;
         }
     } else if (r->str) {
-        snprintf(c->str, sizeof(c->str), "%.*s", (int)r->len, r->str);
+        c->len = r->len < sizeof(c->str) - 1 ? r->len : sizeof(c->str) - 1;
+        memcpy(c->str, r->str, c->len);
+        c->str[c->len] = '\0';
     }
 }
 
@@ -299,6 +303,45 @@ static const char *history(const char *msisdn)
     for (size_t i = 0; i < n && off < sizeof(out); i++)
         off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s", i ? "\n" : "", lines[i]);
     return out;
+}
+
+/* The points of the wallet's lot of day (YYYYMMDD): its record in L (gw_lots.h) plus a lot field
+ * l:<day> of the release before; 0 for none. A malformed L fails the test. With day NULL: the
+ * number of lots (those of L and the old fields). */
+static long long lot_pts(const char *msisdn, const char *day)
+{
+    char key[40], l[GW_LOTS_REC * 400];
+    long long n = 0, count = 0;
+    size_t len, pos = 0;
+    struct gw_lot lot;
+
+    snprintf(key, sizeof(key), "lg:{%s}:w", msisdn);
+    RCMD(&cap, "HGET %s L", key);
+    len = cap.type == REDIS_REPLY_NIL ? 0 : cap.len;
+    assert_true(len < sizeof(l));
+    memcpy(l, cap.str, len);
+    assert_true(gw_lots_valid(l, len));
+    while (gw_lots_next(l, len, &pos, &lot)) {
+        count++;
+        if (day && lot.day == atoi(day))
+            n += lot.points;
+    }
+    RCMD(&cap, "HKEYS %s", key);
+    for (char *p = cap.str; *p;) {
+        if (strncmp(p, "l:", 2) == 0) {
+            count++;
+            if (day && strncmp(p + 2, day, 8) == 0) {
+                RCMD(&cap, "HGET %s l:%s", key, day);
+                n += strtoll(cap.str, NULL, 10);
+                break;
+            }
+        }
+        char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return day ? n : count;
 }
 
 /* Records in the wallet's history E. */
@@ -474,7 +517,7 @@ static void test_ledger__topup__credits_balance_history_lot(void **state)
     assert_int_equal(hget_ll(m, "life"), 5);
     assert_null(hget(m, 'w', "rn")); /* no fraction carried: no field */
     assert_int_equal(hget_ll(m, "since"), T0 + 60);
-    assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0))), 5);
+    assert_int_equal(lot_pts(m, ymd(T0)), 5);
     assert_string_equal(ref_rec(m, "R-1"), fmt("5,%s,c", ymd(T0)));
     /* one history record in the wallet, its rule text in the dictionary */
     const char *h = history(m);
@@ -499,7 +542,7 @@ static void test_ledger__duplicate_ref__credits_once(void **state)
     assert_int_equal(r.balance, 5);
     assert_int_equal(r.enrolled, 0);
     assert_int_equal(hget_ll(m, "bal"), 5);
-    assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0))), 5);
+    assert_int_equal(lot_pts(m, ymd(T0)), 5);
     assert_int_equal(hist_count(m), 1);
 }
 
@@ -518,7 +561,7 @@ static void test_ledger__two_small_topups__remainder_makes_one_point(void **stat
     assert_int_equal(b.points, 1);
     assert_int_equal(b.balance, 1);
     assert_null(hget(m, 'w', "rn"));
-    assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0))), 1);
+    assert_int_equal(lot_pts(m, ymd(T0)), 1);
 }
 
 static void test_ledger__daily_cap__forfeits_then_next_day_resets(void **state)
@@ -546,7 +589,7 @@ static void test_ledger__daily_cap__forfeits_then_next_day_resets(void **state)
     assert_int_equal(c.capped, 0);
     assert_int_equal(cap_day(m), atoll(ymd(T0 + DAY)));
     assert_int_equal(cap_pts(m), 4);
-    assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0 + DAY))), 4);
+    assert_int_equal(lot_pts(m, ymd(T0 + DAY)), 4);
 
     /* A late event for the previous day still meets that day's (full) cap. */
     struct gw_commit_result d = commit_ok(GW_EV_TOPUP, m, "CAP-4", T0 + 7200, 2000, NULL);
@@ -589,8 +632,8 @@ static void test_ledger__reversal__takes_back_exactly_and_marks(void **state)
     assert_int_equal(r.points, 7);
     assert_int_equal(r.balance, 3);
     assert_int_equal(hget_ll(m, "life"), 3);
-    assert_null(hget(m, 'w', fmt("l:%s", ymd(T0))));
-    assert_int_equal(hget_ll(m, fmt("l:%s", ymd(T0 + DAY))), 3);
+    assert_int_equal(lot_pts(m, ymd(T0)), 0);
+    assert_int_equal(lot_pts(m, ymd(T0 + DAY)), 3);
     assert_string_equal(ref_rec(m, "RV-1"), fmt("7,%s,r", ymd(T0)));
     assert_string_equal(ref_rec(m, "RV-X"), fmt("-7,%s,x", ymd(T0 + DAY))); /* its own day */
     const char *h = history(m);
@@ -643,15 +686,16 @@ static void test_ledger__reversal_after_redemption__balance_negative_no_negative
     commit_ok(GW_EV_TOPUP, m, "NEG-1", T0, 10000, NULL);      /* 10, lot of day T0 */
     commit_ok(GW_EV_TOPUP, m, "NEG-2", T0 + DAY, 5000, NULL); /* 5, lot of day T0 + 1 */
     /* A redemption of 12 (another module's job) spent the oldest lot and 2 of the next. */
+    /* ... and left the wallet as the release before wrote lots (a field l:<day>, no L) */
     RCMD(&cap, "HSET lg:{%s}:w bal 3 l:%s 3", m, ymd(T0 + DAY));
-    RCMD(&cap, "HDEL lg:{%s}:w l:%s", m, ymd(T0));
+    RCMD(&cap, "HDEL lg:{%s}:w L", m);
 
     struct gw_commit_result r = commit_ok(GW_EV_REVERSAL, m, "NEG-X", T0 + DAY + 60, 0, "NEG-1");
     assert_int_equal(r.outcome, GW_COMMIT_REVERSED);
     assert_int_equal(r.points, 10);
     assert_int_equal(r.balance, -7);
     assert_int_equal(hget_ll(m, "bal"), -7);
-    assert_int_equal(hash_fields_with_prefix(m, "l:"), 0);
+    assert_int_equal(lot_pts(m, NULL), 0);
 }
 
 /* ---------------------------------------------------------------- issue 9, section 1 */
@@ -815,7 +859,7 @@ static void test_exact__reversal_before_original__no_net_credit(void **state)
     assert_int_equal(r.outcome, GW_COMMIT_VOIDED);
     assert_int_equal(r.points, 0);
     assert_int_equal(hget_ll(m, "bal"), 0);
-    assert_int_equal(hash_fields_with_prefix(m, "l:"), 0);
+    assert_int_equal(lot_pts(m, NULL), 0);
     assert_non_null(strstr(history(m), "reversed before it arrived"));
     assert_string_equal(ref_rec(m, "T-LATE"), fmt("0,%s,v", ymd(T0)));
     /* the SMSC offers it again: no second effect */
@@ -1015,6 +1059,60 @@ static void test_exact__corrupt_wallet__permanent_error(void **state)
     RCMD(&cap, "HSET lg:{%s}:w bal 999999999999 life 5", m2);
     assert_int_equal(commit_priced(GW_EV_TOPUP, m2, "CW-2", T0, 50000, NULL), -EBADMSG);
     assert_int_equal(hget_ll(m2, "bal"), INT64_C(999999999999));
+}
+
+/* The lots (docs/data-model.md section 1): a credit adds to L (5-byte records) and leaves the
+ * lot fields l:<day> of the release before to the readers; a reversal reads every lot, takes
+ * from its own first and folds the old fields into L. */
+static void test_lots__credit_in_L__old_fields_merged_then_folded(void **state)
+{
+    (void)state;
+    const char *m = "212600000603";
+    char key[40];
+
+    snprintf(key, sizeof(key), "lg:{%s}:w", m);
+    RCMD(&cap, "HSET %s bal 15 life 15 tier standard l:%s 10 l:%s 5", key, ymd(T0 - 2 * DAY),
+         ymd(T0));
+    commit_ok(GW_EV_TOPUP, m, "LT-1", T0, 3000, NULL); /* 3 points on T0 */
+    RCMD(&cap, "HSTRLEN %s L", key);
+    assert_int_equal(cap.integer, GW_LOTS_REC);
+    assert_int_equal(hash_fields_with_prefix(m, "l:"), 2); /* the credit did not read them */
+    assert_int_equal(lot_pts(m, ymd(T0)), 8);              /* 5 of the old field + 3 in L */
+    commit_ok(GW_EV_TOPUP, m, "LT-2", T0 + DAY, 4000, NULL);
+    struct gw_commit_result r = commit_ok(GW_EV_REVERSAL, m, "LT-X", T0 + DAY + 60, 0, "LT-1");
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSED);
+    assert_int_equal(r.points, 3);
+    assert_int_equal(hash_fields_with_prefix(m, "l:"), 0); /* folded into L */
+    assert_int_equal(lot_pts(m, ymd(T0 - 2 * DAY)), 10);
+    assert_int_equal(lot_pts(m, ymd(T0)), 5); /* its own lot gave the 3 back */
+    assert_int_equal(lot_pts(m, ymd(T0 + DAY)), 4);
+    assert_int_equal(lot_pts(m, NULL), 3);
+    RCMD(&cap, "HSTRLEN %s L", key);
+    assert_int_equal(cap.integer, 3 * GW_LOTS_REC);
+    assert_int_equal(hget_ll(m, "bal"), 19);
+}
+
+/* A field L the codec cannot read: the commit is refused (LGWDATA lots), nothing written. */
+static void test_lots__corrupt_L__permanent_error(void **state)
+{
+    (void)state;
+    const char *m = "212600000604";
+    const unsigned char zero[GW_LOTS_REC] = {0x50, 0x00, 0, 0, 0}; /* a lot of 0 points */
+    struct gw_commit_result r;
+    char key[40];
+
+    snprintf(key, sizeof(key), "lg:{%s}:w", m);
+    commit_ok(GW_EV_TOPUP, m, "LC-1", T0, 3000, NULL);
+    RCMD(&cap, "HSET %s L abcdef", key); /* 6 bytes: not whole records */
+    assert_int_equal(commit_priced(GW_EV_TOPUP, m, "LC-2", T0 + 60, 50000, NULL), -EBADMSG);
+    assert_int_equal(commit_on(T.ledger, GW_EV_REVERSAL, m, "LC-X", T0 + 60, 0, "LC-1", &r),
+                     -EBADMSG);
+    RCMD(&cap, "HSET %s L %b", key, zero, sizeof(zero));
+    assert_int_equal(commit_priced(GW_EV_TOPUP, m, "LC-3", T0 + 60, 50000, NULL), -EBADMSG);
+    assert_int_equal(hget_ll(m, "bal"), 3);
+    assert_int_equal(hist_count(m), 1); /* no record of the refused events */
+    RCMD(&cap, "HSTRLEN %s L", key);
+    assert_int_equal(cap.integer, GW_LOTS_REC);
 }
 
 static void test_ledger__script_flush__noscript_falls_back_to_eval(void **state)
@@ -1761,6 +1859,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_exact__ref_of_another_msisdn__conflict, setup),
         cmocka_unit_test_setup(test_exact__ref_in_old_index_hash__conflict, setup),
         cmocka_unit_test_setup(test_exact__corrupt_wallet__permanent_error, setup),
+        cmocka_unit_test_setup(test_lots__credit_in_L__old_fields_merged_then_folded, setup),
+        cmocka_unit_test_setup(test_lots__corrupt_L__permanent_error, setup),
         cmocka_unit_test_setup(test_ledger__old_refs_hash__still_read, setup),
         cmocka_unit_test_setup(test_ledger__refs_field_of_release_before__read_then_dropped, setup),
         cmocka_unit_test_setup(test_ledger__script_flush__noscript_falls_back_to_eval, setup),

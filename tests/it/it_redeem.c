@@ -26,6 +26,7 @@
 #include "catalog.h"
 #include "gw_core.h"
 #include "gw_days.h"
+#include "gw_lots.h"
 #include "gw_redis.h"
 
 #include "../test_clock.h"
@@ -45,6 +46,7 @@ static int64_t T0;
 static int32_t DAYNUM;                /* T0's local date, YYYYMMDD: the gift day */
 static char DAYSTR[16];               /* the same as text */
 static char LOT_OLD[24], LOT_NEW[24]; /* "l:YYYYMMDD" lots 60 and 30 days before T0 */
+static int32_t DAY_OLD, DAY_NEW;      /* their days */
 static char T0S[24], T0S100[24];      /* T0 and T0 + 100 as decimal text for the scripts */
 static int64_t NEXT_WED_0000;         /* the Wednesday after T0's, 00:00 local */
 static int64_t TUE_2330;              /* the evening before T0's Wednesday, 23:30 local */
@@ -79,6 +81,8 @@ static int it_clock_init(const struct cat_tz *tz)
         !young)
         return -1;
     snprintf(DAYSTR, sizeof(DAYSTR), "%" PRId32, DAYNUM);
+    DAY_OLD = old;
+    DAY_NEW = young;
     snprintf(LOT_OLD, sizeof(LOT_OLD), "l:%" PRId32, old);
     snprintf(LOT_NEW, sizeof(LOT_NEW), "l:%" PRId32, young);
     snprintf(T0S, sizeof(T0S), "%" PRId64, T0);
@@ -120,6 +124,7 @@ struct rcap {
     int type;
     long long integer;
     size_t elements;
+    size_t len;     /* a string reply's bytes (binary: the packed fields) */
     char str[8192]; /* strings; array elements (one level) joined by '\n' */
 };
 
@@ -150,7 +155,9 @@ static void rcap_cb(void *arg, int err, const struct redisReply *r)
                 off = sizeof(c->str) - 1;
         }
     } else if (r->str) {
-        snprintf(c->str, sizeof(c->str), "%.*s", (int)r->len, r->str);
+        c->len = r->len < sizeof(c->str) - 1 ? r->len : sizeof(c->str) - 1;
+        memcpy(c->str, r->str, c->len);
+        c->str[c->len] = '\0';
     }
 }
 
@@ -163,6 +170,26 @@ static struct rcap cap;
         assert_true(wait_count(&cap.done, 1, 10000));                                              \
         assert_int_equal(cap.err, 0);                                                              \
     } while (0)
+
+/* The points of the wallet's lot of day (YYYYMMDD) in its packed field L (gw_lots.h; 0 for
+ * none); a malformed L fails the test. Lot fields of the release before are not counted. */
+static long long lot_pts(const char *msisdn, int32_t day)
+{
+    char l[GW_LOTS_REC * 400];
+    long long n = 0;
+    size_t len, pos = 0;
+    struct gw_lot lot;
+
+    RCMD("HGET lg:{%s}:w L", msisdn);
+    len = cap.type == REDIS_REPLY_NIL ? 0 : cap.len;
+    assert_true(len < sizeof(l));
+    memcpy(l, cap.str, len);
+    assert_true(gw_lots_valid(l, len));
+    while (gw_lots_next(l, len, &pos, &lot))
+        if (lot.day == day)
+            n += lot.points;
+    return n;
+}
 
 static long long get_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static long long get_int(const char *fmt, ...)
@@ -605,11 +632,14 @@ static void test_redeem__same_confirm_retried__redeems_once(void **state)
     assert_int_equal(bal(m), 70);
     assert_int_equal(get_int("cat:{RETRY}:s:%s", DAYSTR), 9);
     assert_int_equal(stream_count("RETRY", NULL, 0), 1);
-    /* oldest lot spent first: LOT_OLD held 50, now 20; LOT_NEW untouched */
+    /* oldest lot spent first: LOT_OLD held 50, now 20; LOT_NEW untouched. The lot fields of the
+     * release before (seed_wallet) are folded into the packed field L by the spend. */
     char key[40];
     snprintf(key, sizeof(key), "lg:{%s}:w", m);
     RCMD("HMGET %s %s %s", key, LOT_OLD, LOT_NEW);
-    assert_string_equal(cap.str, "20\n50");
+    assert_string_equal(cap.str, "\n");
+    assert_int_equal(lot_pts(m, DAY_OLD), 20);
+    assert_int_equal(lot_pts(m, DAY_NEW), 50);
     snprintf(key, sizeof(key), "lg:{%s}:h", m);
     RCMD("LINDEX %s 0", key);
     assert_non_null(strstr(cap.str, "|REDEEM|"));
@@ -885,8 +915,7 @@ static void test_redeem__refund__restores_points_and_stock_once(void **state)
     assert_int_equal(wait_tr(&t), CAT_TR_DONE);
     assert_int_equal(bal(m), 100);
     assert_int_equal(get_int("cat:{REF}:s:%s", DAYSTR), stock + 1);
-    RCMD("HGET lg:{%s}:w l:%s", m, DAYSTR); /* the points come back in a lot dated today */
-    assert_string_equal(cap.str, "40");
+    assert_int_equal(lot_pts(m, DAYNUM), 40); /* the points come back in a lot dated today */
     const char *rec = record(m, g.rid);
     assert_non_null(rec);
     assert_true(rec[0] == 'R');
@@ -1077,10 +1106,8 @@ static void test_redeem__expired_lots__never_spent(void **state)
 
     r = redeem(m, "PLAIN", NULL, "exp:2", T0); /* 10 points: from the valid lot */
     assert_int_equal(r.outcome, CAT_REDEEM_GRANTED);
-    RCMD("HGET %s l:%s", key, old_lot);
-    assert_string_equal(cap.str, "40");
-    RCMD("HGET %s l:%s", key, new_lot);
-    assert_string_equal(cap.str, "10");
+    assert_int_equal(lot_pts(m, atoi(old_lot)), 40); /* folded into L by the spend */
+    assert_int_equal(lot_pts(m, atoi(new_lot)), 10);
     assert_int_equal(bal(m), 50);
 
     /* without a validity the same old lot would be spendable */
@@ -1088,6 +1115,34 @@ static void test_redeem__expired_lots__never_spent(void **state)
     r = redeem(m, "REF", NULL, "exp:3", T0);
     assert_int_equal(r.outcome, CAT_REDEEM_GRANTED);
     assert_int_equal(bal(m), 10);
+}
+
+/* A wallet of the upgrade: a lot field l:<day> of the release before between two lots of the
+ * packed field L. The spend takes the oldest first across both, and folds the old field into L. */
+static void test_redeem__old_and_packed_lots__oldest_first(void **state)
+{
+    (void)state;
+    const char *m = "212640000778";
+    const int32_t days[2] = {DAY_OLD, DAYNUM};
+    const uint32_t pts[2] = {30, 50};
+    unsigned char l[2 * GW_LOTS_REC];
+
+    for (int i = 0; i < 2; i++) { /* as core/lua/wallet_lots.lua packs them: '>I2I3' */
+        int32_t z = gw_days_number(days[i]);
+        l[GW_LOTS_REC * i] = (unsigned char)(z >> 8);
+        l[GW_LOTS_REC * i + 1] = (unsigned char)z;
+        for (int b = 0; b < 3; b++)
+            l[GW_LOTS_REC * i + 2 + b] = (unsigned char)(pts[i] >> (16 - 8 * b));
+    }
+    RCMD("HSET lg:{%s}:w bal 100 life 100 tier standard %s 20 L %b", m, LOT_NEW, l, sizeof(l));
+    struct cat_redeem_result r = redeem(m, "REF", NULL, "mix:1", T0); /* 40 points */
+    assert_int_equal(r.outcome, CAT_REDEEM_GRANTED);
+    assert_int_equal(bal(m), 60);
+    assert_int_equal(lot_pts(m, DAY_OLD), 0);  /* 30: the oldest, in L */
+    assert_int_equal(lot_pts(m, DAY_NEW), 10); /* 10 of the old field's 20, now in L */
+    assert_int_equal(lot_pts(m, DAYNUM), 50);
+    RCMD("HEXISTS lg:{%s}:w %s", m, LOT_NEW);
+    assert_int_equal(cap.integer, 0);
 }
 
 /* The first MSISDN 2126900NNNNN (NNNNN from `from`, below from + 100) in cohort k of 4. */
@@ -1163,6 +1218,7 @@ int main(void)
         cmocka_unit_test(test_redeem__gifting__premium_only_and_recorded),
         cmocka_unit_test(test_redeem__charity__total_counted_once),
         cmocka_unit_test(test_redeem__expired_lots__never_spent),
+        cmocka_unit_test(test_redeem__old_and_packed_lots__oldest_first),
         cmocka_unit_test(test_redeem__staggered_opening__later_cohort_refused_until_its_slot),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -81,6 +81,33 @@ acl_as() { # user redis-cli-args...
 rcli() {
   if [ "$REDIS_ACL" = 1 ]; then acl_as operator "$@"; else redis-cli -s "$REDIS_SOCK" "$@"; fi
 }
+# The packed field L of lots on stdout (binary; store it with `rcli -x hset KEY L <file`):
+# lots_pack YYYYMMDD POINTS [YYYYMMDD POINTS ...], oldest first, each below 2^24.
+lots_pack() {
+  local z
+  while [ $# -ge 2 ]; do
+    z=$(($(date -u -d "$1" +%s) / 86400))
+    # shellcheck disable=SC2059
+    printf "$(printf '\\%03o' $((z >> 8)) $((z & 255)) $(($2 >> 16 & 255)) $(($2 >> 8 & 255)) \
+      $(($2 & 255)))"
+    shift 2
+  done
+}
+# The points of a wallet's lot: lot_points KEY YYYYMMDD [redis-cli function, rcli by default].
+# The lot's records in the packed field L (5 bytes: u16 days since 1970, u24 points, big-endian;
+# docs/data-model.md section 1) plus a lot field l:<day> of the release before; 0 for none.
+lot_points() {
+  local key=$1 day=$2 cli=${3:-rcli} old
+  old=$("$cli" --raw hget "$key" "l:$day")
+  "$cli" --raw hget "$key" L | od -An -v -tu1 |
+    awk -v want="$(($(date -u -d "$day" +%s) / 86400))" -v s="${old:-0}" '
+      { for (i = 1; i <= NF; i++) b[n++] = $i }
+      END { n-- # the newline redis-cli ends with
+        for (p = 0; p + 5 <= n; p += 5)
+          if (b[p] * 256 + b[p + 1] == want)
+            s += (b[p + 2] * 256 + b[p + 3]) * 256 + b[p + 4]
+        print s }'
+}
 if [ "${LGW_IT_ACL:-0}" = 1 ]; then # a whole test under the ACL: its C drivers as loyaltygw too
   redis_acl_on
   export LGW_REDIS_USER=loyaltygw

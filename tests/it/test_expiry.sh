@@ -44,13 +44,21 @@ for i in 0 1 2 3; do
   rcli hset "lg:{$((S + i))}:w" lang "$(echo en fr ar fa | cut -d' ' -f$((i + 1)))" >/dev/null
   rcli sadd 'bc:{bc}:optin' $((S + i)) >/dev/null
 done
-assert_eq 10 "$(rcli hget "lg:{$S}:w" "l:$D0")" "a TOPUP of 100 MAD is a lot of 10 points dated D"
+assert_eq 10 "$(lot_points "lg:{$S}:w" "$D0")" "a TOPUP of 100 MAD is a lot of 10 points dated D"
 assert_eq "$(day 31)" "$(rcli hget "lg:{$S}:w" xd)" "the new lot is indexed at its first warning"
 TAG=$("$DRV" tag --msisdn $S)
 assert_eq 1 "$(rcli sismember "lg:xd:$TAG:$(day 31)" $S)" "... in the due set of that day"
 # a second lot for S, 10 days later: due later, so the index stays at the first lot's day
 "$DRV" earn --now "$(at 10)" --msisdn $S --amount 50000 --ref-prefix B >/dev/null 2>>"$T/driver.log"
 assert_eq "$(day 31)" "$(rcli hget "lg:{$S}:w" xd)" "a later lot leaves the index where it was"
+# U: a wallet of the upgrade: a lot of D as the release before wrote it (the field l:D), and a
+# lot of D+10 earned now (the packed field L); not opted in
+U=212650000009
+"$DRV" earn --now "$(at 10)" --msisdn $U --amount 50000 --ref-prefix U >/dev/null 2>>"$T/driver.log"
+rcli hset "lg:{$U}:w" "l:$D0" 7 >/dev/null
+rcli hincrby "lg:{$U}:w" bal 7 >/dev/null
+assert_eq "7 5" "$(lot_points "lg:{$U}:w" "$D0") $(lot_points "lg:{$U}:w" "$(day 10)")" \
+  "U holds an old field's lot and a lot in L"
 
 # a crowd for the multi-gateway part: 3000 more subscribers, lots of 10 on D, not opted in
 C=212660000000
@@ -140,7 +148,12 @@ NEXP="local n = 0 for _, k in ipairs(KEYS) do local e = redis.call('HGET', k, 'E
 rcli eval "$NEXP" 3000 $(cat "$T/crowd") >"$T/nexp" || true
 assert_eq 3000 "$(cat "$T/nexp")" "exactly one 'expired' history entry per crowd wallet"
 assert_eq 5 "$(rcli hget "lg:{$S}:w" bal)" "S keeps its younger lot"
-assert_eq "" "$(rcli hget "lg:{$S}:w" "l:$D0")" "S's expired lot is gone"
+assert_eq 0 "$(lot_points "lg:{$S}:w" "$D0")" "S's expired lot is gone"
+assert_eq "lot $(day 10) 5 points" "$("$LGW_BIN/gateway/loyaltyctl" --socket "$REDIS_SOCK" show "$S" |
+  awk '$1 == "lot" {print $1, $2, $3, $4}')" "loyaltyctl show reads the lot left in L"
+assert_eq 5 "$(rcli hget "lg:{$U}:w" bal)" "U: the old field's lot of D expired first (FIFO), L's kept"
+assert_eq "0 5 0" "$(lot_points "lg:{$U}:w" "$D0") $(lot_points "lg:{$U}:w" "$(day 10)") $(rcli hexists "lg:{$U}:w" "l:$D0")" \
+  "U: the lot of D gone, the old field folded into L"
 H=$("$LGW_BIN/gateway/loyaltyctl" --socket "$REDIS_SOCK" show "$S" | sed -n '/^history/{n;p;q}')
 case "$H" in *"|EXPIRE|#"*"|-10||expired") echo "ok - history: expired 10";;
   *) fail "history head: $H";; esac
@@ -149,7 +162,7 @@ assert_eq "" "$(rcli hget "lg:{$((S + 1))}:w" xd)" "a wallet without lots leaves
 # one redis-cli for all the slots' day hashes (one per key took minutes on a loaded machine)
 exp=$(rcli --scan --pattern "lg:ag:*:$(day 61)" | sed 's/^/HGET /; s/$/ exp/' | rcli |
   awk '{s += $1} END {print s + 0}')
-assert_eq $((3005 * 10)) "$exp" "finance: the day's expired total is exact (3005 lots of 10)"
+assert_eq $((3005 * 10 + 7)) "$exp" "finance: the day's expired total is exact (3005 lots of 10, U's 7)"
 assert_eq 0 "$(rcli --scan --pattern "lg:xd:*:$(day 61)" | wc -l)" "the day's due sets are empty"
 assert_eq 0 "$(rcli --scan --pattern 'lg:xc:*' | wc -l)" "no claim left behind"
 finish

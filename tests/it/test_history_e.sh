@@ -29,7 +29,7 @@ assert_eq "1,2" "$(rcli eval "$(cat "$LGW_SRC/gateway/lua/rule.lua")" 1 lg:rules
 NOW=$(date +%s)
 TODAY=$(TZ=Africa/Casablanca date +%Y%m%d)
 commit() { # REF WHOLE: a TOPUP of WHOLE points before the tier multiplier
-  rcli eval "$(cat "$LGW_SRC/gateway/lua/commit.lua")" 1 "lg:{$M}:w" E "$1" TOPUP "$NOW" "$NOW" \
+  rcli eval "$(cat "$LGW_BIN/gateway/lua/commit.lua")" 1 "lg:{$M}:w" E "$1" TOPUP "$NOW" "$NOW" \
     "$TODAY" "$2" 0 1 0 2678400 50 "$RULE" "" 100000 2 standard 0 100 gold 1000 150 \
     0 12 30 "$TODAY" >/dev/null # tiers on lifetime points (gw_tier.h), window, grace, today
 }
@@ -75,7 +75,7 @@ rcli eval "local E = '' for i = 1, 25 do E = E .. struct.pack('>c6I2BBi4I2',
   string.rep(string.char(i), 6), i <= 3 and ARGV[1] - 500 or ARGV[1] - 25 + i, 1, 99, 1, 0) end
   return redis.call('HSET', KEYS[1], 'bal', '10', 'l:' .. ARGV[2], '10', 'E', E)" 1 "lg:{$X}:w" \
   "$TD" "$TODAY" >/dev/null
-OUT=$(rcli eval "$(cat "$LGW_SRC/gateway/lua/expire.lua")" 3 "lg:{$X}:w" "lg:{$X}:h" \
+OUT=$(rcli eval "$(cat "$LGW_BIN/gateway/lua/expire.lua")" 3 "lg:{$X}:w" "lg:{$X}:h" \
   "lg:ag:{1}:$TODAY" RUN "$(date +%s)" "$TODAY" "$TODAY" 5 0 | head -1)
 assert_eq 10 "$OUT" "expire.lua: the lot expired"
 assert_eq $(( 23 * 16 )) "$(rcli hstrlen "lg:{$X}:w" E)" \

@@ -149,7 +149,7 @@ note "$N events over $SUBS subscribers"
 events "$T/agg.events" "$N" one
 
 # Redemptions and refunds: sub.lua with the keys and arguments of catalog/cat_redeem.c
-SUB_SHA=$(rcli script load "$(cat "$LGW_SRC/catalog/lua/sub.lua")")
+SUB_SHA=$(rcli script load "$(cat "$LGW_BIN/catalog/lua/sub.lua")")
 RED=0; RFD=0; NRED=0; NRFD=0; i=0
 for m in $(rcli --scan --pattern 'lg:{*}:w' | sed 's/^lg:{\([0-9]*\)}:w$/\1/' | sort | awk 'NR <= 200'); do
   b=$(balance "$m"); [ "${b:-0}" -ge 20 ] || continue

@@ -63,7 +63,7 @@ run_cases() { # label redis-cli-function
   assert_eq ok "$(field outcome <<<"$out")" "$label: after the lock's end the right PIN works"
   assert_eq 17000 "$($R hget "lg:{$A}:w" bal)" "$label: sender debited once"
   assert_eq 3010 "$($R hget "lg:{$B}:w" bal)" "$label: recipient credited once"
-  assert_eq 3000 "$($R hget "lg:{$B}:w" "l:$TODAY")" "$label: received points in today's lot"
+  assert_eq 3000 "$(lot_points "lg:{$B}:w" "$TODAY" "$R")" "$label: received points in today's lot"
   assert_eq 10 "$($R hget "lg:{$B}:w" life)" "$label: received points do not raise the tier basis"
   out=$(AT=$LATER drv send $A $B 3000 1357 t5)
   assert_eq ok "$(field outcome <<<"$out")" "$label: a retried confirm (same token) answers ok"

@@ -107,12 +107,17 @@ H2_DM=$(date -u -d "@$H2_AT" +%d/%m)
 # Enrolment ("since") a year before now.
 SINCE=$(($(date +%s) - 365 * 86400))
 
-# wallet MSISDN BALANCE [lang]: an enrolled subscriber with two lots (300 expiring next) and two
+# A lot far ahead (it never expires first), kept as the release before wrote lots: "l:YYYYMMDD"
+FAR_LOT_DAY=$(date -d "+5 years" +%Y%m%d)
+
+# wallet MSISDN BALANCE [lang]: an enrolled subscriber with two lots (300 expiring next, in the
+# packed field L; 50 in a lot field of the release before: readers merge both) and two
 # movements in the ledger's formats (gateway/gw_ledger.h).
 wallet() {
   local m=$1 bal=$2 lang=${3:-}
   rcli hset "lg:{$m}:w" bal "$bal" life "$bal" rem 0 tier gold since "$SINCE" \
-    "l:$LOT_DAY" 300 l:29991231 50 >/dev/null
+    "l:$FAR_LOT_DAY" 50 >/dev/null
+  lots_pack "$LOT_DAY" 300 | rcli -x hset "lg:{$m}:w" L >/dev/null
   [ -z "$lang" ] || rcli hset "lg:{$m}:w" lang "$lang" >/dev/null
   rcli del "lg:{$m}:h" >/dev/null
   rcli lpush "lg:{$m}:h" "$H1_AT|TOPUP|r1|+300|300|TOPUP 1/10 MAD" \

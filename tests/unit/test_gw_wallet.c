@@ -21,6 +21,7 @@
 #include "gw_config.h"
 #include "gw_days.h"
 #include "gw_hist.h"
+#include "gw_lots.h"
 #include "gw_sms.h"
 #include "gw_wallet.h"
 
@@ -99,6 +100,44 @@ static void test_wallet__view__next_expiry_sums_lots_of_that_day(void **state)
     /* validity 0: nothing ever expires */
     gw_wallet_view_parse(&v, array_of(w), NULL, 0, 20260210);
     assert_int_equal(v.expiring_points, 0);
+}
+
+/* The lots packed in L (gw_lots.h, 5-byte records) and a lot field of the release before on the
+ * same wallet: the USSD "N points expire on" line reads both and adds them up. */
+static void test_wallet__view__next_expiry_from_packed_lots(void **state)
+{
+    struct gw_wallet_view v;
+    static const char *const w[] = {"bal", "100", "L", "", "l:20260131", "5", NULL};
+    const int32_t days[3] = {20260129, 20260301, 20260302};
+    const uint32_t pts[3] = {10, 40, 70000};
+    char l[3 * GW_LOTS_REC];
+    int64_t n = 0;
+    char date[32];
+
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        int32_t dn = gw_days_number(days[i]);
+        l[GW_LOTS_REC * i] = (char)(dn >> 8);
+        l[GW_LOTS_REC * i + 1] = (char)dn;
+        for (int b = 0; b < 3; b++)
+            l[GW_LOTS_REC * i + 2 + b] = (char)(pts[i] >> (16 - 8 * b));
+    }
+    array_of(w);
+    str_reply[3].str = l;
+    str_reply[3].len = sizeof(l);
+    gw_wallet_view_parse(&v, &arr_reply, NULL, 1, 20260210);
+    assert_int_equal(v.expiring_day, 20260228); /* 29 and 31 January + 1 month */
+    assert_int_equal(v.expiring_points, 15);    /* 10 in L + 5 in the old field */
+    assert_int_equal(gw_wallet_ussd_ops.expiring(&v, "en", &n, date, sizeof(date)), 0);
+    assert_int_equal(n, 15);
+    gw_wallet_view_parse(&v, &arr_reply, NULL, 1, 20260401);
+    assert_int_equal(v.expiring_day, 20260401);
+    assert_int_equal(v.expiring_points, 40);
+
+    /* a malformed L (not a whole record) is ignored; the old field still counts */
+    str_reply[3].len = sizeof(l) - 1;
+    gw_wallet_view_parse(&v, &arr_reply, NULL, 1, 20260210);
+    assert_int_equal(v.expiring_points, 5);
 }
 
 /* A validity in days (loyalty.points_validity_days): the date is the lot's last valid day, the
@@ -256,6 +295,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wallet__add_months__clamps_to_month_end),
         cmocka_unit_test(test_wallet__view__next_expiry_sums_lots_of_that_day),
+        cmocka_unit_test(test_wallet__view__next_expiry_from_packed_lots),
         cmocka_unit_test(test_wallet__view__validity_in_days),
         cmocka_unit_test(test_wallet__view__untrusted_fields_ignored),
         cmocka_unit_test(test_wallet__ops__expiring_date_text),

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The wallet's lots as the packed field L (docs/data-model.md section 1): the shared Lua codec
+# (core/lua/wallet_lots.lua, the prelude of every script that touches lots) run in a real Redis,
+# and the C decoder (gateway/gw_lots.c) reading what it wrote through `loyaltyctl show`.
+#   - 5-byte records '>I2I3', oldest first; a credit of a newer day appends, of the newest adds in
+#     place, of an older day inserts in order
+#   - a lot above 2^24 - 1 points spans records of one day; both sides add them up
+#   - the lot fields l:YYYYMMDD of the release before merged (same day: summed) and folded
+#   - corrupt fields (length, a zero record, days out of order; an old field's day L cannot hold)
+#     refused
+source "$(dirname "$0")/lib.sh"
+
+start_redis
+LUA="$LGW_SRC/core/lua/wallet_lots.lua"
+K='lg:{212699000001}:w'
+day() { date -u -d "@$(($(date +%s) + $1 * 86400))" +%Y%m%d; } # YYYYMMDD of today + k (UTC)
+D0=$(day -20) D1=$(day -10) D2=$(day -5)
+# run BODY with the codec loaded: KEYS[1] the wallet, ARGV as given
+codec() { local body=$1; shift; rcli eval "$(cat "$LUA")
+$body" 1 "$K" "$@"; }
+add() { codec "redis.call('HSET', KEYS[1], 'L', lots_add(redis.call('HGET', KEYS[1], 'L'), ARGV[1], tonumber(ARGV[2])))" "$@" >/dev/null; }
+lots() { codec "local l = lots_from_all(redis.call('HGETALL', KEYS[1]))
+  if not l then return 'corrupt' end
+  local o = {} for _, x in ipairs(l) do o[#o + 1] = x.day .. '=' .. string.format('%d', x.v) end
+  return table.concat(o, ' ')"; }
+shown() { "$LGW_BIN/gateway/loyaltyctl" --socket "$REDIS_SOCK" show 212699000001 |
+  sed -n 's/^ *lot \([0-9]*\) *\([0-9]*\) points$/\1=\2/p' | paste -sd' '; }
+
+rcli hset "$K" bal 0 >/dev/null
+add "$D1" 10
+add "$D2" 20  # a newer day: appended
+add "$D2" 5   # the newest lot: added in place
+add "$D0" 7   # an older day: inserted in order
+assert_eq "$D0=7 $D1=10 $D2=25" "$(lots)" "credits of newer, same and older days, oldest first"
+assert_eq 15 "$(rcli hstrlen "$K" L)" "three 5-byte records"
+assert_eq "$(lots)" "$(shown)" "the C decoder reads what the Lua codec wrote"
+
+# a lot above 2^24 - 1 (the balance bound is 10^12): records of one day, all but the last full
+add "$D2" 40000000
+assert_eq "$D0=7 $D1=10 $D2=40000025" "$(lots)" "a lot above 2^24 - 1 reads back whole"
+assert_eq 25 "$(rcli hstrlen "$K" L)" "... in three records of its day"
+assert_eq "$(lots)" "$(shown)" "... and the C decoder adds them up too"
+
+# the upgrade: lot fields of the release before merged with L; a full read folds them
+rcli hset "$K" "l:$D1" 3 "l:$(day -30)" 4 >/dev/null
+assert_eq "$(day -30)=4 $D0=7 $D1=13 $D2=40000025" "$(lots)" "old fields merged (same day summed)"
+codec "local l, n = lots_from_all(redis.call('HGETALL', KEYS[1])) lots_save(KEYS[1], l, n)" >/dev/null
+assert_eq "0 0" "$(rcli hexists "$K" "l:$D1") $(rcli hexists "$K" "l:$(day -30)")" "lots_save folds them"
+assert_eq "$(day -30)=4 $D0=7 $D1=13 $D2=40000025" "$(lots)" "... into L"
+codec "lots_save(KEYS[1], {}, {})" >/dev/null
+assert_eq 0 "$(rcli hexists "$K" L)" "no lot left: no field"
+
+# corrupt: refused by the codec, ignored by the C readers
+printf 'abcdef' >"$T/bad1"                                                  # not whole records
+printf '\x50\x00\x00\x00\x00' >"$T/bad2"                                      # a lot of 0 points
+printf '\x50\x01\x00\x00\x01\x50\x00\x00\x00\x01' >"$T/bad3"                  # days out of order
+for bad in bad1 bad2 bad3; do
+  rcli -x hset "$K" L <"$T/$bad" >/dev/null
+  assert_eq corrupt "$(lots)" "$bad: a corrupt L ($(rcli hstrlen "$K" L) bytes) is refused"
+  case "$("$LGW_BIN/gateway/loyaltyctl" --socket "$REDIS_SOCK" show 212699000001)" in
+    *"lots"*"unreadable"*) echo "ok - $bad: loyaltyctl show flags it";;
+    *) fail "$bad: loyaltyctl show does not flag a corrupt L";; esac
+done
+rcli hdel "$K" L >/dev/null
+rcli hset "$K" "l:$((${D0:0:4} + 200))1231" 5 >/dev/null # an old field's day past L's range (2149)
+assert_eq corrupt "$(lots)" "an old lot field L cannot hold is refused, not folded wrong"
+finish
