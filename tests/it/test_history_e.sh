@@ -29,7 +29,7 @@ assert_eq "1,2" "$(rcli eval "$(cat "$LGW_SRC/gateway/lua/rule.lua")" 1 lg:rules
 NOW=$(date +%s)
 TODAY=$(TZ=Africa/Casablanca date +%Y%m%d)
 commit() { # REF WHOLE: a TOPUP of WHOLE points before the tier multiplier
-  rcli eval "$(cat "$LGW_SRC/gateway/lua/commit.lua")" 1 "lg:{$M}:w" E "$1" TOPUP "$NOW" "$NOW" \
+  rcli eval "$(cat "$LGW_BIN/gateway/lua/commit.lua")" 1 "lg:{$M}:w" E "$1" TOPUP "$NOW" "$NOW" \
     "$TODAY" "$2" 0 1 0 2678400 50 "$RULE" "" 100000 2 standard 0 100 gold 1000 150 \
     0 12 30 "$TODAY" >/dev/null # tiers on lifetime points (gw_tier.h), window, grace, today
 }
