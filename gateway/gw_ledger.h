@@ -13,7 +13,7 @@
  * Keys (hash tag = MSISDN, so one subscriber's keys share a Redis Cluster slot and every script
  * runs unchanged on a cluster; the full layout is docs/data-model.md):
  *   lg:{MSISDN}:w   hash  wallet: bal, life, rn/rd (the exact carried fraction), tier, since,
- *                         cp (daily cap), lots "l:YYYYMMDD", rc, rl, m:YYYYMM (activity), R (the
+ *                         cp (daily cap), lots "l:YYYYMMDD", rc, rl, M (activity months, gw_months.h), R (the
  *                         refs remembered, packed; lg:{MSISDN}:r of older releases is still read),
  *                         E (the history: the last history_len movements, 16-byte records with
  *                         a rule id, gw_hist.h)

@@ -131,8 +131,8 @@ int gw_months_encode(const struct gw_month *recs, size_t n, void *out, size_t ca
             r->spend >= GW_MONTHS_VALUE_MAX || r->earned >= GW_MONTHS_VALUE_MAX / 2 ||
             r->earned < -GW_MONTHS_VALUE_MAX / 2)
             return -EINVAL;
-        uint64_t z = r->earned < 0 ? ((uint64_t)(-(r->earned + 1)) << 1) | 1
-                                   : (uint64_t)r->earned << 1;
+        uint64_t z =
+            r->earned < 0 ? ((uint64_t)(-(r->earned + 1)) << 1) | 1 : (uint64_t)r->earned << 1;
         if (cap - pos < 2)
             return -ENOSPC;
         p[pos++] = (uint8_t)(i >> 8);

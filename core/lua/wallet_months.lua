@@ -69,7 +69,8 @@ function WM.encode(r)
     for _, x in ipairs(r) do
         out[#out + 1] = string.char(math.floor(x.i / 256), x.i % 256)
         local e = x.e
-        if e > WM.MAX / 2 - 1 then e = WM.MAX / 2 - 1 elseif e < -WM.MAX / 2 then e = -WM.MAX / 2 end
+        local lim = WM.MAX / 2 -- zigzag: |e| < 2^52
+        if e > lim - 1 then e = lim - 1 elseif e < -lim then e = -lim end
         wm_put(out, e >= 0 and e * 2 or -e * 2 - 1)
         wm_put(out, x.s)
     end

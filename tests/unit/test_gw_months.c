@@ -60,8 +60,8 @@ static void assert_same(const struct gw_month *a, const struct gw_month *b)
 
 static void test_months__round_trip__bounds_and_signs(void **state)
 {
-    const int64_t vals[] = {0, 1, 63, 64, 127, 128, 16383, 16384, 476180, 1000000000000LL,
-                            (INT64_C(1) << 52) - 1};
+    const int64_t vals[] = {
+        0, 1, 63, 64, 127, 128, 16383, 16384, 476180, 1000000000000LL, (INT64_C(1) << 52) - 1};
     struct gw_month r[12], out[12];
     uint8_t buf[12 * GW_MONTHS_REC_MAX];
 
@@ -110,8 +110,8 @@ static void test_months__corrupt__truncated_long_large_unsorted(void **state)
     const uint8_t cut_varint[] = {0x02, 0xaa, 0x3c, 0x94, 0x88};
     assert_int_equal(-EINVAL, gw_months_decode(cut_varint, sizeof(cut_varint), out, 4));
     /* 9 bytes of varint: too long */
-    const uint8_t too_long[] = {0x02, 0xaa, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01,
-                                0x00};
+    const uint8_t too_long[] = {0x02, 0xaa, 0x80, 0x80, 0x80, 0x80,
+                                0x80, 0x80, 0x80, 0x80, 0x01, 0x00};
     assert_int_equal(-EINVAL, gw_months_decode(too_long, sizeof(too_long), out, 4));
     /* 8 bytes, value 2^53: too large */
     const uint8_t too_big[] = {0x02, 0xaa, 0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10};
@@ -133,8 +133,8 @@ static void test_months__corrupt__truncated_long_large_unsorted(void **state)
 static void test_months__window__sums_into_months_back(void **state)
 {
     /* 13 months back, the one before the window, the window, and a month after today */
-    struct gw_month r[5] = {{202510, 100, 1000}, {202511, 7, 70}, {202601, 3, 30},
-                            {202611, -2, 20}, {202612, 50, 500}};
+    struct gw_month r[5] = {
+        {202510, 100, 1000}, {202511, 7, 70}, {202601, 3, 30}, {202611, -2, 20}, {202612, 50, 500}};
     uint8_t buf[5 * GW_MONTHS_REC_MAX];
     int n = gw_months_encode(r, 5, buf, sizeof(buf));
     int64_t m[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
