@@ -14,7 +14,8 @@
  * runs unchanged on a cluster; the full layout is docs/data-model.md):
  *   lg:{MSISDN}:w   hash  wallet: bal, life, rn/rd (the exact carried fraction), tier, since,
  *                         cp (daily cap), L (the lots, packed: gw_lots.h; "l:YYYYMMDD" of the
- *                         release before still read), rc, rl, m:YYYYMM (activity), R (the
+ *                         release before still read), rc, rl, M (activity months, packed:
+ *                         gw_months.h; "m:YYYYMM" of the release before still read), R (the
  *                         refs remembered, packed; lg:{MSISDN}:r of older releases is still read),
  *                         E (the history: the last history_len movements, 16-byte records with
  *                         a rule id, gw_hist.h)

@@ -5,7 +5,7 @@
  *   lifetime  the lifetime points (the wallet's "life"; tiers never fall - the behaviour of the
  *             releases before, and the default, so an old table keeps its meaning);
  *   points    the points earned over the last W local months, this one included (the wallet's
- *             activity fields m:YYYYMM = "earned,spend", W = window_months <= 12);
+ *             activity months, its packed field M (gw_months.h), W = window_months <= 12);
  *   spend     the recharge spend over the same months, thresholds in whole currency units
  *             (the activity counts thousandths).
  * Rising is immediate. Falling waits grace_days below the threshold: the first day found below is

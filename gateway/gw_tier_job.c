@@ -14,12 +14,15 @@
 #include <string.h>
 
 #include "gw_core.h"
+#include "gw_months.h"
 #include "gw_redis.h"
 #include "gw_tier.h"
 
 #define LOG_CAT "tiers"
 #define MAX_RERUNS 3
-#define NFIELDS (3 + GW_TIER_WINDOW_MAX) /* tier, tg, life, the months */
+#define F_M 3 /* the field M, then the months of the releases before */
+#define NFIELDS (4 + GW_TIER_WINDOW_MAX) /* tier, tg, life, M, the months m:YYYYMM */
+#define M_MAX 1024 /* bytes of M read at most (12 months take 216 at most) */
 
 extern const char gw_lua_tier[];
 extern const size_t gw_lua_tier_len;
@@ -135,22 +138,14 @@ static void on_apply(void *arg, int err, const redisReply *r)
     }
 }
 
-/* A stored activity month "earned,spend" -> the basis' number (0 when absent or unreadable). */
+/* A field m:YYYYMM of the releases before -> the basis' number (0 when absent or unreadable). */
 static int64_t month_value(const redisReply *e, int basis)
 {
-    char buf[48], *end;
+    int64_t earned, spend;
 
-    if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len >= sizeof(buf))
+    if (e->type != REDIS_REPLY_STRING || gw_months_old(e->str, e->len, &earned, &spend) < 0)
         return 0;
-    memcpy(buf, e->str, e->len);
-    buf[e->len] = '\0';
-    long long earned = strtoll(buf, &end, 10);
-    if (*end != ',')
-        return 0;
-    long long spend = strtoll(end + 1, &end, 10);
-    if (*end != '\0')
-        return 0;
-    return basis == GW_TIER_SPEND ? (int64_t)spend : (int64_t)earned;
+    return basis == GW_TIER_SPEND ? spend : earned;
 }
 
 static void on_read(void *arg, int err, const redisReply *r)
@@ -166,12 +161,27 @@ static void on_read(void *arg, int err, const redisReply *r)
         visit_end(v);
         return;
     }
-    /* what was read, as tier.lua joins it */
-    char seen[NFIELDS * 48] = "", val[NFIELDS][40];
+    /* what was read, as tier.lua joins it (M in hex) */
+    const redisReply *m = r->element[F_M];
+    char seen[NFIELDS * 48 + 2 * M_MAX] = "", val[NFIELDS][40];
     size_t sl = 0;
+    if (m->type == REDIS_REPLY_STRING && m->len > M_MAX) {
+        j->st.errors++;
+        GW_LOGE(LOG_CAT, "tier{%s}: activity months M of %zu bytes: left as is",
+                gw_mask_msisdn(v->msisdn, mask), m->len);
+        visit_end(v);
+        return;
+    }
     for (unsigned i = 0; i < v->nfields; i++) {
         const redisReply *e = r->element[i];
         val[i][0] = '\0';
+        if (i == F_M) {
+            sl += (size_t)snprintf(seen + sl, sizeof(seen) - sl, "|");
+            for (size_t k = 0; e->type == REDIS_REPLY_STRING && k < e->len; k++)
+                sl += (size_t)snprintf(seen + sl, sizeof(seen) - sl, "%02x",
+                                       (unsigned char)e->str[k]);
+            continue;
+        }
         if (e->type == REDIS_REPLY_STRING && e->len < sizeof(val[i]))
             snprintf(val[i], sizeof(val[i]), "%.*s", (int)e->len, e->str);
         sl += (size_t)snprintf(seen + sl, sizeof(seen) - sl, "%s%s", i ? "|" : "", val[i]);
@@ -179,8 +189,19 @@ static void on_read(void *arg, int err, const redisReply *r)
     int ti = tier_index(t, val[0]);
     struct gw_tier_state st = {.tier = ti < 0 ? 0 : (unsigned)ti, .grace = atoi(val[1])};
     int64_t months[GW_TIER_WINDOW_MAX] = {0};
-    for (unsigned i = 3; i < v->nfields; i++)
-        months[i - 3] = month_value(r->element[i], t->tier_basis);
+    for (unsigned i = F_M + 1; i < v->nfields; i++)
+        months[i - F_M - 1] = month_value(r->element[i], t->tier_basis);
+    /* M's months, added to those of the releases before; an unreadable M: reported, and the
+     * subscriber left as is (never reviewed on a guess) */
+    if (m->type == REDIS_REPLY_STRING &&
+        gw_months_window(m->str, m->len, v->today / 100, t->tier_basis == GW_TIER_SPEND, months,
+                         GW_TIER_WINDOW_MAX) < 0) {
+        j->st.errors++;
+        GW_LOGE(LOG_CAT, "tier{%s}: activity months M unreadable: left as is",
+                gw_mask_msisdn(v->msisdn, mask));
+        visit_end(v);
+        return;
+    }
     struct gw_tier_decision d = {0};
     if (!gw_days_valid(st.grace))
         st.grace = 0;
@@ -261,13 +282,15 @@ static int visit(void *arg, const char *msisdn, const char *tag, int32_t set_day
     v->today = today;
     v->done = done;
     v->ctx = ctx;
-    /* the fields the rule reads: tier, grace, life, then today's month and the 11 before (all
+    /* the fields the rule reads: tier, grace, life, the activity months M, then the fields of the
+     * releases before of today's month and the 11 before (all
      * of them whatever the window, so a smaller window set by SIGHUP reads the same) */
     snprintf(v->fields[0], sizeof(v->fields[0]), "tier");
     snprintf(v->fields[1], sizeof(v->fields[1]), "tg");
     snprintf(v->fields[2], sizeof(v->fields[2]), "life");
+    snprintf(v->fields[F_M], sizeof(v->fields[F_M]), "M");
     for (int k = 0; k < GW_TIER_WINDOW_MAX; k++)
-        snprintf(v->fields[3 + k], sizeof(v->fields[0]), "m:%06" PRId32,
+        snprintf(v->fields[F_M + 1 + k], sizeof(v->fields[0]), "m:%06" PRId32,
                  gw_days_month_add(today / 100, -k));
     v->nfields = NFIELDS;
     visit_read(v);

@@ -13,12 +13,13 @@
  * The walk is the expiry job's (gw_expiry_new_walk: slots from a random start, per-slot claims
  * lg:tc:{tag}, SSCAN of the day sets from the last complete day lg:tj:done to today, no pass in
  * quiet hours), so it is cluster-safe, incremental, restart-safe and safe on several gateways.
- * A visit reads the wallet (HMGET: tier, tg, life and the window's months), decides with
- * gw_tier_review, then lua/tier.lua APPLY writes the tier and grace if nothing changed since the
- * read (else it reads again), moves the subscriber to its next review set and takes the pending
- * notice (tn). A notice is then sent as one SMS through ops->notify (the SMPP link's TPS
- * bucket), unless the subscriber opted out (lg:{M}:consent optin 0) or is blocked: at most once
- * per change, as the notice is taken before the SMS goes.
+ * A visit reads the wallet (HMGET: tier, tg, life, the packed months M and the fields m:YYYYMM
+ * of the releases before), decides with gw_tier_review (an unreadable M: reported, counted in
+ * errors, the wallet left as is), then lua/tier.lua APPLY writes the tier and grace if nothing
+ * changed since the read (else it reads again), moves the subscriber to its next review set and
+ * takes the pending notice (tn). A notice is then sent as one SMS through ops->notify (the SMPP
+ * link's TPS bucket), unless the subscriber opted out (lg:{M}:consent optin 0) or is blocked: at
+ * most once per change, as the notice is taken before the SMS goes.
  *
  * Ownership: like gw_expiry (free after gw_redis_free and after the SMPP link).
  */

@@ -37,9 +37,9 @@
 --
 -- Remainder (docs/data-model.md, "The exact remainder"): the wallet carries rn/rd of a point
 -- exactly; gw_frac_credit (gateway/gw_loyalty.c) is the same arithmetic in C, property-tested.
--- Activity (for rolling tiers): rc/rl recharge count and last recharge (TOPUP), m:YYYYMM
--- "earned,spend" per local month of the event (spend in thousandths of the currency); creating a
--- month's field deletes the two 12 and 13 months older.
+-- Activity (for rolling tiers): rc/rl recharge count and last recharge (TOPUP), M the points
+-- earned and currency spent (thousandths) per local month of the event, packed (the prelude
+-- core/lua/wallet_months.lua, WM); a write keeps the months from 11 before today's on.
 --
 -- Numbers: Lua numbers are doubles, exact for integers below 2^53. Every input is bounded so
 -- that all products stay far below that, and every number is written with %d, never with
@@ -328,11 +328,13 @@ end
 
 -- ------------------------------------------------------------------ reads (still no writes)
 local w = redis.call('HMGET', KW, 'bal', 'life', 'rn', 'tier', 'since', 'cday', 'cpts', 'rd',
-    'rem', 'R', 'rc', 'm:' .. day:sub(1, 6), 'E', 'vc', 'hold', 'cp', 'L')
+    'rem', 'R', 'rc', 'M', 'E', 'vc', 'hold', 'cp', 'L')
 local R = w[10] or ''
 if #R % REC ~= 0 then return corrupt('refs') end
 local E = w[13] or ''
 if #E % HREC ~= 0 then return corrupt('history') end -- the refs: never silently forgotten
+local MR = WM.decode(w[12]) -- the activity months (M absent: none yet)
+if not MR then return corrupt('months') end
 local R0 = R
 
 -- The record of a ref: points, day (YYYYMMDD string), state, position, and 'E' when it is a
@@ -506,23 +508,18 @@ end
 -- the event's activity (dearn points, dspend thousandths) goes to. Returns the tier now.
 local function tier_move(name, life, eday, dearn, dspend)
     if tbasis == 0 then return tier_by_life(life).name end
-    local ty, tm = tonumber(ttoday:sub(1, 4)), tonumber(ttoday:sub(5, 6))
-    local f, em = {'tg', 'tn', 'td'}, 'm:' .. eday:sub(1, 6)
-    for k = 0, twindow - 1 do
-        local m = tm - k
-        local y = ty + math.floor((m - 1) / 12)
-        m = (m - 1) % 12 + 1
-        f[#f + 1] = 'm:' .. d(y * 100 + m)
-    end
+    -- each month of the window: M's record plus the field m:YYYYMM of the releases before
+    local ti, ei = WM.index(tonumber(ttoday:sub(1, 6))), WM.index(tonumber(eday:sub(1, 6)))
+    local f = {'tg', 'tn', 'td'}
+    for k = 0, twindow - 1 do f[#f + 1] = WM.field(ti - k) end
     local v = redis.call('HMGET', KW, unpack(f))
     local sum = 0
     for k = 4, #f do
-        local e, sp = 0, 0
-        if v[k] then
-            e, sp = v[k]:match('^(%-?%d+),(%d+)$')
-            e, sp = tonumber(e) or 0, tonumber(sp) or 0
-        end
-        if f[k] == em then e, sp = e + dearn, sp + dspend end
+        local mi = ti - (k - 4) -- field k is month ti - (k - 4)
+        local e, sp = WM.old(v[k])
+        local me, ms = WM.get(MR, mi)
+        e, sp = e + me, sp + ms
+        if mi == ei then e, sp = e + dearn, sp + dspend end
         sum = sum + (tbasis == 2 and sp or e)
     end
     local q = 1
@@ -589,29 +586,33 @@ end
 local function history(st, pts, rid) record(ref, st, pts, rid) end
 
 -- Activity of the event's local month: points earned and currency spent (rolling tiers read the
--- last 12). Creating a month's field deletes those 12 and 13 months older.
--- Returns the field and its new value (the caller writes it, with the wallet when it can).
+-- last 12), in the field M (read and decoded with the wallet: MR). A write drops the months
+-- before the 11th before today's (no window reaches them any more; later months all stay). A
+-- wallet without M may hold the fields m:YYYYMM of the releases before: its first write folds
+-- those of the kept months into M and deletes them, with the two just older that the releases
+-- before could leave (one HMGET of 14 fields, or 15: O(1)). Returns the field and its new value
+-- (the caller writes it, with the wallet when it can).
 local function activity_value(eday, earned, spent)
-    local ym = tonumber(eday:sub(1, 6))
-    local f = 'm:' .. d(ym)
-    local cur
-    if eday:sub(1, 6) == day:sub(1, 6) then
-        cur = w[12] -- read with the wallet
-    else
-        cur = redis.call('HGET', KW, f)
+    local from = WM.index(tonumber(ttoday:sub(1, 6))) - 11
+    local ei = WM.index(tonumber(eday:sub(1, 6)))
+    if not w[12] then
+        local f, del = {}, {}
+        for i = from - 2, from + 11 do f[#f + 1] = WM.field(i) end
+        if ei > from + 11 then f[#f + 1] = WM.field(ei) end
+        local v = redis.call('HMGET', KW, unpack(f))
+        for k = 1, #f do
+            if v[k] then
+                local e, sp = WM.old(v[k])
+                WM.add(MR, WM.index(tonumber(f[k]:sub(3))), e, sp)
+                del[#del + 1] = f[k]
+            end
+        end
+        if #del > 0 then redis.call('HDEL', KW, unpack(del)) end
+        w[12] = '' -- folded
     end
-    local e0, s0 = 0, 0
-    if cur then
-        e0, s0 = cur:match('^(%-?%d+),(%d+)$')
-        e0, s0 = tonumber(e0) or 0, tonumber(s0) or 0
-    else
-        -- a new month: the two that leave the 12-month window go (a subscriber silent across
-        -- them keeps one older field until the rolling-tier job prunes it)
-        local y, m = math.floor(ym / 100), ym % 100
-        redis.call('HDEL', KW, 'm:' .. d((y - 1) * 100 + m), 'm:' .. d(m == 1 and (y - 2) * 100 + 12
-            or (y - 1) * 100 + m - 1))
-    end
-    return f, d(e0 + earned) .. ',' .. d(s0 + spent)
+    WM.add(MR, ei, earned, spent)
+    WM.prune(MR, from)
+    return 'M', WM.encode(MR)
 end
 local function activity(eday, earned, spent)
     local f, v = activity_value(eday, earned, spent)

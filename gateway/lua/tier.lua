@@ -7,19 +7,21 @@
 --                 a change of tier moves the wallet between the t:<tier> counts, as commit.lua
 --                 does, so that loyaltyctl agg-check keeps agreeing
 --          ARGV 1 "APPLY"  2 msisdn  3 what the job read: the values of the fields 7.. joined
---               with '|' (absent = "")  4 the tier now  5 grace start YYYYMMDD or "0"
---               6 next review YYYYMMDD or "0"  7.. the fields read (tier, tg, life, then m:YYYYMM
---               of today's month and the 11 before, newest first)
+--               with '|' (absent = "", M in lowercase hex)  4 the tier now  5 grace start
+--               YYYYMMDD or "0"  6 next review YYYYMMDD or "0"  7.. the fields read (tier, tg,
+--               life, M the packed activity months (core/lua/wallet_months.lua), then m:YYYYMM
+--               of the releases before: today's month and the 11 before, newest first)
 --   When the fields changed since they were read (a commit came in between) replies {"changed"}
 --   and writes nothing: the job reads and decides again. Otherwise writes the tier and the grace
 --   (tg), takes the pending notice (tn, left by commit.lua, combined with this change), moves
 --   the subscriber from set 3 to set 4 and records that day in "td" (none: leaves the index).
---   Also deletes the activity months 12 and 13 before the first month read (fields 10..: today's
---   first), which commit.lua leaves to a subscriber silent across a month's start.
+--   Also drops from M the months before the 11th before today's (commit.lua keeps them for a
+--   subscriber silent since) and deletes the fields m:YYYYMM 12 and 13 months before today's.
 --   Reply {"ok", notice "from>to" or "", lang, send (1: neither opted out in the consent record
 --   nor blocked)}. The notice is taken before the SMS goes: a change is announced at most once.
 --   A wallet that no longer exists just leaves the set: {"ok", "", "", 0}.
--- Bad arguments: error "LGWARG <what>"; nothing written.
+-- Bad arguments: error "LGWARG <what>"; an unreadable M: "LGWDATA months" (the job does not send
+-- it: it decodes M first). Either way nothing written.
 
 local function bad(what) return redis.error_reply('LGWARG ' .. what) end
 
@@ -51,7 +53,12 @@ end
 local v = redis.call('HMGET', KW, unpack(fields))
 local now = {}
 for i = 1, #fields do now[i] = v[i] or '' end
+if fields[4] == 'M' then
+    now[4] = now[4]:gsub('.', function(c) return string.format('%02x', c:byte()) end)
+end
 if table.concat(now, '|') ~= seen then return {'changed'} end
+local MR = fields[4] == 'M' and WM.decode(v[4])
+if fields[4] == 'M' and not MR then return redis.error_reply('LGWDATA months') end
 
 local old = v[1] or ''
 local w = redis.call('HMGET', KW, 'tn', 'lang', 'blocked')
@@ -86,13 +93,21 @@ if nxt ~= '0' then
 else
     hd[#hd + 1] = 'td'
 end
-if #hs > 0 then redis.call('HSET', KW, unpack(hs)) end
-local ym = fields[4] and fields[4]:match('^m:(%d%d%d%d%d%d)$')
+local ym = fields[5] and fields[5]:match('^m:(%d%d%d%d%d%d)$')
 if ym then
-    local y, m = math.floor(tonumber(ym) / 100), tonumber(ym) % 100
-    hd[#hd + 1] = string.format('m:%d', (y - 1) * 100 + m)
-    hd[#hd + 1] = string.format('m:%d', m == 1 and (y - 2) * 100 + 12 or (y - 1) * 100 + m - 1)
+    local from = WM.index(tonumber(ym)) - 11
+    if MR and WM.prune(MR, from) then
+        if #MR > 0 then
+            hs[#hs + 1] = 'M'
+            hs[#hs + 1] = WM.encode(MR)
+        else
+            hd[#hd + 1] = 'M'
+        end
+    end
+    hd[#hd + 1] = WM.field(from - 1)
+    hd[#hd + 1] = WM.field(from - 2)
 end
+if #hs > 0 then redis.call('HSET', KW, unpack(hs)) end
 if #hd > 0 then redis.call('HDEL', KW, unpack(hd)) end
 local lang = w[2] or ''
 if #lang > 3 or not lang:find('^%l*$') then lang = '' end

@@ -124,6 +124,13 @@ printf '#lj 3\n1000 T 212612345678 10 5000 - R1 - c 0\n900 J 212612345678 259200
   > "$S/journal/v3_referrals"
 printf '#lj 3\n5 F 2126000000011 2126000000012 20000229\n6 F 21 2126000000012 21000229\n' \
   > "$S/journal/v3_referral_days"
+# The wallet's activity months M (fuzz_months.c): two months as commit.lua packs them, a
+# negative month, 8-byte varints, and an old field's text
+mkdir -p "$S/months"
+printf '\x02\xaa\x3c\x94\x88\x1d\x02\xab\x01\x00' > "$S/months/two"
+printf '\x02\xa0\x13\x00' > "$S/months/negative"
+printf '\x02\xaa\xff\xff\xff\xff\xff\xff\xff\x0f\xff\xff\xff\xff\xff\xff\xff\x0f' > "$S/months/max"
+printf '30,476180' > "$S/months/old_field"
 # regress_*: inputs that found bugs (kept by hand, not regenerated)
 echo "seeds: $(find "$S" -type f | wc -l) files in $S"
 

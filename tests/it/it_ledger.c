@@ -1059,6 +1059,15 @@ static void test_exact__corrupt_wallet__permanent_error(void **state)
     RCMD(&cap, "HSET lg:{%s}:w bal 999999999999 life 5", m2);
     assert_int_equal(commit_priced(GW_EV_TOPUP, m2, "CW-2", T0, 50000, NULL), -EBADMSG);
     assert_int_equal(hget_ll(m2, "bal"), INT64_C(999999999999));
+    /* unreadable activity months M (a record cut after its month: LGWDATA months) */
+    const char *m3 = "212600000603";
+    commit_ok(GW_EV_TOPUP, m3, "CW-3", T0, 50000, NULL);
+    long long b3 = hget_ll(m3, "bal");
+    RCMD(&cap, "HSET lg:{%s}:w M %b", m3, "\x02\xaa", (size_t)2);
+    assert_int_equal(commit_priced(GW_EV_TOPUP, m3, "CW-4", T0 + 60, 50000, NULL), -EBADMSG);
+    assert_int_equal(hget_ll(m3, "bal"), b3);
+    RCMD(&cap, "HSTRLEN lg:{%s}:w M", m3);
+    assert_int_equal(cap.integer, 2);
 }
 
 /* The lots (docs/data-model.md section 1): a credit adds to L (5-byte records) and leaves the
