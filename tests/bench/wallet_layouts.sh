@@ -34,21 +34,22 @@ echo "command: $0 $*"
 echo "machine: $(nproc) cores, $(redis-server --version | cut -d' ' -f3), $N wallets per layout, $B buckets"
 LOAD='
 local layout, from, n, buckets = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local now, xd, l1, l2, l3, l4, l5, m1, m2 = tonumber(ARGV[5]), ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13]
 local function rb(k) local t = {} for i = 1, k do t[i] = string.char(math.random(0, 255)) end return table.concat(t) end
 for i = from, from + n - 1 do
   local m = string.format("2126%08d", i)
   local kw, E = "lg:{" .. m .. "}:w", rb(80)
-  local head = {"bal", 40 + i % 50, "life", 40 + i % 50, "tier", "standard", "since", 1796665292 + i % 1000,
-    "cp", 1420790 + i % 9, "rc", 3, "rl", 1796319596 + i % 1000, "rn", 376600 + i % 1000, "E", E, "xd", 20271011}
+  local head = {"bal", 40 + i % 50, "life", 40 + i % 50, "tier", "standard", "since", now - i % 1000,
+    "cp", 1420790 + i % 9, "rc", 3, "rl", now - 4 * 86400 - i % 1000, "rn", 376600 + i % 1000, "E", E, "xd", xd}
   local function hset(...)
     local a = {kw}
     for _, v in ipairs(head) do a[#a + 1] = v end
     for _, v in ipairs({...}) do a[#a + 1] = v end
     redis.call("HSET", unpack(a))
   end
-  local months = {"m:202611", "30,476180", "m:202612", "14,137270"}
+  local months = {"m:" .. m1, "30,476180", "m:" .. m2, "14,137270"}
   if layout == "fields" then
-    hset("l:20261109", 14, "l:20261115", 10 + i % 5, "l:20261121", 4, "l:20261127", 2, "l:20261203", 14, unpack(months))
+    hset("l:" .. l1, 14, "l:" .. l2, 10 + i % 5, "l:" .. l3, 4, "l:" .. l4, 2, "l:" .. l5, 14, unpack(months))
   elseif layout == "lots6" then hset("L", rb(30), unpack(months))
   elseif layout == "lotsvar" then hset("L", rb(15), unpack(months))
   elseif layout == "lots6months" then hset("L", rb(30), "M", rb(26))
@@ -59,10 +60,15 @@ for i = from, from + n - 1 do
   end
 end
 return n'
+# the dates of a month that ends today: lots on 5 days of the last 28, two calendar months
+now=$(date -u +%s); days=()
+for k in 28 22 16 10 4; do days+=("$(date -u -d "@$(( now - k * 86400 ))" +%Y%m%d)"); done
+DATES=("$now" "$(date -u -d "@$(( now + 300 * 86400 ))" +%Y%m%d)" "${days[@]}"
+       "$(date -u -d "@$(( now - 28 * 86400 ))" +%Y%m)" "$(date -u -d "@$now" +%Y%m)")
 for layout in ${LAYOUTS:-fields lots6 lotsvar lots6months lotsvarmonthsvar packed string bucket}; do
   r flushall >/dev/null; sleep 0.2; m0=$(mem)
   for ((f = 0; f < N; f += 20000)); do
-    r eval "$LOAD" 0 "$layout" "$f" $(( N - f < 20000 ? N - f : 20000 )) "$B" >/dev/null
+    r eval "$LOAD" 0 "$layout" "$f" $(( N - f < 20000 ? N - f : 20000 )) "$B" "${DATES[@]}" >/dev/null
   done
   m1=$(mem)
   s="lg:{2126$(printf %08d 12345)}:w"; [ "$layout" = bucket ] && s="lg:wb:{b$((12345 % B))}"
