@@ -62,10 +62,11 @@ struct gw_ledger {
 };
 
 /* One commit in flight: step 2's arguments are built before step 1 is sent, into storage the
- * context owns, so that nothing points at the ledger once the request is issued. */
-/* STEP2_ARGS: 4 for rolling tiers, 1 key for the tier review set, 3 for the aggregates (2 keys,
- * the channel), 1 for the velocity caps */
-enum { STEP1_KEYS = 16, STEP2_ARGS = 30 + 3 * GW_MAX_TIERS + STEP1_KEYS };
+ * context owns (a), so that nothing points at the ledger once the request is issued.
+ * GW_LEDGER_ARGS_MAX: 4 for rolling tiers, 1 key for the tier review set, 3 for the aggregates
+ * (2 keys, the channel), 1 for the velocity caps */
+#define STEP1_KEYS GW_LEDGER_KEYS1_MAX
+#define STEP2_ARGS GW_LEDGER_ARGS_MAX
 struct commit_ctx {
     gw_ledger_cb cb;
     void *arg;
@@ -73,18 +74,14 @@ struct commit_ctx {
     int script;
     char mask[GW_MASK_LEN];
     char ref[GW_REF_MAX + 1];
-    int argc, nkeys;
-    const char *argv[STEP2_ARGS];
-    size_t argvlen[STEP2_ARGS];
-    char buf[2048];
-    size_t used;
+    struct gw_ledger_args a; /* step 2's, and step 1's index keys (a cluster) */
     /* step 1 on a cluster (refidx.lua), kept until step 0 has answered */
     bool single;
-    int script_refidx, nk1;
-    char keys1[STEP1_KEYS][48], ms1[GW_MSISDN_MAX + 1], exp1[24];
+    int script_refidx;
+    char ms1[GW_MSISDN_MAX + 1];
     /* step 0 (rule.lua), only when a rule text is not cached: the texts, one per tier */
     struct gw_rules *rules;
-    int script_rule, rule_arg, ntexts;
+    int script_rule, ntexts;
     char texts[GW_MAX_TIERS][GW_RULE_TEXT_MAX + 1];
 };
 
@@ -285,14 +282,14 @@ static void claim_reply(void *arg, int err, const struct redisReply *reply)
         commit_finish(c, 0, &res);
         return;
     }
-    int rc = gw_redis_script_run(c->redis, c->script, c->nkeys, c->argc, c->argv, c->argvlen,
-                                 commit_reply, c);
+    int rc = gw_redis_script_run(c->redis, c->script, c->a.nkeys, c->a.argc, c->a.argv,
+                                 c->a.argvlen, commit_reply, c);
     if (rc < 0)
         commit_finish(c, rc, NULL);
 }
 
 /* Appends a copy of s (n bytes) to c's storage as the next argument of step 2. */
-static int add_arg(struct commit_ctx *c, const char *s, size_t n)
+static int add_arg(struct gw_ledger_args *c, const char *s, size_t n)
 {
     if (c->argc >= STEP2_ARGS || n + 1 > sizeof(c->buf) - c->used)
         return -E2BIG;
@@ -305,8 +302,9 @@ static int add_arg(struct commit_ctx *c, const char *s, size_t n)
     return 0;
 }
 
-static int add_fmt(struct commit_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int add_fmt(struct commit_ctx *c, const char *fmt, ...)
+static int add_fmt(struct gw_ledger_args *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int add_fmt(struct gw_ledger_args *c, const char *fmt, ...)
 {
     char tmp[64];
     va_list ap;
@@ -367,28 +365,28 @@ static int expiry_due_key(const struct gw_ledger *l, const char *msisdn, int32_t
 static int commit_go(struct commit_ctx *c)
 {
     if (c->single)
-        return gw_redis_script_run(c->redis, c->script, c->nkeys, c->argc, c->argv, c->argvlen,
-                                   commit_reply, c);
+        return gw_redis_script_run(c->redis, c->script, c->a.nkeys, c->a.argc, c->a.argv,
+                                   c->a.argvlen, commit_reply, c);
     /* A cluster: step 1, refidx.lua on the index's slot; claim_reply runs step 2. */
     const char *argv1[STEP1_KEYS + 3];
     size_t argvlen1[STEP1_KEYS + 3];
     int n = 0;
-    for (int k = 0; k < c->nk1; k++) {
-        argv1[n] = c->keys1[k];
-        argvlen1[n++] = strlen(c->keys1[k]);
+    for (int k = 0; k < c->a.nk1; k++) {
+        argv1[n] = c->a.keys1[k];
+        argvlen1[n++] = strlen(c->a.keys1[k]);
     }
     argv1[n] = c->ref;
     argvlen1[n++] = strlen(c->ref);
     argv1[n] = c->ms1;
     argvlen1[n++] = strlen(c->ms1);
-    argv1[n] = c->exp1;
-    argvlen1[n++] = strlen(c->exp1);
-    return gw_redis_script_run(c->redis, c->script_refidx, c->nk1, n, argv1, argvlen1,
+    argv1[n] = c->a.exp1;
+    argvlen1[n++] = strlen(c->a.exp1);
+    return gw_redis_script_run(c->redis, c->script_refidx, c->a.nk1, n, argv1, argvlen1,
                                claim_reply, c);
 }
 
 /* commit.lua's ARGV 13: "id,id,..." one per tier, in the room reserved for it. */
-static void rule_ids_fill(struct commit_ctx *c, const int *ids, int n)
+void gw_ledger_args_rules(struct gw_ledger_args *c, const int *ids, int n)
 {
     char *p = c->buf + (c->argv[c->rule_arg] - c->buf);
     size_t k = 0, room = sizeof(RULE_ARG_ROOM) - 1;
@@ -427,7 +425,7 @@ static void rule_reply(void *arg, int err, const struct redisReply *reply)
         if (ids[i] > 0)
             gw_rules_put(c->rules, c->texts[i], (uint16_t)ids[i]);
     }
-    rule_ids_fill(c, ids, c->ntexts > 0 ? c->ntexts : 1);
+    gw_ledger_args_rules(&c->a, ids, c->ntexts > 0 ? c->ntexts : 1);
     int rc = commit_go(c);
     if (rc < 0)
         commit_finish(c, rc, NULL);
@@ -457,7 +455,7 @@ static int rule_step(struct gw_ledger *l, struct commit_ctx *c, const struct gw_
             cached = false;
     }
     if (cached) {
-        rule_ids_fill(c, ids, c->ntexts);
+        gw_ledger_args_rules(&c->a, ids, c->ntexts);
         rc = commit_go(c);
         if (rc < 0)
             free(c);
@@ -484,7 +482,7 @@ static int rule_step(struct gw_ledger *l, struct commit_ctx *c, const struct gw_
         gw_rules_release(c->rules);
         c->rules = NULL;
         memset(ids, 0, sizeof(ids));
-        rule_ids_fill(c, ids, 1);
+        gw_ledger_args_rules(&c->a, ids, 1);
         rc = commit_go(c);
         if (rc < 0)
             free(c);
@@ -492,13 +490,13 @@ static int rule_step(struct gw_ledger *l, struct commit_ctx *c, const struct gw_
     return rc;
 }
 
-int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struct gw_earn *earn,
-                     int64_t now, gw_ledger_cb cb, void *arg)
+int gw_ledger_commit_args(const struct gw_ledger *l, const struct gw_event *ev,
+                          const struct gw_earn *earn, int64_t now, struct gw_ledger_args *c)
 {
     const struct gw_loyalty *t;
     bool reversal;
 
-    if (!l || !ev || !cb || (int)ev->kind < 0 || (int)ev->kind >= GW_EV__COUNT)
+    if (!l || !ev || !c || (int)ev->kind < 0 || (int)ev->kind >= GW_EV__COUNT)
         return -EINVAL;
     t = &l->table;
     reversal = ev->kind == GW_EV_REVERSAL;
@@ -515,22 +513,14 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     int32_t day = gw_local_day(ev->at);
     if (day < 19700101 || day > 99991231)
         return -EINVAL;
-
-    struct commit_ctx *c = calloc(1, sizeof(*c));
-    if (!c)
-        return -ENOMEM;
-    c->cb = cb;
-    c->arg = arg;
-    c->redis = l->redis;
-    c->script = l->script;
-    gw_mask_msisdn(ev->msisdn, c->mask);
-    snprintf(c->ref, sizeof(c->ref), "%s", ev->ref);
+    c->argc = c->nkeys = 0;
+    c->used = 0;
 
     /* The ref index keys: the current period and the one before. A period is as long as the
      * retention (at least 8 days), so the two cover it: two lookups per commit; an entry lives
      * one to two periods. Strings lg:rs of 13-byte records, then the same periods' hashes lg:ri
      * of the release before, read until they expire (docs/data-model.md 4). */
-    char keys[STEP1_KEYS][48], s_exp[24];
+    char (*keys)[48] = c->keys1;
     int64_t ret = (int64_t)l->cfg.ref_retention_days * 86400;
     int64_t plen = ret > 8 * 86400 ? ret : 8 * 86400;
     int64_t period = now / plen;
@@ -544,8 +534,8 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
                  period - k);
     }
     int nk = 2 * np;
-    snprintf(s_exp, sizeof(s_exp), "%" PRId64, (period + 1) * plen + ret);
-
+    c->nk1 = nk;
+    snprintf(c->exp1, sizeof(c->exp1), "%" PRId64, (period + 1) * plen + ret);
     /* commit.lua's keys and arguments (see the script's header); on one Redis the index keys
      * too, and the claim is made in the same script */
     int rc = add_fmt(c, "lg:{%s}:w", ev->msisdn);
@@ -589,7 +579,7 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     rc |= add_fmt(c, "%" PRId64, t->daily_cap > 0 ? t->daily_cap : INT64_C(0));
     rc |= add_fmt(c, "%" PRIu64, (uint64_t)l->cfg.ref_retention_days * 86400u);
     rc |= add_fmt(c, "%" PRIu32, l->cfg.history_len ? l->cfg.history_len : 1);
-    /* the history record's rule ids, one per tier: filled in by rule_ids_fill (step 0) */
+    /* the history record's rule ids, one per tier: filled in by gw_ledger_args_rules (step 0) */
     c->rule_arg = c->argc;
     rc |= add_arg(c, RULE_ARG_ROOM, sizeof(RULE_ARG_ROOM) - 1);
     rc |= add_arg(c, reversal ? ev->orig : "", reversal ? strlen(ev->orig) : 0);
@@ -608,7 +598,7 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     rc |= add_fmt(c, "%" PRIu32, t->tier_grace_days <= 365 ? t->tier_grace_days : 365u);
     rc |= add_fmt(c, "%08" PRId32, today);
     if (l->cfg.single_node)
-        rc |= add_arg(c, s_exp, strlen(s_exp));
+        rc |= add_arg(c, c->exp1, strlen(c->exp1));
     /* the velocity caps (commit.lua takes this argument off before the others): only when one
      * is on, so that nothing is counted or written otherwise */
     const struct gw_ledger_config *lc = &l->cfg;
@@ -619,18 +609,33 @@ int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struc
     if (agg)
         rc |= add_arg(c, ev->kind == GW_EV_TOPUP ? ev->channel : "",
                       ev->kind == GW_EV_TOPUP ? strnlen(ev->channel, sizeof(ev->channel)) : 0);
-    if (rc != 0) {
+    return rc != 0 ? -E2BIG : 0;
+}
+
+int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struct gw_earn *earn,
+                     int64_t now, gw_ledger_cb cb, void *arg)
+{
+    if (!l || !ev || !cb)
+        return -EINVAL;
+    struct commit_ctx *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    int rc = gw_ledger_commit_args(l, ev, earn, now, &c->a);
+    if (rc < 0) {
         free(c);
-        return -E2BIG;
+        return rc;
     }
+    c->cb = cb;
+    c->arg = arg;
+    c->redis = l->redis;
+    c->script = l->script;
+    gw_mask_msisdn(ev->msisdn, c->mask);
+    snprintf(c->ref, sizeof(c->ref), "%s", ev->ref);
     /* step 1 (a cluster): kept for commit_go */
     c->single = l->cfg.single_node;
     c->script_refidx = l->script_refidx;
-    c->nk1 = nk;
-    memcpy(c->keys1, keys, sizeof(keys));
     snprintf(c->ms1, sizeof(c->ms1), "%s", ev->msisdn);
-    snprintf(c->exp1, sizeof(c->exp1), "%s", s_exp);
-    return rule_step(l, c, reversal ? NULL : earn);
+    return rule_step(l, c, ev->kind == GW_EV_REVERSAL ? NULL : earn);
 }
 
 static void deadletter_reply(void *arg, int err, const struct redisReply *reply)

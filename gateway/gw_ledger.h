@@ -110,6 +110,29 @@ void gw_ledger_set_expiry_levels(struct gw_ledger *l, const uint32_t *levels, si
 int gw_ledger_commit(struct gw_ledger *l, const struct gw_event *ev, const struct gw_earn *earn,
                      int64_t now, gw_ledger_cb cb, void *arg);
 
+/* commit.lua's keys and arguments for one event, exactly as gw_ledger_commit sends them (its
+ * step 2; on a cluster also step 1's ref index keys and expiry for refidx.lua), built by
+ * gw_ledger_commit_args into storage the struct owns: a bench can call the script raw with the
+ * gateway's own arguments (tests/bench/bench_ledger.c). The rule ids (ARGV 13) are left blank:
+ * gw_ledger_args_rules fills them. */
+enum { GW_LEDGER_KEYS1_MAX = 16, GW_LEDGER_ARGS_MAX = 30 + 3 * GW_MAX_TIERS + GW_LEDGER_KEYS1_MAX };
+struct gw_ledger_args {
+    int argc, nkeys, rule_arg;
+    const char *argv[GW_LEDGER_ARGS_MAX];
+    size_t argvlen[GW_LEDGER_ARGS_MAX];
+    char buf[2048];
+    size_t used;
+    /* step 1 (a cluster): the ref index keys and the current period key's expiry */
+    int nk1;
+    char keys1[GW_LEDGER_KEYS1_MAX][48], exp1[24];
+};
+/* Validates the event and builds a's arguments. Returns 0, -EINVAL (an event or table the ledger
+ * refuses), -ERANGE (an earning too large) or -E2BIG. */
+int gw_ledger_commit_args(const struct gw_ledger *l, const struct gw_event *ev,
+                          const struct gw_earn *earn, int64_t now, struct gw_ledger_args *a);
+/* Fills ARGV 13 with "id,id,..." (n ids, one per tier). */
+void gw_ledger_args_rules(struct gw_ledger_args *a, const int *ids, int n);
+
 /* The source of a PDU the link refused: its dead letter goes to lg:dlq:pdu, all others to
  * lg:dlq:event. */
 #define GW_DLQ_SOURCE_PDU "smpp-pdu"

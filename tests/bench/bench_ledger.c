@@ -3,11 +3,20 @@
  * it prints figures (tests/bench/RESULTS.md records them).
  *
  *   bench_ledger SOCKET [SUBSCRIBERS] [IN_FLIGHT] [OLD_SCRIPT]    (BENCH_LEDGER_PHASES=1: 1 only)
+ * Environment: BENCH_LEDGER_CONFIG a loyaltygw.json (deploy/'s: the shipped configuration) whose
+ * ledger, loyalty table, brakes, expiry levels and time zone the bench takes, as main.c does
+ * (unset: gw_loyalty_default, lifetime tiers, no cap, no expiry); BENCH_LEDGER_BUCKETS the ref
+ * index buckets; BENCH_LEDGER_TURNS the kinds of turns of phase 1 (default "path,raw,minimal";
+ * "raw" alone to time the script); BENCH_LEDGER_COMMIT a commit.lua file the raw turns run
+ * instead of the embedded one (to compare variants of the script with the same arguments).
  *
  * 1. Throughput, in turns on an empty Redis: the ledger path (gw_loyalty_earn + gw_ledger_commit,
- *    as the gateway calls it, one Redis: the claim of the ref inside the script) against the bare
- *    commit script (EVALSHA of the same lua/commit.lua with arguments built once per event by a
- *    plain loop), the same events, IN_FLIGHT requests in flight; events/s of each and the ratio.
+ *    as the gateway calls it, one Redis: the claim of the ref inside the script) against the raw
+ *    commit script (EVALSHA of the same lua/commit.lua with the keys and arguments the gateway
+ *    passes, built once per event by gw_ledger_commit_args, without the ledger's steps, context
+ *    and reply parsing), the same events, IN_FLIGHT requests in flight; events/s of each and the
+ *    ratio. Then the minimal call of the releases before (one tier by lifetime points, no cap, no
+ *    aggregate, expiry or tier review key): the script's floor, not the gateway's work.
  *    OLD_SCRIPT (optional): the commit script of the release before (tests/bench/ledger.sh takes
  *    it from git), run the same way with its own arguments: what the new ledger costs in Redis.
  * 2. Memory: SUBSCRIBERS subscribers x 5 events of a typical month (3 TOPUP, 1 BILL, 1 USAGE on
@@ -29,7 +38,9 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 
+#include "gw_config.h"
 #include "gw_core.h"
+#include "gw_expiry.h"
 #include "gw_ledger.h"
 #include "gw_redis.h"
 
@@ -51,9 +62,11 @@ struct run {
     long sub0;   /* first subscriber number */
     int per_sub; /* events per subscriber */
     int k0;      /* first event index of each subscriber */
-    bool bare, old;
+    int kind; /* TURN_PATH, TURN_RAW, TURN_MINIMAL, TURN_OLD */
     int script;
 };
+
+enum { TURN_PATH, TURN_RAW, TURN_MINIMAL, TURN_OLD };
 
 static void issue(struct run *r);
 
@@ -75,6 +88,8 @@ static void make_event(const struct run *r, long i, struct gw_event *ev)
     ev->at = now_s - 28 * DAY + (k % 5) * 6 * DAY + (k / 5 % 72) * 3600;
     snprintf(ev->ref, sizeof(ev->ref), "OCS-%08ld-%07d", sub, k);
     snprintf(ev->currency, sizeof(ev->currency), "MAD");
+    if (ev->kind == GW_EV_TOPUP) /* as tests/bench/ledger_gw.sh sends them */
+        snprintf(ev->channel, sizeof(ev->channel), "voucher");
     ev->amount_milli = 5000 + (int64_t)((sub * 7919 + k * 104729) % 200000);
 }
 
@@ -93,10 +108,28 @@ static void bare_cb(void *arg, int err, const struct redisReply *reply)
     r->done++;
     if (err || reply->type != REDIS_REPLY_ARRAY)
         r->errors++;
+    else if (r->kind == TURN_RAW && /* credited or duplicate, as done_cb counts them */
+             (reply->elements < 1 || reply->element[0]->type != REDIS_REPLY_INTEGER ||
+              reply->element[0]->integer > GW_COMMIT_DUPLICATE))
+        r->errors++;
     issue(r);
 }
 
-/* The bare script: the arguments commit.lua takes on one Redis, built by a plain loop. */
+/* The raw script: the keys and arguments gw_ledger_commit passes commit.lua for this event and
+ * this configuration (one Redis), sent as one EVALSHA; the rule ids are the first ones of the
+ * dictionary (the ledger path registers its texts once, and they are mere numbers here). */
+static int raw_commit(struct run *r, const struct gw_event *ev, const struct gw_earn *earn)
+{
+    static const int ids[GW_MAX_TIERS] = {1, 2, 3, 4, 5, 6, 7, 8};
+    struct gw_ledger_args a;
+    int rc = gw_ledger_commit_args(ledger, ev, earn, now_s, &a);
+    if (rc < 0)
+        return rc;
+    gw_ledger_args_rules(&a, ids, (int)table.n_tiers);
+    return gw_redis_script_run(redis, r->script, a.nkeys, a.argc, a.argv, a.argvlen, bare_cb, r);
+}
+
+/* The minimal call: the arguments commit.lua takes on one Redis, built by a plain loop. */
 /* The keys of one subscriber (kinds "w" today, "wrh" for main's script), then "E ref kind now at
  * day" into argv from n; a holds the texts. Returns the new n. */
 static int head_args(const struct gw_event *ev, const char *kinds, char k[][48], char a[][48],
@@ -120,7 +153,7 @@ static int head_args(const struct gw_event *ev, const char *kinds, char k[][48],
     return n;
 }
 
-static int bare_commit(struct run *r, const struct gw_event *ev, const struct gw_earn *earn)
+static int minimal_commit(struct run *r, const struct gw_event *ev, const struct gw_earn *earn)
 {
     char k[6][48], a[16][48];
     const char *argv[32];
@@ -196,9 +229,10 @@ static void issue(struct run *r)
             r->errors++, r->done++;
             continue;
         }
-        int rc = r->old    ? old_commit(r, &ev, &earn)
-                 : r->bare ? bare_commit(r, &ev, &earn)
-                           : gw_ledger_commit(ledger, &ev, &earn, now_s, done_cb, r);
+        int rc = r->kind == TURN_OLD       ? old_commit(r, &ev, &earn)
+                 : r->kind == TURN_RAW     ? raw_commit(r, &ev, &earn)
+                 : r->kind == TURN_MINIMAL ? minimal_commit(r, &ev, &earn)
+                                           : gw_ledger_commit(ledger, &ev, &earn, now_s, done_cb, r);
         if (rc < 0) {
             r->errors++, r->done++;
         }
@@ -298,8 +332,19 @@ int main(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOLBF, 0); /* each figure as soon as it is measured */
     now_s = (int64_t)time(NULL);
-    setenv("TZ", "UTC", 1);
-    tzset();
+    const char *cfg_path = getenv("BENCH_LEDGER_CONFIG");
+    static struct gw_config gcfg;
+    char err[256];
+    if (cfg_path && gw_config_load(cfg_path, &gcfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    if (cfg_path) {
+        gw_config_apply_timezone(&gcfg);
+    } else {
+        setenv("TZ", "UTC", 1);
+        tzset();
+    }
 
     base = event_base_new();
     struct event *tk = event_new(base, -1, EV_PERSIST, tick, NULL);
@@ -312,17 +357,49 @@ int main(int argc, char **argv)
     redis = gw_redis_new(base, &rcfg);
     gw_ledger_config_defaults(&lcfg);
     lcfg.history_len = 20; /* deploy/loyaltygw.json */
-    lcfg.single_node = true;
     /* buckets sized as deploy/loyaltygw.json advises (refs per period / 500, at least 4096), so
      * that each bucket stays a listpack */
     if (subs * 5 / 400 > (long)lcfg.ref_index_buckets)
         lcfg.ref_index_buckets = (uint32_t)(subs * 5 / 400);
     gw_loyalty_default(&table);
+    if (cfg_path) { /* as main.c sets the ledger up */
+        lcfg = gcfg.ledger;
+        table = gcfg.loyalty;
+        lcfg.vel_events_hour = gcfg.brakes.events_per_hour;
+        lcfg.vel_events_day = gcfg.brakes.events_per_day;
+        lcfg.vel_points_hour = gcfg.brakes.points_per_hour;
+        lcfg.vel_points_day = gcfg.brakes.points_per_day;
+    }
+    lcfg.single_node = true;
+    const char *buckets = getenv("BENCH_LEDGER_BUCKETS");
+    if (buckets && atol(buckets) > 0)
+        lcfg.ref_index_buckets = (uint32_t)atol(buckets);
     ledger = gw_ledger_new(redis, &lcfg, &table);
+    if (cfg_path && ledger) {
+        uint32_t levels[GW_EXPIRY_LEVELS_MAX];
+        int nl = gw_expiry_parse_levels(gcfg.expiry.warn_days, levels, GW_EXPIRY_LEVELS_MAX);
+        gw_ledger_set_expiry_levels(ledger, levels, nl > 0 ? (size_t)nl : 0);
+    }
+    /* the raw turns' script: the embedded one, or a variant from a file */
+    char *raw_body = NULL;
+    size_t raw_len = 0;
+    if (getenv("BENCH_LEDGER_COMMIT")) {
+        FILE *f = fopen(getenv("BENCH_LEDGER_COMMIT"), "r");
+        raw_body = f ? calloc(1, 1 << 20) : NULL;
+        raw_len = raw_body ? fread(raw_body, 1, (1 << 20) - 1, f) : 0;
+        if (f)
+            fclose(f);
+        if (raw_len == 0) {
+            fprintf(stderr, "cannot read BENCH_LEDGER_COMMIT\n");
+            return 2;
+        }
+    }
     int script = gw_redis_script_add(redis, gw_lua_commit, gw_lua_commit_len);
+    int raw_script = raw_body ? gw_redis_script_add(redis, raw_body, raw_len) : script;
+    free(raw_body);
     int old_script = old_len > 0 ? gw_redis_script_add(redis, old_body, old_len) : -1;
     free(old_body);
-    if (!redis || !ledger || script < 0)
+    if (!redis || !ledger || script < 0 || raw_script < 0)
         return 1;
     gw_redis_start(redis);
     int64_t end = gw_clock_mono_ms() + 5000;
@@ -333,34 +410,48 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    /* 1. throughput in turns: path, bare, path, bare (40,000 subscribers x 5 each) */
+    /* 1. throughput in turns: path, raw, minimal (, main's), path, raw, minimal (, main's);
+     * 20,000 subscribers x 5 events each */
     long turn_events = subs * 5 < 100000 ? subs * 5 : 100000;
-    printf("throughput, %u commits in flight, %ld events per turn on an empty Redis:\n",
-           in_flight, turn_events);
-    double sum_path = 0, sum_bare = 0, sum_old = 0;
-    int per_turn = old_script >= 0 ? 3 : 2;
-    for (int turn = 0; turn < 2 * per_turn; turn++) {
+    printf("throughput, %u commits in flight, %ld events per turn on an empty Redis, %s, "
+           "%" PRIu32 " ref index buckets:\n", in_flight, turn_events,
+           cfg_path ? cfg_path : "built-in table (lifetime tiers, no cap)",
+           lcfg.ref_index_buckets);
+    const char *turns_env = getenv("BENCH_LEDGER_TURNS");
+    const char *turns = turns_env ? turns_env : "path,raw,minimal";
+    int kinds[4], nkinds = 0;
+    static const char *const kname[4] = {"path", "raw", "minimal", "old"};
+    for (int k = 0; k < 3; k++)
+        if (strstr(turns, kname[k]))
+            kinds[nkinds++] = k;
+    if (old_script >= 0)
+        kinds[nkinds++] = TURN_OLD;
+    double sum[4] = {0}, us_sum[4] = {0};
+    static const char *const name[4] = {"ledger path (gw_ledger)", "raw commit script",
+                                        "minimal call (not the gw's)", "commit script of main"};
+    for (int turn = 0; turn < 2 * nkinds; turn++) {
         flush();
-        int which = turn % per_turn; /* 0 path, 1 bare, 2 the release before's script */
-        struct run r = {.total = turn_events, .sub0 = 10000000, .per_sub = 5, .bare = which == 1,
-                        .old = which == 2, .script = which == 2 ? old_script : script};
+        int which = kinds[turn % nkinds];
+        struct run r = {.total = turn_events, .sub0 = 10000000, .per_sub = 5, .kind = which,
+                        .script = which == TURN_OLD ? old_script
+                                  : which == TURN_RAW ? raw_script : script};
         cmd("CONFIG %s", "RESETSTAT");
         double rate = run_events(&r);
         double us = usec_per_evalsha();
-        static const char *const name[3] = {"ledger path (gw_ledger)", "bare commit script",
-                                            "commit script of main"};
         printf("  %-28s %9.0f events/s  %6.2f us of Redis CPU per script call  (%ld errors)\n",
                name[which], rate, us, r.errors);
-        if (which == 0)
-            sum_path += rate;
-        else if (which == 1)
-            sum_bare += rate;
-        else
-            sum_old += rate;
+        sum[which] += rate;
+        us_sum[which] += us;
     }
-    printf("  ratio ledger path / bare script: %.2f\n", sum_bare > 0 ? sum_path / sum_bare : 0);
-    if (sum_old > 0)
-        printf("  ratio ledger path / main's commit script: %.2f\n", sum_path / sum_old);
+    for (int k = 0; k < 4; k++)
+        if (sum[k] > 0)
+            printf("  mean of 2: %-28s %9.0f events/s  %6.2f us of Redis CPU per call\n",
+                   name[k], sum[k] / 2, us_sum[k] / 2);
+    if (sum[TURN_RAW] > 0 && sum[TURN_PATH] > 0)
+        printf("  ratio ledger path / raw script (the same keys and arguments): %.2f\n",
+               sum[TURN_PATH] / sum[TURN_RAW]);
+    if (sum[TURN_OLD] > 0 && sum[TURN_PATH] > 0)
+        printf("  ratio ledger path / main's commit script: %.2f\n", sum[TURN_PATH] / sum[TURN_OLD]);
 
     /* BENCH_LEDGER_PHASES=1: the throughput only (tests/bench/ledger_gw.sh loads the memory
      * through the gateway instead) */

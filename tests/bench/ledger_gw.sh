@@ -6,10 +6,11 @@
 # the journal directory and the log level changed), Redis with deploy/redis.conf, persistence off.
 # Prints bytes per subscriber all-in (INFO used_memory delta), MEMORY USAGE and encoding of the
 # keys of a sample of subscribers, the keys by kind, bytes per further ref (5 more events for
-# 10,000 of them), and the SMPP path's events/s against the bare commit script's in the same run
-# (tests/bench/bench_ledger.c, phase 1 only, before the load on the same Redis).
+# 10,000 of them), and the SMPP path's events/s against the raw commit script's in the same run
+# (tests/bench/bench_ledger.c, phase 1 only, before the load on the same Redis, with the same
+# shipped configuration: commit.lua called with the keys and arguments the gateway passes it).
 #   tests/bench/ledger_gw.sh BUILD_DIR SRC_DIR [SUBSCRIBERS (default 1000000)] [SMSC_WINDOW (256)]
-# Environment: BENCH_BARE_SUBS (20000: subscribers of the bare-script turns), BENCH_CHUNK (100000),
+# Environment: BENCH_BARE_SUBS (20000: subscribers of the raw-script turns), BENCH_CHUNK (100000),
 # BENCH_REF_BUCKETS (the shipped 65536 when unset): fewer buckets let a small run fill each bucket
 # of the ref index as a big one would (1,024 for 20,000 subscribers: ~100 refs per bucket, as
 # 65,536 hold at ~1.3 million).
@@ -33,9 +34,14 @@ for _ in $(seq 50); do rcli ping >/dev/null 2>&1 && break; sleep 0.1; done
 echo "command: $0 $*"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(redis-server --version | cut -d' ' -f3), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# 1. the bare commit script and the ledger path, 100,000 events each in turns (empty Redis)
-BENCH_LEDGER_PHASES=1 "$B/tests/bench_ledger" "$T/redis.sock" "${BENCH_BARE_SUBS:-20000}" 256 | tee "$T/bare.txt"
-BARE=$(awk '/bare commit script/ {s += $4; n++} END {if (n) printf "%.0f", s / n}' "$T/bare.txt")
+# 1. the ledger path, the raw commit script (the gateway's keys and arguments for the shipped
+# configuration) and the minimal call of the releases before, 100,000 events each in turns
+# (empty Redis)
+BENCH_LEDGER_PHASES=1 BENCH_LEDGER_CONFIG="$SRC/deploy/loyaltygw.json" \
+  BENCH_LEDGER_BUCKETS="${BENCH_REF_BUCKETS:-}" \
+  "$B/tests/bench_ledger" "$T/redis.sock" "${BENCH_BARE_SUBS:-20000}" 256 | tee "$T/bare.txt"
+BARE=$(awk '/^  raw commit script/ {s += $4; n++} END {if (n) printf "%.0f", s / n}' "$T/bare.txt")
+MINI=$(awk '/^  minimal call/ {s += $6; n++} END {if (n) printf "%.0f", s / n}' "$T/bare.txt")
 rcli flushall >/dev/null
 
 # 2. the events: k-th event of every subscriber on day 28 - 6k before now (a month)
@@ -150,4 +156,6 @@ echo "  5 more events for $MORE subscribers: $(cat "$T/line")"
 m2=$(mem)
 echo "  used_memory +$((m2 - m1)) bytes = $(( (m2 - m1) / (MORE * 5) )) bytes per further ref (its record, index entry, lot and activity share)"
 echo "machine at the end: $(uptime)"
-echo "throughput: SMPP path (the load above) $RATE events/s, bare commit script $BARE events/s: ratio $(awk -v a="$RATE" -v b="$BARE" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+echo "throughput: SMPP path (the load above) $RATE events/s, raw commit script (the gateway's keys and arguments) $BARE events/s: ratio SMPP path / raw script $(ratio "$RATE" "$BARE")"
+echo "  (the minimal call of the releases before, not the gateway's work: $MINI events/s, ratio $(ratio "$RATE" "$MINI"))"
