@@ -8,7 +8,8 @@
  * (unset: gw_loyalty_default, lifetime tiers, no cap, no expiry); BENCH_LEDGER_BUCKETS the ref
  * index buckets; BENCH_LEDGER_TURNS the kinds of turns of phase 1 (default "path,raw,minimal";
  * "raw" alone to time the script); BENCH_LEDGER_COMMIT a commit.lua file the raw turns run
- * instead of the embedded one (to compare variants of the script with the same arguments).
+ * instead of the embedded one (to compare variants of the script with the same arguments);
+ * BENCH_LEDGER_NOW the time of the run (unix s; default the clock's): the same events twice.
  *
  * 1. Throughput, in turns on an empty Redis: the ledger path (gw_loyalty_earn + gw_ledger_commit,
  *    as the gateway calls it, one Redis: the claim of the ref inside the script) against the raw
@@ -331,7 +332,7 @@ int main(int argc, char **argv)
         }
     }
     setvbuf(stdout, NULL, _IOLBF, 0); /* each figure as soon as it is measured */
-    now_s = (int64_t)time(NULL);
+    now_s = getenv("BENCH_LEDGER_NOW") ? atoll(getenv("BENCH_LEDGER_NOW")) : (int64_t)time(NULL);
     const char *cfg_path = getenv("BENCH_LEDGER_CONFIG");
     static struct gw_config gcfg;
     char err[256];
