@@ -82,7 +82,7 @@ bash "$(dirname "$0")/ussd_bench.sh" "$B" "$SRC"
 # 5. The ledger at scale (tests/bench/ledger_gw.sh, issue 9): BENCH_LEDGER_SUBS subscribers x 5
 #    events (default 1,000,000) loaded through the gateway over SMPP with the shipped config;
 #    bytes per subscriber, per key and per further ref, and the SMPP path's events/s against the
-#    bare commit script in the same run. (tests/bench/ledger.sh: the same through gw_ledger
+#    raw commit script (the gateway's keys and arguments, the same config) in the same run. (tests/bench/ledger.sh: the same through gw_ledger
 #    directly, with the busy-subscriber figure.)
 echo "ledger at scale:"
 bash "$(dirname "$0")/ledger_gw.sh" "$B" "$SRC" "${BENCH_LEDGER_SUBS:-1000000}" | sed 's/^/  /'
