@@ -1070,9 +1070,9 @@ static void test_exact__corrupt_wallet__permanent_error(void **state)
     assert_int_equal(cap.integer, 2);
 }
 
-/* The lots (docs/data-model.md section 1): a credit adds to L (5-byte records) and leaves the
- * lot fields l:<day> of the release before to the readers; a reversal reads every lot, takes
- * from its own first and folds the old fields into L. */
+/* The lots (docs/data-model.md section 1): a credit adds to L (3-byte records for these lots)
+ * and leaves the lot fields l:<day> of the release before to the readers; a reversal reads
+ * every lot, takes from its own first and folds the old fields into L. */
 static void test_lots__credit_in_L__old_fields_merged_then_folded(void **state)
 {
     (void)state;
