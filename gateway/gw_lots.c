@@ -6,54 +6,66 @@
 
 #include "gw_days.h"
 
-/* A record of L: days since 1970-01-01 and points, big-endian as struct.pack('>I2I3') */
-static void rec(const uint8_t *p, int32_t *dn, int64_t *pts)
+/* The record at *pos of L: 0 with day number *dn, points *pts and *pos after it; -EINVAL when
+ * truncated, its varint unreadable or its points 0 (*pos unchanged). */
+static int rec(const uint8_t *p, size_t len, size_t *pos, int32_t *dn, int64_t *pts)
 {
-    *dn = (int32_t)((uint32_t)p[0] << 8 | p[1]);
-    *pts = (int64_t)((uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4]);
+    uint64_t v;
+    size_t at = *pos + 2;
+
+    if (len - *pos < 2 || gw_varint_get(p, len, &at, &v) < 0 || v == 0)
+        return -EINVAL;
+    *dn = (int32_t)((uint32_t)p[*pos] << 8 | p[*pos + 1]);
+    *pts = (int64_t)v;
+    *pos = at;
+    return 0;
 }
 
 bool gw_lots_valid(const void *l, size_t len)
 {
     const uint8_t *p = l;
     int32_t pz = -1, z;
-    int64_t pv = 0, v;
+    int64_t v;
+    size_t pos = 0;
 
-    if (len % GW_LOTS_REC != 0 || (len > 0 && !l))
+    if (len > 0 && !l)
         return false;
-    for (size_t i = 0; i < len; i += GW_LOTS_REC) {
-        rec(p + i, &z, &v);
-        if (v == 0 || z < pz || (z == pz && pv != GW_LOTS_FULL))
+    while (pos < len) {
+        if (rec(p, len, &pos, &z, &v) < 0 || z <= pz)
             return false;
         pz = z;
-        pv = v;
     }
     return true;
 }
 
 int gw_lots_next(const void *l, size_t len, size_t *pos, struct gw_lot *out)
 {
-    const uint8_t *p = l;
-    int32_t z, z2;
-    int64_t v, v2, last;
+    int32_t z;
+    int64_t v;
 
-    if (!l || !pos || !out || len % GW_LOTS_REC != 0 || *pos + GW_LOTS_REC > len)
+    if (!l || !pos || !out || *pos >= len || rec(l, len, pos, &z, &v) < 0)
         return 0;
-    rec(p + *pos, &z, &v);
-    *pos += GW_LOTS_REC;
-    /* a lot above GW_LOTS_FULL: the records of the same day that follow a full one */
-    last = v;
-    while (last == GW_LOTS_FULL && *pos + GW_LOTS_REC <= len) {
-        rec(p + *pos, &z2, &v2);
-        if (z2 != z)
-            break;
-        v += v2;
-        last = v2;
-        *pos += GW_LOTS_REC;
-    }
     out->day = gw_days_from_number(z);
     out->points = v;
-    return out->day != 0 && v > 0;
+    return out->day != 0;
+}
+
+int gw_lots_put(void *out, size_t cap, size_t *len, int32_t day, int64_t points)
+{
+    uint8_t *p = out;
+    int32_t z = gw_days_number(day); /* -1 for a day that is not one */
+
+    if (z < 0 || z > UINT16_MAX || points <= 0 || points >= GW_VARINT_VALUE_MAX)
+        return -EINVAL;
+    if (cap < 2 || *len > cap - 2)
+        return -ENOSPC;
+    size_t at = *len + 2;
+    if (gw_varint_put(p, cap, &at, (uint64_t)points) < 0)
+        return -ENOSPC;
+    p[*len] = (uint8_t)(z >> 8);
+    p[*len + 1] = (uint8_t)z;
+    *len = at;
+    return 0;
 }
 
 int gw_lots_old_field(const char *key, size_t klen, const char *val, size_t vlen,

@@ -3,6 +3,8 @@
  */
 #include "gw_months.h"
 
+#include "gw_varint.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,26 +24,6 @@ int32_t gw_month_ym(uint16_t index)
     return (1970 + index / 12) * 100 + index % 12 + 1;
 }
 
-/* The varint at *pos: 0 and *v, or -EINVAL (truncated, over the bytes or the value bound). */
-static int varint_get(const uint8_t *p, size_t len, size_t *pos, uint64_t *v)
-{
-    uint64_t r = 0;
-
-    for (unsigned k = 0; k < GW_MONTHS_VARINT_MAX; k++) {
-        if (*pos >= len)
-            return -EINVAL;
-        uint8_t b = p[(*pos)++];
-        r |= (uint64_t)(b & 0x7f) << (7 * k);
-        if (!(b & 0x80)) {
-            if (r >= (uint64_t)GW_MONTHS_VALUE_MAX)
-                return -EINVAL;
-            *v = r;
-            return 0;
-        }
-    }
-    return -EINVAL;
-}
-
 int gw_months_next(const void *m, size_t len, size_t *pos, int32_t prev, struct gw_month *out)
 {
     const uint8_t *p = m;
@@ -53,7 +35,7 @@ int gw_months_next(const void *m, size_t len, size_t *pos, int32_t prev, struct 
         return -EINVAL;
     uint16_t i = (uint16_t)(p[*pos] << 8 | p[*pos + 1]);
     size_t at = *pos + 2;
-    if (varint_get(p, len, &at, &z) < 0 || varint_get(p, len, &at, &s) < 0)
+    if (gw_varint_get(p, len, &at, &z) < 0 || gw_varint_get(p, len, &at, &s) < 0)
         return -EINVAL;
     int32_t ym = gw_month_ym(i);
     if (prev && ym <= prev)
@@ -107,18 +89,6 @@ int gw_months_window(const void *m, size_t len, int32_t yyyymm, int spend, int64
     return 0;
 }
 
-static int varint_put(uint8_t *p, size_t cap, size_t *pos, uint64_t v)
-{
-    do {
-        if (*pos >= cap)
-            return -ENOSPC;
-        uint8_t b = v & 0x7f;
-        v >>= 7;
-        p[(*pos)++] = (uint8_t)(v ? b | 0x80 : b);
-    } while (v);
-    return 0;
-}
-
 int gw_months_encode(const struct gw_month *recs, size_t n, void *out, size_t cap)
 {
     uint8_t *p = out;
@@ -137,7 +107,7 @@ int gw_months_encode(const struct gw_month *recs, size_t n, void *out, size_t ca
             return -ENOSPC;
         p[pos++] = (uint8_t)(i >> 8);
         p[pos++] = (uint8_t)i;
-        if (varint_put(p, cap, &pos, z) < 0 || varint_put(p, cap, &pos, (uint64_t)r->spend) < 0)
+        if (gw_varint_put(p, cap, &pos, z) < 0 || gw_varint_put(p, cap, &pos, (uint64_t)r->spend) < 0)
             return -ENOSPC;
     }
     return (int)pos;

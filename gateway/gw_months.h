@@ -20,8 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_MONTHS_VARINT_MAX 8
-#define GW_MONTHS_VALUE_MAX ((int64_t)1 << 53) /* exclusive: every varint's value is below */
+#include "gw_varint.h"
+
+#define GW_MONTHS_VARINT_MAX GW_VARINT_MAX
+#define GW_MONTHS_VALUE_MAX GW_VARINT_VALUE_MAX /* exclusive: every varint's value is below */
 #define GW_MONTHS_REC_MAX (2 + 2 * GW_MONTHS_VARINT_MAX) /* bytes of one record at most */
 
 struct gw_month {

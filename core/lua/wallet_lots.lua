@@ -1,19 +1,17 @@
 -- wallet_lots.lua - shared prelude: the wallet's lots, field L of lg:{M}:w (docs/data-model.md,
 -- section 1), and the local-day arithmetic. Embedded BEFORE every script that reads or writes
--- lots (lgw_embed_text ... PRELUDE core/lua/wallet_lots.lua): one copy of the codec in the tree.
--- C reads the same layout in gateway/gw_lots.c.
+-- lots (lgw_embed_text ... PRELUDE ${LGW_LUA_LOTS}: core/lua/varint.lua, then this file): one
+-- copy of the codec in the tree. C reads the same layout in gateway/gw_lots.c.
 --
--- L is a string of 5-byte records, oldest first, struct.pack('>I2I3', day, points): the lot's
--- local day as days since 1970-01-01 (u16, good until 2149) and its points (u24, > 0). A lot
--- above 2^24 - 1 points (16.7 million points earned on one day: a staff credit, never an
--- ordinary month; the balance bound is 10^12) takes several records of the same day, every one
--- but the last full (2^24 - 1). A lot that reaches 0 is dropped; no lot: no field. Corrupt (a
--- length not a multiple of 5, a zero record, days out of order, a repeated day after a record
--- that is not full): the scripts answer LGWDATA lots and write nothing.
+-- L is a string of records, one per lot, days strictly ascending, each record the lot's local
+-- day as days since 1970-01-01 (u16 big-endian, good until 2149) and the unsigned LEB128 varint
+-- of its points (> 0, below 2^53; varint.lua): a lot of 1..127 points takes 3 bytes. A lot that
+-- reaches 0 is dropped; no lot: no field. Corrupt (truncated, a varint too long or too large,
+-- zero points, days not strictly ascending): the scripts answer LGWDATA lots and write nothing.
 --
 -- The release before kept one field per lot, l:YYYYMMDD = points. Every reader merges them with
 -- L (same day: summed); a script that reads the whole wallet folds them into L (lots_save deletes
--- them); the plain credit (lots_add) stays O(1) and leaves them for the next full read.
+-- them); the plain credit (lots_add) rewrites L only and leaves them for the next full read.
 --
 -- Decoded lots are {day = 'YYYYMMDD' (string, compares in day order), v = points}, ascending.
 
@@ -44,39 +42,33 @@ local function days(ymd)
     return era * 146097 + doe - 719468
 end
 
-local LOT_REC, LOT_FMT, LOT_MAX = 5, '>I2I3', 16777215
-
 -- The lots of L (string or false/nil: none), ascending; nil when corrupt.
 local function lots_decode(s)
     s = s or ''
-    local out = {}
-    if #s % LOT_REC ~= 0 then return nil end
-    local pz, pv = -1, 0
-    for p = 1, #s, LOT_REC do
-        local z, v = struct.unpack(LOT_FMT, s, p)
-        if v == 0 or z < pz or (z == pz and pv ~= LOT_MAX) then return nil end
-        if z == pz then
-            out[#out].v = out[#out].v + v
-        else
-            out[#out + 1] = {day = string.format('%08d', ymd(z)), v = v}
-        end
-        pz, pv = z, v
+    local out, p, pz = {}, 1, -1
+    while p <= #s do
+        if p + 1 > #s then return nil end
+        local z = s:byte(p) * 256 + s:byte(p + 1)
+        local v
+        v, p = VARINT.get(s, p + 2)
+        if not v or v == 0 or z <= pz then return nil end
+        out[#out + 1] = {day = string.format('%08d', ymd(z)), v = v}
+        pz = z
     end
     return out
 end
 
 -- L of lots (ascending by day; lots of 0 points or less are left out).
 local function lots_encode(lots)
-    local parts = {}
+    local out = {}
     for _, lot in ipairs(lots) do
-        local z, v = days(tonumber(lot.day)), lot.v
-        while v > 0 do
-            local n = math.min(v, LOT_MAX)
-            parts[#parts + 1] = struct.pack(LOT_FMT, z, n)
-            v = v - n
+        if lot.v > 0 then
+            local z = days(tonumber(lot.day))
+            out[#out + 1] = string.char(math.floor(z / 256), z % 256)
+            VARINT.put(out, lot.v)
         end
     end
-    return table.concat(parts)
+    return table.concat(out)
 end
 
 -- Every lot of a wallet from its HGETALL reply: L merged with the l:YYYYMMDD fields of the
@@ -118,36 +110,22 @@ local function lots_save(KW, lots, names)
 end
 
 -- L (its current value s, false/nil: none) after adding pts to the lot of day (YYYYMMDD; pts <= 0:
--- s unchanged);
--- nil when s is corrupt. The usual credit, of a day not older than the newest lot, touches only
--- the last record (so only it and the length are checked); an older day rewrites the string.
+-- s unchanged); nil when s is corrupt. Read-modify-write of the one field: its cost is bounded
+-- by the lots alive (their validity), not by the history.
 local function lots_add(s, day, pts)
-    s = s or ''
-    if #s % LOT_REC ~= 0 then return nil end
-    if pts <= 0 then return s end
+    local lots = lots_decode(s)
+    if not lots then return nil end
+    if pts <= 0 then return s or '' end
     local z = days(tonumber(day))
     if z < 0 or z > 65535 then return nil end -- a day L cannot hold (the callers pass real ones)
-    if #s > 0 then
-        local lz, lv = struct.unpack(LOT_FMT, s, #s - LOT_REC + 1)
-        if lv == 0 then return nil end
-        if z == lz and lv + pts <= LOT_MAX then
-            return s:sub(1, #s - LOT_REC) .. struct.pack(LOT_FMT, z, lv + pts)
-        end
-        if z <= lz then
-            local lots = lots_decode(s)
-            if not lots then return nil end
-            local key, found = string.format('%08d', tonumber(day)), false
-            for _, lot in ipairs(lots) do
-                if lot.day == key then lot.v, found = lot.v + pts, true end
-            end
-            if not found then
-                lots[#lots + 1] = {day = key, v = pts}
-                table.sort(lots, function(a, b) return a.day < b.day end)
-            end
-            return lots_encode(lots)
-        end
+    local key, k = string.format('%08d', tonumber(day)), #lots
+    while k > 0 and lots[k].day > key do k = k - 1 end -- the usual credit: the newest day
+    if k > 0 and lots[k].day == key then
+        lots[k].v = lots[k].v + pts
+    else
+        table.insert(lots, k + 1, {day = key, v = pts})
     end
-    return s .. lots_encode({{day = day, v = pts}})
+    return lots_encode(lots)
 end
 
 -- The points of L (s) on day (YYYYMMDD): 0 for none; nil when s is corrupt.

@@ -1,6 +1,7 @@
 -- wallet_months.lua - the wallet's activity months, packed in its one field M (docs/data-model.md,
--- section 1). A prelude (CMakeLists.txt, lgw_embed_text PRELUDE) of the scripts that read or
--- write them: lua/commit.lua and lua/tier.lua. C reads the same format: gateway/gw_months.h.
+-- section 1). A prelude (CMakeLists.txt, lgw_embed_text PRELUDE, after core/lua/varint.lua) of
+-- the scripts that read or write them: lua/commit.lua and lua/tier.lua. C reads the same
+-- format: gateway/gw_months.h.
 --
 -- M: one record per local month, month ascending (strictly), each record
 --   u16 big-endian month index: (year - 1970) * 12 + month - 1 (202611 -> 682)
@@ -10,28 +11,14 @@
 -- sums saturate there. The fields m:YYYYMM = "earned,spend" of the releases before are summed
 -- with M's month by the readers and folded into M by the first write of activity.
 -- One local table (a script's main chunk has room for 200 locals only).
-local WM = {MAX = 2 ^ 53}
+local WM = {MAX = VARINT.MAX}
 
 -- YYYYMM <-> month index
 function WM.index(ym) return (math.floor(ym / 100) - 1970) * 12 + ym % 100 - 1 end
 function WM.ym(i) return (1970 + math.floor(i / 12)) * 100 + i % 12 + 1 end
 
--- The varint at position p of s: value, next position; nil when truncated, over 8 bytes or
--- not below 2^53.
-function WM.varint(s, p)
-    local v, mul = 0, 1
-    for k = 0, 7 do
-        local b = s:byte(p + k)
-        if not b then return nil end
-        v = v + (b % 128) * mul
-        if b < 128 then
-            if v >= WM.MAX then return nil end
-            return v, p + k + 1
-        end
-        mul = mul * 128
-    end
-    return nil
-end
+-- The varint at position p of s (varint.lua, the prelude before this one).
+WM.varint = VARINT.get
 
 -- M (false/nil: absent) -> the records {i = month index, e = earned, s = spend}, ascending; nil
 -- when unreadable (truncated, a varint too long, months not ascending).
@@ -54,15 +41,6 @@ function WM.decode(s)
     return r
 end
 
-local function wm_put(out, v)
-    if v >= WM.MAX then v = WM.MAX - 1 end
-    repeat
-        local b = v % 128
-        v = (v - b) / 128
-        out[#out + 1] = string.char(v > 0 and b + 128 or b)
-    until v == 0
-end
-
 -- The records (ascending, indexes 0..65535) -> M.
 function WM.encode(r)
     local out = {}
@@ -71,8 +49,8 @@ function WM.encode(r)
         local e = x.e
         local lim = WM.MAX / 2 -- zigzag: |e| < 2^52
         if e > lim - 1 then e = lim - 1 elseif e < -lim then e = -lim end
-        wm_put(out, e >= 0 and e * 2 or -e * 2 - 1)
-        wm_put(out, x.s)
+        VARINT.put(out, e >= 0 and e * 2 or -e * 2 - 1)
+        VARINT.put(out, x.s)
     end
     return table.concat(out)
 end

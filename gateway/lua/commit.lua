@@ -716,8 +716,8 @@ if op == 'E' then
     if bal + credited > BAL_MAX or life + credited > BAL_MAX then
         return redis.error_reply('LGWBOUND balance')
     end
-    -- the lot of the event's day, in L (the codec of core/lua/wallet_lots.lua: the usual credit
-    -- touches the last record only; the lots l:<day> of the release before stay for the readers)
+    -- the lot of the event's day, in L (the codec of core/lua/wallet_lots.lua: decode, add,
+    -- encode; the lots l:<day> of the release before stay for the readers)
     local L = credited > 0 and lots_add(w[17], day, credited)
     if L == nil then return corrupt('lots') end
     claim()

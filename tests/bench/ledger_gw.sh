@@ -121,7 +121,7 @@ awk 'NR % 3 == 1 {w += $1; n++} NR % 3 == 2 {e += $1} NR % 3 == 0 {f += $1}
   END {printf "  wallet lg:{M}:w (MEMORY USAGE, mean of %d): %.0f bytes, %.1f fields, E %.0f bytes\n", n, w / n, f / n, e / n}' "$T/sample.txt"
 W1="lg:{2126$(printf %08d 20000000)}:w"
 # the listpacks' own bytes (lpBytes; MEMORY USAGE counts the jemalloc size class they fall in:
-# ... 256, 320, 384 ...), 200 wallets of the sample
+# ... 192, 224, 256, 320, 384 ...), 200 wallets of the sample
 : >"$T/redis.out"
 for i in $(seq 0 199); do
   s=$(( 20000000 + i * step )); [ $s -lt $(( 20000000 + SUBS )) ] || break
@@ -129,9 +129,10 @@ for i in $(seq 0 199); do
 done | rcli >/dev/null
 sleep 0.5
 awk '/^\{total bytes/ {b = $3; n++; s += b; if (b > mx) mx = b; if (!mn || b < mn) mn = b
-    c = b <= 256 ? 256 : (b <= 320 ? 320 : (b <= 384 ? 384 : 448)); k[c]++}
+    split("128 160 192 224 256 320 384 448 512 640 768 1024", cl, " ")
+    for (i = 1; i in cl && b > cl[i] + 0; i++) ; c = i in cl ? cl[i] : "more"; k[c]++}
   END {if (n) {printf "  wallet listpack (DEBUG LISTPACK, %d wallets): mean %.1f bytes, min %d, max %d; jemalloc class", n, s / n, mn, mx
-    for (c in k) printf " %d: %d", c, k[c]; printf "\n"}}' "$T/redis.out"
+    for (c in k) printf " %s: %d", c, k[c]; printf "\n"}}' "$T/redis.out"
 echo "  a wallet: $(rcli object encoding "$W1"), $(rcli memory usage "$W1") bytes, E $(rcli hstrlen "$W1" E) bytes; fields: $(rcli hkeys "$W1" | tr '\n' ' ')"
 rcli --scan | awk -v subs="$SUBS" '
   { k = $0; sub(/\{[^}]*\}/, "{}", k); sub(/:[0-9]+$/, ":N", k); n[k]++; all++ }

@@ -131,6 +131,13 @@ printf '\x02\xaa\x3c\x94\x88\x1d\x02\xab\x01\x00' > "$S/months/two"
 printf '\x02\xa0\x13\x00' > "$S/months/negative"
 printf '\x02\xaa\xff\xff\xff\xff\xff\xff\xff\x0f\xff\xff\xff\xff\xff\xff\xff\x0f' > "$S/months/max"
 printf '30,476180' > "$S/months/old_field"
+# The wallet's lots L (fuzz_lots.c): three lots as wallet_lots.lua packs them (1-, 2- and 4-byte
+# varints), a lot at the balance bound 10^12, the largest varint (2^53 - 1), an old lot field
+mkdir -p "$S/lots"
+printf '\x50\x00\x0a\x50\x01\xac\x02\x50\x05\x99\xb4\x89\x13' > "$S/lots/three"
+printf '\x50\x00\x80\xa0\x94\xa5\x8d\x1d' > "$S/lots/bound"
+printf '\x50\x00\xff\xff\xff\xff\xff\xff\xff\x0f' > "$S/lots/max"
+printf 'l:20300115300' > "$S/lots/old_field"
 # regress_*: inputs that found bugs (kept by hand, not regenerated)
 echo "seeds: $(find "$S" -type f | wc -l) files in $S"
 

@@ -175,7 +175,7 @@ static struct rcap cap;
  * none); a malformed L fails the test. Lot fields of the release before are not counted. */
 static long long lot_pts(const char *msisdn, int32_t day)
 {
-    char l[GW_LOTS_REC * 400];
+    char l[GW_LOTS_REC_MAX * 400];
     long long n = 0;
     size_t len, pos = 0;
     struct gw_lot lot;
@@ -1125,16 +1125,12 @@ static void test_redeem__old_and_packed_lots__oldest_first(void **state)
     const char *m = "212640000778";
     const int32_t days[2] = {DAY_OLD, DAYNUM};
     const uint32_t pts[2] = {30, 50};
-    unsigned char l[2 * GW_LOTS_REC];
+    unsigned char l[2 * GW_LOTS_REC_MAX];
+    size_t len = 0;
 
-    for (int i = 0; i < 2; i++) { /* as core/lua/wallet_lots.lua packs them: '>I2I3' */
-        int32_t z = gw_days_number(days[i]);
-        l[GW_LOTS_REC * i] = (unsigned char)(z >> 8);
-        l[GW_LOTS_REC * i + 1] = (unsigned char)z;
-        for (int b = 0; b < 3; b++)
-            l[GW_LOTS_REC * i + 2 + b] = (unsigned char)(pts[i] >> (16 - 8 * b));
-    }
-    RCMD("HSET lg:{%s}:w bal 100 life 100 tier standard %s 20 L %b", m, LOT_NEW, l, sizeof(l));
+    for (int i = 0; i < 2; i++) /* as core/lua/wallet_lots.lua packs them */
+        assert_int_equal(gw_lots_put(l, sizeof(l), &len, days[i], pts[i]), 0);
+    RCMD("HSET lg:{%s}:w bal 100 life 100 tier standard %s 20 L %b", m, LOT_NEW, l, len);
     struct cat_redeem_result r = redeem(m, "REF", NULL, "mix:1", T0); /* 40 points */
     assert_int_equal(r.outcome, CAT_REDEEM_GRANTED);
     assert_int_equal(bal(m), 60);

@@ -82,20 +82,24 @@ rcli() {
   if [ "$REDIS_ACL" = 1 ]; then acl_as operator "$@"; else redis-cli -s "$REDIS_SOCK" "$@"; fi
 }
 # The packed field L of lots on stdout (binary; store it with `rcli -x hset KEY L <file`):
-# lots_pack YYYYMMDD POINTS [YYYYMMDD POINTS ...], oldest first, each below 2^24.
+# lots_pack YYYYMMDD POINTS [YYYYMMDD POINTS ...], days strictly ascending, points > 0. A record
+# is u16 big-endian days since 1970 + the LEB128 varint of the points (docs/data-model.md, 1).
 lots_pack() {
-  local z
+  local z v o
   while [ $# -ge 2 ]; do
-    z=$(($(date -u -d "$1" +%s) / 86400))
+    z=$(($(date -u -d "$1" +%s) / 86400)) v=$2
+    o=$(printf '\\%03o' $((z >> 8)) $((z & 255)))
+    while [ "$v" -ge 128 ]; do o+=$(printf '\\%03o' $((v & 127 | 128))); v=$((v >> 7)); done
+    o+=$(printf '\\%03o' "$v")
     # shellcheck disable=SC2059
-    printf "$(printf '\\%03o' $((z >> 8)) $((z & 255)) $(($2 >> 16 & 255)) $(($2 >> 8 & 255)) \
-      $(($2 & 255)))"
+    printf "$o"
     shift 2
   done
 }
 # The points of a wallet's lot: lot_points KEY YYYYMMDD [redis-cli function, rcli by default].
-# The lot's records in the packed field L (5 bytes: u16 days since 1970, u24 points, big-endian;
-# docs/data-model.md section 1) plus a lot field l:<day> of the release before; 0 for none.
+# The lot's record in the packed field L (u16 days since 1970 big-endian + LEB128 varint of the
+# points; docs/data-model.md section 1) plus a lot field l:<day> of the release before; 0 for
+# none.
 lot_points() {
   local key=$1 day=$2 cli=${3:-rcli} old
   old=$("$cli" --raw hget "$key" "l:$day")
@@ -103,9 +107,11 @@ lot_points() {
     awk -v want="$(($(date -u -d "$day" +%s) / 86400))" -v s="${old:-0}" '
       { for (i = 1; i <= NF; i++) b[n++] = $i }
       END { n-- # the newline redis-cli ends with
-        for (p = 0; p + 5 <= n; p += 5)
-          if (b[p] * 256 + b[p + 1] == want)
-            s += (b[p + 2] * 256 + b[p + 3]) * 256 + b[p + 4]
+        for (p = 0; p + 3 <= n;) {
+          z = b[p] * 256 + b[p + 1]; v = 0; m = 1; p += 2
+          do { c = b[p++]; v += (c % 128) * m; m *= 128 } while (c >= 128 && p < n)
+          if (z == want) s += v
+        }
         print s }'
 }
 if [ "${LGW_IT_ACL:-0}" = 1 ]; then # a whole test under the ACL: its C drivers as loyaltygw too

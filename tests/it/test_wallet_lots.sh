@@ -2,21 +2,22 @@
 # The wallet's lots as the packed field L (docs/data-model.md section 1): the shared Lua codec
 # (core/lua/wallet_lots.lua, the prelude of every script that touches lots) run in a real Redis,
 # and the C decoder (gateway/gw_lots.c) reading what it wrote through `loyaltyctl show`.
-#   - 5-byte records '>I2I3', oldest first; a credit of a newer day appends, of the newest adds in
+#   - records u16 day + LEB128 varint of the points, one per day, oldest first: the exact bytes
+#     (as lots_pack of lib.sh writes them); a credit of a newer day appends, of the newest adds in
 #     place, of an older day inserts in order
-#   - a lot above 2^24 - 1 points spans records of one day; both sides add them up
+#   - a lot of 10^12 points (the balance bound): a 6-byte varint, read back by both sides
 #   - the lot fields l:YYYYMMDD of the release before merged (same day: summed) and folded
-#   - corrupt fields (length, a zero record, days out of order; an old field's day L cannot hold)
-#     refused
+#   - corrupt fields (truncated, a varint truncated, too long or too large, zero points, days
+#     out of order or repeated; an old field's day L cannot hold) refused
 source "$(dirname "$0")/lib.sh"
 
 start_redis
-LUA="$LGW_SRC/core/lua/wallet_lots.lua"
+LUA=("$LGW_SRC/core/lua/varint.lua" "$LGW_SRC/core/lua/wallet_lots.lua") # as the build embeds them
 K='lg:{212699000001}:w'
 day() { date -u -d "@$(($(date +%s) + $1 * 86400))" +%Y%m%d; } # YYYYMMDD of today + k (UTC)
 D0=$(day -20) D1=$(day -10) D2=$(day -5)
 # run BODY with the codec loaded: KEYS[1] the wallet, ARGV as given
-codec() { local body=$1; shift; rcli eval "$(cat "$LUA")
+codec() { local body=$1; shift; rcli eval "$(cat "${LUA[@]}")
 $body" 1 "$K" "$@"; }
 add() { codec "redis.call('HSET', KEYS[1], 'L', lots_add(redis.call('HGET', KEYS[1], 'L'), ARGV[1], tonumber(ARGV[2])))" "$@" >/dev/null; }
 lots() { codec "local l = lots_from_all(redis.call('HGETALL', KEYS[1]))
@@ -32,14 +33,19 @@ add "$D2" 20  # a newer day: appended
 add "$D2" 5   # the newest lot: added in place
 add "$D0" 7   # an older day: inserted in order
 assert_eq "$D0=7 $D1=10 $D2=25" "$(lots)" "credits of newer, same and older days, oldest first"
-assert_eq 15 "$(rcli hstrlen "$K" L)" "three 5-byte records"
+assert_eq 9 "$(rcli hstrlen "$K" L)" "three 3-byte records (a lot below 128 points: 1-byte varint)"
+assert_eq "$(lots_pack "$D0" 7 "$D1" 10 "$D2" 25 | od -An -tx1)" "$(rcli --raw hget "$K" L | head -c 9 | od -An -tx1)" \
+  "the exact bytes: u16 day + varint, oldest first"
 assert_eq "$(lots)" "$(shown)" "the C decoder reads what the Lua codec wrote"
 
-# a lot above 2^24 - 1 (the balance bound is 10^12): records of one day, all but the last full
+# large lots: multi-byte varints (the balance bound is 10^12: 6 bytes)
 add "$D2" 40000000
-assert_eq "$D0=7 $D1=10 $D2=40000025" "$(lots)" "a lot above 2^24 - 1 reads back whole"
-assert_eq 25 "$(rcli hstrlen "$K" L)" "... in three records of its day"
-assert_eq "$(lots)" "$(shown)" "... and the C decoder adds them up too"
+add "$(day -1)" 1000000000000
+assert_eq "$D0=7 $D1=10 $D2=40000025 $(day -1)=1000000000000" "$(lots)" "large lots read back whole"
+assert_eq 20 "$(rcli hstrlen "$K" L)" "... in one record each (3 + 3 + 6 + 8 bytes)"
+assert_eq "$(lots)" "$(shown)" "... and the C decoder reads them too"
+codec "lots_save(KEYS[1], {{day = ARGV[1], v = 7}, {day = ARGV[2], v = 10}, {day = ARGV[3], v = 40000025}}, {})" \
+  "$D0" "$D1" "$D2" >/dev/null
 
 # the upgrade: lot fields of the release before merged with L; a full read folds them
 rcli hset "$K" "l:$D1" 3 "l:$(day -30)" 4 >/dev/null
@@ -51,10 +57,14 @@ codec "lots_save(KEYS[1], {}, {})" >/dev/null
 assert_eq 0 "$(rcli hexists "$K" L)" "no lot left: no field"
 
 # corrupt: refused by the codec, ignored by the C readers
-printf 'abcdef' >"$T/bad1"                                                  # not whole records
-printf '\x50\x00\x00\x00\x00' >"$T/bad2"                                      # a lot of 0 points
-printf '\x50\x01\x00\x00\x01\x50\x00\x00\x00\x01' >"$T/bad3"                  # days out of order
-for bad in bad1 bad2 bad3; do
+printf '\x50\x00' >"$T/bad1"                                                  # a day, no points
+printf '\x50\x00\x00' >"$T/bad2"                                              # a lot of 0 points
+printf '\x50\x01\x01\x50\x00\x01' >"$T/bad3"                                  # days out of order
+printf '\x50\x00\x01\x50\x00\x01' >"$T/bad4"                                  # a day twice
+printf '\x50\x00\x81' >"$T/bad5"                                              # a varint truncated
+printf '\x50\x00\x80\x80\x80\x80\x80\x80\x80\x80\x01' >"$T/bad6"              # over 8 bytes
+printf '\x50\x00\x80\x80\x80\x80\x80\x80\x80\x10' >"$T/bad8"                  # 2^53: too large
+for bad in bad1 bad2 bad3 bad4 bad5 bad6 bad8; do
   rcli -x hset "$K" L <"$T/$bad" >/dev/null
   assert_eq corrupt "$(lots)" "$bad: a corrupt L ($(rcli hstrlen "$K" L) bytes) is refused"
   case "$("$LGW_BIN/gateway/loyaltyctl" --socket "$REDIS_SOCK" show 212699000001)" in

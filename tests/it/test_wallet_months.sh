@@ -34,7 +34,7 @@ commit() {
 }
 # the records of M, "YYYYMM:earned:spend" joined with spaces (decoded by the same prelude)
 months() {
-  rcli eval "$(cat "$LGW_SRC/core/lua/wallet_months.lua")
+  rcli eval "$(cat "$LGW_SRC/core/lua/varint.lua" "$LGW_SRC/core/lua/wallet_months.lua")
     local r = WM.decode(redis.call('HGET', KEYS[1], 'M'))
     if not r then return 'unreadable' end
     local out = {}

@@ -1,8 +1,9 @@
 /*
- * test_gw_lots.c - the wallet's packed lots L (gateway/gw_lots.c): big-endian 5-byte records as
- * core/lua/wallet_lots.lua's struct.pack('>I2I3') writes them, oldest first, a lot above 2^24 - 1
- * spread over records of one day, untrusted bytes (bad lengths, zero or unsorted records), and
- * the lot fields "l:YYYYMMDD" of the release before.
+ * test_gw_lots.c - the wallet's packed lots L (gateway/gw_lots.c): records of a u16 big-endian
+ * day and the LEB128 varint of the points, as core/lua/wallet_lots.lua writes them, oldest first,
+ * one per day: exact bytes, round trips up to the balance bound, untrusted bytes (truncated,
+ * varints truncated, too long or too large, zero points, days not ascending), and the lot fields
+ * "l:YYYYMMDD" of the release before.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -26,90 +28,100 @@ static int32_t DAY(int k)
     return gw_days_add(base, k);
 }
 
-/* One record as the Lua prelude packs it. */
-static void pack(uint8_t *p, int32_t ymd, uint32_t pts)
+static void lots_exact_bytes(void **state)
 {
-    int32_t dn = gw_days_number(ymd);
-
-    p[0] = (uint8_t)(dn >> 8);
-    p[1] = (uint8_t)dn;
-    p[2] = (uint8_t)(pts >> 16);
-    p[3] = (uint8_t)(pts >> 8);
-    p[4] = (uint8_t)pts;
-}
-
-static void lots_decode_oldest_first(void **state)
-{
-    uint8_t l[3 * GW_LOTS_REC];
-    struct gw_lot lot;
-    size_t pos = 0;
+    uint8_t l[3 * GW_LOTS_REC_MAX];
+    size_t len = 0;
+    int32_t z = gw_days_number(DAY(0));
 
     (void)state;
-    pack(l, DAY(0), 10);
-    pack(l + GW_LOTS_REC, DAY(3), 70000); /* above 16 bits: all three bytes read */
-    pack(l + 2 * GW_LOTS_REC, DAY(9), 16000000);
-    assert_true(gw_lots_valid(l, sizeof(l)));
-    assert_int_equal(gw_lots_next(l, sizeof(l), &pos, &lot), 1);
-    assert_int_equal(lot.day, DAY(0));
-    assert_int_equal(lot.points, 10);
-    assert_int_equal(gw_lots_next(l, sizeof(l), &pos, &lot), 1);
-    assert_int_equal(lot.day, DAY(3));
-    assert_int_equal(lot.points, 70000);
-    assert_int_equal(gw_lots_next(l, sizeof(l), &pos, &lot), 1);
-    assert_int_equal(lot.day, DAY(9));
-    assert_int_equal(lot.points, 16000000);
-    assert_int_equal(gw_lots_next(l, sizeof(l), &pos, &lot), 0);
+    assert_int_equal(gw_lots_put(l, sizeof(l), &len, DAY(0), 10), 0);
+    assert_int_equal(gw_lots_put(l, sizeof(l), &len, DAY(1), 300), 0);
+    assert_int_equal(gw_lots_put(l, sizeof(l), &len, DAY(2), 127), 0);
+    const uint8_t want[] = {(uint8_t)(z >> 8),       (uint8_t)z,       10,
+                            (uint8_t)((z + 1) >> 8), (uint8_t)(z + 1), 0xac, 0x02, /* 300 */
+                            (uint8_t)((z + 2) >> 8), (uint8_t)(z + 2), 0x7f};
+    assert_int_equal(len, sizeof(want));
+    assert_memory_equal(l, want, sizeof(want));
 }
 
-static void lots_big_lot_spans_records(void **state)
+static void lots_round_trip(void **state)
 {
-    uint8_t l[4 * GW_LOTS_REC];
+    const int64_t pts[] = {1, 127, 128, 16383, 16384, 70000, 16777216, 1000000000000LL,
+                           GW_VARINT_VALUE_MAX - 1};
+    const size_t n = sizeof(pts) / sizeof(pts[0]);
+    uint8_t l[9 * GW_LOTS_REC_MAX];
     struct gw_lot lot;
-    size_t pos = 0;
+    size_t len = 0, pos = 0;
 
     (void)state;
-    pack(l, DAY(1), 0xffffff); /* 2 x (2^24 - 1) + 5 on one day */
-    pack(l + GW_LOTS_REC, DAY(1), 0xffffff);
-    pack(l + 2 * GW_LOTS_REC, DAY(1), 5);
-    pack(l + 3 * GW_LOTS_REC, DAY(2), 0xffffff); /* a full record alone is a lot too */
-    assert_true(gw_lots_valid(l, sizeof(l)));
-    assert_int_equal(gw_lots_next(l, sizeof(l), &pos, &lot), 1);
-    assert_int_equal(lot.day, DAY(1));
-    assert_int_equal(lot.points, 2 * GW_LOTS_FULL + 5);
-    assert_int_equal(gw_lots_next(l, sizeof(l), &pos, &lot), 1);
-    assert_int_equal(lot.day, DAY(2));
-    assert_int_equal(lot.points, GW_LOTS_FULL);
-    assert_int_equal(gw_lots_next(l, sizeof(l), &pos, &lot), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(gw_lots_put(l, sizeof(l), &len, DAY((int)i * 3), pts[i]), 0);
+    assert_int_equal(len, 2 * n + 1 + 1 + 2 + 2 + 3 + 3 + 4 + 6 + 8); /* the varints' bytes */
+    assert_true(gw_lots_valid(l, len));
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(gw_lots_next(l, len, &pos, &lot), 1);
+        assert_int_equal(lot.day, DAY((int)i * 3));
+        assert_int_equal(lot.points, pts[i]);
+    }
+    assert_int_equal(gw_lots_next(l, len, &pos, &lot), 0);
+    assert_int_equal(pos, len);
+    /* what the encoder refuses */
+    len = 0;
+    assert_int_equal(gw_lots_put(l, sizeof(l), &len, DAY(0), 0), -EINVAL);
+    assert_int_equal(gw_lots_put(l, sizeof(l), &len, DAY(0), GW_VARINT_VALUE_MAX), -EINVAL);
+    assert_int_equal(gw_lots_put(l, sizeof(l), &len, 20261341, 5), -EINVAL);
+    assert_int_equal(gw_lots_put(l, 3, &len, DAY(0), 300), -ENOSPC);
+    assert_int_equal(len, 0);
+}
+
+/* l (len bytes) refused whole. */
+static void refused(const uint8_t *l, size_t len)
+{
+    assert_false(gw_lots_valid(l, len));
 }
 
 static void lots_corrupt_refused(void **state)
 {
-    uint8_t l[2 * GW_LOTS_REC];
+    uint8_t l[2 * GW_LOTS_REC_MAX + 4];
     struct gw_lot lot;
-    size_t pos = 0;
+    size_t len = 0, pos = 0;
+    int32_t z = gw_days_number(DAY(0));
 
     (void)state;
     assert_true(gw_lots_valid(NULL, 0)); /* no field: no lot */
     assert_int_equal(gw_lots_next(NULL, 0, &pos, &lot), 0);
-    pack(l, DAY(0), 10);
-    pack(l + GW_LOTS_REC, DAY(1), 20);
-    assert_true(gw_lots_valid(l, sizeof(l)));
-    for (size_t len = 1; len < sizeof(l); len++) {
-        if (len == GW_LOTS_REC)
-            continue;
-        assert_false(gw_lots_valid(l, len)); /* not a multiple of 6 */
-        pos = 0;
-        assert_int_equal(gw_lots_next(l, len, &pos, &lot), 0);
-    }
     assert_false(gw_lots_valid(NULL, 6));
-    pack(l + GW_LOTS_REC, DAY(1), 0); /* a zero record */
-    assert_false(gw_lots_valid(l, sizeof(l)));
-    pack(l + GW_LOTS_REC, DAY(-1), 20); /* older than the one before */
-    assert_false(gw_lots_valid(l, sizeof(l)));
-    pack(l + GW_LOTS_REC, DAY(0), 20); /* the same day after a record that is not full */
-    assert_false(gw_lots_valid(l, sizeof(l)));
-    pack(l, DAY(0), 0xffffff); /* ... after a full one: one lot */
-    assert_true(gw_lots_valid(l, sizeof(l)));
+    assert_int_equal(gw_lots_put(l, sizeof(l), &len, DAY(0), 10), 0);
+    assert_int_equal(gw_lots_put(l, sizeof(l), &len, DAY(1), 300), 0);
+    assert_true(gw_lots_valid(l, len));
+    for (size_t cut = 1; cut < len; cut++) {
+        if (cut == 3)
+            continue;
+        refused(l, cut); /* half a day, a day alone, a varint cut short */
+        pos = 0;         /* the reader stops before the broken record */
+        while (gw_lots_next(l, cut, &pos, &lot) == 1)
+            ;
+        assert_int_equal(pos, cut < 3 ? 0 : 3);
+    }
+    pos = 0;
+    const uint8_t zero[] = {(uint8_t)(z >> 8), (uint8_t)z, 0};
+    refused(zero, sizeof(zero));
+    const uint8_t zero_long[] = {(uint8_t)(z >> 8), (uint8_t)z, 0x80, 0x00}; /* 0, two bytes */
+    refused(zero_long, sizeof(zero_long));
+    const uint8_t older[] = {(uint8_t)(z >> 8), (uint8_t)z, 5, (uint8_t)((z - 1) >> 8),
+                             (uint8_t)(z - 1), 5};
+    refused(older, sizeof(older));
+    const uint8_t twice[] = {(uint8_t)(z >> 8), (uint8_t)z, 5, (uint8_t)(z >> 8), (uint8_t)z, 5};
+    refused(twice, sizeof(twice));
+    const uint8_t too_long[] = {0x50, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
+    refused(too_long, sizeof(too_long));
+    const uint8_t too_large[] = {0x50, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10};
+    refused(too_large, sizeof(too_large)); /* 2^53 */
+    const uint8_t max[] = {0x50, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f};
+    assert_true(gw_lots_valid(max, sizeof(max))); /* 2^53 - 1: the largest */
+    assert_int_equal(gw_lots_next(max, sizeof(max), &pos, &lot), 1);
+    assert_int_equal(lot.points, GW_VARINT_VALUE_MAX - 1);
 }
 
 static void lots_old_fields(void **state)
@@ -135,8 +147,8 @@ static void lots_old_fields(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(lots_decode_oldest_first),
-        cmocka_unit_test(lots_big_lot_spans_records),
+        cmocka_unit_test(lots_exact_bytes),
+        cmocka_unit_test(lots_round_trip),
         cmocka_unit_test(lots_corrupt_refused),
         cmocka_unit_test(lots_old_fields),
     };

@@ -102,7 +102,7 @@ static void test_wallet__view__next_expiry_sums_lots_of_that_day(void **state)
     assert_int_equal(v.expiring_points, 0);
 }
 
-/* The lots packed in L (gw_lots.h, 5-byte records) and a lot field of the release before on the
+/* The lots packed in L (gw_lots.h, u16 day + varint records) and a lot field of the release before on the
  * same wallet: the USSD "N points expire on" line reads both and adds them up. */
 static void test_wallet__view__next_expiry_from_packed_lots(void **state)
 {
@@ -110,21 +110,17 @@ static void test_wallet__view__next_expiry_from_packed_lots(void **state)
     static const char *const w[] = {"bal", "100", "L", "", "l:20260131", "5", NULL};
     const int32_t days[3] = {20260129, 20260301, 20260302};
     const uint32_t pts[3] = {10, 40, 70000};
-    char l[3 * GW_LOTS_REC];
+    char l[3 * GW_LOTS_REC_MAX];
+    size_t len = 0;
     int64_t n = 0;
     char date[32];
 
     (void)state;
-    for (int i = 0; i < 3; i++) {
-        int32_t dn = gw_days_number(days[i]);
-        l[GW_LOTS_REC * i] = (char)(dn >> 8);
-        l[GW_LOTS_REC * i + 1] = (char)dn;
-        for (int b = 0; b < 3; b++)
-            l[GW_LOTS_REC * i + 2 + b] = (char)(pts[i] >> (16 - 8 * b));
-    }
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(gw_lots_put(l, sizeof(l), &len, days[i], pts[i]), 0);
     array_of(w);
     str_reply[3].str = l;
-    str_reply[3].len = sizeof(l);
+    str_reply[3].len = len;
     gw_wallet_view_parse(&v, &arr_reply, NULL, 1, 20260210);
     assert_int_equal(v.expiring_day, 20260228); /* 29 and 31 January + 1 month */
     assert_int_equal(v.expiring_points, 15);    /* 10 in L + 5 in the old field */
