@@ -5,8 +5,9 @@
 # loyalty-admin adds accounts, logs in, reads, adjusts, blocks, saves a document, lists the audit;
 # loyaltyctl reads and opts in. Redis's ACL LOG must then be empty: nothing was refused silently.
 # Then the same users are refused what is not theirs: FLUSHALL, CONFIG SET, KEYS, SCRIPT FLUSH,
-# and XDEL / XTRIM / DEL / RENAME of the audit stream (also from inside a script: Redis 7 runs
-# scripts with the caller's ACL); the audit keeps every record. A wrong password stops the gateway
+# CLUSTER RESET / FAILOVER (CLUSTER SLOTS alone is theirs: a cluster's map), and XDEL / XTRIM /
+# DEL / RENAME of the audit stream (also from inside a script: Redis 7 runs scripts with the
+# caller's ACL); the audit keeps every record. A wrong password stops the gateway
 # at start with a clear error; no password ever reaches a log or --print-config.
 source "$(dirname "$0")/lib.sh"
 CTL="$LGW_BIN/gateway/loyaltyctl"
@@ -153,6 +154,10 @@ for u in loyaltygw loyalty-admin loyaltyctl; do
   refused "UNLINK of the audit" $u unlink $AUDIT
   refused "RENAME of the audit" $u rename $AUDIT 'adm:{adm}:gone'
   refused "EXPIRE of the audit" $u expire $AUDIT 1
+  refused "CLUSTER RESET" $u cluster reset
+  refused "CLUSTER FAILOVER" $u cluster failover
+  # ... but each maps a Redis Cluster's slots (every client does, core/gw_redis.c, ctl_masters.c)
+  assert_eq OK "$(rcli acl dryrun $u cluster slots)" "$u: CLUSTER SLOTS granted (a Redis Cluster's map)"
 done
 for u in loyaltygw loyalty-admin; do
   refused "XDEL of the audit inside a script" $u eval "return redis.call('XDEL', KEYS[1], ARGV[1])" 1 $AUDIT "$first_id"
