@@ -4,10 +4,11 @@
 ADM="$LGW_BIN/admin/loyalty-admin"
 
 # start_admin [loyalty-admin args...]: sets ADM_PID and URL; waits until it answers over HTTP.
+# Under the ACL it and add_staff run as the Redis user loyalty-admin (lib.sh ADM_REDIS).
 start_admin() {
   rm -f "$T/adm.port"
-  "$ADM" --config "$T/gw.json" --listen 127.0.0.1:0 --port-file "$T/adm.port" "$@" \
-    >"$T/adm.out" 2>>"$T/adm.log" &
+  "$ADM" --config "$T/gw.json" "${ADM_REDIS[@]+"${ADM_REDIS[@]}"}" --listen 127.0.0.1:0 \
+    --port-file "$T/adm.port" "$@" >"$T/adm.out" 2>>"$T/adm.log" &
   ADM_PID=$!
   PIDS+=("$ADM_PID")
   wait_for 30 test -s "$T/adm.port" || { echo "loyalty-admin did not start" >&2; exit 1; }
@@ -33,7 +34,7 @@ login() { # USER PASSWORD: prints the token
   j .token
 }
 add_staff() { # NAME ROLE PASSWORD: an account made with loyalty-admin --add-user
-  echo "$3" | "$ADM" --config "$T/gw.json" --add-user "$1" --role "$2" >/dev/null
+  echo "$3" | "$ADM" --config "$T/gw.json" "${ADM_REDIS[@]+"${ADM_REDIS[@]}"}" --add-user "$1" --role "$2" >/dev/null
 }
 # What the gateway logged: count of a pattern; wait until it was logged COUNT times.
 logged() { grep -c -- "$1" "$T/gw.log" || true; }

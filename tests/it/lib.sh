@@ -43,6 +43,15 @@ finish() {
     [ "$refused" = 0 ] && echo "ok - LGW_IT_ACL: Redis's ACL LOG is empty" ||
       fail "LGW_IT_ACL: $refused refusal(s) in ACL LOG: $(rcli acl log 4 | paste -sd' ' | cut -c1-600)"
   fi
+  if [ "${LGW_IT_ACL:-0}" = 1 ]; then # a cluster's masters, each with its own ACL LOG
+    local p n
+    for p in "${CLUSTER_PORTS[@]+"${CLUSTER_PORTS[@]}"}"; do
+      ocli -p "$p" ping >/dev/null 2>&1 || continue
+      n=$(ocli -p "$p" acl log 128 | grep -c '^reason$' || true)
+      [ "$n" = 0 ] && echo "ok - LGW_IT_ACL: the ACL LOG of the master on $p is empty" ||
+        fail "LGW_IT_ACL: $n refusal(s) in the ACL LOG of the master on $p: $(ocli -p "$p" acl log 4 | paste -sd' ' | cut -c1-600)"
+    done
+  fi
   if [ $FAILS -ne 0 ]; then echo "$FAILS assertion(s) failed" >&2; exit 1; fi
   echo "all assertions passed"
 }
@@ -64,15 +73,26 @@ wait_http() {
 
 # ------------------------------------------------------------------ redis
 REDIS_SOCK="$T/redis.sock"
-# LGW_IT_ACL=1 (or redis_acl_on before start_redis): Redis runs with deploy/redis-users.acl.in made
-# by deploy/redis-acl.sh (default user off); rcli is the operator, the gateway loyaltygw
-# (write_config), and acl_as USER runs redis-cli as one of the users. Passwords go by files and
-# REDISCLI_AUTH, never on a command line.
+# LGW_IT_ACL=1 (or redis_acl_on before start_redis): Redis (and a cluster's masters) runs with
+# deploy/redis-users.acl.in made by deploy/redis-acl.sh (default user off); rcli and ocli are the
+# operator, the gateway loyaltygw (write_config), and acl_as USER runs redis-cli as one of the
+# users. Each other process runs as its own user, as deploy/redis-ops.md runs them: ADM_REDIS holds
+# loyalty-admin's options (its server, --add-user, --disable-user: start_admin_api, start_admin,
+# add_staff pass them), CTL_REDIS loyaltyctl's for its reads and small writes (opt-in, consent,
+# audit), CTL_REDIS_OP loyaltyctl's for the commands that write wallets or aggregates, which the
+# operator runs (birthday-import, agg-check --repair). All three are empty without the ACL.
+# Passwords go by files and REDISCLI_AUTH, never on a command line.
 REDIS_ACL=0
 REDIS_PASSDIR="$T/pass"
+ADM_REDIS=()
+CTL_REDIS=()
+CTL_REDIS_OP=()
 redis_acl_on() {
   REDIS_ACL=1
   "$LGW_SRC/deploy/redis-acl.sh" "$T/users.acl" "$REDIS_PASSDIR" 2>/dev/null
+  ADM_REDIS=(--redis-user loyalty-admin --redis-password-file "$REDIS_PASSDIR/redis-loyalty-admin.pass")
+  CTL_REDIS=(--user loyaltyctl --password-file "$REDIS_PASSDIR/redis-loyaltyctl.pass")
+  CTL_REDIS_OP=(--user operator --password-file "$REDIS_PASSDIR/redis-operator.pass")
 }
 acl_as() { # user redis-cli-args...
   local u=$1; shift
@@ -80,6 +100,13 @@ acl_as() { # user redis-cli-args...
 }
 rcli() {
   if [ "$REDIS_ACL" = 1 ]; then acl_as operator "$@"; else redis-cli -s "$REDIS_SOCK" "$@"; fi
+}
+ocli() { # redis-cli-args...: redis-cli as the operator when the ACL is on (a cluster's masters)
+  if [ "$REDIS_ACL" = 1 ]; then
+    REDISCLI_AUTH="$(cat "$REDIS_PASSDIR/redis-operator.pass")" redis-cli --no-auth-warning --user operator "$@"
+  else
+    redis-cli "$@"
+  fi
 }
 # The packed field L of lots on stdout (binary; store it with `rcli -x hset KEY L <file`):
 # lots_pack YYYYMMDD POINTS [YYYYMMDD POINTS ...], days strictly ascending, points > 0. A record
@@ -143,7 +170,7 @@ stop_redis() {
 CLUSTER_NODES=""
 CLUSTER_PORTS=()
 CLUSTER_PIDS=()
-ccli() { redis-cli -c -p "${CLUSTER_PORTS[0]}" "$@"; }
+ccli() { ocli -c -p "${CLUSTER_PORTS[0]}" "$@"; }
 cluster_free_port() { # a port P with P and its bus port P+10000 not listening
   local p q used
   used=" $(ss -Htln 2>/dev/null | awk '{n=split($4,a,":"); printf "%s ", a[n]}') "
@@ -158,15 +185,19 @@ cluster_free_port() { # a port P with P and its bus port P+10000 not listening
   return 1
 }
 start_cluster_node() { # index port: (re)starts master <index> on port, in its own directory
-  local i=$1 p=$2 d="$T/cluster-$1"
+  local i=$1 p=$2 d="$T/cluster-$1" acl=()
+  [ "$REDIS_ACL" = 1 ] && acl=(--aclfile "$T/users.acl")
   mkdir -p "$d"
   redis-server --port "$p" --bind 127.0.0.1 --dir "$d" --cluster-enabled yes \
     --cluster-config-file "$d/nodes.conf" --cluster-node-timeout 1000 \
     --cluster-require-full-coverage no --save '' --appendonly no --daemonize no \
-    --logfile "$T/cluster-$i.log" &
+    --logfile "$T/cluster-$i.log" "${acl[@]+"${acl[@]}"}" &
   CLUSTER_PIDS[$i]=$!
   PIDS+=("$!")
-  wait_for 10 redis-cli -p "$p" ping
+  wait_for 10 ocli -p "$p" ping
+}
+cluster_node_ok() { # port: the node sees the cluster whole and serves its slot map
+  ocli -p "$1" cluster info | grep -q 'cluster_state:ok' && [ "$(ocli -p "$1" cluster slots | grep -c .)" -gt 0 ]
 }
 start_redis_cluster() {
   local i p addrs=() ok
@@ -181,11 +212,10 @@ start_redis_cluster() {
     [ $ok = 1 ] || { echo "cluster node $i did not start" >&2; exit 1; }
     addrs+=("127.0.0.1:$p")
   done
-  redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes \
+  ocli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes \
     >"$T/cluster-create.log" 2>&1 || { echo "cluster create failed" >&2; exit 1; }
   for p in "${CLUSTER_PORTS[@]}"; do
-    wait_for 30 sh -c "redis-cli -p $p cluster info | grep -q 'cluster_state:ok' &&
-      [ \$(redis-cli -p $p cluster slots | grep -c .) -gt 0 ]" ||
+    wait_for 30 cluster_node_ok "$p" ||
       { echo "cluster did not reach cluster_state:ok" >&2; exit 1; }
   done
   CLUSTER_NODES=$(printf '%s\n' "${addrs[@]}" | jq -R . | jq -cs .)
@@ -287,12 +317,12 @@ gw_stat() { jq -r "$1" "$T/gw-stats.json"; }
 # ------------------------------------------------------------------ loyalty-admin and its API
 ADM="$LGW_BIN/admin/loyalty-admin"
 # start_admin_api [loyalty-admin args...]: the staff console's server on a free loopback port,
-# with $T/gw.json; sets URL and ADM_PID once it answers from Redis (a well-formed unknown token
+# with $T/gw.json (as the Redis user loyalty-admin under the ACL: ADM_REDIS); sets URL and ADM_PID once it answers from Redis (a well-formed unknown token
 # gets 401; 503 before Redis is up).
 start_admin_api() {
   rm -f "$T/adm.port"
-  "$ADM" --config "$T/gw.json" --listen 127.0.0.1:0 --port-file "$T/adm.port" "$@" \
-    >"$T/adm.out" 2>>"$T/adm.log" &
+  "$ADM" --config "$T/gw.json" "${ADM_REDIS[@]+"${ADM_REDIS[@]}"}" --listen 127.0.0.1:0 \
+    --port-file "$T/adm.port" "$@" >"$T/adm.out" 2>>"$T/adm.log" &
   ADM_PID=$!
   PIDS+=("$ADM_PID")
   wait_for 30 test -s "$T/adm.port" || { echo "loyalty-admin did not start" >&2; exit 1; }

@@ -17,7 +17,8 @@ OLD_LOT="l:$(date -u -d "@$((NOW - 5 * 86400))" +%Y%m%d)"
 drv() { IT_NOW=${AT:-$NOW} IT_TODAY=$TODAY "$LGW_BIN/tests/it_transfer" "$@" 2>>"$T/driver.log"; }
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p"; } # field NAME < "a=1 b=2"
 CTL="$LGW_BIN/gateway/loyaltyctl"
-ctl() { "$CTL" "${CTLR[@]}" "$@"; } # CTLR: how loyaltyctl reaches this run's Redis
+ctl() { "$CTL" "${CTL_REDIS[@]}" "${CTLR[@]}" "$@"; } # CTLR: how loyaltyctl reaches this run's Redis
+ctl_op() { "$CTL" "${CTL_REDIS_OP[@]}" "${CTLR[@]}" "$@"; } # a command that writes: the operator's
 
 run_cases() { # label redis-cli-function
   local label=$1 R=$2 A=2126100${3}01 B=2126100${3}02 C=2126100${3}03 D=2126100${3}04
@@ -25,7 +26,7 @@ run_cases() { # label redis-cli-function
   $R hset "lg:{$A}:w" bal 20000 life 20000 tier standard "$OLD_LOT" 20000 >/dev/null
   for m in $B $D $E; do $R hset "lg:{$m}:w" bal 10 life 10 tier standard >/dev/null; done
   # the wallets were written behind the ledger's back: the totals are recomputed once
-  ctl agg-check --repair >"$T/repair" 2>&1 || fail "$label: agg-check --repair: $(cat "$T/repair")"
+  ctl_op agg-check --repair >"$T/repair" 2>&1 || fail "$label: agg-check --repair: $(cat "$T/repair")"
 
   out=$(drv send $A $B 100 2580 t0)
   assert_eq nopin "$(field outcome <<<"$out")" "$label: no PIN set yet: refused"
@@ -141,7 +142,7 @@ if declare -F start_redis_cluster >/dev/null; then
   run_cases cluster ccli 22
   # the killed transfer's two wallets live on different masters
   master_of() { # key -> the id of the master serving its slot
-    redis-cli -p "${CLUSTER_PORTS[0]}" cluster nodes | awk -v s="$(ccli cluster keyslot "$1")" \
+    ocli -p "${CLUSTER_PORTS[0]}" cluster nodes | awk -v s="$(ccli cluster keyslot "$1")" \
       '$3 ~ /master/ { for (i = 9; i <= NF; i++) { split($i, r, "-"); if (s >= r[1] && s <= r[2]) print $1 } }'
   }
   a_node=$(master_of 'lg:{21261002201}:w'); e_node=$(master_of 'lg:{21261002206}:w')
