@@ -5,7 +5,8 @@
 #   /lib/systemd/system/    loyaltygw@.service, loyalty-admin.service
 #   /etc/logrotate.d/loyaltygw
 #   /usr/share/loyaltygw/   the console's web files, the Grafana dashboard, Redis example
-#   /usr/share/doc/loyaltygw/ README, docs/*.md, examples (nginx, redis.conf)
+#   /usr/share/doc/loyaltygw/ README, docs/*.md, redis-ops.md, examples (nginx, redis.conf, the
+#                           Redis ACL template and redis-acl.sh, sentinel.conf, stunnel-redis.conf)
 #   /usr/share/man/         loyaltygw(8), loyalty-admin(8), loyaltyctl(1)
 # Maintainer scripts (deploy/debian): a system user loyaltygw, /var/lib/loyaltygw, config
 # readable by that user only; nothing is started before the configuration is edited.
@@ -43,6 +44,14 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/nginx/loyalty-admin.conf
               ${PROJECT_SOURCE_DIR}/deploy/nginx/loyalty-admin-proxy.conf
         DESTINATION ${LGW_DOC}/examples/nginx)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/redis.conf DESTINATION ${LGW_DOC}/examples)
+# Redis locked down and highly available (redis-ops.md): the ACL template and the script that makes
+# the ACL file and the passwords from it (it finds the template beside itself), the Sentinel and
+# stunnel examples
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/redis-ops.md DESTINATION ${LGW_DOC})
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/redis-users.acl.in ${PROJECT_SOURCE_DIR}/deploy/sentinel.conf
+              ${PROJECT_SOURCE_DIR}/deploy/stunnel-redis.conf
+        DESTINATION ${LGW_DOC}/examples)
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/deploy/redis-acl.sh DESTINATION ${LGW_DOC}/examples)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/debian/copyright DESTINATION ${LGW_DOC})
 
 # man pages, gzipped as Debian wants them

@@ -3,8 +3,9 @@
 # dpkg-deb shows the right control data (depends on redis-server and libsystemd0, conffiles for
 # /etc, executable maintainer scripts that create the system user); the files land where the units
 # and the docs say; extracted into an empty root, the binaries start from the installed paths
-# (--help, --version, --check-config on the installed example configuration), the man pages
-# render without warnings, and the installed units pass systemd-analyze verify.
+# (--help, --version, --check-config on the installed example configuration), the installed
+# redis-acl.sh makes an ACL file Redis loads, the man pages render without warnings, and the
+# installed units pass systemd-analyze verify.
 # Then a REAL `dpkg -i` / `dpkg -r` / `dpkg -P` in a throwaway root: a private mount namespace
 # (unshare -m) with an overlay of / whose writes go to $T only, so the machine itself is never
 # changed. Inside it, a systemctl-less smoke start: the Exec lines of the installed units run as
@@ -50,9 +51,29 @@ for f in usr/sbin/loyaltygw usr/sbin/loyalty-admin usr/bin/loyaltyctl lib/system
          usr/share/doc/loyaltygw/README.md usr/share/doc/loyaltygw/configuration.md \
          usr/share/doc/loyaltygw/operations.md usr/share/doc/loyaltygw/examples/nginx/loyalty-admin.conf \
          usr/share/loyaltygw/web/index.html usr/share/loyaltygw/grafana/loyaltygw-giftday.json \
-         etc/loyaltygw/loyaltygw.json etc/logrotate.d/loyaltygw; do
+         etc/loyaltygw/loyaltygw.json etc/logrotate.d/loyaltygw usr/share/doc/loyaltygw/redis-ops.md \
+         usr/share/doc/loyaltygw/examples/redis.conf usr/share/doc/loyaltygw/examples/redis-users.acl.in \
+         usr/share/doc/loyaltygw/examples/sentinel.conf usr/share/doc/loyaltygw/examples/stunnel-redis.conf; do
   [ -e "$R/$f" ] && echo "ok - /$f" || fail "/$f missing from the package"
 done
+# the installed redis-acl.sh makes the ACL file from the installed template, and Redis loads it
+X="$R/usr/share/doc/loyaltygw/examples"
+if [ -x "$X/redis-acl.sh" ] && "$X/redis-acl.sh" "$T/pkg-users.acl" "$T/pkg-pass" 2>"$T/pkg-acl.err"; then
+  echo "ok - the installed redis-acl.sh made an ACL file"
+  redis-server --port 0 --unixsocket "$T/pkg-acl.sock" --save '' --appendonly no --daemonize no \
+    --aclfile "$T/pkg-users.acl" --logfile "$T/pkg-acl-redis.log" &
+  ACL_PID=$!
+  PIDS+=("$ACL_PID")
+  wait_for 10 sh -c "REDISCLI_AUTH=\$(cat '$T/pkg-pass/redis-operator.pass') redis-cli --no-auth-warning -s '$T/pkg-acl.sock' --user operator ping | grep -q PONG" &&
+    echo "ok - Redis loads it: the operator authenticates" || fail "Redis with the installed ACL: $(tail -3 "$T/pkg-acl-redis.log")"
+  case "$(redis-cli -s "$T/pkg-acl.sock" get x 2>&1)" in
+    *NOAUTH*|*NOPERM*) echo "ok - ... and the default user is off" ;;
+    *) fail "the installed ACL leaves the default user on" ;;
+  esac
+  kill "$ACL_PID"; wait "$ACL_PID" 2>/dev/null || true
+else
+  fail "the installed redis-acl.sh: $(cat "$T/pkg-acl.err" 2>/dev/null)"
+fi
 # every path the units execute is in the package
 for u in "$R"/lib/systemd/system/*.service; do
   for x in $(sed -n 's/^Exec[A-Za-z]*=[-@!+]*\(\/[^ ]*\).*/\1/p' "$u" | sort -u); do
