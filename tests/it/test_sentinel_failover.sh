@@ -6,12 +6,15 @@
 # the replica has it, so a failover cannot take back an acknowledged credit).
 # A control run of 20,000 generated recharges gives the expected wallets. Then the same stream
 # again, and the primary is killed (-9) a third of the way in; the sentinels promote the replica,
-# the killed node comes back as the new primary's replica. Every event must end ESME_ROK, none given up, the outage answered
-# ESME_RX_T_APPN (or not at all) and redelivered, and every wallet equal to the control run:
-# nothing lost, nothing counted twice. Printed, not asserted (a figure for tests/bench/RESULTS.md):
-# the time from the kill to the gateway's link to the new primary and to its first acknowledged
-# commit there (MEASURE lines). First, a misconfigured sentinel that names the replica as a primary
-# is refused by the clients' ROLE check: nothing is written to a replica.
+# the killed node comes back as the new primary's replica. Every event must end ESME_ROK, none
+# given up, the outage answered ESME_RX_T_APPN (or not at all) and redelivered, and every wallet
+# equal to the control run: nothing lost, nothing counted twice. Between the two, a READONLY run:
+# the primary turns read-only for a moment under load (no sentinel event): the gateway drops its
+# link on READONLY, asks the sentinels again, and the wallets equal the control run. Printed, not
+# asserted (a figure for tests/bench/RESULTS.md): the time from the kill to the gateway's link to
+# the new primary and to its first acknowledged commit there (MEASURE lines). First, a
+# misconfigured sentinel that names the replica as a primary is refused by the clients' ROLE
+# check: nothing is written to a replica.
 #   LGW_FAILOVER_EVENTS  events per run (default 20000)
 source "$(dirname "$0")/lib.sh"
 
@@ -155,14 +158,22 @@ dump_wallets() { # -> file: "key balance life" sorted, from the current primary
   paste -d' ' "$1.keys" "$1.vals" >"$1"
 }
 credited_now() { jq -r '.ingest.credited // 0' "$T/gw-stats.json" 2>/dev/null || echo 0; }
+a_third_credited() { # waits (up to 30 s) until the running gateway has credited N / 3 events
+  local t=600
+  while [ "$(credited_now)" -lt $((N / 3)) ]; do
+    t=$((t - 1)); [ $t -gt 0 ] || { fail "the gateway never reached $((N / 3)) credits"; break; }
+    sleep 0.05
+  done
+}
 
-run() { # name
+run() { # name [jq filter applied to the gateway's config after the Sentinel settings]
   pcli flushall >/dev/null
   rm -f "$T/gw-stats.json"
   start_sim "$1" "${GEN[@]}" --rate $RATE --window 20 --redeliver-ms 100 --max-attempts 1000 \
     --resp-timeout-ms 1500 --exit-when-done --timeout-s 240
   write_config "$SIM_PORT" ".redis |= (del(.unix_socket) + {sentinels: $SENTINELS,
-    master_name: \"$MASTER\", wait_replicas: 1, wait_timeout_ms: 200, connect_timeout_ms: 300})"
+    master_name: \"$MASTER\", wait_replicas: 1, wait_timeout_ms: 200, connect_timeout_ms: 300})
+    | ${2:-.}"
   start_gw
 }
 check_run() { # name
@@ -180,14 +191,43 @@ assert_ge $((SUBS * 9 / 10)) "$(wc -l <"$T/control.wallets")" "control: the gene
 grep -q "up: primary 127.0.0.1:$P_A" "$T/gw.log" && echo "ok - the gateway found the primary through the sentinels" ||
   fail "no 'up: primary 127.0.0.1:$P_A' in the gateway's log"
 
+note "READONLY run: the primary turned read-only for a moment, under load, no failover"
+# No sentinel event announces this (an operator's REPLICAOF, a returning old primary demoted late):
+# the gateway's writes get READONLY there, and it must drop the link and ask the sentinels again
+# (core/gw_redis.c), never lose or double an event. The node is made a replica of a primary that
+# does not exist, so it keeps its data (a real primary's full sync would replace it), and a primary
+# again a moment later; the sentinels still name it throughout. No WAIT in this run: Redis closes
+# the connections blocked in WAIT when it turns replica, which is the disconnect path, not READONLY.
+: >"$T/gw.log"
+run readonly '.redis.wait_replicas = 0'
+a_third_credited
+ro=$(primary)
+if [ "$ro" = "$P_A" ]; then ro_other=$P_B; else ro_other=$P_A; fi
+redis-cli -p "$ro" replicaof 127.0.0.1 1 >/dev/null
+wait_for 20 grep -q "dropping link: the node no longer accepts writes" "$T/gw.log" &&
+  echo "ok - READONLY: the gateway dropped its link to the read-only node and asked again" ||
+  fail "the gateway did not drop its link on READONLY: $(grep -i redis "$T/gw.log" | tail -3)"
+redis-cli -p "$ro" replicaof no one >/dev/null
+wait_for 30 sh -c "redis-cli -p \$(redis-cli -p ${S_PORTS[0]} sentinel get-master-addr-by-name $MASTER | tail -1) info replication | grep -q 'slave0:.*state=online'" ||
+  fail "the replica did not come back after the READONLY run"
+check_run readonly
+cp "$T/gw.log" "$T/gw-readonly.txt" # kept with the logs (the next run empties gw.log)
+if cmp -s "$T/control.wallets" "$T/readonly.wallets"; then
+  echo "ok - READONLY: every wallet equals the control run (0 lost, 0 double)"
+else
+  fail "READONLY: wallets differ from the control run: $(diff "$T/control.wallets" "$T/readonly.wallets" | head -5)"
+fi
+if [ "$(primary)" = "$ro" ]; then # the sentinels never named the other node: nothing went there
+  assert_eq 0 "$(redis-cli -p "$ro_other" info commandstats | grep -c 'cmdstat_evalsha\|cmdstat_eval:' || true)" \
+    "READONLY: the gateway wrote nothing to the node the sentinels did not name"
+else
+  note "the sentinels failed over during the READONLY run (now $(primary)): the gateway followed"
+fi
+
 note "failover run: the primary is killed (-9) a third of the way in"
 : >"$T/gw.log"
 run failover
-t=600
-while [ "$(credited_now)" -lt $((N / 3)) ]; do
-  t=$((t - 1)); [ $t -gt 0 ] || { fail "the gateway never reached $((N / 3)) credits"; break; }
-  sleep 0.05
-done
+a_third_credited
 old=$(primary)
 if [ "$old" = "$P_A" ]; then victim=a; survivor=$P_B; else victim=b; survivor=$P_A; fi
 kill_ns=$(date +%s%N)
