@@ -39,17 +39,32 @@ free_port() { # var: sets var to a loopback port nobody listens on and this test
   return 1
 }
 S_PORTS=()
+# LGW_IT_ACL=1: the data nodes load the shipped ACL (lib.sh), replicate as its user replication
+# (masteruser/masterauth), the sentinels reach them as its user sentinel (auth-user/auth-pass), as
+# deploy/redis-ops.md and deploy/sentinel.conf set them up; the gateway runs as loyaltygw
+# (write_config), loyaltyctl as loyaltyctl, the test's redis-cli to a data node as the operator
+# (ocli; plain redis-cli otherwise). The sentinels themselves take no password here.
+NODE_CONF="$T/node.conf" # the lines every data node's config file has (passwords stay off argv)
+: >"$NODE_CONF"
+SENTINEL_AUTH=""
+if [ "$REDIS_ACL" = 1 ]; then
+  printf 'aclfile %s\nmasteruser replication\nmasterauth %s\n' "$T/users.acl" \
+    "$(cat "$REDIS_PASSDIR/redis-replication.pass")" >"$NODE_CONF"
+  SENTINEL_AUTH="sentinel auth-user NAME sentinel
+sentinel auth-pass NAME $(cat "$REDIS_PASSDIR/redis-sentinel.pass")"
+fi
+replica_online() { ocli -p "$1" info replication | grep -q 'slave0:.*state=online'; } # port
 start_node() { # name port [redis-server args...]: a data node in $T/<name>
   local name=$1 port=$2; shift 2
   mkdir -p "$T/$name"
   # repl-diskless-sync-delay 0: a rejoining replica's full sync starts at once (Redis 7's default
   # waits 5 s for more replicas to share the transfer; deploy/redis-sentinel.md)
-  redis-server --port "$port" --bind 127.0.0.1 --dir "$T/$name" --save '' --appendonly no \
+  redis-server "$NODE_CONF" --port "$port" --bind 127.0.0.1 --dir "$T/$name" --save '' --appendonly no \
     --repl-diskless-sync-delay 0 --daemonize no --logfile "$T/$name.log" "$@" &
   local pid=$!
   eval "PID_$name=$pid"
   PIDS+=("$pid")
-  wait_for 10 redis-cli -p "$port" ping && return 0
+  wait_for 10 ocli -p "$port" ping && return 0
   kill "$pid" 2>/dev/null || true
   return 1
 }
@@ -82,6 +97,7 @@ sentinel monitor $MASTER 127.0.0.1 $P_A 2
 sentinel down-after-milliseconds $MASTER $DOWN_AFTER_MS
 sentinel failover-timeout $MASTER 10000
 sentinel parallel-syncs $MASTER 1
+${SENTINEL_AUTH//NAME/$MASTER}
 EOF
   redis-server "$T/s$i/sentinel.conf" --sentinel &
   local pid=$!
@@ -91,12 +107,13 @@ EOF
   return 1
 }
 primary() { redis-cli -p "${S_PORTS[0]}" sentinel get-master-addr-by-name $MASTER | tail -1; }
-pcli() { redis-cli -p "$(primary)" "$@"; }
+pcli() { ocli -p "$(primary)" "$@"; }
+primary_has_replica() { replica_online "$(primary)"; }
 
 start_node_free a P_A
 start_node_free b P_B --replicaof 127.0.0.1 "$P_A"
 for i in 0 1 2; do start_sentinel $i; done
-wait_for 30 sh -c "redis-cli -p $P_A info replication | grep -q 'slave0:.*state=online'" ||
+wait_for 30 replica_online "$P_A" ||
   { echo "the replica did not sync" >&2; exit 1; }
 # every sentinel knows the replica and the two other sentinels (else no quorum for a failover)
 for p in "${S_PORTS[@]}"; do
@@ -116,8 +133,8 @@ start_sentinel_liar() {
   for try in 1 2 3; do
     free_port p
     mkdir -p "$T/liar"
-    printf 'port %s\nbind 127.0.0.1\ndir %s\nlogfile %s\nsentinel monitor liar 127.0.0.1 %s 1\n' \
-      "$p" "$T/liar" "$T/sentinel-liar.log" "$P_B" >"$T/liar/sentinel.conf"
+    printf 'port %s\nbind 127.0.0.1\ndir %s\nlogfile %s\nsentinel monitor liar 127.0.0.1 %s 1\n%s\n' \
+      "$p" "$T/liar" "$T/sentinel-liar.log" "$P_B" "${SENTINEL_AUTH//NAME/liar}" >"$T/liar/sentinel.conf"
     redis-server "$T/liar/sentinel.conf" --sentinel &
     LIAR_PID=$!
     PIDS+=("$LIAR_PID")
@@ -131,7 +148,7 @@ wait_for 10 sh -c "redis-cli -p $LIAR_PORT sentinel get-master-addr-by-name liar
   fail "the liar sentinel does not name the replica"
 jq -n --arg s "127.0.0.1:$LIAR_PORT" '{redis: {sentinels: [$s], master_name: "liar"}}' >"$T/liar.json"
 rc=0
-"$LGW_BIN/gateway/loyaltyctl" --config "$T/liar.json" dlq >"$T/liar-ctl.out" 2>&1 || rc=$?
+"$LGW_BIN/gateway/loyaltyctl" --config "$T/liar.json" "${CTL_REDIS[@]}" dlq >"$T/liar-ctl.out" 2>&1 || rc=$?
 assert_eq 1 "$rc" "loyaltyctl refuses a primary that is a replica"
 grep -q "is not a primary" "$T/liar-ctl.out" && echo "ok - loyaltyctl says the named node is not a primary" ||
   fail "loyaltyctl: $(cat "$T/liar-ctl.out")"
@@ -142,7 +159,7 @@ start_gw
 wait_for 10 grep -q "is not a primary" "$T/gw.log" && echo "ok - the gateway refuses the replica (ROLE)" ||
   fail "the gateway did not check ROLE"
 sleep 1
-assert_eq 0 "$(redis-cli -p "$P_B" info commandstats | grep -c 'cmdstat_evalsha\|cmdstat_eval:')" \
+assert_eq 0 "$(ocli -p "$P_B" info commandstats | grep -c 'cmdstat_evalsha\|cmdstat_eval:')" \
   "no script ran on the replica"
 assert_eq false "$(jq -r .redis.connected "$T/gw-stats.json" 2>/dev/null || echo false)" \
   "the gateway counts itself not connected to Redis"
@@ -153,8 +170,8 @@ kill "$LIAR_PID" 2>/dev/null || true
 dump_wallets() { # -> file: "key balance life" sorted, from the current primary
   local port; port=$(primary)
   # one redis-cli for all the wallets (two per wallet took minutes on a loaded machine)
-  redis-cli -p "$port" --scan --pattern 'lg:{*}:w' | sort >"$1.keys"
-  sed 's/^/HMGET /; s/$/ bal life/' "$1.keys" | redis-cli -p "$port" | paste -d' ' - - >"$1.vals"
+  ocli -p "$port" --scan --pattern 'lg:{*}:w' | sort >"$1.keys"
+  sed 's/^/HMGET /; s/$/ bal life/' "$1.keys" | ocli -p "$port" | paste -d' ' - - >"$1.vals"
   paste -d' ' "$1.keys" "$1.vals" >"$1"
 }
 credited_now() { jq -r '.ingest.credited // 0' "$T/gw-stats.json" 2>/dev/null || echo 0; }
@@ -203,12 +220,12 @@ run readonly '.redis.wait_replicas = 0'
 a_third_credited
 ro=$(primary)
 if [ "$ro" = "$P_A" ]; then ro_other=$P_B; else ro_other=$P_A; fi
-redis-cli -p "$ro" replicaof 127.0.0.1 1 >/dev/null
+ocli -p "$ro" replicaof 127.0.0.1 1 >/dev/null
 wait_for 20 grep -q "dropping link: the node no longer accepts writes" "$T/gw.log" &&
   echo "ok - READONLY: the gateway dropped its link to the read-only node and asked again" ||
   fail "the gateway did not drop its link on READONLY: $(grep -i redis "$T/gw.log" | tail -3)"
-redis-cli -p "$ro" replicaof no one >/dev/null
-wait_for 30 sh -c "redis-cli -p \$(redis-cli -p ${S_PORTS[0]} sentinel get-master-addr-by-name $MASTER | tail -1) info replication | grep -q 'slave0:.*state=online'" ||
+ocli -p "$ro" replicaof no one >/dev/null
+wait_for 30 primary_has_replica ||
   fail "the replica did not come back after the READONLY run"
 check_run readonly
 cp "$T/gw.log" "$T/gw-readonly.txt" # kept with the logs (the next run empties gw.log)
@@ -218,7 +235,7 @@ else
   fail "READONLY: wallets differ from the control run: $(diff "$T/control.wallets" "$T/readonly.wallets" | head -5)"
 fi
 if [ "$(primary)" = "$ro" ]; then # the sentinels never named the other node: nothing went there
-  assert_eq 0 "$(redis-cli -p "$ro_other" info commandstats | grep -c 'cmdstat_evalsha\|cmdstat_eval:' || true)" \
+  assert_eq 0 "$(ocli -p "$ro_other" info commandstats | grep -c 'cmdstat_evalsha\|cmdstat_eval:' || true)" \
     "READONLY: the gateway wrote nothing to the node the sentinels did not name"
 else
   note "the sentinels failed over during the READONLY run (now $(primary)): the gateway followed"
@@ -240,7 +257,7 @@ wait_for 30 sh -c "[ \"\$(redis-cli -p ${S_PORTS[0]} sentinel get-master-addr-by
 # deploy/redis-sentinel.md; left to itself, Sentinel demotes a returning old primary only after
 # about 8 s), and WAIT 1 can be met again
 start_node "$victim" "$old" --replicaof 127.0.0.1 "$survivor" || fail "the killed node did not restart"
-wait_for 30 sh -c "redis-cli -p $survivor info replication | grep -q 'slave0:.*state=online'" ||
+wait_for 30 replica_online "$survivor" ||
   fail "the restarted node did not become the new primary's replica"
 check_run failover
 if cmp -s "$T/control.wallets" "$T/failover.wallets"; then
@@ -272,5 +289,11 @@ if [ -n "$up_line" ] && [ -n "$w_line" ]; then
     "kill->first_acknowledged_commit_ms=$(( ($(ts_ns "$w_line") - kill_ns) / 1000000 ))" \
     "t_appn=$(sim_json failover '.acked.ESME_RX_T_APPN') unanswered=$(sim_json failover '.unanswered')" \
     "events=$N rate=$RATE/s"
+fi
+if [ "$REDIS_ACL" = 1 ]; then # every process did its work under its user: nothing was refused
+  for p in "$P_A" "$P_B"; do
+    assert_eq 0 "$(ocli -p "$p" acl log 128 | grep -c '^reason$' || true)" \
+      "LGW_IT_ACL: the ACL LOG of the data node on $p is empty"
+  done
 fi
 finish
