@@ -456,7 +456,7 @@ static void print_cat_text(const struct gw_whatif_cat_result *c, uint32_t pv, co
                c->items[i].price_draft, c->items[i].refused);
 }
 
-static void print_camp_text(json_t *cj)
+static void print_camp_text(json_t *cj, const char *cur)
 {
     json_t *b = json_object_get(cj, "base"), *d = json_object_get(cj, "draft"), *c;
     size_t i;
@@ -476,7 +476,17 @@ static void print_camp_text(json_t *cj)
     printf("%-22s %16" JSON_INTEGER_FORMAT " %16" JSON_INTEGER_FORMAT "\n", "win-back offers",
            json_integer_value(json_object_get(b, "offers")),
            json_integer_value(json_object_get(d, "offers")));
+    printf("bonus liability (%-3s) %16.3f %16.3f\n", cur,
+           json_integer_value(json_object_get(b, "liability_milli")) / 1000.0,
+           json_integer_value(json_object_get(d, "liability_milli")) / 1000.0);
     ctl_whatif_camp_text_ref(b, d);
+    if (json_array_size(json_object_get(cj, "top_changes")))
+        printf("largest changes (bonus points, in force -> draft):\n");
+    json_array_foreach(json_object_get(cj, "top_changes"), i, c)
+        printf("  %-16s %10" JSON_INTEGER_FORMAT " -> %10" JSON_INTEGER_FORMAT "\n",
+               json_string_value(json_object_get(c, "msisdn")),
+               json_integer_value(json_object_get(c, "base")),
+               json_integer_value(json_object_get(c, "draft")));
     json_array_foreach(json_object_get(d, "campaigns"), i, c)
         printf("  draft %-16s %-8s spent %" JSON_INTEGER_FORMAT " (+%" JSON_INTEGER_FORMAT
                " before) of %" JSON_INTEGER_FORMAT "%s\n",
@@ -758,6 +768,11 @@ int ctl_whatif_main(int argc, char **argv)
                                    "every budget starts at 0"));
     if (cj)
         json_object_set_new(cj, "referrals_journaled", json_integer((json_int_t)r.refer_lines));
+    for (int k = 0; cj && k < 2; k++) { /* the bonus points issued stay owed: x the point value */
+        json_t *side = json_object_get(cj, k ? "draft" : "base");
+        json_int_t issued = json_integer_value(json_object_get(side, "issued"));
+        json_object_set_new(side, "liability_milli", json_integer(issued * (json_int_t)pv / 1000));
+    }
     if (r.camp && !cj) {
         fprintf(stderr, "loyaltyctl: the campaigns' scratch store failed\n");
         goto out;
@@ -772,7 +787,7 @@ int ctl_whatif_main(int argc, char **argv)
         if (r.cat)
             print_cat_text(&cres, pv, cfg->events.limits.currency);
         if (cj)
-            print_camp_text(cj);
+            print_camp_text(cj, cfg->events.limits.currency);
     }
     json_decref(cj);
     rc = 0;

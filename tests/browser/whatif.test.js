@@ -118,6 +118,15 @@ async function runLang(ctx, lang) {
   const bonus = brows.find((r) => r[0] === T['whatif.camp.issued']);
   ok(bonus && digits(bonus[1]) === process.env.BASE_BONUS && Number(digits(bonus[2])) === 2 * Number(process.env.BASE_BONUS),
     `${lang}: the welcome bonus doubled pays exactly twice (${process.env.BASE_BONUS})`, JSON.stringify(bonus));
+  const liab = brows.find((r) => r[0] === T['whatif.camp.liability']);
+  ok(liab && digits(liab[1]) === process.env.BASE_BONUS && Number(digits(liab[2])) === 2 * Number(process.env.BASE_BONUS),
+    `${lang}: the bonuses' liability side by side`, JSON.stringify(liab));
+  const ctop = await page.$$eval('#whatif-result table', (ts, cap) => {
+    const tb = ts.find((x) => x.caption && x.caption.textContent === cap);
+    return tb ? [...tb.tBodies[0].rows].map((tr) => [...tr.cells].map((c) => c.textContent)) : null;
+  }, T['whatif.camp.top']);
+  ok(ctop && ctop.length === 10 && ctop.every((r) => /^\*+\d{4}$/.test(r[0]) && Number(digits(r[2])) === 2 * Number(digits(r[1]))),
+    `${lang}: the ten members whose bonus changes most, numbers masked, each bonus doubled`, JSON.stringify(ctop && ctop.slice(0, 2)));
   const pr = path.join(ART, 'whatif-rules-' + lang + '.png');
   await page.screenshot({ path: pr, fullPage: true });
   console.log('# screenshot ' + pr);
