@@ -357,13 +357,15 @@ static void mask_changes(json_t *top)
     }
 }
 
-/* The result with every MSISDN of its top changes masked: the table's and the campaigns'. */
+/* The result with every MSISDN of its top changes masked: the table's, the campaigns' and the
+ * catalogue's. */
 static json_t *masked_result(const json_t *res)
 {
     json_t *copy = json_deep_copy(res);
 
     mask_changes(json_object_get(copy, "top_changes"));
     mask_changes(json_object_get(json_object_get(copy, "campaigns"), "top_changes"));
+    mask_changes(json_object_get(json_object_get(copy, "catalog"), "top_changes"));
     return copy;
 }
 

@@ -384,7 +384,12 @@ static json_t *side_json(const struct gw_whatif_side *s, const struct gw_loyalty
 
 static json_t *cat_json(const struct gw_whatif_cat_result *c, uint32_t pv)
 {
-    json_t *items = json_array();
+    json_t *items = json_array(), *top = json_array();
+
+    for (unsigned i = 0; i < c->n_top; i++)
+        json_array_append_new(top, json_pack("{sssIsI}", "msisdn", c->top[i].msisdn, "base",
+                                             (json_int_t)c->top[i].base, "draft",
+                                             (json_int_t)c->top[i].draft));
 
     for (unsigned i = 0; i < c->n_items; i++)
         json_array_append_new(
@@ -394,13 +399,13 @@ static json_t *cat_json(const struct gw_whatif_cat_result *c, uint32_t pv)
                              (json_int_t)c->items[i].price_draft, "refused",
                              (json_int_t)c->items[i].refused));
     /* liability: points not spent stay owed; the draft's spent moves it by the difference */
-    return json_pack("{sIsIsIsIsIsIsIsIso}", "redemptions", (json_int_t)c->redemptions,
+    return json_pack("{sIsIsIsIsIsIsIsIsoso}", "redemptions", (json_int_t)c->redemptions,
                      "members", (json_int_t)c->members, "spent", (json_int_t)c->spent,
                      "cost_draft", (json_int_t)c->cost_draft, "spent_draft",
                      (json_int_t)c->spent_draft, "refused", (json_int_t)c->refused, "gone",
                      (json_int_t)c->gone, "liability_change_milli",
                      (json_int_t)((c->spent - c->spent_draft) * (int64_t)pv / 1000), "items",
-                     items);
+                     items, "top_changes", top);
 }
 
 static void print_json(const struct gw_whatif_result *res, const struct gw_loyalty *base,
@@ -454,6 +459,11 @@ static void print_cat_text(const struct gw_whatif_cat_result *c, uint32_t pv, co
                " refused\n",
                c->items[i].id, c->items[i].count, c->items[i].price_base,
                c->items[i].price_draft, c->items[i].refused);
+    if (c->n_top)
+        printf("largest changes (points spent, in force -> draft):\n");
+    for (unsigned i = 0; i < c->n_top; i++)
+        printf("  %-16s %10" PRId64 " -> %10" PRId64 "\n", c->top[i].msisdn, c->top[i].base,
+               c->top[i].draft);
 }
 
 static void print_camp_text(json_t *cj, const char *cur)

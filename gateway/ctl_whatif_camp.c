@@ -25,6 +25,7 @@
 #include "gw_days.h"
 #include "gw_event.h"
 #include "gw_loyalty.h"
+#include "gw_whatif.h"
 
 extern char **environ;
 
@@ -649,45 +650,23 @@ static json_t *side_json(const struct ctl_whatif_camp *c, struct side *s)
                      "referrals", cwc_ref_json(s));
 }
 
-static int64_t change_of(const struct member *m)
-{
-    int64_t d = m->bonus[1] - m->bonus[0];
-    return d < 0 ? -d : d;
-}
-
-/* Whether a's change ranks before b's: larger first, then by number (a stable order). */
-static bool ranks_before(const struct member *a, const struct member *b)
-{
-    int64_t x = change_of(a), y = change_of(b);
-    return x != y ? x > y : strcmp(a->msisdn, b->msisdn) < 0;
-}
-
 /* The CTL_WHATIF_CAMP_TOP members whose bonus points change most between the sides, largest
  * first: [{msisdn, base, draft}] (bonus points on each side); none when nothing changes. */
 static json_t *top_changes(const struct ctl_whatif_camp *c)
 {
-    const struct member *top[CTL_WHATIF_CAMP_TOP];
+    struct gw_whatif_change top[CTL_WHATIF_CAMP_TOP];
     unsigned n = 0;
     json_t *arr = json_array();
 
     for (size_t i = 0; i < c->cap; i++) {
-        const struct member *m = &c->m[i];
-        unsigned pos;
-        if (!m->key || change_of(m) == 0)
-            continue;
-        if (n == CTL_WHATIF_CAMP_TOP && !ranks_before(m, top[n - 1]))
-            continue;
-        pos = n < CTL_WHATIF_CAMP_TOP ? n++ : n - 1;
-        while (pos > 0 && ranks_before(m, top[pos - 1])) {
-            top[pos] = top[pos - 1];
-            pos--;
-        }
-        top[pos] = m;
+        if (c->m[i].key)
+            gw_whatif_top_offer(top, &n, CTL_WHATIF_CAMP_TOP, c->m[i].msisdn, c->m[i].bonus[0],
+                                c->m[i].bonus[1]);
     }
     for (unsigned i = 0; arr && i < n; i++)
-        json_array_append_new(arr, json_pack("{sssIsI}", "msisdn", top[i]->msisdn, "base",
-                                             (json_int_t)top[i]->bonus[0], "draft",
-                                             (json_int_t)top[i]->bonus[1]));
+        json_array_append_new(arr, json_pack("{sssIsI}", "msisdn", top[i].msisdn, "base",
+                                             (json_int_t)top[i].base, "draft",
+                                             (json_int_t)top[i].draft));
     return arr;
 }
 

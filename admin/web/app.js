@@ -1432,6 +1432,7 @@
       { key: 'price_draft', label: 'whatif.col.draft', num: true, fmt: (r) => (r.price_draft ? fmtNum(r.price_draft) : t('whatif.cat.gone')) },
       { key: 'refused', label: 'whatif.cat.refused', num: true, fmt: (r) => fmtNum(r.refused) },
     ], c.items || [], 'whatif-items.csv', 'whatif.cat.none'));
+    out.appendChild(changesTable('whatif.cat.top', c.top_changes, 'whatif-catalog-top.csv', 'whatif.cat.nochange'));
     out.appendChild(h('p', { class: 'note', text: t('whatif.cat.assumption', { from: String(res.from), to: String(res.to) }) }));
   }
 

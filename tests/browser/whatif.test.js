@@ -90,6 +90,14 @@ async function runLang(ctx, lang) {
   ok(refused && digits(refused[2]) === process.env.CAT_REFUSED, `${lang}: ${process.env.CAT_REFUSED} refused for the balance`, JSON.stringify(refused));
   const items = await page.$$eval('#whatif-result .table-wrap:nth-of-type(2) tbody tr', (trs) => trs.map((tr) => tr.cells[0].textContent));
   ok(items.includes('DATA_1GB'), `${lang}: per item`, items.join(' '));
+  const spendTop = await page.$$eval('#whatif-result table', (ts, cap) => {
+    const tb = ts.find((x) => x.caption && x.caption.textContent === cap);
+    return tb ? [...tb.tBodies[0].rows].map((tr) => [...tr.cells].map((c) => c.textContent)) : null;
+  }, T['whatif.cat.top']);
+  // the member of 600 is refused at 1000 (500 -> 0), the member of 1500 pays it (500 -> 1000)
+  ok(spendTop && spendTop.length === 2 && spendTop.every((r) => /^\*+\d{4}$/.test(r[0])) &&
+    spendTop.map((r) => digits(r[1]) + '>' + digits(r[2])).join(' ') === '500>0 500>1000',
+  `${lang}: the members whose spending changes most, numbers masked`, JSON.stringify(spendTop));
   const pc = path.join(ART, 'whatif-catalog-' + lang + '.png');
   await page.screenshot({ path: pc, fullPage: true });
   console.log('# screenshot ' + pc);
