@@ -340,10 +340,10 @@ void adm_h_whatif_start(struct adm_req *r)
     adm_redis(r, start_with_table, 3, argv);
 }
 
-/* Masks every MSISDN of the result's top changes (last 4 digits kept). */
-static json_t *masked_result(const json_t *res)
+/* Masks every MSISDN of a list of changes (last 4 digits kept). */
+static void mask_changes(json_t *top)
 {
-    json_t *copy = json_deep_copy(res), *top = json_object_get(copy, "top_changes"), *e;
+    json_t *e;
     size_t i;
 
     json_array_foreach(top, i, e) {
@@ -355,6 +355,17 @@ static json_t *masked_result(const json_t *res)
         adm_mask_numbers(buf);
         json_object_set_new(e, "msisdn", json_string(buf));
     }
+}
+
+/* The result with every MSISDN of its top changes masked: the table's, the campaigns' and the
+ * catalogue's. */
+static json_t *masked_result(const json_t *res)
+{
+    json_t *copy = json_deep_copy(res);
+
+    mask_changes(json_object_get(copy, "top_changes"));
+    mask_changes(json_object_get(json_object_get(copy, "campaigns"), "top_changes"));
+    mask_changes(json_object_get(json_object_get(copy, "catalog"), "top_changes"));
     return copy;
 }
 

@@ -384,7 +384,12 @@ static json_t *side_json(const struct gw_whatif_side *s, const struct gw_loyalty
 
 static json_t *cat_json(const struct gw_whatif_cat_result *c, uint32_t pv)
 {
-    json_t *items = json_array();
+    json_t *items = json_array(), *top = json_array();
+
+    for (unsigned i = 0; i < c->n_top; i++)
+        json_array_append_new(top, json_pack("{sssIsI}", "msisdn", c->top[i].msisdn, "base",
+                                             (json_int_t)c->top[i].base, "draft",
+                                             (json_int_t)c->top[i].draft));
 
     for (unsigned i = 0; i < c->n_items; i++)
         json_array_append_new(
@@ -394,13 +399,13 @@ static json_t *cat_json(const struct gw_whatif_cat_result *c, uint32_t pv)
                              (json_int_t)c->items[i].price_draft, "refused",
                              (json_int_t)c->items[i].refused));
     /* liability: points not spent stay owed; the draft's spent moves it by the difference */
-    return json_pack("{sIsIsIsIsIsIsIsIso}", "redemptions", (json_int_t)c->redemptions,
+    return json_pack("{sIsIsIsIsIsIsIsIsoso}", "redemptions", (json_int_t)c->redemptions,
                      "members", (json_int_t)c->members, "spent", (json_int_t)c->spent,
                      "cost_draft", (json_int_t)c->cost_draft, "spent_draft",
                      (json_int_t)c->spent_draft, "refused", (json_int_t)c->refused, "gone",
                      (json_int_t)c->gone, "liability_change_milli",
                      (json_int_t)((c->spent - c->spent_draft) * (int64_t)pv / 1000), "items",
-                     items);
+                     items, "top_changes", top);
 }
 
 static void print_json(const struct gw_whatif_result *res, const struct gw_loyalty *base,
@@ -454,9 +459,14 @@ static void print_cat_text(const struct gw_whatif_cat_result *c, uint32_t pv, co
                " refused\n",
                c->items[i].id, c->items[i].count, c->items[i].price_base,
                c->items[i].price_draft, c->items[i].refused);
+    if (c->n_top)
+        printf("largest changes (points spent, in force -> draft):\n");
+    for (unsigned i = 0; i < c->n_top; i++)
+        printf("  %-16s %10" PRId64 " -> %10" PRId64 "\n", c->top[i].msisdn, c->top[i].base,
+               c->top[i].draft);
 }
 
-static void print_camp_text(json_t *cj)
+static void print_camp_text(json_t *cj, const char *cur)
 {
     json_t *b = json_object_get(cj, "base"), *d = json_object_get(cj, "draft"), *c;
     size_t i;
@@ -476,7 +486,17 @@ static void print_camp_text(json_t *cj)
     printf("%-22s %16" JSON_INTEGER_FORMAT " %16" JSON_INTEGER_FORMAT "\n", "win-back offers",
            json_integer_value(json_object_get(b, "offers")),
            json_integer_value(json_object_get(d, "offers")));
+    printf("bonus liability (%-3s) %16.3f %16.3f\n", cur,
+           json_integer_value(json_object_get(b, "liability_milli")) / 1000.0,
+           json_integer_value(json_object_get(d, "liability_milli")) / 1000.0);
     ctl_whatif_camp_text_ref(b, d);
+    if (json_array_size(json_object_get(cj, "top_changes")))
+        printf("largest changes (bonus points, in force -> draft):\n");
+    json_array_foreach(json_object_get(cj, "top_changes"), i, c)
+        printf("  %-16s %10" JSON_INTEGER_FORMAT " -> %10" JSON_INTEGER_FORMAT "\n",
+               json_string_value(json_object_get(c, "msisdn")),
+               json_integer_value(json_object_get(c, "base")),
+               json_integer_value(json_object_get(c, "draft")));
     json_array_foreach(json_object_get(d, "campaigns"), i, c)
         printf("  draft %-16s %-8s spent %" JSON_INTEGER_FORMAT " (+%" JSON_INTEGER_FORMAT
                " before) of %" JSON_INTEGER_FORMAT "%s\n",
@@ -758,6 +778,11 @@ int ctl_whatif_main(int argc, char **argv)
                                    "every budget starts at 0"));
     if (cj)
         json_object_set_new(cj, "referrals_journaled", json_integer((json_int_t)r.refer_lines));
+    for (int k = 0; cj && k < 2; k++) { /* the bonus points issued stay owed: x the point value */
+        json_t *side = json_object_get(cj, k ? "draft" : "base");
+        json_int_t issued = json_integer_value(json_object_get(side, "issued"));
+        json_object_set_new(side, "liability_milli", json_integer(issued * (json_int_t)pv / 1000));
+    }
     if (r.camp && !cj) {
         fprintf(stderr, "loyaltyctl: the campaigns' scratch store failed\n");
         goto out;
@@ -772,7 +797,7 @@ int ctl_whatif_main(int argc, char **argv)
         if (r.cat)
             print_cat_text(&cres, pv, cfg->events.limits.currency);
         if (cj)
-            print_camp_text(cj);
+            print_camp_text(cj, cfg->events.limits.currency);
     }
     json_decref(cj);
     rc = 0;

@@ -25,6 +25,7 @@
 #include "gw_days.h"
 #include "gw_event.h"
 #include "gw_loyalty.h"
+#include "gw_whatif.h"
 
 extern char **environ;
 
@@ -98,6 +99,7 @@ static int drain(struct side *s)
                 if (strcmp(oc->str, "ok") == 0) {
                     s->grants++;
                     s->issued += strtoll(pts->str, NULL, 10);
+                    cwc_member_credit(s, i, strtoll(pts->str, NULL, 10));
                 } else if (strcmp(oc->str, "budget") == 0)
                     s->stops++;
             }
@@ -129,8 +131,17 @@ int cwc_queue(struct side *s, int argc, const char **argv, const size_t *len, un
         return -EIO;
     if (redisAppendCommandArgv(s->rc, argc, argv, len) != REDIS_OK)
         return -ENOMEM;
+    s->mkey[s->pending] = 0; /* the caller names the member of a grant */
     s->kind[s->pending++] = kind;
     return 0;
+}
+
+void cwc_member_credit(struct side *s, unsigned i, int64_t pts)
+{
+    struct member *m = s->mkey[i] ? cwc_member_get(s->c, s->mkey[i]) : NULL;
+
+    if (m)
+        m->bonus[s->k] += pts;
 }
 
 static int spawn_server(struct side *s, const char *redis_server, const char *dir, char *err,
@@ -236,6 +247,8 @@ struct ctl_whatif_camp *ctl_whatif_camp_start(const char *redis_server,
         goto fail;
     }
     for (int k = 0; k < 2; k++) {
+        c->s[k].c = c;
+        c->s[k].k = k;
         snprintf(c->s[k].sock, sizeof(c->s[k].sock), "%s/s%d", c->dir, k);
         c->s[k].doc = *doc[k];
         if (spawn_server(&c->s[k], redis_server, c->dir, err, errlen) < 0)
@@ -480,6 +493,7 @@ static int bday_due(struct ctl_whatif_camp *c, struct member *m, int k, int64_t 
         s->calls++;
         if (cwc_queue(s, (int)(sizeof(argv) / sizeof(argv[0])), argv, NULL, CWC_EVENT) < 0)
             return -EIO;
+        s->mkey[s->pending - 1] = m->key;
     }
 }
 
@@ -586,6 +600,7 @@ int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec
         s->calls++;
         if (cwc_queue(s, na, argv, len, CWC_EVENT) < 0)
             return -EIO;
+        s->mkey[s->pending - 1] = m->key;
         if (topup && m->ref && cwc_ref_after(c, m, k, day, now) < 0)
             return -EIO;
     }
@@ -635,6 +650,26 @@ static json_t *side_json(const struct ctl_whatif_camp *c, struct side *s)
                      "referrals", cwc_ref_json(s));
 }
 
+/* The CTL_WHATIF_CAMP_TOP members whose bonus points change most between the sides, largest
+ * first: [{msisdn, base, draft}] (bonus points on each side); none when nothing changes. */
+static json_t *top_changes(const struct ctl_whatif_camp *c)
+{
+    struct gw_whatif_change top[CTL_WHATIF_CAMP_TOP];
+    unsigned n = 0;
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < c->cap; i++) {
+        if (c->m[i].key)
+            gw_whatif_top_offer(top, &n, CTL_WHATIF_CAMP_TOP, c->m[i].msisdn, c->m[i].bonus[0],
+                                c->m[i].bonus[1]);
+    }
+    for (unsigned i = 0; arr && i < n; i++)
+        json_array_append_new(arr, json_pack("{sssIsI}", "msisdn", top[i].msisdn, "base",
+                                             (json_int_t)top[i].base, "draft",
+                                             (json_int_t)top[i].draft));
+    return arr;
+}
+
 json_t *ctl_whatif_camp_result(struct ctl_whatif_camp *c, int64_t end)
 {
     for (size_t i = 0; i < c->cap; i++) {
@@ -645,9 +680,10 @@ json_t *ctl_whatif_camp_result(struct ctl_whatif_camp *c, int64_t end)
     }
     if (drain_both(c) < 0)
         return NULL;
-    return json_pack("{sosososI}", "base", side_json(c, &c->s[0]), "draft", side_json(c, &c->s[1]),
-                     "members", json_integer((json_int_t)(c->n - c->n_only)), "skipped",
-                     (json_int_t)c->skipped);
+    return json_pack("{sosososIso}", "base", side_json(c, &c->s[0]), "draft",
+                     side_json(c, &c->s[1]), "members",
+                     json_integer((json_int_t)(c->n - c->n_only)), "skipped",
+                     (json_int_t)c->skipped, "top_changes", top_changes(c));
 }
 
 void ctl_whatif_camp_stop(struct ctl_whatif_camp *c)

@@ -97,7 +97,10 @@ int ctl_whatif_camp_budget(struct ctl_whatif_camp *c, const char *id, int64_t sp
  * k. 0 or < 0. */
 int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec *r,
                           const char *const tier[2]);
-/* {"base": SIDE, "draft": SIDE, members, skipped}, SIDE = {issued, grants, stops, offers,
+#define CTL_WHATIF_CAMP_TOP 10
+/* {"base": SIDE, "draft": SIDE, members, skipped, top_changes: [{msisdn, base, draft}]: the
+ * CTL_WHATIF_CAMP_TOP members (referrers included) whose bonus points change most, largest
+ * first}, SIDE = {issued, grants, stops, offers,
  * campaigns: [{id, rule, budget, spent, grants, stops, stop_reached, offered, back}],
  * referrals: {recorded, paid, refused: {outcome: n}, no_campaign}} (a referral paid is two
  * grants of the side, the referee's and the referrer's, and one of its campaign); NULL on

@@ -21,6 +21,8 @@
 enum { CWC_OTHER, CWC_EVENT, CWC_REFER, CWC_REFPAY };
 
 struct side {
+    struct ctl_whatif_camp *c; /* the run (its member table, for cwc_member_credit) */
+    int k;                      /* 0 in force, 1 draft */
     pid_t pid;
     char sock[96];
     char sha[41];
@@ -30,6 +32,7 @@ struct side {
     unsigned pending; /* replies to read */
     unsigned char kind[PIPE * 2]; /* per pending reply: CWC_* */
     int32_t kpts[PIPE * 2];       /* CWC_REFPAY: the referrer's points */
+    uint64_t mkey[PIPE * 2];      /* the member a grant of the reply goes to (key), 0 none */
     int64_t issued;
     uint64_t grants, stops, calls, offers_asked;
     /* referrals: recorded by referral.lua, refused (by outcome; [GW_REF_OK]: no referral
@@ -56,6 +59,7 @@ struct member {
     int32_t bd;             /* the birth date, 0 none */
     int32_t bd_from[2];     /* the first day whose birthday pass on side k is still to model */
     uint32_t ref;           /* referred: 1 + the index of its last referral (c->refs), 0 none */
+    int64_t bonus[2];       /* the bonus points granted to it on side k (the ten largest changes) */
 };
 
 struct ctl_whatif_camp {
@@ -83,6 +87,8 @@ struct member *cwc_member_get(struct ctl_whatif_camp *c, uint64_t key);
 struct member *cwc_member_add(struct ctl_whatif_camp *c, const char *msisdn);
 /* Appends a command to side s's pipeline (reading replies when it is full). 0 or -errno. */
 int cwc_queue(struct side *s, int argc, const char **argv, const size_t *len, unsigned char kind);
+/* Pending reply i of side s granted pts: added to its member's bonus (s->mkey[i]; none: nothing). */
+void cwc_member_credit(struct side *s, unsigned i, int64_t pts);
 /* HSET of a wallet's fields on both sides. */
 int cwc_wallet_set(struct ctl_whatif_camp *c, const char *msisdn, int n, const char **fv);
 

@@ -119,6 +119,7 @@ int cwc_ref_after(struct ctl_whatif_camp *c, struct member *m, int k, int32_t da
     if (cwc_queue(s, 13, argv, NULL, CWC_REFPAY) < 0)
         return -EIO;
     s->kpts[s->pending - 1] = (int32_t)cp->points;
+    s->mkey[s->pending - 1] = cwc_key_of(a);
     return 0;
 }
 
@@ -133,6 +134,7 @@ void cwc_ref_reply(struct side *s, unsigned i, const redisReply *rep)
             s->ref_paid++;
             s->grants++;
             s->issued += s->kpts[i];
+            cwc_member_credit(s, i, s->kpts[i]);
         }
         return;
     }

@@ -402,6 +402,30 @@ int gw_whatif_result(const struct gw_whatif *w, struct gw_whatif_result *out)
     return 0;
 }
 
+void gw_whatif_top_offer(struct gw_whatif_change *top, unsigned *n, unsigned cap,
+                         const char *msisdn, int64_t base, int64_t draft)
+{
+    int64_t d = abs64(draft - base);
+    unsigned pos = *n;
+
+    if (d == 0 || cap == 0)
+        return;
+    while (pos > 0) {
+        int64_t e = abs64(top[pos - 1].draft - top[pos - 1].base);
+        if (e > d || (e == d && strcmp(top[pos - 1].msisdn, msisdn) < 0))
+            break;
+        pos--;
+    }
+    if (pos >= cap)
+        return;
+    if (*n < cap)
+        (*n)++;
+    memmove(&top[pos + 1], &top[pos], (*n - 1 - pos) * sizeof(top[0]));
+    snprintf(top[pos].msisdn, sizeof(top[pos].msisdn), "%s", msisdn);
+    top[pos].base = base;
+    top[pos].draft = draft;
+}
+
 const char *gw_whatif_tier_of(struct gw_whatif *w, const char *msisdn, int side)
 {
     struct sub *s = side == 0 || side == 1 ? sub_get(w, msisdn) : NULL;

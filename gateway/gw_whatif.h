@@ -63,6 +63,12 @@ int gw_whatif_feed(struct gw_whatif *w, const struct gw_journal_rec *r);
 /* The figures so far (sorts per subscriber: O(n log n)). Returns 0 or -ENOMEM. */
 int gw_whatif_result(const struct gw_whatif *w, struct gw_whatif_result *out);
 
+/* Offers one subscriber's figures on both sides to a list of the largest changes top[0..*n)
+ * of capacity cap (the campaigns' and the catalogue's what-if): kept when |draft - base| ranks
+ * among them, larger first, equal changes by number (strcmp); no change is never kept. */
+void gw_whatif_top_offer(struct gw_whatif_change *top, unsigned *n, unsigned cap,
+                         const char *msisdn, int64_t base, int64_t draft);
+
 /* The tier whose multiplier applies to a wallet of lifetime points life under t (index into
  * t->tiers): the rule of commit.lua today (by lifetime points). Rolling tiers change this one
  * function. */

@@ -16,6 +16,7 @@
 struct member {
     char msisdn[GW_MSISDN_MAX + 1]; /* "" = free slot */
     int64_t delta; /* points the member keeps (+) or lacks (-) under the draft so far */
+    int64_t spent[2]; /* points spent in the window: [0] as journaled, [1] under the draft */
 };
 
 struct gw_whatif_cat {
@@ -112,6 +113,7 @@ int gw_whatif_cat_feed(struct gw_whatif_cat *w, const struct gw_journal_redeem *
     struct gw_whatif_cat_item *it = item_of(w, r->item);
     w->sum.redemptions++;
     w->sum.spent += r->price;
+    m->spent[0] += r->price;
     if (it) {
         it->count++;
         it->price_base = r->price;
@@ -132,6 +134,7 @@ int gw_whatif_cat_feed(struct gw_whatif_cat *w, const struct gw_journal_redeem *
         return 0;
     }
     w->sum.spent_draft += ci->price;
+    m->spent[1] += ci->price;
     m->delta += r->price - ci->price;
     return 0;
 }
@@ -156,4 +159,9 @@ void gw_whatif_cat_result(const struct gw_whatif_cat *w, struct gw_whatif_cat_re
     qsort(sorted, w->n_items, sizeof(sorted[0]), by_change);
     out->n_items = w->n_items < GW_WHATIF_CAT_ITEMS ? w->n_items : GW_WHATIF_CAT_ITEMS;
     memcpy(out->items, sorted, sizeof(sorted[0]) * out->n_items);
+    for (size_t i = 0; i < w->cap; i++) {
+        if (w->m[i].msisdn[0])
+            gw_whatif_top_offer(out->top, &out->n_top, GW_WHATIF_CAT_TOP, w->m[i].msisdn,
+                                w->m[i].spent[0], w->m[i].spent[1]);
+    }
 }

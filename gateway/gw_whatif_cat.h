@@ -11,7 +11,10 @@
  * keeps the difference for the later ones (and one that cost more has less). Earnings under a
  * draft loyalty table do not move these balances (the two replays are side by side, not chained).
  *
- * Pure logic, no I/O. One owner: gw_whatif_cat_new / _free. Memory: about 40 bytes per
+ * Per member, the points spent on each side: the GW_WHATIF_CAT_TOP members whose spending
+ * changes most are listed (a redemption refused or of an item the draft drops spends nothing).
+ *
+ * Pure logic, no I/O. One owner: gw_whatif_cat_new / _free. Memory: about 56 bytes per
  * subscriber who redeemed in the window.
  */
 #ifndef GW_WHATIF_CAT_H
@@ -20,10 +23,12 @@
 #include <stdint.h>
 
 #include "gw_journal.h"
+#include "gw_whatif.h"
 
 struct cat_catalog;
 
 #define GW_WHATIF_CAT_ITEMS 32 /* per-item lines of the result, largest change first */
+#define GW_WHATIF_CAT_TOP 10   /* members whose spending changes most */
 
 struct gw_whatif_cat_item {
     char id[GW_JOURNAL_ITEM_MAX + 1];
@@ -44,6 +49,10 @@ struct gw_whatif_cat_result {
                                 * cost_draft / spent_draft / refused) */
     struct gw_whatif_cat_item items[GW_WHATIF_CAT_ITEMS];
     unsigned n_items;
+    /* points spent in the window on each side, largest |draft - base| first, then by number;
+     * none that do not change (gw_whatif_top_offer) */
+    struct gw_whatif_change top[GW_WHATIF_CAT_TOP];
+    unsigned n_top;
 };
 
 struct gw_whatif_cat;

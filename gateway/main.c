@@ -87,6 +87,7 @@ struct app {
     struct event *ev_term, *ev_int, *ev_hup, *ev_usr1;
     struct event *ev_metrics, *ev_start;
     bool esme_started;
+    bool docs_ready; /* the console's documents read once (or not followed): the link may open */
     bool stopping;
     int exit_code;
 };
@@ -272,7 +273,10 @@ static void on_start_timeout(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(a->base);
         return;
     }
-    start_esme(a, "Redis not up after 3 s; events get ESME_RX_T_APPN until it is");
+    if (gw_redis_is_connected(a->redis))
+        start_esme(a, "the console's documents not read after 3 s; the files rule until they are");
+    else
+        start_esme(a, "Redis not up after 3 s; events get ESME_RX_T_APPN until it is");
 }
 
 static void on_redis_state(void *arg, bool up)
@@ -280,8 +284,21 @@ static void on_redis_state(void *arg, bool up)
     struct app *a = arg;
 
     gw_log(up ? GW_LOG_INFO : GW_LOG_ERROR, "redis", "%s", up ? "connected" : "connection lost");
-    if (up)
+    if (up && a->docs_ready)
         start_esme(a, "Redis connected");
+    else if (up)
+        wire_cfgdocs_kick(a->cfgdocs); /* the link opens once they are read: on_docs_ready */
+}
+
+/* The stored documents (loyalty table, catalogue, calendar, menus, campaigns) are in force: an
+ * event the SMSC has waiting is credited by the table the console shows, not the file's. */
+static void on_docs_ready(void *arg)
+{
+    struct app *a = arg;
+
+    a->docs_ready = true;
+    if (gw_redis_is_connected(a->redis))
+        start_esme(a, "Redis connected, the console's documents read");
 }
 
 static void on_bcast_stopped(void *arg)
@@ -678,6 +695,8 @@ static int run(struct app *a)
         wire_cfgdocs_on_calendar(a->cfgdocs, wire_broadcast_set_calendar, a->bcast);
     if (a->campaigns)
         wire_cfgdocs_on_campaigns(a->cfgdocs, gw_campaign_run_set_doc, a->campaigns);
+    a->docs_ready = !a->cfg.catalog.follow_redis_docs;
+    wire_cfgdocs_on_ready(a->cfgdocs, on_docs_ready, a);
 
     {
         char err[300];

@@ -60,9 +60,12 @@ struct wire_cfgdocs {
     void *on_menus_arg;
     wire_cfgdocs_doc_fn on_campaigns; /* who applies the campaigns, or NULL (not followed) */
     void *on_campaigns_arg;
+    wire_cfgdocs_ready_fn on_ready; /* told once, when the first round completed */
+    void *on_ready_arg;
     char id[96];     /* "<host>/<pid>": this gateway in cfg:{adm}:seen */
     bool busy;       /* a round is in flight */
     bool started;    /* a round completed without a transport error */
+    bool ready_told; /* on_ready was called */
     bool again;      /* resync during a round: the next one follows at once */
     uint64_t resync; /* bumped by wire_cfgdocs_resync: a round begun before ignores its reads */
 };
@@ -106,11 +109,17 @@ static void round_put(struct round *rd, int err)
     if (--rd->pending > 0)
         return;
     struct wire_cfgdocs *d = rd->d;
+    /* ready: a round whose reads were applied (not one a resync made ignore them) */
+    bool tell = !rd->failed && rd->resync == d->resync && !d->ready_told;
     if (!rd->failed)
         d->started = true;
+    if (tell)
+        d->ready_told = true;
     d->busy = false;
     free(rd);
     schedule(d);
+    if (tell && d->on_ready)
+        d->on_ready(d->on_ready_arg);
 }
 
 /* ---------------------------------------------------------------- documents */
@@ -407,6 +416,22 @@ void wire_cfgdocs_on_menus(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, void 
     d->on_menus = fn;
     d->on_menus_arg = arg;
     d->doc[DOC_MENUS] = (struct doc_state){0};
+}
+
+void wire_cfgdocs_on_ready(struct wire_cfgdocs *d, wire_cfgdocs_ready_fn fn, void *arg)
+{
+    if (!d)
+        return;
+    d->on_ready = fn;
+    d->on_ready_arg = arg;
+}
+
+void wire_cfgdocs_kick(struct wire_cfgdocs *d)
+{
+    if (!d || d->busy)
+        return; /* the round in flight is as good */
+    evtimer_del(d->ev_poll);
+    event_active(d->ev_poll, EV_TIMEOUT, 0);
 }
 
 void wire_cfgdocs_resync(struct wire_cfgdocs *d)

@@ -76,6 +76,18 @@ void wire_cfgdocs_on_menus(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, void 
  * campaigns.enabled. */
 void wire_cfgdocs_on_campaigns(struct wire_cfgdocs *d, wire_cfgdocs_doc_fn fn, void *arg);
 
+/* Called once, after the first round that completed without a transport error: every stored
+ * document followed was read and applied (or refused, logged), so what the gateway uses from then
+ * on is the stored version, not its files'. The daemon opens its SMPP link only then (an event
+ * waiting at the SMSC would otherwise be credited by the configuration's table). fn NULL removes
+ * it; arg is borrowed and must outlive the module. */
+typedef void (*wire_cfgdocs_ready_fn)(void *arg);
+void wire_cfgdocs_on_ready(struct wire_cfgdocs *d, wire_cfgdocs_ready_fn fn, void *arg);
+
+/* A round now (Redis just connected: no need to wait for the retry timer), unless one is in
+ * flight. */
+void wire_cfgdocs_kick(struct wire_cfgdocs *d);
+
 /* After a SIGHUP reloaded the files: forget what was loaded so that the stored documents are
  * read and applied again at once (they take precedence over the files). */
 void wire_cfgdocs_resync(struct wire_cfgdocs *d);

@@ -1319,6 +1319,18 @@
     main.appendChild(form);
   }
 
+  // The ten subscribers whose result changes most: [{msisdn (masked), base, draft}], each side's
+  // figure and the signed change (its own direction: "+12" in the Arabic page too).
+  function changesTable(captionKey, list, csvName, emptyKey) {
+    const signed = (v) => h('span', { dir: 'ltr', text: (v > 0 ? '+' : '') + fmtNum(v) });
+    return dataTable(captionKey, [
+      { key: 'msisdn', label: 'whatif.col.msisdn', fmt: (r) => h('span', { dir: 'ltr', text: r.msisdn }), raw: (r) => r.msisdn },
+      { key: 'base', label: 'whatif.col.base', num: true, fmt: (r) => fmtNum(r.base) },
+      { key: 'draft', label: 'whatif.col.draft', num: true, fmt: (r) => fmtNum(r.draft) },
+      { key: 'diff', label: 'whatif.col.diff', num: true, fmt: (r) => signed(r.draft - r.base), raw: (r) => r.draft - r.base },
+    ], list || [], csvName, emptyKey);
+  }
+
   function whatifResult(out, res) {
     const b = res.base, d = res.draft;
     const money = (side) => (res.point_value_micro && res.currency
@@ -1345,12 +1357,7 @@
       { key: 'z', label: 'whatif.col.draft', num: true },
       { key: 'diff', label: 'whatif.col.diff', num: true, fmt: (r) => signed(r.diff), raw: (r) => r.diff },
     ], rows, 'whatif.csv'));
-    out.appendChild(dataTable('whatif.top', [
-      { key: 'msisdn', label: 'whatif.col.msisdn', fmt: (r) => h('span', { dir: 'ltr', text: r.msisdn }), raw: (r) => r.msisdn },
-      { key: 'base', label: 'whatif.col.base', num: true, fmt: (r) => fmtNum(r.base) },
-      { key: 'draft', label: 'whatif.col.draft', num: true, fmt: (r) => fmtNum(r.draft) },
-      { key: 'diff', label: 'whatif.col.diff', num: true, fmt: (r) => signed(r.draft - r.base), raw: (r) => r.draft - r.base },
-    ], res.top_changes || [], 'whatif-top.csv', 'whatif.nochange'));
+    out.appendChild(changesTable('whatif.top', res.top_changes, 'whatif-top.csv', 'whatif.nochange'));
     out.appendChild(h('p', { class: 'note', text: t('whatif.assumption', { from: String(res.from), to: String(res.to), recorded: fmtNum(res.recorded) }) }));
   }
 
@@ -1425,6 +1432,7 @@
       { key: 'price_draft', label: 'whatif.col.draft', num: true, fmt: (r) => (r.price_draft ? fmtNum(r.price_draft) : t('whatif.cat.gone')) },
       { key: 'refused', label: 'whatif.cat.refused', num: true, fmt: (r) => fmtNum(r.refused) },
     ], c.items || [], 'whatif-items.csv', 'whatif.cat.none'));
+    out.appendChild(changesTable('whatif.cat.top', c.top_changes, 'whatif-catalog-top.csv', 'whatif.cat.nochange'));
     out.appendChild(h('p', { class: 'note', text: t('whatif.cat.assumption', { from: String(res.from), to: String(res.to) }) }));
   }
 
@@ -1465,6 +1473,9 @@
     const c = res.campaigns || {}, b = c.base || {}, d = c.draft || {};
     const signed = (v) => (v === null ? '' : h('span', { dir: 'ltr', text: (v > 0 ? '+' : '') + fmtNum(v) }));
     const rows = ['issued', 'grants', 'stops', 'offers'].map((k) => ({ key: k, a: fmtNum(b[k] || 0), z: fmtNum(d[k] || 0), diff: (d[k] || 0) - (b[k] || 0) }));
+    // the bonus points issued stay owed: in money when the console knows what a point is worth
+    const money = (v) => (res.point_value_micro && res.currency ? fmtMoney(v, res.point_value_micro, res.currency) : fmtNum(v));
+    rows.splice(1, 0, { key: 'liability', a: money(b.issued || 0), z: money(d.issued || 0), diff: (d.issued || 0) - (b.issued || 0) });
     out.appendChild(dataTable('whatif.compare', [
       { key: 'what', label: 'whatif.col.what', fmt: (r) => t('whatif.camp.' + r.key), raw: (r) => r.key },
       { key: 'a', label: 'whatif.col.base', num: true },
@@ -1478,6 +1489,7 @@
       { key: 'grants', label: 'whatif.camp.grants', num: true, fmt: (x) => fmtNum(x.grants) },
       { key: 'stop', label: 'whatif.camp.stop', fmt: (x) => (x.stop_reached ? t('whatif.camp.stopped', { n: fmtNum(x.stops) }) : '-'), raw: (x) => x.stops },
     ], d.campaigns || [], 'whatif-budgets.csv', 'whatif.cat.none'));
+    out.appendChild(changesTable('whatif.camp.top', c.top_changes, 'whatif-campaigns-top.csv', 'whatif.camp.nochange'));
     out.appendChild(h('p', { class: 'note', text: t('whatif.camp.assumption', { from: String(res.from), to: String(res.to) }) }));
   }
 

@@ -120,8 +120,14 @@ async function runLang(ctx, lang) {
     `${lang}: Chart.js ${lib.version} is served by loyalty-admin itself`, JSON.stringify(lib));
 
   // ------------------------------------------------------------ reports
+  const asked = [];
+  const onRequest = (req) => { if (req.url().includes('/api/reports/')) asked.push(new globalThis.URL(req.url()).pathname); };
+  page.on('request', onRequest);
   await page.click('#nav a[data-page="reports"]');
   await page.waitForSelector('figure[data-chart="tiers"] canvas');
+  page.off('request', onRequest);
+  ok(asked.includes('/api/reports/aggregates') && !asked.includes('/api/reports/wallets'),
+    `${lang}: the reports read the ledger's daily aggregates, not a scan of the wallets`, asked.join(' '));
   const rtl = lang === 'ar';
   const expect = {
     perday: [tr('chart.axis.day'), tr('chart.axis.points')],

@@ -90,6 +90,14 @@ async function runLang(ctx, lang) {
   ok(refused && digits(refused[2]) === process.env.CAT_REFUSED, `${lang}: ${process.env.CAT_REFUSED} refused for the balance`, JSON.stringify(refused));
   const items = await page.$$eval('#whatif-result .table-wrap:nth-of-type(2) tbody tr', (trs) => trs.map((tr) => tr.cells[0].textContent));
   ok(items.includes('DATA_1GB'), `${lang}: per item`, items.join(' '));
+  const spendTop = await page.$$eval('#whatif-result table', (ts, cap) => {
+    const tb = ts.find((x) => x.caption && x.caption.textContent === cap);
+    return tb ? [...tb.tBodies[0].rows].map((tr) => [...tr.cells].map((c) => c.textContent)) : null;
+  }, T['whatif.cat.top']);
+  // the member of 600 is refused at 1000 (500 -> 0), the member of 1500 pays it (500 -> 1000)
+  ok(spendTop && spendTop.length === 2 && spendTop.every((r) => /^\*+\d{4}$/.test(r[0])) &&
+    spendTop.map((r) => digits(r[1]) + '>' + digits(r[2])).join(' ') === '500>0 500>1000',
+  `${lang}: the members whose spending changes most, numbers masked`, JSON.stringify(spendTop));
   const pc = path.join(ART, 'whatif-catalog-' + lang + '.png');
   await page.screenshot({ path: pc, fullPage: true });
   console.log('# screenshot ' + pc);
@@ -118,6 +126,15 @@ async function runLang(ctx, lang) {
   const bonus = brows.find((r) => r[0] === T['whatif.camp.issued']);
   ok(bonus && digits(bonus[1]) === process.env.BASE_BONUS && Number(digits(bonus[2])) === 2 * Number(process.env.BASE_BONUS),
     `${lang}: the welcome bonus doubled pays exactly twice (${process.env.BASE_BONUS})`, JSON.stringify(bonus));
+  const liab = brows.find((r) => r[0] === T['whatif.camp.liability']);
+  ok(liab && digits(liab[1]) === process.env.BASE_BONUS && Number(digits(liab[2])) === 2 * Number(process.env.BASE_BONUS),
+    `${lang}: the bonuses' liability side by side`, JSON.stringify(liab));
+  const ctop = await page.$$eval('#whatif-result table', (ts, cap) => {
+    const tb = ts.find((x) => x.caption && x.caption.textContent === cap);
+    return tb ? [...tb.tBodies[0].rows].map((tr) => [...tr.cells].map((c) => c.textContent)) : null;
+  }, T['whatif.camp.top']);
+  ok(ctop && ctop.length === 10 && ctop.every((r) => /^\*+\d{4}$/.test(r[0]) && Number(digits(r[2])) === 2 * Number(digits(r[1]))),
+    `${lang}: the ten members whose bonus changes most, numbers masked, each bonus doubled`, JSON.stringify(ctop && ctop.slice(0, 2)));
   const pr = path.join(ART, 'whatif-rules-' + lang + '.png');
   await page.screenshot({ path: pr, fullPage: true });
   console.log('# screenshot ' + pr);

@@ -7,7 +7,9 @@
 # ticks, tooltips, item and tier names in the viewer's language, the right-to-left layout in
 # Arabic and the isolation of Latin-script values in Arabic sentences, and takes screenshots,
 # kept in a temp directory of their own, /tmp/lgw-charts.* (paths printed). The vendored chart.umd.min.js must be the
-# npm original of the pinned version. Owner: the staff-console engineer.
+# npm original of the pinned version. Then tests/browser/pages.test.js visits every page as an
+# auditor in each language (a screenshot of each, page-<id>-<lang>.png, in the same directory).
+# Owner: the staff-console engineer.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
 source "$(dirname "$0")/admin_helpers.sh"
@@ -82,6 +84,24 @@ for lang in en fr ar; do
   done
 done
 assert_eq 6 "$n" "screenshots of the reports and the board in each language"
+
+# every page of the console, in each language, as an auditor (the role that sees them all)
+add_staff ada auditor auditor-secret-33
+set +e
+CONSOLE_URL="$URL" ARTIFACTS="$SHOTS" NODE_PATH="$DEPS/node_modules" LGW_SRC="$LGW_SRC" \
+  USER_NAME=ada USER_PASSWORD=auditor-secret-33 MSISDN=212612400001 \
+  timeout 400 node "$LGW_SRC/tests/browser/pages.test.js" 2>&1 | tee "$T/pages.log"
+rc=${PIPESTATUS[0]}
+set -e
+assert_eq 0 "$rc" "every page in English, French and Arabic"
+PAGES=$(grep -o 'page-[a-z]*-en\.png' "$T/pages.log" | sed 's/^page-//; s/-en\.png$//' | sort -u)
+n=0
+for lang in en fr ar; do
+  for p in $PAGES; do
+    [ -s "$SHOTS/page-$p-$lang.png" ] && n=$((n + 1)) || fail "no screenshot page-$p-$lang.png"
+  done
+done
+assert_ge 42 "$n" "a screenshot of each of the $(wc -w <<<"$PAGES") pages in each language ($(echo $PAGES))"
 echo "# screenshots:"
 ls -1 "$SHOTS"/*.png 2>/dev/null | sed 's/^/#   /' || true
 

@@ -243,6 +243,16 @@ phone m $B2 '*555#'
 assert_eq "Loyalty Club: gift day today" "$(screens_json m | jq -r '.[0].text' | head -1)" \
   "a handset sees the new title, without a file or a SIGHUP"
 
+note "the calendar and the menus too: the console shows the version each running gateway uses"
+for dv in giftdays:2 menus:2; do
+  d=${dv%%:*} v=${dv#*:}
+  wait_for 10 sh -c "curl -s -H 'Authorization: Bearer $MKT' $URL/api/$d | jq -e '.in_force_everywhere' >/dev/null" ||
+    fail "the console never saw the gateway on $d version $v"
+  api GET "/api/$d" "$MKT"
+  assert_eq "$v 1 $v true" "$(j .version) $(j '.gateways | length') $(j '.gateways[0].version') $(j .in_force_everywhere)" \
+    "GET /api/$d: version $v stored, the one running gateway on it"
+done
+
 stop_gw
 stop_admin
 finish

@@ -74,6 +74,20 @@ done
 assert_ge 1 "$(jq .base.capped "$T/same.out")" "the daily cap was exercised"
 assert_ge 1 "$(jq .base.tiers.gold "$T/same.out")" "a tier above standard was reached"
 assert_eq 0 "$(jq '.top_changes | length' "$T/same.out")" "same table: nobody changes"
+# top20_bp NETS...: the share of the points held by the top ceil(n/5) subscribers, in basis points
+# (floored), recomputed here from the nets given (negative ones count as 0)
+top20_bp() {
+  printf '%s\n' "$@" | awk '{ print ($1 > 0 ? $1 : 0) }' | sort -rn |
+    awk '{ v[NR] = $1; t += $1 } END { k = int((NR + 4) / 5); for (i = 1; i <= k; i++) s += v[i];
+                                       print (t > 0 ? int(s * 10000 / t) : 0) }'
+}
+nets=()
+for m in $(seq -f '2126002%05g' 0 $((SUBS - 1))) 212600900001; do
+  b=$(balance "$m"); [ -n "$b" ] && nets+=("$b")
+done
+assert_eq "${#nets[@]}" "$(jq .subscribers "$T/same.out")" "every subscriber with a wallet is replayed"
+assert_eq "$(top20_bp "${nets[@]}")" "$(jq '.base.top20_share * 10000 | round' "$T/same.out")" \
+  "top-20 % share = the wallets' (the top $(( (${#nets[@]} + 4) / 5 )) balances over the sum)"
 
 # --- a plain baseline and its doubled rates: floor(total x rate) per subscriber
 plain='{"timezone": "Africa/Casablanca", "rates": {"TOPUP": {"points": 1, "per": 10},
@@ -90,6 +104,10 @@ echo "$plain" | jq '.rates.TOPUP.points = 2 | .rates.BILL.points = 2' >"$T/doubl
 read -r want1 want2 < <(awk '{ split($4, p, "."); milli = p[1] * 1000 + p[2];
     if ($2 == "TOPUP") u[$3] += milli * 2; else u[$3] += milli }
   END { for (m in u) { a += int(u[m] / 20000); b += int(u[m] * 2 / 20000) } print a, b }' "$T/raw")
+# and per subscriber, for the top-20 % share of each side (the reversed subscriber nets 0)
+awk '{ split($4, p, "."); milli = p[1] * 1000 + p[2];
+    if ($2 == "TOPUP") u[$3] += milli * 2; else u[$3] += milli }
+  END { for (m in u) print int(u[m] / 20000), int(u[m] * 2 / 20000) }' "$T/raw" >"$T/per-sub"
 assert_eq "$want1" "$(jq '.base.issued - .base.reversed' "$T/double.out")" \
   "plain table: sum of floor(total x rate)"
 assert_eq "$want2" "$(jq '.draft.issued - .draft.reversed' "$T/double.out")" \
@@ -97,6 +115,9 @@ assert_eq "$want2" "$(jq '.draft.issued - .draft.reversed' "$T/double.out")" \
 ok2x=$(jq '[.top_changes[] | select(.draft < 2 * .base - 1 or .draft > 2 * .base + 1)] | length' "$T/double.out")
 assert_eq 0 "$ok2x" "each top change is 2x, within the one point of a floor"
 assert_eq 10 "$(jq '.top_changes | length' "$T/double.out")" "the ten largest changes are listed"
+assert_eq "$(top20_bp $(cut -d' ' -f1 "$T/per-sub") 0) $(top20_bp $(cut -d' ' -f2 "$T/per-sub") 0)" \
+  "$(jq '"\(.base.top20_share * 10000 | round) \(.draft.top20_share * 10000 | round)"' -r "$T/double.out")" \
+  "top-20 % share of each side = the one recomputed from floor(total x rate) per subscriber"
 assert_eq "$(jq '(.draft.net) * 50' "$T/double.out")" "$(jq .draft.liability_milli "$T/double.out")" \
   "liability: net points x 0.05 MAD, in thousandths"
 

@@ -52,13 +52,21 @@ SILVER=$(( (N + 1) / 2 )); STD=$((N / 2))
 BASE=$((SILVER * 70 + STD * 50))
 
 "$CTL" whatif --config "$T/gw.json" --campaigns "$T/base.json" --draft-campaigns "$T/double.json" \
-  --days 2 --json >"$T/d.out" 2>"$T/d.err" || fail "loyaltyctl whatif --draft-campaigns: $(cat "$T/d.err")"
+  --days 2 --point-value 0.05 --json >"$T/d.out" 2>"$T/d.err" || fail "loyaltyctl whatif --draft-campaigns: $(cat "$T/d.err")"
 assert_eq "$BASE $N 0" "$(jq -r '.campaigns.base | "\(.issued) \(.grants) \(.stops)"' "$T/d.out")" \
   "in force: $SILVER silver members x 70 + $STD x 50 = $BASE, one welcome each"
 assert_eq "$((2 * BASE)) $N" "$(jq -r '.campaigns.draft | "\(.issued) \(.grants)"' "$T/d.out")" \
   "the welcome bonus doubled: exactly twice ($((2 * BASE)))"
 assert_eq "welcome $((2 * BASE)) false" "$(jq -r '.campaigns.draft.campaigns[0] | "\(.id) \(.spent) \(.stop_reached)"' "$T/d.out")" \
   "budget consumed: the draft's spent"
+assert_eq "$((BASE * 50)) $((2 * BASE * 50))" "$(jq -r '.campaigns | "\(.base.liability_milli) \(.draft.liability_milli)"' "$T/d.out")" \
+  "the bonuses' liability in money: issued x 0.05 MAD, in thousandths, each side"
+# the ten largest changes: the six silver members (70 -> 140) by number, then four of the six
+# standard ones (50 -> 100) by number
+want=$( { for i in $(seq 1 2 $N); do printf '21260055%04d 70 140\n' "$i"; done
+          for i in $(seq 2 2 8); do printf '21260055%04d 50 100\n' "$i"; done; } | paste -sd' ')
+assert_eq "$want" "$(jq -r '[.campaigns.top_changes[] | "\(.msisdn) \(.base) \(.draft)"] | join(" ")' "$T/d.out")" \
+  "the ten members whose bonus points change most, largest first, with each side's bonus points"
 
 "$CTL" whatif --config "$T/gw.json" --campaigns "$T/base.json" --draft-campaigns "$T/budget.json" \
   --days 2 --json >"$T/b.out" 2>"$T/b.err" || fail "budget run: $(cat "$T/b.err")"
@@ -80,7 +88,8 @@ assert_eq "200 2 $((N - 2)) 300 200 | $BASE 300 1" \
 rcli del 'lg:cb:{cmp}' >/dev/null
 "$CTL" whatif --config "$T/gw.json" --campaigns "$T/base.json" --draft-campaigns "$T/budget.json" \
   --days 2 >"$T/text.out"
-grep -q 'stop reached' "$T/text.out" && echo "ok - text output" || fail "text output: $(cat "$T/text.out")"
+grep -q 'stop reached' "$T/text.out" && grep -q '^bonus liability' "$T/text.out" &&
+  grep -q '^largest changes' "$T/text.out" && echo "ok - text output" || fail "text output: $(cat "$T/text.out")"
 jq '.campaigns[0].points = 0' "$T/base.json" >"$T/bad.json"
 set +e
 "$CTL" whatif --config "$T/gw.json" --draft-campaigns "$T/bad.json" --days 2 >/dev/null 2>"$T/bad.err"
@@ -256,6 +265,9 @@ assert_eq 5 "$(jq -r .campaigns.referrals_journaled "$T/r2.out")" "five referral
 assert_eq "150 6 150 3 5 3 0" "$(rf r2.out base)" \
   "in force: B1, B2, B3 and their referrers 25 each (150, 6 bonuses, 3 referrals paid of 5) ($(jq -c .campaigns.base "$T/r2.out"))"
 assert_eq "300 6 300 3 5 3 0" "$(rf r2.out draft)" "the draft doubles the referral bonus: exactly 300"
+assert_eq "$RA 75 150 $B1 25 50 $B2 25 50 $B3 25 50" \
+  "$(jq -r '[.campaigns.top_changes[] | "\(.msisdn) \(.base) \(.draft)"] | join(" ")' "$T/r2.out")" \
+  "the changes: the referrer RA (three bonuses, REFPAY) first, then its three referees; nobody else changes"
 LGW_WHATIF_CALL_ALL=1 rrun r2a.out "$T/rf2.json"
 assert_eq "$(rf r2.out base) $(rf r2.out draft)" "$(rf r2a.out base) $(rf r2a.out draft)" \
   "the same with every call sent"
@@ -281,7 +293,10 @@ assert_eq 200 "$CODE" "the campaigns in force stored ($(cat "$T/r.json"))"
 api POST /api/whatif "$MKT" "{\"campaigns\": $(jq '.campaigns[0].points = 0' "$T/base.json"), \"days\": 2}"
 assert_eq "422 campaigns" "$CODE $(j .field)" "the console refuses a draft the gateways would refuse"
 whatif_run "$MKT" "{\"campaigns\": $(cat "$T/double.json"), \"days\": 2}"
-assert_eq "$(jq -c '.campaigns | del(.start_budgets.ms, .start_state.ms)' "$T/d.out")" \
-  "$(jq -c '.result.campaigns | del(.start_budgets.ms, .start_state.ms)' "$T/r.json")" "the console's figures are loyaltyctl's"
+assert_eq "$(jq -c '.campaigns | del(.start_budgets.ms, .start_state.ms, .top_changes, .base.liability_milli, .draft.liability_milli)' "$T/d.out")" \
+  "$(jq -c '.result.campaigns | del(.start_budgets.ms, .start_state.ms, .top_changes, .base.liability_milli, .draft.liability_milli)' "$T/r.json")" "the console's figures are loyaltyctl's"
+assert_eq "$(jq -r '[.campaigns.top_changes[] | "\(.msisdn | gsub("[0-9](?=[0-9]{4})"; "*")) \(.base) \(.draft)"] | join(" ")' "$T/d.out")" \
+  "$(jq -r '[.result.campaigns.top_changes[] | "\(.msisdn) \(.base) \(.draft)"] | join(" ")' "$T/r.json")" \
+  "the console's ten changes are loyaltyctl's, the numbers masked to their last 4 digits"
 stop_admin
 finish

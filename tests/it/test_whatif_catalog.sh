@@ -76,11 +76,17 @@ assert_eq "$REFUSED $SPENT2 0" "$(jq -r '.catalog | "\(.refused) \(.spent_draft)
 assert_eq "0 5" "$(jq -r '"\(.bad_lines) \(.redemptions_journaled)"' "$T/d.out")" "the header is no bad line"
 assert_eq "DATA_1GB 4 500 1000 2" "$(jq -r '.catalog.items[] | select(.id == "DATA_1GB") | "\(.id) \(.count) \(.price_base) \(.price_draft) \(.refused)"' "$T/d.out")" \
   "per item: count, price in force and in the draft, refused"
+# per member, the points spent on each side (awk): refused spends nothing, the others the new price
+want=$(while read -r m b tier item _; do p=$(price "$item"); echo "$m $p $b"; done <"$T/plan" |
+  awk '{ d = ($3 < 2 * $2) ? 0 : 2 * $2; c = d - $2; if (c < 0) c = -c; print c, $1, $2, d }' |
+  sort -k1,1nr -k2,2 | awk '{ printf "%s%s %s %s", (NR > 1 ? " " : ""), $2, $3, $4 }')
+assert_eq "$want" "$(jq -r '[.catalog.top_changes[] | "\(.msisdn) \(.base) \(.draft)"] | join(" ")' "$T/d.out")" \
+  "the members whose spending changes most: points spent in force and in the draft, largest change first"
 
 jq '.version = "same"' "$LGW_SRC/deploy/catalog.json" >"$T/same.json"
 "$CTL" whatif --config "$T/gw.json" --draft-catalog "$T/same.json" --days 2 --json >"$T/s.out"
-assert_eq "$SPENT $SPENT 0" "$(jq -r '.catalog | "\(.cost_draft) \(.spent_draft) \(.refused)"' "$T/s.out")" \
-  "the same prices: nothing changes"
+assert_eq "$SPENT $SPENT 0 0" "$(jq -r '.catalog | "\(.cost_draft) \(.spent_draft) \(.refused) \(.top_changes | length)"' "$T/s.out")" \
+  "the same prices: nothing changes, nobody listed"
 jq '.version = "no5gb" | .items |= map(select(.id != "DATA_5GB"))' "$LGW_SRC/deploy/catalog.json" >"$T/drop.json"
 "$CTL" whatif --config "$T/gw.json" --draft-catalog "$T/drop.json" --days 2 --json >"$T/g.out"
 assert_eq "1 $((SPENT - 2000))" "$(jq -r '.catalog | "\(.gone) \(.cost_draft)"' "$T/g.out")" \
@@ -93,7 +99,8 @@ set -e
 assert_eq 1 "$rc" "a draft the catalogue library refuses: exit 1 ($(cat "$T/bad.err"))"
 grep -q 'items\[0\].price' "$T/bad.err" || fail "the reason names the field: $(cat "$T/bad.err")"
 "$CTL" whatif --config "$T/gw.json" --draft-catalog "$T/double.json" --days 2 >"$T/text.out"
-grep -q 'refused (balance)' "$T/text.out" && echo "ok - text output" || fail "text output: $(cat "$T/text.out")"
+grep -q 'refused (balance)' "$T/text.out" && grep -q '^largest changes (points spent' "$T/text.out" &&
+  echo "ok - text output" || fail "text output: $(cat "$T/text.out")"
 
 # an old journal (version 1: no header, events only) of yesterday is still read
 YDAY=$(TZ=$TZNAME date -d '-1 day' +%Y%m%d)
@@ -110,7 +117,11 @@ MKT=$(login mia marketing-secret-1)
 api POST /api/whatif "$MKT" "{\"catalog\": $(cat "$T/bad.json"), \"days\": 2}"
 assert_eq "422 catalog" "$CODE $(j .field)" "the console refuses a draft the gateways would refuse"
 whatif_run "$MKT" "{\"catalog\": $(cat "$T/double.json"), \"days\": 2}"
-assert_eq "$(jq -c .catalog "$T/d.out")" "$(jq -c .result.catalog "$T/r.json")" "the console's figures are loyaltyctl's"
+assert_eq "$(jq -c '.catalog | del(.top_changes)' "$T/d.out")" "$(jq -c '.result.catalog | del(.top_changes)' "$T/r.json")" \
+  "the console's figures are loyaltyctl's"
+assert_eq "$(jq -r '[.catalog.top_changes[] | "\(.msisdn | gsub("[0-9](?=[0-9]{4})"; "*")) \(.base) \(.draft)"] | join(" ")' "$T/d.out")" \
+  "$(jq -r '[.result.catalog.top_changes[] | "\(.msisdn) \(.base) \(.draft)"] | join(" ")' "$T/r.json")" \
+  "and its changes, the numbers masked to their last 4 digits"
 assert_eq $(( (SPENT - SPENT2) * 50 )) "$(j .result.catalog.liability_change_milli)" \
   "liability: the points no longer spent stay owed, x 0.05 MAD"
 

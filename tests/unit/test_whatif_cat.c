@@ -184,6 +184,46 @@ static void test_whatif_cat__item_not_in_draft__counted_apart(void **state)
     assert_int_equal(res.refused, 0);
 }
 
+static void test_whatif_cat__top_changes__largest_spending_change_first_then_by_number(void **state)
+{
+    /* prices doubled (A 100 -> 200, B 250 -> 500): "3" pays 500 (+250), "4" is refused (-250),
+     * "1" is refused (-100), "2" pays 200 (+100) */
+    struct gw_journal_redeem rs[] = {red("1", "A", 100, 0), red("2", "A", 100, 150),
+                                     red("4", "B", 250, 100), red("3", "B", 250, 250)};
+    (void)state;
+    struct gw_whatif_cat_result res = replay(catalogue(200, 500), rs, 4);
+    static const struct {
+        const char *m;
+        int64_t base, draft;
+    } want[] = {{"3", 250, 500}, {"4", 250, 0}, {"1", 100, 0}, {"2", 100, 200}};
+    assert_int_equal(res.n_top, 4);
+    for (unsigned i = 0; i < 4; i++) {
+        assert_string_equal(res.top[i].msisdn, want[i].m);
+        assert_int_equal(res.top[i].base, want[i].base);
+        assert_int_equal(res.top[i].draft, want[i].draft);
+    }
+    /* the same prices: nobody's spending changes, nobody listed */
+    struct gw_journal_redeem same[] = {red("1", "A", 100, 0), red("2", "B", 250, 10)};
+    res = replay(catalogue(100, 250), same, 2);
+    assert_int_equal(res.n_top, 0);
+    /* twelve members, member k paid 300 - 10 k for A, 200 in the draft: changes |10 k - 100|,
+     * 90 (k 1) down to 10 (k 9), 0 (k 10: not listed), 10 (k 11), 20 (k 12); the ten largest:
+     * k 1..7, then 20 for "08" and "12" (by number), then 10 for "09" (before "11") */
+    struct gw_journal_redeem many[12];
+    for (int k = 1; k <= 12; k++) {
+        char m[8];
+        snprintf(m, sizeof(m), "%02d", k);
+        many[k - 1] = red(m, "A", 300 - 10 * k, 100000);
+    }
+    res = replay(catalogue(200, 0), many, 12);
+    static const char *const order[] = {"01", "02", "03", "04", "05", "06", "07", "08", "12", "09"};
+    assert_int_equal(res.n_top, GW_WHATIF_CAT_TOP);
+    for (unsigned i = 0; i < GW_WHATIF_CAT_TOP; i++)
+        assert_string_equal(res.top[i].msisdn, order[i]);
+    assert_int_equal(res.top[0].base, 290);
+    assert_int_equal(res.top[0].draft, 200);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_whatif_cat__prices_doubled__twice_the_cost_refusals_by_balance),
         cmocka_unit_test(test_whatif_cat__refused_once__keeps_the_points_for_the_next),
         cmocka_unit_test(test_whatif_cat__item_not_in_draft__counted_apart),
+        cmocka_unit_test(test_whatif_cat__top_changes__largest_spending_change_first_then_by_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
