@@ -16,8 +16,9 @@
 -- The request id is remembered like a ref (gateway/lua/commit.lua, field R of the wallet): the
 -- record of "~adm:<id>" with state "x" and the points. "~" is not a valid event ref, so no
 -- carrier ref collides, and state "x" means no REVERSAL can take it back. commit.lua prunes it
--- with the other refs after the retention window, and so does this script before it appends. Records of older releases in lg:{M}:r are
--- still read.
+-- with the other refs after the retention window, and so does this script before it appends
+-- (a member adjusted often who never earns). Records of older releases in lg:{M}:r are still
+-- read.
 -- Adjustments move the balance and the lots, not the lifetime points: a goodwill gesture does
 -- not promote anyone to a tier. A credit goes into today's lot; a debit empties the oldest lots
 -- first (the ones that expire first), so the subscriber keeps the longest-lived points.

@@ -134,7 +134,11 @@ local function lots_fold(lots)
     local dated, undated = {}, 0
     for _, lot in ipairs(lots) do
         if lot.v > 0 then
-            if lot.day == LOTS_UNDATED then undated = undated + lot.v else dated[#dated + 1] = lot end
+            if lot.day == LOTS_UNDATED then
+                undated = undated + lot.v
+            else
+                dated[#dated + 1] = lot
+            end
         end
     end
     local out = {}
