@@ -15,15 +15,8 @@ set -euo pipefail
 B=$(cd "${1:-build}" && pwd); SRC=$(cd "${2:-.}" && pwd)
 LOTS=${3:-0}; N=${4:-20000}; WALLETS=${5:-1000}; SCRIPT=${6:-}
 T=$(mktemp -d /tmp/lgw-bench-lots.XXXXXX)
-RPID=
-cleanup() { [ -z "$RPID" ] || kill "$RPID" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$T"; }
-trap cleanup EXIT
-grep -v '^aclfile' "$SRC/deploy/redis.conf" >"$T/redis.conf"
-redis-server "$T/redis.conf" --port 0 --unixsocket "$T/redis.sock" --dir "$T" --appendonly no \
-  --save '' --daemonize no --logfile "$T/redis.log" &
-RPID=$!
+source "$SRC/tests/bench/bench_redis.sh"
 r() { redis-cli -s "$T/redis.sock" "$@"; }
-for _ in $(seq 50); do r ping >/dev/null 2>&1 && break; sleep 0.1; done
 NOW=$(date +%s) TODAY=$(date -u +%Y%m%d)
 # the wallets redis-benchmark names: lg:{<12 digits, zero-padded>}:w for 0 .. WALLETS - 1
 r eval "local function VARINT_OF(v)
@@ -51,12 +44,12 @@ mode=(U)
 if [ -n "$SCRIPT" ]; then SHA=$(r script load "$(cat "$SCRIPT")"); mode=(); else
   SHA=$(r script load "$(cat "$B/gateway/lua/commit.lua")"); fi
 echo "  L before: $(r hstrlen 'lg:{000000000000}:w' L) bytes ($LOTS lots)"
-c0=$(awk '{print $14 + $15}' "/proc/$RPID/stat")
+c0=$(bench_redis_cpu)
 redis-benchmark -s "$T/redis.sock" -c 16 -n "$N" -r "$WALLETS" -q \
   EVALSHA "$SHA" 1 'lg:{__rand_int__}:w' E "R__rand_int__${RANDOM}__rand_int__" TOPUP "$NOW" "$NOW" \
   "$TODAY" 5 0 1 0 2678400 20 0 '' 100000 1 standard 0 100 0 12 30 "$TODAY" "${mode[@]}" |
   tr '\r' '\n' | grep -v '^ *$' | tail -1
-c1=$(awk '{print $14 + $15}' "/proc/$RPID/stat")
+c1=$(bench_redis_cpu)
 awk -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v n="$N" \
   'BEGIN {printf "  Redis CPU (user + system) %.0f ms for %d calls: %.1f us per call\n", c * 1000 / hz, n, c * 1e6 / hz / n}'
 echo "  L after: $(r hstrlen 'lg:{000000000000}:w' L) bytes; balance $(r hget 'lg:{000000000000}:w' bal)"
