@@ -82,19 +82,23 @@ static int cmp_lot(const void *a, const void *b)
 
 /* One lot into the console's list: "YYYY-MM-DD", the local day the points were earned, and its
  * expiry (earning day + loyalty.points_validity_months, gw_wallet.h; 0 = never: null). A day
- * already listed (a lot in L and in a field of the release before) adds up. */
+ * already listed (a lot in L and in a field of the release before) adds up. The undated lot
+ * (gw_lots.h: folded while points never expire) has date "" and no expiry. */
 static void lot_add(json_t *lots, const struct gw_lot *lot, uint32_t months)
 {
-    char date[16], expires[16] = "";
-    int32_t exp = months ? gw_wallet_add_months(lot->day, months) : 0;
+    char date[16] = "", expires[16] = "";
+    bool undated = lot->day == GW_LOT_UNDATED;
+    int32_t exp = months && !undated ? gw_wallet_add_months(lot->day, months) : 0;
     size_t i;
     json_t *o;
 
-    snprintf(date, sizeof(date), "%04d-%02d-%02d", (int)(lot->day / 10000),
-             (int)(lot->day / 100 % 100), (int)(lot->day % 100));
+    if (!undated)
+        snprintf(date, sizeof(date), "%04d-%02d-%02d", (int)(lot->day / 10000),
+                 (int)(lot->day / 100 % 100), (int)(lot->day % 100));
     json_array_foreach(lots, i, o) {
         json_t *p = json_object_get(o, "points");
-        if (strcmp(json_string_value(json_object_get(o, "date")), date) == 0) {
+        const char *od = json_string_value(json_object_get(o, "date"));
+        if (od && strcmp(od, date) == 0) {
             json_integer_set(p, json_integer_value(p) + lot->points);
             return;
         }

@@ -167,11 +167,15 @@ static void show_lots(const char *l, size_t len)
     size_t pos = 0;
 
     if (!gw_lots_valid(l, len)) {
-        printf("  %-14s unreadable (%zu bytes: not 6-byte lots, oldest first)\n", "lots", len);
+        printf("  %-14s unreadable (%zu bytes: not u16 day + varint lots, oldest first)\n", "lots", len);
         return;
     }
-    while (gw_lots_next(l, len, &pos, &lot))
-        printf("  lot %-10" PRId32 " %" PRId64 " points\n", lot.day, lot.points);
+    while (gw_lots_next(l, len, &pos, &lot)) {
+        if (lot.day == GW_LOT_UNDATED) /* folded while points never expire: no date */
+            printf("  lot %-10s %" PRId64 " points\n", "undated", lot.points);
+        else
+            printf("  lot %-10" PRId32 " %" PRId64 " points\n", lot.day, lot.points);
+    }
 }
 
 static int cmd_show(redisContext *c, const char *msisdn)

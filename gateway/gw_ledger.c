@@ -599,6 +599,10 @@ int gw_ledger_commit_args(const struct gw_ledger *l, const struct gw_event *ev,
     rc |= add_fmt(c, "%08" PRId32, today);
     if (l->cfg.single_node)
         rc |= add_arg(c, c->exp1, strlen(c->exp1));
+    /* points never expire (no validity): commit.lua folds the lots (docs/data-model.md 1) */
+    if (gw_validity_never(&(struct gw_validity){t->points_validity_days,
+                                                t->points_validity_months}))
+        rc |= add_arg(c, "U", 1);
     /* the velocity caps (commit.lua takes this argument off before the others): only when one
      * is on, so that nothing is counted or written otherwise */
     const struct gw_ledger_config *lc = &l->cfg;

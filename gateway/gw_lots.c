@@ -45,17 +45,18 @@ int gw_lots_next(const void *l, size_t len, size_t *pos, struct gw_lot *out)
 
     if (!l || !pos || !out || *pos >= len || rec(l, len, pos, &z, &v) < 0)
         return 0;
-    out->day = gw_days_from_number(z);
+    out->day = z == 0 ? GW_LOT_UNDATED : gw_days_from_number(z);
     out->points = v;
-    return out->day != 0;
+    return z == 0 || out->day != 0;
 }
 
 int gw_lots_put(void *out, size_t cap, size_t *len, int32_t day, int64_t points)
 {
     uint8_t *p = out;
-    int32_t z = gw_days_number(day); /* -1 for a day that is not one */
+    /* -1 for a day that is not one; 1970-01-01 would read back as the undated lot */
+    int32_t z = day == GW_LOT_UNDATED ? 0 : gw_days_number(day);
 
-    if (z < 0 || z > UINT16_MAX || points <= 0 || points >= GW_VARINT_VALUE_MAX)
+    if (z < 0 || (z == 0 && day != GW_LOT_UNDATED) || z > UINT16_MAX || points <= 0 || points >= GW_VARINT_VALUE_MAX)
         return -EINVAL;
     if (cap < 2 || *len > cap - 2)
         return -ENOSPC;

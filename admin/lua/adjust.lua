@@ -16,8 +16,9 @@
 -- The request id is remembered like a ref (gateway/lua/commit.lua, field R of the wallet): the
 -- record of "~adm:<id>" with state "x" and the points. "~" is not a valid event ref, so no
 -- carrier ref collides, and state "x" means no REVERSAL can take it back. commit.lua prunes it
--- with the other refs after the retention window. Records of older releases in lg:{M}:r are
--- still read.
+-- with the other refs after the retention window, and so does this script before it appends
+-- (a member adjusted often who never earns). Records of older releases in lg:{M}:r are still
+-- read.
 -- Adjustments move the balance and the lots, not the lifetime points: a goodwill gesture does
 -- not promote anyone to a tier. A credit goes into today's lot; a debit empties the oldest lots
 -- first (the ones that expire first), so the subscriber keeps the longest-lived points.
@@ -197,6 +198,15 @@ else
     end
     lots_save(KW, lots, lnames)
 end
+-- R's records past the ref retention go first, at most 64 a call, as commit.lua prunes them: a
+-- member whom staff adjust and who never earns would otherwise keep every request for ever.
+local cutoff, cut = math.floor(now / 86400) - math.floor(retention / 86400) - 1, 0
+while cut < 64 and #R >= (cut + 1) * REC do
+    local _, dy = struct.unpack(RECFMT, R, cut * REC + 1)
+    if days(dy) >= cutoff then break end
+    cut = cut + 1
+end
+R = R:sub(cut * REC + 1)
 redis.call('HSET', KW, 'bal', d(bal), 'R', R .. struct.pack(RECFMT, dg, tonumber(day), 'x', points))
 local sign = points > 0 and '+' or ''
 redis.call('LPUSH', KH, d(now) .. '|ADJUST|' .. field .. '|' .. sign .. d(points) .. '|' .. d(bal)

@@ -708,7 +708,7 @@
       card('subscriber.state', d.blocked ? t('subscriber.blocked') : t('subscriber.active'), 'sub-state'),
       card('subscriber.since', d.since ? fmtTime(d.since) : '-')));
     main.appendChild(dataTable('subscriber.lots', [
-      { key: 'date', label: 'col.earned' },
+      { key: 'date', label: 'col.earned', fmt: (o) => o.date || '-' },
       { key: 'points', label: 'col.points', num: true, fmt: (o) => fmtNum(o.points) },
       { key: 'expires', label: 'col.expires', fmt: (o) => o.expires || t('never') },
     ], d.lots || [], 'lots-' + d.msisdn + '.csv'));

@@ -261,7 +261,7 @@ if op == 'DEBIT' then
     for _, lot in ipairs(lots) do
         local gone = math.min(lot.v, excess)
         excess = excess - gone
-        lot.expired = cut > 0 and tonumber(lot.day) <= cut
+        lot.expired = lots_expired(lot, cut) -- the undated lot never is
         if lot.expired then dead = dead + lot.v - gone end
     end
     if bal - dead < price then return {'balance', bal - dead} end
@@ -278,7 +278,8 @@ if op == 'DEBIT' then
             lot.v = lot.v - t
         end
     end
-    lots_save(KW, lots, lnames)
+    -- no cut-off: points never expire, the lots are folded (core/lua/wallet_lots.lua)
+    lots_save(KW, cut == 0 and lots_fold(lots) or lots, lnames)
     ag_wallet(bal, nil, bal - price, nil)
     ag_flow('REDEEM', 'red', price)
     ag_flow('ITEM', 'rp:' .. item, price) -- per item: n:ITEM counts all, ri:<item> each

@@ -13,6 +13,17 @@
 -- L (same day: summed); a script that reads the whole wallet folds them into L (lots_save deletes
 -- them); the plain credit (lots_add) rewrites L only and leaves them for the next full read.
 --
+-- The undated lot (day number 0, decoded as day '00000000': first, the oldest, spent first):
+-- points whose earning day no longer matters because points never expire. A script that knows
+-- points never expire (commit.lua told so by the gateway; the redemption and the transfer sent
+-- with no expiry cut-off) folds every lot but the LOTS_KEEP newest into it, so that L holds at
+-- most LOTS_KEEP + 1 records whatever the history (the newest days stay for the daily cap of a
+-- late event, commit.lua). A script that knows a validity applies dates it on the day it first
+-- sees it (lots_date: commit.lua's credit with the expiry due key, the expiry job's visit), so
+-- a validity configured later never takes those points before a full validity from that day;
+-- until then no cut-off expires it (lots_expired). A script that knows neither (refund, bonus,
+-- transfer received, hold release, staff credit) adds to the undated lot when there is one.
+--
 -- Decoded lots are {day = 'YYYYMMDD' (string, compares in day order), v = points}, ascending.
 
 -- YYYYMMDD of days since 1970-01-01 (H. Hinnant's civil_from_days), the inverse of days().
@@ -42,6 +53,8 @@ local function days(ymd)
     return era * 146097 + doe - 719468
 end
 
+local LOTS_UNDATED, LOTS_KEEP = '00000000', 3
+
 -- The lots of L (string or false/nil: none), ascending; nil when corrupt.
 local function lots_decode(s)
     s = s or ''
@@ -52,7 +65,7 @@ local function lots_decode(s)
         local v
         v, p = VARINT.get(s, p + 2)
         if not v or v == 0 or z <= pz then return nil end
-        out[#out + 1] = {day = string.format('%08d', ymd(z)), v = v}
+        out[#out + 1] = {day = z == 0 and LOTS_UNDATED or string.format('%08d', ymd(z)), v = v}
         pz = z
     end
     return out
@@ -63,7 +76,7 @@ local function lots_encode(lots)
     local out = {}
     for _, lot in ipairs(lots) do
         if lot.v > 0 then
-            local z = days(tonumber(lot.day))
+            local z = lot.day == LOTS_UNDATED and 0 or days(tonumber(lot.day))
             out[#out + 1] = string.char(math.floor(z / 256), z % 256)
             VARINT.put(out, lot.v)
         end
@@ -84,8 +97,8 @@ local function lots_from_all(all)
         elseif k:sub(1, 2) == 'l:' then
             local ld, v = k:match('^l:(%d%d%d%d%d%d%d%d)$'), all[i + 1]
             if not ld or #v > 16 or not v:find('^%-?%d+$') then return nil end
-            local z = days(tonumber(ld)) -- a real day that L can hold (1970..2149)
-            if z < 0 or z > 65535 or ymd(z) ~= tonumber(ld) then return nil end
+            local z = days(tonumber(ld)) -- a real day that L can hold (1970-01-02..2149)
+            if z < 1 or z > 65535 or ymd(z) ~= tonumber(ld) then return nil end
             names[#names + 1] = k
             v = tonumber(v)
             if v > 0 then byday[ld] = (byday[ld] or 0) + v end
@@ -109,22 +122,79 @@ local function lots_save(KW, lots, names)
     for i = 1, #names, 500 do redis.call('HDEL', KW, unpack(names, i, math.min(i + 499, #names))) end
 end
 
+-- Whether a lot is expired under the cut-off cut (YYYYMMDD number, 0: nothing expires): dated
+-- on or before it. The undated lot never is (lots_date gives it a day first).
+local function lots_expired(lot, cut)
+    return cut > 0 and lot.day ~= LOTS_UNDATED and tonumber(lot.day) <= cut
+end
+
+-- Points never expire: every lot but the LOTS_KEEP newest dated ones folded into the undated
+-- lot (a new list; lots of 0 points dropped).
+local function lots_fold(lots)
+    local dated, undated = {}, 0
+    for _, lot in ipairs(lots) do
+        if lot.v > 0 then
+            if lot.day == LOTS_UNDATED then
+                undated = undated + lot.v
+            else
+                dated[#dated + 1] = lot
+            end
+        end
+    end
+    local out = {}
+    for i = 1, #dated - LOTS_KEEP do undated = undated + dated[i].v end
+    if undated > 0 then out[1] = {day = LOTS_UNDATED, v = undated} end
+    for i = math.max(#dated - LOTS_KEEP + 1, 1), #dated do out[#out + 1] = dated[i] end
+    return out
+end
+
+-- A validity applies: the undated lot, if any, becomes a lot of today (YYYYMMDD string; added to
+-- today's when there is one). A new list.
+local function lots_date(lots, today)
+    if #lots == 0 or lots[1].day ~= LOTS_UNDATED then return lots end
+    local out, moved = {}, lots[1].v
+    for i = 2, #lots do
+        local lot = lots[i]
+        if moved and lot.day >= today then
+            if lot.day == today then
+                lot = {day = today, v = lot.v + moved}
+            else
+                out[#out + 1] = {day = today, v = moved}
+            end
+            moved = nil
+        end
+        out[#out + 1] = lot
+    end
+    if moved then out[#out + 1] = {day = today, v = moved} end
+    return out
+end
+
 -- L (its current value s, false/nil: none) after adding pts to the lot of day (YYYYMMDD; pts <= 0:
--- s unchanged); nil when s is corrupt. Read-modify-write of the one field: its cost is bounded
--- by the lots alive (their validity), not by the history.
-local function lots_add(s, day, pts)
+-- s unchanged); nil when s is corrupt. mode: 'never' (points never expire: the lots folded,
+-- lots_fold), 'dated' (a validity applies: the undated lot dated today, YYYYMMDD, first), nil
+-- (not known: to the undated lot when there is one). Read-modify-write of the one field: its
+-- cost is bounded by the lots alive (their validity; LOTS_KEEP + 1 when points never expire),
+-- not by the history.
+local function lots_add(s, day, pts, mode, today)
     local lots = lots_decode(s)
     if not lots then return nil end
     if pts <= 0 then return s or '' end
     local z = days(tonumber(day))
-    if z < 0 or z > 65535 then return nil end -- a day L cannot hold (the callers pass real ones)
+    if z < 1 or z > 65535 then return nil end -- a day L cannot hold (the callers pass real ones)
     local key, k = string.format('%08d', tonumber(day)), #lots
+    if mode == 'dated' then
+        lots = lots_date(lots, string.format('%08d', tonumber(today)))
+        k = #lots
+    elseif mode == nil and k > 0 and lots[1].day == LOTS_UNDATED then
+        key = LOTS_UNDATED
+    end
     while k > 0 and lots[k].day > key do k = k - 1 end -- the usual credit: the newest day
     if k > 0 and lots[k].day == key then
         lots[k].v = lots[k].v + pts
     else
         table.insert(lots, k + 1, {day = key, v = pts})
     end
+    if mode == 'never' then lots = lots_fold(lots) end
     return lots_encode(lots)
 end
 

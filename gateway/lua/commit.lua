@@ -28,6 +28,7 @@
 --         window months (1..12), grace days, today (YYYYMMDD, the local day of now)
 --       21+3N (only with the index keys) expiry of the current period's index key (unix s)
 --       last (optional, before the aggregates' channel) the velocity caps: see "velocity caps"
+--       before them (optional) "U": points never expire, the lots are folded (see "the lots' mode")
 -- Reply {outcome, points, balance, capped, tier, enrolled}; outcome 0 credited, 1 duplicate,
 -- 2 reversed, 3 reversal no-op, 4 recorded without credit (a REVERSAL came first), 5 the ref
 -- belongs to another MSISDN (only with the index keys; element 5 is that MSISDN), 6 committed
@@ -203,6 +204,17 @@ if #ARGV > 0 and type(ARGV[#ARGV]) == 'string' and ARGV[#ARGV]:sub(1, 2) == 'v:'
     if not (VC[1] and VC[2] and VC[3] and VC[4]) then return redis.error_reply('LGWARG velocity') end
 end
 
+-- The lots' mode (core/lua/wallet_lots.lua, "the undated lot"): optional argument "U" taken off
+-- after the velocity caps, given by the gateway when points never expire (no validity): the
+-- lots are then folded into the undated lot but the newest LOTS_KEEP. With the expiry due key
+-- (a validity applies) the undated lot is dated today first. Neither (a caller that does not
+-- say): a credit goes to the undated lot when there is one, else to its day's.
+local LMODE
+if #ARGV > 0 and ARGV[#ARGV] == 'U' then
+    table.remove(ARGV)
+    LMODE = 'never'
+end
+
 -- ------------------------------------------------------------------ validation (no writes)
 if #KEYS < 1 or #KEYS > 19 then return bad('keys') end
 local msisdn = KEYS[1]:match('^lg:{(%d+)}:w$')
@@ -218,6 +230,8 @@ local KT = #KEYS > 1 and KEYS[#KEYS]:find('^lg:td:{%d+}:%d%d%d%d%d%d%d%d$') and 
 local LASTX = KT and #KEYS - 1 or #KEYS
 local KD, due = nil, KEYS[LASTX]:match('^lg:xd:{%d+}:(%d%d%d%d%d%d%d%d)$')
 if due and LASTX > 1 then KD = KEYS[LASTX] end
+if KD and LMODE then return bad('keys') end -- an expiry due key, yet points never expire
+if KD then LMODE = 'dated' end
 local LAST = KD and LASTX - 1 or LASTX -- last ref index key
 local IDX = 2 -- first ref index key
 local nidx = LAST - 1
@@ -718,7 +732,7 @@ if op == 'E' then
     end
     -- the lot of the event's day, in L (the codec of core/lua/wallet_lots.lua: decode, add,
     -- encode; the lots l:<day> of the release before stay for the readers)
-    local L = credited > 0 and lots_add(w[17], day, credited)
+    local L = credited > 0 and lots_add(w[17], day, credited, LMODE, ttoday)
     if L == nil then return corrupt('lots') end
     claim()
     local bal0 = bal
@@ -875,6 +889,7 @@ for i = #lots, 1, -1 do
         lot.v, take, lchanged = lot.v - t, take - t, true
     end
 end
+if LMODE == 'never' and #lots > LOTS_KEEP + 1 then lots, lchanged = lots_fold(lots), true end
 if lchanged then lots_save(KW, lots, lnames) end
 local bal0 = bal
 bal = bal - opts

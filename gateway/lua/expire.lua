@@ -192,6 +192,11 @@ local marks = {}
 -- the lots: L and the l:YYYYMMDD fields of the release before (folded into L below)
 local lots, lnames = lots_from_all(all)
 if not lots then return corrupt('lots') end
+-- A validity applies (cut > 0): the undated lot (points earned while points never expired) is
+-- dated today, the first day this visit sees it (core/lua/wallet_lots.lua, lots_date): it
+-- expires a full validity from now, with its warnings, never at once.
+local undated = cut > 0 and #lots > 0 and lots[1].day == LOTS_UNDATED
+if undated then lots = lots_date(lots, ARGV[3]) end
 for i = 1, #all, 2 do
     local k, v = all[i], all[i + 1]
     local wd = k:match('^xw:(%d%d%d%d%d%d%d%d)$')
@@ -223,7 +228,7 @@ end
 local expired, del = 0, {}
 local left = {}
 for _, lot in ipairs(lots) do
-    if cut > 0 and tonumber(lot.day) <= cut then
+    if lots_expired(lot, cut) then
         expired = expired + lot.held
         if marks[lot.day] then del[#del + 1] = 'xw:' .. lot.day end
     else
@@ -237,7 +242,7 @@ for wd in pairs(marks) do
     if not have[wd] then del[#del + 1] = 'xw:' .. wd end
 end
 for i = 1, #del, 500 do redis.call('HDEL', KW, unpack(del, i, math.min(i + 499, #del))) end
-if #left < #lots or #lnames > 0 then lots_save(KW, left, lnames) end
+if #left < #lots or #lnames > 0 or undated then lots_save(KW, left, lnames) end
 if expired > 0 then
     bal = bal - expired
     -- the history record "expired N" in the wallet's field E (commit.lua, "History"): kind 8,
@@ -269,7 +274,7 @@ local reply = {}
 for _, lot in ipairs(left) do
     local level = nil
     for _, l in ipairs(levels) do
-        if l.cut > 0 and tonumber(lot.day) <= l.cut then level = l.lv end
+        if lots_expired(lot, l.cut) then level = l.lv end
     end
     local prev = marks[lot.day]
     if level and (not prev or level < prev) then

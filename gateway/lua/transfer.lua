@@ -127,14 +127,15 @@ local function history(kind, tid, signed, bal, note)
     redis.call('LTRIM', KH, 0, hlen - 1)
 end
 
--- Records past the retention and caps of past days go once the hash grows.
+-- Records past the retention and caps of past days go once the hash grows (today nil: the
+-- caps are left alone).
 local function prune(today)
     if redis.call('HLEN', KX) > 40 then
         local all = redis.call('HGETALL', KX)
         local old = {}
         for i = 1, #all, 2 do
             local k, v = all[i], all[i + 1]
-            if k:find('^p:') and v:sub(1, 8) ~= today then old[#old + 1] = k end
+            if today and k:find('^p:') and v:sub(1, 8) ~= today then old[#old + 1] = k end
             -- a debited transfer not yet credited (t: "D|...") is kept whatever its age
             if k:find('^[tcs]:') and not v:find('^D|') then
                 local ts = tonumber(v:match('(%d+)$')) or 0
@@ -187,6 +188,7 @@ if op == 'SIMSWAP' then
     end
     if not frz then return bad('freeze') end
     if redis.call('HEXISTS', KX, 's:' .. ref) == 1 then return {'dup'} end
+    prune(nil) -- a member who never transfers would otherwise keep every swap seen
     local cur = int_field(redis.call('HGET', KX, 'frz'), 0) or 0
     redis.call('HSET', KX, 's:' .. ref, d(now), 'frz', d(math.max(cur, now + frz)))
     return {'ok', d(math.max(cur, now + frz))}
@@ -268,7 +270,7 @@ if op == 'DEBIT' then
     for _, lot in ipairs(lots) do
         local gone = math.min(lot.v, excess)
         excess = excess - gone
-        lot.expired = cut > 0 and tonumber(lot.day) <= cut
+        lot.expired = lots_expired(lot, cut) -- the undated lot never is
         if lot.expired then dead = dead + lot.v - gone end
     end
     if bal - dead < pts then return {'balance', d(bal - dead)} end
@@ -281,7 +283,8 @@ if op == 'DEBIT' then
             lot.v = lot.v - t
         end
     end
-    lots_save(KW, lots, lnames)
+    -- no cut-off: points never expire, the lots are folded (core/lua/wallet_lots.lua)
+    lots_save(KW, cut == 0 and lots_fold(lots) or lots, lnames)
     ag_wallet(bal, nil, bal - pts, nil)
     ag_flow('XFEROUT', 'xfo', pts)
     bal = bal - pts

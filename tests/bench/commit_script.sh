@@ -10,20 +10,12 @@ set -euo pipefail
 B=$(cd "${1:-build}" && pwd); SRC=$(cd "${2:-.}" && pwd)
 SUBS=${3:-4000}; SCRIPT=${4:-}
 T=$(mktemp -d /tmp/lgw-bench-commit.XXXXXX)
-RPID=
-cleanup() { [ -z "$RPID" ] || kill "$RPID" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$T"; }
-trap cleanup EXIT
-grep -v '^aclfile' "$SRC/deploy/redis.conf" >"$T/redis.conf"
-redis-server "$T/redis.conf" --port 0 --unixsocket "$T/redis.sock" --dir "$T" --appendonly no \
-  --save '' --daemonize no --logfile "$T/redis.log" &
-RPID=$!
-for _ in $(seq 50); do redis-cli -s "$T/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
-cpu() { awk '{print $14 + $15}' "/proc/$RPID/stat"; } # clock ticks
+source "$SRC/tests/bench/bench_redis.sh"
 [ -z "$SCRIPT" ] || export BENCH_LEDGER_COMMIT="$SCRIPT"
-c0=$(cpu)
+c0=$(bench_redis_cpu)
 BENCH_LEDGER_PHASES=1 BENCH_LEDGER_TURNS=raw BENCH_LEDGER_CONFIG="$SRC/deploy/loyaltygw.json" \
   "$B/tests/bench_ledger" "$T/redis.sock" "$SUBS" 256 2>/dev/null | grep -v ' INFO ' | tee "$T/out.txt"
-c1=$(cpu)
+c1=$(bench_redis_cpu)
 awk -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v n=$((SUBS * 5 < 100000 ? SUBS * 5 : 100000)) \
   'BEGIN {printf "  Redis CPU (user + system) %.0f ms for 2 x %d calls: %.1f us per call\n", c * 1000 / hz, n, c * 1e6 / hz / (2 * n)}'
 redis-cli -s "$T/redis.sock" shutdown nosave >/dev/null 2>&1 || true

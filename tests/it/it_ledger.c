@@ -1124,6 +1124,54 @@ static void test_lots__corrupt_L__permanent_error(void **state)
     assert_int_equal(cap.integer, sizeof(zero));
 }
 
+/* Points that never expire (no validity: the gateway says so): the lots are folded into the
+ * undated lot but the 3 newest, so L stays 4 records whatever the history (docs/data-model.md
+ * 1); a reversal whose lot was folded takes from the newest; a validity configured later dates
+ * the undated lot on the first credit under it (the day of that commit), never earlier. */
+static void test_lots__never_expire__folded_bounded_then_dated(void **state)
+{
+    (void)state;
+    const char *m = "212600000605";
+    long long sum = 0, first = 0;
+    char key[40], ref[16];
+
+    snprintf(key, sizeof(key), "lg:{%s}:w", m);
+    for (int k = 60; k >= 1; k--) {
+        snprintf(ref, sizeof(ref), "NV-%d", k);
+        long long p = commit_ok(GW_EV_TOPUP, m, ref, T0 - k * DAY, 1000 * (1 + k % 7), NULL).points;
+        sum += p;
+        if (k == 10)
+            first = p;
+        assert_true(lot_pts(m, NULL) <= 4);
+    }
+    assert_int_equal(lot_pts(m, NULL), 4);
+    long long newest = lot_pts(m, ymd(T0 - DAY)) + lot_pts(m, ymd(T0 - 2 * DAY)) +
+                       lot_pts(m, ymd(T0 - 3 * DAY));
+    assert_int_equal(lot_pts(m, "0"), sum - newest); /* the undated lot: day 0 */
+    assert_int_equal(hget_ll(m, "bal"), sum);
+    RCMD(&cap, "HSTRLEN %s L", key);
+    assert_true(cap.integer <= 4 * 4);
+    /* the reversal of an event whose day was folded: taken from the newest lots */
+    struct gw_commit_result r = commit_ok(GW_EV_REVERSAL, m, "NV-X", T0 - DAY + 60, 0, "NV-10");
+    assert_int_equal(r.outcome, GW_COMMIT_REVERSED);
+    assert_int_equal(r.points, first);
+    sum -= first;
+    assert_int_equal(hget_ll(m, "bal"), sum);
+    long long undated = lot_pts(m, "0");
+    assert_int_equal(undated + lot_pts(m, ymd(T0 - DAY)) + lot_pts(m, ymd(T0 - 2 * DAY)) +
+                         lot_pts(m, ymd(T0 - 3 * DAY)),
+                     sum);
+    /* a validity of 30 days configured later: the next credit dates the undated lot on its
+     * commit's day (today for the gateway), so those points last 30 days from then */
+    T.tbl.points_validity_days = 30;
+    gw_ledger_set_table(T.ledger, &T.tbl);
+    commit_ok(GW_EV_TOPUP, m, "NV-0", T0, 3000, NULL);
+    assert_int_equal(lot_pts(m, "0"), 0);
+    assert_int_equal(lot_pts(m, ymd(T0)), undated + 3);
+    assert_int_equal(hget_ll(m, "bal"), sum + 3);
+    assert_non_null(hget(m, 'w', "xd")); /* in the expiry job's due index */
+}
+
 static void test_ledger__script_flush__noscript_falls_back_to_eval(void **state)
 {
     (void)state;
@@ -1870,6 +1918,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_exact__corrupt_wallet__permanent_error, setup),
         cmocka_unit_test_setup(test_lots__credit_in_L__old_fields_merged_then_folded, setup),
         cmocka_unit_test_setup(test_lots__corrupt_L__permanent_error, setup),
+        cmocka_unit_test_setup(test_lots__never_expire__folded_bounded_then_dated, setup),
         cmocka_unit_test_setup(test_ledger__old_refs_hash__still_read, setup),
         cmocka_unit_test_setup(test_ledger__refs_field_of_release_before__read_then_dropped, setup),
         cmocka_unit_test_setup(test_ledger__script_flush__noscript_falls_back_to_eval, setup),

@@ -205,6 +205,15 @@ assert_eq ADJUST "$(j '.history[0].kind')" "history: newest entry is the adjustm
 assert_eq -30 "$(j '.history[0].points')" "history: its points"
 assert_eq "adjust by carl: duplicate goodwill" "$(j '.history[0].rule')" "history: who and why"
 assert_eq 38 "$(j '[.lots[].points] | add')" "lots follow the adjustments"
+# the undated lot (points folded while points never expire, docs/data-model.md 1): listed first,
+# with no date and no expiry
+rcli --raw hget "lg:{$M}:w" L | head -c -1 >"$T/L0"
+{ printf '\000\000\005'; cat "$T/L0"; } >"$T/L1"
+rcli -x hset "lg:{$M}:w" L <"$T/L1" >/dev/null
+api GET /api/subscribers/$M "$CARE"
+assert_eq "|null|5" "$(j '.lots[0] | "\(.date)|\(.expires)|\(.points)"')" "GET subscriber: the undated lot, no date"
+assert_eq 43 "$(j '[.lots[].points] | add')" "... and the dated lots after it"
+rcli -x hset "lg:{$M}:w" L <"$T/L0" >/dev/null
 
 api POST /api/subscribers/$M/block "$CARE" '{"reason":"fraud investigation"}'
 expect 200 .blocked true "block"

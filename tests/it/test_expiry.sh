@@ -9,6 +9,8 @@
 #     subscriber's language, with points, date and the shortcut; not to an opted-out subscriber
 #   - expiry: lots deleted, balance lowered, history "expired N", the day's aggregate "exp"
 #   - two gateways at once and a gateway killed mid-pass: every wallet expired exactly once
+#   - an undated lot (points folded while points never expired, docs/data-model.md 1) seen by
+#     the job under the validity: dated that day, nothing expired, indexed at its first warning
 # (Redemption refusing expired points: tests/it/it_redeem.c, test_redeem__expired_lots__...)
 source "$(dirname "$0")/lib.sh"
 
@@ -60,6 +62,13 @@ rcli hincrby "lg:{$U}:w" bal 7 >/dev/null
 assert_eq "7 5" "$(lot_points "lg:{$U}:w" "$D0") $(lot_points "lg:{$U}:w" "$(day 10)")" \
   "U holds an old field's lot and a lot in L"
 
+# V: an undated lot of 20 points (folded while points never expired), the wallet left in the
+# due set of D+31 (a validity set, removed, set again); not opted in
+V=212650000008
+printf '\000\000\024' | rcli -x hset "lg:{$V}:w" L >/dev/null
+rcli hset "lg:{$V}:w" bal 20 life 20 tier standard xd "$(day 31)" >/dev/null
+rcli sadd "lg:xd:$("$DRV" tag --msisdn $V):$(day 31)" $V >/dev/null
+
 # a crowd for the multi-gateway part: 3000 more subscribers, lots of 10 on D, not opted in
 C=212660000000
 "$DRV" earn --now "$(at 0)" --msisdn $C --count 3000 --amount 100000 --ref-prefix C >"$T/earn.json" \
@@ -76,7 +85,7 @@ pass 31 gwq --quiet 11,14 # the driver runs at local noon: inside these quiet ho
 assert_eq 0 "$(pj gwq-31 .visits)" "D+31 in quiet hours: no pass, nobody visited"
 assert_eq 0 "$(recorded)" "... and no SMS"
 pass 31 gw1
-assert_eq 3005 "$(pj gw1-31 .visits)" "D+31: every subscriber with a lot is visited once"
+assert_eq 3006 "$(pj gw1-31 .visits)" "D+31: every subscriber with a lot is visited once"
 assert_eq 4 "$(pj gw1-31 .warnings_sent)" "D+31: the four opted-in subscribers are warned"
 assert_eq 3001 "$(pj gw1-31 .warnings_skipped)" "... the others are not (opted out)"
 wait_for 5 test "$(recorded)" -ge 4 || true
@@ -90,6 +99,9 @@ case "$FR" in *"10 points expirent le $(dmy 60)"*) echo "ok - the French warning
 assert_eq 0 "$(grep -c "\"dst\":\"$((S + 4))\"" "$T/rec.jsonl" || true)" "no SMS to the opted-out one"
 assert_eq "$(day 54)" "$(rcli hget "lg:{$((S + 1))}:w" xd)" "next visit: the 7-day warning"
 assert_eq "$(day 41)" "$(rcli hget "lg:{$S}:w" xd)" "S's next visit: its second lot's 30-day warning"
+assert_eq "20 20" "$(rcli hget "lg:{$V}:w" bal) $(lot_points "lg:{$V}:w" "$(day 31)")" \
+  "V: the undated lot is dated D+31, the day the job first saw it, nothing expired"
+assert_eq "$(day 62)" "$(rcli hget "lg:{$V}:w" xd)" "V: next visit its first warning, 31 days later"
 
 pass 31 gw1
 assert_eq 0 "$(pj gw1-31 .warnings)" "D+31 again: no warning twice"
@@ -148,6 +160,7 @@ NEXP="local n = 0 for _, k in ipairs(KEYS) do local e = redis.call('HGET', k, 'E
 rcli eval "$NEXP" 3000 $(cat "$T/crowd") >"$T/nexp" || true
 assert_eq 3000 "$(cat "$T/nexp")" "exactly one 'expired' history entry per crowd wallet"
 assert_eq 5 "$(rcli hget "lg:{$S}:w" bal)" "S keeps its younger lot"
+assert_eq 20 "$(rcli hget "lg:{$V}:w" bal)" "V: its points, dated D+31, do not expire at D+61"
 assert_eq 0 "$(lot_points "lg:{$S}:w" "$D0")" "S's expired lot is gone"
 assert_eq "lot $(day 10) 5 points" "$("$LGW_BIN/gateway/loyaltyctl" "${CTL_REDIS[@]}" --socket "$REDIS_SOCK" show "$S" |
   awk '$1 == "lot" {print $1, $2, $3, $4}')" "loyaltyctl show reads the lot left in L"

@@ -3,7 +3,7 @@
  * day and the LEB128 varint of the points, as core/lua/wallet_lots.lua writes them, oldest first,
  * one per day: exact bytes, round trips up to the balance bound, untrusted bytes (truncated,
  * varints truncated, too long or too large, zero points, days not ascending), and the lot fields
- * "l:YYYYMMDD" of the release before.
+ * "l:YYYYMMDD" of the release before; the undated lot.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -76,6 +76,30 @@ static void lots_round_trip(void **state)
 }
 
 /* l (len bytes) refused whole. */
+/* The undated lot (points folded while points never expire): day number 0, first; it reads
+ * back as GW_LOT_UNDATED, and the real day of day number 0 (the epoch's) is refused. */
+static void lots_undated(void **state)
+{
+    uint8_t l[2 * GW_LOTS_REC_MAX];
+    struct gw_lot lot;
+    size_t len = 0, pos = 0;
+
+    (void)state;
+    assert_int_equal(gw_lots_put(l, sizeof(l), &len, GW_LOT_UNDATED, 1990), 0);
+    assert_int_equal(gw_lots_put(l, sizeof(l), &len, DAY(0), 5), 0);
+    const uint8_t head[] = {0, 0, 0xc6, 0x0f}; /* day 0, 1990 */
+    assert_memory_equal(l, head, sizeof(head));
+    assert_true(gw_lots_valid(l, len));
+    assert_int_equal(gw_lots_next(l, len, &pos, &lot), 1);
+    assert_int_equal(lot.day, GW_LOT_UNDATED);
+    assert_int_equal(lot.points, 1990);
+    assert_int_equal(gw_lots_next(l, len, &pos, &lot), 1);
+    assert_int_equal(lot.day, DAY(0));
+    assert_int_equal(gw_lots_next(l, len, &pos, &lot), 0);
+    len = 0;
+    assert_int_equal(gw_lots_put(l, sizeof(l), &len, gw_days_from_number(0), 5), -EINVAL);
+}
+
 static void refused(const uint8_t *l, size_t len)
 {
     assert_false(gw_lots_valid(l, len));
@@ -150,6 +174,7 @@ int main(void)
         cmocka_unit_test(lots_exact_bytes),
         cmocka_unit_test(lots_round_trip),
         cmocka_unit_test(lots_corrupt_refused),
+        cmocka_unit_test(lots_undated),
         cmocka_unit_test(lots_old_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
