@@ -156,7 +156,7 @@ struct adm_req {
     /* Scratch for multi-step handlers; freed with the request. */
     json_t *j1, *j2;
     char *text;
-    int64_t n1, n2;
+    int64_t n1, n2, n3;
     char s1[256];
 };
 

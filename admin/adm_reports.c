@@ -73,7 +73,22 @@ static void rep_history(struct adm_req *r, const struct redisReply *reply)
         char day[16];
         snprintf(day, sizeof(day), "%04d-%02d-%02d", (int)(rec.day / 10000),
                  (int)(rec.day / 100 % 100), (int)(rec.day % 100));
-        if (rec.points > 0)
+        if (rec.kind == GW_HIST_REDEEM) {
+            add_int(obj_child(days, day), "redeemed", -(int64_t)rec.points);
+            /* the item from the record's text "gift ITEM (catalogue V)" (rep_rules) */
+            char id[8], item[CAT_ID_MAX];
+            snprintf(id, sizeof(id), "%u", (unsigned)rec.rule);
+            const char *t = json_string_value(json_object_get(obj_child(r->j1, "_rules"), id));
+            const char *sp = t && strncmp(t, "gift ", 5) == 0 ? strchr(t + 5, ' ') : NULL;
+            if (sp && sp - t - 5 > 0 && (size_t)(sp - t - 5) < sizeof(item)) {
+                snprintf(item, sizeof(item), "%.*s", (int)(sp - t - 5), t + 5);
+                json_t *it = obj_child(items, item);
+                add_int(it, "count", 1);
+                add_int(it, "points", -(int64_t)rec.points);
+            }
+        } else if (rec.kind == GW_HIST_REFUND) {
+            add_int(obj_child(days, day), "refunded", rec.points);
+        } else if (rec.points > 0)
             add_int(obj_child(days, day), "issued", rec.points);
         else if (rec.points < 0)
             add_int(obj_child(days, day), "reversed", -(int64_t)rec.points);
@@ -116,11 +131,59 @@ static void rep_history(struct adm_req *r, const struct redisReply *reply)
     rep_wallet(r);
 }
 
-static void rep_balance(struct adm_req *r, const struct redisReply *reply)
+/* The history list of the release before: key "lg:{M}:w" -> "lg:{M}:h" (same slot). */
+static void rep_list(struct adm_req *r)
 {
     const char *key = json_string_value(json_array_get(r->j2, (size_t)r->n1));
     char h[64];
 
+    snprintf(h, sizeof(h), "%.*sh", (int)(strlen(key) - 1), key);
+    const char *argv[] = {"LRANGE", h, "0", "-1"};
+    adm_redis(r, rep_history, 4, argv);
+}
+
+/* The ids of the redemptions' records of E (r->text: its length, then its bytes) whose text
+ * "_rules" does not hold yet (null: asked), in the order of the records: at most 64. */
+static size_t rep_rule_ids(struct adm_req *r, char num[][8])
+{
+    json_t *seen = obj_child(r->j1, "_rules");
+    struct gw_hist_rec rec;
+    size_t n = 0, elen = 0;
+
+    if (r->text)
+        memcpy(&elen, r->text, sizeof(elen));
+    for (size_t i = 0; r->text && n < 64 && gw_hist_get(r->text + sizeof(size_t), elen, i, &rec) == 0;
+         i++) {
+        snprintf(num[n], sizeof(num[n]), "%u", (unsigned)rec.rule);
+        json_t *v = json_object_get(seen, num[n]);
+        bool dup = false;
+        for (size_t j = 0; j < n && !dup; j++)
+            dup = strcmp(num[j], num[n]) == 0;
+        if (rec.kind == GW_HIST_REDEEM && rec.rule && !dup && (!v || json_is_null(v)))
+            n++;
+    }
+    return n;
+}
+
+/* The HMGET lg:rules of the ids rep_balance asked (rep_rule_ids, the same order). */
+static void rep_rules(struct adm_req *r, const struct redisReply *reply)
+{
+    json_t *seen = obj_child(r->j1, "_rules");
+    char num[64][8];
+    size_t n = rep_rule_ids(r, num);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct redisReply *t =
+            reply->type == REDIS_REPLY_ARRAY && i < reply->elements ? reply->element[i] : NULL;
+        json_object_set_new(seen, num[i],
+                            t && t->type == REDIS_REPLY_STRING ? json_stringn(t->str, t->len)
+                                                               : json_string(""));
+    }
+    rep_list(r);
+}
+
+static void rep_balance(struct adm_req *r, const struct redisReply *reply)
+{
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 &&
         reply->element[0]->type == REDIS_REPLY_STRING) {
         int64_t bal = strtoll(reply->element[0]->str, NULL, 10);
@@ -154,10 +217,19 @@ static void rep_balance(struct adm_req *r, const struct redisReply *reply)
         memcpy(r->text, &e->len, sizeof(size_t));
         memcpy(r->text + sizeof(size_t), e->str, e->len);
     }
-    /* key is "lg:{M}:w": the history list of the release before is "lg:{M}:h" (same slot). */
-    snprintf(h, sizeof(h), "%.*sh", (int)(strlen(key) - 1), key);
-    const char *argv[] = {"LRANGE", h, "0", "-1"};
-    adm_redis(r, rep_history, 4, argv);
+    /* the texts of the redemptions' records not seen yet on this page (their items) */
+    const char *argv[2 + 64];
+    char num[64][8];
+    size_t n = rep_rule_ids(r, num);
+    if (n > 0) {
+        argv[0] = "HMGET";
+        argv[1] = GW_HIST_RULES;
+        for (size_t i = 0; i < n; i++)
+            argv[2 + i] = num[i];
+        adm_redis(r, rep_rules, (int)(2 + n), argv);
+        return;
+    }
+    rep_list(r);
 }
 
 /* The next wallet of the SCAN batch, or the next batch, or the answer. */
@@ -174,6 +246,7 @@ static void rep_wallet(struct adm_req *r)
         json_object_set_new(r->j1, "cursor", json_string(r->s1));
         json_object_set_new(r->j1, "done", json_boolean(strcmp(r->s1, "0") == 0));
         json_object_del(r->j1, "count");
+        json_object_del(r->j1, "_rules");
         json_t *o = r->j1;
         r->j1 = NULL;
         adm_reply_json(r, 200, o);

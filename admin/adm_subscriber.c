@@ -193,7 +193,7 @@ static void sub_redemptions(struct adm_req *r, const struct redisReply *reply)
 }
 
 /* The history: the wallet's packed field E (gw_hist.h; kept by sub_wallet in r->text, r->n1
- * bytes) merged with the list lg:{M}:h of the release before (sub_history keeps its lines in
+ * bytes, then its notes N, r->n3 bytes) merged with the list lg:{M}:h of the release before (sub_history keeps its lines in
  * r->j2), the rule texts from the dictionary lg:rules (HMGET, sub_rules). */
 static const char *rule_text(void *arg, uint16_t id)
 {
@@ -232,8 +232,9 @@ static void sub_history_out(struct adm_req *r, const struct redisReply *rules)
         if (!legacy[i])
             legacy[i] = "";
     }
-    size_t n = gw_hist_merge(r->text, (size_t)r->n1, legacy, llen, nl, rule_text, (void *)rules,
-                             lines, cap, ne + nl);
+    size_t n =
+        gw_hist_merge(r->text, (size_t)r->n1, r->text ? r->text + r->n1 : NULL, (size_t)r->n3,
+                      legacy, llen, nl, rule_text, (void *)rules, lines, cap, ne + nl);
     if (csv)
         evbuffer_add_printf(csv, "at,kind,ref,points,balance,rule\r\n");
     for (size_t i = 0; i < n; i++) {
@@ -341,6 +342,7 @@ static void sub_wallet(struct adm_req *r, const struct redisReply *reply)
     char w[48], h[48];
     const char *bal = NULL, *life = NULL, *tier = NULL, *since = NULL, *blocked = NULL;
     const char *hold = NULL; /* points held by the velocity caps (commit.lua) */
+    const struct redisReply *e = NULL, *notes = NULL; /* the packed history E, its notes N */
     json_t *lots = json_array();
 
     if (reply->type != REDIS_REPLY_ARRAY) {
@@ -369,15 +371,10 @@ static void sub_wallet(struct adm_req *r, const struct redisReply *reply)
             blocked = v;
         else if (strcmp(k, "hold") == 0)
             hold = v;
-        else if (strcmp(k, "E") == 0 && !r->text) {
-            /* the packed history (binary): kept for sub_history_out */
-            size_t n = reply->element[i + 1]->len;
-            r->text = malloc(n + 1);
-            if (r->text) {
-                memcpy(r->text, v, n);
-                r->n1 = (int64_t)n;
-            }
-        }
+        else if (strcmp(k, "E") == 0)
+            e = reply->element[i + 1];
+        else if (strcmp(k, "N") == 0)
+            notes = reply->element[i + 1];
         else if (strcmp(k, "L") == 0) {
             /* the packed lots (gw_lots.h); a malformed field shows no lot */
             const char *l = reply->element[i + 1]->str;
@@ -392,6 +389,16 @@ static void sub_wallet(struct adm_req *r, const struct redisReply *reply)
             if (gw_lots_old_field(k, strlen(k), v, strlen(v), &lot))
                 lot_add(lots, &lot, r->srv->cfg.points_validity_months);
         }
+    }
+    /* E then N (binary), kept for sub_history_out: r->n1 bytes of E, r->n3 of N */
+    size_t elen = e ? e->len : 0, nlen = notes ? notes->len : 0;
+    if (elen + nlen > 0 && !r->text && (r->text = malloc(elen + nlen + 1))) {
+        if (elen)
+            memcpy(r->text, e->str, elen);
+        if (nlen)
+            memcpy(r->text + elen, notes->str, nlen);
+        r->n1 = (int64_t)elen;
+        r->n3 = (int64_t)nlen;
     }
     if (json_array_size(lots) > 1) {
         size_t n = json_array_size(lots);
@@ -616,7 +623,8 @@ static void block_set(struct adm_req *r, bool block)
 {
     static const char *const keys[] = {"reason", NULL};
     const char *reason = "";
-    char w[48], h[48], now_s[24], hlen[16];
+    char w[48], h[48], now_s[24], hlen[16], day[16];
+    int64_t now = adm_now_ms() / 1000;
 
     if (!check_msisdn(r))
         return;
@@ -632,10 +640,11 @@ static void block_set(struct adm_req *r, bool block)
         reason = jr ? json_string_value(jr) : "";
     }
     wallet_keys(r->arg, w, NULL, h, sizeof(w));
-    snprintf(now_s, sizeof(now_s), "%" PRId64, adm_now_ms() / 1000);
+    snprintf(now_s, sizeof(now_s), "%" PRId64, now);
     snprintf(hlen, sizeof(hlen), "%" PRIu32, r->srv->cfg.history_len);
-    const char *argv[] = {w, h, block ? "1" : "0", r->user, reason, now_s, hlen};
-    adm_script(r, block_done, ADM_S_BLOCK, 2, 7, argv);
+    snprintf(day, sizeof(day), "%08" PRId32, gw_local_day(now)); /* the history record's day */
+    const char *argv[] = {w, h, block ? "1" : "0", r->user, reason, now_s, hlen, day};
+    adm_script(r, block_done, ADM_S_BLOCK, 2, 8, argv);
 }
 
 void adm_h_sub_block(struct adm_req *r)

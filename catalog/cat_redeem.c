@@ -8,10 +8,13 @@
  * Keys (one hash tag per script call, so every step runs on one Redis Cluster slot):
  *   item    cat:{ITEM}:s:DAY stock left, cat:{ITEM}:r:DAY reservations, cat:{ITEM}:z pending
  *           (not yet queued) reservations by time, cat:{ITEM}:k kill switch shared by gateways
- *   sub     lg:{M}:w wallet, lg:{M}:h history (the ledger's), lg:{M}:g redemption records and
+ *   sub     lg:{M}:w wallet (its history E and notes N), lg:{M}:h the ledger's history list of
+ *           the release before (passed, no longer written), lg:{M}:g redemption records and
  *           per-gift-day counters
  *   pool    cat:{pool:NAME}:q / :all / :given      cause  cat:{cause:NAME} / :r
  *   stream  cat:fulfil (CAT_FULFIL_STREAM)
+ *   rules   lg:rules: the id of the history text of a debit ("gift ITEM (catalogue V)") or a
+ *           refund ("refund ITEM"), core/lua/rule.lua, before the step when not cached
  *
  * Why it never oversells nor double-spends across shards: stock moves only in item.lua, points
  * only in sub.lua, each idempotent by rid. A rid's stock is given back (RELEASE) only when its
@@ -42,6 +45,7 @@
 #include "gw_core.h"
 #include "gw_days.h"
 #include "gw_redis.h"
+#include "gw_rules.h"
 
 #define LOG_CAT "redeem"
 #define DAY_TTL_S (8 * 86400) /* stock and reservations of a gift day: a week for late refunds */
@@ -65,7 +69,8 @@ struct cat_redeem {
     struct cat_store *store;
     const struct cat_calendar *cal;
     struct cat_redeem_config cfg;
-    int s_item, s_sub, s_pool, s_draw;
+    int s_item, s_sub, s_pool, s_draw, s_rule;
+    struct gw_rules *rules; /* ids of the history texts in lg:rules ("gift ITEM (catalogue V)") */
     struct event *ev_sweep;
     struct sweep_pass *pass; /* the running sweeper pass, or NULL */
     struct cat_sweep_stats sweep_stats;
@@ -237,7 +242,11 @@ struct cat_redeem *cat_redeem_new(struct event_base *base, struct gw_redis *redi
     r->s_sub = gw_redis_script_add(redis, cat_lua_sub, cat_lua_sub_len);
     r->s_pool = gw_redis_script_add(redis, cat_lua_pool, cat_lua_pool_len);
     r->s_draw = gw_redis_script_add(redis, cat_lua_draw, cat_lua_draw_len);
-    if (r->s_item < 0 || r->s_sub < 0 || r->s_pool < 0 || r->s_draw < 0) {
+    r->s_rule = gw_redis_script_add(redis, gw_lua_rule, gw_lua_rule_len);
+    r->rules = gw_rules_new();
+    if (r->s_item < 0 || r->s_sub < 0 || r->s_pool < 0 || r->s_draw < 0 || r->s_rule < 0 ||
+        !r->rules) {
+        gw_rules_release(r->rules);
         free(r);
         return NULL;
     }
@@ -284,6 +293,7 @@ enum rd_step {
     ST_REFUND,
     ST_RESTOCK,
     ST_CHARITY,
+    ST_RULE, /* the id of the history text (rule.lua), before DEBIT or REFUND */
 };
 
 struct rd_ctx {
@@ -305,7 +315,10 @@ struct rd_ctx {
     int64_t held;    /* staggered opening: units held back for cohorts not yet released */
     struct cat_fulfil fulfil;
     char code[CAT_VOUCHER_CODE_MAX + 1];
-    char text[CAT_REASON_MAX]; /* reference (fulfil) or reason (refund) */
+    char text[CAT_REASON_MAX];   /* reference (fulfil) or reason (refund) */
+    char note[GW_RULE_TEXT_MAX]; /* the history text of DEBIT/REFUND: its id goes to sub.lua */
+    char rule_arg[24];           /* "rule=<id>", sub.lua's last argument */
+    enum rd_step after_rule;     /* DEBIT or REFUND, once the id is known */
     int32_t today;
     /* tier names for the debit: allowed, window (premium early opening), gifting */
     char tiers[3][MAX_TIER_ARGS][CAT_NAME_MAX];
@@ -525,7 +538,31 @@ static int step_sub(struct rd_ctx *c, enum rd_step step, const char *op)
         arg_s(&a, c->text);
         arg_i(&a, c->today);
     }
+    if ((step == ST_DEBIT || step == ST_REFUND) && c->rule_arg[0])
+        arg_s(&a, c->rule_arg); /* the history record's text (sub.lua, optional) */
     return run_script(c, c->r->s_sub, 5, &a);
+}
+
+/* DEBIT or REFUND with the id of its history text in lg:rules ("gift ITEM (catalogue V)",
+ * "refund ITEM"; docs/data-model.md 2): from the cache, else registered by rule.lua first. */
+static int step_noted(struct rd_ctx *c, enum rd_step step)
+{
+    const char *op = step == ST_DEBIT ? "DEBIT" : "REFUND";
+    int n = step == ST_DEBIT
+                ? snprintf(c->note, sizeof(c->note), "gift %s (catalogue %s)", c->item, c->version)
+                : snprintf(c->note, sizeof(c->note), "refund %s", c->item);
+    if (n < 0 || (size_t)n >= sizeof(c->note))
+        return step_sub(c, step, op); /* not the ids' bounds: sub.lua keeps the text itself */
+    int id = gw_rules_find(c->r->rules, c->note);
+    if (id >= 0) {
+        snprintf(c->rule_arg, sizeof(c->rule_arg), "rule=%d", id);
+        return step_sub(c, step, op);
+    }
+    const char *argv[] = {GW_RULES_KEY, c->note};
+    size_t len[] = {strlen(argv[0]), strlen(argv[1])};
+    c->step = ST_RULE;
+    c->after_rule = step;
+    return gw_redis_script_run(c->r->redis, c->r->s_rule, 1, 2, argv, len, on_reply, c);
 }
 
 static int step_pool(struct rd_ctx *c, enum rd_step step, const char *op)
@@ -676,7 +713,22 @@ static int advance(struct rd_ctx *c, const redisReply *reply)
         }
         if (!status_is(reply, "ok") || !elem_str(reply, 1, c->code, sizeof(c->code)))
             return -EPROTO;
-        return step_sub(c, ST_DEBIT, "DEBIT");
+        return step_noted(c, ST_DEBIT);
+    case ST_RULE: {
+        /* No id (the dictionary refused or is full): sub.lua keeps the whole text in the
+         * wallet's note field N instead; the redemption is not held up by its history. */
+        const redisReply *e = reply_elem(reply, 0);
+        if (e && e->type == REDIS_REPLY_INTEGER && e->integer > 0 && e->integer <= 65535) {
+            gw_rules_put(c->r->rules, c->note, (uint16_t)e->integer);
+            snprintf(c->rule_arg, sizeof(c->rule_arg), "rule=%lld", (long long)e->integer);
+        } else {
+            GW_LOGN(LOG_CAT, "redeem{%s} rule dictionary: %.200s; history text kept apart",
+                    gw_mask_msisdn(c->msisdn, mask),
+                    reply->type == REDIS_REPLY_ERROR ? reply->str : "no id");
+            c->rule_arg[0] = '\0';
+        }
+        return step_sub(c, c->after_rule, c->after_rule == ST_DEBIT ? "DEBIT" : "REFUND");
+    }
     case ST_DEBIT: {
         if (status_is(reply, "paid") || status_is(reply, "dup")) {
             size_t bi = status_is(reply, "paid") ? 1 : 2;
@@ -801,7 +853,7 @@ static int after_reserve(struct rd_ctx *c)
 {
     if (c->fulfil.type == CAT_FULFIL_VOUCHER && c->fulfil.pool[0])
         return step_pool(c, ST_CLAIM, "CLAIM");
-    return step_sub(c, ST_DEBIT, "DEBIT");
+    return step_noted(c, ST_DEBIT);
 }
 
 static void on_reply(void *arg, int err, const struct redisReply *reply)
@@ -815,7 +867,7 @@ static void on_reply(void *arg, int err, const struct redisReply *reply)
         ctx_finish(c, err);
         return;
     }
-    if (reply->type == REDIS_REPLY_ERROR) {
+    if (reply->type == REDIS_REPLY_ERROR && c->step != ST_RULE) {
         GW_LOGE(LOG_CAT, "redeem{%s} %s step %d failed: %.200s", gw_mask_msisdn(c->msisdn, mask),
                 c->item, (int)c->step, reply->str);
         ctx_finish(c, strncmp(reply->str, "LGWARG", 6) == 0 ? -EINVAL : -EPROTO);
@@ -1098,7 +1150,7 @@ int cat_redeem_refund(struct cat_redeem *r, const char *rid, const char *reason,
     }
     c->text[n] = '\0';
     c->today = cat_tz_local_date(cat_calendar_tz(r->cal), now);
-    rc = step_sub(c, ST_REFUND, "REFUND");
+    rc = step_noted(c, ST_REFUND);
     if (rc < 0)
         free(c);
     return rc;
@@ -1408,5 +1460,6 @@ void cat_redeem_free(struct cat_redeem *r)
      * client first, which ends them before r goes. */
     if (r->pass)
         r->pass->r = NULL;
+    gw_rules_release(r->rules);
     free(r);
 }

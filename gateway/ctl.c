@@ -112,8 +112,8 @@ static const char *ctl_rule(void *arg, uint16_t id)
  * rule texts from lg:rules, newest first. */
 static void show_history(redisContext *c, const redisReply *w, const redisReply *h)
 {
-    const char *e = NULL, **legacy = calloc(h->elements + 1, sizeof(*legacy));
-    size_t elen = 0, *llen = calloc(h->elements + 1, sizeof(*llen)), cap = 512;
+    const char *e = NULL, *notes = NULL, **legacy = calloc(h->elements + 1, sizeof(*legacy));
+    size_t elen = 0, nlen = 0, *llen = calloc(h->elements + 1, sizeof(*llen)), cap = 512;
     uint16_t ids[64], maxid = 0;
     redisReply *rules = NULL;
 
@@ -121,6 +121,9 @@ static void show_history(redisContext *c, const redisReply *w, const redisReply 
         if (strcmp(w->element[i]->str, "E") == 0) {
             e = w->element[i + 1]->str;
             elen = w->element[i + 1]->len;
+        } else if (strcmp(w->element[i]->str, "N") == 0) {
+            notes = w->element[i + 1]->str;
+            nlen = w->element[i + 1]->len;
         }
     size_t ne = gw_hist_count(elen), nids = gw_hist_rule_ids(e, elen, ne < 64 ? ne : 64, ids);
     for (size_t i = 0; i < nids; i++)
@@ -147,8 +150,8 @@ static void show_history(redisContext *c, const redisReply *w, const redisReply 
             legacy[i] = h->element[i]->str ? h->element[i]->str : "";
             llen[i] = h->element[i]->len;
         }
-        size_t n = gw_hist_merge(e, elen, legacy, llen, h->elements, ctl_rule, rules, lines, cap,
-                                 ne + h->elements);
+        size_t n = gw_hist_merge(e, elen, notes, nlen, legacy, llen, h->elements, ctl_rule, rules,
+                                 lines, cap, ne + h->elements);
         if (n > 0)
             printf("history (newest first):\n");
         for (size_t i = 0; i < n; i++)
@@ -208,6 +211,8 @@ static int cmd_show(redisContext *c, const char *msisdn)
                 printf("  %-14s %zu remembered\n", "refs", w->element[i + 1]->len / 15);
             else if (strcmp(k, "E") == 0) /* the packed history, below */
                 printf("  %-14s %zu records\n", "history", gw_hist_count(w->element[i + 1]->len));
+            else if (strcmp(k, "N") == 0) /* the history's notes (binary), shown with it */
+                printf("  %-14s %zu bytes\n", "notes", w->element[i + 1]->len);
             else
                 printf("  %-14s %s\n", k, v);
         }

@@ -11,8 +11,10 @@
 
 #include "gw_days.h"
 
-static const char *const kind_names[] = {"OTHER",  "TOPUP",  "BILL",   "USAGE", "REVERSAL",
-                                         "REDEEM", "REFUND", "ADJUST", "EXPIRE"};
+/* the kinds' names as the history list of the release before wrote them */
+static const char *const kind_names[] = {"OTHER",  "TOPUP",  "BILL",   "USAGE",  "REVERSAL",
+                                         "REDEEM", "REFUND", "ADJUST", "EXPIRE", "BONUS",
+                                         "XFER",   "BLOCK",  "UNBLOCK"};
 
 size_t gw_hist_count(size_t len)
 {
@@ -49,16 +51,49 @@ static int64_t rec_at(const struct gw_hist_rec *r)
     return (int64_t)gw_days_number(r->day) * 86400 + 43200;
 }
 
-int gw_hist_line(const struct gw_hist_rec *r, const char *rule, char *out, size_t cap)
+int gw_hist_note(const void *n, size_t nlen, const struct gw_hist_rec *r, char *out, size_t cap)
 {
-    char note[256];
+    const uint8_t *p = n;
+    size_t i = 0;
+
+    if (!out || cap == 0)
+        return -EINVAL;
+    out[0] = '\0';
+    if (!p || !r)
+        return -ENOENT;
+    /* entries: 6 bytes of digest, the kind, the text's length (1..255), the text */
+    while (i + 8 <= nlen) {
+        size_t len = p[i + 7];
+        if (len == 0 || i + 8 + len > nlen)
+            return -EINVAL; /* malformed from here: the rest is not read */
+        if (memcmp(p + i, r->dig, 6) == 0 && p[i + 6] == r->kind) {
+            size_t k = 0;
+            /* untrusted text: no control characters */
+            for (size_t j = 0; j < len && k + 1 < cap; j++) {
+                char c = (char)p[i + 8 + j];
+                out[k++] = (unsigned char)c < 0x20 || c == 0x7f ? '?' : c;
+            }
+            out[k] = '\0';
+            return (int)k;
+        }
+        i += 8 + len;
+    }
+    return -ENOENT;
+}
+
+int gw_hist_line(const struct gw_hist_rec *r, const char *rule, const char *more, char *out,
+                 size_t cap)
+{
+    char note[512];
     size_t k = 0;
     const char *extra = NULL;
 
     if (!r || !out || cap == 0)
         return -EINVAL;
-    /* the rule text is untrusted: no control characters */
+    /* the rule text and the note are untrusted: no control characters */
     for (const char *s = rule ? rule : ""; *s && k + 1 < sizeof(note); s++)
+        note[k++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+    for (const char *s = more ? more : ""; *s && k + 1 < sizeof(note); s++)
         note[k++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
     note[k] = '\0';
     if (r->st == 'v')
@@ -73,9 +108,13 @@ int gw_hist_line(const struct gw_hist_rec *r, const char *rule, char *out, size_
         extra = "expired";
     if (extra)
         snprintf(note + k, sizeof(note) - k, "%s%s", k ? "; " : "", extra);
+    /* a spend of 0 points (a perk priced 0) reads "-0" as the list wrote it */
+    const char *sign = r->points > 0 || (r->points == 0 && r->kind != GW_HIST_REDEEM) ? "+"
+                       : r->points == 0                                               ? "-"
+                                                                                      : "";
     int n = snprintf(out, cap, "%" PRId64 "|%s|#%02x%02x%02x%02x%02x%02x|%s%" PRId32 "||%s",
                      rec_at(r), gw_hist_kind_name(r->kind), r->dig[0], r->dig[1], r->dig[2],
-                     r->dig[3], r->dig[4], r->dig[5], r->points >= 0 ? "+" : "", r->points, note);
+                     r->dig[3], r->dig[4], r->dig[5], sign, r->points, note);
     return n < 0 || (size_t)n >= cap ? -ENOSPC : 0;
 }
 
@@ -90,9 +129,9 @@ static int64_t legacy_at(const char *s, size_t n)
     return i > 0 && i < n && s[i] == '|' ? v : -1;
 }
 
-size_t gw_hist_merge(const void *e, size_t elen, const char *const *legacy,
-                     const size_t *legacy_len, size_t nlegacy, gw_hist_rule_fn rule, void *rarg,
-                     char *out, size_t cap, size_t max)
+size_t gw_hist_merge(const void *e, size_t elen, const void *n, size_t nlen,
+                     const char *const *legacy, const size_t *legacy_len, size_t nlegacy,
+                     gw_hist_rule_fn rule, void *rarg, char *out, size_t cap, size_t max)
 {
     size_t ne = gw_hist_count(elen), ie = 0, il = 0, k = 0;
 
@@ -119,13 +158,16 @@ size_t gw_hist_merge(const void *e, size_t elen, const char *const *legacy,
         if (ie < ne && gw_hist_get(e, elen, ie, &r) == 0 &&
             (il >= nlegacy || gw_days_number(r.day) > at_l / 86400)) {
             const char *text = r.rule && rule ? rule(rarg, r.rule) : NULL;
-            if (gw_hist_line(&r, text, out + k * cap, cap) == 0)
+            char more[256];
+            if (gw_hist_line(&r, text,
+                             gw_hist_note(n, nlen, &r, more, sizeof(more)) > 0 ? more : NULL,
+                             out + k * cap, cap) == 0)
                 k++;
             ie++;
         } else if (il < nlegacy) {
-            size_t n = legacy_len[il] < cap - 1 ? legacy_len[il] : cap - 1;
-            memcpy(out + k * cap, legacy[il], n);
-            out[k * cap + n] = '\0';
+            size_t len = legacy_len[il] < cap - 1 ? legacy_len[il] : cap - 1;
+            memcpy(out + k * cap, legacy[il], len);
+            out[k * cap + len] = '\0';
             k++;
             il++;
         } else {

@@ -47,8 +47,6 @@ extern const char gw_lua_commit[];
 extern const size_t gw_lua_commit_len;
 extern const char gw_lua_refidx[];
 extern const size_t gw_lua_refidx_len;
-extern const char gw_lua_rule[];
-extern const size_t gw_lua_rule_len;
 
 struct gw_ledger {
     struct gw_redis *redis;

@@ -5,7 +5,7 @@
  * ref's record for later reversal. REVERSAL takes back exactly what orig earned.
  *
  * Step 0, only when an event's rule text is not in the in-process cache (gw_rules.h): its id in
- * the rule dictionary lg:rules (lua/rule.lua, idempotent), one text per tier.
+ * the rule dictionary lg:rules (core/lua/rule.lua, idempotent), one text per tier.
  * A commit is two steps, the carrier-wide ref index first (lua/refidx.lua: a ref committed for
  * another MSISDN is a conflict), then the subscriber's script (lua/commit.lua); a crash between
  * them is harmless (docs/data-model.md says why).

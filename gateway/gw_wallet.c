@@ -173,7 +173,8 @@ void gw_wallet_view_merge_e(struct gw_wallet_view *v, const void *e, size_t elen
         lp[i] = legacy[i];
         ll[i] = strnlen(legacy[i], GW_WALLET_HISTORY_RAW);
     }
-    v->n_history = gw_hist_merge(e, elen, lp, ll, n, NULL, NULL, v->history[0],
+    /* the screen shows kind and points: no rule texts, no notes */
+    v->n_history = gw_hist_merge(e, elen, NULL, 0, lp, ll, n, NULL, NULL, v->history[0],
                                  GW_WALLET_HISTORY_RAW, USSD_HISTORY_MAX);
 }
 

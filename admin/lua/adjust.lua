@@ -3,7 +3,8 @@
 -- its first write (Redis does not roll back a script that fails after writing).
 -- Owner: the staff-console engineer.
 --
--- KEYS  1 lg:{M}:w wallet   2 lg:{M}:r refs   3 lg:{M}:h history   (gw_ledger.h)
+-- KEYS  1 lg:{M}:w wallet   2 lg:{M}:r refs of two releases before (read)
+--       3 lg:{M}:h the history list of the release before (not written)   (gw_ledger.h)
 --       [4 lg:ag:{tag}:<today> 5 lg:ag:{tag}:tot: the slot's aggregates, block "aggregates"]
 -- ARGV  1 request id   2 points (signed, not 0)   3 staff user   4 reason   5 now (unix s)
 --       6 today YYYYMMDD (local; Lua has no time zones)   7 ref retention (s)   8 history length
@@ -13,12 +14,14 @@
 -- "LGWBOUND <balance>" (a credit past the ledger's bound, 10^12 points: a wallet the ledger could
 -- no longer read), "LGWREUSED request id" (the request id was used for a different adjustment).
 --
--- The request id is remembered like a ref (gateway/lua/commit.lua, field R of the wallet): the
--- record of "~adm:<id>" with state "x" and the points. "~" is not a valid event ref, so no
--- carrier ref collides, and state "x" means no REVERSAL can take it back. commit.lua prunes it
--- with the other refs after the retention window, and so does this script before it appends
--- (a member adjusted often who never earns). Records of older releases in lg:{M}:r are still
--- read.
+-- The request id is remembered by the adjustment's own history record in the wallet's field E
+-- (docs/data-model.md 2; the prelude core/lua/wallet_hist.lua): kind ADJUST, the digest of
+-- "~adm:<id>", the points; its text "adjust by <staff>: <reason>" in the note field N. "~" is not
+-- a valid event ref, and records of kind ADJUST are never taken for a ref, so no carrier ref
+-- collides and no REVERSAL can take it back. commit.lua prunes it with the refs after the
+-- retention window (it keeps the last history length records whatever their age). The records
+-- of the release before in the field R ("~adm:<id>", state "x") and of older releases in
+-- lg:{M}:r are still read.
 -- Adjustments move the balance and the lots, not the lifetime points: a goodwill gesture does
 -- not promote anyone to a tier. A credit goes into today's lot; a debit empties the oldest lots
 -- first (the ones that expire first), so the subscriber keeps the longest-lived points.
@@ -109,7 +112,7 @@ if not msisdn or #msisdn > 15 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:r'
     or KEYS[3] ~= 'lg:{' .. msisdn .. '}:h' then
     return bad('keys')
 end
-local KW, KR, KH = KEYS[1], KEYS[2], KEYS[3]
+local KW, KR = KEYS[1], KEYS[2]
 
 local reqid = ARGV[1]
 if type(reqid) ~= 'string' or #reqid < 1 or #reqid > 64 or not reqid:find('^[%w%._:%-]+$') then
@@ -136,12 +139,24 @@ if not hlen then return bad('history_len') end
 
 local field = '~adm:' .. reqid
 local REC, RECFMT = 15, '>c6I4c1i4'
-local dg = struct.pack('>I6', tonumber(redis.sha1hex(field):sub(1, 12), 16))
-local w = redis.call('HMGET', KW, 'bal', 'R')
-local R = w[2] or ''
+local dg = hist_digest(field)
+local w = redis.call('HMGET', KW, 'bal', 'R', 'E')
+local R, E = w[2] or '', w[3] or ''
 if #R % REC ~= 0 then return redis.error_reply('LGWDATA refs') end
+-- an unreadable E would lose the request's record (a replay would apply again): refused
+if #E % 16 ~= 0 then return redis.error_reply('LGWDATA history') end
 local p0
+local at = 1
+while not p0 do
+    at = E:find(dg, at, true)
+    if not at then break end
+    if (at - 1) % 16 == 0 and E:byte(at + 8) == 7 then -- kind ADJUST, at a record boundary
+        p0 = struct.unpack('>i4', E, at + 10)
+    end
+    at = at + 1
+end
 for p = 1, #R, REC do
+    if p0 then break end
     local g, _, st, pts = struct.unpack(RECFMT, R, p)
     if g == dg then
         if st ~= 'x' then return redis.error_reply('LGWDATA request record') end
@@ -198,18 +213,6 @@ else
     end
     lots_save(KW, lots, lnames)
 end
--- R's records past the ref retention go first, at most 64 a call, as commit.lua prunes them: a
--- member whom staff adjust and who never earns would otherwise keep every request for ever.
-local cutoff, cut = math.floor(now / 86400) - math.floor(retention / 86400) - 1, 0
-while cut < 64 and #R >= (cut + 1) * REC do
-    local _, dy = struct.unpack(RECFMT, R, cut * REC + 1)
-    if days(dy) >= cutoff then break end
-    cut = cut + 1
-end
-R = R:sub(cut * REC + 1)
-redis.call('HSET', KW, 'bal', d(bal), 'R', R .. struct.pack(RECFMT, dg, tonumber(day), 'x', points))
-local sign = points > 0 and '+' or ''
-redis.call('LPUSH', KH, d(now) .. '|ADJUST|' .. field .. '|' .. sign .. d(points) .. '|' .. d(bal)
-    .. '|adjust by ' .. staff .. ': ' .. reason)
-redis.call('LTRIM', KH, 0, hlen - 1)
+redis.call('HSET', KW, 'bal', d(bal))
+hist_add(KW, dg, day, 'ADJUST', points, 0, 'adjust by ' .. staff .. ': ' .. reason, hlen)
 return {0, points, before, bal}

@@ -1,11 +1,12 @@
 -- block.lua - block or unblock a subscriber's wallet (admin/adm_subscriber.c): sets the wallet
 -- field "blocked" to 1 or removes it; redemption refuses a blocked wallet. Records a history
--- entry when the state changes. Validated before the first write. Owner: the staff-console
--- engineer.
+-- entry when the state changes: a record BLOCK / UNBLOCK of the wallet's field E, its text
+-- ("blocked by <staff>: <reason>") in the note field N (the prelude core/lua/wallet_hist.lua).
+-- Validated before the first write. Owner: the staff-console engineer.
 --
--- KEYS  1 lg:{M}:w wallet   2 lg:{M}:h history
+-- KEYS  1 lg:{M}:w wallet   2 lg:{M}:h the history list of the release before (not written)
 -- ARGV  1 "1" block | "0" unblock   2 staff user   3 reason (may be "")   4 now (unix s)
---       5 history length
+--       5 history length   6 today YYYYMMDD (local; optional: absent, the UTC day of now)
 -- Reply {before, after, balance} (0/1 flags); before == after means nothing changed.
 -- Errors (nothing written): "LGWARG <what>", "LGWNOWALLET not enrolled".
 
@@ -30,6 +31,13 @@ if not hlen or hlen < 1 or hlen > 10000 or hlen ~= math.floor(hlen) then
     return bad('history_len')
 end
 
+local today = ARGV[6]
+if today == nil then
+    today = string.format('%d', ymd(math.floor(tonumber(now) / 86400)))
+elseif type(today) ~= 'string' or not today:find('^%d%d%d%d%d%d%d%d$') then
+    return bad('today')
+end
+
 if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('LGWNOWALLET not enrolled') end
 local cur = redis.call('HGET', KEYS[1], 'blocked')
 local before = (cur == '1') and 1 or 0
@@ -46,6 +54,5 @@ end
 local kind = after == 1 and 'BLOCK' or 'UNBLOCK'
 local note = (after == 1 and 'blocked by ' or 'unblocked by ') .. staff
 if #reason > 0 then note = note .. ': ' .. reason end
-redis.call('LPUSH', KEYS[2], now .. '|' .. kind .. '|-|0|' .. bal .. '|' .. note)
-redis.call('LTRIM', KEYS[2], 0, hlen - 1)
+hist_add(KEYS[1], hist_digest('blk:' .. now), today, kind, 0, 0, note, hlen)
 return {before, after, tonumber(bal)}

@@ -3,7 +3,8 @@
 -- script touches one Redis Cluster slot and never an item's stock. Idempotent by rid; everything
 -- is validated and read before the first write.
 --
--- KEYS 1 lg:{M}:w  wallet (bal, tier, blocked, lots L)   2 lg:{M}:h  history list
+-- KEYS 1 lg:{M}:w  wallet (bal, tier, blocked, lots L, history E and its notes N)
+--      2 lg:{M}:h  the history list of the release before: checked, no longer written
 --      3 lg:{M}:g  gifts: rid -> record, "n:<item>:<day>" -> redemptions of that gift day,
 --                  "n:+perk:<day>" -> premium perks (the same gift to a relative) that gift day
 --      [4 lg:ag:{tag}:<today> 5 lg:ag:{tag}:tot: the slot's aggregates, block "aggregates"]
@@ -24,6 +25,9 @@
 --          the limit counts perks of the gift day ("n:+perk:<day>"), not the item's redemptions
 --   FULFIL 6 reference ("" none)
 --   REFUND 6 reason   7 today YYYYMMDD (the lot the points come back in)
+--   DEBIT and REFUND: an optional last argument "rule=<id>", the id in lg:rules of the history
+--   text the C side registered ("gift ITEM (catalogue V)", "refund ITEM"); absent or 0: the
+--   whole text goes to the wallet's note field N (prelude core/lua/wallet_hist.lua)
 -- Replies {status, ...}; bad arguments -> error "LGWARG <what>", nothing written.
 
 local function bad(what) return redis.error_reply('LGWARG ' .. what) end
@@ -105,6 +109,12 @@ end
 -- ------------------------------------------------------------------ end of aggregates
 
 if #KEYS ~= 3 then return bad('keys') end
+-- the history text's id (optional, last): taken off ARGV, so the rest sees its own
+local rule = 0
+if #ARGV > 1 and type(ARGV[#ARGV]) == 'string' and ARGV[#ARGV]:find('^rule=%d+$') then
+    rule = tonumber(table.remove(ARGV):sub(6))
+    if rule > 65535 then return bad('rule') end
+end
 local op, rid = ARGV[1], ARGV[2]
 local msisdn, item, day
 if type(rid) == 'string' and #rid <= 95 then
@@ -115,7 +125,7 @@ local pfx = 'lg:{' .. msisdn .. '}:'
 if KEYS[1] ~= pfx .. 'w' or KEYS[2] ~= pfx .. 'h' or KEYS[3] ~= pfx .. 'g' then
     return bad('keys')
 end
-local KW, KH, KG = KEYS[1], KEYS[2], KEYS[3]
+local KW, KG = KEYS[1], KEYS[3]
 local now = int_arg(ARGV[3], 0, 1e11)
 if not now then return bad('now') end
 local hlen = int_arg(ARGV[4], 1, 10000)
@@ -148,10 +158,12 @@ if cur then
     if not rec then return corrupt('record') end
 end
 
-local function history(kind, signed, bal, note)
-    redis.call('LPUSH', KH, d(now) .. '|' .. kind .. '|' .. rid .. '|' .. signed .. '|' .. d(bal)
-        .. '|' .. note)
-    redis.call('LTRIM', KH, 0, hlen - 1)
+-- The movement's record in the wallet's history E (docs/data-model.md 2; the prelude
+-- core/lua/wallet_hist.lua): digest of the rid, the text by its id in lg:rules (base) and the
+-- rest in the note field N; without an id the whole text goes to N.
+local function history(kind, hday, pts, base, rest)
+    local note = rule > 0 and rest or base .. rest
+    hist_add(KW, hist_digest(rid), hday, kind, pts, rule, note, hlen)
 end
 
 -- Records older than the retention and limit counters of past gift days are pruned once the
@@ -289,9 +301,8 @@ if op == 'DEBIT' then
     redis.call('HSET', KG, rid, fmt({st = 'P', ts = d(now), item = item, price = d(price),
         day = day, ver = ver, to = to, code = code, ref = '', reason = ''}))
     redis.call('HINCRBY', KG, ckey, 1)
-    local note = 'gift ' .. item .. ' (catalogue ' .. ver .. ')'
-    if to ~= '' then note = note .. ' for ...' .. to:sub(-4) end
-    history('REDEEM', '-' .. d(price), bal, note)
+    history('REDEEM', day, -price, 'gift ' .. item .. ' (catalogue ' .. ver .. ')',
+        to ~= '' and ' for ...' .. to:sub(-4) or '')
     prune()
     return {'paid', bal}
 end
@@ -352,7 +363,7 @@ if op == 'REFUND' then
     redis.call('HSET', KW, 'bal', d(bal), 'L', L)
     rec.st, rec.reason = 'R', reason
     redis.call('HSET', KG, rid, fmt(rec))
-    history('REFUND', '+' .. rec.price, bal, 'refund ' .. item .. ': ' .. reason)
+    history('REFUND', today, price, 'refund ' .. item, ': ' .. reason)
     return {'ok', rec.price, bal}
 end
 

@@ -217,9 +217,9 @@ local function ref_credit(b)
     redis.call('HSET', KW, 'bal', d(bal + pts), 'life', d(life + pts), 'L', L)
     ag_flow('BONUS', 'iss:BONUS:' .. id, pts)
     ag_wallet(bal, nil, bal + pts, nil)
-    redis.call('LPUSH', KEYS[2], d(now) .. '|BONUS|cmp:' .. id .. ':' .. b .. '|+' .. d(pts) ..
-        '|' .. d(bal + pts) .. '|campaign ' .. id .. ': ' .. label .. '; referred ' .. b)
-    redis.call('LTRIM', KEYS[2], 0, hlen - 1)
+    -- the history record (wallet field E) and its text (field N): core/lua/wallet_hist.lua
+    hist_add(KW, hist_digest('cmp:' .. id .. ':' .. b), day, 'BONUS', pts, 0,
+        'campaign ' .. id .. ': ' .. label .. '; referred ' .. b, hlen)
     return {'paid', d(bal + pts)}
 end
 
@@ -327,7 +327,6 @@ end
 
 if op ~= 'EVENT' and op ~= 'BDAY' and op ~= 'REFCREDIT' then return bad('op') end
 if #KEYS < 2 or #KEYS > 4 or KEYS[2] ~= 'lg:{' .. msisdn .. '}:h' then return bad('keys') end
-local KH = KEYS[2]
 local KB = KEYS[3] == 'lg:cb:{cmp}' and KEYS[3] or nil -- nil: a cluster, two steps
 local KD, due
 local kd = KB and 4 or 3
@@ -569,8 +568,8 @@ for _, g in ipairs(grants) do
         ag_flow('BONUS', 'iss:BONUS:' .. g.c.id, g.pts)
         local note = 'campaign ' .. g.c.id .. ': ' .. g.c.label
         if tier ~= '' and g.pts ~= g.c.points then note = note .. '; tier ' .. tier end
-        redis.call('LPUSH', KH, d(now) .. '|BONUS|cmp:' .. g.c.id .. ':' .. g.period .. '|+'
-            .. d(g.pts) .. '|' .. d(bal) .. '|' .. note)
+        hist_add(KW, hist_digest('cmp:' .. g.c.id .. ':' .. g.period), day, 'BONUS', g.pts, 0,
+            note, hlen)
         reply[#reply + 1] = g.c.id
         reply[#reply + 1] = d(g.pts)
         reply[#reply + 1] = 'ok'
@@ -588,7 +587,6 @@ end
 if credited > 0 then
     redis.call('HSET', KW, 'bal', d(bal), 'life', d(life), 'L', lots_add(w[12], day, credited))
     ag_wallet(bal0, nil, bal, nil)
-    redis.call('LTRIM', KH, 0, hlen - 1)
 end
 for _, v in ipairs(voids) do
     reply[#reply + 1] = v[1]

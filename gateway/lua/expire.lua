@@ -245,23 +245,9 @@ for i = 1, #del, 500 do redis.call('HDEL', KW, unpack(del, i, math.min(i + 499, 
 if #left < #lots or #lnames > 0 or undated then lots_save(KW, left, lnames) end
 if expired > 0 then
     bal = bal - expired
-    -- the history record "expired N" in the wallet's field E (commit.lua, "History"): kind 8,
-    -- state x, 6 bytes of SHA-1("exp:<today>"), no rule. E's records are the remembered refs
-    -- too: beyond the last hlen, only those older than the longest retention commit.lua accepts
-    -- (400 days) go here; commit.lua prunes by the configured one.
-    -- (An unreadable E is left as it is: commit.lua refuses the wallet, LGWDATA history.)
-    local E = redis.call('HGET', KW, 'E') or ''
-    if #E % 16 == 0 then
-        local td = days(tonumber(ARGV[3]))
-        E = E .. struct.pack('>c6I2BBi4I2', struct.pack('>I6', tonumber(redis.sha1hex('exp:'
-            .. ARGV[3]):sub(1, 12), 16)), td, 8, 120, -expired, 0) -- 120 'x'
-        local cut = 0
-        while #E > (cut + hlen) * 16 and struct.unpack('>I2', E, cut * 16 + 7) < td - 401 do
-            cut = cut + 1
-        end
-        if cut > 0 then E = E:sub(cut * 16 + 1) end
-        redis.call('HSET', KW, 'E', E)
-    end
+    -- the history record "expired N" in the wallet's field E (the prelude
+    -- core/lua/wallet_hist.lua): kind 8, state x, 6 bytes of SHA-1("exp:<today>"), no rule.
+    hist_add(KW, hist_digest('exp:' .. ARGV[3]), ARGV[3], 'EXPIRE', -expired, 0, '', hlen)
     redis.call('HSET', KW, 'bal', d(bal))
     ag_wallet(bal + expired, nil, bal, nil)
     redis.call('HINCRBY', KA, 'exp', expired)

@@ -6,7 +6,8 @@
 -- runs CREDIT and DONE again, which is harmless when they already ran. This file is apart from
 -- gateway/lua/commit.lua on purpose: the ledger's earning script is not touched.
 --
--- KEYS 1 lg:{M}:w  wallet (bal, lots L)   2 lg:{M}:h history list
+-- KEYS 1 lg:{M}:w  wallet (bal, lots L, history E and its notes N)
+--      2 lg:{M}:h  the history list of the release before: checked, no longer written
 --      3 lg:{M}:x  transfers hash: salt, pin (SHA-256 hex of salt:msisdn:pin, never the PIN),
 --                  pf (wrong PINs in a row), pl (locked until, unix s), frz (frozen until: SIM
 --                  swap), sd "YYYYMMDD|points sent that day", p:<to> "YYYYMMDD|points sent to
@@ -113,7 +114,7 @@ if KEYS[1] ~= pfx .. 'w' or KEYS[2] ~= pfx .. 'h' or KEYS[3] ~= pfx .. 'x'
     or not KEYS[4]:find('^lg:xq:{%d+}$') then
     return bad('keys')
 end
-local KW, KH, KX, KQ = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local KW, KX, KQ = KEYS[1], KEYS[3], KEYS[4]
 local now = int_arg(ARGV[3], 0, 1e11)
 if not now then return bad('now') end
 local hlen = int_arg(ARGV[4], 1, 10000)
@@ -121,10 +122,10 @@ if not hlen then return bad('history_len') end
 local retention = int_arg(ARGV[5], 3600, 400 * 86400)
 if not retention then return bad('retention') end
 
-local function history(kind, tid, signed, bal, note)
-    redis.call('LPUSH', KH, d(now) .. '|' .. kind .. '|' .. tid .. '|' .. signed .. '|' .. d(bal)
-        .. '|' .. note)
-    redis.call('LTRIM', KH, 0, hlen - 1)
+-- The movement's record in the wallet's history E, its text (the peer) in the note field N
+-- (docs/data-model.md 2; the prelude core/lua/wallet_hist.lua).
+local function history(tid, day, pts, note)
+    hist_add(KW, hist_digest(tid), day, 'XFER', pts, 0, note, hlen)
 end
 
 -- Records past the retention and caps of past days go once the hash grows (today nil: the
@@ -292,7 +293,7 @@ if op == 'DEBIT' then
     redis.call('HSET', KX, 't:' .. tid, 'D|' .. d(now), 'sd', today .. '|' .. d(sent + pts),
         pkey, today .. '|' .. d(psent + pts))
     redis.call('ZADD', KQ, now, tid)
-    history('XFER', tid, '-' .. d(pts), bal, 'transfer to ...' .. to:sub(-4))
+    history(tid, today, -pts, 'transfer to ...' .. to:sub(-4))
     prune(today)
     return {'ok', d(bal)}
 end
@@ -319,7 +320,7 @@ if op == 'CREDIT' then
     -- tier's basis) unchanged.
     redis.call('HSET', KW, 'bal', d(bal), 'L', L)
     redis.call('HSET', KX, 'c:' .. tid, d(now))
-    history('XFER', tid, '+' .. d(pts), bal, 'transfer from ...' .. from:sub(-4))
+    history(tid, today, pts, 'transfer from ...' .. from:sub(-4))
     prune(today)
     return {'ok', d(bal)}
 end

@@ -131,6 +131,12 @@ printf '\x02\xaa\x3c\x94\x88\x1d\x02\xab\x01\x00' > "$S/months/two"
 printf '\x02\xa0\x13\x00' > "$S/months/negative"
 printf '\x02\xaa\xff\xff\xff\xff\xff\xff\xff\x0f\xff\xff\xff\xff\xff\xff\xff\x0f' > "$S/months/max"
 printf '30,476180' > "$S/months/old_field"
+# The wallet's history E and notes N (fuzz_hist.c): k = 2 records (a redemption of rule 1 and
+# a refund, one digest), then N with the refund's reason
+mkdir -p "$S/hist"
+printf '\x02\x11\x11\x11\x11\x11\x11\x50\x00\x05x\xff\xff\xfe\x0c\x00\x01\x11\x11\x11\x11\x11\x11\x50\x01\x06x\x00\x00\x01\xf4\x00\x02\x11\x11\x11\x11\x11\x11\x06\x0a: http 422' > "$S/hist/redeem_refund"
+printf '\x81\x22\x22\x22\x22\x22\x22\x50\x00\x0bx\x00\x00\x00\x00\x00\x00\x22\x22\x22\x22\x22\x22\x0b\xff' > "$S/hist/block_bad_note"
+
 # The wallet's lots L (fuzz_lots.c): three lots as wallet_lots.lua packs them (1-, 2- and 4-byte
 # varints), a lot at the balance bound 10^12, the largest varint (2^53 - 1), an old lot field
 mkdir -p "$S/lots"

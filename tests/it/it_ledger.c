@@ -296,7 +296,7 @@ static const char *history(const char *msisdn)
     bin.done = false;
     assert_int_equal(gw_redis_commandf(T.redis, bin_cb, NULL, "HGET %s E", key), 0);
     assert_true(wait_for(&bin.done, 5000));
-    size_t n = gw_hist_merge(bin.buf, bin.len, NULL, NULL, 0, rule_of, NULL, lines[0],
+    size_t n = gw_hist_merge(bin.buf, bin.len, NULL, 0, NULL, NULL, 0, rule_of, NULL, lines[0],
                              sizeof(lines[0]), 64);
     size_t off = 0;
     out[0] = '\0';

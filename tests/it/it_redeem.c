@@ -26,6 +26,7 @@
 #include "catalog.h"
 #include "gw_core.h"
 #include "gw_days.h"
+#include "gw_hist.h"
 #include "gw_lots.h"
 #include "gw_redis.h"
 
@@ -189,6 +190,44 @@ static long long lot_pts(const char *msisdn, int32_t day)
         if (lot.day == day)
             n += lot.points;
     return n;
+}
+
+static char hist_rule[256]; /* the text of the record hist_newest reads */
+static const char *hist_rule_of(void *arg, uint16_t id)
+{
+    (void)arg;
+    (void)id;
+    return hist_rule[0] ? hist_rule : NULL;
+}
+
+/* The newest line of the wallet's history as the console and loyaltyctl show it: the record of
+ * E, its text from lg:rules, the rest from the note field N (gw_hist.h). And no history list:
+ * redemptions and refunds write the wallet only. */
+static void hist_newest(const char *msisdn, char *line, size_t cap_line)
+{
+    static char e[4096], n[4096];
+    size_t elen, nlen;
+    struct gw_hist_rec r;
+
+    RCMD("HGET lg:{%s}:w E", msisdn);
+    elen = cap.type == REDIS_REPLY_NIL ? 0 : cap.len;
+    assert_true(elen > 0 && elen < sizeof(e));
+    memcpy(e, cap.str, elen);
+    RCMD("HGET lg:{%s}:w N", msisdn);
+    nlen = cap.type == REDIS_REPLY_NIL ? 0 : cap.len;
+    assert_true(nlen < sizeof(n));
+    memcpy(n, cap.str, nlen);
+    assert_int_equal(gw_hist_get(e, elen, 0, &r), 0);
+    hist_rule[0] = '\0';
+    if (r.rule) {
+        RCMD("HGET lg:rules %u", (unsigned)r.rule);
+        snprintf(hist_rule, sizeof(hist_rule), "%.255s", cap.str);
+    }
+    assert_int_equal(gw_hist_merge(e, elen, n, nlen, NULL, NULL, 0, hist_rule_of, NULL, line,
+                                   cap_line, 1),
+                     1);
+    RCMD("EXISTS lg:{%s}:h", msisdn);
+    assert_int_equal(cap.integer, 0);
 }
 
 static long long get_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -640,10 +679,13 @@ static void test_redeem__same_confirm_retried__redeems_once(void **state)
     assert_string_equal(cap.str, "\n");
     assert_int_equal(lot_pts(m, DAY_OLD), 20);
     assert_int_equal(lot_pts(m, DAY_NEW), 50);
-    snprintf(key, sizeof(key), "lg:{%s}:h", m);
-    RCMD("LINDEX %s 0", key);
-    assert_non_null(strstr(cap.str, "|REDEEM|"));
-    assert_non_null(strstr(cap.str, "|-30|70|gift RETRY (catalogue it.1)"));
+    char line[512];
+    hist_newest(m, line, sizeof(line));
+    assert_non_null(strstr(line, "|REDEEM|#"));
+    assert_non_null(strstr(line, "|-30||gift RETRY (catalogue it.1)"));
+    /* one record for the three attempts */
+    RCMD("HSTRLEN %s E", key);
+    assert_int_equal(cap.integer, GW_HIST_REC);
 }
 
 /* Units left today: an absent key is the untouched daily stock (the first reserve creates it). */
@@ -920,9 +962,11 @@ static void test_redeem__refund__restores_points_and_stock_once(void **state)
     assert_non_null(rec);
     assert_true(rec[0] == 'R');
     assert_non_null(strstr(rec, "http 422: unknown?msisdn?"));
-    RCMD("LINDEX lg:{%s}:h 0", m);
-    assert_non_null(strstr(cap.str, "|REFUND|"));
-    assert_non_null(strstr(cap.str, "|+40|100|refund REF: "));
+    char line[512];
+    hist_newest(m, line, sizeof(line));
+    assert_non_null(strstr(line, "|REFUND|#"));
+    /* the item by its id in lg:rules, the provider's reason (free text) from the note field N */
+    assert_non_null(strstr(line, "|+40||refund REF: http 422: unknown?msisdn?"));
 
     memset(&t, 0, sizeof(t));
     assert_int_equal(cat_redeem_refund(T.rd, g.rid, "again", T0 + 61, tres_cb, &t), 0);

@@ -344,6 +344,19 @@ adm_login() { # user password -> token (fails the test unless 200)
 
 # ------------------------------------------------------------------ ledger reads
 balance() { rcli hget "lg:{$1}:w" bal; }
+# The history of $1, newest first, as `loyaltyctl show` prints it: one raw line
+# "at|KIND|ref|points|balance|note" each (the wallet's E with its rule texts from lg:rules and
+# its notes N, merged with the history list of the release before; docs/data-model.md 2). And
+# hist_no_list M: every movement in the wallet, no history list written (one Redis).
+hist_lines() {
+  local auth=()
+  [ "$REDIS_ACL" = 1 ] && auth=(--user loyaltyctl --password-file "$REDIS_PASSDIR/redis-loyaltyctl.pass")
+  "$LGW_BIN/gateway/loyaltyctl" --socket "$REDIS_SOCK" "${auth[@]+"${auth[@]}"}" show "$1" |
+    sed -n 's/^  \([0-9][0-9]*|.*\)$/\1/p'
+}
+hist_no_list() { assert_eq 0 "$(rcli exists "lg:{$1}:h")" "${2:-$1}: no history list (the wallet's E and N)"; }
+# The texts of the wallet's notes N matching a fixed string, one a line (any Redis: $1 the client)
+notes_grep() { "$1" hget "lg:{$2}:w" N | grep -aoF -- "$3"; }
 
 # sample_day [jq filter for the config]: the shipped sample day (deploy/sample-day.events, dated
 # yesterday) replayed over SMPP through a gateway on a fresh simulator; Redis stays up, the

@@ -225,6 +225,15 @@ assert_eq true "$(j .blocked)" "GET subscriber shows blocked"
 api POST /api/subscribers/$M/unblock "$CARE"
 expect 200 .blocked false "unblock (no body)"
 assert_eq "" "$(rcli hget "lg:{$M}:w" blocked)" "unblock removes the field"
+api GET /api/subscribers/$M "$CARE"
+assert_eq "UNBLOCK 0 unblocked by carl" "$(j '.history[0] | "\(.kind) \(.points) \(.rule)"')" \
+  "history: the unblock, by whom"
+assert_eq "BLOCK 0 blocked by carl: fraud investigation" \
+  "$(j '.history[1] | "\(.kind) \(.points) \(.rule)"')" "history: the block, by whom and why"
+assert_eq "ADJUST -30 adjust by carl: duplicate goodwill" \
+  "$(j '.history[2] | "\(.kind) \(.points) \(.rule)"')" "history: the adjustment after them"
+assert_eq 0 "$(rcli exists "lg:{$M}:h")" "no history list: staff movements are in the wallet (E, N)"
+assert_eq "" "$(rcli hget "lg:{$M}:w" R)" "no refs field R: the adjustment's request id is its record in E"
 
 api GET "/api/subscribers/$M?format=csv" "$CARE"
 assert_eq 200 "$CODE" "history as CSV"

@@ -108,8 +108,9 @@ assert_eq $((b29 + 30)) "$(bal $M29)" "born 29 February: paid on 28 February"
 assert_eq $((b28 + 30)) "$(bal $M28)" "born 28 February: paid"
 assert_eq "$b01" "$(bal $M01)" "born 1 March: not yet"
 assert_eq "$C" "$(rcli hget "lg:{$M29}:w" c:bday)" "the marker holds the year"
-assert_eq 1 "$(rcli lrange "lg:{$M29}:h" 0 -1 | grep -c "BONUS|cmp:bday:$C|+30|.*campaign bday: happy birthday")" \
+assert_eq 1 "$(hist_lines $M29 | grep -c "BONUS|#[0-9a-f]*|+30||campaign bday: happy birthday")" \
   "the history says why these points"
+hist_no_list $M29
 wait_for 10 test -n "$(greetings $M29)" || fail "no greeting to M29"
 assert_eq "Joyeux anniversaire ! +30 points" "$(greetings $M29)" "one greeting, in French"
 assert_eq "" "$(greetings $M28)" "no greeting without consent"

@@ -198,8 +198,9 @@ assert_eq "200 0 1" "$CODE $(j .applied) $(j .duplicate)" "a re-run of the grant
 assert_eq $((before + 50)) "$(balance $P)" "still one credit"
 rcli xrange adm:{adm}:audit - + >"$T/audit.txt"
 assert_eq 2 "$(grep -c '^makegood.grant$' "$T/audit.txt")" "each grant action is one audit record"
-rcli lrange "lg:{$P}:h" 0 0 | grep -q 'make-good fulfil-down' &&
-  echo "ok - the rule is in the subscriber's history" || fail "history: $(rcli lrange "lg:{$P}:h" 0 0)"
+hist_lines $P | head -1 | grep -q "|ADJUST|#[0-9a-f]*|+50||adjust by .*: make-good fulfil-down" &&
+  echo "ok - the rule is in the subscriber's history" || fail "history: $(hist_lines $P | head -1)"
+hist_no_list $P
 note "make-good: a priority pass for next week instead, once per incident; marketing sees masked numbers"
 UNTIL=$(TZ=$TZNAME date -d '+7 days' +%Y%m%d)
 api POST "/api/makegood/$GIFT_DAY/grant" "$CARE" '{"incident":"store-down","pass":true}'

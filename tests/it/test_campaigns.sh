@@ -82,11 +82,12 @@ C=212640000003
 note "welcome: first event of A"
 events w1 "$(topup WA1 $A 100.00)"
 assert_eq 60 "$(bal $A)" "10 points earned + 50 welcome"
-assert_eq 1 "$(rcli lrange "lg:{$A}:h" 0 -1 | grep -c 'BONUS|cmp:welcome:welcome|+50|60|campaign welcome: welcome bonus')" \
+assert_eq 1 "$(hist_lines $A | grep -c 'BONUS|#[0-9a-f]*|+50||campaign welcome: welcome bonus$')" \
   "the history says why these points"
+hist_no_list $A
 events w2 "$(topup WA1 $A 100.00)" "$(topup WA2 $A 100.00)"
 assert_eq 70 "$(bal $A)" "a redelivered ref and a second event: no second welcome"
-assert_eq 1 "$(rcli lrange "lg:{$A}:h" 0 -1 | grep -c 'cmp:welcome')" "one welcome line"
+assert_eq 1 "$(hist_lines $A | grep -c 'campaign welcome:')" "one welcome line"
 
 note "budget 100: B takes the rest, C finds it spent"
 events w3 "$(topup WB1 $B 100.00)"
@@ -175,7 +176,7 @@ events b3 "$(topup WW4 $W 100.00)" "$(topup WW5 $W 100.00)"
 assert_eq $((bal_w + 10 + 40 + 10)) "$(bal $W)" "once: not on the redelivery, not on the next recharge"
 assert_eq 1 "$(spent wb back)" "the funnel: 1 came back"
 assert_eq 40 "$(spent wb spent)" "40 points spent"
-assert_eq 1 "$(rcli lrange "lg:{$W}:h" 0 -1 | grep -c 'campaign wb: welcome back')" "why these points"
+assert_eq 1 "$(hist_lines $W | grep -c '|BONUS|.*|+40||campaign wb: welcome back')" "why these points"
 assert_eq "" "$(rcli hget "lg:{$W}:w" wo)" "the offer is used"
 "$CTL" --socket "$REDIS_SOCK" campaign-rules --json >"$T/rules.json" || fail "campaign-rules failed"
 assert_eq "2 1 40 9960" "$(jq -r '.campaigns[] | select(.id == "wb") |

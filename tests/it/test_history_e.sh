@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The history as the wallet's packed field E (issue 9 §4, docs/data-model.md section 2): records
 # written by the real commit script (gateway/lua/commit.lua, rule ids registered by
-# gateway/lua/rule.lua in the dictionary lg:rules) and the history list lg:{M}:h of the release
+# core/lua/rule.lua in the dictionary lg:rules) and the history list lg:{M}:h of the release
 # before read together: the USSD history screen (real gateway, simulated handset) and the staff
 # console (real loyalty-admin over HTTP) show the same entries in the same order, the console with
 # each record's rule text (the tier multiplier included); loyaltyctl show too. Upgrade path: the
@@ -21,10 +21,10 @@ M=212611000009
 wallet $M 1234 en # tier gold, two lines in the old list (H1: +300 TOPUP, H2: +20 BILL)
 
 # Two top-ups today through the commit script itself, as the gateway calls it (gw_ledger.c).
-RULE=$(rcli eval "$(cat "$LGW_SRC/gateway/lua/rule.lua")" 1 lg:rules "TOPUP 1/10 MAD" \
+RULE=$(rcli eval "$(cat "$LGW_BIN/core/lua/rule.lua")" 1 lg:rules "TOPUP 1/10 MAD" \
   "TOPUP 1/10 MAD; tier gold x150%" | paste -sd, -)
 assert_eq "1,2" "$RULE" "rule.lua: ids for the rule and its gold variant"
-assert_eq "1,2" "$(rcli eval "$(cat "$LGW_SRC/gateway/lua/rule.lua")" 1 lg:rules "TOPUP 1/10 MAD" \
+assert_eq "1,2" "$(rcli eval "$(cat "$LGW_BIN/core/lua/rule.lua")" 1 lg:rules "TOPUP 1/10 MAD" \
   "TOPUP 1/10 MAD; tier gold x150%" | paste -sd, -)" "rule.lua: idempotent"
 NOW=$(date +%s)
 TODAY=$(TZ=Africa/Casablanca date +%Y%m%d)

@@ -101,8 +101,10 @@ run_cases() { # label redis-cli-function
   assert_eq ok "$(field outcome <<<"$out")" "$label: the subscriber's retry answers ok"
   assert_eq "12750 260" "$($R hget "lg:{$A}:w" bal) $($R hget "lg:{$E}:w" bal)" \
     "$label: ... and moves nothing twice"
-  assert_eq 1 "$($R lrange "lg:{$E}:h" 0 -1 | grep -c "|XFER|$tid|+250|")" \
+  assert_eq 1 "$(notes_grep "$R" $E "transfer from ...${A: -4}" | wc -l)" \
     "$label: one history entry on the recipient"
+  assert_eq "0 0" "$($R exists "lg:{$E}:h") $($R exists "lg:{$A}:h")" \
+    "$label: no history list (the wallets' E and N)"
 
   # SIM swap
   out=$(AT=$LATER drv simswap $A swap-$3)

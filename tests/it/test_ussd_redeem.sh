@@ -286,6 +286,21 @@ assert_eq "$(jq -n -c --arg t "تم تسليم هديتك 100 رسالة قصي�
 assert_eq "$(jq -n -c --arg t "$GA به شما هدیه‌ای فرستاد: ۱۰۰ پیامک. لذت ببرید!" '{text: $t, dc: 8}')" \
   "$(sms_rec lang_gift $RF)" "the relative is told in the language of their own wallet (Persian)"
 
+note "the history after a redemption: the USSD screen in the member's language, loyaltyctl show"
+GD_DM=$(date -d "$GIFT_DAY" +%d/%m) # a record's day shows as the day it was written (local)
+phone hist_ar $AR '*555#\n2'
+assert_eq "$(last $'آخر العمليات:\n'"$GD_DM"$' -500 هدية' 8)" "$(screens_json hist_ar | jq -c '.[-1]')" \
+  "Arabic history screen: the redemption, from the wallet's E"
+phone hist_fr $FR '*555#\n2'
+assert_eq "$(last $'Derniers mouvements :\n'"$GD_DM"$' -500 Cadeau')" "$(screens_json hist_fr | jq -c '.[-1]')" \
+  "French history screen: the redemption"
+phone hist_en $G '*555#\n2'
+assert_eq "$(last $'Last movements:\n'"$GD_DM"$' -500 Gift')" "$(screens_json hist_en | jq -c '.[-1]')" \
+  "English history screen: the gift to a relative"
+assert_eq 1 "$(hist_lines $G | grep -c "|REDEEM|#[0-9a-f]*|-500||gift DATA_1GB (catalogue sample.1) for ...${R: -4}$")" \
+  "loyaltyctl show: the item and catalogue by their id in lg:rules, the relative from the notes N"
+for m in $A $G $AR $FR $GA; do hist_no_list $m; done
+
 wait_for 5 test -s "$T/gw-stats.json"
 sleep 1.2
 assert_eq 0 "$(gw_stat .fulfil.lang_fallbacks)" "every recipient's language was read"

@@ -91,13 +91,13 @@ static void test_hist__garbage__bad_length_and_kind(void **state)
     pack(e + 16, 1, DAY(0), GW_HIST_TOPUP, 'c', 1, 0);
     assert_int_equal(0, gw_hist_count(17));
     assert_int_equal(-EINVAL, gw_hist_get(e, 17, 0, &r));
-    assert_int_equal(0, gw_hist_merge(e, 31, NULL, NULL, 0, rules, NULL, out[0], 128, 4));
+    assert_int_equal(0, gw_hist_merge(e, 31, NULL, 0, NULL, NULL, 0, rules, NULL, out[0], 128, 4));
     assert_int_equal(0, gw_hist_get(e, sizeof(e), 1, &r));
     assert_string_equal("OTHER", gw_hist_kind_name(r.kind));
     /* a rule text with control characters is cleaned */
-    assert_int_equal(0, gw_hist_line(&r, "a\nb|c", line, sizeof(line)));
+    assert_int_equal(0, gw_hist_line(&r, "a\nb|c", NULL, line, sizeof(line)));
     assert_non_null(strstr(line, "|OTHER|#010101010101|+1||a?b|c"));
-    assert_int_equal(-ENOSPC, gw_hist_line(&r, "x", line, 10));
+    assert_int_equal(-ENOSPC, gw_hist_line(&r, "x", NULL, line, 10));
 }
 
 static void test_hist__line__rule_text_and_states(void **state)
@@ -109,7 +109,8 @@ static void test_hist__line__rule_text_and_states(void **state)
     pack(e, 0xab, DAY(0), GW_HIST_TOPUP, 'v', 0, 7);
     pack(e + 16, 0xab, DAY(1), GW_HIST_REVERSAL, 'x', 0, 0);
     pack(e + 32, 0xab, DAY(2), GW_HIST_BILL, 'c', 15, 300);
-    assert_int_equal(3, gw_hist_merge(e, sizeof(e), NULL, NULL, 0, rules, NULL, out[0], 160, 3));
+    assert_int_equal(
+        3, gw_hist_merge(e, sizeof(e), NULL, 0, NULL, NULL, 0, rules, NULL, out[0], 160, 3));
     int64_t noon = (int64_t)gw_days_number(DAY(2)) * 86400 + 43200;
     char want[160];
     snprintf(want, sizeof(want), "%lld|BILL|#abababababab|+15||BILL 1pt/20MAD; tier gold x150%%",
@@ -134,7 +135,7 @@ static void test_hist__merge__legacy_list_by_time_bounded(void **state)
     snprintf(l1, sizeof(l1), "%lld|TOPUP|old|+20|30|TOPUP 1/10 MAD", (long long)(d1 + 600));
     const char *legacy[] = {l0, "garbage", l1};
     const size_t len[] = {strlen(l0), 7, strlen(l1)};
-    size_t n = gw_hist_merge(e, sizeof(e), legacy, len, 3, rules, NULL, out[0], 160, 3);
+    size_t n = gw_hist_merge(e, sizeof(e), NULL, 0, legacy, len, 3, rules, NULL, out[0], 160, 3);
     assert_int_equal(3, n);
     assert_non_null(strstr(out[0], "|+20||TOPUP 1pt/10MAD"));
     assert_string_equal(l0, out[1]);
@@ -143,7 +144,8 @@ static void test_hist__merge__legacy_list_by_time_bounded(void **state)
     snprintf(l0, sizeof(l0), "%lld|ADJUST|adm|-1|29|staff", (long long)(d3 + 86400 + 60));
     const char *same[] = {l0};
     const size_t slen[] = {strlen(l0)};
-    assert_int_equal(2, gw_hist_merge(e, sizeof(e), same, slen, 1, rules, NULL, out[0], 160, 2));
+    assert_int_equal(
+        2, gw_hist_merge(e, sizeof(e), NULL, 0, same, slen, 1, rules, NULL, out[0], 160, 2));
     assert_string_equal(l0, out[0]);
     assert_non_null(strstr(out[1], "|+20||TOPUP 1pt/10MAD"));
     uint16_t ids[4];
@@ -162,13 +164,81 @@ static void test_hist__merge__placeholder_skipped(void **state)
     pack(e, 1, DAY(1), GW_HIST_TOPUP, 'r', 10, 7);
     pack(e + 16, 2, DAY(2), GW_HIST_OTHER, 'p', 0, 0);
     pack(e + 32, 3, DAY(2), GW_HIST_REVERSAL, 'x', -10, 0);
-    size_t n = gw_hist_merge(e, sizeof(e), NULL, NULL, 0, rules, NULL, out[0], 160, 3);
+    size_t n = gw_hist_merge(e, sizeof(e), NULL, 0, NULL, NULL, 0, rules, NULL, out[0], 160, 3);
     assert_int_equal(2, n);
     assert_non_null(strstr(out[0], "|REVERSAL|#030303030303|-10||"));
     assert_non_null(strstr(out[1], "|TOPUP|#010101010101|+10||TOPUP 1pt/10MAD"));
     /* the screen's bound counts movements shown, not records */
-    assert_int_equal(1, gw_hist_merge(e, sizeof(e), NULL, NULL, 0, rules, NULL, out[0], 160, 1));
+    assert_int_equal(
+        1, gw_hist_merge(e, sizeof(e), NULL, 0, NULL, NULL, 0, rules, NULL, out[0], 160, 1));
     assert_non_null(strstr(out[0], "|REVERSAL|"));
+}
+
+/* One entry of the note field N as core/lua/wallet_hist.lua writes it. */
+static size_t note(uint8_t *p, uint8_t d0, uint8_t kind, const char *text)
+{
+    size_t n = strlen(text);
+    memset(p, d0, 6);
+    p[6] = kind;
+    p[7] = (uint8_t)n;
+    memcpy(p + 8, text, n);
+    return 8 + n;
+}
+
+static const char *gift_rules(void *arg, uint16_t id)
+{
+    (void)arg;
+    return id == 9 ? "gift DATA_1GB (catalogue v3)" : id == 10 ? "refund DATA_1GB" : NULL;
+}
+
+/* The movements that are not events: the text by its id in lg:rules, the per-member rest from N
+ * keyed by digest and kind (a redemption and its refund share the rid's digest), the same raw
+ * lines as the history list wrote them, without the balance. */
+static void test_hist__notes__redeem_refund_lines_as_the_list(void **state)
+{
+    uint8_t e[4 * GW_HIST_REC], n[128];
+    char out[4][200], more[64];
+    size_t nl = 0;
+    struct gw_hist_rec r;
+
+    (void)state;
+    pack(e, 0x11, DAY(1), GW_HIST_REDEEM, 'x', -500, 9);
+    pack(e + 16, 0x22, DAY(2), GW_HIST_REDEEM, 'x', -500, 9);
+    pack(e + 32, 0x22, DAY(3), GW_HIST_REFUND, 'x', 500, 10);
+    pack(e + 48, 0x33, DAY(3), GW_HIST_REDEEM, 'x', 0, 0); /* a perk priced 0, no id */
+    nl += note(n + nl, 0x22, GW_HIST_REDEEM, " for ...5678");
+    nl += note(n + nl, 0x22, GW_HIST_REFUND, ": http 422: not\teligible");
+    nl += note(n + nl, 0x33, GW_HIST_REDEEM, "gift X (catalogue v3) for ...0001");
+    assert_int_equal(
+        4, gw_hist_merge(e, sizeof(e), n, nl, NULL, NULL, 0, gift_rules, NULL, out[0], 200, 4));
+    assert_non_null(strstr(out[0], "|REDEEM|#333333333333|-0||gift X (catalogue v3) for ...0001"));
+    assert_non_null(
+        strstr(out[1], "|REFUND|#222222222222|+500||refund DATA_1GB: http 422: not?eligible"));
+    assert_non_null(
+        strstr(out[2], "|REDEEM|#222222222222|-500||gift DATA_1GB (catalogue v3) for ...5678"));
+    char want[120];
+    snprintf(want, sizeof(want), "%lld|REDEEM|#111111111111|-500||gift DATA_1GB (catalogue v3)",
+             (long long)gw_days_number(DAY(1)) * 86400 + 43200);
+    assert_string_equal(want, out[3]);
+    /* the kinds the list wrote, by name */
+    assert_string_equal("BONUS", gw_hist_kind_name(GW_HIST_BONUS));
+    assert_string_equal("XFER", gw_hist_kind_name(GW_HIST_XFER));
+    assert_string_equal("BLOCK", gw_hist_kind_name(GW_HIST_BLOCK));
+    assert_string_equal("UNBLOCK", gw_hist_kind_name(GW_HIST_UNBLOCK));
+    /* no entry; a malformed N (a length past its end) is read up to the damage only */
+    assert_int_equal(0, gw_hist_get(e, sizeof(e), 3, &r));
+    assert_int_equal(-ENOENT, gw_hist_note(n, nl, &r, more, sizeof(more)));
+    assert_int_equal(-ENOENT, gw_hist_note(NULL, 0, &r, more, sizeof(more)));
+    n[7] = 200;
+    assert_int_equal(0, gw_hist_get(e, sizeof(e), 1, &r));
+    assert_int_equal(-EINVAL, gw_hist_note(n, nl, &r, more, sizeof(more)));
+    n[7] = 0;
+    assert_int_equal(-EINVAL, gw_hist_note(n, nl, &r, more, sizeof(more)));
+    /* a note longer than the caller's buffer is cut */
+    n[7] = 12;
+    assert_int_equal(0, gw_hist_get(e, sizeof(e), 2, &r));
+    assert_int_equal(5, gw_hist_note(n, nl, &r, more, 6));
+    assert_string_equal(" for ", more);
 }
 
 int main(void)
@@ -179,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_hist__line__rule_text_and_states),
         cmocka_unit_test(test_hist__merge__legacy_list_by_time_bounded),
         cmocka_unit_test(test_hist__merge__placeholder_skipped),
+        cmocka_unit_test(test_hist__notes__redeem_refund_lines_as_the_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

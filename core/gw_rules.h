@@ -1,6 +1,6 @@
 /*
- * gw_rules.h - the gateway's in-process cache of the rule dictionary lg:rules (rule text <-> id,
- * docs/data-model.md section 7; registered by lua/rule.lua, idempotently). The ledger asks it
+ * gw_rules.h - a program's in-process cache of the rule dictionary lg:rules (rule text <-> id,
+ * docs/data-model.md section 7; registered by core/lua/rule.lua, idempotently). The ledger asks it
  * for the id of each text an event's history record may carry; a miss costs one rule.lua call
  * before the commit, then never again in this process. Ids never change once given, so the
  * cache needs no invalidation. Bounded (GW_RULES_CACHE entries; when full, texts are simply
@@ -10,10 +10,17 @@
 #ifndef GW_RULES_H
 #define GW_RULES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define GW_RULES_CACHE 1024
-#define GW_RULE_TEXT_MAX 200 /* rule.lua's bound */
+#define GW_RULE_TEXT_MAX 200    /* rule.lua's bound */
+#define GW_RULES_KEY "lg:rules" /* the dictionary: field <id> = text, t:<text> = id, seq */
+
+/* core/lua/rule.lua, embedded: KEYS lg:rules, ARGV 1..16 texts -> their ids (0 = the dictionary
+ * is full). Every program that registers texts adds it to its gw_redis. */
+extern const char gw_lua_rule[];
+extern const size_t gw_lua_rule_len;
 
 struct gw_rules;
 
