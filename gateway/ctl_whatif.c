@@ -489,6 +489,30 @@ static void print_camp_text(json_t *cj, const char *cur)
     printf("bonus liability (%-3s) %16.3f %16.3f\n", cur,
            json_integer_value(json_object_get(b, "liability_milli")) / 1000.0,
            json_integer_value(json_object_get(d, "liability_milli")) / 1000.0);
+    printf("%-22s %15.2f%% %15.2f%%\n", "top 20% share",
+           json_real_value(json_object_get(b, "top20_share")) * 100,
+           json_real_value(json_object_get(d, "top20_share")) * 100);
+    /* members per tier: each side's tiers in its table's order (both tables' names) */
+    json_t *bt = json_object_get(b, "tiers"), *dt = json_object_get(d, "tiers"), *v;
+    const char *name;
+    void *it = json_object_iter(dt);
+    int row = 0;
+    json_object_foreach(bt, name, v) {
+        char lb[48], ld[48] = "";
+        snprintf(lb, sizeof(lb), "%s %" JSON_INTEGER_FORMAT, name, json_integer_value(v));
+        if (it) {
+            snprintf(ld, sizeof(ld), "%s %" JSON_INTEGER_FORMAT, json_object_iter_key(it),
+                     json_integer_value(json_object_iter_value(it)));
+            it = json_object_iter_next(dt, it);
+        }
+        printf("%-22s %16s %16s\n", row++ ? "" : "members per tier", lb, ld);
+    }
+    for (; it; it = json_object_iter_next(dt, it)) {
+        char ld[48];
+        snprintf(ld, sizeof(ld), "%s %" JSON_INTEGER_FORMAT, json_object_iter_key(it),
+                 json_integer_value(json_object_iter_value(it)));
+        printf("%-22s %16s %16s\n", row++ ? "" : "members per tier", "", ld);
+    }
     ctl_whatif_camp_text_ref(b, d);
     if (json_array_size(json_object_get(cj, "top_changes")))
         printf("largest changes (bonus points, in force -> draft):\n");
@@ -778,6 +802,12 @@ int ctl_whatif_main(int argc, char **argv)
                                    "every budget starts at 0"));
     if (cj)
         json_object_set_new(cj, "referrals_journaled", json_integer((json_int_t)r.refer_lines));
+    const struct gw_loyalty *const tables[2] = {base, draft};
+    if (cj && ctl_whatif_camp_spread(r.camp, r.w, tables, cj) < 0) {
+        fprintf(stderr, "loyaltyctl: out of memory\n");
+        json_decref(cj);
+        goto out;
+    }
     for (int k = 0; cj && k < 2; k++) { /* the bonus points issued stay owed: x the point value */
         json_t *side = json_object_get(cj, k ? "draft" : "base");
         json_int_t issued = json_integer_value(json_object_get(side, "issued"));

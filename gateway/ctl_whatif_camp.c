@@ -686,6 +686,83 @@ json_t *ctl_whatif_camp_result(struct ctl_whatif_camp *c, int64_t end)
                      (json_int_t)c->skipped, "top_changes", top_changes(c));
 }
 
+/* Room for one more holding in h[0], h[1] (capacity *cap, n used). 0 or -ENOMEM. */
+static int holdings_room(struct gw_whatif_holding *h[2], size_t *cap, size_t n)
+{
+    if (n < *cap)
+        return 0;
+    for (int k = 0; k < 2; k++) {
+        void *p = realloc(h[k], *cap * 2 * sizeof(*h[k]));
+        if (!p)
+            return -ENOMEM;
+        h[k] = p;
+    }
+    *cap *= 2;
+    return 0;
+}
+
+/* side's "tiers" and "top20_share" from the holdings h[0..n) under t */
+static int spread_json(const struct gw_loyalty *t, const struct gw_whatif_holding *h, size_t n,
+                       json_t *side)
+{
+    struct gw_whatif_side sp;
+    json_t *tiers = json_object();
+
+    if (!tiers || gw_whatif_spread(t, h, n, &sp) < 0) {
+        json_decref(tiers);
+        return -ENOMEM;
+    }
+    for (unsigned i = 0; i < t->n_tiers && i < GW_MAX_TIERS; i++)
+        json_object_set_new(tiers, t->tiers[i].name, json_integer((json_int_t)sp.members[i]));
+    json_object_set_new(side, "tiers", tiers);
+    json_object_set_new(side, "top20_share", json_real(sp.top20_bp / 10000.0));
+    return 0;
+}
+
+int ctl_whatif_camp_spread(struct ctl_whatif_camp *c, const struct gw_whatif *w,
+                           const struct gw_loyalty *const t[2], json_t *result)
+{
+    size_t cap = c->n + 64, n = 0, pos = 0;
+    struct gw_whatif_holding *h[2] = {malloc(cap * sizeof(*h[0])), malloc(cap * sizeof(*h[1]))};
+    struct gw_whatif_holding one[2];
+    char msisdn[GW_MSISDN_MAX + 1];
+    int rc = -ENOMEM;
+
+    if (!h[0] || !h[1])
+        goto out;
+    /* the loyalty replay's subscribers, each with the bonus points of each side */
+    while (gw_whatif_next(w, &pos, msisdn, one) == 1) {
+        if (holdings_room(h, &cap, n) < 0)
+            goto out;
+        const struct member *m = cwc_member_get(c, cwc_key_of(msisdn));
+        for (int k = 0; k < 2; k++) {
+            int64_t b = m ? m->bonus[k] : 0;
+            h[k][n] = (struct gw_whatif_holding){one[k].life + b, one[k].net + b};
+        }
+        n++;
+    }
+    /* the members granted a bonus without an event of the window */
+    for (size_t i = 0; i < c->cap; i++) {
+        const struct member *m = &c->m[i];
+        if (!m->key || (!m->bonus[0] && !m->bonus[1]) ||
+            gw_whatif_holding_of(w, m->msisdn, 0, &one[0]) == 0)
+            continue;
+        if (holdings_room(h, &cap, n) < 0)
+            goto out;
+        for (int k = 0; k < 2; k++)
+            h[k][n] = (struct gw_whatif_holding){m->bonus[k], m->bonus[k]};
+        n++;
+    }
+    rc = 0;
+    for (int k = 0; k < 2 && rc == 0; k++)
+        rc = spread_json(t[k], h[k], n, json_object_get(result, k ? "draft" : "base"));
+    json_object_set_new(result, "holders", json_integer((json_int_t)n));
+out:
+    free(h[0]);
+    free(h[1]);
+    return rc;
+}
+
 void ctl_whatif_camp_stop(struct ctl_whatif_camp *c)
 {
     if (!c)

@@ -54,6 +54,7 @@
 #include "gw_campaign.h"
 #include "gw_campaign_run.h"
 #include "gw_journal.h"
+#include "gw_loyalty.h"
 
 struct ctl_whatif_camp;
 
@@ -106,6 +107,22 @@ int ctl_whatif_camp_event(struct ctl_whatif_camp *c, const struct gw_journal_rec
  * grants of the side, the referee's and the referrer's, and one of its campaign); NULL on
  * failure. Makes the offers still due by `end` (unix s) first. */
 json_t *ctl_whatif_camp_result(struct ctl_whatif_camp *c, int64_t end);
+/* Members per tier and the top-20 % share under the campaigns, each side (issue 12 section 2),
+ * added to result (ctl_whatif_camp_result's) as base/draft "tiers" {name: members} and
+ * "top20_share" (0..1), and "holders": how many members they count. The model: the production
+ * ledger adds a bonus to the balance and to the lifetime points, so each member's end state on
+ * side k is its window on the loyalty replay's side k (gw_whatif_holding_of: lifetime points and
+ * net points; side 0 is the ledger's own arithmetic, so it is what happened) plus the bonus
+ * points side k's campaigns granted it here; the in force side's bonuses are the replay of what
+ * was paid, so the draft side is "as happened + draft bonus - bonus paid". Counted: the loyalty
+ * replay's subscribers and the members granted a bonus on either side (a referrer without an
+ * event). Then gw_whatif_spread with side k's table: the table what-if's rule, the same code.
+ * Not modelled: a draft bonus that lifts a member into a tier changes neither its later
+ * earnings' multiplier nor a later bonus's tier (the end state is adjusted, not replayed).
+ * w: the loyalty replay the events went through; t[k]: its tables. 0 or -ENOMEM. */
+struct gw_whatif;
+int ctl_whatif_camp_spread(struct ctl_whatif_camp *c, const struct gw_whatif *w,
+                           const struct gw_loyalty *const t[2], json_t *result);
 /* The referral rows of the text output, base and draft side by side (SIDE objects above). */
 void ctl_whatif_camp_text_ref(const json_t *base, const json_t *draft);
 void ctl_whatif_camp_stop(struct ctl_whatif_camp *c);

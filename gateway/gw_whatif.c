@@ -338,12 +338,35 @@ static bool ranks_before(int64_t da, uint64_t ka, int64_t db, uint64_t kb)
     return da != db ? da > db : ka < kb;
 }
 
-int gw_whatif_result(const struct gw_whatif *w, struct gw_whatif_result *out)
+int gw_whatif_spread(const struct gw_loyalty *t, const struct gw_whatif_holding *h, size_t n,
+                     struct gw_whatif_side *out)
 {
-    int64_t *net = malloc((w->n_subs ? w->n_subs : 1) * sizeof(*net));
-    uint64_t top_key[GW_WHATIF_TOP];
+    int64_t *net = malloc((n ? n : 1) * sizeof(*net));
+    int64_t total = 0, top = 0;
 
     if (!net)
+        return -ENOMEM;
+    memset(out->members, 0, sizeof(out->members));
+    for (size_t i = 0; i < n; i++) {
+        out->members[gw_whatif_tier(t, h[i].life)]++;
+        net[i] = h[i].net > 0 ? h[i].net : 0;
+        total += net[i];
+    }
+    qsort(net, n, sizeof(*net), cmp_desc);
+    /* the top 20 %: ceil(n / 5) subscribers */
+    for (size_t i = 0; i < (n + 4) / 5; i++)
+        top += net[i];
+    out->top20_bp = total > 0 ? (uint32_t)((__int128)top * 10000 / total) : 0;
+    free(net);
+    return 0;
+}
+
+int gw_whatif_result(const struct gw_whatif *w, struct gw_whatif_result *out)
+{
+    struct gw_whatif_holding *h = malloc((w->n_subs ? w->n_subs : 1) * sizeof(*h));
+    uint64_t top_key[GW_WHATIF_TOP];
+
+    if (!h)
         return -ENOMEM;
     memset(out, 0, sizeof(*out));
     out->events = w->events;
@@ -352,7 +375,6 @@ int gw_whatif_result(const struct gw_whatif *w, struct gw_whatif_result *out)
     for (int k = 0; k < 2; k++) {
         struct gw_whatif_side *side = k ? &out->draft : &out->base;
         size_t n = 0;
-        int64_t total = 0, top = 0;
 
         side->issued = w->issued[k];
         side->reversed = w->reversed[k];
@@ -360,19 +382,15 @@ int gw_whatif_result(const struct gw_whatif *w, struct gw_whatif_result *out)
         side->refused = w->refused[k];
         for (size_t i = 0; i < w->cap_subs; i++) {
             const struct sub *s = &w->subs[i];
-            if (!s->key)
-                continue;
-            side->members[gw_whatif_tier(&w->t[k], s->s[k].life)]++;
-            net[n] = s->s[k].net > 0 ? s->s[k].net : 0;
-            total += net[n++];
+            if (s->key)
+                h[n++] = (struct gw_whatif_holding){s->s[k].life, s->s[k].net};
         }
-        qsort(net, n, sizeof(*net), cmp_desc);
-        /* the top 20 %: ceil(n / 5) subscribers */
-        for (size_t i = 0; i < (n + 4) / 5; i++)
-            top += net[i];
-        side->top20_bp = total > 0 ? (uint32_t)((__int128)top * 10000 / total) : 0;
+        if (gw_whatif_spread(&w->t[k], h, n, side) < 0) {
+            free(h);
+            return -ENOMEM;
+        }
     }
-    free(net);
+    free(h);
     for (size_t i = 0; i < w->cap_subs; i++) {
         const struct sub *s = &w->subs[i];
         int64_t d;
@@ -431,4 +449,46 @@ const char *gw_whatif_tier_of(struct gw_whatif *w, const char *msisdn, int side)
     struct sub *s = side == 0 || side == 1 ? sub_get(w, msisdn) : NULL;
 
     return s ? w->t[side].tiers[gw_whatif_tier(&w->t[side], s->s[side].life)].name : "";
+}
+
+/* The slot of msisdn's subscriber, or NULL. */
+static const struct sub *sub_find(const struct gw_whatif *w, const char *msisdn)
+{
+    uint64_t key = msisdn_key(msisdn);
+
+    for (size_t i = mix(key) & (w->cap_subs - 1); w->subs[i].key;
+         i = (i + 1) & (w->cap_subs - 1)) {
+        if (w->subs[i].key == key)
+            return &w->subs[i];
+    }
+    return NULL;
+}
+
+int gw_whatif_holding_of(const struct gw_whatif *w, const char *msisdn, int side,
+                         struct gw_whatif_holding *out)
+{
+    const struct sub *s;
+
+    if (side != 0 && side != 1)
+        return -EINVAL;
+    if (!(s = sub_find(w, msisdn)))
+        return -ENOENT;
+    *out = (struct gw_whatif_holding){s->s[side].life, s->s[side].net};
+    return 0;
+}
+
+int gw_whatif_next(const struct gw_whatif *w, size_t *pos, char *msisdn,
+                   struct gw_whatif_holding h[2])
+{
+    for (; *pos < w->cap_subs; (*pos)++) {
+        const struct sub *s = &w->subs[*pos];
+        if (!s->key)
+            continue;
+        key_msisdn(s->key, msisdn);
+        for (int k = 0; k < 2; k++)
+            h[k] = (struct gw_whatif_holding){s->s[k].life, s->s[k].net};
+        (*pos)++;
+        return 1;
+    }
+    return 0;
 }

@@ -69,6 +69,29 @@ int gw_whatif_result(const struct gw_whatif *w, struct gw_whatif_result *out);
 void gw_whatif_top_offer(struct gw_whatif_change *top, unsigned *n, unsigned cap,
                          const char *msisdn, int64_t base, int64_t draft);
 
+/* What one subscriber holds at the end of the window on one side: the value the tier rule reads
+ * (gw_whatif_tier: the window's lifetime points) and the net points of the window. */
+struct gw_whatif_holding {
+    int64_t life, net;
+};
+
+/* Members per tier (by life under t, gw_whatif_tier) and the top-20 % share (the net points,
+ * each at least 0, of the ceil(n / 5) largest holders over all of them) of h[0..n), into
+ * out->members and out->top20_bp (the rest of *out untouched). The table what-if's figures and
+ * the campaigns' (ctl_whatif_camp_spread): one rule. Sorts a copy. Returns 0 or -ENOMEM. */
+int gw_whatif_spread(const struct gw_loyalty *t, const struct gw_whatif_holding *h, size_t n,
+                     struct gw_whatif_side *out);
+
+/* msisdn's holding on side 0 / 1 after the records fed so far. Returns 0, or -ENOENT when it is
+ * not a subscriber of the window (no record fed), -EINVAL on a bad side. Never adds one. */
+int gw_whatif_holding_of(const struct gw_whatif *w, const char *msisdn, int side,
+                         struct gw_whatif_holding *out);
+
+/* Walks the subscribers of the window: *pos starts at 0; fills msisdn (GW_MSISDN_MAX + 1 bytes)
+ * and h[0], h[1] (each side) and returns 1, or 0 when all were seen. */
+int gw_whatif_next(const struct gw_whatif *w, size_t *pos, char *msisdn,
+                   struct gw_whatif_holding h[2]);
+
 /* The tier whose multiplier applies to a wallet of lifetime points life under t (index into
  * t->tiers): the rule of commit.lua today (by lifetime points). Rolling tiers change this one
  * function. */

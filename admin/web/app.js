@@ -1331,6 +1331,23 @@
     ], list || [], csvName, emptyKey);
   }
 
+  // The top-20 % share and members per tier of both sides (the table's what-if and the
+  // campaigns', which loyaltyctl computes with the same rule): rows of the comparison table.
+  function spreadRows(b, d) {
+    const rows = [{ key: 'top20', a: fmtPct(b.top20_share), z: fmtPct(d.top20_share), diff: null }];
+    const names = [...new Set([...Object.keys(b.tiers || {}), ...Object.keys(d.tiers || {})])];
+    for (const n of names) {
+      const x = (b.tiers || {})[n], y = (d.tiers || {})[n];
+      rows.push({ key: 'tier', tier: n, a: x === undefined ? '-' : fmtNum(x), z: y === undefined ? '-' : fmtNum(y),
+        diff: (y || 0) - (x || 0) });
+    }
+    return rows;
+  }
+  function spreadLabel(r) {
+    if (r.key === 'tier') return t('whatif.members', { tier: tierName(r.tier) });
+    return r.key === 'top20' ? t('whatif.row.top20') : null;
+  }
+
   function whatifResult(out, res) {
     const b = res.base, d = res.draft;
     const money = (side) => (res.point_value_micro && res.currency
@@ -1340,15 +1357,9 @@
       { key: 'reversed', a: fmtNum(b.reversed), z: fmtNum(d.reversed), diff: d.reversed - b.reversed },
       { key: 'capped', a: fmtNum(b.capped), z: fmtNum(d.capped), diff: d.capped - b.capped },
       { key: 'liability', a: money(b), z: money(d), diff: d.net - b.net },
-      { key: 'top20', a: fmtPct(b.top20_share), z: fmtPct(d.top20_share), diff: null },
+      ...spreadRows(b, d),
     ];
-    const names = [...new Set([...Object.keys(b.tiers || {}), ...Object.keys(d.tiers || {})])];
-    for (const n of names) {
-      const x = (b.tiers || {})[n], y = (d.tiers || {})[n];
-      rows.push({ key: 'tier', tier: n, a: x === undefined ? '-' : fmtNum(x), z: y === undefined ? '-' : fmtNum(y),
-        diff: (y || 0) - (x || 0) });
-    }
-    const label = (r) => (r.key === 'tier' ? t('whatif.members', { tier: tierName(r.tier) }) : t('whatif.row.' + r.key));
+    const label = (r) => spreadLabel(r) || t('whatif.row.' + r.key);
     // a signed change stays "+12" in the Arabic page too (its own direction)
     const signed = (v) => (v === null ? '' : h('span', { dir: 'ltr', text: (v > 0 ? '+' : '') + fmtNum(v) }));
     out.appendChild(dataTable('whatif.compare', [
@@ -1476,8 +1487,11 @@
     // the bonus points issued stay owed: in money when the console knows what a point is worth
     const money = (v) => (res.point_value_micro && res.currency ? fmtMoney(v, res.point_value_micro, res.currency) : fmtNum(v));
     rows.splice(1, 0, { key: 'liability', a: money(b.issued || 0), z: money(d.issued || 0), diff: (d.issued || 0) - (b.issued || 0) });
+    // each member's end state with each side's bonuses (loyaltyctl: ctl_whatif_camp_spread)
+    if (b.tiers || d.tiers) rows.push(...spreadRows(b, d));
     out.appendChild(dataTable('whatif.compare', [
-      { key: 'what', label: 'whatif.col.what', fmt: (r) => t('whatif.camp.' + r.key), raw: (r) => r.key },
+      { key: 'what', label: 'whatif.col.what', fmt: (r) => spreadLabel(r) || t('whatif.camp.' + r.key),
+        raw: (r) => (r.key === 'tier' ? 'tier:' + r.tier : r.key) },
       { key: 'a', label: 'whatif.col.base', num: true },
       { key: 'z', label: 'whatif.col.draft', num: true },
       { key: 'diff', label: 'whatif.col.diff', num: true, fmt: (r) => signed(r.diff), raw: (r) => r.diff },
@@ -1491,6 +1505,7 @@
     ], d.campaigns || [], 'whatif-budgets.csv', 'whatif.cat.none'));
     out.appendChild(changesTable('whatif.camp.top', c.top_changes, 'whatif-campaigns-top.csv', 'whatif.camp.nochange'));
     out.appendChild(h('p', { class: 'note', text: t('whatif.camp.assumption', { from: String(res.from), to: String(res.to) }) }));
+    if (b.tiers || d.tiers) out.appendChild(h('p', { class: 'note', text: t('whatif.camp.spread', { n: fmtNum(c.holders || 0) }) }));
   }
 
   // ------------------------------------------------------------------ reports

@@ -129,6 +129,12 @@ async function runLang(ctx, lang) {
   const liab = brows.find((r) => r[0] === T['whatif.camp.liability']);
   ok(liab && digits(liab[1]) === process.env.BASE_BONUS && Number(digits(liab[2])) === 2 * Number(process.env.BASE_BONUS),
     `${lang}: the bonuses' liability side by side`, JSON.stringify(liab));
+  // members per tier and the top-20 % share with each side's bonuses (ctl_whatif_camp_spread)
+  ok(brows.some((r) => r[0] === T['whatif.row.top20'] && /\d/.test(r[1]) && /\d/.test(r[2])),
+    `${lang}: the campaigns' top-20 % share side by side`, JSON.stringify(brows.map((r) => r[0])));
+  ok(brows.some((r) => r[0].startsWith(T['whatif.members'].split('{')[0])), `${lang}: the campaigns' members per tier listed`);
+  ok((await page.textContent('#whatif-result')).includes(T['whatif.camp.spread'].split('{')[0]),
+    `${lang}: the note states the model (as happened plus each side's bonuses)`);
   const ctop = await page.$$eval('#whatif-result table', (ts, cap) => {
     const tb = ts.find((x) => x.caption && x.caption.textContent === cap);
     return tb ? [...tb.tBodies[0].rows].map((tr) => [...tr.cells].map((c) => c.textContent)) : null;

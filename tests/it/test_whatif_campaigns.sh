@@ -68,6 +68,37 @@ want=$( { for i in $(seq 1 2 $N); do printf '21260055%04d 70 140\n' "$i"; done
 assert_eq "$want" "$(jq -r '[.campaigns.top_changes[] | "\(.msisdn) \(.base) \(.draft)"] | join(" ")' "$T/d.out")" \
   "the ten members whose bonus points change most, largest first, with each side's bonus points"
 
+# Members per tier and the top-20 % share with the bonuses (ctl_whatif_camp_spread): each member's
+# window as it happened (odd members 2 x 30 points, even ones 2 x 5) plus each side's bonus points.
+# Under a table whose gold starts at 150, the doubled welcome moves the six silver members across
+# it (60 + 70 = 130 -> 60 + 140 = 200); the even ones stay silver (10 + 50 -> 10 + 100).
+jq '.loyalty | .tiers[2].min_points = 150' "$T/gw.json" >"$T/gold150.json"
+"$CTL" whatif --config "$T/gw.json" --table "$T/gold150.json" --campaigns "$T/base.json" \
+  --draft-campaigns "$T/double.json" --days 2 --json >"$T/t.out" 2>"$T/t.err" || fail "tiers run: $(cat "$T/t.err")"
+assert_eq "$N | 0 $N 0 | 0 $STD $SILVER" \
+  "$(jq -r '.campaigns | "\(.holders) | \(.base.tiers | [.standard, .silver, .gold] | join(" ")) | \(.draft.tiers | [.standard, .silver, .gold] | join(" "))"' "$T/t.out")" \
+  "members per tier: all silver as it happened; the doubled bonus lifts the $SILVER odd members to gold (150)"
+# the top-20 % share recomputed here from each member's adjusted points: the ceil(N / 5) largest
+# over all of them, in basis points (rounded down, as the ledger's what-if)
+share() { # side: 1 in force, 2 draft
+  for i in $(seq 1 $N); do
+    if [ $((i % 2)) = 1 ]; then echo "60 70 140"; else echo "10 50 100"; fi
+  done | awk -v s="$1" '{ print $1 + $(s + 1) }' | sort -rn |
+    awk '{ v[NR] = $1; t += $1 } END { for (i = 1; i <= int((NR + 4) / 5); i++) top += v[i]
+      print int(top * 10000 / t) }'
+}
+assert_eq "$(share 1) $(share 2)" \
+  "$(jq -r '.campaigns | "\(.base.top20_share * 10000 | round) \(.draft.top20_share * 10000 | round)"' "$T/t.out")" \
+  "the top-20 % share of each side, recomputed by awk from the members' adjusted points"
+assert_eq "$STD $SILVER 0" "$(jq -r '.base.tiers | [.standard, .silver, .gold] | join(" ")' "$T/t.out")" \
+  "the table's own what-if counts no bonus: the even members standard on 10 points, the odd silver on 60"
+"$CTL" whatif --config "$T/gw.json" --table "$T/gold150.json" --campaigns "$T/base.json" \
+  --draft-campaigns "$T/double.json" --days 2 >"$T/t.txt" 2>"$T/t.err"
+awk '/^campaigns/ { c = 1 } c' "$T/t.txt" | tr -s ' ' >"$T/t.camp"
+grep -q '^members per tier standard 0 standard 0$' "$T/t.camp" && grep -q '^ silver 12 silver 6$' "$T/t.camp" &&
+  grep -q '^ gold 0 gold 6$' "$T/t.camp" && grep -q "^top 20% share $(share 1 | sed 's/^\(..\)/\1./')% $(share 2 | sed 's/^\(..\)/\1./')%$" "$T/t.camp" &&
+  echo "ok - text output: the campaigns' members per tier and top-20 % share" || fail "text: $(cat "$T/t.txt")"
+
 "$CTL" whatif --config "$T/gw.json" --campaigns "$T/base.json" --draft-campaigns "$T/budget.json" \
   --days 2 --json >"$T/b.out" 2>"$T/b.err" || fail "budget run: $(cat "$T/b.err")"
 assert_eq "500 5 $((N - 5)) true" \
@@ -298,5 +329,7 @@ assert_eq "$(jq -c '.campaigns | del(.start_budgets.ms, .start_state.ms, .top_ch
 assert_eq "$(jq -r '[.campaigns.top_changes[] | "\(.msisdn | gsub("[0-9](?=[0-9]{4})"; "*")) \(.base) \(.draft)"] | join(" ")' "$T/d.out")" \
   "$(jq -r '[.result.campaigns.top_changes[] | "\(.msisdn) \(.base) \(.draft)"] | join(" ")' "$T/r.json")" \
   "the console's ten changes are loyaltyctl's, the numbers masked to their last 4 digits"
+assert_eq "$N $N $(share 1)" "$(jq -r '.result.campaigns | "\(.holders) \(.draft.tiers.silver) \(.base.top20_share * 10000 | round)"' "$T/r.json")" \
+  "the console's result carries the campaigns' members per tier and top-20 % share"
 stop_admin
 finish

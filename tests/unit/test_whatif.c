@@ -381,6 +381,54 @@ static void test_whatif__top20_share_and_top_changes(void **state)
     assert_string_equal(res.top[9].msisdn, "212600000001");
 }
 
+/* The shared rule (the campaigns' what-if adds bonuses to these holdings): tiers by life, the
+ * top 20 % by net (negative counted as 0); the replay's holdings are walked and looked up. */
+static void test_whatif__spread_and_holdings__one_rule(void **state)
+{
+    const struct gw_whatif_holding h[] = {{5, 5}, {12, 12}, {30, -4}, {0, 0}, {9, 3}, {11, 20}};
+    struct gw_whatif_side sp;
+    struct gw_journal_rec recs[] = {
+        rec('T', "212600000001", "T1", 100000, T0, 'c', 0),
+        rec('T', "212600000002", "T2", 50000, T0 + 1, 'c', 0),
+    };
+    struct gw_whatif *w = gw_whatif_new(&base, &draft, "MAD");
+    struct gw_whatif_holding one, two[2];
+    char m[GW_MSISDN_MAX + 1];
+    size_t pos = 0;
+    int64_t seen = 0;
+
+    (void)state;
+    draft.n_tiers = 2;
+    snprintf(draft.tiers[1].name, sizeof(draft.tiers[1].name), "silver");
+    draft.tiers[1].min_points = 10;
+    draft.tiers[1].pct = 100;
+    assert_int_equal(gw_whatif_spread(&draft, h, 6, &sp), 0);
+    assert_int_equal(sp.members[0], 3); /* 5, 0, 9 */
+    assert_int_equal(sp.members[1], 3); /* 12, 30, 11 */
+    /* ceil(6 / 5) = 2 hold 20 + 12 of 5 + 12 + 0 + 0 + 3 + 20 = 40 */
+    assert_int_equal(sp.top20_bp, 32 * 10000 / 40);
+    assert_int_equal(gw_whatif_spread(&draft, NULL, 0, &sp), 0);
+    assert_int_equal(sp.top20_bp, 0);
+
+    assert_non_null(w);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(gw_whatif_feed(w, &recs[i]), 0);
+    assert_int_equal(gw_whatif_holding_of(w, "212600000001", 1, &one), 0);
+    assert_int_equal(one.life, 10);
+    assert_int_equal(one.net, 10);
+    assert_int_equal(gw_whatif_holding_of(w, "212600000003", 0, &one), -ENOENT);
+    assert_int_equal(gw_whatif_holding_of(w, "212600000001", 2, &one), -EINVAL);
+    while (gw_whatif_next(w, &pos, m, two) == 1) {
+        assert_int_equal(two[0].net, two[1].net);
+        seen += two[0].net;
+    }
+    assert_int_equal(seen, 15);
+    struct gw_whatif_result res;
+    assert_int_equal(gw_whatif_result(w, &res), 0);
+    assert_int_equal(res.subscribers, 2); /* a lookup never adds one */
+    gw_whatif_free(w);
+}
+
 int main(void)
 {
     time_t now = time(NULL);
@@ -400,6 +448,7 @@ int main(void)
         T(test_whatif__reversal__takes_back_each_sides_points),
         T(test_whatif__tiers__multiplier_after_crossing),
         T(test_whatif__top20_share_and_top_changes),
+        T(test_whatif__spread_and_holdings__one_rule),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
