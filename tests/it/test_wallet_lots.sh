@@ -12,7 +12,7 @@
 #   - points that never expire: the lots folded into the undated lot but the 3 newest (L bounded
 #     whatever the history); a credit of a script that does not know the validity goes to the
 #     undated lot; a validity configured later dates it on the day a script first sees it
-#   - staff adjustments prune their remembered request ids (the field R) past the retention
+#   - staff adjustments remember their request ids in E, not in the field R
 #   - property: over long random sequences of earnings, redemptions, reversals and expiry passes
 #     through the real scripts (commit.lua, catalog's sub.lua, expire.lua), with and without a
 #     validity, the balance equals the sum of the lots after every step, and L stays bounded
@@ -182,9 +182,9 @@ rcli evalsha "$XSHA" 3 "$W" "lg:{$M}:h" "lg:ag:{1}:$d31" RUN "$((nl + 31 * 86400
 assert_eq "0 0" "$(rcli hget "$W" bal) $(rcli hexists "$W" L)" "... and expires a full validity after that day"
 run valid 30
 
-# staff adjustments (admin/lua/adjust.lua) remember their request ids in the field R: records
-# past the ref retention go before each append, so a member adjusted often who never earns does
-# not keep them all (one a day for 100 days, a 10-day retention: 11 or 12 kept)
+# staff adjustments (admin/lua/adjust.lua) remember their request ids as their own records of E
+# (the field R of the release before is no longer written): one a day for 100 days, each a record,
+# and a replay of one of them applies nothing
 A='lg:{212699000003}:w' ASHA=$(rcli script load "$(cat "$LGW_BIN/admin/lua/adjust.lua")")
 rcli hset "$A" bal 0 >/dev/null
 for i in $(seq 0 99); do
@@ -192,6 +192,9 @@ for i in $(seq 0 99); do
     "$((B0 + i * 86400))" "${DY[$i]}" 864000 20 >/dev/null
 done
 assert_eq 100 "$(rcli hget "$A" bal)" "100 adjustments applied"
-assert_ge "$(rcli hstrlen "$A" R)" $((12 * 15)) "R holds the retention's records only ($(rcli hstrlen "$A" R) bytes)"
+assert_eq "0 1600" "$(rcli hexists "$A" R) $(rcli hstrlen "$A" E)" "R not written; E holds the 100 adjustments' records"
+rcli evalsha "$ASHA" 3 "$A" 'lg:{212699000003}:r' 'lg:{212699000003}:h' rq99 1 carl goodwill \
+  "$((B0 + 99 * 86400))" "${DY[99]}" 864000 20 >/dev/null
+assert_eq 100 "$(rcli hget "$A" bal)" "a replayed request id applies nothing"
 assert_ge "$NMAX" 42 "valid: L held at most validity + the pass interval + 2 records ($NMAX)"
 finish
