@@ -1,6 +1,7 @@
 /*
  * gw_journal.c - the event journal's line format, its strict parser and the gateway's appender
- * (gw_journal.h). The writer owns one file descriptor at a time (the current day's file); the
+ * (gw_journal.h). The writer owns one file descriptor at a time (the current day's file) and, on a
+ * loop (gw_journal_set_loop), the batch of whole lines not yet written and its flush event; the
  * records are the caller's.
  */
 #include "gw_journal.h"
