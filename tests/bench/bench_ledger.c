@@ -9,7 +9,8 @@
  * index buckets; BENCH_LEDGER_TURNS the kinds of turns of phase 1 (default "path,raw,minimal";
  * "raw" alone to time the script); BENCH_LEDGER_COMMIT a commit.lua file the raw turns run
  * instead of the embedded one (to compare variants of the script with the same arguments);
- * BENCH_LEDGER_NOW the time of the run (unix s; default the clock's): the same events twice.
+ * BENCH_LEDGER_NOW the time of the run (unix s; default the clock's): the same events twice;
+ * BENCH_LEDGER_ORDER=load the events in the SMPP load's order (see make_event).
  *
  * 1. Throughput, in turns on an empty Redis: the ledger path (gw_loyalty_earn + gw_ledger_commit,
  *    as the gateway calls it, one Redis: the claim of the ref inside the script) against the raw
@@ -76,10 +77,15 @@ static void tick(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what, (void)arg;
 }
 
+/* BENCH_LEDGER_ORDER=load: the k-th event of every subscriber before the (k+1)-th, as
+ * tests/bench/ledger_gw.sh sends them over SMPP; default: each subscriber's events back to back. */
+static bool order_load;
+
 static void make_event(const struct run *r, long i, struct gw_event *ev)
 {
-    long sub = r->sub0 + i / r->per_sub;
-    int k = r->k0 + (int)(i % r->per_sub);
+    long nsubs = r->total / r->per_sub > 0 ? r->total / r->per_sub : 1;
+    long sub = order_load ? r->sub0 + i % nsubs : r->sub0 + i / r->per_sub;
+    int k = order_load ? r->k0 + (int)(i / nsubs) : r->k0 + (int)(i % r->per_sub);
     static const enum gw_event_kind kinds[5] = {GW_EV_TOPUP, GW_EV_BILL, GW_EV_TOPUP,
                                                 GW_EV_USAGE, GW_EV_TOPUP};
     memset(ev, 0, sizeof(*ev));
@@ -341,6 +347,7 @@ int main(int argc, char **argv)
         }
     }
     setvbuf(stdout, NULL, _IOLBF, 0); /* each figure as soon as it is measured */
+    order_load = getenv("BENCH_LEDGER_ORDER") && strcmp(getenv("BENCH_LEDGER_ORDER"), "load") == 0;
     now_s = getenv("BENCH_LEDGER_NOW") ? atoll(getenv("BENCH_LEDGER_NOW")) : (int64_t)time(NULL);
     const char *cfg_path = getenv("BENCH_LEDGER_CONFIG");
     static struct gw_config gcfg;
