@@ -74,6 +74,9 @@ const char *gw_mask_msisdn(const char *msisdn, char *buf);
 /* Escapes arbitrary bytes into printable ASCII (\xNN for anything else), always NUL-terminated,
  * truncated with "..." when out is too small. Returns out. For logging untrusted text. */
 const char *gw_escape(const void *data, size_t len, char *out, size_t outlen);
+/* v in decimal at w (up to 20 bytes, no NUL); returns the end. For hot paths where snprintf's
+ * cost shows (the Redis commands and the ledger's arguments, once per event). */
+char *gw_put_u64(char *w, uint64_t v);
 
 /* ---------------------------------------------------------------- service manager */
 

@@ -257,6 +257,20 @@ const char *gw_mask_msisdn(const char *msisdn, char *buf)
     return buf;
 }
 
+char *gw_put_u64(char *w, uint64_t v)
+{
+    char tmp[20];
+    size_t k = 0;
+
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (k)
+        *w++ = tmp[--k];
+    return w;
+}
+
 const char *gw_escape(const void *data, size_t len, char *out, size_t outlen)
 {
     static const char hex[] = "0123456789abcdef";

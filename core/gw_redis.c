@@ -876,6 +876,61 @@ fail:
     return rc;
 }
 
+/* n in decimal at w, then CR LF; returns the end. */
+static char *put_len(char *w, size_t n)
+{
+    w = gw_put_u64(w, n);
+    *w++ = '\r';
+    *w++ = '\n';
+    return w;
+}
+
+static size_t len_digits(size_t n)
+{
+    size_t d = 1;
+
+    while (n >= 10) {
+        n /= 10;
+        d++;
+    }
+    return d;
+}
+
+int gw_redis_format_argv(char **out, int argc, const char **argv, const size_t *argvlen)
+{
+    size_t total;
+
+    if (!out || argc < 0 || (argc > 0 && !argv))
+        return -EINVAL;
+    total = 1 + len_digits((size_t)argc) + 2;
+    for (int i = 0; i < argc; i++) {
+        if (!argv[i])
+            return -EINVAL;
+        size_t n = argvlen ? argvlen[i] : strlen(argv[i]);
+        total += 1 + len_digits(n) + 2 + n + 2;
+    }
+    if (total > INT32_MAX)
+        return -EINVAL;
+    char *buf = malloc(total + 1);
+    if (!buf)
+        return -ENOMEM;
+    char *w = buf;
+    *w++ = '*';
+    w = put_len(w, (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        size_t n = argvlen ? argvlen[i] : strlen(argv[i]);
+        *w++ = '$';
+        w = put_len(w, n);
+        memcpy(w, argv[i], n);
+        w += n;
+        *w++ = '\r';
+        *w++ = '\n';
+    }
+    *w = '\0';
+    *out = buf;
+    return (int)total;
+}
+
 static int submit(struct gw_redis *r, char *cmd, size_t len, int script_id, gw_redis_cb cb,
                   void *arg)
 {
@@ -895,9 +950,9 @@ int gw_redis_command(struct gw_redis *r, int argc, const char **argv, const size
         if (!argv[i])
             return -EINVAL;
     }
-    int len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    int len = gw_redis_format_argv(&cmd, argc, argv, argvlen);
     if (len < 0)
-        return -ENOMEM;
+        return len;
     return submit(r, cmd, (size_t)len, -1, cb, arg);
 }
 
@@ -929,9 +984,9 @@ int gw_redis_command_key(struct gw_redis *r, const char *key, size_t keylen, int
         if (!argv[i])
             return -EINVAL;
     }
-    int len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    int len = gw_redis_format_argv(&cmd, argc, argv, argvlen);
     if (len < 0)
-        return -ENOMEM;
+        return len;
     if (r->cl)
         return cluster_submit(r, cmd, (size_t)len, (int32_t)gw_redis_key_slot(key, keylen), -1, cb,
                               arg);
@@ -1003,9 +1058,9 @@ int gw_redis_script_run(struct gw_redis *r, int script_id, int nkeys, int argc, 
         v[i + 3] = argv[i];
         l[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
     }
-    int len = redisFormatCommandArgv(&cmd, argc + 3, v, l);
+    int len = gw_redis_format_argv(&cmd, argc + 3, v, l);
     if (len < 0) {
-        rc = -ENOMEM;
+        rc = len;
         goto out;
     }
     if (r->cl)

@@ -93,6 +93,12 @@ const struct gw_histo *gw_ingest_commit_latency(const struct gw_ingest *g)
 void gw_ingest_get_stats(const struct gw_ingest *g, struct gw_ingest_stats *out)
 {
     *out = g->stats;
+    /* lines the journal accepted and then lost in a batched write (gw_journal_set_loop) */
+    uint64_t lost = gw_journal_events_lost(g->journal);
+    if (lost > out->journaled)
+        lost = out->journaled;
+    out->journaled -= lost;
+    out->journal_failed += lost;
 }
 
 void gw_ingest_stats_json(const struct gw_ingest_stats *s, FILE *out)

@@ -142,10 +142,22 @@ int gw_journal_append(struct gw_journal *j, const struct gw_journal_rec *r);
 /* Appends a granted redemption, as gw_journal_append (best effort, counted). */
 int gw_journal_append_redeem(struct gw_journal *j, const struct gw_journal_redeem *r);
 
-/* Lines written and writes that failed since open. */
+/* Batches the lines on base's loop: an append copies its line and returns 0; the lines queued
+ * in one loop pass go out in one write(2) at the end of that pass (an event made active), before
+ * the next poll, hence before the answers queued in the same pass leave; also when 64 KiB are
+ * queued, at a day change and at close. A write that fails then loses its batch's lines, counted
+ * in gw_journal_counts' failed (events' lines also in gw_journal_events_lost). Without it (tools,
+ * tests) each append is its own write(2). 0, -EINVAL (already set) or -ENOMEM. */
+struct event_base;
+int gw_journal_set_loop(struct gw_journal *j, struct event_base *base);
+
+/* Lines written and lines that failed since open. */
 void gw_journal_counts(const struct gw_journal *j, uint64_t *written, uint64_t *failed);
 
-/* fdatasync's and closes. NULL is a no-op. */
+/* Events' lines (gw_journal_append) lost in a batched write that failed. */
+uint64_t gw_journal_events_lost(const struct gw_journal *j);
+
+/* Writes the batch, fdatasync's and closes. NULL is a no-op. */
 void gw_journal_close(struct gw_journal *j);
 
 /* Removes dir's journal files ("YYYYMMDD-*.lj") of days before today - keep_days + 1, today

@@ -576,9 +576,11 @@ static int run(struct app *a)
     if (a->cfg.journal.dir[0]) {
         /* the what-if journal (gw_journal.h): best effort, never a reason not to start */
         a->journal = gw_journal_open(a->cfg.journal.dir, a->cfg.smpp.name, a->cfg.journal.keep_days);
-        if (a->journal)
+        if (a->journal) {
+            /* one write per loop pass, not per line (gw_journal.h); unbatched if it fails */
+            (void)gw_journal_set_loop(a->journal, a->base);
             gw_ingest_set_journal(a->ingest, a->journal);
-        else
+        } else
             gw_log(GW_LOG_ERROR, "config", "journal.dir %s: %s: no event journal",
                    a->cfg.journal.dir, strerror(errno));
     }

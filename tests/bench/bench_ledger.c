@@ -9,7 +9,8 @@
  * index buckets; BENCH_LEDGER_TURNS the kinds of turns of phase 1 (default "path,raw,minimal";
  * "raw" alone to time the script); BENCH_LEDGER_COMMIT a commit.lua file the raw turns run
  * instead of the embedded one (to compare variants of the script with the same arguments);
- * BENCH_LEDGER_NOW the time of the run (unix s; default the clock's): the same events twice.
+ * BENCH_LEDGER_NOW the time of the run (unix s; default the clock's): the same events twice;
+ * BENCH_LEDGER_ORDER=load the events in the SMPP load's order (see make_event).
  *
  * 1. Throughput, in turns on an empty Redis: the ledger path (gw_loyalty_earn + gw_ledger_commit,
  *    as the gateway calls it, one Redis: the claim of the ref inside the script) against the raw
@@ -76,10 +77,15 @@ static void tick(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what, (void)arg;
 }
 
+/* BENCH_LEDGER_ORDER=load: the k-th event of every subscriber before the (k+1)-th, as
+ * tests/bench/ledger_gw.sh sends them over SMPP; default: each subscriber's events back to back. */
+static bool order_load;
+
 static void make_event(const struct run *r, long i, struct gw_event *ev)
 {
-    long sub = r->sub0 + i / r->per_sub;
-    int k = r->k0 + (int)(i % r->per_sub);
+    long nsubs = r->total / r->per_sub > 0 ? r->total / r->per_sub : 1;
+    long sub = order_load ? r->sub0 + i % nsubs : r->sub0 + i / r->per_sub;
+    int k = order_load ? r->k0 + (int)(i / nsubs) : r->k0 + (int)(i % r->per_sub);
     static const enum gw_event_kind kinds[5] = {GW_EV_TOPUP, GW_EV_BILL, GW_EV_TOPUP,
                                                 GW_EV_USAGE, GW_EV_TOPUP};
     memset(ev, 0, sizeof(*ev));
@@ -299,6 +305,15 @@ static double usec_per_evalsha(void)
     return p ? atof(p + 14) : 0;
 }
 
+/* Redis's own CPU so far (INFO cpu: used_cpu_user + used_cpu_sys, the whole process), seconds:
+ * what a turn cost the server, whatever the machine's load did to its wall time. */
+static double redis_cpu_s(void)
+{
+    struct sync s = cmd("INFO %s", "cpu");
+    const char *u = strstr(s.str, "used_cpu_user:"), *y = strstr(s.str, "used_cpu_sys:");
+    return (u ? atof(u + 14) : 0) + (y ? atof(y + 13) : 0);
+}
+
 /* An empty Redis; the ledger's rule cache starts afresh too (its ids name texts of lg:rules). */
 static void flush(void)
 {
@@ -332,6 +347,7 @@ int main(int argc, char **argv)
         }
     }
     setvbuf(stdout, NULL, _IOLBF, 0); /* each figure as soon as it is measured */
+    order_load = getenv("BENCH_LEDGER_ORDER") && strcmp(getenv("BENCH_LEDGER_ORDER"), "load") == 0;
     now_s = getenv("BENCH_LEDGER_NOW") ? atoll(getenv("BENCH_LEDGER_NOW")) : (int64_t)time(NULL);
     const char *cfg_path = getenv("BENCH_LEDGER_CONFIG");
     static struct gw_config gcfg;
@@ -437,10 +453,12 @@ int main(int argc, char **argv)
                         .script = which == TURN_OLD ? old_script
                                   : which == TURN_RAW ? raw_script : script};
         cmd("CONFIG %s", "RESETSTAT");
+        double c0 = redis_cpu_s();
         double rate = run_events(&r);
         double us = usec_per_evalsha();
-        printf("  %-28s %9.0f events/s  %6.2f us of Redis CPU per script call  (%ld errors)\n",
-               name[which], rate, us, r.errors);
+        double cpu_us = (redis_cpu_s() - c0) * 1e6 / (double)r.total;
+        printf("  %-28s %9.0f events/s  %6.2f us of Redis CPU per script call  (%ld errors)  "
+               "%.1f us of Redis process CPU per event\n", name[which], rate, us, r.errors, cpu_us);
         sum[which] += rate;
         us_sum[which] += us;
     }

@@ -23,6 +23,9 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 rcli() { redis-cli -s "$T/redis.sock" "$@"; }
 mem() { rcli info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r'; }
+# CPU seconds so far: Redis's own (INFO cpu, user + system) and a process's (/proc, user + system)
+rcpu() { rcli info cpu | tr -d '\r' | awk -F: '/^used_cpu_(user|sys):/ {s += $2} END {printf "%.3f", s}'; }
+pcpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 grep -v '^aclfile' "$SRC/deploy/redis.conf" >"$T/redis.conf"
 # DEBUG LISTPACK (local only: this bench's own Redis) prints a wallet's listpack on stdout
@@ -41,6 +44,7 @@ BENCH_LEDGER_PHASES=1 BENCH_LEDGER_CONFIG="$SRC/deploy/loyaltygw.json" \
   BENCH_LEDGER_BUCKETS="${BENCH_REF_BUCKETS:-}" \
   "$B/tests/bench_ledger" "$T/redis.sock" "${BENCH_BARE_SUBS:-20000}" 256 | tee "$T/bare.txt"
 BARE=$(awk '/^  raw commit script/ {s += $4; n++} END {if (n) printf "%.0f", s / n}' "$T/bare.txt")
+RAWCPU=$(awk '/^  raw commit script/ {s += $(NF - 7); n++} END {if (n) printf "%.1f", s / n}' "$T/bare.txt")
 MINI=$(awk '/^  minimal call/ {s += $6; n++} END {if (n) printf "%.0f", s / n}' "$T/bare.txt")
 rcli flushall >/dev/null
 
@@ -85,16 +89,21 @@ run_load() { # events-file name: one simulator run to the end; prints events/s
      | .journal.dir = $j | .log.level = "notice" | .metrics.stats_file = ""
      | if $b != "" then .ledger.ref_index_buckets = ($b | tonumber) else . end' --arg b "${BENCH_REF_BUCKETS:-}" \
     "$SRC/deploy/loyaltygw.json" >"$T/cfg/loyaltygw.json"
+  local r0 s0 s1 g1; r0=$(rcpu); s0=$(pcpu $spid); s1=$s0; g1=0
   "$B/gateway/loyaltygw" --config "$T/cfg/loyaltygw.json" 2>"$T/gw-$2.log" &
   local gpid=$!; PIDS+=($gpid)
+  # the simulator's and the gateway's CPU, read until the simulator exits (a tenth of a second
+  # at most is not counted)
+  while kill -0 "$spid" 2>/dev/null; do s1=$(pcpu $spid); g1=$(pcpu $gpid); sleep 0.1; done
   wait "$spid" || true
+  echo "$(awk -v a="$r0" -v b="$(rcpu)" 'BEGIN {print b - a}') $g1 $(awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}')" >"$T/$2.cpu"
   kill -TERM "$gpid"; wait "$gpid" 2>/dev/null || true
   jq -r '"\(.events) events, final \(.final | tostring), \(.redelivered) redelivered, \(.unfinished) unfinished, \(.events / (.delivery_ms / 1000) | floor) events/s"' "$T/$2.json"
 }
 # The month in chunks of CHUNK subscribers (all 5 events of a chunk, then the next chunk), the
 # figures so far printed after each: a run stopped early still says what it measured.
 CHUNK=${BENCH_CHUNK:-100000}; [ "$CHUNK" -le "$SUBS" ] || CHUNK=$SUBS
-m0=$(mem); done_subs=0; ev=0; ms=0
+m0=$(mem); done_subs=0; ev=0; ms=0; cr=0; cg=0; cs=0
 echo "load: $SUBS subscribers x 5 events over SMPP (window $WIN), shipped config, in chunks of $CHUNK:"
 while [ "$done_subs" -lt "$SUBS" ]; do
   n=$(( SUBS - done_subs < CHUNK ? SUBS - done_subs : CHUNK ))
@@ -103,6 +112,9 @@ while [ "$done_subs" -lt "$SUBS" ]; do
   out=$(cat "$T/line")
   done_subs=$(( done_subs + n ))
   ev=$(( ev + $(jq -r .events "$T/month.json") )); ms=$(( ms + $(jq -r .delivery_ms "$T/month.json") ))
+  read -r c1 c2 c3 <"$T/month.cpu"
+  cr=$(awk -v a="$cr" -v b="$c1" 'BEGIN {print a + b}'); cg=$(awk -v a="$cg" -v b="$c2" 'BEGIN {print a + b}')
+  cs=$(awk -v a="$cs" -v b="$c3" 'BEGIN {print a + b}')
   m1=$(mem)
   echo "  $done_subs subscribers: $out; used_memory +$((m1 - m0)) = $(( (m1 - m0) / done_subs )) bytes per subscriber all-in (load $(cut -d' ' -f1 /proc/loadavg), $(date -u +%H:%M:%S))"
 done
@@ -160,3 +172,5 @@ echo "machine at the end: $(uptime)"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 echo "throughput: SMPP path (the load above) $RATE events/s, raw commit script (the gateway's keys and arguments) $BARE events/s: ratio SMPP path / raw script $(ratio "$RATE" "$BARE")"
 echo "  (the minimal call of the releases before, not the gateway's work: $MINI events/s, ratio $(ratio "$RATE" "$MINI"))"
+awk -v r="$cr" -v g="$cg" -v s="$cs" -v n="$ev" -v raw="$RAWCPU" 'BEGIN {
+  printf "CPU per event (us): raw script: Redis %s; SMPP path: Redis %.1f, loyaltygw %.1f, smsc-sim %.1f\n", raw, r * 1e6 / n, g * 1e6 / n, s * 1e6 / n}'

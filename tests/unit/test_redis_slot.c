@@ -3,7 +3,8 @@
  * the {hash tag} rules of the Cluster spec), the seed address parser, and the cluster options of
  * gw_redis_new (a bad seed is refused; a cluster client is not connected before its slot map).
  * Expected slots were checked against a real redis-server 7.0 (CLUSTER KEYSLOT); it_cluster.c
- * compares thousands more against a live cluster.
+ * compares thousands more against a live cluster. Also the client's own command formatter against
+ * hiredis's.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +15,8 @@
 
 #include <cmocka.h>
 #include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <stdlib.h>
 
 #include "gw_core.h"
 #include "gw_redis.h"
@@ -132,6 +135,50 @@ static void test_cluster_client__bad_seed_refused_and_not_connected_before_map(v
     event_base_free(base);
 }
 
+/* gw_redis_format_argv writes what hiredis's redisFormatCommandArgv writes, byte for byte
+ * (binary arguments, empty ones, lengths across a power of ten, many arguments), and NUL-ends it. */
+static void test_format__any_argv__same_bytes_as_hiredis(void **state)
+{
+    (void)state;
+    static char big[12345];
+    const char *argv[300];
+    size_t len[300];
+    unsigned seed = 7;
+
+    memset(big, 'x', sizeof(big));
+    big[17] = '\0';
+    big[18] = '\r';
+    for (int round = 0; round < 200; round++) {
+        int argc = round < 4 ? round + 1 : 1 + (int)(seed % 299);
+        for (int i = 0; i < argc; i++) {
+            seed = seed * 1103515245u + 12345u;
+            argv[i] = big + seed % 100;
+            len[i] = (seed >> 8) % 4 == 0 ? 0 : (size_t)((seed >> 10) % 12000);
+            if (i % 7 == 3)
+                len[i] = (size_t)((seed >> 12) % 3 == 0 ? 9 : (seed >> 12) % 3 == 1 ? 10 : 99);
+        }
+        char *mine = NULL, *theirs = NULL;
+        int n = gw_redis_format_argv(&mine, argc, argv, len);
+        int m = redisFormatCommandArgv(&theirs, argc, argv, len);
+        assert_true(n > 0);
+        assert_int_equal(n, m);
+        assert_memory_equal(mine, theirs, (size_t)n);
+        assert_int_equal(mine[n], '\0');
+        free(mine);
+        redisFreeCommand(theirs);
+    }
+    /* C strings when argvlen is NULL */
+    const char *c[] = {"EVALSHA", "0123456789abcdef0123456789abcdef01234567", "1", "lg:{2126}:w"};
+    char *mine = NULL, *theirs = NULL;
+    int n = gw_redis_format_argv(&mine, 4, c, NULL);
+    assert_int_equal(n, redisFormatCommandArgv(&theirs, 4, c, NULL));
+    assert_memory_equal(mine, theirs, (size_t)n);
+    free(mine);
+    redisFreeCommand(theirs);
+    const char *bad[] = {"GET", NULL};
+    assert_int_equal(gw_redis_format_argv(&mine, 2, bad, NULL), -EINVAL);
+}
+
 int main(void)
 {
     gw_log_set_level(GW_LOG_ERROR);
@@ -142,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_slot__binary_key__length_not_nul),
         cmocka_unit_test(test_addr__host_port__parsed_and_bounded),
         cmocka_unit_test(test_cluster_client__bad_seed_refused_and_not_connected_before_map),
+        cmocka_unit_test(test_format__any_argv__same_bytes_as_hiredis),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <event2/event.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -215,6 +216,66 @@ static void test_journal__writer__day_files_and_prune(void **state)
     assert_string_equal(fb.referee, "212612345679");
     assert_int_equal(fb.day, today);
     unlink(path);
+    rmdir(dir);
+}
+
+/* Lines in a file, the header included (0: no file). */
+static int file_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[GW_JOURNAL_LINE_MAX];
+    int n = 0;
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        n++;
+    fclose(f);
+    return n;
+}
+
+/* On the loop, the lines of one pass go out together at its end; a day change writes the old
+ * day's lines to the old day's file first; close writes what is left. */
+static void test_journal__batched_on_loop__written_at_pass_end_day_change_and_close(void **state)
+{
+    char dir[] = "/tmp/test_whatif.XXXXXX", p1[512], p2[512];
+    struct event_base *eb = event_base_new();
+    int32_t today = gw_local_day(T0), tomorrow = gw_days_add(today, 1);
+    uint64_t written, failed;
+
+    (void)state;
+    assert_non_null(eb);
+    assert_non_null(mkdtemp(dir));
+    snprintf(p1, sizeof(p1), "%s/%08d-gw.lj", dir, (int)today);
+    snprintf(p2, sizeof(p2), "%s/%08d-gw.lj", dir, (int)tomorrow);
+    struct gw_journal *j = gw_journal_open(dir, "gw", 35);
+    assert_non_null(j);
+    assert_int_equal(gw_journal_set_loop(j, eb), 0);
+    assert_int_equal(gw_journal_set_loop(j, eb), -EINVAL);
+    struct gw_journal_rec r1 = rec('T', "212612345678", "B1", 10000, T0, 'c', 1);
+    struct gw_journal_rec r2 = rec('B', "212612345679", "B2", 20000, T0, 'c', 2);
+    assert_int_equal(gw_journal_append(j, &r1), 0);
+    assert_int_equal(gw_journal_append(j, &r2), 0);
+    assert_int_equal(file_lines(p1), 1); /* the header only: the lines wait for the pass end */
+    gw_journal_counts(j, &written, &failed);
+    assert_int_equal(written, 0);
+    assert_true(event_base_loop(eb, EVLOOP_NONBLOCK) >= 0);
+    assert_int_equal(file_lines(p1), 3);
+    gw_journal_counts(j, &written, &failed);
+    assert_int_equal(written, 2);
+    assert_int_equal(failed, 0);
+    /* one more today, then one tomorrow in the same pass: today's goes to today's file */
+    struct gw_journal_rec r3 = rec('B', "212612345678", "B3", 30000, T0, 'c', 3);
+    struct gw_journal_rec r4 = rec('T', "212612345678", "B4", 40000, T0 + 86400, 'c', 4);
+    assert_int_equal(gw_journal_append(j, &r3), 0);
+    assert_int_equal(gw_journal_append(j, &r4), 0);
+    assert_int_equal(file_lines(p1), 4);
+    assert_int_equal(file_lines(p2), 1);
+    gw_journal_close(j); /* before the loop ran: close writes it */
+    assert_int_equal(file_lines(p2), 2);
+    event_base_free(eb);
+    unlink(p1);
+    unlink(p2);
     rmdir(dir);
 }
 
@@ -442,6 +503,7 @@ int main(void)
         T(test_journal__bad_lines__refused),
         T(test_journal__refer_line__round_trip_and_refusals),
         T(test_journal__writer__day_files_and_prune),
+        T(test_journal__batched_on_loop__written_at_pass_end_day_change_and_close),
         T(test_whatif__doubled_rate__floor_of_exact_totals),
         T(test_whatif__same_table__no_change),
         T(test_whatif__daily_cap__by_local_day),
