@@ -8,7 +8,9 @@
 #   YYYY-MM-DD, YYYYMMDD and civil fields "YYYY, M, D" (as in utc(YYYY, M, D, ...)) with a year
 #     1900..2099 that is a REAL calendar date (an impossible one such as 2026-13-01 or 2026-02-30
 #     can never go stale: tests of rejection need no entry; the fields form is listed as Y-MM-DD),
-#   unix times 1.7e9 .. 2.1e9 (November 2023 .. July 2036), the range a "now" of these years has.
+#   unix times 1.7e9 .. 2.1e9 (November 2023 .. July 2036), the range a "now" of these years has,
+#     in seconds or in milliseconds (13 digits: the gateway's clocks and records count in ms),
+#   day-first dates "DD/MM/YYYY", the form the SMS and USSD texts show (listed as DD/MM/YYYY).
 # Needs only perl (perl-base is part of every Debian). No Redis, no build: LGW_SRC or the checkout.
 set -euo pipefail
 
@@ -59,6 +61,12 @@ for my $f (@files) {
         }
         while ($line =~ /(?<![0-9A-Za-z.\-])(\d{10})(?![0-9A-Za-z])/g) {
             push @hits, $1 if $1 >= 1.7e9 && $1 < 2.1e9;
+        }
+        while ($line =~ /(?<![0-9A-Za-z.\-])(\d{13})(?![0-9A-Za-z])/g) {
+            push @hits, $1 if $1 >= 1.7e12 && $1 < 2.1e12;
+        }
+        while ($line =~ m{(?<![0-9A-Za-z/])(\d\d)/(\d\d)/((19|20)\d\d)(?![0-9A-Za-z/])}g) {
+            push @hits, "$1/$2/$3" if real_date($3, $2, $1);
         }
         for my $h (@hits) {
             if ($ok{"$f\t$h"}) { $used{"$f\t$h"} = 1; next; }

@@ -197,4 +197,22 @@ rcli evalsha "$ASHA" 3 "$A" 'lg:{212699000003}:r' 'lg:{212699000003}:h' rq99 1 c
   "$((B0 + 99 * 86400))" "${DY[99]}" 864000 20 >/dev/null
 assert_eq 100 "$(rcli hget "$A" bal)" "a replayed request id applies nothing"
 assert_ge "$NMAX" 42 "valid: L held at most validity + the pass interval + 2 records ($NMAX)"
+
+# The local-day arithmetic every script shares (ymd, days: the prelude's, used for lot days,
+# expiry cut-offs, tier graces, caps and campaign anniversaries) swept over every day of the
+# years 2026 to 2028 (29 February 2028, three year ends) against glibc's calendar (date), as the
+# C side is in test_gw_days: pure arithmetic, Redis sees no clock.
+Y0=2026 Y1=2028
+z0=$(( $(date -u -d "${Y0}0101" +%s) / 86400 )) z1=$(( $(date -u -d "${Y1}1231" +%s) / 86400 ))
+for ((z = z0; z <= z1; z++)); do echo "@$((z * 86400))"; done | date -u -f - +%Y%m%d | paste -sd' ' >"$T/days.glibc"
+codec "local out = {}
+  for z = tonumber(ARGV[1]), tonumber(ARGV[2]) do
+    local d = ymd(z)
+    if days(d) ~= z then return 'days(ymd(' .. z .. ')) = ' .. days(d) end
+    out[#out + 1] = string.format('%d', d)
+  end
+  return table.concat(out, ' ')" "$z0" "$z1" >"$T/days.lua"
+assert_eq "$(cat "$T/days.glibc")" "$(cat "$T/days.lua")" \
+  "ymd() and days() agree with glibc on every day of $Y0-$Y1 ($((z1 - z0 + 1)) days)"
+assert_eq 1 "$(tr ' ' '\n' <"$T/days.lua" | grep -c "^${Y1}0229$")" "29 February $Y1 is among them"
 finish

@@ -1,9 +1,11 @@
 /*
- * test_gw_tier.c - the tier qualification rule (gateway/gw_tier.c) swept day by day over three
- * years from a day computed by the calendar code (no literal dates): rising at once, falling only
- * after the grace, the window crossing year boundaries, and the review day the daily job indexes
- * never missing a change (reviewing only on review days gives the same tiers as every day); and
- * the SMS of a change in the four languages.
+ * test_gw_tier.c - the tier qualification rule (gateway/gw_tier.c) swept day by day from the first
+ * of November before 2026 to the end of 2028 (a day number, no literal date): every day of
+ * 2026-2028, three year ends, 29 February 2028. Rising at once, falling only after the grace (for
+ * a big month in each month of a year, so that some graces run across a 29 February), the window
+ * crossing year boundaries, and the review day the daily job indexes never missing a change
+ * (reviewing only on review days gives the same tiers as every day); and the SMS of a change in
+ * the four languages.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,7 +21,7 @@
 #include "gw_tier.h"
 #include "gw_tier_job.h"
 
-#define SPAN 1100 /* days swept */
+#define SPAN 1157 /* days swept: 1 November before 2026 .. 31 December 2028 */
 
 static void table(struct gw_loyalty *t, int basis, unsigned window, unsigned grace)
 {
@@ -50,10 +52,11 @@ static void months_of(const struct sim *s, int32_t day, int64_t *m)
         m[i] = mi - i >= 0 ? s->act[mi - i] : 0;
 }
 
-/* A first day in November, so that the sweep crosses three year ends at a month's start. */
+/* A first day in November, so that the sweep crosses three year ends at a month's start: day
+ * number 20393 is the first of November before 2026, so SPAN days end on the last day of 2028. */
 static int32_t first_day(void)
 {
-    int32_t d = gw_days_from_number(20000);
+    int32_t d = gw_days_from_number(20393);
     while (d / 100 % 100 != 11 || d % 100 != 1)
         d = gw_days_add(d, 1);
     return d;
@@ -92,30 +95,47 @@ static void test_tier__one_big_month__gold_for_window_then_grace_then_down(void 
     static int64_t earn[SPAN];
     static unsigned daily[SPAN], lazy[SPAN];
     int32_t day0 = first_day();
+    bool leap_crossed = false;
 
     (void)state;
-    for (unsigned grace = 0; grace <= 45; grace += 15) {
-        table(&t, GW_TIER_POINTS, 12, grace);
-        memset(earn, 0, sizeof(earn));
-        earn[40] = 6000; /* in December */
-        sweep(&t, earn, true, daily);
-        sweep(&t, earn, false, lazy);
-        assert_memory_equal(daily, lazy, sizeof(daily));
-        assert_int_equal(daily[39], 0);
-        assert_int_equal(daily[40], 2); /* up at once */
-        /* December leaves the 12-month window on the first of December a year later; the grace
-         * starts that day and the subscriber falls grace days later, straight to standard */
-        int32_t leave = 0, d = day0;
+    /* the big month is each of the first 24 months in turn (its 10th day): they leave the window
+     * from the November of 2026 to the October of 2028, the February of a leap year among them */
+    for (int month = 0; month < 24; month++) {
+        int at = -1, leave = -1;
+        int32_t d = day0, earn_ym = 0, leave_ym = 0;
+
         for (int i = 0; i < SPAN; i++, d = gw_days_add(d, 1)) {
-            if (i > 40 && d / 100 % 100 == 12 && d % 100 == 1 && leave == 0)
+            int32_t ym = d / 100;
+            if (at < 0 && gw_days_month_add(day0 / 100, month) == ym && d % 100 == 10) {
+                at = i;
+                earn_ym = ym;
+                leave_ym = gw_days_month_add(ym, 12);
+            }
+            /* it leaves the 12-month window on the first of the same month a year later */
+            if (at >= 0 && leave < 0 && ym == leave_ym && d % 100 == 1)
                 leave = i;
         }
-        assert_true(leave > 300);
-        assert_int_equal(daily[leave - 1], 2);
-        if (grace)
-            assert_int_equal(daily[leave + (int)grace - 1], 2);
-        assert_int_equal(daily[leave + (int)grace], 0);
+        assert_true(at >= 0 && earn_ym != 0);
+        assert_true(leave > at + 300);
+        for (unsigned grace = 0; grace <= 45; grace += 15) {
+            table(&t, GW_TIER_POINTS, 12, grace);
+            memset(earn, 0, sizeof(earn));
+            earn[at] = 6000;
+            sweep(&t, earn, true, daily);
+            sweep(&t, earn, false, lazy);
+            assert_memory_equal(daily, lazy, sizeof(daily));
+            assert_int_equal(daily[at - 1], 0);
+            assert_int_equal(daily[at], 2); /* up at once */
+            /* the grace starts the day it leaves; it falls grace days later, to standard */
+            assert_int_equal(daily[leave - 1], 2);
+            if (grace)
+                assert_int_equal(daily[leave + (int)grace - 1], 2);
+            assert_int_equal(daily[leave + (int)grace], 0);
+            if (grace >= 30 && leave_ym % 100 == 2 && gw_days_valid(leave_ym * 100 + 29))
+                leap_crossed = true;
+        }
     }
+    assert_true(leap_crossed); /* some grace ran across a 29 February */
 }
 
 static void test_tier__steady_earner__never_falls_across_years(void **state)
