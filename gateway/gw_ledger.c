@@ -90,10 +90,14 @@ struct done_ctx {
 
 void gw_ledger_config_defaults(struct gw_ledger_config *cfg)
 {
-    cfg->history_len = 50;
-    cfg->ref_retention_days = 31;
-    cfg->dlq_maxlen = 100000;
-    cfg->ref_index_buckets = 65536;
+    /* every field: a caller's config on the stack must not carry garbage into the ledger (the
+     * velocity caps, the point value, one-node mode are off unless set) */
+    *cfg = (struct gw_ledger_config){
+        .history_len = 50,
+        .ref_retention_days = 31,
+        .dlq_maxlen = 100000,
+        .ref_index_buckets = 65536,
+    };
 }
 
 struct gw_ledger *gw_ledger_new(struct gw_redis *redis, const struct gw_ledger_config *cfg,
