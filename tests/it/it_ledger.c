@@ -1867,13 +1867,16 @@ static void ping_cb(void *arg, int err, const struct redisReply *reply)
 static void test_measure__50k_pings_in_flight(void **state)
 {
     (void)state;
-    enum { N = 50000 };
+    /* 50,000 by default; fewer under valgrind (LGW_PINGS), where the driver runs ~50x slower.
+     * The wall bound only stops a hung loop: how fast is the benchmark's figure, not a test's. */
+    const char *env = getenv("LGW_PINGS");
+    int N = env && atoi(env) > 0 ? atoi(env) : 50000;
     int left = N;
     int64_t t0 = gw_clock_mono_ms();
     for (int i = 0; i < N; i++)
         assert_int_equal(gw_redis_commandf(T.redis, ping_cb, &left, "PING"), 0);
     int64_t t1 = gw_clock_mono_ms();
-    while (left > 0 && gw_clock_mono_ms() - t0 < 60000)
+    while (left > 0 && gw_clock_mono_ms() - t0 < 600000)
         event_base_loop(T.base, EVLOOP_ONCE);
     int64_t t2 = gw_clock_mono_ms();
     assert_int_equal(left, 0);

@@ -20,7 +20,7 @@ pre=()
 if [ "${LGW_VALGRIND:-0}" = 1 ]; then
   pre=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
        --show-leak-kinds=definite,indirect)
-  export LGW_BENCH_SUBS="${LGW_BENCH_SUBS:-2000}"
+  export LGW_BENCH_SUBS="${LGW_BENCH_SUBS:-2000}" LGW_PINGS="${LGW_PINGS:-5000}"
 fi
 set +e
 LGW_REDIS_SOCK="$REDIS_SOCK" LGW_TMP="$T" \
