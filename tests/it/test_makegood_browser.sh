@@ -15,6 +15,9 @@ ART="$LGW_BIN/artifacts/makegood"
 browser_deps
 start_redis
 write_config 1
+# Days are the programme's local days (lib.sh's config: Africa/Casablanca), as the gateway and the
+# console count them: in UTC the test's "today" is another day for the hour around local midnight.
+export TZ=Africa/Casablanca
 DAY=$(date -d '-1 day' +%Y%m%d)
 NOW=$(date +%s)
 A=212636000001
