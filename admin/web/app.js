@@ -1549,8 +1549,10 @@
       return acc;
     },
     async aggregates(view, onPage) {
-      const to = new Date();
-      const from = new Date(to.getTime() - 30 * 86400000);
+      // up to tomorrow in the viewer's zone: the programme's day (the aggregates' key, in the
+      // calendar's zone) may already be tomorrow here; a day with no data is simply absent
+      const to = new Date(Date.now() + 86400000);
+      const from = new Date(to.getTime() - 31 * 86400000);
       const ymd = (d) => d.getFullYear() * 10000 + (d.getMonth() + 1) * 100 + d.getDate();
       const r = await api('GET', '/api/reports/aggregates?from=' + ymd(from) + '&to=' + ymd(to));
       if (!live(view)) return null;

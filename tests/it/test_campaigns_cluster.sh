@@ -14,6 +14,9 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
 
+# Days are the programme's local days (lib.sh's config: Africa/Casablanca), as the gateway and the
+# console count them: in UTC the test's "today" is another day for the hour around local midnight.
+export TZ=Africa/Casablanca
 NOW=$(date +%s)
 TODAY=$(date +%F)
 TODAY_N=$(date +%Y%m%d)
