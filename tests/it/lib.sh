@@ -312,7 +312,19 @@ stop_gw() {
     fail "valgrind reported: $(head -c 2000 "$T/valgrind.log")"
   fi
 }
-gw_stat() { jq -r "$1" "$T/gw-stats.json"; }
+# gw_stat JQ: a counter of the gateway. While it runs, SIGUSR1 makes it write the file at once and
+# this waits for that file (written then renamed, so a new inode): the 1 s dump alone can predate
+# what the test just did on a busy machine. Once it has stopped, its last file (written on exit).
+gw_stat() {
+  local f="$T/gw-stats.json" before
+  if [ -n "${GW_PID:-}" ] && kill -0 "$GW_PID" 2>/dev/null; then
+    before=$(stat -c %i "$f" 2>/dev/null || echo none)
+    kill -USR1 "$GW_PID" 2>/dev/null || true
+    wait_for 30 gw_stats_renewed "$f" "$before" || true
+  fi
+  jq -r "$1" "$f"
+}
+gw_stats_renewed() { [ -f "$1" ] && [ "$(stat -c %i "$1")" != "$2" ]; }
 
 # ------------------------------------------------------------------ loyalty-admin and its API
 ADM="$LGW_BIN/admin/loyalty-admin"
