@@ -182,6 +182,20 @@ assert_eq 1 "$(rcli hlen "lg:mg:{mg}:$GIFT_DAY")" "only the failed session is re
 ttl=$(rcli ttl "lg:mg:{mg}:$GIFT_DAY")
 [ "$ttl" -gt 0 ] && echo "ok - the record expires (ttl $ttl)" || fail "the record's ttl is $ttl"
 
+# grant BODY: POST the day's make-good grant as care. A 503 means the console's Redis deadline
+# (500 ms here) passed on a loaded machine, and the grant may or may not be written: care runs it
+# again, as the grant is idempotent by incident. TRIED503 = how many 503s before the answer.
+grant() {
+  TRIED503=0
+  while :; do
+    api POST "/api/makegood/$GIFT_DAY/grant" "$CARE" "$1"
+    [ "$CODE" = 503 ] && [ $TRIED503 -lt 5 ] || break
+    TRIED503=$((TRIED503 + 1)); sleep 1
+  done
+}
+# once_or_retried: what the first grant of an incident answers: applied, or (after a 503 whose
+# write got through) a duplicate: either way one credit, which the balance checks.
+once_or_retried() { [ "$TRIED503" = 0 ] && echo "200 1 0 0" || echo "$CODE $(j .applied) $(j .duplicate) 0"; }
 note "make-good: care lists the day's failed sessions and grants 50 points once, in one audited action"
 add_staff carl care care-secret-12
 start_admin
@@ -190,10 +204,11 @@ api GET "/api/makegood/$GIFT_DAY" "$CARE"
 assert_eq "200 1 $P processing" "$CODE $(j .count) $(j '.items[0].msisdn') $(j '.items[0].cause')" \
   "GET /api/makegood/<day>: the list and its count"
 before=$(balance $P)
-api POST "/api/makegood/$GIFT_DAY/grant" "$CARE" '{"incident":"fulfil-down","points":50}'
-assert_eq "200 1 0 0" "$CODE $(j .applied) $(j .duplicate) $(j .failed)" "the grant credits the one subscriber"
+grant '{"incident":"fulfil-down","points":50}'
+assert_eq "$(once_or_retried)" "$CODE $(j .applied) $(j .duplicate) $(j .failed)" "the grant credits the one subscriber"
+[ "$(( $(j .applied) + $(j .duplicate) ))" = 1 ] || fail "one subscriber granted or found granted: $(cat "$T/r.json" 2>/dev/null)"
 assert_eq $((before + 50)) "$(balance $P)" "50 points through the ledger"
-api POST "/api/makegood/$GIFT_DAY/grant" "$CARE" '{"incident":"fulfil-down","points":50}'
+grant '{"incident":"fulfil-down","points":50}'
 assert_eq "200 0 1" "$CODE $(j .applied) $(j .duplicate)" "a re-run of the grant pays nobody twice"
 assert_eq $((before + 50)) "$(balance $P)" "still one credit"
 rcli xrange adm:{adm}:audit - + >"$T/audit.txt"
@@ -203,10 +218,14 @@ hist_lines $P | head -1 | grep -q "|ADJUST|#[0-9a-f]*|+50||adjust by .*: make-go
 hist_no_list $P
 note "make-good: a priority pass for next week instead, once per incident; marketing sees masked numbers"
 UNTIL=$(TZ=$TZNAME date -d '+7 days' +%Y%m%d)
-api POST "/api/makegood/$GIFT_DAY/grant" "$CARE" '{"incident":"store-down","pass":true}'
-assert_eq "200 1 $UNTIL" "$CODE $(j .applied) $(j .pass_until)" "the pass is granted until $UNTIL"
+grant '{"incident":"store-down","pass":true}'
+if [ "$TRIED503" = 0 ]; then
+  assert_eq "200 1 $UNTIL" "$CODE $(j .applied) $(j .pass_until)" "the pass is granted until $UNTIL"
+else # a 503 whose write got through, then the duplicate: the wallet's pp (below) says the rest
+  assert_eq "200 1" "$CODE $(( $(j .applied) + $(j .duplicate) ))" "the pass is granted (after $TRIED503 503s)"
+fi
 assert_eq "$UNTIL:store-down" "$(rcli hget "lg:{$P}:w" pp)" "the wallet's pp"
-api POST "/api/makegood/$GIFT_DAY/grant" "$CARE" '{"incident":"store-down","pass":true}'
+grant '{"incident":"store-down","pass":true}'
 assert_eq "200 0 1" "$CODE $(j .applied) $(j .duplicate)" "a re-run grants no second pass"
 api POST "/api/makegood/$GIFT_DAY/grant" "$CARE" '{"incident":"x","pass":true,"points":5}'
 assert_eq 400 "$CODE" "points and a pass together are refused"
