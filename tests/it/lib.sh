@@ -7,6 +7,12 @@ set -euo pipefail
 
 LGW_BIN="${LGW_BIN:?LGW_BIN (the build directory) is required}"
 LGW_SRC="${LGW_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+# Every date a test computes is a day of the programme's zone (write_config's loyalty.timezone), as
+# the gateway and the console count days: in the host's zone (UTC on CI) "today" is another day for
+# the hour around the programme's midnight, and a test that said "tomorrow" meant the wrong one.
+# A test that needs UTC says `date -u`. The daemons take their zone from the config
+# (gw_config_apply_timezone), so this moves only the dates the tests compute.
+export TZ=Africa/Casablanca
 T="$(mktemp -d /tmp/lgw-it.XXXXXX)"
 PIDS=()
 FAILS=0
