@@ -2,7 +2,7 @@
  * fuzz_campaigns.c - libFuzzer target: the campaigns document (gateway/gw_campaign.c), as the
  * staff console and every gateway validate it. Property: an accepted document holds only valid
  * campaigns (bounded numbers, ordered dates, known rules), and its helpers (tier argument, offer
- * text in every language) answer without overflowing.
+ * text in every language) answer without overflowing; no retired id is a campaign's.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,8 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         return 0;
     }
-    if (doc.n > GW_CAMP_MAX)
+    if (doc.n > GW_CAMP_MAX || doc.n_retired > GW_CAMP_RETIRED_MAX)
         abort();
+    for (size_t i = 0; i < doc.n_retired; i++)
+        for (size_t j = 0; j < doc.n; j++)
+            if (strcmp(doc.retired[i].id, doc.c[j].id) == 0)
+                abort(); /* a retired id is never a campaign's */
     for (size_t i = 0; i < doc.n; i++) {
         const struct gw_camp *c = &doc.c[i];
         if (c->rule >= GW_CAMP__RULES || c->end < c->start || c->points < 1 ||
