@@ -163,7 +163,7 @@ static void test_campaigns__retired_ids__listed_and_never_reused(void **state)
     assert_int_equal(doc.n_retired, 0);
 }
 
-#define CAMP(id) "{" "\"id\": \"" id "\", \"rule\": \"welcome\", " BASE_DAYS "\"points\": 5}"
+#define CAMP(id) "{\"id\": \"" id "\", \"rule\": \"welcome\", " BASE_DAYS "\"points\": 5}"
 #define BASE_DAYS "\"start\": \"2026-01-01\", \"end\": \"2026-12-31\", \"budget\": 10, "
 
 /* What the console stores when a document replaces another: removed ids join "retired" with the
