@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The sweep of retired markers on a real 3-master Redis Cluster (docs/campaigns.md "Retired
+# campaigns"; gateway/gw_campaign_marks.c): the wallets are spread over the masters, the gateway
+# reads them slot by slot (CLUSTER GETKEYSINSLOT asked of each slot's master), its cursor (the next
+# slot) saved in lg:mk:{mk}. A document whose "retired" list holds welcome (stored as the console
+# stores it): every c:welcome goes, on every master, and c:tenure (live) and c:spring (paused)
+# stay; killed -9 mid-pass the gateway resumes at the saved slot and counts every wallet once;
+# then no second pass starts.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/ussd_helpers.sh"
+
+export TZ=Africa/Casablanca
+TODAY=$(date +%F)
+YESTERDAY=$(date -d "$TODAY -1 day" +%F)
+NEXT_YEAR=$(date -d "$TODAY +1 year" +%F)
+AGO_20=$(date -d "$TODAY -20 days" +%F)
+AGO_10=$(date -d "$TODAY -10 days" +%F)
+
+start_redis_cluster
+pick_port
+# pages of about 20 wallets every 50 ms: the pass takes many pages, so it can be stopped mid-way
+ussd_config '.campaigns = {enabled: true, pass_interval_s: 3600, catchup_days: 0,
+  quiet_start_hour: 0, quiet_end_hour: 0, marker_sweep_interval_ms: 50, marker_sweep_batch: 20,
+  marker_sweep_grace_s: 0, marker_sweep_lease_ms: 2000} | .redis.request_timeout_ms = 5000'
+start_gw
+
+N=150
+MEMBERS=$(seq 212643000100 $((212643000100 + N - 1)))
+for m in $MEMBERS; do
+  echo "HSET lg:{$m}:w bal 5 c:welcome 1 c:tenure 1 c:spring 1"
+  echo "SET lg:{$m}:other x" # not a wallet: left alone
+done | ccli >/dev/null
+masters_with() { # how many masters hold wallets
+  local p n=0
+  for p in "${CLUSTER_PORTS[@]}"; do
+    [ "$(ocli -p "$p" --scan --pattern 'lg:{*}:w' | wc -l)" -gt 0 ] && n=$((n + 1))
+  done
+  echo $n
+}
+assert_eq 3 "$(masters_with)" "the wallets are on the 3 masters"
+holding() { # field: wallets holding it
+  for m in $MEMBERS; do echo "HEXISTS lg:{$m}:w $1"; done | ccli | awk '{ s += $1 } END { print s + 0 }'
+}
+assert_eq "$N $N $N" "$(holding c:welcome) $(holding c:tenure) $(holding c:spring)" \
+  "every wallet holds the three markers"
+
+DOC=$(jq -n -c --arg s "$YESTERDAY" --arg e "$NEXT_YEAR" --arg ps "$AGO_20" --arg pe "$AGO_10" \
+  --arg t "$TODAY" '{version: "mc-2", campaigns: [
+  {id: "tenure", rule: "tenure", start: $s, end: $e, budget: 100000, points: 100, years: [1]},
+  {id: "spring", rule: "welcome", start: $ps, end: $pe, budget: 100000, points: 20}],
+  retired: [{id: "welcome", day: $t}]}')
+ccli hset 'cfg:{adm}:campaigns' doc "$DOC" version 2 >/dev/null
+wait_for 20 grep -q 'campaigns "mc-2": 2 rules' "$T/gw.log" || fail "the gateway did not load mc-2"
+
+note "the sweep starts: stopped (kill -9) once a page is saved, before the end"
+mid_pass() {
+  local c
+  c=$(ccli hget 'lg:mk:{mk}' cur)
+  [ -n "$c" ] && [ "$c" != 0 ]
+}
+wait_for 30 mid_pass || fail "no page of the sweep was saved"
+kill -9 "$GW_PID"
+wait "$GW_PID" 2>/dev/null || true
+LEFT=$(holding c:welcome)
+CUR=$(ccli hget 'lg:mk:{mk}' cur)
+assert_eq "welcome c" "$(ccli hget 'lg:mk:{mk}' fp) $(ccli hget 'lg:mk:{mk}' mode)" \
+  "the pass under way is for welcome, slot by slot"
+[ "$LEFT" -gt 0 ] && [ "$LEFT" -lt "$N" ] && echo "ok - stopped at slot $CUR: $LEFT markers left" ||
+  fail "not stopped mid-way (slot $CUR): $LEFT of $N markers left"
+
+note "restarted: the sweep resumes at the saved slot and completes"
+start_gw
+swept() { [ "$(ccli hget 'lg:mk:{mk}' ids)" = ",welcome," ]; }
+wait_for 120 swept || fail "the pass did not complete: $(ccli hgetall 'lg:mk:{mk}' | tr '\n' ' ')"
+assert_eq 1 "$(grep -c "marker sweep of welcome resumed at cursor $CUR" "$T/gw.log")" \
+  "the restarted gateway resumed at slot $CUR"
+assert_eq "$N" "$(ccli hget 'lg:mk:{mk}' wallets)" "the pass counted each wallet once"
+assert_eq "0 $N $N" "$(holding c:welcome) $(holding c:tenure) $(holding c:spring)" \
+  "every welcome marker is gone on every master; the live and paused campaigns' markers stay"
+assert_eq "$N" "$(for m in $MEMBERS; do echo "EXISTS lg:{$m}:other"; done | ccli |
+  awk '{ s += $1 } END { print s + 0 }')" "the other keys are left alone"
+assert_eq "$LEFT 1 0" "$(gw_stat .campaigns.markers_deleted) $(gw_stat .campaigns.marker_passes) \
+$(gw_stat .campaigns.marker_errors)" "the counters: the markers left deleted, one pass, no error"
+sleep 2
+assert_eq "1 0" "$(ccli hget 'lg:mk:{mk}' passes) $(ccli hexists 'lg:mk:{mk}' fp)" \
+  "nothing new to delete: no other pass starts"
+
+stop_gw
+finish
