@@ -27,6 +27,7 @@
 #define SLOT_KEYS_MAX "100000" /* keys one GETKEYSINSLOT answers: a slot holds ~1/16384 of them */
 #define SLOTS_PER_PAGE 1024    /* an empty cluster's page still ends */
 #define IDLE_RECHECK_MS 60000  /* "idle" is asked again this often while nothing changes */
+#define ERROR_BACKOFF_MAX_MS 60000 /* the longest wait after pages that failed in a row */
 #define IDS_TEXT (GW_CAMP_RETIRED_MAX * (GW_CAMP_ID_MAX + 1) + 1)
 
 struct seen {
@@ -49,7 +50,8 @@ struct gw_camp_marks {
     struct page *page;       /* the page in flight, or NULL */
     char idle_for[IDS_TEXT]; /* the eligible ids BEGIN last answered "idle" for */
     int64_t idle_at_ms;
-    bool resumed; /* a page was begun since the start (a saved cursor is "resumed" once) */
+    bool resumed;   /* a page was begun since the start (a saved cursor is "resumed" once) */
+    unsigned fails; /* pages failed in a row (the wait doubles with each) */
 };
 
 struct page {
@@ -87,10 +89,18 @@ static void page_end(struct page *p, bool error)
     struct gw_camp_marks *m = p->m;
 
     if (m) {
+        uint64_t wait = m->interval_ms;
         m->page = NULL;
-        if (error)
+        if (error) { /* a refusal (ACL, a full Redis) would repeat: back off, up to a minute */
             m->st->marker_errors++;
-        tick_later(m, m->interval_ms);
+            m->fails += m->fails < 16;
+            wait <<= m->fails;
+            if (wait > ERROR_BACKOFF_MAX_MS)
+                wait =
+                    ERROR_BACKOFF_MAX_MS > m->interval_ms ? ERROR_BACKOFF_MAX_MS : m->interval_ms;
+        } else
+            m->fails = 0;
+        tick_later(m, (uint32_t)wait);
     }
     page_free(p);
 }
