@@ -2,6 +2,8 @@
  * gw_campaign_marks.c - the sweep of retired markers (gw_campaign_marks.h).
  *
  * One page at a time, each tick: BEGIN (campaign_marks.lua: lease, the pass's ids and cursor) ->
+ * one Redis: SCRIPT EXISTS of the pass's epoch script (gone: the server restarted or changed, its
+ * SCAN order too, so SCRIPT LOAD of a new one and EPOCH: the pass starts again at 0) ->
  * the page's keys (SCAN, or GETKEYSINSLOT slot after slot on a cluster) -> HDEL of the markers on
  * each wallet, all at once -> SAVE (the next cursor, the counts; "done" at the end) -> next tick.
  * A struct page holds the requests of the step in flight (pending); a cancelled request
@@ -57,8 +59,10 @@ struct gw_camp_marks {
 struct page {
     struct gw_camp_marks *m; /* NULL: the job is gone, finish quietly */
     char fp[GW_CAMP_MARKS_IDS_MAX * (GW_CAMP_ID_MAX + 1) + 1];
-    char next[24]; /* the cursor after this page; "" = the pass ends with it */
-    unsigned slot; /* a cluster: the slot being read */
+    char cur[24];   /* the cursor this page starts at */
+    char next[24];  /* the cursor after this page; "" = the pass ends with it */
+    char epoch[48]; /* one Redis: the pass's script SHA1 ("" none yet) */
+    unsigned slot;  /* a cluster: the slot being read */
     unsigned slots_read;
     char **keys; /* the page's wallets */
     size_t nkeys, cap;
@@ -315,6 +319,83 @@ static void page_read(struct page *p, const char *cur)
         page_end(p, true);
 }
 
+/* ---------------------------------------------------------------- one Redis: the cursor's epoch */
+
+static void epoch_set(void *arg, int err, const struct redisReply *reply)
+{
+    struct page *p = arg;
+
+    if (err == 0 && reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
+        reply->element[0]->type == REDIS_REPLY_STRING && p->m &&
+        strcmp(reply->element[0]->str, "ok") == 0) {
+        page_read(p, "0");
+        return;
+    }
+    if (err == 0 && reply->type == REDIS_REPLY_ERROR)
+        GW_LOGE(LOG_CAT, "campaign_marks.lua EPOCH: %.200s", reply->str);
+    page_end(p, err < 0 ? err != -ECANCELED : reply->type != REDIS_REPLY_ARRAY);
+}
+
+static void epoch_loaded(void *arg, int err, const struct redisReply *reply)
+{
+    struct page *p = arg;
+    struct gw_camp_marks *m = p->m;
+    char lease[16];
+
+    if (err < 0 || reply->type != REDIS_REPLY_STRING || reply->len >= sizeof(p->epoch) || !m ||
+        !m->redis) {
+        if (err == 0 && reply->type == REDIS_REPLY_ERROR)
+            GW_LOGE(LOG_CAT, "marker sweep: SCRIPT LOAD: %.200s", reply->str);
+        page_end(p, err != -ECANCELED);
+        return;
+    }
+    snprintf(p->epoch, sizeof(p->epoch), "%s", reply->str);
+    snprintf(lease, sizeof(lease), "%" PRIu32, m->lease_ms);
+    const char *argv[] = {GW_CAMP_MARKS_KEY, GW_CAMP_MARKS_LEASE, "EPOCH", m->owner, lease, p->fp,
+                          p->epoch};
+    size_t len[7];
+    for (int i = 0; i < 7; i++)
+        len[i] = strlen(argv[i]);
+    if (gw_redis_script_run(m->redis, m->script, 2, 7, argv, len, epoch_set, p) < 0)
+        page_end(p, true);
+}
+
+/* The pass (re)starts from cursor 0 under a script of its own (never run: its presence in the
+ * server's script cache is the proof the server is the one that gave the cursors). */
+static void epoch_new(struct page *p)
+{
+    struct gw_camp_marks *m = p->m;
+    char body[160];
+
+    if (strcmp(p->cur, "0") != 0)
+        GW_LOGN(LOG_CAT,
+                "marker sweep of %s: Redis was restarted or replaced since cursor %s was saved "
+                "(its keys' order changed): the pass starts again",
+                p->fp, p->cur);
+    snprintf(body, sizeof(body), "return 'lg:mk epoch %s %" PRId64 " %ld'", m->owner,
+             gw_clock_now_ms(), random());
+    const char *argv[] = {"SCRIPT", "LOAD", body};
+    if (gw_redis_command(m->redis, 3, argv, NULL, epoch_loaded, p) < 0)
+        page_end(p, true);
+}
+
+static void epoch_checked(void *arg, int err, const struct redisReply *reply)
+{
+    struct page *p = arg;
+
+    if (err < 0 || reply->type != REDIS_REPLY_ARRAY || reply->elements != 1 ||
+        reply->element[0]->type != REDIS_REPLY_INTEGER || !p->m || !p->m->redis) {
+        if (err == 0 && reply->type == REDIS_REPLY_ERROR)
+            GW_LOGE(LOG_CAT, "marker sweep: SCRIPT EXISTS: %.200s", reply->str);
+        page_end(p, err != -ECANCELED);
+        return;
+    }
+    if (reply->element[0]->integer == 1)
+        page_read(p, p->cur);
+    else
+        epoch_new(p);
+}
+
 /* ---------------------------------------------------------------- BEGIN */
 
 /* The retired ids this gateway may sweep now, "a,b", into out. */
@@ -356,9 +437,11 @@ static void begun(void *arg, int err, const struct redisReply *reply)
         page_end(p, false);
         return;
     }
-    if (strcmp(oc, "idle") == 0 || reply->elements != 3 ||
+    if (strcmp(oc, "idle") == 0 || reply->elements != 4 ||
         reply->element[1]->type != REDIS_REPLY_STRING ||
-        reply->element[2]->type != REDIS_REPLY_STRING || reply->element[1]->len >= sizeof(p->fp)) {
+        reply->element[2]->type != REDIS_REPLY_STRING ||
+        reply->element[3]->type != REDIS_REPLY_STRING || reply->element[1]->len >= sizeof(p->fp) ||
+        reply->element[2]->len >= sizeof(p->cur) || reply->element[3]->len >= sizeof(p->epoch)) {
         if (strcmp(oc, "idle") == 0) {
             eligible(m, m->idle_for, sizeof(m->idle_for));
             m->idle_at_ms = gw_clock_now_ms();
@@ -367,10 +450,20 @@ static void begun(void *arg, int err, const struct redisReply *reply)
         return;
     }
     snprintf(p->fp, sizeof(p->fp), "%s", reply->element[1]->str);
-    if (strcmp(reply->element[2]->str, "0") != 0 && !m->resumed)
-        GW_LOGN(LOG_CAT, "marker sweep of %s resumed at cursor %s", p->fp, reply->element[2]->str);
+    snprintf(p->cur, sizeof(p->cur), "%s", reply->element[2]->str);
+    snprintf(p->epoch, sizeof(p->epoch), "%s", reply->element[3]->str);
+    if (strcmp(p->cur, "0") != 0 && !m->resumed)
+        GW_LOGN(LOG_CAT, "marker sweep of %s resumed at cursor %s", p->fp, p->cur);
     m->resumed = true;
-    page_read(p, reply->element[2]->str);
+    if (m->cluster) { /* a slot number is good on any server */
+        page_read(p, p->cur);
+        return;
+    }
+    const char *argv[] = {"SCRIPT", "EXISTS", p->epoch};
+    if (!p->epoch[0])
+        epoch_new(p);
+    else if (gw_redis_command(m->redis, 3, argv, NULL, epoch_checked, p) < 0)
+        page_end(p, true);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)

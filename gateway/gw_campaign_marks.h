@@ -13,11 +13,13 @@
  * wallet of the page gets HDEL of the pass's markers (harmless when absent). The progress lives
  * in Redis (lua/campaign_marks.lua, lg:mk:{mk}): the pass's ids, its cursor saved after every page,
  * and the ids swept by completed passes, so a restart continues from the cursor and a completed
- * pass is not run again; a lease (SET PX, renewed by each page) keeps the other gateways idle
- * while one sweeps. A new id retired starts a new pass (for the ids not yet swept); a pass whose
- * ids are all swept stops. An id is swept only once it was retired grace_s ago as seen by this
- * gateway, or on an earlier local day: gateways still on the previous document, and a cluster's
- * reservations voided up to 10 minutes later (gw_campaign_cl.h), may still write its marker.
+ * pass is not run again (one Redis: unless the server restarted or failed over meanwhile, which
+ * changes its SCAN order: then the pass starts again, see lua/campaign_marks.lua EPOCH); a lease
+ * (SET PX, renewed by each page) keeps the other gateways idle while one sweeps. A new id retired
+ * starts a new pass (for the ids not yet swept); a pass whose ids are all swept stops. An id is
+ * swept only once it was retired grace_s ago as seen by this gateway, or on an earlier local day:
+ * gateways still on the previous document, and a cluster's reservations voided up to 10 minutes
+ * later (gw_campaign_cl.h), may still write its marker.
  *
  * Ownership: owned by the campaigns runner (gw_campaign_run.c), which feeds it each document.
  * Free it after gw_redis_free (a page in flight frees itself on its cancelled callbacks).

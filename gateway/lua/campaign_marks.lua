@@ -5,14 +5,21 @@
 -- another gateway continues from the saved cursor, and a pass done is never done again.
 --
 -- KEYS  1 lg:mk:{mk} hash: fp (the ids of the pass under way, "a,b"), mode ("s" SCAN cursor,
---         "c" cluster slot), cur (where the next page starts), ids (",a,b,": ids swept by a
+--         "c" cluster slot), cur (where the next page starts), epoch (one Redis: op EPOCH), ids (",a,b,": ids swept by a
 --         completed pass), wallets, deleted (the pass's counts), passes, at (the last pass's end)
 --       2 lg:mk:{mk}:lease (string: the owner sweeping; PX)
 -- op BEGIN  ARGV 2 owner  3 lease ms  4 the ids the gateway may sweep, "a,b" (retired long
 --           enough)  5 mode "s" | "c"  6 max ids in one pass
 --   Reply {'busy'}: another owner sweeps; {'idle'}: every id given was swept by a completed pass;
---         {'go', fp, cur}: sweep the page of the pass fp (the ids to delete) from cursor cur.
+--         {'go', fp, cur, epoch}: sweep the page of the pass fp (the ids to delete) from cursor
+--         cur; epoch ("" none) is the SHA1 of the script the pass loaded when its cursor was 0.
 --         A pass whose ids or mode differ from the saved one starts again from the start.
+-- op EPOCH  ARGV 2 owner  3 lease ms  4 fp  5 a new epoch: one Redis, the pass (re)starts at 0.
+--         A SCAN cursor is only good on the server that gave it: a restarted or failed-over Redis
+--         hashes its keys with another seed, and the rest of the walk would miss keys. Scripts
+--         are not persisted nor replicated, so a pass's own script gone from the cache (SCRIPT
+--         EXISTS, asked by the gateway before each page) says its cursor may be stale.
+--   Reply {'lost'} (the lease or the pass changed) or {'ok'}.
 -- op SAVE   ARGV 2 owner  3 lease ms  4 fp  5 the next cursor ("" = the pass is complete)
 --           6 wallets of the page  7 markers deleted  8 now (unix s)
 --   Reply {'lost'}: the lease or the pass changed meanwhile (nothing saved; the page's HDELs were
@@ -51,9 +58,18 @@ if op == 'BEGIN' then
     local st = redis.call('HMGET', KS, 'fp', 'mode', 'cur')
     if st[1] ~= fp or st[2] ~= mode or not st[3] then
         redis.call('HSET', KS, 'fp', fp, 'mode', mode, 'cur', '0', 'wallets', 0, 'deleted', 0)
-        return {'go', fp, '0'}
+        redis.call('HDEL', KS, 'epoch')
+        return {'go', fp, '0', ''}
     end
-    return {'go', fp, st[3]}
+    return {'go', fp, st[3], redis.call('HGET', KS, 'epoch') or ''}
+end
+
+if op == 'EPOCH' then
+    if redis.call('GET', KL) ~= owner or redis.call('HGET', KS, 'fp') ~= ARGV[4] then
+        return {'lost'}
+    end
+    redis.call('HSET', KS, 'epoch', ARGV[5], 'cur', '0', 'wallets', 0, 'deleted', 0)
+    return {'ok'}
 end
 
 if op == 'SAVE' then
@@ -76,7 +92,7 @@ if op == 'SAVE' then
     end
     redis.call('HSET', KS, 'ids', ids, 'at', ARGV[8])
     redis.call('HINCRBY', KS, 'passes', 1)
-    redis.call('HDEL', KS, 'fp', 'cur', 'mode')
+    redis.call('HDEL', KS, 'fp', 'cur', 'mode', 'epoch')
     redis.call('DEL', KL)
     return {'done', w, d}
 end

@@ -13,6 +13,9 @@
 #     exactly once (a restart from the start would count the first pages twice)
 #   - every c:welcome is gone; c:tenure and c:spring all stay; the pass is recorded done and no
 #     second pass starts; the counters are in the stats file and on /metrics
+#   - spring runs again: its members are not paid twice (their markers stayed)
+#   - autumn retired next; Redis's script cache flushed mid-pass (what a Redis restart or a
+#     failover does; the SCAN cursor saved would be stale): the pass starts again and completes
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
 source "$(dirname "$0")/admin_helpers.sh"
@@ -41,13 +44,14 @@ DOC=$(jq -n -c --arg s "$YESTERDAY" --arg e "$NEXT_YEAR" --arg ps "$AGO_20" --ar
   '{version: "m-1", campaigns: [
   {id: "welcome", rule: "welcome", start: $s, end: $e, budget: 100000, points: 50},
   {id: "tenure", rule: "tenure", start: $s, end: $e, budget: 100000, points: 100, years: [1]},
-  {id: "spring", rule: "welcome", start: $ps, end: $pe, budget: 100000, points: 20}]}')
+  {id: "spring", rule: "welcome", start: $ps, end: $pe, budget: 100000, points: 20},
+  {id: "autumn", rule: "welcome", start: $ps, end: $pe, budget: 100000, points: 30}]}')
 add_staff mia marketing marketing-secret-1
 start_admin
 MIA=$(login_retry mia marketing-secret-1)
 api PUT /api/campaign-rules "$MIA" "{\"version\": 0, \"document\": $DOC}"
 assert_eq 200 "$CODE" "version 1 stored"
-wait_for 20 grep -q 'campaigns "m-1": 3 rules' "$T/gw.log" || fail "the gateway did not load m-1"
+wait_for 20 grep -q 'campaigns "m-1": 4 rules' "$T/gw.log" || fail "the gateway did not load m-1"
 
 note "welcome pays 6 members over SMPP"
 topup() { echo "TOPUP ref=$1 msisdn=$2 amount=100.00 currency=MAD at=$(at_iso $((NOW - 60)))"; }
@@ -66,9 +70,9 @@ done
 
 note "more members, paid earlier: welcome, tenure (live) and spring (paused) markers"
 for i in $(seq 100 189); do
-  echo "HSET lg:{212642000$i}:w bal 5 since $NOW c:welcome 1 c:tenure 1 c:spring 1"
+  echo "HSET lg:{212642000$i}:w bal 5 since $NOW c:welcome 1 c:tenure 1 c:spring 1 c:autumn 1"
 done | rcli >/dev/null
-for M in "${PAID[@]}"; do rcli hset "lg:{$M}:w" c:tenure 1 c:spring 1 >/dev/null; done
+for M in "${PAID[@]}"; do rcli hset "lg:{$M}:w" c:tenure 1 c:spring 1 c:autumn 1 >/dev/null; done
 count_field() { # field: wallets holding it
   local n=0 k
   for k in $(rcli --scan --pattern 'lg:{*}:w'); do
@@ -90,7 +94,7 @@ assert_eq 200 "$CODE" "welcome removed"
 STORED=$(rcli hget 'cfg:{adm}:campaigns' doc)
 assert_eq "[{\"id\":\"welcome\",\"day\":\"$TODAY\"}]" "$(jq -c .retired <<<"$STORED")" \
   "the stored document lists welcome as retired today"
-assert_eq "tenure spring" "$(jq -r '[.campaigns[].id] | join(" ")' <<<"$STORED")" \
+assert_eq "tenure spring autumn" "$(jq -r '[.campaigns[].id] | join(" ")' <<<"$STORED")" \
   "the other campaigns stay"
 assert_eq 1 "$(rcli xrevrange 'adm:{adm}:audit' + - count 1 | grep -c '"retired"')" \
   "the audit record's document carries the retired list"
@@ -119,7 +123,7 @@ DOC3=$(jq -c --arg s "$YESTERDAY" --arg e "$NEXT_YEAR" '.version = "m-3" | del(.
   <<<"$STORED")
 api PUT /api/campaign-rules "$MIA" "{\"version\": $V, \"document\": $DOC3}"
 assert_eq 422 "$CODE" "console: a retired id is refused"
-assert_eq "document.campaigns[2].id" "$(j .field)" "the error names the field"
+assert_eq "document.campaigns[3].id" "$(j .field)" "the error names the field"
 case "$(j .error)" in
   *'"welcome" was retired on '"$TODAY"*) echo "ok - the error names the id and its day" ;;
   *) fail "error: $(j .error)" ;;
@@ -173,9 +177,31 @@ api PUT /api/campaign-rules "$MIA" "{\"version\": $V, \"document\": $DOC4}"
 assert_eq 200 "$CODE" "spring runs again"
 assert_eq "[{\"id\":\"welcome\",\"day\":\"$TODAY\"}]" \
   "$(rcli hget 'cfg:{adm}:campaigns' doc | jq -c .retired)" "the retired list is kept"
-wait_for 20 grep -q 'campaigns "m-4": 2 rules' "$T/gw.log" || fail "the gateway did not load m-4"
+wait_for 20 grep -q 'campaigns "m-4": 3 rules' "$T/gw.log" || fail "the gateway did not load m-4"
 events w2 "$(topup MK21 "${PAID[0]}")"
 assert_eq 70 "$(rcli hget "lg:{${PAID[0]}}:w" bal)" "10 earned, no second spring bonus"
+
+note "autumn retired too; Redis's script cache flushed mid-pass (as by a restart or a failover:"
+note "its SCAN order changes): the pass starts again from the start and completes"
+api GET /api/campaign-rules "$MIA"
+V=$(j .version)
+DOC5=$(rcli hget 'cfg:{adm}:campaigns' doc | jq -c '.version = "m-5"
+  | .campaigns |= map(select(.id != "autumn")) | del(.retired)')
+api PUT /api/campaign-rules "$MIA" "{\"version\": $V, \"document\": $DOC5}"
+assert_eq 200 "$CODE" "autumn removed"
+assert_eq "welcome autumn" "$(rcli hget 'cfg:{adm}:campaigns' doc | jq -r '[.retired[].id] | join(" ")')" \
+  "both retired"
+autumn_mid() { [ "$(rcli hget 'lg:mk:{mk}' fp)" = autumn ] && mid_pass; }
+wait_for 30 autumn_mid || fail "no page of the autumn pass was saved"
+rcli script flush >/dev/null
+autumn_done() { [ "$(rcli hget 'lg:mk:{mk}' ids)" = ",welcome,autumn," ]; }
+wait_for 120 autumn_done || fail "the autumn pass did not complete: $(rcli hgetall 'lg:mk:{mk}' | tr '\n' ' ')"
+assert_eq 1 "$(grep -c 'marker sweep of autumn: Redis was restarted or replaced since cursor' "$T/gw.log")" \
+  "the gateway saw its cursor's server change and started the pass again"
+assert_eq "$WALLETS" "$(rcli hget 'lg:mk:{mk}' wallets)" "the new pass counted each wallet once"
+assert_eq "0 0 96 96" \
+  "$(count_field c:welcome) $(count_field c:autumn) $(count_field c:tenure) $(count_field c:spring)" \
+  "no autumn marker left; tenure and spring kept"
 
 stop_admin
 stop_gw
