@@ -28,8 +28,9 @@ awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++) {
   rcli --pipe >/dev/null
 echo "keys: $(rcli dbsize) ($N wallets, $N others)"
 TODAY=$(TZ=Africa/Casablanca date +%F)
-DOC=$(jq -n -c --arg t "$TODAY" '{version: "bench", campaigns: [
-  {id: "live", rule: "welcome", start: "2026-01-01", end: "2030-12-31", budget: 10, points: 1}],
+DOC=$(jq -n -c --arg t "$TODAY" --arg s "$(date -d "$TODAY -1 day" +%F)" \
+  --arg e "$(date -d "$TODAY +1 year" +%F)" '{version: "bench", campaigns: [
+  {id: "live", rule: "welcome", start: $s, end: $e, budget: 10, points: 1}],
   retired: [{id: "old", day: $t}]}')
 rcli hset 'cfg:{adm}:campaigns' doc "$DOC" version 1 >/dev/null
 
