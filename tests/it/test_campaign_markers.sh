@@ -19,6 +19,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
 source "$(dirname "$0")/admin_helpers.sh"
+source "$(dirname "$0")/markers_helpers.sh"
 
 export TZ=Africa/Casablanca
 NOW=$(date +%s)
@@ -100,14 +101,7 @@ assert_eq 1 "$(rcli xrevrange 'adm:{adm}:audit' + - count 1 | grep -c '"retired"
   "the audit record's document carries the retired list"
 
 note "the sweep starts: stopped (kill -9) once a page is saved, before the end"
-mid_pass() {
-  local c
-  c=$(rcli hget 'lg:mk:{mk}' cur)
-  [ -n "$c" ] && [ "$c" != 0 ]
-}
-wait_for 30 mid_pass || fail "no page of the sweep was saved"
-kill -9 "$GW_PID"
-wait "$GW_PID" 2>/dev/null || true
+kill_mid_pass
 LEFT=$(count_field c:welcome)
 CUR=$(rcli hget 'lg:mk:{mk}' cur)
 assert_eq welcome "$(rcli hget 'lg:mk:{mk}' fp)" "the pass under way is for welcome"
@@ -144,8 +138,7 @@ assert_eq "$STORED" "$(rcli hget 'cfg:{adm}:campaigns' doc)" "nothing was stored
 
 note "restarted: the sweep resumes at the saved cursor and completes"
 start_gw
-swept() { [ "$(rcli hget 'lg:mk:{mk}' ids)" = ",welcome," ]; }
-wait_for 120 swept || fail "the pass did not complete: $(rcli hgetall 'lg:mk:{mk}' | tr '\n' ' ')"
+wait_for 120 swept_ids ",welcome," || fail "the pass did not complete: $(rcli hgetall 'lg:mk:{mk}' | tr '\n' ' ')"
 assert_eq 1 "$(grep -c "marker sweep of welcome resumed at cursor $CUR" "$T/gw.log")" \
   "the restarted gateway resumed at cursor $CUR"
 assert_eq "$WALLETS" "$(rcli hget 'lg:mk:{mk}' wallets)" \
@@ -191,11 +184,10 @@ api PUT /api/campaign-rules "$MIA" "{\"version\": $V, \"document\": $DOC5}"
 assert_eq 200 "$CODE" "autumn removed"
 assert_eq "welcome autumn" "$(rcli hget 'cfg:{adm}:campaigns' doc | jq -r '[.retired[].id] | join(" ")')" \
   "both retired"
-autumn_mid() { [ "$(rcli hget 'lg:mk:{mk}' fp)" = autumn ] && mid_pass; }
+autumn_mid() { [ "$(mk fp)" = autumn ] && mid_pass; }
 wait_for 30 autumn_mid || fail "no page of the autumn pass was saved"
 rcli script flush >/dev/null
-autumn_done() { [ "$(rcli hget 'lg:mk:{mk}' ids)" = ",welcome,autumn," ]; }
-wait_for 120 autumn_done || fail "the autumn pass did not complete: $(rcli hgetall 'lg:mk:{mk}' | tr '\n' ' ')"
+wait_for 120 swept_ids ",welcome,autumn," || fail "the autumn pass did not complete: $(rcli hgetall 'lg:mk:{mk}' | tr '\n' ' ')"
 assert_eq 1 "$(grep -c 'marker sweep of autumn: Redis was restarted or replaced since cursor' "$T/gw.log")" \
   "the gateway saw its cursor's server change and started the pass again"
 assert_eq "$WALLETS" "$(rcli hget 'lg:mk:{mk}' wallets)" "the new pass counted each wallet once"

@@ -8,6 +8,8 @@
 # then no second pass starts.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
+source "$(dirname "$0")/markers_helpers.sh"
+MK_CLI=ccli
 
 export TZ=Africa/Casablanca
 TODAY=$(date +%F)
@@ -53,14 +55,7 @@ ccli hset 'cfg:{adm}:campaigns' doc "$DOC" version 2 >/dev/null
 wait_for 20 grep -q 'campaigns "mc-2": 2 rules' "$T/gw.log" || fail "the gateway did not load mc-2"
 
 note "the sweep starts: stopped (kill -9) once a page is saved, before the end"
-mid_pass() {
-  local c
-  c=$(ccli hget 'lg:mk:{mk}' cur)
-  [ -n "$c" ] && [ "$c" != 0 ]
-}
-wait_for 30 mid_pass || fail "no page of the sweep was saved"
-kill -9 "$GW_PID"
-wait "$GW_PID" 2>/dev/null || true
+kill_mid_pass
 LEFT=$(holding c:welcome)
 CUR=$(ccli hget 'lg:mk:{mk}' cur)
 assert_eq "welcome c" "$(ccli hget 'lg:mk:{mk}' fp) $(ccli hget 'lg:mk:{mk}' mode)" \
@@ -70,8 +65,7 @@ assert_eq "welcome c" "$(ccli hget 'lg:mk:{mk}' fp) $(ccli hget 'lg:mk:{mk}' mod
 
 note "restarted: the sweep resumes at the saved slot and completes"
 start_gw
-swept() { [ "$(ccli hget 'lg:mk:{mk}' ids)" = ",welcome," ]; }
-wait_for 120 swept || fail "the pass did not complete: $(ccli hgetall 'lg:mk:{mk}' | tr '\n' ' ')"
+wait_for 120 swept_ids ",welcome," || fail "the pass did not complete: $(ccli hgetall 'lg:mk:{mk}' | tr '\n' ' ')"
 assert_eq 1 "$(grep -c "marker sweep of welcome resumed at cursor $CUR" "$T/gw.log")" \
   "the restarted gateway resumed at slot $CUR"
 assert_eq "$N" "$(ccli hget 'lg:mk:{mk}' wallets)" "the pass counted each wallet once"
