@@ -218,6 +218,31 @@ static void test_campaigns_retire__removed_ids__kept_for_ever(void **state)
     free(out2);
 }
 
+/* The list is bounded: a retirement past GW_CAMP_RETIRED_MAX is refused, naming the list */
+static void test_campaigns_retire__list_full__refused(void **state)
+{
+    static char stored[GW_CAMP_RETIRED_MAX * 48 + 256];
+    static const char next[] = "{\"version\": \"2\", \"campaigns\": []}";
+    char err[320], *out = NULL;
+    size_t at;
+
+    (void)state;
+    at = (size_t)snprintf(stored, sizeof(stored),
+                          "{\"version\": \"1\", \"campaigns\": [" CAMP("last") "], \"retired\": [");
+    for (int i = 0; i < GW_CAMP_RETIRED_MAX; i++)
+        at += (size_t)snprintf(stored + at, sizeof(stored) - at,
+                               "%s{\"id\": \"r%d\", \"day\": \"2026-01-02\"}", i ? "," : "", i);
+    snprintf(stored + at, sizeof(stored) - at, "]}");
+    assert_int_equal(gw_campaigns_parse(stored, strlen(stored), &doc, err, sizeof(err)), 0);
+    assert_int_equal(doc.n_retired, GW_CAMP_RETIRED_MAX);
+    assert_int_equal(gw_campaigns_retire(stored, strlen(stored), next, strlen(next), 20261208,
+                                         &out, err, sizeof(err)),
+                     -EINVAL);
+    assert_null(out);
+    if (!strstr(err, "retired: more than 256"))
+        fail_msg("error \"%s\"", err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_offer_text__language_and_placeholders),
         cmocka_unit_test(test_campaigns__retired_ids__listed_and_never_reused),
         cmocka_unit_test(test_campaigns_retire__removed_ids__kept_for_ever),
+        cmocka_unit_test(test_campaigns_retire__list_full__refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
