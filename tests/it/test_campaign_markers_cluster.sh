@@ -4,8 +4,9 @@
 # reads them slot by slot (CLUSTER GETKEYSINSLOT asked of each slot's master), its cursor (the next
 # slot) saved in lg:mk:{mk}. A document whose "retired" list holds welcome (stored as the console
 # stores it): every c:welcome goes, on every master, and c:tenure (live) and c:spring (paused)
-# stay; killed -9 mid-pass the gateway resumes at the saved slot and counts every wallet once;
-# then no second pass starts.
+# stay; killed -9 mid-pass the gateway resumes at the saved slot and counts every wallet once,
+# while a second gateway started with it finds the lease taken and sweeps nothing; then no
+# second pass starts.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/ussd_helpers.sh"
 source "$(dirname "$0")/markers_helpers.sh"
@@ -23,7 +24,7 @@ pick_port
 # pages of about 20 wallets every 50 ms: the pass takes many pages, so it can be stopped mid-way
 ussd_config '.campaigns = {enabled: true, pass_interval_s: 3600, catchup_days: 0,
   quiet_start_hour: 0, quiet_end_hour: 0, marker_sweep_interval_ms: 50, marker_sweep_batch: 20,
-  marker_sweep_grace_s: 0, marker_sweep_lease_ms: 2000} | .redis.request_timeout_ms = 5000'
+  marker_sweep_grace_s: 0, marker_sweep_lease_ms: 3000} | .redis.request_timeout_ms = 5000'
 start_gw
 
 N=150
@@ -63,21 +64,37 @@ assert_eq "welcome c" "$(ccli hget 'lg:mk:{mk}' fp) $(ccli hget 'lg:mk:{mk}' mod
 [ "$LEFT" -gt 0 ] && [ "$LEFT" -lt "$N" ] && echo "ok - stopped at slot $CUR: $LEFT markers left" ||
   fail "not stopped mid-way (slot $CUR): $LEFT of $N markers left"
 
-note "restarted: the sweep resumes at the saved slot and completes"
+note "restarted, with a second gateway: one resumes at the saved slot and completes, the other"
+note "finds the lease taken"
 start_gw
+start_gw2
 wait_for 120 swept_ids ",welcome," || fail "the pass did not complete: $(ccli hgetall 'lg:mk:{mk}' | tr '\n' ' ')"
-assert_eq 1 "$(grep -c "marker sweep of welcome resumed at cursor $CUR" "$T/gw.log")" \
-  "the restarted gateway resumed at slot $CUR"
+assert_eq 1 "$(cat "$T/gw.log" "$T/gw2.log" | grep -c "marker sweep of welcome resumed at cursor $CUR")" \
+  "the gateway that took the lease resumed at slot $CUR"
 assert_eq "$N" "$(ccli hget 'lg:mk:{mk}' wallets)" "the pass counted each wallet once"
 assert_eq "0 $N $N" "$(holding c:welcome) $(holding c:tenure) $(holding c:spring)" \
   "every welcome marker is gone on every master; the live and paused campaigns' markers stay"
 assert_eq "$N" "$(for m in $MEMBERS; do echo "EXISTS lg:{$m}:other"; done | ccli |
   awk '{ s += $1 } END { print s + 0 }')" "the other keys are left alone"
-assert_eq "$LEFT 1 0" "$(gw_stat .campaigns.markers_deleted) $(gw_stat .campaigns.marker_passes) \
-$(gw_stat .campaigns.marker_errors)" "the counters: the markers left deleted, one pass, no error"
-sleep 2
+sleep 2 # both stats files written again (every second)
+both() { # counter: gateway 1's and 2's
+  echo "$(jq -r ".campaigns.$1" "$T/gw-stats.json") $(jq -r ".campaigns.$1" "$T/gw2-stats.json")"
+}
+read -r D1 D2 <<<"$(both markers_deleted)"
+read -r P1 P2 <<<"$(both marker_passes)"
+read -r W1 W2 <<<"$(both marker_wallets)"
+read -r B1 B2 <<<"$(both marker_busy)"
+assert_eq "$LEFT 1 0 0" "$((D1 + D2)) $((P1 + P2)) $(both marker_errors)" \
+  "the counters: the markers left deleted, one pass, no error on either gateway"
+if { [ "$W1" -gt 0 ] && [ "$W2" = 0 ] && [ "$B2" -gt 0 ]; } ||
+  { [ "$W2" -gt 0 ] && [ "$W1" = 0 ] && [ "$B1" -gt 0 ]; }; then
+  echo "ok - one gateway swept ($W1 + $W2 wallets), the other found the lease taken ($B1 + $B2 times)"
+else
+  fail "both gateways swept: wallets $W1 $W2, lease taken $B1 $B2"
+fi
 assert_eq "1 0" "$(ccli hget 'lg:mk:{mk}' passes) $(ccli hexists 'lg:mk:{mk}' fp)" \
   "nothing new to delete: no other pass starts"
 
+stop_gw2
 stop_gw
 finish
