@@ -501,6 +501,33 @@ static const char *const put_key[ADM_DOC__COUNT] = {ADM_KEY_GIFTDAYS, ADM_KEY_CA
 static const char *const put_target[ADM_DOC__COUNT] = {"giftdays", "catalog", "loyalty", "menus",
                                                        "campaigns"};
 
+/* The campaigns document keeps the ids of the campaigns removed from it ("retired", with the day:
+ * gw_campaigns_retire), against the stored one the version check just compared with: an id
+ * removed is never used again, and its markers are swept from the wallets (docs/campaigns.md).
+ * false when the answer was sent (a retired id reused: 422 naming it). */
+static bool campaigns_retire(struct adm_req *r, const char *stored)
+{
+    char err[320], *merged = NULL;
+    int rc = gw_campaigns_retire(stored, stored ? strlen(stored) : 0, r->text, strlen(r->text),
+                                 gw_local_day(adm_now_ms() / 1000), &merged, err, sizeof(err));
+
+    if (rc == 0 && merged)
+        rc = adm_doc_check(r->srv, ADM_DOC_CAMPAIGNS, merged, strlen(merged), err, sizeof(err));
+    if (rc == -ENOMEM)
+        adm_reply_error(r, 500, NULL, "out of memory");
+    else if (rc < 0)
+        reply_invalid(r, err);
+    if (rc < 0) {
+        free(merged);
+        return false;
+    }
+    if (merged) {
+        free(r->text);
+        r->text = merged;
+    }
+    return true;
+}
+
 static void doc_put_current(struct adm_req *r, const struct redisReply *reply)
 {
     struct stored_doc d;
@@ -515,6 +542,8 @@ static void doc_put_current(struct adm_req *r, const struct redisReply *reply)
     }
     enum adm_doc k = (enum adm_doc)r->n2;
     r->n2 = KILL_NONE; /* put_done reads r->n2 as a PATCH's kill switch */
+    if (k == ADM_DOC_CAMPAIGNS && !campaigns_retire(r, d.doc))
+        return;
     /* cfg_put.lua checks the version again, atomically: this early answer only saves a write. */
     put_write(r, put_key[k], put_target[k], d.doc ? d.doc : "null", r->text);
 }

@@ -289,6 +289,58 @@ static int parse_one(json_t *o, struct gw_camp *c, const char *path, char *err, 
     return 0;
 }
 
+/* "retired": [{"id", "day"}, ...]: valid, distinct ids no campaign of the document uses. */
+static int parse_retired(json_t *a, struct gw_campaigns *out, char *err, size_t errlen)
+{
+    size_t i;
+    json_t *e;
+    char p[64];
+
+    if (!a)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > GW_CAMP_RETIRED_MAX)
+        return fail(err, errlen, "retired", "an array of at most 256 {id, day}");
+    json_array_foreach(a, i, e)
+    {
+        struct gw_camp_retired *r = &out->retired[i];
+        const char *key;
+        json_t *v;
+        snprintf(p, sizeof(p), "retired[%zu]", i);
+        if (!json_is_object(e))
+            return fail(err, errlen, p, "an object {id, day}");
+        json_object_foreach(e, key, v)
+        {
+            if (strcmp(key, "id") != 0 && strcmp(key, "day") != 0) {
+                snprintf(p, sizeof(p), "retired[%zu].%.24s", i, key);
+                return fail(err, errlen, p, "unknown key");
+            }
+        }
+        v = json_object_get(e, "id");
+        if (!json_is_string(v) || !id_valid(json_string_value(v))) {
+            snprintf(p, sizeof(p), "retired[%zu].id", i);
+            return fail(err, errlen, p, "1..24 characters of [a-z0-9_-]");
+        }
+        snprintf(r->id, sizeof(r->id), "%s", json_string_value(v));
+        if (get_day(e, "day", &r->day, p, err, errlen) < 0)
+            return -EINVAL;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(out->retired[j].id, r->id) == 0)
+                return fail(err, errlen, p, "id listed twice");
+        for (size_t j = 0; j < out->n; j++)
+            if (strcmp(out->c[j].id, r->id) == 0) {
+                char what[160];
+                snprintf(p, sizeof(p), "campaigns[%zu].id", j);
+                snprintf(what, sizeof(what),
+                         "\"%s\" is retired and never used again (its members' markers are "
+                         "deleted): choose a new id",
+                         r->id);
+                return fail(err, errlen, p, what);
+            }
+        out->n_retired = i + 1;
+    }
+    return 0;
+}
+
 int gw_campaigns_parse(const char *text, size_t len, struct gw_campaigns *out, char *err,
                        size_t errlen)
 {
@@ -311,7 +363,8 @@ int gw_campaigns_parse(const char *text, size_t len, struct gw_campaigns *out, c
     }
     json_object_foreach(root, key, v)
     {
-        if (strcmp(key, "version") != 0 && strcmp(key, "campaigns") != 0) {
+        if (strcmp(key, "version") != 0 && strcmp(key, "campaigns") != 0 &&
+            strcmp(key, "retired") != 0) {
             snprintf(err, errlen, "%.40s: unknown key", key);
             goto out;
         }
@@ -340,11 +393,141 @@ int gw_campaigns_parse(const char *text, size_t len, struct gw_campaigns *out, c
             }
         out->n = i + 1;
     }
+    if ((rc = parse_retired(json_object_get(root, "retired"), out, err, errlen)) < 0)
+        goto out;
     rc = 0;
 out:
     json_decref(root);
-    if (rc < 0)
+    if (rc < 0) {
         out->n = 0;
+        out->n_retired = 0;
+    }
+    return rc;
+}
+
+static void day_text(int32_t ymd, char *out, size_t cap)
+{
+    snprintf(out, cap, "%04d-%02d-%02d", (int)(ymd / 10000), (int)(ymd / 100 % 100),
+             (int)(ymd % 100));
+}
+
+/* The id of a campaign or retired entry, or NULL. The stored document is read leniently: one
+ * written before this code, or by hand, is read as far as it goes. */
+static const char *camp_id_of(json_t *o)
+{
+    const char *id = json_string_value(json_object_get(o, "id"));
+    return id && id_valid(id) ? id : NULL;
+}
+
+static json_t *retired_find(json_t *list, const char *id)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(list, i, e)
+    {
+        const char *x = camp_id_of(e);
+        if (x && strcmp(x, id) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* Adds {id, day} to list unless id is there (an earlier day replaces a later one). */
+static int retired_add(json_t *list, const char *id, const char *day)
+{
+    json_t *e = retired_find(list, id);
+    const char *had = e ? json_string_value(json_object_get(e, "day")) : NULL;
+
+    if (e) {
+        if (day && had && strcmp(day, had) < 0 &&
+            json_object_set_new(e, "day", json_string(day)) < 0)
+            return -ENOMEM;
+        return 0;
+    }
+    e = json_pack("{s:s, s:s}", "id", id, "day", day);
+    return e && json_array_append_new(list, e) == 0 ? 0 : -ENOMEM;
+}
+
+int gw_campaigns_retire(const char *stored, size_t slen, const char *text, size_t len, int32_t today,
+                        char **out, char *err, size_t errlen)
+{
+    json_t *old = stored ? json_loadb(stored, slen, 0, NULL) : NULL;
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *list = NULL, *e, *camps;
+    char day[16];
+    size_t i;
+    int rc = -EINVAL;
+
+    *out = NULL;
+    if (!json_is_object(doc)) {
+        fail(err, errlen, "document", "a JSON object");
+        goto done;
+    }
+    day_text(today, day, sizeof(day));
+    list = json_array();
+    if (!list) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    /* text's own list, then the stored one, then the campaigns text dropped */
+    json_array_foreach(json_object_get(doc, "retired"), i, e)
+    {
+        if (camp_id_of(e) && (rc = retired_add(list, camp_id_of(e),
+                                               json_string_value(json_object_get(e, "day")))) < 0)
+            goto done;
+    }
+    json_array_foreach(json_object_get(old, "retired"), i, e)
+    {
+        const char *d = json_string_value(json_object_get(e, "day"));
+        if (camp_id_of(e) && (rc = retired_add(list, camp_id_of(e), d ? d : day)) < 0)
+            goto done;
+    }
+    camps = json_object_get(doc, "campaigns");
+    json_array_foreach(json_object_get(old, "campaigns"), i, e)
+    {
+        const char *id = camp_id_of(e);
+        size_t j;
+        json_t *n;
+        bool kept = false;
+        json_array_foreach(camps, j, n)
+        {
+            if (camp_id_of(n) && id && strcmp(camp_id_of(n), id) == 0)
+                kept = true;
+        }
+        if (id && !kept && (rc = retired_add(list, id, day)) < 0)
+            goto done;
+    }
+    /* a campaign of text under a retired id: its members' markers are being deleted, so it
+     * would pay them again */
+    json_array_foreach(camps, i, e)
+    {
+        json_t *r = camp_id_of(e) ? retired_find(list, camp_id_of(e)) : NULL;
+        if (r) {
+            snprintf(err, errlen,
+                     "campaigns[%zu].id: \"%s\" was retired on %s and is never used again (its "
+                     "members' markers are deleted): choose a new id",
+                     i, camp_id_of(e), json_string_value(json_object_get(r, "day")));
+            rc = -EINVAL;
+            goto done;
+        }
+    }
+    if (json_array_size(list) > GW_CAMP_RETIRED_MAX) {
+        snprintf(err, errlen, "retired: more than %d retired ids", GW_CAMP_RETIRED_MAX);
+        rc = -EINVAL;
+        goto done;
+    }
+    rc = 0;
+    if (json_equal(list, json_object_get(doc, "retired")) ||
+        (json_array_size(list) == 0 && !json_object_get(doc, "retired")))
+        goto done; /* text already says it all: stored as sent */
+    if (json_object_set(doc, "retired", list) < 0 ||
+        !(*out = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+        rc = -ENOMEM;
+done:
+    json_decref(list);
+    json_decref(doc);
+    json_decref(old);
     return rc;
 }
 

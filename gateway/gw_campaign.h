@@ -17,11 +17,16 @@
  *       "valid_days": 14, "points": 50, "texts": {"fr": "... {points} ... {date}", ...}},
  *      {"id": "bday", "rule": "birthday", "points": 30, "texts": {"en": "... {points} ...", ...}},
  *      {"id": "ref", "rule": "referral", "points": 20, "valid_days": 30, "max_per_month": 5,
- *       "min_amount": 10}]}
+ *       "min_amount": 10}],
+ *    "retired": [{"id": "summer", "day": "YYYY-MM-DD"}]}
  *
  * start/end are local days of the programme's zone, both included; budget is in points, a hard
  * stop (the credit and the budget's count move in one script); "tiers" gives a tier's own points
- * (per-tier variants), other tiers get "points". Ownership: plain structs, no allocation.
+ * (per-tier variants), other tiers get "points". "retired" (optional) lists the ids of campaigns
+ * removed from the document and the local day each was removed: such an id is refused for a new
+ * campaign for ever (its markers c:<id> are deleted from the wallets by the gateways; a campaign
+ * paused by its dates stays in "campaigns" and keeps its markers). The console and loyaltyctl add
+ * removed ids themselves (gw_campaigns_retire). Ownership: plain structs, no allocation.
  */
 #ifndef GW_CAMPAIGN_H
 #define GW_CAMPAIGN_H
@@ -39,6 +44,7 @@
 #define GW_CAMP_LANGS 4      /* ar, fr, en, fa */
 #define GW_CAMP_POINTS_MAX 1000000
 #define GW_CAMP_BUDGET_MAX 1000000000000LL
+#define GW_CAMP_RETIRED_MAX 256 /* retired ids one document keeps (for ever: never reused) */
 
 enum gw_camp_rule {
     GW_CAMP_WELCOME = 0,
@@ -75,10 +81,19 @@ struct gw_camp {
     char texts[GW_CAMP_LANGS][GW_CAMP_TEXT_MAX + 1]; /* by gw_camp_lang index; "" none */
 };
 
+/* A campaign removed from the document: its id is never used again, and the gateways delete its
+ * markers c:<id> from the wallets (gw_campaign_marks.h). */
+struct gw_camp_retired {
+    char id[GW_CAMP_ID_MAX + 1];
+    int32_t day; /* the local day it was removed, YYYYMMDD */
+};
+
 struct gw_campaigns {
     char version[64];
     struct gw_camp c[GW_CAMP_MAX];
     size_t n;
+    struct gw_camp_retired retired[GW_CAMP_RETIRED_MAX]; /* in the order they were retired */
+    size_t n_retired;
 };
 
 /* The languages offer texts exist in, in this order: "ar", "fr", "en", "fa". */
@@ -90,6 +105,17 @@ const char *gw_camp_rule_name(enum gw_camp_rule r);
  * checked: unknown rules and keys are refused (a typo must not switch a rule off silently). */
 int gw_campaigns_parse(const char *text, size_t len, struct gw_campaigns *out, char *err,
                        size_t errlen);
+
+/* The document to store when text (len bytes, a document gw_campaigns_parse accepts) replaces
+ * stored (slen bytes; NULL or not JSON: none stored): text, with a "retired" list holding every
+ * entry of stored's list and of text's own (the earliest day wins), and every id of stored's
+ * campaigns that text no longer has, retired on today (YYYYMMDD). So a retirement is never
+ * forgotten, whatever the editor sent. Returns 0 with *out = NULL (text is already that
+ * document: store it as sent) or *out = the new text (malloc'd, the caller frees it); -EINVAL with
+ * err naming the id when a campaign of text uses a retired id (or the list would pass
+ * GW_CAMP_RETIRED_MAX); -ENOMEM. */
+int gw_campaigns_retire(const char *stored, size_t slen, const char *text, size_t len, int32_t today,
+                        char **out, char *err, size_t errlen);
 
 /* Whether c runs on local day today (YYYYMMDD). */
 bool gw_camp_active(const struct gw_camp *c, int32_t today);

@@ -20,6 +20,7 @@
 #include "gw_broadcast.h"
 #include "gw_campaign_bday.h"
 #include "gw_campaign_cl.h"
+#include "gw_campaign_marks.h"
 #include "gw_core.h"
 #include "gw_days.h"
 #include "gw_expiry.h"
@@ -44,6 +45,7 @@ struct gw_campaign_run {
     struct event *ev_pass;
     struct pass *pass; /* the pass under way, or NULL */
     struct gw_campaign_bday *bday; /* the birthday pass (gw_campaign_bday.c) */
+    struct gw_camp_marks *marks;   /* the retired markers' sweep (gw_campaign_marks.c) */
     struct gw_camp_cl cl; /* a Redis Cluster (cfg.cluster): the two-step bonuses, else redis NULL */
     struct event *ev_sweep; /* a cluster: the reservations' sweeper */
     bool sweeping;
@@ -540,7 +542,11 @@ void gw_campaign_run_config_defaults(struct gw_campaign_run_config *cfg)
 {
     *cfg = (struct gw_campaign_run_config){.enabled = false, .pass_interval_s = 3600,
                                            .catchup_days = 7, .quiet_start_hour = 21,
-                                           .quiet_end_hour = 9};
+                                           .quiet_end_hour = 9,
+                                           .marker_sweep_interval_ms = 1000,
+                                           .marker_sweep_batch = 500,
+                                           .marker_sweep_grace_s = 3600,
+                                           .marker_sweep_lease_ms = 30000};
 }
 
 struct gw_campaign_run *gw_campaign_run_new(struct event_base *base, struct gw_redis *redis,
@@ -564,7 +570,8 @@ struct gw_campaign_run *gw_campaign_run_new(struct event_base *base, struct gw_r
     r->ref_script = gw_redis_script_add(redis, gw_lua_referral, gw_lua_referral_len);
     r->ev_pass = evtimer_new(base, on_pass, r);
     r->bday = gw_campaign_bday_new(base, redis, sms, &r->cfg, r->history_len, r->fallback, &r->st);
-    if (r->script < 0 || r->ref_script < 0 || !r->ev_pass || !r->bday)
+    r->marks = gw_camp_marks_new(base, redis, &r->cfg, &r->st);
+    if (r->script < 0 || r->ref_script < 0 || !r->ev_pass || !r->bday || !r->marks)
         goto fail;
     if (cfg->cluster) { /* docs/campaigns.md "Redis Cluster" */
         r->cl = (struct gw_camp_cl){.redis = redis, .script = r->script,
@@ -599,6 +606,7 @@ int gw_campaign_run_set_doc(void *arg, const char *text, size_t len, char *err, 
     free(r->doc); /* a pass under way works on its own copy */
     r->doc = d;
     gw_campaign_bday_set_doc(r->bday, d);
+    gw_camp_marks_set_doc(r->marks, d);
     GW_LOGN(LOG_CAT, "campaigns \"%s\": %zu rules", d->version, d->n);
     return 0;
 }
@@ -615,7 +623,7 @@ int gw_campaign_run_start(struct gw_campaign_run *r)
 
     if (!r || !r->ev_pass)
         return -EINVAL;
-    if (gw_campaign_bday_start(r->bday) < 0)
+    if (gw_campaign_bday_start(r->bday) < 0 || gw_camp_marks_start(r->marks) < 0)
         return -EIO;
     if (r->ev_sweep)
         evtimer_add(r->ev_sweep, &tv);
@@ -633,6 +641,7 @@ void gw_campaign_run_detach(struct gw_campaign_run *r)
         return;
     r->redis = NULL;
     gw_campaign_bday_detach(r->bday);
+    gw_camp_marks_detach(r->marks);
     if (r->ev_pass)
         evtimer_del(r->ev_pass);
     if (r->ev_sweep)
@@ -650,6 +659,7 @@ void gw_campaign_run_free(struct gw_campaign_run *r)
     if (r->ev_sweep)
         event_free(r->ev_sweep);
     gw_campaign_bday_free(r->bday);
+    gw_camp_marks_free(r->marks);
     free(r->doc);
     free(r);
 }

@@ -44,7 +44,13 @@ struct gw_campaign_run_config {
     uint32_t catchup_days;     /* due sets of earlier days still read (7) */
     uint32_t quiet_start_hour; /* local hour from which no offer pass runs (21) */
     uint32_t quiet_end_hour;   /* ... until this hour (9); equal = never quiet */
+    /* the sweep of retired campaigns' markers (gw_campaign_marks.h) */
+    uint32_t marker_sweep_interval_ms; /* a page each (1000) */
+    uint32_t marker_sweep_batch;       /* wallets a page, about: SCAN COUNT (500) */
+    uint32_t marker_sweep_grace_s;     /* an id retired is swept this long after (3600) */
+    uint32_t marker_sweep_lease_ms;    /* the sweeping gateway's lease (30000) */
     bool cluster; /* not a key: set by the daemon with redis.cluster_nodes (two-step bonuses) */
+    char owner[64]; /* not a key: this process in leases ("host:pid"), set by the daemon */
 };
 void gw_campaign_run_config_defaults(struct gw_campaign_run_config *cfg);
 
@@ -65,6 +71,11 @@ void gw_campaign_run_config_defaults(struct gw_campaign_run_config *cfg);
     X(referrals_refused, "referrals refused with a screen (self, loop, member, taken, cap...)")     \
     X(referrals_paid, "referrers credited on their referee's first qualifying recharge")           \
     X(swept, "cluster: reservations settled by the sweeper (their event never came back)")         \
+    X(marker_passes, "retired markers: sweep passes completed")                                    \
+    X(marker_wallets, "retired markers: wallets swept (pages saved)")                              \
+    X(markers_deleted, "retired markers: markers c:<id> of retired campaigns deleted")             \
+    X(marker_busy, "retired markers: pages not begun, another gateway holds the sweep's lease")    \
+    X(marker_errors, "retired markers: pages not saved (a Redis error: swept again)")              \
     X(errors, "Redis errors")
 
 struct gw_campaign_stats {

@@ -1566,6 +1566,13 @@ static const struct key_def keys[] = {
     K_UINT("campaigns.catchup_days", S_, campaigns.catchup_days, 0, 31, "7"),
     K_UINT("campaigns.quiet_start_hour", S_, campaigns.quiet_start_hour, 0, 23, "21"),
     K_UINT("campaigns.quiet_end_hour", S_, campaigns.quiet_end_hour, 0, 23, "9"),
+    K_UINT("campaigns.marker_sweep_interval_ms", S_, campaigns.marker_sweep_interval_ms, 10,
+           600000, "1000"),
+    K_UINT("campaigns.marker_sweep_batch", S_, campaigns.marker_sweep_batch, 1, 100000, "500"),
+    K_UINT("campaigns.marker_sweep_grace_s", S_, campaigns.marker_sweep_grace_s, 0, 604800,
+           "3600"),
+    K_UINT("campaigns.marker_sweep_lease_ms", S_, campaigns.marker_sweep_lease_ms, 1000, 600000,
+           "30000"),
     K_STR("journal.dir", S_, journal.dir, 0, NULL, "\"\""),
     K_UINT("journal.keep_days", S_, journal.keep_days, 1, 400, "35"),
 

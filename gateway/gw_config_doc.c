@@ -231,6 +231,16 @@ static const struct {
     {"campaigns.catchup_days", "Win-back due days of the past still read by a pass."},
     {"campaigns.quiet_start_hour", "Local hour from which no offer pass runs (no offer SMS)."},
     {"campaigns.quiet_end_hour", "Local hour from which offer passes run again (equal: never quiet)."},
+    {"campaigns.marker_sweep_interval_ms",
+     "The sweep of retired campaigns' markers `c:<id>` (docs/campaigns.md): one page of wallets "
+     "this often, on the one gateway holding its lease; idle while nothing is retired."},
+    {"campaigns.marker_sweep_batch", "Wallets in one page of the marker sweep, about (the SCAN "
+                                     "COUNT; on a Redis Cluster, slots are read until this many)."},
+    {"campaigns.marker_sweep_grace_s",
+     "A campaign retired is swept this long after this gateway saw it retired (or from the next "
+     "local day): gateways on the previous document may still write its marker meanwhile."},
+    {"campaigns.marker_sweep_lease_ms", "The lease of the gateway sweeping markers; another one "
+                                        "takes over this long after it stopped."},
     /* expiry */
     {"expiry.enabled", "Run the expiry job in this gateway (several may: slots are claimed)."},
     {"expiry.warn_days", "Warning SMS this many days before points expire, descending (\"30,7\"; "

@@ -476,6 +476,15 @@ static int refer_hook(void *arg, const char *msisdn, const char *referee,
     return gw_campaign_run_refer(arg, msisdn, referee, done, cb_arg);
 }
 
+/* This process in the jobs' leases and claims: "host:pid". */
+static void job_owner(char *out, size_t cap)
+{
+    char host[48] = "gw";
+
+    gethostname(host, sizeof(host) - 1);
+    snprintf(out, cap, "%.47s:%ld", host, (long)getpid());
+}
+
 /* The campaign rules (issue 10 §1, docs/campaigns.md): bonuses after each earning event's commit,
  * the win-back offer pass; the document comes from the console (cfg:{adm}:campaigns). On one Redis
  * the budget moves in the bonus's own script; on a cluster a bonus is two steps, the budget's slot
@@ -483,6 +492,7 @@ static int refer_hook(void *arg, const char *msisdn, const char *referee,
 static int start_campaigns(struct app *a)
 {
     a->cfg.campaigns.cluster = a->cfg.redis.n_cluster_nodes > 0;
+    job_owner(a->cfg.campaigns.owner, sizeof(a->cfg.campaigns.owner));
     a->campaigns = gw_campaign_run_new(a->base, a->redis, a->sms, &a->cfg.campaigns,
                                        a->cfg.ledger.history_len,
                                        a->menus ? ussd_menus_default_lang(a->menus) : "en");
@@ -730,6 +740,7 @@ static int run(struct app *a)
     if (xrc < 0)
         return xrc;
     wire_metrics_set_expiry(a->metrics, a->expiry);
+    wire_metrics_set_campaigns(a->metrics, a->campaigns);
 
     a->ev_term = evsignal_new(a->base, SIGTERM, on_term, a);
     a->ev_int = evsignal_new(a->base, SIGINT, on_term, a);
@@ -777,7 +788,7 @@ static int start_expiry(struct app *a)
     uint32_t levels[GW_EXPIRY_LEVELS_MAX];
     int n = gw_expiry_parse_levels(a->cfg.expiry.warn_days, levels, GW_EXPIRY_LEVELS_MAX);
     struct gw_expiry_ops ops = {0};
-    char owner[64], host[48] = "gw";
+    char owner[64];
 
     if (n < 0)
         return -EINVAL; /* validated with the config */
@@ -792,8 +803,7 @@ static int start_expiry(struct app *a)
     } else {
         gw_log(GW_LOG_NOTICE, "expiry", "no SMS side (ussd.menus_file): warnings are not sent");
     }
-    gethostname(host, sizeof(host) - 1);
-    snprintf(owner, sizeof(owner), "%.47s:%ld", host, (long)getpid());
+    job_owner(owner, sizeof(owner));
     struct gw_expiry_params p = {
         .validity = {a->cfg.loyalty.points_validity_days, a->cfg.loyalty.points_validity_months},
         .history_len = a->cfg.ledger.history_len,

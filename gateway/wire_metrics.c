@@ -21,6 +21,7 @@
 #include "catalog.h"
 #include "cat_fulfil.h"
 #include "gw_broadcast.h"
+#include "gw_campaign_run.h"
 #include "gw_config.h"
 #include "gw_core.h"
 #include "gw_expiry.h"
@@ -52,6 +53,7 @@ struct wire_metrics {
     bool fulfil_known; /* the group's figures below were read at least once */
     uint64_t fulfil_lag, fulfil_pending;
     const struct gw_expiry *expiry; /* the points-expiry job, NULL when it does not run here */
+    const struct gw_campaign_run *campaigns; /* the campaign rules, NULL when off */
 };
 
 /* ---------------------------------------------------------------- probes */
@@ -411,6 +413,33 @@ static void write_expiry(const struct wire_metrics *m, struct evbuffer *o)
     }
 }
 
+/*
+ * The campaign rules (campaigns.enabled): every counter of their stats (gw_campaign_run.h
+ * GW_CAMPAIGN_COUNTERS, the stats file's "campaigns") as loyaltygw_campaign_<name>_total; among
+ * them the retired markers' sweep (marker_passes, marker_wallets, markers_deleted, ...).
+ */
+static void write_campaigns(const struct wire_metrics *m, struct evbuffer *o)
+{
+    struct gw_campaign_stats s;
+    char name[96];
+
+    if (!m->campaigns)
+        return;
+    gw_campaign_run_get_stats(m->campaigns, &s);
+#define GW_X_PROM(field, help)                                                                     \
+    snprintf(name, sizeof(name), "loyaltygw_campaign_%s_total", #field);                           \
+    FAM(o, name, COUNTER, "campaign rules: " help);                                                \
+    gw_prom_sample_u64(o, name, NULL, s.field);
+    GW_CAMPAIGN_COUNTERS(GW_X_PROM)
+#undef GW_X_PROM
+}
+
+void wire_metrics_set_campaigns(struct wire_metrics *m, const struct gw_campaign_run *r)
+{
+    if (m)
+        m->campaigns = r;
+}
+
 void wire_metrics_set_expiry(struct wire_metrics *m, const struct gw_expiry *x)
 {
     if (m)
@@ -469,6 +498,7 @@ void wire_metrics_write(const struct wire_metrics *m, struct evbuffer *o)
     if (m->src.bcast)
         write_broadcast(m, o);
     write_expiry(m, o);
+    write_campaigns(m, o);
     write_redis(m, o);
 }
 

@@ -64,6 +64,10 @@ bool wire_metrics_ready(const struct wire_metrics *m, char *why, size_t whylen);
  * x is borrowed: it outlives m or is unset first. */
 struct gw_expiry;
 void wire_metrics_set_expiry(struct wire_metrics *m, const struct gw_expiry *x);
+/* The campaign rules whose counters /metrics shows (loyaltygw_campaign_<name>_total; NULL: none,
+ * campaigns.enabled false). r is borrowed: it outlives m. */
+struct gw_campaign_run;
+void wire_metrics_set_campaigns(struct wire_metrics *m, const struct gw_campaign_run *r);
 /* Writes the whole exposition into out. */
 void wire_metrics_write(const struct wire_metrics *m, struct evbuffer *out);
 /* NULL is a no-op. See the ownership note above. */

@@ -33,6 +33,18 @@ login() { # USER PASSWORD: prints the token
   [ "$CODE" = 200 ] || fail "login $1: $CODE $(cat "$T/r.json")"
   j .token
 }
+# login_retry USER PASSWORD: login, retried: a login runs a slow password hash in the console's
+# loop, and on a busy machine the Redis request queued behind it can miss its deadline (503,
+# "retry"): retried, as the console's page does
+login_retry() {
+  local i
+  for i in 1 2 3 4 5; do
+    api POST /api/login "" "{\"user\":\"$1\",\"password\":\"$2\"}"
+    if [ "$CODE" = 200 ]; then j .token; return; fi
+    sleep 1
+  done
+  fail "login $1: $CODE"
+}
 add_staff() { # NAME ROLE PASSWORD: an account made with loyalty-admin --add-user
   echo "$3" | "$ADM" --config "$T/gw.json" "${ADM_REDIS[@]+"${ADM_REDIS[@]}"}" --add-user "$1" --role "$2" >/dev/null
 }

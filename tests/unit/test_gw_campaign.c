@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -129,6 +130,119 @@ static void test_offer_text__language_and_placeholders(void **state)
                      -ENOENT);
 }
 
+/* "retired": read with its days; an id in it is refused for a campaign, named with its day */
+static void test_campaigns__retired_ids__listed_and_never_reused(void **state)
+{
+    static const char ok[] =
+        "{\"version\": \"v\", \"campaigns\": [], \"retired\": [{\"id\": \"summer\", \"day\": "
+        "\"2026-08-31\"}, {\"id\": \"w1\", \"day\": \"2026-01-02\"}]}";
+    char err[256];
+
+    (void)state;
+    assert_int_equal(gw_campaigns_parse(ok, strlen(ok), &doc, err, sizeof(err)), 0);
+    assert_int_equal(doc.n_retired, 2);
+    assert_string_equal(doc.retired[0].id, "summer");
+    assert_int_equal(doc.retired[0].day, 20260831);
+    assert_int_equal(doc.retired[1].day, 20260102);
+    expect_refused("{\"version\": \"v\", \"campaigns\": [{" BASE
+                   "\"rule\": \"welcome\", \"points\": 5}], \"retired\": [{\"id\": \"a\", "
+                   "\"day\": \"2026-01-02\"}]}",
+                   "campaigns[0].id: \"a\" is retired");
+    expect_refused("{\"version\": \"v\", \"campaigns\": [], \"retired\": [{\"id\": \"a\", "
+                   "\"day\": \"2026-01-02\"}, {\"id\": \"a\", \"day\": \"2026-01-03\"}]}",
+                   "retired[1]: id listed twice");
+    expect_refused("{\"version\": \"v\", \"campaigns\": [], \"retired\": [{\"id\": \"a\"}]}",
+                   "retired[0].day");
+    expect_refused("{\"version\": \"v\", \"campaigns\": [], \"retired\": [{\"id\": \"a\", "
+                   "\"day\": \"2026-01-02\", \"why\": \"x\"}]}",
+                   "retired[0].why: unknown key");
+    expect_refused("{\"version\": \"v\", \"campaigns\": [], \"retired\": {}}", "retired");
+    expect_refused("{\"version\": \"v\", \"campaigns\": [], \"retired\": [{\"id\": \"A\", "
+                   "\"day\": \"2026-01-02\"}]}",
+                   "retired[0].id");
+    assert_int_equal(doc.n_retired, 0);
+}
+
+#define CAMP(id) "{\"id\": \"" id "\", \"rule\": \"welcome\", " BASE_DAYS "\"points\": 5}"
+#define BASE_DAYS "\"start\": \"2026-01-01\", \"end\": \"2026-12-31\", \"budget\": 10, "
+
+/* What the console stores when a document replaces another: removed ids join "retired" with the
+ * day, the stored list is kept whatever the editor sent, and a retired id is refused. */
+static void test_campaigns_retire__removed_ids__kept_for_ever(void **state)
+{
+    static const char v1[] = "{\"version\": \"1\", \"campaigns\": [" CAMP("welcome") ","
+                             CAMP("spring") "]}";
+    static const char v2[] = "{\"version\": \"2\", \"campaigns\": [" CAMP("spring") "]}";
+    static const char v3[] = "{\"version\": \"3\", \"campaigns\": [" CAMP("spring") ","
+                             CAMP("autumn") "]}";
+    static const char v4[] = "{\"version\": \"4\", \"campaigns\": [" CAMP("welcome") "]}";
+    char err[320], *out = NULL, *out2 = NULL;
+
+    (void)state;
+    /* nothing stored, or nothing removed: stored as sent */
+    assert_int_equal(gw_campaigns_retire(NULL, 0, v1, strlen(v1), 20261208, &out, err,
+                                         sizeof(err)), 0);
+    assert_null(out);
+    assert_int_equal(gw_campaigns_retire(v1, strlen(v1), v1, strlen(v1), 20261208, &out, err,
+                                         sizeof(err)), 0);
+    assert_null(out);
+    /* welcome removed: retired today */
+    assert_int_equal(gw_campaigns_retire(v1, strlen(v1), v2, strlen(v2), 20261208, &out, err,
+                                         sizeof(err)), 0);
+    assert_non_null(out);
+    assert_int_equal(gw_campaigns_parse(out, strlen(out), &doc, err, sizeof(err)), 0);
+    assert_int_equal(doc.n, 1);
+    assert_int_equal(doc.n_retired, 1);
+    assert_string_equal(doc.retired[0].id, "welcome");
+    assert_int_equal(doc.retired[0].day, 20261208);
+    /* the editor sends a document without the list: it stays, with its day */
+    assert_int_equal(gw_campaigns_retire(out, strlen(out), v3, strlen(v3), 20261215, &out2, err,
+                                         sizeof(err)), 0);
+    assert_non_null(out2);
+    assert_int_equal(gw_campaigns_parse(out2, strlen(out2), &doc, err, sizeof(err)), 0);
+    assert_int_equal(doc.n, 2);
+    assert_int_equal(doc.n_retired, 1);
+    assert_int_equal(doc.retired[0].day, 20261208);
+    /* the same document again: as sent */
+    char *same = NULL;
+    assert_int_equal(gw_campaigns_retire(out2, strlen(out2), out2, strlen(out2), 20261216, &same,
+                                         err, sizeof(err)), 0);
+    assert_null(same);
+    /* welcome again: refused, naming the id and its day (spring and autumn retired meanwhile) */
+    assert_int_equal(gw_campaigns_retire(out2, strlen(out2), v4, strlen(v4), 20261216, &same,
+                                         err, sizeof(err)), -EINVAL);
+    assert_null(same);
+    if (!strstr(err, "campaigns[0].id: \"welcome\" was retired on 2026-12-08"))
+        fail_msg("error \"%s\"", err);
+    free(out);
+    free(out2);
+}
+
+/* The list is bounded: a retirement past GW_CAMP_RETIRED_MAX is refused, naming the list */
+static void test_campaigns_retire__list_full__refused(void **state)
+{
+    static char stored[GW_CAMP_RETIRED_MAX * 48 + 256];
+    static const char next[] = "{\"version\": \"2\", \"campaigns\": []}";
+    char err[320], *out = NULL;
+    size_t at;
+
+    (void)state;
+    at = (size_t)snprintf(stored, sizeof(stored),
+                          "{\"version\": \"1\", \"campaigns\": [" CAMP("last") "], \"retired\": [");
+    for (int i = 0; i < GW_CAMP_RETIRED_MAX; i++)
+        at += (size_t)snprintf(stored + at, sizeof(stored) - at,
+                               "%s{\"id\": \"r%d\", \"day\": \"2026-01-02\"}", i ? "," : "", i);
+    snprintf(stored + at, sizeof(stored) - at, "]}");
+    assert_int_equal(gw_campaigns_parse(stored, strlen(stored), &doc, err, sizeof(err)), 0);
+    assert_int_equal(doc.n_retired, GW_CAMP_RETIRED_MAX);
+    assert_int_equal(gw_campaigns_retire(stored, strlen(stored), next, strlen(next), 20261208,
+                                         &out, err, sizeof(err)),
+                     -EINVAL);
+    assert_null(out);
+    if (!strstr(err, "retired: more than 256"))
+        fail_msg("error \"%s\"", err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +250,9 @@ int main(void)
         cmocka_unit_test(test_campaigns__tier_variant__own_points),
         cmocka_unit_test(test_campaigns__bad_documents__refused_with_path),
         cmocka_unit_test(test_offer_text__language_and_placeholders),
+        cmocka_unit_test(test_campaigns__retired_ids__listed_and_never_reused),
+        cmocka_unit_test(test_campaigns_retire__removed_ids__kept_for_ever),
+        cmocka_unit_test(test_campaigns_retire__list_full__refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
