@@ -1,8 +1,9 @@
 /*
- * cat_tz.c - IANA time zones read straight from their compiled TZif files (RFC 8536), so the
- * gift-day calendar converts local wall-clock times without ever touching the process TZ (the
- * gateway reads local days through TZ elsewhere; switching it from library code would race with
- * them and make the calendar depend on global state).
+ * cat_tz.c - IANA time zones read straight from their compiled TZif files (RFC 8536): the
+ * project's one time-zone reader. The gift-day calendar converts its local wall-clock times with
+ * it, and the gateway's programme zone (gateway/gw_zone.c: every event's local day) is a cat_tz;
+ * the process TZ and libc's localtime/mktime are used nowhere (global state a library call could
+ * switch under another module, and an environment that could move a day).
  *
  * struct cat_tz holds the 64-bit transition table (the version 2+ section; the 32-bit one only for
  * version 1 files) and the POSIX TZ footer, which gives the rule for instants after the last

@@ -6,8 +6,8 @@
  * Three parts:
  *   - Time zones (cat_tz.c): the IANA zone of the calendar, read from its compiled TZif file
  *     (RFC 8536) and its POSIX TZ footer, so local<->UTC conversion is correct across DST and
- *     Morocco's Ramadan changes without touching the process TZ (library code must not: the
- *     gateway's other modules read local days through it).
+ *     Morocco's Ramadan changes without the process TZ. The project's one time-zone reader: the
+ *     gateway's programme zone (gateway/gw_zone.h) is a cat_tz too; nothing calls localtime/mktime.
  *   - The gift-day calendar (cat_calendar.c): weekly windows in local time, cancelled dates,
  *     special windows and an earlier opening for premium tiers; "is it open now?" and "when does
  *     it next open?" from the caller's clock.
