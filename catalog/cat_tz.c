@@ -1,8 +1,9 @@
 /*
- * cat_tz.c - IANA time zones read straight from their compiled TZif files (RFC 8536), so the
- * gift-day calendar converts local wall-clock times without ever touching the process TZ (the
- * gateway reads local days through TZ elsewhere; switching it from library code would race with
- * them and make the calendar depend on global state).
+ * cat_tz.c - IANA time zones read straight from their compiled TZif files (RFC 8536): the
+ * project's one time-zone reader. The gift-day calendar converts its local wall-clock times with
+ * it, and the gateway's programme zone (gateway/gw_zone.c: every event's local day) is a cat_tz;
+ * the process TZ and libc's localtime/mktime are used nowhere (global state a library call could
+ * switch under another module, and an environment that could move a day).
  *
  * struct cat_tz holds the 64-bit transition table (the version 2+ section; the 32-bit one only for
  * version 1 files) and the POSIX TZ footer, which gives the rule for instants after the last
@@ -670,10 +671,24 @@ const char *cat_tz_name(const struct cat_tz *tz)
 
 /* ---------------------------------------------------------------- conversions */
 
-int32_t cat_tz_utc_offset(const struct cat_tz *tz, int64_t t)
+/* The index of the last transition at or before t (t >= trans[0]). */
+static size_t trans_at(const struct cat_tz *tz, int64_t t)
 {
     size_t lo = 0, hi = tz->n_trans;
 
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (tz->trans[mid] <= t)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int32_t cat_tz_utc_offset(const struct cat_tz *tz, int64_t t)
+{
     /* The footer rule does date arithmetic on t; keep it within years 1..9999 so nothing
      * overflows for absurd instants (the answer there is the rule's anyway). */
     if (t < T_MIN)
@@ -686,16 +701,81 @@ int32_t cat_tz_utc_offset(const struct cat_tz *tz, int64_t t)
         return tz->types[0].utoff;
     if (t >= tz->trans[tz->n_trans - 1] && tz->footer.present)
         return footer_offset(&tz->footer, t);
-    /* the last transition at or before t */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
+    return tz->types[tz->trans_type[trans_at(tz, t)]].utoff;
+}
 
-        if (tz->trans[mid] <= t)
-            lo = mid;
-        else
-            hi = mid;
+/* The footer rule's span around t: within the local standard-time year of t the offset changes
+ * only at the rule's two instants, so the span runs between the nearest of {year start, start
+ * instant, end instant, next year start} on either side. */
+static int32_t footer_span(const struct tz_footer *f, int64_t t, int64_t *from, int64_t *until)
+{
+    int64_t y, b[4];
+    int m, d;
+
+    cat_civil_from_days(cat_floordiv(t + f->std_off, 86400), &y, &m, &d);
+    b[0] = cat_days_from_civil(y, 1, 1) * 86400 - f->std_off;
+    b[1] = cat_days_from_civil(y + 1, 1, 1) * 86400 - f->std_off;
+    b[2] = f->has_dst ? rule_instant(&f->start, y, f->std_off) : b[0];
+    b[3] = f->has_dst ? rule_instant(&f->end, y, f->dst_off) : b[0];
+    *from = b[0];
+    *until = b[1];
+    for (int i = 2; i < 4; i++) {
+        if (b[i] <= t && b[i] > *from)
+            *from = b[i];
+        if (b[i] > t && b[i] < *until)
+            *until = b[i];
     }
+    return footer_offset(f, t);
+}
+
+int32_t cat_tz_utc_offset_span(const struct cat_tz *tz, int64_t t, int64_t *from, int64_t *until)
+{
+    size_t lo;
+    int32_t off;
+
+    if (t <= T_MIN || t >= T_MAX) {
+        /* clamped by cat_tz_utc_offset: no span worth remembering */
+        *from = t;
+        *until = t + 1;
+        return cat_tz_utc_offset(tz, t);
+    }
+    if (tz->n_trans == 0) {
+        if (tz->footer.present)
+            return footer_span(&tz->footer, t, from, until);
+        *from = T_MIN;
+        *until = T_MAX;
+        return tz->types[0].utoff;
+    }
+    if (t < tz->trans[0]) {
+        *from = T_MIN;
+        *until = tz->trans[0];
+        return tz->types[0].utoff;
+    }
+    if (t >= tz->trans[tz->n_trans - 1] && tz->footer.present) {
+        off = footer_span(&tz->footer, t, from, until);
+        if (*from < tz->trans[tz->n_trans - 1])
+            *from = tz->trans[tz->n_trans - 1];
+        return off;
+    }
+    lo = trans_at(tz, t);
+    *from = tz->trans[lo];
+    if (lo + 1 < tz->n_trans)
+        *until = tz->trans[lo + 1];
+    else
+        *until = T_MAX; /* no footer: the last type holds for ever */
     return tz->types[tz->trans_type[lo]].utoff;
+}
+
+bool cat_tz_same(const struct cat_tz *a, const struct cat_tz *b)
+{
+    if (strcmp(a->name, b->name) != 0 || a->n_trans != b->n_trans || a->n_types != b->n_types ||
+        memcmp(&a->footer, &b->footer, sizeof(a->footer)) != 0)
+        return false;
+    for (unsigned i = 0; i < a->n_types; i++)
+        if (a->types[i].utoff != b->types[i].utoff || a->types[i].isdst != b->types[i].isdst)
+            return false;
+    return a->n_trans == 0 || (memcmp(a->trans, b->trans, a->n_trans * sizeof(*a->trans)) == 0 &&
+                               memcmp(a->trans_type, b->trans_type, a->n_trans) == 0);
 }
 
 int cat_tz_localtime(const struct cat_tz *tz, int64_t t, struct cat_tm *out)

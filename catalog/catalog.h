@@ -6,8 +6,8 @@
  * Three parts:
  *   - Time zones (cat_tz.c): the IANA zone of the calendar, read from its compiled TZif file
  *     (RFC 8536) and its POSIX TZ footer, so local<->UTC conversion is correct across DST and
- *     Morocco's Ramadan changes without touching the process TZ (library code must not: the
- *     gateway's other modules read local days through it).
+ *     Morocco's Ramadan changes without the process TZ. The project's one time-zone reader: the
+ *     gateway's programme zone (gateway/gw_zone.h) is a cat_tz too; nothing calls localtime/mktime.
  *   - The gift-day calendar (cat_calendar.c): weekly windows in local time, cancelled dates,
  *     special windows and an earlier opening for premium tiers; "is it open now?" and "when does
  *     it next open?" from the caller's clock.
@@ -55,6 +55,12 @@ const char *cat_tz_name(const struct cat_tz *tz);
 /* Seconds east of UTC in force at instant t (3600 for Casablanca outside Ramadan). Before the
  * first transition: the file's first type (RFC 8536 s3.2); after the last one: the footer rule. */
 int32_t cat_tz_utc_offset(const struct cat_tz *tz, int64_t t);
+/* The same, and the span [*from, *until) around t over which that offset holds unchanged (it may
+ * end earlier than the next real change, e.g. at a year's end under the footer rule; never later),
+ * so that a caller asking often about nearby instants can remember it (gw_zone.c). */
+int32_t cat_tz_utc_offset_span(const struct cat_tz *tz, int64_t t, int64_t *from, int64_t *until);
+/* Whether a and b are the same zone with the same rules (a reload of an unchanged tzdata file). */
+bool cat_tz_same(const struct cat_tz *a, const struct cat_tz *b);
 
 struct cat_tm {
     int year, mon, day; /* mon 1..12, day 1..31 */

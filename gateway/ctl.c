@@ -48,6 +48,7 @@
 #include "gw_ledger.h"
 #include "gw_lots.h"
 #include "gw_redis.h"
+#include "gw_zone.h"
 
 struct top_entry {
     char msisdn[GW_MSISDN_MAX + 1];
@@ -57,9 +58,13 @@ struct top_entry {
 static void usage(FILE *out)
 {
     fprintf(out, "usage: loyaltyctl [--config FILE] [--socket PATH | --host HOST --port PORT]\n"
-                 "                  [--user NAME] [--password-file FILE] COMMAND\n"
-                 "  --config FILE        Redis address, Sentinel, user, password of loyaltygw's "
-                 "config\n"
+                 "                  [--user NAME] [--password-file FILE] [--zone ZONE]\n"
+                 "                  COMMAND\n"
+                 "  --config FILE        Redis address, Sentinel, user, password and programme\n"
+                 "                       zone (loyalty.timezone) of loyaltygw's config\n"
+                 "  --zone ZONE          IANA zone of local days (report's today, the previews):\n"
+                 "                       default the config's loyalty.timezone, else UTC; the TZ\n"
+                 "                       environment variable is not used\n"
                  "  --user NAME          Redis ACL user (deploy/redis-users.acl: loyaltyctl)\n"
                  "  --password-file FILE its password (or LGW_REDIS_PASSWORD in the "
                  "environment)\n"
@@ -500,11 +505,13 @@ int main(int argc, char **argv)
         {"port", required_argument, NULL, 'p'},   {"help", no_argument, NULL, 'h'},
         {"config", required_argument, NULL, 'K'}, {"user", required_argument, NULL, 'U'},
         {"password-file", required_argument, NULL, 'W'},
+        {"zone", required_argument, NULL, 'Z'},
         {"point-value-micro", required_argument, NULL, 'V'},
         {"repair", no_argument, NULL, 'R'}, /* agg-check --repair (getopt moves it here) */
         {NULL, 0, NULL, 0},
     };
     const char *sock = NULL, *host = NULL, *config = NULL, *user = NULL, *pwfile = NULL;
+    const char *zone = NULL;
     const char *env_pw = getenv("LGW_REDIS_PASSWORD");
     int port = 0, c, rc;
     long long pv = -1; /* --point-value-micro, else the config's ledger.point_value_micro */
@@ -544,6 +551,9 @@ int main(int argc, char **argv)
         case 'W':
             pwfile = optarg;
             break;
+        case 'Z':
+            zone = optarg;
+            break;
         case 'R':
             repair = true;
             break;
@@ -576,10 +586,20 @@ int main(int argc, char **argv)
         }
         rcfg = g->redis; /* LGW_REDIS_PASSWORD, when set, is already in it */
         point_value = g->ledger.point_value_micro;
+        /* local days in the gateways' zone (the config loader checked the name) */
+        rc = zone ? 0 : gw_config_apply_timezone(g);
+        if (rc < 0)
+            fprintf(stderr, "loyaltyctl: unknown time zone %s\n", g->loyalty.timezone);
         explicit_bzero(g, sizeof(*g));
         free(g);
+        if (rc < 0)
+            return 1;
     } else if (env_pw && env_pw[0]) {
         snprintf(rcfg.password, sizeof(rcfg.password), "%s", env_pw);
+    }
+    if (zone && gw_zone_load(zone) < 0) {
+        fprintf(stderr, "loyaltyctl: --zone %s: not an installed IANA zone\n", zone);
+        return 2;
     }
     if (sock) {
         snprintf(rcfg.unix_socket, sizeof(rcfg.unix_socket), "%s", sock);

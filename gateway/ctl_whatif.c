@@ -45,6 +45,7 @@
 #include "ctl_whatif_state.h"
 #include "gw_whatif.h"
 #include "gw_whatif_cat.h"
+#include "gw_zone.h"
 
 #define MAX_FILES 512 /* journal files in the window (days x gateways) */
 
@@ -773,10 +774,7 @@ int ctl_whatif_main(int argc, char **argv)
         gw_whatif_cat_result(r.cat, &cres);
     int64_t end = (int64_t)time(NULL);
     {
-        int32_t next = gw_days_add((int32_t)today, 1);
-        struct tm tm = {.tm_year = next / 10000 - 1900, .tm_mon = next / 100 % 100 - 1,
-                        .tm_mday = next % 100, .tm_isdst = -1};
-        int64_t eod = (int64_t)mktime(&tm) - 1;
+        int64_t eod = gw_zone_day_start(gw_days_add((int32_t)today, 1)) - 1;
         end = eod < end ? eod : end;
     }
     json_t *cj = r.camp ? ctl_whatif_camp_result(r.camp, end) : NULL;

@@ -26,6 +26,7 @@
 #include "gw_event.h"
 #include "gw_loyalty.h"
 #include "gw_whatif.h"
+#include "gw_zone.h"
 
 extern char **environ;
 
@@ -366,21 +367,13 @@ int ctl_whatif_camp_budget(struct ctl_whatif_camp *c, const char *id, int64_t sp
     return drain_both(c);
 }
 
-/* Local midnight of day ymd, unix s (the process zone is the programme's). */
-static int64_t day_start(int32_t ymd)
-{
-    struct tm tm = {.tm_year = ymd / 10000 - 1900, .tm_mon = ymd / 100 % 100 - 1,
-                    .tm_mday = ymd % 100, .tm_isdst = -1};
-    return (int64_t)mktime(&tm);
-}
-
 /* The first run of the daily passes on day: at the end of the quiet hours when the day starts
  * quiet (campaigns.quiet_end_hour), else at its start. */
 static int64_t pass_start(const struct ctl_whatif_camp *c, int32_t day)
 {
     uint32_t qs = c->run.quiet_start_hour, qe = c->run.quiet_end_hour;
     uint32_t q = qs != qe && (qs > qe || qs == 0) ? qe : 0; /* the day starts quiet */
-    return day_start(day) + (int64_t)q * 3600;
+    return gw_zone_day_start(day) + (int64_t)q * 3600;
 }
 
 /* The first win-back of doc running on day, or NULL. */

@@ -16,6 +16,7 @@
 #include "gw_journal.h"
 #include "gw_loyalty.h"
 #include "gw_redis.h"
+#include "gw_zone.h"
 
 #define BATCH 256
 #define HREC 16 /* one record of E: '>c6I2BBi4I2' (commit.lua) */
@@ -158,11 +159,7 @@ static int seed(struct ctl_whatif_camp *camp, const struct seen *s, const redisR
     else {
         int32_t dy = last_topup_before(el[5], gw_days_number(first));
         if (dy >= 0) { /* E has the day, not the time: the day's start */
-            struct tm tm = {0};
-            int32_t ymd = gw_days_from_number(dy);
-            tm.tm_year = ymd / 10000 - 1900, tm.tm_mon = ymd / 100 % 100 - 1;
-            tm.tm_mday = ymd % 100, tm.tm_isdst = -1;
-            m.rl = (int64_t)mktime(&tm);
+            m.rl = gw_zone_day_start(gw_days_from_number(dy));
         } else if (m.rc > 0)
             st->rl_unknown++;
     }

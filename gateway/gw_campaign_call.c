@@ -9,20 +9,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "gw_days.h"
 #include "gw_expiry.h"
 #include "gw_redis.h"
-
-/* The UTC offset of the process zone (the programme's) at t, in seconds. */
-static long utc_offset(int64_t t)
-{
-    struct tm tm;
-    time_t tt = (time_t)t;
-
-    return localtime_r(&tt, &tm) ? tm.tm_gmtoff : 0;
-}
+#include "gw_zone.h"
 
 int gw_campaign_event_call(const struct gw_campaigns *doc, const char *msisdn, const char *kind,
                            const char *ref, int32_t day, int64_t amount_milli, int64_t now,
@@ -76,7 +67,7 @@ int gw_campaign_event_call(const struct gw_campaigns *doc, const char *msisdn, c
     argv[argc++] = kind;
     argv[argc++] = ref;
     NUM("%" PRIu32, history_len);
-    NUM("%ld", utc_offset(now));
+    NUM("%" PRId32, gw_zone_utc_offset(now)); /* the programme zone's, seconds east of UTC */
     NUM("%d", ncamp);
     for (size_t i = 0, k = 0; i < doc->n; i++) {
         const struct gw_camp *c = &doc->c[i];
@@ -119,13 +110,12 @@ int gw_campaign_event_call(const struct gw_campaigns *doc, const char *msisdn, c
 
 bool gw_campaign_quiet(const struct gw_campaign_run_config *cfg, int64_t now)
 {
-    struct tm tm;
-    time_t tt = (time_t)now;
+    struct cat_tm tm;
     uint32_t s = cfg->quiet_start_hour, e = cfg->quiet_end_hour;
 
-    if (s == e || !localtime_r(&tt, &tm))
+    if (s == e || gw_zone_localtime(now, &tm) < 0)
         return false;
-    uint32_t h = (uint32_t)tm.tm_hour;
+    uint32_t h = (uint32_t)tm.hour;
     return s < e ? (h >= s && h < e) : (h >= s || h < e);
 }
 

@@ -39,6 +39,7 @@
 #include "catalog.h"
 #include "gw_core.h"
 #include "gw_metrics.h"
+#include "gw_zone.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
 /* events.max_amount ceiling: a billion units keeps every earning product far from overflow */
@@ -2037,11 +2038,10 @@ int gw_config_validate(const struct gw_config *cfg, char *err, size_t errlen)
 
 int gw_config_apply_timezone(const struct gw_config *cfg)
 {
-    if (check_timezone(cfg->loyalty.timezone))
+    /* the key's own check (a name, a regular TZif file), then the file read by cat_tz, which
+     * refuses a corrupt one; on failure the zone in force stays */
+    if (check_timezone(cfg->loyalty.timezone) || gw_zone_load(cfg->loyalty.timezone) < 0)
         return -EINVAL;
-    if (setenv("TZ", cfg->loyalty.timezone, 1) < 0)
-        return -errno;
-    tzset();
     return 0;
 }
 

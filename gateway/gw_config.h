@@ -176,7 +176,8 @@ int gw_config_loyalty_parse(const char *name, const char *text, size_t len,
 /* Cross-key checks (retention >= max age + 1 day, tiers ascending, ...). Same error style. */
 int gw_config_validate(const struct gw_config *cfg, char *err, size_t errlen);
 
-/* Sets the process time zone from cfg->loyalty.timezone (TZ + tzset). -EINVAL if unknown. */
+/* Loads cfg->loyalty.timezone as the programme zone (gw_zone_load; the process TZ is not read
+ * nor set). Returns 0, or -EINVAL for an unknown or unreadable zone (the zone in force stays). */
 int gw_config_apply_timezone(const struct gw_config *cfg);
 
 /* Writes the effective configuration as JSON (passwords masked). */

@@ -129,7 +129,10 @@ static const struct {
     {"ledger.dlq_maxlen", "Entries kept in each dead-letter stream (`lg:dlq:event` for refused "
                           "events, `lg:dlq:pdu` for refused PDUs), approximately."},
     /* loyalty */
-    {"loyalty.timezone", "IANA zone of the programme's local days (seasons, caps, gift days)."},
+    {"loyalty.timezone", "IANA zone of the programme's local days (seasons, caps, gift days), read "
+                         "from /usr/share/zoneinfo at start-up (loyaltygw reads it again at "
+                         "SIGHUP: a tzdata update needs no restart, another zone does); the TZ "
+                         "environment variable is not used."},
     {"loyalty.points_validity_days", "Days points earned on a local day stay spendable (wins over "
                                      "`points_validity_months`); 0 = by months."},
     {"loyalty.rates", "Points per unit by channel."},

@@ -23,6 +23,7 @@
 #include "gw_core.h"
 #include "gw_loyalty.h"
 #include "gw_redis.h"
+#include "gw_zone.h"
 
 #define LOG_CAT "expiry"
 #define KEY_DONE "lg:xj:done"
@@ -183,12 +184,11 @@ static void key_of(char *out, size_t cap, const char *what, const char *tag, int
 
 static int local_hour(int64_t now)
 {
-    struct tm tm;
-    time_t t = (time_t)now;
+    struct cat_tm tm;
 
-    if (!localtime_r(&t, &tm))
+    if (gw_zone_localtime(now, &tm) < 0)
         return 12;
-    return tm.tm_hour;
+    return tm.hour;
 }
 
 static bool quiet_now(const struct gw_expiry *x, int64_t now)

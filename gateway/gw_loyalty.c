@@ -10,7 +10,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "gw_zone.h"
 
 #define EARNING_KINDS                                                                              \
     ((UINT32_C(1) << GW_EV_TOPUP) | (UINT32_C(1) << GW_EV_BILL) | (UINT32_C(1) << GW_EV_USAGE))
@@ -186,11 +187,5 @@ int gw_loyalty_earn(const struct gw_loyalty *t, const struct gw_event *ev, struc
 
 int32_t gw_local_day(int64_t t)
 {
-    struct tm tm;
-    time_t tt = (time_t)t;
-
-    /* localtime_r honours the process TZ, set once at start-up by gw_config_apply_timezone */
-    if (!localtime_r(&tt, &tm))
-        return 0;
-    return (int32_t)((tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday);
+    return gw_zone_local_day(t);
 }

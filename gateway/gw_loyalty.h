@@ -115,8 +115,8 @@ int gw_loyalty_earn(const struct gw_loyalty *t, const struct gw_event *ev, struc
 int gw_frac_credit(int64_t whole, int64_t fnum, int64_t fden, int32_t pct, int64_t *rn,
                    int64_t *rd, int64_t *points);
 
-/* Local calendar day of unix time t in the table's zone, as YYYYMMDD (for the daily cap and lots).
- * The process TZ is set from the table at start-up (gw_config_apply_timezone). */
+/* Local calendar day of unix time t in the table's zone, as YYYYMMDD (for the daily cap and lots):
+ * gw_zone_local_day, the programme zone being loaded at start-up (gw_config_apply_timezone). */
 int32_t gw_local_day(int64_t t);
 
 #endif

@@ -12,12 +12,12 @@
 #include "gw_lots.h"
 
 #include "gw_days.h"
+#include "gw_zone.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -214,8 +214,7 @@ int gw_wallet_history_line(const char *raw, const char *lang, char *out, size_t 
     char kind[24], pts[24];
     const char *why;
     int64_t at;
-    struct tm tm;
-    time_t t;
+    struct cat_tm tm;
     int li = lang_index(lang);
 
     if (!raw || !out || cap == 0)
@@ -239,13 +238,12 @@ int gw_wallet_history_line(const char *raw, const char *lang, char *out, size_t 
     for (size_t i = 0; li >= 0 && i < sizeof(reasons) / sizeof(reasons[0]); i++)
         if (strcmp(kind, reasons[i].kind) == 0)
             why = reasons[i].text[li];
-    t = (time_t)at;
-    if (!localtime_r(&t, &tm))
+    if (gw_zone_localtime(at, &tm) < 0)
         return -EINVAL;
     /* points held by a velocity cap are not in the balance: the member reads so */
     static const char *const held[4] = {"محجوزة", "retenus", "held", "معلق"};
     bool is_held = strstr(p, GW_HIST_NOTE_HELD) != NULL;
-    if ((size_t)snprintf(out, cap, "%02d/%02d %s %s%s%s%s", tm.tm_mday, tm.tm_mon + 1, pts, why,
+    if ((size_t)snprintf(out, cap, "%02d/%02d %s %s%s%s%s", tm.day, tm.mon, pts, why,
                          is_held ? " (" : "", is_held ? held[li >= 0 ? li : 2] : "",
                          is_held ? ")" : "") >= cap)
         return -ENOSPC;

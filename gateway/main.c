@@ -387,6 +387,11 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
             gw_tier_job_set_table(a->tiers, &a->cfg.loyalty);
         gw_log(GW_LOG_NOTICE, "config", "loyalty table reloaded from %s", a->config_path);
     }
+    /* The programme zone's file read again: a tzdata update (Morocco's next Ramadan dates) applies
+     * without a restart; unchanged rules install nothing (gw_zone_load). */
+    if (gw_config_apply_timezone(&a->cfg) < 0)
+        gw_log(GW_LOG_ERROR, "config", "zone %s cannot be read now; keeping the rules loaded",
+               a->cfg.loyalty.timezone);
     /* the USSD menu file too: ussd_menus_reload keeps the old menus when the new file is bad */
     if (a->menus && a->cfg.ussd_menus_file[0]) {
         if (ussd_menus_reload(&a->menus, a->cfg.ussd_menus_file, &a->cfg.ussd, err,

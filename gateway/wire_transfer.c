@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -23,6 +22,7 @@
 #include "gw_redis.h"
 #include "gw_sms.h"
 #include "gw_transfer.h"
+#include "gw_zone.h"
 #include "ussd.h"
 
 #define LOG_CAT "transfer"
@@ -161,10 +161,10 @@ static void on_result(void *arg, int err, const struct gw_transfer_result *res)
     if (err == 0 && res) {
         outcome = outcome_of(res->outcome);
         if (res->outcome == GW_XFER_LOCKED || res->outcome == GW_XFER_FROZEN) {
-            time_t t = (time_t)res->until;
-            struct tm tm;
-            if (localtime_r(&t, &tm))
-                strftime(until, sizeof(until), "%d/%m %H:%M", &tm);
+            struct cat_tm tm;
+            if (gw_zone_localtime(res->until, &tm) == 0)
+                snprintf(until, sizeof(until), "%02d/%02d %02d:%02d", tm.day, tm.mon, tm.hour,
+                         tm.min);
         } else if (res->outcome != GW_XFER_OK && res->outcome != GW_XFER_PENDING &&
                    res->outcome != GW_XFER_NOPIN && res->outcome != GW_XFER_BLOCKED &&
                    res->outcome != GW_XFER_NOT_MEMBER) {

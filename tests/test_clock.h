@@ -11,7 +11,20 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <stdlib.h>
+
 #include "catalog.h"
+#include "gw_zone.h"
+
+/* Integration drivers play a daemon whose loyalty.timezone is the zone their script exports as TZ
+ * (tests/it/lib.sh, Africa/Casablanca): they load it as the programme zone (gw_zone.h), which is
+ * all the gateway code they run reads; UTC when TZ is unset. Returns gw_zone_load's result. */
+static inline int tc_programme_zone_from_env(void)
+{
+    const char *z = getenv("TZ");
+
+    return gw_zone_load(z && *z ? z : "UTC");
+}
 
 /* Civil fields read as UTC -> unix seconds (timegm: out-of-range fields normalise, e.g. day 0 is
  * the last of the previous month). For fixed instants a test is about, and for sweeps. */

@@ -356,12 +356,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 2;
     }
-    if (cfg_path) {
-        gw_config_apply_timezone(&gcfg);
-    } else {
-        setenv("TZ", "UTC", 1);
-        tzset();
-    }
+    if (cfg_path)
+        gw_config_apply_timezone(&gcfg); /* else the programme zone stays UTC */
 
     base = event_base_new();
     struct event *tk = event_new(base, -1, EV_PERSIST, tick, NULL);

@@ -30,6 +30,7 @@
 #include "gw_redis.h"
 #include "gw_sms.h"
 #include "smpp.h"
+#include "../test_clock.h"
 
 static struct {
     struct event_base *base;
@@ -142,7 +143,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "pass") != 0 || now <= 0 || !doc_path)
         die("pass --now UNIX --doc FILE [--smsc PORT] [--catchup N]");
-    tzset();
+    if (tc_programme_zone_from_env() < 0)
+        die("TZ: not a zone");
     D.now_ms = now * 1000;
     gw_clock_set(fixed_clock, NULL);
     gw_log_set_level(GW_LOG_NOTICE);

@@ -28,6 +28,7 @@
 #include "gw_campaign_run.h"
 #include "gw_core.h"
 #include "gw_redis.h"
+#include "../test_clock.h"
 
 static struct event_base *base;
 static int done, rc_err, swept_n, given_n;
@@ -109,7 +110,7 @@ int main(int argc, char **argv)
     static struct gw_camp_event_call call;
     int rc = -EINVAL;
 
-    if (argc < 2 || !cluster || !*cluster)
+    if (argc < 2 || !cluster || !*cluster || tc_programme_zone_from_env() < 0)
         return 2;
     base = event_base_new();
     struct event *tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);

@@ -1056,8 +1056,7 @@ static int measure_teardown(void **state)
 
 int main(int argc, char **argv)
 {
-    setenv("TZ", "UTC", 1);
-    tzset();
+    /* local days here are UTC days: the programme zone is UTC until a zone is loaded */
     gw_log_set_level(GW_LOG_ERROR);
     if (getenv("LGW_VERBOSE"))
         gw_log_set_level(GW_LOG_DEBUG);

@@ -44,6 +44,7 @@
 #include "gw_tier.h"
 #include "gw_tier_job.h"
 #include "smpp.h"
+#include "../test_clock.h"
 
 static struct {
     struct event_base *base;
@@ -376,7 +377,8 @@ int main(int argc, char **argv)
     }
     if (now <= 0)
         die("--now is required");
-    tzset();
+    if (tc_programme_zone_from_env() < 0)
+        die("TZ: not a zone");
     D.now_ms = now * 1000;
     gw_clock_set(fixed_clock, NULL);
     gw_log_set_level(GW_LOG_NOTICE);

@@ -1890,9 +1890,8 @@ int main(int argc, char **argv)
         setenv("LGW_REDIS_SOCK", argv[1], 1);
     else if (argc > 1)
         setenv("LGW_REDIS_PORT", argv[1], 1);
-    /* Local days in these cases are UTC days (gw_local_day follows the process TZ). */
-    setenv("TZ", "UTC", 1);
-    tzset();
+    /* Local days in these cases are UTC days (gw_local_day: the programme zone, UTC unless a
+     * zone is loaded). */
     T.tmp = getenv("LGW_TMP");
     gw_log_set_level(GW_LOG_ERROR);
     if (getenv("LGW_VERBOSE"))

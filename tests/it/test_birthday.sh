@@ -47,7 +47,7 @@ rcli sadd 'bc:{bc}:optin' $M29 $M01 >/dev/null
 # ------------------------------------------------------------------ import
 printf 'msisdn,birth_date\n%s,%s-02-29\n%s,%s-02-31\n' $M29 $B $M28 $B >"$T/bad.csv"
 rc=0
-"$CTL" "${CTL_REDIS_OP[@]}" --socket "$REDIS_SOCK" birthday-import "$T/bad.csv" >"$T/bad.out" 2>&1 || rc=$?
+"$CTL" --zone "$TZ" "${CTL_REDIS_OP[@]}" --socket "$REDIS_SOCK" birthday-import "$T/bad.csv" >"$T/bad.out" 2>&1 || rc=$?
 assert_eq 2 "$rc" "a file with a bad line is refused"
 grep -q "line 3: no such date" "$T/bad.out" || fail "the refusal names the line: $(cat "$T/bad.out")"
 assert_eq "" "$(rcli hget "lg:{$M29}:w" bd)" "nothing was written"
@@ -56,7 +56,7 @@ assert_eq "" "$(rcli hget "lg:{$M29}:w" bd)" "nothing was written"
   printf '%s,%s-02-29\r\n%s;%s-02-28\r\n%s,%s-03-01\r\n' $M29 $B $M28 $((B + 1)) $M01 $((B + 2))
   printf '%s,%s-02-29\r\n%s,%s-02-29\r\n%s,%s-05-05\r\n' $N29 $B $M29 $B $OUT $((B + 3))
 } >"$T/carrier.csv"
-"$CTL" "${CTL_REDIS_OP[@]}" --socket "$REDIS_SOCK" birthday-import "$T/carrier.csv" >"$T/imp1.out" 2>&1 ||
+"$CTL" --zone "$TZ" "${CTL_REDIS_OP[@]}" --socket "$REDIS_SOCK" birthday-import "$T/carrier.csv" >"$T/imp1.out" 2>&1 ||
   fail "import: $(cat "$T/imp1.out")"
 grep -q "5 birth dates: 4 new, 0 changed, 0 unchanged, 1 not members" "$T/imp1.out" ||
   fail "first import: $(cat "$T/imp1.out")"
@@ -66,7 +66,7 @@ assert_eq 1 "$(rcli sismember "lg:bd:$TAG:0229" $M29)" "... and indexed under it
 assert_eq 0 "$(rcli exists "lg:{$OUT}:w")" "a non-member gets no wallet"
 snap() { for m in $M29 $M28 $M01 $N29; do rcli hgetall "lg:{$m}:w"; done; rcli --scan --pattern 'lg:bd:*' | sort; }
 snap >"$T/snap1"
-"$CTL" "${CTL_REDIS_OP[@]}" --socket "$REDIS_SOCK" birthday-import "$T/carrier.csv" >"$T/imp2.out" 2>&1 ||
+"$CTL" --zone "$TZ" "${CTL_REDIS_OP[@]}" --socket "$REDIS_SOCK" birthday-import "$T/carrier.csv" >"$T/imp2.out" 2>&1 ||
   fail "re-import: $(cat "$T/imp2.out")"
 grep -q "0 new, 0 changed, 4 unchanged, 1 not members" "$T/imp2.out" ||
   fail "re-import: $(cat "$T/imp2.out")"
@@ -97,7 +97,7 @@ b29=$(bal $M29) b28=$(bal $M28) b01=$(bal $M01) bn=$(bal $N29)
 
 rcli hset 'cfg:{adm}:campaigns' doc "$(cat "$T/doc.json")" version 1 >/dev/null
 preview() { # day: "due cost" of the birthday campaign in loyaltyctl campaign-rules --at
-  "$CTL" "${CTL_REDIS[@]}" --socket "$REDIS_SOCK" campaign-rules --at "$(at "$1")" --json |
+  "$CTL" --zone "$TZ" "${CTL_REDIS[@]}" --socket "$REDIS_SOCK" campaign-rules --at "$(at "$1")" --json |
     jq -r '.campaigns[] | select(.id == "bday") | "\(.preview_due) \(.preview_cost)"'
 }
 assert_eq "3 90" "$(preview "$C-02-28")" "the preview: 3 birthdays to pay on 28 Feb of C, 90 points"
@@ -140,6 +140,6 @@ sleep 1
 assert_eq 1 "$(greetings $M01 | grep -c 'Happy birthday! +30 points')" "M01 greeted once, in English"
 assert_eq "$(( $(bal $M29) - b29 == 60 ? 2 : 1 ))" "$(greetings $M29 | grep -c 'Joyeux')" \
   "M29 greeted once per bonus"
-"$CTL" "${CTL_REDIS[@]}" --socket "$REDIS_SOCK" agg-check >"$T/check" 2>&1 && echo "ok - agg-check agrees after the bonuses" ||
+"$CTL" --zone "$TZ" "${CTL_REDIS[@]}" --socket "$REDIS_SOCK" agg-check >"$T/check" 2>&1 && echo "ok - agg-check agrees after the bonuses" ||
   fail "agg-check: $(head -20 "$T/check")"
 finish

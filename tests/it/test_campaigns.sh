@@ -97,7 +97,7 @@ D=212640000004
 note "tenure: D enrolled a year and a day ago (the enrolment moved back)"
 rcli hset "lg:{$D}:w" bal 5 life 5 tier standard since $((NOW - 366 * 86400)) >/dev/null
 # the wallet was written behind the ledger's back: its slot's totals are recomputed once
-"$LGW_BIN/gateway/loyaltyctl" --socket "$REDIS_SOCK" agg-check --repair >"$T/repair" 2>&1 ||
+"$LGW_BIN/gateway/loyaltyctl" --zone "$TZ" --socket "$REDIS_SOCK" agg-check --repair >"$T/repair" 2>&1 ||
   fail "agg-check --repair: $(cat "$T/repair")"
 events t1 "$(topup TD1 $D 100.00)"
 assert_eq 115 "$(bal $D)" "5 + 10 earned + 100 for the first anniversary (no welcome: enrolled before)"
@@ -126,11 +126,11 @@ KX=$(due_set $X "$LAPSE")
 bal_w=$(bal $W)
 CTL="$LGW_BIN/gateway/loyaltyctl"
 note "preview (loyaltyctl): 71 days from now, W and X would be offered, 40 points each"
-"$CTL" --socket "$REDIS_SOCK" campaign-rules --at $((NOW + 71 * 86400)) --days 2 --json \
+"$CTL" --zone "$TZ" --socket "$REDIS_SOCK" campaign-rules --at $((NOW + 71 * 86400)) --days 2 --json \
   >"$T/preview.json" || fail "campaign-rules failed"
 assert_eq "2 80" "$(jq -r '.campaigns[] | select(.id == "wb") | "\(.preview_due) \(.preview_cost)"' \
   "$T/preview.json")" "2 due, cost 80 points"
-assert_eq "0 0" "$("$CTL" --socket "$REDIS_SOCK" campaign-rules --days 2 --json |
+assert_eq "0 0" "$("$CTL" --zone "$TZ" --socket "$REDIS_SOCK" campaign-rules --days 2 --json |
   jq -r '.campaigns[] | select(.id == "wb") | "\(.preview_due) \(.preview_cost)"')" \
   "nobody is due today"
 rcli hset "lg:{$W}:w" lang en >/dev/null
@@ -170,7 +170,7 @@ assert_eq 1 "$(spent wb back)" "the funnel: 1 came back"
 assert_eq 40 "$(spent wb spent)" "40 points spent"
 assert_eq 1 "$(hist_lines $W | grep -c '|BONUS|.*|+40||campaign wb: welcome back')" "why these points"
 assert_eq "" "$(rcli hget "lg:{$W}:w" wo)" "the offer is used"
-"$CTL" --socket "$REDIS_SOCK" campaign-rules --json >"$T/rules.json" || fail "campaign-rules failed"
+"$CTL" --zone "$TZ" --socket "$REDIS_SOCK" campaign-rules --json >"$T/rules.json" || fail "campaign-rules failed"
 assert_eq "2 1 40 9960" "$(jq -r '.campaigns[] | select(.id == "wb") |
   "\(.offered) \(.came_back) \(.spent) \(.left)"' "$T/rules.json")" \
   "the funnel in loyaltyctl: 2 offered, 1 came back, 40 points spent, 9960 left"
@@ -198,12 +198,12 @@ wait_for 20 y_left || fail "Y stays in today's set after its offer"
 echo "ok - an offered member leaves today's set at the next pass"
 
 note "the aggregates: every bonus moved the slot's totals and is issued points of its campaign"
-if "$CTL" --socket "$REDIS_SOCK" agg-check >"$T/check" 2>&1; then
+if "$CTL" --zone "$TZ" --socket "$REDIS_SOCK" agg-check >"$T/check" 2>&1; then
   echo "ok - agg-check agrees exactly after the bonuses ($(tail -1 "$T/check"))"
 else
   fail "agg-check: $(head -20 "$T/check")"
 fi
-"$CTL" --socket "$REDIS_SOCK" report "$(date -d "$TODAY -2 days" +%Y%m%d)" \
+"$CTL" --zone "$TZ" --socket "$REDIS_SOCK" report "$(date -d "$TODAY -2 days" +%Y%m%d)" \
   "$(date -d "$TODAY +1 day" +%Y%m%d)" >"$T/report" 2>&1 || fail "report: $(cat "$T/report")"
 rv() { awk -v k="$1" '$1 " " $2 == k { print $3; f = 1 } END { if (!f) print 0 }' "$T/report"; }
 assert_eq "100 100 40 4" \

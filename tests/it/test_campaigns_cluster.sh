@@ -26,7 +26,7 @@ at_iso() { date -u -d "@$1" +%FT%TZ; }
 
 start_redis_cluster
 export LGW_REDIS_CLUSTER; LGW_REDIS_CLUSTER=$(echo "$CLUSTER_NODES" | jq -r 'join(",")')
-CTL=("$LGW_BIN/gateway/loyaltyctl" --host 127.0.0.1 --port "${CLUSTER_PORTS[0]}")
+CTL=("$LGW_BIN/gateway/loyaltyctl" --zone "$TZ" --host 127.0.0.1 --port "${CLUSTER_PORTS[0]}")
 node_of() { # key: the port of the master holding its slot
   local s; s=$(ccli cluster keyslot "$1")
   redis-cli -p "${CLUSTER_PORTS[0]}" cluster slots |

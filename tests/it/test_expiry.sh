@@ -115,7 +115,7 @@ case "$LAST" in *"5"*"$(dmy 70)"*) echo "ok - 5 points, their own date";;
 
 # ------------------------------------------------------------------ 7-day warnings
 # the Arabic subscriber turns the warnings off (their own switch, not STOP: still opted in)
-"$LGW_BIN/gateway/loyaltyctl" "${CTL_REDIS[@]}" --socket "$REDIS_SOCK" alerts $((S + 2)) off >/dev/null
+"$LGW_BIN/gateway/loyaltyctl" --zone "$TZ" "${CTL_REDIS[@]}" --socket "$REDIS_SOCK" alerts $((S + 2)) off >/dev/null
 assert_eq "0 1" "$(rcli hget "lg:{$((S + 2))}:consent" alerts) $(rcli sismember 'bc:{bc}:optin' $((S + 2)))" \
   "the consent record says warnings off; the marketing opt-in is untouched"
 ar_before=$(grep -c "\"dst\":\"$((S + 2))\"" "$T/rec.jsonl")
@@ -162,12 +162,12 @@ assert_eq 3000 "$(cat "$T/nexp")" "exactly one 'expired' history entry per crowd
 assert_eq 5 "$(rcli hget "lg:{$S}:w" bal)" "S keeps its younger lot"
 assert_eq 20 "$(rcli hget "lg:{$V}:w" bal)" "V: its points, dated D+31, do not expire at D+61"
 assert_eq 0 "$(lot_points "lg:{$S}:w" "$D0")" "S's expired lot is gone"
-assert_eq "lot $(day 10) 5 points" "$("$LGW_BIN/gateway/loyaltyctl" "${CTL_REDIS[@]}" --socket "$REDIS_SOCK" show "$S" |
+assert_eq "lot $(day 10) 5 points" "$("$LGW_BIN/gateway/loyaltyctl" --zone "$TZ" "${CTL_REDIS[@]}" --socket "$REDIS_SOCK" show "$S" |
   awk '$1 == "lot" {print $1, $2, $3, $4}')" "loyaltyctl show reads the lot left in L"
 assert_eq 5 "$(rcli hget "lg:{$U}:w" bal)" "U: the old field's lot of D expired first (FIFO), L's kept"
 assert_eq "0 5 0" "$(lot_points "lg:{$U}:w" "$D0") $(lot_points "lg:{$U}:w" "$(day 10)") $(rcli hexists "lg:{$U}:w" "l:$D0")" \
   "U: the lot of D gone, the old field folded into L"
-H=$("$LGW_BIN/gateway/loyaltyctl" "${CTL_REDIS[@]}" --socket "$REDIS_SOCK" show "$S" | sed -n '/^history/{n;p;q}')
+H=$("$LGW_BIN/gateway/loyaltyctl" --zone "$TZ" "${CTL_REDIS[@]}" --socket "$REDIS_SOCK" show "$S" | sed -n '/^history/{n;p;q}')
 case "$H" in *"|EXPIRE|#"*"|-10||expired") echo "ok - history: expired 10";;
   *) fail "history head: $H";; esac
 assert_eq "$(day 64)" "$(rcli hget "lg:{$S}:w" xd)" "S's next visit: its 7-day warning"

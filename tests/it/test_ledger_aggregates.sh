@@ -143,7 +143,7 @@ tag_of() { "$DRV" tag --msisdn "$1"; }
 
 # ================================================================== one Redis
 start_redis --appendonly yes --appendfsync always
-CTLR=(--socket "$REDIS_SOCK")
+CTLR=(--zone "$TZ" --socket "$REDIS_SOCK")
 gen "$N" "$SUBS" AG >"$T/agg.events"
 note "$N events over $SUBS subscribers"
 events "$T/agg.events" "$N" one
@@ -237,7 +237,7 @@ stop_redis
 
 # ================================================================== 3-master cluster
 start_redis_cluster
-CTLR=(--host 127.0.0.1 --port "${CLUSTER_PORTS[0]}")
+CTLR=(--zone "$TZ" --host 127.0.0.1 --port "${CLUSTER_PORTS[0]}")
 gen "$NC" 500 AC >"$T/aggc.events"
 events "$T/aggc.events" "$NC" cluster
 agg_check "cluster"

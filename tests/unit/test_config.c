@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "gw_config.h"
+#include "gw_zone.h"
 
 #define DEPLOY_DIR LGW_VECTORS "/../../deploy"
 
@@ -521,23 +522,20 @@ static void test_config__timezone_checks(void **state)
                           "not a compiled zone file");
 }
 
+/* The zone becomes the programme zone; the process TZ is neither read nor written. */
 static void test_config__apply_timezone__sets_local_days(void **state)
 {
-    const char *old = getenv("TZ");
-    char *saved = old ? strdup(old) : NULL;
-
     (void)state;
+    unsetenv("TZ");
     snprintf(cfg.loyalty.timezone, sizeof(cfg.loyalty.timezone), "Africa/Casablanca");
     assert_int_equal(gw_config_apply_timezone(&cfg), 0);
+    assert_null(getenv("TZ"));
     assert_int_equal(gw_local_day(INT64_C(1782948600)), 20260702); /* 2026-07-01T23:30Z */
+    /* an unknown zone is refused and the one in force stays */
     snprintf(cfg.loyalty.timezone, sizeof(cfg.loyalty.timezone), "No/Where");
     assert_int_equal(gw_config_apply_timezone(&cfg), -EINVAL);
-    if (saved)
-        setenv("TZ", saved, 1);
-    else
-        unsetenv("TZ");
-    tzset();
-    free(saved);
+    assert_int_equal(gw_local_day(INT64_C(1782948600)), 20260702);
+    assert_string_equal(cat_tz_name(gw_zone()), "Africa/Casablanca");
 }
 
 /* ---------------------------------------------------------------- cross-key validation */

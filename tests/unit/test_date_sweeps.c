@@ -10,11 +10,11 @@
  * time, the later when asked; a skipped time moves to the jump (the first instant after it).
  *
  * Swept: cat_tz (local<->UTC both ways, folds, offsets, formatting), gw_local_day (the gateway's
- * event day, daily cap day and lots, through the process TZ), the gift-day calendar (weekly windows
- * with cancelled dates, a window on the clock-change hour, one past midnight, special windows,
- * premium early opening, the next opening and its regular start that the broadcast sends at),
- * catalogue validity (cat_item_check at local-midnight edges), voucher expiry, points expiry
- * (gw_wallet_add_months), loyalty seasons and promotions by event time (gw_config +
+ * event day, daily cap day and lots, in the programme zone of gw_zone.h), the gift-day calendar
+ * (weekly windows with cancelled dates, a window on the clock-change hour, one past midnight,
+ * special windows, premium early opening, the next opening and its regular start that the broadcast
+ * sends at), catalogue validity (cat_item_check at local-midnight edges), voucher expiry, points
+ * expiry (gw_wallet_add_months), loyalty seasons and promotions by event time (gw_config +
  * gw_loyalty_earn), and the console's send times (adm_time_parse, adm_time_parse_local).
  */
 #include <stdarg.h>
@@ -35,9 +35,11 @@
 #include "catalog.h"
 
 #include "../test_clock.h"
+#include "../test_glibc_tz.h"
 #include "gw_config.h"
 #include "gw_loyalty.h"
 #include "gw_wallet.h"
+#include "gw_zone.h"
 
 #define DAY INT64_C(86400)
 #define FIRST_YEAR 2026
@@ -55,33 +57,12 @@ static const char *const zones[] = {
 
 /* ---------------------------------------------------------------- the oracle (glibc) */
 
-static char *saved_tz;
-static bool had_tz;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    had_tz = getenv("TZ") != NULL;
-    saved_tz = had_tz ? strdup(getenv("TZ")) : NULL;
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    if (had_tz)
-        setenv("TZ", saved_tz, 1);
-    else
-        unsetenv("TZ");
-    tzset();
-    free(saved_tz);
-    return 0;
-}
-
+/* The oracle's zone, and the same zone as the gateway's programme zone (gw_local_day). */
 static void oracle_zone(const char *zone)
 {
     setenv("TZ", zone, 1);
     tzset();
+    assert_int_equal(gw_zone_load(zone), 0);
 }
 
 #define civil tc_civil /* UTC instant of civil fields (tests/test_clock.h) */
@@ -106,66 +87,6 @@ static int32_t ymd_of_day(int64_t dn)
 
     day_fields(dn, &y, &mo, &d, NULL);
     return y * 10000 + mo * 100 + d;
-}
-
-/* Local wall-clock time of t under the oracle's zone, as civil seconds ("wall key"). */
-static int64_t o_wall(int64_t t)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    localtime_r(&tt, &tm);
-    return civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-static long o_offset(int64_t t)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    localtime_r(&tt, &tm);
-    return tm.tm_gmtoff;
-}
-
-/* All instants whose local wall time is `key`: n = 0 (skipped: *early = *late = the jump, the first
- * instant after), 1, or 2 (repeated: the earlier and the later). */
-static int o_resolve(int64_t key, int64_t *early, int64_t *late)
-{
-    long offs[3] = {o_offset(key - DAY), o_offset(key), o_offset(key + DAY)};
-    int n = 0;
-
-    for (int i = 0; i < 3; i++) {
-        int64_t t = key - offs[i];
-        bool dup = false;
-
-        for (int j = 0; j < i; j++)
-            dup |= offs[j] == offs[i];
-        if (dup || o_wall(t) != key)
-            continue;
-        if (n == 0 || t < *early)
-            *early = t;
-        if (n == 0 || t > *late)
-            *late = t;
-        n++;
-    }
-    if (n == 0) {
-        /* skipped: walls run below key, then jump above it; find the first instant above */
-        long lo_off = offs[0], hi_off = offs[0];
-        for (int i = 1; i < 3; i++) {
-            lo_off = offs[i] < lo_off ? offs[i] : lo_off;
-            hi_off = offs[i] > hi_off ? offs[i] : hi_off;
-        }
-        int64_t lo = key - hi_off, hi = key - lo_off; /* wall(lo) < key < wall(hi) */
-        while (hi - lo > 1) {
-            int64_t mid = lo + (hi - lo) / 2;
-            if (o_wall(mid) > key)
-                hi = mid;
-            else
-                lo = mid;
-        }
-        *early = *late = hi;
-    }
-    return n;
 }
 
 static struct cat_tz *load_tz(const char *zone)
@@ -194,8 +115,9 @@ static int64_t last_day(void)
 /* ---------------------------------------------------------------- cat_tz and gw_local_day */
 
 /* Every UTC hour (and half hour) of 2026..2028: local fields, offset, local date, the gateway's
- * local day through the process TZ, and the formatted local time, against glibc. Then every local
- * wall hour (and half hour) of every day: local->UTC with both picks and the fold it reports. */
+ * local day in the programme zone (gw_zone_load), and the formatted local time, against glibc. Then
+ * every local wall hour (and half hour) of every day: local->UTC with both picks and the fold it
+ * reports. */
 static void test_sweep__tz__every_hour_agrees_with_glibc(void **state)
 {
     int gaps = 0, overlaps = 0;
@@ -236,7 +158,7 @@ static void test_sweep__tz__every_hour_agrees_with_glibc(void **state)
             for (int m = 0; m < 48; m++) {
                 int64_t early, late, e, l;
                 enum cat_tz_fold fold;
-                int n = o_resolve(civil(y, mo, d, m / 2, m % 2 * 30, 0), &early, &late);
+                int n = tc_glibc_resolve(civil(y, mo, d, m / 2, m % 2 * 30, 0), &early, &late);
 
                 assert_int_equal(cat_tz_local_to_utc(tz, y, mo, d, m / 2, m % 2 * 30, 0,
                                                      CAT_TZ_EARLIER, &e, &fold),
@@ -298,8 +220,8 @@ static bool o_window(int64_t ws, int64_t we_excl, int32_t gift_day, bool special
 {
     int64_t e1, l1, e2, l2;
 
-    o_resolve(ws, &e1, &l1);
-    o_resolve(we_excl, &e2, &l2);
+    tc_glibc_resolve(ws, &e1, &l1);
+    tc_glibc_resolve(we_excl, &e2, &l2);
     *w = (struct xwin){.start = e1, .end = l2, .gift_day = gift_day, .special = special};
     return l2 > e1;
 }
@@ -371,7 +293,7 @@ static void test_sweep__calendar__every_day_windows_and_next_opening(void **stat
                 int64_t early, late;
 
                 /* cancelled: closed all day */
-                o_resolve(midnight + 12 * 3600, &early, &late);
+                tc_glibc_resolve(midnight + 12 * 3600, &early, &late);
                 assert_int_equal(cat_calendar_is_open(cal, early, NULL, NULL), 0);
                 cancelled_seen++;
             } else if (wd == 3) {
@@ -482,7 +404,7 @@ static void test_sweep__catalogue__item_valid_on_its_day_only(void **state)
                 int64_t early, late, dn = m0 + d - 1;
                 char id[16];
 
-                o_resolve(civil(y, mo, d, 0, 0, 0), &early, &late);
+                tc_glibc_resolve(civil(y, mo, d, 0, 0, 0), &early, &late);
                 int32_t before = cat_tz_local_date(tz, early - 1),
                         on = cat_tz_local_date(tz, early);
                 int32_t after = ymd_of_day(dn + 1);
@@ -646,7 +568,7 @@ static void test_sweep__loyalty__seasons_and_promotions_by_event_time(void **sta
                     struct gw_event ev = {.kind = GW_EV_TOPUP, .amount_milli = 100000};
                     struct gw_earn earn;
 
-                    o_resolve(civil(y, mo, d, 0, 0, 0), &early, &late);
+                    tc_glibc_resolve(civil(y, mo, d, 0, 0, 0), &early, &late);
                     if (cfg.loyalty.seasons[d - 1].from != early)
                         fail_msg("%s season from %04d-%02d-%02d: %" PRId64 ", local midnight is "
                                  "%" PRId64,
@@ -657,7 +579,7 @@ static void test_sweep__loyalty__seasons_and_promotions_by_event_time(void **sta
                     ev.at = early - 1;
                     assert_int_equal(gw_loyalty_earn(&cfg.loyalty, &ev, &earn), 0);
                     assert_int_equal(earn.season_pct, d > 1 ? 100 + d - 1 : 100);
-                    o_resolve(civil(y, mo, d, 2, 30, 0), &ps, &pl);
+                    tc_glibc_resolve(civil(y, mo, d, 2, 30, 0), &ps, &pl);
                     if (cfg.loyalty.promos[d - 1].from != ps)
                         fail_msg("%s promotion from %04d-%02d-%02dT02:30: %" PRId64
                                  ", expected %" PRId64,
@@ -696,7 +618,7 @@ static void test_sweep__console__local_send_time(void **state)
             day_fields(dn, &y, &mo, &d, NULL);
             for (int h = 0; h < 24; h++) {
                 int64_t early, late;
-                int n = o_resolve(civil(y, mo, d, h, 30, 0), &early, &late);
+                int n = tc_glibc_resolve(civil(y, mo, d, h, 30, 0), &early, &late);
 
                 snprintf(s, sizeof(s), "%04d-%02d-%02dT%02d:30", y, mo, d, h);
                 if (n == 0) {
@@ -740,5 +662,5 @@ int main(void)
         cmocka_unit_test(test_sweep__console__local_send_time),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, tc_glibc_tz_save, tc_glibc_tz_restore);
 }

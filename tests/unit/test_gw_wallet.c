@@ -24,6 +24,7 @@
 #include "gw_lots.h"
 #include "gw_sms.h"
 #include "gw_wallet.h"
+#include "gw_zone.h"
 
 /* ---------------------------------------------------------------- fake replies */
 
@@ -53,8 +54,7 @@ static const redisReply *array_of(const char *const *items)
 static int setup(void **state)
 {
     (void)state;
-    setenv("TZ", "Africa/Casablanca", 1);
-    tzset();
+    assert_int_equal(gw_zone_load("Africa/Casablanca"), 0); /* the history's dates */
     return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "gw_loyalty.h"
+#include "gw_zone.h"
 
 /* The events' time: the real clock's now, read once in main (the cases only need windows around
  * it; what a date does to the rules is swept over 2026..2028 by test_date_sweeps.c). */
@@ -274,27 +275,16 @@ static void test_loyalty__long_names__rule_truncated_safely(void **state)
     assert_non_null(strstr(earn.rule, "; promo nnnn"));
 }
 
-static void test_loyalty__local_day__in_process_zone(void **state)
+static void test_loyalty__local_day__in_programme_zone(void **state)
 {
-    const char *old = getenv("TZ");
-    char *saved = old ? strdup(old) : NULL;
-
     (void)state;
-    setenv("TZ", "Africa/Casablanca", 1);
-    tzset();
+    assert_int_equal(gw_zone_load("Africa/Casablanca"), 0);
     /* 2026-07-01T23:30Z is 00:30 on 2 July in Casablanca (+01) */
     assert_int_equal(gw_local_day(INT64_C(1782948600)), 20260702);
     /* in Ramadan 2027 Morocco runs at +00: 2027-02-20T23:30Z is still the 20th */
     assert_int_equal(gw_local_day(INT64_C(1803166200)), 20270220);
-    setenv("TZ", "UTC", 1);
-    tzset();
+    assert_int_equal(gw_zone_load("UTC"), 0);
     assert_int_equal(gw_local_day(INT64_C(1782948600)), 20260701);
-    if (saved)
-        setenv("TZ", saved, 1);
-    else
-        unsetenv("TZ");
-    tzset();
-    free(saved);
 }
 
 static void test_loyalty__defaults(void **state)
@@ -425,7 +415,7 @@ int main(void)
         T(test_loyalty__above_earn_max__erange),
         T(test_loyalty__invalid_rate__einval),
         T(test_loyalty__long_names__rule_truncated_safely),
-        T(test_loyalty__local_day__in_process_zone),
+        T(test_loyalty__local_day__in_programme_zone),
         T(test_loyalty__defaults),
         T(test_frac__issue_cases__one_point_each),
         T(test_frac__random_amounts__sum_is_floor_of_total),

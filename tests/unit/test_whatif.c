@@ -22,6 +22,7 @@
 #include "gw_days.h"
 #include "gw_journal.h"
 #include "gw_whatif.h"
+#include "gw_zone.h"
 
 static int64_t T0; /* noon UTC of today's date, so a few hours either way stay on one day */
 
@@ -495,8 +496,8 @@ int main(void)
     time_t now = time(NULL);
 
     T0 = (int64_t)now - (int64_t)now % 86400 + 43200;
-    setenv("TZ", "UTC", 1);
-    tzset();
+    if (gw_zone_load("UTC") < 0) /* local days are UTC days here */
+        return 1;
 #define T(name) cmocka_unit_test_setup(name, setup)
     const struct CMUnitTest tests[] = {
         T(test_journal__format_then_parse__same_record),
