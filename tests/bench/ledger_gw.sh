@@ -24,7 +24,8 @@
 # BENCH_REF_BUCKETS (the shipped 65536 when unset): fewer buckets let a small run fill each bucket
 # of the ref index as a big one would (1,024 for 20,000 subscribers: ~100 refs per bucket, as
 # 65,536 hold at ~1.3 million); BENCH_PIN (1; 0: nothing pinned), BENCH_REDIS_CPU (0),
-# BENCH_CLIENT_CPUS (1).
+# BENCH_CLIENT_CPUS (1); BENCH_ORDER alternate (default: raw then SMPP in every pair) or abba (every
+# second pair SMPP then raw); BENCH_PERF=DIR a perf record -g of redis-server per side in DIR.
 set -euo pipefail
 B=$(cd "${1:-build}" && pwd); SRC=$(cd "${2:-.}" && pwd)
 SUBS=${3:-1000000}; WIN=${4:-256}
@@ -45,6 +46,7 @@ rcli() { redis-cli -s "$T/redis.sock" "$@"; }
 mem() { rcli info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r'; }
 # CPU seconds so far: Redis's own (INFO cpu, user + system) and a process's (/proc, user + system)
 rcpu() { rcli info cpu | tr -d '\r' | awk -F: '/^used_cpu_(user|sys):/ {s += $2} END {printf "%.3f", s}'; }
+rsys() { rcli info cpu | tr -d '\r' | awk -F: '/^used_cpu_sys:/ {printf "%.3f", $2}'; }
 pcpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 grep -v '^aclfile' "$SRC/deploy/redis.conf" >"$T/redis.conf"
@@ -52,17 +54,19 @@ grep -v '^aclfile' "$SRC/deploy/redis.conf" >"$T/redis.conf"
 "${PIN_R[@]}" stdbuf -o0 redis-server "$T/redis.conf" --port 0 --unixsocket "$T/redis.sock" --dir "$T" \
   --appendonly no --save '' --daemonize no --logfile "$T/redis.log" \
   --enable-debug-command local >"$T/redis.out" &
-PIDS+=($!)
+REDIS_PID=$!; PIDS+=($REDIS_PID)
 for _ in $(seq 50); do rcli ping >/dev/null 2>&1 && break; sleep 0.1; done
 echo "command: $0 $*"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(redis-server --version | cut -d' ' -f3), load $(cut -d' ' -f1-3 /proc/loadavg); $PINNED"
 # Redis's INFO commandstats since the last CONFIG RESETSTAT: EVALSHA calls, their usec, and the
-# calls of every other data command (the bench's own INFO, CONFIG, FLUSHALL, ... left out)
+# calls of every other data command (the bench's own INFO, CONFIG, FLUSHALL, ... left out); INFO
+# stats: the reads and writes of client sockets
 cstats() {
-  rcli info commandstats | tr -d '\r' | awk -F'[:=,]' '
+  { rcli info commandstats; rcli info stats; } | tr -d '\r' | awk -F'[:=,]' '
     /^cmdstat_evalsha:/ {c = $3; u = $5; next}
     /^cmdstat_(info|config|flushall|ping|script|client|hello|command|select|dbsize|memory|scan|debug):/ {next}
-    /^cmdstat_/ {o += $3} END {printf "%d %d %d", c, u, o}'
+    /^cmdstat_/ {o += $3} /^total_reads_processed:/ {r = $2} /^total_writes_processed:/ {w = $2}
+    END {printf "%d %d %d %d %d", c, u, o, r, w}'
 }
 
 # 1. the events: k-th event of every subscriber on day 28 - 6k before now (a month)
@@ -106,14 +110,14 @@ run_load() { # events-file name: one simulator run to the end; prints events/s
      | .journal.dir = $j | .log.level = "notice" | .metrics.stats_file = ""
      | if $b != "" then .ledger.ref_index_buckets = ($b | tonumber) else . end' --arg b "${BENCH_REF_BUCKETS:-}" \
     "$SRC/deploy/loyaltygw.json" >"$T/cfg/loyaltygw.json"
-  local r0 s0 s1 g1; r0=$(rcpu); s0=$(pcpu $spid); s1=$s0; g1=0
+  local r0 y0 s0 s1 g1; r0=$(rcpu); y0=$(rsys); s0=$(pcpu $spid); s1=$s0; g1=0
   "${PIN_C[@]}" "$B/gateway/loyaltygw" --config "$T/cfg/loyaltygw.json" 2>"$T/gw-$2.log" &
   local gpid=$!; PIDS+=($gpid)
   # the simulator's and the gateway's CPU, read until the simulator exits (a tenth of a second
   # at most is not counted)
   while kill -0 "$spid" 2>/dev/null; do s1=$(pcpu $spid); g1=$(pcpu $gpid); sleep 0.1; done
   wait "$spid" || true
-  echo "$(awk -v a="$r0" -v b="$(rcpu)" 'BEGIN {print b - a}') $g1 $(awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}')" >"$T/$2.cpu"
+  echo "$(awk -v a="$r0" -v b="$(rcpu)" 'BEGIN {print b - a}') $g1 $(awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}') $(awk -v a="$y0" -v b="$(rsys)" 'BEGIN {print b - a}')" >"$T/$2.cpu"
   kill -TERM "$gpid"; wait "$gpid" 2>/dev/null || true
   jq -r '"\(.events) events, final \(.final | tostring), \(.redelivered) redelivered, \(.unfinished) unfinished, \(.events / (.delivery_ms / 1000) | floor) events/s"' "$T/$2.json"
 }
@@ -121,21 +125,22 @@ CHUNK=${BENCH_CHUNK:-100000}
 add() { awk -v a="$1" -v b="$2" 'BEGIN {print a + b}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 # Redis's work per event since the last CONFIG RESETSTAT: "EVALSHA calls per event, us per
-# EVALSHA, other commands per event" (INFO commandstats)
+# EVALSHA (the calls' wall time: a busy machine's preemption counts), other commands per event,
+# events per socket read and write" (INFO commandstats and stats)
 per_event() { # events
-  local c u o; read -r c u o <<<"$(cstats)"
-  awk -v c="$c" -v u="$u" -v o="$o" -v n="$1" 'BEGIN {
-    printf "%.3f EVALSHA per event at %.1f us each, %.3f other commands per event", c / n, (c ? u / c : 0), o / n}'
+  local c u o r w; read -r c u o r w <<<"$(cstats)"
+  awk -v c="$c" -v u="$u" -v o="$o" -v r="$r" -v w="$w" -v n="$1" 'BEGIN {
+    printf "%.3f EVALSHA per event at %.1f us each, %.3f other commands per event, %.1f events per socket read, %.1f per write", c / n, (c ? u / c : 0), o / n, n / (r ? r : 1), n / (w ? w : 1)}'
 }
 
 # The SMPP side: SUBS subscribers x 5 events over SMPP from an empty Redis, in chunks of CHUNK
 # subscribers (all 5 events of a chunk, then the next chunk), the figures so far printed after
 # each: a run stopped early still says what it measured. Sets RATE ev m0 m1 cr cg cs SIDE_STATS.
 smpp_side() { # subscribers
-  local subs=$1 chunk=$CHUNK n out c1 c2 c3 ms=0 done_subs=0
+  local subs=$1 chunk=$CHUNK n out c1 c2 c3 c4 ms=0 done_subs=0
   [ "$chunk" -le "$subs" ] || chunk=$subs
   rcli flushall sync >/dev/null; rm -f "$T"/journal/*; rcli config resetstat >/dev/null
-  m0=$(mem); ev=0; cr=0; cg=0; cs=0
+  m0=$(mem); ev=0; cr=0; cg=0; cs=0; cy=0
   echo "  SMPP path: $subs subscribers x 5 events over SMPP (window $WIN), shipped config, in chunks of $chunk:"
   while [ "$done_subs" -lt "$subs" ]; do
     n=$(( subs - done_subs < chunk ? subs - done_subs : chunk ))
@@ -144,20 +149,21 @@ smpp_side() { # subscribers
     out=$(cat "$T/line")
     done_subs=$(( done_subs + n ))
     ev=$(( ev + $(jq -r .events "$T/month.json") )); ms=$(( ms + $(jq -r .delivery_ms "$T/month.json") ))
-    read -r c1 c2 c3 <"$T/month.cpu"
-    cr=$(add "$cr" "$c1"); cg=$(add "$cg" "$c2"); cs=$(add "$cs" "$c3")
+    read -r c1 c2 c3 c4 <"$T/month.cpu"
+    cr=$(add "$cr" "$c1"); cg=$(add "$cg" "$c2"); cs=$(add "$cs" "$c3"); cy=$(add "$cy" "$c4")
     m1=$(mem)
     echo "    $done_subs subscribers: $out; used_memory +$((m1 - m0)) = $(( (m1 - m0) / done_subs )) bytes per subscriber all-in (load $(cut -d' ' -f1 /proc/loadavg), $(date -u +%H:%M:%S))"
   done
   RATE=$(( ms > 0 ? ev * 1000 / ms : 0 ))
-  SIDE_STATS=$(per_event "$ev")
+  SCPU=$(awk -v r="$cr" -v n="$ev" 'BEGIN {printf "%.1f", r * 1e6 / n}')
+  echo "    Redis $SCPU us of CPU per event ($(awk -v r="$cy" -v n="$ev" 'BEGIN {printf "%.1f", r * 1e6 / n}') system), $(per_event "$ev"); at the end used_memory $m1, $(rcli dbsize) keys; loyaltygw $(awk -v g="$cg" -v n="$ev" 'BEGIN {printf "%.1f", g * 1e6 / n}') us, smsc-sim $(awk -v s="$cs" -v n="$ev" 'BEGIN {printf "%.1f", s * 1e6 / n}') us of CPU per event"
 }
 
 # The raw side: the same events in the same order and chunks (bench_ledger, the load's order),
 # from an empty Redis. Sets BARE RAWCPU RAW_STATS.
 raw_side() { # subscribers
   rcli flushall sync >/dev/null
-  local r0 m; r0=$(rcpu)
+  local r0 y0 m; r0=$(rcpu); y0=$(rsys)
   BENCH_LEDGER_PHASES=1 BENCH_LEDGER_TURNS=raw BENCH_LEDGER_ROUNDS=1 BENCH_LEDGER_ORDER=load \
     BENCH_LEDGER_CHUNK="$CHUNK" BENCH_LEDGER_CONFIG="$SRC/deploy/loyaltygw.json" \
     BENCH_LEDGER_BUCKETS="${BENCH_REF_BUCKETS:-}" \
@@ -165,27 +171,44 @@ raw_side() { # subscribers
   BARE=$(awk '/^  raw commit script/ {printf "%.0f", $4}' "$T/bare.txt")
   local errs; errs=$(sed -n 's/^  raw commit script.*(\([0-9]*\) errors).*/\1/p' "$T/bare.txt")
   RAWCPU=$(awk -v a="$r0" -v b="$(rcpu)" -v n="$(( $1 * 5 ))" 'BEGIN {printf "%.1f", (b - a) * 1e6 / n}')
+  local rawsys; rawsys=$(awk -v a="$y0" -v b="$(rsys)" -v n="$(( $1 * 5 ))" 'BEGIN {printf "%.1f", (b - a) * 1e6 / n}')
   RAW_STATS=$(per_event "$(( $1 * 5 ))"); m=$(mem)
-  echo "  raw script: $(( $1 * 5 )) events, $errs errors, $BARE events/s; Redis $RAWCPU us of CPU per event, $RAW_STATS; at the end used_memory $m, $(rcli dbsize) keys (load $(cut -d' ' -f1 /proc/loadavg), $(date -u +%H:%M:%S))"
+  echo "  raw script: $(( $1 * 5 )) events, $errs errors, $BARE events/s; Redis $RAWCPU us of CPU per event ($rawsys system), $RAW_STATS; at the end used_memory $m, $(rcli dbsize) keys (load $(cut -d' ' -f1 /proc/loadavg), $(date -u +%H:%M:%S))"
 }
 
-# 3. throughput: PAIRS pairs of sides, raw then SMPP
+# BENCH_PERF=DIR: perf record -g of redis-server during each side of the pairs, to DIR/redis-<side>.data
+perf_on() { # side
+  PERF_PID=
+  [ -n "${BENCH_PERF:-}" ] || return 0
+  perf record -F 499 -g -p "$REDIS_PID" -o "$BENCH_PERF/redis-$1.data" >/dev/null 2>&1 &
+  PERF_PID=$!; PIDS+=($PERF_PID)
+}
+perf_off() { [ -z "$PERF_PID" ] || { kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true; }; }
+side() { # raw|smpp pair
+  perf_on "$1$2"
+  if [ "$1" = raw ]; then raw_side "$TSUBS"; else smpp_side "$TSUBS"; fi
+  perf_off; LAST_SIDE=$1
+}
+LAST_SIDE=
+
+# 3. throughput: PAIRS pairs of sides, raw then SMPP (BENCH_ORDER=abba: every second pair SMPP
+# then raw, so that a machine whose load drifts favours neither side)
+ORDER=${BENCH_ORDER:-alternate}
 if [ "$PAIRS" -gt 0 ]; then
-  echo "throughput: $PAIRS pairs (raw commit script, then SMPP path), each side on an empty Redis grown to $TSUBS subscribers x 5 events, the same events in the same order and chunks of $CHUNK, $WIN in flight, ${BENCH_REF_BUCKETS:-the shipped} ref index buckets; $PINNED:"
+  echo "throughput: $PAIRS pairs ($([ "$ORDER" = abba ] && echo "raw commit script then SMPP path, then the other way round" || echo "raw commit script, then SMPP path")), each side on an empty Redis grown to $TSUBS subscribers x 5 events, the same events in the same order and chunks of $CHUNK, $WIN in flight, ${BENCH_REF_BUCKETS:-the shipped} ref index buckets; $PINNED:"
   : >"$T/pairs.txt"
   for p in $(seq "$PAIRS"); do
-    raw_side "$TSUBS"
-    smpp_side "$TSUBS"
-    SCPU=$(awk -v r="$cr" -v n="$ev" 'BEGIN {printf "%.1f", r * 1e6 / n}')
-    echo "    Redis $SCPU us of CPU per event, $SIDE_STATS; at the end used_memory $m1, $(rcli dbsize) keys; loyaltygw $(awk -v g="$cg" -v n="$ev" 'BEGIN {printf "%.1f", g * 1e6 / n}') us, smsc-sim $(awk -v s="$cs" -v n="$ev" 'BEGIN {printf "%.1f", s * 1e6 / n}') us of CPU per event"
+    l0=$(cut -d' ' -f1 /proc/loadavg)
+    if [ "$ORDER" = abba ] && [ $(( p % 2 )) -eq 0 ]; then side smpp "$p"; side raw "$p"; else side raw "$p"; side smpp "$p"; fi
     echo "$(ratio "$RATE" "$BARE") $BARE $RATE $RAWCPU $SCPU" >>"$T/pairs.txt"
-    echo "  pair $p: raw script $BARE events/s, SMPP path $RATE events/s: ratio SMPP / raw $(ratio "$RATE" "$BARE") (Redis CPU per event: raw $RAWCPU us, SMPP $SCPU us)"
+    echo "  pair $p: raw script $BARE events/s, SMPP path $RATE events/s: ratio SMPP / raw $(ratio "$RATE" "$BARE") (Redis CPU per event: raw $RAWCPU us, SMPP $SCPU us; load $l0 before, $(cut -d' ' -f1 /proc/loadavg) after)"
   done
 fi
 
-# 4. the memory: the last pair's SMPP load when it is the whole load, else a load of its own
+# 4. the memory: the last pair's SMPP load when it is the whole load and ran last, else a load of
+# its own
 if [ "$PART" != throughput ]; then
-  if [ "$PAIRS" -eq 0 ] || [ "$TSUBS" -ne "$SUBS" ]; then
+  if [ "$LAST_SIDE" != smpp ] || [ "$TSUBS" -ne "$SUBS" ]; then
     echo "load:"
     smpp_side "$SUBS"
   else
