@@ -123,6 +123,7 @@ run_load() { # events-file name: one simulator run to the end; prints events/s
 }
 CHUNK=${BENCH_CHUNK:-100000}
 add() { awk -v a="$1" -v b="$2" 'BEGIN {print a + b}'; }
+busy() { awk -v r="$1" -v c="$2" 'BEGIN {printf "%.0f %%", r * c / 1e4}'; } # events/s, us per event
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 # Redis's work per event since the last CONFIG RESETSTAT: "EVALSHA calls per event, us per
 # EVALSHA (the calls' wall time: a busy machine's preemption counts), other commands per event,
@@ -201,7 +202,7 @@ if [ "$PAIRS" -gt 0 ]; then
     l0=$(cut -d' ' -f1 /proc/loadavg)
     if [ "$ORDER" = abba ] && [ $(( p % 2 )) -eq 0 ]; then side smpp "$p"; side raw "$p"; else side raw "$p"; side smpp "$p"; fi
     echo "$(ratio "$RATE" "$BARE") $BARE $RATE $RAWCPU $SCPU" >>"$T/pairs.txt"
-    echo "  pair $p: raw script $BARE events/s, SMPP path $RATE events/s: ratio SMPP / raw $(ratio "$RATE" "$BARE") (Redis CPU per event: raw $RAWCPU us, SMPP $SCPU us; load $l0 before, $(cut -d' ' -f1 /proc/loadavg) after)"
+    echo "  pair $p: raw script $BARE events/s, SMPP path $RATE events/s: ratio SMPP / raw $(ratio "$RATE" "$BARE") (Redis CPU per event: raw $RAWCPU us, SMPP $SCPU us; Redis busy: raw $(busy "$BARE" "$RAWCPU"), SMPP $(busy "$RATE" "$SCPU"); load $l0 before, $(cut -d' ' -f1 /proc/loadavg) after)"
   done
 fi
 
