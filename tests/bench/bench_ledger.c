@@ -10,7 +10,10 @@
  * "raw" alone to time the script); BENCH_LEDGER_COMMIT a commit.lua file the raw turns run
  * instead of the embedded one (to compare variants of the script with the same arguments);
  * BENCH_LEDGER_NOW the time of the run (unix s; default the clock's): the same events twice;
- * BENCH_LEDGER_ORDER=load the events in the SMPP load's order (see make_event).
+ * BENCH_LEDGER_ORDER=load phase 1's turns send the SMPP load of tests/bench/ledger_gw.sh, event
+ * for event (see make_event): all SUBSCRIBERS x 5 events per turn, on a Redis that grows from
+ * empty to the whole load, in chunks of BENCH_LEDGER_CHUNK subscribers as the load's chunks;
+ * BENCH_LEDGER_ROUNDS the rounds of phase 1's turns (default 2).
  *
  * 1. Throughput, in turns on an empty Redis: the ledger path (gw_loyalty_earn + gw_ledger_commit,
  *    as the gateway calls it, one Redis: the claim of the ref inside the script) against the raw
@@ -77,15 +80,26 @@ static void tick(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what, (void)arg;
 }
 
-/* BENCH_LEDGER_ORDER=load: the k-th event of every subscriber before the (k+1)-th, as
- * tests/bench/ledger_gw.sh sends them over SMPP; default: each subscriber's events back to back. */
+/* BENCH_LEDGER_ORDER=load: the events of tests/bench/ledger_gw.sh's SMPP load (its gen()), in
+ * its order: the subscribers in chunks of load_chunk (0: one chunk), within a chunk the k-th event
+ * of every subscriber before the (k+1)-th; its refs "OCS-<sub>-<kkk>", its periods and amounts
+ * (whole centimes, 5.00 to 204.99 MAD). Default: each subscriber's events back to back, refs
+ * "OCS-<sub>-<kkkkkkk>", amounts in thousandths. */
 static bool order_load;
+static long load_chunk;
 
 static void make_event(const struct run *r, long i, struct gw_event *ev)
 {
     long nsubs = r->total / r->per_sub > 0 ? r->total / r->per_sub : 1;
-    long sub = order_load ? r->sub0 + i % nsubs : r->sub0 + i / r->per_sub;
-    int k = order_load ? r->k0 + (int)(i / nsubs) : r->k0 + (int)(i % r->per_sub);
+    long sub = r->sub0 + i / r->per_sub;
+    int k = r->k0 + (int)(i % r->per_sub);
+    if (order_load) {
+        long chunk = load_chunk > 0 && load_chunk < nsubs ? load_chunk : nsubs;
+        long c = i / (chunk * r->per_sub), j = i % (chunk * r->per_sub);
+        long n = nsubs - c * chunk < chunk ? nsubs - c * chunk : chunk; /* the last chunk's */
+        sub = r->sub0 + c * chunk + j % n;
+        k = r->k0 + (int)(j / n);
+    }
     static const enum gw_event_kind kinds[5] = {GW_EV_TOPUP, GW_EV_BILL, GW_EV_TOPUP,
                                                 GW_EV_USAGE, GW_EV_TOPUP};
     memset(ev, 0, sizeof(*ev));
@@ -93,11 +107,18 @@ static void make_event(const struct run *r, long i, struct gw_event *ev)
     snprintf(ev->msisdn, sizeof(ev->msisdn), "2126%08ld", sub);
     /* a month: 5 events 6 days apart, the oldest 28 days ago; later ones on the same days */
     ev->at = now_s - 28 * DAY + (k % 5) * 6 * DAY + (k / 5 % 72) * 3600;
-    snprintf(ev->ref, sizeof(ev->ref), "OCS-%08ld-%07d", sub, k);
+    snprintf(ev->ref, sizeof(ev->ref), order_load ? "OCS-%08ld-%03d" : "OCS-%08ld-%07d", sub, k);
     snprintf(ev->currency, sizeof(ev->currency), "MAD");
     if (ev->kind == GW_EV_TOPUP) /* as tests/bench/ledger_gw.sh sends them */
         snprintf(ev->channel, sizeof(ev->channel), "voucher");
-    ev->amount_milli = 5000 + (int64_t)((sub * 7919 + k * 104729) % 200000);
+    if (order_load && ev->kind != GW_EV_TOPUP) { /* the load's period=YYYY-MM (UTC) */
+        time_t at = (time_t)ev->at;
+        struct tm tm;
+        gmtime_r(&at, &tm);
+        strftime(ev->period, sizeof(ev->period), "%Y-%m", &tm);
+    }
+    ev->amount_milli = order_load ? 10 * (500 + (int64_t)((sub * 7919 + k * 104729) % 20000))
+                                  : 5000 + (int64_t)((sub * 7919 + k * 104729) % 200000);
 }
 
 static void done_cb(void *arg, int err, const struct gw_commit_result *res)
@@ -348,6 +369,10 @@ int main(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOLBF, 0); /* each figure as soon as it is measured */
     order_load = getenv("BENCH_LEDGER_ORDER") && strcmp(getenv("BENCH_LEDGER_ORDER"), "load") == 0;
+    load_chunk = getenv("BENCH_LEDGER_CHUNK") ? atol(getenv("BENCH_LEDGER_CHUNK")) : 0;
+    int rounds = getenv("BENCH_LEDGER_ROUNDS") ? atoi(getenv("BENCH_LEDGER_ROUNDS")) : 2;
+    if (rounds < 1)
+        rounds = 1;
     now_s = getenv("BENCH_LEDGER_NOW") ? atoll(getenv("BENCH_LEDGER_NOW")) : (int64_t)time(NULL);
     const char *cfg_path = getenv("BENCH_LEDGER_CONFIG");
     static struct gw_config gcfg;
@@ -424,12 +449,13 @@ int main(int argc, char **argv)
     }
 
     /* 1. throughput in turns: path, raw, minimal (, main's), path, raw, minimal (, main's);
-     * 20,000 subscribers x 5 events each */
-    long turn_events = subs * 5 < 100000 ? subs * 5 : 100000;
+     * 20,000 subscribers x 5 events each (the load's order: all SUBSCRIBERS x 5) */
+    long turn_events = subs * 5 < 100000 || order_load ? subs * 5 : 100000;
     printf("throughput, %u commits in flight, %ld events per turn on an empty Redis, %s, "
-           "%" PRIu32 " ref index buckets:\n", in_flight, turn_events,
+           "%" PRIu32 " ref index buckets, %s:\n", in_flight, turn_events,
            cfg_path ? cfg_path : "built-in table (lifetime tiers, no cap)",
-           lcfg.ref_index_buckets);
+           lcfg.ref_index_buckets,
+           order_load ? "the SMPP load's events and order" : "each subscriber's events together");
     const char *turns_env = getenv("BENCH_LEDGER_TURNS");
     const char *turns = turns_env ? turns_env : "path,raw,minimal";
     int kinds[4], nkinds = 0;
@@ -442,10 +468,11 @@ int main(int argc, char **argv)
     double sum[4] = {0}, us_sum[4] = {0};
     static const char *const name[4] = {"ledger path (gw_ledger)", "raw commit script",
                                         "minimal call (not the gw's)", "commit script of main"};
-    for (int turn = 0; turn < 2 * nkinds; turn++) {
+    for (int turn = 0; turn < rounds * nkinds; turn++) {
         flush();
         int which = kinds[turn % nkinds];
-        struct run r = {.total = turn_events, .sub0 = 10000000, .per_sub = 5, .kind = which,
+        struct run r = {.total = turn_events, .sub0 = order_load ? 20000000 : 10000000,
+                        .per_sub = 5, .kind = which,
                         .script = which == TURN_OLD ? old_script
                                   : which == TURN_RAW ? raw_script : script};
         cmd("CONFIG %s", "RESETSTAT");
@@ -460,8 +487,8 @@ int main(int argc, char **argv)
     }
     for (int k = 0; k < 4; k++)
         if (sum[k] > 0)
-            printf("  mean of 2: %-28s %9.0f events/s  %6.2f us of Redis CPU per call\n",
-                   name[k], sum[k] / 2, us_sum[k] / 2);
+            printf("  mean of %d: %-28s %9.0f events/s  %6.2f us of Redis CPU per call\n",
+                   rounds, name[k], sum[k] / rounds, us_sum[k] / rounds);
     if (sum[TURN_RAW] > 0 && sum[TURN_PATH] > 0)
         printf("  ratio ledger path / raw script (the same keys and arguments): %.2f\n",
                sum[TURN_PATH] / sum[TURN_RAW]);

@@ -82,7 +82,10 @@ bash "$(dirname "$0")/ussd_bench.sh" "$B" "$SRC"
 # 5. The ledger at scale (tests/bench/ledger_gw.sh, issue 9): BENCH_LEDGER_SUBS subscribers x 5
 #    events (default 1,000,000) loaded through the gateway over SMPP with the shipped config;
 #    bytes per subscriber, per key and per further ref, and the SMPP path's events/s against the
-#    raw commit script (the gateway's keys and arguments, the same config) in the same run. (tests/bench/ledger.sh: the same through gw_ledger
-#    directly, with the busy-subscriber figure.)
+#    raw commit script (the gateway's keys and arguments, the same config) in the same run, like
+#    for like: 2 pairs of sides (BENCH_PAIRS), each the same events on a Redis grown to the same
+#    size, Redis and the clients on cores of their own; the memory figures are the last pair's
+#    SMPP load (at 1,000,000: 4 x 5,000,000 events; BENCH_PART=memory for the memory alone).
+#    (tests/bench/ledger.sh: the same through gw_ledger directly, with the busy-subscriber figure.)
 echo "ledger at scale:"
 bash "$(dirname "$0")/ledger_gw.sh" "$B" "$SRC" "${BENCH_LEDGER_SUBS:-1000000}" | sed 's/^/  /'
