@@ -3,10 +3,10 @@
 # reaches lg:mk:{mk}, the sweep's progress (rcli on one Redis, ccli on a cluster).
 MK_CLI=rcli
 mk() { "$MK_CLI" hget 'lg:mk:{mk}' "$1"; } # a field of the sweep's progress
-mid_pass() { # a page of the pass was saved
-  local c
-  c=$(mk cur)
-  [ -n "$c" ] && [ "$c" != 0 ]
+mid_pass() { # a page of the pass that deleted markers was saved (a SCAN page of a few keys may
+  local c d  # hold no wallet at all: a cursor alone does not say the pass has begun deleting)
+  c=$(mk cur); d=$(mk deleted)
+  [ -n "$c" ] && [ "$c" != 0 ] && [ "${d:-0}" -gt 0 ]
 }
 # Waits for a saved page, then kills the gateway with SIGKILL (no drain, nothing saved on exit).
 kill_mid_pass() {
